@@ -1,0 +1,126 @@
+package flow
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// xxHash64 primes (Collet, xxHash specification, XXH64).
+const (
+	prime1 uint64 = 11400714785074694791
+	prime2 uint64 = 14029467366897019727
+	prime3 uint64 = 1609587929392839161
+	prime4 uint64 = 9650029242287828579
+	prime5 uint64 = 2870177450012600261
+)
+
+// Hash64 returns xxHash64 of b with the given seed. It is bit-exact with
+// github.com/cespare/xxhash/v2 (xxhash.NewWithSeed(seed), Write(b), Sum64())
+// and with xxh64() in internal/bpf/include/hash.h, and never allocates.
+// The library hashes keys of 13 and 37 bytes, so this one-shot form is
+// written for short inputs; it is correct for any length.
+func Hash64(b []byte, seed uint64) uint64 {
+	n := len(b)
+	var h uint64
+	if n >= 32 {
+		v1 := seed + prime1 + prime2
+		v2 := seed + prime2
+		v3 := seed
+		v4 := seed - prime1
+		for len(b) >= 32 {
+			v1 = round(v1, binary.LittleEndian.Uint64(b[0:8]))
+			v2 = round(v2, binary.LittleEndian.Uint64(b[8:16]))
+			v3 = round(v3, binary.LittleEndian.Uint64(b[16:24]))
+			v4 = round(v4, binary.LittleEndian.Uint64(b[24:32]))
+			b = b[32:]
+		}
+		h = bits.RotateLeft64(v1, 1) + bits.RotateLeft64(v2, 7) +
+			bits.RotateLeft64(v3, 12) + bits.RotateLeft64(v4, 18)
+		h = mergeRound(h, v1)
+		h = mergeRound(h, v2)
+		h = mergeRound(h, v3)
+		h = mergeRound(h, v4)
+	} else {
+		h = seed + prime5
+	}
+	h += uint64(n)
+	for ; len(b) >= 8; b = b[8:] {
+		h ^= round(0, binary.LittleEndian.Uint64(b))
+		h = bits.RotateLeft64(h, 27)*prime1 + prime4
+	}
+	if len(b) >= 4 {
+		h ^= uint64(binary.LittleEndian.Uint32(b)) * prime1
+		h = bits.RotateLeft64(h, 23)*prime2 + prime3
+		b = b[4:]
+	}
+	for _, c := range b {
+		h ^= uint64(c) * prime5
+		h = bits.RotateLeft64(h, 11) * prime1
+	}
+	h ^= h >> 33
+	h *= prime2
+	h ^= h >> 29
+	h *= prime3
+	h ^= h >> 32
+	return h
+}
+
+func round(acc, input uint64) uint64 {
+	acc += input * prime2
+	acc = bits.RotateLeft64(acc, 31)
+	return acc * prime1
+}
+
+func mergeRound(acc, val uint64) uint64 {
+	acc ^= round(0, val)
+	return acc*prime1 + prime4
+}
+
+// The index derivation. Structures that need k indexes per key (Bloom
+// filters, count-min rows, IBLT and FlowRadar sub-tables) derive them all
+// from the key's one 64-bit hash h:
+//
+//	index_i = Reduce(Mix(h, i), m)        for i = 0, 1, ..., k-1
+//
+// Mix(h, i) is the (i+1)-th output of a splitmix64 generator whose state
+// starts at h: the state h + (i+1)*0x9E3779B97F4A7C15 through the splitmix64
+// finalizer (Steele, Lea and Flood, "Fast splittable pseudorandom number
+// generators", OOPSLA 2014). Every index goes through its own full mixing
+// step, so two keys that collide in one index are no likelier than any
+// other pair to collide in another. An arithmetic progression
+// h1 + i*h2 does not have that property: two keys with equal (h1, h2)
+// modulo the table size share every cell, which in partitioned tables
+// (IBLT, FlowRadar) makes some sets undecodable whatever the table size.
+//
+// Reduce maps the high 32 bits of x into [0, m) by multiplication
+// (Lemire, "Fast random integer generation in an interval", 2019), which
+// costs one multiply, avoids the modulo's bias toward small indexes and is
+// computed identically by the kernels (index() in hash.h). m is at most
+// 2^32 - 1, so a structure holds at most 2^32 - 1 cells per row.
+
+// Golden is the splitmix64 increment, 2^64 divided by the golden ratio.
+const Golden uint64 = 0x9E3779B97F4A7C15
+
+// Mix returns the i-th derived 64-bit hash of h (see the index derivation
+// above).
+func Mix(h uint64, i uint32) uint64 {
+	x := h + uint64(i+1)*Golden
+	x ^= x >> 30
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 27
+	x *= 0x94D049BB133111EB
+	x ^= x >> 31
+	return x
+}
+
+// Reduce maps x to [0, m) using its high 32 bits: (x>>32) * m >> 32.
+// Reduce(x, 0) is 0.
+func Reduce(x uint64, m uint32) uint32 {
+	return uint32((x >> 32) * uint64(m) >> 32)
+}
+
+// Index returns Reduce(Mix(h, i), m): the i-th index in [0, m) of the key
+// whose hash is h.
+func Index(h uint64, i, m uint32) uint32 {
+	return Reduce(Mix(h, i), m)
+}

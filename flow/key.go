@@ -1,0 +1,245 @@
+package flow
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strconv"
+)
+
+// Canonical key sizes in bytes; see [Key] for the layout.
+const (
+	KeyLen4   = 13 // IPv4: src(4) dst(4) sport(2) dport(2) proto(1)
+	KeyLen6   = 37 // IPv6: src(16) dst(16) sport(2) dport(2) proto(1)
+	MaxKeyLen = KeyLen6
+)
+
+// IP protocol numbers used by the parser.
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
+)
+
+// Key is a flow's 5-tuple held in its canonical bytes, the bytes that the
+// hash, every structure of this module and every reference kernel see:
+//
+//	IPv4: src(4) dst(4) sport(2) dport(2) proto(1)    13 bytes
+//	IPv6: src(16) dst(16) sport(2) dport(2) proto(1)  37 bytes
+//
+// Addresses and ports are in network byte order. Protocols without ports
+// (ICMP, GRE, ESP, non-first fragments, ...) have zero ports. The layout is
+// part of the API: changing it would break every kernel map written with it.
+//
+// Key is a small comparable value: it can be copied, compared with == and
+// used as a map key. The zero Key is not valid (see [Key.IsValid]); its
+// canonical bytes are empty.
+type Key struct {
+	b [MaxKeyLen]byte
+	n uint8
+}
+
+// KeyFrom4 returns the IPv4 key for the given addresses, ports and protocol.
+func KeyFrom4(src, dst [4]byte, sport, dport uint16, proto uint8) Key {
+	var k Key
+	copy(k.b[0:4], src[:])
+	copy(k.b[4:8], dst[:])
+	binary.BigEndian.PutUint16(k.b[8:], sport)
+	binary.BigEndian.PutUint16(k.b[10:], dport)
+	k.b[12] = proto
+	k.n = KeyLen4
+	return k
+}
+
+// KeyFrom16 returns the IPv6 key for the given addresses, ports and protocol.
+func KeyFrom16(src, dst [16]byte, sport, dport uint16, proto uint8) Key {
+	var k Key
+	copy(k.b[0:16], src[:])
+	copy(k.b[16:32], dst[:])
+	binary.BigEndian.PutUint16(k.b[32:], sport)
+	binary.BigEndian.PutUint16(k.b[34:], dport)
+	k.b[36] = proto
+	k.n = KeyLen6
+	return k
+}
+
+// KeyFrom returns the key for two addresses of the same family. An IPv4
+// address mapped into IPv6 (::ffff:a.b.c.d) is unmapped first, so a key
+// holds the addresses as the wire carries them. It returns an error when an
+// address is invalid or the families differ.
+func KeyFrom(src, dst netip.Addr, sport, dport uint16, proto uint8) (Key, error) {
+	src, dst = src.Unmap(), dst.Unmap()
+	switch {
+	case !src.IsValid() || !dst.IsValid():
+		return Key{}, fmt.Errorf("flow: key needs two valid addresses, got %v and %v", src, dst)
+	case src.Is4() && dst.Is4():
+		return KeyFrom4(src.As4(), dst.As4(), sport, dport, proto), nil
+	case src.Is6() && dst.Is6():
+		return KeyFrom16(src.As16(), dst.As16(), sport, dport, proto), nil
+	}
+	return Key{}, fmt.Errorf("flow: key needs addresses of one family, got %v and %v", src, dst)
+}
+
+// MustKey is like [KeyFrom] but panics on error. It is meant for tests and
+// literals.
+func MustKey(src, dst string, sport, dport uint16, proto uint8) Key {
+	k, err := KeyFrom(netip.MustParseAddr(src), netip.MustParseAddr(dst), sport, dport, proto)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// KeyFromBytes returns the key whose canonical bytes are b, which must be
+// 13 or 37 bytes long. It is the inverse of [Key.Bytes].
+func KeyFromBytes(b []byte) (Key, error) {
+	var k Key
+	if len(b) != KeyLen4 && len(b) != KeyLen6 {
+		return k, fmt.Errorf("flow: canonical key must be %d or %d bytes, got %d", KeyLen4, KeyLen6, len(b))
+	}
+	copy(k.b[:], b)
+	k.n = uint8(len(b))
+	return k, nil
+}
+
+// IsValid reports whether k holds a flow (the zero Key does not).
+func (k Key) IsValid() bool { return k.n == KeyLen4 || k.n == KeyLen6 }
+
+// Is4 reports whether k is an IPv4 flow.
+func (k Key) Is4() bool { return k.n == KeyLen4 }
+
+// Is6 reports whether k is an IPv6 flow.
+func (k Key) Is6() bool { return k.n == KeyLen6 }
+
+// Len returns the length of the canonical bytes: 13, 37, or 0 for the zero Key.
+func (k Key) Len() int { return int(k.n) }
+
+// Bytes returns the canonical bytes. The slice aliases k: it is valid as
+// long as k is, and must not be modified.
+func (k *Key) Bytes() []byte { return k.b[:k.n] }
+
+// AppendBytes appends the canonical bytes of k to dst.
+func (k Key) AppendBytes(dst []byte) []byte { return append(dst, k.b[:k.n]...) }
+
+// Array returns the canonical bytes zero-padded to 37 bytes, the fixed-size
+// form kernels use in map keys, and their length.
+func (k Key) Array() ([MaxKeyLen]byte, int) { return k.b, int(k.n) }
+
+func (k Key) addrLen() int {
+	if k.n == KeyLen6 {
+		return 16
+	}
+	return 4
+}
+
+// Src returns the source address (the zero Addr for the zero Key).
+func (k Key) Src() netip.Addr {
+	switch k.n {
+	case KeyLen4:
+		return netip.AddrFrom4([4]byte(k.b[0:4]))
+	case KeyLen6:
+		return netip.AddrFrom16([16]byte(k.b[0:16]))
+	}
+	return netip.Addr{}
+}
+
+// Dst returns the destination address (the zero Addr for the zero Key).
+func (k Key) Dst() netip.Addr {
+	switch k.n {
+	case KeyLen4:
+		return netip.AddrFrom4([4]byte(k.b[4:8]))
+	case KeyLen6:
+		return netip.AddrFrom16([16]byte(k.b[16:32]))
+	}
+	return netip.Addr{}
+}
+
+// SrcPort returns the source port (zero for protocols without ports).
+func (k Key) SrcPort() uint16 {
+	if !k.IsValid() {
+		return 0
+	}
+	return binary.BigEndian.Uint16(k.b[2*k.addrLen():])
+}
+
+// DstPort returns the destination port (zero for protocols without ports).
+func (k Key) DstPort() uint16 {
+	if !k.IsValid() {
+		return 0
+	}
+	return binary.BigEndian.Uint16(k.b[2*k.addrLen()+2:])
+}
+
+// Proto returns the IP protocol number (for IPv6, the upper-layer protocol
+// after the extension headers).
+func (k Key) Proto() uint8 {
+	if !k.IsValid() {
+		return 0
+	}
+	return k.b[k.n-1]
+}
+
+// SrcAddrPort returns the source address and port.
+func (k Key) SrcAddrPort() netip.AddrPort { return netip.AddrPortFrom(k.Src(), k.SrcPort()) }
+
+// DstAddrPort returns the destination address and port.
+func (k Key) DstAddrPort() netip.AddrPort { return netip.AddrPortFrom(k.Dst(), k.DstPort()) }
+
+// Reverse returns the key of the opposite direction: addresses and ports
+// swapped.
+func (k Key) Reverse() Key {
+	if !k.IsValid() {
+		return k
+	}
+	a := k.addrLen()
+	var r Key
+	r.n = k.n
+	copy(r.b[0:a], k.b[a:2*a])
+	copy(r.b[a:2*a], k.b[0:a])
+	copy(r.b[2*a:2*a+2], k.b[2*a+2:2*a+4])
+	copy(r.b[2*a+2:2*a+4], k.b[2*a:2*a+2])
+	r.b[k.n-1] = k.b[k.n-1]
+	return r
+}
+
+// Hash returns xxHash64 of the canonical bytes with the given seed: the
+// hash every structure of this module and every reference kernel uses.
+func (k *Key) Hash(seed uint64) uint64 { return Hash64(k.b[:k.n], seed) }
+
+// String returns the key in a readable form, such as
+// "10.0.0.1:5353 > 10.0.0.2:53 udp" or "[2001:db8::1]:443 > [2001:db8::2]:51000 tcp".
+func (k Key) String() string {
+	if !k.IsValid() {
+		return "invalid flow"
+	}
+	return k.SrcAddrPort().String() + " > " + k.DstAddrPort().String() + " " + ProtoName(k.Proto())
+}
+
+// ProtoName returns a short lowercase name for common IP protocols and the
+// number otherwise.
+func ProtoName(p uint8) string {
+	switch p {
+	case ProtoICMP:
+		return "icmp"
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	case ProtoICMPv6:
+		return "icmpv6"
+	case 4:
+		return "ipip"
+	case 41:
+		return "ipv6"
+	case 47:
+		return "gre"
+	case 50:
+		return "esp"
+	case 51:
+		return "ah"
+	case 132:
+		return "sctp"
+	}
+	return "proto-" + strconv.Itoa(int(p))
+}
