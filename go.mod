@@ -3,9 +3,11 @@ module github.com/dataplane-go/dataplane
 go 1.25.0
 
 require (
-	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/cilium/ebpf v0.22.0 // indirect
-	github.com/dchest/siphash v1.2.3 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/cilium/ebpf v0.22.0
+)
+
+require (
 	github.com/google/gopacket v1.1.19 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	golang.org/x/sys v0.43.0 // indirect

@@ -1,0 +1,213 @@
+// Package kerneltest runs the reference kernels in tests: it loads a
+// collection or skips when this machine cannot run BPF programs, runs a
+// program on frames with BPF_PROG_TEST_RUN, and benchmarks a program against
+// an XDP_DROP floor measured in the same run.
+//
+// Without BPF privileges (or on an OS without BPF) tests skip, unless the
+// environment sets DATAPLANE_REQUIRE_KERNEL=1, in which case a skip becomes a
+// failure: CI sets it wherever a probe shows that programs load. Any other
+// load error, a verifier rejection above all, fails the test with the
+// verifier's log.
+package kerneltest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// EnvRequire is the environment variable that turns a skip into a failure.
+const EnvRequire = "DATAPLANE_REQUIRE_KERNEL"
+
+// MaxFrame is the largest frame BPF_PROG_TEST_RUN accepts for an XDP
+// program without fragments on a 4 KiB-page kernel: a page less the XDP
+// headroom (256) and struct skb_shared_info (320). Longer frames are cut to
+// MaxFrame by [Run]; the kernel only ever sees the linear part of a frame.
+const MaxFrame = 4096 - 256 - 320
+
+// MinFrame is the smallest XDP input: an Ethernet header.
+const MinFrame = 14
+
+var probe struct {
+	once sync.Once
+	err  error
+}
+
+// Available reports whether BPF programs can be loaded and run here, and
+// if not, why.
+func Available() error {
+	probe.once.Do(func() {
+		_ = rlimit.RemoveMemlock()
+		prog, err := newReturn(2) // XDP_PASS
+		if err != nil {
+			probe.err = err
+			return
+		}
+		defer prog.Close()
+		if _, _, err := prog.Test(make([]byte, MinFrame)); err != nil {
+			probe.err = err
+		}
+	})
+	return probe.err
+}
+
+// Required reports whether DATAPLANE_REQUIRE_KERNEL=1.
+func Required() bool { return os.Getenv(EnvRequire) == "1" }
+
+// Require skips tb when BPF programs cannot run here, or fails it when
+// DATAPLANE_REQUIRE_KERNEL=1.
+func Require(tb testing.TB) {
+	tb.Helper()
+	if err := Available(); err != nil {
+		skip(tb, fmt.Sprintf("BPF programs cannot run here: %v", err))
+	}
+}
+
+func skip(tb testing.TB, msg string) {
+	tb.Helper()
+	if Required() {
+		tb.Fatalf("%s (%s=1 requires the kernel tests to run)", msg, EnvRequire)
+	}
+	tb.Skip(msg)
+}
+
+// Load sets the load-time constants consts (names of `volatile const`
+// globals) on spec, then loads it into objs, a pointer to a bpf2go Objects
+// struct. It skips as [Require] does when BPF is unavailable, and fails
+// with the verifier log on any other error. Close objs with tb.Cleanup.
+func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs any) {
+	tb.Helper()
+	Require(tb)
+	if err := SetConstants(spec, consts); err != nil {
+		tb.Fatal(err)
+	}
+	err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{
+		Programs: ebpf.ProgramOptions{LogSizeStart: 1 << 20},
+	})
+	if err == nil {
+		if c, ok := objs.(interface{ Close() error }); ok {
+			tb.Cleanup(func() { c.Close() })
+		}
+		return
+	}
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		skip(tb, fmt.Sprintf("kernel does not support this program: %v", err))
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		tb.Fatalf("verifier rejected the program: %+v", ve)
+	}
+	tb.Fatalf("load: %v", err)
+}
+
+// SetConstants sets `volatile const` globals of spec by name.
+func SetConstants(spec *ebpf.CollectionSpec, consts map[string]any) error {
+	for name, v := range consts {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("kerneltest: no variable %q in the collection", name)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("kerneltest: set %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Run runs prog once on frame and returns its verdict and the frame as the
+// program left it. Frames longer than [MaxFrame] are cut to MaxFrame (the
+// caller compares against the same bytes: use [Clip]); frames shorter than
+// [MinFrame] are an error of the caller.
+func Run(tb testing.TB, prog *ebpf.Program, frame []byte) (uint32, []byte) {
+	tb.Helper()
+	frame = Clip(frame)
+	if len(frame) < MinFrame {
+		tb.Fatalf("kerneltest: XDP needs at least %d bytes, got %d", MinFrame, len(frame))
+	}
+	out := make([]byte, len(frame)+256)
+	opts := ebpf.RunOptions{Data: frame, DataOut: out, Repeat: 1}
+	ret, err := prog.Run(&opts)
+	if err != nil {
+		tb.Fatalf("test run on a %d-byte frame: %v", len(frame), err)
+	}
+	return ret, opts.DataOut
+}
+
+// Clip returns frame cut to [MaxFrame] bytes: what the kernel sees of it.
+func Clip(frame []byte) []byte {
+	if len(frame) > MaxFrame {
+		return frame[:MaxFrame]
+	}
+	return frame
+}
+
+// Drop returns an XDP program that drops every packet: the floor that
+// kernel benchmarks are measured against. It skips like [Require].
+func Drop(tb testing.TB) *ebpf.Program {
+	tb.Helper()
+	Require(tb)
+	prog, err := newReturn(1) // XDP_DROP
+	if err != nil {
+		tb.Fatalf("load XDP_DROP floor: %v", err)
+	}
+	tb.Cleanup(func() { prog.Close() })
+	return prog
+}
+
+func newReturn(verdict int32) (*ebpf.Program, error) {
+	return ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type: ebpf.XDP,
+		Instructions: asm.Instructions{
+			asm.Mov.Imm(asm.R0, verdict),
+			asm.Return(),
+		},
+		License: "Dual BSD/GPL",
+	})
+}
+
+// Repeat is how many times [Bench] runs a program on one frame in one
+// BPF_PROG_TEST_RUN call: enough that the kernel's clock reads vanish in
+// the average.
+const Repeat = 512
+
+// Bench measures prog on frames (cycled) and an XDP_DROP program on the
+// same frames in the same loop, and reports "ns/packet" (prog),
+// "floor-ns/packet" (XDP_DROP) and "net-ns/packet" (their difference), the
+// kernel's own per-run times. Frames are clipped as by [Run].
+func Bench(b *testing.B, prog *ebpf.Program, frames [][]byte) {
+	b.Helper()
+	if len(frames) == 0 {
+		b.Fatal("kerneltest: Bench needs at least one frame")
+	}
+	floor := Drop(b)
+	var progT, floorT time.Duration
+	runs := 0
+	i := 0
+	for b.Loop() {
+		f := Clip(frames[i%len(frames)])
+		i++
+		_, d, err := prog.Benchmark(f, Repeat, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, df, err := floor.Benchmark(f, Repeat, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		progT += d
+		floorT += df
+		runs++
+	}
+	ns := float64(progT.Nanoseconds()) / float64(runs)
+	fl := float64(floorT.Nanoseconds()) / float64(runs)
+	b.ReportMetric(ns, "ns/packet")
+	b.ReportMetric(fl, "floor-ns/packet")
+	b.ReportMetric(ns-fl, "net-ns/packet")
+}
