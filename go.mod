@@ -10,6 +10,7 @@ require (
 require (
 	github.com/google/gopacket v1.1.19 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/net v0.48.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 )
 
