@@ -1,0 +1,256 @@
+package bloom
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Filter is a classic Bloom filter of m bits and k hashes (sections 4.4.1 to
+// 4.4.3 of the course notes; k = 1 is the 1-hash filter). Key x sets bits
+// flow.Index(h, i, m) for i < k, where h = flow.Hash64(x, seed); bit j is
+// bit j%64 of word j/64.
+//
+// The zero value is not a valid filter; build one with [New]. A Filter is
+// safe for concurrent readers (Contains). For concurrent writers use only
+// [Filter.AddAtomic] and [Filter.ContainsAtomic] until all writers are done;
+// every other method needs exclusive access. Copying a Filter value makes a
+// second handle on the same bits; use [Filter.Clone] for an independent copy.
+type Filter struct {
+	words []uint64
+	m     uint32
+	k     uint32
+	seed  uint64
+}
+
+// New returns an empty Filter with parameters p.
+func New(p Params) (*Filter, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	m := uint32(p.Bits)
+	return &Filter{words: make([]uint64, wordsFor(m, 1)), m: m, k: uint32(p.Hashes), seed: p.Seed}, nil
+}
+
+// MustNew is New for parameters known to be valid; it panics on an error.
+func MustNew(p Params) *Filter {
+	f, err := New(p)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// Params returns the filter's parameters.
+func (f *Filter) Params() Params {
+	return Params{Bits: uint64(f.m), Hashes: int(f.k), Seed: f.seed}
+}
+
+// Bits returns m, the number of bits.
+func (f *Filter) Bits() uint64 { return uint64(f.m) }
+
+// Hashes returns k, the number of bits set per key.
+func (f *Filter) Hashes() int { return int(f.k) }
+
+// Seed returns the seed of the key hash.
+func (f *Filter) Seed() uint64 { return f.seed }
+
+// SizeBytes returns the memory held by the bits.
+func (f *Filter) SizeBytes() int { return 8 * len(f.words) }
+
+// Words returns the filter's bits as little-endian-numbered words: bit j is
+// bit j%64 of word j/64. The slice aliases the filter (writes change it);
+// bits at or after m in the last word must stay zero. It is the layout of the
+// kernel's map (package bloom/xdp).
+func (f *Filter) Words() []uint64 { return f.words }
+
+// Add inserts key. The key is hashed with flow.Hash64 and the filter's seed;
+// an empty key is a valid key like any other.
+func (f *Filter) Add(key []byte) { f.AddHash(flow.Hash64(key, f.seed)) }
+
+// Contains reports whether key may have been added: false is certain, true is
+// wrong with the filter's false-positive rate.
+func (f *Filter) Contains(key []byte) bool { return f.ContainsHash(flow.Hash64(key, f.seed)) }
+
+// AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()), so
+// one hash of a packet's key can feed several structures.
+func (f *Filter) AddHash(h uint64) {
+	w, m := f.words, f.m
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		w[j>>6] |= 1 << (j & 63)
+	}
+}
+
+// ContainsHash is Contains for the key whose hash is h.
+func (f *Filter) ContainsHash(h uint64) bool {
+	w, m := f.words, f.m
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		if w[j>>6]&(1<<(j&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// AddAtomic is Add for concurrent use: each bit is set with an atomic OR, so
+// goroutines may call AddAtomic and ContainsAtomic on one filter at once
+// without a lock. A ContainsAtomic racing with the AddAtomic of the same key
+// may answer either way; once AddAtomic has returned, every later
+// ContainsAtomic of the key answers true.
+func (f *Filter) AddAtomic(key []byte) { f.AddHashAtomic(flow.Hash64(key, f.seed)) }
+
+// ContainsAtomic is Contains for use concurrently with AddAtomic.
+func (f *Filter) ContainsAtomic(key []byte) bool {
+	return f.ContainsHashAtomic(flow.Hash64(key, f.seed))
+}
+
+// AddHashAtomic is AddHash with atomic word updates (see AddAtomic).
+func (f *Filter) AddHashAtomic(h uint64) {
+	w, m := f.words, f.m
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		atomic.OrUint64(&w[j>>6], 1<<(j&63))
+	}
+}
+
+// ContainsHashAtomic is ContainsHash with atomic word loads (see AddAtomic).
+func (f *Filter) ContainsHashAtomic(h uint64) bool {
+	w, m := f.words, f.m
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		if atomic.LoadUint64(&w[j>>6])&(1<<(j&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Reset empties the filter.
+func (f *Filter) Reset() { clear(f.words) }
+
+// Clone returns an independent copy of the filter.
+func (f *Filter) Clone() *Filter {
+	c := *f
+	c.words = append([]uint64(nil), f.words...)
+	return &c
+}
+
+// Equal reports whether f and g have the same parameters and bits.
+func (f *Filter) Equal(g *Filter) bool {
+	if f.m != g.m || f.k != g.k || f.seed != g.seed {
+		return false
+	}
+	for i, w := range f.words {
+		if g.words[i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+func compatible(kind string, m1, m2, k1, k2 uint32, s1, s2 uint64) error {
+	switch {
+	case m1 != m2:
+		return fmt.Errorf("%w: %s bits differ: %d and %d", ErrIncompatible, kind, m1, m2)
+	case k1 != k2:
+		return fmt.Errorf("%w: %s hashes differ: %d and %d", ErrIncompatible, kind, k1, k2)
+	case s1 != s2:
+		return fmt.Errorf("%w: %s seeds differ: %#x and %#x", ErrIncompatible, kind, s1, s2)
+	}
+	return nil
+}
+
+// Union makes f the union of f and g: f then contains every key either
+// contained, and its rate is that of a filter holding both sets. The two
+// must have equal bits, hashes and seed, or the error names the difference
+// (matching ErrIncompatible) and f is unchanged.
+func (f *Filter) Union(g *Filter) error {
+	if err := compatible("filter", f.m, g.m, f.k, g.k, f.seed, g.seed); err != nil {
+		return err
+	}
+	for i, w := range g.words {
+		f.words[i] |= w
+	}
+	return nil
+}
+
+// Intersect makes f the bitwise AND of f and g. Every key added to both
+// filters is still contained (no false negatives), and the false-positive
+// rate is at most that of either filter (though it may exceed that of a
+// filter built from the intersection of the sets). Incompatible filters
+// give an error as in Union.
+func (f *Filter) Intersect(g *Filter) error {
+	if err := compatible("filter", f.m, g.m, f.k, g.k, f.seed, g.seed); err != nil {
+		return err
+	}
+	for i, w := range g.words {
+		f.words[i] &= w
+	}
+	return nil
+}
+
+// SetBits returns the number of bits set.
+func (f *Filter) SetBits() uint64 { return popcount(f.words) }
+
+// FillRatio returns the fraction of bits set. Near 1/2 for a filter filled to
+// its design n with the optimal k; the false-positive rate is about
+// FillRatio^k.
+func (f *Filter) FillRatio() float64 { return float64(f.SetBits()) / float64(f.m) }
+
+// EstimatedCount estimates the number of distinct keys added from the bits
+// set, X: n* = -(m/k) ln(1 - X/m) (Swamidass and Baldi, "Mathematical
+// correction for fingerprint similarity measures to improve chemical
+// retrieval", J. Chem. Inf. Model. 47(3), 2007). It is +Inf for a full
+// filter.
+func (f *Filter) EstimatedCount() float64 {
+	return estimate(float64(f.m), float64(f.k), float64(f.SetBits()))
+}
+
+func estimate(m, k, x float64) float64 {
+	if x >= m {
+		return math.Inf(1)
+	}
+	return -m / k * math.Log1p(-x/m)
+}
+
+func popcount(ws []uint64) uint64 {
+	var n int
+	for _, w := range ws {
+		n += bits.OnesCount64(w)
+	}
+	return uint64(n)
+}
+
+// FalsePositiveRate returns the predicted rate of the filter now, about
+// FillRatio^k (Bose et al., 2008, give the exact correction, negligible at
+// these sizes).
+func (f *Filter) FalsePositiveRate() float64 {
+	return math.Pow(f.FillRatio(), float64(f.k))
+}
+
+// MarshalBinary encodes the filter (see the format in encoding.go: a
+// versioned header, the words in little-endian order and a CRC-32C).
+func (f *Filter) MarshalBinary() ([]byte, error) {
+	return f.AppendBinary(make([]byte, 0, headerLen+trailerLen+8*len(f.words)))
+}
+
+// AppendBinary appends the encoding of MarshalBinary to b.
+func (f *Filter) AppendBinary(b []byte) ([]byte, error) {
+	return appendEncoding(b, header{kind: kindFilter, k: uint8(f.k), width: 1, m: f.m, seed: f.seed}, f.words), nil
+}
+
+// UnmarshalBinary replaces f by the filter encoded in b, after checking
+// every field; on an error (matching ErrCorrupt) f is unchanged.
+func (f *Filter) UnmarshalBinary(b []byte) error {
+	h, words, err := decodeEncoding(b, kindFilter)
+	if err != nil {
+		return err
+	}
+	*f = Filter{words: words, m: h.m, k: uint32(h.k), seed: h.seed}
+	return nil
+}

@@ -1,0 +1,245 @@
+package bloom
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// CountingFilter is a counting Bloom filter (section 4.4.4 of the course
+// notes; Fan, Cao, Almeida and Broder, "Summary cache", IEEE/ACM ToN 8(3),
+// 2000): m counters of 4, 8 or 16 bits, packed 64/width to a little-endian
+// word (counter j is bits (j%c)*width to (j%c)*width+width-1 of word j/c,
+// with c = 64/width). A key uses counters flow.Index(h, i, m) for i < k,
+// the positions of the same key's bits in a [Filter] of m bits.
+//
+// Counters saturate at 2^width - 1 and a saturated counter is never
+// decremented, so no key that was added and not removed is ever reported
+// absent; the price is that a saturated counter never returns to zero. With
+// 4-bit counters and the optimal k a counter saturates with probability
+// about 1.37e-15 x m (Fan et al., section V.C).
+//
+// The zero value is not a valid filter; build one with [NewCounting]. A
+// CountingFilter is safe for concurrent readers, not for a writer alongside
+// anyone else.
+type CountingFilter struct {
+	words []uint64
+	m     uint32
+	k     uint32
+	seed  uint64
+	lgc   uint32 // log2(counters per word)
+	lgw   uint32 // log2(width)
+	max   uint64 // 2^width - 1
+}
+
+// NewCounting returns an empty CountingFilter with p.Bits counters of width
+// bits each (4, 8 or 16) and p.Hashes hashes. Size p with [ParamsFor] as for
+// a Filter: the counters take width times the memory of the bits.
+func NewCounting(p Params, width int) (*CountingFilter, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if width != 4 && width != 8 && width != 16 {
+		return nil, fmt.Errorf("bloom: counter width must be 4, 8 or 16 bits, got %d", width)
+	}
+	return newCounting(uint32(p.Bits), uint32(p.Hashes), p.Seed, uint8(width), nil), nil
+}
+
+func newCounting(m, k uint32, seed uint64, width uint8, words []uint64) *CountingFilter {
+	if words == nil {
+		words = make([]uint64, wordsFor(m, width))
+	}
+	lgw := uint32(bits.TrailingZeros8(width))
+	return &CountingFilter{words: words, m: m, k: k, seed: seed, lgc: 6 - lgw, lgw: lgw, max: 1<<width - 1}
+}
+
+// MustNewCounting is NewCounting for parameters known to be valid; it panics
+// on an error.
+func MustNewCounting(p Params, width int) *CountingFilter {
+	f, err := NewCounting(p, width)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// Params returns the filter's parameters (Bits is the number of counters).
+func (f *CountingFilter) Params() Params {
+	return Params{Bits: uint64(f.m), Hashes: int(f.k), Seed: f.seed}
+}
+
+// Counters returns m, the number of counters.
+func (f *CountingFilter) Counters() uint64 { return uint64(f.m) }
+
+// Hashes returns k.
+func (f *CountingFilter) Hashes() int { return int(f.k) }
+
+// Width returns the counter width in bits.
+func (f *CountingFilter) Width() int { return 1 << f.lgw }
+
+// Seed returns the seed of the key hash.
+func (f *CountingFilter) Seed() uint64 { return f.seed }
+
+// SizeBytes returns the memory held by the counters.
+func (f *CountingFilter) SizeBytes() int { return 8 * len(f.words) }
+
+// Words returns the packed counters, aliased.
+func (f *CountingFilter) Words() []uint64 { return f.words }
+
+// loc returns the word index and bit offset of counter j.
+func (f *CountingFilter) loc(j uint32) (uint32, uint32) {
+	return j >> f.lgc, (j & (1<<f.lgc - 1)) << f.lgw
+}
+
+// Counter returns the value of counter j, for j < m.
+func (f *CountingFilter) Counter(j uint32) uint64 {
+	w, off := f.loc(j)
+	return f.words[w] >> off & f.max
+}
+
+// Add inserts key: each of its k counters grows by one unless saturated.
+func (f *CountingFilter) Add(key []byte) { f.AddHash(flow.Hash64(key, f.seed)) }
+
+// Contains reports whether key may be in the filter (all its counters
+// non-zero).
+func (f *CountingFilter) Contains(key []byte) bool {
+	return f.ContainsHash(flow.Hash64(key, f.seed))
+}
+
+// Remove deletes one insertion of key: each of its k counters drops by one
+// unless saturated. If key is not in the filter (one of its counters is
+// zero) Remove returns ErrNotPresent and changes nothing. Removing a key
+// that was never added but is a false positive cannot be detected, and
+// would take counts from other keys: remove only keys you added.
+func (f *CountingFilter) Remove(key []byte) error {
+	return f.RemoveHash(flow.Hash64(key, f.seed))
+}
+
+// Count returns the estimated number of insertions of key not yet removed:
+// the least of its counters (section 4.4.4). It never underestimates while
+// no counter of the key is saturated; a saturated minimum means "at least
+// 2^width - 1".
+func (f *CountingFilter) Count(key []byte) uint64 { return f.CountHash(flow.Hash64(key, f.seed)) }
+
+// AddHash is Add for the key whose hash is h = flow.Hash64(key, f.Seed()).
+func (f *CountingFilter) AddHash(h uint64) {
+	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		wi, off := j>>lgc, (j&(1<<lgc-1))<<lgw
+		if w[wi]>>off&max != max {
+			w[wi] += 1 << off
+		}
+	}
+}
+
+// ContainsHash is Contains for the key whose hash is h.
+func (f *CountingFilter) ContainsHash(h uint64) bool {
+	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		if w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveHash is Remove for the key whose hash is h.
+func (f *CountingFilter) RemoveHash(h uint64) error {
+	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		wi, off := j>>lgc, (j&(1<<lgc-1))<<lgw
+		switch w[wi] >> off & max {
+		case max: // saturated: never decremented
+		case 0:
+			f.undoRemove(h, i)
+			return ErrNotPresent
+		default:
+			w[wi] -= 1 << off
+		}
+	}
+	return nil
+}
+
+// undoRemove restores the counters that RemoveHash decremented before it
+// found a zero at index n. Those it skipped are saturated and still are;
+// those it decremented are below max and get their one back (a counter
+// met twice was decremented twice and is restored twice).
+func (f *CountingFilter) undoRemove(h uint64, n uint32) {
+	for i := uint32(0); i < n; i++ {
+		wi, off := f.loc(flow.Index(h, i, f.m))
+		if f.words[wi]>>off&f.max != f.max {
+			f.words[wi] += 1 << off
+		}
+	}
+}
+
+// CountHash is Count for the key whose hash is h.
+func (f *CountingFilter) CountHash(h uint64) uint64 {
+	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
+	least := max
+	for i := uint32(0); i < f.k; i++ {
+		j := flow.Index(h, i, m)
+		least = min(least, w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max)
+	}
+	return least
+}
+
+// Filter returns the plain Filter of the same m, k and seed whose bit j is
+// set where counter j is non-zero: it contains exactly the keys this filter
+// contains.
+func (f *CountingFilter) Filter() *Filter {
+	g := MustNew(Params{Bits: uint64(f.m), Hashes: int(f.k), Seed: f.seed})
+	for j := uint32(0); j < f.m; j++ {
+		if f.Counter(j) != 0 {
+			g.words[j>>6] |= 1 << (j & 63)
+		}
+	}
+	return g
+}
+
+// Reset sets every counter to zero.
+func (f *CountingFilter) Reset() { clear(f.words) }
+
+// Clone returns an independent copy.
+func (f *CountingFilter) Clone() *CountingFilter {
+	c := *f
+	c.words = append([]uint64(nil), f.words...)
+	return &c
+}
+
+// Saturated returns the number of saturated counters.
+func (f *CountingFilter) Saturated() uint64 {
+	var n uint64
+	for j := uint32(0); j < f.m; j++ {
+		if f.Counter(j) == f.max {
+			n++
+		}
+	}
+	return n
+}
+
+// MarshalBinary encodes the filter (format in encoding.go, kind 3, the
+// counter width in the width byte).
+func (f *CountingFilter) MarshalBinary() ([]byte, error) {
+	return f.AppendBinary(make([]byte, 0, headerLen+trailerLen+8*len(f.words)))
+}
+
+// AppendBinary appends the encoding of MarshalBinary to b.
+func (f *CountingFilter) AppendBinary(b []byte) ([]byte, error) {
+	return appendEncoding(b, header{kind: kindCounting, k: uint8(f.k), width: uint8(f.Width()), m: f.m, seed: f.seed}, f.words), nil
+}
+
+// UnmarshalBinary replaces f by the filter encoded in b, after checking
+// every field; on an error (matching ErrCorrupt) f is unchanged.
+func (f *CountingFilter) UnmarshalBinary(b []byte) error {
+	h, words, err := decodeEncoding(b, kindCounting)
+	if err != nil {
+		return err
+	}
+	*f = *newCounting(h.m, uint32(h.k), h.seed, h.width, words)
+	return nil
+}

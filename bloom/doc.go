@@ -1,0 +1,33 @@
+// Package bloom implements Bloom filters for flow keys: the classic k-hash
+// [Filter] (k = 1 is the 1-hash filter), the cache-line [Blocked] filter and
+// the [CountingFilter] with removal, over one bit layout that the XDP
+// kernel in bloom/xdp reads and writes unchanged.
+//
+// Guarantees: no false negatives, ever (a counting filter keeps this through
+// removals by never decrementing a saturated counter); false positives at
+// the rate predicted by [FalsePositiveRate] (classic: (1 - (1 - 1/m)^(kn))^k;
+// 1-hash: 1 - (1 - 1/m)^n) or [BlockedFalsePositiveRate].
+//
+// Sizing: [ParamsFor](n, fpr) gives m = ceil(-n ln fpr / (ln 2)^2) bits,
+// 1.44 log2(1/fpr) per key, and k = round((m/n) ln 2); [ParamsForHashes]
+// fixes k (k = 1 for the 1-hash filter); [BlockedParamsFor] adds the bits a
+// blocked filter needs to meet the same rate. m is at most 2^32 - 1.
+//
+// Keys are byte slices hashed with flow.Hash64 and the filter's seed, or
+// that hash itself (AddHash, ContainsHash), so one hash of a packet's key
+// can feed several structures. The k positions of a key with hash h are
+// flow.Index(h, i, m) for i < k; bit j is bit j%64 of word j/64, words
+// little-endian when encoded and in the kernel's map. Per-key methods never
+// allocate.
+//
+// The zero values are not valid filters; use the constructors. Filters are
+// safe for concurrent readers. For lock-free concurrent writers, Filter and
+// Blocked offer AddAtomic and ContainsAtomic (atomic OR and load of one word
+// per bit); all other methods need exclusive access.
+//
+// References: Bloom, "Space/time trade-offs in hash coding with allowable
+// errors", CACM 13(7), 1970; Fan, Cao, Almeida and Broder, "Summary cache: a
+// scalable wide-area web cache sharing protocol", IEEE/ACM ToN 8(3), 2000
+// (counting filters); Putze, Sanders and Singler, "Cache-, hash- and
+// space-efficient Bloom filters", WEA 2007 (blocked filters).
+package bloom

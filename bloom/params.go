@@ -1,0 +1,230 @@
+package bloom
+
+import (
+	"fmt"
+	"math"
+)
+
+// Limits on the parameters. MaxBits is the largest m that the index
+// derivation [flow.Reduce] can address (it reduces into a uint32 range).
+const (
+	MaxBits   = 1<<32 - 1 // largest m: bits of a Filter, counters of a CountingFilter
+	MaxHashes = 32        // largest k; the kernel's loop bound BLOOM_MAX_K
+	BlockBits = 512       // bits per block of a Blocked filter: one 64-byte cache line
+	// MaxBlockedBits is the largest m of a Blocked filter: a whole number of
+	// blocks not above MaxBits.
+	MaxBlockedBits = MaxBits / BlockBits * BlockBits
+)
+
+// Params are the parameters of a filter. Build them from intent with
+// [ParamsFor], [ParamsForHashes] or [BlockedParamsFor], or fill them in.
+type Params struct {
+	// Bits is m: the number of bits of a Filter or Blocked (a multiple of
+	// BlockBits), or the number of counters of a CountingFilter. 1 to MaxBits.
+	Bits uint64
+	// Hashes is k, the number of bits set per key: 1 to MaxHashes.
+	// k = 1 is the 1-hash Bloom filter.
+	Hashes int
+	// Seed seeds the key hash (flow.Hash64). Filters combine only with
+	// filters of the same seed. If keys may be chosen by an attacker, make
+	// it secret and random per filter.
+	Seed uint64
+
+	err error // a problem found by a sizing helper, reported by Validate
+}
+
+// ln2sq is (ln 2)^2.
+var ln2sq = math.Ln2 * math.Ln2
+
+func checkIntent(fn string, n uint64, fpr float64) error {
+	if n == 0 {
+		return fmt.Errorf("bloom: %s: n must be at least 1, got 0", fn)
+	}
+	if !(fpr > 0 && fpr < 1) {
+		return fmt.Errorf("bloom: %s: fpr must be in (0, 1), got %v", fn, fpr)
+	}
+	return nil
+}
+
+// ParamsFor returns the parameters of a classic Filter holding n keys at a
+// false-positive rate fpr (section 4.4.3 of the course notes):
+//
+//	m = ceil(-n ln(fpr) / (ln 2)^2)
+//	k = round((m/n) ln 2), at least 1      (k_opt, rounded half away from zero)
+//
+// so the filter spends m/n = 1.44 log2(1/fpr) bits per key, plus less than
+// one bit in total for the ceiling. Because k is rounded, the predicted rate
+// [FalsePositiveRate](m, k, n) may exceed fpr by a few percent of fpr; use
+// [ParamsForHashes] to meet fpr exactly for a chosen k. An n or fpr out of
+// range, or an m above MaxBits, is reported by [Params.Validate] and [New].
+func ParamsFor(n uint64, fpr float64) Params {
+	if err := checkIntent("ParamsFor", n, fpr); err != nil {
+		return Params{err: err}
+	}
+	m := math.Ceil(-float64(n) * math.Log(fpr) / ln2sq)
+	k := math.Round(m / float64(n) * math.Ln2)
+	return paramsOf(m, k)
+}
+
+// ParamsForHashes returns the parameters of a Filter with k hashes holding n
+// keys at a false-positive rate of at most fpr: the least m with
+// (1 - e^(-kn/m))^k <= fpr, that is m = ceil(-k n / ln(1 - fpr^(1/k))).
+// With k = 1 it sizes the 1-hash Bloom filter of section 4.4.1, whose rate is
+// 1 - (1 - 1/m)^n, about n/m: it needs m = n / -ln(1 - fpr), nearly n/fpr
+// bits (100 bits per key at 1%).
+func ParamsForHashes(n uint64, fpr float64, k int) Params {
+	if err := checkIntent("ParamsForHashes", n, fpr); err != nil {
+		return Params{err: err}
+	}
+	if k < 1 || k > MaxHashes {
+		return Params{err: fmt.Errorf("bloom: ParamsForHashes: k must be in [1, %d], got %d", MaxHashes, k)}
+	}
+	fk := float64(k)
+	m := math.Ceil(-fk * float64(n) / math.Log1p(-math.Pow(fpr, 1/fk)))
+	return paramsOf(m, fk)
+}
+
+func paramsOf(m, k float64) Params {
+	if k < 1 {
+		k = 1
+	}
+	if k > MaxHashes {
+		return Params{err: fmt.Errorf("bloom: fpr needs k = %v hashes, more than the %d supported", k, MaxHashes)}
+	}
+	if m > MaxBits {
+		return Params{err: fmt.Errorf("bloom: n and fpr need m = %.0f bits, more than the %d supported", m, uint64(MaxBits))}
+	}
+	return Params{Bits: uint64(m), Hashes: int(k)}
+}
+
+// Validate reports whether p describes a valid Filter or CountingFilter, or
+// the error a sizing helper met.
+func (p Params) Validate() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.Bits < 1 || p.Bits > MaxBits {
+		return fmt.Errorf("bloom: bits must be in [1, %d], got %d", uint64(MaxBits), p.Bits)
+	}
+	if p.Hashes < 1 || p.Hashes > MaxHashes {
+		return fmt.Errorf("bloom: hashes must be in [1, %d], got %d", MaxHashes, p.Hashes)
+	}
+	return nil
+}
+
+// validateBlocked is Validate for a Blocked filter.
+func (p Params) validateBlocked() error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Bits%BlockBits != 0 || p.Bits > MaxBlockedBits {
+		return fmt.Errorf("bloom: blocked bits must be a multiple of %d in [%d, %d], got %d",
+			BlockBits, BlockBits, uint64(MaxBlockedBits), p.Bits)
+	}
+	return nil
+}
+
+// FalsePositiveRate is the expected false-positive rate of a classic filter
+// of m bits and k hashes holding n keys, by the exact formula of section
+// 4.4.2: (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate
+// 1 - (1 - 1/m)^n of section 4.4.1. (The formula treats the bits as
+// independent, which is accurate for m much larger than k; see Bose et al.,
+// "On the false-positive rate of Bloom filters", IPL 108(4), 2008.)
+func FalsePositiveRate(m uint64, k int, n uint64) float64 {
+	if m == 0 || k <= 0 {
+		return 1
+	}
+	// (1-1/m)^(kn) through log1p, accurate for large m.
+	zero := math.Exp(float64(k) * float64(n) * math.Log1p(-1/float64(m)))
+	return math.Pow(1-zero, float64(k))
+}
+
+// FalsePositiveRateApprox is the asymptotic rate (1 - e^(-kn/m))^k of
+// section 4.4.3, equation (8).
+func FalsePositiveRateApprox(m uint64, k int, n uint64) float64 {
+	if m == 0 || k <= 0 {
+		return 1
+	}
+	return math.Pow(-math.Expm1(-float64(k)*float64(n)/float64(m)), float64(k))
+}
+
+// BlockedFalsePositiveRate is the expected false-positive rate of a Blocked
+// filter of m bits (m/BlockBits blocks) and k hashes holding n keys. The
+// number of keys in a block is Poisson with mean lambda = BlockBits*n/m, and
+// a block holding i keys answers a foreign key falsely with the classic rate
+// of a BlockBits-bit filter holding i keys (Putze, Sanders and Singler,
+// "Cache-, hash- and space-efficient Bloom filters", WEA 2007, section 3):
+//
+//	sum over i >= 0 of Poisson(i; lambda) * FalsePositiveRate(BlockBits, k, i)
+//
+// Blocks fill unevenly, so this exceeds the classic rate of the same m and
+// k: about 1.2x at 1% and 1.6x at 0.1% (the penalty [BlockedParamsFor]
+// pays for with extra bits).
+func BlockedFalsePositiveRate(m uint64, k int, n uint64) float64 {
+	if m < BlockBits || k <= 0 {
+		return 1
+	}
+	lambda := BlockBits * float64(n) / (float64(m/BlockBits) * BlockBits)
+	return blockedFPR(lambda, k)
+}
+
+// blockedFPR sums the Poisson mixture up to lambda plus 12 standard
+// deviations (the rest weighs less than 1e-20 times the sum).
+func blockedFPR(lambda float64, k int) float64 {
+	fk := float64(k)
+	l1 := math.Log1p(-1.0 / BlockBits)
+	hi := int(lambda + 12*math.Sqrt(lambda) + 30)
+	logl := math.Log(lambda)
+	sum := 0.0
+	for i := 0; i <= hi; i++ {
+		lg, _ := math.Lgamma(float64(i + 1))
+		pmf := math.Exp(-lambda + float64(i)*logl - lg)
+		sum += pmf * math.Pow(-math.Expm1(fk*float64(i)*l1), fk)
+	}
+	return sum
+}
+
+// BlockedParamsFor returns the parameters of a Blocked filter holding n
+// keys whose predicted rate [BlockedFalsePositiveRate] is at most fpr: for
+// each k it finds the fewest blocks meeting fpr, and keeps the k needing
+// the least memory (the smaller k on a tie). Compared with [ParamsFor] the
+// filter needs more bits per key for the same rate, about 7% more at 1% and
+// 20% more at 0.1%. An n or fpr out of range, or more than MaxBlockedBits
+// bits, is reported by [Params.Validate] and [NewBlocked].
+func BlockedParamsFor(n uint64, fpr float64) Params {
+	if err := checkIntent("BlockedParamsFor", n, fpr); err != nil {
+		return Params{err: err}
+	}
+	const maxBlocks = MaxBlockedBits / BlockBits
+	best, bestK := uint64(0), 0
+	for k := 1; k <= MaxHashes; k++ {
+		// Least number of blocks b with rate(b) <= fpr: the rate falls as b grows.
+		fits := func(b uint64) bool { return blockedFPR(BlockBits*float64(n)/float64(b*BlockBits), k) <= fpr }
+		hi := uint64(maxBlocks)
+		if !fits(hi) {
+			continue
+		}
+		lo := uint64(0) // rate(lo) > fpr or lo == 0
+		if best != 0 {
+			if !fits(best) {
+				continue // this k cannot beat the best so far
+			}
+			hi = best
+		}
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if fits(mid) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		if best == 0 || hi < best {
+			best, bestK = hi, k
+		}
+	}
+	if best == 0 {
+		return Params{err: fmt.Errorf("bloom: BlockedParamsFor: n = %d and fpr = %v need more than %d bits", n, fpr, uint64(MaxBlockedBits))}
+	}
+	return Params{Bits: best * BlockBits, Hashes: bestK}
+}
