@@ -1,0 +1,11 @@
+package cms
+
+import "errors"
+
+// ErrIncompatible is returned (wrapped) by [Sketch.Merge] and [Sum] when two
+// sketches differ in width, depth, seed or update mode.
+var ErrIncompatible = errors.New("cms: incompatible sketches")
+
+// ErrCorrupt is returned (wrapped) by [Sketch.UnmarshalBinary] and
+// [FromCounters] when the bytes or counters cannot be a sketch.
+var ErrCorrupt = errors.New("cms: corrupt sketch")

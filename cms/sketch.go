@@ -1,0 +1,242 @@
+package cms
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
+// A Sketch is not safe for concurrent use when one of the goroutines
+// writes; copy it with [Sketch.Clone], not by assignment.
+type Sketch struct {
+	counters []uint32 // row-major, d rows of w
+	width    uint32
+	depth    uint32
+	seed     uint64
+	total    uint64 // N, saturating
+	cons     bool
+}
+
+// New returns an empty sketch with the given dimensions.
+func New(p Params) (*Sketch, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Sketch{
+		counters: make([]uint32, p.Counters()),
+		width:    p.Width,
+		depth:    p.Depth,
+		seed:     p.Seed,
+		cons:     p.Conservative,
+	}, nil
+}
+
+// MustNew is like [New] but panics on invalid parameters. It is meant for
+// tests and literals.
+func MustNew(p Params) *Sketch {
+	s, err := New(p)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Params returns the dimensions, seed and update mode of s.
+func (s *Sketch) Params() Params {
+	return Params{Width: s.width, Depth: s.depth, Seed: s.seed, Conservative: s.cons}
+}
+
+// Hash returns the flow hash of key under the sketch's seed, the value
+// [Sketch.AddHash] and [Sketch.EstimateHash] take.
+func (s *Sketch) Hash(key []byte) uint64 { return flow.Hash64(key, s.seed) }
+
+// Add adds n occurrences of key (its canonical bytes, for flows
+// [flow.Key.Bytes]). Any byte string is a key; the empty one is a key too.
+func (s *Sketch) Add(key []byte, n uint32) { s.AddHash(flow.Hash64(key, s.seed), n) }
+
+// AddHash is [Sketch.Add] for a key whose hash under the sketch's seed is h,
+// for when one packet hash feeds several structures.
+func (s *Sketch) AddHash(h uint64, n uint32) {
+	t := s.total + uint64(n)
+	if t < s.total {
+		t = math.MaxUint64
+	}
+	s.total = t
+	if s.cons {
+		s.addConservative(h, n)
+		return
+	}
+	w, c := s.width, s.counters
+	for r := uint32(0); r < s.depth; r++ {
+		i := uint64(r)*uint64(w) + uint64(flow.Index(h, r, w))
+		c[i] = satAdd(c[i], n)
+	}
+}
+
+// addConservative raises each of the key's counters to at least its new
+// estimate min+n and leaves larger ones alone (Estan and Varghese 2002,
+// section 3.3.2).
+func (s *Sketch) addConservative(h uint64, n uint32) {
+	var idx [MaxDepth]uint32
+	w, c := s.width, s.counters
+	d := s.depth
+	if d > MaxDepth {
+		return // unreachable: New and UnmarshalBinary enforce it
+	}
+	est := uint32(math.MaxUint32)
+	for r := uint32(0); r < d; r++ {
+		i := r*w + flow.Index(h, r, w)
+		idx[r] = i
+		est = min(est, c[i])
+	}
+	target := satAdd(est, n)
+	for _, i := range idx[:d] {
+		if c[i] < target {
+			c[i] = target
+		}
+	}
+}
+
+func satAdd(a, b uint32) uint32 {
+	v := a + b
+	if v < a {
+		return math.MaxUint32
+	}
+	return v
+}
+
+// Estimate returns the estimated count of key: the minimum of its d
+// counters. It is never below the true count (clamped at 2^32-1) and, with
+// probability at least 1-delta, at most the true count plus eps*N.
+func (s *Sketch) Estimate(key []byte) uint32 { return s.EstimateHash(flow.Hash64(key, s.seed)) }
+
+// EstimateHash is [Sketch.Estimate] for a key whose hash is h.
+func (s *Sketch) EstimateHash(h uint64) uint32 {
+	w, c := s.width, s.counters
+	est := uint32(math.MaxUint32)
+	for r := uint32(0); r < s.depth; r++ {
+		est = min(est, c[uint64(r)*uint64(w)+uint64(flow.Index(h, r, w))])
+	}
+	return est
+}
+
+// Total returns N, the sum of all counts added (saturating at 2^64-1).
+func (s *Sketch) Total() uint64 { return s.total }
+
+// ErrorBound returns eps*N: with probability at least 1-delta an estimate
+// exceeds the true count by at most this much.
+func (s *Sketch) ErrorBound() float64 { return s.Params().Epsilon() * float64(s.total) }
+
+// Counters returns the counters, row-major (row r is
+// Counters()[r*w:(r+1)*w]). The slice aliases the sketch: do not modify it.
+func (s *Sketch) Counters() []uint32 { return s.counters }
+
+// Reset zeroes every counter and the total.
+func (s *Sketch) Reset() {
+	clear(s.counters)
+	s.total = 0
+}
+
+// Clone returns an independent copy of s.
+func (s *Sketch) Clone() *Sketch {
+	c := *s
+	c.counters = append([]uint32(nil), s.counters...)
+	return &c
+}
+
+// compatible returns nil if o can be merged into s.
+func (s *Sketch) compatible(o *Sketch) error {
+	switch {
+	case s.width != o.width:
+		return fmt.Errorf("%w: width %d and %d", ErrIncompatible, s.width, o.width)
+	case s.depth != o.depth:
+		return fmt.Errorf("%w: depth %d and %d", ErrIncompatible, s.depth, o.depth)
+	case s.seed != o.seed:
+		return fmt.Errorf("%w: seed %#x and %#x", ErrIncompatible, s.seed, o.seed)
+	case s.cons != o.cons:
+		return fmt.Errorf("%w: conservative update %v and %v", ErrIncompatible, s.cons, o.cons)
+	}
+	return nil
+}
+
+// Merge adds the counters and total of o to s, so that s estimates the
+// union of both streams. For standard sketches the result equals the sketch
+// of the concatenated stream exactly (this is how per-CPU sketches are
+// combined); for conservative ones it is still never below the true count
+// but may exceed the sketch of the concatenated stream. Sketches with
+// different width, depth, seed or update mode are rejected with an error
+// wrapping [ErrIncompatible] that names the difference.
+func (s *Sketch) Merge(o *Sketch) error {
+	if err := s.compatible(o); err != nil {
+		return err
+	}
+	for i, v := range o.counters {
+		s.counters[i] = satAdd(s.counters[i], v)
+	}
+	t := s.total + o.total
+	if t < s.total {
+		t = math.MaxUint64
+	}
+	s.total = t
+	return nil
+}
+
+// Sum returns a new sketch holding the merge of all sketches (at least one),
+// which are left unchanged.
+func Sum(sketches ...*Sketch) (*Sketch, error) {
+	if len(sketches) == 0 {
+		return nil, fmt.Errorf("cms: sum needs at least one sketch, got 0")
+	}
+	out := sketches[0].Clone()
+	for _, o := range sketches[1:] {
+		if err := out.Merge(o); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FromCounters returns a sketch with dimensions p holding a copy of
+// counters (row-major, d*w values, as the kernel's map holds them) and the
+// total N. It checks what a sketch built by Add must satisfy (see
+// [Sketch.UnmarshalBinary]) and returns an error wrapping [ErrCorrupt]
+// otherwise.
+func FromCounters(p Params, counters []uint32, total uint64) (*Sketch, error) {
+	s, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(counters) != len(s.counters) {
+		return nil, fmt.Errorf("%w: %d counters for width %d and depth %d, want %d", ErrCorrupt, len(counters), p.Width, p.Depth, len(s.counters))
+	}
+	copy(s.counters, counters)
+	s.total = total
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// check verifies the invariants of Add: with standard update every row sums
+// to N (or less, when a counter of the row saturated); with conservative
+// update every row sums to at most N.
+func (s *Sketch) check() error {
+	w := int(s.width)
+	for r := 0; r < int(s.depth); r++ {
+		var sum uint64
+		saturated := false
+		for _, v := range s.counters[r*w : (r+1)*w] {
+			sum += uint64(v)
+			saturated = saturated || v == math.MaxUint32
+		}
+		if s.total == math.MaxUint64 {
+			continue // N saturated: nothing to compare with
+		}
+		if sum > s.total || (!s.cons && !saturated && sum != s.total) {
+			return fmt.Errorf("%w: row %d sums to %d, total is %d", ErrCorrupt, r, sum, s.total)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,407 @@
+package cms
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func TestParamsFor(t *testing.T) {
+	tests := []struct {
+		eps, delta float64
+		w, d       uint32
+		err        string
+	}{
+		{eps: 0.01, delta: 0.01, w: 272, d: 5},
+		{eps: 0.001, delta: 0.001, w: 2719, d: 7},
+		{eps: 0.5, delta: 0.5, w: 6, d: 1},
+		{eps: 0.1, delta: 0.99, w: 28, d: 1},
+		{eps: 0, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 0"},
+		{eps: 1, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 1"},
+		{eps: math.NaN(), delta: 0.1, err: "cms: epsilon must be in (0, 1), got NaN"},
+		{eps: 0.1, delta: 1.5, err: "cms: delta must be in (0, 1), got 1.5"},
+		{eps: 0.1, delta: 0, err: "cms: delta must be in (0, 1), got 0"},
+		{eps: 0.1, delta: 1e-20, err: "cms: delta must be at least e^-32 (depth at most 32), got 1e-20"},
+		{eps: 1e-9, delta: 0.1, err: "more than the 268435456 accepted"},
+	}
+	for _, tt := range tests {
+		p := ParamsFor(tt.eps, tt.delta)
+		_, err := New(p)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParamsFor(%v, %v): error %v, want %q", tt.eps, tt.delta, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || p.Width != tt.w || p.Depth != tt.d {
+			t.Errorf("ParamsFor(%v, %v) = w %d d %d err %v, want w %d d %d", tt.eps, tt.delta, p.Width, p.Depth, err, tt.w, tt.d)
+		}
+		if p.Epsilon() > tt.eps || p.Delta() > tt.delta {
+			t.Errorf("ParamsFor(%v, %v) predicts eps %v delta %v, worse than asked", tt.eps, tt.delta, p.Epsilon(), p.Delta())
+		}
+	}
+}
+
+func TestParams_Validate(t *testing.T) {
+	tests := []struct {
+		p   Params
+		err string
+	}{
+		{Params{Width: 0, Depth: 4}, "cms: width must be at least 1, got 0"},
+		{Params{Width: 10, Depth: 0}, "cms: depth must be in [1, 32], got 0"},
+		{Params{Width: 10, Depth: 33}, "cms: depth must be in [1, 32], got 33"},
+		{Params{Width: 1 << 27, Depth: 4}, "cms: width*depth must be at most 268435456, got 134217728*4"},
+		{Params{Width: 1, Depth: 1}, ""},
+	}
+	for _, tt := range tests {
+		err := tt.p.Validate()
+		if (err == nil) != (tt.err == "") || (err != nil && err.Error() != tt.err) {
+			t.Errorf("%+v: error %v, want %q", tt.p, err, tt.err)
+		}
+	}
+}
+
+// TestSketch_MatchesReference compares every counter and estimate with the
+// plain reference on a seeded Zipf stream, in both update modes.
+func TestSketch_MatchesReference(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 97, Depth: 4, Seed: 7, Conservative: cons}
+		s, ref := MustNew(p), newRef(p)
+		stream, keys := zipfStream(1, 20000, 3000, 1.1)
+		r := rand.New(rand.NewSource(2))
+		var total uint64
+		for _, f := range stream {
+			n := uint32(1 + r.Intn(3))
+			s.Add(keys[f].Bytes(), n)
+			ref.add(keys[f].Bytes(), uint64(n))
+			total += uint64(n)
+		}
+		if s.Total() != total {
+			t.Fatalf("conservative=%v: Total %d, want %d", cons, s.Total(), total)
+		}
+		for row := range ref.m {
+			for col, want := range ref.m[row] {
+				if got := s.Counters()[row*int(p.Width)+col]; uint64(got) != want {
+					t.Fatalf("conservative=%v: counter (%d, %d) = %d, want %d", cons, row, col, got, want)
+				}
+			}
+		}
+		for i := range keys {
+			if got, want := s.Estimate(keys[i].Bytes()), ref.estimate(keys[i].Bytes()); uint64(got) != want {
+				t.Fatalf("conservative=%v: Estimate(%v) = %d, want %d", cons, keys[i], got, want)
+			}
+		}
+	}
+}
+
+// TestSketch_ErrorBound checks the guarantee on seeded Zipf streams: no
+// estimate below the true count, and at least a 1-delta share of flows
+// within eps*N (Cormode and Muthukrishnan, Theorem 1). Conservative update
+// must never be worse, counter by counter.
+func TestSketch_ErrorBound(t *testing.T) {
+	n, m := 400000, 50000
+	if testing.Short() {
+		n, m = 100000, 20000
+	}
+	for _, s := range []float64{1.05, 1.3, 2} {
+		p := ParamsFor(0.001, 0.01).WithSeed(42)
+		std, cons := MustNew(p), MustNew(p.WithConservative(true))
+		stream, keys := zipfStream(int64(s*100), n, m, s)
+		for _, f := range stream {
+			std.Add(keys[f].Bytes(), 1)
+			cons.Add(keys[f].Bytes(), 1)
+		}
+		exact := exactCounts(stream, m)
+		bound := p.Epsilon() * float64(n)
+		var over, seen int
+		for i, c := range exact {
+			if c == 0 {
+				continue
+			}
+			seen++
+			es, ec := std.Estimate(keys[i].Bytes()), cons.Estimate(keys[i].Bytes())
+			if uint64(es) < c || uint64(ec) < c {
+				t.Fatalf("zipf %v: flow %d count %d estimated %d (standard), %d (conservative)", s, i, c, es, ec)
+			}
+			if ec > es {
+				t.Fatalf("zipf %v: conservative estimate %d above standard %d", s, ec, es)
+			}
+			if float64(es-uint32(c)) > bound {
+				over++
+			}
+		}
+		if share := float64(over) / float64(seen); share > p.Delta() {
+			t.Errorf("zipf %v: %.4f of flows exceed eps*N = %.1f, want at most delta = %.4f", s, share, bound, p.Delta())
+		}
+		for i, v := range cons.Counters() {
+			if v > std.Counters()[i] {
+				t.Fatalf("zipf %v: conservative counter %d = %d above standard %d", s, i, v, std.Counters()[i])
+			}
+		}
+	}
+}
+
+func TestSketch_Saturates(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		s := MustNew(Params{Width: 8, Depth: 3, Conservative: cons})
+		key := []byte("elephant")
+		s.Add(key, math.MaxUint32-2)
+		s.Add(key, 5)
+		if got := s.Estimate(key); got != math.MaxUint32 {
+			t.Errorf("conservative=%v: estimate after saturation %d, want %d", cons, got, uint32(math.MaxUint32))
+		}
+		if s.Total() != math.MaxUint32+3 {
+			t.Errorf("conservative=%v: total %d", cons, s.Total())
+		}
+		o := s.Clone()
+		if err := s.Merge(o); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Estimate(key); got != math.MaxUint32 {
+			t.Errorf("conservative=%v: estimate after merging saturated sketches %d", cons, got)
+		}
+	}
+}
+
+func TestSketch_EmptyKey(t *testing.T) {
+	s := MustNew(Params{Width: 16, Depth: 2})
+	if got := s.Estimate(nil); got != 0 {
+		t.Fatalf("estimate of the empty key in an empty sketch %d, want 0", got)
+	}
+	s.Add(nil, 3)
+	if got := s.Estimate([]byte{}); got != 3 {
+		t.Fatalf("the empty key is a key: estimate %d, want 3", got)
+	}
+}
+
+func TestSketch_Merge(t *testing.T) {
+	p := Params{Width: 211, Depth: 5, Seed: 3}
+	stream, keys := zipfStream(9, 30000, 5000, 1.2)
+	whole := MustNew(p)
+	parts := []*Sketch{MustNew(p), MustNew(p), MustNew(p)}
+	for i, f := range stream {
+		whole.Add(keys[f].Bytes(), 1)
+		parts[i%3].Add(keys[f].Bytes(), 1)
+	}
+	sum, err := Sum(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Total() != whole.Total() || !equalCounters(sum.Counters(), whole.Counters()) {
+		t.Fatal("merged per-worker sketches differ from the sketch of the whole stream")
+	}
+	if parts[0].Total() == sum.Total() {
+		t.Fatal("Sum modified its first argument")
+	}
+	bad := []struct {
+		p    Params
+		want string
+	}{
+		{Params{Width: 210, Depth: 5, Seed: 3}, "width 211 and 210"},
+		{Params{Width: 211, Depth: 4, Seed: 3}, "depth 5 and 4"},
+		{Params{Width: 211, Depth: 5, Seed: 4}, "seed 0x3 and 0x4"},
+		{Params{Width: 211, Depth: 5, Seed: 3, Conservative: true}, "conservative update false and true"},
+	}
+	for _, b := range bad {
+		err := whole.Merge(MustNew(b.p))
+		if !errors.Is(err, ErrIncompatible) || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("Merge with %+v: %v, want ErrIncompatible naming %q", b.p, err, b.want)
+		}
+	}
+	if _, err := Sum(); err == nil {
+		t.Error("Sum of nothing succeeded")
+	}
+}
+
+func equalCounters(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSketch_Reset(t *testing.T) {
+	s := MustNew(Params{Width: 16, Depth: 2})
+	s.Add([]byte("a"), 9)
+	s.Reset()
+	if s.Total() != 0 || s.Estimate([]byte("a")) != 0 {
+		t.Fatal("Reset left counts behind")
+	}
+}
+
+func TestSketch_MarshalRoundTrip(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		s := MustNew(Params{Width: 50, Depth: 3, Seed: 0xfeed, Conservative: cons})
+		stream, keys := zipfStream(5, 2000, 300, 1.1)
+		for _, f := range stream {
+			s.Add(keys[f].Bytes(), 2)
+		}
+		b, err := s.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u Sketch
+		if err := u.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if u.Params() != s.Params() || u.Total() != s.Total() || !equalCounters(u.Counters(), s.Counters()) {
+			t.Fatalf("conservative=%v: round trip changed the sketch", cons)
+		}
+		b2, _ := u.MarshalBinary()
+		if !bytes.Equal(b, b2) {
+			t.Fatal("re-encoding differs")
+		}
+		// counters are little-endian, row-major, right after the header
+		if got := uint32(b[headerLen]) | uint32(b[headerLen+1])<<8 | uint32(b[headerLen+2])<<16 | uint32(b[headerLen+3])<<24; got != s.Counters()[0] {
+			t.Fatalf("first counter encoded as %d, want %d", got, s.Counters()[0])
+		}
+	}
+}
+
+func TestSketch_UnmarshalRejects(t *testing.T) {
+	s := MustNew(Params{Width: 4, Depth: 2, Seed: 1})
+	s.Add([]byte("x"), 3)
+	good, _ := s.MarshalBinary()
+	mod := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	put32 := func(b []byte, off int, v uint32) []byte {
+		b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		return b
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "0 bytes, the header alone is 32"},
+		{"short header", good[:31], "31 bytes"},
+		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), `magic "XMS1"`},
+		{"flags", mod(func(b []byte) []byte { return put32(b, 4, 6) }), "unknown flags 0x6"},
+		{"width 0", mod(func(b []byte) []byte { return put32(b, 8, 0) }), "width must be at least 1"},
+		{"depth 0", mod(func(b []byte) []byte { return put32(b, 12, 0) }), "depth must be in [1, 32], got 0"},
+		{"huge", mod(func(b []byte) []byte { return put32(put32(b, 8, 1<<30), 12, 32) }), "width*depth must be at most"},
+		{"one byte short", good[:len(good)-1], "63 bytes for width 4 and depth 2, want 64"},
+		{"one byte long", append(append([]byte(nil), good...), 0), "65 bytes for width 4 and depth 2, want 64"},
+		{"row sum", mod(func(b []byte) []byte { b[headerLen]++; return b }), "row 0 sums to"},
+		{"total", mod(func(b []byte) []byte { b[24]++; return b }), "total is 4"},
+	}
+	for _, tt := range tests {
+		var u Sketch
+		err := u.UnmarshalBinary(tt.b)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want ErrCorrupt containing %q", tt.name, err, tt.want)
+		}
+		if u.counters != nil {
+			t.Errorf("%s: failed decode modified the sketch", tt.name)
+		}
+	}
+}
+
+func TestFromCounters(t *testing.T) {
+	p := Params{Width: 64, Depth: 4, Seed: 11}
+	s := MustNew(p)
+	for i := range uint32(500) {
+		k := testKey(i % 37)
+		s.Add(k.Bytes(), 1)
+	}
+	got, err := FromCounters(p, s.Counters(), s.Total())
+	if err != nil || !equalCounters(got.Counters(), s.Counters()) || got.Total() != s.Total() {
+		t.Fatalf("FromCounters: %v", err)
+	}
+	if _, err := FromCounters(p, s.Counters()[1:], s.Total()); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("short counters: %v", err)
+	}
+	if _, err := FromCounters(p, s.Counters(), s.Total()+1); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("wrong total: %v", err)
+	}
+	if _, err := FromCounters(Params{}, nil, 0); err == nil {
+		t.Error("invalid params accepted")
+	}
+}
+
+func TestConcurrent_MatchesSerial(t *testing.T) {
+	p := Params{Width: 1000, Depth: 4, Seed: 5}
+	c, err := NewConcurrent(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := MustNew(p)
+	stream, keys := zipfStream(3, 40000, 2000, 1.1)
+	for _, f := range stream {
+		serial.Add(keys[f].Bytes(), 1)
+	}
+	var wg sync.WaitGroup
+	const workers = 4
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(stream); i += workers {
+				c.Add(keys[stream[i]].Bytes(), 1)
+			}
+		}()
+	}
+	wg.Wait()
+	snap := c.Snapshot()
+	if snap.Total() != serial.Total() || !equalCounters(snap.Counters(), serial.Counters()) {
+		t.Fatal("concurrent adds differ from serial adds")
+	}
+	k := keys[0]
+	if c.Estimate(k.Bytes()) != serial.Estimate(k.Bytes()) {
+		t.Fatal("Estimate differs")
+	}
+	if _, err := NewConcurrent(p.WithConservative(true)); err == nil {
+		t.Fatal("conservative concurrent sketch accepted")
+	}
+	c2, _ := NewConcurrent(Params{Width: 2, Depth: 1})
+	c2.Add(nil, math.MaxUint32)
+	c2.Add(nil, 1)
+	if c2.Estimate(nil) != math.MaxUint32 {
+		t.Fatal("concurrent counter wrapped")
+	}
+}
+
+func TestAllocs(t *testing.T) {
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	key := k.Bytes()
+	std := MustNew(ParamsFor(0.001, 0.01))
+	cons := MustNew(ParamsFor(0.001, 0.01).WithConservative(true))
+	conc, _ := NewConcurrent(ParamsFor(0.001, 0.01))
+	top, _ := NewTopK(ParamsFor(0.001, 0.01), 100)
+	det, _ := NewDetector(LabParams(4096, 1), 10)
+	keys := make([]flow.Key, 1000)
+	for i := range keys {
+		keys[i] = testKey(uint32(i))
+	}
+	i := 0
+	cases := map[string]func(){
+		"Add":              func() { std.Add(key, 1) },
+		"Estimate":         func() { std.Estimate(key) },
+		"Add/conservative": func() { cons.Add(key, 1) },
+		"Concurrent.Add":   func() { conc.Add(key, 1) },
+		"Concurrent.Estimate": func() {
+			conc.Estimate(key)
+		},
+		"TopK.Add": func() { top.Add(keys[i%len(keys)], 1); i++ },
+		"Detector.Filter": func() {
+			b := keys[i%len(keys)]
+			det.Filter(b.Bytes())
+			i++
+		},
+	}
+	for name, f := range cases {
+		if a := testing.AllocsPerRun(5000, f); a != 0 {
+			t.Errorf("%s allocates %v times per call", name, a)
+		}
+	}
+}

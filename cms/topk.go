@@ -1,0 +1,247 @@
+package cms
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Entry is a flow and its estimated count.
+type Entry struct {
+	Key   flow.Key
+	Count uint32 // the sketch's estimate when the flow was last seen
+}
+
+// TopK tracks the k flows with the largest estimates: a [Sketch] counts
+// every flow, and an indexed min-heap of at most k entries holds the
+// current leaders, smallest at the root. A hash index from flow to heap
+// position makes every update O(log k) with no scan of the heap, and all
+// storage is sized by [NewTopK], so [TopK.Add] never allocates.
+//
+// A flow enters when its estimate exceeds the root's; a leader's count is
+// refreshed whenever it is seen. Counts of leaders are therefore estimates
+// as of their last packet, never below their true count at that time.
+//
+// The zero TopK is not valid; use [NewTopK]. Not safe for concurrent use.
+type TopK struct {
+	sketch *Sketch
+	heap   []topEntry
+	index  []int32 // open addressing, linear probing; heap position or -1
+	mask   uint64
+	k      int
+}
+
+type topEntry struct {
+	key  flow.Key
+	hash uint64
+	est  uint32
+	slot int32 // position in index
+}
+
+// MaxK is the largest k [NewTopK] accepts.
+const MaxK = 1 << 24
+
+// NewTopK returns a tracker of the k largest flows over a sketch with
+// dimensions p.
+func NewTopK(p Params, k int) (*TopK, error) {
+	if k < 1 || k > MaxK {
+		return nil, fmt.Errorf("cms: k must be in [1, %d], got %d", MaxK, k)
+	}
+	s, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	size := 1
+	for size < 2*k {
+		size <<= 1
+	}
+	t := &TopK{
+		sketch: s,
+		heap:   make([]topEntry, 0, k),
+		index:  make([]int32, size),
+		mask:   uint64(size - 1),
+		k:      k,
+	}
+	for i := range t.index {
+		t.index[i] = -1
+	}
+	return t, nil
+}
+
+// K returns k.
+func (t *TopK) K() int { return t.k }
+
+// Sketch returns the underlying sketch (for Estimate, Total, Marshal). Adding
+// to it directly bypasses the heap.
+func (t *TopK) Sketch() *Sketch { return t.sketch }
+
+// Add counts n packets (or bytes) of flow key and returns its new estimate.
+func (t *TopK) Add(key flow.Key, n uint32) uint32 {
+	h := flow.Hash64(key.Bytes(), t.sketch.seed)
+	t.sketch.AddHash(h, n)
+	est := t.sketch.EstimateHash(h)
+	if pos := t.find(key, h); pos >= 0 {
+		t.heap[pos].est = est
+		t.down(pos)
+		return est
+	}
+	if len(t.heap) < t.k {
+		t.heap = append(t.heap, topEntry{key: key, hash: h, est: est})
+		pos := len(t.heap) - 1
+		t.insertIndex(pos)
+		t.up(pos)
+		return est
+	}
+	if est > t.heap[0].est {
+		t.deleteIndex(t.heap[0].slot)
+		t.heap[0] = topEntry{key: key, hash: h, est: est}
+		t.insertIndex(0)
+		t.down(0)
+	}
+	return est
+}
+
+// find returns the heap position of key, or -1.
+func (t *TopK) find(key flow.Key, h uint64) int {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		p := t.index[i]
+		if p < 0 {
+			return -1
+		}
+		if e := &t.heap[p]; e.hash == h && e.key == key {
+			return int(p)
+		}
+	}
+}
+
+// insertIndex records heap position pos (not yet indexed) in the index.
+func (t *TopK) insertIndex(pos int) {
+	e := &t.heap[pos]
+	i := e.hash & t.mask
+	for t.index[i] >= 0 {
+		i = (i + 1) & t.mask
+	}
+	t.index[i] = int32(pos)
+	e.slot = int32(i)
+}
+
+// deleteIndex empties index slot i and shifts later entries of its probe
+// run back (backward-shift deletion, so lookups need no tombstones).
+func (t *TopK) deleteIndex(slot int32) {
+	i := uint64(slot)
+	t.index[i] = -1
+	for j := (i + 1) & t.mask; t.index[j] >= 0; j = (j + 1) & t.mask {
+		home := t.heap[t.index[j]].hash & t.mask
+		// The entry at j may move to i unless its home lies cyclically in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			t.index[i] = t.index[j]
+			t.heap[t.index[i]].slot = int32(i)
+			t.index[j] = -1
+			i = j
+		}
+	}
+}
+
+func (t *TopK) swap(a, b int) {
+	h := t.heap
+	h[a], h[b] = h[b], h[a]
+	t.index[h[a].slot] = int32(a)
+	t.index[h[b].slot] = int32(b)
+}
+
+func (t *TopK) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if t.heap[p].est <= t.heap[i].est {
+			return
+		}
+		t.swap(i, p)
+		i = p
+	}
+}
+
+func (t *TopK) down(i int) {
+	n := len(t.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && t.heap[r].est < t.heap[l].est {
+			m = r
+		}
+		if t.heap[i].est <= t.heap[m].est {
+			return
+		}
+		t.swap(i, m)
+		i = m
+	}
+}
+
+// Min returns the smallest count among the leaders, the estimate a flow
+// must exceed to enter, or 0 while fewer than k flows are tracked.
+func (t *TopK) Min() uint32 {
+	if len(t.heap) < t.k {
+		return 0
+	}
+	return t.heap[0].est
+}
+
+// Len returns the number of flows tracked, at most k.
+func (t *TopK) Len() int { return len(t.heap) }
+
+// AppendTop appends the tracked flows to dst, largest count first (ties by
+// key bytes), and returns the extended slice.
+func (t *TopK) AppendTop(dst []Entry) []Entry {
+	n := len(dst)
+	for _, e := range t.heap {
+		dst = append(dst, Entry{Key: e.key, Count: e.est})
+	}
+	slices.SortFunc(dst[n:], compareEntries)
+	return dst
+}
+
+// Top returns the tracked flows, largest count first.
+func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap))) }
+
+// HeavyHitters returns the tracked flows whose count is at least phi*N,
+// largest first. Every flow whose true count is at least phi*N is among
+// them when k >= 1/phi and the sketch's estimates of other flows stay below
+// phi*N (which eps*N < phi*N makes likely); with k < 1/phi some may be
+// missed.
+func (t *TopK) HeavyHitters(phi float64) []Entry {
+	thr := phi * float64(t.sketch.total)
+	var out []Entry
+	for _, e := range t.AppendTop(nil) {
+		if float64(e.Count) >= thr {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Reset forgets every flow and zeroes the sketch.
+func (t *TopK) Reset() {
+	t.sketch.Reset()
+	t.heap = t.heap[:0]
+	for i := range t.index {
+		t.index[i] = -1
+	}
+}
+
+func compareEntries(a, b Entry) int {
+	if a.Count != b.Count {
+		if a.Count > b.Count {
+			return -1
+		}
+		return 1
+	}
+	ab, an := a.Key.Array()
+	bb, bn := b.Key.Array()
+	if c := slices.Compare(ab[:], bb[:]); c != 0 {
+		return c
+	}
+	return an - bn
+}
