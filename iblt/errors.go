@@ -1,0 +1,13 @@
+package iblt
+
+import "errors"
+
+// ErrDecodeIncomplete is wrapped by the error that [Table.List] and
+// [Estimator.Estimate] return when peeling stalls: the table holds more
+// entries than it can list (or was corrupted). Match it with [errors.Is];
+// the entries listed before the stall are returned beside it.
+var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
+
+// ErrIncompatible is wrapped by the error that [Table.Subtract] and
+// [Table.Merge] return when the two tables differ in shape or seed.
+var ErrIncompatible = errors.New("iblt: tables are incompatible")

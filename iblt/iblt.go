@@ -1,0 +1,300 @@
+package iblt
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Cell word offsets. A cell is 3 + ceil(KeyLen/8) little-endian 64-bit
+// words: count (two's complement), value sum (wrapping), checksum XOR, then
+// the XOR of the keys, packed little-endian with zero padding.
+const (
+	wCount = 0
+	wValue = 1
+	wCheck = 2
+	wKey   = 3
+)
+
+// Table is an invertible Bloom lookup table of fixed-length keys with
+// 64-bit values, split into k disjoint sub-tables. Create it with [New];
+// the zero Table is not valid. A Table is not safe for concurrent use
+// while it is written; it may be copied with [Table.Clone] only.
+type Table struct {
+	k      int    // hash functions = sub-tables
+	sub    uint32 // cells per sub-table
+	keyLen int    // bytes per key
+	words  int    // key words per cell
+	stride int    // words per cell
+	seed   uint64
+	check  uint64 // checksum seed
+	cells  []uint64
+}
+
+// Result says what [Table.Get] learned about a key.
+type Result uint8
+
+const (
+	// Undetermined: every cell of the key is shared with other keys.
+	Undetermined Result = iota
+	// Found: the key is in the table (inserted once more than deleted)
+	// and the value is its value.
+	Found
+	// Absent: the key is certainly not in the table on the inserted side
+	// (assuming no key was deleted that was not inserted).
+	Absent
+)
+
+func (r Result) String() string {
+	switch r {
+	case Found:
+		return "found"
+	case Absent:
+		return "absent"
+	}
+	return "undetermined"
+}
+
+// Entry is one listed key and its value.
+type Entry struct {
+	Key   []byte
+	Value uint64
+}
+
+// New returns an empty table with parameters p.
+func New(p Params) (*Table, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	words := (p.KeyLen + 7) / 8
+	t := &Table{
+		k:      p.Hashes,
+		sub:    uint32(p.Cells / p.Hashes),
+		keyLen: p.KeyLen,
+		words:  words,
+		stride: wKey + words,
+		seed:   p.Seed,
+		check:  ChecksumSeed(p.Seed),
+	}
+	t.cells = make([]uint64, p.Cells*t.stride)
+	return t, nil
+}
+
+// MustNew is New for parameters known to be valid; it panics otherwise.
+func MustNew(p Params) *Table {
+	t, err := New(p)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Params returns the table's parameters.
+func (t *Table) Params() Params {
+	return Params{Cells: t.k * int(t.sub), Hashes: t.k, KeyLen: t.keyLen, Seed: t.seed}
+}
+
+// Hashes returns k, the number of hash functions and sub-tables.
+func (t *Table) Hashes() int { return t.k }
+
+// Cells returns m, the total number of cells.
+func (t *Table) Cells() int { return t.k * int(t.sub) }
+
+// KeyLen returns the length of every key in bytes.
+func (t *Table) KeyLen() int { return t.keyLen }
+
+// CellWords returns the number of 64-bit words in one cell: 3 + ceil(KeyLen/8).
+func (t *Table) CellWords() int { return t.stride }
+
+// Words returns the table's cells as words (see the layout in the package
+// documentation). The slice aliases the table: it is how a loader fills a
+// table from a kernel map.
+func (t *Table) Words() []uint64 { return t.cells }
+
+// Clone returns an independent copy of t.
+func (t *Table) Clone() *Table {
+	c := *t
+	c.cells = append([]uint64(nil), t.cells...)
+	return &c
+}
+
+// Reset empties the table.
+func (t *Table) Reset() { clear(t.cells) }
+
+// Insert adds key with value. It returns an error, and changes nothing,
+// when len(key) is not the table's key length. A key should be inserted at
+// most once more than it is deleted: two copies of a key cancel in the key
+// sum and make their cells unlistable.
+func (t *Table) Insert(key []byte, value uint64) error {
+	if len(key) != t.keyLen {
+		return t.keyLenError(len(key))
+	}
+	t.update(key, value, 1)
+	return nil
+}
+
+// Delete removes key with value; deleting a key that was never inserted
+// records it on the deleted side, which [Table.List] reports. It returns an
+// error, and changes nothing, when len(key) is not the table's key length.
+func (t *Table) Delete(key []byte, value uint64) error {
+	if len(key) != t.keyLen {
+		return t.keyLenError(len(key))
+	}
+	t.update(key, value, ^uint64(0))
+	return nil
+}
+
+func (t *Table) keyLenError(n int) error {
+	return fmt.Errorf("iblt: key length must be %d, got %d", t.keyLen, n)
+}
+
+// loadKey packs key into little-endian words with zero padding.
+func loadKey(dst []uint64, key []byte) {
+	i := 0
+	for ; len(key) >= 8; i++ {
+		dst[i] = binary.LittleEndian.Uint64(key)
+		key = key[8:]
+	}
+	if len(key) > 0 {
+		var w uint64
+		for j, c := range key {
+			w |= uint64(c) << (8 * j)
+		}
+		dst[i] = w
+	}
+}
+
+// update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
+func (t *Table) update(key []byte, value, sign uint64) {
+	h := flow.Hash64(key, t.seed)
+	cs := flow.Hash64(key, t.check)
+	var kw [MaxKeyLen / 8]uint64
+	words := kw[:t.words]
+	loadKey(words, key)
+	value *= sign
+	stride := t.stride
+	for j := 0; j < t.k; j++ {
+		c := int(uint32(j)*t.sub+flow.Index(h, uint32(j), t.sub)) * stride
+		cell := t.cells[c : c+stride : c+stride]
+		cell[wCount] += sign
+		cell[wValue] += value
+		cell[wCheck] ^= cs
+		ks := cell[wKey:]
+		for w, x := range words {
+			ks[w] ^= x
+		}
+	}
+}
+
+// Get looks key up. It returns the key's value and Found when one of its
+// cells holds the key alone; Absent when a cell proves the key is not
+// there (an empty cell, or a cell holding another key alone); Undetermined
+// otherwise, and for a key of the wrong length.
+func (t *Table) Get(key []byte) (uint64, Result) {
+	if len(key) != t.keyLen {
+		return 0, Undetermined
+	}
+	h := flow.Hash64(key, t.seed)
+	cs := flow.Hash64(key, t.check)
+	var kw [MaxKeyLen / 8]uint64
+	words := kw[:t.words]
+	loadKey(words, key)
+	for j := 0; j < t.k; j++ {
+		c := int(uint32(j)*t.sub+flow.Index(h, uint32(j), t.sub)) * t.stride
+		cell := t.cells[c : c+t.stride]
+		count := int64(cell[wCount])
+		if count == 0 && cell[wCheck] == 0 && allZero(cell[wKey:]) {
+			return 0, Absent
+		}
+		if count != 1 && count != -1 {
+			continue
+		}
+		same := cell[wCheck] == cs && equalWords(cell[wKey:], words)
+		switch {
+		case same && count == 1:
+			return cell[wValue], Found
+		case same: // deleted more often than inserted
+			return 0, Absent
+		case t.pure(c/t.stride, cell):
+			return 0, Absent
+		}
+	}
+	return 0, Undetermined
+}
+
+func allZero(w []uint64) bool {
+	for _, x := range w {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func equalWords(a, b []uint64) bool {
+	for i := range b {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compatible reports whether u has t's shape and seeds.
+func (t *Table) compatible(u *Table) error {
+	if t.k != u.k || t.sub != u.sub || t.keyLen != u.keyLen || t.seed != u.seed {
+		return fmt.Errorf("%w: (cells %d, hashes %d, key length %d, seed %#x) and (cells %d, hashes %d, key length %d, seed %#x)",
+			ErrIncompatible, t.Cells(), t.k, t.keyLen, t.seed, u.Cells(), u.k, u.keyLen, u.seed)
+	}
+	return nil
+}
+
+// Subtract sets t to t minus u, cell by cell: entries only in t stay
+// inserted, entries only in u become deleted, entries in both cancel. The
+// tables must have equal parameters (an error wrapping [ErrIncompatible]
+// otherwise).
+func (t *Table) Subtract(u *Table) error {
+	if err := t.compatible(u); err != nil {
+		return err
+	}
+	s := t.stride
+	for c := 0; c+s <= len(t.cells); c += s {
+		a, b := t.cells[c:c+s:c+s], u.cells[c:c+s:c+s]
+		a[wCount] -= b[wCount]
+		a[wValue] -= b[wValue]
+		a[wCheck] ^= b[wCheck]
+		for w := wKey; w < s; w++ {
+			a[w] ^= b[w]
+		}
+	}
+	return nil
+}
+
+// Merge sets t to t plus u, cell by cell, as if every insertion and
+// deletion made to u had been made to t. It combines the per-CPU copies of
+// a kernel digest. The tables must have equal parameters.
+func (t *Table) Merge(u *Table) error {
+	if err := t.compatible(u); err != nil {
+		return err
+	}
+	s := t.stride
+	for c := 0; c+s <= len(t.cells); c += s {
+		a, b := t.cells[c:c+s:c+s], u.cells[c:c+s:c+s]
+		a[wCount] += b[wCount]
+		a[wValue] += b[wValue]
+		a[wCheck] ^= b[wCheck]
+		for w := wKey; w < s; w++ {
+			a[w] ^= b[w]
+		}
+	}
+	return nil
+}
+
+// IsEmpty reports whether every cell is zero.
+func (t *Table) IsEmpty() bool { return allZero(t.cells) }
+
+// Equal reports whether t and u have equal parameters and cells.
+func (t *Table) Equal(u *Table) bool {
+	return t.compatible(u) == nil && equalWords(t.cells, u.cells)
+}

@@ -1,0 +1,93 @@
+package iblt
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Binary format (all integers little-endian):
+//
+//	0  "IBLT"
+//	4  version (1)
+//	5  k (hashes)
+//	6  key length (uint16)
+//	8  cells per sub-table (uint32)
+//	12 reserved, zero (uint32)
+//	16 seed (uint64)
+//	24 cells: k * sub * (3 + ceil(keyLen/8)) words, in the layout of [Table.Words]
+const (
+	magic      = "IBLT"
+	version    = 1
+	headerSize = 24
+)
+
+// MarshalBinary encodes the table (parameters and cells).
+func (t *Table) MarshalBinary() ([]byte, error) {
+	return t.AppendBinary(make([]byte, 0, headerSize+8*len(t.cells)))
+}
+
+// AppendBinary appends the encoding of [Table.MarshalBinary] to b.
+func (t *Table) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, magic...)
+	b = append(b, version, byte(t.k))
+	b = binary.LittleEndian.AppendUint16(b, uint16(t.keyLen))
+	b = binary.LittleEndian.AppendUint32(b, t.sub)
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	b = binary.LittleEndian.AppendUint64(b, t.seed)
+	for _, w := range t.cells {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces t with the table encoded in data, after
+// checking every field: magic, version, k, key length, cell count, the
+// exact length of data and the zero padding of every key sum. On error t
+// is unchanged.
+func (t *Table) UnmarshalBinary(data []byte) error {
+	if len(data) < headerSize {
+		return fmt.Errorf("iblt: encoding must be at least %d bytes, got %d", headerSize, len(data))
+	}
+	if string(data[:4]) != magic {
+		return fmt.Errorf("iblt: encoding must start with %q, got %q", magic, data[:4])
+	}
+	if data[4] != version {
+		return fmt.Errorf("iblt: encoding version must be %d, got %d", version, data[4])
+	}
+	if r := binary.LittleEndian.Uint32(data[12:]); r != 0 {
+		return fmt.Errorf("iblt: reserved header field must be 0, got %#x", r)
+	}
+	k := int(data[5])
+	sub := binary.LittleEndian.Uint32(data[8:])
+	p := Params{
+		Hashes: k,
+		KeyLen: int(binary.LittleEndian.Uint16(data[6:])),
+		Seed:   binary.LittleEndian.Uint64(data[16:]),
+	}
+	if k >= 1 && k <= MaxHashes && uint64(sub)*uint64(k) <= MaxCells {
+		p.Cells = int(sub) * k
+	} else if k >= 1 && k <= MaxHashes {
+		return fmt.Errorf("iblt: cells must be at most %d, got %d", MaxCells, uint64(sub)*uint64(k))
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	words := (p.KeyLen + 7) / 8
+	stride := wKey + words
+	want := headerSize + 8*p.Cells*stride
+	if len(data) != want {
+		return fmt.Errorf("iblt: encoding of %d cells of %d words must be %d bytes, got %d", p.Cells, stride, want, len(data))
+	}
+	u := MustNew(p)
+	body := data[headerSize:]
+	for i := range u.cells {
+		u.cells[i] = binary.LittleEndian.Uint64(body[8*i:])
+	}
+	for c := 0; c < p.Cells; c++ {
+		if !u.padOK(u.cells[c*stride+wKey : (c+1)*stride]) {
+			return fmt.Errorf("iblt: cell %d has non-zero key padding beyond key length %d", c, p.KeyLen)
+		}
+	}
+	*t = *u
+	return nil
+}

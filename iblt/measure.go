@@ -1,0 +1,68 @@
+package iblt
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+)
+
+// MeasureThreshold returns the smallest number of cells per entry, on a
+// grid of 1/200 of d, with which at least rate of trials tables with k
+// hashes list d random entries, searching by bisection (decode rates grow
+// with the number of cells). Each trial uses its own 13-byte keys and
+// seed, drawn from a generator seeded with seed. It is how the package's
+// sizing was checked; it costs trials listings per bisection step.
+func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
+	if d < 1 || k < 1 || k > MaxHashes || trials < 1 {
+		return 0
+	}
+	ok := func(cells int) bool {
+		need := int(rate*float64(trials) + 0.999999)
+		return decodeCount(k, d, cells, trials, seed) >= need
+	}
+	step := max(d/200, 1)
+	lo, hi := d/step, 3*d/step // in steps of cells
+	for lo*step < k {
+		lo++
+	}
+	for !ok(roundUp(hi*step, k)) {
+		hi *= 2
+		if hi*step > MaxCells {
+			return 0
+		}
+	}
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if ok(roundUp(mid*step, k)) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return float64(roundUp(hi*step, k)) / float64(d)
+}
+
+func roundUp(n, k int) int { return (n + k - 1) / k * k }
+
+// decodeCount lists trials tables of d random entries and counts the
+// complete listings.
+func decodeCount(k, d, cells, trials int, seed uint64) int {
+	rng := rand.New(rand.NewPCG(seed, uint64(cells)))
+	tb := MustNew(Params{Cells: cells, Hashes: k, KeyLen: 13})
+	key := make([]byte, 13)
+	n := 0
+	for range trials {
+		tb.Reset()
+		tb.seed = rng.Uint64()
+		tb.check = ChecksumSeed(tb.seed)
+		for i := range d {
+			binary.LittleEndian.PutUint64(key, rng.Uint64())
+			binary.LittleEndian.PutUint32(key[8:], uint32(i))
+			key[12] = byte(rng.Uint32())
+			tb.Insert(key, uint64(i))
+		}
+		if ins, _, err := tb.List(); err == nil && len(ins) == d {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,155 @@
+package iblt
+
+import (
+	"fmt"
+	"math"
+)
+
+// Limits on [Params].
+const (
+	MaxHashes = 8       // largest k
+	MaxKeyLen = 256     // largest key length in bytes
+	MaxCells  = 1 << 28 // largest number of cells in one table
+	minCells  = 1       // per sub-table
+)
+
+// Params describes a [Table].
+type Params struct {
+	// Cells is m, the total number of cells: a positive multiple of
+	// Hashes, at most MaxCells. Each of the Hashes sub-tables holds
+	// Cells/Hashes cells.
+	Cells int
+	// Hashes is k, the number of hash functions and of sub-tables, in
+	// [1, MaxHashes]. Use 3 or 4 (see [ParamsFor]).
+	Hashes int
+	// KeyLen is the length in bytes of every key, in [1, MaxKeyLen].
+	KeyLen int
+	// Seed seeds the index hash. The checksum hash uses
+	// [ChecksumSeed](Seed), which always differs from Seed.
+	Seed uint64
+}
+
+// checksumTweak turns an index seed into the checksum seed.
+const checksumTweak uint64 = 0xA0761D6478BD642F
+
+// ChecksumSeed returns the seed of the 64-bit key checksum of a table whose
+// index seed is seed: seed XOR 0xA0761D6478BD642F. The two seeds always
+// differ, so the checksum is independent of the cell indexes.
+func ChecksumSeed(seed uint64) uint64 { return seed ^ checksumTweak }
+
+// Validate reports whether p describes a valid table.
+func (p Params) Validate() error {
+	switch {
+	case p.Hashes < 1 || p.Hashes > MaxHashes:
+		return fmt.Errorf("iblt: hashes must be in [1, %d], got %d", MaxHashes, p.Hashes)
+	case p.KeyLen < 1 || p.KeyLen > MaxKeyLen:
+		return fmt.Errorf("iblt: key length must be in [1, %d], got %d", MaxKeyLen, p.KeyLen)
+	case p.Cells < p.Hashes || p.Cells > MaxCells:
+		return fmt.Errorf("iblt: cells must be in [%d, %d] for %d hashes, got %d", p.Hashes, MaxCells, p.Hashes, p.Cells)
+	case p.Cells%p.Hashes != 0:
+		return fmt.Errorf("iblt: cells must be a multiple of hashes (%d), got %d", p.Hashes, p.Cells)
+	}
+	return nil
+}
+
+// Peeling thresholds c_k in cells per listed entry: the 2-core thresholds of
+// random k-uniform hypergraphs (Goodrich and Mitzenmacher 2011, Table 1).
+// Listing succeeds with high probability when m > (c_k + eps) * n.
+var thresholds = [MaxHashes + 1]float64{0, 0, 2, 1.222, 1.295, 1.425, 1.570, 1.721, 1.878}
+
+// Threshold returns c_k, the asymptotic cells per entry below which peeling
+// fails with high probability, for k in [3, MaxHashes]; 0 otherwise.
+func Threshold(k int) float64 {
+	if k < 3 || k > MaxHashes {
+		return 0
+	}
+	return thresholds[k]
+}
+
+// CellsFor returns the number of cells (a multiple of k) with which a
+// k-hash table holding d entries lists them all with probability at least
+// success, for k = 3 or 4, d >= 0 and success in (0, 1). Otherwise it
+// returns an error.
+//
+// The model: the threshold c_k, plus a finite-size window z*s_k/sqrt(d)
+// (the 2-core threshold of a hypergraph with d edges fluctuates by
+// O(1/sqrt(d)); z is the normal quantile of success), plus, for k = 3, the
+// failure floor: two entries that share all three cells can never be
+// peeled, which happens with probability about k^k d^2/(2 m^3) in a
+// partitioned table, so m grows until that floor is below the failure
+// budget. s_k and a small additive constant were fitted to measured decode
+// rates (TestCellsFor_Success checks the result).
+func CellsFor(d int, k int, success float64) (int, error) {
+	if k != 3 && k != 4 {
+		return 0, fmt.Errorf("iblt: sizing needs hashes 3 or 4, got %d", k)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("iblt: differences must be non-negative, got %d", d)
+	}
+	if !(success > 0 && success < 1) {
+		return 0, fmt.Errorf("iblt: success must be in (0, 1), got %v", success)
+	}
+	fail := 1 - success
+	z := normalQuantile(success)
+	if z < 0 {
+		z = 0
+	}
+	s := []float64{3: 1.25, 4: 1.0}[k]
+	n := float64(d)
+	m := thresholds[k]*n + z*s*math.Sqrt(n) + 3*float64(k)
+	if k == 3 {
+		// Pairs sharing all cells: expected d^2/2 * (k/m)^3 * ... per pair
+		// probability (1/(m/k))^3; keep it at half the failure budget.
+		floor := math.Cbrt(27 * n * n / fail)
+		if floor > m {
+			m = floor
+		}
+	}
+	cells := int(math.Ceil(m/float64(k))) * k
+	if cells > MaxCells {
+		return 0, fmt.Errorf("iblt: %d differences need %d cells, more than %d", d, cells, MaxCells)
+	}
+	return cells, nil
+}
+
+// ParamsFor returns parameters for a table that lists d differences of
+// keyLen-byte keys with probability at least success, choosing whichever of
+// k = 3 and k = 4 needs fewer cells (k = 4 for small d, where k = 3 has its
+// failure floor).
+func ParamsFor(d, keyLen int, success float64, seed uint64) (Params, error) {
+	m3, err := CellsFor(d, 3, success)
+	if err != nil {
+		return Params{}, err
+	}
+	m4, err := CellsFor(d, 4, success)
+	if err != nil {
+		return Params{}, err
+	}
+	p := Params{Cells: m3, Hashes: 3, KeyLen: keyLen, Seed: seed}
+	if m4 < m3 {
+		p.Cells, p.Hashes = m4, 4
+	}
+	return p, p.Validate()
+}
+
+// normalQuantile returns the p-quantile of the standard normal distribution
+// (Acklam's rational approximation, relative error below 1.2e-9).
+func normalQuantile(p float64) float64 {
+	a := [6]float64{-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00}
+	b := [5]float64{-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01}
+	c := [6]float64{-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00}
+	d := [4]float64{7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00}
+	const lo = 0.02425
+	switch {
+	case p < lo:
+		q := math.Sqrt(-2 * math.Log(p))
+		return (((((c[0]*q+c[1])*q+c[2])*q+c[3])*q+c[4])*q + c[5]) / ((((d[0]*q+d[1])*q+d[2])*q+d[3])*q + 1)
+	case p <= 1-lo:
+		q := p - 0.5
+		r := q * q
+		return (((((a[0]*r+a[1])*r+a[2])*r+a[3])*r+a[4])*r + a[5]) * q / (((((b[0]*r+b[1])*r+b[2])*r+b[3])*r+b[4])*r + 1)
+	default:
+		q := math.Sqrt(-2 * math.Log(1-p))
+		return -(((((c[0]*q+c[1])*q+c[2])*q+c[3])*q+c[4])*q + c[5]) / ((((d[0]*q+d[1])*q+d[2])*q+d[3])*q + 1)
+	}
+}
