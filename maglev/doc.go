@@ -1,0 +1,44 @@
+// Package maglev implements Maglev consistent hashing and ring consistent
+// hashing with virtual nodes, for layer-4 load balancers that must send
+// every packet of a flow to the same backend without sharing state.
+//
+// A [Table] is the Maglev lookup table (Eisenbud et al., NSDI 2016, section
+// 3.4, Pseudocode 1): M entries (M prime, default 65537), each the index of
+// a backend. Backend i has offset = h1(name) mod M and skip = h2(name) mod
+// (M-1) + 1 and prefers the entries (offset + j*skip) mod M in that order;
+// the backends take turns claiming their next preferred empty entry.
+// Guarantees: unweighted, every backend owns floor(M/N) or ceil(M/N)
+// entries; weighted, within about one entry of M*w/W; weight 0 owns none;
+// the table depends only on the set of (name, weight) pairs, the size and
+// the seed, never on the order they are given in. Removing or adding a
+// backend moves close to the ideal 1/N of the flows, though more than a
+// ring does (measure with [Moved] and [MovedFlows]). Size M above 100*N for
+// a 1% spread ([SizeFor]).
+//
+// Lookup: [Table.Pick](h) is entries[((h>>32) * M) >> 32] ([flow.Reduce]),
+// one multiply and one load, no allocation. The kernel computes the same
+// index from the same xxHash64 of the flow key (maglev/xdp). Entries are
+// uint32 backend indexes (NoBackend when no backend has a weight), which is
+// exactly the layout of the kernel's table map: one u32 per entry.
+//
+// Building keeps no N x M permutation array: each backend's position
+// advances by its skip, and a bitmap of M bits marks the taken entries, so
+// scratch memory is M/8 + 12*N bytes.
+//
+// A [Ring] places VirtualNodes*weight points per backend at xxHash64 of
+// the name and point number, and picks the first point at or after the
+// flow's hash; [Bounded] adds the bounded-load rule of Mirrokni, Thorup and
+// Zadimoghaddam (SODA 2018).
+//
+// Concurrency: tables and rings are immutable. Readers load the current
+// table from an atomic.Pointer[maglev.Table]; a writer builds the next one
+// with [Table.Update] and stores it. No lock is needed and a reader sees
+// either the old or the new table, never a mix. The zero Table and zero
+// Ring are empty (Pick reports false). A [Bounded] is not safe for
+// concurrent use.
+//
+// Backend names and weights may come from users: they are validated (1 to
+// 255 bytes, unique) and never panic. The seed is not secret: an attacker
+// who controls flow hashes can aim flows at one backend whatever the table,
+// so key the flow hash (not this package's seed) if that matters.
+package maglev

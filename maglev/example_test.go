@@ -1,0 +1,79 @@
+package maglev_test
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// A load balancer picks a backend for each flow; every packet of the flow
+// hashes to the same entry, on every node that uses the same seed.
+func Example() {
+	tb := maglev.MustNew(maglev.Params{Seed: 2016}, maglev.Backends(
+		"10.1.0.1:80", "10.1.0.2:80", "10.1.0.3:80"))
+	syn := flow.MustKey("192.0.2.7", "198.51.100.1", 41000, 80, flow.ProtoTCP)
+	i, _ := tb.PickKey(&syn, 0)
+	j, _ := tb.PickKey(&syn, 0)
+	fmt.Println(i == j)
+	lo, hi := tb.MinMax()
+	fmt.Println(tb.Size(), lo, hi) // 65537 entries, 21845 or 21846 each
+	// Output:
+	// true
+	// 65537 21845 21846
+}
+
+// Draining a backend (weight 0) before maintenance: it owns no entry, and
+// only its flows move.
+func ExampleTable_Update() {
+	bs := maglev.Backends("a", "b", "c", "d")
+	old := maglev.MustNew(maglev.Params{Size: 65537, Seed: 1}, bs)
+	bs[3].Weight = 0
+	drained, _ := old.Update(bs)
+	fmt.Println(drained.Count(drained.Index("d")))
+	fmt.Printf("moved %.2f of the hash space, d owned %.2f\n",
+		maglev.Moved(old, drained), old.Shares()[old.Index("d")])
+	// Output:
+	// 0
+	// moved 0.25 of the hash space, d owned 0.25
+}
+
+// Readers pick from the current table without a lock; a writer publishes a
+// new one with a pointer swap.
+func ExampleTable_Pick() {
+	var current atomic.Pointer[maglev.Table]
+	current.Store(maglev.MustNew(maglev.Params{Size: 7}, maglev.Backends("a", "b")))
+
+	next, _ := current.Load().Update(maglev.Backends("a", "b", "c"))
+	current.Store(next)
+
+	i, ok := current.Load().Pick(0x8000000000000000)
+	fmt.Println(ok, current.Load().Backend(i).Name != "")
+	// Output: true true
+}
+
+// Weights: a backend of weight 3 gets three times the entries of one of
+// weight 1.
+func ExampleNew_weights() {
+	tb := maglev.MustNew(maglev.Params{Size: 65537}, []maglev.Backend{
+		{Name: "big", Weight: 3}, {Name: "small", Weight: 1}})
+	fmt.Println(tb.Count(tb.Index("big")), tb.Count(tb.Index("small")))
+	// Output: 49153 16384
+}
+
+// A ring with bounded loads never lets a backend exceed (1+eps) times the
+// mean load.
+func ExampleBounded() {
+	r := maglev.MustNewRing(maglev.RingParams{VirtualNodes: 100, Seed: 1}, maglev.Backends("a", "b", "c", "d"))
+	b, _ := maglev.NewBounded(r, 0.1)
+	for h := uint64(0); h < 1000; h++ {
+		b.Assign(flow.Mix(h, 0))
+	}
+	most := uint64(0)
+	for _, l := range b.Loads(nil) {
+		most = max(most, l)
+	}
+	fmt.Println(most <= 275) // ceil(1.1 * 1000 / 4)
+	// Output: true
+}

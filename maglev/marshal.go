@@ -1,0 +1,95 @@
+package maglev
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Encoding of a Table (all integers little-endian):
+//
+//	magic "MGLV" | version u8 = 1 | size u32 | seed u64 | n u32 |
+//	n times: weight u32 | name length u8 | name
+//
+// Entries are not stored: they are a function of the rest, so decoding
+// rebuilds the table and can never yield a table whose entries disagree
+// with its backends.
+const (
+	magic         = "MGLV"
+	version       = 1
+	headerLen     = 4 + 1 + 4 + 8 + 4
+	maxEncodedLen = 64 << 20
+)
+
+// MarshalBinary encodes the table's size, seed and backends.
+func (t *Table) MarshalBinary() ([]byte, error) {
+	n := headerLen
+	for _, b := range t.backends {
+		n += 5 + len(b.Name)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, magic...)
+	out = append(out, version)
+	out = binary.LittleEndian.AppendUint32(out, t.size)
+	out = binary.LittleEndian.AppendUint64(out, t.seed)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(t.backends)))
+	for _, b := range t.backends {
+		out = binary.LittleEndian.AppendUint32(out, b.Weight)
+		out = append(out, byte(len(b.Name)))
+		out = append(out, b.Name...)
+	}
+	return out, nil
+}
+
+// UnmarshalBinary decodes data written by MarshalBinary, validates every
+// field and rebuilds the table. On error t is unchanged.
+func (t *Table) UnmarshalBinary(data []byte) error {
+	if len(data) < headerLen {
+		return fmt.Errorf("%w: %d bytes, a table needs at least %d", ErrCorrupt, len(data), headerLen)
+	}
+	if len(data) > maxEncodedLen {
+		return fmt.Errorf("%w: %d bytes, at most %d accepted", ErrCorrupt, len(data), maxEncodedLen)
+	}
+	if string(data[:4]) != magic {
+		return fmt.Errorf("%w: magic %q, want %q", ErrCorrupt, data[:4], magic)
+	}
+	if data[4] != version {
+		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, data[4], version)
+	}
+	p := Params{Size: binary.LittleEndian.Uint32(data[5:]), Seed: binary.LittleEndian.Uint64(data[9:])}
+	if p.Size == 0 {
+		return fmt.Errorf("%w: size 0", ErrCorrupt)
+	}
+	n := binary.LittleEndian.Uint32(data[17:])
+	rest := data[headerLen:]
+	if uint64(n)*6 > uint64(len(rest)) { // each backend takes at least 6 bytes
+		return fmt.Errorf("%w: %d backends cannot fit in %d bytes", ErrCorrupt, n, len(rest))
+	}
+	bs := make([]Backend, n)
+	for i := range bs {
+		if len(rest) < 5 {
+			return fmt.Errorf("%w: backend %d truncated", ErrCorrupt, i)
+		}
+		w := binary.LittleEndian.Uint32(rest)
+		l := int(rest[4])
+		rest = rest[5:]
+		if len(rest) < l {
+			return fmt.Errorf("%w: backend %d name of %d bytes truncated to %d", ErrCorrupt, i, l, len(rest))
+		}
+		bs[i] = Backend{Name: string(rest[:l]), Weight: w}
+		rest = rest[l:]
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(rest))
+	}
+	for i := 1; i < len(bs); i++ {
+		if bs[i].Name <= bs[i-1].Name {
+			return fmt.Errorf("%w: backends not sorted by name at %d", ErrCorrupt, i)
+		}
+	}
+	nt, err := New(p, bs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	*t = *nt
+	return nil
+}
