@@ -1,0 +1,117 @@
+package flowradar
+
+import (
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Flow is a decoded flow and its counters for the epoch.
+type Flow struct {
+	Key     flow.Key
+	Packets uint64
+	Bytes   uint64
+}
+
+// Decoded is the result of [Table.Decode].
+type Decoded struct {
+	// Flows are the decoded flows, in decoding order.
+	Flows []Flow
+	// Remainder is a copy of the table with the decoded flows removed:
+	// empty after a complete decode, otherwise the cells peeling could not
+	// resolve (input for a network-wide decode or a larger table).
+	Remainder *Table
+	// Stuck counts the remainder's cells still holding flows.
+	Stuck int
+}
+
+// pure reports whether cell i of t holds exactly one flow that really
+// belongs there: FlowCount 1, a well-formed padded key in FlowXOR, the
+// key hashing to cell i and present in the flow filter. The last two
+// checks keep a damaged cell from inventing a flow.
+func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
+	c := &t.cells[i]
+	if c.FlowCount != 1 {
+		return flow.Key{}, false
+	}
+	k, ok := c.Key()
+	if !ok {
+		return k, false
+	}
+	n := t.CellsOf(&k, idx)
+	for s := 0; s < n; s++ {
+		if idx[s] == i {
+			return k, t.Contains(&k)
+		}
+	}
+	return k, false
+}
+
+// Decode is the paper's SingleDecode (NSDI'16 §4.1): it repeatedly finds
+// a pure cell, reads its flow and counters, and removes the flow from its
+// other cells, until no pure cell is left. t is not changed.
+//
+// On a complete decode it returns every flow with its exact counters and
+// a nil error. Otherwise the decoded flows come with an error: wrapping
+// [ErrDecodeIncomplete] when cells still hold flows (see
+// [Decoded.Remainder]), or [ErrCorrupt] when the table contradicts itself:
+// counters left in cells without flows (a flow-filter false positive, whose
+// packets were counted but whose key never was, or a damaged table) or a
+// removal from a cell with no flow in it. A decoded flow always hashes to
+// its cells and is in the filter; a damaged table yields an error, never a
+// panic.
+func (t *Table) Decode() (Decoded, error) {
+	w := t.Clone()
+	var d Decoded
+	d.Remainder = w
+	stack := make([]uint32, 0, 64)
+	for i := range w.cells {
+		if w.cells[i].FlowCount == 1 {
+			stack = append(stack, uint32(i))
+		}
+	}
+	var idx [MaxHashes]uint32
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		k, ok := w.pure(i, &idx)
+		if !ok {
+			continue
+		}
+		c := w.cells[i]
+		f := Flow{Key: k, Packets: uint64(c.PacketCount), Bytes: c.ByteCount}
+		p := padded(&k)
+		n := w.p.Hashes
+		for s := 0; s < n; s++ {
+			o := &w.cells[idx[s]]
+			if o.FlowCount == 0 {
+				return d, fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
+			}
+			o.FlowCount--
+			o.xorInto(&p)
+			o.PacketCount -= c.PacketCount
+			o.ByteCount -= c.ByteCount
+			if o.FlowCount == 1 {
+				stack = append(stack, idx[s])
+			}
+		}
+		d.Flows = append(d.Flows, f)
+	}
+	residue := 0
+	for i := range w.cells {
+		c := &w.cells[i]
+		switch {
+		case c.FlowCount != 0:
+			d.Stuck++
+		case c.PacketCount != 0 || c.ByteCount != 0 || c.FlowXOR != [XORBytes]byte{}:
+			residue++
+		}
+	}
+	if d.Stuck > 0 {
+		return d, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells))
+	}
+	if residue > 0 {
+		return d, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue)
+	}
+	return d, nil
+}

@@ -1,0 +1,40 @@
+// Package flowradar implements FlowRadar, per-flow counters for every
+// flow of a switch in a small fixed table, encoded at line rate in the
+// switch and decoded at a collector.
+//
+// An [Encoder] keeps, per epoch, a flow filter (a Bloom filter of the
+// flows seen) and a counting table of [Cell]s split into Hashes sub-tables
+// with one hash each. A flow's first packet XORs its key into FlowXOR and
+// adds 1 to FlowCount in its cells; every packet adds to PacketCount (and
+// ByteCount). [Table.Decode] (SingleDecode) recovers every flow with exact
+// counters while the table has more than about 1.3 cells per flow (4
+// hashes); above that load it returns what it peeled and the remainder.
+// [DecodeNetwork] decodes many switches together: [FlowDecode] removes a
+// flow found at one switch from every switch whose filter holds it, to a
+// fixed point, and [CounterDecode] solves each switch's counters as a
+// linear system, so flows undecodable at every single switch are found and
+// disagreements between the switches of a path ([FlowReport.Loss]) show
+// packet loss. [LeafSpine] simulates a network of encoders.
+//
+// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter with 14
+// hashes at 20.2 bits per flow (false-positive rate about 1e-4, see
+// [Params.FilterFPR]). A filter false positive makes a new flow look
+// known: its packets are counted but its key is not, and decoding reports
+// the residue as an error wrapping [ErrCorrupt].
+//
+// Layout, shared bit for bit with the kernel in flowradar/xdp: the filter
+// hash is xxHash64(key, FilterSeed) and its bit i is flow.Index(h, i,
+// FilterBits), held as little-endian 64-bit words; the table hash is
+// xxHash64(key, TableSeed) and the flow's cell in sub-table s is s*Cells/
+// Hashes + flow.Index(h, s, Cells/Hashes). IPv4 and IPv6 share one table:
+// FlowXOR is 40 bytes wide (see [Cell]).
+//
+// The zero values of [Encoder] and [Table] are not valid; use [New] and
+// [NewTable]. Neither is safe for concurrent writers; [Encoder.Flip] gives
+// a frozen table that may be read while encoding goes on. Keys may be
+// attacker-chosen only if the seeds are secret.
+//
+// Reference: Li, Miao, Kim and Yu, "FlowRadar: A Better NetFlow for Data
+// Centers", NSDI 2016 (§3 encoding, §4.1 SingleDecode, §4.2 network-wide
+// decoding).
+package flowradar

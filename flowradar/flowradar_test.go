@@ -1,0 +1,355 @@
+package flowradar
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func TestParams_Validate(t *testing.T) {
+	ok := ParamsFor(1000, 1)
+	for _, tc := range []struct {
+		name string
+		edit func(*Params)
+		want string // substring of the error, "" for valid
+	}{
+		{"default", func(*Params) {}, ""},
+		{"hashes0", func(p *Params) { p.Hashes = 0 }, "hashes must be in [1, 8], got 0"},
+		{"hashes9", func(p *Params) { p.Hashes = 9 }, "hashes must be in [1, 8], got 9"},
+		{"cells0", func(p *Params) { p.Cells = 0 }, "cells must be a positive multiple of hashes (4) at most 67108864, got 0"},
+		{"cellsOdd", func(p *Params) { p.Cells = 1001 }, "got 1001"},
+		{"cellsBig", func(p *Params) { p.Cells = MaxCells + 4 }, "at most 67108864"},
+		{"fh0", func(p *Params) { p.FilterHashes = 0 }, "filter hashes must be in [1, 32], got 0"},
+		{"fh33", func(p *Params) { p.FilterHashes = 33 }, "got 33"},
+		{"bits0", func(p *Params) { p.FilterBits = 0 }, "filter bits must be a positive multiple of 64"},
+		{"bits65", func(p *Params) { p.FilterBits = 65 }, "got 65"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ok
+			tc.edit(&p)
+			err := p.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want ErrParams containing %q", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "flowradar: ") {
+				t.Fatalf("error %q does not name the package", err)
+			}
+			if _, err := New(p); err == nil {
+				t.Fatal("New accepted invalid params")
+			}
+		})
+	}
+}
+
+func TestParamsFor(t *testing.T) {
+	for _, n := range []int{1, 100, 12345, 1e6} {
+		p := ParamsFor(n, 3)
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if cpf := p.CellsPerFlow(n); cpf < DefaultCellsPerFlow || cpf > DefaultCellsPerFlow+4.0/float64(n)+1e-9 {
+			t.Errorf("n=%d: %.4f cells per flow, want %.2f rounded up to a multiple of 4", n, cpf, DefaultCellsPerFlow)
+		}
+		// Optimal k for m/n bits: FPR (1/2)^k up to rounding.
+		if fpr := p.FilterFPR(n); n >= 10000 && (fpr > 1.1*math.Pow(0.5, DefaultFilterHashes) || fpr < 0.9*math.Pow(0.5, DefaultFilterHashes)) {
+			t.Errorf("n=%d: filter fpr %.3g, want about 2^-%d", n, fpr, DefaultFilterHashes)
+		}
+	}
+	if p, q := ParamsFor(10, 1), ParamsFor(10, 2); p.TableSeed == q.TableSeed || p.FilterSeed == p.TableSeed {
+		t.Fatal("seeds not derived from the seed")
+	}
+}
+
+// TestTable_MatchesReference compares the encoder with the plain reference
+// on seeded random traffic, tight enough that filter false positives and
+// cell collisions happen.
+func TestTable_MatchesReference(t *testing.T) {
+	for _, tc := range []struct{ flows, cells, bits, fh, hashes int }{
+		{2000, 2720, 4096, 3, 4}, // filter overloaded on purpose: false positives
+		{2000, 1000, 1 << 16, 14, 4},
+		{500, 700, 1 << 14, 7, 1},
+		{500, 1024, 1 << 14, 20, 8},
+	} {
+		t.Run(fmt.Sprintf("flows=%d/cells=%d/k=%d", tc.flows, tc.cells, tc.hashes), func(t *testing.T) {
+			p := Params{Cells: uint32(tc.cells), Hashes: tc.hashes, FilterBits: uint32(tc.bits), FilterHashes: tc.fh, FilterSeed: 11, TableSeed: 12}
+			tab, err := NewTable(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := newRef(p)
+			keys := randomKeys(tc.flows, 5)
+			news := 0
+			traffic(func(k *flow.Key, size uint32) bool {
+				a, b := tab.Add(k, size), ref.add(*k, size)
+				if a != b {
+					t.Fatalf("Add(%v) new=%v, reference says %v", k, a, b)
+				}
+				if a {
+					news++
+				}
+				return a
+			}, keys, 6)
+			if !ref.equal(tab) {
+				t.Fatal("table differs from the reference")
+			}
+			if tc.fh == 3 && news == tc.flows {
+				t.Fatal("expected filter false positives with an overloaded filter")
+			}
+		})
+	}
+}
+
+func TestTable_NewFlowThenKnown(t *testing.T) {
+	tab, _ := NewTable(ParamsFor(100, 1))
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	if !tab.Add(&k, 100) {
+		t.Fatal("first packet not new")
+	}
+	if tab.Add(&k, 200) {
+		t.Fatal("second packet new")
+	}
+	var idx [MaxHashes]uint32
+	n := tab.CellsOf(&k, &idx)
+	want := Cell{FlowXOR: padded(&k), FlowCount: 1, PacketCount: 2, ByteCount: 300}
+	for s := 0; s < n; s++ {
+		if got := tab.cells[idx[s]]; got != want {
+			t.Fatalf("cell %d = %+v, want %+v", idx[s], got, want)
+		}
+		if int(idx[s])/int(tab.sub) != s {
+			t.Fatalf("cell %d of hash %d outside its sub-table", idx[s], s)
+		}
+	}
+	if got, ok := tab.cells[idx[0]].Key(); !ok || got != k {
+		t.Fatalf("Key() = %v %v, want %v", got, ok, k)
+	}
+	if !tab.Contains(&k) || tab.Flows() != 1 {
+		t.Fatal("filter or flow count wrong")
+	}
+	// The zero key is ignored.
+	before := tab.Clone()
+	var zero flow.Key
+	if tab.Add(&zero, 1) || tab.Contains(&zero) || !tab.Equal(before) {
+		t.Fatal("zero key changed the table")
+	}
+}
+
+func TestEncoder_Flip(t *testing.T) {
+	e := MustNew(ParamsFor(1000, 1))
+	keys := randomKeys(300, 1)
+	tr := traffic(e.Add, keys[:200], 1)
+	a := e.Flip()
+	traffic(e.Add, keys[200:], 2) // next epoch: must not touch a
+	d, err := a.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFlows(t, d.Flows, tr)
+	b := e.Flip()
+	if b == a || b.Flows() != 100 {
+		t.Fatalf("second epoch holds %d flows, want 100", b.Flows())
+	}
+	if e.Active() != a || a.Flows() != 0 {
+		t.Fatal("Flip did not reset and reuse the older epoch")
+	}
+}
+
+func checkFlows(t *testing.T, got []Flow, want truth) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("decoded %d flows, want %d", len(got), len(want))
+	}
+	for _, f := range got {
+		w, ok := want[f.Key]
+		if !ok {
+			t.Fatalf("invented flow %v", f.Key)
+		}
+		if f.Packets != w[0] || f.Bytes != w[1] {
+			t.Fatalf("flow %v: %d packets %d bytes, want %d and %d", f.Key, f.Packets, f.Bytes, w[0], w[1])
+		}
+	}
+}
+
+// paramsAt returns 4-hash parameters at the given cells per flow, with a
+// filter large enough to have no false positive in these tests.
+func paramsAt(flows int, cellsPerFlow float64, seed uint64) Params {
+	p := ParamsFor(flows, seed)
+	c := uint32(math.Ceil(float64(flows) * cellsPerFlow))
+	p.Cells = (c + 3) / 4 * 4
+	p.FilterHashes = 20
+	p.FilterBits = uint32(flows*30+63) / 64 * 64
+	return p
+}
+
+// TestDecode_BelowThreshold: at 1.30 cells per flow (the 4-hash peeling
+// threshold is 1.295) single decode recovers every flow with exact
+// counters.
+func TestDecode_BelowThreshold(t *testing.T) {
+	n := 50000
+	if testing.Short() {
+		n = 10000
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		tab, _ := NewTable(paramsAt(n, 1.30, seed))
+		tr := traffic(tab.Add, randomKeys(n, seed), seed)
+		d, err := tab.Decode()
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		checkFlows(t, d.Flows, tr)
+		if d.Stuck != 0 || d.Remainder.Flows() != 0 {
+			t.Fatal("remainder not empty")
+		}
+	}
+}
+
+// TestDecode_AboveThreshold: at 1.15 cells per flow peeling stalls; the
+// flows it does return are real and exact, and the remainder holds the
+// rest.
+func TestDecode_AboveThreshold(t *testing.T) {
+	n := 20000
+	tab, _ := NewTable(paramsAt(n, 1.15, 4))
+	tr := traffic(tab.Add, randomKeys(n, 4), 4)
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrDecodeIncomplete) {
+		t.Fatalf("err = %v, want ErrDecodeIncomplete", err)
+	}
+	if len(d.Flows) > n/2 {
+		t.Fatalf("decoded %d of %d flows above the threshold, theory says a small fraction", len(d.Flows), n)
+	}
+	for _, f := range d.Flows {
+		w := tr[f.Key]
+		if f.Packets != w[0] || f.Bytes != w[1] {
+			t.Fatalf("flow %v: wrong counters", f.Key)
+		}
+	}
+	if got := len(d.Flows) + d.Remainder.Flows(); got != n {
+		t.Fatalf("decoded + remainder = %d flows, want %d", got, n)
+	}
+	if d.Stuck == 0 {
+		t.Fatal("no stuck cells reported")
+	}
+}
+
+// TestDecode_FalsePositiveResidue: a flow the filter takes for known leaves
+// packets without a key; decode reports it instead of hiding it.
+func TestDecode_FalsePositiveResidue(t *testing.T) {
+	p := Params{Cells: 400, Hashes: 4, FilterBits: 64, FilterHashes: 1, FilterSeed: 1, TableSeed: 2}
+	tab, _ := NewTable(p)
+	keys := randomKeys(200, 3)
+	fp := 0
+	for i := range keys {
+		if !tab.Add(&keys[i], 1) {
+			fp++
+		}
+	}
+	if fp == 0 {
+		t.Fatal("no false positive with a 64-bit filter and 200 flows")
+	}
+	_, err := tab.Decode()
+	if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrDecodeIncomplete) {
+		t.Fatalf("err = %v, want a reported inconsistency", err)
+	}
+}
+
+// seedExample builds the two switches of the course notes (seeds/004 §5.4.3,
+// "Network-Wide Decode"), cell for cell. Flows a, b, c and d each sit in
+// three of five cells (cell 5 of each table is unused: cells must be a
+// multiple of the hash count):
+//
+//	switch 1: a | a^c^d | b^c^d | a^b^c | b^d
+//	switch 2: a^d | a^c | b^c^d | a^b^c | b^d
+func seedExample(t *testing.T) (sw [2]*Table, keys [4]flow.Key, packets [4]uint32) {
+	for i := range keys {
+		keys[i] = flow.MustKey("10.0.0."+string(rune('1'+i)), "10.0.1.1", uint16(1000+i), 80, flow.ProtoTCP)
+	}
+	cells := [2][4][3]uint32{
+		{{0, 1, 3}, {2, 3, 4}, {1, 2, 3}, {1, 2, 4}},
+		{{0, 1, 3}, {2, 3, 4}, {1, 2, 3}, {0, 2, 4}},
+	}
+	packets = [4]uint32{5, 7, 3, 3}
+	for j := range sw {
+		p := Params{Cells: 6, Hashes: 3, FilterBits: 1024, FilterHashes: 10, FilterSeed: uint64(j), TableSeed: uint64(j)}
+		tab, err := NewTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab.geom = func(k *flow.Key, out *[MaxHashes]uint32) {
+			*out = [MaxHashes]uint32{5, 5, 5} // a key of no flow: the unused cell
+			for i := range keys {
+				if keys[i] == *k {
+					copy(out[:], cells[j][i][:])
+				}
+			}
+		}
+		for i := range keys {
+			for range packets[i] {
+				tab.Add(&keys[i], 100)
+			}
+		}
+		sw[j] = tab
+	}
+	return sw, keys, packets
+}
+
+func TestSeedExample_NetworkDecode(t *testing.T) {
+	sw, keys, packets := seedExample(t)
+	// The tables are the seed's.
+	want := [2][]uint32{{1, 3, 3, 3, 2, 0}, {2, 2, 3, 3, 2, 0}}
+	for j := range sw {
+		for i, c := range sw[j].cells {
+			if c.FlowCount != want[j][i] {
+				t.Fatalf("switch %d cell %d: FlowCount %d, want %d", j+1, i, c.FlowCount, want[j][i])
+			}
+		}
+	}
+	// Single decode fails on both: switch 1 peels a and stalls, switch 2
+	// has no pure cell.
+	for j, peeled := range []int{1, 0} {
+		d, err := sw[j].Decode()
+		if !errors.Is(err, ErrDecodeIncomplete) || len(d.Flows) != peeled {
+			t.Fatalf("switch %d: single decode gave %d flows, err %v; want %d and ErrDecodeIncomplete", j+1, len(d.Flows), err, peeled)
+		}
+	}
+	// Network-wide decoding succeeds, with exact counters at both.
+	nw, err := DecodeNetwork(sw[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nw.Flows) != 4 {
+		t.Fatalf("network decode found %d flows, want 4", len(nw.Flows))
+	}
+	for _, f := range nw.Flows {
+		i := -1
+		for x := range keys {
+			if keys[x] == f.Key {
+				i = x
+			}
+		}
+		if i < 0 || len(f.Counts) != 2 {
+			t.Fatalf("flow %v: %d switches", f.Key, len(f.Counts))
+		}
+		for _, c := range f.Counts {
+			if c.Packets != int64(packets[i]) || c.Bytes != 100*int64(packets[i]) || !c.Exact {
+				t.Fatalf("flow %v at switch %d: %+v, want %d packets", f.Key, c.Switch, c, packets[i])
+			}
+		}
+		if f.Loss() != 0 {
+			t.Fatal("loss in a lossless example")
+		}
+	}
+	for j := range sw {
+		if nw.Residual[j] != 0 || nw.Mismatch[j] != 0 || nw.Stuck[j] != 0 {
+			t.Fatalf("switch %d: residual %d mismatch %d stuck %d", j, nw.Residual[j], nw.Mismatch[j], nw.Stuck[j])
+		}
+	}
+}

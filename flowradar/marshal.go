@@ -1,0 +1,86 @@
+package flowradar
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// magic starts the binary encoding of a Table ("FRT" and version 1).
+var magic = [4]byte{'F', 'R', 'T', 1}
+
+const headerBytes = 4 + 1 + 1 + 2 + 4 + 4 + 8 + 8 // 32
+
+// MarshalBinary encodes the table, all integers little-endian:
+//
+//	magic "FRT\x01" | hashes u8 | filter hashes u8 | 0 u16 | cells u32 |
+//	filter bits u32 | filter seed u64 | table seed u64 |
+//	filter words (FilterBits/64 × u64) | cells (Cells × 56 bytes, as [Cell])
+func (t *Table) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, headerBytes+len(t.filter)*8+len(t.cells)*CellBytes)
+	b = append(b, magic[:]...)
+	b = append(b, byte(t.p.Hashes), byte(t.p.FilterHashes), 0, 0)
+	b = binary.LittleEndian.AppendUint32(b, t.p.Cells)
+	b = binary.LittleEndian.AppendUint32(b, t.p.FilterBits)
+	b = binary.LittleEndian.AppendUint64(b, t.p.FilterSeed)
+	b = binary.LittleEndian.AppendUint64(b, t.p.TableSeed)
+	for _, w := range t.filter {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	for i := range t.cells {
+		c := &t.cells[i]
+		b = append(b, c.FlowXOR[:]...)
+		b = binary.LittleEndian.AppendUint32(b, c.FlowCount)
+		b = binary.LittleEndian.AppendUint32(b, c.PacketCount)
+		b = binary.LittleEndian.AppendUint64(b, c.ByteCount)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a table written by [Table.MarshalBinary],
+// replacing t. Every header field is checked against [Params.Validate]
+// and the length must match exactly; the cells are taken as they are (the
+// decoders check them).
+func (t *Table) UnmarshalBinary(b []byte) error {
+	if len(b) < headerBytes {
+		return fmt.Errorf("%w: need at least %d header bytes, got %d", ErrFormat, headerBytes, len(b))
+	}
+	if [4]byte(b[:4]) != magic {
+		return fmt.Errorf("%w: magic must be %q, got %q", ErrFormat, magic[:], b[:4])
+	}
+	if b[6] != 0 || b[7] != 0 {
+		return fmt.Errorf("%w: reserved bytes must be zero, got %#x", ErrFormat, b[6:8])
+	}
+	p := Params{
+		Hashes:       int(b[4]),
+		FilterHashes: int(b[5]),
+		Cells:        binary.LittleEndian.Uint32(b[8:]),
+		FilterBits:   binary.LittleEndian.Uint32(b[12:]),
+		FilterSeed:   binary.LittleEndian.Uint64(b[16:]),
+		TableSeed:    binary.LittleEndian.Uint64(b[24:]),
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	want := uint64(headerBytes) + uint64(p.FilterBits/8) + uint64(p.Cells)*CellBytes
+	if uint64(len(b)) != want {
+		return fmt.Errorf("%w: %s needs %d bytes, got %d", ErrFormat, p, want, len(b))
+	}
+	nt, err := NewTable(p)
+	if err != nil {
+		return err
+	}
+	b = b[headerBytes:]
+	for i := range nt.filter {
+		nt.filter[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	b = b[len(nt.filter)*8:]
+	for i := range nt.cells {
+		c, e := &nt.cells[i], b[i*CellBytes:]
+		copy(c.FlowXOR[:], e[:XORBytes])
+		c.FlowCount = binary.LittleEndian.Uint32(e[40:])
+		c.PacketCount = binary.LittleEndian.Uint32(e[44:])
+		c.ByteCount = binary.LittleEndian.Uint64(e[48:])
+	}
+	*t = *nt
+	return nil
+}

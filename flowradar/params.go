@@ -1,0 +1,102 @@
+package flowradar
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Limits on the parameters. They bound what [Table.UnmarshalBinary]
+// accepts, so that a decoded header cannot ask for an absurd allocation.
+const (
+	MaxHashes       = 8       // counting-table sub-tables (k_c)
+	MaxFilterHashes = 32      // flow-filter hash functions (k_f)
+	MaxCells        = 1 << 26 // counting-table cells
+	MaxFilterBits   = 1 << 31 // flow-filter bits (indexes are 32-bit)
+)
+
+// Defaults, chosen after the NSDI'16 prototype: four sub-tables with one
+// hash each; the filter uses fewer hashes than the prototype's 20 to keep
+// the per-packet cost low, and [ParamsFor] sizes it for a false-positive
+// rate of about 2^-FilterHashes.
+const (
+	DefaultHashes       = 4
+	DefaultFilterHashes = 14
+	// DefaultCellsPerFlow is the counting-table load ParamsFor uses: the
+	// peeling threshold of a 4-hash partitioned table is about 1.295
+	// cells per flow, and 1.36 leaves room for finite-size effects.
+	DefaultCellsPerFlow = 1.36
+)
+
+// Params are the dimensions and seeds of a FlowRadar table: the flow
+// filter (a Bloom filter) and the counting table. Two tables can be
+// decoded together only if the collector knows each one's Params; they
+// travel in the binary encoding.
+type Params struct {
+	Cells        uint32 // counting-table cells, a multiple of Hashes
+	Hashes       int    // k_c: sub-tables, one hash each; a flow has one cell in each
+	FilterBits   uint32 // flow-filter bits, a multiple of 64
+	FilterHashes int    // k_f: bits set per flow in the filter
+	FilterSeed   uint64 // xxHash64 seed of the filter's hash
+	TableSeed    uint64 // xxHash64 seed of the counting table's hash
+}
+
+// ParamsFor returns parameters for about flows flows per epoch, with the
+// defaults above, and seeds derived from seed (FilterSeed = flow.Mix(seed,
+// 0), TableSeed = flow.Mix(seed, 1)). Switches whose tables a collector
+// decodes together should have different seeds: that is what makes
+// network-wide decoding stronger than single decoding. Cells is rounded up
+// to a multiple of Hashes and FilterBits to a multiple of 64.
+func ParamsFor(flows int, seed uint64) Params {
+	if flows < 1 {
+		flows = 1
+	}
+	cells := uint64(math.Ceil(float64(flows) * DefaultCellsPerFlow))
+	cells = (cells + DefaultHashes - 1) / DefaultHashes * DefaultHashes
+	bits := uint64(math.Ceil(float64(flows) * DefaultFilterHashes / math.Ln2))
+	bits = (bits + 63) / 64 * 64
+	return Params{
+		Cells:        uint32(min(cells, MaxCells)),
+		Hashes:       DefaultHashes,
+		FilterBits:   uint32(min(bits, MaxFilterBits)),
+		FilterHashes: DefaultFilterHashes,
+		FilterSeed:   flow.Mix(seed, 0),
+		TableSeed:    flow.Mix(seed, 1),
+	}
+}
+
+// Validate reports whether p describes a table this package can build.
+func (p Params) Validate() error {
+	switch {
+	case p.Hashes < 1 || p.Hashes > MaxHashes:
+		return fmt.Errorf("%w: hashes must be in [1, %d], got %d", ErrParams, MaxHashes, p.Hashes)
+	case p.Cells == 0 || p.Cells > MaxCells || p.Cells%uint32(p.Hashes) != 0:
+		return fmt.Errorf("%w: cells must be a positive multiple of hashes (%d) at most %d, got %d", ErrParams, p.Hashes, MaxCells, p.Cells)
+	case p.FilterHashes < 1 || p.FilterHashes > MaxFilterHashes:
+		return fmt.Errorf("%w: filter hashes must be in [1, %d], got %d", ErrParams, MaxFilterHashes, p.FilterHashes)
+	case p.FilterBits == 0 || p.FilterBits > MaxFilterBits || p.FilterBits%64 != 0:
+		return fmt.Errorf("%w: filter bits must be a positive multiple of 64 at most %d, got %d", ErrParams, MaxFilterBits, p.FilterBits)
+	}
+	return nil
+}
+
+// FilterFPR predicts the flow filter's false-positive rate after flows
+// distinct flows: (1 - e^(-k n / m))^k. A false positive makes the
+// encoder take a new flow for a known one: its packets are counted, but
+// the flow itself is not encoded.
+func (p Params) FilterFPR(flows int) float64 {
+	k, n, m := float64(p.FilterHashes), float64(flows), float64(p.FilterBits)
+	return math.Pow(1-math.Exp(-k*n/m), k)
+}
+
+// CellsPerFlow returns Cells/flows, the load measure of the decode
+// threshold (about 1.295 for 4 hashes).
+func (p Params) CellsPerFlow(flows int) float64 {
+	return float64(p.Cells) / float64(flows)
+}
+
+// SizeBytes is the memory of one epoch: filter plus counting table.
+func (p Params) SizeBytes() int {
+	return int(p.FilterBits/8) + int(p.Cells)*CellBytes
+}

@@ -1,0 +1,103 @@
+package flowradar
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// LeafSpine is a small simulated data-center network for tests, examples
+// and benchmarks: Leaves leaf switches (0 .. Leaves-1), each connected to
+// every one of Spines spine switches (Leaves .. Leaves+Spines-1), every
+// switch running its own [Encoder]. A flow enters at the leaf of its source
+// address and leaves at the leaf of its destination address (a hash of the
+// address picks the leaf); between two leaves it crosses the spine that
+// ECMP hashing of its 5-tuple picks. Each switch can drop a fraction of
+// the packets it forwards, after encoding them (a loss on its egress), so
+// the switches downstream count fewer packets than it does.
+type LeafSpine struct {
+	Leaves, Spines int
+	Switches       []*Encoder
+	loss           []float64
+	rng            *rand.Rand
+	seed           uint64
+}
+
+// NewLeafSpine builds the network; every switch gets parameters p with
+// seeds derived from seed and its index (ParamsFor-style), so that no two
+// switches hash alike. Loss and ECMP use seed too: runs are reproducible.
+func NewLeafSpine(leaves, spines int, p Params, seed uint64) (*LeafSpine, error) {
+	if leaves < 1 || spines < 1 || leaves+spines > 1<<16 {
+		return nil, fmt.Errorf("%w: leaf-spine needs at least one leaf and one spine and at most 65536 switches, got %d leaves and %d spines", ErrParams, leaves, spines)
+	}
+	n := &LeafSpine{Leaves: leaves, Spines: spines, loss: make([]float64, leaves+spines),
+		rng: rand.New(rand.NewPCG(seed, flow.Mix(seed, 7))), seed: seed}
+	for j := 0; j < leaves+spines; j++ {
+		q := p
+		q.FilterSeed = flow.Mix(seed, uint32(2*j+16))
+		q.TableSeed = flow.Mix(seed, uint32(2*j+17))
+		e, err := New(q)
+		if err != nil {
+			return nil, err
+		}
+		n.Switches = append(n.Switches, e)
+	}
+	return n, nil
+}
+
+// SetLoss makes switch sw drop each packet it forwards with probability
+// rate, after counting it.
+func (n *LeafSpine) SetLoss(sw int, rate float64) error {
+	if sw < 0 || sw >= len(n.loss) || !(rate >= 0 && rate <= 1) {
+		return fmt.Errorf("%w: loss needs a switch in [0, %d) and a rate in [0, 1], got %d and %v", ErrParams, len(n.loss), sw, rate)
+	}
+	n.loss[sw] = rate
+	return nil
+}
+
+func (n *LeafSpine) leafOf(addr []byte) int {
+	return int(flow.Reduce(flow.Hash64(addr, n.seed), uint32(n.Leaves)))
+}
+
+// Path stores in out the switches flow k crosses, in order, and returns
+// it: one leaf when both addresses sit under the same leaf, otherwise
+// source leaf, spine, destination leaf. An invalid key has no path.
+func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
+	out = out[:0]
+	if !k.IsValid() {
+		return out
+	}
+	b := k.Bytes()
+	a := (len(b) - 5) / 2 // address length
+	src, dst := n.leafOf(b[:a]), n.leafOf(b[a:2*a])
+	if src == dst {
+		return append(out, src)
+	}
+	spine := n.Leaves + int(flow.Reduce(k.Hash(^n.seed), uint32(n.Spines)))
+	return append(out, src, spine, dst)
+}
+
+// Send forwards one packet of flow k with size bytes along its path; each
+// switch encodes it, then may drop it. It reports whether the packet was
+// delivered.
+func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
+	var buf [3]int
+	for _, sw := range n.Path(k, buf[:0]) {
+		n.Switches[sw].Add(k, size)
+		if n.loss[sw] > 0 && n.rng.Float64() < n.loss[sw] {
+			return false
+		}
+	}
+	return true
+}
+
+// Flip ends the epoch at every switch and returns the frozen tables, in
+// switch order, ready for [DecodeNetwork].
+func (n *LeafSpine) Flip() []*Table {
+	out := make([]*Table, len(n.Switches))
+	for j, e := range n.Switches {
+		out[j] = e.Flip()
+	}
+	return out
+}

@@ -1,0 +1,297 @@
+package flowradar
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// XORBytes is the width of FlowXOR: a key padded to 40 bytes (see [Cell]).
+const XORBytes = 40
+
+// CellBytes is the size of a [Cell] in memory, in the binary encoding and
+// in the kernel's map value (struct flowradar_cell).
+const CellBytes = 56
+
+// lenByte is the offset in FlowXOR of the XOR of the key lengths.
+const lenByte = XORBytes - 1
+
+// Cell is one counting-table cell, laid out as the kernel's map value:
+//
+//	offset  0  FlowXOR      [40]byte  XOR of the padded keys of the cell's flows
+//	offset 40  FlowCount    uint32    flows hashed to the cell
+//	offset 44  PacketCount  uint32    packets of those flows
+//	offset 48  ByteCount    uint64    bytes of those packets (an extension)
+//
+// A key is padded to 40 bytes as: its canonical bytes (13 for IPv4, 37 for
+// IPv6) at offset 0, zeros up to offset 39, and its length (13 or 37) at
+// offset 39. IPv4 and IPv6 flows share one table; a cell holding exactly
+// one flow has FlowXOR equal to that flow's padded key, whose length byte
+// says how many key bytes to read and whose padding must be zero. The
+// prototype's cell (13-byte XOR, 8-bit FlowCount, 32-bit PacketCount) is
+// 18 bytes; IPv6 and the byte counter cost the difference. Counters wrap
+// modulo 2^32 or 2^64, which an epoch must not reach.
+type Cell struct {
+	FlowXOR     [XORBytes]byte
+	FlowCount   uint32
+	PacketCount uint32
+	ByteCount   uint64
+}
+
+// padded returns the 40-byte padded form of k (see [Cell]).
+func padded(k *flow.Key) [XORBytes]byte {
+	var p [XORBytes]byte
+	a, n := k.Array()
+	copy(p[:], a[:])
+	p[lenByte] = byte(n)
+	return p
+}
+
+// xorInto XORs p into c.FlowXOR, eight bytes at a time.
+func (c *Cell) xorInto(p *[XORBytes]byte) {
+	for i := 0; i < XORBytes; i += 8 {
+		binary.LittleEndian.PutUint64(c.FlowXOR[i:], binary.LittleEndian.Uint64(c.FlowXOR[i:])^binary.LittleEndian.Uint64(p[i:]))
+	}
+}
+
+// Key returns the flow whose padded key FlowXOR holds, if it holds one:
+// a length byte of 13 or 37 and zero padding. It does not say the cell is
+// pure; the decoders also check that the key hashes to the cell.
+func (c *Cell) Key() (flow.Key, bool) {
+	n := int(c.FlowXOR[lenByte])
+	if n != flow.KeyLen4 && n != flow.KeyLen6 {
+		return flow.Key{}, false
+	}
+	for _, b := range c.FlowXOR[n:lenByte] {
+		if b != 0 {
+			return flow.Key{}, false
+		}
+	}
+	k, err := flow.KeyFromBytes(c.FlowXOR[:n])
+	return k, err == nil
+}
+
+// Table is one epoch of a FlowRadar encoder: the flow filter and the
+// counting table (the paper's "encoded flowset"). It is what a switch
+// exports and a collector decodes. Build one with [NewTable] or get it
+// from [Encoder.Flip]; the zero Table is not valid. A Table is not safe for
+// concurrent writers; concurrent readers are fine once writing stopped.
+type Table struct {
+	p      Params
+	sub    uint32   // cells per sub-table
+	filter []uint64 // FilterBits bits; bit i is word i/64, bit i%64
+	cells  []Cell
+	// geom, when set, replaces the hashing of keys to cells (tests
+	// reproducing hand-drawn tables); nil in every table of the API.
+	geom func(k *flow.Key, out *[MaxHashes]uint32)
+}
+
+// NewTable returns an empty table with parameters p.
+func NewTable(p Params) (*Table, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Table{
+		p:      p,
+		sub:    p.Cells / uint32(p.Hashes),
+		filter: make([]uint64, p.FilterBits/64),
+		cells:  make([]Cell, p.Cells),
+	}, nil
+}
+
+// Params returns the table's parameters.
+func (t *Table) Params() Params { return t.p }
+
+// Cells returns the counting table itself (not a copy): cell i of
+// sub-table s is element s*Cells/Hashes + i. Loaders fill it from a
+// kernel map; changing it changes the table.
+func (t *Table) Cells() []Cell { return t.cells }
+
+// Filter returns the flow filter's words (not a copy): filter bit i is bit
+// i%64 of word i/64.
+func (t *Table) Filter() []uint64 { return t.filter }
+
+// Reset empties the table.
+func (t *Table) Reset() {
+	clear(t.filter)
+	clear(t.cells)
+}
+
+// Clone returns a deep copy of t.
+func (t *Table) Clone() *Table {
+	c := *t
+	c.filter = append([]uint64(nil), t.filter...)
+	c.cells = append([]Cell(nil), t.cells...)
+	return &c
+}
+
+// Equal reports whether t and u have the same parameters, filter and
+// cells.
+func (t *Table) Equal(u *Table) bool {
+	if t.p != u.p || len(t.filter) != len(u.filter) || len(t.cells) != len(u.cells) {
+		return false
+	}
+	for i := range t.filter {
+		if t.filter[i] != u.filter[i] {
+			return false
+		}
+	}
+	for i := range t.cells {
+		if t.cells[i] != u.cells[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Add counts one packet of size bytes of flow k and reports whether the
+// flow was new to the epoch (not yet in the flow filter). A new flow is
+// added to the filter and XORed into FlowXOR and FlowCount of its cells;
+// every packet adds 1 to PacketCount and size to ByteCount of its cells
+// (NSDI'16 §3, and the prototype's flow_radar.p4). An invalid key (the
+// zero Key) is ignored and reported as not new. Add never allocates.
+func (t *Table) Add(k *flow.Key, size uint32) bool {
+	if !k.IsValid() {
+		return false
+	}
+	fh := k.Hash(t.p.FilterSeed)
+	isNew := false
+	for i := 0; i < t.p.FilterHashes; i++ {
+		b := flow.Index(fh, uint32(i), t.p.FilterBits)
+		w, m := &t.filter[b>>6], uint64(1)<<(b&63)
+		if *w&m == 0 {
+			isNew = true
+			*w |= m
+		}
+	}
+	if t.geom != nil {
+		t.addGeom(k, size, isNew)
+		return isNew
+	}
+	th := k.Hash(t.p.TableSeed)
+	if isNew {
+		p := padded(k)
+		for s := uint32(0); s < uint32(t.p.Hashes); s++ {
+			c := &t.cells[s*t.sub+flow.Index(th, s, t.sub)]
+			c.xorInto(&p)
+			c.FlowCount++
+			c.PacketCount++
+			c.ByteCount += uint64(size)
+		}
+		return true
+	}
+	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
+		c := &t.cells[s*t.sub+flow.Index(th, s, t.sub)]
+		c.PacketCount++
+		c.ByteCount += uint64(size)
+	}
+	return false
+}
+
+func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
+	var idx [MaxHashes]uint32
+	t.geom(k, &idx)
+	p := padded(k)
+	for s := 0; s < t.p.Hashes; s++ {
+		c := &t.cells[idx[s]]
+		if isNew {
+			c.xorInto(&p)
+			c.FlowCount++
+		}
+		c.PacketCount++
+		c.ByteCount += uint64(size)
+	}
+}
+
+// Contains reports whether the flow filter holds k: true for every flow
+// added this epoch, and for others with the filter's false-positive rate.
+func (t *Table) Contains(k *flow.Key) bool {
+	if !k.IsValid() {
+		return false
+	}
+	fh := k.Hash(t.p.FilterSeed)
+	for i := 0; i < t.p.FilterHashes; i++ {
+		b := flow.Index(fh, uint32(i), t.p.FilterBits)
+		if t.filter[b>>6]&(uint64(1)<<(b&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CellsOf stores in out the counting-table cells of k, one per sub-table,
+// and returns how many (Params.Hashes).
+func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
+	if t.geom != nil {
+		t.geom(k, out)
+		return t.p.Hashes
+	}
+	th := k.Hash(t.p.TableSeed)
+	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
+		out[s] = s*t.sub + flow.Index(th, s, t.sub)
+	}
+	return t.p.Hashes
+}
+
+// Flows returns the number of flows encoded in the table, from the sum
+// of FlowCount (each flow counts once per sub-table).
+func (t *Table) Flows() int {
+	var n uint64
+	for i := range t.cells {
+		n += uint64(t.cells[i].FlowCount)
+	}
+	return int(n / uint64(t.p.Hashes))
+}
+
+// Encoder is a switch's FlowRadar encoder with two epochs: packets go to
+// the active table while the collector reads the frozen one ([Encoder.Flip]
+// swaps them), like the kernel's double-buffered maps. Build it with [New];
+// the zero Encoder is not valid. Not safe for concurrent use: give each
+// goroutine (CPU) its own, or serialize Add and Flip.
+type Encoder struct {
+	cur    *Table
+	frozen *Table
+}
+
+// New returns an encoder with two empty epochs of parameters p.
+func New(p Params) (*Encoder, error) {
+	a, err := NewTable(p)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := NewTable(p)
+	return &Encoder{cur: a, frozen: b}, nil
+}
+
+// MustNew is like [New] but panics on invalid parameters; for tests and
+// literals.
+func MustNew(p Params) *Encoder {
+	e, err := New(p)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Add counts one packet of flow k with size bytes in the active epoch and
+// reports whether the flow is new to the epoch; see [Table.Add].
+func (e *Encoder) Add(k *flow.Key, size uint32) bool { return e.cur.Add(k, size) }
+
+// Active returns the table that Add writes.
+func (e *Encoder) Active() *Table { return e.cur }
+
+// Flip ends the epoch: it returns the active table, frozen, and makes the
+// other table, emptied, the active one. The returned table stays unchanged
+// until the next Flip, so another goroutine may decode it while Add goes
+// on (Flip itself must not run concurrently with Add).
+func (e *Encoder) Flip() *Table {
+	e.frozen.Reset()
+	e.cur, e.frozen = e.frozen, e.cur
+	return e.frozen
+}
+
+// String describes the parameters.
+func (p Params) String() string {
+	return fmt.Sprintf("cells=%d hashes=%d filter-bits=%d filter-hashes=%d", p.Cells, p.Hashes, p.FilterBits, p.FilterHashes)
+}
