@@ -132,3 +132,8 @@ func padMask(m uint32, width uint8) uint64 {
 	}
 	return ^uint64(0) << used
 }
+
+// appendEncodingCRC appends the CRC-32C of b to b.
+func appendEncodingCRC(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}

@@ -67,8 +67,9 @@ func ParamsFor(n uint64, fpr float64) Params {
 }
 
 // ParamsForHashes returns the parameters of a Filter with k hashes holding n
-// keys at a false-positive rate of at most fpr: the least m with
-// (1 - e^(-kn/m))^k <= fpr, that is m = ceil(-k n / ln(1 - fpr^(1/k))).
+// keys at a false-positive rate of at most fpr: the least m whose exact rate
+// [FalsePositiveRate] is at most fpr, m = ceil(1 / (1 - (1 - fpr^(1/k))^(1/(kn)))),
+// about -k n / ln(1 - fpr^(1/k)).
 // With k = 1 it sizes the 1-hash Bloom filter of section 4.4.1, whose rate is
 // 1 - (1 - 1/m)^n, about n/m: it needs m = n / -ln(1 - fpr), nearly n/fpr
 // bits (100 bits per key at 1%).
@@ -80,7 +81,7 @@ func ParamsForHashes(n uint64, fpr float64, k int) Params {
 		return Params{err: fmt.Errorf("bloom: ParamsForHashes: k must be in [1, %d], got %d", MaxHashes, k)}
 	}
 	fk := float64(k)
-	m := math.Ceil(-fk * float64(n) / math.Log1p(-math.Pow(fpr, 1/fk)))
+	m := math.Ceil(-1 / math.Expm1(math.Log1p(-math.Pow(fpr, 1/fk))/(fk*float64(n))))
 	return paramsOf(m, fk)
 }
 

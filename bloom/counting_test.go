@@ -1,0 +1,190 @@
+package bloom
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+)
+
+// refCounting is the obviously right counting filter: a slice of ints.
+type refCounting struct {
+	c    []int
+	max  int
+	k    int
+	seed uint64
+}
+
+func (r *refCounting) positions(key []byte) []uint32 {
+	return refPositions(key, uint32(len(r.c)), r.k, r.seed)
+}
+
+func (r *refCounting) add(key []byte) {
+	for _, j := range r.positions(key) {
+		if r.c[j] < r.max {
+			r.c[j]++
+		}
+	}
+}
+
+// remove succeeds when every position not saturated holds at least as many
+// counts as the key has positions there; then it takes them.
+func (r *refCounting) remove(key []byte) bool {
+	mult := map[uint32]int{}
+	for _, j := range r.positions(key) {
+		mult[j]++
+	}
+	for j, n := range mult {
+		if r.c[j] != r.max && r.c[j] < n {
+			return false
+		}
+	}
+	for j, n := range mult {
+		if r.c[j] != r.max {
+			r.c[j] -= n
+		}
+	}
+	return true
+}
+
+func TestCounting_MatchesReference(t *testing.T) {
+	for _, tc := range []struct {
+		m, k, width int
+	}{{3, 8, 4}, {17, 4, 4}, {100, 7, 8}, {64, 3, 16}, {1000, 5, 4}, {1, 1, 4}} {
+		c := MustNewCounting(Params{Bits: uint64(tc.m), Hashes: tc.k, Seed: 5}, tc.width)
+		ref := &refCounting{c: make([]int, tc.m), max: 1<<tc.width - 1, k: tc.k, seed: 5}
+		keys := randomKeys(40, uint64(tc.m))
+		r := rand.New(rand.NewPCG(uint64(tc.m), uint64(tc.k)))
+		for op := 0; op < 5000; op++ {
+			key := keys[r.IntN(len(keys))]
+			if r.IntN(2) == 0 {
+				c.Add(key)
+				ref.add(key)
+			} else {
+				err := c.Remove(key)
+				if ok := ref.remove(key); ok != (err == nil) {
+					t.Fatalf("%+v op %d: Remove = %v, reference ok = %v", tc, op, err, ok)
+				}
+				if err != nil && !errors.Is(err, ErrNotPresent) {
+					t.Fatalf("Remove error %v", err)
+				}
+			}
+			for j := range ref.c {
+				if got := c.Counter(uint32(j)); got != uint64(ref.c[j]) {
+					t.Fatalf("%+v op %d: counter %d = %d, reference %d", tc, op, j, got, ref.c[j])
+				}
+			}
+		}
+	}
+}
+
+// TestCounting_NoFalseNegatives: keys added and not removed stay present
+// through removals of other keys and saturation.
+func TestCounting_NoFalseNegatives(t *testing.T) {
+	for _, width := range []int{4, 8} {
+		p := ParamsFor(2000, 0.01)
+		p.Bits /= 4 // overload the filter so counters saturate
+		c := MustNewCounting(p, width)
+		keys := randomKeys(4000, 50)
+		r := rand.New(rand.NewPCG(50, uint64(width)))
+		times := make([]int, len(keys))
+		for i := range keys {
+			times[i] = 1 + r.IntN(40) // up to 40 copies: 4-bit counters saturate
+			for n := 0; n < times[i]; n++ {
+				c.Add(keys[i])
+			}
+		}
+		if width == 4 && c.Saturated() == 0 {
+			t.Fatal("no saturated counter: the test does not exercise saturation")
+		}
+		// Remove every copy of the even keys.
+		for i := 0; i < len(keys); i += 2 {
+			for n := 0; n < times[i]; n++ {
+				if err := c.Remove(keys[i]); err != nil && n == 0 {
+					t.Fatalf("width %d: first Remove of added key %d: %v", width, i, err)
+				}
+			}
+		}
+		for i := 1; i < len(keys); i += 2 {
+			if !c.Contains(keys[i]) {
+				t.Fatalf("width %d: false negative for key %d", width, i)
+			}
+			if got := c.Count(keys[i]); got < uint64(min(times[i], 1<<width-1)) {
+				t.Fatalf("width %d: Count = %d below %d", width, got, times[i])
+			}
+		}
+		if !c.Filter().Contains(keys[1]) {
+			t.Fatal("Filter() lost a key")
+		}
+	}
+}
+
+func TestCounting_RemoveAbsent(t *testing.T) {
+	c := MustNewCounting(ParamsFor(1000, 0.01), 4)
+	keys := randomKeys(1000, 60)
+	for _, k := range keys[:500] {
+		c.Add(k)
+	}
+	before := c.Clone()
+	n := 0
+	for _, k := range keys[500:] {
+		err := c.Remove(k)
+		if err == nil {
+			// A false positive cannot be told apart from a member; put its
+			// counts back and go on.
+			c.Add(k)
+			continue
+		}
+		n++
+		if !errors.Is(err, ErrNotPresent) || err.Error() != "bloom: remove of a key that is not in the filter" {
+			t.Fatalf("Remove(absent) = %v", err)
+		}
+		if !slicesEqual(c.Words(), before.Words()) {
+			t.Fatal("failed Remove changed the counters")
+		}
+	}
+	if n < 450 {
+		t.Fatalf("only %d of 500 absent keys were reported absent", n)
+	}
+}
+
+func TestCounting_ToFilter(t *testing.T) {
+	p := ParamsFor(1000, 0.01)
+	p.Seed = 77
+	c := MustNewCounting(p, 8)
+	f := MustNew(p)
+	keys := randomKeys(1000, 70)
+	for i, k := range keys {
+		c.Add(k)
+		if i%3 != 0 {
+			f.Add(k)
+		}
+	}
+	for i := 0; i < len(keys); i += 3 {
+		if err := c.Remove(keys[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No saturation with 8-bit counters here, so the plain filter of the
+	// remaining keys is exactly the non-zero counters.
+	if g := c.Filter(); !g.Equal(f) {
+		t.Fatal("Filter() differs from the filter of the remaining keys")
+	}
+	// Count: one insertion of a fresh key in a sparse filter counts 1, three count at least 3.
+	d := MustNewCounting(ParamsFor(1000, 0.01), 4)
+	d.Add(keys[0])
+	if d.Count(keys[0]) != 1 || d.Count(keys[1]) != 0 {
+		t.Fatalf("Count = %d, %d", d.Count(keys[0]), d.Count(keys[1]))
+	}
+	d.Add(keys[0])
+	d.Add(keys[0])
+	if d.Count(keys[0]) != 3 {
+		t.Fatalf("Count after 3 adds = %d", d.Count(keys[0]))
+	}
+	if d.Width() != 4 || d.Counters() != p.Bits || d.Hashes() != p.Hashes || d.Seed() != 0 || d.SizeBytes() != 8*((int(p.Bits)*4+63)/64) || d.Params().Bits != p.Bits {
+		t.Error("accessors")
+	}
+	d.Reset()
+	if d.Count(keys[0]) != 0 {
+		t.Error("Reset left counts")
+	}
+}

@@ -1,0 +1,168 @@
+package bloom
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParamsFor(t *testing.T) {
+	for _, tc := range []struct {
+		n   uint64
+		fpr float64
+	}{
+		{1, 0.5}, {100, 0.01}, {1000, 0.01}, {1e6, 0.01}, {1e6, 0.001}, {1e7, 1e-4}, {5e5, 0.05}, {1e3, 1e-9},
+	} {
+		p := ParamsFor(tc.n, tc.fpr)
+		if err := p.Validate(); err != nil {
+			t.Fatalf("ParamsFor(%d, %v): %v", tc.n, tc.fpr, err)
+		}
+		mExact := -float64(tc.n) * math.Log(tc.fpr) / (math.Ln2 * math.Ln2)
+		if float64(p.Bits) < mExact || float64(p.Bits) >= mExact+1 {
+			t.Errorf("ParamsFor(%d, %v).Bits = %d, want ceil(%v)", tc.n, tc.fpr, p.Bits, mExact)
+		}
+		if want := int(math.Max(1, math.Round(float64(p.Bits)/float64(tc.n)*math.Ln2))); p.Hashes != want {
+			t.Errorf("ParamsFor(%d, %v).Hashes = %d, want %d", tc.n, tc.fpr, p.Hashes, want)
+		}
+		// The target: bits per key within 1% of 1.44 log2(1/fpr)
+		// (1.44 stands for 1/ln 2 = 1.4427).
+		if tc.n >= 1000 {
+			bpk := float64(p.Bits) / float64(tc.n)
+			if ideal := 1.44 * math.Log2(1/tc.fpr); math.Abs(bpk-ideal) > 0.01*ideal {
+				t.Errorf("ParamsFor(%d, %v): %.4f bits per key, want within 1%% of %.4f", tc.n, tc.fpr, bpk, ideal)
+			}
+		}
+		// Rounding k costs little: the predicted rate is within 10% of fpr.
+		if got := FalsePositiveRate(p.Bits, p.Hashes, tc.n); tc.n >= 100 && got > 1.1*tc.fpr {
+			t.Errorf("ParamsFor(%d, %v): predicted rate %v", tc.n, tc.fpr, got)
+		}
+	}
+}
+
+func TestParamsFor_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		p    Params
+		want string
+	}{
+		{ParamsFor(0, 0.01), "bloom: ParamsFor: n must be at least 1, got 0"},
+		{ParamsFor(10, 0), "bloom: ParamsFor: fpr must be in (0, 1), got 0"},
+		{ParamsFor(10, 1), "bloom: ParamsFor: fpr must be in (0, 1), got 1"},
+		{ParamsFor(10, 1.5), "bloom: ParamsFor: fpr must be in (0, 1), got 1.5"},
+		{ParamsFor(10, math.NaN()), "bloom: ParamsFor: fpr must be in (0, 1), got NaN"},
+		{ParamsFor(1e9, 1e-3), "more than the 4294967295 supported"},
+		{ParamsFor(10, 1e-12), "bloom: fpr needs k = 40 hashes, more than the 32 supported"},
+		{ParamsForHashes(10, 0.01, 0), "bloom: ParamsForHashes: k must be in [1, 32], got 0"},
+		{ParamsForHashes(1e8, 1e-3, 1), "more than the 4294967295 supported"},
+		{BlockedParamsFor(0, 0.1), "bloom: BlockedParamsFor: n must be at least 1, got 0"},
+		{BlockedParamsFor(1e9, 1e-4), "bloom: BlockedParamsFor: n = 1000000000 and fpr = 0.0001 need more than 4294966784 bits"},
+		{Params{Bits: 0, Hashes: 3}, "bloom: bits must be in [1, 4294967295], got 0"},
+		{Params{Bits: 1 << 32, Hashes: 3}, "bloom: bits must be in [1, 4294967295], got 4294967296"},
+		{Params{Bits: 64, Hashes: 0}, "bloom: hashes must be in [1, 32], got 0"},
+		{Params{Bits: 64, Hashes: 33}, "bloom: hashes must be in [1, 32], got 33"},
+	} {
+		err := tc.p.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate() = %v, want an error containing %q", err, tc.want)
+		}
+		if _, err := New(tc.p); err == nil {
+			t.Errorf("New(%+v) succeeded", tc.p)
+		}
+	}
+	if _, err := NewBlocked(Params{Bits: 1000, Hashes: 3}); err == nil || err.Error() != "bloom: blocked bits must be a multiple of 512 in [512, 4294966784], got 1000" {
+		t.Errorf("NewBlocked(1000 bits) = %v", err)
+	}
+	if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, 5); err == nil || err.Error() != "bloom: counter width must be 4, 8 or 16 bits, got 5" {
+		t.Errorf("NewCounting(width 5) = %v", err)
+	}
+}
+
+func TestParamsForHashes(t *testing.T) {
+	for _, tc := range []struct {
+		n   uint64
+		fpr float64
+		k   int
+	}{{1000, 0.01, 1}, {1e5, 0.05, 1}, {1e4, 0.01, 7}, {1e4, 0.01, 3}, {1e6, 0.001, 10}} {
+		p := ParamsForHashes(tc.n, tc.fpr, tc.k)
+		if p.Validate() != nil || p.Hashes != tc.k {
+			t.Fatalf("ParamsForHashes(%d, %v, %d) = %+v", tc.n, tc.fpr, tc.k, p)
+		}
+		// The least m meeting the rate by the exact formula (up to float
+		// rounding, hence m-2).
+		if got := FalsePositiveRate(p.Bits, tc.k, tc.n); got > tc.fpr*(1+1e-9) {
+			t.Errorf("k=%d: rate %v above %v", tc.k, got, tc.fpr)
+		}
+		if got := FalsePositiveRate(p.Bits-2, tc.k, tc.n); got <= tc.fpr {
+			t.Errorf("k=%d: m-2 = %d still meets %v (%v)", tc.k, p.Bits-2, tc.fpr, got)
+		}
+	}
+	// The 1-hash filter at 1% needs about 100 bits per key (section 4.4.1).
+	p := ParamsForHashes(1000, 0.01, 1)
+	if p.Bits < 99000 || p.Bits > 100000 {
+		t.Errorf("1-hash at 1%%: %d bits for 1000 keys, want about 99500", p.Bits)
+	}
+}
+
+func TestFalsePositiveRate(t *testing.T) {
+	// The worked example of section 4.4.2: 1000 keys, 10000 bits, 7 hashes: 0.82%.
+	if got := FalsePositiveRate(10000, 7, 1000); math.Abs(got-0.0082) > 0.00005 {
+		t.Errorf("FalsePositiveRate(10000, 7, 1000) = %v, want 0.0082", got)
+	}
+	// 1-hash (section 4.4.1): 1 - (1-1/m)^n.
+	if got, want := FalsePositiveRate(1000, 1, 10), 1-math.Pow(1-1.0/1000, 10); math.Abs(got-want) > 1e-15 {
+		t.Errorf("1-hash rate %v, want %v", got, want)
+	}
+	// Exact and asymptotic agree for large m and differ for tiny m.
+	if a, b := FalsePositiveRate(1e6, 7, 1e5), FalsePositiveRateApprox(1e6, 7, 1e5); math.Abs(a-b) > 1e-5*a {
+		t.Errorf("exact %v, approx %v", a, b)
+	}
+	if a, b := FalsePositiveRate(8, 2, 3), FalsePositiveRateApprox(8, 2, 3); math.Abs(a-b) < 0.01*a {
+		t.Errorf("exact %v and approx %v agree for m = 8", a, b)
+	}
+	if FalsePositiveRate(0, 3, 1) != 1 || FalsePositiveRateApprox(10, 0, 1) != 1 || BlockedFalsePositiveRate(100, 3, 1) != 1 {
+		t.Error("degenerate parameters must predict rate 1")
+	}
+}
+
+func TestBlockedFalsePositiveRate(t *testing.T) {
+	// The penalty is positive and grows as the rate falls.
+	for _, fpr := range []float64{0.01, 0.001} {
+		p := ParamsFor(1e6, fpr)
+		m := (p.Bits + BlockBits - 1) / BlockBits * BlockBits
+		classic := FalsePositiveRate(m, p.Hashes, 1e6)
+		blocked := BlockedFalsePositiveRate(m, p.Hashes, 1e6)
+		if blocked <= classic || blocked > 3*classic {
+			t.Errorf("fpr %v: blocked %v, classic %v", fpr, blocked, classic)
+		}
+	}
+	// Many blocks per key make the mixture collapse to one 512-bit filter
+	// with lambda = 512 n / m keys: n = 1 gives about FPR(512, k, 0 or 1).
+	if got := BlockedFalsePositiveRate(512*1000, 3, 1); got > FalsePositiveRate(512, 3, 1)/500 {
+		t.Errorf("nearly empty blocked filter: rate %v", got)
+	}
+}
+
+func TestBlockedParamsFor(t *testing.T) {
+	for _, tc := range []struct {
+		n   uint64
+		fpr float64
+	}{{1000, 0.01}, {1e6, 0.01}, {1e6, 0.001}, {1e5, 1e-4}, {100, 0.2}} {
+		p := BlockedParamsFor(tc.n, tc.fpr)
+		if err := p.validateBlocked(); err != nil {
+			t.Fatalf("BlockedParamsFor(%d, %v): %v", tc.n, tc.fpr, err)
+		}
+		if got := BlockedFalsePositiveRate(p.Bits, p.Hashes, tc.n); got > tc.fpr {
+			t.Errorf("BlockedParamsFor(%d, %v) = %+v predicts %v", tc.n, tc.fpr, p, got)
+		}
+		// Minimal: one block fewer misses the rate with every k.
+		for k := 1; k <= MaxHashes; k++ {
+			if got := BlockedFalsePositiveRate(p.Bits-BlockBits, k, tc.n); p.Bits > BlockBits && got <= tc.fpr {
+				t.Errorf("BlockedParamsFor(%d, %v) = %+v, but %d bits and k = %d give %v", tc.n, tc.fpr, p, p.Bits-BlockBits, k, got)
+			}
+		}
+		// More bits than the classic filter, but less than 1.5 times as many.
+		c := ParamsFor(tc.n, tc.fpr)
+		if tc.n >= 1000 && (p.Bits < c.Bits || float64(p.Bits) > 1.5*float64(c.Bits)) {
+			t.Errorf("BlockedParamsFor(%d, %v): %d bits, classic %d", tc.n, tc.fpr, p.Bits, c.Bits)
+		}
+	}
+}
