@@ -22,8 +22,9 @@ require (
 require (
 	github.com/bits-and-blooms/bitset v1.24.2 // indirect
 	github.com/d4l3k/messagediff v1.2.1 // indirect
+	github.com/dataplane-go/dataplane v0.0.0-00010101000000-000000000000 // indirect
 	github.com/dchest/siphash v1.2.3 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
-	golang.org/x/net v0.0.0-20190620200207-3b0461eec859 // indirect
-	golang.org/x/sys v0.0.0-20190412213103-97732733099d // indirect
+	golang.org/x/net v0.48.0 // indirect
+	golang.org/x/sys v0.43.0 // indirect
 )

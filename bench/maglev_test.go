@@ -1,0 +1,275 @@
+package bench
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/buraksezer/consistent"
+	jump "github.com/dgryski/go-jump"
+	dmaglev "github.com/dgryski/go-maglev"
+	rendezvous "github.com/dgryski/go-rendezvous"
+	"github.com/golang/groupcache/consistenthash"
+	kmaglev "github.com/kkdai/maglev"
+	stathat "github.com/stathat/consistent"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// Keys: seeded random IPv4 TCP/UDP flow keys (the shared captures hold at
+// most 16k flows; balance at N = 1000 needs more). Each peer gets the key
+// in the form it takes (bytes, string, or our xxHash64 for the hash-taking
+// ones), so lookup times include each library's own key hashing.
+const mgKeys = 200_000
+
+var mgOnce sync.Once
+var mgK struct {
+	keys  []flow.Key
+	bytes [][]byte
+	strs  []string
+	hash  []uint64
+}
+
+func maglevKeys() {
+	mgOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(2016, 523))
+		for i := 0; i < mgKeys; i++ {
+			var s, d [4]byte
+			binary.BigEndian.PutUint32(s[:], rng.Uint32())
+			binary.BigEndian.PutUint32(d[:], 0xC6336401) // 198.51.100.1, the VIP
+			proto := uint8(flow.ProtoTCP)
+			if i%4 == 0 {
+				proto = flow.ProtoUDP
+			}
+			k := flow.KeyFrom4(s, d, uint16(rng.Uint32()), 80, proto)
+			mgK.keys = append(mgK.keys, k)
+			b := k.Bytes()
+			mgK.bytes = append(mgK.bytes, b)
+			mgK.strs = append(mgK.strs, string(b))
+			mgK.hash = append(mgK.hash, k.Hash(0))
+		}
+	})
+}
+
+func backendNames(n int) []string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = "10." + strconv.Itoa(i>>8) + "." + strconv.Itoa(i&255) + ".1:80"
+	}
+	return s
+}
+
+// Peers that take a hash function get xxHash64 (flow.Hash64), as ours.
+type xx struct{}
+
+func (xx) Sum64(b []byte) uint64 { return flow.Hash64(b, 0) }
+
+func xxString(s string) uint64 { return flow.Hash64(unsafe.Slice(unsafe.StringData(s), len(s)), 0) }
+
+type member string
+
+func (m member) String() string { return string(m) }
+
+// A peer builds a picker over backend names; the picker maps key number i
+// to a backend name.
+type mgPeer struct {
+	name  string
+	build func(names []string, m int) func(i int) string
+}
+
+func xx32(b []byte) uint32 { return uint32(flow.Hash64(b, 0)) }
+
+var mgPeers = []mgPeer{
+	{"dataplane-maglev", func(names []string, m int) func(int) string {
+		t := maglev.MustNew(maglev.Params{Size: uint32(m), Seed: 1}, maglev.Backends(names...))
+		return func(i int) string { j, _ := t.PickKey(&mgK.keys[i], 0); return t.Backend(j).Name }
+	}},
+	{"dataplane-ring", func(names []string, m int) func(int) string {
+		r := maglev.MustNewRing(maglev.RingParams{VirtualNodes: 160, Seed: 1}, maglev.Backends(names...))
+		return func(i int) string { j, _ := r.Pick(mgK.keys[i].Hash(0)); return r.Backend(j).Name }
+	}},
+	{"dgryski-go-maglev", func(names []string, m int) func(int) string {
+		t := dmaglev.New(names, uint64(m))
+		return func(i int) string { return names[t.Lookup(mgK.keys[i].Hash(0))] }
+	}},
+	{"kkdai-maglev", func(names []string, m int) func(int) string {
+		t, err := kmaglev.NewMaglev(names, uint64(m))
+		if err != nil {
+			panic(err)
+		}
+		return func(i int) string { s, _ := t.Get(mgK.strs[i]); return s }
+	}},
+	{"buraksezer-consistent", func(names []string, m int) func(int) string {
+		ms := make([]consistent.Member, len(names))
+		for i, n := range names {
+			ms[i] = member(n)
+		}
+		c := consistent.New(ms, consistent.Config{Hasher: xx{}, PartitionCount: 7919, ReplicationFactor: 20, Load: 1.25})
+		return func(i int) string { return c.LocateKey(mgK.bytes[i]).String() }
+	}},
+	{"stathat-consistent", func(names []string, m int) func(int) string {
+		c := stathat.New()
+		c.NumberOfReplicas = 160
+		c.Set(names)
+		return func(i int) string { s, _ := c.Get(mgK.strs[i]); return s }
+	}},
+	{"groupcache-consistenthash", func(names []string, m int) func(int) string {
+		c := consistenthash.New(160, xx32)
+		c.Add(names...)
+		return func(i int) string { return c.Get(mgK.strs[i]) }
+	}},
+	{"dgryski-go-jump", func(names []string, m int) func(int) string {
+		return func(i int) string { return names[jump.Hash(mgK.keys[i].Hash(0), len(names))] }
+	}},
+	{"dgryski-go-rendezvous", func(names []string, m int) func(int) string {
+		r := rendezvous.New(names, xxString)
+		return func(i int) string { return r.Lookup(mgK.strs[i]) }
+	}},
+}
+
+// BenchmarkMaglevBuild: table (or ring) construction at N backends and
+// table size M (M is ignored by the rings, which use 160 points per
+// backend, and by jump, which has no state).
+func BenchmarkMaglevBuild(b *testing.B) {
+	for _, m := range []int{16381, 65537} {
+		for _, n := range []int{10, 100, 1000} {
+			names := backendNames(n)
+			for _, p := range mgPeers {
+				b.Run(fmt.Sprintf("%s/n=%d/m=%d", p.name, n, m), func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						p.build(names, m)
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkMaglevLookup: ns per flow, key hashing included, at N = 1000;
+// then balance (max/mean-load over 200k flows) and disruption when one
+// backend leaves (remap-frac, and remap/ideal = remap-frac * N).
+func BenchmarkMaglevLookup(b *testing.B) {
+	maglevKeys()
+	const n, m = 1000, 65537
+	names := backendNames(n)
+	for _, p := range mgPeers {
+		b.Run(fmt.Sprintf("%s/n=%d", p.name, n), func(b *testing.B) {
+			pick := p.build(names, m)
+			const batch = 4096
+			b.ReportAllocs()
+			var sink int
+			off := 0
+			for b.Loop() {
+				for i := off; i < off+batch; i++ {
+					sink += len(pick(i))
+				}
+				off = (off + batch) % (mgKeys - batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/packet")
+			// Quality, after the timed loop.
+			count := map[string]float64{}
+			before := make([]string, mgKeys)
+			for i := range before {
+				before[i] = pick(i)
+				count[before[i]]++
+			}
+			var hi, sum float64
+			for _, c := range count {
+				hi = max(hi, c)
+				sum += c
+			}
+			b.ReportMetric(hi*float64(n)/sum, "max/mean-load")
+			after := p.build(names[:n-1], m)
+			moved := 0
+			for i := range before {
+				if after(i) != before[i] {
+					moved++
+				}
+			}
+			frac := float64(moved) / mgKeys
+			b.ReportMetric(frac, "remap-frac")
+			b.ReportMetric(frac*n, "remap/ideal")
+			_ = sink
+		})
+	}
+}
+
+// BenchmarkMaglevPickCost separates our lookup from the key hash (target:
+// Pick at most 3 ns above hashing).
+func BenchmarkMaglevPickCost(b *testing.B) {
+	maglevKeys()
+	t := maglev.MustNew(maglev.Params{Seed: 1}, maglev.Backends(backendNames(1000)...))
+	r := maglev.MustNewRing(maglev.RingParams{VirtualNodes: 160, Seed: 1}, maglev.Backends(backendNames(1000)...))
+	keys := mgK.keys[:4096]
+	hs := mgK.hash[:4096]
+	per := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/packet")
+	}
+	b.Run("hash-only", func(b *testing.B) {
+		b.ReportAllocs()
+		var s uint64
+		for b.Loop() {
+			for i := range keys {
+				s += keys[i].Hash(0)
+			}
+		}
+		per(b)
+		_ = s
+	})
+	b.Run("hash+table-pick", func(b *testing.B) {
+		b.ReportAllocs()
+		s := 0
+		for b.Loop() {
+			for i := range keys {
+				j, _ := t.PickKey(&keys[i], 0)
+				s += j
+			}
+		}
+		per(b)
+		_ = s
+	})
+	b.Run("table-pick", func(b *testing.B) {
+		b.ReportAllocs()
+		s := 0
+		for b.Loop() {
+			for _, h := range hs {
+				j, _ := t.Pick(h)
+				s += j
+			}
+		}
+		per(b)
+		_ = s
+	})
+	b.Run("ring-pick/v=160", func(b *testing.B) {
+		b.ReportAllocs()
+		s := 0
+		for b.Loop() {
+			for _, h := range hs {
+				j, _ := r.Pick(h)
+				s += j
+			}
+		}
+		per(b)
+		_ = s
+	})
+	bd, _ := maglev.NewBounded(r, 0.25)
+	b.Run("ring-bounded/eps=0.25", func(b *testing.B) {
+		b.ReportAllocs()
+		s := 0
+		for b.Loop() {
+			for _, h := range hs {
+				j, _ := bd.Assign(h)
+				bd.Release(j)
+				s += j
+			}
+		}
+		per(b)
+		_ = s
+	})
+}
