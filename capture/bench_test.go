@@ -1,0 +1,107 @@
+package capture_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/dataplane-go/dataplane/capture"
+)
+
+// benchInput returns an uncompressed pcap in memory: the HTTP browsing
+// capture when the shared captures are available, else 5,000 packets of
+// test data.
+func benchInput(b *testing.B) ([]byte, string) {
+	if d := os.Getenv("DATAPLANE_TRAFFIC_DIR"); d != "" {
+		raw, err := os.ReadFile(filepath.Join(d, "pcapplusplus-example-http-browsing.pcap"))
+		if err == nil {
+			return raw, "http-browsing"
+		}
+	}
+	var buf bytes.Buffer
+	capture.Write(&buf, testPackets(5000, capture.LinkEthernet))
+	return buf.Bytes(), "generated"
+}
+
+// BenchmarkReader reads a pcap from memory with this package (NextInto
+// with a reused buffer, and Next) and with gopacket's pcapgo reader
+// (ReadPacketData, ZeroCopyReadPacketData), reporting ns/packet.
+func BenchmarkReader(b *testing.B) {
+	raw, name := benchInput(b)
+	run := func(b *testing.B, read func(rd io.Reader) int) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(raw)))
+		pkts := 0
+		for b.Loop() {
+			pkts += read(bytes.NewReader(raw))
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/packet")
+	}
+	b.Run("capture.NextInto/"+name, func(b *testing.B) {
+		buf := make([]byte, 0, 2048)
+		run(b, func(rd io.Reader) int {
+			r, err := capture.NewReader(rd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for {
+				p, err := r.NextInto(buf)
+				if err != nil {
+					return n
+				}
+				buf = p.Data
+				n++
+			}
+		})
+	})
+	b.Run("capture.Next/"+name, func(b *testing.B) {
+		run(b, func(rd io.Reader) int {
+			r, err := capture.NewReader(rd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for {
+				if _, err := r.Next(); err != nil {
+					return n
+				}
+				n++
+			}
+		})
+	})
+	b.Run("pcapgo.ZeroCopy/"+name, func(b *testing.B) {
+		run(b, func(rd io.Reader) int {
+			r, err := pcapgo.NewReader(rd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for {
+				if _, _, err := r.ZeroCopyReadPacketData(); err != nil {
+					return n
+				}
+				n++
+			}
+		})
+	})
+	b.Run("pcapgo.ReadPacketData/"+name, func(b *testing.B) {
+		run(b, func(rd io.Reader) int {
+			r, err := pcapgo.NewReader(rd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for {
+				if _, _, err := r.ReadPacketData(); err != nil {
+					return n
+				}
+				n++
+			}
+		})
+	})
+}

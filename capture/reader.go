@@ -1,0 +1,554 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Magic numbers of the formats read.
+const (
+	pcapMicro     = 0xa1b2c3d4 // pcap, microsecond timestamps
+	pcapNano      = 0xa1b23c4d // pcap, nanosecond timestamps
+	ngSHB         = 0x0A0D0D0A // pcapng section header block type
+	ngByteOrder   = 0x1A2B3C4D // pcapng byte-order magic
+	ngIDB         = 1          // interface description block
+	ngOPB         = 2          // obsolete packet block
+	ngSPB         = 3          // simple packet block
+	ngEPB         = 6          // enhanced packet block
+	pcapHeaderLen = 24
+	pcapRecordLen = 16
+	bufSize       = 64 << 10
+	maxOptions    = 64 << 10 // interface options parsed; the rest is skipped
+)
+
+// Reader reads packets from a pcap or pcapng capture, gzip-compressed or
+// not (the compression is recognised from the gzip magic number, not from a
+// file name).
+//
+// pcap: microsecond and nanosecond magic numbers in either byte order.
+// pcapng: sections of either byte order, interface description blocks with
+// their link type, if_tsresol and if_tsoffset, and enhanced, simple and
+// obsolete packet blocks; other blocks are skipped.
+//
+// A record's captured length is trusted up to [MaxRecordLen] even when it
+// exceeds the snapshot length of the file header (some writers get that
+// header wrong); a longer one is corruption. After an error, every further
+// call returns the same error. A Reader is not safe for concurrent use.
+type Reader struct {
+	name    string
+	file    *os.File
+	gz      *gzip.Reader
+	br      *bufio.Reader
+	ng      bool
+	bo      binary.ByteOrder
+	nano    bool
+	link    LinkType
+	ifaces  []iface
+	opts    []byte
+	n       int   // packets delivered
+	started bool  // file header read
+	off     int64 // bytes consumed from the uncompressed stream
+	err     error
+	hdr     [32]byte
+}
+
+// iface is a pcapng interface: its link type and timestamp resolution.
+type iface struct {
+	link   LinkType
+	ups    uint64 // timestamp units per second (if_tsresol)
+	offset int64  // seconds added to every timestamp (if_tsoffset)
+}
+
+// Open opens the capture file at path. The file's name appears in every
+// error the Reader returns. Close the Reader when done.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	r, err := newReader(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// NewReader returns a Reader of the capture in rd. It reads the file
+// header (and, for pcapng, the first section header) before returning.
+func NewReader(rd io.Reader) (*Reader, error) {
+	return newReader(rd, "")
+}
+
+func newReader(rd io.Reader, name string) (*Reader, error) {
+	r := &Reader{name: name, br: bufio.NewReaderSize(rd, bufSize)}
+	if b, err := r.br.Peek(2); err == nil && b[0] == 0x1f && b[1] == 0x8b {
+		gz, err := gzip.NewReader(r.br)
+		if err != nil {
+			return nil, r.fail(0, err, "gzip header")
+		}
+		r.gz = gz
+		r.br = bufio.NewReaderSize(gz, bufSize)
+	}
+	h := r.hdr[:pcapHeaderLen]
+	n, err := r.readFull(h[:4])
+	if err != nil {
+		return nil, r.ioFail(0, err, "file header", 4, n)
+	}
+	switch m := binary.LittleEndian.Uint32(h); m {
+	case ngSHB:
+		r.ng = true
+		if n, err := r.readFull(h[4:8]); err != nil {
+			return nil, r.ioFail(0, err, "section header", 8, n+4)
+		}
+		if err := r.readSHB(0); err != nil {
+			return nil, err
+		}
+		r.started = true
+		return r, nil
+	case pcapMicro, pcapNano:
+		r.bo, r.nano = binary.LittleEndian, m == pcapNano
+	default:
+		switch binary.BigEndian.Uint32(h) {
+		case pcapMicro, pcapNano:
+			r.bo, r.nano = binary.BigEndian, binary.BigEndian.Uint32(h) == pcapNano
+		default:
+			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x", binary.BigEndian.Uint32(h)))
+		}
+	}
+	n, err = r.readFull(h[4:])
+	if err != nil {
+		return nil, r.ioFail(0, err, "pcap file header", pcapHeaderLen, n+4)
+	}
+	if major := r.bo.Uint16(h[4:]); major != 2 {
+		return nil, r.fail(0, ErrFormat, fmt.Sprintf("pcap version %d.%d (2.x accepted)", major, r.bo.Uint16(h[6:])))
+	}
+	// The low 16 bits are the link type; the upper bits carry FCS flags.
+	r.link = LinkType(r.bo.Uint32(h[20:]) & 0xffff)
+	r.started = true
+	return r, nil
+}
+
+// LinkType returns the link type of the file header (pcap) or of the first
+// interface (pcapng; Ethernet until an interface is described). Each
+// [Packet] carries its own link type.
+func (r *Reader) LinkType() LinkType {
+	if r.ng && len(r.ifaces) > 0 {
+		return r.ifaces[0].link
+	}
+	return r.link
+}
+
+// Close releases the file opened by [Open]. It does not close the
+// io.Reader given to [NewReader].
+func (r *Reader) Close() error {
+	if r.gz != nil {
+		r.gz.Close()
+	}
+	if r.file != nil {
+		err := r.file.Close()
+		r.file = nil
+		return err
+	}
+	return nil
+}
+
+// Next returns the next packet, with Data newly allocated and owned by the
+// caller. At the end of the capture it returns io.EOF; a damaged record
+// gives a [*RecordError].
+func (r *Reader) Next() (Packet, error) { return r.NextInto(nil) }
+
+// NextInto is like [Reader.Next] but puts Data in buf when its capacity
+// suffices (allocating a new slice otherwise), so a loop that passes the
+// previous packet's Data back in reads a whole capture without allocating.
+// Data is then valid until buf is reused.
+func (r *Reader) NextInto(buf []byte) (Packet, error) {
+	if r.err != nil {
+		return Packet{}, r.err
+	}
+	if r.ng {
+		return r.nextNG(buf)
+	}
+	return r.nextPcap(buf)
+}
+
+func (r *Reader) nextPcap(buf []byte) (Packet, error) {
+	start := r.off
+	h := r.hdr[:pcapRecordLen]
+	if n, err := r.readFull(h); err != nil {
+		return Packet{}, r.ioFail(start, err, "record header", pcapRecordLen, n)
+	}
+	sec, frac := r.bo.Uint32(h[0:]), r.bo.Uint32(h[4:])
+	caplen, wire := r.bo.Uint32(h[8:]), r.bo.Uint32(h[12:])
+	if caplen > MaxRecordLen {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
+	}
+	data := sized(buf, int(caplen))
+	if n, err := r.readFull(data); err != nil {
+		return Packet{}, r.ioFail(start, err, "packet data", int(caplen), n)
+	}
+	nsec := int64(frac)
+	if !r.nano {
+		nsec *= 1000
+	}
+	r.n++
+	return Packet{
+		Time:    time.Unix(int64(sec), nsec).UTC(),
+		Data:    data,
+		WireLen: max(int(wire), int(caplen)),
+		Link:    r.link,
+	}, nil
+}
+
+func (r *Reader) nextNG(buf []byte) (Packet, error) {
+	for {
+		start := r.off
+		h := r.hdr[:8]
+		if n, err := r.readFull(h); err != nil {
+			return Packet{}, r.ioFail(start, err, "block header", 8, n)
+		}
+		if binary.LittleEndian.Uint32(h) == ngSHB {
+			if err := r.readSHB(start); err != nil {
+				return Packet{}, err
+			}
+			continue
+		}
+		btype, blen := r.bo.Uint32(h[0:]), r.bo.Uint32(h[4:])
+		if blen < 12 || blen%4 != 0 {
+			return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("block type %d has length %d (a multiple of 4, at least 12, expected)", btype, blen))
+		}
+		switch btype {
+		case ngIDB:
+			if err := r.readIDB(start, blen); err != nil {
+				return Packet{}, err
+			}
+		case ngEPB, ngOPB:
+			return r.readEPB(start, btype, blen, buf)
+		case ngSPB:
+			return r.readSPB(start, blen, buf)
+		default:
+			if err := r.skip(start, int64(blen)-8); err != nil {
+				return Packet{}, err
+			}
+		}
+	}
+}
+
+// readSHB reads a section header block whose first 8 bytes (type and
+// length, in a byte order still unknown) were read into r.hdr.
+func (r *Reader) readSHB(start int64) error {
+	h := r.hdr[:24]
+	if n, err := r.readFull(h[8:24]); err != nil {
+		return r.ioFail(start, err, "section header", 24, n+8)
+	}
+	switch {
+	case binary.LittleEndian.Uint32(h[8:]) == ngByteOrder:
+		r.bo = binary.LittleEndian
+	case binary.BigEndian.Uint32(h[8:]) == ngByteOrder:
+		r.bo = binary.BigEndian
+	default:
+		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng byte-order magic 0x%08x", binary.BigEndian.Uint32(h[8:])))
+	}
+	blen := r.bo.Uint32(h[4:])
+	if blen < 28 || blen%4 != 0 {
+		return r.fail(start, ErrCorrupt, fmt.Sprintf("section header length %d (a multiple of 4, at least 28, expected)", blen))
+	}
+	if major := r.bo.Uint16(h[12:]); major != 1 {
+		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng version %d.%d (1.x accepted)", major, r.bo.Uint16(h[14:])))
+	}
+	r.ifaces = r.ifaces[:0]
+	return r.finishBlock(start, blen, int64(blen)-24)
+}
+
+// readIDB reads an interface description block whose 8-byte header was
+// read.
+func (r *Reader) readIDB(start int64, blen uint32) error {
+	if blen < 20 {
+		return r.fail(start, ErrCorrupt, fmt.Sprintf("interface block length %d (at least 20 expected)", blen))
+	}
+	h := r.hdr[8:16]
+	if n, err := r.readFull(h); err != nil {
+		return r.ioFail(start, err, "interface block", 16, n+8)
+	}
+	ifc := iface{link: LinkType(r.bo.Uint16(h[0:])), ups: 1e6}
+	rest := int64(blen) - 16 - 4 // options
+	nopt := min(rest, maxOptions)
+	if int64(cap(r.opts)) < nopt {
+		r.opts = make([]byte, nopt)
+	}
+	opts := r.opts[:nopt]
+	if n, err := r.readFull(opts); err != nil {
+		return r.ioFail(start, err, "interface options", int(nopt), n)
+	}
+	for len(opts) >= 4 {
+		code, olen := r.bo.Uint16(opts[0:]), int(r.bo.Uint16(opts[2:]))
+		if code == 0 || 4+olen > len(opts) {
+			break
+		}
+		v := opts[4 : 4+olen]
+		switch {
+		case code == 9 && olen >= 1: // if_tsresol
+			e := v[0]
+			if e&0x80 == 0 {
+				if e > 19 {
+					return r.fail(start, ErrCorrupt, fmt.Sprintf("if_tsresol 10^-%d (at most 10^-19 accepted)", e))
+				}
+				ifc.ups = 1
+				for range e {
+					ifc.ups *= 10
+				}
+			} else {
+				if e&0x7f > 63 {
+					return r.fail(start, ErrCorrupt, fmt.Sprintf("if_tsresol 2^-%d (at most 2^-63 accepted)", e&0x7f))
+				}
+				ifc.ups = 1 << (e & 0x7f)
+			}
+		case code == 14 && olen >= 8: // if_tsoffset
+			ifc.offset = int64(r.bo.Uint64(v))
+		}
+		opts = opts[4+(olen+3)&^3:]
+	}
+	r.ifaces = append(r.ifaces, ifc)
+	return r.finishBlock(start, blen, rest-nopt+4)
+}
+
+// readEPB reads an enhanced or obsolete packet block whose 8-byte header
+// was read. Both have 20 fixed bytes: the interface (32 bits, or 16 bits
+// and a drop count), the timestamp, the captured and the original length.
+func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, error) {
+	if blen < 32 {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("packet block length %d (at least 32 expected)", blen))
+	}
+	h := r.hdr[8:28]
+	if n, err := r.readFull(h); err != nil {
+		return Packet{}, r.ioFail(start, err, "packet block", 28, n+8)
+	}
+	id := r.bo.Uint32(h[0:])
+	if btype == ngOPB {
+		id = uint32(r.bo.Uint16(h[0:]))
+	}
+	caplen, wire := r.bo.Uint32(h[12:]), r.bo.Uint32(h[16:])
+	if id >= uint32(len(r.ifaces)) {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("packet of interface %d, but %d described", id, len(r.ifaces)))
+	}
+	if caplen > MaxRecordLen {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
+	}
+	if uint64(caplen) > uint64(blen)-32 {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d does not fit in a block of %d bytes", caplen, blen))
+	}
+	data := sized(buf, int(caplen))
+	if n, err := r.readFull(data); err != nil {
+		return Packet{}, r.ioFail(start, err, "packet data", int(caplen), n)
+	}
+	if err := r.finishBlock(start, blen, int64(blen)-28-int64(caplen)); err != nil {
+		return Packet{}, err
+	}
+	ifc := &r.ifaces[id]
+	r.n++
+	return Packet{
+		Time:    ifc.time(uint64(r.bo.Uint32(h[4:]))<<32 | uint64(r.bo.Uint32(h[8:]))),
+		Data:    data,
+		WireLen: max(int(wire), int(caplen)),
+		Link:    ifc.link,
+	}, nil
+}
+
+// readSPB reads a simple packet block whose 8-byte header was read. It
+// belongs to interface 0 and has no timestamp: Time is the Unix epoch.
+func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
+	if blen < 16 {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("simple packet block length %d (at least 16 expected)", blen))
+	}
+	if len(r.ifaces) == 0 {
+		return Packet{}, r.fail(start, ErrCorrupt, "simple packet block before any interface block")
+	}
+	h := r.hdr[8:12]
+	if n, err := r.readFull(h); err != nil {
+		return Packet{}, r.ioFail(start, err, "simple packet block", 12, n+8)
+	}
+	wire := r.bo.Uint32(h)
+	caplen := min(wire, blen-16)
+	if caplen > MaxRecordLen {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
+	}
+	data := sized(buf, int(caplen))
+	if n, err := r.readFull(data); err != nil {
+		return Packet{}, r.ioFail(start, err, "packet data", int(caplen), n)
+	}
+	if err := r.finishBlock(start, blen, int64(blen)-12-int64(caplen)); err != nil {
+		return Packet{}, err
+	}
+	r.n++
+	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: int(wire), Link: r.ifaces[0].link}, nil
+}
+
+// finishBlock skips the rest-4 bytes left in a block and checks its
+// trailing length against the leading one.
+func (r *Reader) finishBlock(start int64, blen uint32, rest int64) error {
+	if err := r.skip(start, rest-4); err != nil {
+		return err
+	}
+	t := r.hdr[28:32]
+	if n, err := r.readFull(t); err != nil {
+		return r.ioFail(start, err, "block trailer", 4, n)
+	}
+	if tl := r.bo.Uint32(t); tl != blen {
+		return r.fail(start, ErrCorrupt, fmt.Sprintf("block trailer length %d differs from its header length %d", tl, blen))
+	}
+	return nil
+}
+
+func (r *Reader) skip(start, n int64) error {
+	for n > 0 {
+		k := int(min(n, 1<<30))
+		d, err := r.br.Discard(k)
+		r.off += int64(d)
+		n -= int64(d)
+		if err != nil {
+			return r.ioFail(start, err, "block body", k, d)
+		}
+	}
+	return nil
+}
+
+// time converts a pcapng timestamp of this interface.
+func (ifc *iface) time(ts uint64) time.Time {
+	sec, rem := ts/ifc.ups, ts%ifc.ups
+	var nsec uint64
+	switch {
+	case ifc.ups <= 1e9 && 1e9%ifc.ups == 0:
+		nsec = rem * (1e9 / ifc.ups)
+	default:
+		hi, lo := bits.Mul64(rem, 1e9)
+		nsec, _ = bits.Div64(hi, lo, ifc.ups) // hi < ups as rem < ups
+	}
+	return time.Unix(int64(sec)+ifc.offset, int64(nsec)).UTC()
+}
+
+func (r *Reader) readFull(b []byte) (int, error) {
+	n, err := io.ReadFull(r.br, b)
+	r.off += int64(n)
+	return n, err
+}
+
+// ioFail turns a short read into the Reader's sticky error: io.EOF at a
+// record boundary, ErrTruncated inside a record, or the I/O error itself.
+func (r *Reader) ioFail(start int64, err error, what string, want, got int) error {
+	if errors.Is(err, io.EOF) && got == 0 && r.off == start && r.started {
+		r.err = io.EOF
+		return io.EOF
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.fail(start, ErrTruncated, fmt.Sprintf("%s needs %d bytes, %d left", what, want, got))
+	}
+	return r.fail(start, err, what)
+}
+
+func (r *Reader) fail(start int64, err error, reason string) error {
+	rec := 0
+	if r.started {
+		rec = r.n + 1
+	}
+	r.err = &RecordError{File: r.name, Record: rec, Offset: start, Reason: reason, Err: err}
+	return r.err
+}
+
+// sized returns buf resized to n bytes, or a new slice when buf is too
+// small.
+func sized(buf []byte, n int) []byte {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]byte, n)
+}
+
+// ReadFile reads every packet of the capture at path. On a damaged record
+// it returns the packets before it together with the [*RecordError], which
+// names the file, the record and what was wrong. The packets' Data share a
+// few large blocks of memory (one allocation per MiB read, not one per
+// packet); each Data has its length as capacity, so appending to one never
+// overwrites another.
+func ReadFile(path string) ([]Packet, error) {
+	r, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var pkts []Packet
+	var arena []byte
+	const chunk = 1 << 20
+	for {
+		if cap(arena)-len(arena) < 2048 {
+			arena = make([]byte, 0, chunk)
+		}
+		free := arena[len(arena):cap(arena)]
+		p, err := r.NextInto(free)
+		if err != nil {
+			if err == io.EOF {
+				return pkts, nil
+			}
+			return pkts, err
+		}
+		if len(p.Data) <= len(free) { // read into the arena
+			arena = arena[:len(arena)+len(p.Data)]
+		}
+		p.Data = p.Data[:len(p.Data):len(p.Data)]
+		pkts = append(pkts, p)
+	}
+}
+
+// captureExts are the file names [Files] takes for captures, each also
+// with a ".gz" suffix.
+var captureExts = []string{".pcap", ".pcapng", ".cap"}
+
+// IsCaptureName reports whether a file name looks like a capture: it ends
+// in .pcap, .pcapng or .cap, optionally followed by .gz (any case).
+func IsCaptureName(name string) bool {
+	n := strings.TrimSuffix(strings.ToLower(name), ".gz")
+	for _, e := range captureExts {
+		if strings.HasSuffix(n, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Files returns the capture files (see [IsCaptureName]) under dir, searched
+// recursively, in lexical order of their paths.
+func Files(dir string) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("capture: %s is not a directory", dir)
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && IsCaptureName(d.Name()) {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
+}

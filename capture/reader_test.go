@@ -1,0 +1,600 @@
+package capture_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataplane-go/dataplane/capture"
+)
+
+// order is a byte order that can also append.
+type order interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}
+
+// trafficDir returns DATAPLANE_TRAFFIC_DIR or skips.
+func trafficDir(tb testing.TB) string {
+	tb.Helper()
+	d := os.Getenv("DATAPLANE_TRAFFIC_DIR")
+	if d == "" {
+		tb.Skip("DATAPLANE_TRAFFIC_DIR not set: the shared captures are not available")
+	}
+	return d
+}
+
+// readmeCounts parses the packet counts of the README beside the captures:
+// every table row naming a file, with the column headed "packets".
+func readmeCounts(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatalf("README of the captures: %v", err)
+	}
+	defer f.Close()
+	counts := map[string]int{}
+	col := -1
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "|") {
+			col = -1
+			continue
+		}
+		cells := strings.Split(line, "|")
+		if strings.TrimSpace(cells[1]) == "file" {
+			col = -1
+			for i, c := range cells {
+				if strings.TrimSpace(c) == "packets" {
+					col = i
+				}
+			}
+			continue
+		}
+		if col < 0 || col >= len(cells) || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := filepath.Base(strings.Trim(strings.TrimSpace(cells[1]), "`"))
+		n, err := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(cells[col]), ",", ""))
+		if err != nil {
+			t.Fatalf("README row %q: packets %q: %v", name, cells[col], err)
+		}
+		counts[name] = n
+	}
+	return counts
+}
+
+func TestReadFile_SharedCaptures(t *testing.T) {
+	dir := trafficDir(t)
+	want := readmeCounts(t, dir)
+	// A few counts checked by hand, so a README parse that finds nothing
+	// cannot make this test pass.
+	for name, n := range map[string]int{
+		"ndpi-gnutella-p2p.pcap":                 3905,
+		"ustc-tfc2016-tinba-malware.pcap":        22000,
+		"zeek-echo-connections-loopback.pcap.gz": 82582,
+		"linktype-linux-sll_pcapplusplus.pcap":   518,
+	} {
+		if want[name] != n {
+			t.Fatalf("README gives %s %d packets, want %d", name, want[name], n)
+		}
+	}
+	files, err := capture.Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Errorf("Files found %d captures, the README lists %d", len(files), len(want))
+	}
+	for _, path := range files {
+		pkts, err := capture.ReadFile(path)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		name := filepath.Base(path)
+		n, ok := want[name]
+		if !ok {
+			t.Errorf("%s: not in the README", name)
+		}
+		if len(pkts) != n {
+			t.Errorf("%s: %d packets, README says %d", name, len(pkts), n)
+		}
+		for i, p := range pkts {
+			if p.WireLen < len(p.Data) || len(p.Data) > capture.MaxRecordLen {
+				t.Fatalf("%s: packet %d: %d bytes captured, %d on the wire", name, i+1, len(p.Data), p.WireLen)
+			}
+		}
+	}
+}
+
+func TestReadFile_CaplenExceedsSnaplen(t *testing.T) {
+	// The header says snaplen 1, the record 8 bytes: the record wins.
+	path := filepath.Join(trafficDir(t), "robustness", "trunc-caplen-exceeds-snaplen_zeek.pcap")
+	pkts, err := capture.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != 1 || len(pkts[0].Data) != 8 || pkts[0].WireLen != 78 {
+		t.Fatalf("got %d packets, first %d/%d bytes, want 1 packet of 8/78", len(pkts), len(pkts[0].Data), pkts[0].WireLen)
+	}
+}
+
+// testPackets returns n packets of varied lengths and times.
+func testPackets(n int, link capture.LinkType) []capture.Packet {
+	pkts := make([]capture.Packet, n)
+	t0 := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	for i := range pkts {
+		d := make([]byte, 14+(i*37)%1500)
+		for j := range d {
+			d[j] = byte(i*7 + j)
+		}
+		pkts[i] = capture.Packet{
+			Time:    t0.Add(time.Duration(i) * 1234567 * time.Nanosecond),
+			Data:    d,
+			WireLen: len(d) + i%3*100,
+			Link:    link,
+		}
+	}
+	return pkts
+}
+
+func equalPackets(t *testing.T, got, want []capture.Packet, prec time.Duration) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d packets, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if !g.Time.Equal(w.Time.Truncate(prec)) || !bytes.Equal(g.Data, w.Data) || g.WireLen != w.WireLen || g.Link != w.Link {
+			t.Fatalf("packet %d: got %v %d/%d %v, want %v %d/%d %v", i+1,
+				g.Time, len(g.Data), g.WireLen, g.Link, w.Time.Truncate(prec), len(w.Data), w.WireLen, w.Link)
+		}
+	}
+}
+
+func readAll(t *testing.T, b []byte) ([]capture.Packet, error) {
+	t.Helper()
+	r, err := capture.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	var out []capture.Packet
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+}
+
+func TestWrite_RoundTrip(t *testing.T) {
+	for _, link := range []capture.LinkType{capture.LinkEthernet, capture.LinkRaw, capture.LinkLinuxSLL} {
+		want := testPackets(300, link)
+		var buf bytes.Buffer
+		if err := capture.Write(&buf, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readAll(t, buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalPackets(t, got, want, time.Nanosecond)
+	}
+	// Through a gzip file.
+	want := testPackets(100, capture.LinkEthernet)
+	path := filepath.Join(t.TempDir(), "t.pcap.gz")
+	if err := capture.WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := capture.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalPackets(t, got, want, time.Nanosecond)
+	raw, _ := os.ReadFile(path)
+	if raw[0] != 0x1f || raw[1] != 0x8b {
+		t.Fatalf("WriteFile of a .gz name did not compress")
+	}
+}
+
+func TestWriter_Errors(t *testing.T) {
+	w, err := capture.NewWriter(io.Discard, capture.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := capture.Packet{Time: time.Unix(1, 0), Data: make([]byte, 60), Link: capture.LinkEthernet}
+	for _, tc := range []struct {
+		name string
+		p    capture.Packet
+		msg  string
+	}{
+		{"link", capture.Packet{Time: ok.Time, Link: capture.LinkRaw}, "link type"},
+		{"long", capture.Packet{Time: ok.Time, Data: make([]byte, capture.MaxRecordLen+1), Link: capture.LinkEthernet}, "at most"},
+		{"before 1970", capture.Packet{Time: time.Unix(-1, 0), Link: capture.LinkEthernet}, "range"},
+	} {
+		if err := w.WritePacket(tc.p); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.msg)
+		}
+	}
+	if err := w.WritePacket(ok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capture.NewWriter(io.Discard, 1<<16); err == nil {
+		t.Error("NewWriter accepted link type 65536")
+	}
+}
+
+// pcapBytes encodes packets as pcap by hand in either byte order and
+// timestamp precision, independently of capture.Writer.
+func pcapBytes(bo order, nano bool, snap uint32, link capture.LinkType, pkts []capture.Packet) []byte {
+	var b []byte
+	magic := uint32(0xa1b2c3d4)
+	if nano {
+		magic = 0xa1b23c4d
+	}
+	b = bo.AppendUint32(b, magic)
+	b = bo.AppendUint16(b, 2)
+	b = bo.AppendUint16(b, 4)
+	b = bo.AppendUint32(b, 0)
+	b = bo.AppendUint32(b, 0)
+	b = bo.AppendUint32(b, snap)
+	b = bo.AppendUint32(b, uint32(link))
+	for _, p := range pkts {
+		frac := uint32(p.Time.Nanosecond())
+		if !nano {
+			frac /= 1000
+		}
+		b = bo.AppendUint32(b, uint32(p.Time.Unix()))
+		b = bo.AppendUint32(b, frac)
+		b = bo.AppendUint32(b, uint32(len(p.Data)))
+		b = bo.AppendUint32(b, uint32(p.WireLen))
+		b = append(b, p.Data...)
+	}
+	return b
+}
+
+// ngBlock encodes one pcapng block: type, length, body padded to 4 bytes,
+// length again.
+func ngBlock(bo order, typ uint32, body []byte) []byte {
+	pad := (4 - len(body)%4) % 4
+	n := uint32(12 + len(body) + pad)
+	b := bo.AppendUint32(nil, typ)
+	b = bo.AppendUint32(b, n)
+	b = append(b, body...)
+	b = append(b, make([]byte, pad)...)
+	return bo.AppendUint32(b, n)
+}
+
+func ngSHB(bo order) []byte {
+	body := bo.AppendUint32(nil, 0x1A2B3C4D)
+	body = bo.AppendUint16(body, 1)
+	body = bo.AppendUint16(body, 0)
+	body = bo.AppendUint64(body, ^uint64(0))
+	// An option (shb_userappl) that the reader must skip.
+	body = bo.AppendUint16(body, 4)
+	body = bo.AppendUint16(body, 5)
+	body = append(body, "test\x00\x00\x00\x00"...)
+	body = bo.AppendUint32(body, 0) // opt_endofopt
+	return ngBlock(bo, 0x0A0D0D0A, body)
+}
+
+// ngIDB encodes an interface with a timestamp resolution option (0 for
+// none) and a timestamp offset in seconds.
+func ngIDB(bo order, link capture.LinkType, tsresol byte, tsoffset int64) []byte {
+	body := bo.AppendUint16(nil, uint16(link))
+	body = bo.AppendUint16(body, 0)
+	body = bo.AppendUint32(body, 65535)
+	body = bo.AppendUint16(body, 2) // if_name
+	body = bo.AppendUint16(body, 3)
+	body = append(body, "eth\x00"...)
+	if tsresol != 0 {
+		body = bo.AppendUint16(body, 9)
+		body = bo.AppendUint16(body, 1)
+		body = append(body, tsresol, 0, 0, 0)
+	}
+	if tsoffset != 0 {
+		body = bo.AppendUint16(body, 14)
+		body = bo.AppendUint16(body, 8)
+		body = bo.AppendUint64(body, uint64(tsoffset))
+	}
+	body = bo.AppendUint32(body, 0)
+	return ngBlock(bo, 1, body)
+}
+
+func ngEPB(bo order, ifid uint32, ts uint64, p capture.Packet, obsolete bool) []byte {
+	var body []byte
+	if obsolete {
+		body = bo.AppendUint16(nil, uint16(ifid))
+		body = bo.AppendUint16(body, 0)
+	} else {
+		body = bo.AppendUint32(nil, ifid)
+	}
+	body = bo.AppendUint32(body, uint32(ts>>32))
+	body = bo.AppendUint32(body, uint32(ts))
+	body = bo.AppendUint32(body, uint32(len(p.Data)))
+	body = bo.AppendUint32(body, uint32(p.WireLen))
+	body = append(body, p.Data...)
+	body = append(body, make([]byte, (4-len(p.Data)%4)%4)...)
+	body = bo.AppendUint16(body, 1) // opt_comment
+	body = bo.AppendUint16(body, 2)
+	body = append(body, "hi\x00\x00"...)
+	body = bo.AppendUint32(body, 0)
+	typ := uint32(6)
+	if obsolete {
+		typ = 2
+	}
+	return ngBlock(bo, typ, body)
+}
+
+func TestReader_Formats(t *testing.T) {
+	pkts := testPackets(50, capture.LinkEthernet)
+	type tc struct {
+		name string
+		b    []byte
+		want []capture.Packet
+		prec time.Duration
+	}
+	var cases []tc
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		cases = append(cases,
+			tc{"pcap-micro-" + bo.String(), pcapBytes(bo, false, 65535, capture.LinkEthernet, pkts), pkts, time.Microsecond},
+			tc{"pcap-nano-" + bo.String(), pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts), pkts, time.Nanosecond},
+		)
+		// pcapng: two interfaces of different link types and resolutions,
+		// an unknown block, enhanced, obsolete and simple packet blocks,
+		// then a second section that resets the interfaces.
+		var b []byte
+		var want []capture.Packet
+		b = append(b, ngSHB(bo)...)
+		b = append(b, ngIDB(bo, capture.LinkEthernet, 9, 0)...)             // ns
+		b = append(b, ngIDB(bo, capture.LinkRaw, 0x80|20, 1000)...)         // 2^-20 s, +1000 s
+		b = append(b, ngBlock(bo, 0x0BAD, []byte("unknown block body"))...) // skipped
+		for i, p := range pkts[:20] {
+			if i%2 == 0 {
+				ns := uint64(p.Time.UnixNano())
+				b = append(b, ngEPB(bo, 0, ns, p, i%4 == 2)...)
+				want = append(want, p)
+			} else {
+				ts := uint64(p.Time.Unix()-1000)<<20 | uint64(p.Time.Nanosecond())<<20/1e9
+				q := p
+				q.Link = capture.LinkRaw
+				q.Time = time.Unix(p.Time.Unix(), int64((uint64(p.Time.Nanosecond())<<20/1e9)*1e9>>20)).UTC()
+				b = append(b, ngEPB(bo, 1, ts, q, false)...)
+				want = append(want, q)
+			}
+		}
+		b = append(b, ngSHB(bo)...)
+		b = append(b, ngIDB(bo, capture.LinkLinuxSLL, 0, 0)...) // µs
+		for _, p := range pkts[20:30] {
+			q := p
+			q.Link = capture.LinkLinuxSLL
+			q.Time = p.Time.Truncate(time.Microsecond)
+			b = append(b, ngEPB(bo, 0, uint64(q.Time.UnixMicro()), q, false)...)
+			want = append(want, q)
+		}
+		// A simple packet block: no timestamp, interface 0.
+		spb := bo.AppendUint32(nil, uint32(pkts[30].WireLen))
+		spb = append(spb, pkts[30].Data...)
+		b = append(b, ngBlock(bo, 3, spb)...)
+		q := pkts[30]
+		q.Link, q.Time = capture.LinkLinuxSLL, time.Unix(0, 0).UTC()
+		want = append(want, q) // WireLen == len(Data): no padding captured
+		cases = append(cases, tc{"pcapng-" + bo.String(), b, want, time.Nanosecond})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, gz := range []bool{false, true} {
+				b := c.b
+				if gz {
+					var zb bytes.Buffer
+					zw := gzip.NewWriter(&zb)
+					zw.Write(b)
+					zw.Close()
+					b = zb.Bytes()
+				}
+				got, err := readAll(t, b)
+				if err != nil {
+					t.Fatalf("gzip %v: %v", gz, err)
+				}
+				equalPackets(t, got, c.want, c.prec)
+			}
+		})
+	}
+}
+
+// writeTrace writes n packets to a pcap file and returns its path and
+// bytes, with the offset where each record starts.
+func writeTrace(t *testing.T, n int) (string, []byte, []int) {
+	t.Helper()
+	pkts := testPackets(n, capture.LinkEthernet)
+	var buf bytes.Buffer
+	if err := capture.Write(&buf, pkts); err != nil {
+		t.Fatal(err)
+	}
+	offs := []int{24}
+	for _, p := range pkts {
+		offs = append(offs, offs[len(offs)-1]+16+len(p.Data))
+	}
+	return filepath.Join(t.TempDir(), "trace.pcap"), buf.Bytes(), offs
+}
+
+func TestReadFile_Damaged(t *testing.T) {
+	path, b, offs := writeTrace(t, 40)
+	type tc struct {
+		name    string
+		b       []byte
+		n       int   // packets delivered before the error
+		sent    error // sentinel
+		message string
+	}
+	flip := func(off int, v uint32) []byte {
+		c := bytes.Clone(b)
+		binary.LittleEndian.PutUint32(c[off:], v)
+		return c
+	}
+	cases := []tc{
+		{"cut in record header", b[:offs[17]+5], 17, capture.ErrTruncated, "record 18 at offset " + strconv.Itoa(offs[17]) + ": truncated: record header needs 16 bytes, 5 left"},
+		{"cut in record data", b[:offs[30]+16+3], 30, capture.ErrTruncated, "record 31 at offset " + strconv.Itoa(offs[30]) + ": truncated: packet data needs"},
+		{"cut in file header", b[:10], 0, capture.ErrTruncated, "truncated: pcap file header needs 24 bytes, 10 left"},
+		{"empty", nil, 0, capture.ErrTruncated, "truncated: file header needs 4 bytes, 0 left"},
+		{"caplen absurd", flip(offs[5]+8, 0xfffffff0), 5, capture.ErrCorrupt, "record 6 at offset " + strconv.Itoa(offs[5]) + ": corrupt: captured length 4294967280 exceeds the maximum 262144"},
+		{"caplen past the end", flip(offs[39]+8, 5000), 39, capture.ErrTruncated, "record 40"},
+		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412"},
+		{"bad version", flip(4, 7), 0, capture.ErrFormat, "pcap version 7.0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(path, c.b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := capture.ReadFile(path)
+			if err == nil {
+				t.Fatalf("no error, %d packets", len(got))
+			}
+			if len(got) != c.n {
+				t.Errorf("%d packets delivered before the error, want %d", len(got), c.n)
+			}
+			if !errors.Is(err, c.sent) {
+				t.Errorf("error %v does not match %v", err, c.sent)
+			}
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.message) {
+				t.Errorf("error %q, want it to name %s and say %q", err, path, c.message)
+			}
+			var re *capture.RecordError
+			if !errors.As(err, &re) || re.File != path || (c.n > 0 && re.Record != c.n+1) {
+				t.Errorf("error %#v: want a RecordError of %s, record %d", err, path, c.n+1)
+			}
+			// The packets delivered are intact.
+			want := testPackets(40, capture.LinkEthernet)[:len(got)]
+			equalPackets(t, got, want, time.Nanosecond)
+		})
+	}
+	// A truncated gzip stream.
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(b)
+	zw.Close()
+	gzpath := path + ".gz"
+	if err := os.WriteFile(gzpath, zb.Bytes()[:zb.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := capture.ReadFile(gzpath)
+	if !errors.Is(err, capture.ErrTruncated) || !strings.Contains(err.Error(), gzpath) || len(got) == 0 || len(got) >= 40 {
+		t.Errorf("half a gzip file: %d packets, error %v; want some packets and a truncation error naming the file", len(got), err)
+	}
+	// Errors are sticky.
+	r, err := capture.NewReader(bytes.NewReader(b[:offs[3]+2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first error
+	for i := 0; i < 6; i++ {
+		_, err := r.Next()
+		if i == 3 {
+			first = err
+		}
+		if i >= 3 && err != first {
+			t.Fatalf("call %d: error %v, want the sticky %v", i+1, err, first)
+		}
+	}
+}
+
+func TestReader_DamagedPcapng(t *testing.T) {
+	var bo order = binary.LittleEndian
+	p := testPackets(1, capture.LinkEthernet)[0]
+	good := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 0, 0)...)
+	epb := ngEPB(bo, 0, 1, p, false)
+	for _, c := range []struct {
+		name string
+		b    []byte
+		sent error
+		msg  string
+	}{
+		{"trailer mismatch", append(bytes.Clone(good), append(epb[:len(epb)-4], 1, 0, 0, 0)...), capture.ErrCorrupt, "block trailer length 1 differs"},
+		{"unknown interface", append(bytes.Clone(good), ngEPB(bo, 3, 1, p, false)...), capture.ErrCorrupt, "packet of interface 3, but 1 described"},
+		{"odd block length", append(bytes.Clone(good), 6, 0, 0, 0, 13, 0, 0, 0), capture.ErrCorrupt, "length 13"},
+		{"cut block", append(bytes.Clone(good), epb[:30]...), capture.ErrTruncated, "record 1 at offset"},
+		{"spb first", append(ngSHB(bo), ngBlock(bo, 3, []byte{4, 0, 0, 0, 1, 2, 3, 4})...), capture.ErrCorrupt, "before any interface"},
+		{"caplen beyond block", func() []byte {
+			e := bytes.Clone(epb)
+			bo.PutUint32(e[20:], 4000)
+			return append(bytes.Clone(good), e...)
+		}(), capture.ErrCorrupt, "does not fit"},
+	} {
+		_, err := readAll(t, c.b)
+		if !errors.Is(err, c.sent) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: error %v, want %v saying %q", c.name, err, c.sent, c.msg)
+		}
+	}
+}
+
+func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
+	pkts := testPackets(400, capture.LinkEthernet)
+	var bo order = binary.LittleEndian
+	ng := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 0, 0)...)
+	for _, p := range pkts {
+		ng = append(ng, ngEPB(bo, 0, uint64(p.Time.UnixMicro()), p, false)...)
+	}
+	for name, b := range map[string][]byte{
+		"pcap":   pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
+		"pcapng": ng,
+	} {
+		r, err := capture.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 2048)
+		allocs := testing.AllocsPerRun(300, func() {
+			p, err := r.NextInto(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf = p.Data
+		})
+		if allocs != 0 {
+			t.Errorf("%s: NextInto allocates %.1f times per packet, want 0", name, allocs)
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.pcap", "a/c.PCAPNG", "a/d.pcap.gz", "a/e/f.cap", "notes.txt", "x.pcap.zip"} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+	}
+	got, err := capture.Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for _, g := range got {
+		r, _ := filepath.Rel(dir, g)
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	if want := "a/c.PCAPNG a/d.pcap.gz a/e/f.cap b.pcap"; strings.Join(rel, " ") != want {
+		t.Errorf("Files = %v, want %s", rel, want)
+	}
+	if _, err := capture.Files(filepath.Join(dir, "b.pcap")); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("Files of a file: %v", err)
+	}
+	if _, err := capture.Files(filepath.Join(dir, "missing")); err == nil {
+		t.Error("Files of a missing directory: no error")
+	}
+}
