@@ -1,0 +1,113 @@
+package cms
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// TestDetector_Lab: a flow passes exactly threshold packets, the last one
+// reports the crossing, and every later packet is dropped without counting.
+func TestDetector_Lab(t *testing.T) {
+	d, err := NewDetector(LabParams(4096, 1), DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := flow.MustKey("10.0.1.1", "10.0.2.2", 40000, 80, flow.ProtoTCP)
+	var passed, crossed int
+	for i := range 1500 {
+		drop, c := d.Filter(k.Bytes())
+		if !drop {
+			passed++
+		}
+		if c {
+			crossed++
+			if i != DefaultThreshold-1 {
+				t.Fatalf("crossing reported at packet %d, want %d", i, DefaultThreshold-1)
+			}
+		}
+	}
+	if passed != DefaultThreshold || crossed != 1 {
+		t.Fatalf("passed %d, crossed %d; want %d and 1", passed, crossed, DefaultThreshold)
+	}
+	if d.Sketch().Total() != DefaultThreshold || d.Sketch().Estimate(k.Bytes()) != DefaultThreshold {
+		t.Fatal("dropped packets were counted")
+	}
+}
+
+// labRef is the lab's detector written plainly: two counter arrays, read
+// both, drop if the minimum has reached the threshold, else increment both.
+type labRef struct {
+	rows [2][]uint32
+	w    uint32
+	seed uint64
+	thr  uint32
+}
+
+func (l *labRef) filter(key []byte) (drop, crossed bool) {
+	h := flow.Hash64(key, l.seed)
+	i, j := flow.Index(h, 0, l.w), flow.Index(h, 1, l.w)
+	if min(l.rows[0][i], l.rows[1][j]) >= l.thr {
+		return true, false
+	}
+	l.rows[0][i]++
+	l.rows[1][j]++
+	return false, min(l.rows[0][i], l.rows[1][j]) == l.thr
+}
+
+func TestDetector_MatchesReference(t *testing.T) {
+	const w, thr = 64, 50 // small: collisions make innocent flows drop too
+	d, _ := NewDetector(LabParams(w, 3), thr)
+	ref := &labRef{w: w, seed: 3, thr: thr}
+	ref.rows[0], ref.rows[1] = make([]uint32, w), make([]uint32, w)
+	stream, keys := zipfStream(8, 20000, 500, 1.2)
+	drops, crossings := 0, 0
+	for i, f := range stream {
+		gd, gc := d.Filter(keys[f].Bytes())
+		rd, rc := ref.filter(keys[f].Bytes())
+		if gd != rd || gc != rc {
+			t.Fatalf("packet %d: (drop, crossed) = (%v, %v), reference (%v, %v)", i, gd, gc, rd, rc)
+		}
+		if gd {
+			drops++
+		}
+		if gc {
+			crossings++
+		}
+	}
+	if drops == 0 || crossings == 0 {
+		t.Fatal("stream too gentle: no drops or crossings to compare")
+	}
+}
+
+func TestFractionDetector(t *testing.T) {
+	d, err := NewFractionDetector(Params{Width: 1024, Depth: 4, Seed: 1}, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(1))
+	big := []byte("big")
+	var crossed int
+	for range 1000 {
+		if _, c := d.Add(big, 1); c {
+			crossed++
+		}
+		for range 2 {
+			k := testKey(uint32(r.Intn(1000)))
+			d.Add(k.Bytes(), 1)
+		}
+	}
+	// big holds a third of N: above 0.25 from the start, crossing once.
+	if crossed != 1 || d.Threshold() != 750 {
+		t.Fatalf("crossed %d times, threshold %d", crossed, d.Threshold())
+	}
+	for _, phi := range []float64{0, -1, 1.5} {
+		if _, err := NewFractionDetector(Params{Width: 8, Depth: 1}, phi); err == nil {
+			t.Errorf("phi %v accepted", phi)
+		}
+	}
+	if _, err := NewDetector(Params{Width: 8, Depth: 1}, 0); err == nil {
+		t.Error("threshold 0 accepted")
+	}
+}

@@ -1,0 +1,38 @@
+package cms
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzUnmarshalBinary: any input either fails with an error or decodes to
+// a sketch that re-encodes to the same bytes and answers queries.
+func FuzzUnmarshalBinary(f *testing.F) {
+	s := MustNew(Params{Width: 5, Depth: 2, Seed: 9})
+	s.Add([]byte("a"), 4)
+	s.Add([]byte("b"), 1)
+	good, _ := s.MarshalBinary()
+	c := MustNew(Params{Width: 3, Depth: 3, Conservative: true})
+	c.Add([]byte("a"), 2)
+	cons, _ := c.MarshalBinary()
+	f.Add([]byte{})                        // empty
+	f.Add(good)                            // valid standard sketch
+	f.Add(cons)                            // valid conservative sketch
+	f.Add(good[:len(good)-1])              // one byte short
+	f.Add(good[:headerLen])                // header only
+	f.Add(append([]byte("CMS1"), 0, 0, 0)) // truncated header
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Sketch
+		if err := s.UnmarshalBinary(b); err != nil {
+			return
+		}
+		out, err := s.MarshalBinary()
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("round trip changed %x into %x (%v)", b, out, err)
+		}
+		s.Add([]byte("probe"), 1)
+		if s.Estimate([]byte("probe")) == 0 {
+			t.Fatal("estimate below the true count after decoding")
+		}
+	})
+}

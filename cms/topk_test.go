@@ -1,0 +1,145 @@
+package cms
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// checkTopK verifies the heap order and that the index maps every tracked
+// flow to its heap position and nothing else.
+func checkTopK(t *testing.T, tk *TopK) {
+	t.Helper()
+	for i := 1; i < len(tk.heap); i++ {
+		if tk.heap[(i-1)/2].est > tk.heap[i].est {
+			t.Fatalf("heap order broken at %d", i)
+		}
+	}
+	used := 0
+	for slot, p := range tk.index {
+		if p < 0 {
+			continue
+		}
+		used++
+		if int(p) >= len(tk.heap) || tk.heap[p].slot != int32(slot) {
+			t.Fatalf("index slot %d points to %d, which does not point back", slot, p)
+		}
+	}
+	if used != len(tk.heap) {
+		t.Fatalf("index holds %d entries, heap %d", used, len(tk.heap))
+	}
+	for i, e := range tk.heap {
+		if got := tk.find(e.key, e.hash); got != i {
+			t.Fatalf("find(heap[%d]) = %d", i, got)
+		}
+	}
+}
+
+// TestTopK_Invariants drives a small tracker (many evictions, a crowded
+// index) with seeded random flows and checks every structure after each
+// update, and that tracked counts are estimates as of the flow's last add.
+func TestTopK_Invariants(t *testing.T) {
+	tk, err := NewTopK(Params{Width: 64, Depth: 3, Seed: 1}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(4))
+	last := map[flow.Key]uint32{}
+	for i := range 5000 {
+		k := testKey(uint32(r.Intn(40)))
+		last[k] = tk.Add(k, uint32(1+r.Intn(2)))
+		if i%7 == 0 {
+			checkTopK(t, tk)
+		}
+	}
+	checkTopK(t, tk)
+	for _, e := range tk.Top() {
+		if last[e.Key] != e.Count {
+			t.Fatalf("%v tracked with %d, last estimate %d", e.Key, e.Count, last[e.Key])
+		}
+	}
+	tk.Reset()
+	if tk.Len() != 0 || tk.Min() != 0 || tk.Sketch().Total() != 0 {
+		t.Fatal("Reset left state")
+	}
+	checkTopK(t, tk)
+}
+
+// TestTopK_Deterministic: with an exact sketch (no collisions is not
+// guaranteed, so a wide one) and distinct flow sizes the tracker keeps
+// exactly the k largest flows in order.
+func TestTopK_Exact(t *testing.T) {
+	tk, _ := NewTopK(Params{Width: 1 << 16, Depth: 4, Seed: 2}, 5)
+	// flow i gets i+1 packets, interleaved
+	for round := range 20 {
+		for i := range 20 {
+			if round <= i {
+				tk.Add(testKey(uint32(i)), 1)
+			}
+		}
+	}
+	top := tk.Top()
+	if len(top) != 5 {
+		t.Fatalf("%d entries", len(top))
+	}
+	for j, e := range top {
+		if want := testKey(uint32(19 - j)); e.Key != want || e.Count != uint32(20-j) {
+			t.Fatalf("rank %d: %v %d, want %v %d", j, e.Key, e.Count, want, 20-j)
+		}
+	}
+	if tk.Min() != 16 {
+		t.Fatalf("Min %d, want 16", tk.Min())
+	}
+	if hh := tk.HeavyHitters(0.09); len(hh) != 2 { // N = 210, 0.09N = 18.9
+		t.Fatalf("heavy hitters at 0.09: %v", hh)
+	}
+}
+
+// recall returns the share of reported flows whose true count is at least
+// the k-th largest true count (ties at the boundary count as correct).
+func recall(reported []Entry, exact map[flow.Key]uint64, k int) float64 {
+	counts := make([]uint64, 0, len(exact))
+	for _, c := range exact {
+		counts = append(counts, c)
+	}
+	slices.Sort(counts)
+	kth := counts[len(counts)-k]
+	hit := 0
+	for _, e := range reported {
+		if exact[e.Key] >= kth {
+			hit++
+		}
+	}
+	return float64(hit) / float64(k)
+}
+
+func TestTopK_Recall(t *testing.T) {
+	n, m, k := 500000, 100000, 100
+	if testing.Short() {
+		n, m = 200000, 50000
+	}
+	tk, _ := NewTopK(ParamsFor(0.0005, 0.01).WithSeed(9).WithConservative(true), k)
+	stream, keys := zipfStream(77, n, m, 1.1)
+	exact := map[flow.Key]uint64{}
+	for _, f := range stream {
+		tk.Add(keys[f], 1)
+		exact[keys[f]]++
+	}
+	if got := recall(tk.Top(), exact, k); got < 0.99 {
+		t.Fatalf("recall %.3f at k=%d, want at least 0.99", got, k)
+	}
+	checkTopK(t, tk)
+}
+
+func TestNewTopK_Errors(t *testing.T) {
+	for _, k := range []int{0, -1, MaxK + 1} {
+		if _, err := NewTopK(Params{Width: 8, Depth: 2}, k); err == nil {
+			t.Errorf("k=%d accepted", k)
+		}
+	}
+	if _, err := NewTopK(Params{}, 3); err == nil {
+		t.Error("invalid params accepted")
+	}
+}
