@@ -1,0 +1,47 @@
+// Package iblt implements invertible Bloom lookup tables (IBLTs): tables
+// of fixed-length keys with 64-bit values that can list their contents,
+// so that two hosts can find the difference of their sets by exchanging
+// a table sized by the difference, not by the sets.
+//
+// A [Table] has m cells split into k disjoint sub-tables of m/k cells; a
+// key goes to one cell of each, cell flow.Index(h, i, m/k) of sub-table i
+// with h = flow.Hash64(key, Seed). Each cell holds a count, the wrapping
+// sum of values, the XOR of the keys and the XOR of a 64-bit key checksum
+// (flow.Hash64(key, [ChecksumSeed](Seed))). [Table.List] peels: it takes a
+// pure cell (count +1 or -1, checksum equal to the checksum of the key
+// sum, and the cell one of that key's own cells), reports its key and
+// removes the key from its other cells, until no pure cell is left. After
+// [Table.Subtract] of two tables built with equal [Params], the inserted
+// side lists the entries only in the first and the deleted side those only
+// in the second. A key inserted twice cancels in the key sum and cannot be
+// listed; keys are a set.
+//
+// Guarantees: List never invents an entry (it succeeds only when the
+// entries it lists rebuild the table exactly, otherwise it returns what it
+// found and an error wrapping [ErrDecodeIncomplete]); it succeeds with
+// high probability while m exceeds c_k times the number of entries, c_3 =
+// 1.222 and c_4 = 1.295 (Goodrich and Mitzenmacher, Table 1). [CellsFor]
+// and [ParamsFor] add the margin small tables need; k = 4 avoids the
+// failure floor of k = 3 (two keys sharing all three cells) at small d.
+// When the difference is unknown, estimate it with an [Estimator], or use
+// the rateless [Encoder] and [Decoder], which need no size at all.
+//
+// Memory layout (shared with the kernel in iblt/xdp): cell c of sub-table
+// i is cell number i*(m/k)+c; a cell is 3+ceil(KeyLen/8) little-endian
+// 64-bit words: count (int64, two's complement), value sum, checksum XOR,
+// then the key XOR packed little-endian with zero padding. See
+// [Table.Words] and [Table.MarshalBinary].
+//
+// Insert, Delete and Get never allocate. The zero Table is not valid; use
+// [New]. A Table is not safe for concurrent writers. Seeds need not be
+// secret for correctness, but an attacker who knows the seed can choose
+// keys that share cells and make listing fail: use a secret per-instance
+// seed when keys are attacker-chosen.
+//
+// References: Goodrich and Mitzenmacher, "Invertible Bloom Lookup
+// Tables", Allerton 2011 (arXiv:1101.2245); Eppstein, Goodrich, Uyeda and
+// Varghese, "What's the Difference? Efficient Set Reconciliation without
+// Prior Context", SIGCOMM 2011 (the strata estimator); Yang, Gilad and
+// Alizadeh, "Practical Rateless Set Reconciliation", SIGCOMM 2024 (the
+// rateless code).
+package iblt

@@ -1,0 +1,352 @@
+package iblt
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// The rateless code (Yang, Gilad and Alizadeh, SIGCOMM 2024). A set of
+// keys defines an unbounded sequence of coded symbols; coded symbol i is
+// the cell-like sum (count, checksum XOR, key XOR) of the keys mapped to
+// index i. Every key maps to index 0, and to index i with probability
+// 1/(1 + i/2), so early symbols hold many keys and late ones few. A
+// receiver subtracts its own set's symbols from the sender's and peels as
+// symbols arrive; it needs about 1.35 symbols per difference for large
+// differences, whatever their number.
+
+// mapping walks the indexes of one key. Index j is taken with probability
+// 1/(1+j/2) = 2/(j+2), independently, so from the current index i the
+// chance that none of the next x indexes is taken is
+// prod_{j=i+1}^{i+x} j/(j+2) = A/((i+x+1)(i+x+2)) with A = (i+1)(i+2).
+// Inverting it for v uniform in (0, 1] gives the gap exactly:
+// x = ceil(sqrt(A/v + 1/4) - i - 3/2), at least 1. v comes from
+// flow.Mix(h, step), a counter-based generator over the key's index hash.
+type mapping struct {
+	h    uint64 // the key's index hash
+	step uint32 // draws so far
+	idx  uint64 // current index
+}
+
+// maxIndex caps indexes so the float arithmetic stays exact; symbols past
+// it are never produced.
+const maxIndex = 1 << 52
+
+func (m *mapping) next() uint64 {
+	r := flow.Mix(m.h, m.step)
+	m.step++
+	v := float64(r>>11+1) * (1.0 / (1 << 53))
+	i := float64(m.idx)
+	gap := math.Ceil(math.Sqrt((i+1)*(i+2)/v+0.25) - i - 1.5)
+	if gap < 1 {
+		gap = 1
+	}
+	if gap >= maxIndex || m.idx+uint64(gap) >= maxIndex {
+		m.idx = maxIndex
+	} else {
+		m.idx += uint64(gap)
+	}
+	return m.idx
+}
+
+// maps reports whether index i is one of the indexes of the key whose
+// index hash is h.
+func maps(h uint64, i uint64) bool {
+	m := mapping{h: h}
+	for m.idx < i {
+		m.next()
+	}
+	return m.idx == i
+}
+
+// Symbol words: count, checksum XOR, key XOR (as in a Table cell, without
+// the value).
+const (
+	sCount = 0
+	sCheck = 1
+	sKey   = 2
+)
+
+// SymbolSize returns the size in bytes of one coded symbol on the wire for
+// keys of keyLen bytes: count (int64), checksum XOR (uint64), then the key
+// XOR, all little-endian.
+func SymbolSize(keyLen int) int { return 16 + keyLen }
+
+// coder holds a set of keys and the prefix of its coded symbols.
+type coder struct {
+	keyLen, words, stride int
+	seed, check           uint64
+	maps                  []mapping
+	checks                []uint64
+	keys                  []uint64 // key words, words per key
+	sym                   []uint64 // computed symbols, stride words each
+	n                     int      // symbols computed
+}
+
+func newCoder(keyLen int, seed uint64) (coder, error) {
+	if keyLen < 1 || keyLen > MaxKeyLen {
+		return coder{}, fmt.Errorf("iblt: key length must be in [1, %d], got %d", MaxKeyLen, keyLen)
+	}
+	w := (keyLen + 7) / 8
+	return coder{keyLen: keyLen, words: w, stride: sKey + w, seed: seed, check: ChecksumSeed(seed)}, nil
+}
+
+func (c *coder) keyLenError(n int) error {
+	return fmt.Errorf("iblt: key length must be %d, got %d", c.keyLen, n)
+}
+
+// add adds key to the set, and to the symbols already computed.
+func (c *coder) add(key []byte) error {
+	if len(key) != c.keyLen {
+		return c.keyLenError(len(key))
+	}
+	off := len(c.keys)
+	c.keys = append(c.keys, make([]uint64, c.words)...)
+	loadKey(c.keys[off:], key)
+	c.checks = append(c.checks, flow.Hash64(key, c.check))
+	c.maps = append(c.maps, mapping{h: flow.Hash64(key, c.seed)})
+	c.advance(len(c.maps)-1, c.n)
+	return nil
+}
+
+// advance applies key j to every computed symbol before limit that it
+// maps to, leaving its mapping at its first index >= limit.
+func (c *coder) advance(j, limit int) {
+	m := &c.maps[j]
+	kw := c.keys[j*c.words : (j+1)*c.words]
+	cs := c.checks[j]
+	for m.idx < uint64(limit) {
+		s := c.sym[int(m.idx)*c.stride : int(m.idx+1)*c.stride]
+		s[sCount]++
+		s[sCheck] ^= cs
+		for w, x := range kw {
+			s[sKey+w] ^= x
+		}
+		m.next()
+	}
+}
+
+// extend computes symbols up to n (at least).
+func (c *coder) extend(n int) {
+	if n <= c.n {
+		return
+	}
+	n = max(n, 2*c.n, 64)
+	c.sym = append(c.sym, make([]uint64, (n-c.n)*c.stride)...)
+	c.n = n
+	for j := range c.maps {
+		c.advance(j, n)
+	}
+}
+
+// Encoder produces the coded symbols of a set, one after another, without
+// end. The zero Encoder is not valid; use [NewEncoder]. Not safe for
+// concurrent use.
+type Encoder struct {
+	c    coder
+	next int
+}
+
+// NewEncoder returns an encoder of keys of keyLen bytes; sender and
+// receiver must use the same keyLen and seed.
+func NewEncoder(keyLen int, seed uint64) (*Encoder, error) {
+	c, err := newCoder(keyLen, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Encoder{c: c}, nil
+}
+
+// Add adds a key to the set (an error for a key of the wrong length). Keys
+// must be distinct. Adding after symbols were produced is allowed: later
+// symbols include the key, earlier ones do not.
+func (e *Encoder) Add(key []byte) error { return e.c.add(key) }
+
+// Len returns the number of keys added.
+func (e *Encoder) Len() int { return len(e.c.maps) }
+
+// Produced returns the number of symbols produced so far.
+func (e *Encoder) Produced() int { return e.next }
+
+// AppendNext appends the next coded symbol (SymbolSize(keyLen) bytes) to b.
+func (e *Encoder) AppendNext(b []byte) []byte {
+	i := e.next
+	e.next++
+	e.c.extend(i + 1)
+	s := e.c.sym[i*e.c.stride : (i+1)*e.c.stride]
+	b = binary.LittleEndian.AppendUint64(b, s[sCount])
+	b = binary.LittleEndian.AppendUint64(b, s[sCheck])
+	off := len(b)
+	b = append(b, make([]byte, e.c.keyLen)...)
+	storeKey(b[off:], s[sKey:])
+	return b
+}
+
+// Decoder recovers the difference between the sender's set and its own
+// from the sender's coded symbols, as they arrive. The zero Decoder is not
+// valid; use [NewDecoder]. Not safe for concurrent use.
+type Decoder struct {
+	local  coder
+	stride int
+	diff   []uint64 // received minus local minus recovered, per symbol
+	n      int      // symbols received
+
+	rec       recHeap // recovered keys, by next index
+	recKeys   []uint64
+	remote    [][]byte
+	localOnly [][]byte
+	stack     []int
+	bad       bool
+}
+
+type recKey struct {
+	m     mapping
+	check uint64
+	off   int    // into recKeys
+	sign  uint64 // +1: sender only; -1: receiver only
+}
+
+type recHeap []recKey
+
+func (h recHeap) Len() int           { return len(h) }
+func (h recHeap) Less(i, j int) bool { return h[i].m.idx < h[j].m.idx }
+func (h recHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)        { *h = append(*h, x.(recKey)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// NewDecoder returns a decoder for keys of keyLen bytes with the sender's
+// seed.
+func NewDecoder(keyLen int, seed uint64) (*Decoder, error) {
+	c, err := newCoder(keyLen, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Decoder{local: c, stride: c.stride}, nil
+}
+
+// AddLocal adds a key of the receiver's own set. Add the whole local set
+// before the first symbol.
+func (d *Decoder) AddLocal(key []byte) error {
+	if d.n > 0 {
+		return fmt.Errorf("iblt: local keys must be added before the first symbol, %d received", d.n)
+	}
+	return d.local.add(key)
+}
+
+// Received returns the number of symbols received.
+func (d *Decoder) Received() int { return d.n }
+
+// Done reports whether the difference is complete: symbol 0, to which
+// every key maps, is empty once every differing key is recovered.
+func (d *Decoder) Done() bool {
+	return d.n > 0 && !d.bad && allZero(d.diff[:d.stride])
+}
+
+// Remote returns the keys only the sender has, Local the keys only the
+// receiver has, recovered so far. The slices are owned by the decoder.
+func (d *Decoder) Remote() [][]byte { return d.remote }
+
+// Local returns the keys only the receiver has, recovered so far.
+func (d *Decoder) Local() [][]byte { return d.localOnly }
+
+// AddSymbol takes the next coded symbol of the sender (as appended by
+// [Encoder.AppendNext]) and peels what it can. It returns an error for a
+// symbol of the wrong size. A corrupt symbol never makes it panic; it may
+// keep the decoder from finishing.
+func (d *Decoder) AddSymbol(sym []byte) error {
+	if len(sym) != SymbolSize(d.local.keyLen) {
+		return fmt.Errorf("iblt: coded symbol must be %d bytes, got %d", SymbolSize(d.local.keyLen), len(sym))
+	}
+	if d.n >= maxIndex-1 {
+		return fmt.Errorf("iblt: more than %d coded symbols", maxIndex-1)
+	}
+	i := d.n
+	d.n++
+	d.local.extend(d.n)
+	d.diff = append(d.diff, make([]uint64, d.stride)...)
+	s := d.diff[i*d.stride : (i+1)*d.stride]
+	loc := d.local.sym[i*d.stride : (i+1)*d.stride]
+	s[sCount] = binary.LittleEndian.Uint64(sym) - loc[sCount]
+	s[sCheck] = binary.LittleEndian.Uint64(sym[8:]) ^ loc[sCheck]
+	loadKey(s[sKey:], sym[16:])
+	for w := range d.local.words {
+		s[sKey+w] ^= loc[sKey+w]
+	}
+	// Recovered keys that map here.
+	for len(d.rec) > 0 && d.rec[0].m.idx == uint64(i) {
+		r := &d.rec[0]
+		d.apply(s, r)
+		r.m.next()
+		heap.Fix(&d.rec, 0)
+	}
+	d.stack = append(d.stack, i)
+	d.peel()
+	return nil
+}
+
+// apply removes recovered key r from symbol s.
+func (d *Decoder) apply(s []uint64, r *recKey) {
+	s[sCount] -= r.sign
+	s[sCheck] ^= r.check
+	for w, x := range d.recKeys[r.off : r.off+d.local.words] {
+		s[sKey+w] ^= x
+	}
+}
+
+func (d *Decoder) peel() {
+	var buf [MaxKeyLen]byte
+	key := buf[:d.local.keyLen]
+	for len(d.stack) > 0 {
+		i := d.stack[len(d.stack)-1]
+		d.stack = d.stack[:len(d.stack)-1]
+		s := d.diff[i*d.stride : (i+1)*d.stride]
+		c := s[sCount]
+		if c != 1 && c != ^uint64(0) {
+			continue
+		}
+		kw := s[sKey:]
+		if r := d.local.keyLen % 8; r != 0 && kw[d.local.words-1]>>(8*r) != 0 {
+			continue
+		}
+		storeKey(key, kw)
+		cs := flow.Hash64(key, d.local.check)
+		if cs != s[sCheck] {
+			continue
+		}
+		h := flow.Hash64(key, d.local.seed)
+		if !maps(h, uint64(i)) {
+			continue
+		}
+		if len(d.rec) >= d.n {
+			d.bad = true // more keys than symbols: the input is corrupt
+			return
+		}
+		off := len(d.recKeys)
+		d.recKeys = append(d.recKeys, kw...)
+		k := append([]byte(nil), key...)
+		if c == 1 {
+			d.remote = append(d.remote, k)
+		} else {
+			d.localOnly = append(d.localOnly, k)
+		}
+		r := recKey{m: mapping{h: h}, check: cs, off: off, sign: c}
+		for r.m.idx < uint64(d.n) {
+			j := int(r.m.idx)
+			sj := d.diff[j*d.stride : (j+1)*d.stride]
+			d.apply(sj, &r)
+			if n := sj[sCount]; n == 1 || n == ^uint64(0) {
+				d.stack = append(d.stack, j)
+			}
+			r.m.next()
+		}
+		heap.Push(&d.rec, r)
+	}
+}

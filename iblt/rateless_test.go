@@ -1,0 +1,134 @@
+package iblt
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// reconcile runs one rateless session: the sender holds common+onlyA keys,
+// the receiver common+onlyB; it returns the symbols needed and checks the
+// recovered difference.
+func reconcile(t testing.TB, rng *rand.Rand, common, onlyA, onlyB, keyLen int) int {
+	seed := rng.Uint64()
+	keys := randKeys(rng, common+onlyA+onlyB, keyLen)
+	enc, _ := NewEncoder(keyLen, seed)
+	dec, _ := NewDecoder(keyLen, seed)
+	for i, k := range keys {
+		if i < common+onlyA {
+			enc.Add(k)
+		}
+		if i < common || i >= common+onlyA {
+			dec.AddLocal(k)
+		}
+	}
+	var sym []byte
+	limit := 10*(onlyA+onlyB) + 100
+	for !dec.Done() {
+		if dec.Received() > limit {
+			t.Fatalf("no decode after %d symbols for a difference of %d", limit, onlyA+onlyB)
+		}
+		sym = enc.AppendNext(sym[:0])
+		if err := dec.AddSymbol(sym); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(lo, hi int) []string {
+		var s []string
+		for _, k := range keys[lo:hi] {
+			s = append(s, string(k))
+		}
+		sort.Strings(s)
+		return s
+	}
+	got := func(ks [][]byte) []string {
+		var s []string
+		for _, k := range ks {
+			s = append(s, string(k))
+		}
+		sort.Strings(s)
+		return s
+	}
+	if g, w := got(dec.Remote()), want(common, common+onlyA); !equalStrings(g, w) {
+		t.Fatalf("remote: recovered %d keys, want %d", len(g), len(w))
+	}
+	if g, w := got(dec.Local()), want(common+onlyA, len(keys)); !equalStrings(g, w) {
+		t.Fatalf("local: recovered %d keys, want %d", len(g), len(w))
+	}
+	return dec.Received()
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRateless_RoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ common, a, b, keyLen int }{
+		{0, 0, 0, 13}, {10, 0, 0, 13}, {0, 1, 0, 13}, {0, 0, 1, 13}, {100, 3, 4, 1},
+		{1000, 50, 50, 37}, {5000, 500, 0, 8}, {5000, 0, 500, 64}, {2000, 700, 300, 13},
+	} {
+		n := reconcile(t, rng, c.common, c.a, c.b, c.keyLen)
+		if d := c.a + c.b; d > 0 && float64(n) > 3*float64(d)+10 {
+			t.Errorf("%+v: %d symbols for %d differences", c, n, d)
+		}
+	}
+}
+
+// TestRateless_Overhead: the mean symbols per difference at d = 1000 stay
+// at most 1.40 (the paper's asymptote is 1.35; the target 1.40)
+// over 40 sessions.
+func TestRateless_Overhead(t *testing.T) {
+	sessions := 40
+	if testing.Short() {
+		sessions = 5
+	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	const d = 1000
+	var sum float64
+	for range sessions {
+		sum += float64(reconcile(t, rng, 2000, d/2, d/2, 13)) / d
+	}
+	mean := sum / float64(sessions)
+	t.Logf("d=%d: %.3f symbols/difference over %d sessions", d, mean, sessions)
+	if mean > 1.40 {
+		t.Errorf("mean %.3f symbols per difference, want <= 1.40", mean)
+	}
+}
+
+// TestMapping_Density checks that index i is taken with probability
+// 1/(1+i/2): over 20,000 keys, the count at each probed index is within
+// 5 standard deviations of the binomial mean.
+func TestMapping_Density(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	const keys = 20000
+	probe := []uint64{0, 1, 2, 3, 5, 10, 30, 100, 1000}
+	counts := make([]int, len(probe))
+	for range keys {
+		m := mapping{h: rng.Uint64()}
+		for j, i := range probe {
+			for m.idx < i {
+				m.next()
+			}
+			if m.idx == i {
+				counts[j]++
+			}
+		}
+	}
+	for j, i := range probe {
+		p := 1 / (1 + float64(i)/2)
+		mean, sd := keys*p, math.Sqrt(keys*p*(1-p))
+		if math.Abs(float64(counts[j])-mean) > 5*sd+1 {
+			t.Errorf("index %d taken %d times of %d, want about %.0f", i, counts[j], keys, mean)
+		}
+	}
+}
