@@ -23,7 +23,7 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 	for j := range entries {
 		entries[j] = NoBackend
 	}
-	type cursor struct{ pos, skip, id uint32 }
+	type cursor struct{ pos, skip, id, inv uint32 }
 	var cur []cursor
 	var w0 uint32
 	equal := true
@@ -36,22 +36,59 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 		} else if w != w0 {
 			equal = false
 		}
-		cur = append(cur, cursor{offsets[i], skips[i], uint32(i)})
+		cur = append(cur, cursor{offsets[i], skips[i], uint32(i), 0})
 	}
 	if len(cur) == 0 {
 		return
 	}
 	taken := make([]uint64, (m+63)/64)
+	// The last entries are the expensive ones: with E entries left, a
+	// backend probes M/E positions on average before finding one. Below
+	// tail empty entries, claim instead computes for every empty entry e
+	// how many skips separate it from the backend's position,
+	// k = (e - pos) * skip^-1 mod M, and takes the smallest k: the same
+	// entry the probing would reach, in E steps instead of M/E.
+	tail := isqrt(m) / 2
+	left := m
+	var empty []uint32
 	// claim gives backend c the next empty entry of its permutation.
 	claim := func(c *cursor) {
 		pos, skip := c.pos, c.skip
-		for taken[pos>>6]&(1<<(pos&63)) != 0 {
-			pos += skip
-			if pos >= m {
-				pos -= m
+		if left > tail {
+			for taken[pos>>6]&(1<<(pos&63)) != 0 {
+				pos += skip
+				if pos >= m {
+					pos -= m
+				}
 			}
+			taken[pos>>6] |= 1 << (pos & 63)
+		} else {
+			if empty == nil {
+				empty = make([]uint32, 0, left)
+				for j := uint32(0); j < m; j++ {
+					if taken[j>>6]&(1<<(j&63)) == 0 {
+						empty = append(empty, j)
+					}
+				}
+			}
+			if c.inv == 0 {
+				c.inv = modInverse(skip, m)
+			}
+			best, bestK := 0, uint64(m)
+			for x, e := range empty {
+				d := uint64(e) + uint64(m) - uint64(pos)
+				if e >= pos {
+					d = uint64(e - pos)
+				}
+				if k := d * uint64(c.inv) % uint64(m); k < bestK {
+					best, bestK = x, k
+				}
+			}
+			pos = empty[best]
+			empty[best] = empty[len(empty)-1]
+			empty = empty[:len(empty)-1]
 		}
-		taken[pos>>6] |= 1 << (pos & 63)
+		left--
 		entries[pos] = c.id
 		pos += skip
 		if pos >= m {
@@ -116,4 +153,28 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 		h[0].odd += 2
 		down(0)
 	}
+}
+
+func isqrt(n uint32) uint32 {
+	r := uint32(0)
+	for (r+1)*(r+1) <= n {
+		r++
+	}
+	return r
+}
+
+// modInverse returns a^-1 mod m for a in [1, m), m prime.
+func modInverse(a, m uint32) uint32 {
+	// Extended Euclid: keep t with t*a = r (mod m).
+	t, nt := int64(0), int64(1)
+	r, nr := int64(m), int64(a)
+	for nr != 0 {
+		q := r / nr
+		t, nt = nt, t-q*nt
+		r, nr = nr, r-q*nr
+	}
+	if t < 0 {
+		t += int64(m)
+	}
+	return uint32(t)
 }
