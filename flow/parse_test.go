@@ -256,8 +256,8 @@ func ipv6Cases() []parseCase {
 			ok(k(1, 2, 6), 14, 54, NotFragment, 0, 0), nil},
 		// eth 86dd | ipv6 plen=4 next=udp | 8 bytes: the UDP header runs into padding
 		{"ipv6 padding not parsed", cat(e, ipv6(v6h{plen: 4, next: 17, src: a6, dst: b6}, udp(1, 2, nil))), Info{}, errUDPShort},
-		// eth 86dd | ipv6 next=no-next-header (59) | nothing
-		{"ipv6 no next header", cat(e, ipv6(h(59), nil)),
+		// eth 86dd | ipv6 next=no-next-header (59) plen=8 | 8 bytes that are not parsed
+		{"ipv6 no next header", cat(e, ipv6(h(59), zeros(8))),
 			ok(k(0, 0, 59), 14, 54, NotFragment, 0, 0), nil},
 		// eth 86dd | ipv6 next=esp (50) | 16 bytes of ESP: zero ports
 		{"ipv6 esp", cat(e, ipv6(h(50), zeros(16))),

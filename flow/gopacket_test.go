@@ -1,0 +1,511 @@
+package flow
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Differential testing of Parse against gopacket (through KeyFromPacket).
+//
+// The two agree when both reject a frame, or both accept it with the same
+// key. Where they disagree on purpose, explain names the category; each is
+// a precise condition on the frame, so an unexplained mismatch fails:
+//
+//   - l2-encap:<layer>: gopacket finds IP behind an encapsulation Parse
+//     does not walk (LLC/SNAP after an 802.3 length field, MPLS, PPPoE);
+//     Parse says ErrNotIP, as the kernel does.
+//   - tpid-0x9100: gopacket has no decoder for the pre-standard 0x9100 tag;
+//     Parse skips it like 802.1Q.
+//   - vlan-tags-over-8, ipv6-ext-headers-over-8: gopacket has no limits;
+//     Parse (like the kernel, which needs bounded loops) rejects a ninth.
+//   - ip-version-vs-ethertype: gopacket does not check the version field
+//     against the EtherType; Parse calls it malformed.
+//   - ipv4-total-length-0: gopacket takes a zero total length as "the rest
+//     of the frame" (TSO captures); Parse calls it malformed.
+//   - ipv4-options, ipv6-hop-by-hop-options, ipv6-dstopts-options,
+//     ipv6-routing-type, ipv6-ah-short: gopacket parses IPv4 options, IPv6
+//     option TLVs, knows only routing type 0 and wants 12-byte AH headers,
+//     and rejects the packet when they are bad; Parse only skips them by
+//     their length.
+//   - tcp-header-options: gopacket needs the whole TCP header (data offset
+//     included) and valid options; Parse needs the fixed 20 bytes.
+//   - udp-length-below-8: gopacket rejects a UDP length field of 1 to 7;
+//     Parse does not read it.
+//   - ipv6-payload-length-0: gopacket accepts a zero payload length only
+//     with a jumbogram option; Parse reads it as "to the end of the frame".
+//   - ipv6-length-after-hop-by-hop: gopacket measures the payload length
+//     from the end of a hop-by-hop header instead of the end of the fixed
+//     header, so it accepts headers up to the hop-by-hop header's size
+//     past the packet's end; Parse says truncated.
+
+// verdict is the result of running both parsers on one packet.
+type verdict struct {
+	info  Info
+	err   error
+	gkey  Key
+	gok   bool
+	gpkt  gopacket.Packet
+	frame []byte // the Ethernet frame, or the IP packet when raw
+	raw   bool
+}
+
+func (v *verdict) agree() bool {
+	if (v.err == nil) != v.gok {
+		return false
+	}
+	return v.err != nil || v.info.Key == v.gkey
+}
+
+func (v *verdict) String() string {
+	ours := "ok " + v.info.Key.String()
+	if v.err != nil {
+		ours = v.err.Error()
+	}
+	theirs := "rejects"
+	if v.gok {
+		theirs = "ok " + v.gkey.String()
+	}
+	return fmt.Sprintf("Parse: %s; gopacket: %s; layers %v; frame %x", ours, theirs, layerNames(v.gpkt), v.frame)
+}
+
+func layerNames(p gopacket.Packet) []string {
+	var s []string
+	for _, l := range p.Layers() {
+		s = append(s, l.LayerType().String())
+	}
+	return s
+}
+
+// compare runs Parse (ParseIP when raw) and gopacket on one packet.
+func compare(frame []byte, raw bool) *verdict {
+	v := &verdict{frame: frame, raw: raw}
+	var first gopacket.Decoder = layers.LayerTypeEthernet
+	if raw {
+		v.info, v.err = ParseIP(frame)
+		first = layers.LinkTypeRaw // IPv4 or IPv6 by the version nibble
+	} else {
+		v.info, v.err = Parse(frame)
+	}
+	v.gpkt = gopacket.NewPacket(frame, first, gopacket.DecodeOptions{NoCopy: true})
+	v.gkey, v.gok = KeyFromPacket(v.gpkt)
+	return v
+}
+
+// explain returns the category of a disagreement, or "" when no known
+// difference explains it.
+func explain(v *verdict) string {
+	f := v.frame
+	l3 := 0
+	tpid9100 := false
+	if !v.raw {
+		if len(f) < 14 {
+			return ""
+		}
+		et := binary.BigEndian.Uint16(f[12:14])
+		l3 = 14
+		for (et == 0x8100 || et == 0x88a8 || et == 0x9100) && len(f) >= l3+4 {
+			tpid9100 = tpid9100 || et == 0x9100
+			et = binary.BigEndian.Uint16(f[l3+2:])
+			l3 += 4
+		}
+	}
+	pe, _ := v.err.(*parseError)
+	switch {
+	case OutcomeOf(v.err) == OutcomeNotIP && v.gok:
+		return encapBeforeIP(v.gpkt)
+	case pe == errTooManyVLANs && v.gok:
+		return "vlan-tags-over-8"
+	case pe == errTooManyExt && v.gok:
+		return "ipv6-ext-headers-over-8"
+	case v.err == nil && !v.gok && tpid9100:
+		return "tpid-0x9100"
+	case v.gok && (isIn(pe, errIPv4Version[:]) || isIn(pe, errIPv6Version[:])):
+		return "ip-version-vs-ethertype"
+	case pe == errIPv4TotalLen && v.gok && len(f) >= l3+4 && binary.BigEndian.Uint16(f[l3+2:]) == 0:
+		return "ipv4-total-length-0"
+	}
+	if v.err == nil && !v.gok {
+		if f[l3]>>4 == 4 {
+			if f[l3]&0x0f > 5 {
+				var ip layers.IPv4
+				if ip.DecodeFromBytes(f[l3:], gopacket.NilDecodeFeedback) != nil {
+					return "ipv4-options"
+				}
+			}
+		} else {
+			if binary.BigEndian.Uint16(f[l3+4:]) == 0 {
+				return "ipv6-payload-length-0"
+			}
+			if c := extHeaderGopacketRejects(f, l3); c != "" {
+				return c
+			}
+		}
+		end := len(f)
+		if f[l3]>>4 == 4 {
+			end = min(end, l3+int(binary.BigEndian.Uint16(f[l3+2:])))
+		} else {
+			end = min(end, l3+40+int(binary.BigEndian.Uint16(f[l3+4:])))
+		}
+		l4 := int(v.info.L4Offset)
+		switch v.info.Key.Proto() {
+		case ProtoTCP:
+			var t layers.TCP
+			if l4 != 0 && t.DecodeFromBytes(f[l4:end], gopacket.NilDecodeFeedback) != nil {
+				return "tcp-header-options"
+			}
+		case ProtoUDP:
+			if n := binary.BigEndian.Uint16(f[l4+4:]); l4 != 0 && n > 0 && n < 8 {
+				return "udp-length-below-8"
+			}
+		}
+	}
+	if OutcomeOf(v.err) == OutcomeTruncated && v.gok && v.info == (Info{}) {
+		// IPv6 with a leading hop-by-hop header, whose payload length
+		// ends inside the frame.
+		if len(f) >= l3+40 && f[l3]>>4 == 6 && f[l3+6] == protoHopByHop {
+			if plen := int(binary.BigEndian.Uint16(f[l3+4:])); plen != 0 && l3+40+plen < len(f) {
+				return "ipv6-length-after-hop-by-hop"
+			}
+		}
+	}
+	return ""
+}
+
+func isIn(e *parseError, set []*parseError) bool {
+	for _, s := range set {
+		if e != nil && e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// encapBeforeIP names the layer gopacket decoded just before the IP layer
+// it keyed, when that layer is an encapsulation Parse does not walk.
+func encapBeforeIP(p gopacket.Packet) string {
+	ls := p.Layers()
+	for i, l := range ls {
+		if t := l.LayerType(); t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+			if i == 0 {
+				return ""
+			}
+			switch prev := ls[i-1].LayerType(); prev {
+			case layers.LayerTypeEthernet, layers.LayerTypeDot1Q:
+				return "" // Parse should have found this IP header
+			default:
+				return "l2-encap:" + prev.String()
+			}
+		}
+	}
+	return ""
+}
+
+// extHeaderGopacketRejects walks the IPv6 extension headers at f[l3:] as
+// Parse does and runs gopacket's check of each, returning the category of
+// the first one gopacket rejects.
+func extHeaderGopacketRejects(f []byte, l3 int) string {
+	nh := f[l3+6]
+	off := l3 + 40
+	for n := 0; n < MaxExtHeaders && off+2 <= len(f); n++ {
+		b := f[off:]
+		switch nh {
+		case protoHopByHop:
+			var h layers.IPv6HopByHop
+			if h.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
+				return "ipv6-hop-by-hop-options"
+			}
+		case protoDstOpts:
+			var h layers.IPv6Destination
+			if h.DecodeFromBytes(b, gopacket.NilDecodeFeedback) != nil {
+				return "ipv6-dstopts-options"
+			}
+		case protoRouting:
+			size := (int(b[1]) + 1) * 8
+			if len(b) >= 4 && (b[2] != 0 || (size-8)%16 != 0) {
+				return "ipv6-routing-type"
+			}
+		case protoAH:
+			if (int(b[1])+2)*4 < 12 {
+				return "ipv6-ah-short"
+			}
+			nh, off = b[0], off+(int(b[1])+2)*4
+			continue
+		case protoFragment:
+			if len(b) < 8 || binary.BigEndian.Uint16(b[2:])&0xfff8 != 0 {
+				return ""
+			}
+			nh, off = b[0], off+8
+			continue
+		default:
+			return ""
+		}
+		nh, off = b[0], off+(int(b[1])+1)*8
+	}
+	return ""
+}
+
+// TestKeyFromPacket_MatchesParse runs every table case through gopacket:
+// the adapter must agree with Parse except for the cases below, each in
+// the category that explains it.
+func TestKeyFromPacket_MatchesParse(t *testing.T) {
+	wantExceptions := map[string]string{
+		"mpls":                                      "l2-encap:MPLS",
+		"802.3 llc/snap":                            "l2-encap:SNAP",
+		"ipv4 ethertype version 6":                  "ip-version-vs-ethertype",
+		"ipv6 ethertype version 4":                  "ip-version-vs-ethertype",
+		"ipv4 total length 0":                       "ipv4-total-length-0",
+		"tcp options cut":                           "tcp-header-options",
+		"ipv6 9 extension headers":                  "ipv6-ext-headers-over-8",
+		"ipv6 payload length 0":                     "ipv6-payload-length-0",
+		"ipv6 extension header past payload length": "ipv6-length-after-hop-by-hop",
+	}
+	for n := 3; n <= MaxVLANTags; n++ {
+		wantExceptions["vlan tags "+itoa(n)] = "tpid-0x9100" // vlanStack puts 0x9100 third
+	}
+	agreed := 0
+	for _, c := range parseCases() {
+		v := compare(c.frame, false)
+		got := ""
+		if !v.agree() {
+			got = explain(v)
+			if got == "" {
+				got = "unexplained"
+			}
+		} else {
+			agreed++
+		}
+		if want := wantExceptions[c.name]; got != want {
+			t.Errorf("%s: category %q, want %q\n%v", c.name, got, want, v)
+		}
+	}
+	if agreed < 60 {
+		t.Errorf("only %d table cases agree with gopacket", agreed)
+	}
+}
+
+// TestKeyFromPacket spot-checks the adapter on its own.
+func TestKeyFromPacket(t *testing.T) {
+	// eth 0800 | ipv4 MF offset=0 udp | udp 5353 > 53: gopacket stops at a fragment layer
+	first := cat(eth(0x0800), ipv4(v4h{flagFrag: mf, proto: 17, src: a4, dst: b4}, udp(5353, 53, zeros(32))))
+	// eth 86dd | ipv6 | fragment offset=0 M=1 | udp 1 > 2
+	first6 := cat(eth(0x86dd), ipv6(v6h{next: 44, src: a6, dst: b6}, frag6(17, 0, true, 1, udp(1, 2, nil))))
+	// eth 0806 (ARP)
+	arp := cat(eth(0x0806), zeros(28))
+	// eth 0800 | ipv4 tcp | 12 bytes of TCP
+	short := cat(eth(0x0800), ipv4(v4h{proto: 6, src: a4, dst: b4}, zeros(12)))
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		want  Key
+		ok    bool
+	}{
+		{"first fragment", first, MustKey(a4, b4, 5353, 53, ProtoUDP), true},
+		{"ipv6 first fragment", first6, MustKey(a6, b6, 1, 2, ProtoUDP), true},
+		{"arp", arp, Key{}, false},
+		{"short tcp", short, Key{}, false},
+	} {
+		k, ok := KeyFromPacket(gopacket.NewPacket(c.frame, layers.LayerTypeEthernet, gopacket.Default))
+		if k != c.want || ok != c.ok {
+			t.Errorf("%s: KeyFromPacket = %v, %v; want %v, %v", c.name, k, ok, c.want, c.ok)
+		}
+	}
+}
+
+// capturePacket is one record of a capture file, as Parse or ParseIP
+// takes it.
+type capturePacket struct {
+	data []byte
+	raw  bool // a raw IP packet (ParseIP), else an Ethernet frame
+}
+
+// readCaptures reads every capture under dir (recursively; .pcap, .pcapng
+// and gzipped forms) with pcapgo. Raw-IP link types become raw packets and
+// Linux cooked captures (SLL) become Ethernet frames with zero MACs. skip
+// is called for files gopacket cannot read.
+func readCaptures(tb testing.TB, dir string, fn func(file string, pkts []capturePacket)) {
+	tb.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if !d.IsDir() && (strings.HasSuffix(name, ".pcap") || strings.HasSuffix(name, ".pcapng") || strings.HasSuffix(name, ".gz")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		tb.Fatalf("no captures under %s", dir)
+	}
+	for _, path := range files {
+		rel, _ := filepath.Rel(dir, path)
+		pkts, err := readCapture(path)
+		if err != nil {
+			if strings.Contains(rel, "caplen-exceeds-snaplen") {
+				tb.Logf("%s: skipped, gopacket cannot read it: %v", rel, err)
+				continue
+			}
+			tb.Fatalf("%s: %v", rel, err)
+		}
+		fn(rel, pkts)
+	}
+}
+
+func readCapture(path string) ([]capturePacket, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReader(f)
+	if strings.HasSuffix(path, ".gz") {
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		r = bufio.NewReader(z)
+	}
+	br := r.(*bufio.Reader)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, err
+	}
+	type source interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
+	var src source
+	var linkOf func(ci gopacket.CaptureInfo) layers.LinkType
+	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
+		if err != nil {
+			return nil, err
+		}
+		src = ng
+		linkOf = func(ci gopacket.CaptureInfo) layers.LinkType {
+			intf, err := ng.Interface(ci.InterfaceIndex)
+			if err != nil {
+				return ng.LinkType()
+			}
+			return intf.LinkType
+		}
+	} else {
+		pr, err := pcapgo.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		src = pr
+		linkOf = func(gopacket.CaptureInfo) layers.LinkType { return pr.LinkType() }
+	}
+	var pkts []capturePacket
+	for {
+		data, ci, err := src.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return pkts, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p, err := convert(bytes.Clone(data), linkOf(ci))
+		if err != nil {
+			return nil, err
+		}
+		pkts = append(pkts, p)
+	}
+}
+
+// convert turns one record into what Parse or ParseIP takes.
+func convert(data []byte, lt layers.LinkType) (capturePacket, error) {
+	switch lt {
+	case layers.LinkTypeEthernet:
+		return capturePacket{data: data}, nil
+	case layers.LinkTypeRaw, 12, layers.LinkTypeIPv4, layers.LinkTypeIPv6: // 101, 12 (BSD raw), 228, 229
+		return capturePacket{data: data, raw: true}, nil
+	case layers.LinkTypeLinuxSLL: // 113: 16-byte header, protocol at bytes 14-15
+		if len(data) < 16 {
+			// No EtherType: a zero one reads as an 802.3 length field.
+			return capturePacket{data: make([]byte, 14)}, nil
+		}
+		frame := make([]byte, 14+len(data)-16)
+		copy(frame[12:14], data[14:16])
+		copy(frame[14:], data[16:])
+		return capturePacket{data: frame}, nil
+	}
+	return capturePacket{}, fmt.Errorf("link type %v (%d) is not supported", lt, int(lt))
+}
+
+// TestParse_MatchesGopacketOnCaptures compares Parse with gopacket on every
+// packet of every capture in DATAPLANE_TRAFFIC_DIR. Any mismatch outside
+// the documented categories fails.
+func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
+	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
+	if dir == "" {
+		t.Skip("DATAPLANE_TRAFFIC_DIR is not set")
+	}
+	var total, accepted int
+	outcomes := map[Outcome]int{}
+	categories := map[string]int{}
+	unexplained := 0
+	readCaptures(t, dir, func(file string, pkts []capturePacket) {
+		fileCats := map[string]int{}
+		for i, p := range pkts {
+			v := compare(p.data, p.raw)
+			total++
+			outcomes[OutcomeOf(v.err)]++
+			if v.err == nil {
+				accepted++
+			}
+			if v.agree() {
+				continue
+			}
+			c := explain(v)
+			if c == "" {
+				unexplained++
+				if unexplained <= 20 {
+					t.Errorf("%s packet %d: unexplained mismatch: %v", file, i+1, v)
+				}
+				continue
+			}
+			categories[c]++
+			fileCats[c]++
+		}
+		if len(fileCats) > 0 {
+			t.Logf("%s: %d packets, exceptions %v", file, len(pkts), fileCats)
+		}
+	})
+	t.Logf("compared %d packets: Parse accepted %d; outcomes ok=%d truncated=%d not-ip=%d malformed=%d",
+		total, accepted, outcomes[OutcomeOK], outcomes[OutcomeTruncated], outcomes[OutcomeNotIP], outcomes[OutcomeMalformed])
+	names := make([]string, 0, len(categories))
+	for c := range categories {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		t.Logf("exception %-32s %d packets", c, categories[c])
+	}
+	if unexplained > 0 {
+		t.Fatalf("%d unexplained mismatches", unexplained)
+	}
+	if total < 100000 {
+		t.Fatalf("only %d packets compared; are the captures complete?", total)
+	}
+}
