@@ -1,0 +1,111 @@
+package iblt_test
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/iblt"
+)
+
+// Two collectors saw almost the same flows. Each sends the other a table
+// sized for the difference, not for its 1,000 flows; subtracting the two
+// tables and listing names the flows only one of them saw, with their
+// packet counts.
+func Example() {
+	p, _ := iblt.ParamsFor(10, flow.KeyLen4, 0.999, 42)
+	east, west := iblt.MustNew(p), iblt.MustNew(p)
+	for i := range 1000 {
+		k := flow.KeyFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}, [4]byte{192, 0, 2, 1}, uint16(40000+i), 443, flow.ProtoTCP)
+		if i != 7 { // east missed flow 7
+			east.Insert(k.Bytes(), uint64(i%50+1))
+		}
+		if i != 500 && i != 501 { // west missed flows 500 and 501
+			west.Insert(k.Bytes(), uint64(i%50+1))
+		}
+	}
+	east.Subtract(west)
+	onlyEast, onlyWest, err := east.List()
+	fmt.Println("cells sent:", p.Cells, "error:", err)
+	for _, e := range onlyEast {
+		k, _ := flow.KeyFromBytes(e.Key)
+		fmt.Println("only east:", k, e.Value, "packets")
+	}
+	for _, e := range onlyWest {
+		k, _ := flow.KeyFromBytes(e.Key)
+		fmt.Println("only west:", k, e.Value, "packets")
+	}
+	// Unordered output:
+	// cells sent: 36 error: <nil>
+	// only east: 10.0.1.244:40500 > 192.0.2.1:443 tcp 1 packets
+	// only east: 10.0.1.245:40501 > 192.0.2.1:443 tcp 2 packets
+	// only west: 10.0.0.7:40007 > 192.0.2.1:443 tcp 8 packets
+}
+
+// When the size of the difference is unknown, the sender streams coded
+// symbols until the receiver has decoded: here 10 differences out of
+// 2,000 flows take a handful of symbols per difference.
+func ExampleDecoder() {
+	key := func(i int) []byte {
+		k := flow.KeyFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}, [4]byte{10, 2, 0, 1}, 53, 53, flow.ProtoUDP)
+		return k.Bytes()
+	}
+	enc, _ := iblt.NewEncoder(flow.KeyLen4, 7)
+	dec, _ := iblt.NewDecoder(flow.KeyLen4, 7)
+	for i := range 2000 {
+		if i < 1995 { // the sender lacks flows 1995..1999
+			enc.Add(key(i))
+		}
+		if i >= 5 { // the receiver lacks flows 0..4
+			dec.AddLocal(key(i))
+		}
+	}
+	var sym []byte
+	for !dec.Done() {
+		sym = enc.AppendNext(sym[:0])
+		dec.AddSymbol(sym)
+	}
+	var names []string
+	for _, k := range dec.Remote() {
+		fk, _ := flow.KeyFromBytes(k)
+		names = append(names, "sender only: "+fk.String())
+	}
+	for _, k := range dec.Local() {
+		fk, _ := flow.KeyFromBytes(k)
+		names = append(names, "receiver only: "+fk.String())
+	}
+	sort.Strings(names)
+	fmt.Println(len(names), "differences, fewer than 30 symbols:", dec.Received() < 30)
+	for _, n := range names {
+		fmt.Println(n)
+	}
+	// Output:
+	// 10 differences, fewer than 30 symbols: true
+	// receiver only: 10.1.7.203:53 > 10.2.0.1:53 udp
+	// receiver only: 10.1.7.204:53 > 10.2.0.1:53 udp
+	// receiver only: 10.1.7.205:53 > 10.2.0.1:53 udp
+	// receiver only: 10.1.7.206:53 > 10.2.0.1:53 udp
+	// receiver only: 10.1.7.207:53 > 10.2.0.1:53 udp
+	// sender only: 10.1.0.0:53 > 10.2.0.1:53 udp
+	// sender only: 10.1.0.1:53 > 10.2.0.1:53 udp
+	// sender only: 10.1.0.2:53 > 10.2.0.1:53 udp
+	// sender only: 10.1.0.3:53 > 10.2.0.1:53 udp
+	// sender only: 10.1.0.4:53 > 10.2.0.1:53 udp
+}
+
+// An estimator tells two hosts how large a table to exchange.
+func ExampleEstimator() {
+	a, _ := iblt.NewEstimator(iblt.DefaultEstimatorParams(8, 1))
+	b, _ := iblt.NewEstimator(iblt.DefaultEstimatorParams(8, 1))
+	for i := range 100000 {
+		k := []byte(fmt.Sprintf("%08d", i))
+		a.Insert(k)
+		if i%50 != 0 { // b lacks 2,000 keys
+			b.Insert(k)
+		}
+	}
+	a.Subtract(b)
+	est := a.Estimate()
+	fmt.Println("estimate within a factor 2 of 2000:", est >= 1000 && est <= 4000)
+	// Output: estimate within a factor 2 of 2000: true
+}

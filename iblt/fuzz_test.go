@@ -1,0 +1,156 @@
+package iblt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+)
+
+// rebuild inserts ins and deletes del into an empty table like t.
+func rebuild(t *Table, ins, del []Entry) *Table {
+	u := MustNew(t.Params())
+	for _, e := range ins {
+		u.Insert(e.Key, e.Value)
+	}
+	for _, e := range del {
+		u.Delete(e.Key, e.Value)
+	}
+	return u
+}
+
+// checkList lists t and checks the contract: no panic; an error wraps
+// ErrDecodeIncomplete; success means the listed entries rebuild t exactly.
+func checkList(tb testing.TB, t *Table) (ins, del []Entry, err error) {
+	ins, del, err = t.List()
+	if err != nil {
+		if !errors.Is(err, ErrDecodeIncomplete) {
+			tb.Fatalf("List error %v does not wrap ErrDecodeIncomplete", err)
+		}
+		return
+	}
+	if !rebuild(t, ins, del).Equal(t) {
+		tb.Fatalf("listed %d+%d entries do not rebuild the table", len(ins), len(del))
+	}
+	return
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	small := MustNew(Params{Cells: 6, Hashes: 3, KeyLen: 5, Seed: 1})
+	small.Insert([]byte("abcde"), 7)
+	good, _ := small.MarshalBinary()
+	f.Add(good)                                                                                                // a valid table holding one entry
+	f.Add(good[:len(good)-1])                                                                                  // one byte short
+	f.Add([]byte{})                                                                                            // empty
+	f.Add([]byte("IBLT\x01\x01\x01\x00\x01\x00\x00\x00\x00\x00\x00\x00" + "\x00\x00\x00\x00\x00\x00\x00\x00" + // k=1, L=1, one cell
+		"\x01\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x41\x00\x00\x00\x00\x00\x00\x00")) // count 1, bogus checksum
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var u Table
+		if err := u.UnmarshalBinary(data); err != nil {
+			return
+		}
+		again, _ := u.MarshalBinary()
+		if !bytes.Equal(again, data) {
+			t.Fatal("re-encoding differs from the accepted input")
+		}
+		if u.Cells()*u.CellWords() > 1<<16 {
+			return // keep listing cheap
+		}
+		checkList(t, &u)
+	})
+}
+
+// FuzzList builds a table of seeded random entries, corrupts words chosen
+// by the input, and lists it: never a panic, never an entry that the
+// table does not hold; with no corruption, exactly the entries inserted.
+func FuzzList(f *testing.F) {
+	f.Add(uint64(1), uint8(10), uint8(3), []byte{})                                    // clean
+	f.Add(uint64(2), uint8(40), uint8(4), []byte{0, 0, 1, 0, 0, 0, 0, 0, 0})           // one count bumped
+	f.Add(uint64(3), uint8(200), uint8(3), []byte{5, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 3}) // overloaded and corrupt
+	f.Fuzz(func(t *testing.T, seed uint64, n uint8, k uint8, corrupt []byte) {
+		k = k%4 + 1
+		rng := rand.New(rand.NewPCG(seed, 1))
+		keyLen := int(seed%20) + 1
+		cells := int(k) * (int(n)/int(k) + 4)
+		tb := MustNew(Params{Cells: cells, Hashes: int(k), KeyLen: keyLen, Seed: seed})
+		want := map[string]uint64{}
+		for i := 0; i < int(n); i++ {
+			key := make([]byte, keyLen)
+			for j := range key {
+				key[j] = byte(rng.Uint32())
+			}
+			if _, dup := want[string(key)]; dup {
+				continue
+			}
+			want[string(key)] = uint64(i)
+			tb.Insert(key, uint64(i))
+		}
+		// Each 9 bytes of input: a word index (1 byte, scaled) and a mask.
+		clean := len(corrupt) < 9
+		for ; len(corrupt) >= 9; corrupt = corrupt[9:] {
+			w := int(corrupt[0]) * len(tb.cells) / 256
+			mask := binary.LittleEndian.Uint64(corrupt[1:])
+			if (w%tb.stride) == tb.stride-1 && keyLen%8 != 0 {
+				mask &= 1<<(8*(keyLen%8)) - 1 // keep the padding zero
+			}
+			tb.cells[w] ^= mask
+		}
+		ins, del, err := checkList(t, tb)
+		if clean && err == nil && (len(del) != 0 || !sameMap(entryMap(ins), want)) {
+			t.Fatalf("clean table listed %d+%d entries, want the %d inserted", len(ins), len(del), len(want))
+		}
+	})
+}
+
+// FuzzDecoder feeds a rateless decoder holding a few keys with arbitrary
+// symbols: errors for wrong sizes, never a panic.
+func FuzzDecoder(f *testing.F) {
+	enc, _ := NewEncoder(5, 9)
+	enc.Add([]byte("hello"))
+	f.Add(enc.AppendNext(nil))                         // a valid first symbol
+	f.Add([]byte{})                                    // empty
+	f.Add(make([]byte, SymbolSize(5)*3))               // three zero symbols
+	f.Add(bytes.Repeat([]byte{0xff}, SymbolSize(5)*2)) // count -1, garbage
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec, _ := NewDecoder(5, 9)
+		dec.AddLocal([]byte("world"))
+		size := SymbolSize(5)
+		if len(data)%size != 0 {
+			if err := dec.AddSymbol(data); err == nil {
+				t.Fatal("a symbol of the wrong size was accepted")
+			}
+			return
+		}
+		for ; len(data) > 0; data = data[size:] {
+			if err := dec.AddSymbol(data[:size]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(dec.Remote())+len(dec.Local()) > dec.Received() {
+			t.Fatalf("%d keys recovered from %d symbols", len(dec.Remote())+len(dec.Local()), dec.Received())
+		}
+	})
+}
+
+func FuzzEstimatorUnmarshal(f *testing.F) {
+	e, _ := NewEstimator(EstimatorParams{Strata: 2, Cells: 4, KeyLen: 3, Seed: 1})
+	e.Insert([]byte("abc"))
+	good, _ := e.MarshalBinary()
+	f.Add(good)               // valid
+	f.Add(good[:len(good)-1]) // one byte short
+	f.Add([]byte("IBSE\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e Estimator
+		if err := e.UnmarshalBinary(data); err != nil {
+			return
+		}
+		again, _ := e.MarshalBinary()
+		if !bytes.Equal(again, data) {
+			t.Fatal("re-encoding differs from the accepted input")
+		}
+		if len(data) < 1<<16 {
+			e.Estimate()
+		}
+	})
+}
