@@ -63,12 +63,10 @@ static __always_inline void flow_count(__u32 stat)
 SEC("xdp")
 int xdp_flow(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct dp_parsed p;
 	__u64 hash = 0;
 
-	int outcome = dp_parse(data, data_end, &p);
+	int outcome = dp_parse(ctx, &p);
 	if (outcome == DP_PARSE_OK) {
 		hash = dp_flow_hash(&p.key, flow_seed);
 		__u32 zero = 0;
@@ -87,7 +85,7 @@ int xdp_flow(struct xdp_md *ctx)
 		e->parsed = p;
 		e->hash = hash;
 		e->outcome = outcome;
-		e->frame_len = (__u32)(data_end - data);
+		e->frame_len = p.frame_len;
 		bpf_ringbuf_submit(e, 0);
 	}
 	return XDP_PASS;

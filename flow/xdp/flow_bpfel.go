@@ -25,7 +25,7 @@ type flowDpParsed struct {
 	L4Off    uint16
 	Fragment uint8
 	VlanTags uint8
-	Pad      [2]uint8
+	FrameLen uint16
 	Ipid     uint32
 	_        [4]byte
 }

@@ -1,0 +1,145 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// Kernel is the loaded flow kernel. Close it when done.
+type Kernel struct {
+	objs   flowObjects
+	events *ringbuf.Reader
+	rec    ringbuf.Record
+}
+
+// Load loads the kernel with the given options. The error matches
+// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// log if the kernel rejects the program.
+func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	spec, err := loadFlow()
+	if err != nil {
+		return nil, fmt.Errorf("load flow kernel: %w", err)
+	}
+	if err := Configure(spec, opts); err != nil {
+		return nil, err
+	}
+	k := &Kernel{}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, fmt.Errorf("load flow kernel: %w", err)
+	}
+	if opts.Events {
+		k.events, err = ringbuf.NewReader(k.objs.FlowEvents)
+		if err != nil {
+			k.objs.Close()
+			return nil, fmt.Errorf("load flow kernel: ring buffer reader: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// Spec returns the kernel's CollectionSpec, for tests that load it
+// themselves.
+func Spec() (*ebpf.CollectionSpec, error) { return loadFlow() }
+
+// Configure sets opts on spec: the load-time constants and the ring size.
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	emit := uint32(0)
+	if opts.Events {
+		emit = 1
+	}
+	if err := spec.Variables[flowVarFlowSeed].Set(opts.Seed); err != nil {
+		return fmt.Errorf("flow kernel: set seed: %w", err)
+	}
+	if err := spec.Variables[flowVarFlowEmit].Set(emit); err != nil {
+		return fmt.Errorf("flow kernel: set emit: %w", err)
+	}
+	spec.Maps[flowMapFlowEvents].MaxEntries = uint32(opts.eventsBytes())
+	return nil
+}
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by k.
+func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlow }
+
+// Attach attaches the program to the interface with the given index in
+// the default XDP mode. Close the link to detach.
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlow, Interface: ifindex})
+	if err != nil {
+		return nil, fmt.Errorf("attach flow kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// Stats sums the per-CPU counters and digests.
+func (k *Kernel) Stats() (Stats, error) {
+	var s Stats
+	for i := uint32(0); i < uint32(flowFlowStatFLOW_STAT_MAX); i++ {
+		var per []uint64
+		if err := k.objs.FlowStats.Lookup(i, &per); err != nil {
+			return s, fmt.Errorf("flow kernel: read stats: %w", err)
+		}
+		var sum uint64
+		for _, v := range per {
+			sum += v
+		}
+		if i < uint32(len(s.Outcomes)) {
+			s.Outcomes[i] = sum
+		} else {
+			s.EventsLost = sum
+		}
+	}
+	var per []uint64
+	if err := k.objs.FlowDigest.Lookup(uint32(0), &per); err != nil {
+		return s, fmt.Errorf("flow kernel: read digest: %w", err)
+	}
+	for _, v := range per {
+		s.Digest ^= v
+	}
+	return s, nil
+}
+
+// ErrNoEvent is returned by [Kernel.NextEvent] when no record is waiting.
+var ErrNoEvent = errors.New("flow kernel: no event waiting")
+
+// NextEvent returns the next per-packet record, waiting at most wait for
+// one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
+// an error when the kernel was loaded without [Options.Events].
+func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
+	if k.events == nil {
+		return Event{}, errors.New("flow kernel: loaded without Options.Events")
+	}
+	k.events.SetDeadline(time.Now().Add(wait))
+	if err := k.events.ReadInto(&k.rec); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Event{}, ErrNoEvent
+		}
+		return Event{}, fmt.Errorf("flow kernel: read event: %w", err)
+	}
+	return decodeEvent(k.rec.RawSample)
+}
+
+// Close detaches nothing (close links yourself) and frees the kernel.
+func (k *Kernel) Close() error {
+	var err error
+	if k.events != nil {
+		err = k.events.Close()
+	}
+	return errors.Join(err, k.objs.Close())
+}
