@@ -1,0 +1,456 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Amplifier replays a capture N times as if N networks of the same shape
+// had been captured side by side: copy 0 is the capture unchanged; copy c
+// has every IPv4 and IPv6 address of the outer IP header moved into
+// prefixes that no other copy uses, checksums updated, and timestamps
+// shifted by c times the capture's duration plus one mean inter-packet gap.
+// Ports, protocols, payloads and the order of packets are kept, so the
+// flows of N copies are exactly N times the flows of the capture, with the
+// capture's per-flow structure.
+//
+// The address map of copy c is a bijection that keeps prefix structure:
+// IPv4 addresses keep their low bits and have their prefix (the top 16
+// bits, or the top 24 or all 32 when too many /16s are in use for N copies)
+// swapped with a prefix that no packet of the capture uses and that no
+// other copy receives; IPv6 addresses are treated the same way with their
+// top 48 bits. Each copy is thus a product of disjoint transpositions of
+// prefixes: a bijection of the address space, the identity on prefixes the
+// capture does not use.
+//
+// Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
+// and the TCP, UDP and ICMPv6 checksums whose pseudo-header holds the
+// addresses, when their field is captured (UDP over IPv4 with checksum 0
+// stays 0). A checksum that was wrong in the capture stays wrong by the
+// same amount. Addresses in tunnelled inner headers and ICMP error quotes
+// are not changed.
+//
+// An Amplifier holds no copies: [Amplifier.Packet] builds one packet into
+// a caller's buffer, so an amplified trace of any size can be streamed.
+type Amplifier struct {
+	pkts   []Packet
+	info   []ampInfo
+	copies int
+	step   time.Duration
+	v4     prefixMap
+	v6     prefixMap
+}
+
+// ampInfo is what the amplifier learned about one packet.
+type ampInfo struct {
+	l3       int32 // offset of the outer IP header; -1 when not IP
+	csum     int32 // offset of the upper-layer checksum to update; -1 none
+	src, dst int32 // indexes of the address prefixes in the prefix map
+	ver      uint8 // 4 or 6
+	udp4     bool  // UDP over IPv4: a zero checksum means none
+	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
+}
+
+// prefixMap maps each prefix used by the capture to a fresh prefix per
+// copy. A prefix is the top bits of an address word (of 32 bits for IPv4,
+// the first 64 bits for IPv6) read as an integer: the word shifted right.
+type prefixMap struct {
+	shift uint              // word width minus prefix length
+	used  []uint64          // prefixes of the capture, sorted
+	index map[uint64]uint32 // prefix -> index in used
+	fresh []uint64          // copy c >= 1, prefix i: fresh[(c-1)*len(used)+i]
+}
+
+// NewAmplifier prepares copies copies of pkts. It returns an error when
+// copies is below 1 or when the address space cannot hold that many
+// disjoint copies of the capture's prefixes. The Amplifier keeps pkts and
+// never modifies them.
+func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
+	if copies < 1 {
+		return nil, fmt.Errorf("capture: amplify copies must be at least 1, got %d", copies)
+	}
+	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}
+	var addrs4, addrs6 []uint64
+	for i := range pkts {
+		inf := examine(&pkts[i])
+		a.info[i] = inf
+		if inf.l3 < 0 {
+			continue
+		}
+		d := pkts[i].Data[inf.l3:]
+		if inf.ver == 4 {
+			addrs4 = append(addrs4, uint64(binary.BigEndian.Uint32(d[12:])), uint64(binary.BigEndian.Uint32(d[16:])))
+		} else {
+			addrs6 = append(addrs6, binary.BigEndian.Uint64(d[8:]), binary.BigEndian.Uint64(d[24:]))
+		}
+	}
+	var err error
+	// IPv4: keep /16 structure when there is room, else /24, else whole
+	// addresses. IPv6: the top 48 bits of the first 64.
+	if a.v4, err = newPrefixMap(addrs4, 32, []uint{16, 24, 32}, copies); err != nil {
+		return nil, err
+	}
+	if a.v6, err = newPrefixMap(addrs6, 64, []uint{48}, copies); err != nil {
+		return nil, err
+	}
+	for i := range pkts {
+		inf := &a.info[i]
+		if inf.l3 < 0 {
+			continue
+		}
+		d := pkts[i].Data[inf.l3:]
+		if inf.ver == 4 {
+			inf.src = int32(a.v4.index[a.v4.prefix(uint64(binary.BigEndian.Uint32(d[12:])))])
+			inf.dst = int32(a.v4.index[a.v4.prefix(uint64(binary.BigEndian.Uint32(d[16:])))])
+		} else {
+			inf.src = int32(a.v6.index[a.v6.prefix(binary.BigEndian.Uint64(d[8:]))])
+			inf.dst = int32(a.v6.index[a.v6.prefix(binary.BigEndian.Uint64(d[24:]))])
+		}
+	}
+	a.step = timeStep(pkts)
+	return a, nil
+}
+
+// maxFresh bounds the table of fresh prefixes (copies times prefixes in
+// use): 32 MiB.
+const maxFresh = 1 << 22
+
+// newPrefixMap chooses the first prefix length in lens (bits of a width-bit
+// word) for which copies-1 fresh sets of prefixes fit beside the used ones.
+func newPrefixMap(addrs []uint64, width uint, lens []uint, copies int) (prefixMap, error) {
+	for _, bits := range lens {
+		shift := width - bits
+		m := prefixMap{shift: shift, index: map[uint64]uint32{}}
+		for _, x := range addrs {
+			p := x >> shift
+			if _, ok := m.index[p]; !ok {
+				m.index[p] = 0
+				m.used = append(m.used, p)
+			}
+		}
+		slices.Sort(m.used)
+		for i, p := range m.used {
+			m.index[p] = uint32(i)
+		}
+		space := uint64(1) << bits // bits < 64 here
+		need := uint64(copies-1) * uint64(len(m.used))
+		if need > maxFresh {
+			break // finer prefixes only need more
+		}
+		if need > space-uint64(len(m.used)) {
+			continue
+		}
+		m.fresh = make([]uint64, 0, need)
+		// Fresh prefixes in increasing order from just above the highest
+		// used one, wrapping around and skipping used ones: the copies'
+		// prefixes keep the capture's order within each copy.
+		next := uint64(0)
+		if len(m.used) > 0 {
+			next = (m.used[len(m.used)-1] + 1) & (space - 1)
+		}
+		for uint64(len(m.fresh)) < need {
+			if _, ok := m.index[next]; !ok {
+				m.fresh = append(m.fresh, next)
+			}
+			next = (next + 1) & (space - 1)
+		}
+		return m, nil
+	}
+	return prefixMap{}, fmt.Errorf("capture: amplify copies %d: the capture uses too many IPv%d prefixes for that many disjoint copies (copies times prefixes at most %d)", copies, map[uint]int{32: 4, 64: 6}[width], maxFresh)
+}
+
+// prefix returns the prefix of a word.
+func (m *prefixMap) prefix(x uint64) uint64 { return x >> m.shift }
+
+// mapWord returns word x (whose prefix has index i) in copy c >= 1.
+func (m *prefixMap) mapWord(x uint64, i int32, c int) uint64 {
+	p := m.fresh[(c-1)*len(m.used)+int(i)]
+	low := x & (uint64(1)<<m.shift - 1)
+	return p<<m.shift | low
+}
+
+// timeStep returns the capture's duration plus one mean inter-packet gap
+// (1 µs when that is zero).
+func timeStep(pkts []Packet) time.Duration {
+	if len(pkts) == 0 {
+		return time.Microsecond
+	}
+	lo, hi := pkts[0].Time, pkts[0].Time
+	for _, p := range pkts[1:] {
+		if p.Time.Before(lo) {
+			lo = p.Time
+		}
+		if p.Time.After(hi) {
+			hi = p.Time
+		}
+	}
+	d := hi.Sub(lo)
+	gap := time.Microsecond
+	if len(pkts) > 1 && d/time.Duration(len(pkts)-1) > 0 {
+		gap = d / time.Duration(len(pkts)-1)
+	}
+	return d + gap
+}
+
+// Copies returns the number of copies.
+func (a *Amplifier) Copies() int { return a.copies }
+
+// Len returns the number of packets of the amplified trace.
+func (a *Amplifier) Len() int { return a.copies * len(a.pkts) }
+
+// Packet returns packet i of the amplified trace (copy i/n of packet i%n,
+// n being the length of the capture), its Data written into buf (reused
+// when its capacity suffices; Data never aliases the capture). It panics
+// when i is out of range, like a slice index.
+func (a *Amplifier) Packet(i int, buf []byte) Packet {
+	n := len(a.pkts)
+	return a.Copy(i/n, i%n, buf)
+}
+
+// Copy returns copy c of packet i of the capture, as [Amplifier.Packet].
+func (a *Amplifier) Copy(c, i int, buf []byte) Packet {
+	if c < 0 || c >= a.copies {
+		panic(fmt.Sprintf("capture: amplifier copy %d out of range [0, %d)", c, a.copies))
+	}
+	p := a.pkts[i]
+	buf = append(buf[:0], p.Data...)
+	out := Packet{Time: p.Time.Add(time.Duration(c) * a.step), Data: buf, WireLen: p.WireLen, Link: p.Link}
+	inf := &a.info[i]
+	if c == 0 || inf.l3 < 0 {
+		return out
+	}
+	d := buf[inf.l3:]
+	var sum, sumIP uint32 // one's complement: sum of ~old + new words
+	if inf.ver == 4 {
+		for k, idx := range [2]int32{inf.src, inf.dst} {
+			f := d[12+4*k : 16+4*k]
+			old := binary.BigEndian.Uint32(f)
+			nw := uint32(a.v4.mapWord(uint64(old), idx, c))
+			binary.BigEndian.PutUint32(f, nw)
+			s := (^old>>16)&0xffff + ^old&0xffff + nw>>16 + nw&0xffff
+			sumIP += s
+			if k == 0 || inf.dstInSum {
+				sum += s
+			}
+		}
+		binary.BigEndian.PutUint16(d[10:], adjust(binary.BigEndian.Uint16(d[10:]), sumIP))
+	} else {
+		for k, idx := range [2]int32{inf.src, inf.dst} {
+			f := d[8+16*k : 16+16*k]
+			old := binary.BigEndian.Uint64(f)
+			nw := a.v6.mapWord(old, idx, c)
+			binary.BigEndian.PutUint64(f, nw)
+			if k == 0 || inf.dstInSum {
+				for s := 0; s < 64; s += 16 {
+					sum += uint32(^old>>s)&0xffff + uint32(nw>>s)&0xffff
+				}
+			}
+		}
+	}
+	if inf.csum >= 0 {
+		f := buf[inf.csum:]
+		old := binary.BigEndian.Uint16(f)
+		if !(inf.udp4 && old == 0) {
+			nw := adjust(old, sum)
+			if inf.udp4 && nw == 0 {
+				nw = 0xffff // RFC 768: a computed zero is sent as all ones
+			}
+			binary.BigEndian.PutUint16(f, nw)
+		}
+	}
+	return out
+}
+
+// adjust applies RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), where sum holds
+// the sum of ~m + m' over the changed words.
+func adjust(hc uint16, sum uint32) uint16 {
+	s := uint32(^hc) + sum
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+// Key returns the flow key k (of a packet of the capture) as it appears in
+// copy c: its addresses mapped like the packet's. A key whose addresses
+// the capture never used is returned unchanged.
+func (a *Amplifier) Key(c int, k flow.Key) flow.Key {
+	if c == 0 || !k.IsValid() {
+		return k
+	}
+	b, n := k.Array()
+	if n == flow.KeyLen4 {
+		for off := 0; off < 8; off += 4 {
+			x := uint64(binary.BigEndian.Uint32(b[off:]))
+			i, ok := a.v4.index[a.v4.prefix(x)]
+			if !ok {
+				return k
+			}
+			binary.BigEndian.PutUint32(b[off:], uint32(a.v4.mapWord(x, int32(i), c)))
+		}
+	} else {
+		for off := 0; off < 32; off += 16 {
+			x := binary.BigEndian.Uint64(b[off:])
+			i, ok := a.v6.index[a.v6.prefix(x)]
+			if !ok {
+				return k
+			}
+			binary.BigEndian.PutUint64(b[off:], a.v6.mapWord(x, int32(i), c))
+		}
+	}
+	out, _ := flow.KeyFromBytes(b[:n])
+	return out
+}
+
+// Amplify returns n copies of pkts made by an [Amplifier]: copy 0 first,
+// then copy 1, and so on. It holds n copies of every packet in memory; use
+// an Amplifier to stream large traces.
+func Amplify(pkts []Packet, n int) ([]Packet, error) {
+	a, err := NewAmplifier(pkts, n)
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	for _, p := range pkts {
+		size += len(p.Data)
+	}
+	out := make([]Packet, a.Len())
+	arena := make([]byte, 0, size*n)
+	for i := range out {
+		p := a.Packet(i, arena[len(arena):])
+		arena = arena[:len(arena)+len(p.Data)]
+		p.Data = p.Data[:len(p.Data):len(p.Data)]
+		out[i] = p
+	}
+	return out, nil
+}
+
+// examine finds the outer IP header of a packet and the upper-layer
+// checksum that covers its addresses. It accepts an IP header exactly when
+// flow.Parse (after [Packet.Ethernet]) would take a key from it, so every
+// keyed packet has its addresses remapped.
+func examine(p *Packet) ampInfo {
+	inf := ampInfo{l3: -1, csum: -1, dstInSum: true}
+	d := p.Data
+	l3, ver := -1, 0
+	switch p.Link {
+	case LinkEthernet:
+		l3, ver = ethernetL3(d)
+	case LinkRaw, LinkDLTRaw:
+		l3 = 0
+		if len(d) > 0 {
+			ver = int(d[0] >> 4)
+		}
+	case LinkIPv4:
+		l3, ver = 0, 4
+	case LinkIPv6:
+		l3, ver = 0, 6
+	case LinkNull:
+		if len(d) > 4 {
+			l3, ver = 4, int(d[4]>>4)
+		}
+	case LinkLinuxSLL, LinkLinuxSLL2:
+		off, et := 16, 14
+		if p.Link == LinkLinuxSLL2 {
+			off, et = 20, 0
+		}
+		if len(d) >= off {
+			switch binary.BigEndian.Uint16(d[et:]) {
+			case etherIPv4:
+				l3, ver = off, 4
+			case etherIPv6:
+				l3, ver = off, 6
+			}
+		}
+	}
+	if l3 < 0 || l3 >= len(d) || int(d[l3]>>4) != ver {
+		return inf
+	}
+	ip := d[l3:]
+	switch {
+	case ver == 4 && len(ip) >= 20 && ip[0]&0x0f >= 5:
+	case ver == 6 && len(ip) >= 40:
+	default:
+		return inf
+	}
+	inf.l3, inf.ver = int32(l3), uint8(ver)
+	info, err := flow.ParseIP(ip)
+	if err != nil || info.Fragment == flow.LaterFragment {
+		return inf
+	}
+	l4 := l3 + int(info.L4Offset)
+	off := -1
+	switch proto := info.Key.Proto(); {
+	case proto == flow.ProtoTCP:
+		off = l4 + 16
+	case proto == flow.ProtoUDP:
+		off, inf.udp4 = l4+6, ver == 4
+	case proto == flow.ProtoICMPv6 && ver == 6:
+		off = l4 + 2
+	}
+	if off >= 0 && off+2 <= len(d) {
+		inf.csum = int32(off)
+	}
+	if ver == 6 {
+		inf.dstInSum = !activeRouting(ip)
+	}
+	return inf
+}
+
+// ethernetL3 returns the offset of the IP header of an Ethernet frame and
+// its IP version from the EtherType, skipping VLAN tags as flow.Parse does;
+// -1 when the frame does not carry IP.
+func ethernetL3(d []byte) (int, int) {
+	if len(d) < 14 {
+		return -1, 0
+	}
+	et := binary.BigEndian.Uint16(d[12:])
+	off := 14
+	for tags := 0; et == 0x8100 || et == 0x88A8 || et == 0x9100; tags++ {
+		if tags == flow.MaxVLANTags || len(d) < off+4 {
+			return -1, 0
+		}
+		et = binary.BigEndian.Uint16(d[off+2:])
+		off += 4
+	}
+	switch et {
+	case etherIPv4:
+		return off, 4
+	case etherIPv6:
+		return off, 6
+	}
+	return -1, 0
+}
+
+// activeRouting reports whether an IPv6 packet has a routing header with
+// segments left: its upper-layer checksum then uses the final destination
+// from the routing header (RFC 8200 section 8.1), not the destination
+// field, which the amplifier must leave out of the checksum update.
+func activeRouting(ip []byte) bool {
+	nh, off := ip[6], 40
+	for range flow.MaxExtHeaders {
+		switch nh {
+		case 0, 60, 51, 44:
+		case 43:
+			return len(ip) >= off+4 && ip[off+3] > 0
+		default:
+			return false
+		}
+		if len(ip) < off+2 {
+			return false
+		}
+		size := (int(ip[off+1]) + 1) * 8
+		switch nh {
+		case 51:
+			size = (int(ip[off+1]) + 2) * 4
+		case 44:
+			size = 8
+		}
+		nh, off = ip[off], off+size
+	}
+	return false
+}

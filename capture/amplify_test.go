@@ -1,0 +1,265 @@
+package capture_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+// checksums reports whether the IPv4 header checksum and the upper-layer
+// checksum of an Ethernet frame verify, computed from scratch; checked is
+// false when the frame does not hold a whole unfragmented datagram with a
+// checksum to verify.
+func checksums(frame []byte) (ipOK, l4OK, checked bool) {
+	info, err := flow.Parse(frame)
+	if err != nil || info.Fragment != flow.NotFragment {
+		return false, false, false
+	}
+	ip := frame[info.L3Offset:]
+	proto := info.Key.Proto()
+	var pseudo []byte
+	var seg []byte
+	ipOK = true
+	if info.Key.Is4() {
+		ihl := int(ip[0]&0x0f) * 4
+		total := int(binary.BigEndian.Uint16(ip[2:]))
+		if total > len(ip) {
+			return false, false, false
+		}
+		ipOK = pkt.Checksum(ip[:ihl]) == 0
+		seg = ip[ihl:total]
+		pseudo = append(append(pseudo, ip[12:20]...), 0, proto)
+		pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(seg)))
+	} else {
+		end := 40 + int(binary.BigEndian.Uint16(ip[4:]))
+		if end > len(ip) || binary.BigEndian.Uint16(ip[4:]) == 0 {
+			return false, false, false
+		}
+		seg = ip[int(info.L4Offset)-int(info.L3Offset) : end]
+		pseudo = append(pseudo, ip[8:40]...)
+		pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(seg)))
+		pseudo = append(pseudo, 0, 0, 0, proto)
+	}
+	switch {
+	case proto == flow.ProtoTCP, proto == flow.ProtoICMPv6 && info.Key.Is6():
+	case proto == flow.ProtoUDP:
+		if info.Key.Is4() && binary.BigEndian.Uint16(seg[6:]) == 0 {
+			return ipOK, true, true // no checksum
+		}
+	case proto == flow.ProtoICMP:
+		return ipOK, pkt.Checksum(seg) == 0, true
+	default:
+		return ipOK, true, true
+	}
+	return ipOK, pkt.Checksum(append(pseudo, seg...)) == 0, true
+}
+
+// keysOf returns the flow key of every parsed packet, the zero Key for the
+// others.
+func keysOf(pkts []capture.Packet) []flow.Key {
+	out := make([]flow.Key, len(pkts))
+	var buf []byte
+	for i := range pkts {
+		f, ok := pkts[i].Ethernet(buf)
+		if !ok {
+			continue
+		}
+		buf = f[:0]
+		if info, err := flow.Parse(f); err == nil {
+			out[i] = info.Key
+		}
+	}
+	return out
+}
+
+func addrsOf(keys []flow.Key) map[netip.Addr]bool {
+	m := map[netip.Addr]bool{}
+	for _, k := range keys {
+		if k.IsValid() {
+			m[k.Src()], m[k.Dst()] = true, true
+		}
+	}
+	return m
+}
+
+// checkAmplified checks the amplifier's promises on one capture.
+func checkAmplified(t *testing.T, name string, pkts []capture.Packet, n int) {
+	t.Helper()
+	out, err := capture.Amplify(pkts, n)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(out) != n*len(pkts) {
+		t.Fatalf("%s: %d packets, want %d", name, len(out), n*len(pkts))
+	}
+	a, _ := capture.NewAmplifier(pkts, n)
+	base := keysOf(pkts)
+	flows := map[flow.Key]bool{}
+	for _, k := range base {
+		if k.IsValid() {
+			flows[k] = true
+		}
+	}
+	all := map[flow.Key]bool{}
+	copyAddrs := make([]map[netip.Addr]bool, n)
+	checked, same := 0, 0
+	var ebuf, obuf []byte
+	for c := range n {
+		cp := out[c*len(pkts) : (c+1)*len(pkts)]
+		keys := keysOf(cp)
+		for i, k := range keys {
+			if k != a.Key(c, base[i]) {
+				t.Fatalf("%s copy %d packet %d: key %v, Amplifier.Key gives %v", name, c, i+1, k, a.Key(c, base[i]))
+			}
+			if k.IsValid() {
+				all[k] = true
+			}
+			if c == 0 && string(cp[i].Data) != string(pkts[i].Data) {
+				t.Fatalf("%s: copy 0 packet %d changed", name, i+1)
+			}
+			if want := pkts[i].Time.Add(time.Duration(c) * (out[len(pkts)].Time.Sub(pkts[0].Time))); !cp[i].Time.Equal(want) {
+				t.Fatalf("%s copy %d packet %d: time %v, want %v", name, c, i+1, cp[i].Time, want)
+			}
+			if c > 0 {
+				of, ok1 := pkts[i].Ethernet(obuf)
+				cf, ok2 := cp[i].Ethernet(ebuf)
+				if ok1 && ok2 {
+					ip1, l41, ok := checksums(of)
+					ip2, l42, _ := checksums(cf)
+					if ok {
+						checked++
+						if ip1 != ip2 || l41 != l42 {
+							t.Fatalf("%s copy %d packet %d: checksums valid %v/%v, the original's %v/%v", name, c, i+1, ip2, l42, ip1, l41)
+						}
+						if ip1 && l41 {
+							same++
+						}
+					}
+				}
+			}
+		}
+		copyAddrs[c] = addrsOf(keys)
+	}
+	// N copies hold exactly N times the flows.
+	if len(all) != n*len(flows) {
+		t.Errorf("%s: %d copies hold %d distinct flows, want %d x %d", name, n, len(all), n, len(flows))
+	}
+	// Copies' address sets are disjoint.
+	for c := 1; c < n; c++ {
+		for addr := range copyAddrs[c] {
+			for d := range c {
+				if copyAddrs[d][addr] {
+					t.Fatalf("%s: address %v in copies %d and %d", name, addr, d, c)
+				}
+			}
+		}
+	}
+	t.Logf("%s: %d flows x %d copies; %d copied datagrams checked, %d with valid checksums", name, len(flows), n, checked, same)
+}
+
+func TestAmplify_SharedCaptures(t *testing.T) {
+	for _, f := range traffic.Files(t) {
+		n := 4
+		if strings.Contains(f, "zeek-echo") || strings.Contains(f, "mpls-ipv4") {
+			n = 2 // large: keep the test short
+		}
+		checkAmplified(t, filepath.Base(f), traffic.Load(t, f), n)
+	}
+}
+
+// TestAmplify_Checksums amplifies frames with correct checksums of every
+// kind (IPv4 options, UDP with and without checksum, TCP, ICMP, ICMPv6,
+// IPv6 extension headers, VLAN tags, raw IP link types): every copy must
+// still verify.
+func TestAmplify_Checksums(t *testing.T) {
+	frames := [][]byte{
+		pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte("query")),
+		pkt.UDP4("192.168.1.10:1", "8.8.8.8:53", []byte{0xff, 0xff, 0xff}),
+		pkt.TCP4("172.16.5.4:40000", "93.184.216.34:443", pkt.SYN, nil),
+		pkt.TCP6("[2001:db8::1]:40000", "[2001:db8:1::2]:443", pkt.ACK, []byte("data")),
+		pkt.UDP6("[fe80::1]:546", "[ff02::1:2]:547", []byte("dhcp")),
+		pkt.ICMP4("10.9.9.9", "10.9.9.8", 8, 0, []byte("ping")),
+		pkt.ICMP6("2001:db8::a", "2001:db8::b", 128, 0, []byte("ping")),
+		pkt.Frame{VLANs: []pkt.VLAN{{ID: 5}, {ID: 6}}, IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.2.0.1"), Options: []byte{1, 1, 1, 0}},
+			UDP: &pkt.UDP{SrcPort: 9, DstPort: 7}, Payload: []byte("x")}.Bytes(),
+		pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.2.0.1")}, UDP: &pkt.UDP{SrcPort: 9, DstPort: 7, NoChecksum: true}}.Bytes(),
+		pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Ext: []pkt.Ext{{Type: pkt.ExtHopByHop, Data: []byte{1, 4, 0, 0, 0, 0}}}},
+			TCP: &pkt.TCP{SrcPort: 1, DstPort: 2}}.Bytes(),
+	}
+	t0 := time.Unix(1700000000, 0)
+	var pkts []capture.Packet
+	for i, f := range frames {
+		pkts = append(pkts, capture.Packet{Time: t0.Add(time.Duration(i) * time.Millisecond), Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	// The same datagrams as raw IP (link type 101).
+	for i, f := range frames[:7] {
+		pkts = append(pkts, capture.Packet{Time: t0.Add(time.Duration(i) * time.Millisecond), Data: f[14:], WireLen: len(f) - 14, Link: capture.LinkRaw})
+	}
+	out, err := capture.Amplify(pkts, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for i, p := range out {
+		f, _ := p.Ethernet(buf)
+		ipOK, l4OK, checked := checksums(f)
+		if !checked || !ipOK || !l4OK {
+			t.Fatalf("copy %d of packet %d: checked %v, IP checksum %v, upper layer %v", i/len(pkts), i%len(pkts)+1, checked, ipOK, l4OK)
+		}
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+	}
+	// UDP over IPv4 without checksum keeps 0.
+	if c := out[len(pkts)+8].Data[14+20+6:]; c[0] != 0 || c[1] != 0 {
+		t.Errorf("a UDP datagram without checksum got checksum % x", c[:2])
+	}
+	checkAmplified(t, "built", pkts, 50)
+}
+
+func TestAmplify_Errors(t *testing.T) {
+	for _, n := range []int{0, -3} {
+		_, err := capture.Amplify(nil, n)
+		if err == nil || err.Error() != fmt.Sprintf("capture: amplify copies must be at least 1, got %d", n) {
+			t.Errorf("Amplify(%d): %v", n, err)
+		}
+	}
+	// 70,000 distinct IPv4 /16s cannot take a second copy at /16 or /24
+	// granularity... but whole addresses can; asking for more copies than
+	// the address space holds fails.
+	var pkts []capture.Packet
+	for i := range 3 {
+		f := pkt.UDP4(fmt.Sprintf("10.%d.0.1:1", i), "10.200.0.1:2", nil)
+		pkts = append(pkts, capture.Packet{Data: f, Link: capture.LinkEthernet})
+	}
+	if _, err := capture.NewAmplifier(pkts, 1<<30); err == nil || !strings.Contains(err.Error(), "too many") {
+		t.Errorf("2^30 copies of 4 prefixes: %v", err)
+	}
+}
+
+func TestAmplifier_PacketDoesNotAllocate(t *testing.T) {
+	p := capture.Packet{Data: pkt.TCP4("10.0.0.1:1", "10.0.0.2:2", pkt.ACK, make([]byte, 100)), Link: capture.LinkEthernet}
+	a, err := capture.NewAmplifier([]capture.Packet{p}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, 2048)
+	c := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		q := a.Packet(c%8, buf)
+		buf = q.Data
+		c++
+	})
+	if allocs != 0 {
+		t.Errorf("Amplifier.Packet allocates %.1f times, want 0", allocs)
+	}
+}
