@@ -1,0 +1,198 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * iblt/xdp: a packet digest for loss detection. Every parsed packet is
+ * inserted into an invertible Bloom lookup table with the layout of Go's
+ * iblt.Table, keyed by its flow key and a per-packet identifier, with the
+ * frame length as value. Two digests of the same traffic taken upstream and
+ * downstream are read back as iblt.Tables, subtracted and listed: the
+ * inserted side names the packets lost in between. Every packet is passed.
+ */
+#include "dataplane.h"
+
+#ifndef IBLT_MAX_K
+#define IBLT_MAX_K 8 /* iblt.MaxHashes */
+#endif
+#define IBLT_KEY_WORDS 6 /* xdp.KeyLen / 8 */
+
+/* Load-time constants, set from Go (iblt/xdp.Options). */
+DP_CONST __u64 iblt_seed = 0;	    /* iblt.Params.Seed */
+DP_CONST __u64 iblt_check_seed = 0; /* iblt.ChecksumSeed(iblt_seed) */
+DP_CONST __u32 iblt_k = 3;	    /* hashes = sub-tables, 1..IBLT_MAX_K */
+DP_CONST __u32 iblt_sub = 1;	    /* cells per sub-table */
+DP_CONST __u32 iblt_shared = 0;	    /* 1: one table shared by all CPUs, atomic updates */
+
+/*
+ * The key of one packet (xdp.KeyLen = 48 bytes, as xdp.PacketKey builds it):
+ * the canonical flow key bytes zero padded to 37, the key length (13 or 37),
+ * two zero bytes, and the 64-bit packet identifier (xdp.PacketID).
+ */
+struct iblt_pkt_key {
+	__u8 flow[37];
+	__u8 flow_len;
+	__u8 pad[2];
+	__u64 id; /* host order; little-endian on the hosts we support */
+} __attribute__((aligned(8)));
+
+/* One cell: iblt.Table's cell of 3 + 6 little-endian words. */
+struct iblt_cell {
+	__s64 count;	 /* insertions; two's complement */
+	__u64 value_sum; /* sum of frame lengths, wrapping */
+	__u64 hash_sum;	 /* XOR of dp_xxh64(key, iblt_check_seed) */
+	__u64 key_sum[IBLT_KEY_WORDS]; /* XOR of the keys as little-endian words */
+};
+
+/* Per-CPU counters: indexes 0..3 are enum dp_outcome, then these. */
+enum iblt_stat {
+	IBLT_STAT_MISSING_CELL = DP_PARSE_OUTCOMES, /* a cell lookup failed (never, if sizes agree) */
+	IBLT_STAT_MAX,
+};
+
+const struct iblt_cell *iblt_cell_btf __attribute__((unused));
+const struct iblt_pkt_key *iblt_pkt_key_btf __attribute__((unused));
+const enum iblt_stat iblt_stat_btf __attribute__((unused));
+
+/* key: cell number i*iblt_sub + c (sub-table i, cell c); value: the cell,
+ * one copy per CPU, summed by the loader (iblt.Table.Merge). The loader
+ * sets max_entries to iblt_k * iblt_sub (1 when iblt_shared). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iblt_cell);
+} iblt_cells SEC(".maps");
+
+/* The same table shared by every CPU, updated with atomic adds and XORs,
+ * when iblt_shared is set (max_entries 1 otherwise). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iblt_cell);
+} iblt_shared_cells SEC(".maps");
+
+/* key: enum dp_outcome or enum iblt_stat; value: packets, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IBLT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} iblt_stats SEC(".maps");
+
+static __always_inline void iblt_count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&iblt_stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+/* iblt_read reads the big-endian field of n (2 or 4) bytes at frame
+ * offset off, or returns 0 when it is not inside the frame. */
+static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u32 n)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	if (off > DP_MAX_OFF)
+		return 0;
+	__u8 *p = data + off;
+	asm volatile("" : "+r"(p)); /* keep the check on p (see dp_pull) */
+	if ((void *)(p + n) > data_end)
+		return 0;
+	return n == 2 ? dp_be16(p) : dp_be32(p);
+}
+
+/*
+ * iblt_packet_id is xdp.PacketID, a 64-bit packet identifier:
+ *   bits 0-15   IPv4 identification (IPv6: low bits of the fragment
+ *               header's identification, 0 without one);
+ *   bits 16-31  the transport checksum: TCP, UDP, ICMP, ICMPv6;
+ *   bits 32-63  TCP: the sequence number; ICMP and ICMPv6: header bytes
+ *               4-7 (echo identifier and sequence); UDP: the last four
+ *               bytes of the IP packet when they lie past the UDP header
+ *               and inside the frame (for encrypted payloads, tag bytes).
+ * Fields outside the frame read as 0; later fragments have only bits 0-15.
+ */
+static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_parsed *p)
+{
+	__u64 id = p->ipid & 0xffff;
+	__u32 l4 = p->l4_off;
+	if (l4 == 0)
+		return id;
+	int v6 = p->key.len == FLOW_KEY_LEN6;
+	__u8 proto = v6 ? p->key.bytes[FLOW_KEY_LEN6 - 1] : p->key.bytes[FLOW_KEY_LEN4 - 1];
+	if (proto == IPPROTO_TCP) {
+		id |= (__u64)iblt_read(ctx, l4 + 16, 2) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+	} else if (proto == IPPROTO_UDP) {
+		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
+		__u32 l3 = p->l3_off;
+		__u32 end = v6 ? iblt_read(ctx, l3 + 4, 2) : iblt_read(ctx, l3 + 2, 2);
+		if (end != 0) {
+			end += v6 ? l3 + 40 : l3;
+			if (end <= p->frame_len && end >= l4 + 12)
+				id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+		}
+	}
+	return id;
+}
+
+SEC("xdp")
+int xdp_iblt(struct xdp_md *ctx)
+{
+	struct dp_parsed p;
+	int outcome = dp_parse(ctx, &p);
+	iblt_count(outcome);
+	if (outcome != DP_PARSE_OK)
+		return XDP_PASS;
+
+	struct iblt_pkt_key key;
+	/* Bytes 37-39 of the parsed key are its zero padding: copying 40 bytes
+	 * fills flow[], flow_len and pad[] with zeros before flow_len is set. */
+	__builtin_memcpy(&key, p.key.bytes, 40);
+	key.flow_len = p.key.len;
+	key.id = iblt_packet_id(ctx, &p);
+
+	const __u64 *kw = (const __u64 *)&key;
+	__u64 h = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_seed);
+	__u64 cs = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_check_seed);
+	__u64 len = (__u64)((long)ctx->data_end - (long)ctx->data);
+
+	/* Compile-time bound, runtime exit at iblt_k (pruned by the verifier,
+	 * which knows the constant). */
+	for (__u32 i = 0; i < IBLT_MAX_K; i++) {
+		if (i >= iblt_k)
+			break;
+		__u32 idx = i * iblt_sub + dp_index(h, i, iblt_sub);
+		if (iblt_shared) {
+			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_shared_cells, &idx);
+			if (!c) {
+				iblt_count(IBLT_STAT_MISSING_CELL);
+				continue;
+			}
+			__sync_fetch_and_add(&c->count, 1);
+			__sync_fetch_and_add(&c->value_sum, len);
+			__sync_fetch_and_xor(&c->hash_sum, cs);
+#pragma unroll
+			for (int w = 0; w < IBLT_KEY_WORDS; w++)
+				__sync_fetch_and_xor(&c->key_sum[w], kw[w]);
+		} else {
+			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_cells, &idx);
+			if (!c) {
+				iblt_count(IBLT_STAT_MISSING_CELL);
+				continue;
+			}
+			c->count += 1;
+			c->value_sum += len;
+			c->hash_sum ^= cs;
+#pragma unroll
+			for (int w = 0; w < IBLT_KEY_WORDS; w++)
+				c->key_sum[w] ^= kw[w];
+		}
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

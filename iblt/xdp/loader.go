@@ -1,0 +1,183 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/iblt"
+)
+
+// Kernel is the loaded digest kernel. Close it when done.
+type Kernel struct {
+	objs ibltObjects
+	opts Options
+}
+
+// Load loads the kernel with the given options. The error matches
+// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// log if the kernel rejects the program.
+func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	spec, err := loadIblt()
+	if err != nil {
+		return nil, fmt.Errorf("load iblt kernel: %w", err)
+	}
+	if err := Configure(spec, opts); err != nil {
+		return nil, err
+	}
+	k := &Kernel{opts: opts}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, fmt.Errorf("load iblt kernel: %w", err)
+	}
+	return k, nil
+}
+
+// Spec returns the kernel's CollectionSpec, for tests that load it
+// themselves.
+func Spec() (*ebpf.CollectionSpec, error) { return loadIblt() }
+
+// Configure sets opts on spec: the load-time constants and the size of the
+// table map in use (the other cell map keeps one entry).
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	shared := uint32(0)
+	if opts.Shared {
+		shared = 1
+	}
+	for name, v := range map[string]any{
+		ibltVarIbltSeed:      opts.Seed,
+		ibltVarIbltCheckSeed: iblt.ChecksumSeed(opts.Seed),
+		ibltVarIbltK:         uint32(opts.Hashes),
+		ibltVarIbltSub:       uint32(opts.Cells / opts.Hashes),
+		ibltVarIbltShared:    shared,
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("iblt kernel: set %s: %w", name, err)
+		}
+	}
+	inUse, unused := ibltMapIbltCells, ibltMapIbltSharedCells
+	if opts.Shared {
+		inUse, unused = unused, inUse
+	}
+	spec.Maps[inUse].MaxEntries = uint32(opts.Cells)
+	spec.Maps[unused].MaxEntries = 1
+	return nil
+}
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by k.
+func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpIblt }
+
+// Attach attaches the program to the interface with the given index in
+// the default XDP mode. Close the link to detach.
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpIblt, Interface: ifindex})
+	if err != nil {
+		return nil, fmt.Errorf("attach iblt kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// Table reads the digest back as an iblt.Table, summing the CPUs' tables
+// when they are per CPU. The kernel keeps running; packets it sees during
+// the read may be counted in some cells and not others, so read a quiet
+// kernel (or one detached) for a consistent table.
+func (k *Kernel) Table() (*iblt.Table, error) {
+	t, err := iblt.New(k.opts.Params())
+	if err != nil {
+		return nil, err
+	}
+	words, stride := t.Words(), t.CellWords()
+	var one ibltIbltCell
+	var per []ibltIbltCell
+	for i := 0; i < k.opts.Cells; i++ {
+		cell := words[i*stride : (i+1)*stride]
+		key := uint32(i)
+		if k.opts.Shared {
+			if err := k.objs.IbltSharedCells.Lookup(key, &one); err != nil {
+				return nil, fmt.Errorf("iblt kernel: read cell %d: %w", i, err)
+			}
+			addCell(cell, &one)
+			continue
+		}
+		if err := k.objs.IbltCells.Lookup(key, &per); err != nil {
+			return nil, fmt.Errorf("iblt kernel: read cell %d: %w", i, err)
+		}
+		for j := range per {
+			addCell(cell, &per[j])
+		}
+	}
+	return t, nil
+}
+
+// addCell merges a kernel cell into the table's words, as iblt.Table.Merge.
+func addCell(w []uint64, c *ibltIbltCell) {
+	w[0] += uint64(c.Count)
+	w[1] += c.ValueSum
+	w[2] ^= c.HashSum
+	for j, x := range c.KeySum {
+		w[3+j] ^= x
+	}
+}
+
+// Reset empties the digest.
+func (k *Kernel) Reset() error {
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("iblt kernel: %w", err)
+	}
+	zeros := make([]ibltIbltCell, n)
+	for i := 0; i < k.opts.Cells; i++ {
+		key := uint32(i)
+		if k.opts.Shared {
+			err = k.objs.IbltSharedCells.Update(key, &zeros[0], ebpf.UpdateAny)
+		} else {
+			err = k.objs.IbltCells.Update(key, zeros, ebpf.UpdateAny)
+		}
+		if err != nil {
+			return fmt.Errorf("iblt kernel: reset cell %d: %w", i, err)
+		}
+	}
+	stats := make([]uint64, n)
+	for i := uint32(0); i < uint32(ibltIbltStatIBLT_STAT_MAX); i++ {
+		if err := k.objs.IbltStats.Update(i, stats, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("iblt kernel: reset stats: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stats sums the per-CPU counters.
+func (k *Kernel) Stats() (Stats, error) {
+	var s Stats
+	for i := uint32(0); i < uint32(ibltIbltStatIBLT_STAT_MAX); i++ {
+		var per []uint64
+		if err := k.objs.IbltStats.Lookup(i, &per); err != nil {
+			return s, fmt.Errorf("iblt kernel: read stats: %w", err)
+		}
+		var sum uint64
+		for _, v := range per {
+			sum += v
+		}
+		if i < uint32(len(s.Outcomes)) {
+			s.Outcomes[i] = sum
+		} else {
+			s.MissingCells += sum
+		}
+	}
+	return s, nil
+}
+
+// Close frees the kernel (detach links yourself first).
+func (k *Kernel) Close() error { return errors.Join(k.objs.Close()) }

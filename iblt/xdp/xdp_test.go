@@ -1,0 +1,357 @@
+//go:build linux
+
+package xdp
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/iblt"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+const xdpPass = 2
+
+func loadKernel(tb testing.TB, o Options) *Kernel {
+	tb.Helper()
+	kerneltest.Require(tb)
+	k, err := Load(o)
+	if err != nil {
+		tb.Fatalf("%+v", err)
+	}
+	tb.Cleanup(func() { k.Close() })
+	return k
+}
+
+// TestLayout pins the Go view of the kernel's structs and enums.
+func TestLayout(t *testing.T) {
+	if n := unsafe.Sizeof(ibltIbltPktKey{}); n != KeyLen {
+		t.Errorf("struct iblt_pkt_key is %d bytes, KeyLen is %d", n, KeyLen)
+	}
+	var c ibltIbltCell
+	if n := unsafe.Sizeof(c); n != 8*(3+keyWords) {
+		t.Errorf("struct iblt_cell is %d bytes, iblt.Table cells of %d-byte keys are %d", n, KeyLen, 8*(3+keyWords))
+	}
+	for _, o := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"count", unsafe.Offsetof(c.Count), 0},
+		{"value_sum", unsafe.Offsetof(c.ValueSum), 8},
+		{"hash_sum", unsafe.Offsetof(c.HashSum), 16},
+		{"key_sum", unsafe.Offsetof(c.KeySum), 24},
+	} {
+		if o.got != o.want {
+			t.Errorf("iblt_cell.%s at %d, iblt.Table has it at %d", o.name, o.got, o.want)
+		}
+	}
+	var k ibltIbltPktKey
+	if unsafe.Offsetof(k.FlowLen) != 37 || unsafe.Offsetof(k.Id) != 40 {
+		t.Errorf("iblt_pkt_key.flow_len at %d and id at %d, PacketKey writes 37 and 40", unsafe.Offsetof(k.FlowLen), unsafe.Offsetof(k.Id))
+	}
+	if n := int(ibltIbltStatIBLT_STAT_MISSING_CELL); n != len(Stats{}.Outcomes) {
+		t.Errorf("IBLT_STAT_MISSING_CELL is %d, Go has %d outcomes", n, len(Stats{}.Outcomes))
+	}
+	if n := iblt.MaxHashes; n != 8 {
+		t.Errorf("IBLT_MAX_K is 8, iblt.MaxHashes %d", n)
+	}
+}
+
+// TestConfigure_Sizes checks that the map in use gets the table's cells and
+// that the constants the kernel reads are the Go values.
+func TestConfigure_Sizes(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		spec, err := Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := Options{Cells: 300, Hashes: 3, Seed: 77, Shared: shared}
+		if err := Configure(spec, o); err != nil {
+			t.Fatal(err)
+		}
+		inUse, unused := spec.Maps[ibltMapIbltCells], spec.Maps[ibltMapIbltSharedCells]
+		if shared {
+			inUse, unused = unused, inUse
+		}
+		if inUse.MaxEntries != 300 || unused.MaxEntries != 1 {
+			t.Errorf("shared=%v: cell maps sized %d and %d, want 300 and 1", shared, inUse.MaxEntries, unused.MaxEntries)
+		}
+		if inUse.ValueSize != uint32(8*(3+keyWords)) {
+			t.Errorf("cell value size %d", inUse.ValueSize)
+		}
+		var seed, check uint64
+		var sub uint32
+		spec.Variables[ibltVarIbltSeed].Get(&seed)
+		spec.Variables[ibltVarIbltCheckSeed].Get(&check)
+		spec.Variables[ibltVarIbltSub].Get(&sub)
+		if seed != 77 || check != iblt.ChecksumSeed(77) || sub != 100 {
+			t.Errorf("constants seed %d check %#x sub %d", seed, check, sub)
+		}
+	}
+	spec, _ := Spec()
+	if err := Configure(spec, Options{Cells: 10, Hashes: 3}); err == nil {
+		t.Error("cells not a multiple of hashes accepted")
+	}
+}
+
+func serialize(tb testing.TB, ls ...gopacket.SerializableLayer) []byte {
+	tb.Helper()
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		tb.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+type fixture struct {
+	name   string
+	frame  []byte
+	insert bool // the digest takes the packet
+}
+
+func fixtures(tb testing.TB) []fixture {
+	eth := func(t layers.EthernetType) *layers.Ethernet {
+		return &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{2, 0, 0, 0, 0, 2}, EthernetType: t}
+	}
+	ip4 := func(p layers.IPProtocol, id uint16) *layers.IPv4 {
+		return &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Id: id, Protocol: p, SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{10, 0, 0, 2}}
+	}
+	ip6 := func(p layers.IPProtocol) *layers.IPv6 {
+		return &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: p,
+			SrcIP: []byte{0x20, 1, 0xd, 0xb8, 15: 1}, DstIP: []byte{0x20, 1, 0xd, 0xb8, 15: 2}}
+	}
+	pl := gopacket.Payload("digest me")
+	var f []fixture
+	add := func(name string, insert bool, ls ...gopacket.SerializableLayer) {
+		f = append(f, fixture{name: name, frame: serialize(tb, ls...), insert: insert})
+	}
+	{ // 10.0.0.1:40000 > 10.0.0.2:443 tcp, IPv4 ID 0x1234
+		ip, tcp := ip4(layers.IPProtocolTCP, 0x1234), &layers.TCP{SrcPort: 40000, DstPort: 443, Seq: 1000, ACK: true, Window: 512}
+		tcp.SetNetworkLayerForChecksum(ip)
+		add("ipv4-tcp", true, eth(layers.EthernetTypeIPv4), ip, tcp, pl)
+	}
+	{ // 10.0.0.1:5353 > 10.0.0.2:53 udp, IPv4 ID 0
+		ip, udp := ip4(layers.IPProtocolUDP, 0), &layers.UDP{SrcPort: 5353, DstPort: 53}
+		udp.SetNetworkLayerForChecksum(ip)
+		add("ipv4-udp-id0", true, eth(layers.EthernetTypeIPv4), ip, udp, pl)
+	}
+	// 10.0.0.1 > 10.0.0.2 icmp echo request, IPv4 ID 7
+	add("ipv4-icmp", true, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4, 7), &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 1, Seq: 2}, pl)
+	// 10.0.0.1 > 10.0.0.2 GRE (no transport checksum read), IPv4 ID 9
+	add("ipv4-gre", true, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolGRE, 9), pl)
+	{ // 10.0.0.1 > 10.0.0.2 udp, later fragment (offset 64): no ports, no checksum
+		ip := ip4(layers.IPProtocolUDP, 0x4242)
+		ip.FragOffset = 8
+		add("ipv4-later-fragment", true, eth(layers.EthernetTypeIPv4), ip, pl)
+	}
+	{ // [2001:db8::1]:40000 > [2001:db8::2]:443 tcp
+		ip, tcp := ip6(layers.IPProtocolTCP), &layers.TCP{SrcPort: 40000, DstPort: 443, Seq: 99, SYN: true, Window: 512}
+		tcp.SetNetworkLayerForChecksum(ip)
+		add("ipv6-tcp", true, eth(layers.EthernetTypeIPv6), ip, tcp, pl)
+	}
+	{ // [2001:db8::1]:5353 > [2001:db8::2]:53 udp
+		ip, udp := ip6(layers.IPProtocolUDP), &layers.UDP{SrcPort: 5353, DstPort: 53}
+		udp.SetNetworkLayerForChecksum(ip)
+		add("ipv6-udp", true, eth(layers.EthernetTypeIPv6), ip, udp, pl)
+	}
+	{ // 2001:db8::1 > 2001:db8::2 icmpv6 echo request
+		ip, icmp := ip6(layers.IPProtocolICMPv6), &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(128, 0)}
+		icmp.SetNetworkLayerForChecksum(ip)
+		add("ipv6-icmpv6", true, eth(layers.EthernetTypeIPv6), ip, icmp, pl)
+	}
+	// ARP: not IP, not inserted
+	add("arp", false, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4,
+		HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: make([]byte, 6), SourceProtAddress: make([]byte, 4),
+		DstHwAddress: make([]byte, 6), DstProtAddress: make([]byte, 4)})
+	// Ethernet header claiming IPv4 and nothing after it: truncated, not inserted
+	f = append(f, fixture{name: "truncated-ipv4", frame: append(serialize(tb, eth(layers.EthernetTypeIPv4)), 0x45, 0, 0)})
+	return f
+}
+
+// TestKernel_Fixtures runs each fixture through the kernel and the Go
+// model: same verdict (pass), same outcome count, same table cell for cell.
+func TestKernel_Fixtures(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		o := Options{Cells: 60, Hashes: 3, Seed: 0xfeed, Shared: shared}
+		k := loadKernel(t, o)
+		for _, fx := range fixtures(t) {
+			name := fmt.Sprintf("%s/shared=%v", fx.name, shared)
+			if err := k.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := kerneltest.Run(t, k.Program(), fx.frame); v != xdpPass {
+				t.Fatalf("%s: verdict %d, want XDP_PASS", name, v)
+			}
+			got, err := k.Table()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Digest(o, [][]byte{fx.frame})
+			if !got.Equal(want) {
+				t.Errorf("%s: kernel table differs from the Go digest", name)
+			}
+			if got.IsEmpty() == fx.insert {
+				t.Errorf("%s: inserted %v, want %v", name, !got.IsEmpty(), fx.insert)
+			}
+			st, _ := k.Stats()
+			info, perr := flow.Parse(fx.frame)
+			if st.Outcomes[flow.OutcomeOf(perr)] != 1 || st.Packets() != 1 || st.MissingCells != 0 {
+				t.Errorf("%s: stats %+v, Go outcome %v", name, st, flow.OutcomeOf(perr))
+			}
+			if fx.insert {
+				// The one packet lists, named by flow and identifier.
+				lost, _, err := Lost(got, iblt.MustNew(o.Params()))
+				if err != nil || len(lost) != 1 || lost[0].Flow != info.Key || lost[0].ID != PacketID(fx.frame, info) || lost[0].Bytes != uint64(len(fx.frame)) {
+					t.Errorf("%s: listed %+v (err %v)", name, lost, err)
+				}
+			}
+		}
+	}
+}
+
+// replayFrames returns the frames of a capture as the kernel sees them.
+func replayFrames(tb testing.TB, path string) [][]byte {
+	var out [][]byte
+	for _, f := range traffic.Frames(tb, path) {
+		if len(f) < kerneltest.MinFrame {
+			continue
+		}
+		out = append(out, kerneltest.Clip(f))
+	}
+	return out
+}
+
+// TestKernel_Replay replays every packet of every shared capture through
+// the kernel; the digest must equal the Go digest of the same frames cell
+// for cell, in both table modes.
+func TestKernel_Replay(t *testing.T) {
+	files := traffic.Files(t)
+	for _, shared := range []bool{false, true} {
+		o := Options{Cells: 3 * 1024, Hashes: 3, Seed: 0xd16e57, Shared: shared}
+		k := loadKernel(t, o)
+		total := 0
+		for _, path := range files {
+			frames := replayFrames(t, path)
+			if err := k.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range frames {
+				if v, _ := kerneltest.Run(t, k.Program(), f); v != xdpPass {
+					t.Fatalf("%s: verdict %d", path, v)
+				}
+			}
+			got, err := k.Table()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Digest(o, frames)
+			if !got.Equal(want) {
+				t.Errorf("%s (shared=%v): kernel digest of %d frames differs from Go", path, shared, len(frames))
+			}
+			st, _ := k.Stats()
+			var ok int
+			for _, f := range frames {
+				if _, err := flow.Parse(f); err == nil {
+					ok++
+				}
+			}
+			if st.Outcomes[flow.OutcomeOK] != uint64(ok) || st.Packets() != uint64(len(frames)) || st.MissingCells != 0 {
+				t.Errorf("%s: kernel stats %+v, Go parsed %d of %d", path, st, ok, len(frames))
+			}
+			total += len(frames)
+		}
+		t.Logf("shared=%v: %d frames of %d captures compared, zero mismatches allowed", shared, total, len(files))
+	}
+}
+
+type pktID struct {
+	flow  flow.Key
+	id    uint64
+	bytes uint64
+}
+
+// TestKernel_Loss digests each main capture upstream, and again downstream
+// with a seeded random 1% of its packets removed; listing upstream minus
+// downstream names exactly the removed packets.
+func TestKernel_Loss(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 100))
+	for _, path := range traffic.MainFiles(t) {
+		frames := replayFrames(t, path)
+		var keep [][]byte
+		want := map[pktID]int{}
+		for _, f := range frames {
+			info, err := flow.Parse(f)
+			if err != nil || rng.IntN(100) != 0 {
+				keep = append(keep, f)
+				continue
+			}
+			want[pktID{info.Key, PacketID(f, info), uint64(len(f))}]++
+		}
+		n := 0
+		for _, c := range want {
+			n += c
+		}
+		o, err := OptionsFor(n, 0.9999, rng.Uint64())
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, down := loadKernel(t, o), loadKernel(t, o)
+		for _, f := range frames {
+			kerneltest.Run(t, up.Program(), f)
+		}
+		for _, f := range keep {
+			kerneltest.Run(t, down.Program(), f)
+		}
+		ut, err := up.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt, err := down.Table()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost, extra, err := Lost(ut, dt)
+		if err != nil {
+			t.Fatalf("%s: %v (listed %d of %d)", path, err, len(lost), n)
+		}
+		got := map[pktID]int{}
+		for _, p := range lost {
+			got[pktID{p.Flow, p.ID, p.Bytes}]++
+		}
+		if len(extra) != 0 || len(got) != len(want) {
+			t.Fatalf("%s: listed %d lost and %d extra, removed %d", path, len(lost), len(extra), n)
+		}
+		for p, c := range want {
+			if got[p] != c {
+				t.Fatalf("%s: removed packet %v id %#x listed %d times, removed %d", path, p.flow, p.id, got[p], c)
+			}
+		}
+		t.Logf("%s: %d of %d packets removed downstream, all listed from %d cells", filepath.Base(path), n, len(frames), o.Cells)
+	}
+}
+
+// BenchmarkKernel reports the digest's ns/packet net of the XDP_DROP
+// floor, on the frames of the main captures.
+func BenchmarkKernel(b *testing.B) {
+	frames := traffic.MainFrames(b)
+	var fs [][]byte
+	for _, f := range frames {
+		if len(f) >= kerneltest.MinFrame {
+			fs = append(fs, f)
+		}
+	}
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			k := loadKernel(b, Options{Cells: 3 * 4096, Hashes: 3, Seed: 1, Shared: shared})
+			kerneltest.Bench(b, k.Program(), fs)
+		})
+	}
+}
