@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // Write two packets as pcap and read them back one at a time, reusing one
@@ -76,4 +77,47 @@ func ExampleRecordError() {
 	// Output:
 	// packet
 	// capture: record 2 at offset 100: truncated: packet data needs 60 bytes, 50 left
+}
+
+// Generate a small datacenter-like trace, then amplify it: three copies
+// hold three times the flows.
+func ExampleGenerate() {
+	pkts, err := capture.Generate(capture.GenConfig{
+		Flows: 100, Packets: 1000, FlowSizes: capture.WebSearch,
+		IPv6Share: 0.2, UDPShare: 0.15, Seed: 42,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	more, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(pkts), countFlows(pkts))
+	fmt.Println(len(more), countFlows(more))
+	// Output:
+	// 1000 100
+	// 3000 300
+}
+
+func countFlows(pkts []capture.Packet) int {
+	seen := map[flow.Key]bool{}
+	for _, p := range pkts {
+		if info, err := flow.Parse(p.Data); err == nil {
+			seen[info.Key] = true
+		}
+	}
+	return len(seen)
+}
+
+// The flow-size distributions of the datacenter papers, in packets.
+func ExampleFlowSizes() {
+	for _, d := range []capture.FlowSizes{capture.WebSearch, capture.DataMining} {
+		fmt.Printf("%s: median %d packets, mean %.0f packets\n", d, d.Sample(0.5), d.Mean())
+	}
+	// Output:
+	// web-search: median 48 packets, mean 1141 packets
+	// data-mining: median 1 packets, mean 5117 packets
 }

@@ -1,0 +1,216 @@
+package capture_test
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func TestFlowSizes_MeanMatchesPublished(t *testing.T) {
+	// The means the pFabric/PIAS scripts use for these tables:
+	// 1138 * 1460 bytes (web search) and 5117 * 1460 bytes (data mining).
+	for _, tc := range []struct {
+		d    capture.FlowSizes
+		mean float64
+	}{{capture.WebSearch, 1138}, {capture.DataMining, 5117}} {
+		if m := tc.d.Mean(); math.Abs(m-tc.mean)/tc.mean > 0.005 {
+			t.Errorf("%v: mean %.1f packets, published %.0f", tc.d, m, tc.mean)
+		}
+	}
+}
+
+// TestFlowSizes_SampleMean draws a million sizes: their mean must be
+// within 5 standard errors (from the distribution's own standard
+// deviation) of the distribution's mean, plus 0.5 for rounding to whole
+// packets.
+func TestFlowSizes_SampleMean(t *testing.T) {
+	par, err := capture.Pareto(1.2, 1, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []capture.FlowSizes{capture.WebSearch, capture.DataMining, par} {
+		r := rand.New(rand.NewPCG(1, 2))
+		const n = 1_000_000
+		var s float64
+		for range n {
+			x := d.Sample(r.Float64())
+			if x < 1 {
+				t.Fatalf("%v: size %d", d, x)
+			}
+			s += float64(x)
+		}
+		mean := s / n
+		tol := 5*d.StdDev()/math.Sqrt(n) + 0.5
+		if math.Abs(mean-d.Mean()) > tol {
+			t.Errorf("%v: sample mean %.2f, distribution mean %.2f, tolerance %.2f", d, mean, d.Mean(), tol)
+		}
+	}
+	// Quantiles of the tables: the sizes at the published probabilities.
+	for _, tc := range []struct {
+		d    capture.FlowSizes
+		u    float64
+		size int
+	}{
+		{capture.WebSearch, 0.1, 6}, {capture.WebSearch, 0.53, 53}, {capture.WebSearch, 0.9, 3333}, {capture.WebSearch, 0.985, 13334},
+		{capture.DataMining, 0.4, 1}, {capture.DataMining, 0.8, 7}, {capture.DataMining, 0.99, 66667},
+	} {
+		if got := tc.d.Sample(tc.u); got != tc.size {
+			t.Errorf("%v at %v: %d packets, want %d", tc.d, tc.u, got, tc.size)
+		}
+	}
+}
+
+func TestPareto_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		alpha    float64
+		min, max int
+		msg      string
+	}{
+		{0, 1, 10, "alpha must be positive, got 0"},
+		{math.NaN(), 1, 10, "alpha must be positive, got NaN"},
+		{1.1, 0, 10, "got min 0, max 10"},
+		{1.1, 5, 5, "got min 5, max 5"},
+	} {
+		if _, err := capture.Pareto(tc.alpha, tc.min, tc.max); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("Pareto(%v, %d, %d): %v, want %q", tc.alpha, tc.min, tc.max, err, tc.msg)
+		}
+	}
+}
+
+func genBytes(t *testing.T, cfg capture.GenConfig) ([]capture.Packet, []byte) {
+	t.Helper()
+	pkts, err := capture.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := capture.Write(&b, pkts); err != nil {
+		t.Fatal(err)
+	}
+	return pkts, b.Bytes()
+}
+
+func TestGenerate_Deterministic(t *testing.T) {
+	cfg := capture.GenConfig{Flows: 500, Packets: 3000, IPv6Share: 0.3, UDPShare: 0.2, Seed: 7}
+	_, a := genBytes(t, cfg)
+	_, b := genBytes(t, cfg)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same config generated different bytes")
+	}
+	cfg.Seed = 8
+	if _, c := genBytes(t, cfg); bytes.Equal(a, c) {
+		t.Fatal("another seed generated the same bytes")
+	}
+}
+
+func TestGenerate_Trace(t *testing.T) {
+	const flows, packets = 4000, 30000
+	cfg := capture.GenConfig{Flows: flows, Packets: packets, IPv6Share: 0.2, UDPShare: 0.15, Seed: 1, Rate: 1e5}
+	pkts, _ := genBytes(t, cfg)
+	if len(pkts) != packets {
+		t.Fatalf("%d packets, want %d", len(pkts), packets)
+	}
+	size := map[flow.Key]int{}
+	var v6, udp int
+	for i, p := range pkts {
+		info, err := flow.Parse(p.Data)
+		if err != nil {
+			t.Fatalf("packet %d does not parse: %v", i+1, err)
+		}
+		ipOK, l4OK, checked := checksums(p.Data)
+		if !checked || !ipOK || !l4OK {
+			t.Fatalf("packet %d: checksums checked %v, IP %v, upper layer %v", i+1, checked, ipOK, l4OK)
+		}
+		if i > 0 && p.Time.Before(pkts[i-1].Time) {
+			t.Fatalf("packet %d goes back in time", i+1)
+		}
+		if size[info.Key] == 0 {
+			if info.Key.Is6() {
+				v6++
+			}
+			if info.Key.Proto() == flow.ProtoUDP {
+				udp++
+			}
+		}
+		size[info.Key]++
+	}
+	if len(size) != flows {
+		t.Fatalf("%d distinct flows, want %d", len(size), flows)
+	}
+	// Shares within 5 binomial standard deviations.
+	for _, s := range []struct {
+		name string
+		n    int
+		p    float64
+	}{{"IPv6", v6, 0.2}, {"UDP", udp, 0.15}} {
+		sd := math.Sqrt(flows * s.p * (1 - s.p))
+		if math.Abs(float64(s.n)-flows*s.p) > 5*sd {
+			t.Errorf("%s flows: %d of %d, want about %.0f", s.name, s.n, flows, flows*s.p)
+		}
+	}
+	// Heavy tail: in the web-search table the largest 10% of flows carry
+	// 66% of the packets; the one-packet floor of scaling moves at most
+	// flows/packets (13%) of the packets to the small flows.
+	sizes := make([]int, 0, len(size))
+	for _, n := range size {
+		sizes = append(sizes, n)
+	}
+	slices.Sort(sizes)
+	top := 0
+	for _, n := range sizes[len(sizes)*9/10:] {
+		top += n
+	}
+	if share := float64(top) / packets; share < 0.66-float64(flows)/packets {
+		t.Errorf("the largest 10%% of flows carry %.2f of the packets, want at least %.2f", share, 0.66-float64(flows)/packets)
+	}
+	// Mean rate: packets / duration within 5%.
+	d := pkts[len(pkts)-1].Time.Sub(pkts[0].Time).Seconds()
+	if rate := packets / d; math.Abs(rate-1e5)/1e5 > 0.05 {
+		t.Errorf("mean rate %.0f packets/s, want 100000", rate)
+	}
+}
+
+// TestGenerate_UnscaledSizes: without Packets, flow sizes are the sampled
+// sizes, whose mean must match the distribution's within 5 standard
+// errors.
+func TestGenerate_UnscaledSizes(t *testing.T) {
+	d, _ := capture.Pareto(1.5, 1, 200)
+	const flows = 5000
+	pkts, err := capture.Generate(capture.GenConfig{Flows: flows, FlowSizes: d, FrameSizes: []capture.FrameSize{{60, 1}}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := float64(len(pkts)) / flows
+	if tol := 5*d.StdDev()/math.Sqrt(flows) + 0.5; math.Abs(mean-d.Mean()) > tol {
+		t.Errorf("mean flow size %.2f, distribution mean %.2f (tolerance %.2f)", mean, d.Mean(), tol)
+	}
+}
+
+func TestGenerate_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		cfg capture.GenConfig
+		msg string
+	}{
+		{capture.GenConfig{}, "flows must be in [1, 16777216], got 0"},
+		{capture.GenConfig{Flows: 10, Packets: 5}, "packets must be 0 or in [flows, 268435456] (every flow has a packet), got 5 with 10 flows"},
+		{capture.GenConfig{Flows: 10, IPv6Share: 1.5}, "IPv6 share must be in [0, 1], got 1.5"},
+		{capture.GenConfig{Flows: 10, UDPShare: math.NaN()}, "UDP share must be in [0, 1], got NaN"},
+		{capture.GenConfig{Flows: 10, Rate: -1}, "rate must be a finite number of packets per second, at least 0, got -1"},
+		{capture.GenConfig{Flows: 10, Concurrency: -1}, "concurrency must be at least 0, got -1"},
+		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{59, 1}}}, "frame size 0 must be in [60, 262144] bytes, got 59"},
+		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{60, 0}}}, "frame size 0 weight must be positive and finite, got 0"},
+		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{}}, "frame sizes must be nil"},
+		{capture.GenConfig{Flows: 1 << 20, FlowSizes: capture.DataMining}, "exceed 268435456 packets; set Packets"},
+	} {
+		_, err := capture.Generate(tc.cfg)
+		if err == nil || !strings.HasPrefix(err.Error(), "capture: generator") || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%+v: error %v, want %q", tc.cfg, err, tc.msg)
+		}
+	}
+}
