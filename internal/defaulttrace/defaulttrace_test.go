@@ -1,0 +1,88 @@
+package defaulttrace
+
+import (
+	"bytes"
+	"compress/gzip"
+	"flag"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+var update = flag.Bool("update", false, "rewrite "+File+" from Config")
+
+// fresh generates the trace and returns it as pcap bytes.
+func fresh(t *testing.T) []byte {
+	t.Helper()
+	pkts, err := capture.Generate(Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := capture.Write(&b, pkts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestEmbedded_IsFresh compares the embedded trace, decompressed, with a
+// fresh generation (the gzip bytes themselves depend on the Go version's
+// compressor, the pcap bytes only on this module). With -update it
+// rewrites the file.
+func TestEmbedded_IsFresh(t *testing.T) {
+	want := fresh(t)
+	if *update {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		zw.Write(want)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(File, z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s: %d bytes (%d uncompressed)", File, z.Len(), len(want))
+		return
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: it differs from a fresh generation of Config; run go generate in internal/defaulttrace", File)
+	}
+}
+
+func TestEmbedded_Size(t *testing.T) {
+	if n := len(Bytes()); n > 2<<20 {
+		t.Errorf("%s is %d bytes, the limit is 2 MiB", File, n)
+	}
+}
+
+func TestPackets(t *testing.T) {
+	pkts, err := Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != Config.Packets {
+		t.Fatalf("%d packets, want %d", len(pkts), Config.Packets)
+	}
+	flows := map[flow.Key]bool{}
+	for _, p := range pkts {
+		info, err := flow.Parse(p.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows[info.Key] = true
+	}
+	if len(flows) != Config.Flows {
+		t.Errorf("%d flows, want %d", len(flows), Config.Flows)
+	}
+}
