@@ -145,7 +145,7 @@ func TestBlockedParamsFor(t *testing.T) {
 	for _, tc := range []struct {
 		n   uint64
 		fpr float64
-	}{{1000, 0.01}, {1e6, 0.01}, {1e6, 0.001}, {1e5, 1e-4}, {100, 0.2}} {
+	}{{1000, 0.01}, {1e5, 0.01}, {1e5, 0.001}, {2e4, 1e-4}, {100, 0.2}} {
 		p := BlockedParamsFor(tc.n, tc.fpr)
 		if err := p.validateBlocked(); err != nil {
 			t.Fatalf("BlockedParamsFor(%d, %v): %v", tc.n, tc.fpr, err)
@@ -153,10 +153,35 @@ func TestBlockedParamsFor(t *testing.T) {
 		if got := BlockedFalsePositiveRate(p.Bits, p.Hashes, tc.n); got > tc.fpr {
 			t.Errorf("BlockedParamsFor(%d, %v) = %+v predicts %v", tc.n, tc.fpr, p, got)
 		}
-		// Minimal: one block fewer misses the rate with every k.
-		for k := 1; k <= MaxHashes; k++ {
-			if got := BlockedFalsePositiveRate(p.Bits-BlockBits, k, tc.n); p.Bits > BlockBits && got <= tc.fpr {
-				t.Errorf("BlockedParamsFor(%d, %v) = %+v, but %d bits and k = %d give %v", tc.n, tc.fpr, p, p.Bits-BlockBits, k, got)
+		// Minimal for its k: one block fewer misses the rate.
+		if got := BlockedFalsePositiveRate(p.Bits-BlockBits, p.Hashes, tc.n); p.Bits > BlockBits && got <= tc.fpr {
+			t.Errorf("BlockedParamsFor(%d, %v) = %+v, but one block fewer gives %v", tc.n, tc.fpr, p, got)
+		}
+		// Within 5% of the least memory of any k, and no smaller k is.
+		fewest := func(k int) uint64 { // binary search: the rate falls with m
+			lo, hi := uint64(0), uint64(1)
+			for BlockedFalsePositiveRate(hi*BlockBits, k, tc.n) > tc.fpr {
+				lo, hi = hi, 2*hi
+			}
+			for hi-lo > 1 {
+				if mid := (lo + hi) / 2; BlockedFalsePositiveRate(mid*BlockBits, k, tc.n) > tc.fpr {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			return hi * BlockBits
+		}
+		least := p.Bits
+		for k := 1; k <= 16; k++ {
+			least = min(least, fewest(k))
+		}
+		if float64(p.Bits) > 1.05*float64(least) {
+			t.Errorf("BlockedParamsFor(%d, %v) = %+v, more than 5%% above %d bits", tc.n, tc.fpr, p, least)
+		}
+		for k := 1; k < p.Hashes; k++ {
+			if float64(fewest(k)) <= 1.05*float64(least) {
+				t.Errorf("BlockedParamsFor(%d, %v) = %+v, but k = %d needs only %d bits", tc.n, tc.fpr, p, k, fewest(k))
 			}
 		}
 		// More bits than the classic filter, but less than 1.5 times as many.
