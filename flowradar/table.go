@@ -190,8 +190,9 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 }
 
 func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
-	var idx [MaxHashes]uint32
-	t.geom(k, &idx)
+	kk := *k // the hook is opaque to escape analysis: hand it copies
+	idx := new([MaxHashes]uint32)
+	t.geom(&kk, idx)
 	p := padded(k)
 	for s := 0; s < t.p.Hashes; s++ {
 		c := &t.cells[idx[s]]
@@ -224,7 +225,9 @@ func (t *Table) Contains(k *flow.Key) bool {
 // and returns how many (Params.Hashes).
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 	if t.geom != nil {
-		t.geom(k, out)
+		kk, o := *k, new([MaxHashes]uint32) // copies: the hook is opaque to escape analysis
+		t.geom(&kk, o)
+		*out = *o
 		return t.p.Hashes
 	}
 	th := k.Hash(t.p.TableSeed)
