@@ -28,8 +28,8 @@ import (
 //   - l2-encap:<layer>: gopacket finds IP behind an encapsulation Parse
 //     does not walk (LLC/SNAP after an 802.3 length field, MPLS, PPPoE);
 //     Parse says ErrNotIP, as the kernel does.
-//   - tpid-0x9100: gopacket has no decoder for the pre-standard 0x9100 tag;
-//     Parse skips it like 802.1Q.
+//   - tpid-0x9100: gopacket has no decoder for the pre-standard 0x9100 tag
+//     and never reaches IP; Parse skips the tag like 802.1Q.
 //   - vlan-tags-over-8, ipv6-ext-headers-over-8: gopacket has no limits;
 //     Parse (like the kernel, which needs bounded loops) rejects a ninth.
 //   - ip-version-vs-ethertype: gopacket does not check the version field
@@ -131,7 +131,7 @@ func explain(v *verdict) string {
 		return "vlan-tags-over-8"
 	case pe == errTooManyExt && v.gok:
 		return "ipv6-ext-headers-over-8"
-	case v.err == nil && !v.gok && tpid9100:
+	case v.err == nil && !v.gok && tpid9100 && v.gpkt.NetworkLayer() == nil:
 		return "tpid-0x9100"
 	case v.gok && (isIn(pe, errIPv4Version[:]) || isIn(pe, errIPv6Version[:])):
 		return "ip-version-vs-ethertype"
