@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // Writer writes packets as a pcap file with nanosecond timestamps in
@@ -43,8 +44,12 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 
 // WritePacket appends one packet. It returns an error when the packet's
 // link type differs from the file's, Data is longer than [MaxRecordLen],
-// or Time is outside the range pcap can hold (1970 to 2106).
+// or Time is outside the range pcap can hold (1970 to 2106). The zero
+// Time is written as the Unix epoch.
 func (w *Writer) WritePacket(p Packet) error {
+	if p.Time.IsZero() {
+		p.Time = time.Unix(0, 0)
+	}
 	w.n++
 	if p.Link != w.link {
 		return fmt.Errorf("capture: packet %d has link type %v, the pcap file %v (one link type per file)", w.n, p.Link, w.link)

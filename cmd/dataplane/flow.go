@@ -1,0 +1,121 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func init() {
+	register(Section{Name: "flow", Order: 10, Run: flowSection})
+}
+
+// flowSection reports what the parser saw: volumes, outcomes, protocol
+// mix, the largest flows, and the parser's speed in Go (and in the kernel,
+// through kernelFlowReport).
+func flowSection(r *Run) error {
+	var (
+		outcomes           [flow.NumOutcomes]int
+		first, later       int
+		v4, v6             int
+		tcp, udp, icmp, ot int
+		bytes              int
+	)
+	for i := range r.Parsed {
+		p := &r.Parsed[i]
+		bytes += len(r.Frames[i])
+		outcomes[flow.OutcomeOf(p.Err)]++
+		if p.Err != nil {
+			continue
+		}
+		switch p.Info.Fragment {
+		case flow.FirstFragment:
+			first++
+		case flow.LaterFragment:
+			later++
+		}
+		if p.Info.Key.Is4() {
+			v4++
+		} else {
+			v6++
+		}
+		switch p.Info.Key.Proto() {
+		case flow.ProtoTCP:
+			tcp++
+		case flow.ProtoUDP:
+			udp++
+		case flow.ProtoICMP, flow.ProtoICMPv6:
+			icmp++
+		default:
+			ot++
+		}
+	}
+	n := len(r.Parsed)
+	ok := outcomes[flow.OutcomeOK]
+	pct := func(x, of int) string {
+		if of == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*float64(x)/float64(of))
+	}
+	t := r.Table("measure", "value", "share")
+	t.Row("packets", n, "")
+	t.Row("bytes captured", bytes, "")
+	t.Row("distinct flows", len(r.Flows()), "")
+	for o := flow.Outcome(0); o < flow.NumOutcomes; o++ {
+		t.Row("parse "+o.String(), outcomes[o], pct(outcomes[o], n))
+	}
+	t.Row("first fragments", first, pct(first, ok))
+	t.Row("later fragments", later, pct(later, ok))
+	t.Row("IPv4", v4, pct(v4, ok))
+	t.Row("IPv6", v6, pct(v6, ok))
+	t.Row("TCP", tcp, pct(tcp, ok))
+	t.Row("UDP", udp, pct(udp, ok))
+	t.Row("ICMP/ICMPv6", icmp, pct(icmp, ok))
+	t.Row("other protocols", ot, pct(ot, ok))
+	if err := t.Flush(); err != nil {
+		return err
+	}
+
+	if r.Top > 0 && len(r.Flows()) > 0 {
+		count := make(map[flow.Key]int, len(r.Flows()))
+		for _, k := range r.Keys() {
+			count[k]++
+		}
+		top := slices.Clone(r.Flows()) // in order of first appearance: ties keep it
+		slices.SortStableFunc(top, func(a, b flow.Key) int { return cmp.Compare(count[b], count[a]) })
+		top = top[:min(r.Top, len(top))]
+		r.Printf("\ntop %d flows by packets\n", len(top))
+		t = r.Table("#", "flow", "packets", "share")
+		for i, k := range top {
+			t.Row(i+1, k.String(), count[k], pct(count[k], ok))
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
+
+	var sink flow.Info
+	ns := r.TimePer(len(r.Frames), func() {
+		for _, f := range r.Frames {
+			sink, _ = flow.Parse(f)
+		}
+	})
+	_ = sink
+	r.Printf("\nGo parse: %.1f ns/packet (flow.Parse over the %d frames, repeated for at least %v)\n", ns, len(r.Frames), minMeasure)
+	line, err := kernelFlowReport(r)
+	r.Printf("%s\n", line)
+	return err
+}
+
+// kernelFlowReport runs the flow/xdp reference kernel over the run's
+// frames and returns one line with the kernel's ns/packet and its
+// agreement with flow.Parse (packets whose outcome and key match). It
+// loads the kernel only when r.KernelAllowed(); when the kernel cannot
+// load it returns an error if r.KernelRequired(), else a line saying why
+// it was skipped. The kernel side is not wired in yet.
+func kernelFlowReport(r *Run) (string, error) {
+	return "kernel: not measured", nil
+}

@@ -1,0 +1,256 @@
+// Command dataplane replays a capture (or the embedded default trace)
+// through every package of the module, Go and kernel, and prints what each
+// saw and how fast.
+//
+// Usage:
+//
+//	dataplane [-pcap FILE|DIR]... [-amplify N] [-top N] [-seed S] [-kernel auto|on|off] [-quiet]
+//
+// Without -pcap it replays the embedded default trace (see
+// internal/defaulttrace). A directory stands for every capture under it.
+// Packets of link types other than Ethernet are converted (raw IP, Linux
+// cooked, loopback) or skipped (counted on stderr). -amplify N replays the
+// input N times with disjoint addresses (capture.Amplify), N times the
+// flows.
+//
+// Exit status: 0 on success; 2 for bad flags or a path that does not
+// exist; 1 when a capture is damaged (its packets before the damage are
+// still replayed), when no packet is left to replay, or when a section
+// fails (the other sections still run).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/defaulttrace"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// pathList is a repeatable string flag.
+type pathList []string
+
+func (p *pathList) String() string { return strings.Join(*p, ",") }
+func (p *pathList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty path")
+	}
+	*p = append(*p, s)
+	return nil
+}
+
+// options are the parsed flags.
+type options struct {
+	pcaps   []string
+	amplify int
+	top     int
+	seed    uint64
+	kernel  KernelMode
+	quiet   bool
+}
+
+// usageError is a bad command line. printed tells whether the flag
+// package has already printed it.
+type usageError struct {
+	err     error
+	printed bool
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+
+// parseFlags parses args; an error is a *usageError, or flag.ErrHelp.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o, err := parseFlagsInner(args, stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			err = &usageError{err: err}
+		}
+	}
+	return o, err
+}
+
+func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("dataplane", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pcaps pathList
+	var kernel string
+	fs.Var(&pcaps, "pcap", "capture `file` (pcap or pcapng, gzip or not) or directory of captures; repeatable")
+	fs.IntVar(&o.amplify, "amplify", 1, "replay the input `N` times with disjoint addresses (N times the flows)")
+	fs.IntVar(&o.top, "top", 10, "rows of the top-`N` tables")
+	fs.Uint64Var(&o.seed, "seed", 1, "`seed` of every hash and random choice")
+	fs.StringVar(&kernel, "kernel", "auto", "reference kernels: auto (load when the system allows), on (required), off")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress or notes on stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: dataplane [-pcap FILE|DIR]... [-amplify N] [-top N] [-seed S] [-kernel auto|on|off] [-quiet]\n\n")
+		fmt.Fprintf(fs.Output(), "Replays a capture (default: the embedded generated trace) through every package and prints what each saw and how fast.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, &usageError{err: err, printed: true}
+	}
+	o.pcaps = pcaps
+	o.kernel = KernelMode(kernel)
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q (captures are given with -pcap)", fs.Arg(0))
+	case o.amplify < 1:
+		return o, fmt.Errorf("-amplify must be at least 1, got %d", o.amplify)
+	case o.top < 0:
+		return o, fmt.Errorf("-top must be at least 0, got %d", o.top)
+	case o.kernel != KernelAuto && o.kernel != KernelOn && o.kernel != KernelOff:
+		return o, fmt.Errorf("-kernel must be auto, on or off, got %q", kernel)
+	}
+	for _, p := range o.pcaps {
+		if _, err := os.Stat(p); err != nil {
+			return o, fmt.Errorf("-pcap %s: %w", p, errors.Unwrap(err))
+		}
+	}
+	return o, nil
+}
+
+// run is the command: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		if ue, ok := err.(*usageError); !ok || !ue.printed {
+			fmt.Fprintf(stderr, "dataplane: %v\nrun 'dataplane -h' for usage\n", err)
+		}
+		return 2
+	}
+	status := 0
+	note := func(format string, a ...any) {
+		if !o.quiet {
+			fmt.Fprintf(stderr, "dataplane: "+format+"\n", a...)
+		}
+	}
+
+	// Input.
+	var pkts []capture.Packet
+	trace := defaulttrace.Name
+	if len(o.pcaps) == 0 {
+		pkts, err = defaulttrace.Packets()
+		if err != nil {
+			fmt.Fprintf(stderr, "dataplane: default trace: %v\n", err)
+			return 1
+		}
+	} else {
+		var files []string
+		for _, p := range o.pcaps {
+			if st, _ := os.Stat(p); st != nil && st.IsDir() {
+				fs, err := capture.Files(p)
+				if err != nil {
+					fmt.Fprintf(stderr, "dataplane: %v\n", err)
+					status = 1
+				}
+				if len(fs) == 0 && err == nil {
+					fmt.Fprintf(stderr, "dataplane: no capture (.pcap, .pcapng, .cap, optionally .gz) under %s\n", p)
+					status = 1
+				}
+				files = append(files, fs...)
+			} else {
+				files = append(files, p)
+			}
+		}
+		for i, f := range files {
+			if len(files) > 1 {
+				note("reading %d/%d: %s", i+1, len(files), f)
+			}
+			got, err := capture.ReadFile(f)
+			if err != nil {
+				if len(got) > 0 {
+					fmt.Fprintf(stderr, "dataplane: %v (the %d packets before it are replayed)\n", err, len(got))
+				} else {
+					fmt.Fprintf(stderr, "dataplane: %v\n", err)
+				}
+				status = 1
+			}
+			pkts = append(pkts, got...)
+		}
+		trace = strings.Join(files, ", ")
+		if len(files) > 3 {
+			trace = fmt.Sprintf("%d captures under %s", len(files), strings.Join(o.pcaps, ", "))
+		}
+	}
+
+	// Ethernet frames.
+	eth := pkts[:0]
+	skipped := map[capture.LinkType]int{}
+	for _, p := range pkts {
+		f, ok := p.Ethernet(nil)
+		if !ok {
+			skipped[p.Link]++
+			continue
+		}
+		p.Data, p.Link = f, capture.LinkEthernet
+		eth = append(eth, p)
+	}
+	for l, n := range skipped {
+		fmt.Fprintf(stderr, "dataplane: %d packets of link type %v cannot be converted to Ethernet: skipped\n", n, l)
+	}
+	pkts = eth
+	if len(pkts) == 0 {
+		fmt.Fprintf(stderr, "dataplane: no packet to replay\n")
+		return 1
+	}
+	if o.amplify > 1 {
+		amp, err := capture.Amplify(pkts, o.amplify)
+		if err != nil {
+			fmt.Fprintf(stderr, "dataplane: %v\n", err)
+			return 1
+		}
+		pkts = amp
+		trace = fmt.Sprintf("%s, amplified %d times", trace, o.amplify)
+	}
+
+	r := &Run{
+		Trace:   trace,
+		Packets: pkts,
+		Frames:  make([][]byte, len(pkts)),
+		Parsed:  make([]Parsed, len(pkts)),
+		Top:     o.top,
+		Seed:    o.seed,
+		Kernel:  o.kernel,
+		Quiet:   o.quiet,
+		out:     stdout,
+		errOut:  stderr,
+	}
+	var bytes int
+	for i := range pkts {
+		r.Frames[i] = pkts[i].Data
+		r.Parsed[i].Info, r.Parsed[i].Err = flow.Parse(pkts[i].Data)
+		bytes += len(pkts[i].Data)
+		if i%65536 == 0 {
+			r.Progress("parsing", i, len(pkts))
+		}
+	}
+	fmt.Fprintf(stdout, "dataplane: %d packets, %d bytes: %s\n", len(pkts), bytes, trace)
+	for _, s := range sorted() {
+		fmt.Fprintf(stdout, "\n== %s ==\n", s.Name)
+		start := time.Now()
+		if err := s.Run(r); err != nil {
+			fmt.Fprintf(stderr, "dataplane: section %s: %v\n", s.Name, err)
+			fmt.Fprintf(stdout, "(section %s failed: %v)\n", s.Name, err)
+			status = 1
+		}
+		note("section %s took %v", s.Name, time.Since(start).Round(time.Millisecond))
+	}
+	return status
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/internal/defaulttrace"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// row returns the value of a "measure value" row of the flow section.
+func row(t *testing.T, out, measure string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(measure) + `\s+(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %q row in\n%s", measure, out)
+	}
+	return m[1]
+}
+
+func TestRun_DefaultTrace(t *testing.T) {
+	code, out, errs := runCmd(t, "-quiet", "-top", "3")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if errs != "" {
+		t.Errorf("-quiet run wrote to stderr:\n%s", errs)
+	}
+	if !strings.Contains(out, defaulttrace.Name) || !strings.Contains(out, "== flow ==") {
+		t.Fatalf("output lacks the trace name or the flow section:\n%s", out)
+	}
+	for measure, want := range map[string]string{
+		"packets":        "60000",
+		"distinct flows": "10000",
+		"parse ok":       "60000",
+		"parse not-ip":   "0",
+	} {
+		if got := row(t, out, measure); got != want {
+			t.Errorf("%s: %s, want %s", measure, got, want)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^[123] +\S+ > \S+ (tcp|udp)`).FindAllString(out, -1)); n != 3 {
+		t.Errorf("top 3 table has %d rows:\n%s", n, out)
+	}
+	if !regexp.MustCompile(`Go parse: [0-9.]+ ns/packet`).MatchString(out) || !strings.Contains(out, "kernel: not measured") {
+		t.Errorf("no Go parse speed or kernel line:\n%s", out)
+	}
+}
+
+func TestRun_Amplify(t *testing.T) {
+	code, out, errs := runCmd(t, "-quiet", "-amplify", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if row(t, out, "packets") != "180000" || row(t, out, "distinct flows") != "30000" {
+		t.Errorf("amplified 3 times: packets %s flows %s, want 180000 and 30000", row(t, out, "packets"), row(t, out, "distinct flows"))
+	}
+}
+
+func TestRun_SharedCapture(t *testing.T) {
+	dir := traffic.Dir(t)
+	code, out, errs := runCmd(t, "-quiet", "-pcap", filepath.Join(dir, "ndpi-gnutella-p2p.pcap"),
+		"-pcap", filepath.Join(dir, "robustness", "linktype-linux-sll_pcapplusplus.pcap"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if got := row(t, out, "packets"); got != "4423" { // 3905 + 518 (SLL converted)
+		t.Errorf("packets %s, want 4423", got)
+	}
+	// A directory: every capture under it.
+	code, out, errs = runCmd(t, "-quiet", "-pcap", filepath.Join(dir, "robustness"))
+	if code != 0 {
+		t.Fatalf("robustness directory: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "39 captures under") {
+		t.Errorf("directory run does not say how many captures:\n%s", out[:min(len(out), 300)])
+	}
+}
+
+func TestRun_BadArgs(t *testing.T) {
+	dir := t.TempDir()
+	// A good trace of 10 packets (42 + i bytes), then the same cut 4 bytes
+	// into the data of packet 8.
+	var pkts []capture.Packet
+	for i := range 10 {
+		f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, i))
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	good := filepath.Join(dir, "good.pcap")
+	if err := capture.WriteFile(good, pkts); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(good)
+	cut := 24
+	for _, p := range pkts[:7] {
+		cut += 16 + len(p.Data)
+	}
+	corrupt := filepath.Join(dir, "cut.pcap")
+	os.WriteFile(corrupt, raw[:cut+20], 0o644)
+	garbage := filepath.Join(dir, "garbage.pcap")
+	os.WriteFile(garbage, []byte("this is not a capture at all"), 0o644)
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown flag", []string{"-frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"missing file", []string{"-pcap", filepath.Join(dir, "nope.pcap")}, 2, "dataplane: -pcap " + filepath.Join(dir, "nope.pcap") + ": no such file or directory"},
+		{"amplify 0", []string{"-amplify", "0"}, 2, "dataplane: -amplify must be at least 1, got 0"},
+		{"amplify negative", []string{"-amplify", "-4"}, 2, "dataplane: -amplify must be at least 1, got -4"},
+		{"amplify not a number", []string{"-amplify", "many"}, 2, `invalid value "many" for flag -amplify`},
+		{"kernel mode", []string{"-kernel", "maybe"}, 2, `dataplane: -kernel must be auto, on or off, got "maybe"`},
+		{"top negative", []string{"-top", "-1"}, 2, "dataplane: -top must be at least 0, got -1"},
+		{"stray argument", []string{"trace.pcap"}, 2, `dataplane: unexpected argument "trace.pcap" (captures are given with -pcap)`},
+		{"garbage file", []string{"-pcap", garbage}, 1, "dataplane: capture: " + garbage + ": not a pcap or pcapng capture: unknown magic number"},
+		{"corrupt file", []string{"-pcap", corrupt}, 1, "dataplane: capture: " + corrupt + ": record 8 at offset " + strconv.Itoa(cut) + ": truncated: packet data needs 49 bytes, 4 left (the 7 packets before it are replayed)"},
+		{"corrupt among good", []string{"-pcap", good, "-pcap", corrupt}, 1, "record 8"},
+		{"empty directory", []string{"-pcap", empty}, 1, "no capture"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, append([]string{"-quiet"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errs)
+			}
+			if !strings.Contains(errs, tc.msg) {
+				t.Errorf("stderr:\n%s\nwant it to contain %q", errs, tc.msg)
+			}
+			if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine") {
+				t.Errorf("panic:\n%s", errs)
+			}
+			switch tc.name {
+			case "corrupt file":
+				// What was read before the damage still counts.
+				if got := row(t, out, "packets"); got != "7" {
+					t.Errorf("packets %s, want the 7 read before the damage", got)
+				}
+			case "corrupt among good":
+				if got := row(t, out, "packets"); got != "17" {
+					t.Errorf("packets %s, want 10 + 7", got)
+				}
+			}
+		})
+	}
+}
+
+func TestRun_FailingSectionDoesNotStopOthers(t *testing.T) {
+	saved := sections
+	defer func() { sections = saved }()
+	ran := false
+	register(Section{Name: "broken", Order: 1, Run: func(r *Run) error { return errors.New("broken on purpose") }})
+	register(Section{Name: "after", Order: 99, Run: func(r *Run) error { ran = true; return nil }})
+	code, out, errs := runCmd(t, "-quiet")
+	if code != 1 || !strings.Contains(errs, "dataplane: section broken: broken on purpose") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if !ran || !strings.Contains(out, "== flow ==") {
+		t.Error("the sections after the failing one did not run")
+	}
+	if i, j := strings.Index(out, "== broken =="), strings.Index(out, "== flow =="); i < 0 || i > j {
+		t.Error("sections not in Order")
+	}
+}
+
+func TestRegister_RejectsDuplicates(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("a second section named flow was accepted")
+		}
+	}()
+	saved := sections
+	defer func() { sections = saved }()
+	register(Section{Name: "flow", Run: func(*Run) error { return nil }})
+}
+
+func TestRun_Help(t *testing.T) {
+	code, _, errs := runCmd(t, "-h")
+	if code != 0 || !strings.Contains(errs, "usage: dataplane") || !strings.Contains(errs, "-amplify") {
+		t.Errorf("exit %d, help:\n%s", code, errs)
+	}
+}
