@@ -1,0 +1,36 @@
+// Package xdp is the XDP layer-4 load balancer of package maglev, and its
+// Go control plane and model.
+//
+// The kernel (maglev.bpf.c) parses every frame with the shared parser.
+// A packet whose flow-key destination matches a VIP (exact address, port
+// and protocol; else the address with port 0; else the catch-all VIP) is
+// hashed with xxHash64 of its flow key and the seed ([flow.Key.Hash]); the
+// hash picks entry ((h>>32) * M) >> 32 of the VIP's Maglev table, exactly
+// [maglev.Table.Pick]; the entry names a backend slot. The packet is then
+// encapsulated for the backend: an outer IPv4 header (protocol 4 for an
+// IPv4 packet, 41 for IPv6) to an IPv4 backend, or an outer IPv6 header
+// (next header 4 or 41, flow label from the flow hash) to an IPv6 backend,
+// with the configured MACs, and sent back out with XDP_TX. The backend
+// decapsulates and answers the client directly (direct server return).
+// Counters per outcome and per backend (packets, bytes) are per CPU.
+//
+// Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
+// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend
+// and for packets whose outer packet would exceed Options.MTU; XDP_TX
+// otherwise. [Model] is the same logic in Go, and the tests require kernel
+// and model to send identical bytes for every fixture and every packet of
+// the shared captures.
+//
+// Tables: one BPF array of M u32 per VIP, held in an array of maps. [LB.SetVIP]
+// builds the [maglev.Table], writes a fresh inner map and swaps it in with
+// one map update, so no packet ever sees a half-written table; backends
+// are written before the swap and freed after it.
+//
+// Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
+// from flow key to backend slot, filled on a flow's first packet and
+// consulted first, keeps established flows on their backend across table
+// changes for as long as the backend exists.
+//
+// Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
+// Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.
+package xdp

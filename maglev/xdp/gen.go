@@ -1,0 +1,7 @@
+package xdp
+
+// Flags: -O2 for the verifier-friendly code clang emits at that level;
+// -g for the BTF that map definitions and bpf2go -type need (bpf2go strips
+// the DWARF afterwards); -mcpu=v3 for 32-bit jumps and ALU (Linux 5.1+);
+// -Wall -Werror so a warning cannot hide in a generated object.
+//go:generate go tool bpf2go -tags linux -type maglev_vip -type maglev_vip_info -type maglev_backend -type maglev_cfg -type maglev_counters maglev maglev.bpf.c -- -I../../internal/bpf/include -O2 -g -mcpu=v3 -Wall -Werror

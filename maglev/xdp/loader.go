@@ -1,0 +1,377 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// LB is the loaded load balancer and its control plane. Its methods are
+// safe for concurrent use. Close it when done.
+type LB struct {
+	mu     sync.Mutex
+	opts   Options
+	objs   maglevObjects
+	inner  *ebpf.MapSpec // template of a table
+	vips   map[VIP]*vipState
+	tables [MaxVIPs]bool // table ids in use
+	slots  map[netip.Addr]*slot
+	used   [MaxBackends]bool
+	next   uint32 // next slot to try: slots are reused as late as possible
+}
+
+type vipState struct {
+	id    uint32
+	table *maglev.Table
+	inner *ebpf.Map
+}
+
+type slot struct {
+	id   uint32
+	refs int
+}
+
+// Spec returns the kernel's CollectionSpec with opts applied, for tests
+// that load it themselves.
+func Spec(opts Options) (*ebpf.CollectionSpec, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	spec, err := loadMaglev()
+	if err != nil {
+		return nil, fmt.Errorf("load maglev kernel: %w", err)
+	}
+	ct := uint32(0)
+	if opts.ConnTrack {
+		ct = 1
+	}
+	for name, v := range map[string]any{
+		maglevVarMaglevSeed:      opts.Seed,
+		maglevVarMaglevSize:      opts.size(),
+		maglevVarMaglevConntrack: ct,
+		maglevVarMaglevMtu:       uint32(opts.mtu()),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("maglev kernel: set %s: %w", name, err)
+		}
+	}
+	spec.Maps[maglevMapMaglevTables].InnerMap.MaxEntries = opts.size()
+	spec.Maps[maglevMapMaglevConns].MaxEntries = uint32(opts.conns())
+	return spec, nil
+}
+
+// Load loads the kernel. The error matches [ebpf.ErrNotSupported] where
+// BPF is unavailable and carries the verifier log if the kernel rejects
+// the program.
+func Load(opts Options) (*LB, error) {
+	spec, err := Spec(opts)
+	if err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, slots: map[netip.Addr]*slot{}}
+	lb.inner = spec.Maps[maglevMapMaglevTables].InnerMap.Copy()
+	if err := spec.LoadAndAssign(&lb.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("load maglev kernel: %+v", ve)
+		}
+		return nil, fmt.Errorf("load maglev kernel: %w", err)
+	}
+	return lb, nil
+}
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by lb.
+func (lb *LB) Program() *ebpf.Program { return lb.objs.XdpMaglev }
+
+// Attach attaches the program to the interface with the given index.
+// Close the link to detach.
+func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: lb.objs.XdpMaglev, Interface: ifindex, Flags: flags})
+	if err != nil {
+		return nil, fmt.Errorf("attach maglev kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// SetConfig writes the MACs and outer source addresses.
+func (lb *LB) SetConfig(c Config) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	var v maglevMaglevCfg
+	copy(v.SrcMac[:], c.SrcMAC)
+	copy(v.DstMac[:], c.DstMAC)
+	if c.Src4.IsValid() {
+		v.Src4 = c.Src4.As4()
+	}
+	if c.Src6.IsValid() {
+		v.Src6 = c.Src6.As16()
+	}
+	if err := lb.objs.MaglevConfig.Put(uint32(0), &v); err != nil {
+		return fmt.Errorf("maglev kernel: write config: %w", err)
+	}
+	return nil
+}
+
+// SetVIP builds the Maglev table of backends for v and installs it with
+// one atomic swap of the VIP's table: packets in flight see the old or
+// the new table, never a mix. New backends are written before the swap;
+// backends no table uses any more are freed after it. It returns the
+// table, whose Pick tells which backend a flow hash goes to.
+func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
+	if err := v.validate(); err != nil {
+		return nil, err
+	}
+	bs, err := tableBackends(backends)
+	if err != nil {
+		return nil, err
+	}
+	t, err := maglev.New(lb.opts.Table, bs)
+	if err != nil {
+		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
+	}
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+
+	// 1. Slots for the new table's backends (written before any table
+	// can point at them).
+	ids := make([]uint32, t.Len())
+	var taken []netip.Addr
+	for i := range ids {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		s, err := lb.ref(a)
+		if err != nil {
+			for _, b := range taken {
+				lb.unref(b)
+			}
+			return nil, err
+		}
+		taken = append(taken, a)
+		ids[i] = s
+	}
+	// 2. A new inner map with the entries translated to slots.
+	inner, err := ebpf.NewMap(lb.inner)
+	if err != nil {
+		for _, b := range taken {
+			lb.unref(b)
+		}
+		return nil, fmt.Errorf("maglev kernel: create table: %w", err)
+	}
+	keys := make([]uint32, t.Size())
+	vals := make([]uint32, t.Size())
+	for j := range keys {
+		keys[j] = uint32(j)
+		e := t.Entry(j)
+		if e != maglev.NoBackend {
+			e = ids[e]
+		}
+		vals[j] = e
+	}
+	if _, err := inner.BatchUpdate(keys, vals, nil); err != nil {
+		// Older kernels: one by one.
+		for j := range keys {
+			if err := inner.Put(keys[j], vals[j]); err != nil {
+				inner.Close()
+				for _, b := range taken {
+					lb.unref(b)
+				}
+				return nil, fmt.Errorf("maglev kernel: fill table: %w", err)
+			}
+		}
+	}
+	// 3. The swap: one update of the outer array, then the VIP entry
+	// (new VIPs only).
+	old := lb.vips[v]
+	var id uint32
+	if old != nil {
+		id = old.id
+	} else {
+		id = MaxVIPs
+		for i, u := range lb.tables {
+			if !u {
+				id = uint32(i)
+				break
+			}
+		}
+		if id == MaxVIPs {
+			inner.Close()
+			for _, b := range taken {
+				lb.unref(b)
+			}
+			return nil, fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+		}
+	}
+	if err := lb.objs.MaglevTables.Put(id, inner); err != nil {
+		inner.Close()
+		for _, b := range taken {
+			lb.unref(b)
+		}
+		return nil, fmt.Errorf("maglev kernel: swap table: %w", err)
+	}
+	if old == nil {
+		k := vipKey(v)
+		info := maglevMaglevVipInfo{Table: id}
+		if err := lb.objs.MaglevVips.Put(k, &info); err != nil {
+			_ = lb.objs.MaglevTables.Delete(id)
+			inner.Close()
+			for _, b := range taken {
+				lb.unref(b)
+			}
+			return nil, fmt.Errorf("maglev kernel: add VIP %v: %w", v, err)
+		}
+		lb.tables[id] = true
+	}
+	// 4. Release what the old table held.
+	if old != nil {
+		old.inner.Close()
+		for i := 0; i < old.table.Len(); i++ {
+			lb.unref(netip.MustParseAddr(old.table.Backend(i).Name))
+		}
+	}
+	lb.vips[v] = &vipState{id: id, table: t, inner: inner}
+	return t, nil
+}
+
+// DeleteVIP stops balancing v (its packets pass to the stack).
+func (lb *LB) DeleteVIP(v VIP) error {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	st := lb.vips[v]
+	if st == nil {
+		return fmt.Errorf("maglev kernel: no VIP %v", v)
+	}
+	k := vipKey(v)
+	if err := lb.objs.MaglevVips.Delete(k); err != nil {
+		return fmt.Errorf("maglev kernel: delete VIP %v: %w", v, err)
+	}
+	_ = lb.objs.MaglevTables.Delete(st.id)
+	st.inner.Close()
+	lb.tables[st.id] = false
+	for i := 0; i < st.table.Len(); i++ {
+		lb.unref(netip.MustParseAddr(st.table.Backend(i).Name))
+	}
+	delete(lb.vips, v)
+	return nil
+}
+
+// Table returns the table installed for v, or nil.
+func (lb *LB) Table(v VIP) *maglev.Table {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if st := lb.vips[v]; st != nil {
+		return st.table
+	}
+	return nil
+}
+
+func (lb *LB) ref(a netip.Addr) (uint32, error) {
+	if s := lb.slots[a]; s != nil {
+		s.refs++
+		return s.id, nil
+	}
+	for n := 0; n < MaxBackends; n++ {
+		id := (lb.next + uint32(n)) % MaxBackends
+		if lb.used[id] {
+			continue
+		}
+		var be maglevMaglevBackend
+		if a.Is4() {
+			a4 := a.As4()
+			copy(be.Addr[:], a4[:])
+			be.Family = 4
+		} else {
+			be.Addr = a.As16()
+			be.Family = 6
+		}
+		if err := lb.objs.MaglevBackends.Put(id, &be); err != nil {
+			return 0, fmt.Errorf("maglev kernel: write backend %v: %w", a, err)
+		}
+		// Fresh counters for a fresh backend.
+		zero := make([]maglevMaglevCounters, ebpf.MustPossibleCPU())
+		_ = lb.objs.MaglevBackendStats.Put(id, zero)
+		lb.used[id] = true
+		lb.next = (id + 1) % MaxBackends
+		lb.slots[a] = &slot{id: id, refs: 1}
+		return id, nil
+	}
+	return 0, fmt.Errorf("maglev kernel: at most %d backends", MaxBackends)
+}
+
+func (lb *LB) unref(a netip.Addr) {
+	s := lb.slots[a]
+	if s == nil {
+		return
+	}
+	if s.refs--; s.refs > 0 {
+		return
+	}
+	// No table points at the slot any more: mark it free, so connection
+	// tracking entries that still name it fall back to the table.
+	_ = lb.objs.MaglevBackends.Put(s.id, &maglevMaglevBackend{})
+	lb.used[s.id] = false
+	delete(lb.slots, a)
+}
+
+// Stats reads the counters and the per-backend statistics of the
+// backends in use.
+func (lb *LB) Stats() (Stats, error) {
+	var s Stats
+	vals := make([]uint64, maglevMaglevStatMAGLEV_STAT_MAX)
+	for i := range vals {
+		var per []uint64
+		if err := lb.objs.MaglevStats.Lookup(uint32(i), &per); err != nil {
+			return s, fmt.Errorf("maglev kernel: read counters: %w", err)
+		}
+		for _, v := range per {
+			vals[i] += v
+		}
+	}
+	s.Counters = Counters{
+		PassParse: vals[maglevMaglevStatMAGLEV_STAT_PASS_PARSE], PassVLAN: vals[maglevMaglevStatMAGLEV_STAT_PASS_VLAN],
+		PassNotVIP: vals[maglevMaglevStatMAGLEV_STAT_PASS_NOT_VIP], DropNoTable: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_TABLE],
+		DropNoBackend: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_BACKEND], DropTooBig: vals[maglevMaglevStatMAGLEV_STAT_DROP_TOO_BIG],
+		DropEncap: vals[maglevMaglevStatMAGLEV_STAT_DROP_ENCAP], TX: vals[maglevMaglevStatMAGLEV_STAT_TX],
+		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT],
+	}
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	s.Backends = map[netip.Addr]BackendStats{}
+	for a, sl := range lb.slots {
+		var per []maglevMaglevCounters
+		if err := lb.objs.MaglevBackendStats.Lookup(sl.id, &per); err != nil {
+			return s, fmt.Errorf("maglev kernel: read backend %v: %w", a, err)
+		}
+		var b BackendStats
+		for _, c := range per {
+			b.Packets += c.Packets
+			b.Bytes += c.Bytes
+		}
+		s.Backends[a] = b
+	}
+	return s, nil
+}
+
+// Close frees the kernel (close links first).
+func (lb *LB) Close() error {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	var errs []error
+	for _, st := range lb.vips {
+		errs = append(errs, st.inner.Close())
+	}
+	lb.vips = nil
+	errs = append(errs, lb.objs.Close())
+	return errors.Join(errs...)
+}
+

@@ -1,0 +1,38 @@
+//go:build !linux
+
+package xdp
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// LB is the loaded load balancer; it exists only on Linux.
+type LB struct{}
+
+// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
+// Linux only.
+func Load(opts Options) (*LB, error) {
+	return nil, fmt.Errorf("load maglev kernel: %w", ebpf.ErrNotSupported)
+}
+
+// SetConfig returns an error matching [ebpf.ErrNotSupported].
+func (lb *LB) SetConfig(c Config) error {
+	return fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
+}
+
+// SetVIP returns an error matching [ebpf.ErrNotSupported].
+func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
+	return nil, fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Stats returns an error matching [ebpf.ErrNotSupported].
+func (lb *LB) Stats() (Stats, error) {
+	return Stats{}, fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Close does nothing.
+func (lb *LB) Close() error { return nil }

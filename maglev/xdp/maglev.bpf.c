@@ -1,0 +1,383 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * maglev/xdp: a layer-4 load balancer. A packet to a configured VIP
+ * (address, port, protocol) is hashed (xxHash64 of its flow key, as
+ * (*flow.Key).Hash), the hash picks an entry of the VIP's Maglev table
+ * (entry = table[((h >> 32) * M) >> 32], as maglev.Table.Pick), the entry
+ * names a backend, and the packet leaves by the interface it came in on
+ * (XDP_TX), encapsulated for that backend (outer IPv4, protocol 4 or 41,
+ * for an IPv4 backend; outer IPv6, next header 4 or 41, for an IPv6
+ * backend), with the MACs of the configured next hop. The backend
+ * decapsulates and answers the client directly (direct server return).
+ *
+ * Everything else passes to the stack untouched (XDP_PASS).
+ */
+#include "dataplane.h"
+
+#ifndef MAGLEV_MAX_VIPS
+#define MAGLEV_MAX_VIPS 256 /* xdp.MaxVIPs */
+#endif
+#ifndef MAGLEV_MAX_BACKENDS
+#define MAGLEV_MAX_BACKENDS 4096 /* xdp.MaxBackends */
+#endif
+#define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
+
+#ifndef ETH_HLEN
+#define ETH_HLEN 14
+#endif
+#define IPV4_HLEN 20
+#define IPV6_HLEN 40
+#define IPPROTO_IPIP 4  /* IPv4 in IP */
+#define IPPROTO_IPV6 41 /* IPv6 in IP */
+
+/* Load-time constants, set from Go (xdp.Options). */
+DP_CONST __u64 maglev_seed = 0;	    /* seed of the flow hash */
+DP_CONST __u32 maglev_size = 65537; /* M: entries of every table */
+DP_CONST __u32 maglev_conntrack = 0; /* 1: consult and fill maglev_conns */
+DP_CONST __u32 maglev_mtu = 1500;    /* largest outer IP packet sent */
+
+/* Per-CPU counters (key: enum maglev_stat; value: packets). */
+enum maglev_stat {
+	MAGLEV_STAT_PASS_PARSE = 0,	/* not parsed (flow.Parse error) */
+	MAGLEV_STAT_PASS_VLAN = 1,	/* VLAN-tagged: not balanced */
+	MAGLEV_STAT_PASS_NOT_VIP = 2,	/* no VIP matches */
+	MAGLEV_STAT_DROP_NO_TABLE = 3,	/* VIP without a table */
+	MAGLEV_STAT_DROP_NO_BACKEND = 4, /* table entry empty or backend gone */
+	MAGLEV_STAT_DROP_TOO_BIG = 5,	/* outer packet above maglev_mtu */
+	MAGLEV_STAT_DROP_ENCAP = 6,	/* bpf_xdp_adjust_head failed */
+	MAGLEV_STAT_TX = 7,		/* encapsulated and sent */
+	MAGLEV_STAT_CONN_HIT = 8,	/* backend taken from maglev_conns */
+	MAGLEV_STAT_MAX = 9,
+};
+
+/* A VIP: the destination of the flow key. addr holds 4 bytes (IPv4, rest
+ * zero) or 16; port in network order, 0 for every port of addr; the
+ * all-zero key matches every packet that no other VIP matches. */
+struct maglev_vip {
+	__u8 addr[16];
+	__u16 port; /* network order */
+	__u8 proto;
+	__u8 family; /* 4 or 6; 0 only in the catch-all key */
+};
+
+/* What a VIP balances over: the index of its table in maglev_tables. */
+struct maglev_vip_info {
+	__u32 table;
+	__u32 flags; /* reserved, 0 */
+};
+
+/* A backend: where encapsulated packets go. family 0 marks a free slot. */
+struct maglev_backend {
+	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
+	__u8 family;   /* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* The load balancer's own addresses and MACs (one entry). */
+struct maglev_cfg {
+	__u8 src_mac[6]; /* source MAC of sent frames (our interface) */
+	__u8 dst_mac[6]; /* next hop's MAC */
+	__u8 src4[4];	 /* outer IPv4 source */
+	__u8 src6[16];	 /* outer IPv6 source */
+};
+
+/* Per-backend counters (per CPU): packets and bytes sent to it (outer
+ * frame length). */
+struct maglev_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+
+const struct maglev_vip *maglev_vip_btf __attribute__((unused));
+const struct maglev_vip_info *maglev_vip_info_btf __attribute__((unused));
+const struct maglev_backend *maglev_backend_btf __attribute__((unused));
+const struct maglev_cfg *maglev_cfg_btf __attribute__((unused));
+const struct maglev_counters *maglev_counters_btf __attribute__((unused));
+const enum maglev_stat maglev_stat_btf __attribute__((unused));
+
+/* key: struct maglev_vip; value: struct maglev_vip_info. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAGLEV_MAX_VIPS);
+	__type(key, struct maglev_vip);
+	__type(value, struct maglev_vip_info);
+} maglev_vips SEC(".maps");
+
+/* One Maglev table per VIP: an array of M little-endian u32 backend slots
+ * (indexes into maglev_backends), maglev.NoBackend for none. User space
+ * builds a whole new inner map and swaps it in with one update of this
+ * outer array, so a packet sees either the old table or the new one. */
+struct maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65537); /* set from Go to maglev_size */
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, MAGLEV_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct maglev_table);
+} maglev_tables SEC(".maps");
+
+/* key: backend slot; value: struct maglev_backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLEV_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct maglev_backend);
+} maglev_backends SEC(".maps");
+
+/* key: backend slot; value: its counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAGLEV_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct maglev_counters);
+} maglev_backend_stats SEC(".maps");
+
+/* key: 0; value: struct maglev_cfg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct maglev_cfg);
+} maglev_config SEC(".maps");
+
+/* Connection tracking (Maglev section 3.3): key: the flow key; value: the
+ * backend slot its first packet went to. LRU: old flows are forgotten
+ * first. The size is set from Go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, __u32);
+} maglev_conns SEC(".maps");
+
+/* key: enum maglev_stat; value: packets, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAGLEV_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} maglev_stats SEC(".maps");
+
+static __always_inline void maglev_count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&maglev_stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+/* maglev_find_vip looks up the VIP of key k: exact (addr, port, proto),
+ * then (addr, 0, proto), then the catch-all. */
+static __always_inline struct maglev_vip_info *maglev_find_vip(const struct flow_key *k)
+{
+	struct maglev_vip v = {};
+	struct maglev_vip_info *info;
+
+	if (k->len == FLOW_KEY_LEN6) {
+		__builtin_memcpy(v.addr, &k->bytes[16], 16);
+		__builtin_memcpy(&v.port, &k->bytes[34], 2);
+		v.proto = k->bytes[36];
+		v.family = 6;
+	} else {
+		__builtin_memcpy(v.addr, &k->bytes[4], 4);
+		__builtin_memcpy(&v.port, &k->bytes[10], 2);
+		v.proto = k->bytes[12];
+		v.family = 4;
+	}
+	info = bpf_map_lookup_elem(&maglev_vips, &v);
+	if (info)
+		return info;
+	v.port = 0;
+	info = bpf_map_lookup_elem(&maglev_vips, &v);
+	if (info)
+		return info;
+	__builtin_memset(&v, 0, sizeof(v));
+	return bpf_map_lookup_elem(&maglev_vips, &v);
+}
+
+/* maglev_csum folds the one's-complement sum of a 20-byte IPv4 header
+ * whose checksum field is zero; the result is in network order. */
+static __always_inline __u16 maglev_csum(const __u16 *w)
+{
+	__u32 s = 0;
+#pragma unroll
+	for (int i = 0; i < IPV4_HLEN / 2; i++) /* fixed 10 words: unrolled */
+		s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+SEC("xdp")
+int xdp_maglev(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct dp_parsed p = {};
+
+	if (dp_parse(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
+		maglev_count(MAGLEV_STAT_PASS_PARSE);
+		return XDP_PASS;
+	}
+	if (p.vlan_tags != 0 || p.l3_off != ETH_HLEN) {
+		maglev_count(MAGLEV_STAT_PASS_VLAN);
+		return XDP_PASS;
+	}
+	struct maglev_vip_info *vip = maglev_find_vip(&p.key);
+	if (!vip) {
+		maglev_count(MAGLEV_STAT_PASS_NOT_VIP);
+		return XDP_PASS;
+	}
+	__u32 table_id = vip->table;
+	__u64 hash = dp_flow_hash(&p.key, maglev_seed);
+
+	/* The backend: from connection tracking, else from the table. */
+	__u32 slot = MAGLEV_NO_BACKEND;
+	struct maglev_backend *be = NULL;
+	int tracked = 0;
+	if (maglev_conntrack) {
+		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p.key);
+		if (s) {
+			slot = *s;
+			be = bpf_map_lookup_elem(&maglev_backends, &slot);
+			if (be && be->family != 0) {
+				tracked = 1;
+				maglev_count(MAGLEV_STAT_CONN_HIT);
+			}
+		}
+	}
+	if (!tracked) {
+		void *table = bpf_map_lookup_elem(&maglev_tables, &table_id);
+		if (!table) {
+			maglev_count(MAGLEV_STAT_DROP_NO_TABLE);
+			return XDP_DROP;
+		}
+		__u32 idx = dp_reduce(hash, maglev_size); /* maglev.Table.Pick */
+		__u32 *s = bpf_map_lookup_elem(table, &idx);
+		if (!s || *s == MAGLEV_NO_BACKEND) {
+			maglev_count(MAGLEV_STAT_DROP_NO_BACKEND);
+			return XDP_DROP;
+		}
+		slot = *s;
+		be = bpf_map_lookup_elem(&maglev_backends, &slot);
+		if (!be || be->family == 0) {
+			maglev_count(MAGLEV_STAT_DROP_NO_BACKEND);
+			return XDP_DROP;
+		}
+		if (maglev_conntrack)
+			bpf_map_update_elem(&maglev_conns, &p.key, &slot, BPF_ANY);
+	}
+	if (!be)
+		return XDP_DROP; /* unreachable; for the verifier */
+
+	__u32 zero = 0;
+	struct maglev_cfg *cfg = bpf_map_lookup_elem(&maglev_config, &zero);
+	if (!cfg) {
+		maglev_count(MAGLEV_STAT_DROP_ENCAP);
+		return XDP_DROP;
+	}
+
+	/* The inner packet: from the IP header to its stated end, or to the
+	 * end of the frame if that comes first (flow/doc.go); Ethernet padding
+	 * after it is left in place. */
+	__u32 avail = (__u32)(data_end - data) - ETH_HLEN;
+	__u32 inner_len;
+	__u8 inner_proto;
+	__u8 *ip = data + ETH_HLEN;
+	if (p.key.len == FLOW_KEY_LEN6) {
+		if ((void *)(ip + IPV6_HLEN) > data_end)
+			return XDP_PASS;
+		inner_len = IPV6_HLEN + dp_be16(ip + 4);
+		if (dp_be16(ip + 4) == 0)
+			inner_len = avail;
+		inner_proto = IPPROTO_IPV6;
+	} else {
+		if ((void *)(ip + IPV4_HLEN) > data_end)
+			return XDP_PASS;
+		inner_len = dp_be16(ip + 2);
+		inner_proto = IPPROTO_IPIP;
+	}
+	if (inner_len > avail)
+		inner_len = avail;
+
+	int outer6 = be->family == 6;
+	__u32 encap = outer6 ? IPV6_HLEN : IPV4_HLEN;
+	if (inner_len + encap > maglev_mtu) {
+		maglev_count(MAGLEV_STAT_DROP_TOO_BIG);
+		return XDP_DROP;
+	}
+
+	/* be and cfg point into maps, so they stay valid when the packet
+	 * moves; only packet pointers must be loaded again. */
+	if (bpf_xdp_adjust_head(ctx, -(int)encap)) {
+		maglev_count(MAGLEV_STAT_DROP_ENCAP);
+		return XDP_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	__u8 *eth = data;
+	if ((void *)(eth + ETH_HLEN + IPV6_HLEN) > data_end && outer6)
+		return XDP_DROP;
+	if ((void *)(eth + ETH_HLEN + IPV4_HLEN) > data_end)
+		return XDP_DROP;
+
+	__builtin_memcpy(eth, cfg->dst_mac, 6);
+	__builtin_memcpy(eth + 6, cfg->src_mac, 6);
+	__u8 *o = eth + ETH_HLEN;
+	if (outer6) {
+		if ((void *)(o + IPV6_HLEN) > data_end)
+			return XDP_DROP;
+		eth[12] = 0x86;
+		eth[13] = 0xdd;
+		/* Version 6, traffic class 0, flow label = low 20 bits of the
+		 * flow hash, so routers' ECMP keeps a flow on one path. */
+		__u32 fl = (__u32)hash & 0xfffff;
+		o[0] = 0x60;
+		o[1] = (fl >> 16) & 0x0f;
+		o[2] = (fl >> 8) & 0xff;
+		o[3] = fl & 0xff;
+		o[4] = inner_len >> 8;
+		o[5] = inner_len & 0xff;
+		o[6] = inner_proto;
+		o[7] = 64; /* hop limit */
+		__builtin_memcpy(o + 8, cfg->src6, 16);
+		__builtin_memcpy(o + 24, be->addr, 16);
+	} else {
+		eth[12] = 0x08;
+		eth[13] = 0x00;
+		__u32 tot = inner_len + IPV4_HLEN;
+		__u16 h[IPV4_HLEN / 2] __attribute__((aligned(8)));
+		__u8 *hb = (__u8 *)h;
+		hb[0] = 0x45;
+		hb[1] = 0;
+		hb[2] = tot >> 8;
+		hb[3] = tot & 0xff;
+		hb[4] = 0; /* identification 0, no fragment: DF clear */
+		hb[5] = 0;
+		hb[6] = 0;
+		hb[7] = 0;
+		hb[8] = 64; /* TTL */
+		hb[9] = inner_proto;
+		hb[10] = 0;
+		hb[11] = 0;
+		__builtin_memcpy(hb + 12, cfg->src4, 4);
+		__builtin_memcpy(hb + 16, be->addr, 4);
+		h[5] = maglev_csum(h);
+		__builtin_memcpy(o, hb, IPV4_HLEN);
+	}
+
+	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &slot);
+	if (st) {
+		st->packets += 1;
+		st->bytes += (__u64)(data_end - data);
+	}
+	maglev_count(MAGLEV_STAT_TX);
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,379 @@
+package xdp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// Sizes shared with maglev.bpf.c (a test compares them with the spec).
+const (
+	// MaxVIPs is MAGLEV_MAX_VIPS: VIPs and tables.
+	MaxVIPs = 256
+	// MaxBackends is MAGLEV_MAX_BACKENDS: distinct backend addresses.
+	MaxBackends = 4096
+	// DefaultMTU is the largest outer IP packet sent when Options.MTU is 0.
+	DefaultMTU = 1500
+	// DefaultConns is the connection table size when Options.ConnTrack is
+	// set and Options.Conns is 0.
+	DefaultConns = 65536
+)
+
+// Verdicts (the kernel's XDP actions).
+const (
+	Drop uint32 = 1 // XDP_DROP
+	Pass uint32 = 2 // XDP_PASS
+	TX   uint32 = 3 // XDP_TX
+)
+
+// Options configure the kernel at load time.
+type Options struct {
+	// Seed is the flow-hash seed, as in [flow.Key.Hash].
+	Seed uint64
+	// Table is the Maglev table configuration of every VIP (size and
+	// backend-name seed); Size 0 means maglev.DefaultSize.
+	Table maglev.Params
+	// ConnTrack turns on connection tracking (Maglev section 3.3): the
+	// first packet of a flow records its backend in an LRU map, and later
+	// packets go there while the backend exists, whatever the table says.
+	ConnTrack bool
+	// Conns is the size of the connection table; 0 means DefaultConns.
+	Conns int
+	// MTU is the largest outer IP packet the kernel sends; larger packets
+	// are dropped and counted. 0 means DefaultMTU.
+	MTU int
+}
+
+func (o Options) mtu() int {
+	if o.MTU == 0 {
+		return DefaultMTU
+	}
+	return o.MTU
+}
+
+func (o Options) conns() int {
+	if o.Conns == 0 {
+		return DefaultConns
+	}
+	return o.Conns
+}
+
+func (o Options) size() uint32 {
+	if o.Table.Size == 0 {
+		return maglev.DefaultSize
+	}
+	return o.Table.Size
+}
+
+func (o Options) validate() error {
+	if _, err := maglev.New(o.Table, nil); err != nil {
+		return fmt.Errorf("maglev kernel: %w", err)
+	}
+	if o.MTU != 0 && (o.MTU < 68 || o.MTU > 65535) {
+		return fmt.Errorf("maglev kernel: MTU must be in [68, 65535], got %d", o.MTU)
+	}
+	if o.Conns < 0 || o.Conns > 1<<24 {
+		return fmt.Errorf("maglev kernel: Conns must be in [0, %d], got %d", 1<<24, o.Conns)
+	}
+	return nil
+}
+
+// Config is the load balancer's own identity on the wire.
+type Config struct {
+	SrcMAC net.HardwareAddr // source MAC of sent frames (the interface's)
+	DstMAC net.HardwareAddr // next hop's MAC
+	Src4   netip.Addr       // outer IPv4 source (needed for IPv4 backends)
+	Src6   netip.Addr       // outer IPv6 source (needed for IPv6 backends)
+}
+
+func (c Config) validate() error {
+	if len(c.SrcMAC) != 6 || len(c.DstMAC) != 6 {
+		return fmt.Errorf("maglev kernel: MACs must be 6 bytes, got %d and %d", len(c.SrcMAC), len(c.DstMAC))
+	}
+	if c.Src4.IsValid() && !c.Src4.Is4() {
+		return fmt.Errorf("maglev kernel: Src4 must be an IPv4 address, got %v", c.Src4)
+	}
+	if c.Src6.IsValid() && !(c.Src6.Is6() && !c.Src6.Is4In6()) {
+		return fmt.Errorf("maglev kernel: Src6 must be an IPv6 address, got %v", c.Src6)
+	}
+	return nil
+}
+
+// VIP is what the load balancer serves: packets whose destination is Addr,
+// Port and Proto. Port 0 serves every port of Addr. The zero VIP (invalid
+// Addr) matches every IP packet that no other VIP matches.
+type VIP struct {
+	Addr  netip.Addr
+	Port  uint16
+	Proto uint8
+}
+
+func (v VIP) validate() error {
+	if !v.Addr.IsValid() {
+		if v.Port != 0 || v.Proto != 0 {
+			return fmt.Errorf("maglev kernel: the catch-all VIP has no port or protocol, got %d/%d", v.Port, v.Proto)
+		}
+		return nil
+	}
+	if v.Addr.Is4In6() || v.Addr.Zone() != "" {
+		return fmt.Errorf("maglev kernel: VIP address must be plain IPv4 or IPv6, got %v", v.Addr)
+	}
+	return nil
+}
+
+func (v VIP) String() string {
+	if !v.Addr.IsValid() {
+		return "*"
+	}
+	return fmt.Sprintf("%v:%d/%d", v.Addr, v.Port, v.Proto)
+}
+
+// Backend is a real server behind a VIP, by address. Its name in the
+// Maglev table is Addr.String().
+type Backend struct {
+	Addr   netip.Addr
+	Weight uint32
+}
+
+func tableBackends(bs []Backend) ([]maglev.Backend, error) {
+	out := make([]maglev.Backend, len(bs))
+	for i, b := range bs {
+		if !b.Addr.IsValid() || b.Addr.Is4In6() || b.Addr.Zone() != "" {
+			return nil, fmt.Errorf("maglev kernel: backend %d: address must be plain IPv4 or IPv6, got %v", i, b.Addr)
+		}
+		out[i] = maglev.Backend{Name: b.Addr.String(), Weight: b.Weight}
+	}
+	return out, nil
+}
+
+// Counters are the kernel's packet counters, summed over CPUs.
+type Counters struct {
+	PassParse     uint64 // not parsed: passed
+	PassVLAN      uint64 // VLAN-tagged: passed
+	PassNotVIP    uint64 // no VIP: passed
+	DropNoTable   uint64 // VIP without table
+	DropNoBackend uint64 // VIP with no backend
+	DropTooBig    uint64 // outer packet above the MTU
+	DropEncap     uint64 // no room to encapsulate
+	TX            uint64 // sent to a backend
+	ConnHit       uint64 // backend from connection tracking
+}
+
+// BackendStats are what one backend received.
+type BackendStats struct {
+	Packets uint64
+	Bytes   uint64 // encapsulated frame bytes
+}
+
+// Stats are the kernel's counters and per-backend statistics.
+type Stats struct {
+	Counters
+	Backends map[netip.Addr]BackendStats
+}
+
+// vipKey returns the kernel's maglev_vip bytes for a VIP (20 bytes:
+// addr[16], port in network order, proto, family).
+func vipKey(v VIP) [20]byte {
+	var k [20]byte
+	if !v.Addr.IsValid() {
+		return k
+	}
+	if v.Addr.Is4() {
+		a := v.Addr.As4()
+		copy(k[:], a[:])
+		k[19] = 4
+	} else {
+		a := v.Addr.As16()
+		copy(k[:], a[:])
+		k[19] = 6
+	}
+	binary.BigEndian.PutUint16(k[16:], v.Port)
+	k[18] = v.Proto
+	return k
+}
+
+// vipOf returns the key's exact VIP, the VIP of all its ports, and the
+// catch-all, in the kernel's lookup order.
+func vipsOf(k *flow.Key) [3]VIP {
+	d := k.Dst()
+	return [3]VIP{{d, k.DstPort(), k.Proto()}, {d, 0, k.Proto()}, {}}
+}
+
+// Encapsulate returns the frame the kernel sends for frame (an untagged
+// Ethernet frame that flow.Parse accepts) going to backend: new MACs, an
+// outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
+// 41, flow label the low 20 bits of hash), then the original IP packet and
+// anything after it. ok is false when the outer packet would exceed mtu.
+func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) (out []byte, ok bool) {
+	avail := len(frame) - 14
+	ip := frame[14:]
+	var inner int
+	var proto byte
+	if ip[0]>>4 == 6 {
+		pl := int(binary.BigEndian.Uint16(ip[4:]))
+		inner = 40 + pl
+		if pl == 0 {
+			inner = avail
+		}
+		proto = 41
+	} else {
+		inner = int(binary.BigEndian.Uint16(ip[2:]))
+		proto = 4
+	}
+	inner = min(inner, avail)
+	encap := 20
+	if backend.Is6() {
+		encap = 40
+	}
+	if inner+encap > mtu {
+		return nil, false
+	}
+	out = make([]byte, 0, len(frame)+encap)
+	out = append(out, c.DstMAC...)
+	out = append(out, c.SrcMAC...)
+	if backend.Is6() {
+		out = append(out, 0x86, 0xdd)
+		fl := uint32(hash) & 0xfffff
+		out = append(out, 0x60, byte(fl>>16)&0x0f, byte(fl>>8), byte(fl))
+		out = binary.BigEndian.AppendUint16(out, uint16(inner))
+		out = append(out, proto, 64)
+		s := c.Src6.As16()
+		d := backend.As16()
+		out = append(out, s[:]...)
+		out = append(out, d[:]...)
+	} else {
+		out = append(out, 0x08, 0x00)
+		h := make([]byte, 20)
+		h[0] = 0x45
+		binary.BigEndian.PutUint16(h[2:], uint16(inner+20))
+		h[8] = 64
+		h[9] = proto
+		var s [4]byte
+		if c.Src4.IsValid() {
+			s = c.Src4.As4()
+		}
+		d := backend.As4()
+		copy(h[12:], s[:])
+		copy(h[16:], d[:])
+		binary.BigEndian.PutUint16(h[10:], ipv4Checksum(h))
+		out = append(out, h...)
+	}
+	return append(out, frame[14:]...), true
+}
+
+// ipv4Checksum is the Internet checksum (RFC 1071) of a header whose
+// checksum field is zero.
+func ipv4Checksum(h []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(h); i += 2 {
+		s += uint32(binary.BigEndian.Uint16(h[i:]))
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+// Model is the kernel written in Go: the same VIPs, tables, connection
+// tracking and encapsulation, for tests and simulations. Its zero value is
+// not valid; use [NewModel].
+type Model struct {
+	opts  Options
+	cfg   Config
+	vips  map[VIP]*maglev.Table
+	conns map[flow.Key]netip.Addr
+	live  map[netip.Addr]int // backends referenced by some table
+}
+
+// NewModel returns a model of a kernel loaded with opts.
+func NewModel(opts Options) (*Model, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Model{opts: opts, vips: map[VIP]*maglev.Table{}, conns: map[flow.Key]netip.Addr{}, live: map[netip.Addr]int{}}, nil
+}
+
+// SetConfig sets the addresses and MACs.
+func (m *Model) SetConfig(c Config) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	m.cfg = c
+	return nil
+}
+
+// SetVIP builds the VIP's table from backends and installs it.
+func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
+	if err := v.validate(); err != nil {
+		return nil, err
+	}
+	bs, err := tableBackends(backends)
+	if err != nil {
+		return nil, err
+	}
+	t, err := maglev.New(m.opts.Table, bs)
+	if err != nil {
+		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
+	}
+	if old := m.vips[v]; old != nil {
+		m.unref(old)
+	}
+	m.vips[v] = t
+	for i := 0; i < t.Len(); i++ {
+		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
+	}
+	return t, nil
+}
+
+func (m *Model) unref(t *maglev.Table) {
+	for i := 0; i < t.Len(); i++ {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if m.live[a]--; m.live[a] <= 0 {
+			delete(m.live, a)
+		}
+	}
+}
+
+// Process runs one frame through the model and returns the verdict, the
+// frame sent (for TX) and the backend chosen.
+func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip.Addr) {
+	info, err := flow.Parse(frame)
+	if err != nil || info.VLANTags != 0 || info.L3Offset != 14 {
+		return Pass, nil, netip.Addr{}
+	}
+	var t *maglev.Table
+	for _, v := range vipsOf(&info.Key) {
+		if t = m.vips[v]; t != nil {
+			break
+		}
+	}
+	if t == nil {
+		return Pass, nil, netip.Addr{}
+	}
+	h := info.Key.Hash(m.opts.Seed)
+	b, tracked := netip.Addr{}, false
+	if m.opts.ConnTrack {
+		if a, ok := m.conns[info.Key]; ok && m.live[a] > 0 {
+			b, tracked = a, true
+		}
+	}
+	if !tracked {
+		i, ok := t.Pick(h)
+		if !ok {
+			return Drop, nil, netip.Addr{}
+		}
+		b = netip.MustParseAddr(t.Backend(i).Name)
+		if m.opts.ConnTrack {
+			m.conns[info.Key] = b
+		}
+	}
+	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
+	if !ok {
+		return Drop, nil, b
+	}
+	return TX, out, b
+}
