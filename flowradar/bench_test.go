@@ -8,7 +8,7 @@ import (
 // BenchmarkEncoder measures Add per packet for known flows (the common
 // case: every packet after a flow's first) and for new flows.
 func BenchmarkEncoder(b *testing.B) {
-	for _, n := range []int{1e4, 1e6} {
+	for _, n := range []int{100, 1e4, 1e6} {
 		keys := randomKeys(n, 1)
 		b.Run(fmt.Sprintf("Known/flows=%d", n), func(b *testing.B) {
 			e := MustNew(ParamsFor(n, 1))

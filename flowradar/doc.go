@@ -16,18 +16,20 @@
 // disagreements between the switches of a path ([FlowReport.Loss]) show
 // packet loss. [LeafSpine] simulates a network of encoders.
 //
-// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter with 14
-// hashes at 20.2 bits per flow (false-positive rate about 1e-4, see
+// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter with 10
+// hashes at 20 bits per flow (false-positive rate about 9e-5, see
 // [Params.FilterFPR]). A filter false positive makes a new flow look
 // known: its packets are counted but its key is not, and decoding reports
 // the residue as an error wrapping [ErrCorrupt].
 //
-// Layout, shared bit for bit with the kernel in flowradar/xdp: the filter
-// hash is xxHash64(key, FilterSeed) and its bit i is flow.Index(h, i,
-// FilterBits), held as little-endian 64-bit words; the table hash is
-// xxHash64(key, TableSeed) and the flow's cell in sub-table s is s*Cells/
-// Hashes + flow.Index(h, s, Cells/Hashes). IPv4 and IPv6 share one table:
-// FlowXOR is 40 bytes wide (see [Cell]).
+// Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
+// one hash is h = xxHash64(key bytes, Seed); filter bit i (i < FilterHashes)
+// is flow.Index(h, i, FilterBits), held as little-endian 64-bit words; the
+// flow's cell in sub-table s is s*Cells/Hashes + flow.Index(h, 32+s,
+// Cells/Hashes). Filter and table draw disjoint outputs of the index
+// derivation, so their indexes are independent without hashing the key
+// twice. IPv4 and IPv6 share one table: FlowXOR is 40 bytes wide (see
+// [Cell]).
 //
 // The zero values of [Encoder] and [Table] are not valid; use [New] and
 // [NewTable]. Neither is safe for concurrent writers; [Encoder.Flip] gives

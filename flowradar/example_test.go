@@ -24,17 +24,17 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	got := map[flow.Key]flowradar.Flow{}
 	for _, f := range d.Flows {
-		if f.Key == dns {
-			fmt.Println("dns:", f.Packets, "packets,", f.Bytes, "bytes")
-		}
-		if f.Key == web {
-			fmt.Println("web:", f.Packets, "packets,", f.Bytes, "bytes")
-		}
+		got[f.Key] = f
 	}
+	fmt.Println("dns:", got[dns].Packets, "packets,", got[dns].Bytes, "bytes")
+	fmt.Println("web:", got[web].Packets, "packets,", got[web].Bytes, "bytes")
+	fmt.Println("flows:", len(d.Flows))
 	// Output:
 	// dns: 3 packets, 240 bytes
 	// web: 1 packets, 1500 bytes
+	// flows: 2
 }
 
 // Four leaves and two spines, each with a table of 2000 cells: the leaves

@@ -8,12 +8,12 @@ import (
 // magic starts the binary encoding of a Table ("FRT" and version 1).
 var magic = [4]byte{'F', 'R', 'T', 1}
 
-const headerBytes = 4 + 1 + 1 + 2 + 4 + 4 + 8 + 8 // 32
+const headerBytes = 4 + 1 + 1 + 2 + 4 + 4 + 8 // 24
 
 // MarshalBinary encodes the table, all integers little-endian:
 //
 //	magic "FRT\x01" | hashes u8 | filter hashes u8 | 0 u16 | cells u32 |
-//	filter bits u32 | filter seed u64 | table seed u64 |
+//	filter bits u32 | seed u64 |
 //	filter words (FilterBits/64 × u64) | cells (Cells × 56 bytes, as [Cell])
 func (t *Table) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, headerBytes+len(t.filter)*8+len(t.cells)*CellBytes)
@@ -21,8 +21,7 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 	b = append(b, byte(t.p.Hashes), byte(t.p.FilterHashes), 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, t.p.Cells)
 	b = binary.LittleEndian.AppendUint32(b, t.p.FilterBits)
-	b = binary.LittleEndian.AppendUint64(b, t.p.FilterSeed)
-	b = binary.LittleEndian.AppendUint64(b, t.p.TableSeed)
+	b = binary.LittleEndian.AppendUint64(b, t.p.Seed)
 	for _, w := range t.filter {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
@@ -55,8 +54,7 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		FilterHashes: int(b[5]),
 		Cells:        binary.LittleEndian.Uint32(b[8:]),
 		FilterBits:   binary.LittleEndian.Uint32(b[12:]),
-		FilterSeed:   binary.LittleEndian.Uint64(b[16:]),
-		TableSeed:    binary.LittleEndian.Uint64(b[24:]),
+		Seed:         binary.LittleEndian.Uint64(b[16:]),
 	}
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrFormat, err)

@@ -49,7 +49,7 @@ func TestTable_UnmarshalErrors(t *testing.T) {
 		b    []byte
 		want string
 	}{
-		{"empty", nil, "need at least 32 header bytes, got 0"},
+		{"empty", nil, "need at least 24 header bytes, got 0"},
 		{"magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), "magic must be"},
 		{"version", edit(func(b []byte) []byte { b[3] = 2; return b }), "magic must be"},
 		{"reserved", edit(func(b []byte) []byte { b[6] = 1; return b }), "reserved bytes must be zero"},

@@ -20,7 +20,7 @@ func newRef(p Params) *refTable {
 
 func (r *refTable) add(k flow.Key, size uint32) bool {
 	b := k.Bytes()
-	fh := flow.Hash64(b, r.p.FilterSeed)
+	fh := flow.Hash64(b, r.p.Seed)
 	isNew := false
 	for i := 0; i < r.p.FilterHashes; i++ {
 		bit := flow.Index(fh, uint32(i), r.p.FilterBits)
@@ -29,10 +29,10 @@ func (r *refTable) add(k flow.Key, size uint32) bool {
 		}
 		r.filter[bit] = true
 	}
-	th := flow.Hash64(b, r.p.TableSeed)
+	th := fh
 	sub := r.p.Cells / uint32(r.p.Hashes)
 	for s := 0; s < r.p.Hashes; s++ {
-		c := &r.cells[uint32(s)*sub+flow.Index(th, uint32(s), sub)]
+		c := &r.cells[uint32(s)*sub+flow.Index(th, uint32(32+s), sub)]
 		if isNew {
 			for i, x := range b {
 				c.FlowXOR[i] ^= x

@@ -25,7 +25,7 @@ type LeafSpine struct {
 }
 
 // NewLeafSpine builds the network; every switch gets parameters p with
-// seeds derived from seed and its index (ParamsFor-style), so that no two
+// a seed derived from seed and its index, so that no two
 // switches hash alike. Loss and ECMP use seed too: runs are reproducible.
 func NewLeafSpine(leaves, spines int, p Params, seed uint64) (*LeafSpine, error) {
 	if leaves < 1 || spines < 1 || leaves+spines > 1<<16 {
@@ -35,8 +35,7 @@ func NewLeafSpine(leaves, spines int, p Params, seed uint64) (*LeafSpine, error)
 		rng: rand.New(rand.NewPCG(seed, flow.Mix(seed, 7))), seed: seed}
 	for j := 0; j < leaves+spines; j++ {
 		q := p
-		q.FilterSeed = flow.Mix(seed, uint32(2*j+16))
-		q.TableSeed = flow.Mix(seed, uint32(2*j+17))
+		q.Seed = flow.Mix(seed, uint32(16+j))
 		e, err := New(q)
 		if err != nil {
 			return nil, err

@@ -14,6 +14,12 @@ const XORBytes = 40
 // in the kernel's map value (struct flowradar_cell).
 const CellBytes = 56
 
+// cellHash is the first index of the derivation (flow.Index) used by the
+// counting table: filter bit i is flow.Index(h, i, FilterBits) for i <
+// FilterHashes <= 32, and the cell of sub-table s uses index cellHash+s,
+// so the two draw disjoint outputs of the one key hash.
+const cellHash = MaxFilterHashes
+
 // lenByte is the offset in FlowXOR of the XOR of the key lengths.
 const lenByte = XORBytes - 1
 
@@ -155,10 +161,10 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 	if !k.IsValid() {
 		return false
 	}
-	fh := k.Hash(t.p.FilterSeed)
+	h := k.Hash(t.p.Seed)
 	isNew := false
 	for i := 0; i < t.p.FilterHashes; i++ {
-		b := flow.Index(fh, uint32(i), t.p.FilterBits)
+		b := flow.Index(h, uint32(i), t.p.FilterBits)
 		w, m := &t.filter[b>>6], uint64(1)<<(b&63)
 		if *w&m == 0 {
 			isNew = true
@@ -169,11 +175,10 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		t.addGeom(k, size, isNew)
 		return isNew
 	}
-	th := k.Hash(t.p.TableSeed)
 	if isNew {
 		p := padded(k)
 		for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-			c := &t.cells[s*t.sub+flow.Index(th, s, t.sub)]
+			c := &t.cells[s*t.sub+flow.Index(h, cellHash+s, t.sub)]
 			c.xorInto(&p)
 			c.FlowCount++
 			c.PacketCount++
@@ -182,7 +187,7 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return true
 	}
 	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-		c := &t.cells[s*t.sub+flow.Index(th, s, t.sub)]
+		c := &t.cells[s*t.sub+flow.Index(h, cellHash+s, t.sub)]
 		c.PacketCount++
 		c.ByteCount += uint64(size)
 	}
@@ -211,9 +216,9 @@ func (t *Table) Contains(k *flow.Key) bool {
 	if !k.IsValid() {
 		return false
 	}
-	fh := k.Hash(t.p.FilterSeed)
+	h := k.Hash(t.p.Seed)
 	for i := 0; i < t.p.FilterHashes; i++ {
-		b := flow.Index(fh, uint32(i), t.p.FilterBits)
+		b := flow.Index(h, uint32(i), t.p.FilterBits)
 		if t.filter[b>>6]&(uint64(1)<<(b&63)) == 0 {
 			return false
 		}
@@ -230,9 +235,9 @@ func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 		*out = *o
 		return t.p.Hashes
 	}
-	th := k.Hash(t.p.TableSeed)
+	h := k.Hash(t.p.Seed)
 	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-		out[s] = s*t.sub + flow.Index(th, s, t.sub)
+		out[s] = s*t.sub + flow.Index(h, cellHash+s, t.sub)
 	}
 	return t.p.Hashes
 }

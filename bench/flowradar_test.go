@@ -1,0 +1,326 @@
+package bench
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+// FlowRadar against the exact per-flow table it replaces: a Go map from
+// flow key to counters, updated per packet. Keys come from the shared
+// captures (internal/traffic, DATAPLANE_TRAFFIC_DIR), amplified to 1e6
+// distinct flows; the decode-rate tables fall back to seeded random keys
+// when the captures are absent.
+
+type frCounter struct{ packets, bytes uint64 }
+
+// frKeys returns n distinct flow keys: amplified capture flows, or random
+// IPv4 keys without captures.
+func frKeys(tb testing.TB, n int) []flow.Key {
+	if os.Getenv(traffic.EnvDir) != "" {
+		return traffic.DistinctKeys(tb, n)[:n]
+	}
+	rng := rand.New(rand.NewPCG(uint64(n), 5))
+	seen := make(map[flow.Key]struct{}, n)
+	out := make([]flow.Key, 0, n)
+	for len(out) < n {
+		var s, d [4]byte
+		binary.BigEndian.PutUint32(s[:], rng.Uint32())
+		binary.BigEndian.PutUint32(d[:], rng.Uint32())
+		k := flow.KeyFrom4(s, d, uint16(rng.Uint32()), uint16(rng.Uint32()), flow.ProtoTCP)
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// heapDelta returns the live-heap growth made by build.
+func heapDelta(build func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	build()
+	runtime.GC()
+	runtime.ReadMemStats(&b)
+	return b.HeapAlloc - a.HeapAlloc
+}
+
+// BenchmarkFlowRadar_Encode: ns per packet of a known flow (every flow
+// already in the epoch, the case of all packets but each flow's first),
+// in a random order over n flows, against the map peer; bytes per flow of
+// one epoch against the map's live heap.
+func BenchmarkFlowRadar_Encode(b *testing.B) {
+	traffic.Dir(b)
+	for _, n := range []int{1e4, 1e6} {
+		keys := frKeys(b, n)
+		order := rand.New(rand.NewPCG(1, 1)).Perm(n)
+		batch := make([]flow.Key, 0, 1<<16)
+		for _, i := range order[:min(n, 1<<16)] {
+			batch = append(batch, keys[i])
+		}
+		b.Run(fmt.Sprintf("impl=flowradar/flows=%d", n), func(b *testing.B) {
+			p := flowradar.ParamsFor(n, 1)
+			e := flowradar.MustNew(p)
+			for i := range keys {
+				e.Add(&keys[i], 100)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range batch {
+					e.Add(&batch[i], 100)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/packet")
+			b.ReportMetric(float64(p.SizeBytes())/float64(n), "bytes/flow")
+		})
+		b.Run(fmt.Sprintf("impl=gomap/flows=%d", n), func(b *testing.B) {
+			var m map[flow.Key]*frCounter
+			size := heapDelta(func() {
+				m = make(map[flow.Key]*frCounter)
+				for i := range keys {
+					m[keys[i]] = &frCounter{1, 100}
+				}
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range batch {
+					c := m[batch[i]]
+					c.packets++
+					c.bytes += 100
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/packet")
+			b.ReportMetric(float64(size)/float64(n), "bytes/flow")
+		})
+	}
+}
+
+// BenchmarkFlowRadar_Trace replays every packet of the main captures, in
+// capture order (new and known flows mixed, real flow sizes), into an
+// encoder sized for their flows and into the map peer.
+func BenchmarkFlowRadar_Trace(b *testing.B) {
+	pk := traffic.Keys(b)
+	flows := map[flow.Key]struct{}{}
+	for _, k := range pk {
+		flows[k] = struct{}{}
+	}
+	b.Run("impl=flowradar", func(b *testing.B) {
+		e := flowradar.MustNew(flowradar.ParamsFor(len(flows), 1))
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Flip()
+			for i := range pk {
+				e.Add(&pk[i], 100)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pk)), "ns/packet")
+		d, _ := e.Flip().Decode()
+		b.ReportMetric(float64(len(d.Flows))/float64(len(flows)), "decode-rate")
+	})
+	b.Run("impl=gomap", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := make(map[flow.Key]*frCounter, len(flows))
+			for i := range pk {
+				c := m[pk[i]]
+				if c == nil {
+					c = new(frCounter)
+					m[pk[i]] = c
+				}
+				c.packets++
+				c.bytes += 100
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pk)), "ns/packet")
+	})
+}
+
+// BenchmarkFlowRadar_Decode: single decode of 1e5 flows at the default
+// load (1.36 cells per flow); the target is under 50 ms.
+func BenchmarkFlowRadar_Decode(b *testing.B) {
+	n := 100000
+	keys := frKeys(b, n)
+	tab, _ := flowradar.NewTable(flowradar.ParamsFor(n, 3))
+	for i := range keys {
+		for j := 0; j <= i%4; j++ {
+			tab.Add(&keys[i], 100)
+		}
+	}
+	b.ReportAllocs()
+	var got int
+	for b.Loop() {
+		d, err := tab.Decode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		got = len(d.Flows)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/decode")
+	b.ReportMetric(float64(got)/float64(n), "decode-rate")
+}
+
+// frParams returns 4-hash parameters with Cells = cpf*flows and a filter
+// with no false positive at this scale (20 hashes, 30 bits per flow), so
+// the tables measure the counting table alone.
+func frParams(flows int, cpf float64, seed uint64) flowradar.Params {
+	p := flowradar.ParamsFor(flows, seed)
+	p.Cells = (uint32(cpf*float64(flows)) + 3) / 4 * 4
+	p.FilterHashes = 20
+	p.FilterBits = uint32(flows*30+63) / 64 * 64
+	return p
+}
+
+var frTable struct {
+	sync.Mutex
+	rows []string
+}
+
+func frRow(format string, a ...any) {
+	frTable.Lock()
+	frTable.rows = append(frTable.rows, fmt.Sprintf(format, a...))
+	frTable.Unlock()
+}
+
+func frPrint(title, header string) {
+	frTable.Lock()
+	defer frTable.Unlock()
+	if len(frTable.rows) == 0 {
+		return
+	}
+	fmt.Printf("\n%s\n%s\n%s\n%s\n\n", title, header, strings.Repeat("-", len(header)), strings.Join(frTable.rows, "\n"))
+	frTable.rows = nil
+}
+
+// BenchmarkFlowRadar_SingleDecodeRate: the fraction of flows single
+// decode recovers against the load, in cells per flow (the peeling
+// threshold of a 4-hash partitioned table is 1.295), for 1e4 and 1e5
+// flows, over 5 seeds each. Run with -benchtime=1x; prints a table.
+func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
+	for _, n := range []int{1e4, 1e5} {
+		keys := frKeys(b, n)
+		for _, cpf := range []float64{1.0, 1.1, 1.2, 1.25, 1.28, 1.30, 1.32, 1.36, 1.5} {
+			b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+				var rate float64
+				full := 0
+				const seeds = 5
+				for b.Loop() {
+					rate, full = 0, 0
+					for s := uint64(0); s < seeds; s++ {
+						tab, _ := flowradar.NewTable(frParams(n, cpf, s))
+						for i := range keys {
+							tab.Add(&keys[i], 100)
+						}
+						d, _ := tab.Decode()
+						rate += float64(len(d.Flows)) / float64(n) / seeds
+						if len(d.Flows) == n {
+							full++
+						}
+					}
+				}
+				b.ReportMetric(rate, "decode-rate")
+				b.ReportMetric(float64(full)/seeds, "full-decodes")
+				frRow("| %7d | %5.2f | %11.4f | %d/%d |", n, cpf, rate, full, seeds)
+			})
+		}
+	}
+	frPrint("Single decode, 4 sub-tables: decoded fraction against cells per flow (5 seeds)",
+		"|   flows | cells/flow | decode-rate | complete |")
+}
+
+// BenchmarkFlowRadar_NetworkDecodeRate: a leaf-spine network (4 leaves, 2
+// spines; flows between random leaves, spine by ECMP) with 1e4 flows,
+// every switch's table sized to the given cells per flow of the busiest
+// switch. Single decode at the busiest switch against network-wide
+// decoding (FlowDecode, then CounterDecode) of all switches, the paper's
+// headline comparison. Run with -benchtime=1x; prints a table.
+func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
+	n := 10000
+	keys := frKeys(b, n)
+	for _, cpf := range []float64{0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4} {
+		b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+			var single, network, exact float64
+			var loaded int
+			for b.Loop() {
+				// Size for the busiest switch: count flows per switch first.
+				probe, _ := flowradar.NewLeafSpine(4, 2, frParams(64, 1, 1), 9)
+				per := make([]int, 6)
+				var path []int
+				for i := range keys {
+					for _, sw := range probe.Path(&keys[i], path[:0]) {
+						per[sw]++
+					}
+				}
+				loaded = 0
+				for _, c := range per {
+					loaded = max(loaded, c)
+				}
+				p := frParams(loaded, cpf, 1)
+				p.FilterBits = uint32(n*30+63) / 64 * 64
+				net, _ := flowradar.NewLeafSpine(4, 2, p, 9)
+				for i := range keys {
+					for j := 0; j <= i%5; j++ {
+						net.Send(&keys[i], 100)
+					}
+				}
+				tabs := net.Flip()
+				busiest := 0
+				for j := range per {
+					if per[j] > per[busiest] {
+						busiest = j
+					}
+				}
+				d, _ := tabs[busiest].Decode()
+				single = float64(len(d.Flows)) / float64(per[busiest])
+				nw, _ := flowradar.DecodeNetwork(tabs)
+				network = float64(len(nw.Flows)) / float64(n)
+				ok, all := 0, 0
+				for _, f := range nw.Flows {
+					want := int64(1 + flowIndex(keys, f.Key)%5)
+					for _, c := range f.Counts {
+						all++
+						if c.Exact && c.Packets == want {
+							ok++
+						}
+					}
+				}
+				exact = float64(ok) / float64(max(all, 1))
+			}
+			b.ReportMetric(single, "single-decode-rate")
+			b.ReportMetric(network, "network-decode-rate")
+			b.ReportMetric(exact, "exact-counter-rate")
+			frRow("| %5.2f | %14.4f | %15.4f | %14.4f |", cpf, single, network, exact)
+		})
+	}
+	frPrint("Leaf-spine 4x2, 1e4 flows: single decode at the busiest switch vs network-wide decode",
+		"| cells/flow (busiest) | single (busiest) | network (flows) | exact counters |")
+}
+
+var frIndex struct {
+	sync.Mutex
+	keys []flow.Key
+	m    map[flow.Key]int
+}
+
+func flowIndex(keys []flow.Key, k flow.Key) int {
+	frIndex.Lock()
+	defer frIndex.Unlock()
+	if len(frIndex.keys) != len(keys) || (len(keys) > 0 && frIndex.keys[0] != keys[0]) {
+		frIndex.keys = keys
+		frIndex.m = make(map[flow.Key]int, len(keys))
+		for i, x := range keys {
+			frIndex.m[x] = i
+		}
+	}
+	return frIndex.m[k]
+}
