@@ -527,7 +527,8 @@ func IsCaptureName(name string) bool {
 }
 
 // Files returns the capture files (see [IsCaptureName]) under dir, searched
-// recursively, in lexical order of their paths.
+// recursively, in lexical order of their paths. Symbolic links to files
+// count; links to directories are not followed.
 func Files(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -541,8 +542,15 @@ func Files(dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && IsCaptureName(d.Name()) {
+		if !IsCaptureName(d.Name()) {
+			return nil
+		}
+		if d.Type().IsRegular() {
 			out = append(out, path)
+		} else if d.Type()&fs.ModeSymlink != 0 {
+			if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+				out = append(out, path) // a link to a capture
+			}
 		}
 		return nil
 	})

@@ -579,6 +579,7 @@ func TestFiles(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, nil, 0o644)
 	}
+	os.Symlink(filepath.Join(dir, "b.pcap"), filepath.Join(dir, "link.pcap"))
 	got, err := capture.Files(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -588,7 +589,7 @@ func TestFiles(t *testing.T) {
 		r, _ := filepath.Rel(dir, g)
 		rel = append(rel, filepath.ToSlash(r))
 	}
-	if want := "a/c.PCAPNG a/d.pcap.gz a/e/f.cap b.pcap"; strings.Join(rel, " ") != want {
+	if want := "a/c.PCAPNG a/d.pcap.gz a/e/f.cap b.pcap link.pcap"; strings.Join(rel, " ") != want {
 		t.Errorf("Files = %v, want %s", rel, want)
 	}
 	if _, err := capture.Files(filepath.Join(dir, "b.pcap")); err == nil || !strings.Contains(err.Error(), "not a directory") {

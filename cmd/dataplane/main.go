@@ -123,6 +123,9 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// maxAmplified bounds the bytes of packets -amplify may hold in memory.
+const maxAmplified = 4 << 30
+
 // run is the command: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
@@ -211,6 +214,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if o.amplify > 1 {
+		size := 0
+		for _, p := range pkts {
+			size += len(p.Data)
+		}
+		if total := uint64(size) * uint64(o.amplify); total > maxAmplified {
+			fmt.Fprintf(stderr, "dataplane: -amplify %d would hold %d MiB of packets in memory, more than the %d MiB allowed\n", o.amplify, total>>20, maxAmplified>>20)
+			return 1
+		}
 		amp, err := capture.Amplify(pkts, o.amplify)
 		if err != nil {
 			fmt.Fprintf(stderr, "dataplane: %v\n", err)

@@ -135,6 +135,7 @@ func TestRun_BadArgs(t *testing.T) {
 		{"corrupt file", []string{"-pcap", corrupt}, 1, "dataplane: capture: " + corrupt + ": record 8 at offset " + strconv.Itoa(cut) + ": truncated: packet data needs 49 bytes, 4 left (the 7 packets before it are replayed)"},
 		{"corrupt among good", []string{"-pcap", good, "-pcap", corrupt}, 1, "record 8"},
 		{"empty directory", []string{"-pcap", empty}, 1, "no capture"},
+		{"amplify too large", []string{"-amplify", "1000"}, 1, "dataplane: -amplify 1000 would hold"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(t, append([]string{"-quiet"}, tc.args...)...)
