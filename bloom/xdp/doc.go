@@ -1,0 +1,20 @@
+// Package xdp is the reference kernel of package bloom: an XDP filter over
+// exactly the bit layout of [bloom.Filter] and [bloom.Blocked]. Each packet
+// is parsed with the C twin of [flow.Parse]; its key (the 5-tuple, or the
+// source address alone: [KeyBytes]) is hashed with the filter's seed and
+// looked up. Members are dropped ([DropMembers], a blocklist) or are the
+// only packets passed ([PassMembers], an allowlist). In learn mode the
+// kernel inserts every key with an atomic OR and passes every packet, so
+// user space can read back the set of flows seen ([Kernel.Filter]).
+// Packets that do not parse always pass.
+//
+// Maps: bloom_words, an array of the filter's 64-bit words (bit j is bit
+// j%64 of word j/64, host byte order), sized by the loader; bloom_stats,
+// per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
+// mode, action and learn mode are load-time constants ([Options]).
+// [Model] is the same kernel in Go; the tests run every fixture and every
+// packet of the shared captures through both.
+//
+// Loading needs Linux with BPF privileges; elsewhere [Load] returns an
+// error matching [ebpf.ErrNotSupported].
+package xdp

@@ -1,0 +1,199 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/bloom"
+)
+
+// Kernel is the loaded bloom kernel. Close it when done.
+type Kernel struct {
+	objs bloomObjects
+	opts Options
+}
+
+// Load loads the kernel with the given options and an empty filter. The
+// error matches [ebpf.ErrNotSupported] where BPF is unavailable, and carries
+// the verifier log if the kernel rejects the program.
+func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	spec, err := loadBloom()
+	if err != nil {
+		return nil, fmt.Errorf("load bloom kernel: %w", err)
+	}
+	if err := Configure(spec, opts); err != nil {
+		return nil, err
+	}
+	k := &Kernel{opts: opts}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, fmt.Errorf("load bloom kernel: %w", err)
+	}
+	return k, nil
+}
+
+// Spec returns the kernel's CollectionSpec, for tests that load it
+// themselves.
+func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
+
+// Configure sets opts on spec: the load-time constants and the size of the
+// filter map (one entry per 64-bit word).
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	learn := uint32(0)
+	if opts.Learn {
+		learn = 1
+	}
+	for name, v := range map[string]any{
+		bloomVarBloomCfgSeed:    opts.Params.Seed,
+		bloomVarBloomCfgK:       uint32(opts.Params.Hashes),
+		bloomVarBloomCfgCells:   opts.cells(),
+		bloomVarBloomCfgLayout:  uint32(opts.Layout),
+		bloomVarBloomCfgKeyMode: uint32(opts.Key),
+		bloomVarBloomCfgAction:  uint32(opts.Action),
+		bloomVarBloomCfgLearn:   learn,
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("bloom kernel: set %s: %w", name, err)
+		}
+	}
+	spec.Maps[bloomMapBloomWords].MaxEntries = uint32(opts.words())
+	return nil
+}
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by k.
+func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpBloom }
+
+// Attach attaches the program to the interface with the given index in the
+// default XDP mode. Close the link to detach.
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpBloom, Interface: ifindex})
+	if err != nil {
+		return nil, fmt.Errorf("attach bloom kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// WriteFilter replaces the kernel's filter by f, which must have the
+// loaded Params and the Classic layout.
+//
+// The words are written in batches while packets keep flowing, each word
+// whole: a packet racing with the write may test some words of the old
+// filter and some of the new. A key in both filters is found throughout;
+// a key in only one of them may get either verdict until WriteFilter
+// returns. (In learn mode, bits the kernel sets during the write may be
+// overwritten.)
+func (k *Kernel) WriteFilter(f *bloom.Filter) error {
+	if k.opts.Layout != Classic {
+		return errors.New("bloom kernel: WriteFilter on a kernel loaded with the Blocked layout; use WriteBlocked")
+	}
+	if err := k.sameParams(f.Params()); err != nil {
+		return err
+	}
+	return k.writeWords(f.Words())
+}
+
+// WriteBlocked is WriteFilter for the Blocked layout.
+func (k *Kernel) WriteBlocked(f *bloom.Blocked) error {
+	if k.opts.Layout != Blocked {
+		return errors.New("bloom kernel: WriteBlocked on a kernel loaded with the Classic layout; use WriteFilter")
+	}
+	if err := k.sameParams(f.Params()); err != nil {
+		return err
+	}
+	return k.writeWords(f.Words())
+}
+
+func (k *Kernel) sameParams(p bloom.Params) error {
+	if q := k.opts.Params; p.Bits != q.Bits || p.Hashes != q.Hashes || p.Seed != q.Seed {
+		return fmt.Errorf("bloom kernel: filter has bits %d, hashes %d, seed %#x; the kernel was loaded with bits %d, hashes %d, seed %#x",
+			p.Bits, p.Hashes, p.Seed, q.Bits, q.Hashes, q.Seed)
+	}
+	return nil
+}
+
+// batch is the number of words per map syscall.
+const batch = 1 << 14
+
+func (k *Kernel) writeWords(words []uint64) error {
+	m := k.objs.BloomWords
+	keys := make([]uint32, min(batch, len(words)))
+	for start := 0; start < len(words); start += batch {
+		end := min(start+batch, len(words))
+		ks := keys[:end-start]
+		for i := range ks {
+			ks[i] = uint32(start + i)
+		}
+		if _, err := m.BatchUpdate(ks, words[start:end], nil); err != nil {
+			if !errors.Is(err, ebpf.ErrNotSupported) {
+				return fmt.Errorf("bloom kernel: write words %d to %d: %w", start, end, err)
+			}
+			for i, key := range ks { // kernels before 5.6: one word per call
+				if err := m.Put(key, words[start+i]); err != nil {
+					return fmt.Errorf("bloom kernel: write word %d: %w", key, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (k *Kernel) readWords(words []uint64) error {
+	m := k.objs.BloomWords
+	for i := range words {
+		if err := m.Lookup(uint32(i), &words[i]); err != nil {
+			return fmt.Errorf("bloom kernel: read word %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Filter returns a copy of the kernel's filter (Classic layout): in learn
+// mode, the keys of every packet seen.
+func (k *Kernel) Filter() (*bloom.Filter, error) {
+	if k.opts.Layout != Classic {
+		return nil, errors.New("bloom kernel: Filter on a kernel loaded with the Blocked layout; use Blocked")
+	}
+	f := bloom.MustNew(k.opts.Params)
+	return f, k.readWords(f.Words())
+}
+
+// Blocked is Filter for the Blocked layout.
+func (k *Kernel) Blocked() (*bloom.Blocked, error) {
+	if k.opts.Layout != Blocked {
+		return nil, errors.New("bloom kernel: Blocked on a kernel loaded with the Classic layout; use Filter")
+	}
+	f := bloom.MustNewBlocked(k.opts.Params)
+	return f, k.readWords(f.Words())
+}
+
+// Stats sums the per-CPU counters.
+func (k *Kernel) Stats() (Stats, error) {
+	var s Stats
+	dst := []*uint64{&s.Passed, &s.Dropped, &s.Malformed, &s.NotIP}
+	for i := uint32(0); i < uint32(bloomBloomStatBLOOM_STAT_MAX); i++ {
+		var per []uint64
+		if err := k.objs.BloomStats.Lookup(i, &per); err != nil {
+			return s, fmt.Errorf("bloom kernel: read stats: %w", err)
+		}
+		for _, v := range per {
+			*dst[i] += v
+		}
+	}
+	return s, nil
+}
+
+// Close detaches nothing (close links yourself) and frees the kernel.
+func (k *Kernel) Close() error { return k.objs.Close() }

@@ -1,0 +1,48 @@
+//go:build !linux
+
+package xdp
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dataplane-go/dataplane/bloom"
+)
+
+// Kernel is the loaded bloom kernel; it exists only on Linux.
+type Kernel struct{}
+
+// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
+// Linux only.
+func Load(opts Options) (*Kernel, error) {
+	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// WriteFilter returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) WriteFilter(f *bloom.Filter) error {
+	return fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// WriteBlocked returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) WriteBlocked(f *bloom.Blocked) error {
+	return fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Filter returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Filter() (*bloom.Filter, error) {
+	return nil, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Blocked returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Blocked() (*bloom.Blocked, error) {
+	return nil, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Stats returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Stats() (Stats, error) {
+	return Stats{}, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Close does nothing.
+func (k *Kernel) Close() error { return nil }

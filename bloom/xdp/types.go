@@ -1,0 +1,164 @@
+package xdp
+
+import (
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/bloom"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Layout selects the filter kind the kernel reads.
+type Layout uint32
+
+const (
+	Classic Layout = 0 // a bloom.Filter
+	Blocked Layout = 1 // a bloom.Blocked
+)
+
+// KeyMode selects the bytes of a packet's key that are hashed.
+type KeyMode uint32
+
+const (
+	// KeyFlow hashes the canonical 5-tuple bytes ([flow.Key.Bytes]).
+	KeyFlow KeyMode = 0
+	// KeySource hashes the source address alone: 4 bytes (IPv4) or 16
+	// bytes (IPv6), network byte order.
+	KeySource KeyMode = 1
+)
+
+// Action is what the kernel does with members.
+type Action uint32
+
+const (
+	// DropMembers drops the packets whose key is in the filter and passes
+	// the rest: a blocklist.
+	DropMembers Action = 0
+	// PassMembers passes the packets whose key is in the filter and drops
+	// the rest: an allowlist. Packets that do not parse still pass.
+	PassMembers Action = 1
+)
+
+// XDP verdicts the kernel returns.
+const (
+	VerdictDrop uint32 = 1 // XDP_DROP
+	VerdictPass uint32 = 2 // XDP_PASS
+)
+
+// Options configure the kernel at load time.
+type Options struct {
+	// Params are the filter's m, k and seed; the filters written to and
+	// read from the kernel have exactly these.
+	Params bloom.Params
+	// Layout is Classic (Params from bloom.ParamsFor) or Blocked (Params
+	// from bloom.BlockedParamsFor).
+	Layout Layout
+	// Key selects what is hashed: the 5-tuple or the source address.
+	Key KeyMode
+	// Action is what happens to members.
+	Action Action
+	// Learn inserts every parsed packet's key into the filter (atomic OR)
+	// and passes every packet; Action is then unused.
+	Learn bool
+}
+
+func (o Options) validate() error {
+	p := o.Params
+	switch o.Layout {
+	case Classic:
+		if _, err := bloom.New(p); err != nil {
+			return fmt.Errorf("bloom kernel: %w", err)
+		}
+	case Blocked:
+		if _, err := bloom.NewBlocked(p); err != nil {
+			return fmt.Errorf("bloom kernel: %w", err)
+		}
+	default:
+		return fmt.Errorf("bloom kernel: layout must be Classic (0) or Blocked (1), got %d", o.Layout)
+	}
+	if o.Key != KeyFlow && o.Key != KeySource {
+		return fmt.Errorf("bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got %d", o.Key)
+	}
+	if o.Action != DropMembers && o.Action != PassMembers {
+		return fmt.Errorf("bloom kernel: action must be DropMembers (0) or PassMembers (1), got %d", o.Action)
+	}
+	return nil
+}
+
+// words returns the number of 64-bit words of the filter.
+func (o Options) words() int { return int((o.Params.Bits + 63) / 64) }
+
+// cells returns the kernel's bloom_cfg_cells: bits, or blocks.
+func (o Options) cells() uint32 {
+	if o.Layout == Blocked {
+		return uint32(o.Params.Bits / bloom.BlockBits)
+	}
+	return uint32(o.Params.Bits)
+}
+
+// KeyBytes returns the bytes of k that the kernel hashes in the given mode:
+// add these to a filter to match packets. It aliases k and never allocates.
+func KeyBytes(k *flow.Key, mode KeyMode) []byte {
+	b := k.Bytes()
+	if mode == KeySource {
+		if k.Is6() {
+			return b[:16]
+		}
+		return b[:4]
+	}
+	return b
+}
+
+// Stats are the kernel's counters summed over CPUs. Every packet counts in
+// Passed or Dropped; those that do not parse also count in Malformed
+// (truncated or malformed, flow.ErrTruncated or flow.ErrMalformed) or NotIP.
+type Stats struct {
+	Passed, Dropped, Malformed, NotIP uint64
+}
+
+// Model is the kernel written in Go: [Model.Run] returns the verdict the
+// kernel returns for a frame and makes the same change to the filter and
+// the counters. Tests run every frame through both. Set Filter for the
+// Classic layout and Blocked for the Blocked one.
+type Model struct {
+	Options
+	Filter  *bloom.Filter
+	Blocked *bloom.Blocked
+	Stats   Stats
+}
+
+// Run runs the model on one frame (as the kernel sees it: at most its
+// linear part).
+func (m *Model) Run(frame []byte) uint32 {
+	info, err := flow.Parse(frame)
+	if err != nil {
+		if flow.OutcomeOf(err) == flow.OutcomeNotIP {
+			m.Stats.NotIP++
+		} else {
+			m.Stats.Malformed++
+		}
+		m.Stats.Passed++
+		return VerdictPass
+	}
+	key := KeyBytes(&info.Key, m.Key)
+	if m.Learn {
+		if m.Layout == Blocked {
+			m.Blocked.Add(key)
+		} else {
+			m.Filter.Add(key)
+		}
+		m.Stats.Passed++
+		return VerdictPass
+	}
+	var member bool
+	if m.Layout == Blocked {
+		member = m.Blocked.Contains(key)
+	} else {
+		member = m.Filter.Contains(key)
+	}
+	if member == (m.Action == DropMembers) {
+		m.Stats.Dropped++
+		return VerdictDrop
+	}
+	m.Stats.Passed++
+	return VerdictPass
+}

@@ -1,0 +1,435 @@
+//go:build linux
+
+package xdp
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/bloom"
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+const testSeed = 0xb100
+
+// loadKernel loads the kernel with opts, or skips.
+func loadKernel(tb testing.TB, opts Options) *Kernel {
+	tb.Helper()
+	kerneltest.Require(tb)
+	k, err := Load(opts)
+	if err != nil {
+		tb.Fatalf("%+v", err)
+	}
+	tb.Cleanup(func() { k.Close() })
+	return k
+}
+
+// model returns a Model over an empty filter of opts.
+func model(opts Options) *Model {
+	m := &Model{Options: opts}
+	if opts.Layout == Blocked {
+		m.Blocked = bloom.MustNewBlocked(opts.Params)
+	} else {
+		m.Filter = bloom.MustNew(opts.Params)
+	}
+	return m
+}
+
+// write puts the model's filter into the kernel.
+func write(tb testing.TB, k *Kernel, m *Model) {
+	tb.Helper()
+	var err error
+	if m.Layout == Blocked {
+		err = k.WriteBlocked(m.Blocked)
+	} else {
+		err = k.WriteFilter(m.Filter)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func params(layout Layout, n uint64, fpr float64) bloom.Params {
+	p := bloom.ParamsFor(n, fpr)
+	if layout == Blocked {
+		p = bloom.BlockedParamsFor(n, fpr)
+	}
+	p.Seed = testSeed
+	return p
+}
+
+// TestSharedNumbers checks every number the C and Go sides share.
+func TestSharedNumbers(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		c, golang uint32
+	}{
+		{"BLOOM_CLASSIC", uint32(bloomBloomLayoutBLOOM_CLASSIC), uint32(Classic)},
+		{"BLOOM_BLOCKED", uint32(bloomBloomLayoutBLOOM_BLOCKED), uint32(Blocked)},
+		{"BLOOM_KEY_FLOW", uint32(bloomBloomKeyModeBLOOM_KEY_FLOW), uint32(KeyFlow)},
+		{"BLOOM_KEY_SOURCE", uint32(bloomBloomKeyModeBLOOM_KEY_SOURCE), uint32(KeySource)},
+		{"BLOOM_DROP_MEMBERS", uint32(bloomBloomActionBLOOM_DROP_MEMBERS), uint32(DropMembers)},
+		{"BLOOM_PASS_MEMBERS", uint32(bloomBloomActionBLOOM_PASS_MEMBERS), uint32(PassMembers)},
+		{"BLOOM_STAT_MAX", uint32(bloomBloomStatBLOOM_STAT_MAX), 4}, // fields of Stats
+	} {
+		if c.c != c.golang {
+			t.Errorf("%s is %d in C, %d in Go", c.name, c.c, c.golang)
+		}
+	}
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := spec.Maps[bloomMapBloomStats].MaxEntries; got != uint32(bloomBloomStatBLOOM_STAT_MAX) {
+		t.Errorf("bloom_stats has %d entries", got)
+	}
+	opts := Options{Params: bloom.Params{Bits: 1000, Hashes: 3}}
+	if err := Configure(spec, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := spec.Maps[bloomMapBloomWords].MaxEntries; got != 16 {
+		t.Errorf("bloom_words has %d entries for 1000 bits, want 16", got)
+	}
+	if got := spec.Maps[bloomMapBloomWords].ValueSize; got != 8 {
+		t.Errorf("bloom_words values are %d bytes, want 8", got)
+	}
+}
+
+func TestOptions_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Params: bloom.Params{Bits: 0, Hashes: 3}}, "bloom kernel: bloom: bits must be in [1, 4294967295], got 0"},
+		{Options{Params: bloom.Params{Bits: 1000, Hashes: 3}, Layout: Blocked}, "bloom kernel: bloom: blocked bits must be a multiple of 512"},
+		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Layout: 2}, "bloom kernel: layout must be Classic (0) or Blocked (1), got 2"},
+		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Key: 5}, "bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got 5"},
+		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Action: 7}, "bloom kernel: action must be DropMembers (0) or PassMembers (1), got 7"},
+	} {
+		_, err := Load(tc.o)
+		if err == nil || len(err.Error()) < len(tc.want) || err.Error()[:len(tc.want)] != tc.want {
+			t.Errorf("Load(%+v) = %v, want %q", tc.o, err, tc.want)
+		}
+	}
+}
+
+// Fixture frames, each shown in readable form.
+var (
+	// 10.0.0.1:5353 > 10.0.0.2:53 udp
+	udpA = pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte("query"))
+	// 10.0.0.1:5354 > 10.0.0.2:53 udp: same source as udpA, another flow
+	udpA2 = pkt.UDP4("10.0.0.1:5354", "10.0.0.2:53", []byte("query"))
+	// 10.0.0.9:40000 > 10.0.0.2:443 tcp SYN
+	tcpB = pkt.TCP4("10.0.0.9:40000", "10.0.0.2:443", pkt.SYN, nil)
+	// [2001:db8::1]:40000 > [2001:db8::2]:443 tcp SYN
+	tcp6 = pkt.TCP6("[2001:db8::1]:40000", "[2001:db8::2]:443", pkt.SYN, nil)
+	// ARP-like frame: EtherType 0x0806, not IP
+	notIP = pkt.Frame{EtherType: 0x0806, Payload: make([]byte, 28)}.Bytes()
+	// 10.0.0.1 > 10.0.0.2 IPv4 header claiming IHL 15 in a short frame: truncated
+	truncated = udpA[:20]
+)
+
+func keyOf(tb testing.TB, frame []byte, mode KeyMode) []byte {
+	info, err := flow.Parse(frame)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return append([]byte(nil), KeyBytes(&info.Key, mode)...)
+}
+
+// TestKernel_Fixtures: packet, filter contents, options, expected verdict;
+// every fixture also runs through the Go model, and both must agree with
+// the expectation.
+func TestKernel_Fixtures(t *testing.T) {
+	type fixture struct {
+		name    string
+		frame   []byte
+		members [][]byte // frames whose keys are in the filter
+		key     KeyMode
+		action  Action
+		want    uint32
+	}
+	fixtures := []fixture{
+		{"blocklist member dropped", udpA, [][]byte{udpA}, KeyFlow, DropMembers, VerdictDrop},
+		{"blocklist other flow of the same source passes", udpA2, [][]byte{udpA}, KeyFlow, DropMembers, VerdictPass},
+		{"blocklist by source drops every flow of it", udpA2, [][]byte{udpA}, KeySource, DropMembers, VerdictDrop},
+		{"blocklist by source passes other sources", tcpB, [][]byte{udpA}, KeySource, DropMembers, VerdictPass},
+		{"allowlist member passes", tcpB, [][]byte{tcpB}, KeyFlow, PassMembers, VerdictPass},
+		{"allowlist non-member dropped", udpA, [][]byte{tcpB}, KeyFlow, PassMembers, VerdictDrop},
+		{"ipv6 member dropped", tcp6, [][]byte{tcp6}, KeyFlow, DropMembers, VerdictDrop},
+		{"ipv6 by source", tcp6, [][]byte{tcp6}, KeySource, DropMembers, VerdictDrop},
+		{"ipv6 allowlist non-member dropped", tcp6, [][]byte{udpA}, KeySource, PassMembers, VerdictDrop},
+		{"not IP passes an allowlist", notIP, nil, KeyFlow, PassMembers, VerdictPass},
+		{"truncated passes an allowlist", truncated, nil, KeyFlow, PassMembers, VerdictPass},
+	}
+	for _, layout := range []Layout{Classic, Blocked} {
+		for _, fx := range fixtures {
+			t.Run(fmt.Sprintf("%d/%s", layout, fx.name), func(t *testing.T) {
+				opts := Options{Params: params(layout, 100, 0.001), Layout: layout, Key: fx.key, Action: fx.action}
+				k := loadKernel(t, opts)
+				m := model(opts)
+				for _, f := range fx.members {
+					key := keyOf(t, f, fx.key)
+					if layout == Blocked {
+						m.Blocked.Add(key)
+					} else {
+						m.Filter.Add(key)
+					}
+				}
+				write(t, k, m)
+				got, _ := kerneltest.Run(t, k.Program(), fx.frame)
+				if gm := m.Run(fx.frame); gm != fx.want || got != fx.want {
+					t.Fatalf("kernel %d, Go model %d, want %d", got, gm, fx.want)
+				}
+				s, err := k.Stats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s != m.Stats {
+					t.Fatalf("kernel stats %+v, Go model %+v", s, m.Stats)
+				}
+			})
+		}
+	}
+}
+
+// TestKernel_AllHashes: with k = 32 (bloom.MaxHashes, the kernel's loop
+// bound) clearing the bit of the last hash alone makes the key absent in
+// both kernel and Go, so the kernel tests all 32.
+func TestKernel_AllHashes(t *testing.T) {
+	for _, layout := range []Layout{Classic, Blocked} {
+		p := bloom.Params{Bits: 1 << 16, Hashes: bloom.MaxHashes, Seed: testSeed}
+		opts := Options{Params: p, Layout: layout}
+		k := loadKernel(t, opts)
+		m := model(opts)
+		key := keyOf(t, udpA, KeyFlow)
+		h := flow.Hash64(key, testSeed)
+		var word, bit uint32
+		if layout == Blocked {
+			m.Blocked.Add(key)
+			x := flow.Mix(h, 31/7) >> (9 * (31 % 7)) & 511
+			j := flow.Reduce(h, uint32(p.Bits/512))*512 + uint32(x)
+			word, bit = j/64, j%64
+			m.Blocked.Words()[word] &^= 1 << bit
+		} else {
+			m.Filter.Add(key)
+			j := flow.Index(h, 31, uint32(p.Bits))
+			word, bit = j/64, j%64
+			m.Filter.Words()[word] &^= 1 << bit
+		}
+		write(t, k, m)
+		got, _ := kerneltest.Run(t, k.Program(), udpA)
+		if gm := m.Run(udpA); got != VerdictPass || gm != VerdictPass {
+			t.Fatalf("layout %d: without the 32nd bit: kernel %d, Go %d, want pass", layout, got, gm)
+		}
+		// Set it back: dropped.
+		if layout == Blocked {
+			m.Blocked.Words()[word] |= 1 << bit
+		} else {
+			m.Filter.Words()[word] |= 1 << bit
+		}
+		write(t, k, m)
+		got, _ = kerneltest.Run(t, k.Program(), udpA)
+		if gm := m.Run(udpA); got != VerdictDrop || gm != VerdictDrop {
+			t.Fatalf("layout %d: with every bit: kernel %d, Go %d, want drop", layout, got, gm)
+		}
+	}
+}
+
+func TestKernel_WriteRead(t *testing.T) {
+	opts := Options{Params: params(Classic, 5000, 0.01)}
+	k := loadKernel(t, opts)
+	f := bloom.MustNew(opts.Params)
+	for i := 0; i < 5000; i++ {
+		f.Add([]byte{byte(i), byte(i >> 8), 1})
+	}
+	if err := k.WriteFilter(f); err != nil {
+		t.Fatal(err)
+	}
+	g, err := k.Filter()
+	if err != nil || !g.Equal(f) {
+		t.Fatalf("read back differs (%v)", err)
+	}
+	if _, err := k.Blocked(); err == nil {
+		t.Error("Blocked on a classic kernel")
+	}
+	if err := k.WriteFilter(bloom.MustNew(bloom.Params{Bits: 64, Hashes: 1})); err == nil {
+		t.Error("WriteFilter accepted other parameters")
+	}
+	if err := k.WriteBlocked(bloom.MustNewBlocked(bloom.Params{Bits: 512, Hashes: 1})); err == nil {
+		t.Error("WriteBlocked on a classic kernel")
+	}
+}
+
+// captureFrames returns every capture's frames (clipped as the kernel sees
+// them), or skips without captures.
+func captureFrames(tb testing.TB) map[string][][]byte {
+	out := map[string][][]byte{}
+	for _, path := range traffic.Files(tb) {
+		var fs [][]byte
+		for _, f := range traffic.Frames(tb, path) {
+			if len(f) < kerneltest.MinFrame {
+				continue
+			}
+			fs = append(fs, kerneltest.Clip(f))
+		}
+		out[path] = fs
+	}
+	return out
+}
+
+// TestKernel_Replay runs every packet of every shared capture through
+// kernel and Go model, for both layouts, both key modes and both actions,
+// over a filter holding every other distinct key of the capture. No
+// verdict may differ.
+func TestKernel_Replay(t *testing.T) {
+	kerneltest.Require(t)
+	files := captureFrames(t)
+	type config struct {
+		layout Layout
+		key    KeyMode
+		action Action
+	}
+	configs := []config{{Classic, KeyFlow, DropMembers}, {Blocked, KeyFlow, DropMembers}, {Classic, KeySource, PassMembers}, {Blocked, KeySource, PassMembers}}
+	if testing.Short() {
+		configs = configs[:2]
+	}
+	total := 0
+	for _, c := range configs {
+		compared, drops := 0, 0
+		for path, frames := range files {
+			// Every other distinct key (in this mode) of the capture.
+			seen := map[string]bool{}
+			var members [][]byte
+			for _, f := range frames {
+				if info, err := flow.Parse(f); err == nil {
+					kb := string(KeyBytes(&info.Key, c.key))
+					if !seen[kb] {
+						seen[kb] = true
+						if len(seen)%2 == 1 {
+							members = append(members, []byte(kb))
+						}
+					}
+				}
+			}
+			opts := Options{Params: params(c.layout, uint64(max(1, len(members))), 0.05), Layout: c.layout, Key: c.key, Action: c.action}
+			k := loadKernel(t, opts)
+			m := model(opts)
+			for _, kb := range members {
+				if c.layout == Blocked {
+					m.Blocked.Add(kb)
+				} else {
+					m.Filter.Add(kb)
+				}
+			}
+			write(t, k, m)
+			for i, f := range frames {
+				got, _ := kerneltest.Run(t, k.Program(), f)
+				if want := m.Run(f); got != want {
+					t.Fatalf("%+v %s packet %d: kernel %d, Go %d", c, path, i, got, want)
+				}
+				if got == VerdictDrop {
+					drops++
+				}
+				compared++
+			}
+			s, err := k.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s != m.Stats {
+				t.Fatalf("%+v %s: kernel stats %+v, Go %+v", c, path, s, m.Stats)
+			}
+			k.Close()
+		}
+		if drops == 0 || drops == compared {
+			t.Errorf("%+v: %d drops of %d packets: the replay does not exercise both verdicts", c, drops, compared)
+		}
+		t.Logf("%+v: %d packets of %d captures compared, %d dropped, 0 mismatches", c, compared, len(files), drops)
+		total += compared
+	}
+	t.Logf("%d packet verdicts compared in all", total)
+}
+
+// TestKernel_Learn: learn mode over every main capture reads back
+// bit-identical to a Go filter built from the same packets.
+func TestKernel_Learn(t *testing.T) {
+	kerneltest.Require(t)
+	frames := traffic.MainFrames(t)
+	for _, layout := range []Layout{Classic, Blocked} {
+		for _, key := range []KeyMode{KeyFlow, KeySource} {
+			opts := Options{Params: params(layout, 50000, 0.01), Layout: layout, Key: key, Learn: true}
+			k := loadKernel(t, opts)
+			m := model(opts)
+			n := 0
+			for _, f := range frames {
+				if len(f) < kerneltest.MinFrame {
+					continue
+				}
+				f = kerneltest.Clip(f)
+				got, _ := kerneltest.Run(t, k.Program(), f)
+				if want := m.Run(f); got != want || got != VerdictPass {
+					t.Fatalf("learn mode verdict: kernel %d, Go %d", got, want)
+				}
+				n++
+			}
+			var same bool
+			var set uint64
+			if layout == Blocked {
+				b, err := k.Blocked()
+				if err != nil {
+					t.Fatal(err)
+				}
+				same, set = b.Equal(m.Blocked), b.SetBits()
+			} else {
+				f, err := k.Filter()
+				if err != nil {
+					t.Fatal(err)
+				}
+				same, set = f.Equal(m.Filter), f.SetBits()
+			}
+			if !same || set == 0 {
+				t.Fatalf("layout %d key %d: learned filter differs from Go's (%d bits set)", layout, key, set)
+			}
+			t.Logf("layout %d key %d: %d packets learned, %d bits set, identical to Go", layout, key, n, set)
+		}
+	}
+}
+
+// BenchmarkKernel: per-packet time of the filter kernel (parse + hash + k
+// bit tests) on the frames of the main captures, net of the XDP_DROP floor
+// measured in the same loop, at FPR 1% over half the captures' flows.
+func BenchmarkKernel(b *testing.B) {
+	kerneltest.Require(b)
+	frames := traffic.MainFrames(b)
+	var clipped [][]byte
+	for _, f := range frames {
+		if len(f) >= kerneltest.MinFrame {
+			clipped = append(clipped, kerneltest.Clip(f))
+		}
+	}
+	keys := traffic.DistinctKeys(b, 1)
+	for _, layout := range []Layout{Classic, Blocked} {
+		for _, fpr := range []float64{0.01, 0.001} {
+			b.Run(fmt.Sprintf("layout=%d/fpr=%g", layout, fpr), func(b *testing.B) {
+				opts := Options{Params: params(layout, uint64(len(keys)), fpr), Layout: layout}
+				k := loadKernel(b, opts)
+				m := model(opts)
+				for i := range keys {
+					if i%2 == 0 {
+						if layout == Blocked {
+							m.Blocked.Add(keys[i].Bytes())
+						} else {
+							m.Filter.Add(keys[i].Bytes())
+						}
+					}
+				}
+				write(b, k, m)
+				kerneltest.Bench(b, k.Program(), clipped)
+			})
+		}
+	}
+}
