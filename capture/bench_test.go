@@ -12,26 +12,39 @@ import (
 	"github.com/dataplane-go/dataplane/capture"
 )
 
-// benchInput returns an uncompressed pcap in memory: the HTTP browsing
-// capture when the shared captures are available, else 5,000 packets of
-// test data.
-func benchInput(b *testing.B) ([]byte, string) {
+// benchInputs returns uncompressed pcaps in memory: the HTTP browsing
+// capture (807-byte packets on average) and the Tinba capture (106 bytes)
+// when the shared captures are available, else 5,000 packets of test data.
+func benchInputs(b *testing.B) map[string][]byte {
+	in := map[string][]byte{}
 	if d := os.Getenv("DATAPLANE_TRAFFIC_DIR"); d != "" {
-		raw, err := os.ReadFile(filepath.Join(d, "pcapplusplus-example-http-browsing.pcap"))
-		if err == nil {
-			return raw, "http-browsing"
+		for name, file := range map[string]string{
+			"http-browsing": "pcapplusplus-example-http-browsing.pcap",
+			"tinba":         "ustc-tfc2016-tinba-malware.pcap",
+		} {
+			if raw, err := os.ReadFile(filepath.Join(d, file)); err == nil {
+				in[name] = raw
+			}
 		}
 	}
-	var buf bytes.Buffer
-	capture.Write(&buf, testPackets(5000, capture.LinkEthernet))
-	return buf.Bytes(), "generated"
+	if len(in) == 0 {
+		var buf bytes.Buffer
+		capture.Write(&buf, testPackets(5000, capture.LinkEthernet))
+		in["generated"] = buf.Bytes()
+	}
+	return in
 }
 
 // BenchmarkReader reads a pcap from memory with this package (NextInto
 // with a reused buffer, and Next) and with gopacket's pcapgo reader
 // (ReadPacketData, ZeroCopyReadPacketData), reporting ns/packet.
 func BenchmarkReader(b *testing.B) {
-	raw, name := benchInput(b)
+	for name, raw := range benchInputs(b) {
+		benchmarkReader(b, name, raw)
+	}
+}
+
+func benchmarkReader(b *testing.B, name string, raw []byte) {
 	run := func(b *testing.B, read func(rd io.Reader) int) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))

@@ -52,6 +52,7 @@ type Reader struct {
 	br      *bufio.Reader
 	ng      bool
 	bo      binary.ByteOrder
+	big     bool // bo is big-endian (pcap fast path)
 	nano    bool
 	link    LinkType
 	ifaces  []iface
@@ -123,7 +124,7 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	default:
 		switch binary.BigEndian.Uint32(h) {
 		case pcapMicro, pcapNano:
-			r.bo, r.nano = binary.BigEndian, binary.BigEndian.Uint32(h) == pcapNano
+			r.bo, r.big, r.nano = binary.BigEndian, true, binary.BigEndian.Uint32(h) == pcapNano
 		default:
 			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x", binary.BigEndian.Uint32(h)))
 		}
@@ -186,17 +187,32 @@ func (r *Reader) NextInto(buf []byte) (Packet, error) {
 
 func (r *Reader) nextPcap(buf []byte) (Packet, error) {
 	start := r.off
-	h := r.hdr[:pcapRecordLen]
-	if n, err := r.readFull(h); err != nil {
-		return Packet{}, r.ioFail(start, err, "record header", pcapRecordLen, n)
+	// Peek and Discard rather than ReadFull: no copy of the header, and
+	// one call into bufio per field instead of a read loop.
+	h, err := r.br.Peek(pcapRecordLen)
+	if err != nil {
+		return Packet{}, r.ioFail(start, err, "record header", pcapRecordLen, len(h))
 	}
-	sec, frac := r.bo.Uint32(h[0:]), r.bo.Uint32(h[4:])
-	caplen, wire := r.bo.Uint32(h[8:]), r.bo.Uint32(h[12:])
+	var sec, frac, caplen, wire uint32
+	if r.big {
+		be := binary.BigEndian
+		sec, frac, caplen, wire = be.Uint32(h[0:]), be.Uint32(h[4:]), be.Uint32(h[8:]), be.Uint32(h[12:])
+	} else {
+		le := binary.LittleEndian
+		sec, frac, caplen, wire = le.Uint32(h[0:]), le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
+	}
+	r.br.Discard(pcapRecordLen)
+	r.off += pcapRecordLen
 	if caplen > MaxRecordLen {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
 	}
 	data := sized(buf, int(caplen))
-	if n, err := r.readFull(data); err != nil {
+	if int(caplen) <= r.br.Buffered() {
+		b, _ := r.br.Peek(int(caplen))
+		copy(data, b)
+		r.br.Discard(int(caplen))
+		r.off += int64(caplen)
+	} else if n, err := r.readFull(data); err != nil {
 		return Packet{}, r.ioFail(start, err, "packet data", int(caplen), n)
 	}
 	nsec := int64(frac)
