@@ -1,0 +1,176 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flowradar/xdp: the FlowRadar encoder of package flowradar, in maps with
+ * the Go layout. Every parsed packet is counted in the active epoch: its
+ * flow key's one hash h = xxHash64(key, fr_seed) picks fr_fk flow-filter
+ * bits (dp_index(h, i, fr_bits)) and one counting-table cell per sub-table
+ * (s*fr_sub + dp_index(h, 32+s, fr_sub)); a flow whose filter bits were not
+ * all set is new and is XORed into FlowXOR and counted in FlowCount; every
+ * packet adds 1 to PacketCount and its frame length to ByteCount. Two
+ * epochs double-buffer the tables: flowradar_epoch selects the one written,
+ * the loader flips it and reads the other. Every packet is passed.
+ *
+ * Concurrency: all updates are atomic. "New flow" is decided per CPU from
+ * the filter bits that CPU's atomic OR found clear, so when two CPUs see
+ * the first packets of one flow at the same time, both may take it as new:
+ * the key is then XORed twice (cancelling) and counted twice in FlowCount,
+ * and that flow's cells do not decode. With RSS hashing the 5-tuple, a
+ * flow's packets stay on one CPU and this never happens; the tests run on
+ * one CPU (BPF_PROG_TEST_RUN).
+ */
+#include "dataplane.h"
+
+#ifndef FR_MAX_K
+#define FR_MAX_K 8 /* flowradar.MaxHashes */
+#endif
+#ifndef FR_MAX_FK
+#define FR_MAX_FK 32 /* flowradar.MaxFilterHashes; also the first cell index */
+#endif
+#define FR_XOR_WORDS 5 /* flowradar.XORBytes / 8 */
+
+/* Load-time constants, set from Go (flowradar/xdp.Configure). */
+DP_CONST __u64 fr_seed = 0; /* flowradar.Params.Seed */
+DP_CONST __u32 fr_k = 4;    /* Params.Hashes: sub-tables, 1..FR_MAX_K */
+DP_CONST __u32 fr_sub = 1;  /* Params.Cells / Params.Hashes */
+DP_CONST __u32 fr_fk = 10;  /* Params.FilterHashes, 1..FR_MAX_FK */
+DP_CONST __u32 fr_bits = 64; /* Params.FilterBits */
+
+/* One counting-table cell: flowradar.Cell, 56 bytes, host byte order
+ * counters (little-endian on the hosts we support). */
+struct flowradar_cell {
+	__u64 flow_xor[FR_XOR_WORDS]; /* XOR of padded keys: bytes 0-36 key, 39 length */
+	__u32 flow_count;
+	__u32 packet_count;
+	__u64 byte_count;
+};
+
+/* Per-CPU counters: indexes 0..3 are enum dp_outcome, then these. */
+enum flowradar_stat {
+	FR_STAT_NEW_FLOW = DP_PARSE_OUTCOMES, /* packets taken as a new flow */
+	FR_STAT_MISSING = DP_PARSE_OUTCOMES + 1, /* a map lookup failed (never, if sizes agree) */
+	FR_STAT_MAX,
+};
+
+const struct flowradar_cell *flowradar_cell_btf __attribute__((unused));
+const enum flowradar_stat flowradar_stat_btf __attribute__((unused));
+
+/* key 0; value: the epoch written (0 or 1). The loader flips it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} flowradar_epoch SEC(".maps");
+
+/* Flow filter of epoch 0 and 1. key: word w; value: filter bits 64w..64w+63
+ * (bit i is bit i%64 of word i/64, host order). Loader sets max_entries to
+ * Params.FilterBits/64. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} flowradar_filter0 SEC(".maps"), flowradar_filter1 SEC(".maps");
+
+/* Counting table of epoch 0 and 1. key: cell s*fr_sub + i (sub-table s,
+ * cell i); value: the cell. Loader sets max_entries to Params.Cells. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flowradar_cell);
+} flowradar_cells0 SEC(".maps"), flowradar_cells1 SEC(".maps");
+
+/* key: enum dp_outcome or enum flowradar_stat; value: packets, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FR_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} flowradar_stats SEC(".maps");
+
+static __always_inline void fr_count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&flowradar_stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline __u64 *fr_word(__u32 epoch, __u32 w)
+{
+	return epoch ? bpf_map_lookup_elem(&flowradar_filter1, &w) : bpf_map_lookup_elem(&flowradar_filter0, &w);
+}
+
+static __always_inline struct flowradar_cell *fr_cell(__u32 epoch, __u32 i)
+{
+	return epoch ? bpf_map_lookup_elem(&flowradar_cells1, &i) : bpf_map_lookup_elem(&flowradar_cells0, &i);
+}
+
+SEC("xdp")
+int xdp_flowradar(struct xdp_md *ctx)
+{
+	struct dp_parsed p;
+	int outcome = dp_parse(ctx, &p);
+	fr_count(outcome);
+	if (outcome != DP_PARSE_OK)
+		return XDP_PASS;
+
+	__u32 zero = 0;
+	__u32 *ep = bpf_map_lookup_elem(&flowradar_epoch, &zero);
+	if (!ep) {
+		fr_count(FR_STAT_MISSING);
+		return XDP_PASS;
+	}
+	__u32 epoch = *ep & 1;
+
+	/* The padded key of flowradar.Cell: the canonical bytes zero padded
+	 * (dp_parsed keeps bytes 37-39 zero), the length in byte 39. */
+	__u64 pad[FR_XOR_WORDS];
+	__builtin_memcpy(pad, p.key.bytes, sizeof(pad));
+	((__u8 *)pad)[39] = p.key.len;
+
+	__u64 h = dp_flow_hash(&p.key, fr_seed);
+	int is_new = 0;
+	/* Compile-time bound, runtime exit at fr_fk (a load-time constant the
+	 * verifier knows, so the dead iterations are pruned). */
+	for (__u32 i = 0; i < FR_MAX_FK; i++) {
+		if (i >= fr_fk)
+			break;
+		__u32 b = dp_index(h, i, fr_bits);
+		__u64 *w = fr_word(epoch, b >> 6);
+		if (!w) {
+			fr_count(FR_STAT_MISSING);
+			continue;
+		}
+		__u64 m = 1ULL << (b & 63);
+		/* Only the CPU whose OR sets the bit sees it clear. */
+		if (!(*w & m) && !(__sync_fetch_and_or(w, m) & m))
+			is_new = 1;
+	}
+	if (is_new)
+		fr_count(FR_STAT_NEW_FLOW);
+
+	__u64 len = p.frame_len;
+	for (__u32 s = 0; s < FR_MAX_K; s++) {
+		if (s >= fr_k)
+			break;
+		__u32 idx = s * fr_sub + dp_index(h, FR_MAX_FK + s, fr_sub);
+		struct flowradar_cell *c = fr_cell(epoch, idx);
+		if (!c) {
+			fr_count(FR_STAT_MISSING);
+			continue;
+		}
+		__sync_fetch_and_add(&c->packet_count, 1);
+		__sync_fetch_and_add(&c->byte_count, len);
+		if (is_new) {
+			__sync_fetch_and_add(&c->flow_count, 1);
+#pragma unroll
+			for (int w = 0; w < FR_XOR_WORDS; w++)
+				__sync_fetch_and_xor(&c->flow_xor[w], pad[w]);
+		}
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,261 @@
+//go:build linux
+
+package xdp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/flowradar"
+)
+
+// Kernel is the loaded encoder. Close it when done.
+type Kernel struct {
+	objs flowradarObjects
+	p    flowradar.Params
+}
+
+// Load loads the kernel for tables with parameters p. The error matches
+// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// log if the kernel rejects the program.
+func Load(p flowradar.Params) (*Kernel, error) {
+	if err := check(p); err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	spec, err := loadFlowradar()
+	if err != nil {
+		return nil, fmt.Errorf("load flowradar kernel: %w", err)
+	}
+	if err := Configure(spec, p); err != nil {
+		return nil, err
+	}
+	k := &Kernel{p: p}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, fmt.Errorf("load flowradar kernel: %w", err)
+	}
+	return k, nil
+}
+
+// Spec returns the kernel's CollectionSpec, for tests that load it
+// themselves.
+func Spec() (*ebpf.CollectionSpec, error) { return loadFlowradar() }
+
+// Configure sets the load-time constants and map sizes of p on spec.
+func Configure(spec *ebpf.CollectionSpec, p flowradar.Params) error {
+	if err := check(p); err != nil {
+		return err
+	}
+	for name, v := range map[string]any{
+		flowradarVarFrSeed: p.Seed,
+		flowradarVarFrK:    uint32(p.Hashes),
+		flowradarVarFrSub:  p.Cells / uint32(p.Hashes),
+		flowradarVarFrFk:   uint32(p.FilterHashes),
+		flowradarVarFrBits: p.FilterBits,
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("flowradar kernel: set %s: %w", name, err)
+		}
+	}
+	for _, m := range []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1} {
+		spec.Maps[m].MaxEntries = p.FilterBits / 64
+	}
+	for _, m := range []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1} {
+		spec.Maps[m].MaxEntries = p.Cells
+	}
+	return nil
+}
+
+// Params returns the parameters the kernel was loaded with.
+func (k *Kernel) Params() flowradar.Params { return k.p }
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by k.
+func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
+
+// Attach attaches the program to the interface with the given index in
+// the default XDP mode. Close the link to detach.
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlowradar, Interface: ifindex})
+	if err != nil {
+		return nil, fmt.Errorf("attach flowradar kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// Epoch returns the epoch the kernel writes (0 or 1).
+func (k *Kernel) Epoch() (int, error) {
+	var e uint32
+	if err := k.objs.FlowradarEpoch.Lookup(uint32(0), &e); err != nil {
+		return 0, fmt.Errorf("flowradar kernel: read epoch: %w", err)
+	}
+	return int(e & 1), nil
+}
+
+func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
+	if epoch&1 == 1 {
+		return k.objs.FlowradarFilter1, k.objs.FlowradarCells1
+	}
+	return k.objs.FlowradarFilter0, k.objs.FlowradarCells0
+}
+
+// batch is how many elements one batch syscall moves.
+const batch = 4096
+
+// Read returns the tables of an epoch as a flowradar.Table. Read the
+// epoch the kernel does not write (see [Kernel.Flip]) for a consistent
+// table.
+func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
+	t, err := flowradar.NewTable(k.p)
+	if err != nil {
+		return nil, err
+	}
+	fm, cm := k.maps(epoch)
+	keys := make([]uint32, batch)
+	words := make([]uint64, batch)
+	filter := t.Filter()
+	if err := readAll(fm, keys, words, func(key uint32, i int) error {
+		if int(key) >= len(filter) {
+			return fmt.Errorf("filter word %d beyond %d", key, len(filter))
+		}
+		filter[key] = words[i]
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
+	}
+	vals := make([]flowradarFlowradarCell, batch)
+	cells := t.Cells()
+	if err := readAll(cm, keys, vals, func(key uint32, i int) error {
+		if int(key) >= len(cells) {
+			return fmt.Errorf("cell %d beyond %d", key, len(cells))
+		}
+		v, c := &vals[i], &cells[key]
+		for w, x := range v.FlowXor {
+			binary.NativeEndian.PutUint64(c.FlowXOR[8*w:], x) // the kernel XORed memory words
+		}
+		c.FlowCount, c.PacketCount, c.ByteCount = v.FlowCount, v.PacketCount, v.ByteCount
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+	}
+	return t, nil
+}
+
+// readAll batch-reads every element of an array map, calling put for each
+// with its key and its index in the values slice.
+func readAll[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i int) error) error {
+	var cursor ebpf.MapBatchCursor
+	for {
+		n, err := m.BatchLookup(&cursor, keys, vals, nil)
+		for i := 0; i < n; i++ {
+			if perr := put(keys[i], i); perr != nil {
+				return perr
+			}
+		}
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Clear empties the tables of an epoch.
+func (k *Kernel) Clear(epoch int) error {
+	fm, cm := k.maps(epoch)
+	keys := make([]uint32, 0, batch)
+	for _, m := range []struct {
+		m     *ebpf.Map
+		n     uint32
+		zeros any
+	}{
+		{fm, k.p.FilterBits / 64, make([]uint64, batch)},
+		{cm, k.p.Cells, make([]flowradarFlowradarCell, batch)},
+	} {
+		for start := uint32(0); start < m.n; start += batch {
+			keys = keys[:0]
+			for i := start; i < min(start+batch, m.n); i++ {
+				keys = append(keys, i)
+			}
+			zeros := m.zeros
+			switch z := zeros.(type) {
+			case []uint64:
+				zeros = z[:len(keys)]
+			case []flowradarFlowradarCell:
+				zeros = z[:len(keys)]
+			}
+			if _, err := m.m.BatchUpdate(keys, zeros, nil); err != nil {
+				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Flip ends the epoch: the kernel starts writing the other (empty) epoch,
+// and the one it wrote is read back and then cleared. Packets that a CPU
+// began processing before the flip may still land in the old epoch while
+// Flip reads it; a loader that needs exact epochs waits a moment (an RCU
+// grace period) between the flip and the read.
+func (k *Kernel) Flip() (*flowradar.Table, error) {
+	e, err := k.Epoch()
+	if err != nil {
+		return nil, err
+	}
+	if err := k.objs.FlowradarEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
+		return nil, fmt.Errorf("flowradar kernel: flip epoch: %w", err)
+	}
+	t, err := k.Read(e)
+	if err != nil {
+		return nil, err
+	}
+	return t, k.Clear(e)
+}
+
+// Stats sums the per-CPU counters.
+func (k *Kernel) Stats() (Stats, error) {
+	var s Stats
+	for i := uint32(0); i < uint32(flowradarFlowradarStatFR_STAT_MAX); i++ {
+		var per []uint64
+		if err := k.objs.FlowradarStats.Lookup(i, &per); err != nil {
+			return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
+		}
+		var sum uint64
+		for _, v := range per {
+			sum += v
+		}
+		switch {
+		case i < uint32(len(s.Outcomes)):
+			s.Outcomes[i] = sum
+		case i == uint32(flowradarFlowradarStatFR_STAT_NEW_FLOW):
+			s.NewFlows = sum
+		default:
+			s.Missing += sum
+		}
+	}
+	return s, nil
+}
+
+// ResetStats zeroes the per-CPU counters.
+func (k *Kernel) ResetStats() error {
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("flowradar kernel: %w", err)
+	}
+	zeros := make([]uint64, n)
+	for i := uint32(0); i < uint32(flowradarFlowradarStatFR_STAT_MAX); i++ {
+		if err := k.objs.FlowradarStats.Update(i, zeros, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("flowradar kernel: reset stats: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close frees the kernel (detach links yourself first).
+func (k *Kernel) Close() error { return k.objs.Close() }

@@ -1,0 +1,53 @@
+//go:build !linux
+
+package xdp
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dataplane-go/dataplane/flowradar"
+)
+
+// Kernel is the loaded encoder; it exists only on Linux.
+type Kernel struct{}
+
+// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
+// Linux only.
+func Load(p flowradar.Params) (*Kernel, error) {
+	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Epoch returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Epoch() (int, error) {
+	return 0, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Read returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
+	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Clear returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Clear(epoch int) error {
+	return fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Flip returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Flip() (*flowradar.Table, error) {
+	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Stats returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Stats() (Stats, error) {
+	return Stats{}, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// ResetStats returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ResetStats() error {
+	return fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Close does nothing.
+func (k *Kernel) Close() error { return nil }

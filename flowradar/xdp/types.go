@@ -1,0 +1,51 @@
+package xdp
+
+import (
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flowradar"
+)
+
+// Stats are the kernel's counters summed over CPUs.
+type Stats struct {
+	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
+	Outcomes [4]uint64
+	// NewFlows counts packets the kernel took as a flow's first.
+	NewFlows uint64
+	// Missing counts failed map lookups (never, when the sizes agree).
+	Missing uint64
+}
+
+// Packets returns the number of packets the kernel saw.
+func (s Stats) Packets() uint64 {
+	var n uint64
+	for _, v := range s.Outcomes {
+		n += v
+	}
+	return n
+}
+
+// check reports whether the kernel can run a table with parameters p.
+func check(p flowradar.Params) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("flowradar kernel: %w", err)
+	}
+	return nil
+}
+
+// Encode is the Go model of the kernel: it adds every frame that
+// [flow.Parse] accepts to t, with the frame's length as its size, and
+// returns the parse outcomes. A frame must be what the kernel sees (at
+// most kerneltest.MaxFrame bytes): the kernel counts the bytes it was
+// given.
+func Encode(t *flowradar.Table, frames [][]byte) (outcomes [4]uint64) {
+	for _, f := range frames {
+		info, err := flow.Parse(f)
+		outcomes[flow.OutcomeOf(err)]++
+		if err == nil {
+			t.Add(&info.Key, uint32(len(f)))
+		}
+	}
+	return outcomes
+}

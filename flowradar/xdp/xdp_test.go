@@ -1,0 +1,302 @@
+//go:build linux
+
+package xdp
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flowradar"
+	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+const xdpPass = 2
+
+func loadKernel(tb testing.TB, p flowradar.Params) *Kernel {
+	tb.Helper()
+	kerneltest.Require(tb)
+	k, err := Load(p)
+	if err != nil {
+		tb.Fatalf("%+v", err)
+	}
+	tb.Cleanup(func() { k.Close() })
+	return k
+}
+
+// TestLayout pins the kernel's cell to flowradar.Cell and its limits to
+// the Go constants.
+func TestLayout(t *testing.T) {
+	var c flowradarFlowradarCell
+	var g flowradar.Cell
+	if unsafe.Sizeof(c) != flowradar.CellBytes || unsafe.Sizeof(g) != flowradar.CellBytes {
+		t.Fatalf("struct flowradar_cell is %d bytes, flowradar.Cell %d, CellBytes %d", unsafe.Sizeof(c), unsafe.Sizeof(g), flowradar.CellBytes)
+	}
+	for _, o := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"flow_xor", unsafe.Offsetof(c.FlowXor), unsafe.Offsetof(g.FlowXOR)},
+		{"flow_count", unsafe.Offsetof(c.FlowCount), unsafe.Offsetof(g.FlowCount)},
+		{"packet_count", unsafe.Offsetof(c.PacketCount), unsafe.Offsetof(g.PacketCount)},
+		{"byte_count", unsafe.Offsetof(c.ByteCount), unsafe.Offsetof(g.ByteCount)},
+	} {
+		if o.got != o.want {
+			t.Errorf("flowradar_cell.%s at %d, flowradar.Cell has it at %d", o.name, o.got, o.want)
+		}
+	}
+	if len(c.FlowXor)*8 != flowradar.XORBytes {
+		t.Errorf("FR_XOR_WORDS*8 = %d, XORBytes %d", len(c.FlowXor)*8, flowradar.XORBytes)
+	}
+	if n := int(flowradarFlowradarStatFR_STAT_NEW_FLOW); n != len(Stats{}.Outcomes) {
+		t.Errorf("FR_STAT_NEW_FLOW is %d, Go has %d outcomes", n, len(Stats{}.Outcomes))
+	}
+	// FR_MAX_K and FR_MAX_FK (8 and 32) are flowradar.MaxHashes and
+	// MaxFilterHashes; the kernel's first cell index is FR_MAX_FK.
+	if flowradar.MaxHashes != 8 || flowradar.MaxFilterHashes != 32 {
+		t.Errorf("FR_MAX_K 8, FR_MAX_FK 32; Go has %d and %d", flowradar.MaxHashes, flowradar.MaxFilterHashes)
+	}
+}
+
+// TestConfigure_Sizes: map sizes and constants are the Go parameters.
+func TestConfigure_Sizes(t *testing.T) {
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := flowradar.Params{Cells: 400, Hashes: 4, FilterBits: 1024, FilterHashes: 7, Seed: 99}
+	if err := Configure(spec, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1} {
+		if spec.Maps[m].MaxEntries != 16 || spec.Maps[m].ValueSize != 8 {
+			t.Errorf("%s: %d entries of %d bytes, want 16 of 8", m, spec.Maps[m].MaxEntries, spec.Maps[m].ValueSize)
+		}
+	}
+	for _, m := range []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1} {
+		if spec.Maps[m].MaxEntries != 400 || spec.Maps[m].ValueSize != flowradar.CellBytes {
+			t.Errorf("%s: %d entries of %d bytes", m, spec.Maps[m].MaxEntries, spec.Maps[m].ValueSize)
+		}
+	}
+	var seed uint64
+	var k, sub, fk, bits uint32
+	spec.Variables[flowradarVarFrSeed].Get(&seed)
+	spec.Variables[flowradarVarFrK].Get(&k)
+	spec.Variables[flowradarVarFrSub].Get(&sub)
+	spec.Variables[flowradarVarFrFk].Get(&fk)
+	spec.Variables[flowradarVarFrBits].Get(&bits)
+	if seed != 99 || k != 4 || sub != 100 || fk != 7 || bits != 1024 {
+		t.Errorf("constants seed %d k %d sub %d fk %d bits %d", seed, k, sub, fk, bits)
+	}
+	p.Cells = 401
+	if err := Configure(spec, p); err == nil {
+		t.Error("cells not a multiple of hashes accepted")
+	}
+}
+
+type fixture struct {
+	name    string
+	frame   []byte
+	counted bool // the encoder counts the packet
+}
+
+func fixtures() []fixture {
+	return []fixture{
+		// 10.0.0.1:40000 > 10.0.0.2:443 TCP SYN
+		{"ipv4-tcp", pkt.TCP4("10.0.0.1:40000", "10.0.0.2:443", 0x02, []byte("hello")), true},
+		// 10.0.0.1:5353 > 10.0.0.2:53 UDP
+		{"ipv4-udp", pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1, 2, 3, 4}), true},
+		// 10.0.0.1 > 10.0.0.2 ICMP echo request: zero ports
+		{"ipv4-icmp", pkt.ICMP4("10.0.0.1", "10.0.0.2", 8, 0, []byte("ping")), true},
+		// [2001:db8::1]:40000 > [2001:db8::2]:443 TCP ACK
+		{"ipv6-tcp", pkt.TCP6("[2001:db8::1]:40000", "[2001:db8::2]:443", 0x10, nil), true},
+		// [2001:db8::1]:5353 > [2001:db8::2]:53 UDP, a 37-byte key
+		{"ipv6-udp", pkt.UDP6("[2001:db8::1]:5353", "[2001:db8::2]:53", []byte("q")), true},
+		// An Ethernet header claiming IPv4 and three bytes: truncated
+		{"truncated-ipv4", append(pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)[:14], 0x45, 0, 0), false},
+		// EtherType 0x0806 (ARP) with a short body: not IP
+		{"arp", append(append(pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)[:12], 0x08, 0x06), make([]byte, 28)...), false},
+	}
+}
+
+// TestKernel_Fixtures runs each fixture through the kernel and the Go
+// model, twice (a new flow, then a known one): same verdict, same stats,
+// same table cell for cell.
+func TestKernel_Fixtures(t *testing.T) {
+	p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: 10, Seed: 0xf10}
+	k := loadKernel(t, p)
+	for _, fx := range fixtures() {
+		e, _ := k.Epoch()
+		if err := k.Clear(e); err != nil {
+			t.Fatal(err)
+		}
+		k.ResetStats()
+		for i := 0; i < 2; i++ {
+			if v, _ := kerneltest.Run(t, k.Program(), fx.frame); v != xdpPass {
+				t.Fatalf("%s: verdict %d, want XDP_PASS", fx.name, v)
+			}
+		}
+		got, err := k.Read(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := flowradar.NewTable(p)
+		outcomes := Encode(want, [][]byte{fx.frame, fx.frame})
+		if !got.Equal(want) {
+			t.Errorf("%s: kernel table differs from the Go encoder", fx.name)
+		}
+		st, _ := k.Stats()
+		newFlows := uint64(0)
+		if fx.counted {
+			newFlows = 1
+		}
+		if st.Outcomes != outcomes || st.NewFlows != newFlows || st.Missing != 0 {
+			t.Errorf("%s: stats %+v, Go outcomes %v", fx.name, st, outcomes)
+		}
+		if want.Flows() != int(newFlows) {
+			t.Errorf("%s: %d flows encoded, want %d", fx.name, want.Flows(), newFlows)
+		}
+		if fx.counted {
+			d, err := got.Decode()
+			info, _ := flow.Parse(fx.frame)
+			if err != nil || len(d.Flows) != 1 || d.Flows[0].Key != info.Key || d.Flows[0].Packets != 2 || d.Flows[0].Bytes != 2*uint64(len(fx.frame)) {
+				t.Errorf("%s: decoded %+v, err %v", fx.name, d.Flows, err)
+			}
+		}
+	}
+}
+
+// TestKernel_Epochs: Flip switches the epoch the kernel writes, returns
+// the old one and clears it.
+func TestKernel_Epochs(t *testing.T) {
+	p := flowradar.ParamsFor(100, 5)
+	k := loadKernel(t, p)
+	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
+	b := pkt.TCP6("[2001:db8::1]:1", "[2001:db8::2]:2", 0x02, nil)
+	for epoch := 0; epoch < 4; epoch++ {
+		if e, _ := k.Epoch(); e != epoch%2 {
+			t.Fatalf("epoch %d: kernel writes %d", epoch, e)
+		}
+		frames := [][]byte{a, a, b}
+		if epoch%2 == 1 {
+			frames = [][]byte{b}
+		}
+		for _, f := range frames {
+			kerneltest.Run(t, k.Program(), f)
+		}
+		got, err := k.Flip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := flowradar.NewTable(p)
+		Encode(want, frames)
+		if !got.Equal(want) {
+			t.Fatalf("epoch %d: flipped table differs from Go", epoch)
+		}
+		old, _ := k.Read(epoch % 2)
+		if old.Flows() != 0 || old.Cells()[0] != (flowradar.Cell{}) {
+			t.Fatalf("epoch %d not cleared after the flip", epoch)
+		}
+	}
+}
+
+// TestKernel_Replay replays every packet of every shared capture through
+// the kernel; after each capture the kernel's filter and table equal the
+// Go encoder's, field for field, and decoding the kernel's table gives
+// exactly the capture's flows and their packet and byte counts.
+func TestKernel_Replay(t *testing.T) {
+	files := traffic.Files(t)
+	p := flowradar.ParamsFor(40000, 0xcafe) // every capture below the decode threshold
+	k := loadKernel(t, p)
+	total, flows := 0, 0
+	for _, path := range files {
+		var frames [][]byte
+		for _, f := range traffic.Frames(t, path) {
+			if len(f) >= kerneltest.MinFrame {
+				frames = append(frames, kerneltest.Clip(f))
+			}
+		}
+		for _, f := range frames {
+			if v, _ := kerneltest.Run(t, k.Program(), f); v != xdpPass {
+				t.Fatalf("%s: verdict %d", path, v)
+			}
+		}
+		got, err := k.Flip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := flowradar.NewTable(p)
+		Encode(want, frames)
+		if !got.Equal(want) {
+			t.Errorf("%s: kernel table after %d frames differs from the Go encoder", path, len(frames))
+			continue
+		}
+		exact := map[flow.Key][2]uint64{}
+		for _, f := range frames {
+			if info, err := flow.Parse(f); err == nil {
+				c := exact[info.Key]
+				exact[info.Key] = [2]uint64{c[0] + 1, c[1] + uint64(len(f))}
+			}
+		}
+		d, err := got.Decode()
+		if err != nil {
+			t.Errorf("%s: decode: %v", path, err)
+			continue
+		}
+		if len(d.Flows) != len(exact) {
+			t.Errorf("%s: decoded %d flows, the capture has %d", path, len(d.Flows), len(exact))
+		}
+		for _, f := range d.Flows {
+			if c, ok := exact[f.Key]; !ok || c != [2]uint64{f.Packets, f.Bytes} {
+				t.Errorf("%s: flow %v decoded with %d packets %d bytes, capture has %v", path, f.Key, f.Packets, f.Bytes, c)
+				break
+			}
+		}
+		total += len(frames)
+		flows += len(exact)
+	}
+	t.Logf("%d frames, %d flows of %d captures compared, zero mismatches allowed", total, flows, len(files))
+}
+
+// BenchmarkKernel: the encoder on every frame of the main captures, all
+// flows already known (a first pass ran), net of the XDP_DROP floor; the
+// parse-only kernel of flow/xdp in the same run separates parsing from
+// encoding.
+func BenchmarkKernel(b *testing.B) {
+	frames := traffic.MainFrames(b)
+	var fs [][]byte
+	for _, f := range frames {
+		if len(f) >= kerneltest.MinFrame {
+			fs = append(fs, kerneltest.Clip(f))
+		}
+	}
+	p := flowradar.ParamsFor(40000, 1)
+	k := loadKernel(b, p)
+	for _, f := range fs {
+		kerneltest.Run(b, k.Program(), f)
+	}
+	b.Run("impl=flowradar", func(b *testing.B) { kerneltest.Bench(b, k.Program(), fs) })
+	b.Run("impl=parse-only", func(b *testing.B) {
+		fk, err := flowxdp.Load(flowxdp.Options{})
+		if err != nil {
+			b.Skip(err)
+		}
+		defer fk.Close()
+		kerneltest.Bench(b, fk.Program(), fs)
+	})
+	b.Run(fmt.Sprintf("impl=go-encoder"), func(b *testing.B) {
+		t, _ := flowradar.NewTable(p)
+		Encode(t, fs)
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			Encode(t, fs)
+			n += len(fs)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
+	})
+}
