@@ -415,7 +415,18 @@ func BenchmarkKernel(b *testing.B) {
 	if len(frames) > 4096 {
 		frames = frames[:4096]
 	}
-	b.Run("parse+hash+lookup+encap+tx", func(b *testing.B) {
+	b.Run("captures/catch-all-vip", func(b *testing.B) {
 		kerneltest.Bench(b, p.lb.Program(), frames)
+	})
+	// The common case: TCP to one exact VIP, 1024 flows, minimum-size
+	// frames.
+	vip := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	p.setVIP(b, vip, backends("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"))
+	var syn [][]byte
+	for i := 0; i < 1024; i++ {
+		syn = append(syn, pkt.TCP4(fmt.Sprintf("203.0.%d.%d:%d", i>>8, i&255, 1024+i), "198.51.100.1:80", pkt.SYN, nil))
+	}
+	b.Run("tcp4-syn/exact-vip", func(b *testing.B) {
+		kerneltest.Bench(b, p.lb.Program(), syn)
 	})
 }
