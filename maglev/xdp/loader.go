@@ -374,4 +374,3 @@ func (lb *LB) Close() error {
 	errs = append(errs, lb.objs.Close())
 	return errors.Join(errs...)
 }
-
