@@ -172,9 +172,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 				files = append(files, p)
 			}
 		}
+		began, last := time.Now(), time.Now()
 		for i, f := range files {
-			if len(files) > 1 {
-				note("reading %d/%d: %s", i+1, len(files), f)
+			if now := time.Now(); now.Sub(began) > time.Second && now.Sub(last) > time.Second {
+				note("reading %d/%d: %s", i+1, len(files), f) // progress, once a second
+				last = now
 			}
 			got, err := capture.ReadFile(f)
 			if err != nil {
