@@ -186,42 +186,44 @@ func OutcomeOf(err error) Outcome {
 // EtherType; then the IP header as in [ParseIP]. In short, "truncated"
 // means bytes ran out (end of frame, or end of the IP packet for headers
 // above IP) and "malformed" means a field holds a value the rules forbid.
-func Parse(frame []byte) (Info, error) {
+func Parse(frame []byte) (info Info, err error) {
+	// A small wrapper the compiler inlines, so the Info is written in place
+	// in the caller's frame instead of being copied back.
+	if err = parseFrame(&info, frame); err != nil {
+		info = Info{}
+	}
+	return info, err
+}
+
+func parseFrame(info *Info, frame []byte) error {
 	if len(frame) < 14 {
-		return Info{}, errEthernetShort
+		return errEthernetShort
 	}
 	et := binary.BigEndian.Uint16(frame[12:14])
 	off := 14
 	tags := 0
 	for et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQv1 {
 		if tags == MaxVLANTags {
-			return Info{}, errTooManyVLANs
+			return errTooManyVLANs
 		}
 		if len(frame) < off+4 {
-			return Info{}, errVLANShort
+			return errVLANShort
 		}
 		et = binary.BigEndian.Uint16(frame[off+2 : off+4])
 		off += 4
 		tags++
 	}
-	var info Info
-	var err error
+	info.VLANTags = uint8(tags)
 	switch et {
 	case etherTypeIPv4:
-		err = parseIPv4(&info, frame, off, true)
+		return parseIPv4(info, frame, off, true)
 	case etherTypeIPv6:
-		err = parseIPv6(&info, frame, off, true)
-	default:
-		if et < etherTypeMin {
-			return Info{}, errLengthField
-		}
-		return Info{}, errEtherType
+		return parseIPv6(info, frame, off, true)
 	}
-	if err != nil {
-		return Info{}, err
+	if et < etherTypeMin {
+		return errLengthField
 	}
-	info.VLANTags = uint8(tags)
-	return info, nil
+	return errEtherType
 }
 
 // ParseIP parses a raw IP packet (no link-layer header), choosing IPv4 or
@@ -240,24 +242,25 @@ func Parse(frame []byte) (Info, error) {
 // and goes by protocol number whatever the IP version: TCP 20 bytes then
 // data offset at least 5, UDP 8, ICMP (1) 8, ICMPv6 (58) 4 bytes, all
 // inside the packet.
-func ParseIP(packet []byte) (Info, error) {
-	if len(packet) == 0 {
-		return Info{}, errEmptyPacket
+func ParseIP(packet []byte) (info Info, err error) {
+	if err = parseRawIP(&info, packet); err != nil {
+		info = Info{}
 	}
-	var info Info
-	var err error
+	return info, err
+}
+
+func parseRawIP(info *Info, packet []byte) error {
+	if len(packet) == 0 {
+		return errEmptyPacket
+	}
 	switch v := packet[0] >> 4; v {
 	case 4:
-		err = parseIPv4(&info, packet, 0, false)
+		return parseIPv4(info, packet, 0, false)
 	case 6:
-		err = parseIPv6(&info, packet, 0, false)
+		return parseIPv6(info, packet, 0, false)
 	default:
-		return Info{}, errIPVersion[v]
+		return errIPVersion[v]
 	}
-	if err != nil {
-		return Info{}, err
-	}
-	return info, nil
 }
 
 // parseIPv4 parses the IPv4 packet at b[l3:] into info. The version is

@@ -1,0 +1,255 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Parsing benchmark: flow.Parse against gopacket's DecodingLayerParser
+// (Ethernet, Dot1Q, IPv4, IPv6, IPv6 extension headers, TCP, UDP, all
+// preallocated), both producing a flow.Key, on every frame of the shared
+// captures (DATAPLANE_TRAFFIC_DIR, top level and synthetic/; the
+// robustness/ fixtures are not traffic). Run:
+//
+//	cd bench && DATAPLANE_TRAFFIC_DIR=../../shared/traffic go test -run '^$' -bench FlowParse -benchtime=2s
+//
+// Each iteration parses a whole capture; ns/packet is the time per frame.
+// The gopacket sub-benchmark reports x-flow, its time over Parse's time
+// measured just before in the same run.
+
+type fpCapture struct {
+	name   string
+	frames [][]byte
+}
+
+var (
+	fpOnce     sync.Once
+	fpCaptures []fpCapture
+	fpErr      error
+)
+
+func fpLoad(tb testing.TB) []fpCapture {
+	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
+	if dir == "" {
+		tb.Skip("DATAPLANE_TRAFFIC_DIR is not set")
+	}
+	fpOnce.Do(func() {
+		var files []string
+		for _, sub := range []string{".", "synthetic"} {
+			ents, err := os.ReadDir(filepath.Join(dir, sub))
+			if err != nil {
+				fpErr = err
+				return
+			}
+			for _, e := range ents {
+				n := e.Name()
+				if !e.IsDir() && (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") || strings.HasSuffix(n, ".pcap.gz")) {
+					files = append(files, filepath.Join(sub, n))
+				}
+			}
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			frames, err := fpRead(filepath.Join(dir, f))
+			if err != nil {
+				fpErr = err
+				return
+			}
+			name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".gz"), ".pcap"), ".pcapng")
+			fpCaptures = append(fpCaptures, fpCapture{name, frames})
+		}
+	})
+	if fpErr != nil {
+		tb.Fatal(fpErr)
+	}
+	if len(fpCaptures) == 0 {
+		tb.Fatalf("no captures in %s", dir)
+	}
+	return fpCaptures
+}
+
+// fpRead returns the frames of an Ethernet capture (pcap or pcapng,
+// possibly gzipped), read with pcapgo.
+func fpRead(path string) ([][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if strings.HasSuffix(path, ".gz") {
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		br = bufio.NewReader(z)
+	}
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, err
+	}
+	var src interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
+	var lt layers.LinkType
+	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		r, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
+		if err != nil {
+			return nil, err
+		}
+		src, lt = r, r.LinkType()
+	} else {
+		r, err := pcapgo.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		src, lt = r, r.LinkType()
+	}
+	if lt != layers.LinkTypeEthernet {
+		return nil, &os.PathError{Op: "read", Path: path, Err: os.ErrInvalid}
+	}
+	// Frames sit back to back in one buffer, as in a capture file or a
+	// packet ring, so the benchmark measures parsing rather than the
+	// scattered heap.
+	var arena []byte
+	var ends []int
+	for {
+		data, _, err := src.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		arena = append(arena, data...)
+		ends = append(ends, len(arena))
+	}
+	frames := make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		frames[i] = arena[start:end:end]
+		start = end
+	}
+	return frames, nil
+}
+
+// fpGopacket is the peer: a DecodingLayerParser with preallocated layers,
+// extracting the same key as flow.Parse for the frames both accept.
+type fpGopacket struct {
+	eth     layers.Ethernet
+	dot1q   layers.Dot1Q
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	ext     layers.IPv6ExtensionSkipper
+	tcp     layers.TCP
+	udp     layers.UDP
+	parser  *gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+func newFPGopacket() *fpGopacket {
+	g := &fpGopacket{decoded: make([]gopacket.LayerType, 0, 16)}
+	g.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet,
+		&g.eth, &g.dot1q, &g.ip4, &g.ip6, &g.ext, &g.tcp, &g.udp)
+	g.parser.IgnoreUnsupported = true
+	return g
+}
+
+func (g *fpGopacket) key(frame []byte) (flow.Key, bool) {
+	g.parser.DecodeLayers(frame, &g.decoded) // errors show as missing layers
+	var sport, dport uint16
+	var proto uint8
+	is4, is6 := false, false
+	for _, t := range g.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			is4, proto = true, uint8(g.ip4.Protocol)
+		case layers.LayerTypeIPv6:
+			is6, proto = true, uint8(g.ip6.NextHeader)
+			if g.ip6.HopByHop != nil {
+				proto = uint8(g.ip6.HopByHop.NextHeader)
+			}
+		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination, layers.LayerTypeIPv6Fragment:
+			proto = uint8(g.ext.NextHeader)
+		case layers.LayerTypeTCP:
+			sport, dport = uint16(g.tcp.SrcPort), uint16(g.tcp.DstPort)
+		case layers.LayerTypeUDP:
+			sport, dport = uint16(g.udp.SrcPort), uint16(g.udp.DstPort)
+		}
+	}
+	switch {
+	case is4:
+		return flow.KeyFrom4([4]byte(g.ip4.SrcIP), [4]byte(g.ip4.DstIP), sport, dport, proto), true
+	case is6:
+		return flow.KeyFrom16([16]byte(g.ip6.SrcIP), [16]byte(g.ip6.DstIP), sport, dport, proto), true
+	}
+	return flow.Key{}, false
+}
+
+var fpSink flow.Key
+
+func BenchmarkFlowParse(b *testing.B) {
+	caps := fpLoad(b)
+	all := fpCapture{name: "all"}
+	for _, c := range caps {
+		all.frames = append(all.frames, c.frames...)
+	}
+	for _, c := range append(caps, all) {
+		var flowNs float64
+		b.Run("capture="+c.name+"/parser=flow", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range c.frames {
+					info, _ := flow.Parse(f)
+					fpSink = info.Key
+				}
+			}
+			flowNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(c.frames))
+			b.ReportMetric(flowNs, "ns/packet")
+		})
+		b.Run("capture="+c.name+"/parser=gopacket", func(b *testing.B) {
+			g := newFPGopacket()
+			// Same work: both must key the plain TCP/UDP frames alike.
+			agree, n := 0, 0
+			for _, f := range c.frames {
+				info, err := flow.Parse(f)
+				if err != nil || info.Fragment != flow.NotFragment || info.Key.Proto() != flow.ProtoTCP && info.Key.Proto() != flow.ProtoUDP {
+					continue
+				}
+				n++
+				if k, ok := g.key(f); ok && k == info.Key {
+					agree++
+				}
+			}
+			if agree < n*99/100 {
+				b.Fatalf("the gopacket keyer agrees with flow.Parse on only %d of %d TCP/UDP frames", agree, n)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range c.frames {
+					fpSink, _ = g.key(f)
+				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(c.frames))
+			b.ReportMetric(ns, "ns/packet")
+			if flowNs > 0 {
+				b.ReportMetric(ns/flowNs, "x-flow")
+			}
+		})
+	}
+}
