@@ -118,3 +118,38 @@ func benchmarkReader(b *testing.B, name string, raw []byte) {
 		})
 	})
 }
+
+// BenchmarkAmplifier_Packet builds packets of copy 7 of a generated trace
+// into a reused buffer: the cost of streaming an amplified trace.
+func BenchmarkAmplifier_Packet(b *testing.B) {
+	pkts, err := capture.Generate(capture.GenConfig{Flows: 2000, Packets: 20000, IPv6Share: 0.2, UDPShare: 0.15, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := capture.NewAmplifier(pkts, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		for i := range pkts {
+			buf = a.Copy(7, i, buf).Data
+		}
+		n += len(pkts)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
+}
+
+// BenchmarkGenerate measures the generator per packet.
+func BenchmarkGenerate(b *testing.B) {
+	cfg := capture.GenConfig{Flows: 2000, Packets: 20000, IPv6Share: 0.2, UDPShare: 0.15, Seed: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := capture.Generate(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cfg.Packets), "ns/packet")
+}
