@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -100,7 +101,7 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 	for i, q := range pts {
 		r.points[i], r.owners[i] = q.h, q.o
 	}
-	r.index()
+	r.buildIndex()
 	return r, nil
 }
 
@@ -113,8 +114,8 @@ func MustNewRing(p RingParams, backends []Backend) *Ring {
 	return r
 }
 
-// index builds the bucket array: 2^b buckets for about one point each.
-func (r *Ring) index() {
+// buildIndex builds the bucket array: 2^b buckets for about one point each.
+func (r *Ring) buildIndex() {
 	n := len(r.points)
 	if n == 0 {
 		return
@@ -174,6 +175,15 @@ func (r *Ring) Points() int { return len(r.points) }
 
 // Backend returns the i-th backend (sorted by name).
 func (r *Ring) Backend(i int) Backend { return r.backends[i] }
+
+// Index returns the index of the backend called name, or -1.
+func (r *Ring) Index(name string) int {
+	i, ok := slices.BinarySearchFunc(r.backends, name, func(b Backend, n string) int { return strings.Compare(b.Name, n) })
+	if !ok {
+		return -1
+	}
+	return i
+}
 
 // Backends returns a copy of the backends, sorted by name.
 func (r *Ring) Backends() []Backend { return slices.Clone(r.backends) }

@@ -374,3 +374,16 @@ func (lb *LB) Close() error {
 	errs = append(errs, lb.objs.Close())
 	return errors.Join(errs...)
 }
+
+// Run runs the program once on frame with BPF_PROG_TEST_RUN (no
+// interface needed) and returns the verdict and the frame as the program
+// left it.
+func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
+	buf := make([]byte, len(frame)+256)
+	opts := ebpf.RunOptions{Data: frame, DataOut: buf, Repeat: 1}
+	v, err := lb.objs.XdpMaglev.Run(&opts)
+	if err != nil {
+		return 0, nil, fmt.Errorf("maglev kernel: test run: %w", err)
+	}
+	return v, opts.DataOut, nil
+}

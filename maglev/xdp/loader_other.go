@@ -36,3 +36,8 @@ func (lb *LB) Stats() (Stats, error) {
 
 // Close does nothing.
 func (lb *LB) Close() error { return nil }
+
+// Run returns an error matching [ebpf.ErrNotSupported].
+func (lb *LB) Run(frame []byte) (uint32, []byte, error) {
+	return 0, nil, fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
+}
