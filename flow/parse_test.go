@@ -181,15 +181,16 @@ func ipv6Cases() []parseCase {
 	e := eth(0x86dd)
 	k := func(sp, dp uint16, p uint8) Key { return MustKey(a6, b6, sp, dp, p) }
 	h := func(next uint8) v6h { return v6h{next: next, src: a6, dst: b6} }
-	// chain8 is 8 destination-options headers (64 bytes) ending in UDP 1 > 2.
-	chain8 := func() []byte {
-		b := udp(1, 2, nil)
-		b = ext(17, 0, b) // the eighth header, pointing at UDP
-		for range 6 {
+	// chainOf8 is 8 destination-options headers (64 bytes), the eighth
+	// pointing at next, then tail.
+	chainOf8 := func(next uint8, tail []byte) []byte {
+		b := ext(next, 0, tail) // the eighth header
+		for range 7 {
 			b = ext(60, 0, b)
 		}
-		return ext(60, 0, b) // first after the fixed header
+		return b
 	}
+	chain8 := func() []byte { return chainOf8(17, udp(1, 2, nil)) }
 	return []parseCase{
 		// eth 86dd | ipv6 2001:db8::1 > 2001:db8::2 next=tcp plen=20 | tcp 443 > 51000
 		{"ipv6 tcp", cat(e, ipv6(h(6), tcp(443, 51000, 0, nil))),
@@ -240,6 +241,11 @@ func ipv6Cases() []parseCase {
 			ok(k(1, 2, 17), 14, 54+64, NotFragment, 0, 0), nil},
 		// eth 86dd | ipv6 next=hbh | hbh | 8 dstopts | udp: a ninth header
 		{"ipv6 9 extension headers", cat(e, ipv6(h(0), ext(60, 0, chain8()))), Info{}, errTooManyExt},
+		// eth 86dd | ipv6 next=dstopts | 8 dstopts | fragment (a ninth header) | udp
+		{"ipv6 ninth header a fragment header", cat(e, ipv6(h(60), chainOf8(44, frag6(17, 0, true, 1, udp(1, 2, nil))))), Info{}, errTooManyExt},
+		// eth 86dd | ipv6 next=dstopts | 7 dstopts | fragment (the eighth header) offset=0 M=1 | udp 1 > 2
+		{"ipv6 eighth header a fragment header", cat(e, ipv6(h(60), ext(60, 0, ext(60, 0, ext(60, 0, ext(60, 0, ext(60, 0, ext(60, 0, ext(44, 0, frag6(17, 0, true, 1, udp(1, 2, nil))))))))))),
+			ok(k(1, 2, 17), 14, 54+64, FirstFragment, 0, 1), nil},
 		// eth 86dd | ipv6 next=hbh | 1 byte
 		{"ipv6 extension header 1 byte", cat(e, ipv6(h(0), []byte{17})), Info{}, errExtShort},
 		// eth 86dd | ipv6 next=hbh | hbh length 1 (16 bytes) but 10 bytes present
