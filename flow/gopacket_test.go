@@ -270,6 +270,7 @@ func TestKeyFromPacket_MatchesParse(t *testing.T) {
 		"ipv4 total length 0":                       "ipv4-total-length-0",
 		"tcp options cut":                           "tcp-header-options",
 		"ipv6 9 extension headers":                  "ipv6-ext-headers-over-8",
+		"ipv6 ninth header a fragment header":       "ipv6-ext-headers-over-8",
 		"ipv6 payload length 0":                     "ipv6-payload-length-0",
 		"ipv6 extension header past payload length": "ipv6-length-after-hop-by-hop",
 	}
