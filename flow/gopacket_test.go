@@ -154,12 +154,7 @@ func explain(v *verdict) string {
 				return c
 			}
 		}
-		end := len(f)
-		if f[l3]>>4 == 4 {
-			end = min(end, l3+int(binary.BigEndian.Uint16(f[l3+2:])))
-		} else {
-			end = min(end, l3+40+int(binary.BigEndian.Uint16(f[l3+4:])))
-		}
+		end := gopacketEnd(f, l3)
 		l4 := int(v.info.L4Offset)
 		switch v.info.Key.Proto() {
 		case ProtoTCP:
@@ -220,8 +215,9 @@ func encapBeforeIP(p gopacket.Packet) string {
 func extHeaderGopacketRejects(f []byte, l3 int) string {
 	nh := f[l3+6]
 	off := l3 + 40
-	for n := 0; n < MaxExtHeaders && off+2 <= len(f); n++ {
-		b := f[off:]
+	end := gopacketEnd(f, l3)
+	for n := 0; n < MaxExtHeaders && off+2 <= end; n++ {
+		b := f[off:end]
 		switch nh {
 		case protoHopByHop:
 			var h layers.IPv6HopByHop
@@ -256,6 +252,21 @@ func extHeaderGopacketRejects(f []byte, l3 int) string {
 		nh, off = b[0], off+(int(b[1])+1)*8
 	}
 	return ""
+}
+
+// gopacketEnd returns where gopacket's view of the IP packet at f[l3:]
+// ends, for the headers after the IP header: the total or payload length
+// or the frame's end, except after a leading IPv6 hop-by-hop header, which
+// gopacket decodes from the IPv6 header's uncut payload and whose own
+// payload the next layer is decoded from.
+func gopacketEnd(f []byte, l3 int) int {
+	if f[l3]>>4 == 4 {
+		return min(len(f), l3+int(binary.BigEndian.Uint16(f[l3+2:])))
+	}
+	if f[l3+6] == protoHopByHop {
+		return len(f)
+	}
+	return min(len(f), l3+40+int(binary.BigEndian.Uint16(f[l3+4:])))
 }
 
 // TestKeyFromPacket_MatchesParse runs every table case through gopacket:
