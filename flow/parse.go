@@ -54,7 +54,8 @@ func (f Fragment) String() string {
 	return "fragment-" + strconv.Itoa(int(f))
 }
 
-// Info is what [Parse] and [ParseIP] learn about a packet.
+// Info is what [Parse] and [ParseIP] learn about a packet. It is a small
+// value (48 bytes) meant to be copied; on error both return the zero Info.
 type Info struct {
 	Key      Key
 	L3Offset uint16   // offset of the IP header in the frame
