@@ -365,9 +365,7 @@ func parseIPv6(info *Info, b []byte, l3 int, checkVersion bool) error {
 				return nil
 			}
 			if fo&1 != 0 {
-				info.Fragment = FirstFragment
-			} else {
-				info.Fragment = NotFragment // atomic fragment (RFC 6946)
+				info.Fragment = FirstFragment // else an atomic fragment (RFC 6946): whole
 			}
 			off += 8
 			continue
