@@ -342,12 +342,15 @@ func TestKeyFromPacket(t *testing.T) {
 type capturePacket struct {
 	data []byte
 	raw  bool // a raw IP packet (ParseIP), else an Ethernet frame
+	sll  bool // an Ethernet frame made from a Linux cooked capture record
 }
 
 // readCaptures reads every capture under dir (recursively; .pcap, .pcapng
-// and gzipped forms) with pcapgo. Raw-IP link types become raw packets and
-// Linux cooked captures (SLL) become Ethernet frames with zero MACs. skip
-// is called for files gopacket cannot read.
+// and gzipped forms) with pcapgo and calls fn for each. Raw-IP link types
+// become raw packets and Linux cooked captures (SLL) Ethernet frames with
+// zero MACs. The one capture pcapgo refuses on purpose
+// (trunc-caplen-exceeds-snaplen) is logged and skipped; any other read
+// error fails.
 func readCaptures(tb testing.TB, dir string, fn func(file string, pkts []capturePacket)) {
 	tb.Helper()
 	var files []string
@@ -455,12 +458,12 @@ func convert(data []byte, lt layers.LinkType) (capturePacket, error) {
 	case layers.LinkTypeLinuxSLL: // 113: 16-byte header, protocol at bytes 14-15
 		if len(data) < 16 {
 			// No EtherType: a zero one reads as an 802.3 length field.
-			return capturePacket{data: make([]byte, 14)}, nil
+			return capturePacket{data: make([]byte, 14), sll: true}, nil
 		}
 		frame := make([]byte, 14+len(data)-16)
 		copy(frame[12:14], data[14:16])
 		copy(frame[14:], data[16:])
-		return capturePacket{data: frame}, nil
+		return capturePacket{data: frame, sll: true}, nil
 	}
 	return capturePacket{}, fmt.Errorf("link type %v (%d) is not supported", lt, int(lt))
 }
@@ -473,7 +476,7 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 	if dir == "" {
 		t.Skip("DATAPLANE_TRAFFIC_DIR is not set")
 	}
-	var total, accepted int
+	var total, accepted, raw, sll int
 	outcomes := map[Outcome]int{}
 	categories := map[string]int{}
 	unexplained := 0
@@ -482,6 +485,12 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 		for i, p := range pkts {
 			v := compare(p.data, p.raw)
 			total++
+			if p.raw {
+				raw++
+			}
+			if p.sll {
+				sll++
+			}
 			outcomes[OutcomeOf(v.err)]++
 			if v.err == nil {
 				accepted++
@@ -504,8 +513,8 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 			t.Logf("%s: %d packets, exceptions %v", file, len(pkts), fileCats)
 		}
 	})
-	t.Logf("compared %d packets: Parse accepted %d; outcomes ok=%d truncated=%d not-ip=%d malformed=%d",
-		total, accepted, outcomes[OutcomeOK], outcomes[OutcomeTruncated], outcomes[OutcomeNotIP], outcomes[OutcomeMalformed])
+	t.Logf("compared %d packets (%d raw IP through ParseIP, %d from Linux SLL): Parse accepted %d; outcomes ok=%d truncated=%d not-ip=%d malformed=%d",
+		total, raw, sll, accepted, outcomes[OutcomeOK], outcomes[OutcomeTruncated], outcomes[OutcomeNotIP], outcomes[OutcomeMalformed])
 	names := make([]string, 0, len(categories))
 	for c := range categories {
 		names = append(names, c)
@@ -517,7 +526,7 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 	if unexplained > 0 {
 		t.Fatalf("%d unexplained mismatches", unexplained)
 	}
-	if total < 100000 {
-		t.Fatalf("only %d packets compared; are the captures complete?", total)
+	if total < 100000 || raw == 0 || sll == 0 {
+		t.Fatalf("only %d packets compared (%d raw, %d SLL); are the captures complete?", total, raw, sll)
 	}
 }
