@@ -133,10 +133,10 @@ func init() {
 type Outcome uint8
 
 const (
-	OutcomeOK        Outcome = 0
-	OutcomeTruncated Outcome = 1
-	OutcomeNotIP     Outcome = 2
-	OutcomeMalformed Outcome = 3
+	OutcomeOK        Outcome = 0 // parsed: the key is valid
+	OutcomeTruncated Outcome = 1 // bytes ran out: end of frame, or end of the IP packet for headers above IP
+	OutcomeNotIP     Outcome = 2 // neither IPv4 nor IPv6 (ARP, MPLS, 802.3 with LLC, other IP versions)
+	OutcomeMalformed Outcome = 3 // a field holds a value the rules forbid (version, IHL, total length, data offset, too many tags or extension headers)
 )
 
 // NumOutcomes is the number of outcomes, the length of the kernels' counter arrays.
