@@ -1,0 +1,264 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * cms/xdp: a count-min sketch updated by every packet, in the layout of Go
+ * package cms (d rows of w u32 counters, row-major, counter of row r at
+ * r*w + dp_index(hash, r, w)), and the heavy-hitter detector of the course
+ * lab (seed 004, section 9.2.4) over the same layout.
+ *
+ * Modes (cms_run_mode, enum cms_mode):
+ *   CMS_MODE_SHARED  sketch in cms_counters, one array for all CPUs,
+ *                    atomic adds; the packet passes.
+ *   CMS_MODE_PERCPU  sketch in cms_counters_pcpu, one copy per CPU, plain
+ *                    adds; user space sums the copies (cms.Sum). Passes.
+ *   CMS_MODE_DETECT  the lab's detector over per-CPU counters: if the
+ *                    minimum of the flow's d counters has reached
+ *                    cms_threshold, XDP_DROP and count nothing; otherwise
+ *                    increment the d counters and XDP_PASS. The packet
+ *                    that brings the minimum to the threshold sends one
+ *                    cms_event to user space. With RSS a flow's packets
+ *                    all reach one CPU, so each CPU detects over the flows
+ *                    it serves.
+ *
+ * Every frame that parses (any IP protocol; ports are zero where there are
+ * none) counts once. Truncated, malformed and non-IP frames pass untouched
+ * and are counted in cms_stats by outcome.
+ */
+#include "dataplane.h"
+
+/* cms.MaxDepth: the row loop's compile-time bound. */
+#ifndef CMS_MAX_DEPTH
+#define CMS_MAX_DEPTH 32
+#endif
+
+/* Counters saturate at 2^32-1 like the Go sketch. Shared counters below
+ * CMS_SAT_GUARD take a plain atomic add: fewer than 2^16 CPUs, each with one
+ * packet in flight, cannot carry them past 2^32-1. Above it a bounded
+ * compare-and-swap saturates (see cms_add_shared). */
+#define CMS_SAT_MAX 0xffffffffU
+#define CMS_SAT_GUARD (CMS_SAT_MAX - 0x10000U)
+
+enum cms_mode {
+	CMS_MODE_SHARED = 0,
+	CMS_MODE_PERCPU = 1,
+	CMS_MODE_DETECT = 2,
+};
+
+/* Per-CPU statistics: indexes 0..3 are enum dp_outcome, then these. */
+enum cms_stat {
+	CMS_STAT_DROPPED = DP_PARSE_OUTCOMES, /* detector drops */
+	CMS_STAT_EVENTS = DP_PARSE_OUTCOMES + 1, /* crossings reported */
+	CMS_STAT_EVENTS_LOST = DP_PARSE_OUTCOMES + 2, /* ring buffer full */
+	CMS_STAT_SAT_MISSED = DP_PARSE_OUTCOMES + 3, /* CAS retries exhausted */
+	CMS_STAT_MAX = DP_PARSE_OUTCOMES + 4,
+};
+
+/* A flow whose estimate reached the threshold (detector mode). */
+struct cms_event {
+	struct flow_key key;
+	__u64 hash;	/* dp_flow_hash(key, cms_seed) */
+	__u32 estimate; /* the flow's minimum counter: cms_threshold */
+	__u32 cpu;	/* CPU whose counters it crossed on */
+};
+
+const struct cms_event *cms_event_btf __attribute__((unused));
+const enum cms_stat cms_stat_btf __attribute__((unused));
+const enum cms_mode cms_mode_btf __attribute__((unused));
+
+/* Load-time constants, set from Go (cms/xdp.Options). */
+DP_CONST __u64 cms_seed = 0;	    /* cms.Params.Seed */
+DP_CONST __u32 cms_width = 1;	    /* cms.Params.Width, w */
+DP_CONST __u32 cms_depth = 1;	    /* cms.Params.Depth, d <= CMS_MAX_DEPTH */
+DP_CONST __u32 cms_run_mode = 0; /* enum cms_mode */
+DP_CONST __u32 cms_threshold = 1000; /* detector threshold, at least 1 */
+
+/* Counters i = r*w + c live in element i/2, slot i%2: the kernel pads array
+ * elements to 8 bytes, so two u32 per element keep the map's memory exactly
+ * the Go sketch's []uint32, row-major, host byte order (little-endian on
+ * the machines we test), without padding. */
+struct cms_pair {
+	__u32 c[2];
+};
+
+/* key: i/2; value: counters i&~1 and i|1. max_entries = ceil(d*w/2), set
+ * by the loader. Memory-mapped, so user space reads it in one copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cms_pair);
+} cms_counters SEC(".maps");
+
+/* The same layout, one copy per CPU (per-CPU sketch and detector modes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cms_pair);
+} cms_counters_pcpu SEC(".maps");
+
+/* cms_counter returns counter i of the shared or per-CPU map, or NULL
+ * (never, for i < d*w). */
+static __always_inline __u32 *cms_counter(__u32 i, int percpu)
+{
+	__u32 key = i >> 1;
+	struct cms_pair *v = percpu ? bpf_map_lookup_elem(&cms_counters_pcpu, &key)
+				    : bpf_map_lookup_elem(&cms_counters, &key);
+	if (!v)
+		return 0;
+	return &v->c[i & 1];
+}
+
+/* key: 0; value: N, the packets counted, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cms_total SEC(".maps");
+
+/* key: enum dp_outcome or enum cms_stat; value: packets, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CMS_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} cms_stats SEC(".maps");
+
+/* struct cms_event records; the loader sets the size (a power of two). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 16);
+} cms_events SEC(".maps");
+
+static __always_inline void cms_count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&cms_stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics */
+}
+
+/* Saturating +1 on a shared counter. The compare-and-swap loop near the
+ * top is bounded (4 tries, unrolled: the verifier needs a bound and four
+ * is plenty for the few CPUs that could race on one counter); a counter
+ * that loses every race misses this increment and the miss is counted. */
+static __always_inline void cms_add_shared(__u32 *c)
+{
+	__u32 old = *(volatile __u32 *)c;
+	if (old < CMS_SAT_GUARD) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+#pragma unroll
+	for (int t = 0; t < 4; t++) {
+		if (old == CMS_SAT_MAX)
+			return;
+		__u32 seen = __sync_val_compare_and_swap(c, old, old + 1);
+		if (seen == old)
+			return;
+		old = seen;
+	}
+	cms_count(CMS_STAT_SAT_MISSED);
+}
+
+static __always_inline int cms_sketch(__u64 h, int percpu)
+{
+	/* Bounded by CMS_MAX_DEPTH, exits at cms_depth (known to the verifier
+	 * at load, which prunes the rest). */
+	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
+		if (r >= cms_depth)
+			break;
+		__u32 i = r * cms_width + dp_index(h, r, cms_width);
+		__u32 *c = cms_counter(i, percpu);
+		if (!c)
+			return XDP_PASS; /* unreachable: i/2 < max_entries */
+		if (percpu) {
+			if (*c != CMS_SAT_MAX)
+				*c += 1;
+		} else {
+			cms_add_shared(c);
+		}
+	}
+	return XDP_PASS;
+}
+
+static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
+{
+	__u32 idx[CMS_MAX_DEPTH];
+	__u32 est = CMS_SAT_MAX;
+
+	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
+		if (r >= cms_depth)
+			break;
+		__u32 i = r * cms_width + dp_index(h, r, cms_width);
+		__u32 *c = cms_counter(i, 1);
+		if (!c)
+			return XDP_PASS; /* unreachable */
+		idx[r] = i;
+		if (*c < est)
+			est = *c;
+	}
+	if (est >= cms_threshold) {
+		cms_count(CMS_STAT_DROPPED);
+		return XDP_DROP;
+	}
+	/* Increment each row's counter; indexes, not pointers, are kept
+	 * between the loops (the verifier cannot track pointers spilled at a
+	 * variable stack offset), and array lookups are inlined anyway. */
+	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
+		if (r >= cms_depth)
+			break;
+		__u32 *c = cms_counter(idx[r], 1);
+		if (!c)
+			return XDP_PASS; /* unreachable */
+		if (*c != CMS_SAT_MAX)
+			*c += 1;
+	}
+	if (est + 1 == cms_threshold) {
+		struct cms_event *e = bpf_ringbuf_reserve(&cms_events, sizeof(*e), 0);
+		if (!e) {
+			cms_count(CMS_STAT_EVENTS_LOST);
+		} else {
+			__builtin_memcpy(&e->key, key, sizeof(e->key));
+			e->hash = h;
+			e->estimate = est + 1;
+			e->cpu = bpf_get_smp_processor_id();
+			bpf_ringbuf_submit(e, 0);
+			cms_count(CMS_STAT_EVENTS);
+		}
+	}
+	return XDP_PASS;
+}
+
+/* cms_update counts one packet of flow key (hash h) and returns the
+ * verdict. */
+static __always_inline int cms_update(const struct flow_key *key, __u64 h)
+{
+	if (cms_run_mode == CMS_MODE_DETECT) {
+		if (cms_detect(key, h) == XDP_DROP)
+			return XDP_DROP;
+	} else {
+		cms_sketch(h, cms_run_mode == CMS_MODE_PERCPU);
+	}
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&cms_total, &zero);
+	if (n)
+		*n += 1;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_cms(struct xdp_md *ctx)
+{
+	struct dp_parsed p;
+
+	int outcome = dp_parse(ctx, &p);
+	cms_count(outcome);
+	if (outcome != DP_PARSE_OK)
+		return XDP_PASS;
+
+	return cms_update(&p.key, dp_flow_hash(&p.key, cms_seed));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

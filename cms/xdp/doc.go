@@ -1,0 +1,33 @@
+// Package xdp is the reference kernel of package cms: an XDP program that
+// parses every frame with the shared parser, hashes its flow key with the
+// shared hash and updates a count-min sketch in exactly the layout of
+// [cms.Sketch] (d rows of w uint32 counters, row-major, counter of row r at
+// r*w + flow.Index(h, r, w)), so [Kernel.Sketch] reads the kernel's map back
+// as a cms.Sketch equal, counter for counter, to the Go sketch of the same
+// packets.
+//
+// Modes ([Mode]):
+//
+//   - [ModeShared]: one array for all CPUs, atomic adds (saturating near
+//     2^32). The map is memory-mapped, so reading it is one copy.
+//   - [ModePerCPU]: one copy of the counters per CPU, plain adds; the loader
+//     sums the copies with saturation, which equals [cms.Sum] of per-CPU
+//     sketches.
+//   - [ModeDetect]: the heavy-hitter detector of the course lab (seed 004,
+//     section 9.2.4), modelled in Go by [cms.Detector.Filter]: per-CPU
+//     counters, d = 2 by default; a packet whose flow's minimum counter has
+//     reached the threshold is dropped (XDP_DROP) and not counted; any other
+//     is counted and passed. The packet that brings a flow to the threshold
+//     sends one [Event] through a ring buffer, so [Kernel.Events] lists the
+//     heavy flows by key. Each CPU detects over its own counters: with RSS
+//     every packet of a flow reaches one CPU, so that is the lab's detector
+//     per CPU; a flow spread over CPUs can be reported once per CPU.
+//
+// Every frame that parses counts once, whatever its IP protocol (the lab's
+// parser knows only TCP and UDP; here ICMP and other protocols are flows
+// with zero ports). Truncated, malformed and non-IP frames pass untouched
+// and are counted by outcome in [Stats].
+//
+// Loading needs Linux 5.12 or newer (atomic compare-and-swap, ring
+// buffer); elsewhere [Load] returns an error matching ebpf.ErrNotSupported.
+package xdp

@@ -1,0 +1,266 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/cms"
+)
+
+// Kernel is the loaded cms kernel. Close it when done.
+type Kernel struct {
+	objs   cmsObjects
+	opts   Options
+	events *ringbuf.Reader
+	rec    ringbuf.Record
+	mem    *ebpf.Memory
+}
+
+// Load loads the kernel with the given options. The error matches
+// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// log if the kernel rejects the program.
+func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	_ = rlimit.RemoveMemlock()
+	spec, err := Spec()
+	if err != nil {
+		return nil, fmt.Errorf("load cms kernel: %w", err)
+	}
+	if err := Configure(spec, opts); err != nil {
+		return nil, err
+	}
+	k := &Kernel{opts: opts}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, fmt.Errorf("load cms kernel: %w", err)
+	}
+	if opts.Mode == ModeShared {
+		if k.mem, err = k.objs.CmsCounters.Memory(); err != nil {
+			k.objs.Close()
+			return nil, fmt.Errorf("load cms kernel: map counters: %w", err)
+		}
+	}
+	if opts.Mode == ModeDetect {
+		if k.events, err = ringbuf.NewReader(k.objs.CmsEvents); err != nil {
+			k.objs.Close()
+			return nil, fmt.Errorf("load cms kernel: ring buffer reader: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// Spec returns the kernel's CollectionSpec, for tests that load it
+// themselves.
+func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
+
+// Configure sets opts on spec: the load-time constants and the map sizes
+// (the counters map of the mode in use holds ceil(d*w/2) elements of two
+// counters, the other one element).
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	p := opts.Params
+	set := []struct {
+		name string
+		v    any
+	}{
+		{cmsVarCmsSeed, p.Seed},
+		{cmsVarCmsWidth, p.Width},
+		{cmsVarCmsDepth, p.Depth},
+		{cmsVarCmsRunMode, uint32(opts.Mode)},
+		{cmsVarCmsThreshold, opts.threshold()},
+	}
+	for _, s := range set {
+		if err := spec.Variables[s.name].Set(s.v); err != nil {
+			return fmt.Errorf("cms kernel: set %s: %w", s.name, err)
+		}
+	}
+	n := uint32(p.Counters()+1) / 2 // two counters per element
+	shared, percpu := uint32(1), uint32(1)
+	if opts.Mode == ModeShared {
+		shared = n
+	} else {
+		percpu = n
+	}
+	spec.Maps[cmsMapCmsCounters].MaxEntries = shared
+	spec.Maps[cmsMapCmsCountersPcpu].MaxEntries = percpu
+	spec.Maps[cmsMapCmsEvents].MaxEntries = uint32(opts.eventsBytes())
+	return nil
+}
+
+// Program returns the XDP program, for attaching or test runs. It stays
+// owned by k.
+func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpCms }
+
+// Attach attaches the program to the interface with the given index in
+// the default XDP mode. Close the link to detach.
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpCms, Interface: ifindex})
+	if err != nil {
+		return nil, fmt.Errorf("attach cms kernel to interface %d: %w", ifindex, err)
+	}
+	return l, nil
+}
+
+// Counters returns the counters, row-major, as the Go sketch holds them:
+// the shared array, or the per-CPU copies summed with saturation.
+func (k *Kernel) Counters() ([]uint32, error) {
+	n := k.opts.Params.Counters()
+	pairs := (n + 1) / 2
+	out := make([]uint32, 2*pairs)
+	if k.mem != nil {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out))
+		if _, err := k.mem.ReadAt(b, 0); err != nil {
+			return nil, fmt.Errorf("cms kernel: read counters: %w", err)
+		}
+		return out[:n], nil // host order on both sides
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("cms kernel: %w", err)
+	}
+	const batch = 4096
+	keys := make([]uint32, batch)
+	vals := make([][2]uint32, batch*cpus)
+	var cursor ebpf.MapBatchCursor
+	got := 0
+	for got < pairs {
+		c, err := k.objs.CmsCountersPcpu.BatchLookup(&cursor, keys, vals, nil)
+		for i := 0; i < c; i++ {
+			var lo, hi uint64
+			for _, v := range vals[i*cpus : (i+1)*cpus] {
+				lo += uint64(v[0])
+				hi += uint64(v[1])
+			}
+			out[2*keys[i]] = uint32(min(lo, math.MaxUint32))
+			out[2*keys[i]+1] = uint32(min(hi, math.MaxUint32))
+		}
+		got += c
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
+		}
+	}
+	if got != pairs {
+		return nil, fmt.Errorf("cms kernel: read %d counter pairs, want %d", got, pairs)
+	}
+	return out[:n], nil
+}
+
+// Total returns N, the packets counted (summed over CPUs).
+func (k *Kernel) Total() (uint64, error) {
+	var per []uint64
+	if err := k.objs.CmsTotal.Lookup(uint32(0), &per); err != nil {
+		return 0, fmt.Errorf("cms kernel: read total: %w", err)
+	}
+	var n uint64
+	for _, v := range per {
+		n += v
+	}
+	return n, nil
+}
+
+// Sketch reads the kernel's counters and total back as a [cms.Sketch] with
+// the kernel's parameters.
+func (k *Kernel) Sketch() (*cms.Sketch, error) {
+	c, err := k.Counters()
+	if err != nil {
+		return nil, err
+	}
+	n, err := k.Total()
+	if err != nil {
+		return nil, err
+	}
+	s, err := cms.FromCounters(k.opts.Params, c, n)
+	if err != nil {
+		return nil, fmt.Errorf("cms kernel: %w", err)
+	}
+	return s, nil
+}
+
+// Stats sums the per-CPU statistics.
+func (k *Kernel) Stats() (Stats, error) {
+	var s Stats
+	for i := uint32(0); i < uint32(cmsCmsStatCMS_STAT_MAX); i++ {
+		var per []uint64
+		if err := k.objs.CmsStats.Lookup(i, &per); err != nil {
+			return s, fmt.Errorf("cms kernel: read stats: %w", err)
+		}
+		var sum uint64
+		for _, v := range per {
+			sum += v
+		}
+		switch {
+		case i < uint32(len(s.Outcomes)):
+			s.Outcomes[i] = sum
+		case i == uint32(cmsCmsStatCMS_STAT_DROPPED):
+			s.Dropped = sum
+		case i == uint32(cmsCmsStatCMS_STAT_EVENTS):
+			s.Events = sum
+		case i == uint32(cmsCmsStatCMS_STAT_EVENTS_LOST):
+			s.EventsLost = sum
+		case i == uint32(cmsCmsStatCMS_STAT_SAT_MISSED):
+			s.SatMissed = sum
+		}
+	}
+	return s, nil
+}
+
+// ErrNoEvent is returned by [Kernel.NextEvent] when no event is waiting.
+var ErrNoEvent = errors.New("cms kernel: no event waiting")
+
+// NextEvent returns the next threshold crossing, waiting at most wait for
+// one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
+// an error outside detector mode.
+func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
+	if k.events == nil {
+		return Event{}, errors.New("cms kernel: events exist in detector mode only")
+	}
+	k.events.SetDeadline(time.Now().Add(wait))
+	if err := k.events.ReadInto(&k.rec); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Event{}, ErrNoEvent
+		}
+		return Event{}, fmt.Errorf("cms kernel: read event: %w", err)
+	}
+	return decodeEvent(k.rec.RawSample)
+}
+
+// Events drains the waiting events: the heavy flows reported so far.
+func (k *Kernel) Events() ([]Event, error) {
+	var out []Event
+	for {
+		e, err := k.NextEvent(0)
+		if errors.Is(err, ErrNoEvent) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, e)
+	}
+}
+
+// Close detaches nothing (close links yourself) and frees the kernel.
+func (k *Kernel) Close() error {
+	var err error
+	if k.events != nil {
+		err = k.events.Close()
+	}
+	return errors.Join(err, k.objs.Close())
+}

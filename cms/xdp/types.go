@@ -1,0 +1,123 @@
+package xdp
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// Mode selects what the kernel does with each packet.
+type Mode uint32
+
+// Modes, equal to enum cms_mode in cms.bpf.c (a test checks it).
+const (
+	ModeShared Mode = 0 // sketch, one shared array, atomic adds
+	ModePerCPU Mode = 1 // sketch, per-CPU arrays summed on read
+	ModeDetect Mode = 2 // the lab's heavy-hitter detector (drops)
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeShared:
+		return "shared"
+	case ModePerCPU:
+		return "per-cpu"
+	case ModeDetect:
+		return "detect"
+	}
+	return fmt.Sprintf("Mode(%d)", uint32(m))
+}
+
+// Options configure the kernel at load time.
+type Options struct {
+	// Params are the sketch's width, depth and seed. Conservative update is
+	// not offered by the kernel (it must be false).
+	Params cms.Params
+	// Mode selects sketch or detector.
+	Mode Mode
+	// Threshold is the detector's threshold (ModeDetect); zero means
+	// [cms.DefaultThreshold], the lab's 1000.
+	Threshold uint32
+	// EventsBytes is the ring buffer's size for detector events: a power of
+	// two from 4096; zero means 256 KiB (4096 events).
+	EventsBytes int
+}
+
+// DefaultEventsBytes is the ring size when Options.EventsBytes is zero.
+const DefaultEventsBytes = 256 << 10
+
+// maxDepth is CMS_MAX_DEPTH in cms.bpf.c (a test checks it equals
+// cms.MaxDepth).
+const maxDepth = cms.MaxDepth
+
+func (o Options) threshold() uint32 {
+	if o.Threshold == 0 {
+		return cms.DefaultThreshold
+	}
+	return o.Threshold
+}
+
+func (o Options) eventsBytes() int {
+	if o.EventsBytes == 0 {
+		return DefaultEventsBytes
+	}
+	return o.EventsBytes
+}
+
+func (o Options) validate() error {
+	if err := o.Params.Validate(); err != nil {
+		return fmt.Errorf("cms kernel: %w", err)
+	}
+	if o.Params.Conservative {
+		return fmt.Errorf("cms kernel: conservative update is not offered by the kernel, got Conservative true")
+	}
+	if o.Mode > ModeDetect {
+		return fmt.Errorf("cms kernel: mode must be shared, per-cpu or detect, got %d", uint32(o.Mode))
+	}
+	if n := o.eventsBytes(); n < 4096 || n&(n-1) != 0 || n > 1<<30 {
+		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from 4096 to 2^30, got %d", o.EventsBytes)
+	}
+	return nil
+}
+
+// Stats are the kernel's counters summed over CPUs.
+type Stats struct {
+	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
+	Outcomes [4]uint64
+	// Dropped counts detector drops.
+	Dropped uint64
+	// Events counts threshold crossings sent; EventsLost those lost to a
+	// full ring buffer.
+	Events, EventsLost uint64
+	// SatMissed counts increments lost near saturation (shared mode, a
+	// counter above 2^32-65536 losing four compare-and-swap races).
+	SatMissed uint64
+}
+
+// Event reports a flow whose minimum counter reached the threshold
+// (detector mode).
+type Event struct {
+	Key      flow.Key
+	Hash     uint64 // the key's hash under the sketch's seed
+	Estimate uint32 // the threshold
+	CPU      uint32 // the CPU whose counters it crossed on
+}
+
+// eventSize is sizeof(struct cms_event): flow_key (48) + hash (8) +
+// estimate (4) + cpu (4). A test checks it against the generated type.
+const eventSize = 64
+
+// decodeEvent decodes a struct cms_event in host byte order.
+func decodeEvent(b []byte) (Event, error) {
+	if len(b) < eventSize {
+		return Event{}, fmt.Errorf("cms kernel: event of %d bytes, want %d", len(b), eventSize)
+	}
+	ne := binary.NativeEndian
+	key, err := flow.KeyFromBytes(b[:min(int(b[40]), 40)])
+	if err != nil {
+		return Event{}, fmt.Errorf("cms kernel: bad key in event: %w", err)
+	}
+	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:])}, nil
+}

@@ -1,0 +1,443 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
+
+	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+const testSeed = 0x5eed
+
+func load(tb testing.TB, opts Options) *Kernel {
+	tb.Helper()
+	kerneltest.Require(tb)
+	k, err := Load(opts)
+	if err != nil {
+		tb.Fatalf("%+v", err)
+	}
+	tb.Cleanup(func() { k.Close() })
+	return k
+}
+
+// pinCPU keeps the calling goroutine on one thread and that thread on one
+// CPU, so that every test run uses the same per-CPU counters (the detector's
+// verdicts depend on them).
+func pinCPU(tb testing.TB) {
+	tb.Helper()
+	runtime.LockOSThread()
+	tb.Cleanup(runtime.UnlockOSThread)
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		tb.Fatal(err)
+	}
+	cpu := 0
+	for !old.IsSet(cpu) {
+		cpu++
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.SchedSetaffinity(0, &old) })
+}
+
+func TestLayout(t *testing.T) {
+	if got := int(unsafe.Sizeof(cmsCmsEvent{})); got != eventSize {
+		t.Fatalf("struct cms_event is %d bytes, decodeEvent assumes %d", got, eventSize)
+	}
+	var e cmsCmsEvent
+	for _, o := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"key.len", unsafe.Offsetof(e.Key.Len), 40},
+		{"hash", unsafe.Offsetof(e.Hash), 48},
+		{"estimate", unsafe.Offsetof(e.Estimate), 56},
+		{"cpu", unsafe.Offsetof(e.Cpu), 60},
+	} {
+		if o.got != o.want {
+			t.Errorf("cms_event.%s at %d, decodeEvent reads %d", o.name, o.got, o.want)
+		}
+	}
+	if ModeShared != Mode(cmsCmsModeCMS_MODE_SHARED) || ModePerCPU != Mode(cmsCmsModeCMS_MODE_PERCPU) || ModeDetect != Mode(cmsCmsModeCMS_MODE_DETECT) {
+		t.Error("Go modes differ from enum cms_mode")
+	}
+	if int(cmsCmsStatCMS_STAT_DROPPED) != len(Stats{}.Outcomes) {
+		t.Errorf("CMS_STAT_DROPPED is %d, Go has %d outcomes", cmsCmsStatCMS_STAT_DROPPED, len(Stats{}.Outcomes))
+	}
+	// The counters map holds d*w counters, two u32 per 8-byte element: the
+	// Go layout without the kernel's padding of 4-byte array values.
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cms.Params{Width: 1000, Depth: 4, Seed: 1}
+	if err := Configure(spec, Options{Params: p}); err != nil {
+		t.Fatal(err)
+	}
+	m := spec.Maps[cmsMapCmsCounters]
+	if m.ValueSize != 8 || m.KeySize != 4 || int(m.MaxEntries) != p.Counters()/2 {
+		t.Errorf("counters map: key %d value %d entries %d, want 4, 8, %d", m.KeySize, m.ValueSize, m.MaxEntries, p.Counters()/2)
+	}
+	for _, bad := range []Options{
+		{Params: cms.Params{Width: 0, Depth: 2}},
+		{Params: cms.Params{Width: 8, Depth: 2, Conservative: true}},
+		{Params: cms.Params{Width: 8, Depth: 2}, Mode: 7},
+		{Params: cms.Params{Width: 8, Depth: 2}, EventsBytes: 5000},
+	} {
+		if err := bad.validate(); err == nil || !strings.HasPrefix(err.Error(), "cms kernel: ") {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+func TestKernel_MaxDepth(t *testing.T) {
+	// the row loop's bound CMS_MAX_DEPTH must admit cms.MaxDepth rows
+	k := load(t, Options{Params: cms.Params{Width: 7, Depth: cms.MaxDepth, Seed: 3}})
+	f := fixtures(t)["ipv4-udp"]
+	kerneltest.Run(t, k.Program(), f)
+	s, err := k.Sketch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := flow.Parse(f)
+	if got := s.Estimate(info.Key.Bytes()); got != 1 {
+		t.Fatalf("estimate %d after one packet with depth %d", got, cms.MaxDepth)
+	}
+}
+
+func serialize(tb testing.TB, ls ...gopacket.SerializableLayer) []byte {
+	tb.Helper()
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, ls...); err != nil {
+		tb.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+// fixtures are frames of each kind: counted (TCP, UDP, ICMP, IPv6) and not
+// counted (ARP, truncated IPv4).
+func fixtures(tb testing.TB) map[string][]byte {
+	eth4 := &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
+	eth6 := &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv6}
+	ip4 := func(p layers.IPProtocol) *layers.IPv4 {
+		return &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: p, SrcIP: []byte{10, 0, 1, 1}, DstIP: []byte{10, 0, 2, 2}}
+	}
+	tcp := &layers.TCP{SrcPort: 40000, DstPort: 80, SYN: true, Window: 1000}
+	udp := &layers.UDP{SrcPort: 5353, DstPort: 53}
+	pl := gopacket.Payload([]byte("heavy hitter"))
+	f := map[string][]byte{}
+	t4 := ip4(layers.IPProtocolTCP)
+	tcp.SetNetworkLayerForChecksum(t4)
+	f["ipv4-tcp"] = serialize(tb, eth4, t4, tcp, pl) // 10.0.1.1:40000 > 10.0.2.2:80 tcp
+	u4 := ip4(layers.IPProtocolUDP)
+	udp.SetNetworkLayerForChecksum(u4)
+	f["ipv4-udp"] = serialize(tb, eth4, u4, udp, pl) // 10.0.1.1:5353 > 10.0.2.2:53 udp
+	// 10.0.1.1 > 10.0.2.2 icmp echo request (a flow with zero ports)
+	f["ipv4-icmp"] = serialize(tb, eth4, ip4(layers.IPProtocolICMPv4), &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 1, Seq: 1}, pl)
+	i6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
+		SrcIP: []byte{0x20, 1, 0xd, 0xb8, 15: 1}, DstIP: []byte{0x20, 1, 0xd, 0xb8, 15: 2}}
+	udp.SetNetworkLayerForChecksum(i6)
+	f["ipv6-udp"] = serialize(tb, eth6, i6, udp, pl) // [2001:db8::1]:5353 > [2001:db8::2]:53 udp
+	// ARP request: not IP, passes uncounted
+	f["arp"] = serialize(tb, &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{255, 255, 255, 255, 255, 255}, EthernetType: layers.EthernetTypeARP},
+		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1,
+			SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: make([]byte, 6), DstProtAddress: []byte{10, 0, 0, 2}})
+	// IPv4 cut inside its header: truncated, passes uncounted
+	f["ipv4-truncated"] = f["ipv4-tcp"][:14+12]
+	return f
+}
+
+// goSketch is the Go side of a replay: the frames that flow.Parse accepts,
+// added once each.
+func goSketch(p cms.Params, frames [][]byte) *cms.Sketch {
+	s := cms.MustNew(p)
+	for _, f := range frames {
+		if info, err := flow.Parse(kerneltest.Clip(f)); err == nil {
+			s.Add(info.Key.Bytes(), 1)
+		}
+	}
+	return s
+}
+
+func compareSketches(t *testing.T, k *Kernel, want *cms.Sketch) {
+	t.Helper()
+	got, err := k.Sketch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total() != want.Total() {
+		t.Fatalf("kernel total %d, Go %d", got.Total(), want.Total())
+	}
+	g, w := got.Counters(), want.Counters()
+	bad := 0
+	for i := range w {
+		if g[i] != w[i] {
+			if bad < 5 {
+				t.Errorf("counter %d (row %d): kernel %d, Go %d", i, i/int(want.Params().Width), g[i], w[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d counters differ", bad, len(w))
+	}
+}
+
+// TestKernel_SketchFixtures runs each fixture a few times in both sketch
+// modes and compares the kernel's sketch with the Go sketch, and the
+// statistics with what each frame is.
+func TestKernel_SketchFixtures(t *testing.T) {
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		t.Run(mode.String(), func(t *testing.T) {
+			p := cms.Params{Width: 63, Depth: 3, Seed: testSeed} // odd w*d: a half-used last pair
+			k := load(t, Options{Params: p, Mode: mode})
+			var frames [][]byte
+			for name, f := range fixtures(t) {
+				for i := 0; i < 3; i++ {
+					if v, _ := kerneltest.Run(t, k.Program(), f); v != 2 {
+						t.Fatalf("%s: verdict %d, sketch mode always passes (2)", name, v)
+					}
+					frames = append(frames, f)
+				}
+			}
+			want := goSketch(p, frames)
+			if want.Total() != 12 {
+				t.Fatalf("Go counted %d packets, want 12 (4 IP fixtures x 3)", want.Total())
+			}
+			compareSketches(t, k, want)
+			key := flow.MustKey("10.0.1.1", "10.0.2.2", 5353, 53, flow.ProtoUDP)
+			s, _ := k.Sketch()
+			if s.Estimate(key.Bytes()) < 3 {
+				t.Fatal("the kernel's sketch undercounts the UDP fixture")
+			}
+			st, err := k.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Outcomes[flow.OutcomeOK] != 12 || st.Outcomes[flow.OutcomeNotIP] != 3 || st.Outcomes[flow.OutcomeTruncated] != 3 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// TestKernel_DetectorFixture: the lab with threshold 3 on one flow: three
+// packets pass, the third reports the crossing, the rest drop.
+func TestKernel_DetectorFixture(t *testing.T) {
+	pinCPU(t)
+	p := cms.LabParams(4096, testSeed)
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 3})
+	d, _ := cms.NewDetector(p, 3)
+	f := fixtures(t)["ipv4-tcp"]
+	info, _ := flow.Parse(f)
+	for i := 0; i < 6; i++ {
+		v, _ := kerneltest.Run(t, k.Program(), f)
+		drop, _ := d.Filter(info.Key.Bytes())
+		if want := map[bool]uint32{false: 2, true: 1}[drop]; v != want {
+			t.Fatalf("packet %d: kernel verdict %d, Go model %d", i, v, want)
+		}
+	}
+	ev, err := k.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != 1 || ev[0].Key != info.Key || ev[0].Estimate != 3 || ev[0].Hash != info.Key.Hash(testSeed) {
+		t.Fatalf("events %+v, want one for %v at 3", ev, info.Key)
+	}
+	st, _ := k.Stats()
+	if st.Dropped != 3 || st.Events != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	compareSketches(t, k, d.Sketch())
+}
+
+// captureFrames returns the Ethernet frames (clipped, at least MinFrame
+// bytes) of every capture under DATAPLANE_TRAFFIC_DIR, or skips.
+var captureFrames = sync.OnceValues(func() (map[string][][]byte, error) {
+	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
+	if dir == "" {
+		return nil, nil
+	}
+	out := map[string][][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") && !strings.HasSuffix(name, ".pcap.gz") && !strings.HasSuffix(name, ".pcapng.gz") {
+			return nil
+		}
+		r, err := capture.Open(path)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		rel, _ := filepath.Rel(dir, path)
+		for {
+			p, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			f, ok := p.Ethernet(nil)
+			if !ok || len(f) < kerneltest.MinFrame {
+				continue
+			}
+			out[rel] = append(out[rel], kerneltest.Clip(f))
+		}
+		return nil
+	})
+	return out, err
+})
+
+// capturedFrames is one capture's frames.
+type capturedFrames struct {
+	name   string
+	frames [][]byte
+}
+
+// traffic returns the captures in name order, or skips.
+func traffic(t testing.TB) []capturedFrames {
+	t.Helper()
+	c, err := captureFrames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == nil {
+		t.Skip("DATAPLANE_TRAFFIC_DIR not set")
+	}
+	var out []capturedFrames
+	for name, f := range c {
+		out = append(out, capturedFrames{name, f})
+	}
+	slices.SortFunc(out, func(a, b capturedFrames) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// TestKernel_ReplaySketch replays every packet of every capture through the
+// kernel in both sketch modes; the kernel's sketch must equal the Go sketch
+// of the same packets counter for counter.
+func TestKernel_ReplaySketch(t *testing.T) {
+	caps := traffic(t)
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		t.Run(mode.String(), func(t *testing.T) {
+			p := cms.Params{Width: 2048, Depth: 4, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: mode})
+			var all [][]byte
+			for _, c := range caps {
+				for _, f := range c.frames {
+					kerneltest.Run(t, k.Program(), f)
+				}
+				all = append(all, c.frames...)
+			}
+			want := goSketch(p, all)
+			compareSketches(t, k, want)
+			t.Logf("%d frames from %d captures, %d counted: %d counters equal", len(all), len(caps), want.Total(), p.Counters())
+		})
+	}
+}
+
+// TestKernel_ReplayDetector replays every capture through the detector with
+// the threshold lowered so that the captures hold heavy hitters; every
+// verdict must equal the Go model's, and the reported flows the crossings
+// the model saw.
+func TestKernel_ReplayDetector(t *testing.T) {
+	caps := traffic(t)
+	pinCPU(t)
+	const thr = 20
+	p := cms.LabParams(4096, testSeed)
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr})
+	d, _ := cms.NewDetector(p, thr)
+	var packets, drops int
+	crossed := map[flow.Key]int{}
+	for _, c := range caps {
+		for i, f := range c.frames {
+			v, _ := kerneltest.Run(t, k.Program(), f)
+			want := uint32(2)
+			if info, err := flow.Parse(f); err == nil {
+				drop, c := d.Filter(info.Key.Bytes())
+				if drop {
+					want = 1
+					drops++
+				}
+				if c {
+					crossed[info.Key]++
+				}
+			}
+			if v != want {
+				t.Fatalf("%s packet %d: kernel verdict %d, Go model %d", c.name, i, v, want)
+			}
+			packets++
+		}
+	}
+	if drops == 0 || len(crossed) == 0 {
+		t.Fatal("no heavy hitters at this threshold: the replay compares nothing")
+	}
+	ev, err := k.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != len(crossed) {
+		t.Fatalf("kernel reported %d flows, the Go model %d", len(ev), len(crossed))
+	}
+	for _, e := range ev {
+		if crossed[e.Key] != 1 || e.Estimate != thr {
+			t.Fatalf("kernel reported %v at %d; Go model crossings %d", e.Key, e.Estimate, crossed[e.Key])
+		}
+	}
+	compareSketches(t, k, d.Sketch())
+	t.Logf("%d frames: %d dropped, %d heavy flows reported, verdicts all equal", packets, drops, len(ev))
+}
+
+// BenchmarkKernel measures each mode on the captures' frames (fixtures
+// without DATAPLANE_TRAFFIC_DIR) with cache-resident counters, net of the
+// XDP_DROP floor measured in the same loop.
+func BenchmarkKernel(b *testing.B) {
+	var frames [][]byte
+	if c, _ := captureFrames(); c != nil {
+		for _, fs := range c {
+			frames = append(frames, fs...)
+		}
+	} else {
+		for _, f := range fixtures(b) {
+			frames = append(frames, f)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"sketch/shared/d=4", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModeShared}},
+		{"sketch/per-cpu/d=4", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModePerCPU}},
+		{"detect/d=2", Options{Params: cms.LabParams(4096, 1), Mode: ModeDetect}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			k := load(b, bc.opts)
+			kerneltest.Bench(b, k.Program(), frames)
+		})
+	}
+}
