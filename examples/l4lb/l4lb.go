@@ -1,0 +1,408 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/maglev"
+	"github.com/dataplane-go/dataplane/maglev/xdp"
+)
+
+// Options of one run.
+type Options struct {
+	Backends int    // backends (1 to 9)
+	UDP      int    // UDP requests, each from a new source port
+	TCP      int    // TCP connections
+	Seed     uint64 // flow-hash and table seed
+	Log      io.Writer
+}
+
+// Result is what the client saw and the kernel counted.
+type Result struct {
+	Backends  []string           // backend addresses, in table order
+	Answered  map[string]int     // requests answered, by backend
+	Sent      int                // requests sent
+	Agree     int                // answers from the backend the Go table predicts
+	TableFrac map[string]float64 // each backend's share of the table
+	Stats     xdp.Stats
+}
+
+// Addresses: the client, a router, the load balancer and the backends
+// each live in their own network namespace, joined to the router by veth
+// pairs (one /24 per link). The VIP is routed by the router to the load
+// balancer.
+//
+//	client 10.200.1.2 --- 10.200.1.1 router 10.200.2.1 --- 10.200.2.2 lb (XDP)
+//	                                 router 10.200.1i.1 --- 10.200.1i.2 backend i (VIP on lo)
+const (
+	vip     = "10.200.100.1"
+	udpPort = 7000
+	tcpPort = 7001
+)
+
+// topo is the set of namespaces one run creates; close deletes them all
+// (which deletes every veth inside).
+type topo struct {
+	prefix string
+	ns     []string
+	log    io.Writer
+}
+
+func (t *topo) name(role string) string { return t.prefix + role }
+
+func (t *topo) ip(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// in runs ip inside the namespace of role.
+func (t *topo) in(role string, args ...string) error {
+	return t.ip(append([]string{"-n", t.name(role)}, args...)...)
+}
+
+func (t *topo) addNS(role string) error {
+	if err := t.ip("netns", "add", t.name(role)); err != nil {
+		return err
+	}
+	t.ns = append(t.ns, t.name(role))
+	return t.in(role, "link", "set", "lo", "up")
+}
+
+// link joins roles a and b with a veth pair named an (in a) and bn (in b),
+// created directly inside the namespaces: nothing appears in the caller's.
+func (t *topo) link(a, an, aAddr, b, bn, bAddr string) error {
+	if err := t.ip("link", "add", an, "netns", t.name(a), "type", "veth", "peer", "name", bn, "netns", t.name(b)); err != nil {
+		return err
+	}
+	for _, s := range [][3]string{{a, an, aAddr}, {b, bn, bAddr}} {
+		if err := t.in(s[0], "addr", "add", s[2], "dev", s[1]); err != nil {
+			return err
+		}
+		if err := t.in(s[0], "link", "set", s[1], "up"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *topo) sysctl(role, key, val string) error {
+	return t.ip("netns", "exec", t.name(role), "sysctl", "-q", "-w", key+"="+val)
+}
+
+// close deletes every namespace created, in reverse order.
+func (t *topo) close() error {
+	var errs []error
+	for i := len(t.ns) - 1; i >= 0; i-- {
+		if err := t.ip("netns", "del", t.ns[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.ns = nil
+	return errors.Join(errs...)
+}
+
+// inNS runs f on an OS thread that has entered the namespace of role:
+// sockets and netlink calls made in f belong to that namespace.
+func (t *topo) inNS(role string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// The thread is not unlocked: if returning to the original
+		// namespace failed it must die with the goroutine.
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open("/run/netns/" + t.name(role))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("enter namespace %s: %w", t.name(role), err)
+			return
+		}
+		ferr := f()
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- errors.Join(ferr, err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+func backendAddr(i int) string { return fmt.Sprintf("10.200.%d.2", 10+i) }
+
+// build creates the namespaces and links.
+func (t *topo) build(n int) error {
+	roles := []string{"c", "r", "lb"}
+	for i := 1; i <= n; i++ {
+		roles = append(roles, fmt.Sprintf("b%d", i))
+	}
+	for _, r := range roles {
+		if err := t.addNS(r); err != nil {
+			return err
+		}
+	}
+	steps := []func() error{
+		func() error { return t.link("c", "c0", "10.200.1.2/24", "r", "rc", "10.200.1.1/24") },
+		func() error { return t.link("lb", "l0", "10.200.2.2/24", "r", "rl", "10.200.2.1/24") },
+		func() error { return t.in("c", "route", "add", "default", "via", "10.200.1.1") },
+		func() error { return t.in("lb", "route", "add", "default", "via", "10.200.2.1") },
+		func() error { return t.in("r", "route", "add", vip+"/32", "via", "10.200.2.2") },
+		func() error { return t.sysctl("r", "net.ipv4.ip_forward", "1") },
+		func() error { return t.sysctl("r", "net.ipv4.conf.all.send_redirects", "0") },
+	}
+	for i := 1; i <= n; i++ {
+		b := fmt.Sprintf("b%d", i)
+		steps = append(steps,
+			func() error {
+				return t.link(b, "b0", backendAddr(i)+"/24", "r", fmt.Sprintf("rb%d", i), fmt.Sprintf("10.200.%d.1/24", 10+i))
+			},
+			func() error { return t.in(b, "route", "add", "default", "via", fmt.Sprintf("10.200.%d.1", 10+i)) },
+			func() error { return t.in(b, "addr", "add", vip+"/32", "dev", "lo") },
+		)
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run builds the topology, starts the load balancer and the backends,
+// sends the client's traffic and tears everything down before returning,
+// also when ctx is cancelled (SIGINT).
+func run(ctx context.Context, o Options) (res Result, err error) {
+	if o.Backends < 1 || o.Backends > 9 {
+		return res, fmt.Errorf("l4lb: backends must be in [1, 9], got %d", o.Backends)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	_ = rlimit.RemoveMemlock()
+	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid()), log: o.Log}
+	defer func() {
+		if cerr := t.close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	if err := t.build(o.Backends); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,b1..b%d} ready\n", t.prefix, o.Backends)
+
+	// The backends: XDP decapsulation on b0 (generic mode: the checksum
+	// offload state of the inner packet survives), servers on the VIP.
+	var decap decapObjects
+	if err := loadDecapObjects(&decap, nil); err != nil {
+		return res, fmt.Errorf("load decap program: %w", err)
+	}
+	defer decap.Close()
+	var links []link.Link
+	defer func() {
+		for _, l := range links {
+			l.Close()
+		}
+	}()
+	attach := func(role, dev string, prog *ebpf.Program) error {
+		return t.inNS(role, func() error {
+			ifc, err := net.InterfaceByName(dev)
+			if err != nil {
+				return err
+			}
+			l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifc.Index, Flags: link.XDPGenericMode})
+			if err != nil {
+				return fmt.Errorf("attach XDP to %s in %s: %w", dev, t.name(role), err)
+			}
+			links = append(links, l)
+			return nil
+		})
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // runs after the servers are closed (defers run last first)
+	var servers []io.Closer
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	for i := 1; i <= o.Backends; i++ {
+		role := fmt.Sprintf("b%d", i)
+		if err := attach(role, "b0", decap.XdpDecap); err != nil {
+			return res, err
+		}
+		name := backendAddr(i)
+		var uc net.PacketConn
+		var tl net.Listener
+		if err := t.inNS(role, func() error {
+			var err error
+			if uc, err = net.ListenPacket("udp4", fmt.Sprintf("%s:%d", vip, udpPort)); err != nil {
+				return err
+			}
+			tl, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", vip, tcpPort))
+			return err
+		}); err != nil {
+			return res, err
+		}
+		servers = append(servers, uc, tl)
+		wg.Add(2)
+		go func() { // UDP: answer every datagram with our name
+			defer wg.Done()
+			buf := make([]byte, 1500)
+			for {
+				_, from, err := uc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				uc.WriteTo([]byte(name), from)
+			}
+		}()
+		go func() { // TCP: answer every connection with our name
+			defer wg.Done()
+			for {
+				c, err := tl.Accept()
+				if err != nil {
+					return
+				}
+				c.Write([]byte(name))
+				c.Close()
+			}
+		}()
+	}
+
+	// The load balancer.
+	opts := xdp.Options{Seed: o.Seed, Table: maglev.Params{Size: 65537, Seed: o.Seed}}
+	lb, err := xdp.Load(opts)
+	if err != nil {
+		return res, err
+	}
+	defer lb.Close()
+	var lbMAC, rtMAC net.HardwareAddr
+	if err := t.inNS("lb", func() error {
+		ifc, err := net.InterfaceByName("l0")
+		lbMAC = ifc.HardwareAddr
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := t.inNS("r", func() error {
+		ifc, err := net.InterfaceByName("rl")
+		rtMAC = ifc.HardwareAddr
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr("10.200.2.2")}); err != nil {
+		return res, err
+	}
+	var bs []xdp.Backend
+	for i := 1; i <= o.Backends; i++ {
+		bs = append(bs, xdp.Backend{Addr: netip.MustParseAddr(backendAddr(i)), Weight: 1})
+	}
+	vipAddr := netip.MustParseAddr(vip)
+	table, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs)
+	if err != nil {
+		return res, err
+	}
+	if _, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: tcpPort, Proto: flow.ProtoTCP}, bs); err != nil {
+		return res, err
+	}
+	if err := attach("lb", "l0", lb.Program()); err != nil {
+		return res, err
+	}
+	res.TableFrac = map[string]float64{}
+	for i := 0; i < table.Len(); i++ {
+		res.Backends = append(res.Backends, table.Backend(i).Name)
+		res.TableFrac[table.Backend(i).Name] = table.Shares()[i]
+	}
+
+	// The client.
+	res.Answered = map[string]int{}
+	predict := func(local net.Addr, port uint16, proto uint8) string {
+		ap := netip.MustParseAddrPort(local.String())
+		k := flow.KeyFrom4(ap.Addr().As4(), vipAddr.As4(), ap.Port(), port, proto)
+		i, _ := table.PickKey(&k, o.Seed)
+		return table.Backend(i).Name
+	}
+	ask := func(network string, port uint16, proto uint8) error {
+		return t.inNS("c", func() error {
+			var last error
+			for try := 0; try < 3; try++ { // the first packets may wait for ARP
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				c, err := net.DialTimeout(network, fmt.Sprintf("%s:%d", vip, port), 2*time.Second)
+				if err != nil {
+					last = err
+					continue
+				}
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				if network == "udp4" {
+					c.Write([]byte("who are you?"))
+				}
+				buf := make([]byte, 64)
+				n, err := io.ReadAtLeast(c, buf, 1)
+				want := predict(c.LocalAddr(), port, proto)
+				c.Close()
+				if err != nil {
+					last = err
+					continue
+				}
+				got := string(buf[:n])
+				res.Answered[got]++
+				if got == want {
+					res.Agree++
+				}
+				return nil
+			}
+			return fmt.Errorf("%s request to %s:%d unanswered: %w", network, vip, port, last)
+		})
+	}
+	var errs []error
+	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
+	tcpSent := 0
+	for k := 0; k < o.UDP+o.TCP && ctx.Err() == nil; k++ {
+		res.Sent++
+		var err error
+		if tcpSent < o.TCP && (k%every == 0 || o.UDP+o.TCP-k <= o.TCP-tcpSent) {
+			tcpSent++
+			err = ask("tcp4", tcpPort, flow.ProtoTCP)
+		} else {
+			err = ask("udp4", udpPort, flow.ProtoUDP)
+		}
+		if err != nil && ctx.Err() == nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, ctx.Err())
+	res.Stats, err = lb.Stats()
+	return res, errors.Join(append(errs, err)...)
+}

@@ -1,0 +1,65 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"math"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+// TestL4LB runs the whole example: every request must be answered, by the
+// backend the Go table predicts, and each backend's share must be within
+// 10 points of its share of the table (540 requests over 3 backends: one
+// standard deviation is 2 points, so 10 is five).
+func TestL4LB(t *testing.T) {
+	kerneltest.Require(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2's ip command")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range res.Answered {
+		total += n
+	}
+	if res.Sent != 540 || total != res.Sent {
+		t.Fatalf("%d requests sent, %d answered", res.Sent, total)
+	}
+	if res.Agree != total {
+		t.Fatalf("%d of %d answers came from the backend the Go table predicts", res.Agree, total)
+	}
+	for _, b := range res.Backends {
+		share := float64(res.Answered[b]) / float64(total)
+		if math.Abs(share-res.TableFrac[b]) > 0.10 {
+			t.Errorf("backend %s answered %.1f%% of requests, table share %.1f%%", b, 100*share, 100*res.TableFrac[b])
+		}
+		if st := res.Stats.Backends[mustAddr(b)]; st.Packets == 0 {
+			t.Errorf("kernel counted no packet for backend %s", b)
+		}
+	}
+	if res.Stats.TX < uint64(total) {
+		t.Errorf("kernel sent %d packets for %d requests", res.Stats.TX, total)
+	}
+	// Everything the run created is gone.
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	if len(out) > 0 && containsPrefix(string(out), "l4lb") {
+		t.Errorf("namespaces left behind:\n%s", out)
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) { l.t.Logf("%s", p); return len(p), nil }
