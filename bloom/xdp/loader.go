@@ -5,6 +5,7 @@ package xdp
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -84,6 +85,27 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 		return nil, fmt.Errorf("attach bloom kernel to interface %d: %w", ifindex, err)
 	}
 	return l, nil
+}
+
+// Run runs the program once on frame with BPF_PROG_TEST_RUN and returns its
+// verdict (counters and, in learn mode, the filter change as for a real
+// packet). frame must hold at least an Ethernet header.
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	v, err := k.objs.XdpBloom.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
+	if err != nil {
+		return 0, fmt.Errorf("bloom kernel: test run on a %d-byte frame: %w", len(frame), err)
+	}
+	return v, nil
+}
+
+// Bench runs the program repeat times on frame with BPF_PROG_TEST_RUN and
+// returns the kernel's mean time per run.
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	_, d, err := k.objs.XdpBloom.Benchmark(frame, repeat, nil)
+	if err != nil {
+		return 0, fmt.Errorf("bloom kernel: benchmark on a %d-byte frame: %w", len(frame), err)
+	}
+	return d, nil
 }
 
 // WriteFilter replaces the kernel's filter by f, which must have the

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dataplane-go/dataplane/bloom"
+	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func init() {
+	register(Section{Name: "bloom", Order: 20, Run: bloomSection})
+}
+
+// bloomFPR is the false-positive rate the section's filters are sized for.
+const bloomFPR = 0.01
+
+// bloomSection reports what Bloom filters do with the trace: the number of
+// distinct flows estimated from a filter of every packet's key, the
+// false-positive rate of filters holding half the flows measured on the
+// other half, the speed of the Go filters, and the kernel: verdicts of a
+// blocklist on every frame compared with Go, a learn-mode filter read back,
+// and its ns/packet above an XDP_DROP floor.
+func bloomSection(r *Run) error {
+	flows := r.Flows()
+	keys := r.Keys()
+	if len(flows) < 2 {
+		r.Printf("fewer than two flows: nothing to filter\n")
+		return nil
+	}
+	// Distinct-flow estimate from a filter of every packet's key.
+	all := bloom.MustNew(bloomParams(bloom.ParamsFor(uint64(len(flows)), bloomFPR), r.Seed))
+	for i := range keys {
+		all.Add(keys[i].Bytes())
+	}
+	est := all.EstimatedCount()
+
+	// Members: every other flow; the rest measure false positives.
+	var members, absent []flow.Key
+	for i, k := range flows {
+		if i%2 == 0 {
+			members = append(members, k)
+		} else {
+			absent = append(absent, k)
+		}
+	}
+	n := uint64(len(members))
+	cp := bloomParams(bloom.ParamsFor(n, bloomFPR), r.Seed)
+	bp := bloomParams(bloom.BlockedParamsFor(n, bloomFPR), r.Seed)
+	classic, blocked := bloom.MustNew(cp), bloom.MustNewBlocked(bp)
+	counting := bloom.MustNewCounting(cp, 4)
+	for i := range members {
+		classic.Add(members[i].Bytes())
+		blocked.Add(members[i].Bytes())
+		counting.Add(members[i].Bytes())
+	}
+	fp := func(contains func([]byte) bool) float64 {
+		c := 0
+		for i := range absent {
+			if contains(absent[i].Bytes()) {
+				c++
+			}
+		}
+		return float64(c) / float64(len(absent))
+	}
+
+	t := r.Table("measure", "value")
+	t.Row("distinct flows", len(flows))
+	t.Row("estimated from a filter of every packet", fmt.Sprintf("%.0f (%+.2f%%)", est, 100*(est-float64(len(flows)))/float64(len(flows))))
+	t.Row("filter members (every other flow)", n)
+	if err := t.Flush(); err != nil {
+		return err
+	}
+
+	var sink bool
+	timeAdd := func(add func([]byte)) float64 {
+		return r.TimePer(len(members), func() {
+			for i := range members {
+				add(members[i].Bytes())
+			}
+		})
+	}
+	timeContains := func(contains func([]byte) bool) float64 {
+		return r.TimePer(len(flows), func() {
+			for i := range flows {
+				sink = sink != contains(flows[i].Bytes())
+			}
+		})
+	}
+	r.Printf("\nfilters sized for %d flows at fpr %g, false positives measured on the other %d flows\n", n, bloomFPR, len(absent))
+	t = r.Table("filter", "bits/flow", "k", "predicted fpr", "measured fpr", "Go add ns/key", "Go contains ns/key")
+	t.Row("classic", float64(cp.Bits)/float64(n), cp.Hashes, bloom.FalsePositiveRate(cp.Bits, cp.Hashes, n), fp(classic.Contains),
+		timeAdd(classic.Add), timeContains(classic.Contains))
+	t.Row("blocked", float64(bp.Bits)/float64(n), bp.Hashes, bloom.BlockedFalsePositiveRate(bp.Bits, bp.Hashes, n), fp(blocked.Contains),
+		timeAdd(blocked.Add), timeContains(blocked.Contains))
+	removeNs := r.TimePer(len(members), func() {
+		for i := range members {
+			_ = counting.Remove(members[i].Bytes())
+			counting.Add(members[i].Bytes())
+		}
+	})
+	t.Row("counting (4-bit)", float64(4*cp.Bits)/float64(n), cp.Hashes, bloom.FalsePositiveRate(cp.Bits, cp.Hashes, n), fp(counting.Contains),
+		fmt.Sprintf("%.1f (remove+add)", removeNs), timeContains(counting.Contains))
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	_ = sink
+
+	line, err := bloomKernelReport(r, classic, members)
+	r.Printf("%s\n", line)
+	return err
+}
+
+func bloomParams(p bloom.Params, seed uint64) bloom.Params {
+	p.Seed = seed
+	return p
+}
+
+// bloomKernelReport runs bloom/xdp as a blocklist of the filter's flows on
+// every frame and compares each verdict with the Go model; then in learn
+// mode, comparing the filter read back with Go's; then measures the
+// kernel's time per packet above an XDP_DROP floor.
+func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, error) {
+	if !r.KernelAllowed() {
+		return "kernel: not run (-kernel off)", nil
+	}
+	opts := bloomxdp.Options{Params: f.Params(), Layout: bloomxdp.Classic, Key: bloomxdp.KeyFlow, Action: bloomxdp.DropMembers}
+	k, err := bloomxdp.Load(opts)
+	if err != nil {
+		if !r.KernelRequired() && bloomSkippable(err) {
+			return fmt.Sprintf("\nkernel: skipped (%v)", err), nil
+		}
+		return "\nkernel: failed to load", err
+	}
+	defer k.Close()
+	if err := k.WriteFilter(f); err != nil {
+		return "", err
+	}
+	model := &bloomxdp.Model{Options: opts, Filter: f}
+	frames := make([][]byte, 0, len(r.Frames))
+	for _, fr := range r.Frames {
+		if len(fr) < 14 {
+			continue
+		}
+		frames = append(frames, fr[:min(len(fr), 3520)]) // what BPF_PROG_TEST_RUN accepts
+	}
+	mismatches := 0
+	for i, fr := range frames {
+		v, err := k.Run(fr)
+		if err != nil {
+			return "", err
+		}
+		if v != model.Run(fr) {
+			mismatches++
+		}
+		r.Progress("bloom kernel", i, len(frames))
+	}
+	st, err := k.Stats()
+	if err != nil {
+		return "", err
+	}
+	r.Printf("\nkernel (bloom/xdp, blocklist of the members): %d frames, %d dropped, %d passed (%d not IP, %d malformed), verdict mismatches with Go: %d\n",
+		len(frames), st.Dropped, st.Passed, st.NotIP, st.Malformed, mismatches)
+
+	// Learn mode: the kernel's filter of every frame against Go's.
+	lopts := opts
+	lopts.Learn = true
+	lk, err := bloomxdp.Load(lopts)
+	if err != nil {
+		return "", err
+	}
+	defer lk.Close()
+	lmodel := &bloomxdp.Model{Options: lopts, Filter: bloom.MustNew(lopts.Params)}
+	for _, fr := range frames {
+		if _, err := lk.Run(fr); err != nil {
+			return "", err
+		}
+		lmodel.Run(fr)
+	}
+	learned, err := lk.Filter()
+	if err != nil {
+		return "", err
+	}
+	same := learned.Equal(lmodel.Filter)
+	r.Printf("kernel learn mode: %d bits set, estimated %.0f distinct flows, identical to Go: %v\n",
+		learned.SetBits(), learned.EstimatedCount(), same)
+
+	// Speed above an XDP_DROP floor, on up to 256 frames.
+	floor, err := bloomDropProgram()
+	if err != nil {
+		return "", err
+	}
+	defer floor.Close()
+	step := max(1, len(frames)/256)
+	var kt, ft time.Duration
+	runs := 0
+	for i := 0; i < len(frames); i += step {
+		d, err := k.Bench(frames[i], 256)
+		if err != nil {
+			return "", err
+		}
+		_, df, err := floor.Benchmark(frames[i], 256, nil)
+		if err != nil {
+			return "", err
+		}
+		kt, ft, runs = kt+d, ft+df, runs+1
+	}
+	kns, fns := float64(kt.Nanoseconds())/float64(runs), float64(ft.Nanoseconds())/float64(runs)
+	r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + hash + %d bit tests)\n",
+		kns, fns, kns-fns, f.Hashes())
+	if mismatches > 0 || !same {
+		return "", fmt.Errorf("bloom: kernel and Go disagree (%d verdicts, learned filter identical: %v)", mismatches, same)
+	}
+	return "kernel: agrees with Go on every frame", nil
+}
+
+func bloomSkippable(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
+		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
+}
+
+// bloomDropProgram returns an XDP program that drops every packet.
+func bloomDropProgram() (*ebpf.Program, error) {
+	return ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.XDP,
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
+		License:      "Dual BSD/GPL",
+	})
+}
