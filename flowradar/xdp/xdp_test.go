@@ -8,8 +8,8 @@ import (
 	"unsafe"
 
 	"github.com/dataplane-go/dataplane/flow"
-	"github.com/dataplane-go/dataplane/flowradar"
 	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
+	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 	"github.com/dataplane-go/dataplane/internal/traffic"

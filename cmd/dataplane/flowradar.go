@@ -1,0 +1,216 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flowradar"
+	frxdp "github.com/dataplane-go/dataplane/flowradar/xdp"
+)
+
+func init() {
+	register(Section{Name: "flowradar", Order: 50, Run: flowradarSection})
+}
+
+// frMaxFrame is the longest frame BPF_PROG_TEST_RUN takes
+// (kerneltest.MaxFrame); the kernel counts the bytes it was given.
+const frMaxFrame = 3520
+
+// flowradarSection encodes the trace in a FlowRadar table sized for its
+// flows, decodes it and compares every flow's counters with the exact
+// counts; measures the encoder against a Go map; shows the decoded
+// fraction against the table's load, single and network-wide (a simulated
+// leaf-spine); and replays the frames through the kernel.
+func flowradarSection(r *Run) error {
+	flows := r.Flows()
+	if len(flows) == 0 {
+		r.Printf("no flow in the input\n")
+		return nil
+	}
+	type counts struct{ packets, bytes uint64 }
+	exact := make(map[flow.Key]counts, len(flows))
+	for i := range r.Parsed {
+		if r.Parsed[i].Err == nil {
+			c := exact[r.Parsed[i].Info.Key]
+			exact[r.Parsed[i].Info.Key] = counts{c.packets + 1, c.bytes + uint64(len(r.Frames[i]))}
+		}
+	}
+	p := flowradar.ParamsFor(len(flows), r.Seed)
+	enc, err := flowradar.New(p)
+	if err != nil {
+		return err
+	}
+	encodeAll := func() {
+		for i := range r.Parsed {
+			if r.Parsed[i].Err == nil {
+				enc.Add(&r.Parsed[i].Info.Key, uint32(len(r.Frames[i])))
+			}
+		}
+	}
+	encodeAll()
+	tab := enc.Flip()
+	start := time.Now()
+	d, derr := tab.Decode()
+	decodeTime := time.Since(start)
+	wrong := 0
+	for _, f := range d.Flows {
+		if c, ok := exact[f.Key]; !ok || c != (counts{f.Packets, f.Bytes}) {
+			wrong++
+		}
+	}
+	keys := r.Keys()
+	goNs := r.TimePer(len(keys), func() { enc.Flip(); encodeAll() })
+	m := make(map[flow.Key]*counts, len(flows))
+	mapNs := r.TimePer(len(keys), func() {
+		clear(m)
+		for i := range r.Parsed {
+			if r.Parsed[i].Err != nil {
+				continue
+			}
+			c := m[r.Parsed[i].Info.Key]
+			if c == nil {
+				c = new(counts)
+				m[r.Parsed[i].Info.Key] = c
+			}
+			c.packets++
+			c.bytes += uint64(len(r.Frames[i]))
+		}
+	})
+
+	t := r.Table("measure", "value")
+	t.Row("flows in the input", len(flows))
+	t.Row("table", p.String())
+	t.Row("cells per flow", p.CellsPerFlow(len(flows)))
+	t.Row("bytes per flow (one epoch)", float64(p.SizeBytes())/float64(len(flows)))
+	t.Row("filter false-positive rate (predicted)", p.FilterFPR(len(flows)))
+	t.Row("flows decoded", fmt.Sprintf("%d of %d", len(d.Flows), len(flows)))
+	t.Row("decoded flows with wrong counters", wrong)
+	t.Row("decode error", fmt.Sprint(derr))
+	t.Row("decode time", decodeTime.Round(time.Microsecond))
+	t.Row("Go encode ns/packet", goNs)
+	t.Row("Go map (exact) ns/packet", mapNs)
+	t.Row("encode / map time", goNs/mapNs)
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if derr == nil && (len(d.Flows) != len(flows) || wrong > 0) {
+		return fmt.Errorf("flowradar: decoded %d of %d flows, %d with wrong counters, without an error", len(d.Flows), len(flows), wrong)
+	}
+
+	// Decoded fraction against load, one switch and a 4x2 leaf-spine.
+	r.Printf("\ndecoded fraction against cells per flow (single: this trace in one table; network: the busiest switch of a 4-leaf 2-spine network at that load)\n")
+	t = r.Table("cells/flow", "single", "busiest switch alone", "network-wide", "exact counters")
+	probe, _ := flowradar.NewLeafSpine(4, 2, flowradar.ParamsFor(64, 1), r.Seed)
+	per := make([]int, 6)
+	var path []int
+	for i := range flows {
+		for _, sw := range probe.Path(&flows[i], path[:0]) {
+			per[sw]++
+		}
+	}
+	busiest := 0
+	for j := range per {
+		if per[j] > per[busiest] {
+			busiest = j
+		}
+	}
+	for _, cpf := range []float64{0.8, 1.0, 1.2, 1.3, 1.36} {
+		q := p
+		q.Cells = (uint32(cpf*float64(len(flows))) + 3) / 4 * 4
+		st, _ := flowradar.NewTable(q)
+		for i := range r.Parsed {
+			if r.Parsed[i].Err == nil {
+				st.Add(&r.Parsed[i].Info.Key, 1)
+			}
+		}
+		sd, _ := st.Decode()
+		q.Cells = (uint32(cpf*float64(per[busiest])) + 3) / 4 * 4
+		q.FilterBits = p.FilterBits
+		net, err := flowradar.NewLeafSpine(4, 2, q, r.Seed)
+		if err != nil {
+			return err
+		}
+		for i := range r.Parsed {
+			if r.Parsed[i].Err == nil {
+				net.Send(&r.Parsed[i].Info.Key, uint32(len(r.Frames[i])))
+			}
+		}
+		tabs := net.Flip()
+		bd, _ := tabs[busiest].Decode()
+		nw, _ := flowradar.DecodeNetwork(tabs)
+		ok, all := 0, 0
+		for _, f := range nw.Flows {
+			for _, c := range f.Counts {
+				all++
+				if c.Exact && uint64(c.Packets) == exact[f.Key].packets {
+					ok++
+				}
+			}
+		}
+		t.Row(cpf, float64(len(sd.Flows))/float64(len(flows)), float64(len(bd.Flows))/float64(per[busiest]),
+			float64(len(nw.Flows))/float64(len(flows)), float64(ok)/float64(max(all, 1)))
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+
+	line, err := flowradarKernelReport(r, p)
+	r.Printf("\n%s\n", line)
+	return err
+}
+
+// flowradarKernelReport replays every frame through flowradar/xdp, flips
+// the epoch, and compares the kernel's table with the Go encoder's of the
+// same (clipped) frames, then decodes it.
+func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
+	if !r.KernelAllowed() {
+		return "kernel: not run (-kernel off)", nil
+	}
+	k, err := frxdp.Load(p)
+	if err != nil {
+		if !r.KernelRequired() && (errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || frIsPerm(err)) {
+			return fmt.Sprintf("kernel: skipped (%v)", err), nil
+		}
+		return "kernel: failed to load", err
+	}
+	defer k.Close()
+	var frames [][]byte
+	for _, f := range r.Frames {
+		if len(f) < 14 {
+			continue
+		}
+		frames = append(frames, f[:min(len(f), frMaxFrame)])
+	}
+	prog := k.Program()
+	start := time.Now()
+	for i, f := range frames {
+		if _, err := prog.Run(&ebpf.RunOptions{Data: f, Repeat: 1}); err != nil {
+			return "", fmt.Errorf("flowradar kernel: test run: %w", err)
+		}
+		r.Progress("flowradar kernel", i, len(frames))
+	}
+	el := time.Since(start)
+	got, err := k.Flip()
+	if err != nil {
+		return "", err
+	}
+	want, _ := flowradar.NewTable(p)
+	frxdp.Encode(want, frames)
+	d, derr := got.Decode()
+	r.Printf("kernel (flowradar/xdp): %d frames in %v (test runs, syscalls included); table equal to Go: %v; decoded %d flows (%v)\n",
+		len(frames), el.Round(time.Millisecond), got.Equal(want), len(d.Flows), derr)
+	if !got.Equal(want) {
+		return "", errors.New("flowradar: the kernel's table differs from the Go encoder's")
+	}
+	return "kernel: table equal to the Go encoder's, field for field", nil
+}
+
+func frIsPerm(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
+}
