@@ -97,16 +97,37 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 		c.pos = pos
 	}
 	if equal {
-		filled := uint32(0)
-		for {
-			for i := range cur {
-				claim(&cur[i])
-				filled++
-				if filled == m {
-					return
+		// Round robin. The probing phase is written out (no closure) so
+		// the cursor and the counters stay in registers.
+		i, n := 0, len(cur)
+		for left > tail {
+			c := &cur[i]
+			pos, skip := c.pos, c.skip
+			for taken[pos>>6]&(1<<(pos&63)) != 0 {
+				pos += skip
+				if pos >= m {
+					pos -= m
 				}
 			}
+			taken[pos>>6] |= 1 << (pos & 63)
+			entries[pos] = c.id
+			pos += skip
+			if pos >= m {
+				pos -= m
+			}
+			c.pos = pos
+			left--
+			if i++; i == n {
+				i = 0
+			}
 		}
+		for left > 0 {
+			claim(&cur[i])
+			if i++; i == n {
+				i = 0
+			}
+		}
+		return
 	}
 	// Weighted: a binary min-heap of active backends keyed by the time of
 	// their next turn, (2*k+1)/w compared exactly in integers as
