@@ -135,36 +135,36 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 	type turn struct {
 		odd uint64 // 2*k+1
 		w   uint64
+		id  uint32 // backend index: ties go to the lower one
 		c   uint32 // index in cur
 	}
-	less := func(a, b turn) bool {
+	less := func(a, b *turn) bool {
 		x, y := a.odd*b.w, b.odd*a.w
-		if x != y {
-			return x < y
-		}
-		return cur[a.c].id < cur[b.c].id
+		return x < y || (x == y && a.id < b.id)
 	}
 	h := make([]turn, len(cur))
 	for i := range cur {
-		h[i] = turn{1, uint64(weights[cur[i].id]), uint32(i)}
+		h[i] = turn{1, uint64(weights[cur[i].id]), cur[i].id, uint32(i)}
 	}
 	down := func(i int) {
 		n := len(h)
+		x := h[i]
 		for {
 			l := 2*i + 1
 			if l >= n {
-				return
+				break
 			}
 			s := l
-			if r := l + 1; r < n && less(h[r], h[l]) {
+			if r := l + 1; r < n && less(&h[r], &h[l]) {
 				s = r
 			}
-			if !less(h[s], h[i]) {
-				return
+			if !less(&h[s], &x) {
+				break
 			}
-			h[i], h[s] = h[s], h[i]
+			h[i] = h[s]
 			i = s
 		}
+		h[i] = x
 	}
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		down(i)
