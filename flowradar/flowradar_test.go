@@ -217,11 +217,14 @@ func paramsAt(flows int, cellsPerFlow float64, seed uint64) Params {
 // threshold is 1.295) single decode recovers every flow with exact
 // counters.
 func TestDecode_BelowThreshold(t *testing.T) {
-	n := 50000
+	// Near the threshold, small tables fail more often (finite-size
+	// effects): the claim is for 5e4 flows and more, so -short runs fewer
+	// seeds, not fewer flows.
+	n, seeds := 50000, []uint64{1, 2, 3}
 	if testing.Short() {
-		n = 10000
+		seeds = seeds[:1]
 	}
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range seeds {
 		tab, _ := NewTable(paramsAt(n, 1.30, seed))
 		tr := traffic(tab.Add, randomKeys(n, seed), seed)
 		d, err := tab.Decode()

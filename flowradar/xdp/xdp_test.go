@@ -3,7 +3,6 @@
 package xdp
 
 import (
-	"fmt"
 	"testing"
 	"unsafe"
 
@@ -288,7 +287,7 @@ func BenchmarkKernel(b *testing.B) {
 		defer fk.Close()
 		kerneltest.Bench(b, fk.Program(), fs)
 	})
-	b.Run(fmt.Sprintf("impl=go-encoder"), func(b *testing.B) {
+	b.Run("impl=go-encoder", func(b *testing.B) {
 		t, _ := flowradar.NewTable(p)
 		Encode(t, fs)
 		b.ReportAllocs()
