@@ -241,14 +241,13 @@ func TestFilter_UnionIntersect(t *testing.T) {
 	if err := u.Union(b); err != nil || !u.Equal(both) {
 		t.Fatalf("union differs from the filter of the union (err %v)", err)
 	}
-	x := a.Clone()
 	common := randomKeys(100, 22)
 	a2, b2 := a.Clone(), b.Clone()
 	for _, k := range common {
 		a2.Add(k)
 		b2.Add(k)
 	}
-	x = a2.Clone()
+	x := a2.Clone()
 	if err := x.Intersect(b2); err != nil {
 		t.Fatal(err)
 	}
