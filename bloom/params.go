@@ -159,7 +159,7 @@ func FalsePositiveRateApprox(m uint64, k int, n uint64) float64 {
 //	sum over i >= 0 of Poisson(i; lambda) * FalsePositiveRate(BlockBits, k, i)
 //
 // Blocks fill unevenly, so this exceeds the classic rate of the same m and
-// k: about 1.2x at 1% and 1.6x at 0.1% (the penalty [BlockedParamsFor]
+// k: about 1.15x at 1% and 1.6x at 0.1% (the penalty [BlockedParamsFor]
 // pays for with extra bits).
 func BlockedFalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m < BlockBits || k <= 0 {
@@ -191,8 +191,8 @@ func blockedFPR(lambda float64, k int) float64 {
 // grows with k (one 64-bit mix per seven bits), it takes the smallest k
 // whose memory is within 5% of the least (at 0.1%: k = 7 and 15.96 bits per
 // key instead of k = 9 and 15.49). Compared with [ParamsFor] the filter
-// needs more bits per key for the same rate: about 3% more at 1% and 11%
-// more at 0.1%. An n or fpr out of range, or more than MaxBlockedBits bits,
+// needs more bits per key for the same rate: about 5% more at 1% (k = 5)
+// and 11% more at 0.1% (k = 7). An n or fpr out of range, or more than MaxBlockedBits bits,
 // is reported by [Params.Validate] and [NewBlocked].
 func BlockedParamsFor(n uint64, fpr float64) Params {
 	if err := checkIntent("BlockedParamsFor", n, fpr); err != nil {
