@@ -5,6 +5,7 @@ package xdp
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -87,6 +88,28 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 		return nil, fmt.Errorf("attach iblt kernel to interface %d: %w", ifindex, err)
 	}
 	return l, nil
+}
+
+// Run runs the program once on frame with BPF_PROG_TEST_RUN (a test or
+// report run, without attaching) and returns its verdict (always XDP_PASS).
+// The kernel rejects frames shorter than 14 bytes and those longer than
+// its test-run limit.
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	v, err := k.objs.XdpIblt.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
+	if err != nil {
+		return 0, fmt.Errorf("iblt kernel: test run on a %d-byte frame: %w", len(frame), err)
+	}
+	return v, nil
+}
+
+// Bench runs the program repeat times on frame and returns the kernel's
+// mean time per run. Every run inserts the frame again.
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	_, d, err := k.objs.XdpIblt.Benchmark(frame, repeat, nil)
+	if err != nil {
+		return 0, fmt.Errorf("iblt kernel: benchmark on a %d-byte frame: %w", len(frame), err)
+	}
+	return d, nil
 }
 
 // Table reads the digest back as an iblt.Table, summing the CPUs' tables

@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -17,6 +18,16 @@ type Kernel struct{}
 // Linux only.
 func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Run returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	return 0, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Bench returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	return 0, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
 }
 
 // Table returns an error matching [ebpf.ErrNotSupported].
