@@ -57,7 +57,6 @@ const (
 	cmsMapCmsCountersPcpu = "cms_counters_pcpu"
 	cmsMapCmsEvents       = "cms_events"
 	cmsMapCmsStats        = "cms_stats"
-	cmsMapCmsTotal        = "cms_total"
 	cmsProgXdpCms         = "xdp_cms"
 	cmsVarCmsDepth        = "cms_depth"
 	cmsVarCmsEventBtf     = "cms_event_btf"
@@ -122,7 +121,6 @@ type cmsMapSpecs struct {
 	CmsCountersPcpu *ebpf.MapSpec `ebpf:"cms_counters_pcpu"`
 	CmsEvents       *ebpf.MapSpec `ebpf:"cms_events"`
 	CmsStats        *ebpf.MapSpec `ebpf:"cms_stats"`
-	CmsTotal        *ebpf.MapSpec `ebpf:"cms_total"`
 }
 
 // cmsVariableSpecs contains global variables before they are loaded into the kernel.
@@ -163,7 +161,6 @@ type cmsMaps struct {
 	CmsCountersPcpu *ebpf.Map `ebpf:"cms_counters_pcpu"`
 	CmsEvents       *ebpf.Map `ebpf:"cms_events"`
 	CmsStats        *ebpf.Map `ebpf:"cms_stats"`
-	CmsTotal        *ebpf.Map `ebpf:"cms_total"`
 }
 
 func (m *cmsMaps) Close() error {
@@ -172,7 +169,6 @@ func (m *cmsMaps) Close() error {
 		m.CmsCountersPcpu,
 		m.CmsEvents,
 		m.CmsStats,
-		m.CmsTotal,
 	)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // Kernel is the loaded cms kernel. Close it when done.
@@ -162,17 +163,14 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	return out[:n], nil
 }
 
-// Total returns N, the packets counted (summed over CPUs).
+// Total returns N, the packets counted: those parsed less those the
+// detector dropped (summed over CPUs).
 func (k *Kernel) Total() (uint64, error) {
-	var per []uint64
-	if err := k.objs.CmsTotal.Lookup(uint32(0), &per); err != nil {
-		return 0, fmt.Errorf("cms kernel: read total: %w", err)
+	s, err := k.Stats()
+	if err != nil {
+		return 0, err
 	}
-	var n uint64
-	for _, v := range per {
-		n += v
-	}
-	return n, nil
+	return s.Outcomes[flow.OutcomeOK] - s.Dropped, nil
 }
 
 // Sketch reads the kernel's counters and total back as a [cms.Sketch] with

@@ -1,0 +1,261 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"testing"
+
+	boom "github.com/tylertreat/BoomFilters"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+// The count-min stream: every packet of the main shared captures
+// (traffic.Keys), replayed cmsCopies times, copy c with copy c's addresses
+// (traffic.DistinctKeys: the amplifier's disjoint address ranges), so that
+// the stream holds at least cmsMinPackets packets and cmsMinFlows flows
+// with the captures' real flow sizes. Packets are flow indexes into keys.
+const (
+	cmsMinPackets = 10_000_000
+	cmsMinFlows   = 1_000_000
+	cmsTopK       = 1000
+	cmsBatch      = 4096
+	cmsDelta      = 0.01 // d = 5 for both libraries
+)
+
+type cmsStreamData struct {
+	keys   []flow.Key
+	bytes  [][]byte // keys' canonical bytes, for the []byte-taking APIs
+	stream []uint32 // packets, as indexes into keys
+	exact  []uint32 // true packets per flow
+	top    []uint32 // indexes of the cmsTopK largest flows
+	kth    uint32   // the cmsTopK-th largest count (ties count as top)
+}
+
+var cmsMu sync.Mutex
+var cmsCached *cmsStreamData
+
+func cmsData(tb testing.TB) *cmsStreamData {
+	tb.Helper()
+	cmsMu.Lock()
+	defer cmsMu.Unlock()
+	if cmsCached != nil {
+		return cmsCached
+	}
+	base := traffic.Keys(tb) // skips without DATAPLANE_TRAFFIC_DIR
+	pos := map[flow.Key]uint32{}
+	for _, k := range base {
+		if _, ok := pos[k]; !ok {
+			pos[k] = uint32(len(pos))
+		}
+	}
+	u := len(pos)
+	copies := max((cmsMinPackets+len(base)-1)/len(base), (cmsMinFlows+u-1)/u)
+	keys := traffic.DistinctKeys(tb, copies*u)[:copies*u] // copy c, flow i at c*u+i
+	d := &cmsStreamData{keys: keys, stream: make([]uint32, 0, copies*len(base))}
+	for c := range copies {
+		for _, k := range base {
+			d.stream = append(d.stream, uint32(c*u)+pos[k])
+		}
+	}
+	d.bytes = make([][]byte, len(keys))
+	for i := range keys {
+		d.bytes[i] = keys[i].Bytes()
+	}
+	d.exact = make([]uint32, len(keys))
+	for _, f := range d.stream {
+		d.exact[f]++
+	}
+	idx := make([]uint32, len(keys))
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	slices.SortFunc(idx, func(a, b uint32) int { return int(d.exact[b]) - int(d.exact[a]) })
+	d.top = idx[:cmsTopK]
+	d.kth = d.exact[idx[cmsTopK-1]]
+	tb.Logf("cms stream: %d packets, %d flows (%d captured flows x %d copies); top-%d flows have >= %d packets",
+		len(d.stream), len(keys), u, copies, cmsTopK, d.kth)
+	cmsCached = d
+	return d
+}
+
+// cmsImpl is one sketch under test.
+type cmsImpl struct {
+	name     string
+	add      func(key []byte)
+	estimate func(key []byte) uint64
+	bytes    int
+}
+
+// cmsImpls returns the sketches compared at one memory budget: BoomFilters'
+// CountMinSketch with epsilon eps (uint64 counters, w = ceil(e/eps), d = 5),
+// and ours at the same memory (uint32 counters, so twice the width), with
+// standard and conservative update.
+func cmsImpls(eps float64) []cmsImpl {
+	bf := boom.NewCountMinSketch(eps, cmsDelta)
+	bp := cms.ParamsFor(eps, cmsDelta)
+	p := cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1}
+	std, cons := cms.MustNew(p), cms.MustNew(p.WithConservative(true))
+	return []cmsImpl{
+		{"dataplane", func(k []byte) { std.Add(k, 1) }, func(k []byte) uint64 { return uint64(std.Estimate(k)) }, p.SizeBytes()},
+		{"dataplane-conservative", func(k []byte) { cons.Add(k, 1) }, func(k []byte) uint64 { return uint64(cons.Estimate(k)) }, p.SizeBytes()},
+		{"boom", func(k []byte) { bf.Add(k) }, func(k []byte) uint64 { return bf.Count(k) }, 8 * int(bp.Width) * int(bp.Depth)},
+	}
+}
+
+// cmsErrors are the absolute errors of one sketch over the whole stream.
+type cmsErrors struct{ topMean, topMax, allMean, allMax float64 }
+
+var cmsErrCache sync.Map // name+eps -> cmsErrors
+
+// cmsAccuracy fills a fresh sketch with the whole stream and measures its
+// errors against the exact counts (cached per implementation and budget).
+func cmsAccuracy(d *cmsStreamData, eps float64, which int) cmsErrors {
+	impl := cmsImpls(eps)[which]
+	key := fmt.Sprint(impl.name, eps)
+	if e, ok := cmsErrCache.Load(key); ok {
+		return e.(cmsErrors)
+	}
+	for _, f := range d.stream {
+		impl.add(d.bytes[f])
+	}
+	var e cmsErrors
+	for _, f := range d.top {
+		err := float64(impl.estimate(d.bytes[f]) - uint64(d.exact[f]))
+		e.topMean += err
+		e.topMax = math.Max(e.topMax, err)
+	}
+	e.topMean /= float64(len(d.top))
+	for i := range d.keys {
+		err := float64(impl.estimate(d.bytes[i]) - uint64(d.exact[i]))
+		e.allMean += err
+		e.allMax = math.Max(e.allMax, err)
+	}
+	e.allMean /= float64(len(d.keys))
+	cmsErrCache.Store(key, e)
+	return e
+}
+
+// BenchmarkCMS compares Add and Estimate with BoomFilters' CountMinSketch
+// at equal memory, on the amplified captures, and reports the errors of
+// each sketch filled with the whole stream: abs-err-top (mean over the
+// top-1000 flows), max-err-top, abs-err-all and max-err-all (all flows).
+func BenchmarkCMS(b *testing.B) {
+	d := cmsData(b)
+	for _, eps := range []float64{1e-4, 1e-5} {
+		for which := range cmsImpls(eps) {
+			impl := cmsImpls(eps)[which]
+			b.Run(fmt.Sprintf("Add/eps=%g/%s", eps, impl.name), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					for _, f := range d.stream[i : i+cmsBatch] {
+						impl.add(d.bytes[f])
+					}
+					i = (i + cmsBatch) % (len(d.stream) - cmsBatch)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cmsBatch), "ns/packet")
+				e := cmsAccuracy(d, eps, which)
+				b.ReportMetric(e.topMean, "abs-err-top")
+				b.ReportMetric(e.topMax, "max-err-top")
+				b.ReportMetric(e.allMean, "abs-err-all")
+				b.ReportMetric(e.allMax, "max-err-all")
+				b.ReportMetric(float64(impl.bytes), "bytes")
+			})
+			b.Run(fmt.Sprintf("Estimate/eps=%g/%s", eps, impl.name), func(b *testing.B) {
+				for _, f := range d.stream[:1_000_000] {
+					impl.add(d.bytes[f])
+				}
+				b.ReportAllocs()
+				i := 0
+				var sink uint64
+				for b.Loop() {
+					for _, f := range d.stream[i : i+cmsBatch] {
+						sink += impl.estimate(d.bytes[f])
+					}
+					i = (i + cmsBatch) % (len(d.stream) - cmsBatch)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cmsBatch), "ns/packet")
+				_ = sink
+			})
+		}
+	}
+}
+
+// cmsRecall is the share of the k reported flows whose true count is at
+// least the k-th largest (ties at the boundary count as correct).
+func cmsRecall(d *cmsStreamData, reported []flow.Key, index map[flow.Key]uint32) float64 {
+	hit := 0
+	for _, k := range reported {
+		if i, ok := index[k]; ok && d.exact[i] >= d.kth {
+			hit++
+		}
+	}
+	return float64(hit) / float64(cmsTopK)
+}
+
+// BenchmarkCMSTopK compares the top-k tracker (sketch + indexed min-heap)
+// with BoomFilters' TopK (sketch + heap searched linearly) at k = 1000 and
+// equal sketch memory, and reports the recall of each after the whole
+// stream. BoomFilters' TopK is timed and measured on the first
+// cmsBoomTopKPackets packets only: its O(k) update makes the whole stream
+// take minutes.
+func BenchmarkCMSTopK(b *testing.B) {
+	d := cmsData(b)
+	index := make(map[flow.Key]uint32, len(d.keys))
+	for i, k := range d.keys {
+		index[k] = uint32(i)
+	}
+	const eps = 1e-5
+	bp := cms.ParamsFor(eps, cmsDelta)
+	p := cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1, Conservative: true}
+	b.Run(fmt.Sprintf("Add/k=%d/dataplane", cmsTopK), func(b *testing.B) {
+		t, _ := cms.NewTopK(p, cmsTopK)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			for _, f := range d.stream[i : i+cmsBatch] {
+				t.Add(d.keys[f], 1)
+			}
+			i = (i + cmsBatch) % (len(d.stream) - cmsBatch)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cmsBatch), "ns/packet")
+		full, _ := cms.NewTopK(p, cmsTopK)
+		for _, f := range d.stream {
+			full.Add(d.keys[f], 1)
+		}
+		var rep []flow.Key
+		for _, e := range full.Top() {
+			rep = append(rep, e.Key)
+		}
+		b.ReportMetric(cmsRecall(d, rep, index), "recall")
+	})
+	b.Run(fmt.Sprintf("Add/k=%d/boom", cmsTopK), func(b *testing.B) {
+		t := boom.NewTopK(eps, cmsDelta, cmsTopK)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			for _, f := range d.stream[i : i+cmsBatch] {
+				t.Add(d.bytes[f])
+			}
+			i = (i + cmsBatch) % (len(d.stream) - cmsBatch)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cmsBatch), "ns/packet")
+		full := boom.NewTopK(eps, cmsDelta, cmsTopK)
+		for _, f := range d.stream {
+			full.Add(d.bytes[f])
+		}
+		var rep []flow.Key
+		for _, e := range full.Elements() {
+			k, err := flow.KeyFromBytes(e.Data)
+			if err == nil {
+				rep = append(rep, k)
+			}
+		}
+		b.ReportMetric(cmsRecall(d, rep, index), "recall")
+	})
+}
