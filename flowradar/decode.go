@@ -38,10 +38,10 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 	if !ok {
 		return k, false
 	}
-	n := t.CellsOf(&k, idx)
-	for s := 0; s < n; s++ {
+	in := t.locate(&k, idx)
+	for s := 0; s < t.p.Hashes; s++ {
 		if idx[s] == i {
-			return k, t.Contains(&k)
+			return k, in
 		}
 	}
 	return k, false
@@ -62,8 +62,7 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // panic.
 func (t *Table) Decode() (Decoded, error) {
 	w := t.Clone()
-	var d Decoded
-	d.Remainder = w
+	d := Decoded{Remainder: w, Flows: make([]Flow, 0, w.Flows())}
 	stack := make([]uint32, 0, 64)
 	for i := range w.cells {
 		if w.cells[i].FlowCount == 1 {

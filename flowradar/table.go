@@ -226,6 +226,26 @@ func (t *Table) Contains(k *flow.Key) bool {
 	return true
 }
 
+// locate stores k's cells in out and reports whether the filter holds k,
+// from one hash of the key.
+func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
+	if t.geom != nil {
+		t.CellsOf(k, out)
+		return t.Contains(k)
+	}
+	h := k.Hash(t.p.Seed)
+	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
+		out[s] = s*t.sub + flow.Index(h, cellHash+s, t.sub)
+	}
+	for i := 0; i < t.p.FilterHashes; i++ {
+		b := flow.Index(h, uint32(i), t.p.FilterBits)
+		if t.filter[b>>6]&(uint64(1)<<(b&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
 // and returns how many (Params.Hashes).
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {

@@ -171,7 +171,7 @@ func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
 	}
-	k, err := frxdp.Load(p)
+	k, err := frxdp.Load(frxdp.Options{Params: p})
 	if err != nil {
 		if !r.KernelRequired() && (errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || frIsPerm(err)) {
 			return fmt.Sprintf("kernel: skipped (%v)", err), nil

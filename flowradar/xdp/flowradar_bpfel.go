@@ -33,20 +33,25 @@ const (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	flowradarMapFlowradarCells0  = "flowradar_cells0"
-	flowradarMapFlowradarCells1  = "flowradar_cells1"
-	flowradarMapFlowradarEpoch   = "flowradar_epoch"
-	flowradarMapFlowradarFilter0 = "flowradar_filter0"
-	flowradarMapFlowradarFilter1 = "flowradar_filter1"
-	flowradarMapFlowradarStats   = "flowradar_stats"
-	flowradarProgXdpFlowradar    = "xdp_flowradar"
-	flowradarVarFlowradarCellBtf = "flowradar_cell_btf"
-	flowradarVarFlowradarStatBtf = "flowradar_stat_btf"
-	flowradarVarFrBits           = "fr_bits"
-	flowradarVarFrFk             = "fr_fk"
-	flowradarVarFrK              = "fr_k"
-	flowradarVarFrSeed           = "fr_seed"
-	flowradarVarFrSub            = "fr_sub"
+	flowradarMapFlowradarCells0      = "flowradar_cells0"
+	flowradarMapFlowradarCells1      = "flowradar_cells1"
+	flowradarMapFlowradarEpoch       = "flowradar_epoch"
+	flowradarMapFlowradarFilter0     = "flowradar_filter0"
+	flowradarMapFlowradarFilter1     = "flowradar_filter1"
+	flowradarMapFlowradarPcpuCells0  = "flowradar_pcpu_cells0"
+	flowradarMapFlowradarPcpuCells1  = "flowradar_pcpu_cells1"
+	flowradarMapFlowradarPcpuFilter0 = "flowradar_pcpu_filter0"
+	flowradarMapFlowradarPcpuFilter1 = "flowradar_pcpu_filter1"
+	flowradarMapFlowradarStats       = "flowradar_stats"
+	flowradarProgXdpFlowradar        = "xdp_flowradar"
+	flowradarVarFlowradarCellBtf     = "flowradar_cell_btf"
+	flowradarVarFlowradarStatBtf     = "flowradar_stat_btf"
+	flowradarVarFrBits               = "fr_bits"
+	flowradarVarFrFk                 = "fr_fk"
+	flowradarVarFrK                  = "fr_k"
+	flowradarVarFrPercpu             = "fr_percpu"
+	flowradarVarFrSeed               = "fr_seed"
+	flowradarVarFrSub                = "fr_sub"
 )
 
 // loadFlowradar returns the embedded CollectionSpec for flowradar.
@@ -98,12 +103,16 @@ type flowradarProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowradarMapSpecs struct {
-	FlowradarCells0  *ebpf.MapSpec `ebpf:"flowradar_cells0"`
-	FlowradarCells1  *ebpf.MapSpec `ebpf:"flowradar_cells1"`
-	FlowradarEpoch   *ebpf.MapSpec `ebpf:"flowradar_epoch"`
-	FlowradarFilter0 *ebpf.MapSpec `ebpf:"flowradar_filter0"`
-	FlowradarFilter1 *ebpf.MapSpec `ebpf:"flowradar_filter1"`
-	FlowradarStats   *ebpf.MapSpec `ebpf:"flowradar_stats"`
+	FlowradarCells0      *ebpf.MapSpec `ebpf:"flowradar_cells0"`
+	FlowradarCells1      *ebpf.MapSpec `ebpf:"flowradar_cells1"`
+	FlowradarEpoch       *ebpf.MapSpec `ebpf:"flowradar_epoch"`
+	FlowradarFilter0     *ebpf.MapSpec `ebpf:"flowradar_filter0"`
+	FlowradarFilter1     *ebpf.MapSpec `ebpf:"flowradar_filter1"`
+	FlowradarPcpuCells0  *ebpf.MapSpec `ebpf:"flowradar_pcpu_cells0"`
+	FlowradarPcpuCells1  *ebpf.MapSpec `ebpf:"flowradar_pcpu_cells1"`
+	FlowradarPcpuFilter0 *ebpf.MapSpec `ebpf:"flowradar_pcpu_filter0"`
+	FlowradarPcpuFilter1 *ebpf.MapSpec `ebpf:"flowradar_pcpu_filter1"`
+	FlowradarStats       *ebpf.MapSpec `ebpf:"flowradar_stats"`
 }
 
 // flowradarVariableSpecs contains global variables before they are loaded into the kernel.
@@ -115,6 +124,7 @@ type flowradarVariableSpecs struct {
 	FrBits           *ebpf.VariableSpec `ebpf:"fr_bits"`
 	FrFk             *ebpf.VariableSpec `ebpf:"fr_fk"`
 	FrK              *ebpf.VariableSpec `ebpf:"fr_k"`
+	FrPercpu         *ebpf.VariableSpec `ebpf:"fr_percpu"`
 	FrSeed           *ebpf.VariableSpec `ebpf:"fr_seed"`
 	FrSub            *ebpf.VariableSpec `ebpf:"fr_sub"`
 }
@@ -139,12 +149,16 @@ func (o *flowradarObjects) Close() error {
 //
 // It can be passed to loadFlowradarObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowradarMaps struct {
-	FlowradarCells0  *ebpf.Map `ebpf:"flowradar_cells0"`
-	FlowradarCells1  *ebpf.Map `ebpf:"flowradar_cells1"`
-	FlowradarEpoch   *ebpf.Map `ebpf:"flowradar_epoch"`
-	FlowradarFilter0 *ebpf.Map `ebpf:"flowradar_filter0"`
-	FlowradarFilter1 *ebpf.Map `ebpf:"flowradar_filter1"`
-	FlowradarStats   *ebpf.Map `ebpf:"flowradar_stats"`
+	FlowradarCells0      *ebpf.Map `ebpf:"flowradar_cells0"`
+	FlowradarCells1      *ebpf.Map `ebpf:"flowradar_cells1"`
+	FlowradarEpoch       *ebpf.Map `ebpf:"flowradar_epoch"`
+	FlowradarFilter0     *ebpf.Map `ebpf:"flowradar_filter0"`
+	FlowradarFilter1     *ebpf.Map `ebpf:"flowradar_filter1"`
+	FlowradarPcpuCells0  *ebpf.Map `ebpf:"flowradar_pcpu_cells0"`
+	FlowradarPcpuCells1  *ebpf.Map `ebpf:"flowradar_pcpu_cells1"`
+	FlowradarPcpuFilter0 *ebpf.Map `ebpf:"flowradar_pcpu_filter0"`
+	FlowradarPcpuFilter1 *ebpf.Map `ebpf:"flowradar_pcpu_filter1"`
+	FlowradarStats       *ebpf.Map `ebpf:"flowradar_stats"`
 }
 
 func (m *flowradarMaps) Close() error {
@@ -154,6 +168,10 @@ func (m *flowradarMaps) Close() error {
 		m.FlowradarEpoch,
 		m.FlowradarFilter0,
 		m.FlowradarFilter1,
+		m.FlowradarPcpuCells0,
+		m.FlowradarPcpuCells1,
+		m.FlowradarPcpuFilter0,
+		m.FlowradarPcpuFilter1,
 		m.FlowradarStats,
 	)
 }
@@ -167,6 +185,7 @@ type flowradarVariables struct {
 	FrBits           *ebpf.Variable `ebpf:"fr_bits"`
 	FrFk             *ebpf.Variable `ebpf:"fr_fk"`
 	FrK              *ebpf.Variable `ebpf:"fr_k"`
+	FrPercpu         *ebpf.Variable `ebpf:"fr_percpu"`
 	FrSeed           *ebpf.Variable `ebpf:"fr_seed"`
 	FrSub            *ebpf.Variable `ebpf:"fr_sub"`
 }

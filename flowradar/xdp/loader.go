@@ -18,13 +18,14 @@ import (
 type Kernel struct {
 	objs flowradarObjects
 	p    flowradar.Params
+	o    Options
 }
 
-// Load loads the kernel for tables with parameters p. The error matches
+// Load loads the kernel with the given options. The error matches
 // [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
 // log if the kernel rejects the program.
-func Load(p flowradar.Params) (*Kernel, error) {
-	if err := check(p); err != nil {
+func Load(o Options) (*Kernel, error) {
+	if err := o.validate(); err != nil {
 		return nil, err
 	}
 	_ = rlimit.RemoveMemlock()
@@ -32,10 +33,10 @@ func Load(p flowradar.Params) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load flowradar kernel: %w", err)
 	}
-	if err := Configure(spec, p); err != nil {
+	if err := Configure(spec, o); err != nil {
 		return nil, err
 	}
-	k := &Kernel{p: p}
+	k := &Kernel{p: o.Params, o: o}
 	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
 		return nil, fmt.Errorf("load flowradar kernel: %w", err)
 	}
@@ -46,30 +47,48 @@ func Load(p flowradar.Params) (*Kernel, error) {
 // themselves.
 func Spec() (*ebpf.CollectionSpec, error) { return loadFlowradar() }
 
-// Configure sets the load-time constants and map sizes of p on spec.
-func Configure(spec *ebpf.CollectionSpec, p flowradar.Params) error {
-	if err := check(p); err != nil {
+// Configure sets the load-time constants and map sizes of o on spec; the
+// maps of the mode not in use get one entry.
+func Configure(spec *ebpf.CollectionSpec, o Options) error {
+	if err := o.validate(); err != nil {
 		return err
 	}
+	p := o.Params
+	percpu := uint32(0)
+	if o.PerCPU {
+		percpu = 1
+	}
 	for name, v := range map[string]any{
-		flowradarVarFrSeed: p.Seed,
-		flowradarVarFrK:    uint32(p.Hashes),
-		flowradarVarFrSub:  p.Cells / uint32(p.Hashes),
-		flowradarVarFrFk:   uint32(p.FilterHashes),
-		flowradarVarFrBits: p.FilterBits,
+		flowradarVarFrPercpu: percpu,
+		flowradarVarFrSeed:   p.Seed,
+		flowradarVarFrK:      uint32(p.Hashes),
+		flowradarVarFrSub:    p.Cells / uint32(p.Hashes),
+		flowradarVarFrFk:     uint32(p.FilterHashes),
+		flowradarVarFrBits:   p.FilterBits,
 	} {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("flowradar kernel: set %s: %w", name, err)
 		}
 	}
-	for _, m := range []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1} {
-		spec.Maps[m].MaxEntries = p.FilterBits / 64
+	filters := []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1}
+	cells := []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1}
+	pfilters := []string{flowradarMapFlowradarPcpuFilter0, flowradarMapFlowradarPcpuFilter1}
+	pcells := []string{flowradarMapFlowradarPcpuCells0, flowradarMapFlowradarPcpuCells1}
+	if o.PerCPU {
+		filters, pfilters = pfilters, filters
+		cells, pcells = pcells, cells
 	}
-	for _, m := range []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1} {
-		spec.Maps[m].MaxEntries = p.Cells
+	for i := range 2 {
+		spec.Maps[filters[i]].MaxEntries = p.FilterBits / 64
+		spec.Maps[cells[i]].MaxEntries = p.Cells
+		spec.Maps[pfilters[i]].MaxEntries = 1
+		spec.Maps[pcells[i]].MaxEntries = 1
 	}
 	return nil
 }
+
+// Options returns the options the kernel was loaded with.
+func (k *Kernel) Options() Options { return k.o }
 
 // Params returns the parameters the kernel was loaded with.
 func (k *Kernel) Params() flowradar.Params { return k.p }
@@ -98,6 +117,12 @@ func (k *Kernel) Epoch() (int, error) {
 }
 
 func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
+	if k.o.PerCPU {
+		if epoch&1 == 1 {
+			return k.objs.FlowradarPcpuFilter1, k.objs.FlowradarPcpuCells1
+		}
+		return k.objs.FlowradarPcpuFilter0, k.objs.FlowradarPcpuCells0
+	}
 	if epoch&1 == 1 {
 		return k.objs.FlowradarFilter1, k.objs.FlowradarCells1
 	}
@@ -116,6 +141,12 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		return nil, err
 	}
 	fm, cm := k.maps(epoch)
+	if k.o.PerCPU {
+		if err := k.readPerCPU(t, fm, cm); err != nil {
+			return nil, fmt.Errorf("flowradar kernel: read epoch %d: %w", epoch, err)
+		}
+		return t, nil
+	}
 	keys := make([]uint32, batch)
 	words := make([]uint64, batch)
 	filter := t.Filter()
@@ -134,16 +165,50 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		if int(key) >= len(cells) {
 			return fmt.Errorf("cell %d beyond %d", key, len(cells))
 		}
-		v, c := &vals[i], &cells[key]
-		for w, x := range v.FlowXor {
-			binary.NativeEndian.PutUint64(c.FlowXOR[8*w:], x) // the kernel XORed memory words
-		}
-		c.FlowCount, c.PacketCount, c.ByteCount = v.FlowCount, v.PacketCount, v.ByteCount
+		cells[key] = flowradar.Cell{}
+		mergeCell(&cells[key], &vals[i])
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	return t, nil
+}
+
+// mergeCell adds a kernel cell into c: FlowXOR XORed, counters summed.
+func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
+	for w, x := range v.FlowXor {
+		b := c.FlowXOR[8*w:]
+		// The kernel XORed the padded key as memory words: host order.
+		binary.NativeEndian.PutUint64(b, binary.NativeEndian.Uint64(b)^x)
+	}
+	c.FlowCount += v.FlowCount
+	c.PacketCount += v.PacketCount
+	c.ByteCount += v.ByteCount
+}
+
+// readPerCPU reads the per-CPU maps element by element and merges the
+// CPUs' copies: filters ORed, cells merged as by mergeCell.
+func (k *Kernel) readPerCPU(t *flowradar.Table, fm, cm *ebpf.Map) error {
+	filter, cells := t.Filter(), t.Cells()
+	var words []uint64
+	for i := range filter {
+		if err := fm.Lookup(uint32(i), &words); err != nil {
+			return err
+		}
+		for _, w := range words {
+			filter[i] |= w
+		}
+	}
+	var vals []flowradarFlowradarCell
+	for i := range cells {
+		if err := cm.Lookup(uint32(i), &vals); err != nil {
+			return err
+		}
+		for j := range vals {
+			mergeCell(&cells[i], &vals[j])
+		}
+	}
+	return nil
 }
 
 // readAll batch-reads every element of an array map, calling put for each
@@ -169,6 +234,24 @@ func readAll[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i
 // Clear empties the tables of an epoch.
 func (k *Kernel) Clear(epoch int) error {
 	fm, cm := k.maps(epoch)
+	if k.o.PerCPU {
+		n, err := ebpf.PossibleCPU()
+		if err != nil {
+			return fmt.Errorf("flowradar kernel: %w", err)
+		}
+		zw, zc := make([]uint64, n), make([]flowradarFlowradarCell, n)
+		for i := uint32(0); i < k.p.FilterBits/64; i++ {
+			if err := fm.Update(i, zw, ebpf.UpdateAny); err != nil {
+				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
+			}
+		}
+		for i := uint32(0); i < k.p.Cells; i++ {
+			if err := cm.Update(i, zc, ebpf.UpdateAny); err != nil {
+				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
+			}
+		}
+		return nil
+	}
 	keys := make([]uint32, 0, batch)
 	for _, m := range []struct {
 		m     *ebpf.Map

@@ -15,7 +15,7 @@ type Kernel struct{}
 
 // Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
-func Load(p flowradar.Params) (*Kernel, error) {
+func Load(o Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 

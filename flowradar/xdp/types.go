@@ -26,9 +26,20 @@ func (s Stats) Packets() uint64 {
 	return n
 }
 
-// check reports whether the kernel can run a table with parameters p.
-func check(p flowradar.Params) error {
-	if err := p.Validate(); err != nil {
+// Options configure the kernel at load time.
+type Options struct {
+	// Params are the table's dimensions and seed (flowradar.ParamsFor).
+	Params flowradar.Params
+	// PerCPU gives each CPU its own filter and table, updated without
+	// atomic operations (about half the per-packet cost), merged when
+	// read. The merge equals one shared table only if every flow stays on
+	// one CPU (receive-side scaling on the 5-tuple); otherwise a flow seen
+	// on two CPUs is XORed into the merged cells twice and does not decode.
+	PerCPU bool
+}
+
+func (o Options) validate() error {
+	if err := o.Params.Validate(); err != nil {
 		return fmt.Errorf("flowradar kernel: %w", err)
 	}
 	return nil

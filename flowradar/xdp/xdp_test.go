@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 
@@ -16,10 +17,10 @@ import (
 
 const xdpPass = 2
 
-func loadKernel(tb testing.TB, p flowradar.Params) *Kernel {
+func loadKernel(tb testing.TB, p flowradar.Params, perCPU bool) *Kernel {
 	tb.Helper()
 	kerneltest.Require(tb)
-	k, err := Load(p)
+	k, err := Load(Options{Params: p, PerCPU: perCPU})
 	if err != nil {
 		tb.Fatalf("%+v", err)
 	}
@@ -61,38 +62,52 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-// TestConfigure_Sizes: map sizes and constants are the Go parameters.
+// TestConfigure_Sizes: map sizes and constants are the Go parameters, in
+// both modes; the maps of the other mode keep one entry.
 func TestConfigure_Sizes(t *testing.T) {
-	spec, err := Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := flowradar.Params{Cells: 400, Hashes: 4, FilterBits: 1024, FilterHashes: 7, Seed: 99}
-	if err := Configure(spec, p); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1} {
-		if spec.Maps[m].MaxEntries != 16 || spec.Maps[m].ValueSize != 8 {
-			t.Errorf("%s: %d entries of %d bytes, want 16 of 8", m, spec.Maps[m].MaxEntries, spec.Maps[m].ValueSize)
+	for _, perCPU := range []bool{false, true} {
+		spec, err := Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Configure(spec, Options{Params: p, PerCPU: perCPU}); err != nil {
+			t.Fatal(err)
+		}
+		filters := []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1}
+		cells := []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1}
+		pfilters := []string{flowradarMapFlowradarPcpuFilter0, flowradarMapFlowradarPcpuFilter1}
+		pcells := []string{flowradarMapFlowradarPcpuCells0, flowradarMapFlowradarPcpuCells1}
+		if perCPU {
+			filters, pfilters = pfilters, filters
+			cells, pcells = pcells, cells
+		}
+		for i := range 2 {
+			if m := spec.Maps[filters[i]]; m.MaxEntries != 16 || m.ValueSize != 8 {
+				t.Errorf("perCPU=%v %s: %d entries of %d bytes, want 16 of 8", perCPU, filters[i], m.MaxEntries, m.ValueSize)
+			}
+			if m := spec.Maps[cells[i]]; m.MaxEntries != 400 || m.ValueSize != flowradar.CellBytes {
+				t.Errorf("perCPU=%v %s: %d entries of %d bytes", perCPU, cells[i], m.MaxEntries, m.ValueSize)
+			}
+			if spec.Maps[pfilters[i]].MaxEntries != 1 || spec.Maps[pcells[i]].MaxEntries != 1 {
+				t.Errorf("perCPU=%v: maps of the other mode not shrunk", perCPU)
+			}
+		}
+		var seed uint64
+		var k, sub, fk, bits, pc uint32
+		spec.Variables[flowradarVarFrSeed].Get(&seed)
+		spec.Variables[flowradarVarFrK].Get(&k)
+		spec.Variables[flowradarVarFrSub].Get(&sub)
+		spec.Variables[flowradarVarFrFk].Get(&fk)
+		spec.Variables[flowradarVarFrBits].Get(&bits)
+		spec.Variables[flowradarVarFrPercpu].Get(&pc)
+		if seed != 99 || k != 4 || sub != 100 || fk != 7 || bits != 1024 || (pc == 1) != perCPU {
+			t.Errorf("constants seed %d k %d sub %d fk %d bits %d percpu %d", seed, k, sub, fk, bits, pc)
 		}
 	}
-	for _, m := range []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1} {
-		if spec.Maps[m].MaxEntries != 400 || spec.Maps[m].ValueSize != flowradar.CellBytes {
-			t.Errorf("%s: %d entries of %d bytes", m, spec.Maps[m].MaxEntries, spec.Maps[m].ValueSize)
-		}
-	}
-	var seed uint64
-	var k, sub, fk, bits uint32
-	spec.Variables[flowradarVarFrSeed].Get(&seed)
-	spec.Variables[flowradarVarFrK].Get(&k)
-	spec.Variables[flowradarVarFrSub].Get(&sub)
-	spec.Variables[flowradarVarFrFk].Get(&fk)
-	spec.Variables[flowradarVarFrBits].Get(&bits)
-	if seed != 99 || k != 4 || sub != 100 || fk != 7 || bits != 1024 {
-		t.Errorf("constants seed %d k %d sub %d fk %d bits %d", seed, k, sub, fk, bits)
-	}
+	spec, _ := Spec()
 	p.Cells = 401
-	if err := Configure(spec, p); err == nil {
+	if err := Configure(spec, Options{Params: p}); err == nil {
 		t.Error("cells not a multiple of hashes accepted")
 	}
 }
@@ -126,8 +141,14 @@ func fixtures() []fixture {
 // model, twice (a new flow, then a known one): same verdict, same stats,
 // same table cell for cell.
 func TestKernel_Fixtures(t *testing.T) {
+	for _, perCPU := range []bool{false, true} {
+		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) { testFixtures(t, perCPU) })
+	}
+}
+
+func testFixtures(t *testing.T, perCPU bool) {
 	p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: 10, Seed: 0xf10}
-	k := loadKernel(t, p)
+	k := loadKernel(t, p, perCPU)
 	for _, fx := range fixtures() {
 		e, _ := k.Epoch()
 		if err := k.Clear(e); err != nil {
@@ -172,8 +193,14 @@ func TestKernel_Fixtures(t *testing.T) {
 // TestKernel_Epochs: Flip switches the epoch the kernel writes, returns
 // the old one and clears it.
 func TestKernel_Epochs(t *testing.T) {
+	for _, perCPU := range []bool{false, true} {
+		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) { testEpochs(t, perCPU) })
+	}
+}
+
+func testEpochs(t *testing.T, perCPU bool) {
 	p := flowradar.ParamsFor(100, 5)
-	k := loadKernel(t, p)
+	k := loadKernel(t, p, perCPU)
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
 	b := pkt.TCP6("[2001:db8::1]:1", "[2001:db8::2]:2", 0x02, nil)
 	for epoch := 0; epoch < 4; epoch++ {
@@ -208,9 +235,18 @@ func TestKernel_Epochs(t *testing.T) {
 // Go encoder's, field for field, and decoding the kernel's table gives
 // exactly the capture's flows and their packet and byte counts.
 func TestKernel_Replay(t *testing.T) {
+	for _, perCPU := range []bool{false, true} {
+		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) { testReplay(t, perCPU) })
+	}
+}
+
+func testReplay(t *testing.T, perCPU bool) {
 	files := traffic.Files(t)
+	if perCPU && testing.Short() {
+		files = traffic.MainFiles(t) // per-CPU maps are read cell by cell: slow
+	}
 	p := flowradar.ParamsFor(40000, 0xcafe) // every capture below the decode threshold
-	k := loadKernel(t, p)
+	k := loadKernel(t, p, perCPU)
 	total, flows := 0, 0
 	for _, path := range files {
 		var frames [][]byte
@@ -274,11 +310,13 @@ func BenchmarkKernel(b *testing.B) {
 		}
 	}
 	p := flowradar.ParamsFor(40000, 1)
-	k := loadKernel(b, p)
-	for _, f := range fs {
-		kerneltest.Run(b, k.Program(), f)
+	for _, perCPU := range []bool{false, true} {
+		k := loadKernel(b, p, perCPU)
+		for _, f := range fs {
+			kerneltest.Run(b, k.Program(), f)
+		}
+		b.Run(fmt.Sprintf("impl=flowradar/percpu=%v", perCPU), func(b *testing.B) { kerneltest.Bench(b, k.Program(), fs) })
 	}
-	b.Run("impl=flowradar", func(b *testing.B) { kerneltest.Bench(b, k.Program(), fs) })
 	b.Run("impl=parse-only", func(b *testing.B) {
 		fk, err := flowxdp.Load(flowxdp.Options{})
 		if err != nil {
