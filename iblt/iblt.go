@@ -156,13 +156,23 @@ func loadKey(dst []uint64, key []byte) {
 		dst[i] = binary.LittleEndian.Uint64(key)
 		key = key[8:]
 	}
-	if len(key) > 0 {
-		var w uint64
-		for j, c := range key {
-			w |= uint64(c) << (8 * j)
-		}
-		dst[i] = w
+	if len(key) == 0 {
+		return
 	}
+	var w uint64
+	sh := 0
+	if len(key) >= 4 {
+		w = uint64(binary.LittleEndian.Uint32(key))
+		key, sh = key[4:], 32
+	}
+	if len(key) >= 2 {
+		w |= uint64(binary.LittleEndian.Uint16(key)) << sh
+		key, sh = key[2:], sh+16
+	}
+	if len(key) == 1 {
+		w |= uint64(key[0]) << sh
+	}
+	dst[i] = w
 }
 
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.

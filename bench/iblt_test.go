@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/iblt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
+)
+
+// IBLT benchmarks. No peer library is measured: the reference cost is one
+// xxHash64 of the same key (flow.Hash64), timed in the same benchmark, as
+// the targets are stated against it. Keys are the distinct flows
+// of the shared captures, amplified (traffic.DistinctKeys), split into
+// IPv4 (13-byte) and IPv6 (37-byte) keys; without DATAPLANE_TRAFFIC_DIR
+// the benchmarks skip.
+
+const ibN = 200_000
+
+var ibOnce sync.Once
+var ibKeys struct{ v4, v6 [][]byte }
+
+func ibltKeys(tb testing.TB) {
+	keys := traffic.DistinctKeys(tb, ibN)
+	ibOnce.Do(func() {
+		seen := make(map[flow.Key]struct{}, len(keys))
+		for _, k := range keys {
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+			if k.Is4() {
+				ibKeys.v4 = append(ibKeys.v4, k.AppendBytes(nil))
+			} else {
+				ibKeys.v6 = append(ibKeys.v6, k.AppendBytes(nil))
+			}
+		}
+	})
+	if len(ibKeys.v4) < 120_000 || len(ibKeys.v6) < 2048 {
+		tb.Fatalf("iblt keys: %d IPv4 and %d IPv6 distinct keys, want 120000 and 2048", len(ibKeys.v4), len(ibKeys.v6))
+	}
+}
+
+var ibSink uint64
+
+// hashNs times one flow.Hash64 per key over keys (at least 20 ms).
+func hashNs(keys [][]byte) float64 {
+	var s uint64
+	n := 0
+	start := time.Now()
+	for time.Since(start) < 20*time.Millisecond {
+		for _, k := range keys {
+			s += flow.Hash64(k, 1)
+		}
+		n += len(keys)
+	}
+	ibSink += s
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// BenchmarkIBLT_Insert: Insert ns/key into a 12,288-cell k=3 table, and
+// the same as a multiple of one xxHash64 of the key measured in the same
+// benchmark (target: at most 3x).
+func BenchmarkIBLT_Insert(b *testing.B) {
+	ibltKeys(b)
+	for _, c := range []struct {
+		name string
+		keys [][]byte
+	}{{"L=13", ibKeys.v4[:2048]}, {"L=37", ibKeys.v6[:2048]}} {
+		b.Run(c.name, func(b *testing.B) {
+			t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: len(c.keys[0]), Seed: 1})
+			h := hashNs(c.keys)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i, k := range c.keys {
+					t.Insert(k, uint64(i))
+				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(c.keys))
+			h = (h + hashNs(c.keys)) / 2 // before and after, against drift
+			b.ReportMetric(ns, "ns/key")
+			b.ReportMetric(h, "xxhash-ns/key")
+			b.ReportMetric(ns/h, "x-xxhash64")
+		})
+	}
+}
+
+// ibDiffTables returns two tables of p over 100,000 common IPv4 keys and d
+// differing ones (half on each side).
+func ibDiffTables(p iblt.Params, d int, off int) (*iblt.Table, *iblt.Table) {
+	a, bt := iblt.MustNew(p), iblt.MustNew(p)
+	common := ibKeys.v4[off : off+100_000]
+	diff := ibKeys.v4[off+100_000 : off+100_000+d]
+	for i, k := range common {
+		a.Insert(k, uint64(i))
+		bt.Insert(k, uint64(i))
+	}
+	for i, k := range diff {
+		if i%2 == 0 {
+			a.Insert(k, 1)
+		} else {
+			bt.Insert(k, 1)
+		}
+	}
+	return a, bt
+}
+
+// BenchmarkIBLT_SubtractList: Subtract and List of d differences between
+// two tables of 100,000 common flows, at the sizes: 1.26 cells per
+// difference with k = 3 for d = 10,000, 1.40 with k = 4 for d = 1,000
+// (target: List of d = 10,000 under 3 ms).
+func BenchmarkIBLT_SubtractList(b *testing.B) {
+	ibltKeys(b)
+	for _, c := range []struct {
+		d, k  int
+		ratio float64
+	}{{1000, 4, 1.40}, {10000, 3, 1.26}} {
+		cells := int(c.ratio*float64(c.d)) / c.k * c.k
+		p := iblt.Params{Cells: cells, Hashes: c.k, KeyLen: flow.KeyLen4, Seed: 3}
+		a, bt := ibDiffTables(p, c.d, 0)
+		b.Run(fmt.Sprintf("Subtract/d=%d", c.d), func(b *testing.B) {
+			x := a.Clone()
+			b.ReportAllocs()
+			for b.Loop() {
+				x.Subtract(bt)
+			}
+		})
+		diff := a.Clone()
+		diff.Subtract(bt)
+		b.Run(fmt.Sprintf("List/d=%d", c.d), func(b *testing.B) {
+			ok := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				ins, del, err := diff.List()
+				if err == nil && len(ins)+len(del) == c.d {
+					ok++
+				}
+			}
+			b.ReportMetric(float64(ok)/float64(b.N), "decode-rate")
+			b.ReportMetric(float64(cells)/float64(c.d), "cells/diff")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/list")
+		})
+	}
+}
+
+// BenchmarkIBLT_Threshold measures the smallest cells per difference with
+// at least 99% complete listings over 200 trials (bisection on a grid of
+// d/200 cells). Slow: run with -benchtime=1x. Targets: <= 1.26 for k = 3,
+// d = 10,000 and <= 1.40 for k = 4, d = 1,000.
+func BenchmarkIBLT_Threshold(b *testing.B) {
+	for _, c := range []struct{ k, d int }{{3, 1000}, {4, 1000}, {3, 10000}, {4, 10000}} {
+		b.Run(fmt.Sprintf("k=%d/d=%d", c.k, c.d), func(b *testing.B) {
+			var r float64
+			for b.Loop() {
+				r = iblt.MeasureThreshold(c.k, c.d, 200, 0.99, 1)
+			}
+			b.ReportMetric(r, "cells/diff")
+			b.ReportMetric(r/iblt.Threshold(c.k), "x-threshold")
+		})
+	}
+}
+
+// BenchmarkIBLT_Rateless: sessions of the rateless code with d
+// differences (half on each side) over 10,000 common keys: symbols per
+// difference (mean and 99th percentile over the sessions), and the time
+// of a session, both sides included.
+func BenchmarkIBLT_Rateless(b *testing.B) {
+	ibltKeys(b)
+	for _, d := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+			var per []float64
+			s := 0
+			for b.Loop() {
+				off := (s * 7919) % (len(ibKeys.v4) - 10_000 - d)
+				s++
+				n := ibSession(ibKeys.v4[off:off+10_000], ibKeys.v4[off+10_000:off+10_000+d], uint64(s))
+				per = append(per, float64(n)/float64(d))
+			}
+			sort.Float64s(per)
+			mean := 0.0
+			for _, x := range per {
+				mean += x
+			}
+			mean /= float64(len(per))
+			b.ReportMetric(mean, "symbols/diff")
+			b.ReportMetric(per[int(math.Ceil(0.99*float64(len(per))))-1], "p99-symbols/diff")
+			b.ReportMetric(float64(len(per)), "sessions")
+		})
+	}
+}
+
+// ibSession runs one rateless session and returns the symbols needed.
+func ibSession(common, diff [][]byte, seed uint64) int {
+	enc, _ := iblt.NewEncoder(flow.KeyLen4, seed)
+	dec, _ := iblt.NewDecoder(flow.KeyLen4, seed)
+	for _, k := range common {
+		enc.Add(k)
+		dec.AddLocal(k)
+	}
+	for i, k := range diff {
+		if i%2 == 0 {
+			enc.Add(k)
+		} else {
+			dec.AddLocal(k)
+		}
+	}
+	var sym []byte
+	for !dec.Done() && dec.Received() < 10*len(diff)+100 {
+		sym = enc.AppendNext(sym[:0])
+		dec.AddSymbol(sym)
+	}
+	if !dec.Done() {
+		return 10 * len(diff)
+	}
+	return dec.Received()
+}
+
+// BenchmarkIBLT_RatelessReceiver: a receiver holding 100,000 keys
+// reconciles 1,000 differences; the timed part is everything the receiver
+// does (adding its own keys, which encodes its set, and decoding the
+// sender's symbols, produced beforehand). Target: under 50 ms. It also
+// reports the sender's cost per key for those symbols against one classic
+// Insert times log2(d) (target: within 2x).
+func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
+	ibltKeys(b)
+	const n, d = 100_000, 1000
+	common := ibKeys.v4[:n-d/2]
+	onlyA := ibKeys.v4[n-d/2 : n]
+	onlyB := ibKeys.v4[n : n+d/2]
+	// Sender: time producing enough symbols (2x the expected need).
+	start := time.Now()
+	enc, _ := iblt.NewEncoder(flow.KeyLen4, 9)
+	for _, k := range common {
+		enc.Add(k)
+	}
+	for _, k := range onlyA {
+		enc.Add(k)
+	}
+	var syms [][]byte
+	for range 2 * d {
+		syms = append(syms, enc.AppendNext(nil))
+	}
+	senderNs := float64(time.Since(start).Nanoseconds()) / float64(n)
+	t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: flow.KeyLen4, Seed: 1})
+	start = time.Now()
+	for i, k := range ibKeys.v4[:n] {
+		t.Insert(k, uint64(i))
+	}
+	insertNs := float64(time.Since(start).Nanoseconds()) / float64(n)
+
+	used := 0
+	for b.Loop() {
+		dec, _ := iblt.NewDecoder(flow.KeyLen4, 9)
+		for _, k := range common {
+			dec.AddLocal(k)
+		}
+		for _, k := range onlyB {
+			dec.AddLocal(k)
+		}
+		used = 0
+		for _, s := range syms {
+			if dec.Done() {
+				break
+			}
+			dec.AddSymbol(s)
+			used++
+		}
+		if !dec.Done() {
+			b.Fatalf("not decoded after %d symbols", used)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/reconcile")
+	b.ReportMetric(float64(used)/d, "symbols/diff")
+	b.ReportMetric(senderNs, "sender-ns/key")
+	b.ReportMetric(senderNs/(insertNs*math.Log2(d)), "sender/(insert*log2d)")
+}
+
+// BenchmarkIBLT_Estimator: strata estimate of d differences over 100,000
+// common keys; reports the estimate's ratio to the truth.
+func BenchmarkIBLT_Estimator(b *testing.B) {
+	ibltKeys(b)
+	for _, d := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+			p := iblt.DefaultEstimatorParams(flow.KeyLen4, 5)
+			x, _ := iblt.NewEstimator(p)
+			z, _ := iblt.NewEstimator(p)
+			for i, k := range ibKeys.v4[:100_000+d] {
+				x.Insert(k)
+				if i < 100_000 {
+					z.Insert(k)
+				}
+			}
+			x.Subtract(z)
+			var est int
+			for b.Loop() {
+				est = x.Estimate()
+			}
+			b.ReportMetric(float64(est)/float64(d), "estimate/true")
+		})
+	}
+}
