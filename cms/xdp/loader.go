@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
@@ -261,4 +263,53 @@ func (k *Kernel) Close() error {
 		err = k.events.Close()
 	}
 	return errors.Join(err, k.objs.Close())
+}
+
+// Run runs the program once on frame with BPF_PROG_TEST_RUN and returns
+// its verdict (1 XDP_DROP, 2 XDP_PASS). Frames must be 14 to 3520 bytes.
+// Per-CPU counters are those of the CPU the calling thread runs on: see
+// [PinThread].
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	v, _, err := k.objs.XdpCms.Test(frame)
+	if err != nil {
+		return 0, fmt.Errorf("cms kernel: test run on a %d-byte frame: %w", len(frame), err)
+	}
+	return v, nil
+}
+
+// Bench runs the program repeat times on frame and returns the kernel's
+// mean time per run.
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	_, d, err := k.objs.XdpCms.Benchmark(frame, repeat, nil)
+	if err != nil {
+		return 0, fmt.Errorf("cms kernel: benchmark: %w", err)
+	}
+	return d, nil
+}
+
+// PinThread locks the calling goroutine to its thread and the thread to
+// one CPU, so that successive [Kernel.Run] calls use the same per-CPU
+// counters (the detector's verdicts depend on them). The returned function
+// undoes both.
+func PinThread() (func(), error) {
+	runtime.LockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("cms kernel: pin thread: %w", err)
+	}
+	cpu := 0
+	for cpu < 1024 && !old.IsSet(cpu) {
+		cpu++
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("cms kernel: pin thread: %w", err)
+	}
+	return func() {
+		unix.SchedSetaffinity(0, &old)
+		runtime.UnlockOSThread()
+	}, nil
 }

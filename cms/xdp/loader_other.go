@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -13,21 +14,39 @@ import (
 // Kernel is the loaded cms kernel; it exists only on Linux.
 type Kernel struct{}
 
+func errNotSupported() error { return fmt.Errorf("cms kernel: %w", ebpf.ErrNotSupported) }
+
 // Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
 func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Counters returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Counters() ([]uint32, error) { return nil, errNotSupported() }
+
+// Total returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Total() (uint64, error) { return 0, errNotSupported() }
+
 // Sketch returns an error matching [ebpf.ErrNotSupported].
-func (k *Kernel) Sketch() (*cms.Sketch, error) {
-	return nil, fmt.Errorf("cms kernel: %w", ebpf.ErrNotSupported)
-}
+func (k *Kernel) Sketch() (*cms.Sketch, error) { return nil, errNotSupported() }
 
 // Stats returns an error matching [ebpf.ErrNotSupported].
-func (k *Kernel) Stats() (Stats, error) {
-	return Stats{}, fmt.Errorf("cms kernel: %w", ebpf.ErrNotSupported)
+func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
+
+// Events returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
+
+// Run returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Run(frame []byte) (uint32, error) { return 0, errNotSupported() }
+
+// Bench returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	return 0, errNotSupported()
 }
+
+// PinThread returns an error matching [ebpf.ErrNotSupported].
+func PinThread() (func(), error) { return nil, errNotSupported() }
 
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }

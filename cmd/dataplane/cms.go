@@ -1,0 +1,305 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/dataplane-go/dataplane/cms"
+	cmsxdp "github.com/dataplane-go/dataplane/cms/xdp"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+func init() {
+	register(Section{Name: "cms", Order: 30, Run: cmsSection})
+}
+
+// cmsSection counts every packet per flow in count-min sketches (standard
+// and conservative update, eps = 0.001, delta = 0.01) and compares the
+// largest flows' estimates with their exact counts; reports the error
+// figures, the top-k tracker's recall, the lab's heavy-hitter detector and
+// the Go speed; then replays the frames through cms/xdp (sketch and
+// detector modes) against Go.
+func cmsSection(r *Run) error {
+	keys, flows := r.Keys(), r.Flows()
+	if len(keys) == 0 {
+		r.Printf("no packet parsed: nothing to count\n")
+		return nil
+	}
+	p := cms.ParamsFor(0.001, 0.01).WithSeed(r.Seed)
+	std, cons := cms.MustNew(p), cms.MustNew(p.WithConservative(true))
+	exact := make(map[flow.Key]uint32, len(flows))
+	for i := range keys {
+		std.Add(keys[i].Bytes(), 1)
+		cons.Add(keys[i].Bytes(), 1)
+		exact[keys[i]]++
+	}
+	r.Printf("sketch: w = %d, d = %d, %d bytes; eps = %.4g, delta = %.3g, N = %d packets, eps*N = %.1f\n",
+		p.Width, p.Depth, p.SizeBytes(), p.Epsilon(), p.Delta(), std.Total(), std.ErrorBound())
+
+	top := slices.Clone(flows) // in order of first appearance: ties keep it
+	slices.SortStableFunc(top, func(a, b flow.Key) int { return cmp.Compare(exact[b], exact[a]) })
+	if r.Top > 0 {
+		r.Printf("\ntop %d flows: exact packets and estimates\n", min(r.Top, len(top)))
+		t := r.Table("#", "flow", "exact", "standard", "conservative")
+		for i, k := range top[:min(r.Top, len(top))] {
+			t.Row(i+1, k.String(), exact[k], std.Estimate(k.Bytes()), cons.Estimate(k.Bytes()))
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
+
+	// Error figures over the top-1000 flows and over all flows.
+	measure := func(s *cms.Sketch, ks []flow.Key) (mean, worst float64, over, under int) {
+		for _, k := range ks {
+			est, c := s.Estimate(k.Bytes()), exact[k]
+			if est < c {
+				under++
+			}
+			d := float64(est) - float64(c)
+			if d > s.ErrorBound() {
+				over++
+			}
+			mean += d
+			worst = math.Max(worst, d)
+		}
+		return mean / float64(len(ks)), worst, over, under
+	}
+	top1000 := top[:min(1000, len(top))]
+	r.Printf("\nabsolute error (estimate - exact, packets) over the top %d flows and all %d flows\n", len(top1000), len(flows))
+	t := r.Table("update", "mean top", "max top", "mean all", "max all", "flows over eps*N", "below exact")
+	underAll := 0
+	for _, s := range []struct {
+		name string
+		s    *cms.Sketch
+	}{{"standard", std}, {"conservative", cons}} {
+		mt, xt, _, _ := measure(s.s, top1000)
+		ma, xa, over, under := measure(s.s, flows)
+		underAll += under
+		t.Row(s.name, mt, xt, ma, xa, fmt.Sprintf("%d (%.2g%%, delta %.2g%%)", over, 100*float64(over)/float64(len(flows)), 100*p.Delta()), under)
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if underAll > 0 {
+		return fmt.Errorf("cms: %d estimates below the exact count", underAll)
+	}
+
+	// Top-k tracker recall (ties at the k-th count count as correct).
+	k := min(100, len(flows))
+	tk, err := cms.NewTopK(p.WithConservative(true), k)
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		tk.Add(key, 1)
+	}
+	kth := exact[top[k-1]]
+	hits := 0
+	for _, e := range tk.Top() {
+		if exact[e.Key] >= kth {
+			hits++
+		}
+	}
+	r.Printf("\ntop-%d tracker (conservative sketch + indexed min-heap): recall %.3f against exact counts\n", k, float64(hits)/float64(k))
+
+	// The lab's detector (d = 2, w = 4096, threshold 1000).
+	det, err := cms.NewDetector(cms.LabParams(4096, r.Seed), cms.DefaultThreshold)
+	if err != nil {
+		return err
+	}
+	drops := 0
+	var heavy []flow.Key
+	for _, key := range keys {
+		drop, crossed := det.Filter(key.Bytes())
+		if drop {
+			drops++
+		}
+		if crossed {
+			heavy = append(heavy, key)
+		}
+	}
+	r.Printf("lab detector (d = 2, w = 4096, threshold %d): %d heavy flows, %d packets dropped\n", cms.DefaultThreshold, len(heavy), drops)
+	for _, h := range heavy[:min(len(heavy), r.Top)] {
+		r.Printf("  heavy: %v (exact %d packets)\n", h, exact[h])
+	}
+
+	// Go speed.
+	addNs := r.TimePer(len(keys), func() {
+		for i := range keys {
+			std.Add(keys[i].Bytes(), 1)
+		}
+	})
+	consNs := r.TimePer(len(keys), func() {
+		for i := range keys {
+			cons.Add(keys[i].Bytes(), 1)
+		}
+	})
+	var sink uint32
+	estNs := r.TimePer(len(keys), func() {
+		for i := range keys {
+			sink += std.Estimate(keys[i].Bytes())
+		}
+	})
+	_ = sink
+	topNs := r.TimePer(len(keys), func() {
+		for _, key := range keys {
+			tk.Add(key, 1)
+		}
+	})
+	r.Printf("\nGo speed (ns/packet, hash included): add %.1f, conservative add %.1f, estimate %.1f, top-%d add %.1f\n",
+		addNs, consNs, estNs, k, topNs)
+
+	line, err := cmsKernelReport(r)
+	r.Printf("%s\n", line)
+	return err
+}
+
+// cmsKernelReport replays the frames through cms/xdp in shared-sketch mode
+// (the kernel's sketch read back must equal Go's, counter for counter) and
+// detector mode (every verdict must equal cms.Detector.Filter's; the
+// threshold is lowered to 20 packets so that small traces hold heavy
+// hitters), then measures the kernel above an XDP_DROP floor.
+func cmsKernelReport(r *Run) (string, error) {
+	if !r.KernelAllowed() {
+		return "kernel: not run (-kernel off)", nil
+	}
+	frames := make([][]byte, 0, len(r.Frames))
+	for _, fr := range r.Frames {
+		if len(fr) >= 14 {
+			frames = append(frames, fr[:min(len(fr), 3520)]) // what BPF_PROG_TEST_RUN accepts
+		}
+	}
+	p := cms.Params{Width: 4096, Depth: 4, Seed: r.Seed}
+	k, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModeShared})
+	if err != nil {
+		if !r.KernelRequired() && cmsSkippable(err) {
+			return fmt.Sprintf("\nkernel: skipped (%v)", err), nil
+		}
+		return "\nkernel: failed to load", err
+	}
+	defer k.Close()
+	want := cms.MustNew(p)
+	for i, fr := range frames {
+		if _, err := k.Run(fr); err != nil {
+			return "", err
+		}
+		if info, err := flow.Parse(fr); err == nil {
+			want.Add(info.Key.Bytes(), 1)
+		}
+		r.Progress("cms kernel", i, len(frames))
+	}
+	got, err := k.Sketch()
+	if err != nil {
+		return "", err
+	}
+	diff := 0
+	for i, v := range want.Counters() {
+		if got.Counters()[i] != v {
+			diff++
+		}
+	}
+	r.Printf("\nkernel sketch (cms/xdp, shared counters, w = %d, d = %d): %d frames, N = %d (Go %d), counters differing from Go: %d of %d\n",
+		p.Width, p.Depth, len(frames), got.Total(), want.Total(), diff, p.Counters())
+
+	// Detector mode, pinned to one CPU so that its per-CPU counters are one
+	// sketch, as the Go model's.
+	const thr = 20
+	unpin, err := cmsxdp.PinThread()
+	if err != nil {
+		return "", err
+	}
+	lp := cms.LabParams(4096, r.Seed)
+	dk, err := cmsxdp.Load(cmsxdp.Options{Params: lp, Mode: cmsxdp.ModeDetect, Threshold: thr})
+	if err != nil {
+		unpin()
+		return "", err
+	}
+	defer dk.Close()
+	model, _ := cms.NewDetector(lp, thr)
+	mismatches, drops, crossings := 0, 0, 0
+	for _, fr := range frames {
+		v, err := dk.Run(fr)
+		if err != nil {
+			unpin()
+			return "", err
+		}
+		wantV := uint32(2)
+		if info, err := flow.Parse(fr); err == nil {
+			drop, crossed := model.Filter(info.Key.Bytes())
+			if drop {
+				wantV, drops = 1, drops+1
+			}
+			if crossed {
+				crossings++
+			}
+		}
+		if v != wantV {
+			mismatches++
+		}
+	}
+	unpin()
+	events, err := dk.Events()
+	if err != nil {
+		return "", err
+	}
+	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped, %d heavy flows reported (Go model: %d), verdict mismatches with Go: %d\n",
+		thr, drops, len(events), crossings, mismatches)
+
+	// Speed above an XDP_DROP floor on up to 64 frames spread over the input.
+	floor, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.XDP,
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
+		License:      "Dual BSD/GPL",
+	})
+	if err != nil {
+		return "", err
+	}
+	defer floor.Close()
+	pk, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModePerCPU})
+	if err != nil {
+		return "", err
+	}
+	defer pk.Close()
+	step := max(1, len(frames)/64)
+	var parts []string
+	for _, m := range []struct {
+		name string
+		k    *cmsxdp.Kernel
+	}{{"shared d=4", k}, {"per-CPU d=4", pk}, {"detector d=2", dk}} {
+		var kt, ft time.Duration
+		runs := 0
+		for i := 0; i < len(frames); i += step {
+			d, err := m.k.Bench(frames[i], 1024)
+			if err != nil {
+				return "", err
+			}
+			_, df, err := floor.Benchmark(frames[i], 1024, nil)
+			if err != nil {
+				return "", err
+			}
+			kt, ft, runs = kt+d, ft+df, runs+1
+		}
+		kns, fns := float64(kt.Nanoseconds())/float64(runs), float64(ft.Nanoseconds())/float64(runs)
+		parts = append(parts, fmt.Sprintf("%s %.1f (net %.1f)", m.name, kns, kns-fns))
+	}
+	r.Printf("kernel speed, ns/packet above an XDP_DROP floor (parse + hash + update): %s\n", strings.Join(parts, ", "))
+	if diff > 0 || mismatches > 0 || len(events) != crossings {
+		return "", fmt.Errorf("cms: kernel and Go disagree (%d counters, %d verdicts, %d vs %d reports)", diff, mismatches, len(events), crossings)
+	}
+	return "kernel: agrees with Go on every counter and every verdict", nil
+}
+
+func cmsSkippable(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
+		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
+}
