@@ -379,3 +379,40 @@ func TestSeedExample_NetworkDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestCell_Key: the padded key layout tells a pure cell's family by its
+// length byte; XORs of two keys, or bytes in the padding, are not keys.
+func TestCell_Key(t *testing.T) {
+	k4 := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	k6 := flow.MustKey("2001:db8::1", "2001:db8::2", 3, 4, flow.ProtoTCP)
+	p4, p6 := padded(&k4), padded(&k6)
+	if p4[39] != 13 || p6[39] != 37 || p4[13] != 0 || p6[37] != 0 {
+		t.Fatalf("padding: % x / % x", p4, p6)
+	}
+	var c Cell
+	if _, ok := c.Key(); ok {
+		t.Fatal("empty cell holds a key")
+	}
+	c.xorInto(&p4)
+	if k, ok := c.Key(); !ok || k != k4 {
+		t.Fatalf("IPv4 cell: %v %v", k, ok)
+	}
+	c.xorInto(&p6) // IPv4 ^ IPv6: length byte 13^37 = 40
+	if _, ok := c.Key(); ok {
+		t.Fatal("XOR of an IPv4 and an IPv6 key read as a key")
+	}
+	c.xorInto(&p4)
+	if k, ok := c.Key(); !ok || k != k6 {
+		t.Fatalf("IPv6 cell after removing the IPv4 key: %v %v", k, ok)
+	}
+	k4b := flow.MustKey("10.9.9.9", "10.0.0.2", 5, 6, flow.ProtoUDP)
+	c = Cell{}
+	c.xorInto(&p4)
+	pb := padded(&k4b)
+	c.xorInto(&pb)
+	c.xorInto(&pb)
+	c.FlowXOR[20] = 1 // a byte in the IPv4 padding
+	if _, ok := c.Key(); ok {
+		t.Fatal("non-zero padding read as a key")
+	}
+}

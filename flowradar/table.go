@@ -163,9 +163,10 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 	}
 	h := k.Hash(t.p.Seed)
 	isNew := false
-	for i := 0; i < t.p.FilterHashes; i++ {
-		b := flow.Index(h, uint32(i), t.p.FilterBits)
-		w, m := &t.filter[b>>6], uint64(1)<<(b&63)
+	filter, bits := t.filter, t.p.FilterBits
+	for i := uint32(0); i < uint32(t.p.FilterHashes); i++ {
+		b := flow.Index(h, i, bits)
+		w, m := &filter[b>>6], uint64(1)<<(b&63)
 		if *w&m == 0 {
 			isNew = true
 			*w |= m
@@ -175,10 +176,11 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		t.addGeom(k, size, isNew)
 		return isNew
 	}
+	cells, sub, kc := t.cells, t.sub, uint32(t.p.Hashes)
 	if isNew {
 		p := padded(k)
-		for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-			c := &t.cells[s*t.sub+flow.Index(h, cellHash+s, t.sub)]
+		for s := uint32(0); s < kc; s++ {
+			c := &cells[s*sub+flow.Index(h, cellHash+s, sub)]
 			c.xorInto(&p)
 			c.FlowCount++
 			c.PacketCount++
@@ -186,8 +188,8 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		}
 		return true
 	}
-	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-		c := &t.cells[s*t.sub+flow.Index(h, cellHash+s, t.sub)]
+	for s := uint32(0); s < kc; s++ {
+		c := &cells[s*sub+flow.Index(h, cellHash+s, sub)]
 		c.PacketCount++
 		c.ByteCount += uint64(size)
 	}
