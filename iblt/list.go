@@ -75,7 +75,19 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 	w := make([]uint64, len(t.cells))
 	copy(w, t.cells)
 
-	stack := make([]int32, 0, 64)
+	// Every listable entry adds |1| to the count of k cells, so the sum of
+	// |count| over k sizes the buffers (a corrupt table may ask for more;
+	// capped at m entries, the most List ever peels).
+	var mass uint64
+	for ci := 0; ci < m; ci++ {
+		c := int64(w[ci*s])
+		if c < 0 {
+			c = -c
+		}
+		mass += uint64(c)
+	}
+	est := int(min(mass/uint64(t.k), uint64(m))) + 1
+	stack := make([]int32, 0, min(m, 2*est)+16)
 	for ci := m - 1; ci >= 0; ci-- {
 		if c := w[ci*s]; c == 1 || c == ^uint64(0) {
 			stack = append(stack, int32(ci))
@@ -85,8 +97,8 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 		off   int
 		value uint64
 	}
-	var ins, del []rec
-	var keys []byte
+	ins, del := make([]rec, 0, est), make([]rec, 0, est/2+1)
+	keys := make([]byte, 0, est*t.keyLen)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	for len(stack) > 0 && len(ins)+len(del) < m {
