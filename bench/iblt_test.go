@@ -235,6 +235,7 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 	// Sender: time producing enough symbols (2x the expected need).
 	start := time.Now()
 	enc, _ := iblt.NewEncoder(flow.KeyLen4, 9)
+	enc.Grow(n)
 	for _, k := range common {
 		enc.Add(k)
 	}
@@ -256,6 +257,7 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 	used := 0
 	for b.Loop() {
 		dec, _ := iblt.NewDecoder(flow.KeyLen4, 9)
+		dec.Grow(n)
 		for _, k := range common {
 			dec.AddLocal(k)
 		}

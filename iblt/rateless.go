@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -36,20 +37,24 @@ type mapping struct {
 const maxIndex = 1 << 52
 
 func (m *mapping) next() uint64 {
-	r := flow.Mix(m.h, m.step)
+	m.idx = nextIndex(m.idx, flow.Mix(m.h, m.step))
 	m.step++
-	v := float64(r>>11+1) * (1.0 / (1 << 53))
-	i := float64(m.idx)
-	gap := math.Ceil(math.Sqrt((i+1)*(i+2)/v+0.25) - i - 1.5)
-	if gap < 1 {
-		gap = 1
-	}
-	if gap >= maxIndex || m.idx+uint64(gap) >= maxIndex {
-		m.idx = maxIndex
-	} else {
-		m.idx += uint64(gap)
-	}
 	return m.idx
+}
+
+// nextIndex returns the index after idx for the random word r (see
+// mapping), capped at maxIndex.
+func nextIndex(idx, r uint64) uint64 {
+	i := float64(idx)
+	v := float64(r>>11+1) * 0x1p-53
+	g := math.Ceil(math.Sqrt((i+1)*(i+2)/v+0.25) - i - 1.5)
+	if g < 1 {
+		g = 1
+	}
+	if g >= float64(maxIndex-idx) {
+		return maxIndex
+	}
+	return idx + uint64(g)
 }
 
 // maps reports whether index i is one of the indexes of the key whose
@@ -98,6 +103,15 @@ func (c *coder) keyLenError(n int) error {
 	return fmt.Errorf("iblt: key length must be %d, got %d", c.keyLen, n)
 }
 
+// grow reserves room for n more keys.
+func (c *coder) grow(n int) {
+	if n > 0 {
+		c.maps = slices.Grow(c.maps, n)
+		c.checks = slices.Grow(c.checks, n)
+		c.keys = slices.Grow(c.keys, n*c.words)
+	}
+}
+
 // add adds key to the set, and to the symbols already computed.
 func (c *coder) add(key []byte) error {
 	if len(key) != c.keyLen {
@@ -115,18 +129,22 @@ func (c *coder) add(key []byte) error {
 // advance applies key j to every computed symbol before limit that it
 // maps to, leaving its mapping at its first index >= limit.
 func (c *coder) advance(j, limit int) {
-	m := &c.maps[j]
-	kw := c.keys[j*c.words : (j+1)*c.words]
+	m := c.maps[j] // a local copy keeps the state in registers
+	kw := c.keys[j*c.words : (j+1)*c.words : (j+1)*c.words]
 	cs := c.checks[j]
+	stride := c.stride
+	sym := c.sym
 	for m.idx < uint64(limit) {
-		s := c.sym[int(m.idx)*c.stride : int(m.idx+1)*c.stride]
+		s := sym[int(m.idx)*stride : int(m.idx+1)*stride : int(m.idx+1)*stride]
 		s[sCount]++
 		s[sCheck] ^= cs
 		for w, x := range kw {
 			s[sKey+w] ^= x
 		}
-		m.next()
+		m.idx = nextIndex(m.idx, flow.Mix(m.h, m.step))
+		m.step++
 	}
+	c.maps[j] = m
 }
 
 // extend computes symbols up to n (at least).
@@ -164,6 +182,10 @@ func NewEncoder(keyLen int, seed uint64) (*Encoder, error) {
 // must be distinct. Adding after symbols were produced is allowed: later
 // symbols include the key, earlier ones do not.
 func (e *Encoder) Add(key []byte) error { return e.c.add(key) }
+
+// Grow reserves room for n more keys, so that adding them does not
+// reallocate.
+func (e *Encoder) Grow(n int) { e.c.grow(n) }
 
 // Len returns the number of keys added.
 func (e *Encoder) Len() int { return len(e.c.maps) }
@@ -240,6 +262,9 @@ func (d *Decoder) AddLocal(key []byte) error {
 	}
 	return d.local.add(key)
 }
+
+// Grow reserves room for n more local keys.
+func (d *Decoder) Grow(n int) { d.local.grow(n) }
 
 // Received returns the number of symbols received.
 func (d *Decoder) Received() int { return d.n }

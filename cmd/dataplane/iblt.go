@@ -100,6 +100,8 @@ func ibltReconcile(r *Run) error {
 	start = time.Now()
 	enc, _ := iblt.NewEncoder(keyLen, r.Seed)
 	dec, _ := iblt.NewDecoder(keyLen, r.Seed)
+	enc.Grow(len(a))
+	dec.Grow(len(b))
 	for _, k := range a {
 		enc.Add(pad(k))
 	}
