@@ -93,8 +93,7 @@ func (d *Detector) Add(key []byte, n uint32) (est uint32, crossed bool) {
 // AddHash is [Detector.Add] for a key whose hash is h.
 func (d *Detector) AddHash(h uint64, n uint32) (est uint32, crossed bool) {
 	before := d.s.EstimateHash(h) < d.Threshold()
-	d.s.AddHash(h, n)
-	est = d.s.EstimateHash(h)
+	est = d.s.addEstimate(h, n)
 	return est, before && est >= d.Threshold()
 }
 

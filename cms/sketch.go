@@ -58,32 +58,39 @@ func (s *Sketch) Add(key []byte, n uint32) { s.AddHash(flow.Hash64(key, s.seed),
 
 // AddHash is [Sketch.Add] for a key whose hash under the sketch's seed is h,
 // for when one packet hash feeds several structures.
-func (s *Sketch) AddHash(h uint64, n uint32) {
+func (s *Sketch) AddHash(h uint64, n uint32) { s.addEstimate(h, n) }
+
+// addEstimate adds n occurrences of the key with hash h and returns its new
+// estimate, computed on the way (no second pass over the rows).
+func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
 	t := s.total + uint64(n)
 	if t < s.total {
 		t = math.MaxUint64
 	}
 	s.total = t
 	if s.cons {
-		s.addConservative(h, n)
-		return
+		return s.addConservative(h, n)
 	}
 	w, c := s.width, s.counters
+	est := uint32(math.MaxUint32)
 	for r := uint32(0); r < s.depth; r++ {
 		i := uint64(r)*uint64(w) + uint64(flow.Index(h, r, w))
-		c[i] = satAdd(c[i], n)
+		v := satAdd(c[i], n)
+		c[i] = v
+		est = min(est, v)
 	}
+	return est
 }
 
 // addConservative raises each of the key's counters to at least its new
 // estimate min+n and leaves larger ones alone (Estan and Varghese 2002,
-// section 3.3.2).
-func (s *Sketch) addConservative(h uint64, n uint32) {
+// section 3.3.2), and returns that estimate.
+func (s *Sketch) addConservative(h uint64, n uint32) uint32 {
 	var idx [MaxDepth]uint32
 	w, c := s.width, s.counters
 	d := s.depth
 	if d > MaxDepth {
-		return // unreachable: New and UnmarshalBinary enforce it
+		return 0 // unreachable: New and UnmarshalBinary enforce it
 	}
 	est := uint32(math.MaxUint32)
 	for r := uint32(0); r < d; r++ {
@@ -97,6 +104,7 @@ func (s *Sketch) addConservative(h uint64, n uint32) {
 			c[i] = target
 		}
 	}
+	return target
 }
 
 func satAdd(a, b uint32) uint32 {

@@ -405,3 +405,18 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSketch_AddEstimate: the estimate computed while adding equals a
+// fresh Estimate, in both modes.
+func TestSketch_AddEstimate(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		s := MustNew(Params{Width: 31, Depth: 3, Seed: 2, Conservative: cons})
+		stream, keys := zipfStream(6, 5000, 400, 1.1)
+		for _, f := range stream {
+			h := s.Hash(keys[f].Bytes())
+			if got, want := s.addEstimate(h, 2), s.EstimateHash(h); got != want {
+				t.Fatalf("conservative=%v: add returned %d, Estimate %d", cons, got, want)
+			}
+		}
+	}
+}

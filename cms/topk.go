@@ -79,8 +79,7 @@ func (t *TopK) Sketch() *Sketch { return t.sketch }
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
 	h := flow.Hash64(key.Bytes(), t.sketch.seed)
-	t.sketch.AddHash(h, n)
-	est := t.sketch.EstimateHash(h)
+	est := t.sketch.addEstimate(h, n)
 	if pos := t.find(key, h); pos >= 0 {
 		t.heap[pos].est = est
 		t.down(pos)
