@@ -447,4 +447,3 @@ func TestNormalQuantile(t *testing.T) {
 		}
 	}
 }
-
