@@ -48,10 +48,6 @@ type Options struct {
 // DefaultEventsBytes is the ring size when Options.EventsBytes is zero.
 const DefaultEventsBytes = 256 << 10
 
-// maxDepth is CMS_MAX_DEPTH in cms.bpf.c (a test checks it equals
-// cms.MaxDepth).
-const maxDepth = cms.MaxDepth
-
 func (o Options) threshold() uint32 {
 	if o.Threshold == 0 {
 		return cms.DefaultThreshold
