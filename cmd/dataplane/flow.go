@@ -2,10 +2,12 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
+	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
 )
 
 func init() {
@@ -111,11 +113,42 @@ func flowSection(r *Run) error {
 }
 
 // kernelFlowReport runs the flow/xdp reference kernel over the run's
-// frames and returns one line with the kernel's ns/packet and its
-// agreement with flow.Parse (packets whose outcome and key match). It
-// loads the kernel only when r.KernelAllowed(); when the kernel cannot
-// load it returns an error if r.KernelRequired(), else a line saying why
-// it was skipped. The kernel side is not wired in yet.
+// frames and returns one line with the kernel's ns/packet next to the
+// XDP_DROP floor and its agreement with flow.Parse: the per-outcome packet
+// counts, and the XOR of the hashes of every parsed key (one number that
+// differs if any key or hash differs).
 func kernelFlowReport(r *Run) (string, error) {
-	return "kernel: not measured", nil
+	if !r.KernelAllowed() {
+		return "kernel: not run (-kernel off)", nil
+	}
+	k, err := flowxdp.Load(flowxdp.Options{Seed: r.Seed})
+	if err != nil {
+		return r.KernelSkipped("flow", err)
+	}
+	defer k.Close()
+	if _, err := r.RunKernel(k.Program()); err != nil {
+		return "", fmt.Errorf("flow kernel: %w", err)
+	}
+	got, err := k.Stats()
+	if err != nil {
+		return "", err
+	}
+	frames := r.KernelFrames()
+	var want [flow.NumOutcomes]uint64
+	for _, f := range frames {
+		_, err := flow.Parse(f)
+		want[flow.OutcomeOf(err)]++
+	}
+	digest := flowxdp.Digest(frames, r.Seed)
+	agree := "agrees with flow.Parse on every packet (outcome counts and key-hash digest)"
+	if got.Outcomes != want || got.Digest != digest {
+		err = fmt.Errorf("flow kernel disagrees with flow.Parse: outcomes %v, Go %v; digest %#x, Go %#x", got.Outcomes, want, got.Digest, digest)
+		agree = "DISAGREES with flow.Parse"
+	}
+	ns, floor, serr := r.KernelSpeed(k.Program())
+	if serr != nil {
+		return "", errors.Join(err, serr)
+	}
+	return fmt.Sprintf("kernel: %d frames; %s\nkernel parse+hash: %.1f ns/packet, XDP_DROP floor %.1f ns/packet (net %.1f)",
+		len(frames), agree, ns, floor, ns-floor), err
 }

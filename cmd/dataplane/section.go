@@ -134,11 +134,12 @@ type Run struct {
 	Kernel  KernelMode
 	Quiet   bool
 
-	out      io.Writer
-	errOut   io.Writer
-	keys     []flow.Key
-	flows    []flow.Key
-	lastProg time.Time
+	out          io.Writer
+	errOut       io.Writer
+	keys         []flow.Key
+	flows        []flow.Key
+	lastProg     time.Time
+	kernelFrames [][]byte // see KernelFrames
 }
 
 // KernelAllowed reports whether sections may load kernels (-kernel auto or

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+)
+
+// Helpers for the kernel half of a section. A section that runs its
+// package's reference kernel loads it only when r.KernelAllowed(), hands a
+// load error to r.KernelSkipped (which returns the line to print, or the
+// error under -kernel on), runs r.KernelFrames() through the program once
+// each to compare the kernel's maps with the Go structure, and reports
+// speed with KernelSpeed, next to the XDP_DROP floor measured in the same
+// call.
+
+// kernelMaxFrame is the largest frame BPF_PROG_TEST_RUN takes for XDP on
+// a 4 KiB-page kernel (as internal/kerneltest.MaxFrame); longer frames are
+// clipped, which the kernels see as their linear part.
+const kernelMaxFrame = 4096 - 256 - 320
+
+// kernelMaxFrames bounds how many frames a section replays through a
+// kernel one by one (a system call each).
+const kernelMaxFrames = 500_000
+
+// KernelFrames returns the frames a kernel can be run on, in order: those
+// of at least an Ethernet header, clipped to what BPF_PROG_TEST_RUN takes,
+// at most kernelMaxFrames of them. The result is computed once.
+func (r *Run) KernelFrames() [][]byte {
+	if r.kernelFrames == nil {
+		r.kernelFrames = make([][]byte, 0, min(len(r.Frames), kernelMaxFrames))
+		for _, f := range r.Frames {
+			if len(r.kernelFrames) == kernelMaxFrames {
+				break
+			}
+			if len(f) < 14 {
+				continue
+			}
+			r.kernelFrames = append(r.kernelFrames, f[:min(len(f), kernelMaxFrame)])
+		}
+	}
+	return r.kernelFrames
+}
+
+// KernelSkipped returns the line a section prints when its kernel could not
+// load (err), or err itself when -kernel on requires the kernel.
+func (r *Run) KernelSkipped(what string, err error) (string, error) {
+	if r.KernelRequired() {
+		return "", fmt.Errorf("%s kernel: %w", what, err)
+	}
+	why := err.Error()
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		why = "BPF is not supported here"
+	}
+	return fmt.Sprintf("kernel: not run (%s; -kernel on makes this an error)", why), nil
+}
+
+// RunKernel runs prog once on every frame of r.KernelFrames() and returns
+// how many verdicts of each kind (XDP_ABORTED .. XDP_REDIRECT) it gave.
+func (r *Run) RunKernel(prog *ebpf.Program) ([5]int, error) {
+	var verdicts [5]int
+	frames := r.KernelFrames()
+	for i, f := range frames {
+		opts := ebpf.RunOptions{Data: f, Repeat: 1}
+		v, err := prog.Run(&opts)
+		if err != nil {
+			return verdicts, fmt.Errorf("test run on frame %d: %w", i+1, err)
+		}
+		if v < uint32(len(verdicts)) {
+			verdicts[v]++
+		}
+		r.Progress("kernel", i+1, len(frames))
+	}
+	return verdicts, nil
+}
+
+// KernelSpeed measures prog with BPF_PROG_TEST_RUN on up to 2,000 frames
+// of r.KernelFrames(), each run 256 times, interleaved with an XDP_DROP
+// program on the same frames: it returns the kernel's own per-packet times
+// of both. Programs that change their maps change them 256 times per
+// frame here; measure after comparing maps.
+func (r *Run) KernelSpeed(prog *ebpf.Program) (ns, floorNs float64, err error) {
+	frames := r.KernelFrames()
+	if len(frames) == 0 {
+		return 0, 0, errors.New("no frame a kernel can run")
+	}
+	frames = frames[:min(len(frames), 2000)]
+	floor, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.XDP,
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}, // XDP_DROP
+		License:      "Dual BSD/GPL",
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load XDP_DROP floor: %w", err)
+	}
+	defer floor.Close()
+	const repeat = 256
+	var progT, floorT time.Duration
+	for _, f := range frames {
+		_, d, err := prog.Benchmark(f, repeat, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		_, df, err := floor.Benchmark(f, repeat, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		progT += d
+		floorT += df
+	}
+	n := float64(len(frames))
+	return float64(progT.Nanoseconds()) / n, float64(floorT.Nanoseconds()) / n, nil
+}
