@@ -3,15 +3,11 @@
 package xdp
 
 import (
-	"errors"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unsafe"
 
@@ -19,11 +15,11 @@ import (
 	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 
-	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
 	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 const testSeed = 0x5eed
@@ -274,66 +270,26 @@ func TestKernel_DetectorFixture(t *testing.T) {
 	compareSketches(t, k, d.Sketch())
 }
 
-// captureFrames returns the Ethernet frames (clipped, at least MinFrame
-// bytes) of every capture under DATAPLANE_TRAFFIC_DIR, or skips.
-var captureFrames = sync.OnceValues(func() (map[string][][]byte, error) {
-	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
-	if dir == "" {
-		return nil, nil
-	}
-	out := map[string][][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		name := d.Name()
-		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") && !strings.HasSuffix(name, ".pcap.gz") && !strings.HasSuffix(name, ".pcapng.gz") {
-			return nil
-		}
-		r, err := capture.Open(path)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		rel, _ := filepath.Rel(dir, path)
-		for {
-			p, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			f, ok := p.Ethernet(nil)
-			if !ok || len(f) < kerneltest.MinFrame {
-				continue
-			}
-			out[rel] = append(out[rel], kerneltest.Clip(f))
-		}
-		return nil
-	})
-	return out, err
-})
-
-// capturedFrames is one capture's frames.
+// capturedFrames is one capture's frames, clipped to what the kernel sees
+// and at least an Ethernet header long.
 type capturedFrames struct {
 	name   string
 	frames [][]byte
 }
 
-// traffic returns the captures in name order, or skips.
-func traffic(t testing.TB) []capturedFrames {
-	t.Helper()
-	c, err := captureFrames()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c == nil {
-		t.Skip("DATAPLANE_TRAFFIC_DIR not set")
-	}
+// traffic returns every shared capture (robustness set included), in
+// name order, or skips without DATAPLANE_TRAFFIC_DIR.
+func captures(tb testing.TB) []capturedFrames {
+	tb.Helper()
 	var out []capturedFrames
-	for name, f := range c {
-		out = append(out, capturedFrames{name, f})
+	for _, path := range traffic.Files(tb) {
+		c := capturedFrames{name: filepath.Base(path)}
+		for _, f := range traffic.Frames(tb, path) {
+			if len(f) >= kerneltest.MinFrame {
+				c.frames = append(c.frames, kerneltest.Clip(f))
+			}
+		}
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b capturedFrames) int { return strings.Compare(a.name, b.name) })
 	return out
@@ -343,7 +299,7 @@ func traffic(t testing.TB) []capturedFrames {
 // kernel in both sketch modes; the kernel's sketch must equal the Go sketch
 // of the same packets counter for counter.
 func TestKernel_ReplaySketch(t *testing.T) {
-	caps := traffic(t)
+	caps := captures(t)
 	for _, mode := range []Mode{ModeShared, ModePerCPU} {
 		t.Run(mode.String(), func(t *testing.T) {
 			p := cms.Params{Width: 2048, Depth: 4, Seed: testSeed}
@@ -367,7 +323,7 @@ func TestKernel_ReplaySketch(t *testing.T) {
 // verdict must equal the Go model's, and the reported flows the crossings
 // the model saw.
 func TestKernel_ReplayDetector(t *testing.T) {
-	caps := traffic(t)
+	caps := captures(t)
 	pinCPU(t)
 	const thr = 20
 	p := cms.LabParams(4096, testSeed)
@@ -421,18 +377,15 @@ func TestKernel_ReplayDetector(t *testing.T) {
 // before touching the sketch.
 func BenchmarkKernel(b *testing.B) {
 	var frames [][]byte
-	if c, _ := captureFrames(); c != nil {
-		names := make([]string, 0, len(c))
-		for n := range c {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
-			if !strings.HasPrefix(n, "robustness") {
-				frames = append(frames, c[n]...)
+	if os.Getenv(traffic.EnvDir) != "" {
+		for _, path := range traffic.MainFiles(b) {
+			for _, f := range traffic.Frames(b, path) {
+				if len(f) >= kerneltest.MinFrame {
+					frames = append(frames, kerneltest.Clip(f))
+				}
 			}
 		}
-		// spread the 2000 over every capture
+		// 2000 frames spread over every main capture
 		step := max(1, len(frames)/2000)
 		var picked [][]byte
 		for i := 0; i < len(frames); i += step {
