@@ -19,6 +19,15 @@ func Load(o Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Program returns nil: there is no program outside Linux.
+func (k *Kernel) Program() *ebpf.Program { return nil }
+
+// Options returns the zero Options.
+func (k *Kernel) Options() Options { return Options{} }
+
+// Params returns the zero Params.
+func (k *Kernel) Params() flowradar.Params { return flowradar.Params{} }
+
 // Epoch returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Epoch() (int, error) {
 	return 0, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
