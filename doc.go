@@ -3,6 +3,45 @@
 // that the Linux verifier accepts. The two agree bit for bit, so a Go
 // control plane or collector can drive or decode a kernel data plane.
 //
-// See README.md for the map of packages, the Go/kernel contract and how to
-// run the kernels and benchmarks.
+// # Packages
+//
+//   - [github.com/dataplane-go/dataplane/flow]: the flow key, its canonical
+//     bytes, the seeded hash, the index derivation and the frame parser.
+//   - [github.com/dataplane-go/dataplane/capture]: reading and writing
+//     captures, amplifying them, generating synthetic traces.
+//   - [github.com/dataplane-go/dataplane/bloom]: Bloom, blocked and
+//     counting Bloom filters.
+//   - [github.com/dataplane-go/dataplane/cms]: count-min sketch, top-k and
+//     heavy-hitter detection.
+//   - [github.com/dataplane-go/dataplane/iblt]: invertible Bloom lookup
+//     tables, strata estimation and rateless set reconciliation.
+//   - [github.com/dataplane-go/dataplane/flowradar]: FlowRadar encoding and
+//     network-wide decoding.
+//   - [github.com/dataplane-go/dataplane/maglev]: Maglev and ring
+//     consistent hashing.
+//
+// Each has its kernel and loader in an xdp subpackage.
+//
+// # The contract between Go and the kernels
+//
+// Key bytes: IPv4 src(4) dst(4) sport(2) dport(2) proto(1), 13 bytes; IPv6
+// the same with 16-byte addresses, 37 bytes; network byte order. Hash:
+// xxHash64 of the key bytes with a 64-bit seed ([flow.Hash64]). Indexes:
+// index i of a key with hash h in a table of m cells is [flow.Index](h, i,
+// m), a splitmix64 step per index and a multiply-shift reduction. The C
+// twins live in internal/bpf/include (hash.h, flow.h, parsing.h); golden
+// vectors in flow/testdata are checked by both, and the kernel tests replay
+// every packet of the shared captures through kernel and Go.
+//
+// # Running the kernels and the benchmarks
+//
+// Kernels need Linux 5.18+ and BPF privileges. Their tests load them with
+// internal/kerneltest and run them with BPF_PROG_TEST_RUN; without
+// privileges they skip, unless DATAPLANE_REQUIRE_KERNEL=1. Tests and
+// benchmarks read real captures from the directory in DATAPLANE_TRAFFIC_DIR.
+// Benchmarks report ns/packet and a quality metric with b.ReportMetric;
+// kernel benchmarks add the XDP_DROP floor measured in the same loop. The
+// bench module compares with other Go libraries. The main command,
+// cmd/dataplane, replays a capture (or an embedded default trace) through
+// every package and prints what each saw and how fast.
 package dataplane
