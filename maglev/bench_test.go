@@ -90,6 +90,23 @@ func BenchmarkRing(b *testing.B) {
 			_ = sink
 		})
 	}
+	// Cold: 2^20 distinct hashes, so the 2.9 MB of points, owners and
+	// buckets are mostly out of cache, as with real traffic.
+	r := maglev.MustNewRing(maglev.RingParams{VirtualNodes: 160, Seed: 1}, maglev.Backends(names(1000)...))
+	cold := hashes(1<<20, 9)
+	b.Run("Pick/n=1000/v=160/cold", func(b *testing.B) {
+		b.ReportAllocs()
+		s, k := 0, 0
+		for b.Loop() {
+			for _, h := range cold[k : k+4096] {
+				i, _ := r.Pick(h)
+				s += i
+			}
+			k = (k + 4096) % (len(cold) - 4096)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4096), "ns/packet")
+		_ = s
+	})
 	bs := maglev.Backends(names(1000)...)
 	b.Run("Build/n=1000/v=160", func(b *testing.B) {
 		b.ReportAllocs()
