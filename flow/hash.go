@@ -57,6 +57,44 @@ func Hash64(b []byte, seed uint64) uint64 {
 		h ^= uint64(c) * prime5
 		h = bits.RotateLeft64(h, 11) * prime1
 	}
+	return avalanche(h)
+}
+
+// hash13 is Hash64 of the first 13 bytes of b (an IPv4 key), unrolled:
+// one 8-byte round, one 4-byte round, one byte.
+func hash13(b *[MaxKeyLen]byte, seed uint64) uint64 {
+	h := seed + prime5 + 13
+	h ^= round(0, binary.LittleEndian.Uint64(b[0:8]))
+	h = bits.RotateLeft64(h, 27)*prime1 + prime4
+	h ^= uint64(binary.LittleEndian.Uint32(b[8:12])) * prime1
+	h = bits.RotateLeft64(h, 23)*prime2 + prime3
+	h ^= uint64(b[12]) * prime5
+	h = bits.RotateLeft64(h, 11) * prime1
+	return avalanche(h)
+}
+
+// hash37 is Hash64 of the 37 bytes of b (an IPv6 key), unrolled: one
+// 32-byte stripe, then a 4-byte round and one byte.
+func hash37(b *[MaxKeyLen]byte, seed uint64) uint64 {
+	v1 := round(seed+prime1+prime2, binary.LittleEndian.Uint64(b[0:8]))
+	v2 := round(seed+prime2, binary.LittleEndian.Uint64(b[8:16]))
+	v3 := round(seed, binary.LittleEndian.Uint64(b[16:24]))
+	v4 := round(seed-prime1, binary.LittleEndian.Uint64(b[24:32]))
+	h := bits.RotateLeft64(v1, 1) + bits.RotateLeft64(v2, 7) +
+		bits.RotateLeft64(v3, 12) + bits.RotateLeft64(v4, 18)
+	h = mergeRound(h, v1)
+	h = mergeRound(h, v2)
+	h = mergeRound(h, v3)
+	h = mergeRound(h, v4)
+	h += 37
+	h ^= uint64(binary.LittleEndian.Uint32(b[32:36])) * prime1
+	h = bits.RotateLeft64(h, 23)*prime2 + prime3
+	h ^= uint64(b[36]) * prime5
+	h = bits.RotateLeft64(h, 11) * prime1
+	return avalanche(h)
+}
+
+func avalanche(h uint64) uint64 {
 	h ^= h >> 33
 	h *= prime2
 	h ^= h >> 29

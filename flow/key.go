@@ -205,7 +205,15 @@ func (k Key) Reverse() Key {
 
 // Hash returns xxHash64 of the canonical bytes with the given seed: the
 // hash every structure of this module and every reference kernel uses.
-func (k *Key) Hash(seed uint64) uint64 { return Hash64(k.b[:k.n], seed) }
+func (k *Key) Hash(seed uint64) uint64 {
+	switch k.n {
+	case KeyLen4:
+		return hash13(&k.b, seed)
+	case KeyLen6:
+		return hash37(&k.b, seed)
+	}
+	return Hash64(k.b[:k.n], seed)
+}
 
 // String returns the key in a readable form, such as
 // "10.0.0.1:5353 > 10.0.0.2:53 udp" or "[2001:db8::1]:443 > [2001:db8::2]:51000 tcp".
