@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/bloom"
 )
@@ -18,6 +19,11 @@ type Kernel struct{}
 // Linux only.
 func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	return nil, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
 }
 
 // Run returns an error matching [ebpf.ErrNotSupported].

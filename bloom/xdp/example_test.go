@@ -1,0 +1,58 @@
+package xdp_test
+
+import (
+	"fmt"
+	"log"
+	"net"
+
+	"github.com/dataplane-go/dataplane/bloom"
+	"github.com/dataplane-go/dataplane/bloom/xdp"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// A blocklist of source addresses on eth0: packets from a listed source are
+// dropped in the driver. (Needs BPF privileges, so it has no checked output.)
+func Example() {
+	p := bloom.ParamsFor(100_000, 0.001)
+	p.Seed = 0x5eed
+	f := bloom.MustNew(p)
+	bad := flow.MustKey("198.51.100.7", "0.0.0.0", 0, 0, flow.ProtoTCP)
+	f.Add(xdp.KeyBytes(&bad, xdp.KeySource)) // the 4 source-address bytes
+
+	k, err := xdp.Load(xdp.Options{Params: p, Key: xdp.KeySource, Action: xdp.DropMembers})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	if err := k.WriteFilter(f); err != nil {
+		log.Fatal(err)
+	}
+	iface, err := net.InterfaceByName("eth0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := k.Attach(iface.Index)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	s, _ := k.Stats()
+	fmt.Println("dropped so far:", s.Dropped)
+}
+
+// Learn mode: the kernel records every flow it sees; user space reads the
+// filter back and estimates how many distinct flows passed.
+func Example_learn() {
+	p := bloom.BlockedParamsFor(1_000_000, 0.01)
+	k, err := xdp.Load(xdp.Options{Params: p, Layout: xdp.Blocked, Learn: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	// ... attach, let traffic flow ...
+	seen, err := k.Blocked()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("about %.0f distinct flows\n", seen.EstimatedCount())
+}
