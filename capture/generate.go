@@ -224,7 +224,7 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 		if cap(arena)-len(arena) < hdr+payload {
 			arena = make([]byte, 0, max(1<<20, hdr+payload))
 		}
-		b := frame.AppendTo(arena[len(arena):len(arena)])
+		b := frame.AppendTo(arena[len(arena):])
 		arena = arena[:len(arena)+len(b)]
 		ns := int64(float64(s.vt * span))
 		pkts[n] = Packet{Time: start.Add(time.Duration(ns)), Data: b[:len(b):len(b)], WireLen: len(b), Link: LinkEthernet}
