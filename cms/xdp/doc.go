@@ -4,7 +4,9 @@
 // [cms.Sketch] (d rows of w uint32 counters, row-major, counter of row r at
 // r*w + flow.Index(h, r, w)), so [Kernel.Sketch] reads the kernel's map back
 // as a cms.Sketch equal, counter for counter, to the Go sketch of the same
-// packets.
+// packets. The kernel pads array values to 8 bytes, so the maps hold two
+// counters per element (counter i in element i/2, slot i%2): their memory
+// is the Go []uint32 itself, without padding.
 //
 // Modes ([Mode]):
 //
@@ -28,6 +30,9 @@
 // with zero ports). Truncated, malformed and non-IP frames pass untouched
 // and are counted by outcome in [Stats].
 //
-// Loading needs Linux 5.12 or newer (atomic compare-and-swap, ring
-// buffer); elsewhere [Load] returns an error matching ebpf.ErrNotSupported.
+// Loading needs Linux 5.18 or newer (the shared parser's global function and
+// bpf_xdp_load_bytes; atomic compare-and-swap, ring buffer); elsewhere [Load]
+// returns an error matching ebpf.ErrNotSupported. N, the total of the
+// sketch, is not a map of its own: it is the parsed packets less the
+// detector's drops, both in the statistics ([Kernel.Total]).
 package xdp
