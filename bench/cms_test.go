@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	boom "github.com/tylertreat/BoomFilters"
 
@@ -295,4 +296,49 @@ func BenchmarkCMSTopK(b *testing.B) {
 			b.ReportMetric(cmsRecall(d, rep, index), "recall")
 		})
 	}
+}
+
+// BenchmarkCMSRatio runs every implementation on the same hot batch in
+// turn, batch after batch, so that all see the same machine load (this
+// machine is shared), and reports each one's ns/packet and its ratio to
+// BoomFilters in the same loop: Add of the three sketches at equal memory
+// (eps = 1e-4 for the peer, 1 MB), and the two top-k trackers (k = 1000,
+// 10 MB). A ratio above 1 means faster than the peer.
+func BenchmarkCMSRatio(b *testing.B) {
+	d := cmsData(b)
+	impls := cmsImpls(1e-4)
+	bp := cms.ParamsFor(1e-5, cmsDelta)
+	tk, _ := cms.NewTopK(cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1, Conservative: true}, cmsTopK)
+	btk := boom.NewTopK(1e-5, cmsDelta, cmsTopK)
+	spent := make([]time.Duration, len(impls)+2)
+	hot, i := newCMSHot(), 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i = hot.fill(d, i)
+		for j, impl := range impls {
+			t0 := time.Now()
+			for _, k := range hot.bytes {
+				impl.add(k)
+			}
+			spent[j] += time.Since(t0)
+		}
+		t0 := time.Now()
+		for _, k := range hot.keys {
+			tk.Add(k, 1)
+		}
+		spent[len(impls)] += time.Since(t0)
+		t0 = time.Now()
+		for _, k := range hot.bytes {
+			btk.Add(k) // keeps k, which aliases the batch: see BenchmarkCMSTopK
+		}
+		spent[len(impls)+1] += time.Since(t0)
+	}
+	per := func(t time.Duration) float64 { return float64(t.Nanoseconds()) / float64(b.N*cmsBatch) }
+	for j, impl := range impls {
+		b.ReportMetric(per(spent[j]), "ns/add-"+impl.name)
+		b.ReportMetric(float64(spent[len(impls)-1])/float64(spent[j]), "x-boom-add-"+impl.name)
+	}
+	b.ReportMetric(per(spent[len(impls)]), "ns/topk-dataplane")
+	b.ReportMetric(per(spent[len(impls)+1]), "ns/topk-boom")
+	b.ReportMetric(float64(spent[len(impls)+1])/float64(spent[len(impls)]), "x-boom-topk")
 }
