@@ -62,7 +62,9 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // panic.
 func (t *Table) Decode() (Decoded, error) {
 	w := t.Clone()
-	d := Decoded{Remainder: w, Flows: make([]Flow, 0, w.Flows())}
+	// Each decoded flow empties its pure cell, so at most Cells flows; the
+	// FlowCounts of a damaged table may claim far more.
+	d := Decoded{Remainder: w, Flows: make([]Flow, 0, min(w.Flows(), len(w.cells)))}
 	stack := make([]uint32, 0, 64)
 	for i := range w.cells {
 		if w.cells[i].FlowCount == 1 {
