@@ -46,17 +46,6 @@ func cmsSection(r *Run) error {
 
 	top := slices.Clone(flows) // in order of first appearance: ties keep it
 	slices.SortStableFunc(top, func(a, b flow.Key) int { return cmp.Compare(exact[b], exact[a]) })
-	if r.Top > 0 {
-		r.Printf("\ntop %d flows: exact packets and estimates\n", min(r.Top, len(top)))
-		t := r.Table("#", "flow", "exact", "standard", "conservative")
-		for i, k := range top[:min(r.Top, len(top))] {
-			t.Row(i+1, k.String(), exact[k], std.Estimate(k.Bytes()), cons.Estimate(k.Bytes()))
-		}
-		if err := t.Flush(); err != nil {
-			return err
-		}
-	}
-
 	// Error figures over the top-1000 flows and over all flows.
 	measure := func(s *cms.Sketch, ks []flow.Key) (mean, worst float64, over, under int) {
 		for _, k := range ks {
@@ -110,6 +99,17 @@ func cmsSection(r *Run) error {
 		}
 	}
 	r.Printf("\ntop-%d tracker (conservative sketch + indexed min-heap): recall %.3f against exact counts\n", k, float64(hits)/float64(k))
+	if r.Top > 0 {
+		leaders := tk.Top()
+		r.Printf("\ntop %d flows by estimate (tracker) against exact counts\n", min(r.Top, len(leaders)))
+		t := r.Table("#", "flow", "estimate", "standard", "exact")
+		for i, e := range leaders[:min(r.Top, len(leaders))] {
+			t.Row(i+1, e.Key.String(), e.Count, std.Estimate(e.Key.Bytes()), exact[e.Key])
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
 
 	// The lab's detector (d = 2, w = 4096, threshold 1000).
 	det, err := cms.NewDetector(cms.LabParams(4096, r.Seed), cms.DefaultThreshold)
@@ -127,7 +127,7 @@ func cmsSection(r *Run) error {
 			heavy = append(heavy, key)
 		}
 	}
-	r.Printf("lab detector (d = 2, w = 4096, threshold %d): %d heavy flows, %d packets dropped\n", cms.DefaultThreshold, len(heavy), drops)
+	r.Printf("\nlab detector (d = 2, w = 4096, threshold %d): %d heavy flows, %d packets dropped\n", cms.DefaultThreshold, len(heavy), drops)
 	for _, h := range heavy[:min(len(heavy), r.Top)] {
 		r.Printf("  heavy: %v (exact %d packets)\n", h, exact[h])
 	}
