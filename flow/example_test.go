@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-
 	"github.com/dataplane-go/dataplane/flow"
 )
 
@@ -85,12 +82,4 @@ func ExampleParseIP() {
 	info, err := flow.ParseIP(pkt)
 	fmt.Println(info.Key, info.Fragment, info.L4Offset, err)
 	// Output: 192.0.2.1:0 > 192.0.2.2:0 udp later 0 <nil>
-}
-
-func ExampleKeyFromPacket() {
-	p := gopacket.NewPacket(dnsQuery, layers.LayerTypeEthernet, gopacket.Default)
-	k, ok := flow.KeyFromPacket(p)
-	info, _ := flow.Parse(dnsQuery)
-	fmt.Println(k, ok, k == info.Key)
-	// Output: 10.0.0.1:5353 > 10.0.0.2:53 udp true true
 }

@@ -1,4 +1,4 @@
-package flow
+package flow_test
 
 import (
 	"bufio"
@@ -17,9 +17,14 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flow/gopacketkey"
 )
 
-// Differential testing of Parse against gopacket (through KeyFromPacket).
+// Differential testing of Parse against gopacket (through gopacketkey.Key).
+// These are external tests (package flow_test) because gopacketkey imports
+// flow; the table frames and fuzz seeds come from export_test.go.
 //
 // The two agree when both reject a frame, or both accept it with the same
 // key. Where they disagree on purpose, explain names the category; each is
@@ -47,6 +52,9 @@ import (
 //     Parse does not read it.
 //   - ipv6-payload-length-0: gopacket accepts a zero payload length only
 //     with a jumbogram option; Parse reads it as "to the end of the frame".
+//   - ipv6-jumbo-option: gopacket's IPv6 decoder checks a jumbo payload
+//     option in a leading hop-by-hop header (4 bytes of data, a length
+//     above 65535, a zero payload length beside it); Parse skips options.
 //   - ipv6-length-after-hop-by-hop: gopacket measures the payload length
 //     from the end of a hop-by-hop header instead of the end of the fixed
 //     header, so it accepts headers up to the hop-by-hop header's size
@@ -54,9 +62,9 @@ import (
 
 // verdict is the result of running both parsers on one packet.
 type verdict struct {
-	info  Info
+	info  flow.Info
 	err   error
-	gkey  Key
+	gkey  flow.Key
 	gok   bool
 	gpkt  gopacket.Packet
 	frame []byte // the Ethernet frame, or the IP packet when raw
@@ -95,13 +103,13 @@ func compare(frame []byte, raw bool) *verdict {
 	v := &verdict{frame: frame, raw: raw}
 	var first gopacket.Decoder = layers.LayerTypeEthernet
 	if raw {
-		v.info, v.err = ParseIP(frame)
+		v.info, v.err = flow.ParseIP(frame)
 		first = layers.LinkTypeRaw // IPv4 or IPv6 by the version nibble
 	} else {
-		v.info, v.err = Parse(frame)
+		v.info, v.err = flow.Parse(frame)
 	}
 	v.gpkt = gopacket.NewPacket(frame, first, gopacket.DecodeOptions{NoCopy: true})
-	v.gkey, v.gok = KeyFromPacket(v.gpkt)
+	v.gkey, v.gok = gopacketkey.Key(v.gpkt)
 	return v
 }
 
@@ -123,19 +131,18 @@ func explain(v *verdict) string {
 			l3 += 4
 		}
 	}
-	pe, _ := v.err.(*parseError)
 	switch {
-	case OutcomeOf(v.err) == OutcomeNotIP && v.gok:
+	case flow.OutcomeOf(v.err) == flow.OutcomeNotIP && v.gok:
 		return encapBeforeIP(v.gpkt)
-	case pe == errTooManyVLANs && v.gok:
+	case isMalformed(v.err, errTooManyVLANs) && v.gok:
 		return "vlan-tags-over-8"
-	case pe == errTooManyExt && v.gok:
+	case isMalformed(v.err, errTooManyExt) && v.gok:
 		return "ipv6-ext-headers-over-8"
 	case v.err == nil && !v.gok && tpid9100 && v.gpkt.NetworkLayer() == nil:
 		return "tpid-0x9100"
-	case v.gok && (isIn(pe, errIPv4Version[:]) || isIn(pe, errIPv6Version[:])):
+	case v.gok && isVersionVsEtherType(v.err):
 		return "ip-version-vs-ethertype"
-	case pe == errIPv4TotalLen && v.gok && len(f) >= l3+4 && binary.BigEndian.Uint16(f[l3+2:]) == 0:
+	case isMalformed(v.err, errIPv4TotalLen) && v.gok && len(f) >= l3+4 && binary.BigEndian.Uint16(f[l3+2:]) == 0:
 		return "ipv4-total-length-0"
 	}
 	if v.err == nil && !v.gok {
@@ -150,6 +157,9 @@ func explain(v *verdict) string {
 			if binary.BigEndian.Uint16(f[l3+4:]) == 0 {
 				return "ipv6-payload-length-0"
 			}
+			if badJumboOption(f, l3) {
+				return "ipv6-jumbo-option"
+			}
 			if c := extHeaderGopacketRejects(f, l3); c != "" {
 				return c
 			}
@@ -157,18 +167,18 @@ func explain(v *verdict) string {
 		end := gopacketEnd(f, l3)
 		l4 := int(v.info.L4Offset)
 		switch v.info.Key.Proto() {
-		case ProtoTCP:
+		case flow.ProtoTCP:
 			var t layers.TCP
 			if l4 != 0 && t.DecodeFromBytes(f[l4:end], gopacket.NilDecodeFeedback) != nil {
 				return "tcp-header-options"
 			}
-		case ProtoUDP:
+		case flow.ProtoUDP:
 			if n := binary.BigEndian.Uint16(f[l4+4:]); l4 != 0 && n > 0 && n < 8 {
 				return "udp-length-below-8"
 			}
 		}
 	}
-	if OutcomeOf(v.err) == OutcomeTruncated && v.gok && v.info == (Info{}) {
+	if flow.OutcomeOf(v.err) == flow.OutcomeTruncated && v.gok && v.info == (flow.Info{}) {
 		// IPv6 with a leading hop-by-hop header, whose payload length
 		// ends inside the frame.
 		if len(f) >= l3+40 && f[l3]>>4 == 6 && f[l3+6] == protoHopByHop {
@@ -180,14 +190,45 @@ func explain(v *verdict) string {
 	return ""
 }
 
-func isIn(e *parseError, set []*parseError) bool {
-	for _, s := range set {
-		if e != nil && e == s {
+// The specific errors of Parse that explain tells apart, by their text
+// (parse.go keeps its error values unexported). A changed message makes
+// explain return "" and the differential tests fail, never pass silently.
+const (
+	errTooManyVLANs = "flow: malformed frame: more than 8 VLAN tags"
+	errTooManyExt   = "flow: malformed IPv6 header: more than 8 extension headers"
+	errIPv4TotalLen = "flow: malformed IPv4 header: total length below the header length IHL*4"
+)
+
+// isMalformed reports whether err is the ErrMalformed error with text msg.
+func isMalformed(err error, msg string) bool {
+	return errors.Is(err, flow.ErrMalformed) && err.Error() == msg
+}
+
+// isVersionVsEtherType reports whether err says the IP version field does
+// not match the EtherType ("IPv4 header: version 6, want 4" and the like).
+func isVersionVsEtherType(err error) bool {
+	if !errors.Is(err, flow.ErrMalformed) {
+		return false
+	}
+	for _, v := range []string{"4", "6"} {
+		var got int
+		var want string
+		n, _ := fmt.Sscanf(err.Error(), "flow: malformed IPv"+v+" header: version %d, want %s", &got, &want)
+		if n == 2 && want == v && 0 <= got && got < 16 {
 			return true
 		}
 	}
 	return false
 }
+
+// IPv6 extension header types (the protocol numbers parse.go walks).
+const (
+	protoHopByHop = 0
+	protoRouting  = 43
+	protoFragment = 44
+	protoAH       = 51
+	protoDstOpts  = 60
+)
 
 // encapBeforeIP names the layer gopacket decoded just before the IP layer
 // it keyed, when that layer is an encapsulation Parse does not walk.
@@ -216,7 +257,7 @@ func extHeaderGopacketRejects(f []byte, l3 int) string {
 	nh := f[l3+6]
 	off := l3 + 40
 	end := gopacketEnd(f, l3)
-	for n := 0; n < MaxExtHeaders && off+2 <= end; n++ {
+	for n := 0; n < flow.MaxExtHeaders && off+2 <= end; n++ {
 		b := f[off:end]
 		switch nh {
 		case protoHopByHop:
@@ -254,6 +295,28 @@ func extHeaderGopacketRejects(f []byte, l3 int) string {
 	return ""
 }
 
+// badJumboOption reports whether the IPv6 packet at f[l3:] starts with a
+// hop-by-hop header whose first jumbo payload option (type 0xc2) gopacket's
+// IPv6 decoder rejects: option data other than 4 bytes, a jumbo length of
+// at most 65535, or a non-zero payload length beside it (RFC 2675).
+func badJumboOption(f []byte, l3 int) bool {
+	if f[l3+6] != protoHopByHop {
+		return false
+	}
+	var h layers.IPv6HopByHop
+	if h.DecodeFromBytes(f[l3+40:], gopacket.NilDecodeFeedback) != nil {
+		return false
+	}
+	for _, o := range h.Options {
+		if o.OptionType != layers.IPv6HopByHopOptionJumbogram {
+			continue
+		}
+		return len(o.OptionData) != 4 || binary.BigEndian.Uint32(o.OptionData) <= 65535 ||
+			binary.BigEndian.Uint16(f[l3+4:]) != 0
+	}
+	return false
+}
+
 // gopacketEnd returns where gopacket's view of the IP packet at f[l3:]
 // ends, for the headers after the IP header: the total or payload length
 // or the frame's end, except after a leading IPv6 hop-by-hop header, which
@@ -269,10 +332,10 @@ func gopacketEnd(f []byte, l3 int) int {
 	return min(len(f), l3+40+int(binary.BigEndian.Uint16(f[l3+4:])))
 }
 
-// TestKeyFromPacket_MatchesParse runs every table case through gopacket:
+// TestGopacketKey_MatchesParse runs every table case through gopacket:
 // the adapter must agree with Parse except for the cases below, each in
 // the category that explains it.
-func TestKeyFromPacket_MatchesParse(t *testing.T) {
+func TestGopacketKey_MatchesParse(t *testing.T) {
 	wantExceptions := map[string]string{
 		"mpls":                                      "l2-encap:MPLS",
 		"802.3 llc/snap":                            "l2-encap:SNAP",
@@ -285,12 +348,12 @@ func TestKeyFromPacket_MatchesParse(t *testing.T) {
 		"ipv6 payload length 0":                     "ipv6-payload-length-0",
 		"ipv6 extension header past payload length": "ipv6-length-after-hop-by-hop",
 	}
-	for n := 3; n <= MaxVLANTags; n++ {
-		wantExceptions["vlan tags "+itoa(n)] = "tpid-0x9100" // vlanStack puts 0x9100 third
+	for n := 3; n <= flow.MaxVLANTags; n++ {
+		wantExceptions[fmt.Sprintf("vlan tags %02d", n)] = "tpid-0x9100" // vlanStack puts 0x9100 third
 	}
 	agreed := 0
-	for _, c := range parseCases() {
-		v := compare(c.frame, false)
+	for _, c := range flow.TableCases() {
+		v := compare(c.Frame, false)
 		got := ""
 		if !v.agree() {
 			got = explain(v)
@@ -300,8 +363,8 @@ func TestKeyFromPacket_MatchesParse(t *testing.T) {
 		} else {
 			agreed++
 		}
-		if want := wantExceptions[c.name]; got != want {
-			t.Errorf("%s: category %q, want %q\n%v", c.name, got, want, v)
+		if want := wantExceptions[c.Name]; got != want {
+			t.Errorf("%s: category %q, want %q\n%v", c.Name, got, want, v)
 		}
 	}
 	if agreed < 60 {
@@ -309,31 +372,36 @@ func TestKeyFromPacket_MatchesParse(t *testing.T) {
 	}
 }
 
-// TestKeyFromPacket spot-checks the adapter on its own.
-func TestKeyFromPacket(t *testing.T) {
-	// eth 0800 | ipv4 MF offset=0 udp | udp 5353 > 53: gopacket stops at a fragment layer
-	first := cat(eth(0x0800), ipv4(v4h{flagFrag: mf, proto: 17, src: a4, dst: b4}, udp(5353, 53, zeros(32))))
-	// eth 86dd | ipv6 | fragment offset=0 M=1 | udp 1 > 2
-	first6 := cat(eth(0x86dd), ipv6(v6h{next: 44, src: a6, dst: b6}, frag6(17, 0, true, 1, udp(1, 2, nil))))
-	// eth 0806 (ARP)
-	arp := cat(eth(0x0806), zeros(28))
-	// eth 0800 | ipv4 tcp | 12 bytes of TCP
-	short := cat(eth(0x0800), ipv4(v4h{proto: 6, src: a4, dst: b4}, zeros(12)))
-	for _, c := range []struct {
-		name  string
-		frame []byte
-		want  Key
-		ok    bool
-	}{
-		{"first fragment", first, MustKey(a4, b4, 5353, 53, ProtoUDP), true},
-		{"ipv6 first fragment", first6, MustKey(a6, b6, 1, 2, ProtoUDP), true},
-		{"arp", arp, Key{}, false},
-		{"short tcp", short, Key{}, false},
-	} {
-		k, ok := KeyFromPacket(gopacket.NewPacket(c.frame, layers.LayerTypeEthernet, gopacket.Default))
-		if k != c.want || ok != c.ok {
-			t.Errorf("%s: KeyFromPacket = %v, %v; want %v, %v", c.name, k, ok, c.want, c.ok)
+// TestExplainErrorTexts checks that the error texts explain relies on are
+// the ones Parse returns, so a reworded message cannot hide a category.
+func TestExplainErrorTexts(t *testing.T) {
+	seen := map[string]bool{}
+	versions := 0
+	for _, c := range flow.TableCases() {
+		_, err := flow.Parse(c.Frame)
+		if err == nil {
+			continue
 		}
+		for _, msg := range []string{errTooManyVLANs, errTooManyExt, errIPv4TotalLen} {
+			if isMalformed(err, msg) {
+				seen[msg] = true
+			}
+		}
+		if isVersionVsEtherType(err) {
+			versions++
+		}
+	}
+	for _, msg := range []string{errTooManyVLANs, errTooManyExt, errIPv4TotalLen} {
+		if !seen[msg] {
+			t.Errorf("no table case fails with %q", msg)
+		}
+	}
+	if versions < 2 {
+		t.Errorf("%d table cases fail with a version vs EtherType error, want at least 2", versions)
+	}
+	// ParseIP's "IP version %d, want 4 or 6" is not one of them.
+	if _, err := flow.ParseIP([]byte{0x55}); isVersionVsEtherType(err) {
+		t.Errorf("ParseIP error %q taken for a version vs EtherType error", err)
 	}
 }
 
@@ -341,7 +409,7 @@ func TestKeyFromPacket(t *testing.T) {
 // takes it.
 type capturePacket struct {
 	data []byte
-	raw  bool // a raw IP packet (ParseIP), else an Ethernet frame
+	raw  bool // a raw IP packet (flow.ParseIP), else an Ethernet frame
 	sll  bool // an Ethernet frame made from a Linux cooked capture record
 }
 
@@ -477,7 +545,7 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 		t.Skip("DATAPLANE_TRAFFIC_DIR is not set")
 	}
 	var total, accepted, raw, sll int
-	outcomes := map[Outcome]int{}
+	outcomes := map[flow.Outcome]int{}
 	categories := map[string]int{}
 	unexplained := 0
 	readCaptures(t, dir, func(file string, pkts []capturePacket) {
@@ -491,7 +559,7 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 			if p.sll {
 				sll++
 			}
-			outcomes[OutcomeOf(v.err)]++
+			outcomes[flow.OutcomeOf(v.err)]++
 			if v.err == nil {
 				accepted++
 			}
@@ -514,7 +582,7 @@ func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
 		}
 	})
 	t.Logf("compared %d packets (%d raw IP through ParseIP, %d from Linux SLL): Parse accepted %d; outcomes ok=%d truncated=%d not-ip=%d malformed=%d",
-		total, raw, sll, accepted, outcomes[OutcomeOK], outcomes[OutcomeTruncated], outcomes[OutcomeNotIP], outcomes[OutcomeMalformed])
+		total, raw, sll, accepted, outcomes[flow.OutcomeOK], outcomes[flow.OutcomeTruncated], outcomes[flow.OutcomeNotIP], outcomes[flow.OutcomeMalformed])
 	names := make([]string, 0, len(categories))
 	for c := range categories {
 		names = append(names, c)

@@ -1,34 +1,14 @@
-package flow
+package flow_test
 
 import (
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-)
 
-// benchFrames is a synthetic mix: the common shapes of real traffic.
-func benchFrames() []struct {
-	name  string
-	frame []byte
-} {
-	payload := make([]byte, 512)
-	return []struct {
-		name  string
-		frame []byte
-	}{
-		// eth 0800 | ipv4 tcp | tcp 51000 > 443 doff=8 (timestamps) | 512 bytes
-		{"ipv4-tcp", cat(eth(0x0800), ipv4(v4h{flagFrag: df, proto: 6, src: a4, dst: b4}, tcp(51000, 443, 8, payload)))},
-		// eth 0800 | ipv4 udp | udp 5353 > 53 | 40 bytes
-		{"ipv4-udp", cat(eth(0x0800), ipv4(v4h{proto: 17, src: a4, dst: b4}, udp(5353, 53, payload[:40])))},
-		// eth 86dd | ipv6 tcp | tcp 51000 > 443 | 512 bytes
-		{"ipv6-tcp", cat(eth(0x86dd), ipv6(v6h{next: 6, src: a6, dst: b6}, tcp(51000, 443, 5, payload)))},
-		// eth 8100 vid=10 | 0800 | ipv4 udp | udp 1 > 2
-		{"vlan-ipv4-udp", cat(eth(0x0800, dot1q(10)), ipv4(v4h{proto: 17, src: a4, dst: b4}, udp(1, 2, payload[:64])))},
-		// eth 86dd | ipv6 | hop-by-hop | destination options | udp 1 > 2
-		{"ipv6-ext-udp", cat(eth(0x86dd), ipv6(v6h{next: 0, src: a6, dst: b6}, ext(60, 0, ext(17, 0, udp(1, 2, payload[:64])))))},
-	}
-}
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+)
 
 // gopacketKeyer is the peer: gopacket's DecodingLayerParser with
 // preallocated layers, keyed the same way.
@@ -52,9 +32,9 @@ func newGopacketKeyer() *gopacketKeyer {
 	return g
 }
 
-func (g *gopacketKeyer) key(frame []byte) (Key, bool) {
+func (g *gopacketKeyer) key(frame []byte) (flow.Key, bool) {
 	g.parser.DecodeLayers(frame, &g.decoded)
-	var k Key
+	var k flow.Key
 	var sport, dport uint16
 	is4, is6 := false, false
 	var proto uint8
@@ -77,9 +57,9 @@ func (g *gopacketKeyer) key(frame []byte) (Key, bool) {
 	}
 	switch {
 	case is4:
-		k = KeyFrom4([4]byte(g.ip4.SrcIP), [4]byte(g.ip4.DstIP), sport, dport, proto)
+		k = flow.KeyFrom4([4]byte(g.ip4.SrcIP), [4]byte(g.ip4.DstIP), sport, dport, proto)
 	case is6:
-		k = KeyFrom16([16]byte(g.ip6.SrcIP), [16]byte(g.ip6.DstIP), sport, dport, proto)
+		k = flow.KeyFrom16([16]byte(g.ip6.SrcIP), [16]byte(g.ip6.DstIP), sport, dport, proto)
 	default:
 		return k, false
 	}
@@ -92,26 +72,26 @@ func (g *gopacketKeyer) key(frame []byte) (Key, bool) {
 var benchSink int
 
 func BenchmarkParse(b *testing.B) {
-	for _, c := range benchFrames() {
+	for _, c := range flow.BenchFrames() {
 		var flowNs float64
-		b.Run(c.name+"/parser=flow", func(b *testing.B) {
+		b.Run(c.Name+"/parser=flow", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				info, _ := Parse(c.frame)
+				info, _ := flow.Parse(c.Frame)
 				benchSink += len(info.Key.Bytes())
 			}
 			flowNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			b.ReportMetric(flowNs, "ns/packet")
 		})
-		b.Run(c.name+"/parser=gopacket", func(b *testing.B) {
+		b.Run(c.Name+"/parser=gopacket", func(b *testing.B) {
 			g := newGopacketKeyer()
-			info, _ := Parse(c.frame)
-			if k, _ := g.key(c.frame); k != info.Key {
+			info, _ := flow.Parse(c.Frame)
+			if k, _ := g.key(c.Frame); k != info.Key {
 				b.Fatalf("gopacket keys %v, Parse %v", k, info.Key)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				k, _ := g.key(c.frame)
+				k, _ := g.key(c.Frame)
 				benchSink += len(k.Bytes())
 			}
 			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
@@ -125,10 +105,10 @@ func BenchmarkParse(b *testing.B) {
 
 func BenchmarkParseIP(b *testing.B) {
 	// ipv4 tcp | tcp 51000 > 443 | 512 bytes
-	pkt := ipv4(v4h{proto: 6, src: a4, dst: b4}, tcp(51000, 443, 5, make([]byte, 512)))
+	ip := pkt.TCP4("10.0.0.1:51000", "10.0.0.2:443", pkt.ACK, make([]byte, 512))[14:]
 	b.ReportAllocs()
 	for b.Loop() {
-		info, _ := ParseIP(pkt)
+		info, _ := flow.ParseIP(ip)
 		benchSink += len(info.Key.Bytes())
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
