@@ -17,8 +17,8 @@
 // packet loss. [LeafSpine] simulates a network of encoders.
 //
 // Sizing: [ParamsFor] gives 1.36 cells per flow and a filter with 10
-// hashes at 20 bits per flow (false-positive rate about 9e-5, see
-// [Params.FilterFPR]). A filter false positive makes a new flow look
+// hashes at 36 bits per flow (false-positive rate 7e-7 when full, see
+// [Params.FilterFPR]): 80.7 bytes per flow per epoch. A filter false positive makes a new flow look
 // known: its packets are counted but its key is not, and decoding reports
 // the residue as an error wrapping [ErrCorrupt].
 //
