@@ -102,9 +102,9 @@ func cmsSection(r *Run) error {
 	if r.Top > 0 {
 		leaders := tk.Top()
 		r.Printf("\ntop %d flows by estimate (tracker) against exact counts\n", min(r.Top, len(leaders)))
-		t := r.Table("#", "flow", "estimate", "standard", "exact")
+		t := r.Table("#", "estimate", "standard", "exact", "flow")
 		for i, e := range leaders[:min(r.Top, len(leaders))] {
-			t.Row(i+1, e.Key.String(), e.Count, std.Estimate(e.Key.Bytes()), exact[e.Key])
+			t.Row(i+1, e.Count, std.Estimate(e.Key.Bytes()), exact[e.Key], e.Key.String())
 		}
 		if err := t.Flush(); err != nil {
 			return err
