@@ -16,7 +16,7 @@ package maglev
 //
 // Memory: no N x M permutation array. Each backend keeps only its current
 // position and skip (the position advances by skip mod M), plus one bit per
-// entry for "taken": M/8 + 12*N bytes of scratch (20 KiB for N = 1000,
+// entry for "taken": M/8 + 16*N bytes of scratch (24 KiB for N = 1000,
 // M = 65537).
 func populate(entries []uint32, offsets, skips, weights []uint32) {
 	m := uint32(len(entries))
