@@ -1,9 +1,9 @@
 package maglev
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -110,7 +110,7 @@ func checkBackends(backends []Backend) ([]Backend, error) {
 			return nil, fmt.Errorf("maglev: backend %d: name must be 1 to %d bytes, got %d", i, MaxNameLen, len(b.Name))
 		}
 	}
-	slices.SortFunc(bs, func(a, b Backend) int { return bytes.Compare([]byte(a.Name), []byte(b.Name)) })
+	slices.SortFunc(bs, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
 	for i := 1; i < len(bs); i++ {
 		if bs[i].Name == bs[i-1].Name {
 			return nil, fmt.Errorf("maglev: backend name %q appears twice; names must be unique", bs[i].Name)
@@ -177,7 +177,7 @@ func (t *Table) Backends() []Backend { return slices.Clone(t.backends) }
 // Index returns the index of the backend called name, or -1.
 func (t *Table) Index(name string) int {
 	i, ok := slices.BinarySearchFunc(t.backends, name, func(b Backend, n string) int {
-		return bytes.Compare([]byte(b.Name), []byte(n))
+		return strings.Compare(b.Name, n)
 	})
 	if !ok {
 		return -1
