@@ -10,9 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/cilium/ebpf"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
@@ -418,7 +416,7 @@ func BenchmarkKernel(b *testing.B) {
 		frames = frames[:1024]
 	}
 	b.Run("captures/catch-all-vip", func(b *testing.B) {
-		benchFresh(b, p.lb.Program(), frames)
+		kerneltest.BenchFresh(b, p.lb.Program(), frames, TX)
 	})
 	// The common case: TCP to one exact VIP, 1024 flows, minimum-size
 	// frames.
@@ -429,45 +427,6 @@ func BenchmarkKernel(b *testing.B) {
 		syn = append(syn, pkt.TCP4(fmt.Sprintf("203.0.%d.%d:%d", i>>8, i&255, 1024+i), "198.51.100.1:80", pkt.SYN, nil))
 	}
 	b.Run("tcp4-syn/exact-vip", func(b *testing.B) {
-		benchFresh(b, p.lb.Program(), syn)
+		kerneltest.BenchFresh(b, p.lb.Program(), syn, TX)
 	})
-}
-
-// benchFresh is kerneltest.Bench for a program that rewrites the packet.
-// BPF_PROG_TEST_RUN with a repeat count runs the program again on the
-// frame as the previous run left it, so with Repeat > 1 every run after
-// the first sees an encapsulated packet (not a VIP: XDP_PASS). Here every
-// run gets the original frame (Repeat 1), and the XDP_DROP floor is
-// measured the same way in the same loop; the kernel's own per-run times
-// are summed, so the syscall around each run is not counted.
-func benchFresh(b *testing.B, prog *ebpf.Program, frames [][]byte) {
-	b.Helper()
-	floor := kerneltest.Drop(b)
-	var progT, floorT time.Duration
-	runs := 0
-	for b.Loop() {
-		for _, f := range frames {
-			f = kerneltest.Clip(f)
-			v, d, err := prog.Benchmark(f, 1, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if v != TX {
-				b.Fatalf("verdict %d, want XDP_TX: the benchmark must measure the balancing path", v)
-			}
-			_, df, err := floor.Benchmark(f, 1, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			progT += d
-			floorT += df
-			runs++
-		}
-	}
-	ns := float64(progT.Nanoseconds()) / float64(runs)
-	fl := float64(floorT.Nanoseconds()) / float64(runs)
-	b.ReportMetric(ns, "ns/packet")
-	b.ReportMetric(fl, "floor-ns/packet")
-	b.ReportMetric(ns-fl, "net-ns/packet")
-	b.ReportMetric(ns/fl, "x-floor")
 }
