@@ -78,9 +78,7 @@ struct {
 
 static __always_inline void bloom_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&bloom_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
+	dp_count(&bloom_stats, stat);
 }
 
 /* bloom_hash returns flow.Hash64 of the key bytes the mode selects. */

@@ -126,9 +126,7 @@ struct {
 
 static __always_inline void cms_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&cms_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics */
+	dp_count(&cms_stats, stat);
 }
 
 /* Saturating +1 on a shared counter. The compare-and-swap loop near the

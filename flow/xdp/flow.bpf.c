@@ -55,9 +55,7 @@ struct {
 
 static __always_inline void flow_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&flow_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
+	dp_count(&flow_stats, stat);
 }
 
 SEC("xdp")

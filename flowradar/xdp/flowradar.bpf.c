@@ -115,9 +115,7 @@ struct {
 
 static __always_inline void fr_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&flowradar_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
+	dp_count(&flowradar_stats, stat);
 }
 
 static __always_inline __u64 *fr_word(__u32 epoch, __u32 w)

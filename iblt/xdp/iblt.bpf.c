@@ -81,9 +81,7 @@ struct {
 
 static __always_inline void iblt_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&iblt_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
+	dp_count(&iblt_stats, stat);
 }
 
 /* iblt_read reads the big-endian field of n (2 or 4) bytes at frame

@@ -166,9 +166,7 @@ struct {
 
 static __always_inline void maglev_count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&maglev_stats, &stat);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
+	dp_count(&maglev_stats, stat);
 }
 
 /* maglev_find_vip looks up the VIP of key k: exact (addr, port, proto),

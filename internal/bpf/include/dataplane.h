@@ -11,5 +11,6 @@
 #include "hash.h"
 #include "flow.h"
 #include "parsing.h"
+#include "stats.h"
 
 #endif
