@@ -2,6 +2,7 @@ package capture
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/netip"
@@ -177,7 +178,7 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 		weights += s.Weight
 	}
 	span := float64(float64(total) / rate * 1e9) // trace duration in ns
-	zeros := make([]byte, MaxRecordLen)
+	body := make([]byte, MaxRecordLen)           // zeros but for the counter being written
 	pkts := make([]Packet, len(slots))
 	var arena []byte
 	for n, s := range slots {
@@ -200,7 +201,12 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 		} else {
 			hdr += 20
 		}
-		payload := max(0, size-hdr)
+		// Every packet but a SYN carries at least 4 bytes of payload ending
+		// in its number within the flow, so no two packets of a flow are
+		// identical: TCP sequence numbers advance, and UDP datagrams differ
+		// in content and checksum (packet digests such as iblt/xdp tell
+		// packets apart by these fields).
+		payload := max(4, size-hdr)
 		if syn {
 			payload = 0
 		}
@@ -220,12 +226,18 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 			f.seq += uint32(payload)
 			frame.TCP = t
 		}
-		frame.Payload = zeros[:payload]
+		frame.Payload = body[:payload]
+		if payload > 0 {
+			binary.BigEndian.PutUint32(body[payload-4:], uint32(j+1))
+		}
 		if cap(arena)-len(arena) < hdr+payload {
 			arena = make([]byte, 0, max(1<<20, hdr+payload))
 		}
 		b := frame.AppendTo(arena[len(arena):])
 		arena = arena[:len(arena)+len(b)]
+		if payload > 0 {
+			clear(body[payload-4 : payload])
+		}
 		ns := int64(float64(s.vt * span))
 		pkts[n] = Packet{Time: start.Add(time.Duration(ns)), Data: b[:len(b):len(b)], WireLen: len(b), Link: LinkEthernet}
 	}
