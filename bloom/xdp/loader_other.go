@@ -63,3 +63,6 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }
+
+// Program returns nil: there is no kernel off Linux.
+func (k *Kernel) Program() *ebpf.Program { return nil }

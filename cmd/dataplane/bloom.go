@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
@@ -191,29 +189,10 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 	r.Printf("kernel learn mode: %d bits set, estimated %.0f distinct flows, identical to Go: %v\n",
 		learned.SetBits(), learned.EstimatedCount(), same)
 
-	// Speed above an XDP_DROP floor, on up to 64 frames spread over the
-	// input (each test run with repeat > 1 swaps the kernel's XDP
-	// dispatcher, so fewer, longer runs).
-	floor, err := bloomDropProgram()
+	kns, fns, err := r.KernelSpeed(k.Program())
 	if err != nil {
 		return "", err
 	}
-	defer floor.Close()
-	step := max(1, len(frames)/64)
-	var kt, ft time.Duration
-	runs := 0
-	for i := 0; i < len(frames); i += step {
-		d, err := k.Bench(frames[i], 1024)
-		if err != nil {
-			return "", err
-		}
-		_, df, err := floor.Benchmark(frames[i], 1024, nil)
-		if err != nil {
-			return "", err
-		}
-		kt, ft, runs = kt+d, ft+df, runs+1
-	}
-	kns, fns := float64(kt.Nanoseconds())/float64(runs), float64(ft.Nanoseconds())/float64(runs)
 	r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + hash + %d bit tests)\n",
 		kns, fns, kns-fns, f.Hashes())
 	if mismatches > 0 || !same {
@@ -226,13 +205,4 @@ func bloomSkippable(err error) bool {
 	msg := err.Error()
 	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
 		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
-}
-
-// bloomDropProgram returns an XDP program that drops every packet.
-func bloomDropProgram() (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.XDP,
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
-		License:      "Dual BSD/GPL",
-	})
 }

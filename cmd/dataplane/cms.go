@@ -7,10 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 
 	"github.com/dataplane-go/dataplane/cms"
 	cmsxdp "github.com/dataplane-go/dataplane/cms/xdp"
@@ -254,41 +252,21 @@ func cmsKernelReport(r *Run) (string, error) {
 	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped, %d heavy flows reported (Go model: %d), verdict mismatches with Go: %d\n",
 		thr, drops, len(events), crossings, mismatches)
 
-	// Speed above an XDP_DROP floor on up to 64 frames spread over the input.
-	floor, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.XDP,
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
-		License:      "Dual BSD/GPL",
-	})
-	if err != nil {
-		return "", err
-	}
-	defer floor.Close()
+	// Speed above an XDP_DROP floor, per mode.
 	pk, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModePerCPU})
 	if err != nil {
 		return "", err
 	}
 	defer pk.Close()
-	step := max(1, len(frames)/64)
 	var parts []string
 	for _, m := range []struct {
 		name string
 		k    *cmsxdp.Kernel
 	}{{"shared d=4", k}, {"per-CPU d=4", pk}, {"detector d=2", dk}} {
-		var kt, ft time.Duration
-		runs := 0
-		for i := 0; i < len(frames); i += step {
-			d, err := m.k.Bench(frames[i], 1024)
-			if err != nil {
-				return "", err
-			}
-			_, df, err := floor.Benchmark(frames[i], 1024, nil)
-			if err != nil {
-				return "", err
-			}
-			kt, ft, runs = kt+d, ft+df, runs+1
+		kns, fns, err := r.KernelSpeed(m.k.Program())
+		if err != nil {
+			return "", err
 		}
-		kns, fns := float64(kt.Nanoseconds())/float64(runs), float64(ft.Nanoseconds())/float64(runs)
 		parts = append(parts, fmt.Sprintf("%s %.1f (net %.1f)", m.name, kns, kns-fns))
 	}
 	r.Printf("kernel speed, ns/packet above an XDP_DROP floor (parse + hash + update): %s\n", strings.Join(parts, ", "))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
@@ -315,40 +314,18 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 	r.Printf("\nkernel (iblt/xdp, per-CPU tables): digests identical to Go: %v; kernel difference lists %d lost packets, exactly the removed ones: %v, all of them removed ones: %v\n",
 		same, len(lost), exact, sound)
 
-	// Speed above an XDP_DROP floor, on up to 256 frames.
+	// Speed above an XDP_DROP floor.
 	bench, err := ibltxdp.Load(o)
 	if err != nil {
 		return "", err
 	}
 	defer bench.Close()
-	floor, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.XDP,
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
-		License:      "Dual BSD/GPL",
-	})
+	kns, fns, err := r.KernelSpeed(bench.Program())
 	if err != nil {
 		return "", err
 	}
-	defer floor.Close()
-	step := max(1, len(frames)/256)
-	var kt, ft time.Duration
-	runs := 0
-	for i := 0; i < len(frames); i += step {
-		d, err := bench.Bench(frames[i], 256)
-		if err != nil {
-			return "", err
-		}
-		_, df, err := floor.Benchmark(frames[i], 256, nil)
-		if err != nil {
-			return "", err
-		}
-		kt, ft, runs = kt+d, ft+df, runs+1
-	}
-	if runs > 0 {
-		kns, fns := float64(kt.Nanoseconds())/float64(runs), float64(ft.Nanoseconds())/float64(runs)
-		r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + packet id + 2 hashes + %d cells)\n",
-			kns, fns, kns-fns, o.Hashes)
-	}
+	r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + packet id + 2 hashes + %d cells)\n",
+		kns, fns, kns-fns, o.Hashes)
 	if !same || !sound || (!exact && lerr == nil) {
 		return "", fmt.Errorf("iblt: kernel digest identical to Go: %v, kernel listing exact: %v, sound: %v (%v)", same, exact, sound, lerr)
 	}

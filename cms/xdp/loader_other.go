@@ -50,3 +50,6 @@ func PinThread() (func(), error) { return nil, errNotSupported() }
 
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }
+
+// Program returns nil: there is no kernel off Linux.
+func (k *Kernel) Program() *ebpf.Program { return nil }

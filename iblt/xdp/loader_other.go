@@ -45,3 +45,6 @@ func (k *Kernel) Reset() error { return fmt.Errorf("iblt kernel: %w", ebpf.ErrNo
 
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }
+
+// Program returns nil: there is no kernel off Linux.
+func (k *Kernel) Program() *ebpf.Program { return nil }
