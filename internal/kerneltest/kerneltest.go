@@ -191,30 +191,7 @@ func Bench(b *testing.B, prog *ebpf.Program, frames [][]byte) {
 	if len(frames) == 0 {
 		b.Fatal("kerneltest: Bench needs at least one frame")
 	}
-	floor := Drop(b)
-	var progT, floorT time.Duration
-	runs := 0
-	i := 0
-	for b.Loop() {
-		f := Clip(frames[i%len(frames)])
-		i++
-		_, d, err := prog.Benchmark(f, Repeat, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, df, err := floor.Benchmark(f, Repeat, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		progT += d
-		floorT += df
-		runs++
-	}
-	ns := float64(progT.Nanoseconds()) / float64(runs)
-	fl := float64(floorT.Nanoseconds()) / float64(runs)
-	b.ReportMetric(ns, "ns/packet")
-	b.ReportMetric(fl, "floor-ns/packet")
-	b.ReportMetric(ns-fl, "net-ns/packet")
+	bench(b, prog, frames, true, Repeat, nil)
 }
 
 // BenchFresh is [Bench] for programs that rewrite the packet: every run
@@ -229,20 +206,35 @@ func BenchFresh(b *testing.B, prog *ebpf.Program, frames [][]byte, want uint32) 
 	if len(frames) == 0 {
 		b.Fatal("kerneltest: BenchFresh needs at least one frame")
 	}
+	bench(b, prog, frames, false, 1, &want)
+}
+
+// bench runs prog and an XDP_DROP floor on the same frames in one loop,
+// each call repeating a frame repeat times, and reports both per-packet
+// times, their difference and their ratio. Each iteration of the loop
+// takes the next frame (cycle) or all of them. With want set, every run
+// of prog must return that verdict.
+func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat int, want *uint32) {
+	b.Helper()
 	floor := Drop(b)
 	var progT, floorT time.Duration
-	runs := 0
+	runs, next := 0, 0
 	for b.Loop() {
-		for _, f := range frames {
+		batch := frames
+		if cycle {
+			batch = frames[next%len(frames) : next%len(frames)+1]
+			next++
+		}
+		for _, f := range batch {
 			f = Clip(f)
-			v, d, err := prog.Benchmark(f, 1, nil)
+			v, d, err := prog.Benchmark(f, repeat, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if v != want {
-				b.Fatalf("verdict %d, want %d: the benchmark must measure that path", v, want)
+			if want != nil && v != *want {
+				b.Fatalf("verdict %d, want %d: the benchmark must measure that path", v, *want)
 			}
-			_, df, err := floor.Benchmark(f, 1, nil)
+			_, df, err := floor.Benchmark(f, repeat, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
