@@ -158,7 +158,7 @@ int xdp_bloom(struct xdp_md *ctx)
 {
 	struct dp_parsed p;
 
-	int outcome = dp_parse(ctx, &p);
+	int outcome = dp_parse_packet(ctx, &p);
 	if (outcome != DP_PARSE_OK) {
 		bloom_count(outcome == DP_PARSE_NOT_IP ? BLOOM_STAT_NOT_IP : BLOOM_STAT_MALFORMED);
 		bloom_count(BLOOM_STAT_PASSED);

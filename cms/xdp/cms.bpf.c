@@ -241,7 +241,7 @@ int xdp_cms(struct xdp_md *ctx)
 {
 	struct dp_parsed p;
 
-	int outcome = dp_parse(ctx, &p);
+	int outcome = dp_parse_packet(ctx, &p);
 	cms_count(outcome);
 	if (outcome != DP_PARSE_OK)
 		return XDP_PASS;

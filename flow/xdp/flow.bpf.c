@@ -64,7 +64,7 @@ int xdp_flow(struct xdp_md *ctx)
 	struct dp_parsed p;
 	__u64 hash = 0;
 
-	int outcome = dp_parse(ctx, &p);
+	int outcome = dp_parse_packet(ctx, &p);
 	if (outcome == DP_PARSE_OK) {
 		hash = dp_flow_hash(&p.key, flow_seed);
 		__u32 zero = 0;

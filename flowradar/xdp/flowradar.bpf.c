@@ -136,7 +136,7 @@ SEC("xdp")
 int xdp_flowradar(struct xdp_md *ctx)
 {
 	struct dp_parsed p;
-	int outcome = dp_parse(ctx, &p);
+	int outcome = dp_parse_packet(ctx, &p);
 	fr_count(outcome);
 	if (outcome != DP_PARSE_OK)
 		return XDP_PASS;

@@ -141,7 +141,7 @@ SEC("xdp")
 int xdp_iblt(struct xdp_md *ctx)
 {
 	struct dp_parsed p;
-	int outcome = dp_parse(ctx, &p);
+	int outcome = dp_parse_packet(ctx, &p);
 	iblt_count(outcome);
 	if (outcome != DP_PARSE_OK)
 		return XDP_PASS;

@@ -218,7 +218,7 @@ int xdp_maglev(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct dp_parsed p = {};
 
-	if (dp_parse(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
+	if (dp_parse_packet(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
 		maglev_count(MAGLEV_STAT_PASS_PARSE);
 		return XDP_PASS;
 	}

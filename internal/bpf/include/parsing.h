@@ -376,4 +376,104 @@ __attribute__((noinline)) int dp_parse(struct xdp_md *ctx, struct dp_parsed *out
 	return DP_PARSE_NOT_IP;
 }
 
+/*
+ * dp_fast_l4 checks the transport header at l4 for the fast path: proto is
+ * TCP or UDP, its header (20 or 8 bytes) lies inside the frame and inside
+ * the room avail that the IP length leaves, and a TCP data offset is at
+ * least 5. It copies the ports to the key at ports and returns 0, or -1.
+ */
+static __always_inline int dp_fast_l4(__u8 *l4, void *data_end, __u8 proto, __u32 avail,
+				      __u8 *ports)
+{
+	if (proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > data_end || avail < 20 || (l4[12] >> 4) < 5)
+			return -1;
+	} else if (proto == IPPROTO_UDP) {
+		if ((void *)(l4 + 8) > data_end || avail < 8)
+			return -1;
+	} else {
+		return -1;
+	}
+	__builtin_memcpy(ports, l4, 4);
+	return 0;
+}
+
+/*
+ * dp_parse_fast is the common case of dp_parse, inlined into the calling
+ * kernel: an untagged IPv4 packet without options or an IPv6 packet without
+ * extension headers, not fragmented, carrying a whole TCP or UDP header
+ * inside both the frame and the IP length. For such a frame it fills out
+ * exactly as dp_parse would and returns DP_PARSE_OK; for any other frame it
+ * returns -1 and leaves the frame to dp_parse, which applies every rule.
+ *
+ * It saves the call into the global dp_parse (a BPF-to-BPF call is a real
+ * call and return in the JIT, about 10 ns where returns go through a
+ * speculation-safe thunk) and most of its bounds checks.
+ */
+static __always_inline int dp_parse_fast(struct xdp_md *ctx, struct dp_parsed *out)
+{
+	__u8 *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct flow_key *k = &out->key;
+
+	if ((void *)(data + ETH_HLEN + 40) > data_end) {
+		/* Too short for IPv6; IPv4 needs only 20 bytes here. */
+		if ((void *)(data + ETH_HLEN + 20) > data_end)
+			return -1;
+	}
+	__u16 ethertype = dp_be16(data + 12);
+	__builtin_memset(out, 0, sizeof(*out));
+	out->frame_len = (__u16)((void *)data_end - (void *)data);
+	out->l3_off = ETH_HLEN;
+
+	if (ethertype == ETH_P_IP) {
+		__u8 *ip = data + ETH_HLEN;
+		if ((void *)(ip + 20) > data_end)
+			return -1;
+		/* Version 4, IHL 5, neither a fragment offset nor the
+		 * more-fragments bit. */
+		if (ip[0] != 0x45 || (dp_be16(ip + 6) & 0x3fff))
+			return -1;
+		__u32 total = dp_be16(ip + 2);
+		if (total < 20 ||
+		    dp_fast_l4(ip + 20, data_end, ip[9], total - 20, &k->bytes[8]))
+			return -1;
+		dp_copy_addrs(k, ip + 12, 8);
+		k->bytes[12] = ip[9];
+		k->len = FLOW_KEY_LEN4;
+		out->l4_off = ETH_HLEN + 20;
+		out->ipid = dp_be16(ip + 4);
+		return DP_PARSE_OK;
+	}
+	if (ethertype == ETH_P_IPV6) {
+		__u8 *ip = data + ETH_HLEN;
+		if ((void *)(ip + 40) > data_end)
+			return -1;
+		/* Version 6, TCP or UDP right after the fixed header, and a
+		 * non-zero payload length (zero is a jumbogram's). */
+		__u32 plen = dp_be16(ip + 4);
+		if ((ip[0] >> 4) != 6 || plen == 0 ||
+		    dp_fast_l4(ip + 40, data_end, ip[6], plen, &k->bytes[32]))
+			return -1;
+		dp_copy_addrs(k, ip + 8, 32);
+		k->bytes[36] = ip[6];
+		k->len = FLOW_KEY_LEN6;
+		out->l4_off = ETH_HLEN + 40;
+		return DP_PARSE_OK;
+	}
+	return -1;
+}
+
+/*
+ * dp_parse_packet is what the kernels call: the inlined fast path for the
+ * common frame, the global dp_parse for every other. Same contract as
+ * dp_parse.
+ */
+static __always_inline int dp_parse_packet(struct xdp_md *ctx, struct dp_parsed *out)
+{
+	if (dp_parse_fast(ctx, out) == DP_PARSE_OK)
+		return DP_PARSE_OK;
+	return dp_parse(ctx, out);
+}
+
 #endif
