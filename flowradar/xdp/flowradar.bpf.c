@@ -118,44 +118,23 @@ static __always_inline void fr_count(__u32 stat)
 	dp_count(&flowradar_stats, stat);
 }
 
-static __always_inline __u64 *fr_word(__u32 epoch, __u32 w)
+/*
+ * fr_encode counts one packet of the parsed flow p (hash h) in the epoch
+ * whose filter and cells maps are given. Every call site passes constant
+ * maps, so each inlined copy looks up exactly one map per site: the
+ * verifier then inlines the array lookups. (Choosing the map per lookup,
+ * epoch ? lookup(cells1) : lookup(cells0), lets clang merge the two calls
+ * into one whose map is not known, and the verifier falls back to a real
+ * helper call per lookup: 14 calls, about 300 ns a packet here.)
+ */
+static __always_inline void fr_encode(void *filter, void *cells, const struct dp_parsed *p, __u64 h)
 {
-	if (fr_percpu)
-		return epoch ? bpf_map_lookup_elem(&flowradar_pcpu_filter1, &w) : bpf_map_lookup_elem(&flowradar_pcpu_filter0, &w);
-	return epoch ? bpf_map_lookup_elem(&flowradar_filter1, &w) : bpf_map_lookup_elem(&flowradar_filter0, &w);
-}
-
-static __always_inline struct flowradar_cell *fr_cell(__u32 epoch, __u32 i)
-{
-	if (fr_percpu)
-		return epoch ? bpf_map_lookup_elem(&flowradar_pcpu_cells1, &i) : bpf_map_lookup_elem(&flowradar_pcpu_cells0, &i);
-	return epoch ? bpf_map_lookup_elem(&flowradar_cells1, &i) : bpf_map_lookup_elem(&flowradar_cells0, &i);
-}
-
-SEC("xdp")
-int xdp_flowradar(struct xdp_md *ctx)
-{
-	struct dp_parsed p;
-	int outcome = dp_parse_packet(ctx, &p);
-	fr_count(outcome);
-	if (outcome != DP_PARSE_OK)
-		return XDP_PASS;
-
-	__u32 zero = 0;
-	__u32 *ep = bpf_map_lookup_elem(&flowradar_epoch, &zero);
-	if (!ep) {
-		fr_count(FR_STAT_MISSING);
-		return XDP_PASS;
-	}
-	__u32 epoch = *ep & 1;
-
 	/* The padded key of flowradar.Cell: the canonical bytes zero padded
 	 * (dp_parsed keeps bytes 37-39 zero), the length in byte 39. */
 	__u64 pad[FR_XOR_WORDS];
-	__builtin_memcpy(pad, p.key.bytes, sizeof(pad));
-	((__u8 *)pad)[39] = p.key.len;
+	__builtin_memcpy(pad, p->key.bytes, sizeof(pad));
+	((__u8 *)pad)[39] = p->key.len;
 
-	__u64 h = dp_flow_hash(&p.key, fr_seed);
 	int is_new = 0;
 	/* Compile-time bound, runtime exit at fr_fk (a load-time constant the
 	 * verifier knows, so the dead iterations are pruned). */
@@ -163,7 +142,8 @@ int xdp_flowradar(struct xdp_md *ctx)
 		if (i >= fr_fk)
 			break;
 		__u32 b = dp_index(h, i, fr_bits);
-		__u64 *w = fr_word(epoch, b >> 6);
+		__u32 wi = b >> 6;
+		__u64 *w = bpf_map_lookup_elem(filter, &wi);
 		if (!w) {
 			fr_count(FR_STAT_MISSING);
 			continue;
@@ -181,12 +161,12 @@ int xdp_flowradar(struct xdp_md *ctx)
 	if (is_new)
 		fr_count(FR_STAT_NEW_FLOW);
 
-	__u64 len = p.frame_len;
+	__u64 len = p->frame_len;
 	for (__u32 s = 0; s < FR_MAX_K; s++) {
 		if (s >= fr_k)
 			break;
 		__u32 idx = s * fr_sub + dp_index(h, FR_MAX_FK + s, fr_sub);
-		struct flowradar_cell *c = fr_cell(epoch, idx);
+		struct flowradar_cell *c = bpf_map_lookup_elem(cells, &idx);
 		if (!c) {
 			fr_count(FR_STAT_MISSING);
 			continue;
@@ -210,6 +190,35 @@ int xdp_flowradar(struct xdp_md *ctx)
 			for (int w = 0; w < FR_XOR_WORDS; w++)
 				__sync_fetch_and_xor(&c->flow_xor[w], pad[w]);
 		}
+	}
+}
+
+SEC("xdp")
+int xdp_flowradar(struct xdp_md *ctx)
+{
+	struct dp_parsed p;
+	int outcome = dp_parse_packet(ctx, &p);
+	fr_count(outcome);
+	if (outcome != DP_PARSE_OK)
+		return XDP_PASS;
+
+	__u32 zero = 0;
+	__u32 *ep = bpf_map_lookup_elem(&flowradar_epoch, &zero);
+	if (!ep) {
+		fr_count(FR_STAT_MISSING);
+		return XDP_PASS;
+	}
+	__u64 h = dp_flow_hash(&p.key, fr_seed);
+	if (fr_percpu) {
+		if (*ep & 1)
+			fr_encode(&flowradar_pcpu_filter1, &flowradar_pcpu_cells1, &p, h);
+		else
+			fr_encode(&flowradar_pcpu_filter0, &flowradar_pcpu_cells0, &p, h);
+	} else {
+		if (*ep & 1)
+			fr_encode(&flowradar_filter1, &flowradar_cells1, &p, h);
+		else
+			fr_encode(&flowradar_filter0, &flowradar_cells0, &p, h);
 	}
 	return XDP_PASS;
 }
