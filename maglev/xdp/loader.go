@@ -222,7 +222,14 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if old == nil {
 		k := vipKey(v)
 		info := maglevMaglevVipInfo{Table: id}
-		if err := lb.objs.MaglevVips.Put(k, &info); err != nil {
+		// The kind's bit goes in before the entry, so the kernel never
+		// skips the lookup that would find it.
+		err := lb.writeKinds(v.kind())
+		if err == nil {
+			err = lb.objs.MaglevVips.Put(k, &info)
+		}
+		if err != nil {
+			_ = lb.writeKinds(0)
 			_ = lb.objs.MaglevTables.Delete(id)
 			inner.Close()
 			for _, b := range taken {
@@ -262,6 +269,21 @@ func (lb *LB) DeleteVIP(v VIP) error {
 		lb.unref(netip.MustParseAddr(st.table.Backend(i).Name))
 	}
 	delete(lb.vips, v)
+	// The entry is gone; dropping its kind's bit is an optimisation, and
+	// a stale bit only costs the kernel a lookup that misses.
+	return lb.writeKinds(0)
+}
+
+// writeKinds stores in the kernel which kinds of VIP exist: those of the
+// installed VIPs plus extra (a kind about to be added).
+func (lb *LB) writeKinds(extra uint32) error {
+	kinds := extra
+	for v := range lb.vips {
+		kinds |= v.kind()
+	}
+	if err := lb.objs.MaglevVipKinds.Put(uint32(0), kinds); err != nil {
+		return fmt.Errorf("maglev kernel: write VIP kinds: %w", err)
+	}
 	return nil
 }
 

@@ -96,6 +96,14 @@ const struct maglev_cfg *maglev_cfg_btf __attribute__((unused));
 const struct maglev_counters *maglev_counters_btf __attribute__((unused));
 const enum maglev_stat maglev_stat_btf __attribute__((unused));
 
+/* Kinds of VIP, bits of maglev_vip_kinds (maglev/xdp.VIP.kind). */
+enum maglev_vip_kind {
+	MAGLEV_VIP_EXACT = 1,	  /* address, port and protocol */
+	MAGLEV_VIP_ALL_PORTS = 2, /* address and protocol, port 0 */
+	MAGLEV_VIP_CATCH_ALL = 4, /* the zero VIP */
+};
+const enum maglev_vip_kind maglev_vip_kind_btf __attribute__((unused));
+
 /* key: struct maglev_vip; value: struct maglev_vip_info. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -138,6 +146,17 @@ struct {
 	__type(value, struct maglev_counters);
 } maglev_backend_stats SEC(".maps");
 
+/* key: 0; value: which kinds of VIP entries exist (enum maglev_vip_kind
+ * bits), kept by the loader: a superset of the kinds in maglev_vips at all
+ * times, so the lookups it skips could only miss. Each skipped hash lookup
+ * saves a helper call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} maglev_vip_kinds SEC(".maps");
+
 /* key: 0; value: struct maglev_cfg. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -170,11 +189,16 @@ static __always_inline void maglev_count(__u32 stat)
 }
 
 /* maglev_find_vip looks up the VIP of key k: exact (addr, port, proto),
- * then (addr, 0, proto), then the catch-all. */
+ * then (addr, 0, proto), then the catch-all, each only if maglev_vip_kinds
+ * says VIPs of that kind exist. */
 static __always_inline struct maglev_vip_info *maglev_find_vip(const struct flow_key *k)
 {
 	struct maglev_vip v = {};
 	struct maglev_vip_info *info;
+	__u32 zero = 0, kinds = MAGLEV_VIP_EXACT | MAGLEV_VIP_ALL_PORTS | MAGLEV_VIP_CATCH_ALL;
+	__u32 *kp = bpf_map_lookup_elem(&maglev_vip_kinds, &zero);
+	if (kp)
+		kinds = *kp;
 
 	if (k->len == FLOW_KEY_LEN6) {
 		__builtin_memcpy(v.addr, &k->bytes[16], 16);
@@ -187,13 +211,19 @@ static __always_inline struct maglev_vip_info *maglev_find_vip(const struct flow
 		v.proto = k->bytes[12];
 		v.family = 4;
 	}
-	info = bpf_map_lookup_elem(&maglev_vips, &v);
-	if (info)
-		return info;
-	v.port = 0;
-	info = bpf_map_lookup_elem(&maglev_vips, &v);
-	if (info)
-		return info;
+	if (kinds & MAGLEV_VIP_EXACT) {
+		info = bpf_map_lookup_elem(&maglev_vips, &v);
+		if (info)
+			return info;
+	}
+	if (kinds & MAGLEV_VIP_ALL_PORTS) {
+		v.port = 0;
+		info = bpf_map_lookup_elem(&maglev_vips, &v);
+		if (info)
+			return info;
+	}
+	if (!(kinds & MAGLEV_VIP_CATCH_ALL))
+		return NULL;
 	__builtin_memset(&v, 0, sizeof(v));
 	return bpf_map_lookup_elem(&maglev_vips, &v);
 }

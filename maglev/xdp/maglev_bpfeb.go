@@ -70,6 +70,14 @@ type maglevMaglevVipInfo struct {
 	Flags uint32
 }
 
+type maglevMaglevVipKind uint32
+
+const (
+	maglevMaglevVipKindMAGLEV_VIP_EXACT     maglevMaglevVipKind = 1
+	maglevMaglevVipKindMAGLEV_VIP_ALL_PORTS maglevMaglevVipKind = 2
+	maglevMaglevVipKindMAGLEV_VIP_CATCH_ALL maglevMaglevVipKind = 4
+)
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +88,7 @@ const (
 	maglevMapMaglevConns        = "maglev_conns"
 	maglevMapMaglevStats        = "maglev_stats"
 	maglevMapMaglevTables       = "maglev_tables"
+	maglevMapMaglevVipKinds     = "maglev_vip_kinds"
 	maglevMapMaglevVips         = "maglev_vips"
 	maglevProgXdpMaglev         = "xdp_maglev"
 	maglevVarMaglevBackendBtf   = "maglev_backend_btf"
@@ -92,6 +101,7 @@ const (
 	maglevVarMaglevStatBtf      = "maglev_stat_btf"
 	maglevVarMaglevVipBtf       = "maglev_vip_btf"
 	maglevVarMaglevVipInfoBtf   = "maglev_vip_info_btf"
+	maglevVarMaglevVipKindBtf   = "maglev_vip_kind_btf"
 )
 
 // loadMaglev returns the embedded CollectionSpec for maglev.
@@ -149,6 +159,7 @@ type maglevMapSpecs struct {
 	MaglevConns        *ebpf.MapSpec `ebpf:"maglev_conns"`
 	MaglevStats        *ebpf.MapSpec `ebpf:"maglev_stats"`
 	MaglevTables       *ebpf.MapSpec `ebpf:"maglev_tables"`
+	MaglevVipKinds     *ebpf.MapSpec `ebpf:"maglev_vip_kinds"`
 	MaglevVips         *ebpf.MapSpec `ebpf:"maglev_vips"`
 }
 
@@ -166,6 +177,7 @@ type maglevVariableSpecs struct {
 	MaglevStatBtf     *ebpf.VariableSpec `ebpf:"maglev_stat_btf"`
 	MaglevVipBtf      *ebpf.VariableSpec `ebpf:"maglev_vip_btf"`
 	MaglevVipInfoBtf  *ebpf.VariableSpec `ebpf:"maglev_vip_info_btf"`
+	MaglevVipKindBtf  *ebpf.VariableSpec `ebpf:"maglev_vip_kind_btf"`
 }
 
 // maglevObjects contains all objects after they have been loaded into the kernel.
@@ -194,6 +206,7 @@ type maglevMaps struct {
 	MaglevConns        *ebpf.Map `ebpf:"maglev_conns"`
 	MaglevStats        *ebpf.Map `ebpf:"maglev_stats"`
 	MaglevTables       *ebpf.Map `ebpf:"maglev_tables"`
+	MaglevVipKinds     *ebpf.Map `ebpf:"maglev_vip_kinds"`
 	MaglevVips         *ebpf.Map `ebpf:"maglev_vips"`
 }
 
@@ -205,6 +218,7 @@ func (m *maglevMaps) Close() error {
 		m.MaglevConns,
 		m.MaglevStats,
 		m.MaglevTables,
+		m.MaglevVipKinds,
 		m.MaglevVips,
 	)
 }
@@ -223,6 +237,7 @@ type maglevVariables struct {
 	MaglevStatBtf     *ebpf.Variable `ebpf:"maglev_stat_btf"`
 	MaglevVipBtf      *ebpf.Variable `ebpf:"maglev_vip_btf"`
 	MaglevVipInfoBtf  *ebpf.Variable `ebpf:"maglev_vip_info_btf"`
+	MaglevVipKindBtf  *ebpf.Variable `ebpf:"maglev_vip_kind_btf"`
 }
 
 // maglevPrograms contains all programs after they have been loaded into the kernel.

@@ -175,6 +175,18 @@ type Stats struct {
 	Backends map[netip.Addr]BackendStats
 }
 
+// kind is v's bit in the kernel's maglev_vip_kinds: exact, all ports, or
+// the catch-all.
+func (v VIP) kind() uint32 {
+	switch {
+	case !v.Addr.IsValid():
+		return uint32(maglevMaglevVipKindMAGLEV_VIP_CATCH_ALL)
+	case v.Port == 0:
+		return uint32(maglevMaglevVipKindMAGLEV_VIP_ALL_PORTS)
+	}
+	return uint32(maglevMaglevVipKindMAGLEV_VIP_EXACT)
+}
+
 // vipKey returns the kernel's maglev_vip bytes for a VIP (20 bytes:
 // addr[16], port in network order, proto, family).
 func vipKey(v VIP) [20]byte {
@@ -327,6 +339,17 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
 	}
 	return t, nil
+}
+
+// DeleteVIP stops balancing v, as [LB.DeleteVIP].
+func (m *Model) DeleteVIP(v VIP) error {
+	t := m.vips[v]
+	if t == nil {
+		return fmt.Errorf("maglev kernel: no VIP %v", v)
+	}
+	m.unref(t)
+	delete(m.vips, v)
+	return nil
 }
 
 func (m *Model) unref(t *maglev.Table) {

@@ -430,3 +430,59 @@ func BenchmarkKernel(b *testing.B) {
 		kerneltest.BenchFresh(b, p.lb.Program(), syn, TX)
 	})
 }
+
+// TestKernel_VIPKinds: the kernel skips the VIP lookups of kinds that no
+// VIP has (maglev_vip_kinds); through adds and deletes of every kind, the
+// map holds exactly the kinds installed, and every packet still gets the
+// VIP the lookup order gives it.
+func TestKernel_VIPKinds(t *testing.T) {
+	p := load(t, Options{Seed: 7, Table: maglev.Params{Size: 251, Seed: 3}})
+	exact := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	ports := VIP{netip.MustParseAddr("198.51.100.1"), 0, flow.ProtoTCP}
+	all := VIP{}
+	frames := map[string][]byte{
+		"to exact":    pkt.TCP4("203.0.113.5:40000", "198.51.100.1:80", pkt.SYN, nil),
+		"other port":  pkt.TCP4("203.0.113.5:40000", "198.51.100.1:81", pkt.SYN, nil),
+		"elsewhere":   pkt.TCP4("203.0.113.5:40000", "192.0.2.1:80", pkt.SYN, nil),
+		"elsewhere 6": pkt.TCP6("[2001:db8::5]:40000", "[2001:db8::80]:443", pkt.SYN, nil),
+	}
+	check := func(step string, want uint32) {
+		t.Helper()
+		var got uint32
+		if err := p.lb.objs.MaglevVipKinds.Lookup(uint32(0), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("%s: VIP kinds %03b, want %03b", step, got, want)
+		}
+		for name, f := range frames {
+			kv, kout := kerneltest.Run(t, p.lb.Program(), f)
+			mv, mout, _ := p.model.Process(f)
+			if kv != mv || (kv == TX && !bytes.Equal(kout, mout)) {
+				t.Fatalf("%s, %s: kernel verdict %d, model %d", step, name, kv, mv)
+			}
+		}
+	}
+	del := func(v VIP) {
+		t.Helper()
+		if err := p.lb.DeleteVIP(v); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.model.DeleteVIP(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("no VIPs", 0)
+	p.setVIP(t, ports, backends("10.1.0.1", "10.1.0.2"))
+	check("all ports", 2)
+	p.setVIP(t, exact, backends("10.2.0.1", "10.2.0.2"))
+	check("all ports and exact", 3)
+	p.setVIP(t, all, backends("10.3.0.1"))
+	check("every kind", 7)
+	del(ports)
+	check("exact and catch-all", 5)
+	del(all)
+	check("exact", 1)
+	del(exact)
+	check("none again", 0)
+}
