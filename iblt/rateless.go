@@ -147,6 +147,42 @@ func (c *coder) advance(j, limit int) {
 	c.maps[j] = m
 }
 
+// advance2 is advance of keys i and j together. A key's walk is a chain
+// of dependent steps (each index comes from the previous one through a
+// square root and a division), so walking two keys side by side lets the
+// processor overlap the two chains; the result is that of advance(i) then
+// advance(j).
+func (c *coder) advance2(i, j, limit int) {
+	a, b := c.maps[i], c.maps[j]
+	ka := c.keys[i*c.words : (i+1)*c.words : (i+1)*c.words]
+	kb := c.keys[j*c.words : (j+1)*c.words : (j+1)*c.words]
+	ca, cb := c.checks[i], c.checks[j]
+	stride := c.stride
+	sym := c.sym
+	lim := uint64(limit)
+	for a.idx < lim && b.idx < lim {
+		s := sym[int(a.idx)*stride : int(a.idx+1)*stride : int(a.idx+1)*stride]
+		s[sCount]++
+		s[sCheck] ^= ca
+		for w, x := range ka {
+			s[sKey+w] ^= x
+		}
+		s = sym[int(b.idx)*stride : int(b.idx+1)*stride : int(b.idx+1)*stride]
+		s[sCount]++
+		s[sCheck] ^= cb
+		for w, x := range kb {
+			s[sKey+w] ^= x
+		}
+		a.idx = nextIndex(a.idx, flow.Mix(a.h, a.step))
+		a.step++
+		b.idx = nextIndex(b.idx, flow.Mix(b.h, b.step))
+		b.step++
+	}
+	c.maps[i], c.maps[j] = a, b
+	c.advance(i, limit)
+	c.advance(j, limit)
+}
+
 // extend computes symbols up to n (at least).
 func (c *coder) extend(n int) {
 	if n <= c.n {
@@ -155,7 +191,11 @@ func (c *coder) extend(n int) {
 	n = max(n, 2*c.n, 64)
 	c.sym = append(c.sym, make([]uint64, (n-c.n)*c.stride)...)
 	c.n = n
-	for j := range c.maps {
+	j := 0
+	for ; j+1 < len(c.maps); j += 2 {
+		c.advance2(j, j+1, n)
+	}
+	if j < len(c.maps) {
 		c.advance(j, n)
 	}
 }
