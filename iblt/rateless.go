@@ -147,20 +147,52 @@ func (c *coder) advance(j, limit int) {
 	c.maps[j] = m
 }
 
-// advance2 is advance of keys i and j together. A key's walk is a chain
-// of dependent steps (each index comes from the previous one through a
-// square root and a division), so walking two keys side by side lets the
-// processor overlap the two chains; the result is that of advance(i) then
-// advance(j).
-func (c *coder) advance2(i, j, limit int) {
-	a, b := c.maps[i], c.maps[j]
-	ka := c.keys[i*c.words : (i+1)*c.words : (i+1)*c.words]
-	kb := c.keys[j*c.words : (j+1)*c.words : (j+1)*c.words]
-	ca, cb := c.checks[i], c.checks[j]
-	stride := c.stride
-	sym := c.sym
-	lim := uint64(limit)
-	for a.idx < lim && b.idx < lim {
+// extend computes symbols up to n (at least).
+//
+// A key's walk is a chain of dependent steps (each index comes from the
+// previous one through a square root and a division), so extend walks two
+// keys side by side, letting the processor overlap the two chains; a lane
+// whose key is done takes the next key that has symbols below n. The
+// symbols are those of advance applied to every key in turn: only the
+// order of the XORs and additions into them differs.
+func (c *coder) extend(n int) {
+	if n <= c.n {
+		return
+	}
+	n = max(n, 2*c.n, 64)
+	c.sym = append(c.sym, make([]uint64, (n-c.n)*c.stride)...)
+	c.n = n
+	lim := uint64(n)
+	next := 0
+	ja, jb := c.pending(&next, lim), c.pending(&next, lim)
+	if jb < 0 {
+		if ja >= 0 {
+			c.advance(ja, n)
+		}
+		return
+	}
+	stride, sym := c.stride, c.sym
+	a, ka, ca := c.maps[ja], c.keyWords(ja), c.checks[ja]
+	b, kb, cb := c.maps[jb], c.keyWords(jb), c.checks[jb]
+	for {
+		if a.idx >= lim {
+			c.maps[ja] = a
+			if ja = c.pending(&next, lim); ja < 0 {
+				c.maps[jb] = b
+				c.advance(jb, n)
+				return
+			}
+			a, ka, ca = c.maps[ja], c.keyWords(ja), c.checks[ja]
+		}
+		if b.idx >= lim {
+			c.maps[jb] = b
+			if jb = c.pending(&next, lim); jb < 0 {
+				c.maps[ja] = a
+				c.advance(ja, n)
+				return
+			}
+			b, kb, cb = c.maps[jb], c.keyWords(jb), c.checks[jb]
+		}
 		s := sym[int(a.idx)*stride : int(a.idx+1)*stride : int(a.idx+1)*stride]
 		s[sCount]++
 		s[sCheck] ^= ca
@@ -178,26 +210,24 @@ func (c *coder) advance2(i, j, limit int) {
 		b.idx = nextIndex(b.idx, flow.Mix(b.h, b.step))
 		b.step++
 	}
-	c.maps[i], c.maps[j] = a, b
-	c.advance(i, limit)
-	c.advance(j, limit)
 }
 
-// extend computes symbols up to n (at least).
-func (c *coder) extend(n int) {
-	if n <= c.n {
-		return
+// pending returns the first key from *next on whose walk is below lim,
+// and moves *next past it; -1 when there is none.
+func (c *coder) pending(next *int, lim uint64) int {
+	for j := *next; j < len(c.maps); j++ {
+		if c.maps[j].idx < lim {
+			*next = j + 1
+			return j
+		}
 	}
-	n = max(n, 2*c.n, 64)
-	c.sym = append(c.sym, make([]uint64, (n-c.n)*c.stride)...)
-	c.n = n
-	j := 0
-	for ; j+1 < len(c.maps); j += 2 {
-		c.advance2(j, j+1, n)
-	}
-	if j < len(c.maps) {
-		c.advance(j, n)
-	}
+	*next = len(c.maps)
+	return -1
+}
+
+// keyWords returns the words of key j.
+func (c *coder) keyWords(j int) []uint64 {
+	return c.keys[j*c.words : (j+1)*c.words : (j+1)*c.words]
 }
 
 // Encoder produces the coded symbols of a set, one after another, without
