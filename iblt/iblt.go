@@ -176,9 +176,45 @@ func loadKey(dst []uint64, key []byte) {
 }
 
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
+// Both hashes come from one pass over the key (hash2), and every cell
+// offset is computed before the first cell is touched. Keys of more than
+// smallWords words take updateLarge, the same with a larger key buffer.
 func (t *Table) update(key []byte, value, sign uint64) {
-	h := flow.Hash64(key, t.seed)
-	cs := flow.Hash64(key, t.check)
+	if t.words > smallWords {
+		t.updateLarge(key, value, sign)
+		return
+	}
+	h, cs := hash2(key, t.seed, t.check)
+	var offs [MaxHashes]int
+	k, sub, stride := t.k, t.sub, t.stride
+	for j := range offs[:k] {
+		offs[j] = int(uint32(j)*sub+flow.Index(h, uint32(j), sub)) * stride
+	}
+	var kw [smallWords]uint64
+	words := kw[:t.words]
+	loadKey(words, key)
+	value *= sign
+	cells := t.cells
+	for _, c := range offs[:k] {
+		cell := cells[c : c+stride : c+stride]
+		cell[wCount] += sign
+		cell[wValue] += value
+		cell[wCheck] ^= cs
+		ks := cell[wKey:]
+		ks = ks[:len(words)]
+		for w, x := range words {
+			ks[w] ^= x
+		}
+	}
+}
+
+// smallWords is the key length in words up to which update keeps the key
+// in a small buffer: 5 words hold a 37-byte IPv6 flow key.
+const smallWords = 5
+
+// updateLarge is update for keys of more than smallWords words.
+func (t *Table) updateLarge(key []byte, value, sign uint64) {
+	h, cs := hash2(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)
@@ -205,8 +241,7 @@ func (t *Table) Get(key []byte) (uint64, Result) {
 	if len(key) != t.keyLen {
 		return 0, Undetermined
 	}
-	h := flow.Hash64(key, t.seed)
-	cs := flow.Hash64(key, t.check)
+	h, cs := hash2(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)

@@ -120,8 +120,9 @@ func (c *coder) add(key []byte) error {
 	off := len(c.keys)
 	c.keys = append(c.keys, make([]uint64, c.words)...)
 	loadKey(c.keys[off:], key)
-	c.checks = append(c.checks, flow.Hash64(key, c.check))
-	c.maps = append(c.maps, mapping{h: flow.Hash64(key, c.seed)})
+	h, cs := hash2(key, c.seed, c.check)
+	c.checks = append(c.checks, cs)
+	c.maps = append(c.maps, mapping{h: h})
 	c.advance(len(c.maps)-1, c.n)
 	return nil
 }
