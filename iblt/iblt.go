@@ -178,7 +178,8 @@ func loadKey(dst []uint64, key []byte) {
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
 // Both hashes come from one pass over the key (hash2), and every cell
 // offset is computed before the first cell is touched. Keys of more than
-// smallWords words take updateLarge, the same with a larger key buffer.
+// smallWords words take updateLarge, the same with a larger key buffer;
+// 13- and 37-byte keys (IPv4 and IPv6 flows) have their own loops.
 func (t *Table) update(key []byte, value, sign uint64) {
 	if t.words > smallWords {
 		t.updateLarge(key, value, sign)
@@ -195,6 +196,33 @@ func (t *Table) update(key []byte, value, sign uint64) {
 	loadKey(words, key)
 	value *= sign
 	cells := t.cells
+	if len(words) == 2 {
+		k0, k1 := words[0], words[1]
+		for _, c := range offs[:k] {
+			cell := cells[c : c+wKey+2 : c+wKey+2]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			cell[wKey] ^= k0
+			cell[wKey+1] ^= k1
+		}
+		return
+	}
+	if len(words) == 5 {
+		k0, k1, k2, k3, k4 := words[0], words[1], words[2], words[3], words[4]
+		for _, c := range offs[:k] {
+			cell := cells[c : c+wKey+5 : c+wKey+5]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			cell[wKey] ^= k0
+			cell[wKey+1] ^= k1
+			cell[wKey+2] ^= k2
+			cell[wKey+3] ^= k3
+			cell[wKey+4] ^= k4
+		}
+		return
+	}
 	for _, c := range offs[:k] {
 		cell := cells[c : c+stride : c+stride]
 		cell[wCount] += sign
