@@ -237,8 +237,9 @@ func (t *Table) update(key []byte, value, sign uint64) {
 }
 
 // smallWords is the key length in words up to which update keeps the key
-// in a small buffer: 5 words hold a 37-byte IPv6 flow key.
-const smallWords = 5
+// in a small buffer: 6 words hold a 37-byte IPv6 flow key and the 48-byte
+// packet key of the iblt/xdp digest.
+const smallWords = 6
 
 // updateLarge is update for keys of more than smallWords words.
 func (t *Table) updateLarge(key []byte, value, sign uint64) {
