@@ -176,42 +176,43 @@ func loadKey(dst []uint64, key []byte) {
 }
 
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
-// Both hashes come from one pass over the key (hash2), and every cell
-// offset is computed before the first cell is touched. Keys of more than
+// Both hashes come from one pass over the key (hash2). Keys of more than
 // smallWords words take updateLarge, the same with a larger key buffer;
-// 13- and 37-byte keys (IPv4 and IPv6 flows) have their own loops.
+// 13- and 37-byte keys (IPv4 and IPv6 flows) have their own loops, with a
+// constant cell size.
 func (t *Table) update(key []byte, value, sign uint64) {
 	if t.words > smallWords {
 		t.updateLarge(key, value, sign)
 		return
 	}
 	h, cs := hash2(key, t.seed, t.check)
-	var offs [MaxHashes]int
-	k, sub, stride := t.k, t.sub, t.stride
-	for j := range offs[:k] {
-		offs[j] = int(uint32(j)*sub+flow.Index(h, uint32(j), sub)) * stride
-	}
 	var kw [smallWords]uint64
 	words := kw[:t.words]
 	loadKey(words, key)
 	value *= sign
-	cells := t.cells
-	if len(words) == 2 {
+	cells, k, sub := t.cells, uint32(t.k), t.sub
+	var base uint32 // first cell of sub-table j
+	switch len(words) {
+	case 2:
+		const stride = wKey + 2
 		k0, k1 := words[0], words[1]
-		for _, c := range offs[:k] {
-			cell := cells[c : c+wKey+2 : c+wKey+2]
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
 			cell[wCount] += sign
 			cell[wValue] += value
 			cell[wCheck] ^= cs
 			cell[wKey] ^= k0
 			cell[wKey+1] ^= k1
 		}
-		return
-	}
-	if len(words) == 5 {
+	case 5:
+		const stride = wKey + 5
 		k0, k1, k2, k3, k4 := words[0], words[1], words[2], words[3], words[4]
-		for _, c := range offs[:k] {
-			cell := cells[c : c+wKey+5 : c+wKey+5]
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
 			cell[wCount] += sign
 			cell[wValue] += value
 			cell[wCheck] ^= cs
@@ -221,17 +222,20 @@ func (t *Table) update(key []byte, value, sign uint64) {
 			cell[wKey+3] ^= k3
 			cell[wKey+4] ^= k4
 		}
-		return
-	}
-	for _, c := range offs[:k] {
-		cell := cells[c : c+stride : c+stride]
-		cell[wCount] += sign
-		cell[wValue] += value
-		cell[wCheck] ^= cs
-		ks := cell[wKey:]
-		ks = ks[:len(words)]
-		for w, x := range words {
-			ks[w] ^= x
+	default:
+		stride := t.stride
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			ks := cell[wKey:]
+			ks = ks[:len(words)]
+			for w, x := range words {
+				ks[w] ^= x
+			}
 		}
 	}
 }
