@@ -52,7 +52,10 @@ var ibSink uint64
 // the same as a multiple of one xxHash64 of the key (target: at most 3x).
 // Each iteration times one pass of xxHash64 over the keys and one pass of
 // Insert, back to back, so that both see the same machine load; the ratio
-// is of the summed times.
+// is of the summed times. A third pass times what any Insert must compute
+// before touching a cell, one xxHash64 and the k = 3 cell indexes
+// (flow.Index), reported as floor-x-xxhash64: a lower bound of x-xxhash64
+// under the index derivation the kernels share.
 func BenchmarkIBLT_Insert(b *testing.B) {
 	ibltKeys(b)
 	for _, c := range []struct {
@@ -61,7 +64,7 @@ func BenchmarkIBLT_Insert(b *testing.B) {
 	}{{"L=13", ibKeys.v4[:2048]}, {"L=37", ibKeys.v6[:2048]}} {
 		b.Run(c.name, func(b *testing.B) {
 			t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: len(c.keys[0]), Seed: 1})
-			var hashT, insT time.Duration
+			var hashT, insT, floorT time.Duration
 			var s uint64
 			b.ReportAllocs()
 			for b.Loop() {
@@ -73,7 +76,13 @@ func BenchmarkIBLT_Insert(b *testing.B) {
 				for i, k := range c.keys {
 					t.Insert(k, uint64(i))
 				}
-				insT += time.Since(t1)
+				t2 := time.Now()
+				for _, k := range c.keys {
+					h := flow.Hash64(k, 1)
+					s += uint64(flow.Index(h, 0, 4096)) + uint64(flow.Index(h, 1, 4096)) + uint64(flow.Index(h, 2, 4096))
+				}
+				floorT += time.Since(t2)
+				insT += t2.Sub(t1)
 				hashT += t1.Sub(t0)
 			}
 			ibSink += s
@@ -81,6 +90,7 @@ func BenchmarkIBLT_Insert(b *testing.B) {
 			b.ReportMetric(float64(insT.Nanoseconds())/n, "ns/key")
 			b.ReportMetric(float64(hashT.Nanoseconds())/n, "xxhash-ns/key")
 			b.ReportMetric(float64(insT)/float64(hashT), "x-xxhash64")
+			b.ReportMetric(float64(floorT)/float64(hashT), "floor-x-xxhash64")
 		})
 	}
 }
@@ -218,39 +228,48 @@ func ibSession(common, diff [][]byte, seed uint64) int {
 // BenchmarkIBLT_RatelessReceiver: a receiver holding 100,000 keys
 // reconciles 1,000 differences; the timed part is everything the receiver
 // does (adding its own keys, which encodes its set, and decoding the
-// sender's symbols, produced beforehand). Target: under 50 ms. It also
-// reports the sender's cost per key for those symbols against one classic
-// Insert times log2(d) (target: within 2x).
+// sender's symbols, produced beforehand). Target: under 50 ms; reported as
+// the mean (ms/reconcile) and the fastest iteration (min-ms/reconcile),
+// which a loaded machine disturbs least. It also reports the sender's cost
+// per key for those symbols against one classic Insert times log2(d)
+// (target: within 2x): both are timed three times, alternately, and the
+// fastest of each is compared.
 func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 	ibltKeys(b)
 	const n, d = 100_000, 1000
 	common := ibKeys.v4[:n-d/2]
 	onlyA := ibKeys.v4[n-d/2 : n]
 	onlyB := ibKeys.v4[n : n+d/2]
-	// Sender: time producing enough symbols (2x the expected need).
-	start := time.Now()
-	enc, _ := iblt.NewEncoder(flow.KeyLen4, 9)
-	enc.Grow(n)
-	for _, k := range common {
-		enc.Add(k)
-	}
-	for _, k := range onlyA {
-		enc.Add(k)
-	}
 	var syms [][]byte
-	for range 2 * d {
-		syms = append(syms, enc.AppendNext(nil))
+	senderNs, insertNs := math.Inf(1), math.Inf(1)
+	for range 3 {
+		// Sender: time producing enough symbols (2x the expected need).
+		start := time.Now()
+		enc, _ := iblt.NewEncoder(flow.KeyLen4, 9)
+		enc.Grow(n)
+		for _, k := range common {
+			enc.Add(k)
+		}
+		for _, k := range onlyA {
+			enc.Add(k)
+		}
+		syms = syms[:0]
+		for range 2 * d {
+			syms = append(syms, enc.AppendNext(nil))
+		}
+		senderNs = min(senderNs, float64(time.Since(start).Nanoseconds())/float64(n))
+		t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: flow.KeyLen4, Seed: 1})
+		start = time.Now()
+		for i, k := range ibKeys.v4[:n] {
+			t.Insert(k, uint64(i))
+		}
+		insertNs = min(insertNs, float64(time.Since(start).Nanoseconds())/float64(n))
 	}
-	senderNs := float64(time.Since(start).Nanoseconds()) / float64(n)
-	t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: flow.KeyLen4, Seed: 1})
-	start = time.Now()
-	for i, k := range ibKeys.v4[:n] {
-		t.Insert(k, uint64(i))
-	}
-	insertNs := float64(time.Since(start).Nanoseconds()) / float64(n)
 
 	used := 0
+	fastest := time.Duration(math.MaxInt64)
 	for b.Loop() {
+		start := time.Now()
 		dec, _ := iblt.NewDecoder(flow.KeyLen4, 9)
 		dec.Grow(n)
 		for _, k := range common {
@@ -270,8 +289,10 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 		if !dec.Done() {
 			b.Fatalf("not decoded after %d symbols", used)
 		}
+		fastest = min(fastest, time.Since(start))
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/reconcile")
+	b.ReportMetric(float64(fastest.Nanoseconds())/1e6, "min-ms/reconcile")
 	b.ReportMetric(float64(used)/d, "symbols/diff")
 	b.ReportMetric(senderNs, "sender-ns/key")
 	b.ReportMetric(senderNs/(insertNs*math.Log2(d)), "sender/(insert*log2d)")

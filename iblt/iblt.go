@@ -176,9 +176,78 @@ func loadKey(dst []uint64, key []byte) {
 }
 
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
+// Both hashes come from one pass over the key (hash2). Keys of more than
+// smallWords words take updateLarge, the same with a larger key buffer;
+// 13- and 37-byte keys (IPv4 and IPv6 flows) have their own loops, with a
+// constant cell size.
 func (t *Table) update(key []byte, value, sign uint64) {
-	h := flow.Hash64(key, t.seed)
-	cs := flow.Hash64(key, t.check)
+	if t.words > smallWords {
+		t.updateLarge(key, value, sign)
+		return
+	}
+	h, cs := hash2(key, t.seed, t.check)
+	var kw [smallWords]uint64
+	words := kw[:t.words]
+	loadKey(words, key)
+	value *= sign
+	cells, k, sub := t.cells, uint32(t.k), t.sub
+	var base uint32 // first cell of sub-table j
+	switch len(words) {
+	case 2:
+		const stride = wKey + 2
+		k0, k1 := words[0], words[1]
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			cell[wKey] ^= k0
+			cell[wKey+1] ^= k1
+		}
+	case 5:
+		const stride = wKey + 5
+		k0, k1, k2, k3, k4 := words[0], words[1], words[2], words[3], words[4]
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			cell[wKey] ^= k0
+			cell[wKey+1] ^= k1
+			cell[wKey+2] ^= k2
+			cell[wKey+3] ^= k3
+			cell[wKey+4] ^= k4
+		}
+	default:
+		stride := t.stride
+		for j := range k {
+			c := int(base+flow.Index(h, j, sub)) * stride
+			base += sub
+			cell := cells[c : c+stride : c+stride]
+			cell[wCount] += sign
+			cell[wValue] += value
+			cell[wCheck] ^= cs
+			ks := cell[wKey:]
+			ks = ks[:len(words)]
+			for w, x := range words {
+				ks[w] ^= x
+			}
+		}
+	}
+}
+
+// smallWords is the key length in words up to which update keeps the key
+// in a small buffer: 6 words hold a 37-byte IPv6 flow key and the 48-byte
+// packet key of the iblt/xdp digest.
+const smallWords = 6
+
+// updateLarge is update for keys of more than smallWords words.
+func (t *Table) updateLarge(key []byte, value, sign uint64) {
+	h, cs := hash2(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)
@@ -205,8 +274,7 @@ func (t *Table) Get(key []byte) (uint64, Result) {
 	if len(key) != t.keyLen {
 		return 0, Undetermined
 	}
-	h := flow.Hash64(key, t.seed)
-	cs := flow.Hash64(key, t.check)
+	h, cs := hash2(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)

@@ -120,8 +120,9 @@ func (c *coder) add(key []byte) error {
 	off := len(c.keys)
 	c.keys = append(c.keys, make([]uint64, c.words)...)
 	loadKey(c.keys[off:], key)
-	c.checks = append(c.checks, flow.Hash64(key, c.check))
-	c.maps = append(c.maps, mapping{h: flow.Hash64(key, c.seed)})
+	h, cs := hash2(key, c.seed, c.check)
+	c.checks = append(c.checks, cs)
+	c.maps = append(c.maps, mapping{h: h})
 	c.advance(len(c.maps)-1, c.n)
 	return nil
 }
@@ -148,6 +149,13 @@ func (c *coder) advance(j, limit int) {
 }
 
 // extend computes symbols up to n (at least).
+//
+// A key's walk is a chain of dependent steps (each index comes from the
+// previous one through a square root and a division), so extend walks two
+// keys side by side, letting the processor overlap the two chains; a lane
+// whose key is done takes the next key that has symbols below n. The
+// symbols are those of advance applied to every key in turn: only the
+// order of the XORs and additions into them differs.
 func (c *coder) extend(n int) {
 	if n <= c.n {
 		return
@@ -155,9 +163,72 @@ func (c *coder) extend(n int) {
 	n = max(n, 2*c.n, 64)
 	c.sym = append(c.sym, make([]uint64, (n-c.n)*c.stride)...)
 	c.n = n
-	for j := range c.maps {
-		c.advance(j, n)
+	lim := uint64(n)
+	next := 0
+	ja, jb := c.pending(&next, lim), c.pending(&next, lim)
+	if jb < 0 {
+		if ja >= 0 {
+			c.advance(ja, n)
+		}
+		return
 	}
+	stride, sym := c.stride, c.sym
+	a, ka, ca := c.maps[ja], c.keyWords(ja), c.checks[ja]
+	b, kb, cb := c.maps[jb], c.keyWords(jb), c.checks[jb]
+	for {
+		if a.idx >= lim {
+			c.maps[ja] = a
+			if ja = c.pending(&next, lim); ja < 0 {
+				c.maps[jb] = b
+				c.advance(jb, n)
+				return
+			}
+			a, ka, ca = c.maps[ja], c.keyWords(ja), c.checks[ja]
+		}
+		if b.idx >= lim {
+			c.maps[jb] = b
+			if jb = c.pending(&next, lim); jb < 0 {
+				c.maps[ja] = a
+				c.advance(ja, n)
+				return
+			}
+			b, kb, cb = c.maps[jb], c.keyWords(jb), c.checks[jb]
+		}
+		s := sym[int(a.idx)*stride : int(a.idx+1)*stride : int(a.idx+1)*stride]
+		s[sCount]++
+		s[sCheck] ^= ca
+		for w, x := range ka {
+			s[sKey+w] ^= x
+		}
+		s = sym[int(b.idx)*stride : int(b.idx+1)*stride : int(b.idx+1)*stride]
+		s[sCount]++
+		s[sCheck] ^= cb
+		for w, x := range kb {
+			s[sKey+w] ^= x
+		}
+		a.idx = nextIndex(a.idx, flow.Mix(a.h, a.step))
+		a.step++
+		b.idx = nextIndex(b.idx, flow.Mix(b.h, b.step))
+		b.step++
+	}
+}
+
+// pending returns the first key from *next on whose walk is below lim,
+// and moves *next past it; -1 when there is none.
+func (c *coder) pending(next *int, lim uint64) int {
+	for j := *next; j < len(c.maps); j++ {
+		if c.maps[j].idx < lim {
+			*next = j + 1
+			return j
+		}
+	}
+	*next = len(c.maps)
+	return -1
+}
+
+// keyWords returns the words of key j.
+func (c *coder) keyWords(j int) []uint64 {
+	return c.keys[j*c.words : (j+1)*c.words : (j+1)*c.words]
 }
 
 // Encoder produces the coded symbols of a set, one after another, without

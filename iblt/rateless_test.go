@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // reconcile runs one rateless session: the sender holds common+onlyA keys,
@@ -129,6 +131,44 @@ func TestMapping_Density(t *testing.T) {
 		mean, sd := keys*p, math.Sqrt(keys*p*(1-p))
 		if math.Abs(float64(counts[j])-mean) > 5*sd+1 {
 			t.Errorf("index %d taken %d times of %d, want about %.0f", i, counts[j], keys, mean)
+		}
+	}
+}
+
+// TestCoder_Extend checks the symbols of extend, which walks keys in two
+// lanes, against the definition: each key, walked alone from index 0,
+// added to every symbol it maps to. Key counts 0 to 3 and an odd count
+// exercise the lanes' ends; keys added between extensions exercise add.
+func TestCoder_Extend(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 1, 2, 3, 1001} {
+		keys := randKeys(rng, n+5, 13)
+		c, _ := newCoder(13, 77)
+		for _, k := range keys[:n] {
+			c.add(k)
+		}
+		c.extend(100)
+		for _, k := range keys[n:] {
+			c.add(k)
+		}
+		c.extend(700)
+		want := make([]uint64, c.n*c.stride)
+		var kw [2]uint64
+		for _, k := range keys {
+			loadKey(kw[:], k)
+			cs := flow.Hash64(k, c.check)
+			for m := (mapping{h: flow.Hash64(k, c.seed)}); m.idx < uint64(c.n); m.next() {
+				s := want[int(m.idx)*c.stride:]
+				s[sCount]++
+				s[sCheck] ^= cs
+				s[sKey] ^= kw[0]
+				s[sKey+1] ^= kw[1]
+			}
+		}
+		for i := range want {
+			if c.sym[i] != want[i] {
+				t.Fatalf("%d keys: symbol %d word %d = %#x, want %#x", n+5, i/c.stride, i%c.stride, c.sym[i], want[i])
+			}
 		}
 	}
 }
