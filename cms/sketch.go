@@ -71,38 +71,49 @@ func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
 	if s.cons {
 		return s.addConservative(h, n)
 	}
-	w, c := s.width, s.counters
+	c, w := s.counters, uint64(s.width)
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < s.depth; r++ {
-		i := uint64(r)*uint64(w) + uint64(flow.Index(h, r, w))
+	x, base := h, uint64(0)
+	for range s.depth {
+		i := base + uint64(rowIndex(x, w))
 		v := satAdd(c[i], n)
 		c[i] = v
 		est = min(est, v)
+		x += flow.Golden
+		base += w
 	}
 	return est
 }
 
+// rowIndex returns flow.Index(h, r, w) given x = h + r*flow.Golden: the
+// splitmix64 state of row r, advanced by one addition per row instead of
+// recomputed with a multiplication (Mix(h, r) = Mix(h+r*Golden, 0)).
+func rowIndex(x, w uint64) uint32 { return flow.Reduce(flow.Mix(x, 0), uint32(w)) }
+
 // addConservative raises each of the key's counters to at least its new
 // estimate min+n and leaves larger ones alone (Estan and Varghese 2002,
-// section 3.3.2), and returns that estimate.
+// section 3.3.2), and returns that estimate. The raise is a branch-free max:
+// which counters are below the target depends on the data, so a branch
+// would be mispredicted often.
 func (s *Sketch) addConservative(h uint64, n uint32) uint32 {
-	var idx [MaxDepth]uint32
-	w, c := s.width, s.counters
+	var idx [MaxDepth]uint64
+	c, w := s.counters, uint64(s.width)
 	d := s.depth
 	if d > MaxDepth {
 		return 0 // unreachable: New and UnmarshalBinary enforce it
 	}
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < d; r++ {
-		i := r*w + flow.Index(h, r, w)
+	x, base := h, uint64(0)
+	for r := range idx[:d] {
+		i := base + uint64(rowIndex(x, w))
 		idx[r] = i
 		est = min(est, c[i])
+		x += flow.Golden
+		base += w
 	}
 	target := satAdd(est, n)
 	for _, i := range idx[:d] {
-		if c[i] < target {
-			c[i] = target
-		}
+		c[i] = max(c[i], target)
 	}
 	return target
 }
@@ -122,10 +133,13 @@ func (s *Sketch) Estimate(key []byte) uint32 { return s.EstimateHash(flow.Hash64
 
 // EstimateHash is [Sketch.Estimate] for a key whose hash is h.
 func (s *Sketch) EstimateHash(h uint64) uint32 {
-	w, c := s.width, s.counters
+	c, w := s.counters, uint64(s.width)
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < s.depth; r++ {
-		est = min(est, c[uint64(r)*uint64(w)+uint64(flow.Index(h, r, w))])
+	x, base := h, uint64(0)
+	for range s.depth {
+		est = min(est, c[base+uint64(rowIndex(x, w))])
+		x += flow.Golden
+		base += w
 	}
 	return est
 }

@@ -420,3 +420,24 @@ func TestSketch_AddEstimate(t *testing.T) {
 		}
 	}
 }
+
+// TestRowIndex_MatchesFlowIndex: the per-row state advanced by additions
+// gives exactly flow.Index, the index derivation the kernels share, for
+// every row up to MaxDepth and widths from 1 to 2^32-1.
+func TestRowIndex_MatchesFlowIndex(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for n := 0; n < 2000; n++ {
+		h := r.Uint64()
+		if n < 3 {
+			h = []uint64{0, math.MaxUint64, flow.Golden}[n]
+		}
+		w := []uint32{1, 2, 31, 54366, 1 << 20, math.MaxUint32, r.Uint32() | 1}[n%7]
+		x := h
+		for row := uint32(0); row < MaxDepth; row++ {
+			if got, want := rowIndex(x, uint64(w)), flow.Index(h, row, w); got != want {
+				t.Fatalf("h=%#x row %d w=%d: rowIndex %d, flow.Index %d", h, row, w, got, want)
+			}
+			x += flow.Golden
+		}
+	}
+}

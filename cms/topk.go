@@ -73,13 +73,22 @@ func NewTopK(p Params, k int) (*TopK, error) {
 func (t *TopK) K() int { return t.k }
 
 // Sketch returns the underlying sketch (for Estimate, Total, Marshal). Adding
-// to it directly bypasses the heap.
+// to it directly bypasses the heap; resetting or replacing its counters
+// (Reset, UnmarshalBinary) would leave the heap with counts the sketch no
+// longer backs, which [TopK.Add] assumes never happens: use [TopK.Reset].
 func (t *TopK) Sketch() *Sketch { return t.sketch }
 
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
-	h := flow.Hash64(key.Bytes(), t.sketch.seed)
+	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
 	est := t.sketch.addEstimate(h, n)
+	// Fast path, most packets once the heap is full: a flow whose new
+	// estimate is below the root's is not in the heap (estimates never
+	// decrease, so a leader's is at least the count it was entered with,
+	// which is at least the root's) and does not enter it.
+	if len(t.heap) == t.k && est < t.heap[0].est {
+		return est
+	}
 	if pos := t.find(key, h); pos >= 0 {
 		t.heap[pos].est = est
 		t.down(pos)
