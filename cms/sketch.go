@@ -10,6 +10,11 @@ import (
 // Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
 // A Sketch is not safe for concurrent use when one of the goroutines
 // writes; copy it with [Sketch.Clone], not by assignment.
+//
+// Invariant, kept by every constructor and method and checked by the
+// decoders: unless N saturated, no counter exceeds N (each row sums to at
+// most N). Add relies on it: while N+n fits in 32 bits no counter can
+// saturate, so the common case needs no saturation check.
 type Sketch struct {
 	counters []uint32 // row-major, d rows of w
 	width    uint32
@@ -58,16 +63,46 @@ func (s *Sketch) Add(key []byte, n uint32) { s.AddHash(flow.Hash64(key, s.seed),
 
 // AddHash is [Sketch.Add] for a key whose hash under the sketch's seed is h,
 // for when one packet hash feeds several structures.
-func (s *Sketch) AddHash(h uint64, n uint32) { s.addEstimate(h, n) }
+func (s *Sketch) AddHash(h uint64, n uint32) {
+	fast := s.addTotal(n)
+	if s.cons {
+		s.addConservative(h, n)
+		return
+	}
+	c, w := s.counters, uint64(s.width)
+	x, base := h, uint64(0)
+	if fast {
+		for range s.depth {
+			c[base+uint64(rowIndex(x, w))] += n
+			x += flow.Golden
+			base += w
+		}
+		return
+	}
+	for range s.depth {
+		i := base + uint64(rowIndex(x, w))
+		c[i] = satAdd(c[i], n)
+		x += flow.Golden
+		base += w
+	}
+}
 
-// addEstimate adds n occurrences of the key with hash h and returns its new
-// estimate, computed on the way (no second pass over the rows).
-func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
+// addTotal adds n to N and reports whether N, and so every counter (see the
+// invariant on [Sketch]), still fits in 32 bits: then no counter can
+// saturate.
+func (s *Sketch) addTotal(n uint32) (fast bool) {
 	t := s.total + uint64(n)
 	if t < s.total {
 		t = math.MaxUint64
 	}
 	s.total = t
+	return t <= math.MaxUint32
+}
+
+// addEstimate is [Sketch.AddHash] that also returns the key's new estimate,
+// computed on the way (no second pass over the rows).
+func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
+	fast := s.addTotal(n)
 	if s.cons {
 		return s.addConservative(h, n)
 	}
@@ -76,7 +111,10 @@ func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
 	x, base := h, uint64(0)
 	for range s.depth {
 		i := base + uint64(rowIndex(x, w))
-		v := satAdd(c[i], n)
+		v := c[i] + n
+		if !fast {
+			v = satAdd(c[i], n)
+		}
 		c[i] = v
 		est = min(est, v)
 		x += flow.Golden
