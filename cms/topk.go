@@ -16,8 +16,10 @@ type Entry struct {
 // TopK tracks the k flows with the largest estimates: a [Sketch] counts
 // every flow, and an indexed min-heap of at most k entries holds the
 // current leaders, smallest at the root. A hash index from flow to heap
-// position makes every update O(log k) with no scan of the heap, and all
-// storage is sized by [NewTopK], so [TopK.Add] never allocates.
+// position makes every update O(log k) with no scan of the heap; once the
+// heap is full, an update whose new estimate is below the root's (most of
+// them) touches neither heap nor index. All storage is sized by [NewTopK],
+// so [TopK.Add] never allocates.
 //
 // A flow enters when its estimate exceeds the root's; a leader's count is
 // refreshed whenever it is seen. Counts of leaders are therefore estimates
