@@ -135,6 +135,7 @@ func rowIndex(x, w uint64) uint32 { return flow.Reduce(flow.Mix(x, 0), uint32(w)
 // would be mispredicted often.
 func (s *Sketch) addConservative(h uint64, n uint32) uint32 {
 	var idx [MaxDepth]uint64
+	var val [MaxDepth]uint32 // the counters as loaded: no second load
 	c, w := s.counters, uint64(s.width)
 	d := s.depth
 	if d > MaxDepth {
@@ -144,14 +145,15 @@ func (s *Sketch) addConservative(h uint64, n uint32) uint32 {
 	x, base := h, uint64(0)
 	for r := range idx[:d] {
 		i := base + uint64(rowIndex(x, w))
-		idx[r] = i
-		est = min(est, c[i])
+		v := c[i]
+		idx[r], val[r] = i, v
+		est = min(est, v)
 		x += flow.Golden
 		base += w
 	}
 	target := satAdd(est, n)
-	for _, i := range idx[:d] {
-		c[i] = max(c[i], target)
+	for r, i := range idx[:d] {
+		c[i] = max(val[r], target)
 	}
 	return target
 }
