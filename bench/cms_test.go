@@ -232,7 +232,8 @@ func cmsRecall(d *cmsStreamData, reported []flow.Key, index map[flow.Key]uint32)
 // BenchmarkCMSTopK compares the top-k tracker (sketch + indexed min-heap)
 // with BoomFilters' TopK (sketch + heap searched linearly) at k = 1000 and
 // equal sketch memory (1 MB and 10 MB), and reports the recall of each
-// after the whole stream. Ours uses conservative update.
+// after the whole stream. Ours runs with conservative update ("dataplane")
+// and with standard update as the peer's sketch ("dataplane-standard").
 func BenchmarkCMSTopK(b *testing.B) {
 	d := cmsData(b)
 	index := make(map[flow.Key]uint32, len(d.keys))
