@@ -312,8 +312,9 @@ type cmsContender struct {
 // cmsRace runs the contenders on the same hot batch in turn, batch after
 // batch, so that all see the same machine load (this machine is shared),
 // and returns each one's ns/packet. The first to run after a batch is
-// loaded finds the caches disturbed by the load, so the order rotates. Only the contenders of one comparison
-// take part, so that no third structure competes with them for the caches.
+// loaded finds the caches disturbed by the load, so the order rotates. Only
+// the contenders of one comparison take part, so that no third structure
+// competes with them for the caches.
 func cmsRace(b *testing.B, d *cmsStreamData, cs ...cmsContender) []float64 {
 	spent := make([]time.Duration, len(cs))
 	hot, i := newCMSHot(), 0
@@ -342,14 +343,15 @@ func cmsRace(b *testing.B, d *cmsStreamData, cs ...cmsContender) []float64 {
 //     memory (uint32 counters, so twice the peer's width; d = 5), both given
 //     the keys as bytes. "bound" is the work of the Go/kernel contract alone,
 //     no counter touched: the key's flow hash (flow.Hash64) and its d row
-//     indexes (flow.Index). x-boom-bound, the peer's time over it, is the
-//     largest x-boom any sketch keeping the contract could reach here.
-//   - Add/eps=1e-4/conservative: the same with conservative update.
-//   - TopK/k=1000/eps=1e-5: the top-k trackers (ours with conservative
+//     indexes (flow.Index), computed as the sketch computes them.
+//     x-boom-bound, the peer's time over it, is the largest x-boom our Add
+//     could reach were its counter accesses free.
+//   - Add/eps=0.0001/conservative: the same with conservative update.
+//   - TopK/k=1000/eps=1e-05: the top-k trackers (ours with conservative
 //     update) at equal sketch memory (10 MB); .../standard: ours with
 //     standard update, as the peer's (both reach recall 1 here, see
 //     BenchmarkCMSTopK).
-//   - TopK/k=1000/eps=1e-5/sketch-share/L: how much of library L's top-k
+//   - TopK/k=1000/eps=1e-05/sketch-share/L: how much of library L's top-k
 //     update is its sketch work: ours, the conservative Add; BoomFilters',
 //     the Add and Count its TopK.Add calls (x-sketch: top-k time over that).
 func BenchmarkCMSRatio(b *testing.B) {
@@ -386,7 +388,7 @@ func BenchmarkCMSRatio(b *testing.B) {
 			_ = sink
 		})
 	}
-	b.Run("Add/eps=1e-4/conservative", func(b *testing.B) {
+	b.Run(fmt.Sprintf("Add/eps=%g/conservative", 1e-4), func(b *testing.B) {
 		impls := cmsImpls(1e-4)
 		ns := cmsRace(b, d,
 			cmsContender{"dataplane-conservative", addAll(impls[1].add)},
@@ -412,11 +414,11 @@ func BenchmarkCMSRatio(b *testing.B) {
 			}
 		}}
 	}
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=1e-5", cmsTopK), func(b *testing.B) {
+	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g", cmsTopK, 1e-5), func(b *testing.B) {
 		ns := cmsRace(b, d, ours(), peer())
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=1e-5/standard", cmsTopK), func(b *testing.B) {
+	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/standard", cmsTopK, 1e-5), func(b *testing.B) {
 		tk, _ := cms.NewTopK(tp.WithConservative(false), cmsTopK)
 		ns := cmsRace(b, d, cmsContender{"topk-dataplane-standard", func(h *cmsHot) {
 			for _, k := range h.keys {
@@ -425,12 +427,12 @@ func BenchmarkCMSRatio(b *testing.B) {
 		}}, peer())
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=1e-5/sketch-share/dataplane", cmsTopK), func(b *testing.B) {
+	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/sketch-share/dataplane", cmsTopK, 1e-5), func(b *testing.B) {
 		s := cms.MustNew(tp)
 		ns := cmsRace(b, d, ours(), cmsContender{"sketch-dataplane", addAll(func(k []byte) { s.Add(k, 1) })})
 		b.ReportMetric(ns[0]/ns[1], "x-sketch")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=1e-5/sketch-share/boom", cmsTopK), func(b *testing.B) {
+	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/sketch-share/boom", cmsTopK, 1e-5), func(b *testing.B) {
 		s := boom.NewCountMinSketch(1e-5, cmsDelta)
 		var sink uint64
 		ns := cmsRace(b, d, peer(), cmsContender{"sketch-boom", addAll(func(k []byte) { sink += s.Add(k).Count(k) })})
