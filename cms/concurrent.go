@@ -89,12 +89,16 @@ func (c *Concurrent) Total() uint64 { return c.total.Load() }
 
 // Snapshot returns a [Sketch] holding the current counters and total. Taken
 // while writers run, it is a valid over-approximation of the Adds that
-// completed before it began, though rows may not sum exactly to its total.
+// completed before it began, though its rows may sum to less than its total
+// (never more).
 func (c *Concurrent) Snapshot() *Sketch {
 	s := MustNew(c.Params())
-	s.total = c.total.Load()
 	for i := range c.counters {
 		s.counters[i] = c.counters[i].Load()
 	}
+	// The total last: an Add raises it before its counters, so every
+	// increment seen above is counted in it, and no counter exceeds it (the
+	// invariant of Sketch).
+	s.total = c.total.Load()
 	return s
 }

@@ -30,9 +30,17 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		if err != nil || !bytes.Equal(out, b) {
 			t.Fatalf("round trip changed %x into %x (%v)", b, out, err)
 		}
+		before := append([]uint32(nil), s.Counters()...)
 		s.Add([]byte("probe"), 1)
 		if s.Estimate([]byte("probe")) == 0 {
 			t.Fatal("estimate below the true count after decoding")
+		}
+		// Add's unchecked path relies on no counter exceeding N, which
+		// decoding must enforce: no counter may wrap.
+		for i, v := range s.Counters() {
+			if v < before[i] {
+				t.Fatalf("counter %d wrapped from %d to %d", i, before[i], v)
+			}
 		}
 	})
 }

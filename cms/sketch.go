@@ -10,6 +10,11 @@ import (
 // Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
 // A Sketch is not safe for concurrent use when one of the goroutines
 // writes; copy it with [Sketch.Clone], not by assignment.
+//
+// Invariant, kept by every constructor and method and checked by the
+// decoders: unless N saturated, no counter exceeds N (each row sums to at
+// most N). Add relies on it: while N+n fits in 32 bits no counter can
+// saturate, so the common case needs no saturation check.
 type Sketch struct {
 	counters []uint32 // row-major, d rows of w
 	width    uint32
@@ -58,51 +63,97 @@ func (s *Sketch) Add(key []byte, n uint32) { s.AddHash(flow.Hash64(key, s.seed),
 
 // AddHash is [Sketch.Add] for a key whose hash under the sketch's seed is h,
 // for when one packet hash feeds several structures.
-func (s *Sketch) AddHash(h uint64, n uint32) { s.addEstimate(h, n) }
+func (s *Sketch) AddHash(h uint64, n uint32) {
+	fast := s.addTotal(n)
+	if s.cons {
+		s.addConservative(h, n)
+		return
+	}
+	c, w := s.counters, uint64(s.width)
+	x, base := h, uint64(0)
+	if fast {
+		for range s.depth {
+			c[base+uint64(rowIndex(x, w))] += n
+			x += flow.Golden
+			base += w
+		}
+		return
+	}
+	for range s.depth {
+		i := base + uint64(rowIndex(x, w))
+		c[i] = satAdd(c[i], n)
+		x += flow.Golden
+		base += w
+	}
+}
 
-// addEstimate adds n occurrences of the key with hash h and returns its new
-// estimate, computed on the way (no second pass over the rows).
-func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
+// addTotal adds n to N and reports whether N, and so every counter (see the
+// invariant on [Sketch]), still fits in 32 bits: then no counter can
+// saturate.
+func (s *Sketch) addTotal(n uint32) (fast bool) {
 	t := s.total + uint64(n)
 	if t < s.total {
 		t = math.MaxUint64
 	}
 	s.total = t
+	return t <= math.MaxUint32
+}
+
+// addEstimate is [Sketch.AddHash] that also returns the key's new estimate,
+// computed on the way (no second pass over the rows).
+func (s *Sketch) addEstimate(h uint64, n uint32) uint32 {
+	fast := s.addTotal(n)
 	if s.cons {
 		return s.addConservative(h, n)
 	}
-	w, c := s.width, s.counters
+	c, w := s.counters, uint64(s.width)
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < s.depth; r++ {
-		i := uint64(r)*uint64(w) + uint64(flow.Index(h, r, w))
-		v := satAdd(c[i], n)
+	x, base := h, uint64(0)
+	for range s.depth {
+		i := base + uint64(rowIndex(x, w))
+		v := c[i] + n
+		if !fast {
+			v = satAdd(c[i], n)
+		}
 		c[i] = v
 		est = min(est, v)
+		x += flow.Golden
+		base += w
 	}
 	return est
 }
 
+// rowIndex returns flow.Index(h, r, w) given x = h + r*flow.Golden: the
+// splitmix64 state of row r, advanced by one addition per row instead of
+// recomputed with a multiplication (Mix(h, r) = Mix(h+r*Golden, 0)).
+func rowIndex(x, w uint64) uint32 { return flow.Reduce(flow.Mix(x, 0), uint32(w)) }
+
 // addConservative raises each of the key's counters to at least its new
 // estimate min+n and leaves larger ones alone (Estan and Varghese 2002,
-// section 3.3.2), and returns that estimate.
+// section 3.3.2), and returns that estimate. The raise is a branch-free max:
+// which counters are below the target depends on the data, so a branch
+// would be mispredicted often.
 func (s *Sketch) addConservative(h uint64, n uint32) uint32 {
-	var idx [MaxDepth]uint32
-	w, c := s.width, s.counters
+	var idx [MaxDepth]uint64
+	var val [MaxDepth]uint32 // the counters as loaded: no second load
+	c, w := s.counters, uint64(s.width)
 	d := s.depth
 	if d > MaxDepth {
 		return 0 // unreachable: New and UnmarshalBinary enforce it
 	}
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < d; r++ {
-		i := r*w + flow.Index(h, r, w)
-		idx[r] = i
-		est = min(est, c[i])
+	x, base := h, uint64(0)
+	for r := range idx[:d] {
+		i := base + uint64(rowIndex(x, w))
+		v := c[i]
+		idx[r], val[r] = i, v
+		est = min(est, v)
+		x += flow.Golden
+		base += w
 	}
 	target := satAdd(est, n)
-	for _, i := range idx[:d] {
-		if c[i] < target {
-			c[i] = target
-		}
+	for r, i := range idx[:d] {
+		c[i] = max(val[r], target)
 	}
 	return target
 }
@@ -122,10 +173,13 @@ func (s *Sketch) Estimate(key []byte) uint32 { return s.EstimateHash(flow.Hash64
 
 // EstimateHash is [Sketch.Estimate] for a key whose hash is h.
 func (s *Sketch) EstimateHash(h uint64) uint32 {
-	w, c := s.width, s.counters
+	c, w := s.counters, uint64(s.width)
 	est := uint32(math.MaxUint32)
-	for r := uint32(0); r < s.depth; r++ {
-		est = min(est, c[uint64(r)*uint64(w)+uint64(flow.Index(h, r, w))])
+	x, base := h, uint64(0)
+	for range s.depth {
+		est = min(est, c[base+uint64(rowIndex(x, w))])
+		x += flow.Golden
+		base += w
 	}
 	return est
 }

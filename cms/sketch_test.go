@@ -68,33 +68,59 @@ func TestParams_Validate(t *testing.T) {
 }
 
 // TestSketch_MatchesReference compares every counter and estimate with the
-// plain reference on a seeded Zipf stream, in both update modes.
+// plain reference on a seeded Zipf stream, in both update modes. With a
+// whale (a first key of nearly 2^32 packets, seen again at the end) N
+// passes 2^32 early, so Add takes its saturating path, and the whale's
+// counters saturate: ours must then equal the reference clamped at 2^32-1.
 func TestSketch_MatchesReference(t *testing.T) {
-	for _, cons := range []bool{false, true} {
-		p := Params{Width: 97, Depth: 4, Seed: 7, Conservative: cons}
-		s, ref := MustNew(p), newRef(p)
-		stream, keys := zipfStream(1, 20000, 3000, 1.1)
-		r := rand.New(rand.NewSource(2))
-		var total uint64
-		for _, f := range stream {
-			n := uint32(1 + r.Intn(3))
-			s.Add(keys[f].Bytes(), n)
-			ref.add(keys[f].Bytes(), uint64(n))
-			total += uint64(n)
-		}
-		if s.Total() != total {
-			t.Fatalf("conservative=%v: Total %d, want %d", cons, s.Total(), total)
-		}
-		for row := range ref.m {
-			for col, want := range ref.m[row] {
-				if got := s.Counters()[row*int(p.Width)+col]; uint64(got) != want {
-					t.Fatalf("conservative=%v: counter (%d, %d) = %d, want %d", cons, row, col, got, want)
+	for _, whale := range []bool{false, true} {
+		for _, cons := range []bool{false, true} {
+			p := Params{Width: 97, Depth: 4, Seed: 7, Conservative: cons}
+			s, ref := MustNew(p), newRef(p)
+			stream, keys := zipfStream(1, 20000, 3000, 1.1)
+			r := rand.New(rand.NewSource(2))
+			var total uint64
+			if whale {
+				n := uint32(math.MaxUint32 - 100)
+				s.Add([]byte("whale"), n)
+				ref.add([]byte("whale"), uint64(n))
+				total += uint64(n)
+			}
+			for _, f := range stream {
+				n := uint32(1 + r.Intn(3))
+				s.Add(keys[f].Bytes(), n)
+				ref.add(keys[f].Bytes(), uint64(n))
+				total += uint64(n)
+			}
+			if whale { // past 2^32-1 now
+				s.Add([]byte("whale"), 1000)
+				ref.add([]byte("whale"), 1000)
+				total += 1000
+			}
+			if s.Total() != total {
+				t.Fatalf("whale=%v conservative=%v: Total %d, want %d", whale, cons, s.Total(), total)
+			}
+			saturated := 0
+			for row := range ref.m {
+				for col, want := range ref.m[row] {
+					want = min(want, math.MaxUint32)
+					got := s.Counters()[row*int(p.Width)+col]
+					if uint64(got) != want {
+						t.Fatalf("whale=%v conservative=%v: counter (%d, %d) = %d, want %d", whale, cons, row, col, got, want)
+					}
+					if got == math.MaxUint32 {
+						saturated++
+					}
 				}
 			}
-		}
-		for i := range keys {
-			if got, want := s.Estimate(keys[i].Bytes()), ref.estimate(keys[i].Bytes()); uint64(got) != want {
-				t.Fatalf("conservative=%v: Estimate(%v) = %d, want %d", cons, keys[i], got, want)
+			if whale && saturated == 0 {
+				t.Fatalf("conservative=%v: no counter saturated, the saturating path went untested", cons)
+			}
+			for i := range keys {
+				got, want := s.Estimate(keys[i].Bytes()), min(ref.estimate(keys[i].Bytes()), math.MaxUint32)
+				if uint64(got) != want {
+					t.Fatalf("whale=%v conservative=%v: Estimate(%v) = %d, want %d", whale, cons, keys[i], got, want)
+				}
 			}
 		}
 	}
@@ -407,16 +433,42 @@ func TestAllocs(t *testing.T) {
 }
 
 // TestSketch_AddEstimate: the estimate computed while adding equals a
-// fresh Estimate, in both modes.
+// fresh Estimate, in both modes, below 2^32 and past it (after a whale).
 func TestSketch_AddEstimate(t *testing.T) {
-	for _, cons := range []bool{false, true} {
-		s := MustNew(Params{Width: 31, Depth: 3, Seed: 2, Conservative: cons})
-		stream, keys := zipfStream(6, 5000, 400, 1.1)
-		for _, f := range stream {
-			h := s.Hash(keys[f].Bytes())
-			if got, want := s.addEstimate(h, 2), s.EstimateHash(h); got != want {
-				t.Fatalf("conservative=%v: add returned %d, Estimate %d", cons, got, want)
+	for _, whale := range []bool{false, true} {
+		for _, cons := range []bool{false, true} {
+			s := MustNew(Params{Width: 31, Depth: 3, Seed: 2, Conservative: cons})
+			if whale {
+				s.Add([]byte("whale"), math.MaxUint32-3000)
 			}
+			stream, keys := zipfStream(6, 5000, 400, 1.1)
+			for _, f := range stream {
+				h := s.Hash(keys[f].Bytes())
+				if got, want := s.addEstimate(h, 2), s.EstimateHash(h); got != want {
+					t.Fatalf("whale=%v conservative=%v: add returned %d, Estimate %d", whale, cons, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestRowIndex_MatchesFlowIndex: the per-row state advanced by additions
+// gives exactly flow.Index, the index derivation the kernels share, for
+// every row up to MaxDepth and widths from 1 to 2^32-1.
+func TestRowIndex_MatchesFlowIndex(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for n := 0; n < 2000; n++ {
+		h := r.Uint64()
+		if n < 3 {
+			h = []uint64{0, math.MaxUint64, flow.Golden}[n]
+		}
+		w := []uint32{1, 2, 31, 54366, 1 << 20, math.MaxUint32, r.Uint32() | 1}[n%7]
+		x := h
+		for row := uint32(0); row < MaxDepth; row++ {
+			if got, want := rowIndex(x, uint64(w)), flow.Index(h, row, w); got != want {
+				t.Fatalf("h=%#x row %d w=%d: rowIndex %d, flow.Index %d", h, row, w, got, want)
+			}
+			x += flow.Golden
 		}
 	}
 }

@@ -16,8 +16,10 @@ type Entry struct {
 // TopK tracks the k flows with the largest estimates: a [Sketch] counts
 // every flow, and an indexed min-heap of at most k entries holds the
 // current leaders, smallest at the root. A hash index from flow to heap
-// position makes every update O(log k) with no scan of the heap, and all
-// storage is sized by [NewTopK], so [TopK.Add] never allocates.
+// position makes every update O(log k) with no scan of the heap; once the
+// heap is full, an update whose new estimate is below the root's (most of
+// them) touches neither heap nor index. All storage is sized by [NewTopK],
+// so [TopK.Add] never allocates.
 //
 // A flow enters when its estimate exceeds the root's; a leader's count is
 // refreshed whenever it is seen. Counts of leaders are therefore estimates
@@ -73,13 +75,22 @@ func NewTopK(p Params, k int) (*TopK, error) {
 func (t *TopK) K() int { return t.k }
 
 // Sketch returns the underlying sketch (for Estimate, Total, Marshal). Adding
-// to it directly bypasses the heap.
+// to it directly bypasses the heap; resetting or replacing its counters
+// (Reset, UnmarshalBinary) would leave the heap with counts the sketch no
+// longer backs, which [TopK.Add] assumes never happens: use [TopK.Reset].
 func (t *TopK) Sketch() *Sketch { return t.sketch }
 
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
-	h := flow.Hash64(key.Bytes(), t.sketch.seed)
+	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
 	est := t.sketch.addEstimate(h, n)
+	// Fast path, most packets once the heap is full: a flow whose new
+	// estimate is below the root's is not in the heap (estimates never
+	// decrease, so a leader's is at least the count it was entered with,
+	// which is at least the root's) and does not enter it.
+	if len(t.heap) == t.k && est < t.heap[0].est {
+		return est
+	}
 	if pos := t.find(key, h); pos >= 0 {
 		t.heap[pos].est = est
 		t.down(pos)
