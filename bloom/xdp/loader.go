@@ -9,9 +9,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/dataplane-go/dataplane/bloom"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Kernel is the loaded bloom kernel. Close it when done.
@@ -27,7 +27,6 @@ func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	spec, err := loadBloom()
 	if err != nil {
 		return nil, fmt.Errorf("load bloom kernel: %w", err)
@@ -36,8 +35,8 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		return nil, fmt.Errorf("load bloom kernel: %w", err)
+	if err := bpfload.Load(spec, "bloom", &k.objs); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -56,7 +55,7 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if opts.Learn {
 		learn = 1
 	}
-	for name, v := range map[string]any{
+	if err := bpfload.SetVars(spec, "bloom", map[string]any{
 		bloomVarBloomCfgSeed:    opts.Params.Seed,
 		bloomVarBloomCfgK:       uint32(opts.Params.Hashes),
 		bloomVarBloomCfgCells:   opts.cells(),
@@ -64,10 +63,8 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		bloomVarBloomCfgKeyMode: uint32(opts.Key),
 		bloomVarBloomCfgAction:  uint32(opts.Action),
 		bloomVarBloomCfgLearn:   learn,
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return fmt.Errorf("bloom kernel: set %s: %w", name, err)
-		}
+	}); err != nil {
+		return err
 	}
 	spec.Maps[bloomMapBloomWords].MaxEntries = uint32(opts.words())
 	return nil

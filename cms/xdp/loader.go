@@ -14,11 +14,11 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Kernel is the loaded cms kernel. Close it when done.
@@ -37,7 +37,6 @@ func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	spec, err := Spec()
 	if err != nil {
 		return nil, fmt.Errorf("load cms kernel: %w", err)
@@ -46,8 +45,8 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		return nil, fmt.Errorf("load cms kernel: %w", err)
+	if err := bpfload.Load(spec, "cms", &k.objs); err != nil {
+		return nil, err
 	}
 	if opts.Mode == ModeShared {
 		if k.mem, err = k.objs.CmsCounters.Memory(); err != nil {
@@ -76,20 +75,14 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return err
 	}
 	p := opts.Params
-	set := []struct {
-		name string
-		v    any
-	}{
-		{cmsVarCmsSeed, p.Seed},
-		{cmsVarCmsWidth, p.Width},
-		{cmsVarCmsDepth, p.Depth},
-		{cmsVarCmsRunMode, uint32(opts.Mode)},
-		{cmsVarCmsThreshold, opts.threshold()},
-	}
-	for _, s := range set {
-		if err := spec.Variables[s.name].Set(s.v); err != nil {
-			return fmt.Errorf("cms kernel: set %s: %w", s.name, err)
-		}
+	if err := bpfload.SetVars(spec, "cms", map[string]any{
+		cmsVarCmsSeed:      p.Seed,
+		cmsVarCmsWidth:     p.Width,
+		cmsVarCmsDepth:     p.Depth,
+		cmsVarCmsRunMode:   uint32(opts.Mode),
+		cmsVarCmsThreshold: opts.threshold(),
+	}); err != nil {
+		return err
 	}
 	n := uint32(p.Counters()+1) / 2 // two counters per element
 	shared, percpu := uint32(1), uint32(1)

@@ -11,7 +11,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Kernel is the loaded flow kernel. Close it when done.
@@ -28,7 +29,6 @@ func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	spec, err := loadFlow()
 	if err != nil {
 		return nil, fmt.Errorf("load flow kernel: %w", err)
@@ -37,8 +37,8 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		return nil, fmt.Errorf("load flow kernel: %w", err)
+	if err := bpfload.Load(spec, "flow", &k.objs); err != nil {
+		return nil, err
 	}
 	if opts.Events {
 		k.events, err = ringbuf.NewReader(k.objs.FlowEvents)
@@ -63,11 +63,11 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if opts.Events {
 		emit = 1
 	}
-	if err := spec.Variables[flowVarFlowSeed].Set(opts.Seed); err != nil {
-		return fmt.Errorf("flow kernel: set seed: %w", err)
-	}
-	if err := spec.Variables[flowVarFlowEmit].Set(emit); err != nil {
-		return fmt.Errorf("flow kernel: set emit: %w", err)
+	if err := bpfload.SetVars(spec, "flow", map[string]any{
+		flowVarFlowSeed: opts.Seed,
+		flowVarFlowEmit: emit,
+	}); err != nil {
+		return err
 	}
 	spec.Maps[flowMapFlowEvents].MaxEntries = uint32(opts.eventsBytes())
 	return nil

@@ -9,9 +9,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Kernel is the loaded encoder. Close it when done.
@@ -28,7 +28,6 @@ func Load(o Options) (*Kernel, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	spec, err := loadFlowradar()
 	if err != nil {
 		return nil, fmt.Errorf("load flowradar kernel: %w", err)
@@ -37,8 +36,8 @@ func Load(o Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{p: o.Params, o: o}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		return nil, fmt.Errorf("load flowradar kernel: %w", err)
+	if err := bpfload.Load(spec, "flowradar", &k.objs); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -58,17 +57,15 @@ func Configure(spec *ebpf.CollectionSpec, o Options) error {
 	if o.PerCPU {
 		percpu = 1
 	}
-	for name, v := range map[string]any{
+	if err := bpfload.SetVars(spec, "flowradar", map[string]any{
 		flowradarVarFrPercpu: percpu,
 		flowradarVarFrSeed:   p.Seed,
 		flowradarVarFrK:      uint32(p.Hashes),
 		flowradarVarFrSub:    p.Cells / uint32(p.Hashes),
 		flowradarVarFrFk:     uint32(p.FilterHashes),
 		flowradarVarFrBits:   p.FilterBits,
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return fmt.Errorf("flowradar kernel: set %s: %w", name, err)
-		}
+	}); err != nil {
+		return err
 	}
 	filters := []string{flowradarMapFlowradarFilter0, flowradarMapFlowradarFilter1}
 	cells := []string{flowradarMapFlowradarCells0, flowradarMapFlowradarCells1}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/dataplane-go/dataplane/iblt"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Kernel is the loaded digest kernel. Close it when done.
@@ -27,7 +27,6 @@ func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	spec, err := loadIblt()
 	if err != nil {
 		return nil, fmt.Errorf("load iblt kernel: %w", err)
@@ -36,8 +35,8 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		return nil, fmt.Errorf("load iblt kernel: %w", err)
+	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -56,16 +55,14 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if opts.Shared {
 		shared = 1
 	}
-	for name, v := range map[string]any{
+	if err := bpfload.SetVars(spec, "iblt", map[string]any{
 		ibltVarIbltSeed:      opts.Seed,
 		ibltVarIbltCheckSeed: iblt.ChecksumSeed(opts.Seed),
 		ibltVarIbltK:         uint32(opts.Hashes),
 		ibltVarIbltSub:       uint32(opts.Cells / opts.Hashes),
 		ibltVarIbltShared:    shared,
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return fmt.Errorf("iblt kernel: set %s: %w", name, err)
-		}
+	}); err != nil {
+		return err
 	}
 	inUse, unused := ibltMapIbltCells, ibltMapIbltSharedCells
 	if opts.Shared {

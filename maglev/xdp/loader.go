@@ -10,8 +10,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/maglev"
 )
 
@@ -54,15 +54,13 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 	if opts.ConnTrack {
 		ct = 1
 	}
-	for name, v := range map[string]any{
+	if err := bpfload.SetVars(spec, "maglev", map[string]any{
 		maglevVarMaglevSeed:      opts.Seed,
 		maglevVarMaglevSize:      opts.size(),
 		maglevVarMaglevConntrack: ct,
 		maglevVarMaglevMtu:       uint32(opts.mtu()),
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return nil, fmt.Errorf("maglev kernel: set %s: %w", name, err)
-		}
+	}); err != nil {
+		return nil, err
 	}
 	spec.Maps[maglevMapMaglevTables].InnerMap.MaxEntries = opts.size()
 	spec.Maps[maglevMapMaglevConns].MaxEntries = uint32(opts.conns())
@@ -77,15 +75,10 @@ func Load(opts Options) (*LB, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = rlimit.RemoveMemlock()
 	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, slots: map[netip.Addr]*slot{}}
 	lb.inner = spec.Maps[maglevMapMaglevTables].InnerMap.Copy()
-	if err := spec.LoadAndAssign(&lb.objs, nil); err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("load maglev kernel: %+v", ve)
-		}
-		return nil, fmt.Errorf("load maglev kernel: %w", err)
+	if err := bpfload.Load(spec, "maglev", &lb.objs); err != nil {
+		return nil, err
 	}
 	return lb, nil
 }
@@ -272,6 +265,18 @@ func (lb *LB) DeleteVIP(v VIP) error {
 	// The entry is gone; dropping its kind's bit is an optimisation, and
 	// a stale bit only costs the kernel a lookup that misses.
 	return lb.writeKinds(0)
+}
+
+// kind is v's bit in the kernel's maglev_vip_kinds: exact, all ports, or
+// the catch-all.
+func (v VIP) kind() uint32 {
+	switch {
+	case !v.Addr.IsValid():
+		return uint32(maglevMaglevVipKindMAGLEV_VIP_CATCH_ALL)
+	case v.Port == 0:
+		return uint32(maglevMaglevVipKindMAGLEV_VIP_ALL_PORTS)
+	}
+	return uint32(maglevMaglevVipKindMAGLEV_VIP_EXACT)
 }
 
 // writeKinds stores in the kernel which kinds of VIP exist: those of the

@@ -175,18 +175,6 @@ type Stats struct {
 	Backends map[netip.Addr]BackendStats
 }
 
-// kind is v's bit in the kernel's maglev_vip_kinds: exact, all ports, or
-// the catch-all.
-func (v VIP) kind() uint32 {
-	switch {
-	case !v.Addr.IsValid():
-		return uint32(maglevMaglevVipKindMAGLEV_VIP_CATCH_ALL)
-	case v.Port == 0:
-		return uint32(maglevMaglevVipKindMAGLEV_VIP_ALL_PORTS)
-	}
-	return uint32(maglevMaglevVipKindMAGLEV_VIP_EXACT)
-}
-
 // vipKey returns the kernel's maglev_vip bytes for a VIP (20 bytes:
 // addr[16], port in network order, proto, family).
 func vipKey(v VIP) [20]byte {

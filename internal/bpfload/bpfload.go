@@ -1,0 +1,47 @@
+//go:build linux
+
+// Package bpfload holds the steps that every kernel loader of this module
+// takes: setting the load-time constants of a collection and loading it.
+package bpfload
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// SetVars sets the `volatile const` globals of spec named in vars. kernel
+// names the kernel in errors ("bloom", "cms", ...). A name the collection
+// does not have is an error, not a panic.
+func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) error {
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first error is the same on every run
+	for _, name := range names {
+		vs, ok := spec.Variables[name]
+		if !ok || vs == nil {
+			return fmt.Errorf("%s kernel: no variable %q in the collection", kernel, name)
+		}
+		if err := vs.Set(vars[name]); err != nil {
+			return fmt.Errorf("%s kernel: set %s: %w", kernel, name, err)
+		}
+	}
+	return nil
+}
+
+// Load loads spec into objs (a bpf2go objects struct), lifting the memlock
+// limit first on kernels that still charge BPF memory to it. The error
+// matches [ebpf.ErrNotSupported] where BPF is unavailable, and wraps the
+// [ebpf.VerifierError] (print it with %+v for the whole log) when the
+// verifier rejects a program.
+func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
+	_ = rlimit.RemoveMemlock()
+	if err := spec.LoadAndAssign(objs, nil); err != nil {
+		return fmt.Errorf("load %s kernel: %w", kernel, err)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+//go:build linux
+
+package bpfload
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+)
+
+func spec(t *testing.T) *ebpf.CollectionSpec {
+	t.Helper()
+	return &ebpf.CollectionSpec{Variables: map[string]*ebpf.VariableSpec{}}
+}
+
+func TestSetVars_Unknown(t *testing.T) {
+	err := SetVars(spec(t), "test", map[string]any{"b_missing": uint32(1), "a_missing": uint64(2)})
+	if err == nil || !strings.Contains(err.Error(), `test kernel: no variable "a_missing"`) {
+		t.Fatalf("error %v, want the first missing name, sorted", err)
+	}
+	if err := SetVars(spec(t), "test", nil); err != nil {
+		t.Fatalf("no variables: %v", err)
+	}
+}
+
+func TestLoad_Rejected(t *testing.T) {
+	// A collection whose only program the kernel rejects (or cannot load
+	// at all without BPF): the error names the kernel either way.
+	s := &ebpf.CollectionSpec{Programs: map[string]*ebpf.ProgramSpec{
+		"p": {Type: ebpf.XDP, License: "GPL"}, // no instructions
+	}, Types: &btf.Spec{}}
+	var objs struct {
+		P *ebpf.Program `ebpf:"p"`
+	}
+	err := Load(s, "test", &objs)
+	if err == nil || !strings.HasPrefix(err.Error(), "load test kernel: ") {
+		t.Fatalf("error %v, want one naming the kernel", err)
+	}
+}
