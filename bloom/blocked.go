@@ -110,21 +110,42 @@ func (f *Blocked) AddHash(h uint64) {
 // ContainsHash is Contains for the key whose hash is h. All k bits lie in
 // one cache line, so it tests them all without a branch (ANDing them) rather
 // than stopping at the first zero: a mispredicted early exit costs more than
-// the few remaining register operations.
+// the few remaining register operations. The fields of one mix (seven, or
+// the k%7 left for the last mix) are tested by straight-line code entered
+// at the field count, with constant shifts.
 func (f *Blocked) ContainsHash(h uint64) bool {
 	blk := f.block(h)
-	x := flow.Mix(h, 0)
 	ok := uint64(1)
-	left, mi := uint32(fieldsPerMix), uint32(0)
-	for i := uint32(0); i < f.k; i++ {
-		if left == 0 { // next seven fields
-			mi++
-			x = flow.Mix(h, mi)
-			left = fieldsPerMix
+	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	for left := f.k; left > 0; {
+		s += golden1
+		x := splitmix(s)
+		n := min(left, fieldsPerMix)
+		left -= n
+		// Field t of x is bit (x>>(9t))&511 of the block: bit (x>>(9t))&63
+		// of word (x>>(9t+6))&7.
+		switch n {
+		case 7:
+			ok &= blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63)
+			fallthrough
+		case 6:
+			ok &= blk[x>>(5*fieldBits+6)&7] >> (x >> (5 * fieldBits) & 63)
+			fallthrough
+		case 5:
+			ok &= blk[x>>(4*fieldBits+6)&7] >> (x >> (4 * fieldBits) & 63)
+			fallthrough
+		case 4:
+			ok &= blk[x>>(3*fieldBits+6)&7] >> (x >> (3 * fieldBits) & 63)
+			fallthrough
+		case 3:
+			ok &= blk[x>>(2*fieldBits+6)&7] >> (x >> (2 * fieldBits) & 63)
+			fallthrough
+		case 2:
+			ok &= blk[x>>(fieldBits+6)&7] >> (x >> fieldBits & 63)
+			fallthrough
+		default:
+			ok &= blk[x>>6&7] >> (x & 63)
 		}
-		ok &= blk[(x>>6)&7] >> (x & 63)
-		x >>= fieldBits
-		left--
 	}
 	return ok&1 != 0
 }

@@ -114,6 +114,34 @@ func TestFilter_ContainsEveryK(t *testing.T) {
 	}
 }
 
+// TestBlocked_ContainsEveryK is TestFilter_ContainsEveryK for Blocked: every
+// count of fields in the last mix, at several fill levels.
+func TestBlocked_ContainsEveryK(t *testing.T) {
+	keys := randomKeys(400, 12)
+	for k := 1; k <= MaxHashes; k++ {
+		for _, adds := range []int{0, 10, 60, 200} {
+			p := Params{Bits: 512 * 5, Hashes: k, Seed: uint64(k)}
+			f := MustNewBlocked(p)
+			set := make([]bool, p.Bits)
+			for _, key := range keys[:adds] {
+				f.Add(key)
+				for _, j := range refBlockedPositions(key, uint32(p.Bits), k, p.Seed) {
+					set[j] = true
+				}
+			}
+			for i, key := range keys {
+				want := true
+				for _, j := range refBlockedPositions(key, uint32(p.Bits), k, p.Seed) {
+					want = want && set[j]
+				}
+				if got := f.Contains(key); got != want {
+					t.Fatalf("k=%d, %d added, key %d: Contains = %v, reference %v", k, adds, i, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestSplitmix_MatchesMix pins the incremental index derivation of the
 // lookups to the contract: splitmix of the state advanced by the golden
 // constants is flow.Mix.
