@@ -218,7 +218,8 @@ func BlockedParamsFor(n uint64, fpr float64) Params {
 	var blocks [MaxHashes + 1]uint64 // fewest blocks for each k; 0 if unreachable
 	least := uint64(0)
 	for k := 1; k <= MaxHashes; k++ {
-		// Least number of blocks b with rate(b) <= fpr: the rate falls as b grows.
+		// Least number of blocks b with rate(b) <= BlockedMargin*fpr: the
+		// rate falls as b grows.
 		fits := func(b uint64) bool {
 			return blockedFPR(BlockBits*float64(n)/float64(b*BlockBits), k) <= BlockedMargin*fpr
 		}
