@@ -93,8 +93,8 @@ func (f *Filter) AddHash(h uint64) {
 // that was not added fails its first four with probability about 15/16 (a
 // filter filled to its design n has about half its bits set), so that
 // branch rarely mispredicts on either hits or misses, where a branch per
-// bit mispredicts on about half of the misses. The last k%4 bits are ANDed
-// without a branch. The positions are exactly flow.Index(h, i, m).
+// bit mispredicts on about half of the misses. The last k%4 bits are tested
+// together in the same way. The positions are exactly flow.Index(h, i, m).
 func (f *Filter) ContainsHash(h uint64) bool {
 	w, m, k := f.words, f.m, f.k
 	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
@@ -109,13 +109,21 @@ func (f *Filter) ContainsHash(h uint64) bool {
 			return false
 		}
 	}
-	ok := uint64(1)
-	for ; i < k; i++ {
-		s += golden1
-		j := flow.Reduce(splitmix(s), m)
-		ok &= w[j>>6] >> (j & 63)
+	switch k - i { // the last k%4 bits, derived together as well
+	case 3:
+		j0 := flow.Reduce(splitmix(s+golden1), m)
+		j1 := flow.Reduce(splitmix(s+golden2), m)
+		j2 := flow.Reduce(splitmix(s+golden3), m)
+		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&1 != 0
+	case 2:
+		j0 := flow.Reduce(splitmix(s+golden1), m)
+		j1 := flow.Reduce(splitmix(s+golden2), m)
+		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&1 != 0
+	case 1:
+		j0 := flow.Reduce(splitmix(s+golden1), m)
+		return w[j0>>6]>>(j0&63)&1 != 0
 	}
-	return ok&1 != 0
+	return true
 }
 
 // Multiples of flow.Golden modulo 2^64: the increments of the splitmix64
