@@ -88,7 +88,7 @@ func (f *Blocked) block(h uint64) *[blockWords]uint64 {
 func (f *Blocked) Add(key []byte) { f.AddHash(flow.Hash64(key, f.seed)) }
 
 // Contains reports whether key may have been added.
-func (f *Blocked) Contains(key []byte) bool { return f.ContainsHash(flow.Hash64(key, f.seed)) }
+func (f *Blocked) Contains(key []byte) bool { return f.contains(key, 0, true) }
 
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()).
 func (f *Blocked) AddHash(h uint64) {
@@ -107,13 +107,21 @@ func (f *Blocked) AddHash(h uint64) {
 	}
 }
 
-// ContainsHash is Contains for the key whose hash is h. All k bits lie in
-// one cache line, so it tests them all without a branch (ANDing them) rather
-// than stopping at the first zero: a mispredicted early exit costs more than
-// the few remaining register operations. The fields of one mix (seven, or
-// the k%7 left for the last mix) are tested by straight-line code entered
-// at the field count, with constant shifts.
-func (f *Blocked) ContainsHash(h uint64) bool {
+// ContainsHash is Contains for the key whose hash is h.
+func (f *Blocked) ContainsHash(h uint64) bool { return f.contains(nil, h, false) }
+
+// contains is Contains and ContainsHash in one body, hashing key if hashKey
+// is set (see Filter.contains for why).
+//
+// All k bits lie in one cache line, so it tests them all without a branch
+// (ANDing them) rather than stopping at the first zero: a mispredicted early
+// exit costs more than the few remaining register operations. The fields of
+// one mix (seven, or the k%7 left for the last mix) are tested by
+// straight-line code entered at the field count, with constant shifts.
+func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
+	if hashKey {
+		h = flow.Hash64(key, f.seed)
+	}
 	blk := f.block(h)
 	ok := uint64(1)
 	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)

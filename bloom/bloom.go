@@ -73,7 +73,7 @@ func (f *Filter) Add(key []byte) { f.AddHash(flow.Hash64(key, f.seed)) }
 
 // Contains reports whether key may have been added: false is certain, true is
 // wrong with the filter's false-positive rate.
-func (f *Filter) Contains(key []byte) bool { return f.ContainsHash(flow.Hash64(key, f.seed)) }
+func (f *Filter) Contains(key []byte) bool { return f.contains(key, 0, true) }
 
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()), so
 // one hash of a packet's key can feed several structures.
@@ -86,6 +86,12 @@ func (f *Filter) AddHash(h uint64) {
 }
 
 // ContainsHash is Contains for the key whose hash is h.
+func (f *Filter) ContainsHash(h uint64) bool { return f.contains(nil, h, false) }
+
+// contains is Contains (hashKey set: h is the hash of key) and ContainsHash
+// (h given) in one body, so that each of them is a single call, which the
+// compiler inlines into its caller: a wrapper calling both flow.Hash64 and
+// ContainsHash would not be inlined and would add a call to every lookup.
 //
 // It tests the bits four at a time: the four positions are derived
 // together (independent multiply chains), their words loaded together (the
@@ -95,7 +101,10 @@ func (f *Filter) AddHash(h uint64) {
 // branch rarely mispredicts on either hits or misses, where a branch per
 // bit mispredicts on about half of the misses. The last k%4 bits are tested
 // together in the same way. The positions are exactly flow.Index(h, i, m).
-func (f *Filter) ContainsHash(h uint64) bool {
+func (f *Filter) contains(key []byte, h uint64, hashKey bool) bool {
+	if hashKey {
+		h = flow.Hash64(key, f.seed)
+	}
 	w, m, k := f.words, f.m, f.k
 	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
 	i := uint32(0)

@@ -112,9 +112,7 @@ func (f *CountingFilter) Contains(key []byte) bool {
 // zero) Remove returns ErrNotPresent and changes nothing. Removing a key
 // that was never added but is a false positive cannot be detected, and
 // would take counts from other keys: remove only keys you added.
-func (f *CountingFilter) Remove(key []byte) error {
-	return f.RemoveHash(flow.Hash64(key, f.seed))
-}
+func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
 
 // Count returns the estimated number of insertions of key not yet removed:
 // the least of its counters (section 4.4.4). It never underestimates while
@@ -147,11 +145,18 @@ func (f *CountingFilter) ContainsHash(h uint64) bool {
 }
 
 // RemoveHash is Remove for the key whose hash is h.
+func (f *CountingFilter) RemoveHash(h uint64) error { return f.remove(nil, h, false) }
+
+// remove is Remove and RemoveHash in one body, hashing key if hashKey is
+// set (see Filter.contains for why).
 //
 // It derives the counters' positions four at a time (independent multiply
 // chains, as in [Filter.ContainsHash]), then updates those four counters in
 // order, so the CPU can load their words together.
-func (f *CountingFilter) RemoveHash(h uint64) error {
+func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
+	if hashKey {
+		h = flow.Hash64(key, f.seed)
+	}
 	w, m, k, lgc, lgw, max := f.words, f.m, f.k, f.lgc, f.lgw, f.max
 	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
 	i := uint32(0)
