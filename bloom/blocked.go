@@ -116,44 +116,49 @@ func (f *Blocked) ContainsHash(h uint64) bool { return f.contains(nil, h, false)
 // All k bits lie in one cache line, so it tests them all without a branch
 // (ANDing them) rather than stopping at the first zero: a mispredicted early
 // exit costs more than the few remaining register operations. The fields of
-// one mix (seven, or the k%7 left for the last mix) are tested by
-// straight-line code entered at the field count, with constant shifts.
+// the last mix (1 to 7: all of them when k <= 7, as BlockedParamsFor gives
+// at 1% and 0.1%) are tested by straight-line code entered at the field
+// count, with constant shifts.
 func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
 	if hashKey {
 		h = flow.Hash64(key, f.seed)
 	}
 	blk := f.block(h)
 	ok := uint64(1)
-	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
-	for left := f.k; left > 0; {
-		s += golden1
+	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	left := f.k
+	for ; left > fieldsPerMix; left -= fieldsPerMix { // whole mixes, when k > 7
 		x := splitmix(s)
-		n := min(left, fieldsPerMix)
-		left -= n
-		// Field t of x is bit (x>>(9t))&511 of the block: bit (x>>(9t))&63
-		// of word (x>>(9t+6))&7.
-		switch n {
-		case 7:
-			ok &= blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63)
-			fallthrough
-		case 6:
-			ok &= blk[x>>(5*fieldBits+6)&7] >> (x >> (5 * fieldBits) & 63)
-			fallthrough
-		case 5:
-			ok &= blk[x>>(4*fieldBits+6)&7] >> (x >> (4 * fieldBits) & 63)
-			fallthrough
-		case 4:
-			ok &= blk[x>>(3*fieldBits+6)&7] >> (x >> (3 * fieldBits) & 63)
-			fallthrough
-		case 3:
-			ok &= blk[x>>(2*fieldBits+6)&7] >> (x >> (2 * fieldBits) & 63)
-			fallthrough
-		case 2:
-			ok &= blk[x>>(fieldBits+6)&7] >> (x >> fieldBits & 63)
-			fallthrough
-		default:
+		s += golden1
+		for t := 0; t < fieldsPerMix; t++ {
 			ok &= blk[x>>6&7] >> (x & 63)
+			x >>= fieldBits
 		}
+	}
+	// The last mix, with 1 to 7 fields. Field t of x is bit (x>>(9t))&511
+	// of the block: bit (x>>(9t))&63 of word (x>>(9t+6))&7.
+	x := splitmix(s)
+	switch left {
+	case 7:
+		ok &= blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63)
+		fallthrough
+	case 6:
+		ok &= blk[x>>(5*fieldBits+6)&7] >> (x >> (5 * fieldBits) & 63)
+		fallthrough
+	case 5:
+		ok &= blk[x>>(4*fieldBits+6)&7] >> (x >> (4 * fieldBits) & 63)
+		fallthrough
+	case 4:
+		ok &= blk[x>>(3*fieldBits+6)&7] >> (x >> (3 * fieldBits) & 63)
+		fallthrough
+	case 3:
+		ok &= blk[x>>(2*fieldBits+6)&7] >> (x >> (2 * fieldBits) & 63)
+		fallthrough
+	case 2:
+		ok &= blk[x>>(fieldBits+6)&7] >> (x >> fieldBits & 63)
+		fallthrough
+	default:
+		ok &= blk[x>>6&7] >> (x & 63)
 	}
 	return ok&1 != 0
 }
