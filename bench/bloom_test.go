@@ -261,3 +261,116 @@ func BenchmarkCountingBloom(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBloomPaired measures each target comparison as a pair in one
+// benchmark: batches of blBatch keys alternate between our filter and the
+// peer's (each with its own filter, the order swapped every round), so
+// both meet the same load from other processes on a shared host, which
+// separate sub-benchmarks seconds apart do not. Reported: thread CPU
+// ns/key of each, and x-peer, the peer's time over ours (above 1: ours is
+// faster). Pairs, with the peers built as in BenchmarkBloom and
+// BenchmarkCountingBloom: classic Contains vs bits-and-blooms, blocked
+// Contains vs blobloom (hits and misses, at 1% and 0.1%), and counting
+// Remove vs BoomFilters' 4-bit counting filter (n = 1e5 and 1e6; the batch
+// is added back untimed).
+func BenchmarkBloomPaired(b *testing.B) {
+	bloomKeys(b)
+	impl := func(name string) blImpl {
+		for _, im := range bloomImpls() {
+			if im.name == name {
+				return im
+			}
+		}
+		panic("no bloom implementation " + name)
+	}
+	// paired runs op(0, i) (ours) and op(1, i) (the peer) on the batch of
+	// keys starting at i, alternating; op returns the thread CPU time to
+	// count.
+	paired := func(b *testing.B, n int, op func(side, i int) int64) {
+		b.ReportAllocs()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var cpu [2]int64
+		i, keys, round := 0, 0, 0
+		for b.Loop() {
+			for r := 0; r < 2; r++ {
+				side := (r + round) % 2
+				cpu[side] += op(side, i)
+			}
+			round++
+			keys += blBatch
+			if i += blBatch; i+blBatch > n {
+				i = 0
+			}
+		}
+		b.ReportMetric(float64(cpu[0])/float64(keys), "ours-cpu-ns/key")
+		b.ReportMetric(float64(cpu[1])/float64(keys), "peer-cpu-ns/key")
+		b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "x-peer")
+	}
+	for _, fpr := range []float64{0.01, 0.001} {
+		for _, pair := range [][2]string{{"dataplane", "bits-and-blooms"}, {"dataplane-blocked", "blobloom"}} {
+			var contains [2]func([]byte, uint64) bool
+			for side, name := range pair {
+				add, c, _ := impl(name).build(blN, fpr)
+				for i := 0; i < blN; i++ {
+					add(i)
+				}
+				contains[side] = c
+			}
+			for _, set := range []struct {
+				name string
+				keys [][]byte
+				hs   []uint64
+			}{{"hit", blKeys.members, blKeys.mh}, {"miss", blKeys.absent, blKeys.ah}} {
+				b.Run(fmt.Sprintf("fpr=%g/%s-vs-%s/Contains/%s", fpr, pair[0], pair[1], set.name), func(b *testing.B) {
+					found := 0
+					paired(b, blN, func(side, i int) int64 {
+						c := contains[side]
+						t0 := blCPU()
+						for j := i; j < i+blBatch; j++ {
+							if c(set.keys[j], set.hs[j]) {
+								found++
+							}
+						}
+						return blCPU() - t0
+					})
+					if set.name == "hit" && found != 2*blBatch*b.N {
+						b.Fatalf("%d of %d members found", found, 2*blBatch*b.N)
+					}
+				})
+			}
+		}
+	}
+	for _, n := range []int{100_000, blN} {
+		members := blKeys.members[:n]
+		for _, fpr := range []float64{0.01, 0.001} {
+			ours := bloom.MustNewCounting(bloom.ParamsFor(uint64(n), fpr), 4)
+			peer := boom.NewDefaultCountingBloomFilter(uint(n), fpr)
+			for _, k := range members {
+				ours.Add(k)
+				peer.Add(k)
+			}
+			remove := [2]func([]byte) bool{
+				func(k []byte) bool { return ours.Remove(k) == nil },
+				peer.TestAndRemove,
+			}
+			add := [2]func([]byte){ours.Add, func(k []byte) { peer.Add(k) }}
+			b.Run(fmt.Sprintf("n=%d/fpr=%g/dataplane-vs-boom/Remove", n, fpr), func(b *testing.B) {
+				paired(b, n, func(side, i int) int64 {
+					batch := members[i : i+blBatch]
+					t0 := blCPU()
+					for _, k := range batch {
+						if !remove[side](k) {
+							b.Fatal("member not removed")
+						}
+					}
+					t := blCPU() - t0
+					for _, k := range batch {
+						add[side](k)
+					}
+					return t
+				})
+			})
+		}
+	}
+}

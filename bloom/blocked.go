@@ -88,7 +88,7 @@ func (f *Blocked) block(h uint64) *[blockWords]uint64 {
 func (f *Blocked) Add(key []byte) { f.AddHash(flow.Hash64(key, f.seed)) }
 
 // Contains reports whether key may have been added.
-func (f *Blocked) Contains(key []byte) bool { return f.ContainsHash(flow.Hash64(key, f.seed)) }
+func (f *Blocked) Contains(key []byte) bool { return f.contains(key, 0, true) }
 
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()).
 func (f *Blocked) AddHash(h uint64) {
@@ -107,24 +107,58 @@ func (f *Blocked) AddHash(h uint64) {
 	}
 }
 
-// ContainsHash is Contains for the key whose hash is h. All k bits lie in
-// one cache line, so it tests them all without a branch (ANDing them) rather
-// than stopping at the first zero: a mispredicted early exit costs more than
-// the few remaining register operations.
-func (f *Blocked) ContainsHash(h uint64) bool {
+// ContainsHash is Contains for the key whose hash is h.
+func (f *Blocked) ContainsHash(h uint64) bool { return f.contains(nil, h, false) }
+
+// contains is Contains and ContainsHash in one body, hashing key if hashKey
+// is set (see Filter.contains for why).
+//
+// All k bits lie in one cache line, so it tests them all without a branch
+// (ANDing them) rather than stopping at the first zero: a mispredicted early
+// exit costs more than the few remaining register operations. The fields of
+// the last mix (1 to 7: all of them when k <= 7, as BlockedParamsFor gives
+// at 1% and 0.1%) are tested by straight-line code entered at the field
+// count, with constant shifts.
+func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
+	if hashKey {
+		h = flow.Hash64(key, f.seed)
+	}
 	blk := f.block(h)
-	x := flow.Mix(h, 0)
 	ok := uint64(1)
-	left, mi := uint32(fieldsPerMix), uint32(0)
-	for i := uint32(0); i < f.k; i++ {
-		if left == 0 { // next seven fields
-			mi++
-			x = flow.Mix(h, mi)
-			left = fieldsPerMix
+	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	left := f.k
+	for ; left > fieldsPerMix; left -= fieldsPerMix { // whole mixes, when k > 7
+		x := splitmix(s)
+		s += golden1
+		for t := 0; t < fieldsPerMix; t++ {
+			ok &= blk[x>>6&7] >> (x & 63)
+			x >>= fieldBits
 		}
-		ok &= blk[(x>>6)&7] >> (x & 63)
-		x >>= fieldBits
-		left--
+	}
+	// The last mix, with 1 to 7 fields. Field t of x is bit (x>>(9t))&511
+	// of the block: bit (x>>(9t))&63 of word (x>>(9t+6))&7.
+	x := splitmix(s)
+	switch left {
+	case 7:
+		ok &= blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63)
+		fallthrough
+	case 6:
+		ok &= blk[x>>(5*fieldBits+6)&7] >> (x >> (5 * fieldBits) & 63)
+		fallthrough
+	case 5:
+		ok &= blk[x>>(4*fieldBits+6)&7] >> (x >> (4 * fieldBits) & 63)
+		fallthrough
+	case 4:
+		ok &= blk[x>>(3*fieldBits+6)&7] >> (x >> (3 * fieldBits) & 63)
+		fallthrough
+	case 3:
+		ok &= blk[x>>(2*fieldBits+6)&7] >> (x >> (2 * fieldBits) & 63)
+		fallthrough
+	case 2:
+		ok &= blk[x>>(fieldBits+6)&7] >> (x >> fieldBits & 63)
+		fallthrough
+	default:
+		ok &= blk[x>>6&7] >> (x & 63)
 	}
 	return ok&1 != 0
 }

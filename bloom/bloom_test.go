@@ -82,6 +82,92 @@ func TestFilter_MatchesReference(t *testing.T) {
 	}
 }
 
+// TestFilter_ContainsEveryK compares Contains with the reference for every
+// k at several fill levels, so that keys fail at every position of the
+// four-at-a-time test, in the tail and not at all.
+func TestFilter_ContainsEveryK(t *testing.T) {
+	keys := randomKeys(400, 11)
+	for k := 1; k <= MaxHashes; k++ {
+		for _, adds := range []int{0, 10, 60, 200} {
+			p := Params{Bits: 3001, Hashes: k, Seed: uint64(k)}
+			f := MustNew(p)
+			set := make([]bool, p.Bits)
+			for _, key := range keys[:adds] {
+				f.Add(key)
+				for _, j := range refPositions(key, uint32(p.Bits), k, p.Seed) {
+					set[j] = true
+				}
+			}
+			for i, key := range keys {
+				want := true
+				for _, j := range refPositions(key, uint32(p.Bits), k, p.Seed) {
+					want = want && set[j]
+				}
+				if got := f.Contains(key); got != want {
+					t.Fatalf("k=%d, %d added, key %d: Contains = %v, reference %v", k, adds, i, got, want)
+				}
+				if i < adds && !want {
+					t.Fatalf("k=%d: reference lost key %d", k, i)
+				}
+			}
+		}
+	}
+}
+
+// TestBlocked_ContainsEveryK is TestFilter_ContainsEveryK for Blocked: every
+// count of fields in the last mix, at several fill levels.
+func TestBlocked_ContainsEveryK(t *testing.T) {
+	keys := randomKeys(400, 12)
+	for k := 1; k <= MaxHashes; k++ {
+		for _, adds := range []int{0, 10, 60, 200} {
+			p := Params{Bits: 512 * 5, Hashes: k, Seed: uint64(k)}
+			f := MustNewBlocked(p)
+			set := make([]bool, p.Bits)
+			for _, key := range keys[:adds] {
+				f.Add(key)
+				for _, j := range refBlockedPositions(key, uint32(p.Bits), k, p.Seed) {
+					set[j] = true
+				}
+			}
+			for i, key := range keys {
+				want := true
+				for _, j := range refBlockedPositions(key, uint32(p.Bits), k, p.Seed) {
+					want = want && set[j]
+				}
+				if got := f.Contains(key); got != want {
+					t.Fatalf("k=%d, %d added, key %d: Contains = %v, reference %v", k, adds, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestSplitmix_MatchesMix pins the incremental index derivation of the
+// lookups to the contract: splitmix of the state advanced by the golden
+// constants is flow.Mix.
+func TestSplitmix_MatchesMix(t *testing.T) {
+	if golden1 != flow.Golden {
+		t.Fatalf("golden1 = %#x, flow.Golden = %#x", golden1, flow.Golden)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 1000; n++ {
+		h := r.Uint64()
+		if n < 2 {
+			h = -uint64(n) // 0 and 2^64-1
+		}
+		s := h
+		for i := uint32(0); i < 2*MaxHashes; i += 4 {
+			got := [4]uint64{splitmix(s + golden1), splitmix(s + golden2), splitmix(s + golden3), splitmix(s + golden4)}
+			for d := range got {
+				if want := flow.Mix(h, i+uint32(d)); got[d] != want {
+					t.Fatalf("h=%#x i=%d: splitmix = %#x, flow.Mix = %#x", h, i+uint32(d), got[d], want)
+				}
+			}
+			s += golden4
+		}
+	}
+}
+
 func TestBlocked_MatchesReference(t *testing.T) {
 	for _, p := range []Params{
 		{Bits: 512, Hashes: 1}, {Bits: 512 * 3, Hashes: 7, Seed: 1}, {Bits: 512 * 1000, Hashes: 8, Seed: 42},

@@ -49,7 +49,7 @@ func (r *refCounting) remove(key []byte) bool {
 func TestCounting_MatchesReference(t *testing.T) {
 	for _, tc := range []struct {
 		m, k, width int
-	}{{3, 8, 4}, {17, 4, 4}, {100, 7, 8}, {64, 3, 16}, {1000, 5, 4}, {1, 1, 4}} {
+	}{{3, 8, 4}, {17, 4, 4}, {100, 7, 8}, {64, 3, 16}, {1000, 5, 4}, {1, 1, 4}, {50, 13, 4}, {30, 6, 8}, {40, 10, 16}} {
 		c := MustNewCounting(Params{Bits: uint64(tc.m), Hashes: tc.k, Seed: 5}, tc.width)
 		ref := &refCounting{c: make([]int, tc.m), max: 1<<tc.width - 1, k: tc.k, seed: 5}
 		keys := randomKeys(40, uint64(tc.m))
