@@ -26,7 +26,7 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 	for j := range entries {
 		entries[j] = NoBackend
 	}
-	var cur []cursor
+	cur := make([]cursor, 0, len(weights))
 	var w0 uint32
 	equal := true
 	for i, w := range weights {

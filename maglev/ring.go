@@ -36,10 +36,10 @@ type RingParams struct {
 // the flows it takes.
 //
 // Lookup reads one entry of a bucket array (the first point of the hash's
-// top bits) and four consecutive keys that pack a point's top 41 bits with
+// top bits) and two consecutive keys that pack a point's top 41 bits with
 // its owner, so it touches two cache lines in the common case and has no
 // data-dependent branch (see buildIndex). The index takes 12 bytes per
-// point plus 2 to 4 for the buckets: 2.4 MB at N = 1000 backends with 160
+// point plus 4 to 8 for the buckets: 2.9 MB at N = 1000 backends with 160
 // virtual nodes.
 //
 // A Ring is immutable once built and safe for concurrent use; the zero
@@ -64,7 +64,7 @@ type Ring struct {
 const (
 	ownerBits = 23
 	ownerMask = 1<<ownerBits - 1
-	window    = 4 // keys a lookup compares without a branch
+	window    = 2 // keys a lookup compares without a branch
 )
 
 var _ [1<<ownerBits - MaxSize]struct{} // MaxSize < 2^ownerBits
@@ -132,13 +132,15 @@ func MustNewRing(p RingParams, backends []Backend) *Ring {
 // giving the j-th point and its owner (ties in owner order).
 //
 // A lookup must find the first point at or after h. It reads one bucket
-// entry, bucket[h >> shift], which is at most that point's position (there
-// are 2^b buckets for n/2 to n points, so one to two points per bucket),
-// and then compares window consecutive keys, usually in one cache line,
-// without a branch: with hm = h with its low ownerBits bits cleared,
-// keys[j] < hm exactly when the top 64-ownerBits bits of point j are below
-// those of h, whatever the owner bits, so counting the keys below hm moves
-// to the first point whose top bits are at least h's. Only when those top
+// entry, bucket[h >> shift], which is at most that point's position (2^b
+// buckets, 2^b the power of two above n, so half a point to one point per
+// bucket), and then compares window (two) consecutive keys, usually in one
+// cache line, without a branch; only when both are below h (4.6% of
+// lookups at N = 1000 x 160 points) does it go on to the next two. With
+// hm = h with its low ownerBits bits cleared, keys[j] < hm exactly when
+// the top 64-ownerBits bits of point j are below those of h, whatever the
+// owner bits, so counting the keys below hm moves to the first point whose
+// top bits are at least h's. Only when those top
 // bits are equal (a chance of about 2^-41 per lookup) do the low bits
 // decide, from low. The sentinels after the last key compare above every
 // hm and carry the owner of the first point, so a hash above every point
@@ -158,8 +160,8 @@ func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 	for j := n; j < n+window; j++ {
 		r.keys[j] = ^uint64(ownerMask) | uint64(o0)
 	}
-	b := min(bits.Len(uint(n))-1, 24) // 2^b <= n
-	r.shift = uint(64 - b)            // h >> 64 is 0 in Go: one bucket
+	b := min(bits.Len(uint(n)), 24) // n < 2^b, but at most 2^24 buckets
+	r.shift = uint(64 - b)
 	r.bucket = make([]uint32, 1<<b)
 	j := 0
 	for k := range r.bucket {
@@ -182,7 +184,7 @@ func (r *Ring) successor(h uint64) int {
 	keys := r.keys
 	for {
 		w := keys[lo : lo+window : lo+window]
-		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm) + b2i(w[2] < hm) + b2i(w[3] < hm)
+		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm)
 		if j < lo+window {
 			// keys[j] is the first key at or above hm. Equal top bits (or
 			// a sentinel, when h's top bits are all ones) leave the order
@@ -226,7 +228,7 @@ func (r *Ring) Pick(h uint64) (i int, ok bool) {
 	hm := h &^ ownerMask
 	for {
 		w := keys[lo : lo+window : lo+window]
-		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm) + b2i(w[2] < hm) + b2i(w[3] < hm)
+		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm)
 		if j < lo+window {
 			k := keys[j]
 			if k&^ownerMask == hm {
