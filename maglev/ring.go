@@ -36,11 +36,10 @@ type RingParams struct {
 // the flows it takes.
 //
 // Lookup reads one entry of a bucket array (the first point of the hash's
-// top bits) and two consecutive keys that pack a point's top 41 bits with
-// its owner, so it touches two cache lines in the common case and has no
-// data-dependent branch (see buildIndex). The index takes 12 bytes per
-// point plus 4 to 8 for the buckets: 2.9 MB at N = 1000 backends with 160
-// virtual nodes.
+// top bits) and then, usually, one key that packs a point's top 41 bits
+// with its owner: two cache lines (see buildIndex). The index takes 12
+// bytes per point plus 4 to 8 for the buckets: 2.9 MB at N = 1000 backends
+// with 160 virtual nodes.
 //
 // A Ring is immutable once built and safe for concurrent use; the zero
 // value is an empty ring whose Pick reports false. For bounded loads, see
@@ -51,7 +50,7 @@ type Ring struct {
 	seed     uint64
 	// The index (see buildIndex): keys[j] is the j-th smallest point with
 	// its low ownerBits bits replaced by the index of its owner, followed
-	// by window sentinels; low[j] holds the replaced bits; bucket[b] is the
+	// by a sentinel; low[j] holds the replaced bits; bucket[b] is the
 	// first point whose top bits (h >> shift) are at least b.
 	keys   []uint64
 	low    []uint32
@@ -64,7 +63,6 @@ type Ring struct {
 const (
 	ownerBits = 23
 	ownerMask = 1<<ownerBits - 1
-	window    = 2 // keys a lookup compares without a branch
 )
 
 var _ [1<<ownerBits - MaxSize]struct{} // MaxSize < 2^ownerBits
@@ -134,22 +132,20 @@ func MustNewRing(p RingParams, backends []Backend) *Ring {
 // A lookup must find the first point at or after h. It reads one bucket
 // entry, bucket[h >> shift], which is at most that point's position (2^b
 // buckets, 2^b the power of two above n, so half a point to one point per
-// bucket), and then compares window (two) consecutive keys, usually in one
-// cache line, without a branch; only when both are below h (4.6% of
-// lookups at N = 1000 x 160 points) does it go on to the next two. With
-// hm = h with its low ownerBits bits cleared, keys[j] < hm exactly when
-// the top 64-ownerBits bits of point j are below those of h, whatever the
-// owner bits, so counting the keys below hm moves to the first point whose
-// top bits are at least h's. Only when those top
-// bits are equal (a chance of about 2^-41 per lookup) do the low bits
-// decide, from low. The sentinels after the last key compare above every
-// hm and carry the owner of the first point, so a hash above every point
-// wraps around to it with no branch either.
+// bucket), and from there steps over the keys below hm, h with its low
+// ownerBits bits cleared: keys[j] < hm exactly when the top 64-ownerBits
+// bits of point j are below those of h, whatever the owner bits. At
+// N = 1000 x 160 points, 75% of lookups take no step (the mean is 0.3),
+// so the first key read is usually the answer. Only when its top bits
+// equal h's (a chance of about 2^-41 per point) do the low bits decide,
+// from low. The sentinel after the last key compares above every hm, so
+// the scan stops there, and carries the owner of the first point, where a
+// hash above every point wraps around to.
 func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 	if n == 0 {
 		return
 	}
-	r.keys = make([]uint64, n+window)
+	r.keys = make([]uint64, n+1)
 	r.low = make([]uint32, n)
 	for j := 0; j < n; j++ {
 		p, o := point(j)
@@ -157,9 +153,7 @@ func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 		r.low[j] = uint32(p & ownerMask)
 	}
 	_, o0 := point(0)
-	for j := n; j < n+window; j++ {
-		r.keys[j] = ^uint64(ownerMask) | uint64(o0)
-	}
+	r.keys[n] = ^uint64(ownerMask) | uint64(o0)
 	b := min(bits.Len(uint(n)), 24) // n < 2^b, but at most 2^24 buckets
 	r.shift = uint(64 - b)
 	r.bucket = make([]uint32, 1<<b)
@@ -179,23 +173,19 @@ func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 // number of points) when h is above every point; keys[n] then holds the
 // owner of point 0. The ring must not be empty.
 func (r *Ring) successor(h uint64) int {
-	lo := int(r.bucket[h>>r.shift])
-	hm := h &^ ownerMask
 	keys := r.keys
-	for {
-		w := keys[lo : lo+window : lo+window]
-		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm)
-		if j < lo+window {
-			// keys[j] is the first key at or above hm. Equal top bits (or
-			// a sentinel, when h's top bits are all ones) leave the order
-			// to the low bits.
-			if keys[j]&^ownerMask == hm {
-				j = r.tie(j, h)
-			}
-			return j
-		}
-		lo = j
+	j := int(r.bucket[h>>r.shift])
+	hm := h &^ ownerMask
+	for keys[j] < hm {
+		j++
 	}
+	// keys[j] is the first key at or above hm. Equal top bits (or the
+	// sentinel, when h's top bits are all ones) leave the order to the low
+	// bits.
+	if keys[j]&^ownerMask == hm {
+		j = r.tie(j, h)
+	}
+	return j
 }
 
 // tie returns the first point at or after position j that is at least h,
@@ -208,36 +198,24 @@ func (r *Ring) tie(j int, h uint64) int {
 	return j
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // Pick returns the index in [Ring.Backends] of the owner of the first point
 // at or after h. ok is false for an empty ring. Pick never allocates.
 func (r *Ring) Pick(h uint64) (i int, ok bool) {
-	// successor's search, written out: through a call, a lookup takes
-	// about 1.5 times as long.
+	// successor's search, written out so that Pick makes no call.
 	keys := r.keys
 	if len(keys) == 0 {
 		return -1, false
 	}
-	lo := int(r.bucket[h>>r.shift])
+	j := int(r.bucket[h>>r.shift])
 	hm := h &^ ownerMask
-	for {
-		w := keys[lo : lo+window : lo+window]
-		j := lo + b2i(w[0] < hm) + b2i(w[1] < hm)
-		if j < lo+window {
-			k := keys[j]
-			if k&^ownerMask == hm {
-				k = keys[r.tie(j, h)]
-			}
-			return int(k & ownerMask), true
-		}
-		lo = j
+	for keys[j] < hm {
+		j++
 	}
+	k := keys[j]
+	if k&^ownerMask == hm {
+		k = keys[r.tie(j, h)]
+	}
+	return int(k & ownerMask), true
 }
 
 // Len returns the number of backends, weight 0 included.
