@@ -3,7 +3,14 @@ package maglev
 // Populate exposes the filling loop so tests can inject the paper's offsets
 // and skips.
 func Populate(entries []uint32, offsets, skips, weights []uint32) {
-	populate(entries, offsets, skips, weights)
+	populate(entries, make([]uint32, len(weights)), offsets, skips, weights)
+}
+
+// PopulateCounts is Populate that also returns the entries per backend.
+func PopulateCounts(entries []uint32, offsets, skips, weights []uint32) []uint32 {
+	counts := make([]uint32, len(weights))
+	populate(entries, counts, offsets, skips, weights)
+	return counts
 }
 
 // Permutation exposes a backend's (offset, skip).

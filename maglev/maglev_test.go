@@ -96,10 +96,19 @@ func TestPopulate_MatchesReference(t *testing.T) {
 			}
 		}
 		got := make([]uint32, m)
-		maglev.Populate(got, offsets, skips, weights)
+		counts := maglev.PopulateCounts(got, offsets, skips, weights)
 		want := referencePopulate(m, offsets, skips, weights)
 		if !slices.Equal(got, want) {
 			t.Fatalf("trial %d (m=%d n=%d weights %v): fast and reference tables differ", trial, m, n, weights)
+		}
+		tally := make([]uint32, n)
+		for _, e := range want {
+			if e != maglev.NoBackend {
+				tally[e]++
+			}
+		}
+		if !slices.Equal(counts, tally) {
+			t.Fatalf("trial %d: counts %v, entries' tally %v", trial, counts, tally)
 		}
 	}
 }
@@ -120,10 +129,17 @@ func TestPopulate_MatchesReferenceFullSize(t *testing.T) {
 	}
 	for _, weights := range [][]uint32{equal, weighted} {
 		got := make([]uint32, m)
-		maglev.Populate(got, offsets, skips, weights)
+		counts := maglev.PopulateCounts(got, offsets, skips, weights)
 		want := referencePopulate(m, offsets, skips, weights)
 		if !slices.Equal(got, want) {
 			t.Fatalf("weights %v...: fast and reference tables differ", weights[:8])
+		}
+		tally := make([]uint32, n)
+		for _, e := range want {
+			tally[e]++
+		}
+		if !slices.Equal(counts, tally) {
+			t.Fatalf("weights %v...: counts from the fill differ from the entries' tally", weights[:8])
 		}
 	}
 }

@@ -21,11 +21,12 @@ import "math/bits"
 // computes four positions at once), plus one bit per entry for "taken":
 // M/8 + 28*N bytes of scratch (35 KiB for N = 1000, M = 65537), and at most
 // 4*tail bytes at the end (see filler.tail).
-func populate(entries []uint32, offsets, skips, weights []uint32) {
+//
+// populate also sets counts[i] (len(weights) of them) to the number of
+// entries backend i owns, which is the number of turns it took.
+func populate(entries, counts []uint32, offsets, skips, weights []uint32) {
 	m := uint32(len(entries))
-	for j := range entries {
-		entries[j] = NoBackend
-	}
+	clear(counts)
 	cur := make([]cursor, 0, len(weights))
 	var w0 uint32
 	equal := true
@@ -44,12 +45,24 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 			step: [4]uint32{s, s2, advance(s2, s, m), advance(s2, s2, m)}})
 	}
 	if len(cur) == 0 {
+		for j := range entries {
+			entries[j] = NoBackend
+		}
 		return
 	}
 	f := &filler{entries: entries, taken: make([]uint64, (m+63)/64), m: m, left: m,
 		tail: min(isqrt(m), m)}
 	if equal {
 		f.roundRobin(cur)
+		// Round robin from the first backend: each takes M/n turns, and
+		// the first M mod n one more.
+		n := uint32(len(cur))
+		for i, c := range cur {
+			counts[c.id] = m / n
+			if uint32(i) < m%n {
+				counts[c.id]++
+			}
+		}
 		return
 	}
 	// Weighted: a binary min-heap of active backends keyed by the time of
@@ -96,6 +109,9 @@ func populate(entries []uint32, offsets, skips, weights []uint32) {
 		f.claim(&cur[h[0].c])
 		h[0].odd += 2
 		down(0)
+	}
+	for _, t := range h {
+		counts[t.id] = uint32(t.odd / 2) // odd = 2*turns + 1
 	}
 }
 
