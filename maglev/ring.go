@@ -173,16 +173,14 @@ func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 // number of points) when h is above every point; keys[n] then holds the
 // owner of point 0. The ring must not be empty.
 func (r *Ring) successor(h uint64) int {
-	keys := r.keys
 	j := int(r.bucket[h>>r.shift])
-	hm := h &^ ownerMask
-	for keys[j] < hm {
+	for r.keys[j] < h&^ownerMask {
 		j++
 	}
-	// keys[j] is the first key at or above hm. Equal top bits (or the
-	// sentinel, when h's top bits are all ones) leave the order to the low
-	// bits.
-	if keys[j]&^ownerMask == hm {
+	// keys[j] is the first key at or above h's top bits. Equal top bits
+	// (or the sentinel, when h's top bits are all ones) leave the order to
+	// the low bits.
+	if r.keys[j]^h <= ownerMask {
 		j = r.tie(j, h)
 	}
 	return j
@@ -191,8 +189,7 @@ func (r *Ring) successor(h uint64) int {
 // tie returns the first point at or after position j that is at least h,
 // for a j whose key has the top bits of h.
 func (r *Ring) tie(j int, h uint64) int {
-	hm, low := h&^ownerMask, uint32(h&ownerMask)
-	for j < len(r.low) && r.keys[j]&^ownerMask == hm && r.low[j] < low {
+	for j < len(r.low) && r.keys[j]^h <= ownerMask && r.low[j] < uint32(h&ownerMask) {
 		j++
 	}
 	return j
@@ -201,21 +198,10 @@ func (r *Ring) tie(j int, h uint64) int {
 // Pick returns the index in [Ring.Backends] of the owner of the first point
 // at or after h. ok is false for an empty ring. Pick never allocates.
 func (r *Ring) Pick(h uint64) (i int, ok bool) {
-	// successor's search, written out so that Pick makes no call.
-	keys := r.keys
-	if len(keys) == 0 {
+	if len(r.keys) == 0 {
 		return -1, false
 	}
-	j := int(r.bucket[h>>r.shift])
-	hm := h &^ ownerMask
-	for keys[j] < hm {
-		j++
-	}
-	k := keys[j]
-	if k&^ownerMask == hm {
-		k = keys[r.tie(j, h)]
-	}
-	return int(k & ownerMask), true
+	return int(r.keys[r.successor(h)] & ownerMask), true
 }
 
 // Len returns the number of backends, weight 0 included.
