@@ -261,6 +261,22 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 		per(b)
 		_ = s
 	})
+	// Cold: the next 4096 of the 200k hashes every iteration (the index
+	// lines a lookup touches are rarely still in L1 or L2; warm above
+	// repeats the same 4096).
+	b.Run("ring-pick/v=160/cold", func(b *testing.B) {
+		b.ReportAllocs()
+		s, k := 0, 0
+		for b.Loop() {
+			for _, h := range mgK.hash[k : k+4096] {
+				j, _ := r.Pick(h)
+				s += j
+			}
+			k = (k + 4096) % (mgKeys - 4096)
+		}
+		per(b)
+		_ = s
+	})
 	bd, _ := maglev.NewBounded(r, 0.25)
 	b.Run("ring-bounded/eps=0.25", func(b *testing.B) {
 		b.ReportAllocs()

@@ -23,8 +23,8 @@
 //
 // Building keeps no N x M permutation array: each backend's position
 // advances by its skip, and a bitmap of M bits marks the taken entries, so
-// scratch memory is M/8 + 16*N bytes (24 KiB at N = 1000, M = 65537), plus
-// at most 4*sqrt(M)/2 bytes for the last entries.
+// scratch memory is M/8 + 28*N bytes (35 KiB at N = 1000, M = 65537), plus
+// at most 4*sqrt(M) bytes for the last entries.
 //
 // A [Ring] places VirtualNodes*weight points per backend at xxHash64 of
 // the name and point number, and picks the first point at or after the

@@ -78,12 +78,7 @@ func New(p Params, backends []Backend) (*Table, error) {
 	for i, b := range bs {
 		weights[i] = b.Weight
 	}
-	populate(t.entries, offsets, skips, weights)
-	for _, e := range t.entries {
-		if e != NoBackend {
-			t.counts[e]++
-		}
-	}
+	populate(t.entries, t.counts, offsets, skips, weights)
 	return t, nil
 }
 

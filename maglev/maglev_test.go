@@ -13,17 +13,14 @@ import (
 	"github.com/dataplane-go/dataplane/maglev"
 )
 
-// referencePopulate is Pseudocode 1 written plainly, with the full
-// permutation array and a linear scan for the next turn (weights: the
+// referencePopulate is Pseudocode 1 written plainly: permutation[i][j] =
+// (offset + j*skip) mod M evaluated directly (the paper's array, without
+// storing N x M of it) and a linear scan for the next turn (weights: the
 // smallest (2k+1)/w goes next, ties to the lower index).
 func referencePopulate(m uint32, offsets, skips, weights []uint32) []uint32 {
 	n := len(offsets)
-	perm := make([][]uint32, n)
-	for i := range perm {
-		perm[i] = make([]uint32, m)
-		for j := uint32(0); j < m; j++ {
-			perm[i][j] = uint32((uint64(offsets[i]) + uint64(j)*uint64(skips[i])) % uint64(m))
-		}
+	perm := func(i int, j uint32) uint32 {
+		return uint32((uint64(offsets[i]) + uint64(j)*uint64(skips[i])) % uint64(m))
 	}
 	entry := make([]uint32, m)
 	for j := range entry {
@@ -48,10 +45,10 @@ func referencePopulate(m uint32, offsets, skips, weights []uint32) []uint32 {
 				best = i
 			}
 		}
-		c := perm[best][next[best]]
+		c := perm(best, next[best])
 		for entry[c] != maglev.NoBackend {
 			next[best]++
-			c = perm[best][next[best]]
+			c = perm(best, next[best])
 		}
 		entry[c] = uint32(best)
 		next[best]++
@@ -99,10 +96,50 @@ func TestPopulate_MatchesReference(t *testing.T) {
 			}
 		}
 		got := make([]uint32, m)
-		maglev.Populate(got, offsets, skips, weights)
+		counts := maglev.PopulateCounts(got, offsets, skips, weights)
 		want := referencePopulate(m, offsets, skips, weights)
 		if !slices.Equal(got, want) {
 			t.Fatalf("trial %d (m=%d n=%d weights %v): fast and reference tables differ", trial, m, n, weights)
+		}
+		tally := make([]uint32, n)
+		for _, e := range want {
+			if e != maglev.NoBackend {
+				tally[e]++
+			}
+		}
+		if !slices.Equal(counts, tally) {
+			t.Fatalf("trial %d: counts %v, entries' tally %v", trial, counts, tally)
+		}
+	}
+}
+
+// TestPopulate_MatchesReferenceFullSize compares the fast filling with the
+// plain one at the benchmark's size, N = 1000 and M = 65537, with the real
+// offsets and skips of the backend names, unweighted and weighted.
+func TestPopulate_MatchesReferenceFullSize(t *testing.T) {
+	const n, m = 1000, 65537
+	offsets, skips := make([]uint32, n), make([]uint32, n)
+	for i, name := range names(n) {
+		offsets[i], skips[i] = maglev.Permutation(name, 1, m)
+	}
+	equal, weighted := make([]uint32, n), make([]uint32, n)
+	for i := range equal {
+		equal[i] = 1
+		weighted[i] = uint32(i*7919) % 5 // 0 (drained) to 4
+	}
+	for _, weights := range [][]uint32{equal, weighted} {
+		got := make([]uint32, m)
+		counts := maglev.PopulateCounts(got, offsets, skips, weights)
+		want := referencePopulate(m, offsets, skips, weights)
+		if !slices.Equal(got, want) {
+			t.Fatalf("weights %v...: fast and reference tables differ", weights[:8])
+		}
+		tally := make([]uint32, n)
+		for _, e := range want {
+			tally[e]++
+		}
+		if !slices.Equal(counts, tally) {
+			t.Fatalf("weights %v...: counts from the fill differ from the entries' tally", weights[:8])
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 const DefaultVirtualNodes = 160
 
 // MaxRingPoints bounds the total number of points of a Ring (weights times
-// virtual nodes), 16 Mi points, 192 MiB.
+// virtual nodes), 16 Mi points, at most 256 MiB of index.
 const MaxRingPoints = 1 << 24
 
 // RingParams configure a [Ring].
@@ -35,6 +35,12 @@ type RingParams struct {
 // Removing a backend moves only the flows it owned; adding one moves only
 // the flows it takes.
 //
+// Lookup reads one entry of a bucket array (the first point of the hash's
+// top bits) and then, usually, one key that packs a point's top 41 bits
+// with its owner: two cache lines (see buildIndex). The index takes 12
+// bytes per point plus 4 to 8 for the buckets: 3.0 MB at N = 1000 backends
+// with 160 virtual nodes.
+//
 // A Ring is immutable once built and safe for concurrent use; the zero
 // value is an empty ring whose Pick reports false. For bounded loads, see
 // [Bounded].
@@ -42,13 +48,24 @@ type Ring struct {
 	backends []Backend
 	vnodes   int
 	seed     uint64
-	points   []uint64 // sorted
-	owners   []uint32 // owners[i] owns points[i]
-	// bucket[b] is the first point whose top `shift`-complement bits are >= b:
-	// a lookup searches only points[bucket[b]:bucket[b+1]+1].
+	// The index (see buildIndex): keys[j] is the j-th smallest point with
+	// its low ownerBits bits replaced by the index of its owner, followed
+	// by a sentinel; low[j] holds the replaced bits; bucket[b] is the
+	// first point whose top bits (h >> shift) are at least b.
+	keys   []uint64
+	low    []uint32
 	bucket []uint32
 	shift  uint
 }
+
+// Ring index layout. A point's owner fits in the ownerBits low bits of its
+// key because a ring has at most MaxSize backends.
+const (
+	ownerBits = 23
+	ownerMask = 1<<ownerBits - 1
+)
+
+var _ [1<<ownerBits - MaxSize]struct{} // MaxSize < 2^ownerBits
 
 // NewRing builds a ring of the given backends (any order; weight 0 places
 // no point).
@@ -96,12 +113,7 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 		}
 		return int(a.o) - int(b.o)
 	})
-	r.points = make([]uint64, len(pts))
-	r.owners = make([]uint32, len(pts))
-	for i, q := range pts {
-		r.points[i], r.owners[i] = q.h, q.o
-	}
-	r.buildIndex()
+	r.buildIndex(len(pts), func(j int) (uint64, uint32) { return pts[j].h, pts[j].o })
 	return r, nil
 }
 
@@ -114,64 +126,89 @@ func MustNewRing(p RingParams, backends []Backend) *Ring {
 	return r
 }
 
-// buildIndex builds the bucket array: 2^b buckets for about one point each.
-func (r *Ring) buildIndex() {
-	n := len(r.points)
+// buildIndex builds the lookup index of the n sorted points, point(j)
+// giving the j-th point and its owner (ties in owner order).
+//
+// A lookup must find the first point at or after h. It reads one bucket
+// entry, bucket[h >> shift], which is at most that point's position (2^b
+// buckets, 2^b the power of two above n, so half a point to one point per
+// bucket), and from there steps over the keys below hm, h with its low
+// ownerBits bits cleared: keys[j] < hm exactly when the top 64-ownerBits
+// bits of point j are below those of h, whatever the owner bits. At
+// N = 1000 x 160 points, 75% of lookups take no step (the mean is 0.3),
+// so the first key read is usually the answer. Only when its top bits
+// equal h's (a chance of about 2^-41 per point) do the low bits decide,
+// from low. The sentinel after the last key compares above every hm, so
+// the scan stops there, and carries the owner of the first point, where a
+// hash above every point wraps around to.
+func (r *Ring) buildIndex(n int, point func(j int) (uint64, uint32)) {
 	if n == 0 {
 		return
 	}
-	b := bits.Len(uint(n)) // 2^b > n
-	if b > 20 {
-		b = 20
+	r.keys = make([]uint64, n+1)
+	r.low = make([]uint32, n)
+	for j := 0; j < n; j++ {
+		p, o := point(j)
+		r.keys[j] = p&^ownerMask | uint64(o)
+		r.low[j] = uint32(p & ownerMask)
 	}
+	_, o0 := point(0)
+	r.keys[n] = ^uint64(ownerMask) | uint64(o0)
+	b := min(bits.Len(uint(n)), 24) // n < 2^b, but at most 2^24 buckets
 	r.shift = uint(64 - b)
-	nb := 1 << b
-	r.bucket = make([]uint32, nb+1)
+	r.bucket = make([]uint32, 1<<b)
 	j := 0
-	for k := 0; k <= nb; k++ {
-		for j < n && r.points[j]>>r.shift < uint64(k) {
+	for k := range r.bucket {
+		for j < n {
+			if p, _ := point(j); p>>r.shift >= uint64(k) {
+				break
+			}
 			j++
 		}
 		r.bucket[k] = uint32(j)
 	}
 }
 
-// successor returns the position of the first point >= h (len(points) when
-// h is above every point).
+// successor returns the position of the first point >= h, or n (the
+// number of points) when h is above every point; keys[n] then holds the
+// owner of point 0. The ring must not be empty.
 func (r *Ring) successor(h uint64) int {
-	k := h >> r.shift
-	lo, hi := int(r.bucket[k]), int(r.bucket[k+1])
-	// Points in [lo, hi) share h's bucket; the answer is in [lo, hi].
-	pts := r.points
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if pts[mid] < h {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	j := int(r.bucket[h>>r.shift])
+	for r.keys[j] < h&^ownerMask {
+		j++
 	}
-	return lo
+	// keys[j] is the first key at or above h's top bits. Equal top bits
+	// (or the sentinel, when h's top bits are all ones) leave the order to
+	// the low bits.
+	if r.keys[j]^h <= ownerMask {
+		j = r.tie(j, h)
+	}
+	return j
+}
+
+// tie returns the first point at or after position j that is at least h,
+// for a j whose key has the top bits of h.
+func (r *Ring) tie(j int, h uint64) int {
+	for j < len(r.low) && r.keys[j]^h <= ownerMask && r.low[j] < uint32(h&ownerMask) {
+		j++
+	}
+	return j
 }
 
 // Pick returns the index in [Ring.Backends] of the owner of the first point
 // at or after h. ok is false for an empty ring. Pick never allocates.
 func (r *Ring) Pick(h uint64) (i int, ok bool) {
-	if len(r.points) == 0 {
+	if len(r.keys) == 0 {
 		return -1, false
 	}
-	j := r.successor(h)
-	if j == len(r.points) {
-		j = 0
-	}
-	return int(r.owners[j]), true
+	return int(r.keys[r.successor(h)] & ownerMask), true
 }
 
 // Len returns the number of backends, weight 0 included.
 func (r *Ring) Len() int { return len(r.backends) }
 
 // Points returns the number of points on the ring.
-func (r *Ring) Points() int { return len(r.points) }
+func (r *Ring) Points() int { return len(r.low) }
 
 // Backend returns the i-th backend (sorted by name).
 func (r *Ring) Backend(i int) Backend { return r.backends[i] }
@@ -240,7 +277,7 @@ func (b *Bounded) capacity(i int, m uint64) uint64 {
 // ring. Assign never allocates.
 func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 	r := b.r
-	n := len(r.points)
+	n := len(r.low)
 	if n == 0 {
 		return -1, false
 	}
@@ -250,7 +287,7 @@ func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 		if j == n {
 			j = 0
 		}
-		o := int(r.owners[j])
+		o := int(r.keys[j] & ownerMask)
 		if b.loads[o] < b.capacity(o, m) {
 			b.loads[o]++
 			b.total++
@@ -260,7 +297,7 @@ func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 	}
 	// Unreachable: the capacities sum to more than m. Kept so a float
 	// rounding surprise degrades to plain consistent hashing.
-	o := int(r.owners[r.successor(h)%n])
+	o := int(r.keys[r.successor(h)] & ownerMask)
 	b.loads[o]++
 	b.total++
 	return o, true

@@ -2,6 +2,7 @@ package maglev_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -182,5 +183,71 @@ func TestRing_Allocs(t *testing.T) {
 		}
 	}); a != 0 {
 		t.Fatalf("ring lookups allocate %v times per run", a)
+	}
+}
+
+// TestRing_IndexHardCases aims the lookup index at what random points
+// rarely produce: points that differ only in the low bits the index keeps
+// aside (with owners in the opposite order), duplicate points, long runs
+// in one bucket, points next to 0 and 2^64-1, compared with a binary
+// search over the full points.
+func TestRing_IndexHardCases(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 34))
+	for trial := 0; trial < 40; trial++ {
+		type pt struct {
+			h uint64
+			o uint32
+		}
+		var pts []pt
+		nb := 1 + rng.IntN(50)
+		for len(pts) < 1+rng.IntN(3000) {
+			base := rng.Uint64()
+			switch rng.IntN(4) {
+			case 0:
+				base = math.MaxUint64 - rng.Uint64N(1<<24)
+			case 1:
+				base = rng.Uint64N(1 << 24)
+			}
+			for k := rng.IntN(12); k >= 0; k-- {
+				var h uint64
+				switch rng.IntN(3) {
+				case 0:
+					h = base ^ rng.Uint64N(1<<23) // same top 41 bits
+				case 1:
+					h = base // duplicate
+				default:
+					h = base + rng.Uint64N(1<<30) // same bucket, likely
+				}
+				pts = append(pts, pt{h, uint32(rng.IntN(nb))})
+			}
+		}
+		slices.SortFunc(pts, func(a, b pt) int {
+			if a.h != b.h {
+				if a.h < b.h {
+					return -1
+				}
+				return 1
+			}
+			return int(a.o) - int(b.o)
+		})
+		hs, os := make([]uint64, len(pts)), make([]uint32, len(pts))
+		for j, p := range pts {
+			hs[j], os[j] = p.h, p.o
+		}
+		r := maglev.RingFromPoints(maglev.Backends(names(nb)...), hs, os)
+		probe := hashes(2000, uint64(trial))
+		for _, h := range hs {
+			probe = append(probe, h, h-1, h+1, h^1<<22, h&^(1<<23-1), h|(1<<23-1))
+		}
+		probe = append(probe, 0, math.MaxUint64)
+		for _, h := range probe {
+			j := sort.Search(len(hs), func(j int) bool { return hs[j] >= h })
+			if j == len(hs) {
+				j = 0
+			}
+			if got, ok := r.Pick(h); !ok || got != int(os[j]) {
+				t.Fatalf("trial %d (%d points): Pick(%#x) = %d, want %d (point %#x)", trial, len(hs), h, got, os[j], hs[j])
+			}
+		}
 	}
 }
