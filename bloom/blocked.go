@@ -125,10 +125,10 @@ func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
 	}
 	blk := f.block(h)
 	ok := uint64(1)
-	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
 	left := f.k
 	for ; left > fieldsPerMix; left -= fieldsPerMix { // whole mixes, when k > 7
-		x := splitmix(s)
+		x := flow.Splitmix(s)
 		s += golden1
 		for t := 0; t < fieldsPerMix; t++ {
 			ok &= blk[x>>6&7] >> (x & 63)
@@ -137,7 +137,7 @@ func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
 	}
 	// The last mix, with 1 to 7 fields. Field t of x is bit (x>>(9t))&511
 	// of the block: bit (x>>(9t))&63 of word (x>>(9t+6))&7.
-	x := splitmix(s)
+	x := flow.Splitmix(s)
 	switch left {
 	case 7:
 		ok &= blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63)

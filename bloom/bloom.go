@@ -106,30 +106,30 @@ func (f *Filter) contains(key []byte, h uint64, hashKey bool) bool {
 		h = flow.Hash64(key, f.seed)
 	}
 	w, m, k := f.words, f.m, f.k
-	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	s := h // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0 := flow.Reduce(splitmix(s+golden1), m)
-		j1 := flow.Reduce(splitmix(s+golden2), m)
-		j2 := flow.Reduce(splitmix(s+golden3), m)
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
+		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
 		s += golden4
-		j3 := flow.Reduce(splitmix(s), m)
+		j3 := flow.Reduce(flow.Splitmix(s), m)
 		if w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&(w[j3>>6]>>(j3&63))&1 == 0 {
 			return false
 		}
 	}
 	switch k - i { // the last k%4 bits, derived together as well
 	case 3:
-		j0 := flow.Reduce(splitmix(s+golden1), m)
-		j1 := flow.Reduce(splitmix(s+golden2), m)
-		j2 := flow.Reduce(splitmix(s+golden3), m)
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
+		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&1 != 0
 	case 2:
-		j0 := flow.Reduce(splitmix(s+golden1), m)
-		j1 := flow.Reduce(splitmix(s+golden2), m)
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&1 != 0
 	case 1:
-		j0 := flow.Reduce(splitmix(s+golden1), m)
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
 		return w[j0>>6]>>(j0&63)&1 != 0
 	}
 	return true
@@ -146,19 +146,6 @@ const (
 	golden3 = uint64(3 * golden % (1 << 64))
 	golden4 = uint64(4 * golden % (1 << 64))
 )
-
-// splitmix is the splitmix64 finalizer, the mixing step of flow.Mix:
-// flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden), so a loop over i can
-// advance the state by flow.Golden instead of multiplying. Its results are
-// checked against flow.Mix by TestSplitmix_MatchesMix.
-func splitmix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xBF58476D1CE4E5B9
-	x ^= x >> 27
-	x *= 0x94D049BB133111EB
-	x ^= x >> 31
-	return x
-}
 
 // AddAtomic is Add for concurrent use: each bit is set with an atomic OR, so
 // goroutines may call AddAtomic and ContainsAtomic on one filter at once

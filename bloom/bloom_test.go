@@ -157,7 +157,7 @@ func TestSplitmix_MatchesMix(t *testing.T) {
 		}
 		s := h
 		for i := uint32(0); i < 2*MaxHashes; i += 4 {
-			got := [4]uint64{splitmix(s + golden1), splitmix(s + golden2), splitmix(s + golden3), splitmix(s + golden4)}
+			got := [4]uint64{flow.Splitmix(s + golden1), flow.Splitmix(s + golden2), flow.Splitmix(s + golden3), flow.Splitmix(s + golden4)}
 			for d := range got {
 				if want := flow.Mix(h, i+uint32(d)); got[d] != want {
 					t.Fatalf("h=%#x i=%d: splitmix = %#x, flow.Mix = %#x", h, i+uint32(d), got[d], want)

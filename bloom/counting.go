@@ -158,14 +158,14 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 		h = flow.Hash64(key, f.seed)
 	}
 	w, m, k, lgc, lgw, max := f.words, f.m, f.k, f.lgc, f.lgw, f.max
-	s := h // splitmix64 state: flow.Mix(h, i) = splitmix(h + (i+1)*flow.Golden)
+	s := h // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0 := flow.Reduce(splitmix(s+golden1), m)
-		j1 := flow.Reduce(splitmix(s+golden2), m)
-		j2 := flow.Reduce(splitmix(s+golden3), m)
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
+		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
 		s += golden4
-		j3 := flow.Reduce(splitmix(s), m)
+		j3 := flow.Reduce(flow.Splitmix(s), m)
 		for d, j := range [4]uint32{j0, j1, j2, j3} {
 			if !decrement(w, j, lgc, lgw, max) {
 				f.undoRemove(h, i+uint32(d))
@@ -175,7 +175,7 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 	}
 	for ; i < k; i++ {
 		s += golden1
-		if !decrement(w, flow.Reduce(splitmix(s), m), lgc, lgw, max) {
+		if !decrement(w, flow.Reduce(flow.Splitmix(s), m), lgc, lgw, max) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
 		}

@@ -141,8 +141,13 @@ const Golden uint64 = 0x9E3779B97F4A7C15
 
 // Mix returns the i-th derived 64-bit hash of h (see the index derivation
 // above).
-func Mix(h uint64, i uint32) uint64 {
-	x := h + uint64(i+1)*Golden
+func Mix(h uint64, i uint32) uint64 { return Splitmix(h + uint64(i+1)*Golden) }
+
+// Splitmix is the splitmix64 finalizer, the mixing step of [Mix]:
+// Mix(h, i) = Splitmix(h + (i+1)*Golden). A loop over i can keep the state
+// h + (i+1)*Golden and advance it by one addition of [Golden] per index
+// instead of a multiplication.
+func Splitmix(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xBF58476D1CE4E5B9
 	x ^= x >> 27
