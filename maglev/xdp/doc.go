@@ -3,8 +3,9 @@
 //
 // The kernel (maglev.bpf.c) parses every frame with the shared parser.
 // A packet whose flow-key destination matches a VIP (exact address, port
-// and protocol; else the address with port 0; else the catch-all VIP) is
-// hashed with xxHash64 of its flow key and the seed ([flow.Key.Hash]); the
+// and protocol; else the address with port 0; else the catch-all VIP:
+// each a hash-map lookup, made only when some VIP of that kind exists, as
+// a bitmap the loader keeps says) is hashed with xxHash64 of its flow key and the seed ([flow.Key.Hash]); the
 // hash picks entry ((h>>32) * M) >> 32 of the VIP's Maglev table, exactly
 // [maglev.Table.Pick]; the entry names a backend slot. The packet is then
 // encapsulated for the backend: an outer IPv4 header (protocol 4 for an
