@@ -176,7 +176,7 @@ func loadKey(dst []uint64, key []byte) {
 }
 
 // update adds sign (1 or -1 as uint64) times (key, value) to the key's cells.
-// Both hashes come from one pass over the key (hash2). Keys of more than
+// Both hashes come from one pass over the key (flow.Hash64Pair). Keys of more than
 // smallWords words take updateLarge, the same with a larger key buffer;
 // 13- and 37-byte keys (IPv4 and IPv6 flows) have their own loops, with a
 // constant cell size.
@@ -185,7 +185,7 @@ func (t *Table) update(key []byte, value, sign uint64) {
 		t.updateLarge(key, value, sign)
 		return
 	}
-	h, cs := hash2(key, t.seed, t.check)
+	h, cs := flow.Hash64Pair(key, t.seed, t.check)
 	var kw [smallWords]uint64
 	words := kw[:t.words]
 	loadKey(words, key)
@@ -247,7 +247,7 @@ const smallWords = 6
 
 // updateLarge is update for keys of more than smallWords words.
 func (t *Table) updateLarge(key []byte, value, sign uint64) {
-	h, cs := hash2(key, t.seed, t.check)
+	h, cs := flow.Hash64Pair(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)
@@ -274,7 +274,7 @@ func (t *Table) Get(key []byte) (uint64, Result) {
 	if len(key) != t.keyLen {
 		return 0, Undetermined
 	}
-	h, cs := hash2(key, t.seed, t.check)
+	h, cs := flow.Hash64Pair(key, t.seed, t.check)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	loadKey(words, key)

@@ -120,7 +120,7 @@ func (c *coder) add(key []byte) error {
 	off := len(c.keys)
 	c.keys = append(c.keys, make([]uint64, c.words)...)
 	loadKey(c.keys[off:], key)
-	h, cs := hash2(key, c.seed, c.check)
+	h, cs := flow.Hash64Pair(key, c.seed, c.check)
 	c.checks = append(c.checks, cs)
 	c.maps = append(c.maps, mapping{h: h})
 	c.advance(len(c.maps)-1, c.n)
