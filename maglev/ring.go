@@ -1,6 +1,7 @@
 package maglev
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -105,13 +106,7 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 		}
 	}
 	slices.SortFunc(pts, func(a, b pt) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
-			return 1
-		}
-		return int(a.o) - int(b.o)
+		return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.o, b.o))
 	})
 	r.buildIndex(len(pts), func(j int) (uint64, uint32) { return pts[j].h, pts[j].o })
 	return r, nil

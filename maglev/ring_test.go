@@ -1,6 +1,7 @@
 package maglev_test
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -222,13 +223,7 @@ func TestRing_IndexHardCases(t *testing.T) {
 			}
 		}
 		slices.SortFunc(pts, func(a, b pt) int {
-			if a.h != b.h {
-				if a.h < b.h {
-					return -1
-				}
-				return 1
-			}
-			return int(a.o) - int(b.o)
+			return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.o, b.o))
 		})
 		hs, os := make([]uint64, len(pts)), make([]uint32, len(pts))
 		for j, p := range pts {
