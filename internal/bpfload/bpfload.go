@@ -1,5 +1,3 @@
-//go:build linux
-
 // Package bpfload holds the steps that every kernel loader of this module
 // takes: setting the load-time constants of a collection and loading it.
 package bpfload

@@ -21,6 +21,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // EnvRequire is the environment variable that turns a skip into a failure.
@@ -85,7 +87,7 @@ func skip(tb testing.TB, msg string) {
 func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs any) {
 	tb.Helper()
 	Require(tb)
-	if err := SetConstants(spec, consts); err != nil {
+	if err := bpfload.SetVars(spec, "kerneltest", consts); err != nil {
 		tb.Fatal(err)
 	}
 	err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{
@@ -105,20 +107,6 @@ func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs 
 		tb.Fatalf("verifier rejected the program: %+v", ve)
 	}
 	tb.Fatalf("load: %v", err)
-}
-
-// SetConstants sets `volatile const` globals of spec by name.
-func SetConstants(spec *ebpf.CollectionSpec, consts map[string]any) error {
-	for name, v := range consts {
-		vs, ok := spec.Variables[name]
-		if !ok {
-			return fmt.Errorf("kerneltest: no variable %q in the collection", name)
-		}
-		if err := vs.Set(v); err != nil {
-			return fmt.Errorf("kerneltest: set %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 // Run runs prog once on frame and returns its verdict and the frame as the
