@@ -425,11 +425,8 @@ static __always_inline int dp_parse_fast(struct xdp_md *ctx, struct dp_parsed *o
 	void *data_end = (void *)(long)ctx->data_end;
 	struct flow_key *k = &out->key;
 
-	if ((void *)(data + ETH_HLEN + 40) > data_end) {
-		/* Too short for IPv6; IPv4 needs only 20 bytes here. */
-		if ((void *)(data + ETH_HLEN + 20) > data_end)
-			return -1;
-	}
+	if ((void *)(data + ETH_HLEN + 20) > data_end) /* no room for any IP header */
+		return -1;
 	__u16 ethertype = dp_be16(data + 12);
 	__builtin_memset(out, 0, sizeof(*out));
 	out->frame_len = (__u16)((void *)data_end - (void *)data);
