@@ -58,14 +58,22 @@ DP_CONST __u32 bloom_cfg_key_mode = BLOOM_KEY_FLOW;
 DP_CONST __u32 bloom_cfg_action = BLOOM_DROP_MEMBERS;
 DP_CONST __u32 bloom_cfg_learn = 0; /* 1: insert every key, pass every packet */
 
-/* key: word index w; value: bits 64w to 64w+63 of the filter, bit j at
- * 1 << (j % 64), in host byte order (bloom.Filter.Words). The loader sets
- * max_entries to the filter's word count. */
+/* A block: eight 64-bit words, 512 bits. bloom.Blocked keeps all k bits
+ * of a key in one block, so the kernel finds them with one map lookup. */
+struct bloom_block {
+	__u64 w[BLOOM_BLOCK_WORDS];
+};
+
+/* key: block index b; value: words 8b to 8b+7 of the filter
+ * (bloom.Filter.Words or bloom.Blocked.Words), bit j of the filter at
+ * 1 << (j % 64) of word j / 64, in host byte order. The loader sets
+ * max_entries to the filter's block count (the word count rounded up to a
+ * multiple of eight; the padding words of a classic filter stay zero). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct bloom_block);
 } bloom_words SEC(".maps");
 
 /* key: enum bloom_stat; value: packets, per CPU. */
@@ -92,31 +100,35 @@ static __always_inline __u64 bloom_hash(const struct flow_key *k)
 	return dp_flow_hash(k, bloom_cfg_seed);
 }
 
-/* bloom_bit tests (learn == 0) or sets with an atomic OR (learn == 1) bit
- * b of word w; it returns whether the bit is set (always 1 when setting). */
-static __always_inline int bloom_bit(__u32 w, __u32 b, int learn)
+/* bloom_block returns block b of the filter, or NULL (which cannot
+ * happen: every index is below the block count). */
+static __always_inline struct bloom_block *bloom_block(__u32 b)
 {
-	__u64 *v = bpf_map_lookup_elem(&bloom_words, &w);
-	if (!v)
-		return 0; /* cannot happen: every index is below the word count */
-	__u64 bit = 1ULL << (b & 63);
-	if (learn) {
-		__sync_fetch_and_or(v, bit);
-		return 1;
-	}
-	return (*v & bit) != 0;
+	return bpf_map_lookup_elem(&bloom_words, &b);
 }
 
+/* The loops over the k indexes are unrolled in full: k is a load-time
+ * constant that the verifier knows, so it removes every test of i against
+ * k (and the iterations past k), leaving straight-line code with constant
+ * shifts and mix indexes. */
+
 /* bloom_classic is bloom.Filter.ContainsHash (or AddHash when learning): bits
- * flow.Index(h, i, m) for i < k. The loop has a compile-time bound and
- * exits at k, so the verifier sees at most BLOOM_MAX_K iterations. */
+ * flow.Index(h, i, m) for i < k. */
 static __always_inline int bloom_classic(__u64 h, int learn)
 {
+#pragma clang loop unroll(full)
 	for (__u32 i = 0; i < BLOOM_MAX_K; i++) {
 		if (i >= bloom_cfg_k)
 			break;
 		__u32 j = dp_index(h, i, bloom_cfg_cells);
-		if (!bloom_bit(j >> 6, j & 63, learn))
+		struct bloom_block *blk = bloom_block(j >> 9);
+		if (!blk)
+			return 0;
+		__u64 *v = &blk->w[(j >> 6) & (BLOOM_BLOCK_WORDS - 1)];
+		__u64 bit = 1ULL << (j & 63);
+		if (learn)
+			__sync_fetch_and_or(v, bit);
+		else if (!(*v & bit))
 			return 0;
 	}
 	return 1;
@@ -124,26 +136,29 @@ static __always_inline int bloom_classic(__u64 h, int learn)
 
 /* bloom_blocked is bloom.Blocked.ContainsHash (or AddHash): block
  * flow.Reduce(h, blocks), then k 9-bit in-block positions, seven from each
- * of flow.Mix(h, 0), flow.Mix(h, 1), ..., lowest bits first. */
+ * of flow.Mix(h, 0), flow.Mix(h, 1), ..., lowest bits first. One lookup
+ * finds the block; a lookup tests all k bits without a branch, as the Go
+ * code does, since they share one cache line. */
 static __always_inline int bloom_blocked(__u64 h, int learn)
 {
-	__u32 base = dp_reduce(h, bloom_cfg_cells) * BLOOM_BLOCK_WORDS;
-	__u64 x = dp_mix(h, 0);
-	__u32 left = BLOOM_FIELDS_PER_MIX, mi = 0;
+	struct bloom_block *blk = bloom_block(dp_reduce(h, bloom_cfg_cells));
+	if (!blk)
+		return 0;
+	__u64 x = 0, ok = 1;
+#pragma clang loop unroll(full)
 	for (__u32 i = 0; i < BLOOM_MAX_K; i++) {
 		if (i >= bloom_cfg_k)
 			break;
-		if (left == 0) {
-			mi++;
-			x = dp_mix(h, mi);
-			left = BLOOM_FIELDS_PER_MIX;
-		}
-		if (!bloom_bit(base + ((x >> 6) & 7), x & 63, learn))
-			return 0;
-		x >>= 9;
-		left--;
+		if (i % BLOOM_FIELDS_PER_MIX == 0)
+			x = dp_mix(h, i / BLOOM_FIELDS_PER_MIX);
+		__u64 f = x >> (9 * (i % BLOOM_FIELDS_PER_MIX));
+		__u64 *v = &blk->w[(f >> 6) & (BLOOM_BLOCK_WORDS - 1)];
+		if (learn)
+			__sync_fetch_and_or(v, 1ULL << (f & 63));
+		else
+			ok &= *v >> (f & 63);
 	}
-	return 1;
+	return learn || (ok & 1);
 }
 
 static __always_inline int bloom_apply(__u64 h, int learn)

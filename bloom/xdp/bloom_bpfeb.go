@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"structs"
 
 	"github.com/cilium/ebpf"
 )
@@ -18,6 +19,11 @@ const (
 	bloomBloomActionBLOOM_DROP_MEMBERS bloomBloomAction = 0
 	bloomBloomActionBLOOM_PASS_MEMBERS bloomBloomAction = 1
 )
+
+type bloomBloomBlock struct {
+	_ structs.HostLayout
+	W [8]uint64
+}
 
 type bloomBloomKeyMode uint32
 

@@ -46,7 +46,7 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
-// filter map (one entry per 64-bit word).
+// filter map (one entry per 512-bit block of eight words).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -66,7 +66,7 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}); err != nil {
 		return err
 	}
-	spec.Maps[bloomMapBloomWords].MaxEntries = uint32(opts.words())
+	spec.Maps[bloomMapBloomWords].MaxEntries = uint32(opts.blocks())
 	return nil
 }
 
@@ -143,25 +143,31 @@ func (k *Kernel) sameParams(p bloom.Params) error {
 	return nil
 }
 
-// batch is the number of words per map syscall.
-const batch = 1 << 14
+// batch is the number of blocks per map syscall.
+const batch = 1 << 11
 
+// writeWords writes words into the kernel's blocks, the last one padded
+// with zero words.
 func (k *Kernel) writeWords(words []uint64) error {
 	m := k.objs.BloomWords
-	keys := make([]uint32, min(batch, len(words)))
-	for start := 0; start < len(words); start += batch {
-		end := min(start+batch, len(words))
-		ks := keys[:end-start]
+	n := k.opts.blocks()
+	keys := make([]uint32, min(batch, n))
+	vals := make([]bloomBloomBlock, min(batch, n))
+	for start := 0; start < n; start += batch {
+		end := min(start+batch, n)
+		ks, vs := keys[:end-start], vals[:end-start]
 		for i := range ks {
 			ks[i] = uint32(start + i)
+			vs[i] = bloomBloomBlock{}
+			copy(vs[i].W[:], words[min(8*(start+i), len(words)):])
 		}
-		if _, err := m.BatchUpdate(ks, words[start:end], nil); err != nil {
+		if _, err := m.BatchUpdate(ks, vs, nil); err != nil {
 			if !errors.Is(err, ebpf.ErrNotSupported) {
-				return fmt.Errorf("bloom kernel: write words %d to %d: %w", start, end, err)
+				return fmt.Errorf("bloom kernel: write blocks %d to %d: %w", start, end, err)
 			}
-			for i, key := range ks { // kernels before 5.6: one word per call
-				if err := m.Put(key, words[start+i]); err != nil {
-					return fmt.Errorf("bloom kernel: write word %d: %w", key, err)
+			for i, key := range ks { // kernels before 5.6: one block per call
+				if err := m.Put(key, &vs[i]); err != nil {
+					return fmt.Errorf("bloom kernel: write block %d: %w", key, err)
 				}
 			}
 		}
@@ -169,12 +175,16 @@ func (k *Kernel) writeWords(words []uint64) error {
 	return nil
 }
 
+// readWords reads the kernel's blocks into words (whose length is the
+// filter's word count: a classic filter's padding words are dropped).
 func (k *Kernel) readWords(words []uint64) error {
 	m := k.objs.BloomWords
-	for i := range words {
-		if err := m.Lookup(uint32(i), &words[i]); err != nil {
-			return fmt.Errorf("bloom kernel: read word %d: %w", i, err)
+	var v bloomBloomBlock
+	for b := 0; 8*b < len(words); b++ {
+		if err := m.Lookup(uint32(b), &v); err != nil {
+			return fmt.Errorf("bloom kernel: read block %d: %w", b, err)
 		}
+		copy(words[8*b:], v.W[:])
 	}
 	return nil
 }

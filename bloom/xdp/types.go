@@ -87,6 +87,9 @@ func (o Options) validate() error {
 // words returns the number of 64-bit words of the filter.
 func (o Options) words() int { return int((o.Params.Bits + 63) / 64) }
 
+// blocks is the number of entries of the filter map: eight words each.
+func (o Options) blocks() int { return (o.words() + 7) / 8 }
+
 // cells returns the kernel's bloom_cfg_cells: bits, or blocks.
 func (o Options) cells() uint32 {
 	if o.Layout == Blocked {

@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/bloom"
@@ -86,15 +87,16 @@ func TestSharedNumbers(t *testing.T) {
 	if got := spec.Maps[bloomMapBloomStats].MaxEntries; got != uint32(bloomBloomStatBLOOM_STAT_MAX) {
 		t.Errorf("bloom_stats has %d entries", got)
 	}
-	opts := Options{Params: bloom.Params{Bits: 1000, Hashes: 3}}
+	// 1100 bits are 18 words: two whole blocks and one padded.
+	opts := Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}
 	if err := Configure(spec, opts); err != nil {
 		t.Fatal(err)
 	}
-	if got := spec.Maps[bloomMapBloomWords].MaxEntries; got != 16 {
-		t.Errorf("bloom_words has %d entries for 1000 bits, want 16", got)
+	if got := spec.Maps[bloomMapBloomWords].MaxEntries; got != 3 {
+		t.Errorf("bloom_words has %d entries for 1100 bits, want 3", got)
 	}
-	if got := spec.Maps[bloomMapBloomWords].ValueSize; got != 8 {
-		t.Errorf("bloom_words values are %d bytes, want 8", got)
+	if got, want := spec.Maps[bloomMapBloomWords].ValueSize, uint32(8*bloom.BlockBits/64); got != want {
+		t.Errorf("bloom_words values are %d bytes, want %d (one block)", got, want)
 	}
 }
 
@@ -261,6 +263,25 @@ func TestKernel_WriteRead(t *testing.T) {
 	}
 	if err := k.WriteBlocked(bloom.MustNewBlocked(bloom.Params{Bits: 512, Hashes: 1})); err == nil {
 		t.Error("WriteBlocked on a classic kernel")
+	}
+}
+
+// TestKernel_WriteReadBatches writes and reads back a blocked filter of
+// more blocks than one map batch holds, ending in a partial batch.
+func TestKernel_WriteReadBatches(t *testing.T) {
+	opts := Options{Params: bloom.Params{Bits: (2*batch + 3) * bloom.BlockBits, Hashes: 4, Seed: testSeed}, Layout: Blocked}
+	k := loadKernel(t, opts)
+	f := bloom.MustNewBlocked(opts.Params)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range f.Words() {
+		f.Words()[i] = rng.Uint64()
+	}
+	if err := k.WriteBlocked(f); err != nil {
+		t.Fatal(err)
+	}
+	g, err := k.Blocked()
+	if err != nil || !g.Equal(f) {
+		t.Fatalf("read back differs (%v)", err)
 	}
 }
 
