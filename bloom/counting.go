@@ -152,10 +152,14 @@ func (f *CountingFilter) RemoveHash(h uint64) error { return f.remove(nil, h, fa
 //
 // It derives the counters' positions four at a time (independent multiply
 // chains, as in [Filter.ContainsHash]), then updates those four counters in
-// order, so the CPU can load their words together.
+// order, so the CPU can load their words together. 4-bit counters, the
+// common width, take [CountingFilter.remove4].
 func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 	if hashKey {
 		h = flow.Hash64(key, f.seed)
+	}
+	if f.lgw == 2 {
+		return f.remove4(h)
 	}
 	w, m, k, lgc, lgw, max := f.words, f.m, f.k, f.lgc, f.lgw, f.max
 	s := h // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
@@ -181,6 +185,62 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 		}
 	}
 	return nil
+}
+
+// remove4 is remove for 4-bit counters (lgw = 2): the same steps, with
+// constant shifts and mask and the four decrements unrolled, in fewer
+// instructions (and fewer register spills). That is worth a few per cent
+// in the cache and a little beyond it, where each key waits on k counter
+// words and the fewer instructions a key takes, the more keys' loads the
+// CPU's out-of-order window holds at once.
+func (f *CountingFilter) remove4(h uint64) error {
+	w, m, k := f.words, f.m, f.k
+	s := h // splitmix64 state, as in remove
+	i := uint32(0)
+	for ; i+4 <= k; i += 4 {
+		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
+		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
+		s += golden4
+		j3 := flow.Reduce(flow.Splitmix(s), m)
+		if !decrement4(w, j0) {
+			f.undoRemove(h, i)
+			return ErrNotPresent
+		}
+		if !decrement4(w, j1) {
+			f.undoRemove(h, i+1)
+			return ErrNotPresent
+		}
+		if !decrement4(w, j2) {
+			f.undoRemove(h, i+2)
+			return ErrNotPresent
+		}
+		if !decrement4(w, j3) {
+			f.undoRemove(h, i+3)
+			return ErrNotPresent
+		}
+	}
+	for ; i < k; i++ {
+		s += golden1
+		if !decrement4(w, flow.Reduce(flow.Splitmix(s), m)) {
+			f.undoRemove(h, i)
+			return ErrNotPresent
+		}
+	}
+	return nil
+}
+
+// decrement4 is decrement for 4-bit counters: counter j is bits 4(j%16) to
+// 4(j%16)+3 of word j/16. One unsigned comparison, v-1 >= 14, sends both
+// rare values (0: absent; 15: saturated) off the common path.
+func decrement4(w []uint64, j uint32) bool {
+	x := w[j>>4]
+	off := j << 2 & 63 // (j % 16) * 4
+	if v := x >> off & 15; v-1 >= 14 {
+		return v != 0 // 15: saturated, never decremented
+	}
+	w[j>>4] = x - 1<<off
+	return true
 }
 
 // decrement takes one from counter j of w (counters of 1<<lgw bits, 1<<lgc

@@ -188,3 +188,89 @@ func TestCounting_ToFilter(t *testing.T) {
 		t.Error("Reset left counts")
 	}
 }
+
+// TestCounting_RemoveRepeatedPosition: a key whose k positions repeat a
+// counter needs that counter to hold the repeat count. With one count
+// short, Remove reports ErrNotPresent and leaves every counter as it was
+// (the decrements already made are undone); with enough, it takes them
+// all; a saturated repeated counter stays saturated. Every width and k 2
+// to 13 (the unrolled groups of four and the remainders), tiny m so that
+// repeats are common.
+func TestCounting_RemoveRepeatedPosition(t *testing.T) {
+	for _, width := range []int{4, 8, 16} {
+		for k := 2; k <= 13; k++ {
+			const m = 7
+			c := MustNewCounting(Params{Bits: m, Hashes: k, Seed: 9}, width)
+			max := uint64(1)<<width - 1
+			tested := 0
+			for _, key := range randomKeys(200, uint64(k)) {
+				mult := map[uint32]uint64{}
+				for _, j := range refPositions(key, m, k, 9) {
+					mult[j]++
+				}
+				var rep uint32 // a position the key takes more than once
+				found := false
+				for j, n := range mult {
+					if n > 1 {
+						rep, found = j, true
+						break
+					}
+				}
+				if !found {
+					continue
+				}
+				tested++
+				set := func(j uint32, v uint64) {
+					wi, off := c.loc(j)
+					c.words[wi] = c.words[wi]&^(max<<off) | v<<off
+				}
+				// One count short at rep: absent, nothing changes.
+				c.Reset()
+				for j, n := range mult {
+					set(j, n)
+				}
+				set(rep, mult[rep]-1)
+				before := c.Clone()
+				if err := c.Remove(key); !errors.Is(err, ErrNotPresent) {
+					t.Fatalf("width %d k %d: Remove with counter %d one short = %v", width, k, rep, err)
+				}
+				if !slicesEqual(c.Words(), before.Words()) {
+					t.Fatalf("width %d k %d: failed Remove changed the counters", width, k)
+				}
+				// Exactly enough: every counter drops to zero.
+				set(rep, mult[rep])
+				if err := c.Remove(key); err != nil {
+					t.Fatalf("width %d k %d: Remove = %v", width, k, err)
+				}
+				for j := uint32(0); j < m; j++ {
+					if c.Counter(j) != 0 {
+						t.Fatalf("width %d k %d: counter %d = %d after Remove", width, k, j, c.Counter(j))
+					}
+				}
+				// Saturated at rep: the others drop, rep stays saturated.
+				for j, n := range mult {
+					set(j, n)
+				}
+				set(rep, max)
+				if err := c.Remove(key); err != nil {
+					t.Fatalf("width %d k %d: Remove with saturated counter = %v", width, k, err)
+				}
+				for j := uint32(0); j < m; j++ {
+					want := uint64(0)
+					if j == rep {
+						want = max
+					}
+					if c.Counter(j) != want {
+						t.Fatalf("width %d k %d: counter %d = %d, want %d", width, k, j, c.Counter(j), want)
+					}
+				}
+				if tested == 20 {
+					break
+				}
+			}
+			if tested == 0 {
+				t.Fatalf("width %d k %d: no key repeats a position", width, k)
+			}
+		}
+	}
+}
