@@ -68,10 +68,12 @@ struct bloom_block {
  * (bloom.Filter.Words or bloom.Blocked.Words), bit j of the filter at
  * 1 << (j % 64) of word j / 64, in host byte order. The loader sets
  * max_entries to the filter's block count (the word count rounded up to a
- * multiple of eight; the padding words of a classic filter stay zero). */
+ * multiple of eight; the padding words of a classic filter stay zero).
+ * Memory-mapped, so user space reads and writes it with one copy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct bloom_block);
 } bloom_words SEC(".maps");

@@ -11,7 +11,8 @@
 // Maps: bloom_words, an array of the filter's 512-bit blocks of eight
 // 64-bit words (bit j is bit j%64 of word j/64, host byte order; the words
 // in order, block b holding words 8b to 8b+7), sized by the loader, so a
-// blocked filter's k bits take one map lookup; bloom_stats,
+// blocked filter's k bits take one map lookup; it is memory-mapped, so the
+// loader writes and reads a whole filter with one copy; bloom_stats,
 // per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
 // mode, action and learn mode are load-time constants ([Options]).
 // [Model] is the same kernel in Go; the tests run every fixture and every

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -18,6 +19,7 @@ import (
 type Kernel struct {
 	objs bloomObjects
 	opts Options
+	mem  *ebpf.Memory // bloom_words, memory-mapped: the filter's words in order
 }
 
 // Load loads the kernel with the given options and an empty filter. The
@@ -37,6 +39,10 @@ func Load(opts Options) (*Kernel, error) {
 	k := &Kernel{opts: opts}
 	if err := bpfload.Load(spec, "bloom", &k.objs); err != nil {
 		return nil, err
+	}
+	if k.mem, err = k.objs.BloomWords.Memory(); err != nil {
+		k.objs.Close()
+		return nil, fmt.Errorf("load bloom kernel: map the filter: %w", err)
 	}
 	return k, nil
 }
@@ -108,9 +114,9 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 // WriteFilter replaces the kernel's filter by f, which must have the
 // loaded Params and the Classic layout.
 //
-// The words are written in batches while packets keep flowing, each word
-// whole: a packet racing with the write may test some words of the old
-// filter and some of the new. A key in both filters is found throughout;
+// The words are copied into the kernel's memory-mapped filter while packets
+// keep flowing: a packet racing with the write may test some words of the
+// old filter and some of the new. A key in both filters is found throughout;
 // a key in only one of them may get either verdict until WriteFilter
 // returns. (In learn mode, bits the kernel sets during the write may be
 // overwritten.)
@@ -143,50 +149,29 @@ func (k *Kernel) sameParams(p bloom.Params) error {
 	return nil
 }
 
-// batch is the number of blocks per map syscall.
-const batch = 1 << 11
-
-// writeWords writes words into the kernel's blocks, the last one padded
-// with zero words.
+// writeWords copies words into the kernel's memory-mapped blocks (the
+// padding words after a classic filter's last word stay zero).
 func (k *Kernel) writeWords(words []uint64) error {
-	m := k.objs.BloomWords
-	n := k.opts.blocks()
-	keys := make([]uint32, min(batch, n))
-	vals := make([]bloomBloomBlock, min(batch, n))
-	for start := 0; start < n; start += batch {
-		end := min(start+batch, n)
-		ks, vs := keys[:end-start], vals[:end-start]
-		for i := range ks {
-			ks[i] = uint32(start + i)
-			vs[i] = bloomBloomBlock{}
-			copy(vs[i].W[:], words[min(8*(start+i), len(words)):])
-		}
-		if _, err := m.BatchUpdate(ks, vs, nil); err != nil {
-			if !errors.Is(err, ebpf.ErrNotSupported) {
-				return fmt.Errorf("bloom kernel: write blocks %d to %d: %w", start, end, err)
-			}
-			for i, key := range ks { // kernels before 5.6: one block per call
-				if err := m.Put(key, &vs[i]); err != nil {
-					return fmt.Errorf("bloom kernel: write block %d: %w", key, err)
-				}
-			}
-		}
+	if _, err := k.mem.WriteAt(wordBytes(words), 0); err != nil {
+		return fmt.Errorf("bloom kernel: write %d words: %w", len(words), err)
 	}
 	return nil
 }
 
-// readWords reads the kernel's blocks into words (whose length is the
-// filter's word count: a classic filter's padding words are dropped).
+// readWords copies the kernel's first len(words) words into words.
 func (k *Kernel) readWords(words []uint64) error {
-	m := k.objs.BloomWords
-	var v bloomBloomBlock
-	for b := 0; 8*b < len(words); b++ {
-		if err := m.Lookup(uint32(b), &v); err != nil {
-			return fmt.Errorf("bloom kernel: read block %d: %w", b, err)
-		}
-		copy(words[8*b:], v.W[:])
+	if _, err := k.mem.ReadAt(wordBytes(words), 0); err != nil {
+		return fmt.Errorf("bloom kernel: read %d words: %w", len(words), err)
 	}
 	return nil
+}
+
+// wordBytes is words as bytes, in host order as the kernel keeps them.
+func wordBytes(words []uint64) []byte {
+	if len(words) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))
 }
 
 // Filter returns a copy of the kernel's filter (Classic layout): in learn

@@ -266,22 +266,35 @@ func TestKernel_WriteRead(t *testing.T) {
 	}
 }
 
-// TestKernel_WriteReadBatches writes and reads back a blocked filter of
-// more blocks than one map batch holds, ending in a partial batch.
-func TestKernel_WriteReadBatches(t *testing.T) {
-	opts := Options{Params: bloom.Params{Bits: (2*batch + 3) * bloom.BlockBits, Hashes: 4, Seed: testSeed}, Layout: Blocked}
-	k := loadKernel(t, opts)
-	f := bloom.MustNewBlocked(opts.Params)
+// TestKernel_WriteReadLarge writes and reads back filters of thousands of
+// blocks filled with random words: a blocked one, and a classic one whose
+// last block is partial.
+func TestKernel_WriteReadLarge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range f.Words() {
-		f.Words()[i] = rng.Uint64()
+	fill := func(words []uint64) {
+		for i := range words {
+			words[i] = rng.Uint64()
+		}
 	}
-	if err := k.WriteBlocked(f); err != nil {
+	bopts := Options{Params: bloom.Params{Bits: 4099 * bloom.BlockBits, Hashes: 4, Seed: testSeed}, Layout: Blocked}
+	k := loadKernel(t, bopts)
+	b := bloom.MustNewBlocked(bopts.Params)
+	fill(b.Words())
+	if err := k.WriteBlocked(b); err != nil {
 		t.Fatal(err)
 	}
-	g, err := k.Blocked()
-	if err != nil || !g.Equal(f) {
-		t.Fatalf("read back differs (%v)", err)
+	if g, err := k.Blocked(); err != nil || !g.Equal(b) {
+		t.Fatalf("blocked: read back differs (%v)", err)
+	}
+	copts := Options{Params: bloom.Params{Bits: 4099*bloom.BlockBits + 3*64 + 5, Hashes: 4, Seed: testSeed}}
+	k = loadKernel(t, copts)
+	c := bloom.MustNew(copts.Params)
+	fill(c.Words())
+	if err := k.WriteFilter(c); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := k.Filter(); err != nil || !g.Equal(c) {
+		t.Fatalf("classic: read back differs (%v)", err)
 	}
 }
 
@@ -453,4 +466,33 @@ func BenchmarkKernel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkKernelReadWrite measures WriteBlocked and Blocked (the read
+// back) on a 2^24-bit (2 MiB) filter.
+func BenchmarkKernelReadWrite(b *testing.B) {
+	opts := Options{Params: bloom.Params{Bits: 1 << 24, Hashes: 5, Seed: testSeed}, Layout: Blocked}
+	k := loadKernel(b, opts)
+	f := bloom.MustNewBlocked(opts.Params)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range f.Words() {
+		f.Words()[i] = rng.Uint64()
+	}
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			if err := k.WriteBlocked(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			g, err := k.Blocked()
+			if err != nil || !g.Equal(f) {
+				b.Fatalf("read back differs (%v)", err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
+	})
 }
