@@ -131,26 +131,22 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	const batch = 4096
 	keys := make([]uint32, batch)
 	vals := make([][2]uint32, batch*cpus)
-	var cursor ebpf.MapBatchCursor
 	got := 0
-	for got < pairs {
-		c, err := k.objs.CmsCountersPcpu.BatchLookup(&cursor, keys, vals, nil)
-		for i := 0; i < c; i++ {
-			var lo, hi uint64
-			for _, v := range vals[i*cpus : (i+1)*cpus] {
-				lo += uint64(v[0])
-				hi += uint64(v[1])
-			}
-			out[2*keys[i]] = uint32(min(lo, math.MaxUint32))
-			out[2*keys[i]+1] = uint32(min(hi, math.MaxUint32))
+	if err := bpfload.ReadArray(k.objs.CmsCountersPcpu, keys, vals, func(key uint32, i int) error {
+		if int(key) >= pairs {
+			return fmt.Errorf("counter pair %d beyond %d", key, pairs)
 		}
-		got += c
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
-			break
+		var lo, hi uint64
+		for _, v := range vals[i*cpus : (i+1)*cpus] {
+			lo += uint64(v[0])
+			hi += uint64(v[1])
 		}
-		if err != nil {
-			return nil, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
-		}
+		out[2*key] = uint32(min(lo, math.MaxUint32))
+		out[2*key+1] = uint32(min(hi, math.MaxUint32))
+		got++
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
 	}
 	if got != pairs {
 		return nil, fmt.Errorf("cms kernel: read %d counter pairs, want %d", got, pairs)

@@ -4,7 +4,6 @@ package xdp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/cilium/ebpf"
@@ -138,32 +137,39 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		return nil, err
 	}
 	fm, cm := k.maps(epoch)
+	cpus := 1 // copies of each element a batch returns
 	if k.o.PerCPU {
-		if err := k.readPerCPU(t, fm, cm); err != nil {
-			return nil, fmt.Errorf("flowradar kernel: read epoch %d: %w", epoch, err)
+		n, err := ebpf.PossibleCPU()
+		if err != nil {
+			return nil, fmt.Errorf("flowradar kernel: %w", err)
 		}
-		return t, nil
+		cpus = n
 	}
 	keys := make([]uint32, batch)
-	words := make([]uint64, batch)
+	words := make([]uint64, batch*cpus)
 	filter := t.Filter()
-	if err := readAll(fm, keys, words, func(key uint32, i int) error {
+	if err := bpfload.ReadArray(fm, keys, words, func(key uint32, i int) error {
 		if int(key) >= len(filter) {
 			return fmt.Errorf("filter word %d beyond %d", key, len(filter))
 		}
-		filter[key] = words[i]
+		filter[key] = 0
+		for _, w := range words[i*cpus : (i+1)*cpus] { // per CPU: ORed
+			filter[key] |= w
+		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
-	vals := make([]flowradarFlowradarCell, batch)
+	vals := make([]flowradarFlowradarCell, batch*cpus)
 	cells := t.Cells()
-	if err := readAll(cm, keys, vals, func(key uint32, i int) error {
+	if err := bpfload.ReadArray(cm, keys, vals, func(key uint32, i int) error {
 		if int(key) >= len(cells) {
 			return fmt.Errorf("cell %d beyond %d", key, len(cells))
 		}
 		cells[key] = flowradar.Cell{}
-		mergeCell(&cells[key], &vals[i])
+		for j := i * cpus; j < (i+1)*cpus; j++ { // per CPU: merged
+			mergeCell(&cells[key], &vals[j])
+		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
@@ -181,51 +187,6 @@ func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 	c.FlowCount += v.FlowCount
 	c.PacketCount += v.PacketCount
 	c.ByteCount += v.ByteCount
-}
-
-// readPerCPU reads the per-CPU maps element by element and merges the
-// CPUs' copies: filters ORed, cells merged as by mergeCell.
-func (k *Kernel) readPerCPU(t *flowradar.Table, fm, cm *ebpf.Map) error {
-	filter, cells := t.Filter(), t.Cells()
-	var words []uint64
-	for i := range filter {
-		if err := fm.Lookup(uint32(i), &words); err != nil {
-			return err
-		}
-		for _, w := range words {
-			filter[i] |= w
-		}
-	}
-	var vals []flowradarFlowradarCell
-	for i := range cells {
-		if err := cm.Lookup(uint32(i), &vals); err != nil {
-			return err
-		}
-		for j := range vals {
-			mergeCell(&cells[i], &vals[j])
-		}
-	}
-	return nil
-}
-
-// readAll batch-reads every element of an array map, calling put for each
-// with its key and its index in the values slice.
-func readAll[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i int) error) error {
-	var cursor ebpf.MapBatchCursor
-	for {
-		n, err := m.BatchLookup(&cursor, keys, vals, nil)
-		for i := 0; i < n; i++ {
-			if perr := put(keys[i], i); perr != nil {
-				return perr
-			}
-		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // Clear empties the tables of an epoch.

@@ -118,25 +118,27 @@ func (k *Kernel) Table() (*iblt.Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, cpus := k.objs.IbltCells, 1 // cpus: copies of each cell a batch returns
+	if k.opts.Shared {
+		m = k.objs.IbltSharedCells
+	} else if cpus, err = ebpf.PossibleCPU(); err != nil {
+		return nil, fmt.Errorf("iblt kernel: %w", err)
+	}
+	const batch = 4096
 	words, stride := t.Words(), t.CellWords()
-	var one ibltIbltCell
-	var per []ibltIbltCell
-	for i := 0; i < k.opts.Cells; i++ {
-		cell := words[i*stride : (i+1)*stride]
-		key := uint32(i)
-		if k.opts.Shared {
-			if err := k.objs.IbltSharedCells.Lookup(key, &one); err != nil {
-				return nil, fmt.Errorf("iblt kernel: read cell %d: %w", i, err)
-			}
-			addCell(cell, &one)
-			continue
+	keys := make([]uint32, min(batch, k.opts.Cells))
+	vals := make([]ibltIbltCell, len(keys)*cpus)
+	if err := bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
+		if int(key) >= k.opts.Cells {
+			return fmt.Errorf("cell %d beyond %d", key, k.opts.Cells)
 		}
-		if err := k.objs.IbltCells.Lookup(key, &per); err != nil {
-			return nil, fmt.Errorf("iblt kernel: read cell %d: %w", i, err)
+		cell := words[int(key)*stride : (int(key)+1)*stride]
+		for j := i * cpus; j < (i+1)*cpus; j++ {
+			addCell(cell, &vals[j])
 		}
-		for j := range per {
-			addCell(cell, &per[j])
-		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("iblt kernel: read cells: %w", err)
 	}
 	return t, nil
 }

@@ -3,6 +3,7 @@
 package bpfload
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -42,4 +43,28 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 		return fmt.Errorf("load %s kernel: %w", kernel, err)
 	}
 	return nil
+}
+
+// ReadArray reads every element of the array map m (plain or per-CPU) with
+// batch lookups of len(keys) elements, calling put for each element with
+// its key and its position i in the batch. The element's value is vals[i],
+// or, for a per-CPU map, vals[i*cpus : (i+1)*cpus] with cpus the number of
+// possible CPUs ([ebpf.PossibleCPU]), of which vals must hold len(keys)
+// times as many. A put error stops the read and is returned.
+func ReadArray[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i int) error) error {
+	var cursor ebpf.MapBatchCursor
+	for {
+		n, err := m.BatchLookup(&cursor, keys, vals, nil)
+		for i := 0; i < n; i++ {
+			if perr := put(keys[i], i); perr != nil {
+				return perr
+			}
+		}
+		if errors.Is(err, ebpf.ErrKeyNotExist) { // the last batch
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
