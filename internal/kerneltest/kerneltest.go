@@ -13,6 +13,7 @@ package kerneltest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -165,6 +166,10 @@ func newReturn(verdict int32) (*ebpf.Program, error) {
 // the average.
 const Repeat = 512
 
+// Rounds is how many times [Bench] measures each frame, keeping the least
+// time (see bench).
+const Rounds = 3
+
 // Bench measures prog on frames (cycled) and an XDP_DROP program on the
 // same frames in the same loop, and reports "ns/packet" (prog),
 // "floor-ns/packet" (XDP_DROP) and "net-ns/packet" (their difference), the
@@ -202,7 +207,16 @@ func BenchFresh(b *testing.B, prog *ebpf.Program, frames [][]byte, want uint32) 
 // times, their difference and their ratio. Each iteration of the loop
 // takes the next frame (cycle) or all of them. With want set, every run
 // of prog must return that verdict.
+//
+// In cycle mode each frame is measured [Rounds] times, prog and floor
+// alternating, and each side counts its least time: interference (an
+// interrupt, another tenant of the machine) only ever adds time, and one
+// disturbed call would otherwise move the mean of a few hundred.
 func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat int, want *uint32) {
+	rounds := 1
+	if cycle {
+		rounds = Rounds
+	}
 	b.Helper()
 	floor := Drop(b)
 	var progT, floorT time.Duration
@@ -215,16 +229,20 @@ func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat
 		}
 		for _, f := range batch {
 			f = Clip(f)
-			v, d, err := prog.Benchmark(f, repeat, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if want != nil && v != *want {
-				b.Fatalf("verdict %d, want %d: the benchmark must measure that path", v, *want)
-			}
-			_, df, err := floor.Benchmark(f, repeat, nil)
-			if err != nil {
-				b.Fatal(err)
+			d, df := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+			for range rounds {
+				v, dr, err := prog.Benchmark(f, repeat, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if want != nil && v != *want {
+					b.Fatalf("verdict %d, want %d: the benchmark must measure that path", v, *want)
+				}
+				_, dfr, err := floor.Benchmark(f, repeat, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				d, df = min(d, dr), min(df, dfr)
 			}
 			progT += d
 			floorT += df
