@@ -136,20 +136,17 @@ static __always_inline int bloom_classic(__u64 h, int learn)
 	return 1;
 }
 
-/* bloom_blocked is bloom.Blocked.ContainsHash (or AddHash): block
- * flow.Reduce(h, blocks), then k 9-bit in-block positions, seven from each
- * of flow.Mix(h, 0), flow.Mix(h, 1), ..., lowest bits first. One lookup
- * finds the block; a lookup tests all k bits without a branch, as the Go
- * code does, since they share one cache line. */
-static __always_inline int bloom_blocked(__u64 h, int learn)
+/* bloom_blocked_k tests (or sets, when learning) the k in-block bits of
+ * hash h in blk, for a k known to the compiler: straight-line code with
+ * constant shifts. With upto set, k is only a bound and the loop stops at
+ * bloom_cfg_k. */
+static __always_inline int bloom_blocked_k(struct bloom_block *blk, __u64 h, int learn, const __u32 k,
+					   const int upto)
 {
-	struct bloom_block *blk = bloom_block(dp_reduce(h, bloom_cfg_cells));
-	if (!blk)
-		return 0;
 	__u64 x = 0, ok = 1;
 #pragma clang loop unroll(full)
-	for (__u32 i = 0; i < BLOOM_MAX_K; i++) {
-		if (i >= bloom_cfg_k)
+	for (__u32 i = 0; i < k; i++) {
+		if (upto && i >= bloom_cfg_k)
 			break;
 		if (i % BLOOM_FIELDS_PER_MIX == 0)
 			x = dp_mix(h, i / BLOOM_FIELDS_PER_MIX);
@@ -161,6 +158,43 @@ static __always_inline int bloom_blocked(__u64 h, int learn)
 			ok &= *v >> (f & 63);
 	}
 	return learn || (ok & 1);
+}
+
+#define BLOOM_BLOCKED_CASE(n) \
+	case n:               \
+		return bloom_blocked_k(blk, h, learn, n, 0)
+
+/* bloom_blocked is bloom.Blocked.ContainsHash (or AddHash): block
+ * flow.Reduce(h, blocks), then k 9-bit in-block positions, seven from each
+ * of flow.Mix(h, 0), flow.Mix(h, 1), ..., lowest bits first. One lookup
+ * finds the block; the k bits are tested without a branch, as the Go code
+ * does, since they share one cache line. There is a copy of the code for
+ * each k up to 16: k is a load-time constant the verifier knows, so it
+ * keeps only the loaded k's copy, with no test of k left in it. */
+static __always_inline int bloom_blocked(__u64 h, int learn)
+{
+	struct bloom_block *blk = bloom_block(dp_reduce(h, bloom_cfg_cells));
+	if (!blk)
+		return 0;
+	switch (bloom_cfg_k) {
+	BLOOM_BLOCKED_CASE(1);
+	BLOOM_BLOCKED_CASE(2);
+	BLOOM_BLOCKED_CASE(3);
+	BLOOM_BLOCKED_CASE(4);
+	BLOOM_BLOCKED_CASE(5);
+	BLOOM_BLOCKED_CASE(6);
+	BLOOM_BLOCKED_CASE(7);
+	BLOOM_BLOCKED_CASE(8);
+	BLOOM_BLOCKED_CASE(9);
+	BLOOM_BLOCKED_CASE(10);
+	BLOOM_BLOCKED_CASE(11);
+	BLOOM_BLOCKED_CASE(12);
+	BLOOM_BLOCKED_CASE(13);
+	BLOOM_BLOCKED_CASE(14);
+	BLOOM_BLOCKED_CASE(15);
+	BLOOM_BLOCKED_CASE(16);
+	}
+	return bloom_blocked_k(blk, h, learn, BLOOM_MAX_K, 1); /* k > 16 */
 }
 
 static __always_inline int bloom_apply(__u64 h, int learn)
