@@ -110,6 +110,23 @@ func (f *Blocked) AddHash(h uint64) {
 // ContainsHash is Contains for the key whose hash is h.
 func (f *Blocked) ContainsHash(h uint64) bool { return f.contains(nil, h, false) }
 
+// TestAndAdd inserts key and reports whether it was already present (all
+// its bits set before): false means the key is certainly new; true is wrong
+// for a new key with the filter's false-positive rate. A filter of the flows
+// seen so far tells a flow's first packet from the rest this way.
+func (f *Blocked) TestAndAdd(key []byte) bool { return f.TestAndAddHash(flow.Hash64(key, f.seed)) }
+
+// TestAndAddHash is TestAndAdd for the key whose hash is h. A key already
+// present leaves the filter unwritten (no store, so its cache line stays
+// clean).
+func (f *Blocked) TestAndAddHash(h uint64) bool {
+	if f.contains(nil, h, false) {
+		return true
+	}
+	f.AddHash(h)
+	return false
+}
+
 // contains is Contains and ContainsHash in one body, hashing key if hashKey
 // is set (see Filter.contains for why).
 //

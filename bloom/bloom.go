@@ -88,6 +88,20 @@ func (f *Filter) AddHash(h uint64) {
 // ContainsHash is Contains for the key whose hash is h.
 func (f *Filter) ContainsHash(h uint64) bool { return f.contains(nil, h, false) }
 
+// TestAndAdd inserts key and reports whether it was already present (all
+// its bits set before), as [Blocked.TestAndAdd] does.
+func (f *Filter) TestAndAdd(key []byte) bool { return f.TestAndAddHash(flow.Hash64(key, f.seed)) }
+
+// TestAndAddHash is TestAndAdd for the key whose hash is h; a key already
+// present leaves the filter unwritten.
+func (f *Filter) TestAndAddHash(h uint64) bool {
+	if f.contains(nil, h, false) {
+		return true
+	}
+	f.AddHash(h)
+	return false
+}
+
 // contains is Contains (hashKey set: h is the hash of key) and ContainsHash
 // (h given) in one body, so that each of them is a single call, which the
 // compiler inlines into its caller: a wrapper calling both flow.Hash64 and

@@ -593,6 +593,8 @@ func TestNoAllocs(t *testing.T) {
 		"Blocked.Contains":         func() { b.Contains(key) },
 		"Blocked.AddAtomic":        func() { b.AddAtomic(key) },
 		"Blocked.ContainsAtomic":   func() { b.ContainsAtomic(key) },
+		"Blocked.TestAndAdd":       func() { b.TestAndAdd(key) },
+		"Filter.TestAndAdd":        func() { f.TestAndAdd(key) },
 		"CountingFilter.Add":       func() { c.Add(key) },
 		"CountingFilter.Contains":  func() { c.Contains(key) },
 		"CountingFilter.Count":     func() { c.Count(key) },
@@ -620,6 +622,45 @@ func TestBlocked_Spread(t *testing.T) {
 	for i, l := range loads {
 		if math.Abs(float64(l)-100) > 80 {
 			t.Fatalf("block %d holds %d keys, lambda 100", i, l)
+		}
+	}
+}
+
+// TestTestAndAdd checks TestAndAdd of both filters against the reference
+// positions: it answers what Contains answered just before, and afterwards
+// the key's bits are set exactly as Add sets them.
+func TestTestAndAdd(t *testing.T) {
+	keys := randomKeys(600, 31)
+	for _, k := range []int{1, 3, 7, 8, 14, 20} {
+		p := Params{Bits: 512 * 4, Hashes: k, Seed: uint64(k) * 7}
+		f, b := MustNew(p), MustNewBlocked(p)
+		fset, bset := make([]bool, p.Bits), make([]bool, p.Bits)
+		for i, key := range keys {
+			key := key
+			if i%3 == 2 {
+				key = keys[i/3] // a repeat: present for certain
+			}
+			for _, c := range []struct {
+				name string
+				set  []bool
+				pos  []uint32
+				tas  func([]byte) bool
+			}{
+				{"Filter", fset, refPositions(key, uint32(p.Bits), k, p.Seed), f.TestAndAdd},
+				{"Blocked", bset, refBlockedPositions(key, uint32(p.Bits), k, p.Seed), b.TestAndAdd},
+			} {
+				want := true
+				for _, j := range c.pos {
+					want = want && c.set[j]
+					c.set[j] = true
+				}
+				if got := c.tas(key); got != want {
+					t.Fatalf("%s k=%d key %d: TestAndAdd = %v, reference %v", c.name, k, i, got, want)
+				}
+			}
+		}
+		if !slicesEqual(f.Words(), packBits(fset)) || !slicesEqual(b.Words(), packBits(bset)) {
+			t.Fatalf("k=%d: bits differ from the reference after TestAndAdd", k)
 		}
 	}
 }
