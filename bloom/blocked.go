@@ -145,12 +145,15 @@ func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
 	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
 	left := f.k
 	for ; left > fieldsPerMix; left -= fieldsPerMix { // whole mixes, when k > 7
-		x := flow.Splitmix(s)
+		x := flow.Splitmix(s) // seven fields, in straight-line code
 		s += golden1
-		for t := 0; t < fieldsPerMix; t++ {
-			ok &= blk[x>>6&7] >> (x & 63)
-			x >>= fieldBits
-		}
+		ok &= blk[x>>6&7] >> (x & 63) &
+			(blk[x>>(fieldBits+6)&7] >> (x >> fieldBits & 63)) &
+			(blk[x>>(2*fieldBits+6)&7] >> (x >> (2 * fieldBits) & 63)) &
+			(blk[x>>(3*fieldBits+6)&7] >> (x >> (3 * fieldBits) & 63)) &
+			(blk[x>>(4*fieldBits+6)&7] >> (x >> (4 * fieldBits) & 63)) &
+			(blk[x>>(5*fieldBits+6)&7] >> (x >> (5 * fieldBits) & 63)) &
+			(blk[x>>(6*fieldBits+6)&7] >> (x >> (6 * fieldBits) & 63))
 	}
 	// The last mix, with 1 to 7 fields. Field t of x is bit (x>>(9t))&511
 	// of the block: bit (x>>(9t))&63 of word (x>>(9t+6))&7.
