@@ -2,13 +2,14 @@
 // flow of a switch in a small fixed table, encoded at line rate in the
 // switch and decoded at a collector.
 //
-// An [Encoder] keeps, per epoch, a flow filter (a Bloom filter of the
-// flows seen) and a counting table of [Cell]s split into Hashes sub-tables
-// with one hash each. A flow's first packet XORs its key into FlowXOR and
-// adds 1 to FlowCount in its cells; every packet adds to PacketCount (and
-// ByteCount). [Table.Decode] (SingleDecode) recovers every flow with exact
-// counters while the table has more than about 1.3 cells per flow (4
-// hashes); above that load it returns what it peeled and the remainder.
+// An [Encoder] keeps, per epoch, a flow filter (a blocked Bloom filter of
+// the flows seen, [bloom.Blocked]) and a counting table of [Cell]s split
+// into Hashes sub-tables with one hash each. A flow's first packet XORs
+// its key into FlowXOR and adds 1 to FlowCount in its cells; every packet
+// adds to PacketCount (and ByteCount). [Table.Decode] (SingleDecode)
+// recovers every flow with exact counters while the table has more than
+// about 1.3 cells per flow (4 hashes); above that load it returns what it
+// peeled and the remainder.
 //
 // [DecodeNetwork] decodes many switches together: [FlowDecode] removes a
 // flow found at one switch from every switch whose filter holds it, to a
@@ -22,21 +23,27 @@
 // least-squares estimates, marked inexact, below that. [LeafSpine]
 // simulates a network of encoders.
 //
-// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter with 10
-// hashes at 36 bits per flow (false-positive rate 7e-7 when full, see
-// [Params.FilterFPR]): 80.7 bytes per flow per epoch, twice that for an
-// Encoder's two epochs. A filter false positive makes a new flow look
-// known: its packets are counted but its key is not, and decoding reports
-// the residue as an error wrapping [ErrCorrupt].
+// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter of 44 bits
+// per flow, 14 of them set by each flow (false-positive rate 3.6e-7 when
+// full, see [Params.FilterFPR]): 81.7 bytes per flow per epoch, twice that
+// for an Encoder's two epochs. The paper's prototype uses a classic Bloom
+// filter. A blocked one answers from one cache line, and that is what the
+// packets of known flows (almost all packets) pay for; it needs about 15%
+// more bits for the same rate (41 per flow where a classic filter with 10
+// hashes needs 36). A filter false positive makes a new flow look known:
+// its packets are counted but its key is not, and decoding reports the
+// residue as an error wrapping [ErrCorrupt].
 //
 // Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
-// one hash is h = xxHash64(key bytes, Seed); filter bit i (i <
-// FilterHashes) is flow.Index(h, i, FilterBits), held as 64-bit words; the
-// flow's cell in sub-table s is s*Cells/Hashes + flow.Index(h, 32+s,
-// Cells/Hashes). Filter and table draw disjoint outputs of the index
-// derivation, so their indexes are independent without hashing the key
-// twice. IPv4 and IPv6 share one table: FlowXOR is 40 bytes wide (see
-// [Cell]). [Table.MarshalBinary] writes all of it little-endian.
+// one hash is h = xxHash64(key bytes, Seed); the filter is the
+// bloom.Blocked of FilterBits bits, FilterHashes and Seed, held as 64-bit
+// words (block flow.Reduce(h, FilterBits/512), in-block bit i from
+// flow.Mix(h, i/7)); the flow's cell in sub-table s is s*Cells/Hashes +
+// flow.Index(h, 32+s, Cells/Hashes). Filter and table draw disjoint
+// outputs of the index derivation, so their indexes are independent
+// without hashing the key twice. IPv4 and IPv6 share one table: FlowXOR
+// is 40 bytes wide (see [Cell]). [Table.MarshalBinary] writes all of it
+// little-endian.
 //
 // The zero values of [Encoder] and [Table] are not valid; use [New] and
 // [NewTable]. Neither is safe for concurrent writers; [Encoder.Flip] gives

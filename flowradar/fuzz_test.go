@@ -16,7 +16,7 @@ func FuzzUnmarshalDecode(f *testing.F) {
 	f.Add(good[:headerBytes]) // header only
 	f.Add([]byte{})           // empty
 	f.Add([]byte("FRT\x01"))  // magic only
-	empty, _ := NewTable(Params{Cells: 4, Hashes: 4, FilterBits: 64, FilterHashes: 1})
+	empty, _ := NewTable(Params{Cells: 4, Hashes: 4, FilterBits: 512, FilterHashes: 1})
 	e, _ := empty.MarshalBinary()
 	f.Add(e) // smallest valid table
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -5,24 +5,27 @@ import (
 	"fmt"
 )
 
-// magic starts the binary encoding of a Table ("FRT" and version 1).
-var magic = [4]byte{'F', 'R', 'T', 1}
+// magic starts the binary encoding of a Table ("FRT" and version 2).
+// Version 1 held a classic Bloom filter whose bits are placed differently;
+// its tables are refused rather than misread.
+var magic = [4]byte{'F', 'R', 'T', 2}
 
 const headerBytes = 4 + 1 + 1 + 2 + 4 + 4 + 8 // 24
 
 // MarshalBinary encodes the table, all integers little-endian:
 //
-//	magic "FRT\x01" | hashes u8 | filter hashes u8 | 0 u16 | cells u32 |
+//	magic "FRT\x02" | hashes u8 | filter hashes u8 | 0 u16 | cells u32 |
 //	filter bits u32 | seed u64 |
 //	filter words (FilterBits/64 × u64) | cells (Cells × 56 bytes, as [Cell])
 func (t *Table) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, headerBytes+len(t.filter)*8+len(t.cells)*CellBytes)
+	filter := t.filter.Words()
+	b := make([]byte, 0, headerBytes+len(filter)*8+len(t.cells)*CellBytes)
 	b = append(b, magic[:]...)
 	b = append(b, byte(t.p.Hashes), byte(t.p.FilterHashes), 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, t.p.Cells)
 	b = binary.LittleEndian.AppendUint32(b, t.p.FilterBits)
 	b = binary.LittleEndian.AppendUint64(b, t.p.Seed)
-	for _, w := range t.filter {
+	for _, w := range filter {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
 	for i := range t.cells {
@@ -42,6 +45,9 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 func (t *Table) UnmarshalBinary(b []byte) error {
 	if len(b) < headerBytes {
 		return fmt.Errorf("%w: need at least %d header bytes, got %d", ErrFormat, headerBytes, len(b))
+	}
+	if [3]byte(b[:3]) == [3]byte(magic[:3]) && b[3] == 1 {
+		return fmt.Errorf("%w: version 1 (a classic flow filter) is no longer read; this package reads version %d", ErrFormat, magic[3])
 	}
 	if [4]byte(b[:4]) != magic {
 		return fmt.Errorf("%w: magic must be %q, got %q", ErrFormat, magic[:], b[:4])
@@ -68,10 +74,11 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		return err
 	}
 	b = b[headerBytes:]
-	for i := range nt.filter {
-		nt.filter[i] = binary.LittleEndian.Uint64(b[8*i:])
+	filter := nt.filter.Words()
+	for i := range filter {
+		filter[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
-	b = b[len(nt.filter)*8:]
+	b = b[len(filter)*8:]
 	for i := range nt.cells {
 		c, e := &nt.cells[i], b[i*CellBytes:]
 		copy(c.FlowXOR[:], e[:XORBytes])

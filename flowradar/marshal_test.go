@@ -34,7 +34,7 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 		t.Fatal("round trip changed the table")
 	}
 	// Cell fields sit where the doc says.
-	c0 := b[headerBytes+len(tab.filter)*8:]
+	c0 := b[headerBytes+len(tab.Filter())*8:]
 	if binary.LittleEndian.Uint32(c0[40:]) != tab.cells[0].FlowCount || binary.LittleEndian.Uint32(c0[44:]) != tab.cells[0].PacketCount {
 		t.Fatal("cell layout differs from the documented one")
 	}
@@ -51,7 +51,8 @@ func TestTable_UnmarshalErrors(t *testing.T) {
 	}{
 		{"empty", nil, "need at least 24 header bytes, got 0"},
 		{"magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), "magic must be"},
-		{"version", edit(func(b []byte) []byte { b[3] = 2; return b }), "magic must be"},
+		{"version", edit(func(b []byte) []byte { b[3] = 3; return b }), "magic must be \"FRT\\x02\", got \"FRT\\x03\""},
+		{"version1", edit(func(b []byte) []byte { b[3] = 1; return b }), "version 1 (a classic flow filter) is no longer read; this package reads version 2"},
 		{"reserved", edit(func(b []byte) []byte { b[6] = 1; return b }), "reserved bytes must be zero"},
 		{"hashes", edit(func(b []byte) []byte { b[4] = 0; return b }), "hashes must be in [1, 8], got 0"},
 		{"filterHashes", edit(func(b []byte) []byte { b[5] = 99; return b }), "filter hashes must be in [1, 32], got 99"},

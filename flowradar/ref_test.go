@@ -8,6 +8,9 @@ import (
 
 // refTable is the obviously-right reference: the encoding written out
 // plainly, with a []bool filter and the padded key XORed byte by byte.
+// The filter is the blocked Bloom filter as documented: block
+// flow.Reduce(h, FilterBits/512), and for i < FilterHashes the in-block
+// bit (flow.Mix(h, i/7) >> (9*(i%7))) & 511.
 type refTable struct {
 	p      Params
 	filter []bool
@@ -22,8 +25,10 @@ func (r *refTable) add(k flow.Key, size uint32) bool {
 	b := k.Bytes()
 	fh := flow.Hash64(b, r.p.Seed)
 	isNew := false
+	block := flow.Reduce(fh, r.p.FilterBits/512)
 	for i := 0; i < r.p.FilterHashes; i++ {
-		bit := flow.Index(fh, uint32(i), r.p.FilterBits)
+		field := flow.Mix(fh, uint32(i/7)) >> (9 * (i % 7)) & 511
+		bit := 512*block + uint32(field)
 		if !r.filter[bit] {
 			isNew = true
 		}
@@ -48,7 +53,7 @@ func (r *refTable) add(k flow.Key, size uint32) bool {
 
 func (r *refTable) equal(t *Table) bool {
 	for i, bit := range r.filter {
-		if bit != (t.filter[i/64]>>(i%64)&1 == 1) {
+		if bit != (t.Filter()[i/64]>>(i%64)&1 == 1) {
 			return false
 		}
 	}

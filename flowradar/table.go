@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
 )
 
@@ -14,11 +15,24 @@ const XORBytes = 40
 // in the kernel's map value (struct flowradar_cell).
 const CellBytes = 56
 
-// cellHash is the first index of the derivation (flow.Index) used by the
-// counting table: filter bit i is flow.Index(h, i, FilterBits) for i <
-// FilterHashes <= 32, and the cell of sub-table s uses index cellHash+s,
-// so the two draw disjoint outputs of the one key hash.
+// cellHash is the first output of the index derivation (flow.Mix) used by
+// the counting table: the flow filter, a bloom.Blocked, takes its block
+// from h itself and its bits from flow.Mix(h, i) for i < ceil(FilterHashes/7)
+// <= 5, and the cell of sub-table s uses flow.Index(h, cellHash+s, ...), so
+// the two draw disjoint outputs of the one key hash.
 const cellHash = MaxFilterHashes
+
+// goldenCell[s] is (cellHash+s+1)*flow.Golden modulo 2^64: flow.Mix(h,
+// cellHash+s) is flow.Splitmix(h + goldenCell[s]).
+var goldenCell = [4]uint64{
+	uint64((cellHash + 1) * golden % (1 << 64)),
+	uint64((cellHash + 2) * golden % (1 << 64)),
+	uint64((cellHash + 3) * golden % (1 << 64)),
+	uint64((cellHash + 4) * golden % (1 << 64)),
+}
+
+// golden is flow.Golden as an untyped constant, for the products above.
+const golden = 0x9E3779B97F4A7C15
 
 // lenByte is the offset in FlowXOR of the XOR of the key lengths.
 const lenByte = XORBytes - 1
@@ -85,8 +99,8 @@ func (c *Cell) Key() (flow.Key, bool) {
 // concurrent writers; concurrent readers are fine once writing stopped.
 type Table struct {
 	p      Params
-	sub    uint32   // cells per sub-table
-	filter []uint64 // FilterBits bits; bit i is word i/64, bit i%64
+	sub    uint32         // cells per sub-table
+	filter *bloom.Blocked // the flow filter: FilterBits bits, FilterHashes per flow
 	cells  []Cell
 	// geom, when set, replaces the hashing of keys to cells (tests
 	// reproducing hand-drawn tables); nil in every table of the API.
@@ -98,10 +112,14 @@ func NewTable(p Params) (*Table, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	filter, err := bloom.NewBlocked(p.filterParams())
+	if err != nil {
+		return nil, fmt.Errorf("%w: flow filter: %w", ErrParams, err)
+	}
 	return &Table{
 		p:      p,
 		sub:    p.Cells / uint32(p.Hashes),
-		filter: make([]uint64, p.FilterBits/64),
+		filter: filter,
 		cells:  make([]Cell, p.Cells),
 	}, nil
 }
@@ -115,19 +133,25 @@ func (t *Table) Params() Params { return t.p }
 func (t *Table) Cells() []Cell { return t.cells }
 
 // Filter returns the flow filter's words (not a copy): filter bit i is bit
-// i%64 of word i/64.
-func (t *Table) Filter() []uint64 { return t.filter }
+// i%64 of word i/64, and 512-bit block b is words 8b to 8b+7 (see
+// [bloom.Blocked]).
+func (t *Table) Filter() []uint64 { return t.filter.Words() }
+
+// FlowFilter returns the flow filter itself (not a copy), a bloom.Blocked
+// of Params FilterBits, FilterHashes and Seed: FlowFilter().Contains(k.Bytes())
+// is [Table.Contains].
+func (t *Table) FlowFilter() *bloom.Blocked { return t.filter }
 
 // Reset empties the table.
 func (t *Table) Reset() {
-	clear(t.filter)
+	t.filter.Reset()
 	clear(t.cells)
 }
 
 // Clone returns a deep copy of t.
 func (t *Table) Clone() *Table {
 	c := *t
-	c.filter = append([]uint64(nil), t.filter...)
+	c.filter = t.filter.Clone()
 	c.cells = append([]Cell(nil), t.cells...)
 	return &c
 }
@@ -135,13 +159,8 @@ func (t *Table) Clone() *Table {
 // Equal reports whether t and u have the same parameters, filter and
 // cells.
 func (t *Table) Equal(u *Table) bool {
-	if t.p != u.p || len(t.filter) != len(u.filter) || len(t.cells) != len(u.cells) {
+	if t.p != u.p || len(t.cells) != len(u.cells) || !t.filter.Equal(u.filter) {
 		return false
-	}
-	for i := range t.filter {
-		if t.filter[i] != u.filter[i] {
-			return false
-		}
 	}
 	for i := range t.cells {
 		if t.cells[i] != u.cells[i] {
@@ -162,15 +181,9 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
-	isNew := false
-	filter, bits := t.filter, t.p.FilterBits
-	for i := uint32(0); i < uint32(t.p.FilterHashes); i++ {
-		b := flow.Index(h, i, bits)
-		w, m := &filter[b>>6], uint64(1)<<(b&63)
-		if *w&m == 0 {
-			isNew = true
-			*w |= m
-		}
+	isNew := !t.filter.ContainsHash(h) // inlined: one call, where TestAndAddHash is two
+	if isNew {
+		t.filter.AddHash(h)
 	}
 	if t.geom != nil {
 		t.addGeom(k, size, isNew)
@@ -187,6 +200,23 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 			c.ByteCount += uint64(size)
 		}
 		return true
+	}
+	if kc == 4 && len(cells) == int(4*sub) { // the default, in straight-line code
+		// Splitmix of h + (cellHash+s+1)*Golden is flow.Mix(h, cellHash+s).
+		x := h + goldenCell[0]
+		i0 := flow.Reduce(flow.Splitmix(x), sub)
+		i1 := sub + flow.Reduce(flow.Splitmix(h+goldenCell[1]), sub)
+		i2 := 2*sub + flow.Reduce(flow.Splitmix(h+goldenCell[2]), sub)
+		i3 := 3*sub + flow.Reduce(flow.Splitmix(h+goldenCell[3]), sub)
+		cells[i0].PacketCount++
+		cells[i0].ByteCount += uint64(size)
+		cells[i1].PacketCount++
+		cells[i1].ByteCount += uint64(size)
+		cells[i2].PacketCount++
+		cells[i2].ByteCount += uint64(size)
+		cells[i3].PacketCount++
+		cells[i3].ByteCount += uint64(size)
+		return false
 	}
 	for s := uint32(0); s < kc; s++ {
 		c := &cells[s*sub+flow.Index(h, cellHash+s, sub)]
@@ -218,14 +248,7 @@ func (t *Table) Contains(k *flow.Key) bool {
 	if !k.IsValid() {
 		return false
 	}
-	h := k.Hash(t.p.Seed)
-	for i := 0; i < t.p.FilterHashes; i++ {
-		b := flow.Index(h, uint32(i), t.p.FilterBits)
-		if t.filter[b>>6]&(uint64(1)<<(b&63)) == 0 {
-			return false
-		}
-	}
-	return true
+	return t.filter.ContainsHash(k.Hash(t.p.Seed))
 }
 
 // locate stores k's cells in out and reports whether the filter holds k,
@@ -239,13 +262,7 @@ func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
 	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
 		out[s] = s*t.sub + flow.Index(h, cellHash+s, t.sub)
 	}
-	for i := 0; i < t.p.FilterHashes; i++ {
-		b := flow.Index(h, uint32(i), t.p.FilterBits)
-		if t.filter[b>>6]&(uint64(1)<<(b&63)) == 0 {
-			return false
-		}
-	}
-	return true
+	return t.filter.ContainsHash(h)
 }
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,

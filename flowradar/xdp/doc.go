@@ -1,7 +1,7 @@
 // Package xdp is the FlowRadar encoder as an XDP program: every packet the
 // parser accepts (flow.Parse rules) is counted in the flow filter and the
 // counting table of package flowradar, in BPF array maps with exactly the
-// Go layout ([flowradar.Cell], filter words), so that [Kernel.Read] returns
+// Go layout ([flowradar.Cell], the filter's 512-bit blocks), so that [Kernel.Read] returns
 // a [flowradar.Table] that the collector decodes as is. Every packet is
 // passed (XDP_PASS), malformed ones included; per-CPU counters count parse
 // outcomes, new flows and failed lookups.
@@ -12,15 +12,16 @@
 // [flowradar.Encoder.Flip].
 //
 // Maps: flowradar_epoch (key 0, value the epoch written), flowradar_filter0
-// and _filter1 (key w, value filter word w: bits 64w to 64w+63),
+// and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b
+// to 512b+511; a flow's bits are all in one block, found with one lookup),
 // flowradar_cells0 and _cells1 (key s*Cells/Hashes+i, value struct
 // flowradar_cell = flowradar.Cell), flowradar_stats (per CPU). Sizes and
 // the seed are load-time constants set from the flowradar.Params given to
 // [Load].
 //
 // Concurrency: updates are atomic (fetch-OR of filter words, atomic adds
-// and XORs of cells). A flow is new for the CPU whose fetch-OR cleared one
-// of its filter bits; when two CPUs process a flow's first packets at the
+// and XORs of cells); a known flow's packet only reads the filter. A flow
+// is new for the CPU whose fetch-OR set one of its filter bits; when two CPUs process a flow's first packets at the
 // same instant both may see it as new, and its cells become undecodable
 // (XORed twice, counted twice). Receive-side scaling on the 5-tuple keeps
 // a flow on one CPU, which rules that out; test runs use one CPU.

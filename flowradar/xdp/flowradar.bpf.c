@@ -3,11 +3,13 @@
 /*
  * flowradar/xdp: the FlowRadar encoder of package flowradar, in maps with
  * the Go layout. Every parsed packet is counted in the active epoch: its
- * flow key's one hash h = xxHash64(key, fr_seed) picks fr_fk flow-filter
- * bits (dp_index(h, i, fr_bits)) and one counting-table cell per sub-table
- * (s*fr_sub + dp_index(h, 32+s, fr_sub)); a flow whose filter bits were not
- * all set is new and is XORed into FlowXOR and counted in FlowCount; every
- * packet adds 1 to PacketCount and its frame length to ByteCount. Two
+ * flow key's one hash h = xxHash64(key, fr_seed) picks a flow-filter block
+ * (dp_reduce(h, fr_blocks)) and fr_fk bits in it (the 9-bit fields of
+ * dp_mix(h, 0), dp_mix(h, 1), ..., seven per mix: bloom.Blocked's layout),
+ * and one counting-table cell per sub-table (s*fr_sub + dp_index(h, 32+s,
+ * fr_sub)); a flow whose filter bits were not all set is new and is XORed
+ * into FlowXOR and counted in FlowCount; every packet adds 1 to PacketCount
+ * and its frame length to ByteCount. Two
  * epochs double-buffer the tables: flowradar_epoch selects the one written,
  * the loader flips it and reads the other. Every packet is passed.
  *
@@ -34,13 +36,15 @@
 #define FR_MAX_FK 32 /* flowradar.MaxFilterHashes; also the first cell index */
 #endif
 #define FR_XOR_WORDS 5 /* flowradar.XORBytes / 8 */
+#define FR_FIELDS 7	/* 9-bit in-block bit fields per 64-bit mix */
+#define FR_MAX_MIX ((FR_MAX_FK + FR_FIELDS - 1) / FR_FIELDS) /* 5 */
 
 /* Load-time constants, set from Go (flowradar/xdp.Configure). */
 DP_CONST __u64 fr_seed = 0; /* flowradar.Params.Seed */
 DP_CONST __u32 fr_k = 4;    /* Params.Hashes: sub-tables, 1..FR_MAX_K */
 DP_CONST __u32 fr_sub = 1;  /* Params.Cells / Params.Hashes */
-DP_CONST __u32 fr_fk = 10;  /* Params.FilterHashes, 1..FR_MAX_FK */
-DP_CONST __u32 fr_bits = 64; /* Params.FilterBits */
+DP_CONST __u32 fr_fk = 14;  /* Params.FilterHashes, 1..FR_MAX_FK */
+DP_CONST __u32 fr_blocks = 1; /* Params.FilterBits / 512 */
 DP_CONST __u32 fr_percpu = 0; /* 1: per-CPU filters and tables, no atomics */
 
 /* One counting-table cell: flowradar.Cell, 56 bytes, host byte order
@@ -59,7 +63,14 @@ enum flowradar_stat {
 	FR_STAT_MAX,
 };
 
+/* One 512-bit flow-filter block (one cache line): in-block bit j is bit
+ * j%64 of w[j/64], so the blocks in order are the Go filter's words. */
+struct fr_block {
+	__u64 w[8];
+};
+
 const struct flowradar_cell *flowradar_cell_btf __attribute__((unused));
+const struct fr_block *fr_block_btf __attribute__((unused));
 const enum flowradar_stat flowradar_stat_btf __attribute__((unused));
 
 /* key 0; value: the epoch written (0 or 1). The loader flips it. */
@@ -70,14 +81,14 @@ struct {
 	__type(value, __u32);
 } flowradar_epoch SEC(".maps");
 
-/* Flow filter of epoch 0 and 1. key: word w; value: filter bits 64w..64w+63
- * (bit i is bit i%64 of word i/64, host order). Loader sets max_entries to
- * Params.FilterBits/64. */
+/* Flow filter of epoch 0 and 1. key: block b; value: filter bits
+ * 512b..512b+511 (filter bit i is bit i%64 of word i/64, host order).
+ * Loader sets max_entries to Params.FilterBits/512. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct fr_block);
 } flowradar_filter0 SEC(".maps"), flowradar_filter1 SEC(".maps");
 
 /* Counting table of epoch 0 and 1. key: cell s*fr_sub + i (sub-table s,
@@ -95,7 +106,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct fr_block);
 } flowradar_pcpu_filter0 SEC(".maps"), flowradar_pcpu_filter1 SEC(".maps");
 
 struct {
@@ -118,6 +129,113 @@ static __always_inline void fr_count(__u32 stat)
 	dp_count(&flowradar_stats, stat);
 }
 
+/* fr_test_k returns, in bit 0, the AND of the k in-block bits of hash h in
+ * blk (bit 0 set: every bit set, a known flow), for a k known to the
+ * compiler: straight-line code with constant shifts, no branch. With upto
+ * set, k is only a bound and the test stops at fr_fk. */
+static __always_inline __u64 fr_test_k(const struct fr_block *blk, __u64 h, const __u32 k,
+				       const int upto)
+{
+	__u64 x = 0, ok = 1;
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < k; i++) {
+		if (upto && i >= fr_fk)
+			break;
+		if (i % FR_FIELDS == 0)
+			x = dp_mix(h, i / FR_FIELDS);
+		__u64 f = x >> (9 * (i % FR_FIELDS));
+		ok &= blk->w[(f >> 6) & 7] >> (f & 63);
+	}
+	return ok;
+}
+
+#define FR_TEST_CASE(n) \
+	case n:         \
+		return fr_test_k(blk, h, n, 0)
+
+/* fr_test is bloom.Blocked.ContainsHash on the block already found: a copy
+ * of the test for each k up to 16, of which the verifier keeps only the
+ * loaded fr_fk's (a load-time constant it knows), and a bounded loop for
+ * larger k. */
+static __always_inline __u64 fr_test(const struct fr_block *blk, __u64 h)
+{
+	switch (fr_fk) {
+	FR_TEST_CASE(1);
+	FR_TEST_CASE(2);
+	FR_TEST_CASE(3);
+	FR_TEST_CASE(4);
+	FR_TEST_CASE(5);
+	FR_TEST_CASE(6);
+	FR_TEST_CASE(7);
+	FR_TEST_CASE(8);
+	FR_TEST_CASE(9);
+	FR_TEST_CASE(10);
+	FR_TEST_CASE(11);
+	FR_TEST_CASE(12);
+	FR_TEST_CASE(13);
+	FR_TEST_CASE(14);
+	FR_TEST_CASE(15);
+	FR_TEST_CASE(16);
+	}
+	return fr_test_k(blk, h, FR_MAX_FK, 1);
+}
+
+/* fr_cell counts the packet (len bytes; a new flow's padded key pad) in
+ * its cell of sub-table s. */
+static __always_inline void fr_cell(void *cells, __u32 s, __u64 h, int is_new, __u64 len,
+				    const __u64 *pad)
+{
+	__u32 idx = s * fr_sub + dp_index(h, FR_MAX_FK + s, fr_sub);
+	struct flowradar_cell *c = bpf_map_lookup_elem(cells, &idx);
+	if (!c) {
+		fr_count(FR_STAT_MISSING);
+		return;
+	}
+	if (fr_percpu) {
+		c->packet_count += 1;
+		c->byte_count += len;
+		if (is_new) {
+			c->flow_count += 1;
+#pragma unroll
+			for (int w = 0; w < FR_XOR_WORDS; w++)
+				c->flow_xor[w] ^= pad[w];
+		}
+		return;
+	}
+	__sync_fetch_and_add(&c->packet_count, 1);
+	__sync_fetch_and_add(&c->byte_count, len);
+	if (is_new) {
+		__sync_fetch_and_add(&c->flow_count, 1);
+#pragma unroll
+		for (int w = 0; w < FR_XOR_WORDS; w++)
+			__sync_fetch_and_xor(&c->flow_xor[w], pad[w]);
+	}
+}
+
+#define FR_CELLS_CASE(n)                                      \
+	case n:                                               \
+		for (__u32 s = 0; s < n; s++)                 \
+			fr_cell(cells, s, h, is_new, len, pad); \
+		return
+
+/* fr_cells counts the packet in its cell of each of the fr_k sub-tables:
+ * a straight-line copy per k (all of them, k <= FR_MAX_K = 8), of which
+ * the verifier keeps the loaded k's, so the cells' index derivations are
+ * independent code the CPU overlaps. */
+static __always_inline void fr_cells(void *cells, __u64 h, int is_new, __u64 len, const __u64 *pad)
+{
+	switch (fr_k) {
+	FR_CELLS_CASE(1);
+	FR_CELLS_CASE(2);
+	FR_CELLS_CASE(3);
+	FR_CELLS_CASE(4);
+	FR_CELLS_CASE(5);
+	FR_CELLS_CASE(6);
+	FR_CELLS_CASE(7);
+	FR_CELLS_CASE(8);
+	}
+}
+
 /*
  * fr_encode counts one packet of the parsed flow p (hash h) in the epoch
  * whose filter and cells maps are given. Every call site passes constant
@@ -136,61 +254,40 @@ static __always_inline void fr_encode(void *filter, void *cells, const struct dp
 	((__u8 *)pad)[39] = p->key.len;
 
 	int is_new = 0;
-	/* Compile-time bound, runtime exit at fr_fk (a load-time constant the
-	 * verifier knows, so the dead iterations are pruned). */
-	for (__u32 i = 0; i < FR_MAX_FK; i++) {
-		if (i >= fr_fk)
-			break;
-		__u32 b = dp_index(h, i, fr_bits);
-		__u32 wi = b >> 6;
-		__u64 *w = bpf_map_lookup_elem(filter, &wi);
-		if (!w) {
-			fr_count(FR_STAT_MISSING);
-			continue;
-		}
-		__u64 m = 1ULL << (b & 63);
-		if (*w & m)
-			continue;
-		if (fr_percpu) {
-			*w |= m;
-			is_new = 1;
-		} else if (!(__sync_fetch_and_or(w, m) & m)) {
-			is_new = 1; /* only the CPU whose OR set the bit saw it clear */
+	__u32 bi = dp_reduce(h, fr_blocks);
+	struct fr_block *blk = bpf_map_lookup_elem(filter, &bi);
+	if (!blk) {
+		fr_count(FR_STAT_MISSING);
+		return;
+	}
+	__u64 ok = fr_test(blk, h);
+	if (!(ok & 1)) {
+		/* A new flow (or, shared, maybe one another CPU is adding):
+		 * set its bits. */
+		for (__u32 m = 0; m < FR_MAX_MIX; m++) {
+			if (m * FR_FIELDS >= fr_fk)
+				break;
+			__u64 x = dp_mix(h, m);
+#pragma unroll
+			for (__u32 t = 0; t < FR_FIELDS; t++) {
+				if (m * FR_FIELDS + t >= fr_fk)
+					break;
+				__u64 *w = &blk->w[(x >> 6) & 7];
+				__u64 bit = 1ULL << (x & 63);
+				if (fr_percpu) {
+					*w |= bit;
+					is_new = 1;
+				} else if (!(__sync_fetch_and_or(w, bit) & bit)) {
+					is_new = 1; /* only the CPU whose OR set a bit saw it clear */
+				}
+				x >>= 9;
+			}
 		}
 	}
 	if (is_new)
 		fr_count(FR_STAT_NEW_FLOW);
 
-	__u64 len = p->frame_len;
-	for (__u32 s = 0; s < FR_MAX_K; s++) {
-		if (s >= fr_k)
-			break;
-		__u32 idx = s * fr_sub + dp_index(h, FR_MAX_FK + s, fr_sub);
-		struct flowradar_cell *c = bpf_map_lookup_elem(cells, &idx);
-		if (!c) {
-			fr_count(FR_STAT_MISSING);
-			continue;
-		}
-		if (fr_percpu) {
-			c->packet_count += 1;
-			c->byte_count += len;
-			if (is_new) {
-				c->flow_count += 1;
-#pragma unroll
-				for (int w = 0; w < FR_XOR_WORDS; w++)
-					c->flow_xor[w] ^= pad[w];
-			}
-			continue;
-		}
-		__sync_fetch_and_add(&c->packet_count, 1);
-		__sync_fetch_and_add(&c->byte_count, len);
-		if (is_new) {
-			__sync_fetch_and_add(&c->flow_count, 1);
-#pragma unroll
-			for (int w = 0; w < FR_XOR_WORDS; w++)
-				__sync_fetch_and_xor(&c->flow_xor[w], pad[w]);
-		}
-	}
+	fr_cells(cells, h, is_new, p->frame_len, pad);
 }
 
 SEC("xdp")

@@ -29,6 +29,11 @@ const (
 	flowradarFlowradarStatFR_STAT_MAX      flowradarFlowradarStat = 6
 )
 
+type flowradarFrBlock struct {
+	_ structs.HostLayout
+	W [8]uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -46,7 +51,8 @@ const (
 	flowradarProgXdpFlowradar        = "xdp_flowradar"
 	flowradarVarFlowradarCellBtf     = "flowradar_cell_btf"
 	flowradarVarFlowradarStatBtf     = "flowradar_stat_btf"
-	flowradarVarFrBits               = "fr_bits"
+	flowradarVarFrBlockBtf           = "fr_block_btf"
+	flowradarVarFrBlocks             = "fr_blocks"
 	flowradarVarFrFk                 = "fr_fk"
 	flowradarVarFrK                  = "fr_k"
 	flowradarVarFrPercpu             = "fr_percpu"
@@ -121,7 +127,8 @@ type flowradarMapSpecs struct {
 type flowradarVariableSpecs struct {
 	FlowradarCellBtf *ebpf.VariableSpec `ebpf:"flowradar_cell_btf"`
 	FlowradarStatBtf *ebpf.VariableSpec `ebpf:"flowradar_stat_btf"`
-	FrBits           *ebpf.VariableSpec `ebpf:"fr_bits"`
+	FrBlockBtf       *ebpf.VariableSpec `ebpf:"fr_block_btf"`
+	FrBlocks         *ebpf.VariableSpec `ebpf:"fr_blocks"`
 	FrFk             *ebpf.VariableSpec `ebpf:"fr_fk"`
 	FrK              *ebpf.VariableSpec `ebpf:"fr_k"`
 	FrPercpu         *ebpf.VariableSpec `ebpf:"fr_percpu"`
@@ -182,7 +189,8 @@ func (m *flowradarMaps) Close() error {
 type flowradarVariables struct {
 	FlowradarCellBtf *ebpf.Variable `ebpf:"flowradar_cell_btf"`
 	FlowradarStatBtf *ebpf.Variable `ebpf:"flowradar_stat_btf"`
-	FrBits           *ebpf.Variable `ebpf:"fr_bits"`
+	FrBlockBtf       *ebpf.Variable `ebpf:"fr_block_btf"`
+	FrBlocks         *ebpf.Variable `ebpf:"fr_blocks"`
 	FrFk             *ebpf.Variable `ebpf:"fr_fk"`
 	FrK              *ebpf.Variable `ebpf:"fr_k"`
 	FrPercpu         *ebpf.Variable `ebpf:"fr_percpu"`

@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
@@ -62,7 +63,7 @@ func Configure(spec *ebpf.CollectionSpec, o Options) error {
 		flowradarVarFrK:      uint32(p.Hashes),
 		flowradarVarFrSub:    p.Cells / uint32(p.Hashes),
 		flowradarVarFrFk:     uint32(p.FilterHashes),
-		flowradarVarFrBits:   p.FilterBits,
+		flowradarVarFrBlocks: p.FilterBits / bloom.BlockBits,
 	}); err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func Configure(spec *ebpf.CollectionSpec, o Options) error {
 		cells, pcells = pcells, cells
 	}
 	for i := range 2 {
-		spec.Maps[filters[i]].MaxEntries = p.FilterBits / 64
+		spec.Maps[filters[i]].MaxEntries = p.FilterBits / bloom.BlockBits
 		spec.Maps[cells[i]].MaxEntries = p.Cells
 		spec.Maps[pfilters[i]].MaxEntries = 1
 		spec.Maps[pcells[i]].MaxEntries = 1
@@ -146,15 +147,18 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		cpus = n
 	}
 	keys := make([]uint32, batch)
-	words := make([]uint64, batch*cpus)
+	blocks := make([]flowradarFrBlock, batch*cpus)
 	filter := t.Filter()
-	if err := bpfload.ReadArray(fm, keys, words, func(key uint32, i int) error {
-		if int(key) >= len(filter) {
-			return fmt.Errorf("filter word %d beyond %d", key, len(filter))
+	if err := bpfload.ReadArray(fm, keys, blocks, func(key uint32, i int) error {
+		if int(key) >= len(filter)/8 {
+			return fmt.Errorf("filter block %d beyond %d", key, len(filter)/8)
 		}
-		filter[key] = 0
-		for _, w := range words[i*cpus : (i+1)*cpus] { // per CPU: ORed
-			filter[key] |= w
+		w := filter[8*key : 8*key+8]
+		clear(w)
+		for _, b := range blocks[i*cpus : (i+1)*cpus] { // per CPU: ORed
+			for j, x := range b.W {
+				w[j] |= x
+			}
 		}
 		return nil
 	}); err != nil {
@@ -197,8 +201,8 @@ func (k *Kernel) Clear(epoch int) error {
 		if err != nil {
 			return fmt.Errorf("flowradar kernel: %w", err)
 		}
-		zw, zc := make([]uint64, n), make([]flowradarFlowradarCell, n)
-		for i := uint32(0); i < k.p.FilterBits/64; i++ {
+		zw, zc := make([]flowradarFrBlock, n), make([]flowradarFlowradarCell, n)
+		for i := uint32(0); i < k.p.FilterBits/bloom.BlockBits; i++ {
 			if err := fm.Update(i, zw, ebpf.UpdateAny); err != nil {
 				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
 			}
@@ -216,7 +220,7 @@ func (k *Kernel) Clear(epoch int) error {
 		n     uint32
 		zeros any
 	}{
-		{fm, k.p.FilterBits / 64, make([]uint64, batch)},
+		{fm, k.p.FilterBits / bloom.BlockBits, make([]flowradarFrBlock, batch)},
 		{cm, k.p.Cells, make([]flowradarFlowradarCell, batch)},
 	} {
 		for start := uint32(0); start < m.n; start += batch {
@@ -226,7 +230,7 @@ func (k *Kernel) Clear(epoch int) error {
 			}
 			zeros := m.zeros
 			switch z := zeros.(type) {
-			case []uint64:
+			case []flowradarFrBlock:
 				zeros = z[:len(keys)]
 			case []flowradarFlowradarCell:
 				zeros = z[:len(keys)]

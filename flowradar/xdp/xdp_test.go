@@ -119,8 +119,8 @@ func TestConfigure_Sizes(t *testing.T) {
 			cells, pcells = pcells, cells
 		}
 		for i := range 2 {
-			if m := spec.Maps[filters[i]]; m.MaxEntries != 16 || m.ValueSize != 8 {
-				t.Errorf("perCPU=%v %s: %d entries of %d bytes, want 16 of 8", perCPU, filters[i], m.MaxEntries, m.ValueSize)
+			if m := spec.Maps[filters[i]]; m.MaxEntries != 2 || m.ValueSize != 64 {
+				t.Errorf("perCPU=%v %s: %d entries of %d bytes, want 2 of 64", perCPU, filters[i], m.MaxEntries, m.ValueSize)
 			}
 			if m := spec.Maps[cells[i]]; m.MaxEntries != 400 || m.ValueSize != flowradar.CellBytes {
 				t.Errorf("perCPU=%v %s: %d entries of %d bytes", perCPU, cells[i], m.MaxEntries, m.ValueSize)
@@ -130,15 +130,15 @@ func TestConfigure_Sizes(t *testing.T) {
 			}
 		}
 		var seed uint64
-		var k, sub, fk, bits, pc uint32
+		var k, sub, fk, blocks, pc uint32
 		spec.Variables[flowradarVarFrSeed].Get(&seed)
 		spec.Variables[flowradarVarFrK].Get(&k)
 		spec.Variables[flowradarVarFrSub].Get(&sub)
 		spec.Variables[flowradarVarFrFk].Get(&fk)
-		spec.Variables[flowradarVarFrBits].Get(&bits)
+		spec.Variables[flowradarVarFrBlocks].Get(&blocks)
 		spec.Variables[flowradarVarFrPercpu].Get(&pc)
-		if seed != 99 || k != 4 || sub != 100 || fk != 7 || bits != 1024 || (pc == 1) != perCPU {
-			t.Errorf("constants seed %d k %d sub %d fk %d bits %d percpu %d", seed, k, sub, fk, bits, pc)
+		if seed != 99 || k != 4 || sub != 100 || fk != 7 || blocks != 2 || (pc == 1) != perCPU {
+			t.Errorf("constants seed %d k %d sub %d fk %d blocks %d percpu %d", seed, k, sub, fk, blocks, pc)
 		}
 	}
 	spec, _ := Spec()
