@@ -10,12 +10,12 @@
  * packet passes. Packets that do not parse always pass.
  */
 #include "dataplane.h"
+#include "blocked.h"
 
 #ifndef BLOOM_MAX_K
 #define BLOOM_MAX_K 32 /* bloom.MaxHashes */
 #endif
 #define BLOOM_BLOCK_WORDS 8 /* 64-bit words per block: bloom.BlockBits / 64 */
-#define BLOOM_FIELDS_PER_MIX 7 /* 9-bit in-block positions per 64-bit mix */
 
 enum bloom_layout {
 	BLOOM_CLASSIC = 0, /* bloom.Filter */
@@ -137,32 +137,19 @@ static __always_inline int bloom_classic(__u64 h, int learn)
 }
 
 /* bloom_blocked_k tests (or sets, when learning) the k in-block bits of
- * hash h in blk, for a k known to the compiler: straight-line code with
- * constant shifts. With upto set, k is only a bound and the loop stops at
- * bloom_cfg_k. */
-static __always_inline int bloom_blocked_k(struct bloom_block *blk, __u64 h, int learn, const __u32 k,
-					   const int upto)
+ * hash h in blk (blocked.h), for a k the compiler knows. */
+static __always_inline int bloom_blocked_k(struct bloom_block *blk, __u64 h, int learn, const __u32 k)
 {
-	__u64 x = 0, ok = 1;
-#pragma clang loop unroll(full)
-	for (__u32 i = 0; i < k; i++) {
-		if (upto && i >= bloom_cfg_k)
-			break;
-		if (i % BLOOM_FIELDS_PER_MIX == 0)
-			x = dp_mix(h, i / BLOOM_FIELDS_PER_MIX);
-		__u64 f = x >> (9 * (i % BLOOM_FIELDS_PER_MIX));
-		__u64 *v = &blk->w[(f >> 6) & (BLOOM_BLOCK_WORDS - 1)];
-		if (learn)
-			__sync_fetch_and_or(v, 1ULL << (f & 63));
-		else
-			ok &= *v >> (f & 63);
+	if (learn) {
+		dp_block_set(blk->w, h, k, 1);
+		return 1;
 	}
-	return learn || (ok & 1);
+	return dp_block_test(blk->w, h, k);
 }
 
 #define BLOOM_BLOCKED_CASE(n) \
 	case n:               \
-		return bloom_blocked_k(blk, h, learn, n, 0)
+		return bloom_blocked_k(blk, h, learn, n)
 
 /* bloom_blocked is bloom.Blocked.ContainsHash (or AddHash): block
  * flow.Reduce(h, blocks), then k 9-bit in-block positions, seven from each
@@ -177,24 +164,14 @@ static __always_inline int bloom_blocked(__u64 h, int learn)
 	if (!blk)
 		return 0;
 	switch (bloom_cfg_k) {
-	BLOOM_BLOCKED_CASE(1);
-	BLOOM_BLOCKED_CASE(2);
-	BLOOM_BLOCKED_CASE(3);
-	BLOOM_BLOCKED_CASE(4);
-	BLOOM_BLOCKED_CASE(5);
-	BLOOM_BLOCKED_CASE(6);
-	BLOOM_BLOCKED_CASE(7);
-	BLOOM_BLOCKED_CASE(8);
-	BLOOM_BLOCKED_CASE(9);
-	BLOOM_BLOCKED_CASE(10);
-	BLOOM_BLOCKED_CASE(11);
-	BLOOM_BLOCKED_CASE(12);
-	BLOOM_BLOCKED_CASE(13);
-	BLOOM_BLOCKED_CASE(14);
-	BLOOM_BLOCKED_CASE(15);
-	BLOOM_BLOCKED_CASE(16);
+		DP_BLOCK_CASES(BLOOM_BLOCKED_CASE);
 	}
-	return bloom_blocked_k(blk, h, learn, BLOOM_MAX_K, 1); /* k > 16 */
+	/* k > 16 */
+	if (learn) {
+		dp_block_set(blk->w, h, bloom_cfg_k, 1);
+		return 1;
+	}
+	return dp_block_test_upto(blk->w, h, bloom_cfg_k);
 }
 
 static __always_inline int bloom_apply(__u64 h, int learn)

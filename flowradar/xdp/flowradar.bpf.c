@@ -28,6 +28,7 @@
  * The tests run on one CPU (BPF_PROG_TEST_RUN), where both modes equal Go.
  */
 #include "dataplane.h"
+#include "blocked.h"
 
 #ifndef FR_MAX_K
 #define FR_MAX_K 8 /* flowradar.MaxHashes */
@@ -36,8 +37,6 @@
 #define FR_MAX_FK 32 /* flowradar.MaxFilterHashes; also the first cell index */
 #endif
 #define FR_XOR_WORDS 5 /* flowradar.XORBytes / 8 */
-#define FR_FIELDS 7	/* 9-bit in-block bit fields per 64-bit mix */
-#define FR_MAX_MIX ((FR_MAX_FK + FR_FIELDS - 1) / FR_FIELDS) /* 5 */
 
 /* Load-time constants, set from Go (flowradar/xdp.Configure). */
 DP_CONST __u64 fr_seed = 0; /* flowradar.Params.Seed */
@@ -129,55 +128,20 @@ static __always_inline void fr_count(__u32 stat)
 	dp_count(&flowradar_stats, stat);
 }
 
-/* fr_test_k returns, in bit 0, the AND of the k in-block bits of hash h in
- * blk (bit 0 set: every bit set, a known flow), for a k known to the
- * compiler: straight-line code with constant shifts, no branch. With upto
- * set, k is only a bound and the test stops at fr_fk. */
-static __always_inline __u64 fr_test_k(const struct fr_block *blk, __u64 h, const __u32 k,
-				       const int upto)
-{
-	__u64 x = 0, ok = 1;
-#pragma clang loop unroll(full)
-	for (__u32 i = 0; i < k; i++) {
-		if (upto && i >= fr_fk)
-			break;
-		if (i % FR_FIELDS == 0)
-			x = dp_mix(h, i / FR_FIELDS);
-		__u64 f = x >> (9 * (i % FR_FIELDS));
-		ok &= blk->w[(f >> 6) & 7] >> (f & 63);
-	}
-	return ok;
-}
-
 #define FR_TEST_CASE(n) \
 	case n:         \
-		return fr_test_k(blk, h, n, 0)
+		return dp_block_test(blk->w, h, n)
 
-/* fr_test is bloom.Blocked.ContainsHash on the block already found: a copy
- * of the test for each k up to 16, of which the verifier keeps only the
- * loaded fr_fk's (a load-time constant it knows), and a bounded loop for
- * larger k. */
+/* fr_test is bloom.Blocked.ContainsHash on the block already found
+ * (blocked.h): a copy of the test for each k up to 16, of which the
+ * verifier keeps only the loaded fr_fk's (a load-time constant it knows),
+ * and a bounded loop for larger k. */
 static __always_inline __u64 fr_test(const struct fr_block *blk, __u64 h)
 {
 	switch (fr_fk) {
-	FR_TEST_CASE(1);
-	FR_TEST_CASE(2);
-	FR_TEST_CASE(3);
-	FR_TEST_CASE(4);
-	FR_TEST_CASE(5);
-	FR_TEST_CASE(6);
-	FR_TEST_CASE(7);
-	FR_TEST_CASE(8);
-	FR_TEST_CASE(9);
-	FR_TEST_CASE(10);
-	FR_TEST_CASE(11);
-	FR_TEST_CASE(12);
-	FR_TEST_CASE(13);
-	FR_TEST_CASE(14);
-	FR_TEST_CASE(15);
-	FR_TEST_CASE(16);
+		DP_BLOCK_CASES(FR_TEST_CASE);
 	}
-	return fr_test_k(blk, h, FR_MAX_FK, 1);
+	return dp_block_test_upto(blk->w, h, fr_fk);
 }
 
 /* fr_cell counts the packet (len bytes; a new flow's padded key pad) in
@@ -260,30 +224,10 @@ static __always_inline void fr_encode(void *filter, void *cells, const struct dp
 		fr_count(FR_STAT_MISSING);
 		return;
 	}
-	__u64 ok = fr_test(blk, h);
-	if (!(ok & 1)) {
-		/* A new flow (or, shared, maybe one another CPU is adding):
-		 * set its bits. */
-		for (__u32 m = 0; m < FR_MAX_MIX; m++) {
-			if (m * FR_FIELDS >= fr_fk)
-				break;
-			__u64 x = dp_mix(h, m);
-#pragma unroll
-			for (__u32 t = 0; t < FR_FIELDS; t++) {
-				if (m * FR_FIELDS + t >= fr_fk)
-					break;
-				__u64 *w = &blk->w[(x >> 6) & 7];
-				__u64 bit = 1ULL << (x & 63);
-				if (fr_percpu) {
-					*w |= bit;
-					is_new = 1;
-				} else if (!(__sync_fetch_and_or(w, bit) & bit)) {
-					is_new = 1; /* only the CPU whose OR set a bit saw it clear */
-				}
-				x >>= 9;
-			}
-		}
-	}
+	/* A new flow (or, shared, maybe one another CPU is adding): set its
+	 * bits; it is new for the CPU that found one of them clear. */
+	if (!fr_test(blk, h))
+		is_new = dp_block_set(blk->w, h, fr_fk, !fr_percpu);
 	if (is_new)
 		fr_count(FR_STAT_NEW_FLOW);
 

@@ -175,15 +175,18 @@ func fixtures() []fixture {
 
 // TestKernel_Fixtures runs each fixture through the kernel and the Go
 // model, twice (a new flow, then a known one): same verdict, same stats,
-// same table cell for cell.
+// same table cell for cell. Filter hashes 1 to 16 take the kernel's
+// straight-line copies of the filter test, 17 and 32 its loop.
 func TestKernel_Fixtures(t *testing.T) {
 	for _, perCPU := range []bool{false, true} {
-		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) { testFixtures(t, perCPU) })
+		for _, fk := range []int{1, 7, 10, 14, 16, 17, 32} {
+			t.Run(fmt.Sprintf("percpu=%v/fk=%d", perCPU, fk), func(t *testing.T) { testFixtures(t, perCPU, fk) })
+		}
 	}
 }
 
-func testFixtures(t *testing.T, perCPU bool) {
-	p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: 10, Seed: 0xf10}
+func testFixtures(t *testing.T, perCPU bool, fk int) {
+	p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: fk, Seed: 0xf10}
 	k := loadKernel(t, p, perCPU)
 	for _, fx := range fixtures() {
 		e, _ := k.Epoch()
