@@ -23,16 +23,17 @@
 // least-squares estimates, marked inexact, below that. [LeafSpine]
 // simulates a network of encoders.
 //
-// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter of 44 bits
-// per flow, 14 of them set by each flow (false-positive rate 3.6e-7 when
-// full, see [Params.FilterFPR]): 81.7 bytes per flow per epoch, twice that
+// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter of 64 bits
+// per flow, 7 of them set by each flow (false-positive rate 6.6e-7 when
+// full, see [Params.FilterFPR]): 84.2 bytes per flow per epoch, twice that
 // for an Encoder's two epochs. The paper's prototype uses a classic Bloom
-// filter. A blocked one answers from one cache line, and that is what the
-// packets of known flows (almost all packets) pay for; it needs about 15%
-// more bits for the same rate (41 per flow where a classic filter with 10
-// hashes needs 36). A filter false positive makes a new flow look known:
-// its packets are counted but its key is not, and decoding reports the
-// residue as an error wrapping [ErrCorrupt].
+// filter. A blocked one answers from one cache line and one mix of the
+// hash, and that is what the packets of known flows (almost all packets)
+// pay for; it needs more bits for the same rate (64 per flow here where a
+// classic filter with 10 hashes needs 36, 3.5 bytes of the 84). A filter
+// false positive makes a new flow look known: its packets are counted but
+// its key is not, and decoding reports the residue as an error wrapping
+// [ErrCorrupt].
 //
 // Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
 // one hash is h = xxHash64(key bytes, Seed); the filter is the

@@ -64,10 +64,10 @@ func TestParamsFor(t *testing.T) {
 		if cpf := p.CellsPerFlow(n); cpf < DefaultCellsPerFlow || cpf > DefaultCellsPerFlow+4.0/float64(n)+1e-9 {
 			t.Errorf("n=%d: %.4f cells per flow, want %.2f rounded up to a multiple of 4", n, cpf, DefaultCellsPerFlow)
 		}
-		// The rate the defaults document, 3.6e-7; a filter of few flows
+		// The rate the defaults document, 6.6e-7; a filter of few flows
 		// rounds up to whole blocks and does better.
-		if fpr := p.FilterFPR(n); fpr > 3.7e-7 || (n >= 10000 && fpr < 3.5e-7) {
-			t.Errorf("n=%d: filter fpr %.3g, want 3.6e-7", n, fpr)
+		if fpr := p.FilterFPR(n); fpr > 6.7e-7 || (n >= 10000 && fpr < 6.5e-7) {
+			t.Errorf("n=%d: filter fpr %.3g, want 6.6e-7", n, fpr)
 		}
 		if p.FilterBits%512 != 0 || uint64(p.FilterBits) < uint64(n)*DefaultFilterBitsPerFlow {
 			t.Errorf("n=%d: %d filter bits, want %d per flow in whole blocks", n, p.FilterBits, DefaultFilterBitsPerFlow)
