@@ -198,14 +198,12 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 	b.ReportMetric(float64(got)/float64(n), "decode-rate")
 }
 
-// frParams returns 4-hash parameters with Cells = cpf*flows and a filter
-// with no false positive at this scale (20 hashes, 30 bits per flow), so
-// the tables measure the counting table alone.
+// frParams returns 4-hash parameters with Cells = cpf*flows and the
+// default filter for flows (expected false positives at these scales: 0.007
+// for 1e4 flows), so the tables measure the counting table alone.
 func frParams(flows int, cpf float64, seed uint64) flowradar.Params {
 	p := flowradar.ParamsFor(flows, seed)
 	p.Cells = (uint32(cpf*float64(flows)) + 3) / 4 * 4
-	p.FilterHashes = 20
-	p.FilterBits = uint32(flows*30+63) / 64 * 64
 	return p
 }
 
@@ -300,7 +298,7 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 					loaded = max(loaded, c)
 				}
 				p := frParams(loaded, cpf, 1)
-				p.FilterBits = uint32(n*30+63) / 64 * 64
+				p.FilterBits = flowradar.ParamsFor(n, 1).FilterBits // every switch's filter sized for all n flows
 				net, _ := flowradar.NewLeafSpine(4, 2, p, 9)
 				for i := range keys {
 					for j := 0; j <= i%5; j++ {
