@@ -94,3 +94,20 @@ func ExampleFilter_AddAtomic() {
 	fmt.Println(f.ContainsAtomic([]byte{3, 99}), f.EstimatedCount() > 380)
 	// Output: true true
 }
+
+// First-packet detection: TestAndAdd tells a flow's first packet from the
+// rest in one call, as a flow filter does (package flowradar counts a flow
+// once this way).
+func ExampleBlocked_TestAndAdd() {
+	seen := bloom.MustNewBlocked(bloom.BlockedParamsFor(10_000, 0.001))
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 40000, 443, flow.ProtoTCP)
+	b := flow.MustKey("10.0.0.9", "10.0.0.2", 40001, 443, flow.ProtoTCP)
+	newFlows := 0
+	for _, k := range []flow.Key{a, a, b, a, b} {
+		if !seen.TestAndAdd(k.Bytes()) {
+			newFlows++
+		}
+	}
+	fmt.Println(newFlows, "flows")
+	// Output: 2 flows
+}
