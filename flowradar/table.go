@@ -22,17 +22,16 @@ const CellBytes = 56
 // the two draw disjoint outputs of the one key hash.
 const cellHash = MaxFilterHashes
 
-// goldenCell[s] is (cellHash+s+1)*flow.Golden modulo 2^64: flow.Mix(h,
-// cellHash+s) is flow.Splitmix(h + goldenCell[s]).
-var goldenCell = [4]uint64{
-	uint64((cellHash + 1) * golden % (1 << 64)),
-	uint64((cellHash + 2) * golden % (1 << 64)),
-	uint64((cellHash + 3) * golden % (1 << 64)),
-	uint64((cellHash + 4) * golden % (1 << 64)),
-}
-
-// golden is flow.Golden as an untyped constant, for the products above.
-const golden = 0x9E3779B97F4A7C15
+// goldenCell<s> is (cellHash+s+1)*flow.Golden modulo 2^64, so that
+// flow.Mix(h, cellHash+s) is flow.Splitmix(h + goldenCell<s>); golden is
+// flow.Golden untyped, so the products are exact before the reduction.
+const (
+	golden      = 0x9E3779B97F4A7C15
+	goldenCell0 = uint64((cellHash + 1) * golden % (1 << 64))
+	goldenCell1 = uint64((cellHash + 2) * golden % (1 << 64))
+	goldenCell2 = uint64((cellHash + 3) * golden % (1 << 64))
+	goldenCell3 = uint64((cellHash + 4) * golden % (1 << 64))
+)
 
 // lenByte is the offset in FlowXOR of the XOR of the key lengths.
 const lenByte = XORBytes - 1
@@ -181,7 +180,7 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
-	isNew := !t.filter.ContainsHash(h) // inlined: one call, where TestAndAddHash is two
+	isNew := !t.filter.ContainsHash(h) // TestAndAddHash, inlined
 	if isNew {
 		t.filter.AddHash(h)
 	}
@@ -202,12 +201,10 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return true
 	}
 	if kc == 4 && len(cells) == int(4*sub) { // the default, in straight-line code
-		// Splitmix of h + (cellHash+s+1)*Golden is flow.Mix(h, cellHash+s).
-		x := h + goldenCell[0]
-		i0 := flow.Reduce(flow.Splitmix(x), sub)
-		i1 := sub + flow.Reduce(flow.Splitmix(h+goldenCell[1]), sub)
-		i2 := 2*sub + flow.Reduce(flow.Splitmix(h+goldenCell[2]), sub)
-		i3 := 3*sub + flow.Reduce(flow.Splitmix(h+goldenCell[3]), sub)
+		i0 := flow.Reduce(flow.Splitmix(h+goldenCell0), sub)
+		i1 := sub + flow.Reduce(flow.Splitmix(h+goldenCell1), sub)
+		i2 := 2*sub + flow.Reduce(flow.Splitmix(h+goldenCell2), sub)
+		i3 := 3*sub + flow.Reduce(flow.Splitmix(h+goldenCell3), sub)
 		cells[i0].PacketCount++
 		cells[i0].ByteCount += uint64(size)
 		cells[i1].PacketCount++
