@@ -176,27 +176,13 @@ static __always_inline void fr_cell(void *cells, __u32 s, __u64 h, int is_new, _
 	}
 }
 
-#define FR_CELLS_CASE(n)                                      \
-	case n:                                               \
-		for (__u32 s = 0; s < n; s++)                 \
-			fr_cell(cells, s, h, is_new, len, pad); \
-		return
-
-/* fr_cells counts the packet in its cell of each of the fr_k sub-tables:
- * a straight-line copy per k (all of them, k <= FR_MAX_K = 8), of which
- * the verifier keeps the loaded k's, so the cells' index derivations are
- * independent code the CPU overlaps. */
+/* fr_cells counts the packet in its cell of each of the fr_k sub-tables. */
 static __always_inline void fr_cells(void *cells, __u64 h, int is_new, __u64 len, const __u64 *pad)
 {
-	switch (fr_k) {
-	FR_CELLS_CASE(1);
-	FR_CELLS_CASE(2);
-	FR_CELLS_CASE(3);
-	FR_CELLS_CASE(4);
-	FR_CELLS_CASE(5);
-	FR_CELLS_CASE(6);
-	FR_CELLS_CASE(7);
-	FR_CELLS_CASE(8);
+	for (__u32 s = 0; s < FR_MAX_K; s++) {
+		if (s >= fr_k)
+			break;
+		fr_cell(cells, s, h, is_new, len, pad);
 	}
 }
 
