@@ -173,6 +173,9 @@ func BlockedFalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m < BlockBits || k <= 0 {
 		return 1
 	}
+	if n == 0 {
+		return 0 // an empty filter answers no to every key
+	}
 	lambda := BlockBits * float64(n) / (float64(m/BlockBits) * BlockBits)
 	return blockedFPR(lambda, k)
 }

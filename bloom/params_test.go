@@ -122,6 +122,10 @@ func TestFalsePositiveRate(t *testing.T) {
 	if FalsePositiveRate(0, 3, 1) != 1 || FalsePositiveRateApprox(10, 0, 1) != 1 || BlockedFalsePositiveRate(100, 3, 1) != 1 {
 		t.Error("degenerate parameters must predict rate 1")
 	}
+	// An empty filter answers no to everything: rate 0, never NaN.
+	if a, b, c := FalsePositiveRate(1024, 3, 0), FalsePositiveRateApprox(1024, 3, 0), BlockedFalsePositiveRate(1024, 3, 0); a != 0 || b != 0 || c != 0 {
+		t.Errorf("empty filter: rates %v, %v, %v, want 0", a, b, c)
+	}
 }
 
 func TestBlockedFalsePositiveRate(t *testing.T) {
