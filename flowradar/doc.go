@@ -40,11 +40,12 @@
 // bloom.Blocked of FilterBits bits, FilterHashes and Seed, held as 64-bit
 // words (block flow.Reduce(h, FilterBits/512), in-block bit i from
 // flow.Mix(h, i/7)); the flow's cell in sub-table s is s*Cells/Hashes +
-// flow.Index(h, 32+s, Cells/Hashes). Filter and table draw disjoint
-// outputs of the index derivation, so their indexes are independent
-// without hashing the key twice. IPv4 and IPv6 share one table: FlowXOR
-// is 40 bytes wide (see [Cell]). [Table.MarshalBinary] writes all of it
-// little-endian.
+// flow.Index(h, 32+s, Cells/Hashes). The filter's block comes from h
+// itself and its bits from flow.Mix(h, 0) to flow.Mix(h, 4) at most, the
+// cells from flow.Mix(h, 32+s): disjoint outputs of the index derivation,
+// so their indexes are independent without hashing the key twice. IPv4
+// and IPv6 share one table: FlowXOR is 40 bytes wide (see [Cell]).
+// [Table.MarshalBinary] writes all of it little-endian.
 //
 // The zero values of [Encoder] and [Table] are not valid; use [New] and
 // [NewTable]. Neither is safe for concurrent writers; [Encoder.Flip] gives

@@ -27,7 +27,7 @@ func TestParams_Validate(t *testing.T) {
 		{"cellsBig", func(p *Params) { p.Cells = MaxCells + 4 }, "at most 67108864"},
 		{"fh0", func(p *Params) { p.FilterHashes = 0 }, "filter hashes must be in [1, 32], got 0"},
 		{"fh33", func(p *Params) { p.FilterHashes = 33 }, "got 33"},
-		{"bits0", func(p *Params) { p.FilterBits = 0 }, "filter bits must be a positive multiple of 512 at most 2147483648, got 0"},
+		{"bits0", func(p *Params) { p.FilterBits = 0 }, "filter bits must be a positive multiple of 512 at most 4294966784, got 0"},
 		{"bits65", func(p *Params) { p.FilterBits = 65 }, "got 65"},
 		{"bits64", func(p *Params) { p.FilterBits = 64 }, "got 64"},
 		{"bits1536", func(p *Params) { p.FilterBits = 1536 }, ""},
@@ -56,7 +56,7 @@ func TestParams_Validate(t *testing.T) {
 }
 
 func TestParamsFor(t *testing.T) {
-	for _, n := range []int{1, 100, 12345, 1e6} {
+	for _, n := range []int{1, 100, 12345, 1e6, 40e6} { // 40e6: near MaxCells
 		p := ParamsFor(n, 3)
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
@@ -72,6 +72,9 @@ func TestParamsFor(t *testing.T) {
 		if p.FilterBits%512 != 0 || uint64(p.FilterBits) < uint64(n)*DefaultFilterBitsPerFlow {
 			t.Errorf("n=%d: %d filter bits, want %d per flow in whole blocks", n, p.FilterBits, DefaultFilterBitsPerFlow)
 		}
+	}
+	if fpr := ParamsFor(10, 1).FilterFPR(0); fpr != 0 {
+		t.Errorf("empty filter: fpr %v, want 0", fpr)
 	}
 	if p, q := ParamsFor(10, 1), ParamsFor(10, 2); p.Seed == q.Seed {
 		t.Fatal("seeds not derived from the seed")
@@ -119,7 +122,7 @@ func TestTable_MatchesReference(t *testing.T) {
 
 // TestFilter_FPR: the measured false-positive rate of the flow filter is
 // at most 1.5 times the predicted one. The filter is smaller than the
-// default (20 bits per flow) so that 1e6 absent flows give about 120
+// default (20 bits per flow) so that 1e6 absent flows give about 310
 // expected false positives: 1.5x is more than four standard deviations.
 func TestFilter_FPR(t *testing.T) {
 	n := 100000

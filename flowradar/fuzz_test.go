@@ -15,7 +15,10 @@ func FuzzUnmarshalDecode(f *testing.F) {
 	f.Add(good[:len(good)-1]) // one byte short
 	f.Add(good[:headerBytes]) // header only
 	f.Add([]byte{})           // empty
-	f.Add([]byte("FRT\x01"))  // magic only
+	f.Add([]byte("FRT\x02"))  // magic only
+	v1 := append([]byte(nil), good...)
+	v1[3] = 1
+	f.Add(v1) // a whole table marked version 1 (refused)
 	empty, _ := NewTable(Params{Cells: 4, Hashes: 4, FilterBits: 512, FilterHashes: 1})
 	e, _ := empty.MarshalBinary()
 	f.Add(e) // smallest valid table

@@ -10,10 +10,10 @@ import (
 // Limits on the parameters. They bound what [Table.UnmarshalBinary]
 // accepts, so that a decoded header cannot ask for an absurd allocation.
 const (
-	MaxHashes       = 8       // counting-table sub-tables (k_c)
-	MaxFilterHashes = 32      // flow-filter bits per flow (k_f); bloom.MaxHashes
-	MaxCells        = 1 << 26 // counting-table cells
-	MaxFilterBits   = 1 << 31 // flow-filter bits (a multiple of bloom.BlockBits)
+	MaxHashes       = 8                    // counting-table sub-tables (k_c)
+	MaxFilterHashes = 32                   // flow-filter bits per flow (k_f); bloom.MaxHashes
+	MaxCells        = 1 << 26              // counting-table cells
+	MaxFilterBits   = bloom.MaxBlockedBits // flow-filter bits (a multiple of bloom.BlockBits)
 )
 
 // Defaults, chosen after the NSDI'16 prototype for the counting table
@@ -28,14 +28,16 @@ const (
 	DefaultFilterHashes = 7
 	// DefaultFilterBitsPerFlow gives, with 7 bits per flow in 512-bit
 	// blocks, a false-positive rate of 6.6e-7 when the filter holds its
-	// flows (bloom.BlockedFalsePositiveRate), about 0.07 flows taken for
-	// known per 1e5 flows of an epoch: the rate of the classic filter it
-	// replaced (10 bits per flow in 36: 7.0e-7). A blocked filter needs
-	// more bits than a classic one for a rate; this one buys it with bits
-	// rather than with bits per flow: 14 in 44 would give 3.6e-7 in less
-	// memory, but every packet would test seven more bits and derive a
-	// second mix (26 against 22 ns a known flow in Go). Filter bits are
-	// cheap beside 56-byte cells (8 against 76 bytes per flow).
+	// flows (bloom.BlockedFalsePositiveRate): the rate of the classic
+	// filter it replaced when full (10 bits per flow in 36: 7.0e-7). Summed
+	// over an epoch as the filter fills, about 0.011 flows per 1e5 are taken
+	// for known (the classic filter: 0.007). A blocked filter needs more
+	// bits than a classic one for a rate; this one pays with memory (64
+	// bits per flow) rather than with more bits set per flow: 14 set in 44
+	// would give 3.6e-7 in less memory, but every packet would test seven
+	// more bits and derive a second mix (26 against 22 ns a known flow in
+	// Go). Filter bits are cheap beside 56-byte cells (8 against 76 bytes
+	// per flow).
 	DefaultFilterBitsPerFlow = 64
 	// DefaultCellsPerFlow is the counting-table load ParamsFor uses: the
 	// peeling threshold of a 4-hash partitioned table is about 1.295

@@ -138,7 +138,9 @@ func (t *Table) Filter() []uint64 { return t.filter.Words() }
 
 // FlowFilter returns the flow filter itself (not a copy), a bloom.Blocked
 // of Params FilterBits, FilterHashes and Seed: FlowFilter().Contains(k.Bytes())
-// is [Table.Contains].
+// is [Table.Contains]. Query it, or add to it as Add would; do not decode
+// another filter into it (UnmarshalBinary) or replace its words, or the
+// table and its Params disagree.
 func (t *Table) FlowFilter() *bloom.Blocked { return t.filter }
 
 // Reset empties the table.

@@ -389,13 +389,21 @@ func TestKernel_Replay(t *testing.T) {
 }
 
 // TestKernel_Learn: learn mode over every main capture reads back
-// bit-identical to a Go filter built from the same packets.
+// bit-identical to a Go filter built from the same packets, at the k of a
+// 1% filter (7 classic, 5 blocked) and, blocked, at k = 20 (the kernel's
+// loop above its straight-line copies for k <= 16).
 func TestKernel_Learn(t *testing.T) {
 	kerneltest.Require(t)
 	frames := traffic.MainFrames(t)
-	for _, layout := range []Layout{Classic, Blocked} {
+	deep := params(Blocked, 50000, 0.01)
+	deep.Hashes = 20
+	for _, c := range []struct {
+		layout Layout
+		p      bloom.Params
+	}{{Classic, params(Classic, 50000, 0.01)}, {Blocked, params(Blocked, 50000, 0.01)}, {Blocked, deep}} {
+		layout := c.layout
 		for _, key := range []KeyMode{KeyFlow, KeySource} {
-			opts := Options{Params: params(layout, 50000, 0.01), Layout: layout, Key: key, Learn: true}
+			opts := Options{Params: c.p, Layout: layout, Key: key, Learn: true}
 			k := loadKernel(t, opts)
 			m := model(opts)
 			n := 0
@@ -428,7 +436,7 @@ func TestKernel_Learn(t *testing.T) {
 			if !same || set == 0 {
 				t.Fatalf("layout %d key %d: learned filter differs from Go's (%d bits set)", layout, key, set)
 			}
-			t.Logf("layout %d key %d: %d packets learned, %d bits set, identical to Go", layout, key, n, set)
+			t.Logf("layout %d k %d key %d: %d packets learned, %d bits set, identical to Go", layout, c.p.Hashes, key, n, set)
 		}
 	}
 }

@@ -205,16 +205,16 @@ func compareSketches(t *testing.T, k *Kernel, want *cms.Sketch) {
 
 // TestKernel_SketchFixtures runs each fixture a few times in both sketch
 // modes and compares the kernel's sketch with the Go sketch, and the
-// statistics with what each frame is. Depths 3 and 8 take the kernel's
-// straight-line copies, 11 its loop for deeper sketches.
+// statistics with what each frame is, at several depths (the kernel's row
+// loop exits at the load-time depth).
 func TestKernel_SketchFixtures(t *testing.T) {
 	for _, tc := range []struct {
 		mode  Mode
 		depth uint32
-	}{{ModeShared, 3}, {ModePerCPU, 3}, {ModeShared, 8}, {ModePerCPU, 11}, {ModeShared, 11}} {
+	}{{ModeShared, 3}, {ModePerCPU, 3}, {ModeShared, 8}, {ModePerCPU, 8}, {ModeShared, 11}, {ModePerCPU, 11}} {
 		mode := tc.mode
 		t.Run(fmt.Sprintf("%s/d=%d", mode, tc.depth), func(t *testing.T) {
-			p := cms.Params{Width: 63, Depth: tc.depth, Seed: testSeed} // odd w*d: a half-used last pair
+			p := cms.Params{Width: 63, Depth: tc.depth, Seed: testSeed} // odd w*d (d odd): a half-used last pair
 			k := load(t, Options{Params: p, Mode: mode})
 			var frames [][]byte
 			for name, f := range fixtures(t) {

@@ -1,10 +1,10 @@
 // Package xdp is the FlowRadar encoder as an XDP program: every packet the
 // parser accepts (flow.Parse rules) is counted in the flow filter and the
 // counting table of package flowradar, in BPF array maps with exactly the
-// Go layout ([flowradar.Cell], the filter's 512-bit blocks), so that [Kernel.Read] returns
-// a [flowradar.Table] that the collector decodes as is. Every packet is
-// passed (XDP_PASS), malformed ones included; per-CPU counters count parse
-// outcomes, new flows and failed lookups.
+// Go layout ([flowradar.Cell], the filter's 512-bit blocks), so that
+// [Kernel.Read] returns a [flowradar.Table] that the collector decodes as
+// is. Every packet is passed (XDP_PASS), malformed ones included; per-CPU
+// counters count parse outcomes, new flows and failed lookups.
 //
 // Epochs are double-buffered: a one-entry array map holds the epoch the
 // program writes, and [Kernel.Flip] points the program at the other
@@ -21,8 +21,9 @@
 //
 // Concurrency: updates are atomic (fetch-OR of filter words, atomic adds
 // and XORs of cells); a known flow's packet only reads the filter. A flow
-// is new for the CPU whose fetch-OR set one of its filter bits; when two CPUs process a flow's first packets at the
-// same instant both may see it as new, and its cells become undecodable
-// (XORed twice, counted twice). Receive-side scaling on the 5-tuple keeps
-// a flow on one CPU, which rules that out; test runs use one CPU.
+// is new for the CPU whose fetch-OR set one of its filter bits; when two
+// CPUs process a flow's first packets at the same instant both may see it
+// as new, and its cells become undecodable (XORed twice, counted twice).
+// Receive-side scaling on the 5-tuple keeps a flow on one CPU, which rules
+// that out; test runs use one CPU.
 package xdp

@@ -42,7 +42,7 @@
 DP_CONST __u64 fr_seed = 0; /* flowradar.Params.Seed */
 DP_CONST __u32 fr_k = 4;    /* Params.Hashes: sub-tables, 1..FR_MAX_K */
 DP_CONST __u32 fr_sub = 1;  /* Params.Cells / Params.Hashes */
-DP_CONST __u32 fr_fk = 14;  /* Params.FilterHashes, 1..FR_MAX_FK */
+DP_CONST __u32 fr_fk = 7;   /* Params.FilterHashes, 1..FR_MAX_FK */
 DP_CONST __u32 fr_blocks = 1; /* Params.FilterBits / 512 */
 DP_CONST __u32 fr_percpu = 0; /* 1: per-CPU filters and tables, no atomics */
 
