@@ -196,15 +196,12 @@ func (k *Kernel) Blocked() (*bloom.Blocked, error) {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	dst := []*uint64{&s.Passed, &s.Dropped, &s.Malformed, &s.NotIP}
-	for i := uint32(0); i < uint32(bloomBloomStatBLOOM_STAT_MAX); i++ {
-		var per []uint64
-		if err := k.objs.BloomStats.Lookup(i, &per); err != nil {
-			return s, fmt.Errorf("bloom kernel: read stats: %w", err)
-		}
-		for _, v := range per {
-			*dst[i] += v
-		}
+	sums, err := bpfload.SumPerCPU(k.objs.BloomStats, uint32(bloomBloomStatBLOOM_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("bloom kernel: read stats: %w", err)
+	}
+	for i, dst := range []*uint64{&s.Passed, &s.Dropped, &s.Malformed, &s.NotIP} {
+		*dst = sums[i]
 	}
 	return s, nil
 }

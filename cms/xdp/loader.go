@@ -185,28 +185,15 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 // Stats sums the per-CPU statistics.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	for i := uint32(0); i < uint32(cmsCmsStatCMS_STAT_MAX); i++ {
-		var per []uint64
-		if err := k.objs.CmsStats.Lookup(i, &per); err != nil {
-			return s, fmt.Errorf("cms kernel: read stats: %w", err)
-		}
-		var sum uint64
-		for _, v := range per {
-			sum += v
-		}
-		switch {
-		case i < uint32(len(s.Outcomes)):
-			s.Outcomes[i] = sum
-		case i == uint32(cmsCmsStatCMS_STAT_DROPPED):
-			s.Dropped = sum
-		case i == uint32(cmsCmsStatCMS_STAT_EVENTS):
-			s.Events = sum
-		case i == uint32(cmsCmsStatCMS_STAT_EVENTS_LOST):
-			s.EventsLost = sum
-		case i == uint32(cmsCmsStatCMS_STAT_SAT_MISSED):
-			s.SatMissed = sum
-		}
+	sums, err := bpfload.SumPerCPU(k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("cms kernel: read stats: %w", err)
 	}
+	copy(s.Outcomes[:], sums)
+	s.Dropped = sums[cmsCmsStatCMS_STAT_DROPPED]
+	s.Events = sums[cmsCmsStatCMS_STAT_EVENTS]
+	s.EventsLost = sums[cmsCmsStatCMS_STAT_EVENTS_LOST]
+	s.SatMissed = sums[cmsCmsStatCMS_STAT_SAT_MISSED]
 	return s, nil
 }
 

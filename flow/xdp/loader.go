@@ -90,20 +90,13 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // Stats sums the per-CPU counters and digests.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	for i := uint32(0); i < uint32(flowFlowStatFLOW_STAT_MAX); i++ {
-		var per []uint64
-		if err := k.objs.FlowStats.Lookup(i, &per); err != nil {
-			return s, fmt.Errorf("flow kernel: read stats: %w", err)
-		}
-		var sum uint64
-		for _, v := range per {
-			sum += v
-		}
-		if i < uint32(len(s.Outcomes)) {
-			s.Outcomes[i] = sum
-		} else {
-			s.EventsLost = sum
-		}
+	sums, err := bpfload.SumPerCPU(k.objs.FlowStats, uint32(flowFlowStatFLOW_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("flow kernel: read stats: %w", err)
+	}
+	n := copy(s.Outcomes[:], sums)
+	for _, v := range sums[n:] {
+		s.EventsLost += v
 	}
 	var per []uint64
 	if err := k.objs.FlowDigest.Lookup(uint32(0), &per); err != nil {

@@ -266,23 +266,14 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	for i := uint32(0); i < uint32(flowradarFlowradarStatFR_STAT_MAX); i++ {
-		var per []uint64
-		if err := k.objs.FlowradarStats.Lookup(i, &per); err != nil {
-			return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
-		}
-		var sum uint64
-		for _, v := range per {
-			sum += v
-		}
-		switch {
-		case i < uint32(len(s.Outcomes)):
-			s.Outcomes[i] = sum
-		case i == uint32(flowradarFlowradarStatFR_STAT_NEW_FLOW):
-			s.NewFlows = sum
-		default:
-			s.Missing += sum
-		}
+	sums, err := bpfload.SumPerCPU(k.objs.FlowradarStats, uint32(flowradarFlowradarStatFR_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
+	}
+	copy(s.Outcomes[:], sums)
+	s.NewFlows = sums[flowradarFlowradarStatFR_STAT_NEW_FLOW]
+	for _, v := range sums[flowradarFlowradarStatFR_STAT_MISSING:] {
+		s.Missing += v
 	}
 	return s, nil
 }

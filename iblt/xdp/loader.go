@@ -183,20 +183,13 @@ func (k *Kernel) Reset() error {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	for i := uint32(0); i < uint32(ibltIbltStatIBLT_STAT_MAX); i++ {
-		var per []uint64
-		if err := k.objs.IbltStats.Lookup(i, &per); err != nil {
-			return s, fmt.Errorf("iblt kernel: read stats: %w", err)
-		}
-		var sum uint64
-		for _, v := range per {
-			sum += v
-		}
-		if i < uint32(len(s.Outcomes)) {
-			s.Outcomes[i] = sum
-		} else {
-			s.MissingCells += sum
-		}
+	sums, err := bpfload.SumPerCPU(k.objs.IbltStats, uint32(ibltIbltStatIBLT_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("iblt kernel: read stats: %w", err)
+	}
+	n := copy(s.Outcomes[:], sums)
+	for _, v := range sums[n:] {
+		s.MissingCells += v
 	}
 	return s, nil
 }

@@ -1,5 +1,6 @@
 // Package bpfload holds the steps that every kernel loader of this module
-// takes: setting the load-time constants of a collection and loading it.
+// takes: setting the load-time constants of a collection, loading it, and
+// reading its array maps and per-CPU statistics back.
 package bpfload
 
 import (
@@ -67,4 +68,21 @@ func ReadArray[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32,
 			return err
 		}
 	}
+}
+
+// SumPerCPU reads slots 0 to n-1 of the per-CPU array map m (a kernel's
+// statistics: one __u64 per slot and CPU) and returns each slot summed over
+// the CPUs.
+func SumPerCPU(m *ebpf.Map, n uint32) ([]uint64, error) {
+	sums := make([]uint64, n)
+	var per []uint64
+	for i := range n {
+		if err := m.Lookup(i, &per); err != nil {
+			return nil, fmt.Errorf("slot %d: %w", i, err)
+		}
+		for _, v := range per {
+			sums[i] += v
+		}
+	}
+	return sums, nil
 }

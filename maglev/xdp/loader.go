@@ -354,15 +354,9 @@ func (lb *LB) unref(a netip.Addr) {
 // backends in use.
 func (lb *LB) Stats() (Stats, error) {
 	var s Stats
-	vals := make([]uint64, maglevMaglevStatMAGLEV_STAT_MAX)
-	for i := range vals {
-		var per []uint64
-		if err := lb.objs.MaglevStats.Lookup(uint32(i), &per); err != nil {
-			return s, fmt.Errorf("maglev kernel: read counters: %w", err)
-		}
-		for _, v := range per {
-			vals[i] += v
-		}
+	vals, err := bpfload.SumPerCPU(lb.objs.MaglevStats, uint32(maglevMaglevStatMAGLEV_STAT_MAX))
+	if err != nil {
+		return s, fmt.Errorf("maglev kernel: read counters: %w", err)
 	}
 	s.Counters = Counters{
 		PassParse: vals[maglevMaglevStatMAGLEV_STAT_PASS_PARSE], PassVLAN: vals[maglevMaglevStatMAGLEV_STAT_PASS_VLAN],
