@@ -182,10 +182,7 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
-	isNew := !t.filter.ContainsHash(h) // TestAndAddHash, inlined
-	if isNew {
-		t.filter.AddHash(h)
-	}
+	isNew := !t.filter.TestAndAddHash(h)
 	if t.geom != nil {
 		t.addGeom(k, size, isNew)
 		return isNew
