@@ -15,7 +15,6 @@
 #ifndef BLOOM_MAX_K
 #define BLOOM_MAX_K 32 /* bloom.MaxHashes */
 #endif
-#define BLOOM_BLOCK_WORDS 8 /* 64-bit words per block: bloom.BlockBits / 64 */
 
 enum bloom_layout {
 	BLOOM_CLASSIC = 0, /* bloom.Filter */
@@ -61,7 +60,7 @@ DP_CONST __u32 bloom_cfg_learn = 0; /* 1: insert every key, pass every packet */
 /* A block: eight 64-bit words, 512 bits. bloom.Blocked keeps all k bits
  * of a key in one block, so the kernel finds them with one map lookup. */
 struct bloom_block {
-	__u64 w[BLOOM_BLOCK_WORDS];
+	__u64 w[DP_BLOCK_WORDS];
 };
 
 /* key: block index b; value: words 8b to 8b+7 of the filter
@@ -126,7 +125,7 @@ static __always_inline int bloom_classic(__u64 h, int learn)
 		struct bloom_block *blk = bloom_block(j >> 9);
 		if (!blk)
 			return 0;
-		__u64 *v = &blk->w[(j >> 6) & (BLOOM_BLOCK_WORDS - 1)];
+		__u64 *v = &blk->w[(j >> 6) & (DP_BLOCK_WORDS - 1)];
 		__u64 bit = 1ULL << (j & 63);
 		if (learn)
 			__sync_fetch_and_or(v, bit);

@@ -9,9 +9,9 @@
  * and one counting-table cell per sub-table (s*fr_sub + dp_index(h, 32+s,
  * fr_sub)); a flow whose filter bits were not all set is new and is XORed
  * into FlowXOR and counted in FlowCount; every packet adds 1 to PacketCount
- * and its frame length to ByteCount. Two
- * epochs double-buffer the tables: flowradar_epoch selects the one written,
- * the loader flips it and reads the other. Every packet is passed.
+ * and its frame length to ByteCount. Two epochs double-buffer the tables:
+ * flowradar_epoch selects the one written, the loader flips it and reads
+ * the other. Every packet is passed.
  *
  * Concurrency, shared mode (fr_percpu = 0): one filter and table for all
  * CPUs, all updates atomic. "New flow" is decided per CPU from the filter
@@ -65,7 +65,7 @@ enum flowradar_stat {
 /* One 512-bit flow-filter block (one cache line): in-block bit j is bit
  * j%64 of w[j/64], so the blocks in order are the Go filter's words. */
 struct fr_block {
-	__u64 w[8];
+	__u64 w[DP_BLOCK_WORDS];
 };
 
 const struct flowradar_cell *flowradar_cell_btf __attribute__((unused));
