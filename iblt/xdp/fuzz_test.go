@@ -1,0 +1,126 @@
+package xdp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// FuzzParseKey: ParseKey never panics, and it accepts exactly the packet
+// keys that PacketKey writes: an accepted key, written back from what
+// ParseKey returned, is the input byte for byte, so no two byte strings
+// decode to one packet and no padding is silently dropped.
+func FuzzParseKey(f *testing.F) {
+	v4 := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1234, 80, flow.ProtoTCP)
+	v6 := flow.KeyFrom16([16]byte{0: 0x20, 1: 0x01, 15: 1}, [16]byte{0: 0x20, 1: 0x01, 15: 2}, 53, 5353, flow.ProtoUDP)
+	for _, k := range []flow.Key{v4, v6} {
+		var b [KeyLen]byte
+		copy(b[:], k.Bytes())
+		b[37] = byte(k.Len())
+		binary.LittleEndian.PutUint64(b[40:], 0x0102030405060708)
+		f.Add(b[:])
+		bad := b
+		bad[38] = 1 // non-zero reserved byte
+		f.Add(bad[:])
+	}
+	f.Add(make([]byte, KeyLen))
+	f.Add(make([]byte, KeyLen-1))
+
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, id, err := ParseKey(b)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if len(b) != KeyLen {
+			t.Fatalf("accepted a %d-byte key", len(b))
+		}
+		var back [KeyLen]byte
+		copy(back[:37], k.Bytes())
+		back[37] = byte(k.Len())
+		binary.LittleEndian.PutUint64(back[40:], id)
+		if !bytes.Equal(back[:], b) {
+			t.Fatalf("ParseKey(%x) = %v, %#x, which writes back as %x", b, k, id, back)
+		}
+	})
+}
+
+// FuzzPacketID: for any frame, PacketID and PacketKey never panic, whether
+// given the frame's own parse result or a parse result that does not
+// belong to it (offsets past the end), and ParseKey inverts PacketKey.
+func FuzzPacketID(f *testing.F) {
+	for _, fr := range [][]byte{
+		ipv4TCPFrame(),
+		ipv4UDPFrame(),
+		{},
+		make([]byte, 14),
+	} {
+		f.Add(fr, uint16(0), uint16(0))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte, l3, l4 uint16) {
+		info, err := flow.Parse(frame)
+		if err == nil {
+			id := PacketID(frame, info)
+			k := PacketKey(frame, info)
+			got, gotID, err := ParseKey(k[:])
+			if err != nil {
+				t.Fatalf("ParseKey(PacketKey) of %x: %v", frame, err)
+			}
+			if got != info.Key || gotID != id {
+				t.Fatalf("ParseKey(PacketKey) = %v, %#x; want %v, %#x", got, gotID, info.Key, id)
+			}
+		}
+		// A mismatched Info: the frame's key (or none) with any offsets.
+		info.L3Offset, info.L4Offset = l3, l4
+		for _, key := range []flow.Key{info.Key, udp4Key(), udp6Key()} {
+			info.Key = key
+			_ = PacketID(frame, info)
+			_ = PacketKey(frame, info)
+		}
+	})
+}
+
+func udp4Key() flow.Key {
+	return flow.KeyFrom4([4]byte{192, 0, 2, 1}, [4]byte{192, 0, 2, 2}, 1, 2, flow.ProtoUDP)
+}
+
+func udp6Key() flow.Key {
+	return flow.KeyFrom16([16]byte{0: 0xfe, 1: 0x80, 15: 1}, [16]byte{0: 0xfe, 1: 0x80, 15: 2}, 1, 2, flow.ProtoUDP)
+}
+
+// ipv4TCPFrame and ipv4UDPFrame are minimal well-formed Ethernet frames.
+func ipv4TCPFrame() []byte {
+	fr := make([]byte, 14+20+20)
+	binary.BigEndian.PutUint16(fr[12:], 0x0800)
+	ip := fr[14:]
+	ip[0], ip[9] = 0x45, flow.ProtoTCP
+	binary.BigEndian.PutUint16(ip[2:], 40)
+	binary.BigEndian.PutUint16(ip[4:], 0x4242)
+	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	tcp := ip[20:]
+	binary.BigEndian.PutUint16(tcp[0:], 1234)
+	binary.BigEndian.PutUint16(tcp[2:], 80)
+	binary.BigEndian.PutUint32(tcp[4:], 0xdeadbeef)
+	tcp[12] = 5 << 4
+	return fr
+}
+
+func ipv4UDPFrame() []byte {
+	fr := make([]byte, 14+20+8+8)
+	binary.BigEndian.PutUint16(fr[12:], 0x0800)
+	ip := fr[14:]
+	ip[0], ip[9] = 0x45, flow.ProtoUDP
+	binary.BigEndian.PutUint16(ip[2:], 36)
+	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	udp := ip[20:]
+	binary.BigEndian.PutUint16(udp[0:], 53)
+	binary.BigEndian.PutUint16(udp[2:], 53)
+	binary.BigEndian.PutUint16(udp[4:], 16)
+	binary.BigEndian.PutUint16(udp[6:], 0xabcd)
+	copy(udp[8:], []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	return fr
+}
