@@ -111,7 +111,11 @@ func decodeEvent(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("cms kernel: event of %d bytes, want %d", len(b), eventSize)
 	}
 	ne := binary.NativeEndian
-	key, err := flow.KeyFromBytes(b[:min(int(b[40]), 40)])
+	n := int(b[40]) // struct flow_key: 40 bytes, then the length
+	if n != flow.KeyLen4 && n != flow.KeyLen6 {
+		return Event{}, fmt.Errorf("cms kernel: event key length %d, want %d or %d", n, flow.KeyLen4, flow.KeyLen6)
+	}
+	key, err := flow.KeyFromBytes(b[:n])
 	if err != nil {
 		return Event{}, fmt.Errorf("cms kernel: bad key in event: %w", err)
 	}

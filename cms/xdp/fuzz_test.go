@@ -1,0 +1,42 @@
+package xdp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// FuzzDecodeEvent: decodeEvent never panics on a ring-buffer record of any
+// length or content, refuses records shorter than struct cms_event and
+// keys of neither length, and on success returns exactly the record's
+// fields.
+func FuzzDecodeEvent(f *testing.F) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1234, 80, flow.ProtoTCP)
+	rec := make([]byte, eventSize)
+	copy(rec, k.Bytes())
+	rec[40] = byte(k.Len())
+	binary.NativeEndian.PutUint64(rec[48:], 0x1122334455667788)
+	binary.NativeEndian.PutUint32(rec[56:], 1000)
+	binary.NativeEndian.PutUint32(rec[60:], 1)
+	f.Add(rec)
+	f.Add(rec[:eventSize-1])
+	f.Add(make([]byte, eventSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeEvent(b)
+		if err != nil {
+			return
+		}
+		if len(b) < eventSize {
+			t.Fatalf("accepted a %d-byte record", len(b))
+		}
+		if n := e.Key.Len(); n != int(b[40]) || !bytes.Equal(e.Key.Bytes(), b[:n]) {
+			t.Fatalf("key %v from length byte %d and bytes %x", e.Key, b[40], b[:40])
+		}
+		ne := binary.NativeEndian
+		if e.Hash != ne.Uint64(b[48:]) || e.Estimate != ne.Uint32(b[56:]) || e.CPU != ne.Uint32(b[60:]) {
+			t.Fatalf("event %+v from record %x", e, b[:eventSize])
+		}
+	})
+}
