@@ -48,6 +48,9 @@ enum iblt_stat {
 	IBLT_STAT_MAX,
 };
 
+_Static_assert(IBLT_KEY_WORDS == 6 && sizeof(struct iblt_pkt_key) == 48,
+	       "xdp_iblt's shared update names the six key words one by one");
+
 const struct iblt_cell *iblt_cell_btf __attribute__((unused));
 const struct iblt_pkt_key *iblt_pkt_key_btf __attribute__((unused));
 const enum iblt_stat iblt_stat_btf __attribute__((unused));
@@ -157,6 +160,7 @@ int xdp_iblt(struct xdp_md *ctx)
 	__u64 h = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_seed);
 	__u64 cs = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_check_seed);
 	__u64 len = (__u64)((long)ctx->data_end - (long)ctx->data);
+	int v4 = key.flow_len == FLOW_KEY_LEN4;
 
 	/* Compile-time bound, runtime exit at iblt_k (pruned by the verifier,
 	 * which knows the constant). */
@@ -173,9 +177,17 @@ int xdp_iblt(struct xdp_md *ctx)
 			__sync_fetch_and_add(&c->count, 1);
 			__sync_fetch_and_add(&c->value_sum, len);
 			__sync_fetch_and_xor(&c->hash_sum, cs);
-#pragma unroll
-			for (int w = 0; w < IBLT_KEY_WORDS; w++)
-				__sync_fetch_and_xor(&c->key_sum[w], kw[w]);
+			__sync_fetch_and_xor(&c->key_sum[0], kw[0]);
+			__sync_fetch_and_xor(&c->key_sum[1], kw[1]);
+			/* An IPv4 key's words 2 and 3 (bytes 16-31) are padding,
+			 * always zero: XOR with them is no change, so the two
+			 * locked operations are skipped. */
+			if (!v4) {
+				__sync_fetch_and_xor(&c->key_sum[2], kw[2]);
+				__sync_fetch_and_xor(&c->key_sum[3], kw[3]);
+			}
+			__sync_fetch_and_xor(&c->key_sum[4], kw[4]);
+			__sync_fetch_and_xor(&c->key_sum[5], kw[5]);
 		} else {
 			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_cells, &idx);
 			if (!c) {
