@@ -3,6 +3,7 @@ package flowradar
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -115,17 +116,22 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 type Counters struct {
 	Packets []int64
 	Bytes   []int64
-	// Exact[i] is true when flow i's counts are determined by the
-	// system: found by peeling, or by an integer solution with zero
-	// residual of a part of the system no other flow shares all cells
-	// with. Otherwise the counts are a least-squares estimate.
+	// Exact[i] is true when flow i's counts are the only ones the
+	// switch's consistent cells allow: found by peeling a cell that holds
+	// it alone among the unknowns, or by a solution with zero residual in
+	// which the flow is identifiable (no other assignment of counts to the
+	// flows fits the same cells; see [CounterDecode]). Otherwise the
+	// counts are a least-squares estimate.
 	Exact []bool
 	// Residual is the sum over cells of |PacketCount - Σ packets of the
 	// cell's flows| for the returned counts: 0 when the switch's counters
 	// agree with the flow set.
 	Residual int64
-	// Mismatch counts cells whose FlowCount differs from the number of
-	// the given flows hashed there (the flow set is not the table's).
+	// Mismatch counts inconsistent cells: cells whose FlowCount differs
+	// from the number of the given flows hashed there, or whose FlowXOR
+	// differs from the XOR of their keys. The flow set is then not the
+	// table's (flows missing, as after [ErrDecodeIncomplete], or flows the
+	// switch never saw), and CounterDecode leaves those cells out.
 	Mismatch int
 }
 
@@ -136,8 +142,20 @@ type Counters struct {
 // exactly by peeling (a cell with one unknown flow determines it) and the
 // rest, the part where every cell holds two or more unknown flows, by
 // least squares (CGLS, conjugate gradients on the normal equations), then
-// rounds to integers and checks the residual exactly. keys must be
-// distinct and valid.
+// rounds to integers and checks the residual exactly.
+//
+// Only consistent cells enter the system: a cell whose FlowCount or
+// FlowXOR disagrees with the given flows holds a flow that is not among
+// them (or lacks one that is), so its counters would charge that flow's
+// packets to the others ([Counters.Mismatch] counts them).
+//
+// A zero residual alone does not make the least-squares part exact: when
+// the cells do not determine the flows (four flows whose cells pair them
+// up in a cycle, for one), other counts fit as well. CounterDecode tests
+// each flow for that by solving the same system for random counts it
+// knows; a flow whose random count comes back unchanged is determined by
+// its cells (the chance of a false pass is about 2^-19 per flow). keys
+// must be distinct and valid.
 func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	if t == nil {
 		return Counters{}, fmt.Errorf("%w: table is nil", ErrParams)
@@ -161,9 +179,22 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 			cnt[idx[s]+1]++
 		}
 	}
+	// A cell is consistent when the given flows hashed there are the
+	// table's: as many (FlowCount) and the same keys (FlowXOR).
+	xor := make([][XORBytes]byte, m)
+	for f := range keys {
+		p := padded(&keys[f])
+		for _, c := range fc[f*k : f*k+k] {
+			for i := range p {
+				xor[c][i] ^= p[i]
+			}
+		}
+	}
 	var r Counters
+	use := make([]bool, m)
 	for c := 0; c < m; c++ {
-		if uint32(cnt[c+1]) != t.cells[c].FlowCount {
+		use[c] = uint32(cnt[c+1]) == t.cells[c].FlowCount && xor[c] == t.cells[c].FlowXOR
+		if !use[c] {
 			r.Mismatch++
 		}
 	}
@@ -199,7 +230,7 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	}
 	var stack []int32
 	for c := 0; c < m; c++ {
-		if unknown[c] == 1 {
+		if unknown[c] == 1 && use[c] {
 			stack = append(stack, int32(c))
 		}
 	}
@@ -222,7 +253,7 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 			resP[o] -= p
 			resB[o] -= b
 			unknown[o]--
-			if unknown[o] == 1 {
+			if unknown[o] == 1 && use[o] {
 				stack = append(stack, int32(o))
 			}
 		}
@@ -235,16 +266,9 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 		}
 	}
 	if len(core) > 0 {
-		xp := cgls(core, fc, k, resP, m)
-		xb := cgls(core, fc, k, resB, m)
-		// Flows sharing all their cells with another flow are never
-		// determined, whatever the numbers.
-		twin := make(map[[MaxHashes]uint32]int, len(core))
-		for _, f := range core {
-			var key [MaxHashes]uint32
-			copy(key[:], fc[int(f)*k:int(f)*k+k])
-			twin[key]++
-		}
+		sys := lsq{core: core, fc: fc, k: k, use: use}
+		xp := sys.solve(resP)
+		xb := sys.solve(resB)
 		rp := append([]int64(nil), resP...)
 		rb := append([]int64(nil), resB...)
 		for i, f := range core {
@@ -256,12 +280,13 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 		}
 		exact := true
 		for c := 0; c < m; c++ {
-			exact = exact && rp[c] == 0 && rb[c] == 0
+			exact = exact && (!use[c] || rp[c] == 0 && rb[c] == 0)
 		}
-		for _, f := range core {
-			var key [MaxHashes]uint32
-			copy(key[:], fc[int(f)*k:int(f)*k+k])
-			r.Exact[f] = exact && twin[key] == 1
+		if exact {
+			id := sys.identifiable(m)
+			for i, f := range core {
+				r.Exact[f] = id[i]
+			}
 		}
 		resP = rp
 	}
@@ -275,48 +300,98 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	return r, nil
 }
 
-// cgls returns the least-squares solution x of A x = b, where column i of
-// A is flow core[i] with ones at its k cells, by conjugate gradients on the
-// normal equations (CGLS), starting from zero (so the minimum-norm
-// solution when A is rank deficient). Every few iterations it rounds x and
-// stops early when the rounded x solves the system exactly, the common
-// case for counters that agree with the flow set.
-func cgls(core []int32, fc []uint32, k int, b []int64, m int) []float64 {
-	n := len(core)
+// lsq is the least-squares part of a counter decode: the matrix A whose
+// column i is flow core[i], with ones at its k cells (fc), restricted to
+// the rows (cells) marked in use.
+type lsq struct {
+	core []int32
+	fc   []uint32
+	k    int
+	use  []bool
+}
+
+func (a *lsq) cells(i int) []uint32 {
+	f := int(a.core[i])
+	return a.fc[f*a.k : f*a.k+a.k]
+}
+
+// solve returns the least-squares solution x of A x = b over the rows in
+// use.
+func (a *lsq) solve(b []int64) []float64 {
+	fb := make([]float64, len(b))
+	for c, v := range b {
+		fb[c] = float64(v)
+	}
+	return a.cgls(fb)
+}
+
+// identifiable reports, per core flow, whether A determines its count:
+// whether e_i lies in A's row space, so that every solution of A x = b
+// has the same x_i. It solves A x = A x0 for random counts x0 of about
+// 2^20: CGLS from zero returns the minimum-norm solution, x0 less its
+// part in A's null space, which keeps x0_i exactly when e_i is orthogonal
+// to the null space, and otherwise moves it by a random amount (of the
+// order of the counts) that rounds to zero with probability about 2^-19.
+// The seed is fixed, so a decode is reproducible.
+func (a *lsq) identifiable(m int) []bool {
+	rng := rand.New(rand.NewPCG(uint64(len(a.core)), uint64(m)))
+	x0 := make([]int64, len(a.core))
+	b := make([]float64, m)
+	for i := range a.core {
+		x0[i] = 1<<20 + rng.Int64N(1<<20)
+		for _, c := range a.cells(i) {
+			if a.use[c] {
+				b[c] += float64(x0[i])
+			}
+		}
+	}
+	x := a.cgls(b)
+	id := make([]bool, len(a.core))
+	for i := range x {
+		id[i] = int64(math.Round(x[i])) == x0[i]
+	}
+	return id
+}
+
+// cgls returns the least-squares solution x of A x = b by conjugate
+// gradients on the normal equations (CGLS), starting from zero, so the
+// minimum-norm solution when A is rank deficient. b is integral. Every few
+// iterations it rounds x and stops early when the rounded x solves the
+// system exactly, the common case for counters that agree with the flow
+// set.
+func (a *lsq) cgls(b []float64) []float64 {
+	n, m := len(a.core), len(b)
 	x := make([]float64, n)
-	res := make([]float64, m)
-	for c := range res {
-		res[c] = float64(b[c])
+	res := make([]float64, m) // b - A x on the rows in use, 0 elsewhere
+	var rows []uint32         // the rows in use that hold core flows
+	mark := make([]bool, m)
+	for i := range a.core {
+		for _, c := range a.cells(i) {
+			if a.use[c] && !mark[c] {
+				mark[c] = true
+				rows = append(rows, c)
+				res[c] = b[c]
+			}
+		}
 	}
 	s := make([]float64, n)
 	at := func(v []float64, out []float64) { // out = A^T v
-		for i, f := range core {
+		for i := range a.core {
 			var sum float64
-			for _, c := range fc[int(f)*k : int(f)*k+k] {
+			for _, c := range a.cells(i) {
 				sum += v[c]
 			}
 			out[i] = sum
 		}
 	}
-	// The rows that matter: cells of core flows.
-	var rows []uint32
-	mark := make([]bool, m)
-	for _, f := range core {
-		for _, c := range fc[int(f)*k : int(f)*k+k] {
-			if !mark[c] {
-				mark[c] = true
-				rows = append(rows, c)
-			}
-		}
-	}
-	ri := make([]int64, m)
+	ri := make([]float64, m)
 	integral := func() bool {
 		for _, c := range rows {
 			ri[c] = b[c]
 		}
-		for i, f := range core {
-			v := int64(math.Round(x[i]))
-			for _, c := range fc[int(f)*k : int(f)*k+k] {
+		for i := range a.core {
+			v := math.Round(x[i])
+			for _, c := range a.cells(i) {
 				ri[c] -= v
 			}
 		}
@@ -336,9 +411,11 @@ func cgls(core []int32, fc []uint32, k int, b []int64, m int) []float64 {
 		for _, c := range rows {
 			q[c] = 0
 		}
-		for i, f := range core { // q = A p
-			for _, c := range fc[int(f)*k : int(f)*k+k] {
-				q[c] += p[i]
+		for i := range a.core { // q = A p, on the rows in use
+			for _, c := range a.cells(i) {
+				if mark[c] {
+					q[c] += p[i]
+				}
 			}
 		}
 		var qq float64
@@ -392,16 +469,24 @@ type FlowReport struct {
 	Counts []Count
 }
 
-// Loss returns the largest minus the smallest packet count of the flow
-// across its switches: 0 when they agree, otherwise packets lost between
-// them (in a lossless network every switch on a path counts every packet).
+// Loss returns the largest minus the smallest exact packet count of the
+// flow across its switches: 0 when they agree, otherwise packets lost
+// between them (in a lossless network every switch on a path counts every
+// packet). Least-squares estimates ([Count.Exact] false) are left out:
+// they are no evidence of loss. A flow with fewer than two exact counts
+// has Loss 0.
 func (f *FlowReport) Loss() int64 {
-	if len(f.Counts) == 0 {
-		return 0
-	}
-	lo, hi := f.Counts[0].Packets, f.Counts[0].Packets
-	for _, c := range f.Counts[1:] {
+	var lo, hi int64
+	n := 0
+	for _, c := range f.Counts {
+		if !c.Exact {
+			continue
+		}
+		if n == 0 {
+			lo, hi = c.Packets, c.Packets
+		}
 		lo, hi = min(lo, c.Packets), max(hi, c.Packets)
+		n++
 	}
 	return hi - lo
 }
