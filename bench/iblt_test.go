@@ -316,7 +316,10 @@ func BenchmarkIBLT_Estimator(b *testing.B) {
 			x.Subtract(z)
 			var est int
 			for b.Loop() {
-				est = x.Estimate()
+				var err error
+				if est, err = x.Estimate(); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.ReportMetric(float64(est)/float64(d), "estimate/true")
 		})

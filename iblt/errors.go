@@ -2,10 +2,11 @@ package iblt
 
 import "errors"
 
-// ErrDecodeIncomplete is wrapped by the error that [Table.List] and
-// [Estimator.Estimate] return when peeling stalls: the table holds more
-// entries than it can list (or was corrupted). Match it with [errors.Is];
-// the entries listed before the stall are returned beside it.
+// ErrDecodeIncomplete is wrapped by the error that [Table.List] returns
+// when peeling stalls: the table holds more entries than it can list (or
+// was corrupted). Match it with [errors.Is]; the entries listed before the
+// stall are returned beside it. [Estimator.Estimate] wraps it when even
+// its sparsest stratum stalls, beside a lower bound.
 var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 
 // ErrIncompatible is wrapped by the error that [Table.Subtract] and

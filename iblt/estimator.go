@@ -3,6 +3,7 @@ package iblt
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -84,16 +85,37 @@ func (e *Estimator) Subtract(o *Estimator) error {
 
 // Estimate returns the estimated size of the difference held by a
 // subtracted estimator (Eppstein et al., Algorithm 2).
-func (e *Estimator) Estimate() int {
+//
+// When even the sparsest stratum cannot be listed, the difference is too
+// large for the estimator to measure (it needs more strata, or more
+// cells): Estimate then returns a lower bound, the entries that stratum
+// gave before it stalled scaled by its sampling rate 2^(Strata-1), and an
+// error wrapping [ErrDecodeIncomplete]. Algorithm 2 as published would
+// return 0 there.
+func (e *Estimator) Estimate() (int, error) {
 	count := 0
-	for i := len(e.strata) - 1; i >= 0; i-- {
+	top := len(e.strata) - 1
+	for i := top; i >= 0; i-- {
 		ins, del, err := e.strata[i].List()
+		if err != nil && i == top {
+			n := max(len(ins)+len(del), 1)
+			return satShl(n, top), fmt.Errorf("%w: strata estimator: its sparsest stratum (%d of %d cells) cannot be listed; the difference exceeds about %d; use more strata or cells",
+				ErrDecodeIncomplete, e.p.Cells, e.p.Cells, satShl(n, top))
+		}
 		if err != nil {
-			return count << (i + 1)
+			return satShl(count, i+1), nil
 		}
 		count += len(ins) + len(del)
 	}
-	return count
+	return count, nil
+}
+
+// satShl returns n << s, or the largest int where that overflows.
+func satShl(n, s int) int {
+	if s >= bits.UintSize-1 || n > math.MaxInt>>s {
+		return math.MaxInt
+	}
+	return n << s
 }
 
 // MarshalBinary encodes the estimator: "IBSE", version 1, the number of

@@ -30,7 +30,10 @@ func TestEstimator_Accuracy(t *testing.T) {
 			if err := a.Subtract(b); err != nil {
 				t.Fatal(err)
 			}
-			est := a.Estimate()
+			est, err := a.Estimate()
+			if err != nil {
+				t.Fatalf("d=%d: %v", d, err)
+			}
 			if (d == 0 && est == 0) || (d > 0 && est*2 >= d && est <= 2*d) {
 				good++
 			}
@@ -65,6 +68,36 @@ func TestEstimator_Marshal(t *testing.T) {
 	for _, p := range []EstimatorParams{{Strata: 0, Cells: 8, KeyLen: 4}, {Strata: 65, Cells: 8, KeyLen: 4}, {Strata: 3, Cells: 6, KeyLen: 4}, {Strata: 3, Cells: 8, KeyLen: 0}} {
 		if _, err := NewEstimator(p); err == nil {
 			t.Errorf("NewEstimator(%+v) accepted", p)
+		}
+	}
+}
+
+// A difference too large for the estimator: its sparsest stratum cannot be
+// listed. Estimate says so with ErrDecodeIncomplete and a positive lower
+// bound, instead of the 0 ("no difference") of the published algorithm.
+func TestEstimator_DifferenceTooLarge(t *testing.T) {
+	const d = 5000
+	for _, strata := range []int{1, 4} {
+		p := EstimatorParams{Strata: strata, Cells: 80, KeyLen: 8, Seed: 1}
+		a, err := NewEstimator(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := NewEstimator(p)
+		for i := range d {
+			var k [8]byte
+			binary.LittleEndian.PutUint64(k[:], uint64(i)*0x9E3779B97F4A7C15)
+			a.Insert(k[:])
+		}
+		if err := a.Subtract(b); err != nil {
+			t.Fatal(err)
+		}
+		est, err := a.Estimate()
+		if !errors.Is(err, ErrDecodeIncomplete) {
+			t.Errorf("strata %d: difference of %d: Estimate = %d, %v; want ErrDecodeIncomplete", strata, d, est, err)
+		}
+		if est < 1<<(strata-1) {
+			t.Errorf("strata %d: lower bound %d, want at least %d", strata, est, 1<<(strata-1))
 		}
 	}
 }

@@ -105,7 +105,7 @@ func ExampleEstimator() {
 		}
 	}
 	a.Subtract(b)
-	est := a.Estimate()
-	fmt.Println("estimate within a factor 2 of 2000:", est >= 1000 && est <= 4000)
+	est, err := a.Estimate()
+	fmt.Println("estimate within a factor 2 of 2000:", err == nil && est >= 1000 && est <= 4000)
 	// Output: estimate within a factor 2 of 2000: true
 }

@@ -150,7 +150,9 @@ func FuzzEstimatorUnmarshal(f *testing.F) {
 			t.Fatal("re-encoding differs from the accepted input")
 		}
 		if len(data) < 1<<16 {
-			e.Estimate()
+			if n, err := e.Estimate(); n < 0 || (err != nil && !errors.Is(err, ErrDecodeIncomplete)) {
+				t.Fatalf("Estimate = %d, %v", n, err)
+			}
 		}
 	})
 }

@@ -250,9 +250,16 @@ func NewEncoder(keyLen int, seed uint64) (*Encoder, error) {
 }
 
 // Add adds a key to the set (an error for a key of the wrong length). Keys
-// must be distinct. Adding after symbols were produced is allowed: later
-// symbols include the key, earlier ones do not.
-func (e *Encoder) Add(key []byte) error { return e.c.add(key) }
+// must be distinct: a key added twice counts twice. Add the whole set
+// before the first symbol: every symbol already sent would lack the key
+// (symbol 0 holds every key), and the decoder could never finish. Add
+// returns an error once symbols were produced.
+func (e *Encoder) Add(key []byte) error {
+	if e.next > 0 {
+		return fmt.Errorf("iblt: keys must be added before the first symbol, %d produced", e.next)
+	}
+	return e.c.add(key)
+}
 
 // Grow reserves room for n more keys, so that adding them does not
 // reallocate.
@@ -326,7 +333,10 @@ func NewDecoder(keyLen int, seed uint64) (*Decoder, error) {
 }
 
 // AddLocal adds a key of the receiver's own set. Add the whole local set
-// before the first symbol.
+// before the first symbol (AddLocal returns an error after it). Keys must
+// be distinct, as for [Encoder.Add]: a key added twice is a key the
+// receiver holds twice, and shows up in [Decoder.Local] when the sender
+// holds it once.
 func (d *Decoder) AddLocal(key []byte) error {
 	if d.n > 0 {
 		return fmt.Errorf("iblt: local keys must be added before the first symbol, %d received", d.n)

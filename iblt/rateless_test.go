@@ -1,6 +1,7 @@
 package iblt
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -170,5 +171,60 @@ func TestCoder_Extend(t *testing.T) {
 				t.Fatalf("%d keys: symbol %d word %d = %#x, want %#x", n+5, i/c.stride, i%c.stride, c.sym[i], want[i])
 			}
 		}
+	}
+}
+
+// Keys must all be added before the first symbol, on both sides: a key
+// the sender added later is missing from the symbols already sent (symbol
+// 0 holds every key), and decoding could never finish.
+func TestRateless_AddAfterFirstSymbol(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	keys := randKeys(rng, 3, 16)
+	enc, _ := NewEncoder(16, 1)
+	dec, _ := NewDecoder(16, 1)
+	if err := enc.Add(keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.AddLocal(keys[1]); err != nil {
+		t.Fatal(err)
+	}
+	sym := enc.AppendNext(nil)
+	if err := enc.Add(keys[2]); err == nil {
+		t.Error("Encoder.Add after a symbol was produced: no error")
+	}
+	if err := dec.AddSymbol(sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.AddLocal(keys[2]); err == nil {
+		t.Error("Decoder.AddLocal after a symbol was received: no error")
+	}
+	for i := 0; i < 20 && !dec.Done(); i++ {
+		dec.AddSymbol(enc.AppendNext(sym[:0]))
+	}
+	if !dec.Done() || len(dec.Remote()) != 1 || !bytes.Equal(dec.Remote()[0], keys[0]) ||
+		len(dec.Local()) != 1 || !bytes.Equal(dec.Local()[0], keys[1]) {
+		t.Errorf("after refused adds: done %v, remote %x, local %x; want keys[0] remote, keys[1] local", dec.Done(), dec.Remote(), dec.Local())
+	}
+}
+
+// A key the receiver adds twice is a key it holds twice: with the sender
+// holding it once, the decoder lists one copy as local-only.
+func TestRateless_LocalKeyTwice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	keys := randKeys(rng, 10, 16)
+	enc, _ := NewEncoder(16, 9)
+	dec, _ := NewDecoder(16, 9)
+	for _, k := range keys {
+		enc.Add(k)
+		dec.AddLocal(k)
+	}
+	dec.AddLocal(keys[0])
+	var sym []byte
+	for i := 0; i < 50 && !dec.Done(); i++ {
+		sym = enc.AppendNext(sym[:0])
+		dec.AddSymbol(sym)
+	}
+	if !dec.Done() || len(dec.Remote()) != 0 || len(dec.Local()) != 1 || !bytes.Equal(dec.Local()[0], keys[0]) {
+		t.Errorf("done %v, remote %d keys, local %x; want the one extra copy local", dec.Done(), len(dec.Remote()), dec.Local())
 	}
 }

@@ -76,7 +76,10 @@ func ibltReconcile(r *Run) error {
 	if err := ea.Subtract(eb); err != nil {
 		return err
 	}
-	est := ea.Estimate()
+	est, err := ea.Estimate()
+	if err != nil {
+		return err
+	}
 	// Size for the estimate with headroom 1.5x (strata estimates are
 	// within about that factor).
 	p, err := iblt.ParamsFor(max(est*3/2, 1), keyLen, 0.99, r.Seed)
