@@ -332,6 +332,14 @@ func (t *Table) compatible(u *Table) error {
 // inserted, entries only in u become deleted, entries in both cancel. The
 // tables must have equal parameters (an error wrapping [ErrIncompatible]
 // otherwise).
+//
+// An entry cancels only if its key and its value are equal on both sides.
+// A key in both tables with different values cancels in count, key and
+// checksum but leaves the difference of its values in its cells: [List]
+// then reports [ErrDecodeIncomplete], and [Get] of another key sharing
+// such a cell can return a value off by that difference. To reconcile
+// tables whose values may differ for one key, make the value part of the
+// key.
 func (t *Table) Subtract(u *Table) error {
 	if err := t.compatible(u); err != nil {
 		return err

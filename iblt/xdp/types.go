@@ -173,6 +173,11 @@ type Packet struct {
 // downstream only (injected, or rerouted around the upstream point). When
 // listing stalls (more losses than the table was sized for) the error
 // wraps [iblt.ErrDecodeIncomplete] and the packets recovered are returned.
+//
+// A packet cancels only if both points saw the same frame length (the
+// digest's value): a packet that gains or loses bytes in between (a VLAN
+// tag pushed or popped) leaves a residue that also makes listing stall
+// (see [iblt.Table.Subtract]).
 func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 	d := up.Clone()
 	if err := d.Subtract(down); err != nil {
