@@ -8,7 +8,12 @@
 // (M-1) + 1 and prefers the entries (offset + j*skip) mod M in that order;
 // the backends take turns claiming their next preferred empty entry.
 // Guarantees: unweighted, every backend owns floor(M/N) or ceil(M/N)
-// entries; weighted, within about one entry of M*w/W; weight 0 owns none;
+// entries; weighted, the Sainte-Lague apportionment of M by weight (each
+// count is w/D rounded to nearest for one divisor D near W/M, so equal
+// weights own counts within one entry of each other; the roundings of
+// many small backends add up on the large ones: with one backend of
+// weight 1000 and 100 of weight 1 in 65537 entries, the large one owns 42
+// entries, 0.07%, fewer than M*w/W); weight 0 owns none;
 // the table depends only on the set of (name, weight) pairs, the size and
 // the seed, never on the order they are given in. Removing or adding a
 // backend moves close to the ideal 1/N of the flows, though more than a

@@ -438,4 +438,23 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 			t.Fatalf("truncated to %d bytes: accepted", cut)
 		}
 	}
+	// The zero Table, a valid empty table, survives the round trip too;
+	// size 0 with a seed or backends is corrupt.
+	var zero maglev.Table
+	if data, err = zero.MarshalBinary(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UnmarshalBinary(data); err != nil {
+		t.Fatalf("zero Table: %v", err)
+	}
+	if b.Size() != 0 || b.Len() != 0 {
+		t.Fatalf("zero Table decoded to size %d with %d backends", b.Size(), b.Len())
+	}
+	if _, ok := b.Pick(1); ok {
+		t.Fatal("decoded zero Table picked a backend")
+	}
+	data[9] = 1 // seed 1
+	if err := b.UnmarshalBinary(data); err == nil {
+		t.Fatal("size 0 with a seed: accepted")
+	}
 }

@@ -56,10 +56,15 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, data[4], version)
 	}
 	p := Params{Size: binary.LittleEndian.Uint32(data[5:]), Seed: binary.LittleEndian.Uint64(data[9:])}
-	if p.Size == 0 {
-		return fmt.Errorf("%w: size 0", ErrCorrupt)
-	}
 	n := binary.LittleEndian.Uint32(data[17:])
+	if p.Size == 0 {
+		// Only the zero Table encodes size 0: no seed, no backends.
+		if p.Seed != 0 || n != 0 || len(data) != headerLen {
+			return fmt.Errorf("%w: size 0 (the empty table) with seed %d, %d backends and %d bytes, want 0, 0 and %d", ErrCorrupt, p.Seed, n, len(data), headerLen)
+		}
+		*t = Table{}
+		return nil
+	}
 	rest := data[headerLen:]
 	if uint64(n)*6 > uint64(len(rest)) { // each backend takes at least 6 bytes
 		return fmt.Errorf("%w: %d backends cannot fit in %d bytes", ErrCorrupt, n, len(rest))

@@ -12,9 +12,12 @@ import "math/bits"
 // (k = 0, 1, ...) at virtual time (k + 1/2) / w_i, turns in increasing time
 // and ties in index order. Every turn claims exactly one entry, so backend
 // i ends with the number of turns it had when the table filled up, which is
-// M*w_i/W rounded by the Sainte-Lague (Webster) divisor method: within about
-// one entry of its exact share. With equal weights the order is plain round
-// robin, which is the paper's loop, and that case takes a fast path.
+// M*w_i/W rounded by the Sainte-Lague (Webster) divisor method: w_i/D
+// rounded to nearest for one divisor D, within half an entry of the share
+// at that divisor (D is not exactly W/M, so the roundings of many small
+// backends can add up on a large one; see the package doc). With equal
+// weights the order is plain round robin, which is the paper's loop, and
+// that case takes a fast path.
 //
 // Memory: no N x M permutation array. Each backend keeps a cursor (its
 // current position, and skip, 2*skip, 3*skip, 4*skip mod M, so that a probe

@@ -82,12 +82,14 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each product is below 2^32 * 2^24 and the sum stops at the first
+	// excess, so it cannot wrap (a wrapped total would pass the check and
+	// place 2^56 points).
 	total := uint64(0)
 	for _, b := range bs {
-		total += uint64(b.Weight) * uint64(v)
-	}
-	if total > MaxRingPoints {
-		return nil, fmt.Errorf("maglev: ring would hold %d points (weights times virtual nodes), at most %d accepted", total, MaxRingPoints)
+		if total += uint64(b.Weight) * uint64(v); total > MaxRingPoints {
+			return nil, fmt.Errorf("maglev: ring would hold more than %d points (weights times virtual nodes), at most %d accepted", total, MaxRingPoints)
+		}
 	}
 	r := &Ring{backends: bs, vnodes: v, seed: p.Seed}
 	type pt struct {
@@ -230,9 +232,11 @@ func (r *Ring) Update(backends []Backend) (*Ring, error) {
 // loads", SODA 2018): with m flows assigned, including the new one, a
 // backend of weight w accepts a flow only while its load is below
 // ceil((1+epsilon) * m * w / W); a flow whose first backend is full walks
-// the ring clockwise to the next backend that is not. No backend ever
-// carries more than its bound, and the bound only moves flows that would
-// overload a backend.
+// the ring clockwise to the next backend that is not. No backend is given
+// a flow beyond its bound, and the bound only moves flows that would
+// overload a backend. Release lowers m but moves no flow: after releases a
+// backend can carry more than the bound for the smaller m until its own
+// flows end.
 //
 // A Bounded is stateful (it counts the flows of each backend) and not safe
 // for concurrent use. Its zero value is not valid; use [NewBounded].

@@ -2,6 +2,7 @@ package maglev_test
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -157,6 +158,16 @@ func TestRing_Errors(t *testing.T) {
 	}
 	if _, err := maglev.NewRing(maglev.RingParams{VirtualNodes: 1 << 20}, []maglev.Backend{{Name: "a", Weight: 100}}); err == nil || !strings.Contains(err.Error(), "points") {
 		t.Fatalf("too many points: %v", err)
+	}
+	// Weights times virtual nodes summing to 2^64, which a wrapping total
+	// would take for 0 points (and then try to place 2^56 per backend).
+	var huge []maglev.Backend
+	for i := range 256 {
+		huge = append(huge, maglev.Backend{Name: fmt.Sprintf("b%03d", i), Weight: math.MaxUint32})
+	}
+	huge = append(huge, maglev.Backend{Name: "last", Weight: 256})
+	if _, err := maglev.NewRing(maglev.RingParams{VirtualNodes: maglev.MaxRingPoints}, huge); err == nil || !strings.Contains(err.Error(), "points") {
+		t.Fatalf("2^64 points: %v", err)
 	}
 	var zero maglev.Ring
 	if i, ok := zero.Pick(1); ok || i != -1 {
