@@ -90,7 +90,7 @@ func (c *Concurrent) Total() uint64 { return c.total.Load() }
 // Snapshot returns a [Sketch] holding the current counters and total. Taken
 // while writers run, it is a valid over-approximation of the Adds that
 // completed before it began, though its rows may sum to less than its total
-// (never more).
+// (never more); it encodes and decodes like any sketch.
 func (c *Concurrent) Snapshot() *Sketch {
 	s := MustNew(c.Params())
 	for i := range c.counters {

@@ -70,6 +70,18 @@ func LabParams(width uint32, seed uint64) Params {
 	return Params{Width: width, Depth: 2, Seed: seed}
 }
 
+// fraction returns phi*n, snapped to the nearest integer when within a
+// relative 1e-9 of it: in floating point 0.07*100 is 7.000000000000001,
+// whose ceiling would let a flow with exactly 7% of 100 packets never
+// reach a 7% threshold.
+func fraction(phi float64, n uint64) float64 {
+	t := phi * float64(n)
+	if r := math.Round(t); math.Abs(t-r) <= 1e-9*max(1, t) {
+		return r
+	}
+	return t
+}
+
 // Sketch returns the detector's sketch.
 func (d *Detector) Sketch() *Sketch { return d.s }
 
@@ -78,7 +90,7 @@ func (d *Detector) Threshold() uint32 {
 	if d.phi == 0 {
 		return d.threshold
 	}
-	t := math.Ceil(d.phi * float64(d.s.total))
+	t := math.Ceil(fraction(d.phi, d.s.total))
 	return uint32(min(max(t, 1), math.MaxUint32))
 }
 

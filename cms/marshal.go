@@ -45,10 +45,11 @@ func (s *Sketch) AppendBinary(b []byte) ([]byte, error) {
 
 // UnmarshalBinary replaces s with the sketch encoded in b. It checks every
 // field: the magic, unknown flags, the dimensions against [MaxDepth] and
-// [MaxCounters], the length against the dimensions, and the invariants of
-// Add (with standard update each row sums to N unless one of its counters
-// saturated; with conservative update each row sums to at most N). Errors
-// wrap [ErrCorrupt]; on error s is unchanged.
+// [MaxCounters], the length against the dimensions, and the invariant of
+// Add: each row sums to at most N (exactly N for a sketch built by
+// standard update alone; less is valid for one read while writers ran,
+// see [Concurrent.Snapshot]). Errors wrap [ErrCorrupt]; on error s is
+// unchanged.
 func (s *Sketch) UnmarshalBinary(b []byte) error {
 	if len(b) < headerLen {
 		return fmt.Errorf("%w: %d bytes, the header alone is %d", ErrCorrupt, len(b), headerLen)

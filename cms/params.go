@@ -36,7 +36,11 @@ func ParamsFor(epsilon, delta float64) Params {
 	case !(delta > 0 && delta < 1):
 		p.err = fmt.Errorf("cms: delta must be in (0, 1), got %v", delta)
 	default:
-		w := math.Ceil(math.E / epsilon)
+		// e/epsilon snapped down by a relative 1e-12 before the ceiling:
+		// e/(e/w) can come out one ulp above w, which would add a column
+		// to the sketch of a width's own epsilon.
+		w := math.E / epsilon
+		w = math.Ceil(w - 1e-12*w)
 		d := math.Max(1, math.Ceil(math.Log(1/delta)))
 		switch {
 		case d > MaxDepth:

@@ -222,7 +222,7 @@ func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap)))
 // phi*N (which eps*N < phi*N makes likely); with k < 1/phi some may be
 // missed.
 func (t *TopK) HeavyHitters(phi float64) []Entry {
-	thr := phi * float64(t.sketch.total)
+	thr := fraction(phi, t.sketch.total)
 	var out []Entry
 	for _, e := range t.AppendTop(nil) {
 		if float64(e.Count) >= thr {
