@@ -7,9 +7,9 @@
 // counters count parse outcomes, new flows and failed lookups.
 //
 // Epochs are double-buffered: a one-entry array map holds the epoch the
-// program writes, and [Kernel.Flip] points the program at the other
-// (cleared) epoch, then reads and clears the one it wrote, like
-// [flowradar.Encoder.Flip].
+// program writes, and [Kernel.Flip] clears the other epoch, points the
+// program at it and reads back the one it wrote, which stays frozen until
+// the next Flip, like [flowradar.Encoder.Flip].
 //
 // Maps: flowradar_epoch (key 0, value the epoch written), flowradar_filter0
 // and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b

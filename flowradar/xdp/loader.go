@@ -5,6 +5,7 @@ package xdp
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -243,24 +244,33 @@ func (k *Kernel) Clear(epoch int) error {
 	return nil
 }
 
-// Flip ends the epoch: the kernel starts writing the other (empty) epoch,
-// and the one it wrote is read back and then cleared. Packets that a CPU
-// began processing before the flip may still land in the old epoch while
-// Flip reads it; a loader that needs exact epochs waits a moment (an RCU
-// grace period) between the flip and the read.
+// Flip ends the epoch, as [flowradar.Encoder.Flip] does: it clears the
+// other epoch (idle since the last Flip), points the kernel at it, waits
+// [FlipSettle] and reads back the epoch the kernel wrote. That epoch stays
+// in the maps unchanged until the next Flip clears it, so [Kernel.Read]
+// can read it again. Flip is not safe for concurrent use.
+//
+// The order makes a failure safe to retry: if the clear fails, nothing has
+// changed and the kernel still writes the same epoch; if the read fails,
+// the epoch has ended, the error says which, and Read(epoch) reads it
+// again until the next Flip.
 func (k *Kernel) Flip() (*flowradar.Table, error) {
 	e, err := k.Epoch()
 	if err != nil {
 		return nil, err
 	}
+	if err := k.Clear(1 - e); err != nil {
+		return nil, err
+	}
 	if err := k.objs.FlowradarEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: flip epoch: %w", err)
 	}
+	time.Sleep(FlipSettle)
 	t, err := k.Read(e)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
-	return t, k.Clear(e)
+	return t, nil
 }
 
 // Stats sums the per-CPU counters.

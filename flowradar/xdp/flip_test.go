@@ -1,0 +1,214 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+)
+
+// decodedFlows returns the flows a table decodes to: packet counts by
+// key string.
+func decodedFlows(t *testing.T, tb *flowradar.Table) map[string]uint64 {
+	t.Helper()
+	d, err := tb.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]uint64{}
+	for _, f := range d.Flows {
+		out[f.Key.String()] = f.Packets
+	}
+	return out
+}
+
+// A Flip whose read fails has ended the epoch and says so; the epoch
+// stays readable until the next Flip, and no packet of it leaks into a
+// later epoch.
+func TestFlip_ReadFails(t *testing.T) {
+	p := flowradar.ParamsFor(64, 9)
+	k := loadKernel(t, p, false)
+	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
+	b := pkt.UDP4("10.0.0.3:5353", "10.0.0.4:53", []byte{1})
+	run := func(f []byte) {
+		t.Helper()
+		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(a) // epoch 0
+	// A cells map whose values do not fit the loader's type: the read
+	// fails, as a transient lookup error would.
+	bogus, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bogus.Close()
+	real := k.objs.FlowradarCells0
+	k.objs.FlowradarCells0 = bogus
+	_, ferr := k.Flip()
+	k.objs.FlowradarCells0 = real
+	if ferr == nil || !strings.Contains(ferr.Error(), "epoch 0 ended") {
+		t.Fatalf("Flip with a failing read: %v; want an error saying epoch 0 ended", ferr)
+	}
+	if e, _ := k.Epoch(); e != 1 {
+		t.Fatalf("after the failed read the kernel writes epoch %d, want 1", e)
+	}
+	t0, err := k.Read(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodedFlows(t, t0); len(got) != 1 || got[mustKey(t, a)] != 1 {
+		t.Fatalf("epoch 0 read again: %v, want flow a alone", got)
+	}
+	run(b) // epoch 1
+	t1, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodedFlows(t, t1); len(got) != 1 || got[mustKey(t, b)] != 1 {
+		t.Fatalf("epoch 1: %v, want flow b alone", got)
+	}
+	run(b) // epoch 0 again: cleared before reuse
+	t2, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodedFlows(t, t2); len(got) != 1 || got[mustKey(t, b)] != 1 {
+		t.Fatalf("epoch 0 reused: %v, want flow b alone (a must not resurface)", got)
+	}
+}
+
+// A Flip whose clear fails changes nothing: the kernel writes the same
+// epoch, and a retry returns it whole.
+func TestFlip_ClearFails(t *testing.T) {
+	p := flowradar.ParamsFor(64, 9)
+	k := loadKernel(t, p, false)
+	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
+	run := func(f []byte) {
+		t.Helper()
+		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(a) // epoch 0
+	// A read-only descriptor of epoch 1's cells: the clear's update fails.
+	real := k.objs.FlowradarCells1
+	ro := readOnly(t, real)
+	defer ro.Close()
+	k.objs.FlowradarCells1 = ro
+	_, ferr := k.Flip()
+	k.objs.FlowradarCells1 = real
+	if ferr == nil {
+		t.Fatal("Flip with a failing clear: no error")
+	}
+	if e, _ := k.Epoch(); e != 0 {
+		t.Fatalf("after the failed clear the kernel writes epoch %d, want 0 (unchanged)", e)
+	}
+	run(a)
+	t0, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodedFlows(t, t0); len(got) != 1 || got[mustKey(t, a)] != 2 {
+		t.Fatalf("retried Flip: %v, want flow a with 2 packets", got)
+	}
+}
+
+// Under traffic on both CPUs, every packet the kernel parsed is in exactly
+// one table Flip returned, and every returned table decodes.
+func TestFlip_UnderTraffic(t *testing.T) {
+	p := flowradar.ParamsFor(64, 9)
+	k := loadKernel(t, p, false)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				f := pkt.UDP4(fmt.Sprintf("10.0.%d.1:%d", g, 1000+i%40), "10.0.0.2:53", []byte{1})
+				if _, err := k.Program().Run(&ebpf.RunOptions{Data: f, Repeat: 50}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	sub := p.Cells / uint32(p.Hashes)
+	var got uint64
+	collect := func(tb *flowradar.Table) {
+		for _, c := range tb.Cells()[:sub] { // each packet once per sub-table
+			got += uint64(c.PacketCount)
+		}
+		if _, err := tb.Decode(); err != nil && !errors.Is(err, flowradar.ErrDecodeIncomplete) {
+			t.Errorf("flipped table: %v", err)
+		}
+	}
+	flips := 0
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); flips++ {
+		tb, err := k.Flip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		collect(tb)
+	}
+	stop.Store(true)
+	wg.Wait()
+	tb, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect(tb)
+	st, err := k.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != st.Outcomes[0] {
+		t.Fatalf("%d flips: %d packets parsed, %d in the flipped tables", flips, st.Outcomes[0], got)
+	}
+}
+
+// readOnly opens a second, read-only descriptor of m
+// (BPF_MAP_GET_FD_BY_ID with BPF_F_RDONLY).
+func readOnly(t *testing.T, m *ebpf.Map) *ebpf.Map {
+	t.Helper()
+	info, err := m.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := info.ID()
+	attr := struct{ id, next, flags uint32 }{uint32(id), 0, unix.BPF_F_RDONLY}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_GET_FD_BY_ID, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	ro, err := ebpf.NewMapFromFD(int(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ro
+}
+
+// mustKey is the flow key string of a frame.
+func mustKey(t *testing.T, frame []byte) string {
+	t.Helper()
+	info, err := flow.Parse(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Key.String()
+}
