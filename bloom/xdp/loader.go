@@ -121,6 +121,9 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 // returns. (In learn mode, bits the kernel sets during the write may be
 // overwritten.)
 func (k *Kernel) WriteFilter(f *bloom.Filter) error {
+	if f == nil {
+		return errors.New("bloom kernel: WriteFilter of a nil filter")
+	}
 	if k.opts.Layout != Classic {
 		return errors.New("bloom kernel: WriteFilter on a kernel loaded with the Blocked layout; use WriteBlocked")
 	}
@@ -132,6 +135,9 @@ func (k *Kernel) WriteFilter(f *bloom.Filter) error {
 
 // WriteBlocked is WriteFilter for the Blocked layout.
 func (k *Kernel) WriteBlocked(f *bloom.Blocked) error {
+	if f == nil {
+		return errors.New("bloom kernel: WriteBlocked of a nil filter")
+	}
 	if k.opts.Layout != Blocked {
 		return errors.New("bloom kernel: WriteBlocked on a kernel loaded with the Classic layout; use WriteFilter")
 	}
@@ -152,6 +158,9 @@ func (k *Kernel) sameParams(p bloom.Params) error {
 // writeWords copies words into the kernel's memory-mapped blocks (the
 // padding words after a classic filter's last word stay zero).
 func (k *Kernel) writeWords(words []uint64) error {
+	if k.mem == nil {
+		return errClosed
+	}
 	if _, err := k.mem.WriteAt(wordBytes(words), 0); err != nil {
 		return fmt.Errorf("bloom kernel: write %d words: %w", len(words), err)
 	}
@@ -160,6 +169,9 @@ func (k *Kernel) writeWords(words []uint64) error {
 
 // readWords copies the kernel's first len(words) words into words.
 func (k *Kernel) readWords(words []uint64) error {
+	if k.mem == nil {
+		return errClosed
+	}
 	if _, err := k.mem.ReadAt(wordBytes(words), 0); err != nil {
 		return fmt.Errorf("bloom kernel: read %d words: %w", len(words), err)
 	}
@@ -207,4 +219,12 @@ func (k *Kernel) Stats() (Stats, error) {
 }
 
 // Close detaches nothing (close links yourself) and frees the kernel.
-func (k *Kernel) Close() error { return k.objs.Close() }
+//
+// After Close every method returns an error; the filter's memory mapping is
+// dropped, so the kernel's map is freed once nothing else holds it.
+func (k *Kernel) Close() error {
+	k.mem = nil
+	return k.objs.Close()
+}
+
+var errClosed = errors.New("bloom kernel: closed")

@@ -28,7 +28,10 @@ type Kernel struct {
 	events *ringbuf.Reader
 	rec    ringbuf.Record
 	mem    *ebpf.Memory
+	closed bool
 }
+
+var errClosed = errors.New("cms kernel: closed")
 
 // Load loads the kernel with the given options. The error matches
 // [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
@@ -116,6 +119,9 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 func (k *Kernel) Counters() ([]uint32, error) {
 	n := k.opts.Params.Counters()
 	pairs := (n + 1) / 2
+	if k.closed {
+		return nil, errClosed
+	}
 	out := make([]uint32, 2*pairs)
 	if k.mem != nil {
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out))
@@ -161,7 +167,8 @@ func (k *Kernel) Total() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.Outcomes[flow.OutcomeOK] - s.Dropped, nil
+	ok := s.Outcomes[flow.OutcomeOK]
+	return ok - min(s.Dropped, ok), nil // SumPerCPU reads Dropped first: never above ok
 }
 
 // Sketch reads the kernel's counters and total back as a [cms.Sketch] with
@@ -204,6 +211,9 @@ var ErrNoEvent = errors.New("cms kernel: no event waiting")
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
+	if k.closed {
+		return Event{}, errClosed
+	}
 	if k.events == nil {
 		return Event{}, errors.New("cms kernel: events exist in detector mode only")
 	}
@@ -233,11 +243,14 @@ func (k *Kernel) Events() ([]Event, error) {
 }
 
 // Close detaches nothing (close links yourself) and frees the kernel.
+// After Close every method returns an error; the counters' memory mapping
+// is dropped, so the kernel's map is freed once nothing else holds it.
 func (k *Kernel) Close() error {
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
 	}
+	k.mem, k.events, k.closed = nil, nil, true
 	return errors.Join(err, k.objs.Close())
 }
 

@@ -73,10 +73,17 @@ func ReadArray[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32,
 // SumPerCPU reads slots 0 to n-1 of the per-CPU array map m (a kernel's
 // statistics: one __u64 per slot and CPU) and returns each slot summed over
 // the CPUs.
+//
+// It reads the last slot first. The kernels count a packet's parse outcome
+// (slots 0 to 3) before what follows from it (later slots: drops, events),
+// so reading backwards under traffic never sees a later count ahead of the
+// earlier one it follows (a cms detector's drops above its parsed packets,
+// which made N wrap).
 func SumPerCPU(m *ebpf.Map, n uint32) ([]uint64, error) {
 	sums := make([]uint64, n)
 	var per []uint64
-	for i := range n {
+	for i := n; i > 0; {
+		i--
 		if err := m.Lookup(i, &per); err != nil {
 			return nil, fmt.Errorf("slot %d: %w", i, err)
 		}
