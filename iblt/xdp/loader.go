@@ -153,7 +153,11 @@ func addCell(w []uint64, c *ibltIbltCell) {
 	}
 }
 
-// Reset empties the digest.
+// Reset empties the digest and zeroes the statistics ([Kernel.Stats]). It
+// clears the cells one at a time: a packet the program handles meanwhile
+// may land in a cleared cell and not in another, which no later digest
+// can cancel. Reset while no traffic reaches the program (before
+// attaching it, or after detaching it).
 func (k *Kernel) Reset() error {
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
