@@ -21,7 +21,10 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded cms kernel. Close it when done.
+// Kernel is the loaded cms kernel. Close it when done. The readers
+// (Counters, Sketch, Total, Stats) may run concurrently with each other;
+// [Kernel.NextEvent] and [Kernel.Events] share one record buffer, so read
+// events from one goroutine; Close must not overlap any other call.
 type Kernel struct {
 	objs   cmsObjects
 	opts   Options
