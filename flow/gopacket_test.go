@@ -31,8 +31,9 @@ import (
 // a precise condition on the frame, so an unexplained mismatch fails:
 //
 //   - l2-encap:<layer>: gopacket finds IP behind an encapsulation Parse
-//     does not walk (LLC/SNAP after an 802.3 length field, MPLS, PPPoE);
-//     Parse says ErrNotIP, as the kernel does.
+//     does not walk (LLC/SNAP after an 802.3 length field, MPLS, PPPoE,
+//     ERSPAN carrying a whole Ethernet frame); Parse says ErrNotIP, as
+//     the kernel does.
 //   - tpid-0x9100: gopacket has no decoder for the pre-standard 0x9100 tag
 //     and never reaches IP; Parse skips the tag like 802.1Q.
 //   - vlan-tags-over-8, ipv6-ext-headers-over-8: gopacket has no limits;
@@ -241,7 +242,15 @@ func encapBeforeIP(p gopacket.Packet) string {
 			}
 			switch prev := ls[i-1].LayerType(); prev {
 			case layers.LayerTypeEthernet, layers.LayerTypeDot1Q:
-				return "" // Parse should have found this IP header
+				// Parse should have found this IP header, unless the
+				// Ethernet header is itself encapsulated (ERSPAN carries
+				// whole frames): then the encapsulation is the category.
+				for _, e := range ls[:i] {
+					if t := e.LayerType(); t != layers.LayerTypeEthernet && t != layers.LayerTypeDot1Q {
+						return "l2-encap:" + t.String()
+					}
+				}
+				return ""
 			default:
 				return "l2-encap:" + prev.String()
 			}
