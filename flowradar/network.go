@@ -181,19 +181,17 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	}
 	// A cell is consistent when the given flows hashed there are the
 	// table's: as many (FlowCount) and the same keys (FlowXOR).
-	xor := make([][XORBytes]byte, m)
+	xor := make([]Cell, m) // FlowXOR of the given flows per cell
 	for f := range keys {
 		p := padded(&keys[f])
 		for _, c := range fc[f*k : f*k+k] {
-			for i := range p {
-				xor[c][i] ^= p[i]
-			}
+			xor[c].xorInto(&p)
 		}
 	}
 	var r Counters
 	use := make([]bool, m)
 	for c := 0; c < m; c++ {
-		use[c] = uint32(cnt[c+1]) == t.cells[c].FlowCount && xor[c] == t.cells[c].FlowXOR
+		use[c] = uint32(cnt[c+1]) == t.cells[c].FlowCount && xor[c].FlowXOR == t.cells[c].FlowXOR
 		if !use[c] {
 			r.Mismatch++
 		}

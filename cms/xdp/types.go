@@ -6,6 +6,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Mode selects what the kernel does with each packet.
@@ -111,11 +112,7 @@ func decodeEvent(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("cms kernel: event of %d bytes, want %d", len(b), eventSize)
 	}
 	ne := binary.NativeEndian
-	n := int(b[40]) // struct flow_key: 40 bytes, then the length
-	if n != flow.KeyLen4 && n != flow.KeyLen6 {
-		return Event{}, fmt.Errorf("cms kernel: event key length %d, want %d or %d", n, flow.KeyLen4, flow.KeyLen6)
-	}
-	key, err := flow.KeyFromBytes(b[:n])
+	key, err := bpfload.FlowKey(b)
 	if err != nil {
 		return Event{}, fmt.Errorf("cms kernel: bad key in event: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Options configure the kernel at load time.
@@ -96,11 +97,7 @@ func decodeEvent(b []byte) (Event, error) {
 	if e.Outcome != flow.OutcomeOK {
 		return e, nil
 	}
-	n := int(b[40]) // struct flow_key: 40 bytes, then the length
-	if n != flow.KeyLen4 && n != flow.KeyLen6 {
-		return e, fmt.Errorf("flow kernel: event key length %d, want %d or %d", n, flow.KeyLen4, flow.KeyLen6)
-	}
-	key, err := flow.KeyFromBytes(b[:n])
+	key, err := bpfload.FlowKey(b)
 	if err != nil {
 		return e, fmt.Errorf("flow kernel: bad key in event: %w", err)
 	}

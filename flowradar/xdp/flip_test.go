@@ -43,12 +43,7 @@ func TestFlip_ReadFails(t *testing.T) {
 	k := loadKernel(t, p, false)
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
 	b := pkt.UDP4("10.0.0.3:5353", "10.0.0.4:53", []byte{1})
-	run := func(f []byte) {
-		t.Helper()
-		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	run := func(f []byte) { runOnce(t, k, f) }
 	run(a) // epoch 0
 	// A cells map whose values do not fit the loader's type: the read
 	// fails, as a transient lookup error would.
@@ -98,12 +93,7 @@ func TestFlip_ClearFails(t *testing.T) {
 	p := flowradar.ParamsFor(64, 9)
 	k := loadKernel(t, p, false)
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
-	run := func(f []byte) {
-		t.Helper()
-		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	run := func(f []byte) { runOnce(t, k, f) }
 	run(a) // epoch 0
 	// A read-only descriptor of epoch 1's cells: the clear's update fails.
 	real := k.objs.FlowradarCells1
@@ -179,6 +169,14 @@ func TestFlip_UnderTraffic(t *testing.T) {
 	}
 	if got != st.Outcomes[0] {
 		t.Fatalf("%d flips: %d packets parsed, %d in the flipped tables", flips, st.Outcomes[0], got)
+	}
+}
+
+// runOnce runs the program once on frame f.
+func runOnce(t *testing.T, k *Kernel, f []byte) {
+	t.Helper()
+	if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
+		t.Fatal(err)
 	}
 }
 

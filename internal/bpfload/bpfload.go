@@ -9,7 +9,9 @@ import (
 	"sort"
 
 	"github.com/cilium/ebpf"
+
 	"github.com/cilium/ebpf/rlimit"
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // SetVars sets the `volatile const` globals of spec named in vars. kernel
@@ -92,4 +94,18 @@ func SumPerCPU(m *ebpf.Map, n uint32) ([]uint64, error) {
 		}
 	}
 	return sums, nil
+}
+
+// FlowKey decodes a struct flow_key (flow.h) at the start of b: 40 bytes
+// of canonical key, zero padded, then the key length. It refuses a length
+// other than 13 or 37 (and a b shorter than 41 bytes) before slicing.
+func FlowKey(b []byte) (flow.Key, error) {
+	if len(b) < 41 {
+		return flow.Key{}, fmt.Errorf("struct flow_key of %d bytes, want at least 41", len(b))
+	}
+	n := int(b[40])
+	if n != flow.KeyLen4 && n != flow.KeyLen6 {
+		return flow.Key{}, fmt.Errorf("flow key length %d, want %d or %d", n, flow.KeyLen4, flow.KeyLen6)
+	}
+	return flow.KeyFromBytes(b[:n])
 }
