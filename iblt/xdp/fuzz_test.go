@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // FuzzParseKey: ParseKey never panics, and it accepts exactly the packet
@@ -54,8 +55,9 @@ func FuzzParseKey(f *testing.F) {
 // belong to it (offsets past the end), and ParseKey inverts PacketKey.
 func FuzzPacketID(f *testing.F) {
 	for _, fr := range [][]byte{
-		ipv4TCPFrame(),
-		ipv4UDPFrame(),
+		pkt.TCP4("10.0.0.1:1234", "10.0.0.2:80", 0x02, nil),
+		pkt.UDP4("10.0.0.1:53", "10.0.0.2:53", []byte{1, 2, 3, 4, 5, 6, 7, 8}),
+		pkt.UDP6("[2001:db8::1]:53", "[2001:db8::2]:53", []byte{1, 2, 3, 4}),
 		{},
 		make([]byte, 14),
 	} {
@@ -90,37 +92,4 @@ func udp4Key() flow.Key {
 
 func udp6Key() flow.Key {
 	return flow.KeyFrom16([16]byte{0: 0xfe, 1: 0x80, 15: 1}, [16]byte{0: 0xfe, 1: 0x80, 15: 2}, 1, 2, flow.ProtoUDP)
-}
-
-// ipv4TCPFrame and ipv4UDPFrame are minimal well-formed Ethernet frames.
-func ipv4TCPFrame() []byte {
-	fr := make([]byte, 14+20+20)
-	binary.BigEndian.PutUint16(fr[12:], 0x0800)
-	ip := fr[14:]
-	ip[0], ip[9] = 0x45, flow.ProtoTCP
-	binary.BigEndian.PutUint16(ip[2:], 40)
-	binary.BigEndian.PutUint16(ip[4:], 0x4242)
-	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	tcp := ip[20:]
-	binary.BigEndian.PutUint16(tcp[0:], 1234)
-	binary.BigEndian.PutUint16(tcp[2:], 80)
-	binary.BigEndian.PutUint32(tcp[4:], 0xdeadbeef)
-	tcp[12] = 5 << 4
-	return fr
-}
-
-func ipv4UDPFrame() []byte {
-	fr := make([]byte, 14+20+8+8)
-	binary.BigEndian.PutUint16(fr[12:], 0x0800)
-	ip := fr[14:]
-	ip[0], ip[9] = 0x45, flow.ProtoUDP
-	binary.BigEndian.PutUint16(ip[2:], 36)
-	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	udp := ip[20:]
-	binary.BigEndian.PutUint16(udp[0:], 53)
-	binary.BigEndian.PutUint16(udp[2:], 53)
-	binary.BigEndian.PutUint16(udp[4:], 16)
-	binary.BigEndian.PutUint16(udp[6:], 0xabcd)
-	copy(udp[8:], []byte{1, 2, 3, 4, 5, 6, 7, 8})
-	return fr
 }
