@@ -28,7 +28,9 @@
 // the same with 16-byte addresses, 37 bytes; network byte order. Hash:
 // xxHash64 of the key bytes with a 64-bit seed ([flow.Hash64]). Indexes:
 // index i of a key with hash h in a table of m cells is [flow.Index](h, i,
-// m), a splitmix64 step per index and a multiply-shift reduction. The C
+// m), a splitmix64 step per index and a multiply-shift reduction; the bits
+// of a classic or counting Bloom filter, which share one array, are
+// [flow.DoubleIndex](h, i, m), double hashing of the two halves of h. The C
 // twins live in internal/bpf/include (hash.h, flow.h, parsing.h); golden
 // vectors in flow/testdata are checked by both, and the kernel tests replay
 // every packet of the shared captures through kernel and Go.

@@ -11,7 +11,9 @@ import (
 
 // Filter is a classic Bloom filter of m bits and k hashes (sections 4.4.1 to
 // 4.4.3 of the course notes; k = 1 is the 1-hash filter). Key x sets bits
-// flow.Index(h, i, m) for i < k, where h = flow.Hash64(x, seed); bit j is
+// flow.DoubleIndex(h, i, m) for i < k, where h = flow.Hash64(x, seed): the
+// double-hashing derivation of Kirsch and Mitzenmacher, whose false-positive
+// rate tends to that of k independent hashes (see package flow). Bit j is
 // bit j%64 of word j/64.
 //
 // The zero value is not a valid filter; build one with [New]. A Filter is
@@ -78,10 +80,12 @@ func (f *Filter) Contains(key []byte) bool { return f.contains(key, 0, true) }
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()), so
 // one hash of a packet's key can feed several structures.
 func (f *Filter) AddHash(h uint64) {
-	w, m := f.words, f.m
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	w, m := f.words, uint64(f.m)
+	g, b := progression(h)
+	for range f.k {
+		j := scale(g, m)
 		w[j>>6] |= 1 << (j & 63)
+		g += b
 	}
 }
 
@@ -108,57 +112,55 @@ func (f *Filter) TestAndAddHash(h uint64) bool {
 // ContainsHash would not be inlined and would add a call to every lookup.
 //
 // It tests the bits four at a time: the four positions are derived
-// together (independent multiply chains), their words loaded together (the
-// loads overlap) and the four bits ANDed and tested with one branch. A key
-// that was not added fails its first four with probability about 15/16 (a
-// filter filled to its design n has about half its bits set), so that
-// branch rarely mispredicts on either hits or misses, where a branch per
-// bit mispredicts on about half of the misses. The last k%4 bits are tested
-// together in the same way. The positions are exactly flow.Index(h, i, m).
+// together, their words loaded together (the loads overlap) and the four
+// bits ANDed and tested with one branch. A key that was not added fails its
+// first four with probability about 15/16 (a filter filled to its design n
+// has about half its bits set), so that branch rarely mispredicts on either
+// hits or misses, where a branch per bit mispredicts on about half of the
+// misses. The last k%4 bits are tested together in the same way. The
+// positions are exactly flow.DoubleIndex(h, i, m).
 func (f *Filter) contains(key []byte, h uint64, hashKey bool) bool {
 	if hashKey {
 		h = flow.Hash64(key, f.seed)
 	}
-	w, m, k := f.words, f.m, f.k
-	s := h // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
+	w, m, k := f.words, uint64(f.m), f.k
+	g, b := progression(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
-		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
-		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
-		s += golden4
-		j3 := flow.Reduce(flow.Splitmix(s), m)
+		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
 		if w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&(w[j3>>6]>>(j3&63))&1 == 0 {
 			return false
 		}
+		g += 4 * b
 	}
-	switch k - i { // the last k%4 bits, derived together as well
+	switch k - i { // the last k%4 bits, tested together as well
 	case 3:
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
-		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
-		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
+		j0, j1, j2 := scale(g, m), scale(g+b, m), scale(g+2*b, m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&1 != 0
 	case 2:
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
-		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
+		j0, j1 := scale(g, m), scale(g+b, m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&1 != 0
 	case 1:
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
+		j0 := scale(g, m)
 		return w[j0>>6]>>(j0&63)&1 != 0
 	}
 	return true
 }
 
+// progression returns the first term and the step of the key's index
+// progression (flow.DoubleIndex): the high and low halves of its hash h.
+// Index i is scale(g + i*b, m), the sum wrapping at 2^32.
+func progression(h uint64) (g, b uint32) { return uint32(h >> 32), uint32(h) }
+
+// scale maps the progression term g into [0, m): flow.DoubleIndex's last step.
+func scale(g uint32, m uint64) uint32 { return uint32(uint64(g) * m >> 32) }
+
 // Multiples of flow.Golden modulo 2^64: the increments of the splitmix64
-// state from one derived index to the next, and to two, three and four
-// later (golden is flow.Golden untyped, so the products are exact before
-// the reduction).
+// state of the blocked filter's derivation (golden is flow.Golden untyped,
+// so the products are exact before the reduction).
 const (
 	golden  = 0x9E3779B97F4A7C15
 	golden1 = uint64(golden)
-	golden2 = uint64(2 * golden % (1 << 64))
-	golden3 = uint64(3 * golden % (1 << 64))
-	golden4 = uint64(4 * golden % (1 << 64))
 )
 
 // AddAtomic is Add for concurrent use: each bit is set with an atomic OR, so
@@ -175,21 +177,25 @@ func (f *Filter) ContainsAtomic(key []byte) bool {
 
 // AddHashAtomic is AddHash with atomic word updates (see AddAtomic).
 func (f *Filter) AddHashAtomic(h uint64) {
-	w, m := f.words, f.m
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	w, m := f.words, uint64(f.m)
+	g, b := progression(h)
+	for range f.k {
+		j := scale(g, m)
 		atomic.OrUint64(&w[j>>6], 1<<(j&63))
+		g += b
 	}
 }
 
 // ContainsHashAtomic is ContainsHash with atomic word loads (see AddAtomic).
 func (f *Filter) ContainsHashAtomic(h uint64) bool {
-	w, m := f.words, f.m
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	w, m := f.words, uint64(f.m)
+	g, b := progression(h)
+	for range f.k {
+		j := scale(g, m)
 		if atomic.LoadUint64(&w[j>>6])&(1<<(j&63)) == 0 {
 			return false
 		}
+		g += b
 	}
 	return true
 }

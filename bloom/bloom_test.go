@@ -13,14 +13,16 @@ import (
 )
 
 // refPositions is the obviously right derivation of a classic filter's bit
-// positions, written from the contract in flow/hash.go: the i-th position is
-// the high 32 bits of the i-th splitmix64 output scaled to [0, m).
+// positions, written from the contract in flow/hash.go (double hashing):
+// the i-th position is (a + i*b) mod 2^32 scaled to [0, m), with a and b
+// the high and low halves of the key's hash.
 func refPositions(key []byte, m uint32, k int, seed uint64) []uint32 {
 	h := flow.Hash64(key, seed)
+	a, b := h>>32, h&(1<<32-1)
 	var out []uint32
 	for i := 0; i < k; i++ {
-		x := flow.Mix(h, uint32(i))
-		out = append(out, uint32((x>>32)*uint64(m)>>32))
+		g := (a + uint64(i)*b) % (1 << 32)
+		out = append(out, uint32(g*uint64(m)>>32))
 	}
 	return out
 }
@@ -142,9 +144,9 @@ func TestBlocked_ContainsEveryK(t *testing.T) {
 	}
 }
 
-// TestSplitmix_MatchesMix pins the incremental index derivation of the
-// lookups to the contract: splitmix of the state advanced by the golden
-// constants is flow.Mix.
+// TestSplitmix_MatchesMix pins the blocked filter's incremental
+// derivation to the contract: splitmix of the state advanced by golden1 is
+// flow.Mix.
 func TestSplitmix_MatchesMix(t *testing.T) {
 	if golden1 != flow.Golden {
 		t.Fatalf("golden1 = %#x, flow.Golden = %#x", golden1, flow.Golden)
@@ -152,18 +154,35 @@ func TestSplitmix_MatchesMix(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := 0; n < 1000; n++ {
 		h := r.Uint64()
+		s := h
+		for i := uint32(0); i < 2*MaxHashes; i++ {
+			s += golden1
+			if got, want := flow.Splitmix(s), flow.Mix(h, i); got != want {
+				t.Fatalf("h=%#x i=%d: splitmix = %#x, flow.Mix = %#x", h, i, got, want)
+			}
+		}
+	}
+}
+
+// TestPositions_MatchDoubleIndex pins the classic and counting filters'
+// incremental progression (progression, scale, and g advanced by b, 2b,
+// 3b and 4b) to flow.DoubleIndex, for hashes whose halves wrap.
+func TestPositions_MatchDoubleIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 1000; n++ {
+		h, m := r.Uint64(), r.Uint32()
 		if n < 2 {
 			h = -uint64(n) // 0 and 2^64-1
 		}
-		s := h
+		g, b := progression(h)
 		for i := uint32(0); i < 2*MaxHashes; i += 4 {
-			got := [4]uint64{flow.Splitmix(s + golden1), flow.Splitmix(s + golden2), flow.Splitmix(s + golden3), flow.Splitmix(s + golden4)}
+			got := [4]uint32{scale(g, uint64(m)), scale(g+b, uint64(m)), scale(g+2*b, uint64(m)), scale(g+3*b, uint64(m))}
 			for d := range got {
-				if want := flow.Mix(h, i+uint32(d)); got[d] != want {
-					t.Fatalf("h=%#x i=%d: splitmix = %#x, flow.Mix = %#x", h, i+uint32(d), got[d], want)
+				if want := flow.DoubleIndex(h, i+uint32(d), m); got[d] != want {
+					t.Fatalf("h=%#x m=%d i=%d: position %d, flow.DoubleIndex %d", h, m, i+uint32(d), got[d], want)
 				}
 			}
-			s += golden4
+			g += 4 * b
 		}
 	}
 }
@@ -499,7 +518,7 @@ func TestFilter_MarshalRoundTrip(t *testing.T) {
 	g := MustNew(Params{Bits: 64, Hashes: 1, Seed: 2})
 	g.Words()[0] = 0x0102030405060708
 	enc, _ := g.MarshalBinary()
-	want := []byte("DPBL\x01\x01\x01\x01\x40\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01")
+	want := []byte("DPBL\x02\x01\x01\x01\x40\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01")
 	if !bytes.Equal(enc[:len(enc)-4], want) {
 		t.Fatalf("encoding %x, want %x + crc", enc, want)
 	}
@@ -541,7 +560,8 @@ func TestUnmarshal_Corrupt(t *testing.T) {
 		want string
 	}{
 		{func(b []byte) []byte { b[0] = 'X'; return b }, `bloom: corrupt encoding: magic is "XPBL", want "DPBL"`},
-		{func(b []byte) []byte { b[4] = 2; return b }, "bloom: corrupt encoding: version is 2, want 1"},
+		{func(b []byte) []byte { b[4] = 3; return b }, "bloom: corrupt encoding: version is 3, want 2"},
+		{func(b []byte) []byte { b[4] = 1; return b }, "bloom: corrupt encoding: version 1 is no longer read: its filters set bits where version 2 looks for others"},
 		{func(b []byte) []byte { b[5] = 2; return b }, "bloom: corrupt encoding: kind is 2 (Blocked), want 1 (Filter)"},
 		{func(b []byte) []byte { b[5] = 9; return b }, "bloom: corrupt encoding: kind is 9 (unknown), want 1 (Filter)"},
 		{func(b []byte) []byte { b[6] = 0; return reseal(b) }, "bloom: corrupt encoding: k must be in [1, 32], got 0"},

@@ -11,8 +11,8 @@ import (
 // notes; Fan, Cao, Almeida and Broder, "Summary cache", IEEE/ACM ToN 8(3),
 // 2000): m counters of 4, 8 or 16 bits, packed 64/width to a little-endian
 // word (counter j is bits (j%c)*width to (j%c)*width+width-1 of word j/c,
-// with c = 64/width). A key uses counters flow.Index(h, i, m) for i < k,
-// the positions of the same key's bits in a [Filter] of m bits.
+// with c = 64/width). A key uses counters flow.DoubleIndex(h, i, m) for
+// i < k, the positions of the same key's bits in a [Filter] of m bits.
 //
 // Counters saturate at 2^width - 1 and a saturated counter is never
 // decremented, so no key that was added and not removed is ever reported
@@ -122,24 +122,28 @@ func (f *CountingFilter) Count(key []byte) uint64 { return f.CountHash(flow.Hash
 
 // AddHash is Add for the key whose hash is h = flow.Hash64(key, f.Seed()).
 func (f *CountingFilter) AddHash(h uint64) {
-	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
+	g, b := progression(h)
+	for range f.k {
+		j := scale(g, m)
 		wi, off := j>>lgc, (j&(1<<lgc-1))<<lgw
 		if w[wi]>>off&max != max {
 			w[wi] += 1 << off
 		}
+		g += b
 	}
 }
 
 // ContainsHash is Contains for the key whose hash is h.
 func (f *CountingFilter) ContainsHash(h uint64) bool {
-	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
+	g, b := progression(h)
+	for range f.k {
+		j := scale(g, m)
 		if w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max == 0 {
 			return false
 		}
+		g += b
 	}
 	return true
 }
@@ -150,8 +154,8 @@ func (f *CountingFilter) RemoveHash(h uint64) error { return f.remove(nil, h, fa
 // remove is Remove and RemoveHash in one body, hashing key if hashKey is
 // set (see Filter.contains for why).
 //
-// It derives the counters' positions four at a time (independent multiply
-// chains, as in [Filter.ContainsHash]), then updates those four counters in
+// It derives the counters' positions four at a time (as
+// [Filter.ContainsHash] does), then updates those four counters in
 // order, so the CPU can load their words together. 4-bit counters, the
 // common width, take [CountingFilter.remove4].
 func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
@@ -161,15 +165,12 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 	if f.lgw == 2 {
 		return f.remove4(h)
 	}
-	w, m, k, lgc, lgw, max := f.words, f.m, f.k, f.lgc, f.lgw, f.max
-	s := h // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
+	w, m, k, lgc, lgw, max := f.words, uint64(f.m), f.k, f.lgc, f.lgw, f.max
+	g, b := progression(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
-		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
-		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
-		s += golden4
-		j3 := flow.Reduce(flow.Splitmix(s), m)
+		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
+		g += 4 * b
 		for d, j := range [4]uint32{j0, j1, j2, j3} {
 			if !decrement(w, j, lgc, lgw, max) {
 				f.undoRemove(h, i+uint32(d))
@@ -178,11 +179,11 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 		}
 	}
 	for ; i < k; i++ {
-		s += golden1
-		if !decrement(w, flow.Reduce(flow.Splitmix(s), m), lgc, lgw, max) {
+		if !decrement(w, scale(g, m), lgc, lgw, max) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
 		}
+		g += b
 	}
 	return nil
 }
@@ -194,15 +195,12 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 // words and the fewer instructions a key takes, the more keys' loads the
 // CPU's out-of-order window holds at once.
 func (f *CountingFilter) remove4(h uint64) error {
-	w, m, k := f.words, f.m, f.k
-	s := h // splitmix64 state, as in remove
+	w, m, k := f.words, uint64(f.m), f.k
+	g, b := progression(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0 := flow.Reduce(flow.Splitmix(s+golden1), m)
-		j1 := flow.Reduce(flow.Splitmix(s+golden2), m)
-		j2 := flow.Reduce(flow.Splitmix(s+golden3), m)
-		s += golden4
-		j3 := flow.Reduce(flow.Splitmix(s), m)
+		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
+		g += 4 * b
 		if !decrement4(w, j0) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
@@ -221,11 +219,11 @@ func (f *CountingFilter) remove4(h uint64) error {
 		}
 	}
 	for ; i < k; i++ {
-		s += golden1
-		if !decrement4(w, flow.Reduce(flow.Splitmix(s), m)) {
+		if !decrement4(w, scale(g, m)) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
 		}
+		g += b
 	}
 	return nil
 }
@@ -265,7 +263,7 @@ func decrement(w []uint64, j, lgc, lgw uint32, max uint64) bool {
 // met twice was decremented twice and is restored twice).
 func (f *CountingFilter) undoRemove(h uint64, n uint32) {
 	for i := uint32(0); i < n; i++ {
-		wi, off := f.loc(flow.Index(h, i, f.m))
+		wi, off := f.loc(flow.DoubleIndex(h, i, f.m))
 		if f.words[wi]>>off&f.max != f.max {
 			f.words[wi] += 1 << off
 		}
@@ -274,11 +272,13 @@ func (f *CountingFilter) undoRemove(h uint64, n uint32) {
 
 // CountHash is Count for the key whose hash is h.
 func (f *CountingFilter) CountHash(h uint64) uint64 {
-	w, m, lgc, lgw, max := f.words, f.m, f.lgc, f.lgw, f.max
+	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
+	g, b := progression(h)
 	least := max
-	for i := uint32(0); i < f.k; i++ {
-		j := flow.Index(h, i, m)
+	for range f.k {
+		j := scale(g, m)
 		least = min(least, w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max)
+		g += b
 	}
 	return least
 }

@@ -15,8 +15,13 @@
 //
 // Keys are byte slices hashed with flow.Hash64 and the filter's seed, or
 // that hash itself (AddHash, ContainsHash), so one hash of a packet's key
-// can feed several structures. The k positions of a key with hash h are
-// flow.Index(h, i, m) for i < k; bit j is bit j%64 of word j/64, words
+// can feed several structures. The k positions of a key with hash h in a
+// Filter or CountingFilter are flow.DoubleIndex(h, i, m) for i < k, the
+// terms of the progression a + i*b on 32-bit integers (a and b the halves
+// of h) scaled into [0, m): double hashing (Kirsch and Mitzenmacher, "Less
+// hashing, same performance", ESA 2006), whose false-positive rate tends to
+// that of k independent hashes and which costs an addition and a
+// multiplication per bit. Bit j is bit j%64 of word j/64, words
 // little-endian when encoded and in the kernel's map. Per-key methods never
 // allocate.
 //

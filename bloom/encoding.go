@@ -6,11 +6,11 @@ import (
 	"hash/crc32"
 )
 
-// The binary encoding shared by the three filter kinds (version 1):
+// The binary encoding shared by the three filter kinds (version 2):
 //
 //	offset  size  field
 //	0       4     magic "DPBL"
-//	4       1     version, 1
+//	4       1     version, 2
 //	5       1     kind: 1 Filter, 2 Blocked, 3 CountingFilter
 //	6       1     k, 1 to MaxHashes
 //	7       1     cell width in bits: 1 (Filter, Blocked) or 4, 8, 16 (CountingFilter)
@@ -22,9 +22,15 @@ import (
 // A decoder checks every field, the exact length, that the padding bits
 // after cell m-1 are zero, and the checksum, so a corrupted encoding is an
 // error rather than a filter answering from damaged bits.
+//
+// Version 1 had the same fields, but its Filter and CountingFilter set the
+// bits of another derivation (a splitmix64 step per bit, flow.Index, where
+// version 2 takes flow.DoubleIndex). Read with version 2's positions, its
+// filters would miss keys they hold, so it is refused with an error saying
+// so; such a filter must be rebuilt from its keys.
 const (
 	magic        = "DPBL"
-	version      = 1
+	version      = 2
 	headerLen    = 20
 	trailerLen   = 4
 	kindFilter   = 1
@@ -57,7 +63,7 @@ func appendEncoding(dst []byte, h header, words []uint64) []byte {
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
 }
 
-// cellsPerWord returns 64/width.
+// wordsFor returns the number of 64-bit words that hold m cells of width bits.
 func wordsFor(m uint32, width uint8) int {
 	return int((uint64(m)*uint64(width) + 63) / 64)
 }
@@ -72,6 +78,9 @@ func decodeEncoding(b []byte, kind uint8) (header, []uint64, error) {
 	}
 	if string(b[:4]) != magic {
 		return h, nil, fmt.Errorf("%w: magic is %q, want %q", ErrCorrupt, b[:4], magic)
+	}
+	if b[4] == 1 {
+		return h, nil, fmt.Errorf("%w: version 1 is no longer read: its filters set bits where version %d looks for others (the classic filters' bit derivation changed); rebuild the filter from its keys", ErrCorrupt, version)
 	}
 	if b[4] != version {
 		return h, nil, fmt.Errorf("%w: version is %d, want %d", ErrCorrupt, b[4], version)

@@ -25,7 +25,7 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		f.Add(bad)
 	}
 	f.Add([]byte{})                   // empty
-	f.Add([]byte("DPBL\x01\x01\x20")) // a header cut short
+	f.Add([]byte("DPBL\x02\x01\x20")) // a header cut short
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a Filter
 		if a.UnmarshalBinary(b) == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -86,6 +87,54 @@ func TestIndex_Derivation(t *testing.T) {
 			if m == 0 && idx != 0 {
 				t.Fatalf("Index with m = 0 must be 0, got %d", idx)
 			}
+		}
+	}
+}
+
+// TestDoubleIndex_Derivation checks DoubleIndex against its definition
+// computed with wide integers: (a + i*b) mod 2^32 scaled into [0, m).
+func TestDoubleIndex_Derivation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 1000; trial++ {
+		h := rng.Uint64()
+		m := rng.Uint32()
+		if trial%10 == 0 {
+			m = uint32(trial) // small tables too, m = 0 included
+		}
+		a, b := new(big.Int).SetUint64(h>>32), new(big.Int).SetUint64(h&(1<<32-1))
+		for i := uint32(0); i < 40; i++ {
+			g := new(big.Int).Mul(b, big.NewInt(int64(i)))
+			g.Add(g, a).Mod(g, big.NewInt(1<<32))
+			want := g.Mul(g, big.NewInt(int64(m))).Rsh(g, 32).Uint64()
+			got := DoubleIndex(h, i, m)
+			if uint64(got) != want {
+				t.Fatalf("DoubleIndex(%#x, %d, %d) = %d, want %d", h, i, m, got, want)
+			}
+			if m > 0 && got >= m || m == 0 && got != 0 {
+				t.Fatalf("DoubleIndex(%#x, %d, %d) = %d, out of range", h, i, m, got)
+			}
+		}
+	}
+}
+
+// TestDoubleIndex_Uniform is TestIndex_Uniform for DoubleIndex: every term
+// of the progression, not only the first, is spread evenly.
+func TestDoubleIndex_Uniform(t *testing.T) {
+	const buckets, n = 61, 610000 // a prime count: no help from powers of two
+	for i := uint32(0); i < 8; i++ {
+		var count [buckets]int
+		for j := uint64(0); j < n; j++ {
+			count[DoubleIndex(Hash64([]byte(strconv.FormatUint(j, 10)), 7), i, buckets)]++
+		}
+		exp := float64(n) / buckets
+		chi := 0.0
+		for _, c := range count {
+			d := float64(c) - exp
+			chi += d * d / exp
+		}
+		// 60 degrees of freedom: P(chi2 > 126) < 1e-6.
+		if chi > 126 {
+			t.Fatalf("index %d not uniform: chi2 = %.1f over %d buckets", i, chi, buckets)
 		}
 	}
 }
@@ -174,6 +223,9 @@ func formatGolden(k Key, seed uint64) string {
 	for i := uint32(0); i < 4; i++ {
 		fmt.Fprintf(&sb, " %d", Index(h, i, goldenM))
 	}
+	for i := uint32(0); i < 4; i++ {
+		fmt.Fprintf(&sb, " %d", DoubleIndex(h, i, goldenM))
+	}
 	return sb.String()
 }
 
@@ -188,7 +240,7 @@ func TestGoldenVectors(t *testing.T) {
 		}
 	}
 	if os.Getenv("DATAPLANE_UPDATE_GOLDEN") == "1" {
-		hdr := "# canonical-key-hex seed xxh64 mix0 mix1 mix2 mix3 index0 index1 index2 index3 (m = 1000003)\n"
+		hdr := "# canonical-key-hex seed xxh64 mix0 mix1 mix2 mix3 index0 index1 index2 index3 double0 double1 double2 double3 (m = 1000003)\n"
 		if err := os.WriteFile(goldenPath, []byte(hdr+strings.Join(want, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}

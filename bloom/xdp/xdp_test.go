@@ -218,7 +218,7 @@ func TestKernel_AllHashes(t *testing.T) {
 			m.Blocked.Words()[word] &^= 1 << bit
 		} else {
 			m.Filter.Add(key)
-			j := flow.Index(h, 31, uint32(p.Bits))
+			j := flow.DoubleIndex(h, 31, uint32(p.Bits))
 			word, bit = j/64, j%64
 			m.Filter.Words()[word] &^= 1 << bit
 		}

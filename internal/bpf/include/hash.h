@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The hash contract shared with package flow (flow/hash.go): xxHash64 of a
- * key's canonical bytes with a 64-bit seed, and the index derivation
- * index_i = reduce(mix(h, i), m). Golden vectors in flow/testdata are
+ * key's canonical bytes with a 64-bit seed, the index derivation
+ * index_i = reduce(mix(h, i), m) and, for bit arrays, the double-hashing
+ * derivation index_i = ((a + i*b) * m) >> 32. Golden vectors in flow/testdata are
  * checked by both sides (internal/bpf/selftest).
  */
 #ifndef DATAPLANE_HASH_H
@@ -133,6 +134,16 @@ static __always_inline __u32 dp_reduce(__u64 x, __u32 m)
 static __always_inline __u32 dp_index(__u64 h, __u32 i, __u32 m)
 {
 	return dp_reduce(dp_mix(h, i), m);
+}
+
+/* dp_double_index is flow.DoubleIndex, the bit-array derivation of
+ * classic and counting Bloom filters: the i-th term of the progression
+ * a + i*b on 32-bit integers (a, b: the high and low halves of h), scaled
+ * into [0, m). */
+static __always_inline __u32 dp_double_index(__u64 h, __u32 i, __u32 m)
+{
+	__u32 g = (__u32)(h >> 32) + i * (__u32)h;
+	return (__u32)(((__u64)g * (__u64)m) >> 32);
 }
 
 #endif

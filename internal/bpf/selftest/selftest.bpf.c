@@ -1,7 +1,7 @@
 //go:build ignore
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * selftest: runs the shared hash and index derivation on an input written
+ * selftest: runs the shared hash and index derivations on an input written
  * by the Go test and stores the results, so the golden vectors of
  * flow/testdata are checked by the kernel's code as well as by Go's.
  */
@@ -20,6 +20,7 @@ struct selftest_out {
 	__u64 hash;
 	__u64 mix[SELFTEST_MIXES];
 	__u32 index[SELFTEST_MIXES];
+	__u32 double_index[SELFTEST_MIXES];
 };
 
 struct {
@@ -53,6 +54,7 @@ int xdp_selftest(struct xdp_md *ctx)
 	for (__u32 i = 0; i < SELFTEST_MIXES; i++) {
 		out->mix[i] = dp_mix(h, i);
 		out->index[i] = dp_index(h, i, in->m);
+		out->double_index[i] = dp_double_index(h, i, in->m);
 	}
 	return XDP_PASS;
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // TestKernel_GoldenVectors runs every golden vector of flow/testdata through
-// hash.h in the kernel: xxHash64 of the key, four mixes and four indexes.
+// hash.h in the kernel: xxHash64 of the key, four mixes, four indexes and
+// four double-hashing indexes.
 func TestKernel_GoldenVectors(t *testing.T) {
 	spec, err := loadSelftest()
 	if err != nil {
@@ -38,9 +39,10 @@ func TestKernel_GoldenVectors(t *testing.T) {
 		var keyHex string
 		var seed, hash uint64
 		var mix [4]uint64
-		var idx [4]uint32
-		if _, err := fmt.Sscanf(line, "%s %x %x %x %x %x %x %d %d %d %d", &keyHex, &seed, &hash,
-			&mix[0], &mix[1], &mix[2], &mix[3], &idx[0], &idx[1], &idx[2], &idx[3]); err != nil {
+		var idx, dbl [4]uint32
+		if _, err := fmt.Sscanf(line, "%s %x %x %x %x %x %x %d %d %d %d %d %d %d %d", &keyHex, &seed, &hash,
+			&mix[0], &mix[1], &mix[2], &mix[3], &idx[0], &idx[1], &idx[2], &idx[3],
+			&dbl[0], &dbl[1], &dbl[2], &dbl[3]); err != nil {
 			t.Fatalf("vector %q: %v", line, err)
 		}
 		kb, err := hex.DecodeString(keyHex)
@@ -62,9 +64,9 @@ func TestKernel_GoldenVectors(t *testing.T) {
 		if err := objs.SelftestOutput.Lookup(uint32(0), &out); err != nil {
 			t.Fatal(err)
 		}
-		if out.Hash != hash || out.Mix != mix || out.Index != idx {
-			t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v, want %#x %x %v",
-				keyHex, seed, out.Hash, out.Mix, out.Index, hash, mix, idx)
+		if out.Hash != hash || out.Mix != mix || out.Index != idx || out.DoubleIndex != dbl {
+			t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v double %v, want %#x %x %v %v",
+				keyHex, seed, out.Hash, out.Mix, out.Index, out.DoubleIndex, hash, mix, idx, dbl)
 		}
 		n++
 	}
