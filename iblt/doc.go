@@ -21,8 +21,9 @@
 // found and an error wrapping [ErrDecodeIncomplete]); it succeeds with
 // high probability while m exceeds c_k times the number of entries, c_3 =
 // 1.222 and c_4 = 1.295 (Goodrich and Mitzenmacher, Table 1). [CellsFor]
-// and [ParamsFor] add the margin small tables need; k = 4 avoids the
-// failure floor of k = 3 (two keys sharing all three cells) at small d.
+// and [ParamsFor] add the margin small tables need, including the
+// failure floor (two keys sharing all k cells, about d^2/2*(k/m)^k), which
+// is lower for k = 4 than for k = 3, so k = 4 wins at small d.
 // When the difference is unknown, estimate it with an [Estimator], or use
 // the rateless [Encoder] and [Decoder], which need no size at all.
 //
