@@ -106,6 +106,10 @@ func CellsFor(d int, k int, success float64) (int, error) {
 	if floor := float64(k) * math.Pow(n*n/fail, 1/float64(k)); floor > m {
 		m = floor
 	}
+	// Compare as a float first: for huge d the int conversion would wrap.
+	if m > MaxCells {
+		return 0, fmt.Errorf("iblt: %d differences need %.4g cells, more than %d", d, m, MaxCells)
+	}
 	cells := int(math.Ceil(m/float64(k))) * k
 	if cells > MaxCells {
 		return 0, fmt.Errorf("iblt: %d differences need %d cells, more than %d", d, cells, MaxCells)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -166,5 +167,21 @@ func TestParamsFor_Sizes(t *testing.T) {
 		if r := float64(p.Cells) / float64(c.d); r > c.ratio {
 			t.Errorf("ParamsFor(%d, 13, 0.99) = %d cells, k=%d: %.3f per difference, want at most %.2f", c.d, p.Cells, p.Hashes, r, c.ratio)
 		}
+	}
+}
+
+// TestCellsFor_TooLarge: a difference too large for MaxCells is an error
+// with no cell count, however large (the float size once wrapped to a
+// negative int for d near MaxInt).
+func TestCellsFor_TooLarge(t *testing.T) {
+	for _, k := range []int{3, 4} {
+		for _, d := range []int{MaxCells, 1 << 40, math.MaxInt / 2, math.MaxInt} {
+			if c, err := CellsFor(d, k, 0.99); err == nil || c != 0 {
+				t.Errorf("CellsFor(%d, %d, 0.99) = %d, %v; want 0 and an error", d, k, c, err)
+			}
+		}
+	}
+	if p, err := ParamsFor(math.MaxInt, 13, 0.99, 1); err == nil || !strings.Contains(err.Error(), "differences need") {
+		t.Errorf("ParamsFor(MaxInt) = %+v, %v; want the CellsFor error", p, err)
 	}
 }
