@@ -12,3 +12,7 @@ var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 // ErrIncompatible is wrapped by the error that [Table.Subtract] and
 // [Table.Merge] return when the two tables differ in shape or seed.
 var ErrIncompatible = errors.New("iblt: tables are incompatible")
+
+// ErrInvalid is wrapped by the error that the methods of a zero
+// [Estimator] return: it was not made by [NewEstimator].
+var ErrInvalid = errors.New("iblt: invalid zero value")
