@@ -84,15 +84,34 @@ func TestCellsFor_Success(t *testing.T) {
 	}
 }
 
-// TestThreshold_Measure prints the smallest cells per difference with at
-// least 99% success over 200 trials (run with -v; the bench module reports
-// the same as a metric).
+// TestThreshold_Measure checks what MeasureThreshold returns, cheaply (d =
+// 60, 40 trials): a multiple of k cells at which at least the rate of
+// trials decode, while k cells fewer does not (the bisection's answer is
+// the smallest on its grid), within a plausible range of c_k; and 0 for
+// invalid arguments.
 func TestThreshold_Measure(t *testing.T) {
-	if testing.Short() || !testing.Verbose() {
-		t.Skip("measurement, run with -v")
+	const d, trials, rate, seed = 60, 40, 0.95, 1
+	need := int(math.Ceil(rate * trials))
+	for _, k := range []int{3, 4} {
+		ratio := MeasureThreshold(k, d, trials, rate, seed)
+		cells := int(math.Round(ratio * d))
+		if cells%k != 0 || cells < k {
+			t.Fatalf("k=%d: MeasureThreshold = %v, %d cells: not a positive multiple of k", k, ratio, cells)
+		}
+		if n := decodeCount(k, d, cells, trials, seed); n < need {
+			t.Errorf("k=%d: %d cells decode %d of %d, want at least %d", k, cells, n, trials, need)
+		}
+		if n := decodeCount(k, d, cells-k, trials, seed); n >= need {
+			t.Errorf("k=%d: %d cells (k fewer than measured) already decode %d of %d", k, cells-k, n, trials)
+		}
+		if ratio < Threshold(k) || ratio > 2*Threshold(k) {
+			t.Errorf("k=%d d=%d: measured %.3f cells per entry, want between c_k = %.3f and twice that", k, d, ratio, Threshold(k))
+		}
 	}
-	for _, c := range []struct{ k, d int }{{3, 1000}, {4, 1000}, {3, 10000}, {4, 10000}} {
-		t.Logf("k=%d d=%d: %.4f cells/difference", c.k, c.d, MeasureThreshold(c.k, c.d, 200, 0.99, 1))
+	for _, args := range [][4]int{{0, d, trials}, {MaxHashes + 1, d, trials}, {3, 0, trials}, {3, d, 0}} {
+		if r := MeasureThreshold(args[0], args[1], args[2], rate, seed); r != 0 {
+			t.Errorf("MeasureThreshold(k=%d, d=%d, trials=%d) = %v, want 0", args[0], args[1], args[2], r)
+		}
 	}
 }
 
