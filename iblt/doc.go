@@ -16,13 +16,17 @@
 // in the second. A key inserted twice cancels in the key sum and cannot be
 // listed; keys are a set.
 //
-// Guarantees: List never invents an entry (it succeeds only when the
-// entries it lists rebuild the table exactly, otherwise it returns what it
-// found and an error wrapping [ErrDecodeIncomplete]); it succeeds with
-// high probability while m exceeds c_k times the number of entries, c_3 =
-// 1.222 and c_4 = 1.295 (Goodrich and Mitzenmacher, Table 1). [CellsFor]
-// and [ParamsFor] add the margin small tables need; k = 4 avoids the
-// failure floor of k = 3 (two keys sharing all three cells) at small d.
+// Guarantees: a listing without error is proven (the listed entries rebuild
+// the table exactly). When peeling stalls, List returns what it peeled
+// beside an error wrapping [ErrDecodeIncomplete]; those entries are exact
+// for a table built by Insert alone, but in general they cannot be verified:
+// a corrupted cell or a key whose values differ across a Subtract can make
+// one carry a wrong value or sit on the wrong side (see [Table.List]). List
+// succeeds with high probability while m exceeds c_k times the number of
+// entries, c_3 = 1.222 and c_4 = 1.295 (Goodrich and Mitzenmacher, Table 1).
+// [CellsFor] and [ParamsFor] add the margin small tables need, including the
+// failure floor (two keys sharing all k cells, about d^2/2*(k/m)^k), which
+// is lower for k = 4 than for k = 3, so k = 4 wins at small d.
 // When the difference is unknown, estimate it with an [Estimator], or use
 // the rateless [Encoder] and [Decoder], which need no size at all.
 //

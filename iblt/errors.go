@@ -4,11 +4,17 @@ import "errors"
 
 // ErrDecodeIncomplete is wrapped by the error that [Table.List] returns
 // when peeling stalls: the table holds more entries than it can list (or
-// was corrupted). Match it with [errors.Is]; the entries listed before the
-// stall are returned beside it. [Estimator.Estimate] wraps it when even
+// was corrupted). Match it with [errors.Is]. The entries listed before the
+// stall are returned beside it, unverified: their keys are genuine but
+// their values and sides can be wrong when the table holds residues or
+// corruption (see [Table.List]). [Estimator.Estimate] wraps it when even
 // its sparsest stratum stalls, beside a lower bound.
 var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 
 // ErrIncompatible is wrapped by the error that [Table.Subtract] and
 // [Table.Merge] return when the two tables differ in shape or seed.
 var ErrIncompatible = errors.New("iblt: tables are incompatible")
+
+// ErrInvalid is wrapped by the error that the methods of a zero
+// [Estimator] return: it was not made by [NewEstimator].
+var ErrInvalid = errors.New("iblt: invalid zero value")

@@ -30,6 +30,11 @@ func DefaultEstimatorParams(keyLen int, seed uint64) EstimatorParams {
 // first stratum that fails to list scales the count so far by 2^(i+1).
 // The estimate is within a factor of about 1.5 of the true difference
 // most of the time; size the table with some headroom over it.
+//
+// The zero Estimator is not valid; use [NewEstimator] (or
+// [Estimator.UnmarshalBinary]). Its methods return an error wrapping
+// [ErrInvalid] instead of panicking, and Estimate never reports a zero
+// difference for it. An Estimator is not safe for concurrent writers.
 type Estimator struct {
 	p      EstimatorParams
 	strata []*Table
@@ -61,8 +66,20 @@ func (e *Estimator) stratum(key []byte) int {
 	return min(z, e.p.Strata-1)
 }
 
-// Insert adds key to the estimator (an error for a key of the wrong length).
+// valid returns an error for the zero Estimator.
+func (e *Estimator) valid() error {
+	if len(e.strata) == 0 {
+		return fmt.Errorf("%w: the zero Estimator has no strata; use NewEstimator", ErrInvalid)
+	}
+	return nil
+}
+
+// Insert adds key to the estimator (an error for a key of the wrong length,
+// or for the zero Estimator).
 func (e *Estimator) Insert(key []byte) error {
+	if err := e.valid(); err != nil {
+		return err
+	}
 	if len(key) != e.p.KeyLen {
 		return e.strata[0].keyLenError(len(key))
 	}
@@ -72,6 +89,12 @@ func (e *Estimator) Insert(key []byte) error {
 
 // Subtract sets e to e minus o, stratum by stratum.
 func (e *Estimator) Subtract(o *Estimator) error {
+	if err := e.valid(); err != nil {
+		return err
+	}
+	if err := o.valid(); err != nil {
+		return err
+	}
 	if e.p != o.p {
 		return fmt.Errorf("%w: estimators %+v and %+v", ErrIncompatible, e.p, o.p)
 	}
@@ -91,8 +114,12 @@ func (e *Estimator) Subtract(o *Estimator) error {
 // cells): Estimate then returns a lower bound, the entries that stratum
 // gave before it stalled scaled by its sampling rate 2^(Strata-1), and an
 // error wrapping [ErrDecodeIncomplete]. Algorithm 2 as published would
-// return 0 there.
+// return 0 there. The zero Estimator gives 0 and an error wrapping
+// [ErrInvalid].
 func (e *Estimator) Estimate() (int, error) {
+	if err := e.valid(); err != nil {
+		return 0, err
+	}
 	count := 0
 	top := len(e.strata) - 1
 	for i := top; i >= 0; i-- {
@@ -121,6 +148,9 @@ func satShl(n, s int) int {
 // MarshalBinary encodes the estimator: "IBSE", version 1, the number of
 // strata, then each stratum in the encoding of [Table.MarshalBinary].
 func (e *Estimator) MarshalBinary() ([]byte, error) {
+	if err := e.valid(); err != nil {
+		return nil, err
+	}
 	b := append([]byte("IBSE"), version, byte(len(e.strata)), 0, 0)
 	var err error
 	for _, t := range e.strata {

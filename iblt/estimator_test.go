@@ -101,3 +101,28 @@ func TestEstimator_DifferenceTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// The zero Estimator is not valid: every method says so with ErrInvalid
+// instead of panicking, and Estimate does not report "no difference".
+func TestEstimator_Zero(t *testing.T) {
+	var z Estimator
+	for _, key := range [][]byte{nil, []byte("abcd")} {
+		if err := z.Insert(key); !errors.Is(err, ErrInvalid) {
+			t.Errorf("zero Estimator: Insert(%q) = %v, want ErrInvalid", key, err)
+		}
+	}
+	if n, err := z.Estimate(); !errors.Is(err, ErrInvalid) || n != 0 {
+		t.Errorf("zero Estimator: Estimate = %d, %v; want 0 and ErrInvalid", n, err)
+	}
+	var z2 Estimator
+	if err := z.Subtract(&z2); !errors.Is(err, ErrInvalid) {
+		t.Errorf("zero Estimator: Subtract(zero) = %v, want ErrInvalid", err)
+	}
+	e, _ := NewEstimator(EstimatorParams{Strata: 2, Cells: 4, KeyLen: 4, Seed: 1})
+	if err := e.Subtract(&z); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Subtract(zero Estimator) = %v, want ErrInvalid", err)
+	}
+	if b, err := z.MarshalBinary(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("zero Estimator: MarshalBinary = %x, %v; want ErrInvalid", b, err)
+	}
+}

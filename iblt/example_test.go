@@ -36,7 +36,7 @@ func Example() {
 		fmt.Println("only west:", k, e.Value, "packets")
 	}
 	// Unordered output:
-	// cells sent: 36 error: <nil>
+	// cells sent: 72 error: <nil>
 	// only east: 10.0.1.244:40500 > 192.0.2.1:443 tcp 1 packets
 	// only east: 10.0.1.245:40501 > 192.0.2.1:443 tcp 2 packets
 	// only west: 10.0.0.7:40007 > 192.0.2.1:443 tcp 8 packets

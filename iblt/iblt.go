@@ -335,11 +335,11 @@ func (t *Table) compatible(u *Table) error {
 //
 // An entry cancels only if its key and its value are equal on both sides.
 // A key in both tables with different values cancels in count, key and
-// checksum but leaves the difference of its values in its cells: [List]
-// then reports [ErrDecodeIncomplete], and [Get] of another key sharing
-// such a cell can return a value off by that difference. To reconcile
-// tables whose values may differ for one key, make the value part of the
-// key.
+// checksum but leaves the difference of its values in its cells:
+// [Table.List] then reports [ErrDecodeIncomplete], and [Table.List] and
+// [Table.Get] can give another key sharing such a cell a value off by that
+// difference. To reconcile tables whose values may differ for one key,
+// make the value part of the key.
 func (t *Table) Subtract(u *Table) error {
 	if err := t.compatible(u); err != nil {
 		return err

@@ -372,21 +372,29 @@ func TestTable_BadInput(t *testing.T) {
 	}
 }
 
+// TestTable_NoAllocs guards every update path: the 13- and 37-byte loops
+// (IPv4 and IPv6 flow keys), the generic loop (20 bytes), and keys of more
+// than smallWords words (64 and 256 bytes).
 func TestTable_NoAllocs(t *testing.T) {
-	tb := MustNew(Params{Cells: 3000, Hashes: 3, KeyLen: 37, Seed: 1})
-	key := make([]byte, 37)
-	for name, f := range map[string]func(){
-		"Insert": func() { key[0]++; tb.Insert(key, 1) },
-		"Delete": func() { key[0]--; tb.Delete(key, 1) },
-		"Get":    func() { tb.Get(key) },
-	} {
-		if n := testing.AllocsPerRun(1000, f); n != 0 {
-			t.Errorf("%s allocates %v times", name, n)
+	for _, keyLen := range []int{13, 20, 37, 64, MaxKeyLen} {
+		tb := MustNew(Params{Cells: 3000, Hashes: 3, KeyLen: keyLen, Seed: 1})
+		key := make([]byte, keyLen)
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"Insert", func() { key[0]++; tb.Insert(key, 1) }},
+			{"Delete", func() { key[0]--; tb.Delete(key, 1) }},
+			{"Get", func() { tb.Get(key) }},
+		} {
+			if n := testing.AllocsPerRun(1000, c.f); n != 0 {
+				t.Errorf("L=%d: %s allocates %v times", keyLen, c.name, n)
+			}
 		}
-	}
-	u := tb.Clone()
-	if n := testing.AllocsPerRun(100, func() { tb.Subtract(u) }); n != 0 {
-		t.Errorf("Subtract allocates %v times", n)
+		u := tb.Clone()
+		if n := testing.AllocsPerRun(100, func() { tb.Subtract(u) }); n != 0 {
+			t.Errorf("L=%d: Subtract allocates %v times", keyLen, n)
+		}
 	}
 }
 

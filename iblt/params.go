@@ -71,14 +71,19 @@ func Threshold(k int) float64 {
 // success, for k = 3 or 4, d >= 0 and success in (0, 1). Otherwise it
 // returns an error.
 //
-// The model: the threshold c_k, plus a finite-size window z*s_k/sqrt(d)
-// (the 2-core threshold of a hypergraph with d edges fluctuates by
-// O(1/sqrt(d)); z is the normal quantile of success), plus, for k = 3, the
-// failure floor: two entries that share all three cells can never be
-// peeled, which happens with probability about k^k d^2/(2 m^3) in a
-// partitioned table, so m grows until that floor is below the failure
-// budget. s_k and a small additive constant were fitted to measured decode
-// rates (TestCellsFor_Success checks the result).
+// The model takes the larger of two sizes. The first is the threshold c_k
+// times d, plus a finite-size window z*s_k*sqrt(d) (the 2-core threshold
+// of a hypergraph with d edges fluctuates by O(1/sqrt(d)); z is the
+// normal quantile of success), plus 3k. The second is the failure floor,
+// which every k has: two entries that share all k cells can never be
+// peeled. Each sub-table has m/k cells, so two given entries share all k
+// cells with probability (k/m)^k, and d entries hold about d^2/2*(k/m)^k
+// such pairs; keeping that at half the failure budget 1-success needs
+// m >= k*(d^2/(1-success))^(1/k). The floor grows like d^(2/k), so it
+// binds at small d (for k = 4, below about d = 40 at success 0.99 and
+// d = 200 at 0.999), and there k = 4 needs fewer cells than k = 3. s_k
+// and the additive constant were fitted to measured decode rates
+// (TestCellsFor_Success and TestCellsFor_HighSuccess check the result).
 func CellsFor(d int, k int, success float64) (int, error) {
 	if k != 3 && k != 4 {
 		return 0, fmt.Errorf("iblt: sizing needs hashes 3 or 4, got %d", k)
@@ -97,13 +102,13 @@ func CellsFor(d int, k int, success float64) (int, error) {
 	s := []float64{3: 1.25, 4: 1.0}[k]
 	n := float64(d)
 	m := thresholds[k]*n + z*s*math.Sqrt(n) + 3*float64(k)
-	if k == 3 {
-		// Pairs sharing all cells: expected d^2/2 * (k/m)^3 * ... per pair
-		// probability (1/(m/k))^3; keep it at half the failure budget.
-		floor := math.Cbrt(27 * n * n / fail)
-		if floor > m {
-			m = floor
-		}
+	// Pairs sharing all k cells: C(d,2) * (k/m)^k <= fail/2.
+	if floor := float64(k) * math.Pow(n*n/fail, 1/float64(k)); floor > m {
+		m = floor
+	}
+	// Compare as a float first: for huge d the int conversion would wrap.
+	if m > MaxCells {
+		return 0, fmt.Errorf("iblt: %d differences need %.4g cells, more than %d", d, m, MaxCells)
 	}
 	cells := int(math.Ceil(m/float64(k))) * k
 	if cells > MaxCells {
@@ -114,8 +119,9 @@ func CellsFor(d int, k int, success float64) (int, error) {
 
 // ParamsFor returns parameters for a table that lists d differences of
 // keyLen-byte keys with probability at least success, choosing whichever of
-// k = 3 and k = 4 needs fewer cells (k = 4 for small d, where k = 3 has its
-// failure floor).
+// k = 3 and k = 4 needs fewer cells (k = 4 for small d, where the failure
+// floor of k = 3 is higher: up to about d = 1,000 at success 0.99 and
+// 10,000 at 0.999).
 func ParamsFor(d, keyLen int, success float64, seed uint64) (Params, error) {
 	m3, err := CellsFor(d, 3, success)
 	if err != nil {

@@ -2,7 +2,9 @@ package iblt
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -82,14 +84,123 @@ func TestCellsFor_Success(t *testing.T) {
 	}
 }
 
-// TestThreshold_Measure prints the smallest cells per difference with at
-// least 99% success over 200 trials (run with -v; the bench module reports
-// the same as a metric).
+// TestThreshold_Measure checks what MeasureThreshold returns, cheaply (d =
+// 60, 40 trials): a multiple of k cells at which at least the rate of
+// trials decode, while k cells fewer does not (the bisection's answer is
+// the smallest on its grid), within a plausible range of c_k; and 0 for
+// invalid arguments.
 func TestThreshold_Measure(t *testing.T) {
-	if testing.Short() || !testing.Verbose() {
-		t.Skip("measurement, run with -v")
+	const d, trials, rate, seed = 60, 40, 0.95, 1
+	need := int(math.Ceil(rate * trials))
+	for _, k := range []int{3, 4} {
+		ratio := MeasureThreshold(k, d, trials, rate, seed)
+		cells := int(math.Round(ratio * d))
+		if cells%k != 0 || cells < k {
+			t.Fatalf("k=%d: MeasureThreshold = %v, %d cells: not a positive multiple of k", k, ratio, cells)
+		}
+		if n := decodeCount(k, d, cells, trials, seed); n < need {
+			t.Errorf("k=%d: %d cells decode %d of %d, want at least %d", k, cells, n, trials, need)
+		}
+		if n := decodeCount(k, d, cells-k, trials, seed); n >= need {
+			t.Errorf("k=%d: %d cells (k fewer than measured) already decode %d of %d", k, cells-k, n, trials)
+		}
+		if ratio < Threshold(k) || ratio > 2*Threshold(k) {
+			t.Errorf("k=%d d=%d: measured %.3f cells per entry, want between c_k = %.3f and twice that", k, d, ratio, Threshold(k))
+		}
 	}
-	for _, c := range []struct{ k, d int }{{3, 1000}, {4, 1000}, {3, 10000}, {4, 10000}} {
-		t.Logf("k=%d d=%d: %.4f cells/difference", c.k, c.d, MeasureThreshold(c.k, c.d, 200, 0.99, 1))
+	for _, args := range [][4]int{{0, d, trials}, {MaxHashes + 1, d, trials}, {3, 0, trials}, {3, d, 0}} {
+		if r := MeasureThreshold(args[0], args[1], args[2], rate, seed); r != 0 {
+			t.Errorf("MeasureThreshold(k=%d, d=%d, trials=%d) = %v, want 0", args[0], args[1], args[2], r)
+		}
+	}
+}
+
+// binomialBound returns the smallest q with P(X > q) <= alpha for X
+// binomial with n trials and success probability p: a failure count above
+// q is evidence at level alpha that the true rate exceeds p.
+func binomialBound(n int, p, alpha float64) int {
+	pmf := math.Exp(float64(n) * math.Log1p(-p)) // P(X = 0)
+	cdf := pmf
+	q := 0
+	for 1-cdf > alpha && q < n {
+		pmf *= float64(n-q) / float64(q+1) * p / (1 - p)
+		q++
+		cdf += pmf
+	}
+	return q
+}
+
+// TestCellsFor_HighSuccess checks the promise "success at least p" above
+// 0.99 at small d, where the failure floor (two entries sharing all k
+// cells) dominates, for both k: many seeded trials, and a failure count
+// that a true failure rate of 1-success would exceed with probability
+// below 1e-6. Sizing without the floor term for k = 4 fails 5 to 50 times
+// more often than allowed here.
+func TestCellsFor_HighSuccess(t *testing.T) {
+	type tc struct {
+		d, k    int // k = 0: the k ParamsFor chooses
+		success float64
+		trials  int
+	}
+	cases := []tc{
+		{2, 0, 0.999, 20000}, {5, 0, 0.999, 20000}, {10, 0, 0.999, 20000},
+		{20, 0, 0.999, 20000}, {50, 0, 0.999, 20000},
+		{10, 3, 0.999, 20000}, {10, 4, 0.9999, 200000},
+	}
+	for _, c := range cases {
+		k, cells := c.k, 0
+		if k == 0 {
+			p, err := ParamsFor(c.d, 13, c.success, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, cells = p.Hashes, p.Cells
+		} else {
+			var err error
+			if cells, err = CellsFor(c.d, k, c.success); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fails := c.trials - decodeCount(k, c.d, cells, c.trials, 7)
+		bound := binomialBound(c.trials, 1-c.success, 1e-6)
+		t.Logf("d=%d k=%d success %v: %d cells, %d of %d fail (budget %.0f, bound %d)",
+			c.d, k, c.success, cells, fails, c.trials, float64(c.trials)*(1-c.success), bound)
+		if fails > bound {
+			t.Errorf("d=%d k=%d success %v: %d cells fail %d of %d times, more than %d (expected at most %.0f)",
+				c.d, k, c.success, cells, fails, c.trials, bound, float64(c.trials)*(1-c.success))
+		}
+	}
+}
+
+// TestParamsFor_Sizes: the floor term must not inflate the sizes of large
+// differences; ParamsFor stays within the decode targets.
+func TestParamsFor_Sizes(t *testing.T) {
+	for _, c := range []struct {
+		d     int
+		ratio float64
+	}{{1000, 1.40}, {10000, 1.26}, {100000, 1.26}} {
+		p, err := ParamsFor(c.d, 13, 0.99, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := float64(p.Cells) / float64(c.d); r > c.ratio {
+			t.Errorf("ParamsFor(%d, 13, 0.99) = %d cells, k=%d: %.3f per difference, want at most %.2f", c.d, p.Cells, p.Hashes, r, c.ratio)
+		}
+	}
+}
+
+// TestCellsFor_TooLarge: a difference too large for MaxCells is an error
+// with no cell count, however large (the float size once wrapped to a
+// negative int for d near MaxInt).
+func TestCellsFor_TooLarge(t *testing.T) {
+	for _, k := range []int{3, 4} {
+		for _, d := range []int{MaxCells, 1 << 40, math.MaxInt / 2, math.MaxInt} {
+			if c, err := CellsFor(d, k, 0.99); err == nil || c != 0 {
+				t.Errorf("CellsFor(%d, %d, 0.99) = %d, %v; want 0 and an error", d, k, c, err)
+			}
+		}
+	}
+	if p, err := ParamsFor(math.MaxInt, 13, 0.99, 1); err == nil || !strings.Contains(err.Error(), "differences need") {
+		t.Errorf("ParamsFor(MaxInt) = %+v, %v; want the CellsFor error", p, err)
 	}
 }

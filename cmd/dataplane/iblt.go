@@ -153,7 +153,7 @@ func ibltDigest(r *Run) error {
 		if len(fr) < 14 {
 			continue
 		}
-		fr = fr[:min(len(fr), 3520)] // what BPF_PROG_TEST_RUN accepts
+		fr = fr[:min(len(fr), kernelMaxFrame)] // what BPF_PROG_TEST_RUN accepts
 		frames = append(frames, fr)
 		if r.Parsed[i].Err == nil && rng.Float64() < ibltLoss {
 			info, _ := flow.Parse(fr)

@@ -171,8 +171,13 @@ type Packet struct {
 // Lost subtracts the downstream digest from the upstream one and lists the
 // difference: lost holds packets seen upstream only, extra packets seen
 // downstream only (injected, or rerouted around the upstream point). When
-// listing stalls (more losses than the table was sized for) the error
-// wraps [iblt.ErrDecodeIncomplete] and the packets recovered are returned.
+// listing stalls (more losses than the table was sized for, twins, or a
+// residue as below) the error wraps [iblt.ErrDecodeIncomplete] and the
+// packets peeled so far are returned beside it, unverified: only a nil
+// error proves the lists. A listed packet's flow and identifier are
+// genuine, but while a residue or a corrupt cell is in the digest, a
+// packet beside the error can carry a wrong byte count, or be listed as
+// extra instead of lost (see [iblt.Table.List]).
 //
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
