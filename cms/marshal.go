@@ -20,13 +20,21 @@ const (
 	flagConsrv = 1
 )
 
-// MarshalBinary encodes s in the format above.
+// MarshalBinary encodes s in the format above. The zero Sketch, which
+// [Sketch.UnmarshalBinary] would reject, is an error.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
+	if err := errInvalid("MarshalBinary's receiver", s); err != nil {
+		return nil, err
+	}
 	return s.AppendBinary(make([]byte, 0, headerLen+4*len(s.counters)))
 }
 
-// AppendBinary appends the encoding of s to b.
+// AppendBinary appends the encoding of s to b; the zero Sketch is an error
+// (b is returned unchanged).
 func (s *Sketch) AppendBinary(b []byte) ([]byte, error) {
+	if err := errInvalid("AppendBinary's receiver", s); err != nil {
+		return b, err
+	}
 	var flags uint32
 	if s.cons {
 		flags |= flagConsrv
