@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"math"
 	"math/rand"
 	"slices"
 	"testing"
@@ -141,5 +142,28 @@ func TestNewTopK_Errors(t *testing.T) {
 	}
 	if _, err := NewTopK(Params{}, 3); err == nil {
 		t.Error("invalid params accepted")
+	}
+}
+
+// HeavyHitters takes phi in (0, 1]; any other phi returns nil (0 and
+// negative values used to return every tracked flow).
+func TestTopK_HeavyHittersPhi(t *testing.T) {
+	tk, _ := NewTopK(Params{Width: 1 << 12, Depth: 4, Seed: 5}, 10)
+	for i := range 10 {
+		tk.Add(testKey(uint32(i)), uint32(i+1)) // N = 55
+	}
+	if got := tk.HeavyHitters(1); len(got) != 0 {
+		t.Errorf("phi 1: %d flows, none holds all of N", len(got))
+	}
+	if got := tk.HeavyHitters(10.0 / 55); len(got) != 1 || got[0].Count != 10 {
+		t.Errorf("phi 10/55: %+v, want the flow of 10", got)
+	}
+	if got := tk.HeavyHitters(math.SmallestNonzeroFloat64); len(got) != 10 {
+		t.Errorf("tiny phi: %d flows, want all 10", len(got))
+	}
+	for _, phi := range []float64{0, -1, 1.0000001, 2, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if got := tk.HeavyHitters(phi); got != nil {
+			t.Errorf("phi %v: %d flows, want nil", phi, len(got))
+		}
 	}
 }
