@@ -207,9 +207,6 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// ErrNoEvent is returned by [Kernel.NextEvent] when no event is waiting.
-var ErrNoEvent = errors.New("cms kernel: no event waiting")
-
 // NextEvent returns the next threshold crossing, waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.

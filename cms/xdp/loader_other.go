@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/cms"
 )
@@ -22,6 +23,21 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Spec returns an error matching [ebpf.ErrNotSupported].
+func Spec() (*ebpf.CollectionSpec, error) { return nil, errNotSupported() }
+
+// Configure returns an error for invalid options, else one matching
+// [ebpf.ErrNotSupported].
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	return errNotSupported()
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) { return nil, errNotSupported() }
+
 // Counters returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Counters() ([]uint32, error) { return nil, errNotSupported() }
 
@@ -36,6 +52,9 @@ func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
 
 // Events returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
+
+// NextEvent returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) NextEvent(wait time.Duration) (Event, error) { return Event{}, errNotSupported() }
 
 // Run returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Run(frame []byte) (uint32, error) { return 0, errNotSupported() }

@@ -2,12 +2,16 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
+
+// ErrNoEvent is returned by [Kernel.NextEvent] when no event is waiting.
+var ErrNoEvent = errors.New("cms kernel: no event waiting")
 
 // Mode selects what the kernel does with each packet.
 type Mode uint32
