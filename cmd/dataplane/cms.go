@@ -173,7 +173,7 @@ func cmsKernelReport(r *Run) (string, error) {
 	frames := make([][]byte, 0, len(r.Frames))
 	for _, fr := range r.Frames {
 		if len(fr) >= 14 {
-			frames = append(frames, fr[:min(len(fr), 3520)]) // what BPF_PROG_TEST_RUN accepts
+			frames = append(frames, fr[:min(len(fr), cmsxdp.MaxFrame())]) // what Kernel.Run accepts
 		}
 	}
 	p := cms.Params{Width: 4096, Depth: 4, Seed: r.Seed}

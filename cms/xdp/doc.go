@@ -17,7 +17,8 @@
 //     sketches.
 //   - [ModeDetect]: the heavy-hitter detector of the course lab (seed 004,
 //     section 9.2.4), modelled in Go by [cms.Detector.Filter]: per-CPU
-//     counters, d = 2 by default; a packet whose flow's minimum counter has
+//     counters, d rows as set in [Options] (the lab has d = 2: use
+//     [cms.LabParams]; Depth has no default); a packet whose flow's minimum counter has
 //     reached the threshold is dropped (XDP_DROP) and not counted; any other
 //     is counted and passed. The packet that brings a flow to the threshold
 //     sends one [Event] through a ring buffer, so [Kernel.Events] lists the

@@ -64,6 +64,10 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	return 0, errNotSupported()
 }
 
+// MaxFrame returns the longest frame the Linux [Kernel.Run] accepts with
+// 4 KiB pages (there is no kernel here).
+func MaxFrame() int { return 4096 - 256 - 320 }
+
 // PinThread returns an error matching [ebpf.ErrNotSupported].
 func PinThread() (func(), error) { return nil, errNotSupported() }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
@@ -38,7 +39,11 @@ func (m Mode) String() string {
 // Options configure the kernel at load time.
 type Options struct {
 	// Params are the sketch's width, depth and seed. Conservative update is
-	// not offered by the kernel (it must be false).
+	// not offered by the kernel (it must be false). Width and Depth have
+	// no default, in any mode: the same Params build the Go model
+	// ([cms.NewDetector], [cms.New]), which rejects zero, and
+	// [Kernel.Sketch] returns a sketch with exactly these Params. The lab's
+	// detector is [cms.LabParams] (d = 2).
 	Params cms.Params
 	// Mode selects sketch or detector.
 	Mode Mode
@@ -69,7 +74,10 @@ func (o Options) eventsBytes() int {
 
 func (o Options) validate() error {
 	if err := o.Params.Validate(); err != nil {
-		return fmt.Errorf("cms kernel: %w", err)
+		if o.Mode == ModeDetect && o.Params.Depth == 0 {
+			return prefixed(fmt.Errorf("%w (the lab's detector has d = 2: cms.LabParams)", err))
+		}
+		return prefixed(err)
 	}
 	if o.Params.Conservative {
 		return fmt.Errorf("cms kernel: conservative update is not offered by the kernel, got Conservative true")
@@ -82,6 +90,21 @@ func (o Options) validate() error {
 	}
 	return nil
 }
+
+// prefixed returns err, an error of package cms ("cms: ..."), with the
+// prefix "cms kernel: " in its place rather than before it, so messages do
+// not read "cms kernel: cms: ...". errors.Is and errors.As still see err.
+func prefixed(err error) error {
+	return &prefixedError{msg: "cms kernel: " + strings.TrimPrefix(err.Error(), "cms: "), err: err}
+}
+
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg }
+func (e *prefixedError) Unwrap() error { return e.err }
 
 // Stats are the kernel's counters summed over CPUs.
 type Stats struct {
