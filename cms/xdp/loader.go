@@ -86,7 +86,8 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
 // (the counters map of the mode in use holds ceil(d*w/2) elements of two
-// counters, the other one element).
+// counters, the other one element; the report cache holds
+// [cms.ReportSlots] slots in detector mode, one otherwise).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -110,6 +111,11 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	spec.Maps[cmsMapCmsCounters].MaxEntries = shared
 	spec.Maps[cmsMapCmsCountersPcpu].MaxEntries = percpu
+	reported := uint32(1) // the report cache, used in detector mode only
+	if opts.Mode == ModeDetect {
+		reported = cms.ReportSlots
+	}
+	spec.Maps[cmsMapCmsReported].MaxEntries = reported
 	spec.Maps[cmsMapCmsEvents].MaxEntries = uint32(opts.eventsBytes())
 	return nil
 }
@@ -224,7 +230,7 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// NextEvent returns the next threshold crossing, waiting at most wait for
+// NextEvent returns the next reported flow (see [Event]), waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
@@ -244,7 +250,9 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 	return decodeEvent(k.rec.RawSample)
 }
 
-// Events drains the waiting events: the heavy flows reported so far.
+// Events drains the waiting events: the flows reported so far, each when
+// its packet brought it to the threshold or when its first packet was
+// dropped (see [Event]); a key may appear more than once.
 func (k *Kernel) Events() ([]Event, error) {
 	var out []Event
 	for {

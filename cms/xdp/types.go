@@ -112,26 +112,34 @@ type Stats struct {
 	Outcomes [4]uint64
 	// Dropped counts detector drops.
 	Dropped uint64
-	// Events counts threshold crossings sent; EventsLost those lost to a
-	// full ring buffer.
+	// Events counts events sent (crossings and first drops, see [Event]);
+	// EventsLost those lost to a full ring buffer.
 	Events, EventsLost uint64
 	// SatMissed counts increments lost near saturation (shared mode, a
 	// counter above 2^32-65536 losing four compare-and-swap races).
 	SatMissed uint64
 }
 
-// Event reports a flow whose minimum counter reached the threshold
-// (detector mode).
+// Event reports a flow of the detector (detector mode), as
+// [cms.Detector.FilterReport] does: Report is [cms.ReportCrossed] when the
+// flow's packet brought its minimum counter to the threshold (that packet
+// passed; the flow's next one is dropped), [cms.ReportDropped] when a
+// packet of a flow not reported before was dropped (other flows filled its
+// counters). Every flow the detector drops is reported, once per CPU
+// unless another reported flow took its report slot (see
+// [cms.ReportSlots]), so the same key may be reported more than once.
 type Event struct {
 	Key      flow.Key
-	Hash     uint64 // the key's hash under the sketch's seed
-	Estimate uint32 // the threshold
-	CPU      uint32 // the CPU whose counters it crossed on
+	Hash     uint64     // the key's hash under the sketch's seed
+	Estimate uint32     // the flow's minimum counter: the threshold when crossed, at least it when dropped
+	CPU      uint32     // the CPU whose counters it was detected on
+	Report   cms.Report // why it was reported
 }
 
 // eventSize is sizeof(struct cms_event): flow_key (48) + hash (8) +
-// estimate (4) + cpu (4). A test checks it against the generated type.
-const eventSize = 64
+// estimate (4) + cpu (4) + report (4) + padding (4). A test checks it
+// against the generated type.
+const eventSize = 72
 
 // decodeEvent decodes a struct cms_event in host byte order.
 func decodeEvent(b []byte) (Event, error) {
@@ -143,5 +151,9 @@ func decodeEvent(b []byte) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("cms kernel: bad key in event: %w", err)
 	}
-	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:])}, nil
+	r := ne.Uint32(b[64:])
+	if r != uint32(cms.ReportCrossed) && r != uint32(cms.ReportDropped) {
+		return Event{}, fmt.Errorf("cms kernel: event with report %d, want %d (crossed) or %d (dropped)", r, cms.ReportCrossed, cms.ReportDropped)
+	}
+	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:]), Report: cms.Report(r)}, nil
 }
