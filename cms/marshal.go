@@ -3,6 +3,7 @@ package cms
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Binary format, all integers little-endian:
@@ -76,7 +77,8 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 		Conservative: flags&flagConsrv != 0,
 	}
 	if err := p.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		// err reads "cms: ..."; ErrCorrupt already names the package
+		return fmt.Errorf("%w: %s", ErrCorrupt, strings.TrimPrefix(err.Error(), "cms: "))
 	}
 	if want := uint64(headerLen) + 4*uint64(p.Counters()); uint64(len(b)) != want {
 		return fmt.Errorf("%w: %d bytes for width %d and depth %d, want %d", ErrCorrupt, len(b), p.Width, p.Depth, want)

@@ -68,7 +68,7 @@ func TestTopK_Invariants(t *testing.T) {
 	checkTopK(t, tk)
 }
 
-// TestTopK_Deterministic: with an exact sketch (no collisions is not
+// TestTopK_Exact: with an exact sketch (no collisions is not
 // guaranteed, so a wide one) and distinct flow sizes the tracker keeps
 // exactly the k largest flows in order.
 func TestTopK_Exact(t *testing.T) {
