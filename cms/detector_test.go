@@ -111,3 +111,72 @@ func TestFractionDetector(t *testing.T) {
 		t.Error("threshold 0 accepted")
 	}
 }
+
+// TestDetector_FilterReport checks FilterReport against Filter and a plain
+// model of its report cache on a seeded stream over a narrow sketch (so
+// that many flows are dropped without crossing, and many share report
+// slots): verdicts and crossings equal Filter's; a drop is reported
+// exactly when the flow is not the last one reported through its slot; so
+// every dropped flow is reported. It also checks that FilterReport does
+// not allocate once its cache exists, and that Reset forgets the reports.
+func TestDetector_FilterReport(t *testing.T) {
+	p := LabParams(64, 7)
+	d, _ := NewDetector(p, 20)
+	twin, _ := NewDetector(p, 20)
+	r := rand.New(rand.NewSource(3))
+	z := rand.NewZipf(r, 1.1, 1, 19999)
+	last := map[uint32]flow.Key{} // slot -> last flow reported through it
+	dropped, reported := map[flow.Key]bool{}, map[flow.Key]bool{}
+	var nCrossed, nDropped, repeats int
+	for range 200000 {
+		k := testKey(uint32(z.Uint64()))
+		drop, rep := d.FilterReport(k.Bytes())
+		wdrop, wcrossed := twin.Filter(k.Bytes())
+		if drop != wdrop || (rep == ReportCrossed) != wcrossed {
+			t.Fatalf("%v: FilterReport %v %v, Filter %v %v", k, drop, rep, wdrop, wcrossed)
+		}
+		slot := flow.Index(k.Hash(7), MaxDepth, ReportSlots)
+		prev, held := last[slot]
+		wantDropReport := drop && !(held && prev == k)
+		if (rep == ReportDropped) != wantDropReport {
+			t.Fatalf("%v dropped %v, slot held by %v (%v): report %v", k, drop, prev, held, rep)
+		}
+		if drop {
+			dropped[k] = true
+		}
+		if rep != ReportNone {
+			if reported[k] {
+				repeats++
+			}
+			reported[k] = true
+			last[slot] = k
+			if rep == ReportCrossed {
+				nCrossed++
+			} else {
+				nDropped++
+			}
+		}
+	}
+	for k := range dropped {
+		if !reported[k] {
+			t.Fatalf("%v dropped, never reported", k)
+		}
+	}
+	if nCrossed == 0 || nDropped == 0 || repeats == 0 {
+		t.Fatalf("%d crossings, %d drop reports, %d repeats: the stream does not test every case", nCrossed, nDropped, repeats)
+	}
+	t.Logf("%d flows dropped; %d crossings and %d drop reports (%d repeats)", len(dropped), nCrossed, nDropped, repeats)
+	k := testKey(0)
+	if n := testing.AllocsPerRun(100, func() { d.FilterReport(k.Bytes()) }); n != 0 {
+		t.Errorf("FilterReport allocates %v times", n)
+	}
+	d.Reset()
+	for i, r := range d.reported {
+		if r.used {
+			t.Fatalf("Reset left report slot %d holding %#x", i, r.hash)
+		}
+	}
+	if d.Sketch().Total() != 0 {
+		t.Fatal("Reset left the sketch")
+	}
+}

@@ -33,7 +33,8 @@
 //
 // # Zero value and concurrency
 //
-// The zero Sketch is not valid; use [New]. Add and Estimate never allocate.
+// The zero Sketch is not valid; use [New] (on the zero Sketch Add counts
+// nothing and MarshalBinary and Merge fail). Add and Estimate never allocate.
 // A Sketch is not safe for concurrent writers. For several cores either give
 // each worker (each CPU, as the kernel's per-CPU maps do) its own Sketch and
 // combine them on read with [Sketch.Merge] or [Sum], which is exact because

@@ -3,6 +3,7 @@ package cms
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Binary format, all integers little-endian:
@@ -20,13 +21,21 @@ const (
 	flagConsrv = 1
 )
 
-// MarshalBinary encodes s in the format above.
+// MarshalBinary encodes s in the format above. The zero Sketch, which
+// [Sketch.UnmarshalBinary] would reject, is an error.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
+	if err := errInvalid("MarshalBinary's receiver", s); err != nil {
+		return nil, err
+	}
 	return s.AppendBinary(make([]byte, 0, headerLen+4*len(s.counters)))
 }
 
-// AppendBinary appends the encoding of s to b.
+// AppendBinary appends the encoding of s to b; the zero Sketch is an error
+// (b is returned unchanged).
 func (s *Sketch) AppendBinary(b []byte) ([]byte, error) {
+	if err := errInvalid("AppendBinary's receiver", s); err != nil {
+		return b, err
+	}
 	var flags uint32
 	if s.cons {
 		flags |= flagConsrv
@@ -68,7 +77,8 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 		Conservative: flags&flagConsrv != 0,
 	}
 	if err := p.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		// err reads "cms: ..."; ErrCorrupt already names the package
+		return fmt.Errorf("%w: %s", ErrCorrupt, strings.TrimPrefix(err.Error(), "cms: "))
 	}
 	if want := uint64(headerLen) + 4*uint64(p.Counters()); uint64(len(b)) != want {
 		return fmt.Errorf("%w: %d bytes for width %d and depth %d, want %d", ErrCorrupt, len(b), p.Width, p.Depth, want)

@@ -8,6 +8,9 @@ import (
 )
 
 // Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
+// It is harmless, like other invalid input: it holds no counters, so
+// [Sketch.Add] ignores its input (N stays 0), [Sketch.Estimate] returns 0,
+// and [Sketch.MarshalBinary], [Sketch.Merge] and [Sum] return an error.
 // A Sketch is not safe for concurrent use when one of the goroutines
 // writes; copy it with [Sketch.Clone], not by assignment.
 //
@@ -59,11 +62,15 @@ func (s *Sketch) Hash(key []byte) uint64 { return flow.Hash64(key, s.seed) }
 
 // Add adds n occurrences of key (its canonical bytes, for flows
 // [flow.Key.Bytes]). Any byte string is a key; the empty one is a key too.
+// On the zero (invalid) Sketch it does nothing.
 func (s *Sketch) Add(key []byte, n uint32) { s.AddHash(flow.Hash64(key, s.seed), n) }
 
 // AddHash is [Sketch.Add] for a key whose hash under the sketch's seed is h,
 // for when one packet hash feeds several structures.
 func (s *Sketch) AddHash(h uint64, n uint32) {
+	if s.depth == 0 {
+		return // the zero Sketch: no counters to count in
+	}
 	fast := s.addTotal(n)
 	if s.cons {
 		s.addConservative(h, n)
@@ -168,11 +175,15 @@ func satAdd(a, b uint32) uint32 {
 
 // Estimate returns the estimated count of key: the minimum of its d
 // counters. It is never below the true count (clamped at 2^32-1) and, with
-// probability at least 1-delta, at most the true count plus eps*N.
+// probability at least 1-delta, at most the true count plus eps*N. On the
+// zero (invalid) Sketch it returns 0.
 func (s *Sketch) Estimate(key []byte) uint32 { return s.EstimateHash(flow.Hash64(key, s.seed)) }
 
 // EstimateHash is [Sketch.Estimate] for a key whose hash is h.
 func (s *Sketch) EstimateHash(h uint64) uint32 {
+	if s.depth == 0 {
+		return 0 // the zero Sketch: nothing counted
+	}
 	c, w := s.counters, uint64(s.width)
 	est := uint32(math.MaxUint32)
 	x, base := h, uint64(0)
@@ -208,8 +219,25 @@ func (s *Sketch) Clone() *Sketch {
 	return &c
 }
 
+// errInvalid reports a nil or zero Sketch given where a sketch is needed.
+func errInvalid(what string, s *Sketch) error {
+	if s == nil {
+		return fmt.Errorf("cms: %s is a nil sketch", what)
+	}
+	if s.depth == 0 {
+		return fmt.Errorf("cms: %s is the zero Sketch, which is not valid (use New)", what)
+	}
+	return nil
+}
+
 // compatible returns nil if o can be merged into s.
 func (s *Sketch) compatible(o *Sketch) error {
+	if err := errInvalid("the sketch merged into", s); err != nil {
+		return err
+	}
+	if err := errInvalid("the sketch merged", o); err != nil {
+		return err
+	}
 	switch {
 	case s.width != o.width:
 		return fmt.Errorf("%w: width %d and %d", ErrIncompatible, s.width, o.width)
@@ -229,7 +257,8 @@ func (s *Sketch) compatible(o *Sketch) error {
 // combined); for conservative ones it is still never below the true count
 // but may exceed the sketch of the concatenated stream. Sketches with
 // different width, depth, seed or update mode are rejected with an error
-// wrapping [ErrIncompatible] that names the difference.
+// wrapping [ErrIncompatible] that names the difference; a nil or zero
+// Sketch on either side with an error saying so.
 func (s *Sketch) Merge(o *Sketch) error {
 	if err := s.compatible(o); err != nil {
 		return err
@@ -246,10 +275,16 @@ func (s *Sketch) Merge(o *Sketch) error {
 }
 
 // Sum returns a new sketch holding the merge of all sketches (at least one),
-// which are left unchanged.
+// which are left unchanged. A nil or zero Sketch among them is an error
+// naming its position.
 func Sum(sketches ...*Sketch) (*Sketch, error) {
 	if len(sketches) == 0 {
 		return nil, fmt.Errorf("cms: sum needs at least one sketch, got 0")
+	}
+	for i, o := range sketches {
+		if err := errInvalid(fmt.Sprintf("sketch %d of the sum", i), o); err != nil {
+			return nil, err
+		}
 	}
 	out := sketches[0].Clone()
 	for _, o := range sketches[1:] {

@@ -327,6 +327,9 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want ErrCorrupt containing %q", tt.name, err, tt.want)
 		}
+		if err != nil && strings.Count(err.Error(), "cms:") != 1 {
+			t.Errorf("%s: %q names the package more than once", tt.name, err)
+		}
 		if u.counters != nil {
 			t.Errorf("%s: failed decode modified the sketch", tt.name)
 		}

@@ -220,8 +220,13 @@ func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap)))
 // largest first. Every flow whose true count is at least phi*N is among
 // them when k >= 1/phi and the sketch's estimates of other flows stay below
 // phi*N (which eps*N < phi*N makes likely); with k < 1/phi some may be
-// missed.
+// missed. phi must be in (0, 1], as for [NewFractionDetector]; for any other
+// phi (0, negative, above 1, NaN) it returns nil, like a query that
+// matches no flow, rather than every tracked flow or an error.
 func (t *TopK) HeavyHitters(phi float64) []Entry {
+	if !(phi > 0 && phi <= 1) {
+		return nil
+	}
 	thr := fraction(phi, t.sketch.total)
 	var out []Entry
 	for _, e := range t.AppendTop(nil) {

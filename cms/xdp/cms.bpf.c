@@ -14,11 +14,20 @@
  *   CMS_MODE_DETECT  the lab's detector over per-CPU counters: if the
  *                    minimum of the flow's d counters has reached
  *                    cms_threshold, XDP_DROP and count nothing; otherwise
- *                    increment the d counters and XDP_PASS. The packet
- *                    that brings the minimum to the threshold sends one
- *                    cms_event to user space. With RSS a flow's packets
- *                    all reach one CPU, so each CPU detects over the flows
- *                    it serves.
+ *                    increment the d counters and XDP_PASS. A cms_event
+ *                    goes to user space for the packet that brings the
+ *                    minimum to the threshold (CMS_REPORT_CROSSED) and for
+ *                    a flow's first dropped packet unless the flow was
+ *                    reported already (CMS_REPORT_DROPPED): a flow can be
+ *                    dropped without ever crossing, when colliding flows
+ *                    filled its counters. "Reported already" is a per-CPU
+ *                    direct-mapped cache of flow hashes (cms_reported):
+ *                    a flow is reported again only after another reported
+ *                    flow took its slot, so reports may repeat but no
+ *                    dropped flow goes unreported (unless the ring buffer
+ *                    is full: CMS_STAT_EVENTS_LOST). With RSS a flow's
+ *                    packets all reach one CPU, so each CPU detects over
+ *                    the flows it serves.
  *
  * Every frame that parses (any IP protocol; ports are zero where there are
  * none) counts once. Truncated, malformed and non-IP frames pass untouched
@@ -47,23 +56,40 @@ enum cms_mode {
 /* Per-CPU statistics: indexes 0..3 are enum dp_outcome, then these. */
 enum cms_stat {
 	CMS_STAT_DROPPED = DP_PARSE_OUTCOMES, /* detector drops */
-	CMS_STAT_EVENTS = DP_PARSE_OUTCOMES + 1, /* crossings reported */
+	CMS_STAT_EVENTS = DP_PARSE_OUTCOMES + 1, /* events sent (both reports) */
 	CMS_STAT_EVENTS_LOST = DP_PARSE_OUTCOMES + 2, /* ring buffer full */
 	CMS_STAT_SAT_MISSED = DP_PARSE_OUTCOMES + 3, /* CAS retries exhausted */
 	CMS_STAT_MAX = DP_PARSE_OUTCOMES + 4,
 };
 
-/* A flow whose estimate reached the threshold (detector mode). */
+/* Why a flow was reported (cms.Report in Go). */
+enum cms_report {
+	CMS_REPORT_NONE = 0,
+	CMS_REPORT_CROSSED = 1, /* its packet brought the minimum to the threshold */
+	CMS_REPORT_DROPPED = 2, /* its first dropped packet (not reported before) */
+};
+
+/* A flow reported by the detector. */
 struct cms_event {
 	struct flow_key key;
 	__u64 hash;	/* dp_flow_hash(key, cms_seed) */
-	__u32 estimate; /* the flow's minimum counter: cms_threshold */
-	__u32 cpu;	/* CPU whose counters it crossed on */
+	__u32 estimate; /* the flow's minimum counter: cms_threshold when
+			 * crossed, at least cms_threshold when dropped */
+	__u32 cpu;	/* CPU whose counters it was detected on */
+	__u32 report;	/* enum cms_report */
+	__u32 pad;
 };
 
 const struct cms_event *cms_event_btf __attribute__((unused));
 const enum cms_stat cms_stat_btf __attribute__((unused));
 const enum cms_mode cms_mode_btf __attribute__((unused));
+const enum cms_report cms_report_btf __attribute__((unused));
+
+/* cms.ReportSlots and cms's reportRow: the report cache's size, and the
+ * index of dp_index that picks a flow's slot (beyond every sketch row, so
+ * slots are independent of counters). */
+#define CMS_REPORT_SLOTS 4096
+#define CMS_REPORT_ROW 32
 
 /* Load-time constants, set from Go (cms/xdp.Options). */
 DP_CONST __u64 cms_seed = 0;	    /* cms.Params.Seed */
@@ -109,6 +135,22 @@ static __always_inline __u32 *cms_counter(__u32 i, int percpu)
 		return 0;
 	return &v->c[i & 1];
 }
+
+/* The detector's report cache: slot dp_index(h, CMS_REPORT_ROW,
+ * CMS_REPORT_SLOTS) holds the hash of the last flow reported through it,
+ * per CPU. max_entries is CMS_REPORT_SLOTS in detector mode, 1 otherwise
+ * (set by the loader). */
+struct cms_reported_slot {
+	__u64 hash;
+	__u64 used; /* 0: empty (a hash of 0 is a valid hash) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CMS_REPORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cms_reported_slot);
+} cms_reported SEC(".maps");
 
 /* key: enum dp_outcome or enum cms_stat; value: packets, per CPU. */
 struct {
@@ -173,6 +215,39 @@ static __always_inline int cms_sketch(__u64 h, int percpu)
 	return XDP_PASS;
 }
 
+/* cms_remember stores h in its report slot and returns 1 if it was not
+ * there already (the flow was not the last reported through that slot). */
+static __always_inline int cms_remember(__u64 h)
+{
+	__u32 slot = dp_index(h, CMS_REPORT_ROW, CMS_REPORT_SLOTS);
+	struct cms_reported_slot *r = bpf_map_lookup_elem(&cms_reported, &slot);
+	if (!r)
+		return 0; /* unreachable: slot < CMS_REPORT_SLOTS */
+	if (r->used && r->hash == h)
+		return 0;
+	r->hash = h;
+	r->used = 1;
+	return 1;
+}
+
+/* cms_report sends one cms_event, or counts it lost. */
+static __always_inline void cms_report(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
+{
+	struct cms_event *e = bpf_ringbuf_reserve(&cms_events, sizeof(*e), 0);
+	if (!e) {
+		cms_count(CMS_STAT_EVENTS_LOST);
+		return;
+	}
+	__builtin_memcpy(&e->key, key, sizeof(e->key));
+	e->hash = h;
+	e->estimate = est;
+	e->cpu = bpf_get_smp_processor_id();
+	e->report = why;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	cms_count(CMS_STAT_EVENTS);
+}
+
 static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 {
 	__u32 idx[CMS_MAX_DEPTH];
@@ -191,6 +266,8 @@ static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 	}
 	if (est >= cms_threshold) {
 		cms_count(CMS_STAT_DROPPED);
+		if (cms_remember(h))
+			cms_report(key, h, est, CMS_REPORT_DROPPED);
 		return XDP_DROP;
 	}
 	/* Increment each row's counter; indexes, not pointers, are kept
@@ -206,17 +283,9 @@ static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 			*c += 1;
 	}
 	if (est + 1 == cms_threshold) {
-		struct cms_event *e = bpf_ringbuf_reserve(&cms_events, sizeof(*e), 0);
-		if (!e) {
-			cms_count(CMS_STAT_EVENTS_LOST);
-		} else {
-			__builtin_memcpy(&e->key, key, sizeof(e->key));
-			e->hash = h;
-			e->estimate = est + 1;
-			e->cpu = bpf_get_smp_processor_id();
-			bpf_ringbuf_submit(e, 0);
-			cms_count(CMS_STAT_EVENTS);
-		}
+		/* Remembered, so that its first drop is not reported again. */
+		cms_remember(h);
+		cms_report(key, h, est + 1, CMS_REPORT_CROSSED);
 	}
 	return XDP_PASS;
 }

@@ -24,6 +24,8 @@ type cmsCmsEvent struct {
 	Hash     uint64
 	Estimate uint32
 	Cpu      uint32
+	Report   uint32
+	Pad      uint32
 }
 
 type cmsCmsMode uint32
@@ -37,6 +39,20 @@ const (
 type cmsCmsPair struct {
 	_ structs.HostLayout
 	C [2]uint32
+}
+
+type cmsCmsReport uint32
+
+const (
+	cmsCmsReportCMS_REPORT_NONE    cmsCmsReport = 0
+	cmsCmsReportCMS_REPORT_CROSSED cmsCmsReport = 1
+	cmsCmsReportCMS_REPORT_DROPPED cmsCmsReport = 2
+)
+
+type cmsCmsReportedSlot struct {
+	_    structs.HostLayout
+	Hash uint64
+	Used uint64
 }
 
 type cmsCmsStat uint32
@@ -56,11 +72,13 @@ const (
 	cmsMapCmsCounters     = "cms_counters"
 	cmsMapCmsCountersPcpu = "cms_counters_pcpu"
 	cmsMapCmsEvents       = "cms_events"
+	cmsMapCmsReported     = "cms_reported"
 	cmsMapCmsStats        = "cms_stats"
 	cmsProgXdpCms         = "xdp_cms"
 	cmsVarCmsDepth        = "cms_depth"
 	cmsVarCmsEventBtf     = "cms_event_btf"
 	cmsVarCmsModeBtf      = "cms_mode_btf"
+	cmsVarCmsReportBtf    = "cms_report_btf"
 	cmsVarCmsRunMode      = "cms_run_mode"
 	cmsVarCmsSeed         = "cms_seed"
 	cmsVarCmsStatBtf      = "cms_stat_btf"
@@ -120,6 +138,7 @@ type cmsMapSpecs struct {
 	CmsCounters     *ebpf.MapSpec `ebpf:"cms_counters"`
 	CmsCountersPcpu *ebpf.MapSpec `ebpf:"cms_counters_pcpu"`
 	CmsEvents       *ebpf.MapSpec `ebpf:"cms_events"`
+	CmsReported     *ebpf.MapSpec `ebpf:"cms_reported"`
 	CmsStats        *ebpf.MapSpec `ebpf:"cms_stats"`
 }
 
@@ -130,6 +149,7 @@ type cmsVariableSpecs struct {
 	CmsDepth     *ebpf.VariableSpec `ebpf:"cms_depth"`
 	CmsEventBtf  *ebpf.VariableSpec `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.VariableSpec `ebpf:"cms_mode_btf"`
+	CmsReportBtf *ebpf.VariableSpec `ebpf:"cms_report_btf"`
 	CmsRunMode   *ebpf.VariableSpec `ebpf:"cms_run_mode"`
 	CmsSeed      *ebpf.VariableSpec `ebpf:"cms_seed"`
 	CmsStatBtf   *ebpf.VariableSpec `ebpf:"cms_stat_btf"`
@@ -160,6 +180,7 @@ type cmsMaps struct {
 	CmsCounters     *ebpf.Map `ebpf:"cms_counters"`
 	CmsCountersPcpu *ebpf.Map `ebpf:"cms_counters_pcpu"`
 	CmsEvents       *ebpf.Map `ebpf:"cms_events"`
+	CmsReported     *ebpf.Map `ebpf:"cms_reported"`
 	CmsStats        *ebpf.Map `ebpf:"cms_stats"`
 }
 
@@ -168,6 +189,7 @@ func (m *cmsMaps) Close() error {
 		m.CmsCounters,
 		m.CmsCountersPcpu,
 		m.CmsEvents,
+		m.CmsReported,
 		m.CmsStats,
 	)
 }
@@ -179,6 +201,7 @@ type cmsVariables struct {
 	CmsDepth     *ebpf.Variable `ebpf:"cms_depth"`
 	CmsEventBtf  *ebpf.Variable `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.Variable `ebpf:"cms_mode_btf"`
+	CmsReportBtf *ebpf.Variable `ebpf:"cms_report_btf"`
 	CmsRunMode   *ebpf.Variable `ebpf:"cms_run_mode"`
 	CmsSeed      *ebpf.Variable `ebpf:"cms_seed"`
 	CmsStatBtf   *ebpf.Variable `ebpf:"cms_stat_btf"`

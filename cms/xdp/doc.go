@@ -16,14 +16,29 @@
 //     sums the copies with saturation, which equals [cms.Sum] of per-CPU
 //     sketches.
 //   - [ModeDetect]: the heavy-hitter detector of the course lab (seed 004,
-//     section 9.2.4), modelled in Go by [cms.Detector.Filter]: per-CPU
-//     counters, d = 2 by default; a packet whose flow's minimum counter has
-//     reached the threshold is dropped (XDP_DROP) and not counted; any other
-//     is counted and passed. The packet that brings a flow to the threshold
-//     sends one [Event] through a ring buffer, so [Kernel.Events] lists the
-//     heavy flows by key. Each CPU detects over its own counters: with RSS
-//     every packet of a flow reaches one CPU, so that is the lab's detector
-//     per CPU; a flow spread over CPUs can be reported once per CPU.
+//     section 9.2.4), modelled in Go by [cms.Detector.FilterReport]:
+//     per-CPU counters, d rows as set in [Options] (the lab has d = 2: use
+//     [cms.LabParams]; Depth has no default); a packet whose flow's minimum
+//     counter has reached the threshold is dropped (XDP_DROP) and not
+//     counted; any other is counted and passed.
+//
+// In detector mode the kernel reports flows through a ring buffer
+// ([Kernel.Events], [Event]): the packet that brings a flow's minimum to
+// the threshold ([cms.ReportCrossed]; the flow that added the last
+// increment, which may be a small one whose counters others filled), and
+// the first dropped packet of a flow not reported before
+// ([cms.ReportDropped]; a flow whose counters colliding flows filled is
+// dropped without ever crossing). So every flow the detector drops is
+// named, once on each CPU that drops it, and again only if another
+// reported flow took its slot in the per-CPU report cache
+// ([cms.ReportSlots] flow hashes): reports may repeat, never miss, unless
+// the ring buffer overflows ([Stats].EventsLost). They cost about one ring
+// buffer record per heavy flow while fewer dropped flows than report slots
+// are active at once (with many more, reports repeat, at worst one per
+// dropped packet). Each CPU
+// detects over its own counters: with RSS every packet of a flow reaches
+// one CPU, so that is the lab's detector per CPU; a flow spread over CPUs
+// can be reported once per CPU.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows

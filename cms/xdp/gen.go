@@ -5,4 +5,4 @@ package xdp
 // the DWARF afterwards); -mcpu=v3 for 32-bit jumps and ALU and the atomic
 // compare-and-swap (Linux 5.12+); -Wall -Werror so a warning cannot hide in
 // a generated object.
-//go:generate go tool bpf2go -tags linux -type cms_event cms cms.bpf.c -- -I../../internal/bpf/include -O2 -g -mcpu=v3 -Wall -Werror
+//go:generate go tool bpf2go -tags linux -type cms_event -type cms_reported_slot cms cms.bpf.c -- -I../../internal/bpf/include -O2 -g -mcpu=v3 -Wall -Werror

@@ -24,7 +24,9 @@ import (
 // Kernel is the loaded cms kernel. Close it when done. The readers
 // (Counters, Sketch, Total, Stats) may run concurrently with each other;
 // [Kernel.NextEvent] and [Kernel.Events] share one record buffer, so read
-// events from one goroutine; Close must not overlap any other call.
+// events from one goroutine; Close must not overlap any other call. The
+// zero Kernel is not valid: like a closed one, every method returns an
+// error.
 type Kernel struct {
 	objs   cmsObjects
 	opts   Options
@@ -34,7 +36,16 @@ type Kernel struct {
 	closed bool
 }
 
-var errClosed = errors.New("cms kernel: closed")
+var errClosed = errors.New("cms kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed Kernel or one not made by Load (the
+// zero Kernel), whose maps and program are gone or nil.
+func (k *Kernel) ready() error {
+	if k.closed || k.objs.XdpCms == nil {
+		return errClosed
+	}
+	return nil
+}
 
 // Load loads the kernel with the given options. The error matches
 // [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
@@ -75,7 +86,8 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
 // (the counters map of the mode in use holds ceil(d*w/2) elements of two
-// counters, the other one element).
+// counters, the other one element; the report cache holds
+// [cms.ReportSlots] slots in detector mode, one otherwise).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -99,6 +111,11 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	spec.Maps[cmsMapCmsCounters].MaxEntries = shared
 	spec.Maps[cmsMapCmsCountersPcpu].MaxEntries = percpu
+	reported := uint32(1) // the report cache, used in detector mode only
+	if opts.Mode == ModeDetect {
+		reported = cms.ReportSlots
+	}
+	spec.Maps[cmsMapCmsReported].MaxEntries = reported
 	spec.Maps[cmsMapCmsEvents].MaxEntries = uint32(opts.eventsBytes())
 	return nil
 }
@@ -110,6 +127,9 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpCms }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpCms, Interface: ifindex})
 	if err != nil {
 		return nil, fmt.Errorf("attach cms kernel to interface %d: %w", ifindex, err)
@@ -122,8 +142,8 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 func (k *Kernel) Counters() ([]uint32, error) {
 	n := k.opts.Params.Counters()
 	pairs := (n + 1) / 2
-	if k.closed {
-		return nil, errClosed
+	if err := k.ready(); err != nil {
+		return nil, err
 	}
 	out := make([]uint32, 2*pairs)
 	if k.mem != nil {
@@ -187,7 +207,7 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 	}
 	s, err := cms.FromCounters(k.opts.Params, c, n)
 	if err != nil {
-		return nil, fmt.Errorf("cms kernel: %w", err)
+		return nil, prefixed(err)
 	}
 	return s, nil
 }
@@ -195,6 +215,9 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 // Stats sums the per-CPU statistics.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
+	if err := k.ready(); err != nil {
+		return s, err
+	}
 	sums, err := bpfload.SumPerCPU(k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("cms kernel: read stats: %w", err)
@@ -207,15 +230,12 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// ErrNoEvent is returned by [Kernel.NextEvent] when no event is waiting.
-var ErrNoEvent = errors.New("cms kernel: no event waiting")
-
-// NextEvent returns the next threshold crossing, waiting at most wait for
+// NextEvent returns the next reported flow (see [Event]), waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
-	if k.closed {
-		return Event{}, errClosed
+	if err := k.ready(); err != nil {
+		return Event{}, err
 	}
 	if k.events == nil {
 		return Event{}, errors.New("cms kernel: events exist in detector mode only")
@@ -230,7 +250,9 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 	return decodeEvent(k.rec.RawSample)
 }
 
-// Events drains the waiting events: the heavy flows reported so far.
+// Events drains the waiting events: the flows reported so far, each when
+// its packet brought it to the threshold or when its first packet was
+// dropped (see [Event]); a key may appear more than once.
 func (k *Kernel) Events() ([]Event, error) {
 	var out []Event
 	for {
@@ -258,10 +280,13 @@ func (k *Kernel) Close() error {
 }
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns
-// its verdict (1 XDP_DROP, 2 XDP_PASS). Frames must be 14 to 3520 bytes.
-// Per-CPU counters are those of the CPU the calling thread runs on: see
-// [PinThread].
+// its verdict (1 XDP_DROP, 2 XDP_PASS). Frames must be 14 to [MaxFrame]
+// bytes; others are an error naming the range. Per-CPU counters are those
+// of the CPU the calling thread runs on: see [PinThread].
 func (k *Kernel) Run(frame []byte) (uint32, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
 	v, _, err := k.objs.XdpCms.Test(frame)
 	if err != nil {
 		return 0, fmt.Errorf("cms kernel: test run on a %d-byte frame: %w", len(frame), err)
@@ -270,14 +295,36 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 }
 
 // Bench runs the program repeat times on frame and returns the kernel's
-// mean time per run.
+// mean time per run. Frames must be 14 to [MaxFrame] bytes.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
 	_, d, err := k.objs.XdpCms.Benchmark(frame, repeat, nil)
 	if err != nil {
 		return 0, fmt.Errorf("cms kernel: benchmark: %w", err)
 	}
 	return d, nil
 }
+
+// checkRun refuses a closed kernel and frames outside [14, MaxFrame()].
+func (k *Kernel) checkRun(frame []byte) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if n, m := len(frame), MaxFrame(); n < 14 || n > m {
+		return fmt.Errorf("cms kernel: test run frames must be 14 to %d bytes, got %d", m, n)
+	}
+	return nil
+}
+
+// MaxFrame returns the longest frame [Kernel.Run] and [Kernel.Bench]
+// accept: what BPF_PROG_TEST_RUN gives an XDP program as one linear
+// buffer, a page less the XDP headroom (256 bytes) and struct
+// skb_shared_info (320 bytes on 64-bit kernels), so 3520 bytes with 4 KiB
+// pages. Newer kernels accept longer test frames and put the excess in
+// fragments, older ones reject them; Run refuses them on every kernel.
+func MaxFrame() int { return os.Getpagesize() - 256 - 320 }
 
 // PinThread locks the calling goroutine to its thread and the thread to
 // one CPU, so that successive [Kernel.Run] calls use the same per-CPU

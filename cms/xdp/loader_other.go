@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/cms"
 )
@@ -21,6 +22,21 @@ func errNotSupported() error { return fmt.Errorf("cms kernel: %w", ebpf.ErrNotSu
 func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
 }
+
+// Spec returns an error matching [ebpf.ErrNotSupported].
+func Spec() (*ebpf.CollectionSpec, error) { return nil, errNotSupported() }
+
+// Configure returns an error for invalid options, else one matching
+// [ebpf.ErrNotSupported].
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	return errNotSupported()
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) { return nil, errNotSupported() }
 
 // Counters returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Counters() ([]uint32, error) { return nil, errNotSupported() }
@@ -37,6 +53,9 @@ func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
 // Events returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
 
+// NextEvent returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) NextEvent(wait time.Duration) (Event, error) { return Event{}, errNotSupported() }
+
 // Run returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Run(frame []byte) (uint32, error) { return 0, errNotSupported() }
 
@@ -44,6 +63,10 @@ func (k *Kernel) Run(frame []byte) (uint32, error) { return 0, errNotSupported()
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	return 0, errNotSupported()
 }
+
+// MaxFrame returns the longest frame the Linux [Kernel.Run] accepts with
+// 4 KiB pages (there is no kernel here).
+func MaxFrame() int { return 4096 - 256 - 320 }
 
 // PinThread returns an error matching [ebpf.ErrNotSupported].
 func PinThread() (func(), error) { return nil, errNotSupported() }

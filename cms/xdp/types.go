@@ -2,12 +2,17 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
+
+// ErrNoEvent is returned by [Kernel.NextEvent] when no event is waiting.
+var ErrNoEvent = errors.New("cms kernel: no event waiting")
 
 // Mode selects what the kernel does with each packet.
 type Mode uint32
@@ -34,7 +39,11 @@ func (m Mode) String() string {
 // Options configure the kernel at load time.
 type Options struct {
 	// Params are the sketch's width, depth and seed. Conservative update is
-	// not offered by the kernel (it must be false).
+	// not offered by the kernel (it must be false). Width and Depth have
+	// no default, in any mode: the same Params build the Go model
+	// ([cms.NewDetector], [cms.New]), which rejects zero, and
+	// [Kernel.Sketch] returns a sketch with exactly these Params. The lab's
+	// detector is [cms.LabParams] (d = 2).
 	Params cms.Params
 	// Mode selects sketch or detector.
 	Mode Mode
@@ -65,7 +74,10 @@ func (o Options) eventsBytes() int {
 
 func (o Options) validate() error {
 	if err := o.Params.Validate(); err != nil {
-		return fmt.Errorf("cms kernel: %w", err)
+		if o.Mode == ModeDetect && o.Params.Depth == 0 {
+			return prefixed(fmt.Errorf("%w (the lab's detector has d = 2: cms.LabParams)", err))
+		}
+		return prefixed(err)
 	}
 	if o.Params.Conservative {
 		return fmt.Errorf("cms kernel: conservative update is not offered by the kernel, got Conservative true")
@@ -79,32 +91,55 @@ func (o Options) validate() error {
 	return nil
 }
 
+// prefixed returns err, an error of package cms ("cms: ..."), with the
+// prefix "cms kernel: " in its place rather than before it, so messages do
+// not read "cms kernel: cms: ...". errors.Is and errors.As still see err.
+func prefixed(err error) error {
+	return &prefixedError{msg: "cms kernel: " + strings.TrimPrefix(err.Error(), "cms: "), err: err}
+}
+
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg }
+func (e *prefixedError) Unwrap() error { return e.err }
+
 // Stats are the kernel's counters summed over CPUs.
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
 	Outcomes [4]uint64
 	// Dropped counts detector drops.
 	Dropped uint64
-	// Events counts threshold crossings sent; EventsLost those lost to a
-	// full ring buffer.
+	// Events counts events sent (crossings and first drops, see [Event]);
+	// EventsLost those lost to a full ring buffer.
 	Events, EventsLost uint64
 	// SatMissed counts increments lost near saturation (shared mode, a
 	// counter above 2^32-65536 losing four compare-and-swap races).
 	SatMissed uint64
 }
 
-// Event reports a flow whose minimum counter reached the threshold
-// (detector mode).
+// Event reports a flow of the detector (detector mode), as
+// [cms.Detector.FilterReport] does: Report is [cms.ReportCrossed] when the
+// flow's packet brought its minimum counter to the threshold (that packet
+// passed; the flow's next one is dropped), [cms.ReportDropped] when a
+// packet of a flow not reported before was dropped (other flows filled its
+// counters). Every flow the detector drops is reported, once per CPU
+// unless another reported flow took its report slot (see
+// [cms.ReportSlots]), so the same key may be reported more than once.
 type Event struct {
 	Key      flow.Key
-	Hash     uint64 // the key's hash under the sketch's seed
-	Estimate uint32 // the threshold
-	CPU      uint32 // the CPU whose counters it crossed on
+	Hash     uint64     // the key's hash under the sketch's seed
+	Estimate uint32     // the flow's minimum counter: the threshold when crossed, at least it when dropped
+	CPU      uint32     // the CPU whose counters it was detected on
+	Report   cms.Report // why it was reported
 }
 
 // eventSize is sizeof(struct cms_event): flow_key (48) + hash (8) +
-// estimate (4) + cpu (4). A test checks it against the generated type.
-const eventSize = 64
+// estimate (4) + cpu (4) + report (4) + padding (4). A test checks it
+// against the generated type.
+const eventSize = 72
 
 // decodeEvent decodes a struct cms_event in host byte order.
 func decodeEvent(b []byte) (Event, error) {
@@ -116,5 +151,9 @@ func decodeEvent(b []byte) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("cms kernel: bad key in event: %w", err)
 	}
-	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:])}, nil
+	r := ne.Uint32(b[64:])
+	if r != uint32(cms.ReportCrossed) && r != uint32(cms.ReportDropped) {
+		return Event{}, fmt.Errorf("cms kernel: event with report %d, want %d (crossed) or %d (dropped)", r, cms.ReportCrossed, cms.ReportDropped)
+	}
+	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:]), Report: cms.Report(r)}, nil
 }

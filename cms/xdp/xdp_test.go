@@ -72,6 +72,7 @@ func TestLayout(t *testing.T) {
 		{"hash", unsafe.Offsetof(e.Hash), 48},
 		{"estimate", unsafe.Offsetof(e.Estimate), 56},
 		{"cpu", unsafe.Offsetof(e.Cpu), 60},
+		{"report", unsafe.Offsetof(e.Report), 64},
 	} {
 		if o.got != o.want {
 			t.Errorf("cms_event.%s at %d, decodeEvent reads %d", o.name, o.got, o.want)
@@ -79,6 +80,9 @@ func TestLayout(t *testing.T) {
 	}
 	if ModeShared != Mode(cmsCmsModeCMS_MODE_SHARED) || ModePerCPU != Mode(cmsCmsModeCMS_MODE_PERCPU) || ModeDetect != Mode(cmsCmsModeCMS_MODE_DETECT) {
 		t.Error("Go modes differ from enum cms_mode")
+	}
+	if cms.ReportNone != cms.Report(cmsCmsReportCMS_REPORT_NONE) || cms.ReportCrossed != cms.Report(cmsCmsReportCMS_REPORT_CROSSED) || cms.ReportDropped != cms.Report(cmsCmsReportCMS_REPORT_DROPPED) {
+		t.Error("cms.Report values differ from enum cms_report")
 	}
 	if int(cmsCmsStatCMS_STAT_DROPPED) != len(Stats{}.Outcomes) {
 		t.Errorf("CMS_STAT_DROPPED is %d, Go has %d outcomes", cmsCmsStatCMS_STAT_DROPPED, len(Stats{}.Outcomes))
@@ -96,6 +100,21 @@ func TestLayout(t *testing.T) {
 	m := spec.Maps[cmsMapCmsCounters]
 	if m.ValueSize != 8 || m.KeySize != 4 || int(m.MaxEntries) != p.Counters()/2 {
 		t.Errorf("counters map: key %d value %d entries %d, want 4, 8, %d", m.KeySize, m.ValueSize, m.MaxEntries, p.Counters()/2)
+	}
+	// The report cache: CMS_REPORT_SLOTS slots of {hash, used} in detector
+	// mode (the C constant is the map's declared size), one otherwise.
+	if r := spec.Maps[cmsMapCmsReported]; r.ValueSize != uint32(unsafe.Sizeof(cmsCmsReportedSlot{})) || r.ValueSize != 16 || r.MaxEntries != 1 {
+		t.Errorf("report cache in sketch mode: value %d entries %d, want 16, 1", r.ValueSize, r.MaxEntries)
+	}
+	fresh, _ := Spec()
+	if n := fresh.Maps[cmsMapCmsReported].MaxEntries; n != cms.ReportSlots {
+		t.Errorf("CMS_REPORT_SLOTS is %d, cms.ReportSlots %d", n, cms.ReportSlots)
+	}
+	if err := Configure(fresh, Options{Params: cms.LabParams(64, 1), Mode: ModeDetect}); err != nil {
+		t.Fatal(err)
+	}
+	if n := fresh.Maps[cmsMapCmsReported].MaxEntries; n != cms.ReportSlots {
+		t.Errorf("report cache in detector mode: %d slots, want %d", n, cms.ReportSlots)
 	}
 	for _, bad := range []Options{
 		{Params: cms.Params{Width: 0, Depth: 2}},
@@ -266,7 +285,7 @@ func TestKernel_DetectorFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 1 || ev[0].Key != info.Key || ev[0].Estimate != 3 || ev[0].Hash != info.Key.Hash(testSeed) {
+	if len(ev) != 1 || ev[0].Key != info.Key || ev[0].Estimate != 3 || ev[0].Hash != info.Key.Hash(testSeed) || ev[0].Report != cms.ReportCrossed {
 		t.Fatalf("events %+v, want one for %v at 3", ev, info.Key)
 	}
 	st, _ := k.Stats()
@@ -324,56 +343,172 @@ func TestKernel_ReplaySketch(t *testing.T) {
 	}
 }
 
-// TestKernel_ReplayDetector replays every capture through the detector with
-// the threshold lowered so that the captures hold heavy hitters; every
-// verdict must equal the Go model's, and the reported flows the crossings
-// the model saw.
-func TestKernel_ReplayDetector(t *testing.T) {
-	caps := captures(t)
-	pinCPU(t)
-	const thr = 20
-	p := cms.LabParams(4096, testSeed)
-	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr})
-	d, _ := cms.NewDetector(p, thr)
-	var packets, drops int
-	crossed := map[flow.Key]int{}
+// modelEvent is a report of the Go model, as the kernel's Event has it.
+type modelEvent struct {
+	key      flow.Key
+	report   cms.Report
+	estimate uint32
+}
+
+// replayDetector runs frames through the detector kernel k (pinned to one
+// CPU) and the Go model d, failing at the first verdict that differs, and
+// returns the packets run and dropped and the model's reports in order. It
+// also checks that the model reports every flow it drops.
+func replayDetector(t *testing.T, k *Kernel, d *cms.Detector, caps []capturedFrames) (packets, drops int, want []modelEvent) {
+	t.Helper()
+	dropped, reported := map[flow.Key]bool{}, map[flow.Key]bool{}
+	defer func() {
+		for key := range dropped {
+			if !reported[key] {
+				t.Fatalf("flow %v dropped, never reported", key)
+			}
+		}
+	}()
 	for _, c := range caps {
 		for i, f := range c.frames {
 			v, _ := kerneltest.Run(t, k.Program(), f)
-			want := uint32(2)
+			wantV := uint32(2)
 			if info, err := flow.Parse(f); err == nil {
-				drop, c := d.Filter(info.Key.Bytes())
+				drop, r := d.FilterReport(info.Key.Bytes())
 				if drop {
-					want = 1
+					wantV = 1
 					drops++
+					dropped[info.Key] = true
 				}
-				if c {
-					crossed[info.Key]++
+				if r != cms.ReportNone {
+					want = append(want, modelEvent{info.Key, r, d.Sketch().Estimate(info.Key.Bytes())})
+					reported[info.Key] = true
 				}
 			}
-			if v != want {
-				t.Fatalf("%s packet %d: kernel verdict %d, Go model %d", c.name, i, v, want)
+			if v != wantV {
+				t.Fatalf("%s packet %d: kernel verdict %d, Go model %d", c.name, i, v, wantV)
 			}
 			packets++
 		}
 	}
-	if drops == 0 || len(crossed) == 0 {
-		t.Fatal("no heavy hitters at this threshold: the replay compares nothing")
-	}
+	return packets, drops, want
+}
+
+// compareEvents checks that the kernel reported exactly the model's
+// events, in order, and lost none.
+func compareEvents(t *testing.T, k *Kernel, want []modelEvent) (crossed, dropped int) {
+	t.Helper()
 	ev, err := k.Events()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != len(crossed) {
-		t.Fatalf("kernel reported %d flows, the Go model %d", len(ev), len(crossed))
+	if st, _ := k.Stats(); st.EventsLost != 0 || st.Events != uint64(len(want)) {
+		t.Fatalf("stats %+v: %d events lost or sent, want 0 lost and %d sent", st, st.EventsLost, len(want))
 	}
-	for _, e := range ev {
-		if crossed[e.Key] != 1 || e.Estimate != thr {
-			t.Fatalf("kernel reported %v at %d; Go model crossings %d", e.Key, e.Estimate, crossed[e.Key])
+	if len(ev) != len(want) {
+		t.Fatalf("kernel reported %d events, the Go model %d", len(ev), len(want))
+	}
+	for i, e := range ev {
+		w := want[i]
+		if e.Key != w.key || e.Report != w.report || e.Estimate != w.estimate {
+			t.Fatalf("event %d: kernel %v %v at %d, Go model %v %v at %d", i, e.Key, e.Report, e.Estimate, w.key, w.report, w.estimate)
+		}
+		if e.Report == cms.ReportCrossed {
+			crossed++
+		} else {
+			dropped++
 		}
 	}
-	compareSketches(t, k, d.Sketch())
-	t.Logf("%d frames: %d dropped, %d heavy flows reported, verdicts all equal", packets, drops, len(ev))
+	return crossed, dropped
+}
+
+// TestKernel_ReplayDetector replays every capture through the detector, at
+// the lab's d = 2 and at d = 1, 3 and 4, with the threshold lowered so that
+// the captures hold heavy hitters; every verdict must equal the Go model's,
+// every report (crossings and first drops) the model's, in order, and
+// every flow with a dropped packet must be reported.
+func TestKernel_ReplayDetector(t *testing.T) {
+	caps := captures(t)
+	const thr = 20
+	for _, depth := range []uint32{2, 1, 3, 4} {
+		t.Run(fmt.Sprintf("d=%d", depth), func(t *testing.T) {
+			pinCPU(t) // a subtest runs on its own goroutine
+			p := cms.Params{Width: 4096, Depth: depth, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr, EventsBytes: 1 << 20})
+			d, _ := cms.NewDetector(p, thr)
+			packets, drops, want := replayDetector(t, k, d, caps)
+			crossed, dropped := compareEvents(t, k, want)
+			if drops == 0 || crossed == 0 || dropped == 0 {
+				t.Fatalf("%d drops, %d crossings, %d drop reports: the replay does not test both reports", drops, crossed, dropped)
+			}
+			compareSketches(t, k, d.Sketch())
+			t.Logf("%d frames: %d dropped, %d crossings and %d first drops reported, verdicts all equal", packets, drops, crossed, dropped)
+		})
+	}
+}
+
+// TestKernel_DetectorReportsDroppedFlow: with w = 1 every flow shares the
+// counters. Threshold 3: elephant A sends two packets, mouse B one, which
+// brings the minimum to 3 (B is reported as crossed), then A's next five
+// are dropped. A, dropped without crossing, used to go unreported; now its
+// first drop reports it, and only its first.
+func TestKernel_DetectorReportsDroppedFlow(t *testing.T) {
+	pinCPU(t)
+	p := cms.LabParams(1, testSeed)
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 3})
+	fa, fb := fixtures(t)["ipv4-tcp"], fixtures(t)["ipv4-udp"]
+	a, _ := flow.Parse(fa)
+	b, _ := flow.Parse(fb)
+	seq := [][]byte{fa, fa, fb, fa, fa, fa, fa, fa}
+	d, _ := cms.NewDetector(p, 3)
+	_, drops, want := replayDetector(t, k, d, []capturedFrames{{"A A B A A A A A", seq}})
+	if drops != 5 {
+		t.Fatalf("%d drops, want A's last 5", drops)
+	}
+	compareEvents(t, k, want)
+	wantEv := []modelEvent{{b.Key, cms.ReportCrossed, 3}, {a.Key, cms.ReportDropped, 3}}
+	if !slices.Equal(want, wantEv) {
+		t.Fatalf("reports %+v, want %+v", want, wantEv)
+	}
+}
+
+// TestKernel_DetectorReportSlots: two dropped flows whose hashes share a
+// report slot take it in turn, and each is reported again each time it
+// takes it back (a repeat, never a miss); the kernel picks the slot as the
+// Go model does.
+func TestKernel_DetectorReportSlots(t *testing.T) {
+	pinCPU(t)
+	p := cms.LabParams(1, testSeed)
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1})
+	// Two UDP flows differing in the source port whose report slots
+	// collide, found by search (the Go model's slot is the one checked).
+	frame := func(sport uint16) []byte {
+		f := slices.Clone(fixtures(t)["ipv4-udp"])
+		f[14+20], f[14+20+1] = byte(sport>>8), byte(sport)
+		return f
+	}
+	slot := func(f []byte) uint32 {
+		info, err := flow.Parse(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flow.Index(info.Key.Hash(testSeed), cms.MaxDepth, cms.ReportSlots)
+	}
+	fa := frame(1000)
+	var fb []byte
+	for sp := uint16(1001); fb == nil; sp++ {
+		if f := frame(sp); slot(f) == slot(fa) {
+			fb = f
+		}
+	}
+	seq := [][]byte{fa, fa, fa, fb, fb, fa, fa, fb}
+	d, _ := cms.NewDetector(p, 1)
+	_, _, want := replayDetector(t, k, d, []capturedFrames{{"A A A B B A A B", seq}})
+	compareEvents(t, k, want)
+	var got []cms.Report
+	for _, e := range want {
+		got = append(got, e.report)
+	}
+	// A crosses; A's drop is not reported (A holds the slot); B takes the
+	// slot; B again: no; A takes it back; A again: no; B takes it back.
+	if w := []cms.Report{cms.ReportCrossed, cms.ReportDropped, cms.ReportDropped, cms.ReportDropped}; !slices.Equal(got, w) {
+		t.Fatalf("reports %v, want %v", got, w)
+	}
 }
 
 // BenchmarkKernel measures each mode on up to 2000 frames of the captures

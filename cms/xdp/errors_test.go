@@ -1,0 +1,101 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+// Option errors read "cms kernel: ..." once (they used to read
+// "cms kernel: cms: depth ..."), and a detector with no depth is told
+// where the lab's d = 2 comes from: Depth has no default.
+func TestOptions_ErrorMessages(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Params: cms.Params{Width: 4096}, Mode: ModeDetect}, "cms kernel: depth must be in [1, 32], got 0 (the lab's detector has d = 2: cms.LabParams)"},
+		{Options{Params: cms.Params{Width: 4096}}, "cms kernel: depth must be in [1, 32], got 0"},
+		{Options{Params: cms.Params{Depth: 2}, Mode: ModeDetect}, "cms kernel: width must be at least 1, got 0"},
+		{Options{Params: cms.ParamsFor(0, 0.1)}, "cms kernel: epsilon must be in (0, 1), got 0"},
+	} {
+		_, err := Load(tc.opts)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Load(%+v): %v, want %q", tc.opts, err, tc.want)
+		}
+		if err := Configure(nil, tc.opts); err == nil || err.Error() != tc.want {
+			t.Errorf("Configure(%+v): %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+// Run and Bench take frames of 14 to MaxFrame bytes and name the range
+// otherwise (a 4000-byte frame used to be accepted though the doc said
+// 3520 was the limit, and a short one failed with "invalid argument").
+func TestKernel_RunFrameRange(t *testing.T) {
+	k := load(t, Options{Params: cms.Params{Width: 64, Depth: 2, Seed: testSeed}})
+	f := fixtures(t)["ipv4-udp"]
+	long := append(append([]byte(nil), f...), make([]byte, MaxFrame()-len(f))...)
+	for _, frame := range [][]byte{f[:14], f, long} {
+		if v, err := k.Run(frame); err != nil || v != 2 {
+			t.Errorf("Run on %d bytes: %d, %v", len(frame), v, err)
+		}
+	}
+	if os.Getpagesize() == 4096 && (MaxFrame() != 3520 || MaxFrame() != kerneltest.MaxFrame) {
+		t.Errorf("MaxFrame %d with 4 KiB pages, want 3520 (kerneltest.MaxFrame %d)", MaxFrame(), kerneltest.MaxFrame)
+	}
+	want := fmt.Sprintf("cms kernel: test run frames must be 14 to %d bytes, got ", MaxFrame())
+	for _, n := range []int{0, 13, MaxFrame() + 1, 4000} {
+		if _, err := k.Run(make([]byte, n)); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Run on %d bytes: %v, want %q...", n, err, want)
+		}
+		if _, err := k.Bench(make([]byte, n), 1); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Bench on %d bytes: %v, want %q...", n, err, want)
+		}
+	}
+}
+
+// A zero Kernel (not made by Load) and a closed one return errClosed from
+// every method instead of panicking (Counters and Stats used to panic on
+// the zero Kernel, Run and Stats after Close said "bad file descriptor").
+func TestKernel_ZeroAndClosed(t *testing.T) {
+	kerneltest.Require(t)
+	closed, err := Load(Options{Params: cms.LabParams(64, testSeed), Mode: ModeDetect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	f := fixtures(t)["ipv4-udp"]
+	for name, k := range map[string]*Kernel{"zero": {}, "closed": closed} {
+		calls := map[string]func() error{
+			"Counters":  func() error { _, err := k.Counters(); return err },
+			"Sketch":    func() error { _, err := k.Sketch(); return err },
+			"Total":     func() error { _, err := k.Total(); return err },
+			"Stats":     func() error { _, err := k.Stats(); return err },
+			"Events":    func() error { _, err := k.Events(); return err },
+			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
+			"Run":       func() error { _, err := k.Run(f); return err },
+			"Bench":     func() error { _, err := k.Bench(f, 1); return err },
+			"Attach":    func() error { _, err := k.Attach(1); return err },
+		}
+		for call, fn := range calls {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s Kernel: %s panics: %v", name, call, r)
+					}
+				}()
+				if err := fn(); !errors.Is(err, errClosed) {
+					t.Errorf("%s Kernel: %s: %v, want %v", name, call, err, errClosed)
+				}
+			}()
+		}
+	}
+}

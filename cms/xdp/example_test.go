@@ -1,0 +1,78 @@
+package xdp_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"time"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/cms/xdp"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// The lab's heavy-hitter detector on an interface: flows are dropped once
+// their estimate reaches 1000 packets, and every dropped flow is named as
+// it is detected. It needs privileges (and Linux), so it is compiled, not
+// run.
+func Example() {
+	k, err := xdp.Load(xdp.Options{
+		Params:    cms.LabParams(4096, 0x5eed), // d = 2 rows of 4096 counters
+		Mode:      xdp.ModeDetect,
+		Threshold: cms.DefaultThreshold, // the lab's 1000 packets
+	})
+	if err != nil {
+		log.Fatal(err) // matches ebpf.ErrNotSupported off Linux
+	}
+	defer k.Close()
+	ifc, err := net.InterfaceByName("eth0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := k.Attach(ifc.Index)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+
+	seen := map[flow.Key]bool{} // a flow is reported once per CPU, or again after losing its report slot
+	for range 100 {
+		e, err := k.NextEvent(time.Second)
+		if errors.Is(err, xdp.ErrNoEvent) {
+			continue
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		if !seen[e.Key] {
+			seen[e.Key] = true
+			// crossed: its packet reached the threshold; dropped: dropped
+			// first, its counters filled by colliding flows
+			fmt.Printf("%v: %v at %d packets (CPU %d)\n", e.Key, e.Report, e.Estimate, e.CPU)
+		}
+	}
+	st, err := k.Stats()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Dropped, "packets dropped,", st.EventsLost, "events lost")
+}
+
+// Count every packet in the kernel and read the sketch back as a
+// cms.Sketch, counter for counter what the Go sketch of the same packets
+// holds.
+func ExampleKernel_Sketch() {
+	k, err := xdp.Load(xdp.Options{Params: cms.ParamsFor(0.001, 0.01), Mode: xdp.ModePerCPU})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	// ... attach k.Program(), or run frames through it with k.Run ...
+	s, err := k.Sketch()
+	if err != nil {
+		log.Fatal(err)
+	}
+	web := flow.MustKey("10.0.0.1", "93.184.216.34", 40000, 443, flow.ProtoTCP)
+	fmt.Println(s.Estimate(web.Bytes()), "of", s.Total(), "packets")
+}

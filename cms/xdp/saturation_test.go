@@ -1,0 +1,148 @@
+//go:build linux
+
+package xdp
+
+import (
+	"math"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/flow"
+)
+
+// satParams is a small sketch: 3 rows of 5 counters (an odd count, so the
+// last counter pair is half used).
+var satParams = cms.Params{Width: 5, Depth: 3, Seed: testSeed}
+
+// satIndexes returns the counter indexes of frame's flow, one per row.
+func satIndexes(t *testing.T, frame []byte) []int {
+	info, err := flow.Parse(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := info.Key.Hash(satParams.Seed)
+	var idx []int
+	for r := range satParams.Depth {
+		idx = append(idx, int(r*satParams.Width+flow.Index(h, r, satParams.Width)))
+	}
+	return idx
+}
+
+// runN runs the program n times on frame in one BPF_PROG_TEST_RUN.
+func runN(t *testing.T, k *Kernel, frame []byte, n int) {
+	t.Helper()
+	if _, err := k.objs.XdpCms.Run(&ebpf.RunOptions{Data: frame, Repeat: uint32(n)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Shared mode: counters filled to 100000 below 2^32-1 take the plain
+// atomic add up to CMS_SAT_GUARD (2^32-1-65536) and the compare-and-swap
+// above it, and stop at 0xffffffff; no increment is missed (SatMissed 0,
+// one CPU); other counters are untouched.
+func TestKernel_SaturatesShared(t *testing.T) {
+	k := load(t, Options{Params: satParams, Mode: ModeShared})
+	const start = math.MaxUint32 - 100000
+	n := satParams.Counters()
+	for pair := range uint32((n + 1) / 2) {
+		if err := k.objs.CmsCounters.Update(pair, [2]uint32{start, start}, ebpf.UpdateExist); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := fixtures(t)["ipv4-udp"]
+	idx := satIndexes(t, f)
+	for _, run := range []struct{ packets, want uint32 }{
+		{99990, math.MaxUint32 - 10}, // below the top: every add counted
+		{10, math.MaxUint32},         // exactly to the top
+		{500, math.MaxUint32},        // past it: stays there
+	} {
+		runN(t, k, f, int(run.packets))
+		c, err := k.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range c {
+			want := uint32(start)
+			if i == idx[i/int(satParams.Width)] {
+				want = run.want
+			}
+			if v != want {
+				t.Fatalf("counter %d: %#x, want %#x", i, v, want)
+			}
+		}
+	}
+	st, err := k.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SatMissed != 0 || st.Outcomes[flow.OutcomeOK] != 100500 {
+		t.Fatalf("stats %+v: want SatMissed 0 and 100500 packets", st)
+	}
+}
+
+// Per-CPU mode: every CPU's copy filled to 10 below 2^32-1; the copy of
+// the CPU the packets run on stops at 0xffffffff, the others stay, and
+// the loader's sum of the copies saturates at 0xffffffff instead of
+// wrapping (with one possible CPU, the sum is that copy).
+func TestKernel_SaturatesPerCPU(t *testing.T) {
+	pinCPU(t)
+	k := load(t, Options{Params: satParams, Mode: ModePerCPU})
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = math.MaxUint32 - 10
+	n := satParams.Counters()
+	full := make([][2]uint32, cpus)
+	for i := range full {
+		full[i] = [2]uint32{start, start}
+	}
+	for pair := range uint32((n + 1) / 2) {
+		if err := k.objs.CmsCountersPcpu.Update(pair, full, ebpf.UpdateExist); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := fixtures(t)["ipv4-udp"]
+	idx := satIndexes(t, f)
+	runN(t, k, f, 25)
+	ran := -1 // the CPU the packets ran on
+	for r, i := range idx {
+		var per [][2]uint32
+		if err := k.objs.CmsCountersPcpu.Lookup(uint32(i/2), &per); err != nil {
+			t.Fatal(err)
+		}
+		for cpu, v := range per {
+			switch v[i%2] {
+			case math.MaxUint32:
+				if ran >= 0 && ran != cpu {
+					t.Fatalf("row %d: CPUs %d and %d both counted", r, ran, cpu)
+				}
+				ran = cpu
+			case start:
+			default:
+				t.Fatalf("row %d, CPU %d: counter %#x, want %#x or 0xffffffff", r, cpu, v[i%2], uint32(start))
+			}
+		}
+	}
+	if ran < 0 {
+		t.Fatal("no CPU's copy saturated after 25 packets from 10 below the top")
+	}
+	c, err := k.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range c {
+		want := uint32(math.MaxUint32) // the sum of cpus copies of start saturates
+		if cpus == 1 && i != idx[i/int(satParams.Width)] {
+			want = start
+		}
+		if v != want {
+			t.Fatalf("summed counter %d over %d CPUs: %#x, want %#x", i, cpus, v, want)
+		}
+	}
+	if st, _ := k.Stats(); st.SatMissed != 0 || st.Outcomes[flow.OutcomeOK] != 25 {
+		t.Fatalf("stats %+v: want SatMissed 0 and 25 packets", st)
+	}
+}
