@@ -40,7 +40,7 @@ type Blocked struct {
 // NewBlocked returns an empty Blocked filter with parameters p; p.Bits must
 // be a multiple of BlockBits.
 func NewBlocked(p Params) (*Blocked, error) {
-	if err := p.validateBlocked(); err != nil {
+	if err := p.ValidateBlocked(); err != nil {
 		return nil, err
 	}
 	nb := uint32(p.Bits / BlockBits)

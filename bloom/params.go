@@ -99,7 +99,8 @@ func paramsOf(m, k float64) Params {
 }
 
 // Validate reports whether p describes a valid Filter or CountingFilter, or
-// the error a sizing helper met.
+// the error a sizing helper met; [Params.ValidateBlocked] checks a Blocked
+// filter's.
 func (p Params) Validate() error {
 	if p.err != nil {
 		return p.err
@@ -113,8 +114,10 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// validateBlocked is Validate for a Blocked filter.
-func (p Params) validateBlocked() error {
+// ValidateBlocked is Validate for a [Blocked] filter: it also requires
+// Bits to be a multiple of BlockBits, at most MaxBlockedBits. Like
+// Validate it allocates nothing, whatever the size.
+func (p Params) ValidateBlocked() error {
 	if err := p.Validate(); err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func TestBlockedParamsFor(t *testing.T) {
 	}{{1000, 0.01}, {1e5, 0.01}, {1e5, 0.001}, {2e4, 1e-4}, {100, 0.2}} {
 		p := BlockedParamsFor(tc.n, tc.fpr)
 		target := BlockedMargin * tc.fpr // the predicted rate it sizes for
-		if err := p.validateBlocked(); err != nil {
+		if err := p.ValidateBlocked(); err != nil {
 			t.Fatalf("BlockedParamsFor(%d, %v): %v", tc.n, tc.fpr, err)
 		}
 		if got := BlockedFalsePositiveRate(p.Bits, p.Hashes, tc.n); got > target {

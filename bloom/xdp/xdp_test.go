@@ -5,6 +5,7 @@ package xdp
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/bloom"
@@ -105,8 +106,8 @@ func TestOptions_Errors(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Params: bloom.Params{Bits: 0, Hashes: 3}}, "bloom kernel: bloom: bits must be in [1, 4294967295], got 0"},
-		{Options{Params: bloom.Params{Bits: 1000, Hashes: 3}, Layout: Blocked}, "bloom kernel: bloom: blocked bits must be a multiple of 512"},
+		{Options{Params: bloom.Params{Bits: 0, Hashes: 3}}, "bloom kernel: Params: bits must be in [1, 4294967295], got 0"},
+		{Options{Params: bloom.Params{Bits: 1000, Hashes: 3}, Layout: Blocked}, "bloom kernel: Params: blocked bits must be a multiple of 512"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Layout: 2}, "bloom kernel: layout must be Classic (0) or Blocked (1), got 2"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Key: 5}, "bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got 5"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Action: 7}, "bloom kernel: action must be DropMembers (0) or PassMembers (1), got 7"},
@@ -503,4 +504,23 @@ func BenchmarkKernelReadWrite(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
 	})
+}
+
+// TestConfigure_AllocatesLittle: Configure of a maximal blocked filter
+// sets the constants and the map size without building the filter.
+func TestConfigure_AllocatesLittle(t *testing.T) {
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Params: bloom.Params{Bits: bloom.MaxBlockedBits, Hashes: 3}, Layout: Blocked}
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	if err := Configure(spec, opts); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&b)
+	if got := b.TotalAlloc - a.TotalAlloc; got > 1<<20 {
+		t.Errorf("Configure allocated %d KiB to set the options", got>>10)
+	}
 }
