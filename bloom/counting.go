@@ -93,8 +93,17 @@ func (f *CountingFilter) loc(j uint32) (uint32, uint32) {
 	return j >> f.lgc, (j & (1<<f.lgc - 1)) << f.lgw
 }
 
-// Counter returns the value of counter j, for j < m.
+// Counter returns the value of counter j. It panics, naming j and m, if j
+// is not below m (a j past m would read padding or lie outside the words).
 func (f *CountingFilter) Counter(j uint32) uint64 {
+	if j >= f.m {
+		panic(fmt.Sprintf("bloom: CountingFilter.Counter(%d) out of range: the filter has %d counters", j, f.m))
+	}
+	return f.counter(j)
+}
+
+// counter is Counter for j < m, unchecked.
+func (f *CountingFilter) counter(j uint32) uint64 {
 	w, off := f.loc(j)
 	return f.words[w] >> off & f.max
 }
@@ -109,8 +118,12 @@ func (f *CountingFilter) Contains(key []byte) bool {
 }
 
 // Remove deletes one insertion of key: each of its k counters drops by one
-// unless saturated. If key is not in the filter (one of its counters is
-// zero) Remove returns ErrNotPresent and changes nothing. Removing a key
+// unless saturated (a counter at two of the key's k positions drops by
+// two). If that would take a counter below zero, Remove returns
+// ErrNotPresent and changes nothing: when the key is not in the filter (one
+// of its counters is zero), and also when a counter the key uses more than
+// once holds less than its number of uses, so Remove can fail for a key
+// that Contains reports present (Contains needs each counter non-zero). Removing a key
 // that was never added but is a false positive cannot be detected, and
 // would take counts from other keys: remove only keys you added.
 func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
@@ -299,7 +312,7 @@ func (f *CountingFilter) Filter() *Filter {
 	}
 	g := MustNew(Params{Bits: uint64(f.m), Hashes: int(f.k), Seed: f.seed})
 	for j := uint32(0); j < f.m; j++ {
-		if f.Counter(j) != 0 {
+		if f.counter(j) != 0 {
 			g.words[j>>6] |= 1 << (j & 63)
 		}
 	}
@@ -320,7 +333,7 @@ func (f *CountingFilter) Clone() *CountingFilter {
 func (f *CountingFilter) Saturated() uint64 {
 	var n uint64
 	for j := uint32(0); j < f.m; j++ {
-		if f.Counter(j) == f.max {
+		if f.counter(j) == f.max {
 			n++
 		}
 	}

@@ -63,7 +63,7 @@ func ParamsFor(n uint64, fpr float64) Params {
 	}
 	m := math.Ceil(-float64(n) * math.Log(fpr) / ln2sq)
 	k := math.Round(m / float64(n) * math.Ln2)
-	return paramsOf(m, k)
+	return paramsOf("ParamsFor", m, k)
 }
 
 // ParamsForHashes returns the parameters of a Filter with k hashes holding n
@@ -82,18 +82,19 @@ func ParamsForHashes(n uint64, fpr float64, k int) Params {
 	}
 	fk := float64(k)
 	m := math.Ceil(-1 / math.Expm1(math.Log1p(-math.Pow(fpr, 1/fk))/(fk*float64(n))))
-	return paramsOf(m, fk)
+	return paramsOf("ParamsForHashes", m, fk)
 }
 
-func paramsOf(m, k float64) Params {
+// paramsOf checks the m and k that the sizing helper fn computed.
+func paramsOf(fn string, m, k float64) Params {
 	if k < 1 {
 		k = 1
 	}
 	if k > MaxHashes {
-		return Params{err: fmt.Errorf("bloom: fpr needs k = %v hashes, more than the %d supported", k, MaxHashes)}
+		return Params{err: fmt.Errorf("bloom: %s: fpr needs k = %v hashes, more than the %d supported", fn, k, MaxHashes)}
 	}
 	if m > MaxBits {
-		return Params{err: fmt.Errorf("bloom: n and fpr need m = %.0f bits, more than the %d supported", m, uint64(MaxBits))}
+		return Params{err: fmt.Errorf("bloom: %s: n and fpr need m = %.0f bits, more than the %d supported (MaxBits)", fn, m, uint64(MaxBits))}
 	}
 	return Params{Bits: uint64(m), Hashes: int(k)}
 }
