@@ -28,8 +28,8 @@ const (
 //
 // Blocks fill unevenly, so a Blocked filter needs more bits than a Filter
 // for the same rate; [BlockedParamsFor] sizes it by the exact rate
-// [BlockedFalsePositiveRate]. The zero value, concurrency and copying are as
-// for [Filter].
+// [BlockedFalsePositiveRate]. The zero value (an empty filter of no blocks,
+// built with [NewBlocked]), concurrency and copying are as for [Filter].
 type Blocked struct {
 	words   []uint64
 	nblocks uint32
@@ -40,7 +40,7 @@ type Blocked struct {
 // NewBlocked returns an empty Blocked filter with parameters p; p.Bits must
 // be a multiple of BlockBits.
 func NewBlocked(p Params) (*Blocked, error) {
-	if err := p.validateBlocked(); err != nil {
+	if err := p.ValidateBlocked(); err != nil {
 		return nil, err
 	}
 	nb := uint32(p.Bits / BlockBits)
@@ -78,10 +78,16 @@ func (f *Blocked) SizeBytes() int { return 8 * len(f.words) }
 // words 8b to 8b+7.
 func (f *Blocked) Words() []uint64 { return f.words }
 
-// block returns the block of hash h.
-func (f *Blocked) block(h uint64) *[blockWords]uint64 {
+// block returns the block of hash h, and false for the zero value, which
+// has none. The explicit bounds check replaces the slice expression's (the
+// compiler drops that one), so it costs nothing.
+func (f *Blocked) block(h uint64) (*[blockWords]uint64, bool) {
+	w := f.words
 	b := uint(flow.Reduce(h, f.nblocks)) * blockWords
-	return (*[blockWords]uint64)(f.words[b : b+blockWords])
+	if b+blockWords > uint(len(w)) {
+		return nil, false
+	}
+	return (*[blockWords]uint64)(w[b : b+blockWords]), true
 }
 
 // Add inserts key.
@@ -92,7 +98,10 @@ func (f *Blocked) Contains(key []byte) bool { return f.contains(key, 0, true) }
 
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()).
 func (f *Blocked) AddHash(h uint64) {
-	blk := f.block(h)
+	blk, ok := f.block(h)
+	if !ok {
+		panic(errZeroAddBlocked)
+	}
 	x := flow.Mix(h, 0)
 	left, mi := uint32(fieldsPerMix), uint32(0)
 	for i := uint32(0); i < f.k; i++ {
@@ -140,7 +149,10 @@ func (f *Blocked) contains(key []byte, h uint64, hashKey bool) bool {
 	if hashKey {
 		h = flow.Hash64(key, f.seed)
 	}
-	blk := f.block(h)
+	blk, found := f.block(h)
+	if !found {
+		return false // the zero value contains no key
+	}
 	ok := uint64(1)
 	s := h + golden1 // splitmix64 state: flow.Mix(h, i) = flow.Splitmix(h + (i+1)*flow.Golden)
 	left := f.k
@@ -193,7 +205,10 @@ func (f *Blocked) ContainsAtomic(key []byte) bool {
 
 // AddHashAtomic is AddHash with atomic word updates.
 func (f *Blocked) AddHashAtomic(h uint64) {
-	blk := f.block(h)
+	blk, ok := f.block(h)
+	if !ok {
+		panic(errZeroAddBlocked)
+	}
 	x := flow.Mix(h, 0)
 	left, mi := uint32(fieldsPerMix), uint32(0)
 	for i := uint32(0); i < f.k; i++ {
@@ -210,7 +225,10 @@ func (f *Blocked) AddHashAtomic(h uint64) {
 
 // ContainsHashAtomic is ContainsHash with atomic word loads.
 func (f *Blocked) ContainsHashAtomic(h uint64) bool {
-	blk := f.block(h)
+	blk, found := f.block(h)
+	if !found {
+		return false // the zero value contains no key
+	}
 	x := flow.Mix(h, 0)
 	ok := uint64(1)
 	left, mi := uint32(fieldsPerMix), uint32(0)
@@ -275,8 +293,13 @@ func (f *Blocked) Intersect(g *Blocked) error {
 // SetBits returns the number of bits set.
 func (f *Blocked) SetBits() uint64 { return popcount(f.words) }
 
-// FillRatio returns the fraction of bits set.
-func (f *Blocked) FillRatio() float64 { return float64(f.SetBits()) / float64(f.Bits()) }
+// FillRatio returns the fraction of bits set; 0 for the zero value.
+func (f *Blocked) FillRatio() float64 {
+	if f.nblocks == 0 {
+		return 0
+	}
+	return float64(f.SetBits()) / float64(f.Bits())
+}
 
 // EstimatedCount estimates the number of distinct keys added: the sum over
 // blocks of the estimate of [Filter.EstimatedCount] for a 512-bit filter,
@@ -294,8 +317,11 @@ func (f *Blocked) EstimatedCount() float64 {
 }
 
 // FalsePositiveRate returns the predicted rate of the filter now: the mean
-// over blocks of (fill of the block)^k.
+// over blocks of (fill of the block)^k; 0 for the zero value.
 func (f *Blocked) FalsePositiveRate() float64 {
+	if f.nblocks == 0 {
+		return 0
+	}
 	var sum float64
 	for b := 0; b < len(f.words); b += blockWords {
 		x := 0
@@ -307,13 +333,20 @@ func (f *Blocked) FalsePositiveRate() float64 {
 	return sum / float64(f.nblocks)
 }
 
-// MarshalBinary encodes the filter (format in encoding.go, kind 2).
+// MarshalBinary encodes the filter (format in encoding.go, kind 2); the
+// zero value has no encoding and gives an error.
 func (f *Blocked) MarshalBinary() ([]byte, error) {
+	if f.k == 0 {
+		return nil, errZeroMarshal
+	}
 	return f.AppendBinary(make([]byte, 0, headerLen+trailerLen+8*len(f.words)))
 }
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (f *Blocked) AppendBinary(b []byte) ([]byte, error) {
+	if f.k == 0 {
+		return b, errZeroMarshal
+	}
 	return appendEncoding(b, header{kind: kindBlocked, k: uint8(f.k), width: 1, m: f.nblocks * BlockBits, seed: f.seed}, f.words), nil
 }
 

@@ -16,8 +16,11 @@ import (
 // rate tends to that of k independent hashes (see package flow). Bit j is
 // bit j%64 of word j/64.
 //
-// The zero value is not a valid filter; build one with [New]. A Filter is
-// safe for concurrent readers (Contains). For concurrent writers use only
+// The zero value is an empty filter of no bits: Contains answers false to
+// every key, and Add panics (as a write to a nil map does), since a key
+// silently dropped would later be a false negative; build a filter with
+// [New]. A failed UnmarshalBinary leaves the zero value as it was. A Filter
+// is safe for concurrent readers (Contains). For concurrent writers use only
 // [Filter.AddAtomic] and [Filter.ContainsAtomic] until all writers are done;
 // every other method needs exclusive access. Copying a Filter value makes a
 // second handle on the same bits; use [Filter.Clone] for an independent copy.
@@ -80,6 +83,9 @@ func (f *Filter) Contains(key []byte) bool { return f.contains(key, 0, true) }
 // AddHash inserts the key whose hash is h = flow.Hash64(key, f.Seed()), so
 // one hash of a packet's key can feed several structures.
 func (f *Filter) AddHash(h uint64) {
+	if f.k == 0 {
+		panic(errZeroAdd)
+	}
 	w, m := f.words, uint64(f.m)
 	g, b := progression(h)
 	for range f.k {
@@ -144,7 +150,7 @@ func (f *Filter) contains(key []byte, h uint64, hashKey bool) bool {
 		j0 := scale(g, m)
 		return w[j0>>6]>>(j0&63)&1 != 0
 	}
-	return true
+	return k != 0 // k%4 == 0: every bit was set, or k = 0 (the zero value: no key is present)
 }
 
 // progression returns the first term and the step of the key's index
@@ -177,6 +183,9 @@ func (f *Filter) ContainsAtomic(key []byte) bool {
 
 // AddHashAtomic is AddHash with atomic word updates (see AddAtomic).
 func (f *Filter) AddHashAtomic(h uint64) {
+	if f.k == 0 {
+		panic(errZeroAdd)
+	}
 	w, m := f.words, uint64(f.m)
 	g, b := progression(h)
 	for range f.k {
@@ -188,16 +197,16 @@ func (f *Filter) AddHashAtomic(h uint64) {
 
 // ContainsHashAtomic is ContainsHash with atomic word loads (see AddAtomic).
 func (f *Filter) ContainsHashAtomic(h uint64) bool {
-	w, m := f.words, uint64(f.m)
+	w, m, k := f.words, uint64(f.m), f.k
 	g, b := progression(h)
-	for range f.k {
+	for range k {
 		j := scale(g, m)
 		if atomic.LoadUint64(&w[j>>6])&(1<<(j&63)) == 0 {
 			return false
 		}
 		g += b
 	}
-	return true
+	return k != 0 // the zero value contains no key
 }
 
 // Reset empties the filter.
@@ -269,15 +278,23 @@ func (f *Filter) SetBits() uint64 { return popcount(f.words) }
 
 // FillRatio returns the fraction of bits set. Near 1/2 for a filter filled to
 // its design n with the optimal k; the false-positive rate is about
-// FillRatio^k.
-func (f *Filter) FillRatio() float64 { return float64(f.SetBits()) / float64(f.m) }
+// FillRatio^k. It is 0 for the zero value.
+func (f *Filter) FillRatio() float64 {
+	if f.m == 0 {
+		return 0
+	}
+	return float64(f.SetBits()) / float64(f.m)
+}
 
 // EstimatedCount estimates the number of distinct keys added from the bits
 // set, X: n* = -(m/k) ln(1 - X/m) (Swamidass and Baldi, "Mathematical
 // correction for fingerprint similarity measures to improve chemical
 // retrieval", J. Chem. Inf. Model. 47(3), 2007). It is +Inf for a full
-// filter.
+// filter, and 0 for the zero value.
 func (f *Filter) EstimatedCount() float64 {
+	if f.k == 0 {
+		return 0
+	}
 	return estimate(float64(f.m), float64(f.k), float64(f.SetBits()))
 }
 
@@ -298,19 +315,29 @@ func popcount(ws []uint64) uint64 {
 
 // FalsePositiveRate returns the predicted rate of the filter now, about
 // FillRatio^k (Bose et al., 2008, give the exact correction, negligible at
-// these sizes).
+// these sizes). It is 0 for the zero value, which answers no to every key.
 func (f *Filter) FalsePositiveRate() float64 {
+	if f.k == 0 {
+		return 0
+	}
 	return math.Pow(f.FillRatio(), float64(f.k))
 }
 
 // MarshalBinary encodes the filter (see the format in encoding.go: a
-// versioned header, the words in little-endian order and a CRC-32C).
+// versioned header, the words in little-endian order and a CRC-32C). The
+// zero value has no encoding: it gives an error.
 func (f *Filter) MarshalBinary() ([]byte, error) {
+	if f.k == 0 {
+		return nil, errZeroMarshal
+	}
 	return f.AppendBinary(make([]byte, 0, headerLen+trailerLen+8*len(f.words)))
 }
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (f *Filter) AppendBinary(b []byte) ([]byte, error) {
+	if f.k == 0 {
+		return b, errZeroMarshal
+	}
 	return appendEncoding(b, header{kind: kindFilter, k: uint8(f.k), width: 1, m: f.m, seed: f.seed}, f.words), nil
 }
 

@@ -3,6 +3,7 @@ package bloom
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -599,28 +600,52 @@ func appendCRC(b []byte) []byte {
 	return appendEncodingCRC(b)
 }
 
+// TestNoAllocs guards every per-key method, byte-key and hash-taking,
+// plain and atomic, and the counting filter at each width (Remove has a
+// path of its own for 4-bit counters and a generic one for 8 and 16).
 func TestNoAllocs(t *testing.T) {
 	key := []byte("10.0.0.1:5353>10.0.0.2:53/udp")
+	absent := []byte("absent")
+	const h = 0x0123456789abcdef
 	f := MustNew(ParamsFor(1000, 0.01))
 	b := MustNewBlocked(BlockedParamsFor(1000, 0.01))
-	c := MustNewCounting(ParamsFor(1000, 0.01), 4)
-	for name, fn := range map[string]func(){
-		"Filter.Add":               func() { f.Add(key) },
-		"Filter.Contains":          func() { f.Contains(key) },
-		"Filter.AddAtomic":         func() { f.AddAtomic(key) },
-		"Filter.ContainsAtomic":    func() { f.ContainsAtomic(key) },
-		"Blocked.Add":              func() { b.Add(key) },
-		"Blocked.Contains":         func() { b.Contains(key) },
-		"Blocked.AddAtomic":        func() { b.AddAtomic(key) },
-		"Blocked.ContainsAtomic":   func() { b.ContainsAtomic(key) },
-		"Blocked.TestAndAdd":       func() { b.TestAndAdd(key) },
-		"Filter.TestAndAdd":        func() { f.TestAndAdd(key) },
-		"CountingFilter.Add":       func() { c.Add(key) },
-		"CountingFilter.Contains":  func() { c.Contains(key) },
-		"CountingFilter.Count":     func() { c.Count(key) },
-		"CountingFilter.Remove":    func() { c.Add(key); _ = c.Remove(key) },
-		"CountingFilter.RemoveErr": func() { _ = c.Remove([]byte("absent")) },
-	} {
+	cases := map[string]func(){
+		"Filter.Add":                 func() { f.Add(key) },
+		"Filter.Contains":            func() { f.Contains(key) },
+		"Filter.AddHash":             func() { f.AddHash(h) },
+		"Filter.ContainsHash":        func() { f.ContainsHash(h) },
+		"Filter.AddAtomic":           func() { f.AddAtomic(key) },
+		"Filter.ContainsAtomic":      func() { f.ContainsAtomic(key) },
+		"Filter.AddHashAtomic":       func() { f.AddHashAtomic(h) },
+		"Filter.ContainsHashAtomic":  func() { f.ContainsHashAtomic(h) },
+		"Filter.TestAndAdd":          func() { f.TestAndAdd(key) },
+		"Filter.TestAndAddHash":      func() { f.TestAndAddHash(h + 1) },
+		"Blocked.Add":                func() { b.Add(key) },
+		"Blocked.Contains":           func() { b.Contains(key) },
+		"Blocked.AddHash":            func() { b.AddHash(h) },
+		"Blocked.ContainsHash":       func() { b.ContainsHash(h) },
+		"Blocked.AddAtomic":          func() { b.AddAtomic(key) },
+		"Blocked.ContainsAtomic":     func() { b.ContainsAtomic(key) },
+		"Blocked.AddHashAtomic":      func() { b.AddHashAtomic(h) },
+		"Blocked.ContainsHashAtomic": func() { b.ContainsHashAtomic(h) },
+		"Blocked.TestAndAdd":         func() { b.TestAndAdd(key) },
+		"Blocked.TestAndAddHash":     func() { b.TestAndAddHash(h + 1) },
+	}
+	for _, width := range []int{4, 8, 16} {
+		c := MustNewCounting(ParamsFor(1000, 0.01), width)
+		name := func(m string) string { return fmt.Sprintf("CountingFilter(%d bits).%s", width, m) }
+		cases[name("Add")] = func() { c.Add(key) }
+		cases[name("Contains")] = func() { c.Contains(key) }
+		cases[name("Count")] = func() { c.Count(key) }
+		cases[name("AddHash")] = func() { c.AddHash(h) }
+		cases[name("ContainsHash")] = func() { c.ContainsHash(h) }
+		cases[name("CountHash")] = func() { c.CountHash(h) }
+		cases[name("Remove")] = func() { c.Add(key); _ = c.Remove(key) }
+		cases[name("RemoveHash")] = func() { c.AddHash(h); _ = c.RemoveHash(h) }
+		cases[name("Remove absent")] = func() { _ = c.Remove(absent) }
+		cases[name("RemoveHash absent")] = func() { _ = c.RemoveHash(h + 2) }
+	}
+	for name, fn := range cases {
 		if n := testing.AllocsPerRun(100, fn); n != 0 {
 			t.Errorf("%s: %v allocations", name, n)
 		}
@@ -681,6 +706,40 @@ func TestTestAndAdd(t *testing.T) {
 		}
 		if !slicesEqual(f.Words(), packBits(fset)) || !slicesEqual(b.Words(), packBits(bset)) {
 			t.Fatalf("k=%d: bits differ from the reference after TestAndAdd", k)
+		}
+	}
+}
+
+// TestAtomic_MatchesPlain: the atomic lookups answer exactly what the plain
+// ones answer, for every k, on empty and filling filters (TestAtomic only
+// checks that added keys are found, which a lookup answering true passes).
+func TestAtomic_MatchesPlain(t *testing.T) {
+	keys := randomKeys(400, 77)
+	for k := 1; k <= MaxHashes; k++ {
+		f := MustNew(Params{Bits: 3001, Hashes: k, Seed: uint64(k)})
+		b := MustNewBlocked(Params{Bits: 512 * 5, Hashes: k, Seed: uint64(k)})
+		added := 0
+		for _, adds := range []int{0, 10, 60, 200} {
+			for ; added < adds; added++ {
+				f.AddAtomic(keys[added])
+				b.AddAtomic(keys[added])
+			}
+			fmiss, bmiss := 0, 0
+			for i, key := range keys {
+				fa, ba := f.ContainsAtomic(key), b.ContainsAtomic(key)
+				if fa != f.Contains(key) || ba != b.Contains(key) {
+					t.Fatalf("k=%d, %d added, key %d: atomic and plain lookups differ", k, adds, i)
+				}
+				if !fa {
+					fmiss++
+				}
+				if !ba {
+					bmiss++
+				}
+			}
+			if adds == 0 && (fmiss != len(keys) || bmiss != len(keys)) {
+				t.Fatalf("k=%d: empty filters contain %d and %d keys", k, len(keys)-fmiss, len(keys)-bmiss)
+			}
 		}
 	}
 }

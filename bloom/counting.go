@@ -20,8 +20,9 @@ import (
 // 4-bit counters and the optimal k a counter saturates with probability
 // about 1.37e-15 x m (Fan et al., section V.C).
 //
-// The zero value is not a valid filter; build one with [NewCounting]. A
-// CountingFilter is safe for concurrent readers, not for a writer alongside
+// The zero value is an empty filter of no counters: Contains answers
+// false, Count 0 and Remove ErrNotPresent for every key, and Add panics (as
+// for [Filter]); build a filter with [NewCounting]. A CountingFilter is safe for concurrent readers, not for a writer alongside
 // anyone else.
 type CountingFilter struct {
 	words []uint64
@@ -92,8 +93,17 @@ func (f *CountingFilter) loc(j uint32) (uint32, uint32) {
 	return j >> f.lgc, (j & (1<<f.lgc - 1)) << f.lgw
 }
 
-// Counter returns the value of counter j, for j < m.
+// Counter returns the value of counter j. It panics, naming j and m, if j
+// is not below m (a j past m would read padding or lie outside the words).
 func (f *CountingFilter) Counter(j uint32) uint64 {
+	if j >= f.m {
+		panic(fmt.Sprintf("bloom: CountingFilter.Counter(%d) out of range: the filter has %d counters", j, f.m))
+	}
+	return f.counter(j)
+}
+
+// counter is Counter for j < m, unchecked.
+func (f *CountingFilter) counter(j uint32) uint64 {
 	w, off := f.loc(j)
 	return f.words[w] >> off & f.max
 }
@@ -108,8 +118,12 @@ func (f *CountingFilter) Contains(key []byte) bool {
 }
 
 // Remove deletes one insertion of key: each of its k counters drops by one
-// unless saturated. If key is not in the filter (one of its counters is
-// zero) Remove returns ErrNotPresent and changes nothing. Removing a key
+// unless saturated (a counter at two of the key's k positions drops by
+// two). If that would take a counter below zero, Remove returns
+// ErrNotPresent and changes nothing: when the key is not in the filter (one
+// of its counters is zero), and also when a counter the key uses more than
+// once holds less than its number of uses, so Remove can fail for a key
+// that Contains reports present (Contains needs each counter non-zero). Removing a key
 // that was never added but is a false positive cannot be detected, and
 // would take counts from other keys: remove only keys you added.
 func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
@@ -122,6 +136,9 @@ func (f *CountingFilter) Count(key []byte) uint64 { return f.CountHash(flow.Hash
 
 // AddHash is Add for the key whose hash is h = flow.Hash64(key, f.Seed()).
 func (f *CountingFilter) AddHash(h uint64) {
+	if f.k == 0 {
+		panic(errZeroAddCounting)
+	}
 	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
 	g, b := progression(h)
 	for range f.k {
@@ -136,16 +153,16 @@ func (f *CountingFilter) AddHash(h uint64) {
 
 // ContainsHash is Contains for the key whose hash is h.
 func (f *CountingFilter) ContainsHash(h uint64) bool {
-	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
+	w, m, k, lgc, lgw, max := f.words, uint64(f.m), f.k, f.lgc, f.lgw, f.max
 	g, b := progression(h)
-	for range f.k {
+	for range k {
 		j := scale(g, m)
 		if w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max == 0 {
 			return false
 		}
 		g += b
 	}
-	return true
+	return k != 0 // the zero value contains no key
 }
 
 // RemoveHash is Remove for the key whose hash is h.
@@ -184,6 +201,9 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 			return ErrNotPresent
 		}
 		g += b
+	}
+	if k == 0 { // the zero value (lgw 0, so never remove4's) contains no key
+		return ErrNotPresent
 	}
 	return nil
 }
@@ -285,11 +305,14 @@ func (f *CountingFilter) CountHash(h uint64) uint64 {
 
 // Filter returns the plain Filter of the same m, k and seed whose bit j is
 // set where counter j is non-zero: it contains exactly the keys this filter
-// contains.
+// contains. The zero value gives the zero Filter.
 func (f *CountingFilter) Filter() *Filter {
+	if f.k == 0 {
+		return &Filter{}
+	}
 	g := MustNew(Params{Bits: uint64(f.m), Hashes: int(f.k), Seed: f.seed})
 	for j := uint32(0); j < f.m; j++ {
-		if f.Counter(j) != 0 {
+		if f.counter(j) != 0 {
 			g.words[j>>6] |= 1 << (j & 63)
 		}
 	}
@@ -310,7 +333,7 @@ func (f *CountingFilter) Clone() *CountingFilter {
 func (f *CountingFilter) Saturated() uint64 {
 	var n uint64
 	for j := uint32(0); j < f.m; j++ {
-		if f.Counter(j) == f.max {
+		if f.counter(j) == f.max {
 			n++
 		}
 	}
@@ -318,13 +341,20 @@ func (f *CountingFilter) Saturated() uint64 {
 }
 
 // MarshalBinary encodes the filter (format in encoding.go, kind 3, the
-// counter width in the width byte).
+// counter width in the width byte); the zero value has no encoding and
+// gives an error.
 func (f *CountingFilter) MarshalBinary() ([]byte, error) {
+	if f.k == 0 {
+		return nil, errZeroMarshal
+	}
 	return f.AppendBinary(make([]byte, 0, headerLen+trailerLen+8*len(f.words)))
 }
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (f *CountingFilter) AppendBinary(b []byte) ([]byte, error) {
+	if f.k == 0 {
+		return b, errZeroMarshal
+	}
 	return appendEncoding(b, header{kind: kindCounting, k: uint8(f.k), width: uint8(f.Width()), m: f.m, seed: f.seed}, f.words), nil
 }
 

@@ -2,6 +2,7 @@ package bloom
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -272,5 +273,31 @@ func TestCounting_RemoveRepeatedPosition(t *testing.T) {
 				t.Fatalf("width %d k %d: no key repeats a position", width, k)
 			}
 		}
+	}
+}
+
+// TestCounting_CounterBounds: Counter(j) for j at or past m panics with a
+// message naming j and m (it read padding as 0 for j = m and panicked with
+// a bare "index out of range" further on).
+func TestCounting_CounterBounds(t *testing.T) {
+	c := MustNewCounting(Params{Bits: 10, Hashes: 3}, 4)
+	c.Add([]byte("k"))
+	total := uint64(0)
+	for j := uint32(0); j < 10; j++ {
+		total += c.Counter(j)
+	}
+	if total != 3 {
+		t.Errorf("counters sum to %d after one Add with k = 3", total)
+	}
+	for _, j := range []uint32{10, 16, 100, 1<<32 - 1} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if want := fmt.Sprintf("bloom: CountingFilter.Counter(%d) out of range: the filter has 10 counters", j); msg != want {
+					t.Errorf("Counter(%d): panic %q, want %q", j, msg, want)
+				}
+			}()
+			c.Counter(j)
+		}()
 	}
 }

@@ -25,10 +25,13 @@
 // little-endian when encoded and in the kernel's map. Per-key methods never
 // allocate.
 //
-// The zero values are not valid filters; use the constructors. Filters are
-// safe for concurrent readers. For lock-free concurrent writers, Filter and
-// Blocked offer AddAtomic and ContainsAtomic (atomic OR and load of one word
-// per bit); all other methods need exclusive access.
+// The zero values are empty filters of no bits that contain no key (so a
+// failed UnmarshalBinary into one leaves a filter answering "absent"); Add
+// on one panics, since a dropped key would be a false negative. Build
+// filters with the constructors. Filters are safe for concurrent readers.
+// For lock-free concurrent writers, Filter and Blocked offer AddAtomic and
+// ContainsAtomic (atomic OR and load of one word per bit); all other
+// methods need exclusive access.
 //
 // References: Bloom, "Space/time trade-offs in hash coding with allowable
 // errors", CACM 13(7), 1970; Fan, Cao, Almeida and Broder, "Summary cache: a

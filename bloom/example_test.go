@@ -111,3 +111,77 @@ func ExampleBlocked_TestAndAdd() {
 	fmt.Println(newFlows, "flows")
 	// Output: 2 flows
 }
+
+// A filter travels as bytes: a collector saves the flows it has seen and
+// another process reloads them. Corrupt bytes are an error, and the filter
+// they were meant for is left as it was.
+func ExampleFilter_MarshalBinary() {
+	seen := bloom.MustNew(bloom.ParamsFor(1000, 0.01))
+	k := flow.MustKey("192.0.2.1", "198.51.100.7", 40000, 443, flow.ProtoTCP)
+	seen.Add(k.Bytes())
+	enc, err := seen.MarshalBinary()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(enc), "bytes")
+
+	var loaded bloom.Filter
+	if err := loaded.UnmarshalBinary(enc); err != nil {
+		panic(err)
+	}
+	fmt.Println(loaded.Contains(k.Bytes()), loaded.Equal(seen))
+
+	enc[30] ^= 1 // one flipped bit
+	var damaged bloom.Filter
+	err = damaged.UnmarshalBinary(enc)
+	fmt.Println(errors.Is(err, bloom.ErrCorrupt), damaged.Contains(k.Bytes()))
+	// Output:
+	// 1224 bytes
+	// true true
+	// true false
+}
+
+// Two vantage points each keep a filter of the flows they saw; the union
+// holds the flows seen by either. Filters of another size, k or seed
+// cannot be combined.
+func ExampleFilter_Union() {
+	p := bloom.ParamsFor(1000, 0.01)
+	east, west := bloom.MustNew(p), bloom.MustNew(p)
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1000, 80, flow.ProtoTCP)
+	b := flow.MustKey("10.0.0.3", "10.0.0.2", 2000, 80, flow.ProtoTCP)
+	east.Add(a.Bytes())
+	west.Add(b.Bytes())
+	if err := east.Union(west); err != nil {
+		panic(err)
+	}
+	fmt.Println(east.Contains(a.Bytes()), east.Contains(b.Bytes()))
+
+	other := bloom.MustNew(bloom.ParamsFor(2000, 0.01))
+	err := east.Union(other)
+	fmt.Println(errors.Is(err, bloom.ErrIncompatible))
+	fmt.Println(err)
+	// Output:
+	// true true
+	// true
+	// bloom: incompatible filters: filter bits differ: 9586 and 19171
+}
+
+// A counting filter keeps the set as flows come and go; its plain Filter
+// (a quarter of the memory with 4-bit counters) is what a kernel or a peer
+// needs to test membership.
+func ExampleCountingFilter_Filter() {
+	c := bloom.MustNewCounting(bloom.ParamsFor(1000, 0.01), 4)
+	open := []byte("10.0.0.1:40000>10.0.0.2:443/tcp")
+	closed := []byte("10.0.0.5:40001>10.0.0.2:443/tcp")
+	c.Add(open)
+	c.Add(closed)
+	if err := c.Remove(closed); err != nil {
+		panic(err)
+	}
+	f := c.Filter()
+	fmt.Println(f.Contains(open), f.Contains(closed))
+	fmt.Println(f.Bits() == c.Counters(), f.SizeBytes()*4 == c.SizeBytes())
+	// Output:
+	// true false
+	// true true
+}

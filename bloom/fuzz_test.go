@@ -26,32 +26,122 @@ func FuzzUnmarshalBinary(f *testing.F) {
 	}
 	f.Add([]byte{})                   // empty
 	f.Add([]byte("DPBL\x02\x01\x20")) // a header cut short
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var a Filter
-		if a.UnmarshalBinary(b) == nil {
-			checkReencode(t, &a, b)
-			a.Add([]byte("x"))
-			if !a.Contains([]byte("x")) || a.k < 1 || a.k > MaxHashes {
-				t.Fatal("decoded filter is broken")
-			}
+	f.Fuzz(func(t *testing.T, b []byte) { checkDecoders(t, b) })
+}
+
+// FuzzUnmarshalSealed is FuzzUnmarshalBinary for inputs that carry a valid
+// checksum: the fuzzer mutates an encoding without its CRC-32C and the test
+// appends the right one, so mutations reach the checks behind the checksum
+// (the words, the padding bits) instead of failing at it.
+func FuzzUnmarshalSealed(f *testing.F) {
+	fl := MustNew(Params{Bits: 130, Hashes: 3, Seed: 1})
+	bl := MustNewBlocked(Params{Bits: 1024, Hashes: 9, Seed: 2})
+	cf := MustNewCounting(Params{Bits: 33, Hashes: 4, Seed: 3}, 16)
+	for _, key := range randomKeys(20, 5) {
+		fl.Add(key)
+		bl.Add(key)
+		cf.Add(key)
+	}
+	for _, m := range []interface{ MarshalBinary() ([]byte, error) }{fl, bl, cf} {
+		enc, _ := m.MarshalBinary()
+		body := enc[:len(enc)-trailerLen]
+		f.Add(body) // valid once sealed
+		full := append([]byte(nil), body...)
+		for i := headerLen; i < len(full); i++ {
+			full[i] = 0xff // every cell set, padding too: rejected
 		}
-		var c Blocked
-		if c.UnmarshalBinary(b) == nil {
-			checkReencode(t, &c, b)
-			c.Add([]byte("x"))
-			if !c.Contains([]byte("x")) {
-				t.Fatal("decoded blocked filter is broken")
-			}
+		f.Add(full)
+		f.Add(body[:len(body)-1]) // one byte short
+		for _, k := range []byte{0, MaxHashes + 1} {
+			bad := append([]byte(nil), body...)
+			bad[6] = k // k out of range: rejected, or a filter of no bits would answer for every key
+			f.Add(bad)
 		}
-		var d CountingFilter
-		if d.UnmarshalBinary(b) == nil {
-			checkReencode(t, &d, b)
-			d.Add([]byte("x"))
-			if !d.Contains([]byte("x")) || d.Remove([]byte("x")) != nil {
-				t.Fatal("decoded counting filter is broken")
-			}
-		}
+		pad := append([]byte(nil), body...)
+		pad[len(pad)-1] |= 0x80 // the last bit of the last word, past cell m-1 except for the blocked filter
+		f.Add(pad)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkDecoders(t, appendEncodingCRC(append([]byte(nil), body...)))
 	})
+}
+
+// freshKeys are keys that no seed or test adds: a decoded filter may answer
+// "present" to one only if the key's bits (counters) are all set.
+var freshKeys = randomKeys(64, 0xf2e5)
+
+// checkDecoders feeds b to the three decoders. Each either fails or yields
+// a filter that re-encodes to b, whose answers on freshKeys are exactly
+// those its bits give by the reference derivations (refPositions,
+// refBlockedPositions): "present" only where every one of the key's bits
+// or counters is set, so a filter with few bits set cannot answer present
+// to most keys, and one answering present to every key has all their bits
+// set. (A bound from the fill ratio alone could fail legitimately: the
+// fuzzer may set exactly the fresh keys' bits.) Adding a key then finds it.
+func checkDecoders(t *testing.T, b []byte) {
+	var a Filter
+	if a.UnmarshalBinary(b) == nil {
+		checkReencode(t, &a, b)
+		if a.k < 1 || a.k > MaxHashes || a.words[len(a.words)-1]&padMask(a.m, 1) != 0 {
+			t.Fatalf("decoded k = %d, or padding bits set", a.k)
+		}
+		for i, key := range freshKeys {
+			want := true
+			for _, j := range refPositions(key, a.m, int(a.k), a.seed) {
+				want = want && a.words[j/64]>>(j%64)&1 != 0
+			}
+			if a.Contains(key) != want {
+				t.Fatalf("decoded filter (fill %.3f): Contains(fresh key %d) = %v, its bits say %v", a.FillRatio(), i, !want, want)
+			}
+		}
+		a.Add([]byte("x"))
+		if !a.Contains([]byte("x")) {
+			t.Fatal("decoded filter is broken")
+		}
+	}
+	var c Blocked
+	if c.UnmarshalBinary(b) == nil {
+		checkReencode(t, &c, b)
+		if c.k < 1 || c.k > MaxHashes {
+			t.Fatalf("decoded blocked k = %d", c.k)
+		}
+		for i, key := range freshKeys {
+			want := true
+			for _, j := range refBlockedPositions(key, uint32(c.Bits()), int(c.k), c.seed) {
+				want = want && c.words[j/64]>>(j%64)&1 != 0
+			}
+			if c.Contains(key) != want {
+				t.Fatalf("decoded blocked filter (fill %.3f): Contains(fresh key %d) = %v, its bits say %v", c.FillRatio(), i, !want, want)
+			}
+		}
+		c.Add([]byte("x"))
+		if !c.Contains([]byte("x")) {
+			t.Fatal("decoded blocked filter is broken")
+		}
+	}
+	var d CountingFilter
+	if d.UnmarshalBinary(b) == nil {
+		checkReencode(t, &d, b)
+		if d.k < 1 || d.k > MaxHashes || d.words[len(d.words)-1]&padMask(d.m, uint8(d.Width())) != 0 {
+			t.Fatalf("decoded counting k = %d, or padding counters set", d.k)
+		}
+		width := uint32(d.Width())
+		perWord := 64 / width
+		for i, key := range freshKeys {
+			least := uint64(1)<<width - 1
+			for _, j := range refPositions(key, d.m, int(d.k), d.seed) {
+				v := d.words[j/perWord] >> (j % perWord * width) & (1<<width - 1)
+				least = min(least, v)
+			}
+			if d.Contains(key) != (least > 0) || d.Count(key) != least {
+				t.Fatalf("decoded counting filter: fresh key %d: Contains %v, Count %d; its counters' least is %d", i, d.Contains(key), d.Count(key), least)
+			}
+		}
+		d.Add([]byte("x"))
+		if !d.Contains([]byte("x")) || d.Remove([]byte("x")) != nil {
+			t.Fatal("decoded counting filter is broken")
+		}
+	}
 }
 
 func checkReencode(t *testing.T, m interface{ MarshalBinary() ([]byte, error) }, b []byte) {

@@ -63,7 +63,7 @@ func ParamsFor(n uint64, fpr float64) Params {
 	}
 	m := math.Ceil(-float64(n) * math.Log(fpr) / ln2sq)
 	k := math.Round(m / float64(n) * math.Ln2)
-	return paramsOf(m, k)
+	return paramsOf("ParamsFor", m, k)
 }
 
 // ParamsForHashes returns the parameters of a Filter with k hashes holding n
@@ -82,24 +82,26 @@ func ParamsForHashes(n uint64, fpr float64, k int) Params {
 	}
 	fk := float64(k)
 	m := math.Ceil(-1 / math.Expm1(math.Log1p(-math.Pow(fpr, 1/fk))/(fk*float64(n))))
-	return paramsOf(m, fk)
+	return paramsOf("ParamsForHashes", m, fk)
 }
 
-func paramsOf(m, k float64) Params {
+// paramsOf checks the m and k that the sizing helper fn computed.
+func paramsOf(fn string, m, k float64) Params {
 	if k < 1 {
 		k = 1
 	}
 	if k > MaxHashes {
-		return Params{err: fmt.Errorf("bloom: fpr needs k = %v hashes, more than the %d supported", k, MaxHashes)}
+		return Params{err: fmt.Errorf("bloom: %s: fpr needs k = %v hashes, more than the %d supported", fn, k, MaxHashes)}
 	}
 	if m > MaxBits {
-		return Params{err: fmt.Errorf("bloom: n and fpr need m = %.0f bits, more than the %d supported", m, uint64(MaxBits))}
+		return Params{err: fmt.Errorf("bloom: %s: n and fpr need m = %.0f bits, more than the %d supported (MaxBits)", fn, m, uint64(MaxBits))}
 	}
 	return Params{Bits: uint64(m), Hashes: int(k)}
 }
 
 // Validate reports whether p describes a valid Filter or CountingFilter, or
-// the error a sizing helper met.
+// the error a sizing helper met; [Params.ValidateBlocked] checks a Blocked
+// filter's.
 func (p Params) Validate() error {
 	if p.err != nil {
 		return p.err
@@ -113,8 +115,10 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// validateBlocked is Validate for a Blocked filter.
-func (p Params) validateBlocked() error {
+// ValidateBlocked is Validate for a [Blocked] filter: it also requires
+// Bits to be a multiple of BlockBits, at most MaxBlockedBits. Like
+// Validate it allocates nothing, whatever the size.
+func (p Params) ValidateBlocked() error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -180,20 +184,42 @@ func BlockedFalsePositiveRate(m uint64, k int, n uint64) float64 {
 	return blockedFPR(lambda, k)
 }
 
-// blockedFPR sums the Poisson mixture up to lambda plus 12 standard
-// deviations (the rest weighs less than 1e-20 times the sum).
+// blockedFPR is [BlockedFalsePositiveRate] for lambda keys per block.
 func blockedFPR(lambda float64, k int) float64 {
+	r, _ := blockedFPRTerms(lambda, k)
+	return r
+}
+
+// blockedFPRTerms returns the blocked rate for lambda keys per block and
+// the number of Poisson terms it summed. It sums the mixture from lambda
+// minus 12 standard deviations and 30 (at least 0) to lambda plus as much:
+// the mass left out on each side is below 1e-30, and below lambda = 199.5
+// the sum starts at 0, so ordinary filters (lambda near 50 at 1%) sum the
+// same terms in the same order as a sum from 0. If the classic rate of the
+// first term's block is already 1 to double precision, every term's is
+// (the rate grows with the keys in a block), so the mixture is 1 and
+// nothing is summed. Below that point lambda is at most about 20500 (k =
+// 1), so a call sums at most about 3500 terms whatever n and m are; the
+// result is capped at 1, which rounding in the terms could overshoot.
+func blockedFPRTerms(lambda float64, k int) (float64, int) {
 	fk := float64(k)
 	l1 := math.Log1p(-1.0 / BlockBits)
-	hi := int(lambda + 12*math.Sqrt(lambda) + 30)
-	logl := math.Log(lambda)
-	sum := 0.0
-	for i := 0; i <= hi; i++ {
-		lg, _ := math.Lgamma(float64(i + 1))
-		pmf := math.Exp(-lambda + float64(i)*logl - lg)
-		sum += pmf * math.Pow(-math.Expm1(fk*float64(i)*l1), fk)
+	rate := func(i float64) float64 { return math.Pow(-math.Expm1(fk*i*l1), fk) } // FalsePositiveRate(BlockBits, k, i)
+	sd := 12*math.Sqrt(lambda) + 30
+	lo := math.Max(0, math.Floor(lambda-sd))
+	if rate(lo) >= 1 {
+		return 1, 0
 	}
-	return sum
+	hi := lambda + sd
+	logl := math.Log(lambda)
+	sum, terms := 0.0, 0
+	for i := lo; i <= hi; i++ {
+		lg, _ := math.Lgamma(i + 1)
+		pmf := math.Exp(-lambda + i*logl - lg)
+		sum += pmf * rate(i)
+		terms++
+	}
+	return min(sum, 1), terms
 }
 
 // BlockedMargin is the fraction of the requested rate that
@@ -213,10 +239,25 @@ const BlockedMargin = 0.9
 // with [ParamsFor] the filter needs more bits per key for the same rate:
 // about 8% more at 1% (k = 5) and 13% more at 0.1% (k = 7). An n or fpr out
 // of range, or more than MaxBlockedBits bits, is reported by
-// [Params.Validate] and [NewBlocked].
+// [Params.Validate] and [NewBlocked]; an n that no filter of MaxBlockedBits
+// bits can serve is reported at once, before any search.
 func BlockedParamsFor(n uint64, fpr float64) Params {
+	return blockedParamsFor(n, fpr, blockedFPR)
+}
+
+// blockedParamsFor is BlockedParamsFor with the rate function a parameter,
+// so that tests can count the work done.
+func blockedParamsFor(n uint64, fpr float64, blockedFPR func(lambda float64, k int) float64) Params {
 	if err := checkIntent("BlockedParamsFor", n, fpr); err != nil {
 		return Params{err: err}
+	}
+	// Any structure answering membership of n keys with false-positive rate
+	// eps needs at least n log2(1/eps) bits (Carter, Floyd, Gill, Markowsky
+	// and Wegman, "Exact and approximate membership testers", STOC 1978);
+	// a Blocked filter needs about 1.5 times that. Reject an n that cannot
+	// fit before searching.
+	if need := float64(n) * -math.Log2(fpr); need > MaxBlockedBits {
+		return Params{err: fmt.Errorf("bloom: BlockedParamsFor: n = %d and fpr = %v need more than %d bits (MaxBlockedBits): any filter of that rate needs at least n log2(1/fpr) = %.4g bits", n, fpr, uint64(MaxBlockedBits), need)}
 	}
 	const maxBlocks = MaxBlockedBits / BlockBits
 	var blocks [MaxHashes + 1]uint64 // fewest blocks for each k; 0 if unreachable
@@ -245,7 +286,7 @@ func BlockedParamsFor(n uint64, fpr float64) Params {
 		}
 	}
 	if least == 0 {
-		return Params{err: fmt.Errorf("bloom: BlockedParamsFor: n = %d and fpr = %v need more than %d bits", n, fpr, uint64(MaxBlockedBits))}
+		return Params{err: fmt.Errorf("bloom: BlockedParamsFor: n = %d and fpr = %v need more than %d bits (MaxBlockedBits)", n, fpr, uint64(MaxBlockedBits))}
 	}
 	for k := 1; ; k++ {
 		if b := blocks[k]; b != 0 && float64(b) <= 1.05*float64(least) {

@@ -50,10 +50,10 @@ func TestParamsFor_Errors(t *testing.T) {
 		{ParamsFor(10, 1), "bloom: ParamsFor: fpr must be in (0, 1), got 1"},
 		{ParamsFor(10, 1.5), "bloom: ParamsFor: fpr must be in (0, 1), got 1.5"},
 		{ParamsFor(10, math.NaN()), "bloom: ParamsFor: fpr must be in (0, 1), got NaN"},
-		{ParamsFor(1e9, 1e-3), "more than the 4294967295 supported"},
-		{ParamsFor(10, 1e-12), "bloom: fpr needs k = 40 hashes, more than the 32 supported"},
+		{ParamsFor(1e9, 1e-3), "bloom: ParamsFor: n and fpr need m = 14377587567 bits, more than the 4294967295 supported (MaxBits)"},
+		{ParamsFor(10, 1e-12), "bloom: ParamsFor: fpr needs k = 40 hashes, more than the 32 supported"},
 		{ParamsForHashes(10, 0.01, 0), "bloom: ParamsForHashes: k must be in [1, 32], got 0"},
-		{ParamsForHashes(1e8, 1e-3, 1), "more than the 4294967295 supported"},
+		{ParamsForHashes(1e8, 1e-3, 1), "bloom: ParamsForHashes: n and fpr need m = "},
 		{BlockedParamsFor(0, 0.1), "bloom: BlockedParamsFor: n must be at least 1, got 0"},
 		{BlockedParamsFor(1e9, 1e-4), "bloom: BlockedParamsFor: n = 1000000000 and fpr = 0.0001 need more than 4294966784 bits"},
 		{Params{Bits: 0, Hashes: 3}, "bloom: bits must be in [1, 4294967295], got 0"},
@@ -153,7 +153,7 @@ func TestBlockedParamsFor(t *testing.T) {
 	}{{1000, 0.01}, {1e5, 0.01}, {1e5, 0.001}, {2e4, 1e-4}, {100, 0.2}} {
 		p := BlockedParamsFor(tc.n, tc.fpr)
 		target := BlockedMargin * tc.fpr // the predicted rate it sizes for
-		if err := p.validateBlocked(); err != nil {
+		if err := p.ValidateBlocked(); err != nil {
 			t.Fatalf("BlockedParamsFor(%d, %v): %v", tc.n, tc.fpr, err)
 		}
 		if got := BlockedFalsePositiveRate(p.Bits, p.Hashes, tc.n); got > target {
@@ -219,5 +219,74 @@ func TestBlockedParamsFor_Measured(t *testing.T) {
 		if got := float64(fp) / q; got > fpr || got < 0.85*fpr {
 			t.Errorf("fpr %v: measured %v, want in [%v, %v]", fpr, got, 0.85*fpr, fpr)
 		}
+	}
+}
+
+// TestBlockedFalsePositiveRate_AtMostOne: the rate is a probability, even
+// for overloaded filters (thousands of keys per block), where rounding in
+// the Poisson terms used to push the sum above 1, and for n so large that
+// the sum's bounds overflowed.
+func TestBlockedFalsePositiveRate_AtMostOne(t *testing.T) {
+	for _, tc := range []struct {
+		m uint64
+		k int
+		n uint64
+	}{{512, 7, 5000}, {5120, 3, 100000}, {49664, 20, 100000}, {512, 3, 1e8}, {512, 1, math.MaxUint64}, {MaxBlockedBits, 32, math.MaxUint64}} {
+		if r := BlockedFalsePositiveRate(tc.m, tc.k, tc.n); !(r >= 0 && r <= 1) {
+			t.Errorf("BlockedFalsePositiveRate(%d, %d, %d) = %.17g, not in [0, 1]", tc.m, tc.k, tc.n, r)
+		}
+	}
+	if r := BlockedFalsePositiveRate(512, 3, math.MaxUint64); r != 1 {
+		t.Errorf("BlockedFalsePositiveRate(512, 3, 2^64-1) = %v, want 1", r)
+	}
+}
+
+// TestBlockedFalsePositiveRate_BoundedTerms: one rate sums a bounded number
+// of Poisson terms whatever the load (a sum from 0 to lambda + 12 sqrt(lambda)
+// took seconds for 1e8 keys in one block). The largest count, about 3500,
+// is met for k = 1 near lambda = 20000, where a block's rate reaches 1.
+func TestBlockedFalsePositiveRate_BoundedTerms(t *testing.T) {
+	most := 0
+	for k := 1; k <= MaxHashes; k++ {
+		for lambda := 1e-6; lambda < 1e20; lambda *= 1.07 {
+			r, terms := blockedFPRTerms(lambda, k)
+			if !(r >= 0 && r <= 1) {
+				t.Fatalf("lambda %g, k %d: rate %v", lambda, k, r)
+			}
+			most = max(most, terms)
+		}
+	}
+	if most > 4000 {
+		t.Errorf("a rate summed %d terms, want at most 4000", most)
+	}
+}
+
+// TestBlockedParamsFor_HugeN: an n that no filter of MaxBlockedBits bits can
+// hold at the rate is rejected before any rate is computed, with an error
+// naming n, fpr and the limit; an n just within the information-theoretic
+// bound costs one rate per k before its error.
+func TestBlockedParamsFor_HugeN(t *testing.T) {
+	calls, terms := 0, 0
+	rate := func(lambda float64, k int) float64 {
+		r, n := blockedFPRTerms(lambda, k)
+		calls++
+		terms += n
+		return r
+	}
+	p := blockedParamsFor(1e15, 0.01, rate)
+	want := "bloom: BlockedParamsFor: n = 1000000000000000 and fpr = 0.01 need more than 4294966784 bits (MaxBlockedBits)"
+	if err := p.Validate(); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("BlockedParamsFor(1e15, 0.01): %v, want an error starting %q", err, want)
+	}
+	if calls != 0 {
+		t.Errorf("BlockedParamsFor(1e15, 0.01) computed %d rates before its error", calls)
+	}
+	calls, terms = 0, 0
+	p = blockedParamsFor(6e8, 0.01, rate) // 4.0e9 bits by the bound; about 6.3e9 needed
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "n = 600000000 and fpr = 0.01 need more than 4294966784 bits") {
+		t.Errorf("BlockedParamsFor(6e8, 0.01): %v", err)
+	}
+	if calls != MaxHashes || terms > MaxHashes*300 {
+		t.Errorf("BlockedParamsFor(6e8, 0.01): %d rates, %d terms; want %d rates of at most 300 terms", calls, terms, MaxHashes)
 	}
 }

@@ -15,7 +15,15 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded bloom kernel. Close it when done.
+// Kernel is the loaded bloom kernel. Close it when done. The readers
+// (Filter, Blocked, Stats) and Run, Bench, Attach and Program may run
+// concurrently with each other and with packets. WriteFilter and
+// WriteBlocked may run alongside them (a reader then sees, as a packet
+// does, some words of the old filter and some of the new) but not
+// alongside another write, whose words would interleave with theirs.
+// Filter and Blocked copy the words one at a time while learn mode goes on
+// setting bits: a key learnt before the call is in the copy; one learnt
+// during it may be. Close must not overlap any other call.
 type Kernel struct {
 	objs bloomObjects
 	opts Options

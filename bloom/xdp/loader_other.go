@@ -21,6 +21,22 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Spec returns an error matching [ebpf.ErrNotSupported]: the kernel's
+// object is built for Linux only.
+func Spec() (*ebpf.CollectionSpec, error) {
+	return nil, fmt.Errorf("bloom kernel: spec: %w", ebpf.ErrNotSupported)
+}
+
+// Configure checks opts as on Linux and returns their error, if any;
+// otherwise an error matching [ebpf.ErrNotSupported], since there is no
+// spec to set them on.
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	return fmt.Errorf("bloom kernel: configure: %w", ebpf.ErrNotSupported)
+}
+
 // Attach returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	return nil, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)

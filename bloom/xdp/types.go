@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
@@ -61,19 +62,20 @@ type Options struct {
 	Learn bool
 }
 
+// validate checks the options without building the filter (a maximal one
+// takes 512 MiB).
 func (o Options) validate() error {
-	p := o.Params
+	var err error
 	switch o.Layout {
 	case Classic:
-		if _, err := bloom.New(p); err != nil {
-			return fmt.Errorf("bloom kernel: %w", err)
-		}
+		err = o.Params.Validate()
 	case Blocked:
-		if _, err := bloom.NewBlocked(p); err != nil {
-			return fmt.Errorf("bloom kernel: %w", err)
-		}
+		err = o.Params.ValidateBlocked()
 	default:
 		return fmt.Errorf("bloom kernel: layout must be Classic (0) or Blocked (1), got %d", o.Layout)
+	}
+	if err != nil {
+		return paramsError{err}
 	}
 	if o.Key != KeyFlow && o.Key != KeySource {
 		return fmt.Errorf("bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got %d", o.Key)
@@ -83,6 +85,18 @@ func (o Options) validate() error {
 	}
 	return nil
 }
+
+// paramsError is an invalid Options.Params: package bloom's error, which
+// it wraps, with the kernel's prefix in place of bloom's, so the message
+// reads "bloom kernel: Params: bits must be ..." rather than
+// "bloom kernel: bloom: bits must be ...".
+type paramsError struct{ err error }
+
+func (e paramsError) Error() string {
+	return "bloom kernel: Params: " + strings.TrimPrefix(e.err.Error(), "bloom: ")
+}
+
+func (e paramsError) Unwrap() error { return e.err }
 
 // words returns the number of 64-bit words of the filter.
 func (o Options) words() int { return int((o.Params.Bits + 63) / 64) }

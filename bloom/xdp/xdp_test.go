@@ -4,7 +4,9 @@ package xdp
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/bloom"
@@ -105,8 +107,8 @@ func TestOptions_Errors(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Params: bloom.Params{Bits: 0, Hashes: 3}}, "bloom kernel: bloom: bits must be in [1, 4294967295], got 0"},
-		{Options{Params: bloom.Params{Bits: 1000, Hashes: 3}, Layout: Blocked}, "bloom kernel: bloom: blocked bits must be a multiple of 512"},
+		{Options{Params: bloom.Params{Bits: 0, Hashes: 3}}, "bloom kernel: Params: bits must be in [1, 4294967295], got 0"},
+		{Options{Params: bloom.Params{Bits: 1000, Hashes: 3}, Layout: Blocked}, "bloom kernel: Params: blocked bits must be a multiple of 512"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Layout: 2}, "bloom kernel: layout must be Classic (0) or Blocked (1), got 2"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Key: 5}, "bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got 5"},
 		{Options{Params: bloom.Params{Bits: 1024, Hashes: 3}, Action: 7}, "bloom kernel: action must be DropMembers (0) or PassMembers (1), got 7"},
@@ -503,4 +505,111 @@ func BenchmarkKernelReadWrite(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
 	})
+}
+
+// TestConfigure_AllocatesLittle: Configure of a maximal blocked filter
+// sets the constants and the map size without building the filter.
+func TestConfigure_AllocatesLittle(t *testing.T) {
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Params: bloom.Params{Bits: bloom.MaxBlockedBits, Hashes: 3}, Layout: Blocked}
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	if err := Configure(spec, opts); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&b)
+	if got := b.TotalAlloc - a.TotalAlloc; got > 1<<20 {
+		t.Errorf("Configure allocated %d KiB to set the options", got>>10)
+	}
+}
+
+// everyKFrames returns n frames of distinct flows from a seeded PCG: UDP
+// and TCP over IPv4, and one in eight over IPv6.
+func everyKFrames(n int) [][]byte {
+	r := rand.New(rand.NewPCG(7, 32))
+	frames := make([][]byte, n)
+	for i := range frames {
+		a, b, sp, dp := r.Uint32(), r.Uint32(), 1024+r.IntN(60000), 1+r.IntN(1023)
+		switch {
+		case i%8 == 7: // [2001:db8::a]:sp > [2001:db8::b]:dp tcp SYN
+			frames[i] = pkt.TCP6(fmt.Sprintf("[2001:db8::%x:%x]:%d", a>>16, a&0xffff, sp), fmt.Sprintf("[2001:db8::%x]:%d", b&0xffff, dp), pkt.SYN, nil)
+		case i%2 == 0: // 10.a:sp > 10.b:dp udp
+			frames[i] = pkt.UDP4(fmt.Sprintf("10.%d.%d.%d:%d", a>>16&255, a>>8&255, a&255, sp), fmt.Sprintf("10.%d.%d.%d:%d", b>>16&255, b>>8&255, b&255, dp), []byte("x"))
+		default: // 10.a:sp > 10.b:dp tcp SYN
+			frames[i] = pkt.TCP4(fmt.Sprintf("10.%d.%d.%d:%d", a>>16&255, a>>8&255, a&255, sp), fmt.Sprintf("10.%d.%d.%d:%d", b>>16&255, b>>8&255, b&255, dp), pkt.SYN, nil)
+		}
+	}
+	return frames
+}
+
+// TestKernel_EveryK runs every k from 1 to 32 (the blocked kernel has a
+// straight-line copy for each k up to 16 and a loop above) for both
+// layouts on 300 frames against Go. Lookups: the filter holds every other
+// flow and random hashes until a foreign key's k bits are all set with
+// probability about 1/2 (a fill of 0.5^(1/k)), so a kernel that skipped or
+// misplaced any one bit test would give another verdict on about a quarter
+// of the frames; both verdicts must occur. Learn mode: the kernel's filter
+// of the frames reads back identical to Go's.
+func TestKernel_EveryK(t *testing.T) {
+	kerneltest.Require(t)
+	frames := everyKFrames(300)
+	r := rand.New(rand.NewPCG(32, 7))
+	for _, layout := range []Layout{Classic, Blocked} {
+		for k := 1; k <= bloom.MaxHashes; k++ {
+			opts := Options{Params: bloom.Params{Bits: 512 * 8, Hashes: k, Seed: testSeed + uint64(k)}, Layout: layout}
+			m := model(opts)
+			add, fill := m.Filter.AddHash, m.Filter.FillRatio
+			if layout == Blocked {
+				add, fill = m.Blocked.AddHash, m.Blocked.FillRatio
+			}
+			for i, f := range frames {
+				if i%2 == 0 {
+					add(flow.Hash64(keyOf(t, f, KeyFlow), opts.Params.Seed))
+				}
+			}
+			for fill() < math.Pow(0.5, 1/float64(k)) {
+				add(r.Uint64())
+			}
+			kern := loadKernel(t, opts)
+			write(t, kern, m)
+			drops := 0
+			for i, f := range frames {
+				got, _ := kerneltest.Run(t, kern.Program(), f)
+				if want := m.Run(f); got != want {
+					t.Fatalf("layout %d, k = %d, frame %d: kernel %d, Go %d", layout, k, i, got, want)
+				}
+				if got == VerdictDrop {
+					drops++
+				}
+			}
+			if drops <= len(frames)/2 || drops == len(frames) {
+				t.Errorf("layout %d, k = %d: %d of %d frames dropped: the test does not tell the verdicts apart", layout, k, drops, len(frames))
+			}
+			kern.Close()
+
+			opts.Learn = true
+			kern, lm := loadKernel(t, opts), model(opts)
+			for _, f := range frames {
+				if _, err := kern.Run(f); err != nil {
+					t.Fatal(err)
+				}
+				lm.Run(f)
+			}
+			var same bool
+			if layout == Blocked {
+				got, err := kern.Blocked()
+				same = err == nil && got.Equal(lm.Blocked)
+			} else {
+				got, err := kern.Filter()
+				same = err == nil && got.Equal(lm.Filter)
+			}
+			if !same {
+				t.Fatalf("layout %d, k = %d: learned filter differs from Go's", layout, k)
+			}
+			kern.Close()
+		}
+	}
 }

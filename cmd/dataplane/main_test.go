@@ -80,6 +80,7 @@ func TestRun_DefaultTrace(t *testing.T) {
 	if !strings.Contains(out, kernelLine) {
 		t.Errorf("no line %q:\n%s", kernelLine, out)
 	}
+	checkBloomSection(t, out, kernelFlag() == "on")
 }
 
 func TestRun_Amplify(t *testing.T) {
