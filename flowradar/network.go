@@ -25,9 +25,26 @@ import (
 // Size filters so that the expected number of false positives, flows times
 // switches times [Params.FilterFPR], stays well below one.
 //
-// The error wraps [ErrParams] for a nil table, [ErrCorrupt] when a table
-// contradicts itself, and [ErrDecodeIncomplete] when cells are left stuck
-// (the flows found so far are returned with it).
+// What is an error and what is not. A table contradicts itself, and the
+// error wraps [ErrCorrupt], when a flow decoded from one of its own pure
+// cells must be removed from a cell that holds no flow and that no flow
+// from another switch emptied, when it decodes a flow twice, or when,
+// after the fixed point, a cell holds no flow but something else: a cell
+// with FlowCount 0 in the table itself and a non-zero FlowXOR,
+// PacketCount or ByteCount (the packets of a flow that the switch's
+// filter took for known, as [Table.Decode] reports it, or damage), or a
+// cell emptied by the switch's own flows with a FlowXOR left. A cell
+// emptied with the help of a flow decoded at another switch is not an
+// error whatever it holds: a filter false positive at the collector (a
+// flow removed from a switch that never saw it) leaves exactly that in a
+// healthy network, and [CounterDecode] then reports the flow's cells there
+// as [Counters.Mismatch]; a flow of that switch whose cell such a removal
+// emptied is left in the switch's remaining cells. The error wraps
+// [ErrDecodeIncomplete] when cells are left holding flows, and both
+// sentinels when both apply; with either, the flows found and stuck are
+// returned. It wraps [ErrParams] for a nil or invalid table, with nothing
+// else returned; the other [ErrCorrupt] cases (an own flow removed from an
+// empty cell, a flow decoded twice) stop at once and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	for j, t := range tables {
 		if t == nil {
@@ -48,11 +65,21 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 			}
 		}
 	}
+	// borrowed[j][i]: a flow decoded at another switch was removed from
+	// cell i of table j (its filter holds the flow, which may be a false
+	// positive).
+	borrowed := make([][]bool, len(tables))
 	// remove takes k out of table j's FlowXOR and FlowCount.
-	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32) {
+	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
 		p := padded(k)
 		for s := 0; s < w[j].p.Hashes; s++ {
 			c := &w[j].cells[idx[s]]
+			if lent {
+				if borrowed[j] == nil {
+					borrowed[j] = make([]bool, len(w[j].cells))
+				}
+				borrowed[j][idx[s]] = true
+			}
 			c.FlowCount--
 			c.xorInto(&p)
 			if c.FlowCount == 1 {
@@ -74,12 +101,19 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 		if _, dup := have[j][k]; dup {
 			return flows, nil, fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
 		}
+		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				return flows, nil, fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+				if borrowed[j] == nil || !borrowed[j][idx[s]] {
+					return flows, nil, fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+				}
+				fits = false // a flow from another switch emptied it: maybe a filter false positive
 			}
 		}
-		remove(j, &k, &idx)
+		if !fits {
+			continue
+		}
+		remove(j, &k, &idx, false)
 		for o := range w {
 			if o == j {
 				continue
@@ -93,24 +127,40 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 				fits = fits && w[o].cells[oidx[s]].FlowCount > 0
 			}
 			if fits {
-				remove(o, &k, &oidx)
+				remove(o, &k, &oidx, true)
 			}
 		}
 	}
 	stuck = make([]int, len(w))
-	total := 0
+	total, residue := 0, 0
+	var first string
 	for j := range w {
 		for i := range w[j].cells {
-			if w[j].cells[i].FlowCount != 0 {
+			c, orig := &w[j].cells[i], &tables[j].cells[i]
+			switch {
+			case c.FlowCount != 0:
 				stuck[j]++
+			case borrowed[j] != nil && borrowed[j][i]:
+				// Emptied with the help of a flow decoded elsewhere: a
+				// leftover FlowXOR may be a filter false positive of a
+				// healthy network ([Counters.Mismatch] shows it).
+			case c.FlowXOR != [XORBytes]byte{} || orig.FlowCount == 0 && (orig.PacketCount != 0 || orig.ByteCount != 0):
+				if residue == 0 {
+					first = fmt.Sprintf("table %d cell %d", j, i)
+				}
+				residue++
 			}
 		}
 		total += stuck[j]
 	}
-	if total > 0 {
-		return flows, stuck, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w))
+	var errs []error
+	if residue > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d cells hold no flow but a FlowXOR or counters (the first: %s)", ErrCorrupt, residue, first))
 	}
-	return flows, stuck, nil
+	if total > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w)))
+	}
+	return flows, stuck, errors.Join(errs...)
 }
 
 // Counters is the result of [CounterDecode]: per flow, in the order of
