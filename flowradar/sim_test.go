@@ -2,7 +2,12 @@ package flowradar
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	captures "github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 // TestLeafSpine_NetworkDecode: a 4-leaf, 2-spine network loaded to about
@@ -124,5 +129,72 @@ func TestLeafSpine_Errors(t *testing.T) {
 		if err := net.SetLoss(tc.sw, tc.rate); !errors.Is(err, ErrParams) {
 			t.Fatalf("SetLoss(%d, %v) = %v", tc.sw, tc.rate, err)
 		}
+	}
+}
+
+// networkDecodeAt sends keys (flow i with 1+i%5 packets) through a 4-leaf,
+// 2-spine network whose tables all have cpf cells per flow of the busiest
+// switch, as BenchmarkFlowRadar_NetworkDecodeRate in bench/ does, and
+// returns the fraction of flows DecodeNetwork finds, the number of counts
+// marked exact (failing t on a wrong one) and the flows per switch.
+func networkDecodeAt(t *testing.T, keys []flow.Key, cpf float64) (found float64, exact int, per []int) {
+	t.Helper()
+	probe, _ := NewLeafSpine(4, 2, ParamsFor(64, 1), 9)
+	per = make([]int, 6)
+	var path []int
+	for i := range keys {
+		for _, sw := range probe.Path(&keys[i], path[:0]) {
+			per[sw]++
+		}
+	}
+	p := ParamsFor(slices.Max(per), 1)
+	p.Cells = (uint32(cpf*float64(slices.Max(per))) + 3) / 4 * 4
+	p.FilterBits = ParamsFor(len(keys), 1).FilterBits
+	net, _ := NewLeafSpine(4, 2, p, 9)
+	tr := truth{}
+	for i := range keys {
+		n := uint64(1 + i%5)
+		for range n {
+			net.Send(&keys[i], 100)
+		}
+		tr[keys[i]] = [2]uint64{n, 100 * n}
+	}
+	nw, err := DecodeNetwork(net.Flip())
+	if errors.Is(err, ErrCorrupt) {
+		t.Fatalf("%.2f cells per flow: %v", cpf, err)
+	}
+	return float64(len(nw.Flows)) / float64(len(keys)), checkExact(t, nw, tr), per
+}
+
+// TestLeafSpine_NetworkDecodeSpread: how far network-wide decoding goes
+// below the single-decode threshold depends on how evenly the flows spread
+// over the switches (the figures of doc.go). With uniformly random
+// addresses every switch carries about the same share (1e4 flows: 3692
+// to 4395 per switch): at 0.8 cells per flow at the busiest switch every
+// flow is found, at 0.6 almost none (2.5%), the switches all stalling
+// together. The amplified captures put 7117 flows on one leaf and 1260 on
+// another: the lightly loaded switches decode their flows and hand them to
+// the busy ones, and 0.6 finds every flow.
+func TestLeafSpine_NetworkDecodeSpread(t *testing.T) {
+	n := 10000
+	uniform := randomKeys(n, 5)
+	for _, c := range []struct {
+		cpf      float64
+		min, max float64
+	}{{0.6, 0, 0.1}, {0.8, 1, 1}} {
+		got, exact, per := networkDecodeAt(t, uniform, c.cpf)
+		t.Logf("uniform, %.2f cells per flow at the busiest switch (flows per switch %v): %.4f of flows found, %d exact counts", c.cpf, per, got, exact)
+		if got < c.min || got > c.max {
+			t.Errorf("uniform, %.2f cells per flow: %.4f of flows found, want [%v, %v]", c.cpf, got, c.min, c.max)
+		}
+	}
+	if os.Getenv(captures.EnvDir) == "" {
+		t.Skip(captures.EnvDir + " is not set: skipping the captures")
+	}
+	keys := captures.DistinctKeys(t, n)[:n]
+	got, exact, per := networkDecodeAt(t, keys, 0.6)
+	t.Logf("captures, 0.60 cells per flow at the busiest switch (flows per switch %v): %.4f of flows found, %d exact counts", per, got, exact)
+	if got != 1 {
+		t.Errorf("captures, 0.60 cells per flow: %.4f of flows found, want all", got)
 	}
 }
