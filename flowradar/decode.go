@@ -19,7 +19,9 @@ type Decoded struct {
 	Flows []Flow
 	// Remainder is a copy of the table with the decoded flows removed:
 	// empty after a complete decode, otherwise the cells peeling could not
-	// resolve (input for a network-wide decode or a larger table).
+	// resolve (input for a network-wide decode or a larger table). A flow
+	// is removed from all of its cells or from none, also when Decode
+	// stops on ErrCorrupt.
 	Remainder *Table
 	// Stuck counts the remainder's cells still holding flows.
 	Stuck int
@@ -83,11 +85,15 @@ func (t *Table) Decode() (Decoded, error) {
 		f := Flow{Key: k, Packets: uint64(c.PacketCount), Bytes: c.ByteCount}
 		p := padded(&k)
 		n := w.p.Hashes
+		// Check every cell before changing any, so that the Remainder
+		// returned with the error holds each flow whole.
 		for s := 0; s < n; s++ {
-			o := &w.cells[idx[s]]
-			if o.FlowCount == 0 {
+			if w.cells[idx[s]].FlowCount == 0 {
 				return d, fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
 			}
+		}
+		for s := 0; s < n; s++ {
+			o := &w.cells[idx[s]]
 			o.FlowCount--
 			o.xorInto(&p)
 			o.PacketCount -= c.PacketCount

@@ -439,3 +439,28 @@ func TestCell_Key(t *testing.T) {
 		t.Fatal("non-zero padding read as a key")
 	}
 }
+
+// TestDecode_CorruptRemainderWhole: one cell of flow A emptied, so that
+// removing A meets a cell without a flow. Decode says ErrCorrupt and its
+// Remainder still holds A in all its other cells (not removed from some
+// and left in others), since A is not among the decoded flows.
+func TestDecode_CorruptRemainderWhole(t *testing.T) {
+	for damaged := range 4 {
+		tab, _ := NewTable(ParamsFor(10, 1))
+		a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+		tab.Add(&a, 100)
+		var idx [MaxHashes]uint32
+		tab.CellsOf(&a, &idx)
+		tab.Cells()[idx[damaged]] = Cell{}
+		d, err := tab.Decode()
+		if !errors.Is(err, ErrCorrupt) || len(d.Flows) != 0 {
+			t.Fatalf("cell %d emptied: %d flows, %v; want none and ErrCorrupt", damaged, len(d.Flows), err)
+		}
+		for s := range 4 {
+			want := tab.Cells()[idx[s]]
+			if got := d.Remainder.Cells()[idx[s]]; got != want {
+				t.Errorf("cell %d emptied: Remainder's cell %d of A is %+v, want it unchanged %+v", damaged, s, got, want)
+			}
+		}
+	}
+}
