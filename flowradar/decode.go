@@ -61,8 +61,11 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // packets were counted but whose key never was, or a damaged table) or a
 // removal from a cell with no flow in it. A decoded flow always hashes to
 // its cells and is in the filter; a damaged table yields an error, never a
-// panic.
+// panic. The zero Table gives an error wrapping [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
+	if !t.valid() {
+		return Decoded{}, errZero("the table")
+	}
 	w := t.Clone()
 	// Each decoded flow empties its pure cell, so at most Cells flows; the
 	// FlowCounts of a damaged table may claim far more.

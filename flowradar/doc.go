@@ -56,9 +56,11 @@
 // [Table.MarshalBinary] writes all of it little-endian.
 //
 // The zero values of [Encoder] and [Table] are not valid; use [New] and
-// [NewTable]. Neither is safe for concurrent writers; [Encoder.Flip] gives
-// a frozen table that may be read while encoding goes on. Keys may be
-// attacker-chosen only if the seeds are secret.
+// [NewTable]. They do not panic: the zero Table holds no flow and ignores
+// Add, and the decoders and [Table.MarshalBinary] reject it with an error
+// wrapping [ErrParams]. Neither is safe for concurrent writers;
+// [Encoder.Flip] gives a frozen table that may be read while encoding goes
+// on. Keys may be attacker-chosen only if the seeds are secret.
 //
 // Reference: Li, Miao, Kim and Yu, "FlowRadar: A Better NetFlow for Data
 // Centers", NSDI 2016 (§3 encoding, §4.1 SingleDecode, §4.2 network-wide

@@ -42,13 +42,13 @@ import (
 // emptied is left in the switch's remaining cells. The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
-// returned. It wraps [ErrParams] for a nil or invalid table, with nothing
+// returned. It wraps [ErrParams] for a nil or zero table, with nothing
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
 // empty cell, a flow decoded twice) stop at once and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	for j, t := range tables {
-		if t == nil {
-			return nil, nil, fmt.Errorf("%w: table %d is nil", ErrParams, j)
+		if !t.valid() {
+			return nil, nil, errZero(fmt.Sprintf("table %d", j))
 		}
 	}
 	type item struct{ sw, cell uint32 }
@@ -229,11 +229,11 @@ type Counters struct {
 // the peeling, so every flow peeled before or after the cell's flows
 // through shared cells, and every least-squares count, is inexact too,
 // and the error wraps [ErrCorrupt]; the counts are returned with it. The
-// error wraps [ErrParams] for a nil or invalid table and for invalid or
+// error wraps [ErrParams] for a nil or zero table and for invalid or
 // repeated keys.
 func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
-	if t == nil {
-		return Counters{}, fmt.Errorf("%w: table is nil", ErrParams)
+	if !t.valid() {
+		return Counters{}, errZero("the table")
 	}
 	n, k, m := len(keys), t.p.Hashes, len(t.cells)
 	fc := make([]uint32, n*k) // cells of flow f: fc[f*k : f*k+k]
