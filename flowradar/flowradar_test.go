@@ -464,3 +464,31 @@ func TestDecode_CorruptRemainderWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows it
+// gives the default load; beyond, parameters that Validate, NewTable and
+// New reject, not a table too small to decode.
+func TestParamsFor_Limit(t *testing.T) {
+	p := ParamsFor(MaxFlows, 1)
+	if err := p.Validate(); err != nil || p.CellsPerFlow(MaxFlows) < DefaultCellsPerFlow {
+		t.Fatalf("ParamsFor(MaxFlows): %v, %.4f cells per flow", err, p.CellsPerFlow(MaxFlows))
+	}
+	for _, n := range []int{MaxFlows + 1, 1e8, 1e10, math.MaxInt} {
+		p := ParamsFor(n, 1)
+		if err := p.Validate(); !errors.Is(err, ErrParams) {
+			t.Errorf("ParamsFor(%d) = %v (%.3f cells per flow): Validate gave %v, want ErrParams", n, p, p.CellsPerFlow(n), err)
+		}
+		if _, err := NewTable(p); !errors.Is(err, ErrParams) {
+			t.Errorf("NewTable(ParamsFor(%d)): %v, want ErrParams", n, err)
+		}
+		if p.FilterBits < MaxFilterBits && uint64(p.FilterBits) < uint64(n)*DefaultFilterBitsPerFlow {
+			t.Errorf("ParamsFor(%d): filter of %d bits, fewer than the flows need", n, p.FilterBits)
+		}
+	}
+	if c := ParamsFor(10, 1).CellsPerFlow(0); !math.IsInf(c, 1) {
+		t.Errorf("CellsPerFlow(0) = %v, want +Inf", c)
+	}
+	if c := ParamsFor(10, 1).CellsPerFlow(-3); !math.IsInf(c, 1) {
+		t.Errorf("CellsPerFlow(-3) = %v, want +Inf", c)
+	}
+}
