@@ -3,8 +3,10 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -399,4 +401,55 @@ func BenchmarkKernel(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
 	})
+}
+
+// TestKernel_BadEpoch: there are two epochs, 0 and 1; Read and Clear
+// reject any other number instead of using its low bit.
+func TestKernel_BadEpoch(t *testing.T) {
+	k := loadKernel(t, flowradar.ParamsFor(64, 1), false)
+	for _, e := range []int{-1, 2, 7} {
+		if _, err := k.Read(e); err == nil || !strings.Contains(err.Error(), "epoch must be 0 or 1") {
+			t.Errorf("Read(%d): %v, want an error naming the epochs", e, err)
+		}
+		if err := k.Clear(e); err == nil || !strings.Contains(err.Error(), "epoch must be 0 or 1") {
+			t.Errorf("Clear(%d): %v, want an error naming the epochs", e, err)
+		}
+	}
+	for e := range 2 {
+		if _, err := k.Read(e); err != nil {
+			t.Errorf("Read(%d): %v", e, err)
+		}
+		if err := k.Clear(e); err != nil {
+			t.Errorf("Clear(%d): %v", e, err)
+		}
+	}
+}
+
+// TestKernel_AfterClose: after Close every method that touches the maps
+// says the kernel is closed (as bloom/xdp and cms/xdp do), and a second
+// Close is harmless.
+func TestKernel_AfterClose(t *testing.T) {
+	kerneltest.Require(t)
+	k, err := Load(Options{Params: flowradar.ParamsFor(64, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, e1 := k.Epoch()
+	_, e2 := k.Read(0)
+	e3 := k.Clear(1)
+	_, e4 := k.Flip()
+	_, e5 := k.Stats()
+	e6 := k.ResetStats()
+	_, e7 := k.Attach(1)
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7} {
+		if !errors.Is(err, errClosed) {
+			t.Errorf("method %d after Close: %v, want %v", i+1, err, errClosed)
+		}
+	}
+	if err := k.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 }
