@@ -91,7 +91,6 @@ func TestAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { tab.Contains(&k); tab.CellsOf(&k, &idx) }); a != 0 {
 		t.Fatalf("Contains/CellsOf: %v allocs", a)
 	}
-	_ = flow.Key{}
 }
 
 // TestTable_Zero: the zero Table (and a nil *Table) is not valid but never
