@@ -198,3 +198,120 @@ func TestLeafSpine_NetworkDecodeSpread(t *testing.T) {
 		t.Errorf("captures, 0.60 cells per flow: %.4f of flows found, want all", got)
 	}
 }
+
+// TestLeafSpine_Captures drives the simulator with every packet of the
+// main captures (skipped without DATAPLANE_TRAFFIC_DIR): each flow placed
+// on its path by ECMP hashing of its real 5-tuple, each packet counted
+// with its frame length. Tables sized at 1.2 cells per flow of the busiest
+// switch, below the single-decode threshold (1.295) and above where
+// CounterDecode is exact (about 1.1): network-wide decoding finds
+// every flow at exactly the switches of its path, with exact counts equal
+// to the capture's packets and bytes and no loss. Then a spine drops 5%
+// of what it forwards: the counts stay exact, the first switch of a path
+// counts every packet, and counts fall only after the lossy spine (to
+// zero, and the flow missing there, when it dropped all of a flow).
+func TestLeafSpine_Captures(t *testing.T) {
+	frames := captures.MainFrames(t)
+	type packet struct {
+		key  flow.Key
+		size uint32
+	}
+	var pkts []packet
+	tr := truth{}
+	for _, f := range frames {
+		info, err := flow.Parse(f)
+		if err != nil {
+			continue
+		}
+		pkts = append(pkts, packet{info.Key, uint32(len(f))})
+		w := tr[info.Key]
+		tr[info.Key] = [2]uint64{w[0] + 1, w[1] + uint64(len(f))}
+	}
+	probe, _ := NewLeafSpine(4, 2, ParamsFor(64, 1), 21)
+	per := make([]int, 6)
+	var path []int
+	for k := range tr {
+		for _, sw := range probe.Path(&k, path[:0]) {
+			per[sw]++
+		}
+	}
+	busiest := 0
+	for j := range per {
+		if per[j] > per[busiest] {
+			busiest = j
+		}
+	}
+	p := ParamsFor(len(tr), 1) // every filter sized for all the flows
+	p.Cells = (uint32(1.2*float64(per[busiest])) + 3) / 4 * 4
+	for _, lossy := range []int{-1, 5} {
+		net, err := NewLeafSpine(4, 2, p, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lossy >= 0 {
+			if err := net.SetLoss(lossy, 0.05); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range pkts {
+			net.Send(&pkts[i].key, pkts[i].size)
+		}
+		tabs := net.Flip()
+		d, _ := tabs[busiest].Decode()
+		nw, err := DecodeNetwork(tabs)
+		t.Logf("lossy switch %d: %d packets, %d flows, per switch %v; single decode at switch %d: %d of %d flows; network-wide: %d flows, err %v",
+			lossy, len(pkts), len(tr), per, busiest, len(d.Flows), per[busiest], len(nw.Flows), err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Flows) == per[busiest] {
+			t.Fatalf("single decode at the busiest switch found every flow: the load is too light for the test")
+		}
+		if len(nw.Flows) != len(tr) {
+			t.Fatalf("network-wide decoding found %d flows, the captures have %d", len(nw.Flows), len(tr))
+		}
+		lossyFlows := 0
+		for _, f := range nw.Flows {
+			path = net.Path(&f.Key, path)
+			at := map[int]Count{}
+			for _, c := range f.Counts {
+				if !c.Exact || !slices.Contains(path, c.Switch) {
+					t.Fatalf("flow %v (path %v): count %+v inexact or off the path", f.Key, path, c)
+				}
+				at[c.Switch] = c
+			}
+			w := tr[f.Key]
+			for i, sw := range path {
+				c, ok := at[sw]
+				if !ok && lossy >= 0 && slices.Contains(path[:i], lossy) {
+					c, ok = Count{Switch: sw}, true // every packet dropped before
+					at[sw] = c
+				}
+				switch {
+				case !ok:
+					t.Fatalf("flow %v: no count at switch %d of its path %v", f.Key, sw, path)
+				case i == 0 || lossy < 0:
+					if c.Packets != int64(w[0]) || c.Bytes != int64(w[1]) {
+						t.Fatalf("flow %v at switch %d: %+v, the capture has %d packets, %d bytes", f.Key, sw, c, w[0], w[1])
+					}
+				default:
+					prev := at[path[i-1]]
+					if drop := prev.Packets - c.Packets; drop < 0 || drop > 0 && path[i-1] != lossy {
+						t.Fatalf("flow %v: path %v, counts %v: a drop after switch %d, which loses nothing", f.Key, path, f.Counts, path[i-1])
+					}
+				}
+			}
+			if f.Loss() > 0 {
+				lossyFlows++
+			}
+		}
+		if (lossy < 0) != (lossyFlows == 0) {
+			t.Errorf("lossy switch %d: %d flows show loss", lossy, lossyFlows)
+		}
+		for j := range tabs {
+			if nw.Residual[j] != 0 || nw.Conflict[j] != 0 || nw.Mismatch[j] != 0 {
+				t.Errorf("switch %d: residual %d, conflict %d, mismatch %d", j, nw.Residual[j], nw.Conflict[j], nw.Mismatch[j])
+			}
+		}
+	}
+}
