@@ -362,6 +362,41 @@ func testReplay(t *testing.T, perCPU bool, p flowradar.Params, decode bool) {
 	t.Logf("%d frames, %d flows of %d captures compared, zero mismatches allowed", total, flows, len(files))
 }
 
+// TestKernel_OtherHashes: the kernel takes 1 to MaxHashes sub-tables, the
+// replay above only the default 4. Every frame of the main captures
+// through kernels with 1, 3 and 8 sub-tables (the extremes, and one that
+// is not a power of two) must give the Go encoder's table.
+func TestKernel_OtherHashes(t *testing.T) {
+	var frames [][]byte
+	for _, f := range traffic.MainFrames(t) {
+		if len(f) >= kerneltest.MinFrame {
+			frames = append(frames, kerneltest.Clip(f))
+		}
+	}
+	for _, h := range []int{1, 3, flowradar.MaxHashes} {
+		t.Run(fmt.Sprintf("hashes=%d", h), func(t *testing.T) {
+			p := flowradar.ParamsFor(20000, 0xbeef)
+			p.Hashes = h
+			p.Cells = (p.Cells + uint32(h) - 1) / uint32(h) * uint32(h)
+			k := loadKernel(t, p, false)
+			for _, f := range frames {
+				if v, _ := kerneltest.Run(t, k.Program(), f); v != xdpPass {
+					t.Fatalf("verdict %d", v)
+				}
+			}
+			got, err := k.Flip()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := flowradar.NewTable(p)
+			Encode(want, frames)
+			if !got.Equal(want) {
+				t.Fatalf("kernel table after %d frames differs from the Go encoder", len(frames))
+			}
+		})
+	}
+}
+
 // BenchmarkKernel: the encoder on every frame of the main captures, all
 // flows already known (a first pass ran), net of the XDP_DROP floor; the
 // parse-only kernel of flow/xdp in the same run separates parsing from
