@@ -19,7 +19,9 @@ type Decoded struct {
 	Flows []Flow
 	// Remainder is a copy of the table with the decoded flows removed:
 	// empty after a complete decode, otherwise the cells peeling could not
-	// resolve (input for a network-wide decode or a larger table).
+	// resolve (input for a network-wide decode or a larger table). A flow
+	// is removed from all of its cells or from none, also when Decode
+	// stops on ErrCorrupt.
 	Remainder *Table
 	// Stuck counts the remainder's cells still holding flows.
 	Stuck int
@@ -59,8 +61,11 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // packets were counted but whose key never was, or a damaged table) or a
 // removal from a cell with no flow in it. A decoded flow always hashes to
 // its cells and is in the filter; a damaged table yields an error, never a
-// panic.
+// panic. The zero Table gives an error wrapping [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
+	if !t.valid() {
+		return Decoded{}, errZero("the table")
+	}
 	w := t.Clone()
 	// Each decoded flow empties its pure cell, so at most Cells flows; the
 	// FlowCounts of a damaged table may claim far more.
@@ -83,11 +88,15 @@ func (t *Table) Decode() (Decoded, error) {
 		f := Flow{Key: k, Packets: uint64(c.PacketCount), Bytes: c.ByteCount}
 		p := padded(&k)
 		n := w.p.Hashes
+		// Check every cell before changing any, so that the Remainder
+		// returned with the error holds each flow whole.
 		for s := 0; s < n; s++ {
-			o := &w.cells[idx[s]]
-			if o.FlowCount == 0 {
+			if w.cells[idx[s]].FlowCount == 0 {
 				return d, fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
 			}
+		}
+		for s := 0; s < n; s++ {
+			o := &w.cells[idx[s]]
 			o.FlowCount--
 			o.xorInto(&p)
 			o.PacketCount -= c.PacketCount

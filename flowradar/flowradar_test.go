@@ -439,3 +439,56 @@ func TestCell_Key(t *testing.T) {
 		t.Fatal("non-zero padding read as a key")
 	}
 }
+
+// TestDecode_CorruptRemainderWhole: one cell of flow A emptied, so that
+// removing A meets a cell without a flow. Decode says ErrCorrupt and its
+// Remainder still holds A in all its other cells (not removed from some
+// and left in others), since A is not among the decoded flows.
+func TestDecode_CorruptRemainderWhole(t *testing.T) {
+	for damaged := range 4 {
+		tab, _ := NewTable(ParamsFor(10, 1))
+		a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+		tab.Add(&a, 100)
+		var idx [MaxHashes]uint32
+		tab.CellsOf(&a, &idx)
+		tab.Cells()[idx[damaged]] = Cell{}
+		d, err := tab.Decode()
+		if !errors.Is(err, ErrCorrupt) || len(d.Flows) != 0 {
+			t.Fatalf("cell %d emptied: %d flows, %v; want none and ErrCorrupt", damaged, len(d.Flows), err)
+		}
+		for s := range 4 {
+			want := tab.Cells()[idx[s]]
+			if got := d.Remainder.Cells()[idx[s]]; got != want {
+				t.Errorf("cell %d emptied: Remainder's cell %d of A is %+v, want it unchanged %+v", damaged, s, got, want)
+			}
+		}
+	}
+}
+
+// TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows it
+// gives the default load; beyond, parameters that Validate, NewTable and
+// New reject, not a table too small to decode.
+func TestParamsFor_Limit(t *testing.T) {
+	p := ParamsFor(MaxFlows, 1)
+	if err := p.Validate(); err != nil || p.CellsPerFlow(MaxFlows) < DefaultCellsPerFlow {
+		t.Fatalf("ParamsFor(MaxFlows): %v, %.4f cells per flow", err, p.CellsPerFlow(MaxFlows))
+	}
+	for _, n := range []int{MaxFlows + 1, 1e8, 1e10, math.MaxInt} {
+		p := ParamsFor(n, 1)
+		if err := p.Validate(); !errors.Is(err, ErrParams) {
+			t.Errorf("ParamsFor(%d) = %v (%.3f cells per flow): Validate gave %v, want ErrParams", n, p, p.CellsPerFlow(n), err)
+		}
+		if _, err := NewTable(p); !errors.Is(err, ErrParams) {
+			t.Errorf("NewTable(ParamsFor(%d)): %v, want ErrParams", n, err)
+		}
+		if p.FilterBits < MaxFilterBits && uint64(p.FilterBits) < uint64(n)*DefaultFilterBitsPerFlow {
+			t.Errorf("ParamsFor(%d): filter of %d bits, fewer than the flows need", n, p.FilterBits)
+		}
+	}
+	if c := ParamsFor(10, 1).CellsPerFlow(0); !math.IsInf(c, 1) {
+		t.Errorf("CellsPerFlow(0) = %v, want +Inf", c)
+	}
+	if c := ParamsFor(10, 1).CellsPerFlow(-3); !math.IsInf(c, 1) {
+		t.Errorf("CellsPerFlow(-3) = %v, want +Inf", c)
+	}
+}

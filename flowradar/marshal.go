@@ -17,7 +17,12 @@ const headerBytes = 4 + 1 + 1 + 2 + 4 + 4 + 8 // 24
 //	magic "FRT\x02" | hashes u8 | filter hashes u8 | 0 u16 | cells u32 |
 //	filter bits u32 | seed u64 |
 //	filter words (FilterBits/64 × u64) | cells (Cells × 56 bytes, as [Cell])
+//
+// The zero Table has no encoding: the error wraps [ErrParams].
 func (t *Table) MarshalBinary() ([]byte, error) {
+	if !t.valid() {
+		return nil, errZero("the table")
+	}
 	filter := t.filter.Words()
 	b := make([]byte, 0, headerBytes+len(filter)*8+len(t.cells)*CellBytes)
 	b = append(b, magic[:]...)

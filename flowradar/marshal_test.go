@@ -3,6 +3,7 @@ package flowradar
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -90,5 +91,62 @@ func TestAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { tab.Contains(&k); tab.CellsOf(&k, &idx) }); a != 0 {
 		t.Fatalf("Contains/CellsOf: %v allocs", a)
 	}
-	_ = flow.Key{}
+}
+
+// TestTable_Zero: the zero Table (and a nil *Table) is not valid but never
+// panics: it holds no flow, ignores packets, and whatever needs a table
+// returns an error wrapping ErrParams.
+func TestTable_Zero(t *testing.T) {
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	good, _ := NewTable(ParamsFor(10, 1))
+	var idx [MaxHashes]uint32
+	for name, f := range map[string]func(z *Table) error{
+		"Flows": func(z *Table) error {
+			if n := z.Flows(); n != 0 {
+				return fmt.Errorf("%d flows", n)
+			}
+			return ErrParams
+		},
+		"Add": func(z *Table) error {
+			if z.Add(&k, 1) || z.Contains(&k) || z.CellsOf(&k, &idx) != 0 {
+				return errors.New("the zero Table took a packet")
+			}
+			z.Reset()
+			if z.Clone().Flows() != 0 || z.Filter() != nil {
+				return errors.New("Clone or Filter of the zero Table holds something")
+			}
+			return ErrParams
+		},
+		"Equal": func(z *Table) error {
+			if !z.Equal(&Table{}) || !z.Equal(nil) || z.Equal(good) || good.Equal(z) || !good.Equal(good) {
+				return errors.New("wrong Equal")
+			}
+			return ErrParams
+		},
+		"Encoder": func(*Table) error {
+			var e Encoder
+			if e.Add(&k, 1) || e.Flip() != nil {
+				return errors.New("the zero Encoder took a packet")
+			}
+			return ErrParams
+		},
+		"Decode":        func(z *Table) error { _, err := z.Decode(); return err },
+		"MarshalBinary": func(z *Table) error { _, err := z.MarshalBinary(); return err },
+		"FlowDecode":    func(z *Table) error { _, _, err := FlowDecode([]*Table{good, z}); return err },
+		"CounterDecode": func(z *Table) error { _, err := CounterDecode(z, []flow.Key{k}); return err },
+		"DecodeNetwork": func(z *Table) error { _, err := DecodeNetwork([]*Table{z}); return err },
+	} {
+		for _, z := range []*Table{{}, nil} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s on %#v panics: %v", name, z, r)
+					}
+				}()
+				if err := f(z); !errors.Is(err, ErrParams) {
+					t.Errorf("%s on %#v: %v, want an error wrapping ErrParams", name, z, err)
+				}
+			}()
+		}
+	}
 }

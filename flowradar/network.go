@@ -1,9 +1,11 @@
 package flowradar
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -23,13 +25,30 @@ import (
 // Size filters so that the expected number of false positives, flows times
 // switches times [Params.FilterFPR], stays well below one.
 //
-// The error wraps [ErrParams] for a nil table, [ErrCorrupt] when a table
-// contradicts itself, and [ErrDecodeIncomplete] when cells are left stuck
-// (the flows found so far are returned with it).
+// What is an error and what is not. A table contradicts itself, and the
+// error wraps [ErrCorrupt], when a flow decoded from one of its own pure
+// cells must be removed from a cell that holds no flow and that no flow
+// from another switch emptied, when it decodes a flow twice, or when,
+// after the fixed point, a cell holds no flow but something else: a cell
+// with FlowCount 0 in the table itself and a non-zero FlowXOR,
+// PacketCount or ByteCount (the packets of a flow that the switch's
+// filter took for known, as [Table.Decode] reports it, or damage), or a
+// cell emptied by the switch's own flows with a FlowXOR left. A cell
+// emptied with the help of a flow decoded at another switch is not an
+// error whatever it holds: a filter false positive at the collector (a
+// flow removed from a switch that never saw it) leaves exactly that in a
+// healthy network, and [CounterDecode] then reports the flow's cells there
+// as [Counters.Mismatch]; a flow of that switch whose cell such a removal
+// emptied is left in the switch's remaining cells. The error wraps
+// [ErrDecodeIncomplete] when cells are left holding flows, and both
+// sentinels when both apply; with either, the flows found and stuck are
+// returned. It wraps [ErrParams] for a nil or zero table, with nothing
+// else returned; the other [ErrCorrupt] cases (an own flow removed from an
+// empty cell, a flow decoded twice) stop at once and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	for j, t := range tables {
-		if t == nil {
-			return nil, nil, fmt.Errorf("%w: table %d is nil", ErrParams, j)
+		if !t.valid() {
+			return nil, nil, errZero(fmt.Sprintf("table %d", j))
 		}
 	}
 	type item struct{ sw, cell uint32 }
@@ -46,11 +65,21 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 			}
 		}
 	}
+	// borrowed[j][i]: a flow decoded at another switch was removed from
+	// cell i of table j (its filter holds the flow, which may be a false
+	// positive).
+	borrowed := make([][]bool, len(tables))
 	// remove takes k out of table j's FlowXOR and FlowCount.
-	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32) {
+	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
 		p := padded(k)
 		for s := 0; s < w[j].p.Hashes; s++ {
 			c := &w[j].cells[idx[s]]
+			if lent {
+				if borrowed[j] == nil {
+					borrowed[j] = make([]bool, len(w[j].cells))
+				}
+				borrowed[j][idx[s]] = true
+			}
 			c.FlowCount--
 			c.xorInto(&p)
 			if c.FlowCount == 1 {
@@ -72,12 +101,19 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 		if _, dup := have[j][k]; dup {
 			return flows, nil, fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
 		}
+		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				return flows, nil, fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+				if borrowed[j] == nil || !borrowed[j][idx[s]] {
+					return flows, nil, fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+				}
+				fits = false // a flow from another switch emptied it: maybe a filter false positive
 			}
 		}
-		remove(j, &k, &idx)
+		if !fits {
+			continue
+		}
+		remove(j, &k, &idx, false)
 		for o := range w {
 			if o == j {
 				continue
@@ -91,24 +127,40 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 				fits = fits && w[o].cells[oidx[s]].FlowCount > 0
 			}
 			if fits {
-				remove(o, &k, &oidx)
+				remove(o, &k, &oidx, true)
 			}
 		}
 	}
 	stuck = make([]int, len(w))
-	total := 0
+	total, residue := 0, 0
+	var first string
 	for j := range w {
 		for i := range w[j].cells {
-			if w[j].cells[i].FlowCount != 0 {
+			c, orig := &w[j].cells[i], &tables[j].cells[i]
+			switch {
+			case c.FlowCount != 0:
 				stuck[j]++
+			case borrowed[j] != nil && borrowed[j][i]:
+				// Emptied with the help of a flow decoded elsewhere: a
+				// leftover FlowXOR may be a filter false positive of a
+				// healthy network ([Counters.Mismatch] shows it).
+			case c.FlowXOR != [XORBytes]byte{} || orig.FlowCount == 0 && (orig.PacketCount != 0 || orig.ByteCount != 0):
+				if residue == 0 {
+					first = fmt.Sprintf("table %d cell %d", j, i)
+				}
+				residue++
 			}
 		}
 		total += stuck[j]
 	}
-	if total > 0 {
-		return flows, stuck, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w))
+	var errs []error
+	if residue > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d cells hold no flow but a FlowXOR or counters (the first: %s)", ErrCorrupt, residue, first))
 	}
-	return flows, stuck, nil
+	if total > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w)))
+	}
+	return flows, stuck, errors.Join(errs...)
 }
 
 // Counters is the result of [CounterDecode]: per flow, in the order of
@@ -120,13 +172,23 @@ type Counters struct {
 	// switch's consistent cells allow: found by peeling a cell that holds
 	// it alone among the unknowns, or by a solution with zero residual in
 	// which the flow is identifiable (no other assignment of counts to the
-	// flows fits the same cells; see [CounterDecode]). Otherwise the
-	// counts are a least-squares estimate.
+	// flows fits the same cells; see [CounterDecode]), and fitting every
+	// consistent cell of the flow (none of them in Conflict). Otherwise the
+	// counts are a least-squares estimate, or a count that cells disagree
+	// with. A count is never negative: a negative solution is reported as 0
+	// and not exact.
 	Exact []bool
 	// Residual is the sum over cells of |PacketCount - Σ packets of the
 	// cell's flows| for the returned counts: 0 when the switch's counters
 	// agree with the flow set.
 	Residual int64
+	// Conflict counts consistent cells (see Mismatch) whose PacketCount or
+	// ByteCount the returned counts do not fit. No flow hashed to such a
+	// cell is exact. When every flow of a conflicting cell was found by
+	// peeling, the counters contradict themselves and CounterDecode
+	// returns an error wrapping [ErrCorrupt]; otherwise the conflict may
+	// be the rounding of a least-squares estimate.
+	Conflict int
 	// Mismatch counts inconsistent cells: cells whose FlowCount differs
 	// from the number of the given flows hashed there, or whose FlowXOR
 	// differs from the XOR of their keys. The flow set is then not the
@@ -156,9 +218,22 @@ type Counters struct {
 // knows; a flow whose random count comes back unchanged is determined by
 // its cells (the chance of a false pass is about 2^-19 per flow). keys
 // must be distinct and valid.
+//
+// Peeling takes each count from one cell; the flow's other cells check
+// it. A consistent cell whose counters the counts do not fit
+// ([Counters.Conflict]) makes its flows inexact. If all of that cell's
+// flows were peeled, the counters contradict themselves: a damaged
+// counter, or the packets of a flow that the switch's flow filter took
+// for known (counted, its key never encoded), which [Table.Decode] also
+// reports as ErrCorrupt. The wrong count may then have travelled along
+// the peeling, so every flow peeled before or after the cell's flows
+// through shared cells, and every least-squares count, is inexact too,
+// and the error wraps [ErrCorrupt]; the counts are returned with it. The
+// error wraps [ErrParams] for a nil or zero table and for invalid or
+// repeated keys.
 func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
-	if t == nil {
-		return Counters{}, fmt.Errorf("%w: table is nil", ErrParams)
+	if !t.valid() {
+		return Counters{}, errZero("the table")
 	}
 	n, k, m := len(keys), t.p.Hashes, len(t.cells)
 	fc := make([]uint32, n*k) // cells of flow f: fc[f*k : f*k+k]
@@ -226,6 +301,11 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 		r.Packets[f], r.Bytes[f] = p, b
 		return fc[f*k : f*k+k]
 	}
+	from := make([]int32, n) // the cell that peeled flow f, or -1
+	for f := range from {
+		from[f] = -1
+	}
+	var order []int32 // the peeled flows, in peeling order
 	var stack []int32
 	for c := 0; c < m; c++ {
 		if unknown[c] == 1 && use[c] {
@@ -247,6 +327,8 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 		}
 		p, b := resP[c], resB[c]
 		r.Exact[f] = true
+		from[f] = c
+		order = append(order, f)
 		for _, o := range setKnown(int(f), p, b) {
 			resP[o] -= p
 			resB[o] -= b
@@ -263,8 +345,16 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 			core = append(core, int32(f))
 		}
 	}
+	sys := lsq{core: core, fc: fc, k: k, use: use}
+	var id []bool // per core flow, whether its cells determine it; nil until needed
+	identified := func(f int32) bool {
+		if id == nil {
+			id = sys.identifiable(m)
+		}
+		i, _ := slices.BinarySearch(core, f)
+		return id[i]
+	}
 	if len(core) > 0 {
-		sys := lsq{core: core, fc: fc, k: k, use: use}
 		xp := sys.solve(resP)
 		xb := sys.solve(resB)
 		rp := append([]int64(nil), resP...)
@@ -281,19 +371,101 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 			exact = exact && (!use[c] || rp[c] == 0 && rb[c] == 0)
 		}
 		if exact {
-			id := sys.identifiable(m)
-			for i, f := range core {
-				r.Exact[f] = id[i]
+			for _, f := range core {
+				r.Exact[f] = identified(f)
 			}
 		}
-		resP = rp
 	}
+	// A count is never negative. A negative peeled count or exact count
+	// proves the counters wrong (a flow-filter false positive cannot take
+	// packets away); a negative least-squares estimate is only a poor
+	// estimate. Either way it is reported as 0, and the cells then show the
+	// difference as a residual.
+	negative := false
+	for f := 0; f < n; f++ {
+		if r.Packets[f] < 0 || r.Bytes[f] < 0 {
+			negative = negative || r.Exact[f]
+			r.Packets[f], r.Bytes[f] = max(r.Packets[f], 0), max(r.Bytes[f], 0)
+		}
+	}
+	// The residual of every cell for the counts returned, from scratch.
 	for c := 0; c < m; c++ {
+		resP[c] = int64(t.cells[c].PacketCount)
+		resB[c] = int64(t.cells[c].ByteCount)
+		for _, f := range cf[off[c]:off[c+1]] {
+			resP[c] -= r.Packets[f]
+			resB[c] -= r.Bytes[f]
+		}
 		if resP[c] < 0 {
 			r.Residual -= resP[c]
 		} else {
 			r.Residual += resP[c]
 		}
+	}
+	// A consistent cell the counts do not fit is a conflict: its
+	// least-squares flows are not exact. When every flow of the cell was
+	// peeled, the counts are the only ones the peeling cells allow, so the
+	// conflict proves the counters wrong (a damaged counter, or the
+	// packets of a flow the flow filter took for known), and CounterDecode
+	// returns ErrCorrupt. When the cell also holds least-squares flows
+	// that its cells determine, the conflict is evidence as well (no
+	// counts fit), though not an error: the least-squares solve is not
+	// exact arithmetic. Either way the error may have reached any peeled
+	// flow whose count depends on the cell's flows or that the cell's
+	// flows depend on: none of those is exact. A conflict in a cell with an
+	// undetermined least-squares flow is the rounding of a solution the
+	// cells do not fix: the peeled counts of the cell still fit (the
+	// undetermined flows can take values that fit them) and stay exact.
+	taint := make([]bool, n)
+	proof, evidence := negative, negative
+	for c := 0; c < m; c++ {
+		if !use[c] || resP[c] == 0 && resB[c] == 0 {
+			continue
+		}
+		r.Conflict++
+		peeled, determined := true, true
+		for _, f := range cf[off[c]:off[c+1]] {
+			if from[f] < 0 {
+				r.Exact[f] = false
+				peeled = false
+				determined = determined && identified(f)
+			}
+		}
+		if peeled {
+			proof = true
+		}
+		if determined {
+			evidence = true
+			for _, f := range cf[off[c]:off[c+1]] {
+				taint[f] = true
+				r.Exact[f] = false
+			}
+		}
+	}
+	if evidence {
+		// Upstream first: the flows each tainted flow was peeled from
+		// (reverse peeling order reaches every ancestor); then downstream:
+		// every flow peeled from a cell holding a tainted flow.
+		for i := len(order) - 1; i >= 0; i-- {
+			if f := order[i]; taint[f] {
+				for _, g := range cf[off[from[f]]:off[from[f]+1]] {
+					taint[g] = true
+				}
+			}
+		}
+		for _, f := range order {
+			for _, g := range cf[off[from[f]]:off[from[f]+1]] {
+				taint[f] = taint[f] || taint[g]
+			}
+		}
+		for f := 0; f < n; f++ {
+			if taint[f] || from[f] < 0 {
+				r.Exact[f] = false
+			}
+		}
+	}
+	if proof {
+		return r, fmt.Errorf("%w: counter decode: %d consistent cells contradict the counts that peeling determines", ErrCorrupt, r.Conflict)
 	}
 	return r, nil
 }
@@ -494,6 +666,7 @@ type Network struct {
 	Flows    []FlowReport // every flow decoded anywhere, in decoding order
 	Stuck    []int        // per switch, cells FlowDecode left holding flows
 	Residual []int64      // per switch, see [Counters.Residual]
+	Conflict []int        // per switch, see [Counters.Conflict]
 	Mismatch []int        // per switch, see [Counters.Mismatch]
 }
 
@@ -501,20 +674,34 @@ type Network struct {
 // [FlowDecode] across all of them, then [CounterDecode] at each switch,
 // and reports every flow with its counters per switch, so that
 // inconsistencies between the switches of a path ([FlowReport.Loss])
-// show where packets were lost. Errors are those of FlowDecode; on
-// [ErrDecodeIncomplete] the result still holds every flow found.
+// show where packets were lost. Errors are those of FlowDecode and of
+// CounterDecode at each switch (prefixed with the table's index), joined;
+// unless FlowDecode stopped early (nil stuck, see [FlowDecode]), the result
+// holds every flow found and every switch's counters, with
+// [ErrDecodeIncomplete], [ErrCorrupt] or both. Counts marked exact are
+// exact whatever the error; the others are estimates (see
+// [Counters.Exact]); Residual, Conflict and Mismatch say how far each
+// switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, err := FlowDecode(tables)
 	if err != nil && stuck == nil {
 		return Network{}, err
 	}
-	nw := Network{Stuck: stuck, Residual: make([]int64, len(tables)), Mismatch: make([]int, len(tables))}
+	nw := Network{Stuck: stuck, Residual: make([]int64, len(tables)), Conflict: make([]int, len(tables)), Mismatch: make([]int, len(tables))}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
 	pos := make(map[flow.Key]int)
 	for j, keys := range sets {
 		cs, cerr := CounterDecode(tables[j], keys)
-		if cerr != nil {
+		if cerr != nil && !errors.Is(cerr, ErrCorrupt) {
 			return nw, cerr
 		}
+		if cerr != nil {
+			errs = append(errs, fmt.Errorf("table %d: %w", j, cerr))
+		}
+		nw.Conflict[j] = cs.Conflict
 		nw.Residual[j], nw.Mismatch[j] = cs.Residual, cs.Mismatch
 		for i, k := range keys {
 			p, ok := pos[k]
@@ -526,5 +713,5 @@ func DecodeNetwork(tables []*Table) (Network, error) {
 			nw.Flows[p].Counts = append(nw.Flows[p].Counts, Count{Switch: j, Packets: cs.Packets[i], Bytes: cs.Bytes[i], Exact: cs.Exact[i]})
 		}
 	}
-	return nw, err
+	return nw, errors.Join(errs...)
 }

@@ -176,3 +176,222 @@ func TestCounterDecode_PhantomFlow(t *testing.T) {
 		t.Errorf("phantom flow: %d packets marked exact", cs.Packets[n])
 	}
 }
+
+// checkExact fails t for a count reported exact that differs from the
+// truth and for any negative count.
+func checkExact(t *testing.T, nw Network, tr truth) (exact int) {
+	t.Helper()
+	for _, f := range nw.Flows {
+		for _, c := range f.Counts {
+			if c.Packets < 0 || c.Bytes < 0 {
+				t.Errorf("flow %v at switch %d: negative count %+v", f.Key, c.Switch, c)
+			}
+			if !c.Exact {
+				continue
+			}
+			exact++
+			if w, ok := tr[f.Key]; !ok || c.Packets != int64(w[0]) || c.Bytes != int64(w[1]) {
+				t.Errorf("flow %v at switch %d: %d packets, %d bytes marked exact; true %v", f.Key, c.Switch, c.Packets, c.Bytes, w)
+			}
+		}
+	}
+	return exact
+}
+
+// TestDecodeNetwork_DamagedCounter: one counter of one cell damaged (one
+// bit), in turn in every cell that holds a flow of a table that decodes
+// completely. Single decode says ErrCorrupt; DecodeNetwork must say so
+// too, and no count it calls exact may be wrong (peeling carries a wrong
+// count from cell to cell, so one flow's other cells are not enough to
+// check it) or negative.
+func TestDecodeNetwork_DamagedCounter(t *testing.T) {
+	clean, tr := smallTable(t, 40)
+	if _, err := clean.Decode(); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"packets", "bytes"} {
+		for i := range clean.Cells() {
+			if clean.Cells()[i].FlowCount == 0 {
+				continue
+			}
+			tab := clean.Clone()
+			c := &tab.Cells()[i]
+			if field == "packets" {
+				c.PacketCount ^= 4
+			} else {
+				c.ByteCount ^= 4
+			}
+			if _, err := tab.Decode(); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%s of cell %d damaged: Decode gave %v, want ErrCorrupt", field, i, err)
+			}
+			nw, err := DecodeNetwork([]*Table{tab})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("%s of cell %d damaged: DecodeNetwork gave %v (residual %d, conflict %d), want ErrCorrupt", field, i, err, nw.Residual[0], nw.Conflict[0])
+			}
+			if len(nw.Flows) != len(tr) || nw.Conflict[0] == 0 {
+				t.Errorf("%s of cell %d damaged: %d flows of %d, %d conflicting cells", field, i, len(nw.Flows), len(tr), nw.Conflict[0])
+			}
+			checkExact(t, nw, tr)
+		}
+	}
+}
+
+// TestDecodeNetwork_GhostPackets: switch 0's flow filter takes a new flow
+// X for known (a false positive: X's packets are counted, its key is
+// not). Flow A, alone in its cells' FlowXOR and FlowCount, shares one cell
+// with X (and no other, or the table would be A's alone with more
+// packets, which no decoder can tell). Single decode of switch 0 reports the inconsistency; so must
+// network-wide decoding, and A's count at switch 0, which the cells
+// contradict, must not be exact, so that Loss shows no loss in a lossless
+// network.
+func TestDecodeNetwork_GhostPackets(t *testing.T) {
+	p0 := Params{Cells: 8, Hashes: 4, FilterBits: 512, FilterHashes: 1, Seed: 3}
+	for _, shared := range []int{0, 3} { // A's cell X shares: the first, the last sub-table
+		sw0, _ := NewTable(p0)
+		sw1, _ := NewTable(ParamsFor(100, 4))
+		a := flow.MustKey("10.0.0.1", "10.0.0.2", 1000, 80, flow.ProtoTCP)
+		const aPackets, xPackets = 10, 7
+		for range aPackets {
+			sw0.Add(&a, 100)
+			sw1.Add(&a, 100)
+		}
+		var ia, ix [MaxHashes]uint32
+		sw0.CellsOf(&a, &ia)
+		var x flow.Key
+		found := false
+		for _, k := range randomKeys(200000, 77) {
+			sw0.CellsOf(&k, &ix)
+			only := true // X shares only that cell with A
+			for s := range 4 {
+				only = only && (ix[s] == ia[s]) == (s == shared)
+			}
+			if k != a && sw0.Contains(&k) && only {
+				x, found = k, true
+				break
+			}
+		}
+		if !found {
+			t.Fatal("no false-positive key sharing a cell with A")
+		}
+		for range xPackets {
+			if sw0.Add(&x, 100) {
+				t.Fatal("X should be taken for known at switch 0")
+			}
+			sw1.Add(&x, 100)
+		}
+		if _, err := sw0.Decode(); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("single decode of switch 0: %v, want ErrCorrupt", err)
+		}
+		nw, err := DecodeNetwork([]*Table{sw0, sw1})
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("X shares A's cell %d: DecodeNetwork gave %v, want ErrCorrupt", shared, err)
+		}
+		checkExact(t, nw, truth{a: {aPackets, 100 * aPackets}, x: {xPackets, 100 * xPackets}})
+		for _, f := range nw.Flows {
+			if f.Loss() != 0 {
+				t.Errorf("X shares A's cell %d: flow %v: Loss %d in a lossless network (counts %+v)", shared, f.Key, f.Loss(), f.Counts)
+			}
+		}
+	}
+}
+
+// TestFlowDecode_Residue: a table that holds something in a cell without
+// a flow contradicts itself, whatever the flows: FlowDecode says
+// ErrCorrupt, as Decode does, and still returns what it found.
+func TestFlowDecode_Residue(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(c *Cell)
+	}{
+		{"FlowXOR", func(c *Cell) { c.FlowXOR[5] ^= 0x10 }},
+		{"PacketCount", func(c *Cell) { c.PacketCount = 3 }}, // a filter false positive's packets
+		{"ByteCount", func(c *Cell) { c.ByteCount = 300 }},
+	} {
+		tab, tr := smallTable(t, 40)
+		for i := range tab.Cells() {
+			if c := &tab.Cells()[i]; c.FlowCount == 0 {
+				tc.damage(c)
+				break
+			}
+		}
+		if _, err := tab.Decode(); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s in an empty cell: Decode gave %v, want ErrCorrupt", tc.name, err)
+		}
+		flows, stuck, err := FlowDecode([]*Table{tab})
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s in an empty cell: FlowDecode gave %v, want ErrCorrupt", tc.name, err)
+		}
+		if len(flows) != 1 || len(flows[0]) != len(tr) || stuck == nil {
+			t.Errorf("%s in an empty cell: FlowDecode returned %d tables, stuck %v; want every flow", tc.name, len(flows), stuck)
+		}
+		nw, err := DecodeNetwork([]*Table{tab})
+		if !errors.Is(err, ErrCorrupt) || len(nw.Flows) != len(tr) {
+			t.Errorf("%s in an empty cell: DecodeNetwork gave %d flows, %v; want %d and ErrCorrupt", tc.name, len(nw.Flows), err, len(tr))
+		}
+		checkExact(t, nw, tr)
+	}
+}
+
+// TestFlowDecode_FilterFalsePositive: a healthy network in which switch
+// 0's flow filter holds, by a false positive, flow X that only switch 1
+// saw, and X's cells at switch 0 all hold flows, so FlowDecode removes X
+// there too and empties a cell of switch 0's flow Y, leaving X^Y in it.
+// That is the filter's known error, not corruption: no ErrCorrupt, X's
+// cells at switch 0 show as Mismatch, and every count called exact is
+// right.
+func TestFlowDecode_FilterFalsePositive(t *testing.T) {
+	sw0, _ := NewTable(Params{Cells: 8, Hashes: 4, FilterBits: 512, FilterHashes: 1, Seed: 11})
+	sw1, _ := NewTable(ParamsFor(100, 12))
+	keys := randomKeys(200000, 13)
+	y, z := keys[0], keys[1]
+	tr := truth{}
+	tr0 := traffic(sw0.Add, []flow.Key{y, z}, 1)
+	var iy, iz, ix [MaxHashes]uint32
+	sw0.CellsOf(&y, &iy)
+	sw0.CellsOf(&z, &iz)
+	found := false
+	var x flow.Key
+	for _, k := range keys[2:] {
+		if !sw0.Contains(&k) {
+			continue
+		}
+		sw0.CellsOf(&k, &ix)
+		// Every cell of X holds Y or Z; one of them holds Y alone, and Y
+		// keeps a cell of its own outside X's.
+		inside, yAlone, yFree := true, false, false
+		for s := range 4 {
+			inside = inside && (ix[s] == iy[s] || ix[s] == iz[s])
+			yAlone = yAlone || (ix[s] == iy[s] && iy[s] != iz[s])
+			yFree = yFree || (ix[s] != iy[s] && iy[s] != iz[s])
+		}
+		if inside && yAlone && yFree {
+			x, found = k, true
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no false-positive key with the wanted cells")
+	}
+	for k, v := range traffic(sw1.Add, []flow.Key{x}, 2) {
+		tr[k] = v
+	}
+	flows, stuck, err := FlowDecode([]*Table{sw0, sw1})
+	if errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a filter false positive in a healthy network: %v", err)
+	}
+	t.Logf("flows %v, stuck %v, err %v", flows, stuck, err)
+	nw, err := DecodeNetwork([]*Table{sw0, sw1})
+	if errors.Is(err, ErrCorrupt) {
+		t.Fatalf("DecodeNetwork: %v", err)
+	}
+	if nw.Mismatch[0] == 0 {
+		t.Error("the false positive's cells at switch 0 are not reported as Mismatch")
+	}
+	for k, v := range tr0 {
+		if _, ok := tr[k]; ok {
+			t.Fatal("a key at both switches")
+		}
+		tr[k] = v
+	}
+	checkExact(t, nw, tr)
+}

@@ -57,23 +57,40 @@ type Params struct {
 	Seed         uint64 // xxHash64 seed of the key's hash
 }
 
+// MaxFlows is the most flows [ParamsFor] sizes a table for: beyond it the
+// counting table would need more than MaxCells cells at
+// DefaultCellsPerFlow.
+const MaxFlows = 49_344_752
+
 // ParamsFor returns parameters for about flows flows per epoch, with the
 // defaults above and the given seed. Switches whose tables a collector
 // decodes together should have different seeds: that is what makes
 // network-wide decoding stronger than single decoding. Cells is rounded up
-// to a multiple of Hashes and FilterBits to a multiple of 512.
+// to a multiple of Hashes and FilterBits to a multiple of 512; flows below
+// 1 count as 1.
+//
+// Nothing is clamped: for more than [MaxFlows] flows the parameters exceed
+// MaxCells (Cells saturates at 2^32-1 where it would overflow), and
+// [Params.Validate], [NewTable] and [New] reject them with an error
+// wrapping [ErrParams], as bloom.ParamsFor's are rejected above
+// bloom.MaxBits. A table clamped to MaxCells would have been too small to
+// decode (0.67 cells per flow for 1e8 flows): split such flow sets over
+// several tables.
 func ParamsFor(flows int, seed uint64) Params {
 	if flows < 1 {
 		flows = 1
 	}
 	cells := uint64(math.Ceil(float64(flows) * DefaultCellsPerFlow))
 	cells = (cells + DefaultHashes - 1) / DefaultHashes * DefaultHashes
-	bits := uint64(flows) * DefaultFilterBitsPerFlow
-	bits = (bits + bloom.BlockBits - 1) / bloom.BlockBits * bloom.BlockBits
+	bits := uint64(math.MaxUint32) // saturated, before the product overflows
+	if uint64(flows) < bits/DefaultFilterBitsPerFlow {
+		bits = uint64(flows) * DefaultFilterBitsPerFlow
+		bits = (bits + bloom.BlockBits - 1) / bloom.BlockBits * bloom.BlockBits
+	}
 	return Params{
-		Cells:        uint32(min(cells, MaxCells)),
+		Cells:        uint32(min(cells, math.MaxUint32)),
 		Hashes:       DefaultHashes,
-		FilterBits:   uint32(min(bits, MaxFilterBits)),
+		FilterBits:   uint32(min(bits, math.MaxUint32)),
 		FilterHashes: DefaultFilterHashes,
 		Seed:         seed,
 	}
@@ -108,8 +125,12 @@ func (p Params) filterParams() bloom.Params {
 }
 
 // CellsPerFlow returns Cells/flows, the load measure of the decode
-// threshold (about 1.295 for 4 hashes).
+// threshold (about 1.295 for 4 hashes). For flows < 1 (no flow: any
+// table decodes) it returns +Inf.
 func (p Params) CellsPerFlow(flows int) float64 {
+	if flows < 1 {
+		return math.Inf(1)
+	}
 	return float64(p.Cells) / float64(flows)
 }
 

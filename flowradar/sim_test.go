@@ -2,7 +2,12 @@ package flowradar
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	captures "github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 // TestLeafSpine_NetworkDecode: a 4-leaf, 2-spine network loaded to about
@@ -123,6 +128,190 @@ func TestLeafSpine_Errors(t *testing.T) {
 	}{{-1, 0}, {3, 0}, {0, -0.1}, {0, 1.5}} {
 		if err := net.SetLoss(tc.sw, tc.rate); !errors.Is(err, ErrParams) {
 			t.Fatalf("SetLoss(%d, %v) = %v", tc.sw, tc.rate, err)
+		}
+	}
+}
+
+// networkDecodeAt sends keys (flow i with 1+i%5 packets) through a 4-leaf,
+// 2-spine network whose tables all have cpf cells per flow of the busiest
+// switch, as BenchmarkFlowRadar_NetworkDecodeRate in bench/ does, and
+// returns the fraction of flows DecodeNetwork finds, the number of counts
+// marked exact (failing t on a wrong one) and the flows per switch.
+func networkDecodeAt(t *testing.T, keys []flow.Key, cpf float64) (found float64, exact int, per []int) {
+	t.Helper()
+	probe, _ := NewLeafSpine(4, 2, ParamsFor(64, 1), 9)
+	per = make([]int, 6)
+	var path []int
+	for i := range keys {
+		for _, sw := range probe.Path(&keys[i], path[:0]) {
+			per[sw]++
+		}
+	}
+	p := ParamsFor(slices.Max(per), 1)
+	p.Cells = (uint32(cpf*float64(slices.Max(per))) + 3) / 4 * 4
+	p.FilterBits = ParamsFor(len(keys), 1).FilterBits
+	net, _ := NewLeafSpine(4, 2, p, 9)
+	tr := truth{}
+	for i := range keys {
+		n := uint64(1 + i%5)
+		for range n {
+			net.Send(&keys[i], 100)
+		}
+		tr[keys[i]] = [2]uint64{n, 100 * n}
+	}
+	nw, err := DecodeNetwork(net.Flip())
+	if errors.Is(err, ErrCorrupt) {
+		t.Fatalf("%.2f cells per flow: %v", cpf, err)
+	}
+	return float64(len(nw.Flows)) / float64(len(keys)), checkExact(t, nw, tr), per
+}
+
+// TestLeafSpine_NetworkDecodeSpread: how far network-wide decoding goes
+// below the single-decode threshold depends on how evenly the flows spread
+// over the switches (the figures of doc.go). With uniformly random
+// addresses every switch carries about the same share (1e4 flows: 3692
+// to 4395 per switch): at 0.8 cells per flow at the busiest switch every
+// flow is found, at 0.6 almost none (2.5%), the switches all stalling
+// together. The amplified captures put 7117 flows on one leaf and 1260 on
+// another: the lightly loaded switches decode their flows and hand them to
+// the busy ones, and 0.6 finds every flow.
+func TestLeafSpine_NetworkDecodeSpread(t *testing.T) {
+	n := 10000
+	uniform := randomKeys(n, 5)
+	for _, c := range []struct {
+		cpf      float64
+		min, max float64
+	}{{0.6, 0, 0.1}, {0.8, 1, 1}} {
+		got, exact, per := networkDecodeAt(t, uniform, c.cpf)
+		t.Logf("uniform, %.2f cells per flow at the busiest switch (flows per switch %v): %.4f of flows found, %d exact counts", c.cpf, per, got, exact)
+		if got < c.min || got > c.max {
+			t.Errorf("uniform, %.2f cells per flow: %.4f of flows found, want [%v, %v]", c.cpf, got, c.min, c.max)
+		}
+	}
+	if os.Getenv(captures.EnvDir) == "" {
+		t.Skip(captures.EnvDir + " is not set: skipping the captures")
+	}
+	keys := captures.DistinctKeys(t, n)[:n]
+	got, exact, per := networkDecodeAt(t, keys, 0.6)
+	t.Logf("captures, 0.60 cells per flow at the busiest switch (flows per switch %v): %.4f of flows found, %d exact counts", per, got, exact)
+	if got != 1 {
+		t.Errorf("captures, 0.60 cells per flow: %.4f of flows found, want all", got)
+	}
+}
+
+// TestLeafSpine_Captures drives the simulator with every packet of the
+// main captures (skipped without DATAPLANE_TRAFFIC_DIR): each flow placed
+// on its path by ECMP hashing of its real 5-tuple, each packet counted
+// with its frame length. Tables sized at 1.2 cells per flow of the busiest
+// switch, below the single-decode threshold (1.295) and above where
+// CounterDecode is exact (about 1.1): network-wide decoding finds
+// every flow at exactly the switches of its path, with exact counts equal
+// to the capture's packets and bytes and no loss. Then a spine drops 5%
+// of what it forwards: the counts stay exact, the first switch of a path
+// counts every packet, and counts fall only after the lossy spine (to
+// zero, and the flow missing there, when it dropped all of a flow).
+func TestLeafSpine_Captures(t *testing.T) {
+	frames := captures.MainFrames(t)
+	type packet struct {
+		key  flow.Key
+		size uint32
+	}
+	var pkts []packet
+	tr := truth{}
+	for _, f := range frames {
+		info, err := flow.Parse(f)
+		if err != nil {
+			continue
+		}
+		pkts = append(pkts, packet{info.Key, uint32(len(f))})
+		w := tr[info.Key]
+		tr[info.Key] = [2]uint64{w[0] + 1, w[1] + uint64(len(f))}
+	}
+	probe, _ := NewLeafSpine(4, 2, ParamsFor(64, 1), 21)
+	per := make([]int, 6)
+	var path []int
+	for k := range tr {
+		for _, sw := range probe.Path(&k, path[:0]) {
+			per[sw]++
+		}
+	}
+	busiest := 0
+	for j := range per {
+		if per[j] > per[busiest] {
+			busiest = j
+		}
+	}
+	p := ParamsFor(len(tr), 1) // every filter sized for all the flows
+	p.Cells = (uint32(1.2*float64(per[busiest])) + 3) / 4 * 4
+	for _, lossy := range []int{-1, 5} {
+		net, err := NewLeafSpine(4, 2, p, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lossy >= 0 {
+			if err := net.SetLoss(lossy, 0.05); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range pkts {
+			net.Send(&pkts[i].key, pkts[i].size)
+		}
+		tabs := net.Flip()
+		d, _ := tabs[busiest].Decode()
+		nw, err := DecodeNetwork(tabs)
+		t.Logf("lossy switch %d: %d packets, %d flows, per switch %v; single decode at switch %d: %d of %d flows; network-wide: %d flows, err %v",
+			lossy, len(pkts), len(tr), per, busiest, len(d.Flows), per[busiest], len(nw.Flows), err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Flows) == per[busiest] {
+			t.Fatalf("single decode at the busiest switch found every flow: the load is too light for the test")
+		}
+		if len(nw.Flows) != len(tr) {
+			t.Fatalf("network-wide decoding found %d flows, the captures have %d", len(nw.Flows), len(tr))
+		}
+		lossyFlows := 0
+		for _, f := range nw.Flows {
+			path = net.Path(&f.Key, path)
+			at := map[int]Count{}
+			for _, c := range f.Counts {
+				if !c.Exact || !slices.Contains(path, c.Switch) {
+					t.Fatalf("flow %v (path %v): count %+v inexact or off the path", f.Key, path, c)
+				}
+				at[c.Switch] = c
+			}
+			w := tr[f.Key]
+			for i, sw := range path {
+				c, ok := at[sw]
+				if !ok && lossy >= 0 && slices.Contains(path[:i], lossy) {
+					c, ok = Count{Switch: sw}, true // every packet dropped before
+					at[sw] = c
+				}
+				switch {
+				case !ok:
+					t.Fatalf("flow %v: no count at switch %d of its path %v", f.Key, sw, path)
+				case i == 0 || lossy < 0:
+					if c.Packets != int64(w[0]) || c.Bytes != int64(w[1]) {
+						t.Fatalf("flow %v at switch %d: %+v, the capture has %d packets, %d bytes", f.Key, sw, c, w[0], w[1])
+					}
+				default:
+					prev := at[path[i-1]]
+					if drop := prev.Packets - c.Packets; drop < 0 || drop > 0 && path[i-1] != lossy {
+						t.Fatalf("flow %v: path %v, counts %v: a drop after switch %d, which loses nothing", f.Key, path, f.Counts, path[i-1])
+					}
+				}
+			}
+			if f.Loss() > 0 {
+				lossyFlows++
+			}
+		}
+		if (lossy < 0) != (lossyFlows == 0) {
+			t.Errorf("lossy switch %d: %d flows show loss", lossy, lossyFlows)
+		}
+		for j := range tabs {
+			if nw.Residual[j] != 0 || nw.Conflict[j] != 0 || nw.Mismatch[j] != 0 {
+				t.Errorf("switch %d: residual %d, conflict %d, mismatch %d", j, nw.Residual[j], nw.Conflict[j], nw.Mismatch[j])
+			}
 		}
 	}
 }

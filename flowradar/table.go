@@ -94,8 +94,11 @@ func (c *Cell) Key() (flow.Key, bool) {
 // Table is one epoch of a FlowRadar encoder: the flow filter and the
 // counting table (the paper's "encoded flowset"). It is what a switch
 // exports and a collector decodes. Build one with [NewTable] or get it
-// from [Encoder.Flip]; the zero Table is not valid. A Table is not safe for
-// concurrent writers; concurrent readers are fine once writing stopped.
+// from [Encoder.Flip]. The zero Table is not valid, but does not panic: it
+// holds no flow, ignores Add and Reset, and Decode, MarshalBinary and the
+// network-wide decoders return an error wrapping [ErrParams] for it (as
+// for a nil *Table). A Table is not safe for concurrent writers;
+// concurrent readers are fine once writing stopped.
 type Table struct {
 	p      Params
 	sub    uint32         // cells per sub-table
@@ -123,6 +126,15 @@ func NewTable(p Params) (*Table, error) {
 	}, nil
 }
 
+// valid reports whether t was built by NewTable (or UnmarshalBinary),
+// not the zero Table or nil.
+func (t *Table) valid() bool { return t != nil && t.filter != nil }
+
+// errZero is the error for the zero Table (or nil) where a table is needed.
+func errZero(what string) error {
+	return fmt.Errorf("%w: %s is the zero Table or nil; build tables with NewTable", ErrParams, what)
+}
+
 // Params returns the table's parameters.
 func (t *Table) Params() Params { return t.p }
 
@@ -134,7 +146,12 @@ func (t *Table) Cells() []Cell { return t.cells }
 // Filter returns the flow filter's words (not a copy): filter bit i is bit
 // i%64 of word i/64, and 512-bit block b is words 8b to 8b+7 (see
 // [bloom.Blocked]).
-func (t *Table) Filter() []uint64 { return t.filter.Words() }
+func (t *Table) Filter() []uint64 {
+	if !t.valid() {
+		return nil
+	}
+	return t.filter.Words()
+}
 
 // FlowFilter returns the flow filter itself (not a copy), a bloom.Blocked
 // of Params FilterBits, FilterHashes and Seed: FlowFilter().Contains(k.Bytes())
@@ -145,12 +162,18 @@ func (t *Table) FlowFilter() *bloom.Blocked { return t.filter }
 
 // Reset empties the table.
 func (t *Table) Reset() {
+	if !t.valid() {
+		return
+	}
 	t.filter.Reset()
 	clear(t.cells)
 }
 
 // Clone returns a deep copy of t.
 func (t *Table) Clone() *Table {
+	if !t.valid() {
+		return &Table{}
+	}
 	c := *t
 	c.filter = t.filter.Clone()
 	c.cells = append([]Cell(nil), t.cells...)
@@ -158,8 +181,12 @@ func (t *Table) Clone() *Table {
 }
 
 // Equal reports whether t and u have the same parameters, filter and
-// cells.
+// cells. A nil *Table and the zero Table equal each other and no valid
+// table.
 func (t *Table) Equal(u *Table) bool {
+	if !t.valid() || !u.valid() {
+		return t.valid() == u.valid()
+	}
 	if t.p != u.p || len(t.cells) != len(u.cells) || !t.filter.Equal(u.filter) {
 		return false
 	}
@@ -176,9 +203,10 @@ func (t *Table) Equal(u *Table) bool {
 // added to the filter and XORed into FlowXOR and FlowCount of its cells;
 // every packet adds 1 to PacketCount and size to ByteCount of its cells
 // (NSDI'16 §3, and the prototype's flow_radar.p4). An invalid key (the
-// zero Key) is ignored and reported as not new. Add never allocates.
+// zero Key) is ignored and reported as not new, and so is every key by
+// the zero Table. Add never allocates.
 func (t *Table) Add(k *flow.Key, size uint32) bool {
-	if !k.IsValid() {
+	if !k.IsValid() || !t.valid() {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
@@ -241,7 +269,7 @@ func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
 // Contains reports whether the flow filter holds k: true for every flow
 // added this epoch, and for others with the filter's false-positive rate.
 func (t *Table) Contains(k *flow.Key) bool {
-	if !k.IsValid() {
+	if !k.IsValid() || !t.valid() {
 		return false
 	}
 	return t.filter.ContainsHash(k.Hash(t.p.Seed))
@@ -262,8 +290,11 @@ func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
 }
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
-// and returns how many (Params.Hashes).
+// and returns how many (Params.Hashes; 0 for the zero Table).
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
+	if !t.valid() {
+		return 0
+	}
 	if t.geom != nil {
 		kk, o := *k, new([MaxHashes]uint32) // copies: the hook is opaque to escape analysis
 		t.geom(&kk, o)
@@ -278,8 +309,12 @@ func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 }
 
 // Flows returns the number of flows encoded in the table, from the sum
-// of FlowCount (each flow counts once per sub-table).
+// of FlowCount (each flow counts once per sub-table); 0 for the zero
+// Table.
 func (t *Table) Flows() int {
+	if !t.valid() {
+		return 0
+	}
 	var n uint64
 	for i := range t.cells {
 		n += uint64(t.cells[i].FlowCount)

@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,11 +16,24 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded encoder. Close it when done.
+// Kernel is the loaded encoder. Close it when done; after Close every
+// method that touches the maps returns an error saying the kernel is
+// closed.
 type Kernel struct {
-	objs flowradarObjects
-	p    flowradar.Params
-	o    Options
+	objs   flowradarObjects
+	p      flowradar.Params
+	o      Options
+	closed bool
+}
+
+var errClosed = errors.New("flowradar kernel: closed")
+
+// checkEpoch accepts the epochs there are, 0 and 1.
+func checkEpoch(epoch int) error {
+	if epoch != 0 && epoch != 1 {
+		return fmt.Errorf("flowradar kernel: epoch must be 0 or 1, got %d", epoch)
+	}
+	return nil
 }
 
 // Load loads the kernel with the given options. The error matches
@@ -98,6 +112,9 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	if k.closed {
+		return nil, errClosed
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlowradar, Interface: ifindex})
 	if err != nil {
 		return nil, fmt.Errorf("attach flowradar kernel to interface %d: %w", ifindex, err)
@@ -107,6 +124,9 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Epoch returns the epoch the kernel writes (0 or 1).
 func (k *Kernel) Epoch() (int, error) {
+	if k.closed {
+		return 0, errClosed
+	}
 	var e uint32
 	if err := k.objs.FlowradarEpoch.Lookup(uint32(0), &e); err != nil {
 		return 0, fmt.Errorf("flowradar kernel: read epoch: %w", err)
@@ -130,10 +150,16 @@ func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
 // batch is how many elements one batch syscall moves.
 const batch = 4096
 
-// Read returns the tables of an epoch as a flowradar.Table. Read the
-// epoch the kernel does not write (see [Kernel.Flip]) for a consistent
-// table.
+// Read returns the tables of epoch 0 or 1 as a flowradar.Table (any
+// other epoch is an error). Read the epoch the kernel does not write (see
+// [Kernel.Flip]) for a consistent table.
 func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
+	if k.closed {
+		return nil, errClosed
+	}
+	if err := checkEpoch(epoch); err != nil {
+		return nil, err
+	}
 	t, err := flowradar.NewTable(k.p)
 	if err != nil {
 		return nil, err
@@ -194,8 +220,15 @@ func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 	c.ByteCount += v.ByteCount
 }
 
-// Clear empties the tables of an epoch.
+// Clear empties the tables of epoch 0 or 1 (any other epoch is an
+// error).
 func (k *Kernel) Clear(epoch int) error {
+	if k.closed {
+		return errClosed
+	}
+	if err := checkEpoch(epoch); err != nil {
+		return err
+	}
 	fm, cm := k.maps(epoch)
 	if k.o.PerCPU {
 		n, err := ebpf.PossibleCPU()
@@ -276,6 +309,9 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
+	if k.closed {
+		return s, errClosed
+	}
 	sums, err := bpfload.SumPerCPU(k.objs.FlowradarStats, uint32(flowradarFlowradarStatFR_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
@@ -290,6 +326,9 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // ResetStats zeroes the per-CPU counters.
 func (k *Kernel) ResetStats() error {
+	if k.closed {
+		return errClosed
+	}
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("flowradar kernel: %w", err)
@@ -303,5 +342,14 @@ func (k *Kernel) ResetStats() error {
 	return nil
 }
 
-// Close frees the kernel (detach links yourself first).
-func (k *Kernel) Close() error { return k.objs.Close() }
+// Close frees the kernel (detach links yourself first). After Close,
+// Epoch, Read, Clear, Flip, Stats, ResetStats and Attach return an error
+// saying the kernel is closed, and a second Close does nothing; Program
+// returns the closed program, whose runs fail.
+func (k *Kernel) Close() error {
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	return k.objs.Close()
+}

@@ -3,8 +3,10 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -360,6 +362,41 @@ func testReplay(t *testing.T, perCPU bool, p flowradar.Params, decode bool) {
 	t.Logf("%d frames, %d flows of %d captures compared, zero mismatches allowed", total, flows, len(files))
 }
 
+// TestKernel_OtherHashes: the kernel takes 1 to MaxHashes sub-tables, the
+// replay above only the default 4. Every frame of the main captures
+// through kernels with 1, 3 and 8 sub-tables (the extremes, and one that
+// is not a power of two) must give the Go encoder's table.
+func TestKernel_OtherHashes(t *testing.T) {
+	var frames [][]byte
+	for _, f := range traffic.MainFrames(t) {
+		if len(f) >= kerneltest.MinFrame {
+			frames = append(frames, kerneltest.Clip(f))
+		}
+	}
+	for _, h := range []int{1, 3, flowradar.MaxHashes} {
+		t.Run(fmt.Sprintf("hashes=%d", h), func(t *testing.T) {
+			p := flowradar.ParamsFor(20000, 0xbeef)
+			p.Hashes = h
+			p.Cells = (p.Cells + uint32(h) - 1) / uint32(h) * uint32(h)
+			k := loadKernel(t, p, false)
+			for _, f := range frames {
+				if v, _ := kerneltest.Run(t, k.Program(), f); v != xdpPass {
+					t.Fatalf("verdict %d", v)
+				}
+			}
+			got, err := k.Flip()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := flowradar.NewTable(p)
+			Encode(want, frames)
+			if !got.Equal(want) {
+				t.Fatalf("kernel table after %d frames differs from the Go encoder", len(frames))
+			}
+		})
+	}
+}
+
 // BenchmarkKernel: the encoder on every frame of the main captures, all
 // flows already known (a first pass ran), net of the XDP_DROP floor; the
 // parse-only kernel of flow/xdp in the same run separates parsing from
@@ -399,4 +436,55 @@ func BenchmarkKernel(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
 	})
+}
+
+// TestKernel_BadEpoch: there are two epochs, 0 and 1; Read and Clear
+// reject any other number instead of using its low bit.
+func TestKernel_BadEpoch(t *testing.T) {
+	k := loadKernel(t, flowradar.ParamsFor(64, 1), false)
+	for _, e := range []int{-1, 2, 7} {
+		if _, err := k.Read(e); err == nil || !strings.Contains(err.Error(), "epoch must be 0 or 1") {
+			t.Errorf("Read(%d): %v, want an error naming the epochs", e, err)
+		}
+		if err := k.Clear(e); err == nil || !strings.Contains(err.Error(), "epoch must be 0 or 1") {
+			t.Errorf("Clear(%d): %v, want an error naming the epochs", e, err)
+		}
+	}
+	for e := range 2 {
+		if _, err := k.Read(e); err != nil {
+			t.Errorf("Read(%d): %v", e, err)
+		}
+		if err := k.Clear(e); err != nil {
+			t.Errorf("Clear(%d): %v", e, err)
+		}
+	}
+}
+
+// TestKernel_AfterClose: after Close every method that touches the maps
+// says the kernel is closed (as bloom/xdp and cms/xdp do), and a second
+// Close is harmless.
+func TestKernel_AfterClose(t *testing.T) {
+	kerneltest.Require(t)
+	k, err := Load(Options{Params: flowradar.ParamsFor(64, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, e1 := k.Epoch()
+	_, e2 := k.Read(0)
+	e3 := k.Clear(1)
+	_, e4 := k.Flip()
+	_, e5 := k.Stats()
+	e6 := k.ResetStats()
+	_, e7 := k.Attach(1)
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7} {
+		if !errors.Is(err, errClosed) {
+			t.Errorf("method %d after Close: %v, want %v", i+1, err, errClosed)
+		}
+	}
+	if err := k.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 }
