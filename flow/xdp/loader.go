@@ -108,9 +108,6 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// ErrNoEvent is returned by [Kernel.NextEvent] when no record is waiting.
-var ErrNoEvent = errors.New("flow kernel: no event waiting")
-
 // NextEvent returns the next per-packet record, waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error when the kernel was loaded without [Options.Events].

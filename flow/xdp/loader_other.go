@@ -4,8 +4,10 @@ package xdp
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 )
 
 // Kernel is the loaded flow kernel; it exists only on Linux.
@@ -27,3 +29,29 @@ func (k *Kernel) Close() error { return nil }
 
 // Program returns nil: there is no kernel off Linux.
 func (k *Kernel) Program() *ebpf.Program { return nil }
+
+// Spec returns an error matching [ebpf.ErrNotSupported]: the kernel's
+// object is built for Linux only.
+func Spec() (*ebpf.CollectionSpec, error) {
+	return nil, fmt.Errorf("flow kernel: spec: %w", ebpf.ErrNotSupported)
+}
+
+// Configure checks the options as on Linux and returns their error, if
+// any; otherwise an error matching [ebpf.ErrNotSupported], since there is
+// no spec to set them on.
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	return fmt.Errorf("flow kernel: configure: %w", ebpf.ErrNotSupported)
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	return nil, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)
+}
+
+// NextEvent returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
+	return Event{}, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)
+}

@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -111,3 +112,6 @@ func decodeEvent(b []byte) (Event, error) {
 	}
 	return e, nil
 }
+
+// ErrNoEvent is returned by [Kernel.NextEvent] when no record is waiting.
+var ErrNoEvent = errors.New("flow kernel: no event waiting")

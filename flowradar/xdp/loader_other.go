@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/flowradar"
 )
@@ -60,3 +61,24 @@ func (k *Kernel) ResetStats() error {
 
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }
+
+// Spec returns an error matching [ebpf.ErrNotSupported]: the kernel's
+// object is built for Linux only.
+func Spec() (*ebpf.CollectionSpec, error) {
+	return nil, fmt.Errorf("flowradar kernel: spec: %w", ebpf.ErrNotSupported)
+}
+
+// Configure checks the options as on Linux and returns their error, if
+// any; otherwise an error matching [ebpf.ErrNotSupported], since there is
+// no spec to set them on.
+func Configure(spec *ebpf.CollectionSpec, o Options) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	return fmt.Errorf("flowradar kernel: configure: %w", ebpf.ErrNotSupported)
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/iblt"
 )
@@ -48,3 +49,24 @@ func (k *Kernel) Close() error { return nil }
 
 // Program returns nil: there is no kernel off Linux.
 func (k *Kernel) Program() *ebpf.Program { return nil }
+
+// Spec returns an error matching [ebpf.ErrNotSupported]: the kernel's
+// object is built for Linux only.
+func Spec() (*ebpf.CollectionSpec, error) {
+	return nil, fmt.Errorf("iblt kernel: spec: %w", ebpf.ErrNotSupported)
+}
+
+// Configure checks the options as on Linux and returns their error, if
+// any; otherwise an error matching [ebpf.ErrNotSupported], since there is
+// no spec to set them on.
+func Configure(spec *ebpf.CollectionSpec, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	return fmt.Errorf("iblt kernel: configure: %w", ebpf.ErrNotSupported)
+}
+
+// Attach returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	return nil, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
