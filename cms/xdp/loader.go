@@ -116,7 +116,11 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		reported = cms.ReportSlots
 	}
 	spec.Maps[cmsMapCmsReported].MaxEntries = reported
-	spec.Maps[cmsMapCmsEvents].MaxEntries = uint32(opts.eventsBytes())
+	ring := uint32(opts.eventsBytes())
+	if opts.Mode != ModeDetect {
+		ring = uint32(os.Getpagesize()) // no events outside detector mode: the smallest ring
+	}
+	spec.Maps[cmsMapCmsEvents].MaxEntries = ring
 	return nil
 }
 

@@ -51,7 +51,9 @@ type Options struct {
 	// [cms.DefaultThreshold], the lab's 1000.
 	Threshold uint32
 	// EventsBytes is the ring buffer's size for detector events: a power of
-	// two from 4096; zero means 256 KiB (4096 events).
+	// two from 4096; zero means 256 KiB (4096 events). It applies to
+	// ModeDetect only: the sketch modes send no events and get a ring of
+	// one page.
 	EventsBytes int
 }
 

@@ -143,6 +143,25 @@ func TestKernel_MaxDepth(t *testing.T) {
 	}
 }
 
+// TestKernel_EventRingSize: only the detector sends events, so only it
+// gets the configured ring; the sketch modes get one page, not 256 KiB.
+func TestKernel_EventRingSize(t *testing.T) {
+	p := cms.Params{Width: 64, Depth: 2, Seed: 1}
+	for _, tc := range []struct {
+		mode Mode
+		want uint32
+	}{
+		{ModeShared, uint32(os.Getpagesize())},
+		{ModePerCPU, uint32(os.Getpagesize())},
+		{ModeDetect, DefaultEventsBytes},
+	} {
+		k := load(t, Options{Params: p, Mode: tc.mode})
+		if got := k.objs.CmsEvents.MaxEntries(); got != tc.want {
+			t.Errorf("mode %v: event ring of %d bytes, want %d", tc.mode, got, tc.want)
+		}
+	}
+}
+
 func serialize(tb testing.TB, ls ...gopacket.SerializableLayer) []byte {
 	tb.Helper()
 	buf := gopacket.NewSerializeBuffer()
