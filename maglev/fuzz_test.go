@@ -24,8 +24,9 @@ func backendsFrom(data []byte) []maglev.Backend {
 }
 
 // FuzzNew builds tables and rings from arbitrary backend lists: no panic,
-// errors or valid structures, and every valid table is balanced, order
-// independent and consistent with its counts.
+// errors or valid structures, and every valid table is balanced (checked
+// when the weights are equal), order independent and consistent with its
+// counts.
 func FuzzNew(f *testing.F) {
 	f.Add([]byte{}, uint16(7), uint64(0))                                // no backend
 	f.Add([]byte{1, 1, 'a', 1, 1, 'b', 1, 1, 'c'}, uint16(7), uint64(1)) // three backends
@@ -50,10 +51,29 @@ func FuzzNew(f *testing.F) {
 			}
 			counts[e]++
 		}
+		active := 0
 		for i, c := range counts {
 			if c != tb.Count(i) {
 				t.Fatalf("Count(%d) = %d, table holds %d", i, tb.Count(i), c)
 			}
+			if tb.Backend(i).Weight != 0 {
+				active++
+			}
+		}
+		// Balance (the package doc): with equal weights every backend owns
+		// floor(M/N) or ceil(M/N) entries.
+		var w0 uint32
+		equal := true
+		for i := 0; i < tb.Len(); i++ {
+			if w := tb.Backend(i).Weight; w != 0 && w0 == 0 {
+				w0 = w
+			} else if w != 0 && w != w0 {
+				equal = false
+			}
+		}
+		if lo, hi := tb.MinMax(); active > 0 && equal && (lo != tb.Size()/active || hi-lo > 1) {
+			t.Fatalf("%d backends of equal weight in %d entries own %d to %d entries, want %d or %d",
+				active, tb.Size(), lo, hi, tb.Size()/active, (tb.Size()+active-1)/active)
 		}
 		rev := slices.Clone(bs)
 		slices.Reverse(rev)

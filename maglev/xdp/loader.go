@@ -26,7 +26,8 @@ type LB struct {
 	tables [MaxVIPs]bool // table ids in use
 	slots  map[netip.Addr]*slot
 	used   [MaxBackends]bool
-	next   uint32 // next slot to try: slots are reused as late as possible
+	gens   [MaxBackends]uint16 // per slot: bumped each time it gets a backend
+	next   uint32              // next slot to try: slots are reused as late as possible
 }
 
 type vipState struct {
@@ -312,7 +313,10 @@ func (lb *LB) ref(a netip.Addr) (uint32, error) {
 		if lb.used[id] {
 			continue
 		}
-		var be maglevMaglevBackend
+		// A new generation: connection-tracking entries made for the
+		// slot's earlier backends stop matching.
+		gen := lb.gens[id] + 1
+		be := maglevMaglevBackend{Gen: gen}
 		if a.Is4() {
 			a4 := a.As4()
 			copy(be.Addr[:], a4[:])
@@ -327,6 +331,7 @@ func (lb *LB) ref(a netip.Addr) (uint32, error) {
 		// Fresh counters for a fresh backend.
 		zero := make([]maglevMaglevCounters, ebpf.MustPossibleCPU())
 		_ = lb.objs.MaglevBackendStats.Put(id, zero)
+		lb.gens[id] = gen
 		lb.used[id] = true
 		lb.next = (id + 1) % MaxBackends
 		lb.slots[a] = &slot{id: id, refs: 1}
@@ -344,7 +349,8 @@ func (lb *LB) unref(a netip.Addr) {
 		return
 	}
 	// No table points at the slot any more: mark it free, so connection
-	// tracking entries that still name it fall back to the table.
+	// tracking entries that still name it fall back to the table (and
+	// keep doing so once the slot is reused, as its generation changes).
 	_ = lb.objs.MaglevBackends.Put(s.id, &maglevMaglevBackend{})
 	lb.used[s.id] = false
 	delete(lb.slots, a)

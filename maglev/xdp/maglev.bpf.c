@@ -67,11 +67,14 @@ struct maglev_vip_info {
 	__u32 flags; /* reserved, 0 */
 };
 
-/* A backend: where encapsulated packets go. family 0 marks a free slot. */
+/* A backend: where encapsulated packets go. family 0 marks a free slot.
+ * gen changes every time the loader gives the slot to a new backend, so a
+ * connection-tracking entry made for an earlier occupant does not match. */
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
 	__u8 family;   /* 4 or 6 */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 gen; /* host order */
 };
 
 /* The load balancer's own addresses and MACs (one entry). */
@@ -166,8 +169,11 @@ struct {
 } maglev_config SEC(".maps");
 
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
- * backend slot its first packet went to. LRU: old flows are forgotten
- * first. The size is set from Go. */
+ * backend slot its first packet went to (low 16 bits) and that slot's gen
+ * at the time (high 16 bits), so the entry stops matching when the slot is
+ * freed and given to another backend. LRU: old flows are forgotten first.
+ * The size is set from Go. */
+_Static_assert(MAGLEV_MAX_BACKENDS <= 0x10000, "conn entries keep the slot in 16 bits");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -290,9 +296,10 @@ int xdp_maglev(struct xdp_md *ctx)
 	if (maglev_conntrack) {
 		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p.key);
 		if (s) {
-			slot = *s;
+			__u32 conn = *s;
+			slot = conn & 0xffff;
 			be = bpf_map_lookup_elem(&maglev_backends, &slot);
-			if (be && be->family != 0) {
+			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16)) {
 				tracked = 1;
 				maglev_count(MAGLEV_STAT_CONN_HIT);
 			}
@@ -316,8 +323,10 @@ int xdp_maglev(struct xdp_md *ctx)
 			maglev_count(MAGLEV_STAT_DROP_NO_BACKEND);
 			return XDP_DROP;
 		}
-		if (maglev_conntrack)
-			bpf_map_update_elem(&maglev_conns, &p.key, &slot, BPF_ANY);
+		if (maglev_conntrack) {
+			__u32 conn = slot | (__u32)be->gen << 16;
+			bpf_map_update_elem(&maglev_conns, &p.key, &conn, BPF_ANY);
+		}
 	}
 	if (!be)
 		return XDP_DROP; /* unreachable; for the verifier */

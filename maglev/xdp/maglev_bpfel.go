@@ -24,7 +24,8 @@ type maglevMaglevBackend struct {
 	_      structs.HostLayout
 	Addr   [16]uint8
 	Family uint8
-	Pad    [3]uint8
+	Pad    uint8
+	Gen    uint16
 }
 
 type maglevMaglevCfg struct {

@@ -319,13 +319,15 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
 	}
+	// The new table's backends first, as LB.SetVIP: a backend in both
+	// tables stays the same backend, and keeps its tracked flows.
+	for i := 0; i < t.Len(); i++ {
+		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
+	}
 	if old := m.vips[v]; old != nil {
 		m.unref(old)
 	}
 	m.vips[v] = t
-	for i := 0; i < t.Len(); i++ {
-		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
-	}
 	return t, nil
 }
 
@@ -344,7 +346,15 @@ func (m *Model) unref(t *maglev.Table) {
 	for i := 0; i < t.Len(); i++ {
 		a := netip.MustParseAddr(t.Backend(i).Name)
 		if m.live[a]--; m.live[a] <= 0 {
+			// The backend is gone (the kernel frees its slot): flows
+			// tracked to it go back to their table, even if a backend
+			// of that address is added again later.
 			delete(m.live, a)
+			for k, b := range m.conns {
+				if b == a {
+					delete(m.conns, k)
+				}
+			}
 		}
 	}
 }

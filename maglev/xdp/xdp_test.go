@@ -486,3 +486,79 @@ func TestKernel_VIPKinds(t *testing.T) {
 	del(exact)
 	check("none again", 0)
 }
+
+// TestKernel_ConnTrackSlotReuse: a tracked flow whose backend left every
+// table must not follow the backend slot to whatever backend is given that
+// slot later (here a backend of another VIP); it falls back to its VIP's
+// table, as in the model.
+func TestKernel_ConnTrackSlotReuse(t *testing.T) {
+	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 16381}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	p.setVIP(t, x, backends("10.1.0.1"))
+	// 203.0.113.5:40000 > 198.51.100.1:80 TCP SYN: tracked to 10.1.0.1
+	f := pkt.TCP4("203.0.113.5:40000", "198.51.100.1:80", pkt.SYN, nil)
+	if v, out := kerneltest.Run(t, p.lb.Program(), f); v != TX || outerDst(out) != netip.MustParseAddr("10.1.0.1") {
+		t.Fatalf("first packet: verdict %d to %v", v, outerDst(out))
+	}
+	p.setVIP(t, x, backends("10.1.0.2")) // 10.1.0.1's slot is free now
+	// Use every other slot, so the next new backend gets 10.1.0.1's.
+	var many []Backend
+	for i := 0; i < MaxBackends-2; i++ {
+		many = append(many, Backend{Addr: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Weight: 1})
+	}
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.2"), 80, flow.ProtoTCP}, many)
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}, backends("10.3.0.1"))
+
+	v, out := kerneltest.Run(t, p.lb.Program(), f)
+	mv, mout, _ := p.model.Process(f)
+	if v != TX || outerDst(out) != netip.MustParseAddr("10.1.0.2") {
+		t.Fatalf("tracked flow of %v sent to %v (verdict %d), want its table's only backend 10.1.0.2", x, outerDst(out), v)
+	}
+	if mv != v || !bytes.Equal(out, mout) {
+		t.Fatalf("kernel and model differ: kernel %d to %v, model %d to %v", v, outerDst(out), mv, outerDst(mout))
+	}
+}
+
+// TestKernel_ConnTrackReadded: a backend that leaves and comes back is a
+// new backend: flows tracked to it before it left are not sent back to it
+// by either kernel or model; both follow the table.
+func TestKernel_ConnTrackReadded(t *testing.T) {
+	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 251}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	a := netip.MustParseAddr("10.1.0.1")
+	p.setVIP(t, x, backends("10.1.0.1"))
+	// Flows first tracked to a; after a leaves and comes back with others,
+	// the table sends many of them elsewhere.
+	var frames [][]byte
+	for i := 0; i < 50; i++ {
+		// 203.0.113.i:3000+i > 198.51.100.1:80 TCP SYN
+		f := pkt.TCP4(fmt.Sprintf("203.0.113.%d:%d", i, 3000+i), "198.51.100.1:80", pkt.SYN, nil)
+		frames = append(frames, f)
+		if v, out := kerneltest.Run(t, p.lb.Program(), f); v != TX || outerDst(out) != a {
+			t.Fatalf("flow %d: verdict %d to %v, want %v", i, v, outerDst(out), a)
+		}
+		p.model.Process(f)
+	}
+	p.setVIP(t, x, backends("10.1.0.2"))
+	nt := p.setVIP(t, x, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
+	moved := 0
+	for i, f := range frames {
+		info, _ := flow.Parse(f)
+		j, _ := nt.Pick(info.Key.Hash(0))
+		want := netip.MustParseAddr(nt.Backend(j).Name)
+		if want != a {
+			moved++
+		}
+		v, out := kerneltest.Run(t, p.lb.Program(), f)
+		mv, mout, _ := p.model.Process(f)
+		if v != TX || outerDst(out) != want {
+			t.Fatalf("flow %d: kernel verdict %d to %v, want the table's %v", i, v, outerDst(out), want)
+		}
+		if mv != v || !bytes.Equal(out, mout) {
+			t.Fatalf("flow %d: kernel sent to %v, model to %v", i, outerDst(out), outerDst(mout))
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the new table keeps every flow on 10.1.0.1: the test proves nothing")
+	}
+}
