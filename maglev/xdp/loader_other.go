@@ -41,3 +41,16 @@ func (lb *LB) Close() error { return nil }
 func (lb *LB) Run(frame []byte) (uint32, []byte, error) {
 	return 0, nil, fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
 }
+
+// Spec checks opts as on Linux and returns their error, if any; otherwise
+// an error matching [ebpf.ErrNotSupported]: the kernel's object is built
+// for Linux only.
+func Spec(opts Options) (*ebpf.CollectionSpec, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("maglev kernel: spec: %w", ebpf.ErrNotSupported)
+}
+
+// Table returns nil: no table is installed off Linux.
+func (lb *LB) Table(v VIP) *maglev.Table { return nil }
