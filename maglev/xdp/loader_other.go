@@ -38,7 +38,7 @@ func (lb *LB) Stats() (Stats, error) {
 func (lb *LB) Close() error { return nil }
 
 // Run returns an error matching [ebpf.ErrNotSupported].
-func (lb *LB) Run(frame []byte) (uint32, []byte, error) {
+func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
 	return 0, nil, fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
 }
 
@@ -54,3 +54,11 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 
 // Table returns nil: no table is installed off Linux.
 func (lb *LB) Table(v VIP) *maglev.Table { return nil }
+
+// Program returns nil: there is no program off Linux.
+func (lb *LB) Program() *ebpf.Program { return nil }
+
+// DeleteVIP returns an error matching [ebpf.ErrNotSupported].
+func (lb *LB) DeleteVIP(v VIP) error {
+	return fmt.Errorf("maglev kernel: %w", ebpf.ErrNotSupported)
+}
