@@ -64,9 +64,11 @@ type Reader struct {
 	hdr     [32]byte
 }
 
-// iface is a pcapng interface: its link type and timestamp resolution.
+// iface is a pcapng interface: its link type, snapshot length and
+// timestamp resolution.
 type iface struct {
 	link   LinkType
+	snap   uint32 // snapshot length; 0: no limit
 	ups    uint64 // timestamp units per second (if_tsresol)
 	offset int64  // seconds added to every timestamp (if_tsoffset)
 }
@@ -298,7 +300,7 @@ func (r *Reader) readIDB(start int64, blen uint32) error {
 	if n, err := r.readFull(h); err != nil {
 		return r.ioFail(start, err, "interface block", 16, n+8)
 	}
-	ifc := iface{link: LinkType(r.bo.Uint16(h[0:])), ups: 1e6}
+	ifc := iface{link: LinkType(r.bo.Uint16(h[0:])), snap: r.bo.Uint32(h[4:]), ups: 1e6}
 	rest := int64(blen) - 16 - 4 // options
 	nopt := min(rest, maxOptions)
 	if int64(cap(r.opts)) < nopt {
@@ -383,7 +385,10 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 }
 
 // readSPB reads a simple packet block whose 8-byte header was read. It
-// belongs to interface 0 and has no timestamp: Time is the Unix epoch.
+// belongs to interface 0 and has no timestamp: Time is the Unix epoch. Its
+// captured length is the original length cut to interface 0's snapshot
+// length and to the block (whose data field is padded to 4 bytes, so the
+// block alone cannot tell padding from data).
 func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 	if blen < 16 {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("simple packet block length %d (at least 16 expected)", blen))
@@ -397,6 +402,9 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 	}
 	wire := r.bo.Uint32(h)
 	caplen := min(wire, blen-16)
+	if snap := r.ifaces[0].snap; snap != 0 {
+		caplen = min(caplen, snap)
+	}
 	if caplen > MaxRecordLen {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
 	}

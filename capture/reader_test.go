@@ -417,6 +417,44 @@ func TestReader_Formats(t *testing.T) {
 	}
 }
 
+// TestReader_SimplePacketSnaplen reads simple packet blocks cut by the
+// interface's snapshot length: the block's data field is padded to 4
+// bytes, so the captured length is the smaller of the original length and
+// the snapshot length (pcapng draft, section 4.4), never the padded field.
+func TestReader_SimplePacketSnaplen(t *testing.T) {
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		data := make([]byte, 62)
+		for i := range data {
+			data[i] = byte(i + 1)
+		}
+		for _, c := range []struct {
+			name      string
+			snap      uint32
+			wire      int
+			wantBytes int
+		}{
+			{"cut at snaplen 62 of 100", 62, 100, 62}, // 62 bytes + 2 of padding
+			{"whole 61-byte packet", 0, 61, 61},       // snaplen 0: no limit
+			{"whole packet below snaplen", 65535, 61, 61},
+		} {
+			idb := bo.AppendUint16(nil, uint16(capture.LinkEthernet))
+			idb = bo.AppendUint16(idb, 0)
+			idb = bo.AppendUint32(idb, c.snap)
+			b := append(ngSHB(bo), ngBlock(bo, 1, idb)...)
+			spb := bo.AppendUint32(nil, uint32(c.wire))
+			spb = append(spb, data[:c.wantBytes]...)
+			b = append(b, ngBlock(bo, 3, spb)...)
+			got, err := readAll(t, b)
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.name, bo, err)
+			}
+			if len(got) != 1 || !bytes.Equal(got[0].Data, data[:c.wantBytes]) || got[0].WireLen != c.wire {
+				t.Fatalf("%s %v: got %d packets, first %x (wire %d); want %x (wire %d)", c.name, bo, len(got), got[0].Data, got[0].WireLen, data[:c.wantBytes], c.wire)
+			}
+		}
+	}
+}
+
 // writeTrace writes n packets to a pcap file and returns its path and
 // bytes, with the offset where each record starts.
 func writeTrace(t *testing.T, n int) (string, []byte, []int) {
