@@ -74,7 +74,9 @@ func keysOf(pkts []capture.Packet) []flow.Key {
 		if !ok {
 			continue
 		}
-		buf = f[:0]
+		if pkts[i].Link != capture.LinkEthernet {
+			buf = f // never an Ethernet packet's Data: the next conversion would overwrite it
+		}
 		if info, err := flow.Parse(f); err == nil {
 			out[i] = info.Key
 		}
