@@ -30,6 +30,7 @@ const (
 	pcapRecordLen = 16
 	bufSize       = 64 << 10
 	maxOptions    = 64 << 10 // interface options parsed; the rest is skipped
+	maxIfaces     = 1 << 16  // interfaces in one pcapng section
 )
 
 // Reader reads packets from a pcap or pcapng capture, gzip-compressed or
@@ -39,7 +40,10 @@ const (
 // pcap: microsecond and nanosecond magic numbers in either byte order.
 // pcapng: sections of either byte order, interface description blocks with
 // their link type, if_tsresol and if_tsoffset, and enhanced, simple and
-// obsolete packet blocks; other blocks are skipped.
+// obsolete packet blocks; other blocks are skipped. A section may describe
+// up to 65,536 interfaces (the obsolete packet block's 16-bit interface
+// number); more are corruption, so that a small file cannot make the
+// Reader hold unbounded interface state.
 //
 // A record's captured length is trusted up to [MaxRecordLen] even when it
 // exceeds the snapshot length of the file header (some writers get that
@@ -295,6 +299,9 @@ func (r *Reader) readSHB(start int64) error {
 func (r *Reader) readIDB(start int64, blen uint32) error {
 	if blen < 20 {
 		return r.fail(start, ErrCorrupt, fmt.Sprintf("interface block length %d (at least 20 expected)", blen))
+	}
+	if len(r.ifaces) == maxIfaces {
+		return r.fail(start, ErrCorrupt, fmt.Sprintf("more than %d interfaces in one section", maxIfaces))
 	}
 	h := r.hdr[8:16]
 	if n, err := r.readFull(h); err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -578,6 +579,31 @@ func TestReader_DamagedPcapng(t *testing.T) {
 		if !errors.Is(err, c.sent) || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%s: error %v, want %v saying %q", c.name, err, c.sent, c.msg)
 		}
+	}
+}
+
+// TestReader_InterfaceBomb reads a small gzip file that inflates to
+// 200,000 interface description blocks: the reader must refuse them past
+// its interface limit instead of keeping every one.
+func TestReader_InterfaceBomb(t *testing.T) {
+	var bo order = binary.LittleEndian
+	idb := ngBlock(bo, 1, []byte{1, 0, 0, 0, 0, 0, 0, 0}) // Ethernet, no snaplen, no options
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(ngSHB(bo))
+	zw.Write(bytes.Repeat(idb, 200_000))
+	zw.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readAll(t, zb.Bytes())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, capture.ErrCorrupt) || !strings.Contains(err.Error(), "interfaces") {
+		t.Errorf("%d-byte file of 200,000 interfaces: error %v, want %v about interfaces", zb.Len(), err, capture.ErrCorrupt)
+	}
+	// 65,536 interfaces of 24 bytes, allocated about five times over as the
+	// slice grows by a quarter at a time, and the gzip and bufio state.
+	if d := after.TotalAlloc - before.TotalAlloc; d > 12<<20 {
+		t.Errorf("reading a %d-byte file allocated %d bytes", zb.Len(), d)
 	}
 }
 
