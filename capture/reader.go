@@ -103,6 +103,9 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name, br: bufio.NewReaderSize(rd, bufSize)}
 	if b, err := r.br.Peek(2); err == nil && b[0] == 0x1f && b[1] == 0x8b {
 		gz, err := gzip.NewReader(r.br)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, r.fail(0, ErrTruncated, "gzip header")
+		}
 		if err != nil {
 			return nil, r.fail(0, err, "gzip header")
 		}
@@ -116,7 +119,7 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	}
 	switch m := binary.LittleEndian.Uint32(h); m {
 	case ngSHB:
-		r.ng = true
+		r.ng, r.link = true, LinkEthernet // until an interface is described
 		if n, err := r.readFull(h[4:8]); err != nil {
 			return nil, r.ioFail(0, err, "section header", 8, n+4)
 		}

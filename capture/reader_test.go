@@ -582,6 +582,45 @@ func TestReader_DamagedPcapng(t *testing.T) {
 	}
 }
 
+// TestReader_LinkType checks Reader.LinkType: the file header's for pcap,
+// the first interface's for pcapng, Ethernet before any interface.
+func TestReader_LinkType(t *testing.T) {
+	var bo order = binary.LittleEndian
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want capture.LinkType
+	}{
+		{"pcap", pcapBytes(bo, false, 65535, capture.LinkLinuxSLL, nil), capture.LinkLinuxSLL},
+		{"pcapng before any interface", ngSHB(bo), capture.LinkEthernet},
+		{"pcapng", append(append(ngSHB(bo), ngIDB(bo, capture.LinkRaw, 0, 0)...), ngIDB(bo, capture.LinkNull, 0, 0)...), capture.LinkRaw},
+	} {
+		r, err := capture.NewReader(bytes.NewReader(c.b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Next() // reads the interfaces, if any, then ends
+		if got := r.LinkType(); got != c.want {
+			t.Errorf("%s: LinkType %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestReader_TruncatedGzip cuts a gzip file inside its header: the error
+// says truncated, like any other cut.
+func TestReader_TruncatedGzip(t *testing.T) {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(pcapBytes(binary.LittleEndian, false, 65535, capture.LinkEthernet, testPackets(2, capture.LinkEthernet)))
+	zw.Close()
+	for _, n := range []int{2, 5, 9} {
+		_, err := capture.NewReader(bytes.NewReader(zb.Bytes()[:n]))
+		if !errors.Is(err, capture.ErrTruncated) || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "gzip header") {
+			t.Errorf("gzip cut after %d bytes: error %v, want %v naming the gzip header", n, err, capture.ErrTruncated)
+		}
+	}
+}
+
 // TestReader_InterfaceBomb reads a small gzip file that inflates to
 // 200,000 interface description blocks: the reader must refuse them past
 // its interface limit instead of keeping every one.
