@@ -653,9 +653,14 @@ func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
 	for _, p := range pkts {
 		ng = append(ng, ngEPB(bo, 0, uint64(p.Time.UnixMicro()), p, false)...)
 	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(ng)
+	zw.Close()
 	for name, b := range map[string][]byte{
-		"pcap":   pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
-		"pcapng": ng,
+		"pcap":        pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
+		"pcapng":      ng,
+		"pcapng-gzip": zb.Bytes(),
 	} {
 		r, err := capture.NewReader(bytes.NewReader(b))
 		if err != nil {
