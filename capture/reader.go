@@ -135,7 +135,7 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 		case pcapMicro, pcapNano:
 			r.bo, r.big, r.nano = binary.BigEndian, true, binary.BigEndian.Uint32(h) == pcapNano
 		default:
-			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x", binary.BigEndian.Uint32(h)))
+			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x (pcap a1b2c3d4 or a1b23c4d in either byte order, pcapng 0a0d0d0a, or gzip 1f8b accepted)", binary.BigEndian.Uint32(h)))
 		}
 	}
 	n, err = r.readFull(h[4:])
@@ -284,7 +284,7 @@ func (r *Reader) readSHB(start int64) error {
 	case binary.BigEndian.Uint32(h[8:]) == ngByteOrder:
 		r.bo = binary.BigEndian
 	default:
-		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng byte-order magic 0x%08x", binary.BigEndian.Uint32(h[8:])))
+		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng byte-order magic 0x%08x (1a2b3c4d in either byte order expected)", binary.BigEndian.Uint32(h[8:])))
 	}
 	blen := r.bo.Uint32(h[4:])
 	if blen < 28 || blen%4 != 0 {

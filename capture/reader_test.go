@@ -493,7 +493,7 @@ func TestReadFile_Damaged(t *testing.T) {
 		{"empty", nil, 0, capture.ErrTruncated, "truncated: file header needs 4 bytes, 0 left"},
 		{"caplen absurd", flip(offs[5]+8, 0xfffffff0), 5, capture.ErrCorrupt, "record 6 at offset " + strconv.Itoa(offs[5]) + ": corrupt: captured length 4294967280 exceeds the maximum 262144"},
 		{"caplen past the end", flip(offs[39]+8, 5000), 39, capture.ErrTruncated, "record 40"},
-		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412"},
+		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412 (pcap a1b2c3d4 or a1b23c4d in either byte order, pcapng 0a0d0d0a, or gzip 1f8b accepted)"},
 		{"bad version", flip(4, 7), 0, capture.ErrFormat, "pcap version 7.0"},
 	}
 	for _, c := range cases {
@@ -568,6 +568,11 @@ func TestReader_DamagedPcapng(t *testing.T) {
 		{"unknown interface", append(bytes.Clone(good), ngEPB(bo, 3, 1, p, false)...), capture.ErrCorrupt, "packet of interface 3, but 1 described"},
 		{"odd block length", append(bytes.Clone(good), 6, 0, 0, 0, 13, 0, 0, 0), capture.ErrCorrupt, "length 13"},
 		{"cut block", append(bytes.Clone(good), epb[:30]...), capture.ErrTruncated, "record 1 at offset"},
+		{"bad byte-order magic", func() []byte {
+			shb := ngSHB(bo)
+			bo.PutUint32(shb[8:], 0x12345678)
+			return shb
+		}(), capture.ErrFormat, "pcapng byte-order magic 0x78563412 (1a2b3c4d in either byte order expected)"},
 		{"spb first", append(ngSHB(bo), ngBlock(bo, 3, []byte{4, 0, 0, 0, 1, 2, 3, 4})...), capture.ErrCorrupt, "before any interface"},
 		{"caplen beyond block", func() []byte {
 			e := bytes.Clone(epb)
