@@ -354,17 +354,14 @@ func examine(p *Packet) ampInfo {
 			l3, ver = 4, int(d[4]>>4)
 		}
 	case LinkLinuxSLL, LinkLinuxSLL2:
+		// The protocol field is the EtherType that Packet.Ethernet puts in
+		// its frame, VLAN tags (put back by libpcap) included.
 		off, et := 16, 14
 		if p.Link == LinkLinuxSLL2 {
 			off, et = 20, 0
 		}
 		if len(d) >= off {
-			switch binary.BigEndian.Uint16(d[et:]) {
-			case etherIPv4:
-				l3, ver = off, 4
-			case etherIPv6:
-				l3, ver = off, 6
-			}
+			l3, ver = taggedL3(d, off, binary.BigEndian.Uint16(d[et:]))
 		}
 	}
 	if l3 < 0 || l3 >= len(d) || int(d[l3]>>4) != ver {
@@ -408,8 +405,11 @@ func ethernetL3(d []byte) (int, int) {
 	if len(d) < 14 {
 		return -1, 0
 	}
-	et := binary.BigEndian.Uint16(d[12:])
-	off := 14
+	return taggedL3(d, 14, binary.BigEndian.Uint16(d[12:]))
+}
+
+// taggedL3 is ethernetL3 from EtherType et, whose payload starts at off.
+func taggedL3(d []byte, off int, et uint16) (int, int) {
 	for tags := 0; et == 0x8100 || et == 0x88A8 || et == 0x9100; tags++ {
 		if tags == flow.MaxVLANTags || len(d) < off+4 {
 			return -1, 0

@@ -1,6 +1,7 @@
 package capture_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -73,7 +74,9 @@ func keysOf(pkts []capture.Packet) []flow.Key {
 		if !ok {
 			continue
 		}
-		buf = f[:0]
+		if pkts[i].Link != capture.LinkEthernet {
+			buf = f // never an Ethernet packet's Data: the next conversion would overwrite it
+		}
 		if info, err := flow.Parse(f); err == nil {
 			out[i] = info.Key
 		}
@@ -224,6 +227,38 @@ func TestAmplify_Checksums(t *testing.T) {
 		t.Errorf("a UDP datagram without checksum got checksum % x", c[:2])
 	}
 	checkAmplified(t, "built", pkts, 50)
+}
+
+// TestAmplify_CookedVLAN amplifies Linux cooked captures (v1 and v2) whose
+// protocol field is a VLAN tag: libpcap puts the tag stripped by the NIC
+// back after the cooked header. Packet.Ethernet turns such a packet into a
+// tagged Ethernet frame that flow.Parse keys, so the amplifier must remap
+// it too, or every copy repeats copy 0's flows.
+func TestAmplify_CookedVLAN(t *testing.T) {
+	frames := [][]byte{
+		// eth 8100 vid=7 | 0800 | ipv4 10.1.0.1 > 10.2.0.1 | udp 9 > 7
+		pkt.Frame{VLANs: []pkt.VLAN{{ID: 7}}, IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.2.0.1")}, UDP: &pkt.UDP{SrcPort: 9, DstPort: 7}, Payload: []byte("x")}.Bytes(),
+		// eth 88a8 vid=1 | 8100 vid=2 | 86dd | ipv6 2001:db8::1 > 2001:db8:1::2 | tcp 40000 > 443
+		pkt.Frame{VLANs: []pkt.VLAN{{TPID: 0x88A8, ID: 1}, {ID: 2}}, IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2")}, TCP: &pkt.TCP{SrcPort: 40000, DstPort: 443}}.Bytes(),
+	}
+	t0 := time.Unix(1700000000, 0)
+	var pkts []capture.Packet
+	for i, f := range frames {
+		et := f[12:14] // the first tag's TPID
+		// SLL v1: packet type, ARPHRD, address length, address (8), protocol.
+		sll := append(append(make([]byte, 14), et...), f[14:]...)
+		// SLL v2: protocol, reserved, interface, ARPHRD, packet type, address length, address (8).
+		sll2 := append(append(bytes.Clone(et), make([]byte, 18)...), f[14:]...)
+		pkts = append(pkts,
+			capture.Packet{Time: t0.Add(time.Duration(i) * time.Millisecond), Data: sll, WireLen: len(sll), Link: capture.LinkLinuxSLL},
+			capture.Packet{Time: t0.Add(time.Duration(i) * time.Millisecond), Data: sll2, WireLen: len(sll2), Link: capture.LinkLinuxSLL2})
+	}
+	for i, k := range keysOf(pkts) {
+		if !k.IsValid() {
+			t.Fatalf("packet %d: flow.Parse gives no key", i+1)
+		}
+	}
+	checkAmplified(t, "cooked vlan", pkts, 4)
 }
 
 func TestAmplify_Errors(t *testing.T) {

@@ -76,10 +76,18 @@ const (
 // Ethernet header with zero MAC addresses and the EtherType of the payload
 // (0x0800 or 0x86DD from the IP version, or the protocol field of the
 // cooked header), followed by the payload; the frame is written into buf,
-// which is reused when its capacity suffices, so a loop that passes the
-// previous result back in does not allocate. It returns false for link
+// which is reused when its capacity suffices. It returns false for link
 // types it cannot convert and for packets too short to hold their
 // link-layer header or without an IP version it can tell.
+//
+// A loop converts without allocating by passing back the last frame that
+// was written into buf, never an Ethernet packet's result: that is the
+// packet's own Data, which the next conversion would overwrite.
+//
+//	frame, ok := p.Ethernet(buf)
+//	if ok && p.Link != capture.LinkEthernet {
+//		buf = frame
+//	}
 func (p *Packet) Ethernet(buf []byte) ([]byte, bool) {
 	var etype uint16
 	var payload []byte

@@ -88,3 +88,40 @@ func TestPacket_EthernetDoesNotAllocate(t *testing.T) {
 		t.Errorf("Ethernet with a large enough buffer allocates %.1f times, want 0", allocs)
 	}
 }
+
+// TestPacket_EthernetLoop runs the loop of Packet.Ethernet's doc over
+// packets of mixed link types: every frame is right and no packet's Data
+// changes.
+func TestPacket_EthernetLoop(t *testing.T) {
+	ip := append([]byte{0x45}, make([]byte, 39)...)
+	eth := append(make([]byte, 12), 0x08, 0x00)
+	eth = append(eth, ip...)
+	eth = append(eth, make([]byte, 100)...) // longer than any converted frame
+	pkts := []capture.Packet{
+		{Data: eth, Link: capture.LinkEthernet},
+		{Data: ip, Link: capture.LinkRaw},
+		{Data: bytes.Clone(eth), Link: capture.LinkEthernet},
+		{Data: append(make([]byte, 4), ip...), Link: capture.LinkNull},
+	}
+	var orig [][]byte
+	for _, p := range pkts {
+		orig = append(orig, bytes.Clone(p.Data))
+	}
+	var buf []byte
+	for range 2 {
+		for i, p := range pkts {
+			frame, ok := p.Ethernet(buf)
+			if ok && p.Link != capture.LinkEthernet {
+				buf = frame
+			}
+			if want, _ := (&capture.Packet{Data: orig[i], Link: p.Link}).Ethernet(nil); !ok || !bytes.Equal(frame, want) {
+				t.Fatalf("packet %d: frame %x, want %x", i+1, frame, want)
+			}
+		}
+	}
+	for i, p := range pkts {
+		if !bytes.Equal(p.Data, orig[i]) {
+			t.Errorf("packet %d: Data changed by the loop", i+1)
+		}
+	}
+}

@@ -15,9 +15,13 @@ import (
 
 // FrameSize is one frame length of a mix and its relative weight.
 type FrameSize struct {
-	Len    int // Ethernet frame length without FCS
+	Len    int // Ethernet frame length without FCS, 60 to 65,549 (an IPv4 total length of 65,535)
 	Weight float64
 }
+
+// maxGenFrame is the longest frame the generator makes: the IP length
+// fields are 16 bits, and an IPv4 packet holds at most 65,535 bytes.
+const maxGenFrame = 65535 + 14
 
 // IMIX is the "simple IMIX" packet-size mix used in router benchmarking:
 // 7 parts of 64 bytes, 4 of 594 and 1 of 1518 (Ethernet frames with FCS;
@@ -62,8 +66,8 @@ func (c *GenConfig) Validate() error {
 		return fmt.Errorf("capture: generator rate must be a finite number of packets per second, at least 0, got %v", c.Rate)
 	}
 	for i, s := range c.FrameSizes {
-		if s.Len < 60 || s.Len > MaxRecordLen {
-			return fmt.Errorf("capture: generator frame size %d must be in [60, %d] bytes, got %d", i, MaxRecordLen, s.Len)
+		if s.Len < 60 || s.Len > maxGenFrame {
+			return fmt.Errorf("capture: generator frame size %d must be in [60, %d] bytes, got %d", i, maxGenFrame, s.Len)
 		}
 		if !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
 			return fmt.Errorf("capture: generator frame size %d weight must be positive and finite, got %v", i, s.Weight)
@@ -178,7 +182,7 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 		weights += s.Weight
 	}
 	span := float64(float64(total) / rate * 1e9) // trace duration in ns
-	body := make([]byte, MaxRecordLen)           // zeros but for the counter being written
+	body := make([]byte, maxGenFrame)            // zeros but for the counter being written
 	pkts := make([]Packet, len(slots))
 	var arena []byte
 	for n, s := range slots {

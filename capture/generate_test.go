@@ -2,6 +2,8 @@ package capture_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -192,6 +194,39 @@ func TestGenerate_UnscaledSizes(t *testing.T) {
 	}
 }
 
+// TestGenerate_LargestFrames generates frames of the largest length the
+// generator accepts, over IPv4 and IPv6, TCP and UDP: every length field
+// must hold its true value (IP lengths are 16 bits, so a longer frame would
+// wrap them) and every checksum verify.
+func TestGenerate_LargestFrames(t *testing.T) {
+	const largest = 65535 + 14 // the IPv4 total length field's limit, plus Ethernet
+	pkts, err := capture.Generate(capture.GenConfig{Flows: 8, Packets: 64, IPv6Share: 0.5, UDPShare: 0.5, FrameSizes: []capture.FrameSize{{largest, 1}}, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pkts {
+		info, err := flow.Parse(p.Data)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i+1, err)
+		}
+		ip := p.Data[info.L3Offset:]
+		n := int(binary.BigEndian.Uint16(ip[2:])) // IPv4 total length
+		if info.Key.Is6() {
+			n = 40 + int(binary.BigEndian.Uint16(ip[4:])) // IPv6 header + payload length
+		}
+		if n != len(ip) {
+			t.Fatalf("packet %d (%v, %d bytes): the IP header says %d bytes, the frame holds %d", i+1, info.Key, len(p.Data), n, len(ip))
+		}
+		if ipOK, l4OK, checked := checksums(p.Data); !checked || !ipOK || !l4OK {
+			t.Fatalf("packet %d: checksums checked %v, IP %v, upper layer %v", i+1, checked, ipOK, l4OK)
+		}
+	}
+	_, err = capture.Generate(capture.GenConfig{Flows: 1, FrameSizes: []capture.FrameSize{{largest + 1, 1}}})
+	if want := fmt.Sprintf("frame size 0 must be in [60, %d] bytes, got %d", largest, largest+1); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a %d-byte frame size: error %v, want %q", largest+1, err, want)
+	}
+}
+
 func TestGenerate_Errors(t *testing.T) {
 	for _, tc := range []struct {
 		cfg capture.GenConfig
@@ -203,7 +238,7 @@ func TestGenerate_Errors(t *testing.T) {
 		{capture.GenConfig{Flows: 10, UDPShare: math.NaN()}, "UDP share must be in [0, 1], got NaN"},
 		{capture.GenConfig{Flows: 10, Rate: -1}, "rate must be a finite number of packets per second, at least 0, got -1"},
 		{capture.GenConfig{Flows: 10, Concurrency: -1}, "concurrency must be at least 0, got -1"},
-		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{59, 1}}}, "frame size 0 must be in [60, 262144] bytes, got 59"},
+		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{59, 1}}}, "frame size 0 must be in [60, 65549] bytes, got 59"},
 		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{60, 0}}}, "frame size 0 weight must be positive and finite, got 0"},
 		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{}}, "frame sizes must be nil"},
 		{capture.GenConfig{Flows: 1 << 20, FlowSizes: capture.DataMining}, "exceed 268435456 packets; set Packets"},

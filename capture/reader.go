@@ -30,6 +30,7 @@ const (
 	pcapRecordLen = 16
 	bufSize       = 64 << 10
 	maxOptions    = 64 << 10 // interface options parsed; the rest is skipped
+	maxIfaces     = 1 << 16  // interfaces in one pcapng section
 )
 
 // Reader reads packets from a pcap or pcapng capture, gzip-compressed or
@@ -39,7 +40,10 @@ const (
 // pcap: microsecond and nanosecond magic numbers in either byte order.
 // pcapng: sections of either byte order, interface description blocks with
 // their link type, if_tsresol and if_tsoffset, and enhanced, simple and
-// obsolete packet blocks; other blocks are skipped.
+// obsolete packet blocks; other blocks are skipped. A section may describe
+// up to 65,536 interfaces (the obsolete packet block's 16-bit interface
+// number); more are corruption, so that a small file cannot make the
+// Reader hold unbounded interface state.
 //
 // A record's captured length is trusted up to [MaxRecordLen] even when it
 // exceeds the snapshot length of the file header (some writers get that
@@ -64,9 +68,11 @@ type Reader struct {
 	hdr     [32]byte
 }
 
-// iface is a pcapng interface: its link type and timestamp resolution.
+// iface is a pcapng interface: its link type, snapshot length and
+// timestamp resolution.
 type iface struct {
 	link   LinkType
+	snap   uint32 // snapshot length; 0: no limit
 	ups    uint64 // timestamp units per second (if_tsresol)
 	offset int64  // seconds added to every timestamp (if_tsoffset)
 }
@@ -97,6 +103,9 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name, br: bufio.NewReaderSize(rd, bufSize)}
 	if b, err := r.br.Peek(2); err == nil && b[0] == 0x1f && b[1] == 0x8b {
 		gz, err := gzip.NewReader(r.br)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, r.fail(0, ErrTruncated, "gzip header")
+		}
 		if err != nil {
 			return nil, r.fail(0, err, "gzip header")
 		}
@@ -110,7 +119,7 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	}
 	switch m := binary.LittleEndian.Uint32(h); m {
 	case ngSHB:
-		r.ng = true
+		r.ng, r.link = true, LinkEthernet // until an interface is described
 		if n, err := r.readFull(h[4:8]); err != nil {
 			return nil, r.ioFail(0, err, "section header", 8, n+4)
 		}
@@ -126,7 +135,7 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 		case pcapMicro, pcapNano:
 			r.bo, r.big, r.nano = binary.BigEndian, true, binary.BigEndian.Uint32(h) == pcapNano
 		default:
-			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x", binary.BigEndian.Uint32(h)))
+			return nil, r.fail(0, ErrFormat, fmt.Sprintf("unknown magic number 0x%08x (pcap a1b2c3d4 or a1b23c4d in either byte order, pcapng 0a0d0d0a, or gzip 1f8b accepted)", binary.BigEndian.Uint32(h)))
 		}
 	}
 	n, err = r.readFull(h[4:])
@@ -275,7 +284,7 @@ func (r *Reader) readSHB(start int64) error {
 	case binary.BigEndian.Uint32(h[8:]) == ngByteOrder:
 		r.bo = binary.BigEndian
 	default:
-		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng byte-order magic 0x%08x", binary.BigEndian.Uint32(h[8:])))
+		return r.fail(start, ErrFormat, fmt.Sprintf("pcapng byte-order magic 0x%08x (1a2b3c4d in either byte order expected)", binary.BigEndian.Uint32(h[8:])))
 	}
 	blen := r.bo.Uint32(h[4:])
 	if blen < 28 || blen%4 != 0 {
@@ -294,11 +303,14 @@ func (r *Reader) readIDB(start int64, blen uint32) error {
 	if blen < 20 {
 		return r.fail(start, ErrCorrupt, fmt.Sprintf("interface block length %d (at least 20 expected)", blen))
 	}
+	if len(r.ifaces) == maxIfaces {
+		return r.fail(start, ErrCorrupt, fmt.Sprintf("more than %d interfaces in one section", maxIfaces))
+	}
 	h := r.hdr[8:16]
 	if n, err := r.readFull(h); err != nil {
 		return r.ioFail(start, err, "interface block", 16, n+8)
 	}
-	ifc := iface{link: LinkType(r.bo.Uint16(h[0:])), ups: 1e6}
+	ifc := iface{link: LinkType(r.bo.Uint16(h[0:])), snap: r.bo.Uint32(h[4:]), ups: 1e6}
 	rest := int64(blen) - 16 - 4 // options
 	nopt := min(rest, maxOptions)
 	if int64(cap(r.opts)) < nopt {
@@ -383,7 +395,10 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 }
 
 // readSPB reads a simple packet block whose 8-byte header was read. It
-// belongs to interface 0 and has no timestamp: Time is the Unix epoch.
+// belongs to interface 0 and has no timestamp: Time is the Unix epoch. Its
+// captured length is the original length cut to interface 0's snapshot
+// length and to the block (whose data field is padded to 4 bytes, so the
+// block alone cannot tell padding from data).
 func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 	if blen < 16 {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("simple packet block length %d (at least 16 expected)", blen))
@@ -397,6 +412,9 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 	}
 	wire := r.bo.Uint32(h)
 	caplen := min(wire, blen-16)
+	if snap := r.ifaces[0].snap; snap != 0 {
+		caplen = min(caplen, snap)
+	}
 	if caplen > MaxRecordLen {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("captured length %d exceeds the maximum %d", caplen, MaxRecordLen))
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -417,6 +418,44 @@ func TestReader_Formats(t *testing.T) {
 	}
 }
 
+// TestReader_SimplePacketSnaplen reads simple packet blocks cut by the
+// interface's snapshot length: the block's data field is padded to 4
+// bytes, so the captured length is the smaller of the original length and
+// the snapshot length (pcapng draft, section 4.4), never the padded field.
+func TestReader_SimplePacketSnaplen(t *testing.T) {
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		data := make([]byte, 62)
+		for i := range data {
+			data[i] = byte(i + 1)
+		}
+		for _, c := range []struct {
+			name      string
+			snap      uint32
+			wire      int
+			wantBytes int
+		}{
+			{"cut at snaplen 62 of 100", 62, 100, 62}, // 62 bytes + 2 of padding
+			{"whole 61-byte packet", 0, 61, 61},       // snaplen 0: no limit
+			{"whole packet below snaplen", 65535, 61, 61},
+		} {
+			idb := bo.AppendUint16(nil, uint16(capture.LinkEthernet))
+			idb = bo.AppendUint16(idb, 0)
+			idb = bo.AppendUint32(idb, c.snap)
+			b := append(ngSHB(bo), ngBlock(bo, 1, idb)...)
+			spb := bo.AppendUint32(nil, uint32(c.wire))
+			spb = append(spb, data[:c.wantBytes]...)
+			b = append(b, ngBlock(bo, 3, spb)...)
+			got, err := readAll(t, b)
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.name, bo, err)
+			}
+			if len(got) != 1 || !bytes.Equal(got[0].Data, data[:c.wantBytes]) || got[0].WireLen != c.wire {
+				t.Fatalf("%s %v: got %d packets, first %x (wire %d); want %x (wire %d)", c.name, bo, len(got), got[0].Data, got[0].WireLen, data[:c.wantBytes], c.wire)
+			}
+		}
+	}
+}
+
 // writeTrace writes n packets to a pcap file and returns its path and
 // bytes, with the offset where each record starts.
 func writeTrace(t *testing.T, n int) (string, []byte, []int) {
@@ -454,7 +493,7 @@ func TestReadFile_Damaged(t *testing.T) {
 		{"empty", nil, 0, capture.ErrTruncated, "truncated: file header needs 4 bytes, 0 left"},
 		{"caplen absurd", flip(offs[5]+8, 0xfffffff0), 5, capture.ErrCorrupt, "record 6 at offset " + strconv.Itoa(offs[5]) + ": corrupt: captured length 4294967280 exceeds the maximum 262144"},
 		{"caplen past the end", flip(offs[39]+8, 5000), 39, capture.ErrTruncated, "record 40"},
-		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412"},
+		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412 (pcap a1b2c3d4 or a1b23c4d in either byte order, pcapng 0a0d0d0a, or gzip 1f8b accepted)"},
 		{"bad version", flip(4, 7), 0, capture.ErrFormat, "pcap version 7.0"},
 	}
 	for _, c := range cases {
@@ -529,6 +568,11 @@ func TestReader_DamagedPcapng(t *testing.T) {
 		{"unknown interface", append(bytes.Clone(good), ngEPB(bo, 3, 1, p, false)...), capture.ErrCorrupt, "packet of interface 3, but 1 described"},
 		{"odd block length", append(bytes.Clone(good), 6, 0, 0, 0, 13, 0, 0, 0), capture.ErrCorrupt, "length 13"},
 		{"cut block", append(bytes.Clone(good), epb[:30]...), capture.ErrTruncated, "record 1 at offset"},
+		{"bad byte-order magic", func() []byte {
+			shb := ngSHB(bo)
+			bo.PutUint32(shb[8:], 0x12345678)
+			return shb
+		}(), capture.ErrFormat, "pcapng byte-order magic 0x78563412 (1a2b3c4d in either byte order expected)"},
 		{"spb first", append(ngSHB(bo), ngBlock(bo, 3, []byte{4, 0, 0, 0, 1, 2, 3, 4})...), capture.ErrCorrupt, "before any interface"},
 		{"caplen beyond block", func() []byte {
 			e := bytes.Clone(epb)
@@ -543,6 +587,70 @@ func TestReader_DamagedPcapng(t *testing.T) {
 	}
 }
 
+// TestReader_LinkType checks Reader.LinkType: the file header's for pcap,
+// the first interface's for pcapng, Ethernet before any interface.
+func TestReader_LinkType(t *testing.T) {
+	var bo order = binary.LittleEndian
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want capture.LinkType
+	}{
+		{"pcap", pcapBytes(bo, false, 65535, capture.LinkLinuxSLL, nil), capture.LinkLinuxSLL},
+		{"pcapng before any interface", ngSHB(bo), capture.LinkEthernet},
+		{"pcapng", append(append(ngSHB(bo), ngIDB(bo, capture.LinkRaw, 0, 0)...), ngIDB(bo, capture.LinkNull, 0, 0)...), capture.LinkRaw},
+	} {
+		r, err := capture.NewReader(bytes.NewReader(c.b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Next() // reads the interfaces, if any, then ends
+		if got := r.LinkType(); got != c.want {
+			t.Errorf("%s: LinkType %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestReader_TruncatedGzip cuts a gzip file inside its header: the error
+// says truncated, like any other cut.
+func TestReader_TruncatedGzip(t *testing.T) {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(pcapBytes(binary.LittleEndian, false, 65535, capture.LinkEthernet, testPackets(2, capture.LinkEthernet)))
+	zw.Close()
+	for _, n := range []int{2, 5, 9} {
+		_, err := capture.NewReader(bytes.NewReader(zb.Bytes()[:n]))
+		if !errors.Is(err, capture.ErrTruncated) || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "gzip header") {
+			t.Errorf("gzip cut after %d bytes: error %v, want %v naming the gzip header", n, err, capture.ErrTruncated)
+		}
+	}
+}
+
+// TestReader_InterfaceBomb reads a small gzip file that inflates to
+// 200,000 interface description blocks: the reader must refuse them past
+// its interface limit instead of keeping every one.
+func TestReader_InterfaceBomb(t *testing.T) {
+	var bo order = binary.LittleEndian
+	idb := ngBlock(bo, 1, []byte{1, 0, 0, 0, 0, 0, 0, 0}) // Ethernet, no snaplen, no options
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(ngSHB(bo))
+	zw.Write(bytes.Repeat(idb, 200_000))
+	zw.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readAll(t, zb.Bytes())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, capture.ErrCorrupt) || !strings.Contains(err.Error(), "interfaces") {
+		t.Errorf("%d-byte file of 200,000 interfaces: error %v, want %v about interfaces", zb.Len(), err, capture.ErrCorrupt)
+	}
+	// 65,536 interfaces of 24 bytes, allocated about five times over as the
+	// slice grows by a quarter at a time, and the gzip and bufio state.
+	if d := after.TotalAlloc - before.TotalAlloc; d > 12<<20 {
+		t.Errorf("reading a %d-byte file allocated %d bytes", zb.Len(), d)
+	}
+}
+
 func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
 	pkts := testPackets(400, capture.LinkEthernet)
 	var bo order = binary.LittleEndian
@@ -550,9 +658,14 @@ func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
 	for _, p := range pkts {
 		ng = append(ng, ngEPB(bo, 0, uint64(p.Time.UnixMicro()), p, false)...)
 	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(ng)
+	zw.Close()
 	for name, b := range map[string][]byte{
-		"pcap":   pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
-		"pcapng": ng,
+		"pcap":        pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
+		"pcapng":      ng,
+		"pcapng-gzip": zb.Bytes(),
 	} {
 		r, err := capture.NewReader(bytes.NewReader(b))
 		if err != nil {

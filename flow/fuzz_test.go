@@ -138,3 +138,47 @@ func FuzzParseIP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKeyFromBytes decodes arbitrary canonical bytes: only 13 or 37 bytes
+// make a key, whose bytes, accessors, reverse and hash agree with them.
+func FuzzKeyFromBytes(f *testing.F) {
+	k4 := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	k6 := flow.MustKey("2001:db8::1", "2001:db8::2", 443, 51000, flow.ProtoTCP)
+	f.Add(k4.Bytes())                   // IPv4
+	f.Add(k6.Bytes())                   // IPv6
+	f.Add(k4.Bytes()[:12])              // one byte short
+	f.Add(append(k6.Bytes(), 0))        // one byte long
+	f.Add([]byte{})                     // empty
+	f.Add(make([]byte, flow.MaxKeyLen)) // all zero IPv6
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := flow.KeyFromBytes(b)
+		if (err == nil) != (len(b) == flow.KeyLen4 || len(b) == flow.KeyLen6) {
+			t.Fatalf("%d bytes: error %v", len(b), err)
+		}
+		if err != nil {
+			if k.IsValid() || k.String() != "invalid flow" {
+				t.Fatalf("error %v with key %v", err, k)
+			}
+			return
+		}
+		if !bytes.Equal(k.Bytes(), b) || !bytes.Equal(k.AppendBytes(nil), b) || k.Len() != len(b) || k.Is4() != (len(b) == flow.KeyLen4) {
+			t.Fatalf("key of %x has bytes %x, length %d", b, k.Bytes(), k.Len())
+		}
+		a := 4
+		if k.Is6() {
+			a = 16
+		}
+		if !bytes.Equal(k.Src().AsSlice(), b[:a]) || !bytes.Equal(k.Dst().AsSlice(), b[a:2*a]) ||
+			k.SrcPort() != binary.BigEndian.Uint16(b[2*a:]) || k.DstPort() != binary.BigEndian.Uint16(b[2*a+2:]) || k.Proto() != b[len(b)-1] {
+			t.Fatalf("accessors of %x: %v", b, k)
+		}
+		r := k.Reverse()
+		if r.Reverse() != k || r.Src() != k.Dst() || r.SrcPort() != k.DstPort() || r.Proto() != k.Proto() {
+			t.Fatalf("reverse of %v is %v", k, r)
+		}
+		if k.Hash(7) != flow.Hash64(b, 7) {
+			t.Fatalf("hash of %v differs from Hash64 of its bytes", k)
+		}
+		_ = k.String()
+	})
+}

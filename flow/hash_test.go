@@ -326,6 +326,31 @@ func TestHash_NoAllocs(t *testing.T) {
 	}
 }
 
+// TestKey_NoAllocs guards the allocation-free key methods: appending the
+// canonical bytes to a large enough slice, Bytes, Array, Reverse, the
+// accessors and KeyFromBytes.
+func TestKey_NoAllocs(t *testing.T) {
+	k := MustKey("2001:db8::1", "2001:db8::2", 443, 51000, ProtoTCP)
+	dst := make([]byte, 0, 2*MaxKeyLen)
+	var sink int
+	allocs := testing.AllocsPerRun(1000, func() {
+		dst = k.AppendBytes(dst[:0])
+		r := k.Reverse()
+		a, n := r.Array()
+		back, err := KeyFromBytes(r.Bytes())
+		if err != nil || back != r {
+			t.Fatal("KeyFromBytes round trip")
+		}
+		sink += len(dst) + n + int(a[0]) + int(r.SrcPort()+r.DstPort()) + int(r.Proto())
+		if r.Src().Is4() || r.Dst().Is4() {
+			sink++
+		}
+	})
+	if allocs != 0 || sink == 0 {
+		t.Fatalf("key methods allocate %v times per run", allocs)
+	}
+}
+
 func BenchmarkHash(b *testing.B) {
 	for _, k := range []Key{MustKey("10.0.0.1", "10.0.0.2", 5353, 53, ProtoUDP), MustKey("2001:db8::1", "2001:db8::2", 443, 51000, ProtoTCP)} {
 		b.Run(fmt.Sprintf("len=%d/flow", k.Len()), func(b *testing.B) {
