@@ -126,14 +126,8 @@ func TestDoubleIndex_Uniform(t *testing.T) {
 		for j := uint64(0); j < n; j++ {
 			count[DoubleIndex(Hash64([]byte(strconv.FormatUint(j, 10)), 7), i, buckets)]++
 		}
-		exp := float64(n) / buckets
-		chi := 0.0
-		for _, c := range count {
-			d := float64(c) - exp
-			chi += d * d / exp
-		}
 		// 60 degrees of freedom: P(chi2 > 126) < 1e-6.
-		if chi > 126 {
+		if chi := chiSquare(count[:]); chi > 126 {
 			t.Fatalf("index %d not uniform: chi2 = %.1f over %d buckets", i, chi, buckets)
 		}
 	}
@@ -151,16 +145,25 @@ func TestIndex_Uniform(t *testing.T) {
 			count[Index(h, i, buckets)]++
 		}
 	}
-	exp := float64(n) / buckets
+	// 63 degrees of freedom: P(chi2 > 130) < 1e-6.
+	if chi := chiSquare(count[:]); chi > 130 {
+		t.Fatalf("indexes not uniform: chi2 = %.1f over %d buckets", chi, buckets)
+	}
+}
+
+// chiSquare is Pearson's statistic of count against equal expected counts.
+func chiSquare(count []int) float64 {
+	n := 0
+	for _, c := range count {
+		n += c
+	}
+	exp := float64(n) / float64(len(count))
 	chi := 0.0
 	for _, c := range count {
 		d := float64(c) - exp
 		chi += d * d / exp
 	}
-	// 63 degrees of freedom: P(chi2 > 130) < 1e-6.
-	if chi > 130 {
-		t.Fatalf("indexes not uniform: chi2 = %.1f over %d buckets", chi, buckets)
-	}
+	return chi
 }
 
 // TestIndex_NoSharedCells is the property an arithmetic progression lacks:
