@@ -66,11 +66,16 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 		return nil
 	}
 	rest := data[headerLen:]
+	if n > MaxSize {
+		return fmt.Errorf("%w: %d backends, at most %d accepted", ErrCorrupt, n, MaxSize)
+	}
 	if uint64(n)*6 > uint64(len(rest)) { // each backend takes at least 6 bytes
 		return fmt.Errorf("%w: %d backends cannot fit in %d bytes", ErrCorrupt, n, len(rest))
 	}
-	bs := make([]Backend, n)
-	for i := range bs {
+	// Grown as backends are read, so a corrupt count costs no more memory
+	// than the bytes that back it.
+	bs := make([]Backend, 0, min(n, 4096))
+	for i := 0; i < int(n); i++ {
 		if len(rest) < 5 {
 			return fmt.Errorf("%w: backend %d truncated", ErrCorrupt, i)
 		}
@@ -80,7 +85,7 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 		if len(rest) < l {
 			return fmt.Errorf("%w: backend %d name of %d bytes truncated to %d", ErrCorrupt, i, l, len(rest))
 		}
-		bs[i] = Backend{Name: string(rest[:l]), Weight: w}
+		bs = append(bs, Backend{Name: string(rest[:l]), Weight: w})
 		rest = rest[l:]
 	}
 	if len(rest) != 0 {
