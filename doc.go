@@ -30,7 +30,7 @@
 // index i of a key with hash h in a table of m cells is [flow.Index](h, i,
 // m), a splitmix64 step per index and a multiply-shift reduction; the bits
 // of a classic or counting Bloom filter, which share one array, are
-// [flow.DoubleIndex](h, i, m), double hashing of the two halves of h. The C
+// [flow.BitIndex](h, i, m), triple hashing from the halves of h. The C
 // twins live in internal/bpf/include (hash.h, flow.h, parsing.h); golden
 // vectors in flow/testdata are checked by both, and the kernel tests replay
 // every packet of the shared captures through kernel and Go.

@@ -11,9 +11,9 @@ import (
 
 // Filter is a classic Bloom filter of m bits and k hashes (sections 4.4.1 to
 // 4.4.3 of the course notes; k = 1 is the 1-hash filter). Key x sets bits
-// flow.DoubleIndex(h, i, m) for i < k, where h = flow.Hash64(x, seed): the
-// double-hashing derivation of Kirsch and Mitzenmacher, whose false-positive
-// rate tends to that of k independent hashes (see package flow). Bit j is
+// flow.BitIndex(h, i, m) for i < k, where h = flow.Hash64(x, seed): triple
+// hashing, whose false-positive rate is that of k independent hashes at
+// two additions and a multiplication per bit (see package flow). Bit j is
 // bit j%64 of word j/64.
 //
 // The zero value is an empty filter of no bits: Contains answers false to
@@ -87,11 +87,10 @@ func (f *Filter) AddHash(h uint64) {
 		panic(errZeroAdd)
 	}
 	w, m := f.words, uint64(f.m)
-	g, b := progression(h)
+	s := bitsOf(h)
 	for range f.k {
-		j := scale(g, m)
+		j := s.next(m)
 		w[j>>6] |= 1 << (j & 63)
-		g += b
 	}
 }
 
@@ -124,42 +123,50 @@ func (f *Filter) TestAndAddHash(h uint64) bool {
 // has about half its bits set), so that branch rarely mispredicts on either
 // hits or misses, where a branch per bit mispredicts on about half of the
 // misses. The last k%4 bits are tested together in the same way. The
-// positions are exactly flow.DoubleIndex(h, i, m).
+// positions are exactly flow.BitIndex(h, i, m).
 func (f *Filter) contains(key []byte, h uint64, hashKey bool) bool {
 	if hashKey {
 		h = flow.Hash64(key, f.seed)
 	}
 	w, m, k := f.words, uint64(f.m), f.k
-	g, b := progression(h)
+	s := bitsOf(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
+		j0, j1, j2, j3 := s.next(m), s.next(m), s.next(m), s.next(m)
 		if w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&(w[j3>>6]>>(j3&63))&1 == 0 {
 			return false
 		}
-		g += 4 * b
 	}
 	switch k - i { // the last k%4 bits, tested together as well
 	case 3:
-		j0, j1, j2 := scale(g, m), scale(g+b, m), scale(g+2*b, m)
+		j0, j1, j2 := s.next(m), s.next(m), s.next(m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&(w[j2>>6]>>(j2&63))&1 != 0
 	case 2:
-		j0, j1 := scale(g, m), scale(g+b, m)
+		j0, j1 := s.next(m), s.next(m)
 		return w[j0>>6]>>(j0&63)&(w[j1>>6]>>(j1&63))&1 != 0
 	case 1:
-		j0 := scale(g, m)
+		j0 := s.next(m)
 		return w[j0>>6]>>(j0&63)&1 != 0
 	}
 	return k != 0 // k%4 == 0: every bit was set, or k = 0 (the zero value: no key is present)
 }
 
-// progression returns the first term and the step of the key's index
-// progression (flow.DoubleIndex): the high and low halves of its hash h.
-// Index i is scale(g + i*b, m), the sum wrapping at 2^32.
-func progression(h uint64) (g, b uint32) { return uint32(h >> 32), uint32(h) }
+// positions is the state of a key's bit positions (flow.BitIndex): next
+// returns g scaled into [0, m) and advances g by the step d and the step
+// by c, so that the i-th call returns flow.BitIndex(h, i, m).
+type positions struct{ g, d, c uint32 }
 
-// scale maps the progression term g into [0, m): flow.DoubleIndex's last step.
-func scale(g uint32, m uint64) uint32 { return uint32(uint64(g) * m >> 32) }
+// bitsOf starts the positions of the key whose hash is h.
+func bitsOf(h uint64) positions {
+	return positions{g: uint32(h >> 32), d: uint32(h), c: uint32(flow.Mix(h, 0) >> 32)}
+}
+
+func (s *positions) next(m uint64) uint32 {
+	j := uint32(uint64(s.g) * m >> 32)
+	s.g += s.d
+	s.d += s.c
+	return j
+}
 
 // Multiples of flow.Golden modulo 2^64: the increments of the splitmix64
 // state of the blocked filter's derivation (golden is flow.Golden untyped,
@@ -187,24 +194,22 @@ func (f *Filter) AddHashAtomic(h uint64) {
 		panic(errZeroAdd)
 	}
 	w, m := f.words, uint64(f.m)
-	g, b := progression(h)
+	s := bitsOf(h)
 	for range f.k {
-		j := scale(g, m)
+		j := s.next(m)
 		atomic.OrUint64(&w[j>>6], 1<<(j&63))
-		g += b
 	}
 }
 
 // ContainsHashAtomic is ContainsHash with atomic word loads (see AddAtomic).
 func (f *Filter) ContainsHashAtomic(h uint64) bool {
 	w, m, k := f.words, uint64(f.m), f.k
-	g, b := progression(h)
+	s := bitsOf(h)
 	for range k {
-		j := scale(g, m)
+		j := s.next(m)
 		if atomic.LoadUint64(&w[j>>6])&(1<<(j&63)) == 0 {
 			return false
 		}
-		g += b
 	}
 	return k != 0 // the zero value contains no key
 }

@@ -14,15 +14,16 @@ import (
 )
 
 // refPositions is the obviously right derivation of a classic filter's bit
-// positions, written from the contract in flow/hash.go (double hashing):
-// the i-th position is (a + i*b) mod 2^32 scaled to [0, m), with a and b
-// the high and low halves of the key's hash.
+// positions, written from the contract in flow/hash.go (triple hashing):
+// the i-th position is a + i*b + i(i-1)/2*c mod 2^32 scaled to [0, m),
+// with a and b the halves of the key's hash and c the high half of its
+// first splitmix64 output.
 func refPositions(key []byte, m uint32, k int, seed uint64) []uint32 {
 	h := flow.Hash64(key, seed)
-	a, b := h>>32, h&(1<<32-1)
+	a, b, c := h>>32, h&(1<<32-1), flow.Mix(h, 0)>>32
 	var out []uint32
-	for i := 0; i < k; i++ {
-		g := (a + uint64(i)*b) % (1 << 32)
+	for i := uint64(0); i < uint64(k); i++ {
+		g := (a + i*b + i*(i-1)/2*c) % (1 << 32)
 		out = append(out, uint32(g*uint64(m)>>32))
 	}
 	return out
@@ -165,25 +166,21 @@ func TestSplitmix_MatchesMix(t *testing.T) {
 	}
 }
 
-// TestPositions_MatchDoubleIndex pins the classic and counting filters'
-// incremental progression (progression, scale, and g advanced by b, 2b,
-// 3b and 4b) to flow.DoubleIndex, for hashes whose halves wrap.
-func TestPositions_MatchDoubleIndex(t *testing.T) {
+// TestPositions_MatchBitIndex pins the classic and counting filters'
+// incremental positions (bitsOf, next) to flow.BitIndex, for hashes whose
+// halves wrap.
+func TestPositions_MatchBitIndex(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 1000; n++ {
 		h, m := r.Uint64(), r.Uint32()
 		if n < 2 {
 			h = -uint64(n) // 0 and 2^64-1
 		}
-		g, b := progression(h)
-		for i := uint32(0); i < 2*MaxHashes; i += 4 {
-			got := [4]uint32{scale(g, uint64(m)), scale(g+b, uint64(m)), scale(g+2*b, uint64(m)), scale(g+3*b, uint64(m))}
-			for d := range got {
-				if want := flow.DoubleIndex(h, i+uint32(d), m); got[d] != want {
-					t.Fatalf("h=%#x m=%d i=%d: position %d, flow.DoubleIndex %d", h, m, i+uint32(d), got[d], want)
-				}
+		s := bitsOf(h)
+		for i := uint32(0); i < 2*MaxHashes; i++ {
+			if got, want := s.next(uint64(m)), flow.BitIndex(h, i, m); got != want {
+				t.Fatalf("h=%#x m=%d i=%d: position %d, flow.BitIndex %d", h, m, i, got, want)
 			}
-			g += 4 * b
 		}
 	}
 }

@@ -11,8 +11,8 @@ import (
 // notes; Fan, Cao, Almeida and Broder, "Summary cache", IEEE/ACM ToN 8(3),
 // 2000): m counters of 4, 8 or 16 bits, packed 64/width to a little-endian
 // word (counter j is bits (j%c)*width to (j%c)*width+width-1 of word j/c,
-// with c = 64/width). A key uses counters flow.DoubleIndex(h, i, m) for
-// i < k, the positions of the same key's bits in a [Filter] of m bits.
+// with c = 64/width). A key uses counters flow.BitIndex(h, i, m) for i < k,
+// the positions of the same key's bits in a [Filter] of m bits.
 //
 // Counters saturate at 2^width - 1 and a saturated counter is never
 // decremented, so no key that was added and not removed is ever reported
@@ -140,27 +140,25 @@ func (f *CountingFilter) AddHash(h uint64) {
 		panic(errZeroAddCounting)
 	}
 	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
-	g, b := progression(h)
+	s := bitsOf(h)
 	for range f.k {
-		j := scale(g, m)
+		j := s.next(m)
 		wi, off := j>>lgc, (j&(1<<lgc-1))<<lgw
 		if w[wi]>>off&max != max {
 			w[wi] += 1 << off
 		}
-		g += b
 	}
 }
 
 // ContainsHash is Contains for the key whose hash is h.
 func (f *CountingFilter) ContainsHash(h uint64) bool {
 	w, m, k, lgc, lgw, max := f.words, uint64(f.m), f.k, f.lgc, f.lgw, f.max
-	g, b := progression(h)
+	s := bitsOf(h)
 	for range k {
-		j := scale(g, m)
+		j := s.next(m)
 		if w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max == 0 {
 			return false
 		}
-		g += b
 	}
 	return k != 0 // the zero value contains no key
 }
@@ -183,11 +181,10 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 		return f.remove4(h)
 	}
 	w, m, k, lgc, lgw, max := f.words, uint64(f.m), f.k, f.lgc, f.lgw, f.max
-	g, b := progression(h)
+	s := bitsOf(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
-		g += 4 * b
+		j0, j1, j2, j3 := s.next(m), s.next(m), s.next(m), s.next(m)
 		for d, j := range [4]uint32{j0, j1, j2, j3} {
 			if !decrement(w, j, lgc, lgw, max) {
 				f.undoRemove(h, i+uint32(d))
@@ -196,11 +193,10 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 		}
 	}
 	for ; i < k; i++ {
-		if !decrement(w, scale(g, m), lgc, lgw, max) {
+		if !decrement(w, s.next(m), lgc, lgw, max) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
 		}
-		g += b
 	}
 	if k == 0 { // the zero value (lgw 0, so never remove4's) contains no key
 		return ErrNotPresent
@@ -216,11 +212,10 @@ func (f *CountingFilter) remove(key []byte, h uint64, hashKey bool) error {
 // CPU's out-of-order window holds at once.
 func (f *CountingFilter) remove4(h uint64) error {
 	w, m, k := f.words, uint64(f.m), f.k
-	g, b := progression(h)
+	s := bitsOf(h)
 	i := uint32(0)
 	for ; i+4 <= k; i += 4 {
-		j0, j1, j2, j3 := scale(g, m), scale(g+b, m), scale(g+2*b, m), scale(g+3*b, m)
-		g += 4 * b
+		j0, j1, j2, j3 := s.next(m), s.next(m), s.next(m), s.next(m)
 		if !decrement4(w, j0) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
@@ -239,11 +234,10 @@ func (f *CountingFilter) remove4(h uint64) error {
 		}
 	}
 	for ; i < k; i++ {
-		if !decrement4(w, scale(g, m)) {
+		if !decrement4(w, s.next(m)) {
 			f.undoRemove(h, i)
 			return ErrNotPresent
 		}
-		g += b
 	}
 	return nil
 }
@@ -283,7 +277,7 @@ func decrement(w []uint64, j, lgc, lgw uint32, max uint64) bool {
 // met twice was decremented twice and is restored twice).
 func (f *CountingFilter) undoRemove(h uint64, n uint32) {
 	for i := uint32(0); i < n; i++ {
-		wi, off := f.loc(flow.DoubleIndex(h, i, f.m))
+		wi, off := f.loc(flow.BitIndex(h, i, f.m))
 		if f.words[wi]>>off&f.max != f.max {
 			f.words[wi] += 1 << off
 		}
@@ -293,12 +287,11 @@ func (f *CountingFilter) undoRemove(h uint64, n uint32) {
 // CountHash is Count for the key whose hash is h.
 func (f *CountingFilter) CountHash(h uint64) uint64 {
 	w, m, lgc, lgw, max := f.words, uint64(f.m), f.lgc, f.lgw, f.max
-	g, b := progression(h)
+	s := bitsOf(h)
 	least := max
 	for range f.k {
-		j := scale(g, m)
+		j := s.next(m)
 		least = min(least, w[j>>lgc]>>((j&(1<<lgc-1))<<lgw)&max)
-		g += b
 	}
 	return least
 }

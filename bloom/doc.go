@@ -16,14 +16,13 @@
 // Keys are byte slices hashed with flow.Hash64 and the filter's seed, or
 // that hash itself (AddHash, ContainsHash), so one hash of a packet's key
 // can feed several structures. The k positions of a key with hash h in a
-// Filter or CountingFilter are flow.DoubleIndex(h, i, m) for i < k, the
-// terms of the progression a + i*b on 32-bit integers (a and b the halves
-// of h) scaled into [0, m): double hashing (Kirsch and Mitzenmacher, "Less
-// hashing, same performance", ESA 2006), whose false-positive rate tends to
-// that of k independent hashes and which costs an addition and a
-// multiplication per bit. Bit j is bit j%64 of word j/64, words
-// little-endian when encoded and in the kernel's map. Per-key methods never
-// allocate.
+// Filter or CountingFilter are flow.BitIndex(h, i, m) for i < k, the terms
+// of a + i*b + i(i-1)/2*c on 32-bit integers (a and b the halves of h, c
+// from one splitmix64 step) scaled into [0, m): triple hashing (Dillinger
+// and Manolios, FMCAD 2004), whose false-positive rate is that of k
+// independent hashes, at two additions and a multiplication per bit. Bit j
+// is bit j%64 of word j/64, words little-endian when encoded and in the
+// kernel's map. Per-key methods never allocate.
 //
 // The zero values are empty filters of no bits that contain no key (so a
 // failed UnmarshalBinary into one leaves a filter answering "absent"); Add

@@ -25,7 +25,7 @@ import (
 //
 // Version 1 had the same fields, but its Filter and CountingFilter set the
 // bits of another derivation (a splitmix64 step per bit, flow.Index, where
-// version 2 takes flow.DoubleIndex). Read with version 2's positions, its
+// version 2 takes flow.BitIndex). Read with version 2's positions, its
 // filters would miss keys they hold, so it is refused with an error saying
 // so; such a filter must be rebuilt from its keys.
 const (

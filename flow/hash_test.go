@@ -91,10 +91,11 @@ func TestIndex_Derivation(t *testing.T) {
 	}
 }
 
-// TestDoubleIndex_Derivation checks DoubleIndex against its definition
-// computed with wide integers: (a + i*b) mod 2^32 scaled into [0, m).
-func TestDoubleIndex_Derivation(t *testing.T) {
+// TestBitIndex_Derivation checks BitIndex against its definition computed
+// with wide integers: a + i*b + i(i-1)/2*c mod 2^32 scaled into [0, m).
+func TestBitIndex_Derivation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
+	two32 := big.NewInt(1 << 32)
 	for trial := 0; trial < 1000; trial++ {
 		h := rng.Uint64()
 		m := rng.Uint32()
@@ -102,29 +103,57 @@ func TestDoubleIndex_Derivation(t *testing.T) {
 			m = uint32(trial) // small tables too, m = 0 included
 		}
 		a, b := new(big.Int).SetUint64(h>>32), new(big.Int).SetUint64(h&(1<<32-1))
-		for i := uint32(0); i < 40; i++ {
-			g := new(big.Int).Mul(b, big.NewInt(int64(i)))
-			g.Add(g, a).Mod(g, big.NewInt(1<<32))
+		c := new(big.Int).SetUint64(refMix(h, 0) >> 32)
+		for i := int64(0); i < 40; i++ {
+			g := new(big.Int).Mul(b, big.NewInt(i))
+			g.Add(g, a)
+			g.Add(g, new(big.Int).Mul(c, big.NewInt(i*(i-1)/2)))
+			g.Mod(g, two32)
 			want := g.Mul(g, big.NewInt(int64(m))).Rsh(g, 32).Uint64()
-			got := DoubleIndex(h, i, m)
+			got := BitIndex(h, uint32(i), m)
 			if uint64(got) != want {
-				t.Fatalf("DoubleIndex(%#x, %d, %d) = %d, want %d", h, i, m, got, want)
+				t.Fatalf("BitIndex(%#x, %d, %d) = %d, want %d", h, i, m, got, want)
 			}
 			if m > 0 && got >= m || m == 0 && got != 0 {
-				t.Fatalf("DoubleIndex(%#x, %d, %d) = %d, out of range", h, i, m, got)
+				t.Fatalf("BitIndex(%#x, %d, %d) = %d, out of range", h, i, m, got)
 			}
 		}
 	}
 }
 
-// TestDoubleIndex_Uniform is TestIndex_Uniform for DoubleIndex: every term
-// of the progression, not only the first, is spread evenly.
-func TestDoubleIndex_Uniform(t *testing.T) {
+// TestBitIndex_TripleCollisions is the property plain double hashing
+// lacks: a key's indexes coincide independently of one another. For
+// independent indexes, three given indexes of a key coincide with
+// probability 1/m^2: 19.6 times in 200,000 keys at m = 101. Under a
+// progression a + i*b, indexes 0 and 1 coincide when b/2^32 is within
+// 1/m of an integer, and then index 2 joins them: about 1/m of keys,
+// near 2,000.
+func TestBitIndex_TripleCollisions(t *testing.T) {
+	const m, keys = 101, 200000
+	for _, ijk := range [][3]uint32{{0, 1, 2}, {1, 2, 3}, {0, 2, 4}, {3, 5, 7}} {
+		same := 0
+		for j := uint64(0); j < keys; j++ {
+			h := Hash64([]byte(strconv.FormatUint(j, 10)), 9)
+			x := BitIndex(h, ijk[0], m)
+			if BitIndex(h, ijk[1], m) == x && BitIndex(h, ijk[2], m) == x {
+				same++
+			}
+		}
+		// Poisson(19.6): P(more than 60) < 1e-10.
+		if same > 60 {
+			t.Errorf("indexes %v of a key coincide in %d of %d keys, want about %d", ijk, same, keys, keys/(m*m))
+		}
+	}
+}
+
+// TestBitIndex_Uniform is TestIndex_Uniform for BitIndex: every term, not
+// only the first, is spread evenly.
+func TestBitIndex_Uniform(t *testing.T) {
 	const buckets, n = 61, 610000 // a prime count: no help from powers of two
 	for i := uint32(0); i < 8; i++ {
 		var count [buckets]int
 		for j := uint64(0); j < n; j++ {
-			count[DoubleIndex(Hash64([]byte(strconv.FormatUint(j, 10)), 7), i, buckets)]++
+			count[BitIndex(Hash64([]byte(strconv.FormatUint(j, 10)), 7), i, buckets)]++
 		}
 		// 60 degrees of freedom: P(chi2 > 126) < 1e-6.
 		if chi := chiSquare(count[:]); chi > 126 {
@@ -227,7 +256,7 @@ func formatGolden(k Key, seed uint64) string {
 		fmt.Fprintf(&sb, " %d", Index(h, i, goldenM))
 	}
 	for i := uint32(0); i < 4; i++ {
-		fmt.Fprintf(&sb, " %d", DoubleIndex(h, i, goldenM))
+		fmt.Fprintf(&sb, " %d", BitIndex(h, i, goldenM))
 	}
 	return sb.String()
 }
@@ -243,7 +272,7 @@ func TestGoldenVectors(t *testing.T) {
 		}
 	}
 	if os.Getenv("DATAPLANE_UPDATE_GOLDEN") == "1" {
-		hdr := "# canonical-key-hex seed xxh64 mix0 mix1 mix2 mix3 index0 index1 index2 index3 double0 double1 double2 double3 (m = 1000003)\n"
+		hdr := "# canonical-key-hex seed xxh64 mix0 mix1 mix2 mix3 index0 index1 index2 index3 bit0 bit1 bit2 bit3 (m = 1000003)\n"
 		if err := os.WriteFile(goldenPath, []byte(hdr+strings.Join(want, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}

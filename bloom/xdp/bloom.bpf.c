@@ -114,15 +114,16 @@ static __always_inline struct bloom_block *bloom_block(__u32 b)
  * shifts and mix indexes. */
 
 /* bloom_classic is bloom.Filter.ContainsHash (or AddHash when learning): bits
- * flow.DoubleIndex(h, i, m) for i < k, an addition and a multiplication
- * each (hash.h). */
+ * flow.BitIndex(h, i, m) for i < k, two additions and a multiplication
+ * each (dp_bit_next, hash.h). */
 static __always_inline int bloom_classic(__u64 h, int learn)
 {
+	struct dp_bits s = dp_bit_start(h);
 #pragma clang loop unroll(full)
 	for (__u32 i = 0; i < BLOOM_MAX_K; i++) {
 		if (i >= bloom_cfg_k)
 			break;
-		__u32 j = dp_double_index(h, i, bloom_cfg_cells);
+		__u32 j = dp_bit_next(&s, bloom_cfg_cells);
 		struct bloom_block *blk = bloom_block(j >> 9);
 		if (!blk)
 			return 0;

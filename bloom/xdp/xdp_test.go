@@ -220,7 +220,7 @@ func TestKernel_AllHashes(t *testing.T) {
 			m.Blocked.Words()[word] &^= 1 << bit
 		} else {
 			m.Filter.Add(key)
-			j := flow.DoubleIndex(h, 31, uint32(p.Bits))
+			j := flow.BitIndex(h, 31, uint32(p.Bits))
 			word, bit = j/64, j%64
 			m.Filter.Words()[word] &^= 1 << bit
 		}

@@ -2,9 +2,9 @@
 /*
  * The hash contract shared with package flow (flow/hash.go): xxHash64 of a
  * key's canonical bytes with a 64-bit seed, the index derivation
- * index_i = reduce(mix(h, i), m) and, for bit arrays, the double-hashing
- * derivation index_i = ((a + i*b) * m) >> 32. Golden vectors in flow/testdata are
- * checked by both sides (internal/bpf/selftest).
+ * index_i = reduce(mix(h, i), m) and, for bit arrays, the triple-hashing
+ * derivation index_i = ((a + i*b + i(i-1)/2*c) * m) >> 32. Golden vectors
+ * in flow/testdata are checked by both sides (internal/bpf/selftest).
  */
 #ifndef DATAPLANE_HASH_H
 #define DATAPLANE_HASH_H
@@ -136,14 +136,37 @@ static __always_inline __u32 dp_index(__u64 h, __u32 i, __u32 m)
 	return dp_reduce(dp_mix(h, i), m);
 }
 
-/* dp_double_index is flow.DoubleIndex, the bit-array derivation of
- * classic and counting Bloom filters: the i-th term of the progression
- * a + i*b on 32-bit integers (a, b: the high and low halves of h), scaled
- * into [0, m). */
-static __always_inline __u32 dp_double_index(__u64 h, __u32 i, __u32 m)
+/* dp_bit_index is flow.BitIndex, the bit-array derivation of classic and
+ * counting Bloom filters (triple hashing): the i-th term of
+ * a + i*b + i(i-1)/2*c on 32-bit integers (a, b: the halves of h; c: the
+ * high half of dp_mix(h, 0)), scaled into [0, m). A loop over i keeps
+ * g and d instead: see dp_bit_start and dp_bit_next. */
+static __always_inline __u32 dp_bit_index(__u64 h, __u32 i, __u32 m)
 {
-	__u32 g = (__u32)(h >> 32) + i * (__u32)h;
+	__u32 c = (__u32)(dp_mix(h, 0) >> 32);
+	__u32 g = (__u32)(h >> 32) + i * (__u32)h + (__u32)(((__u64)i * (__u64)(i - 1)) / 2) * c;
 	return (__u32)(((__u64)g * (__u64)m) >> 32);
+}
+
+/* The incremental form of dp_bit_index: g = a, d = b, c as above, then per
+ * index scale(g), g += d, d += c. */
+struct dp_bits {
+	__u32 g, d, c;
+};
+
+static __always_inline struct dp_bits dp_bit_start(__u64 h)
+{
+	struct dp_bits s = {(__u32)(h >> 32), (__u32)h, (__u32)(dp_mix(h, 0) >> 32)};
+	return s;
+}
+
+/* dp_bit_next returns the next index in [0, m) and advances s. */
+static __always_inline __u32 dp_bit_next(struct dp_bits *s, __u32 m)
+{
+	__u32 j = (__u32)(((__u64)s->g * (__u64)m) >> 32);
+	s->g += s->d;
+	s->d += s->c;
+	return j;
 }
 
 #endif

@@ -20,7 +20,7 @@ struct selftest_out {
 	__u64 hash;
 	__u64 mix[SELFTEST_MIXES];
 	__u32 index[SELFTEST_MIXES];
-	__u32 double_index[SELFTEST_MIXES];
+	__u32 bit_index[SELFTEST_MIXES];
 };
 
 struct {
@@ -54,7 +54,7 @@ int xdp_selftest(struct xdp_md *ctx)
 	for (__u32 i = 0; i < SELFTEST_MIXES; i++) {
 		out->mix[i] = dp_mix(h, i);
 		out->index[i] = dp_index(h, i, in->m);
-		out->double_index[i] = dp_double_index(h, i, in->m);
+		out->bit_index[i] = dp_bit_index(h, i, in->m);
 	}
 	return XDP_PASS;
 }

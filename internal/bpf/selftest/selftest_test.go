@@ -15,7 +15,7 @@ import (
 
 // TestKernel_GoldenVectors runs every golden vector of flow/testdata through
 // hash.h in the kernel: xxHash64 of the key, four mixes, four indexes and
-// four double-hashing indexes.
+// four bit-array (triple-hashing) indexes.
 func TestKernel_GoldenVectors(t *testing.T) {
 	spec, err := loadSelftest()
 	if err != nil {
@@ -64,9 +64,9 @@ func TestKernel_GoldenVectors(t *testing.T) {
 		if err := objs.SelftestOutput.Lookup(uint32(0), &out); err != nil {
 			t.Fatal(err)
 		}
-		if out.Hash != hash || out.Mix != mix || out.Index != idx || out.DoubleIndex != dbl {
+		if out.Hash != hash || out.Mix != mix || out.Index != idx || out.BitIndex != dbl {
 			t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v double %v, want %#x %x %v %v",
-				keyHex, seed, out.Hash, out.Mix, out.Index, out.DoubleIndex, hash, mix, idx, dbl)
+				keyHex, seed, out.Hash, out.Mix, out.Index, out.BitIndex, hash, mix, idx, dbl)
 		}
 		n++
 	}
