@@ -257,12 +257,7 @@ func testEpochs(t *testing.T, perCPU bool) {
 		for _, f := range frames {
 			kerneltest.Run(t, k.Program(), f)
 		}
-		got, err := k.Flip()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := flowradar.NewTable(p)
-		Encode(want, frames)
+		got, want := flipWithModel(t, k, p, frames)
 		if !got.Equal(want) {
 			t.Fatalf("epoch %d: flipped table differs from Go", epoch)
 		}
@@ -314,12 +309,7 @@ func testReplay(t *testing.T, perCPU bool, p flowradar.Params, decode bool) {
 				t.Fatalf("%s: verdict %d", path, v)
 			}
 		}
-		got, err := k.Flip()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := flowradar.NewTable(p)
-		Encode(want, frames)
+		got, want := flipWithModel(t, k, p, frames)
 		if !got.Equal(want) {
 			t.Errorf("%s: kernel table after %d frames differs from the Go encoder", path, len(frames))
 			continue
@@ -384,12 +374,7 @@ func TestKernel_OtherHashes(t *testing.T) {
 					t.Fatalf("verdict %d", v)
 				}
 			}
-			got, err := k.Flip()
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := flowradar.NewTable(p)
-			Encode(want, frames)
+			got, want := flipWithModel(t, k, p, frames)
 			if !got.Equal(want) {
 				t.Fatalf("kernel table after %d frames differs from the Go encoder", len(frames))
 			}
@@ -487,4 +472,17 @@ func TestKernel_AfterClose(t *testing.T) {
 	if err := k.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+// flipWithModel ends k's epoch and returns its table with the Go encoder's
+// table of the same frames.
+func flipWithModel(t *testing.T, k *Kernel, p flowradar.Params, frames [][]byte) (got, want *flowradar.Table) {
+	t.Helper()
+	got, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ = flowradar.NewTable(p)
+	Encode(want, frames)
+	return got, want
 }
