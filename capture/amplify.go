@@ -3,6 +3,8 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -66,12 +68,20 @@ type prefixMap struct {
 }
 
 // NewAmplifier prepares copies copies of pkts. It returns an error when
-// copies is below 1 or when the address space cannot hold that many
-// disjoint copies of the capture's prefixes. The Amplifier keeps pkts and
-// never modifies them.
+// copies is below 1, when the amplified trace's packet count or its last
+// copy's time offset would overflow (an int, a time.Duration), or when the
+// address space cannot hold that many disjoint copies of the capture's
+// prefixes. The Amplifier keeps pkts and never modifies them.
 func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 	if copies < 1 {
 		return nil, fmt.Errorf("capture: amplify copies must be at least 1, got %d", copies)
+	}
+	if hi, lo := bits.Mul64(uint64(copies), uint64(len(pkts))); hi != 0 || lo > math.MaxInt {
+		return nil, fmt.Errorf("capture: amplify copies %d of %d packets: the trace would hold more than %d packets", copies, len(pkts), math.MaxInt)
+	}
+	step := timeStep(pkts)
+	if hi, lo := bits.Mul64(uint64(copies-1), uint64(step)); hi != 0 || lo > math.MaxInt64 {
+		return nil, fmt.Errorf("capture: amplify copies %d of a capture spanning %v: the last copy would start more than %v later", copies, step, time.Duration(math.MaxInt64))
 	}
 	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}
 	var addrs4, addrs6 []uint64
@@ -111,7 +121,7 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 			inf.dst = int32(a.v6.index[a.v6.prefix(binary.BigEndian.Uint64(d[24:]))])
 		}
 	}
-	a.step = timeStep(pkts)
+	a.step = step
 	return a, nil
 }
 
@@ -122,8 +132,8 @@ const maxFresh = 1 << 22
 // newPrefixMap chooses the first prefix length in lens (bits of a width-bit
 // word) for which copies-1 fresh sets of prefixes fit beside the used ones.
 func newPrefixMap(addrs []uint64, width uint, lens []uint, copies int) (prefixMap, error) {
-	for _, bits := range lens {
-		shift := width - bits
+	for _, plen := range lens {
+		shift := width - plen
 		m := prefixMap{shift: shift, index: map[uint64]uint32{}}
 		for _, x := range addrs {
 			p := x >> shift
@@ -136,9 +146,9 @@ func newPrefixMap(addrs []uint64, width uint, lens []uint, copies int) (prefixMa
 		for i, p := range m.used {
 			m.index[p] = uint32(i)
 		}
-		space := uint64(1) << bits // bits < 64 here
-		need := uint64(copies-1) * uint64(len(m.used))
-		if need > maxFresh {
+		space := uint64(1) << plen // plen < 64 here
+		hi, need := bits.Mul64(uint64(copies-1), uint64(len(m.used)))
+		if hi != 0 || need > maxFresh {
 			break // finer prefixes only need more
 		}
 		if need > space-uint64(len(m.used)) {

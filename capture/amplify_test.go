@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -296,5 +297,42 @@ func TestAmplifier_PacketDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Amplifier.Packet allocates %.1f times, want 0", allocs)
+	}
+}
+
+// TestAmplify_AbsurdCopies: copy counts whose products overflow are
+// refused with an error, not accepted with a wrapped size that panics later
+// (copies times prefixes wrapping to 0 passed the prefix check; copies
+// times packets wrapping made Len negative; copy c's time offset wrapped).
+func TestAmplify_AbsurdCopies(t *testing.T) {
+	var four []capture.Packet // four /16s: 10.0 to 10.2 and 10.200
+	for i := range 3 {
+		four = append(four, capture.Packet{Data: pkt.UDP4(fmt.Sprintf("10.%d.0.1:1", i), "10.200.0.1:2", nil), Link: capture.LinkEthernet})
+	}
+	// (2^62+1-1) * 4 wraps to 0 in 64 bits.
+	if a, err := capture.NewAmplifier(four, 1<<62+1); err == nil {
+		t.Errorf("2^62+1 copies of 4 /16s accepted (Len %d)", a.Len())
+	}
+	// No IP at all: no prefixes to remap, but copies times packets must
+	// still fit an int.
+	arp := make([]byte, 60)
+	arp[12], arp[13] = 0x08, 0x06
+	raw := []capture.Packet{{Data: arp, Link: capture.LinkEthernet}, {Data: arp, Link: capture.LinkEthernet}, {Data: arp, Link: capture.LinkEthernet}}
+	if a, err := capture.NewAmplifier(raw, math.MaxInt/2); err == nil {
+		t.Errorf("MaxInt/2 copies of 3 packets accepted (Len %d)", a.Len())
+	} else if !strings.Contains(err.Error(), "copies") {
+		t.Errorf("error does not name the copies: %v", err)
+	}
+	// Copy times whose offset from the capture overflows time.Duration.
+	long := []capture.Packet{
+		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(0, 0)},
+		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(1e9, 0)}, // ~31 years
+	}
+	if a, err := capture.NewAmplifier(long, 1000); err == nil {
+		p := a.Packet(2*999, nil)
+		t.Errorf("1000 copies of a 31-year capture accepted (copy 999 at %v)", p.Time)
+	}
+	if _, err := capture.NewAmplifier(long, 2); err != nil {
+		t.Errorf("2 copies of a 31-year capture: %v", err)
 	}
 }
