@@ -107,7 +107,10 @@ type genFlow struct {
 // jitter; timestamps run from Start at Rate packets per second on average.
 // A TCP flow opens with a SYN and a flow of several packets ends with a
 // FIN; data packets draw their frame length from FrameSizes and carry zero
-// bytes as payload.
+// bytes as payload, but for a 4-byte packet number at its end. A drawn
+// length shorter than the packet's headers plus those 4 bytes is raised to
+// that: over IPv6 the 60-byte IMIX frames come out at 66 bytes (UDP) or 78
+// (TCP); over IPv4 they keep 60.
 //
 // The same config gives the same bytes, on every platform.
 func Generate(cfg GenConfig) ([]Packet, error) {

@@ -249,3 +249,42 @@ func TestGenerate_Errors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerate_SmallFrames: the 60-byte IMIX size is kept over IPv4 and
+// raised to the headers plus the 4-byte packet number over IPv6 (66 bytes
+// for UDP, 78 for TCP), as Generate documents. SYNs carry no payload.
+func TestGenerate_SmallFrames(t *testing.T) {
+	for _, v6 := range []float64{0, 1} {
+		pkts, err := capture.Generate(capture.GenConfig{Flows: 200, IPv6Share: v6, UDPShare: 0.5, FrameSizes: []capture.FrameSize{{60, 1}}, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes := map[string]map[int]int{}
+		for _, p := range pkts {
+			info, err := flow.Parse(p.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := fmt.Sprintf("v6=%v/udp", v6 == 1)
+			if info.Key.Proto() == 6 {
+				if p.Data[info.L4Offset+13]&0x02 != 0 { // SYN
+					continue
+				}
+				kind = fmt.Sprintf("v6=%v/tcp", v6 == 1)
+			}
+			if sizes[kind] == nil {
+				sizes[kind] = map[int]int{}
+			}
+			sizes[kind][len(p.Data)]++
+		}
+		want := map[string]int{"v6=false/udp": 60, "v6=false/tcp": 60, "v6=true/udp": 66, "v6=true/tcp": 78}
+		for kind, got := range sizes {
+			if len(got) != 1 || got[want[kind]] == 0 {
+				t.Errorf("%s: frame lengths %v, want all %d", kind, got, want[kind])
+			}
+		}
+		if len(sizes) != 2 {
+			t.Errorf("IPv6 share %v: kinds %v, want UDP and TCP", v6, sizes)
+		}
+	}
+}
