@@ -1,0 +1,104 @@
+package xdp_test
+
+import (
+	"fmt"
+	"log"
+	"net"
+
+	"github.com/dataplane-go/dataplane/iblt/xdp"
+)
+
+// Two digests of the same link, one at each end: each host loads the
+// kernel with equal options and attaches it, and after a measurement
+// period one sends its table to the other (iblt.Table.MarshalBinary), which
+// lists the packets lost in between. Here both ends are on one host, for
+// brevity. (Needs BPF privileges, so it has no checked output.)
+func Example() {
+	o, err := xdp.OptionsFor(1000, 0.999, 0x5eed) // list up to 1,000 losses
+	if err != nil {
+		log.Fatal(err)
+	}
+	var tables [2]*xdp.Kernel
+	for i, name := range []string{"eth0", "eth1"} { // upstream, downstream
+		k, err := xdp.Load(o)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer k.Close()
+		iface, err := net.InterfaceByName(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		l, err := k.Attach(iface.Index)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer l.Close()
+		tables[i] = k
+	}
+	// ... let traffic flow, then detach both before reading ...
+	up, err := tables[0].Table()
+	if err != nil {
+		log.Fatal(err)
+	}
+	down, err := tables[1].Table()
+	if err != nil {
+		log.Fatal(err)
+	}
+	lost, extra, err := xdp.Lost(up, down)
+	if err != nil {
+		log.Fatal(err) // more losses than the table was sized for, or twins
+	}
+	fmt.Println(len(lost), "lost,", len(extra), "extra")
+	for _, p := range lost {
+		fmt.Println(p.Flow, p.ID, p.Bytes)
+	}
+}
+
+// udp4 returns an Ethernet frame of an IPv4/UDP datagram with IP
+// identification id and a 4-byte payload.
+func udp4(id uint16, payload [4]byte) []byte {
+	return append([]byte{
+		2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, // Ethernet
+		0x45, 0, 0, 32, byte(id >> 8), byte(id), 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // IPv4
+		0x03, 0xe8, 0, 53, 0, 12, 0, 0, // UDP 1000 > 53, no checksum
+	}, payload[:]...)
+}
+
+// The Go model of two digests: xdp.Digest computes the table the kernel
+// would hold after a list of frames. Of ten datagrams sent, the downstream
+// point saw all but the fourth and the seventh.
+func ExampleLost() {
+	o, err := xdp.OptionsFor(10, 0.999, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var sent, received [][]byte
+	for i := range 10 {
+		f := udp4(uint16(100+i), [4]byte{0, 0, 0, byte(i)})
+		sent = append(sent, f)
+		if i != 3 && i != 6 {
+			received = append(received, f)
+		}
+	}
+	up, err := xdp.Digest(o, sent)
+	if err != nil {
+		log.Fatal(err)
+	}
+	down, err := xdp.Digest(o, received)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lost, extra, err := xdp.Lost(up, down)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(lost), "lost,", len(extra), "extra")
+	for _, p := range lost {
+		fmt.Printf("%v IP ID %d, %d bytes\n", p.Flow, p.ID&0xffff, p.Bytes)
+	}
+	// Unordered output:
+	// 2 lost, 0 extra
+	// 10.0.0.1:1000 > 10.0.0.2:53 udp IP ID 103, 46 bytes
+	// 10.0.0.1:1000 > 10.0.0.2:53 udp IP ID 106, 46 bytes
+}
