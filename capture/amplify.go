@@ -69,7 +69,7 @@ type prefixMap struct {
 
 // NewAmplifier prepares copies copies of pkts. It returns an error when
 // copies is below 1, when the amplified trace's packet count or its last
-// copy's time offset would overflow (an int, a time.Duration), or when the
+// copy's time offset would overflow (an int, int64 seconds), or when the
 // address space cannot hold that many disjoint copies of the capture's
 // prefixes. The Amplifier keeps pkts and never modifies them.
 func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
@@ -80,8 +80,13 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 		return nil, fmt.Errorf("capture: amplify copies %d of %d packets: the trace would hold more than %d packets", copies, len(pkts), math.MaxInt)
 	}
 	step := timeStep(pkts)
-	if hi, lo := bits.Mul64(uint64(copies-1), uint64(step)); hi != 0 || lo > math.MaxInt64 {
-		return nil, fmt.Errorf("capture: amplify copies %d of a capture spanning %v: the last copy would start more than %v later", copies, step, time.Duration(math.MaxInt64))
+	// Copy c starts c*step after the capture: c*step seconds and c*step
+	// nanoseconds must each fit an int64 (the sum may exceed a
+	// time.Duration; Copy adds it to the time in seconds and nanoseconds).
+	for _, part := range []time.Duration{step / time.Second, step % time.Second} {
+		if hi, lo := bits.Mul64(uint64(copies-1), uint64(part)); hi != 0 || lo > math.MaxInt64/2 {
+			return nil, fmt.Errorf("capture: amplify copies %d of a capture spanning %v: the last copy's time offset overflows", copies, step)
+		}
 	}
 	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}
 	var addrs4, addrs6 []uint64
@@ -206,6 +211,18 @@ func timeStep(pkts []Packet) time.Duration {
 	return d + gap
 }
 
+// copyTime returns t moved to copy c: c*step later. The offset can exceed
+// a time.Duration (copies of a capture spanning years), so its seconds and
+// nanoseconds are added apart; NewAmplifier checked that each fits.
+func (a *Amplifier) copyTime(t time.Time, c int) time.Time {
+	if c == 0 {
+		return t
+	}
+	sec := int64(c) * int64(a.step/time.Second)
+	nsec := int64(c) * int64(a.step%time.Second)
+	return time.Unix(t.Unix()+sec, int64(t.Nanosecond())+nsec).In(t.Location())
+}
+
 // Copies returns the number of copies.
 func (a *Amplifier) Copies() int { return a.copies }
 
@@ -228,7 +245,7 @@ func (a *Amplifier) Copy(c, i int, buf []byte) Packet {
 	}
 	p := a.pkts[i]
 	buf = append(buf[:0], p.Data...)
-	out := Packet{Time: p.Time.Add(time.Duration(c) * a.step), Data: buf, WireLen: p.WireLen, Link: p.Link}
+	out := Packet{Time: a.copyTime(p.Time, c), Data: buf, WireLen: p.WireLen, Link: p.Link}
 	inf := &a.info[i]
 	if c == 0 || inf.l3 < 0 {
 		return out

@@ -323,16 +323,22 @@ func TestAmplify_AbsurdCopies(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "copies") {
 		t.Errorf("error does not name the copies: %v", err)
 	}
-	// Copy times whose offset from the capture overflows time.Duration.
+	// Copy times whose offset from the capture exceeds a time.Duration
+	// (292 years) are still exact: copy 999 of a 31-year capture starts
+	// 999 * (31 years + one gap) later.
 	long := []capture.Packet{
-		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(0, 0)},
-		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(1e9, 0)}, // ~31 years
+		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(0, 0).UTC()},
+		{Data: arp, Link: capture.LinkEthernet, Time: time.Unix(1e9, 0).UTC()},
 	}
-	if a, err := capture.NewAmplifier(long, 1000); err == nil {
-		p := a.Packet(2*999, nil)
-		t.Errorf("1000 copies of a 31-year capture accepted (copy 999 at %v)", p.Time)
+	a, err := capture.NewAmplifier(long, 1000)
+	if err != nil {
+		t.Fatalf("1000 copies of a 31-year capture: %v", err)
 	}
-	if _, err := capture.NewAmplifier(long, 2); err != nil {
-		t.Errorf("2 copies of a 31-year capture: %v", err)
+	if got, want := a.Packet(2*999+1, nil).Time, time.Unix(999*2e9+1e9, 0).UTC(); !got.Equal(want) {
+		t.Errorf("copy 999 of a 31-year capture at %v, want %v", got, want)
+	}
+	// ... but not when the seconds overflow an int64.
+	if _, err := capture.NewAmplifier(long, 1<<40); err == nil || !strings.Contains(err.Error(), "time offset") {
+		t.Errorf("2^40 copies of a 31-year capture: %v, want an error about the time offset", err)
 	}
 }
