@@ -672,7 +672,8 @@ type FlowReport struct {
 // between them (in a lossless network every switch on a path counts every
 // packet). Least-squares estimates ([Count.Exact] false) are left out:
 // they are no evidence of loss. A flow with fewer than two exact counts
-// has Loss 0.
+// has Loss 0. [Network.Hops] says where along the flow's path the
+// packets were lost.
 func (f *FlowReport) Loss() int64 {
 	var lo, hi int64
 	n := 0
@@ -701,19 +702,19 @@ type Network struct {
 // DecodeNetwork decodes the tables of many switches for one epoch:
 // [FlowDecode] across all of them, then [CounterDecode] at each switch,
 // and reports every flow with its counters per switch, so that
-// inconsistencies between the switches of a path ([FlowReport.Loss])
-// show where packets were lost. Errors are those of FlowDecode and of
-// CounterDecode at each switch (prefixed with the table's index), joined.
-// Whatever the error, except [ErrParams] for a nil or zero table (which
-// comes with an empty Network), the result holds every flow found and
-// every switch's counters, with [ErrDecodeIncomplete], [ErrCorrupt] or
-// both. Where FlowDecode stops at once on a contradiction (see
-// [FlowDecode]), that is the flows found until then, Stuck counts the
-// cells still holding flows at that point, and the error wraps
-// ErrDecodeIncomplete too if there are any. Counts marked exact are
-// exact whatever the error; the others are estimates (see
-// [Counters.Exact]); Residual, Conflict and Mismatch say how far each
-// switch's table is from the flows and counts returned.
+// inconsistencies between the switches of a path show that packets were
+// lost ([FlowReport.Loss]) and where ([Network.Hops]). Errors are those of
+// FlowDecode and of CounterDecode at each switch (prefixed with the
+// table's index), joined. Whatever the error, except [ErrParams] for a
+// nil or zero table (which comes with an empty Network), the result
+// holds every flow found and every switch's counters, with
+// [ErrDecodeIncomplete], [ErrCorrupt] or both. Where FlowDecode stops at
+// once on a contradiction (see [FlowDecode]), that is the flows found
+// until then, Stuck counts the cells still holding flows at that point,
+// and the error wraps ErrDecodeIncomplete too if there are any. Counts
+// marked exact are exact whatever the error; the others are estimates
+// (see [Counters.Exact]); Residual, Conflict and Mismatch say how far
+// each switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, halt, err := flowDecode(tables)
 	if stuck == nil {
