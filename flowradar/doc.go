@@ -27,8 +27,11 @@
 // busy ones (TestLeafSpine_NetworkDecodeSpread). CounterDecode is exact
 // where a switch has clearly more cells than flows (about 1.1 or more) and
 // gives least-squares estimates, marked inexact, below that; a count
-// whose cells disagree is never marked exact. [LeafSpine] simulates a
-// network of encoders.
+// whose cells disagree is never marked exact. Given a flow's path,
+// [Network.Hops] places its loss: the pair of consecutive switches where
+// its exact count falls, and by how much, or unknown where the counts
+// are estimates. [LeafSpine] simulates a network of encoders, with
+// lossy switches, and gives each flow's path.
 //
 // Sizing: [ParamsFor] gives 1.36 cells per flow and a filter of 64 bits
 // per flow, 7 of them set by each flow (false-positive rate 6.6e-7 when

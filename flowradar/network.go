@@ -46,9 +46,21 @@ import (
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
 // empty cell, a flow decoded twice) stop at once and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
+	flows, stuck, halt, err := flowDecode(tables)
+	if halt != nil {
+		return flows, nil, halt
+	}
+	return flows, stuck, err
+}
+
+// flowDecode is [FlowDecode], except when decoding stops at once on a
+// contradiction: then halt is that error, err is nil, and stuck still
+// counts, per table, the cells holding flows at the point of the stop
+// (there is no residue check: the fixed point was not reached).
+func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err error) {
 	for j, t := range tables {
 		if !t.valid() {
-			return nil, nil, errZero(fmt.Sprintf("table %d", j))
+			return nil, nil, nil, errZero(fmt.Sprintf("table %d", j))
 		}
 	}
 	type item struct{ sw, cell uint32 }
@@ -90,6 +102,7 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 		flows[j] = append(flows[j], *k)
 	}
 	var idx, oidx [MaxHashes]uint32
+peel:
 	for len(q) > 0 {
 		it := q[len(q)-1]
 		q = q[:len(q)-1]
@@ -99,13 +112,15 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 			continue
 		}
 		if _, dup := have[j][k]; dup {
-			return flows, nil, fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
+			halt = fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
+			break peel
 		}
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
 				if borrowed[j] == nil || !borrowed[j][idx[s]] {
-					return flows, nil, fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+					halt = fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+					break peel
 				}
 				fits = false // a flow from another switch emptied it: maybe a filter false positive
 			}
@@ -140,6 +155,8 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 			switch {
 			case c.FlowCount != 0:
 				stuck[j]++
+			case halt != nil:
+				// Stopped before the fixed point: no residue check.
 			case borrowed[j] != nil && borrowed[j][i]:
 				// Emptied with the help of a flow decoded elsewhere: a
 				// leftover FlowXOR may be a filter false positive of a
@@ -153,6 +170,9 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 		}
 		total += stuck[j]
 	}
+	if halt != nil {
+		return flows, stuck, halt, nil
+	}
 	var errs []error
 	if residue > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d cells hold no flow but a FlowXOR or counters (the first: %s)", ErrCorrupt, residue, first))
@@ -160,7 +180,7 @@ func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	if total > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w)))
 	}
-	return flows, stuck, errors.Join(errs...)
+	return flows, stuck, nil, errors.Join(errs...)
 }
 
 // Counters is the result of [CounterDecode]: per flow, in the order of
@@ -616,6 +636,14 @@ func (a *lsq) cgls(b []float64) []float64 {
 	return x
 }
 
+func sumInts(v []int) int {
+	s := 0
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
+
 func dot(a, b []float64) float64 {
 	var s float64
 	for i := range a {
@@ -644,7 +672,8 @@ type FlowReport struct {
 // between them (in a lossless network every switch on a path counts every
 // packet). Least-squares estimates ([Count.Exact] false) are left out:
 // they are no evidence of loss. A flow with fewer than two exact counts
-// has Loss 0.
+// has Loss 0. [Network.Hops] says where along the flow's path the
+// packets were lost.
 func (f *FlowReport) Loss() int64 {
 	var lo, hi int64
 	n := 0
@@ -673,22 +702,34 @@ type Network struct {
 // DecodeNetwork decodes the tables of many switches for one epoch:
 // [FlowDecode] across all of them, then [CounterDecode] at each switch,
 // and reports every flow with its counters per switch, so that
-// inconsistencies between the switches of a path ([FlowReport.Loss])
-// show where packets were lost. Errors are those of FlowDecode and of
-// CounterDecode at each switch (prefixed with the table's index), joined;
-// unless FlowDecode stopped early (nil stuck, see [FlowDecode]), the result
+// inconsistencies between the switches of a path show that packets were
+// lost ([FlowReport.Loss]) and where ([Network.Hops]). Errors are those of
+// FlowDecode and of CounterDecode at each switch (prefixed with the
+// table's index), joined. Whatever the error, except [ErrParams] for a
+// nil or zero table (which comes with an empty Network), the result
 // holds every flow found and every switch's counters, with
-// [ErrDecodeIncomplete], [ErrCorrupt] or both. Counts marked exact are
-// exact whatever the error; the others are estimates (see
-// [Counters.Exact]); Residual, Conflict and Mismatch say how far each
-// switch's table is from the flows and counts returned.
+// [ErrDecodeIncomplete], [ErrCorrupt] or both. Where FlowDecode stops at
+// once on a contradiction (see [FlowDecode]), that is the flows found
+// until then, Stuck counts the cells still holding flows at that point,
+// and the error wraps ErrDecodeIncomplete too if there are any. Counts
+// marked exact are exact whatever the error; the others are estimates
+// (see [Counters.Exact]); Residual, Conflict and Mismatch say how far
+// each switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
-	sets, stuck, err := FlowDecode(tables)
-	if err != nil && stuck == nil {
-		return Network{}, err
+	sets, stuck, halt, err := flowDecode(tables)
+	if stuck == nil {
+		return Network{}, err // ErrParams: a nil or zero table
 	}
 	nw := Network{Stuck: stuck, Residual: make([]int64, len(tables)), Conflict: make([]int, len(tables)), Mismatch: make([]int, len(tables))}
 	var errs []error
+	if halt != nil {
+		// FlowDecode stopped at once: decode the counters of the flows it
+		// found, as Table.Decode returns what it peeled before ErrCorrupt.
+		errs = append(errs, halt)
+		if total := sumInts(stuck); total > 0 {
+			errs = append(errs, fmt.Errorf("%w: decoding stopped with %d cells in %d tables holding flows", ErrDecodeIncomplete, total, len(tables)))
+		}
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}

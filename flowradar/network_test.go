@@ -2,6 +2,7 @@ package flowradar
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -394,4 +395,71 @@ func TestFlowDecode_FilterFalsePositive(t *testing.T) {
 		tr[k] = v
 	}
 	checkExact(t, nw, tr)
+}
+
+// TestDecodeNetwork_PartialOnCorrupt: the two contradictions at which
+// FlowDecode stops at once (a flow decoded twice at a switch; a switch's
+// own flow removed from a cell that holds no flow). DecodeNetwork must
+// still return what was decoded until then, as Table.Decode does: every
+// flow FlowDecode found with its counters, each switch's Stuck, Residual,
+// Conflict and Mismatch, beside an error wrapping ErrCorrupt (and
+// ErrDecodeIncomplete, since the damaged flow is left in its cells); no
+// count marked exact may be wrong.
+func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		damage    func(tab *Table, a *flow.Key, cell uint32)
+	}{
+		// A's key XORed into one of its cells once more: once A and the
+		// cell's other flows are removed, the cell still holds A alone.
+		{"flow decoded twice", "decoded twice", func(tab *Table, a *flow.Key, cell uint32) {
+			p := padded(a)
+			tab.Cells()[cell].xorInto(&p)
+			tab.Cells()[cell].FlowCount++
+		}},
+		// One of A's cells wiped: removing A meets a cell with no flow.
+		{"own flow removed from an empty cell", "which holds no flow", func(tab *Table, _ *flow.Key, cell uint32) {
+			tab.Cells()[cell] = Cell{}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clean, tr := smallTable(t, 40)
+			keys := randomKeys(40, 8) // smallTable's flows, in a fixed order
+			var tab *Table
+			var found []flow.Key
+			var idx [MaxHashes]uint32
+			// The first flow whose damage stops FlowDecode on this case
+			// after it found flows (not at the first cell it peels).
+			for i := 0; i < len(keys) && tab == nil; i++ {
+				c := clean.Clone()
+				c.CellsOf(&keys[i], &idx)
+				tc.damage(c, &keys[i], idx[0])
+				flows, stuck, err := FlowDecode([]*Table{c})
+				if errors.Is(err, ErrCorrupt) && strings.Contains(err.Error(), tc.msg) && stuck == nil && len(flows[0]) > 0 {
+					tab, found = c, flows[0]
+				}
+			}
+			if tab == nil {
+				t.Fatalf("no flow whose damage makes FlowDecode stop with %q after finding flows", tc.msg)
+			}
+			nw, err := DecodeNetwork([]*Table{tab})
+			if !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrDecodeIncomplete) {
+				t.Errorf("DecodeNetwork gave %v, want ErrCorrupt and ErrDecodeIncomplete", err)
+			}
+			if len(nw.Flows) != len(found) {
+				t.Fatalf("DecodeNetwork returned %d flows, FlowDecode found %d before it stopped", len(nw.Flows), len(found))
+			}
+			for i, f := range nw.Flows {
+				if f.Key != found[i] || len(f.Counts) != 1 || f.Counts[0].Switch != 0 {
+					t.Errorf("flow %d: %v with counts %+v, want %v at switch 0", i, f.Key, f.Counts, found[i])
+				}
+			}
+			if len(nw.Stuck) != 1 || nw.Stuck[0] == 0 || len(nw.Residual) != 1 || len(nw.Conflict) != 1 || len(nw.Mismatch) != 1 {
+				t.Fatalf("per-switch results %+v, want one switch with stuck cells", nw)
+			}
+			if exact := checkExact(t, nw, tr); exact == 0 {
+				t.Error("no exact count among the flows found before the stop")
+			}
+		})
+	}
 }

@@ -61,7 +61,8 @@ func (n *LeafSpine) leafOf(addr []byte) int {
 
 // Path stores in out the switches flow k crosses, in order, and returns
 // it: one leaf when both addresses sit under the same leaf, otherwise
-// source leaf, spine, destination leaf. An invalid key has no path.
+// source leaf, spine, destination leaf: the path [Network.Hops] takes to
+// locate the flow's loss. An invalid key has no path.
 func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 	out = out[:0]
 	if !k.IsValid() {
