@@ -174,10 +174,75 @@ func flowradarSection(r *Run) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
+	if err := flowradarLocate(r, p, per[busiest]); err != nil {
+		return err
+	}
 
 	line, err := flowradarKernelReport(r, p)
 	r.Printf("\n%s\n", line)
 	return err
+}
+
+// flowradarLocate replays the trace through a 4-leaf, 2-spine network
+// (1.36 cells per flow at the busiest switch) whose first spine drops 1% of
+// what it forwards, decodes the six tables together and asks, flow by flow,
+// where along its path its count falls (flowradar.Network.Hops). Every
+// loss located must be after that spine, and no more packets than it
+// dropped; a loss anywhere else is a decoder bug.
+func flowradarLocate(r *Run, p flowradar.Params, busiest int) error {
+	const leaves, spines, rate = 4, 2, 0.01
+	q := p
+	q.Cells = (uint32(1.36*float64(busiest)) + 3) / 4 * 4
+	net, err := flowradar.NewLeafSpine(leaves, spines, q, r.Seed)
+	if err != nil || busiest == 0 {
+		r.Printf("\nloss localisation: too few flows for the network's tables\n")
+		return nil
+	}
+	lossy := leaves // the first spine
+	if err := net.SetLoss(lossy, rate); err != nil {
+		return err
+	}
+	dropped := 0
+	for i := range r.Parsed {
+		if r.Parsed[i].Err == nil && !net.Send(&r.Parsed[i].Info.Key, uint32(len(r.Frames[i]))) {
+			dropped++
+		}
+	}
+	nw, err := flowradar.DecodeNetwork(net.Flip())
+	if errors.Is(err, flowradar.ErrCorrupt) {
+		return fmt.Errorf("flowradar: loss localisation: %w", err)
+	}
+	var located int64
+	flows, unknown := 0, 0
+	var path []int
+	var hops []flowradar.Hop
+	for i := range nw.Flows {
+		path = net.Path(&nw.Flows[i].Key, path[:0])
+		if hops, err = nw.Hops(&nw.Flows[i], path, hops[:0]); err != nil {
+			return fmt.Errorf("flowradar: loss localisation: %w", err)
+		}
+		for _, h := range hops {
+			switch h.State {
+			case flowradar.HopLoss:
+				if h.From != lossy {
+					return fmt.Errorf("flowradar: loss localisation: %v lost %d packets after switch %d, but only switch %d drops", nw.Flows[i].Key, h.Lost, h.From, lossy)
+				}
+				located += h.Lost
+				flows++
+			case flowradar.HopGain:
+				return fmt.Errorf("flowradar: loss localisation: %v has more packets at switch %d than at switch %d before it", nw.Flows[i].Key, h.To, h.From)
+			case flowradar.HopUnknown:
+				unknown++
+			}
+		}
+	}
+	if located > int64(dropped) {
+		return fmt.Errorf("flowradar: loss localisation: located %d lost packets, but the network dropped %d", located, dropped)
+	}
+	r.Printf("\nloss localisation: spine %d of a %d-leaf %d-spine network drops %g%% of what it forwards: %d packets dropped; "+
+		"the collector locates %d of them after switch %d, in %d flows (%d hops undecided, decode error %v)\n",
+		lossy, leaves, spines, 100*rate, dropped, located, lossy, flows, unknown, err)
+	return nil
 }
 
 // flowradarKernelReport replays every frame through flowradar/xdp, flips

@@ -81,6 +81,16 @@ func TestRun_DefaultTrace(t *testing.T) {
 		t.Errorf("no line %q:\n%s", kernelLine, out)
 	}
 	checkBloomSection(t, out, kernelFlag() == "on")
+	// The flowradar section fails the run if a loss is located anywhere but
+	// the lossy spine; here, it must also have located most of the drops.
+	m := regexp.MustCompile(`loss localisation: .*: (\d+) packets dropped; the collector locates (\d+) of them`).FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("no loss localisation line:\n%s", out)
+	} else if dropped, _ := strconv.Atoi(m[1]); dropped == 0 {
+		t.Errorf("loss localisation: no packet dropped: %s", m[0])
+	} else if located, _ := strconv.Atoi(m[2]); located*10 < dropped*9 || located > dropped {
+		t.Errorf("loss localisation: located %d of %d dropped packets, want at least 90%%", located, dropped)
+	}
 }
 
 func TestRun_Amplify(t *testing.T) {
