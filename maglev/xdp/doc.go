@@ -24,13 +24,22 @@
 //
 // Tables: one BPF array of M u32 per VIP, held in an array of maps. [LB.SetVIP]
 // builds the [maglev.Table], writes a fresh inner map and swaps it in with
-// one map update, so no packet ever sees a half-written table; backends
-// are written before the swap and freed after it.
+// one map update, so no packet ever sees a half-written table. Entries
+// name backend slots, one per backend of each VIP (a backend serving
+// three VIPs has three, up to [MaxMembers] in all, over at most
+// [MaxBackends] addresses, whose statistics the slots share). New slots
+// are written before the swap; slots of backends that left the VIP are
+// freed after it, and a slot gets a new 16-bit generation each time it is
+// given out.
 //
 // Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
-// from flow key to backend slot, filled on a flow's first packet and
-// consulted first, keeps established flows on their backend across table
-// changes for as long as the backend exists.
+// from flow key to backend slot and generation, filled on a flow's first
+// packet and consulted first, keeps established flows on their backend
+// across table changes for as long as the backend stays in that VIP's
+// table (weight 0 drains it: no new flows, tracked ones stay). A flow
+// whose backend left its VIP, even if other VIPs still use it, goes back
+// to the VIP's table like any untracked flow; flows of other backends and
+// other VIPs stay put. A backend that leaves and comes back is new.
 //
 // Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.

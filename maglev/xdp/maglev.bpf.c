@@ -5,10 +5,11 @@
  * (address, port, protocol) is hashed (xxHash64 of its flow key, as
  * (*flow.Key).Hash), the hash picks an entry of the VIP's Maglev table
  * (entry = table[((h >> 32) * M) >> 32], as maglev.Table.Pick), the entry
- * names a backend, and the packet leaves by the interface it came in on
- * (XDP_TX), encapsulated for that backend (outer IPv4, protocol 4 or 41,
- * for an IPv4 backend; outer IPv6, next header 4 or 41, for an IPv6
- * backend), with the MACs of the configured next hop. The backend
+ * names a backend slot (a backend as a member of that VIP), and the
+ * packet leaves by the interface it came in on (XDP_TX), encapsulated for
+ * that backend (outer IPv4, protocol 4 or 41, for an IPv4 backend; outer
+ * IPv6, next header 4 or 41, for an IPv6 backend), with the MACs of the
+ * configured next hop. The backend
  * decapsulates and answers the client directly (direct server return).
  *
  * Everything else passes to the stack untouched (XDP_PASS).
@@ -19,7 +20,10 @@
 #define MAGLEV_MAX_VIPS 256 /* xdp.MaxVIPs */
 #endif
 #ifndef MAGLEV_MAX_BACKENDS
-#define MAGLEV_MAX_BACKENDS 4096 /* xdp.MaxBackends */
+#define MAGLEV_MAX_BACKENDS 4096 /* xdp.MaxBackends: distinct addresses */
+#endif
+#ifndef MAGLEV_MAX_MEMBERS
+#define MAGLEV_MAX_MEMBERS 65536 /* xdp.MaxMembers: (VIP, backend) pairs */
 #endif
 #define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
 
@@ -67,14 +71,19 @@ struct maglev_vip_info {
 	__u32 flags; /* reserved, 0 */
 };
 
-/* A backend: where encapsulated packets go. family 0 marks a free slot.
- * gen changes every time the loader gives the slot to a new backend, so a
- * connection-tracking entry made for an earlier occupant does not match. */
+/* A backend slot: one backend as a member of one VIP's table, and where
+ * its encapsulated packets go. A backend serving several VIPs has one slot
+ * per VIP, so removing it from one VIP frees that VIP's slot only. family 0
+ * marks a free slot. gen changes every time the loader gives the slot to a
+ * new member, so a connection-tracking entry made for an earlier occupant
+ * does not match. stats indexes maglev_backend_stats, which has one entry
+ * per backend address, shared by the address's slots. */
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
 	__u8 family;   /* 4 or 6 */
 	__u8 pad;
-	__u16 gen; /* host order */
+	__u16 gen;   /* host order */
+	__u32 stats; /* host order: key of maglev_backend_stats */
 };
 
 /* The load balancer's own addresses and MACs (one entry). */
@@ -116,7 +125,8 @@ struct {
 } maglev_vips SEC(".maps");
 
 /* One Maglev table per VIP: an array of M little-endian u32 backend slots
- * (indexes into maglev_backends), maglev.NoBackend for none. User space
+ * (indexes into maglev_backends, slots of this VIP's members only),
+ * maglev.NoBackend for none. User space
  * builds a whole new inner map and swaps it in with one update of this
  * outer array, so a packet sees either the old table or the new one. */
 struct maglev_table {
@@ -136,12 +146,13 @@ struct {
 /* key: backend slot; value: struct maglev_backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAGLEV_MAX_BACKENDS);
+	__uint(max_entries, MAGLEV_MAX_MEMBERS);
 	__type(key, __u32);
 	__type(value, struct maglev_backend);
 } maglev_backends SEC(".maps");
 
-/* key: backend slot; value: its counters, per CPU. */
+/* key: a backend address's stats index (maglev_backend.stats); value:
+ * its counters, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MAGLEV_MAX_BACKENDS);
@@ -171,9 +182,10 @@ struct {
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
  * at the time (high 16 bits), so the entry stops matching when the slot is
- * freed and given to another backend. LRU: old flows are forgotten first.
- * The size is set from Go. */
-_Static_assert(MAGLEV_MAX_BACKENDS <= 0x10000, "conn entries keep the slot in 16 bits");
+ * freed (the backend left that VIP) and given to another member. As slots
+ * belong to one VIP, no membership check is needed on this path. LRU: old
+ * flows are forgotten first. The size is set from Go. */
+_Static_assert(MAGLEV_MAX_MEMBERS <= 0x10000, "conn entries keep the slot in 16 bits");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -428,7 +440,8 @@ int xdp_maglev(struct xdp_md *ctx)
 		*(__u32 *)(o + 16) = *(const __u32 *)(hb + 16);
 	}
 
-	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &slot);
+	__u32 stat = be->stats;
+	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &stat);
 	if (st) {
 		st->packets += 1;
 		st->bytes += (__u64)(data_end - data);

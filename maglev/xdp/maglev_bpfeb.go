@@ -26,6 +26,7 @@ type maglevMaglevBackend struct {
 	Family uint8
 	Pad    uint8
 	Gen    uint16
+	Stats  uint32
 }
 
 type maglevMaglevCfg struct {

@@ -14,8 +14,13 @@ import (
 const (
 	// MaxVIPs is MAGLEV_MAX_VIPS: VIPs and tables.
 	MaxVIPs = 256
-	// MaxBackends is MAGLEV_MAX_BACKENDS: distinct backend addresses.
+	// MaxBackends is MAGLEV_MAX_BACKENDS: distinct backend addresses
+	// over all VIPs (each has one set of statistics).
 	MaxBackends = 4096
+	// MaxMembers is MAGLEV_MAX_MEMBERS: backend slots, one per backend
+	// of each VIP (a backend serving three VIPs takes three). It is the
+	// most that connection-tracking entries can name (16 bits).
+	MaxMembers = 65536
 	// DefaultMTU is the largest outer IP packet sent when Options.MTU is 0.
 	DefaultMTU = 1500
 	// DefaultConns is the connection table size when Options.ConnTrack is
@@ -282,11 +287,19 @@ func ipv4Checksum(h []byte) uint16 {
 // tracking and encapsulation, for tests and simulations. Its zero value is
 // not valid; use [NewModel].
 type Model struct {
-	opts  Options
-	cfg   Config
-	vips  map[VIP]*maglev.Table
-	conns map[flow.Key]netip.Addr
-	live  map[netip.Addr]int // backends referenced by some table
+	opts    Options
+	cfg     Config
+	vips    map[VIP]*modelVIP
+	conns   map[flow.Key]uint64   // flow -> member it was tracked to
+	members map[uint64]netip.Addr // live members (a backend of a VIP)
+	next    uint64                // next member id; ids are never reused
+}
+
+// modelVIP is a VIP's table and its members: the kernel's backend slots,
+// by an id that stands for the slot and its generation.
+type modelVIP struct {
+	table   *maglev.Table
+	members map[netip.Addr]uint64
 }
 
 // NewModel returns a model of a kernel loaded with opts.
@@ -294,10 +307,10 @@ func NewModel(opts Options) (*Model, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Model{opts: opts, vips: map[VIP]*maglev.Table{}, conns: map[flow.Key]netip.Addr{}, live: map[netip.Addr]int{}}, nil
+	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, members: map[uint64]netip.Addr{}}, nil
 }
 
-// SetConfig sets the addresses and MACs.
+// SetConfig sets the addresses and MACs, as [LB.SetConfig].
 func (m *Model) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
@@ -306,7 +319,8 @@ func (m *Model) SetConfig(c Config) error {
 	return nil
 }
 
-// SetVIP builds the VIP's table from backends and installs it.
+// SetVIP builds the VIP's table from backends and installs it, as
+// [LB.SetVIP].
 func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -319,44 +333,52 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
 	}
-	// The new table's backends first, as LB.SetVIP: a backend in both
-	// tables stays the same backend, and keeps its tracked flows.
+	// A backend in the old and the new table of v stays the same member
+	// and keeps its tracked flows; a new one is a new member; one that
+	// left v is no member of v any more, whatever other VIPs it serves,
+	// and flows tracked to it go back to v's table.
+	nv := &modelVIP{table: t, members: map[netip.Addr]uint64{}}
+	old := m.vips[v]
 	for i := 0; i < t.Len(); i++ {
-		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if id, ok := old.member(a); ok {
+			nv.members[a] = id
+			continue
+		}
+		nv.members[a] = m.next
+		m.members[m.next] = a
+		m.next++
 	}
-	if old := m.vips[v]; old != nil {
-		m.unref(old)
+	if old != nil {
+		for a, id := range old.members {
+			if _, kept := nv.members[a]; !kept {
+				delete(m.members, id)
+			}
+		}
 	}
-	m.vips[v] = t
+	m.vips[v] = nv
 	return t, nil
+}
+
+func (mv *modelVIP) member(a netip.Addr) (uint64, bool) {
+	if mv == nil {
+		return 0, false
+	}
+	id, ok := mv.members[a]
+	return id, ok
 }
 
 // DeleteVIP stops balancing v, as [LB.DeleteVIP].
 func (m *Model) DeleteVIP(v VIP) error {
-	t := m.vips[v]
-	if t == nil {
+	mv := m.vips[v]
+	if mv == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)
 	}
-	m.unref(t)
+	for _, id := range mv.members {
+		delete(m.members, id)
+	}
 	delete(m.vips, v)
 	return nil
-}
-
-func (m *Model) unref(t *maglev.Table) {
-	for i := 0; i < t.Len(); i++ {
-		a := netip.MustParseAddr(t.Backend(i).Name)
-		if m.live[a]--; m.live[a] <= 0 {
-			// The backend is gone (the kernel frees its slot): flows
-			// tracked to it go back to their table, even if a backend
-			// of that address is added again later.
-			delete(m.live, a)
-			for k, b := range m.conns {
-				if b == a {
-					delete(m.conns, k)
-				}
-			}
-		}
-	}
 }
 
 // Process runs one frame through the model and returns the verdict, the
@@ -366,30 +388,30 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	if err != nil || info.VLANTags != 0 || info.L3Offset != 14 {
 		return Pass, nil, netip.Addr{}
 	}
-	var t *maglev.Table
+	var mv *modelVIP
 	for _, v := range vipsOf(&info.Key) {
-		if t = m.vips[v]; t != nil {
+		if mv = m.vips[v]; mv != nil {
 			break
 		}
 	}
-	if t == nil {
+	if mv == nil {
 		return Pass, nil, netip.Addr{}
 	}
 	h := info.Key.Hash(m.opts.Seed)
 	b, tracked := netip.Addr{}, false
 	if m.opts.ConnTrack {
-		if a, ok := m.conns[info.Key]; ok && m.live[a] > 0 {
-			b, tracked = a, true
+		if id, ok := m.conns[info.Key]; ok {
+			b, tracked = m.members[id]
 		}
 	}
 	if !tracked {
-		i, ok := t.Pick(h)
+		i, ok := mv.table.Pick(h)
 		if !ok {
 			return Drop, nil, netip.Addr{}
 		}
-		b = netip.MustParseAddr(t.Backend(i).Name)
+		b = netip.MustParseAddr(mv.table.Backend(i).Name)
 		if m.opts.ConnTrack {
-			m.conns[info.Key] = b
+			m.conns[info.Key] = mv.members[b]
 		}
 	}
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
