@@ -15,6 +15,20 @@
 // decapsulates and answers the client directly (direct server return).
 // Counters per outcome and per backend (packets, bytes) are per CPU.
 //
+// Outer IPv4 header: DF is copied from an inner IPv4 header (RFC 2003
+// section 3.1) and set for an inner IPv6 packet, which routers never
+// fragment (RFC 8200 section 5). With DF set the identification is 0 (an
+// atomic datagram, RFC 6864); with DF clear it is inner ID + bits 16-31
+// of the flow hash + inner fragment offset * 0x9e37 (mod 2^16): the inner
+// sender already varies its ID per packet, the hash spreads the flows
+// that share the outer addresses, and the offset term separates the
+// fragments of one inner datagram. Kernel and model compute it alike (a
+// per-CPU counter could not be checked against the model). An outer IPv6
+// header has no DF or ID: IPv6 routers never fragment. The kernel does
+// not fragment either (it drops packets above Options.MTU), and a router's
+// too-big error for an outer packet goes to the balancer, not the client,
+// so set Options.MTU to the path MTU towards the backends.
+//
 // Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
 // (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend
 // and for packets whose outer packet would exceed Options.MTU; XDP_TX

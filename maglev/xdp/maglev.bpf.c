@@ -34,6 +34,11 @@
 #define IPV6_HLEN 40
 #define IPPROTO_IPIP 4  /* IPv4 in IP */
 #define IPPROTO_IPV6 41 /* IPv6 in IP */
+#define IPV4_DF 0x40	/* don't fragment, in the flags byte (offset 6) */
+/* Odd multiplier of the inner fragment offset in the outer IPv4 ID (see
+ * the outer header below): fragments of one inner datagram get IDs far
+ * apart instead of consecutive ones. */
+#define MAGLEV_ID_FRAG_MUL 0x9e37
 
 /* Load-time constants, set from Go (xdp.Options). */
 DP_CONST __u64 maglev_seed = 0;	    /* seed of the flow hash */
@@ -357,6 +362,17 @@ int xdp_maglev(struct xdp_md *ctx)
 	__u32 inner_len;
 	__u8 inner_proto;
 	__u8 *ip = data + ETH_HLEN;
+	/* Outer IPv4 DF and identification (RFC 2003 section 3.1: DF copied
+	 * from the inner header). Inner DF set: outer DF set, ID 0 (an
+	 * atomic datagram, RFC 6864). Inner DF clear: outer DF clear, ID =
+	 * inner ID + bits 16-31 of the flow hash + inner fragment offset *
+	 * MAGLEV_ID_FRAG_MUL (mod 2^16): the inner sender already keeps its
+	 * IDs unique per source and destination, the hash offsets flows from
+	 * one another, and the offset term tells fragments of one inner
+	 * datagram apart. Inner IPv6: DF set, ID 0, as IPv6 is never
+	 * fragmented on the way (RFC 8200 section 5). */
+	__u8 outer_df = IPV4_DF;
+	__u16 outer_id = 0;
 	if (p.key.len == FLOW_KEY_LEN6) {
 		if ((void *)(ip + IPV6_HLEN) > data_end)
 			return XDP_PASS;
@@ -369,6 +385,11 @@ int xdp_maglev(struct xdp_md *ctx)
 			return XDP_PASS;
 		inner_len = dp_be16(ip + 2);
 		inner_proto = IPPROTO_IPIP;
+		if (!(ip[6] & IPV4_DF)) {
+			__u16 frag = ((__u16)(ip[6] & 0x1f) << 8) | ip[7];
+			outer_df = 0;
+			outer_id = dp_be16(ip + 4) + (__u16)(hash >> 16) + frag * MAGLEV_ID_FRAG_MUL;
+		}
 	}
 	if (inner_len > avail)
 		inner_len = avail;
@@ -425,9 +446,9 @@ int xdp_maglev(struct xdp_md *ctx)
 		hb[1] = 0;
 		hb[2] = tot >> 8;
 		hb[3] = tot & 0xff;
-		hb[4] = 0; /* identification 0, no fragment: DF clear */
-		hb[5] = 0;
-		hb[6] = 0;
+		hb[4] = outer_id >> 8;
+		hb[5] = outer_id & 0xff;
+		hb[6] = outer_df; /* fragment offset 0 */
 		hb[7] = 0;
 		hb[8] = 64; /* TTL */
 		hb[9] = inner_proto;

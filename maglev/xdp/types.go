@@ -208,16 +208,26 @@ func vipsOf(k *flow.Key) [3]VIP {
 	return [3]VIP{{d, k.DstPort(), k.Proto()}, {d, 0, k.Proto()}, {}}
 }
 
+// idFragMul is MAGLEV_ID_FRAG_MUL: the odd multiplier of the inner
+// fragment offset in the outer IPv4 identification.
+const idFragMul = 0x9e37
+
 // Encapsulate returns the frame the kernel sends for frame (an untagged
 // Ethernet frame that flow.Parse accepts) going to backend: new MACs, an
 // outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
 // 41, flow label the low 20 bits of hash), then the original IP packet and
 // anything after it. ok is false when the outer packet would exceed mtu.
+//
+// The outer IPv4 header copies the inner DF bit (RFC 2003 section 3.1).
+// With DF set (an inner IPv6 packet counts as DF set) its identification
+// is 0; with DF clear it is inner ID + uint16(hash>>16) + inner fragment
+// offset * 0x9e37, mod 2^16 (see the package documentation).
 func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) (out []byte, ok bool) {
 	avail := len(frame) - 14
 	ip := frame[14:]
 	var inner int
 	var proto byte
+	df, id := byte(0x40), uint16(0)
 	if ip[0]>>4 == 6 {
 		pl := int(binary.BigEndian.Uint16(ip[4:]))
 		inner = 40 + pl
@@ -228,6 +238,11 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 	} else {
 		inner = int(binary.BigEndian.Uint16(ip[2:]))
 		proto = 4
+		if ip[6]&0x40 == 0 {
+			frag := binary.BigEndian.Uint16(ip[6:]) & 0x1fff
+			df = 0
+			id = binary.BigEndian.Uint16(ip[4:]) + uint16(hash>>16) + frag*idFragMul
+		}
 	}
 	inner = min(inner, avail)
 	encap := 20
@@ -255,6 +270,8 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		h := make([]byte, 20)
 		h[0] = 0x45
 		binary.BigEndian.PutUint16(h[2:], uint16(inner+20))
+		binary.BigEndian.PutUint16(h[4:], id)
+		h[6] = df
 		h[8] = 64
 		h[9] = proto
 		var s [4]byte
