@@ -29,12 +29,17 @@
 // too-big error for an outer packet goes to the balancer, not the client,
 // so set Options.MTU to the path MTU towards the backends.
 //
+// Outer sources: [LB.SetVIP] refuses backends whose family has no outer
+// source in the [Config] ([ErrNoSource]), so call [LB.SetConfig] first,
+// and SetConfig refuses to drop a source in use. The kernel drops and
+// counts (DropNoSource) any packet it would send from an all-zero source.
+//
 // Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
-// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend
-// and for packets whose outer packet would exceed Options.MTU; XDP_TX
-// otherwise. [Model] is the same logic in Go, and the tests require kernel
-// and model to send identical bytes for every fixture and every packet of
-// the shared captures.
+// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend,
+// for packets whose outer packet would exceed Options.MTU and for those
+// without an outer source address; XDP_TX otherwise. [Model] is the same
+// logic in Go, and the tests require kernel and model to send identical
+// bytes for every fixture and every packet of the shared captures.
 //
 // Tables: one BPF array of M u32 per VIP, held in an array of maps. [LB.SetVIP]
 // builds the [maglev.Table], writes a fresh inner map and swaps it in with

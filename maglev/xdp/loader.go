@@ -20,6 +20,7 @@ import (
 type LB struct {
 	mu      sync.Mutex
 	opts    Options
+	cfg     Config // as last set; the zero Config before SetConfig
 	objs    maglevObjects
 	inner   *ebpf.MapSpec // template of a table
 	vips    map[VIP]*vipState
@@ -128,10 +129,19 @@ func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) 
 	return l, nil
 }
 
-// SetConfig writes the MACs and outer source addresses.
+// SetConfig writes the MACs and outer source addresses. It refuses, with
+// an error wrapping [ErrNoSource], a Config without the outer source of a
+// family that an installed VIP's backends use.
 func (lb *LB) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
+	}
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	for v, st := range lb.vips {
+		if err := checkSources(c, v, st.table); err != nil {
+			return err
+		}
 	}
 	var v maglevMaglevCfg
 	copy(v.SrcMac[:], c.SrcMAC)
@@ -145,6 +155,7 @@ func (lb *LB) SetConfig(c Config) error {
 	if err := lb.objs.MaglevConfig.Put(uint32(0), &v); err != nil {
 		return fmt.Errorf("maglev kernel: write config: %w", err)
 	}
+	lb.cfg = c
 	return nil
 }
 
@@ -156,6 +167,8 @@ func (lb *LB) SetConfig(c Config) error {
 // that left v are freed after it, so flows of v tracked to a backend that
 // left v go back to v's table while flows of other VIPs stay on it. It
 // returns the table, whose Pick tells which backend a flow hash goes to.
+// It refuses, with an error wrapping [ErrNoSource], backends of a family
+// whose outer source the Config lacks: call SetConfig first.
 func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -170,6 +183,9 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if err := checkSources(lb.cfg, v, t); err != nil {
+		return nil, err
+	}
 
 	// 1. Slots for the new table's backends: kept for those already in
 	// v's table, new ones (written before any table can point at them)
@@ -420,7 +436,7 @@ func (lb *LB) Stats() (Stats, error) {
 		PassNotVIP: vals[maglevMaglevStatMAGLEV_STAT_PASS_NOT_VIP], DropNoTable: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_TABLE],
 		DropNoBackend: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_BACKEND], DropTooBig: vals[maglevMaglevStatMAGLEV_STAT_DROP_TOO_BIG],
 		DropEncap: vals[maglevMaglevStatMAGLEV_STAT_DROP_ENCAP], TX: vals[maglevMaglevStatMAGLEV_STAT_TX],
-		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT],
+		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT], DropNoSource: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE],
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()

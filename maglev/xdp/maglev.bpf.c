@@ -57,7 +57,8 @@ enum maglev_stat {
 	MAGLEV_STAT_DROP_ENCAP = 6,	/* bpf_xdp_adjust_head failed */
 	MAGLEV_STAT_TX = 7,		/* encapsulated and sent */
 	MAGLEV_STAT_CONN_HIT = 8,	/* backend taken from maglev_conns */
-	MAGLEV_STAT_MAX = 9,
+	MAGLEV_STAT_DROP_NO_SOURCE = 9, /* no outer source address configured */
+	MAGLEV_STAT_MAX = 10,
 };
 
 /* A VIP: the destination of the flow key. addr holds 4 bytes (IPv4, rest
@@ -354,6 +355,16 @@ int xdp_maglev(struct xdp_md *ctx)
 		maglev_count(MAGLEV_STAT_DROP_ENCAP);
 		return XDP_DROP;
 	}
+	/* An all-zero outer source means none is configured for the
+	 * backend's family: drop rather than send from 0.0.0.0 or ::. The
+	 * loader refuses such a VIP (xdp.ErrNoSource); this guards the maps
+	 * against other writers, for three or four instructions. */
+	int outer6 = be->family == 6;
+	if (outer6 ? (*(const __u64 *)cfg->src6 | *(const __u64 *)(cfg->src6 + 8)) == 0
+		   : *(const __u32 *)cfg->src4 == 0) {
+		maglev_count(MAGLEV_STAT_DROP_NO_SOURCE);
+		return XDP_DROP;
+	}
 
 	/* The inner packet: from the IP header to its stated end, or to the
 	 * end of the frame if that comes first (flow/doc.go); Ethernet padding
@@ -394,7 +405,6 @@ int xdp_maglev(struct xdp_md *ctx)
 	if (inner_len > avail)
 		inner_len = avail;
 
-	int outer6 = be->family == 6;
 	__u32 encap = outer6 ? IPV6_HLEN : IPV4_HLEN;
 	if (inner_len + encap > maglev_mtu) {
 		maglev_count(MAGLEV_STAT_DROP_TOO_BIG);

@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -87,7 +88,16 @@ func (o Options) validate() error {
 	return nil
 }
 
-// Config is the load balancer's own identity on the wire.
+// ErrNoSource is wrapped by SetVIP when a backend's address family has no
+// outer source address in the Config (Src4 for IPv4 backends, Src6 for
+// IPv6 backends; no SetConfig yet counts as none), and by SetConfig when
+// the new Config drops a source that an installed VIP's backends need.
+// The kernel never encapsulates from an all-zero source: it drops such
+// packets and counts them in [Counters].DropNoSource.
+var ErrNoSource = errors.New("maglev kernel: no outer source address")
+
+// Config is the load balancer's own identity on the wire. Set it before
+// the VIPs: [LB.SetVIP] needs the outer source of each backend's family.
 type Config struct {
 	SrcMAC net.HardwareAddr // source MAC of sent frames (the interface's)
 	DstMAC net.HardwareAddr // next hop's MAC
@@ -99,11 +109,35 @@ func (c Config) validate() error {
 	if len(c.SrcMAC) != 6 || len(c.DstMAC) != 6 {
 		return fmt.Errorf("maglev kernel: MACs must be 6 bytes, got %d and %d", len(c.SrcMAC), len(c.DstMAC))
 	}
-	if c.Src4.IsValid() && !c.Src4.Is4() {
-		return fmt.Errorf("maglev kernel: Src4 must be an IPv4 address, got %v", c.Src4)
+	if c.Src4.IsValid() && (!c.Src4.Is4() || c.Src4.IsUnspecified()) {
+		return fmt.Errorf("maglev kernel: Src4 must be a specified IPv4 address (or unset), got %v", c.Src4)
 	}
-	if c.Src6.IsValid() && !(c.Src6.Is6() && !c.Src6.Is4In6()) {
-		return fmt.Errorf("maglev kernel: Src6 must be an IPv6 address, got %v", c.Src6)
+	if c.Src6.IsValid() && (!c.Src6.Is6() || c.Src6.Is4In6() || c.Src6.IsUnspecified() || c.Src6.Zone() != "") {
+		return fmt.Errorf("maglev kernel: Src6 must be a specified IPv6 address without zone (or unset), got %v", c.Src6)
+	}
+	return nil
+}
+
+// hasSource reports whether c has an outer source for backend a's family.
+func (c Config) hasSource(a netip.Addr) bool {
+	if a.Is4() {
+		return c.Src4.IsValid()
+	}
+	return c.Src6.IsValid()
+}
+
+// checkSources returns an error wrapping ErrNoSource if c lacks the outer
+// source of some backend of t, installed or about to be for v.
+func checkSources(c Config, v VIP, t *maglev.Table) error {
+	for i := 0; i < t.Len(); i++ {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if !c.hasSource(a) {
+			field := "Src6"
+			if a.Is4() {
+				field = "Src4"
+			}
+			return fmt.Errorf("%w: VIP %v: backend %v needs Config.%s; call SetConfig with it first", ErrNoSource, v, a, field)
+		}
 	}
 	return nil
 }
@@ -166,6 +200,7 @@ type Counters struct {
 	DropEncap     uint64 // no room to encapsulate
 	TX            uint64 // sent to a backend
 	ConnHit       uint64 // backend from connection tracking
+	DropNoSource  uint64 // no outer source address for the backend's family
 }
 
 // BackendStats are what one backend received.
@@ -332,6 +367,11 @@ func (m *Model) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	for v, st := range m.vips {
+		if err := checkSources(c, v, st.table); err != nil {
+			return err
+		}
+	}
 	m.cfg = c
 	return nil
 }
@@ -349,6 +389,9 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	t, err := maglev.New(m.opts.Table, bs)
 	if err != nil {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
+	}
+	if err := checkSources(m.cfg, v, t); err != nil {
+		return nil, err
 	}
 	// A backend in the old and the new table of v stays the same member
 	// and keeps its tracked flows; a new one is a new member; one that
@@ -430,6 +473,9 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		if m.opts.ConnTrack {
 			m.conns[info.Key] = mv.members[b]
 		}
+	}
+	if !m.cfg.hasSource(b) {
+		return Drop, nil, b
 	}
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {
