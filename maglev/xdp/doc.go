@@ -15,22 +15,50 @@
 // decapsulates and answers the client directly (direct server return).
 // Counters per outcome and per backend (packets, bytes) are per CPU.
 //
+// Outer IPv4 header: DF is copied from an inner IPv4 header (RFC 2003
+// section 3.1) and set for an inner IPv6 packet, which routers never
+// fragment (RFC 8200 section 5). With DF set the identification is 0 (an
+// atomic datagram, RFC 6864); with DF clear it is inner ID + bits 16-31
+// of the flow hash + inner fragment offset * 0x9e37 (mod 2^16): the inner
+// sender already varies its ID per packet, the hash spreads the flows
+// that share the outer addresses, and the offset term separates the
+// fragments of one inner datagram. Kernel and model compute it alike (a
+// per-CPU counter could not be checked against the model). An outer IPv6
+// header has no DF or ID: IPv6 routers never fragment. The kernel does
+// not fragment either (it drops packets above Options.MTU), and a router's
+// too-big error for an outer packet goes to the balancer, not the client,
+// so set Options.MTU to the path MTU towards the backends.
+//
+// Outer sources: [LB.SetVIP] refuses backends whose family has no outer
+// source in the [Config] ([ErrNoSource]), so call [LB.SetConfig] first,
+// and SetConfig refuses to drop a source in use. The kernel drops and
+// counts (DropNoSource) any packet it would send from an all-zero source.
+//
 // Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
-// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend
-// and for packets whose outer packet would exceed Options.MTU; XDP_TX
-// otherwise. [Model] is the same logic in Go, and the tests require kernel
-// and model to send identical bytes for every fixture and every packet of
-// the shared captures.
+// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend,
+// for packets whose outer packet would exceed Options.MTU and for those
+// without an outer source address; XDP_TX otherwise. [Model] is the same
+// logic in Go, and the tests require kernel and model to send identical
+// bytes for every fixture and every packet of the shared captures.
 //
 // Tables: one BPF array of M u32 per VIP, held in an array of maps. [LB.SetVIP]
 // builds the [maglev.Table], writes a fresh inner map and swaps it in with
-// one map update, so no packet ever sees a half-written table; backends
-// are written before the swap and freed after it.
+// one map update, so no packet ever sees a half-written table. Entries
+// name backend slots, one per backend of each VIP (a backend serving
+// three VIPs has three, up to [MaxMembers] in all, over at most
+// [MaxBackends] addresses, whose statistics the slots share). New slots
+// are written before the swap; slots of backends that left the VIP are
+// freed after it, and a slot gets a new 16-bit generation each time it is
+// given out.
 //
 // Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
-// from flow key to backend slot, filled on a flow's first packet and
-// consulted first, keeps established flows on their backend across table
-// changes for as long as the backend exists.
+// from flow key to backend slot and generation, filled on a flow's first
+// packet and consulted first, keeps established flows on their backend
+// across table changes for as long as the backend stays in that VIP's
+// table (weight 0 drains it: no new flows, tracked ones stay). A flow
+// whose backend left its VIP, even if other VIPs still use it, goes back
+// to the VIP's table like any untracked flow; flows of other backends and
+// other VIPs stay put. A backend that leaves and comes back is new.
 //
 // Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.

@@ -18,28 +18,58 @@ import (
 // LB is the loaded load balancer and its control plane. Its methods are
 // safe for concurrent use. Close it when done.
 type LB struct {
-	mu     sync.Mutex
-	opts   Options
-	objs   maglevObjects
-	inner  *ebpf.MapSpec // template of a table
-	vips   map[VIP]*vipState
-	tables [MaxVIPs]bool // table ids in use
-	slots  map[netip.Addr]*slot
-	used   [MaxBackends]bool
-	gens   [MaxBackends]uint16 // per slot: bumped each time it gets a backend
-	next   uint32              // next slot to try: slots are reused as late as possible
+	mu      sync.Mutex
+	opts    Options
+	cfg     Config // as last set; the zero Config before SetConfig
+	objs    maglevObjects
+	inner   *ebpf.MapSpec // template of a table
+	vips    map[VIP]*vipState
+	tables  [MaxVIPs]bool // table ids in use
+	slots   ids           // backend slots (maglev_backends), one per member
+	gens    []uint16      // per slot: bumped each time it gets a member
+	addrs   map[netip.Addr]*addrStats
+	statIDs ids // indexes of maglev_backend_stats, one per address
 }
 
+// vipState is an installed VIP: its table id, Maglev table, inner map and
+// the backend slot of each of its backends.
 type vipState struct {
-	id    uint32
-	table *maglev.Table
-	inner *ebpf.Map
+	id      uint32
+	table   *maglev.Table
+	inner   *ebpf.Map
+	members map[netip.Addr]uint32
 }
 
-type slot struct {
+// addrStats is the statistics entry of a backend address, shared by its
+// slots in every VIP that has it.
+type addrStats struct {
 	id   uint32
-	refs int
+	refs int // slots of the address
 }
+
+// ids hands out indexes of a BPF array round-robin, so that a freed index
+// is reused as late as possible.
+type ids struct {
+	used []bool
+	next uint32
+}
+
+func newIDs(n int) ids { return ids{used: make([]bool, n)} }
+
+func (s *ids) alloc() (uint32, bool) {
+	n := uint32(len(s.used))
+	for k := uint32(0); k < n; k++ {
+		id := (s.next + k) % n
+		if !s.used[id] {
+			s.used[id] = true
+			s.next = (id + 1) % n
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func (s *ids) free(id uint32) { s.used[id] = false }
 
 // Spec returns the kernel's CollectionSpec with opts applied, for tests
 // that load it themselves.
@@ -76,7 +106,8 @@ func Load(opts Options) (*LB, error) {
 	if err != nil {
 		return nil, err
 	}
-	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, slots: map[netip.Addr]*slot{}}
+	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, addrs: map[netip.Addr]*addrStats{},
+		slots: newIDs(MaxMembers), gens: make([]uint16, MaxMembers), statIDs: newIDs(MaxBackends)}
 	lb.inner = spec.Maps[maglevMapMaglevTables].InnerMap.Copy()
 	if err := bpfload.Load(spec, "maglev", &lb.objs); err != nil {
 		return nil, err
@@ -98,10 +129,19 @@ func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) 
 	return l, nil
 }
 
-// SetConfig writes the MACs and outer source addresses.
+// SetConfig writes the MACs and outer source addresses. It refuses, with
+// an error wrapping [ErrNoSource], a Config without the outer source of a
+// family that an installed VIP's backends use.
 func (lb *LB) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
+	}
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	for v, st := range lb.vips {
+		if err := checkSources(c, v, st.table); err != nil {
+			return err
+		}
 	}
 	var v maglevMaglevCfg
 	copy(v.SrcMac[:], c.SrcMAC)
@@ -115,14 +155,20 @@ func (lb *LB) SetConfig(c Config) error {
 	if err := lb.objs.MaglevConfig.Put(uint32(0), &v); err != nil {
 		return fmt.Errorf("maglev kernel: write config: %w", err)
 	}
+	lb.cfg = c
 	return nil
 }
 
 // SetVIP builds the Maglev table of backends for v and installs it with
 // one atomic swap of the VIP's table: packets in flight see the old or
-// the new table, never a mix. New backends are written before the swap;
-// backends no table uses any more are freed after it. It returns the
-// table, whose Pick tells which backend a flow hash goes to.
+// the new table, never a mix. Each backend of v has its own backend slot
+// (a backend serving other VIPs too has one there as well): the slots of
+// backends new to v are written before the swap, and those of backends
+// that left v are freed after it, so flows of v tracked to a backend that
+// left v go back to v's table while flows of other VIPs stay on it. It
+// returns the table, whose Pick tells which backend a flow hash goes to.
+// It refuses, with an error wrapping [ErrNoSource], backends of a family
+// whose outer source the Config lacks: call SetConfig first.
 func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -137,29 +183,43 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if err := checkSources(lb.cfg, v, t); err != nil {
+		return nil, err
+	}
 
-	// 1. Slots for the new table's backends (written before any table
-	// can point at them).
-	ids := make([]uint32, t.Len())
-	var taken []netip.Addr
-	for i := range ids {
-		a := netip.MustParseAddr(t.Backend(i).Name)
-		s, err := lb.ref(a)
-		if err != nil {
-			for _, b := range taken {
-				lb.unref(b)
-			}
-			return nil, err
+	// 1. Slots for the new table's backends: kept for those already in
+	// v's table, new ones (written before any table can point at them)
+	// for the others.
+	old := lb.vips[v]
+	members := make(map[netip.Addr]uint32, t.Len())
+	slotOf := make([]uint32, t.Len()) // per backend index of t
+	taken := map[netip.Addr]uint32{}
+	undo := func() {
+		for a, s := range taken {
+			lb.freeSlot(s, a)
 		}
-		taken = append(taken, a)
-		ids[i] = s
+	}
+	for i := range slotOf {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		s, ok := uint32(0), false
+		if old != nil {
+			s, ok = old.members[a]
+		}
+		if !ok {
+			s, err = lb.newSlot(a)
+			if err != nil {
+				undo()
+				return nil, err
+			}
+			taken[a] = s
+		}
+		members[a] = s
+		slotOf[i] = s
 	}
 	// 2. A new inner map with the entries translated to slots.
 	inner, err := ebpf.NewMap(lb.inner)
 	if err != nil {
-		for _, b := range taken {
-			lb.unref(b)
-		}
+		undo()
 		return nil, fmt.Errorf("maglev kernel: create table: %w", err)
 	}
 	keys := make([]uint32, t.Size())
@@ -168,7 +228,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		keys[j] = uint32(j)
 		e := t.Entry(j)
 		if e != maglev.NoBackend {
-			e = ids[e]
+			e = slotOf[e]
 		}
 		vals[j] = e
 	}
@@ -177,16 +237,13 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		for j := range keys {
 			if err := inner.Put(keys[j], vals[j]); err != nil {
 				inner.Close()
-				for _, b := range taken {
-					lb.unref(b)
-				}
+				undo()
 				return nil, fmt.Errorf("maglev kernel: fill table: %w", err)
 			}
 		}
 	}
 	// 3. The swap: one update of the outer array, then the VIP entry
 	// (new VIPs only).
-	old := lb.vips[v]
 	var id uint32
 	if old != nil {
 		id = old.id
@@ -200,17 +257,13 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		}
 		if id == MaxVIPs {
 			inner.Close()
-			for _, b := range taken {
-				lb.unref(b)
-			}
+			undo()
 			return nil, fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
 		}
 	}
 	if err := lb.objs.MaglevTables.Put(id, inner); err != nil {
 		inner.Close()
-		for _, b := range taken {
-			lb.unref(b)
-		}
+		undo()
 		return nil, fmt.Errorf("maglev kernel: swap table: %w", err)
 	}
 	if old == nil {
@@ -226,21 +279,22 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 			_ = lb.writeKinds(0)
 			_ = lb.objs.MaglevTables.Delete(id)
 			inner.Close()
-			for _, b := range taken {
-				lb.unref(b)
-			}
+			undo()
 			return nil, fmt.Errorf("maglev kernel: add VIP %v: %w", v, err)
 		}
 		lb.tables[id] = true
 	}
-	// 4. Release what the old table held.
+	// 4. Release what the old table held: its map, and the slots of the
+	// backends that left v.
 	if old != nil {
 		old.inner.Close()
-		for i := 0; i < old.table.Len(); i++ {
-			lb.unref(netip.MustParseAddr(old.table.Backend(i).Name))
+		for a, s := range old.members {
+			if _, kept := members[a]; !kept {
+				lb.freeSlot(s, a)
+			}
 		}
 	}
-	lb.vips[v] = &vipState{id: id, table: t, inner: inner}
+	lb.vips[v] = &vipState{id: id, table: t, inner: inner, members: members}
 	return t, nil
 }
 
@@ -259,8 +313,8 @@ func (lb *LB) DeleteVIP(v VIP) error {
 	_ = lb.objs.MaglevTables.Delete(st.id)
 	st.inner.Close()
 	lb.tables[st.id] = false
-	for i := 0; i < st.table.Len(); i++ {
-		lb.unref(netip.MustParseAddr(st.table.Backend(i).Name))
+	for a, s := range st.members {
+		lb.freeSlot(s, a)
 	}
 	delete(lb.vips, v)
 	// The entry is gone; dropping its kind's bit is an optimisation, and
@@ -303,57 +357,70 @@ func (lb *LB) Table(v VIP) *maglev.Table {
 	return nil
 }
 
-func (lb *LB) ref(a netip.Addr) (uint32, error) {
-	if s := lb.slots[a]; s != nil {
-		s.refs++
-		return s.id, nil
-	}
-	for n := 0; n < MaxBackends; n++ {
-		id := (lb.next + uint32(n)) % MaxBackends
-		if lb.used[id] {
-			continue
-		}
-		// A new generation: connection-tracking entries made for the
-		// slot's earlier backends stop matching.
-		gen := lb.gens[id] + 1
-		be := maglevMaglevBackend{Gen: gen}
-		if a.Is4() {
-			a4 := a.As4()
-			copy(be.Addr[:], a4[:])
-			be.Family = 4
-		} else {
-			be.Addr = a.As16()
-			be.Family = 6
-		}
-		if err := lb.objs.MaglevBackends.Put(id, &be); err != nil {
-			return 0, fmt.Errorf("maglev kernel: write backend %v: %w", a, err)
+// newSlot gives a free backend slot to backend a as a member of one VIP
+// and writes it, with a new generation and a's statistics index.
+func (lb *LB) newSlot(a netip.Addr) (uint32, error) {
+	st := lb.addrs[a]
+	if st == nil {
+		sid, ok := lb.statIDs.alloc()
+		if !ok {
+			return 0, fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
 		}
 		// Fresh counters for a fresh backend.
 		zero := make([]maglevMaglevCounters, ebpf.MustPossibleCPU())
-		_ = lb.objs.MaglevBackendStats.Put(id, zero)
-		lb.gens[id] = gen
-		lb.used[id] = true
-		lb.next = (id + 1) % MaxBackends
-		lb.slots[a] = &slot{id: id, refs: 1}
-		return id, nil
+		if err := lb.objs.MaglevBackendStats.Put(sid, zero); err != nil {
+			lb.statIDs.free(sid)
+			return 0, fmt.Errorf("maglev kernel: reset counters of backend %v: %w", a, err)
+		}
+		st = &addrStats{id: sid}
+		lb.addrs[a] = st
 	}
-	return 0, fmt.Errorf("maglev kernel: at most %d backends", MaxBackends)
+	id, ok := lb.slots.alloc()
+	if !ok {
+		lb.unrefAddr(a, st)
+		return 0, fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+	}
+	// A new generation: connection-tracking entries made for the slot's
+	// earlier members stop matching.
+	gen := lb.gens[id] + 1
+	be := maglevMaglevBackend{Gen: gen, Stats: st.id}
+	if a.Is4() {
+		a4 := a.As4()
+		copy(be.Addr[:], a4[:])
+		be.Family = 4
+	} else {
+		be.Addr = a.As16()
+		be.Family = 6
+	}
+	if err := lb.objs.MaglevBackends.Put(id, &be); err != nil {
+		lb.slots.free(id)
+		lb.unrefAddr(a, st)
+		return 0, fmt.Errorf("maglev kernel: write backend %v: %w", a, err)
+	}
+	lb.gens[id] = gen
+	st.refs++
+	return id, nil
 }
 
-func (lb *LB) unref(a netip.Addr) {
-	s := lb.slots[a]
-	if s == nil {
+// freeSlot marks slot id, of backend a, free: connection-tracking entries that still
+// name it fall back to their VIP's table (and keep doing so once the slot
+// is reused, as its generation changes).
+func (lb *LB) freeSlot(id uint32, a netip.Addr) {
+	_ = lb.objs.MaglevBackends.Put(id, &maglevMaglevBackend{})
+	lb.slots.free(id)
+	if st := lb.addrs[a]; st != nil {
+		st.refs--
+		lb.unrefAddr(a, st)
+	}
+}
+
+// unrefAddr frees a's statistics index once no slot has a.
+func (lb *LB) unrefAddr(a netip.Addr, st *addrStats) {
+	if st.refs > 0 {
 		return
 	}
-	if s.refs--; s.refs > 0 {
-		return
-	}
-	// No table points at the slot any more: mark it free, so connection
-	// tracking entries that still name it fall back to the table (and
-	// keep doing so once the slot is reused, as its generation changes).
-	_ = lb.objs.MaglevBackends.Put(s.id, &maglevMaglevBackend{})
-	lb.used[s.id] = false
-	delete(lb.slots, a)
+	lb.statIDs.free(st.id)
+	delete(lb.addrs, a)
 }
 
 // Stats reads the counters and the per-backend statistics of the
@@ -369,14 +436,14 @@ func (lb *LB) Stats() (Stats, error) {
 		PassNotVIP: vals[maglevMaglevStatMAGLEV_STAT_PASS_NOT_VIP], DropNoTable: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_TABLE],
 		DropNoBackend: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_BACKEND], DropTooBig: vals[maglevMaglevStatMAGLEV_STAT_DROP_TOO_BIG],
 		DropEncap: vals[maglevMaglevStatMAGLEV_STAT_DROP_ENCAP], TX: vals[maglevMaglevStatMAGLEV_STAT_TX],
-		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT],
+		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT], DropNoSource: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE],
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	s.Backends = map[netip.Addr]BackendStats{}
-	for a, sl := range lb.slots {
+	for a, st := range lb.addrs {
 		var per []maglevMaglevCounters
-		if err := lb.objs.MaglevBackendStats.Lookup(sl.id, &per); err != nil {
+		if err := lb.objs.MaglevBackendStats.Lookup(st.id, &per); err != nil {
 			return s, fmt.Errorf("maglev kernel: read backend %v: %w", a, err)
 		}
 		var b BackendStats

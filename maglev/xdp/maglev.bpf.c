@@ -5,10 +5,11 @@
  * (address, port, protocol) is hashed (xxHash64 of its flow key, as
  * (*flow.Key).Hash), the hash picks an entry of the VIP's Maglev table
  * (entry = table[((h >> 32) * M) >> 32], as maglev.Table.Pick), the entry
- * names a backend, and the packet leaves by the interface it came in on
- * (XDP_TX), encapsulated for that backend (outer IPv4, protocol 4 or 41,
- * for an IPv4 backend; outer IPv6, next header 4 or 41, for an IPv6
- * backend), with the MACs of the configured next hop. The backend
+ * names a backend slot (a backend as a member of that VIP), and the
+ * packet leaves by the interface it came in on (XDP_TX), encapsulated for
+ * that backend (outer IPv4, protocol 4 or 41, for an IPv4 backend; outer
+ * IPv6, next header 4 or 41, for an IPv6 backend), with the MACs of the
+ * configured next hop. The backend
  * decapsulates and answers the client directly (direct server return).
  *
  * Everything else passes to the stack untouched (XDP_PASS).
@@ -19,7 +20,10 @@
 #define MAGLEV_MAX_VIPS 256 /* xdp.MaxVIPs */
 #endif
 #ifndef MAGLEV_MAX_BACKENDS
-#define MAGLEV_MAX_BACKENDS 4096 /* xdp.MaxBackends */
+#define MAGLEV_MAX_BACKENDS 4096 /* xdp.MaxBackends: distinct addresses */
+#endif
+#ifndef MAGLEV_MAX_MEMBERS
+#define MAGLEV_MAX_MEMBERS 65536 /* xdp.MaxMembers: (VIP, backend) pairs */
 #endif
 #define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
 
@@ -30,6 +34,11 @@
 #define IPV6_HLEN 40
 #define IPPROTO_IPIP 4  /* IPv4 in IP */
 #define IPPROTO_IPV6 41 /* IPv6 in IP */
+#define IPV4_DF 0x40	/* don't fragment, in the flags byte (offset 6) */
+/* Odd multiplier of the inner fragment offset in the outer IPv4 ID (see
+ * the outer header below): fragments of one inner datagram get IDs far
+ * apart instead of consecutive ones. */
+#define MAGLEV_ID_FRAG_MUL 0x9e37
 
 /* Load-time constants, set from Go (xdp.Options). */
 DP_CONST __u64 maglev_seed = 0;	    /* seed of the flow hash */
@@ -48,7 +57,8 @@ enum maglev_stat {
 	MAGLEV_STAT_DROP_ENCAP = 6,	/* bpf_xdp_adjust_head failed */
 	MAGLEV_STAT_TX = 7,		/* encapsulated and sent */
 	MAGLEV_STAT_CONN_HIT = 8,	/* backend taken from maglev_conns */
-	MAGLEV_STAT_MAX = 9,
+	MAGLEV_STAT_DROP_NO_SOURCE = 9, /* no outer source address configured */
+	MAGLEV_STAT_MAX = 10,
 };
 
 /* A VIP: the destination of the flow key. addr holds 4 bytes (IPv4, rest
@@ -67,14 +77,19 @@ struct maglev_vip_info {
 	__u32 flags; /* reserved, 0 */
 };
 
-/* A backend: where encapsulated packets go. family 0 marks a free slot.
- * gen changes every time the loader gives the slot to a new backend, so a
- * connection-tracking entry made for an earlier occupant does not match. */
+/* A backend slot: one backend as a member of one VIP's table, and where
+ * its encapsulated packets go. A backend serving several VIPs has one slot
+ * per VIP, so removing it from one VIP frees that VIP's slot only. family 0
+ * marks a free slot. gen changes every time the loader gives the slot to a
+ * new member, so a connection-tracking entry made for an earlier occupant
+ * does not match. stats indexes maglev_backend_stats, which has one entry
+ * per backend address, shared by the address's slots. */
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
 	__u8 family;   /* 4 or 6 */
 	__u8 pad;
-	__u16 gen; /* host order */
+	__u16 gen;   /* host order */
+	__u32 stats; /* host order: key of maglev_backend_stats */
 };
 
 /* The load balancer's own addresses and MACs (one entry). */
@@ -116,7 +131,8 @@ struct {
 } maglev_vips SEC(".maps");
 
 /* One Maglev table per VIP: an array of M little-endian u32 backend slots
- * (indexes into maglev_backends), maglev.NoBackend for none. User space
+ * (indexes into maglev_backends, slots of this VIP's members only),
+ * maglev.NoBackend for none. User space
  * builds a whole new inner map and swaps it in with one update of this
  * outer array, so a packet sees either the old table or the new one. */
 struct maglev_table {
@@ -136,12 +152,13 @@ struct {
 /* key: backend slot; value: struct maglev_backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAGLEV_MAX_BACKENDS);
+	__uint(max_entries, MAGLEV_MAX_MEMBERS);
 	__type(key, __u32);
 	__type(value, struct maglev_backend);
 } maglev_backends SEC(".maps");
 
-/* key: backend slot; value: its counters, per CPU. */
+/* key: a backend address's stats index (maglev_backend.stats); value:
+ * its counters, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MAGLEV_MAX_BACKENDS);
@@ -171,9 +188,10 @@ struct {
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
  * at the time (high 16 bits), so the entry stops matching when the slot is
- * freed and given to another backend. LRU: old flows are forgotten first.
- * The size is set from Go. */
-_Static_assert(MAGLEV_MAX_BACKENDS <= 0x10000, "conn entries keep the slot in 16 bits");
+ * freed (the backend left that VIP) and given to another member. As slots
+ * belong to one VIP, no membership check is needed on this path. LRU: old
+ * flows are forgotten first. The size is set from Go. */
+_Static_assert(MAGLEV_MAX_MEMBERS <= 0x10000, "conn entries keep the slot in 16 bits");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -337,6 +355,16 @@ int xdp_maglev(struct xdp_md *ctx)
 		maglev_count(MAGLEV_STAT_DROP_ENCAP);
 		return XDP_DROP;
 	}
+	/* An all-zero outer source means none is configured for the
+	 * backend's family: drop rather than send from 0.0.0.0 or ::. The
+	 * loader refuses such a VIP (xdp.ErrNoSource); this guards the maps
+	 * against other writers, for three or four instructions. */
+	int outer6 = be->family == 6;
+	if (outer6 ? (*(const __u64 *)cfg->src6 | *(const __u64 *)(cfg->src6 + 8)) == 0
+		   : *(const __u32 *)cfg->src4 == 0) {
+		maglev_count(MAGLEV_STAT_DROP_NO_SOURCE);
+		return XDP_DROP;
+	}
 
 	/* The inner packet: from the IP header to its stated end, or to the
 	 * end of the frame if that comes first (flow/doc.go); Ethernet padding
@@ -345,6 +373,17 @@ int xdp_maglev(struct xdp_md *ctx)
 	__u32 inner_len;
 	__u8 inner_proto;
 	__u8 *ip = data + ETH_HLEN;
+	/* Outer IPv4 DF and identification (RFC 2003 section 3.1: DF copied
+	 * from the inner header). Inner DF set: outer DF set, ID 0 (an
+	 * atomic datagram, RFC 6864). Inner DF clear: outer DF clear, ID =
+	 * inner ID + bits 16-31 of the flow hash + inner fragment offset *
+	 * MAGLEV_ID_FRAG_MUL (mod 2^16): the inner sender already keeps its
+	 * IDs unique per source and destination, the hash offsets flows from
+	 * one another, and the offset term tells fragments of one inner
+	 * datagram apart. Inner IPv6: DF set, ID 0, as IPv6 is never
+	 * fragmented on the way (RFC 8200 section 5). */
+	__u8 outer_df = IPV4_DF;
+	__u16 outer_id = 0;
 	if (p.key.len == FLOW_KEY_LEN6) {
 		if ((void *)(ip + IPV6_HLEN) > data_end)
 			return XDP_PASS;
@@ -357,11 +396,15 @@ int xdp_maglev(struct xdp_md *ctx)
 			return XDP_PASS;
 		inner_len = dp_be16(ip + 2);
 		inner_proto = IPPROTO_IPIP;
+		if (!(ip[6] & IPV4_DF)) {
+			__u16 frag = ((__u16)(ip[6] & 0x1f) << 8) | ip[7];
+			outer_df = 0;
+			outer_id = dp_be16(ip + 4) + (__u16)(hash >> 16) + frag * MAGLEV_ID_FRAG_MUL;
+		}
 	}
 	if (inner_len > avail)
 		inner_len = avail;
 
-	int outer6 = be->family == 6;
 	__u32 encap = outer6 ? IPV6_HLEN : IPV4_HLEN;
 	if (inner_len + encap > maglev_mtu) {
 		maglev_count(MAGLEV_STAT_DROP_TOO_BIG);
@@ -413,9 +456,9 @@ int xdp_maglev(struct xdp_md *ctx)
 		hb[1] = 0;
 		hb[2] = tot >> 8;
 		hb[3] = tot & 0xff;
-		hb[4] = 0; /* identification 0, no fragment: DF clear */
-		hb[5] = 0;
-		hb[6] = 0;
+		hb[4] = outer_id >> 8;
+		hb[5] = outer_id & 0xff;
+		hb[6] = outer_df; /* fragment offset 0 */
 		hb[7] = 0;
 		hb[8] = 64; /* TTL */
 		hb[9] = inner_proto;
@@ -428,7 +471,8 @@ int xdp_maglev(struct xdp_md *ctx)
 		*(__u32 *)(o + 16) = *(const __u32 *)(hb + 16);
 	}
 
-	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &slot);
+	__u32 stat = be->stats;
+	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &stat);
 	if (st) {
 		st->packets += 1;
 		st->bytes += (__u64)(data_end - data);

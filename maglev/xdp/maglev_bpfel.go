@@ -26,6 +26,7 @@ type maglevMaglevBackend struct {
 	Family uint8
 	Pad    uint8
 	Gen    uint16
+	Stats  uint32
 }
 
 type maglevMaglevCfg struct {
@@ -54,7 +55,8 @@ const (
 	maglevMaglevStatMAGLEV_STAT_DROP_ENCAP      maglevMaglevStat = 6
 	maglevMaglevStatMAGLEV_STAT_TX              maglevMaglevStat = 7
 	maglevMaglevStatMAGLEV_STAT_CONN_HIT        maglevMaglevStat = 8
-	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 9
+	maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE  maglevMaglevStat = 9
+	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 10
 )
 
 type maglevMaglevVip struct {

@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -14,8 +15,13 @@ import (
 const (
 	// MaxVIPs is MAGLEV_MAX_VIPS: VIPs and tables.
 	MaxVIPs = 256
-	// MaxBackends is MAGLEV_MAX_BACKENDS: distinct backend addresses.
+	// MaxBackends is MAGLEV_MAX_BACKENDS: distinct backend addresses
+	// over all VIPs (each has one set of statistics).
 	MaxBackends = 4096
+	// MaxMembers is MAGLEV_MAX_MEMBERS: backend slots, one per backend
+	// of each VIP (a backend serving three VIPs takes three). It is the
+	// most that connection-tracking entries can name (16 bits).
+	MaxMembers = 65536
 	// DefaultMTU is the largest outer IP packet sent when Options.MTU is 0.
 	DefaultMTU = 1500
 	// DefaultConns is the connection table size when Options.ConnTrack is
@@ -82,7 +88,16 @@ func (o Options) validate() error {
 	return nil
 }
 
-// Config is the load balancer's own identity on the wire.
+// ErrNoSource is wrapped by SetVIP when a backend's address family has no
+// outer source address in the Config (Src4 for IPv4 backends, Src6 for
+// IPv6 backends; no SetConfig yet counts as none), and by SetConfig when
+// the new Config drops a source that an installed VIP's backends need.
+// The kernel never encapsulates from an all-zero source: it drops such
+// packets and counts them in [Counters].DropNoSource.
+var ErrNoSource = errors.New("maglev kernel: no outer source address")
+
+// Config is the load balancer's own identity on the wire. Set it before
+// the VIPs: [LB.SetVIP] needs the outer source of each backend's family.
 type Config struct {
 	SrcMAC net.HardwareAddr // source MAC of sent frames (the interface's)
 	DstMAC net.HardwareAddr // next hop's MAC
@@ -94,11 +109,35 @@ func (c Config) validate() error {
 	if len(c.SrcMAC) != 6 || len(c.DstMAC) != 6 {
 		return fmt.Errorf("maglev kernel: MACs must be 6 bytes, got %d and %d", len(c.SrcMAC), len(c.DstMAC))
 	}
-	if c.Src4.IsValid() && !c.Src4.Is4() {
-		return fmt.Errorf("maglev kernel: Src4 must be an IPv4 address, got %v", c.Src4)
+	if c.Src4.IsValid() && (!c.Src4.Is4() || c.Src4.IsUnspecified()) {
+		return fmt.Errorf("maglev kernel: Src4 must be a specified IPv4 address (or unset), got %v", c.Src4)
 	}
-	if c.Src6.IsValid() && !(c.Src6.Is6() && !c.Src6.Is4In6()) {
-		return fmt.Errorf("maglev kernel: Src6 must be an IPv6 address, got %v", c.Src6)
+	if c.Src6.IsValid() && (!c.Src6.Is6() || c.Src6.Is4In6() || c.Src6.IsUnspecified() || c.Src6.Zone() != "") {
+		return fmt.Errorf("maglev kernel: Src6 must be a specified IPv6 address without zone (or unset), got %v", c.Src6)
+	}
+	return nil
+}
+
+// hasSource reports whether c has an outer source for backend a's family.
+func (c Config) hasSource(a netip.Addr) bool {
+	if a.Is4() {
+		return c.Src4.IsValid()
+	}
+	return c.Src6.IsValid()
+}
+
+// checkSources returns an error wrapping ErrNoSource if c lacks the outer
+// source of some backend of t, installed or about to be for v.
+func checkSources(c Config, v VIP, t *maglev.Table) error {
+	for i := 0; i < t.Len(); i++ {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if !c.hasSource(a) {
+			field := "Src6"
+			if a.Is4() {
+				field = "Src4"
+			}
+			return fmt.Errorf("%w: VIP %v: backend %v needs Config.%s; call SetConfig with it first", ErrNoSource, v, a, field)
+		}
 	}
 	return nil
 }
@@ -161,6 +200,7 @@ type Counters struct {
 	DropEncap     uint64 // no room to encapsulate
 	TX            uint64 // sent to a backend
 	ConnHit       uint64 // backend from connection tracking
+	DropNoSource  uint64 // no outer source address for the backend's family
 }
 
 // BackendStats are what one backend received.
@@ -203,16 +243,26 @@ func vipsOf(k *flow.Key) [3]VIP {
 	return [3]VIP{{d, k.DstPort(), k.Proto()}, {d, 0, k.Proto()}, {}}
 }
 
+// idFragMul is MAGLEV_ID_FRAG_MUL: the odd multiplier of the inner
+// fragment offset in the outer IPv4 identification.
+const idFragMul = 0x9e37
+
 // Encapsulate returns the frame the kernel sends for frame (an untagged
 // Ethernet frame that flow.Parse accepts) going to backend: new MACs, an
 // outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
 // 41, flow label the low 20 bits of hash), then the original IP packet and
 // anything after it. ok is false when the outer packet would exceed mtu.
+//
+// The outer IPv4 header copies the inner DF bit (RFC 2003 section 3.1).
+// With DF set (an inner IPv6 packet counts as DF set) its identification
+// is 0; with DF clear it is inner ID + uint16(hash>>16) + inner fragment
+// offset * 0x9e37, mod 2^16 (see the package documentation).
 func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) (out []byte, ok bool) {
 	avail := len(frame) - 14
 	ip := frame[14:]
 	var inner int
 	var proto byte
+	df, id := byte(0x40), uint16(0)
 	if ip[0]>>4 == 6 {
 		pl := int(binary.BigEndian.Uint16(ip[4:]))
 		inner = 40 + pl
@@ -223,6 +273,11 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 	} else {
 		inner = int(binary.BigEndian.Uint16(ip[2:]))
 		proto = 4
+		if ip[6]&0x40 == 0 {
+			frag := binary.BigEndian.Uint16(ip[6:]) & 0x1fff
+			df = 0
+			id = binary.BigEndian.Uint16(ip[4:]) + uint16(hash>>16) + frag*idFragMul
+		}
 	}
 	inner = min(inner, avail)
 	encap := 20
@@ -250,6 +305,8 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		h := make([]byte, 20)
 		h[0] = 0x45
 		binary.BigEndian.PutUint16(h[2:], uint16(inner+20))
+		binary.BigEndian.PutUint16(h[4:], id)
+		h[6] = df
 		h[8] = 64
 		h[9] = proto
 		var s [4]byte
@@ -282,11 +339,19 @@ func ipv4Checksum(h []byte) uint16 {
 // tracking and encapsulation, for tests and simulations. Its zero value is
 // not valid; use [NewModel].
 type Model struct {
-	opts  Options
-	cfg   Config
-	vips  map[VIP]*maglev.Table
-	conns map[flow.Key]netip.Addr
-	live  map[netip.Addr]int // backends referenced by some table
+	opts    Options
+	cfg     Config
+	vips    map[VIP]*modelVIP
+	conns   map[flow.Key]uint64   // flow -> member it was tracked to
+	members map[uint64]netip.Addr // live members (a backend of a VIP)
+	next    uint64                // next member id; ids are never reused
+}
+
+// modelVIP is a VIP's table and its members: the kernel's backend slots,
+// by an id that stands for the slot and its generation.
+type modelVIP struct {
+	table   *maglev.Table
+	members map[netip.Addr]uint64
 }
 
 // NewModel returns a model of a kernel loaded with opts.
@@ -294,19 +359,25 @@ func NewModel(opts Options) (*Model, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Model{opts: opts, vips: map[VIP]*maglev.Table{}, conns: map[flow.Key]netip.Addr{}, live: map[netip.Addr]int{}}, nil
+	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, members: map[uint64]netip.Addr{}}, nil
 }
 
-// SetConfig sets the addresses and MACs.
+// SetConfig sets the addresses and MACs, as [LB.SetConfig].
 func (m *Model) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
+	}
+	for v, st := range m.vips {
+		if err := checkSources(c, v, st.table); err != nil {
+			return err
+		}
 	}
 	m.cfg = c
 	return nil
 }
 
-// SetVIP builds the VIP's table from backends and installs it.
+// SetVIP builds the VIP's table from backends and installs it, as
+// [LB.SetVIP].
 func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -319,44 +390,55 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
 	}
-	// The new table's backends first, as LB.SetVIP: a backend in both
-	// tables stays the same backend, and keeps its tracked flows.
+	if err := checkSources(m.cfg, v, t); err != nil {
+		return nil, err
+	}
+	// A backend in the old and the new table of v stays the same member
+	// and keeps its tracked flows; a new one is a new member; one that
+	// left v is no member of v any more, whatever other VIPs it serves,
+	// and flows tracked to it go back to v's table.
+	nv := &modelVIP{table: t, members: map[netip.Addr]uint64{}}
+	old := m.vips[v]
 	for i := 0; i < t.Len(); i++ {
-		m.live[netip.MustParseAddr(t.Backend(i).Name)]++
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if id, ok := old.member(a); ok {
+			nv.members[a] = id
+			continue
+		}
+		nv.members[a] = m.next
+		m.members[m.next] = a
+		m.next++
 	}
-	if old := m.vips[v]; old != nil {
-		m.unref(old)
+	if old != nil {
+		for a, id := range old.members {
+			if _, kept := nv.members[a]; !kept {
+				delete(m.members, id)
+			}
+		}
 	}
-	m.vips[v] = t
+	m.vips[v] = nv
 	return t, nil
+}
+
+func (mv *modelVIP) member(a netip.Addr) (uint64, bool) {
+	if mv == nil {
+		return 0, false
+	}
+	id, ok := mv.members[a]
+	return id, ok
 }
 
 // DeleteVIP stops balancing v, as [LB.DeleteVIP].
 func (m *Model) DeleteVIP(v VIP) error {
-	t := m.vips[v]
-	if t == nil {
+	mv := m.vips[v]
+	if mv == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)
 	}
-	m.unref(t)
+	for _, id := range mv.members {
+		delete(m.members, id)
+	}
 	delete(m.vips, v)
 	return nil
-}
-
-func (m *Model) unref(t *maglev.Table) {
-	for i := 0; i < t.Len(); i++ {
-		a := netip.MustParseAddr(t.Backend(i).Name)
-		if m.live[a]--; m.live[a] <= 0 {
-			// The backend is gone (the kernel frees its slot): flows
-			// tracked to it go back to their table, even if a backend
-			// of that address is added again later.
-			delete(m.live, a)
-			for k, b := range m.conns {
-				if b == a {
-					delete(m.conns, k)
-				}
-			}
-		}
-	}
 }
 
 // Process runs one frame through the model and returns the verdict, the
@@ -366,31 +448,34 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	if err != nil || info.VLANTags != 0 || info.L3Offset != 14 {
 		return Pass, nil, netip.Addr{}
 	}
-	var t *maglev.Table
+	var mv *modelVIP
 	for _, v := range vipsOf(&info.Key) {
-		if t = m.vips[v]; t != nil {
+		if mv = m.vips[v]; mv != nil {
 			break
 		}
 	}
-	if t == nil {
+	if mv == nil {
 		return Pass, nil, netip.Addr{}
 	}
 	h := info.Key.Hash(m.opts.Seed)
 	b, tracked := netip.Addr{}, false
 	if m.opts.ConnTrack {
-		if a, ok := m.conns[info.Key]; ok && m.live[a] > 0 {
-			b, tracked = a, true
+		if id, ok := m.conns[info.Key]; ok {
+			b, tracked = m.members[id]
 		}
 	}
 	if !tracked {
-		i, ok := t.Pick(h)
+		i, ok := mv.table.Pick(h)
 		if !ok {
 			return Drop, nil, netip.Addr{}
 		}
-		b = netip.MustParseAddr(t.Backend(i).Name)
+		b = netip.MustParseAddr(mv.table.Backend(i).Name)
 		if m.opts.ConnTrack {
-			m.conns[info.Key] = b
+			m.conns[info.Key] = mv.members[b]
 		}
+	}
+	if !m.cfg.hasSource(b) {
+		return Drop, nil, b
 	}
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {

@@ -4,9 +4,11 @@ package xdp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,7 +108,7 @@ func TestSpec_Sizes(t *testing.T) {
 	for name, want := range map[string]uint32{
 		maglevMapMaglevVips:         MaxVIPs,
 		maglevMapMaglevTables:       MaxVIPs,
-		maglevMapMaglevBackends:     MaxBackends,
+		maglevMapMaglevBackends:     MaxMembers,
 		maglevMapMaglevBackendStats: MaxBackends,
 		maglevMapMaglevConns:        1000,
 	} {
@@ -122,6 +124,9 @@ func TestSpec_Sizes(t *testing.T) {
 	}
 	if got := spec.Maps[maglevMapMaglevVips].KeySize; got != uint32(len(vipKey(VIP{}))) {
 		t.Errorf("VIP key is %d bytes in C, %d in Go", got, len(vipKey(VIP{})))
+	}
+	if got, want := spec.Maps[maglevMapMaglevBackends].ValueSize, uint32(binary.Size(maglevMaglevBackend{})); got != want {
+		t.Errorf("backend slot is %d bytes in C, %d in Go", got, want)
 	}
 	if maglev.NoBackend != 0xffffffff {
 		t.Error("maglev.NoBackend is not MAGLEV_NO_BACKEND")
@@ -487,27 +492,44 @@ func TestKernel_VIPKinds(t *testing.T) {
 	check("none again", 0)
 }
 
-// TestKernel_ConnTrackSlotReuse: a tracked flow whose backend left every
-// table must not follow the backend slot to whatever backend is given that
-// slot later (here a backend of another VIP); it falls back to its VIP's
-// table, as in the model.
+// TestKernel_ConnTrackSlotReuse: a tracked flow whose backend left its VIP
+// must not follow the backend slot to whatever backend is given that slot
+// later (here a backend of another VIP); it falls back to its VIP's table,
+// as in the model.
 func TestKernel_ConnTrackSlotReuse(t *testing.T) {
-	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 16381}})
+	if testing.Short() {
+		t.Skip("fills every backend slot")
+	}
+	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 1021}})
 	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
-	p.setVIP(t, x, backends("10.1.0.1"))
+	p.setVIP(t, x, backends("10.1.0.1")) // slot 0
 	// 203.0.113.5:40000 > 198.51.100.1:80 TCP SYN: tracked to 10.1.0.1
 	f := pkt.TCP4("203.0.113.5:40000", "198.51.100.1:80", pkt.SYN, nil)
 	if v, out := kerneltest.Run(t, p.lb.Program(), f); v != TX || outerDst(out) != netip.MustParseAddr("10.1.0.1") {
 		t.Fatalf("first packet: verdict %d to %v", v, outerDst(out))
 	}
-	p.setVIP(t, x, backends("10.1.0.2")) // 10.1.0.1's slot is free now
-	// Use every other slot, so the next new backend gets 10.1.0.1's.
-	var many []Backend
-	for i := 0; i < MaxBackends-2; i++ {
-		many = append(many, Backend{Addr: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Weight: 1})
+	p.model.Process(f)
+	p.setVIP(t, x, backends("10.1.0.2")) // slot 1; 10.1.0.1's slot 0 is free now
+	// Use every other slot (MaxMembers-2 of them, in 254 VIPs over a pool
+	// of 4000 addresses), so the next new member gets slot 0.
+	left, pool := MaxMembers-2, 4000
+	for k, vips := 0, MaxVIPs-2; k < vips; k++ {
+		n := left / (vips - k)
+		many := make([]Backend, n)
+		for i := range many {
+			a := (k*300 + i) % pool
+			many[i] = Backend{Addr: netip.AddrFrom4([4]byte{10, 2, byte(a >> 8), byte(a)}), Weight: 1}
+		}
+		p.setVIP(t, VIP{netip.AddrFrom4([4]byte{198, 51, 101, byte(k)}), 80, flow.ProtoTCP}, many)
+		left -= n
 	}
-	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.2"), 80, flow.ProtoTCP}, many)
-	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}, backends("10.3.0.1"))
+	if left != 0 || p.lb.slots.next != 0 {
+		t.Fatalf("%d slots left, next slot %d: the filling is wrong", left, p.lb.slots.next)
+	}
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}, backends("10.3.0.1")) // slot 0
+	if p.lb.vips[VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}].members[netip.MustParseAddr("10.3.0.1")] != 0 {
+		t.Fatal("10.3.0.1 did not get slot 0: the test proves nothing")
+	}
 
 	v, out := kerneltest.Run(t, p.lb.Program(), f)
 	mv, mout, _ := p.model.Process(f)
@@ -516,6 +538,14 @@ func TestKernel_ConnTrackSlotReuse(t *testing.T) {
 	}
 	if mv != v || !bytes.Equal(out, mout) {
 		t.Fatalf("kernel and model differ: kernel %d to %v, model %d to %v", v, outerDst(out), mv, outerDst(mout))
+	}
+	// Every slot is taken: one more member is refused, and nothing leaks.
+	addrs := len(p.lb.addrs)
+	if _, err := p.lb.SetVIP(x, backends("10.1.0.2", "10.1.0.9")); err == nil || !strings.Contains(err.Error(), "backend slots") {
+		t.Fatalf("a member beyond MaxMembers: got %v, want an error naming the slot limit", err)
+	}
+	if !p.lb.slots.used[1] || len(p.lb.addrs) != addrs || p.lb.vips[x].members[netip.MustParseAddr("10.1.0.2")] != 1 {
+		t.Fatal("the refused SetVIP changed the installed slots")
 	}
 }
 
