@@ -18,3 +18,9 @@ var ErrIncompatible = errors.New("iblt: tables are incompatible")
 // ErrInvalid is wrapped by the error that the methods of a zero
 // [Estimator] return: it was not made by [NewEstimator].
 var ErrInvalid = errors.New("iblt: invalid zero value")
+
+// ErrDuplicateKey is wrapped by the error that [Encoder.Add] and
+// [Decoder.AddLocal] return for a key already added: the rateless code
+// sums keys by XOR, so two copies of a key would cancel and no peer could
+// decode the set. The coder is left unchanged. Match it with [errors.Is].
+var ErrDuplicateKey = errors.New("iblt: duplicate key")

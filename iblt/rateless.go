@@ -87,6 +87,7 @@ type coder struct {
 	maps                  []mapping
 	checks                []uint64
 	keys                  []uint64 // key words, words per key
+	set                   keySet   // the keys, to refuse duplicates
 	sym                   []uint64 // computed symbols, stride words each
 	n                     int      // symbols computed
 }
@@ -109,18 +110,33 @@ func (c *coder) grow(n int) {
 		c.maps = slices.Grow(c.maps, n)
 		c.checks = slices.Grow(c.checks, n)
 		c.keys = slices.Grow(c.keys, n*c.words)
+		c.set.reserve(len(c.maps) + min(n, maxSetKeys))
 	}
 }
 
-// add adds key to the set, and to the symbols already computed.
+// add adds key to the set, and to the symbols already computed. A key
+// already in the set is refused with an error wrapping ErrDuplicateKey,
+// and the coder is left as it was: two copies would cancel in every key
+// and checksum sum while counting twice, and no peer could decode them.
 func (c *coder) add(key []byte) error {
 	if len(key) != c.keyLen {
 		return c.keyLenError(len(key))
 	}
+	if len(c.maps) >= maxSetKeys {
+		return fmt.Errorf("iblt: at most %d keys can be added", maxSetKeys)
+	}
 	off := len(c.keys)
 	c.keys = append(c.keys, make([]uint64, c.words)...)
-	loadKey(c.keys[off:], key)
+	kw := c.keys[off:]
+	loadKey(kw, key)
 	h, cs := flow.Hash64Pair(key, c.seed, c.check)
+	c.set.reserve(len(c.maps) + 1)
+	j, slot := c.set.find(h, kw, c.keys, c.words)
+	if j >= 0 {
+		c.keys = c.keys[:off]
+		return fmt.Errorf("%w: %x was already added (key %d of %d); keys must be distinct", ErrDuplicateKey, key, j, len(c.maps))
+	}
+	c.set.insert(slot, h, len(c.maps))
 	c.checks = append(c.checks, cs)
 	c.maps = append(c.maps, mapping{h: h})
 	c.advance(len(c.maps)-1, c.n)
@@ -250,10 +266,16 @@ func NewEncoder(keyLen int, seed uint64) (*Encoder, error) {
 }
 
 // Add adds a key to the set (an error for a key of the wrong length). Keys
-// must be distinct: a key added twice counts twice. Add the whole set
-// before the first symbol: every symbol already sent would lack the key
-// (symbol 0 holds every key), and the decoder could never finish. Add
-// returns an error once symbols were produced.
+// must be distinct: a key already added is refused with an error wrapping
+// [ErrDuplicateKey], and the encoder is left unchanged (two copies would
+// cancel in every symbol's key and checksum sums while counting twice, and
+// the decoder could never finish). Add compares whole keys, so distinct
+// keys are never refused; the check costs a lookup in a table of 16 to 32
+// bytes per key. Add the whole set before the first symbol: every symbol
+// already sent would lack the key (symbol 0 holds every key), and the
+// decoder could never finish. Add returns an error once symbols were
+// produced. With the keys pre-allocated by [Encoder.Grow], Add does not
+// allocate.
 func (e *Encoder) Add(key []byte) error {
 	if e.next > 0 {
 		return fmt.Errorf("iblt: keys must be added before the first symbol, %d produced", e.next)
@@ -262,7 +284,7 @@ func (e *Encoder) Add(key []byte) error {
 }
 
 // Grow reserves room for n more keys, so that adding them does not
-// reallocate.
+// allocate.
 func (e *Encoder) Grow(n int) { e.c.grow(n) }
 
 // Len returns the number of keys added.
@@ -334,9 +356,10 @@ func NewDecoder(keyLen int, seed uint64) (*Decoder, error) {
 
 // AddLocal adds a key of the receiver's own set. Add the whole local set
 // before the first symbol (AddLocal returns an error after it). Keys must
-// be distinct, as for [Encoder.Add]: a key added twice is a key the
-// receiver holds twice, and shows up in [Decoder.Local] when the sender
-// holds it once.
+// be distinct, as for [Encoder.Add]: a key already added is refused with
+// an error wrapping [ErrDuplicateKey], and the decoder is left unchanged.
+// With the keys pre-allocated by [Decoder.Grow], AddLocal does not
+// allocate.
 func (d *Decoder) AddLocal(key []byte) error {
 	if d.n > 0 {
 		return fmt.Errorf("iblt: local keys must be added before the first symbol, %d received", d.n)
@@ -344,7 +367,8 @@ func (d *Decoder) AddLocal(key []byte) error {
 	return d.local.add(key)
 }
 
-// Grow reserves room for n more local keys.
+// Grow reserves room for n more local keys, so that adding them does not
+// allocate.
 func (d *Decoder) Grow(n int) { d.local.grow(n) }
 
 // Received returns the number of symbols received.
