@@ -319,3 +319,21 @@ func TestEstimator_UnmarshalMixedStrata(t *testing.T) {
 		t.Error("a k = 3 stratum accepted")
 	}
 }
+
+// Get of a key of the wrong length is not looked up: 0 and Undetermined,
+// even when the right-length key is in the table, and no allocation.
+func TestTable_GetWrongKeyLen(t *testing.T) {
+	tb := MustNew(Params{Cells: 3, Hashes: 3, KeyLen: 4, Seed: 1})
+	tb.Insert([]byte("abcd"), 7)
+	if v, r := tb.Get([]byte("abcd")); r != Found || v != 7 {
+		t.Fatalf("Get of the inserted key = %d, %v", v, r)
+	}
+	for _, k := range [][]byte{nil, []byte("abc"), []byte("abcd\x00"), []byte("abcde")} {
+		if v, r := tb.Get(k); r != Undetermined || v != 0 {
+			t.Errorf("Get(%q) = %d, %v; want 0, undetermined", k, v, r)
+		}
+		if a := testing.AllocsPerRun(100, func() { tb.Get(k) }); a != 0 {
+			t.Errorf("Get(%q) allocates %v times", k, a)
+		}
+	}
+}
