@@ -126,9 +126,9 @@ func (c *coder) add(key []byte) error {
 		return fmt.Errorf("iblt: at most %d keys can be added", maxSetKeys)
 	}
 	off := len(c.keys)
-	c.keys = append(c.keys, make([]uint64, c.words)...)
+	c.keys = slices.Grow(c.keys, c.words)[:off+c.words]
 	kw := c.keys[off:]
-	loadKey(kw, key)
+	loadKey(kw, key) // sets every word, padding included
 	h, cs := flow.Hash64Pair(key, c.seed, c.check)
 	c.set.reserve(len(c.maps) + 1)
 	j, slot := c.set.find(h, kw, c.keys, c.words)
