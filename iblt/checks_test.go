@@ -3,6 +3,8 @@ package iblt
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,24 +138,137 @@ func keyMapping(seed uint64, want func(h uint64) bool) []byte {
 	}
 }
 
-// A symbol that holds one whole key but at an index the key does not map
-// to is not pure: the decoder must not recover the key from it.
-func TestDecoder_PureNeedsMapping(t *testing.T) {
+// symbolOf encodes a coded symbol with the given count holding the XOR of
+// keys and of their checksums under seed.
+func symbolOf(seed uint64, count int64, keys ...[]byte) []byte {
+	key := make([]byte, len(keys[0]))
+	var check uint64
+	for _, k := range keys {
+		for i := range k {
+			key[i] ^= k[i]
+		}
+		check ^= flow.Hash64(k, ChecksumSeed(seed))
+	}
+	return symbol(count, check, key)
+}
+
+// TestDecoder_ProvesCorruption feeds a decoder short hand-made streams,
+// each proven corrupt by one check at its last symbol, and each accepted
+// up to that symbol. Every case fails when its check is disabled: either
+// nothing is reported, or another check reports it later or differently.
+// After the error, the decoder is not Done and keeps returning it.
+func TestDecoder_ProvesCorruption(t *testing.T) {
 	const seed = 5
-	key := keyMapping(seed, func(h uint64) bool { return !maps(h, 1) })
-	dec, _ := NewDecoder(5, seed)
-	dec.AddSymbol(symbol(0, 0, make([]byte, 5)))
-	dec.AddSymbol(symbol(1, flow.Hash64(key, ChecksumSeed(seed)), key))
-	if len(dec.Remote())+len(dec.Local()) != 0 {
-		t.Errorf("recovered %q from symbol 1, to which it does not map", append(dec.Remote(), dec.Local()...))
+	zero := make([]byte, 5)
+	k := func(i uint32) []byte { return binary.LittleEndian.AppendUint32([]byte{'k'}, i) }
+	key := func(want func(h uint64) bool) []byte { return keyMapping(seed, want) }
+	m1 := func(h uint64) bool { return maps(h, 1) }
+	m2 := func(h uint64) bool { return maps(h, 2) }
+	not := func(f func(uint64) bool) func(uint64) bool { return func(h uint64) bool { return !f(h) } }
+	and := func(f, g func(uint64) bool) func(uint64) bool { return func(h uint64) bool { return f(h) && g(h) } }
+	var (
+		k1      = key(m1)                    // maps to 1
+		kn1     = key(not(m1))               // does not map to 1
+		k12     = key(and(m1, m2))           // maps to 1 and 2
+		k1n2    = key(and(m1, not(m2)))      // maps to 1, not 2
+		kn1n2   = key(and(not(m1), not(m2))) // maps to neither
+		other   = symbolOf(seed+1, 1, k(0))  // one key, checksum under another seed
+		bumped  = symbolOf(seed, 2, k1)      // k1 alone but counted twice
+		k1Twice = symbol(3, flow.Hash64(k1n2, ChecksumSeed(seed)), k1n2)
+		x       = []byte("xxxxx") // not of the form keyMapping returns
+	)
+	for _, c := range []struct {
+		name  string
+		local [][]byte
+		syms  [][]byte
+		want  string // in the error at the last symbol
+	}{
+		{"negative count", nil, [][]byte{symbol(-1, 0, zero)}, "symbol 0 counts -1 keys"},
+		{"count above symbol 0", nil, [][]byte{symbolOf(seed, 1, k(0)), symbol(2, 0, zero)}, "more than the 1 of symbol 0"},
+		{"no key, non-zero sums", nil, [][]byte{symbolOf(seed, 1, k(0)), symbol(0, 5, zero)}, "counts no key but its sums are not zero"},
+		{"another seed", nil, [][]byte{other}, "checksum is not the key's"},
+		{"one key, not its index", nil, [][]byte{symbolOf(seed, 1, kn1), symbolOf(seed, 1, kn1)}, "which does not map to it (symbols reordered"},
+		// Symbol 1 minus local k1 is kn1 alone.
+		// kn1 and x in symbol 0 keep it from being pure.
+		{"difference key, not its index", [][]byte{k1}, [][]byte{symbolOf(seed, 3, k1, kn1, x), symbolOf(seed, 2, k1, kn1)}, "alone, which does not map to it"},
+		// Symbol 0 holds local k(0) twice: the sender side of a local key.
+		{"sender's key is local", [][]byte{k(0)}, [][]byte{symbol(2, 0, zero)}, "as the sender's alone, but it is a local key"},
+		{"receiver's key is not local", [][]byte{k(0), k(1), k(2)}, [][]byte{symbolOf(seed, 2, k(0), k(1), k(2), k(3))}, "as the receiver's alone, but it is not a local key"},
+		// Symbol 1 holds k12 twice beside k1n2; kn1n2 is common. Symbol 2
+		// yields k12, which makes symbol 0 yield k1n2, which makes symbol 1
+		// yield k12 again.
+		{"key recovered twice", [][]byte{kn1n2}, [][]byte{symbolOf(seed, 3, k12, k1n2, kn1n2), k1Twice, symbolOf(seed, 1, k12)}, "recovered before"},
+		{"zero checksum, on arrival", nil, [][]byte{symbol(2, 0, zero)}, "symbol 0 minus the known keys has a zero checksum"},
+		// Symbol 1 yields k1; symbol 0 is then count 1 with zero sums.
+		{"zero checksum, after peeling", nil, [][]byte{bumped, symbolOf(seed, 1, k1)}, "symbol 0 minus the known keys has a zero checksum"},
+		// k1n2 and k12, symbol 1's checksum flipped: symbol 2 yields k12,
+		// then symbol 0 yields k1n2 and is empty, but symbol 1 is not.
+		{"symbol 0 empty, another not", nil, [][]byte{symbolOf(seed, 2, k1n2, k12), flip(symbolOf(seed, 2, k1n2, k12), 8), symbolOf(seed, 1, k12)}, "symbol 0 is accounted for, but symbol 1 is not"},
+		// Done after symbol 0 (kn1 alone); symbol 1 should be empty.
+		{"after done", nil, [][]byte{symbolOf(seed, 1, kn1), symbolOf(seed, 1, k1)}, "symbol 1 is not the symbol of the sets decoded"},
+	} {
+		dec, _ := NewDecoder(5, seed)
+		for _, l := range c.local {
+			if err := dec.AddLocal(l); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		var err error
+		for i, s := range c.syms {
+			if err = dec.AddSymbol(s); err != nil && i < len(c.syms)-1 {
+				t.Fatalf("%s: symbol %d: %v, want no error before the last symbol", c.name, i, err)
+			}
+		}
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error wrapping ErrCorrupt with %q", c.name, err, c.want)
+			continue
+		}
+		if dec.Done() {
+			t.Errorf("%s: Done after the error", c.name)
+		}
+		if again := dec.AddSymbol(c.syms[0]); again != err || dec.Received() != len(c.syms) {
+			t.Errorf("%s: after the error, AddSymbol = %v with %d received; want the same error and %d", c.name, again, dec.Received(), len(c.syms))
+		}
+		seen := map[string]bool{}
+		for _, r := range append(dec.Remote(), dec.Local()...) {
+			if seen[string(r)] {
+				t.Errorf("%s: key %x listed twice", c.name, r)
+			}
+			seen[string(r)] = true
+		}
 	}
 }
 
-// A corrupt stream can make the decoder recover one key over and over: key
+// flip returns b with bit 0 of byte i flipped.
+func flip(b []byte, i int) []byte {
+	b[i] ^= 1
+	return b
+}
+
+// A symbol of the wrong size (a sender with another key length) is
+// refused with ErrCorrupt, and the decoder goes on as if it had not been
+// offered.
+func TestDecoder_WrongSizeSymbol(t *testing.T) {
+	enc, _ := NewEncoder(5, 1)
+	enc.Add([]byte("hello"))
+	dec, _ := NewDecoder(5, 1)
+	for _, n := range []int{0, SymbolSize(5) - 1, SymbolSize(5) + 1, SymbolSize(13)} {
+		err := dec.AddSymbol(make([]byte, n))
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("must be %d bytes for keys of 5 bytes, got %d", SymbolSize(5), n)) {
+			t.Errorf("a %d-byte symbol: %v, want ErrCorrupt naming both sizes", n, err)
+		}
+	}
+	if err := dec.AddSymbol(enc.AppendNext(nil)); err != nil || !dec.Done() || len(dec.Remote()) != 1 {
+		t.Errorf("after refused symbols: %v, done %v, remote %q; want hello", err, dec.Done(), dec.Remote())
+	}
+}
+
+// A corrupt stream can make the decoder recover keys over and over: key
 // K maps to symbols 0 and 1; symbol 0 holds K, symbol 1 holds count 2 and
-// nothing else. Recovering K makes symbol 1 pure, which makes symbol 0
-// pure on the other side, and so on. The decoder stops (and is never Done)
-// once it has recovered more keys than it received symbols.
+// nothing else. Recovering K would make symbol 1 pure, which would make
+// symbol 0 pure on the other side, and so on. Symbol 1 counts more keys
+// than symbol 0 and is refused; were it not, the check on recovered keys
+// and the cap of one recovered key per symbol received stop the cycle.
 func TestDecoder_StopsOnMoreKeysThanSymbols(t *testing.T) {
 	const seed = 6
 	key := keyMapping(seed, func(h uint64) bool { return maps(h, 1) })
@@ -202,5 +317,23 @@ func TestEstimator_UnmarshalMixedStrata(t *testing.T) {
 	var e Estimator
 	if err := e.UnmarshalBinary(append([]byte("IBSE\x01\x01\x00\x00"), b3...)); err == nil {
 		t.Error("a k = 3 stratum accepted")
+	}
+}
+
+// Get of a key of the wrong length is not looked up: 0 and Undetermined,
+// even when the right-length key is in the table, and no allocation.
+func TestTable_GetWrongKeyLen(t *testing.T) {
+	tb := MustNew(Params{Cells: 3, Hashes: 3, KeyLen: 4, Seed: 1})
+	tb.Insert([]byte("abcd"), 7)
+	if v, r := tb.Get([]byte("abcd")); r != Found || v != 7 {
+		t.Fatalf("Get of the inserted key = %d, %v", v, r)
+	}
+	for _, k := range [][]byte{nil, []byte("abc"), []byte("abcd\x00"), []byte("abcde")} {
+		if v, r := tb.Get(k); r != Undetermined || v != 0 {
+			t.Errorf("Get(%q) = %d, %v; want 0, undetermined", k, v, r)
+		}
+		if a := testing.AllocsPerRun(100, func() { tb.Get(k) }); a != 0 {
+			t.Errorf("Get(%q) allocates %v times", k, a)
+		}
 	}
 }

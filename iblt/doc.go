@@ -28,7 +28,12 @@
 // failure floor (two keys sharing all k cells, about d^2/2*(k/m)^k), which
 // is lower for k = 4 than for k = 3, so k = 4 wins at small d.
 // When the difference is unknown, estimate it with an [Estimator], or use
-// the rateless [Encoder] and [Decoder], which need no size at all.
+// the rateless [Encoder] and [Decoder], which need no size at all. Their
+// keys must be a set as well, and this is checked: adding a key twice is
+// an error wrapping [ErrDuplicateKey]. The Decoder checks the symbols it
+// receives and reports a stream proven corrupt or mismatched (another seed
+// or key length) with [ErrCorrupt]; once [Decoder.Done], the symbols
+// received are exactly those of the decoded sets (see [Decoder.AddSymbol]).
 //
 // Memory layout (shared with the kernel in iblt/xdp): cell c of sub-table
 // i is cell number i*(m/k)+c; a cell is 3+ceil(KeyLen/8) little-endian

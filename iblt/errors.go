@@ -18,3 +18,17 @@ var ErrIncompatible = errors.New("iblt: tables are incompatible")
 // ErrInvalid is wrapped by the error that the methods of a zero
 // [Estimator] return: it was not made by [NewEstimator].
 var ErrInvalid = errors.New("iblt: invalid zero value")
+
+// ErrDuplicateKey is wrapped by the error that [Encoder.Add] and
+// [Decoder.AddLocal] return for a key already added: the rateless code
+// sums keys by XOR, so two copies of a key would cancel and no peer could
+// decode the set. The coder is left unchanged. Match it with [errors.Is].
+var ErrDuplicateKey = errors.New("iblt: duplicate key")
+
+// ErrCorrupt is wrapped by the error that [Decoder.AddSymbol] returns once
+// the coded symbols received are proven not to be the symbols of any set
+// of keys under the decoder's key length and seed: bits changed in
+// transit, symbols lost, repeated or reordered, or a sender using another
+// seed or key length. [Decoder.AddSymbol] documents what is detected.
+// Match it with [errors.Is].
+var ErrCorrupt = errors.New("iblt: corrupt or mismatched coded symbols")

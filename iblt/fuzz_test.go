@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -140,8 +141,10 @@ func FuzzList(f *testing.F) {
 	})
 }
 
-// FuzzDecoder feeds a rateless decoder holding a few keys with arbitrary
-// symbols: errors for wrong sizes, never a panic.
+// FuzzDecoder feeds a rateless decoder holding one key with arbitrary
+// symbols. Always: no panic, every error wraps ErrCorrupt (a wrong size
+// included), the only key Local can list is the local key, Remote never
+// lists it, and no key is listed twice or more keys than symbols.
 func FuzzDecoder(f *testing.F) {
 	enc, _ := NewEncoder(5, 9)
 	enc.Add([]byte("hello"))
@@ -154,19 +157,82 @@ func FuzzDecoder(f *testing.F) {
 		dec.AddLocal([]byte("world"))
 		size := SymbolSize(5)
 		if len(data)%size != 0 {
-			if err := dec.AddSymbol(data); err == nil {
-				t.Fatal("a symbol of the wrong size was accepted")
+			if err := dec.AddSymbol(data); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("a symbol of the wrong size: %v, want ErrCorrupt", err)
 			}
 			return
 		}
 		for ; len(data) > 0; data = data[size:] {
 			if err := dec.AddSymbol(data[:size]); err != nil {
-				t.Fatal(err)
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("AddSymbol: %v, want an error wrapping ErrCorrupt", err)
+				}
+				if dec.Done() {
+					t.Fatal("Done after an error")
+				}
+				break
 			}
 		}
 		if len(dec.Remote())+len(dec.Local()) > dec.Received() {
 			t.Fatalf("%d keys recovered from %d symbols", len(dec.Remote())+len(dec.Local()), dec.Received())
 		}
+		for _, k := range dec.Local() {
+			if string(k) != "world" || len(dec.Local()) > 1 {
+				t.Fatalf("Local lists %q, want at most the local key once", dec.Local())
+			}
+		}
+		seen := map[string]bool{}
+		for _, k := range dec.Remote() {
+			if string(k) == "world" || seen[string(k)] {
+				t.Fatalf("Remote lists %q: the local key, or a key twice", dec.Remote())
+			}
+			seen[string(k)] = true
+		}
+	})
+}
+
+// FuzzDecoderStream corrupts the stream of a real session (seeded random
+// sets) with operations chosen by the input, 4 bytes each: XOR a byte of
+// a symbol, swap two symbols, drop one, repeat one, or set a symbol's
+// count. The decoder must keep its promises (session.run): errors wrap
+// ErrCorrupt, Local lists local keys only and Remote none, no key twice;
+// and if it is Done, the difference is exactly the true one. This last
+// check holds for any corruption that does not forge a key with its 64-bit
+// checksum, which blind mutation does not find.
+func FuzzDecoderStream(f *testing.F) {
+	f.Add(uint64(1), uint8(20), uint8(3), uint8(2), []byte{})                          // clean
+	f.Add(uint64(2), uint8(50), uint8(5), uint8(5), []byte{0, 1, 9, 0x10})             // one key byte flipped
+	f.Add(uint64(3), uint8(30), uint8(4), uint8(0), []byte{1, 0, 2, 0})                // symbols 0 and 2 swapped
+	f.Add(uint64(4), uint8(30), uint8(0), uint8(4), []byte{2, 1, 0, 0})                // symbol 1 lost
+	f.Add(uint64(5), uint8(10), uint8(2), uint8(2), []byte{3, 0, 0, 0})                // symbol 0 repeated
+	f.Add(uint64(6), uint8(10), uint8(2), uint8(2), []byte{4, 0, 0xff, 0})             // symbol 0 counts -1
+	f.Add(uint64(7), uint8(0), uint8(1), uint8(1), []byte{0, 0, 8, 1, 4, 1, 1, 0})     // checksum bit, count
+	f.Add(uint64(8), uint8(200), uint8(30), uint8(30), []byte{0, 7, 0, 2, 1, 3, 4, 0}) // count byte, swap
+	f.Fuzz(func(t *testing.T, seed uint64, common, onlyA, onlyB uint8, ops []byte) {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		s := newSession(rng, int(common), int(onlyA%64), int(onlyB%64), int(seed%16)+2)
+		st := slices.Clone(s.stream)
+		for ; len(ops) >= 4 && len(st) > 0; ops = ops[4:] {
+			j := int(ops[1]) % len(st)
+			switch ops[0] % 5 {
+			case 0:
+				c := slices.Clone(st[j])
+				c[int(ops[2])%len(c)] ^= ops[3]
+				st[j] = c
+			case 1:
+				k := int(ops[2]) % len(st)
+				st[j], st[k] = st[k], st[j]
+			case 2:
+				st = slices.Delete(st, j, j+1)
+			case 3:
+				st = slices.Insert(st, j, st[j])
+			case 4:
+				c := slices.Clone(st[j])
+				binary.LittleEndian.PutUint64(c, uint64(int64(int8(ops[2]))))
+				st[j] = c
+			}
+		}
+		s.run(t, st)
 	})
 }
 

@@ -36,7 +36,8 @@ type Table struct {
 type Result uint8
 
 const (
-	// Undetermined: every cell of the key is shared with other keys.
+	// Undetermined: every cell of the key is shared with other keys (or
+	// the key has the wrong length; see [Table.Get]).
 	Undetermined Result = iota
 	// Found: the key is in the table (inserted once more than deleted)
 	// and the value is its value.
@@ -269,7 +270,14 @@ func (t *Table) updateLarge(key []byte, value, sign uint64) {
 // Get looks key up. It returns the key's value and Found when one of its
 // cells holds the key alone; Absent when a cell proves the key is not
 // there (an empty cell, or a cell holding another key alone); Undetermined
-// otherwise, and for a key of the wrong length.
+// otherwise.
+//
+// A key whose length is not [Table.KeyLen] cannot be in the table and is
+// not looked up: Get returns 0 and Undetermined for it, with no error
+// (Undetermined then says only that Get gave no answer, not that the key
+// might be there). Where the length can be wrong, compare it with
+// [Table.KeyLen] first; [Table.Insert] and [Table.Delete] return an error
+// for it instead. Get never allocates.
 func (t *Table) Get(key []byte) (uint64, Result) {
 	if len(key) != t.keyLen {
 		return 0, Undetermined

@@ -2,9 +2,12 @@ package iblt
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -207,24 +210,124 @@ func TestRateless_AddAfterFirstSymbol(t *testing.T) {
 	}
 }
 
-// A key the receiver adds twice is a key it holds twice: with the sender
-// holding it once, the decoder lists one copy as local-only.
-func TestRateless_LocalKeyTwice(t *testing.T) {
+// A key added twice would cancel in every key and checksum sum while
+// counting twice, so the peer could never decode: Encoder.Add and
+// Decoder.AddLocal refuse it with ErrDuplicateKey and change nothing, and
+// the session then decodes as if the second add had not been made.
+func TestRateless_DuplicateKey(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 1))
 	keys := randKeys(rng, 10, 16)
 	enc, _ := NewEncoder(16, 9)
 	dec, _ := NewDecoder(16, 9)
-	for _, k := range keys {
+	for _, k := range keys[:9] {
 		enc.Add(k)
+	}
+	for _, k := range keys[1:] {
 		dec.AddLocal(k)
 	}
-	dec.AddLocal(keys[0])
+	for name, add := range map[string]func([]byte) error{"Encoder.Add": enc.Add, "Decoder.AddLocal": dec.AddLocal} {
+		dup := append([]byte(nil), keys[5]...) // equal bytes, another slice
+		err := add(dup)
+		if !errors.Is(err, ErrDuplicateKey) || !strings.Contains(err.Error(), "duplicate key") || !strings.Contains(err.Error(), "distinct") {
+			t.Errorf("%s of a key already added: %v, want an error wrapping ErrDuplicateKey naming the problem", name, err)
+		}
+	}
+	if enc.Len() != 9 {
+		t.Errorf("Encoder.Len after a refused duplicate = %d, want 9", enc.Len())
+	}
 	var sym []byte
 	for i := 0; i < 50 && !dec.Done(); i++ {
 		sym = enc.AppendNext(sym[:0])
-		dec.AddSymbol(sym)
+		if err := dec.AddSymbol(sym); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !dec.Done() || len(dec.Remote()) != 0 || len(dec.Local()) != 1 || !bytes.Equal(dec.Local()[0], keys[0]) {
-		t.Errorf("done %v, remote %d keys, local %x; want the one extra copy local", dec.Done(), len(dec.Remote()), dec.Local())
+	if !dec.Done() || len(dec.Remote()) != 1 || !bytes.Equal(dec.Remote()[0], keys[0]) ||
+		len(dec.Local()) != 1 || !bytes.Equal(dec.Local()[0], keys[9]) {
+		t.Errorf("after refused duplicates: done %v, remote %x, local %x; want keys[0] remote, keys[9] local", dec.Done(), dec.Remote(), dec.Local())
+	}
+}
+
+// Distinct keys are never refused, even when they differ in one bit only
+// (the duplicate check compares every key byte, not a hash); each is
+// refused when added again.
+func TestRateless_DistinctKeysAccepted(t *testing.T) {
+	for _, keyLen := range []int{1, 8, 13, 37, MaxKeyLen} {
+		enc, _ := NewEncoder(keyLen, 3)
+		keys := [][]byte{make([]byte, keyLen)} // zero, then every one-bit key
+		for b := range 8 * keyLen {
+			k := make([]byte, keyLen)
+			k[b/8] = 1 << (b % 8)
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			if err := enc.Add(k); err != nil {
+				t.Fatalf("L=%d: Add(%x): %v", keyLen, k, err)
+			}
+		}
+		for _, k := range keys {
+			if err := enc.Add(k); !errors.Is(err, ErrDuplicateKey) {
+				t.Fatalf("L=%d: Add(%x) again: %v, want ErrDuplicateKey", keyLen, k, err)
+			}
+		}
+		if enc.Len() != len(keys) {
+			t.Errorf("L=%d: Len %d, want %d", keyLen, enc.Len(), len(keys))
+		}
+	}
+}
+
+// keySet tells apart keys whose index hashes are equal (and so share
+// slot and tag): only equal key words are a match.
+func TestKeySet_EqualHashes(t *testing.T) {
+	var s keySet
+	keys := []uint64{1, 2, 3, 1, 2, 4} // two keys of 3 words
+	const h = 0xfeedface12345678
+	for j := range 2 {
+		s.reserve(j + 1)
+		if got, slot := s.find(h, keys[3*j:3*j+3], keys, 3); got >= 0 {
+			t.Fatalf("key %d found as %d before it was added", j, got)
+		} else {
+			s.insert(slot, h, j)
+		}
+	}
+	for j := range 2 {
+		if got, _ := s.find(h, keys[3*j:3*j+3], keys, 3); got != j {
+			t.Errorf("key %d found as %d", j, got)
+		}
+	}
+	if got, _ := s.find(h, []uint64{1, 2, 5}, keys, 3); got >= 0 {
+		t.Errorf("a key never added found as %d", got)
+	}
+	// Growing keeps every key.
+	s.reserve(1000)
+	for j := range 2 {
+		if got, _ := s.find(h, keys[3*j:3*j+3], keys, 3); got != j {
+			t.Errorf("after growing, key %d found as %d", j, got)
+		}
+	}
+}
+
+// Adding keys, with room reserved by Grow, does not allocate: neither
+// Encoder.Add nor Decoder.AddLocal, for short and long keys.
+func TestRateless_AddNoAllocs(t *testing.T) {
+	for _, keyLen := range []int{13, 37, MaxKeyLen} {
+		enc, _ := NewEncoder(keyLen, 1)
+		dec, _ := NewDecoder(keyLen, 1)
+		const n = 3000
+		enc.Grow(n)
+		dec.Grow(n)
+		key := make([]byte, keyLen)
+		i := 0
+		next := func() []byte { i++; binary.LittleEndian.PutUint16(key, uint16(i)); return key }
+		if a := testing.AllocsPerRun(1000, func() { enc.Add(next()) }); a != 0 {
+			t.Errorf("L=%d: Encoder.Add allocates %v times", keyLen, a)
+		}
+		i = 0
+		if a := testing.AllocsPerRun(1000, func() { dec.AddLocal(next()) }); a != 0 {
+			t.Errorf("L=%d: Decoder.AddLocal allocates %v times", keyLen, a)
+		}
+		if enc.Len() != 1001 || len(dec.local.maps) != 1001 {
+			t.Errorf("L=%d: %d and %d keys added, want 1001 (AllocsPerRun runs once more)", keyLen, enc.Len(), len(dec.local.maps))
+		}
 	}
 }
