@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,8 +278,8 @@ func TestAmplify_Errors(t *testing.T) {
 		f := pkt.UDP4(fmt.Sprintf("10.%d.0.1:1", i), "10.200.0.1:2", nil)
 		pkts = append(pkts, capture.Packet{Data: f, Link: capture.LinkEthernet})
 	}
-	if _, err := capture.NewAmplifier(pkts, 1<<30); err == nil || !strings.Contains(err.Error(), "too many") {
-		t.Errorf("2^30 copies of 4 prefixes: %v", err)
+	if _, err := capture.NewAmplifier(pkts, 1<<23); err == nil || !strings.Contains(err.Error(), "too many") {
+		t.Errorf("2^23 copies of 4 prefixes: %v", err)
 	}
 }
 
@@ -309,8 +310,8 @@ func TestAmplify_AbsurdCopies(t *testing.T) {
 	for i := range 3 {
 		four = append(four, capture.Packet{Data: pkt.UDP4(fmt.Sprintf("10.%d.0.1:1", i), "10.200.0.1:2", nil), Link: capture.LinkEthernet})
 	}
-	// (2^62+1-1) * 4 wraps to 0 in 64 bits.
-	if a, err := capture.NewAmplifier(four, 1<<62+1); err == nil {
+	// (2^62+1-1) * 4 wraps to 0 in 64 bits (2^30+1 copies on 32-bit ints).
+	if a, err := capture.NewAmplifier(four, 1<<(strconv.IntSize-2)+1); err == nil {
 		t.Errorf("2^62+1 copies of 4 /16s accepted (Len %d)", a.Len())
 	}
 	// No IP at all: no prefixes to remap, but copies times packets must
@@ -337,8 +338,10 @@ func TestAmplify_AbsurdCopies(t *testing.T) {
 	if got, want := a.Packet(2*999+1, nil).Time, time.Unix(999*2e9+1e9, 0).UTC(); !got.Equal(want) {
 		t.Errorf("copy 999 of a 31-year capture at %v, want %v", got, want)
 	}
-	// ... but not when the seconds overflow an int64.
-	if _, err := capture.NewAmplifier(long, 1<<40); err == nil || !strings.Contains(err.Error(), "time offset") {
-		t.Errorf("2^40 copies of a 31-year capture: %v, want an error about the time offset", err)
+	// ... but not when the seconds overflow an int64: 2^61 copies (2^29 on
+	// 32-bit ints) of a 280-year capture.
+	ancient := []capture.Packet{long[0], {Data: arp, Link: capture.LinkEthernet, Time: time.Unix(88e8, 0).UTC()}}
+	if _, err := capture.NewAmplifier(ancient, 1<<(strconv.IntSize-3)); err == nil || !strings.Contains(err.Error(), "time offset") {
+		t.Errorf("2^%d copies of a 280-year capture: %v, want an error about the time offset", strconv.IntSize-3, err)
 	}
 }

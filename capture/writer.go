@@ -62,8 +62,8 @@ func (w *Writer) WritePacket(p Packet) error {
 		return fmt.Errorf("capture: packet %d has time %v, outside pcap's range (1970 to 2106)", w.n, p.Time)
 	}
 	wire := max(p.WireLen, len(p.Data))
-	if wire > 0xffffffff {
-		wire = 0xffffffff
+	if int64(wire) > 0xffffffff { // int64: an int may be 32 bits
+		wire = int(min(int64(wire), 0xffffffff))
 	}
 	le := binary.LittleEndian
 	le.PutUint32(w.hdr[0:], uint32(sec))

@@ -473,7 +473,7 @@ func TestParamsFor_Limit(t *testing.T) {
 	if err := p.Validate(); err != nil || p.CellsPerFlow(MaxFlows) < DefaultCellsPerFlow {
 		t.Fatalf("ParamsFor(MaxFlows): %v, %.4f cells per flow", err, p.CellsPerFlow(MaxFlows))
 	}
-	for _, n := range []int{MaxFlows + 1, 1e8, 1e10, math.MaxInt} {
+	for _, n := range []int{MaxFlows + 1, 1e8, int(min(1e10, math.MaxInt)), math.MaxInt} {
 		p := ParamsFor(n, 1)
 		if err := p.Validate(); !errors.Is(err, ErrParams) {
 			t.Errorf("ParamsFor(%d) = %v (%.3f cells per flow): Validate gave %v, want ErrParams", n, p, p.CellsPerFlow(n), err)

@@ -106,7 +106,7 @@ func (p Params) Validate() error {
 	case p.FilterHashes < 1 || p.FilterHashes > MaxFilterHashes:
 		return fmt.Errorf("%w: filter hashes must be in [1, %d], got %d", ErrParams, MaxFilterHashes, p.FilterHashes)
 	case p.FilterBits == 0 || p.FilterBits > MaxFilterBits || p.FilterBits%bloom.BlockBits != 0:
-		return fmt.Errorf("%w: filter bits must be a positive multiple of %d at most %d, got %d", ErrParams, bloom.BlockBits, MaxFilterBits, p.FilterBits)
+		return fmt.Errorf("%w: filter bits must be a positive multiple of %d at most %d, got %d", ErrParams, bloom.BlockBits, uint32(MaxFilterBits), p.FilterBits)
 	}
 	return nil
 }

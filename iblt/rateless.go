@@ -465,8 +465,8 @@ func (d *Decoder) AddSymbol(sym []byte) error {
 	if size := SymbolSize(d.local.keyLen); len(sym) != size {
 		return fmt.Errorf("%w: coded symbol must be %d bytes for keys of %d bytes, got %d", ErrCorrupt, size, d.local.keyLen, len(sym))
 	}
-	if d.n >= maxIndex-1 {
-		return fmt.Errorf("iblt: more than %d coded symbols", maxIndex-1)
+	if uint64(d.n) >= maxIndex-1 {
+		return fmt.Errorf("iblt: more than %d coded symbols", uint64(maxIndex-1))
 	}
 	i := d.n
 	d.n++

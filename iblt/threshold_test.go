@@ -194,7 +194,7 @@ func TestParamsFor_Sizes(t *testing.T) {
 // negative int for d near MaxInt).
 func TestCellsFor_TooLarge(t *testing.T) {
 	for _, k := range []int{3, 4} {
-		for _, d := range []int{MaxCells, 1 << 40, math.MaxInt / 2, math.MaxInt} {
+		for _, d := range []int{MaxCells, int(min(uint64(1<<40), math.MaxInt)), math.MaxInt / 2, math.MaxInt} {
 			if c, err := CellsFor(d, k, 0.99); err == nil || c != 0 {
 				t.Errorf("CellsFor(%d, %d, 0.99) = %d, %v; want 0 and an error", d, k, c, err)
 			}
