@@ -180,8 +180,8 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (not IP or VLAN), mismatches with Go: %d\n",
-		compared, st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP, mismatches)
+	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (not IP, VLAN, or a later fragment of an unknown datagram), mismatches with Go: %d\n",
+		compared, st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss, mismatches)
 	t := r.Table("backend", "packets", "bytes out")
 	for _, b := range xb {
 		s := st.Backends[b.Addr]

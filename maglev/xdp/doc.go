@@ -19,7 +19,8 @@
 // section 3.1) and set for an inner IPv6 packet, which routers never
 // fragment (RFC 8200 section 5). With DF set the identification is 0 (an
 // atomic datagram, RFC 6864); with DF clear it is inner ID + bits 16-31
-// of the flow hash + inner fragment offset * 0x9e37 (mod 2^16): the inner
+// of the flow hash (a later fragment's is its datagram's, see Fragments)
+// + inner fragment offset * 0x9e37 (mod 2^16): the inner
 // sender already varies its ID per packet, the hash spreads the flows
 // that share the outer addresses, and the offset term separates the
 // fragments of one inner datagram. Kernel and model compute it alike (a
@@ -34,8 +35,31 @@
 // and SetConfig refuses to drop a source in use. The kernel drops and
 // counts (DropNoSource) any packet it would send from an all-zero source.
 //
+// Fragments: a later IP fragment (non-zero offset) has no transport
+// header, so its flow key has zero ports ([flow.LaterFragment]): alone it
+// would miss an exact VIP or hash to another backend than its datagram's
+// first fragment, and no backend could reassemble the datagram. A first
+// fragment sent to a backend therefore records its ports and protocol in
+// an LRU hash map (Options.Frags entries, default [DefaultFrags]), keyed
+// by source, destination, protocol and identification (the IPv4 ID, or
+// the IPv6 fragment header's; IPv6 keys leave the protocol out, as RFC
+// 8200 section 4.5 reassembles by addresses and identification only). A
+// later fragment looks its datagram up and, found, is handled as the
+// first fragment's 5-tuple: same VIP, hash, backend and connection
+// tracking ([Counters].FragHit). Not found (its first fragment was lost,
+// went to the stack, arrives later, or was forgotten) it passes to the
+// stack ([Counters].PassFragMiss), as does all of a datagram that is no
+// VIP's, so the stack reassembles traffic for the host itself. Entries
+// are never deleted: the LRU map forgets the oldest datagrams when full,
+// so size it for the fragmented datagrams in flight at once. Only
+// fragments pay the lookup; other packets take no extra map access.
+// (Maglev itself, section 4.3 of the paper, hashes fragments by 3-tuple
+// and redirects them to one Maglev, a hop this balancer does not have.)
+// The model's fragment table never forgets ([Model]).
+//
 // Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
-// (not balanced) and non-VIP traffic; XDP_DROP for a VIP without backend,
+// (not balanced), non-VIP traffic and later fragments of unknown
+// datagrams; XDP_DROP for a VIP without backend,
 // for packets whose outer packet would exceed Options.MTU and for those
 // without an outer source address; XDP_TX otherwise. [Model] is the same
 // logic in Go, and the tests require kernel and model to send identical

@@ -95,6 +95,7 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 	}
 	spec.Maps[maglevMapMaglevTables].InnerMap.MaxEntries = opts.size()
 	spec.Maps[maglevMapMaglevConns].MaxEntries = uint32(opts.conns())
+	spec.Maps[maglevMapMaglevFrags].MaxEntries = uint32(opts.frags())
 	return spec, nil
 }
 
@@ -437,6 +438,7 @@ func (lb *LB) Stats() (Stats, error) {
 		DropNoBackend: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_BACKEND], DropTooBig: vals[maglevMaglevStatMAGLEV_STAT_DROP_TOO_BIG],
 		DropEncap: vals[maglevMaglevStatMAGLEV_STAT_DROP_ENCAP], TX: vals[maglevMaglevStatMAGLEV_STAT_TX],
 		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT], DropNoSource: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE],
+		FragHit: vals[maglevMaglevStatMAGLEV_STAT_FRAG_HIT], PassFragMiss: vals[maglevMaglevStatMAGLEV_STAT_PASS_FRAG_MISS],
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()

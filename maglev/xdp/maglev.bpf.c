@@ -12,6 +12,12 @@
  * configured next hop. The backend
  * decapsulates and answers the client directly (direct server return).
  *
+ * Fragments: a later fragment (non-zero offset) has no transport header,
+ * so its flow key has zero ports. A first fragment sent to a backend
+ * records its ports in maglev_frags; a later fragment of the same
+ * datagram takes them back and is balanced as the first one was. A later
+ * fragment without an entry passes to the stack.
+ *
  * Everything else passes to the stack untouched (XDP_PASS).
  */
 #include "dataplane.h"
@@ -58,7 +64,9 @@ enum maglev_stat {
 	MAGLEV_STAT_TX = 7,		/* encapsulated and sent */
 	MAGLEV_STAT_CONN_HIT = 8,	/* backend taken from maglev_conns */
 	MAGLEV_STAT_DROP_NO_SOURCE = 9, /* no outer source address configured */
-	MAGLEV_STAT_MAX = 10,
+	MAGLEV_STAT_FRAG_HIT = 10,	/* later fragment: ports from maglev_frags */
+	MAGLEV_STAT_PASS_FRAG_MISS = 11, /* later fragment not in maglev_frags */
+	MAGLEV_STAT_MAX = 12,
 };
 
 /* A VIP: the destination of the flow key. addr holds 4 bytes (IPv4, rest
@@ -199,6 +207,27 @@ struct {
 	__type(value, __u32);
 } maglev_conns SEC(".maps");
 
+/* Fragment tracking. key: the flow key of a fragmented datagram with the
+ * IP identification in place of the ports (network order; IPv4's 16 bits
+ * as the low half) and, for IPv6, protocol 0 (see maglev_frag_key); value:
+ * the ports and protocol of its first fragment's flow key, so that its
+ * later fragments get that key back and with it the same VIP, hash,
+ * backend and connection-tracking entry. Filled by first fragments sent
+ * to a backend, read by later fragments, never deleted by the kernel: LRU
+ * forgets the oldest datagrams first. The size is set from Go. */
+struct maglev_frag {
+	__u8 ports[4]; /* source and destination port, network order */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct flow_key);
+	__type(value, struct maglev_frag);
+} maglev_frags SEC(".maps");
+
 /* key: enum maglev_stat; value: packets, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -252,6 +281,51 @@ static __always_inline struct maglev_vip_info *maglev_find_vip(const struct flow
 	return bpf_map_lookup_elem(&maglev_vips, &v);
 }
 
+/* maglev_frag_key turns the flow key k of a fragment into its datagram's
+ * maglev_frags key: id (host order in, network order out) in place of the
+ * ports, and for IPv6 protocol 0. IPv4 reassembles by addresses, protocol
+ * and ID (RFC 791), IPv6 by addresses and ID only (RFC 8200 section 4.5):
+ * there the key's protocol is the first header after the extension
+ * headers, which in the first fragment may lie past headers that later
+ * fragments do not repeat (a destination-options header after the
+ * fragment header). */
+static __always_inline void maglev_frag_key(struct flow_key *k, __u32 id)
+{
+	__u8 *ports = &k->bytes[8];
+	if (k->len == FLOW_KEY_LEN6) {
+		ports = &k->bytes[32];
+		k->bytes[36] = 0;
+	}
+	ports[0] = id >> 24;
+	ports[1] = id >> 16;
+	ports[2] = id >> 8;
+	ports[3] = id;
+}
+
+/* maglev_frag_get copies the ports and protocol of key k to f. */
+static __always_inline void maglev_frag_get(const struct flow_key *k, struct maglev_frag *f)
+{
+	if (k->len == FLOW_KEY_LEN6) {
+		__builtin_memcpy(f->ports, &k->bytes[32], 4);
+		f->proto = k->bytes[36];
+	} else {
+		__builtin_memcpy(f->ports, &k->bytes[8], 4);
+		f->proto = k->bytes[12];
+	}
+}
+
+/* maglev_frag_put writes the ports and protocol of f into key k. */
+static __always_inline void maglev_frag_put(struct flow_key *k, const struct maglev_frag *f)
+{
+	if (k->len == FLOW_KEY_LEN6) {
+		__builtin_memcpy(&k->bytes[32], f->ports, 4);
+		k->bytes[36] = f->proto;
+	} else {
+		__builtin_memcpy(&k->bytes[8], f->ports, 4);
+		k->bytes[12] = f->proto;
+	}
+}
+
 /* maglev_csum folds the one's-complement sum of a 20-byte IPv4 header
  * whose checksum field is zero; the result is in network order. */
 static __always_inline __u16 maglev_csum(const __u16 *w)
@@ -298,6 +372,18 @@ int xdp_maglev(struct xdp_md *ctx)
 	if (p.vlan_tags != 0 || p.l3_off != ETH_HLEN) {
 		maglev_count(MAGLEV_STAT_PASS_VLAN);
 		return XDP_PASS;
+	}
+	/* A later fragment: its datagram's ports from the first fragment, or
+	 * to the stack. Only fragments pay this lookup. */
+	if (p.fragment == DP_LATER_FRAGMENT) {
+		maglev_frag_key(&p.key, p.ipid);
+		struct maglev_frag *fr = bpf_map_lookup_elem(&maglev_frags, &p.key);
+		if (!fr) {
+			maglev_count(MAGLEV_STAT_PASS_FRAG_MISS);
+			return XDP_PASS;
+		}
+		maglev_frag_put(&p.key, fr);
+		maglev_count(MAGLEV_STAT_FRAG_HIT);
 	}
 	struct maglev_vip_info *vip = maglev_find_vip(&p.key);
 	if (!vip) {
@@ -376,7 +462,8 @@ int xdp_maglev(struct xdp_md *ctx)
 	/* Outer IPv4 DF and identification (RFC 2003 section 3.1: DF copied
 	 * from the inner header). Inner DF set: outer DF set, ID 0 (an
 	 * atomic datagram, RFC 6864). Inner DF clear: outer DF clear, ID =
-	 * inner ID + bits 16-31 of the flow hash + inner fragment offset *
+	 * inner ID + bits 16-31 of the flow hash (a later fragment's is its
+	 * datagram's, from maglev_frags) + inner fragment offset *
 	 * MAGLEV_ID_FRAG_MUL (mod 2^16): the inner sender already keeps its
 	 * IDs unique per source and destination, the hash offsets flows from
 	 * one another, and the offset term tells fragments of one inner
@@ -469,6 +556,15 @@ int xdp_maglev(struct xdp_md *ctx)
 		h[5] = maglev_csum(h);
 		maglev_copy16(o, hb);
 		*(__u32 *)(o + 16) = *(const __u32 *)(hb + 16);
+	}
+
+	/* A first fragment sent: its later fragments follow it. p.key is not
+	 * needed any more. */
+	if (p.fragment == DP_FIRST_FRAGMENT) {
+		struct maglev_frag fr = {};
+		maglev_frag_get(&p.key, &fr);
+		maglev_frag_key(&p.key, p.ipid);
+		bpf_map_update_elem(&maglev_frags, &p.key, &fr, BPF_ANY);
 	}
 
 	__u32 stat = be->stats;

@@ -43,6 +43,13 @@ type maglevMaglevCounters struct {
 	Bytes   uint64
 }
 
+type maglevMaglevFrag struct {
+	_     structs.HostLayout
+	Ports [4]uint8
+	Proto uint8
+	Pad   [3]uint8
+}
+
 type maglevMaglevStat uint32
 
 const (
@@ -56,7 +63,9 @@ const (
 	maglevMaglevStatMAGLEV_STAT_TX              maglevMaglevStat = 7
 	maglevMaglevStatMAGLEV_STAT_CONN_HIT        maglevMaglevStat = 8
 	maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE  maglevMaglevStat = 9
-	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 10
+	maglevMaglevStatMAGLEV_STAT_FRAG_HIT        maglevMaglevStat = 10
+	maglevMaglevStatMAGLEV_STAT_PASS_FRAG_MISS  maglevMaglevStat = 11
+	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 12
 )
 
 type maglevMaglevVip struct {
@@ -89,6 +98,7 @@ const (
 	maglevMapMaglevBackends     = "maglev_backends"
 	maglevMapMaglevConfig       = "maglev_config"
 	maglevMapMaglevConns        = "maglev_conns"
+	maglevMapMaglevFrags        = "maglev_frags"
 	maglevMapMaglevStats        = "maglev_stats"
 	maglevMapMaglevTables       = "maglev_tables"
 	maglevMapMaglevVipKinds     = "maglev_vip_kinds"
@@ -160,6 +170,7 @@ type maglevMapSpecs struct {
 	MaglevBackends     *ebpf.MapSpec `ebpf:"maglev_backends"`
 	MaglevConfig       *ebpf.MapSpec `ebpf:"maglev_config"`
 	MaglevConns        *ebpf.MapSpec `ebpf:"maglev_conns"`
+	MaglevFrags        *ebpf.MapSpec `ebpf:"maglev_frags"`
 	MaglevStats        *ebpf.MapSpec `ebpf:"maglev_stats"`
 	MaglevTables       *ebpf.MapSpec `ebpf:"maglev_tables"`
 	MaglevVipKinds     *ebpf.MapSpec `ebpf:"maglev_vip_kinds"`
@@ -207,6 +218,7 @@ type maglevMaps struct {
 	MaglevBackends     *ebpf.Map `ebpf:"maglev_backends"`
 	MaglevConfig       *ebpf.Map `ebpf:"maglev_config"`
 	MaglevConns        *ebpf.Map `ebpf:"maglev_conns"`
+	MaglevFrags        *ebpf.Map `ebpf:"maglev_frags"`
 	MaglevStats        *ebpf.Map `ebpf:"maglev_stats"`
 	MaglevTables       *ebpf.Map `ebpf:"maglev_tables"`
 	MaglevVipKinds     *ebpf.Map `ebpf:"maglev_vip_kinds"`
@@ -219,6 +231,7 @@ func (m *maglevMaps) Close() error {
 		m.MaglevBackends,
 		m.MaglevConfig,
 		m.MaglevConns,
+		m.MaglevFrags,
 		m.MaglevStats,
 		m.MaglevTables,
 		m.MaglevVipKinds,

@@ -27,7 +27,12 @@ const (
 	// DefaultConns is the connection table size when Options.ConnTrack is
 	// set and Options.Conns is 0.
 	DefaultConns = 65536
+	// DefaultFrags is the fragment table size when Options.Frags is 0.
+	DefaultFrags = 16384
 )
+
+// maxTableEntries is the most entries Options.Conns and Options.Frags accept.
+const maxTableEntries = 1 << 24
 
 // Verdicts (the kernel's XDP actions).
 const (
@@ -52,6 +57,11 @@ type Options struct {
 	// MTU is the largest outer IP packet the kernel sends; larger packets
 	// are dropped and counted. 0 means DefaultMTU.
 	MTU int
+	// Frags is the size of the fragment table (an LRU map of fragmented
+	// datagrams whose first fragment was sent, see the package
+	// documentation); 0 means DefaultFrags. It needs room for the
+	// datagrams whose fragments are in flight at once.
+	Frags int
 }
 
 func (o Options) mtu() int {
@@ -68,6 +78,13 @@ func (o Options) conns() int {
 	return o.Conns
 }
 
+func (o Options) frags() int {
+	if o.Frags == 0 {
+		return DefaultFrags
+	}
+	return o.Frags
+}
+
 func (o Options) size() uint32 {
 	if o.Table.Size == 0 {
 		return maglev.DefaultSize
@@ -82,8 +99,11 @@ func (o Options) validate() error {
 	if o.MTU != 0 && (o.MTU < 68 || o.MTU > 65535) {
 		return fmt.Errorf("maglev kernel: MTU must be in [68, 65535], got %d", o.MTU)
 	}
-	if o.Conns < 0 || o.Conns > 1<<24 {
-		return fmt.Errorf("maglev kernel: Conns must be in [0, %d], got %d", 1<<24, o.Conns)
+	if o.Conns < 0 || o.Conns > maxTableEntries {
+		return fmt.Errorf("maglev kernel: Conns must be in [0, %d], got %d", maxTableEntries, o.Conns)
+	}
+	if o.Frags < 0 || o.Frags > maxTableEntries {
+		return fmt.Errorf("maglev kernel: Frags must be in [0, %d] (0: %d), got %d", maxTableEntries, DefaultFrags, o.Frags)
 	}
 	return nil
 }
@@ -201,6 +221,8 @@ type Counters struct {
 	TX            uint64 // sent to a backend
 	ConnHit       uint64 // backend from connection tracking
 	DropNoSource  uint64 // no outer source address for the backend's family
+	FragHit       uint64 // later fragment: its datagram's ports from the fragment table
+	PassFragMiss  uint64 // later fragment not in the fragment table: passed
 }
 
 // BackendStats are what one backend received.
@@ -336,15 +358,21 @@ func ipv4Checksum(h []byte) uint16 {
 }
 
 // Model is the kernel written in Go: the same VIPs, tables, connection
-// tracking and encapsulation, for tests and simulations. Its zero value is
-// not valid; use [NewModel].
+// tracking, fragment tracking and encapsulation, for tests and
+// simulations. Its connection and fragment tables never forget, where the
+// kernel's LRU maps drop their oldest entries when full (and, being
+// approximate LRU lists kept per CPU, not in an order the model could
+// follow): size Options.Conns and Options.Frags above the flows and
+// fragmented datagrams of a comparison. Its zero value is not valid; use
+// [NewModel].
 type Model struct {
 	opts    Options
 	cfg     Config
 	vips    map[VIP]*modelVIP
-	conns   map[flow.Key]uint64   // flow -> member it was tracked to
-	members map[uint64]netip.Addr // live members (a backend of a VIP)
-	next    uint64                // next member id; ids are never reused
+	conns   map[flow.Key]uint64    // flow -> member it was tracked to
+	frags   map[flow.Key]modelFrag // fragKey of a datagram -> its first fragment's ports
+	members map[uint64]netip.Addr  // live members (a backend of a VIP)
+	next    uint64                 // next member id; ids are never reused
 }
 
 // modelVIP is a VIP's table and its members: the kernel's backend slots,
@@ -359,7 +387,33 @@ func NewModel(opts Options) (*Model, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, members: map[uint64]netip.Addr{}}, nil
+	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, frags: map[flow.Key]modelFrag{},
+		members: map[uint64]netip.Addr{}}, nil
+}
+
+// modelFrag is a fragment-table value: the ports and protocol of a
+// datagram's first fragment.
+type modelFrag struct {
+	sport, dport uint16
+	proto        uint8
+}
+
+// fragKey is maglev_frag_key: the flow key of a fragment with the IP
+// identification in place of the ports and, for IPv6, protocol 0 (IPv6
+// reassembles by addresses and identification only, RFC 8200 section 4.5).
+func fragKey(k flow.Key, id uint32) flow.Key {
+	if k.Is4() {
+		return flow.KeyFrom4(k.Src().As4(), k.Dst().As4(), uint16(id>>16), uint16(id), k.Proto())
+	}
+	return flow.KeyFrom16(k.Src().As16(), k.Dst().As16(), uint16(id>>16), uint16(id), 0)
+}
+
+// withPorts returns k with the ports and protocol of f.
+func (f modelFrag) withPorts(k flow.Key) flow.Key {
+	if k.Is4() {
+		return flow.KeyFrom4(k.Src().As4(), k.Dst().As4(), f.sport, f.dport, f.proto)
+	}
+	return flow.KeyFrom16(k.Src().As16(), k.Dst().As16(), f.sport, f.dport, f.proto)
 }
 
 // SetConfig sets the addresses and MACs, as [LB.SetConfig].
@@ -448,6 +502,13 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	if err != nil || info.VLANTags != 0 || info.L3Offset != 14 {
 		return Pass, nil, netip.Addr{}
 	}
+	if info.Fragment == flow.LaterFragment {
+		f, ok := m.frags[fragKey(info.Key, info.IPID)]
+		if !ok {
+			return Pass, nil, netip.Addr{}
+		}
+		info.Key = f.withPorts(info.Key)
+	}
 	var mv *modelVIP
 	for _, v := range vipsOf(&info.Key) {
 		if mv = m.vips[v]; mv != nil {
@@ -480,6 +541,10 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {
 		return Drop, nil, b
+	}
+	if info.Fragment == flow.FirstFragment {
+		k := info.Key
+		m.frags[fragKey(k, info.IPID)] = modelFrag{k.SrcPort(), k.DstPort(), k.Proto()}
 	}
 	return TX, out, b
 }

@@ -101,7 +101,7 @@ func outerDst(f []byte) netip.Addr {
 }
 
 func TestSpec_Sizes(t *testing.T) {
-	spec, err := Spec(Options{Table: maglev.Params{Size: 16381}, ConnTrack: true, Conns: 1000})
+	spec, err := Spec(Options{Table: maglev.Params{Size: 16381}, ConnTrack: true, Conns: 1000, Frags: 3000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +111,7 @@ func TestSpec_Sizes(t *testing.T) {
 		maglevMapMaglevBackends:     MaxMembers,
 		maglevMapMaglevBackendStats: MaxBackends,
 		maglevMapMaglevConns:        1000,
+		maglevMapMaglevFrags:        3000,
 	} {
 		if got := spec.Maps[name].MaxEntries; got != want {
 			t.Errorf("map %s: %d entries, Go says %d", name, got, want)
@@ -127,6 +128,12 @@ func TestSpec_Sizes(t *testing.T) {
 	}
 	if got, want := spec.Maps[maglevMapMaglevBackends].ValueSize, uint32(binary.Size(maglevMaglevBackend{})); got != want {
 		t.Errorf("backend slot is %d bytes in C, %d in Go", got, want)
+	}
+	if got, want := spec.Maps[maglevMapMaglevFrags].ValueSize, uint32(binary.Size(maglevMaglevFrag{})); got != want || want != 8 {
+		t.Errorf("fragment entry is %d bytes in C, %d in Go, want 8 (ports and protocol)", got, want)
+	}
+	if spec, err := Spec(Options{}); err != nil || spec.Maps[maglevMapMaglevFrags].MaxEntries != DefaultFrags {
+		t.Errorf("default fragment table: %v entries (%v), want DefaultFrags", spec.Maps[maglevMapMaglevFrags].MaxEntries, err)
 	}
 	if maglev.NoBackend != 0xffffffff {
 		t.Error("maglev.NoBackend is not MAGLEV_NO_BACKEND")
@@ -269,7 +276,16 @@ func TestKernel_Replay(t *testing.T) {
 	files := traffic.Files(t)
 	p := load(t, Options{Seed: 99, Table: maglev.Params{Size: 65537, Seed: 5}, MTU: 65535})
 	p.setVIP(t, VIP{}, backends("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::3"))
-	total, tx := 0, 0
+	// Datagrams whose first fragment was sent: (source, destination,
+	// protocol, identification) -> backend. Every later fragment of theirs
+	// must go to that backend too, or it could never be reassembled.
+	type datagram struct {
+		src, dst netip.Addr
+		proto    uint8
+		id       uint32
+	}
+	firsts := map[datagram]netip.Addr{}
+	total, tx, together := 0, 0, 0
 	for _, path := range files {
 		for _, f := range traffic.Frames(t, path) {
 			if len(f) < kerneltest.MinFrame {
@@ -285,11 +301,34 @@ func TestKernel_Replay(t *testing.T) {
 			if v == TX {
 				tx++
 			}
+			info, err := flow.Parse(f)
+			if err != nil || info.Fragment == flow.NotFragment {
+				continue
+			}
+			d := datagram{info.Key.Src(), info.Key.Dst(), info.Key.Proto(), info.IPID}
+			if info.Key.Is6() {
+				d.proto = 0 // IPv6 reassembles by addresses and identification (RFC 8200 section 4.5)
+			}
+			switch {
+			case info.Fragment == flow.FirstFragment && v == TX:
+				firsts[d] = outerDst(out)
+			case info.Fragment == flow.LaterFragment:
+				if b, ok := firsts[d]; ok {
+					if v != TX || outerDst(out) != b {
+						t.Fatalf("%s: packet %d: a later fragment of %v id %#x: verdict %d to %v, its first fragment went to %v",
+							path, total-1, info.Key, info.IPID, v, outerDst(out), b)
+					}
+					together++
+				}
+			}
 		}
 	}
-	t.Logf("%d packets of %d captures compared, %d balanced, zero mismatches", total, len(files), tx)
+	t.Logf("%d packets of %d captures compared, %d balanced, %d later fragments sent after their first, zero mismatches", total, len(files), tx, together)
 	if tx == 0 {
 		t.Fatal("no packet was balanced")
+	}
+	if st, err := p.lb.Stats(); err != nil || st.FragHit < uint64(together) {
+		t.Fatalf("%d fragment-table hits (%v) for %d later fragments sent after their first", st.FragHit, err, together)
 	}
 }
 
