@@ -52,7 +52,8 @@ func FuzzParseKey(f *testing.F) {
 
 // FuzzPacketID: for any frame, PacketID and PacketKey never panic, whether
 // given the frame's own parse result or a parse result that does not
-// belong to it (offsets past the end), and ParseKey inverts PacketKey.
+// belong to it (offsets past the end, any protocol PacketID reads), and
+// ParseKey inverts PacketKey.
 func FuzzPacketID(f *testing.F) {
 	for _, fr := range [][]byte{
 		pkt.TCP4("10.0.0.1:1234", "10.0.0.2:80", 0x02, nil),
@@ -62,6 +63,9 @@ func FuzzPacketID(f *testing.F) {
 		make([]byte, 14),
 	} {
 		f.Add(fr, uint16(0), uint16(0))
+	}
+	for _, c := range packetIDCases() { // ESP, AH, SCTP, GRE, later fragments
+		f.Add(c.frame, uint16(0), uint16(0))
 	}
 	f.Fuzz(func(t *testing.T, frame []byte, l3, l4 uint16) {
 		info, err := flow.Parse(frame)
@@ -78,16 +82,24 @@ func FuzzPacketID(f *testing.F) {
 		}
 		// A mismatched Info: the frame's key (or none) with any offsets.
 		info.L3Offset, info.L4Offset = l3, l4
-		for _, key := range []flow.Key{info.Key, udp4Key(), udp6Key()} {
+		for _, key := range []flow.Key{info.Key, udp4Key(), udp6Key(), keyOf(47), keyOf(50), keyOf(51), keyOf(132)} {
 			info.Key = key
-			_ = PacketID(frame, info)
-			_ = PacketKey(frame, info)
+			for _, fr := range []flow.Fragment{flow.NotFragment, flow.LaterFragment} {
+				info.Fragment = fr
+				_ = PacketID(frame, info)
+				_ = PacketKey(frame, info)
+			}
 		}
 	})
 }
 
 func udp4Key() flow.Key {
 	return flow.KeyFrom4([4]byte{192, 0, 2, 1}, [4]byte{192, 0, 2, 2}, 1, 2, flow.ProtoUDP)
+}
+
+// keyOf returns an IPv4 key of protocol proto, without ports.
+func keyOf(proto uint8) flow.Key {
+	return flow.KeyFrom4([4]byte{192, 0, 2, 1}, [4]byte{192, 0, 2, 2}, 0, 0, proto)
 }
 
 func udp6Key() flow.Key {

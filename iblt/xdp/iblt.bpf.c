@@ -102,24 +102,104 @@ static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u3
 	return n == 2 ? dp_be16(p) : dp_be32(p);
 }
 
+#ifndef IPPROTO_GRE
+#define IPPROTO_GRE 47 /* RFC 2784, RFC 2890 */
+#endif
+#ifndef IPPROTO_ESP
+#define IPPROTO_ESP 50 /* RFC 4303 */
+#endif
+#ifndef IPPROTO_SCTP
+#define IPPROTO_SCTP 132 /* RFC 9260 */
+#endif
+#define IBLT_GRE_C 0x8000 /* checksum present */
+#define IBLT_GRE_R 0x4000 /* routing present (RFC 1701): checksum word present */
+#define IBLT_GRE_K 0x2000 /* key present */
+#define IBLT_GRE_S 0x1000 /* sequence number present */
+
+/* iblt_ip_end returns the frame offset where the IP packet ends by its
+ * length field, or 0 when the field is 0 (or not inside the frame). */
+static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_parsed *p, int v6)
+{
+	__u32 l3 = p->l3_off;
+	__u32 n = v6 ? iblt_read(ctx, l3 + 4, 2) : iblt_read(ctx, l3 + 2, 2);
+	if (n == 0)
+		return 0;
+	return n + (v6 ? l3 + 40 : l3);
+}
+
+/* iblt_fragment_id is xdp.fragmentID: bits 16-63 of a later fragment's
+ * identifier, the IPv4 flags and offset word and the last four bytes of
+ * the IP packet. */
+static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct dp_parsed *p, int v6)
+{
+	if (p->fragment != DP_LATER_FRAGMENT)
+		return 0;
+	__u32 l3 = p->l3_off;
+	__u32 lo = l3 + 20 + 4;
+	__u64 id = 0;
+	if (v6)
+		lo = l3 + 48 + 4;
+	else
+		id = (__u64)iblt_read(ctx, l3 + 6, 2) << 16;
+	__u32 end = iblt_ip_end(ctx, p, v6);
+	if (end != 0 && end <= p->frame_len && end >= lo)
+		id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+	return id;
+}
+
+/* iblt_gre_id is xdp.greID: bits 16-63 of a GRE packet's identifier. */
+static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
+{
+	__u32 flags = iblt_read(ctx, l4, 2);
+	__u32 off = l4 + 4;
+	__u64 id = 0;
+	int csum = (flags & (IBLT_GRE_C | IBLT_GRE_R)) != 0;
+	if (csum) {
+		id = (__u64)iblt_read(ctx, off, 2) << 16;
+		off += 4;
+	}
+	if (flags & IBLT_GRE_K) {
+		if (!csum)
+			id = (__u64)iblt_read(ctx, off + 2, 2) << 16;
+		off += 4;
+	}
+	if (flags & IBLT_GRE_S)
+		return id | (__u64)iblt_read(ctx, off, 4) << 32;
+	__u32 type = iblt_read(ctx, l4 + 2, 2);
+	if (type == ETH_P_IP) {
+		__u32 ihl = ((iblt_read(ctx, off, 2) >> 8) & 0x0f) * 4;
+		return id | (__u64)iblt_read(ctx, off + 4, 2) << 48 |
+		       (__u64)iblt_read(ctx, off + ihl + 6, 2) << 32;
+	}
+	if (type == ETH_P_IPV6)
+		return id | (__u64)iblt_read(ctx, off + 44, 4) << 32;
+	return id | (__u64)iblt_read(ctx, off + 4, 4) << 32;
+}
+
 /*
- * iblt_packet_id is xdp.PacketID, a 64-bit packet identifier:
- *   bits 0-15   IPv4 identification (IPv6: low bits of the fragment
- *               header's identification, 0 without one);
- *   bits 16-31  the transport checksum: TCP, UDP, ICMP, ICMPv6;
- *   bits 32-63  TCP: the sequence number; ICMP and ICMPv6: header bytes
- *               4-7 (echo identifier and sequence); UDP: the last four
- *               bytes of the IP packet when they lie past the UDP header
- *               and inside the frame (for encrypted payloads, tag bytes).
- * Fields outside the frame read as 0; later fragments have only bits 0-15.
+ * iblt_packet_id is xdp.PacketID, a 64-bit packet identifier. Bits 0-15:
+ * the IPv4 identification (IPv6: low bits of the fragment header's
+ * identification, 0 without one). Bits 16-31 and 32-63, by protocol:
+ *   TCP            checksum; sequence number
+ *   ICMP, ICMPv6   checksum; header bytes 4-7 (echo identifier, sequence)
+ *   UDP            checksum; the last four bytes of the IP packet when they
+ *                  lie past the UDP header and inside the frame
+ *   ESP            SPI low 16 bits; sequence number (bytes 4-7)
+ *   AH (IPv4)      SPI low 16 bits; sequence number (bytes 8-11)
+ *   SCTP           0; CRC32c checksum (bytes 8-11)
+ *   GRE            checksum (C or R), else key low 16 bits (K), else 0;
+ *                  sequence number (S), else inner fields (iblt_gre_id)
+ *   later fragment IPv4 flags and offset word; last four bytes of the IP
+ *                  packet (iblt_fragment_id)
+ * Fields outside the frame read as 0.
  */
 static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_parsed *p)
 {
 	__u64 id = p->ipid & 0xffff;
 	__u32 l4 = p->l4_off;
-	if (l4 == 0)
-		return id;
 	int v6 = p->key.len == FLOW_KEY_LEN6;
+	if (l4 == 0)
+		return id | iblt_fragment_id(ctx, p, v6);
 	__u8 proto = v6 ? p->key.bytes[FLOW_KEY_LEN6 - 1] : p->key.bytes[FLOW_KEY_LEN4 - 1];
 	if (proto == IPPROTO_TCP) {
 		id |= (__u64)iblt_read(ctx, l4 + 16, 2) << 16;
@@ -129,13 +209,19 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
 	} else if (proto == IPPROTO_UDP) {
 		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
-		__u32 l3 = p->l3_off;
-		__u32 end = v6 ? iblt_read(ctx, l3 + 4, 2) : iblt_read(ctx, l3 + 2, 2);
-		if (end != 0) {
-			end += v6 ? l3 + 40 : l3;
-			if (end <= p->frame_len && end >= l4 + 12)
-				id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
-		}
+		__u32 end = iblt_ip_end(ctx, p, v6);
+		if (end != 0 && end <= p->frame_len && end >= l4 + 12)
+			id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+	} else if (proto == IPPROTO_ESP) { /* SPI(4) sequence(4) */
+		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+	} else if (proto == IPPROTO_AH) { /* next(1) len(1) reserved(2) SPI(4) sequence(4) */
+		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 8, 4) << 32;
+	} else if (proto == IPPROTO_SCTP) { /* ports(4) verification tag(4) CRC32c(4) */
+		id |= (__u64)iblt_read(ctx, l4 + 8, 4) << 32;
+	} else if (proto == IPPROTO_GRE) {
+		id |= iblt_gre_id(ctx, l4);
 	}
 	return id;
 }

@@ -47,58 +47,194 @@ func OptionsFor(lost int, success float64, seed uint64) (Options, error) {
 	return Options{Cells: p.Cells, Hashes: p.Hashes, Seed: seed}, nil
 }
 
+// IP protocols whose headers [PacketID] reads beyond TCP, UDP and ICMP.
+const (
+	protoGRE  = 47  // RFC 2784, RFC 2890
+	protoESP  = 50  // RFC 4303
+	protoAH   = 51  // RFC 4302; a transport header over IPv4 only (IPv6 walks it)
+	protoSCTP = 132 // RFC 9260
+)
+
+// GRE flags (RFC 2784, RFC 2890; R is RFC 1701's routing bit, which brings
+// the checksum word along as C does).
+const (
+	greC = 0x8000 // checksum present
+	greR = 0x4000 // routing present (RFC 1701): checksum and offset present
+	greK = 0x2000 // key present
+	greS = 0x1000 // sequence number present
+)
+
 // PacketID returns the 64-bit identifier of a frame that [flow.Parse]
-// parsed into info (the C twin is iblt_packet_id):
+// parsed into info (the C twin is iblt_packet_id). Bits 0-15 hold the IPv4
+// identification (IPv6: the low bits of the fragment header's
+// identification, 0 without one); bits 16-31 and 32-63 hold fields of the
+// transport header that change from packet to packet, by protocol:
 //
-//	bits 0-15   IPv4 identification (IPv6: the low bits of the fragment
-//	            header's identification, 0 without one)
-//	bits 16-31  the transport checksum: TCP, UDP, ICMP, ICMPv6
-//	bits 32-63  TCP: the sequence number; ICMP and ICMPv6: header bytes 4-7
-//	            (echo identifier and sequence); UDP: the last four bytes of
-//	            the IP packet, when they lie past the UDP header and inside
-//	            the frame (for encrypted payloads, authentication tag bytes)
+//	protocol          bits 16-31                bits 32-63
+//	TCP               checksum                  sequence number
+//	ICMP, ICMPv6      checksum                  bytes 4-7 (echo identifier, sequence)
+//	UDP               checksum                  last 4 bytes of the IP packet (a)
+//	ESP               SPI, low 16 bits          sequence number (bytes 4-7)
+//	AH (IPv4 only)    SPI, low 16 bits          sequence number (bytes 8-11)
+//	SCTP              0                         CRC32c checksum (bytes 8-11)
+//	GRE               checksum (C or R flag),   sequence number (S flag),
+//	                  else key, low 16 bits     else inner fields (b)
+//	                  (K flag), else 0
+//	later fragments   IPv4: flags and offset    last 4 bytes of the IP packet (c)
+//	others            0                         0
 //
-// Fields outside the frame read as 0; later fragments have bits 0-15 only.
+// (a) when they lie past the UDP header and inside the frame: for
+// encrypted payloads, authentication tag bytes. (b) From the payload after
+// the GRE header: for IPv4 (protocol type 0x0800) the inner identification
+// in bits 48-63 and bytes 6-7 past the inner header (by its IHL) in bits
+// 32-47; for IPv6 (0x86DD) bytes 4-7 past the inner 40-byte header; for
+// other types payload bytes 4-7. (c) When the IP packet ends inside the
+// frame and holds at least 4 bytes past a minimal header (20 bytes for
+// IPv4, 48 with the fragment header for IPv6). The IP length fields decide
+// where a packet ends; a length of 0 reads nothing. Fields outside the
+// frame read as 0.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
 	l4 := int(info.L4Offset)
 	if l4 == 0 {
-		return id
-	}
-	read := func(off, n int) uint64 {
-		if off+n > len(frame) {
-			return 0
-		}
-		if n == 2 {
-			return uint64(binary.BigEndian.Uint16(frame[off:]))
-		}
-		return uint64(binary.BigEndian.Uint32(frame[off:]))
+		return id | fragmentID(frame, info)
 	}
 	switch info.Key.Proto() {
 	case flow.ProtoTCP:
-		id |= read(l4+16, 2)<<16 | read(l4+4, 4)<<32
+		id |= readBE(frame, l4+16, 2)<<16 | readBE(frame, l4+4, 4)<<32
 	case flow.ProtoICMP, flow.ProtoICMPv6:
-		id |= read(l4+2, 2)<<16 | read(l4+4, 4)<<32
+		id |= readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
 	case flow.ProtoUDP:
-		id |= read(l4+6, 2) << 16
+		id |= readBE(frame, l4+6, 2) << 16
+		// ipEnd, written out: a call would cost UDP packets time
 		l3 := int(info.L3Offset)
 		var end int
 		if info.Key.Is6() {
-			end = int(read(l3+4, 2))
+			end = int(readBE(frame, l3+4, 2))
 			if end != 0 {
 				end += l3 + 40
 			}
 		} else {
-			end = int(read(l3+2, 2))
+			end = int(readBE(frame, l3+2, 2))
 			if end != 0 {
 				end += l3
 			}
 		}
 		if end != 0 && end <= len(frame) && end >= l4+12 {
-			id |= read(end-4, 4) << 32
+			id |= readBE(frame, end-4, 4) << 32
 		}
+	default:
+		id |= otherID(frame, l4, info.Key.Proto())
 	}
 	return id
+}
+
+// readBE reads the big-endian field of n (2 or 4) bytes at frame offset
+// off, or returns 0 when it is not inside the frame (iblt_read).
+func readBE(frame []byte, off, n int) uint64 {
+	if off < 0 || off+n > len(frame) {
+		return 0
+	}
+	if n == 2 {
+		return uint64(binary.BigEndian.Uint16(frame[off:]))
+	}
+	return uint64(binary.BigEndian.Uint32(frame[off:]))
+}
+
+// ipEnd returns the frame offset where the IP packet ends by its length
+// field, or 0 when the field is 0 (or not inside the frame).
+func ipEnd(frame []byte, info flow.Info) int {
+	l3 := int(info.L3Offset)
+	if info.Key.Is6() {
+		if n := int(readBE(frame, l3+4, 2)); n != 0 {
+			return n + l3 + 40
+		}
+		return 0
+	}
+	if n := int(readBE(frame, l3+2, 2)); n != 0 {
+		return n + l3
+	}
+	return 0
+}
+
+// fragmentID returns bits 16-63 of a later fragment's identifier (no
+// transport header): for IPv4 the flags and fragment offset word, and the
+// last four bytes of the IP packet. Fragments of one datagram share the
+// flow key and the identification, and differ in offset and data.
+func fragmentID(frame []byte, info flow.Info) uint64 {
+	if info.Fragment != flow.LaterFragment {
+		return 0
+	}
+	l3 := int(info.L3Offset)
+	lo := l3 + 20 + 4
+	var id uint64
+	if info.Key.Is6() {
+		lo = l3 + 48 + 4
+	} else {
+		id = readBE(frame, l3+6, 2) << 16
+	}
+	if end := ipEnd(frame, info); end != 0 && end <= len(frame) && end >= lo {
+		id |= readBE(frame, end-4, 4) << 32
+	}
+	return id
+}
+
+// otherID returns bits 16-63 of the identifier of a packet whose transport
+// header at l4 is neither TCP, UDP nor ICMP (see [PacketID]). ESP and AH
+// sequence numbers count per security association and never repeat within
+// one (RFC 4303 section 3.3.3); the SPI's low bits tell apart the
+// associations between the same two hosts, whose sequences overlap (the
+// flow key has no ports to do it). SCTP's CRC32c is a digest of the whole
+// packet, as TCP's checksum is (its verification tag is one per
+// association, so it is not read).
+func otherID(frame []byte, l4 int, proto uint8) uint64 {
+	switch proto {
+	case protoESP: // SPI(4) sequence(4)
+		return readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
+	case protoAH: // next(1) length(1) reserved(2) SPI(4) sequence(4)
+		return readBE(frame, l4+6, 2)<<16 | readBE(frame, l4+8, 4)<<32
+	case protoSCTP: // ports(4) verification tag(4) CRC32c(4)
+		return readBE(frame, l4+8, 4) << 32
+	case protoGRE:
+		return greID(frame, l4)
+	}
+	return 0
+}
+
+// greID returns bits 16-63 of a GRE packet's identifier. Sequence numbers
+// (S) count per tunnel, so beside them the key's low bits (or the
+// checksum, a digest of the packet) tell tunnels between the same
+// endpoints apart. Most tunnels send neither sequence nor checksum: then
+// the inner packet's fields that change per packet stand in (the inner
+// IPv4 identification and, past its header, TCP's sequence, ICMP's echo
+// sequence or UDP's checksum; for inner IPv6, TCP's sequence, ICMPv6's
+// echo identifier and sequence, or UDP's length and checksum).
+func greID(frame []byte, l4 int) uint64 {
+	flags := readBE(frame, l4, 2)
+	off := l4 + 4
+	var id uint64
+	csum := flags&(greC|greR) != 0
+	if csum {
+		id = readBE(frame, off, 2) << 16
+		off += 4
+	}
+	if flags&greK != 0 {
+		if !csum {
+			id = readBE(frame, off+2, 2) << 16
+		}
+		off += 4
+	}
+	if flags&greS != 0 {
+		return id | readBE(frame, off, 4)<<32
+	}
+	switch readBE(frame, l4+2, 2) {
+	case 0x0800:
+		ihl := int(readBE(frame, off, 2)>>8&0x0f) * 4
+		return id | readBE(frame, off+4, 2)<<48 | readBE(frame, off+ihl+6, 2)<<32
+	case 0x86dd:
+		return id | readBE(frame, off+44, 4)<<32
+	}
+	return id | readBE(frame, off+4, 4)<<32
 }
 
 // PacketKey returns the digest key of a parsed frame (struct

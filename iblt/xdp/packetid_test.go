@@ -1,0 +1,199 @@
+package xdp
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+)
+
+// be concatenates big-endian fields: a uint16 or uint32 in network order,
+// or bytes as they are.
+func be(fields ...any) []byte {
+	var b []byte
+	for _, f := range fields {
+		switch v := f.(type) {
+		case uint16:
+			b = binary.BigEndian.AppendUint16(b, v)
+		case uint32:
+			b = binary.BigEndian.AppendUint32(b, v)
+		case []byte:
+			b = append(b, v...)
+		case string:
+			b = append(b, v...)
+		default:
+			panic("be: unsupported field")
+		}
+	}
+	return b
+}
+
+// ip4 returns an Ethernet frame holding an IPv4 packet 192.0.2.1 >
+// 192.0.2.2 with identification id, protocol proto and payload.
+func ip4(proto uint8, id uint16, payload []byte) []byte {
+	return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2"), ID: id, Protocol: proto}, Payload: payload}.Bytes()
+}
+
+// ip6 returns an Ethernet frame holding an IPv6 packet 2001:db8::1 >
+// 2001:db8::2 with protocol proto and payload.
+func ip6(proto uint8, payload []byte) []byte {
+	return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Protocol: proto}, Payload: payload}.Bytes()
+}
+
+// inner returns the IP packet of a frame, as a tunnel carries it.
+func inner(f pkt.Frame) []byte { return f.Bytes()[14:] }
+
+// packetIDCase is a hand-built frame and the identifier its fields make.
+type packetIDCase struct {
+	name  string
+	frame []byte
+	want  uint64
+}
+
+// packetIDCases covers every protocol PacketID reads beyond TCP, UDP and
+// ICMP; the kernel fixtures reuse them.
+func packetIDCases() []packetIDCase {
+	echo := pkt.Frame{
+		// 10.1.0.1 > 10.1.0.2 icmp echo request id 1 seq 42, IPv4 ID 0x4444
+		IP4:  &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.1.0.2"), ID: 0x4444},
+		ICMP: &pkt.ICMP{Type: 8, Rest: [4]byte{0, 1, 0, 42}}, Payload: []byte("ping"),
+	}
+	echoOpts := echo
+	// the same with 4 bytes of IPv4 options (IHL 6), ID 0 and DF
+	echoOpts.IP4 = &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.1.0.2"), Flags: pkt.DF, Options: []byte{1, 1, 1, 1}}
+	// 10.1.0.3:1000 > 10.1.0.4:80 tcp seq 0x01020304, IPv4 ID 7
+	tcp := pkt.Frame{
+		IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4"), ID: 7},
+		TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Flags: pkt.ACK},
+	}
+	// fd00::1 > fd00::2 icmpv6 echo request id 7 seq 9
+	echo6 := pkt.Frame{
+		IP6:    &pkt.IPv6{Src: pkt.Addr("fd00::1"), Dst: pkt.Addr("fd00::2")},
+		ICMPv6: &pkt.ICMPv6{Type: 128, Rest: [4]byte{0, 7, 0, 9}},
+	}
+	return []packetIDCase{
+		// 2001:db8::1 > 2001:db8::2 esp spi 0x12345678 seq 7
+		{"esp-ipv6", ip6(50, be(uint32(0x12345678), uint32(7), "ciphertext and ICV")), 0x00000007_5678_0000},
+		// 192.0.2.1 > 192.0.2.2 esp spi 0xdeadbeef seq 0x01020304, IPv4 ID 0x0102
+		{"esp-ipv4", ip4(50, 0x0102, be(uint32(0xdeadbeef), uint32(0x01020304), "ciphertext")), 0x01020304_beef_0102},
+		// 192.0.2.1 > 192.0.2.2 ah spi 0xcafe0042 seq 0x100 (next header
+		// TCP, 12-byte ICV), IPv4 ID 9: the key's protocol is AH
+		{"ah-ipv4", ip4(51, 9, be([]byte{6, 4}, uint16(0), uint32(0xcafe0042), uint32(0x100), "twelve bytes")), 0x00000100_0042_0009},
+		// 192.0.2.1:2940 > 192.0.2.2:2940 sctp vtag 0x11223344 crc32c
+		// 0xa1b2c3d4, a 4-byte chunk, IPv4 ID 0
+		{"sctp-ipv4", ip4(132, 0, be(uint16(2940), uint16(2940), uint32(0x11223344), uint32(0xa1b2c3d4), []byte{10, 0, 0, 4})), 0xa1b2c3d4_0000_0000},
+		// 2001:db8::1 > 2001:db8::2 gre seq 5, proto IPv4 (the echo inside)
+		{"gre-seq-ipv6", ip6(47, be(uint16(0x1000), uint16(0x0800), uint32(5), inner(echo))), 0x00000005_0000_0000},
+		// 192.0.2.1 > 192.0.2.2 gre checksum 0x1234, key 0x00aa00bb, seq
+		// 0x01000000, proto transparent Ethernet, IPv4 ID 0x0a0b
+		{"gre-csum-key-seq", ip4(47, 0x0a0b, be(uint16(0xb000), uint16(0x6558), uint16(0x1234), uint16(0), uint32(0x00aa00bb), uint32(0x01000000), "an Ethernet frame")), 0x01000000_1234_0a0b},
+		// 192.0.2.1 > 192.0.2.2 gre key 0x11112222 seq 9, proto IPv4, IPv4 ID 0
+		{"gre-key-seq", ip4(47, 0, be(uint16(0x3000), uint16(0x0800), uint32(0x11112222), uint32(9), inner(echo))), 0x00000009_2222_0000},
+		// 192.0.2.1 > 192.0.2.2 gre (no flags), proto IPv4, the echo inside:
+		// inner ID 0x4444, ICMP bytes 6-7 (echo sequence 42)
+		{"gre-ipv4-icmp", ip4(47, 0, be(uint16(0), uint16(0x0800), inner(echo))), 0x4444_002a_0000_0000},
+		// the same with an inner header of 24 bytes (IHL 6), inner ID 0:
+		// bytes 6-7 past the options
+		{"gre-ipv4-options", ip4(47, 0, be(uint16(0), uint16(0x0800), inner(echoOpts))), 0x0000_002a_0000_0000},
+		// 192.0.2.1 > 192.0.2.2 gre key 0x0000beef, proto IPv4, the TCP
+		// segment inside: key bits, inner ID 7, sequence low bits 0x0304,
+		// outer IPv4 ID 3
+		{"gre-key-ipv4-tcp", ip4(47, 3, be(uint16(0x2000), uint16(0x0800), uint32(0x0000beef), inner(tcp))), 0x0007_0304_beef_0003},
+		// 192.0.2.1 > 192.0.2.2 gre checksum 0x5555 (routing bit of RFC
+		// 1701 set, which brings the same word), proto IPv6, the ICMPv6
+		// echo inside: bytes 4-7 past the inner header
+		{"gre-csum-ipv6-icmpv6", ip4(47, 0, be(uint16(0x4000), uint16(0x86dd), uint16(0x5555), uint16(0), inner(echo6))), 0x00070009_5555_0000},
+		// 192.0.2.1 > 192.0.2.2 gre (no flags), proto ERSPAN type III:
+		// payload bytes 4-7 (its timestamp)
+		{"gre-erspan3", ip4(47, 0, be(uint16(0), uint16(0x22eb), uint32(0x200a0000), uint32(0x5e5e5e5e), "mirrored frame")), 0x5e5e5e5e_0000_0000},
+		// 192.0.2.1 > 192.0.2.2 gre (no flags), proto IPv4, cut short after
+		// 6 inner bytes: the inner ID is read, the ICMP bytes past the
+		// frame read as 0
+		{"gre-ipv4-truncated", ip4(47, 0, be(uint16(0), uint16(0x0800), inner(echo)[:6])), 0x4444_0000_0000_0000},
+		{"ipv4-later-fragment", pkt.Frame{
+			// 192.0.2.1 > 192.0.2.2 udp fragment id 0x4242 offset 64 more
+			IP4:     &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2"), ID: 0x4242, Flags: pkt.MF, FragOffset: 8, Protocol: pkt.ProtoUDP},
+			Payload: []byte("abcdefgh12345678"),
+		}.Bytes(), 0x35363738_2008_4242},
+		{"ipv4-later-fragment-3-bytes", pkt.Frame{
+			// 192.0.2.1 > 192.0.2.2 udp fragment id 0x4242 offset 64, 3 data
+			// bytes: too short for the tail
+			IP4:     &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2"), ID: 0x4242, FragOffset: 8, Protocol: pkt.ProtoUDP},
+			Payload: []byte("xyz"),
+		}.Bytes(), 0x00000000_0008_4242},
+		{"ipv6-later-fragment", pkt.Frame{
+			// 2001:db8::1 > 2001:db8::2 udp fragment id 0x00abcdef offset 1232
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Protocol: pkt.ProtoUDP,
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 154, ID: 0x00abcdef}}},
+			Payload: []byte("fragment data, wxyz"),
+		}.Bytes(), 0x7778797a_0000_cdef},
+		// 192.0.2.1 > 192.0.2.2 proto 89 (OSPF): no field read, IPv4 ID 0x0505
+		{"ospf-ipv4", ip4(89, 0x0505, be("hello, neighbour")), 0x0505},
+	}
+}
+
+// TestPacketID_Protocols checks the identifier of hand-built frames of
+// each protocol against the fields written into them.
+func TestPacketID_Protocols(t *testing.T) {
+	for _, c := range packetIDCases() {
+		info, err := flow.Parse(c.frame)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := PacketID(c.frame, info); got != c.want {
+			t.Errorf("%s: PacketID = %#016x, want %#016x", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPacketID_AHOverIPv6: over IPv6 the parser walks AH as an extension
+// header, so the protocol inside (here TCP) makes the identifier.
+func TestPacketID_AHOverIPv6(t *testing.T) {
+	// 10.1.0.3:1000 > 10.1.0.4:80 tcp seq 0x01020304: its TCP header
+	seg := inner(pkt.Frame{
+		IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4")},
+		TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Flags: pkt.ACK},
+	})[20:]
+	// 2001:db8::1 > 2001:db8::2 ah(spi 0x42, seq 3, 12-byte ICV) then that
+	// TCP header (built by hand: 24 bytes of AH, length field 4)
+	f := ip6(51, be([]byte{6, 4}, uint16(0), uint32(0x42), uint32(3), "twelve bytes", seg))
+	info, err := flow.Parse(f)
+	if err != nil || info.Key.Proto() != flow.ProtoTCP {
+		t.Fatalf("parse: %v, protocol %d", err, info.Key.Proto())
+	}
+	csum := uint64(binary.BigEndian.Uint16(seg[16:]))
+	if got, want := PacketID(f, info), 0x01020304<<32|csum<<16; got != want {
+		t.Errorf("PacketID = %#016x, want %#016x (TCP sequence and checksum)", got, want)
+	}
+}
+
+// TestPacketID_Sequences: packets of one ESP, GRE or SCTP flow that differ
+// only in their sequence number or checksum get distinct identifiers, over
+// IPv6 (no identification field) as over IPv4 with ID 0.
+func TestPacketID_Sequences(t *testing.T) {
+	flows := map[string]func(n uint32) []byte{
+		"esp-ipv6": func(n uint32) []byte { return ip6(50, be(uint32(0x1000), n, "same ciphertext")) },
+		"gre-seq-ipv4": func(n uint32) []byte {
+			return ip4(47, 0, be(uint16(0x1000), uint16(0x6558), n, "same frame"))
+		},
+		"sctp-ipv6": func(n uint32) []byte {
+			return ip6(132, be(uint16(1), uint16(2), uint32(0x77), n*0x9e3779b1, []byte{10, 0, 0, 4}))
+		},
+	}
+	for name, mk := range flows {
+		seen := map[[KeyLen]byte]uint32{}
+		for n := uint32(1); n <= 100; n++ {
+			f := mk(n)
+			info, err := flow.Parse(f)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			k := PacketKey(f, info)
+			if m, ok := seen[k]; ok {
+				t.Fatalf("%s: packets %d and %d are twins (key %x)", name, m, n, k)
+			}
+			seen[k] = n
+		}
+	}
+}
