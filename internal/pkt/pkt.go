@@ -116,9 +116,9 @@ type IPv6 struct {
 
 // Ext is an IPv6 extension header. For a fragment header set FragOffset
 // (8-byte units), More and ID; for the others Data, the bytes after the
-// next-header and length bytes, is zero-padded to the header's unit (8
-// bytes, 4 for AH); for a routing header its first two bytes are the
-// routing type and segments left.
+// next-header and length bytes, is zero-padded to a multiple of 8 bytes
+// with them (AH too, as IPv6 requires); for a routing header its first two
+// bytes are the routing type and segments left.
 type Ext struct {
 	Type       uint8 // ExtHopByHop, ExtRouting, ExtFragment, ExtAH, ExtDstOpts
 	Data       []byte
@@ -314,19 +314,19 @@ func (f *Frame) appendIPv6(dst []byte) []byte {
 			dst = append(dst, next, 0)
 			dst = binary.BigEndian.AppendUint16(dst, e.FragOffset<<3|m)
 			dst = binary.BigEndian.AppendUint32(dst, e.ID)
-		case ExtAH:
-			body := pad(e.Data, 4)
-			if (len(body)+2)%8 != 6 { // AH: a multiple of 8 bytes in IPv6
-				body = append(body, make([]byte, 4)...)
-			}
-			dst = append(dst, next, uint8((len(body)+2)/4-2))
-			dst = append(dst, body...)
 		default:
+			// Every other header, AH included, is a multiple of 8 bytes
+			// in IPv6 (RFC 8200; RFC 4302 section 2.2 for AH), counted
+			// in 8-byte units less one, or for AH in 4-byte units less two.
 			body := e.Data
 			if n := (len(body) + 2) % 8; n != 0 {
 				body = append(append([]byte(nil), body...), make([]byte, 8-n)...)
 			}
-			dst = append(dst, next, uint8((len(body)+2)/8-1))
+			units := (len(body)+2)/8 - 1
+			if e.Type == ExtAH {
+				units = (len(body)+2)/4 - 2
+			}
+			dst = append(dst, next, uint8(units))
 			dst = append(dst, body...)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
@@ -176,4 +177,32 @@ func TestFrame_PanicsOnBadAddresses(t *testing.T) {
 		}
 	}()
 	pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("::1"), Dst: pkt.Addr("10.0.0.1")}}.Bytes()
+}
+
+// TestIPv6AH: an IPv6 authentication header is a multiple of 8 bytes, and
+// its length field counts 4-byte units less two (RFC 4302 section 2.2), so
+// the header after it starts where the length says: flow.Parse, which
+// walks AH by its length field, finds the UDP ports. The builder once
+// wrote a header 2 bytes longer than its length field said.
+func TestIPv6AH(t *testing.T) {
+	for _, n := range []int{10, 14, 22} { // reserved(2), SPI, sequence and 2, 6 or 14 bytes of ICV
+		data := make([]byte, n)
+		binary.BigEndian.PutUint32(data[2:], 0x1234) // SPI
+		binary.BigEndian.PutUint32(data[6:], 7)      // sequence
+		f := pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"),
+				Ext: []pkt.Ext{{Type: pkt.ExtAH, Data: data}}},
+			UDP: &pkt.UDP{SrcPort: 1111, DstPort: 2222}, Payload: []byte("ah"),
+		}.Bytes()
+		ah := f[14+40:]
+		size := (int(ah[1]) + 2) * 4
+		if size%8 != 0 || size < 2+n {
+			t.Errorf("%d data bytes: AH of %d bytes by its length field, want a multiple of 8 holding them", n, size)
+			continue
+		}
+		info, err := flow.Parse(f)
+		if err != nil || info.Key.SrcPort() != 1111 || info.Key.DstPort() != 2222 || info.Key.Proto() != flow.ProtoUDP {
+			t.Errorf("%d data bytes: parsed %v, %v; want UDP 1111 > 2222 after the AH", n, info.Key, err)
+		}
+	}
 }
