@@ -1,6 +1,7 @@
 package iblt
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -66,12 +67,19 @@ const (
 	detected outcome = iota
 	stalled
 	decoded
+	another // Done, with the difference of another set whose symbols the corrupt stream begins with
 )
 
-// run feeds stream to a fresh decoder until it is Done, proves corruption
-// or the stream ends. It checks what a decoder promises for any stream
-// (every error wraps ErrCorrupt, Local keys are local keys, Remote keys
-// are not, no key twice) and, when Done, that the difference is exact.
+// run feeds the whole stream to a fresh decoder, or until it proves
+// corruption; symbols after Done are checked by the decoder too. It checks
+// what a decoder promises for any stream (every error wraps ErrCorrupt,
+// Local keys are local keys, Remote keys are not, no key twice) and, when
+// Done, what Done promises: the symbols fed are exactly the first symbols
+// of the receiver's set with Remote added and Local taken out. That set is
+// the sender's (outcome decoded) unless the corruption left a stream that
+// begins with another set's symbols (outcome another), which no check can
+// see: a lost first symbol does it often for small sets
+// (TestDecoder_LostFirstSymbol).
 func (s *session) run(t testing.TB, stream [][]byte) (outcome, int) {
 	dec := s.decoder()
 	local := map[string]bool{}
@@ -80,7 +88,7 @@ func (s *session) run(t testing.TB, stream [][]byte) (outcome, int) {
 	}
 	var err error
 	for _, sym := range stream {
-		if err = dec.AddSymbol(sym); err != nil || dec.Done() {
+		if err = dec.AddSymbol(sym); err != nil {
 			break
 		}
 	}
@@ -106,17 +114,32 @@ func (s *session) run(t testing.TB, stream [][]byte) (outcome, int) {
 	case !dec.Done():
 		return stalled, dec.Received()
 	}
+	// Done: the symbols fed are those of the decoded set.
+	enc, _ := NewEncoder(s.keyLen, s.seed)
+	for _, k := range s.b {
+		if !seen[string(k)] {
+			enc.Add(k)
+		}
+	}
+	for _, k := range dec.Remote() {
+		enc.Add(k)
+	}
+	for i, sym := range stream[:dec.Received()] {
+		if want := enc.AppendNext(nil); !bytes.Equal(sym, want) {
+			t.Fatalf("done with %d remote and %d local keys, but symbol %d of %d is %x, not %x, the symbol of that set", len(dec.Remote()), len(dec.Local()), i, dec.Received(), sym, want)
+		}
+	}
 	if len(dec.Remote()) != len(s.onlyA) || len(dec.Local()) != len(s.onlyB) {
-		t.Fatalf("done with %d remote and %d local keys, want %d and %d", len(dec.Remote()), len(dec.Local()), len(s.onlyA), len(s.onlyB))
+		return another, dec.Received()
 	}
 	for _, k := range dec.Remote() {
 		if !s.onlyA[string(k)] {
-			t.Fatalf("done with remote key %x, not the sender's alone", k)
+			return another, dec.Received()
 		}
 	}
 	for _, k := range dec.Local() {
 		if !s.onlyB[string(k)] {
-			t.Fatalf("done with local key %x, not the receiver's alone", k)
+			return another, dec.Received()
 		}
 	}
 	return decoded, dec.Received()
@@ -125,8 +148,9 @@ func (s *session) run(t testing.TB, stream [][]byte) (outcome, int) {
 // TestDecoder_DetectsCorruption corrupts the stream of sessions of 1,050
 // keys a side, 100 differences, in six ways, and feeds each to a decoder
 // for up to 10 times the symbols the honest stream needs. Whatever the
-// corruption, the decoder must keep its promises (see run), and one
-// decoding to Done must have found the exact difference. Each corruption
+// corruption, the decoder must keep its promises (see run): one decoding
+// to Done must have been fed exactly the symbols of the set it decoded.
+// Each corruption
 // must be proven in at least 95% of sessions; all were when this was
 // written, at the mean point logged (the numbers in AddSymbol's doc).
 func TestDecoder_DetectsCorruption(t *testing.T) {
@@ -136,7 +160,7 @@ func TestDecoder_DetectsCorruption(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(31, 32))
 	kinds := []string{"flip", "swap", "drop", "repeat", "seed", "keylen"}
-	counts := map[string][3]int{}
+	counts := map[string][4]int{}
 	at := map[string]float64{}
 	for range sessions {
 		s := newSession(rng, 1000, 50, 50, 13)
@@ -187,7 +211,7 @@ func TestDecoder_DetectsCorruption(t *testing.T) {
 	}
 	for _, kind := range kinds {
 		c := counts[kind]
-		t.Logf("%-6s: %3d detected (at %.2f times the symbols needed), %3d stalled, %3d decoded, of %d", kind, c[detected], at[kind]/float64(max(c[detected], 1)), c[stalled], c[decoded], sessions)
+		t.Logf("%-6s: %3d detected (at %.2f times the symbols needed), %3d stalled, %3d decoded, %3d another set, of %d", kind, c[detected], at[kind]/float64(max(c[detected], 1)), c[stalled], c[decoded], c[another], sessions)
 		if c[detected] < sessions*95/100 {
 			t.Errorf("%s: %d of %d sessions proven corrupt, want at least 95%%", kind, c[detected], sessions)
 		}
@@ -236,5 +260,58 @@ func TestDecoder_AnotherSeed(t *testing.T) {
 		}
 		slices.Sort(at)
 		t.Logf("%5d keys: proven after %.2f (median), %.2f (max) times as many symbols", n+5, at[len(at)/2], at[len(at)-1])
+	}
+}
+
+// TestDecoder_LostFirstSymbol pins a limit that AddSymbol's doc states:
+// with small sets, a stream whose first symbol is lost often begins with
+// the symbols of another set, and the decoder is Done at once with a wrong
+// difference (about a third of the sessions here: symbol 1 holds no
+// differing key, or the shared key alone). The symbols fed after Done are
+// checked, and prove it ever more surely: the logged fractions are the
+// numbers in the doc.
+func TestDecoder_LostFirstSymbol(t *testing.T) {
+	const sessions = 1000
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, shared := range []int{0, 1} {
+		wrong := 0
+		var still [17]int // wrong and still Done after i more symbols
+		for range sessions {
+			keys := randKeys(rng, shared+1, 13)
+			seed := rng.Uint64()
+			enc, _ := NewEncoder(13, seed)
+			dec, _ := NewDecoder(13, seed)
+			for i, k := range keys {
+				enc.Add(k)
+				if i < shared {
+					dec.AddLocal(k)
+				}
+			}
+			enc.AppendNext(nil) // symbol 0, lost
+			if err := dec.AddSymbol(enc.AppendNext(nil)); err != nil || !dec.Done() {
+				continue
+			}
+			if len(dec.Remote()) == 1 && len(dec.Local()) == 0 && string(dec.Remote()[0]) == string(keys[shared]) {
+				continue // symbol 1 holds the differing key: right by chance
+			}
+			wrong++
+			for i := 1; i < len(still); i++ {
+				if err := dec.AddSymbol(enc.AppendNext(nil)); err != nil {
+					if !errors.Is(err, ErrCorrupt) {
+						t.Fatalf("AddSymbol: %v, want an error wrapping ErrCorrupt", err)
+					}
+					break
+				}
+				still[i]++
+			}
+		}
+		t.Logf("sender %d keys, receiver %d of them, symbol 0 lost: wrongly Done at once in %d of %d sessions; still after 4, 8, 16 more symbols: %d, %d, %d",
+			shared+1, shared, wrong, sessions, still[4], still[8], still[16])
+		if wrong < sessions/5 {
+			t.Errorf("wrongly Done in %d of %d sessions; the doc says about a third", wrong, sessions)
+		}
+		if still[16] > sessions/50 {
+			t.Errorf("%d of %d sessions still wrongly Done after 16 more symbols, want at most 2%%", still[16], sessions)
+		}
 	}
 }

@@ -33,7 +33,9 @@
 // an error wrapping [ErrDuplicateKey]. The Decoder checks the symbols it
 // receives and reports a stream proven corrupt or mismatched (another seed
 // or key length) with [ErrCorrupt]; once [Decoder.Done], the symbols
-// received are exactly those of the decoded sets (see [Decoder.AddSymbol]).
+// received are exactly those of the decoded sets, which a symbol lost or
+// reordered can make another set's than the sender's when the sets are
+// small (see [Decoder.AddSymbol]).
 //
 // Memory layout (shared with the kernel in iblt/xdp): cell c of sub-table
 // i is cell number i*(m/k)+c; a cell is 3+ceil(KeyLen/8) little-endian
