@@ -110,7 +110,7 @@ func (c *coder) grow(n int) {
 		c.maps = slices.Grow(c.maps, n)
 		c.checks = slices.Grow(c.checks, n)
 		c.keys = slices.Grow(c.keys, n*c.words)
-		c.set.reserve(len(c.maps) + min(n, maxSetKeys))
+		c.set.reserve(min(len(c.maps)+min(n, maxSetKeys), maxSetKeys)) // the set holds at most maxSetKeys keys
 	}
 }
 
