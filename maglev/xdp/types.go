@@ -509,6 +509,24 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		}
 		info.Key = f.withPorts(info.Key)
 	}
+	verdict, out, backend = m.send(frame, &info)
+	// A first fragment sent: its later fragments follow it. Not sent: its
+	// datagram's entry goes, so that an earlier datagram's entry with the
+	// same identification cannot capture its later fragments.
+	if info.Fragment == flow.FirstFragment {
+		k := info.Key
+		if verdict == TX {
+			m.frags[fragKey(k, info.IPID)] = modelFrag{k.SrcPort(), k.DstPort(), k.Proto()}
+		} else {
+			delete(m.frags, fragKey(k, info.IPID))
+		}
+	}
+	return verdict, out, backend
+}
+
+// send balances the parsed frame as maglev_send: the VIP, the backend and
+// the encapsulated frame, or the verdict of the first check that fails.
+func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte, backend netip.Addr) {
 	var mv *modelVIP
 	for _, v := range vipsOf(&info.Key) {
 		if mv = m.vips[v]; mv != nil {
@@ -541,10 +559,6 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {
 		return Drop, nil, b
-	}
-	if info.Fragment == flow.FirstFragment {
-		k := info.Key
-		m.frags[fragKey(k, info.IPID)] = modelFrag{k.SrcPort(), k.DstPort(), k.Proto()}
 	}
 	return TX, out, b
 }
