@@ -169,7 +169,10 @@ func (lb *LB) SetConfig(c Config) error {
 // left v go back to v's table while flows of other VIPs stay on it. It
 // returns the table, whose Pick tells which backend a flow hash goes to.
 // It refuses, with an error wrapping [ErrNoSource], backends of a family
-// whose outer source the Config lacks: call SetConfig first.
+// whose outer source the Config lacks: call SetConfig first. As the slots
+// and statistics entries of backends new to v are taken before those of
+// backends that left v are freed, the new ones must fit [MaxMembers] and
+// [MaxBackends] beside the old; a refused SetVIP leaves v as it was.
 func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err

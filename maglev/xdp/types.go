@@ -363,8 +363,9 @@ func ipv4Checksum(h []byte) uint16 {
 // kernel's LRU maps drop their oldest entries when full (and, being
 // approximate LRU lists kept per CPU, not in an order the model could
 // follow): size Options.Conns and Options.Frags above the flows and
-// fragmented datagrams of a comparison. Its zero value is not valid; use
-// [NewModel].
+// fragmented datagrams of a comparison. It refuses what [LB] refuses,
+// including a SetVIP past MaxVIPs, MaxBackends or MaxMembers. Its zero
+// value is not valid; use [NewModel].
 type Model struct {
 	opts    Options
 	cfg     Config
@@ -372,6 +373,7 @@ type Model struct {
 	conns   map[flow.Key]uint64    // flow -> member it was tracked to
 	frags   map[flow.Key]modelFrag // fragKey of a datagram -> its first fragment's ports
 	members map[uint64]netip.Addr  // live members (a backend of a VIP)
+	addrs   map[netip.Addr]int     // members per backend address
 	next    uint64                 // next member id; ids are never reused
 }
 
@@ -388,7 +390,7 @@ func NewModel(opts Options) (*Model, error) {
 		return nil, err
 	}
 	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, frags: map[flow.Key]modelFrag{},
-		members: map[uint64]netip.Addr{}}, nil
+		members: map[uint64]netip.Addr{}, addrs: map[netip.Addr]int{}}, nil
 }
 
 // modelFrag is a fragment-table value: the ports and protocol of a
@@ -453,6 +455,9 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	// and flows tracked to it go back to v's table.
 	nv := &modelVIP{table: t, members: map[netip.Addr]uint64{}}
 	old := m.vips[v]
+	if err := m.checkLimits(old, t); err != nil {
+		return nil, err
+	}
 	for i := 0; i < t.Len(); i++ {
 		a := netip.MustParseAddr(t.Backend(i).Name)
 		if id, ok := old.member(a); ok {
@@ -461,17 +466,52 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		}
 		nv.members[a] = m.next
 		m.members[m.next] = a
+		m.addrs[a]++
 		m.next++
 	}
 	if old != nil {
 		for a, id := range old.members {
 			if _, kept := nv.members[a]; !kept {
-				delete(m.members, id)
+				m.dropMember(a, id)
 			}
 		}
 	}
 	m.vips[v] = nv
 	return t, nil
+}
+
+// checkLimits returns the error LB.SetVIP returns when table t, replacing
+// old (nil for a new VIP), does not fit the kernel's maps: its new members
+// need slots and its new addresses statistics entries before the members
+// that leave are freed, and a new VIP needs a table.
+func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
+	slots, addrs := len(m.members), len(m.addrs)
+	for i := 0; i < t.Len(); i++ {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if _, ok := old.member(a); ok {
+			continue
+		}
+		if m.addrs[a] == 0 {
+			if addrs++; addrs > MaxBackends {
+				return fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
+			}
+		}
+		if slots++; slots > MaxMembers {
+			return fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+		}
+	}
+	if old == nil && len(m.vips) >= MaxVIPs {
+		return fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+	}
+	return nil
+}
+
+// dropMember forgets member id, of backend a.
+func (m *Model) dropMember(a netip.Addr, id uint64) {
+	delete(m.members, id)
+	if m.addrs[a]--; m.addrs[a] <= 0 {
+		delete(m.addrs, a)
+	}
 }
 
 func (mv *modelVIP) member(a netip.Addr) (uint64, bool) {
@@ -488,8 +528,8 @@ func (m *Model) DeleteVIP(v VIP) error {
 	if mv == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)
 	}
-	for _, id := range mv.members {
-		delete(m.members, id)
+	for a, id := range mv.members {
+		m.dropMember(a, id)
 	}
 	delete(m.vips, v)
 	return nil
