@@ -86,7 +86,9 @@
 // table (weight 0 drains it: no new flows, tracked ones stay). A flow
 // whose backend left its VIP, even if other VIPs still use it, goes back
 // to the VIP's table like any untracked flow; flows of other backends and
-// other VIPs stay put. A backend that leaves and comes back is new.
+// other VIPs stay put. A backend that leaves and comes back is new. A
+// tracked flow that a VIP added since (a more specific one) now matches
+// is that VIP's: it goes to that VIP's table and is tracked anew.
 //
 // Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.

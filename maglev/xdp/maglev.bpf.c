@@ -32,6 +32,7 @@
 #define MAGLEV_MAX_MEMBERS 65536 /* xdp.MaxMembers: (VIP, backend) pairs */
 #endif
 #define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
+_Static_assert(MAGLEV_MAX_VIPS <= 256, "maglev_backend.table keeps a table id in 8 bits");
 
 #ifndef ETH_HLEN
 #define ETH_HLEN 14
@@ -87,7 +88,8 @@ struct maglev_vip_info {
 
 /* A backend slot: one backend as a member of one VIP's table, and where
  * its encapsulated packets go. A backend serving several VIPs has one slot
- * per VIP, so removing it from one VIP frees that VIP's slot only. family 0
+ * per VIP, so removing it from one VIP frees that VIP's slot only; table
+ * names that VIP. family 0
  * marks a free slot. gen changes every time the loader gives the slot to a
  * new member, so a connection-tracking entry made for an earlier occupant
  * does not match. stats indexes maglev_backend_stats, which has one entry
@@ -95,7 +97,7 @@ struct maglev_vip_info {
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
 	__u8 family;   /* 4 or 6 */
-	__u8 pad;
+	__u8 table;    /* the VIP's table (maglev_vip_info.table) */
 	__u16 gen;   /* host order */
 	__u32 stats; /* host order: key of maglev_backend_stats */
 };
@@ -196,9 +198,11 @@ struct {
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
  * at the time (high 16 bits), so the entry stops matching when the slot is
- * freed (the backend left that VIP) and given to another member. As slots
- * belong to one VIP, no membership check is needed on this path. LRU: old
- * flows are forgotten first. The size is set from Go. */
+ * freed (the backend left that VIP) and given to another member. The
+ * entry is followed only if the slot belongs to the VIP the packet matches
+ * now (its table): a flow that a VIP added since now matches is that VIP's,
+ * and goes to its backends. LRU: old flows are forgotten first. The size
+ * is set from Go. */
 _Static_assert(MAGLEV_MAX_MEMBERS <= 0x10000, "conn entries keep the slot in 16 bits");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -385,7 +389,8 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 			__u32 conn = *s;
 			slot = conn & 0xffff;
 			be = bpf_map_lookup_elem(&maglev_backends, &slot);
-			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16)) {
+			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16) &&
+			    be->table == table_id) {
 				tracked = 1;
 				maglev_count(MAGLEV_STAT_CONN_HIT);
 			}

@@ -50,7 +50,8 @@ type Options struct {
 	Table maglev.Params
 	// ConnTrack turns on connection tracking (Maglev section 3.3): the
 	// first packet of a flow records its backend in an LRU map, and later
-	// packets go there while the backend exists, whatever the table says.
+	// packets go there while the backend stays a backend of the VIP they
+	// match, whatever that VIP's table says.
 	ConnTrack bool
 	// Conns is the size of the connection table; 0 means DefaultConns.
 	Conns int
@@ -483,8 +484,11 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 // checkLimits returns the error LB.SetVIP returns when table t, replacing
 // old (nil for a new VIP), does not fit the kernel's maps: its new members
 // need slots and its new addresses statistics entries before the members
-// that leave are freed, and a new VIP needs a table.
+// that leave are freed, and a new VIP needs a table (checked first).
 func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
+	if old == nil && len(m.vips) >= MaxVIPs {
+		return fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+	}
 	slots, addrs := len(m.members), len(m.addrs)
 	for i := 0; i < t.Len(); i++ {
 		a := netip.MustParseAddr(t.Backend(i).Name)
@@ -499,9 +503,6 @@ func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
 		if slots++; slots > MaxMembers {
 			return fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
 		}
-	}
-	if old == nil && len(m.vips) >= MaxVIPs {
-		return fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
 	}
 	return nil
 }
@@ -579,8 +580,14 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 	h := info.Key.Hash(m.opts.Seed)
 	b, tracked := netip.Addr{}, false
 	if m.opts.ConnTrack {
+		// Followed only to a live member of the VIP the packet matches
+		// now (the kernel's slot names its VIP's table).
 		if id, ok := m.conns[info.Key]; ok {
-			b, tracked = m.members[id]
+			if a, live := m.members[id]; live {
+				if mid, in := mv.members[a]; in && mid == id {
+					b, tracked = a, true
+				}
+			}
 		}
 	}
 	if !tracked {
