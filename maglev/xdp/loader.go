@@ -428,7 +428,10 @@ func (lb *LB) unrefAddr(a netip.Addr, st *addrStats) {
 }
 
 // Stats reads the counters and the per-backend statistics of the
-// backends in use.
+// backends in use. Statistics are per backend address, shared by its
+// slots in every VIP: they are kept while some VIP has the address (when
+// it leaves one VIP but stays in another too), and an address that left
+// every VIP is no longer reported and starts from zero if it comes back.
 func (lb *LB) Stats() (Stats, error) {
 	var s Stats
 	vals, err := bpfload.SumPerCPU(lb.objs.MaglevStats, uint32(maglevMaglevStatMAGLEV_STAT_MAX))

@@ -56,7 +56,9 @@ type Options struct {
 	// Conns is the size of the connection table; 0 means DefaultConns.
 	Conns int
 	// MTU is the largest outer IP packet the kernel sends; larger packets
-	// are dropped and counted. 0 means DefaultMTU.
+	// are dropped and counted (DropTooBig), whether the inner DF bit is
+	// set or not: the kernel neither fragments nor sends the client an
+	// ICMP error. 0 means DefaultMTU.
 	MTU int
 	// Frags is the size of the fragment table (an LRU map of fragmented
 	// datagrams whose first fragment was sent, see the package
