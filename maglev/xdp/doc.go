@@ -49,9 +49,13 @@
 // tracking ([Counters].FragHit). Not found (its first fragment was lost,
 // went to the stack, arrives later, or was forgotten) it passes to the
 // stack ([Counters].PassFragMiss), as does all of a datagram that is no
-// VIP's, so the stack reassembles traffic for the host itself. Entries
-// are never deleted: the LRU map forgets the oldest datagrams when full,
-// so size it for the fragmented datagrams in flight at once. Only
+// VIP's, so the stack reassembles traffic for the host itself. A first
+// fragment that is not sent (no VIP's, or dropped) deletes its datagram's
+// entry, so an entry left by an earlier datagram with the same
+// identification (IPv4's 16 bits wrap) cannot send its later fragments to
+// that datagram's backend. Otherwise the LRU map forgets the oldest
+// datagrams when full, so size it for the fragmented datagrams in flight
+// at once. Only
 // fragments pay the lookup; other packets take no extra map access.
 // (Maglev itself, section 4.3 of the paper, hashes fragments by 3-tuple
 // and redirects them to one Maglev, a hop this balancer does not have.)
@@ -82,7 +86,9 @@
 // table (weight 0 drains it: no new flows, tracked ones stay). A flow
 // whose backend left its VIP, even if other VIPs still use it, goes back
 // to the VIP's table like any untracked flow; flows of other backends and
-// other VIPs stay put. A backend that leaves and comes back is new.
+// other VIPs stay put. A backend that leaves and comes back is new. A
+// tracked flow that a VIP added since (a more specific one) now matches
+// is that VIP's: it goes to that VIP's table and is tracked anew.
 //
 // Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.

@@ -259,3 +259,44 @@ func TestKernel_FragmentsIPv6(t *testing.T) {
 	}
 	checkFragCounters(t, p, 80, 1)
 }
+
+// TestKernel_FragmentsStaleEntry: the IP identification is only 16 bits
+// (IPv4) and wraps, so the fragment table may still hold the entry of an
+// earlier datagram with the same addresses, protocol and ID when a new
+// one comes. A new datagram whose first fragment is not sent (no VIP's,
+// or dropped) must not have its later fragments follow that stale entry
+// to the earlier datagram's backend: they pass to the stack, like its
+// first fragment or like any later fragment of an unknown datagram.
+func TestKernel_FragmentsStaleEntry(t *testing.T) {
+	p := load(t, Options{Seed: 3, Table: maglev.Params{Size: 251}})
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 53, flow.ProtoUDP}, backends("10.1.0.1", "10.1.0.2"))
+	// 203.0.113.9:4000 > 198.51.100.1:53 UDP, 300 bytes in 3 fragments, ID 0x1234
+	sendDatagram(t, p, fragment(t, pkt.UDP4("203.0.113.9:4000", "198.51.100.1:53", make([]byte, 300)), 0x1234, 3))
+	checkFragCounters(t, p, 2, 0)
+
+	// The host's own datagram, same addresses, protocol and ID:
+	// 203.0.113.9:4001 > 198.51.100.1:54 UDP, 300 bytes in 3 fragments.
+	for i, f := range fragment(t, pkt.UDP4("203.0.113.9:4001", "198.51.100.1:54", make([]byte, 300)), 0x1234, 3) {
+		if v, b := runBoth(t, p, f); v != Pass {
+			t.Fatalf("fragment %d of a datagram to no VIP, ID of an earlier VIP datagram: verdict %d to %v, want pass", i, v, b)
+		}
+	}
+	checkFragCounters(t, p, 2, 2)
+
+	// A datagram to a VIP without a backend of weight (its first fragment
+	// is dropped): 203.0.113.9:4002 > 198.51.100.1:55 UDP, 300 bytes in 3
+	// fragments, ID 0x1234 again.
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 55, flow.ProtoUDP}, []Backend{{netip.MustParseAddr("10.1.0.3"), 0}})
+	dropped := fragment(t, pkt.UDP4("203.0.113.9:4002", "198.51.100.1:55", make([]byte, 300)), 0x1234, 3)
+	if v, _ := runBoth(t, p, dropped[0]); v != Drop {
+		t.Fatalf("first fragment to a VIP without backend: verdict %d, want drop", v)
+	}
+	// Its later fragments must not take the ports of the first datagram:
+	// unknown, they pass.
+	for i, f := range dropped[1:] {
+		if v, b := runBoth(t, p, f); v != Pass {
+			t.Fatalf("later fragment %d of a datagram whose first fragment was dropped: verdict %d to %v, want pass", i+1, v, b)
+		}
+	}
+	checkFragCounters(t, p, 2, 4)
+}

@@ -169,7 +169,10 @@ func (lb *LB) SetConfig(c Config) error {
 // left v go back to v's table while flows of other VIPs stay on it. It
 // returns the table, whose Pick tells which backend a flow hash goes to.
 // It refuses, with an error wrapping [ErrNoSource], backends of a family
-// whose outer source the Config lacks: call SetConfig first.
+// whose outer source the Config lacks: call SetConfig first. As the slots
+// and statistics entries of backends new to v are taken before those of
+// backends that left v are freed, the new ones must fit [MaxMembers] and
+// [MaxBackends] beside the old; a refused SetVIP leaves v as it was.
 func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -188,10 +191,26 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		return nil, err
 	}
 
-	// 1. Slots for the new table's backends: kept for those already in
-	// v's table, new ones (written before any table can point at them)
-	// for the others.
+	// 1. The VIP's table id (a free one for a new VIP), then slots for
+	// the new table's backends: kept for those already in v's table, new
+	// ones (written before any table can point at them, naming the table
+	// id) for the others.
 	old := lb.vips[v]
+	var id uint32
+	if old != nil {
+		id = old.id
+	} else {
+		id = MaxVIPs
+		for i, u := range lb.tables {
+			if !u {
+				id = uint32(i)
+				break
+			}
+		}
+		if id == MaxVIPs {
+			return nil, fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+		}
+	}
 	members := make(map[netip.Addr]uint32, t.Len())
 	slotOf := make([]uint32, t.Len()) // per backend index of t
 	taken := map[netip.Addr]uint32{}
@@ -207,7 +226,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 			s, ok = old.members[a]
 		}
 		if !ok {
-			s, err = lb.newSlot(a)
+			s, err = lb.newSlot(a, id)
 			if err != nil {
 				undo()
 				return nil, err
@@ -245,23 +264,6 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	}
 	// 3. The swap: one update of the outer array, then the VIP entry
 	// (new VIPs only).
-	var id uint32
-	if old != nil {
-		id = old.id
-	} else {
-		id = MaxVIPs
-		for i, u := range lb.tables {
-			if !u {
-				id = uint32(i)
-				break
-			}
-		}
-		if id == MaxVIPs {
-			inner.Close()
-			undo()
-			return nil, fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
-		}
-	}
 	if err := lb.objs.MaglevTables.Put(id, inner); err != nil {
 		inner.Close()
 		undo()
@@ -358,9 +360,10 @@ func (lb *LB) Table(v VIP) *maglev.Table {
 	return nil
 }
 
-// newSlot gives a free backend slot to backend a as a member of one VIP
-// and writes it, with a new generation and a's statistics index.
-func (lb *LB) newSlot(a netip.Addr) (uint32, error) {
+// newSlot gives a free backend slot to backend a as a member of the VIP
+// whose table is table, and writes it, with a new generation and a's
+// statistics index.
+func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	st := lb.addrs[a]
 	if st == nil {
 		sid, ok := lb.statIDs.alloc()
@@ -384,7 +387,7 @@ func (lb *LB) newSlot(a netip.Addr) (uint32, error) {
 	// A new generation: connection-tracking entries made for the slot's
 	// earlier members stop matching.
 	gen := lb.gens[id] + 1
-	be := maglevMaglevBackend{Gen: gen, Stats: st.id}
+	be := maglevMaglevBackend{Gen: gen, Stats: st.id, Table: uint8(table)}
 	if a.Is4() {
 		a4 := a.As4()
 		copy(be.Addr[:], a4[:])
@@ -425,7 +428,10 @@ func (lb *LB) unrefAddr(a netip.Addr, st *addrStats) {
 }
 
 // Stats reads the counters and the per-backend statistics of the
-// backends in use.
+// backends in use. Statistics are per backend address, shared by its
+// slots in every VIP: they are kept while some VIP has the address (when
+// it leaves one VIP but stays in another too), and an address that left
+// every VIP is no longer reported and starts from zero if it comes back.
 func (lb *LB) Stats() (Stats, error) {
 	var s Stats
 	vals, err := bpfload.SumPerCPU(lb.objs.MaglevStats, uint32(maglevMaglevStatMAGLEV_STAT_MAX))

@@ -32,6 +32,7 @@
 #define MAGLEV_MAX_MEMBERS 65536 /* xdp.MaxMembers: (VIP, backend) pairs */
 #endif
 #define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
+_Static_assert(MAGLEV_MAX_VIPS <= 256, "maglev_backend.table keeps a table id in 8 bits");
 
 #ifndef ETH_HLEN
 #define ETH_HLEN 14
@@ -87,7 +88,8 @@ struct maglev_vip_info {
 
 /* A backend slot: one backend as a member of one VIP's table, and where
  * its encapsulated packets go. A backend serving several VIPs has one slot
- * per VIP, so removing it from one VIP frees that VIP's slot only. family 0
+ * per VIP, so removing it from one VIP frees that VIP's slot only; table
+ * names that VIP. family 0
  * marks a free slot. gen changes every time the loader gives the slot to a
  * new member, so a connection-tracking entry made for an earlier occupant
  * does not match. stats indexes maglev_backend_stats, which has one entry
@@ -95,7 +97,7 @@ struct maglev_vip_info {
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
 	__u8 family;   /* 4 or 6 */
-	__u8 pad;
+	__u8 table;    /* the VIP's table (maglev_vip_info.table) */
 	__u16 gen;   /* host order */
 	__u32 stats; /* host order: key of maglev_backend_stats */
 };
@@ -196,9 +198,11 @@ struct {
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
  * at the time (high 16 bits), so the entry stops matching when the slot is
- * freed (the backend left that VIP) and given to another member. As slots
- * belong to one VIP, no membership check is needed on this path. LRU: old
- * flows are forgotten first. The size is set from Go. */
+ * freed (the backend left that VIP) and given to another member. The
+ * entry is followed only if the slot belongs to the VIP the packet matches
+ * now (its table): a flow that a VIP added since now matches is that VIP's,
+ * and goes to its backends. LRU: old flows are forgotten first. The size
+ * is set from Go. */
 _Static_assert(MAGLEV_MAX_MEMBERS <= 0x10000, "conn entries keep the slot in 16 bits");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -213,8 +217,9 @@ struct {
  * the ports and protocol of its first fragment's flow key, so that its
  * later fragments get that key back and with it the same VIP, hash,
  * backend and connection-tracking entry. Filled by first fragments sent
- * to a backend, read by later fragments, never deleted by the kernel: LRU
- * forgets the oldest datagrams first. The size is set from Go. */
+ * to a backend, deleted by first fragments not sent, read by later
+ * fragments; LRU forgets the oldest datagrams first. The size is set from
+ * Go. */
 struct maglev_frag {
 	__u8 ports[4]; /* source and destination port, network order */
 	__u8 proto;
@@ -358,52 +363,34 @@ static __always_inline void maglev_copy16(__u8 *dst, const __u8 *src)
 	*(__u64 *)(dst + 8) = *(const __u64 *)(src + 8);
 }
 
-SEC("xdp")
-int xdp_maglev(struct xdp_md *ctx)
+/* maglev_send balances the parsed packet p (its key already that of its
+ * datagram for a later fragment): it finds the VIP and the backend,
+ * encapsulates and returns XDP_TX, or returns the verdict of the first
+ * check that fails. p->key is left as it was. */
+static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parsed *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct dp_parsed p = {};
-
-	if (dp_parse_packet(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
-		maglev_count(MAGLEV_STAT_PASS_PARSE);
-		return XDP_PASS;
-	}
-	if (p.vlan_tags != 0 || p.l3_off != ETH_HLEN) {
-		maglev_count(MAGLEV_STAT_PASS_VLAN);
-		return XDP_PASS;
-	}
-	/* A later fragment: its datagram's ports from the first fragment, or
-	 * to the stack. Only fragments pay this lookup. */
-	if (p.fragment == DP_LATER_FRAGMENT) {
-		maglev_frag_key(&p.key, p.ipid);
-		struct maglev_frag *fr = bpf_map_lookup_elem(&maglev_frags, &p.key);
-		if (!fr) {
-			maglev_count(MAGLEV_STAT_PASS_FRAG_MISS);
-			return XDP_PASS;
-		}
-		maglev_frag_put(&p.key, fr);
-		maglev_count(MAGLEV_STAT_FRAG_HIT);
-	}
-	struct maglev_vip_info *vip = maglev_find_vip(&p.key);
+	struct maglev_vip_info *vip = maglev_find_vip(&p->key);
 	if (!vip) {
 		maglev_count(MAGLEV_STAT_PASS_NOT_VIP);
 		return XDP_PASS;
 	}
 	__u32 table_id = vip->table;
-	__u64 hash = dp_flow_hash(&p.key, maglev_seed);
+	__u64 hash = dp_flow_hash(&p->key, maglev_seed);
 
 	/* The backend: from connection tracking, else from the table. */
 	__u32 slot = MAGLEV_NO_BACKEND;
 	struct maglev_backend *be = NULL;
 	int tracked = 0;
 	if (maglev_conntrack) {
-		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p.key);
+		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p->key);
 		if (s) {
 			__u32 conn = *s;
 			slot = conn & 0xffff;
 			be = bpf_map_lookup_elem(&maglev_backends, &slot);
-			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16)) {
+			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16) &&
+			    be->table == table_id) {
 				tracked = 1;
 				maglev_count(MAGLEV_STAT_CONN_HIT);
 			}
@@ -429,7 +416,7 @@ int xdp_maglev(struct xdp_md *ctx)
 		}
 		if (maglev_conntrack) {
 			__u32 conn = slot | (__u32)be->gen << 16;
-			bpf_map_update_elem(&maglev_conns, &p.key, &conn, BPF_ANY);
+			bpf_map_update_elem(&maglev_conns, &p->key, &conn, BPF_ANY);
 		}
 	}
 	if (!be)
@@ -471,7 +458,7 @@ int xdp_maglev(struct xdp_md *ctx)
 	 * fragmented on the way (RFC 8200 section 5). */
 	__u8 outer_df = IPV4_DF;
 	__u16 outer_id = 0;
-	if (p.key.len == FLOW_KEY_LEN6) {
+	if (p->key.len == FLOW_KEY_LEN6) {
 		if ((void *)(ip + IPV6_HLEN) > data_end)
 			return XDP_PASS;
 		inner_len = IPV6_HLEN + dp_be16(ip + 4);
@@ -558,15 +545,6 @@ int xdp_maglev(struct xdp_md *ctx)
 		*(__u32 *)(o + 16) = *(const __u32 *)(hb + 16);
 	}
 
-	/* A first fragment sent: its later fragments follow it. p.key is not
-	 * needed any more. */
-	if (p.fragment == DP_FIRST_FRAGMENT) {
-		struct maglev_frag fr = {};
-		maglev_frag_get(&p.key, &fr);
-		maglev_frag_key(&p.key, p.ipid);
-		bpf_map_update_elem(&maglev_frags, &p.key, &fr, BPF_ANY);
-	}
-
 	__u32 stat = be->stats;
 	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &stat);
 	if (st) {
@@ -575,6 +553,50 @@ int xdp_maglev(struct xdp_md *ctx)
 	}
 	maglev_count(MAGLEV_STAT_TX);
 	return XDP_TX;
+}
+
+SEC("xdp")
+int xdp_maglev(struct xdp_md *ctx)
+{
+	struct dp_parsed p = {};
+
+	if (dp_parse_packet(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
+		maglev_count(MAGLEV_STAT_PASS_PARSE);
+		return XDP_PASS;
+	}
+	if (p.vlan_tags != 0 || p.l3_off != ETH_HLEN) {
+		maglev_count(MAGLEV_STAT_PASS_VLAN);
+		return XDP_PASS;
+	}
+	/* A later fragment: its datagram's ports from the first fragment, or
+	 * to the stack. Only fragments pay this lookup. */
+	if (p.fragment == DP_LATER_FRAGMENT) {
+		maglev_frag_key(&p.key, p.ipid);
+		struct maglev_frag *fr = bpf_map_lookup_elem(&maglev_frags, &p.key);
+		if (!fr) {
+			maglev_count(MAGLEV_STAT_PASS_FRAG_MISS);
+			return XDP_PASS;
+		}
+		maglev_frag_put(&p.key, fr);
+		maglev_count(MAGLEV_STAT_FRAG_HIT);
+	}
+	int verdict = maglev_send(ctx, &p);
+	/* A first fragment sent: its later fragments follow it. Not sent (no
+	 * VIP's, or dropped): its datagram's entry goes, so that the entry of
+	 * an earlier datagram with the same identification (16 bits in IPv4:
+	 * it wraps) cannot send the later fragments to that datagram's
+	 * backend; they pass to the stack as unknown. Only first fragments
+	 * pay this update or delete. */
+	if (p.fragment == DP_FIRST_FRAGMENT) {
+		struct maglev_frag fr = {};
+		maglev_frag_get(&p.key, &fr);
+		maglev_frag_key(&p.key, p.ipid);
+		if (verdict == XDP_TX)
+			bpf_map_update_elem(&maglev_frags, &p.key, &fr, BPF_ANY);
+		else
+			bpf_map_delete_elem(&maglev_frags, &p.key);
+	}
+	return verdict;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

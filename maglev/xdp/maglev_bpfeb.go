@@ -24,7 +24,7 @@ type maglevMaglevBackend struct {
 	_      structs.HostLayout
 	Addr   [16]uint8
 	Family uint8
-	Pad    uint8
+	Table  uint8
 	Gen    uint16
 	Stats  uint32
 }

@@ -136,3 +136,37 @@ func TestKernel_ConnTrackMemberRemoved(t *testing.T) {
 	t.Logf("%d flows of X re-hashed off %v, %d kept on their backend, %d flows of Y stayed on %v; %d flows moved when %v came back",
 		rehashed, b, kept, yOnB, b, moved, b)
 }
+
+// TestKernel_ConnTrackOtherVIP: a tracked flow's backend slot belongs to
+// the VIP it was balanced by. When a more specific VIP is added later and
+// now matches the flow, its packets are that VIP's and go to that VIP's
+// backends only (its table, then its own tracking), not to a backend of
+// the VIP they used to match; and when a backend then leaves the old VIP,
+// the new VIP's flows stay where they are.
+func TestKernel_ConnTrackOtherVIP(t *testing.T) {
+	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 251}})
+	p.setVIP(t, VIP{}, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
+	var fs [][]byte
+	for i := 0; i < 100; i++ {
+		// 203.0.113.(i):(3000+i) > 198.51.100.1:80 TCP ACK
+		fs = append(fs, pkt.TCP4(fmt.Sprintf("203.0.113.%d:%d", i, 3000+i), "198.51.100.1:80", pkt.ACK, nil))
+	}
+	p.sendAll(t, "catch-all", fs)
+
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	tab := p.setVIP(t, x, backends("10.1.0.4", "10.1.0.5", "10.1.0.1"))
+	want := picks(tab, fs)
+	got := p.sendAll(t, "X added", fs)
+	for i := range fs {
+		if got[i] != want[i] {
+			t.Fatalf("flow %d of X went to %v, X's table says %v", i, got[i], want[i])
+		}
+	}
+	// 10.1.0.1 leaves the catch-all, stays in X: X's flows stay put.
+	p.setVIP(t, VIP{}, backends("10.1.0.2", "10.1.0.3"))
+	for i, a := range p.sendAll(t, "10.1.0.1 left the catch-all", fs) {
+		if a != got[i] {
+			t.Fatalf("flow %d of X moved from %v to %v when a backend left another VIP", i, got[i], a)
+		}
+	}
+}

@@ -50,12 +50,15 @@ type Options struct {
 	Table maglev.Params
 	// ConnTrack turns on connection tracking (Maglev section 3.3): the
 	// first packet of a flow records its backend in an LRU map, and later
-	// packets go there while the backend exists, whatever the table says.
+	// packets go there while the backend stays a backend of the VIP they
+	// match, whatever that VIP's table says.
 	ConnTrack bool
 	// Conns is the size of the connection table; 0 means DefaultConns.
 	Conns int
 	// MTU is the largest outer IP packet the kernel sends; larger packets
-	// are dropped and counted. 0 means DefaultMTU.
+	// are dropped and counted (DropTooBig), whether the inner DF bit is
+	// set or not: the kernel neither fragments nor sends the client an
+	// ICMP error. 0 means DefaultMTU.
 	MTU int
 	// Frags is the size of the fragment table (an LRU map of fragmented
 	// datagrams whose first fragment was sent, see the package
@@ -363,8 +366,9 @@ func ipv4Checksum(h []byte) uint16 {
 // kernel's LRU maps drop their oldest entries when full (and, being
 // approximate LRU lists kept per CPU, not in an order the model could
 // follow): size Options.Conns and Options.Frags above the flows and
-// fragmented datagrams of a comparison. Its zero value is not valid; use
-// [NewModel].
+// fragmented datagrams of a comparison. It refuses what [LB] refuses,
+// including a SetVIP past MaxVIPs, MaxBackends or MaxMembers. Its zero
+// value is not valid; use [NewModel].
 type Model struct {
 	opts    Options
 	cfg     Config
@@ -372,6 +376,7 @@ type Model struct {
 	conns   map[flow.Key]uint64    // flow -> member it was tracked to
 	frags   map[flow.Key]modelFrag // fragKey of a datagram -> its first fragment's ports
 	members map[uint64]netip.Addr  // live members (a backend of a VIP)
+	addrs   map[netip.Addr]int     // members per backend address
 	next    uint64                 // next member id; ids are never reused
 }
 
@@ -388,7 +393,7 @@ func NewModel(opts Options) (*Model, error) {
 		return nil, err
 	}
 	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, frags: map[flow.Key]modelFrag{},
-		members: map[uint64]netip.Addr{}}, nil
+		members: map[uint64]netip.Addr{}, addrs: map[netip.Addr]int{}}, nil
 }
 
 // modelFrag is a fragment-table value: the ports and protocol of a
@@ -453,6 +458,9 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	// and flows tracked to it go back to v's table.
 	nv := &modelVIP{table: t, members: map[netip.Addr]uint64{}}
 	old := m.vips[v]
+	if err := m.checkLimits(old, t); err != nil {
+		return nil, err
+	}
 	for i := 0; i < t.Len(); i++ {
 		a := netip.MustParseAddr(t.Backend(i).Name)
 		if id, ok := old.member(a); ok {
@@ -461,17 +469,52 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		}
 		nv.members[a] = m.next
 		m.members[m.next] = a
+		m.addrs[a]++
 		m.next++
 	}
 	if old != nil {
 		for a, id := range old.members {
 			if _, kept := nv.members[a]; !kept {
-				delete(m.members, id)
+				m.dropMember(a, id)
 			}
 		}
 	}
 	m.vips[v] = nv
 	return t, nil
+}
+
+// checkLimits returns the error LB.SetVIP returns when table t, replacing
+// old (nil for a new VIP), does not fit the kernel's maps: its new members
+// need slots and its new addresses statistics entries before the members
+// that leave are freed, and a new VIP needs a table (checked first).
+func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
+	if old == nil && len(m.vips) >= MaxVIPs {
+		return fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+	}
+	slots, addrs := len(m.members), len(m.addrs)
+	for i := 0; i < t.Len(); i++ {
+		a := netip.MustParseAddr(t.Backend(i).Name)
+		if _, ok := old.member(a); ok {
+			continue
+		}
+		if m.addrs[a] == 0 {
+			if addrs++; addrs > MaxBackends {
+				return fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
+			}
+		}
+		if slots++; slots > MaxMembers {
+			return fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+		}
+	}
+	return nil
+}
+
+// dropMember forgets member id, of backend a.
+func (m *Model) dropMember(a netip.Addr, id uint64) {
+	delete(m.members, id)
+	if m.addrs[a]--; m.addrs[a] <= 0 {
+		delete(m.addrs, a)
+	}
 }
 
 func (mv *modelVIP) member(a netip.Addr) (uint64, bool) {
@@ -488,8 +531,8 @@ func (m *Model) DeleteVIP(v VIP) error {
 	if mv == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)
 	}
-	for _, id := range mv.members {
-		delete(m.members, id)
+	for a, id := range mv.members {
+		m.dropMember(a, id)
 	}
 	delete(m.vips, v)
 	return nil
@@ -509,6 +552,24 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		}
 		info.Key = f.withPorts(info.Key)
 	}
+	verdict, out, backend = m.send(frame, &info)
+	// A first fragment sent: its later fragments follow it. Not sent: its
+	// datagram's entry goes, so that an earlier datagram's entry with the
+	// same identification cannot capture its later fragments.
+	if info.Fragment == flow.FirstFragment {
+		k := info.Key
+		if verdict == TX {
+			m.frags[fragKey(k, info.IPID)] = modelFrag{k.SrcPort(), k.DstPort(), k.Proto()}
+		} else {
+			delete(m.frags, fragKey(k, info.IPID))
+		}
+	}
+	return verdict, out, backend
+}
+
+// send balances the parsed frame as maglev_send: the VIP, the backend and
+// the encapsulated frame, or the verdict of the first check that fails.
+func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte, backend netip.Addr) {
 	var mv *modelVIP
 	for _, v := range vipsOf(&info.Key) {
 		if mv = m.vips[v]; mv != nil {
@@ -521,8 +582,14 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	h := info.Key.Hash(m.opts.Seed)
 	b, tracked := netip.Addr{}, false
 	if m.opts.ConnTrack {
+		// Followed only to a live member of the VIP the packet matches
+		// now (the kernel's slot names its VIP's table).
 		if id, ok := m.conns[info.Key]; ok {
-			b, tracked = m.members[id]
+			if a, live := m.members[id]; live {
+				if mid, in := mv.members[a]; in && mid == id {
+					b, tracked = a, true
+				}
+			}
 		}
 	}
 	if !tracked {
@@ -541,10 +608,6 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {
 		return Drop, nil, b
-	}
-	if info.Fragment == flow.FirstFragment {
-		k := info.Key
-		m.frags[fragKey(k, info.IPID)] = modelFrag{k.SrcPort(), k.DstPort(), k.Proto()}
 	}
 	return TX, out, b
 }
