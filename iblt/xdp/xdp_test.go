@@ -278,6 +278,28 @@ func TestKernel_Replay(t *testing.T) {
 	}
 }
 
+// kernelLost digests frames in one kernel (upstream) and keep in another
+// (downstream), both loaded with o, and lists the difference with Lost.
+func kernelLost(t *testing.T, o Options, frames, keep [][]byte) (lost, extra []Packet, err error) {
+	t.Helper()
+	up, down := loadKernel(t, o), loadKernel(t, o)
+	for _, f := range frames {
+		kerneltest.Run(t, up.Program(), f)
+	}
+	for _, f := range keep {
+		kerneltest.Run(t, down.Program(), f)
+	}
+	ut, err := up.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := down.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Lost(ut, dt)
+}
+
 type pktID struct {
 	flow  flow.Key
 	id    uint64
@@ -309,22 +331,7 @@ func TestKernel_Loss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		up, down := loadKernel(t, o), loadKernel(t, o)
-		for _, f := range frames {
-			kerneltest.Run(t, up.Program(), f)
-		}
-		for _, f := range keep {
-			kerneltest.Run(t, down.Program(), f)
-		}
-		ut, err := up.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dt, err := down.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		lost, extra, err := Lost(ut, dt)
+		lost, extra, err := kernelLost(t, o, frames, keep)
 		if err != nil {
 			t.Fatalf("%s: %v (listed %d of %d)", path, err, len(lost), n)
 		}
@@ -385,22 +392,7 @@ func TestKernel_LossTunnels(t *testing.T) {
 			}
 			keep = append(keep, f)
 		}
-		up, down := loadKernel(t, o), loadKernel(t, o)
-		for _, f := range frames {
-			kerneltest.Run(t, up.Program(), f)
-		}
-		for _, f := range keep {
-			kerneltest.Run(t, down.Program(), f)
-		}
-		ut, err := up.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dt, err := down.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		lost, extra, err := Lost(ut, dt)
+		lost, extra, err := kernelLost(t, o, frames, keep)
 		if err != nil || len(lost) != 2 || len(extra) != 0 {
 			t.Errorf("%s: two packets of %v (%d packets) removed: listed %+v and %+v, err %v", name, big, sizes[big], lost, extra, err)
 			continue
