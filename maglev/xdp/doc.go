@@ -46,7 +46,9 @@
 // 8200 section 4.5 reassembles by addresses and identification only). A
 // later fragment looks its datagram up and, found, is handled as the
 // first fragment's 5-tuple: same VIP, hash, backend and connection
-// tracking ([Counters].FragHit). Not found (its first fragment was lost,
+// tracking ([Counters].FragHit), unless the VIPs or their tables changed
+// between the two fragments: it is balanced as a packet of that 5-tuple
+// would be now. Not found (its first fragment was lost,
 // went to the stack, arrives later, or was forgotten) it passes to the
 // stack ([Counters].PassFragMiss), as does all of a datagram that is no
 // VIP's, so the stack reassembles traffic for the host itself. A first
