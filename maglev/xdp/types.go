@@ -378,6 +378,7 @@ type Model struct {
 	members map[uint64]netip.Addr  // live members (a backend of a VIP)
 	addrs   map[netip.Addr]int     // members per backend address
 	next    uint64                 // next member id; ids are never reused
+	stats   Stats                  // what the kernel's counters would say
 }
 
 // modelVIP is a VIP's table and its members: the kernel's backend slots,
@@ -393,7 +394,20 @@ func NewModel(opts Options) (*Model, error) {
 		return nil, err
 	}
 	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, frags: map[flow.Key]modelFrag{},
-		members: map[uint64]netip.Addr{}, addrs: map[netip.Addr]int{}}, nil
+		members: map[uint64]netip.Addr{}, addrs: map[netip.Addr]int{}, stats: Stats{Backends: map[netip.Addr]BackendStats{}}}, nil
+}
+
+// Stats returns the counters and per-backend statistics the kernel would
+// report after the frames given to [Model.Process], as [LB.Stats] does:
+// backends are reported while some VIP has them, and one that left every
+// VIP starts from zero if it comes back. DropNoTable and DropEncap stay 0:
+// the model has no maps to miss and no headroom to lack.
+func (m *Model) Stats() Stats {
+	s := Stats{Counters: m.stats.Counters, Backends: map[netip.Addr]BackendStats{}}
+	for a := range m.addrs {
+		s.Backends[a] = m.stats.Backends[a]
+	}
+	return s
 }
 
 // modelFrag is a fragment-table value: the ports and protocol of a
@@ -514,6 +528,7 @@ func (m *Model) dropMember(a netip.Addr, id uint64) {
 	delete(m.members, id)
 	if m.addrs[a]--; m.addrs[a] <= 0 {
 		delete(m.addrs, a)
+		delete(m.stats.Backends, a)
 	}
 }
 
@@ -542,14 +557,21 @@ func (m *Model) DeleteVIP(v VIP) error {
 // frame sent (for TX) and the backend chosen.
 func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip.Addr) {
 	info, err := flow.Parse(frame)
-	if err != nil || info.VLANTags != 0 || info.L3Offset != 14 {
+	if err != nil {
+		m.stats.PassParse++
+		return Pass, nil, netip.Addr{}
+	}
+	if info.VLANTags != 0 || info.L3Offset != 14 {
+		m.stats.PassVLAN++
 		return Pass, nil, netip.Addr{}
 	}
 	if info.Fragment == flow.LaterFragment {
 		f, ok := m.frags[fragKey(info.Key, info.IPID)]
 		if !ok {
+			m.stats.PassFragMiss++
 			return Pass, nil, netip.Addr{}
 		}
+		m.stats.FragHit++
 		info.Key = f.withPorts(info.Key)
 	}
 	verdict, out, backend = m.send(frame, &info)
@@ -577,6 +599,7 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 		}
 	}
 	if mv == nil {
+		m.stats.PassNotVIP++
 		return Pass, nil, netip.Addr{}
 	}
 	h := info.Key.Hash(m.opts.Seed)
@@ -588,6 +611,7 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 			if a, live := m.members[id]; live {
 				if mid, in := mv.members[a]; in && mid == id {
 					b, tracked = a, true
+					m.stats.ConnHit++
 				}
 			}
 		}
@@ -595,6 +619,7 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 	if !tracked {
 		i, ok := mv.table.Pick(h)
 		if !ok {
+			m.stats.DropNoBackend++
 			return Drop, nil, netip.Addr{}
 		}
 		b = netip.MustParseAddr(mv.table.Backend(i).Name)
@@ -603,11 +628,18 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 		}
 	}
 	if !m.cfg.hasSource(b) {
+		m.stats.DropNoSource++
 		return Drop, nil, b
 	}
 	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
 	if !ok {
+		m.stats.DropTooBig++
 		return Drop, nil, b
 	}
+	m.stats.TX++
+	bs := m.stats.Backends[b]
+	bs.Packets++
+	bs.Bytes += uint64(len(out))
+	m.stats.Backends[b] = bs
 	return TX, out, b
 }
