@@ -90,9 +90,9 @@ const (
 // 32-47; for IPv6 (0x86DD) bytes 4-7 past the inner 40-byte header; for
 // other types payload bytes 4-7. With the R flag (RFC 1701) the routing
 // entries come first and are read in place of the inner packet: still the
-// same in Go and in the kernel, but not the inner packet's fields. (c) When the IP packet ends inside the
-// frame and holds at least 4 bytes past a minimal header (20 bytes for
-// IPv4, 48 with the fragment header for IPv6). The IP length fields decide
+// same in Go and in the kernel, but not the inner packet's fields. (c) When
+// the IP packet ends inside the frame and holds at least 4 bytes past a
+// minimal header (20 bytes for IPv4, 48 with the fragment header for IPv6). The IP length fields decide
 // where a packet ends; a length of 0 reads nothing. Fields outside the
 // frame read as 0.
 func PacketID(frame []byte, info flow.Info) uint64 {
@@ -108,21 +108,7 @@ func PacketID(frame []byte, info flow.Info) uint64 {
 		id |= readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
 	case flow.ProtoUDP:
 		id |= readBE(frame, l4+6, 2) << 16
-		// ipEnd, written out: a call would cost UDP packets time
-		l3 := int(info.L3Offset)
-		var end int
-		if info.Key.Is6() {
-			end = int(readBE(frame, l3+4, 2))
-			if end != 0 {
-				end += l3 + 40
-			}
-		} else {
-			end = int(readBE(frame, l3+2, 2))
-			if end != 0 {
-				end += l3
-			}
-		}
-		if end != 0 && end <= len(frame) && end >= l4+12 {
+		if end := ipEnd(frame, info); end != 0 && end <= len(frame) && end >= l4+12 {
 			id |= readBE(frame, end-4, 4) << 32
 		}
 	default:
