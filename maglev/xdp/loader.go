@@ -208,7 +208,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 			}
 		}
 		if id == MaxVIPs {
-			return nil, fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+			return nil, errTooManyVIPs
 		}
 	}
 	members := make(map[netip.Addr]uint32, t.Len())
@@ -368,7 +368,7 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	if st == nil {
 		sid, ok := lb.statIDs.alloc()
 		if !ok {
-			return 0, fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
+			return 0, errTooManyAddrs
 		}
 		// Fresh counters for a fresh backend.
 		zero := make([]maglevMaglevCounters, ebpf.MustPossibleCPU())
@@ -382,7 +382,7 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	id, ok := lb.slots.alloc()
 	if !ok {
 		lb.unrefAddr(a, st)
-		return 0, fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+		return 0, errTooManySlots
 	}
 	// A new generation: connection-tracking entries made for the slot's
 	// earlier members stop matching.

@@ -497,13 +497,20 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	return t, nil
 }
 
+// The limits SetVIP enforces, in the loader and the Model alike.
+var (
+	errTooManyVIPs  = fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+	errTooManyAddrs = fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
+	errTooManySlots = fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+)
+
 // checkLimits returns the error LB.SetVIP returns when table t, replacing
 // old (nil for a new VIP), does not fit the kernel's maps: its new members
 // need slots and its new addresses statistics entries before the members
 // that leave are freed, and a new VIP needs a table (checked first).
 func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
 	if old == nil && len(m.vips) >= MaxVIPs {
-		return fmt.Errorf("maglev kernel: at most %d VIPs", MaxVIPs)
+		return errTooManyVIPs
 	}
 	slots, addrs := len(m.members), len(m.addrs)
 	for i := 0; i < t.Len(); i++ {
@@ -513,11 +520,11 @@ func (m *Model) checkLimits(old *modelVIP, t *maglev.Table) error {
 		}
 		if m.addrs[a] == 0 {
 			if addrs++; addrs > MaxBackends {
-				return fmt.Errorf("maglev kernel: at most %d distinct backend addresses", MaxBackends)
+				return errTooManyAddrs
 			}
 		}
 		if slots++; slots > MaxMembers {
-			return fmt.Errorf("maglev kernel: at most %d backend slots (backends summed over VIPs)", MaxMembers)
+			return errTooManySlots
 		}
 	}
 	return nil
