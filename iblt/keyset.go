@@ -1,6 +1,9 @@
 package iblt
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // keySet indexes keys stored elsewhere, as runs of packed words (words per
 // key), so that the rateless coder can refuse a duplicate key and the
@@ -38,7 +41,7 @@ func (s *keySet) grow(n int) {
 	}
 	old := s.slots
 	s.slots = make([]uint64, size)
-	s.shift = uint(64 - log2(size))
+	s.shift = uint(64 - bits.TrailingZeros(uint(size))) // size is a power of two
 	mask := uint64(size - 1)
 	for _, v := range old {
 		if v != 0 {
@@ -49,15 +52,6 @@ func (s *keySet) grow(n int) {
 			s.slots[p] = v
 		}
 	}
-}
-
-func log2(n int) int {
-	b := 0
-	for n > 1 {
-		n >>= 1
-		b++
-	}
-	return b
 }
 
 // find looks up the key of index hash h and words kw among keys (words
