@@ -68,18 +68,29 @@ func TestKernel_FragmentsExactVIP(t *testing.T) {
 		// 203.0.113.i:(5000+i) > 198.51.100.1:53 UDP, 600 bytes of
 		// payload, in three fragments with ID 0x4000+i
 		full := pkt.UDP4(fmt.Sprintf("203.0.113.%d:%d", i, 5000+i), "198.51.100.1:53", bytes.Repeat([]byte{byte(i)}, 600))
-		info, _ := flow.Parse(full)
-		j, _ := tab.Pick(info.Key.Hash(11))
-		want := netip.MustParseAddr(tab.Backend(j).Name)
-		if got := sendDatagram(t, p, fragment(t, full, 0x4000+uint32(i), 3)); got != want {
-			t.Fatalf("datagram %d went to %v, its 5-tuple's backend is %v", i, got, want)
-		}
-		seen[want] = true
+		seen[sendToPick(t, p, tab, 11, full, 0x4000+uint32(i))] = true
 	}
 	if len(seen) < 2 {
 		t.Fatal("every datagram went to one backend: the test proves nothing")
 	}
 	checkFragCounters(t, p, 80, 0)
+}
+
+// sendToPick sends the UDP datagram full in three fragments with
+// identification id and checks that every fragment went to the backend
+// that tab (hashing with seed) picks for its 5-tuple, which it returns.
+func sendToPick(t *testing.T, p pair, tab *maglev.Table, seed uint64, full []byte, id uint32) netip.Addr {
+	t.Helper()
+	info, err := flow.Parse(full)
+	if err != nil || info.Key.Proto() != flow.ProtoUDP {
+		t.Fatalf("test datagram %v: %v", info.Key, err)
+	}
+	j, _ := tab.Pick(info.Key.Hash(seed))
+	want := netip.MustParseAddr(tab.Backend(j).Name)
+	if got := sendDatagram(t, p, fragment(t, full, id, 3)); got != want {
+		t.Fatalf("datagram %v (ID %#x) went to %v, its 5-tuple's backend is %v", info.Key, id, got, want)
+	}
+	return want
 }
 
 // checkFragCounters requires the kernel's fragment counters to be hit
@@ -237,16 +248,7 @@ func TestKernel_FragmentsIPv6(t *testing.T) {
 				Ext: []pkt.Ext{{Type: pkt.ExtDstOpts, Data: make([]byte, 6)}}},
 				UDP: &pkt.UDP{SrcPort: sp.Port(), DstPort: 53}, Payload: make([]byte, 500)}.Bytes()
 		}
-		info, err := flow.Parse(full)
-		if err != nil || info.Key.Proto() != flow.ProtoUDP {
-			t.Fatalf("test datagram %d: %v, %v", i, info.Key, err)
-		}
-		j, _ := tab.Pick(info.Key.Hash(17))
-		want := netip.MustParseAddr(tab.Backend(j).Name)
-		if got := sendDatagram(t, p, fragment(t, full, 0xabcd0000+uint32(i), 3)); got != want {
-			t.Fatalf("datagram %d went to %v, its 5-tuple's backend is %v", i, got, want)
-		}
-		seen[want] = true
+		seen[sendToPick(t, p, tab, 17, full, 0xabcd0000+uint32(i))] = true
 	}
 	if len(seen) < 2 {
 		t.Fatal("every datagram went to one backend: the test proves nothing")
