@@ -22,8 +22,8 @@ import (
 //
 // The zero value is an empty filter of no counters: Contains answers
 // false, Count 0 and Remove ErrNotPresent for every key, and Add panics (as
-// for [Filter]); build a filter with [NewCounting]. A CountingFilter is safe for concurrent readers, not for a writer alongside
-// anyone else.
+// for [Filter]); build a filter with [NewCounting]. A CountingFilter is
+// safe for concurrent readers, not for a writer alongside anyone else.
 type CountingFilter struct {
 	words []uint64
 	m     uint32
@@ -123,9 +123,10 @@ func (f *CountingFilter) Contains(key []byte) bool {
 // ErrNotPresent and changes nothing: when the key is not in the filter (one
 // of its counters is zero), and also when a counter the key uses more than
 // once holds less than its number of uses, so Remove can fail for a key
-// that Contains reports present (Contains needs each counter non-zero). Removing a key
-// that was never added but is a false positive cannot be detected, and
-// would take counts from other keys: remove only keys you added.
+// that Contains reports present (Contains needs each counter non-zero).
+// Removing a key that was never added but is a false positive cannot be
+// detected, and would take counts from other keys: remove only keys you
+// added.
 func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
 
 // Count returns the estimated number of insertions of key not yet removed:

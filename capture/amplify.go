@@ -357,9 +357,12 @@ func Amplify(pkts []Packet, n int) ([]Packet, error) {
 }
 
 // examine finds the outer IP header of a packet and the upper-layer
-// checksum that covers its addresses. It accepts an IP header exactly when
-// flow.Parse (after [Packet.Ethernet]) would take a key from it, so every
-// keyed packet has its addresses remapped.
+// checksum that covers its addresses. It accepts every IP header from
+// which flow.Parse (after [Packet.Ethernet]) would take a key, so every
+// keyed packet has its addresses remapped. It also accepts some that
+// flow.Parse refuses: any IPv4 header of 20 bytes or more with IHL at
+// least 5, and any 40-byte IPv6 header, whatever follows. Their addresses
+// are remapped too, and only the upper-layer checksum is left alone.
 func examine(p *Packet) ampInfo {
 	inf := ampInfo{l3: -1, csum: -1, dstInSum: true}
 	d := p.Data

@@ -24,8 +24,8 @@ const DefaultThreshold = 1000
 // whose own packets never reach the threshold can still be dropped when
 // colliding flows have filled its counters (the sketch never undercounts,
 // so a real heavy hitter is never missed). The lab's P4 code increments
-// before comparing with ">"; this package follows the lab's text, which
-// the issue specifies: compare the minimum with ">=" first.
+// before comparing with ">"; this package follows the lab's text instead:
+// compare the minimum with ">=" first.
 //
 // Filter's crossed names the flow whose packet brought the minimum to the
 // threshold, which need not be a heavy flow (a small flow can add the last

@@ -21,8 +21,11 @@ const (
 	flagConsrv = 1
 )
 
-// MarshalBinary encodes s in the format above. The zero Sketch, which
-// [Sketch.UnmarshalBinary] would reject, is an error.
+// MarshalBinary encodes s: a 32-byte header (the magic "CMS1", a flags
+// word whose bit 0 is conservative update, w, d, the seed and N), then the
+// w*d counters row-major, the layout of the kernel's map. All integers are
+// little-endian. The zero Sketch, which [Sketch.UnmarshalBinary] would
+// reject, is an error.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
 	if err := errInvalid("MarshalBinary's receiver", s); err != nil {
 		return nil, err

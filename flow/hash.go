@@ -16,7 +16,7 @@ const (
 
 // Hash64 returns xxHash64 of b with the given seed. It is bit-exact with
 // github.com/cespare/xxhash/v2 (xxhash.NewWithSeed(seed), Write(b), Sum64())
-// and with xxh64() in internal/bpf/include/hash.h, and never allocates.
+// and with dp_xxh64() in internal/bpf/include/hash.h, and never allocates.
 // The library hashes keys of 13 and 37 bytes, so this one-shot form is
 // written for short inputs; it is correct for any length.
 func Hash64(b []byte, seed uint64) uint64 {
@@ -195,7 +195,8 @@ func mergeRound(acc, val uint64) uint64 {
 // Reduce maps the high 32 bits of x into [0, m) by multiplication
 // (Lemire, "Fast random integer generation in an interval", 2019), which
 // costs one multiply, avoids the modulo's bias toward small indexes and is
-// computed identically by the kernels (index() in hash.h). m is at most
+// computed identically by the kernels (dp_reduce() and dp_index() in
+// hash.h). m is at most
 // 2^32 - 1, so a structure holds at most 2^32 - 1 cells per row.
 
 // Golden is the splitmix64 increment, 2^64 divided by the golden ratio.

@@ -122,8 +122,9 @@ func (k *Key) Bytes() []byte { return k.b[:k.n] }
 // AppendBytes appends the canonical bytes of k to dst.
 func (k Key) AppendBytes(dst []byte) []byte { return append(dst, k.b[:k.n]...) }
 
-// Array returns the canonical bytes zero-padded to 37 bytes, the fixed-size
-// form kernels use in map keys, and their length.
+// Array returns the canonical bytes zero-padded to 37 bytes, and their
+// length. The kernels' struct flow_key (internal/bpf/include/flow.h) holds
+// the same bytes in a 48-byte value: 40 bytes zero padded, then the length.
 func (k Key) Array() ([MaxKeyLen]byte, int) { return k.b, int(k.n) }
 
 func (k Key) addrLen() int {

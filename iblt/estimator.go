@@ -33,8 +33,9 @@ func DefaultEstimatorParams(keyLen int, seed uint64) EstimatorParams {
 //
 // The zero Estimator is not valid; use [NewEstimator] (or
 // [Estimator.UnmarshalBinary]). Its methods return an error wrapping
-// [ErrInvalid] instead of panicking, and Estimate never reports a zero
-// difference for it. An Estimator is not safe for concurrent writers.
+// [ErrInvalid] instead of panicking: Estimate returns 0 with that error,
+// never 0 alone, so a zero Estimator is not taken for an empty difference.
+// An Estimator is not safe for concurrent writers.
 type Estimator struct {
 	p      EstimatorParams
 	strata []*Table

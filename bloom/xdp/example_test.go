@@ -56,3 +56,17 @@ func Example_learn() {
 	}
 	fmt.Printf("about %.0f distinct flows\n", seen.EstimatedCount())
 }
+
+// KeyBytes gives the bytes the kernel hashes in each key mode: add them to
+// the filter that the kernel will read.
+func ExampleKeyBytes() {
+	k := flow.MustKey("198.51.100.7", "203.0.113.1", 40000, 443, flow.ProtoTCP)
+	fmt.Printf("%x\n", xdp.KeyBytes(&k, xdp.KeySource))
+	fmt.Println(len(xdp.KeyBytes(&k, xdp.KeyFlow)))
+	k6 := flow.MustKey("2001:db8::7", "2001:db8::1", 40000, 443, flow.ProtoTCP)
+	fmt.Println(len(xdp.KeyBytes(&k6, xdp.KeySource)), len(xdp.KeyBytes(&k6, xdp.KeyFlow)))
+	// Output:
+	// c6336407
+	// 13
+	// 16 37
+}

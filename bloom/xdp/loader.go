@@ -228,8 +228,9 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // Close detaches nothing (close links yourself) and frees the kernel.
 //
-// After Close every method returns an error; the filter's memory mapping is
-// dropped, so the kernel's map is freed once nothing else holds it.
+// After Close every method that returns an error fails, and Close may be
+// called again; the filter's memory mapping is dropped, so the kernel's
+// map is freed once nothing else holds it.
 func (k *Kernel) Close() error {
 	k.mem = nil
 	return k.objs.Close()

@@ -51,8 +51,9 @@ type Options struct {
 	// [cms.DefaultThreshold], the lab's 1000.
 	Threshold uint32
 	// EventsBytes is the ring buffer's size for detector events: a power of
-	// two from 4096; zero means 256 KiB (4096 events). It applies to
-	// ModeDetect only: the sketch modes send no events and get a ring of
+	// two from 4096 to 2^30; zero means 256 KiB, room for 3,276 events (each
+	// takes 80 bytes of ring: 72 of event, 8 of record header). It applies
+	// to ModeDetect only: the sketch modes send no events and get a ring of
 	// one page.
 	EventsBytes int
 }

@@ -16,8 +16,8 @@ type Options struct {
 	// Events sends one record per packet to the ring buffer, read with
 	// [Kernel.NextEvent]. Without it the kernel only counts and digests.
 	Events bool
-	// EventsBytes is the ring buffer's size: a power of two, at least a
-	// page (4096). Zero means 4 MiB.
+	// EventsBytes is the ring buffer's size: a power of two from a page
+	// (4096) to 2^30. Zero means 4 MiB.
 	EventsBytes int
 }
 
@@ -75,9 +75,11 @@ func Digest(frames [][]byte, seed uint64) uint64 {
 type Event struct {
 	// Outcome is the parse outcome; Info and Hash are meaningful when it
 	// is [flow.OutcomeOK].
-	Outcome  flow.Outcome
-	Info     flow.Info
-	Hash     uint64
+	Outcome flow.Outcome
+	Info    flow.Info
+	Hash    uint64
+	// FrameLen is the number of bytes the kernel saw: the linear part of
+	// the frame.
 	FrameLen int
 }
 

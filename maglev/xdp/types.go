@@ -197,7 +197,10 @@ func (v VIP) String() string {
 // Backend is a real server behind a VIP, by address. Its name in the
 // Maglev table is Addr.String().
 type Backend struct {
-	Addr   netip.Addr
+	Addr netip.Addr
+	// Weight is the backend's relative share of the VIP's table, as
+	// maglev.Backend.Weight: zero drains it (no new flows; flows tracked
+	// to it stay).
 	Weight uint32
 }
 
@@ -230,13 +233,15 @@ type Counters struct {
 
 // BackendStats are what one backend received.
 type BackendStats struct {
-	Packets uint64
+	Packets uint64 // packets sent to the backend
 	Bytes   uint64 // encapsulated frame bytes
 }
 
 // Stats are the kernel's counters and per-backend statistics.
 type Stats struct {
 	Counters
+	// Backends holds the statistics of every backend address that some
+	// VIP has now.
 	Backends map[netip.Addr]BackendStats
 }
 
