@@ -1,6 +1,9 @@
 package iblt
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrDecodeIncomplete is wrapped by the error that [Table.List] returns
 // when peeling stalls: the table holds more entries than it can list (or
@@ -16,8 +19,12 @@ var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 var ErrIncompatible = errors.New("iblt: tables are incompatible")
 
 // ErrInvalid is wrapped by the error that the methods of a zero
-// [Estimator] return: it was not made by [NewEstimator].
+// [Estimator] return (it was not made by [NewEstimator]), and by the
+// errors of [Table.List], [Table.MarshalBinary] and [Table.AppendBinary]
+// on a zero [Table] (not made by [New]).
 var ErrInvalid = errors.New("iblt: invalid zero value")
+
+var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)
 
 // ErrDuplicateKey is wrapped by the error that [Encoder.Add] and
 // [Decoder.AddLocal] return for a key already added: the rateless code

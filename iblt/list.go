@@ -78,8 +78,12 @@ func (t *Table) pureHashes(ci int, cell []uint64) (h, cs uint64, ok bool) {
 // error can carry a wrong value (one flipped value bit lists 101 for 100)
 // or sit on the wrong side (a count of +1 turned into -1 lists an
 // inserted key as deleted, with the negated value). List never panics,
-// whatever the cells hold.
+// whatever the cells hold. On the zero Table it returns an error wrapping
+// [ErrInvalid].
 func (t *Table) List() (inserted, deleted []Entry, err error) {
+	if t.k == 0 {
+		return nil, nil, errZeroTable
+	}
 	s := t.stride
 	m := t.Cells()
 	w := make([]uint64, len(t.cells))

@@ -21,13 +21,21 @@ const (
 	headerSize = 24
 )
 
-// MarshalBinary encodes the table (parameters and cells).
+// MarshalBinary encodes the table (parameters and cells). The zero Table
+// has no encoding: it returns an error wrapping [ErrInvalid].
 func (t *Table) MarshalBinary() ([]byte, error) {
+	if t.k == 0 {
+		return nil, errZeroTable
+	}
 	return t.AppendBinary(make([]byte, 0, headerSize+8*len(t.cells)))
 }
 
-// AppendBinary appends the encoding of [Table.MarshalBinary] to b.
+// AppendBinary appends the encoding of [Table.MarshalBinary] to b. On the
+// zero Table it returns b unchanged and an error wrapping [ErrInvalid].
 func (t *Table) AppendBinary(b []byte) ([]byte, error) {
+	if t.k == 0 {
+		return b, errZeroTable
+	}
 	b = append(b, magic...)
 	b = append(b, version, byte(t.k))
 	b = binary.LittleEndian.AppendUint16(b, uint16(t.keyLen))

@@ -1,0 +1,46 @@
+package iblt
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestTable_Zero: the zero Table is not valid, and no method of it panics.
+// Writes of a non-empty key, List and encoding fail with an error, and a
+// zero Table is compatible with nothing made by New.
+func TestTable_Zero(t *testing.T) {
+	var z Table
+	if err := z.Insert([]byte{1}, 1); err == nil {
+		t.Error("Insert of a 1-byte key into the zero Table: no error")
+	}
+	if err := z.Delete([]byte{1}, 1); err == nil {
+		t.Error("Delete of a 1-byte key from the zero Table: no error")
+	}
+	if _, r := z.Get([]byte{1}); r != Undetermined {
+		t.Errorf("Get on the zero Table: %v, want Undetermined", r)
+	}
+	if ins, del, err := z.List(); len(ins)+len(del) != 0 || !errors.Is(err, ErrInvalid) {
+		t.Errorf("List on the zero Table: %d, %d entries, %v; want none and ErrInvalid", len(ins), len(del), err)
+	}
+	if !z.IsEmpty() || z.Cells() != 0 {
+		t.Errorf("zero Table: IsEmpty %v, Cells %d", z.IsEmpty(), z.Cells())
+	}
+	u := MustNew(Params{Cells: 30, Hashes: 3, KeyLen: 4, Seed: 1})
+	if err := z.Subtract(u); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("zero.Subtract(valid): %v, want ErrIncompatible", err)
+	}
+	if err := u.Merge(&z); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("valid.Merge(zero): %v, want ErrIncompatible", err)
+	}
+	b, err := z.MarshalBinary()
+	if !errors.Is(err, ErrInvalid) || b != nil {
+		t.Errorf("MarshalBinary of the zero Table: %d bytes, %v; want no bytes and ErrInvalid", len(b), err)
+	}
+	if b, err := z.AppendBinary([]byte("x")); !errors.Is(err, ErrInvalid) || string(b) != "x" {
+		t.Errorf("AppendBinary of the zero Table: %q, %v; want the input unchanged and ErrInvalid", b, err)
+	}
+	z.Reset()
+	if c := z.Clone(); c == nil || c.Cells() != 0 {
+		t.Errorf("Clone of the zero Table: %v", c)
+	}
+}
