@@ -20,8 +20,9 @@ var ErrIncompatible = errors.New("iblt: tables are incompatible")
 
 // ErrInvalid is wrapped by the error that the methods of a zero
 // [Estimator] return (it was not made by [NewEstimator]), and by the
-// errors of [Table.List], [Table.MarshalBinary] and [Table.AppendBinary]
-// on a zero [Table] (not made by [New]).
+// errors of [Table.List], [Table.Subtract], [Table.Merge],
+// [Table.MarshalBinary] and [Table.AppendBinary] on a zero [Table] (not
+// made by [New]), or given one.
 var ErrInvalid = errors.New("iblt: invalid zero value")
 
 var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)

@@ -20,8 +20,8 @@ const (
 // Table is an invertible Bloom lookup table of fixed-length keys with
 // 64-bit values, split into k disjoint sub-tables. Create it with [New];
 // the zero Table is not valid, though no method of it panics: Insert and
-// Delete of a non-empty key fail (its key length is 0), and List and the
-// encoders return an error wrapping [ErrInvalid]. A Table is not safe for concurrent use
+// Delete of a non-empty key fail (its key length is 0), and List, Subtract,
+// Merge and the encoders return an error wrapping [ErrInvalid]. A Table is not safe for concurrent use
 // while it is written; it may be copied with [Table.Clone] only.
 type Table struct {
 	k      int    // hash functions = sub-tables
@@ -334,8 +334,12 @@ func equalWords(a, b []uint64) bool {
 	return true
 }
 
-// compatible reports whether u has t's shape and seeds.
+// compatible reports whether u has t's shape and seeds, and both are valid
+// (zero Tables are compatible with nothing, not even each other).
 func (t *Table) compatible(u *Table) error {
+	if t.k == 0 || u.k == 0 {
+		return errZeroTable
+	}
 	if t.k != u.k || t.sub != u.sub || t.keyLen != u.keyLen || t.seed != u.seed {
 		return fmt.Errorf("%w: (cells %d, hashes %d, key length %d, seed %#x) and (cells %d, hashes %d, key length %d, seed %#x)",
 			ErrIncompatible, t.Cells(), t.k, t.keyLen, t.seed, u.Cells(), u.k, u.keyLen, u.seed)

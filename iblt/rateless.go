@@ -294,7 +294,11 @@ func (e *Encoder) Len() int { return len(e.c.maps) }
 func (e *Encoder) Produced() int { return e.next }
 
 // AppendNext appends the next coded symbol (SymbolSize(keyLen) bytes) to b.
+// It panics on the zero Encoder, which has no key length.
 func (e *Encoder) AppendNext(b []byte) []byte {
+	if e.c.stride == 0 {
+		panic("iblt: AppendNext on a zero Encoder; build one with NewEncoder")
+	}
 	i := e.next
 	e.next++
 	e.c.extend(i + 1)

@@ -2,12 +2,16 @@ package iblt
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
 // TestTable_Zero: the zero Table is not valid, and no method of it panics.
 // Writes of a non-empty key, List and encoding fail with an error, and a
-// zero Table is compatible with nothing made by New.
+// zero Table is compatible with no table, not even another zero one. The
+// zero Encoder's AppendNext, which returns no error, panics with a message
+// naming the constructor instead of an index error.
 func TestTable_Zero(t *testing.T) {
 	var z Table
 	if err := z.Insert([]byte{1}, 1); err == nil {
@@ -26,12 +30,32 @@ func TestTable_Zero(t *testing.T) {
 		t.Errorf("zero Table: IsEmpty %v, Cells %d", z.IsEmpty(), z.Cells())
 	}
 	u := MustNew(Params{Cells: 30, Hashes: 3, KeyLen: 4, Seed: 1})
-	if err := z.Subtract(u); !errors.Is(err, ErrIncompatible) {
-		t.Errorf("zero.Subtract(valid): %v, want ErrIncompatible", err)
+	var z2 Table
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"zero.Subtract(valid)", z.Subtract(u)},
+		{"valid.Merge(zero)", u.Merge(&z)},
+		{"zero.Subtract(zero)", z.Subtract(&z2)},
+		{"zero.Merge(zero)", z.Merge(&z2)},
+	} {
+		if !errors.Is(c.err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", c.name, c.err)
+		}
 	}
-	if err := u.Merge(&z); !errors.Is(err, ErrIncompatible) {
-		t.Errorf("valid.Merge(zero): %v, want ErrIncompatible", err)
+	if z.Equal(&z2) || u.Equal(&z) {
+		t.Error("a zero Table is Equal to another table")
 	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "NewEncoder") {
+				t.Errorf("AppendNext on the zero Encoder: recovered %v, want a panic naming NewEncoder", r)
+			}
+		}()
+		var e Encoder
+		e.AppendNext(nil)
+	}()
 	b, err := z.MarshalBinary()
 	if !errors.Is(err, ErrInvalid) || b != nil {
 		t.Errorf("MarshalBinary of the zero Table: %d bytes, %v; want no bytes and ErrInvalid", len(b), err)
