@@ -208,9 +208,9 @@ func flowradarLocate(r *Run, p flowradar.Params, busiest int) error {
 			dropped++
 		}
 	}
-	nw, err := flowradar.DecodeNetwork(net.Flip())
-	if errors.Is(err, flowradar.ErrCorrupt) {
-		return fmt.Errorf("flowradar: loss localisation: %w", err)
+	nw, derr := flowradar.DecodeNetwork(net.Flip())
+	if errors.Is(derr, flowradar.ErrCorrupt) {
+		return fmt.Errorf("flowradar: loss localisation: %w", derr)
 	}
 	var located int64
 	flows, unknown := 0, 0
@@ -241,7 +241,7 @@ func flowradarLocate(r *Run, p flowradar.Params, busiest int) error {
 	}
 	r.Printf("\nloss localisation: spine %d of a %d-leaf %d-spine network drops %g%% of what it forwards: %d packets dropped; "+
 		"the collector locates %d of them after switch %d, in %d flows (%d hops undecided, decode error %v)\n",
-		lossy, leaves, spines, 100*rate, dropped, located, lossy, flows, unknown, err)
+		lossy, leaves, spines, 100*rate, dropped, located, lossy, flows, unknown, derr)
 	return nil
 }
 
