@@ -42,9 +42,11 @@
 // pay for; it needs more bits for the same rate (64 per flow here where a
 // classic filter with 10 hashes needs 36, 3.5 bytes of the 84). A filter
 // false positive makes a new flow look known: its packets are counted but
-// its key is not, and decoding (single or network-wide) reports the
+// its key is not. Decoding (single or network-wide) usually reports the
 // residue as an error wrapping [ErrCorrupt] (see [FlowDecode] for what is
-// and is not an error across switches).
+// and is not an error across switches), but not always: when those
+// packets share cells only with flows that no other cell checks, a
+// decoded count can be wrong with no error (see [DecodeNetwork]).
 //
 // Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
 // one hash is h = xxHash64(key bytes, Seed); the filter is the

@@ -61,7 +61,8 @@ type Hop struct {
 // (the count at path[i] minus the count at path[i+1]) where the count
 // falls, HopNoLoss where it stays, HopUnknown where the counts cannot
 // tell, HopGain where it rises. Where [FlowReport.Loss] says that a flow
-// lost packets, Hops says between which switches.
+// lost packets and the counts along its path are exact, Hops says between
+// which switches.
 //
 // Only exact counts ([Count.Exact]) are evidence. A switch of the path
 // without a count of f counted 0 packets of it (every packet was dropped

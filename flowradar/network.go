@@ -692,7 +692,7 @@ func (f *FlowReport) Loss() int64 {
 
 // Network is the result of [DecodeNetwork].
 type Network struct {
-	Flows    []FlowReport // every flow decoded anywhere, in decoding order
+	Flows    []FlowReport // every flow decoded anywhere: by first switch holding it, then in decoding order
 	Stuck    []int        // per switch, cells FlowDecode left holding flows
 	Residual []int64      // per switch, see [Counters.Residual]
 	Conflict []int        // per switch, see [Counters.Conflict]
@@ -712,9 +712,13 @@ type Network struct {
 // once on a contradiction (see [FlowDecode]), that is the flows found
 // until then, Stuck counts the cells still holding flows at that point,
 // and the error wraps ErrDecodeIncomplete too if there are any. Counts
-// marked exact are exact whatever the error; the others are estimates
-// (see [Counters.Exact]); Residual, Conflict and Mismatch say how far
-// each switch's table is from the flows and counts returned.
+// marked exact are those the counters determine, whatever the error; the
+// others are estimates (see [Counters.Exact]). An exact count is the true
+// one unless a flow-filter false positive or a damaged counter went
+// unnoticed, as it can when the extra packets share cells only with flows
+// that no other cell checks; no error says so then (rare with filters
+// sized by [ParamsFor]; see [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
+// switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, halt, err := flowDecode(tables)
 	if stuck == nil {
