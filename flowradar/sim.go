@@ -80,10 +80,15 @@ func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 
 // Send forwards one packet of flow k with size bytes along its path; each
 // switch encodes it, then may drop it. It reports whether the packet was
-// delivered.
+// delivered: false for an invalid key, which has no path and reaches no
+// switch.
 func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 	var buf [3]int
-	for _, sw := range n.Path(k, buf[:0]) {
+	path := n.Path(k, buf[:0])
+	if len(path) == 0 {
+		return false
+	}
+	for _, sw := range path {
 		n.Switches[sw].Add(k, size)
 		if n.loss[sw] > 0 && n.rng.Float64() < n.loss[sw] {
 			return false

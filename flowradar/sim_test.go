@@ -315,3 +315,23 @@ func TestLeafSpine_Captures(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafSpine_SendInvalid: a packet of an invalid key has no path: it
+// reaches no switch and is not reported delivered.
+func TestLeafSpine_SendInvalid(t *testing.T) {
+	net, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad flow.Key
+	if net.Send(&bad, 100) {
+		t.Error("Send of the zero (invalid) key reported the packet delivered")
+	}
+	for j, tb := range net.Flip() {
+		for i, c := range tb.Cells() {
+			if c != (Cell{}) {
+				t.Fatalf("switch %d: cell %d holds %+v after a packet of an invalid key", j, i, c)
+			}
+		}
+	}
+}
