@@ -62,6 +62,25 @@ func ExampleNew_weights() {
 	// Output: 49153 16384
 }
 
+// Pick's index is into the table's backends sorted by name, not into the
+// slice given to New: read the backend back with Backend. And a backend
+// without a Weight is drained.
+func ExampleTable_Backend() {
+	given := []maglev.Backend{{Name: "web-3", Weight: 1}, {Name: "big", Weight: 4}, {Name: "web-1"}}
+	tb := maglev.MustNew(maglev.Params{Seed: 1}, given)
+	counts := map[string]int{}
+	for h := uint64(0); h < 1<<20; h++ {
+		i, _ := tb.Pick(h << 44)
+		counts[tb.Backend(i).Name]++
+	}
+	fmt.Println(tb.Backend(0).Name, tb.Backend(1).Name, tb.Backend(2).Name)
+	fmt.Printf("big %.2f, web-3 %.2f, web-1 %.2f\n", float64(counts["big"])/(1<<20),
+		float64(counts["web-3"])/(1<<20), float64(counts["web-1"])/(1<<20))
+	// Output:
+	// big web-1 web-3
+	// big 0.80, web-3 0.20, web-1 0.00
+}
+
 // A ring with bounded loads never lets a backend exceed (1+eps) times the
 // mean load.
 func ExampleBounded() {

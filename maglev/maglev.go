@@ -48,7 +48,14 @@ type Table struct {
 
 // New builds the table of the given backends. The order of backends does
 // not matter: they are sorted by name first, so every node given the same
-// set, weights and seed builds the same table.
+// set, weights and seed builds the same table, and [Table.Pick] returns
+// indexes into that sorted list ([Table.Backends], [Table.Backend]), not
+// into backends.
+//
+// A backend of weight 0 owns no entry (it is drained). A table whose
+// backends all have weight 0 is valid and routes nothing: Pick reports
+// false for every flow. Backend literals without a Weight do exactly that;
+// [Backends] gives each name weight 1.
 func New(p Params, backends []Backend) (*Table, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -131,7 +138,8 @@ func permutation(name string, seed uint64, m uint32) (offset, skip uint32) {
 	return offset, skip
 }
 
-// Pick returns the index in [Table.Backends] of the backend of the flow
+// Pick returns the index in [Table.Backends] (sorted by name: use
+// [Table.Backend] for the backend itself) of the backend of the flow
 // whose hash is h: entries[Reduce(h, M)], where Reduce(h, M) =
 // ((h>>32) * M) >> 32 as in [flow.Reduce] and in the kernel. ok is false
 // when the table has no backend with a weight. Pick never allocates.

@@ -86,8 +86,11 @@ func PrevPrime(n uint32) uint32 {
 }
 
 // SizeFor returns the smallest prime at least 100*n, the paper's rule for
-// at most a 1% difference in hash space between backends (section 3.4).
-// It fails when that prime exceeds MaxSize.
+// at most a 1% difference in hash space between backends (section 3.4):
+// the least size that rule allows, not a recommendation. A larger table
+// balances better and moves fewer flows beyond the ideal when backends
+// change; the default (Size 0 in [Params]: [DefaultSize] entries) meets
+// the rule for any N up to 655. It fails when that prime exceeds MaxSize.
 func SizeFor(n int) (uint32, error) {
 	if n < 1 || n > MaxSize/100 {
 		return 0, fmt.Errorf("maglev: backend count must be in [1, %d] to size a table, got %d", MaxSize/100, n)
