@@ -257,7 +257,7 @@ func (f *Blocked) Clone() *Blocked {
 
 // Equal reports whether f and g have the same parameters and bits.
 func (f *Blocked) Equal(g *Blocked) bool {
-	if f.nblocks != g.nblocks || f.k != g.k || f.seed != g.seed {
+	if g == nil || f.nblocks != g.nblocks || f.k != g.k || f.seed != g.seed {
 		return false
 	}
 	for i, w := range f.words {
@@ -270,6 +270,9 @@ func (f *Blocked) Equal(g *Blocked) bool {
 
 // Union makes f the union of f and g (see [Filter.Union]).
 func (f *Blocked) Union(g *Blocked) error {
+	if g == nil {
+		return errNilArg("blocked filter")
+	}
 	if err := compatible("blocked filter", f.nblocks*BlockBits, g.nblocks*BlockBits, f.k, g.k, f.seed, g.seed); err != nil {
 		return err
 	}
@@ -281,6 +284,9 @@ func (f *Blocked) Union(g *Blocked) error {
 
 // Intersect makes f the bitwise AND of f and g (see [Filter.Intersect]).
 func (f *Blocked) Intersect(g *Blocked) error {
+	if g == nil {
+		return errNilArg("blocked filter")
+	}
 	if err := compatible("blocked filter", f.nblocks*BlockBits, g.nblocks*BlockBits, f.k, g.k, f.seed, g.seed); err != nil {
 		return err
 	}

@@ -226,7 +226,7 @@ func (f *Filter) Clone() *Filter {
 
 // Equal reports whether f and g have the same parameters and bits.
 func (f *Filter) Equal(g *Filter) bool {
-	if f.m != g.m || f.k != g.k || f.seed != g.seed {
+	if g == nil || f.m != g.m || f.k != g.k || f.seed != g.seed {
 		return false
 	}
 	for i, w := range f.words {
@@ -249,11 +249,19 @@ func compatible(kind string, m1, m2, k1, k2 uint32, s1, s2 uint64) error {
 	return nil
 }
 
+// errNilArg is the error of Union and Intersect given a nil filter.
+func errNilArg(kind string) error {
+	return fmt.Errorf("%w: the %s given is nil", ErrIncompatible, kind)
+}
+
 // Union makes f the union of f and g: f then contains every key either
 // contained, and its rate is that of a filter holding both sets. The two
 // must have equal bits, hashes and seed, or the error names the difference
 // (matching ErrIncompatible) and f is unchanged.
 func (f *Filter) Union(g *Filter) error {
+	if g == nil {
+		return errNilArg("filter")
+	}
 	if err := compatible("filter", f.m, g.m, f.k, g.k, f.seed, g.seed); err != nil {
 		return err
 	}
@@ -269,6 +277,9 @@ func (f *Filter) Union(g *Filter) error {
 // filter built from the intersection of the sets). Incompatible filters
 // give an error as in Union.
 func (f *Filter) Intersect(g *Filter) error {
+	if g == nil {
+		return errNilArg("filter")
+	}
 	if err := compatible("filter", f.m, g.m, f.k, g.k, f.seed, g.seed); err != nil {
 		return err
 	}

@@ -94,3 +94,29 @@ func TestZeroValue(t *testing.T) {
 		}
 	}
 }
+
+// TestNilArgument: Union and Intersect given a nil filter return an error
+// matching ErrIncompatible and change nothing; Equal(nil) is false. They
+// used to dereference it.
+func TestNilArgument(t *testing.T) {
+	f := MustNew(Params{Bits: 1024, Hashes: 3, Seed: 1})
+	b := MustNewBlocked(Params{Bits: 1024, Hashes: 3, Seed: 1})
+	f.Add([]byte("k"))
+	b.Add([]byte("k"))
+	for name, err := range map[string]error{
+		"Filter.Union(nil)":      f.Union(nil),
+		"Filter.Intersect(nil)":  f.Intersect(nil),
+		"Blocked.Union(nil)":     b.Union(nil),
+		"Blocked.Intersect(nil)": b.Intersect(nil),
+	} {
+		if !errors.Is(err, ErrIncompatible) || !strings.Contains(err.Error(), "nil") {
+			t.Errorf("%s: %v, want ErrIncompatible naming the nil filter", name, err)
+		}
+	}
+	if !f.Contains([]byte("k")) || !b.Contains([]byte("k")) {
+		t.Error("a refused Intersect(nil) changed the filter")
+	}
+	if f.Equal(nil) || b.Equal(nil) {
+		t.Error("Equal(nil) is true")
+	}
+}

@@ -69,6 +69,9 @@ func (e *Estimator) stratum(key []byte) int {
 
 // valid returns an error for the zero Estimator.
 func (e *Estimator) valid() error {
+	if e == nil {
+		return fmt.Errorf("%w: the estimator given is nil", ErrInvalid)
+	}
 	if len(e.strata) == 0 {
 		return fmt.Errorf("%w: the zero Estimator has no strata; use NewEstimator", ErrInvalid)
 	}

@@ -337,6 +337,9 @@ func equalWords(a, b []uint64) bool {
 // compatible reports whether u has t's shape and seeds, and both are valid
 // (zero Tables are compatible with nothing, not even each other).
 func (t *Table) compatible(u *Table) error {
+	if u == nil {
+		return fmt.Errorf("%w: the table given is nil", ErrIncompatible)
+	}
 	if t.k == 0 || u.k == 0 {
 		return errZeroTable
 	}

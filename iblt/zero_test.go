@@ -68,3 +68,26 @@ func TestTable_Zero(t *testing.T) {
 		t.Errorf("Clone of the zero Table: %v", c)
 	}
 }
+
+// TestNilArgument: Subtract, Merge and Equal given a nil table, and the
+// Estimator's Subtract given a nil estimator, return an error (false for
+// Equal) instead of dereferencing it.
+func TestNilArgument(t *testing.T) {
+	u := MustNew(Params{Cells: 30, Hashes: 3, KeyLen: 4, Seed: 1})
+	if err := u.Subtract(nil); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("Subtract(nil): %v, want ErrIncompatible", err)
+	}
+	if err := u.Merge(nil); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("Merge(nil): %v, want ErrIncompatible", err)
+	}
+	if u.Equal(nil) {
+		t.Error("Equal(nil) is true")
+	}
+	e, err := NewEstimator(DefaultEstimatorParams(4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Subtract(nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Estimator.Subtract(nil): %v, want ErrInvalid", err)
+	}
+}

@@ -458,3 +458,24 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 		t.Fatal("size 0 with a seed: accepted")
 	}
 }
+
+// TestMoved_Nil: a nil table counts as the zero (empty) one: nothing moves
+// between two of them, everything between one and a routing table. Moved
+// used to dereference it.
+func TestMoved_Nil(t *testing.T) {
+	tb := maglev.MustNew(maglev.Params{Size: 13}, maglev.Backends("a", "b"))
+	for _, c := range []struct {
+		name string
+		a, b *maglev.Table
+		want float64
+	}{
+		{"nil, nil", nil, nil, 0},
+		{"nil, zero", nil, &maglev.Table{}, 0},
+		{"table, nil", tb, nil, 1},
+		{"nil, table", nil, tb, 1},
+	} {
+		if got := maglev.Moved(c.a, c.b); got != c.want {
+			t.Errorf("Moved(%s) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -79,8 +79,15 @@ func MovedFlows(a, b Picker, hashes []uint64) float64 {
 // name) differs between tables a and b, which may have different sizes.
 // Entry j of a table of size M receives the hashes whose high 32 bits x
 // satisfy floor(x*M/2^32) = j, that is x in [ceil(j*2^32/M),
-// ceil((j+1)*2^32/M)); Moved sweeps both partitions together.
+// ceil((j+1)*2^32/M)); Moved sweeps both partitions together. A nil
+// table counts as the zero (empty) Table.
 func Moved(a, b *Table) float64 {
+	if a == nil {
+		a = &Table{}
+	}
+	if b == nil {
+		b = &Table{}
+	}
 	ma, mb := uint64(len(a.entries)), uint64(len(b.entries))
 	if ma == 0 || mb == 0 {
 		if ma == mb {
