@@ -30,7 +30,26 @@ type Params struct {
 	// it secret and random per filter.
 	Seed uint64
 
-	err error // a problem found by a sizing helper, reported by Validate
+	err error // a problem found by a sizing helper, reported by Validate while Bits and Hashes are 0
+}
+
+// String describes p, and the sizing helper's error if it failed.
+func (p Params) String() string {
+	s := fmt.Sprintf("bits=%d hashes=%d seed=%#x", p.Bits, p.Hashes, p.Seed)
+	if p.sizingError() != nil {
+		s += " (" + p.err.Error() + ")"
+	}
+	return s
+}
+
+// sizingError returns the error of the sizing helper that made p, while
+// p still holds what the helper returned with it (no Bits, no Hashes):
+// parameters filled in afterwards are validated on their own.
+func (p Params) sizingError() error {
+	if p.Bits == 0 && p.Hashes == 0 {
+		return p.err
+	}
+	return nil
 }
 
 // ln2sq is (ln 2)^2.
@@ -100,11 +119,11 @@ func paramsOf(fn string, m, k float64) Params {
 }
 
 // Validate reports whether p describes a valid Filter or CountingFilter, or
-// the error a sizing helper met; [Params.ValidateBlocked] checks a Blocked
-// filter's.
+// the error a sizing helper met (until Bits or Hashes is set by hand);
+// [Params.ValidateBlocked] checks a Blocked filter's.
 func (p Params) Validate() error {
-	if p.err != nil {
-		return p.err
+	if err := p.sizingError(); err != nil {
+		return err
 	}
 	if p.Bits < 1 || p.Bits > MaxBits {
 		return fmt.Errorf("bloom: bits must be in [1, %d], got %d", uint64(MaxBits), p.Bits)

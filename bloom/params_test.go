@@ -290,3 +290,31 @@ func TestBlockedParamsFor_HugeN(t *testing.T) {
 		t.Errorf("BlockedParamsFor(6e8, 0.01): %d rates, %d terms; want %d rates of at most 300 terms", calls, terms, MaxHashes)
 	}
 }
+
+// TestParamsFor_ErrorThenFilledIn: a sizing helper's error holds while the
+// Params are what it returned, and stops holding once Bits and Hashes are
+// set by hand (it used to stick, so New refused valid parameters); String
+// shows the error, not a pointer.
+func TestParamsFor_ErrorThenFilledIn(t *testing.T) {
+	p := ParamsFor(0, 0.01)
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "n must be at least 1") {
+		t.Fatalf("ParamsFor(0, 0.01).Validate() = %v, want the n error", err)
+	}
+	p.Seed = 7 // a seed alone fills nothing in
+	if p.Validate() == nil {
+		t.Error("setting only the seed cleared the sizing error")
+	}
+	if s := p.String(); !strings.Contains(s, "n must be at least 1") || !strings.Contains(s, "seed=0x7") {
+		t.Errorf("String() = %q, want the fields and the sizing error", s)
+	}
+	p.Bits, p.Hashes = 1000, 3
+	if err := p.Validate(); err != nil {
+		t.Errorf("after setting Bits and Hashes: Validate() = %v, want nil", err)
+	}
+	if _, err := New(p); err != nil {
+		t.Errorf("New after setting Bits and Hashes: %v", err)
+	}
+	if s := p.String(); s != "bits=1000 hashes=3 seed=0x7" {
+		t.Errorf("String() = %q", s)
+	}
+}

@@ -21,7 +21,26 @@ type Params struct {
 	// Conservative selects the conservative update of Estan and Varghese.
 	Conservative bool
 
-	err error // set by ParamsFor on bad input, reported by New
+	err error // set by ParamsFor on bad input, reported by Validate while Width and Depth are 0
+}
+
+// String describes p, and ParamsFor's error if it failed.
+func (p Params) String() string {
+	s := fmt.Sprintf("width=%d depth=%d seed=%#x conservative=%v", p.Width, p.Depth, p.Seed, p.Conservative)
+	if p.sizingError() != nil {
+		s += " (" + p.err.Error() + ")"
+	}
+	return s
+}
+
+// sizingError returns ParamsFor's error while p still holds what
+// ParamsFor returned with it (no Width, no Depth): dimensions filled in
+// afterwards are validated on their own.
+func (p Params) sizingError() error {
+	if p.Width == 0 && p.Depth == 0 {
+		return p.err
+	}
+	return nil
 }
 
 // ParamsFor returns the smallest sketch whose estimates exceed the true
@@ -54,10 +73,11 @@ func ParamsFor(epsilon, delta float64) Params {
 	return p
 }
 
-// Validate reports whether p describes a sketch [New] accepts.
+// Validate reports whether p describes a sketch [New] accepts, or
+// ParamsFor's error (until Width or Depth is set by hand).
 func (p Params) Validate() error {
-	if p.err != nil {
-		return p.err
+	if err := p.sizingError(); err != nil {
+		return err
 	}
 	switch {
 	case p.Width == 0:

@@ -523,3 +523,27 @@ func TestConcurrent_SnapshotUnderWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsFor_ErrorThenFilledIn: ParamsFor's error holds while the
+// Params are what it returned, and stops holding once Width and Depth are
+// set by hand (it used to stick, so New refused valid parameters); String
+// shows the error, not a pointer.
+func TestParamsFor_ErrorThenFilledIn(t *testing.T) {
+	p := ParamsFor(2, 0.01)
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "epsilon must be in (0, 1)") {
+		t.Fatalf("ParamsFor(2, 0.01).Validate() = %v, want the epsilon error", err)
+	}
+	if s := p.String(); !strings.Contains(s, "epsilon must be in (0, 1)") {
+		t.Errorf("String() = %q, want the sizing error", s)
+	}
+	p.Width, p.Depth = 1000, 4
+	if err := p.Validate(); err != nil {
+		t.Errorf("after setting Width and Depth: Validate() = %v, want nil", err)
+	}
+	if _, err := New(p); err != nil {
+		t.Errorf("New after setting Width and Depth: %v", err)
+	}
+	if s := p.String(); s != "width=1000 depth=4 seed=0x0 conservative=false" {
+		t.Errorf("String() = %q", s)
+	}
+}
