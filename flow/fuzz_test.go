@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -180,5 +181,45 @@ func FuzzKeyFromBytes(f *testing.F) {
 			t.Fatalf("hash of %v differs from Hash64 of its bytes", k)
 		}
 		_ = k.String()
+	})
+}
+
+// FuzzKeyFromPadded decodes arbitrary padded keys: only 40 bytes with a
+// length byte of 13 or 37 and zero padding make a key, and that key pads
+// back to exactly the input; every valid key's padded form decodes to it.
+func FuzzKeyFromPadded(f *testing.F) {
+	k4 := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	k6 := flow.MustKey("2001:db8::1", "2001:db8::2", 443, 51000, flow.ProtoTCP)
+	p4, p6 := k4.Padded(), k6.Padded()
+	f.Add(p4[:])                        // IPv4
+	f.Add(p6[:])                        // IPv6
+	f.Add(p4[:39])                      // one byte short
+	f.Add(append(p6[:], 0))             // one byte long
+	f.Add(make([]byte, flow.PaddedLen)) // length byte 0: the zero Key's form
+	bad := p4
+	bad[20] = 1 // padding not zero
+	f.Add(bad[:])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := flow.KeyFromPadded(b)
+		n := 0
+		if len(b) == flow.PaddedLen {
+			n = int(b[flow.PaddedLen-1])
+		}
+		zero := n > 0 && n < flow.PaddedLen && bytes.Count(b[n:flow.PaddedLen-1], []byte{0}) == flow.PaddedLen-1-n
+		if want := (n == flow.KeyLen4 || n == flow.KeyLen6) && zero; (err == nil) != want {
+			t.Fatalf("%x: error %v, want a key: %v", b, err, want)
+		}
+		if err != nil {
+			if k.IsValid() || !strings.HasPrefix(err.Error(), "flow: padded key") {
+				t.Fatalf("error %v with key %v", err, k)
+			}
+			return
+		}
+		if p := k.Padded(); !bytes.Equal(p[:], b) || !bytes.Equal(k.Bytes(), b[:n]) {
+			t.Fatalf("key %v of %x pads to %x", k, b, p)
+		}
+		if kb, err := flow.KeyFromBytes(b[:n]); err != nil || kb != k {
+			t.Fatalf("KeyFromBytes of the same bytes: %v, %v", kb, err)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -441,5 +442,44 @@ func BenchmarkHash_Throughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
 		})
+	}
+}
+
+// TestKey_Padded: the padded form of both families and its inverse, and
+// an error naming the broken rule for each kind of bad input.
+func TestKey_Padded(t *testing.T) {
+	for _, k := range []Key{
+		MustKey("10.0.0.1", "10.0.0.2", 5353, 53, ProtoUDP),
+		MustKey("2001:db8::1", "2001:db8::2", 443, 51000, ProtoTCP),
+	} {
+		p := k.Padded()
+		if !bytes.Equal(p[:k.Len()], k.Bytes()) || p[PaddedLen-1] != byte(k.Len()) || !bytes.Equal(p[k.Len():PaddedLen-1], make([]byte, PaddedLen-1-k.Len())) {
+			t.Errorf("%v pads to %x", k, p)
+		}
+		if got, err := KeyFromPadded(p[:]); err != nil || got != k {
+			t.Errorf("KeyFromPadded(%v.Padded()) = %v, %v", k, got, err)
+		}
+	}
+	if p := (Key{}).Padded(); p != [PaddedLen]byte{} {
+		t.Errorf("the zero Key pads to %x, want zeros", p)
+	}
+	good := MustKey("10.0.0.1", "10.0.0.2", 1, 2, ProtoTCP).Padded()
+	dirty := good
+	dirty[30] = 0xff
+	badLen := good
+	badLen[PaddedLen-1] = 20
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"short", good[:39], "must be 40 bytes, got 39"},
+		{"length byte", badLen[:], "length byte must be 13 or 37, got 20"},
+		{"padding", dirty[:], "byte 30 is 0xff"},
+		{"zero", make([]byte, PaddedLen), "got 0"},
+	} {
+		if k, err := KeyFromPadded(c.b); err == nil || !strings.Contains(err.Error(), c.want) || k.IsValid() {
+			t.Errorf("%s: %v, %v; want an error containing %q", c.name, k, err, c.want)
+		}
 	}
 }

@@ -103,6 +103,41 @@ func KeyFromBytes(b []byte) (Key, error) {
 	return k, nil
 }
 
+// PaddedLen is the length of a key's fixed-width form, [Key.Padded].
+const PaddedLen = 40
+
+// Padded returns k in a fixed width for structures that need one key
+// length for IPv4 and IPv6 flows alike (an iblt Table, Encoder or
+// Decoder, FlowRadar's FlowXOR): the canonical bytes at offset 0, zeros
+// up to offset 39, and the length (13 or 37) at offset 39. The zero Key
+// pads to 40 zero bytes. [KeyFromPadded] is the inverse.
+func (k Key) Padded() [PaddedLen]byte {
+	var p [PaddedLen]byte
+	copy(p[:], k.b[:])
+	p[PaddedLen-1] = k.n
+	return p
+}
+
+// KeyFromPadded returns the key whose padded form ([Key.Padded]) is b: 40
+// bytes, a length byte of 13 or 37 at offset 39 and zeros between the key
+// and it. Anything else is an error saying which rule b breaks, so that
+// bytes from a corrupt or foreign source are never taken for a flow.
+func KeyFromPadded(b []byte) (Key, error) {
+	if len(b) != PaddedLen {
+		return Key{}, fmt.Errorf("flow: padded key must be %d bytes, got %d", PaddedLen, len(b))
+	}
+	n := int(b[PaddedLen-1])
+	if n != KeyLen4 && n != KeyLen6 {
+		return Key{}, fmt.Errorf("flow: padded key's length byte must be %d or %d, got %d", KeyLen4, KeyLen6, n)
+	}
+	for i, c := range b[n : PaddedLen-1] {
+		if c != 0 {
+			return Key{}, fmt.Errorf("flow: padded key of length %d must be zero from byte %d to %d, byte %d is %#02x", n, n, PaddedLen-2, n+i, c)
+		}
+	}
+	return KeyFromBytes(b[:n])
+}
+
 // IsValid reports whether k holds a flow (the zero Key does not).
 func (k Key) IsValid() bool { return k.n == KeyLen4 || k.n == KeyLen6 }
 

@@ -8,8 +8,9 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 )
 
-// XORBytes is the width of FlowXOR: a key padded to 40 bytes (see [Cell]).
-const XORBytes = 40
+// XORBytes is the width of FlowXOR: a key padded to 40 bytes (see [Cell]),
+// as [flow.Key.Padded] pads it.
+const XORBytes = flow.PaddedLen
 
 // CellBytes is the size of a [Cell] in memory, in the binary encoding and
 // in the kernel's map value (struct flowradar_cell).
@@ -33,9 +34,6 @@ const (
 	goldenCell3 = uint64((cellHash + 4) * golden % (1 << 64))
 )
 
-// lenByte is the offset in FlowXOR of the XOR of the key lengths.
-const lenByte = XORBytes - 1
-
 // Cell is one counting-table cell, laid out as the kernel's map value:
 //
 //	offset  0  FlowXOR      [40]byte  XOR of the padded keys of the cell's flows
@@ -43,9 +41,9 @@ const lenByte = XORBytes - 1
 //	offset 44  PacketCount  uint32    packets of those flows
 //	offset 48  ByteCount    uint64    bytes of those packets (an extension)
 //
-// A key is padded to 40 bytes as: its canonical bytes (13 for IPv4, 37 for
-// IPv6) at offset 0, zeros up to offset 39, and its length (13 or 37) at
-// offset 39. IPv4 and IPv6 flows share one table; a cell holding exactly
+// A key is padded to 40 bytes as [flow.Key.Padded] pads it: its canonical
+// bytes (13 for IPv4, 37 for IPv6) at offset 0, zeros up to offset 39, and
+// its length (13 or 37) at offset 39. IPv4 and IPv6 flows share one table; a cell holding exactly
 // one flow has FlowXOR equal to that flow's padded key, whose length byte
 // says how many key bytes to read and whose padding must be zero. The
 // prototype's cell (13-byte XOR, 8-bit FlowCount, 32-bit PacketCount) is
@@ -59,13 +57,7 @@ type Cell struct {
 }
 
 // padded returns the 40-byte padded form of k (see [Cell]).
-func padded(k *flow.Key) [XORBytes]byte {
-	var p [XORBytes]byte
-	a, n := k.Array()
-	copy(p[:], a[:])
-	p[lenByte] = byte(n)
-	return p
-}
+func padded(k *flow.Key) [XORBytes]byte { return k.Padded() }
 
 // xorInto XORs p into c.FlowXOR, eight bytes at a time.
 func (c *Cell) xorInto(p *[XORBytes]byte) {
@@ -78,16 +70,7 @@ func (c *Cell) xorInto(p *[XORBytes]byte) {
 // a length byte of 13 or 37 and zero padding. It does not say the cell is
 // pure; the decoders also check that the key hashes to the cell.
 func (c *Cell) Key() (flow.Key, bool) {
-	n := int(c.FlowXOR[lenByte])
-	if n != flow.KeyLen4 && n != flow.KeyLen6 {
-		return flow.Key{}, false
-	}
-	for _, b := range c.FlowXOR[n:lenByte] {
-		if b != 0 {
-			return flow.Key{}, false
-		}
-	}
-	k, err := flow.KeyFromBytes(c.FlowXOR[:n])
+	k, err := flow.KeyFromPadded(c.FlowXOR[:])
 	return k, err == nil
 }
 

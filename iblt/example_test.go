@@ -93,6 +93,44 @@ func ExampleDecoder() {
 	// sender only: 10.1.0.4:53 > 10.2.0.1:53 udp
 }
 
+// One key length must serve IPv4 and IPv6 flows alike: flow.Key.Padded
+// gives every flow 40 bytes, and flow.KeyFromPadded reads them back.
+func ExampleDecoder_mixedFamilies() {
+	flows := []flow.Key{
+		flow.MustKey("10.0.0.1", "10.0.0.2", 40000, 443, flow.ProtoTCP),
+		flow.MustKey("2001:db8::1", "2001:db8::2", 40001, 443, flow.ProtoTCP),
+		flow.MustKey("10.0.0.3", "10.0.0.4", 53, 53, flow.ProtoUDP),
+		flow.MustKey("2001:db8::3", "2001:db8::4", 123, 123, flow.ProtoUDP),
+	}
+	enc, _ := iblt.NewEncoder(flow.PaddedLen, 9)
+	dec, _ := iblt.NewDecoder(flow.PaddedLen, 9)
+	for i, k := range flows {
+		p := k.Padded()
+		if i != 1 { // the sender lacks the first IPv6 flow
+			enc.Add(p[:])
+		}
+		if i != 2 { // the receiver lacks the UDP IPv4 flow
+			dec.AddLocal(p[:])
+		}
+	}
+	var sym []byte
+	for !dec.Done() {
+		sym = enc.AppendNext(sym[:0])
+		dec.AddSymbol(sym)
+	}
+	for _, b := range dec.Remote() {
+		k, _ := flow.KeyFromPadded(b)
+		fmt.Println("sender only:", k)
+	}
+	for _, b := range dec.Local() {
+		k, _ := flow.KeyFromPadded(b)
+		fmt.Println("receiver only:", k)
+	}
+	// Output:
+	// sender only: 10.0.0.3:53 > 10.0.0.4:53 udp
+	// receiver only: [2001:db8::1]:40001 > [2001:db8::2]:443 tcp
+}
+
 // An estimator tells two hosts how large a table to exchange.
 func ExampleEstimator() {
 	a, _ := iblt.NewEstimator(iblt.DefaultEstimatorParams(8, 1))
