@@ -7,8 +7,7 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 )
 
-// CountingFilter is a counting Bloom filter (section 4.4.4 of the course
-// notes; Fan, Cao, Almeida and Broder, "Summary cache", IEEE/ACM ToN 8(3),
+// CountingFilter is a counting Bloom filter (Fan, Cao, Almeida and Broder, "Summary cache", IEEE/ACM ToN 8(3),
 // 2000): m counters of 4, 8 or 16 bits, packed 64/width to a little-endian
 // word (counter j is bits (j%c)*width to (j%c)*width+width-1 of word j/c,
 // with c = 64/width). A key uses counters flow.BitIndex(h, i, m) for i < k,
@@ -130,7 +129,7 @@ func (f *CountingFilter) Contains(key []byte) bool {
 func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
 
 // Count returns the estimated number of insertions of key not yet removed:
-// the least of its counters (section 4.4.4). It never underestimates while
+// the least of its counters. It never underestimates while
 // no counter of the key is saturated; a saturated minimum means "at least
 // 2^width - 1".
 func (f *CountingFilter) Count(key []byte) uint64 { return f.CountHash(flow.Hash64(key, f.seed)) }

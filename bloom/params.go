@@ -66,7 +66,8 @@ func checkIntent(fn string, n uint64, fpr float64) error {
 }
 
 // ParamsFor returns the parameters of a classic Filter holding n keys at a
-// false-positive rate fpr (section 4.4.3 of the course notes):
+// false-positive rate fpr (Broder and Mitzenmacher, "Network applications
+// of Bloom filters: a survey", Internet Mathematics 1(4), 2004):
 //
 //	m = ceil(-n ln(fpr) / (ln 2)^2)
 //	k = round((m/n) ln 2), at least 1      (k_opt, rounded half away from zero)
@@ -89,7 +90,7 @@ func ParamsFor(n uint64, fpr float64) Params {
 // keys at a false-positive rate of at most fpr: the least m whose exact rate
 // [FalsePositiveRate] is at most fpr, m = ceil(1 / (1 - (1 - fpr^(1/k))^(1/(kn)))),
 // about -k n / ln(1 - fpr^(1/k)).
-// With k = 1 it sizes the 1-hash Bloom filter of section 4.4.1, whose rate is
+// With k = 1 it sizes the 1-hash Bloom filter, whose rate is
 // 1 - (1 - 1/m)^n, about n/m: it needs m = n / -ln(1 - fpr), nearly n/fpr
 // bits (100 bits per key at 1%).
 func ParamsForHashes(n uint64, fpr float64, k int) Params {
@@ -149,9 +150,9 @@ func (p Params) ValidateBlocked() error {
 }
 
 // FalsePositiveRate is the expected false-positive rate of a classic filter
-// of m bits and k hashes holding n keys, by the exact formula of section
-// 4.4.2: (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate
-// 1 - (1 - 1/m)^n of section 4.4.1. (The formula treats the bits as
+// of m bits and k hashes holding n keys, by the classic formula
+// (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate
+// 1 - (1 - 1/m)^n. (The formula treats the bits as
 // independent, which is accurate for m much larger than k; see Bose et al.,
 // "On the false-positive rate of Bloom filters", IPL 108(4), 2008.)
 func FalsePositiveRate(m uint64, k int, n uint64) float64 {
@@ -163,8 +164,8 @@ func FalsePositiveRate(m uint64, k int, n uint64) float64 {
 	return math.Pow(1-zero, float64(k))
 }
 
-// FalsePositiveRateApprox is the asymptotic rate (1 - e^(-kn/m))^k of
-// section 4.4.3, equation (8).
+// FalsePositiveRateApprox is the asymptotic rate (1 - e^(-kn/m))^k, the
+// approximation [ParamsFor] optimises.
 func FalsePositiveRateApprox(m uint64, k int, n uint64) float64 {
 	if m == 0 || k <= 0 {
 		return 1

@@ -7,20 +7,21 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 )
 
-// DefaultThreshold is the lab's packet threshold (seed 004, section 9.2.4).
+// DefaultThreshold is the lab's packet threshold (see the package
+// documentation).
 const DefaultThreshold = 1000
 
 // Detector flags flows whose estimate reaches a threshold: an absolute
-// count, as in the heavy-hitter lab of the course notes, or a fraction phi
-// of the total N.
+// count, as in the heavy-hitter lab (see the package documentation), or a
+// fraction phi of the total N.
 //
-// [Detector.Filter] is the lab's detector v2 (seed 004, section 9.2.4),
-// which cms/xdp runs per packet: the lab's counting Bloom filter with k = 2
-// hash functions is a count-min sketch with d = 2 rows (one counter per
-// row; the lab draws both indexes from one array). If the flow's minimum
-// counter has reached the threshold the packet is dropped and nothing is
-// counted; otherwise each of its counters is incremented and the packet
-// forwarded. A flow therefore passes at most threshold packets, and one
+// [Detector.Filter] is the lab's detector (its second version, keyed on
+// the 5-tuple), which cms/xdp runs per packet: the lab's counting Bloom
+// filter with k = 2 hash functions is a count-min sketch with d = 2 rows
+// (one counter per row; the lab draws both indexes from one array). If
+// the flow's minimum counter has reached the threshold the packet is
+// dropped and nothing is counted; otherwise each of its counters is
+// incremented and the packet forwarded. A flow therefore passes at most threshold packets, and one
 // whose own packets never reach the threshold can still be dropped when
 // colliding flows have filled its counters (the sketch never undercounts,
 // so a real heavy hitter is never missed). The lab's P4 code increments

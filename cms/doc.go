@@ -3,7 +3,11 @@
 // exceed it by at most eps*N with probability at least 1-delta, N being the
 // total added (Cormode and Muthukrishnan, Theorem 1). On top of it sit a
 // top-k tracker ([TopK]) and a threshold detector ([Detector]) that models
-// the heavy-hitter lab of the course notes (seed 004, section 9.2.4).
+// the heavy-hitter lab of an eBPF/P4 networking course, called "the lab" in
+// these docs: key each packet on its 5-tuple, count flows in a counting
+// Bloom filter with k = 2 hash functions (a sketch of d = 2 rows, see
+// [LabParams]), and drop a flow's packets once the least of its counters
+// reaches [DefaultThreshold], 1000 packets; cms/xdp runs it per packet.
 //
 // # Sizing
 //

@@ -15,8 +15,8 @@
 //   - [ModePerCPU]: one copy of the counters per CPU, plain adds; the loader
 //     sums the copies with saturation, which equals [cms.Sum] of per-CPU
 //     sketches.
-//   - [ModeDetect]: the heavy-hitter detector of the course lab (seed 004,
-//     section 9.2.4), modelled in Go by [cms.Detector.FilterReport]:
+//   - [ModeDetect]: the heavy-hitter detector of the lab described in
+//     package cms, modelled in Go by [cms.Detector.FilterReport]:
 //     per-CPU counters, d rows as set in [Options] (the lab has d = 2: use
 //     [cms.LabParams]; Depth has no default); a packet whose flow's minimum
 //     counter has reached the threshold is dropped (XDP_DROP) and not
