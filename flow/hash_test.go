@@ -483,3 +483,23 @@ func TestKey_Padded(t *testing.T) {
 		}
 	}
 }
+
+// TestMustKey_Panics: MustKey's panics say which address is wrong, with
+// the package's prefix.
+func TestMustKey_Panics(t *testing.T) {
+	for _, c := range []struct{ src, dst, want string }{
+		{"10.0.0.1:80", "10.0.0.2", "flow: MustKey: source address"},
+		{"10.0.0.1", "nope", "flow: MustKey: destination address"},
+		{"10.0.0.1", "2001:db8::1", "one family"},
+	} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("MustKey(%q, %q): panic %v, want one containing %q", c.src, c.dst, err, c.want)
+				}
+			}()
+			MustKey(c.src, c.dst, 1, 2, ProtoTCP)
+		}()
+	}
+}

@@ -81,10 +81,19 @@ func KeyFrom(src, dst netip.Addr, sport, dport uint16, proto uint8) (Key, error)
 	return Key{}, fmt.Errorf("flow: key needs addresses of one family, got %v and %v", src, dst)
 }
 
-// MustKey is like [KeyFrom] but panics on error. It is meant for tests and
-// literals.
+// MustKey is like [KeyFrom] with the addresses as text (an IP address
+// without a port, as [netip.ParseAddr] reads it), but panics on error. It
+// is meant for tests and literals.
 func MustKey(src, dst string, sport, dport uint16, proto uint8) Key {
-	k, err := KeyFrom(netip.MustParseAddr(src), netip.MustParseAddr(dst), sport, dport, proto)
+	s, err := netip.ParseAddr(src)
+	if err != nil {
+		panic(fmt.Errorf("flow: MustKey: source address: %w", err))
+	}
+	d, err := netip.ParseAddr(dst)
+	if err != nil {
+		panic(fmt.Errorf("flow: MustKey: destination address: %w", err))
+	}
+	k, err := KeyFrom(s, d, sport, dport, proto)
 	if err != nil {
 		panic(err)
 	}
