@@ -86,7 +86,7 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	var pcaps pathList
 	var kernel string
-	fs.Var(&pcaps, "pcap", "capture `file` (pcap or pcapng, gzip or not) or directory of captures; repeatable")
+	fs.Var(&pcaps, "pcap", "read captures from `file|dir`: pcap or pcapng, gzip or not; a directory means every capture in it; repeatable")
 	fs.IntVar(&o.amplify, "amplify", 1, "replay the input `N` times with disjoint addresses (N times the flows)")
 	fs.IntVar(&o.top, "top", 10, "rows of the top-`N` tables")
 	fs.Uint64Var(&o.seed, "seed", 1, "`seed` of every hash and random choice")
