@@ -33,6 +33,10 @@ type Params struct {
 	err error // a problem found by a sizing helper, reported by Validate while Bits and Hashes are 0
 }
 
+// WithSeed returns p with the hash seed set, for the Params a sizing helper
+// returns: bloom.ParamsFor(n, fpr).WithSeed(seed).
+func (p Params) WithSeed(seed uint64) Params { p.Seed = seed; return p }
+
 // String describes p, and the sizing helper's error if it failed.
 func (p Params) String() string {
 	s := fmt.Sprintf("bits=%d hashes=%d seed=%#x", p.Bits, p.Hashes, p.Seed)

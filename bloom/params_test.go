@@ -318,3 +318,15 @@ func TestParamsFor_ErrorThenFilledIn(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// TestParams_WithSeed: WithSeed sets the seed and keeps the rest, the
+// sizing helper's error included.
+func TestParams_WithSeed(t *testing.T) {
+	p := ParamsFor(1000, 0.01).WithSeed(42)
+	if q := ParamsFor(1000, 0.01); p.Seed != 42 || p.Bits != q.Bits || p.Hashes != q.Hashes {
+		t.Errorf("WithSeed(42) = %v, want %v with seed 42", p, q)
+	}
+	if ParamsFor(0, 0.01).WithSeed(1).Validate() == nil {
+		t.Error("WithSeed dropped the sizing error")
+	}
+}
