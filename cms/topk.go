@@ -81,7 +81,12 @@ func (t *TopK) K() int { return t.k }
 func (t *TopK) Sketch() *Sketch { return t.sketch }
 
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
+// An invalid key (the zero Key) is not a flow: Add ignores it and returns
+// 0, so it never enters the top k.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
+	if !key.IsValid() {
+		return 0
+	}
 	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
 	est := t.sketch.addEstimate(h, n)
 	// Fast path, most packets once the heap is full: a flow whose new

@@ -182,3 +182,20 @@ func TestTopK_HeavyHittersPhi(t *testing.T) {
 		}
 	}
 }
+
+// TestTopK_InvalidKey: the zero Key is not a flow: it is not counted and
+// never listed (it used to enter the top k as "invalid flow").
+func TestTopK_InvalidKey(t *testing.T) {
+	tk, err := NewTopK(Params{Width: 64, Depth: 2, Seed: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est := tk.Add(flow.Key{}, 5); est != 0 {
+		t.Errorf("Add(zero Key) = %d, want 0", est)
+	}
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
+	tk.Add(k, 1)
+	if top := tk.Top(); len(top) != 1 || top[0].Key != k || tk.Sketch().Total() != 1 {
+		t.Errorf("after the zero Key and one flow: top %v, N %d; want only the flow, N 1", top, tk.Sketch().Total())
+	}
+}
