@@ -46,6 +46,46 @@ func Example() {
 	// 2024-01-02T03:04:05.001000006Z 54 1514 ethernet
 }
 
+// From a capture file to flows: read each packet, make it an Ethernet
+// frame whatever the file's link type, and parse its flow key, reusing
+// one buffer for the packets and one for the converted frames.
+func Example_flows() {
+	pkts, _ := capture.Generate(capture.GenConfig{Flows: 20, Packets: 200, Seed: 7})
+	var file bytes.Buffer
+	capture.Write(&file, pkts)
+
+	r, err := capture.NewReader(&file)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	packets := map[flow.Key]int{}
+	var buf, conv []byte
+	for {
+		p, err := r.NextInto(buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil { // a damaged record (see RecordError) or a failed read
+			fmt.Println(err)
+			return
+		}
+		buf = p.Data
+		frame, ok := p.Ethernet(conv)
+		if !ok {
+			continue // a link type without IP
+		}
+		if p.Link != capture.LinkEthernet {
+			conv = frame
+		}
+		if info, err := flow.Parse(frame); err == nil {
+			packets[info.Key]++
+		}
+	}
+	fmt.Println(len(packets), "flows")
+	// Output: 20 flows
+}
+
 // A raw IPv4 packet (link type 228) becomes an Ethernet frame.
 func ExamplePacket_Ethernet() {
 	p := capture.Packet{Data: []byte{0x45, 0x00, 0x00, 0x14}, Link: capture.LinkIPv4}
