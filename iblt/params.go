@@ -135,7 +135,10 @@ func ParamsFor(d, keyLen int, success float64, seed uint64) (Params, error) {
 	if m4 < m3 {
 		p.Cells, p.Hashes = m4, 4
 	}
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return Params{}, err
+	}
+	return p, nil
 }
 
 // normalQuantile returns the p-quantile of the standard normal distribution

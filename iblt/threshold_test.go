@@ -204,3 +204,14 @@ func TestCellsFor_TooLarge(t *testing.T) {
 		t.Errorf("ParamsFor(MaxInt) = %+v, %v; want the CellsFor error", p, err)
 	}
 }
+
+// TestParamsFor_ErrorGivesZero: a bad key length is an error with zero
+// Params, not half-filled ones (it returned 40 cells and k = 4 beside the
+// error).
+func TestParamsFor_ErrorGivesZero(t *testing.T) {
+	for _, keyLen := range []int{0, -1, MaxKeyLen + 1} {
+		if p, err := ParamsFor(10, keyLen, 0.99, 1); err == nil || p != (Params{}) {
+			t.Errorf("ParamsFor(10, %d, 0.99) = %+v, %v; want zero Params and an error", keyLen, p, err)
+		}
+	}
+}
