@@ -8,10 +8,11 @@ import (
 )
 
 // CountingFilter is a counting Bloom filter (Fan, Cao, Almeida and Broder,
-// "Summary cache", IEEE/ACM ToN 8(3), 2000): m counters of 4, 8 or 16 bits, packed 64/width to a little-endian
-// word (counter j is bits (j%c)*width to (j%c)*width+width-1 of word j/c,
-// with c = 64/width). A key uses counters flow.BitIndex(h, i, m) for i < k,
-// the positions of the same key's bits in a [Filter] of m bits.
+// "Summary cache", IEEE/ACM ToN 8(3), 2000): m counters of 4, 8 or 16 bits,
+// packed 64/width to a little-endian word (counter j is bits (j%c)*width to
+// (j%c)*width+width-1 of word j/c, with c = 64/width). A key uses counters
+// flow.BitIndex(h, i, m) for i < k, the positions of the same key's bits in
+// a [Filter] of m bits.
 //
 // Counters saturate at 2^width - 1 and a saturated counter is never
 // decremented, so no key that was added and not removed is ever reported

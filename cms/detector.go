@@ -15,18 +15,18 @@ const DefaultThreshold = 1000
 // count, as in the heavy-hitter lab (see the package documentation), or a
 // fraction phi of the total N.
 //
-// [Detector.Filter] is the lab's detector (its second version, keyed on
-// the 5-tuple), which cms/xdp runs per packet: the lab's counting Bloom
-// filter with k = 2 hash functions is a count-min sketch with d = 2 rows
-// (one counter per row; the lab draws both indexes from one array). If
-// the flow's minimum counter has reached the threshold the packet is
-// dropped and nothing is counted; otherwise each of its counters is
-// incremented and the packet forwarded. A flow therefore passes at most threshold packets, and one
-// whose own packets never reach the threshold can still be dropped when
-// colliding flows have filled its counters (the sketch never undercounts,
-// so a real heavy hitter is never missed). The lab's P4 code increments
-// before comparing with ">"; this package follows the lab's text instead:
-// compare the minimum with ">=" first.
+// [Detector.Filter] is the lab's detector (its second version, keyed on the
+// 5-tuple), which cms/xdp runs per packet: the lab's counting Bloom filter
+// with k = 2 hash functions is a count-min sketch with d = 2 rows (one
+// counter per row; the lab draws both indexes from one array). If the flow's
+// minimum counter has reached the threshold the packet is dropped and
+// nothing is counted; otherwise each of its counters is incremented and the
+// packet forwarded. A flow therefore passes at most threshold packets, and
+// one whose own packets never reach the threshold can still be dropped when
+// colliding flows have filled its counters (the sketch never undercounts, so
+// a real heavy hitter is never missed). The lab's P4 code increments before
+// comparing with ">"; this package follows the lab's text instead: compare
+// the minimum with ">=" first.
 //
 // Filter's crossed names the flow whose packet brought the minimum to the
 // threshold, which need not be a heavy flow (a small flow can add the last
