@@ -700,24 +700,24 @@ type Network struct {
 }
 
 // DecodeNetwork decodes the tables of many switches for one epoch:
-// [FlowDecode] across all of them, then [CounterDecode] at each switch,
-// and reports every flow with its counters per switch, so that
-// inconsistencies between the switches of a path show that packets were
-// lost ([FlowReport.Loss]) and where ([Network.Hops]). Errors are those of
-// FlowDecode and of CounterDecode at each switch (prefixed with the
-// table's index), joined. Whatever the error, except [ErrParams] for a
-// nil or zero table (which comes with an empty Network), the result
-// holds every flow found and every switch's counters, with
-// [ErrDecodeIncomplete], [ErrCorrupt] or both. Where FlowDecode stops at
-// once on a contradiction (see [FlowDecode]), that is the flows found
-// until then, Stuck counts the cells still holding flows at that point,
-// and the error wraps ErrDecodeIncomplete too if there are any. Counts
-// marked exact are those the counters determine, whatever the error; the
-// others are estimates (see [Counters.Exact]). An exact count is the true
-// one unless a flow-filter false positive or a damaged counter went
-// unnoticed, as it can when the extra packets share cells only with flows
-// that no other cell checks; no error says so then (rare with filters
-// sized by [ParamsFor]; see [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
+// [FlowDecode] across all of them, then [CounterDecode] at each switch, and
+// reports every flow with its counters per switch, so that inconsistencies
+// between the switches of a path show that packets were lost
+// ([FlowReport.Loss]) and where ([Network.Hops]). Errors are those of
+// FlowDecode and of CounterDecode at each switch (prefixed with the table's
+// index), joined. Whatever the error, except [ErrParams] for a nil or zero
+// table (which comes with an empty Network), the result holds every flow
+// found and every switch's counters, with [ErrDecodeIncomplete],
+// [ErrCorrupt] or both. Where FlowDecode stops at once on a contradiction
+// (see [FlowDecode]), that is the flows found until then, Stuck counts the
+// cells still holding flows at that point, and the error wraps
+// ErrDecodeIncomplete too if there are any. Counts marked exact are those
+// the counters determine, whatever the error; the others are estimates (see
+// [Counters.Exact]). An exact count is the true one unless a flow-filter
+// false positive or a damaged counter went unnoticed, as it can when the
+// extra packets share cells only with flows that no other cell checks; no
+// error says so then (rare with filters sized by [ParamsFor]; see
+// [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
 // switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, halt, err := flowDecode(tables)

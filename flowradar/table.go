@@ -43,12 +43,12 @@ const (
 //
 // A key is padded to 40 bytes as [flow.Key.Padded] pads it: its canonical
 // bytes (13 for IPv4, 37 for IPv6) at offset 0, zeros up to offset 39, and
-// its length (13 or 37) at offset 39. IPv4 and IPv6 flows share one table; a cell holding exactly
-// one flow has FlowXOR equal to that flow's padded key, whose length byte
-// says how many key bytes to read and whose padding must be zero. The
-// prototype's cell (13-byte XOR, 8-bit FlowCount, 32-bit PacketCount) is
-// 18 bytes; IPv6 and the byte counter cost the difference. Counters wrap
-// modulo 2^32 or 2^64, which an epoch must not reach.
+// its length (13 or 37) at offset 39. IPv4 and IPv6 flows share one table; a
+// cell holding exactly one flow has FlowXOR equal to that flow's padded key,
+// whose length byte says how many key bytes to read and whose padding must
+// be zero. The prototype's cell (13-byte XOR, 8-bit FlowCount, 32-bit
+// PacketCount) is 18 bytes; IPv6 and the byte counter cost the difference.
+// Counters wrap modulo 2^32 or 2^64, which an epoch must not reach.
 type Cell struct {
 	FlowXOR     [XORBytes]byte
 	FlowCount   uint32
@@ -69,8 +69,22 @@ func (c *Cell) xorInto(p *[XORBytes]byte) {
 // Key returns the flow whose padded key FlowXOR holds, if it holds one:
 // a length byte of 13 or 37 and zero padding. It does not say the cell is
 // pure; the decoders also check that the key hashes to the cell.
+//
+// It checks what [flow.KeyFromPadded] checks, without building an error
+// for the many cells that hold no single key: decoders call it on every
+// cell they test.
 func (c *Cell) Key() (flow.Key, bool) {
-	k, err := flow.KeyFromPadded(c.FlowXOR[:])
+	const lenByte = XORBytes - 1
+	n := int(c.FlowXOR[lenByte])
+	if n != flow.KeyLen4 && n != flow.KeyLen6 {
+		return flow.Key{}, false
+	}
+	for _, b := range c.FlowXOR[n:lenByte] {
+		if b != 0 {
+			return flow.Key{}, false
+		}
+	}
+	k, err := flow.KeyFromBytes(c.FlowXOR[:n])
 	return k, err == nil
 }
 
