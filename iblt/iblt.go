@@ -17,12 +17,13 @@ const (
 	wKey   = 3
 )
 
-// Table is an invertible Bloom lookup table of fixed-length keys with
-// 64-bit values, split into k disjoint sub-tables. Create it with [New];
-// the zero Table is not valid, though no method of it panics: Insert and
-// Delete of a non-empty key fail (its key length is 0), and List, Subtract,
-// Merge and the encoders return an error wrapping [ErrInvalid]. A Table is not safe for concurrent use
-// while it is written; it may be copied with [Table.Clone] only.
+// Table is an invertible Bloom lookup table of fixed-length keys with 64-bit
+// values, split into k disjoint sub-tables. Create it with [New]; the zero
+// Table is not valid, though no method of it panics: Insert and Delete of a
+// non-empty key fail (its key length is 0), List, Subtract, Merge and the
+// encoders return an error wrapping [ErrInvalid], and Equal is false. A
+// Table is not safe for concurrent use while it is written; it may be copied
+// with [Table.Clone] only.
 type Table struct {
 	k      int    // hash functions = sub-tables
 	sub    uint32 // cells per sub-table
