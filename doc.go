@@ -26,14 +26,39 @@
 //
 // Key bytes: IPv4 src(4) dst(4) sport(2) dport(2) proto(1), 13 bytes; IPv6
 // the same with 16-byte addresses, 37 bytes; network byte order. Hash:
-// xxHash64 of the key bytes with a 64-bit seed ([flow.Hash64]). Indexes:
-// index i of a key with hash h in a table of m cells is [flow.Index](h, i,
+// xxHash64 of the key bytes with a 64-bit seed (flow.Hash64). Indexes:
+// index i of a key with hash h in a table of m cells is flow.Index(h, i,
 // m), a splitmix64 step per index and a multiply-shift reduction; the bits
 // of a classic or counting Bloom filter, which share one array, are
-// [flow.BitIndex](h, i, m), triple hashing from the halves of h. The C
+// flow.BitIndex(h, i, m), triple hashing from the halves of h. The C
 // twins live in internal/bpf/include (hash.h, flow.h, parsing.h); golden
 // vectors in flow/testdata are checked by both, and the kernel tests replay
 // every packet of the shared captures through kernel and Go.
+//
+// # Conventions
+//
+// Each structure is built from a Params value, which can be filled in by
+// hand or computed from intent by a sizing helper: bloom.ParamsFor (n
+// keys, false-positive rate), cms.ParamsFor (epsilon, delta),
+// iblt.ParamsFor (differences, key length, success probability),
+// flowradar.ParamsFor (flows) and maglev.SizeFor (backends). The bloom
+// and cms helpers return Params alone and report bad input through
+// Params.Validate and the constructor; the others return an error at
+// once. Constructors are New (returning an error) and MustNew (panicking,
+// for tests and literals). The zero value of a structure is not valid.
+//
+// Keys are byte slices in bloom, cms.Sketch and iblt (for flows, the
+// canonical bytes of flow.Key.Bytes, or the 40-byte flow.Key.Padded
+// where one length must serve IPv4 and IPv6), and flow.Key values in
+// cms.TopK, flowradar and maglev.Table.PickKey. Methods whose name ends in
+// Hash take h = flow.Hash64(key, seed) instead of the key, so that one
+// hash per packet can feed several structures built with the same seed.
+//
+// Errors are matched with [errors.Is] against each package's sentinels:
+// ErrIncompatible for merging structures of different shapes or seeds,
+// ErrCorrupt or ErrFormat for encodings that do not decode (FlowRadar's
+// and iblt's ErrCorrupt mean an inconsistent table or symbol stream), and
+// ErrDecodeIncomplete where peeling stalls, beside what was recovered.
 //
 // # Running the kernels and the benchmarks
 //
