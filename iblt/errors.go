@@ -27,6 +27,19 @@ var ErrInvalid = errors.New("iblt: invalid zero value")
 
 var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)
 
+// ErrFormat is matched by the errors of [Table.UnmarshalBinary] and
+// [Estimator.UnmarshalBinary]: the bytes are not an encoding this package
+// wrote (wrong magic, version, shape or length, or non-zero padding).
+// ([ErrCorrupt] is about coded symbols, not encodings.)
+var ErrFormat = errors.New("iblt: invalid encoding")
+
+// formatError keeps an encoding error's message and makes it match
+// ErrFormat as well as what it wraps.
+type formatError struct{ err error }
+
+func (e formatError) Error() string   { return e.err.Error() }
+func (e formatError) Unwrap() []error { return []error{ErrFormat, e.err} }
+
 // ErrDuplicateKey is wrapped by the error that [Encoder.Add] and
 // [Decoder.AddLocal] return for a key already added: the rateless code
 // sums keys by XOR, so two copies of a key would cancel and no peer could

@@ -170,8 +170,17 @@ func (e *Estimator) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary replaces e with the estimator encoded in data, checking
-// every stratum and that all strata share one shape and seed.
+// every stratum and that all strata share one shape and seed. Its errors
+// match [ErrFormat].
 func (e *Estimator) UnmarshalBinary(data []byte) error {
+	if err := e.unmarshal(data); err != nil {
+		return formatError{err}
+	}
+	return nil
+}
+
+// unmarshal is UnmarshalBinary without the ErrFormat wrapping.
+func (e *Estimator) unmarshal(data []byte) error {
 	if len(data) < 8 || string(data[:4]) != "IBSE" {
 		return fmt.Errorf("iblt: estimator encoding must start with \"IBSE\" and be at least 8 bytes, got %d bytes", len(data))
 	}

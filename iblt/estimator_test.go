@@ -58,8 +58,10 @@ func TestEstimator_Marshal(t *testing.T) {
 	if !bytes.Equal(b, b2) || u.p != e.p {
 		t.Fatal("estimator round trip differs")
 	}
-	if err := u.UnmarshalBinary(b[:len(b)-1]); err == nil {
-		t.Error("truncated estimator accepted")
+	for name, bad := range map[string][]byte{"truncated": b[:len(b)-1], "magic": append([]byte("XBSE"), b[4:]...), "empty": nil} {
+		if err := u.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s estimator encoding: %v, want ErrFormat", name, err)
+		}
 	}
 	o, _ := NewEstimator(EstimatorParams{Strata: 5, Cells: 8, KeyLen: 4, Seed: 4})
 	if err := e.Subtract(o); !errors.Is(err, ErrIncompatible) {

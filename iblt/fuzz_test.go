@@ -49,6 +49,9 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var u Table
 		if err := u.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("error %v does not match ErrFormat", err)
+			}
 			return
 		}
 		again, _ := u.MarshalBinary()
@@ -248,6 +251,9 @@ func FuzzEstimatorUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e Estimator
 		if err := e.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("error %v does not match ErrFormat", err)
+			}
 			return
 		}
 		again, _ := e.MarshalBinary()

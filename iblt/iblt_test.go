@@ -442,8 +442,8 @@ func TestUnmarshal_Errors(t *testing.T) {
 	} {
 		var u Table
 		err := u.UnmarshalBinary(c.data)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		if err == nil || err.Error() != c.want || !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: got %v, want %q matching ErrFormat", c.name, err, c.want)
 		}
 	}
 }

@@ -51,8 +51,16 @@ func (t *Table) AppendBinary(b []byte) ([]byte, error) {
 // UnmarshalBinary replaces t with the table encoded in data, after
 // checking every field: magic, version, k, key length, cell count, the
 // exact length of data and the zero padding of every key sum. On error t
-// is unchanged.
+// is unchanged, and the error matches [ErrFormat].
 func (t *Table) UnmarshalBinary(data []byte) error {
+	if err := t.unmarshal(data); err != nil {
+		return formatError{err}
+	}
+	return nil
+}
+
+// unmarshal is UnmarshalBinary without the ErrFormat wrapping.
+func (t *Table) unmarshal(data []byte) error {
 	if len(data) < headerSize {
 		return fmt.Errorf("iblt: encoding must be at least %d bytes, got %d", headerSize, len(data))
 	}
