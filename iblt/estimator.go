@@ -95,13 +95,15 @@ func (e *Estimator) Insert(key []byte) error {
 	return nil
 }
 
-// Subtract sets e to e minus o, stratum by stratum.
+// Subtract sets e to e minus o, stratum by stratum. Estimators of
+// different parameters, or an o that is the zero Estimator or nil, give
+// an error wrapping [ErrIncompatible] (and [ErrInvalid] for the latter).
 func (e *Estimator) Subtract(o *Estimator) error {
 	if err := e.valid(); err != nil {
 		return err
 	}
 	if err := o.valid(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrIncompatible, err)
 	}
 	if e.p != o.p {
 		return fmt.Errorf("%w: estimators %+v and %+v", ErrIncompatible, e.p, o.p)
