@@ -41,11 +41,12 @@
 // hand or computed from intent by a sizing helper: bloom.ParamsFor (n
 // keys, false-positive rate), cms.ParamsFor (epsilon, delta),
 // iblt.ParamsFor (differences, key length, success probability),
-// flowradar.ParamsFor (flows) and maglev.SizeFor (backends). The bloom
-// and cms helpers return Params alone and report bad input through
-// Params.Validate and the constructor; the others return an error at
-// once. Constructors are New (returning an error) and MustNew (panicking,
-// for tests and literals). The zero value of a structure is not valid.
+// flowradar.ParamsFor (flows) and maglev.SizeFor (backends). The bloom,
+// cms and flowradar helpers return Params alone and report bad input, or
+// sizes beyond the limits, through Params.Validate and the constructor;
+// iblt.ParamsFor and maglev.SizeFor return an error at once. Constructors
+// are New (returning an error) and MustNew (panicking, for tests and
+// literals). The zero value of a structure is not valid.
 //
 // Keys are byte slices in bloom, cms.Sketch and iblt (for flows, the
 // canonical bytes of flow.Key.Bytes, or the 40-byte flow.Key.Padded

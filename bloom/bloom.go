@@ -9,9 +9,9 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 )
 
-// Filter is a classic Bloom filter of m bits and k hashes (Bloom, "Space/
-// time trade-offs in hash coding with allowable errors", CACM 13(7), 1970;
-// k = 1 is the 1-hash filter). Key x sets bits
+// Filter is a classic Bloom filter of m bits and k hashes (Bloom,
+// "Space/time trade-offs in hash coding with allowable errors", CACM
+// 13(7), 1970; k = 1 is the 1-hash filter). Key x sets bits
 // flow.BitIndex(h, i, m) for i < k, where h = flow.Hash64(x, seed): triple
 // hashing, whose false-positive rate is that of k independent hashes at
 // two additions and a multiplication per bit (see package flow). Bit j is

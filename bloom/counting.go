@@ -130,9 +130,8 @@ func (f *CountingFilter) Contains(key []byte) bool {
 func (f *CountingFilter) Remove(key []byte) error { return f.remove(key, 0, true) }
 
 // Count returns the estimated number of insertions of key not yet removed:
-// the least of its counters. It never underestimates while
-// no counter of the key is saturated; a saturated minimum means "at least
-// 2^width - 1".
+// the least of its counters. It never underestimates while no counter of
+// the key is saturated; a saturated minimum means "at least 2^width - 1".
 func (f *CountingFilter) Count(key []byte) uint64 { return f.CountHash(flow.Hash64(key, f.seed)) }
 
 // AddHash is Add for the key whose hash is h = flow.Hash64(key, f.Seed()).

@@ -92,11 +92,13 @@ func ParamsFor(n uint64, fpr float64) Params {
 
 // ParamsForHashes returns the parameters of a Filter with k hashes holding n
 // keys at a false-positive rate of at most fpr: the least m whose exact rate
-// [FalsePositiveRate] is at most fpr, m = ceil(1 / (1 - (1 - fpr^(1/k))^(1/(kn)))),
-// about -k n / ln(1 - fpr^(1/k)).
-// With k = 1 it sizes the 1-hash Bloom filter, whose rate is
-// 1 - (1 - 1/m)^n, about n/m: it needs m = n / -ln(1 - fpr), nearly n/fpr
-// bits (100 bits per key at 1%).
+// [FalsePositiveRate] is at most fpr,
+//
+//	m = ceil(1 / (1 - (1 - fpr^(1/k))^(1/(kn))))
+//
+// about -k n / ln(1 - fpr^(1/k)). With k = 1 it sizes the 1-hash Bloom
+// filter, whose rate is 1 - (1 - 1/m)^n, about n/m: it needs
+// m = n / -ln(1 - fpr), nearly n/fpr bits (100 bits per key at 1%).
 func ParamsForHashes(n uint64, fpr float64, k int) Params {
 	if err := checkIntent("ParamsForHashes", n, fpr); err != nil {
 		return Params{err: err}
@@ -155,10 +157,10 @@ func (p Params) ValidateBlocked() error {
 
 // FalsePositiveRate is the expected false-positive rate of a classic filter
 // of m bits and k hashes holding n keys, by the classic formula
-// (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate
-// 1 - (1 - 1/m)^n. (The formula treats the bits as
-// independent, which is accurate for m much larger than k; see Bose et al.,
-// "On the false-positive rate of Bloom filters", IPL 108(4), 2008.)
+// (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate 1 - (1 - 1/m)^n.
+// (The formula treats the bits as independent, which is accurate for m
+// much larger than k; see Bose et al., "On the false-positive rate of Bloom
+// filters", IPL 108(4), 2008.)
 func FalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m == 0 || k <= 0 {
 		return 1

@@ -196,8 +196,8 @@ func mergeRound(acc, val uint64) uint64 {
 // (Lemire, "Fast random integer generation in an interval", 2019), which
 // costs one multiply, avoids the modulo's bias toward small indexes and is
 // computed identically by the kernels (dp_reduce() and dp_index() in
-// hash.h). m is at most
-// 2^32 - 1, so a structure holds at most 2^32 - 1 cells per row.
+// hash.h). m is at most 2^32 - 1, so a structure holds at most 2^32 - 1
+// cells per row.
 
 // Golden is the splitmix64 increment, 2^64 divided by the golden ratio.
 const Golden uint64 = 0x9E3779B97F4A7C15

@@ -15,7 +15,11 @@ import (
 var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 
 // ErrIncompatible is wrapped by the error that [Table.Subtract] and
-// [Table.Merge] return when the two tables differ in shape or seed.
+// [Table.Merge] return when the two tables differ in shape or seed, when
+// either is the zero Table or the argument is nil (those errors match
+// [ErrInvalid] too), and by [Estimator.Subtract]'s for estimators that
+// differ or an argument that is the zero Estimator or nil (matching
+// ErrInvalid too).
 var ErrIncompatible = errors.New("iblt: tables are incompatible")
 
 // ErrInvalid is wrapped by the error that the methods of a zero
@@ -26,6 +30,11 @@ var ErrIncompatible = errors.New("iblt: tables are incompatible")
 var ErrInvalid = errors.New("iblt: invalid zero value")
 
 var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)
+
+// errZeroOperand is the error of Subtract and Merge when either table is
+// the zero Table: a zero Table is compatible with nothing, so the error
+// matches ErrIncompatible as well as ErrInvalid.
+var errZeroOperand = fmt.Errorf("%w: the zero Table has no cells; use New (%w)", ErrIncompatible, ErrInvalid)
 
 // ErrFormat is matched by the errors of [Table.UnmarshalBinary] and
 // [Estimator.UnmarshalBinary]: the bytes are not an encoding this package

@@ -339,10 +339,10 @@ func equalWords(a, b []uint64) bool {
 // (zero Tables are compatible with nothing, not even each other).
 func (t *Table) compatible(u *Table) error {
 	if u == nil {
-		return fmt.Errorf("%w: the table given is nil", ErrIncompatible)
+		return fmt.Errorf("%w: the table given is nil (%w)", ErrIncompatible, ErrInvalid)
 	}
 	if t.k == 0 || u.k == 0 {
-		return errZeroTable
+		return errZeroOperand
 	}
 	if t.k != u.k || t.sub != u.sub || t.keyLen != u.keyLen || t.seed != u.seed {
 		return fmt.Errorf("%w: (cells %d, hashes %d, key length %d, seed %#x) and (cells %d, hashes %d, key length %d, seed %#x)",

@@ -91,3 +91,33 @@ func TestNilArgument(t *testing.T) {
 		t.Errorf("Estimator.Subtract(nil): %v, want ErrInvalid", err)
 	}
 }
+
+// TestZeroArgument_Incompatible: a zero or nil table (or estimator) given
+// to Subtract or Merge is compatible with nothing, and its error matches
+// both ErrIncompatible and ErrInvalid. Before zero Tables were refused
+// explicitly, valid.Merge(&Table{}) failed the shape check and matched
+// ErrIncompatible; the explicit refusal matched ErrInvalid alone, so
+// callers testing errors.Is(err, ErrIncompatible) no longer recognised it,
+// and Subtract(nil) matched ErrIncompatible but not ErrInvalid.
+func TestZeroArgument_Incompatible(t *testing.T) {
+	u := MustNew(Params{Cells: 30, Hashes: 3, KeyLen: 4, Seed: 1})
+	var z, z2 Table
+	e, _ := NewEstimator(DefaultEstimatorParams(4, 1))
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"valid.Merge(zero)", u.Merge(&z)},
+		{"valid.Subtract(zero)", u.Subtract(&z)},
+		{"valid.Merge(nil)", u.Merge(nil)},
+		{"valid.Subtract(nil)", u.Subtract(nil)},
+		{"zero.Subtract(valid)", z.Subtract(u)},
+		{"zero.Merge(zero)", z.Merge(&z2)},
+		{"Estimator.Subtract(zero)", e.Subtract(&Estimator{})},
+		{"Estimator.Subtract(nil)", e.Subtract(nil)},
+	} {
+		if !errors.Is(c.err, ErrIncompatible) || !errors.Is(c.err, ErrInvalid) {
+			t.Errorf("%s: %v; want an error matching ErrIncompatible and ErrInvalid", c.name, c.err)
+		}
+	}
+}

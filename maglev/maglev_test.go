@@ -479,3 +479,39 @@ func TestMoved_Nil(t *testing.T) {
 		}
 	}
 }
+
+// TestMoved_RoutesNothing: a table whose backends are all drained routes
+// no flow, like the zero Table, so nothing moves between the two; a table
+// with a drained backend and two live ones still routes every flow, all
+// of which move against the zero Table. Moved agrees with MovedFlows. It
+// used to return 1 whenever exactly one table had no entries, whatever the
+// other routed.
+func TestMoved_RoutesNothing(t *testing.T) {
+	drained := maglev.MustNew(maglev.Params{Size: 13}, []maglev.Backend{{Name: "a"}, {Name: "b"}})
+	live := maglev.MustNew(maglev.Params{Size: 13}, []maglev.Backend{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}, {Name: "c"}})
+	hashes := make([]uint64, 1<<16)
+	for i := range hashes {
+		hashes[i] = uint64(i) << 48
+	}
+	for _, c := range []struct {
+		name string
+		a, b *maglev.Table
+	}{
+		{"drained, zero", drained, &maglev.Table{}},
+		{"nil, drained", nil, drained},
+		{"live, zero", live, &maglev.Table{}},
+		{"zero, live", &maglev.Table{}, live},
+	} {
+		pa, pb := maglev.Picker(c.a), maglev.Picker(c.b)
+		if c.a == nil {
+			pa = &maglev.Table{}
+		}
+		want := maglev.MovedFlows(pa, pb, hashes)
+		if got := maglev.Moved(c.a, c.b); math.Abs(got-want) > 1e-3 {
+			t.Errorf("Moved(%s) = %v, MovedFlows %v", c.name, got, want)
+		}
+	}
+	if got := maglev.Moved(drained, nil); got != 0 {
+		t.Errorf("Moved(drained, nil) = %v, want 0", got)
+	}
+}

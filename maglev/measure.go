@@ -79,8 +79,9 @@ func MovedFlows(a, b Picker, hashes []uint64) float64 {
 // name) differs between tables a and b, which may have different sizes.
 // Entry j of a table of size M receives the hashes whose high 32 bits x
 // satisfy floor(x*M/2^32) = j, that is x in [ceil(j*2^32/M),
-// ceil((j+1)*2^32/M)); Moved sweeps both partitions together. A nil
-// table counts as the zero (empty) Table.
+// ceil((j+1)*2^32/M)); Moved sweeps both partitions together. A hash
+// that neither table routes has not moved, as in [MovedFlows]. A nil
+// table counts as the zero Table, which routes nothing.
 func Moved(a, b *Table) float64 {
 	if a == nil {
 		a = &Table{}
@@ -88,13 +89,21 @@ func Moved(a, b *Table) float64 {
 	if b == nil {
 		b = &Table{}
 	}
-	ma, mb := uint64(len(a.entries)), uint64(len(b.entries))
-	if ma == 0 || mb == 0 {
-		if ma == mb {
-			return 0
-		}
-		return 1
+	ae, be := a.entries, b.entries
+	if len(ae) == 0 && len(be) == 0 {
+		return 0
 	}
+	// A table of no entries routes no hash: sweep it as one entry of
+	// NoBackend, so that only the other table's routed space counts as
+	// moved (none of it when every backend there is drained).
+	none := []uint32{NoBackend}
+	if len(ae) == 0 {
+		ae = none
+	}
+	if len(be) == 0 {
+		be = none
+	}
+	ma, mb := uint64(len(ae)), uint64(len(be))
 	// Translate a's backend indexes to b's.
 	tr := make([]uint32, len(a.backends))
 	for i, be := range a.backends {
@@ -112,7 +121,7 @@ func Moved(a, b *Table) float64 {
 	for x < space {
 		endA, endB := start(ja+1, ma), start(jb+1, mb)
 		end := min(endA, endB)
-		ea, eb := a.entries[ja], b.entries[jb]
+		ea, eb := ae[ja], be[jb]
 		if ea != NoBackend {
 			ea = tr[ea]
 		}

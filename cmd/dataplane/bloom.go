@@ -33,7 +33,7 @@ func bloomSection(r *Run) error {
 		return nil
 	}
 	// Distinct-flow estimate from a filter of every packet's key.
-	all := bloom.MustNew(bloomParams(bloom.ParamsFor(uint64(len(flows)), bloomFPR), r.Seed))
+	all := bloom.MustNew(bloom.ParamsFor(uint64(len(flows)), bloomFPR).WithSeed(r.Seed))
 	for i := range keys {
 		all.Add(keys[i].Bytes())
 	}
@@ -49,8 +49,8 @@ func bloomSection(r *Run) error {
 		}
 	}
 	n := uint64(len(members))
-	cp := bloomParams(bloom.ParamsFor(n, bloomFPR), r.Seed)
-	bp := bloomParams(bloom.BlockedParamsFor(n, bloomFPR), r.Seed)
+	cp := bloom.ParamsFor(n, bloomFPR).WithSeed(r.Seed)
+	bp := bloom.BlockedParamsFor(n, bloomFPR).WithSeed(r.Seed)
 	classic, blocked := bloom.MustNew(cp), bloom.MustNewBlocked(bp)
 	counting := bloom.MustNewCounting(cp, 4)
 	for i := range members {
@@ -113,11 +113,6 @@ func bloomSection(r *Run) error {
 	line, err := bloomKernelReport(r, classic, members)
 	r.Printf("%s\n", line)
 	return err
-}
-
-func bloomParams(p bloom.Params, seed uint64) bloom.Params {
-	p.Seed = seed
-	return p
 }
 
 // bloomKernelReport runs bloom/xdp as a blocklist of the filter's flows on

@@ -199,8 +199,9 @@ func (v VIP) String() string {
 type Backend struct {
 	Addr netip.Addr
 	// Weight is the backend's relative share of the VIP's table, as
-	// maglev.Backend.Weight: zero drains it (no new flows; flows tracked
-	// to it stay).
+	// maglev.Backend.Weight: zero drains it. It gets no new flows; with
+	// Options.ConnTrack the flows tracked to it stay, without it every
+	// flow it had moves to the backends left.
 	Weight uint32
 }
 
