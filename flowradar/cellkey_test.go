@@ -30,3 +30,25 @@ func FuzzCellKey(f *testing.F) {
 		}
 	})
 }
+
+// TestCellKey_NoAllocs: Cell.Key, called by the decoders on every cell
+// they test, allocates neither for a key nor for the many cells holding
+// none.
+func TestCellKey_NoAllocs(t *testing.T) {
+	k := flow.MustKey("2001:db8::1", "2001:db8::2", 3, 4, flow.ProtoUDP)
+	var pure, mixed Cell
+	pure.FlowXOR = k.Padded()
+	mixed.FlowXOR = k.Padded()
+	mixed.FlowXOR[flow.PaddedLen-1] = 21 // a length byte no single key has
+	var sink bool
+	if a := testing.AllocsPerRun(100, func() {
+		_, ok1 := pure.Key()
+		_, ok2 := mixed.Key()
+		sink = ok1 && !ok2
+	}); a != 0 {
+		t.Errorf("Cell.Key allocates %v times per pair of calls", a)
+	}
+	if !sink {
+		t.Error("Cell.Key: the pure cell must give a key and the mixed one none")
+	}
+}
