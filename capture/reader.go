@@ -426,7 +426,9 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 		return Packet{}, err
 	}
 	r.n++
-	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: int(wire), Link: r.ifaces[0].link}, nil
+	// max, as for the other records: on a 32-bit platform int(wire) is
+	// negative from 2^31 on, and WireLen must not be less than len(Data).
+	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: max(int(wire), int(caplen)), Link: r.ifaces[0].link}, nil
 }
 
 // finishBlock skips the rest-4 bytes left in a block and checks its

@@ -3,6 +3,7 @@ package flowradar
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
@@ -307,7 +308,8 @@ func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 
 // Flows returns the number of flows encoded in the table, from the sum
 // of FlowCount (each flow counts once per sub-table); 0 for the zero
-// Table.
+// Table. The FlowCounts of a damaged table can claim more flows than an
+// int holds on a 32-bit platform: the result is then math.MaxInt.
 func (t *Table) Flows() int {
 	if !t.valid() {
 		return 0
@@ -316,7 +318,7 @@ func (t *Table) Flows() int {
 	for i := range t.cells {
 		n += uint64(t.cells[i].FlowCount)
 	}
-	return int(n / uint64(t.p.Hashes))
+	return int(min(n/uint64(t.p.Hashes), math.MaxInt))
 }
 
 // Encoder is a switch's FlowRadar encoder with two epochs: packets go to

@@ -90,8 +90,11 @@ func (t *Table) unmarshal(data []byte) error {
 	}
 	words := (p.KeyLen + 7) / 8
 	stride := wKey + words
-	want := headerSize + 8*p.Cells*stride
-	if len(data) != want {
+	// In 64 bits: on a 32-bit platform 8*Cells*stride can wrap around an
+	// int and match a short input, and New would then be asked for a
+	// table far larger than the input (or of a length it cannot make).
+	want := uint64(headerSize) + 8*uint64(p.Cells)*uint64(stride)
+	if uint64(len(data)) != want {
 		return fmt.Errorf("iblt: encoding of %d cells of %d words must be %d bytes, got %d", p.Cells, stride, want, len(data))
 	}
 	u := MustNew(p)
