@@ -31,15 +31,15 @@
 //
 // On the shared captures nearly all twins are IP packets repeated byte for
 // byte, which no identifier can tell apart: 0 to 52 packets per main
-// capture, and in the robustness set 1,433 of 2,996 in
-// ipv4-fragments-mixed (it repeats its datagrams), 14 in icmpv6-mix and 9
-// or fewer elsewhere. The only other twins are 12 ICMPv6 errors in
-// icmpv6-mix that differ only in the packet they quote, with equal
-// checksums (26 of 49 with the repeats). ESP, GRE, SCTP and fragmented flows have no twins
-// beyond repeats: none in ipv6-esp, gre-in-gre, ipv4-fragments-dns and
-// ipv4-fragmented-tcp, 2 of 40 in gre-sample (reading only the IP
-// identification there made 120 of 121, 314 of 628, 389 of 495, 4 of 5
-// and 40 of 40 packets twins, and 1,808 in ipv4-fragments-mixed).
+// capture, and in the robustness set 1,433 of 2,996 in ipv4-fragments-mixed
+// (it repeats its datagrams), 14 in icmpv6-mix and 9 or fewer elsewhere. The
+// only other twins are 12 ICMPv6 errors in icmpv6-mix that differ only in
+// the packet they quote, with equal checksums (26 of 49 with the repeats).
+// ESP, GRE, SCTP and fragmented flows have no twins beyond repeats: none in
+// ipv6-esp, gre-in-gre, ipv4-fragments-dns and ipv4-fragmented-tcp, 2 of 40
+// in gre-sample (reading only the IP identification there made 120 of 121,
+// 314 of 628, 389 of 495, 4 of 5 and 40 of 40 packets twins, and 1,808 in
+// ipv4-fragments-mixed).
 //
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
 // cache-line sharing; the loader merges the CPUs' tables with

@@ -83,18 +83,18 @@ const (
 //	later fragments   IPv4: flags and offset    last 4 bytes of the IP packet (c)
 //	others            0                         0
 //
-// (a) when they lie past the UDP header and inside the frame: for
-// encrypted payloads, authentication tag bytes. (b) From the payload after
-// the GRE header: for IPv4 (protocol type 0x0800) the inner identification
-// in bits 48-63 and bytes 6-7 past the inner header (by its IHL) in bits
-// 32-47; for IPv6 (0x86DD) bytes 4-7 past the inner 40-byte header; for
-// other types payload bytes 4-7. With the R flag (RFC 1701) the routing
-// entries come first and are read in place of the inner packet: still the
-// same in Go and in the kernel, but not the inner packet's fields. (c) When
-// the IP packet ends inside the frame and holds at least 4 bytes past a
-// minimal header (20 bytes for IPv4, 48 with the fragment header for IPv6). The IP length fields decide
-// where a packet ends; a length of 0 reads nothing. Fields outside the
-// frame read as 0.
+// (a) when they lie past the UDP header and inside the frame: for encrypted
+// payloads, authentication tag bytes. (b) From the payload after the GRE
+// header: for IPv4 (protocol type 0x0800) the inner identification in bits
+// 48-63 and bytes 6-7 past the inner header (by its IHL) in bits 32-47; for
+// IPv6 (0x86DD) bytes 4-7 past the inner 40-byte header; for other types
+// payload bytes 4-7. With the R flag (RFC 1701) the routing entries come
+// first and are read in place of the inner packet: still the same in Go and
+// in the kernel, but not the inner packet's fields. (c) When the IP packet
+// ends inside the frame and holds at least 4 bytes past a minimal header (20
+// bytes for IPv4, 48 with the fragment header for IPv6). The IP length
+// fields decide where a packet ends; a length of 0 reads nothing. Fields
+// outside the frame read as 0.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
 	l4 := int(info.L4Offset)
