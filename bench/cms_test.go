@@ -369,6 +369,7 @@ func BenchmarkCMSRatio(b *testing.B) {
 			p := cms.ParamsFor(eps, cmsDelta)
 			w, depth := 2*p.Width, p.Depth
 			var sink uint32
+			batch := cms.MustNew(cms.Params{Width: w, Depth: depth, Seed: 1})
 			ns := cmsRace(b, d,
 				cmsContender{"dataplane", addAll(impls[0].add)},
 				cmsContender{"boom", addAll(impls[2].add)},
@@ -382,18 +383,24 @@ func BenchmarkCMSRatio(b *testing.B) {
 							x += flow.Golden
 						}
 					}
-				}})
+				}},
+				cmsContender{"dataplane-batch", func(h *cmsHot) { batch.AddBatch(h.bytes, 1) }})
 			b.ReportMetric(ns[1]/ns[0], "x-boom")
 			b.ReportMetric(ns[1]/ns[2], "x-boom-bound")
+			b.ReportMetric(ns[1]/ns[3], "x-boom-batch")
 			_ = sink
 		})
 	}
 	b.Run(fmt.Sprintf("Add/eps=%g/conservative", 1e-4), func(b *testing.B) {
 		impls := cmsImpls(1e-4)
+		bp := cms.ParamsFor(1e-4, cmsDelta)
+		batch := cms.MustNew(cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1, Conservative: true})
 		ns := cmsRace(b, d,
 			cmsContender{"dataplane-conservative", addAll(impls[1].add)},
-			cmsContender{"boom", addAll(impls[2].add)})
+			cmsContender{"boom", addAll(impls[2].add)},
+			cmsContender{"dataplane-conservative-batch", func(h *cmsHot) { batch.AddBatch(h.bytes, 1) }})
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
+		b.ReportMetric(ns[1]/ns[2], "x-boom-batch")
 	})
 
 	bp := cms.ParamsFor(1e-5, cmsDelta)
@@ -415,8 +422,10 @@ func BenchmarkCMSRatio(b *testing.B) {
 		}}
 	}
 	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g", cmsTopK, 1e-5), func(b *testing.B) {
-		ns := cmsRace(b, d, ours(), peer())
+		tk, _ := cms.NewTopK(tp, cmsTopK)
+		ns := cmsRace(b, d, ours(), peer(), cmsContender{"topk-dataplane-batch", func(h *cmsHot) { tk.AddBatch(h.keys, 1) }})
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
+		b.ReportMetric(ns[1]/ns[2], "x-boom-batch")
 	})
 	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/standard", cmsTopK, 1e-5), func(b *testing.B) {
 		tk, _ := cms.NewTopK(tp.WithConservative(false), cmsTopK)

@@ -35,6 +35,15 @@
 // Counts cannot be removed (there is no Add with a negative count in
 // either mode).
 //
+// # Batches
+//
+// [Sketch.AddBatch], [Sketch.AddHashes] and [TopK.AddBatch] take many keys
+// at once and leave exactly what a loop of Add leaves. They find the
+// counters of a group of keys and request them all before updating any,
+// so when the sketch is larger than the CPU's caches the group's cache
+// misses overlap instead of following one another. The bench module
+// measures them beside Add (BenchmarkCMSRatio).
+//
 // # Zero value and concurrency
 //
 // The zero Sketch is not valid; use [New] (on the zero Sketch Add counts

@@ -417,6 +417,12 @@ func TestAllocs(t *testing.T) {
 	for i := range keys {
 		keys[i] = testKey(uint32(i))
 	}
+	batch := make([][]byte, 100)
+	hashes := make([]uint64, 100)
+	for j := range batch {
+		batch[j] = keys[j].Bytes()
+		hashes[j] = std.Hash(batch[j])
+	}
 	i := 0
 	cases := map[string]func(){
 		"Add":              func() { std.Add(key, 1) },
@@ -426,7 +432,11 @@ func TestAllocs(t *testing.T) {
 		"Concurrent.Estimate": func() {
 			conc.Estimate(key)
 		},
-		"TopK.Add": func() { top.Add(keys[i%len(keys)], 1); i++ },
+		"TopK.Add":              func() { top.Add(keys[i%len(keys)], 1); i++ },
+		"AddBatch":              func() { std.AddBatch(batch, 1) },
+		"AddBatch/conservative": func() { cons.AddBatch(batch, 1) },
+		"AddHashes":             func() { std.AddHashes(hashes, 1) },
+		"TopK.AddBatch":         func() { top.AddBatch(keys[:100], 1) },
 		"Detector.Filter": func() {
 			b := keys[i%len(keys)]
 			det.Filter(b.Bytes())

@@ -89,32 +89,38 @@ func (t *TopK) Add(key flow.Key, n uint32) uint32 {
 	}
 	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
 	est := t.sketch.addEstimate(h, n)
+	t.offer(&key, h, est)
+	return est
+}
+
+// offer updates the heap for flow key, of hash h, whose estimate est has
+// just been raised.
+func (t *TopK) offer(key *flow.Key, h uint64, est uint32) {
 	// Fast path, most packets once the heap is full: a flow whose new
 	// estimate is below the root's is not in the heap (estimates never
 	// decrease, so a leader's is at least the count it was entered with,
 	// which is at least the root's) and does not enter it.
 	if len(t.heap) == t.k && est < t.heap[0].est {
-		return est
+		return
 	}
-	if pos := t.find(key, h); pos >= 0 {
+	if pos := t.find(*key, h); pos >= 0 {
 		t.heap[pos].est = est
 		t.down(pos)
-		return est
+		return
 	}
 	if len(t.heap) < t.k {
-		t.heap = append(t.heap, topEntry{key: key, hash: h, est: est})
+		t.heap = append(t.heap, topEntry{key: *key, hash: h, est: est})
 		pos := len(t.heap) - 1
 		t.insertIndex(pos)
 		t.up(pos)
-		return est
+		return
 	}
 	if est > t.heap[0].est {
 		t.deleteIndex(t.heap[0].slot)
-		t.heap[0] = topEntry{key: key, hash: h, est: est}
+		t.heap[0] = topEntry{key: *key, hash: h, est: est}
 		t.insertIndex(0)
 		t.down(0)
 	}
-	return est
 }
 
 // find returns the heap position of key, or -1.
