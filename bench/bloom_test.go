@@ -322,6 +322,48 @@ func BenchmarkBloomPaired(b *testing.B) {
 				keys [][]byte
 				hs   []uint64
 			}{{"hit", blKeys.members, blKeys.mh}, {"miss", blKeys.absent, blKeys.ah}} {
+				{
+					var appendContains func([]bool, [][]byte) []bool
+					if pair[0] == "dataplane-blocked" {
+						f := bloom.MustNewBlocked(bloom.BlockedParamsFor(blN, fpr))
+						for i := 0; i < blN; i++ {
+							f.Add(blKeys.members[i])
+						}
+						appendContains = f.AppendContains
+					} else {
+						f := bloom.MustNew(bloom.ParamsFor(blN, fpr))
+						for i := 0; i < blN; i++ {
+							f.Add(blKeys.members[i])
+						}
+						appendContains = f.AppendContains
+					}
+					found := make([]bool, 0, blBatch)
+					b.Run(fmt.Sprintf("fpr=%g/%s-batch-vs-%s/Contains/%s", fpr, pair[0], pair[1], set.name), func(b *testing.B) {
+						hits := 0
+						paired(b, blN, func(side, i int) int64 {
+							t0 := blCPU()
+							if side == 0 {
+								found = appendContains(found[:0], set.keys[i:i+blBatch])
+								for _, ok := range found {
+									if ok {
+										hits++
+									}
+								}
+							} else {
+								c := contains[1]
+								for j := i; j < i+blBatch; j++ {
+									if c(set.keys[j], set.hs[j]) {
+										hits++
+									}
+								}
+							}
+							return blCPU() - t0
+						})
+						if set.name == "hit" && hits != 2*blBatch*b.N {
+							b.Fatalf("%d of %d members found", hits, 2*blBatch*b.N)
+						}
+					})
+				}
 				b.Run(fmt.Sprintf("fpr=%g/%s-vs-%s/Contains/%s", fpr, pair[0], pair[1], set.name), func(b *testing.B) {
 					found := 0
 					paired(b, blN, func(side, i int) int64 {
@@ -362,6 +404,28 @@ func BenchmarkBloomPaired(b *testing.B) {
 					for _, k := range batch {
 						if !remove[side](k) {
 							b.Fatal("member not removed")
+						}
+					}
+					t := blCPU() - t0
+					for _, k := range batch {
+						add[side](k)
+					}
+					return t
+				})
+			})
+			b.Run(fmt.Sprintf("n=%d/fpr=%g/dataplane-batch-vs-boom/Remove", n, fpr), func(b *testing.B) {
+				paired(b, n, func(side, i int) int64 {
+					batch := members[i : i+blBatch]
+					t0 := blCPU()
+					if side == 0 {
+						if ours.RemoveBatch(batch) != len(batch) {
+							b.Fatal("member not removed")
+						}
+					} else {
+						for _, k := range batch {
+							if !remove[side](k) {
+								b.Fatal("member not removed")
+							}
 						}
 					}
 					t := blCPU() - t0

@@ -24,6 +24,14 @@
 // is bit j%64 of word j/64, words little-endian when encoded and in the
 // kernel's map. Per-key methods never allocate.
 //
+// Batches: [Filter.AppendContains] and [Blocked.AppendContains] answer
+// Contains for many keys, and [CountingFilter.RemoveBatch] removes many,
+// with the results of the per-key loop. They hash a group of keys first
+// and then touch the filter in a loop of a few instructions per key, so
+// that once the filter outgrows the CPU's caches the misses of many keys
+// overlap; the bench module measures them beside the loops
+// (BenchmarkBloomPaired).
+//
 // The zero values are empty filters of no bits that contain no key (so a
 // failed UnmarshalBinary into one leaves a filter answering "absent"); Add
 // on one panics, since a dropped key would be a false negative. Build
