@@ -76,6 +76,31 @@ func ExampleCountingFilter_Remove() {
 	// true
 }
 
+// Expire a batch of flows with one call. A key that Remove would refuse
+// (here one never added) is skipped, and the count says how many went.
+func ExampleCountingFilter_RemoveBatch() {
+	c := bloom.MustNewCounting(bloom.ParamsFor(1000, 0.01), 4)
+	a, b := []byte("flow a"), []byte("flow b")
+	c.Add(a)
+	c.Add(b)
+	fmt.Println(c.RemoveBatch([][]byte{a, []byte("never added"), b}))
+	fmt.Println(c.Contains(a), c.Contains(b))
+	// Output:
+	// 2
+	// false false
+}
+
+// Test a batch of keys with one call; found[:0] reuses the answers' room.
+func ExampleBlocked_AppendContains() {
+	f := bloom.MustNewBlocked(bloom.BlockedParamsFor(1000, 0.01))
+	f.Add([]byte("flow a"))
+	found := make([]bool, 0, 64)
+	found = f.AppendContains(found[:0], [][]byte{[]byte("flow a"), []byte("flow b")})
+	fmt.Println(found)
+	// Output:
+	// [true false]
+}
+
 // Many goroutines may add and test at once with the atomic methods.
 func ExampleFilter_AddAtomic() {
 	f := bloom.MustNew(bloom.ParamsFor(1000, 0.01))

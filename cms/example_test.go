@@ -97,3 +97,16 @@ func ExampleParams_WithConservative() {
 	fmt.Println(cons.Estimate(k) <= std.Estimate(k), cons.Estimate(k) >= 3)
 	// Output: true true
 }
+
+// Count a batch of packets, as a receive ring or a capture reader hands
+// them over, with one call; the sketch ends as per-packet Adds leave it.
+func ExampleSketch_AddBatch() {
+	s := cms.MustNew(cms.ParamsFor(0.001, 0.01))
+	web := flow.MustKey("10.0.0.1", "93.184.216.34", 40000, 443, flow.ProtoTCP)
+	dns := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	batch := [][]byte{web.Bytes(), dns.Bytes(), web.Bytes(), web.Bytes()}
+	s.AddBatch(batch, 1)
+	fmt.Println(s.Estimate(web.Bytes()), s.Estimate(dns.Bytes()), s.Total())
+	// Output:
+	// 3 1 4
+}

@@ -37,6 +37,29 @@ func Example() {
 	// flows: 2
 }
 
+// Encode a batch of packets with one call, as a receive ring hands them
+// over: the table ends as per-packet Adds leave it.
+func ExampleEncoder_AddPackets() {
+	enc := flowradar.MustNew(flowradar.ParamsFor(1000, 42))
+	dns := flow.MustKey("10.0.0.1", "10.0.0.2", 5353, 53, flow.ProtoUDP)
+	web := flow.MustKey("2001:db8::1", "2001:db8::2", 40000, 443, flow.ProtoTCP)
+	batch := []flowradar.Packet{{Key: dns, Size: 80}, {Key: web, Size: 1500}, {Key: dns, Size: 80}}
+	fmt.Println("new flows:", enc.AddPackets(batch))
+	d, err := enc.Flip().Decode()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range d.Flows {
+		if f.Key == dns {
+			fmt.Println("dns:", f.Packets, "packets,", f.Bytes, "bytes")
+		}
+	}
+	// Output:
+	// new flows: 2
+	// dns: 2 packets, 160 bytes
+}
+
 // Four leaves and two spines, each with a table of 2000 cells: the leaves
 // (about 1750 flows each) cannot decode their tables alone, the spines
 // (about 1500) can; the collector decodes all six together, and the spine that drops packets shows up as the place where
