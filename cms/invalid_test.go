@@ -18,7 +18,8 @@ func noPanic(t *testing.T, what string, f func()) {
 }
 
 // Merge and Sum report a nil or zero sketch with an error that says so
-// (they used to dereference it and panic).
+// (they used to dereference it and panic) and wraps ErrIncompatible, as a
+// nil operand does in the other packages (it used to wrap nothing).
 func TestSketch_MergeInvalid(t *testing.T) {
 	s := MustNew(Params{Width: 4, Depth: 2})
 	s.Add([]byte("a"), 3)
@@ -38,6 +39,9 @@ func TestSketch_MergeInvalid(t *testing.T) {
 			err := tc.f()
 			if err == nil || !strings.HasPrefix(err.Error(), "cms: ") || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+			}
+			if !errors.Is(err, ErrIncompatible) {
+				t.Errorf("%s: error %v does not wrap ErrIncompatible", tc.name, err)
 			}
 		})
 	}
