@@ -9,8 +9,9 @@ import (
 
 // Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
 // It is harmless, like other invalid input: it holds no counters, so
-// [Sketch.Add] ignores its input (N stays 0), [Sketch.Estimate] returns 0,
-// and [Sketch.MarshalBinary], [Sketch.Merge] and [Sum] return an error.
+// [Sketch.Add] ignores its input (N stays 0), [Sketch.Estimate] and
+// [Sketch.ErrorBound] return 0, and [Sketch.MarshalBinary], [Sketch.Merge]
+// and [Sum] return an error.
 // A Sketch is not safe for concurrent use when one of the goroutines
 // writes; copy it with [Sketch.Clone], not by assignment.
 //
@@ -199,8 +200,14 @@ func (s *Sketch) EstimateHash(h uint64) uint32 {
 func (s *Sketch) Total() uint64 { return s.total }
 
 // ErrorBound returns eps*N: with probability at least 1-delta an estimate
-// exceeds the true count by at most this much.
-func (s *Sketch) ErrorBound() float64 { return s.Params().Epsilon() * float64(s.total) }
+// exceeds the true count by at most this much. It is 0 for the zero
+// Sketch, which counts nothing.
+func (s *Sketch) ErrorBound() float64 {
+	if s.depth == 0 {
+		return 0 // the zero Sketch: eps = e/0, N = 0
+	}
+	return s.Params().Epsilon() * float64(s.total)
+}
 
 // Counters returns the counters, row-major (row r is
 // Counters()[r*w:(r+1)*w]). The slice aliases the sketch: do not modify it.
