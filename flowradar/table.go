@@ -368,7 +368,7 @@ func (e *Encoder) Flip() *Table {
 	return e.frozen
 }
 
-// String describes the parameters.
+// String describes the parameters, the seed included.
 func (p Params) String() string {
-	return fmt.Sprintf("cells=%d hashes=%d filter-bits=%d filter-hashes=%d", p.Cells, p.Hashes, p.FilterBits, p.FilterHashes)
+	return fmt.Sprintf("cells=%d hashes=%d filter-bits=%d filter-hashes=%d seed=%#x", p.Cells, p.Hashes, p.FilterBits, p.FilterHashes, p.Seed)
 }
