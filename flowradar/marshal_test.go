@@ -93,6 +93,38 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
+// TestNilKey: a nil key is ignored like the zero Key: Add reports it not
+// new and counts nothing, Contains is false, and CellsOf (also given a nil
+// out) stores nothing and returns 0. They used to dereference it.
+func TestNilKey(t *testing.T) {
+	tab, _ := NewTable(ParamsFor(10, 1))
+	e := MustNew(ParamsFor(10, 1))
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	var idx [MaxHashes]uint32
+	for name, f := range map[string]func() bool{
+		"Table.Add(nil)":         func() bool { return tab.Add(nil, 1) },
+		"Encoder.Add(nil)":       func() bool { return e.Add(nil, 1) },
+		"Table.Contains(nil)":    func() bool { return tab.Contains(nil) },
+		"Table.CellsOf(nil, &)":  func() bool { return tab.CellsOf(nil, &idx) != 0 },
+		"Table.CellsOf(&k, nil)": func() bool { return tab.CellsOf(&k, nil) != 0 },
+		"zero.CellsOf(&k, nil)":  func() bool { return new(Table).CellsOf(&k, nil) != 0 },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s panics: %v", name, r)
+				}
+			}()
+			if f() {
+				t.Errorf("%s: true (or cells), want false (or 0)", name)
+			}
+		}()
+	}
+	if idx != ([MaxHashes]uint32{}) || tab.Flows() != 0 || e.Active().Flows() != 0 {
+		t.Errorf("a nil key left cells %v, %d and %d flows", idx, tab.Flows(), e.Active().Flows())
+	}
+}
+
 // TestTable_Zero: the zero Table (and a nil *Table) is not valid but never
 // panics: it holds no flow, ignores packets, and whatever needs a table
 // returns an error wrapping ErrParams.

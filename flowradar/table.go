@@ -200,11 +200,11 @@ func (t *Table) Equal(u *Table) bool {
 // flow was new to the epoch (not yet in the flow filter). A new flow is
 // added to the filter and XORed into FlowXOR and FlowCount of its cells;
 // every packet adds 1 to PacketCount and size to ByteCount of its cells
-// (NSDI'16 §3, and the prototype's flow_radar.p4). An invalid key (the
-// zero Key) is ignored and reported as not new, and so is every key by
-// the zero Table. Add never allocates.
+// (NSDI'16 §3, and the prototype's flow_radar.p4). A nil or invalid key
+// (the zero Key) is ignored and reported as not new, and so is every key
+// by the zero Table. Add never allocates.
 func (t *Table) Add(k *flow.Key, size uint32) bool {
-	if !k.IsValid() || !t.valid() {
+	if k == nil || !k.IsValid() || !t.valid() {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
@@ -266,8 +266,9 @@ func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
 
 // Contains reports whether the flow filter holds k: true for every flow
 // added this epoch, and for others with the filter's false-positive rate.
+// It is false for a nil or invalid key, and on the zero Table.
 func (t *Table) Contains(k *flow.Key) bool {
-	if !k.IsValid() || !t.valid() {
+	if k == nil || !k.IsValid() || !t.valid() {
 		return false
 	}
 	return t.filter.ContainsHash(k.Hash(t.p.Seed))
@@ -288,9 +289,10 @@ func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
 }
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
-// and returns how many (Params.Hashes; 0 for the zero Table).
+// and returns how many (Params.Hashes; 0, storing nothing, for the zero
+// Table or a nil k or out).
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
-	if !t.valid() {
+	if !t.valid() || k == nil || out == nil {
 		return 0
 	}
 	if t.geom != nil {
@@ -324,8 +326,10 @@ func (t *Table) Flows() int {
 // Encoder is a switch's FlowRadar encoder with two epochs: packets go to
 // the active table while the collector reads the frozen one ([Encoder.Flip]
 // swaps them), like the kernel's double-buffered maps. Build it with [New];
-// the zero Encoder is not valid. Not safe for concurrent use: give each
-// goroutine (CPU) its own, or serialize Add and Flip.
+// the zero Encoder is not valid: Add ignores every packet, and Active and
+// Flip return a nil *Table, which the decoders refuse as they refuse the
+// zero Table. Not safe for concurrent use: give each goroutine (CPU) its
+// own, or serialize Add and Flip.
 type Encoder struct {
 	cur    *Table
 	frozen *Table
