@@ -127,7 +127,9 @@ func TestNilKey(t *testing.T) {
 
 // TestTable_Zero: the zero Table (and a nil *Table) is not valid but never
 // panics: it holds no flow, ignores packets, and whatever needs a table
-// returns an error wrapping ErrParams.
+// returns an error wrapping ErrParams. Params, Cells and FlowFilter of a
+// nil *Table (which the zero Encoder's Flip returns) used to dereference
+// it.
 func TestTable_Zero(t *testing.T) {
 	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
 	good, _ := NewTable(ParamsFor(10, 1))
@@ -146,6 +148,12 @@ func TestTable_Zero(t *testing.T) {
 			z.Reset()
 			if z.Clone().Flows() != 0 || z.Filter() != nil {
 				return errors.New("Clone or Filter of the zero Table holds something")
+			}
+			return ErrParams
+		},
+		"Accessors": func(z *Table) error {
+			if z.Params() != (Params{}) || z.Cells() != nil || z.FlowFilter() != nil {
+				return fmt.Errorf("Params %v, %d cells, filter %v", z.Params(), len(z.Cells()), z.FlowFilter())
 			}
 			return ErrParams
 		},
@@ -180,5 +188,26 @@ func TestTable_Zero(t *testing.T) {
 				}
 			}()
 		}
+	}
+	// The zero Table takes a decoded table; a nil *Table cannot, and says
+	// so instead of panicking.
+	enc, err := good.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("UnmarshalBinary into a nil *Table panics: %v", r)
+			}
+		}()
+		var z *Table
+		if err := z.UnmarshalBinary(enc); !errors.Is(err, ErrParams) {
+			t.Errorf("UnmarshalBinary into a nil *Table: %v, want an error wrapping ErrParams", err)
+		}
+	}()
+	var z Table
+	if err := z.UnmarshalBinary(enc); err != nil || !z.Equal(good) {
+		t.Errorf("UnmarshalBinary into the zero Table: %v", err)
 	}
 }

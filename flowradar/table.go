@@ -94,8 +94,9 @@ func (c *Cell) Key() (flow.Key, bool) {
 // exports and a collector decodes. Build one with [NewTable] or get it
 // from [Encoder.Flip]. The zero Table is not valid, but does not panic: it
 // holds no flow, ignores Add and Reset, and Decode, MarshalBinary and the
-// network-wide decoders return an error wrapping [ErrParams] for it (as
-// for a nil *Table). A Table is not safe for concurrent writers;
+// network-wide decoders return an error wrapping [ErrParams] for it. A nil
+// *Table behaves as the zero Table in every method, but UnmarshalBinary
+// into it is an error. A Table is not safe for concurrent writers;
 // concurrent readers are fine once writing stopped.
 type Table struct {
 	p      Params
@@ -133,13 +134,23 @@ func errZero(what string) error {
 	return fmt.Errorf("%w: %s is the zero Table or nil; build tables with NewTable", ErrParams, what)
 }
 
-// Params returns the table's parameters.
-func (t *Table) Params() Params { return t.p }
+// Params returns the table's parameters (none for the zero Table).
+func (t *Table) Params() Params {
+	if t == nil {
+		return Params{}
+	}
+	return t.p
+}
 
 // Cells returns the counting table itself (not a copy): cell i of
 // sub-table s is element s*Cells/Hashes + i. Loaders fill it from a
-// kernel map; changing it changes the table.
-func (t *Table) Cells() []Cell { return t.cells }
+// kernel map; changing it changes the table. The zero Table has no cell.
+func (t *Table) Cells() []Cell {
+	if t == nil {
+		return nil
+	}
+	return t.cells
+}
 
 // Filter returns the flow filter's words (not a copy): filter bit i is bit
 // i%64 of word i/64, and 512-bit block b is words 8b to 8b+7 (see
@@ -155,8 +166,13 @@ func (t *Table) Filter() []uint64 {
 // of Params FilterBits, FilterHashes and Seed: FlowFilter().Contains(k.Bytes())
 // is [Table.Contains]. Query it, or add to it as Add would; do not decode
 // another filter into it (UnmarshalBinary) or replace its words, or the
-// table and its Params disagree.
-func (t *Table) FlowFilter() *bloom.Blocked { return t.filter }
+// table and its Params disagree. It is nil for the zero Table.
+func (t *Table) FlowFilter() *bloom.Blocked {
+	if t == nil {
+		return nil
+	}
+	return t.filter
+}
 
 // Reset empties the table.
 func (t *Table) Reset() {
