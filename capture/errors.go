@@ -16,12 +16,21 @@ var (
 	ErrCorrupt = errors.New("corrupt")
 )
 
+// Errors of a zero Reader or Writer, which match no sentinel: they are
+// about the caller, not about the capture.
+var (
+	errZeroReader = errors.New("capture: the zero Reader has no input; use Open or NewReader")
+	errZeroWriter = errors.New("capture: the zero Writer has no output; use NewWriter")
+)
+
 // RecordError reports a record that could not be read. File is empty for
 // readers made with [NewReader]. Record is the 1-based number of the packet
 // record being read (the number of packets delivered before it, plus one),
 // Offset the byte offset in the uncompressed stream where that record (or
 // pcapng block) starts. Err matches [ErrTruncated], [ErrCorrupt] or
-// [ErrFormat], or is the underlying I/O or gzip error.
+// [ErrFormat], or is the underlying I/O or gzip error; the message of a
+// RecordError whose Err is nil, such as the zero one, says "unreadable
+// record" in its place.
 type RecordError struct {
 	File   string
 	Record int
@@ -38,7 +47,11 @@ func (e *RecordError) Error() string {
 	if e.Record > 0 {
 		s += "record " + strconv.Itoa(e.Record) + " at offset " + strconv.FormatInt(e.Offset, 10) + ": "
 	}
-	s += e.Err.Error()
+	if e.Err != nil {
+		s += e.Err.Error()
+	} else {
+		s += "unreadable record"
+	}
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}

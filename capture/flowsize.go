@@ -7,7 +7,8 @@ import (
 )
 
 // FlowSizes is a distribution of flow sizes in packets. Use [WebSearch],
-// [DataMining] or [Pareto]; the zero value is not valid.
+// [DataMining] or [Pareto]; the zero value is not valid (its Mean and
+// StdDev are 0).
 type FlowSizes struct {
 	name string
 	// Empirical: piecewise-linear CDF through (size, probability) points,
@@ -101,8 +102,11 @@ func (d FlowSizes) StdDev() float64 {
 	return math.Sqrt(d.moment(2) - m*m)
 }
 
-// moment returns E[X^k] for k = 1 or 2.
+// moment returns E[X^k] for k = 1 or 2, and 0 for the zero value.
 func (d FlowSizes) moment(k int) float64 {
+	if !d.IsValid() {
+		return 0
+	}
 	if len(d.cdf) > 0 {
 		// Each segment is uniform on [a, b] with its probability.
 		var s float64

@@ -48,7 +48,9 @@ const (
 // A record's captured length is trusted up to [MaxRecordLen] even when it
 // exceeds the snapshot length of the file header (some writers get that
 // header wrong); a longer one is corruption. After an error, every further
-// call returns the same error. A Reader is not safe for concurrent use.
+// call returns the same error. The zero Reader is not valid; use [Open] or
+// [NewReader]: it has no input, and Next and NextInto return an error
+// saying so (not io.EOF). A Reader is not safe for concurrent use.
 type Reader struct {
 	name    string
 	file    *os.File
@@ -94,8 +96,12 @@ func Open(path string) (*Reader, error) {
 }
 
 // NewReader returns a Reader of the capture in rd. It reads the file
-// header (and, for pcapng, the first section header) before returning.
+// header (and, for pcapng, the first section header) before returning. A
+// nil rd is an error.
 func NewReader(rd io.Reader) (*Reader, error) {
+	if rd == nil {
+		return nil, errors.New("capture: NewReader needs an io.Reader, got nil")
+	}
 	return newReader(rd, "")
 }
 
@@ -187,6 +193,9 @@ func (r *Reader) Next() (Packet, error) { return r.NextInto(nil) }
 func (r *Reader) NextInto(buf []byte) (Packet, error) {
 	if r.err != nil {
 		return Packet{}, r.err
+	}
+	if r.br == nil {
+		return Packet{}, errZeroReader
 	}
 	if r.ng {
 		return r.nextNG(buf)

@@ -14,7 +14,9 @@ import (
 // Writer writes packets as a pcap file with nanosecond timestamps in
 // little-endian byte order and a snapshot length of [MaxRecordLen]. A pcap
 // file has one link type, given to [NewWriter]. Writes are buffered: call
-// [Writer.Flush] at the end. A Writer is not safe for concurrent use.
+// [Writer.Flush] at the end. The zero Writer is not valid; use [NewWriter]:
+// it has no output, and WritePacket and Flush return an error saying so.
+// A Writer is not safe for concurrent use.
 type Writer struct {
 	w    *bufio.Writer
 	link LinkType
@@ -23,8 +25,11 @@ type Writer struct {
 }
 
 // NewWriter writes a pcap file header for the link type to w and returns
-// a Writer of packets of that link type.
+// a Writer of packets of that link type. A nil w is an error.
 func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
+	if w == nil {
+		return nil, fmt.Errorf("capture: NewWriter needs an io.Writer, got nil")
+	}
 	if link > 0xffff {
 		return nil, fmt.Errorf("capture: pcap link type must be below 65536, got %d", link)
 	}
@@ -47,6 +52,9 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 // or Time is outside the range pcap can hold (1970 to 2106). The zero
 // Time is written as the Unix epoch.
 func (w *Writer) WritePacket(p Packet) error {
+	if w.w == nil {
+		return errZeroWriter
+	}
 	if p.Time.IsZero() {
 		p.Time = time.Unix(0, 0)
 	}
@@ -81,6 +89,9 @@ func (w *Writer) WritePacket(p Packet) error {
 
 // Flush writes buffered data to the underlying writer.
 func (w *Writer) Flush() error {
+	if w.w == nil {
+		return errZeroWriter
+	}
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("capture: flush: %w", err)
 	}

@@ -22,7 +22,9 @@ import (
 // is not offered: two racing conservative Adds of one key can both read the
 // same minimum and raise the counters only once, which undercounts.
 //
-// The zero Concurrent is not valid; use [NewConcurrent].
+// The zero Concurrent is not valid; use [NewConcurrent]. It is harmless,
+// like the zero Sketch: Add ignores its input (N stays 0), Estimate returns
+// 0 and Snapshot the zero Sketch.
 type Concurrent struct {
 	counters []atomic.Uint32
 	width    uint32
@@ -58,6 +60,9 @@ func (c *Concurrent) Add(key []byte, n uint32) { c.AddHash(flow.Hash64(key, c.se
 
 // AddHash is [Concurrent.Add] for a key whose hash is h.
 func (c *Concurrent) AddHash(h uint64, n uint32) {
+	if c.depth == 0 {
+		return // the zero Concurrent: no counters to count in
+	}
 	c.total.Add(uint64(n)) // 2^64 packets are out of reach; not saturated
 	w := c.width
 	for r := uint32(0); r < c.depth; r++ {
@@ -76,6 +81,9 @@ func (c *Concurrent) Estimate(key []byte) uint32 { return c.EstimateHash(flow.Ha
 
 // EstimateHash is [Concurrent.Estimate] for a key whose hash is h.
 func (c *Concurrent) EstimateHash(h uint64) uint32 {
+	if c.depth == 0 {
+		return 0 // the zero Concurrent: nothing counted
+	}
 	w := c.width
 	est := uint32(math.MaxUint32)
 	for r := uint32(0); r < c.depth; r++ {
@@ -92,6 +100,9 @@ func (c *Concurrent) Total() uint64 { return c.total.Load() }
 // completed before it began, though its rows may sum to less than its total
 // (never more); it encodes and decodes like any sketch.
 func (c *Concurrent) Snapshot() *Sketch {
+	if c.depth == 0 {
+		return &Sketch{} // the zero Concurrent
+	}
 	s := MustNew(c.Params())
 	for i := range c.counters {
 		s.counters[i] = c.counters[i].Load()

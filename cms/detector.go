@@ -39,7 +39,11 @@ const DefaultThreshold = 1000
 // [Detector.Add] only counts and reports crossings, for monitoring without
 // dropping.
 //
-// The zero Detector is not valid. Not safe for concurrent use.
+// The zero Detector is not valid; use [NewDetector] or
+// [NewFractionDetector]. It is harmless, like the zero Sketch: Add counts
+// nothing (estimate 0, never crossed), Filter drops and reports nothing,
+// Reset does nothing, Threshold is 0 and Sketch returns nil. Not safe for
+// concurrent use.
 type Detector struct {
 	s         *Sketch
 	threshold uint32
@@ -130,8 +134,17 @@ func fraction(phi float64, n uint64) float64 {
 	return t
 }
 
-// Sketch returns the detector's sketch.
+// Sketch returns the detector's sketch, nil for the zero Detector.
 func (d *Detector) Sketch() *Sketch { return d.s }
+
+// seed returns the seed of the detector's sketch (0 for the zero
+// Detector, which hashes keys only to ignore them).
+func (d *Detector) seed() uint64 {
+	if d.s == nil {
+		return 0
+	}
+	return d.s.seed
+}
 
 // Threshold returns the current threshold.
 func (d *Detector) Threshold() uint32 {
@@ -147,11 +160,14 @@ func (d *Detector) Threshold() uint32 {
 // flow crosses an absolute threshold at most once, since estimates only
 // grow).
 func (d *Detector) Add(key []byte, n uint32) (est uint32, crossed bool) {
-	return d.AddHash(flow.Hash64(key, d.s.seed), n)
+	return d.AddHash(flow.Hash64(key, d.seed()), n)
 }
 
 // AddHash is [Detector.Add] for a key whose hash is h.
 func (d *Detector) AddHash(h uint64, n uint32) (est uint32, crossed bool) {
+	if d.s == nil {
+		return 0, false // the zero Detector counts nothing
+	}
 	before := d.s.EstimateHash(h) < d.Threshold()
 	est = d.s.addEstimate(h, n)
 	return est, before && est >= d.Threshold()
@@ -163,11 +179,14 @@ func (d *Detector) AddHash(h uint64, n uint32) (est uint32, crossed bool) {
 // crossed reports that it brought the estimate to the threshold, the event
 // the kernel sends to user space.
 func (d *Detector) Filter(key []byte) (drop, crossed bool) {
-	return d.FilterHash(flow.Hash64(key, d.s.seed))
+	return d.FilterHash(flow.Hash64(key, d.seed()))
 }
 
 // FilterHash is [Detector.Filter] for a key whose hash is h.
 func (d *Detector) FilterHash(h uint64) (drop, crossed bool) {
+	if d.s == nil {
+		return false, false // the zero Detector drops nothing
+	}
 	if d.s.EstimateHash(h) >= d.Threshold() {
 		return true, false
 	}
@@ -191,7 +210,7 @@ func (d *Detector) FilterHash(h uint64) (drop, crossed bool) {
 // cache alone. The first call allocates the cache; later ones never
 // allocate.
 func (d *Detector) FilterReport(key []byte) (drop bool, report Report) {
-	return d.FilterReportHash(flow.Hash64(key, d.s.seed))
+	return d.FilterReportHash(flow.Hash64(key, d.seed()))
 }
 
 // FilterReportHash is [Detector.FilterReport] for a key whose hash is h.
@@ -223,6 +242,9 @@ func (d *Detector) remember(h uint64) bool {
 
 // Reset zeroes the sketch and forgets the reported flows.
 func (d *Detector) Reset() {
+	if d.s == nil {
+		return // the zero Detector
+	}
 	d.s.Reset()
 	clear(d.reported)
 }

@@ -48,12 +48,14 @@
 // # Zero value and concurrency
 //
 // The zero Sketch is not valid; use [New] (on the zero Sketch Add counts
-// nothing and MarshalBinary and Merge fail). Add and Estimate never allocate.
-// A Sketch is not safe for concurrent writers. For several cores either give
-// each worker (each CPU, as the kernel's per-CPU maps do) its own Sketch and
-// combine them on read with [Sketch.Merge] or [Sum], which is exact because
-// standard counters are sums; or share one [Concurrent] sketch, whose Add
-// uses atomic compare-and-swap per counter and no lock.
+// nothing and MarshalBinary and Merge fail). The zero [TopK], [Detector]
+// and [Concurrent] are as harmless: they count nothing and report nothing.
+// Add and Estimate never allocate. A Sketch is not safe for concurrent
+// writers. For several cores either give each worker (each CPU, as the
+// kernel's per-CPU maps do) its own Sketch and combine them on read with
+// [Sketch.Merge] or [Sum], which is exact because standard counters are
+// sums; or share one [Concurrent] sketch, whose Add uses atomic
+// compare-and-swap per counter and no lock.
 //
 // Reference: Cormode and Muthukrishnan, "An improved data stream summary:
 // the count-min sketch and its applications", J. Algorithms 55(1), 2005.

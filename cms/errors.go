@@ -3,7 +3,8 @@ package cms
 import "errors"
 
 // ErrIncompatible is returned (wrapped) by [Sketch.Merge] and [Sum] when two
-// sketches differ in width, depth, seed or update mode.
+// sketches differ in width, depth, seed or update mode, or when one of them
+// is nil or the zero Sketch.
 var ErrIncompatible = errors.New("cms: incompatible sketches")
 
 // ErrCorrupt is returned (wrapped) by [Sketch.UnmarshalBinary] and

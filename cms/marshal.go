@@ -27,7 +27,7 @@ const (
 // little-endian. The zero Sketch, which [Sketch.UnmarshalBinary] would
 // reject, is an error.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
-	if err := errInvalid("MarshalBinary's receiver", s); err != nil {
+	if err := errInvalid(nil, "MarshalBinary's receiver", s); err != nil {
 		return nil, err
 	}
 	return s.AppendBinary(make([]byte, 0, headerLen+4*len(s.counters)))
@@ -36,7 +36,7 @@ func (s *Sketch) MarshalBinary() ([]byte, error) {
 // AppendBinary appends the encoding of s to b; the zero Sketch is an error
 // (b is returned unchanged).
 func (s *Sketch) AppendBinary(b []byte) ([]byte, error) {
-	if err := errInvalid("AppendBinary's receiver", s); err != nil {
+	if err := errInvalid(nil, "AppendBinary's receiver", s); err != nil {
 		return b, err
 	}
 	var flags uint32

@@ -9,8 +9,9 @@ import (
 
 // Sketch is a count-min sketch. The zero Sketch is not valid; use [New].
 // It is harmless, like other invalid input: it holds no counters, so
-// [Sketch.Add] ignores its input (N stays 0), [Sketch.Estimate] returns 0,
-// and [Sketch.MarshalBinary], [Sketch.Merge] and [Sum] return an error.
+// [Sketch.Add] ignores its input (N stays 0), [Sketch.Estimate] and
+// [Sketch.ErrorBound] return 0, and [Sketch.MarshalBinary], [Sketch.Merge]
+// and [Sum] return an error.
 // A Sketch is not safe for concurrent use when one of the goroutines
 // writes; copy it with [Sketch.Clone], not by assignment.
 //
@@ -199,8 +200,14 @@ func (s *Sketch) EstimateHash(h uint64) uint32 {
 func (s *Sketch) Total() uint64 { return s.total }
 
 // ErrorBound returns eps*N: with probability at least 1-delta an estimate
-// exceeds the true count by at most this much.
-func (s *Sketch) ErrorBound() float64 { return s.Params().Epsilon() * float64(s.total) }
+// exceeds the true count by at most this much. It is 0 for the zero
+// Sketch, which counts nothing.
+func (s *Sketch) ErrorBound() float64 {
+	if s.depth == 0 {
+		return 0 // the zero Sketch: eps = e/0, N = 0
+	}
+	return s.Params().Epsilon() * float64(s.total)
+}
 
 // Counters returns the counters, row-major (row r is
 // Counters()[r*w:(r+1)*w]). The slice aliases the sketch: do not modify it.
@@ -219,23 +226,31 @@ func (s *Sketch) Clone() *Sketch {
 	return &c
 }
 
-// errInvalid reports a nil or zero Sketch given where a sketch is needed.
-func errInvalid(what string, s *Sketch) error {
-	if s == nil {
-		return fmt.Errorf("cms: %s is a nil sketch", what)
+// errInvalid reports a nil or zero Sketch given where a sketch is needed,
+// with an error wrapping sentinel unless it is nil.
+func errInvalid(sentinel error, what string, s *Sketch) error {
+	var why string
+	switch {
+	case s == nil:
+		why = "is a nil sketch"
+	case s.depth == 0:
+		why = "is the zero Sketch, which is not valid (use New)"
+	default:
+		return nil
 	}
-	if s.depth == 0 {
-		return fmt.Errorf("cms: %s is the zero Sketch, which is not valid (use New)", what)
+	if sentinel == nil {
+		return fmt.Errorf("cms: %s %s", what, why)
 	}
-	return nil
+	return fmt.Errorf("%w: %s %s", sentinel, what, why)
 }
 
-// compatible returns nil if o can be merged into s.
+// compatible returns nil if o can be merged into s. A nil or zero sketch
+// on either side is compatible with nothing.
 func (s *Sketch) compatible(o *Sketch) error {
-	if err := errInvalid("the sketch merged into", s); err != nil {
+	if err := errInvalid(ErrIncompatible, "the sketch merged into", s); err != nil {
 		return err
 	}
-	if err := errInvalid("the sketch merged", o); err != nil {
+	if err := errInvalid(ErrIncompatible, "the sketch merged", o); err != nil {
 		return err
 	}
 	switch {
@@ -257,8 +272,8 @@ func (s *Sketch) compatible(o *Sketch) error {
 // combined); for conservative ones it is still never below the true count
 // but may exceed the sketch of the concatenated stream. Sketches with
 // different width, depth, seed or update mode are rejected with an error
-// wrapping [ErrIncompatible] that names the difference; a nil or zero
-// Sketch on either side with an error saying so.
+// wrapping [ErrIncompatible] that names the difference, and so is a nil
+// or zero Sketch on either side, with an error saying so.
 func (s *Sketch) Merge(o *Sketch) error {
 	if err := s.compatible(o); err != nil {
 		return err
@@ -276,13 +291,13 @@ func (s *Sketch) Merge(o *Sketch) error {
 
 // Sum returns a new sketch holding the merge of all sketches (at least one),
 // which are left unchanged. A nil or zero Sketch among them is an error
-// naming its position.
+// wrapping [ErrIncompatible] and naming its position.
 func Sum(sketches ...*Sketch) (*Sketch, error) {
 	if len(sketches) == 0 {
 		return nil, fmt.Errorf("cms: sum needs at least one sketch, got 0")
 	}
 	for i, o := range sketches {
-		if err := errInvalid(fmt.Sprintf("sketch %d of the sum", i), o); err != nil {
+		if err := errInvalid(ErrIncompatible, fmt.Sprintf("sketch %d of the sum", i), o); err != nil {
 			return nil, err
 		}
 	}

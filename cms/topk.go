@@ -25,7 +25,10 @@ type Entry struct {
 // refreshed whenever it is seen. Counts of leaders are therefore estimates
 // as of their last packet, never below their true count at that time.
 //
-// The zero TopK is not valid; use [NewTopK]. Not safe for concurrent use.
+// The zero TopK is not valid; use [NewTopK]. It is harmless, like the zero
+// Sketch: Add ignores its input and returns 0, it tracks no flow (Min is 0,
+// Top and HeavyHitters are empty), Reset does nothing and Sketch returns
+// nil. Not safe for concurrent use.
 type TopK struct {
 	sketch *Sketch
 	heap   []topEntry
@@ -74,17 +77,18 @@ func NewTopK(p Params, k int) (*TopK, error) {
 // K returns k.
 func (t *TopK) K() int { return t.k }
 
-// Sketch returns the underlying sketch (for Estimate, Total, Marshal). Adding
-// to it directly bypasses the heap; resetting or replacing its counters
-// (Reset, UnmarshalBinary) would leave the heap with counts the sketch no
-// longer backs, which [TopK.Add] assumes never happens: use [TopK.Reset].
+// Sketch returns the underlying sketch (for Estimate, Total, Marshal), nil
+// for the zero TopK. Adding to it directly bypasses the heap; resetting or
+// replacing its counters (Reset, UnmarshalBinary) would leave the heap with
+// counts the sketch no longer backs, which [TopK.Add] assumes never
+// happens: use [TopK.Reset].
 func (t *TopK) Sketch() *Sketch { return t.sketch }
 
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
 // An invalid key (the zero Key) is not a flow: Add ignores it and returns
-// 0, so it never enters the top k.
+// 0, so it never enters the top k. The zero TopK ignores every key.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
-	if !key.IsValid() {
+	if !key.IsValid() || t.sketch == nil {
 		return 0
 	}
 	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
@@ -204,7 +208,7 @@ func (t *TopK) down(i int) {
 // Min returns the smallest count among the leaders, the estimate a flow
 // must exceed to enter, or 0 while fewer than k flows are tracked.
 func (t *TopK) Min() uint32 {
-	if len(t.heap) < t.k {
+	if len(t.heap) < t.k || len(t.heap) == 0 { // k is 0 in the zero TopK
 		return 0
 	}
 	return t.heap[0].est
@@ -235,8 +239,8 @@ func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap)))
 // phi (0, negative, above 1, NaN) it returns nil, like a query that
 // matches no flow, rather than every tracked flow or an error.
 func (t *TopK) HeavyHitters(phi float64) []Entry {
-	if !(phi > 0 && phi <= 1) {
-		return nil
+	if !(phi > 0 && phi <= 1) || len(t.heap) == 0 {
+		return nil // the zero TopK has no sketch, and no flow
 	}
 	thr := fraction(phi, t.sketch.total)
 	var out []Entry
@@ -250,6 +254,9 @@ func (t *TopK) HeavyHitters(phi float64) []Entry {
 
 // Reset forgets every flow and zeroes the sketch.
 func (t *TopK) Reset() {
+	if t.sketch == nil {
+		return // the zero TopK
+	}
 	t.sketch.Reset()
 	t.heap = t.heap[:0]
 	for i := range t.index {

@@ -55,6 +55,15 @@ func TestParams_Validate(t *testing.T) {
 	}
 }
 
+// TestParams_String: String names every field, the seed included (it
+// used to leave the seed out, so two switches' tables printed alike).
+func TestParams_String(t *testing.T) {
+	p := Params{Cells: 8, Hashes: 4, FilterBits: 512, FilterHashes: 7, Seed: 0x2a}
+	if got, want := p.String(), "cells=8 hashes=4 filter-bits=512 filter-hashes=7 seed=0x2a"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}
+
 func TestParamsFor(t *testing.T) {
 	for _, n := range []int{1, 100, 12345, 1e6, 40e6} { // 40e6: near MaxCells
 		p := ParamsFor(n, 3)

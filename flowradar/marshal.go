@@ -46,8 +46,12 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes a table written by [Table.MarshalBinary],
 // replacing t. Every header field is checked against [Params.Validate]
 // and the length must match exactly; the cells are taken as they are (the
-// decoders check them).
+// decoders check them). A nil *Table, which has nowhere to put the table,
+// gives an error wrapping [ErrParams].
 func (t *Table) UnmarshalBinary(b []byte) error {
+	if t == nil {
+		return fmt.Errorf("%w: UnmarshalBinary into a nil *Table", ErrParams)
+	}
 	if len(b) < headerBytes {
 		return fmt.Errorf("%w: need at least %d header bytes, got %d", ErrFormat, headerBytes, len(b))
 	}

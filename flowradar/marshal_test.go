@@ -93,9 +93,43 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
+// TestNilKey: a nil key is ignored like the zero Key: Add reports it not
+// new and counts nothing, Contains is false, and CellsOf (also given a nil
+// out) stores nothing and returns 0. They used to dereference it.
+func TestNilKey(t *testing.T) {
+	tab, _ := NewTable(ParamsFor(10, 1))
+	e := MustNew(ParamsFor(10, 1))
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	var idx [MaxHashes]uint32
+	for name, f := range map[string]func() bool{
+		"Table.Add(nil)":         func() bool { return tab.Add(nil, 1) },
+		"Encoder.Add(nil)":       func() bool { return e.Add(nil, 1) },
+		"Table.Contains(nil)":    func() bool { return tab.Contains(nil) },
+		"Table.CellsOf(nil, &)":  func() bool { return tab.CellsOf(nil, &idx) != 0 },
+		"Table.CellsOf(&k, nil)": func() bool { return tab.CellsOf(&k, nil) != 0 },
+		"zero.CellsOf(&k, nil)":  func() bool { return new(Table).CellsOf(&k, nil) != 0 },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s panics: %v", name, r)
+				}
+			}()
+			if f() {
+				t.Errorf("%s: true (or cells), want false (or 0)", name)
+			}
+		}()
+	}
+	if idx != ([MaxHashes]uint32{}) || tab.Flows() != 0 || e.Active().Flows() != 0 {
+		t.Errorf("a nil key left cells %v, %d and %d flows", idx, tab.Flows(), e.Active().Flows())
+	}
+}
+
 // TestTable_Zero: the zero Table (and a nil *Table) is not valid but never
 // panics: it holds no flow, ignores packets, and whatever needs a table
-// returns an error wrapping ErrParams.
+// returns an error wrapping ErrParams. Params, Cells and FlowFilter of a
+// nil *Table (which the zero Encoder's Flip returns) used to dereference
+// it.
 func TestTable_Zero(t *testing.T) {
 	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
 	good, _ := NewTable(ParamsFor(10, 1))
@@ -114,6 +148,12 @@ func TestTable_Zero(t *testing.T) {
 			z.Reset()
 			if z.Clone().Flows() != 0 || z.Filter() != nil {
 				return errors.New("Clone or Filter of the zero Table holds something")
+			}
+			return ErrParams
+		},
+		"Accessors": func(z *Table) error {
+			if z.Params() != (Params{}) || z.Cells() != nil || z.FlowFilter() != nil {
+				return fmt.Errorf("Params %v, %d cells, filter %v", z.Params(), len(z.Cells()), z.FlowFilter())
 			}
 			return ErrParams
 		},
@@ -148,5 +188,26 @@ func TestTable_Zero(t *testing.T) {
 				}
 			}()
 		}
+	}
+	// The zero Table takes a decoded table; a nil *Table cannot, and says
+	// so instead of panicking.
+	enc, err := good.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("UnmarshalBinary into a nil *Table panics: %v", r)
+			}
+		}()
+		var z *Table
+		if err := z.UnmarshalBinary(enc); !errors.Is(err, ErrParams) {
+			t.Errorf("UnmarshalBinary into a nil *Table: %v, want an error wrapping ErrParams", err)
+		}
+	}()
+	var z Table
+	if err := z.UnmarshalBinary(enc); err != nil || !z.Equal(good) {
+		t.Errorf("UnmarshalBinary into the zero Table: %v", err)
 	}
 }

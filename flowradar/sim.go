@@ -15,7 +15,9 @@ import (
 // address picks the leaf); between two leaves it crosses the spine that
 // ECMP hashing of its 5-tuple picks. Each switch can drop a fraction of
 // the packets it forwards, after encoding them (a loss on its egress), so
-// the switches downstream count fewer packets than it does.
+// the switches downstream count fewer packets than it does. Build it with
+// [NewLeafSpine]; the zero LeafSpine has no switch, so no flow has a path
+// and Send delivers nothing.
 type LeafSpine struct {
 	Leaves, Spines int
 	Switches       []*Encoder
@@ -62,10 +64,11 @@ func (n *LeafSpine) leafOf(addr []byte) int {
 // Path stores in out the switches flow k crosses, in order, and returns
 // it: one leaf when both addresses sit under the same leaf, otherwise
 // source leaf, spine, destination leaf: the path [Network.Hops] takes to
-// locate the flow's loss. An invalid key has no path.
+// locate the flow's loss. A nil or invalid key has no path, and neither
+// has any key in the zero LeafSpine.
 func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 	out = out[:0]
-	if !k.IsValid() {
+	if k == nil || !k.IsValid() || n.Leaves < 1 {
 		return out
 	}
 	b := k.Bytes()
@@ -80,8 +83,8 @@ func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 
 // Send forwards one packet of flow k with size bytes along its path; each
 // switch encodes it, then may drop it. It reports whether the packet was
-// delivered: false for an invalid key, which has no path and reaches no
-// switch.
+// delivered: false for a key without a path (see [LeafSpine.Path]),
+// which reaches no switch.
 func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 	var buf [3]int
 	path := n.Path(k, buf[:0])

@@ -335,3 +335,48 @@ func TestLeafSpine_SendInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafSpine_Zero: the zero LeafSpine has no switch, so no flow has a
+// path and Send delivers nothing; a nil key has no path either, in any
+// network. The zero LeafSpine's Path used to name switch 0, which it
+// lacks, and Send then indexed its empty switch list; a nil key was
+// dereferenced.
+func TestLeafSpine_Zero(t *testing.T) {
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
+	net, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zero LeafSpine
+	for _, c := range []struct {
+		name string
+		n    *LeafSpine
+		k    *flow.Key
+	}{
+		{"zero LeafSpine", &zero, &k},
+		{"nil key", net, nil},
+		{"zero LeafSpine, nil key", &zero, nil},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: panic %v", c.name, r)
+				}
+			}()
+			if p := c.n.Path(c.k, nil); len(p) != 0 {
+				t.Errorf("%s: Path = %v, want none", c.name, p)
+			}
+			if c.n.Send(c.k, 100) {
+				t.Errorf("%s: Send reported the packet delivered", c.name)
+			}
+		}()
+	}
+	if tbs := zero.Flip(); len(tbs) != 0 {
+		t.Errorf("Flip of the zero LeafSpine: %d tables", len(tbs))
+	}
+	for j, tb := range net.Flip() {
+		if tb.Flows() != 0 {
+			t.Errorf("switch %d counted a packet of a nil key", j)
+		}
+	}
+}

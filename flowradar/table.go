@@ -94,8 +94,9 @@ func (c *Cell) Key() (flow.Key, bool) {
 // exports and a collector decodes. Build one with [NewTable] or get it
 // from [Encoder.Flip]. The zero Table is not valid, but does not panic: it
 // holds no flow, ignores Add and Reset, and Decode, MarshalBinary and the
-// network-wide decoders return an error wrapping [ErrParams] for it (as
-// for a nil *Table). A Table is not safe for concurrent writers;
+// network-wide decoders return an error wrapping [ErrParams] for it. A nil
+// *Table behaves as the zero Table in every method, but UnmarshalBinary
+// into it is an error. A Table is not safe for concurrent writers;
 // concurrent readers are fine once writing stopped.
 type Table struct {
 	p      Params
@@ -133,13 +134,23 @@ func errZero(what string) error {
 	return fmt.Errorf("%w: %s is the zero Table or nil; build tables with NewTable", ErrParams, what)
 }
 
-// Params returns the table's parameters.
-func (t *Table) Params() Params { return t.p }
+// Params returns the table's parameters (none for the zero Table).
+func (t *Table) Params() Params {
+	if t == nil {
+		return Params{}
+	}
+	return t.p
+}
 
 // Cells returns the counting table itself (not a copy): cell i of
 // sub-table s is element s*Cells/Hashes + i. Loaders fill it from a
-// kernel map; changing it changes the table.
-func (t *Table) Cells() []Cell { return t.cells }
+// kernel map; changing it changes the table. The zero Table has no cell.
+func (t *Table) Cells() []Cell {
+	if t == nil {
+		return nil
+	}
+	return t.cells
+}
 
 // Filter returns the flow filter's words (not a copy): filter bit i is bit
 // i%64 of word i/64, and 512-bit block b is words 8b to 8b+7 (see
@@ -155,8 +166,13 @@ func (t *Table) Filter() []uint64 {
 // of Params FilterBits, FilterHashes and Seed: FlowFilter().Contains(k.Bytes())
 // is [Table.Contains]. Query it, or add to it as Add would; do not decode
 // another filter into it (UnmarshalBinary) or replace its words, or the
-// table and its Params disagree.
-func (t *Table) FlowFilter() *bloom.Blocked { return t.filter }
+// table and its Params disagree. It is nil for the zero Table.
+func (t *Table) FlowFilter() *bloom.Blocked {
+	if t == nil {
+		return nil
+	}
+	return t.filter
+}
 
 // Reset empties the table.
 func (t *Table) Reset() {
@@ -200,11 +216,11 @@ func (t *Table) Equal(u *Table) bool {
 // flow was new to the epoch (not yet in the flow filter). A new flow is
 // added to the filter and XORed into FlowXOR and FlowCount of its cells;
 // every packet adds 1 to PacketCount and size to ByteCount of its cells
-// (NSDI'16 §3, and the prototype's flow_radar.p4). An invalid key (the
-// zero Key) is ignored and reported as not new, and so is every key by
-// the zero Table. Add never allocates.
+// (NSDI'16 §3, and the prototype's flow_radar.p4). A nil or invalid key
+// (the zero Key) is ignored and reported as not new, and so is every key
+// by the zero Table. Add never allocates.
 func (t *Table) Add(k *flow.Key, size uint32) bool {
-	if !k.IsValid() || !t.valid() {
+	if k == nil || !k.IsValid() || !t.valid() {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
@@ -266,8 +282,9 @@ func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
 
 // Contains reports whether the flow filter holds k: true for every flow
 // added this epoch, and for others with the filter's false-positive rate.
+// It is false for a nil or invalid key, and on the zero Table.
 func (t *Table) Contains(k *flow.Key) bool {
-	if !k.IsValid() || !t.valid() {
+	if k == nil || !k.IsValid() || !t.valid() {
 		return false
 	}
 	return t.filter.ContainsHash(k.Hash(t.p.Seed))
@@ -288,9 +305,10 @@ func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
 }
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
-// and returns how many (Params.Hashes; 0 for the zero Table).
+// and returns how many (Params.Hashes; 0, storing nothing, for the zero
+// Table or a nil k or out).
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
-	if !t.valid() {
+	if !t.valid() || k == nil || out == nil {
 		return 0
 	}
 	if t.geom != nil {
@@ -324,8 +342,10 @@ func (t *Table) Flows() int {
 // Encoder is a switch's FlowRadar encoder with two epochs: packets go to
 // the active table while the collector reads the frozen one ([Encoder.Flip]
 // swaps them), like the kernel's double-buffered maps. Build it with [New];
-// the zero Encoder is not valid. Not safe for concurrent use: give each
-// goroutine (CPU) its own, or serialize Add and Flip.
+// the zero Encoder is not valid: Add ignores every packet, and Active and
+// Flip return a nil *Table, which the decoders refuse as they refuse the
+// zero Table. Not safe for concurrent use: give each goroutine (CPU) its
+// own, or serialize Add and Flip.
 type Encoder struct {
 	cur    *Table
 	frozen *Table
@@ -368,7 +388,7 @@ func (e *Encoder) Flip() *Table {
 	return e.frozen
 }
 
-// String describes the parameters.
+// String describes the parameters, the seed included.
 func (p Params) String() string {
-	return fmt.Sprintf("cells=%d hashes=%d filter-bits=%d filter-hashes=%d", p.Cells, p.Hashes, p.FilterBits, p.FilterHashes)
+	return fmt.Sprintf("cells=%d hashes=%d filter-bits=%d filter-hashes=%d seed=%#x", p.Cells, p.Hashes, p.FilterBits, p.FilterHashes, p.Seed)
 }

@@ -23,13 +23,15 @@ var ErrDecodeIncomplete = errors.New("iblt: decode incomplete")
 var ErrIncompatible = errors.New("iblt: tables are incompatible")
 
 // ErrInvalid is wrapped by the error that the methods of a zero
-// [Estimator] return (it was not made by [NewEstimator]), and by the
-// errors of [Table.List], [Table.Subtract], [Table.Merge],
-// [Table.MarshalBinary] and [Table.AppendBinary] on a zero [Table] (not
-// made by [New]), or given one.
+// [Estimator] return (it was not made by [NewEstimator]), by the errors of
+// [Table.List], [Table.Subtract], [Table.Merge], [Table.MarshalBinary] and
+// [Table.AppendBinary] on a zero [Table] (not made by [New]), or given
+// one, and by that of [Decoder.AddSymbol] on a zero [Decoder].
 var ErrInvalid = errors.New("iblt: invalid zero value")
 
 var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)
+
+var errZeroDecoder = fmt.Errorf("%w: the zero Decoder has no key length; use NewDecoder", ErrInvalid)
 
 // errZeroOperand is the error of Subtract and Merge when either table is
 // the zero Table: a zero Table is compatible with nothing, so the error

@@ -313,7 +313,8 @@ func (e *Encoder) AppendNext(b []byte) []byte {
 
 // Decoder recovers the difference between the sender's set and its own
 // from the sender's coded symbols, as they arrive. The zero Decoder is not
-// valid; use [NewDecoder]. Not safe for concurrent use.
+// valid; use [NewDecoder]. Its AddSymbol refuses every symbol with an
+// error wrapping [ErrInvalid]. Not safe for concurrent use.
 type Decoder struct {
 	local  coder
 	stride int
@@ -406,9 +407,10 @@ func (d *Decoder) Local() [][]byte { return d.localOnly }
 // knowing the sender's set, and returns an error wrapping [ErrCorrupt] as
 // soon as the stream is proven corrupt or mismatched (no set of keys has
 // these symbols under the decoder's key length and seed). A symbol of the
-// wrong size is refused and leaves
-// the decoder unchanged; any other proof is final: the decoder keeps the
-// error, returns it for every later symbol, and is never Done. The proofs
+// wrong size is refused and leaves the decoder unchanged; any other proof
+// is final: the decoder keeps the error, returns it for every later
+// symbol, and is never Done. (The zero Decoder refuses every symbol with
+// an error wrapping [ErrInvalid] instead, and stays unchanged.) The proofs
 // are:
 //   - a symbol's count is negative (symbol 0), or larger than the count of
 //     symbol 0 (every key maps to symbol 0);
@@ -477,6 +479,9 @@ func (d *Decoder) Local() [][]byte { return d.localOnly }
 func (d *Decoder) AddSymbol(sym []byte) error {
 	if d.err != nil {
 		return d.err
+	}
+	if d.stride == 0 {
+		return errZeroDecoder
 	}
 	if size := SymbolSize(d.local.keyLen); len(sym) != size {
 		return fmt.Errorf("%w: coded symbol must be %d bytes for keys of %d bytes, got %d", ErrCorrupt, size, d.local.keyLen, len(sym))

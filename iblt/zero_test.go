@@ -69,6 +69,30 @@ func TestTable_Zero(t *testing.T) {
 	}
 }
 
+// TestDecoder_Zero: the zero Decoder, which has no key length, refuses
+// every symbol with an error wrapping ErrInvalid and stays unchanged. A
+// symbol of the size for keys of 0 bytes (16) used to pass the size check
+// and panic with an index error.
+func TestDecoder_Zero(t *testing.T) {
+	var d Decoder
+	for _, sym := range [][]byte{nil, make([]byte, SymbolSize(0)), make([]byte, SymbolSize(4))} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("AddSymbol of %d bytes on the zero Decoder panics: %v", len(sym), r)
+				}
+			}()
+			if err := d.AddSymbol(sym); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "NewDecoder") {
+				t.Errorf("AddSymbol of %d bytes on the zero Decoder: %v, want ErrInvalid naming NewDecoder", len(sym), err)
+			}
+		}()
+	}
+	if d.Received() != 0 || d.Done() || len(d.Remote())+len(d.Local()) != 0 {
+		t.Errorf("zero Decoder after refused symbols: %d received, Done %v, %d remote, %d local keys",
+			d.Received(), d.Done(), len(d.Remote()), len(d.Local()))
+	}
+}
+
 // TestNilArgument: Subtract, Merge and Equal given a nil table, and the
 // Estimator's Subtract given a nil estimator, return an error (false for
 // Equal) instead of dereferencing it.

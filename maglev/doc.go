@@ -40,8 +40,8 @@
 // table from an atomic.Pointer[maglev.Table]; a writer builds the next one
 // with [Table.Update] and stores it. No lock is needed and a reader sees
 // either the old or the new table, never a mix. The zero Table and zero
-// Ring are empty (Pick reports false). A [Bounded] is not safe for
-// concurrent use.
+// Ring are empty (Pick reports false), and the zero [Bounded] assigns no
+// flow. A Bounded is not safe for concurrent use.
 //
 // Backend names and weights may come from users: they are validated (1 to
 // 255 bytes, unique) and never panic. The seed is not secret: an attacker

@@ -156,8 +156,11 @@ func (t *Table) Pick(h uint64) (i int, ok bool) {
 
 // PickKey is Pick of k.Hash(seed): the flow hash the kernel computes with
 // the same seed. The table's seed (for backend names) and the flow seed
-// are independent parameters.
+// are independent parameters. A nil k is no flow: ok is false.
 func (t *Table) PickKey(k *flow.Key, seed uint64) (int, bool) {
+	if k == nil {
+		return -1, false
+	}
 	return t.Pick(k.Hash(seed))
 }
 
@@ -170,7 +173,9 @@ func (t *Table) Size() int { return len(t.entries) }
 // Len returns the number of backends, drained ones included.
 func (t *Table) Len() int { return len(t.backends) }
 
-// Backend returns the i-th backend (sorted by name).
+// Backend returns the i-th backend (sorted by name). It panics when i is
+// out of range [0, Len()), like a slice index: the zero Table has no
+// backend.
 func (t *Table) Backend(i int) Backend { return t.backends[i] }
 
 // Backends returns a copy of the backends, sorted by name; Pick's results
@@ -188,14 +193,17 @@ func (t *Table) Index(name string) int {
 	return i
 }
 
-// Entry returns entry j: a backend index or NoBackend.
+// Entry returns entry j: a backend index or NoBackend. It panics when j
+// is out of range [0, Size()), like a slice index: the zero Table has no
+// entry.
 func (t *Table) Entry(j int) uint32 { return t.entries[j] }
 
 // AppendEntries appends the M entries to dst: the array the kernel's table
 // map holds, one little-endian u32 per entry.
 func (t *Table) AppendEntries(dst []uint32) []uint32 { return append(dst, t.entries...) }
 
-// Count returns the number of entries backend i owns.
+// Count returns the number of entries backend i owns. It panics when i is
+// out of range [0, Len()), like a slice index.
 func (t *Table) Count(i int) int { return int(t.counts[i]) }
 
 // MinMax returns the fewest and the most entries owned by a backend with a

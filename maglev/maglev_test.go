@@ -480,6 +480,41 @@ func TestMoved_Nil(t *testing.T) {
 	}
 }
 
+// TestMovedFlows_Nil: a nil Picker, or a nil *Table or *Ring in one,
+// routes no flow, as a nil table does for Moved: every flow the other
+// side routes has moved, and Tally counts nothing. A nil key picks no
+// backend. MovedFlows, Tally and PickKey used to dereference them.
+func TestMovedFlows_Nil(t *testing.T) {
+	tb := maglev.MustNew(maglev.Params{Size: 13}, maglev.Backends("a", "b"))
+	hs := []uint64{1, 1 << 40, 1 << 63}
+	for _, c := range []struct {
+		name string
+		a, b maglev.Picker
+		want float64
+	}{
+		{"nil, nil", nil, nil, 0},
+		{"nil, table", nil, tb, 1},
+		{"table, nil", tb, nil, 1},
+		{"nil *Table, table", (*maglev.Table)(nil), tb, 1},
+		{"table, nil *Ring", tb, (*maglev.Ring)(nil), 1},
+		{"nil *Ring, zero Table", (*maglev.Ring)(nil), &maglev.Table{}, 0},
+	} {
+		if got := maglev.MovedFlows(c.a, c.b, hs); got != c.want {
+			t.Errorf("MovedFlows(%s) = %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, p := range []maglev.Picker{nil, (*maglev.Table)(nil), (*maglev.Ring)(nil)} {
+		if got := maglev.Tally(p, 2, hs); len(got) != 2 || got[0] != 0 || got[1] != 0 {
+			t.Errorf("Tally(%#v) = %v, want [0 0]", p, got)
+		}
+	}
+	for _, tt := range []*maglev.Table{tb, {}} {
+		if i, ok := tt.PickKey(nil, 1); ok || i != -1 {
+			t.Errorf("PickKey(nil) on a table of size %d = %d, %v; want -1, false", tt.Size(), i, ok)
+		}
+	}
+}
+
 // TestMoved_RoutesNothing: a table whose backends are all drained routes
 // no flow, like the zero Table, so nothing moves between the two; a table
 // with a drained backend and two live ones still routes every flow, all

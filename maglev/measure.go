@@ -43,8 +43,9 @@ func MaxMean(loads []float64) float64 {
 
 // Tally returns, for n backends, how many of hashes p sends to each
 // backend (hashes p has no backend for, or whose index is n or more, are
-// not counted).
+// not counted). A nil p routes no hash, as in [MovedFlows].
 func Tally(p Picker, n int, hashes []uint64) []float64 {
+	p = orEmpty(p)
 	counts := make([]float64, n)
 	for _, h := range hashes {
 		if i, ok := p.Pick(h); ok && i < n {
@@ -56,11 +57,13 @@ func Tally(p Picker, n int, hashes []uint64) []float64 {
 
 // MovedFlows returns the fraction of hashes whose backend name differs
 // between a and b (a flow with no backend in one of them counts as moved
-// unless it has none in both).
+// unless it has none in both). A nil Picker, or a nil *Table or *Ring in
+// one, routes no hash, as a nil table does for [Moved].
 func MovedFlows(a, b Picker, hashes []uint64) float64 {
 	if len(hashes) == 0 {
 		return 0
 	}
+	a, b = orEmpty(a), orEmpty(b)
 	moved := 0
 	for _, h := range hashes {
 		i, okA := a.Pick(h)
@@ -73,6 +76,24 @@ func MovedFlows(a, b Picker, hashes []uint64) float64 {
 		}
 	}
 	return float64(moved) / float64(len(hashes))
+}
+
+// orEmpty returns p, or the zero Table when p is nil or holds a nil
+// *Table or *Ring: a Picker that routes nothing.
+func orEmpty(p Picker) Picker {
+	switch q := p.(type) {
+	case nil:
+		return &Table{}
+	case *Table:
+		if q == nil {
+			return &Table{}
+		}
+	case *Ring:
+		if q == nil {
+			return &Table{}
+		}
+	}
+	return p
 }
 
 // Moved returns the exact fraction of the hash space whose backend (by

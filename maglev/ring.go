@@ -207,7 +207,9 @@ func (r *Ring) Len() int { return len(r.backends) }
 // Points returns the number of points on the ring.
 func (r *Ring) Points() int { return len(r.low) }
 
-// Backend returns the i-th backend (sorted by name).
+// Backend returns the i-th backend (sorted by name). It panics when i is
+// out of range [0, Len()), like a slice index: the zero Ring has no
+// backend.
 func (r *Ring) Backend(i int) Backend { return r.backends[i] }
 
 // Index returns the index of the backend called name, or -1.
@@ -239,7 +241,9 @@ func (r *Ring) Update(backends []Backend) (*Ring, error) {
 // flows end.
 //
 // A Bounded is stateful (it counts the flows of each backend) and not safe
-// for concurrent use. Its zero value is not valid; use [NewBounded].
+// for concurrent use. Its zero value is not valid; use [NewBounded]. It
+// is harmless: like a Bounded over the empty ring, it assigns no flow
+// (Assign reports false) and every Load is 0.
 type Bounded struct {
 	r     *Ring
 	eps   float64
@@ -249,10 +253,14 @@ type Bounded struct {
 }
 
 // NewBounded returns a bounded-load assigner over r; epsilon is the allowed
-// excess over the mean load, in (0, 16].
+// excess over the mean load, in (0, 16]. A nil r counts as the zero Ring,
+// which has no backend.
 func NewBounded(r *Ring, epsilon float64) (*Bounded, error) {
 	if !(epsilon > 0 && epsilon <= 16) {
 		return nil, fmt.Errorf("maglev: bounded-load epsilon must be in (0, 16], got %v", epsilon)
+	}
+	if r == nil {
+		r = &Ring{}
 	}
 	b := &Bounded{r: r, eps: epsilon, loads: make([]uint64, len(r.backends))}
 	for _, be := range r.backends {
@@ -276,10 +284,10 @@ func (b *Bounded) capacity(i int, m uint64) uint64 {
 // ring. Assign never allocates.
 func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 	r := b.r
-	n := len(r.low)
-	if n == 0 {
-		return -1, false
+	if r == nil || len(r.low) == 0 {
+		return -1, false // the zero Bounded, or an empty ring
 	}
+	n := len(r.low)
 	m := b.total + 1
 	j := r.successor(h)
 	for step := 0; step < n; step++ {
@@ -310,8 +318,14 @@ func (b *Bounded) Release(i int) {
 	}
 }
 
-// Load returns the number of flows backend i carries.
-func (b *Bounded) Load(i int) uint64 { return b.loads[i] }
+// Load returns the number of flows backend i carries: 0 for an i that is
+// not a backend's index, as [Bounded.Release] of one does nothing.
+func (b *Bounded) Load(i int) uint64 {
+	if i < 0 || i >= len(b.loads) {
+		return 0
+	}
+	return b.loads[i]
+}
 
 // Loads appends the load of every backend to dst.
 func (b *Bounded) Loads(dst []uint64) []uint64 { return append(dst, b.loads...) }

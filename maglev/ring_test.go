@@ -183,6 +183,41 @@ func TestRing_Errors(t *testing.T) {
 	}
 }
 
+// TestBounded_Zero: the zero Bounded, and one over a nil Ring, behave as
+// a Bounded over the empty ring: Assign reports false, Load is 0 and
+// Loads appends nothing. Load of an index out of range is 0, as Release
+// of one does nothing. They used to dereference the nil ring or index
+// past the loads.
+func TestBounded_Zero(t *testing.T) {
+	fromNil, err := maglev.NewBounded(nil, 0.5)
+	if err != nil {
+		t.Fatalf("NewBounded(nil): %v", err)
+	}
+	for name, b := range map[string]*maglev.Bounded{"zero": new(maglev.Bounded), "nil ring": fromNil} {
+		if i, ok := b.Assign(1); ok || i != -1 {
+			t.Errorf("%s Bounded: Assign = %d, %v; want -1, false", name, i, ok)
+		}
+		b.Release(0)
+		if l := b.Load(0); l != 0 {
+			t.Errorf("%s Bounded: Load(0) = %d, want 0", name, l)
+		}
+		if l := b.Loads(nil); len(l) != 0 {
+			t.Errorf("%s Bounded: Loads = %v, want none", name, l)
+		}
+	}
+	r := maglev.MustNewRing(maglev.RingParams{}, maglev.Backends("a", "b"))
+	b, _ := maglev.NewBounded(r, 0.5)
+	i, _ := b.Assign(1)
+	for _, j := range []int{-1, 2, 1 << 20} {
+		if l := b.Load(j); l != 0 {
+			t.Errorf("Load(%d) of a 2-backend Bounded = %d, want 0", j, l)
+		}
+	}
+	if b.Load(i) != 1 {
+		t.Errorf("Load(%d) = %d after one Assign, want 1", i, b.Load(i))
+	}
+}
+
 func TestRing_Allocs(t *testing.T) {
 	r := maglev.MustNewRing(maglev.RingParams{}, maglev.Backends(names(100)...))
 	b, _ := maglev.NewBounded(r, 0.25)
