@@ -131,9 +131,13 @@ func (s *Sketch) addGroup(g *group, hs []uint64, n uint32) {
 // the tracker ends as a loop of [TopK.Add] over keys leaves it, sketch
 // and leaders alike. Like [Sketch.AddBatch] it is the faster of the two
 // when the sketch is larger than the CPU's caches. Invalid keys are
-// ignored, as Add ignores them. It never allocates.
+// ignored, as Add ignores them, and the zero TopK ignores every key. It
+// never allocates.
 func (t *TopK) AddBatch(keys []flow.Key, n uint32) {
 	s := t.sketch
+	if s == nil || s.depth == 0 || s.depth > MaxDepth {
+		return // the zero TopK; the rest cannot happen
+	}
 	var g group
 	var hs [groupSize]uint64
 	var at [groupSize]int32 // position in keys of the group's j-th flow

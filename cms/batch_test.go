@@ -56,13 +56,18 @@ func TestSketch_AddBatch(t *testing.T) {
 	}
 }
 
-// The zero Sketch ignores batches as it ignores Add.
+// The zero Sketch and the zero TopK ignore batches as they ignore Add.
 func TestSketch_AddBatchZero(t *testing.T) {
 	var s Sketch
 	s.AddBatch([][]byte{[]byte("a"), nil}, 1)
 	s.AddHashes([]uint64{1, 2, 3}, 1)
 	if s.Total() != 0 || s.Estimate([]byte("a")) != 0 {
 		t.Fatalf("zero Sketch after batches: total %d", s.Total())
+	}
+	var top TopK
+	top.AddBatch([]flow.Key{testKey(1), testKey(2)}, 1)
+	if len(top.Top()) != 0 {
+		t.Fatalf("zero TopK after a batch: leaders %v", top.Top())
 	}
 }
 
