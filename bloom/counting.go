@@ -2,7 +2,9 @@ package bloom
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -36,7 +38,11 @@ type CountingFilter struct {
 
 // NewCounting returns an empty CountingFilter with p.Bits counters of width
 // bits each (4, 8 or 16) and p.Hashes hashes. Size p with [ParamsFor] as for
-// a Filter: the counters take width times the memory of the bits.
+// a Filter: the counters take width times the memory of the bits. On a
+// 32-bit platform the filter's encoding (the counters' memory and 24
+// bytes) must also fit in an int, which allows at most 4,294,967,232
+// 4-bit, 2,147,483,616 8-bit or 1,073,741,808 16-bit counters; NewCounting
+// returns an error for more, before allocating.
 func NewCounting(p Params, width int) (*CountingFilter, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -44,7 +50,22 @@ func NewCounting(p Params, width int) (*CountingFilter, error) {
 	if width != 4 && width != 8 && width != 16 {
 		return nil, fmt.Errorf("bloom: counter width must be 4, 8 or 16 bits, got %d", width)
 	}
+	if most := maxCounters(width); p.Bits > most {
+		return nil, fmt.Errorf("bloom: bits (counters) must be at most %d for %d-bit counters on a %d-bit platform (the filter's encoding, %d + 8*ceil(bits*%d/64) bytes, must fit in an int), got %d",
+			most, width, strconv.IntSize, headerLen+trailerLen, width, p.Bits)
+	}
 	return newCounting(uint32(p.Bits), uint32(p.Hashes), p.Seed, uint8(width), nil), nil
+}
+
+// maxCounters returns the most counters of width bits a CountingFilter
+// can have: MaxBits, or fewer where an int cannot hold the length of the
+// filter's encoding, headerLen + trailerLen + 8 bytes a word (only on a
+// 32-bit platform, where 2^32 16-bit counters are 8 GiB). The limit keeps
+// the counters' memory, SizeBytes and the length of MarshalBinary's
+// result within an int.
+func maxCounters(width int) uint64 {
+	words := uint64(math.MaxInt-headerLen-trailerLen) / 8
+	return min(words*64/uint64(width), MaxBits)
 }
 
 func newCounting(m, k uint32, seed uint64, width uint8, words []uint64) *CountingFilter {

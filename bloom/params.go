@@ -20,7 +20,8 @@ const (
 // [ParamsFor], [ParamsForHashes] or [BlockedParamsFor], or fill them in.
 type Params struct {
 	// Bits is m: the number of bits of a Filter or Blocked (a multiple of
-	// BlockBits), or the number of counters of a CountingFilter. 1 to MaxBits.
+	// BlockBits), or the number of counters of a CountingFilter. 1 to
+	// MaxBits (fewer counters on a 32-bit platform: see [NewCounting]).
 	Bits uint64
 	// Hashes is k, the number of bits set per key: 1 to MaxHashes.
 	// k = 1 is the 1-hash Bloom filter.

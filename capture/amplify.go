@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -335,18 +336,32 @@ func (a *Amplifier) Key(c int, k flow.Key) flow.Key {
 
 // Amplify returns n copies of pkts made by an [Amplifier]: copy 0 first,
 // then copy 1, and so on. It holds n copies of every packet in memory; use
-// an Amplifier to stream large traces.
+// an Amplifier to stream large traces. Besides NewAmplifier's errors, it
+// returns one, before allocating, when the copies' data or their []Packet
+// would take more bytes than an int holds.
 func Amplify(pkts []Packet, n int) ([]Packet, error) {
 	a, err := NewAmplifier(pkts, n)
 	if err != nil {
 		return nil, err
 	}
-	size := 0
+	// In uint64, saturating: Data slices may share memory, so their sum
+	// is not bounded by the address space, and size*n wrapped an int (on
+	// 32-bit, 1 MiB of packets times 2048 copies made a negative capacity).
+	var size uint64
 	for _, p := range pkts {
-		size += len(p.Data)
+		var carry uint64
+		if size, carry = bits.Add64(size, uint64(len(p.Data)), 0); carry != 0 {
+			size = math.MaxUint64
+		}
+	}
+	dhi, data := bits.Mul64(size, uint64(n))
+	phi, hdrs := bits.Mul64(uint64(a.Len()), uint64(unsafe.Sizeof(Packet{})))
+	if dhi != 0 || phi != 0 || data > math.MaxInt || hdrs > math.MaxInt {
+		return nil, fmt.Errorf("capture: amplify copies %d of %d packets of %d bytes: the trace's data (%.4g bytes) or its []Packet (%.4g bytes) would exceed an int (%d); stream the copies with an Amplifier",
+			n, len(pkts), size, float64(size)*float64(n), float64(a.Len())*float64(unsafe.Sizeof(Packet{})), math.MaxInt)
 	}
 	out := make([]Packet, a.Len())
-	arena := make([]byte, 0, size*n)
+	arena := make([]byte, 0, int(data))
 	for i := range out {
 		p := a.Packet(i, arena[len(arena):])
 		arena = arena[:len(arena)+len(p.Data)]

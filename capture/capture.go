@@ -52,7 +52,9 @@ func (l LinkType) String() string {
 // Packet is one captured record.
 //
 // Data holds the captured bytes (possibly fewer than went on the wire);
-// WireLen is the length on the wire, never less than len(Data). Who owns
+// WireLen is the length on the wire, never less than len(Data) (a Reader
+// gives math.MaxInt for a length an int cannot hold: 2^31 bytes or more
+// on a 32-bit platform). Who owns
 // Data is said by the function that returned the Packet: [Reader.Next] and
 // [ReadFile] hand it to the caller, [Reader.NextInto] puts it in the
 // caller's buffer.

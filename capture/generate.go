@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/pkt"
@@ -28,17 +31,23 @@ const maxGenFrame = 65535 + 14
 // 60, 590 and 1514 bytes here, where frames are stored without it).
 var IMIX = []FrameSize{{60, 7}, {590, 4}, {1514, 1}}
 
-// Limits of [GenConfig].
+// Limits of [GenConfig]. On a 32-bit platform the trace's []Packet must
+// also fit in an int, which allows at most 53,687,091 packets there.
 const (
 	MaxGenFlows   = 1 << 24
 	MaxGenPackets = 1 << 28
 )
 
+// maxGenPacketsInt is the most packets a trace can have on this platform:
+// MaxGenPackets, or fewer where their []Packet would take more bytes than
+// an int holds (on a 32-bit platform, where make would panic for it).
+const maxGenPacketsInt = min(MaxGenPackets, math.MaxInt/int(unsafe.Sizeof(Packet{})))
+
 // GenConfig describes a synthetic trace for [Generate]. Zero fields take
 // the documented defaults.
 type GenConfig struct {
 	Flows       int         // distinct flows (5-tuples), 1 to MaxGenFlows
-	Packets     int         // total packets, Flows to MaxGenPackets; 0: the sum of the sampled flow sizes
+	Packets     int         // total packets, Flows to MaxGenPackets (see the limits); 0: the sum of the sampled flow sizes
 	FlowSizes   FlowSizes   // flow-size distribution; zero: WebSearch
 	IPv6Share   float64     // fraction of flows over IPv6, in [0, 1]
 	UDPShare    float64     // fraction of flows over UDP (the others TCP), in [0, 1]
@@ -56,6 +65,9 @@ func (c *GenConfig) Validate() error {
 		return fmt.Errorf("capture: generator flows must be in [1, %d], got %d", MaxGenFlows, c.Flows)
 	case c.Packets != 0 && (c.Packets < c.Flows || c.Packets > MaxGenPackets):
 		return fmt.Errorf("capture: generator packets must be 0 or in [flows, %d] (every flow has a packet), got %d with %d flows", MaxGenPackets, c.Packets, c.Flows)
+	case c.Packets > maxGenPacketsInt:
+		return fmt.Errorf("capture: generator packets must be at most %d on a %d-bit platform (the trace's []Packet, %d bytes a packet, must fit in an int), got %d",
+			maxGenPacketsInt, strconv.IntSize, unsafe.Sizeof(Packet{}), c.Packets)
 	case !(c.IPv6Share >= 0 && c.IPv6Share <= 1):
 		return fmt.Errorf("capture: generator IPv6 share must be in [0, 1], got %v", c.IPv6Share)
 	case !(c.UDPShare >= 0 && c.UDPShare <= 1):
@@ -140,17 +152,26 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 	r := &rng{s: cfg.Seed}
 
 	flows := make([]genFlow, cfg.Flows)
-	total := 0
+	// The sizes are summed in 128 bits (hi, sum): a Pareto distribution
+	// draws sizes up to math.MaxInt, and an int sum wrapped (then passed
+	// the check below, or scaled the sizes by a negative total).
+	var sum, hi uint64
 	for i := range flows {
-		flows[i].size = dist.Sample(r.float())
-		total += flows[i].size
-		if cfg.Packets == 0 && total > MaxGenPackets {
+		size := dist.Sample(r.float())
+		flows[i].size = size
+		var carry uint64
+		sum, carry = bits.Add64(sum, uint64(size), 0)
+		hi += carry
+		if cfg.Packets == 0 && (hi != 0 || sum > MaxGenPackets) {
 			return nil, fmt.Errorf("capture: generator: %d flows of %v sizes exceed %d packets; set Packets to scale them", cfg.Flows, dist, MaxGenPackets)
 		}
 	}
-	if cfg.Packets != 0 {
-		scaleSizes(flows, total, cfg.Packets)
-		total = cfg.Packets
+	total := cfg.Packets
+	if total != 0 {
+		scaleSizes(flows, float64(hi)*0x1p64+float64(sum), total)
+	} else if total = int(sum); total > maxGenPacketsInt {
+		return nil, fmt.Errorf("capture: generator: %d flows of %v sizes sum to %d packets, more than the %d a %d-bit platform holds (the trace's []Packet must fit in an int); set Packets to scale them",
+			cfg.Flows, dist, total, maxGenPacketsInt, strconv.IntSize)
 	}
 	assignEndpoints(flows, cfg, r)
 
@@ -251,9 +272,9 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 	return pkts, nil
 }
 
-// scaleSizes scales the flow sizes (summing to total) to sum to want,
-// each at least 1, by largest remainder.
-func scaleSizes(flows []genFlow, total, want int) {
+// scaleSizes scales the flow sizes (summing to total, which can exceed
+// an int) to sum to want, each at least 1, by largest remainder.
+func scaleSizes(flows []genFlow, total float64, want int) {
 	type rem struct {
 		frac float64
 		i    int
@@ -261,7 +282,7 @@ func scaleSizes(flows []genFlow, total, want int) {
 	rems := make([]rem, len(flows))
 	sum := 0
 	for i := range flows {
-		t := float64(float64(flows[i].size) * float64(want) / float64(total))
+		t := float64(float64(flows[i].size) * float64(want) / total)
 		b := max(1, int(t))
 		rems[i] = rem{t - math.Floor(t), i}
 		flows[i].size = b

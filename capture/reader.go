@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -241,7 +242,7 @@ func (r *Reader) nextPcap(buf []byte) (Packet, error) {
 	return Packet{
 		Time:    time.Unix(int64(sec), nsec).UTC(),
 		Data:    data,
-		WireLen: max(int(wire), int(caplen)),
+		WireLen: wireLen(wire, caplen),
 		Link:    r.link,
 	}, nil
 }
@@ -398,7 +399,7 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 	return Packet{
 		Time:    ifc.time(uint64(r.bo.Uint32(h[4:]))<<32 | uint64(r.bo.Uint32(h[8:]))),
 		Data:    data,
-		WireLen: max(int(wire), int(caplen)),
+		WireLen: wireLen(wire, caplen),
 		Link:    ifc.link,
 	}, nil
 }
@@ -435,9 +436,18 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 		return Packet{}, err
 	}
 	r.n++
-	// max, as for the other records: on a 32-bit platform int(wire) is
-	// negative from 2^31 on, and WireLen must not be less than len(Data).
-	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: max(int(wire), int(caplen)), Link: r.ifaces[0].link}, nil
+	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: wireLen(wire, caplen), Link: r.ifaces[0].link}, nil
+}
+
+// wireLen returns a record's WireLen: its original length wire, never
+// less than its captured length, and math.MaxInt where an int cannot hold
+// it. On a 32-bit platform int(wire) is negative from 2^31 on; max with
+// the captured length then kept WireLen above len(Data) but replaced a
+// length of 2^31 or more by the few bytes captured, where the nearest
+// length an int holds is math.MaxInt (the Writer saturates the other
+// way, at 2^32-1).
+func wireLen(wire, caplen uint32) int {
+	return int(min(uint64(max(wire, caplen)), math.MaxInt))
 }
 
 // finishBlock skips the rest-4 bytes left in a block and checks its

@@ -98,11 +98,20 @@ func (p Params) Epsilon() float64 { return math.E / float64(p.Width) }
 // Delta returns the failure probability of a sketch of depth d: e^-d.
 func (p Params) Delta() float64 { return math.Exp(-float64(p.Depth)) }
 
-// Counters returns w*d.
-func (p Params) Counters() int { return int(p.Width) * int(p.Depth) }
+// Counters returns w*d. Where that exceeds an int (dimensions Validate
+// rejects: it allows at most MaxCounters), it returns math.MaxInt.
+func (p Params) Counters() int {
+	return int(min(uint64(p.Width)*uint64(p.Depth), math.MaxInt))
+}
 
-// SizeBytes returns the memory taken by the counters: 4*w*d.
-func (p Params) SizeBytes() int { return 4 * p.Counters() }
+// SizeBytes returns the memory taken by the counters: 4*w*d. Where that
+// exceeds an int (dimensions Validate rejects), it returns math.MaxInt.
+func (p Params) SizeBytes() int {
+	if n := uint64(p.Width) * uint64(p.Depth); n <= math.MaxInt/4 {
+		return int(4 * n)
+	}
+	return math.MaxInt
+}
 
 // WithSeed returns p with the hash seed set.
 func (p Params) WithSeed(seed uint64) Params { p.Seed = seed; return p }

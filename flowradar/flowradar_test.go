@@ -65,7 +65,7 @@ func TestParams_String(t *testing.T) {
 }
 
 func TestParamsFor(t *testing.T) {
-	for _, n := range []int{1, 100, 12345, 1e6, 40e6} { // 40e6: near MaxCells
+	for _, n := range []int{1, 100, 12345, 1e6, min(40e6, platformMaxFlows(t))} { // 40e6: near MaxCells (on a 32-bit platform, the limit there)
 		p := ParamsFor(n, 3)
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
@@ -474,15 +474,17 @@ func TestDecode_CorruptRemainderWhole(t *testing.T) {
 	}
 }
 
-// TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows it
-// gives the default load; beyond, parameters that Validate, NewTable and
-// New reject, not a table too small to decode.
+// TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows (on
+// a 32-bit platform, up to the flows whose table's encoding fits in an
+// int) it gives the default load; beyond, parameters that Validate,
+// NewTable and New reject, not a table too small to decode.
 func TestParamsFor_Limit(t *testing.T) {
-	p := ParamsFor(MaxFlows, 1)
-	if err := p.Validate(); err != nil || p.CellsPerFlow(MaxFlows) < DefaultCellsPerFlow {
-		t.Fatalf("ParamsFor(MaxFlows): %v, %.4f cells per flow", err, p.CellsPerFlow(MaxFlows))
+	most := platformMaxFlows(t)
+	p := ParamsFor(most, 1)
+	if err := p.Validate(); err != nil || p.CellsPerFlow(most) < DefaultCellsPerFlow {
+		t.Fatalf("ParamsFor(%d): %v, %.4f cells per flow", most, err, p.CellsPerFlow(most))
 	}
-	for _, n := range []int{MaxFlows + 1, 1e8, int(min(1e10, math.MaxInt)), math.MaxInt} {
+	for _, n := range []int{most + 1, MaxFlows + 1, 1e8, int(min(1e10, math.MaxInt)), math.MaxInt} {
 		p := ParamsFor(n, 1)
 		if err := p.Validate(); !errors.Is(err, ErrParams) {
 			t.Errorf("ParamsFor(%d) = %v (%.3f cells per flow): Validate gave %v, want ErrParams", n, p, p.CellsPerFlow(n), err)

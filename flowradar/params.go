@@ -3,12 +3,18 @@ package flowradar
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/dataplane-go/dataplane/bloom"
 )
 
 // Limits on the parameters. They bound what [Table.UnmarshalBinary]
 // accepts, so that a decoded header cannot ask for an absurd allocation.
+// On a 32-bit platform [Params.Validate] also requires a table's encoding
+// (24 bytes of header, FilterBits/8 and 56 bytes a cell) to fit in an
+// int, which caps Cells below MaxCells: at 38,347,920 with the smallest
+// filter and 28,760,942 with the largest (rounded down to a multiple of
+// Hashes).
 const (
 	MaxHashes       = 8                    // counting-table sub-tables (k_c)
 	MaxFilterHashes = 32                   // flow-filter bits per flow (k_f); bloom.MaxHashes
@@ -50,7 +56,7 @@ const (
 // decoded together only if the collector knows each one's Params; they
 // travel in the binary encoding.
 type Params struct {
-	Cells        uint32 // counting-table cells, a multiple of Hashes
+	Cells        uint32 // counting-table cells, a multiple of Hashes, at most MaxCells (see the limits)
 	Hashes       int    // k_c: sub-tables, one hash each; a flow has one cell in each
 	FilterBits   uint32 // flow-filter bits, a multiple of 512 (bloom.BlockBits)
 	FilterHashes int    // k_f: bits set per flow in the filter, all in one 512-bit block
@@ -59,7 +65,9 @@ type Params struct {
 
 // MaxFlows is the most flows [ParamsFor] sizes a table for: beyond it the
 // counting table would need more than MaxCells cells at
-// DefaultCellsPerFlow.
+// DefaultCellsPerFlow. On a 32-bit platform the most is 25,516,676
+// flows, beyond which the table's encoding exceeds an int (see the
+// limits above).
 const MaxFlows = 49_344_752
 
 // ParamsFor returns parameters for about flows flows per epoch, with the
@@ -107,6 +115,11 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: filter hashes must be in [1, %d], got %d", ErrParams, MaxFilterHashes, p.FilterHashes)
 	case p.FilterBits == 0 || p.FilterBits > MaxFilterBits || p.FilterBits%bloom.BlockBits != 0:
 		return fmt.Errorf("%w: filter bits must be a positive multiple of %d at most %d, got %d", ErrParams, bloom.BlockBits, uint32(MaxFilterBits), p.FilterBits)
+	case headerBytes+p.sizeBytes() > math.MaxInt: // only on a 32-bit platform
+		most := (math.MaxInt - headerBytes - uint64(p.FilterBits/8)) / CellBytes
+		most -= most % uint64(p.Hashes)
+		return fmt.Errorf("%w: cells must be at most %d with %d filter bits on a %d-bit platform (the table's encoding, %d + filter bits/8 + %d*cells bytes, must fit in an int), got %d",
+			ErrParams, most, p.FilterBits, strconv.IntSize, headerBytes, CellBytes, p.Cells)
 	}
 	return nil
 }
@@ -134,7 +147,16 @@ func (p Params) CellsPerFlow(flows int) float64 {
 	return float64(p.Cells) / float64(flows)
 }
 
-// SizeBytes is the memory of one epoch: filter plus counting table.
+// SizeBytes is the memory of one epoch: filter plus counting table,
+// FilterBits/8 + 56*Cells bytes (an [Encoder] holds two epochs). For
+// parameters whose size exceeds an int, which [Params.Validate] rejects
+// (only on a 32-bit platform: on a 64-bit one no uint32 Cells and
+// FilterBits can), it returns math.MaxInt.
 func (p Params) SizeBytes() int {
-	return int(p.FilterBits/8) + int(p.Cells)*CellBytes
+	return int(min(p.sizeBytes(), math.MaxInt))
+}
+
+// sizeBytes is SizeBytes computed in uint64, where it cannot wrap.
+func (p Params) sizeBytes() uint64 {
+	return uint64(p.FilterBits/8) + uint64(p.Cells)*CellBytes
 }

@@ -30,7 +30,8 @@ type LeafSpine struct {
 // a seed derived from seed and its index, so that no two
 // switches hash alike. Loss and ECMP use seed too: runs are reproducible.
 func NewLeafSpine(leaves, spines int, p Params, seed uint64) (*LeafSpine, error) {
-	if leaves < 1 || spines < 1 || leaves+spines > 1<<16 {
+	// Each count on its own first: leaves+spines can wrap around an int.
+	if leaves < 1 || spines < 1 || leaves > 1<<16 || spines > 1<<16 || leaves+spines > 1<<16 {
 		return nil, fmt.Errorf("%w: leaf-spine needs at least one leaf and one spine and at most 65536 switches, got %d leaves and %d spines", ErrParams, leaves, spines)
 	}
 	n := &LeafSpine{Leaves: leaves, Spines: spines, loss: make([]float64, leaves+spines),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -12,7 +13,7 @@ import (
 // EstimatorParams describes an [Estimator].
 type EstimatorParams struct {
 	Strata int    // number of strata, in [1, 64]; 32 covers differences up to about 2^32
-	Cells  int    // cells per stratum, a multiple of 4 (each stratum is a k = 4 table)
+	Cells  int    // cells per stratum, a multiple of 4 (each stratum is a k = 4 table; see Params.Cells)
 	KeyLen int    // key length in bytes
 	Seed   uint64 // seed of every stratum table and of the stratum choice
 }
@@ -47,7 +48,9 @@ type Estimator struct {
 	strata []*Table
 }
 
-// NewEstimator returns an empty estimator.
+// NewEstimator returns an empty estimator, or an error for parameters
+// out of range: each stratum's (see [Params.Validate]) and, on a 32-bit
+// platform, strata whose encoding together exceeds an int.
 func NewEstimator(p EstimatorParams) (*Estimator, error) {
 	if p.Strata < 1 || p.Strata > 64 {
 		return nil, fmt.Errorf("iblt: strata must be in [1, 64], got %d", p.Strata)
@@ -55,13 +58,21 @@ func NewEstimator(p EstimatorParams) (*Estimator, error) {
 	if p.Cells < 4 || p.Cells%4 != 0 {
 		return nil, fmt.Errorf("iblt: stratum cells must be a positive multiple of 4, got %d", p.Cells)
 	}
+	tp := Params{Cells: p.Cells, Hashes: 4, KeyLen: p.KeyLen, Seed: p.Seed}
+	if err := tp.Validate(); err != nil {
+		return nil, err
+	}
+	// Every stratum fits, but on a 32-bit platform the encoding of them
+	// all can still exceed an int (MarshalBinary would fail to grow its
+	// result): refuse that before allocating any stratum.
+	stratum := uint64(headerSize) + 8*uint64(p.Cells)*uint64(wKey+(p.KeyLen+7)/8)
+	if size := 8 + uint64(p.Strata)*stratum; size > math.MaxInt {
+		return nil, fmt.Errorf("iblt: %d strata of %d cells with %d-byte keys encode to %d bytes, more than an int holds on a %d-bit platform (%d); use fewer strata or cells (at most %d strata of this size)",
+			p.Strata, p.Cells, p.KeyLen, size, strconv.IntSize, math.MaxInt, (math.MaxInt-8)/stratum)
+	}
 	e := &Estimator{p: p, strata: make([]*Table, p.Strata)}
 	for i := range e.strata {
-		t, err := New(Params{Cells: p.Cells, Hashes: 4, KeyLen: p.KeyLen, Seed: p.Seed})
-		if err != nil {
-			return nil, err
-		}
-		e.strata[i] = t
+		e.strata[i] = MustNew(tp)
 	}
 	return e, nil
 }

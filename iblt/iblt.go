@@ -81,7 +81,7 @@ func New(p Params) (*Table, error) {
 		seed:   p.Seed,
 		check:  ChecksumSeed(p.Seed),
 	}
-	t.cells = make([]uint64, p.Cells*t.stride)
+	t.cells = make([]uint64, p.Cells*t.stride) // Validate keeps the product, in bytes too, within an int
 	return t, nil
 }
 

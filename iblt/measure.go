@@ -10,25 +10,35 @@ import (
 // hashes list d random entries, searching by bisection (decode rates grow
 // with the number of cells). Each trial uses its own 13-byte keys and
 // seed, drawn from a generator seeded with seed. It is how the package's
-// sizing was checked; it costs trials listings per bisection step.
+// sizing was checked; it costs trials listings per bisection step. It
+// returns 0 for arguments out of range, and when no valid table (see
+// [Params.Validate]) lists the entries at that rate: always for d above
+// MaxCells, since a table lists at most one entry per cell.
 func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
-	if d < 1 || k < 1 || k > MaxHashes || trials < 1 {
+	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 {
 		return 0
 	}
 	ok := func(cells int) bool {
 		need := int(rate*float64(trials) + 0.999999)
 		return decodeCount(k, d, cells, trials, seed) >= need
 	}
+	valid := func(cells int) bool {
+		return Params{Cells: cells, Hashes: k, KeyLen: 13}.Validate() == nil
+	}
 	step := max(d/200, 1)
-	lo, hi := d/step, 3*d/step // in steps of cells
+	lo, hi := d/step, 3*d/step // in steps of cells; 3*d <= 3*MaxCells fits an int
 	for lo*step < k {
 		lo++
 	}
-	for !ok(roundUp(hi*step, k)) {
-		hi *= 2
-		if hi*step > MaxCells {
-			return 0
+	for {
+		cells := roundUp(hi*step, k)
+		if !valid(cells) {
+			return 0 // past MaxCells (or, on a 32-bit platform, the size an int holds)
 		}
+		if ok(cells) {
+			break
+		}
+		hi *= 2
 	}
 	for lo+1 < hi {
 		mid := (lo + hi) / 2

@@ -3,13 +3,14 @@ package iblt
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Limits on [Params].
 const (
 	MaxHashes = 8       // largest k
 	MaxKeyLen = 256     // largest key length in bytes
-	MaxCells  = 1 << 28 // largest number of cells in one table
+	MaxCells  = 1 << 28 // largest number of cells in one table (fewer on a 32-bit platform, see Params.Cells)
 	minCells  = 1       // per sub-table
 )
 
@@ -17,7 +18,12 @@ const (
 type Params struct {
 	// Cells is m, the total number of cells: a positive multiple of
 	// Hashes, at most MaxCells. Each of the Hashes sub-tables holds
-	// Cells/Hashes cells.
+	// Cells/Hashes cells. On a 32-bit platform the table's encoding
+	// (24 + 8*Cells*(3+ceil(KeyLen/8)) bytes, the cells' memory plus a
+	// header) must also fit in an int, which caps Cells below MaxCells:
+	// at 67,108,863 for keys of up to 8 bytes, 53,687,090 for 13-byte
+	// keys, 33,554,431 for 37-byte keys and 7,669,584 for 256-byte keys
+	// (rounded down to a multiple of Hashes). [Params.Validate] reports it.
 	Cells int
 	// Hashes is k, the number of hash functions and of sub-tables, in
 	// [1, MaxHashes]. Use 3 or 4 (see [ParamsFor]).
@@ -49,7 +55,25 @@ func (p Params) Validate() error {
 	case p.Cells%p.Hashes != 0:
 		return fmt.Errorf("iblt: cells must be a multiple of hashes (%d), got %d", p.Hashes, p.Cells)
 	}
+	if most := maxCellsFor(p.Hashes, p.KeyLen); p.Cells > most {
+		return fmt.Errorf("iblt: cells must be at most %d for %d hashes and %d-byte keys on a %d-bit platform (the table's encoding, %d + 8*cells*%d bytes, must fit in an int), got %d",
+			most, p.Hashes, p.KeyLen, strconv.IntSize, headerSize, wKey+(p.KeyLen+7)/8, p.Cells)
+	}
 	return nil
+}
+
+// maxCellsFor returns the most cells a table of k hashes and keyLen-byte
+// keys (both valid) can have: MaxCells rounded down to a multiple of k,
+// or fewer where an int cannot hold the length of the table's encoding,
+// headerSize + 8*cells*stride bytes (only on a 32-bit platform: on a
+// 64-bit one MaxCells cells of the longest keys take 75 GB). The limit
+// keeps the cells' memory, the length of MarshalBinary's result and
+// every index into the cells within an int; computing it in uint64 keeps
+// the product from wrapping, as Cells*stride in an int would.
+func maxCellsFor(k, keyLen int) int {
+	stride := uint64(wKey + (keyLen+7)/8)
+	most := min((math.MaxInt-headerSize)/(8*stride), MaxCells)
+	return int(most - most%uint64(k))
 }
 
 // Peeling thresholds c_k in cells per listed entry: the 2-core thresholds of
