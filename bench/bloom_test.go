@@ -272,7 +272,9 @@ func BenchmarkCountingBloom(b *testing.B) {
 // BenchmarkCountingBloom: classic Contains vs bits-and-blooms, blocked
 // Contains vs blobloom (hits and misses, at 1% and 0.1%), and counting
 // Remove vs BoomFilters' 4-bit counting filter (n = 1e5 and 1e6; the batch
-// is added back untimed).
+// is added back untimed). Each pair also runs with ours through its batch
+// method (AppendContains, RemoveBatch) against the peer's per-key calls,
+// as ...-batch-vs-....
 func BenchmarkBloomPaired(b *testing.B) {
 	bloomKeys(b)
 	impl := func(name string) blImpl {
@@ -397,44 +399,31 @@ func BenchmarkBloomPaired(b *testing.B) {
 				peer.TestAndRemove,
 			}
 			add := [2]func([]byte){ours.Add, func(k []byte) { peer.Add(k) }}
-			b.Run(fmt.Sprintf("n=%d/fpr=%g/dataplane-vs-boom/Remove", n, fpr), func(b *testing.B) {
-				paired(b, n, func(side, i int) int64 {
-					batch := members[i : i+blBatch]
-					t0 := blCPU()
-					for _, k := range batch {
-						if !remove[side](k) {
-							b.Fatal("member not removed")
-						}
-					}
-					t := blCPU() - t0
-					for _, k := range batch {
-						add[side](k)
-					}
-					return t
-				})
-			})
-			b.Run(fmt.Sprintf("n=%d/fpr=%g/dataplane-batch-vs-boom/Remove", n, fpr), func(b *testing.B) {
-				paired(b, n, func(side, i int) int64 {
-					batch := members[i : i+blBatch]
-					t0 := blCPU()
-					if side == 0 {
-						if ours.RemoveBatch(batch) != len(batch) {
-							b.Fatal("member not removed")
-						}
-					} else {
-						for _, k := range batch {
-							if !remove[side](k) {
+			for _, batched := range []bool{false, true} {
+				name := map[bool]string{false: "dataplane", true: "dataplane-batch"}[batched]
+				b.Run(fmt.Sprintf("n=%d/fpr=%g/%s-vs-boom/Remove", n, fpr, name), func(b *testing.B) {
+					paired(b, n, func(side, i int) int64 {
+						batch := members[i : i+blBatch]
+						t0 := blCPU()
+						if side == 0 && batched {
+							if ours.RemoveBatch(batch) != len(batch) {
 								b.Fatal("member not removed")
 							}
+						} else {
+							for _, k := range batch {
+								if !remove[side](k) {
+									b.Fatal("member not removed")
+								}
+							}
 						}
-					}
-					t := blCPU() - t0
-					for _, k := range batch {
-						add[side](k)
-					}
-					return t
+						t := blCPU() - t0
+						for _, k := range batch {
+							add[side](k)
+						}
+						return t
+					})
 				})
-			})
+			}
 		}
 	}
 }

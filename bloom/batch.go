@@ -90,12 +90,9 @@ func (f *CountingFilter) undoAt(p []uint32) {
 func (f *Blocked) AppendContains(found []bool, keys [][]byte) []bool {
 	var hs [groupSize]uint64
 	for len(keys) > 0 {
-		g := keys[:min(len(keys), groupSize)]
-		keys = keys[len(g):]
-		for j, key := range g {
-			hs[j] = flow.Hash64(key, f.seed)
-		}
-		for _, h := range hs[:len(g)] {
+		var n int
+		n, keys = hashGroup(&hs, keys, f.seed)
+		for _, h := range hs[:n] {
 			found = append(found, f.contains(nil, h, false))
 		}
 	}
@@ -109,14 +106,21 @@ func (f *Blocked) AppendContains(found []bool, keys [][]byte) []bool {
 func (f *Filter) AppendContains(found []bool, keys [][]byte) []bool {
 	var hs [groupSize]uint64
 	for len(keys) > 0 {
-		g := keys[:min(len(keys), groupSize)]
-		keys = keys[len(g):]
-		for j, key := range g {
-			hs[j] = flow.Hash64(key, f.seed)
-		}
-		for _, h := range hs[:len(g)] {
+		var n int
+		n, keys = hashGroup(&hs, keys, f.seed)
+		for _, h := range hs[:n] {
 			found = append(found, f.contains(nil, h, false))
 		}
 	}
 	return found
+}
+
+// hashGroup hashes the first groupSize keys (all of them, if fewer) into
+// hs and returns how many it hashed and the keys left.
+func hashGroup(hs *[groupSize]uint64, keys [][]byte, seed uint64) (int, [][]byte) {
+	g := keys[:min(len(keys), groupSize)]
+	for j, key := range g {
+		hs[j] = flow.Hash64(key, seed)
+	}
+	return len(g), keys[len(g):]
 }
