@@ -24,10 +24,26 @@ import (
 // Filter and Blocked copy the words one at a time while learn mode goes on
 // setting bits: a key learnt before the call is in the copy; one learnt
 // during it may be. Close must not overlap any other call.
+//
+// The zero Kernel is not valid: like a closed one, every method that
+// returns an error returns one saying the kernel is closed or was never
+// loaded, and Program returns nil (the zero Kernel) or the closed
+// program, whose runs fail.
 type Kernel struct {
 	objs bloomObjects
 	opts Options
-	mem  *ebpf.Memory // bloom_words, memory-mapped: the filter's words in order
+	mem  *ebpf.Memory // bloom_words, memory-mapped: the filter's words in order; nil when closed or never loaded
+}
+
+var errClosed = errors.New("bloom kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed Kernel or one not made by Load (the
+// zero Kernel): Load maps the filter, Close drops the mapping.
+func (k *Kernel) ready() error {
+	if k.mem == nil {
+		return errClosed
+	}
+	return nil
 }
 
 // Load loads the kernel with the given options and an empty filter. The
@@ -60,10 +76,14 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
-// filter map (one entry per 512-bit block of eight words).
+// filter map (one entry per 512-bit block of eight words). A nil spec is
+// an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	if spec == nil {
+		return errors.New("bloom kernel: Configure of a nil spec (use Spec)")
 	}
 	learn := uint32(0)
 	if opts.Learn {
@@ -91,6 +111,9 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpBloom }
 // Attach attaches the program to the interface with the given index in the
 // default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpBloom, Interface: ifindex})
 	if err != nil {
 		return nil, fmt.Errorf("attach bloom kernel to interface %d: %w", ifindex, err)
@@ -100,8 +123,12 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict (counters and, in learn mode, the filter change as for a real
-// packet). frame must hold at least an Ethernet header.
+// packet). frame must hold at least an Ethernet header (14 bytes); a
+// shorter one is an error naming its length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
 	v, err := k.objs.XdpBloom.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
 	if err != nil {
 		return 0, fmt.Errorf("bloom kernel: test run on a %d-byte frame: %w", len(frame), err)
@@ -110,13 +137,32 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 }
 
 // Bench runs the program repeat times on frame with BPF_PROG_TEST_RUN and
-// returns the kernel's mean time per run.
+// returns the kernel's mean time per run. Frames are as for Run; repeat
+// must not be negative.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
+	if repeat < 0 {
+		return 0, fmt.Errorf("bloom kernel: Bench repeat must not be negative, got %d", repeat)
+	}
 	_, d, err := k.objs.XdpBloom.Benchmark(frame, repeat, nil)
 	if err != nil {
 		return 0, fmt.Errorf("bloom kernel: benchmark on a %d-byte frame: %w", len(frame), err)
 	}
 	return d, nil
+}
+
+// checkRun refuses a closed kernel and frames shorter than an Ethernet
+// header.
+func (k *Kernel) checkRun(frame []byte) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if len(frame) < 14 {
+		return fmt.Errorf("bloom kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
+	}
+	return nil
 }
 
 // WriteFilter replaces the kernel's filter by f, which must have the
@@ -132,6 +178,9 @@ func (k *Kernel) WriteFilter(f *bloom.Filter) error {
 	if f == nil {
 		return errors.New("bloom kernel: WriteFilter of a nil filter")
 	}
+	if err := k.ready(); err != nil {
+		return err
+	}
 	if k.opts.Layout != Classic {
 		return errors.New("bloom kernel: WriteFilter on a kernel loaded with the Blocked layout; use WriteBlocked")
 	}
@@ -145,6 +194,9 @@ func (k *Kernel) WriteFilter(f *bloom.Filter) error {
 func (k *Kernel) WriteBlocked(f *bloom.Blocked) error {
 	if f == nil {
 		return errors.New("bloom kernel: WriteBlocked of a nil filter")
+	}
+	if err := k.ready(); err != nil {
+		return err
 	}
 	if k.opts.Layout != Blocked {
 		return errors.New("bloom kernel: WriteBlocked on a kernel loaded with the Classic layout; use WriteFilter")
@@ -197,6 +249,9 @@ func wordBytes(words []uint64) []byte {
 // Filter returns a copy of the kernel's filter (Classic layout): in learn
 // mode, the keys of every packet seen.
 func (k *Kernel) Filter() (*bloom.Filter, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	if k.opts.Layout != Classic {
 		return nil, errors.New("bloom kernel: Filter on a kernel loaded with the Blocked layout; use Blocked")
 	}
@@ -206,6 +261,9 @@ func (k *Kernel) Filter() (*bloom.Filter, error) {
 
 // Blocked is Filter for the Blocked layout.
 func (k *Kernel) Blocked() (*bloom.Blocked, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	if k.opts.Layout != Blocked {
 		return nil, errors.New("bloom kernel: Blocked on a kernel loaded with the Classic layout; use Filter")
 	}
@@ -216,6 +274,9 @@ func (k *Kernel) Blocked() (*bloom.Blocked, error) {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
+	if err := k.ready(); err != nil {
+		return s, err
+	}
 	sums, err := bpfload.SumPerCPU(k.objs.BloomStats, uint32(bloomBloomStatBLOOM_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("bloom kernel: read stats: %w", err)
@@ -228,12 +289,10 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // Close detaches nothing (close links yourself) and frees the kernel.
 //
-// After Close every method that returns an error fails, and Close may be
-// called again; the filter's memory mapping is dropped, so the kernel's
+// After Close every method that returns an error fails with one saying
+// the kernel is closed, and Close may be called again; the filter's memory mapping is dropped, so the kernel's
 // map is freed once nothing else holds it.
 func (k *Kernel) Close() error {
 	k.mem = nil
 	return k.objs.Close()
 }
-
-var errClosed = errors.New("bloom kernel: closed")

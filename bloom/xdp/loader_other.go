@@ -15,9 +15,12 @@ import (
 // Kernel is the loaded bloom kernel; it exists only on Linux.
 type Kernel struct{}
 
-// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
-// Linux only.
+// Load checks opts as on Linux and returns their error, if any; otherwise
+// an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
 }
 

@@ -113,7 +113,8 @@ func (o Options) cells() uint32 {
 }
 
 // KeyBytes returns the bytes of k that the kernel hashes in the given mode:
-// add these to a filter to match packets. It aliases k and never allocates.
+// add these to a filter to match packets. It aliases k and never allocates;
+// k must not be nil.
 func KeyBytes(k *flow.Key, mode KeyMode) []byte {
 	b := k.Bytes()
 	if mode == KeySource {

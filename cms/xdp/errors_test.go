@@ -99,3 +99,26 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 		}
 	}
 }
+
+// Configure refuses a nil spec with an error naming it (it used to panic
+// once the options passed); invalid options are still reported first (see
+// TestOptions_ErrorMessages). Bench refuses a negative repeat by name
+// (cilium/ebpf called it "too high").
+func TestConfigure_NilSpecAndBenchRepeat(t *testing.T) {
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("Configure(nil, ok) panics: %v", r)
+			}
+		}()
+		err := Configure(nil, Options{Params: cms.LabParams(64, testSeed)})
+		if want := "cms kernel: Configure of a nil spec (use Spec)"; err == nil || err.Error() != want {
+			t.Errorf("Configure(nil, ok): %v, want %q", err, want)
+		}
+	}()
+	k := load(t, Options{Params: cms.Params{Width: 64, Depth: 2, Seed: testSeed}})
+	want := "cms kernel: Bench repeat must not be negative, got -1"
+	if _, err := k.Bench(fixtures(t)["ipv4-udp"], -1); err == nil || err.Error() != want {
+		t.Errorf("Bench repeat -1: %v, want %q", err, want)
+	}
+}

@@ -87,10 +87,14 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 // Configure sets opts on spec: the load-time constants and the map sizes
 // (the counters map of the mode in use holds ceil(d*w/2) elements of two
 // counters, the other one element; the report cache holds
-// [cms.ReportSlots] slots in detector mode, one otherwise).
+// [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
+// an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	if spec == nil {
+		return errors.New("cms kernel: Configure of a nil spec (use Spec)")
 	}
 	p := opts.Params
 	if err := bpfload.SetVars(spec, "cms", map[string]any{
@@ -299,10 +303,14 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 }
 
 // Bench runs the program repeat times on frame and returns the kernel's
-// mean time per run. Frames must be 14 to [MaxFrame] bytes.
+// mean time per run. Frames must be 14 to [MaxFrame] bytes; repeat must
+// not be negative.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.checkRun(frame); err != nil {
 		return 0, err
+	}
+	if repeat < 0 {
+		return 0, fmt.Errorf("cms kernel: Bench repeat must not be negative, got %d", repeat)
 	}
 	_, d, err := k.objs.XdpCms.Benchmark(frame, repeat, nil)
 	if err != nil {

@@ -17,9 +17,12 @@ type Kernel struct{}
 
 func errNotSupported() error { return fmt.Errorf("cms kernel: %w", ebpf.ErrNotSupported) }
 
-// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
-// Linux only.
+// Load checks opts as on Linux and returns their error, if any; otherwise
+// an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
 }
 

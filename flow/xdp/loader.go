@@ -15,11 +15,27 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded flow kernel. Close it when done.
+// Kernel is the loaded flow kernel. Close it when done. The zero Kernel
+// is not valid: like a closed one, every method that returns an error
+// returns one saying the kernel is closed or was never loaded, and
+// Program returns nil (the zero Kernel) or the closed program, whose runs
+// fail. Close may be called again.
 type Kernel struct {
 	objs   flowObjects
 	events *ringbuf.Reader
 	rec    ringbuf.Record
+	closed bool
+}
+
+var errClosed = errors.New("flow kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed Kernel or one not made by Load (the
+// zero Kernel), whose maps and program are gone or nil.
+func (k *Kernel) ready() error {
+	if k.closed || k.objs.XdpFlow == nil {
+		return errClosed
+	}
+	return nil
 }
 
 // Load loads the kernel with the given options. The error matches
@@ -55,9 +71,13 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadFlow() }
 
 // Configure sets opts on spec: the load-time constants and the ring size.
+// A nil spec is an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	if spec == nil {
+		return errors.New("flow kernel: Configure of a nil spec (use Spec)")
 	}
 	emit := uint32(0)
 	if opts.Events {
@@ -80,6 +100,9 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlow }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlow, Interface: ifindex})
 	if err != nil {
 		return nil, fmt.Errorf("attach flow kernel to interface %d: %w", ifindex, err)
@@ -90,6 +113,9 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // Stats sums the per-CPU counters and digests.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
+	if err := k.ready(); err != nil {
+		return s, err
+	}
 	sums, err := bpfload.SumPerCPU(k.objs.FlowStats, uint32(flowFlowStatFLOW_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("flow kernel: read stats: %w", err)
@@ -112,6 +138,9 @@ func (k *Kernel) Stats() (Stats, error) {
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error when the kernel was loaded without [Options.Events].
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
+	if err := k.ready(); err != nil {
+		return Event{}, err
+	}
 	if k.events == nil {
 		return Event{}, errors.New("flow kernel: loaded without Options.Events")
 	}
@@ -126,10 +155,13 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 }
 
 // Close detaches nothing (close links yourself) and frees the kernel.
+// After Close every method that returns an error fails with one saying
+// the kernel is closed, and Close may be called again.
 func (k *Kernel) Close() error {
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
 	}
+	k.events, k.closed = nil, true
 	return errors.Join(err, k.objs.Close())
 }

@@ -13,9 +13,13 @@ import (
 // Kernel is the loaded flow kernel; it exists only on Linux.
 type Kernel struct{}
 
-// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
+// Load checks the options as on Linux and returns their error, if any;
+// otherwise an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
 func Load(opts Options) (*Kernel, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	return nil, fmt.Errorf("load flow kernel: %w", ebpf.ErrNotSupported)
 }
 

@@ -3,7 +3,10 @@
 package xdp
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -269,5 +272,71 @@ func TestKernel_Mutations(t *testing.T) {
 		if outcomes[o] == 0 {
 			t.Errorf("no mutant had outcome %v: the mutations no longer cover every branch", o)
 		}
+	}
+}
+
+// call runs fn and returns its error, or fails t if it panics.
+func call(t *testing.T, name string, fn func() error) (err error) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s panics: %v", name, r)
+			err = errors.New("panicked")
+		}
+	}()
+	return fn()
+}
+
+// A zero Kernel (not made by Load) and a closed one, loaded with or
+// without events, return errClosed from every method that returns an
+// error: Attach and Stats used to panic on the zero Kernel and NextEvent
+// blamed Options.Events; after Close they said "bad file descriptor" or
+// "file already closed". Program returns nil for the zero Kernel, and
+// Close may be called again.
+func TestKernel_ZeroAndClosed(t *testing.T) {
+	kerneltest.Require(t)
+	kernels := map[string]*Kernel{"zero": {}, "new": new(Kernel)}
+	for _, events := range []bool{false, true} {
+		k, err := Load(Options{Seed: testSeed, Events: events})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		kernels[fmt.Sprintf("closed (events %v)", events)] = k
+	}
+	for name, k := range kernels {
+		for method, fn := range map[string]func() error{
+			"Attach":    func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
+			"Stats":     func() error { _, err := k.Stats(); return err },
+			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
+			"Close":     k.Close,
+		} {
+			err := call(t, name+" Kernel: "+method, fn)
+			if method == "Close" {
+				if err != nil {
+					t.Errorf("%s Kernel: Close: %v", name, err)
+				}
+			} else if !errors.Is(err, errClosed) {
+				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)
+			}
+		}
+	}
+	if p := new(Kernel).Program(); p != nil {
+		t.Errorf("zero Kernel: Program %v, want nil", p)
+	}
+}
+
+// Configure refuses a nil spec with an error naming it (it used to panic
+// once the options passed); invalid options are still reported first.
+func TestConfigure_NilSpec(t *testing.T) {
+	err := call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
+	if err == nil || !strings.Contains(err.Error(), "nil spec") {
+		t.Errorf("Configure(nil, {}): %v, want an error naming the nil spec", err)
+	}
+	err = call(t, "Configure(nil, bad)", func() error { return Configure(nil, Options{EventsBytes: 1}) })
+	if err == nil || !strings.Contains(err.Error(), "EventsBytes") {
+		t.Errorf("Configure(nil, {EventsBytes: 1}): %v, want the EventsBytes error", err)
 	}
 }

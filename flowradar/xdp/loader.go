@@ -18,7 +18,9 @@ import (
 
 // Kernel is the loaded encoder. Close it when done; after Close every
 // method that touches the maps returns an error saying the kernel is
-// closed.
+// closed. The zero Kernel is not valid: like a closed one, those methods
+// return that error; Options and Params return zero values and Program
+// returns nil.
 type Kernel struct {
 	objs   flowradarObjects
 	p      flowradar.Params
@@ -26,7 +28,16 @@ type Kernel struct {
 	closed bool
 }
 
-var errClosed = errors.New("flowradar kernel: closed")
+var errClosed = errors.New("flowradar kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed Kernel or one not made by Load (the
+// zero Kernel), whose maps and program are gone or nil.
+func (k *Kernel) ready() error {
+	if k.closed || k.objs.XdpFlowradar == nil {
+		return errClosed
+	}
+	return nil
+}
 
 // checkEpoch accepts the epochs there are, 0 and 1.
 func checkEpoch(epoch int) error {
@@ -62,10 +73,14 @@ func Load(o Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadFlowradar() }
 
 // Configure sets the load-time constants and map sizes of o on spec; the
-// maps of the mode not in use get one entry.
+// maps of the mode not in use get one entry. A nil spec is an error
+// (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, o Options) error {
 	if err := o.validate(); err != nil {
 		return err
+	}
+	if spec == nil {
+		return errors.New("flowradar kernel: Configure of a nil spec (use Spec)")
 	}
 	p := o.Params
 	percpu := uint32(0)
@@ -112,8 +127,8 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if k.closed {
-		return nil, errClosed
+	if err := k.ready(); err != nil {
+		return nil, err
 	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlowradar, Interface: ifindex})
 	if err != nil {
@@ -124,8 +139,8 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Epoch returns the epoch the kernel writes (0 or 1).
 func (k *Kernel) Epoch() (int, error) {
-	if k.closed {
-		return 0, errClosed
+	if err := k.ready(); err != nil {
+		return 0, err
 	}
 	var e uint32
 	if err := k.objs.FlowradarEpoch.Lookup(uint32(0), &e); err != nil {
@@ -154,8 +169,8 @@ const batch = 4096
 // other epoch is an error). Read the epoch the kernel does not write (see
 // [Kernel.Flip]) for a consistent table.
 func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
-	if k.closed {
-		return nil, errClosed
+	if err := k.ready(); err != nil {
+		return nil, err
 	}
 	if err := checkEpoch(epoch); err != nil {
 		return nil, err
@@ -223,8 +238,8 @@ func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 // Clear empties the tables of epoch 0 or 1 (any other epoch is an
 // error).
 func (k *Kernel) Clear(epoch int) error {
-	if k.closed {
-		return errClosed
+	if err := k.ready(); err != nil {
+		return err
 	}
 	if err := checkEpoch(epoch); err != nil {
 		return err
@@ -309,8 +324,8 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	if k.closed {
-		return s, errClosed
+	if err := k.ready(); err != nil {
+		return s, err
 	}
 	sums, err := bpfload.SumPerCPU(k.objs.FlowradarStats, uint32(flowradarFlowradarStatFR_STAT_MAX))
 	if err != nil {
@@ -326,8 +341,8 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // ResetStats zeroes the per-CPU counters.
 func (k *Kernel) ResetStats() error {
-	if k.closed {
-		return errClosed
+	if err := k.ready(); err != nil {
+		return err
 	}
 	n, err := ebpf.PossibleCPU()
 	if err != nil {

@@ -14,9 +14,13 @@ import (
 // Kernel is the loaded encoder; it exists only on Linux.
 type Kernel struct{}
 
-// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
+// Load checks the options as on Linux and returns their error, if any;
+// otherwise an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
 func Load(o Options) (*Kernel, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 

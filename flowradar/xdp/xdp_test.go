@@ -474,6 +474,64 @@ func TestKernel_AfterClose(t *testing.T) {
 	}
 }
 
+// TestKernel_ZeroValue: the zero Kernel (not made by Load) answers as a
+// closed one. Attach, Epoch, Flip, Stats and ResetStats used to panic on
+// a nil map or program, Read blamed the zero Params, and Clear returned
+// nil having cleared nothing. Options, Params and Program return zero
+// values, and Close may be called twice.
+func TestKernel_ZeroValue(t *testing.T) {
+	kerneltest.Require(t)
+	k := new(Kernel)
+	for method, fn := range map[string]func() error{
+		"Attach":     func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
+		"Epoch":      func() error { _, err := k.Epoch(); return err },
+		"Read":       func() error { _, err := k.Read(0); return err },
+		"Clear":      func() error { return k.Clear(0) },
+		"Flip":       func() error { _, err := k.Flip(); return err },
+		"Stats":      func() error { _, err := k.Stats(); return err },
+		"ResetStats": k.ResetStats,
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("zero Kernel: %s panics: %v", method, r)
+				}
+			}()
+			if err := fn(); !errors.Is(err, errClosed) {
+				t.Errorf("zero Kernel: %s: %v, want %v", method, err, errClosed)
+			}
+		}()
+	}
+	if p := k.Program(); p != nil {
+		t.Errorf("zero Kernel: Program %v, want nil", p)
+	}
+	if k.Options() != (Options{}) || k.Params() != (flowradar.Params{}) {
+		t.Errorf("zero Kernel: Options %v, Params %v, want zero", k.Options(), k.Params())
+	}
+	for range 2 {
+		if err := k.Close(); err != nil {
+			t.Errorf("zero Kernel: Close: %v", err)
+		}
+	}
+}
+
+// Configure refuses a nil spec with an error naming it (it used to panic
+// once the options passed); invalid options are still reported first.
+func TestConfigure_NilSpec(t *testing.T) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("Configure(nil, ok) panics: %v", r)
+		}
+	}()
+	err := Configure(nil, Options{Params: flowradar.ParamsFor(64, 1)})
+	if want := "flowradar kernel: Configure of a nil spec (use Spec)"; err == nil || err.Error() != want {
+		t.Errorf("Configure(nil, ok): %v, want %q", err, want)
+	}
+	if err := Configure(nil, Options{}); err == nil || !strings.Contains(err.Error(), "invalid parameters") {
+		t.Errorf("Configure(nil, {}): %v, want the Params error", err)
+	}
+}
+
 // flipWithModel ends k's epoch and returns its table with the Go encoder's
 // table of the same frames.
 func flipWithModel(t *testing.T, k *Kernel, p flowradar.Params, frames [][]byte) (got, want *flowradar.Table) {

@@ -14,10 +14,26 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded digest kernel. Close it when done.
+// Kernel is the loaded digest kernel. Close it when done. The zero Kernel
+// is not valid: like a closed one, every method that returns an error
+// returns one saying the kernel is closed or was never loaded, and
+// Program returns nil (the zero Kernel) or the closed program, whose runs
+// fail. Close may be called again.
 type Kernel struct {
-	objs ibltObjects
-	opts Options
+	objs   ibltObjects
+	opts   Options
+	closed bool
+}
+
+var errClosed = errors.New("iblt kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed Kernel or one not made by Load (the
+// zero Kernel), whose maps and program are gone or nil.
+func (k *Kernel) ready() error {
+	if k.closed || k.objs.XdpIblt == nil {
+		return errClosed
+	}
+	return nil
 }
 
 // Load loads the kernel with the given options. The error matches
@@ -46,10 +62,14 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadIblt() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
-// table map in use (the other cell map keeps one entry).
+// table map in use (the other cell map keeps one entry). A nil spec is an
+// error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	if spec == nil {
+		return errors.New("iblt kernel: Configure of a nil spec (use Spec)")
 	}
 	shared := uint32(0)
 	if opts.Shared {
@@ -80,6 +100,9 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpIblt }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpIblt, Interface: ifindex})
 	if err != nil {
 		return nil, fmt.Errorf("attach iblt kernel to interface %d: %w", ifindex, err)
@@ -89,9 +112,12 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (a test or
 // report run, without attaching) and returns its verdict (always XDP_PASS).
-// The kernel rejects frames shorter than 14 bytes and those longer than
-// its test-run limit.
+// Frames shorter than 14 bytes (an Ethernet header) are an error naming
+// the length; the kernel rejects those longer than its test-run limit.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
 	v, err := k.objs.XdpIblt.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
 	if err != nil {
 		return 0, fmt.Errorf("iblt kernel: test run on a %d-byte frame: %w", len(frame), err)
@@ -100,8 +126,15 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 }
 
 // Bench runs the program repeat times on frame and returns the kernel's
-// mean time per run. Every run inserts the frame again.
+// mean time per run. Every run inserts the frame again. Frames are as for
+// Run; repeat must not be negative.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	if err := k.checkRun(frame); err != nil {
+		return 0, err
+	}
+	if repeat < 0 {
+		return 0, fmt.Errorf("iblt kernel: Bench repeat must not be negative, got %d", repeat)
+	}
 	_, d, err := k.objs.XdpIblt.Benchmark(frame, repeat, nil)
 	if err != nil {
 		return 0, fmt.Errorf("iblt kernel: benchmark on a %d-byte frame: %w", len(frame), err)
@@ -109,11 +142,26 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	return d, nil
 }
 
+// checkRun refuses a closed kernel and frames shorter than an Ethernet
+// header.
+func (k *Kernel) checkRun(frame []byte) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if len(frame) < 14 {
+		return fmt.Errorf("iblt kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
+	}
+	return nil
+}
+
 // Table reads the digest back as an iblt.Table, summing the CPUs' tables
 // when they are per CPU. The kernel keeps running; packets it sees during
 // the read may be counted in some cells and not others, so read a quiet
 // kernel (or one detached) for a consistent table.
 func (k *Kernel) Table() (*iblt.Table, error) {
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
 	t, err := iblt.New(k.opts.Params())
 	if err != nil {
 		return nil, err
@@ -159,6 +207,9 @@ func addCell(w []uint64, c *ibltIbltCell) {
 // can cancel. Reset while no traffic reaches the program (before
 // attaching it, or after detaching it).
 func (k *Kernel) Reset() error {
+	if err := k.ready(); err != nil {
+		return err
+	}
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("iblt kernel: %w", err)
@@ -187,6 +238,9 @@ func (k *Kernel) Reset() error {
 // Stats sums the per-CPU counters.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
+	if err := k.ready(); err != nil {
+		return s, err
+	}
 	sums, err := bpfload.SumPerCPU(k.objs.IbltStats, uint32(ibltIbltStatIBLT_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("iblt kernel: read stats: %w", err)
@@ -198,5 +252,10 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// Close frees the kernel (detach links yourself first).
-func (k *Kernel) Close() error { return errors.Join(k.objs.Close()) }
+// Close frees the kernel (detach links yourself first). After Close every
+// method that returns an error fails with one saying the kernel is
+// closed, and Close may be called again.
+func (k *Kernel) Close() error {
+	k.closed = true
+	return errors.Join(k.objs.Close())
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -167,4 +168,49 @@ func TestPacketID_CaptureTwins(t *testing.T) {
 			t.Errorf("capture %s not found", name)
 		}
 	}
+}
+
+// Lost names a nil table, up or down, in its error (a nil up panicked in
+// Clone, a nil down was "the table given is nil"); Insert into a nil
+// table inserts nothing, as into the zero Table (it panicked).
+func TestLost_NilTables(t *testing.T) {
+	o, err := OptionsFor(10, 0.99, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Digest(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		up, down *iblt.Table
+		want     string
+	}{
+		{"Lost(nil, t)", nil, tb, "iblt kernel: Lost of a nil up table"},
+		{"Lost(t, nil)", tb, nil, "iblt kernel: Lost of a nil down table"},
+		{"Lost(nil, nil)", nil, nil, "iblt kernel: Lost of a nil up table"},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s panics: %v", tc.name, r)
+				}
+			}()
+			lost, extra, err := Lost(tc.up, tc.down)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || lost != nil || extra != nil {
+				t.Errorf("%s: %v, %v, %v; want no packets and %q", tc.name, lost, extra, err, tc.want)
+			}
+		}()
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("Insert(nil, frame) panics: %v", r)
+			}
+		}()
+		if Insert(nil, pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)) {
+			t.Error("Insert(nil, frame): true")
+		}
+	}()
 }

@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -262,8 +263,12 @@ func ParseKey(b []byte) (flow.Key, uint64, error) {
 
 // Insert inserts a frame into t as the kernel does: it parses the frame,
 // and if the parser accepts it, inserts its packet key with the frame
-// length as value. It reports whether the frame was inserted.
+// length as value. It reports whether the frame was inserted: a nil t, like
+// the zero Table, takes nothing.
 func Insert(t *iblt.Table, frame []byte) bool {
+	if t == nil {
+		return false
+	}
 	info, err := flow.Parse(frame)
 	if err != nil {
 		return false
@@ -306,8 +311,15 @@ type Packet struct {
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
 // tag pushed or popped) leaves a residue that also makes listing stall
-// (see [iblt.Table.Subtract]).
+// (see [iblt.Table.Subtract]). A nil up or down table is an error naming
+// it.
 func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
+	if up == nil {
+		return nil, nil, errors.New("iblt kernel: Lost of a nil up table")
+	}
+	if down == nil {
+		return nil, nil, errors.New("iblt kernel: Lost of a nil down table")
+	}
 	d := up.Clone()
 	if err := d.Subtract(down); err != nil {
 		return nil, nil, err

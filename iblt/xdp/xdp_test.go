@@ -3,9 +3,11 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -440,5 +442,100 @@ func BenchmarkKernelTable(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/table")
 		})
+	}
+}
+
+// call runs fn and returns its error, or fails t if it panics.
+func call(t *testing.T, name string, fn func() error) (err error) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s panics: %v", name, r)
+			err = errors.New("panicked")
+		}
+	}()
+	return fn()
+}
+
+// A zero Kernel (not made by Load) and a closed one, per-CPU or shared,
+// return errClosed from every method that returns an error: on the zero
+// Kernel Attach, Stats, Reset, Run and Bench used to panic on a nil
+// program or map and Table blamed the zero Params ("iblt: hashes must be
+// in [1, 8]"); after Close they said "bad file descriptor". Program
+// returns nil for the zero Kernel, and Close may be called again.
+func TestKernel_ZeroAndClosed(t *testing.T) {
+	kerneltest.Require(t)
+	o, err := OptionsFor(10, 0.99, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernels := map[string]*Kernel{"zero": {}}
+	for _, shared := range []bool{false, true} {
+		o.Shared = shared
+		k, err := Load(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		kernels[fmt.Sprintf("closed (shared %v)", shared)] = k
+	}
+	frame := make([]byte, 64)
+	for name, k := range kernels {
+		for method, fn := range map[string]func() error{
+			"Attach": func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
+			"Stats":  func() error { _, err := k.Stats(); return err },
+			"Table":  func() error { _, err := k.Table(); return err },
+			"Reset":  k.Reset,
+			"Run":    func() error { _, err := k.Run(frame); return err },
+			"Bench":  func() error { _, err := k.Bench(frame, 1); return err },
+		} {
+			if err := call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
+				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)
+			}
+		}
+		if err := k.Close(); err != nil {
+			t.Errorf("%s Kernel: Close: %v", name, err)
+		}
+	}
+	if p := new(Kernel).Program(); p != nil {
+		t.Errorf("zero Kernel: Program %v, want nil", p)
+	}
+}
+
+// Run and Bench refuse frames shorter than an Ethernet header with an
+// error naming the length (the kernel's "invalid argument" came back
+// before), and Bench a negative repeat (cilium/ebpf called it "too
+// high"); Configure refuses a nil spec by name (it panicked once the
+// options passed).
+func TestKernel_Arguments(t *testing.T) {
+	o, err := OptionsFor(10, 0.99, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = call(t, "Configure(nil, ok)", func() error { return Configure(nil, o) })
+	if want := "iblt kernel: Configure of a nil spec (use Spec)"; err == nil || err.Error() != want {
+		t.Errorf("Configure(nil, ok): %v, want %q", err, want)
+	}
+	k := loadKernel(t, o)
+	for _, f := range [][]byte{nil, {}, make([]byte, 13)} {
+		want := fmt.Sprintf("iblt kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(f))
+		if _, err := k.Run(f); err == nil || err.Error() != want {
+			t.Errorf("Run on %d bytes: %v, want %q", len(f), err, want)
+		}
+		if _, err := k.Bench(f, 1); err == nil || err.Error() != want {
+			t.Errorf("Bench on %d bytes: %v, want %q", len(f), err, want)
+		}
+	}
+	want := "iblt kernel: Bench repeat must not be negative, got -1"
+	if _, err := k.Bench(make([]byte, 14), -1); err == nil || err.Error() != want {
+		t.Errorf("Bench repeat -1: %v, want %q", err, want)
+	}
+	if v, err := k.Run(make([]byte, 14)); err != nil || v != xdpPass {
+		t.Errorf("Run on 14 bytes: %d, %v", v, err)
+	}
+	if _, err := k.Run(make([]byte, 16<<20)); err == nil || !strings.Contains(err.Error(), "16777216-byte frame") {
+		t.Errorf("Run on 16 MiB: %v, want the kernel's error naming the length", err)
 	}
 }

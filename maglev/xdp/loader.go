@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -16,9 +17,14 @@ import (
 )
 
 // LB is the loaded load balancer and its control plane. Its methods are
-// safe for concurrent use. Close it when done.
+// safe for concurrent use. Close it when done. The zero LB is not valid:
+// like a closed one, every method that returns an error returns one
+// saying the load balancer is closed or was never loaded, Table returns
+// nil, and Program returns nil (the zero LB) or the closed program, whose
+// runs fail. Close may be called again.
 type LB struct {
 	mu      sync.Mutex
+	closed  atomic.Bool // set by Close, under mu
 	opts    Options
 	cfg     Config // as last set; the zero Config before SetConfig
 	objs    maglevObjects
@@ -29,6 +35,18 @@ type LB struct {
 	gens    []uint16      // per slot: bumped each time it gets a member
 	addrs   map[netip.Addr]*addrStats
 	statIDs ids // indexes of maglev_backend_stats, one per address
+}
+
+var errClosed = errors.New("maglev kernel: closed or never loaded (use Load)")
+
+// ready returns errClosed for a closed LB or one not made by Load (the
+// zero LB), whose maps and program are gone or nil. Methods that change
+// the maps call it with mu held, so that Close cannot come between.
+func (lb *LB) ready() error {
+	if lb.closed.Load() || lb.objs.XdpMaglev == nil {
+		return errClosed
+	}
+	return nil
 }
 
 // vipState is an installed VIP: its table id, Maglev table, inner map and
@@ -123,6 +141,9 @@ func (lb *LB) Program() *ebpf.Program { return lb.objs.XdpMaglev }
 // Attach attaches the program to the interface with the given index.
 // Close the link to detach.
 func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
+	if err := lb.ready(); err != nil {
+		return nil, err
+	}
 	l, err := link.AttachXDP(link.XDPOptions{Program: lb.objs.XdpMaglev, Interface: ifindex, Flags: flags})
 	if err != nil {
 		return nil, fmt.Errorf("attach maglev kernel to interface %d: %w", ifindex, err)
@@ -139,6 +160,9 @@ func (lb *LB) SetConfig(c Config) error {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if err := lb.ready(); err != nil {
+		return err
+	}
 	for v, st := range lb.vips {
 		if err := checkSources(c, v, st.table); err != nil {
 			return err
@@ -187,6 +211,9 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if err := lb.ready(); err != nil {
+		return nil, err
+	}
 	if err := checkSources(lb.cfg, v, t); err != nil {
 		return nil, err
 	}
@@ -305,6 +332,9 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 func (lb *LB) DeleteVIP(v VIP) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if err := lb.ready(); err != nil {
+		return err
+	}
 	st := lb.vips[v]
 	if st == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)
@@ -434,6 +464,9 @@ func (lb *LB) unrefAddr(a netip.Addr, st *addrStats) {
 // every VIP is no longer reported and starts from zero if it comes back.
 func (lb *LB) Stats() (Stats, error) {
 	var s Stats
+	if err := lb.ready(); err != nil {
+		return s, err
+	}
 	vals, err := bpfload.SumPerCPU(lb.objs.MaglevStats, uint32(maglevMaglevStatMAGLEV_STAT_MAX))
 	if err != nil {
 		return s, fmt.Errorf("maglev kernel: read counters: %w", err)
@@ -464,10 +497,13 @@ func (lb *LB) Stats() (Stats, error) {
 	return s, nil
 }
 
-// Close frees the kernel (close links first).
+// Close frees the kernel (close links first). After Close every method
+// that returns an error fails with one saying the load balancer is
+// closed, and Close may be called again.
 func (lb *LB) Close() error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	lb.closed.Store(true)
 	var errs []error
 	for _, st := range lb.vips {
 		errs = append(errs, st.inner.Close())
@@ -479,13 +515,21 @@ func (lb *LB) Close() error {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (no
 // interface needed) and returns the verdict and the frame as the program
-// left it.
+// left it. Frames shorter than 14 bytes (an Ethernet header) are an error
+// naming the length; the kernel refuses frames longer than its test-run
+// limit.
 func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
+	if err := lb.ready(); err != nil {
+		return 0, nil, err
+	}
+	if len(frame) < 14 {
+		return 0, nil, fmt.Errorf("maglev kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
+	}
 	buf := make([]byte, len(frame)+256)
 	opts := ebpf.RunOptions{Data: frame, DataOut: buf, Repeat: 1}
 	v, err := lb.objs.XdpMaglev.Run(&opts)
 	if err != nil {
-		return 0, nil, fmt.Errorf("maglev kernel: test run: %w", err)
+		return 0, nil, fmt.Errorf("maglev kernel: test run on a %d-byte frame: %w", len(frame), err)
 	}
 	return v, opts.DataOut, nil
 }

@@ -13,9 +13,12 @@ import (
 // LB is the loaded load balancer; it exists only on Linux.
 type LB struct{}
 
-// Load returns an error matching [ebpf.ErrNotSupported]: the kernel runs on
-// Linux only.
+// Load checks opts as on Linux and returns their error, if any; otherwise
+// an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*LB, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	return nil, fmt.Errorf("load maglev kernel: %w", ebpf.ErrNotSupported)
 }
 

@@ -1,6 +1,7 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -106,5 +107,37 @@ func TestModel_Fragments(t *testing.T) {
 				t.Fatalf("datagram %d, fragment %d: verdict %d to %v, want TX to %v", i, k, v, b, want)
 			}
 		}
+	}
+}
+
+// The zero Model (not made by NewModel) refuses SetConfig, SetVIP and
+// DeleteVIP with an error pointing at NewModel (SetVIP panicked writing
+// to a nil map); Process passes every frame and Stats is zero.
+func TestModel_Zero(t *testing.T) {
+	var m Model
+	vip := VIP{Addr: netip.MustParseAddr("10.0.0.2"), Port: 53, Proto: 17}
+	bs := []Backend{{Addr: netip.MustParseAddr("192.0.2.10"), Weight: 1}}
+	cfg := Config{SrcMAC: make([]byte, 6), DstMAC: make([]byte, 6), Src4: netip.MustParseAddr("192.0.2.1")}
+	for method, fn := range map[string]func() error{
+		"SetConfig": func() error { return m.SetConfig(cfg) },
+		"SetVIP":    func() error { _, err := m.SetVIP(vip, bs); return err },
+		"DeleteVIP": func() error { return m.DeleteVIP(vip) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("zero Model: %s panics: %v", method, r)
+				}
+			}()
+			if err := fn(); !errors.Is(err, errZeroModel) {
+				t.Errorf("zero Model: %s: %v, want %v", method, err, errZeroModel)
+			}
+		}()
+	}
+	if v, out, _ := m.Process(pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)); v != Pass || out != nil {
+		t.Errorf("zero Model: Process: %d, %x, want pass", v, out)
+	}
+	if s := m.Stats(); s.Counters.PassNotVIP != 1 || len(s.Backends) != 0 {
+		t.Errorf("zero Model: Stats %+v, want one PassNotVIP", s)
 	}
 }

@@ -283,6 +283,8 @@ const idFragMul = 0x9e37
 // outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
 // 41, flow label the low 20 bits of hash), then the original IP packet and
 // anything after it. ok is false when the outer packet would exceed mtu.
+// backend must be a valid IPv4 or IPv6 address. Encapsulate returns no
+// error: it panics on a frame or backend outside these terms.
 //
 // The outer IPv4 header copies the inner DF bit (RFC 2003 section 3.1).
 // With DF set (an inner IPv6 packet counts as DF set) its identification
@@ -374,7 +376,8 @@ func ipv4Checksum(h []byte) uint16 {
 // follow): size Options.Conns and Options.Frags above the flows and
 // fragmented datagrams of a comparison. It refuses what [LB] refuses,
 // including a SetVIP past MaxVIPs, MaxBackends or MaxMembers. Its zero
-// value is not valid; use [NewModel].
+// value is not valid; use [NewModel]: the zero Model's SetConfig, SetVIP
+// and DeleteVIP return an error saying so, and it passes every frame.
 type Model struct {
 	opts    Options
 	cfg     Config
@@ -393,6 +396,10 @@ type modelVIP struct {
 	table   *maglev.Table
 	members map[netip.Addr]uint64
 }
+
+// errZeroModel is returned by the methods of the zero Model that return an
+// error.
+var errZeroModel = errors.New("maglev kernel: the zero Model is not valid (use NewModel)")
 
 // NewModel returns a model of a kernel loaded with opts.
 func NewModel(opts Options) (*Model, error) {
@@ -443,6 +450,9 @@ func (f modelFrag) withPorts(k flow.Key) flow.Key {
 
 // SetConfig sets the addresses and MACs, as [LB.SetConfig].
 func (m *Model) SetConfig(c Config) error {
+	if m.vips == nil {
+		return errZeroModel
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -458,6 +468,9 @@ func (m *Model) SetConfig(c Config) error {
 // SetVIP builds the VIP's table from backends and installs it, as
 // [LB.SetVIP].
 func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
+	if m.vips == nil {
+		return nil, errZeroModel
+	}
 	if err := v.validate(); err != nil {
 		return nil, err
 	}
@@ -555,6 +568,9 @@ func (mv *modelVIP) member(a netip.Addr) (uint64, bool) {
 
 // DeleteVIP stops balancing v, as [LB.DeleteVIP].
 func (m *Model) DeleteVIP(v VIP) error {
+	if m.vips == nil {
+		return errZeroModel
+	}
 	mv := m.vips[v]
 	if mv == nil {
 		return fmt.Errorf("maglev kernel: no VIP %v", v)

@@ -5,6 +5,7 @@ package xdp
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -629,5 +630,81 @@ func TestKernel_ConnTrackReadded(t *testing.T) {
 	}
 	if moved == 0 {
 		t.Fatal("the new table keeps every flow on 10.1.0.1: the test proves nothing")
+	}
+}
+
+// A zero LB (not made by Load) and a closed one return errClosed from
+// every method that returns an error: on the zero LB Attach, Stats,
+// SetConfig, SetVIP and Run used to panic on a nil map or program and
+// DeleteVIP said "no VIP"; after Close they said "bad file descriptor" or
+// "no VIP". Table returns nil, Program returns nil for the zero LB, and
+// Close may be called again.
+func TestLB_ZeroAndClosed(t *testing.T) {
+	kerneltest.Require(t)
+	vip := VIP{Addr: netip.MustParseAddr("10.0.0.2"), Port: 53, Proto: 17}
+	bs := []Backend{{Addr: netip.MustParseAddr("192.0.2.10"), Weight: 1}}
+	closed, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := closed.SetConfig(testConfig); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := closed.SetVIP(vip, bs); err != nil {
+		t.Fatal(err)
+	}
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	frame := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	for name, lb := range map[string]*LB{"zero": {}, "closed": closed} {
+		for method, fn := range map[string]func() error{
+			"Attach":        func() error { _, err := lb.Attach(1<<30, 0); return err }, // no such interface
+			"Stats":         func() error { _, err := lb.Stats(); return err },
+			"SetConfig":     func() error { return lb.SetConfig(testConfig) },
+			"SetVIP":        func() error { _, err := lb.SetVIP(vip, bs); return err },
+			"SetVIP(empty)": func() error { _, err := lb.SetVIP(vip, nil); return err },
+			"DeleteVIP":     func() error { return lb.DeleteVIP(vip) },
+			"Run":           func() error { _, _, err := lb.Run(frame); return err },
+		} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s LB: %s panics: %v", name, method, r)
+					}
+				}()
+				if err := fn(); !errors.Is(err, errClosed) {
+					t.Errorf("%s LB: %s: %v, want %v", name, method, err, errClosed)
+				}
+			}()
+		}
+		if tb := lb.Table(vip); tb != nil {
+			t.Errorf("%s LB: Table %v, want nil", name, tb)
+		}
+		if err := lb.Close(); err != nil {
+			t.Errorf("%s LB: Close: %v", name, err)
+		}
+	}
+	if p := new(LB).Program(); p != nil {
+		t.Errorf("zero LB: Program %v, want nil", p)
+	}
+}
+
+// Run refuses frames shorter than an Ethernet header with an error naming
+// the length (the kernel's bare "invalid argument" came back before), and
+// its other errors name the frame's length too.
+func TestLB_RunShortFrames(t *testing.T) {
+	p := load(t, Options{})
+	for _, f := range [][]byte{nil, {}, make([]byte, 13)} {
+		want := fmt.Sprintf("maglev kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(f))
+		if _, _, err := p.lb.Run(f); err == nil || err.Error() != want {
+			t.Errorf("Run on %d bytes: %v, want %q", len(f), err, want)
+		}
+	}
+	if v, _, err := p.lb.Run(make([]byte, 14)); err != nil || v != Pass {
+		t.Errorf("Run on 14 bytes: %d, %v", v, err)
+	}
+	if _, _, err := p.lb.Run(make([]byte, 16<<20)); err == nil || !strings.Contains(err.Error(), "16777216-byte frame") {
+		t.Errorf("Run on 16 MiB: %v, want an error naming the length", err)
 	}
 }
