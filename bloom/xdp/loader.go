@@ -290,8 +290,9 @@ func (k *Kernel) Stats() (Stats, error) {
 // Close detaches nothing (close links yourself) and frees the kernel.
 //
 // After Close every method that returns an error fails with one saying
-// the kernel is closed, and Close may be called again; the filter's memory mapping is dropped, so the kernel's
-// map is freed once nothing else holds it.
+// the kernel is closed, and Close may be called again; the filter's
+// memory mapping is dropped, so the kernel's map is freed once nothing
+// else holds it.
 func (k *Kernel) Close() error {
 	k.mem = nil
 	return k.objs.Close()
