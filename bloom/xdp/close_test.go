@@ -43,18 +43,6 @@ func TestKernel_UseAfterClose(t *testing.T) {
 	}
 }
 
-// call runs fn and returns its error, or fails t if it panics.
-func call(t *testing.T, name string, fn func() error) (err error) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panics: %v", name, r)
-			err = errors.New("panicked")
-		}
-	}()
-	return fn()
-}
-
 // A zero Kernel (not made by Load) and a closed one, of either layout,
 // return errClosed from every method that returns an error: on the zero
 // Kernel Attach, Stats, Run and Bench used to panic on a nil program or
@@ -88,7 +76,7 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"Run":          func() error { _, err := k.Run(frame); return err },
 			"Bench":        func() error { _, err := k.Bench(frame, 1); return err },
 		} {
-			if err := call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
+			if err := kerneltest.Call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
 				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)
 			}
 		}
@@ -128,11 +116,11 @@ func TestKernel_RunArguments(t *testing.T) {
 // Configure refuses a nil spec with an error naming it (it used to panic
 // once the options passed); invalid options are still reported first.
 func TestConfigure_NilSpec(t *testing.T) {
-	err := call(t, "Configure(nil, ok)", func() error { return Configure(nil, Options{Params: bloom.ParamsFor(1000, 0.01)}) })
+	err := kerneltest.Call(t, "Configure(nil, ok)", func() error { return Configure(nil, Options{Params: bloom.ParamsFor(1000, 0.01)}) })
 	if err == nil || !strings.Contains(err.Error(), "nil spec") {
 		t.Errorf("Configure(nil, ok): %v, want an error naming the nil spec", err)
 	}
-	err = call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
+	err = kerneltest.Call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
 	if err == nil || !strings.Contains(err.Error(), "Params") {
 		t.Errorf("Configure(nil, {}): %v, want the Params error", err)
 	}

@@ -275,18 +275,6 @@ func TestKernel_Mutations(t *testing.T) {
 	}
 }
 
-// call runs fn and returns its error, or fails t if it panics.
-func call(t *testing.T, name string, fn func() error) (err error) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panics: %v", name, r)
-			err = errors.New("panicked")
-		}
-	}()
-	return fn()
-}
-
 // A zero Kernel (not made by Load) and a closed one, loaded with or
 // without events, return errClosed from every method that returns an
 // error: Attach and Stats used to panic on the zero Kernel and NextEvent
@@ -313,7 +301,7 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
 			"Close":     k.Close,
 		} {
-			err := call(t, name+" Kernel: "+method, fn)
+			err := kerneltest.Call(t, name+" Kernel: "+method, fn)
 			if method == "Close" {
 				if err != nil {
 					t.Errorf("%s Kernel: Close: %v", name, err)
@@ -331,11 +319,11 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 // Configure refuses a nil spec with an error naming it (it used to panic
 // once the options passed); invalid options are still reported first.
 func TestConfigure_NilSpec(t *testing.T) {
-	err := call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
+	err := kerneltest.Call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
 	if err == nil || !strings.Contains(err.Error(), "nil spec") {
 		t.Errorf("Configure(nil, {}): %v, want an error naming the nil spec", err)
 	}
-	err = call(t, "Configure(nil, bad)", func() error { return Configure(nil, Options{EventsBytes: 1}) })
+	err = kerneltest.Call(t, "Configure(nil, bad)", func() error { return Configure(nil, Options{EventsBytes: 1}) })
 	if err == nil || !strings.Contains(err.Error(), "EventsBytes") {
 		t.Errorf("Configure(nil, {EventsBytes: 1}): %v, want the EventsBytes error", err)
 	}

@@ -445,18 +445,6 @@ func BenchmarkKernelTable(b *testing.B) {
 	}
 }
 
-// call runs fn and returns its error, or fails t if it panics.
-func call(t *testing.T, name string, fn func() error) (err error) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panics: %v", name, r)
-			err = errors.New("panicked")
-		}
-	}()
-	return fn()
-}
-
 // A zero Kernel (not made by Load) and a closed one, per-CPU or shared,
 // return errClosed from every method that returns an error: on the zero
 // Kernel Attach, Stats, Reset, Run and Bench used to panic on a nil
@@ -491,7 +479,7 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"Run":    func() error { _, err := k.Run(frame); return err },
 			"Bench":  func() error { _, err := k.Bench(frame, 1); return err },
 		} {
-			if err := call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
+			if err := kerneltest.Call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
 				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)
 			}
 		}
@@ -514,7 +502,7 @@ func TestKernel_Arguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = call(t, "Configure(nil, ok)", func() error { return Configure(nil, o) })
+	err = kerneltest.Call(t, "Configure(nil, ok)", func() error { return Configure(nil, o) })
 	if want := "iblt kernel: Configure of a nil spec (use Spec)"; err == nil || err.Error() != want {
 		t.Errorf("Configure(nil, ok): %v, want %q", err, want)
 	}

@@ -256,3 +256,18 @@ func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat
 	b.ReportMetric(ns-fl, "net-ns/packet")
 	b.ReportMetric(ns/fl, "x-floor")
 }
+
+// Call runs fn and returns its error. If fn panics, Call fails tb, naming
+// name and the panic, and returns an error saying it panicked: the
+// loaders' misuse tests call every method of a zero or closed kernel
+// through it, so that one panic does not hide the others.
+func Call(tb testing.TB, name string, fn func() error) (err error) {
+	tb.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			tb.Errorf("%s panics: %v", name, r)
+			err = fmt.Errorf("%s panicked: %v", name, r)
+		}
+	}()
+	return fn()
+}

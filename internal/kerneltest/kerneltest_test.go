@@ -1,7 +1,10 @@
 package kerneltest
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +36,29 @@ func TestDrop_Verdict(t *testing.T) {
 
 func BenchmarkDrop(b *testing.B) {
 	Bench(b, Drop(b), [][]byte{make([]byte, 64)})
+}
+
+// recorder is a testing.TB that records Errorf instead of failing.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// Call passes fn's error through untouched, and turns a panic into a
+// reported failure naming the call, and an error.
+func TestCall(t *testing.T) {
+	r := &recorder{TB: t}
+	want := errors.New("closed")
+	if err := Call(r, "Stats", func() error { return want }); err != want || len(r.errs) != 0 {
+		t.Fatalf("Call of an erring fn: %v (reported %q), want %v and no report", err, r.errs, want)
+	}
+	err := Call(r, "Attach", func() error { panic("nil map") })
+	if err == nil || len(r.errs) != 1 || !strings.Contains(r.errs[0], "Attach panics: nil map") {
+		t.Fatalf("Call of a panicking fn: %v, reported %q", err, r.errs)
+	}
 }
