@@ -157,8 +157,14 @@ func cmsSection(r *Run) error {
 			tk.Add(key, 1)
 		}
 	})
-	r.Printf("\nGo speed (ns/packet, hash included): add %.1f, conservative add %.1f, estimate %.1f, top-%d add %.1f\n",
-		addNs, consNs, estNs, k, topNs)
+	batch := make([][]byte, len(keys))
+	for i := range keys {
+		batch[i] = keys[i].Bytes()
+	}
+	addBatchNs := r.TimePer(len(keys), func() { std.AddBatch(batch, 1) })
+	topBatchNs := r.TimePer(len(keys), func() { tk.AddBatch(keys, 1) })
+	r.Printf("\nGo speed (ns/packet, hash included): add %.1f (AddBatch %.1f), conservative add %.1f, estimate %.1f, top-%d add %.1f (AddBatch %.1f)\n",
+		addNs, addBatchNs, consNs, estNs, k, topNs, topBatchNs)
 
 	line, err := cmsKernelReport(r)
 	r.Printf("%s\n", line)

@@ -73,6 +73,12 @@ func TestRun_DefaultTrace(t *testing.T) {
 	if !regexp.MustCompile(`Go parse: [0-9.]+ ns/packet`).MatchString(out) {
 		t.Errorf("no Go parse speed:\n%s", out)
 	}
+	if !regexp.MustCompile(`add [0-9.]+ \(AddBatch [0-9.]+\),.* top-\d+ add [0-9.]+ \(AddBatch [0-9.]+\)`).MatchString(out) {
+		t.Errorf("no count-min speed line with the batch figures:\n%s", out)
+	}
+	if got := row(t, out, "Go encode ns/packet, batched (AddPackets)"); !regexp.MustCompile(`^[0-9.]+$`).MatchString(got) {
+		t.Errorf("FlowRadar batch encode speed %q is not a number", got)
+	}
 	kernelLine := "kernel: not run (-kernel off)"
 	if kernelFlag() == "on" {
 		kernelLine = "kernel: 60000 frames; agrees with flow.Parse on every packet"
