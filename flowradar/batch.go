@@ -43,7 +43,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 	var at [groupSize]uint8 // index in the group of the j-th valid packet
 	var isNew [groupSize]bool
 	var pos [groupSize * MaxHashes]uint32
-	cells, sub := t.cells, t.sub
+	cells := t.cells
 	added := 0
 	for len(pkts) > 0 {
 		g := pkts[:min(len(pkts), groupSize)]
@@ -55,18 +55,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 			}
 			h := g[j].Key.Hash(t.p.Seed)
 			hs[m], at[m] = h, uint8(j)
-			p := pos[m*kc : (m+1)*kc]
-			if kc == 4 { // the default, in straight-line code as in Add
-				p := (*[4]uint32)(p)
-				p[0] = flow.Reduce(flow.Splitmix(h+goldenCell0), sub)
-				p[1] = sub + flow.Reduce(flow.Splitmix(h+goldenCell1), sub)
-				p[2] = 2*sub + flow.Reduce(flow.Splitmix(h+goldenCell2), sub)
-				p[3] = 3*sub + flow.Reduce(flow.Splitmix(h+goldenCell3), sub)
-			} else {
-				for s := range p {
-					p[s] = uint32(s)*sub + flow.Index(h, cellHash+uint32(s), sub)
-				}
-			}
+			t.cellsOf(h, pos[m*kc:(m+1)*kc])
 			m++
 		}
 		for j, h := range hs[:m] {
@@ -77,7 +66,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 			cs := pos[j*kc : (j+1)*kc]
 			if isNew[j] {
 				added++
-				x := padded(&p.Key)
+				x := p.Key.Padded()
 				for _, i := range cs {
 					c := &cells[i]
 					c.xorInto(&x)

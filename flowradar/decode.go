@@ -86,7 +86,7 @@ func (t *Table) Decode() (Decoded, error) {
 		}
 		c := w.cells[i]
 		f := Flow{Key: k, Packets: uint64(c.PacketCount), Bytes: c.ByteCount}
-		p := padded(&k)
+		p := k.Padded()
 		n := w.p.Hashes
 		// Check every cell before changing any, so that the Remainder
 		// returned with the error holds each flow whole.

@@ -165,7 +165,7 @@ func TestTable_NewFlowThenKnown(t *testing.T) {
 	}
 	var idx [MaxHashes]uint32
 	n := tab.CellsOf(&k, &idx)
-	want := Cell{FlowXOR: padded(&k), FlowCount: 1, PacketCount: 2, ByteCount: 300}
+	want := Cell{FlowXOR: k.Padded(), FlowCount: 1, PacketCount: 2, ByteCount: 300}
 	for s := 0; s < n; s++ {
 		if got := tab.cells[idx[s]]; got != want {
 			t.Fatalf("cell %d = %+v, want %+v", idx[s], got, want)
@@ -417,7 +417,7 @@ func TestSeedExample_NetworkDecode(t *testing.T) {
 func TestCell_Key(t *testing.T) {
 	k4 := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
 	k6 := flow.MustKey("2001:db8::1", "2001:db8::2", 3, 4, flow.ProtoTCP)
-	p4, p6 := padded(&k4), padded(&k6)
+	p4, p6 := k4.Padded(), k6.Padded()
 	if p4[39] != 13 || p6[39] != 37 || p4[13] != 0 || p6[37] != 0 {
 		t.Fatalf("padding: % x / % x", p4, p6)
 	}
@@ -440,7 +440,7 @@ func TestCell_Key(t *testing.T) {
 	k4b := flow.MustKey("10.9.9.9", "10.0.0.2", 5, 6, flow.ProtoUDP)
 	c = Cell{}
 	c.xorInto(&p4)
-	pb := padded(&k4b)
+	pb := k4b.Padded()
 	c.xorInto(&pb)
 	c.xorInto(&pb)
 	c.FlowXOR[20] = 1 // a byte in the IPv4 padding

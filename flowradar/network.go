@@ -83,7 +83,7 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 	borrowed := make([][]bool, len(tables))
 	// remove takes k out of table j's FlowXOR and FlowCount.
 	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
-		p := padded(k)
+		p := k.Padded()
 		for s := 0; s < w[j].p.Hashes; s++ {
 			c := &w[j].cells[idx[s]]
 			if lent {
@@ -278,7 +278,7 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	// table's: as many (FlowCount) and the same keys (FlowXOR).
 	xor := make([]Cell, m) // FlowXOR of the given flows per cell
 	for f := range keys {
-		p := padded(&keys[f])
+		p := keys[f].Padded()
 		for _, c := range fc[f*k : f*k+k] {
 			xor[c].xorInto(&p)
 		}

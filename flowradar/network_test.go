@@ -413,7 +413,7 @@ func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
 		// A's key XORed into one of its cells once more: once A and the
 		// cell's other flows are removed, the cell still holds A alone.
 		{"flow decoded twice", "decoded twice", func(tab *Table, a *flow.Key, cell uint32) {
-			p := padded(a)
+			p := a.Padded()
 			tab.Cells()[cell].xorInto(&p)
 			tab.Cells()[cell].FlowCount++
 		}},

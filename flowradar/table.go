@@ -57,9 +57,6 @@ type Cell struct {
 	ByteCount   uint64
 }
 
-// padded returns the 40-byte padded form of k (see [Cell]).
-func padded(k *flow.Key) [XORBytes]byte { return k.Padded() }
-
 // xorInto XORs p into c.FlowXOR, eight bytes at a time.
 func (c *Cell) xorInto(p *[XORBytes]byte) {
 	for i := 0; i < XORBytes; i += 8 {
@@ -231,7 +228,7 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 	}
 	cells, sub, kc := t.cells, t.sub, uint32(t.p.Hashes)
 	if isNew {
-		p := padded(k)
+		p := k.Padded()
 		for s := uint32(0); s < kc; s++ {
 			c := &cells[s*sub+flow.Index(h, cellHash+s, sub)]
 			c.xorInto(&p)
@@ -268,7 +265,7 @@ func (t *Table) addGeom(k *flow.Key, size uint32, isNew bool) {
 	kk := *k // the hook is opaque to escape analysis: hand it copies
 	idx := new([MaxHashes]uint32)
 	t.geom(&kk, idx)
-	p := padded(k)
+	p := k.Padded()
 	for s := 0; s < t.p.Hashes; s++ {
 		c := &t.cells[idx[s]]
 		if isNew {
@@ -298,10 +295,28 @@ func (t *Table) locate(k *flow.Key, out *[MaxHashes]uint32) bool {
 		return t.Contains(k)
 	}
 	h := k.Hash(t.p.Seed)
-	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-		out[s] = s*t.sub + flow.Index(h, cellHash+s, t.sub)
-	}
+	t.cellsOf(h, out[:t.p.Hashes])
 	return t.filter.ContainsHash(h)
+}
+
+// cellsOf stores in out, of Params.Hashes entries, the cells of the key
+// whose hash is h, one per sub-table: cell s*sub + flow.Index(h,
+// cellHash+s, sub) of sub-table s, in straight-line code for the default
+// four sub-tables. (Add's known-flow path keeps its own copy of that code,
+// inline, as the hottest path of the package.)
+func (t *Table) cellsOf(h uint64, out []uint32) {
+	sub := t.sub
+	if len(out) == 4 {
+		p := (*[4]uint32)(out)
+		p[0] = flow.Reduce(flow.Splitmix(h+goldenCell0), sub)
+		p[1] = sub + flow.Reduce(flow.Splitmix(h+goldenCell1), sub)
+		p[2] = 2*sub + flow.Reduce(flow.Splitmix(h+goldenCell2), sub)
+		p[3] = 3*sub + flow.Reduce(flow.Splitmix(h+goldenCell3), sub)
+		return
+	}
+	for s := range out {
+		out[s] = uint32(s)*sub + flow.Index(h, cellHash+uint32(s), sub)
+	}
 }
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
@@ -317,10 +332,7 @@ func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 		*out = *o
 		return t.p.Hashes
 	}
-	h := k.Hash(t.p.Seed)
-	for s := uint32(0); s < uint32(t.p.Hashes); s++ {
-		out[s] = s*t.sub + flow.Index(h, cellHash+s, t.sub)
-	}
+	t.cellsOf(k.Hash(t.p.Seed), out[:t.p.Hashes])
 	return t.p.Hashes
 }
 
