@@ -42,7 +42,11 @@ func (s *Sketch) locate(g *group, hs []uint64) {
 }
 
 // addAt is [Sketch.addEstimate] for a key whose counter positions locate
-// found: it adds n and returns the key's new estimate.
+// found: it adds n and returns the key's new estimate. Its conservative
+// branch is the second half of addConservative. Sharing it (positions
+// first, then a common raise) cost addConservative, the per-key hot path,
+// 3 to 5% in an interleaved A/B, since the shared half is not inlined; so
+// each keeps its own.
 func (s *Sketch) addAt(pos []uint32, n uint32) uint32 {
 	fast := s.addTotal(n)
 	c := s.counters
