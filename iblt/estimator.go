@@ -65,7 +65,7 @@ func NewEstimator(p EstimatorParams) (*Estimator, error) {
 	// Every stratum fits, but on a 32-bit platform the encoding of them
 	// all can still exceed an int (MarshalBinary would fail to grow its
 	// result): refuse that before allocating any stratum.
-	stratum := uint64(headerSize) + 8*uint64(p.Cells)*uint64(wKey+(p.KeyLen+7)/8)
+	stratum := encodedLen(uint64(p.Cells), p.KeyLen)
 	if size := 8 + uint64(p.Strata)*stratum; size > math.MaxInt {
 		return nil, fmt.Errorf("iblt: %d strata of %d cells with %d-byte keys encode to %d bytes, more than an int holds on a %d-bit platform (%d); use fewer strata or cells (at most %d strata of this size)",
 			p.Strata, p.Cells, p.KeyLen, size, strconv.IntSize, math.MaxInt, (math.MaxInt-8)/stratum)
@@ -213,7 +213,7 @@ func (e *Estimator) unmarshal(data []byte) error {
 			return fmt.Errorf("iblt: estimator stratum %d truncated: %d bytes left", i, len(rest))
 		}
 		k, keyLen, sub := int(rest[5]), int(binary.LittleEndian.Uint16(rest[6:])), uint64(binary.LittleEndian.Uint32(rest[8:]))
-		size := uint64(headerSize) + 8*uint64(k)*sub*uint64(wKey+(keyLen+7)/8)
+		size := encodedLen(uint64(k)*sub, keyLen)
 		if size > uint64(len(rest)) {
 			return fmt.Errorf("iblt: estimator stratum %d needs %d bytes, %d left", i, size, len(rest))
 		}

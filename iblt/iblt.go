@@ -71,13 +71,13 @@ func New(p Params) (*Table, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	words := (p.KeyLen + 7) / 8
+	stride := cellWords(p.KeyLen)
 	t := &Table{
 		k:      p.Hashes,
 		sub:    uint32(p.Cells / p.Hashes),
 		keyLen: p.KeyLen,
-		words:  words,
-		stride: wKey + words,
+		words:  stride - wKey,
+		stride: stride,
 		seed:   p.Seed,
 		check:  ChecksumSeed(p.Seed),
 	}

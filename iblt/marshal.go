@@ -88,14 +88,12 @@ func (t *Table) unmarshal(data []byte) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	words := (p.KeyLen + 7) / 8
-	stride := wKey + words
 	// In 64 bits: on a 32-bit platform 8*Cells*stride can wrap around an
 	// int and match a short input, and New would then be asked for a
 	// table far larger than the input (or of a length it cannot make).
-	want := uint64(headerSize) + 8*uint64(p.Cells)*uint64(stride)
+	want := encodedLen(uint64(p.Cells), p.KeyLen)
 	if uint64(len(data)) != want {
-		return fmt.Errorf("iblt: encoding of %d cells of %d words must be %d bytes, got %d", p.Cells, stride, want, len(data))
+		return fmt.Errorf("iblt: encoding of %d cells of %d words must be %d bytes, got %d", p.Cells, cellWords(p.KeyLen), want, len(data))
 	}
 	u := MustNew(p)
 	body := data[headerSize:]
@@ -103,7 +101,7 @@ func (t *Table) unmarshal(data []byte) error {
 		u.cells[i] = binary.LittleEndian.Uint64(body[8*i:])
 	}
 	for c := 0; c < p.Cells; c++ {
-		if !u.padOK(u.cells[c*stride+wKey : (c+1)*stride]) {
+		if !u.padOK(u.cells[c*u.stride+wKey : (c+1)*u.stride]) {
 			return fmt.Errorf("iblt: cell %d has non-zero key padding beyond key length %d", c, p.KeyLen)
 		}
 	}

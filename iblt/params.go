@@ -57,7 +57,7 @@ func (p Params) Validate() error {
 	}
 	if most := maxCellsFor(p.Hashes, p.KeyLen); p.Cells > most {
 		return fmt.Errorf("iblt: cells must be at most %d for %d hashes and %d-byte keys on a %d-bit platform (the table's encoding, %d + 8*cells*%d bytes, must fit in an int), got %d",
-			most, p.Hashes, p.KeyLen, strconv.IntSize, headerSize, wKey+(p.KeyLen+7)/8, p.Cells)
+			most, p.Hashes, p.KeyLen, strconv.IntSize, headerSize, cellWords(p.KeyLen), p.Cells)
 	}
 	return nil
 }
@@ -71,9 +71,19 @@ func (p Params) Validate() error {
 // every index into the cells within an int; computing it in uint64 keeps
 // the product from wrapping, as Cells*stride in an int would.
 func maxCellsFor(k, keyLen int) int {
-	stride := uint64(wKey + (keyLen+7)/8)
-	most := min((math.MaxInt-headerSize)/(8*stride), MaxCells)
+	most := min((math.MaxInt-headerSize)/(8*uint64(cellWords(keyLen))), MaxCells)
 	return int(most - most%uint64(k))
+}
+
+// cellWords returns the 64-bit words of a cell for keys of keyLen bytes:
+// count, value sum and checksum, then the key's words.
+func cellWords(keyLen int) int { return wKey + (keyLen+7)/8 }
+
+// encodedLen returns the length of the encoding of a table of cells cells
+// for keys of keyLen bytes: the header, then 8 bytes a word. It is
+// computed in uint64, where no valid or decoded size can wrap.
+func encodedLen(cells uint64, keyLen int) uint64 {
+	return headerSize + 8*cells*uint64(cellWords(keyLen))
 }
 
 // Peeling thresholds c_k in cells per listed entry: the 2-core thresholds of
