@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -180,6 +181,10 @@ func baseFrames(tb testing.TB) map[string][]byte {
 		serialize(tb, udp, payload)...)))
 	// [fe80::1] > [ff02::1] icmpv6 echo request
 	f["ipv6-icmpv6"] = serialize(tb, eth6, ip6(layers.IPProtocolICMPv6), gopacket.Payload([]byte{128, 0, 0, 0, 0, 1, 0, 1}))
+	// 10.0.0.1 > 10.0.0.2 gre: a protocol whose header the rules do not check
+	f["ipv4-gre"] = serialize(tb, eth4, ip4(layers.IPProtocolGRE), gopacket.Payload([]byte{0, 0, 0x08, 0x00}))
+	// [2001:db8::1] > [2001:db8::2], next header 59 (none): nothing after IPv6
+	f["ipv6-no-next"] = serialize(tb, eth6, ip6(layers.IPProtocolNoNextHeader), payload)
 	// ARP: not IP
 	f["arp"] = serialize(tb, &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{255, 255, 255, 255, 255, 255}, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1,
@@ -203,6 +208,8 @@ func TestKernel_Fixtures(t *testing.T) {
 		"ipv6-hbh-udp":        "[2001:db8::1]:5353 > [2001:db8::2]:53 udp",
 		"ipv6-fragment-udp":   "[2001:db8::1]:5353 > [2001:db8::2]:53 udp",
 		"ipv6-icmpv6":         "[2001:db8::1]:0 > [2001:db8::2]:0 icmpv6",
+		"ipv4-gre":            "10.0.0.1:0 > 10.0.0.2:0 gre",
+		"ipv6-no-next":        "[2001:db8::1]:0 > [2001:db8::2]:0 proto-59",
 		"arp":                 "not IP",
 	}
 	for name, frame := range baseFrames(t) {
@@ -271,6 +278,48 @@ func TestKernel_Mutations(t *testing.T) {
 	for o := flow.Outcome(0); o < 4; o++ {
 		if outcomes[o] == 0 {
 			t.Errorf("no mutant had outcome %v: the mutations no longer cover every branch", o)
+		}
+	}
+}
+
+// TestKernel_LengthSweep: every base frame cut at every length, and every
+// IP base frame with its length field (IPv4 total length, IPv6 payload
+// length) set to each value from 0 to 128. The kernels' inlined fast path
+// and the global dp_parse each check the upper-layer header against both
+// lengths, and must agree with Go at every boundary; a random mutation
+// rarely lands on one.
+func TestKernel_LengthSweep(t *testing.T) {
+	k := loadKernel(t)
+	outcomes := map[flow.Outcome]int{}
+	for name, base := range baseFrames(t) {
+		var frames [][]byte
+		for n := 14; n <= len(base); n++ {
+			frames = append(frames, base[:n:n])
+		}
+		if info, err := flow.Parse(base); err == nil {
+			off := int(info.L3Offset) + 2 // IPv4 total length
+			if info.Key.Is6() {
+				off = int(info.L3Offset) + 4 // IPv6 payload length
+			}
+			for v := range 129 {
+				f := append([]byte(nil), base...)
+				binary.BigEndian.PutUint16(f[off:], uint16(v))
+				frames = append(frames, f)
+			}
+		}
+		for _, f := range frames {
+			e := runOne(t, k, f)
+			if m := mismatch(e, f); m != "" {
+				t.Errorf("%s, %d bytes (% x): %s", name, len(f), f, m)
+				continue
+			}
+			outcomes[e.Outcome]++
+		}
+	}
+	t.Logf("outcomes %v", outcomes)
+	for o := flow.Outcome(0); o < 4; o++ {
+		if outcomes[o] == 0 {
+			t.Errorf("no frame had outcome %v", o)
 		}
 	}
 }

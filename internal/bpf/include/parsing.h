@@ -386,34 +386,46 @@ __attribute__((noinline)) int dp_parse(struct xdp_md *ctx, struct dp_parsed *out
 }
 
 /*
- * dp_fast_l4 checks the transport header at l4 for the fast path: proto is
- * TCP or UDP, its header (20 or 8 bytes) lies inside the frame and inside
- * the room avail that the IP length leaves, and a TCP data offset is at
- * least 5. It copies the ports to the key at ports and returns 0, or -1.
+ * dp_fast_l4 checks the upper-layer header at l4 for the fast path, as
+ * dp_l4_need and dp_l4_check do: a TCP (20 bytes), UDP or ICMP (8) or
+ * ICMPv6 (4) header must lie inside the frame and inside the room avail
+ * that the IP length leaves, and a TCP data offset must be at least 5;
+ * other protocols have no header checked. It copies TCP and UDP ports to
+ * the key at ports and returns 0, or returns -1 for dp_parse to decide
+ * (an IPv6 caller keeps extension headers away from it).
  */
 static __always_inline int dp_fast_l4(__u8 *l4, void *data_end, __u8 proto, __u32 avail,
 				      __u8 *ports)
 {
+	/* One constant-size check per protocol keeps the verifier's packet
+	 * ranges exact. */
 	if (proto == IPPROTO_TCP) {
 		if ((void *)(l4 + 20) > data_end || avail < 20 || (l4[12] >> 4) < 5)
 			return -1;
+		dp_copy_ports(ports, l4);
 	} else if (proto == IPPROTO_UDP) {
 		if ((void *)(l4 + 8) > data_end || avail < 8)
 			return -1;
-	} else {
-		return -1;
+		dp_copy_ports(ports, l4);
+	} else if (proto == IPPROTO_ICMP) {
+		if ((void *)(l4 + 8) > data_end || avail < 8)
+			return -1;
+	} else if (proto == IPPROTO_ICMPV6) {
+		if ((void *)(l4 + 4) > data_end || avail < 4)
+			return -1;
 	}
-	dp_copy_ports(ports, l4);
 	return 0;
 }
 
 /*
  * dp_parse_fast is the common case of dp_parse, inlined into the calling
  * kernel: an untagged IPv4 packet without options or an IPv6 packet without
- * extension headers, not fragmented, carrying a whole TCP or UDP header
- * inside both the frame and the IP length. For such a frame it fills out
- * exactly as dp_parse would and returns DP_PARSE_OK; for any other frame it
- * returns -1 and leaves the frame to dp_parse, which applies every rule.
+ * extension headers, not fragmented, whose upper-layer header (TCP, UDP,
+ * ICMP, ICMPv6; none is checked for other protocols) lies whole inside both
+ * the frame and the IP length; and an untagged frame that is not IP at all.
+ * For such a frame it fills out exactly as dp_parse would and returns
+ * dp_parse's outcome (DP_PARSE_OK or DP_PARSE_NOT_IP); for any other frame
+ * it returns -1 and leaves the frame to dp_parse, which applies every rule.
  *
  * It saves the call into the global dp_parse (a BPF-to-BPF call is a real
  * call and return in the JIT, about 10 ns where returns go through a
@@ -455,10 +467,10 @@ static __always_inline int dp_parse_fast(struct xdp_md *ctx, struct dp_parsed *o
 		__u8 *ip = data + ETH_HLEN;
 		if ((void *)(ip + 40) > data_end)
 			return -1;
-		/* Version 6, TCP or UDP right after the fixed header, and a
-		 * non-zero payload length (zero is a jumbogram's). */
+		/* Version 6, no extension header, and a non-zero payload length
+		 * (zero is a jumbogram's). */
 		__u32 plen = dp_be16(ip + 4);
-		if ((ip[0] >> 4) != 6 || plen == 0 ||
+		if ((ip[0] >> 4) != 6 || plen == 0 || dp_is_ext_header(ip[6]) ||
 		    dp_fast_l4(ip + 40, data_end, ip[6], plen, &k->bytes[32]))
 			return -1;
 		dp_copy_addrs(k, ip + 8, 32);
@@ -467,6 +479,10 @@ static __always_inline int dp_parse_fast(struct xdp_md *ctx, struct dp_parsed *o
 		out->l4_off = ETH_HLEN + 40;
 		return DP_PARSE_OK;
 	}
+	/* Neither IP nor a VLAN tag: dp_parse would stop at the EtherType
+	 * with out as it is now. */
+	if (!dp_is_vlan(ethertype))
+		return DP_PARSE_NOT_IP;
 	return -1;
 }
 
@@ -477,8 +493,9 @@ static __always_inline int dp_parse_fast(struct xdp_md *ctx, struct dp_parsed *o
  */
 static __always_inline int dp_parse_packet(struct xdp_md *ctx, struct dp_parsed *out)
 {
-	if (dp_parse_fast(ctx, out) == DP_PARSE_OK)
-		return DP_PARSE_OK;
+	int outcome = dp_parse_fast(ctx, out);
+	if (outcome >= 0)
+		return outcome;
 	return dp_parse(ctx, out);
 }
 
