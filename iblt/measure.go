@@ -30,6 +30,12 @@ func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 	for lo*step < k {
 		lo++
 	}
+	// The bisection below takes lo to fail. It can succeed, at tiny d:
+	// then it is the answer, since a listing peels each entry from a cell
+	// of its own and no table of fewer cells than entries lists them all.
+	if cells := roundUp(lo*step, k); valid(cells) && ok(cells) {
+		return float64(cells) / float64(d)
+	}
 	for {
 		cells := roundUp(hi*step, k)
 		if !valid(cells) {

@@ -115,6 +115,42 @@ func TestThreshold_Measure(t *testing.T) {
 	}
 }
 
+// TestThreshold_Measured99 measures the decode thresholds as the issue
+// defines them, the smallest cells per difference with at least 99%
+// successful listings over 200 trials, at its two sizes, and holds them
+// between the asymptotic threshold c_k and the issue's targets (1.26 for
+// d = 10,000 with k = 3, 1.40 for d = 1,000 with k = 4).
+func TestThreshold_Measured99(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a bisection of 200 trials of up to 30,000 cells")
+	}
+	for _, c := range []struct {
+		k, d   int
+		target float64
+	}{{3, 10000, 1.26}, {4, 1000, 1.40}} {
+		got := MeasureThreshold(c.k, c.d, 200, 0.99, 7)
+		t.Logf("k=%d d=%d: %.3f cells per difference (c_k %.3f)", c.k, c.d, got, Threshold(c.k))
+		if got < Threshold(c.k) || got > c.target {
+			t.Errorf("k=%d d=%d: measured %.3f cells per difference, want between c_k = %.3f and %.2f", c.k, c.d, got, Threshold(c.k), c.target)
+		}
+	}
+}
+
+// TestThreshold_MeasureTinyD: at tiny d the bisection's lower end, one
+// cell per entry (at least k cells), can already list every entry; it is
+// then the answer. MeasureThreshold used to take it to fail and answered
+// 4 for k = 2, d = 1, where 2 cells (one per sub-table) list the entry.
+func TestThreshold_MeasureTinyD(t *testing.T) {
+	for _, c := range []struct {
+		k, d int
+		want float64
+	}{{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {4, 1, 4}} {
+		if got := MeasureThreshold(c.k, c.d, 20, 0.99, 1); got != c.want {
+			t.Errorf("MeasureThreshold(k=%d, d=%d) = %v, want %v", c.k, c.d, got, c.want)
+		}
+	}
+}
+
 // binomialBound returns the smallest q with P(X > q) <= alpha for X
 // binomial with n trials and success probability p: a failure count above
 // q is evidence at level alpha that the true rate exceeds p.

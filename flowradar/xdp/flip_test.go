@@ -119,7 +119,9 @@ func TestFlip_ClearFails(t *testing.T) {
 }
 
 // Under traffic on both CPUs, every packet the kernel parsed is in exactly
-// one table Flip returned, and every returned table decodes.
+// one table Flip returned, and no returned table fails to decode for any
+// reason but an incomplete decode (the traffic's 80 flows are more than
+// the 64 the tables are sized for, so a decode may stop short).
 func TestFlip_UnderTraffic(t *testing.T) {
 	p := flowradar.ParamsFor(64, 9)
 	k := loadKernel(t, p, false)

@@ -42,8 +42,9 @@
 // ipv4-fragments-mixed).
 //
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
-// cache-line sharing; the loader merges the CPUs' tables with
-// [iblt.Table.Merge], which is exact because the table is linear);
+// cache-line sharing; the loader adds the CPUs' copies of each cell as
+// [iblt.Table.Merge] adds tables, which is exact because the table is
+// linear);
 // iblt_shared_cells, one table for all CPUs updated with atomic add and
 // XOR, when [Options.Shared] is set; iblt_stats, per-CPU packet counts by
 // parse outcome. Sizes and seeds are load-time constants set from

@@ -56,8 +56,8 @@ const struct iblt_pkt_key *iblt_pkt_key_btf __attribute__((unused));
 const enum iblt_stat iblt_stat_btf __attribute__((unused));
 
 /* key: cell number i*iblt_sub + c (sub-table i, cell c); value: the cell,
- * one copy per CPU, summed by the loader (iblt.Table.Merge). The loader
- * sets max_entries to iblt_k * iblt_sub (1 when iblt_shared). */
+ * one copy per CPU, summed by the loader (as iblt.Table.Merge sums). The
+ * loader sets max_entries to iblt_k * iblt_sub (1 when iblt_shared). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

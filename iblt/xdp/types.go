@@ -306,7 +306,10 @@ type Packet struct {
 // error proves the lists. A listed packet's flow and identifier are
 // genuine, but while a residue or a corrupt cell is in the digest, a
 // packet beside the error can carry a wrong byte count, or be listed as
-// extra instead of lost (see [iblt.Table.List]).
+// extra instead of lost (see [iblt.Table.List]). A listed key that is not
+// a packet key (beside a stalled listing, or in a table that the kernel or
+// [Insert] did not build) is left out of both lists, and the error says so,
+// wrapping the listing's error if there is one.
 //
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
@@ -325,26 +328,30 @@ func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 		return nil, nil, err
 	}
 	ins, del, lerr := d.List()
-	conv := func(es []iblt.Entry) ([]Packet, error) {
+	var bad error // the first listed key that is not a packet key
+	conv := func(es []iblt.Entry) []Packet {
 		out := make([]Packet, 0, len(es))
 		for _, e := range es {
 			k, id, err := ParseKey(e.Key)
 			if err != nil {
-				return out, err
+				if bad == nil {
+					bad = fmt.Errorf("iblt kernel: a listed key is not a packet key, left out: %w", err)
+				}
+				continue
 			}
 			out = append(out, Packet{Flow: k, ID: id, Bytes: e.Value})
 		}
-		return out, nil
+		return out
 	}
-	lost, err = conv(ins)
-	if err != nil {
-		return lost, nil, err
+	lost, extra = conv(ins), conv(del)
+	switch {
+	case bad == nil:
+		return lost, extra, lerr
+	case lerr == nil:
+		return lost, extra, bad
+	default:
+		return lost, extra, fmt.Errorf("%w; %w", lerr, bad)
 	}
-	extra, err = conv(del)
-	if err != nil {
-		return lost, extra, err
-	}
-	return lost, extra, lerr
 }
 
 // Stats are the kernel's counters summed over CPUs.
