@@ -269,8 +269,8 @@ func cmsKernelReport(r *Run) (string, error) {
 	for i := range min(len(events), len(reports)) {
 		reportDiff = reportDiff || events[i].Key != reports[i].key || events[i].Report != reports[i].report
 	}
-	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped, %d flows reported (Go model: %d, same keys in the same order: %v), verdict mismatches with Go: %d\n",
-		thr, drops, len(events), len(reports), !reportDiff, mismatches)
+	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped, %d reports naming %d heavy flows (Go model: %d reports, same keys in the same order: %v), verdict mismatches with Go: %d\n",
+		thr, drops, len(events), len(cmsxdp.HeavyFlows(events)), len(reports), !reportDiff, mismatches)
 
 	// Speed above an XDP_DROP floor, per mode.
 	pk, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModePerCPU})

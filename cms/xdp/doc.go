@@ -32,7 +32,8 @@
 // named, once on each CPU that drops it, and again only if another
 // reported flow took its slot in the per-CPU report cache
 // ([cms.ReportSlots] flow hashes): reports may repeat, never miss, unless
-// the ring buffer overflows ([Stats].EventsLost). They cost about one ring
+// the ring buffer overflows ([Stats].EventsLost); [HeavyFlows] lists each
+// reported flow once. They cost about one ring
 // buffer record per heavy flow while fewer dropped flows than report slots
 // are active at once (with many more, reports repeat, at worst one per
 // dropped packet). Each CPU

@@ -76,3 +76,23 @@ func ExampleKernel_Sketch() {
 	web := flow.MustKey("10.0.0.1", "93.184.216.34", 40000, 443, flow.ProtoTCP)
 	fmt.Println(s.Estimate(web.Bytes()), "of", s.Total(), "packets")
 }
+
+// The detector names a flow once per CPU that drops it, and again after
+// another flow took its report slot; HeavyFlows lists each flow once, in
+// the order of its first report (here, events as Kernel.Events returns
+// them).
+func ExampleHeavyFlows() {
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 40000, 443, flow.ProtoTCP)
+	b := flow.MustKey("10.0.0.3", "10.0.0.4", 5353, 53, flow.ProtoUDP)
+	events := []xdp.Event{
+		{Key: a, Estimate: 1000, CPU: 0, Report: cms.ReportCrossed},
+		{Key: b, Estimate: 1000, CPU: 1, Report: cms.ReportCrossed},
+		{Key: a, Estimate: 1000, CPU: 1, Report: cms.ReportCrossed},
+	}
+	for _, k := range xdp.HeavyFlows(events) {
+		fmt.Println(k)
+	}
+	// Output:
+	// 10.0.0.1:40000 > 10.0.0.2:443 tcp
+	// 10.0.0.3:5353 > 10.0.0.4:53 udp
+}

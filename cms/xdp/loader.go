@@ -260,7 +260,8 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 
 // Events drains the waiting events: the flows reported so far, each when
 // its packet brought it to the threshold or when its first packet was
-// dropped (see [Event]); a key may appear more than once.
+// dropped (see [Event]); a key may appear more than once ([HeavyFlows]
+// lists each once).
 func (k *Kernel) Events() ([]Event, error) {
 	var out []Event
 	for {

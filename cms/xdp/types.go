@@ -139,6 +139,22 @@ type Event struct {
 	Report   cms.Report // why it was reported
 }
 
+// HeavyFlows returns the distinct flows that events name, in the order of
+// their first report: the heavy flows by key, however often each was
+// reported (once per CPU that detected it, and again after another flow
+// took its report slot). It returns nil for no events.
+func HeavyFlows(events []Event) []flow.Key {
+	var keys []flow.Key
+	seen := make(map[flow.Key]bool, len(events))
+	for _, e := range events {
+		if !seen[e.Key] {
+			seen[e.Key] = true
+			keys = append(keys, e.Key)
+		}
+	}
+	return keys
+}
+
 // eventSize is sizeof(struct cms_event): flow_key (48) + hash (8) +
 // estimate (4) + cpu (4) + report (4) + padding (4). A test checks it
 // against the generated type.
