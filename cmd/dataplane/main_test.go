@@ -87,6 +87,17 @@ func TestRun_DefaultTrace(t *testing.T) {
 		t.Errorf("no line %q:\n%s", kernelLine, out)
 	}
 	checkBloomSection(t, out, kernelFlag() == "on")
+	if kernelFlag() == "on" {
+		// The detector's reports name every heavy flow, some more than once.
+		m := regexp.MustCompile(`kernel detector .*: \d+ dropped, (\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order: true\)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("no kernel detector line with reports matching Go's:\n%s", out)
+		} else if reports, _ := strconv.Atoi(m[1]); reports == 0 || m[1] != m[3] {
+			t.Errorf("kernel detector: %s reports, Go model %s", m[1], m[3])
+		} else if flows, _ := strconv.Atoi(m[2]); flows == 0 || flows > reports {
+			t.Errorf("kernel detector: %d heavy flows from %d reports", flows, reports)
+		}
+	}
 	// The flowradar section fails the run if a loss is located anywhere but
 	// the lossy spine; here, it must also have located most of the drops.
 	m := regexp.MustCompile(`loss localisation: .*: (\d+) packets dropped; the collector locates (\d+) of them`).FindStringSubmatch(out)
