@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -410,6 +412,126 @@ func TestFilter_Incompatible(t *testing.T) {
 	b1, b2 := MustNewBlocked(Params{Bits: 1024, Hashes: 3}), MustNewBlocked(Params{Bits: 512, Hashes: 3})
 	if err := b1.Union(b2); err == nil || err.Error() != "bloom: incompatible filters: blocked filter bits differ: 1024 and 512" {
 		t.Errorf("blocked union: %v", err)
+	}
+}
+
+// checkIntersect checks Intersect of two filters holding different keys
+// (ka and kb, and the keys common to both): the result is the word-wise AND
+// of the operands' words, so it loses the bits only one side had (there
+// must be some), keeps the common keys, and leaves the argument alone.
+func checkIntersect(t *testing.T, kind string, xw, aw, bw, bAfter []uint64, xContains func([]byte) bool, common, onlyA [][]byte) {
+	t.Helper()
+	if len(xw) != len(aw) || len(aw) != len(bw) {
+		t.Fatalf("%s: %d, %d and %d words", kind, len(xw), len(aw), len(bw))
+	}
+	onlyOne := 0
+	for i := range aw {
+		onlyOne += bits.OnesCount64(aw[i] ^ bw[i])
+		if want := aw[i] & bw[i]; xw[i] != want {
+			t.Fatalf("%s: intersection word %d = %#x, want %#x AND %#x = %#x", kind, i, xw[i], aw[i], bw[i], want)
+		}
+		if bAfter[i] != bw[i] {
+			t.Fatalf("%s: Intersect changed its argument's word %d", kind, i)
+		}
+	}
+	if onlyOne == 0 {
+		t.Fatalf("%s: the operands have the same bits; the test needs different members", kind)
+	}
+	for _, k := range common {
+		if !xContains(k) {
+			t.Fatalf("%s: intersection lost a common key", kind)
+		}
+	}
+	// Keys only in the receiver lose most of their bits: at most a few
+	// remain contained (false positives of the other operand).
+	if n := falsePositives(xContains, onlyA); n > len(onlyA)/4 {
+		t.Errorf("%s: %d of %d keys only in the receiver still contained after Intersect", kind, n, len(onlyA))
+	}
+}
+
+// TestIntersect_DifferentMembers intersects filters of different members,
+// where an Intersect that did nothing would keep bits only the receiver
+// had (TestFilter_UnionIntersect's blocked case intersects a filter with a
+// superset of itself, which such an Intersect passes).
+func TestIntersect_DifferentMembers(t *testing.T) {
+	ka, kb, common := randomKeys(1000, 40), randomKeys(1000, 41), randomKeys(200, 42)
+	copyOf := func(w []uint64) []uint64 { return append([]uint64(nil), w...) }
+
+	p := ParamsFor(2000, 0.01)
+	p.Seed = 7
+	a, b := MustNew(p), MustNew(p)
+	bp := BlockedParamsFor(2000, 0.01)
+	bp.Seed = 7
+	ba, bb := MustNewBlocked(bp), MustNewBlocked(bp)
+	for _, k := range ka {
+		a.Add(k)
+		ba.Add(k)
+	}
+	for _, k := range kb {
+		b.Add(k)
+		bb.Add(k)
+	}
+	for _, k := range common {
+		a.Add(k)
+		b.Add(k)
+		ba.Add(k)
+		bb.Add(k)
+	}
+
+	aw, bw := copyOf(a.Words()), copyOf(b.Words())
+	if err := a.Intersect(b); err != nil {
+		t.Fatal(err)
+	}
+	checkIntersect(t, "filter", a.Words(), aw, bw, b.Words(), a.Contains, common, ka)
+
+	baw, bbw := copyOf(ba.Words()), copyOf(bb.Words())
+	if err := ba.Intersect(bb); err != nil {
+		t.Fatal(err)
+	}
+	checkIntersect(t, "blocked filter", ba.Words(), baw, bbw, bb.Words(), ba.Contains, common, ka)
+}
+
+// TestBlocked_Incompatible is TestFilter_Incompatible for Blocked: Union
+// and Intersect both reject a filter of other bits (fewer or more), hashes
+// or seed with an error naming the difference, and leave the receiver
+// unchanged.
+func TestBlocked_Incompatible(t *testing.T) {
+	base := Params{Bits: 1024, Hashes: 5, Seed: 1}
+	f := MustNewBlocked(base)
+	for _, k := range randomKeys(100, 43) {
+		f.Add(k)
+	}
+	before := append([]uint64(nil), f.Words()...)
+	for _, tc := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{Bits: 512, Hashes: 5, Seed: 1}, "bloom: incompatible filters: blocked filter bits differ: 1024 and 512"},
+		{Params{Bits: 1024, Hashes: 4, Seed: 1}, "bloom: incompatible filters: blocked filter hashes differ: 5 and 4"},
+		{Params{Bits: 1024, Hashes: 5, Seed: 2}, "bloom: incompatible filters: blocked filter seeds differ: 0x1 and 0x2"},
+		// Last: without the check, a longer argument would index past
+		// the receiver's words and panic.
+		{Params{Bits: 1536, Hashes: 5, Seed: 1}, "bloom: incompatible filters: blocked filter bits differ: 1024 and 1536"},
+	} {
+		// Other keys: an OR with g would set bits of f, an AND clear some.
+		g := MustNewBlocked(tc.p)
+		for _, k := range randomKeys(100, 44) {
+			g.Add(k)
+		}
+		for _, op := range []struct {
+			name string
+			f    func(*Blocked) error
+		}{{"Union", f.Union}, {"Intersect", f.Intersect}} {
+			name := op.name
+			err := op.f(g)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrIncompatible) {
+				t.Errorf("blocked %s with %+v: %v, want %q", name, tc.p, err, tc.want)
+			}
+			if !slices.Equal(f.Words(), before) {
+				t.Errorf("a refused blocked %s with %+v changed the receiver", name, tc.p)
+				copy(f.Words(), before) // for the next case
+			}
+		}
 	}
 }
 
