@@ -173,6 +173,37 @@ func TestSketch_ErrorBound(t *testing.T) {
 	}
 }
 
+// TestSketch_ErrorBoundValue checks ErrorBound's value: eps*N, with eps =
+// e/w of the sketch's Params and N its Total, for standard and
+// conservative update alike, past the point where counters saturate (N
+// does not stop at 2^32-1), and with N itself saturated at 2^64-1.
+func TestSketch_ErrorBoundValue(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 1000, Depth: 3, Seed: 9, Conservative: cons}
+		s := MustNew(p)
+		var n uint64
+		for i, c := range []uint32{1, 7, 992, math.MaxUint32, math.MaxUint32} {
+			k := testKey(uint32(i % 3))
+			s.Add(k.Bytes(), c)
+			n += uint64(c)
+			if s.Total() != n {
+				t.Fatalf("conservative=%v: total %d, want %d", cons, s.Total(), n)
+			}
+			want := p.Epsilon() * float64(n)
+			if got := s.ErrorBound(); got != want || want != math.E/1000*float64(n) {
+				t.Errorf("conservative=%v: N = %d: ErrorBound %v, want e/1000*N = %v", cons, n, got, want)
+			}
+		}
+		full, err := FromCounters(p, make([]uint32, p.Counters()), math.MaxUint64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := full.ErrorBound(), p.Epsilon()*float64(uint64(math.MaxUint64)); got != want {
+			t.Errorf("conservative=%v: N saturated: ErrorBound %v, want %v", cons, got, want)
+		}
+	}
+}
+
 func TestSketch_Saturates(t *testing.T) {
 	for _, cons := range []bool{false, true} {
 		s := MustNew(Params{Width: 8, Depth: 3, Conservative: cons})
