@@ -22,6 +22,10 @@ func TestParamsFor(t *testing.T) {
 		{eps: 0.001, delta: 0.001, w: 2719, d: 7},
 		{eps: 0.5, delta: 0.5, w: 6, d: 1},
 		{eps: 0.1, delta: 0.99, w: 28, d: 1},
+		// ln(1/delta) with a fraction below one half: the ceiling, not
+		// the nearest integer (ln 10 = 2.30, ln(1/0.3) = 1.20).
+		{eps: 0.01, delta: 0.1, w: 272, d: 3},
+		{eps: 0.01, delta: 0.3, w: 272, d: 2},
 		{eps: 0, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 0"},
 		{eps: 1, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 1"},
 		{eps: math.NaN(), delta: 0.1, err: "cms: epsilon must be in (0, 1), got NaN"},
