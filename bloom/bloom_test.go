@@ -562,6 +562,61 @@ func TestFilter_ResetCloneEmptyKey(t *testing.T) {
 	}
 }
 
+// cloner is what checkCloneIndependent needs of a filter type.
+type cloner[T any] interface {
+	Words() []uint64
+	Add([]byte)
+	Reset()
+	Clone() T
+}
+
+// checkCloneIndependent checks that f.Clone() copies the words of f (which
+// holds some keys): the clone starts equal, adding the keys of more to the
+// clone leaves f alone, and adding other keys to f, then resetting it,
+// leaves the clone alone.
+func checkCloneIndependent[T cloner[T]](t *testing.T, name string, f T, more [][]byte) {
+	t.Helper()
+	orig := slices.Clone(f.Words())
+	c := f.Clone()
+	if !slices.Equal(c.Words(), orig) {
+		t.Fatalf("%s: clone differs from the original", name)
+	}
+	for _, k := range more {
+		c.Add(k)
+	}
+	if slices.Equal(c.Words(), orig) {
+		t.Fatalf("%s: adding keys to the clone changed nothing", name)
+	}
+	if !slices.Equal(f.Words(), orig) {
+		t.Fatalf("%s: adding to the clone changed the original", name)
+	}
+	cloned := slices.Clone(c.Words())
+	for _, k := range randomKeys(len(more), 79) {
+		f.Add(k)
+	}
+	if !slices.Equal(c.Words(), cloned) {
+		t.Fatalf("%s: adding to the original changed the clone", name)
+	}
+	f.Reset()
+	if !slices.Equal(c.Words(), cloned) {
+		t.Fatalf("%s: Reset of the original changed the clone", name)
+	}
+}
+
+// TestClone_Independent checks Filter.Clone and Blocked.Clone with
+// checkCloneIndependent: both directions (TestFilter_ResetCloneEmptyKey
+// checks only that resetting the original spares the clone).
+func TestClone_Independent(t *testing.T) {
+	keys, more := randomKeys(300, 72), randomKeys(300, 73)
+	f, b := MustNew(ParamsFor(1000, 0.01)), MustNewBlocked(BlockedParamsFor(1000, 0.01))
+	for _, k := range keys {
+		f.Add(k)
+		b.Add(k)
+	}
+	checkCloneIndependent(t, "filter", f, more)
+	checkCloneIndependent(t, "blocked filter", b, more)
+}
+
 // TestAtomic runs writers and readers at once (meaningful under -race) and
 // checks the result equals a filter built sequentially.
 func TestAtomic(t *testing.T) {
