@@ -250,6 +250,12 @@ func TestSketch_Merge(t *testing.T) {
 		whole.Add(keys[f].Bytes(), 1)
 		parts[i%3].Add(keys[f].Bytes(), 1)
 	}
+	var counters [][]uint32
+	var totals []uint64
+	for _, part := range parts {
+		counters = append(counters, append([]uint32(nil), part.Counters()...))
+		totals = append(totals, part.Total())
+	}
 	sum, err := Sum(parts...)
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +265,13 @@ func TestSketch_Merge(t *testing.T) {
 	}
 	if parts[0].Total() == sum.Total() {
 		t.Fatal("Sum modified its first argument")
+	}
+	// Sum leaves its inputs unchanged, counters as well as totals (it
+	// builds on a clone of the first, which must not share its counters).
+	for i, part := range parts {
+		if part.Total() != totals[i] || !equalCounters(part.Counters(), counters[i]) {
+			t.Fatalf("Sum modified its argument %d", i)
+		}
 	}
 	bad := []struct {
 		p    Params
@@ -277,6 +290,47 @@ func TestSketch_Merge(t *testing.T) {
 	}
 	if _, err := Sum(); err == nil {
 		t.Error("Sum of nothing succeeded")
+	}
+}
+
+// TestSketch_CloneIndependent checks that Clone copies the counters, for
+// standard and conservative sketches: the clone starts equal (same Params,
+// counters and total), Adds to the clone leave the original alone, and
+// Adds to the original, a Merge into it and its Reset leave the clone
+// alone.
+func TestSketch_CloneIndependent(t *testing.T) {
+	stream, keys := zipfStream(11, 5000, 500, 1.1)
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 97, Depth: 4, Seed: 8, Conservative: cons}
+		s := MustNew(p)
+		for _, f := range stream[:2500] {
+			s.Add(keys[f].Bytes(), 1)
+		}
+		orig, origN := append([]uint32(nil), s.Counters()...), s.Total()
+		c := s.Clone()
+		if c.Params() != p || c.Total() != origN || !equalCounters(c.Counters(), orig) {
+			t.Fatalf("conservative=%v: clone differs from the original", cons)
+		}
+		for _, f := range stream[2500:] {
+			c.Add(keys[f].Bytes(), 1)
+		}
+		if s.Total() != origN || !equalCounters(s.Counters(), orig) {
+			t.Fatalf("conservative=%v: adding to the clone changed the original", cons)
+		}
+		cloned, clonedN := append([]uint32(nil), c.Counters()...), c.Total()
+		for _, f := range stream[:1000] {
+			s.Add(keys[f].Bytes(), 3)
+		}
+		if err := s.Merge(c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Total() != clonedN || !equalCounters(c.Counters(), cloned) {
+			t.Fatalf("conservative=%v: adding to the original changed the clone", cons)
+		}
+		s.Reset()
+		if c.Total() != clonedN || !equalCounters(c.Counters(), cloned) {
+			t.Fatalf("conservative=%v: Reset of the original changed the clone", cons)
+		}
 	}
 }
 
