@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -413,6 +415,126 @@ func TestFilter_Incompatible(t *testing.T) {
 	}
 }
 
+// checkIntersect checks Intersect of two filters holding different keys
+// (ka and kb, and the keys common to both): the result is the word-wise AND
+// of the operands' words, so it loses the bits only one side had (there
+// must be some), keeps the common keys, and leaves the argument alone.
+func checkIntersect(t *testing.T, kind string, xw, aw, bw, bAfter []uint64, xContains func([]byte) bool, common, onlyA [][]byte) {
+	t.Helper()
+	if len(xw) != len(aw) || len(aw) != len(bw) {
+		t.Fatalf("%s: %d, %d and %d words", kind, len(xw), len(aw), len(bw))
+	}
+	onlyOne := 0
+	for i := range aw {
+		onlyOne += bits.OnesCount64(aw[i] ^ bw[i])
+		if want := aw[i] & bw[i]; xw[i] != want {
+			t.Fatalf("%s: intersection word %d = %#x, want %#x AND %#x = %#x", kind, i, xw[i], aw[i], bw[i], want)
+		}
+		if bAfter[i] != bw[i] {
+			t.Fatalf("%s: Intersect changed its argument's word %d", kind, i)
+		}
+	}
+	if onlyOne == 0 {
+		t.Fatalf("%s: the operands have the same bits; the test needs different members", kind)
+	}
+	for _, k := range common {
+		if !xContains(k) {
+			t.Fatalf("%s: intersection lost a common key", kind)
+		}
+	}
+	// Keys only in the receiver lose most of their bits: at most a few
+	// remain contained (false positives of the other operand).
+	if n := falsePositives(xContains, onlyA); n > len(onlyA)/4 {
+		t.Errorf("%s: %d of %d keys only in the receiver still contained after Intersect", kind, n, len(onlyA))
+	}
+}
+
+// TestIntersect_DifferentMembers intersects filters of different members,
+// where an Intersect that did nothing would keep bits only the receiver
+// had (TestFilter_UnionIntersect's blocked case intersects a filter with a
+// superset of itself, which such an Intersect passes).
+func TestIntersect_DifferentMembers(t *testing.T) {
+	ka, kb, common := randomKeys(1000, 40), randomKeys(1000, 41), randomKeys(200, 42)
+	copyOf := func(w []uint64) []uint64 { return append([]uint64(nil), w...) }
+
+	p := ParamsFor(2000, 0.01)
+	p.Seed = 7
+	a, b := MustNew(p), MustNew(p)
+	bp := BlockedParamsFor(2000, 0.01)
+	bp.Seed = 7
+	ba, bb := MustNewBlocked(bp), MustNewBlocked(bp)
+	for _, k := range ka {
+		a.Add(k)
+		ba.Add(k)
+	}
+	for _, k := range kb {
+		b.Add(k)
+		bb.Add(k)
+	}
+	for _, k := range common {
+		a.Add(k)
+		b.Add(k)
+		ba.Add(k)
+		bb.Add(k)
+	}
+
+	aw, bw := copyOf(a.Words()), copyOf(b.Words())
+	if err := a.Intersect(b); err != nil {
+		t.Fatal(err)
+	}
+	checkIntersect(t, "filter", a.Words(), aw, bw, b.Words(), a.Contains, common, ka)
+
+	baw, bbw := copyOf(ba.Words()), copyOf(bb.Words())
+	if err := ba.Intersect(bb); err != nil {
+		t.Fatal(err)
+	}
+	checkIntersect(t, "blocked filter", ba.Words(), baw, bbw, bb.Words(), ba.Contains, common, ka)
+}
+
+// TestBlocked_Incompatible is TestFilter_Incompatible for Blocked: Union
+// and Intersect both reject a filter of other bits (fewer or more), hashes
+// or seed with an error naming the difference, and leave the receiver
+// unchanged.
+func TestBlocked_Incompatible(t *testing.T) {
+	base := Params{Bits: 1024, Hashes: 5, Seed: 1}
+	f := MustNewBlocked(base)
+	for _, k := range randomKeys(100, 43) {
+		f.Add(k)
+	}
+	before := append([]uint64(nil), f.Words()...)
+	for _, tc := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{Bits: 512, Hashes: 5, Seed: 1}, "bloom: incompatible filters: blocked filter bits differ: 1024 and 512"},
+		{Params{Bits: 1024, Hashes: 4, Seed: 1}, "bloom: incompatible filters: blocked filter hashes differ: 5 and 4"},
+		{Params{Bits: 1024, Hashes: 5, Seed: 2}, "bloom: incompatible filters: blocked filter seeds differ: 0x1 and 0x2"},
+		// Last: without the check, a longer argument would index past
+		// the receiver's words and panic.
+		{Params{Bits: 1536, Hashes: 5, Seed: 1}, "bloom: incompatible filters: blocked filter bits differ: 1024 and 1536"},
+	} {
+		// Other keys: an OR with g would set bits of f, an AND clear some.
+		g := MustNewBlocked(tc.p)
+		for _, k := range randomKeys(100, 44) {
+			g.Add(k)
+		}
+		for _, op := range []struct {
+			name string
+			f    func(*Blocked) error
+		}{{"Union", f.Union}, {"Intersect", f.Intersect}} {
+			name := op.name
+			err := op.f(g)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrIncompatible) {
+				t.Errorf("blocked %s with %+v: %v, want %q", name, tc.p, err, tc.want)
+			}
+			if !slices.Equal(f.Words(), before) {
+				t.Errorf("a refused blocked %s with %+v changed the receiver", name, tc.p)
+				copy(f.Words(), before) // for the next case
+			}
+		}
+	}
+}
+
 func TestFilter_ResetCloneEmptyKey(t *testing.T) {
 	f := MustNew(Params{Bits: 1000, Hashes: 4, Seed: 3})
 	f.Add(nil)
@@ -438,6 +560,61 @@ func TestFilter_ResetCloneEmptyKey(t *testing.T) {
 	if b.SetBits() != 0 || !bc.Contains(nil) || bc.Bits() != 1024 || bc.SizeBytes() != 128 || bc.Params().Bits != 1024 || bc.Hashes() != 4 || bc.Seed() != 3 {
 		t.Fatal("blocked Reset/Clone/accessors")
 	}
+}
+
+// cloner is what checkCloneIndependent needs of a filter type.
+type cloner[T any] interface {
+	Words() []uint64
+	Add([]byte)
+	Reset()
+	Clone() T
+}
+
+// checkCloneIndependent checks that f.Clone() copies the words of f (which
+// holds some keys): the clone starts equal, adding the keys of more to the
+// clone leaves f alone, and adding other keys to f, then resetting it,
+// leaves the clone alone.
+func checkCloneIndependent[T cloner[T]](t *testing.T, name string, f T, more [][]byte) {
+	t.Helper()
+	orig := slices.Clone(f.Words())
+	c := f.Clone()
+	if !slices.Equal(c.Words(), orig) {
+		t.Fatalf("%s: clone differs from the original", name)
+	}
+	for _, k := range more {
+		c.Add(k)
+	}
+	if slices.Equal(c.Words(), orig) {
+		t.Fatalf("%s: adding keys to the clone changed nothing", name)
+	}
+	if !slices.Equal(f.Words(), orig) {
+		t.Fatalf("%s: adding to the clone changed the original", name)
+	}
+	cloned := slices.Clone(c.Words())
+	for _, k := range randomKeys(len(more), 79) {
+		f.Add(k)
+	}
+	if !slices.Equal(c.Words(), cloned) {
+		t.Fatalf("%s: adding to the original changed the clone", name)
+	}
+	f.Reset()
+	if !slices.Equal(c.Words(), cloned) {
+		t.Fatalf("%s: Reset of the original changed the clone", name)
+	}
+}
+
+// TestClone_Independent checks Filter.Clone and Blocked.Clone with
+// checkCloneIndependent: both directions (TestFilter_ResetCloneEmptyKey
+// checks only that resetting the original spares the clone).
+func TestClone_Independent(t *testing.T) {
+	keys, more := randomKeys(300, 72), randomKeys(300, 73)
+	f, b := MustNew(ParamsFor(1000, 0.01)), MustNewBlocked(BlockedParamsFor(1000, 0.01))
+	for _, k := range keys {
+		f.Add(k)
+		b.Add(k)
+	}
+	checkCloneIndependent(t, "filter", f, more)
+	checkCloneIndependent(t, "blocked filter", b, more)
 }
 
 // TestAtomic runs writers and readers at once (meaningful under -race) and

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -299,5 +300,34 @@ func TestCounting_CounterBounds(t *testing.T) {
 			}()
 			c.Counter(j)
 		}()
+	}
+}
+
+// TestCounting_CloneIndependent checks, for each counter width, that Clone
+// copies the counters (checkCloneIndependent), and that Remove on the
+// clone leaves the original alone too.
+func TestCounting_CloneIndependent(t *testing.T) {
+	keys, more := randomKeys(300, 70), randomKeys(100, 71)
+	for _, width := range []int{4, 8, 16} {
+		t.Run(fmt.Sprintf("width=%d", width), func(t *testing.T) {
+			p := ParamsFor(500, 0.01)
+			p.Seed = 5
+			c := MustNewCounting(p, width)
+			for _, k := range keys {
+				c.Add(k)
+			}
+			orig := slices.Clone(c.Words())
+			d := c.Clone()
+			if d.Params() != c.Params() || d.Width() != width {
+				t.Fatalf("clone has params %+v and width %d", d.Params(), d.Width())
+			}
+			if err := d.Remove(keys[0]); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Words(), orig) || c.Count(keys[0]) == 0 {
+				t.Fatal("Remove on the clone changed the original")
+			}
+			checkCloneIndependent(t, fmt.Sprintf("%d-bit counting filter", width), c, more)
+		})
 	}
 }

@@ -58,3 +58,47 @@ func TestFraction_ExactShare(t *testing.T) {
 		t.Errorf("7.5 = %v", got)
 	}
 }
+
+// A fractional phi*N rounds up: with N = 75 and phi = 0.1 the share is
+// 7.5 packets, so the threshold is 8. A flow with 8 packets reaches it and
+// one with 7 (below 7.5) does not, though a floor would flag both.
+func TestFractionDetector_FractionalShare(t *testing.T) {
+	d, err := NewFractionDetector(Params{Width: 4096, Depth: 4, Seed: 5}, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range uint32(60) {
+		k := testKey(1000 + i)
+		d.Add(k.Bytes(), 1) // 60 flows of one packet
+	}
+	hk, lk := testKey(1), testKey(2)
+	heavy, light := hk.Bytes(), lk.Bytes()
+	// N = 68 after this Add: threshold ceil(6.8) = 7, and 8 reaches it.
+	if est, crossed := d.Add(heavy, 8); est != 8 || !crossed {
+		t.Errorf("a flow with 8 of 68 packets at phi = 0.1: estimate %d, crossed %v; want 8, true", est, crossed)
+	}
+	// N = 75 after this Add: threshold ceil(7.5) = 8, and 7 does not reach it.
+	if est, crossed := d.Add(light, 7); est != 7 || crossed {
+		t.Errorf("a flow with 7 of 75 packets at phi = 0.1: estimate %d, crossed %v; want 7, false", est, crossed)
+	}
+	if n := d.Sketch().Total(); n != 75 {
+		t.Fatalf("N = %d, want 75", n)
+	}
+	if got := d.Threshold(); got != 8 {
+		t.Errorf("N = 75, phi = 0.1: threshold %d, want ceil(7.5) = 8", got)
+	}
+	if est := d.Sketch().Estimate(heavy); est < d.Threshold() {
+		t.Errorf("a flow with 8 of 75 packets (estimate %d) is below the threshold %d of phi = 0.1", est, d.Threshold())
+	}
+	if est := d.Sketch().Estimate(light); est >= d.Threshold() {
+		t.Errorf("a flow with 7 of 75 packets (estimate %d) reaches the threshold %d of phi = 0.1 (7.5 packets)", est, d.Threshold())
+	}
+	// Filter agrees: the flow at 8 is dropped (and not counted), the flow
+	// at 7 is forwarded.
+	if drop, _ := d.Filter(heavy); !drop {
+		t.Error("Filter forwarded a packet of the flow with 8 of 75 packets at phi = 0.1")
+	}
+	if drop, _ := d.Filter(light); drop {
+		t.Error("Filter dropped a packet of the flow with 7 of 75 packets at phi = 0.1")
+	}
+}

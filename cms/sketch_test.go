@@ -22,6 +22,10 @@ func TestParamsFor(t *testing.T) {
 		{eps: 0.001, delta: 0.001, w: 2719, d: 7},
 		{eps: 0.5, delta: 0.5, w: 6, d: 1},
 		{eps: 0.1, delta: 0.99, w: 28, d: 1},
+		// ln(1/delta) with a fraction below one half: the ceiling, not
+		// the nearest integer (ln 10 = 2.30, ln(1/0.3) = 1.20).
+		{eps: 0.01, delta: 0.1, w: 272, d: 3},
+		{eps: 0.01, delta: 0.3, w: 272, d: 2},
 		{eps: 0, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 0"},
 		{eps: 1, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 1"},
 		{eps: math.NaN(), delta: 0.1, err: "cms: epsilon must be in (0, 1), got NaN"},
@@ -173,6 +177,37 @@ func TestSketch_ErrorBound(t *testing.T) {
 	}
 }
 
+// TestSketch_ErrorBoundValue checks ErrorBound's value: eps*N, with eps =
+// e/w of the sketch's Params and N its Total, for standard and
+// conservative update alike, past the point where counters saturate (N
+// does not stop at 2^32-1), and with N itself saturated at 2^64-1.
+func TestSketch_ErrorBoundValue(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 1000, Depth: 3, Seed: 9, Conservative: cons}
+		s := MustNew(p)
+		var n uint64
+		for i, c := range []uint32{1, 7, 992, math.MaxUint32, math.MaxUint32} {
+			k := testKey(uint32(i % 3))
+			s.Add(k.Bytes(), c)
+			n += uint64(c)
+			if s.Total() != n {
+				t.Fatalf("conservative=%v: total %d, want %d", cons, s.Total(), n)
+			}
+			want := p.Epsilon() * float64(n)
+			if got := s.ErrorBound(); got != want || want != math.E/1000*float64(n) {
+				t.Errorf("conservative=%v: N = %d: ErrorBound %v, want e/1000*N = %v", cons, n, got, want)
+			}
+		}
+		full, err := FromCounters(p, make([]uint32, p.Counters()), math.MaxUint64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := full.ErrorBound(), p.Epsilon()*float64(uint64(math.MaxUint64)); got != want {
+			t.Errorf("conservative=%v: N saturated: ErrorBound %v, want %v", cons, got, want)
+		}
+	}
+}
+
 func TestSketch_Saturates(t *testing.T) {
 	for _, cons := range []bool{false, true} {
 		s := MustNew(Params{Width: 8, Depth: 3, Conservative: cons})
@@ -215,6 +250,12 @@ func TestSketch_Merge(t *testing.T) {
 		whole.Add(keys[f].Bytes(), 1)
 		parts[i%3].Add(keys[f].Bytes(), 1)
 	}
+	var counters [][]uint32
+	var totals []uint64
+	for _, part := range parts {
+		counters = append(counters, append([]uint32(nil), part.Counters()...))
+		totals = append(totals, part.Total())
+	}
 	sum, err := Sum(parts...)
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +265,13 @@ func TestSketch_Merge(t *testing.T) {
 	}
 	if parts[0].Total() == sum.Total() {
 		t.Fatal("Sum modified its first argument")
+	}
+	// Sum leaves its inputs unchanged, counters as well as totals (it
+	// builds on a clone of the first, which must not share its counters).
+	for i, part := range parts {
+		if part.Total() != totals[i] || !equalCounters(part.Counters(), counters[i]) {
+			t.Fatalf("Sum modified its argument %d", i)
+		}
 	}
 	bad := []struct {
 		p    Params
@@ -242,6 +290,47 @@ func TestSketch_Merge(t *testing.T) {
 	}
 	if _, err := Sum(); err == nil {
 		t.Error("Sum of nothing succeeded")
+	}
+}
+
+// TestSketch_CloneIndependent checks that Clone copies the counters, for
+// standard and conservative sketches: the clone starts equal (same Params,
+// counters and total), Adds to the clone leave the original alone, and
+// Adds to the original, a Merge into it and its Reset leave the clone
+// alone.
+func TestSketch_CloneIndependent(t *testing.T) {
+	stream, keys := zipfStream(11, 5000, 500, 1.1)
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 97, Depth: 4, Seed: 8, Conservative: cons}
+		s := MustNew(p)
+		for _, f := range stream[:2500] {
+			s.Add(keys[f].Bytes(), 1)
+		}
+		orig, origN := append([]uint32(nil), s.Counters()...), s.Total()
+		c := s.Clone()
+		if c.Params() != p || c.Total() != origN || !equalCounters(c.Counters(), orig) {
+			t.Fatalf("conservative=%v: clone differs from the original", cons)
+		}
+		for _, f := range stream[2500:] {
+			c.Add(keys[f].Bytes(), 1)
+		}
+		if s.Total() != origN || !equalCounters(s.Counters(), orig) {
+			t.Fatalf("conservative=%v: adding to the clone changed the original", cons)
+		}
+		cloned, clonedN := append([]uint32(nil), c.Counters()...), c.Total()
+		for _, f := range stream[:1000] {
+			s.Add(keys[f].Bytes(), 3)
+		}
+		if err := s.Merge(c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Total() != clonedN || !equalCounters(c.Counters(), cloned) {
+			t.Fatalf("conservative=%v: adding to the original changed the clone", cons)
+		}
+		s.Reset()
+		if c.Total() != clonedN || !equalCounters(c.Counters(), cloned) {
+			t.Fatalf("conservative=%v: Reset of the original changed the clone", cons)
+		}
 	}
 }
 
