@@ -91,6 +91,30 @@ func TestAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { tab.Contains(&k); tab.CellsOf(&k, &idx) }); a != 0 {
 		t.Fatalf("Contains/CellsOf: %v allocs", a)
 	}
+	// LeafSpine.Send, per packet: new and known flows over one and three
+	// hops, with and without a loss draw.
+	net, err := NewLeafSpine(4, 2, ParamsFor(1000, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loss := range []float64{0, 0.5} {
+		for sw := range net.Leaves + net.Spines {
+			if err := net.SetLoss(sw, loss); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hops := map[int]bool{}
+		var path [3]int
+		for _, k := range keys {
+			hops[len(net.Path(&k, path[:0]))] = true
+		}
+		if !hops[1] || !hops[3] {
+			t.Fatalf("the keys take paths of %v hops, want 1 and 3", hops)
+		}
+		if a := testing.AllocsPerRun(1000, func() { net.Send(&keys[i%len(keys)], 100); i++ }); a != 0 {
+			t.Fatalf("LeafSpine.Send (loss %v): %v allocs per packet", loss, a)
+		}
+	}
 }
 
 // TestNilKey: a nil key is ignored like the zero Key: Add reports it not

@@ -2,6 +2,7 @@ package iblt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -394,6 +395,27 @@ func TestTable_NoAllocs(t *testing.T) {
 		u := tb.Clone()
 		if n := testing.AllocsPerRun(100, func() { tb.Subtract(u) }); n != 0 {
 			t.Errorf("L=%d: Subtract allocates %v times", keyLen, n)
+		}
+	}
+}
+
+// TestEstimator_NoAllocs guards Estimator.Insert, a per-key operation,
+// on the same key lengths as TestTable_NoAllocs (the stratum tables'
+// update paths).
+func TestEstimator_NoAllocs(t *testing.T) {
+	for _, keyLen := range []int{13, 20, 37, 64, MaxKeyLen} {
+		e, err := NewEstimator(DefaultEstimatorParams(keyLen, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := make([]byte, keyLen)
+		var i uint64
+		if n := testing.AllocsPerRun(1000, func() {
+			i++
+			binary.LittleEndian.PutUint64(key, i) // keys spread over the strata
+			e.Insert(key)
+		}); n != 0 {
+			t.Errorf("L=%d: Estimator.Insert allocates %v times", keyLen, n)
 		}
 	}
 }
