@@ -126,43 +126,20 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // packet). frame must hold at least an Ethernet header (14 bytes); a
 // shorter one is an error naming its length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	v, err := k.objs.XdpBloom.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
-	if err != nil {
-		return 0, fmt.Errorf("bloom kernel: test run on a %d-byte frame: %w", len(frame), err)
-	}
-	return v, nil
+	return bpfload.Run(k.objs.XdpBloom, "bloom", frame)
 }
 
 // Bench runs the program repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for Run; repeat
 // must not be negative.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	if repeat < 0 {
-		return 0, fmt.Errorf("bloom kernel: Bench repeat must not be negative, got %d", repeat)
-	}
-	_, d, err := k.objs.XdpBloom.Benchmark(frame, repeat, nil)
-	if err != nil {
-		return 0, fmt.Errorf("bloom kernel: benchmark on a %d-byte frame: %w", len(frame), err)
-	}
-	return d, nil
-}
-
-// checkRun refuses a closed kernel and frames shorter than an Ethernet
-// header.
-func (k *Kernel) checkRun(frame []byte) error {
-	if err := k.ready(); err != nil {
-		return err
-	}
-	if len(frame) < 14 {
-		return fmt.Errorf("bloom kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
-	}
-	return nil
+	return bpfload.Bench(k.objs.XdpBloom, "bloom", frame, repeat)
 }
 
 // WriteFilter replaces the kernel's filter by f, which must have the

@@ -296,11 +296,7 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 	if err := k.checkRun(frame); err != nil {
 		return 0, err
 	}
-	v, _, err := k.objs.XdpCms.Test(frame)
-	if err != nil {
-		return 0, fmt.Errorf("cms kernel: test run on a %d-byte frame: %w", len(frame), err)
-	}
-	return v, nil
+	return bpfload.Run(k.objs.XdpCms, "cms", frame)
 }
 
 // Bench runs the program repeat times on frame and returns the kernel's
@@ -310,14 +306,7 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.checkRun(frame); err != nil {
 		return 0, err
 	}
-	if repeat < 0 {
-		return 0, fmt.Errorf("cms kernel: Bench repeat must not be negative, got %d", repeat)
-	}
-	_, d, err := k.objs.XdpCms.Benchmark(frame, repeat, nil)
-	if err != nil {
-		return 0, fmt.Errorf("cms kernel: benchmark: %w", err)
-	}
-	return d, nil
+	return bpfload.Bench(k.objs.XdpCms, "cms", frame, repeat)
 }
 
 // checkRun refuses a closed kernel and frames outside [14, MaxFrame()].

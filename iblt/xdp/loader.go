@@ -115,43 +115,20 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // Frames shorter than 14 bytes (an Ethernet header) are an error naming
 // the length; the kernel rejects those longer than its test-run limit.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	v, err := k.objs.XdpIblt.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
-	if err != nil {
-		return 0, fmt.Errorf("iblt kernel: test run on a %d-byte frame: %w", len(frame), err)
-	}
-	return v, nil
+	return bpfload.Run(k.objs.XdpIblt, "iblt", frame)
 }
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Every run inserts the frame again. Frames are as for
 // Run; repeat must not be negative.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	if repeat < 0 {
-		return 0, fmt.Errorf("iblt kernel: Bench repeat must not be negative, got %d", repeat)
-	}
-	_, d, err := k.objs.XdpIblt.Benchmark(frame, repeat, nil)
-	if err != nil {
-		return 0, fmt.Errorf("iblt kernel: benchmark on a %d-byte frame: %w", len(frame), err)
-	}
-	return d, nil
-}
-
-// checkRun refuses a closed kernel and frames shorter than an Ethernet
-// header.
-func (k *Kernel) checkRun(frame []byte) error {
-	if err := k.ready(); err != nil {
-		return err
-	}
-	if len(frame) < 14 {
-		return fmt.Errorf("iblt kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
-	}
-	return nil
+	return bpfload.Bench(k.objs.XdpIblt, "iblt", frame, repeat)
 }
 
 // Table reads the digest back as an iblt.Table, summing the CPUs' tables

@@ -1,12 +1,14 @@
 // Package bpfload holds the steps that every kernel loader of this module
-// takes: setting the load-time constants of a collection, loading it, and
-// reading its array maps and per-CPU statistics back.
+// takes: setting the load-time constants of a collection, loading it,
+// running its program on test frames, and reading its array maps and
+// per-CPU statistics back.
 package bpfload
 
 import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -44,6 +46,48 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
 	if err := spec.LoadAndAssign(objs, nil); err != nil {
 		return fmt.Errorf("load %s kernel: %w", kernel, err)
+	}
+	return nil
+}
+
+// MinFrame is the shortest frame Run and Bench accept: an Ethernet header.
+const MinFrame = 14
+
+// Run runs prog once on frame with BPF_PROG_TEST_RUN and returns its
+// verdict. kernel names the kernel in errors; a frame shorter than
+// MinFrame is an error naming its length (the kernel's bare "invalid
+// argument" otherwise).
+func Run(prog *ebpf.Program, kernel string, frame []byte) (uint32, error) {
+	if err := checkFrame(kernel, frame); err != nil {
+		return 0, err
+	}
+	v, err := prog.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
+	if err != nil {
+		return 0, fmt.Errorf("%s kernel: test run on a %d-byte frame: %w", kernel, len(frame), err)
+	}
+	return v, nil
+}
+
+// Bench runs prog repeat times on frame with BPF_PROG_TEST_RUN and
+// returns the kernel's mean time per run. Frames are as for [Run]; a
+// negative repeat is an error naming it.
+func Bench(prog *ebpf.Program, kernel string, frame []byte, repeat int) (time.Duration, error) {
+	if err := checkFrame(kernel, frame); err != nil {
+		return 0, err
+	}
+	if repeat < 0 {
+		return 0, fmt.Errorf("%s kernel: Bench repeat must not be negative, got %d", kernel, repeat)
+	}
+	_, d, err := prog.Benchmark(frame, repeat, nil)
+	if err != nil {
+		return 0, fmt.Errorf("%s kernel: benchmark on a %d-byte frame: %w", kernel, len(frame), err)
+	}
+	return d, nil
+}
+
+func checkFrame(kernel string, frame []byte) error {
+	if len(frame) < MinFrame {
+		return fmt.Errorf("%s kernel: test run frames must be at least %d bytes (an Ethernet header), got %d", kernel, MinFrame, len(frame))
 	}
 	return nil
 }

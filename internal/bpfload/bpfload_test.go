@@ -3,6 +3,7 @@
 package bpfload
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,5 +38,23 @@ func TestLoad_Rejected(t *testing.T) {
 	err := Load(s, "test", &objs)
 	if err == nil || !strings.HasPrefix(err.Error(), "load test kernel: ") {
 		t.Fatalf("error %v, want one naming the kernel", err)
+	}
+}
+
+// TestRunBench_Arguments: frames shorter than an Ethernet header and a
+// negative repeat are refused by name before the program is touched.
+func TestRunBench_Arguments(t *testing.T) {
+	for _, n := range []int{0, 13} {
+		want := fmt.Sprintf("x kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", n)
+		if _, err := Run(nil, "x", make([]byte, n)); err == nil || err.Error() != want {
+			t.Errorf("Run of %d bytes: %v, want %q", n, err, want)
+		}
+		if _, err := Bench(nil, "x", make([]byte, n), 1); err == nil || err.Error() != want {
+			t.Errorf("Bench of %d bytes: %v, want %q", n, err, want)
+		}
+	}
+	want := "x kernel: Bench repeat must not be negative, got -1"
+	if _, err := Bench(nil, "x", make([]byte, MinFrame), -1); err == nil || err.Error() != want {
+		t.Errorf("Bench repeat -1: %v, want %q", err, want)
 	}
 }
