@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // satParams is a small sketch: 3 rows of 5 counters (an odd count, so the
@@ -33,9 +34,7 @@ func satIndexes(t *testing.T, frame []byte) []int {
 // runN runs the program n times on frame in one BPF_PROG_TEST_RUN.
 func runN(t *testing.T, k *Kernel, frame []byte, n int) {
 	t.Helper()
-	if _, err := k.objs.XdpCms.Run(&ebpf.RunOptions{Data: frame, Repeat: uint32(n)}); err != nil {
-		t.Fatal(err)
-	}
+	kerneltest.RunRepeat(t, k.objs.XdpCms, frame, n)
 }
 
 // Shared mode: counters filled to 100000 below 2^32-1 take the plain

@@ -4,7 +4,6 @@ package xdp
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
@@ -150,18 +150,13 @@ func twoCPUs(t *testing.T) [2]int {
 // The goroutine must exit without unlocking, which ends the thread, so
 // that neither the mask nor the pinning is handed on.
 func pinThread(cpu int) error {
-	runtime.LockOSThread()
+	if err := kerneltest.BlockSignals(); err != nil { // also locks the thread
+		return err
+	}
 	var set unix.CPUSet
 	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
 		return fmt.Errorf("pin to CPU %d: %w", cpu, err)
-	}
-	var all unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^all.Val[i]
-	}
-	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, nil); err != nil {
-		return fmt.Errorf("block signals: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,64 @@
+package kerneltest
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// BlockSignals locks the calling goroutine to its OS thread and blocks
+// every signal on that thread. A BPF_PROG_TEST_RUN with a repeat count
+// that a signal interrupts returns EINTR, and cilium/ebpf then starts the
+// whole run again, so the program runs more often than asked; with
+// signals blocked it runs exactly as often. Call it from a goroutine that
+// exits afterwards without unlocking: Go then ends the thread, so neither
+// the mask nor the lock is handed on.
+func BlockSignals() error {
+	runtime.LockOSThread()
+	var all unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, nil); err != nil {
+		return fmt.Errorf("kerneltest: block signals: %w", err)
+	}
+	return nil
+}
+
+// RunRepeat runs prog on frame exactly n times, in one BPF_PROG_TEST_RUN
+// call on a thread of its own with signals blocked (see [BlockSignals])
+// and the CPUs the calling thread may run on (a caller locked to its
+// thread and pinned to one CPU keeps the per-CPU maps it reads), and
+// returns the verdict. Use it where a test counts the runs.
+func RunRepeat(tb testing.TB, prog *ebpf.Program, frame []byte, n int) uint32 {
+	tb.Helper()
+	var cpus unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &cpus); err != nil {
+		tb.Fatalf("kerneltest: sched_getaffinity: %v", err)
+	}
+	type result struct {
+		v   uint32
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		err := BlockSignals()
+		if err == nil {
+			err = unix.SchedSetaffinity(0, &cpus)
+		}
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		v, err := prog.Run(&ebpf.RunOptions{Data: frame, Repeat: uint32(n)})
+		done <- result{v, err}
+	}()
+	r := <-done
+	if r.err != nil {
+		tb.Fatalf("kerneltest: %d runs on a %d-byte frame: %v", n, len(frame), r.err)
+	}
+	return r.v
+}
