@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/internal/defaulttrace"
@@ -244,5 +245,31 @@ func TestRun_Help(t *testing.T) {
 	code, _, errs := runCmd(t, "-h")
 	if code != 0 || !strings.Contains(errs, "usage: dataplane") || !strings.Contains(errs, "-amplify") {
 		t.Errorf("exit %d, help:\n%s", code, errs)
+	}
+}
+
+// TestProgress_NewStepWaits: a step's first call to Progress starts its
+// clock and prints nothing, even when the previous step last printed more
+// than a second ago (which printed "cms kernel: 0/60000"); a later call,
+// a second on, prints.
+func TestProgress_NewStepWaits(t *testing.T) {
+	var buf bytes.Buffer
+	r := &Run{errOut: &buf}
+	r.Progress("bloom kernel", 1, 10)
+	r.lastProg = r.lastProg.Add(-2 * time.Second)
+	r.Progress("bloom kernel", 5, 10)
+	if got, want := buf.String(), "dataplane: bloom kernel: 5/10\n"; got != want {
+		t.Fatalf("progress %q, want %q", got, want)
+	}
+	buf.Reset()
+	r.lastProg = r.lastProg.Add(-2 * time.Second)
+	r.Progress("cms kernel", 0, 10)
+	if buf.Len() != 0 {
+		t.Fatalf("a new step's first call printed %q", buf.String())
+	}
+	r.lastProg = r.lastProg.Add(-2 * time.Second)
+	r.Progress("cms kernel", 3, 10)
+	if got, want := buf.String(), "dataplane: cms kernel: 3/10\n"; got != want {
+		t.Fatalf("progress %q, want %q", got, want)
 	}
 }

@@ -139,6 +139,7 @@ type Run struct {
 	keys         []flow.Key
 	flows        []flow.Key
 	lastProg     time.Time
+	progWhat     string   // the step lastProg belongs to
 	kernelFrames [][]byte // see KernelFrames
 }
 
@@ -245,14 +246,14 @@ func (r *Run) TimePer(n int, f func()) float64 {
 }
 
 // Progress reports done of total items of a long step on stderr, at most
-// once per second (never with -quiet).
+// once per second and never in a step's first second (never with -quiet).
 func (r *Run) Progress(what string, done, total int) {
 	if r.Quiet || r.errOut == nil {
 		return
 	}
 	now := time.Now()
-	if r.lastProg.IsZero() {
-		r.lastProg = now
+	if r.lastProg.IsZero() || what != r.progWhat { // a new step: its clock starts now
+		r.lastProg, r.progWhat = now, what
 		return
 	}
 	if now.Sub(r.lastProg) < time.Second {
