@@ -194,23 +194,49 @@ static __always_inline void cms_add_shared(__u32 *c)
 	cms_count(CMS_STAT_SAT_MISSED);
 }
 
+/* cms_sketch_row counts one packet in row r of the sketch of width w. */
+static __always_inline void cms_sketch_row(__u64 h, __u32 r, __u32 w, int percpu)
+{
+	__u32 *c = cms_counter(r * w + dp_index(h, r, w), percpu);
+	if (!c)
+		return; /* unreachable: i/2 < max_entries */
+	if (percpu) {
+		if (*c != CMS_SAT_MAX)
+			*c += 1;
+	} else {
+		cms_add_shared(c);
+	}
+}
+
+/* cms_sketch_n is cms_sketch for a depth n the compiler knows: the rows in
+ * straight-line code, the width read once. */
+static __always_inline void cms_sketch_n(__u64 h, const __u32 n, int percpu)
+{
+	__u32 w = cms_width;
+#pragma clang loop unroll(full)
+	for (__u32 r = 0; r < n; r++)
+		cms_sketch_row(h, r, w, percpu);
+}
+
+#define CMS_SKETCH_CASE(n)                  \
+	case n:                             \
+		cms_sketch_n(h, n, percpu); \
+		return XDP_PASS
+
 static __always_inline int cms_sketch(__u64 h, int percpu)
 {
+	/* Depths up to 8 (cms.ParamsFor gives 7 for delta 1e-3) in
+	 * straight-line code; cms_depth is known to the verifier at load,
+	 * which prunes the other cases. */
+	switch (cms_depth) {
+		DP_CASES_8(CMS_SKETCH_CASE);
+	}
 	/* Bounded by CMS_MAX_DEPTH, exits at cms_depth (known to the verifier
 	 * at load, which prunes the rest). */
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		__u32 i = r * cms_width + dp_index(h, r, cms_width);
-		__u32 *c = cms_counter(i, percpu);
-		if (!c)
-			return XDP_PASS; /* unreachable: i/2 < max_entries */
-		if (percpu) {
-			if (*c != CMS_SAT_MAX)
-				*c += 1;
-		} else {
-			cms_add_shared(c);
-		}
+		cms_sketch_row(h, r, cms_width, percpu);
 	}
 	return XDP_PASS;
 }

@@ -243,16 +243,22 @@ func compareSketches(t *testing.T, k *Kernel, want *cms.Sketch) {
 
 // TestKernel_SketchFixtures runs each fixture a few times in both sketch
 // modes and compares the kernel's sketch with the Go sketch, and the
-// statistics with what each frame is, at several depths (the kernel's row
-// loop exits at the load-time depth).
+// statistics with what each frame is, at every depth that the kernel
+// updates in straight-line code (1 to 8, one copy each) and at two that
+// take its row loop (9 and 11).
 func TestKernel_SketchFixtures(t *testing.T) {
-	for _, tc := range []struct {
+	type mcase struct {
 		mode  Mode
 		depth uint32
-	}{{ModeShared, 3}, {ModePerCPU, 3}, {ModeShared, 8}, {ModePerCPU, 8}, {ModeShared, 11}, {ModePerCPU, 11}} {
+	}
+	var cases []mcase
+	for _, d := range []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 11} {
+		cases = append(cases, mcase{ModeShared, d}, mcase{ModePerCPU, d})
+	}
+	for _, tc := range cases {
 		mode := tc.mode
 		t.Run(fmt.Sprintf("%s/d=%d", mode, tc.depth), func(t *testing.T) {
-			p := cms.Params{Width: 63, Depth: tc.depth, Seed: testSeed} // odd w*d (d odd): a half-used last pair
+			p := cms.Params{Width: 63, Depth: tc.depth, Seed: testSeed} // odd w*d when d is odd: a half-used last pair
 			k := load(t, Options{Params: p, Mode: mode})
 			var frames [][]byte
 			for name, f := range fixtures(t) {

@@ -353,9 +353,11 @@ func testReplay(t *testing.T, perCPU bool, p flowradar.Params, decode bool) {
 }
 
 // TestKernel_OtherHashes: the kernel takes 1 to MaxHashes sub-tables, the
-// replay above only the default 4. Every frame of the main captures
-// through kernels with 1, 3 and 8 sub-tables (the extremes, and one that
-// is not a power of two) must give the Go encoder's table.
+// replay above only the default 4 (which the kernel updates in
+// straight-line code; other counts take its loop). Every frame of the main
+// captures through kernels with 1, 3 and 8 sub-tables (the extremes, and
+// one that is not a power of two), shared and per CPU, must give the Go
+// encoder's table.
 func TestKernel_OtherHashes(t *testing.T) {
 	var frames [][]byte
 	for _, f := range traffic.MainFrames(t) {
@@ -363,12 +365,16 @@ func TestKernel_OtherHashes(t *testing.T) {
 			frames = append(frames, kerneltest.Clip(f))
 		}
 	}
-	for _, h := range []int{1, 3, flowradar.MaxHashes} {
-		t.Run(fmt.Sprintf("hashes=%d", h), func(t *testing.T) {
+	for _, c := range []struct {
+		h      int
+		perCPU bool
+	}{{1, false}, {3, false}, {flowradar.MaxHashes, false}, {1, true}, {3, true}, {flowradar.MaxHashes, true}} {
+		h := c.h
+		t.Run(fmt.Sprintf("hashes=%d/percpu=%v", h, c.perCPU), func(t *testing.T) {
 			p := flowradar.ParamsFor(20000, 0xbeef)
 			p.Hashes = h
 			p.Cells = (p.Cells + uint32(h) - 1) / uint32(h) * uint32(h)
-			k := loadKernel(t, p, false)
+			k := loadKernel(t, p, c.perCPU)
 			for _, f := range frames {
 				if v, _ := kerneltest.Run(t, k.Program(), f); v != xdpPass {
 					t.Fatalf("verdict %d", v)

@@ -95,22 +95,15 @@ static __always_inline int dp_block_set(__u64 *w, __u64 h, __u32 k, int atomic)
 /* DP_BLOCK_CASES(C) expands to C(1); ... C(16);: in a switch on a
  * load-time k, one straight-line copy of a blocked test per k up to 16, of
  * which the verifier keeps only the loaded k's. */
-#define DP_BLOCK_CASES(C)                                                                          \
-	C(1);                                                                                      \
-	C(2);                                                                                      \
-	C(3);                                                                                      \
-	C(4);                                                                                      \
-	C(5);                                                                                      \
-	C(6);                                                                                      \
-	C(7);                                                                                      \
-	C(8);                                                                                      \
-	C(9);                                                                                      \
-	C(10);                                                                                     \
-	C(11);                                                                                     \
-	C(12);                                                                                     \
-	C(13);                                                                                     \
-	C(14);                                                                                     \
-	C(15);                                                                                     \
+#define DP_BLOCK_CASES(C) \
+	DP_CASES_8(C);    \
+	C(9);             \
+	C(10);            \
+	C(11);            \
+	C(12);            \
+	C(13);            \
+	C(14);            \
+	C(15);            \
 	C(16)
 
 #endif
