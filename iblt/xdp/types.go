@@ -22,7 +22,11 @@ type Options struct {
 	Cells, Hashes int
 	Seed          uint64
 	// Shared keeps one table for all CPUs, updated with atomic operations,
-	// instead of one table per CPU.
+	// instead of one table per CPU. The per-CPU tables add up to exactly
+	// the shared table (an IBLT is linear), whatever CPU each packet
+	// reached, so Shared buys only memory (one table rather than one per
+	// CPU), and it costs time: 21 to 27 locked operations a packet, about
+	// 3.5 times the per-CPU digest's time in BenchmarkKernel.
 	Shared bool
 }
 
