@@ -274,10 +274,42 @@ static __always_inline void cms_report(const struct flow_key *key, __u64 h, __u3
 	cms_count(CMS_STAT_EVENTS);
 }
 
-static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
+/* cms_detect_n finds the minimum of the flow's counters in rows 0 to n-1
+ * (n a compile-time constant: straight-line code, see DP_CASES_8), stores
+ * it in *est and, unless it has reached cms_threshold, increments each of
+ * them (saturating). It returns -1, counting nothing, if a counter is
+ * missing (unreachable: every index is below d*w). The counters' pointers
+ * stay on the stack at fixed offsets between the two passes. */
+static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
+{
+	__u32 *cs[8];
+	__u32 w = cms_width, min = CMS_SAT_MAX;
+#pragma clang loop unroll(full)
+	for (__u32 r = 0; r < n; r++) {
+		cs[r] = cms_counter(r * w + dp_index(h, r, w), 1);
+		if (!cs[r])
+			return -1;
+		if (*cs[r] < min)
+			min = *cs[r];
+	}
+	*est = min;
+	if (min >= cms_threshold)
+		return 0;
+#pragma clang loop unroll(full)
+	for (__u32 r = 0; r < n; r++)
+		if (*cs[r] != CMS_SAT_MAX)
+			*cs[r] += 1;
+	return 0;
+}
+
+/* cms_detect_loop is cms_detect_n for any depth, in bounded loops. Indexes,
+ * not pointers, are kept between the two passes: the verifier cannot track
+ * pointers spilled at a variable stack offset, and array lookups are
+ * inlined anyway. */
+static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 {
 	__u32 idx[CMS_MAX_DEPTH];
-	__u32 est = CMS_SAT_MAX;
+	__u32 min = CMS_SAT_MAX;
 
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
@@ -285,28 +317,48 @@ static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 		__u32 i = r * cms_width + dp_index(h, r, cms_width);
 		__u32 *c = cms_counter(i, 1);
 		if (!c)
-			return XDP_PASS; /* unreachable */
+			return -1;
 		idx[r] = i;
-		if (*c < est)
-			est = *c;
+		if (*c < min)
+			min = *c;
 	}
-	if (est >= cms_threshold) {
-		cms_count(CMS_STAT_DROPPED);
-		if (cms_remember(h))
-			cms_report(key, h, est, CMS_REPORT_DROPPED);
-		return XDP_DROP;
-	}
-	/* Increment each row's counter; indexes, not pointers, are kept
-	 * between the loops (the verifier cannot track pointers spilled at a
-	 * variable stack offset), and array lookups are inlined anyway. */
+	*est = min;
+	if (min >= cms_threshold)
+		return 0;
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
 		__u32 *c = cms_counter(idx[r], 1);
 		if (!c)
-			return XDP_PASS; /* unreachable */
+			return -1;
 		if (*c != CMS_SAT_MAX)
 			*c += 1;
+	}
+	return 0;
+}
+
+#define CMS_DETECT_CASE(n)                       \
+	case n:                                  \
+		missing = cms_detect_n(h, n, &est); \
+		break
+
+static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
+{
+	__u32 est = 0;
+	int missing;
+
+	switch (cms_depth) {
+		DP_CASES_8(CMS_DETECT_CASE);
+	default:
+		missing = cms_detect_loop(h, &est);
+	}
+	if (missing)
+		return XDP_PASS; /* unreachable */
+	if (est >= cms_threshold) {
+		cms_count(CMS_STAT_DROPPED);
+		if (cms_remember(h))
+			cms_report(key, h, est, CMS_REPORT_DROPPED);
+		return XDP_DROP;
 	}
 	if (est + 1 == cms_threshold) {
 		/* Remembered, so that its first drop is not reported again. */

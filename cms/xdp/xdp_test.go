@@ -443,14 +443,16 @@ func compareEvents(t *testing.T, k *Kernel, want []modelEvent) (crossed, dropped
 }
 
 // TestKernel_ReplayDetector replays every capture through the detector, at
-// the lab's d = 2 and at d = 1, 3 and 4, with the threshold lowered so that
-// the captures hold heavy hitters; every verdict must equal the Go model's,
-// every report (crossings and first drops) the model's, in order, and
-// every flow with a dropped packet must be reported.
+// the lab's d = 2 and at every other depth up to 8 (each has its own
+// straight-line copy in the kernel) and 9 (the kernel's loop), with the
+// threshold lowered so that the captures hold heavy hitters; every verdict
+// must equal the Go model's, every report (crossings and first drops) the
+// model's, in order, and every flow with a dropped packet must be
+// reported.
 func TestKernel_ReplayDetector(t *testing.T) {
 	caps := captures(t)
 	const thr = 20
-	for _, depth := range []uint32{2, 1, 3, 4} {
+	for _, depth := range []uint32{2, 1, 3, 4, 5, 6, 7, 8, 9} {
 		t.Run(fmt.Sprintf("d=%d", depth), func(t *testing.T) {
 			pinCPU(t) // a subtest runs on its own goroutine
 			p := cms.Params{Width: 4096, Depth: depth, Seed: testSeed}
