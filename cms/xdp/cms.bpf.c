@@ -282,7 +282,7 @@ static __always_inline void cms_report(const struct flow_key *key, __u64 h, __u3
  * stay on the stack at fixed offsets between the two passes. */
 static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
 {
-	__u32 *cs[8];
+	__u32 *cs[DP_CASES_MAX];
 	__u32 w = cms_width, min = CMS_SAT_MAX;
 #pragma clang loop unroll(full)
 	for (__u32 r = 0; r < n; r++) {

@@ -22,6 +22,7 @@
  * packet in the count-min kernel at d = 4). The price is code: each copy
  * is in the object, and the object's load time grows with it.
  */
+#define DP_CASES_MAX 8 /* the largest count DP_CASES_8 covers */
 #define DP_CASES_8(C) \
 	C(1);         \
 	C(2);         \
