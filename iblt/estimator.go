@@ -137,8 +137,12 @@ func (e *Estimator) Subtract(o *Estimator) error {
 // cells): Estimate then returns a lower bound, the entries that stratum
 // gave before it stalled scaled by its sampling rate 2^(Strata-1), and an
 // error wrapping [ErrDecodeIncomplete]. Algorithm 2 as published would
-// return 0 there. The zero Estimator gives 0 and an error wrapping
-// [ErrInvalid].
+// return 0 there. Likewise, when a stratum below the sparsest cannot be
+// listed but every stratum above it is empty, Algorithm 2 would return 0;
+// Estimate counts the stratum as one entry and returns 2^(i+1) for
+// stratum i, since a stratum that cannot be listed is not empty. So
+// Estimate returns 0 only when every stratum subtracted to an empty
+// table. The zero Estimator gives 0 and an error wrapping [ErrInvalid].
 func (e *Estimator) Estimate() (int, error) {
 	if err := e.valid(); err != nil {
 		return 0, err
@@ -153,7 +157,10 @@ func (e *Estimator) Estimate() (int, error) {
 				ErrDecodeIncomplete, e.p.Cells, e.p.Cells, satShl(n, top))
 		}
 		if err != nil {
-			return satShl(count, i+1), nil
+			// A stratum that cannot be listed is not empty (an empty
+			// table lists), so neither is the difference, even when the
+			// strata above are: count 1 there rather than return 0.
+			return satShl(max(count, 1), i+1), nil
 		}
 		count += len(ins) + len(del)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // TestEstimator_Accuracy: over 20 trials per d, the strata estimate is
@@ -126,5 +128,62 @@ func TestEstimator_Zero(t *testing.T) {
 	}
 	if b, err := z.MarshalBinary(); !errors.Is(err, ErrInvalid) {
 		t.Errorf("zero Estimator: MarshalBinary = %x, %v; want ErrInvalid", b, err)
+	}
+}
+
+// TestEstimator_FailedStratumIsNotEmpty: a stratum that cannot be listed
+// holds at least two entries, so the difference is not empty even when
+// every stratum above it is. Estimate returned 0 (count 0 scaled by the
+// stratum's rate, as in Algorithm 2), which reads as no difference. Here
+// two keys of stratum 0 share all 4 cells of the default 80-cell strata
+// (found by a deterministic search), the only difference.
+func TestEstimator_FailedStratumIsNotEmpty(t *testing.T) {
+	p := DefaultEstimatorParams(8, 42)
+	a, _ := NewEstimator(p)
+	b, _ := NewEstimator(p)
+	tb := a.strata[0]
+	seen := map[[4]uint32][]byte{}
+	var pair [2][]byte
+	for i := uint64(0); pair[0] == nil; i++ {
+		key := binary.LittleEndian.AppendUint64(nil, i)
+		if a.stratum(key) != 0 {
+			continue
+		}
+		h := flow.Hash64(key, p.Seed)
+		var cells [4]uint32
+		for j := range cells {
+			cells[j] = flow.Index(h, uint32(j), tb.sub)
+		}
+		if other, ok := seen[cells]; ok {
+			pair = [2][]byte{other, key}
+		}
+		seen[cells] = key
+	}
+	for _, key := range pair {
+		a.Insert(key)
+	}
+	if err := a.Subtract(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.strata[0].List(); !errors.Is(err, ErrDecodeIncomplete) {
+		t.Fatalf("stratum 0 lists: %v", err)
+	}
+	if est, err := a.Estimate(); est < 2 || err != nil {
+		t.Errorf("difference of 2 keys sharing all cells of stratum 0: Estimate = %d, %v; want at least 2 and no error", est, err)
+	}
+	// The same with strata of 4 cells (one per sub-table), where any two
+	// keys of one stratum share all their cells.
+	p = EstimatorParams{Strata: 8, Cells: 4, KeyLen: 8, Seed: 7}
+	a, _ = NewEstimator(p)
+	n := 0
+	for i := uint64(0); n < 2; i++ {
+		key := binary.LittleEndian.AppendUint64(nil, i)
+		if a.stratum(key) == 1 {
+			a.Insert(key)
+			n++
+		}
+	}
+	if est, err := a.Estimate(); est < 4 || err != nil {
+		t.Errorf("difference of 2 keys in stratum 1 of 4-cell strata: Estimate = %d, %v; want at least 4 and no error", est, err)
 	}
 }

@@ -113,3 +113,16 @@ func TestMeasureThreshold_Huge(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureThreshold_RateOutOfRange: a rate above 1 (a percentage passed
+// as 99, say) can never be met, and NaN or a rate of 0 or less means
+// nothing; each gives 0 at once. Before, a rate above 1 doubled the table
+// until past MaxCells, building tables of up to 2^28 cells (10 GB with
+// 13-byte keys) on the way.
+func TestMeasureThreshold_RateOutOfRange(t *testing.T) {
+	for _, rate := range []float64{1.5, 99, math.Inf(1), math.NaN(), 0, -1} {
+		if got := MeasureThreshold(3, 10, 2, rate, 1); got != 0 {
+			t.Errorf("MeasureThreshold(rate %v) = %v, want 0", rate, got)
+		}
+	}
+}

@@ -11,11 +11,12 @@ import (
 // with the number of cells). Each trial uses its own 13-byte keys and
 // seed, drawn from a generator seeded with seed. It is how the package's
 // sizing was checked; it costs trials listings per bisection step. It
-// returns 0 for arguments out of range, and when no valid table (see
+// returns 0 for arguments out of range (k outside [1, MaxHashes], d or
+// trials below 1, rate outside (0, 1]), and when no valid table (see
 // [Params.Validate]) lists the entries at that rate: always for d above
 // MaxCells, since a table lists at most one entry per cell.
 func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
-	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 {
+	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 || !(rate > 0 && rate <= 1) {
 		return 0
 	}
 	ok := func(cells int) bool {

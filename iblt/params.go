@@ -155,18 +155,19 @@ func CellsFor(d int, k int, success float64) (int, error) {
 // keyLen-byte keys with probability at least success, choosing whichever of
 // k = 3 and k = 4 needs fewer cells (k = 4 for small d, where the failure
 // floor of k = 3 is higher: up to about d = 1,000 at success 0.99 and
-// 10,000 at 0.999).
+// 10,000 at 0.999). When only one of them fits in [MaxCells], it is
+// chosen; when neither does, the error is that of [CellsFor] for k = 3.
 func ParamsFor(d, keyLen int, success float64, seed uint64) (Params, error) {
-	m3, err := CellsFor(d, 3, success)
-	if err != nil {
-		return Params{}, err
-	}
-	m4, err := CellsFor(d, 4, success)
-	if err != nil {
-		return Params{}, err
+	// Either k can be past MaxCells alone: k = 4 needs more cells than
+	// k = 3 at large d (from about 2.07e8 differences to 2.19e8 only k = 3
+	// fits). Fail only when neither fits.
+	m3, err3 := CellsFor(d, 3, success)
+	m4, err4 := CellsFor(d, 4, success)
+	if err3 != nil && err4 != nil {
+		return Params{}, err3
 	}
 	p := Params{Cells: m3, Hashes: 3, KeyLen: keyLen, Seed: seed}
-	if m4 < m3 {
+	if err3 != nil || (err4 == nil && m4 < m3) {
 		p.Cells, p.Hashes = m4, 4
 	}
 	if err := p.Validate(); err != nil {

@@ -251,3 +251,29 @@ func TestParamsFor_ErrorGivesZero(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsFor_OnlyK3Fits: between about 2.07e8 and 2.19e8 differences,
+// k = 3 fits in MaxCells (c_3 = 1.222 cells per entry) but k = 4 does not
+// (c_4 = 1.295). ParamsFor returned the k = 4 error instead of choosing
+// k = 3, the one that needs fewer cells.
+func TestParamsFor_OnlyK3Fits(t *testing.T) {
+	const d = 210_000_000
+	m3, err := CellsFor(d, 3, 0.99)
+	if err != nil {
+		t.Fatalf("CellsFor(%d, 3): %v", d, err)
+	}
+	if _, err := CellsFor(d, 4, 0.99); err == nil {
+		t.Fatalf("CellsFor(%d, 4) fits; the test needs a d where only k = 3 does", d)
+	}
+	want := Params{Cells: m3, Hashes: 3, KeyLen: 13, Seed: 1}
+	p, err := ParamsFor(d, 13, 0.99, 1)
+	if verr := want.Validate(); verr != nil { // a 32-bit platform: no table of that size
+		if err == nil {
+			t.Errorf("ParamsFor(%d) = %+v, want the error %v", d, p, verr)
+		}
+		return
+	}
+	if err != nil || p != want {
+		t.Errorf("ParamsFor(%d) = %+v, %v; want %+v", d, p, err, want)
+	}
+}
