@@ -153,8 +153,8 @@ func (e *Estimator) Estimate() (int, error) {
 		ins, del, err := e.strata[i].List()
 		if err != nil && i == top {
 			n := max(len(ins)+len(del), 1)
-			return satShl(n, top), fmt.Errorf("%w: strata estimator: its sparsest stratum (%d of %d cells) cannot be listed; the difference exceeds about %d; use more strata or cells",
-				ErrDecodeIncomplete, e.p.Cells, e.p.Cells, satShl(n, top))
+			return satShl(n, top), fmt.Errorf("%w: strata estimator: its sparsest stratum (%d cells) cannot be listed (%d entries recovered); the difference exceeds about %d; use more strata or cells",
+				ErrDecodeIncomplete, e.p.Cells, len(ins)+len(del), satShl(n, top))
 		}
 		if err != nil {
 			// A stratum that cannot be listed is not empty (an empty

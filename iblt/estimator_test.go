@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -102,6 +103,9 @@ func TestEstimator_DifferenceTooLarge(t *testing.T) {
 		}
 		if est < 1<<(strata-1) {
 			t.Errorf("strata %d: lower bound %d, want at least %d", strata, est, 1<<(strata-1))
+		}
+		if want := "stratum (80 cells) cannot be listed ("; err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("strata %d: error %q does not name the stratum's size as %q", strata, err, want)
 		}
 	}
 }

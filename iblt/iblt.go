@@ -277,7 +277,8 @@ func (t *Table) updateLarge(key []byte, value, sign uint64) {
 
 // Get looks key up. It returns the key's value and Found when one of its
 // cells holds the key alone; Absent when a cell proves the key is not
-// there (an empty cell, or a cell holding another key alone); Undetermined
+// there (an empty cell, a cell holding another key alone, or a cell
+// holding this key alone on the deleted side, count -1); Undetermined
 // otherwise.
 //
 // A key whose length is not [Table.KeyLen] cannot be in the table and is
