@@ -167,8 +167,12 @@ func (e *Estimator) Estimate() (int, error) {
 	return count, nil
 }
 
-// satShl returns n << s, or the largest int where that overflows.
+// satShl returns n << s for n >= 0, or the largest int where that
+// overflows.
 func satShl(n, s int) int {
+	if n == 0 {
+		return 0
+	}
 	if s >= bits.UintSize-1 || n > math.MaxInt>>s {
 		return math.MaxInt
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -189,5 +191,18 @@ func TestEstimator_FailedStratumIsNotEmpty(t *testing.T) {
 	}
 	if est, err := a.Estimate(); est < 4 || err != nil {
 		t.Errorf("difference of 2 keys in stratum 1 of 4-cell strata: Estimate = %d, %v; want at least 4 and no error", est, err)
+	}
+}
+
+// satShl saturates only where n << s overflows: 0 stays 0 at any shift.
+func TestSatShl(t *testing.T) {
+	for _, c := range []struct{ n, s, want int }{
+		{0, 0, 0}, {0, 63, 0}, {0, 200, 0}, {1, 0, 1}, {3, 4, 48},
+		{1, bits.UintSize - 2, 1 << (bits.UintSize - 2)}, {1, bits.UintSize - 1, math.MaxInt},
+		{2, bits.UintSize - 2, math.MaxInt}, {math.MaxInt, 1, math.MaxInt},
+	} {
+		if got := satShl(c.n, c.s); got != c.want {
+			t.Errorf("satShl(%d, %d) = %d, want %d", c.n, c.s, got, c.want)
+		}
 	}
 }
