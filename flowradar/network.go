@@ -193,7 +193,8 @@ type Counters struct {
 	// it alone among the unknowns, or by a solution with zero residual in
 	// which the flow is identifiable (no other assignment of counts to the
 	// flows fits the same cells; see [CounterDecode]), and fitting every
-	// consistent cell of the flow (none of them in Conflict). Otherwise the
+	// consistent cell of the flow (none of them in Conflict, but for the
+	// rounding of undetermined flows that Conflict describes). Otherwise the
 	// counts are a least-squares estimate, or a count that cells disagree
 	// with. A count is never negative: a negative solution is reported as 0
 	// and not exact.
