@@ -193,7 +193,8 @@ type Counters struct {
 	// it alone among the unknowns, or by a solution with zero residual in
 	// which the flow is identifiable (no other assignment of counts to the
 	// flows fits the same cells; see [CounterDecode]), and fitting every
-	// consistent cell of the flow (none of them in Conflict). Otherwise the
+	// consistent cell of the flow (none of them in Conflict, but for the
+	// rounding of undetermined flows that Conflict describes). Otherwise the
 	// counts are a least-squares estimate, or a count that cells disagree
 	// with. A count is never negative: a negative solution is reported as 0
 	// and not exact.
@@ -204,7 +205,10 @@ type Counters struct {
 	Residual int64
 	// Conflict counts consistent cells (see Mismatch) whose PacketCount or
 	// ByteCount the returned counts do not fit. No flow hashed to such a
-	// cell is exact. When every flow of a conflicting cell was found by
+	// cell is exact, except a peeled flow sharing it with least-squares
+	// flows that the cells do not determine, when the cells of those flows
+	// have a solution: the conflict is then the rounding of counts the
+	// cells leave free. When every flow of a conflicting cell was found by
 	// peeling, the counters contradict themselves and CounterDecode
 	// returns an error wrapping [ErrCorrupt]; otherwise the conflict may
 	// be the rounding of a least-squares estimate.
@@ -248,9 +252,14 @@ type Counters struct {
 // reports as ErrCorrupt. The wrong count may then have travelled along
 // the peeling, so every flow peeled before or after the cell's flows
 // through shared cells, and every least-squares count, is inexact too,
-// and the error wraps [ErrCorrupt]; the counts are returned with it. The
-// error wraps [ErrParams] for a nil or zero table and for invalid or
-// repeated keys.
+// and the error wraps [ErrCorrupt]; the counts are returned with it. A
+// part of the least-squares system (flows linked by shared cells) whose
+// cells have no solution at all, the unrounded least-squares counts
+// missing them, is evidence of the same kind wherever its rounded counts
+// conflict: none of its flows, no peeled flow in its cells, and no flow
+// peeled before or after those is exact (no error: the solve is not exact
+// arithmetic). The error wraps [ErrParams] for a nil or zero table and
+// for invalid or repeated keys.
 func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	if !t.valid() {
 		return Counters{}, errZero("the table")
@@ -374,9 +383,11 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 		i, _ := slices.BinarySearch(core, f)
 		return id[i]
 	}
+	var unsolvable []bool // per core flow: its part of the system has no solution
 	if len(core) > 0 {
 		xp := sys.solve(resP)
 		xb := sys.solve(resB)
+		unsolvable = sys.unsolvable(m, [2][]float64{xp, xb}, [2][]int64{resP, resB})
 		rp := append([]int64(nil), resP...)
 		rb := append([]int64(nil), resB...)
 		for i, f := range core {
@@ -434,8 +445,10 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	// flow whose count depends on the cell's flows or that the cell's
 	// flows depend on: none of those is exact. A conflict in a cell with an
 	// undetermined least-squares flow is the rounding of a solution the
-	// cells do not fix: the peeled counts of the cell still fit (the
-	// undetermined flows can take values that fit them) and stay exact.
+	// cells do not fix, if the cells have a solution: the peeled counts of
+	// the cell still fit (the undetermined flows can take values that fit
+	// them) and stay exact. If they have none (unsolvable, below), the
+	// peeled counts charged to them are suspects.
 	taint := make([]bool, n)
 	proof, evidence := negative, negative
 	for c := 0; c < m; c++ {
@@ -455,6 +468,28 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 			proof = true
 		}
 		if determined {
+			evidence = true
+			for _, f := range cf[off[c]:off[c+1]] {
+				taint[f] = true
+				r.Exact[f] = false
+			}
+		}
+	}
+	// A part of the least-squares system (core flows linked by shared
+	// cells) that has no solution at all is evidence too, wherever its
+	// rounded counts happen to conflict: one of its cells or one of the
+	// peeled counts charged to them is wrong, and which one the cells do
+	// not say. None of its flows, and no peeled flow in its cells, is
+	// exact, nor any flow peeled before or after them.
+	for c := 0; c < m && unsolvable != nil; c++ {
+		hit := false
+		for _, f := range cf[off[c]:off[c+1]] {
+			if from[f] < 0 {
+				i, _ := slices.BinarySearch(core, f)
+				hit = hit || unsolvable[i]
+			}
+		}
+		if hit && use[c] {
 			evidence = true
 			for _, f := range cf[off[c]:off[c+1]] {
 				taint[f] = true
@@ -513,6 +548,87 @@ func (a *lsq) solve(b []int64) []float64 {
 		fb[c] = float64(v)
 	}
 	return a.cgls(fb)
+}
+
+// unsolvable reports, per core flow, whether the part of the system
+// holding it (the core flows linked to it through shared rows in use) has
+// no solution: whether the least-squares solutions xs of A x = bs leave a
+// residual there, both rounded and unrounded beyond the solver's rounding
+// error (cgls stops early when its rounded solution fits, unrounded
+// counts off by up to a half). Parts are independent blocks of A, so each
+// part's residual is its own. A solve stopped before converging may make
+// a solvable part look unsolvable, which costs exactness, never
+// correctness.
+func (a *lsq) unsolvable(m int, xs [2][]float64, bs [2][]int64) []bool {
+	parent := make([]int32, len(a.core))
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := make([]int32, m) // a core flow of each row in use, or -1
+	for c := range owner {
+		owner[c] = -1
+	}
+	for i := range a.core {
+		for _, c := range a.cells(i) {
+			if !a.use[c] {
+				continue
+			}
+			if owner[c] < 0 {
+				owner[c] = int32(i)
+			} else {
+				parent[find(int32(i))] = find(owner[c])
+			}
+		}
+	}
+	// Per root: the unrounded solution misses a row, the rounded one does.
+	far := make([]bool, len(a.core))
+	off := make([]bool, len(a.core))
+	r := make([]float64, m)
+	rr := make([]float64, m)
+	for q, x := range xs {
+		b := bs[q]
+		var scale float64
+		for c, o := range owner {
+			if o >= 0 {
+				r[c] = float64(b[c])
+				rr[c] = r[c]
+				scale = max(scale, math.Abs(r[c]))
+			}
+		}
+		for i := range a.core {
+			for _, c := range a.cells(i) {
+				if a.use[c] {
+					r[c] -= x[i]
+					rr[c] -= math.Round(x[i])
+				}
+			}
+		}
+		tol := 1e-6 + 1e-9*scale
+		for c, o := range owner {
+			if o < 0 {
+				continue
+			}
+			if math.Abs(r[c]) > tol {
+				far[find(o)] = true
+			}
+			if rr[c] != 0 {
+				off[find(o)] = true
+			}
+		}
+	}
+	out := make([]bool, len(a.core))
+	for i := range out {
+		root := find(int32(i))
+		out[i] = far[root] && off[root]
+	}
+	return out
 }
 
 // identifiable reports, per core flow, whether A determines its count:
