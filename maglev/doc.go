@@ -24,12 +24,16 @@
 // one multiply and one load, no allocation. The kernel computes the same
 // index from the same xxHash64 of the flow key (maglev/xdp). Entries are
 // uint32 backend indexes (NoBackend when no backend has a weight), which is
-// exactly the layout of the kernel's table map: one u32 per entry.
+// exactly the layout of the kernel's table map: one u32 per entry (the
+// loader in maglev/xdp writes each backend's slot in place of its index;
+// the kernel drops a packet whose entry is NoBackend).
 //
 // Building keeps no N x M permutation array: each backend's position
 // advances by its skip, and a bitmap of M bits marks the taken entries, so
-// scratch memory is M/8 + 28*N bytes (35 KiB at N = 1000, M = 65537), plus
-// at most 4*sqrt(M) bytes for the last entries.
+// scratch memory is M/8 bytes plus about 40 per backend (its offset, skip,
+// weight and cursor; 64 when the weights differ, for the turn heap): 47
+// KiB at N = 1000, M = 65537, plus at most 4*sqrt(M) bytes for the last
+// entries.
 //
 // A [Ring] places VirtualNodes*weight points per backend at xxHash64 of
 // the name and point number, and picks the first point at or after the
