@@ -12,8 +12,10 @@
 // count is w/D rounded to nearest for one divisor D near W/M, so equal
 // weights own counts within one entry of each other; the roundings of
 // many small backends add up on the large ones: with one backend of
-// weight 1000 and 100 of weight 1 in 65537 entries, the large one owns 42
-// entries, 0.07%, fewer than M*w/W); weight 0 owns none;
+// weight 1000 and 100 of weight 1 in 65537 entries, the large one owns
+// 59537 entries, 42 (0.07%) fewer than M*w/W); weight 0 owns none, and
+// neither does a weight so small that w/D rounds to 0 (about w < W/(2M):
+// in 65537 entries, weight 1 beside one of weight 1000000);
 // the table depends only on the set of (name, weight) pairs, the size and
 // the seed, never on the order they are given in. Removing or adding a
 // backend moves close to the ideal 1/N of the flows, though more than a
