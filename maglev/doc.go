@@ -12,8 +12,10 @@
 // count is w/D rounded to nearest for one divisor D near W/M, so equal
 // weights own counts within one entry of each other; the roundings of
 // many small backends add up on the large ones: with one backend of
-// weight 1000 and 100 of weight 1 in 65537 entries, the large one owns 42
-// entries, 0.07%, fewer than M*w/W); weight 0 owns none;
+// weight 1000 and 100 of weight 1 in 65537 entries, the large one owns
+// 59537 entries, 42 (0.07%) fewer than M*w/W); weight 0 owns none, and
+// neither does a weight so small that w/D rounds to 0 (about w < W/(2M):
+// in 65537 entries, weight 1 beside one of weight 1000000);
 // the table depends only on the set of (name, weight) pairs, the size and
 // the seed, never on the order they are given in. Removing or adding a
 // backend moves close to the ideal 1/N of the flows, though more than a
@@ -24,12 +26,16 @@
 // one multiply and one load, no allocation. The kernel computes the same
 // index from the same xxHash64 of the flow key (maglev/xdp). Entries are
 // uint32 backend indexes (NoBackend when no backend has a weight), which is
-// exactly the layout of the kernel's table map: one u32 per entry.
+// exactly the layout of the kernel's table map: one u32 per entry (the
+// loader in maglev/xdp writes each backend's slot in place of its index;
+// the kernel drops a packet whose entry is NoBackend).
 //
 // Building keeps no N x M permutation array: each backend's position
 // advances by its skip, and a bitmap of M bits marks the taken entries, so
-// scratch memory is M/8 + 28*N bytes (35 KiB at N = 1000, M = 65537), plus
-// at most 4*sqrt(M) bytes for the last entries.
+// scratch memory is M/8 bytes plus about 40 per backend (its offset, skip,
+// weight and cursor; 64 when the weights differ, for the turn heap): 47
+// KiB at N = 1000, M = 65537, plus at most 4*sqrt(M) bytes for the last
+// entries.
 //
 // A [Ring] places VirtualNodes*weight points per backend at xxHash64 of
 // the name and point number, and picks the first point at or after the

@@ -52,7 +52,9 @@ type Table struct {
 // indexes into that sorted list ([Table.Backends], [Table.Backend]), not
 // into backends.
 //
-// A backend of weight 0 owns no entry (it is drained). A table whose
+// A backend of weight 0 owns no entry (it is drained), and so does one
+// whose weight is too small a part of the total to round to one entry
+// (about w < W/(2M); see the package documentation). A table whose
 // backends all have weight 0 is valid and routes nothing: Pick reports
 // false for every flow. Backend literals without a Weight do exactly that;
 // [Backends] gives each name weight 1.

@@ -550,3 +550,24 @@ func TestMoved_RoutesNothing(t *testing.T) {
 		t.Errorf("Moved(drained, nil) = %v, want 0", got)
 	}
 }
+
+// TestTable_WeightedRounding pins the package doc's examples of the
+// Sainte-Lague rounding: many small backends take entries from a large
+// one, and a weight too small to round to one entry owns none.
+func TestTable_WeightedRounding(t *testing.T) {
+	bs := []maglev.Backend{{Name: "big", Weight: 1000}}
+	for i := 0; i < 100; i++ {
+		bs = append(bs, maglev.Backend{Name: fmt.Sprint("small", i), Weight: 1})
+	}
+	tb := maglev.MustNew(maglev.Params{}, bs)
+	if got := tb.Count(tb.Index("big")); got != 59537 {
+		t.Errorf("weight 1000 beside 100 of weight 1 owns %d entries, the doc says 59537", got)
+	}
+	tb = maglev.MustNew(maglev.Params{}, []maglev.Backend{{Name: "a", Weight: 1}, {Name: "b", Weight: 1000000}})
+	if got := tb.Count(tb.Index("a")); got != 0 {
+		t.Errorf("weight 1 beside weight 1000000 owns %d entries, the doc says none", got)
+	}
+	if lo, hi := tb.MinMax(); lo != 0 || hi != tb.Size() {
+		t.Errorf("MinMax = %d, %d, want 0, %d", lo, hi, tb.Size())
+	}
+}

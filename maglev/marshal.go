@@ -14,10 +14,14 @@ import (
 // rebuilds the table and can never yield a table whose entries disagree
 // with its backends.
 const (
-	magic         = "MGLV"
-	version       = 1
-	headerLen     = 4 + 1 + 4 + 8 + 4
-	maxEncodedLen = 64 << 20
+	magic     = "MGLV"
+	version   = 1
+	headerLen = 4 + 1 + 4 + 8 + 4
+	// maxEncodedLen is the longest encoding of a table New accepts:
+	// MaxSize backends (those beyond M drained) with names of MaxNameLen
+	// bytes, 1.3 GB. UnmarshalBinary refuses longer input before reading
+	// it; anything shorter may be a table MarshalBinary wrote.
+	maxEncodedLen = headerLen + MaxSize*(5+MaxNameLen)
 )
 
 // MarshalBinary encodes the table's size, seed and backends.

@@ -3,6 +3,7 @@ package maglev_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -31,5 +32,39 @@ func TestUnmarshal_BackendCountBeforeAllocating(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
 		t.Fatalf("decoding a refused count allocated %d bytes", got)
+	}
+}
+
+// TestUnmarshal_LargestTables: every table New accepts round-trips, the
+// largest encodings included. A table may hold MaxSize backends (drained
+// ones beyond the M that own entries) with names of MaxNameLen bytes;
+// UnmarshalBinary used to refuse any encoding above 64 MiB, which about
+// 258,000 such backends exceed, so MarshalBinary wrote tables it could not
+// read back.
+func TestUnmarshal_LargestTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("encodes 64 MiB")
+	}
+	const n = (64<<20)/(5+maglev.MaxNameLen) + 1
+	pad := strings.Repeat("x", maglev.MaxNameLen-8)
+	bs := make([]maglev.Backend, n)
+	for i := range bs {
+		bs[i] = maglev.Backend{Name: fmt.Sprintf("%08d", i) + pad} // drained
+	}
+	bs[0].Weight = 1
+	tb := maglev.MustNew(maglev.Params{Size: 2, Seed: 1}, bs)
+	data, err := tb.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) <= 64<<20 {
+		t.Fatalf("encoding of %d bytes, want above 64 MiB", len(data))
+	}
+	var back maglev.Table
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatalf("%d backends of %d-byte names: %v", n, maglev.MaxNameLen, err)
+	}
+	if back.Len() != n || back.Backend(n-1) != tb.Backend(n-1) || back.Entry(0) != tb.Entry(0) || back.Entry(1) != tb.Entry(1) {
+		t.Fatal("round trip changed the table")
 	}
 }

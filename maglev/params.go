@@ -9,12 +9,13 @@ const (
 	DefaultSize = 65537
 	// MaxSize is the largest table size accepted (Envoy's limit). Building a
 	// table of this size needs 20 MB for the entries and 619 KiB of scratch
-	// (plus 28 bytes per backend).
+	// (plus about 40 bytes per backend, 64 when the weights differ).
 	MaxSize = 5000011
 	// MaxNameLen is the longest backend name accepted, in bytes.
 	MaxNameLen = 255
 	// NoBackend is the entry of a table that has no backend with a
-	// non-zero weight. The kernel treats it as "pass the packet".
+	// non-zero weight. The kernel (maglev/xdp) drops a packet whose entry
+	// is NoBackend and counts it as DropNoBackend.
 	NoBackend = ^uint32(0)
 )
 

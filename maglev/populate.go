@@ -22,8 +22,9 @@ import "math/bits"
 // Memory: no N x M permutation array. Each backend keeps a cursor (its
 // current position, and skip, 2*skip, 3*skip, 4*skip mod M, so that a probe
 // computes four positions at once), plus one bit per entry for "taken":
-// M/8 + 28*N bytes of scratch (35 KiB for N = 1000, M = 65537), and at most
-// 4*tail bytes at the end (see filler.tail).
+// M/8 + 28*N bytes of scratch (35 KiB for N = 1000, M = 65537), 24*N more
+// for the heap of a weighted fill, and at most 4*tail bytes at the end
+// (see filler.tail).
 //
 // populate also sets counts[i] (len(weights) of them) to the number of
 // entries backend i owns, which is the number of turns it took.
