@@ -11,7 +11,7 @@ import (
 // Concurrent is a standard count-min sketch that any number of goroutines
 // may Add to and Estimate from at once, without a lock: every counter is
 // raised by its own atomic compare-and-swap (so it still saturates), and
-// the total by an atomic add. It holds the same counters in the same layout
+// the total by an atomic add (saturating too). It holds the same counters in the same layout
 // as [Sketch]. An Estimate racing with Adds sees each counter before or
 // after each Add, so it is never below the count of the Adds that completed
 // before it began.
@@ -63,7 +63,7 @@ func (c *Concurrent) AddHash(h uint64, n uint32) {
 	if c.depth == 0 {
 		return // the zero Concurrent: no counters to count in
 	}
-	c.total.Add(uint64(n)) // 2^64 packets are out of reach; not saturated
+	c.addTotal(uint64(n))
 	w := c.width
 	for r := uint32(0); r < c.depth; r++ {
 		p := &c.counters[uint64(r)*uint64(w)+uint64(flow.Index(h, r, w))]
@@ -72,6 +72,34 @@ func (c *Concurrent) AddHash(h uint64, n uint32) {
 			if old == math.MaxUint32 || p.CompareAndSwap(old, satAdd(old, n)) {
 				break
 			}
+		}
+	}
+}
+
+// totalGuard is where addTotal stops adding blindly: from below it, N
+// cannot pass 2^64-1 but by 2^31 Adds of 2^32-1 between one Add's load and
+// its add.
+const totalGuard = 1 << 63
+
+// addTotal adds n to N, saturating at 2^64-1 as [Sketch] does. 2^64 is
+// within reach of about 2^32 Adds of 2^32-1, and a wrapped N would leave
+// Snapshot with counters above its total (see the invariant on Sketch).
+// Below totalGuard it is one atomic add; above, a compare-and-swap loop.
+func (c *Concurrent) addTotal(n uint64) {
+	if c.total.Load() < totalGuard {
+		if c.total.Add(n) < n { // wrapped after all (see totalGuard)
+			c.total.Store(math.MaxUint64)
+		}
+		return
+	}
+	for {
+		old := c.total.Load()
+		t := old + n
+		if t < old {
+			t = math.MaxUint64
+		}
+		if old == t || c.total.CompareAndSwap(old, t) {
+			return
 		}
 	}
 }
@@ -92,7 +120,7 @@ func (c *Concurrent) EstimateHash(h uint64) uint32 {
 	return est
 }
 
-// Total returns N.
+// Total returns N, the sum of all counts added (saturating at 2^64-1).
 func (c *Concurrent) Total() uint64 { return c.total.Load() }
 
 // Snapshot returns a [Sketch] holding the current counters and total. Taken

@@ -26,7 +26,12 @@ const DefaultThreshold = 1000
 // colliding flows have filled its counters (the sketch never undercounts, so
 // a real heavy hitter is never missed). The lab's P4 code increments before
 // comparing with ">"; this package follows the lab's text instead: compare
-// the minimum with ">=" first.
+// the minimum with ">=" first. All this holds for standard update, which
+// [LabParams] gives. Over a sketch with [Params.Conservative], which the
+// lab and cms/xdp do not have, Filter raises only the counters below the
+// new minimum: a flow still passes at most threshold packets and a heavy
+// hitter is still never missed, but fewer flows are dropped for their
+// neighbours' packets, so verdicts differ from the lab's.
 //
 // Filter's crossed names the flow whose packet brought the minimum to the
 // threshold, which need not be a heavy flow (a small flow can add the last

@@ -57,9 +57,13 @@ func ParamsFor(epsilon, delta float64) Params {
 	default:
 		// e/epsilon snapped down by a relative 1e-12 before the ceiling:
 		// e/(e/w) can come out one ulp above w, which would add a column
-		// to the sketch of a width's own epsilon.
+		// to the sketch of a width's own epsilon. Not when e/epsilon
+		// overflowed (epsilon below about 1.5e-308): Inf - 1e-12*Inf is
+		// NaN, which would pass the size check below.
 		w := math.E / epsilon
-		w = math.Ceil(w - 1e-12*w)
+		if !math.IsInf(w, 1) {
+			w = math.Ceil(w - 1e-12*w)
+		}
 		d := math.Max(1, math.Ceil(math.Log(1/delta)))
 		switch {
 		case d > MaxDepth:

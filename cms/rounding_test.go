@@ -1,6 +1,10 @@
 package cms
 
-import "testing"
+import (
+	"math"
+	"strings"
+	"testing"
+)
 
 // ParamsFor(p.Epsilon(), p.Delta()) gives p's dimensions back: e/(e/w) is
 // w + 1 ulp for some w (39, 43, 78, ...), which a plain ceiling turned
@@ -100,5 +104,23 @@ func TestFractionDetector_FractionalShare(t *testing.T) {
 	}
 	if drop, _ := d.Filter(light); drop {
 		t.Error("Filter dropped a packet of the flow with 7 of 75 packets at phi = 0.1")
+	}
+}
+
+// An epsilon so small that e/epsilon overflows to +Inf (any epsilon below
+// about 1.5e-308, subnormals included) is in (0, 1), so ParamsFor must
+// report it as needing too many counters. Before, the snapping
+// Inf - 1e-12*Inf made w NaN, which every comparison let through: ParamsFor
+// returned width uint32(NaN) (0 on amd64) and depth 1 with no error, and
+// New then blamed a width of 0 that the caller never asked for.
+func TestParamsFor_HugeWidth(t *testing.T) {
+	for _, eps := range []float64{math.SmallestNonzeroFloat64, 1e-310, 1e-308, 1e-300} {
+		p := ParamsFor(eps, 0.5)
+		if p.Width != 0 || p.Depth != 0 {
+			t.Errorf("ParamsFor(%v, 0.5) = width %d, depth %d; want no dimensions", eps, p.Width, p.Depth)
+		}
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "more than the 268435456 accepted") {
+			t.Errorf("ParamsFor(%v, 0.5): error %v, want too many counters", eps, err)
+		}
 	}
 }

@@ -646,3 +646,44 @@ func TestParamsFor_ErrorThenFilledIn(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// TestConcurrent_TotalSaturates: N saturates at 2^64-1 in a Concurrent
+// sketch as in a Sketch. Reaching it takes about 2^32 Adds of 2^32-1,
+// which the test stands in for by storing the total such Adds leave
+// (their counters saturated after the first two). Before, the total
+// wrapped to a small number: Total was wrong, and the Snapshot held
+// counters above its N, breaking the invariant of Sketch: it failed to
+// decode, and an Add on it took the unchecked path and wrapped the
+// saturated counter to 0, an estimate below the true count.
+func TestConcurrent_TotalSaturates(t *testing.T) {
+	c, err := NewConcurrent(Params{Width: 1, Depth: 1, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte("whale")
+	c.Add(key, math.MaxUint32)
+	c.Add(key, math.MaxUint32)                     // the counter saturates
+	c.total.Store(math.MaxUint32 * math.MaxUint32) // 2^32-1 Adds of 2^32-1 so far
+	c.Add(key, math.MaxUint32)                     // 2^64 - 2^32: still exact
+	if got, want := c.Total(), uint64(math.MaxUint64-math.MaxUint32); got != want {
+		t.Fatalf("Total %d, want %d", got, want)
+	}
+	c.Add(key, math.MaxUint32) // exactly 2^64-1
+	c.Add(key, 2)              // past it
+	if got := c.Total(); got != math.MaxUint64 {
+		t.Fatalf("Total %d after passing 2^64-1, want it saturated at %d", got, uint64(math.MaxUint64))
+	}
+	s := c.Snapshot()
+	b, err := s.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u Sketch
+	if err := u.UnmarshalBinary(b); err != nil {
+		t.Fatalf("the snapshot does not decode: %v", err)
+	}
+	s.Add(key, 1)
+	if got := s.Estimate(key); got != math.MaxUint32 {
+		t.Fatalf("an Add on the snapshot took the saturated counter to %d", got)
+	}
+}
