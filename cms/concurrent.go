@@ -11,10 +11,10 @@ import (
 // Concurrent is a standard count-min sketch that any number of goroutines
 // may Add to and Estimate from at once, without a lock: every counter is
 // raised by its own atomic compare-and-swap (so it still saturates), and
-// the total by an atomic add (saturating too). It holds the same counters in the same layout
-// as [Sketch]. An Estimate racing with Adds sees each counter before or
-// after each Add, so it is never below the count of the Adds that completed
-// before it began.
+// the total by an atomic add (saturating too). It holds the same counters
+// in the same layout as [Sketch]. An Estimate racing with Adds sees each
+// counter before or after each Add, so it is never below the count of the
+// Adds that completed before it began.
 //
 // Use it when writers are many and short-lived or cannot own a sketch each;
 // when each worker can own one, per-worker sketches merged on read
