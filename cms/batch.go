@@ -139,8 +139,8 @@ func (s *Sketch) addGroup(g *group, hs []uint64, n uint32) {
 // never allocates.
 func (t *TopK) AddBatch(keys []flow.Key, n uint32) {
 	s := t.sketch
-	if s == nil || s.depth == 0 || s.depth > MaxDepth {
-		return // the zero TopK; the rest cannot happen
+	if s == nil || s.depth == 0 || s.depth > MaxDepth || n == 0 {
+		return // the zero TopK; the rest cannot happen; 0 counts nothing (see Add)
 	}
 	var g group
 	var hs [groupSize]uint64

@@ -86,12 +86,17 @@ func (t *TopK) Sketch() *Sketch { return t.sketch }
 
 // Add counts n packets (or bytes) of flow key and returns its new estimate.
 // An invalid key (the zero Key) is not a flow: Add ignores it and returns
-// 0, so it never enters the top k. The zero TopK ignores every key.
+// 0, so it never enters the top k. Adding 0 counts nothing: Add returns
+// the key's estimate and leaves the top k as it was. The zero TopK ignores
+// every key.
 func (t *TopK) Add(key flow.Key, n uint32) uint32 {
 	if !key.IsValid() || t.sketch == nil {
 		return 0
 	}
 	h := key.Hash(t.sketch.seed) // = flow.Hash64(key.Bytes(), seed), unrolled
+	if n == 0 {
+		return t.sketch.EstimateHash(h) // no estimate rises: nothing to offer
+	}
 	est := t.sketch.addEstimate(h, n)
 	t.offer(&key, h, est)
 	return est

@@ -199,3 +199,26 @@ func TestTopK_InvalidKey(t *testing.T) {
 		t.Errorf("after the zero Key and one flow: top %v, N %d; want only the flow, N 1", top, tk.Sketch().Total())
 	}
 }
+
+// TestTopK_AddZero: adding 0 packets counts nothing, so no estimate rises
+// and the top k stays as it was; a flow never counted used to enter a top
+// k that was not full, with count 0 or its colliding neighbours' count.
+func TestTopK_AddZero(t *testing.T) {
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
+	b := flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
+	for _, batch := range []bool{false, true} {
+		tk, err := NewTopK(Params{Width: 1, Depth: 1, Seed: 1}, 3) // one counter: b's estimate is a's count
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Add(a, 7)
+		if batch {
+			tk.AddBatch([]flow.Key{b, b}, 0)
+		} else if est := tk.Add(b, 0); est != 7 {
+			t.Errorf("Add(b, 0) = %d, want the estimate 7", est)
+		}
+		if top := tk.Top(); len(top) != 1 || top[0].Key != a || top[0].Count != 7 || tk.Sketch().Total() != 7 {
+			t.Errorf("batch %v: after Add(a, 7) and adding b 0 times: top %v, N %d; want only a with 7, N 7", batch, top, tk.Sketch().Total())
+		}
+	}
+}
