@@ -166,9 +166,11 @@ func FalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m == 0 || k <= 0 {
 		return 1
 	}
-	// (1-1/m)^(kn) through log1p, accurate for large m.
-	zero := math.Exp(float64(k) * float64(n) * math.Log1p(-1/float64(m)))
-	return math.Pow(1-zero, float64(k))
+	if n == 0 {
+		return 0 // an empty filter answers no to every key
+	}
+	// 1 - (1-1/m)^(kn) through log1p and expm1, accurate for large m.
+	return math.Pow(-math.Expm1(float64(k)*float64(n)*math.Log1p(-1/float64(m))), float64(k))
 }
 
 // FalsePositiveRateApprox is the asymptotic rate (1 - e^(-kn/m))^k, the

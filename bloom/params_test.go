@@ -330,3 +330,56 @@ func TestParams_WithSeed(t *testing.T) {
 		t.Error("WithSeed dropped the sizing error")
 	}
 }
+
+// TestFalsePositiveRate_Accurate: the exact rate is computed without
+// cancellation, so it is accurate to a few ulps for every m, and an empty
+// filter has rate 0 for every m. It used to compute 1 - (1-1/m)^(kn) by a
+// subtraction from a number near 1, which lost about log10(m/(kn)) digits
+// (a relative error near 1e-8 at m = 1e8, n = k = 1: 1/m, the rate of one
+// key in a 1-hash filter, came out wrong from the ninth digit), and gave
+// NaN for m = 1 and n = 0 (0 times log1p(-1) = -Inf).
+func TestFalsePositiveRate_Accurate(t *testing.T) {
+	for _, k := range []int{1, 3, 32} {
+		if got := FalsePositiveRate(1, k, 0); got != 0 {
+			t.Errorf("FalsePositiveRate(1, %d, 0) = %v, want 0 (an empty filter)", k, got)
+		}
+		if got := FalsePositiveRate(1, k, 5); got != 1 {
+			t.Errorf("FalsePositiveRate(1, %d, 5) = %v, want 1", k, got)
+		}
+	}
+	for _, m := range []uint64{1e3, 1e6, 123456789, 1e9, MaxBits} {
+		// One key, one hash: exactly 1/m.
+		if got, want := FalsePositiveRate(m, 1, 1), 1/float64(m); math.Abs(got-want) > 1e-14*want {
+			t.Errorf("FalsePositiveRate(%d, 1, 1) = %.17g, want 1/m = %.17g", m, got, want)
+		}
+		// Two keys, two hashes: (1 - (1-1/m)^4)^2 = (4/m - 6/m^2 + 4/m^3 - 1/m^4)^2.
+		x := 1 / float64(m)
+		if got, want := FalsePositiveRate(m, 2, 2), math.Pow(4*x-6*x*x+4*x*x*x-x*x*x*x, 2); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("FalsePositiveRate(%d, 2, 2) = %.17g, want %.17g", m, got, want)
+		}
+	}
+}
+
+// TestParamsForHashes_Least: ParamsForHashes returns the least m whose
+// rate FalsePositiveRate is at most fpr, to the bit, over a grid of n, k
+// and fpr (the inaccurate FalsePositiveRate above made m look one too
+// small or one too large for 1-hash filters of few keys and tiny rates).
+func TestParamsForHashes_Least(t *testing.T) {
+	for _, n := range []uint64{1, 2, 3, 10, 1000, 1e6} {
+		for _, k := range []int{1, 2, 4, 7, 16, 32} {
+			for e := 0; e < 400; e++ {
+				fpr := math.Pow(10, -float64(e)/40) * 0.999999
+				p := ParamsForHashes(n, fpr, k)
+				if p.Validate() != nil {
+					continue
+				}
+				if got := FalsePositiveRate(p.Bits, k, n); got > fpr {
+					t.Errorf("ParamsForHashes(%d, %v, %d): m = %d has rate %v", n, fpr, k, p.Bits, got)
+				}
+				if got := FalsePositiveRate(p.Bits-1, k, n); p.Bits > 1 && got <= fpr {
+					t.Errorf("ParamsForHashes(%d, %v, %d): m = %d, but m-1 has rate %v", n, fpr, k, p.Bits, got)
+				}
+			}
+		}
+	}
+}
