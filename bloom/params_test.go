@@ -383,3 +383,30 @@ func TestParamsForHashes_Least(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsFor_RoundingBound: the predicted rate of ParamsFor's m and k
+// exceeds fpr by no more than its doc says: 4% for n >= 10 and fpr <=
+// 0.1, 15% for n >= 10, 62% for any n. (The doc used to say "a few
+// percent" for every n and fpr; it is 14% at n = 10, fpr = 0.83 and 60%
+// at n = 1, fpr = 0.62.)
+func TestParamsFor_RoundingBound(t *testing.T) {
+	for n := uint64(1); n < 3000; n = n*11/10 + 1 {
+		for e := 1; e < 2000; e++ {
+			fpr := math.Pow(10, -float64(e)/200)
+			p := ParamsFor(n, fpr)
+			if p.Validate() != nil {
+				continue
+			}
+			bound := 1.62
+			if n >= 10 {
+				bound = 1.15
+				if fpr <= 0.1 {
+					bound = 1.04
+				}
+			}
+			if r := FalsePositiveRate(p.Bits, p.Hashes, n); r > bound*fpr {
+				t.Errorf("ParamsFor(%d, %v) = %v: predicted rate %v, %.3f times fpr, above the documented %.2f", n, fpr, p, r, r/fpr, bound)
+			}
+		}
+	}
+}
