@@ -111,7 +111,16 @@ func ParamsForHashes(n uint64, fpr float64, k int) Params {
 		return Params{err: fmt.Errorf("bloom: ParamsForHashes: k must be in [1, %d], got %d", MaxHashes, k)}
 	}
 	fk := float64(k)
-	m := math.Ceil(-1 / math.Expm1(math.Log1p(-math.Pow(fpr, 1/fk))/(fk*float64(n))))
+	// ln(1 - fpr^(1/k)), accurate both where fpr^(1/k) is small and where
+	// it is within a few ulps of 1 (or rounds to 1: the rate 1 - 2^-52
+	// with k >= 2), by 1 - fpr^(1/k) = -expm1(ln(fpr)/k) there.
+	var l float64
+	if r := math.Pow(fpr, 1/fk); r < 0.5 {
+		l = math.Log1p(-r)
+	} else {
+		l = math.Log(-math.Expm1(math.Log(fpr) / fk))
+	}
+	m := math.Ceil(-1 / math.Expm1(l/(fk*float64(n))))
 	return paramsOf("ParamsForHashes", m, fk)
 }
 

@@ -410,3 +410,44 @@ func TestParamsFor_RoundingBound(t *testing.T) {
 		}
 	}
 }
+
+// logRate is the natural log of FalsePositiveRate(m, k, n), computed so
+// that it stays accurate when the rate is within a few ulps of 1 (where
+// FalsePositiveRate itself rounds to 1): with q = (1-1/m)^(kn), the
+// rate is (1-q)^k and its log is k log1p(-q).
+func logRate(m uint64, k int, n uint64) float64 {
+	x := float64(k) * float64(n) * math.Log1p(-1/float64(m)) // log q
+	if q := math.Exp(x); q < 0.5 {
+		return float64(k) * math.Log1p(-q)
+	}
+	return float64(k) * math.Log(-math.Expm1(x))
+}
+
+// TestParamsForHashes_NearOne: for fpr so close to 1 that fpr^(1/k)
+// rounds to 1, ParamsForHashes still returns the least m meeting fpr. It
+// computed 1 - fpr^(1/k) as 1 minus that power, which is then 0, and
+// returned m = 1: a 1-bit filter, whose rate is 1 > fpr, for any n (for
+// instance ParamsForHashes(1e6, 1-2^-52, 32), which needs about 9e5 bits).
+func TestParamsForHashes_NearOne(t *testing.T) {
+	for _, fpr := range []float64{1 - 0x1p-53, 1 - 0x1p-52, 1 - 0x1p-48, 1 - 1e-12, 1 - 1e-9} {
+		for _, k := range []int{2, 7, 21, 32} {
+			for _, n := range []uint64{1, 1000, 1e6} {
+				p := ParamsForHashes(n, fpr, k)
+				if err := p.Validate(); err != nil {
+					t.Errorf("ParamsForHashes(%d, %v, %d): %v", n, fpr, k, err)
+					continue
+				}
+				lf := math.Log(fpr)
+				tol := 1e-9 * -lf
+				if got := logRate(p.Bits, k, n); got > lf+tol {
+					t.Errorf("ParamsForHashes(%d, 1-%.3g, %d): m = %d has rate exp(%.6g), above fpr = exp(%.6g)", n, 1-fpr, k, p.Bits, got, lf)
+				}
+				if p.Bits > 1 {
+					if got := logRate(p.Bits-1, k, n); got <= lf-tol {
+						t.Errorf("ParamsForHashes(%d, 1-%.3g, %d): m = %d, but m-1 has rate exp(%.6g), below fpr = exp(%.6g)", n, 1-fpr, k, p.Bits, got, lf)
+					}
+				}
+			}
+		}
+	}
+}
