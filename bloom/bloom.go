@@ -322,12 +322,14 @@ func estimate(m, k, x float64) float64 {
 	return -m / k * math.Log1p(-x/m)
 }
 
+// popcount counts the bits set in ws, in a uint64: a filter may have up to
+// MaxBits bits set, more than an int holds on a 32-bit platform.
 func popcount(ws []uint64) uint64 {
-	var n int
+	var n uint64
 	for _, w := range ws {
-		n += bits.OnesCount64(w)
+		n += uint64(bits.OnesCount64(w))
 	}
-	return uint64(n)
+	return n
 }
 
 // FalsePositiveRate returns the predicted rate of the filter now, about

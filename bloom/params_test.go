@@ -330,3 +330,124 @@ func TestParams_WithSeed(t *testing.T) {
 		t.Error("WithSeed dropped the sizing error")
 	}
 }
+
+// TestFalsePositiveRate_Accurate: the exact rate is computed without
+// cancellation, so it is accurate to a few ulps for every m, and an empty
+// filter has rate 0 for every m. It used to compute 1 - (1-1/m)^(kn) by a
+// subtraction from a number near 1, which lost about log10(m/(kn)) digits
+// (a relative error near 1e-8 at m = 1e8, n = k = 1: 1/m, the rate of one
+// key in a 1-hash filter, came out wrong from the ninth digit), and gave
+// NaN for m = 1 and n = 0 (0 times log1p(-1) = -Inf).
+func TestFalsePositiveRate_Accurate(t *testing.T) {
+	for _, k := range []int{1, 3, 32} {
+		if got := FalsePositiveRate(1, k, 0); got != 0 {
+			t.Errorf("FalsePositiveRate(1, %d, 0) = %v, want 0 (an empty filter)", k, got)
+		}
+		if got := FalsePositiveRate(1, k, 5); got != 1 {
+			t.Errorf("FalsePositiveRate(1, %d, 5) = %v, want 1", k, got)
+		}
+	}
+	for _, m := range []uint64{1e3, 1e6, 123456789, 1e9, MaxBits} {
+		// One key, one hash: exactly 1/m.
+		if got, want := FalsePositiveRate(m, 1, 1), 1/float64(m); math.Abs(got-want) > 1e-14*want {
+			t.Errorf("FalsePositiveRate(%d, 1, 1) = %.17g, want 1/m = %.17g", m, got, want)
+		}
+		// Two keys, two hashes: (1 - (1-1/m)^4)^2 = (4/m - 6/m^2 + 4/m^3 - 1/m^4)^2.
+		x := 1 / float64(m)
+		if got, want := FalsePositiveRate(m, 2, 2), math.Pow(4*x-6*x*x+4*x*x*x-x*x*x*x, 2); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("FalsePositiveRate(%d, 2, 2) = %.17g, want %.17g", m, got, want)
+		}
+	}
+}
+
+// TestParamsForHashes_Least: ParamsForHashes returns the least m whose
+// rate FalsePositiveRate is at most fpr, to the bit, over a grid of n, k
+// and fpr (the inaccurate FalsePositiveRate above made m look one too
+// small or one too large for 1-hash filters of few keys and tiny rates).
+func TestParamsForHashes_Least(t *testing.T) {
+	for _, n := range []uint64{1, 2, 3, 10, 1000, 1e6} {
+		for _, k := range []int{1, 2, 4, 7, 16, 32} {
+			for e := 0; e < 400; e++ {
+				fpr := math.Pow(10, -float64(e)/40) * 0.999999
+				p := ParamsForHashes(n, fpr, k)
+				if p.Validate() != nil {
+					continue
+				}
+				if got := FalsePositiveRate(p.Bits, k, n); got > fpr {
+					t.Errorf("ParamsForHashes(%d, %v, %d): m = %d has rate %v", n, fpr, k, p.Bits, got)
+				}
+				if got := FalsePositiveRate(p.Bits-1, k, n); p.Bits > 1 && got <= fpr {
+					t.Errorf("ParamsForHashes(%d, %v, %d): m = %d, but m-1 has rate %v", n, fpr, k, p.Bits, got)
+				}
+			}
+		}
+	}
+}
+
+// TestParamsFor_RoundingBound: the predicted rate of ParamsFor's m and k
+// exceeds fpr by no more than its doc says: 4% for n >= 10 and fpr <=
+// 0.1, 15% for n >= 10, 62% for any n. (The doc used to say "a few
+// percent" for every n and fpr; it is 14% at n = 10, fpr = 0.83 and 60%
+// at n = 1, fpr = 0.62.)
+func TestParamsFor_RoundingBound(t *testing.T) {
+	for n := uint64(1); n < 3000; n = n*11/10 + 1 {
+		for e := 1; e < 2000; e++ {
+			fpr := math.Pow(10, -float64(e)/200)
+			p := ParamsFor(n, fpr)
+			if p.Validate() != nil {
+				continue
+			}
+			bound := 1.62
+			if n >= 10 {
+				bound = 1.15
+				if fpr <= 0.1 {
+					bound = 1.04
+				}
+			}
+			if r := FalsePositiveRate(p.Bits, p.Hashes, n); r > bound*fpr {
+				t.Errorf("ParamsFor(%d, %v) = %v: predicted rate %v, %.3f times fpr, above the documented %.2f", n, fpr, p, r, r/fpr, bound)
+			}
+		}
+	}
+}
+
+// logRate is the natural log of FalsePositiveRate(m, k, n), computed so
+// that it stays accurate when the rate is within a few ulps of 1 (where
+// FalsePositiveRate itself rounds to 1): with q = (1-1/m)^(kn), the
+// rate is (1-q)^k and its log is k log1p(-q).
+func logRate(m uint64, k int, n uint64) float64 {
+	x := float64(k) * float64(n) * math.Log1p(-1/float64(m)) // log q
+	if q := math.Exp(x); q < 0.5 {
+		return float64(k) * math.Log1p(-q)
+	}
+	return float64(k) * math.Log(-math.Expm1(x))
+}
+
+// TestParamsForHashes_NearOne: for fpr so close to 1 that fpr^(1/k)
+// rounds to 1, ParamsForHashes still returns the least m meeting fpr. It
+// computed 1 - fpr^(1/k) as 1 minus that power, which is then 0, and
+// returned m = 1: a 1-bit filter, whose rate is 1 > fpr, for any n (for
+// instance ParamsForHashes(1e6, 1-2^-52, 32), which needs about 9e5 bits).
+func TestParamsForHashes_NearOne(t *testing.T) {
+	for _, fpr := range []float64{1 - 0x1p-53, 1 - 0x1p-52, 1 - 0x1p-48, 1 - 1e-12, 1 - 1e-9} {
+		for _, k := range []int{2, 7, 21, 32} {
+			for _, n := range []uint64{1, 1000, 1e6} {
+				p := ParamsForHashes(n, fpr, k)
+				if err := p.Validate(); err != nil {
+					t.Errorf("ParamsForHashes(%d, %v, %d): %v", n, fpr, k, err)
+					continue
+				}
+				lf := math.Log(fpr)
+				tol := 1e-9 * -lf
+				if got := logRate(p.Bits, k, n); got > lf+tol {
+					t.Errorf("ParamsForHashes(%d, 1-%.3g, %d): m = %d has rate exp(%.6g), above fpr = exp(%.6g)", n, 1-fpr, k, p.Bits, got, lf)
+				}
+				if p.Bits > 1 {
+					if got := logRate(p.Bits-1, k, n); got <= lf-tol {
+						t.Errorf("ParamsForHashes(%d, 1-%.3g, %d): m = %d, but m-1 has rate exp(%.6g), below fpr = exp(%.6g)", n, 1-fpr, k, p.Bits, got, lf)
+					}
+				}
+			}
+		}
+	}
+}
