@@ -28,8 +28,9 @@ const (
 //
 // Blocks fill unevenly, so a Blocked filter needs more bits than a Filter
 // for the same rate; [BlockedParamsFor] sizes it by the exact rate
-// [BlockedFalsePositiveRate]. The zero value (an empty filter of no blocks,
-// built with [NewBlocked]), concurrency and copying are as for [Filter].
+// [BlockedFalsePositiveRate]. Build one with [NewBlocked]. The zero value
+// is a filter of no blocks, and it, concurrency and copying are as for
+// [Filter].
 type Blocked struct {
 	words   []uint64
 	nblocks uint32
