@@ -8,7 +8,8 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 )
 
-// Count packets per flow in a few kilobytes and ask for one flow's count.
+// Count packets per flow in 54 KB, whatever their number, and ask for one
+// flow's count.
 func Example() {
 	p := cms.ParamsFor(0.001, 0.01) // error at most 0.1% of N with probability 99%
 	s := cms.MustNew(p)
