@@ -54,6 +54,7 @@ type ampInfo struct {
 	csum     int32 // offset of the upper-layer checksum to update; -1 none
 	src, dst int32 // indexes of the address prefixes in the prefix map
 	ver      uint8 // 4 or 6
+	udp      bool  // UDP: a computed zero checksum is sent as all ones
 	udp4     bool  // UDP over IPv4: a zero checksum means none
 	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
 }
@@ -284,8 +285,10 @@ func (a *Amplifier) Copy(c, i int, buf []byte) Packet {
 		old := binary.BigEndian.Uint16(f)
 		if !(inf.udp4 && old == 0) {
 			nw := adjust(old, sum)
-			if inf.udp4 && nw == 0 {
-				nw = 0xffff // RFC 768: a computed zero is sent as all ones
+			if inf.udp && nw == 0 {
+				// RFC 768 and RFC 8200 section 8.1: a computed zero is
+				// sent as all ones (over IPv6 a zero is discarded).
+				nw = 0xffff
 			}
 			binary.BigEndian.PutUint16(f, nw)
 		}
@@ -430,7 +433,7 @@ func examine(p *Packet) ampInfo {
 	case proto == flow.ProtoTCP:
 		off = l4 + 16
 	case proto == flow.ProtoUDP:
-		off, inf.udp4 = l4+6, ver == 4
+		off, inf.udp, inf.udp4 = l4+6, true, ver == 4
 	case proto == flow.ProtoICMPv6 && ver == 6:
 		off = l4 + 2
 	}
