@@ -390,3 +390,25 @@ func TestAmplify_UDP6ComputedZero(t *testing.T) {
 		t.Errorf("copy 1's UDP/IPv6 checksum is %#04x, want 0xffff (a computed zero is sent as all ones)", c)
 	}
 }
+
+// TestAmplify_UDP6NoChecksum: a UDP/IPv6 datagram sent without checksum
+// (zero, as RFC 6935 allows for tunnels such as VXLAN or Geneve over IPv6)
+// keeps zero in every copy, as over IPv4. An incremental update made it a
+// nonzero, wrong checksum, so a tunnel endpoint accepting the original
+// would drop every copy.
+func TestAmplify_UDP6NoChecksum(t *testing.T) {
+	f := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2")},
+		UDP: &pkt.UDP{SrcPort: 40000, DstPort: 4789, NoChecksum: true}, Payload: []byte("vxlan")}.Bytes()
+	out, err := capture.Amplify([]capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, p := range out {
+		if c > 0 && string(p.Data) == string(f) {
+			t.Fatalf("copy %d is unchanged", c)
+		}
+		if s := binary.BigEndian.Uint16(p.Data[14+40+6:]); s != 0 {
+			t.Errorf("copy %d of a UDP/IPv6 datagram without checksum has checksum %#04x, want 0", c, s)
+		}
+	}
+}
