@@ -32,9 +32,10 @@ import (
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
 // and the TCP, UDP and ICMPv6 checksums whose pseudo-header holds the
-// addresses, when their field is captured (UDP over IPv4 with checksum 0
-// stays 0). A checksum that was wrong in the capture stays wrong by the
-// same amount. Addresses in tunnelled inner headers and ICMP error quotes
+// addresses, when their field is captured. A UDP checksum of 0 (none:
+// optional over IPv4, allowed for tunnels over IPv6 by RFC 6935) stays 0,
+// and one that comes out as 0 is written as 0xffff. A checksum that was
+// wrong in the capture stays wrong by the same amount. Addresses in tunnelled inner headers and ICMP error quotes
 // are not changed.
 //
 // An Amplifier holds no copies: [Amplifier.Packet] builds one packet into
@@ -54,7 +55,7 @@ type ampInfo struct {
 	csum     int32 // offset of the upper-layer checksum to update; -1 none
 	src, dst int32 // indexes of the address prefixes in the prefix map
 	ver      uint8 // 4 or 6
-	udp4     bool  // UDP over IPv4: a zero checksum means none
+	udp      bool  // UDP: a zero checksum means none; a computed zero is sent as all ones
 	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
 }
 
@@ -282,10 +283,12 @@ func (a *Amplifier) Copy(c, i int, buf []byte) Packet {
 	if inf.csum >= 0 {
 		f := buf[inf.csum:]
 		old := binary.BigEndian.Uint16(f)
-		if !(inf.udp4 && old == 0) {
+		if !(inf.udp && old == 0) {
 			nw := adjust(old, sum)
-			if inf.udp4 && nw == 0 {
-				nw = 0xffff // RFC 768: a computed zero is sent as all ones
+			if inf.udp && nw == 0 {
+				// RFC 768 and RFC 8200 section 8.1: a computed zero is
+				// sent as all ones (over IPv6 a zero is discarded).
+				nw = 0xffff
 			}
 			binary.BigEndian.PutUint16(f, nw)
 		}
@@ -430,7 +433,7 @@ func examine(p *Packet) ampInfo {
 	case proto == flow.ProtoTCP:
 		off = l4 + 16
 	case proto == flow.ProtoUDP:
-		off, inf.udp4 = l4+6, ver == 4
+		off, inf.udp = l4+6, true
 	case proto == flow.ProtoICMPv6 && ver == 6:
 		off = l4 + 2
 	}

@@ -345,3 +345,70 @@ func TestAmplify_AbsurdCopies(t *testing.T) {
 		t.Errorf("2^%d copies of a 280-year capture: %v, want an error about the time offset", strconv.IntSize-3, err)
 	}
 }
+
+// udp6Sum returns the one's complement sum (folded, not complemented) of
+// the pseudo-header and UDP datagram of an untagged IPv6/UDP Ethernet
+// frame, with the checksum field counted as zero.
+func udp6Sum(frame []byte) uint16 {
+	ip := frame[14:]
+	seg := bytes.Clone(ip[40 : 40+int(binary.BigEndian.Uint16(ip[4:]))])
+	seg[6], seg[7] = 0, 0
+	b := append([]byte{}, ip[8:40]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(seg)))
+	b = append(append(b, 0, 0, 0, flow.ProtoUDP), seg...)
+	return ^pkt.Checksum(b)
+}
+
+// TestAmplify_UDP6ComputedZero: a UDP checksum that computes to zero is
+// sent as 0xffff over IPv6 as over IPv4 (RFC 8200 section 8.1, where a
+// zero UDP checksum is invalid and receivers discard the datagram). A copy
+// whose updated checksum comes out as zero must carry 0xffff, or the copy
+// of a valid datagram is one that IPv6 receivers drop.
+func TestAmplify_UDP6ComputedZero(t *testing.T) {
+	const src, dst = "[2001:db8::1]:5000", "[2001:db8:1::2]:53"
+	probe := capture.Packet{Data: pkt.UDP6(src, dst, []byte{0, 0}), Link: capture.LinkEthernet}
+	a, err := capture.NewAmplifier([]capture.Packet{probe}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 2-byte payload w adds w to the sum: choose it so that copy 1's
+	// sum is all ones, its checksum computed from scratch zero.
+	w := ^udp6Sum(a.Copy(1, 0, nil).Data)
+	orig := capture.Packet{Data: pkt.UDP6(src, dst, []byte{byte(w >> 8), byte(w)}), Link: capture.LinkEthernet}
+	if ipOK, l4OK, checked := checksums(orig.Data); !checked || !ipOK || !l4OK {
+		t.Fatalf("the original does not verify")
+	}
+	a, err = capture.NewAmplifier([]capture.Packet{orig}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := a.Copy(1, 0, nil).Data
+	if s := udp6Sum(cp); s != 0xffff {
+		t.Fatalf("copy 1's sum is %#04x, the test meant 0xffff", s)
+	}
+	if c := binary.BigEndian.Uint16(cp[14+40+6:]); c != 0xffff {
+		t.Errorf("copy 1's UDP/IPv6 checksum is %#04x, want 0xffff (a computed zero is sent as all ones)", c)
+	}
+}
+
+// TestAmplify_UDP6NoChecksum: a UDP/IPv6 datagram sent without checksum
+// (zero, as RFC 6935 allows for tunnels such as VXLAN or Geneve over IPv6)
+// keeps zero in every copy, as over IPv4. An incremental update made it a
+// nonzero, wrong checksum, so a tunnel endpoint accepting the original
+// would drop every copy.
+func TestAmplify_UDP6NoChecksum(t *testing.T) {
+	f := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2")},
+		UDP: &pkt.UDP{SrcPort: 40000, DstPort: 4789, NoChecksum: true}, Payload: []byte("vxlan")}.Bytes()
+	out, err := capture.Amplify([]capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, p := range out {
+		if c > 0 && string(p.Data) == string(f) {
+			t.Fatalf("copy %d is unchanged", c)
+		}
+		if s := binary.BigEndian.Uint16(p.Data[14+40+6:]); s != 0 {
+			t.Errorf("copy %d of a UDP/IPv6 datagram without checksum has checksum %#04x, want 0", c, s)
+		}
+	}
+}
