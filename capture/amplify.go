@@ -35,8 +35,8 @@ import (
 // addresses, when their field is captured. A UDP checksum of 0 (none:
 // optional over IPv4, allowed for tunnels over IPv6 by RFC 6935) stays 0,
 // and one that comes out as 0 is written as 0xffff. A checksum that was
-// wrong in the capture stays wrong by the same amount. Addresses in tunnelled inner headers and ICMP error quotes
-// are not changed.
+// wrong in the capture stays wrong by the same amount. Addresses in
+// tunnelled inner headers and ICMP error quotes are not changed.
 //
 // An Amplifier holds no copies: [Amplifier.Packet] builds one packet into
 // a caller's buffer, so an amplified trace of any size can be streamed.
