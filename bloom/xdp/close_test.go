@@ -5,8 +5,10 @@ package xdp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -123,5 +125,27 @@ func TestConfigure_NilSpec(t *testing.T) {
 	err = kerneltest.Call(t, "Configure(nil, {})", func() error { return Configure(nil, Options{}) })
 	if err == nil || !strings.Contains(err.Error(), "Params") {
 		t.Errorf("Configure(nil, {}): %v, want the Params error", err)
+	}
+}
+
+// Close frees the filter map even while the closed Kernel is still
+// referenced. The loader used cilium/ebpf's Map.Memory, whose mapping is
+// released only by the garbage collector once unreachable, and the closed
+// Map kept it reachable: a closed Kernel held in a variable kept its
+// filter (up to 512 MiB) in the kernel for as long as it was held.
+func TestKernel_CloseFreesFilter(t *testing.T) {
+	for _, o := range []Options{
+		{Params: bloom.ParamsFor(1000, 0.01)},
+		{Params: bloom.BlockedParamsFor(1000, 0.01), Layout: Blocked},
+	} {
+		k := loadKernel(t, o)
+		id := kerneltest.MapID(t, k.objs.BloomWords)
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !kerneltest.MapFreed(t, id, time.Second) {
+			t.Errorf("layout %d: filter map %d still in the kernel 1 s after Close", o.Layout, id)
+		}
+		runtime.KeepAlive(k)
 	}
 }

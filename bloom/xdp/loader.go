@@ -32,7 +32,7 @@ import (
 type Kernel struct {
 	objs bloomObjects
 	opts Options
-	mem  *ebpf.Memory // bloom_words, memory-mapped: the filter's words in order; nil when closed or never loaded
+	mem  []byte // bloom_words, memory-mapped: the filter's words in order; nil when closed or never loaded
 }
 
 var errClosed = errors.New("bloom kernel: closed or never loaded (use Load)")
@@ -64,7 +64,7 @@ func Load(opts Options) (*Kernel, error) {
 	if err := bpfload.Load(spec, "bloom", &k.objs); err != nil {
 		return nil, err
 	}
-	if k.mem, err = k.objs.BloomWords.Memory(); err != nil {
+	if k.mem, err = bpfload.Mmap(k.objs.BloomWords); err != nil {
 		k.objs.Close()
 		return nil, fmt.Errorf("load bloom kernel: map the filter: %w", err)
 	}
@@ -198,8 +198,8 @@ func (k *Kernel) writeWords(words []uint64) error {
 	if k.mem == nil {
 		return errClosed
 	}
-	if _, err := k.mem.WriteAt(wordBytes(words), 0); err != nil {
-		return fmt.Errorf("bloom kernel: write %d words: %w", len(words), err)
+	if b := wordBytes(words); copy(k.mem, b) != len(b) {
+		return fmt.Errorf("bloom kernel: write %d words: the map holds %d bytes", len(words), len(k.mem))
 	}
 	return nil
 }
@@ -209,8 +209,8 @@ func (k *Kernel) readWords(words []uint64) error {
 	if k.mem == nil {
 		return errClosed
 	}
-	if _, err := k.mem.ReadAt(wordBytes(words), 0); err != nil {
-		return fmt.Errorf("bloom kernel: read %d words: %w", len(words), err)
+	if b := wordBytes(words); copy(b, k.mem) != len(b) {
+		return fmt.Errorf("bloom kernel: read %d words: the map holds %d bytes", len(words), len(k.mem))
 	}
 	return nil
 }
@@ -268,9 +268,10 @@ func (k *Kernel) Stats() (Stats, error) {
 //
 // After Close every method that returns an error fails with one saying
 // the kernel is closed, and Close may be called again; the filter's
-// memory mapping is dropped, so the kernel's map is freed once nothing
-// else holds it.
+// memory mapping is released, so the kernel's map is freed once nothing
+// else holds it (a link attaching the program, a pin).
 func (k *Kernel) Close() error {
+	err := bpfload.Munmap(k.mem)
 	k.mem = nil
-	return k.objs.Close()
+	return errors.Join(err, k.objs.Close())
 }

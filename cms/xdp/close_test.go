@@ -3,9 +3,14 @@
 package xdp
 
 import (
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // After Close every method fails, in every mode (the memory-mapped
@@ -29,5 +34,30 @@ func TestKernel_UseAfterClose(t *testing.T) {
 		if _, err := k.NextEvent(0); err == nil {
 			t.Errorf("mode %v: NextEvent after Close: no error", mode)
 		}
+	}
+}
+
+// Close frees the shared counters map even while the closed Kernel is
+// still referenced. The loader used cilium/ebpf's Map.Memory, whose
+// mapping is released only by the garbage collector once unreachable, and
+// the closed Map kept it reachable: a closed Kernel held in a variable
+// kept its counters (up to 1 GiB) in the kernel for as long as it was held.
+// The event ring (detector mode), also memory-mapped, is freed too.
+func TestKernel_CloseFreesCounters(t *testing.T) {
+	for _, mode := range []Mode{ModeShared, ModeDetect} {
+		k := load(t, Options{Params: cms.Params{Width: 64, Depth: 2, Seed: testSeed}, Mode: mode})
+		ids := map[string]ebpf.MapID{
+			"counters": kerneltest.MapID(t, k.objs.CmsCounters),
+			"events":   kerneltest.MapID(t, k.objs.CmsEvents),
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for name, id := range ids {
+			if !kerneltest.MapFreed(t, id, time.Second) {
+				t.Errorf("mode %v: %s map %d still in the kernel 1 s after Close", mode, name, id)
+			}
+		}
+		runtime.KeepAlive(k)
 	}
 }

@@ -32,7 +32,7 @@ type Kernel struct {
 	opts   Options
 	events *ringbuf.Reader
 	rec    ringbuf.Record
-	mem    *ebpf.Memory
+	mem    []byte // the shared counters, memory-mapped (ModeShared); nil otherwise or when closed
 	closed bool
 }
 
@@ -66,7 +66,7 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	if opts.Mode == ModeShared {
-		if k.mem, err = k.objs.CmsCounters.Memory(); err != nil {
+		if k.mem, err = bpfload.Mmap(k.objs.CmsCounters); err != nil {
 			k.objs.Close()
 			return nil, fmt.Errorf("load cms kernel: map counters: %w", err)
 		}
@@ -156,8 +156,8 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	out := make([]uint32, 2*pairs)
 	if k.mem != nil {
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out))
-		if _, err := k.mem.ReadAt(b, 0); err != nil {
-			return nil, fmt.Errorf("cms kernel: read counters: %w", err)
+		if copy(b, k.mem) != len(b) {
+			return nil, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), len(b))
 		}
 		return out[:n], nil // host order on both sides
 	}
@@ -278,12 +278,14 @@ func (k *Kernel) Events() ([]Event, error) {
 
 // Close detaches nothing (close links yourself) and frees the kernel.
 // After Close every method returns an error; the counters' memory mapping
-// is dropped, so the kernel's map is freed once nothing else holds it.
+// is released, so the kernel's maps are freed once nothing else holds them
+// (a link attaching the program, a pin).
 func (k *Kernel) Close() error {
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
 	}
+	err = errors.Join(err, bpfload.Munmap(k.mem))
 	k.mem, k.events, k.closed = nil, nil, true
 	return errors.Join(err, k.objs.Close())
 }

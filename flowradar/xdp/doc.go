@@ -15,15 +15,20 @@
 // and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b
 // to 512b+511; a flow's bits are all in one block, found with one lookup),
 // flowradar_cells0 and _cells1 (key s*Cells/Hashes+i, value struct
-// flowradar_cell = flowradar.Cell), flowradar_stats (per CPU). Sizes and
-// the seed are load-time constants set from the flowradar.Params given to
-// [Load].
+// flowradar_cell = flowradar.Cell), flowradar_stats (per CPU). With
+// [Options.PerCPU] the four table maps are flowradar_pcpu_filter0, _filter1,
+// _cells0 and _cells1 instead, per-CPU arrays of the same layout that
+// [Kernel.Read] merges (the shared ones then keep one entry). Sizes and the
+// seed are load-time constants set from the [Options] given to [Load].
 //
-// Concurrency: updates are atomic (fetch-OR of filter words, atomic adds
-// and XORs of cells); a known flow's packet only reads the filter. A flow
-// is new for the CPU whose fetch-OR set one of its filter bits; when two
-// CPUs process a flow's first packets at the same instant both may see it
-// as new, and its cells become undecodable (XORed twice, counted twice).
-// Receive-side scaling on the 5-tuple keeps a flow on one CPU, which rules
-// that out; test runs use one CPU.
+// Concurrency, shared tables (the default): updates are atomic (fetch-OR of
+// filter words, atomic adds and XORs of cells); a known flow's packet only
+// reads the filter. With [Options.PerCPU] each CPU updates its own copy
+// with plain loads and stores, and a flow seen on two CPUs is new on each
+// (see [Options.PerCPU]). In shared tables a flow is new for the CPU whose
+// fetch-OR set one of its filter bits; when two CPUs process a flow's first
+// packets at the same instant both may see it as new. Either way its cells
+// become undecodable (XORed twice, counted twice). Receive-side scaling on
+// the 5-tuple keeps a flow on one CPU, which rules that out; test runs use
+// one CPU.
 package xdp

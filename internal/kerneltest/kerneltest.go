@@ -271,3 +271,40 @@ func Call(tb testing.TB, name string, fn func() error) (err error) {
 	}()
 	return fn()
 }
+
+// MapFreed reports whether the map with the given ID is gone from the
+// kernel within wait, polling without running the garbage collector: a
+// loader's Close must free its maps itself, not leave a reference (a
+// memory mapping, a file descriptor) for a finalizer to drop.
+func MapFreed(tb testing.TB, id ebpf.MapID, wait time.Duration) bool {
+	tb.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		m, err := ebpf.NewMapFromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+		if err != nil {
+			tb.Fatalf("map %d: %v", id, err)
+		}
+		m.Close()
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// MapID returns the kernel's ID of m.
+func MapID(tb testing.TB, m *ebpf.Map) ebpf.MapID {
+	tb.Helper()
+	info, err := m.Info()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id, ok := info.ID()
+	if !ok {
+		tb.Fatal("map info without an ID")
+	}
+	return id
+}
