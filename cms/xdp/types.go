@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/dataplane-go/dataplane/cms"
@@ -51,10 +52,12 @@ type Options struct {
 	// [cms.DefaultThreshold], the lab's 1000.
 	Threshold uint32
 	// EventsBytes is the ring buffer's size for detector events: a power of
-	// two from 4096 to 2^30; zero means 256 KiB, room for 3,276 events (each
-	// takes 80 bytes of ring: 72 of event, 8 of record header). It applies
-	// to ModeDetect only: the sketch modes send no events and get a ring of
-	// one page.
+	// two from the page size (4096 bytes on most machines, 64 KiB on some
+	// arm64 and ppc64 kernels) to 2^30; zero means 256 KiB, room for 3,276
+	// events (each takes 80 bytes of ring: 72 of event, 8 of record
+	// header). It applies to ModeDetect only: the sketch modes send no
+	// events and get a ring of one page, though a value out of range is
+	// refused in every mode.
 	EventsBytes int
 }
 
@@ -88,8 +91,8 @@ func (o Options) validate() error {
 	if o.Mode > ModeDetect {
 		return fmt.Errorf("cms kernel: mode must be shared, per-cpu or detect, got %d", uint32(o.Mode))
 	}
-	if n := o.eventsBytes(); n < 4096 || n&(n-1) != 0 || n > 1<<30 {
-		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from 4096 to 2^30, got %d", o.EventsBytes)
+	if n, page := o.eventsBytes(), os.Getpagesize(); n < page || n&(n-1) != 0 || n > 1<<30 {
+		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)
 	}
 	return nil
 }
