@@ -190,9 +190,11 @@ type Counters struct {
 	Bytes   []int64
 	// Exact[i] is true when flow i's counts are the only ones the
 	// switch's consistent cells allow: found by peeling a cell that holds
-	// it alone among the unknowns, or by a solution with zero residual in
-	// which the flow is identifiable (no other assignment of counts to the
-	// flows fits the same cells; see [CounterDecode]), and fitting every
+	// it alone among the unknowns, or by a rounded least-squares solution
+	// that fits every cell of the flow's part of the system (the flows
+	// linked to it by shared cells) and in which the flow is identifiable
+	// (no other assignment of counts to the flows fits the same cells; see
+	// [CounterDecode]), and fitting every
 	// consistent cell of the flow (none of them in Conflict, but for the
 	// rounding of undetermined flows that Conflict describes). Otherwise the
 	// counts are a least-squares estimate, or a count that cells disagree
@@ -234,6 +236,11 @@ type Counters struct {
 // FlowXOR disagrees with the given flows holds a flow that is not among
 // them (or lacks one that is), so its counters would charge that flow's
 // packets to the others ([Counters.Mismatch] counts them).
+//
+// The least-squares flows fall into independent parts, flows linked by
+// shared cells, and each part is judged alone: a part whose rounded
+// counts miss one of its cells (the rounding of flows its cells leave
+// free) has no exact flow, and says nothing of the others.
 //
 // A zero residual alone does not make the least-squares part exact: when
 // the cells do not determine the flows (four flows whose cells pair them
@@ -387,7 +394,8 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	if len(core) > 0 {
 		xp := sys.solve(resP)
 		xb := sys.solve(resB)
-		unsolvable = sys.unsolvable(m, [2][]float64{xp, xb}, [2][]int64{resP, resB})
+		pc := sys.checkParts(m, [2][]float64{xp, xb}, [2][]int64{resP, resB})
+		unsolvable = pc.unsolvable
 		rp := append([]int64(nil), resP...)
 		rb := append([]int64(nil), resB...)
 		for i, f := range core {
@@ -397,14 +405,18 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 				rb[o] -= b
 			}
 		}
-		exact := true
+		// A rounded count is exact when its cells determine it and the
+		// rounded counts of its part fit every cell of the part: parts
+		// share no cell in use, so one part's rounding cannot make
+		// another's counts wrong. A cell in use holding no least-squares
+		// flow that the counts do not fit (peeled counts that contradict
+		// each other, see below) leaves none exact.
+		others := true
 		for c := 0; c < m; c++ {
-			exact = exact && (!use[c] || rp[c] == 0 && rb[c] == 0)
+			others = others && (!use[c] || pc.coreCell[c] || rp[c] == 0 && rb[c] == 0)
 		}
-		if exact {
-			for _, f := range core {
-				r.Exact[f] = identified(f)
-			}
+		for i, f := range core {
+			r.Exact[f] = others && !pc.missed[i] && identified(f)
 		}
 	}
 	// A count is never negative. A negative peeled count or exact count
@@ -550,16 +562,24 @@ func (a *lsq) solve(b []int64) []float64 {
 	return a.cgls(fb)
 }
 
-// unsolvable reports, per core flow, whether the part of the system
-// holding it (the core flows linked to it through shared rows in use) has
-// no solution: whether the least-squares solutions xs of A x = bs leave a
-// residual there, both rounded and unrounded beyond the solver's rounding
-// error (cgls stops early when its rounded solution fits, unrounded
-// counts off by up to a half). Parts are independent blocks of A, so each
-// part's residual is its own. A solve stopped before converging may make
-// a solvable part look unsolvable, which costs exactness, never
-// correctness.
-func (a *lsq) unsolvable(m int, xs [2][]float64, bs [2][]int64) []bool {
+// parts is what checkParts learns of the least-squares system's
+// independent parts (core flows linked by shared cells in use).
+type parts struct {
+	unsolvable []bool // per core flow: its part has no solution
+	missed     []bool // per core flow: the rounded counts of its part miss one of its cells
+	coreCell   []bool // per cell: in use and holding a core flow
+}
+
+// checkParts splits the core into its independent parts and reports, per
+// core flow, whether the least-squares solutions xs of A x = bs leave a
+// residual in its part: unrounded beyond the solver's rounding error
+// (cgls stops early when its rounded solution fits, unrounded counts off
+// by up to a half) and rounded (missed). A part whose solutions miss
+// both ways has no solution (unsolvable). Parts are independent blocks
+// of A, so each part's residual is its own. A solve stopped before
+// converging may make a solvable part look unsolvable, which costs
+// exactness, never correctness.
+func (a *lsq) checkParts(m int, xs [2][]float64, bs [2][]int64) parts {
 	parent := make([]int32, len(a.core))
 	for i := range parent {
 		parent[i] = int32(i)
@@ -623,12 +643,16 @@ func (a *lsq) unsolvable(m int, xs [2][]float64, bs [2][]int64) []bool {
 			}
 		}
 	}
-	out := make([]bool, len(a.core))
-	for i := range out {
+	p := parts{unsolvable: make([]bool, len(a.core)), missed: make([]bool, len(a.core)), coreCell: make([]bool, m)}
+	for i := range a.core {
 		root := find(int32(i))
-		out[i] = far[root] && off[root]
+		p.unsolvable[i] = far[root] && off[root]
+		p.missed[i] = off[root]
 	}
-	return out
+	for c, o := range owner {
+		p.coreCell[c] = o >= 0
+	}
+	return p
 }
 
 // identifiable reports, per core flow, whether A determines its count:
