@@ -574,8 +574,9 @@ type parts struct {
 // core flow, whether the least-squares solutions xs of A x = bs leave a
 // residual in its part: unrounded beyond the solver's rounding error
 // (cgls stops early when its rounded solution fits, unrounded counts off
-// by up to a half) and rounded (missed). A part whose solutions miss
-// both ways has no solution (unsolvable). Parts are independent blocks
+// by up to a half) and rounded (missed). A part whose solution of one
+// system (packets or bytes) misses both ways has no solution there
+// (unsolvable). Parts are independent blocks
 // of A, so each part's residual is its own. A solve stopped before
 // converging may make a solvable part look unsolvable, which costs
 // exactness, never correctness.
@@ -607,12 +608,19 @@ func (a *lsq) checkParts(m int, xs [2][]float64, bs [2][]int64) parts {
 			}
 		}
 	}
-	// Per root: the unrounded solution misses a row, the rounded one does.
+	// Per root and per system (packets, bytes): the unrounded solution
+	// misses a row, the rounded one does. A system has no solution where
+	// both miss; the packet solve may stop early on a rounded solution
+	// that fits while the byte solve converges to a fractional one that
+	// does not, which says nothing against either system.
+	p := parts{unsolvable: make([]bool, len(a.core)), missed: make([]bool, len(a.core)), coreCell: make([]bool, m)}
 	far := make([]bool, len(a.core))
 	off := make([]bool, len(a.core))
 	r := make([]float64, m)
 	rr := make([]float64, m)
 	for q, x := range xs {
+		clear(far)
+		clear(off)
 		b := bs[q]
 		var scale float64
 		for c, o := range owner {
@@ -642,12 +650,11 @@ func (a *lsq) checkParts(m int, xs [2][]float64, bs [2][]int64) parts {
 				off[find(o)] = true
 			}
 		}
-	}
-	p := parts{unsolvable: make([]bool, len(a.core)), missed: make([]bool, len(a.core)), coreCell: make([]bool, m)}
-	for i := range a.core {
-		root := find(int32(i))
-		p.unsolvable[i] = far[root] && off[root]
-		p.missed[i] = off[root]
+		for i := range a.core {
+			root := find(int32(i))
+			p.unsolvable[i] = p.unsolvable[i] || far[root] && off[root]
+			p.missed[i] = p.missed[i] || off[root]
+		}
 	}
 	for c, o := range owner {
 		p.coreCell[c] = o >= 0
