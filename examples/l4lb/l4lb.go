@@ -29,8 +29,8 @@ import (
 // Options of one run.
 type Options struct {
 	Backends int    // backends (1 to 9)
-	UDP      int    // UDP requests, each from a new source port
-	TCP      int    // TCP connections
+	UDP      int    // UDP requests, each from a new source port (0 or more)
+	TCP      int    // TCP connections (0 or more)
 	Seed     uint64 // flow-hash and table seed
 	Log      io.Writer
 }
@@ -203,6 +203,12 @@ func (t *topo) build(n int) error {
 func run(ctx context.Context, o Options) (res Result, err error) {
 	if o.Backends < 1 || o.Backends > 9 {
 		return res, fmt.Errorf("l4lb: backends must be in [1, 9], got %d", o.Backends)
+	}
+	if o.UDP < 0 {
+		return res, fmt.Errorf("l4lb: udp must not be negative, got %d", o.UDP)
+	}
+	if o.TCP < 0 {
+		return res, fmt.Errorf("l4lb: tcp must not be negative, got %d", o.TCP)
 	}
 	if o.Log == nil {
 		o.Log = io.Discard

@@ -23,7 +23,10 @@ import (
 // nil, and Program returns nil (the zero LB) or the closed program, whose
 // runs fail. Close may be called again.
 type LB struct {
-	mu      sync.Mutex
+	// mu guards the maps and the program against Close: methods that
+	// change the maps hold it, and those that only read them or run the
+	// program (Stats, Run, Attach, Table) hold it for reading.
+	mu      sync.RWMutex
 	closed  atomic.Bool // set by Close, under mu
 	opts    Options
 	cfg     Config // as last set; the zero Config before SetConfig
@@ -40,8 +43,9 @@ type LB struct {
 var errClosed = errors.New("maglev kernel: closed or never loaded (use Load)")
 
 // ready returns errClosed for a closed LB or one not made by Load (the
-// zero LB), whose maps and program are gone or nil. Methods that change
-// the maps call it with mu held, so that Close cannot come between.
+// zero LB), whose maps and program are gone or nil. Every method calls it
+// with mu held (for reading at least), so that Close cannot come between
+// the check and the use of the maps or the program.
 func (lb *LB) ready() error {
 	if lb.closed.Load() || lb.objs.XdpMaglev == nil {
 		return errClosed
@@ -141,6 +145,8 @@ func (lb *LB) Program() *ebpf.Program { return lb.objs.XdpMaglev }
 // Attach attaches the program to the interface with the given index.
 // Close the link to detach.
 func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
 	if err := lb.ready(); err != nil {
 		return nil, err
 	}
@@ -382,8 +388,8 @@ func (lb *LB) writeKinds(extra uint32) error {
 
 // Table returns the table installed for v, or nil.
 func (lb *LB) Table(v VIP) *maglev.Table {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
 	if st := lb.vips[v]; st != nil {
 		return st.table
 	}
@@ -464,6 +470,8 @@ func (lb *LB) unrefAddr(a netip.Addr, st *addrStats) {
 // every VIP is no longer reported and starts from zero if it comes back.
 func (lb *LB) Stats() (Stats, error) {
 	var s Stats
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
 	if err := lb.ready(); err != nil {
 		return s, err
 	}
@@ -479,8 +487,6 @@ func (lb *LB) Stats() (Stats, error) {
 		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT], DropNoSource: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE],
 		FragHit: vals[maglevMaglevStatMAGLEV_STAT_FRAG_HIT], PassFragMiss: vals[maglevMaglevStatMAGLEV_STAT_PASS_FRAG_MISS],
 	}
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
 	s.Backends = map[netip.Addr]BackendStats{}
 	for a, st := range lb.addrs {
 		var per []maglevMaglevCounters
@@ -519,6 +525,8 @@ func (lb *LB) Close() error {
 // naming the length; the kernel refuses frames longer than its test-run
 // limit.
 func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
 	if err := lb.ready(); err != nil {
 		return 0, nil, err
 	}
