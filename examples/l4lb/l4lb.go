@@ -314,15 +314,21 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	var lbMAC, rtMAC net.HardwareAddr
 	if err := t.inNS("lb", func() error {
 		ifc, err := net.InterfaceByName("l0")
+		if err != nil {
+			return err
+		}
 		lbMAC = ifc.HardwareAddr
-		return err
+		return nil
 	}); err != nil {
 		return res, err
 	}
 	if err := t.inNS("r", func() error {
 		ifc, err := net.InterfaceByName("rl")
+		if err != nil {
+			return err
+		}
 		rtMAC = ifc.HardwareAddr
-		return err
+		return nil
 	}); err != nil {
 		return res, err
 	}
