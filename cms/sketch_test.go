@@ -609,12 +609,7 @@ func TestConcurrent_SnapshotUnderWrites(t *testing.T) {
 	defer func() { close(stop); wg.Wait() }()
 	for try := range 3000 {
 		s := c.Snapshot()
-		b, err := s.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var u Sketch
-		if err := u.UnmarshalBinary(b); err != nil {
+		if err := decodes(s); err != nil {
 			t.Fatalf("snapshot %d does not decode: %v", try, err)
 		}
 		if _, err := FromCounters(p, s.Counters(), s.Total()); err != nil {
@@ -674,16 +669,21 @@ func TestConcurrent_TotalSaturates(t *testing.T) {
 		t.Fatalf("Total %d after passing 2^64-1, want it saturated at %d", got, uint64(math.MaxUint64))
 	}
 	s := c.Snapshot()
-	b, err := s.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var u Sketch
-	if err := u.UnmarshalBinary(b); err != nil {
+	if err := decodes(s); err != nil {
 		t.Fatalf("the snapshot does not decode: %v", err)
 	}
 	s.Add(key, 1)
 	if got := s.Estimate(key); got != math.MaxUint32 {
 		t.Fatalf("an Add on the snapshot took the saturated counter to %d", got)
 	}
+}
+
+// decodes reports why s, marshalled, does not unmarshal (nil when it does).
+func decodes(s *Sketch) error {
+	b, err := s.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	var u Sketch
+	return u.UnmarshalBinary(b)
 }

@@ -14,19 +14,19 @@ import (
 // right) solved in exact rational arithmetic. It says whether the system
 // has a solution, which flows it determines, and their values.
 
-// ratRank is the rank of rows, by Gaussian elimination.
-func ratRank(rows [][]*big.Rat) int {
-	m := make([][]*big.Rat, len(rows))
+// ratReduce returns a copy of rows in reduced row echelon form over its
+// first cols columns (Gauss-Jordan elimination; later columns, such as a
+// right-hand side, are carried along) and the pivot column of each of its
+// first len(piv) rows.
+func ratReduce(rows [][]*big.Rat, cols int) (m [][]*big.Rat, piv []int) {
+	m = make([][]*big.Rat, len(rows))
 	for i, r := range rows {
 		m[i] = make([]*big.Rat, len(r))
 		for j, v := range r {
 			m[i][j] = new(big.Rat).Set(v)
 		}
 	}
-	if len(m) == 0 {
-		return 0
-	}
-	rank, cols := 0, len(m[0])
+	rank := 0
 	for c := 0; c < cols && rank < len(m); c++ {
 		p := -1
 		for i := rank; i < len(m); i++ {
@@ -39,18 +39,32 @@ func ratRank(rows [][]*big.Rat) int {
 			continue
 		}
 		m[rank], m[p] = m[p], m[rank]
+		inv := new(big.Rat).Inv(m[rank][c])
+		for j := c; j < len(m[rank]); j++ {
+			m[rank][j].Mul(m[rank][j], inv)
+		}
 		for i := range m {
 			if i == rank || m[i][c].Sign() == 0 {
 				continue
 			}
-			f := new(big.Rat).Quo(m[i][c], m[rank][c])
-			for j := c; j < cols; j++ {
+			f := new(big.Rat).Set(m[i][c])
+			for j := c; j < len(m[i]); j++ {
 				m[i][j].Sub(m[i][j], new(big.Rat).Mul(f, m[rank][j]))
 			}
 		}
+		piv = append(piv, c)
 		rank++
 	}
-	return rank
+	return m, piv
+}
+
+// ratRank is the rank of rows.
+func ratRank(rows [][]*big.Rat) int {
+	if len(rows) == 0 {
+		return 0
+	}
+	_, piv := ratReduce(rows, len(rows[0]))
+	return len(piv)
 }
 
 type refSys struct {
@@ -64,46 +78,10 @@ type refSys struct {
 // ratSolve returns a solution of the consistent augmented system m (n
 // unknowns, last column the right-hand side), free unknowns set to 0.
 func ratSolve(rows [][]*big.Rat, n int) []*big.Rat {
-	m := make([][]*big.Rat, len(rows))
-	for i, r := range rows {
-		m[i] = make([]*big.Rat, len(r))
-		for j, v := range r {
-			m[i][j] = new(big.Rat).Set(v)
-		}
-	}
+	m, piv := ratReduce(rows, n)
 	x := make([]*big.Rat, n)
 	for i := range x {
 		x[i] = new(big.Rat)
-	}
-	rank := 0
-	var piv []int
-	for c := 0; c < n && rank < len(m); c++ {
-		p := -1
-		for i := rank; i < len(m); i++ {
-			if m[i][c].Sign() != 0 {
-				p = i
-				break
-			}
-		}
-		if p < 0 {
-			continue
-		}
-		m[rank], m[p] = m[p], m[rank]
-		inv := new(big.Rat).Inv(m[rank][c])
-		for j := c; j <= n; j++ {
-			m[rank][j].Mul(m[rank][j], inv)
-		}
-		for i := range m {
-			if i == rank || m[i][c].Sign() == 0 {
-				continue
-			}
-			f := new(big.Rat).Set(m[i][c])
-			for j := c; j <= n; j++ {
-				m[i][j].Sub(m[i][j], new(big.Rat).Mul(f, m[rank][j]))
-			}
-		}
-		piv = append(piv, c)
-		rank++
 	}
 	for i, c := range piv {
 		x[c].Set(m[i][n])

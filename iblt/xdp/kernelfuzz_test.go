@@ -31,18 +31,7 @@ func FuzzKernelDigest(f *testing.F) {
 			return
 		}
 		frame = kerneltest.Clip(frame)
-		if err := k.Reset(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := k.Run(frame); err != nil {
-			t.Fatal(err)
-		}
-		got, err := k.Table()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := Digest(o, [][]byte{frame})
-		if !got.Equal(want) {
+		if got, want := digestOne(t, k, o, frame); !got.Equal(want) {
 			info, perr := flow.Parse(frame)
 			t.Fatalf("frame % x: kernel digest differs from Go (parse: %v, Go packet id %#x)", frame, perr, PacketID(frame, info))
 		}
