@@ -121,6 +121,9 @@ func kernelFlowReport(r *Run) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
 	}
+	if len(r.KernelFrames()) == 0 {
+		return "kernel: not run (no frame holds an Ethernet header)", nil
+	}
 	k, err := flowxdp.Load(flowxdp.Options{Seed: r.Seed})
 	if err != nil {
 		return r.KernelSkipped("flow", err)

@@ -277,6 +277,9 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
 	}
+	if len(frames) == 0 {
+		return "kernel: not run (no frame holds an Ethernet header)", nil
+	}
 	load := func() (*ibltxdp.Kernel, error) { return ibltxdp.Load(o) }
 	up, err := load()
 	if err != nil {

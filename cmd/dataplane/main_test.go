@@ -212,6 +212,27 @@ func TestRun_BadArgs(t *testing.T) {
 	}
 }
 
+// TestRun_OnlyRunts: a capture whose frames are all shorter than an
+// Ethernet header leaves the kernels nothing to run. That is no failure:
+// the command exits 0 and says so, whatever -kernel is.
+func TestRun_OnlyRunts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runts.pcap")
+	runt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	if err := capture.WriteFile(path, []capture.Packet{{Data: runt, WireLen: 60, Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", kernelFlag(), "-pcap", path)
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr:\n%s\nstdout:\n%s", code, errs, out)
+	}
+	if got := row(t, out, "parse truncated"); got != "1" {
+		t.Errorf("parse truncated %s, want 1", got)
+	}
+	if strings.Contains(out, "failed") {
+		t.Errorf("report of one runt:\n%s", out)
+	}
+}
+
 func TestRun_FailingSectionDoesNotStopOthers(t *testing.T) {
 	saved := sections
 	defer func() { sections = saved }()
