@@ -233,6 +233,27 @@ func TestRun_OnlyRunts(t *testing.T) {
 	}
 }
 
+// TestRun_NothingParsed: when no frame parses (ARP only), no figure of the
+// report is NaN.
+func TestRun_NothingParsed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "arp.pcap")
+	arp := make([]byte, 42)
+	arp[12], arp[13] = 0x08, 0x06
+	if err := capture.WriteFile(path, []capture.Packet{{Data: arp, WireLen: len(arp), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if got := row(t, out, "parse not-ip"); got != "1" {
+		t.Errorf("parse not-ip %s, want 1", got)
+	}
+	if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+		t.Errorf("report of one ARP frame:\n%s", out)
+	}
+}
+
 func TestRun_FailingSectionDoesNotStopOthers(t *testing.T) {
 	saved := sections
 	defer func() { sections = saved }()
