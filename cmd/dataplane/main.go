@@ -24,6 +24,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"os"
 	"strings"
 	"time"
@@ -220,7 +222,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for _, p := range pkts {
 			size += len(p.Data)
 		}
-		if total := uint64(size) * uint64(o.amplify); total > maxAmplified {
+		hi, total := bits.Mul64(uint64(size), uint64(o.amplify))
+		if hi != 0 {
+			total = math.MaxUint64 // the product wrapped: far too large anyway
+		}
+		if total > maxAmplified {
 			fmt.Fprintf(stderr, "dataplane: -amplify %d would hold %d MiB of packets in memory, more than the %d MiB allowed\n", o.amplify, total>>20, maxAmplified>>20)
 			return 1
 		}

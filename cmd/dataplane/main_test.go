@@ -185,6 +185,9 @@ func TestRun_BadArgs(t *testing.T) {
 		{"corrupt among good", []string{"-pcap", good, "-pcap", corrupt}, 1, "record 8"},
 		{"empty directory", []string{"-pcap", empty}, 1, "no capture"},
 		{"amplify too large", []string{"-amplify", "1000"}, 1, "dataplane: -amplify 1000 would hold"},
+		// good.pcap holds 10 frames of 42 to 51 bytes, 465 bytes: 465 times
+		// this N is 2^64 + 449, which wraps to 449 bytes in a uint64.
+		{"amplify wraps", []string{"-pcap", good, "-amplify", "39670417362816241"}, 1, "dataplane: -amplify 39670417362816241 would hold"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(t, append([]string{"-quiet"}, tc.args...)...)
