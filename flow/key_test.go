@@ -40,3 +40,16 @@ func TestKeyFrom_MappedIPv6(t *testing.T) {
 		t.Error("KeyFrom accepted 10.0.0.1 with 2001:db8::2")
 	}
 }
+
+// TestParse_LaterFragmentProtocol pins the rule of the package doc: an IPv6
+// later fragment takes the fragment header's next header as its protocol
+// even when that is an extension header, which the parser cannot walk in a
+// later fragment.
+func TestParse_LaterFragmentProtocol(t *testing.T) {
+	frame := cat(eth(0x86DD), ipv6(v6h{next: protoFragment, src: "2001:db8::1", dst: "2001:db8::2"},
+		frag6(protoDstOpts, 1, false, 7, zeros(8))))
+	info, err := Parse(frame)
+	if err != nil || info.Fragment != LaterFragment || info.Key.Proto() != protoDstOpts || info.Key.SrcPort() != 0 {
+		t.Fatalf("Parse: %v %v %v", info.Key, info.Fragment, err)
+	}
+}
