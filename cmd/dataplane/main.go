@@ -260,7 +260,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			r.Progress("parsing", i, len(pkts))
 		}
 	}
-	fmt.Fprintf(stdout, "dataplane: %d packets, %d bytes: %s\n", len(pkts), bytes, trace)
+	fmt.Fprintf(stdout, "dataplane: %d packets, %d bytes as Ethernet frames: %s\n", len(pkts), bytes, trace)
 	for _, s := range sorted() {
 		fmt.Fprintf(stdout, "\n== %s ==\n", s.Name)
 		start := time.Now()

@@ -257,6 +257,28 @@ func TestRun_NothingParsed(t *testing.T) {
 	}
 }
 
+// TestRun_BytesOfConvertedFrames: a raw IP capture is replayed as
+// Ethernet frames, 14 bytes longer each; the byte count of the flow
+// section must not call those bytes "captured".
+func TestRun_BytesOfConvertedFrames(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
+	ip := f[14:]
+	path := filepath.Join(t.TempDir(), "raw.pcap")
+	if err := capture.WriteFile(path, []capture.Packet{{Data: ip, WireLen: len(ip), Link: capture.LinkRaw}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if m := regexp.MustCompile(`(?m)^bytes captured\s+(\S+)`).FindStringSubmatch(out); m != nil && m[1] != strconv.Itoa(len(ip)) {
+		t.Errorf("bytes captured %s, but the capture holds %d", m[1], len(ip))
+	}
+	if got := row(t, out, "bytes as Ethernet frames"); got != strconv.Itoa(len(f)) {
+		t.Errorf("bytes as Ethernet frames %s, want %d", got, len(f))
+	}
+}
+
 func TestRun_FailingSectionDoesNotStopOthers(t *testing.T) {
 	saved := sections
 	defer func() { sections = saved }()
