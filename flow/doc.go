@@ -26,8 +26,10 @@
 //     frame. Up to [MaxExtHeaders] (8) extension headers are walked:
 //     hop-by-hop (0), routing (43), destination options (60), fragment (44)
 //     and authentication (51); a ninth is malformed. A fragment header with a
-//     non-zero offset makes a later fragment as for IPv4. The key's protocol
-//     is the first header that is not one of these.
+//     non-zero offset makes a later fragment as for IPv4, whose protocol is
+//     the fragment header's next header as it stands (it may be one of
+//     these). Otherwise the key's protocol is the first header that is not
+//     one of these.
 //   - Transport: TCP needs its 20-byte header (data offset at least 5), UDP
 //     its 8 bytes, ICMP 8 bytes and ICMPv6 4 bytes, all inside the packet.
 //     TCP and UDP give the ports; every other protocol has zero ports.

@@ -64,17 +64,20 @@ func KeyFrom16(src, dst [16]byte, sport, dport uint16, proto uint8) Key {
 	return k
 }
 
-// KeyFrom returns the key for two addresses of the same family. An IPv4
-// address mapped into IPv6 (::ffff:a.b.c.d) is unmapped first, so a key
-// holds the addresses as the wire carries them. It returns an error when an
-// address is invalid or the families differ.
+// KeyFrom returns the key for two addresses of the same family. When both
+// addresses are IPv4 or IPv4 mapped into IPv6 (::ffff:a.b.c.d), the key is
+// an IPv4 key: a dual-stack socket reports IPv4 peers in the mapped form,
+// and the wire carries them in IPv4 headers. When either is a plain IPv6
+// address, the key is an IPv6 key and a mapped address stays as it is, as
+// in an IPv6 header that carries one: KeyFrom(k.Src(), k.Dst(), ...) gives
+// back every key k that [Parse] returns. It returns an error when an
+// address is invalid or an IPv4 address is paired with an IPv6 one.
 func KeyFrom(src, dst netip.Addr, sport, dport uint16, proto uint8) (Key, error) {
-	src, dst = src.Unmap(), dst.Unmap()
 	switch {
 	case !src.IsValid() || !dst.IsValid():
 		return Key{}, fmt.Errorf("flow: key needs two valid addresses, got %v and %v", src, dst)
-	case src.Is4() && dst.Is4():
-		return KeyFrom4(src.As4(), dst.As4(), sport, dport, proto), nil
+	case src.Unmap().Is4() && dst.Unmap().Is4():
+		return KeyFrom4(src.Unmap().As4(), dst.Unmap().As4(), sport, dport, proto), nil
 	case src.Is6() && dst.Is6():
 		return KeyFrom16(src.As16(), dst.As16(), sport, dport, proto), nil
 	}

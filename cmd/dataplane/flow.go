@@ -64,7 +64,7 @@ func flowSection(r *Run) error {
 	}
 	t := r.Table("measure", "value", "share")
 	t.Row("packets", n, "")
-	t.Row("bytes captured", bytes, "")
+	t.Row("bytes as Ethernet frames", bytes, "")
 	t.Row("distinct flows", len(r.Flows()), "")
 	for o := flow.Outcome(0); o < flow.NumOutcomes; o++ {
 		t.Row("parse "+o.String(), outcomes[o], pct(outcomes[o], n))
@@ -120,6 +120,9 @@ func flowSection(r *Run) error {
 func kernelFlowReport(r *Run) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
+	}
+	if len(r.KernelFrames()) == 0 {
+		return "kernel: not run (no frame holds an Ethernet header)", nil
 	}
 	k, err := flowxdp.Load(flowxdp.Options{Seed: r.Seed})
 	if err != nil {

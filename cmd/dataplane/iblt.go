@@ -220,7 +220,11 @@ func ibltDigest(r *Run) error {
 	if lerr != nil {
 		t.Row("listing incomplete", fmt.Sprintf("%v (removed twins cancel in the key sum)", lerr))
 	}
-	t.Row("Go insert ns/packet (48-byte key)", fmt.Sprintf("%.1f (%.1fx one xxHash64 of the key, %.1f ns)", insNs, insNs/hashNs, hashNs))
+	if len(keys) > 0 {
+		t.Row("Go insert ns/packet (48-byte key)", fmt.Sprintf("%.1f (%.1fx one xxHash64 of the key, %.1f ns)", insNs, insNs/hashNs, hashNs))
+	} else {
+		t.Row("Go insert ns/packet (48-byte key)", "- (no packet parsed)")
+	}
 	if err := t.Flush(); err != nil {
 		return err
 	}
@@ -276,6 +280,9 @@ func ibltExact(lost []ibltxdp.Packet, removed map[ibltPkt]int) bool {
 func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *iblt.Table, removed map[ibltPkt]int) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
+	}
+	if len(frames) == 0 {
+		return "kernel: not run (no frame holds an Ethernet header)", nil
 	}
 	load := func() (*ibltxdp.Kernel, error) { return ibltxdp.Load(o) }
 	up, err := load()

@@ -24,6 +24,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"os"
 	"strings"
 	"time"
@@ -220,7 +222,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for _, p := range pkts {
 			size += len(p.Data)
 		}
-		if total := uint64(size) * uint64(o.amplify); total > maxAmplified {
+		hi, total := bits.Mul64(uint64(size), uint64(o.amplify))
+		if hi != 0 {
+			total = math.MaxUint64 // the product wrapped: far too large anyway
+		}
+		if total > maxAmplified {
 			fmt.Fprintf(stderr, "dataplane: -amplify %d would hold %d MiB of packets in memory, more than the %d MiB allowed\n", o.amplify, total>>20, maxAmplified>>20)
 			return 1
 		}
@@ -254,7 +260,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			r.Progress("parsing", i, len(pkts))
 		}
 	}
-	fmt.Fprintf(stdout, "dataplane: %d packets, %d bytes: %s\n", len(pkts), bytes, trace)
+	fmt.Fprintf(stdout, "dataplane: %d packets, %d bytes as Ethernet frames: %s\n", len(pkts), bytes, trace)
 	for _, s := range sorted() {
 		fmt.Fprintf(stdout, "\n== %s ==\n", s.Name)
 		start := time.Now()

@@ -185,6 +185,9 @@ func TestRun_BadArgs(t *testing.T) {
 		{"corrupt among good", []string{"-pcap", good, "-pcap", corrupt}, 1, "record 8"},
 		{"empty directory", []string{"-pcap", empty}, 1, "no capture"},
 		{"amplify too large", []string{"-amplify", "1000"}, 1, "dataplane: -amplify 1000 would hold"},
+		// good.pcap holds 10 frames of 42 to 51 bytes, 465 bytes: 465 times
+		// this N is 2^64 + 449, which wraps to 449 bytes in a uint64.
+		{"amplify wraps", []string{"-pcap", good, "-amplify", "39670417362816241"}, 1, "dataplane: -amplify 39670417362816241 would hold"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(t, append([]string{"-quiet"}, tc.args...)...)
@@ -209,6 +212,70 @@ func TestRun_BadArgs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRun_OnlyRunts: a capture whose frames are all shorter than an
+// Ethernet header leaves the kernels nothing to run. That is no failure:
+// the command exits 0 and says so, whatever -kernel is.
+func TestRun_OnlyRunts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runts.pcap")
+	runt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	if err := capture.WriteFile(path, []capture.Packet{{Data: runt, WireLen: 60, Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", kernelFlag(), "-pcap", path)
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr:\n%s\nstdout:\n%s", code, errs, out)
+	}
+	if got := row(t, out, "parse truncated"); got != "1" {
+		t.Errorf("parse truncated %s, want 1", got)
+	}
+	if strings.Contains(out, "failed") {
+		t.Errorf("report of one runt:\n%s", out)
+	}
+}
+
+// TestRun_NothingParsed: when no frame parses (ARP only), no figure of the
+// report is NaN.
+func TestRun_NothingParsed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "arp.pcap")
+	arp := make([]byte, 42)
+	arp[12], arp[13] = 0x08, 0x06
+	if err := capture.WriteFile(path, []capture.Packet{{Data: arp, WireLen: len(arp), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if got := row(t, out, "parse not-ip"); got != "1" {
+		t.Errorf("parse not-ip %s, want 1", got)
+	}
+	if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+		t.Errorf("report of one ARP frame:\n%s", out)
+	}
+}
+
+// TestRun_BytesOfConvertedFrames: a raw IP capture is replayed as
+// Ethernet frames, 14 bytes longer each; the byte count of the flow
+// section must not call those bytes "captured".
+func TestRun_BytesOfConvertedFrames(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
+	ip := f[14:]
+	path := filepath.Join(t.TempDir(), "raw.pcap")
+	if err := capture.WriteFile(path, []capture.Packet{{Data: ip, WireLen: len(ip), Link: capture.LinkRaw}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if m := regexp.MustCompile(`(?m)^bytes captured\s+(\S+)`).FindStringSubmatch(out); m != nil && m[1] != strconv.Itoa(len(ip)) {
+		t.Errorf("bytes captured %s, but the capture holds %d", m[1], len(ip))
+	}
+	if got := row(t, out, "bytes as Ethernet frames"); got != strconv.Itoa(len(f)) {
+		t.Errorf("bytes as Ethernet frames %s, want %d", got, len(f))
 	}
 }
 
