@@ -69,9 +69,11 @@ func KeyFrom16(src, dst [16]byte, sport, dport uint16, proto uint8) Key {
 // an IPv4 key: a dual-stack socket reports IPv4 peers in the mapped form,
 // and the wire carries them in IPv4 headers. When either is a plain IPv6
 // address, the key is an IPv6 key and a mapped address stays as it is, as
-// in an IPv6 header that carries one: KeyFrom(k.Src(), k.Dst(), ...) gives
-// back every key k that [Parse] returns. It returns an error when an
-// address is invalid or an IPv4 address is paired with an IPv6 one.
+// in an IPv6 header that carries one. So KeyFrom(k.Src(), k.Dst(), ...)
+// gives back every key k that [Parse] returns but one kind: an IPv6 packet
+// whose two addresses are both mapped, which KeyFrom keys as IPv4 (use
+// [KeyFrom16] for it). It returns an error when an address is invalid or
+// an IPv4 address is paired with an IPv6 one.
 func KeyFrom(src, dst netip.Addr, sport, dport uint16, proto uint8) (Key, error) {
 	switch {
 	case !src.IsValid() || !dst.IsValid():

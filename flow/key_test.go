@@ -53,3 +53,22 @@ func TestParse_LaterFragmentProtocol(t *testing.T) {
 		t.Fatalf("Parse: %v %v %v", info.Key, info.Fragment, err)
 	}
 }
+
+// TestKeyFrom_BothMapped: an IPv6 key whose two addresses are both IPv4
+// mapped does not come back from KeyFrom, which keys such a pair as IPv4
+// (the form dual-stack sockets report); KeyFrom16 keeps it. The doc of
+// KeyFrom names this one exception to its round trip.
+func TestKeyFrom_BothMapped(t *testing.T) {
+	src, dst := netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("::ffff:10.0.0.2")
+	k := KeyFrom16(src.As16(), dst.As16(), 1, 2, ProtoTCP)
+	back, err := KeyFrom(k.Src(), k.Dst(), 1, 2, ProtoTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1, 2, ProtoTCP); back != want || back == k {
+		t.Errorf("KeyFrom of %v = %v, want the IPv4 key %v", k, back, want)
+	}
+	if KeyFrom16(k.Src().As16(), k.Dst().As16(), 1, 2, ProtoTCP) != k {
+		t.Error("KeyFrom16 does not give the key back")
+	}
+}
