@@ -205,7 +205,7 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 		}
 		got = len(d.Flows)
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/decode")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/decode")
 	b.ReportMetric(float64(got)/float64(n), "decode-rate")
 }
 
