@@ -205,7 +205,7 @@ static __always_inline void fr_cells(void *cells, __u64 h, int is_new, __u64 len
 }
 
 /*
- * fr_encode counts one packet of the parsed flow p (hash h) in the epoch
+ * fr_encode counts one packet of the parsed flow p (hash h, len bytes) in the epoch
  * whose filter and cells maps are given. Every call site passes constant
  * maps, so each inlined copy looks up exactly one map per site: the
  * verifier then inlines the array lookups. (Choosing the map per lookup,
@@ -213,7 +213,8 @@ static __always_inline void fr_cells(void *cells, __u64 h, int is_new, __u64 len
  * into one whose map is not known, and the verifier falls back to a real
  * helper call per lookup: 14 calls, about 300 ns a packet here.)
  */
-static __always_inline void fr_encode(void *filter, void *cells, const struct dp_parsed *p, __u64 h)
+static __always_inline void fr_encode(void *filter, void *cells, const struct dp_parsed *p, __u64 h,
+				      __u64 len)
 {
 	/* The padded key of flowradar.Cell: the canonical bytes zero padded
 	 * (dp_parsed keeps bytes 37-39 zero), the length in byte 39. */
@@ -235,7 +236,7 @@ static __always_inline void fr_encode(void *filter, void *cells, const struct dp
 	if (is_new)
 		fr_count(FR_STAT_NEW_FLOW);
 
-	fr_cells(cells, h, is_new, p->frame_len, pad);
+	fr_cells(cells, h, is_new, len, pad);
 }
 
 SEC("xdp")
@@ -254,16 +255,21 @@ int xdp_flowradar(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	__u64 h = dp_flow_hash(&p.key, fr_seed);
+	/* The frame's length, in full: p.frame_len keeps 16 bits, and generic
+	 * XDP hands over frames of up to 64 KiB and more (a 65535-byte IP
+	 * packet on a loopback), which ByteCount must count whole, as the Go
+	 * encoder's uint32 size does. */
+	__u64 len = (__u64)((long)ctx->data_end - (long)ctx->data);
 	if (fr_percpu) {
 		if (*ep & 1)
-			fr_encode(&flowradar_pcpu_filter1, &flowradar_pcpu_cells1, &p, h);
+			fr_encode(&flowradar_pcpu_filter1, &flowradar_pcpu_cells1, &p, h, len);
 		else
-			fr_encode(&flowradar_pcpu_filter0, &flowradar_pcpu_cells0, &p, h);
+			fr_encode(&flowradar_pcpu_filter0, &flowradar_pcpu_cells0, &p, h, len);
 	} else {
 		if (*ep & 1)
-			fr_encode(&flowradar_filter1, &flowradar_cells1, &p, h);
+			fr_encode(&flowradar_filter1, &flowradar_cells1, &p, h, len);
 		else
-			fr_encode(&flowradar_filter0, &flowradar_cells0, &p, h);
+			fr_encode(&flowradar_filter0, &flowradar_cells0, &p, h, len);
 	}
 	return XDP_PASS;
 }
