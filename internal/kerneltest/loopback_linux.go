@@ -1,0 +1,91 @@
+package kerneltest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+)
+
+// LoopbackUDP runs prog on one real frame longer than a test run can
+// carry: it sends a UDP datagram of payload (at most 65,507 bytes) from
+// 127.0.0.1:40000 to 127.0.0.1:9 over the loopback (MTU 65,536) of a
+// network namespace of its own, with prog attached in generic mode, which
+// hands XDP the whole frame linear: 14 + 20 + 8 + len(payload) bytes. The
+// namespace lives on a thread locked for the purpose and never unlocked,
+// so it ends with the call; nothing is left behind.
+func LoopbackUDP(prog *ebpf.Program, payload []byte) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread and its namespace end with the goroutine
+		errc <- loopbackUDP(prog, payload)
+	}()
+	return <-errc
+}
+
+func loopbackUDP(prog *ebpf.Program, payload []byte) error {
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("unshare network namespace: %w", err)
+	}
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		return err
+	}
+	ctl, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(ctl)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	ifr.SetUint16(unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING)
+	if err := unix.IoctlIfreq(ctl, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	local := [4]byte{127, 0, 0, 1}
+	rx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(rx)
+	if err := unix.Bind(rx, &unix.SockaddrInet4{Port: 9, Addr: local}); err != nil { // bound: no ICMP error follows
+		return err
+	}
+	tv := unix.NsecToTimeval(int64(5 * time.Second))
+	if err := unix.SetsockoptTimeval(rx, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return err
+	}
+	tx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tx)
+	if err := unix.Bind(tx, &unix.SockaddrInet4{Port: 40000, Addr: local}); err != nil {
+		return err
+	}
+	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: lo.Index, Flags: link.XDPGenericMode})
+	if err != nil {
+		return fmt.Errorf("attach to lo: %w", err)
+	}
+	defer l.Close()
+	if err := unix.Sendto(tx, payload, 0, &unix.SockaddrInet4{Port: 9, Addr: local}); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	// The datagram arrives (generic XDP ran) before it can be read.
+	buf := make([]byte, len(payload)+1)
+	n, _, err := unix.Recvfrom(rx, buf, 0)
+	if err != nil {
+		return fmt.Errorf("receive: %w", err)
+	}
+	if n != len(payload) {
+		return errors.New("received a datagram of another size")
+	}
+	return nil
+}
