@@ -197,3 +197,26 @@ func TestPacketID_Sequences(t *testing.T) {
 		}
 	}
 }
+
+// TestPacketID_PastKernelReach: a UDP datagram of 65,507 bytes (a frame of
+// 65,549, which generic XDP delivers on a 64 KiB loopback) ends past the
+// offsets the kernel can read (DP_MAX_OFF, 0xff00), so its last four bytes
+// do not enter the identifier, in Go as in the kernel
+// (TestKernel_LongFrameTrailer). PacketID used to read them, and its
+// digest of such a frame differed from the kernel's.
+func TestPacketID_PastKernelReach(t *testing.T) {
+	data := make([]byte, 65507)
+	binary.BigEndian.PutUint32(data[len(data)-4:], 0xdeadbeef)
+	frame := pkt.UDP4("127.0.0.1:40000", "127.0.0.1:9", data)
+	info, err := flow.Parse(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := PacketID(frame, info); id>>32 != 0 {
+		t.Errorf("PacketID %#x: bits 32-63 %#x, want 0 (the trailer lies past 0xff00)", id, id>>32)
+	}
+	short := pkt.UDP4("127.0.0.1:40000", "127.0.0.1:9", data[len(data)-100:])
+	if info, err := flow.Parse(short); err != nil || PacketID(short, info)>>32 != 0xdeadbeef {
+		t.Errorf("a short datagram's trailer is no longer read (%v)", err)
+	}
+}

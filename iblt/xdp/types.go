@@ -99,7 +99,9 @@ const (
 // ends inside the frame and holds at least 4 bytes past a minimal header (20
 // bytes for IPv4, 48 with the fragment header for IPv6). The IP length
 // fields decide where a packet ends; a length of 0 reads nothing. Fields
-// outside the frame read as 0.
+// outside the frame read as 0, and so do fields starting past offset
+// 65,280 (0xff00), which the kernel cannot reach by direct packet access:
+// only a frame longer than 64 KiB, which generic XDP can deliver, has them.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
 	l4 := int(info.L4Offset)
@@ -122,10 +124,16 @@ func PacketID(frame []byte, info flow.Info) uint64 {
 	return id
 }
 
+// maxFieldOff is the largest frame offset at which the kernel reads a
+// field (DP_MAX_OFF in parsing.h): the verifier bounds direct packet
+// access below 64 KiB.
+const maxFieldOff = 0xff00
+
 // readBE reads the big-endian field of n (2 or 4) bytes at frame offset
-// off, or returns 0 when it is not inside the frame (iblt_read).
+// off, or returns 0 when it is not inside the frame or starts past
+// maxFieldOff (iblt_read).
 func readBE(frame []byte, off, n int) uint64 {
-	if off < 0 || off+n > len(frame) {
+	if off < 0 || off > maxFieldOff || off+n > len(frame) {
 		return 0
 	}
 	if n == 2 {

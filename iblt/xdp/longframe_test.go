@@ -1,0 +1,43 @@
+//go:build linux
+
+package xdp
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+// TestKernel_LongFrameTrailer: a frame longer than 65,535 bytes, which
+// generic XDP on a 64 KiB loopback delivers (kerneltest.LoopbackUDP; test
+// runs cannot), is digested as PacketID says: this datagram's last four
+// bytes lie past the offsets the kernel can read, so they do not enter
+// its identifier (TestPacketID_PastKernelReach holds Go to the same).
+func TestKernel_LongFrameTrailer(t *testing.T) {
+	k := loadKernel(t, Options{Cells: 3 * 16, Hashes: 3, Seed: 0x5eed})
+	data := make([]byte, 65507) // the largest UDP payload over IPv4
+	binary.BigEndian.PutUint32(data[len(data)-4:], 0xdeadbeef)
+	if err := kerneltest.LoopbackUDP(k.Program(), data); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := k.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, del, err := tab.List()
+	if err != nil || len(ins) != 1 || len(del) != 0 {
+		t.Fatalf("digest of one datagram lists %d inserted, %d deleted (%v)", len(ins), len(del), err)
+	}
+	key, id, err := ParseKey(ins[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := flow.KeyFrom4([4]byte{127, 0, 0, 1}, [4]byte{127, 0, 0, 1}, 40000, 9, flow.ProtoUDP); key != want {
+		t.Fatalf("digest holds %v, want %v", key, want)
+	}
+	if id>>32 != 0 {
+		t.Errorf("packet identifier %#x: bits 32-63 %#x, want 0 (the trailer lies past the kernel's reach)", id, id>>32)
+	}
+}
