@@ -83,9 +83,7 @@ int xdp_flow(struct xdp_md *ctx)
 		e->parsed = p;
 		e->hash = hash;
 		e->outcome = outcome;
-		/* The whole length: p.frame_len keeps 16 bits, and generic XDP
-		 * hands over frames past 65,535 bytes (a 64 KiB loopback). */
-		e->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
+		e->frame_len = dp_frame_len(ctx);
 		bpf_ringbuf_submit(e, 0);
 	}
 	return XDP_PASS;

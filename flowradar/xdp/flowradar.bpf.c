@@ -255,11 +255,7 @@ int xdp_flowradar(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	__u64 h = dp_flow_hash(&p.key, fr_seed);
-	/* The frame's length, in full: p.frame_len keeps 16 bits, and generic
-	 * XDP hands over frames of up to 64 KiB and more (a 65535-byte IP
-	 * packet on a loopback), which ByteCount must count whole, as the Go
-	 * encoder's uint32 size does. */
-	__u64 len = (__u64)((long)ctx->data_end - (long)ctx->data);
+	__u64 len = dp_frame_len(ctx); /* whole, as the Go encoder's uint32 size */
 	if (fr_percpu) {
 		if (*ep & 1)
 			fr_encode(&flowradar_pcpu_filter1, &flowradar_pcpu_cells1, &p, h, len);

@@ -127,14 +127,6 @@ static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_par
 	return n + (v6 ? l3 + 40 : l3);
 }
 
-/* iblt_frame_len is the frame's whole length. dp_parsed.frame_len keeps
- * 16 bits, and generic XDP hands over frames past 65,535 bytes (a 64 KiB
- * loopback), where the IP packet's end can lie past 2^16. */
-static __always_inline __u32 iblt_frame_len(struct xdp_md *ctx)
-{
-	return (__u32)((long)ctx->data_end - (long)ctx->data);
-}
-
 /* iblt_fragment_id is xdp.fragmentID: bits 16-63 of a later fragment's
  * identifier, the IPv4 flags and offset word and the last four bytes of
  * the IP packet. */
@@ -150,7 +142,7 @@ static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct d
 	else
 		id = (__u64)iblt_read(ctx, l3 + 6, 2) << 16;
 	__u32 end = iblt_ip_end(ctx, p, v6);
-	if (end != 0 && end <= iblt_frame_len(ctx) && end >= lo)
+	if (end != 0 && end <= dp_frame_len(ctx) && end >= lo)
 		id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
 	return id;
 }
@@ -218,7 +210,7 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 	} else if (proto == IPPROTO_UDP) {
 		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
 		__u32 end = iblt_ip_end(ctx, p, v6);
-		if (end != 0 && end <= iblt_frame_len(ctx) && end >= l4 + 12)
+		if (end != 0 && end <= dp_frame_len(ctx) && end >= l4 + 12)
 			id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
 	} else if (proto == IPPROTO_ESP) { /* SPI(4) sequence(4) */
 		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;

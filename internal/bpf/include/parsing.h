@@ -42,7 +42,7 @@ struct dp_parsed {
 	__u16 l4_off; /* 0 for later fragments */
 	__u8 fragment; /* enum dp_fragment */
 	__u8 vlan_tags;
-	__u16 frame_len; /* bytes of the frame dp_parse saw (its linear part) */
+	__u16 frame_len; /* bytes of the frame dp_parse saw (its linear part), modulo 2^16: use dp_frame_len for a length */
 	__u32 ipid; /* IPv4 identification, or IPv6 fragment identification */
 } __attribute__((aligned(8)));
 
@@ -59,6 +59,15 @@ struct dp_cursor {
 
 /* dp_pull returns a pointer to n bytes at offset off, or NULL when they are
  * not all inside the packet. */
+/* dp_frame_len is the whole length of the frame's linear part. Counting
+ * code takes it from here, not from dp_parsed.frame_len, which keeps 16
+ * bits: generic XDP hands over frames past 65,535 bytes (a 64 KiB
+ * loopback). */
+static __always_inline __u32 dp_frame_len(const struct xdp_md *ctx)
+{
+	return (__u32)((long)ctx->data_end - (long)ctx->data);
+}
+
 /*
  * DP_MAX_OFF bounds offsets for the verifier, which tracks packet ranges
  * only while offset plus length stays below 2^16. No XDP buffer holds
