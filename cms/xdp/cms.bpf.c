@@ -24,10 +24,11 @@
  *                    direct-mapped cache of flow hashes (cms_reported):
  *                    a flow is reported again only after another reported
  *                    flow took its slot, so reports may repeat but no
- *                    dropped flow goes unreported (unless the ring buffer
- *                    is full: CMS_STAT_EVENTS_LOST). With RSS a flow's
- *                    packets all reach one CPU, so each CPU detects over
- *                    the flows it serves.
+ *                    dropped flow goes unreported. A report lost to a
+ *                    full ring buffer (CMS_STAT_EVENTS_LOST) is not
+ *                    remembered: the flow's next dropped packet reports
+ *                    it. With RSS a flow's packets all reach one CPU,
+ *                    so each CPU detects over the flows it serves.
  *
  * Every frame that parses (any IP protocol; ports are zero where there are
  * none) counts once. Truncated, malformed and non-IP frames pass untouched
@@ -241,28 +242,22 @@ static __always_inline int cms_sketch(__u64 h, int percpu)
 	return XDP_PASS;
 }
 
-/* cms_remember stores h in its report slot and returns 1 if it was not
- * there already (the flow was not the last reported through that slot). */
-static __always_inline int cms_remember(__u64 h)
+/* cms_report_slot returns the report cache slot of hash h (never NULL:
+ * the index is below CMS_REPORT_SLOTS). */
+static __always_inline struct cms_reported_slot *cms_report_slot(__u64 h)
 {
 	__u32 slot = dp_index(h, CMS_REPORT_ROW, CMS_REPORT_SLOTS);
-	struct cms_reported_slot *r = bpf_map_lookup_elem(&cms_reported, &slot);
-	if (!r)
-		return 0; /* unreachable: slot < CMS_REPORT_SLOTS */
-	if (r->used && r->hash == h)
-		return 0;
-	r->hash = h;
-	r->used = 1;
-	return 1;
+	return bpf_map_lookup_elem(&cms_reported, &slot);
 }
 
-/* cms_report sends one cms_event, or counts it lost. */
-static __always_inline void cms_report(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
+/* cms_report sends one cms_event and returns 1, or counts it lost and
+ * returns 0 (the ring buffer is full). */
+static __always_inline int cms_report(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
 {
 	struct cms_event *e = bpf_ringbuf_reserve(&cms_events, sizeof(*e), 0);
 	if (!e) {
 		cms_count(CMS_STAT_EVENTS_LOST);
-		return;
+		return 0;
 	}
 	__builtin_memcpy(&e->key, key, sizeof(e->key));
 	e->hash = h;
@@ -272,6 +267,23 @@ static __always_inline void cms_report(const struct flow_key *key, __u64 h, __u3
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 	cms_count(CMS_STAT_EVENTS);
+	return 1;
+}
+
+/* cms_report_once reports flow key (hash h) unless its report slot holds
+ * h already, and stores h there once the report is sent. A report lost to
+ * a full ring buffer leaves the slot as it was, so the flow's next packet
+ * through this path tries again: no flow stays unreported for good
+ * because the ring was full once. */
+static __always_inline void cms_report_once(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
+{
+	struct cms_reported_slot *r = cms_report_slot(h);
+	if (!r || (r->used && r->hash == h))
+		return;
+	if (!cms_report(key, h, est, why))
+		return;
+	r->hash = h;
+	r->used = 1;
 }
 
 /* cms_detect_n finds the minimum of the flow's counters in rows 0 to n-1
@@ -356,14 +368,17 @@ static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 		return XDP_PASS; /* unreachable */
 	if (est >= cms_threshold) {
 		cms_count(CMS_STAT_DROPPED);
-		if (cms_remember(h))
-			cms_report(key, h, est, CMS_REPORT_DROPPED);
+		cms_report_once(key, h, est, CMS_REPORT_DROPPED);
 		return XDP_DROP;
 	}
 	if (est + 1 == cms_threshold) {
-		/* Remembered, so that its first drop is not reported again. */
-		cms_remember(h);
-		cms_report(key, h, est + 1, CMS_REPORT_CROSSED);
+		/* Remembered once sent, so that its first drop is not
+		 * reported again; if lost, its first drop reports it. */
+		struct cms_reported_slot *r = cms_report_slot(h);
+		if (cms_report(key, h, est + 1, CMS_REPORT_CROSSED) && r) {
+			r->hash = h;
+			r->used = 1;
+		}
 	}
 	return XDP_PASS;
 }

@@ -31,9 +31,11 @@
 // dropped without ever crossing). So every flow the detector drops is
 // named, once on each CPU that drops it, and again only if another
 // reported flow took its slot in the per-CPU report cache
-// ([cms.ReportSlots] flow hashes): reports may repeat, never miss, unless
-// the ring buffer overflows ([Stats].EventsLost); [HeavyFlows] lists each
-// reported flow once. They cost about one ring
+// ([cms.ReportSlots] flow hashes): reports may repeat, never miss. A
+// report lost to a full ring buffer ([Stats].EventsLost) is not
+// remembered, so the flow's next dropped packet on that CPU reports it
+// (only a flow that sends nothing more after the loss stays unnamed).
+// [HeavyFlows] lists each reported flow once. They cost about one ring
 // buffer record per heavy flow while fewer dropped flows than report slots
 // are active at once (with many more, reports repeat, at worst one per
 // dropped packet). Each CPU

@@ -119,7 +119,8 @@ type Stats struct {
 	// Dropped counts detector drops.
 	Dropped uint64
 	// Events counts events sent (crossings and first drops, see [Event]);
-	// EventsLost those lost to a full ring buffer.
+	// EventsLost those lost to a full ring buffer (the flow is reported
+	// again by its next dropped packet).
 	Events, EventsLost uint64
 	// SatMissed counts increments lost near saturation (shared mode, a
 	// counter above 2^32-65536 losing four compare-and-swap races).

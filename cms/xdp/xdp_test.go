@@ -539,6 +539,74 @@ func TestKernel_DetectorReportSlots(t *testing.T) {
 	}
 }
 
+// TestKernel_DetectorReportsAfterRingFull: a report lost to a full ring
+// buffer is not remembered, so the flow's next dropped packet reports it.
+// Threshold 1 and a one-page ring: the first packet of each of 3*cap/2
+// flows crosses, and the ring holds only about cap reports; the rest are
+// lost. Once the ring is drained, every flow's second packet is dropped,
+// and exactly the flows whose report was lost are reported, as dropped.
+func TestKernel_DetectorReportsAfterRingFull(t *testing.T) {
+	pinCPU(t)
+	p := cms.Params{Width: 1 << 16, Depth: 2, Seed: testSeed}
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1, EventsBytes: os.Getpagesize()})
+	frame := func(sport uint16) []byte {
+		f := slices.Clone(fixtures(t)["ipv4-udp"])
+		f[14+20], f[14+20+1] = byte(sport>>8), byte(sport)
+		return f
+	}
+	// A ring record is a cms_event and its 8-byte header.
+	n := 3 * os.Getpagesize() / (2 * (int(unsafe.Sizeof(cmsCmsEvent{})) + 8))
+	keys := make([]flow.Key, n)
+	for i := range keys {
+		info, err := flow.Parse(frame(uint16(1000 + i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = info.Key
+		if v, _ := kerneltest.Run(t, k.Program(), frame(uint16(1000+i))); v != 2 {
+			t.Fatalf("flow %d's first packet: verdict %d, want XDP_PASS", i, v)
+		}
+	}
+	first, err := k.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := k.Stats()
+	if len(first) == 0 || st.EventsLost == 0 || uint64(len(first))+st.EventsLost != uint64(n) {
+		t.Fatalf("%d flows crossed: %d reported, %d lost; want some of each, adding up", n, len(first), st.EventsLost)
+	}
+	reported := map[flow.Key]bool{}
+	for _, e := range first {
+		if e.Report != cms.ReportCrossed {
+			t.Fatalf("first round: %v reported %v, want crossed", e.Key, e.Report)
+		}
+		reported[e.Key] = true
+	}
+	for i := range keys {
+		if v, _ := kerneltest.Run(t, k.Program(), frame(uint16(1000+i))); v != 1 {
+			t.Fatalf("flow %d's second packet: verdict %d, want XDP_DROP", i, v)
+		}
+	}
+	second, err := k.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(second)) != st.EventsLost {
+		t.Errorf("after the drain, %d flows reported again; want the %d whose report was lost", len(second), st.EventsLost)
+	}
+	for _, e := range second {
+		if e.Report != cms.ReportDropped || reported[e.Key] {
+			t.Errorf("second round: %v reported %v (reported before: %v); want a lost flow, dropped", e.Key, e.Report, reported[e.Key])
+		}
+		reported[e.Key] = true
+	}
+	for i, key := range keys {
+		if !reported[key] {
+			t.Errorf("flow %d (%v) dropped, never reported", i, key)
+		}
+	}
+}
+
 // BenchmarkKernel measures each mode on up to 2000 frames of the captures
 // (the fixtures without DATAPLANE_TRAFFIC_DIR) with cache-resident counters,
 // net of the XDP_DROP floor measured in the same loop. "parse+hash" is the
