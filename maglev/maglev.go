@@ -101,13 +101,18 @@ func MustNew(p Params, backends []Backend) *Table {
 }
 
 // Update returns a new table with the same size and seed as t and the
-// given backends. t is not modified; readers holding t keep using it.
+// given backends. t is not modified; readers holding t keep using it. On
+// the zero Table, whose Params are zero, it builds a table of the default
+// size with seed 0, as New(Params{}, backends) does.
 func (t *Table) Update(backends []Backend) (*Table, error) {
 	return New(t.Params(), backends)
 }
 
 // checkBackends validates and returns a sorted copy.
 func checkBackends(backends []Backend) ([]Backend, error) {
+	if len(backends) > MaxSize {
+		return nil, fmt.Errorf("maglev: at most %d backends, got %d", MaxSize, len(backends))
+	}
 	bs := slices.Clone(backends)
 	for i, b := range bs {
 		if len(b.Name) == 0 || len(b.Name) > MaxNameLen {
@@ -119,9 +124,6 @@ func checkBackends(backends []Backend) ([]Backend, error) {
 		if bs[i].Name == bs[i-1].Name {
 			return nil, fmt.Errorf("maglev: backend name %q appears twice; names must be unique", bs[i].Name)
 		}
-	}
-	if len(bs) > MaxSize {
-		return nil, fmt.Errorf("maglev: at most %d backends, got %d", MaxSize, len(bs))
 	}
 	return bs, nil
 }

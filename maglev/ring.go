@@ -88,7 +88,7 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 	total := uint64(0)
 	for _, b := range bs {
 		if total += uint64(b.Weight) * uint64(v); total > MaxRingPoints {
-			return nil, fmt.Errorf("maglev: ring would hold more than %d points (weights times virtual nodes), at most %d accepted", total, MaxRingPoints)
+			return nil, fmt.Errorf("maglev: ring would hold at least %d points (weights times virtual nodes), at most %d accepted", total, MaxRingPoints)
 		}
 	}
 	r := &Ring{backends: bs, vnodes: v, seed: p.Seed}
