@@ -72,8 +72,9 @@ func KeyFrom16(src, dst [16]byte, sport, dport uint16, proto uint8) Key {
 // in an IPv6 header that carries one. So KeyFrom(k.Src(), k.Dst(), ...)
 // gives back every key k that [Parse] returns but one kind: an IPv6 packet
 // whose two addresses are both mapped, which KeyFrom keys as IPv4 (use
-// [KeyFrom16] for it). It returns an error when an address is invalid or
-// an IPv4 address is paired with an IPv6 one.
+// [KeyFrom16] for it). An IPv6 zone (fe80::1%eth0) is not part of a
+// packet's header and is left out of the key. It returns an error when an
+// address is invalid or an IPv4 address is paired with an IPv6 one.
 func KeyFrom(src, dst netip.Addr, sport, dport uint16, proto uint8) (Key, error) {
 	switch {
 	case !src.IsValid() || !dst.IsValid():

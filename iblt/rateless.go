@@ -104,8 +104,12 @@ func (c *coder) keyLenError(n int) error {
 	return fmt.Errorf("iblt: key length must be %d, got %d", c.keyLen, n)
 }
 
-// grow reserves room for n more keys.
+// maxGrow caps one reservation by grow: a hint, not a limit on keys.
+const maxGrow = 1 << 18
+
+// grow reserves room for n more keys (at most maxGrow at once).
 func (c *coder) grow(n int) {
+	n = min(n, maxGrow)
 	if n > 0 {
 		c.maps = slices.Grow(c.maps, n)
 		c.checks = slices.Grow(c.checks, n)
@@ -284,7 +288,9 @@ func (e *Encoder) Add(key []byte) error {
 }
 
 // Grow reserves room for n more keys, so that adding them does not
-// allocate.
+// allocate. n is a hint: n <= 0 does nothing, and Grow reserves room for
+// at most 2^18 keys beyond those added, so that a wild n cannot exhaust
+// memory.
 func (e *Encoder) Grow(n int) { e.c.grow(n) }
 
 // Len returns the number of keys added.
@@ -376,7 +382,9 @@ func (d *Decoder) AddLocal(key []byte) error {
 }
 
 // Grow reserves room for n more local keys, so that adding them does not
-// allocate.
+// allocate. n is a hint: n <= 0 does nothing, and Grow reserves room for
+// at most 2^18 local keys beyond those added, so that a wild n cannot exhaust
+// memory.
 func (d *Decoder) Grow(n int) { d.local.grow(n) }
 
 // Received returns the number of symbols received, including one that

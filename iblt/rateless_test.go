@@ -331,3 +331,23 @@ func TestRateless_AddNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRateless_GrowWildHint: Grow takes any n without panicking or
+// reserving a wild amount of memory, and the coders still work after it.
+func TestRateless_GrowWildHint(t *testing.T) {
+	for _, n := range []int{-1, math.MaxInt} {
+		enc, _ := NewEncoder(MaxKeyLen, 1)
+		dec, _ := NewDecoder(MaxKeyLen, 1)
+		enc.Grow(n)
+		dec.Grow(n)
+		if c := cap(enc.c.keys); c > 1<<24 {
+			t.Errorf("Grow(%d) reserved %d key words (128 MiB or more)", n, c)
+		}
+		if err := enc.Add(make([]byte, MaxKeyLen)); err != nil {
+			t.Errorf("Grow(%d), then Add: %v", n, err)
+		}
+		if err := dec.AddLocal(make([]byte, MaxKeyLen)); err != nil {
+			t.Errorf("Grow(%d), then AddLocal: %v", n, err)
+		}
+	}
+}
