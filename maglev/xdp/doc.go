@@ -78,8 +78,25 @@
 // three VIPs has three, up to [MaxMembers] in all, over at most
 // [MaxBackends] addresses, whose statistics the slots share). New slots
 // are written before the swap; slots of backends that left the VIP are
-// freed after it, and a slot gets a new 16-bit generation each time it is
-// given out.
+// freed after it. A slot's 16-bit generation is even while it has a member
+// and odd once freed, and changes each time the slot is given out or
+// freed. Freeing rewrites the generation only: the slot keeps the address
+// of the backend that left, and the loader hands out the slot freed
+// longest ago first, so it is rewritten for a new member as late as
+// possible.
+//
+// Updates racing packets: a map update from user space is a plain copy,
+// not atomic, so a packet on another CPU may read a slot while it is
+// written. The kernel reads its slot once, before any check, and sends to
+// the address of that read. A packet that finds a slot being freed sees
+// the member that left, whole, with its old or its new generation (only
+// one byte of the slot changes), and goes to that member or, if it came
+// by connection tracking and sees the new generation, to the VIP's table.
+// A packet that reaches a freed slot through the table it read before the
+// swap goes to the member that left, and its flow is not tracked to the
+// slot. Only a packet still on a slot when it is given to a new member
+// (every other free slot handed out since it was freed) could read a mix
+// of the two members.
 //
 // Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
 // from flow key to backend slot and generation, filled on a flow's first

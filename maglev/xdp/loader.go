@@ -35,7 +35,7 @@ type LB struct {
 	vips    map[VIP]*vipState
 	tables  [MaxVIPs]bool // table ids in use
 	slots   ids           // backend slots (maglev_backends), one per member
-	gens    []uint16      // per slot: bumped each time it gets a member
+	gens    []uint16      // per slot: its generation, even while it has a member, odd once freed
 	addrs   map[netip.Addr]*addrStats
 	statIDs ids // indexes of maglev_backend_stats, one per address
 }
@@ -69,29 +69,47 @@ type addrStats struct {
 	refs int // slots of the address
 }
 
-// ids hands out indexes of a BPF array round-robin, so that a freed index
-// is reused as late as possible.
+// ids hands out indexes of a BPF array, least recently freed first
+// (indexes never used come first, in order), so that a freed index is
+// reused as late as possible: only once every other free index has been
+// handed out since. A packet on another CPU that still reads the entry
+// at a freed index then finds the complete value written when it was
+// freed, not one being rewritten for its next owner.
 type ids struct {
 	used []bool
-	next uint32
+	ring []uint32 // ring of the free indexes, in the order they were freed
+	head int      // position in ring of the least recently freed index
+	n    int      // free indexes in the ring
 }
 
-func newIDs(n int) ids { return ids{used: make([]bool, n)} }
+func newIDs(n int) ids {
+	s := ids{used: make([]bool, n), ring: make([]uint32, n), n: n}
+	for i := range s.ring {
+		s.ring[i] = uint32(i)
+	}
+	return s
+}
 
 func (s *ids) alloc() (uint32, bool) {
-	n := uint32(len(s.used))
-	for k := uint32(0); k < n; k++ {
-		id := (s.next + k) % n
-		if !s.used[id] {
-			s.used[id] = true
-			s.next = (id + 1) % n
-			return id, true
-		}
+	if s.n == 0 {
+		return 0, false
 	}
-	return 0, false
+	id := s.ring[s.head]
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+	s.used[id] = true
+	return id, true
 }
 
-func (s *ids) free(id uint32) { s.used[id] = false }
+// free returns id to the end of the ring; an index not in use is ignored.
+func (s *ids) free(id uint32) {
+	if !s.used[id] {
+		return
+	}
+	s.used[id] = false
+	s.ring[(s.head+s.n)%len(s.ring)] = id
+	s.n++
+}
 
 // Spec returns the kernel's CollectionSpec with opts applied, for tests
 // that load it themselves.
@@ -249,7 +267,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	taken := map[netip.Addr]uint32{}
 	undo := func() {
 		for a, s := range taken {
-			lb.freeSlot(s, a)
+			lb.freeSlot(s, a, id)
 		}
 	}
 	for i := range slotOf {
@@ -326,7 +344,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		old.inner.Close()
 		for a, s := range old.members {
 			if _, kept := members[a]; !kept {
-				lb.freeSlot(s, a)
+				lb.freeSlot(s, a, id)
 			}
 		}
 	}
@@ -353,7 +371,7 @@ func (lb *LB) DeleteVIP(v VIP) error {
 	st.inner.Close()
 	lb.tables[st.id] = false
 	for a, s := range st.members {
-		lb.freeSlot(s, a)
+		lb.freeSlot(s, a, st.id)
 	}
 	delete(lb.vips, v)
 	// The entry is gone; dropping its kind's bit is an optimisation, and
@@ -396,9 +414,20 @@ func (lb *LB) Table(v VIP) *maglev.Table {
 	return nil
 }
 
+// Slot generations (maglev_backend.gen, kept in lb.gens): even while the
+// slot has a member, odd once it is freed. Each newSlot and each freeSlot
+// moves a slot's generation on, so a connection-tracking entry, which
+// the kernel makes with the even generation of a member's slot only,
+// stops matching once that member leaves and never matches the slot's
+// later members.
+
 // newSlot gives a free backend slot to backend a as a member of the VIP
-// whose table is table, and writes it, with a new generation and a's
-// statistics index.
+// whose table is table, and writes it, with a new (even) generation and
+// a's statistics index. The slot is the one freed longest ago (see ids):
+// a packet still reading it through a connection-tracking entry made for
+// an earlier member may see a mix of the old and the new value while the
+// slot is written, and the longer a slot stays free the less likely a
+// packet is still there.
 func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	st := lb.addrs[a]
 	if st == nil {
@@ -420,18 +449,13 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 		lb.unrefAddr(a, st)
 		return 0, errTooManySlots
 	}
-	// A new generation: connection-tracking entries made for the slot's
-	// earlier members stop matching.
+	// A new generation, even: connection-tracking entries made for the
+	// slot's earlier members stop matching.
 	gen := lb.gens[id] + 1
-	be := maglevMaglevBackend{Gen: gen, Stats: st.id, Table: uint8(table)}
-	if a.Is4() {
-		a4 := a.As4()
-		copy(be.Addr[:], a4[:])
-		be.Family = 4
-	} else {
-		be.Addr = a.As16()
-		be.Family = 6
+	if gen%2 != 0 {
+		gen++
 	}
+	be := slotValue(a, table, st.id, gen)
 	if err := lb.objs.MaglevBackends.Put(id, &be); err != nil {
 		lb.slots.free(id)
 		lb.unrefAddr(a, st)
@@ -442,16 +466,47 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	return id, nil
 }
 
-// freeSlot marks slot id, of backend a, free: connection-tracking entries that still
-// name it fall back to their VIP's table (and keep doing so once the slot
-// is reused, as its generation changes).
-func (lb *LB) freeSlot(id uint32, a netip.Addr) {
-	_ = lb.objs.MaglevBackends.Put(id, &maglevMaglevBackend{})
-	lb.slots.free(id)
+// freeSlot frees slot id, of backend a as a member of the VIP whose table
+// is table: it writes the slot's value again with only the generation
+// moved on (to an odd one), so connection-tracking entries that still
+// name the slot fall back to their VIP's table (and keep doing so once
+// the slot is reused, as its generation changes again). The address,
+// family, table and statistics index stay as they were: a map update is
+// a plain copy, not atomic, and a packet on another CPU that has just
+// found the slot live must still read the member's whole address, never
+// a zeroed or half-zeroed one. Such a packet goes to the backend that was
+// a member a moment ago, as it would have a moment earlier. Only the
+// generation's low byte changes (even to odd never carries), so even a
+// torn read sees the old member's value with the old or the new
+// generation. The loader knows which slots are free (lb.slots); the
+// kernel tells them by their odd generation.
+func (lb *LB) freeSlot(id uint32, a netip.Addr, table uint32) {
 	if st := lb.addrs[a]; st != nil {
+		gen := lb.gens[id] | 1
+		be := slotValue(a, table, st.id, gen)
+		if err := lb.objs.MaglevBackends.Put(id, &be); err == nil {
+			lb.gens[id] = gen
+		}
 		st.refs--
 		lb.unrefAddr(a, st)
 	}
+	lb.slots.free(id)
+}
+
+// slotValue is the maglev_backends value of backend a as a member of the
+// VIP whose table is table, with statistics index stats and generation
+// gen.
+func slotValue(a netip.Addr, table, stats uint32, gen uint16) maglevMaglevBackend {
+	be := maglevMaglevBackend{Gen: gen, Stats: stats, Table: uint8(table)}
+	if a.Is4() {
+		a4 := a.As4()
+		copy(be.Addr[:], a4[:])
+		be.Family = 4
+	} else {
+		be.Addr = a.As16()
+		be.Family = 6
+	}
+	return be
 }
 
 // unrefAddr frees a's statistics index once no slot has a.

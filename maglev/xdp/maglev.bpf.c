@@ -89,18 +89,25 @@ struct maglev_vip_info {
 /* A backend slot: one backend as a member of one VIP's table, and where
  * its encapsulated packets go. A backend serving several VIPs has one slot
  * per VIP, so removing it from one VIP frees that VIP's slot only; table
- * names that VIP. family 0
- * marks a free slot. gen changes every time the loader gives the slot to a
- * new member, so a connection-tracking entry made for an earlier occupant
- * does not match. stats indexes maglev_backend_stats, which has one entry
- * per backend address, shared by the address's slots. */
+ * names that VIP. family 0 marks a slot never used. gen is even while the
+ * slot has a member and odd once the loader has freed it; it changes every
+ * time the loader gives the slot to a new member and every time it frees
+ * the slot, so a connection-tracking entry (made with an even gen only)
+ * stops matching once its member leaves. Freeing a slot rewrites only gen:
+ * addr, family, table and stats stay those of the member that left, so a
+ * packet that reads the slot while it is freed (a map update from user
+ * space is a plain copy, not atomic) never finds a zeroed or half-written
+ * address, and a packet that already chose it goes to that member. stats
+ * indexes maglev_backend_stats, which has one entry per backend address,
+ * shared by the address's slots. */
 struct maglev_backend {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, or IPv6 */
-	__u8 family;   /* 4 or 6 */
+	__u8 family;   /* 4 or 6; 0: never used */
 	__u8 table;    /* the VIP's table (maglev_vip_info.table) */
-	__u16 gen;   /* host order */
+	__u16 gen;   /* host order; even: has a member, odd: free */
 	__u32 stats; /* host order: key of maglev_backend_stats */
 };
+_Static_assert(sizeof(struct maglev_backend) == 24, "xdp.maglevMaglevBackend");
 
 /* The load balancer's own addresses and MACs (one entry). */
 struct maglev_cfg {
@@ -197,8 +204,10 @@ struct {
 
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
- * at the time (high 16 bits), so the entry stops matching when the slot is
- * freed (the backend left that VIP) and given to another member. The
+ * at the time (high 16 bits, always even: a packet sent through a freed
+ * slot makes no entry), so the entry stops matching when the slot is
+ * freed (the backend left that VIP) and stays so when it is given to
+ * another member. The
  * entry is followed only if the slot belongs to the VIP the packet matches
  * now (its table): a flow that a VIP added since now matches is that VIP's,
  * and goes to its backends. LRU: old flows are forgotten first. The size
@@ -363,6 +372,20 @@ static __always_inline void maglev_copy16(__u8 *dst, const __u8 *src)
 	*(__u64 *)(dst + 8) = *(const __u64 *)(src + 8);
 }
 
+/* maglev_read_slot copies backend slot b to be. The barrier keeps every
+ * load of b before it, so the checks made on be and the address sent to
+ * come from one read of the slot, done before the first check: without
+ * it clang reads the checked fields first and the address only after the
+ * checks pass, and user space may rewrite the slot in between (a map
+ * update is a plain copy, not atomic). The copy itself is no atomic read
+ * either; see struct maglev_backend for why a slot being freed is safe to
+ * read anyway. */
+static __always_inline void maglev_read_slot(struct maglev_backend *be, const struct maglev_backend *b)
+{
+	*be = *b;
+	asm volatile("" ::: "memory");
+}
+
 /* maglev_send balances the parsed packet p (its key already that of its
  * datagram for a later fragment): it finds the VIP and the backend,
  * encapsulates and returns XDP_TX, or returns the verdict of the first
@@ -379,20 +402,26 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	__u32 table_id = vip->table;
 	__u64 hash = dp_flow_hash(&p->key, maglev_seed);
 
-	/* The backend: from connection tracking, else from the table. */
+	/* The backend: from connection tracking, else from the table. Its
+	 * slot is copied once, right after the lookup, and every check and
+	 * the address sent to use that copy (maglev_read_slot). */
 	__u32 slot = MAGLEV_NO_BACKEND;
-	struct maglev_backend *be = NULL;
+	struct maglev_backend be __attribute__((aligned(8))); /* word copies of addr */
 	int tracked = 0;
 	if (maglev_conntrack) {
 		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p->key);
 		if (s) {
 			__u32 conn = *s;
 			slot = conn & 0xffff;
-			be = bpf_map_lookup_elem(&maglev_backends, &slot);
-			if (be && be->family != 0 && be->gen == (__u16)(conn >> 16) &&
-			    be->table == table_id) {
-				tracked = 1;
-				maglev_count(MAGLEV_STAT_CONN_HIT);
+			struct maglev_backend *b = bpf_map_lookup_elem(&maglev_backends, &slot);
+			if (b) {
+				maglev_read_slot(&be, b);
+				/* A free slot's odd gen matches no entry. */
+				if (be.family != 0 && be.gen == (__u16)(conn >> 16) &&
+				    be.table == table_id) {
+					tracked = 1;
+					maglev_count(MAGLEV_STAT_CONN_HIT);
+				}
 			}
 		}
 	}
@@ -409,18 +438,24 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 			return XDP_DROP;
 		}
 		slot = *s;
-		be = bpf_map_lookup_elem(&maglev_backends, &slot);
-		if (!be || be->family == 0) {
+		struct maglev_backend *b = bpf_map_lookup_elem(&maglev_backends, &slot);
+		if (!b) {
 			maglev_count(MAGLEV_STAT_DROP_NO_BACKEND);
 			return XDP_DROP;
 		}
-		if (maglev_conntrack) {
-			__u32 conn = slot | (__u32)be->gen << 16;
+		maglev_read_slot(&be, b);
+		if (be.family == 0) {
+			maglev_count(MAGLEV_STAT_DROP_NO_BACKEND);
+			return XDP_DROP;
+		}
+		/* A slot freed since this packet read the table (odd gen) still
+		 * holds the member that left: the packet goes there, but its
+		 * flow is not tracked to it. */
+		if (maglev_conntrack && !(be.gen & 1)) {
+			__u32 conn = slot | (__u32)be.gen << 16;
 			bpf_map_update_elem(&maglev_conns, &p->key, &conn, BPF_ANY);
 		}
 	}
-	if (!be)
-		return XDP_DROP; /* unreachable; for the verifier */
 
 	__u32 zero = 0;
 	struct maglev_cfg *cfg = bpf_map_lookup_elem(&maglev_config, &zero);
@@ -432,7 +467,7 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	 * backend's family: drop rather than send from 0.0.0.0 or ::. The
 	 * loader refuses such a VIP (xdp.ErrNoSource); this guards the maps
 	 * against other writers, for three or four instructions. */
-	int outer6 = be->family == 6;
+	int outer6 = be.family == 6;
 	if (outer6 ? (*(const __u64 *)cfg->src6 | *(const __u64 *)(cfg->src6 + 8)) == 0
 		   : *(const __u32 *)cfg->src4 == 0) {
 		maglev_count(MAGLEV_STAT_DROP_NO_SOURCE);
@@ -485,8 +520,8 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 		return XDP_DROP;
 	}
 
-	/* be and cfg point into maps, so they stay valid when the packet
-	 * moves; only packet pointers must be loaded again. */
+	/* be is on the stack and cfg points into a map, so both stay valid
+	 * when the packet moves; only packet pointers must be loaded again. */
 	if (bpf_xdp_adjust_head(ctx, -(int)encap)) {
 		maglev_count(MAGLEV_STAT_DROP_ENCAP);
 		return XDP_DROP;
@@ -519,7 +554,7 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 		o[6] = inner_proto;
 		o[7] = 64; /* hop limit */
 		maglev_copy16(o + 8, cfg->src6);
-		maglev_copy16(o + 24, be->addr);
+		maglev_copy16(o + 24, be.addr);
 	} else {
 		eth[12] = 0x08;
 		eth[13] = 0x00;
@@ -539,13 +574,13 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 		hb[10] = 0;
 		hb[11] = 0;
 		*(__u32 *)(hb + 12) = *(const __u32 *)cfg->src4;
-		*(__u32 *)(hb + 16) = *(const __u32 *)be->addr;
+		*(__u32 *)(hb + 16) = *(const __u32 *)be.addr;
 		h[5] = maglev_csum(h);
 		maglev_copy16(o, hb);
 		*(__u32 *)(o + 16) = *(const __u32 *)(hb + 16);
 	}
 
-	__u32 stat = be->stats;
+	__u32 stat = be.stats;
 	struct maglev_counters *st = bpf_map_lookup_elem(&maglev_backend_stats, &stat);
 	if (st) {
 		st->packets += 1;

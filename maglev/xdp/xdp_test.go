@@ -551,7 +551,8 @@ func TestKernel_ConnTrackSlotReuse(t *testing.T) {
 	p.model.Process(f)
 	p.setVIP(t, x, backends("10.1.0.2")) // slot 1; 10.1.0.1's slot 0 is free now
 	// Use every other slot (MaxMembers-2 of them, in 254 VIPs over a pool
-	// of 4000 addresses), so the next new member gets slot 0.
+	// of 4000 addresses), so the next new member gets slot 0, the only
+	// free one.
 	left, pool := MaxMembers-2, 4000
 	for k, vips := 0, MaxVIPs-2; k < vips; k++ {
 		n := left / (vips - k)
@@ -563,8 +564,8 @@ func TestKernel_ConnTrackSlotReuse(t *testing.T) {
 		p.setVIP(t, VIP{netip.AddrFrom4([4]byte{198, 51, 101, byte(k)}), 80, flow.ProtoTCP}, many)
 		left -= n
 	}
-	if left != 0 || p.lb.slots.next != 0 {
-		t.Fatalf("%d slots left, next slot %d: the filling is wrong", left, p.lb.slots.next)
+	if left != 0 || p.lb.slots.n != 1 || p.lb.slots.ring[p.lb.slots.head] != 0 {
+		t.Fatalf("%d slots left, %d free, next slot %d: the filling is wrong", left, p.lb.slots.n, p.lb.slots.ring[p.lb.slots.head])
 	}
 	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}, backends("10.3.0.1")) // slot 0
 	if p.lb.vips[VIP{netip.MustParseAddr("198.51.100.3"), 80, flow.ProtoTCP}].members[netip.MustParseAddr("10.3.0.1")] != 0 {
