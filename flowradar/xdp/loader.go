@@ -245,49 +245,11 @@ func (k *Kernel) Clear(epoch int) error {
 		return err
 	}
 	fm, cm := k.maps(epoch)
-	if k.o.PerCPU {
-		n, err := ebpf.PossibleCPU()
-		if err != nil {
-			return fmt.Errorf("flowradar kernel: %w", err)
-		}
-		zw, zc := make([]flowradarFrBlock, n), make([]flowradarFlowradarCell, n)
-		for i := uint32(0); i < k.p.FilterBits/bloom.BlockBits; i++ {
-			if err := fm.Update(i, zw, ebpf.UpdateAny); err != nil {
-				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
-			}
-		}
-		for i := uint32(0); i < k.p.Cells; i++ {
-			if err := cm.Update(i, zc, ebpf.UpdateAny); err != nil {
-				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
-			}
-		}
-		return nil
+	if err := bpfload.ClearArray[flowradarFrBlock](fm, k.p.FilterBits/bloom.BlockBits, batch); err != nil {
+		return fmt.Errorf("flowradar kernel: clear epoch %d filter: %w", epoch, err)
 	}
-	keys := make([]uint32, 0, batch)
-	for _, m := range []struct {
-		m     *ebpf.Map
-		n     uint32
-		zeros any
-	}{
-		{fm, k.p.FilterBits / bloom.BlockBits, make([]flowradarFrBlock, batch)},
-		{cm, k.p.Cells, make([]flowradarFlowradarCell, batch)},
-	} {
-		for start := uint32(0); start < m.n; start += batch {
-			keys = keys[:0]
-			for i := start; i < min(start+batch, m.n); i++ {
-				keys = append(keys, i)
-			}
-			zeros := m.zeros
-			switch z := zeros.(type) {
-			case []flowradarFrBlock:
-				zeros = z[:len(keys)]
-			case []flowradarFlowradarCell:
-				zeros = z[:len(keys)]
-			}
-			if _, err := m.m.BatchUpdate(keys, zeros, nil); err != nil {
-				return fmt.Errorf("flowradar kernel: clear epoch %d: %w", epoch, err)
-			}
-		}
+	if err := bpfload.ClearArray[flowradarFlowradarCell](cm, k.p.Cells, batch); err != nil {
+		return fmt.Errorf("flowradar kernel: clear epoch %d cells: %w", epoch, err)
 	}
 	return nil
 }

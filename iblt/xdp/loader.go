@@ -179,29 +179,24 @@ func addCell(w []uint64, c *ibltIbltCell) {
 }
 
 // Reset empties the digest and zeroes the statistics ([Kernel.Stats]). It
-// clears the cells one at a time: a packet the program handles meanwhile
-// may land in a cleared cell and not in another, which no later digest
-// can cancel. Reset while no traffic reaches the program (before
-// attaching it, or after detaching it).
+// clears the cells in batches, not all at once: a packet the program
+// handles meanwhile may land in a cleared cell and not in another, which
+// no later digest can cancel. Reset while no traffic reaches the program
+// (before attaching it, or after detaching it).
 func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
 		return err
 	}
+	cells := k.objs.IbltCells
+	if k.opts.Shared {
+		cells = k.objs.IbltSharedCells
+	}
+	if err := bpfload.ClearArray[ibltIbltCell](cells, uint32(k.opts.Cells), 4096); err != nil {
+		return fmt.Errorf("iblt kernel: reset cells: %w", err)
+	}
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("iblt kernel: %w", err)
-	}
-	zeros := make([]ibltIbltCell, n)
-	for i := 0; i < k.opts.Cells; i++ {
-		key := uint32(i)
-		if k.opts.Shared {
-			err = k.objs.IbltSharedCells.Update(key, &zeros[0], ebpf.UpdateAny)
-		} else {
-			err = k.objs.IbltCells.Update(key, zeros, ebpf.UpdateAny)
-		}
-		if err != nil {
-			return fmt.Errorf("iblt kernel: reset cell %d: %w", i, err)
-		}
 	}
 	stats := make([]uint64, n)
 	for i := uint32(0); i < uint32(ibltIbltStatIBLT_STAT_MAX); i++ {

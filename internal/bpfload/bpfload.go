@@ -153,3 +153,40 @@ func FlowKey(b []byte) (flow.Key, error) {
 	}
 	return flow.KeyFromBytes(b[:n])
 }
+
+// ClearArray zeroes elements 0 to n-1 of the array map m (plain or
+// per-CPU) whose values are of type V, with batch updates of up to batch
+// elements: a few system calls where one update per element would take a
+// system call each (about 3 µs per per-CPU element here, so 170 ms for a
+// FlowRadar table of 52,000 cells). An error names the first element of
+// the batch that failed.
+func ClearArray[V any](m *ebpf.Map, n uint32, batch int) error {
+	if batch < 1 {
+		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
+	}
+	batch = min(batch, max(int(n), 1))
+	per := 1
+	switch m.Type() {
+	case ebpf.Array:
+	case ebpf.PerCPUArray:
+		cpus, err := ebpf.PossibleCPU()
+		if err != nil {
+			return err
+		}
+		per = cpus
+	default:
+		return fmt.Errorf("clear array: map type must be %v or %v, got %v", ebpf.Array, ebpf.PerCPUArray, m.Type())
+	}
+	keys := make([]uint32, 0, batch)
+	zeros := make([]V, batch*per)
+	for start := uint32(0); start < n; start += uint32(batch) {
+		keys = keys[:0]
+		for i := start; i < n && len(keys) < batch; i++ {
+			keys = append(keys, i)
+		}
+		if _, err := m.BatchUpdate(keys, zeros[:len(keys)*per], nil); err != nil {
+			return fmt.Errorf("clear elements %d to %d: %w", start, start+uint32(len(keys))-1, err)
+		}
+	}
+	return nil
+}

@@ -48,3 +48,91 @@ func TestSumPerCPU(t *testing.T) {
 		t.Fatal("slot 3 of a 3-slot map read without an error")
 	}
 }
+
+// TestClearArray: ClearArray zeroes elements 0 to n-1 of plain and
+// per-CPU arrays, on every CPU, across batch boundaries, and leaves the
+// elements past n as they were; other map types and a batch below 1 are
+// errors.
+func TestClearArray(t *testing.T) {
+	kerneltest.Require(t)
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type val struct{ A, B uint64 }
+	const entries, n = 10, 7
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		for _, batch := range []int{1, 3, 7, 100} {
+			m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 16, MaxEntries: entries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := 1
+			if typ == ebpf.PerCPUArray {
+				per = cpus
+			}
+			fill := func(i uint32) []val {
+				v := make([]val, per)
+				for c := range v {
+					v[c] = val{uint64(i) + 1, uint64(c) + 1}
+				}
+				return v
+			}
+			for i := range uint32(entries) {
+				var err error
+				if per == 1 {
+					err = m.Update(i, fill(i)[0], ebpf.UpdateAny)
+				} else {
+					err = m.Update(i, fill(i), ebpf.UpdateAny)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := bpfload.ClearArray[val](m, n, batch); err != nil {
+				t.Fatalf("%v, batch %d: %v", typ, batch, err)
+			}
+			for i := range uint32(entries) {
+				got := make([]val, per)
+				var err error
+				if per == 1 {
+					err = m.Lookup(i, &got[0])
+				} else {
+					err = m.Lookup(i, &got)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for c, v := range got {
+					want := val{}
+					if i >= n {
+						want = fill(i)[c]
+					}
+					if v != want {
+						t.Fatalf("%v, batch %d: element %d CPU %d is %+v, want %+v", typ, batch, i, c, v, want)
+					}
+				}
+			}
+			m.Close()
+		}
+	}
+	h, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 16, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := bpfload.ClearArray[val](h, 4, 2); err == nil {
+		t.Error("ClearArray of a hash map: no error")
+	}
+	a, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := bpfload.ClearArray[val](a, 4, 0); err == nil {
+		t.Error("ClearArray with batch 0: no error")
+	}
+	if err := bpfload.ClearArray[val](a, 0, 8); err != nil {
+		t.Errorf("ClearArray of no elements: %v", err)
+	}
+}
