@@ -14,8 +14,8 @@ import (
 // naming the constructor instead of an index error.
 func TestTable_Zero(t *testing.T) {
 	var z Table
-	if err := z.Insert([]byte{1}, 1); err == nil {
-		t.Error("Insert of a 1-byte key into the zero Table: no error")
+	if err := z.Insert([]byte{1}, 1); err == nil || !strings.Contains(err.Error(), "zero Table") {
+		t.Errorf("Insert of a 1-byte key into the zero Table: %v, want an error naming the zero Table", err)
 	}
 	if err := z.Delete([]byte{1}, 1); err == nil {
 		t.Error("Delete of a 1-byte key from the zero Table: no error")
