@@ -88,9 +88,8 @@ func ExampleParseIP() {
 // A key from addresses a program already holds, such as a connection's
 // endpoints: its canonical bytes are what a Bloom filter, a sketch or an
 // IBLT takes, and its Hash under a structure's seed what that structure's
-// AddHash takes. Bytes and
-// Hash have pointer receivers, so call them on a variable:
-// flow.MustKey(...).Bytes() does not compile.
+// AddHash takes. Bytes and Hash have pointer receivers, so call them on a
+// variable: flow.MustKey(...).Bytes() does not compile.
 func ExampleKeyFrom() {
 	client := netip.MustParseAddrPort("192.0.2.7:41000")
 	server := netip.MustParseAddrPort("[::ffff:198.51.100.1]:443") // a dual-stack socket's view of an IPv4 peer
