@@ -310,7 +310,9 @@ func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 	return o, true
 }
 
-// Release forgets one flow of backend i.
+// Release forgets one flow of backend i. It does nothing when backend i
+// carries no flow or i is not a backend's index, so a stray Release
+// cannot lower the bound of the others.
 func (b *Bounded) Release(i int) {
 	if i >= 0 && i < len(b.loads) && b.loads[i] > 0 {
 		b.loads[i]--
