@@ -145,3 +145,15 @@ func TestZeroArgument_Incompatible(t *testing.T) {
 		}
 	}
 }
+
+// TestCoder_ZeroKeyError: a key given to the zero Encoder or Decoder is
+// refused with an error that names the zero value, not a key length of 0.
+func TestCoder_ZeroKeyError(t *testing.T) {
+	var e Encoder
+	var d Decoder
+	for name, err := range map[string]error{"Encoder.Add": e.Add([]byte{1}), "Decoder.AddLocal": d.AddLocal([]byte{1})} {
+		if err == nil || !strings.Contains(err.Error(), "zero Encoder or Decoder") {
+			t.Errorf("%s of a 1-byte key on the zero value: %v, want an error naming the zero value", name, err)
+		}
+	}
+}
