@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -82,4 +83,31 @@ func ExampleParseIP() {
 	info, err := flow.ParseIP(pkt)
 	fmt.Println(info.Key, info.Fragment, info.L4Offset, err)
 	// Output: 192.0.2.1:0 > 192.0.2.2:0 udp later 0 <nil>
+}
+
+// A key from addresses a program already holds, such as a connection's
+// endpoints: its canonical bytes are what a Bloom filter, a sketch or an
+// IBLT takes, and its Hash under a structure's seed what that structure's
+// AddHash takes. Bytes and Hash have pointer receivers, so call them on a
+// variable: flow.MustKey(...).Bytes() does not compile.
+func ExampleKeyFrom() {
+	client := netip.MustParseAddrPort("192.0.2.7:41000")
+	server := netip.MustParseAddrPort("[::ffff:198.51.100.1]:443") // a dual-stack socket's view of an IPv4 peer
+	k, err := flow.KeyFrom(client.Addr(), server.Addr(), client.Port(), server.Port(), flow.ProtoTCP)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(k, k.Len(), k.Is4())
+	fmt.Printf("% x\n", k.Bytes())
+	fmt.Printf("%#x\n", k.Hash(0))
+	fmt.Println(k.Reverse())
+	p := k.Padded()
+	fmt.Println(len(p), p[flow.PaddedLen-1])
+	// Output:
+	// 192.0.2.7:41000 > 198.51.100.1:443 tcp 13 true
+	// c0 00 02 07 c6 33 64 01 a0 28 01 bb 06
+	// 0x5174c9fc762a1a9
+	// 198.51.100.1:443 > 192.0.2.7:41000 tcp
+	// 40 13
 }

@@ -62,10 +62,11 @@ func (n *LeafSpine) leafOf(addr []byte) int {
 	return int(flow.Reduce(flow.Hash64(addr, n.seed), uint32(n.Leaves)))
 }
 
-// Path stores in out the switches flow k crosses, in order, and returns
-// it: one leaf when both addresses sit under the same leaf, otherwise
-// source leaf, spine, destination leaf: the path [Network.Hops] takes to
-// locate the flow's loss. A nil or invalid key has no path, and neither
+// Path returns the switches flow k crosses, in order: one leaf when both
+// addresses sit under the same leaf, otherwise source leaf, spine,
+// destination leaf: the path [Network.Hops] takes to locate the flow's
+// loss. It writes them over out from out[:0], reusing its memory (unlike
+// Hops, which appends), so a loop can pass back the last path. A nil or invalid key has no path, and neither
 // has any key in the zero LeafSpine.
 func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 	out = out[:0]

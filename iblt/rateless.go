@@ -101,6 +101,9 @@ func newCoder(keyLen int, seed uint64) (coder, error) {
 }
 
 func (c *coder) keyLenError(n int) error {
+	if c.keyLen == 0 {
+		return fmt.Errorf("iblt: the zero Encoder or Decoder holds no keys (make one with NewEncoder or NewDecoder), got a key of %d bytes", n)
+	}
 	return fmt.Errorf("iblt: key length must be %d, got %d", c.keyLen, n)
 }
 

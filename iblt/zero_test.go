@@ -14,8 +14,8 @@ import (
 // naming the constructor instead of an index error.
 func TestTable_Zero(t *testing.T) {
 	var z Table
-	if err := z.Insert([]byte{1}, 1); err == nil {
-		t.Error("Insert of a 1-byte key into the zero Table: no error")
+	if err := z.Insert([]byte{1}, 1); err == nil || !strings.Contains(err.Error(), "zero Table") {
+		t.Errorf("Insert of a 1-byte key into the zero Table: %v, want an error naming the zero Table", err)
 	}
 	if err := z.Delete([]byte{1}, 1); err == nil {
 		t.Error("Delete of a 1-byte key from the zero Table: no error")
@@ -142,6 +142,18 @@ func TestZeroArgument_Incompatible(t *testing.T) {
 	} {
 		if !errors.Is(c.err, ErrIncompatible) || !errors.Is(c.err, ErrInvalid) {
 			t.Errorf("%s: %v; want an error matching ErrIncompatible and ErrInvalid", c.name, c.err)
+		}
+	}
+}
+
+// TestCoder_ZeroKeyError: a key given to the zero Encoder or Decoder is
+// refused with an error that names the zero value, not a key length of 0.
+func TestCoder_ZeroKeyError(t *testing.T) {
+	var e Encoder
+	var d Decoder
+	for name, err := range map[string]error{"Encoder.Add": e.Add([]byte{1}), "Decoder.AddLocal": d.AddLocal([]byte{1})} {
+		if err == nil || !strings.Contains(err.Error(), "zero Encoder or Decoder") {
+			t.Errorf("%s of a 1-byte key on the zero value: %v, want an error naming the zero value", name, err)
 		}
 	}
 }

@@ -96,3 +96,27 @@ func ExampleBounded() {
 	fmt.Println(most <= 275) // ceil(1.1 * 1000 / 4)
 	// Output: true
 }
+
+// A ring sends a flow to the owner of the next point on the circle at or
+// after its hash. Removing a backend moves exactly the flows it owned.
+func ExampleNewRing() {
+	r, err := maglev.NewRing(maglev.RingParams{Seed: 1}, maglev.Backends("a", "b", "c", "d"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	k := flow.MustKey("192.0.2.7", "198.51.100.1", 41000, 80, flow.ProtoTCP)
+	i, ok := r.Pick(k.Hash(0))
+	fmt.Println(r.Backend(i).Name, ok, r.Points()) // 160 points per backend of weight 1
+
+	hashes := make([]uint64, 100_000)
+	for j := range hashes {
+		hashes[j] = flow.Mix(uint64(j), 0)
+	}
+	smaller, _ := r.Update(maglev.Backends("a", "b", "c"))
+	owned := maglev.Tally(r, r.Len(), hashes)[r.Index("d")] / float64(len(hashes))
+	fmt.Printf("d owned %.3f, moved %.3f\n", owned, maglev.MovedFlows(r, smaller, hashes))
+	// Output:
+	// c true 640
+	// d owned 0.238, moved 0.238
+}

@@ -38,7 +38,7 @@ type RingParams struct {
 //
 // Lookup reads one entry of a bucket array (the first point of the hash's
 // top bits) and then, usually, one key that packs a point's top 41 bits
-// with its owner: two cache lines (see buildIndex). The index takes 12
+// with its owner: two cache lines. The index takes 12
 // bytes per point plus 4 to 8 for the buckets: 3.0 MB at N = 1000 backends
 // with 160 virtual nodes.
 //
@@ -76,7 +76,7 @@ func NewRing(p RingParams, backends []Backend) (*Ring, error) {
 		v = DefaultVirtualNodes
 	}
 	if v < 0 || v > MaxRingPoints {
-		return nil, fmt.Errorf("maglev: virtual nodes must be in [1, %d], got %d", MaxRingPoints, p.VirtualNodes)
+		return nil, fmt.Errorf("maglev: virtual nodes must be in [1, %d], or 0 for the default %d, got %d", MaxRingPoints, DefaultVirtualNodes, p.VirtualNodes)
 	}
 	bs, err := checkBackends(backends)
 	if err != nil {
@@ -310,7 +310,9 @@ func (b *Bounded) Assign(h uint64) (i int, ok bool) {
 	return o, true
 }
 
-// Release forgets one flow of backend i.
+// Release forgets one flow of backend i. It does nothing when backend i
+// carries no flow or i is not a backend's index, so a stray Release
+// cannot lower the bound of the others.
 func (b *Bounded) Release(i int) {
 	if i >= 0 && i < len(b.loads) && b.loads[i] > 0 {
 		b.loads[i]--

@@ -153,7 +153,7 @@ func sumU(s []uint64) (n uint64) {
 }
 
 func TestRing_Errors(t *testing.T) {
-	if _, err := maglev.NewRing(maglev.RingParams{VirtualNodes: -1}, maglev.Backends("a")); err == nil || !strings.Contains(err.Error(), "virtual nodes must be in [1, 16777216], got -1") {
+	if _, err := maglev.NewRing(maglev.RingParams{VirtualNodes: -1}, maglev.Backends("a")); err == nil || !strings.Contains(err.Error(), "virtual nodes must be in [1, 16777216], or 0 for the default 160, got -1") {
 		t.Fatalf("vnodes -1: %v", err)
 	}
 	if _, err := maglev.NewRing(maglev.RingParams{VirtualNodes: 1 << 20}, []maglev.Backend{{Name: "a", Weight: 100}}); err == nil || !strings.Contains(err.Error(), "points") {

@@ -18,6 +18,8 @@
 // [Model] is the same kernel in Go; the tests run every fixture and every
 // packet of the shared captures through both.
 //
-// Loading needs Linux with BPF privileges; elsewhere [Load] returns an
-// error matching [ebpf.ErrNotSupported].
+// Loading needs Linux 5.18 or newer (the shared parser's global function
+// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
+// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
+// [ebpf.ErrNotSupported].
 package xdp

@@ -13,6 +13,8 @@
 // headroom); package flow sees the whole frame. Headers never reach that
 // far in practice; the replay tests compare both on the same bytes.
 //
-// Loading needs Linux with BPF privileges; elsewhere [Load] returns an
-// error matching [ebpf.ErrNotSupported].
+// Loading needs Linux 5.18 or newer (the shared parser's global function
+// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
+// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
+// [ebpf.ErrNotSupported].
 package xdp

@@ -31,4 +31,9 @@
 // become undecodable (XORed twice, counted twice). Receive-side scaling on
 // the 5-tuple keeps a flow on one CPU, which rules that out; test runs use
 // one CPU.
+//
+// Loading needs Linux 5.18 or newer (the shared parser's global function
+// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
+// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
+// [ebpf.ErrNotSupported].
 package xdp

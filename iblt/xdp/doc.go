@@ -50,7 +50,8 @@
 // parse outcome. Sizes and seeds are load-time constants set from
 // [Options].
 //
-// Loading needs Linux with BPF privileges and, for the shared table, atomic
-// XOR (Linux 5.12); elsewhere [Load] returns an error matching
+// Loading needs Linux 5.18 or newer (the shared parser's global function
+// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
+// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
 // [ebpf.ErrNotSupported].
 package xdp
