@@ -1,9 +1,10 @@
 // Package flow holds the contract that every structure of this module and
 // every reference kernel share: the flow [Key] and its canonical bytes, the
 // seeded hash [Hash64] (xxHash64), the index derivations [Index] and
-// [BitIndex] that turn one hash into k table or bit-array indexes, and an allocation-free parser from frames
-// to keys ([Parse], [ParseIP]) that accepts and rejects exactly what the C
-// parser in internal/bpf/include/parsing.h does.
+// [BitIndex] that turn one hash into k table or bit-array indexes, and an
+// allocation-free parser from frames to keys ([Parse], [ParseIP]) that
+// accepts and rejects exactly what the C parser in
+// internal/bpf/include/parsing.h does.
 //
 // # Parsing rules
 //

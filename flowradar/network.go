@@ -223,17 +223,16 @@ type Counters struct {
 	Mismatch int
 }
 
-// CounterDecode is the second stage of network-wide decoding (NSDI'16
-// §4.2): given the flows at a switch, each cell's PacketCount (and
-// ByteCount) is the sum of the counts of the flows hashed to it, a linear
-// system with one equation per cell and one unknown per flow (more
-// equations than unknowns in a table sized by [ParamsFor]; a table holding
-// more flows than cells has fewer, and fewer of its counts come out
-// exact). It solves it
-// exactly by peeling (a cell with one unknown flow determines it) and the
-// rest, the part where every cell holds two or more unknown flows, by
-// least squares (CGLS, conjugate gradients on the normal equations), then
-// rounds to integers and checks the residual exactly.
+// CounterDecode is the second stage of network-wide decoding (NSDI'16 §4.2):
+// given the flows at a switch, each cell's PacketCount (and ByteCount) is
+// the sum of the counts of the flows hashed to it, a linear system with one
+// equation per cell and one unknown per flow (more equations than unknowns
+// in a table sized by [ParamsFor]; a table holding more flows than cells has
+// fewer, and fewer of its counts come out exact). It solves it exactly by
+// peeling (a cell with one unknown flow determines it) and the rest, the
+// part where every cell holds two or more unknown flows, by least squares
+// (CGLS, conjugate gradients on the normal equations), then rounds to
+// integers and checks the residual exactly.
 //
 // Only consistent cells enter the system: a cell whose FlowCount or
 // FlowXOR disagrees with the given flows holds a flow that is not among

@@ -66,8 +66,8 @@ func (n *LeafSpine) leafOf(addr []byte) int {
 // addresses sit under the same leaf, otherwise source leaf, spine,
 // destination leaf: the path [Network.Hops] takes to locate the flow's
 // loss. It writes them over out from out[:0], reusing its memory (unlike
-// Hops, which appends), so a loop can pass back the last path. A nil or invalid key has no path, and neither
-// has any key in the zero LeafSpine.
+// Hops, which appends), so a loop can pass back the last path. A nil or
+// invalid key has no path, and neither has any key in the zero LeafSpine.
 func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 	out = out[:0]
 	if k == nil || !k.IsValid() || n.Leaves < 1 {

@@ -19,8 +19,8 @@ const (
 
 // Table is an invertible Bloom lookup table of fixed-length keys with 64-bit
 // values, split into k disjoint sub-tables. Create it with [New]; the zero
-// Table is not valid, though no method of it panics: Insert and Delete of a
-// non-empty key fail (its key length is 0), List, Subtract, Merge and the
+// Table is not valid, though no method of it panics: Insert and Delete
+// fail (naming the zero Table), List, Subtract, Merge and the
 // encoders return an error wrapping [ErrInvalid], and Equal is false. A
 // Table is not safe for concurrent use while it is written; it may be copied
 // with [Table.Clone] only.
@@ -131,7 +131,7 @@ func (t *Table) Reset() { clear(t.cells) }
 // most once more than it is deleted: two copies of a key cancel in the key
 // sum and make their cells unlistable.
 func (t *Table) Insert(key []byte, value uint64) error {
-	if len(key) != t.keyLen {
+	if len(key) != t.keyLen || t.keyLen == 0 {
 		return t.keyLenError(len(key))
 	}
 	t.update(key, value, 1)
@@ -142,7 +142,7 @@ func (t *Table) Insert(key []byte, value uint64) error {
 // records it on the deleted side, which [Table.List] reports. It returns an
 // error, and changes nothing, when len(key) is not the table's key length.
 func (t *Table) Delete(key []byte, value uint64) error {
-	if len(key) != t.keyLen {
+	if len(key) != t.keyLen || t.keyLen == 0 {
 		return t.keyLenError(len(key))
 	}
 	t.update(key, value, ^uint64(0))

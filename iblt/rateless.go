@@ -126,7 +126,7 @@ func (c *coder) grow(n int) {
 // and the coder is left as it was: two copies would cancel in every key
 // and checksum sum while counting twice, and no peer could decode them.
 func (c *coder) add(key []byte) error {
-	if len(key) != c.keyLen {
+	if len(key) != c.keyLen || c.keyLen == 0 {
 		return c.keyLenError(len(key))
 	}
 	if len(c.maps) >= maxSetKeys {

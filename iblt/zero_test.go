@@ -8,7 +8,7 @@ import (
 )
 
 // TestTable_Zero: the zero Table is not valid, and no method of it panics.
-// Writes of a non-empty key, List and encoding fail with an error, and a
+// Writes of any key, List and encoding fail with an error, and a
 // zero Table is compatible with no table, not even another zero one. The
 // zero Encoder's AppendNext, which returns no error, panics with a message
 // naming the constructor instead of an index error.
@@ -19,6 +19,12 @@ func TestTable_Zero(t *testing.T) {
 	}
 	if err := z.Delete([]byte{1}, 1); err == nil {
 		t.Error("Delete of a 1-byte key from the zero Table: no error")
+	}
+	if err := z.Insert(nil, 1); err == nil || !strings.Contains(err.Error(), "zero Table") {
+		t.Errorf("Insert of an empty key into the zero Table: %v, want an error naming the zero Table", err)
+	}
+	if err := z.Delete([]byte{}, 1); err == nil {
+		t.Error("Delete of an empty key from the zero Table: no error")
 	}
 	if _, r := z.Get([]byte{1}); r != Undetermined {
 		t.Errorf("Get on the zero Table: %v, want Undetermined", r)
@@ -151,9 +157,12 @@ func TestZeroArgument_Incompatible(t *testing.T) {
 func TestCoder_ZeroKeyError(t *testing.T) {
 	var e Encoder
 	var d Decoder
-	for name, err := range map[string]error{"Encoder.Add": e.Add([]byte{1}), "Decoder.AddLocal": d.AddLocal([]byte{1})} {
+	for name, err := range map[string]error{
+		"Encoder.Add of a 1-byte key": e.Add([]byte{1}), "Decoder.AddLocal of a 1-byte key": d.AddLocal([]byte{1}),
+		"Encoder.Add of an empty key": e.Add(nil), "Decoder.AddLocal of an empty key": d.AddLocal([]byte{}),
+	} {
 		if err == nil || !strings.Contains(err.Error(), "zero Encoder or Decoder") {
-			t.Errorf("%s of a 1-byte key on the zero value: %v, want an error naming the zero value", name, err)
+			t.Errorf("%s on the zero value: %v, want an error naming the zero value", name, err)
 		}
 	}
 }
