@@ -119,8 +119,9 @@ type Stats struct {
 	// Dropped counts detector drops.
 	Dropped uint64
 	// Events counts events sent (crossings and first drops, see [Event]);
-	// EventsLost those lost to a full ring buffer (the flow is reported
-	// again by its next dropped packet).
+	// EventsLost those lost to a full ring buffer. The flow's next
+	// dropped packet tries again, so while the ring stays full a flow
+	// counts here once per dropped packet.
 	Events, EventsLost uint64
 	// SatMissed counts increments lost near saturation (shared mode, a
 	// counter above 2^32-65536 losing four compare-and-swap races).
