@@ -134,7 +134,13 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 		return nil, err
 	}
 	spec.Maps[maglevMapMaglevTables].InnerMap.MaxEntries = opts.size()
-	spec.Maps[maglevMapMaglevConns].MaxEntries = uint32(opts.conns())
+	// Without tracking the kernel never touches the connection map (the
+	// verifier prunes its uses): one entry instead of a preallocated
+	// LRU table of megabytes.
+	spec.Maps[maglevMapMaglevConns].MaxEntries = 1
+	if opts.ConnTrack {
+		spec.Maps[maglevMapMaglevConns].MaxEntries = uint32(opts.conns())
+	}
 	spec.Maps[maglevMapMaglevFrags].MaxEntries = uint32(opts.frags())
 	return spec, nil
 }

@@ -54,6 +54,7 @@ type Options struct {
 	// match, whatever that VIP's table says.
 	ConnTrack bool
 	// Conns is the size of the connection table; 0 means DefaultConns.
+	// Without ConnTrack the table is not used and has one entry.
 	Conns int
 	// MTU is the largest outer IP packet the kernel sends; larger packets
 	// are dropped and counted (DropTooBig), whether the inner DF bit is

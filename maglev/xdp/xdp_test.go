@@ -136,6 +136,15 @@ func TestSpec_Sizes(t *testing.T) {
 	if spec, err := Spec(Options{}); err != nil || spec.Maps[maglevMapMaglevFrags].MaxEntries != DefaultFrags {
 		t.Errorf("default fragment table: %v entries (%v), want DefaultFrags", spec.Maps[maglevMapMaglevFrags].MaxEntries, err)
 	}
+	// The connection table costs memory only when tracking is on.
+	for _, c := range []struct {
+		o    Options
+		want uint32
+	}{{Options{}, 1}, {Options{Conns: 5000}, 1}, {Options{ConnTrack: true}, DefaultConns}} {
+		if spec, err := Spec(c.o); err != nil || spec.Maps[maglevMapMaglevConns].MaxEntries != c.want {
+			t.Errorf("%+v: connection table of %v entries (%v), want %d", c.o, spec.Maps[maglevMapMaglevConns].MaxEntries, err, c.want)
+		}
+	}
 	if maglev.NoBackend != 0xffffffff {
 		t.Error("maglev.NoBackend is not MAGLEV_NO_BACKEND")
 	}
