@@ -24,9 +24,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/bits"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +95,7 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.top, "top", 10, "rows of the top-`N` tables")
 	fs.Uint64Var(&o.seed, "seed", 1, "`seed` of every hash and random choice")
 	fs.StringVar(&kernel, "kernel", "auto", "reference kernels: auto (load when the system allows), on (required), off")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress or notes on stderr")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress or notes on stderr (warnings and errors still go there)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dataplane [-pcap FILE|DIR]... [-amplify N] [-top N] [-seed S] [-kernel auto|on|off] [-quiet]\n\n")
 		fmt.Fprintf(fs.Output(), "Replays a capture (default: the embedded generated trace) through every package and prints what each saw and how fast.\n\n")
@@ -209,8 +211,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		p.Data, p.Link = f, capture.LinkEthernet
 		eth = append(eth, p)
 	}
-	for l, n := range skipped {
-		fmt.Fprintf(stderr, "dataplane: %d packets of link type %v cannot be converted to Ethernet: skipped\n", n, l)
+	for _, l := range slices.Sorted(maps.Keys(skipped)) { // one order on every run
+		fmt.Fprintf(stderr, "dataplane: %d packets of link type %v cannot be converted to Ethernet: skipped\n", skipped[l], l)
 	}
 	pkts = eth
 	if len(pkts) == 0 {
