@@ -128,12 +128,15 @@ func LabParams(width uint32, seed uint64) Params {
 }
 
 // fraction returns phi*n, snapped to the nearest integer when within a
-// relative 1e-9 of it: in floating point 0.07*100 is 7.000000000000001,
+// relative 1e-15 of it: in floating point 0.07*100 is 7.000000000000001,
 // whose ceiling would let a flow with exactly 7% of 100 packets never
-// reach a 7% threshold.
+// reach a 7% threshold. The product errs by a few ulps at most (about
+// 3e-16 relative, float64(n) included), so the tolerance covers it
+// without rounding a genuine fraction away: a relative 1e-9 is a whole
+// packet once phi*n reaches 1e9 (0.25 * (4e9+1) = 1e9+0.25 became 1e9).
 func fraction(phi float64, n uint64) float64 {
 	t := phi * float64(n)
-	if r := math.Round(t); math.Abs(t-r) <= 1e-9*max(1, t) {
+	if r := math.Round(t); math.Abs(t-r) <= 1e-15*max(1, t) {
 		return r
 	}
 	return t

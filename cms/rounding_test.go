@@ -124,3 +124,47 @@ func TestParamsFor_HugeWidth(t *testing.T) {
 		}
 	}
 }
+
+// Snapping phi*N to an integer absorbs floating-point error only, which
+// is a few ulps: it must not round a genuine fraction away once phi*N is
+// large. With phi = 0.25 and N = 4e9+1, phi*N is 1e9+0.25 (exact in
+// floating point), so the threshold is ceil(1e9+0.25) = 1e9+1 and a flow
+// of 1e9 packets is no heavy hitter. A relative tolerance of 1e-9 (one
+// packet at phi*N = 1e9) snapped 1e9+0.25 down to 1e9.
+func TestFraction_LargeNKeepsFraction(t *testing.T) {
+	const n = 4_000_000_001
+	if got := fraction(0.25, n); got != 1e9+0.25 {
+		t.Errorf("fraction(0.25, %d) = %.2f, want 1000000000.25", uint64(n), got)
+	}
+	p := Params{Width: 4096, Depth: 4, Seed: 3}
+	d, err := NewFractionDetector(p, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := NewTopK(p, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk, ok := testKey(1), testKey(2)
+	d.Add(ok.Bytes(), 3e9+1)
+	tk.Add(ok, 3e9+1)
+	est, crossed := d.Add(hk.Bytes(), 1e9)
+	tk.Add(hk, 1e9)
+	if d.Sketch().Total() != n || est != 1e9 {
+		t.Fatalf("N = %d, estimate %d: collisions spoil the test", d.Sketch().Total(), est)
+	}
+	if got := d.Threshold(); got != 1e9+1 {
+		t.Errorf("phi = 0.25, N = %d: threshold %d, want ceil(1e9+0.25) = 1000000001", uint64(n), got)
+	}
+	if crossed {
+		t.Error("a flow of 1e9 packets crossed phi = 0.25 of N = 4e9+1 (1e9+0.25 packets)")
+	}
+	if drop, _ := d.Filter(hk.Bytes()); drop {
+		t.Error("Filter dropped a packet of a flow below phi*N")
+	}
+	for _, e := range tk.HeavyHitters(0.25) {
+		if e.Key == hk {
+			t.Errorf("HeavyHitters(0.25) holds a flow of %d packets, below phi*N = 1e9+0.25", e.Count)
+		}
+	}
+}
