@@ -1,6 +1,7 @@
 package flowradar
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -56,12 +57,13 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // On a complete decode it returns every flow with its exact counters and
 // a nil error. Otherwise the decoded flows come with an error: wrapping
 // [ErrDecodeIncomplete] when cells still hold flows (see
-// [Decoded.Remainder]), or [ErrCorrupt] when the table contradicts itself:
+// [Decoded.Remainder]), [ErrCorrupt] when the table contradicts itself:
 // counters left in cells without flows (a flow-filter false positive, whose
 // packets were counted but whose key never was, or a damaged table) or a
-// removal from a cell with no flow in it. A decoded flow always hashes to
-// its cells and is in the filter; a damaged table yields an error, never a
-// panic. The zero Table gives an error wrapping [ErrParams].
+// removal from a cell with no flow in it; both when cells are left holding
+// flows beside counters left in cells without flows. A decoded flow always
+// hashes to its cells and is in the filter; a damaged table yields an
+// error, never a panic. The zero Table gives an error wrapping [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
 	if !t.valid() {
 		return Decoded{}, errZero("the table")
@@ -117,11 +119,14 @@ func (t *Table) Decode() (Decoded, error) {
 			residue++
 		}
 	}
-	if d.Stuck > 0 {
-		return d, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells))
-	}
+	// Both may apply: a residue contradicts the table whether or not
+	// peeling also stalled (as FlowDecode reports it).
+	var errs []error
 	if residue > 0 {
-		return d, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue)
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue))
 	}
-	return d, nil
+	if d.Stuck > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells)))
+	}
+	return d, errors.Join(errs...)
 }

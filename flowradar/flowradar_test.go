@@ -503,3 +503,52 @@ func TestParamsFor_Limit(t *testing.T) {
 		t.Errorf("CellsPerFlow(-3) = %v, want +Inf", c)
 	}
 }
+
+// TestDecode_StuckAndResidue: a table loaded above its threshold whose
+// flow filter also took a new flow for a known one. Peeling stalls, and
+// the flow's packets sit in a cell that holds no flow: the table
+// contradicts itself whether or not it is also stuck. Decode must say
+// both, as FlowDecode does for the same table.
+func TestDecode_StuckAndResidue(t *testing.T) {
+	p := Params{Cells: 48, Hashes: 4, FilterBits: 512, FilterHashes: 2, Seed: 3}
+	tab, _ := NewTable(p)
+	keys := randomKeys(40, 5)
+	for i := range keys {
+		tab.Add(&keys[i], 10)
+	}
+	// A key the filter already holds (a false positive) with a cell no
+	// flow hashed to: its packets land there as a residue.
+	var ghost flow.Key
+	found := false
+	var idx [MaxHashes]uint32
+	for _, k := range randomKeys(5000, 6) {
+		if !tab.Contains(&k) {
+			continue
+		}
+		tab.CellsOf(&k, &idx)
+		for _, c := range idx[:p.Hashes] {
+			if tab.Cells()[c].FlowCount == 0 {
+				ghost, found = k, true
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no false positive of the filter with an empty cell")
+	}
+	if tab.Add(&ghost, 100) {
+		t.Fatal("the ghost flow was new to the filter")
+	}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrDecodeIncomplete) || d.Stuck == 0 {
+		t.Fatalf("Decode: %v with %d stuck cells, want ErrDecodeIncomplete", err, d.Stuck)
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode: %v, want ErrCorrupt too (counters in a cell without flows)", err)
+	}
+	if _, _, err := FlowDecode([]*Table{tab}); !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrDecodeIncomplete) {
+		t.Errorf("FlowDecode: %v, want ErrCorrupt and ErrDecodeIncomplete", err)
+	}
+}
