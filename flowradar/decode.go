@@ -61,7 +61,9 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // counters left in cells without flows (a flow-filter false positive, whose
 // packets were counted but whose key never was, or a damaged table) or a
 // removal from a cell with no flow in it; both when cells are left holding
-// flows beside counters left in cells without flows. A decoded flow always
+// flows beside either. Decode stops at once at such a removal, with no
+// residue check; Stuck then counts the cells holding flows at that point
+// (the flow whose removal failed among them). A decoded flow always
 // hashes to its cells and is in the filter; a damaged table yields an
 // error, never a panic. The zero Table gives an error wrapping [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
@@ -79,6 +81,8 @@ func (t *Table) Decode() (Decoded, error) {
 		}
 	}
 	var idx [MaxHashes]uint32
+	var halt error // a removal from a cell without a flow: stop at once
+peel:
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -94,7 +98,8 @@ func (t *Table) Decode() (Decoded, error) {
 		// returned with the error holds each flow whole.
 		for s := 0; s < n; s++ {
 			if w.cells[idx[s]].FlowCount == 0 {
-				return d, fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
+				halt = fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
+				break peel
 			}
 		}
 		for s := 0; s < n; s++ {
@@ -115,13 +120,18 @@ func (t *Table) Decode() (Decoded, error) {
 		switch {
 		case c.FlowCount != 0:
 			d.Stuck++
+		case halt != nil:
+			// Stopped before peeling ended: no residue check.
 		case c.PacketCount != 0 || c.ByteCount != 0 || c.FlowXOR != [XORBytes]byte{}:
 			residue++
 		}
 	}
-	// Both may apply: a residue contradicts the table whether or not
-	// peeling also stalled (as FlowDecode reports it).
+	// Both sentinels may apply: a contradiction does not stop cells from
+	// holding flows (FlowDecode reports both too).
 	var errs []error
+	if halt != nil {
+		errs = append(errs, halt)
+	}
 	if residue > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue))
 	}

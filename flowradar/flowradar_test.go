@@ -474,6 +474,43 @@ func TestDecode_CorruptRemainderWhole(t *testing.T) {
 	}
 }
 
+// TestDecode_CorruptStuck: when Decode stops at once on a removal from a
+// cell without a flow, Stuck still counts the Remainder's cells holding
+// flows (Decoded.Stuck), and the error says the decode is incomplete
+// too, as DecodeNetwork's does for the same table.
+func TestDecode_CorruptStuck(t *testing.T) {
+	tab, _ := NewTable(ParamsFor(10, 1))
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	b := flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
+	tab.Add(&a, 100)
+	tab.Add(&b, 100)
+	var idx [MaxHashes]uint32
+	tab.CellsOf(&a, &idx)
+	tab.Cells()[idx[0]] = Cell{}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Decode: %v, want ErrCorrupt", err)
+	}
+	holding := 0
+	for _, c := range d.Remainder.Cells() {
+		if c.FlowCount != 0 {
+			holding++
+		}
+	}
+	if holding == 0 {
+		t.Fatal("the Remainder holds no flow")
+	}
+	if d.Stuck != holding {
+		t.Errorf("Stuck = %d, but %d cells of the Remainder hold flows", d.Stuck, holding)
+	}
+	if !errors.Is(err, ErrDecodeIncomplete) {
+		t.Errorf("Decode: %v, want ErrDecodeIncomplete too (cells still hold flows)", err)
+	}
+	if _, nerr := DecodeNetwork([]*Table{tab}); !errors.Is(nerr, ErrDecodeIncomplete) || !errors.Is(nerr, ErrCorrupt) {
+		t.Errorf("DecodeNetwork: %v, want ErrCorrupt and ErrDecodeIncomplete", nerr)
+	}
+}
+
 // TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows (on
 // a 32-bit platform, up to the flows whose table's encoding fits in an
 // int) it gives the default load; beyond, parameters that Validate,
