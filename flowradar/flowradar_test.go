@@ -511,6 +511,53 @@ func TestDecode_CorruptStuck(t *testing.T) {
 	}
 }
 
+// TestDecode_CounterUnderflow: flows A, B and C in a row of cells (A in
+// cells 0 and 1, B in 2 and 1, C in 2 and 3: sub-table 0 is cells 0 and
+// 2, sub-table 1 cells 1 and 3) and a flow G whose first packet the
+// filter took for known (a false positive), in cells 0 and 3: G's
+// packets are A's plus C's minus B's cells, so peeling charges them to A
+// and C and takes them from B, and every cell ends empty. With G's two
+// packets against B's one, B's count falls below zero: a cell held fewer
+// packets than a flow removed from it, which no table an Encoder writes
+// can show. Decode must not return that count (2^32-1 packets) without
+// an error; DecodeNetwork on the same table says ErrCorrupt.
+func TestDecode_CounterUnderflow(t *testing.T) {
+	var a, b, c, g flow.Key
+	for i, k := range []*flow.Key{&a, &b, &c, &g} {
+		*k = flow.MustKey("10.0.0."+string(rune('1'+i)), "10.0.1.1", uint16(1000+i), 80, flow.ProtoTCP)
+	}
+	cells := map[flow.Key][2]uint32{a: {0, 1}, b: {2, 1}, c: {2, 3}, g: {0, 3}}
+	tab, err := NewTable(Params{Cells: 4, Hashes: 2, FilterBits: 512, FilterHashes: 7, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.geom = func(k *flow.Key, out *[MaxHashes]uint32) {
+		cs := cells[*k]
+		out[0], out[1] = cs[0], cs[1]
+	}
+	for k, n := range map[flow.Key]int{a: 3, b: 1, c: 2} {
+		for range n {
+			tab.Add(&k, 100)
+		}
+	}
+	tab.FlowFilter().Add(g.Bytes()) // the filter's false positive
+	for range 2 {
+		if tab.Add(&g, 100) {
+			t.Fatal("G is new to the filter")
+		}
+	}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode: %v, want ErrCorrupt", err)
+		for _, f := range d.Flows {
+			t.Logf("decoded %v: %d packets, %d bytes", f.Key, f.Packets, f.Bytes)
+		}
+	}
+	if _, err := DecodeNetwork([]*Table{tab}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("DecodeNetwork: %v, want ErrCorrupt", err)
+	}
+}
+
 // TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows (on
 // a 32-bit platform, up to the flows whose table's encoding fits in an
 // int) it gives the default load; beyond, parameters that Validate,
