@@ -1,6 +1,7 @@
 package flowradar
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -56,12 +57,19 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // On a complete decode it returns every flow with its exact counters and
 // a nil error. Otherwise the decoded flows come with an error: wrapping
 // [ErrDecodeIncomplete] when cells still hold flows (see
-// [Decoded.Remainder]), or [ErrCorrupt] when the table contradicts itself:
-// counters left in cells without flows (a flow-filter false positive, whose
-// packets were counted but whose key never was, or a damaged table) or a
-// removal from a cell with no flow in it. A decoded flow always hashes to
-// its cells and is in the filter; a damaged table yields an error, never a
-// panic. The zero Table gives an error wrapping [ErrParams].
+// [Decoded.Remainder]), [ErrCorrupt] when the table contradicts itself,
+// and both when both apply. The table contradicts itself when counters
+// are left in cells without flows (a flow-filter false positive, whose
+// packets were counted but whose key never was, or a damaged table), when
+// removing a flow takes more packets or bytes than one of its cells
+// holds (such a false positive's packets charged to some flows and taken
+// from others: the counts are then wrong, even where every cell ends
+// empty), and when a flow must be removed from a cell with no flow in it.
+// At that last one Decode stops at once, with no residue check; Stuck
+// then counts the cells holding flows at that point. A decoded flow
+// always hashes to its cells and is in the filter; a damaged table
+// yields an error, never a panic. The zero Table gives an error wrapping
+// [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
 	if !t.valid() {
 		return Decoded{}, errZero("the table")
@@ -77,6 +85,13 @@ func (t *Table) Decode() (Decoded, error) {
 		}
 	}
 	var idx [MaxHashes]uint32
+	var halt error // a removal from a cell without a flow: stop at once
+	// Removals that took more packets or bytes than a cell held: counters
+	// never wrap within an epoch, so the table contradicts itself (the
+	// packets of a flow-filter false positive, charged to some flows and
+	// taken from others, or damage), though the cells may end empty.
+	under := 0
+peel:
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -92,11 +107,15 @@ func (t *Table) Decode() (Decoded, error) {
 		// returned with the error holds each flow whole.
 		for s := 0; s < n; s++ {
 			if w.cells[idx[s]].FlowCount == 0 {
-				return d, fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
+				halt = fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
+				break peel
 			}
 		}
 		for s := 0; s < n; s++ {
 			o := &w.cells[idx[s]]
+			if o.PacketCount < c.PacketCount || o.ByteCount < c.ByteCount {
+				under++
+			}
 			o.FlowCount--
 			o.xorInto(&p)
 			o.PacketCount -= c.PacketCount
@@ -113,15 +132,26 @@ func (t *Table) Decode() (Decoded, error) {
 		switch {
 		case c.FlowCount != 0:
 			d.Stuck++
+		case halt != nil:
+			// Stopped before peeling ended: no residue check.
 		case c.PacketCount != 0 || c.ByteCount != 0 || c.FlowXOR != [XORBytes]byte{}:
 			residue++
 		}
 	}
-	if d.Stuck > 0 {
-		return d, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells))
+	// Both sentinels may apply: a contradiction does not stop cells from
+	// holding flows (FlowDecode reports both too).
+	var errs []error
+	if halt != nil {
+		errs = append(errs, halt)
+	}
+	if under > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d removals took more packets or bytes than a cell held", ErrCorrupt, len(d.Flows), under))
 	}
 	if residue > 0 {
-		return d, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue)
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue))
 	}
-	return d, nil
+	if d.Stuck > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells)))
+	}
+	return d, errors.Join(errs...)
 }

@@ -474,6 +474,90 @@ func TestDecode_CorruptRemainderWhole(t *testing.T) {
 	}
 }
 
+// TestDecode_CorruptStuck: when Decode stops at once on a removal from a
+// cell without a flow, Stuck still counts the Remainder's cells holding
+// flows (Decoded.Stuck), and the error says the decode is incomplete
+// too, as DecodeNetwork's does for the same table.
+func TestDecode_CorruptStuck(t *testing.T) {
+	tab, _ := NewTable(ParamsFor(10, 1))
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	b := flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
+	tab.Add(&a, 100)
+	tab.Add(&b, 100)
+	var idx [MaxHashes]uint32
+	tab.CellsOf(&a, &idx)
+	tab.Cells()[idx[0]] = Cell{}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Decode: %v, want ErrCorrupt", err)
+	}
+	holding := 0
+	for _, c := range d.Remainder.Cells() {
+		if c.FlowCount != 0 {
+			holding++
+		}
+	}
+	if holding == 0 {
+		t.Fatal("the Remainder holds no flow")
+	}
+	if d.Stuck != holding {
+		t.Errorf("Stuck = %d, but %d cells of the Remainder hold flows", d.Stuck, holding)
+	}
+	if !errors.Is(err, ErrDecodeIncomplete) {
+		t.Errorf("Decode: %v, want ErrDecodeIncomplete too (cells still hold flows)", err)
+	}
+	if _, nerr := DecodeNetwork([]*Table{tab}); !errors.Is(nerr, ErrDecodeIncomplete) || !errors.Is(nerr, ErrCorrupt) {
+		t.Errorf("DecodeNetwork: %v, want ErrCorrupt and ErrDecodeIncomplete", nerr)
+	}
+}
+
+// TestDecode_CounterUnderflow: flows A, B and C in a row of cells (A in
+// cells 0 and 1, B in 2 and 1, C in 2 and 3: sub-table 0 is cells 0 and
+// 2, sub-table 1 cells 1 and 3) and a flow G whose first packet the
+// filter took for known (a false positive), in cells 0 and 3: G's
+// packets are A's plus C's minus B's cells, so peeling charges them to A
+// and C and takes them from B, and every cell ends empty. With G's two
+// packets against B's one, B's count falls below zero: a cell held fewer
+// packets than a flow removed from it, which no table an Encoder writes
+// can show. Decode must not return that count (2^32-1 packets) without
+// an error; DecodeNetwork on the same table says ErrCorrupt.
+func TestDecode_CounterUnderflow(t *testing.T) {
+	var a, b, c, g flow.Key
+	for i, k := range []*flow.Key{&a, &b, &c, &g} {
+		*k = flow.MustKey("10.0.0."+string(rune('1'+i)), "10.0.1.1", uint16(1000+i), 80, flow.ProtoTCP)
+	}
+	cells := map[flow.Key][2]uint32{a: {0, 1}, b: {2, 1}, c: {2, 3}, g: {0, 3}}
+	tab, err := NewTable(Params{Cells: 4, Hashes: 2, FilterBits: 512, FilterHashes: 7, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.geom = func(k *flow.Key, out *[MaxHashes]uint32) {
+		cs := cells[*k]
+		out[0], out[1] = cs[0], cs[1]
+	}
+	for k, n := range map[flow.Key]int{a: 3, b: 1, c: 2} {
+		for range n {
+			tab.Add(&k, 100)
+		}
+	}
+	tab.FlowFilter().Add(g.Bytes()) // the filter's false positive
+	for range 2 {
+		if tab.Add(&g, 100) {
+			t.Fatal("G is new to the filter")
+		}
+	}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode: %v, want ErrCorrupt", err)
+		for _, f := range d.Flows {
+			t.Logf("decoded %v: %d packets, %d bytes", f.Key, f.Packets, f.Bytes)
+		}
+	}
+	if _, err := DecodeNetwork([]*Table{tab}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("DecodeNetwork: %v, want ErrCorrupt", err)
+	}
+}
+
 // TestParamsFor_Limit: ParamsFor never clamps. Up to MaxFlows flows (on
 // a 32-bit platform, up to the flows whose table's encoding fits in an
 // int) it gives the default load; beyond, parameters that Validate,
@@ -501,5 +585,54 @@ func TestParamsFor_Limit(t *testing.T) {
 	}
 	if c := ParamsFor(10, 1).CellsPerFlow(-3); !math.IsInf(c, 1) {
 		t.Errorf("CellsPerFlow(-3) = %v, want +Inf", c)
+	}
+}
+
+// TestDecode_StuckAndResidue: a table loaded above its threshold whose
+// flow filter also took a new flow for a known one. Peeling stalls, and
+// the flow's packets sit in a cell that holds no flow: the table
+// contradicts itself whether or not it is also stuck. Decode must say
+// both, as FlowDecode does for the same table.
+func TestDecode_StuckAndResidue(t *testing.T) {
+	p := Params{Cells: 48, Hashes: 4, FilterBits: 512, FilterHashes: 2, Seed: 3}
+	tab, _ := NewTable(p)
+	keys := randomKeys(40, 5)
+	for i := range keys {
+		tab.Add(&keys[i], 10)
+	}
+	// A key the filter already holds (a false positive) with a cell no
+	// flow hashed to: its packets land there as a residue.
+	var ghost flow.Key
+	found := false
+	var idx [MaxHashes]uint32
+	for _, k := range randomKeys(5000, 6) {
+		if !tab.Contains(&k) {
+			continue
+		}
+		tab.CellsOf(&k, &idx)
+		for _, c := range idx[:p.Hashes] {
+			if tab.Cells()[c].FlowCount == 0 {
+				ghost, found = k, true
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no false positive of the filter with an empty cell")
+	}
+	if tab.Add(&ghost, 100) {
+		t.Fatal("the ghost flow was new to the filter")
+	}
+	d, err := tab.Decode()
+	if !errors.Is(err, ErrDecodeIncomplete) || d.Stuck == 0 {
+		t.Fatalf("Decode: %v with %d stuck cells, want ErrDecodeIncomplete", err, d.Stuck)
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode: %v, want ErrCorrupt too (counters in a cell without flows)", err)
+	}
+	if _, _, err := FlowDecode([]*Table{tab}); !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrDecodeIncomplete) {
+		t.Errorf("FlowDecode: %v, want ErrCorrupt and ErrDecodeIncomplete", err)
 	}
 }
