@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -380,7 +381,8 @@ func Amplify(pkts []Packet, n int) ([]Packet, error) {
 // keyed packet has its addresses remapped. It also accepts some that
 // flow.Parse refuses: any IPv4 header of 20 bytes or more with IHL at
 // least 5, and any 40-byte IPv6 header, whatever follows. Their addresses
-// are remapped too, and only the upper-layer checksum is left alone.
+// are remapped too, and only the upper-layer checksum is left alone, but
+// for a TCP header cut after its checksum field.
 func examine(p *Packet) ampInfo {
 	inf := ampInfo{l3: -1, csum: -1, dstInSum: true}
 	d := p.Data
@@ -424,6 +426,17 @@ func examine(p *Packet) ampInfo {
 	}
 	inf.l3, inf.ver = int32(l3), uint8(ver)
 	info, err := flow.ParseIP(ip)
+	if errors.Is(err, flow.ErrTruncated) {
+		// A TCP header cut after its checksum field (18 or 19 of its 20
+		// bytes captured) is refused by flow.ParseIP, but the field is
+		// there and must follow the addresses. Parsing again with two
+		// zero bytes appended finds it: every header before the TCP one
+		// lies in captured bytes, and the check below keeps only a
+		// checksum field that was captured.
+		if pinfo, perr := flow.ParseIP(append(slices.Clone(ip), 0, 0)); perr == nil && pinfo.Key.Proto() == flow.ProtoTCP {
+			info, err = pinfo, nil
+		}
+	}
 	if err != nil || info.Fragment == flow.LaterFragment {
 		return inf
 	}
