@@ -32,8 +32,8 @@ import (
 // capture does not use.
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
-// and the TCP, UDP and ICMPv6 checksums whose pseudo-header holds the
-// addresses, when their field is captured. A UDP checksum of 0 (none:
+// and the TCP, UDP, ICMPv6, DCCP and UDP-Lite checksums whose
+// pseudo-header holds the addresses, when their field is captured. A UDP checksum of 0 (none:
 // optional over IPv4, allowed for tunnels over IPv6 by RFC 6935) stays 0,
 // and one that comes out as 0 is written as 0xffff. A checksum that was
 // wrong in the capture stays wrong by the same amount. Addresses in
@@ -56,7 +56,7 @@ type ampInfo struct {
 	csum     int32 // offset of the upper-layer checksum to update; -1 none
 	src, dst int32 // indexes of the address prefixes in the prefix map
 	ver      uint8 // 4 or 6
-	udp      bool  // UDP: a zero checksum means none; a computed zero is sent as all ones
+	udp      bool  // UDP or UDP-Lite: a zero checksum stays; a computed zero is sent as all ones
 	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
 }
 
@@ -375,6 +375,14 @@ func Amplify(pkts []Packet, n int) ([]Packet, error) {
 	return out, nil
 }
 
+// Upper-layer protocols besides TCP and UDP whose checksum, at byte 6 of
+// their header, covers the same pseudo-header as TCP's, addresses
+// included.
+const (
+	protoDCCP    = 33  // RFC 4340 section 9.1
+	protoUDPLite = 136 // RFC 3828 section 3.1
+)
+
 // examine finds the outer IP header of a packet and the upper-layer
 // checksum that covers its addresses. It accepts every IP header from
 // which flow.Parse (after [Packet.Ethernet]) would take a key, so every
@@ -449,8 +457,20 @@ func examine(p *Packet) ampInfo {
 		off, inf.udp = l4+6, true
 	case proto == flow.ProtoICMPv6 && ver == 6:
 		off = l4 + 2
+	case proto == protoDCCP:
+		off = l4 + 6
+	case proto == protoUDPLite:
+		off, inf.udp = l4+6, true // a computed zero is sent as all ones (RFC 3828)
 	}
-	if off >= 0 && off+2 <= len(d) {
+	// The field must be captured and inside the IP packet (flow.ParseIP
+	// checks the header length of TCP, UDP and ICMPv6 only).
+	end := len(d)
+	if ver == 4 {
+		end = min(end, l3+int(binary.BigEndian.Uint16(ip[2:])))
+	} else if plen := int(binary.BigEndian.Uint16(ip[4:])); plen != 0 {
+		end = min(end, l3+40+plen)
+	}
+	if off >= 0 && off+2 <= end {
 		inf.csum = int32(off)
 	}
 	if ver == 6 {

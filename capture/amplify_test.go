@@ -450,3 +450,60 @@ func TestAmplify_TCPHeaderCut(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_DCCPAndUDPLite: DCCP (RFC 4340) and UDP-Lite (RFC 3828)
+// checksums cover the same pseudo-header as TCP and UDP, addresses
+// included, with the checksum at byte 6 of their header. The amplifier
+// left them alone, so every copy of a valid DCCP or UDP-Lite datagram had
+// a wrong checksum.
+func TestAmplify_DCCPAndUDPLite(t *testing.T) {
+	// sum returns the checksum over the pseudo-header and upper layer of
+	// an Ethernet frame holding one IP header: 0 when the field is right.
+	sum := func(f []byte) uint16 {
+		var pseudo, seg []byte
+		ip := f[14:]
+		if ip[0]>>4 == 4 {
+			seg = ip[20:binary.BigEndian.Uint16(ip[2:])]
+			pseudo = append(append(pseudo, ip[12:20]...), 0, ip[9])
+			pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(seg)))
+		} else {
+			seg = ip[40 : 40+binary.BigEndian.Uint16(ip[4:])]
+			pseudo = append(pseudo, ip[8:40]...)
+			pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(seg)))
+			pseudo = append(pseudo, 0, 0, 0, ip[6])
+		}
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	var pkts []capture.Packet
+	for _, proto := range []uint8{33, 136} {
+		// A 16-byte header (ports, data offset or checksum coverage 0 for
+		// the whole datagram, checksum, the rest) and 4 bytes of data.
+		hdr := []byte{0x9c, 0x40, 0x00, 0x50, 0x04, 0x00, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 1, 'd', 'a', 't', 'a'}
+		if proto == 136 {
+			hdr[4], hdr[5] = 0, 0
+		}
+		for _, f := range [][]byte{
+			pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.1.0.2"), Protocol: proto}, Payload: hdr}.Bytes(),
+			pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2"), Protocol: proto}, Payload: hdr}.Bytes(),
+		} {
+			csum := len(f) - len(hdr) + 6
+			binary.BigEndian.PutUint16(f[csum:], sum(f))
+			if sum(f) != 0 {
+				t.Fatalf("protocol %d: the test built a wrong checksum", proto)
+			}
+			pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+		}
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
+		}
+	}
+}
