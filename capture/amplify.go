@@ -57,7 +57,7 @@ type ampInfo struct {
 	src, dst int32 // indexes of the address prefixes in the prefix map
 	ver      uint8 // 4 or 6
 	udp      bool  // UDP or UDP-Lite: a zero checksum stays; a computed zero is sent as all ones
-	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
+	dstInSum bool  // the destination field is in the pseudo-header (false with an IPv6 routing header or IPv4 source route to follow)
 }
 
 // prefixMap maps each prefix used by the capture to a fresh prefix per
@@ -475,8 +475,36 @@ func examine(p *Packet) ampInfo {
 	}
 	if ver == 6 {
 		inf.dstInSum = !activeRouting(ip)
+	} else {
+		inf.dstInSum = !activeSourceRoute(ip)
 	}
 	return inf
+}
+
+// activeSourceRoute reports whether an IPv4 header has a loose or strict
+// source route option with addresses left (its pointer not past its
+// length): the upper-layer checksum then uses the route's final
+// destination (RFC 9293 section 3.1), not the destination field, which
+// holds the next hop.
+func activeSourceRoute(ip []byte) bool {
+	opts := ip[20:min(len(ip), int(ip[0]&0x0f)*4)]
+	for len(opts) > 0 {
+		switch opts[0] {
+		case 0: // end of options
+			return false
+		case 1: // no-op
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			return false
+		}
+		if n := opts[1]; (opts[0] == 131 || opts[0] == 137) && n >= 7 && opts[2] <= n {
+			return true
+		}
+		opts = opts[opts[1]:]
+	}
+	return false
 }
 
 // ethernetL3 returns the offset of the IP header of an Ethernet frame and

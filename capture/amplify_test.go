@@ -507,3 +507,66 @@ func TestAmplify_DCCPAndUDPLite(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_IPv4SourceRoute: a TCP or UDP checksum over IPv4 with a
+// loose or strict source route still to follow (pointer not past the
+// option's length) uses the route's final destination in its
+// pseudo-header, not the destination field, which holds the next hop (RFC
+// 9293 section 3.1, as RFC 8200 says of IPv6 routing headers). The
+// amplifier, which handles the IPv6 case, counted the destination field's
+// change into the checksum over IPv4: every copy of a valid source-routed
+// segment had a wrong checksum.
+func TestAmplify_IPv4SourceRoute(t *testing.T) {
+	final := []byte{10, 9, 0, 7}
+	var pkts []capture.Packet
+	for _, opt := range [][]byte{
+		{131, 7, 4, 10, 9, 0, 7, 0},                  // loose source route, one hop left
+		{137, 11, 8, 10, 5, 0, 1, 10, 9, 0, 7, 1, 0}, // strict, one of two hops done, then a no-op
+	} {
+		for _, udp := range []bool{false, true} {
+			fr := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.1.0.2"), Options: opt}}
+			if udp {
+				fr.UDP = &pkt.UDP{SrcPort: 1000, DstPort: 53}
+			} else {
+				fr.TCP = &pkt.TCP{SrcPort: 1000, DstPort: 80, Flags: pkt.ACK}
+			}
+			fr.Payload = []byte("payload")
+			f := fr.Bytes()
+			pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+		}
+	}
+	// sum returns the upper-layer checksum of a frame with the route's
+	// final destination in the pseudo-header: 0 when right.
+	sum := func(f []byte) uint16 {
+		ip := f[14:]
+		ihl := int(ip[0]&0x0f) * 4
+		seg := ip[ihl:binary.BigEndian.Uint16(ip[2:])]
+		pseudo := append(append(append([]byte(nil), ip[12:16]...), final...), 0, ip[9])
+		pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(seg)))
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	for _, p := range pkts {
+		ip := p.Data[14:]
+		off := 14 + int(ip[0]&0x0f)*4 + 16
+		if ip[9] == flow.ProtoUDP {
+			off -= 10
+		}
+		binary.BigEndian.PutUint16(p.Data[off:], 0)
+		binary.BigEndian.PutUint16(p.Data[off:], sum(p.Data))
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if ipOK, _, _ := checksums(p.Data); !ipOK {
+			t.Errorf("copy %d of packet %d: wrong IPv4 header checksum", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
+		}
+	}
+}
