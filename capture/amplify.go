@@ -45,9 +45,10 @@ type Amplifier struct {
 	pkts   []Packet
 	info   []ampInfo
 	copies int
-	step   time.Duration
-	v4     prefixMap
-	v6     prefixMap
+	// Copy c is c*(stepSec s + stepNsec ns) later than the capture.
+	stepSec, stepNsec int64
+	v4                prefixMap
+	v6                prefixMap
 }
 
 // ampInfo is what the amplifier learned about one packet.
@@ -82,13 +83,13 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 	if hi, lo := bits.Mul64(uint64(copies), uint64(len(pkts))); hi != 0 || lo > math.MaxInt {
 		return nil, fmt.Errorf("capture: amplify copies %d of %d packets: the trace would hold more than %d packets", copies, len(pkts), math.MaxInt)
 	}
-	step := timeStep(pkts)
+	stepSec, stepNsec := timeStep(pkts)
 	// Copy c starts c*step after the capture: c*step seconds and c*step
 	// nanoseconds must each fit an int64 (the sum may exceed a
 	// time.Duration; Copy adds it to the time in seconds and nanoseconds).
-	for _, part := range []time.Duration{step / time.Second, step % time.Second} {
-		if hi, lo := bits.Mul64(uint64(copies-1), uint64(part)); hi != 0 || lo > math.MaxInt64/2 {
-			return nil, fmt.Errorf("capture: amplify copies %d of a capture spanning %v: the last copy's time offset overflows", copies, step)
+	for _, part := range []uint64{stepSec, stepNsec} {
+		if hi, lo := bits.Mul64(uint64(copies-1), part); hi != 0 || lo > math.MaxInt64/2 {
+			return nil, fmt.Errorf("capture: amplify copies %d of a capture whose copies are %d.%09ds apart: the last copy's time offset overflows", copies, stepSec, stepNsec)
 		}
 	}
 	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}
@@ -129,7 +130,7 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 			inf.dst = int32(a.v6.index[a.v6.prefix(binary.BigEndian.Uint64(d[24:]))])
 		}
 	}
-	a.step = step
+	a.stepSec, a.stepNsec = int64(stepSec), int64(stepNsec)
 	return a, nil
 }
 
@@ -192,10 +193,13 @@ func (m *prefixMap) mapWord(x uint64, i int32, c int) uint64 {
 }
 
 // timeStep returns the capture's duration plus one mean inter-packet gap
-// (1 µs when that is zero).
-func timeStep(pkts []Packet) time.Duration {
+// (1 µs when that is zero), in seconds and nanoseconds below 1e9; the
+// seconds saturate at math.MaxUint64. The duration can exceed a
+// time.Duration (a packet with the zero Time, year 1, beside captured
+// ones), so it is not computed as one.
+func timeStep(pkts []Packet) (sec, nsec uint64) {
 	if len(pkts) == 0 {
-		return time.Microsecond
+		return 0, 1000
 	}
 	lo, hi := pkts[0].Time, pkts[0].Time
 	for _, p := range pkts[1:] {
@@ -206,12 +210,37 @@ func timeStep(pkts []Packet) time.Duration {
 			hi = p.Time
 		}
 	}
-	d := hi.Sub(lo)
-	gap := time.Microsecond
-	if len(pkts) > 1 && d/time.Duration(len(pkts)-1) > 0 {
-		gap = d / time.Duration(len(pkts)-1)
+	// The duration hi-lo in seconds (below 2^64, as both are int64) and
+	// nanoseconds, then in nanoseconds as a 128-bit number (dhi, dlo).
+	dsec := uint64(hi.Unix()) - uint64(lo.Unix())
+	dns := int64(hi.Nanosecond()) - int64(lo.Nanosecond())
+	if dns < 0 {
+		dsec, dns = dsec-1, dns+1e9
 	}
-	return d + gap
+	dhi, dlo := bits.Mul64(dsec, 1e9)
+	var carry uint64
+	dlo, carry = bits.Add64(dlo, uint64(dns), 0)
+	dhi += carry
+	// The mean gap, duration/(n-1) rounded down: at most the duration,
+	// so below 2^64 seconds, and its high word below 1e9.
+	ghi, glo := uint64(0), uint64(1000)
+	if n := uint64(len(pkts) - 1); n > 0 {
+		qlo, _ := bits.Div64(dhi%n, dlo, n)
+		if qhi := dhi / n; qhi != 0 || qlo != 0 {
+			ghi, glo = qhi, qlo
+		}
+	}
+	gsec, gns := bits.Div64(ghi, glo, 1e9)
+	nsec = uint64(dns) + gns
+	var up uint64
+	if nsec >= 1e9 {
+		nsec, up = nsec-1e9, 1
+	}
+	sec, carry = bits.Add64(dsec, gsec, up)
+	if carry != 0 {
+		sec = math.MaxUint64
+	}
+	return sec, nsec
 }
 
 // copyTime returns t moved to copy c: c*step later. The offset can exceed
@@ -221,8 +250,8 @@ func (a *Amplifier) copyTime(t time.Time, c int) time.Time {
 	if c == 0 {
 		return t
 	}
-	sec := int64(c) * int64(a.step/time.Second)
-	nsec := int64(c) * int64(a.step%time.Second)
+	sec := int64(c) * a.stepSec
+	nsec := int64(c) * a.stepNsec
 	return time.Unix(t.Unix()+sec, int64(t.Nanosecond())+nsec).In(t.Location())
 }
 

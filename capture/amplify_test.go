@@ -570,3 +570,32 @@ func TestAmplify_IPv4SourceRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_SpanPastDuration: a capture spanning more than a
+// time.Duration holds (292 years), such as packets built without a Time
+// (the zero Time, year 1) beside captured ones, is amplified with copies
+// shifted by its exact span plus one mean gap, as the Amplifier documents
+// and as it does for copy offsets beyond a Duration. The span was taken
+// as a Duration, which saturated, and the step wrapped negative: even two
+// copies were refused, with an error about "a capture spanning -2ns".
+func TestAmplify_SpanPastDuration(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)
+	for _, t0 := range []time.Time{{}, time.Unix(-300*365*86400, 5).UTC()} {
+		t1 := time.Unix(1700000000, 0).UTC()
+		pkts := []capture.Packet{{Time: t0, Data: f, Link: capture.LinkEthernet}, {Time: t1, Data: f, Link: capture.LinkEthernet}}
+		a, err := capture.NewAmplifier(pkts, 3)
+		if err != nil {
+			t.Fatalf("3 copies of a capture from %v to %v: %v", t0, t1, err)
+		}
+		// Two packets: the mean gap is the span, so copy c is 2c spans later.
+		sec, nsec := t1.Unix()-t0.Unix(), int64(t1.Nanosecond()-t0.Nanosecond())
+		for c := range int64(3) {
+			for i, p := range pkts {
+				want := time.Unix(p.Time.Unix()+2*c*sec, int64(p.Time.Nanosecond())+2*c*nsec)
+				if got := a.Copy(int(c), i, nil).Time; !got.Equal(want) {
+					t.Errorf("span from %v: copy %d of packet %d at %v, want %v", t0, c, i+1, got, want)
+				}
+			}
+		}
+	}
+}
