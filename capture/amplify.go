@@ -32,8 +32,9 @@ import (
 // capture does not use.
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
-// and the TCP, UDP, ICMPv6, DCCP and UDP-Lite checksums whose
-// pseudo-header holds the addresses, when their field is captured. A UDP checksum of 0 (none:
+// and the checksums whose pseudo-header holds the addresses, when their
+// field is captured: TCP, UDP, DCCP and UDP-Lite, and over IPv6 ICMPv6,
+// OSPFv3, PIM, VRRP and the Mobility Header. A UDP checksum of 0 (none:
 // optional over IPv4, allowed for tunnels over IPv6 by RFC 6935) stays 0,
 // and one that comes out as 0 is written as 0xffff. A checksum that was
 // wrong in the capture stays wrong by the same amount. Addresses in
@@ -412,6 +413,17 @@ const (
 	protoUDPLite = 136 // RFC 3828 section 3.1
 )
 
+// ip6Checksum gives, by protocol, the offset of the checksum field of
+// the other upper layers whose checksum covers the IPv6 pseudo-header
+// (RFC 8200 section 8.1): 0 for none. Over IPv4 they are left alone (no
+// pseudo-header, or for VRRPv3 one that implementations disagree on).
+var ip6Checksum = [...]uint8{
+	89:  12, // OSPFv3, RFC 5340 section A.3.1
+	103: 2,  // PIM, RFC 7761 section 4.9
+	112: 6,  // VRRPv3, RFC 5798 section 5.2.8
+	135: 4,  // Mobility Header, RFC 6275 section 6.1.1
+}
+
 // examine finds the outer IP header of a packet and the upper-layer
 // checksum that covers its addresses. It accepts every IP header from
 // which flow.Parse (after [Packet.Ethernet]) would take a key, so every
@@ -490,6 +502,8 @@ func examine(p *Packet) ampInfo {
 		off = l4 + 6
 	case proto == protoUDPLite:
 		off, inf.udp = l4+6, true // a computed zero is sent as all ones (RFC 3828)
+	case ver == 6 && int(proto) < len(ip6Checksum) && ip6Checksum[proto] > 0:
+		off = l4 + int(ip6Checksum[proto])
 	}
 	// The field must be captured and inside the IP packet (flow.ParseIP
 	// checks the header length of TCP, UDP and ICMPv6 only).

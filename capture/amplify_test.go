@@ -599,3 +599,49 @@ func TestAmplify_SpanPastDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_IPv6PseudoHeaderProtocols: over IPv6, OSPFv3 (RFC 5340),
+// PIM (RFC 7761), VRRPv3 (RFC 5798) and the Mobility Header (RFC 6275)
+// checksum the IPv6 pseudo-header, addresses included (RFC 8200 section
+// 8.1), with the field at bytes 12, 2, 6 and 4 of their header. The
+// amplifier left them alone, so every copy of such a valid packet (the
+// routing and redundancy hellos of any LAN capture) had a wrong checksum.
+func TestAmplify_IPv6PseudoHeaderProtocols(t *testing.T) {
+	sum := func(f []byte) uint16 {
+		ip := f[14:]
+		seg := ip[40 : 40+binary.BigEndian.Uint16(ip[4:])]
+		pseudo := append([]byte(nil), ip[8:40]...)
+		pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(seg)))
+		pseudo = append(pseudo, 0, 0, 0, ip[6])
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	var pkts []capture.Packet
+	for _, c := range []struct {
+		proto uint8
+		csum  int
+	}{{89, 12}, {103, 2}, {112, 6}, {135, 4}} {
+		body := make([]byte, 24)
+		for i := range body {
+			body[i] = byte(i*7 + 1)
+		}
+		f := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("fe80::1"), Dst: pkt.Addr("ff02::5"), Protocol: c.proto}, Payload: body}.Bytes()
+		binary.BigEndian.PutUint16(f[14+40+c.csum:], 0)
+		binary.BigEndian.PutUint16(f[14+40+c.csum:], sum(f))
+		if sum(f) != 0 {
+			t.Fatalf("protocol %d: the test built a wrong checksum", c.proto)
+		}
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (protocol %d): wrong checksum", i/len(pkts), i%len(pkts)+1, p.Data[14+6])
+		}
+	}
+}
