@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -31,8 +32,9 @@ import (
 // capture does not use.
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
-// and the TCP, UDP and ICMPv6 checksums whose pseudo-header holds the
-// addresses, when their field is captured. A UDP checksum of 0 (none:
+// and the checksums whose pseudo-header holds the addresses, when their
+// field is captured: TCP, UDP, DCCP and UDP-Lite, and over IPv6 ICMPv6,
+// OSPFv3, PIM, VRRP and the Mobility Header. A UDP checksum of 0 (none:
 // optional over IPv4, allowed for tunnels over IPv6 by RFC 6935) stays 0,
 // and one that comes out as 0 is written as 0xffff. A checksum that was
 // wrong in the capture stays wrong by the same amount. Addresses in
@@ -44,9 +46,10 @@ type Amplifier struct {
 	pkts   []Packet
 	info   []ampInfo
 	copies int
-	step   time.Duration
-	v4     prefixMap
-	v6     prefixMap
+	// Copy c is c*(stepSec s + stepNsec ns) later than the capture.
+	stepSec, stepNsec int64
+	v4                prefixMap
+	v6                prefixMap
 }
 
 // ampInfo is what the amplifier learned about one packet.
@@ -55,8 +58,8 @@ type ampInfo struct {
 	csum     int32 // offset of the upper-layer checksum to update; -1 none
 	src, dst int32 // indexes of the address prefixes in the prefix map
 	ver      uint8 // 4 or 6
-	udp      bool  // UDP: a zero checksum means none; a computed zero is sent as all ones
-	dstInSum bool  // the destination field is in the pseudo-header (false past an IPv6 routing header)
+	udp      bool  // UDP or UDP-Lite: a zero checksum stays; a computed zero is sent as all ones
+	dstInSum bool  // the destination field is in the pseudo-header (false with an IPv6 routing header or IPv4 source route to follow)
 }
 
 // prefixMap maps each prefix used by the capture to a fresh prefix per
@@ -81,13 +84,13 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 	if hi, lo := bits.Mul64(uint64(copies), uint64(len(pkts))); hi != 0 || lo > math.MaxInt {
 		return nil, fmt.Errorf("capture: amplify copies %d of %d packets: the trace would hold more than %d packets", copies, len(pkts), math.MaxInt)
 	}
-	step := timeStep(pkts)
+	stepSec, stepNsec := timeStep(pkts)
 	// Copy c starts c*step after the capture: c*step seconds and c*step
 	// nanoseconds must each fit an int64 (the sum may exceed a
 	// time.Duration; Copy adds it to the time in seconds and nanoseconds).
-	for _, part := range []time.Duration{step / time.Second, step % time.Second} {
-		if hi, lo := bits.Mul64(uint64(copies-1), uint64(part)); hi != 0 || lo > math.MaxInt64/2 {
-			return nil, fmt.Errorf("capture: amplify copies %d of a capture spanning %v: the last copy's time offset overflows", copies, step)
+	for _, part := range []uint64{stepSec, stepNsec} {
+		if hi, lo := bits.Mul64(uint64(copies-1), part); hi != 0 || lo > math.MaxInt64/2 {
+			return nil, fmt.Errorf("capture: amplify copies %d of a capture whose copies are %d.%09ds apart: the last copy's time offset overflows", copies, stepSec, stepNsec)
 		}
 	}
 	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}
@@ -128,7 +131,7 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 			inf.dst = int32(a.v6.index[a.v6.prefix(binary.BigEndian.Uint64(d[24:]))])
 		}
 	}
-	a.step = step
+	a.stepSec, a.stepNsec = int64(stepSec), int64(stepNsec)
 	return a, nil
 }
 
@@ -191,10 +194,13 @@ func (m *prefixMap) mapWord(x uint64, i int32, c int) uint64 {
 }
 
 // timeStep returns the capture's duration plus one mean inter-packet gap
-// (1 µs when that is zero).
-func timeStep(pkts []Packet) time.Duration {
+// (1 µs when that is zero), in seconds and nanoseconds below 1e9; the
+// seconds saturate at math.MaxUint64. The duration can exceed a
+// time.Duration (a packet with the zero Time, year 1, beside captured
+// ones), so it is not computed as one.
+func timeStep(pkts []Packet) (sec, nsec uint64) {
 	if len(pkts) == 0 {
-		return time.Microsecond
+		return 0, 1000
 	}
 	lo, hi := pkts[0].Time, pkts[0].Time
 	for _, p := range pkts[1:] {
@@ -205,12 +211,37 @@ func timeStep(pkts []Packet) time.Duration {
 			hi = p.Time
 		}
 	}
-	d := hi.Sub(lo)
-	gap := time.Microsecond
-	if len(pkts) > 1 && d/time.Duration(len(pkts)-1) > 0 {
-		gap = d / time.Duration(len(pkts)-1)
+	// The duration hi-lo in seconds (below 2^64, as both are int64) and
+	// nanoseconds, then in nanoseconds as a 128-bit number (dhi, dlo).
+	dsec := uint64(hi.Unix()) - uint64(lo.Unix())
+	dns := int64(hi.Nanosecond()) - int64(lo.Nanosecond())
+	if dns < 0 {
+		dsec, dns = dsec-1, dns+1e9
 	}
-	return d + gap
+	dhi, dlo := bits.Mul64(dsec, 1e9)
+	var carry uint64
+	dlo, carry = bits.Add64(dlo, uint64(dns), 0)
+	dhi += carry
+	// The mean gap, duration/(n-1) rounded down: at most the duration,
+	// so below 2^64 seconds, and its high word below 1e9.
+	ghi, glo := uint64(0), uint64(1000)
+	if n := uint64(len(pkts) - 1); n > 0 {
+		qlo, _ := bits.Div64(dhi%n, dlo, n)
+		if qhi := dhi / n; qhi != 0 || qlo != 0 {
+			ghi, glo = qhi, qlo
+		}
+	}
+	gsec, gns := bits.Div64(ghi, glo, 1e9)
+	nsec = uint64(dns) + gns
+	var up uint64
+	if nsec >= 1e9 {
+		nsec, up = nsec-1e9, 1
+	}
+	sec, carry = bits.Add64(dsec, gsec, up)
+	if carry != 0 {
+		sec = math.MaxUint64
+	}
+	return sec, nsec
 }
 
 // copyTime returns t moved to copy c: c*step later. The offset can exceed
@@ -220,8 +251,8 @@ func (a *Amplifier) copyTime(t time.Time, c int) time.Time {
 	if c == 0 {
 		return t
 	}
-	sec := int64(c) * int64(a.step/time.Second)
-	nsec := int64(c) * int64(a.step%time.Second)
+	sec := int64(c) * a.stepSec
+	nsec := int64(c) * a.stepNsec
 	return time.Unix(t.Unix()+sec, int64(t.Nanosecond())+nsec).In(t.Location())
 }
 
@@ -374,13 +405,33 @@ func Amplify(pkts []Packet, n int) ([]Packet, error) {
 	return out, nil
 }
 
+// Upper-layer protocols besides TCP and UDP whose checksum, at byte 6 of
+// their header, covers the same pseudo-header as TCP's, addresses
+// included.
+const (
+	protoDCCP    = 33  // RFC 4340 section 9.1
+	protoUDPLite = 136 // RFC 3828 section 3.1
+)
+
+// ip6Checksum gives, by protocol, the offset of the checksum field of
+// the other upper layers whose checksum covers the IPv6 pseudo-header
+// (RFC 8200 section 8.1): 0 for none. Over IPv4 they are left alone (no
+// pseudo-header, or for VRRPv3 one that implementations disagree on).
+var ip6Checksum = [...]uint8{
+	89:  12, // OSPFv3, RFC 5340 section A.3.1
+	103: 2,  // PIM, RFC 7761 section 4.9
+	112: 6,  // VRRPv3, RFC 5798 section 5.2.8
+	135: 4,  // Mobility Header, RFC 6275 section 6.1.1
+}
+
 // examine finds the outer IP header of a packet and the upper-layer
 // checksum that covers its addresses. It accepts every IP header from
 // which flow.Parse (after [Packet.Ethernet]) would take a key, so every
 // keyed packet has its addresses remapped. It also accepts some that
 // flow.Parse refuses: any IPv4 header of 20 bytes or more with IHL at
 // least 5, and any 40-byte IPv6 header, whatever follows. Their addresses
-// are remapped too, and only the upper-layer checksum is left alone.
+// are remapped too, and only the upper-layer checksum is left alone, but
+// for a TCP header cut after its checksum field.
 func examine(p *Packet) ampInfo {
 	inf := ampInfo{l3: -1, csum: -1, dstInSum: true}
 	d := p.Data
@@ -424,6 +475,17 @@ func examine(p *Packet) ampInfo {
 	}
 	inf.l3, inf.ver = int32(l3), uint8(ver)
 	info, err := flow.ParseIP(ip)
+	if errors.Is(err, flow.ErrTruncated) {
+		// A TCP header cut after its checksum field (18 or 19 of its 20
+		// bytes captured) is refused by flow.ParseIP, but the field is
+		// there and must follow the addresses. Parsing again with two
+		// zero bytes appended finds it: every header before the TCP one
+		// lies in captured bytes, and the check below keeps only a
+		// checksum field that was captured.
+		if pinfo, perr := flow.ParseIP(append(slices.Clone(ip), 0, 0)); perr == nil && pinfo.Key.Proto() == flow.ProtoTCP {
+			info, err = pinfo, nil
+		}
+	}
 	if err != nil || info.Fragment == flow.LaterFragment {
 		return inf
 	}
@@ -436,14 +498,56 @@ func examine(p *Packet) ampInfo {
 		off, inf.udp = l4+6, true
 	case proto == flow.ProtoICMPv6 && ver == 6:
 		off = l4 + 2
+	case proto == protoDCCP:
+		off = l4 + 6
+	case proto == protoUDPLite:
+		off, inf.udp = l4+6, true // a computed zero is sent as all ones (RFC 3828)
+	case ver == 6 && int(proto) < len(ip6Checksum) && ip6Checksum[proto] > 0:
+		off = l4 + int(ip6Checksum[proto])
 	}
-	if off >= 0 && off+2 <= len(d) {
+	// The field must be captured and inside the IP packet (flow.ParseIP
+	// checks the header length of TCP, UDP and ICMPv6 only).
+	end := len(d)
+	if ver == 4 {
+		end = min(end, l3+int(binary.BigEndian.Uint16(ip[2:])))
+	} else if plen := int(binary.BigEndian.Uint16(ip[4:])); plen != 0 {
+		end = min(end, l3+40+plen)
+	}
+	if off >= 0 && off+2 <= end {
 		inf.csum = int32(off)
 	}
 	if ver == 6 {
 		inf.dstInSum = !activeRouting(ip)
+	} else {
+		inf.dstInSum = !activeSourceRoute(ip)
 	}
 	return inf
+}
+
+// activeSourceRoute reports whether an IPv4 header has a loose or strict
+// source route option with addresses left (its pointer not past its
+// length): the upper-layer checksum then uses the route's final
+// destination (RFC 9293 section 3.1), not the destination field, which
+// holds the next hop.
+func activeSourceRoute(ip []byte) bool {
+	opts := ip[20:min(len(ip), int(ip[0]&0x0f)*4)]
+	for len(opts) > 0 {
+		switch opts[0] {
+		case 0: // end of options
+			return false
+		case 1: // no-op
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			return false
+		}
+		if n := opts[1]; (opts[0] == 131 || opts[0] == 137) && n >= 7 && opts[2] <= n {
+			return true
+		}
+		opts = opts[opts[1]:]
+	}
+	return false
 }
 
 // ethernetL3 returns the offset of the IP header of an Ethernet frame and

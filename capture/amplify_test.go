@@ -412,3 +412,236 @@ func TestAmplify_UDP6NoChecksum(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_TCPHeaderCut: a capture cut inside the TCP header, after
+// the checksum field (18 or 19 of its 20 bytes captured, as a snapshot
+// length of 72 leaves of an IPv6 segment), still has its checksum updated,
+// as the Amplifier documents for every checksum field captured. flow.Parse
+// refuses such a header, and the field kept the capture's value while the
+// addresses it covers changed: every copy's checksum was wrong, differing
+// from the copy of the whole segment.
+func TestAmplify_TCPHeaderCut(t *testing.T) {
+	for _, full := range [][]byte{
+		pkt.TCP4("10.0.0.1:40000", "10.1.0.2:80", pkt.ACK, []byte("hello world")),
+		pkt.TCP6("[2001:db8::1]:40000", "[2001:db8:1::2]:443", pkt.ACK, []byte("hello world")),
+	} {
+		info, err := flow.Parse(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l4 := int(info.L4Offset)
+		whole, err := capture.Amplify([]capture.Packet{{Data: full, WireLen: len(full), Link: capture.LinkEthernet}}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cut := range []int{18, 19} {
+			p := capture.Packet{Data: full[:l4+cut], WireLen: len(full), Link: capture.LinkEthernet}
+			out, err := capture.Amplify([]capture.Packet{p}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for c := range out {
+				got := binary.BigEndian.Uint16(out[c].Data[l4+16:])
+				want := binary.BigEndian.Uint16(whole[c].Data[l4+16:])
+				if got != want {
+					t.Errorf("%v cut at %d TCP bytes, copy %d: checksum %#04x, the whole segment's copy has %#04x", info.Key, cut, c, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAmplify_DCCPAndUDPLite: DCCP (RFC 4340) and UDP-Lite (RFC 3828)
+// checksums cover the same pseudo-header as TCP and UDP, addresses
+// included, with the checksum at byte 6 of their header. The amplifier
+// left them alone, so every copy of a valid DCCP or UDP-Lite datagram had
+// a wrong checksum.
+func TestAmplify_DCCPAndUDPLite(t *testing.T) {
+	// sum returns the checksum over the pseudo-header and upper layer of
+	// an Ethernet frame holding one IP header: 0 when the field is right.
+	sum := func(f []byte) uint16 {
+		var pseudo, seg []byte
+		ip := f[14:]
+		if ip[0]>>4 == 4 {
+			seg = ip[20:binary.BigEndian.Uint16(ip[2:])]
+			pseudo = append(append(pseudo, ip[12:20]...), 0, ip[9])
+			pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(seg)))
+		} else {
+			seg = ip[40 : 40+binary.BigEndian.Uint16(ip[4:])]
+			pseudo = append(pseudo, ip[8:40]...)
+			pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(seg)))
+			pseudo = append(pseudo, 0, 0, 0, ip[6])
+		}
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	var pkts []capture.Packet
+	for _, proto := range []uint8{33, 136} {
+		// A 16-byte header (ports, data offset or checksum coverage 0 for
+		// the whole datagram, checksum, the rest) and 4 bytes of data.
+		hdr := []byte{0x9c, 0x40, 0x00, 0x50, 0x04, 0x00, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 1, 'd', 'a', 't', 'a'}
+		if proto == 136 {
+			hdr[4], hdr[5] = 0, 0
+		}
+		for _, f := range [][]byte{
+			pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.1.0.2"), Protocol: proto}, Payload: hdr}.Bytes(),
+			pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2"), Protocol: proto}, Payload: hdr}.Bytes(),
+		} {
+			csum := len(f) - len(hdr) + 6
+			binary.BigEndian.PutUint16(f[csum:], sum(f))
+			if sum(f) != 0 {
+				t.Fatalf("protocol %d: the test built a wrong checksum", proto)
+			}
+			pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+		}
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
+		}
+	}
+}
+
+// TestAmplify_IPv4SourceRoute: a TCP or UDP checksum over IPv4 with a
+// loose or strict source route still to follow (pointer not past the
+// option's length) uses the route's final destination in its
+// pseudo-header, not the destination field, which holds the next hop (RFC
+// 9293 section 3.1, as RFC 8200 says of IPv6 routing headers). The
+// amplifier, which handles the IPv6 case, counted the destination field's
+// change into the checksum over IPv4: every copy of a valid source-routed
+// segment had a wrong checksum.
+func TestAmplify_IPv4SourceRoute(t *testing.T) {
+	final := []byte{10, 9, 0, 7}
+	var pkts []capture.Packet
+	for _, opt := range [][]byte{
+		{131, 7, 4, 10, 9, 0, 7, 0},                  // loose source route, one hop left
+		{137, 11, 8, 10, 5, 0, 1, 10, 9, 0, 7, 1, 0}, // strict, one of two hops done, then a no-op
+	} {
+		for _, udp := range []bool{false, true} {
+			fr := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.1.0.2"), Options: opt}}
+			if udp {
+				fr.UDP = &pkt.UDP{SrcPort: 1000, DstPort: 53}
+			} else {
+				fr.TCP = &pkt.TCP{SrcPort: 1000, DstPort: 80, Flags: pkt.ACK}
+			}
+			fr.Payload = []byte("payload")
+			f := fr.Bytes()
+			pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+		}
+	}
+	// sum returns the upper-layer checksum of a frame with the route's
+	// final destination in the pseudo-header: 0 when right.
+	sum := func(f []byte) uint16 {
+		ip := f[14:]
+		ihl := int(ip[0]&0x0f) * 4
+		seg := ip[ihl:binary.BigEndian.Uint16(ip[2:])]
+		pseudo := append(append(append([]byte(nil), ip[12:16]...), final...), 0, ip[9])
+		pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(seg)))
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	for _, p := range pkts {
+		ip := p.Data[14:]
+		off := 14 + int(ip[0]&0x0f)*4 + 16
+		if ip[9] == flow.ProtoUDP {
+			off -= 10
+		}
+		binary.BigEndian.PutUint16(p.Data[off:], 0)
+		binary.BigEndian.PutUint16(p.Data[off:], sum(p.Data))
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if ipOK, _, _ := checksums(p.Data); !ipOK {
+			t.Errorf("copy %d of packet %d: wrong IPv4 header checksum", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
+		}
+	}
+}
+
+// TestAmplify_SpanPastDuration: a capture spanning more than a
+// time.Duration holds (292 years), such as packets built without a Time
+// (the zero Time, year 1) beside captured ones, is amplified with copies
+// shifted by its exact span plus one mean gap, as the Amplifier documents
+// and as it does for copy offsets beyond a Duration. The span was taken
+// as a Duration, which saturated, and the step wrapped negative: even two
+// copies were refused, with an error about "a capture spanning -2ns".
+func TestAmplify_SpanPastDuration(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)
+	for _, t0 := range []time.Time{{}, time.Unix(-300*365*86400, 5).UTC()} {
+		t1 := time.Unix(1700000000, 0).UTC()
+		pkts := []capture.Packet{{Time: t0, Data: f, Link: capture.LinkEthernet}, {Time: t1, Data: f, Link: capture.LinkEthernet}}
+		a, err := capture.NewAmplifier(pkts, 3)
+		if err != nil {
+			t.Fatalf("3 copies of a capture from %v to %v: %v", t0, t1, err)
+		}
+		// Two packets: the mean gap is the span, so copy c is 2c spans later.
+		sec, nsec := t1.Unix()-t0.Unix(), int64(t1.Nanosecond()-t0.Nanosecond())
+		for c := range int64(3) {
+			for i, p := range pkts {
+				want := time.Unix(p.Time.Unix()+2*c*sec, int64(p.Time.Nanosecond())+2*c*nsec)
+				if got := a.Copy(int(c), i, nil).Time; !got.Equal(want) {
+					t.Errorf("span from %v: copy %d of packet %d at %v, want %v", t0, c, i+1, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAmplify_IPv6PseudoHeaderProtocols: over IPv6, OSPFv3 (RFC 5340),
+// PIM (RFC 7761), VRRPv3 (RFC 5798) and the Mobility Header (RFC 6275)
+// checksum the IPv6 pseudo-header, addresses included (RFC 8200 section
+// 8.1), with the field at bytes 12, 2, 6 and 4 of their header. The
+// amplifier left them alone, so every copy of such a valid packet (the
+// routing and redundancy hellos of any LAN capture) had a wrong checksum.
+func TestAmplify_IPv6PseudoHeaderProtocols(t *testing.T) {
+	sum := func(f []byte) uint16 {
+		ip := f[14:]
+		seg := ip[40 : 40+binary.BigEndian.Uint16(ip[4:])]
+		pseudo := append([]byte(nil), ip[8:40]...)
+		pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(seg)))
+		pseudo = append(pseudo, 0, 0, 0, ip[6])
+		return pkt.Checksum(append(pseudo, seg...))
+	}
+	var pkts []capture.Packet
+	for _, c := range []struct {
+		proto uint8
+		csum  int
+	}{{89, 12}, {103, 2}, {112, 6}, {135, 4}} {
+		body := make([]byte, 24)
+		for i := range body {
+			body[i] = byte(i*7 + 1)
+		}
+		f := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("fe80::1"), Dst: pkt.Addr("ff02::5"), Protocol: c.proto}, Payload: body}.Bytes()
+		binary.BigEndian.PutUint16(f[14+40+c.csum:], 0)
+		binary.BigEndian.PutUint16(f[14+40+c.csum:], sum(f))
+		if sum(f) != 0 {
+			t.Fatalf("protocol %d: the test built a wrong checksum", c.proto)
+		}
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	out, err := capture.Amplify(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range out {
+		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d of packet %d (protocol %d): wrong checksum", i/len(pkts), i%len(pkts)+1, p.Data[14+6])
+		}
+	}
+}

@@ -122,7 +122,8 @@ type genFlow struct {
 // bytes as payload, but for a 4-byte packet number at its end. A drawn
 // length shorter than the packet's headers plus those 4 bytes is raised to
 // that: over IPv6 the 60-byte IMIX frames come out at 66 bytes (UDP) or 78
-// (TCP); over IPv4 they keep 60.
+// (TCP); over IPv4 they keep 60. A trace lasting longer than a
+// time.Duration holds (about 292 years: Packets over Rate) is an error.
 //
 // The same config gives the same bytes, on every platform.
 func Generate(cfg GenConfig) ([]Packet, error) {
@@ -173,6 +174,12 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 		return nil, fmt.Errorf("capture: generator: %d flows of %v sizes sum to %d packets, more than the %d a %d-bit platform holds (the trace's []Packet must fit in an int); set Packets to scale them",
 			cfg.Flows, dist, total, maxGenPacketsInt, strconv.IntSize)
 	}
+	span := float64(float64(total) / rate * 1e9) // trace duration in ns
+	if span >= 0x1p63 {
+		// A packet's offset from Start is a time.Duration; converting a
+		// float past int64's range wrapped the times back centuries.
+		return nil, fmt.Errorf("capture: generator: %d packets at rate %v per second last %.4g s, longer than a time.Duration holds (about 292 years); raise the rate", total, rate, float64(total)/rate)
+	}
 	assignEndpoints(flows, cfg, r)
 
 	// Place every packet on a virtual time line [0, 1).
@@ -205,8 +212,7 @@ func Generate(cfg GenConfig) ([]Packet, error) {
 	for _, s := range mix {
 		weights += s.Weight
 	}
-	span := float64(float64(total) / rate * 1e9) // trace duration in ns
-	body := make([]byte, maxGenFrame)            // zeros but for the counter being written
+	body := make([]byte, maxGenFrame) // zeros but for the counter being written
 	pkts := make([]Packet, len(slots))
 	var arena []byte
 	for n, s := range slots {

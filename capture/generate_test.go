@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/flow"
@@ -285,6 +286,38 @@ func TestGenerate_SmallFrames(t *testing.T) {
 		}
 		if len(sizes) != 2 {
 			t.Errorf("IPv6 share %v: kinds %v, want UDP and TCP", v6, sizes)
+		}
+	}
+}
+
+// TestGenerate_SpanPastDuration: a trace whose duration (Packets over
+// Rate) exceeds a time.Duration (about 292 years) is refused with an error
+// naming the rate. Its packet times were converted from a float past
+// int64's range, which wrapped: 1000 packets at 1e-7 per second (317
+// years) ran from 2024 back to 1731, neither from Start nor in order.
+func TestGenerate_SpanPastDuration(t *testing.T) {
+	cfg := capture.GenConfig{Flows: 10, Packets: 1000, Rate: 1e-7, Seed: 1}
+	pkts, err := capture.Generate(cfg)
+	if err == nil {
+		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i, p := range pkts {
+			if p.Time.Before(start) || (i > 0 && p.Time.Before(pkts[i-1].Time)) {
+				t.Fatalf("packet %d at %v: before the start %v or the previous packet", i+1, p.Time, start)
+			}
+		}
+		t.Fatal("a 317-year trace was generated without error")
+	}
+	if !strings.Contains(err.Error(), "rate") {
+		t.Errorf("error %q does not name the rate", err)
+	}
+	// The longest trace a Duration holds is still generated in order.
+	cfg.Rate = 1000 / 9e9
+	if pkts, err = capture.Generate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(pkts); i++ {
+		if pkts[i].Time.Before(pkts[i-1].Time) {
+			t.Fatalf("packet %d goes back in time", i+1)
 		}
 	}
 }
