@@ -395,9 +395,14 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 		return Packet{}, err
 	}
 	ifc := &r.ifaces[id]
+	ts := uint64(r.bo.Uint32(h[4:]))<<32 | uint64(r.bo.Uint32(h[8:]))
+	t, ok := ifc.time(ts)
+	if !ok {
+		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("timestamp %d (%d units per second, offset %d s) is beyond the years a time.Time holds", ts, ifc.ups, ifc.offset))
+	}
 	r.n++
 	return Packet{
-		Time:    ifc.time(uint64(r.bo.Uint32(h[4:]))<<32 | uint64(r.bo.Uint32(h[8:]))),
+		Time:    t,
 		Data:    data,
 		WireLen: wireLen(wire, caplen),
 		Link:    ifc.link,
@@ -479,9 +484,19 @@ func (r *Reader) skip(start, n int64) error {
 	return nil
 }
 
-// time converts a pcapng timestamp of this interface.
-func (ifc *iface) time(ts uint64) time.Time {
+// maxUnixSec is the largest count of seconds since 1970 that time.Unix
+// takes without wrapping: time.Time counts from year 1, 62,135,596,800
+// seconds earlier.
+const maxUnixSec = math.MaxInt64 - 62135596800
+
+// time converts a pcapng timestamp of this interface. ok is false when
+// the time, offset included, lies beyond the years a time.Time holds
+// (about 292 billion), which only a damaged or crafted file can say.
+func (ifc *iface) time(ts uint64) (t time.Time, ok bool) {
 	sec, rem := ts/ifc.ups, ts%ifc.ups
+	if sec > maxUnixSec || ifc.offset > 0 && int64(sec) > maxUnixSec-ifc.offset {
+		return time.Time{}, false
+	}
 	var nsec uint64
 	switch {
 	case ifc.ups <= 1e9 && 1e9%ifc.ups == 0:
@@ -490,7 +505,7 @@ func (ifc *iface) time(ts uint64) time.Time {
 		hi, lo := bits.Mul64(rem, 1e9)
 		nsec, _ = bits.Div64(hi, lo, ifc.ups) // hi < ups as rem < ups
 	}
-	return time.Unix(int64(sec)+ifc.offset, int64(nsec)).UTC()
+	return time.Unix(int64(sec)+ifc.offset, int64(nsec)).UTC(), true
 }
 
 func (r *Reader) readFull(b []byte) (int, error) {

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -710,5 +711,37 @@ func TestFiles(t *testing.T) {
 	}
 	if _, err := capture.Files(filepath.Join(dir, "missing")); err == nil {
 		t.Error("Files of a missing directory: no error")
+	}
+}
+
+// TestReader_PcapngTimeOutOfRange: a pcapng timestamp (offset included)
+// beyond the years a time.Time holds is a RecordError wrapping ErrCorrupt,
+// after the packets before it; it used to wrap into a time centuries or
+// eons away. A large time that fits is read as it is.
+func TestReader_PcapngTimeOutOfRange(t *testing.T) {
+	p := capture.Packet{Data: make([]byte, 60), WireLen: 60, Link: capture.LinkEthernet}
+	bo := binary.LittleEndian
+	for _, c := range []struct {
+		name     string
+		tsresol  byte
+		offset   int64
+		bad      uint64
+		okTime   uint64
+		wantUnix int64
+	}{
+		{"1 unit per second", 0x80, 0, 1 << 63, 1e12, 1e12},
+		{"nanoseconds, large offset", 9, math.MaxInt64 - 62135596800 - 100, 200e9, 50e9, math.MaxInt64 - 62135596800 - 50},
+	} {
+		b := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, c.tsresol, c.offset)...)
+		b = append(b, ngEPB(bo, 0, c.okTime, p, false)...)
+		b = append(b, ngEPB(bo, 0, c.bad, p, false)...)
+		got, err := readAll(t, b)
+		var re *capture.RecordError
+		if !errors.As(err, &re) || !errors.Is(err, capture.ErrCorrupt) || re.Record != 2 || !strings.Contains(err.Error(), "timestamp") {
+			t.Errorf("%s: %v, want a RecordError for record 2 naming the timestamp", c.name, err)
+		}
+		if len(got) != 1 || got[0].Time.Unix() != c.wantUnix {
+			t.Errorf("%s: %d packets before the error (%v); want 1 at %d s", c.name, len(got), got, c.wantUnix)
+		}
 	}
 }
