@@ -28,8 +28,9 @@ import (
 // swapped with a prefix that no packet of the capture uses and that no
 // other copy receives; IPv6 addresses are treated the same way with their
 // top 48 bits. Each copy is thus a product of disjoint transpositions of
-// prefixes: a bijection of the address space, the identity on prefixes the
-// capture does not use.
+// prefixes, each used prefix with its fresh one: a bijection of the
+// address space that moves only the capture's prefixes and the copy's
+// fresh ones (packets of the capture hold only the former).
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
 // and the checksums whose pseudo-header holds the addresses, when their
@@ -338,8 +339,8 @@ func adjust(hc uint16, sum uint32) uint16 {
 }
 
 // Key returns the flow key k (of a packet of the capture) as it appears in
-// copy c: its addresses mapped like the packet's. A key whose addresses
-// the capture never used is returned unchanged.
+// copy c: its addresses mapped like the packet's. A key with an address in
+// a prefix the capture never used is returned unchanged.
 func (a *Amplifier) Key(c int, k flow.Key) flow.Key {
 	if c == 0 || !k.IsValid() {
 		return k
