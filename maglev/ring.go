@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -233,7 +234,9 @@ func (r *Ring) Update(backends []Backend) (*Ring, error) {
 // (Mirrokni, Thorup and Zadimoghaddam, "Consistent hashing with bounded
 // loads", SODA 2018): with m flows assigned, including the new one, a
 // backend of weight w accepts a flow only while its load is below
-// ceil((1+epsilon) * m * w / W); a flow whose first backend is full walks
+// ceil((1+epsilon) * m * w / W) (a product within floating-point rounding
+// of an integer counts as that integer, so epsilon = 0.03 bounds as the
+// decimal 0.03 does); a flow whose first backend is full walks
 // the ring clockwise to the next backend that is not. No backend is given
 // a flow beyond its bound, and the bound only moves flows that would
 // overload a backend. Release lowers m but moves no flow: after releases a
@@ -269,14 +272,20 @@ func NewBounded(r *Ring, epsilon float64) (*Bounded, error) {
 	return b, nil
 }
 
-// capacity returns backend i's bound with m flows assigned.
+// capacity returns backend i's bound with m flows assigned,
+// ceil((1+eps) * m * w / W). The product is computed in floating point,
+// whose roundings can leave a bound that is an integer a few units in the
+// last place above it (1.03 * 140 * 5/7 = 103 computes as
+// 103.00000000000001), and the ceiling would then allow one flow more
+// than the bound. A result that close to an integer is taken as that
+// integer: never above the exact bound, and the bound of the decimal
+// epsilon the caller wrote.
 func (b *Bounded) capacity(i int, m uint64) uint64 {
 	c := (1 + b.eps) * float64(m) * float64(b.r.backends[i].Weight) / float64(b.wsum)
-	u := uint64(c)
-	if float64(u) < c {
-		u++
+	if n := math.Round(c); math.Abs(c-n) <= c*0x1p-50 {
+		return uint64(n)
 	}
-	return u
+	return uint64(math.Ceil(c))
 }
 
 // Assign picks the backend for a new flow of hash h and counts it; release
