@@ -17,7 +17,11 @@
 // listed; keys are a set.
 //
 // Guarantees: a listing without error is proven (the listed entries rebuild
-// the table exactly). When peeling stalls, List returns what it peeled
+// the table exactly), and exact for a table of whole entries: a value
+// residue (a key whose values differ across a Subtract) or a corrupted
+// value can lie in exactly the cells of a listed key and be listed, with no
+// trace, as part of its value (see [Table.Subtract]). When peeling stalls,
+// List returns what it peeled
 // beside an error wrapping [ErrDecodeIncomplete]; those entries are exact
 // for a table built by Insert alone, but in general they cannot be verified:
 // a corrupted cell or a key whose values differ across a Subtract can make

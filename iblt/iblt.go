@@ -363,10 +363,15 @@ func (t *Table) compatible(u *Table) error {
 // An entry cancels only if its key and its value are equal on both sides.
 // A key in both tables with different values cancels in count, key and
 // checksum but leaves the difference of its values in its cells:
-// [Table.List] then reports [ErrDecodeIncomplete], and [Table.List] and
-// [Table.Get] can give another key sharing such a cell a value off by that
-// difference. To reconcile tables whose values may differ for one key,
-// make the value part of the key.
+// [Table.List] then usually reports [ErrDecodeIncomplete], and [Table.List]
+// and [Table.Get] can give another key sharing such a cell a value off by
+// that difference. Not always: when the cells of the keys listed cover
+// the residue's cells exactly (always with k = 1; with any k when a listed
+// key shares all k cells with that key, which each listed key does with
+// probability about (k/m)^k), a listed key's value takes the residue up,
+// every cell ends empty, and List returns no error with that value off by
+// the difference. To reconcile tables whose values may differ for one
+// key, make the value part of the key.
 func (t *Table) Subtract(u *Table) error {
 	if err := t.compatible(u); err != nil {
 		return err

@@ -66,20 +66,23 @@ func (t *Table) pureHashes(ci int, cell []uint64) (h, cs uint64, ok bool) {
 //
 // When it returns no error, inserting the listed entries into an empty
 // table and deleting the deleted ones rebuilds t exactly: the listing is
-// proven. When peeling stalls before every cell is empty, List returns
-// what it peeled and an error wrapping [ErrDecodeIncomplete]; those
-// entries cannot be verified. Each came from a cell that passed the
+// proven, and exact for a table of whole entries. A value residue (see
+// [Table.Subtract]) or a corrupted value word lying in exactly the cells of
+// a listed key (always with k = 1) is not: it is listed as part of that
+// key's value, and no error can show it, since the table is then exactly
+// the table of the listing. When peeling stalls before every cell is empty,
+// List returns what it peeled and an error wrapping [ErrDecodeIncomplete];
+// those entries cannot be verified. Each came from a cell that passed the
 // purity test, whose checksum covers the key only: a key listed beside the
 // error was inserted or deleted (unless the cells were forged, or a 64-bit
-// checksum collided), but its value and its side are right only if no
-// cell holds anything but whole entries. In a table built by Insert alone
-// they are exact. After a [Table.Subtract] of a key with different
-// values, a corrupted cell, or a key inserted twice, an entry beside the
-// error can carry a wrong value (one flipped value bit lists 101 for 100)
-// or sit on the wrong side (a count of +1 turned into -1 lists an
-// inserted key as deleted, with the negated value). List never panics,
-// whatever the cells hold. On the zero Table it returns an error wrapping
-// [ErrInvalid].
+// checksum collided), but its value and its side are right only if no cell
+// holds anything but whole entries. In a table built by Insert alone they
+// are exact. After a [Table.Subtract] of a key with different values, a
+// corrupted cell, or a key inserted twice, an entry beside the error can
+// carry a wrong value (one flipped value bit lists 101 for 100) or sit on
+// the wrong side (a count of +1 turned into -1 lists an inserted key as
+// deleted, with the negated value). List never panics, whatever the cells
+// hold. On the zero Table it returns an error wrapping [ErrInvalid].
 func (t *Table) List() (inserted, deleted []Entry, err error) {
 	if t.k == 0 {
 		return nil, nil, errZeroTable

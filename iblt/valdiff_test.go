@@ -7,9 +7,10 @@ import (
 )
 
 // A key in both tables with different values cancels in count, key and
-// checksum but leaves the value difference in its cells. List must not
-// pass that off as a clean listing: it reports ErrDecodeIncomplete and
-// the entries it could list.
+// checksum but leaves the value difference in its cells. Here no listed
+// key shares all its cells, and List reports ErrDecodeIncomplete and the
+// entries it could list (TestSubtract_ResidueAbsorbed shows when it
+// cannot tell).
 func TestSubtract_SameKeyDifferentValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	keys := randKeys(rng, 51, 16)

@@ -315,19 +315,25 @@ type Packet struct {
 // listing stalls (more losses than the table was sized for, twins, or a
 // residue as below) the error wraps [iblt.ErrDecodeIncomplete] and the
 // packets peeled so far are returned beside it, unverified: only a nil
-// error proves the lists. A listed packet's flow and identifier are
-// genuine, but while a residue or a corrupt cell is in the digest, a
-// packet beside the error can carry a wrong byte count, or be listed as
-// extra instead of lost (see [iblt.Table.List]). A listed key that is not
+// error proves the lists, and then only as far as a listing proves a
+// table: a residue (below) lying in exactly the cells of a listed packet
+// goes unseen, changing its byte count, and so do two lost twins with an
+// extra packet in exactly their cells, which list the extra packet as
+// lost, with a wrong byte count, and not the twins (see
+// [iblt.Table.Subtract] and [iblt.Table.List]). A listed packet's flow
+// and identifier are genuine, but while a residue or a corrupt cell is in
+// the digest, a packet beside the error can carry a wrong byte count, or
+// be listed as extra instead of lost (see [iblt.Table.List]). A listed key that is not
 // a packet key (beside a stalled listing, or in a table that the kernel or
 // [Insert] did not build) is left out of both lists, and the error says so,
 // wrapping the listing's error if there is one.
 //
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
-// tag pushed or popped) leaves a residue that also makes listing stall
-// (see [iblt.Table.Subtract]). A nil up or down table is an error naming
-// it.
+// tag pushed or popped) leaves a residue that usually makes listing stall
+// too, but that a listed packet's byte count can also take up with no
+// error (see [iblt.Table.Subtract]). A nil up or down table is an error
+// naming it.
 func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 	if up == nil {
 		return nil, nil, errors.New("iblt kernel: Lost of a nil up table")
