@@ -201,8 +201,9 @@ func (v VIP) String() string {
 	return fmt.Sprintf("%v:%d/%d", v.Addr, v.Port, v.Proto)
 }
 
-// Backend is a real server behind a VIP, by address. Its name in the
-// Maglev table is Addr.String().
+// Backend is a real server behind a VIP, by address: plain IPv4 or IPv6,
+// not unspecified (0.0.0.0 or ::, which is no destination). Its name in
+// the Maglev table is Addr.String().
 type Backend struct {
 	Addr netip.Addr
 	// Weight is the backend's relative share of the VIP's table, as
@@ -215,8 +216,8 @@ type Backend struct {
 func tableBackends(bs []Backend) ([]maglev.Backend, error) {
 	out := make([]maglev.Backend, len(bs))
 	for i, b := range bs {
-		if !b.Addr.IsValid() || b.Addr.Is4In6() || b.Addr.Zone() != "" {
-			return nil, fmt.Errorf("maglev kernel: backend %d: address must be plain IPv4 or IPv6, got %v", i, b.Addr)
+		if !b.Addr.IsValid() || b.Addr.Is4In6() || b.Addr.Zone() != "" || b.Addr.IsUnspecified() {
+			return nil, fmt.Errorf("maglev kernel: backend %d: address must be plain IPv4 or IPv6, not unspecified, got %v", i, b.Addr)
 		}
 		out[i] = maglev.Backend{Name: b.Addr.String(), Weight: b.Weight}
 	}
