@@ -595,6 +595,7 @@ func (m *Model) DeleteVIP(v VIP) error {
 func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip.Addr) {
 	info, err := flow.Parse(frame)
 	if err != nil {
+		m.forgetCutFirst(frame)
 		m.stats.PassParse++
 		return Pass, nil, netip.Addr{}
 	}
@@ -624,6 +625,32 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		}
 	}
 	return verdict, out, backend
+}
+
+// forgetCutFirst is maglev_forget_cut_first: for a frame that does not
+// parse but shows a first fragment (MF set, offset 0) in an untagged IPv4
+// header, or in an IPv6 fragment header right after the IPv6 header, it
+// forgets its datagram's fragment entry, as for any first fragment not
+// sent.
+func (m *Model) forgetCutFirst(frame []byte) {
+	if len(frame) < 14+20 {
+		return
+	}
+	ip := frame[14:]
+	switch {
+	case frame[12] == 0x08 && frame[13] == 0x00:
+		if ip[0]>>4 != 4 || ip[0]&0x0f < 5 || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0x2000 {
+			return
+		}
+		k := flow.KeyFrom4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 0, 0, ip[9])
+		delete(m.frags, fragKey(k, uint32(binary.BigEndian.Uint16(ip[4:]))))
+	case frame[12] == 0x86 && frame[13] == 0xdd:
+		if len(ip) < 40+8 || ip[0]>>4 != 6 || ip[6] != 44 || binary.BigEndian.Uint16(ip[42:])&0xfff9 != 1 {
+			return
+		}
+		k := flow.KeyFrom16([16]byte(ip[8:24]), [16]byte(ip[24:40]), 0, 0, 0)
+		delete(m.frags, fragKey(k, binary.BigEndian.Uint32(ip[44:])))
+	}
 }
 
 // send balances the parsed frame as maglev_send: the VIP, the backend and
