@@ -5,7 +5,10 @@
  * built without one. A frame carrying IPv4 or IPv6 inside IPv4 (protocol 4
  * or 41) or inside IPv6 (next header 4 or 41, no extension header) loses
  * its outer header and goes up the stack as the inner packet; anything
- * else passes untouched.
+ * else passes untouched. An outer IPv4 fragment (MF set or a non-zero
+ * offset) also passes untouched: an ipip device decapsulates only after
+ * reassembly, and stripping a fragment's header would hand the stack a cut
+ * inner packet or, for a later fragment, payload bytes read as a header.
  */
 #include "dataplane.h"
 
@@ -25,6 +28,8 @@ int xdp_decap(struct xdp_md *ctx)
 	if (eth[12] == 0x08 && eth[13] == 0x00) {
 		if (ip[0] != 0x45)
 			return XDP_PASS; /* options: not ours */
+		if ((ip[6] & 0x3f) || ip[7])
+			return XDP_PASS; /* a fragment: the stack reassembles */
 		nh = ip[9];
 		hl = 20;
 	} else if (eth[12] == 0x86 && eth[13] == 0xdd) {

@@ -55,7 +55,11 @@
 // fragment that is not sent (no VIP's, or dropped) deletes its datagram's
 // entry, so an entry left by an earlier datagram with the same
 // identification (IPv4's 16 bits wrap) cannot send its later fragments to
-// that datagram's backend. Otherwise the LRU map forgets the oldest
+// that datagram's backend; so does a first fragment that does not parse
+// (cut inside its transport header, a tiny fragment) and passes, if its
+// IPv4 header, or an IPv6 fragment header right after its IPv6 header,
+// shows it (an IPv6 fragment header after other extension headers is
+// not looked for there). Otherwise the LRU map forgets the oldest
 // datagrams when full, so size it for the fragmented datagrams in flight
 // at once. Only
 // fragments pay the lookup; other packets take no extra map access.

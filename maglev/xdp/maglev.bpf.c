@@ -16,7 +16,8 @@
  * so its flow key has zero ports. A first fragment sent to a backend
  * records its ports in maglev_frags; a later fragment of the same
  * datagram takes them back and is balanced as the first one was. A later
- * fragment without an entry passes to the stack.
+ * fragment without an entry passes to the stack. A first fragment not
+ * sent, also one that does not parse, deletes its datagram's entry.
  *
  * Everything else passes to the stack untouched (XDP_PASS).
  */
@@ -316,6 +317,45 @@ static __always_inline void maglev_frag_key(struct flow_key *k, __u32 id)
 	ports[3] = id;
 }
 
+/* maglev_forget_cut_first deletes the maglev_frags entry of the datagram
+ * of a frame that did not parse but shows a first fragment (MF set, offset
+ * 0) in an untagged IPv4 header, or in an IPv6 fragment header right after
+ * the IPv6 header: typically a first fragment cut before the end of its
+ * transport header. It passes to the stack, so its later fragments must
+ * not find an earlier datagram's entry with the same identification, as
+ * for any first fragment not sent. xdp.Model does the same. */
+static __always_inline void maglev_forget_cut_first(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *eth = data;
+	__u8 *ip = eth + ETH_HLEN;
+	struct flow_key k = {};
+
+	if ((void *)(ip + IPV4_HLEN) > data_end)
+		return;
+	if (eth[12] == 0x08 && eth[13] == 0x00) {
+		if ((ip[0] >> 4) != 4 || (ip[0] & 0x0f) < 5 || (dp_be16(ip + 6) & 0x3fff) != 0x2000)
+			return;
+		__builtin_memcpy(k.bytes, ip + 12, 8);
+		k.bytes[12] = ip[9];
+		k.len = FLOW_KEY_LEN4;
+		maglev_frag_key(&k, dp_be16(ip + 4));
+	} else if (eth[12] == 0x86 && eth[13] == 0xdd) {
+		__u8 *fh = ip + IPV6_HLEN;
+		if ((void *)(fh + 8) > data_end)
+			return;
+		if ((ip[0] >> 4) != 6 || ip[6] != 44 || (dp_be16(fh + 2) & 0xfff9) != 1)
+			return;
+		__builtin_memcpy(k.bytes, ip + 8, 32);
+		k.len = FLOW_KEY_LEN6;
+		maglev_frag_key(&k, dp_be32(fh + 4));
+	} else {
+		return;
+	}
+	bpf_map_delete_elem(&maglev_frags, &k);
+}
+
 /* maglev_frag_get copies the ports and protocol of key k to f. */
 static __always_inline void maglev_frag_get(const struct flow_key *k, struct maglev_frag *f)
 {
@@ -596,6 +636,7 @@ int xdp_maglev(struct xdp_md *ctx)
 	struct dp_parsed p = {};
 
 	if (dp_parse_packet(ctx, &p) != DP_PARSE_OK) { /* global function: verified once */
+		maglev_forget_cut_first(ctx);
 		maglev_count(MAGLEV_STAT_PASS_PARSE);
 		return XDP_PASS;
 	}

@@ -167,8 +167,10 @@ func checkSources(c Config, v VIP, t *maglev.Table) error {
 }
 
 // VIP is what the load balancer serves: packets whose destination is Addr,
-// Port and Proto. Port 0 serves every port of Addr. The zero VIP (invalid
-// Addr) matches every IP packet that no other VIP matches.
+// Port and Proto. Port 0 serves every port of Addr. Only TCP and UDP have
+// ports (the flow keys of other protocols have zero ports), so a VIP of
+// another protocol has port 0. The zero VIP (invalid Addr) matches every
+// IP packet that no other VIP matches.
 type VIP struct {
 	Addr  netip.Addr
 	Port  uint16
@@ -185,6 +187,10 @@ func (v VIP) validate() error {
 	if v.Addr.Is4In6() || v.Addr.Zone() != "" {
 		return fmt.Errorf("maglev kernel: VIP address must be plain IPv4 or IPv6, got %v", v.Addr)
 	}
+	if v.Port != 0 && v.Proto != flow.ProtoTCP && v.Proto != flow.ProtoUDP {
+		return fmt.Errorf("maglev kernel: VIP %v: a port needs protocol TCP (%d) or UDP (%d), the only ones whose flow keys carry ports; port 0 serves every packet of protocol %d",
+			v, flow.ProtoTCP, flow.ProtoUDP, v.Proto)
+	}
 	return nil
 }
 
@@ -195,8 +201,9 @@ func (v VIP) String() string {
 	return fmt.Sprintf("%v:%d/%d", v.Addr, v.Port, v.Proto)
 }
 
-// Backend is a real server behind a VIP, by address. Its name in the
-// Maglev table is Addr.String().
+// Backend is a real server behind a VIP, by address: plain IPv4 or IPv6,
+// not unspecified (0.0.0.0 or ::, which is no destination). Its name in
+// the Maglev table is Addr.String().
 type Backend struct {
 	Addr netip.Addr
 	// Weight is the backend's relative share of the VIP's table, as
@@ -209,8 +216,8 @@ type Backend struct {
 func tableBackends(bs []Backend) ([]maglev.Backend, error) {
 	out := make([]maglev.Backend, len(bs))
 	for i, b := range bs {
-		if !b.Addr.IsValid() || b.Addr.Is4In6() || b.Addr.Zone() != "" {
-			return nil, fmt.Errorf("maglev kernel: backend %d: address must be plain IPv4 or IPv6, got %v", i, b.Addr)
+		if !b.Addr.IsValid() || b.Addr.Is4In6() || b.Addr.Zone() != "" || b.Addr.IsUnspecified() {
+			return nil, fmt.Errorf("maglev kernel: backend %d: address must be plain IPv4 or IPv6, not unspecified, got %v", i, b.Addr)
 		}
 		out[i] = maglev.Backend{Name: b.Addr.String(), Weight: b.Weight}
 	}
@@ -588,6 +595,7 @@ func (m *Model) DeleteVIP(v VIP) error {
 func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip.Addr) {
 	info, err := flow.Parse(frame)
 	if err != nil {
+		m.forgetCutFirst(frame)
 		m.stats.PassParse++
 		return Pass, nil, netip.Addr{}
 	}
@@ -617,6 +625,32 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		}
 	}
 	return verdict, out, backend
+}
+
+// forgetCutFirst is maglev_forget_cut_first: for a frame that does not
+// parse but shows a first fragment (MF set, offset 0) in an untagged IPv4
+// header, or in an IPv6 fragment header right after the IPv6 header, it
+// forgets its datagram's fragment entry, as for any first fragment not
+// sent.
+func (m *Model) forgetCutFirst(frame []byte) {
+	if len(frame) < 14+20 {
+		return
+	}
+	ip := frame[14:]
+	switch {
+	case frame[12] == 0x08 && frame[13] == 0x00:
+		if ip[0]>>4 != 4 || ip[0]&0x0f < 5 || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0x2000 {
+			return
+		}
+		k := flow.KeyFrom4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 0, 0, ip[9])
+		delete(m.frags, fragKey(k, uint32(binary.BigEndian.Uint16(ip[4:]))))
+	case frame[12] == 0x86 && frame[13] == 0xdd:
+		if len(ip) < 40+8 || ip[0]>>4 != 6 || ip[6] != 44 || binary.BigEndian.Uint16(ip[42:])&0xfff9 != 1 {
+			return
+		}
+		k := flow.KeyFrom16([16]byte(ip[8:24]), [16]byte(ip[24:40]), 0, 0, 0)
+		delete(m.frags, fragKey(k, binary.BigEndian.Uint32(ip[44:])))
+	}
 }
 
 // send balances the parsed frame as maglev_send: the VIP, the backend and

@@ -1,0 +1,75 @@
+//go:build linux
+
+package xdp
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/maglev"
+)
+
+// TestKernel_FragmentsCutFirstFragment: a first fragment that does not
+// parse, because it carries less than the transport header (a tiny
+// fragment, RFC 1858: here 8 bytes of a 20-byte TCP header), passes to the
+// stack. It must still delete its datagram's fragment entry, as a first
+// fragment not sent does: else the entry of an earlier datagram with the
+// same addresses, protocol and identification sends this datagram's later
+// fragments to that datagram's backend, with its ports, while the first
+// went to the stack. The later fragment used to be sent (IPv4 and IPv6).
+func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
+	p := load(t, Options{Seed: 3, Table: maglev.Params{Size: 251}})
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}, backends("10.1.0.1", "10.1.0.2"))
+	p.setVIP(t, VIP{netip.MustParseAddr("2001:db8::80"), 443, flow.ProtoTCP}, backends("10.1.0.1", "2001:db8:1::2"))
+
+	for _, c := range []struct {
+		name         string
+		earlier, cut []byte // whole datagrams, TCP with 300 bytes of payload
+		first, later func(body []byte) []byte
+	}{{
+		name: "IPv4",
+		// 203.0.113.9:4000 > 198.51.100.1:80, then :4999 > :80, ID 0x1234
+		earlier: pkt.TCP4("203.0.113.9:4000", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
+		cut:     pkt.TCP4("203.0.113.9:4999", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
+		first: func(body []byte) []byte {
+			return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.9"), Dst: pkt.Addr("198.51.100.1"), ID: 0x1234,
+				Flags: pkt.MF, Protocol: pkt.ProtoTCP}, Payload: body[:8]}.Bytes()
+		},
+		later: func(body []byte) []byte {
+			return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.9"), Dst: pkt.Addr("198.51.100.1"), ID: 0x1234,
+				FragOffset: 1, Protocol: pkt.ProtoTCP}, Payload: body[8:]}.Bytes()
+		},
+	}, {
+		name: "IPv6",
+		// [2001:db8::9]:4000 > [2001:db8::80]:443, then :4999 > :443, ID 0x1234
+		earlier: pkt.TCP6("[2001:db8::9]:4000", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
+		cut:     pkt.TCP6("[2001:db8::9]:4999", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
+		first: func(body []byte) []byte {
+			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 0x1234}}}, Payload: body[:8]}.Bytes()
+		},
+		later: func(body []byte) []byte {
+			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, ID: 0x1234}}}, Payload: body[8:]}.Bytes()
+		},
+	}} {
+		b := sendDatagram(t, p, fragment(t, c.earlier, 0x1234, 3))
+		hl := 20
+		if c.cut[12] == 0x86 {
+			hl = 40
+		}
+		body := c.cut[14+hl:]
+		if _, err := flow.Parse(c.first(body)); err == nil {
+			t.Fatalf("%s: the cut first fragment parses", c.name)
+		}
+		if v, _ := runBoth(t, p, c.first(body)); v != Pass {
+			t.Fatalf("%s: cut first fragment: verdict %d, want pass", c.name, v)
+		}
+		if v, to := runBoth(t, p, c.later(body)); v != Pass {
+			t.Errorf("%s: later fragment of a datagram whose cut first fragment passed: verdict %d to %v "+
+				"(the earlier datagram's backend is %v), want pass", c.name, v, to, b)
+		}
+	}
+}
