@@ -4,6 +4,7 @@ package bpfload
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -41,9 +42,22 @@ func TestLoad_Rejected(t *testing.T) {
 	}
 }
 
-// TestRunBench_Arguments: frames shorter than an Ethernet header and a
-// negative repeat are refused by name before the program is touched.
+// TestRunBench_Arguments: frames shorter than an Ethernet header or
+// longer than MaxFrame and a negative repeat are refused by name before
+// the program is touched.
 func TestRunBench_Arguments(t *testing.T) {
+	if n := MaxFrame(); n != os.Getpagesize()-576 {
+		t.Errorf("MaxFrame %d, want a page less 576 bytes", n)
+	}
+	for _, n := range []int{MaxFrame() + 1, 80000} {
+		want := fmt.Sprintf("x kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", MaxFrame(), n)
+		if _, err := Run(nil, "x", make([]byte, n)); err == nil || err.Error() != want {
+			t.Errorf("Run of %d bytes: %v, want %q", n, err, want)
+		}
+		if _, err := Bench(nil, "x", make([]byte, n), 1); err == nil || err.Error() != want {
+			t.Errorf("Bench of %d bytes: %v, want %q", n, err, want)
+		}
+	}
 	for _, n := range []int{0, 13} {
 		want := fmt.Sprintf("x kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", n)
 		if _, err := Run(nil, "x", make([]byte, n)); err == nil || err.Error() != want {
