@@ -125,7 +125,7 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Every run inserts the frame again. Frames are as for
-// Run; repeat must not be negative.
+// Run; repeat must be 0 to 2^32-1.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.ready(); err != nil {
 		return 0, err

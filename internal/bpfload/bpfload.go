@@ -7,6 +7,7 @@ package bpfload
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"time"
@@ -82,13 +83,17 @@ func Run(prog *ebpf.Program, kernel string, frame []byte) (uint32, error) {
 
 // Bench runs prog repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for [Run]; a
-// negative repeat is an error naming it.
+// repeat below 0 or above 2^32-1 (the kernel's count is 32 bits) is an
+// error naming it.
 func Bench(prog *ebpf.Program, kernel string, frame []byte, repeat int) (time.Duration, error) {
 	if err := checkFrame(kernel, frame); err != nil {
 		return 0, err
 	}
 	if repeat < 0 {
 		return 0, fmt.Errorf("%s kernel: Bench repeat must not be negative, got %d", kernel, repeat)
+	}
+	if uint64(repeat) > math.MaxUint32 { // the kernel's count is 32 bits
+		return 0, fmt.Errorf("%s kernel: Bench repeat must be at most %d, got %d", kernel, uint32(math.MaxUint32), repeat)
 	}
 	_, d, err := prog.Benchmark(frame, repeat, nil)
 	if err != nil {

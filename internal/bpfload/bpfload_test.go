@@ -4,7 +4,9 @@ package bpfload
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,5 +72,14 @@ func TestRunBench_Arguments(t *testing.T) {
 	want := "x kernel: Bench repeat must not be negative, got -1"
 	if _, err := Bench(nil, "x", make([]byte, MinFrame), -1); err == nil || err.Error() != want {
 		t.Errorf("Bench repeat -1: %v, want %q", err, want)
+	}
+	// cilium/ebpf calls a repeat above BPF_PROG_TEST_RUN's 32-bit count
+	// "too high", without the bound.
+	if strconv.IntSize == 64 {
+		big := int(uint64(math.MaxUint32) + 1)
+		want = fmt.Sprintf("x kernel: Bench repeat must be at most %d, got %d", uint32(math.MaxUint32), big)
+		if _, err := Bench(nil, "x", make([]byte, MinFrame), big); err == nil || err.Error() != want {
+			t.Errorf("Bench repeat 2^32: %v, want %q", err, want)
+		}
 	}
 }
