@@ -123,8 +123,10 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict (counters and, in learn mode, the filter change as for a real
-// packet). frame must hold at least an Ethernet header (14 bytes); a
-// shorter one is an error naming its length.
+// packet). frame must hold at least an Ethernet header (14 bytes) and at
+// most a page less 576 bytes (3520 with 4 KiB pages: what a test run gives
+// XDP in one buffer; newer kernels take longer frames but show the program
+// only that much); others are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
@@ -134,7 +136,7 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for Run; repeat
-// must not be negative.
+// must be 0 to 2^32-1.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.ready(); err != nil {
 		return 0, err

@@ -70,8 +70,9 @@ func Load(opts Options) (*Kernel, error) {
 // themselves.
 func Spec() (*ebpf.CollectionSpec, error) { return loadFlow() }
 
-// Configure sets opts on spec: the load-time constants and the ring size.
-// A nil spec is an error (after the options are checked).
+// Configure sets opts on spec: the load-time constants and the ring size
+// (EventsBytes with Events, one page without). A nil spec is an error
+// (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -89,7 +90,11 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}); err != nil {
 		return err
 	}
-	spec.Maps[flowMapFlowEvents].MaxEntries = uint32(opts.eventsBytes())
+	ring := uint32(opts.eventsBytes())
+	if !opts.Events {
+		ring = uint32(os.Getpagesize()) // the kernel sends nothing: the smallest ring
+	}
+	spec.Maps[flowMapFlowEvents].MaxEntries = ring
 	return nil
 }
 

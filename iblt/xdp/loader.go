@@ -112,8 +112,10 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (a test or
 // report run, without attaching) and returns its verdict (always XDP_PASS).
-// Frames shorter than 14 bytes (an Ethernet header) are an error naming
-// the length; the kernel rejects those longer than its test-run limit.
+// Frames must be 14 bytes (an Ethernet header) to a page less 576 bytes
+// (3520 with 4 KiB pages: what a test run gives XDP in one buffer; newer
+// kernels take longer frames but show the program only that much); others
+// are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
@@ -123,7 +125,7 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Every run inserts the frame again. Frames are as for
-// Run; repeat must not be negative.
+// Run; repeat must be 0 to 2^32-1.
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.ready(); err != nil {
 		return 0, err

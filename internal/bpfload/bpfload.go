@@ -7,6 +7,8 @@ package bpfload
 import (
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"sort"
 	"time"
 
@@ -53,10 +55,21 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 // MinFrame is the shortest frame Run and Bench accept: an Ethernet header.
 const MinFrame = 14
 
+// MaxFrame returns the longest frame Run and Bench accept: what
+// BPF_PROG_TEST_RUN gives an XDP program as one linear buffer, a page less
+// the XDP headroom (256 bytes) and struct skb_shared_info (320 bytes on
+// 64-bit kernels), so 3520 bytes with 4 KiB pages. Newer kernels accept
+// longer test frames but put the excess in fragments that the program
+// never sees (it would count and hash the first MaxFrame bytes as if they
+// were the frame), and refuse longer ones still with a bare "cannot
+// allocate memory"; older kernels refuse them all.
+func MaxFrame() int { return os.Getpagesize() - 256 - 320 }
+
 // Run runs prog once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict. kernel names the kernel in errors; a frame shorter than
-// MinFrame is an error naming its length (the kernel's bare "invalid
-// argument" otherwise).
+// MinFrame or longer than [MaxFrame] is an error naming its length and the
+// bound (the kernel's bare "invalid argument" otherwise, or a run on the
+// frame's first MaxFrame bytes).
 func Run(prog *ebpf.Program, kernel string, frame []byte) (uint32, error) {
 	if err := checkFrame(kernel, frame); err != nil {
 		return 0, err
@@ -70,13 +83,17 @@ func Run(prog *ebpf.Program, kernel string, frame []byte) (uint32, error) {
 
 // Bench runs prog repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for [Run]; a
-// negative repeat is an error naming it.
+// repeat below 0 or above 2^32-1 (the kernel's count is 32 bits) is an
+// error naming it.
 func Bench(prog *ebpf.Program, kernel string, frame []byte, repeat int) (time.Duration, error) {
 	if err := checkFrame(kernel, frame); err != nil {
 		return 0, err
 	}
 	if repeat < 0 {
 		return 0, fmt.Errorf("%s kernel: Bench repeat must not be negative, got %d", kernel, repeat)
+	}
+	if uint64(repeat) > math.MaxUint32 { // the kernel's count is 32 bits
+		return 0, fmt.Errorf("%s kernel: Bench repeat must be at most %d, got %d", kernel, uint32(math.MaxUint32), repeat)
 	}
 	_, d, err := prog.Benchmark(frame, repeat, nil)
 	if err != nil {
@@ -88,6 +105,9 @@ func Bench(prog *ebpf.Program, kernel string, frame []byte, repeat int) (time.Du
 func checkFrame(kernel string, frame []byte) error {
 	if len(frame) < MinFrame {
 		return fmt.Errorf("%s kernel: test run frames must be at least %d bytes (an Ethernet header), got %d", kernel, MinFrame, len(frame))
+	}
+	if n := MaxFrame(); len(frame) > n {
+		return fmt.Errorf("%s kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", kernel, n, len(frame))
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ package bpfload
 
 import (
 	"fmt"
+	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,9 +44,22 @@ func TestLoad_Rejected(t *testing.T) {
 	}
 }
 
-// TestRunBench_Arguments: frames shorter than an Ethernet header and a
-// negative repeat are refused by name before the program is touched.
+// TestRunBench_Arguments: frames shorter than an Ethernet header or
+// longer than MaxFrame and a negative repeat are refused by name before
+// the program is touched.
 func TestRunBench_Arguments(t *testing.T) {
+	if n := MaxFrame(); n != os.Getpagesize()-576 {
+		t.Errorf("MaxFrame %d, want a page less 576 bytes", n)
+	}
+	for _, n := range []int{MaxFrame() + 1, 80000} {
+		want := fmt.Sprintf("x kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", MaxFrame(), n)
+		if _, err := Run(nil, "x", make([]byte, n)); err == nil || err.Error() != want {
+			t.Errorf("Run of %d bytes: %v, want %q", n, err, want)
+		}
+		if _, err := Bench(nil, "x", make([]byte, n), 1); err == nil || err.Error() != want {
+			t.Errorf("Bench of %d bytes: %v, want %q", n, err, want)
+		}
+	}
 	for _, n := range []int{0, 13} {
 		want := fmt.Sprintf("x kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", n)
 		if _, err := Run(nil, "x", make([]byte, n)); err == nil || err.Error() != want {
@@ -56,5 +72,14 @@ func TestRunBench_Arguments(t *testing.T) {
 	want := "x kernel: Bench repeat must not be negative, got -1"
 	if _, err := Bench(nil, "x", make([]byte, MinFrame), -1); err == nil || err.Error() != want {
 		t.Errorf("Bench repeat -1: %v, want %q", err, want)
+	}
+	// cilium/ebpf calls a repeat above BPF_PROG_TEST_RUN's 32-bit count
+	// "too high", without the bound.
+	if strconv.IntSize == 64 {
+		big := int(uint64(math.MaxUint32) + 1)
+		want = fmt.Sprintf("x kernel: Bench repeat must be at most %d, got %d", uint32(math.MaxUint32), big)
+		if _, err := Bench(nil, "x", make([]byte, MinFrame), big); err == nil || err.Error() != want {
+			t.Errorf("Bench repeat 2^32: %v, want %q", err, want)
+		}
 	}
 }
