@@ -328,7 +328,7 @@ func (k *Kernel) checkRun(frame []byte) error {
 // skb_shared_info (320 bytes on 64-bit kernels), so 3520 bytes with 4 KiB
 // pages. Newer kernels accept longer test frames and put the excess in
 // fragments, older ones reject them; Run refuses them on every kernel.
-func MaxFrame() int { return os.Getpagesize() - 256 - 320 }
+func MaxFrame() int { return bpfload.MaxFrame() }
 
 // PinThread locks the calling goroutine to its thread and the thread to
 // one CPU, so that successive [Kernel.Run] calls use the same per-CPU
