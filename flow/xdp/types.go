@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
@@ -16,8 +17,8 @@ type Options struct {
 	// Events sends one record per packet to the ring buffer, read with
 	// [Kernel.NextEvent]. Without it the kernel only counts and digests.
 	Events bool
-	// EventsBytes is the ring buffer's size: a power of two from a page
-	// (4096) to 2^30. Zero means 4 MiB. Without Events the kernel sends
+	// EventsBytes is the ring buffer's size: a power of two from the page
+	// size (4096 on most machines) to 2^30. Zero means 4 MiB. Without Events the kernel sends
 	// nothing and gets a ring of one page, though a value out of range is
 	// still refused.
 	EventsBytes int
@@ -34,9 +35,9 @@ func (o Options) eventsBytes() int {
 }
 
 func (o Options) validate() error {
-	n := o.eventsBytes()
-	if n < 4096 || n&(n-1) != 0 || n > 1<<30 {
-		return fmt.Errorf("flow kernel: EventsBytes must be a power of two from 4096 to 2^30, got %d", o.EventsBytes)
+	n, page := o.eventsBytes(), os.Getpagesize()
+	if n < page || n&(n-1) != 0 || n > 1<<30 {
+		return fmt.Errorf("flow kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)
 	}
 	return nil
 }
