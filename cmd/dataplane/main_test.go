@@ -340,3 +340,22 @@ func TestProgress_NewStepWaits(t *testing.T) {
 		t.Fatalf("progress %q, want %q", got, want)
 	}
 }
+
+// TestRun_AmplifySmallFramesTooLarge: the -amplify bound counts what each
+// packet costs the command besides its frame (its capture.Packet, parse
+// result, frame slice and key), which for small frames is several times
+// the frame. 90 million copies of a 42-byte frame are 3.8 GB of frames,
+// under the bound, but over 17 GB held in all: the command must refuse
+// them before amplifying, not run out of memory.
+func TestRun_AmplifySmallFramesTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "arp.pcap")
+	arp := make([]byte, 42)
+	arp[12], arp[13] = 0x08, 0x06
+	if err := capture.WriteFile(path, []capture.Packet{{Data: arp, WireLen: len(arp), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", "90000000")
+	if code != 1 || !strings.Contains(errs, "dataplane: -amplify 90000000 would hold") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
