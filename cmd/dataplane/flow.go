@@ -62,13 +62,18 @@ func flowSection(r *Run) error {
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(x)/float64(of))
 	}
-	t := r.Table("measure", "value", "share")
+	t := r.Table("measure", "value", "share of packets")
 	t.Row("packets", n, "")
 	t.Row("bytes as Ethernet frames", bytes, "")
 	t.Row("distinct flows", len(r.Flows()), "")
 	for o := flow.Outcome(0); o < flow.NumOutcomes; o++ {
 		t.Row("parse "+o.String(), outcomes[o], pct(outcomes[o], n))
 	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	r.Printf("\n")
+	t = r.Table("of the parsed packets", "value", "share of parsed packets")
 	t.Row("first fragments", first, pct(first, ok))
 	t.Row("later fragments", later, pct(later, ok))
 	t.Row("IPv4", v4, pct(v4, ok))
@@ -90,7 +95,7 @@ func flowSection(r *Run) error {
 		slices.SortStableFunc(top, func(a, b flow.Key) int { return cmp.Compare(count[b], count[a]) })
 		top = top[:min(r.Top, len(top))]
 		r.Printf("\ntop %d flows by packets\n", len(top))
-		t = r.Table("#", "flow", "packets", "share")
+		t = r.Table("#", "flow", "packets", "share of parsed packets")
 		for i, k := range top {
 			t.Row(i+1, k.String(), count[k], pct(count[k], ok))
 		}
