@@ -238,12 +238,23 @@ func cmsKernelReport(r *Run) (string, error) {
 		report cms.Report
 	}
 	var reports []report
+	var events []cmsxdp.Event
 	mismatches, drops := 0, 0
-	for _, fr := range frames {
+	for i, fr := range frames {
 		v, err := dk.Run(fr)
 		if err != nil {
 			unpin()
 			return "", err
+		}
+		// A frame sends at most one event; read them before the ring
+		// (DefaultEventsBytes, 3,276 events) can fill and lose some.
+		if i%1024 == 1023 {
+			evs, err := dk.Events()
+			if err != nil {
+				unpin()
+				return "", err
+			}
+			events = append(events, evs...)
 		}
 		wantV := uint32(2)
 		if info, err := flow.Parse(fr); err == nil {
@@ -260,10 +271,11 @@ func cmsKernelReport(r *Run) (string, error) {
 		}
 	}
 	unpin()
-	events, err := dk.Events()
+	evs, err := dk.Events()
 	if err != nil {
 		return "", err
 	}
+	events = append(events, evs...)
 	// The kernel's reports must be the model's, key and kind, in order.
 	reportDiff := len(events) != len(reports)
 	for i := range min(len(events), len(reports)) {

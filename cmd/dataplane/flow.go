@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/dataplane-go/dataplane/flow"
 	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
 )
@@ -62,13 +64,18 @@ func flowSection(r *Run) error {
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(x)/float64(of))
 	}
-	t := r.Table("measure", "value", "share")
+	t := r.Table("measure", "value", "share of packets")
 	t.Row("packets", n, "")
 	t.Row("bytes as Ethernet frames", bytes, "")
 	t.Row("distinct flows", len(r.Flows()), "")
 	for o := flow.Outcome(0); o < flow.NumOutcomes; o++ {
 		t.Row("parse "+o.String(), outcomes[o], pct(outcomes[o], n))
 	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	r.Printf("\n")
+	t = r.Table("of the parsed packets", "value", "share of parsed packets")
 	t.Row("first fragments", first, pct(first, ok))
 	t.Row("later fragments", later, pct(later, ok))
 	t.Row("IPv4", v4, pct(v4, ok))
@@ -90,7 +97,7 @@ func flowSection(r *Run) error {
 		slices.SortStableFunc(top, func(a, b flow.Key) int { return cmp.Compare(count[b], count[a]) })
 		top = top[:min(r.Top, len(top))]
 		r.Printf("\ntop %d flows by packets\n", len(top))
-		t = r.Table("#", "flow", "packets", "share")
+		t = r.Table("#", "flow", "packets", "share of parsed packets")
 		for i, k := range top {
 			t.Row(i+1, k.String(), count[k], pct(count[k], ok))
 		}
@@ -113,10 +120,12 @@ func flowSection(r *Run) error {
 }
 
 // kernelFlowReport runs the flow/xdp reference kernel over the run's
-// frames and returns one line with the kernel's ns/packet next to the
-// XDP_DROP floor and its agreement with flow.Parse: the per-outcome packet
-// counts, and the XOR of the hashes of every parsed key (one number that
-// differs if any key or hash differs).
+// frames and returns one line with its agreement with flow.Parse and one
+// with the kernel's ns/packet next to the XDP_DROP floor. Agreement is
+// checked packet by packet (each frame's record: outcome, frame length,
+// Info and key hash) and over the whole run (the per-outcome packet
+// counts, and the XOR of the hashes of every parsed key, in which the
+// packets of a flow with an even count cancel).
 func kernelFlowReport(r *Run) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
@@ -124,34 +133,77 @@ func kernelFlowReport(r *Run) (string, error) {
 	if len(r.KernelFrames()) == 0 {
 		return "kernel: not run (no frame holds an Ethernet header)", nil
 	}
-	k, err := flowxdp.Load(flowxdp.Options{Seed: r.Seed})
+	k, err := flowxdp.Load(flowxdp.Options{Seed: r.Seed, Events: true})
 	if err != nil {
 		return r.KernelSkipped("flow", err)
 	}
 	defer k.Close()
-	if _, err := r.RunKernel(k.Program()); err != nil {
-		return "", fmt.Errorf("flow kernel: %w", err)
+	frames := r.KernelFrames()
+	var want [flow.NumOutcomes]uint64
+	bad, firstBad := 0, ""
+	for i, f := range frames {
+		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f, Repeat: 1}); err != nil {
+			return "", fmt.Errorf("flow kernel: test run on frame %d: %w", i+1, err)
+		}
+		ev, err := k.NextEvent(0) // one record per run, read at once: the ring never fills
+		if err != nil {
+			return "", fmt.Errorf("flow kernel: record of frame %d: %w", i+1, err)
+		}
+		info, perr := flow.Parse(f)
+		want[flow.OutcomeOf(perr)]++
+		if d := flowRecordMismatch(ev, f, info, perr, r.Seed); d != "" {
+			if bad++; bad == 1 {
+				firstBad = fmt.Sprintf("frame %d: %s", i+1, d)
+			}
+		}
+		r.Progress("kernel", i+1, len(frames))
 	}
 	got, err := k.Stats()
 	if err != nil {
 		return "", err
 	}
-	frames := r.KernelFrames()
-	var want [flow.NumOutcomes]uint64
-	for _, f := range frames {
-		_, err := flow.Parse(f)
-		want[flow.OutcomeOf(err)]++
-	}
 	digest := flowxdp.Digest(frames, r.Seed)
-	agree := "agrees with flow.Parse on every packet (outcome counts and key-hash digest)"
-	if got.Outcomes != want || got.Digest != digest {
+	agree := fmt.Sprintf("agrees with flow.Parse on every packet (%d packets compared one by one: outcome, Info, key hash; outcome counts and key-hash digest)", len(frames))
+	switch {
+	case bad > 0:
+		err = fmt.Errorf("flow kernel disagrees with flow.Parse on %d of %d packets, first %s", bad, len(frames), firstBad)
+		agree = fmt.Sprintf("DISAGREES with flow.Parse on %d of %d packets (first %s)", bad, len(frames), firstBad)
+	case got.Outcomes != want || got.Digest != digest:
 		err = fmt.Errorf("flow kernel disagrees with flow.Parse: outcomes %v, Go %v; digest %#x, Go %#x", got.Outcomes, want, got.Digest, digest)
 		agree = "DISAGREES with flow.Parse"
 	}
-	ns, floor, serr := r.KernelSpeed(k.Program())
+	// Speed of the kernel without per-packet records, as deployed for
+	// counting.
+	sk, serr := flowxdp.Load(flowxdp.Options{Seed: r.Seed})
+	if serr != nil {
+		return "", errors.Join(err, serr)
+	}
+	defer sk.Close()
+	ns, floor, serr := r.KernelSpeed(sk.Program())
 	if serr != nil {
 		return "", errors.Join(err, serr)
 	}
 	return fmt.Sprintf("kernel: %d frames; %s\nkernel parse+hash: %.1f ns/packet, XDP_DROP floor %.1f ns/packet (net %.1f)",
 		len(frames), agree, ns, floor, ns-floor), err
+}
+
+// flowRecordMismatch describes how the kernel's record of frame differs
+// from flow.Parse's result (info, err), or returns "".
+func flowRecordMismatch(ev flowxdp.Event, frame []byte, info flow.Info, err error, seed uint64) string {
+	if o := flow.OutcomeOf(err); ev.Outcome != o {
+		return fmt.Sprintf("outcome: kernel %v, Go %v", ev.Outcome, o)
+	}
+	if ev.FrameLen != len(frame) {
+		return fmt.Sprintf("frame length: kernel %d, Go %d", ev.FrameLen, len(frame))
+	}
+	if err != nil {
+		return ""
+	}
+	if ev.Info != info {
+		return fmt.Sprintf("info: kernel %v, Go %v", ev.Info.Key, info.Key)
+	}
+	if h := info.Key.Hash(seed); ev.Hash != h {
+		return fmt.Sprintf("key hash: kernel %#x, Go %#x", ev.Hash, h)
+	}
+	return ""
 }

@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/flow"
@@ -127,8 +128,14 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-// maxAmplified bounds the bytes of packets -amplify may hold in memory.
+// maxAmplified bounds the bytes of packets -amplify may hold in memory:
+// their frames and, per packet, amplifiedPerPacket bytes of records.
 const maxAmplified = 4 << 30
+
+// amplifiedPerPacket is what every packet costs the command besides its
+// frame, whatever its size: its capture.Packet, its Run.Frames slice, its
+// Run.Parsed result and its Run.Keys key.
+const amplifiedPerPacket = int(unsafe.Sizeof(capture.Packet{}) + unsafe.Sizeof([]byte(nil)) + unsafe.Sizeof(Parsed{}) + unsafe.Sizeof(flow.Key{}))
 
 // run is the command: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
@@ -222,7 +229,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.amplify > 1 {
 		size := 0
 		for _, p := range pkts {
-			size += len(p.Data)
+			size += len(p.Data) + amplifiedPerPacket
 		}
 		hi, total := bits.Mul64(uint64(size), uint64(o.amplify))
 		if hi != 0 {

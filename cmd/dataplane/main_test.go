@@ -340,3 +340,63 @@ func TestProgress_NewStepWaits(t *testing.T) {
 		t.Fatalf("progress %q, want %q", got, want)
 	}
 }
+
+// TestRun_AmplifySmallFramesTooLarge: the -amplify bound counts what each
+// packet costs the command besides its frame (its capture.Packet, parse
+// result, frame slice and key), which for small frames is several times
+// the frame. 90 million copies of a 42-byte frame are 3.8 GB of frames,
+// under the bound, but over 17 GB held in all: the command must refuse
+// them before amplifying, not run out of memory.
+func TestRun_AmplifySmallFramesTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "arp.pcap")
+	arp := make([]byte, 42)
+	arp[12], arp[13] = 0x08, 0x06
+	if err := capture.WriteFile(path, []capture.Packet{{Data: arp, WireLen: len(arp), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", "90000000")
+	if code != 1 || !strings.Contains(errs, "dataplane: -amplify 90000000 would hold") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestRun_FlowSharesNameTheirBase: in the flow section the outcome rows
+// are shares of every packet, the protocol rows and the top flows shares
+// of the packets that parsed. With one UDP frame and one ARP frame the two
+// bases differ (2 and 1); every share column must name its base, and its
+// figures must be of that base.
+func TestRun_FlowSharesNameTheirBase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mix.pcap")
+	udp := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
+	arp := make([]byte, 42)
+	arp[12], arp[13] = 0x08, 0x06
+	if err := capture.WriteFile(path, []capture.Packet{
+		{Data: udp, WireLen: len(udp), Link: capture.LinkEthernet},
+		{Data: arp, WireLen: len(arp), Link: capture.LinkEthernet},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	sec := out[strings.Index(out, "== flow =="):strings.Index(out, "== bloom ==")]
+	// The share heading in force at each row, and the share the row shows.
+	heading := ""
+	want := map[string]string{"share of packets": "50.0%", "share of parsed packets": "100.0%"}
+	for _, line := range strings.Split(sec, "\n") {
+		if i := strings.Index(line, "share"); i >= 0 && !strings.Contains(line, "%") {
+			heading = strings.TrimSpace(line[i:])
+			continue
+		}
+		for _, r := range []string{"parse ok ", "IPv4 ", "UDP ", "1  10.0.0.1:1000 > 10.0.0.2:53 udp "} {
+			if !strings.HasPrefix(line, r) {
+				continue
+			}
+			f := strings.Fields(line)
+			if got := f[len(f)-1]; want[heading] == "" || got != want[heading] {
+				t.Errorf("row %q shows %s under heading %q; want a heading naming its base (%v)", strings.TrimSpace(r), got, heading, want)
+			}
+		}
+	}
+}
