@@ -35,20 +35,21 @@
 // are estimates. [LeafSpine] simulates a network of encoders, with
 // lossy switches, and gives each flow's path.
 //
-// Sizing: [ParamsFor] gives 1.36 cells per flow and a filter of 64 bits
-// per flow, 7 of them set by each flow (false-positive rate 6.6e-7 when
-// full, see [Params.FilterFPR]): 84.2 bytes per flow per epoch, twice that
-// for an Encoder's two epochs. The paper's prototype uses a classic Bloom
-// filter. A blocked one answers from one cache line and one mix of the
-// hash, and that is what the packets of known flows (almost all packets)
-// pay for; it needs more bits for the same rate (64 per flow here where a
-// classic filter with 10 hashes needs 36, 3.5 bytes of the 84). A filter
-// false positive makes a new flow look known: its packets are counted but
-// its key is not. Decoding (single or network-wide) usually reports the
+// Sizing: [ParamsFor] gives 1.36 cells per flow (more below about 1,600
+// flows, where that load often fails to decode: 1.92 at 50 flows) and a
+// filter of 64 bits per flow, 7 of them set by each flow (false-positive
+// rate 6.6e-7 when full, see [Params.FilterFPR]): 84.2 bytes per flow per
+// epoch, twice that for an Encoder's two epochs. The paper's prototype uses
+// a classic Bloom filter. A blocked one answers from one cache line and one
+// mix of the hash, and that is what the packets of known flows (almost all
+// packets) pay for; it needs more bits for the same rate (64 per flow here
+// where a classic filter with 10 hashes needs 36, 3.5 bytes of the 84). A
+// filter false positive makes a new flow look known: its packets are counted
+// but its key is not. Decoding (single or network-wide) usually reports the
 // residue as an error wrapping [ErrCorrupt] (see [FlowDecode] for what is
-// and is not an error across switches), but not always: when those
-// packets share cells only with flows that no other cell checks, a
-// decoded count can be wrong with no error (see [DecodeNetwork]).
+// and is not an error across switches), but not always: when those packets
+// share cells only with flows that no other cell checks, a decoded count can
+// be wrong with no error (see [DecodeNetwork]).
 //
 // Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
 // one hash is h = xxHash64(key bytes, Seed); the filter is the

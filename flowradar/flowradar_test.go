@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/iblt"
 )
 
 func TestParams_Validate(t *testing.T) {
@@ -70,8 +71,18 @@ func TestParamsFor(t *testing.T) {
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if cpf := p.CellsPerFlow(n); cpf < DefaultCellsPerFlow || cpf > DefaultCellsPerFlow+4.0/float64(n)+1e-9 {
-			t.Errorf("n=%d: %.4f cells per flow, want %.2f rounded up to a multiple of 4", n, cpf, DefaultCellsPerFlow)
+		// DefaultCellsPerFlow, or for small sets the cells that decode with
+		// probability 0.99 (TestParamsFor_SmallSetsDecode), rounded up to
+		// a multiple of 4.
+		want := uint64(math.Ceil(float64(n) * DefaultCellsPerFlow))
+		if c, err := iblt.CellsFor(n, DefaultHashes, smallSetSuccess); err == nil && n > 1 {
+			want = max(want, uint64(c))
+		}
+		if want = (want + 3) / 4 * 4; uint64(p.Cells) != want {
+			t.Errorf("n=%d: %d cells (%.4f per flow), want %d", n, p.Cells, p.CellsPerFlow(n), want)
+		}
+		if n >= 100_000 && p.CellsPerFlow(n) > DefaultCellsPerFlow+4.0/float64(n)+1e-9 {
+			t.Errorf("n=%d: %.4f cells per flow, want %.2f for large sets", n, p.CellsPerFlow(n), DefaultCellsPerFlow)
 		}
 		// The rate the defaults document, 6.6e-7; a filter of few flows
 		// rounds up to whole blocks and does better.
