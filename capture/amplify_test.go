@@ -494,18 +494,7 @@ func TestAmplify_DCCPAndUDPLite(t *testing.T) {
 			pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
 		}
 	}
-	out, err := capture.Amplify(pkts, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range out {
-		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
-			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
-		}
-		if sum(p.Data) != 0 {
-			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
-		}
-	}
+	checkAmplifiedSums(t, pkts, sum)
 }
 
 // TestAmplify_IPv4SourceRoute: a TCP or UDP checksum over IPv4 with a
@@ -554,21 +543,7 @@ func TestAmplify_IPv4SourceRoute(t *testing.T) {
 		binary.BigEndian.PutUint16(p.Data[off:], 0)
 		binary.BigEndian.PutUint16(p.Data[off:], sum(p.Data))
 	}
-	out, err := capture.Amplify(pkts, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range out {
-		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
-			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
-		}
-		if ipOK, _, _ := checksums(p.Data); !ipOK {
-			t.Errorf("copy %d of packet %d: wrong IPv4 header checksum", i/len(pkts), i%len(pkts)+1)
-		}
-		if sum(p.Data) != 0 {
-			t.Errorf("copy %d of packet %d (%v): wrong upper-layer checksum", i/len(pkts), i%len(pkts)+1, keysOf([]capture.Packet{p})[0])
-		}
-	}
+	checkAmplifiedSums(t, pkts, sum)
 }
 
 // TestAmplify_SpanPastDuration: a capture spanning more than a
@@ -632,16 +607,38 @@ func TestAmplify_IPv6PseudoHeaderProtocols(t *testing.T) {
 		}
 		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
 	}
+	checkAmplifiedSums(t, pkts, sum)
+}
+
+// checkAmplifiedSums amplifies pkts into three copies and checks that
+// every packet of copies 1 and 2 changed, that its IPv4 header checksum
+// (if any) holds, and that sum, the upper-layer checksum of a frame as
+// the test computes it (0 when the field is right), holds.
+func checkAmplifiedSums(t *testing.T, pkts []capture.Packet, sum func(frame []byte) uint16) {
+	t.Helper()
 	out, err := capture.Amplify(pkts, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, p := range out {
-		if i >= len(pkts) && string(p.Data) == string(pkts[i%len(pkts)].Data) {
-			t.Fatalf("copy %d of packet %d is unchanged", i/len(pkts), i%len(pkts)+1)
+		c, n := i/len(pkts), i%len(pkts)+1
+		if c > 0 && string(p.Data) == string(pkts[i%len(pkts)].Data) {
+			t.Fatalf("copy %d of packet %d is unchanged", c, n)
+		}
+		if ipOK, _, _ := checksums(p.Data); !ipOK {
+			t.Errorf("copy %d of packet %d: wrong IPv4 header checksum", c, n)
 		}
 		if sum(p.Data) != 0 {
-			t.Errorf("copy %d of packet %d (protocol %d): wrong checksum", i/len(pkts), i%len(pkts)+1, p.Data[14+6])
+			t.Errorf("copy %d of packet %d (IP protocol or next header %d): wrong upper-layer checksum", c, n, ipProto(p.Data))
 		}
 	}
+}
+
+// ipProto returns the protocol field of an Ethernet frame's IPv4 header
+// or the next-header field of its IPv6 header.
+func ipProto(frame []byte) byte {
+	if frame[14]>>4 == 4 {
+		return frame[14+9]
+	}
+	return frame[14+6]
 }
