@@ -58,25 +58,6 @@ func (r *Run) KernelSkipped(what string, err error) (string, error) {
 	return fmt.Sprintf("kernel: not run (%s; -kernel on makes this an error)", why), nil
 }
 
-// RunKernel runs prog once on every frame of r.KernelFrames() and returns
-// how many verdicts of each kind (XDP_ABORTED .. XDP_REDIRECT) it gave.
-func (r *Run) RunKernel(prog *ebpf.Program) ([5]int, error) {
-	var verdicts [5]int
-	frames := r.KernelFrames()
-	for i, f := range frames {
-		opts := ebpf.RunOptions{Data: f, Repeat: 1}
-		v, err := prog.Run(&opts)
-		if err != nil {
-			return verdicts, fmt.Errorf("test run on frame %d: %w", i+1, err)
-		}
-		if v < uint32(len(verdicts)) {
-			verdicts[v]++
-		}
-		r.Progress("kernel", i+1, len(frames))
-	}
-	return verdicts, nil
-}
-
 // KernelSpeed measures prog with BPF_PROG_TEST_RUN on up to 256 frames
 // spread over r.KernelFrames(), each run 1,024 times, interleaved with an
 // XDP_DROP program on the same frames: it returns the kernel's own
