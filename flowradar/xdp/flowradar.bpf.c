@@ -23,8 +23,11 @@
  *
  * Per-CPU mode (fr_percpu = 1): each CPU has its own filter and table,
  * updated with plain loads and stores (no atomics: about half the cost);
- * the loader merges them (OR of filters, XOR of FlowXOR, sums of counters),
- * which equals one shared table exactly when no flow spans two CPUs (RSS).
+ * the loader merges them (OR of filters, XOR of FlowXOR, sums of counters).
+ * When no flow spans two CPUs (RSS) the merge equals the merge of one Go
+ * table per CPU, not always one table of all packets: a CPU's filter knows
+ * only its own flows, so a flow whose bits other CPUs' flows set is new on
+ * its CPU where a shared filter takes it as known (a false positive).
  * The tests run on one CPU (BPF_PROG_TEST_RUN), where both modes equal Go.
  */
 #include "dataplane.h"

@@ -34,9 +34,12 @@ type Options struct {
 	Params flowradar.Params
 	// PerCPU gives each CPU its own filter and table, updated without
 	// atomic operations (about half the per-packet cost), merged when
-	// read. The merge equals one shared table only if every flow stays on
-	// one CPU (receive-side scaling on the 5-tuple); otherwise a flow seen
-	// on two CPUs is XORed into the merged cells twice and does not decode.
+	// read. A flow seen on two CPUs is XORed into the merged cells twice
+	// and does not decode, so every flow must stay on one CPU (receive-side
+	// scaling on the 5-tuple). Even then the merge is that of one table
+	// per CPU, which can differ from one shared table of all packets: each
+	// CPU's filter knows its own flows only, so a flow that would be a
+	// filter false positive among all flows can be new on its CPU.
 	PerCPU bool
 }
 
