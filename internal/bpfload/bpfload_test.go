@@ -76,7 +76,8 @@ func TestRunBench_Arguments(t *testing.T) {
 	// cilium/ebpf calls a repeat above BPF_PROG_TEST_RUN's 32-bit count
 	// "too high", without the bound.
 	if strconv.IntSize == 64 {
-		big := int(uint64(math.MaxUint32) + 1)
+		over := uint64(math.MaxUint32) // a variable: the constant 2^32 does not fit a 32-bit int
+		big := int(over + 1)
 		want = fmt.Sprintf("x kernel: Bench repeat must be at most %d, got %d", uint32(math.MaxUint32), big)
 		if _, err := Bench(nil, "x", make([]byte, MinFrame), big); err == nil || err.Error() != want {
 			t.Errorf("Bench repeat 2^32: %v, want %q", err, want)
