@@ -104,13 +104,27 @@ func ParamsFor(n uint64, fpr float64) Params {
 	// that rate is left alone.
 	if n <= indexFloorKeys && m <= MaxBits && k >= 3 && k <= MaxHashes {
 		target := max(fpr, FalsePositiveRate(uint64(m), int(k), n))
-		for i := 0; i < 1<<16; i++ {
+		hashes := func(m float64) float64 { return min(math.Round(m/float64(n)*math.Ln2), MaxHashes) }
+		fits := func(m float64) bool {
+			k := hashes(m)
 			floor := indexFloor(m, k, n)
-			if floor <= 0.01*target || FalsePositiveRate(uint64(m), int(k), n)+floor <= target {
-				break
+			return floor <= 0.01*target || FalsePositiveRate(uint64(m), int(k), n)+floor <= target
+		}
+		// The least m that fits, by doubling then bisection: both terms
+		// fall as m grows (k follows m, up to MaxHashes).
+		if !fits(m) {
+			lo, hi := m, 2*m
+			for !fits(hi) && hi <= MaxBits {
+				lo, hi = hi, 2*hi
 			}
-			m++
-			k = min(math.Round(m/float64(n)*math.Ln2), MaxHashes)
+			for hi-lo > 1 {
+				if mid := math.Floor((lo + hi) / 2); fits(mid) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			m, k = hi, hashes(hi)
 		}
 	}
 	return paramsOf("ParamsFor", m, k)

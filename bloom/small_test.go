@@ -63,6 +63,9 @@ func TestParamsFor_SmallMeasured(t *testing.T) {
 		{1, 1e-3, 2000, 1000}, {2, 1e-3, 2000, 1000}, {5, 1e-4, 1000, 10000},
 		{1, 1e-4, 1000, 10000}, {10, 1e-4, 1000, 10000}, {1, 1e-6, 200, 50000},
 	} {
+		if testing.Short() { // a tenth of the lookups: the 32-bit test binaries run under emulation
+			tc.lookups /= 10
+		}
 		p := ParamsFor(uint64(tc.n), tc.fpr)
 		r := rand.New(rand.NewPCG(uint64(tc.n), 7))
 		fp := 0
