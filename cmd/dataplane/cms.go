@@ -13,6 +13,7 @@ import (
 	"github.com/dataplane-go/dataplane/cms"
 	cmsxdp "github.com/dataplane-go/dataplane/cms/xdp"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -183,7 +184,7 @@ func cmsKernelReport(r *Run) (string, error) {
 	frames := make([][]byte, 0, len(r.Frames))
 	for _, fr := range r.Frames {
 		if len(fr) >= 14 {
-			frames = append(frames, fr[:min(len(fr), cmsxdp.MaxFrame())]) // what Kernel.Run accepts
+			frames = append(frames, fr[:min(len(fr), bpfload.MaxFrame())]) // what Kernel.Run accepts
 		}
 	}
 	p := cms.Params{Width: 4096, Depth: 4, Seed: r.Seed}

@@ -11,15 +11,12 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
 	frxdp "github.com/dataplane-go/dataplane/flowradar/xdp"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
 	register(Section{Name: "flowradar", Order: 50, Run: flowradarSection})
 }
-
-// frMaxFrame is the longest frame BPF_PROG_TEST_RUN takes
-// (kerneltest.MaxFrame); the kernel counts the bytes it was given.
-const frMaxFrame = 3520
 
 // flowradarSection encodes the trace in a FlowRadar table sized for its
 // flows, decodes it and compares every flow's counters with the exact
@@ -273,7 +270,7 @@ func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
 		if len(f) < 14 {
 			continue
 		}
-		frames = append(frames, f[:min(len(f), frMaxFrame)])
+		frames = append(frames, f[:min(len(f), bpfload.MaxFrame())])
 	}
 	prog := k.Program()
 	start := time.Now()

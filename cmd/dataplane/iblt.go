@@ -12,6 +12,7 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
 	ibltxdp "github.com/dataplane-go/dataplane/iblt/xdp"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -153,7 +154,7 @@ func ibltDigest(r *Run) error {
 		if len(fr) < 14 {
 			continue
 		}
-		fr = fr[:min(len(fr), kernelMaxFrame)] // what BPF_PROG_TEST_RUN accepts
+		fr = fr[:min(len(fr), bpfload.MaxFrame())] // what BPF_PROG_TEST_RUN accepts
 		frames = append(frames, fr)
 		if r.Parsed[i].Err == nil && rng.Float64() < ibltLoss {
 			info, _ := flow.Parse(fr)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Helpers for the kernel half of a section. A section that runs its
@@ -16,11 +18,6 @@ import (
 // each to compare the kernel's maps with the Go structure, and reports
 // speed with KernelSpeed, next to the XDP_DROP floor measured in the same
 // call.
-
-// kernelMaxFrame is the largest frame BPF_PROG_TEST_RUN takes for XDP on
-// a 4 KiB-page kernel (as internal/kerneltest.MaxFrame); longer frames are
-// clipped, which the kernels see as their linear part.
-const kernelMaxFrame = 4096 - 256 - 320
 
 // kernelMaxFrames bounds how many frames a section replays through a
 // kernel one by one (a system call each).
@@ -39,7 +36,7 @@ func (r *Run) KernelFrames() [][]byte {
 			if len(f) < 14 {
 				continue
 			}
-			r.kernelFrames = append(r.kernelFrames, f[:min(len(f), kernelMaxFrame)])
+			r.kernelFrames = append(r.kernelFrames, f[:min(len(f), bpfload.MaxFrame())]) // clipped: the kernels see a frame's linear part
 		}
 	}
 	return r.kernelFrames

@@ -29,11 +29,11 @@ import (
 // EnvRequire is the environment variable that turns a skip into a failure.
 const EnvRequire = "DATAPLANE_REQUIRE_KERNEL"
 
-// MaxFrame is the largest frame BPF_PROG_TEST_RUN accepts for an XDP
-// program without fragments on a 4 KiB-page kernel: a page less the XDP
-// headroom (256) and struct skb_shared_info (320). Longer frames are cut to
-// MaxFrame by [Run]; the kernel only ever sees the linear part of a frame.
-const MaxFrame = 4096 - 256 - 320
+// MaxFrame is the largest frame BPF_PROG_TEST_RUN gives an XDP program in
+// one buffer, [bpfload.MaxFrame]: 3520 bytes with 4 KiB pages. Longer
+// frames are cut to MaxFrame by [Run]; the kernel only ever sees the linear
+// part of a frame.
+var MaxFrame = bpfload.MaxFrame()
 
 // MinFrame is the smallest XDP input: an Ethernet header.
 const MinFrame = 14
