@@ -419,10 +419,11 @@ const (
 // (RFC 8200 section 8.1): 0 for none. Over IPv4 they are left alone (no
 // pseudo-header, or for VRRPv3 one that implementations disagree on).
 var ip6Checksum = [...]uint8{
-	89:  12, // OSPFv3, RFC 5340 section A.3.1
-	103: 2,  // PIM, RFC 7761 section 4.9
-	112: 6,  // VRRPv3, RFC 5798 section 5.2.8
-	135: 4,  // Mobility Header, RFC 6275 section 6.1.1
+	flow.ProtoICMPv6: 2,  // RFC 4443 section 2.3
+	89:               12, // OSPFv3, RFC 5340 section A.3.1
+	103:              2,  // PIM, RFC 7761 section 4.9
+	112:              6,  // VRRPv3, RFC 5798 section 5.2.8
+	135:              4,  // Mobility Header, RFC 6275 section 6.1.1
 }
 
 // examine finds the outer IP header of a packet and the upper-layer
@@ -497,8 +498,6 @@ func examine(p *Packet) ampInfo {
 		off = l4 + 16
 	case proto == flow.ProtoUDP:
 		off, inf.udp = l4+6, true
-	case proto == flow.ProtoICMPv6 && ver == 6:
-		off = l4 + 2
 	case proto == protoDCCP:
 		off = l4 + 6
 	case proto == protoUDPLite:

@@ -18,9 +18,9 @@ type Options struct {
 	// [Kernel.NextEvent]. Without it the kernel only counts and digests.
 	Events bool
 	// EventsBytes is the ring buffer's size: a power of two from the page
-	// size (4096 on most machines) to 2^30. Zero means 4 MiB. Without Events the kernel sends
-	// nothing and gets a ring of one page, though a value out of range is
-	// still refused.
+	// size (4096 on most machines) to 2^30. Zero means 4 MiB. Without
+	// Events the kernel sends nothing and gets a ring of one page, though a
+	// value out of range is still refused.
 	EventsBytes int
 }
 
