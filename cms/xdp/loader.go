@@ -165,9 +165,8 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cms kernel: %w", err)
 	}
-	const batch = 4096
-	keys := make([]uint32, batch)
-	vals := make([][2]uint32, batch*cpus)
+	keys := make([]uint32, bpfload.Batch)
+	vals := make([][2]uint32, bpfload.Batch*cpus)
 	got := 0
 	if err := bpfload.ReadArray(k.objs.CmsCountersPcpu, keys, vals, func(key uint32, i int) error {
 		if int(key) >= pairs {

@@ -162,9 +162,6 @@ func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
 	return k.objs.FlowradarFilter0, k.objs.FlowradarCells0
 }
 
-// batch is how many elements one batch syscall moves.
-const batch = 4096
-
 // Read returns the tables of epoch 0 or 1 as a flowradar.Table (any
 // other epoch is an error). Read the epoch the kernel does not write (see
 // [Kernel.Flip]) for a consistent table.
@@ -188,8 +185,8 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		}
 		cpus = n
 	}
-	keys := make([]uint32, batch)
-	blocks := make([]flowradarFrBlock, batch*cpus)
+	keys := make([]uint32, bpfload.Batch)
+	blocks := make([]flowradarFrBlock, bpfload.Batch*cpus)
 	filter := t.Filter()
 	if err := bpfload.ReadArray(fm, keys, blocks, func(key uint32, i int) error {
 		if int(key) >= len(filter)/8 {
@@ -206,7 +203,7 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
-	vals := make([]flowradarFlowradarCell, batch*cpus)
+	vals := make([]flowradarFlowradarCell, bpfload.Batch*cpus)
 	cells := t.Cells()
 	if err := bpfload.ReadArray(cm, keys, vals, func(key uint32, i int) error {
 		if int(key) >= len(cells) {
@@ -245,10 +242,10 @@ func (k *Kernel) Clear(epoch int) error {
 		return err
 	}
 	fm, cm := k.maps(epoch)
-	if err := bpfload.ClearArray[flowradarFrBlock](fm, k.p.FilterBits/bloom.BlockBits, batch); err != nil {
+	if err := bpfload.ClearArray[flowradarFrBlock](fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d filter: %w", epoch, err)
 	}
-	if err := bpfload.ClearArray[flowradarFlowradarCell](cm, k.p.Cells, batch); err != nil {
+	if err := bpfload.ClearArray[flowradarFlowradarCell](cm, k.p.Cells, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d cells: %w", epoch, err)
 	}
 	return nil

@@ -151,9 +151,8 @@ func (k *Kernel) Table() (*iblt.Table, error) {
 	} else if cpus, err = ebpf.PossibleCPU(); err != nil {
 		return nil, fmt.Errorf("iblt kernel: %w", err)
 	}
-	const batch = 4096
 	words, stride := t.Words(), t.CellWords()
-	keys := make([]uint32, min(batch, k.opts.Cells))
+	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
 	vals := make([]ibltIbltCell, len(keys)*cpus)
 	if err := bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
 		if int(key) >= k.opts.Cells {
@@ -193,7 +192,7 @@ func (k *Kernel) Reset() error {
 	if k.opts.Shared {
 		cells = k.objs.IbltSharedCells
 	}
-	if err := bpfload.ClearArray[ibltIbltCell](cells, uint32(k.opts.Cells), 4096); err != nil {
+	if err := bpfload.ClearArray[ibltIbltCell](cells, uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: reset cells: %w", err)
 	}
 	n, err := ebpf.PossibleCPU()

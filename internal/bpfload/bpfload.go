@@ -174,6 +174,10 @@ func FlowKey(b []byte) (flow.Key, error) {
 	return flow.KeyFromBytes(b[:n])
 }
 
+// Batch is how many elements the loaders move in one batch system call
+// ([ReadArray], [ClearArray]).
+const Batch = 4096
+
 // ClearArray zeroes elements 0 to n-1 of the array map m (plain or
 // per-CPU) whose values are of type V, with batch updates of up to batch
 // elements: a few system calls where one update per element would take a
