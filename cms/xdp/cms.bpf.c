@@ -99,42 +99,68 @@ DP_CONST __u32 cms_depth = 1;	    /* cms.Params.Depth, d <= CMS_MAX_DEPTH */
 DP_CONST __u32 cms_run_mode = 0; /* enum cms_mode */
 DP_CONST __u32 cms_threshold = 1000; /* detector threshold, at least 1 */
 
-/* Counters i = r*w + c live in element i/2, slot i%2: the kernel pads array
- * elements to 8 bytes, so two u32 per element keep the map's memory exactly
- * the Go sketch's []uint32, row-major, host byte order (little-endian on
- * the machines we test), without padding. */
-struct cms_pair {
-	__u32 c[2];
-};
+/* Row r of the sketch is element r of the counters map (cms_chunks 1), so
+ * the element a packet updates does not depend on its hash: the map lookups
+ * run alongside the hashing instead of after it, which saves about 1 ns a
+ * row. A row wider than one element can hold (CMS_PCPU_CHUNK counters in a
+ * per-CPU value, bounded by the kernel at 32 KiB; CMS_SHARED_CHUNK in a
+ * shared one, bounded by kmalloc at 4 MiB) is cut into cms_chunks elements
+ * of that many counters: counter c of row r is then in element
+ * r*cms_chunks + c/CHUNK, slot c%CHUNK. The loader sets value_size (the
+ * row's or the chunk's counters, u32 in host byte order), max_entries
+ * (d*cms_chunks) and cms_chunks; key and value sizes are declared without
+ * BTF types so that it can. */
+#define CMS_PCPU_SHIFT 13
+#define CMS_SHARED_SHIFT 20
+#define CMS_PCPU_CHUNK (1U << CMS_PCPU_SHIFT)
+#define CMS_SHARED_CHUNK (1U << CMS_SHARED_SHIFT)
 
-/* key: i/2; value: counters i&~1 and i|1. max_entries = ceil(d*w/2), set
- * by the loader. Memory-mapped, so user space reads it in one copy. */
+DP_CONST __u32 cms_chunks = 1; /* elements per row */
+
+/* Memory-mapped, so user space reads it in one copy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cms_pair);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
 } cms_counters SEC(".maps");
 
 /* The same layout, one copy per CPU (per-CPU sketch and detector modes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cms_pair);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
 } cms_counters_pcpu SEC(".maps");
 
-/* cms_counter returns counter i of the shared or per-CPU map, or NULL
- * (never, for i < d*w). */
-static __always_inline __u32 *cms_counter(__u32 i, int percpu)
+static __always_inline __u32 *cms_element(__u32 key, int percpu)
 {
-	__u32 key = i >> 1;
-	struct cms_pair *v = percpu ? bpf_map_lookup_elem(&cms_counters_pcpu, &key)
-				    : bpf_map_lookup_elem(&cms_counters, &key);
+	return percpu ? bpf_map_lookup_elem(&cms_counters_pcpu, &key)
+		      : bpf_map_lookup_elem(&cms_counters, &key);
+}
+
+/* cms_counter returns counter c (< w) of row r in the shared or per-CPU
+ * map, or NULL (never, for r < d and c < w). */
+static __always_inline __u32 *cms_counter(__u32 r, __u32 c, __u32 w, int percpu)
+{
+	__u32 *v;
+
+	if (cms_chunks == 1) { /* known at load: the verifier keeps one branch */
+		if (c >= w)    /* bounds the slot for the verifier */
+			return 0;
+		v = cms_element(r, percpu);
+	} else {
+		__u32 shift = percpu ? CMS_PCPU_SHIFT : CMS_SHARED_SHIFT;
+		v = cms_element(r * cms_chunks + (c >> shift), percpu);
+		c &= (1U << shift) - 1;
+	}
 	if (!v)
 		return 0;
-	return &v->c[i & 1];
+	/* Keep the NULL check ahead of the arithmetic on v, which clang
+	 * would otherwise do first and the verifier refuse. */
+	asm volatile("" : "+r"(v));
+	return &v[c];
 }
 
 /* The detector's report cache: slot dp_index(h, CMS_REPORT_ROW,
@@ -198,9 +224,9 @@ static __always_inline void cms_add_shared(__u32 *c)
 /* cms_sketch_row counts one packet in row r of the sketch of width w. */
 static __always_inline void cms_sketch_row(__u64 h, __u32 r, __u32 w, int percpu)
 {
-	__u32 *c = cms_counter(r * w + dp_index(h, r, w), percpu);
+	__u32 *c = cms_counter(r, dp_index(h, r, w), w, percpu);
 	if (!c)
-		return; /* unreachable: i/2 < max_entries */
+		return; /* unreachable */
 	if (percpu) {
 		if (*c != CMS_SAT_MAX)
 			*c += 1;
@@ -298,7 +324,7 @@ static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
 	__u32 w = cms_width, min = CMS_SAT_MAX;
 #pragma clang loop unroll(full)
 	for (__u32 r = 0; r < n; r++) {
-		cs[r] = cms_counter(r * w + dp_index(h, r, w), 1);
+		cs[r] = cms_counter(r, dp_index(h, r, w), w, 1);
 		if (!cs[r])
 			return -1;
 		if (*cs[r] < min)
@@ -314,10 +340,10 @@ static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
 	return 0;
 }
 
-/* cms_detect_loop is cms_detect_n for any depth, in bounded loops. Indexes,
- * not pointers, are kept between the two passes: the verifier cannot track
- * pointers spilled at a variable stack offset, and array lookups are
- * inlined anyway. */
+/* cms_detect_loop is cms_detect_n for any depth, in bounded loops. Column
+ * indexes, not pointers, are kept between the two passes: the verifier
+ * cannot track pointers spilled at a variable stack offset, and array
+ * lookups are inlined anyway. */
 static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 {
 	__u32 idx[CMS_MAX_DEPTH];
@@ -326,8 +352,8 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		__u32 i = r * cms_width + dp_index(h, r, cms_width);
-		__u32 *c = cms_counter(i, 1);
+		__u32 i = dp_index(h, r, cms_width);
+		__u32 *c = cms_counter(r, i, cms_width, 1);
 		if (!c)
 			return -1;
 		idx[r] = i;
@@ -340,7 +366,7 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		__u32 *c = cms_counter(idx[r], 1);
+		__u32 *c = cms_counter(r, idx[r], cms_width, 1);
 		if (!c)
 			return -1;
 		if (*c != CMS_SAT_MAX)

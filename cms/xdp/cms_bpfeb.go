@@ -36,11 +36,6 @@ const (
 	cmsCmsModeCMS_MODE_DETECT cmsCmsMode = 2
 )
 
-type cmsCmsPair struct {
-	_ structs.HostLayout
-	C [2]uint32
-}
-
 type cmsCmsReport uint32
 
 const (
@@ -75,6 +70,7 @@ const (
 	cmsMapCmsReported     = "cms_reported"
 	cmsMapCmsStats        = "cms_stats"
 	cmsProgXdpCms         = "xdp_cms"
+	cmsVarCmsChunks       = "cms_chunks"
 	cmsVarCmsDepth        = "cms_depth"
 	cmsVarCmsEventBtf     = "cms_event_btf"
 	cmsVarCmsModeBtf      = "cms_mode_btf"
@@ -146,6 +142,7 @@ type cmsMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type cmsVariableSpecs struct {
+	CmsChunks    *ebpf.VariableSpec `ebpf:"cms_chunks"`
 	CmsDepth     *ebpf.VariableSpec `ebpf:"cms_depth"`
 	CmsEventBtf  *ebpf.VariableSpec `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.VariableSpec `ebpf:"cms_mode_btf"`
@@ -198,6 +195,7 @@ func (m *cmsMaps) Close() error {
 //
 // It can be passed to loadCmsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type cmsVariables struct {
+	CmsChunks    *ebpf.Variable `ebpf:"cms_chunks"`
 	CmsDepth     *ebpf.Variable `ebpf:"cms_depth"`
 	CmsEventBtf  *ebpf.Variable `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.Variable `ebpf:"cms_mode_btf"`

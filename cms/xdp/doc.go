@@ -4,9 +4,12 @@
 // [cms.Sketch] (d rows of w uint32 counters, row-major, counter of row r at
 // r*w + flow.Index(h, r, w)), so [Kernel.Sketch] reads the kernel's map back
 // as a cms.Sketch equal, counter for counter, to the Go sketch of the same
-// packets. The kernel pads array values to 8 bytes, so the maps hold two
-// counters per element (counter i in element i/2, slot i%2): their memory
-// is the Go []uint32 itself, without padding.
+// packets. The counters maps hold a row per element, so the element a
+// packet updates does not depend on its hash and the kernel looks it up
+// while it hashes (about 1 ns saved a row); rows wider than an element
+// may be (8192 counters in a per-CPU map, whose values the kernel bounds
+// at 32 KiB; 2^20 in the shared one, 4 MiB) are cut into chunks of that
+// many counters. [Kernel.Counters] reads them back in the Go order.
 //
 // Modes ([Mode]):
 //

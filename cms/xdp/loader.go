@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -85,8 +86,8 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
-// (the counters map of the mode in use holds ceil(d*w/2) elements of two
-// counters, the other one element; the report cache holds
+// (the counters map of the mode in use holds the sketch as described by
+// [layoutOf], the other one element; the report cache holds
 // [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
 // an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
@@ -106,15 +107,16 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}); err != nil {
 		return err
 	}
-	n := uint32(p.Counters()+1) / 2 // two counters per element
-	shared, percpu := uint32(1), uint32(1)
-	if opts.Mode == ModeShared {
-		shared = n
-	} else {
-		percpu = n
+	l := layoutOf(p, opts.Mode != ModeShared)
+	if err := bpfload.SetVars(spec, "cms", map[string]any{cmsVarCmsChunks: l.chunks}); err != nil {
+		return err
 	}
-	spec.Maps[cmsMapCmsCounters].MaxEntries = shared
-	spec.Maps[cmsMapCmsCountersPcpu].MaxEntries = percpu
+	counters, unused := spec.Maps[cmsMapCmsCounters], spec.Maps[cmsMapCmsCountersPcpu]
+	if l.percpu {
+		counters, unused = unused, counters
+	}
+	counters.MaxEntries, counters.ValueSize = l.elements(), 4*l.perElem
+	unused.MaxEntries, unused.ValueSize = 1, 4
 	reported := uint32(1) // the report cache, used in detector mode only
 	if opts.Mode == ModeDetect {
 		reported = cms.ReportSlots
@@ -126,6 +128,60 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	spec.Maps[cmsMapCmsEvents].MaxEntries = ring
 	return nil
+}
+
+// layout is how a counters map holds a sketch of width w and depth d: row
+// r in element r when a row fits one element (chunks 1, perElem w), which
+// lets the kernel look its elements up before it has hashed the packet;
+// otherwise each row cut into chunks elements of perElem counters, counter
+// c of row r in element r*chunks + c/perElem at slot c%perElem (the last
+// element of a row partly unused). An element holds perElem uint32 in host
+// byte order; the kernel pads each to a multiple of 8 bytes. A per-CPU
+// element holds at most 8192 counters (the kernel bounds per-CPU values at
+// 32 KiB), a shared one 2^20 (4 MiB, the bound of kmalloc): CMS_PCPU_CHUNK
+// and CMS_SHARED_CHUNK in cms.bpf.c.
+type layout struct {
+	width, depth uint32
+	perElem      uint32 // counters per element
+	chunks       uint32 // elements per row
+	percpu       bool
+}
+
+// Element bounds of the counters maps (cms.bpf.c).
+const (
+	pcpuChunk   = 1 << 13
+	sharedChunk = 1 << 20
+)
+
+func layoutOf(p cms.Params, percpu bool) layout {
+	limit := uint32(sharedChunk)
+	if percpu {
+		limit = pcpuChunk
+	}
+	l := layout{width: p.Width, depth: p.Depth, perElem: p.Width, chunks: 1, percpu: percpu}
+	if p.Width > limit {
+		l.perElem, l.chunks = limit, (p.Width+limit-1)/limit
+	}
+	return l
+}
+
+// elements is the map's element count.
+func (l layout) elements() uint32 { return l.depth * l.chunks }
+
+// stride is the bytes from one element to the next in the memory-mapped
+// shared map: the value padded to 8 bytes.
+func (l layout) stride() int { return int(l.perElem+1) / 2 * 8 }
+
+// where returns the element and slot of counter c of row r.
+func (l layout) where(r, c uint32) (elem, slot uint32) {
+	return r*l.chunks + c/l.perElem, c % l.perElem
+}
+
+// span returns the row and the first column of element e, and how many of
+// its slots hold counters.
+func (l layout) span(e uint32) (r, c, n uint32) {
+	r, c = e/l.chunks, e%l.chunks*l.perElem
+	return r, c, min(l.perElem, l.width-c)
 }
 
 // Program returns the XDP program, for attaching or test runs. It stays
@@ -148,46 +204,55 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // Counters returns the counters, row-major, as the Go sketch holds them:
 // the shared array, or the per-CPU copies summed with saturation.
 func (k *Kernel) Counters() ([]uint32, error) {
-	n := k.opts.Params.Counters()
-	pairs := (n + 1) / 2
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	out := make([]uint32, 2*pairs)
+	p := k.opts.Params
+	l := layoutOf(p, k.mem == nil)
+	out := make([]uint32, p.Counters())
 	if k.mem != nil {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out))
-		if copy(b, k.mem) != len(b) {
-			return nil, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), len(b))
+		if want := int(l.elements()) * l.stride(); len(k.mem) < want {
+			return nil, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), want)
 		}
-		return out[:n], nil // host order on both sides
+		for e := range l.elements() {
+			r, c, n := l.span(e)
+			dst := unsafe.Slice((*byte)(unsafe.Pointer(&out[r*p.Width+c])), 4*n)
+			copy(dst, k.mem[int(e)*l.stride():]) // host order on both sides
+		}
+		return out, nil
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return nil, fmt.Errorf("cms kernel: %w", err)
 	}
-	keys := make([]uint32, bpfload.Batch)
-	vals := make([][2]uint32, bpfload.Batch*cpus)
+	// Batches of at most about 4 MiB of values (a per-CPU element can hold
+	// 32 KiB per CPU).
+	batch := max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
+	keys := make([]uint32, batch)
+	vals := make([][]byte, batch*cpus)
 	got := 0
 	if err := bpfload.ReadArray(k.objs.CmsCountersPcpu, keys, vals, func(key uint32, i int) error {
-		if int(key) >= pairs {
-			return fmt.Errorf("counter pair %d beyond %d", key, pairs)
+		if key >= l.elements() {
+			return fmt.Errorf("element %d beyond %d", key, l.elements())
 		}
-		var lo, hi uint64
-		for _, v := range vals[i*cpus : (i+1)*cpus] {
-			lo += uint64(v[0])
-			hi += uint64(v[1])
+		r, c, n := l.span(key)
+		row := out[r*p.Width+c:][:n]
+		for j := range row {
+			var sum uint64
+			for _, v := range vals[i*cpus : (i+1)*cpus] {
+				sum += uint64(binary.NativeEndian.Uint32(v[4*j:]))
+			}
+			row[j] = uint32(min(sum, math.MaxUint32))
 		}
-		out[2*key] = uint32(min(lo, math.MaxUint32))
-		out[2*key+1] = uint32(min(hi, math.MaxUint32))
 		got++
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
 	}
-	if got != pairs {
-		return nil, fmt.Errorf("cms kernel: read %d counter pairs, want %d", got, pairs)
+	if got != int(l.elements()) {
+		return nil, fmt.Errorf("cms kernel: read %d counter elements, want %d", got, l.elements())
 	}
-	return out[:n], nil
+	return out, nil
 }
 
 // Total returns N, the packets counted: those parsed less those the

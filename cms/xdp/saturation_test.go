@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"encoding/binary"
 	"math"
 	"testing"
 
@@ -13,9 +14,18 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// satParams is a small sketch: 3 rows of 5 counters (an odd count, so the
-// last counter pair is half used).
+// satParams is a small sketch: 3 rows of 5 counters (an odd count, so each
+// element's value is padded).
 var satParams = cms.Params{Width: 5, Depth: 3, Seed: testSeed}
+
+// filled returns one element value of l with every counter at v.
+func filled(l layout, v uint32) []byte {
+	b := make([]byte, 4*l.perElem)
+	for i := 0; i < len(b); i += 4 {
+		binary.NativeEndian.PutUint32(b[i:], v)
+	}
+	return b
+}
 
 // satIndexes returns the counter indexes of frame's flow, one per row.
 func satIndexes(t *testing.T, frame []byte) []int {
@@ -44,9 +54,9 @@ func runN(t *testing.T, k *Kernel, frame []byte, n int) {
 func TestKernel_SaturatesShared(t *testing.T) {
 	k := load(t, Options{Params: satParams, Mode: ModeShared})
 	const start = math.MaxUint32 - 100000
-	n := satParams.Counters()
-	for pair := range uint32((n + 1) / 2) {
-		if err := k.objs.CmsCounters.Update(pair, [2]uint32{start, start}, ebpf.UpdateExist); err != nil {
+	l := layoutOf(satParams, false)
+	for e := range l.elements() {
+		if err := k.objs.CmsCounters.Update(e, filled(l, start), ebpf.UpdateExist); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,13 +103,13 @@ func TestKernel_SaturatesPerCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	const start = math.MaxUint32 - 10
-	n := satParams.Counters()
-	full := make([][2]uint32, cpus)
+	l := layoutOf(satParams, true)
+	full := make([][]byte, cpus)
 	for i := range full {
-		full[i] = [2]uint32{start, start}
+		full[i] = filled(l, start)
 	}
-	for pair := range uint32((n + 1) / 2) {
-		if err := k.objs.CmsCountersPcpu.Update(pair, full, ebpf.UpdateExist); err != nil {
+	for e := range l.elements() {
+		if err := k.objs.CmsCountersPcpu.Update(e, full, ebpf.UpdateExist); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,12 +118,13 @@ func TestKernel_SaturatesPerCPU(t *testing.T) {
 	runN(t, k, f, 25)
 	ran := -1 // the CPU the packets ran on
 	for r, i := range idx {
-		var per [][2]uint32
-		if err := k.objs.CmsCountersPcpu.Lookup(uint32(i/2), &per); err != nil {
+		var per [][]byte
+		e, slot := l.where(uint32(r), uint32(i%int(satParams.Width)))
+		if err := k.objs.CmsCountersPcpu.Lookup(e, &per); err != nil {
 			t.Fatal(err)
 		}
-		for cpu, v := range per {
-			switch v[i%2] {
+		for cpu, b := range per {
+			switch v := binary.NativeEndian.Uint32(b[4*slot:]); v {
 			case math.MaxUint32:
 				if ran >= 0 && ran != cpu {
 					t.Fatalf("row %d: CPUs %d and %d both counted", r, ran, cpu)
@@ -121,7 +132,7 @@ func TestKernel_SaturatesPerCPU(t *testing.T) {
 				ran = cpu
 			case start:
 			default:
-				t.Fatalf("row %d, CPU %d: counter %#x, want %#x or 0xffffffff", r, cpu, v[i%2], uint32(start))
+				t.Fatalf("row %d, CPU %d: counter %#x, want %#x or 0xffffffff", r, cpu, v, uint32(start))
 			}
 		}
 	}

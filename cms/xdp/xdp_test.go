@@ -87,19 +87,68 @@ func TestLayout(t *testing.T) {
 	if int(cmsCmsStatCMS_STAT_DROPPED) != len(Stats{}.Outcomes) {
 		t.Errorf("CMS_STAT_DROPPED is %d, Go has %d outcomes", cmsCmsStatCMS_STAT_DROPPED, len(Stats{}.Outcomes))
 	}
-	// The counters map holds d*w counters, two u32 per 8-byte element: the
-	// Go layout without the kernel's padding of 4-byte array values.
+	// The counters map holds a row per element where a row fits one (8192
+	// counters per-CPU, 2^20 shared), else each row cut into chunks of that
+	// many: both maps, their bounds, and the mode's map only.
 	spec, err := Spec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := cms.Params{Width: 1000, Depth: 4, Seed: 1}
-	if err := Configure(spec, Options{Params: p}); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		w, d           uint32
+		mode           Mode
+		entries, value uint32
+	}{
+		{1000, 4, ModeShared, 4, 4000},
+		{1000, 4, ModePerCPU, 4, 4000},
+		{5, 3, ModeDetect, 3, 20},
+		{8192, 2, ModePerCPU, 2, 32768},
+		{8193, 2, ModePerCPU, 4, 32768},
+		{8193, 2, ModeShared, 2, 4 * 8193},
+		{3*8192 + 1, 5, ModeDetect, 20, 32768},
+		{1 << 20, 2, ModeShared, 2, 4 << 20},
+		{1<<20 + 1, 2, ModeShared, 4, 4 << 20},
+		{cms.MaxCounters, 1, ModeShared, 256, 4 << 20},
+		{cms.MaxCounters, 1, ModePerCPU, 32768, 32768},
+	} {
+		p := cms.Params{Width: c.w, Depth: c.d, Seed: 1}
+		if err := Configure(spec, Options{Params: p, Mode: c.mode}); err != nil {
+			t.Fatal(err)
+		}
+		used, unused := spec.Maps[cmsMapCmsCounters], spec.Maps[cmsMapCmsCountersPcpu]
+		if c.mode != ModeShared {
+			used, unused = unused, used
+		}
+		if used.KeySize != 4 || used.ValueSize != c.value || used.MaxEntries != c.entries {
+			t.Errorf("w %d d %d %s: counters map key %d value %d entries %d, want 4, %d, %d", c.w, c.d, c.mode, used.KeySize, used.ValueSize, used.MaxEntries, c.value, c.entries)
+		}
+		if unused.ValueSize != 4 || unused.MaxEntries != 1 {
+			t.Errorf("w %d d %d %s: the other counters map has value %d entries %d, want 4, 1", c.w, c.d, c.mode, unused.ValueSize, unused.MaxEntries)
+		}
+		if got := spec.Variables[cmsVarCmsChunks]; got == nil {
+			t.Fatal("no cms_chunks")
+		} else {
+			var chunks uint32
+			if err := got.Get(&chunks); err != nil || chunks != c.entries/c.d {
+				t.Errorf("w %d d %d %s: cms_chunks %d (%v), want %d", c.w, c.d, c.mode, chunks, err, c.entries/c.d)
+			}
+		}
 	}
-	m := spec.Maps[cmsMapCmsCounters]
-	if m.ValueSize != 8 || m.KeySize != 4 || int(m.MaxEntries) != p.Counters()/2 {
-		t.Errorf("counters map: key %d value %d entries %d, want 4, 8, %d", m.KeySize, m.ValueSize, m.MaxEntries, p.Counters()/2)
+	// Every counter has its own slot, and span inverts where.
+	for _, l := range []layout{layoutOf(cms.Params{Width: 3*8192 + 7, Depth: 3}, true), layoutOf(cms.Params{Width: 9, Depth: 2}, false)} {
+		seen := map[[2]uint32]bool{}
+		for r := range l.depth {
+			for c := range l.width {
+				e, slot := l.where(r, c)
+				if e >= l.elements() || slot >= l.perElem || seen[[2]uint32{e, slot}] {
+					t.Fatalf("%+v: counter (%d, %d) at element %d slot %d", l, r, c, e, slot)
+				}
+				seen[[2]uint32{e, slot}] = true
+				if sr, sc, n := l.span(e); sr != r || c < sc || c-sc != slot || slot >= n {
+					t.Fatalf("%+v: element %d spans row %d from %d, %d counters; counter (%d, %d) is at slot %d", l, e, sr, sc, n, r, c, slot)
+				}
+			}
+		}
 	}
 	// The report cache: CMS_REPORT_SLOTS slots of {hash, used} in detector
 	// mode (the C constant is the map's declared size), one otherwise.
@@ -249,17 +298,22 @@ func compareSketches(t *testing.T, k *Kernel, want *cms.Sketch) {
 // take its row loop (9 and 11).
 func TestKernel_SketchFixtures(t *testing.T) {
 	type mcase struct {
-		mode  Mode
-		depth uint32
+		mode         Mode
+		width, depth uint32
 	}
 	var cases []mcase
 	for _, d := range []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 11} {
-		cases = append(cases, mcase{ModeShared, d}, mcase{ModePerCPU, d})
+		cases = append(cases, mcase{ModeShared, 63, d}, mcase{ModePerCPU, 63, d}) // odd w: padded elements
 	}
+	// Rows wider than an element: cut into chunks (see layout).
+	for _, d := range []uint32{1, 3, 9} {
+		cases = append(cases, mcase{ModePerCPU, 2*pcpuChunk + 5, d})
+	}
+	cases = append(cases, mcase{ModeShared, sharedChunk + 5, 1}, mcase{ModeShared, sharedChunk + 5, 3})
 	for _, tc := range cases {
 		mode := tc.mode
-		t.Run(fmt.Sprintf("%s/d=%d", mode, tc.depth), func(t *testing.T) {
-			p := cms.Params{Width: 63, Depth: tc.depth, Seed: testSeed} // odd w*d when d is odd: a half-used last pair
+		t.Run(fmt.Sprintf("%s/w=%d/d=%d", mode, tc.width, tc.depth), func(t *testing.T) {
+			p := cms.Params{Width: tc.width, Depth: tc.depth, Seed: testSeed}
 			k := load(t, Options{Params: p, Mode: mode})
 			var frames [][]byte
 			for name, f := range fixtures(t) {
@@ -351,9 +405,13 @@ func captures(tb testing.TB) []capturedFrames {
 // of the same packets counter for counter.
 func TestKernel_ReplaySketch(t *testing.T) {
 	caps := captures(t)
-	for _, mode := range []Mode{ModeShared, ModePerCPU} {
-		t.Run(mode.String(), func(t *testing.T) {
-			p := cms.Params{Width: 2048, Depth: 4, Seed: testSeed}
+	for _, tc := range []struct {
+		mode  Mode
+		width uint32
+	}{{ModeShared, 2048}, {ModePerCPU, 2048}, {ModePerCPU, 3*pcpuChunk + 1}} {
+		mode := tc.mode
+		t.Run(fmt.Sprintf("%s/w=%d", mode, tc.width), func(t *testing.T) {
+			p := cms.Params{Width: tc.width, Depth: 4, Seed: testSeed}
 			k := load(t, Options{Params: p, Mode: mode})
 			var all [][]byte
 			for _, c := range caps {
@@ -445,7 +503,8 @@ func compareEvents(t *testing.T, k *Kernel, want []modelEvent) (crossed, dropped
 
 // TestKernel_ReplayDetector replays every capture through the detector, at
 // the lab's d = 2 and at every other depth up to 8 (each has its own
-// straight-line copy in the kernel) and 9 (the kernel's loop), with the
+// straight-line copy in the kernel) and 9 (the kernel's loop), and with
+// rows wider than a per-CPU element at d = 2 and 9, with the
 // threshold lowered so that the captures hold heavy hitters; every verdict
 // must equal the Go model's, every report (crossings and first drops) the
 // model's, in order, and every flow with a dropped packet must be
@@ -453,10 +512,18 @@ func compareEvents(t *testing.T, k *Kernel, want []modelEvent) (crossed, dropped
 func TestKernel_ReplayDetector(t *testing.T) {
 	caps := captures(t)
 	const thr = 20
+	type dcase struct{ depth, width uint32 }
+	var cases []dcase
 	for _, depth := range []uint32{2, 1, 3, 4, 5, 6, 7, 8, 9} {
-		t.Run(fmt.Sprintf("d=%d", depth), func(t *testing.T) {
+		cases = append(cases, dcase{depth, 4096})
+	}
+	// rows cut into chunks (see layout), in straight-line code and in the loop
+	cases = append(cases, dcase{2, 2*pcpuChunk + 3}, dcase{9, 2*pcpuChunk + 3})
+	for _, tc := range cases {
+		depth := tc.depth
+		t.Run(fmt.Sprintf("d=%d/w=%d", depth, tc.width), func(t *testing.T) {
 			pinCPU(t) // a subtest runs on its own goroutine
-			p := cms.Params{Width: 4096, Depth: depth, Seed: testSeed}
+			p := cms.Params{Width: tc.width, Depth: depth, Seed: testSeed}
 			k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr, EventsBytes: 1 << 20})
 			d, _ := cms.NewDetector(p, thr)
 			packets, drops, want := replayDetector(t, k, d, caps)
