@@ -87,9 +87,11 @@ func encodedLen(cells uint64, keyLen int) uint64 {
 }
 
 // Peeling thresholds c_k in cells per listed entry: the 2-core thresholds of
-// random k-uniform hypergraphs (Goodrich and Mitzenmacher 2011, Table 1).
+// random k-uniform hypergraphs, 1/c*_k with c*_k = min over x > 0 of
+// x / (k (1 - e^-x)^(k-1)) (Goodrich and Mitzenmacher 2011, Table 1, for
+// k = 3 to 7; k = 8 from the formula).
 // Listing succeeds with high probability when m > (c_k + eps) * n.
-var thresholds = [MaxHashes + 1]float64{0, 0, 2, 1.222, 1.295, 1.425, 1.570, 1.721, 1.878}
+var thresholds = [MaxHashes + 1]float64{0, 0, 2, 1.222, 1.295, 1.425, 1.570, 1.721, 1.869}
 
 // Threshold returns c_k, the asymptotic cells per entry below which peeling
 // fails with high probability, for k in [3, MaxHashes]; 0 otherwise.

@@ -277,3 +277,24 @@ func TestParamsFor_OnlyK3Fits(t *testing.T) {
 		t.Errorf("ParamsFor(%d) = %+v, %v; want %+v", d, p, err, want)
 	}
 }
+
+// TestThreshold_TwoCoreFormula checks Threshold against the 2-core
+// threshold of a random k-uniform hypergraph computed directly: the edge
+// density c*_k = min over x > 0 of x / (k (1 - e^-x)^(k-1)), so c_k =
+// 1/c*_k cells per entry (Molloy 2005; the values of Goodrich and
+// Mitzenmacher's Table 1, to their three decimals: 1.222 for k = 3, 1.295
+// for k = 4). The tolerance covers the table's rounding (its k = 7 entry,
+// 1.721, is 0.002 above the formula's 1.7189).
+func TestThreshold_TwoCoreFormula(t *testing.T) {
+	for k := 3; k <= MaxHashes; k++ {
+		best := math.Inf(1)
+		for i := 1; i <= 5000; i++ { // x up to 10 in steps of 0.002: the minimum is flat
+			x := float64(i) * 2e-3
+			best = min(best, x/(float64(k)*math.Pow(1-math.Exp(-x), float64(k-1))))
+		}
+		want := 1 / best
+		if got := Threshold(k); math.Abs(got-want) > 0.0025 {
+			t.Errorf("Threshold(%d) = %.3f, the 2-core threshold is %.4f cells per entry", k, got, want)
+		}
+	}
+}
