@@ -12,9 +12,9 @@
 // reports a damaged record as a [*RecordError] naming the file, the record
 // and the fault, after delivering every packet before it. [ReadFile] reads
 // a whole file; [Reader.NextInto] reads packet by packet without
-// allocating. [Packet.Ethernet] turns raw-IP, loopback and Linux cooked
-// captures into Ethernet frames, the input every parser of this module
-// takes.
+// allocating (but in the decompressor of a gzip-compressed capture).
+// [Packet.Ethernet] turns raw-IP, loopback and Linux cooked captures into
+// Ethernet frames, the input every parser of this module takes.
 //
 // A Reader, a Writer and an Amplifier are not safe for concurrent use; the
 // functions are.

@@ -652,6 +652,13 @@ func TestReader_InterfaceBomb(t *testing.T) {
 	}
 }
 
+// TestReader_NextIntoDoesNotAllocate: past the first packet (before which
+// a pcapng Reader reads the interface block), NextInto into a buffer that
+// holds every packet allocates nothing. It counts every allocation of the
+// loop: testing.AllocsPerRun's integer average hides anything below one
+// per packet. Gzip input is left out: compress/flate allocates the
+// decoding tables of most compressed blocks of a real trace (not of this
+// regular one), as the Reader's documentation says.
 func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
 	pkts := testPackets(400, capture.LinkEthernet)
 	var bo order = binary.LittleEndian
@@ -659,29 +666,31 @@ func TestReader_NextIntoDoesNotAllocate(t *testing.T) {
 	for _, p := range pkts {
 		ng = append(ng, ngEPB(bo, 0, uint64(p.Time.UnixMicro()), p, false)...)
 	}
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	zw.Write(ng)
-	zw.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for name, b := range map[string][]byte{
-		"pcap":        pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
-		"pcapng":      ng,
-		"pcapng-gzip": zb.Bytes(),
+		"pcap":   pcapBytes(bo, true, 65535, capture.LinkEthernet, pkts),
+		"pcapng": ng,
 	} {
 		r, err := capture.NewReader(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
 		buf := make([]byte, 2048)
-		allocs := testing.AllocsPerRun(300, func() {
+		if _, err := r.NextInto(buf); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 300 {
 			p, err := r.NextInto(buf)
 			if err != nil {
 				t.Fatal(err)
 			}
 			buf = p.Data
-		})
-		if allocs != 0 {
-			t.Errorf("%s: NextInto allocates %.1f times per packet, want 0", name, allocs)
+		}
+		runtime.ReadMemStats(&after)
+		if n := after.Mallocs - before.Mallocs; n != 0 {
+			t.Errorf("%s: NextInto allocated %d times in 300 packets, want 0", name, n)
 		}
 	}
 }

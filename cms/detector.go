@@ -223,6 +223,9 @@ func (d *Detector) FilterReport(key []byte) (drop bool, report Report) {
 
 // FilterReportHash is [Detector.FilterReport] for a key whose hash is h.
 func (d *Detector) FilterReportHash(h uint64) (drop bool, report Report) {
+	if d.reported == nil && d.s != nil { // the first call, as documented; not the zero Detector
+		d.reported = make([]reportSlot, ReportSlots)
+	}
 	drop, crossed := d.FilterHash(h)
 	switch {
 	case crossed:
@@ -237,9 +240,6 @@ func (d *Detector) FilterReportHash(h uint64) (drop bool, report Report) {
 // remember stores h in its report slot and reports whether it was not
 // there already (cms_remember in the kernel).
 func (d *Detector) remember(h uint64) bool {
-	if d.reported == nil {
-		d.reported = make([]reportSlot, ReportSlots)
-	}
 	r := &d.reported[flow.Index(h, reportRow, ReportSlots)]
 	if r.used && r.hash == h {
 		return false

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"math/rand"
+	"runtime"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -178,5 +179,40 @@ func TestDetector_FilterReport(t *testing.T) {
 	}
 	if d.Sketch().Total() != 0 {
 		t.Fatal("Reset left the sketch")
+	}
+}
+
+// TestDetector_FilterReportAllocatesOnFirstCall: as FilterReport's doc
+// says, its first call allocates the report cache and later ones never
+// allocate, even when the first call reports nothing. It used to allocate
+// the cache at the first report instead, so a warm-up call that passed a
+// packet left a 64 KiB allocation to a later call. The zero Detector
+// allocates nothing. Every allocation is counted (testing.AllocsPerRun's
+// integer average would round one in many calls down to 0).
+func TestDetector_FilterReportAllocatesOnFirstCall(t *testing.T) {
+	d, err := NewDetector(LabParams(64, 1), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := testKey(1), testKey(2)
+	if drop, rep := d.FilterReport(a.Bytes()); drop || rep != ReportNone {
+		t.Fatalf("first packet: drop %v, report %v; want a pass with no report", drop, rep)
+	}
+	var z Detector
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var reps [3]int
+	for range 5 { // b crosses at its second packet (a report), then is dropped
+		_, rep := d.FilterReport(b.Bytes())
+		reps[rep]++
+		z.FilterReport(b.Bytes())
+	}
+	runtime.ReadMemStats(&after)
+	if reps[ReportCrossed] != 1 {
+		t.Fatalf("reports %v (none, crossed, dropped): want one crossing", reps)
+	}
+	if n := after.Mallocs - before.Mallocs; n != 0 {
+		t.Errorf("FilterReport allocated %d times after its first call, want 0", n)
 	}
 }
