@@ -320,6 +320,51 @@ func TestEstimator_UnmarshalMixedStrata(t *testing.T) {
 	}
 }
 
+// An estimator encoding that UnmarshalBinary refuses gets an error naming
+// what is wrong: the magic found, and the field in which a stratum differs
+// from stratum 0 (its seed or key length, with the value of each), not
+// its length or a shape both share.
+func TestEstimator_UnmarshalErrorsNameTheFault(t *testing.T) {
+	enc := func(p EstimatorParams) []byte {
+		e, _ := NewEstimator(p)
+		b, _ := e.MarshalBinary()
+		return b
+	}
+	p := EstimatorParams{Strata: 2, Cells: 8, KeyLen: 4, Seed: 1}
+	good := enc(p)
+	stratum := len(good[8:]) / 2
+	second := func(q EstimatorParams) []byte { // good's stratum 0, then q's stratum 1
+		other := enc(q)
+		return append(append([]byte(nil), good[:8+stratum]...), other[8+len(other[8:])/2:]...)
+	}
+	t3 := MustNew(Params{Cells: 9, Hashes: 3, KeyLen: 4, Seed: 1})
+	b3, _ := t3.MarshalBinary()
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want []string
+	}{
+		{"magic", append([]byte("XBSE"), good[4:]...), []string{`"XBSE"`, `"IBSE"`}},
+		{"short", []byte("IBSE"), []string{"at least 8 bytes", "got 4"}},
+		{"seed", second(EstimatorParams{Strata: 2, Cells: 8, KeyLen: 4, Seed: 2}), []string{"stratum 1", "seed 0x2", "seed 0x1"}},
+		{"key len", second(EstimatorParams{Strata: 2, Cells: 8, KeyLen: 5, Seed: 1}), []string{"stratum 1", "key length 5", "key length 4"}},
+		{"cells", second(EstimatorParams{Strata: 2, Cells: 12, KeyLen: 4, Seed: 1}), []string{"stratum 1", "cells 12", "cells 8"}},
+		{"hashes", append([]byte("IBSE\x01\x01\x00\x00"), b3...), []string{"stratum 0", "3 hashes", "want 4"}},
+	} {
+		var e Estimator
+		err := e.UnmarshalBinary(c.b)
+		if !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v, want an error matching ErrFormat", c.name, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", c.name, err, w)
+			}
+		}
+	}
+}
+
 // Get of a key of the wrong length is not looked up: 0 and Undetermined,
 // even when the right-length key is in the table, and no allocation.
 func TestTable_GetWrongKeyLen(t *testing.T) {

@@ -207,8 +207,11 @@ func (e *Estimator) UnmarshalBinary(data []byte) error {
 
 // unmarshal is UnmarshalBinary without the ErrFormat wrapping.
 func (e *Estimator) unmarshal(data []byte) error {
-	if len(data) < 8 || string(data[:4]) != "IBSE" {
-		return fmt.Errorf("iblt: estimator encoding must start with \"IBSE\" and be at least 8 bytes, got %d bytes", len(data))
+	if len(data) < 8 {
+		return fmt.Errorf("iblt: estimator encoding must be at least 8 bytes, got %d", len(data))
+	}
+	if string(data[:4]) != "IBSE" {
+		return fmt.Errorf("iblt: estimator encoding must start with %q, got %q", "IBSE", data[:4])
 	}
 	if data[4] != version || data[6] != 0 || data[7] != 0 {
 		return fmt.Errorf("iblt: estimator encoding version must be %d with zero reserved bytes, got % x", version, data[4:8])
@@ -232,8 +235,12 @@ func (e *Estimator) unmarshal(data []byte) error {
 		if err := t.UnmarshalBinary(rest[:size]); err != nil {
 			return fmt.Errorf("iblt: estimator stratum %d: %w", i, err)
 		}
-		if t.k != 4 || (i > 0 && t.compatible(strata[0]) != nil) {
-			return fmt.Errorf("iblt: estimator stratum %d has hashes %d and cells %d, want 4 hashes and the shape of stratum 0", i, t.k, t.Cells())
+		if t.k != 4 {
+			return fmt.Errorf("iblt: estimator stratum %d has %d hashes, want 4", i, t.k)
+		}
+		if s0 := strata[0]; i > 0 && t.compatible(s0) != nil {
+			return fmt.Errorf("iblt: estimator stratum %d (cells %d, key length %d, seed %#x) differs from stratum 0 (cells %d, key length %d, seed %#x); all strata must share them",
+				i, t.Cells(), t.keyLen, t.seed, s0.Cells(), s0.keyLen, s0.seed)
 		}
 		strata[i] = &t
 		rest = rest[size:]

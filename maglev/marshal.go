@@ -97,7 +97,7 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 	}
 	for i := 1; i < len(bs); i++ {
 		if bs[i].Name <= bs[i-1].Name {
-			return fmt.Errorf("%w: backends not sorted by name at %d", ErrCorrupt, i)
+			return fmt.Errorf("%w: backend %d (%q) does not sort after backend %d (%q): names must be strictly increasing, each backend once", ErrCorrupt, i, bs[i].Name, i-1, bs[i-1].Name)
 		}
 	}
 	nt, err := New(p, bs)

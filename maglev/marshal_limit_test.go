@@ -68,3 +68,36 @@ func TestUnmarshal_LargestTables(t *testing.T) {
 		t.Fatal("round trip changed the table")
 	}
 }
+
+// An encoding whose backends are out of order, or name one backend twice,
+// is refused with an error naming both names and saying what is accepted,
+// not only the position.
+func TestUnmarshal_UnsortedBackendsNamed(t *testing.T) {
+	enc := func(names ...string) []byte {
+		data := []byte("MGLV\x01")
+		data = binary.LittleEndian.AppendUint32(data, 13)
+		data = binary.LittleEndian.AppendUint64(data, 1)
+		data = binary.LittleEndian.AppendUint32(data, uint32(len(names)))
+		for _, n := range names {
+			data = binary.LittleEndian.AppendUint32(data, 1)
+			data = append(data, byte(len(n)))
+			data = append(data, n...)
+		}
+		return data
+	}
+	var tb maglev.Table
+	if err := tb.UnmarshalBinary(enc("a", "b")); err != nil {
+		t.Fatalf("sorted backends: %v", err)
+	}
+	for _, names := range [][]string{{"b", "a"}, {"a", "a"}} {
+		err := tb.UnmarshalBinary(enc(names...))
+		if !errors.Is(err, maglev.ErrCorrupt) {
+			t.Fatalf("backends %q: %v, want ErrCorrupt", names, err)
+		}
+		for _, w := range []string{fmt.Sprintf("%q", names[0]), fmt.Sprintf("%q", names[1]), "increasing"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("backends %q: error %q does not say %s", names, err, w)
+			}
+		}
+	}
+}

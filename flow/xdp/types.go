@@ -90,14 +90,20 @@ type Event struct {
 // + outcome (4) + frame_len (4). A test checks it against the generated type.
 const eventSize = 80
 
-// decodeEvent decodes a struct flow_event in host byte order.
+// decodeEvent decodes a struct flow_event in host byte order. It refuses
+// what no kernel writes: an outcome past the last, and for a parsed frame
+// a key length other than 13 or 37 or a fragment value past the last.
 func decodeEvent(b []byte) (Event, error) {
 	if len(b) < eventSize {
 		return Event{}, fmt.Errorf("flow kernel: event of %d bytes, want %d", len(b), eventSize)
 	}
 	var e Event
 	ne := binary.NativeEndian
-	e.Outcome = flow.Outcome(ne.Uint32(b[72:76]))
+	o := ne.Uint32(b[72:76])
+	if o >= flow.NumOutcomes {
+		return Event{}, fmt.Errorf("flow kernel: event with outcome %d, want below %d (flow.NumOutcomes)", o, flow.NumOutcomes)
+	}
+	e.Outcome = flow.Outcome(o)
 	e.FrameLen = int(ne.Uint32(b[76:80]))
 	e.Hash = ne.Uint64(b[64:72])
 	if e.Outcome != flow.OutcomeOK {
@@ -106,6 +112,9 @@ func decodeEvent(b []byte) (Event, error) {
 	key, err := bpfload.FlowKey(b)
 	if err != nil {
 		return e, fmt.Errorf("flow kernel: bad key in event: %w", err)
+	}
+	if f := flow.Fragment(b[52]); f > flow.LaterFragment {
+		return e, fmt.Errorf("flow kernel: event with fragment %d, want %d (none), %d (first) or %d (later)", f, flow.NotFragment, flow.FirstFragment, flow.LaterFragment)
 	}
 	e.Info = flow.Info{
 		Key:      key,
