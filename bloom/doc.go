@@ -20,7 +20,9 @@
 // of a + i*b + i(i-1)/2*c on 32-bit integers (a and b the halves of h, c
 // from one splitmix64 step) scaled into [0, m): triple hashing (Dillinger
 // and Manolios, FMCAD 2004), whose false-positive rate is that of k
-// independent hashes, at two additions and a multiplication per bit. Bit j
+// independent hashes (except in filters of very few bits, where a few keys'
+// positions collapse onto fewer bits: [ParamsFor] sizes for that), at two
+// additions and a multiplication per bit. Bit j
 // is bit j%64 of word j/64, words little-endian when encoded and in the
 // kernel's map. Per-key methods never allocate.
 //

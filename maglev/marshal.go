@@ -46,6 +46,13 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes data written by MarshalBinary, validates every
 // field and rebuilds the table. On error t is unchanged.
+//
+// Rebuilding costs what [New] costs for the decoded size and backends,
+// not what the input's length suggests: 28 bytes can name a table of
+// [MaxSize] entries, whose build allocates 20 MB and takes 0.1 to 0.2 s
+// (measured here with 1 and 100 backends). Where the input is untrusted,
+// check the size field (bytes 5 to 8, little-endian) against the sizes you
+// use before decoding.
 func (t *Table) UnmarshalBinary(data []byte) error {
 	if len(data) < headerLen {
 		return fmt.Errorf("%w: %d bytes, a table needs at least %d", ErrCorrupt, len(data), headerLen)
