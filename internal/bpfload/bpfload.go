@@ -162,7 +162,9 @@ func SumPerCPU(m *ebpf.Map, n uint32) ([]uint64, error) {
 
 // FlowKey decodes a struct flow_key (flow.h) at the start of b: 40 bytes
 // of canonical key, zero padded, then the key length. It refuses a length
-// other than 13 or 37 (and a b shorter than 41 bytes) before slicing.
+// other than 13 or 37 (and a b shorter than 41 bytes) before slicing, and
+// padding that is not zero (the kernels' parser zeroes the key first), as
+// [flow.KeyFromPadded] does: bytes like that come from no kernel.
 func FlowKey(b []byte) (flow.Key, error) {
 	if len(b) < 41 {
 		return flow.Key{}, fmt.Errorf("struct flow_key of %d bytes, want at least 41", len(b))
@@ -170,6 +172,11 @@ func FlowKey(b []byte) (flow.Key, error) {
 	n := int(b[40])
 	if n != flow.KeyLen4 && n != flow.KeyLen6 {
 		return flow.Key{}, fmt.Errorf("flow key length %d, want %d or %d", n, flow.KeyLen4, flow.KeyLen6)
+	}
+	for i, c := range b[n:40] {
+		if c != 0 {
+			return flow.Key{}, fmt.Errorf("flow key of length %d must be zero from byte %d to 39, byte %d is %#02x", n, n, n+i, c)
+		}
 	}
 	return flow.KeyFromBytes(b[:n])
 }
