@@ -372,8 +372,9 @@ func (a *Amplifier) Key(c int, k flow.Key) flow.Key {
 // Amplify returns n copies of pkts made by an [Amplifier]: copy 0 first,
 // then copy 1, and so on. It holds n copies of every packet in memory; use
 // an Amplifier to stream large traces. Besides NewAmplifier's errors, it
-// returns one, before allocating, when the copies' data or their []Packet
-// would take more bytes than an int holds.
+// returns one, before allocating the copies (NewAmplifier's per-packet
+// tables are made by then), when the copies' data or their []Packet would
+// take more bytes than an int holds.
 func Amplify(pkts []Packet, n int) ([]Packet, error) {
 	a, err := NewAmplifier(pkts, n)
 	if err != nil {
