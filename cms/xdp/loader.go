@@ -85,8 +85,9 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
-// (the counters map of the mode in use holds the sketch as described by
-// [layoutOf], the other one element; the report cache holds
+// (the counters map of the mode in use holds the sketch, a row per element
+// or rows cut into chunks as the package doc says, the other one element
+// of one counter; the report cache holds
 // [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
 // an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
