@@ -10,7 +10,8 @@
 // hashes (about 1 ns saved a row in the per-CPU modes); rows wider than an
 // element may be (8192 counters in a per-CPU map, whose values the kernel
 // bounds at 32 KiB; 2^20 in the shared one, 4 MiB) are cut into chunks of
-// that many counters, the last chunk of a row allocated whole (a width
+// that many counters, whose lookup waits for the hash again, the last
+// chunk of a row allocated whole (a width
 // just over a multiple of the chunk takes up to 32 KiB more a row and CPU,
 // or 4 MiB more a row shared). [Kernel.Counters] reads them back in the
 // Go order, row-major.
