@@ -18,9 +18,11 @@
 // # Layout (shared with the kernel in cms/xdp)
 //
 // Counters are uint32, row-major: the counter of row r for a key with flow
-// hash h (see [flow.Hash64]) is counters[r*w + flow.Index(h, r, w)]. In
-// [Sketch.MarshalBinary] and in the kernel's array map of d*w u32 values
-// they are little-endian, so the kernel map and [Sketch.Counters] agree
+// hash h (see [flow.Hash64]) is counters[r*w + flow.Index(h, r, w)].
+// [Sketch.MarshalBinary] writes them little-endian. The kernel updates the
+// same counters (row r, column flow.Index(h, r, w)) in maps of its own
+// layout, a row or a chunk of one per element, and its loader reads them
+// back in this order, so the kernel's counters and [Sketch.Counters] agree
 // word for word. Counters saturate at 2^32-1 instead of wrapping, so an
 // estimate never falls below the true count even past 2^32 (it is then
 // clamped at 2^32-1).

@@ -14,7 +14,7 @@ import (
 //	depth   4 bytes  d
 //	seed    8 bytes
 //	total   8 bytes  N
-//	counters 4*w*d bytes, row-major (the kernel map's layout)
+//	counters 4*w*d bytes, row-major (as cms/xdp's Kernel.Counters returns them)
 const (
 	magic      = "CMS1"
 	headerLen  = 32
@@ -23,7 +23,7 @@ const (
 
 // MarshalBinary encodes s: a 32-byte header (the magic "CMS1", a flags
 // word whose bit 0 is conservative update, w, d, the seed and N), then the
-// w*d counters row-major, the layout of the kernel's map. All integers are
+// w*d counters row-major, as the kernel's loader reads them. All integers are
 // little-endian. The zero Sketch, which [Sketch.UnmarshalBinary] would
 // reject, is an error.
 func (s *Sketch) MarshalBinary() ([]byte, error) {

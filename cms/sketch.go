@@ -311,7 +311,7 @@ func Sum(sketches ...*Sketch) (*Sketch, error) {
 }
 
 // FromCounters returns a sketch with dimensions p holding a copy of
-// counters (row-major, d*w values, as the kernel's map holds them) and the
+// counters (row-major, d*w values, as the kernel's loader reads them) and the
 // total N. It checks what a sketch built by Add must satisfy (see
 // [Sketch.UnmarshalBinary]) and returns an error wrapping [ErrCorrupt]
 // otherwise.

@@ -1,10 +1,11 @@
 //go:build ignore
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * cms/xdp: a count-min sketch updated by every packet, in the layout of Go
- * package cms (d rows of w u32 counters, row-major, counter of row r at
- * r*w + dp_index(hash, r, w)), and the heavy-hitter detector of the course
- * lab (seed 004, section 9.2.4) over the same layout.
+ * cms/xdp: a count-min sketch updated by every packet, with the counters of
+ * Go package cms (d rows of w u32 counters, counter of row r at column
+ * dp_index(hash, r, w); the maps' layout is described at cms_chunks), and
+ * the heavy-hitter detector of the course lab (seed 004, section 9.2.4)
+ * over the same counters.
  *
  * Modes (cms_run_mode, enum cms_mode):
  *   CMS_MODE_SHARED  sketch in cms_counters, one array for all CPUs,
@@ -117,7 +118,7 @@ DP_CONST __u32 cms_threshold = 1000; /* detector threshold, at least 1 */
 
 DP_CONST __u32 cms_chunks = 1; /* elements per row */
 
-/* Memory-mapped, so user space reads it in one copy. */
+/* Memory-mapped, so user space reads it without a system call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -316,8 +317,9 @@ static __always_inline void cms_report_once(const struct flow_key *key, __u64 h,
  * (n a compile-time constant: straight-line code, see DP_CASES_8), stores
  * it in *est and, unless it has reached cms_threshold, increments each of
  * them (saturating). It returns -1, counting nothing, if a counter is
- * missing (unreachable: every index is below d*w). The counters' pointers
- * stay on the stack at fixed offsets between the two passes. */
+ * missing (unreachable: every row and column is in the map). The
+ * counters' pointers stay on the stack at fixed offsets between the two
+ * passes. */
 static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
 {
 	__u32 *cs[DP_CASES_MAX];

@@ -1,15 +1,20 @@
 // Package xdp is the reference kernel of package cms: an XDP program that
 // parses every frame with the shared parser, hashes its flow key with the
-// shared hash and updates a count-min sketch in exactly the layout of
-// [cms.Sketch] (d rows of w uint32 counters, row-major, counter of row r at
-// r*w + flow.Index(h, r, w)), so [Kernel.Sketch] reads the kernel's map back
-// as a cms.Sketch equal, counter for counter, to the Go sketch of the same
-// packets. The counters maps hold a row per element, so the element a
-// packet updates does not depend on its hash and the kernel looks it up
-// while it hashes (about 1 ns saved a row); rows wider than an element
-// may be (8192 counters in a per-CPU map, whose values the kernel bounds
-// at 32 KiB; 2^20 in the shared one, 4 MiB) are cut into chunks of that
-// many counters. [Kernel.Counters] reads them back in the Go order.
+// shared hash and updates the counters of a count-min sketch as
+// [cms.Sketch] does (d rows of w uint32 counters, counter of row r at
+// column flow.Index(h, r, w)), so [Kernel.Sketch] reads the kernel's map
+// back as a cms.Sketch equal, counter for counter, to the Go sketch of the
+// same packets. The map's memory is not the Go []uint32: the counters maps
+// hold a row per element (padded to 8 bytes), so the element a packet
+// updates does not depend on its hash and the kernel looks it up while it
+// hashes (about 1 ns saved a row in the per-CPU modes); rows wider than an
+// element may be (8192 counters in a per-CPU map, whose values the kernel
+// bounds at 32 KiB; 2^20 in the shared one, 4 MiB) are cut into chunks of
+// that many counters, whose lookup waits for the hash again, the last
+// chunk of a row allocated whole (a width
+// just over a multiple of the chunk takes up to 32 KiB more a row and CPU,
+// or 4 MiB more a row shared). [Kernel.Counters] reads them back in the
+// Go order, row-major.
 //
 // Modes ([Mode]):
 //

@@ -3,7 +3,6 @@
 package xdp
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -86,8 +85,9 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
-// (the counters map of the mode in use holds the sketch as described by
-// [layoutOf], the other one element; the report cache holds
+// (the counters map of the mode in use holds the sketch, a row per element
+// or rows cut into chunks as the package doc says, the other one element
+// of one counter; the report cache holds
 // [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
 // an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
@@ -229,7 +229,12 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	// 32 KiB per CPU).
 	batch := max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
 	keys := make([]uint32, batch)
-	vals := make([][]byte, batch*cpus)
+	// The batch's values as the kernel lays them out (element by element,
+	// each CPU's copy padded to stride bytes), read without a copy: a
+	// slice of per-CPU values would cost an allocation per element and
+	// CPU (cilium/ebpf replaces each []byte by a fresh one).
+	words := l.stride() / 4
+	vals := make([]uint32, batch*cpus*words)
 	got := 0
 	if err := bpfload.ReadArray(k.objs.CmsCountersPcpu, keys, vals, func(key uint32, i int) error {
 		if key >= l.elements() {
@@ -239,8 +244,8 @@ func (k *Kernel) Counters() ([]uint32, error) {
 		row := out[r*p.Width+c:][:n]
 		for j := range row {
 			var sum uint64
-			for _, v := range vals[i*cpus : (i+1)*cpus] {
-				sum += uint64(binary.NativeEndian.Uint32(v[4*j:]))
+			for cpu := range cpus {
+				sum += uint64(vals[(i*cpus+cpu)*words+j])
 			}
 			row[j] = uint32(min(sum, math.MaxUint32))
 		}

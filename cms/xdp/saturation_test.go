@@ -5,6 +5,7 @@ package xdp
 import (
 	"encoding/binary"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -154,5 +155,35 @@ func TestKernel_SaturatesPerCPU(t *testing.T) {
 	}
 	if st, _ := k.Stats(); st.SatMissed != 0 || st.Outcomes[flow.OutcomeOK] != 25 {
 		t.Fatalf("stats %+v: want SatMissed 0 and 25 packets", st)
+	}
+}
+
+// Reading per-CPU counters allocates the result and one batch of values,
+// nothing per element: Counters read each batch into a [][]byte, which
+// cilium/ebpf fills with a fresh copy of every CPU's value of every element
+// after copying the batch out of its own buffer, 2*cpus+1 times the
+// sketch's bytes per read (the loader with two counters per element read
+// into the batch's buffer directly).
+func TestKernel_CountersPerCPUAllocs(t *testing.T) {
+	p := cms.Params{Width: 3*pcpuChunk + 1, Depth: 8, Seed: testSeed} // 32 elements of 32 KiB per CPU
+	k := load(t, Options{Params: p, Mode: ModePerCPU})
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := layoutOf(p, true)
+	if _, err := k.Counters(); err != nil { // warm up
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := k.Counters(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	got := after.TotalAlloc - before.TotalAlloc
+	want := uint64(4*p.Counters() + min(int(l.elements())*cpus*l.stride(), 4<<20) + 64<<10)
+	if got > want {
+		t.Fatalf("Counters of %d per-CPU elements of %d bytes on %d CPUs allocated %d bytes, want at most %d", l.elements(), l.stride(), cpus, got, want)
 	}
 }

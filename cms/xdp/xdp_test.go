@@ -310,6 +310,9 @@ func TestKernel_SketchFixtures(t *testing.T) {
 		cases = append(cases, mcase{ModePerCPU, 2*pcpuChunk + 5, d})
 	}
 	cases = append(cases, mcase{ModeShared, sharedChunk + 5, 1}, mcase{ModeShared, sharedChunk + 5, 3})
+	// More per-CPU elements (160 of 32 KiB) than one of Counters' 4 MiB
+	// batches holds on two CPUs or more: the reads span batches.
+	cases = append(cases, mcase{ModePerCPU, 4*pcpuChunk + 3, 32})
 	for _, tc := range cases {
 		mode := tc.mode
 		t.Run(fmt.Sprintf("%s/w=%d/d=%d", mode, tc.width, tc.depth), func(t *testing.T) {

@@ -117,7 +117,10 @@ func checkFrame(kernel string, frame []byte) error {
 // its key and its position i in the batch. The element's value is vals[i],
 // or, for a per-CPU map, vals[i*cpus : (i+1)*cpus] with cpus the number of
 // possible CPUs ([ebpf.PossibleCPU]), of which vals must hold len(keys)
-// times as many. A put error stops the read and is returned.
+// times as many; or vals holds the batch's bytes as the kernel returns
+// them (len(keys) elements of every CPU's value, each padded to 8 bytes),
+// which cilium/ebpf reads into without a copy. A put error stops the read
+// and is returned.
 func ReadArray[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i int) error) error {
 	var cursor ebpf.MapBatchCursor
 	for {
