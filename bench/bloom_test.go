@@ -55,11 +55,12 @@ func bloomKeys(tb testing.TB) {
 	}
 }
 
-// blImpl is one filter implementation under test.
+// blImpl is one filter implementation under test. Every contains hashes
+// the key bytes itself; holiman and blobloom, which take a 64-bit hash,
+// are given flow.Hash64 of the key, computed in the call.
 type blImpl struct {
-	name     string
-	build    func(n uint64, fpr float64) (add func(i int), contains func(k []byte, h uint64) bool, bits uint64)
-	hashOnly bool // takes our hash, not the key bytes
+	name  string
+	build func(n uint64, fpr float64) (add func(i int), contains func(k []byte, h uint64) bool, bits uint64)
 }
 
 func bloomImpls() []blImpl {
@@ -76,7 +77,7 @@ func bloomImpls() []blImpl {
 			f := bitsbloom.NewWithEstimates(uint(n), fpr)
 			return func(i int) { f.Add(blKeys.members[i]) }, func(k []byte, _ uint64) bool { return f.Test(k) }, uint64(f.Cap())
 		}},
-		{name: "holiman", hashOnly: true, build: func(n uint64, fpr float64) (func(int), func([]byte, uint64) bool, uint64) {
+		{name: "holiman", build: func(n uint64, fpr float64) (func(int), func([]byte, uint64) bool, uint64) {
 			f, err := holiman.NewOptimal(n, fpr)
 			if err != nil {
 				panic(err)
@@ -84,7 +85,7 @@ func bloomImpls() []blImpl {
 			return func(i int) { f.AddHash(flow.Hash64(blKeys.members[i], 0)) },
 				func(k []byte, _ uint64) bool { return f.ContainsHash(flow.Hash64(k, 0)) }, f.M()
 		}},
-		{name: "blobloom", hashOnly: true, build: func(n uint64, fpr float64) (func(int), func([]byte, uint64) bool, uint64) {
+		{name: "blobloom", build: func(n uint64, fpr float64) (func(int), func([]byte, uint64) bool, uint64) {
 			f := blobloom.NewOptimized(blobloom.Config{Capacity: n, FPRate: fpr})
 			return func(i int) { f.Add(flow.Hash64(blKeys.members[i], 0)) },
 				func(k []byte, _ uint64) bool { return f.Has(flow.Hash64(k, 0)) }, f.NumBits()
