@@ -876,9 +876,11 @@ type Network struct {
 // the counters determine, whatever the error; the others are estimates (see
 // [Counters.Exact]). An exact count is the true one unless a flow-filter
 // false positive or a damaged counter went unnoticed, as it can when the
-// extra packets share cells only with flows that no other cell checks; no
-// error says so then (rare with filters sized by [ParamsFor]; see
-// [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
+// extra packets are what other counts of their cells' flows would add
+// (they share cells only with flows that no other cell checks; or, along
+// a chain of shared cells, they raise some flows' counts and lower
+// others', every cell still fitting); no error says so then (rare with
+// filters sized by [ParamsFor]; see [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
 // switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, halt, err := flowDecode(tables)
