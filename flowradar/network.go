@@ -27,9 +27,10 @@ import (
 //
 // What is an error and what is not. A table contradicts itself, and the
 // error wraps [ErrCorrupt], when a flow decoded from one of its own pure
-// cells (one from which no flow decoded at another switch was removed)
-// must be removed from a cell that holds no flow and that no flow from
-// another switch emptied, when it decodes such a flow twice, or when,
+// cells must be removed from a cell that holds no flow and that no flow
+// from another switch emptied, when it decodes a flow twice (unless the
+// pure cell had a flow decoded elsewhere removed from it and the key is
+// found at no other switch, see below), or when,
 // after the fixed point, a cell holds no flow but something else: a cell
 // with FlowCount 0 in the table itself and a non-zero FlowXOR,
 // PacketCount or ByteCount (the packets of a flow that the switch's
@@ -43,7 +44,8 @@ import (
 // emptied is left in the switch's remaining cells. Such a removal can also
 // leave a cell holding one well-formed key that is no flow (the XOR of
 // the cell's flows and the phantom), which passes the purity test by
-// chance; where its other cells contradict it, it is left in its cell. The error wraps
+// chance; where its other cells contradict it, and no other switch has
+// the key, it is left in its cell. The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
 // returned. It wraps [ErrParams] for a nil or zero table, with nothing
@@ -118,10 +120,21 @@ peel:
 		// A pure cell from which a flow decoded elsewhere was removed may
 		// hold, if that was a filter false positive, the XOR of the cell's
 		// flows and that phantom: a key that passed the purity test by
-		// chance. What contradicts it proves nothing against the table.
-		lent := borrowed[j] != nil && borrowed[j][it.cell]
+		// chance, found at no other switch. What contradicts such a key
+		// proves nothing against the table.
+		phantom := func() bool {
+			if borrowed[j] == nil || !borrowed[j][it.cell] {
+				return false
+			}
+			for o := range have {
+				if _, ok := have[o][k]; ok && o != j {
+					return false
+				}
+			}
+			return true
+		}
 		if _, dup := have[j][k]; dup {
-			if lent {
+			if phantom() {
 				continue
 			}
 			halt = fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
@@ -130,7 +143,7 @@ peel:
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				if !lent && (borrowed[j] == nil || !borrowed[j][idx[s]]) {
+				if (borrowed[j] == nil || !borrowed[j][idx[s]]) && !phantom() {
 					halt = fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
 					break peel
 				}

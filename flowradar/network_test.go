@@ -516,3 +516,27 @@ func TestFlowDecode_FalsePositiveMakesAPhantom(t *testing.T) {
 	}
 	checkExact(t, nw, tr)
 }
+
+// TestFlowDecode_DamageUnderALentFlow: the exception above is for keys no
+// other switch has. Flow K of switches 0 and 1, whose second cell at
+// switch 0 is wiped: K cannot be lent there, and once Y, decoded at
+// switch 1, is removed from the cell K shares with it, that cell holds K
+// alone, borrowed. K is a flow of switch 1, so its empty cell is damage,
+// and FlowDecode says so.
+func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	for _, tab := range []*Table{sw0, sw1} {
+		tab.Add(&k, 100)
+		tab.Add(&y, 100)
+	}
+	if d, err := sw1.Decode(); err != nil || len(d.Flows) != 2 {
+		t.Fatalf("switch 1 alone: %v", err)
+	}
+	sw0.Cells()[4] = Cell{} // the damage
+	if _, _, err := FlowDecode([]*Table{sw0, sw1}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a wiped cell of a flow of two switches: %v, want ErrCorrupt", err)
+	}
+}
