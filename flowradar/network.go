@@ -28,10 +28,10 @@ import (
 // What is an error and what is not. A table contradicts itself, and the
 // error wraps [ErrCorrupt], when a flow decoded from one of its own pure
 // cells must be removed from a cell that holds no flow and that no flow
-// from another switch emptied, when it decodes a flow twice (unless the
-// pure cell had a flow decoded elsewhere removed from it and the key is
-// found at no other switch, see below), or when,
-// after the fixed point, a cell holds no flow but something else: a cell
+// from another switch emptied, or is decoded twice (both unless a flow
+// decoded elsewhere was removed from that pure cell and no other switch
+// has the key: see below), or when, after the fixed point, a cell holds
+// no flow but something else: a cell
 // with FlowCount 0 in the table itself and a non-zero FlowXOR,
 // PacketCount or ByteCount (the packets of a flow that the switch's
 // filter took for known, as [Table.Decode] reports it, or damage), or a
@@ -45,7 +45,8 @@ import (
 // leave a cell holding one well-formed key that is no flow (the XOR of
 // the cell's flows and the phantom), which passes the purity test by
 // chance; where its other cells contradict it, and no other switch has
-// the key, it is left in its cell. The error wraps
+// the key, it is left in its cell, and where nothing contradicts it, it
+// is listed as a flow of that switch. The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
 // returned. It wraps [ErrParams] for a nil or zero table, with nothing
