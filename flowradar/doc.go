@@ -47,9 +47,11 @@
 // filter false positive makes a new flow look known: its packets are counted
 // but its key is not. Decoding (single or network-wide) usually reports the
 // residue as an error wrapping [ErrCorrupt] (see [FlowDecode] for what is
-// and is not an error across switches), but not always: when those packets
-// share cells only with flows that no other cell checks, a decoded count can
-// be wrong with no error (see [DecodeNetwork]).
+// and is not an error across switches), but not always: when the packets
+// added to those cells are what other counts of the cells' flows would add
+// (they share cells only with flows that no other cell checks; or, along a
+// chain of shared cells, they raise some flows' counts and lower others'),
+// decoded counts can be wrong with no error (see [DecodeNetwork]).
 //
 // Layout, shared bit for bit with the kernel in flowradar/xdp: a key's
 // one hash is h = xxHash64(key bytes, Seed); the filter is the

@@ -647,3 +647,42 @@ func TestDecode_StuckAndResidue(t *testing.T) {
 		t.Errorf("FlowDecode: %v, want ErrCorrupt and ErrDecodeIncomplete", err)
 	}
 }
+
+// TestDecode_FalsePositiveUnnoticed pins the limit doc.go states: a
+// flow-filter false positive's packets, in cells 1 and 3 here, fit the
+// table as other counts of its flows would (X +2 from cell 3, Z -2
+// through cell 0, Y +2 through cell 4, which cell 1 confirms), though
+// every flow has two cells. Both decoders return the wrong counts with
+// no error, network-wide marked exact.
+func TestDecode_FalsePositiveUnnoticed(t *testing.T) {
+	keys := randomKeys(3, 1) // X, Y, Z
+	tab := geomTable(t, 2, 6, keys, [][MaxHashes]uint32{{0, 3}, {1, 4}, {0, 4}})
+	for i, n := range []int{5, 6, 7} {
+		for range n {
+			tab.Add(&keys[i], 10)
+		}
+	}
+	for _, c := range []int{1, 3} { // the false positive's 2 packets
+		tab.Cells()[c].PacketCount += 2
+		tab.Cells()[c].ByteCount += 20
+	}
+	want := map[flow.Key]uint64{keys[0]: 7, keys[1]: 8, keys[2]: 5}
+	d, err := tab.Decode()
+	if err != nil || len(d.Flows) != 3 {
+		t.Fatalf("Decode: %d flows, %v; want 3 and no error", len(d.Flows), err)
+	}
+	for _, f := range d.Flows {
+		if f.Packets != want[f.Key] {
+			t.Errorf("Decode: flow %v %d packets, want the wrong %d", f.Key, f.Packets, want[f.Key])
+		}
+	}
+	nw, err := DecodeNetwork([]*Table{tab})
+	if err != nil || len(nw.Flows) != 3 {
+		t.Fatalf("DecodeNetwork: %d flows, %v; want 3 and no error", len(nw.Flows), err)
+	}
+	for _, f := range nw.Flows {
+		if c := f.Counts[0]; !c.Exact || uint64(c.Packets) != want[f.Key] {
+			t.Errorf("DecodeNetwork: flow %v %+v, want the wrong %d marked exact", f.Key, c, want[f.Key])
+		}
+	}
+}

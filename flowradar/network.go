@@ -28,8 +28,10 @@ import (
 // What is an error and what is not. A table contradicts itself, and the
 // error wraps [ErrCorrupt], when a flow decoded from one of its own pure
 // cells must be removed from a cell that holds no flow and that no flow
-// from another switch emptied, when it decodes a flow twice, or when,
-// after the fixed point, a cell holds no flow but something else: a cell
+// from another switch emptied, or is decoded twice (both unless a flow
+// decoded elsewhere was removed from that pure cell and no other switch
+// has the key: see below), or when, after the fixed point, a cell holds
+// no flow but something else: a cell
 // with FlowCount 0 in the table itself and a non-zero FlowXOR,
 // PacketCount or ByteCount (the packets of a flow that the switch's
 // filter took for known, as [Table.Decode] reports it, or damage), or a
@@ -39,7 +41,12 @@ import (
 // flow removed from a switch that never saw it) leaves exactly that in a
 // healthy network, and [CounterDecode] then reports the flow's cells there
 // as [Counters.Mismatch]; a flow of that switch whose cell such a removal
-// emptied is left in the switch's remaining cells. The error wraps
+// emptied is left in the switch's remaining cells. Such a removal can also
+// leave a cell holding one well-formed key that is no flow (the XOR of
+// the cell's flows and the phantom), which passes the purity test by
+// chance; where its other cells contradict it, and no other switch has
+// the key, it is left in its cell, and where nothing contradicts it, it
+// is listed as a flow of that switch. The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
 // returned. It wraps [ErrParams] for a nil or zero table, with nothing
@@ -111,14 +118,33 @@ peel:
 		if !ok {
 			continue
 		}
+		// A pure cell from which a flow decoded elsewhere was removed may
+		// hold, if that was a filter false positive, the XOR of the cell's
+		// flows and that phantom: a key that passed the purity test by
+		// chance, found at no other switch. What contradicts such a key
+		// proves nothing against the table.
+		phantom := func() bool {
+			if borrowed[j] == nil || !borrowed[j][it.cell] {
+				return false
+			}
+			for o := range have {
+				if _, ok := have[o][k]; ok && o != j {
+					return false
+				}
+			}
+			return true
+		}
 		if _, dup := have[j][k]; dup {
+			if phantom() {
+				continue
+			}
 			halt = fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
 			break peel
 		}
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				if borrowed[j] == nil || !borrowed[j][idx[s]] {
+				if (borrowed[j] == nil || !borrowed[j][idx[s]]) && !phantom() {
 					halt = fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
 					break peel
 				}
@@ -864,9 +890,11 @@ type Network struct {
 // the counters determine, whatever the error; the others are estimates (see
 // [Counters.Exact]). An exact count is the true one unless a flow-filter
 // false positive or a damaged counter went unnoticed, as it can when the
-// extra packets share cells only with flows that no other cell checks; no
-// error says so then (rare with filters sized by [ParamsFor]; see
-// [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
+// extra packets are what other counts of their cells' flows would add
+// (they share cells only with flows that no other cell checks; or, along
+// a chain of shared cells, they raise some flows' counts and lower
+// others', every cell still fitting); no error says so then (rare with
+// filters sized by [ParamsFor]; see [Params.FilterFPR]). Residual, Conflict and Mismatch say how far each
 // switch's table is from the flows and counts returned.
 func DecodeNetwork(tables []*Table) (Network, error) {
 	sets, stuck, halt, err := flowDecode(tables)

@@ -2,6 +2,7 @@ package flowradar
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -461,5 +462,81 @@ func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
 				t.Error("no exact count among the flows found before the stop")
 			}
 		})
+	}
+}
+
+// TestFlowDecode_FalsePositiveMakesAPhantom: a healthy network in which
+// switch 0's flow filter holds, by false positives, flow X that only
+// switch 1 saw and key K = A^B^X. FlowDecode removes X from switch 0's
+// cells, leaving the cell of A and B holding one flow whose FlowXOR is K,
+// a well-formed key that hashes to that cell and that the filter holds:
+// it passes the purity test, but its other cell is empty, emptied by no
+// other switch. That is the collector's false positive again, not
+// corruption: no ErrCorrupt and no stop (decoding goes on to find B), and
+// every count called exact is right.
+func TestFlowDecode_FalsePositiveMakesAPhantom(t *testing.T) {
+	a := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	b := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	x := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
+	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
+	for i := range pa {
+		pa[i] ^= pb[i] ^ px[i]
+	}
+	k, err := flow.KeyFromPadded(pa[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Switch 0: two sub-tables of 4 cells. A and B share cell 0 and have
+	// cells 4 and 5 alone; X's cells there are 0 and 4, K's 0 and 7.
+	sw0 := geomTable(t, 2, 8, []flow.Key{a, b, x, k}, [][MaxHashes]uint32{{0, 4}, {0, 5}, {0, 4}, {0, 7}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	tr := truth{}
+	for _, c := range []struct {
+		tab *Table
+		key flow.Key
+		n   uint64
+	}{{sw0, a, 3}, {sw0, b, 2}, {sw1, x, 4}} {
+		for range c.n {
+			c.tab.Add(&c.key, 100)
+		}
+		tr[c.key] = [2]uint64{c.n, 100 * c.n}
+	}
+	sw0.FlowFilter().Add(x.Bytes()) // the false positives
+	sw0.FlowFilter().Add(k.Bytes())
+	flows, stuck, err := FlowDecode([]*Table{sw0, sw1})
+	if errors.Is(err, ErrCorrupt) || stuck == nil {
+		t.Fatalf("filter false positives in a healthy network: %v (stuck %v)", err, stuck)
+	}
+	if !slices.Contains(flows[0], b) || !slices.Equal(flows[1], []flow.Key{x}) || slices.Contains(flows[0], k) {
+		t.Errorf("flows %v, want B (and X, lent) at switch 0 and X at switch 1", flows)
+	}
+	nw, err := DecodeNetwork([]*Table{sw0, sw1})
+	if errors.Is(err, ErrCorrupt) {
+		t.Fatalf("DecodeNetwork: %v", err)
+	}
+	checkExact(t, nw, tr)
+}
+
+// TestFlowDecode_DamageUnderALentFlow: the exception above is for keys no
+// other switch has. Flow K of switches 0 and 1, whose second cell at
+// switch 0 is wiped: K cannot be lent there, and once Y, decoded at
+// switch 1, is removed from the cell K shares with it, that cell holds K
+// alone, borrowed. K is a flow of switch 1, so its empty cell is damage,
+// and FlowDecode says so.
+func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	for _, tab := range []*Table{sw0, sw1} {
+		tab.Add(&k, 100)
+		tab.Add(&y, 100)
+	}
+	if d, err := sw1.Decode(); err != nil || len(d.Flows) != 2 {
+		t.Fatalf("switch 1 alone: %v", err)
+	}
+	sw0.Cells()[4] = Cell{} // the damage
+	if _, _, err := FlowDecode([]*Table{sw0, sw1}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a wiped cell of a flow of two switches: %v, want ErrCorrupt", err)
 	}
 }

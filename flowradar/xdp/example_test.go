@@ -1,6 +1,7 @@
 package xdp_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -38,9 +39,11 @@ func Example() {
 			log.Fatal(err)
 		}
 		d, err := t.Decode()
-		if err != nil {
+		if err != nil && !errors.Is(err, flowradar.ErrDecodeIncomplete) {
 			log.Fatal(err) // ErrCorrupt: the table contradicts itself
 		}
+		// With ErrDecodeIncomplete alone (more flows than the table was
+		// sized for), d holds the flows peeled and the cells left stuck.
 		fmt.Printf("%d flows decoded, %d cells stuck\n", len(d.Flows), d.Stuck)
 		for _, f := range d.Flows[:min(3, len(d.Flows))] {
 			fmt.Println(f.Key, f.Packets, "packets")

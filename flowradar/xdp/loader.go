@@ -257,8 +257,10 @@ func (k *Kernel) Clear(epoch int) error {
 // in the maps unchanged until the next Flip clears it, so [Kernel.Read]
 // can read it again. Flip is not safe for concurrent use.
 //
-// The order makes a failure safe to retry: if the clear fails, nothing has
-// changed and the kernel still writes the same epoch; if the read fails,
+// The order makes a failure safe to retry: if the clear fails, the kernel
+// still writes the same epoch and a retry returns it whole, but the other
+// epoch, the table the previous Flip returned, may be left partly cleared
+// (Read it before calling Flip if it is needed again); if the read fails,
 // the epoch has ended, the error says which, and Read(epoch) reads it
 // again until the next Flip.
 func (k *Kernel) Flip() (*flowradar.Table, error) {
