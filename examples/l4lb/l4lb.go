@@ -159,6 +159,26 @@ func (t *topo) inNS(role string, f func() error) error {
 
 func backendAddr(i int) string { return fmt.Sprintf("10.200.%d.2", 10+i) }
 
+// listen opens a backend's servers in the namespace of role: UDP on the
+// VIP's udpPort, TCP on its tcpPort. On error it leaves neither open (an
+// open socket would keep the namespace alive after it is deleted).
+func (t *topo) listen(role string) (uc net.PacketConn, tl net.Listener, err error) {
+	err = t.inNS(role, func() error {
+		var err error
+		if uc, err = net.ListenPacket("udp4", fmt.Sprintf("%s:%d", vip, udpPort)); err != nil {
+			return err
+		}
+		if tl, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", vip, tcpPort)); err != nil {
+			uc.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return uc, tl, nil
+}
+
 // build creates the namespaces and links.
 func (t *topo) build(n int) error {
 	roles := []string{"c", "r", "lb"}
@@ -266,16 +286,8 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 			return res, err
 		}
 		name := backendAddr(i)
-		var uc net.PacketConn
-		var tl net.Listener
-		if err := t.inNS(role, func() error {
-			var err error
-			if uc, err = net.ListenPacket("udp4", fmt.Sprintf("%s:%d", vip, udpPort)); err != nil {
-				return err
-			}
-			tl, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", vip, tcpPort))
-			return err
-		}); err != nil {
+		uc, tl, err := t.listen(role)
+		if err != nil {
 			return res, err
 		}
 		servers = append(servers, uc, tl)

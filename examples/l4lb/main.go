@@ -23,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -40,14 +41,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := run(ctx, o)
-	report(res)
+	report(os.Stdout, res)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "l4lb:", err)
 		os.Exit(1)
 	}
 }
 
-func report(res Result) {
+// report writes the answers per backend and the kernel's counters to w.
+func report(w io.Writer, res Result) {
 	if len(res.Backends) == 0 {
 		return
 	}
@@ -55,8 +57,8 @@ func report(res Result) {
 	for _, n := range res.Answered {
 		total += n
 	}
-	fmt.Printf("%d requests, %d answered, %d by the backend the Go table predicts\n", res.Sent, total, res.Agree)
-	fmt.Printf("%-12s %8s %8s %8s %10s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
+	fmt.Fprintf(w, "%d requests, %d answered, %d by the backend the Go table predicts\n", res.Sent, total, res.Agree)
+	fmt.Fprintf(w, "%-12s %8s %8s %8s %10s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
 	names := append([]string(nil), res.Backends...)
 	sort.Strings(names)
 	for _, b := range names {
@@ -70,9 +72,9 @@ func report(res Result) {
 				pk, by = s.Packets, s.Bytes
 			}
 		}
-		fmt.Printf("%-12s %8d %7.1f%% %7.1f%% %10d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
+		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %10d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
 	}
 	c := res.Stats.Counters
-	fmt.Printf("kernel: tx %d, passed %d (not a VIP %d), dropped %d\n", c.TX, c.PassParse+c.PassVLAN+c.PassNotVIP, c.PassNotVIP,
-		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap)
+	fmt.Fprintf(w, "kernel: tx %d, passed %d (not a VIP %d), dropped %d\n", c.TX, c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
+		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
 }

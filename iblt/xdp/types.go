@@ -25,8 +25,10 @@ type Options struct {
 	// instead of one table per CPU. The per-CPU tables add up to exactly
 	// the shared table (an IBLT is linear), whatever CPU each packet
 	// reached, so Shared buys only memory (one table rather than one per
-	// CPU), and it costs time: 21 to 27 locked operations a packet, about
-	// 3.5 times the per-CPU digest's time in BenchmarkKernel.
+	// CPU), and it costs time: 7 (IPv4) or 9 (IPv6) locked operations a
+	// packet per hash, 21 to 27 with 3 hashes (OptionsFor mostly picks 4:
+	// 28 to 36), about 3.5 times the per-CPU digest's time in
+	// BenchmarkKernel (3 hashes).
 	Shared bool
 }
 

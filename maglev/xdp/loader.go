@@ -582,9 +582,10 @@ func (lb *LB) Close() error {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (no
 // interface needed) and returns the verdict and the frame as the program
-// left it. Frames shorter than 14 bytes (an Ethernet header) are an error
-// naming the length; the kernel refuses frames longer than its test-run
-// limit.
+// left it. Frames must be 14 bytes (an Ethernet header) to a page less 576
+// bytes (3520 with 4 KiB pages: what a test run gives XDP in one buffer);
+// others are an error naming the length. Newer kernels take longer frames
+// but show the program only that much, so it would balance a cut packet.
 func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
 	lb.mu.RLock()
 	defer lb.mu.RUnlock()
@@ -593,6 +594,9 @@ func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
 	}
 	if len(frame) < 14 {
 		return 0, nil, fmt.Errorf("maglev kernel: test run frames must be at least 14 bytes (an Ethernet header), got %d", len(frame))
+	}
+	if n := bpfload.MaxFrame(); len(frame) > n {
+		return 0, nil, fmt.Errorf("maglev kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", n, len(frame))
 	}
 	buf := make([]byte, len(frame)+256)
 	opts := ebpf.RunOptions{Data: frame, DataOut: buf, Repeat: 1}
