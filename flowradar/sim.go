@@ -58,6 +58,14 @@ func (n *LeafSpine) SetLoss(sw int, rate float64) error {
 	return nil
 }
 
+// wired reports whether n is as [NewLeafSpine] built it: Leaves and
+// Spines count its switches, each with a loss rate, and it has its random
+// source.
+func (n *LeafSpine) wired() bool {
+	return n.Leaves >= 1 && n.Spines >= 1 && n.Leaves+n.Spines == len(n.Switches) &&
+		len(n.loss) == len(n.Switches) && n.rng != nil
+}
+
 func (n *LeafSpine) leafOf(addr []byte) int {
 	return int(flow.Reduce(flow.Hash64(addr, n.seed), uint32(n.Leaves)))
 }
@@ -67,10 +75,12 @@ func (n *LeafSpine) leafOf(addr []byte) int {
 // destination leaf: the path [Network.Hops] takes to locate the flow's
 // loss. It writes them over out from out[:0], reusing its memory (unlike
 // Hops, which appends), so a loop can pass back the last path. A nil or
-// invalid key has no path, and neither has any key in the zero LeafSpine.
+// invalid key has no path, and neither has any key in a LeafSpine not
+// built by [NewLeafSpine] (the zero one, a literal) or whose Leaves or
+// Spines were changed since, so that they no longer count its Switches.
 func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 	out = out[:0]
-	if k == nil || !k.IsValid() || n.Leaves < 1 {
+	if k == nil || !k.IsValid() || !n.wired() {
 		return out
 	}
 	b := k.Bytes()
@@ -86,7 +96,8 @@ func (n *LeafSpine) Path(k *flow.Key, out []int) []int {
 // Send forwards one packet of flow k with size bytes along its path; each
 // switch encodes it, then may drop it. It reports whether the packet was
 // delivered: false for a key without a path (see [LeafSpine.Path]),
-// which reaches no switch.
+// which reaches no switch, and at a nil switch, which neither encodes
+// nor forwards it.
 func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 	var buf [3]int
 	path := n.Path(k, buf[:0])
@@ -94,7 +105,11 @@ func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 		return false
 	}
 	for _, sw := range path {
-		n.Switches[sw].Add(k, size)
+		e := n.Switches[sw]
+		if e == nil {
+			return false
+		}
+		e.Add(k, size)
 		if n.loss[sw] > 0 && n.rng.Float64() < n.loss[sw] {
 			return false
 		}
@@ -103,11 +118,13 @@ func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 }
 
 // Flip ends the epoch at every switch and returns the frozen tables, in
-// switch order, ready for [DecodeNetwork].
+// switch order, ready for [DecodeNetwork]; a nil switch gives a nil table.
 func (n *LeafSpine) Flip() []*Table {
 	out := make([]*Table, len(n.Switches))
 	for j, e := range n.Switches {
-		out[j] = e.Flip()
+		if e != nil {
+			out[j] = e.Flip()
+		}
 	}
 	return out
 }

@@ -338,7 +338,9 @@ func TestLeafSpine_SendInvalid(t *testing.T) {
 
 // TestLeafSpine_Zero: the zero LeafSpine has no switch, so no flow has a
 // path and Send delivers nothing; a nil key has no path either, in any
-// network. The zero LeafSpine's Path used to name switch 0, which it
+// network, and neither has any key in a LeafSpine whose counts do not
+// match its switches (a literal, or fields changed after NewLeafSpine),
+// where Send indexed switches it lacks. The zero LeafSpine's Path used to name switch 0, which it
 // lacks, and Send then indexed its empty switch list; a nil key was
 // dereferenced.
 func TestLeafSpine_Zero(t *testing.T) {
@@ -348,6 +350,17 @@ func TestLeafSpine_Zero(t *testing.T) {
 		t.Fatal(err)
 	}
 	var zero LeafSpine
+	literal := &LeafSpine{Leaves: 2, Spines: 1}
+	grown, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown.Spines = 2
+	emptied, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(emptied.Switches)
 	for _, c := range []struct {
 		name string
 		n    *LeafSpine
@@ -356,6 +369,9 @@ func TestLeafSpine_Zero(t *testing.T) {
 		{"zero LeafSpine", &zero, &k},
 		{"nil key", net, nil},
 		{"zero LeafSpine, nil key", &zero, nil},
+		{"literal LeafSpine, no switches", literal, &k},
+		{"LeafSpine with Spines changed", grown, &k},
+		{"LeafSpine with nil switches", emptied, &k},
 	} {
 		func() {
 			defer func() {
@@ -363,7 +379,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 					t.Errorf("%s: panic %v", c.name, r)
 				}
 			}()
-			if p := c.n.Path(c.k, nil); len(p) != 0 {
+			if p := c.n.Path(c.k, nil); len(p) != 0 && c.n != emptied {
 				t.Errorf("%s: Path = %v, want none", c.name, p)
 			}
 			if c.n.Send(c.k, 100) {
@@ -373,6 +389,9 @@ func TestLeafSpine_Zero(t *testing.T) {
 	}
 	if tbs := zero.Flip(); len(tbs) != 0 {
 		t.Errorf("Flip of the zero LeafSpine: %d tables", len(tbs))
+	}
+	if tbs := emptied.Flip(); len(tbs) != 3 || tbs[0] != nil {
+		t.Errorf("Flip of nil switches: %v, want 3 nil tables", tbs)
 	}
 	for j, tb := range net.Flip() {
 		if tb.Flows() != 0 {
