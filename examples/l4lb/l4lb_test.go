@@ -17,13 +17,7 @@ import (
 // 10 points of its share of the table (540 requests over 3 backends: one
 // standard deviation is 2 points, so 10 is five).
 func TestL4LB(t *testing.T) {
-	kerneltest.Require(t)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip command")
-	}
+	requireNetns(t)
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
@@ -63,3 +57,17 @@ func TestL4LB(t *testing.T) {
 type testLog struct{ t *testing.T }
 
 func (l testLog) Write(p []byte) (int, error) { l.t.Logf("%s", p); return len(p), nil }
+
+// requireNetns skips t unless the kernel loads BPF programs (see
+// kerneltest.Require), the test runs as root and iproute2's ip is
+// installed: what building the example's namespaces takes.
+func requireNetns(t *testing.T) {
+	t.Helper()
+	kerneltest.Require(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2's ip command")
+	}
+}

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"testing"
-
-	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // TestListen_ClosesOnError: when a backend's TCP listener cannot open,
@@ -17,13 +14,7 @@ import (
 // which run could not close (it was in no list) and which kept the
 // backend's namespace alive after "ip netns del".
 func TestListen_ClosesOnError(t *testing.T) {
-	kerneltest.Require(t)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip command")
-	}
+	requireNetns(t)
 	tp := &topo{prefix: fmt.Sprintf("l4lb%dlisten", os.Getpid())}
 	defer func() {
 		if err := tp.close(); err != nil {
