@@ -174,6 +174,36 @@ func TestFlip_UnderTraffic(t *testing.T) {
 	}
 }
 
+// TestFlip_Waits: Flip waits for the program runs still writing the epoch
+// it ends with the kernel's grace period (bpfload.Waiter), once per Flip;
+// when that wait fails, the error says the epoch ended and Read reads it.
+func TestFlip_Waits(t *testing.T) {
+	k := loadKernel(t, flowradar.ParamsFor(64, 9), false)
+	runOnce(t, k, pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1}))
+	for i := range 2 {
+		if _, err := k.Flip(); err != nil {
+			t.Fatal(err)
+		}
+		if n := k.wait.Waits(); n != uint64(i+1) {
+			t.Fatalf("%d Flips waited %d times", i+1, n)
+		}
+	}
+	runOnce(t, k, pkt.UDP4("10.0.0.3:5353", "10.0.0.4:53", []byte{1})) // epoch 0 again
+	if err := k.wait.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Flip(); err == nil || !strings.Contains(err.Error(), "epoch 0 ended") {
+		t.Fatalf("Flip whose wait fails: %v; want an error saying epoch 0 ended", err)
+	}
+	tb, err := k.Read(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodedFlows(t, tb); len(got) != 1 || got["10.0.0.3:5353 > 10.0.0.4:53 udp"] != 1 {
+		t.Errorf("Read(0) after the failed wait: %v, want the one packet of epoch 0", got)
+	}
+}
+
 // runOnce runs the program once on frame f.
 func runOnce(t *testing.T, k *Kernel, f []byte) {
 	t.Helper()

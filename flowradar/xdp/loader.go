@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -25,6 +24,7 @@ type Kernel struct {
 	objs   flowradarObjects
 	p      flowradar.Params
 	o      Options
+	wait   *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
 	closed bool
 }
 
@@ -62,7 +62,11 @@ func Load(o Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{p: o.Params, o: o}
+	if k.wait, err = bpfload.NewWaiter(); err != nil {
+		return nil, fmt.Errorf("load flowradar kernel: %w", err)
+	}
 	if err := bpfload.Load(spec, "flowradar", &k.objs); err != nil {
+		k.wait.Close()
 		return nil, err
 	}
 	return k, nil
@@ -253,9 +257,13 @@ func (k *Kernel) Clear(epoch int) error {
 
 // Flip ends the epoch, as [flowradar.Encoder.Flip] does: it clears the
 // other epoch (idle since the last Flip), points the kernel at it, waits
-// [FlipSettle] and reads back the epoch the kernel wrote. That epoch stays
-// in the maps unchanged until the next Flip clears it, so [Kernel.Read]
-// can read it again. Flip is not safe for concurrent use.
+// until every run of the program that began before that has ended (a
+// packet that read the old epoch number writes the old epoch, however
+// long its CPU was held up: the wait is the kernel's own, an RCU grace
+// period, not a guess of time) and reads back the epoch the kernel
+// wrote, every packet of it. That epoch stays in the maps unchanged until
+// the next Flip clears it, so [Kernel.Read] can read it again. Flip is not
+// safe for concurrent use.
 //
 // The order makes a failure safe to retry: if the clear fails, the kernel
 // still writes the same epoch and a retry returns it whole, but the other
@@ -274,7 +282,9 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 	if err := k.objs.FlowradarEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: flip epoch: %w", err)
 	}
-	time.Sleep(FlipSettle)
+	if err := k.wait.Wait(); err != nil {
+		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", e, e, err)
+	}
 	t, err := k.Read(e)
 	if err != nil {
 		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
@@ -327,5 +337,5 @@ func (k *Kernel) Close() error {
 		return nil
 	}
 	k.closed = true
-	return k.objs.Close()
+	return errors.Join(k.objs.Close(), k.wait.Close())
 }

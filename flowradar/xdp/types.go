@@ -1,8 +1,6 @@
 package xdp
 
 import (
-	"time"
-
 	"fmt"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -65,9 +63,3 @@ func Encode(t *flowradar.Table, frames [][]byte) (outcomes [4]uint64) {
 	}
 	return outcomes
 }
-
-// FlipSettle is how long Flip waits between pointing the kernel at the
-// other epoch and reading the one it ended: a packet that a CPU began
-// processing before the flip finishes within microseconds, so its updates
-// are in the table Flip returns.
-const FlipSettle = time.Millisecond
