@@ -8,8 +8,10 @@
 //
 // Epochs are double-buffered: a one-entry array map holds the epoch the
 // program writes, and [Kernel.Flip] clears the other epoch, points the
-// program at it and reads back the one it wrote, which stays frozen until
-// the next Flip, like [flowradar.Encoder.Flip].
+// program at it, waits for the runs that began before (the kernel's RCU
+// grace period: a packet that read the old epoch is in it, however late)
+// and reads back the one it wrote, which stays frozen until the next Flip,
+// like [flowradar.Encoder.Flip].
 //
 // Maps: flowradar_epoch (key 0, value the epoch written), flowradar_filter0
 // and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b
