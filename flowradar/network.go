@@ -28,10 +28,10 @@ import (
 // What is an error and what is not. A table contradicts itself, and the
 // error wraps [ErrCorrupt], when a flow decoded from one of its own pure
 // cells must be removed from a cell that holds no flow and that no flow
-// from another switch emptied, or is decoded twice (both unless a flow
-// decoded elsewhere was removed from that pure cell and no other switch
-// has the key: see below), or when, after the fixed point, a cell holds
-// no flow but something else: a cell
+// from another switch emptied (unless a flow decoded elsewhere was
+// removed from that pure cell and no other switch has the key: see
+// below), when it decodes a flow twice, or when, after the fixed point, a
+// cell holds no flow but something else: a cell
 // with FlowCount 0 in the table itself and a non-zero FlowXOR,
 // PacketCount or ByteCount (the packets of a flow that the switch's
 // filter took for known, as [Table.Decode] reports it, or damage), or a
@@ -121,8 +121,10 @@ peel:
 		// A pure cell from which a flow decoded elsewhere was removed may
 		// hold, if that was a filter false positive, the XOR of the cell's
 		// flows and that phantom: a key that passed the purity test by
-		// chance, found at no other switch. What contradicts such a key
-		// proves nothing against the table.
+		// chance, found at no other switch. An empty cell of such a key
+		// proves nothing against the table. (A key decoded twice does: a
+		// flow already decoded here left the cell, and the XOR of the keys
+		// left in it with a lent key is that flow only by damage.)
 		phantom := func() bool {
 			if borrowed[j] == nil || !borrowed[j][it.cell] {
 				return false
@@ -135,9 +137,6 @@ peel:
 			return true
 		}
 		if _, dup := have[j][k]; dup {
-			if phantom() {
-				continue
-			}
 			halt = fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
 			break peel
 		}

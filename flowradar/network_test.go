@@ -540,3 +540,29 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 		t.Fatalf("a wiped cell of a flow of two switches: %v, want ErrCorrupt", err)
 	}
 }
+
+// TestFlowDecode_TwiceUnderALentFlow: flow K of switch 0 only, its key
+// XORed once more into the cell it shares with Y (switch 1 saw Y too).
+// Alone, switch 0 decodes K twice: ErrCorrupt. With switch 1, Y is lent to
+// switch 0 and leaves that cell holding K alone, borrowed, after K was
+// decoded. A phantom is the XOR of keys the cell held and the lent key: it
+// cannot be a flow the switch already decoded (that flow left the cell),
+// so a key decoded twice is damage, borrowed cell or not.
+func TestFlowDecode_TwiceUnderALentFlow(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	sw0.Add(&k, 100)
+	sw0.Add(&y, 100)
+	sw1.Add(&y, 100)
+	p := k.Padded() // the damage
+	sw0.Cells()[0].xorInto(&p)
+	sw0.Cells()[0].FlowCount++
+	if _, _, err := FlowDecode([]*Table{sw0}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("switch 0 alone: %v, want ErrCorrupt", err)
+	}
+	if _, _, err := FlowDecode([]*Table{sw0, sw1}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "decoded twice") {
+		t.Errorf("with switch 1: %v, want ErrCorrupt (decoded twice)", err)
+	}
+}
