@@ -44,14 +44,22 @@ import (
 // emptied is left in the switch's remaining cells. Such a removal can also
 // leave a cell holding one well-formed key that is no flow (the XOR of
 // the cell's flows and the phantom), which passes the purity test by
-// chance; where its other cells contradict it, and no other switch has
-// the key, it is left in its cell, and where nothing contradicts it, it
-// is listed as a flow of that switch. The error wraps
+// chance; where one of its other cells holds no flow, and no other switch
+// has the key, it is left in its cell, and where nothing contradicts it, it
+// is listed as a flow of that switch. A key another switch has, decoded
+// or lent before or after, is a flow, and its empty cell is reported then,
+// whichever switch was peeled first. The damage that looks like a phantom
+// is therefore not reported as ErrCorrupt: a flow that no other switch
+// decodes, with a cell wiped (FlowCount and FlowXOR zeroed), when it is
+// found alone in a cell from which a flow decoded elsewhere was removed;
+// it is left in that cell, and the error wraps only ErrDecodeIncomplete
+// (decoding that switch alone reports it). The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
 // returned. It wraps [ErrParams] for a nil or zero table, with nothing
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
-// empty cell, a flow decoded twice) stop at once and return no stuck.
+// empty cell, a flow decoded twice) stop at once (for a key left as a
+// possible phantom, when another switch has it) and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	flows, stuck, halt, err := flowDecode(tables)
 	if halt != nil {
@@ -88,6 +96,11 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 	// cell i of table j (its filter holds the flow, which may be a false
 	// positive).
 	borrowed := make([][]bool, len(tables))
+	// excused[k]: the contradiction key k met in a borrowed pure cell,
+	// left unreported while k may be a phantom (see below). Once another
+	// switch has k, k is a flow and the contradiction stands, whichever
+	// switch was peeled first.
+	excused := make(map[flow.Key]error)
 	// remove takes k out of table j's FlowXOR and FlowCount.
 	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
 		p := k.Padded()
@@ -107,6 +120,9 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 		}
 		have[j][*k] = struct{}{}
 		flows[j] = append(flows[j], *k)
+		if e, ok := excused[*k]; ok && halt == nil {
+			halt = e
+		}
 	}
 	var idx, oidx [MaxHashes]uint32
 peel:
@@ -143,9 +159,15 @@ peel:
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				if (borrowed[j] == nil || !borrowed[j][idx[s]]) && !phantom() {
-					halt = fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
-					break peel
+				if borrowed[j] == nil || !borrowed[j][idx[s]] {
+					e := fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+					if !phantom() {
+						halt = e
+						break peel
+					}
+					if _, ok := excused[k]; !ok {
+						excused[k] = e
+					}
 				}
 				fits = false // a flow from another switch emptied it: maybe a filter false positive
 			}
@@ -169,6 +191,9 @@ peel:
 			if fits {
 				remove(o, &k, &oidx, true)
 			}
+		}
+		if halt != nil {
+			break peel // k was excused at a switch as a possible phantom
 		}
 	}
 	stuck = make([]int, len(w))

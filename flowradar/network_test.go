@@ -541,6 +541,35 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 	}
 }
 
+// TestFlowDecode_DamageUnderALentFlowAnyOrder: as above, but Y is lent
+// from switch 2 and K decoded at switch 1 only: the verdict must not
+// depend on which of them FlowDecode peels first. Where switch 2 comes
+// first, switch 0's cell holds K alone, borrowed, before switch 1 has
+// decoded K: K could still be a phantom then, and is left in its cell;
+// once switch 1 decodes it, it is a flow, and its wiped cell is damage.
+func TestFlowDecode_DamageUnderALentFlowAnyOrder(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	sw2, _ := NewTable(ParamsFor(10, 3))
+	sw0.Add(&k, 100)
+	sw0.Add(&y, 100)
+	sw1.Add(&k, 100)
+	sw2.Add(&y, 100)
+	sw0.Cells()[4] = Cell{} // the damage
+	tabs := []*Table{sw0, sw1, sw2}
+	for _, ord := range [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
+		in := []*Table{tabs[ord[0]], tabs[ord[1]], tabs[ord[2]]}
+		if _, _, err := FlowDecode(in); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("switches in order %v: %v, want ErrCorrupt", ord, err)
+		}
+		if _, err := DecodeNetwork(in); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("switches in order %v: DecodeNetwork: %v, want ErrCorrupt", ord, err)
+		}
+	}
+}
+
 // TestFlowDecode_TwiceUnderALentFlow: flow K of switch 0 only, its key
 // XORed once more into the cell it shares with Y (switch 1 saw Y too).
 // Alone, switch 0 decodes K twice: ErrCorrupt. With switch 1, Y is lent to
