@@ -44,19 +44,25 @@ import (
 // emptied is left in the switch's remaining cells. Such a removal can also
 // leave a cell holding one well-formed key that is no flow (the XOR of
 // the cell's flows and the phantom), which passes the purity test by
-// chance; where one of its other cells holds no flow, and no other switch
-// has the key, it is left in its cell, and where nothing contradicts it, it
-// is listed as a flow of that switch. A key another switch has, decoded
-// or lent before or after, is a flow, and its empty cell is reported then,
-// whichever switch was peeled first. The damage that looks like a phantom
-// is therefore not reported as ErrCorrupt: a flow that no other switch
-// decodes, with a cell wiped (FlowCount and FlowXOR zeroed), when it is
+// chance. Where one of its other cells holds no flow, and no other
+// switch has the key, it is left in its cell; a key another switch has,
+// decoded or lent before or after, is a flow, and its empty cell is
+// reported then, whichever switch was peeled first. The damage that looks
+// like a phantom is therefore not reported as ErrCorrupt: a flow that no
+// other switch decodes, with a cell wiped (FlowCount and FlowXOR zeroed),
 // found alone in a cell from which a flow decoded elsewhere was removed;
 // it is left in that cell, and the error wraps only ErrDecodeIncomplete
-// (decoding that switch alone reports it). The error wraps
-// [ErrDecodeIncomplete] when cells are left holding flows, and both
-// sentinels when both apply; with either, the flows found and stuck are
-// returned. It wraps [ErrParams] for a nil or zero table, with nothing
+// (decoding that switch alone reports it). Where nothing contradicts a
+// phantom, it is listed as a flow of that switch and taken out of its
+// other cells as the switch's own flows are: what that leaves there (a
+// FlowXOR in a cell it empties, or a cell it empties under a flow of the
+// switch, met when that flow is decoded) can be reported as ErrCorrupt,
+// as damage would be, in a healthy network. A phantom takes two false
+// positives of one filter (the lent flow and the phantom key) and the
+// phantom hashing to that cell: rare with filters sized by [ParamsFor].
+// The error wraps [ErrDecodeIncomplete] when cells are left holding
+// flows, and both sentinels when both apply; with either, the flows found
+// and stuck are returned. It wraps [ErrParams] for a nil or zero table, with nothing
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
 // empty cell, a flow decoded twice) stop at once (for a key left as a
 // possible phantom, when another switch has it) and return no stuck.

@@ -595,3 +595,42 @@ func TestFlowDecode_TwiceUnderALentFlow(t *testing.T) {
 		t.Errorf("with switch 1: %v, want ErrCorrupt (decoded twice)", err)
 	}
 }
+
+// TestFlowDecode_PhantomListedIsCorrupt pins a limit FlowDecode's doc
+// states: a healthy network in which switch 0's filter holds, by false
+// positives, flow X of switch 1 and K = A^B^X. X's removal leaves K alone
+// in the cell of A and B; K's other cell is A's, which holds a flow, so
+// nothing contradicts K: it is listed as a flow of switch 0 and removed
+// from A's cell, leaving B^X there with no flow. That residue, in a cell
+// no lent flow touched, is reported as ErrCorrupt, as damage would be.
+func TestFlowDecode_PhantomListedIsCorrupt(t *testing.T) {
+	a := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	b := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	c := flow.KeyFrom4([4]byte{10, 0, 0, 7}, [4]byte{10, 0, 0, 8}, 1003, 80, flow.ProtoTCP)
+	x := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
+	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
+	for i := range pa {
+		pa[i] ^= pb[i] ^ px[i]
+	}
+	k, err := flow.KeyFromPadded(pa[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Switch 0: A and B share cell 0; X's cells are 0 and C's cell 6, K's
+	// are A's.
+	sw0 := geomTable(t, 2, 8, []flow.Key{a, b, c, x, k}, [][MaxHashes]uint32{{0, 4}, {0, 5}, {2, 6}, {0, 6}, {0, 4}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	for _, f := range []flow.Key{a, b, c} {
+		sw0.Add(&f, 100)
+	}
+	sw1.Add(&x, 100)
+	sw0.FlowFilter().Add(x.Bytes()) // the false positives
+	sw0.FlowFilter().Add(k.Bytes())
+	flows, _, err := FlowDecode([]*Table{sw0, sw1})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "table 0 cell 4") {
+		t.Errorf("FlowDecode: %v, want ErrCorrupt for the residue in cell 4", err)
+	}
+	if !slices.Contains(flows[0], k) {
+		t.Errorf("switch 0: flows %v, want the phantom K listed", flows[0])
+	}
+}
