@@ -49,20 +49,21 @@ import (
 // decoded or lent before or after, is a flow, and its empty cell is
 // reported then, whichever switch was peeled first. The damage that looks
 // like a phantom is therefore not reported as ErrCorrupt: a flow that no
-// other switch decodes, with a cell wiped (FlowCount and FlowXOR zeroed),
-// found alone in a cell from which a flow decoded elsewhere was removed;
-// it is left in that cell, and the error wraps only ErrDecodeIncomplete
-// (decoding that switch alone reports it). Where nothing contradicts a
-// phantom, it is listed as a flow of that switch and taken out of its
-// other cells as the switch's own flows are: what that leaves there (a
-// FlowXOR in a cell it empties, or a cell it empties under a flow of the
-// switch, met when that flow is decoded) can be reported as ErrCorrupt,
-// as damage would be, in a healthy network. A phantom takes two false
-// positives of one filter (the lent flow and the phantom key) and the
-// phantom hashing to that cell: rare with filters sized by [ParamsFor].
-// The error wraps [ErrDecodeIncomplete] when cells are left holding
-// flows, and both sentinels when both apply; with either, the flows found
-// and stuck are returned. It wraps [ErrParams] for a nil or zero table, with nothing
+// other switch decodes (one whose path is that switch alone, for one),
+// with a cell wiped (FlowCount and FlowXOR zeroed), found alone in a cell
+// from which a flow decoded elsewhere was removed; it is left in that
+// cell, and the error wraps only ErrDecodeIncomplete (decoding that switch
+// alone can report it). Where nothing contradicts a phantom, it is listed
+// as a flow of that switch and taken out of its other cells as the
+// switch's own flows are: what that leaves there (a FlowXOR in a cell it
+// empties, or a cell it empties under a flow of the switch, met when that
+// flow is decoded) can be reported as ErrCorrupt, as damage would be, in a
+// healthy network. A phantom takes two false positives of one filter (the
+// lent flow and the phantom key) and the phantom hashing to that cell:
+// rare with filters sized by [ParamsFor]. The error wraps
+// [ErrDecodeIncomplete] when cells are left holding flows, and both
+// sentinels when both apply; with either, the flows found and stuck are
+// returned. It wraps [ErrParams] for a nil or zero table, with nothing
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
 // empty cell, a flow decoded twice) stop at once (for a key left as a
 // possible phantom, when another switch has it) and return no stuck.
