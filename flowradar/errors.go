@@ -11,7 +11,9 @@ var (
 	ErrDecodeIncomplete = errors.New("flowradar: decode incomplete")
 	// ErrCorrupt: the table contradicts itself (a flow's cell with no flow
 	// left in it, a residue in an empty cell): it was not written by an
-	// Encoder with these parameters, or it was damaged.
+	// Encoder with these parameters, or it was damaged, or a flow-filter
+	// false positive made it look so (see [Table.Decode] and
+	// [FlowDecode]).
 	ErrCorrupt = errors.New("flowradar: table is inconsistent")
 	// ErrParams: invalid parameters or mismatched tables.
 	ErrParams = errors.New("flowradar: invalid parameters")

@@ -28,10 +28,10 @@ import (
 // What is an error and what is not. A table contradicts itself, and the
 // error wraps [ErrCorrupt], when a flow decoded from one of its own pure
 // cells must be removed from a cell that holds no flow and that no flow
-// from another switch emptied, or is decoded twice (both unless a flow
-// decoded elsewhere was removed from that pure cell and no other switch
-// has the key: see below), or when, after the fixed point, a cell holds
-// no flow but something else: a cell
+// from another switch emptied (unless a flow decoded elsewhere was
+// removed from that pure cell and no other switch has the key: see
+// below), when it decodes a flow twice, or when, after the fixed point, a
+// cell holds no flow but something else: a cell
 // with FlowCount 0 in the table itself and a non-zero FlowXOR,
 // PacketCount or ByteCount (the packets of a flow that the switch's
 // filter took for known, as [Table.Decode] reports it, or damage), or a
@@ -44,14 +44,29 @@ import (
 // emptied is left in the switch's remaining cells. Such a removal can also
 // leave a cell holding one well-formed key that is no flow (the XOR of
 // the cell's flows and the phantom), which passes the purity test by
-// chance; where its other cells contradict it, and no other switch has
-// the key, it is left in its cell, and where nothing contradicts it, it
-// is listed as a flow of that switch. The error wraps
+// chance. Where one of its other cells holds no flow, and no other
+// switch has the key, it is left in its cell; a key another switch has,
+// decoded or lent before or after, is a flow, and its empty cell is
+// reported then, whichever switch was peeled first. The damage that looks
+// like a phantom is therefore not reported as ErrCorrupt: a flow that no
+// other switch decodes (one whose path is that switch alone, for one),
+// with a cell wiped (FlowCount and FlowXOR zeroed), found alone in a cell
+// from which a flow decoded elsewhere was removed; it is left in that
+// cell, and the error wraps only ErrDecodeIncomplete (decoding that switch
+// alone can report it). Where nothing contradicts a phantom, it is listed
+// as a flow of that switch and taken out of its other cells as the
+// switch's own flows are: what that leaves there (a FlowXOR in a cell it
+// empties, or a cell it empties under a flow of the switch, met when that
+// flow is decoded) can be reported as ErrCorrupt, as damage would be, in a
+// healthy network. A phantom takes two false positives of one filter (the
+// lent flow and the phantom key) and the phantom hashing to that cell:
+// rare with filters sized by [ParamsFor]. The error wraps
 // [ErrDecodeIncomplete] when cells are left holding flows, and both
 // sentinels when both apply; with either, the flows found and stuck are
 // returned. It wraps [ErrParams] for a nil or zero table, with nothing
 // else returned; the other [ErrCorrupt] cases (an own flow removed from an
-// empty cell, a flow decoded twice) stop at once and return no stuck.
+// empty cell, a flow decoded twice) stop at once (for a key left as a
+// possible phantom, when another switch has it) and return no stuck.
 func FlowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, err error) {
 	flows, stuck, halt, err := flowDecode(tables)
 	if halt != nil {
@@ -88,6 +103,11 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 	// cell i of table j (its filter holds the flow, which may be a false
 	// positive).
 	borrowed := make([][]bool, len(tables))
+	// excused[k]: the contradiction key k met in a borrowed pure cell,
+	// left unreported while k may be a phantom (see below). Once another
+	// switch has k, k is a flow and the contradiction stands, whichever
+	// switch was peeled first.
+	excused := make(map[flow.Key]error)
 	// remove takes k out of table j's FlowXOR and FlowCount.
 	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
 		p := k.Padded()
@@ -107,6 +127,9 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 		}
 		have[j][*k] = struct{}{}
 		flows[j] = append(flows[j], *k)
+		if e, ok := excused[*k]; ok && halt == nil {
+			halt = e
+		}
 	}
 	var idx, oidx [MaxHashes]uint32
 peel:
@@ -121,8 +144,10 @@ peel:
 		// A pure cell from which a flow decoded elsewhere was removed may
 		// hold, if that was a filter false positive, the XOR of the cell's
 		// flows and that phantom: a key that passed the purity test by
-		// chance, found at no other switch. What contradicts such a key
-		// proves nothing against the table.
+		// chance, found at no other switch. An empty cell of such a key
+		// proves nothing against the table. (A key decoded twice does: a
+		// flow already decoded here left the cell, and the XOR of the keys
+		// left in it with a lent key is that flow only by damage.)
 		phantom := func() bool {
 			if borrowed[j] == nil || !borrowed[j][it.cell] {
 				return false
@@ -135,18 +160,21 @@ peel:
 			return true
 		}
 		if _, dup := have[j][k]; dup {
-			if phantom() {
-				continue
-			}
 			halt = fmt.Errorf("%w: table %d: flow %v decoded twice", ErrCorrupt, j, k)
 			break peel
 		}
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
 			if w[j].cells[idx[s]].FlowCount == 0 {
-				if (borrowed[j] == nil || !borrowed[j][idx[s]]) && !phantom() {
-					halt = fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
-					break peel
+				if borrowed[j] == nil || !borrowed[j][idx[s]] {
+					e := fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
+					if !phantom() {
+						halt = e
+						break peel
+					}
+					if _, ok := excused[k]; !ok {
+						excused[k] = e
+					}
 				}
 				fits = false // a flow from another switch emptied it: maybe a filter false positive
 			}
@@ -170,6 +198,9 @@ peel:
 			if fits {
 				remove(o, &k, &oidx, true)
 			}
+		}
+		if halt != nil {
+			break peel // k was excused at a switch as a possible phantom
 		}
 	}
 	stuck = make([]int, len(w))

@@ -540,3 +540,97 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 		t.Fatalf("a wiped cell of a flow of two switches: %v, want ErrCorrupt", err)
 	}
 }
+
+// TestFlowDecode_DamageUnderALentFlowAnyOrder: as above, but Y is lent
+// from switch 2 and K decoded at switch 1 only: the verdict must not
+// depend on which of them FlowDecode peels first. Where switch 2 comes
+// first, switch 0's cell holds K alone, borrowed, before switch 1 has
+// decoded K: K could still be a phantom then, and is left in its cell;
+// once switch 1 decodes it, it is a flow, and its wiped cell is damage.
+func TestFlowDecode_DamageUnderALentFlowAnyOrder(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	sw2, _ := NewTable(ParamsFor(10, 3))
+	sw0.Add(&k, 100)
+	sw0.Add(&y, 100)
+	sw1.Add(&k, 100)
+	sw2.Add(&y, 100)
+	sw0.Cells()[4] = Cell{} // the damage
+	tabs := []*Table{sw0, sw1, sw2}
+	for _, ord := range [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
+		in := []*Table{tabs[ord[0]], tabs[ord[1]], tabs[ord[2]]}
+		if _, _, err := FlowDecode(in); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("switches in order %v: %v, want ErrCorrupt", ord, err)
+		}
+		if _, err := DecodeNetwork(in); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("switches in order %v: DecodeNetwork: %v, want ErrCorrupt", ord, err)
+		}
+	}
+}
+
+// TestFlowDecode_TwiceUnderALentFlow: flow K of switch 0 only, its key
+// XORed once more into the cell it shares with Y (switch 1 saw Y too).
+// Alone, switch 0 decodes K twice: ErrCorrupt. With switch 1, Y is lent to
+// switch 0 and leaves that cell holding K alone, borrowed, after K was
+// decoded. A phantom is the XOR of keys the cell held and the lent key: it
+// cannot be a flow the switch already decoded (that flow left the cell),
+// so a key decoded twice is damage, borrowed cell or not.
+func TestFlowDecode_TwiceUnderALentFlow(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	sw0.Add(&k, 100)
+	sw0.Add(&y, 100)
+	sw1.Add(&y, 100)
+	p := k.Padded() // the damage
+	sw0.Cells()[0].xorInto(&p)
+	sw0.Cells()[0].FlowCount++
+	if _, _, err := FlowDecode([]*Table{sw0}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("switch 0 alone: %v, want ErrCorrupt", err)
+	}
+	if _, _, err := FlowDecode([]*Table{sw0, sw1}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "decoded twice") {
+		t.Errorf("with switch 1: %v, want ErrCorrupt (decoded twice)", err)
+	}
+}
+
+// TestFlowDecode_PhantomListedIsCorrupt pins a limit FlowDecode's doc
+// states: a healthy network in which switch 0's filter holds, by false
+// positives, flow X of switch 1 and K = A^B^X. X's removal leaves K alone
+// in the cell of A and B; K's other cell is A's, which holds a flow, so
+// nothing contradicts K: it is listed as a flow of switch 0 and removed
+// from A's cell, leaving B^X there with no flow. That residue, in a cell
+// no lent flow touched, is reported as ErrCorrupt, as damage would be.
+func TestFlowDecode_PhantomListedIsCorrupt(t *testing.T) {
+	a := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	b := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	c := flow.KeyFrom4([4]byte{10, 0, 0, 7}, [4]byte{10, 0, 0, 8}, 1003, 80, flow.ProtoTCP)
+	x := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
+	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
+	for i := range pa {
+		pa[i] ^= pb[i] ^ px[i]
+	}
+	k, err := flow.KeyFromPadded(pa[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Switch 0: A and B share cell 0; X's cells are 0 and C's cell 6, K's
+	// are A's.
+	sw0 := geomTable(t, 2, 8, []flow.Key{a, b, c, x, k}, [][MaxHashes]uint32{{0, 4}, {0, 5}, {2, 6}, {0, 6}, {0, 4}})
+	sw1, _ := NewTable(ParamsFor(10, 2))
+	for _, f := range []flow.Key{a, b, c} {
+		sw0.Add(&f, 100)
+	}
+	sw1.Add(&x, 100)
+	sw0.FlowFilter().Add(x.Bytes()) // the false positives
+	sw0.FlowFilter().Add(k.Bytes())
+	flows, _, err := FlowDecode([]*Table{sw0, sw1})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "table 0 cell 4") {
+		t.Errorf("FlowDecode: %v, want ErrCorrupt for the residue in cell 4", err)
+	}
+	if !slices.Contains(flows[0], k) {
+		t.Errorf("switch 0: flows %v, want the phantom K listed", flows[0])
+	}
+}
