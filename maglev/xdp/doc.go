@@ -98,9 +98,11 @@
 // by connection tracking and sees the new generation, to the VIP's table.
 // A packet that reaches a freed slot through the table it read before the
 // swap goes to the member that left, and its flow is not tracked to the
-// slot. Only a packet still on a slot when it is given to a new member
-// (every other free slot handed out since it was freed) could read a mix
-// of the two members.
+// slot. No packet is still on a slot when it is given to a new member:
+// before rewriting a slot freed since its last wait, the loader waits for
+// the program runs in progress to end (an update of a map of maps from
+// user space returns after an RCU grace period), one wait for all the
+// slots freed before it.
 //
 // Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
 // from flow key to backend slot and generation, filled on a flow's first

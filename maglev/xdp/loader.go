@@ -36,6 +36,8 @@ type LB struct {
 	tables  [MaxVIPs]bool // table ids in use
 	slots   ids           // backend slots (maglev_backends), one per member
 	gens    []uint16      // per slot: its generation, even while it has a member, odd once freed
+	freedIn []uint64      // per slot: 1 + wait.Waits() when it was last freed, 0 if never
+	wait    *bpfload.Waiter
 	addrs   map[netip.Addr]*addrStats
 	statIDs ids // indexes of maglev_backend_stats, one per address
 }
@@ -72,9 +74,9 @@ type addrStats struct {
 // ids hands out indexes of a BPF array, least recently freed first
 // (indexes never used come first, in order), so that a freed index is
 // reused as late as possible: only once every other free index has been
-// handed out since. A packet on another CPU that still reads the entry
-// at a freed index then finds the complete value written when it was
-// freed, not one being rewritten for its next owner.
+// handed out since. (For backend slots, newSlot also waits for the
+// program runs in progress before it rewrites a slot freed since the
+// last wait, so no packet can still be reading the old value.)
 type ids struct {
 	used []bool
 	ring []uint32 // ring of the free indexes, in the order they were freed
@@ -154,9 +156,14 @@ func Load(opts Options) (*LB, error) {
 		return nil, err
 	}
 	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, addrs: map[netip.Addr]*addrStats{},
-		slots: newIDs(MaxMembers), gens: make([]uint16, MaxMembers), statIDs: newIDs(MaxBackends)}
+		slots: newIDs(MaxMembers), gens: make([]uint16, MaxMembers), freedIn: make([]uint64, MaxMembers),
+		statIDs: newIDs(MaxBackends)}
 	lb.inner = spec.Maps[maglevMapMaglevTables].InnerMap.Copy()
+	if lb.wait, err = bpfload.NewWaiter(); err != nil {
+		return nil, fmt.Errorf("load maglev kernel: %w", err)
+	}
 	if err := bpfload.Load(spec, "maglev", &lb.objs); err != nil {
+		lb.wait.Close()
 		return nil, err
 	}
 	return lb, nil
@@ -429,11 +436,13 @@ func (lb *LB) Table(v VIP) *maglev.Table {
 
 // newSlot gives a free backend slot to backend a as a member of the VIP
 // whose table is table, and writes it, with a new (even) generation and
-// a's statistics index. The slot is the one freed longest ago (see ids):
-// a packet still reading it through a connection-tracking entry made for
-// an earlier member may see a mix of the old and the new value while the
-// slot is written, and the longer a slot stays free the less likely a
-// packet is still there.
+// a's statistics index. The slot is the one freed longest ago (see ids).
+// A packet that copied the slot before freeSlot wrote its odd generation,
+// through a connection-tracking entry, and was held up in the copy, could
+// otherwise read the old generation beside the new member's address:
+// newSlot first waits for such program runs to end (bpfload.Waiter) when
+// no wait has come since the slot was freed, at most once for all the
+// slots freed before it.
 func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	st := lb.addrs[a]
 	if st == nil {
@@ -454,6 +463,13 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 	if !ok {
 		lb.unrefAddr(a, st)
 		return 0, errTooManySlots
+	}
+	if lb.freedIn[id] == lb.wait.Waits()+1 {
+		if err := lb.wait.Wait(); err != nil {
+			lb.slots.free(id)
+			lb.unrefAddr(a, st)
+			return 0, fmt.Errorf("maglev kernel: reuse backend slot for %v: %w", a, err)
+		}
 	}
 	// A new generation, even: connection-tracking entries made for the
 	// slot's earlier members stop matching.
@@ -496,6 +512,7 @@ func (lb *LB) freeSlot(id uint32, a netip.Addr, table uint32) {
 		st.refs--
 		lb.unrefAddr(a, st)
 	}
+	lb.freedIn[id] = lb.wait.Waits() + 1
 	lb.slots.free(id)
 }
 
@@ -576,7 +593,7 @@ func (lb *LB) Close() error {
 		errs = append(errs, st.inner.Close())
 	}
 	lb.vips = nil
-	errs = append(errs, lb.objs.Close())
+	errs = append(errs, lb.objs.Close(), lb.wait.Close())
 	return errors.Join(errs...)
 }
 

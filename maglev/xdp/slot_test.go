@@ -191,3 +191,40 @@ func TestKernel_FreedSlotKeepsMember(t *testing.T) {
 		}
 	}
 }
+
+// TestKernel_SlotReuseWaits: a slot freed since the last wait for running
+// programs is written for a new member only after one (bpfload.Waiter),
+// so no packet that copied it for its old member is still reading it; one
+// wait covers every slot freed before it, and a slot never used needs
+// none.
+func TestKernel_SlotReuseWaits(t *testing.T) {
+	p := load(t, Options{})
+	lb := p.lb
+	v1 := VIP{netip.MustParseAddr("198.51.100.1"), 53, flow.ProtoUDP}
+	v2 := VIP{netip.MustParseAddr("198.51.100.2"), 53, flow.ProtoUDP}
+	p.setVIP(t, v1, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
+	if n := lb.wait.Waits(); n != 0 {
+		t.Fatalf("members in slots never used: %d waits, want 0", n)
+	}
+	freed := map[uint32]bool{lb.vips[v1].members[netip.MustParseAddr("10.1.0.2")]: true,
+		lb.vips[v1].members[netip.MustParseAddr("10.1.0.3")]: true}
+	p.setVIP(t, v1, backends("10.1.0.1")) // frees two slots
+	for lb.slots.n > len(freed) {         // the never-used slots, taken so that the freed two come next
+		lb.slots.alloc()
+	}
+	p.setVIP(t, v2, backends("10.2.0.1", "10.2.0.2"))
+	for a, s := range lb.vips[v2].members {
+		if !freed[s] {
+			t.Fatalf("member %v got slot %d, not one of the freed %v", a, s, freed)
+		}
+	}
+	if n := lb.wait.Waits(); n != 1 {
+		t.Fatalf("reusing two slots freed together: %d waits, want 1", n)
+	}
+	f := pkt.UDP4("203.0.113.9:4000", "198.51.100.2:53", []byte{1})
+	v, out, err := lb.Run(f)
+	mv, mout, _ := p.model.Process(f)
+	if err != nil || v != mv || string(out) != string(mout) {
+		t.Errorf("a packet to the VIP in reused slots: verdict %d (%v), model %d", v, err, mv)
+	}
+}
