@@ -465,6 +465,25 @@ func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
 	}
 }
 
+// phantomKeys returns flows A, B and X and the key K = A^B^X, a
+// well-formed IPv4 key: what a cell holding A and B holds once a false
+// positive of X is removed from it.
+func phantomKeys(t *testing.T) (a, b, x, k flow.Key) {
+	t.Helper()
+	a = flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	b = flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	x = flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
+	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
+	for i := range pa {
+		pa[i] ^= pb[i] ^ px[i]
+	}
+	k, err := flow.KeyFromPadded(pa[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, x, k
+}
+
 // TestFlowDecode_FalsePositiveMakesAPhantom: a healthy network in which
 // switch 0's flow filter holds, by false positives, flow X that only
 // switch 1 saw and key K = A^B^X. FlowDecode removes X from switch 0's
@@ -475,17 +494,7 @@ func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
 // corruption: no ErrCorrupt and no stop (decoding goes on to find B), and
 // every count called exact is right.
 func TestFlowDecode_FalsePositiveMakesAPhantom(t *testing.T) {
-	a := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
-	b := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
-	x := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
-	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
-	for i := range pa {
-		pa[i] ^= pb[i] ^ px[i]
-	}
-	k, err := flow.KeyFromPadded(pa[:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, x, k := phantomKeys(t)
 	// Switch 0: two sub-tables of 4 cells. A and B share cell 0 and have
 	// cells 4 and 5 alone; X's cells there are 0 and 4, K's 0 and 7.
 	sw0 := geomTable(t, 2, 8, []flow.Key{a, b, x, k}, [][MaxHashes]uint32{{0, 4}, {0, 5}, {0, 4}, {0, 7}})
@@ -604,18 +613,8 @@ func TestFlowDecode_TwiceUnderALentFlow(t *testing.T) {
 // from A's cell, leaving B^X there with no flow. That residue, in a cell
 // no lent flow touched, is reported as ErrCorrupt, as damage would be.
 func TestFlowDecode_PhantomListedIsCorrupt(t *testing.T) {
-	a := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
-	b := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	a, b, x, k := phantomKeys(t)
 	c := flow.KeyFrom4([4]byte{10, 0, 0, 7}, [4]byte{10, 0, 0, 8}, 1003, 80, flow.ProtoTCP)
-	x := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 443, flow.ProtoUDP)
-	pa, pb, px := a.Padded(), b.Padded(), x.Padded()
-	for i := range pa {
-		pa[i] ^= pb[i] ^ px[i]
-	}
-	k, err := flow.KeyFromPadded(pa[:])
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Switch 0: A and B share cell 0; X's cells are 0 and C's cell 6, K's
 	// are A's.
 	sw0 := geomTable(t, 2, 8, []flow.Key{a, b, c, x, k}, [][MaxHashes]uint32{{0, 4}, {0, 5}, {2, 6}, {0, 6}, {0, 4}})
