@@ -223,7 +223,8 @@ func (k Key) DstPort() uint16 {
 }
 
 // Proto returns the IP protocol number (for IPv6, the upper-layer protocol
-// after the extension headers).
+// after the extension headers; for a later fragment, the fragment header's
+// next header as it stands, which may be an extension header).
 func (k Key) Proto() uint8 {
 	if !k.IsValid() {
 		return 0
