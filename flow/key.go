@@ -276,8 +276,8 @@ func (k Key) String() string {
 	return k.SrcAddrPort().String() + " > " + k.DstAddrPort().String() + " " + ProtoName(k.Proto())
 }
 
-// ProtoName returns a short lowercase name for common IP protocols and the
-// number otherwise.
+// ProtoName returns a short lowercase name for common IP protocols and
+// "proto-N" for any other protocol number N.
 func ProtoName(p uint8) string {
 	switch p {
 	case ProtoICMP:
