@@ -223,7 +223,8 @@ func (k Key) DstPort() uint16 {
 }
 
 // Proto returns the IP protocol number (for IPv6, the upper-layer protocol
-// after the extension headers).
+// after the extension headers; for a later fragment, the fragment header's
+// next header as it stands, which may be an extension header).
 func (k Key) Proto() uint8 {
 	if !k.IsValid() {
 		return 0
@@ -275,8 +276,8 @@ func (k Key) String() string {
 	return k.SrcAddrPort().String() + " > " + k.DstAddrPort().String() + " " + ProtoName(k.Proto())
 }
 
-// ProtoName returns a short lowercase name for common IP protocols and the
-// number otherwise.
+// ProtoName returns a short lowercase name for common IP protocols and
+// "proto-N" for any other protocol number N.
 func ProtoName(p uint8) string {
 	switch p {
 	case ProtoICMP:

@@ -41,7 +41,8 @@ const (
 	LaterFragment                 // non-zero offset: no transport header, zero ports
 )
 
-// String returns "none", "first" or "later".
+// String returns "none", "first" or "later", and "fragment-N" for any
+// other value N.
 func (f Fragment) String() string {
 	switch f {
 	case NotFragment:
@@ -142,7 +143,8 @@ const (
 // NumOutcomes is the number of outcomes, the length of the kernels' counter arrays.
 const NumOutcomes = 4
 
-// String returns "ok", "truncated", "not-ip" or "malformed".
+// String returns "ok", "truncated", "not-ip" or "malformed", and
+// "outcome-N" for any other value N.
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeOK:

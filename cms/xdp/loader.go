@@ -25,8 +25,10 @@ import (
 // (Counters, Sketch, Total, Stats) may run concurrently with each other;
 // [Kernel.NextEvent] and [Kernel.Events] share one record buffer, so read
 // events from one goroutine; Close must not overlap any other call. The
-// zero Kernel is not valid: like a closed one, every method returns an
-// error.
+// zero Kernel is not valid: like a closed one, every method that returns
+// an error but Close returns one saying the kernel is closed or was never
+// loaded, and Program returns nil (the zero Kernel) or the closed
+// program, whose runs fail. Close may be called again (it returns nil).
 type Kernel struct {
 	objs   cmsObjects
 	opts   Options
@@ -346,9 +348,10 @@ func (k *Kernel) Events() ([]Event, error) {
 }
 
 // Close detaches nothing (close links yourself) and frees the kernel.
-// After Close every method returns an error; the counters' memory mapping
-// is released, so the kernel's maps are freed once nothing else holds them
-// (a link attaching the program, a pin).
+// After Close every method that returns an error fails with one saying
+// the kernel is closed, and Close may be called again; the counters'
+// memory mapping is released, so the kernel's maps are freed once nothing
+// else holds them (a link attaching the program, a pin).
 func (k *Kernel) Close() error {
 	var err error
 	if k.events != nil {

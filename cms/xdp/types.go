@@ -124,7 +124,7 @@ type Stats struct {
 	// counts here once per dropped packet.
 	Events, EventsLost uint64
 	// SatMissed counts increments lost near saturation (shared mode, a
-	// counter above 2^32-65536 losing four compare-and-swap races).
+	// counter at or above 2^32-65537 losing four compare-and-swap races).
 	SatMissed uint64
 }
 
