@@ -121,19 +121,6 @@ func Hash64Pair(b []byte, s1, s2 uint64) (uint64, uint64) {
 	return avalanche(h1), avalanche(h2)
 }
 
-// hash13 is Hash64 of the first 13 bytes of b (an IPv4 key), unrolled:
-// one 8-byte round, one 4-byte round, one byte.
-func hash13(b *[MaxKeyLen]byte, seed uint64) uint64 {
-	h := seed + prime5 + 13
-	h ^= round(0, binary.LittleEndian.Uint64(b[0:8]))
-	h = bits.RotateLeft64(h, 27)*prime1 + prime4
-	h ^= uint64(binary.LittleEndian.Uint32(b[8:12])) * prime1
-	h = bits.RotateLeft64(h, 23)*prime2 + prime3
-	h ^= uint64(b[12]) * prime5
-	h = bits.RotateLeft64(h, 11) * prime1
-	return avalanche(h)
-}
-
 // hash37 is Hash64 of the 37 bytes of b (an IPv6 key), unrolled: one
 // 32-byte stripe, then a 4-byte round and one byte.
 func hash37(b *[MaxKeyLen]byte, seed uint64) uint64 {
