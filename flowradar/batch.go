@@ -50,7 +50,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 		pkts = pkts[len(g):]
 		m := 0
 		for j := range g {
-			if !g[j].Key.IsValid() {
+			if !validKey(&g[j].Key) {
 				continue
 			}
 			h := g[j].Key.Hash(t.p.Seed)
@@ -59,7 +59,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 			m++
 		}
 		for j, h := range hs[:m] {
-			isNew[j] = !t.filter.TestAndAddHash(h)
+			isNew[j] = !t.knownDefault(h) && !t.filter.TestAndAddHash(h)
 		}
 		for j := range m {
 			p := &g[at[j]]
