@@ -602,7 +602,7 @@ func IsCaptureName(name string) bool {
 
 // Files returns the capture files (see [IsCaptureName]) under dir, searched
 // recursively, in lexical order of their paths. Symbolic links to files
-// count; links to directories are not followed.
+// count; links to directories are not followed, but dir itself may be one.
 func Files(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -611,8 +611,15 @@ func Files(dir string) ([]string, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("capture: %s is not a directory", dir)
 	}
+	root := dir
+	if lst, err := os.Lstat(dir); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not descend into a root that is a link; with a
+		// trailing separator the link is resolved, and the paths stay
+		// under dir.
+		root = dir + string(filepath.Separator)
+	}
 	var out []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

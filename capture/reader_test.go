@@ -723,6 +723,32 @@ func TestFiles(t *testing.T) {
 	}
 }
 
+// TestFiles_SymlinkedRoot: Files of a symbolic link to a directory lists
+// the captures of that directory, under the link's path, as os.Stat and
+// every other directory argument suggest. It used to return none and no
+// error: filepath.WalkDir does not descend into a root that is a link.
+func TestFiles_SymlinkedRoot(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	for _, name := range []string{"a.pcap", "sub/b.pcapng"} {
+		p := filepath.Join(real, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	got, err := capture.Files(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(link, "a.pcap"), filepath.Join(link, "sub", "b.pcapng")}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Files(%s) = %v, want %v", link, got, want)
+	}
+}
+
 // TestReader_PcapngTimeOutOfRange: a pcapng timestamp (offset included)
 // beyond the years a time.Time holds is a RecordError wrapping ErrCorrupt,
 // after the packets before it; it used to wrap into a time centuries or
