@@ -75,7 +75,8 @@ type prefixMap struct {
 
 // NewAmplifier prepares copies copies of pkts. It returns an error when
 // copies is below 1, when the amplified trace's packet count or its last
-// copy's time offset would overflow (an int, int64 seconds), or when the
+// copy's time offset would overflow (an int, int64 seconds), when the last
+// copy's times would pass the last year a time.Time holds, or when the
 // address space cannot hold that many disjoint copies of the capture's
 // prefixes. The Amplifier keeps pkts and never modifies them.
 func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
@@ -92,6 +93,21 @@ func NewAmplifier(pkts []Packet, copies int) (*Amplifier, error) {
 	for _, part := range []uint64{stepSec, stepNsec} {
 		if hi, lo := bits.Mul64(uint64(copies-1), part); hi != 0 || lo > math.MaxInt64/2 {
 			return nil, fmt.Errorf("capture: amplify copies %d of a capture whose copies are %d.%09ds apart: the last copy's time offset overflows", copies, stepSec, stepNsec)
+		}
+	}
+	// The last copy's latest time must be one a time.Time holds: past
+	// it, time.Unix wraps (a pcapng timestamp can come that close).
+	if len(pkts) > 0 {
+		latest := pkts[0].Time
+		for _, p := range pkts[1:] {
+			if p.Time.After(latest) {
+				latest = p.Time
+			}
+		}
+		c := int64(copies - 1)
+		off := c*int64(stepSec) + (int64(latest.Nanosecond())+c*int64(stepNsec))/1e9
+		if s := latest.Unix(); s > 0 && off > maxUnixSec-s {
+			return nil, fmt.Errorf("capture: amplify copies %d of a capture whose copies are %d.%09ds apart: the last copy's times, from %v on, pass the last year a time.Time holds", copies, stepSec, stepNsec, latest)
 		}
 	}
 	a := &Amplifier{pkts: pkts, info: make([]ampInfo, len(pkts)), copies: copies}

@@ -575,6 +575,39 @@ func TestAmplify_SpanPastDuration(t *testing.T) {
 	}
 }
 
+// TestAmplify_TimePastLastYear: copies whose times would pass the last
+// second a time.Time holds (a pcapng timestamp may come that close) are an
+// error of NewAmplifier, as an offset that overflows is. Such copies were
+// accepted and time.Unix wrapped their times: the last copy's came before
+// year 1. Copies that end on the last second are still accepted.
+func TestAmplify_TimePastLastYear(t *testing.T) {
+	// The last second a time.Time holds, in Unix seconds: time.Time counts
+	// int64 seconds from year 1, 62,135,596,800 seconds before 1970.
+	const last = math.MaxInt64 - 62135596800
+	f := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)
+	pkts := []capture.Packet{
+		{Time: time.Unix(last-30, 0).UTC(), Data: f, Link: capture.LinkEthernet},
+		{Time: time.Unix(last-20, 0).UTC(), Data: f, Link: capture.LinkEthernet},
+	}
+	// Copies are 10 s of span plus a 10 s gap apart: copy 1 ends on the
+	// last second, copy 2 would end 20 s past it.
+	a, err := capture.NewAmplifier(pkts, 2)
+	if err != nil {
+		t.Fatalf("2 copies ending on the last second: %v", err)
+	}
+	if got := a.Copy(1, 1, nil).Time; got.Unix() != last {
+		t.Errorf("copy 1 of packet 2 at %v (%d s), want %d s", got, got.Unix(), int64(last))
+	}
+	a, err = capture.NewAmplifier(pkts, 3)
+	if err == nil {
+		got := a.Copy(2, 1, nil).Time
+		t.Fatalf("3 copies, the last 20 s past the last second, accepted: copy 2 of packet 2 at %v, before the capture: %v", got, got.Before(pkts[0].Time))
+	}
+	if !strings.Contains(err.Error(), "time") {
+		t.Errorf("error %q does not say what overflows", err)
+	}
+}
+
 // TestAmplify_IPv6PseudoHeaderProtocols: over IPv6, OSPFv3 (RFC 5340),
 // PIM (RFC 7761), VRRPv3 (RFC 5798) and the Mobility Header (RFC 6275)
 // checksum the IPv6 pseudo-header, addresses included (RFC 8200 section
