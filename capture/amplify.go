@@ -284,6 +284,9 @@ func (a *Amplifier) Len() int { return a.copies * len(a.pkts) }
 // when its capacity suffices; Data never aliases the capture). It panics
 // when i is out of range, like a slice index.
 func (a *Amplifier) Packet(i int, buf []byte) Packet {
+	if i < 0 || i >= a.Len() {
+		panic(fmt.Sprintf("capture: amplified packet %d out of range [0, %d)", i, a.Len()))
+	}
 	n := len(a.pkts)
 	return a.Copy(i/n, i%n, buf)
 }
@@ -356,8 +359,12 @@ func adjust(hc uint16, sum uint32) uint16 {
 
 // Key returns the flow key k (of a packet of the capture) as it appears in
 // copy c: its addresses mapped like the packet's. A key with an address in
-// a prefix the capture never used is returned unchanged.
+// a prefix the capture never used is returned unchanged. It panics when c
+// is out of range, as [Amplifier.Copy] does.
 func (a *Amplifier) Key(c int, k flow.Key) flow.Key {
+	if c < 0 || c >= a.copies {
+		panic(fmt.Sprintf("capture: amplifier copy %d out of range [0, %d)", c, a.copies))
+	}
 	if c == 0 || !k.IsValid() {
 		return k
 	}

@@ -675,3 +675,41 @@ func ipProto(frame []byte) byte {
 	}
 	return frame[14+6]
 }
+
+// TestAmplifier_OutOfRange: Packet, Copy and Key panic with a message
+// naming the index and its range, for an empty amplifier too (Packet
+// divided by its zero length, and Key indexed its address maps, with the
+// runtime's bare messages).
+func TestAmplifier_OutOfRange(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)
+	one, err := capture.NewAmplifier([]capture.Packet{{Time: time.Unix(1, 0), Data: f, Link: capture.LinkEthernet}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := capture.NewAmplifier(nil, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	for _, c := range []struct {
+		name, want string
+		f          func()
+	}{
+		{"Packet(2) of 2", "packet 2 out of range [0, 2)", func() { one.Packet(2, nil) }},
+		{"Packet(-1)", "packet -1 out of range [0, 2)", func() { one.Packet(-1, nil) }},
+		{"Packet(0) of none", "packet 0 out of range [0, 0)", func() { empty.Packet(0, nil) }},
+		{"Copy(2, 0)", "copy 2 out of range [0, 2)", func() { one.Copy(2, 0, nil) }},
+		{"Key(2)", "copy 2 out of range [0, 2)", func() { one.Key(2, k) }},
+		{"Key(-1)", "copy -1 out of range [0, 2)", func() { one.Key(-1, k) }},
+		{"Key(5) of none", "copy 5 out of range [0, 3)", func() { empty.Key(5, k) }},
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			c.f()
+			return "no panic"
+		}()
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("%s: panic %q, want one naming %q", c.name, msg, c.want)
+		}
+	}
+}
