@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cilium/ebpf"
 
@@ -164,6 +165,23 @@ func kernelFlowReport(r *Run) (string, error) {
 	}
 	digest := flowxdp.Digest(frames, r.Seed)
 	agree := fmt.Sprintf("agrees with flow.Parse on every packet (%d packets compared one by one: outcome, Info, key hash; outcome counts and key-hash digest)", len(frames))
+	if len(frames) < len(r.Frames) {
+		runts := 0
+		for _, f := range r.Frames {
+			if len(f) < 14 {
+				runts++
+			}
+		}
+		var left []string
+		if runts > 0 {
+			left = append(left, fmt.Sprintf("%d shorter than an Ethernet header", runts))
+		}
+		if n := len(r.Frames) - runts - len(frames); n > 0 {
+			left = append(left, fmt.Sprintf("%d past the first %d frames", n, kernelMaxFrames))
+		}
+		agree = fmt.Sprintf("agrees with flow.Parse on every packet it ran (%d of the %d packets compared one by one: outcome, Info, key hash; outcome counts and key-hash digest; not run: %s)",
+			len(frames), len(r.Frames), strings.Join(left, ", "))
+	}
 	switch {
 	case bad > 0:
 		err = fmt.Errorf("flow kernel disagrees with flow.Parse on %d of %d packets, first %s", bad, len(frames), firstBad)

@@ -150,14 +150,17 @@ func ibltDigest(r *Run) error {
 	var frames, kept [][]byte
 	removed := map[ibltPkt]int{}
 	nRemoved := 0
-	for i, fr := range r.Frames {
+	for _, fr := range r.Frames {
 		if len(fr) < 14 {
 			continue
 		}
 		fr = fr[:min(len(fr), bpfload.MaxFrame())] // what BPF_PROG_TEST_RUN accepts
 		frames = append(frames, fr)
-		if r.Parsed[i].Err == nil && rng.Float64() < ibltLoss {
-			info, _ := flow.Parse(fr)
+		// The digest holds the clipped frame when it parses, and only then;
+		// r.Parsed holds the whole frame's, whose headers may end past the
+		// clip.
+		info, err := flow.Parse(fr)
+		if err == nil && rng.Float64() < ibltLoss {
 			removed[ibltPkt{info.Key, ibltxdp.PacketID(fr, info), uint64(len(fr))}]++
 			nRemoved++
 			continue
