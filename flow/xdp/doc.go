@@ -14,7 +14,8 @@
 // far in practice; the replay tests compare both on the same bytes.
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
-// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
-// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
-// [ebpf.ErrNotSupported].
+// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF and
+// CAP_PERFMON (without CAP_PERFMON the verifier refuses the parser's
+// packet-pointer arithmetic), and CAP_NET_ADMIN to attach to an interface.
+// Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
 package xdp

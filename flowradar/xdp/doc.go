@@ -35,7 +35,8 @@
 // one CPU.
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
-// and bpf_xdp_load_bytes) and BPF privileges (root, or CAP_BPF and
-// CAP_NET_ADMIN); elsewhere [Load] returns an error matching
-// [ebpf.ErrNotSupported].
+// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF and
+// CAP_PERFMON (without CAP_PERFMON the verifier refuses the parser's
+// packet-pointer arithmetic), and CAP_NET_ADMIN to attach to an interface.
+// Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
 package xdp

@@ -115,6 +115,9 @@
 // tracked flow that a VIP added since (a more specific one) now matches
 // is that VIP's: it goes to that VIP's table and is tracked anew.
 //
-// Requirements: Linux 5.18 or newer (global BPF functions), BPF privileges.
+// Requirements: Linux 5.18 or newer (global BPF functions) and BPF
+// privileges: root, or CAP_BPF and CAP_PERFMON (without CAP_PERFMON the
+// verifier refuses the parser's packet-pointer arithmetic), and
+// CAP_NET_ADMIN to attach to an interface.
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.
 package xdp
