@@ -89,6 +89,19 @@ func TestRun_DefaultTrace(t *testing.T) {
 	}
 	checkBloomSection(t, out, kernelFlag() == "on")
 	if kernelFlag() == "on" {
+		// Every kernel that counts without rewriting the packet reports its
+		// speed against the XDP_DROP floor: flow, bloom, cms, iblt, flowradar.
+		for _, re := range []string{
+			`kernel parse\+hash: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet`,
+			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(parse \+ hash \+ \d+ bit tests\)`,
+			`kernel speed, ns/packet above an XDP_DROP floor`,
+			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(parse \+ packet id`,
+			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(shared tables, atomic updates: parse \+ hash \+ filter test \+ \d+ cells, flows known\)`,
+		} {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("no kernel speed line matching %s:\n%s", re, out)
+			}
+		}
 		// The detector's reports name every heavy flow, some more than once.
 		m := regexp.MustCompile(`kernel detector .*: \d+ dropped, (\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order: true\)`).FindStringSubmatch(out)
 		if m == nil {
