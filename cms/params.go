@@ -69,7 +69,7 @@ func ParamsFor(epsilon, delta float64) Params {
 		case d > MaxDepth:
 			p.err = fmt.Errorf("cms: delta must be at least e^-%d (depth at most %d), got %v", MaxDepth, MaxDepth, delta)
 		case w*d > MaxCounters:
-			p.err = fmt.Errorf("cms: epsilon %v and delta %v need %.0f counters (width %.0f, depth %.0f), more than the %d accepted (MaxCounters)", epsilon, delta, w*d, w, d, MaxCounters)
+			p.err = fmt.Errorf("cms: epsilon %v and delta %v need %.4g counters (width %.4g, depth %.0f), more than the %d accepted (MaxCounters)", epsilon, delta, w*d, w, d, MaxCounters)
 		default:
 			p.Width, p.Depth = uint32(w), uint32(d)
 		}

@@ -119,8 +119,11 @@ func TestParamsFor_HugeWidth(t *testing.T) {
 		if p.Width != 0 || p.Depth != 0 {
 			t.Errorf("ParamsFor(%v, 0.5) = width %d, depth %d; want no dimensions", eps, p.Width, p.Depth)
 		}
-		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "more than the 268435456 accepted") {
+		err := p.Validate()
+		if err == nil || !strings.Contains(err.Error(), "more than the 268435456 accepted") {
 			t.Errorf("ParamsFor(%v, 0.5): error %v, want too many counters", eps, err)
+		} else if len(err.Error()) > 200 {
+			t.Errorf("ParamsFor(%v, 0.5): an error of %d characters: %v", eps, len(err.Error()), err)
 		}
 	}
 }
