@@ -184,6 +184,7 @@ func TestDecoder_ProvesCorruption(t *testing.T) {
 		want  string // in the error at the last symbol
 	}{
 		{"negative count", nil, [][]byte{symbol(-1, 0, zero)}, "symbol 0 counts -1 keys"},
+		{"negative count after symbol 0", nil, [][]byte{symbolOf(seed, 1, k(0)), symbol(-1, 0, zero)}, "symbol 1 counts -1 keys; a count is never negative"},
 		{"count above symbol 0", nil, [][]byte{symbolOf(seed, 1, k(0)), symbol(2, 0, zero)}, "more than the 1 of symbol 0"},
 		{"no key, non-zero sums", nil, [][]byte{symbolOf(seed, 1, k(0)), symbol(0, 5, zero)}, "counts no key but its sums are not zero"},
 		{"another seed", nil, [][]byte{other}, "checksum is not the key's"},

@@ -423,8 +423,8 @@ func (d *Decoder) Local() [][]byte { return d.localOnly }
 // symbol, and is never Done. (The zero Decoder refuses every symbol with
 // an error wrapping [ErrInvalid] instead, and stays unchanged.) The proofs
 // are:
-//   - a symbol's count is negative (symbol 0), or larger than the count of
-//     symbol 0 (every key maps to symbol 0);
+//   - a symbol's count is negative, or larger than the count of symbol 0
+//     (every key maps to symbol 0);
 //   - a symbol counting no key has non-zero sums;
 //   - a symbol counting one key holds a key whose checksum differs from
 //     the symbol's (another seed), or that does not map to its index
@@ -554,10 +554,10 @@ func (d *Decoder) fail(err error) error {
 // checkReceived checks the sender's symbol i on its own.
 func (d *Decoder) checkReceived(i int, sym []byte) error {
 	count := binary.LittleEndian.Uint64(sym)
+	if int64(count) < 0 {
+		return fmt.Errorf("%w: symbol %d counts %d keys; a count is never negative", ErrCorrupt, i, int64(count))
+	}
 	if i == 0 {
-		if int64(count) < 0 {
-			return fmt.Errorf("%w: symbol 0 counts %d keys", ErrCorrupt, int64(count))
-		}
 		d.total = count
 	} else if count > d.total {
 		return fmt.Errorf("%w: symbol %d counts %d keys, more than the %d of symbol 0, to which every key maps", ErrCorrupt, i, int64(count), d.total)
