@@ -135,8 +135,8 @@ func (e *Estimator) Subtract(o *Estimator) error {
 // When even the sparsest stratum cannot be listed, the difference is too
 // large for the estimator to measure (it needs more strata, or more
 // cells): Estimate then returns a lower bound, the entries that stratum
-// gave before it stalled scaled by its sampling rate 2^(Strata-1), and an
-// error wrapping [ErrDecodeIncomplete]. Algorithm 2 as published would
+// gave before it stalled (at least one: it is not empty) scaled by its
+// sampling rate 2^(Strata-1), and an error wrapping [ErrDecodeIncomplete]. Algorithm 2 as published would
 // return 0 there. Likewise, when a stratum below the sparsest cannot be
 // listed but every stratum above it is empty, Algorithm 2 would return 0;
 // Estimate counts the stratum as one entry and returns 2^(i+1) for
@@ -180,7 +180,8 @@ func satShl(n, s int) int {
 }
 
 // MarshalBinary encodes the estimator: "IBSE", version 1, the number of
-// strata, then each stratum in the encoding of [Table.MarshalBinary].
+// strata, two reserved zero bytes, then each stratum in the encoding of
+// [Table.MarshalBinary].
 func (e *Estimator) MarshalBinary() ([]byte, error) {
 	if err := e.valid(); err != nil {
 		return nil, err
