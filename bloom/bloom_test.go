@@ -917,3 +917,34 @@ func TestAtomic_MatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocked_TestAndAddHashAnswersAsContains: TestAndAddHash reports
+// what ContainsHash said just before it, at every fill from empty to
+// saturated, both for seven bits per key (its own written-out test) and
+// for other counts (through contains); and a key it reports absent is
+// present afterwards.
+func TestBlocked_TestAndAddHashAnswersAsContains(t *testing.T) {
+	for _, k := range []int{7, 1, 6, 8, 14} {
+		f := MustNewBlocked(Params{Bits: 4 * BlockBits, Hashes: k, Seed: 3})
+		rng := rand.New(rand.NewPCG(uint64(k), 1))
+		var yes, no int
+		for i := range 8000 {
+			h := rng.Uint64()
+			want := f.ContainsHash(h)
+			if got := f.TestAndAddHash(h); got != want {
+				t.Fatalf("k=%d, key %d: TestAndAddHash(%#x) = %v, ContainsHash said %v", k, i, h, got, want)
+			}
+			if !f.ContainsHash(h) {
+				t.Fatalf("k=%d, key %d: absent after TestAndAddHash", k, i)
+			}
+			if want {
+				yes++
+			} else {
+				no++
+			}
+		}
+		if yes < 1000 || no < 100 {
+			t.Fatalf("k=%d: %d keys present, %d not: want both common", k, yes, no)
+		}
+	}
+}

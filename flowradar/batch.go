@@ -59,7 +59,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 			m++
 		}
 		for j, h := range hs[:m] {
-			isNew[j] = !t.knownDefault(h) && !t.filter.TestAndAddHash(h)
+			isNew[j] = !t.filter.TestAndAddHash(h)
 		}
 		for j := range m {
 			p := &g[at[j]]

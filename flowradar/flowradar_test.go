@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
+
 	"slices"
 	"strings"
 	"testing"
@@ -684,39 +684,6 @@ func TestDecode_FalsePositiveUnnoticed(t *testing.T) {
 	for _, f := range nw.Flows {
 		if c := f.Counts[0]; !c.Exact || uint64(c.Packets) != want[f.Key] {
 			t.Errorf("DecodeNetwork: flow %v %+v, want the wrong %d marked exact", f.Key, c, want[f.Key])
-		}
-	}
-}
-
-// TestKnownDefault: Add's inline filter test answers as the filter's own
-// ContainsHash for the default bits per key, at every fill from empty to
-// saturated, and declines (false) for other counts.
-func TestKnownDefault(t *testing.T) {
-	for _, fk := range []int{DefaultFilterHashes, 1, 6, 8, 14} {
-		p := Params{Cells: 64, Hashes: 4, FilterBits: 4 * 512, FilterHashes: fk, Seed: 3}
-		tab := MustNew(p).Active()
-		f := tab.FlowFilter()
-		rng := rand.New(rand.NewPCG(uint64(fk), 1))
-		var yes, no int
-		for round := range 40 {
-			for range 200 {
-				h := rng.Uint64()
-				want := fk == DefaultFilterHashes && f.ContainsHash(h)
-				if got := tab.knownDefault(h); got != want {
-					t.Fatalf("k=%d, %d keys added: knownDefault(%#x) = %v, ContainsHash %v", fk, 32*round, h, got, f.ContainsHash(h))
-				}
-				if want {
-					yes++
-				} else {
-					no++
-				}
-			}
-			for range 32 {
-				f.AddHash(rng.Uint64())
-			}
-		}
-		if fk == DefaultFilterHashes && (yes < 1000 || no < 1000) {
-			t.Fatalf("k=%d: %d hashes held, %d not: want both common", fk, yes, no)
 		}
 	}
 }

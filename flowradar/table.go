@@ -232,7 +232,7 @@ func (t *Table) Add(k *flow.Key, size uint32) bool {
 		return false
 	}
 	h := k.Hash(t.p.Seed)
-	isNew := !t.knownDefault(h) && !t.filter.TestAndAddHash(h)
+	isNew := !t.filter.TestAndAddHash(h)
 	if t.geom != nil {
 		t.addGeom(k, size, isNew)
 		return isNew
@@ -296,33 +296,6 @@ func (t *Table) Contains(k *flow.Key) bool {
 		return false
 	}
 	return t.filter.ContainsHash(k.Hash(t.p.Seed))
-}
-
-// knownDefault reports whether the flow filter holds the key whose hash
-// is h, when the filter has the default DefaultFilterHashes = 7 bits per
-// key (one flow.Mix of seven 9-bit fields, see bloom.Blocked); false when
-// it does not hold the key or has another count. It is the test of
-// bloom.Blocked.ContainsHash written out where Add can inline it: a known
-// flow's packet, the common case, then makes no call into the filter
-// (two calls, about a nanosecond, since Go's calls save every live register
-// around them). TestKnownDefault checks it against ContainsHash.
-func (t *Table) knownDefault(h uint64) bool {
-	w := t.filter.Words()
-	if t.p.FilterHashes != DefaultFilterHashes || len(w) < 8 {
-		return false
-	}
-	b := uint(flow.Reduce(h, uint32(len(w)/8))) * 8
-	blk := (*[8]uint64)(w[b : b+8])
-	x := flow.Splitmix(h + golden) // flow.Mix(h, 0)
-	// Field j, bits 9j..9j+8 of x: bit x>>9j & 63 of word x>>(9j+6) & 7.
-	all := blk[x>>6&7] >> (x & 63) &
-		(blk[x>>15&7] >> (x >> 9 & 63)) &
-		(blk[x>>24&7] >> (x >> 18 & 63)) &
-		(blk[x>>33&7] >> (x >> 27 & 63)) &
-		(blk[x>>42&7] >> (x >> 36 & 63)) &
-		(blk[x>>51&7] >> (x >> 45 & 63)) &
-		(blk[x>>60&7] >> (x >> 54 & 63))
-	return all&1 != 0
 }
 
 // locate stores k's cells in out and reports whether the filter holds k,
