@@ -219,16 +219,17 @@ func (t *topo) build(n int) error {
 
 // run builds the topology, starts the load balancer and the backends,
 // sends the client's traffic and tears everything down before returning,
-// also when ctx is cancelled (SIGINT).
+// also when ctx is cancelled (SIGINT). Its errors name the flag at fault
+// and carry no "l4lb:" prefix: main adds that.
 func run(ctx context.Context, o Options) (res Result, err error) {
 	if o.Backends < 1 || o.Backends > 9 {
-		return res, fmt.Errorf("l4lb: backends must be in [1, 9], got %d", o.Backends)
+		return res, fmt.Errorf("-backends must be in [1, 9], got %d", o.Backends)
 	}
 	if o.UDP < 0 {
-		return res, fmt.Errorf("l4lb: udp must not be negative, got %d", o.UDP)
+		return res, fmt.Errorf("-udp must not be negative, got %d", o.UDP)
 	}
 	if o.TCP < 0 {
-		return res, fmt.Errorf("l4lb: tcp must not be negative, got %d", o.TCP)
+		return res, fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
 	}
 	if o.Log == nil {
 		o.Log = io.Discard

@@ -9,7 +9,8 @@ import (
 )
 
 // TestRunOptions: counts out of range are refused with an error naming
-// them, before any namespace is made. A negative UDP count with TCP
+// their flag, before any namespace is made, and without the "l4lb:" that
+// main puts before every error (it used to print "l4lb: l4lb: ..."). A negative UDP count with TCP
 // connections used to divide by zero (a panic after the namespaces were
 // built); a negative TCP count silently sent fewer requests than asked.
 func TestRunOptions(t *testing.T) {
@@ -17,9 +18,9 @@ func TestRunOptions(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Backends: 0}, "backends must be in [1, 9], got 0"},
-		{Options{Backends: 1, UDP: -1, TCP: 3}, "udp must not be negative, got -1"},
-		{Options{Backends: 1, UDP: 5, TCP: -1}, "tcp must not be negative, got -1"},
+		{Options{Backends: 0}, "-backends must be in [1, 9], got 0"},
+		{Options{Backends: 1, UDP: -1, TCP: 3}, "-udp must not be negative, got -1"},
+		{Options{Backends: 1, UDP: 5, TCP: -1}, "-tcp must not be negative, got -1"},
 	} {
 		func() {
 			defer func() {
@@ -28,8 +29,8 @@ func TestRunOptions(t *testing.T) {
 				}
 			}()
 			_, err := run(context.Background(), c.o)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("%+v: %v, want an error containing %q", c.o, err, c.want)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("%+v: %v, want an error starting %q", c.o, err, c.want)
 			}
 		}()
 	}

@@ -15,6 +15,11 @@
 // decapsulates and answers the client directly (direct server return).
 // Counters per outcome and per backend (packets, bytes) are per CPU.
 //
+// Outer headers copy the inner DSCP and ECN bits (the IPv4 type of
+// service or the IPv6 traffic class: RFC 2003 section 3.1, RFC 6040), so
+// a packet keeps its class and its ECN capability on the way to the
+// backend.
+//
 // Outer IPv4 header: DF is copied from an inner IPv4 header (RFC 2003
 // section 3.1) and set for an inner IPv6 packet, which routers never
 // fragment (RFC 8200 section 5). With DF set the identification is 0 (an

@@ -533,6 +533,11 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	 * fragmented on the way (RFC 8200 section 5). */
 	__u8 outer_df = IPV4_DF;
 	__u16 outer_id = 0;
+	/* The inner DSCP and ECN bits (IPv4 type of service, IPv6 traffic
+	 * class) go to the outer header: RFC 2003 section 3.1 copies the type
+	 * of service, RFC 6040 the ECN field, so the packet keeps its class
+	 * and its ECN capability on the way to the backend. */
+	__u8 tos;
 	if (p->key.len == FLOW_KEY_LEN6) {
 		if ((void *)(ip + IPV6_HLEN) > data_end)
 			return XDP_PASS;
@@ -540,11 +545,13 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 		if (dp_be16(ip + 4) == 0)
 			inner_len = avail;
 		inner_proto = IPPROTO_IPV6;
+		tos = (__u8)(ip[0] << 4) | (ip[1] >> 4);
 	} else {
 		if ((void *)(ip + IPV4_HLEN) > data_end)
 			return XDP_PASS;
 		inner_len = dp_be16(ip + 2);
 		inner_proto = IPPROTO_IPIP;
+		tos = ip[1];
 		if (!(ip[6] & IPV4_DF)) {
 			__u16 frag = ((__u16)(ip[6] & 0x1f) << 8) | ip[7];
 			outer_df = 0;
@@ -582,11 +589,11 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 			return XDP_DROP;
 		eth[12] = 0x86;
 		eth[13] = 0xdd;
-		/* Version 6, traffic class 0, flow label = low 20 bits of the
-		 * flow hash, so routers' ECMP keeps a flow on one path. */
+		/* Version 6, the inner traffic class, flow label = low 20 bits
+		 * of the flow hash, so routers' ECMP keeps a flow on one path. */
 		__u32 fl = (__u32)hash & 0xfffff;
-		o[0] = 0x60;
-		o[1] = (fl >> 16) & 0x0f;
+		o[0] = 0x60 | (tos >> 4);
+		o[1] = (__u8)(tos << 4) | ((fl >> 16) & 0x0f);
 		o[2] = (fl >> 8) & 0xff;
 		o[3] = fl & 0xff;
 		o[4] = inner_len >> 8;
@@ -602,7 +609,7 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 		__u16 h[IPV4_HLEN / 2] __attribute__((aligned(8)));
 		__u8 *hb = (__u8 *)h;
 		hb[0] = 0x45;
-		hb[1] = 0;
+		hb[1] = tos;
 		hb[2] = tot >> 8;
 		hb[3] = tot & 0xff;
 		hb[4] = outer_id >> 8;

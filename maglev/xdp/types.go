@@ -290,7 +290,9 @@ const idFragMul = 0x9e37
 // Ethernet frame that flow.Parse accepts) going to backend: new MACs, an
 // outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
 // 41, flow label the low 20 bits of hash), then the original IP packet and
-// anything after it. ok is false when the outer packet would exceed mtu.
+// anything after it. The outer type of service or traffic class is the
+// inner packet's (its DSCP and ECN bits). ok is false when the outer
+// packet would exceed mtu.
 // backend must be a valid IPv4 or IPv6 address. Encapsulate returns no
 // error: it panics on a frame or backend outside these terms.
 //
@@ -304,6 +306,7 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 	var inner int
 	var proto byte
 	df, id := byte(0x40), uint16(0)
+	var tos byte // the inner DSCP and ECN bits
 	if ip[0]>>4 == 6 {
 		pl := int(binary.BigEndian.Uint16(ip[4:]))
 		inner = 40 + pl
@@ -311,9 +314,11 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 			inner = avail
 		}
 		proto = 41
+		tos = ip[0]<<4 | ip[1]>>4
 	} else {
 		inner = int(binary.BigEndian.Uint16(ip[2:]))
 		proto = 4
+		tos = ip[1]
 		if ip[6]&0x40 == 0 {
 			frag := binary.BigEndian.Uint16(ip[6:]) & 0x1fff
 			df = 0
@@ -334,7 +339,7 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 	if backend.Is6() {
 		out = append(out, 0x86, 0xdd)
 		fl := uint32(hash) & 0xfffff
-		out = append(out, 0x60, byte(fl>>16)&0x0f, byte(fl>>8), byte(fl))
+		out = append(out, 0x60|tos>>4, tos<<4|byte(fl>>16)&0x0f, byte(fl>>8), byte(fl))
 		out = binary.BigEndian.AppendUint16(out, uint16(inner))
 		out = append(out, proto, 64)
 		s := c.Src6.As16()
@@ -345,6 +350,7 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		out = append(out, 0x08, 0x00)
 		h := make([]byte, 20)
 		h[0] = 0x45
+		h[1] = tos
 		binary.BigEndian.PutUint16(h[2:], uint16(inner+20))
 		binary.BigEndian.PutUint16(h[4:], id)
 		h[6] = df
