@@ -44,9 +44,8 @@
 // # Index derivation
 //
 // Structures that need k indexes per key in k separate tables or regions
-// (count-min rows, IBLT and FlowRadar sub-tables, the bits of a blocked
-// Bloom filter's block) derive them all from the key's one 64-bit hash h
-// with [Index]:
+// (count-min rows, IBLT and FlowRadar sub-tables) derive them all from the
+// key's one 64-bit hash h with [Index]:
 //
 //	index_i = Reduce(Mix(h, i), m)        for i = 0, 1, ..., k-1
 //
@@ -66,6 +65,10 @@
 // computed identically by the kernels (dp_reduce() and dp_index() in
 // hash.h). m is at most 2^32 - 1, so a structure holds at most 2^32 - 1
 // cells per row.
+//
+// A blocked Bloom filter (bloom.Blocked) uses neither derivation for its
+// bits: its block is Reduce(h, blocks) and its k bits in the block are the
+// 9-bit fields of Mix(h, 0), Mix(h, 1), ..., seven per mix.
 //
 // # Bit-array derivation
 //

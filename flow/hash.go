@@ -166,7 +166,8 @@ func mergeRound(acc, val uint64) uint64 {
 const Golden uint64 = 0x9E3779B97F4A7C15
 
 // Mix returns the i-th derived 64-bit hash of h (see "Index derivation" in
-// the package documentation).
+// the package documentation). i+1 is computed in 32 bits, as dp_mix() in
+// hash.h does, so Mix(h, 2^32-1) is Splitmix(h).
 func Mix(h uint64, i uint32) uint64 { return Splitmix(h + uint64(i+1)*Golden) }
 
 // Splitmix is the splitmix64 finalizer, the mixing step of [Mix]:

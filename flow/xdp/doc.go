@@ -9,9 +9,12 @@
 // per-CPU XOR of the hashes of every parsed key, which user space compares
 // with the same XOR computed in Go to check a whole trace in one number.
 //
-// The kernel sees only the linear part of a frame (at most a page less
-// headroom); package flow sees the whole frame. Headers never reach that
-// far in practice; the replay tests compare both on the same bytes.
+// The kernel sees only the linear part of a frame (in native XDP at most
+// a page less headroom on most drivers; generic XDP hands over the whole
+// frame, such as a 64 KiB datagram on loopback); package flow sees the
+// whole frame.
+// Headers never reach past the linear part in practice; the replay tests
+// compare both on the same bytes.
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
 // and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF and

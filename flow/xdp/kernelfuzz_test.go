@@ -14,8 +14,9 @@ import (
 // flow.Parse must return the same outcome and, for a parsed frame, the same
 // key, offsets, fragment kind, VLAN tag count, packet identifier and hash.
 // The fuzzer is guided by the coverage of the Go parser, the kernel's mirror.
-// TestKernel_Mutations and TestKernel_LengthSweep run fixed sets of frames;
-// this target goes where they do not.
+// TestKernel_Mutations, TestKernel_LengthSweep and TestKernel_Rules run
+// fixed sets of frames (the seeds here: baseFrames and ruleFrames); this
+// target goes where they do not.
 //
 // Frames shorter than an Ethernet header are not XDP input; frames longer
 // than kerneltest.MaxFrame are compared as the kernel sees them, cut.
@@ -23,6 +24,9 @@ import (
 func FuzzKernelParse(f *testing.F) {
 	for _, frame := range baseFrames(f) {
 		f.Add(frame)
+	}
+	for _, c := range ruleFrames() {
+		f.Add(c.frame)
 	}
 	k := loadKernel(f)
 	f.Fuzz(func(t *testing.T, frame []byte) {
