@@ -60,7 +60,7 @@ static __always_inline __u64 dp_xxh_merge(__u64 acc, __u64 val)
  * flow.Hash64 does. len must be a compile-time constant (every call site
  * passes one, so the loops below unroll into straight-line code and the
  * verifier sees no loop) and b must be 8-byte aligned with len readable
- * bytes, rounded up to 4.
+ * bytes (it reads none past them).
  */
 static __always_inline __u64 dp_xxh64(const __u8 *b, const __u32 len, __u64 seed)
 {

@@ -57,8 +57,6 @@ struct dp_cursor {
 	__u32 limit;
 };
 
-/* dp_pull returns a pointer to n bytes at offset off, or NULL when they are
- * not all inside the packet. */
 /* dp_frame_len is the whole length of the frame's linear part. Counting
  * code takes it from here, not from dp_parsed.frame_len, which keeps 16
  * bits: generic XDP hands over frames past 65,535 bytes (a 64 KiB
@@ -70,12 +68,17 @@ static __always_inline __u32 dp_frame_len(const struct xdp_md *ctx)
 
 /*
  * DP_MAX_OFF bounds offsets for the verifier, which tracks packet ranges
- * only while offset plus length stays below 2^16. No XDP buffer holds
- * headers that deep (its linear part is at most a page on most drivers),
- * so the bound never changes a result.
+ * only while offset plus length stays below 2^16. The parsing rules never
+ * look that deep: at most eight VLAN tags, a 60-byte IPv4 header or at
+ * most eight IPv6 extension headers of at most 2,048 bytes each keep the
+ * upper-layer header within about 16.5 KB of the frame's start, so the
+ * bound never changes a result, even on generic XDP, whose linear part
+ * can be a whole 64 KiB datagram.
  */
 #define DP_MAX_OFF 0xff00
 
+/* dp_pull returns a pointer to n bytes at offset off, or NULL when they are
+ * not all inside the packet. */
 static __always_inline __u8 *dp_pull(const struct dp_cursor *c, __u32 off, __u32 n)
 {
 	if (off > DP_MAX_OFF || off + n > c->limit)
@@ -431,7 +434,8 @@ static __always_inline int dp_fast_l4(__u8 *l4, void *data_end, __u8 proto, __u3
  * kernel: an untagged IPv4 packet without options or an IPv6 packet without
  * extension headers, not fragmented, whose upper-layer header (TCP, UDP,
  * ICMP, ICMPv6; none is checked for other protocols) lies whole inside both
- * the frame and the IP length; and an untagged frame that is not IP at all.
+ * the frame and the IP length; and an untagged frame of at least 34 bytes
+ * that is not IP at all (shorter ones go to dp_parse, with the same result).
  * For such a frame it fills out exactly as dp_parse would and returns
  * dp_parse's outcome (DP_PARSE_OK or DP_PARSE_NOT_IP); for any other frame
  * it returns -1 and leaves the frame to dp_parse, which applies every rule.
