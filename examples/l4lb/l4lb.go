@@ -254,11 +254,13 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}
 	defer decap.Close()
 	var links []link.Link
-	defer func() {
+	closeLinks := func() {
 		for _, l := range links {
 			l.Close()
 		}
-	}()
+		links = nil
+	}
+	defer closeLinks()
 	attach := func(role, dev string, prog *ebpf.Program) error {
 		return t.inNS(role, func() error {
 			ifc, err := net.InterfaceByName(dev)
@@ -323,7 +325,10 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	defer lb.Close()
+	defer func() {
+		closeLinks() // links first, then the kernel they run (xdp.LB.Close)
+		lb.Close()
+	}()
 	var lbMAC, rtMAC net.HardwareAddr
 	if err := t.inNS("lb", func() error {
 		ifc, err := net.InterfaceByName("l0")
