@@ -225,7 +225,7 @@ func (p Params) ValidateBlocked() error {
 		return err
 	}
 	if p.Bits%BlockBits != 0 || p.Bits > MaxBlockedBits {
-		return fmt.Errorf("bloom: blocked bits must be a multiple of %d in [%d, %d], got %d",
+		return fmt.Errorf("bloom: blocked bits must be a multiple of %d in [%d, %d], got %d (BlockedParamsFor sizes a Blocked filter; ParamsFor sizes a Filter)",
 			BlockBits, BlockBits, uint64(MaxBlockedBits), p.Bits)
 	}
 	return nil

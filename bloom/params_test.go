@@ -69,7 +69,7 @@ func TestParamsFor_Errors(t *testing.T) {
 			t.Errorf("New(%+v) succeeded", tc.p)
 		}
 	}
-	if _, err := NewBlocked(Params{Bits: 1000, Hashes: 3}); err == nil || err.Error() != "bloom: blocked bits must be a multiple of 512 in [512, 4294966784], got 1000" {
+	if _, err := NewBlocked(Params{Bits: 1000, Hashes: 3}); err == nil || err.Error() != "bloom: blocked bits must be a multiple of 512 in [512, 4294966784], got 1000 (BlockedParamsFor sizes a Blocked filter; ParamsFor sizes a Filter)" {
 		t.Errorf("NewBlocked(1000 bits) = %v", err)
 	}
 	if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, 5); err == nil || err.Error() != "bloom: counter width must be 4, 8 or 16 bits, got 5" {

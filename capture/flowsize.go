@@ -47,10 +47,11 @@ var DataMining = FlowSizes{name: "data-mining", cdf: []cdfPoint{
 // Pareto returns a bounded Pareto distribution of flow sizes on [min, max]
 // packets with shape alpha (heavier tail for smaller alpha; 1.05 to 1.2
 // are common choices for flow sizes, e.g. in pFabric's and PIAS's
-// simulations). It returns an error unless alpha > 0 and 1 <= min < max.
+// simulations). It returns an error unless alpha is positive and finite
+// and 1 <= min < max.
 func Pareto(alpha float64, min, max int) (FlowSizes, error) {
 	if !(alpha > 0) || math.IsInf(alpha, 0) {
-		return FlowSizes{}, fmt.Errorf("capture: pareto alpha must be positive, got %v", alpha)
+		return FlowSizes{}, fmt.Errorf("capture: pareto alpha must be positive and finite, got %v", alpha)
 	}
 	if min < 1 || max <= min {
 		return FlowSizes{}, fmt.Errorf("capture: pareto sizes must satisfy 1 <= min < max, got min %d, max %d", min, max)

@@ -75,8 +75,9 @@ func TestPareto_Errors(t *testing.T) {
 		min, max int
 		msg      string
 	}{
-		{0, 1, 10, "alpha must be positive, got 0"},
-		{math.NaN(), 1, 10, "alpha must be positive, got NaN"},
+		{0, 1, 10, "alpha must be positive and finite, got 0"},
+		{math.NaN(), 1, 10, "alpha must be positive and finite, got NaN"},
+		{math.Inf(1), 1, 10, "alpha must be positive and finite, got +Inf"},
 		{1.1, 0, 10, "got min 0, max 10"},
 		{1.1, 5, 5, "got min 5, max 5"},
 	} {

@@ -81,11 +81,17 @@ type iface struct {
 }
 
 // Open opens the capture file at path. The file's name appears in every
-// error the Reader returns. Close the Reader when done.
+// error the Reader returns. Close the Reader when done. A directory is
+// not a capture: its error matches ErrFormat and points to [Files], which
+// lists the captures under one.
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("capture: %s: %w: it is a directory (Files lists the captures under one)", path, ErrFormat)
 	}
 	r, err := newReader(f, path)
 	if err != nil {

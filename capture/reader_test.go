@@ -780,3 +780,19 @@ func TestReader_PcapngTimeOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_Directory: a directory given to Open or ReadFile is refused as
+// not a capture, with a pointer to Files; it used to fail in the first read
+// with "is a directory: file header", an I/O error matching no sentinel.
+func TestOpen_Directory(t *testing.T) {
+	dir := t.TempDir()
+	if r, err := capture.Open(dir); err == nil {
+		r.Close()
+		t.Fatal("Open of a directory: no error")
+	} else if !errors.Is(err, capture.ErrFormat) || !strings.Contains(err.Error(), "Files") {
+		t.Errorf("Open of a directory: %v, want ErrFormat and a pointer to Files", err)
+	}
+	if _, err := capture.ReadFile(dir); !errors.Is(err, capture.ErrFormat) {
+		t.Errorf("ReadFile of a directory: %v, want ErrFormat", err)
+	}
+}

@@ -151,7 +151,9 @@ peel:
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue))
 	}
 	if d.Stuck > 0 {
-		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows", ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells)))
+		flows := t.Flows()
+		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows (%d flows, %.2f cells per flow: ParamsFor sizes a table for an epoch's flows; DecodeNetwork decodes switches together)",
+			ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells), flows, t.p.CellsPerFlow(flows)))
 	}
 	return d, errors.Join(errs...)
 }

@@ -687,3 +687,27 @@ func TestDecode_FalsePositiveUnnoticed(t *testing.T) {
 		}
 	}
 }
+
+// TestDecode_IncompleteSaysWhy: an overloaded table's error says how many
+// flows it holds for its cells and where to go from there.
+func TestDecode_IncompleteSaysWhy(t *testing.T) {
+	p := ParamsFor(100, 1)
+	p.Cells = 40
+	tab, err := NewTable(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		k := flow.KeyFrom4([4]byte{10, 0, 0, byte(i)}, [4]byte{10, 1, 0, 1}, uint16(i), 80, flow.ProtoTCP)
+		tab.Add(&k, 100)
+	}
+	_, err = tab.Decode()
+	if !errors.Is(err, ErrDecodeIncomplete) {
+		t.Fatalf("Decode: %v, want ErrDecodeIncomplete", err)
+	}
+	for _, want := range []string{"(100 flows, 0.40 cells per flow", "ParamsFor", "DecodeNetwork"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode: %q, want it to contain %q", err, want)
+		}
+	}
+}

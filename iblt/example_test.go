@@ -2,6 +2,7 @@ package iblt_test
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -146,4 +147,75 @@ func ExampleEstimator() {
 	est, err := a.Estimate()
 	fmt.Println("estimate within a factor 2 of 2000:", err == nil && est >= 1000 && est <= 4000)
 	// Output: estimate within a factor 2 of 2000: true
+}
+
+// Two hosts of about 2,000 flows each, which do not know how far apart
+// they are, reconcile in two round trips: host A sends a strata estimator,
+// host B answers with the estimated difference, and A sends a table sized
+// for 1.5 times that, which B subtracts and lists. IPv4 and IPv6 flows
+// travel alike as padded keys. Thirteen strata (bits.Len of the set size,
+// plus two) estimate as well as the default 32 for sets this size, in 40%
+// of the bytes.
+func Example_reconcile() {
+	const seed = 5
+	key := func(i int) [flow.PaddedLen]byte {
+		k := flow.KeyFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}, [4]byte{192, 0, 2, 1}, uint16(40000+i), 443, flow.ProtoTCP)
+		if i%2 == 1 {
+			k = flow.KeyFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)}, [16]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}, uint16(40000+i), 443, flow.ProtoTCP)
+		}
+		return k.Padded()
+	}
+	inA := func(i int) bool { return i < 2000 } // A has flows 0 to 1999
+	inB := func(i int) bool { return i >= 20 }  // B has flows 20 to 2009
+
+	// Round 1: A's estimator to B, B's estimate back to A.
+	ep := iblt.DefaultEstimatorParams(flow.PaddedLen, seed)
+	ep.Strata = bits.Len(2010) + 2
+	ea, _ := iblt.NewEstimator(ep)
+	eb, _ := iblt.NewEstimator(ep)
+	for i := range 2010 {
+		k := key(i)
+		if inA(i) {
+			ea.Insert(k[:])
+		}
+		if inB(i) {
+			eb.Insert(k[:])
+		}
+	}
+	wire, _ := ea.MarshalBinary()
+	var fromA iblt.Estimator
+	fromA.UnmarshalBinary(wire)
+	fromA.Subtract(eb)
+	est, err := fromA.Estimate()
+	fmt.Println("estimator bytes:", len(wire), "estimate:", est, err)
+
+	// Round 2: A's table, sized for 1.5 times the estimate, to B.
+	p, _ := iblt.ParamsFor(est*3/2, flow.PaddedLen, 0.99, seed)
+	ta, tb := iblt.MustNew(p), iblt.MustNew(p)
+	for i := range 2010 {
+		k := key(i)
+		if inA(i) {
+			ta.Insert(k[:], 0)
+		}
+		if inB(i) {
+			tb.Insert(k[:], 0)
+		}
+	}
+	wire, _ = ta.MarshalBinary()
+	var diff iblt.Table
+	diff.UnmarshalBinary(wire)
+	diff.Subtract(tb)
+	onlyA, onlyB, err := diff.List()
+	fmt.Println("table bytes:", len(wire), "only A:", len(onlyA), "only B:", len(onlyB), err)
+	var names []string
+	for _, e := range onlyB {
+		k, _ := flow.KeyFromPadded(e.Key)
+		names = append(names, k.String())
+	}
+	sort.Strings(names)
+	fmt.Println("first only B:", names[0])
+	// Output:
+	// estimator bytes: 66880 estimate: 30 <nil>
+	// table bytes: 5656 only A: 20 only B: 10 <nil>
+	// first only B: 10.0.7.208:42000 > 192.0.2.1:443 tcp
 }

@@ -162,7 +162,7 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 		deleted[i] = Entry{Key: keys[r.off : r.off+t.keyLen : r.off+t.keyLen], Value: r.value}
 	}
 	if left := nonEmpty(w, s); left > 0 {
-		return inserted, deleted, fmt.Errorf("%w: %d of %d cells still hold entries after listing %d inserted and %d deleted",
+		return inserted, deleted, fmt.Errorf("%w: %d of %d cells still hold entries after listing %d inserted and %d deleted (more entries than the table lists, or a damaged table: ParamsFor sizes a table for a difference, which an Estimator estimates)",
 			ErrDecodeIncomplete, left, m, len(inserted), len(deleted))
 	}
 	return inserted, deleted, nil

@@ -2,7 +2,9 @@ package iblt
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +57,30 @@ func TestList_BesideError(t *testing.T) {
 		e := append(ins, del...)[0]
 		if string(e.Key) != string(key) || e.Value != c.wantValue {
 			t.Errorf("%s: listed %q=%d, want the genuine key with the unverifiable value %d", c.name, e.Key, e.Value, c.wantValue)
+		}
+	}
+}
+
+// TestList_IncompleteSaysWhy: the error of a table holding more entries
+// than it lists points to the sizing helpers.
+func TestList_IncompleteSaysWhy(t *testing.T) {
+	p, err := ParamsFor(10, 8, 0.99, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := MustNew(p)
+	for i := range 100 {
+		if err := tab.Insert([]byte(fmt.Sprintf("%08d", i)), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err = tab.List()
+	if !errors.Is(err, ErrDecodeIncomplete) {
+		t.Fatalf("List: %v, want ErrDecodeIncomplete", err)
+	}
+	for _, want := range []string{"more entries than the table lists", "ParamsFor", "Estimator"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("List: %q, want it to contain %q", err, want)
 		}
 	}
 }

@@ -571,3 +571,23 @@ func TestTable_WeightedRounding(t *testing.T) {
 		t.Errorf("MinMax = %d, %d, want 0, %d", lo, hi, tb.Size())
 	}
 }
+
+// TestTally_NegativeN: a negative backend count is no backend, as 0 is: an
+// empty tally, not a panic in make.
+func TestTally_NegativeN(t *testing.T) {
+	tb := maglev.MustNew(maglev.Params{Size: 13}, maglev.Backends("a", "b"))
+	for _, n := range []int{-1, math.MinInt} {
+		var got []float64
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("Tally(table, %d, hashes) panicked: %v", n, r)
+				}
+			}()
+			got = maglev.Tally(tb, n, []uint64{1, 2, 3})
+		}()
+		if len(got) != 0 {
+			t.Errorf("Tally(table, %d, hashes) = %v, want no counts", n, got)
+		}
+	}
+}

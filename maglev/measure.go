@@ -43,10 +43,11 @@ func MaxMean(loads []float64) float64 {
 
 // Tally returns, for n backends, how many of hashes p sends to each
 // backend (hashes p has no backend for, or whose index is n or more, are
-// not counted). A nil p routes no hash, as in [MovedFlows].
+// not counted). A nil p routes no hash, as in [MovedFlows]. An n below 1
+// means no backend: the result is empty.
 func Tally(p Picker, n int, hashes []uint64) []float64 {
 	p = orEmpty(p)
-	counts := make([]float64, n)
+	counts := make([]float64, max(n, 0))
 	for _, h := range hashes {
 		if i, ok := p.Pick(h); ok && i < n {
 			counts[i]++
