@@ -22,8 +22,9 @@ type EstimatorParams struct {
 // strata of 80 cells. Its encoding ([Estimator.MarshalBinary]) holds all
 // 2,560 cells, 8*(3+ceil(keyLen/8)) bytes each: 103 KB for 13-byte keys
 // and 165 KB for 40-byte padded ones, more than a set of a few thousand
-// such keys takes itself. Strata above log2 of the difference stay empty,
-// and the last stratum also takes the keys of those above it, so hosts
+// such keys takes itself. Stratum i receives a key with probability
+// 2^-(i+1), so strata much above log2 of a host's key count stay empty,
+// and the last stratum also takes the keys of those above it: hosts
 // holding at most n keys each can set Strata to bits.Len(uint(n)) + 2
 // (13 for 2,000 keys) and get the same estimates for a fraction of the
 // bytes.
