@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -342,7 +343,8 @@ func TestLeafSpine_SendInvalid(t *testing.T) {
 // match its switches (a literal, or fields changed after NewLeafSpine),
 // where Send indexed switches it lacks. The zero LeafSpine's Path used to name switch 0, which it
 // lacks, and Send then indexed its empty switch list; a nil key was
-// dereferenced.
+// dereferenced. A nil *LeafSpine, which panicked in every method, now
+// behaves as the zero one.
 func TestLeafSpine_Zero(t *testing.T) {
 	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
 	net, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
@@ -361,6 +363,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 		t.Fatal(err)
 	}
 	clear(emptied.Switches)
+	var nilNet *LeafSpine
 	for _, c := range []struct {
 		name string
 		n    *LeafSpine
@@ -372,6 +375,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 		{"literal LeafSpine, no switches", literal, &k},
 		{"LeafSpine with Spines changed", grown, &k},
 		{"LeafSpine with nil switches", emptied, &k},
+		{"nil *LeafSpine", nilNet, &k},
 	} {
 		func() {
 			defer func() {
@@ -390,6 +394,21 @@ func TestLeafSpine_Zero(t *testing.T) {
 	if tbs := zero.Flip(); len(tbs) != 0 {
 		t.Errorf("Flip of the zero LeafSpine: %d tables", len(tbs))
 	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("nil *LeafSpine: panic %v", r)
+			}
+		}()
+		if tbs := nilNet.Flip(); len(tbs) != 0 {
+			t.Errorf("Flip of a nil *LeafSpine: %d tables", len(tbs))
+		}
+		for _, n := range []*LeafSpine{&zero, nilNet} {
+			if err := n.SetLoss(0, 0.5); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), "[0, 0)") {
+				t.Errorf("SetLoss on %#v: %v, want ErrParams saying there is no switch", n, err)
+			}
+		}
+	}()
 	if tbs := emptied.Flip(); len(tbs) != 3 || tbs[0] != nil {
 		t.Errorf("Flip of nil switches: %v, want 3 nil tables", tbs)
 	}
