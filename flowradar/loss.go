@@ -17,12 +17,17 @@ const (
 	HopNoLoss
 	// HopLoss: both counts are exact and the downstream switch counted
 	// fewer packets: [Hop.Lost] packets left the upstream switch's
-	// counters and never reached the downstream one's.
+	// counters and never reached the downstream one's. That is loss
+	// between the two, unless the downstream table missed part of the
+	// epoch: its switch restarted (its table was emptied) during the
+	// epoch, or flipped before the upstream one and counted the packets
+	// in flight in its next epoch. The counts cannot tell these apart.
 	HopLoss
 	// HopGain: both counts are exact and the downstream switch counted
 	// more packets than the upstream one, which no loss explains: the
 	// path given is not the flow's, or the switches' epochs do not line
-	// up (packets in flight when the tables were flipped).
+	// up (packets in flight when the tables were flipped), or the
+	// upstream switch restarted during the epoch.
 	HopGain
 )
 

@@ -334,15 +334,15 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	fc := make([]uint32, n*k) // cells of flow f: fc[f*k : f*k+k]
 	cnt := make([]int32, m+1) // flows per cell, then CSR offsets
 	var idx [MaxHashes]uint32
-	seen := make(map[flow.Key]struct{}, n)
+	seen := make(map[flow.Key]int, n) // the position of each key
 	for f := range keys {
 		if !keys[f].IsValid() {
-			return Counters{}, fmt.Errorf("%w: counter decode: key %d is not valid", ErrParams, f)
+			return Counters{}, fmt.Errorf("%w: counter decode: key %d is the zero (invalid) Key; want IPv4 or IPv6 flow keys", ErrParams, f)
 		}
-		if _, dup := seen[keys[f]]; dup {
-			return Counters{}, fmt.Errorf("%w: counter decode: key %v given twice", ErrParams, keys[f])
+		if g, dup := seen[keys[f]]; dup {
+			return Counters{}, fmt.Errorf("%w: counter decode: key %d (%v) is the same as key %d; want each flow once", ErrParams, f, keys[f], g)
 		}
-		seen[keys[f]] = struct{}{}
+		seen[keys[f]] = f
 		t.CellsOf(&keys[f], &idx)
 		copy(fc[f*k:], idx[:k])
 		for s := 0; s < k; s++ {

@@ -633,3 +633,37 @@ func TestFlowDecode_PhantomListedIsCorrupt(t *testing.T) {
 		t.Errorf("switch 0: flows %v, want the phantom K listed", flows[0])
 	}
 }
+
+// TestCounterDecode_BadKeys: CounterDecode refuses the zero (invalid) Key
+// and a key given twice with ErrParams, naming the key and what it
+// accepts, and returns no counts. Neither check had a test, and their
+// errors said only what was wrong.
+func TestCounterDecode_BadKeys(t *testing.T) {
+	tab, err := NewTable(ParamsFor(10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
+	b := flow.MustKey("2001:db8::1", "2001:db8::2", 3, 4, flow.ProtoUDP)
+	tab.Add(&a, 100)
+	tab.Add(&b, 100)
+	for _, c := range []struct {
+		name string
+		keys []flow.Key
+		want []string
+	}{
+		{"zero key", []flow.Key{a, {}, b}, []string{"key 1 ", "IPv4 or IPv6"}},
+		{"repeated key", []flow.Key{a, b, a}, []string{"key 2 ", a.String(), "same as key 0", "each flow once"}},
+	} {
+		cs, err := CounterDecode(tab, c.keys)
+		if !errors.Is(err, ErrParams) || cs.Packets != nil {
+			t.Errorf("%s: counts %v, error %v; want no counts and ErrParams", c.name, cs.Packets, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", c.name, err, w)
+			}
+		}
+	}
+}

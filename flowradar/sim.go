@@ -17,7 +17,7 @@ import (
 // the packets it forwards, after encoding them (a loss on its egress), so
 // the switches downstream count fewer packets than it does. Build it with
 // [NewLeafSpine]; the zero LeafSpine has no switch, so no flow has a path
-// and Send delivers nothing.
+// and Send delivers nothing, and a nil *LeafSpine behaves as the zero one.
 type LeafSpine struct {
 	Leaves, Spines int
 	Switches       []*Encoder
@@ -51,8 +51,12 @@ func NewLeafSpine(leaves, spines int, p Params, seed uint64) (*LeafSpine, error)
 // SetLoss makes switch sw drop each packet it forwards with probability
 // rate, after counting it.
 func (n *LeafSpine) SetLoss(sw int, rate float64) error {
-	if sw < 0 || sw >= len(n.loss) || !(rate >= 0 && rate <= 1) {
-		return fmt.Errorf("%w: loss needs a switch in [0, %d) and a rate in [0, 1], got %d and %v", ErrParams, len(n.loss), sw, rate)
+	var loss []float64 // none in the zero or a nil LeafSpine
+	if n != nil {
+		loss = n.loss
+	}
+	if sw < 0 || sw >= len(loss) || !(rate >= 0 && rate <= 1) {
+		return fmt.Errorf("%w: loss needs a switch in [0, %d) and a rate in [0, 1], got %d and %v", ErrParams, len(loss), sw, rate)
 	}
 	n.loss[sw] = rate
 	return nil
@@ -62,7 +66,7 @@ func (n *LeafSpine) SetLoss(sw int, rate float64) error {
 // Spines count its switches, each with a loss rate, and it has its random
 // source.
 func (n *LeafSpine) wired() bool {
-	return n.Leaves >= 1 && n.Spines >= 1 && n.Leaves+n.Spines == len(n.Switches) &&
+	return n != nil && n.Leaves >= 1 && n.Spines >= 1 && n.Leaves+n.Spines == len(n.Switches) &&
 		len(n.loss) == len(n.Switches) && n.rng != nil
 }
 
@@ -120,6 +124,9 @@ func (n *LeafSpine) Send(k *flow.Key, size uint32) bool {
 // Flip ends the epoch at every switch and returns the frozen tables, in
 // switch order, ready for [DecodeNetwork]; a nil switch gives a nil table.
 func (n *LeafSpine) Flip() []*Table {
+	if n == nil {
+		return nil
+	}
 	out := make([]*Table, len(n.Switches))
 	for j, e := range n.Switches {
 		if e != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -342,7 +343,8 @@ func TestLeafSpine_SendInvalid(t *testing.T) {
 // match its switches (a literal, or fields changed after NewLeafSpine),
 // where Send indexed switches it lacks. The zero LeafSpine's Path used to name switch 0, which it
 // lacks, and Send then indexed its empty switch list; a nil key was
-// dereferenced.
+// dereferenced. A nil *LeafSpine, which panicked in every method, now
+// behaves as the zero one.
 func TestLeafSpine_Zero(t *testing.T) {
 	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoTCP)
 	net, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
@@ -361,6 +363,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 		t.Fatal(err)
 	}
 	clear(emptied.Switches)
+	var nilNet *LeafSpine
 	for _, c := range []struct {
 		name string
 		n    *LeafSpine
@@ -372,6 +375,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 		{"literal LeafSpine, no switches", literal, &k},
 		{"LeafSpine with Spines changed", grown, &k},
 		{"LeafSpine with nil switches", emptied, &k},
+		{"nil *LeafSpine", nilNet, &k},
 	} {
 		func() {
 			defer func() {
@@ -390,6 +394,21 @@ func TestLeafSpine_Zero(t *testing.T) {
 	if tbs := zero.Flip(); len(tbs) != 0 {
 		t.Errorf("Flip of the zero LeafSpine: %d tables", len(tbs))
 	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("nil *LeafSpine: panic %v", r)
+			}
+		}()
+		if tbs := nilNet.Flip(); len(tbs) != 0 {
+			t.Errorf("Flip of a nil *LeafSpine: %d tables", len(tbs))
+		}
+		for _, n := range []*LeafSpine{&zero, nilNet} {
+			if err := n.SetLoss(0, 0.5); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), "[0, 0)") {
+				t.Errorf("SetLoss on %#v: %v, want ErrParams saying there is no switch", n, err)
+			}
+		}
+	}()
 	if tbs := emptied.Flip(); len(tbs) != 3 || tbs[0] != nil {
 		t.Errorf("Flip of nil switches: %v, want 3 nil tables", tbs)
 	}
@@ -397,5 +416,49 @@ func TestLeafSpine_Zero(t *testing.T) {
 		if tb.Flows() != 0 {
 			t.Errorf("switch %d counted a packet of a nil key", j)
 		}
+	}
+}
+
+// TestLeafSpine_Reproducible: NewLeafSpine's promise that a seed makes
+// runs reproducible: two networks of one seed, with the same loss, given
+// the same packets, deliver the same packets and export equal tables;
+// another seed places flows and drops packets differently.
+func TestLeafSpine_Reproducible(t *testing.T) {
+	keys := randomKeys(2000, 31)
+	run := func(seed uint64) (delivered []bool, tabs []*Table, paths [][]int) {
+		net, err := NewLeafSpine(4, 2, ParamsFor(2000, 1), seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for sw := range net.Switches {
+			if err := net.SetLoss(sw, 0.02); err != nil {
+				t.Fatal(err)
+			}
+		}
+		traffic(func(k *flow.Key, size uint32) bool {
+			delivered = append(delivered, net.Send(k, size))
+			return true
+		}, keys, 5)
+		for i := range keys {
+			paths = append(paths, net.Path(&keys[i], nil))
+		}
+		return delivered, net.Flip(), paths
+	}
+	d1, t1, p1 := run(8)
+	d2, t2, p2 := run(8)
+	d3, t3, p3 := run(9)
+	if !slices.Equal(d1, d2) {
+		t.Error("same seed: different packets delivered")
+	}
+	for j := range t1 {
+		if !t1[j].Equal(t2[j]) {
+			t.Errorf("same seed: switch %d exports a different table", j)
+		}
+	}
+	if !slices.EqualFunc(p1, p2, slices.Equal[[]int]) {
+		t.Error("same seed: different paths")
+	}
+	if slices.Equal(d1, d3) || slices.EqualFunc(p1, p3, slices.Equal[[]int]) || t1[0].Equal(t3[0]) {
+		t.Error("another seed: the same drops, paths or tables")
 	}
 }

@@ -293,7 +293,7 @@ func TestKernel_Replay(t *testing.T) {
 func testReplay(t *testing.T, perCPU bool, p flowradar.Params, decode bool) {
 	files := traffic.Files(t)
 	if (perCPU || !decode) && testing.Short() {
-		files = traffic.MainFiles(t) // per-CPU maps are read cell by cell: slow
+		files = traffic.MainFiles(t) // per-CPU maps hold a copy per CPU to clear and read
 	}
 	k := loadKernel(t, p, perCPU)
 	total, flows, known := 0, 0, 0
