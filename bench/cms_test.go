@@ -367,8 +367,8 @@ func cmsRace(b *testing.B, d *cmsStreamData, cs ...cmsContender) []float64 {
 //   - Add/eps=0.0001/conservative: the same with conservative update.
 //   - TopK/k=1000/eps=1e-05: the top-k trackers (ours with conservative
 //     update) at equal sketch memory (10 MB); .../standard: ours with
-//     standard update, as the peer's (both reach recall 1 here, see
-//     BenchmarkCMSTopK).
+//     standard update, as the peer's (ours reaches recall 1 here with
+//     either update, BoomFilters' TopK 0.995: see BenchmarkCMSTopK).
 //   - TopK/k=1000/eps=1e-05/sketch-share/L: how much of library L's top-k
 //     update is its sketch work: ours, the conservative Add; BoomFilters',
 //     the Add and Count its TopK.Add calls (x-sketch: top-k time over that).

@@ -1,29 +1,24 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"io"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
+	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 // Parsing benchmark: flow.Parse against gopacket's DecodingLayerParser
 // (Ethernet, Dot1Q, IPv4, IPv6, IPv6 extension headers, TCP, UDP, all
-// preallocated), both producing a flow.Key, on every frame of the shared
-// captures (DATAPLANE_TRAFFIC_DIR, top level and synthetic/; the
-// robustness/ fixtures are not traffic). Run:
+// preallocated), both producing a flow.Key, on every frame of the
+// captures under DATAPLANE_TRAFFIC_DIR (see fpLoadDir; the robustness/
+// fixtures are not traffic). Run:
 //
 //	cd bench && DATAPLANE_TRAFFIC_DIR=../../shared/traffic go test -run '^$' -bench FlowParse -benchtime=2s
 //
@@ -39,113 +34,58 @@ type fpCapture struct {
 var (
 	fpOnce     sync.Once
 	fpCaptures []fpCapture
-	fpErr      error
 )
 
 func fpLoad(tb testing.TB) []fpCapture {
-	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
-	if dir == "" {
-		tb.Skip("DATAPLANE_TRAFFIC_DIR is not set")
-	}
-	fpOnce.Do(func() {
-		var files []string
-		for _, sub := range []string{".", "synthetic"} {
-			ents, err := os.ReadDir(filepath.Join(dir, sub))
-			if err != nil {
-				fpErr = err
-				return
-			}
-			for _, e := range ents {
-				n := e.Name()
-				if !e.IsDir() && (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") || strings.HasSuffix(n, ".pcap.gz")) {
-					files = append(files, filepath.Join(sub, n))
-				}
-			}
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			frames, err := fpRead(filepath.Join(dir, f))
-			if err != nil {
-				fpErr = err
-				return
-			}
-			name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".gz"), ".pcap"), ".pcapng")
-			fpCaptures = append(fpCaptures, fpCapture{name, frames})
-		}
-	})
-	if fpErr != nil {
-		tb.Fatal(fpErr)
-	}
+	dir := traffic.Dir(tb) // skips without DATAPLANE_TRAFFIC_DIR
+	fpOnce.Do(func() { fpCaptures = fpLoadDir(tb, dir) })
 	if len(fpCaptures) == 0 {
 		tb.Fatalf("no captures in %s", dir)
 	}
 	return fpCaptures
 }
 
-// fpRead returns the frames of an Ethernet capture (pcap or pcapng,
-// possibly gzipped), read with pcapgo.
-func fpRead(path string) ([][]byte, error) {
-	f, err := os.Open(path)
+// fpLoadDir returns the frames of every capture under dir, at any depth,
+// but the robustness/ fixtures, as the other benchmarks read their
+// captures (traffic.Frames: pcap or pcapng, gzip or not; raw IP and
+// cooked captures get an Ethernet header). A directory holding only the
+// reader's own capture works: the README tells users to run the
+// benchmarks on one.
+func fpLoadDir(tb testing.TB, dir string) []fpCapture {
+	files, err := capture.Files(dir)
 	if err != nil {
-		return nil, err
+		tb.Fatal(err)
 	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	if strings.HasSuffix(path, ".gz") {
-		z, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
+	var caps []fpCapture
+	for _, f := range files {
+		if traffic.IsRobustness(f) {
+			continue
 		}
-		defer z.Close()
-		br = bufio.NewReader(z)
-	}
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, err
-	}
-	var src interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var lt layers.LinkType
-	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		r, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			return nil, err
+		name := filepath.Base(f)
+		for _, ext := range []string{".gz", ".pcap", ".pcapng"} {
+			name = strings.TrimSuffix(name, ext)
 		}
-		src, lt = r, r.LinkType()
-	} else {
-		r, err := pcapgo.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		src, lt = r, r.LinkType()
+		caps = append(caps, fpCapture{name, fpArena(traffic.Frames(tb, f))})
 	}
-	if lt != layers.LinkTypeEthernet {
-		return nil, &os.PathError{Op: "read", Path: path, Err: os.ErrInvalid}
+	return caps
+}
+
+// fpArena copies frames back to back into one buffer, as in a capture
+// file or a packet ring, so the benchmark measures parsing rather than the
+// scattered heap.
+func fpArena(frames [][]byte) [][]byte {
+	size := 0
+	for _, f := range frames {
+		size += len(f)
 	}
-	// Frames sit back to back in one buffer, as in a capture file or a
-	// packet ring, so the benchmark measures parsing rather than the
-	// scattered heap.
-	var arena []byte
-	var ends []int
-	for {
-		data, _, err := src.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		arena = append(arena, data...)
-		ends = append(ends, len(arena))
+	arena := make([]byte, 0, size)
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
+		start := len(arena)
+		arena = append(arena, f...)
+		out[i] = arena[start:len(arena):len(arena)]
 	}
-	frames := make([][]byte, len(ends))
-	start := 0
-	for i, end := range ends {
-		frames[i] = arena[start:end:end]
-		start = end
-	}
-	return frames, nil
+	return out
 }
 
 // fpGopacket is the peer: a DecodingLayerParser with preallocated layers,
