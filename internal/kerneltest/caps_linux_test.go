@@ -37,19 +37,7 @@ func TestAvailable_NeedsPerfmon(t *testing.T) {
 	if err != nil {
 		t.Skip("needs setpriv (util-linux)")
 	}
-	// A copy of the test binary that the unprivileged user can execute.
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "kerneltest.test")
-	if err := os.WriteFile(bin, self, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := unprivilegedCopy(t)
 	run := func(caps string) string {
 		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps="+caps, "--ambient-caps="+caps, bin)
@@ -66,4 +54,72 @@ func TestAvailable_NeedsPerfmon(t *testing.T) {
 	if out := run("+bpf,+net_admin,+perfmon"); strings.TrimSpace(out) != "available: <nil>" {
 		t.Errorf("CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON: %q, want available", out)
 	}
+}
+
+// TestLoopbackUDP: a datagram of the largest UDP payload crosses the
+// loopback of a namespace of its own with an XDP_PASS program attached.
+func TestLoopbackUDP(t *testing.T) {
+	RequireNetns(t)
+	prog, err := newReturn(2) // XDP_PASS
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := LoopbackUDP(prog, make([]byte, 65507)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoopbackUDP_NeedsSysAdmin: a process with CAP_BPF, CAP_PERFMON and
+// CAP_NET_ADMIN runs BPF programs but cannot make a network namespace
+// (CAP_SYS_ADMIN), so TestLoopbackUDP, like the kernels' long-frame tests,
+// must skip there, not fail as it did; and fail when
+// DATAPLANE_REQUIRE_KERNEL=1. It reruns the test binary as an unprivileged
+// user holding those capabilities, so it needs root and setpriv.
+func TestLoopbackUDP_NeedsSysAdmin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run a child with chosen capabilities")
+	}
+	if err := Available(); err != nil {
+		t.Skipf("BPF programs cannot run here at all: %v", err)
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	bin := unprivilegedCopy(t)
+	const caps = "+bpf,+perfmon,+net_admin"
+	for _, require := range []string{"", "1"} {
+		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps="+caps, "--ambient-caps="+caps, bin, "-test.run=^TestLoopbackUDP$", "-test.v")
+		cmd.Env = append(os.Environ(), EnvRequire+"="+require)
+		out, err := cmd.CombinedOutput()
+		switch {
+		case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestLoopbackUDP")):
+			t.Errorf("child with %s: %v, want TestLoopbackUDP skipped:\n%s", caps, err, out)
+		case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: TestLoopbackUDP")):
+			t.Errorf("child with %s and %s=1: %v, want TestLoopbackUDP failed:\n%s", caps, EnvRequire, err, out)
+		case !strings.Contains(string(out), "CAP_SYS_ADMIN"):
+			t.Errorf("child with %s (%s=%q): the skip does not name CAP_SYS_ADMIN:\n%s", caps, EnvRequire, require, out)
+		}
+	}
+}
+
+// unprivilegedCopy returns the path of a copy of the test binary that
+// any user can execute.
+func unprivilegedCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "kerneltest.test")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
