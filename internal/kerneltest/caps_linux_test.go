@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 // envProbeChild makes the test binary print Available's answer and exit:
@@ -70,13 +73,32 @@ func TestLoopbackUDP(t *testing.T) {
 	}
 }
 
-// TestLoopbackUDP_NeedsSysAdmin: a process with CAP_BPF, CAP_PERFMON and
-// CAP_NET_ADMIN runs BPF programs but cannot make a network namespace
-// (CAP_SYS_ADMIN), so TestLoopbackUDP, like the kernels' long-frame tests,
-// must skip there, not fail as it did; and fail when
-// DATAPLANE_REQUIRE_KERNEL=1. It reruns the test binary as an unprivileged
-// user holding those capabilities, so it needs root and setpriv.
-func TestLoopbackUDP_NeedsSysAdmin(t *testing.T) {
+// TestMapFreed: a map is gone once closed, and a map still open is not.
+func TestMapFreed(t *testing.T) {
+	Require(t)
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := MapID(t, m)
+	if MapFreed(t, id, 0) {
+		t.Fatalf("map %d freed while open", id)
+	}
+	m.Close()
+	if !MapFreed(t, id, time.Second) {
+		t.Fatalf("map %d still in the kernel 1 s after Close", id)
+	}
+}
+
+// TestNeedsSysAdmin: a process with CAP_BPF, CAP_PERFMON and
+// CAP_NET_ADMIN runs BPF programs but can neither make a network
+// namespace nor look a map up by ID (both take CAP_SYS_ADMIN), so
+// TestLoopbackUDP and TestMapFreed, like the kernels' long-frame and
+// Close tests, must skip there, naming CAP_SYS_ADMIN, not fail as they
+// did; and fail when DATAPLANE_REQUIRE_KERNEL=1. It reruns the test
+// binary as an unprivileged user holding those capabilities, so it needs
+// root and setpriv.
+func TestNeedsSysAdmin(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root, to run a child with chosen capabilities")
 	}
@@ -89,18 +111,20 @@ func TestLoopbackUDP_NeedsSysAdmin(t *testing.T) {
 	}
 	bin := unprivilegedCopy(t)
 	const caps = "+bpf,+perfmon,+net_admin"
-	for _, require := range []string{"", "1"} {
-		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-			"--inh-caps="+caps, "--ambient-caps="+caps, bin, "-test.run=^TestLoopbackUDP$", "-test.v")
-		cmd.Env = append(os.Environ(), EnvRequire+"="+require)
-		out, err := cmd.CombinedOutput()
-		switch {
-		case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestLoopbackUDP")):
-			t.Errorf("child with %s: %v, want TestLoopbackUDP skipped:\n%s", caps, err, out)
-		case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: TestLoopbackUDP")):
-			t.Errorf("child with %s and %s=1: %v, want TestLoopbackUDP failed:\n%s", caps, EnvRequire, err, out)
-		case !strings.Contains(string(out), "CAP_SYS_ADMIN"):
-			t.Errorf("child with %s (%s=%q): the skip does not name CAP_SYS_ADMIN:\n%s", caps, EnvRequire, require, out)
+	for _, test := range []string{"TestLoopbackUDP", "TestMapFreed"} {
+		for _, require := range []string{"", "1"} {
+			cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+				"--inh-caps="+caps, "--ambient-caps="+caps, bin, "-test.run=^"+test+"$", "-test.v")
+			cmd.Env = append(os.Environ(), EnvRequire+"="+require)
+			out, err := cmd.CombinedOutput()
+			switch {
+			case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: "+test)):
+				t.Errorf("%s with %s: %v, want it skipped:\n%s", test, caps, err, out)
+			case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: "+test)):
+				t.Errorf("%s with %s and %s=1: %v, want it failed:\n%s", test, caps, EnvRequire, err, out)
+			case !strings.Contains(string(out), "CAP_SYS_ADMIN"):
+				t.Errorf("%s with %s (%s=%q): the skip does not name CAP_SYS_ADMIN:\n%s", test, caps, EnvRequire, require, out)
+			}
 		}
 	}
 }
