@@ -50,6 +50,11 @@ func Available() error {
 	probe.once.Do(func() {
 		_ = rlimit.RemoveMemlock()
 		prog, err := newReturn(2) // XDP_PASS
+		if errors.Is(err, os.ErrPermission) {
+			// cilium/ebpf blames MEMLOCK for any EPERM, but the limit
+			// is lifted above: a privilege is missing.
+			err = fmt.Errorf("%w (loading an XDP program takes root, or CAP_BPF and CAP_NET_ADMIN; the kernels' parser also CAP_PERFMON)", err)
+		}
 		if err != nil {
 			probe.err = err
 			return
