@@ -14,8 +14,10 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded digest kernel. Close it when done. The zero Kernel
-// is not valid: like a closed one, every method that returns an error
+// Kernel is the loaded digest kernel. Close it when done. Its methods may
+// run concurrently with each other and with packets (see Table and Reset
+// for what a read or a reset under traffic sees), but Close must not
+// overlap any other call. The zero Kernel is not valid: like a closed one, every method that returns an error
 // returns one saying the kernel is closed or was never loaded, and
 // Program returns nil (the zero Kernel) or the closed program, whose runs
 // fail. Close may be called again.
