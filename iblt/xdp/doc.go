@@ -55,4 +55,11 @@
 // CAP_PERFMON (without CAP_PERFMON the verifier refuses the parser's
 // packet-pointer arithmetic), and CAP_NET_ADMIN to attach to an interface.
 // Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
+//
+// The kernel agrees with [PacketKey], [Digest] and [iblt.Table] on
+// little-endian hosts only. It keeps the packet identifier inside the key,
+// and the key's words in the cells, in host byte order, where Go writes
+// them little-endian; on a big-endian host (s390x) the kernel hashes other
+// key bytes and [Kernel.Table] returns cells that no Go digest of the same
+// packets matches, although the big-endian object loads.
 package xdp
