@@ -47,8 +47,9 @@ func (k *Kernel) ready() error {
 }
 
 // Load loads the kernel with the given options and an empty filter. The
-// error matches [ebpf.ErrNotSupported] where BPF is unavailable, and carries
-// the verifier log if the kernel rejects the program.
+// error matches [ebpf.ErrNotSupported] where BPF is unavailable and
+// [os.ErrPermission] without the privileges the package doc lists, and
+// carries the verifier log if the kernel rejects the program.
 func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err

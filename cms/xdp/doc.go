@@ -58,9 +58,10 @@
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function and
 // bpf_xdp_load_bytes; atomic compare-and-swap, ring buffer) and BPF
-// privileges: root, or CAP_BPF and CAP_PERFMON (without CAP_PERFMON the
-// verifier refuses the parser's packet-pointer arithmetic), and
-// CAP_NET_ADMIN to attach to an interface. Elsewhere [Load] returns an
+// privileges: root, or CAP_BPF, CAP_PERFMON (without it the verifier
+// refuses the parser's packet-pointer arithmetic) and CAP_NET_ADMIN
+// (without it the kernel loads no XDP program, and it is also what
+// attaching to an interface takes). Elsewhere [Load] returns an
 // error matching ebpf.ErrNotSupported. N, the total of the
 // sketch, is not a map of its own: it is the parsed packets less the
 // detector's drops, both in the statistics ([Kernel.Total]).

@@ -14,6 +14,7 @@ import (
 // frame_len (13 for this 65,549-byte frame). Generic XDP on a 64 KiB
 // loopback delivers such frames (kerneltest.LoopbackUDP); test runs cannot.
 func TestKernel_LongFrameLen(t *testing.T) {
+	kerneltest.RequireNetns(t)
 	k := loadKernel(t)
 	const payload = 65507 // the largest UDP payload over IPv4
 	if err := kerneltest.LoopbackUDP(k.Program(), make([]byte, payload)); err != nil {

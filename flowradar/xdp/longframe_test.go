@@ -20,6 +20,7 @@ import (
 // namespace of its own, with the program attached in generic mode, which
 // gives it the whole frame linear (kerneltest.LoopbackUDP).
 func TestKernel_LongFrameBytes(t *testing.T) {
+	kerneltest.RequireNetns(t)
 	for _, perCPU := range []bool{false, true} {
 		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) {
 			p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: 7, Seed: 0x10f}

@@ -51,8 +51,16 @@
 // [Options].
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
-// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF and
-// CAP_PERFMON (without CAP_PERFMON the verifier refuses the parser's
-// packet-pointer arithmetic), and CAP_NET_ADMIN to attach to an interface.
+// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF,
+// CAP_PERFMON (without it the verifier refuses the parser's packet-pointer
+// arithmetic) and CAP_NET_ADMIN (without it the kernel loads no XDP
+// program, and it is also what attaching to an interface takes).
 // Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
+//
+// The kernel agrees with [PacketKey], [Digest] and [iblt.Table] on
+// little-endian hosts only. It keeps the packet identifier inside the key,
+// and the key's words in the cells, in host byte order, where Go writes
+// them little-endian; on a big-endian host (s390x) the kernel hashes other
+// key bytes and [Kernel.Table] returns cells that no Go digest of the same
+// packets matches, although the big-endian object loads.
 package xdp

@@ -14,8 +14,10 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded digest kernel. Close it when done. The zero Kernel
-// is not valid: like a closed one, every method that returns an error
+// Kernel is the loaded digest kernel. Close it when done. Its methods may
+// run concurrently with each other and with packets (see Table and Reset
+// for what a read or a reset under traffic sees), but Close must not
+// overlap any other call. The zero Kernel is not valid: like a closed one, every method that returns an error
 // returns one saying the kernel is closed or was never loaded, and
 // Program returns nil (the zero Kernel) or the closed program, whose runs
 // fail. Close may be called again.
@@ -37,7 +39,8 @@ func (k *Kernel) ready() error {
 }
 
 // Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
+// without the privileges the package doc lists, and carries the verifier
 // log if the kernel rejects the program.
 func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {

@@ -16,6 +16,7 @@ import (
 // bytes lie past the offsets the kernel can read, so they do not enter
 // its identifier (TestPacketID_PastKernelReach holds Go to the same).
 func TestKernel_LongFrameTrailer(t *testing.T) {
+	kerneltest.RequireNetns(t)
 	k := loadKernel(t, Options{Cells: 3 * 16, Hashes: 3, Seed: 0x5eed})
 	data := make([]byte, 65507) // the largest UDP payload over IPv4
 	binary.BigEndian.PutUint32(data[len(data)-4:], 0xdeadbeef)

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 // envProbeChild makes the test binary print Available's answer and exit:
@@ -20,10 +23,12 @@ func init() {
 	}
 }
 
-// TestAvailable_NeedsPerfmon: with CAP_BPF and CAP_NET_ADMIN but not
-// CAP_PERFMON the verifier refuses every kernel (their parser subtracts
-// packet pointers), so Available must say BPF cannot run, and kernel tests
-// skip; with CAP_PERFMON too it must say they can. It reruns the test
+// TestAvailable_NeedsPerfmon: without CAP_NET_ADMIN no XDP program
+// loads, and Available must name it (cilium/ebpf's error blames
+// MEMLOCK). With CAP_BPF and CAP_NET_ADMIN but not CAP_PERFMON the
+// verifier refuses every kernel (their parser subtracts packet pointers),
+// so Available must say BPF cannot run, and kernel tests skip; with
+// CAP_PERFMON too it must say they can. It reruns the test
 // binary as an unprivileged user holding those capabilities, so it needs
 // root and setpriv.
 func TestAvailable_NeedsPerfmon(t *testing.T) {
@@ -37,7 +42,102 @@ func TestAvailable_NeedsPerfmon(t *testing.T) {
 	if err != nil {
 		t.Skip("needs setpriv (util-linux)")
 	}
-	// A copy of the test binary that the unprivileged user can execute.
+	bin := unprivilegedCopy(t)
+	run := func(caps string) string {
+		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps="+caps, "--ambient-caps="+caps, bin)
+		cmd.Env = append(os.Environ(), envProbeChild+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child with %s: %v\n%s", caps, err, out)
+		}
+		return string(out)
+	}
+	if out := run("+bpf,+perfmon"); !strings.Contains(out, "CAP_NET_ADMIN") {
+		t.Errorf("CAP_BPF and CAP_PERFMON only: %q, want an answer naming CAP_NET_ADMIN", out)
+	}
+	if out := run("+bpf,+net_admin"); !strings.Contains(out, "subtracts packet pointers") || !strings.Contains(out, "CAP_PERFMON") {
+		t.Errorf("CAP_BPF and CAP_NET_ADMIN only: %q, want an answer naming CAP_PERFMON", out)
+	}
+	if out := run("+bpf,+net_admin,+perfmon"); strings.TrimSpace(out) != "available: <nil>" {
+		t.Errorf("CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON: %q, want available", out)
+	}
+}
+
+// TestLoopbackUDP: a datagram of the largest UDP payload crosses the
+// loopback of a namespace of its own with an XDP_PASS program attached.
+func TestLoopbackUDP(t *testing.T) {
+	RequireNetns(t)
+	prog, err := newReturn(2) // XDP_PASS
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := LoopbackUDP(prog, make([]byte, 65507)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMapFreed: a map is gone once closed, and a map still open is not.
+func TestMapFreed(t *testing.T) {
+	Require(t)
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := MapID(t, m)
+	if MapFreed(t, id, 0) {
+		t.Fatalf("map %d freed while open", id)
+	}
+	m.Close()
+	if !MapFreed(t, id, time.Second) {
+		t.Fatalf("map %d still in the kernel 1 s after Close", id)
+	}
+}
+
+// TestNeedsSysAdmin: a process with CAP_BPF, CAP_PERFMON and
+// CAP_NET_ADMIN runs BPF programs but can neither make a network
+// namespace nor look a map up by ID (both take CAP_SYS_ADMIN), so
+// TestLoopbackUDP and TestMapFreed, like the kernels' long-frame and
+// Close tests, must skip there, naming CAP_SYS_ADMIN, not fail as they
+// did; and fail when DATAPLANE_REQUIRE_KERNEL=1. It reruns the test
+// binary as an unprivileged user holding those capabilities, so it needs
+// root and setpriv.
+func TestNeedsSysAdmin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run a child with chosen capabilities")
+	}
+	if err := Available(); err != nil {
+		t.Skipf("BPF programs cannot run here at all: %v", err)
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	bin := unprivilegedCopy(t)
+	const caps = "+bpf,+perfmon,+net_admin"
+	for _, test := range []string{"TestLoopbackUDP", "TestMapFreed"} {
+		for _, require := range []string{"", "1"} {
+			cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+				"--inh-caps="+caps, "--ambient-caps="+caps, bin, "-test.run=^"+test+"$", "-test.v")
+			cmd.Env = append(os.Environ(), EnvRequire+"="+require)
+			out, err := cmd.CombinedOutput()
+			switch {
+			case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: "+test)):
+				t.Errorf("%s with %s: %v, want it skipped:\n%s", test, caps, err, out)
+			case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: "+test)):
+				t.Errorf("%s with %s and %s=1: %v, want it failed:\n%s", test, caps, EnvRequire, err, out)
+			case !strings.Contains(string(out), "CAP_SYS_ADMIN"):
+				t.Errorf("%s with %s (%s=%q): the skip does not name CAP_SYS_ADMIN:\n%s", test, caps, EnvRequire, require, out)
+			}
+		}
+	}
+}
+
+// unprivilegedCopy returns the path of a copy of the test binary that
+// any user can execute.
+func unprivilegedCopy(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -50,20 +150,5 @@ func TestAvailable_NeedsPerfmon(t *testing.T) {
 	if err := os.WriteFile(bin, self, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	run := func(caps string) string {
-		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-			"--inh-caps="+caps, "--ambient-caps="+caps, bin)
-		cmd.Env = append(os.Environ(), envProbeChild+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child with %s: %v\n%s", caps, err, out)
-		}
-		return string(out)
-	}
-	if out := run("+bpf,+net_admin"); !strings.Contains(out, "subtracts packet pointers") || !strings.Contains(out, "CAP_PERFMON") {
-		t.Errorf("CAP_BPF and CAP_NET_ADMIN only: %q, want an answer naming CAP_PERFMON", out)
-	}
-	if out := run("+bpf,+net_admin,+perfmon"); strings.TrimSpace(out) != "available: <nil>" {
-		t.Errorf("CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON: %q, want available", out)
-	}
+	return bin
 }

@@ -5,8 +5,9 @@
 //
 // Without BPF privileges (or on an OS without BPF) tests skip, unless the
 // environment sets DATAPLANE_REQUIRE_KERNEL=1, in which case a skip becomes a
-// failure: CI sets it wherever a probe shows that programs load. Any other
-// load error, a verifier rejection above all, fails the test with the
+// failure: CI sets it wherever a probe shows that programs load. Tests
+// that also make a network namespace ([LoopbackUDP]) skip likewise
+// without CAP_SYS_ADMIN ([RequireNetns]). Any other load error, a verifier rejection above all, fails the test with the
 // verifier's log.
 package kerneltest
 
@@ -49,6 +50,11 @@ func Available() error {
 	probe.once.Do(func() {
 		_ = rlimit.RemoveMemlock()
 		prog, err := newReturn(2) // XDP_PASS
+		if errors.Is(err, os.ErrPermission) {
+			// cilium/ebpf blames MEMLOCK for any EPERM, but the limit
+			// is lifted above: a privilege is missing.
+			err = fmt.Errorf("%w (loading an XDP program takes root, or CAP_BPF and CAP_NET_ADMIN; the kernels' parser also CAP_PERFMON)", err)
+		}
 		if err != nil {
 			probe.err = err
 			return
@@ -302,7 +308,9 @@ func Call(tb testing.TB, name string, fn func() error) (err error) {
 // MapFreed reports whether the map with the given ID is gone from the
 // kernel within wait, polling without running the garbage collector: a
 // loader's Close must free its maps itself, not leave a reference (a
-// memory mapping, a file descriptor) for a finalizer to drop.
+// memory mapping, a file descriptor) for a finalizer to drop. Looking a
+// map up by ID takes CAP_SYS_ADMIN, which BPF programs do not need:
+// without it MapFreed skips tb as [Require] does.
 func MapFreed(tb testing.TB, id ebpf.MapID, wait time.Duration) bool {
 	tb.Helper()
 	deadline := time.Now().Add(wait)
@@ -310,6 +318,9 @@ func MapFreed(tb testing.TB, id ebpf.MapID, wait time.Duration) bool {
 		m, err := ebpf.NewMapFromID(id)
 		if errors.Is(err, os.ErrNotExist) {
 			return true
+		}
+		if errors.Is(err, os.ErrPermission) {
+			skip(tb, fmt.Sprintf("looking map %d up by ID takes CAP_SYS_ADMIN: %v", id, err))
 		}
 		if err != nil {
 			tb.Fatalf("map %d: %v", id, err)

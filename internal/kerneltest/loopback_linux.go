@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -12,13 +14,52 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+var netnsProbe struct {
+	once sync.Once
+	err  error
+}
+
+// NetnsAvailable reports whether this process can make a network
+// namespace of its own, as [LoopbackUDP] does, and if not, why. That
+// takes CAP_SYS_ADMIN, which is not among the BPF privileges [Available]
+// probes: a process holding CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN runs
+// the kernels but cannot make the namespace.
+func NetnsAvailable() error {
+	netnsProbe.once.Do(func() {
+		errc := make(chan error, 1)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread and its namespace end with the goroutine
+			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+				errc <- fmt.Errorf("unshare network namespace (needs CAP_SYS_ADMIN): %w", err)
+				return
+			}
+			errc <- nil
+		}()
+		netnsProbe.err = <-errc
+	})
+	return netnsProbe.err
+}
+
+// RequireNetns is [Require] for tests that also make a network namespace
+// ([LoopbackUDP]): it skips tb, or fails it when
+// DATAPLANE_REQUIRE_KERNEL=1, when BPF programs cannot run here or when
+// this process cannot make a network namespace ([NetnsAvailable]).
+func RequireNetns(tb testing.TB) {
+	tb.Helper()
+	Require(tb)
+	if err := NetnsAvailable(); err != nil {
+		skip(tb, fmt.Sprintf("a loopback test cannot make its network namespace here: %v", err))
+	}
+}
+
 // LoopbackUDP runs prog on one real frame longer than a test run can
 // carry: it sends a UDP datagram of payload (at most 65,507 bytes) from
 // 127.0.0.1:40000 to 127.0.0.1:9 over the loopback (MTU 65,536) of a
 // network namespace of its own, with prog attached in generic mode, which
 // hands XDP the whole frame linear: 14 + 20 + 8 + len(payload) bytes. The
 // namespace lives on a thread locked for the purpose and never unlocked,
-// so it ends with the call; nothing is left behind.
+// so it ends with the call; nothing is left behind. Call [RequireNetns]
+// first: the namespace takes a privilege that BPF does not.
 func LoopbackUDP(prog *ebpf.Program, payload []byte) error {
 	errc := make(chan error, 1)
 	go func() {
