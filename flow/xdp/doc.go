@@ -17,8 +17,9 @@
 // compare both on the same bytes.
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
-// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF and
-// CAP_PERFMON (without CAP_PERFMON the verifier refuses the parser's
-// packet-pointer arithmetic), and CAP_NET_ADMIN to attach to an interface.
+// and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF,
+// CAP_PERFMON (without it the verifier refuses the parser's packet-pointer
+// arithmetic) and CAP_NET_ADMIN (without it the kernel loads no XDP
+// program, and it is also what attaching to an interface takes).
 // Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
 package xdp

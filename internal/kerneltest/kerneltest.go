@@ -7,8 +7,8 @@
 // environment sets DATAPLANE_REQUIRE_KERNEL=1, in which case a skip becomes a
 // failure: CI sets it wherever a probe shows that programs load. Tests
 // that also make a network namespace ([LoopbackUDP]) skip likewise
-// without CAP_SYS_ADMIN ([RequireNetns]). Any other load error, a verifier rejection above all, fails the test with the
-// verifier's log.
+// without CAP_SYS_ADMIN ([RequireNetns]). Any other load error, a
+// verifier rejection above all, fails the test with the verifier's log.
 package kerneltest
 
 import (

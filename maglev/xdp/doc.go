@@ -121,8 +121,9 @@
 // is that VIP's: it goes to that VIP's table and is tracked anew.
 //
 // Requirements: Linux 5.18 or newer (global BPF functions) and BPF
-// privileges: root, or CAP_BPF and CAP_PERFMON (without CAP_PERFMON the
-// verifier refuses the parser's packet-pointer arithmetic), and
-// CAP_NET_ADMIN to attach to an interface.
+// privileges: root, or CAP_BPF, CAP_PERFMON (without it the verifier
+// refuses the parser's packet-pointer arithmetic) and CAP_NET_ADMIN
+// (without it the kernel loads no XDP program, and it is also what
+// attaching to an interface takes).
 // Elsewhere [Load] returns an error matching ebpf.ErrNotSupported.
 package xdp
