@@ -32,17 +32,7 @@ func init() {
 // binary as an unprivileged user holding those capabilities, so it needs
 // root and setpriv.
 func TestAvailable_NeedsPerfmon(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a child with chosen capabilities")
-	}
-	if err := Available(); err != nil {
-		t.Skipf("BPF programs cannot run here at all: %v", err)
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
-	bin := unprivilegedCopy(t)
+	setpriv, bin := capsChild(t)
 	run := func(caps string) string {
 		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
 			"--inh-caps="+caps, "--ambient-caps="+caps, bin)
@@ -104,17 +94,7 @@ func TestMapFreed(t *testing.T) {
 // binary as an unprivileged user holding those capabilities, so it needs
 // root and setpriv.
 func TestNeedsSysAdmin(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a child with chosen capabilities")
-	}
-	if err := Available(); err != nil {
-		t.Skipf("BPF programs cannot run here at all: %v", err)
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
-	bin := unprivilegedCopy(t)
+	setpriv, bin := capsChild(t)
 	const caps = "+bpf,+perfmon,+net_admin"
 	for _, test := range []string{"TestLoopbackUDP", "TestMapFreed"} {
 		for _, require := range []string{"", "1"} {
@@ -151,4 +131,23 @@ func unprivilegedCopy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+// capsChild returns setpriv's path and a copy of the test binary that an
+// unprivileged user can run, for the tests that rerun it with chosen
+// capabilities; it skips unless this process is root, BPF runs here at
+// all, and setpriv is installed.
+func capsChild(t *testing.T) (setpriv, bin string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run a child with chosen capabilities")
+	}
+	if err := Available(); err != nil {
+		t.Skipf("BPF programs cannot run here at all: %v", err)
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	return setpriv, unprivilegedCopy(t)
 }
