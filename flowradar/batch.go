@@ -43,7 +43,7 @@ func (t *Table) AddPackets(pkts []Packet) int {
 	var at [groupSize]uint8 // index in the group of the j-th valid packet
 	var isNew [groupSize]bool
 	var pos [groupSize * MaxHashes]uint32
-	cells := t.cells
+	cells, xor := t.cnt, t.xor
 	added := 0
 	for len(pkts) > 0 {
 		g := pkts[:min(len(pkts), groupSize)]
@@ -68,9 +68,8 @@ func (t *Table) AddPackets(pkts []Packet) int {
 				added++
 				x := p.Key.Padded()
 				for _, i := range cs {
-					c := &cells[i]
-					c.xorInto(&x)
-					c.FlowCount++
+					xorKey(&xor[i], &x)
+					cells[i].FlowCount++
 				}
 			}
 			size := uint64(p.Size)

@@ -108,8 +108,8 @@ func newRefSys(n int, geo [][MaxHashes]uint32, k int, m int, tab *Table) refSys 
 			row[f].Add(row[f], big.NewRat(1, 1))
 		}
 		A = append(A, row)
-		Ap = append(Ap, append(append([]*big.Rat(nil), row...), big.NewRat(int64(tab.cells[c].PacketCount), 1)))
-		Ab = append(Ab, append(append([]*big.Rat(nil), row...), big.NewRat(int64(tab.cells[c].ByteCount), 1)))
+		Ap = append(Ap, append(append([]*big.Rat(nil), row...), big.NewRat(int64(tab.cnt[c].PacketCount), 1)))
+		Ab = append(Ab, append(append([]*big.Rat(nil), row...), big.NewRat(int64(tab.cnt[c].ByteCount), 1)))
 	}
 	rk := ratRank(A)
 	r.consistent = ratRank(Ap) == rk && ratRank(Ab) == rk
@@ -178,8 +178,8 @@ func TestCounterDecode_DamageInTheCore(t *testing.T) {
 					tab.Add(&ks[f], 100)
 				}
 			}
-			tab.cells[tc.cell].PacketCount++
-			tab.cells[tc.cell].ByteCount += 100
+			tab.cnt[tc.cell].PacketCount++
+			tab.cnt[tc.cell].ByteCount += 100
 			if newRefSys(len(ks), tc.geo, tc.k, tc.m, tab).consistent {
 				t.Fatal("the damage is not detectable: the test needs a system without solution")
 			}
@@ -237,8 +237,8 @@ func TestCounterDecode_RandomSmallSystemsRef(t *testing.T) {
 		if damaged {
 			c := rng.IntN(m)
 			d := 1 + rng.IntN(5)
-			tab.cells[c].PacketCount += uint32(d)
-			tab.cells[c].ByteCount += uint64(d * 100)
+			tab.cnt[c].PacketCount += uint32(d)
+			tab.cnt[c].ByteCount += uint64(d * 100)
 		}
 		ref := newRefSys(n, geo, k, m, tab)
 		cs, err := CounterDecode(tab, ks)
@@ -274,7 +274,7 @@ func TestCounterDecode_RandomSmallSystemsRef(t *testing.T) {
 		}
 		conflict := 0
 		for c := 0; c < m; c++ {
-			rp, rb := int64(tab.cells[c].PacketCount), int64(tab.cells[c].ByteCount)
+			rp, rb := int64(tab.cnt[c].PacketCount), int64(tab.cnt[c].ByteCount)
 			for _, f := range ref.cells[c] {
 				rp -= cs.Packets[f]
 				rb -= cs.Bytes[f]

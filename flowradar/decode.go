@@ -33,11 +33,10 @@ type Decoded struct {
 // key hashing to cell i and present in the flow filter. The last two
 // checks keep a damaged cell from inventing a flow.
 func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
-	c := &t.cells[i]
-	if c.FlowCount != 1 {
+	if t.cnt[i].FlowCount != 1 {
 		return flow.Key{}, false
 	}
-	k, ok := c.Key()
+	k, ok := keyOf(&t.xor[i])
 	if !ok {
 		return k, false
 	}
@@ -77,10 +76,10 @@ func (t *Table) Decode() (Decoded, error) {
 	w := t.Clone()
 	// Each decoded flow empties its pure cell, so at most Cells flows; the
 	// FlowCounts of a damaged table may claim far more.
-	d := Decoded{Remainder: w, Flows: make([]Flow, 0, min(w.Flows(), len(w.cells)))}
+	d := Decoded{Remainder: w, Flows: make([]Flow, 0, min(w.Flows(), len(w.cnt)))}
 	stack := make([]uint32, 0, 64)
-	for i := range w.cells {
-		if w.cells[i].FlowCount == 1 {
+	for i := range w.cnt {
+		if w.cnt[i].FlowCount == 1 {
 			stack = append(stack, uint32(i))
 		}
 	}
@@ -99,25 +98,25 @@ peel:
 		if !ok {
 			continue
 		}
-		c := w.cells[i]
+		c := w.cnt[i]
 		f := Flow{Key: k, Packets: uint64(c.PacketCount), Bytes: c.ByteCount}
 		p := k.Padded()
 		n := w.p.Hashes
 		// Check every cell before changing any, so that the Remainder
 		// returned with the error holds each flow whole.
 		for s := 0; s < n; s++ {
-			if w.cells[idx[s]].FlowCount == 0 {
+			if w.cnt[idx[s]].FlowCount == 0 {
 				halt = fmt.Errorf("%w: flow %v removed from cell %d, which holds no flow", ErrCorrupt, k, idx[s])
 				break peel
 			}
 		}
 		for s := 0; s < n; s++ {
-			o := &w.cells[idx[s]]
+			o := &w.cnt[idx[s]]
 			if o.PacketCount < c.PacketCount || o.ByteCount < c.ByteCount {
 				under++
 			}
 			o.FlowCount--
-			o.xorInto(&p)
+			xorKey(&w.xor[idx[s]], &p)
 			o.PacketCount -= c.PacketCount
 			o.ByteCount -= c.ByteCount
 			if o.FlowCount == 1 {
@@ -127,14 +126,14 @@ peel:
 		d.Flows = append(d.Flows, f)
 	}
 	residue := 0
-	for i := range w.cells {
-		c := &w.cells[i]
+	for i := range w.cnt {
+		c := &w.cnt[i]
 		switch {
 		case c.FlowCount != 0:
 			d.Stuck++
 		case halt != nil:
 			// Stopped before peeling ended: no residue check.
-		case c.PacketCount != 0 || c.ByteCount != 0 || c.FlowXOR != [XORBytes]byte{}:
+		case c.PacketCount != 0 || c.ByteCount != 0 || w.xor[i] != [XORBytes]byte{}:
 			residue++
 		}
 	}
@@ -153,7 +152,7 @@ peel:
 	if d.Stuck > 0 {
 		flows := t.Flows()
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows (%d flows, %.2f cells per flow: ParamsFor sizes a table for an epoch's flows; DecodeNetwork decodes switches together)",
-			ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cells), flows, t.p.CellsPerFlow(flows)))
+			ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cnt), flows, t.p.CellsPerFlow(flows)))
 	}
 	return d, errors.Join(errs...)
 }

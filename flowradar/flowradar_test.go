@@ -179,14 +179,14 @@ func TestTable_NewFlowThenKnown(t *testing.T) {
 	n := tab.CellsOf(&k, &idx)
 	want := Cell{FlowXOR: k.Padded(), FlowCount: 1, PacketCount: 2, ByteCount: 300}
 	for s := 0; s < n; s++ {
-		if got := tab.cells[idx[s]]; got != want {
+		if got := tab.cell(int(idx[s])); got != want {
 			t.Fatalf("cell %d = %+v, want %+v", idx[s], got, want)
 		}
 		if int(idx[s])/int(tab.sub) != s {
 			t.Fatalf("cell %d of hash %d outside its sub-table", idx[s], s)
 		}
 	}
-	if got, ok := tab.cells[idx[0]].Key(); !ok || got != k {
+	if got, ok := keyOf(&tab.xor[idx[0]]); !ok || got != k {
 		t.Fatalf("Key() = %v %v, want %v", got, ok, k)
 	}
 	if !tab.Contains(&k) || tab.Flows() != 1 {
@@ -376,7 +376,7 @@ func TestSeedExample_NetworkDecode(t *testing.T) {
 	// The tables are the seed's.
 	want := [2][]uint32{{1, 3, 3, 3, 2, 0}, {2, 2, 3, 3, 2, 0}}
 	for j := range sw {
-		for i, c := range sw[j].cells {
+		for i, c := range sw[j].Cells() {
 			if c.FlowCount != want[j][i] {
 				t.Fatalf("switch %d cell %d: FlowCount %d, want %d", j+1, i, c.FlowCount, want[j][i])
 			}
@@ -472,14 +472,14 @@ func TestDecode_CorruptRemainderWhole(t *testing.T) {
 		tab.Add(&a, 100)
 		var idx [MaxHashes]uint32
 		tab.CellsOf(&a, &idx)
-		tab.Cells()[idx[damaged]] = Cell{}
+		tab.setCell(int(idx[damaged]), &Cell{})
 		d, err := tab.Decode()
 		if !errors.Is(err, ErrCorrupt) || len(d.Flows) != 0 {
 			t.Fatalf("cell %d emptied: %d flows, %v; want none and ErrCorrupt", damaged, len(d.Flows), err)
 		}
 		for s := range 4 {
-			want := tab.Cells()[idx[s]]
-			if got := d.Remainder.Cells()[idx[s]]; got != want {
+			want := tab.cell(int(idx[s]))
+			if got := d.Remainder.cell(int(idx[s])); got != want {
 				t.Errorf("cell %d emptied: Remainder's cell %d of A is %+v, want it unchanged %+v", damaged, s, got, want)
 			}
 		}
@@ -498,7 +498,7 @@ func TestDecode_CorruptStuck(t *testing.T) {
 	tab.Add(&b, 100)
 	var idx [MaxHashes]uint32
 	tab.CellsOf(&a, &idx)
-	tab.Cells()[idx[0]] = Cell{}
+	tab.setCell(int(idx[0]), &Cell{})
 	d, err := tab.Decode()
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Decode: %v, want ErrCorrupt", err)
@@ -623,7 +623,7 @@ func TestDecode_StuckAndResidue(t *testing.T) {
 		}
 		tab.CellsOf(&k, &idx)
 		for _, c := range idx[:p.Hashes] {
-			if tab.Cells()[c].FlowCount == 0 {
+			if tab.cnt[c].FlowCount == 0 {
 				ghost, found = k, true
 			}
 		}
@@ -664,8 +664,8 @@ func TestDecode_FalsePositiveUnnoticed(t *testing.T) {
 		}
 	}
 	for _, c := range []int{1, 3} { // the false positive's 2 packets
-		tab.Cells()[c].PacketCount += 2
-		tab.Cells()[c].ByteCount += 20
+		tab.cnt[c].PacketCount += 2
+		tab.cnt[c].ByteCount += 20
 	}
 	want := map[flow.Key]uint64{keys[0]: 7, keys[1]: 8, keys[2]: 5}
 	d, err := tab.Decode()

@@ -59,8 +59,8 @@ func FuzzUnmarshalDecode(f *testing.F) {
 			}
 			sub := p.Cells / uint32(p.Hashes)
 			for s := 0; s < p.Hashes; s++ {
-				if idx[s]/sub != uint32(s) || u.Cells()[idx[s]].FlowCount == 0 {
-					t.Fatalf("decoded %v: cell %d of sub-table %d (%d cells each) holds %d flows", *k, idx[s], s, sub, u.Cells()[idx[s]].FlowCount)
+				if idx[s]/sub != uint32(s) || u.cnt[idx[s]].FlowCount == 0 {
+					t.Fatalf("decoded %v: cell %d of sub-table %d (%d cells each) holds %d flows", *k, idx[s], s, sub, u.cnt[idx[s]].FlowCount)
 				}
 			}
 		}
@@ -101,10 +101,10 @@ func FuzzDecodeCorrupt(f *testing.F) {
 	// filter checks reject. Without them both decoders list it, beside an
 	// error.
 	f.Add(uint32(cells), byte(1))
-	for i := len(tab.Cells()) - 1; i >= 0; i-- {
+	for i := len(tab.cnt) - 1; i >= 0; i-- {
 		// The last cell holding one flow: CounterDecode peels that flow
 		// from it first, so damage there changes the flow's count.
-		if tab.Cells()[i].FlowCount == 1 {
+		if tab.cnt[i].FlowCount == 1 {
 			f.Add(uint32(cells+i*CellBytes+44), byte(4)) // its PacketCount
 			f.Add(uint32(cells+i*CellBytes+48), byte(1)) // its ByteCount
 			break

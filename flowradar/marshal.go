@@ -24,7 +24,7 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 		return nil, errZero("the table")
 	}
 	filter := t.filter.Words()
-	b := make([]byte, 0, headerBytes+len(filter)*8+len(t.cells)*CellBytes)
+	b := make([]byte, 0, headerBytes+len(filter)*8+len(t.cnt)*CellBytes)
 	b = append(b, magic[:]...)
 	b = append(b, byte(t.p.Hashes), byte(t.p.FilterHashes), 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, t.p.Cells)
@@ -33,9 +33,9 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 	for _, w := range filter {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	for i := range t.cells {
-		c := &t.cells[i]
-		b = append(b, c.FlowXOR[:]...)
+	for i := range t.cnt {
+		c := &t.cnt[i]
+		b = append(b, t.xor[i][:]...)
 		b = binary.LittleEndian.AppendUint32(b, c.FlowCount)
 		b = binary.LittleEndian.AppendUint32(b, c.PacketCount)
 		b = binary.LittleEndian.AppendUint64(b, c.ByteCount)
@@ -88,9 +88,9 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		filter[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
 	b = b[len(filter)*8:]
-	for i := range nt.cells {
-		c, e := &nt.cells[i], b[i*CellBytes:]
-		copy(c.FlowXOR[:], e[:XORBytes])
+	for i := range nt.cnt {
+		c, e := &nt.cnt[i], b[i*CellBytes:]
+		copy(nt.xor[i][:], e[:XORBytes])
 		c.FlowCount = binary.LittleEndian.Uint32(e[40:])
 		c.PacketCount = binary.LittleEndian.Uint32(e[44:])
 		c.ByteCount = binary.LittleEndian.Uint64(e[48:])

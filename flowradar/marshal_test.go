@@ -36,8 +36,57 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 	}
 	// Cell fields sit where the doc says.
 	c0 := b[headerBytes+len(tab.Filter())*8:]
-	if binary.LittleEndian.Uint32(c0[40:]) != tab.cells[0].FlowCount || binary.LittleEndian.Uint32(c0[44:]) != tab.cells[0].PacketCount {
+	if binary.LittleEndian.Uint32(c0[40:]) != tab.cnt[0].FlowCount || binary.LittleEndian.Uint32(c0[44:]) != tab.cnt[0].PacketCount {
 		t.Fatal("cell layout differs from the documented one")
+	}
+}
+
+// TestTable_Cells: Cells returns a copy, whole cells in the documented
+// order, that SetCells puts back; SetCells refuses, changing nothing, a
+// slice of another length.
+func TestTable_Cells(t *testing.T) {
+	tab, tr := smallTable(t, 200)
+	cells := tab.Cells()
+	if len(cells) != int(tab.Params().Cells) {
+		t.Fatalf("%d cells, want %d", len(cells), tab.Params().Cells)
+	}
+	// Every flow's padded key is in each of its cells' FlowXOR, and the
+	// FlowCounts sum to Hashes per flow: whole cells, in CellsOf's order.
+	var idx [MaxHashes]uint32
+	var flows uint32
+	xor := make([][XORBytes]byte, len(cells))
+	for k := range tr {
+		p := k.Padded()
+		for _, c := range idx[:tab.CellsOf(&k, &idx)] {
+			xorKey(&xor[c], &p)
+		}
+	}
+	for i, c := range cells {
+		if c.FlowXOR != xor[i] {
+			t.Fatalf("cell %d: FlowXOR %x, want %x", i, c.FlowXOR, xor[i])
+		}
+		flows += c.FlowCount
+	}
+	if want := uint32(len(tr) * tab.Params().Hashes); flows != want {
+		t.Fatalf("FlowCounts sum to %d, want %d", flows, want)
+	}
+	before := tab.Clone()
+	cells[0].PacketCount += 5 // a copy: the table does not change
+	if !tab.Equal(before) {
+		t.Fatal("changing the slice Cells returned changed the table")
+	}
+	if err := tab.SetCells(cells[1:]); !errors.Is(err, ErrParams) || !tab.Equal(before) {
+		t.Fatalf("SetCells of %d cells: %v, want an error wrapping ErrParams and no change", len(cells)-1, err)
+	}
+	if err := tab.SetCells(cells); err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Cells()[0].PacketCount; got != cells[0].PacketCount {
+		t.Fatalf("after SetCells cell 0 has %d packets, want %d", got, cells[0].PacketCount)
+	}
+	cells[0].PacketCount -= 5
+	if err := tab.SetCells(cells); err != nil || !tab.Equal(before) {
+		t.Fatalf("SetCells of the original cells: %v, equal %v", err, tab.Equal(before))
 	}
 }
 
@@ -196,6 +245,7 @@ func TestTable_Zero(t *testing.T) {
 		},
 		"Decode":        func(z *Table) error { _, err := z.Decode(); return err },
 		"MarshalBinary": func(z *Table) error { _, err := z.MarshalBinary(); return err },
+		"SetCells":      func(z *Table) error { return z.SetCells(good.Cells()) },
 		"FlowDecode":    func(z *Table) error { _, _, err := FlowDecode([]*Table{good, z}); return err },
 		"CounterDecode": func(z *Table) error { _, err := CounterDecode(z, []flow.Key{k}); return err },
 		"DecodeNetwork": func(z *Table) error { _, err := DecodeNetwork([]*Table{z}); return err },

@@ -93,8 +93,8 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 	for j, t := range tables {
 		w[j] = t.Clone()
 		have[j] = make(map[flow.Key]struct{})
-		for i := range w[j].cells {
-			if w[j].cells[i].FlowCount == 1 {
+		for i := range w[j].cnt {
+			if w[j].cnt[i].FlowCount == 1 {
 				q = append(q, item{uint32(j), uint32(i)})
 			}
 		}
@@ -112,15 +112,15 @@ func flowDecode(tables []*Table) (flows [][]flow.Key, stuck []int, halt, err err
 	remove := func(j int, k *flow.Key, idx *[MaxHashes]uint32, lent bool) {
 		p := k.Padded()
 		for s := 0; s < w[j].p.Hashes; s++ {
-			c := &w[j].cells[idx[s]]
+			c := &w[j].cnt[idx[s]]
 			if lent {
 				if borrowed[j] == nil {
-					borrowed[j] = make([]bool, len(w[j].cells))
+					borrowed[j] = make([]bool, len(w[j].cnt))
 				}
 				borrowed[j][idx[s]] = true
 			}
 			c.FlowCount--
-			c.xorInto(&p)
+			xorKey(&w[j].xor[idx[s]], &p)
 			if c.FlowCount == 1 {
 				q = append(q, item{uint32(j), idx[s]})
 			}
@@ -165,7 +165,7 @@ peel:
 		}
 		fits := true
 		for s := 0; s < w[j].p.Hashes; s++ {
-			if w[j].cells[idx[s]].FlowCount == 0 {
+			if w[j].cnt[idx[s]].FlowCount == 0 {
 				if borrowed[j] == nil || !borrowed[j][idx[s]] {
 					e := fmt.Errorf("%w: table %d: flow %v removed from cell %d, which holds no flow", ErrCorrupt, j, k, idx[s])
 					if !phantom() {
@@ -193,7 +193,7 @@ peel:
 			n := w[o].CellsOf(&k, &oidx)
 			fits := true
 			for s := 0; s < n; s++ {
-				fits = fits && w[o].cells[oidx[s]].FlowCount > 0
+				fits = fits && w[o].cnt[oidx[s]].FlowCount > 0
 			}
 			if fits {
 				remove(o, &k, &oidx, true)
@@ -207,8 +207,8 @@ peel:
 	total, residue := 0, 0
 	var first string
 	for j := range w {
-		for i := range w[j].cells {
-			c, orig := &w[j].cells[i], &tables[j].cells[i]
+		for i := range w[j].cnt {
+			c, orig := &w[j].cnt[i], &tables[j].cnt[i]
 			switch {
 			case c.FlowCount != 0:
 				stuck[j]++
@@ -218,7 +218,7 @@ peel:
 				// Emptied with the help of a flow decoded elsewhere: a
 				// leftover FlowXOR may be a filter false positive of a
 				// healthy network ([Counters.Mismatch] shows it).
-			case c.FlowXOR != [XORBytes]byte{} || orig.FlowCount == 0 && (orig.PacketCount != 0 || orig.ByteCount != 0):
+			case w[j].xor[i] != [XORBytes]byte{} || orig.FlowCount == 0 && (orig.PacketCount != 0 || orig.ByteCount != 0):
 				if residue == 0 {
 					first = fmt.Sprintf("table %d cell %d", j, i)
 				}
@@ -330,7 +330,7 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	if !t.valid() {
 		return Counters{}, errZero("the table")
 	}
-	n, k, m := len(keys), t.p.Hashes, len(t.cells)
+	n, k, m := len(keys), t.p.Hashes, len(t.cnt)
 	fc := make([]uint32, n*k) // cells of flow f: fc[f*k : f*k+k]
 	cnt := make([]int32, m+1) // flows per cell, then CSR offsets
 	var idx [MaxHashes]uint32
@@ -351,17 +351,17 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	}
 	// A cell is consistent when the given flows hashed there are the
 	// table's: as many (FlowCount) and the same keys (FlowXOR).
-	xor := make([]Cell, m) // FlowXOR of the given flows per cell
+	xor := make([][XORBytes]byte, m) // FlowXOR of the given flows per cell
 	for f := range keys {
 		p := keys[f].Padded()
 		for _, c := range fc[f*k : f*k+k] {
-			xor[c].xorInto(&p)
+			xorKey(&xor[c], &p)
 		}
 	}
 	var r Counters
 	use := make([]bool, m)
 	for c := 0; c < m; c++ {
-		use[c] = uint32(cnt[c+1]) == t.cells[c].FlowCount && xor[c].FlowXOR == t.cells[c].FlowXOR
+		use[c] = uint32(cnt[c+1]) == t.cnt[c].FlowCount && xor[c] == t.xor[c]
 		if !use[c] {
 			r.Mismatch++
 		}
@@ -384,8 +384,8 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	resB := make([]int64, m)
 	for c := 0; c < m; c++ {
 		unknown[c] = off[c+1] - off[c]
-		resP[c] = int64(t.cells[c].PacketCount)
-		resB[c] = int64(t.cells[c].ByteCount)
+		resP[c] = int64(t.cnt[c].PacketCount)
+		resB[c] = int64(t.cnt[c].ByteCount)
 	}
 	r.Packets = make([]int64, n)
 	r.Bytes = make([]int64, n)
@@ -492,8 +492,8 @@ func CounterDecode(t *Table, keys []flow.Key) (Counters, error) {
 	}
 	// The residual of every cell for the counts returned, from scratch.
 	for c := 0; c < m; c++ {
-		resP[c] = int64(t.cells[c].PacketCount)
-		resB[c] = int64(t.cells[c].ByteCount)
+		resP[c] = int64(t.cnt[c].PacketCount)
+		resB[c] = int64(t.cnt[c].ByteCount)
 		for _, f := range cf[off[c]:off[c+1]] {
 			resP[c] -= r.Packets[f]
 			resB[c] -= r.Bytes[f]

@@ -212,12 +212,12 @@ func TestDecodeNetwork_DamagedCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, field := range []string{"packets", "bytes"} {
-		for i := range clean.Cells() {
-			if clean.Cells()[i].FlowCount == 0 {
+		for i := range clean.cnt {
+			if clean.cnt[i].FlowCount == 0 {
 				continue
 			}
 			tab := clean.Clone()
-			c := &tab.Cells()[i]
+			c := &tab.cnt[i]
 			if field == "packets" {
 				c.PacketCount ^= 4
 			} else {
@@ -310,9 +310,10 @@ func TestFlowDecode_Residue(t *testing.T) {
 		{"ByteCount", func(c *Cell) { c.ByteCount = 300 }},
 	} {
 		tab, tr := smallTable(t, 40)
-		for i := range tab.Cells() {
-			if c := &tab.Cells()[i]; c.FlowCount == 0 {
-				tc.damage(c)
+		for i := range tab.cnt {
+			if c := tab.cell(i); c.FlowCount == 0 {
+				tc.damage(&c)
+				tab.setCell(i, &c)
 				break
 			}
 		}
@@ -415,12 +416,12 @@ func TestDecodeNetwork_PartialOnCorrupt(t *testing.T) {
 		// cell's other flows are removed, the cell still holds A alone.
 		{"flow decoded twice", "decoded twice", func(tab *Table, a *flow.Key, cell uint32) {
 			p := a.Padded()
-			tab.Cells()[cell].xorInto(&p)
-			tab.Cells()[cell].FlowCount++
+			xorKey(&tab.xor[cell], &p)
+			tab.cnt[cell].FlowCount++
 		}},
 		// One of A's cells wiped: removing A meets a cell with no flow.
 		{"own flow removed from an empty cell", "which holds no flow", func(tab *Table, _ *flow.Key, cell uint32) {
-			tab.Cells()[cell] = Cell{}
+			tab.setCell(int(cell), &Cell{})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -544,7 +545,7 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 	if d, err := sw1.Decode(); err != nil || len(d.Flows) != 2 {
 		t.Fatalf("switch 1 alone: %v", err)
 	}
-	sw0.Cells()[4] = Cell{} // the damage
+	sw0.setCell(4, &Cell{}) // the damage
 	if _, _, err := FlowDecode([]*Table{sw0, sw1}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a wiped cell of a flow of two switches: %v, want ErrCorrupt", err)
 	}
@@ -566,7 +567,7 @@ func TestFlowDecode_DamageUnderALentFlowAnyOrder(t *testing.T) {
 	sw0.Add(&y, 100)
 	sw1.Add(&k, 100)
 	sw2.Add(&y, 100)
-	sw0.Cells()[4] = Cell{} // the damage
+	sw0.setCell(4, &Cell{}) // the damage
 	tabs := []*Table{sw0, sw1, sw2}
 	for _, ord := range [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
 		in := []*Table{tabs[ord[0]], tabs[ord[1]], tabs[ord[2]]}
@@ -595,8 +596,8 @@ func TestFlowDecode_TwiceUnderALentFlow(t *testing.T) {
 	sw0.Add(&y, 100)
 	sw1.Add(&y, 100)
 	p := k.Padded() // the damage
-	sw0.Cells()[0].xorInto(&p)
-	sw0.Cells()[0].FlowCount++
+	xorKey(&sw0.xor[0], &p)
+	sw0.cnt[0].FlowCount++
 	if _, _, err := FlowDecode([]*Table{sw0}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("switch 0 alone: %v, want ErrCorrupt", err)
 	}

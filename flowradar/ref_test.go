@@ -58,7 +58,7 @@ func (r *refTable) equal(t *Table) bool {
 		}
 	}
 	for i := range r.cells {
-		if r.cells[i] != t.cells[i] {
+		if r.cells[i] != t.cell(i) {
 			return false
 		}
 	}

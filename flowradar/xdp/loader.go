@@ -208,7 +208,7 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
 	vals := make([]flowradarFlowradarCell, bpfload.Batch*cpus)
-	cells := t.Cells()
+	cells := make([]flowradar.Cell, t.Params().Cells)
 	if err := bpfload.ReadArray(cm, keys, vals, func(key uint32, i int) error {
 		if int(key) >= len(cells) {
 			return fmt.Errorf("cell %d beyond %d", key, len(cells))
@@ -219,6 +219,9 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		}
 		return nil
 	}); err != nil {
+		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+	}
+	if err := t.SetCells(cells); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	return t, nil

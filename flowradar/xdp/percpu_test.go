@@ -48,6 +48,9 @@ func mergeTables(dst, src *flowradar.Table) {
 		dc[i].PacketCount += sc[i].PacketCount
 		dc[i].ByteCount += sc[i].ByteCount
 	}
+	if err := dst.SetCells(dc); err != nil {
+		panic(err) // same Params: cannot happen
+	}
 }
 
 // TestKernel_PerCPUDisjointFlows: per-CPU tables with every flow on one
