@@ -90,6 +90,52 @@ func TestTable_Cells(t *testing.T) {
 	}
 }
 
+// TestTable_EqualAndResetBothArrays: the table keeps FlowXOR and the
+// counters in separate arrays, and Equal and Reset must cover both. Equal
+// tells apart tables that differ in one FlowXOR byte alone or one counter
+// alone (the batch, round-trip and kernel tests compare with it); Reset,
+// and so an Encoder's third epoch after two Flips, leaves no FlowXOR
+// behind.
+func TestTable_EqualAndResetBothArrays(t *testing.T) {
+	tab, _ := smallTable(t, 50)
+	for name, damage := range map[string]func(c *Cell){
+		"FlowXOR":     func(c *Cell) { c.FlowXOR[3] ^= 1 },
+		"FlowCount":   func(c *Cell) { c.FlowCount++ },
+		"PacketCount": func(c *Cell) { c.PacketCount++ },
+		"ByteCount":   func(c *Cell) { c.ByteCount++ },
+	} {
+		u := tab.Clone()
+		cells := u.Cells()
+		damage(&cells[len(cells)-1])
+		if err := u.SetCells(cells); err != nil {
+			t.Fatal(err)
+		}
+		if u.Equal(tab) || tab.Equal(u) {
+			t.Errorf("tables differing in the %s of one cell are Equal", name)
+		}
+	}
+	u := tab.Clone()
+	u.Reset()
+	for i, c := range u.Cells() {
+		if c != (Cell{}) {
+			t.Fatalf("after Reset cell %d holds %+v", i, c)
+		}
+	}
+	e, err := New(tab.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	e.Add(&k, 100)
+	e.Flip()
+	e.Flip() // the first epoch again, reset
+	for i, c := range e.Active().Cells() {
+		if c != (Cell{}) {
+			t.Fatalf("an Encoder's epoch after two Flips: cell %d holds %+v", i, c)
+		}
+	}
+}
+
 func TestTable_UnmarshalErrors(t *testing.T) {
 	tab, _ := smallTable(t, 50)
 	good, _ := tab.MarshalBinary()
