@@ -437,24 +437,24 @@ func TestCell_Key(t *testing.T) {
 	if _, ok := c.Key(); ok {
 		t.Fatal("empty cell holds a key")
 	}
-	c.xorInto(&p4)
+	xorKey(&c.FlowXOR, &p4)
 	if k, ok := c.Key(); !ok || k != k4 {
 		t.Fatalf("IPv4 cell: %v %v", k, ok)
 	}
-	c.xorInto(&p6) // IPv4 ^ IPv6: length byte 13^37 = 40
+	xorKey(&c.FlowXOR, &p6) // IPv4 ^ IPv6: length byte 13^37 = 40
 	if _, ok := c.Key(); ok {
 		t.Fatal("XOR of an IPv4 and an IPv6 key read as a key")
 	}
-	c.xorInto(&p4)
+	xorKey(&c.FlowXOR, &p4)
 	if k, ok := c.Key(); !ok || k != k6 {
 		t.Fatalf("IPv6 cell after removing the IPv4 key: %v %v", k, ok)
 	}
 	k4b := flow.MustKey("10.9.9.9", "10.0.0.2", 5, 6, flow.ProtoUDP)
 	c = Cell{}
-	c.xorInto(&p4)
+	xorKey(&c.FlowXOR, &p4)
 	pb := k4b.Padded()
-	c.xorInto(&pb)
-	c.xorInto(&pb)
+	xorKey(&c.FlowXOR, &pb)
+	xorKey(&c.FlowXOR, &pb)
 	c.FlowXOR[20] = 1 // a byte in the IPv4 padding
 	if _, ok := c.Key(); ok {
 		t.Fatal("non-zero padding read as a key")

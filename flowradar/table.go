@@ -57,9 +57,6 @@ type Cell struct {
 	ByteCount   uint64
 }
 
-// xorInto XORs p into c.FlowXOR.
-func (c *Cell) xorInto(p *[XORBytes]byte) { xorKey(&c.FlowXOR, p) }
-
 // xorKey XORs p into x, eight bytes at a time.
 func xorKey(x, p *[XORBytes]byte) {
 	for i := 0; i < XORBytes; i += 8 {

@@ -225,11 +225,7 @@ func readOnly(t *testing.T, m *ebpf.Map) *ebpf.Map {
 	attr := struct{ id, next, flags uint32 }{uint32(id), 0, unix.BPF_F_RDONLY}
 	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_GET_FD_BY_ID, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	if errno == unix.EPERM { // a map by ID takes CAP_SYS_ADMIN, which the kernels do not need
-		msg := fmt.Sprintf("a read-only descriptor of map %d takes CAP_SYS_ADMIN: %v", id, errno)
-		if kerneltest.Required() {
-			t.Fatalf("%s (%s=1 requires the kernel tests to run)", msg, kerneltest.EnvRequire)
-		}
-		t.Skip(msg)
+		kerneltest.Skip(t, fmt.Sprintf("a read-only descriptor of map %d takes CAP_SYS_ADMIN: %v", id, errno))
 	}
 	if errno != 0 {
 		t.Fatal(errno)

@@ -213,7 +213,6 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		if int(key) >= len(cells) {
 			return fmt.Errorf("cell %d beyond %d", key, len(cells))
 		}
-		cells[key] = flowradar.Cell{}
 		for j := i * cpus; j < (i+1)*cpus; j++ { // per CPU: merged
 			mergeCell(&cells[key], &vals[j])
 		}

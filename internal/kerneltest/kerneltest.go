@@ -86,11 +86,13 @@ func Required() bool { return os.Getenv(EnvRequire) == "1" }
 func Require(tb testing.TB) {
 	tb.Helper()
 	if err := Available(); err != nil {
-		skip(tb, fmt.Sprintf("BPF programs cannot run here: %v", err))
+		Skip(tb, fmt.Sprintf("BPF programs cannot run here: %v", err))
 	}
 }
 
-func skip(tb testing.TB, msg string) {
+// Skip skips tb with msg, or fails it when DATAPLANE_REQUIRE_KERNEL=1:
+// the rule for a kernel test that cannot run for want of a privilege.
+func Skip(tb testing.TB, msg string) {
 	tb.Helper()
 	if Required() {
 		tb.Fatalf("%s (%s=1 requires the kernel tests to run)", msg, EnvRequire)
@@ -118,7 +120,7 @@ func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs 
 		return
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) {
-		skip(tb, fmt.Sprintf("kernel does not support this program: %v", err))
+		Skip(tb, fmt.Sprintf("kernel does not support this program: %v", err))
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
@@ -320,7 +322,7 @@ func MapFreed(tb testing.TB, id ebpf.MapID, wait time.Duration) bool {
 			return true
 		}
 		if errors.Is(err, os.ErrPermission) {
-			skip(tb, fmt.Sprintf("looking map %d up by ID takes CAP_SYS_ADMIN: %v", id, err))
+			Skip(tb, fmt.Sprintf("looking map %d up by ID takes CAP_SYS_ADMIN: %v", id, err))
 		}
 		if err != nil {
 			tb.Fatalf("map %d: %v", id, err)

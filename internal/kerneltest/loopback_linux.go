@@ -48,7 +48,7 @@ func RequireNetns(tb testing.TB) {
 	tb.Helper()
 	Require(tb)
 	if err := NetnsAvailable(); err != nil {
-		skip(tb, fmt.Sprintf("a loopback test cannot make its network namespace here: %v", err))
+		Skip(tb, fmt.Sprintf("a loopback test cannot make its network namespace here: %v", err))
 	}
 }
 
