@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,12 +32,13 @@ import (
 )
 
 func main() {
-	var o Options
-	flag.IntVar(&o.Backends, "backends", 3, "number of backends (1 to 9)")
-	flag.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
-	flag.IntVar(&o.TCP, "tcp", 60, "TCP connections")
-	flag.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
-	flag.Parse()
+	o, err := parseArgs(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // parseArgs has printed the error and the usage
+	}
 	o.Log = os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,6 +48,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "l4lb:", err)
 		os.Exit(1)
 	}
+}
+
+// parseArgs reads the command line (without the program name). It writes
+// errors and the usage to stderr. The example takes flags only: a stray
+// argument is an error rather than silently ignored, so that a mistyped
+// flag ("-tcp 5 10") is not run with values the user did not mean.
+func parseArgs(args []string, stderr io.Writer) (Options, error) {
+	var o Options
+	fs := flag.NewFlagSet("l4lb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.Backends, "backends", 3, "number of backends (1 to 9)")
+	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
+	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q: l4lb takes flags only", fs.Arg(0))
+		fmt.Fprintf(stderr, "l4lb: %v\n", err)
+		fs.Usage()
+		return o, err
+	}
+	return o, nil
 }
 
 // report writes the answers per backend and the kernel's counters to w.

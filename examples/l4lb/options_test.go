@@ -35,3 +35,31 @@ func TestRunOptions(t *testing.T) {
 		}()
 	}
 }
+
+// TestParseArgs: flags set the options, and a stray argument is refused
+// with an error that names it (the command used to ignore it and run
+// with the defaults).
+func TestParseArgs(t *testing.T) {
+	var out strings.Builder
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9"}, &out)
+	if err != nil {
+		t.Fatalf("parseArgs: %v", err)
+	}
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9}); o != want {
+		t.Errorf("parseArgs = %+v, want %+v", o, want)
+	}
+	for _, args := range [][]string{{"-tcp", "5", "10"}, {"extra"}} {
+		out.Reset()
+		_, err := parseArgs(args, &out)
+		if err == nil || !strings.Contains(err.Error(), `unexpected argument "`+args[len(args)-1]+`"`) {
+			t.Errorf("parseArgs(%q) = %v, want an unexpected-argument error", args, err)
+		}
+		if !strings.Contains(out.String(), "-backends") {
+			t.Errorf("parseArgs(%q) printed %q, want the usage", args, out.String())
+		}
+	}
+	out.Reset()
+	if _, err := parseArgs([]string{"-backends", "x"}, &out); err == nil || !strings.Contains(out.String(), "-backends") {
+		t.Errorf("bad flag value: %v, printed %q; want an error and the usage", err, out.String())
+	}
+}
