@@ -59,7 +59,7 @@ type Table struct {
 // false for every flow. Backend literals without a Weight do exactly that;
 // [Backends] gives each name weight 1.
 func New(p Params, backends []Backend) (*Table, error) {
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	bs, err := checkBackends(backends)

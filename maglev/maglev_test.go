@@ -591,3 +591,23 @@ func TestTally_NegativeN(t *testing.T) {
 		}
 	}
 }
+
+// TestParams_Validate: Validate accepts exactly the sizes New accepts,
+// without building a table.
+func TestParams_Validate(t *testing.T) {
+	for _, size := range []uint32{0, 1, 2, 3, 4, 65536, 65537, maglev.MaxSize, maglev.MaxSize + 1, 5000077, ^uint32(0)} {
+		p := maglev.Params{Size: size, Seed: 7}
+		err := p.Validate()
+		_, newErr := maglev.New(p, nil)
+		if (err == nil) != (newErr == nil) || (err != nil && err.Error() != newErr.Error()) {
+			t.Errorf("size %d: Validate = %v, New = %v", size, err, newErr)
+		}
+	}
+	if err := (maglev.Params{Size: 4}).Validate(); err == nil || !strings.Contains(err.Error(), "nearest primes 3 and 5") {
+		t.Errorf("size 4: %v, want the nearest primes named", err)
+	}
+	big := maglev.Params{Size: maglev.MaxSize}
+	if n := testing.AllocsPerRun(10, func() { _ = big.Validate() }); n != 0 {
+		t.Errorf("Validate allocates %v times, want 0", n)
+	}
+}

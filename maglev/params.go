@@ -37,7 +37,11 @@ func (p Params) size() uint32 {
 	return p.Size
 }
 
-func (p Params) validate() error {
+// Validate reports whether p is usable: its size (Size, or DefaultSize
+// when zero) must be a prime in [2, MaxSize]. [New] checks the same, but
+// it also builds the table; Validate checks a configuration without
+// allocating it.
+func (p Params) Validate() error {
 	m := p.size()
 	if m < 2 || m > MaxSize {
 		return fmt.Errorf("maglev: size must be a prime in [2, %d], got %d", MaxSize, m)

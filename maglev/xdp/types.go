@@ -97,7 +97,7 @@ func (o Options) size() uint32 {
 }
 
 func (o Options) validate() error {
-	if _, err := maglev.New(o.Table, nil); err != nil {
+	if err := o.Table.Validate(); err != nil {
 		return fmt.Errorf("maglev kernel: %w", err)
 	}
 	if o.MTU != 0 && (o.MTU < 68 || o.MTU > 65535) {
