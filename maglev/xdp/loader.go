@@ -230,10 +230,12 @@ func (lb *LB) SetConfig(c Config) error {
 // left v go back to v's table while flows of other VIPs stay on it. It
 // returns the table, whose Pick tells which backend a flow hash goes to.
 // It refuses, with an error wrapping [ErrNoSource], backends of a family
-// whose outer source the Config lacks: call SetConfig first. As the slots
-// and statistics entries of backends new to v are taken before those of
-// backends that left v are freed, the new ones must fit [MaxMembers] and
-// [MaxBackends] beside the old; a refused SetVIP leaves v as it was.
+// whose outer source the Config lacks: call SetConfig first. It refuses
+// IPv6 backends when Options.MTU is below 1280, IPv6's minimum link MTU.
+// As the slots and statistics entries of backends new to v are taken
+// before those of backends that left v are freed, the new ones must fit
+// [MaxMembers] and [MaxBackends] beside the old; a refused SetVIP leaves v
+// as it was.
 func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := v.validate(); err != nil {
 		return nil, err
@@ -252,6 +254,9 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		return nil, err
 	}
 	if err := checkSources(lb.cfg, v, t); err != nil {
+		return nil, err
+	}
+	if err := checkMTU(lb.opts, v, t); err != nil {
 		return nil, err
 	}
 

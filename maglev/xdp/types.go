@@ -59,7 +59,10 @@ type Options struct {
 	// MTU is the largest outer IP packet the kernel sends; larger packets
 	// are dropped and counted (DropTooBig), whether the inner DF bit is
 	// set or not: the kernel neither fragments nor sends the client an
-	// ICMP error. 0 means DefaultMTU.
+	// ICMP error. 0 means DefaultMTU. It is in [68, 65535] (IPv4's
+	// minimum to the largest IP packet), and at least 1280, IPv6's
+	// minimum link MTU (RFC 8200 section 5), for a load balancer with
+	// IPv6 backends: SetVIP refuses IPv6 backends below that.
 	MTU int
 	// Frags is the size of the fragment table (an LRU map of fragmented
 	// datagrams whose first fragment was sent, see the package
@@ -161,6 +164,26 @@ func checkSources(c Config, v VIP, t *maglev.Table) error {
 				field = "Src4"
 			}
 			return fmt.Errorf("%w: VIP %v: backend %v needs Config.%s; call SetConfig with it first", ErrNoSource, v, a, field)
+		}
+	}
+	return nil
+}
+
+// minMTU6 is IPv6's minimum link MTU (RFC 8200 section 5).
+const minMTU6 = 1280
+
+// checkMTU returns an error if t, about to be installed for v, has an IPv6
+// backend while the MTU is below IPv6's minimum link MTU: no IPv6 path is
+// that narrow, so such an MTU is a mistake that would drop every packet
+// above it for no reason.
+func checkMTU(o Options, v VIP, t *maglev.Table) error {
+	if o.mtu() >= minMTU6 {
+		return nil
+	}
+	for i := 0; i < t.Len(); i++ {
+		if a := netip.MustParseAddr(t.Backend(i).Name); !a.Is4() {
+			return fmt.Errorf("maglev kernel: VIP %v: IPv6 backend %v needs Options.MTU of at least %d (IPv6's minimum link MTU), loaded with %d",
+				v, a, minMTU6, o.mtu())
 		}
 	}
 	return nil
@@ -497,6 +520,9 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
 	}
 	if err := checkSources(m.cfg, v, t); err != nil {
+		return nil, err
+	}
+	if err := checkMTU(m.opts, v, t); err != nil {
 		return nil, err
 	}
 	// A backend in the old and the new table of v stays the same member
