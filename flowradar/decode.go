@@ -63,9 +63,11 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // removing a flow takes more packets or bytes than one of its cells
 // holds (such a false positive's packets charged to some flows and taken
 // from others: the counts are then wrong, even where every cell ends
-// empty), and when a flow must be removed from a cell with no flow in it.
-// At that last one Decode stops at once, with no residue check; Stuck
-// then counts the cells holding flows at that point. A decoded flow
+// empty), when a cell left holding flows has a zero FlowXOR and an even
+// FlowCount (a flow counted as new more than once, see [ErrCorrupt]), and
+// when a flow must be removed from a cell with no flow in it. At that
+// last one Decode stops at once, with no residue check; Stuck then counts
+// the cells holding flows at that point. A decoded flow
 // always hashes to its cells and is in the filter; a damaged table
 // yields an error, never a panic. The zero Table gives an error wrapping
 // [ErrParams].
@@ -125,12 +127,15 @@ peel:
 		}
 		d.Flows = append(d.Flows, f)
 	}
-	residue := 0
+	residue, twice := 0, 0
 	for i := range w.cnt {
 		c := &w.cnt[i]
 		switch {
 		case c.FlowCount != 0:
 			d.Stuck++
+			if cancelled(c, &w.xor[i]) {
+				twice++
+			}
 		case halt != nil:
 			// Stopped before peeling ended: no residue check.
 		case c.PacketCount != 0 || c.ByteCount != 0 || w.xor[i] != [XORBytes]byte{}:
@@ -149,10 +154,27 @@ peel:
 	if residue > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, counters left in %d cells that hold no flow", ErrCorrupt, len(d.Flows), residue))
 	}
+	if twice > 0 {
+		errs = append(errs, errCountedTwice(twice))
+	}
 	if d.Stuck > 0 {
 		flows := t.Flows()
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows (%d flows, %.2f cells per flow: ParamsFor sizes a table for an epoch's flows; DecodeNetwork decodes switches together)",
 			ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cnt), flows, t.p.CellsPerFlow(flows)))
 	}
 	return d, errors.Join(errs...)
+}
+
+// cancelled reports whether a cell holding flows has a FlowCount that is
+// even and a FlowXOR that is zero: the mark of one flow counted as new an
+// even number of times, its key XORed out again by its own second count.
+// Distinct flows have a zero XOR only by a 320-bit coincidence, so such a
+// cell is no sizing problem, and no table size would decode it.
+func cancelled(c *counts, xor *[XORBytes]byte) bool {
+	return c.FlowCount%2 == 0 && *xor == [XORBytes]byte{}
+}
+
+// errCountedTwice is the error for n cells that are [cancelled].
+func errCountedTwice(n int) error {
+	return fmt.Errorf("%w: %d cells still holding flows have a zero FlowXOR and an even FlowCount: a flow was counted as new more than once (seen on two CPUs with per-CPU tables, first packets racing in shared ones, or damage), which no table size decodes", ErrCorrupt, n)
 }

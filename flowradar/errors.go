@@ -10,10 +10,11 @@ var (
 	// so far are returned beside it.
 	ErrDecodeIncomplete = errors.New("flowradar: decode incomplete")
 	// ErrCorrupt: the table contradicts itself (a flow's cell with no flow
-	// left in it, a residue in an empty cell): it was not written by an
-	// Encoder with these parameters, or it was damaged, or a flow-filter
-	// false positive made it look so (see [Table.Decode] and
-	// [FlowDecode]).
+	// left in it, a residue in an empty cell, a flow counted as new more
+	// than once: cells left with a zero FlowXOR and an even FlowCount): it
+	// was not written by an Encoder with these parameters, or it was
+	// damaged, or a flow-filter false positive made it look so, or a flow
+	// was counted on two CPUs (see [Table.Decode] and [FlowDecode]).
 	ErrCorrupt = errors.New("flowradar: table is inconsistent")
 	// ErrParams: invalid parameters or mismatched tables.
 	ErrParams = errors.New("flowradar: invalid parameters")

@@ -204,7 +204,7 @@ peel:
 		}
 	}
 	stuck = make([]int, len(w))
-	total, residue := 0, 0
+	total, residue, twice := 0, 0, 0
 	var first string
 	for j := range w {
 		for i := range w[j].cnt {
@@ -212,6 +212,9 @@ peel:
 			switch {
 			case c.FlowCount != 0:
 				stuck[j]++
+				if cancelled(c, &w[j].xor[i]) {
+					twice++
+				}
 			case halt != nil:
 				// Stopped before the fixed point: no residue check.
 			case borrowed[j] != nil && borrowed[j][i]:
@@ -233,6 +236,9 @@ peel:
 	var errs []error
 	if residue > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d cells hold no flow but a FlowXOR or counters (the first: %s)", ErrCorrupt, residue, first))
+	}
+	if twice > 0 {
+		errs = append(errs, errCountedTwice(twice))
 	}
 	if total > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d cells in %d tables still hold flows", ErrDecodeIncomplete, total, len(w)))
