@@ -413,3 +413,40 @@ func TestRun_FlowSharesNameTheirBase(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_KernelLinesCountTruncatedFrames: a frame that holds an Ethernet
+// header but is cut inside its IPv4 header reaches every kernel, which
+// passes it unparsed. The flow section counts it as truncated; the bloom
+// and maglev kernel lines must count it under a label that says so, not
+// as "malformed" or among reasons it is not (not IP, VLAN, fragment).
+func TestRun_KernelLinesCountTruncatedFrames(t *testing.T) {
+	if kernelFlag() != "on" {
+		t.Skip("BPF programs do not load here")
+	}
+	path := filepath.Join(t.TempDir(), "cut.pcap")
+	var pkts []capture.Packet
+	for i := range 4 { // four flows, so that every section runs its kernel
+		f := pkt.UDP4("10.0.0.1:"+strconv.Itoa(1000+i), "10.0.0.2:53", make([]byte, 10))
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	cut := pkts[0].Data[:20] // 6 bytes of a 20-byte IPv4 header
+	pkts = append(pkts, capture.Packet{Data: cut, WireLen: 52, Link: capture.LinkEthernet})
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "on", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if got := row(t, out, "parse truncated"); got != "1" {
+		t.Fatalf("parse truncated %s, want 1", got)
+	}
+	for _, want := range []string{
+		"5 frames, 2 dropped, 3 passed (0 not IP, 1 truncated or malformed)",
+		"5 frames, 4 sent, 1 passed (1 not parsed: not IP, truncated or malformed; 0 VLAN-tagged; 0 with no VIP; 0 later fragments of an unknown datagram), 0 dropped,",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
