@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -457,5 +458,56 @@ func TestRun_KernelLinesCountTruncatedFrames(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
+	}
+}
+
+// TestRun_SkippedLinkTypes: packets that cannot become Ethernet frames are
+// skipped with a warning that says why: a link type the command does not
+// convert (naming those it does), or, for a link type it converts, a
+// packet too short for its link-layer header or whose IP version is
+// neither 4 nor 6.
+func TestRun_SkippedLinkTypes(t *testing.T) {
+	dir := t.TempDir()
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
+	usr := filepath.Join(dir, "user0.pcap")
+	if err := capture.WriteFile(usr, []capture.Packet{{Data: f, WireLen: len(f), Link: 147}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(f[14:])
+	bad[0] = 0x55 // IP version 5
+	raw := filepath.Join(dir, "raw.pcap")
+	if err := capture.WriteFile(raw, []capture.Packet{
+		{Data: f[14:], WireLen: len(f) - 14, Link: capture.LinkRaw},
+		{Data: bad, WireLen: len(bad), Link: capture.LinkRaw},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", usr, "-pcap", raw)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"dataplane: 1 packets of link type linktype(147) skipped: that link type is not converted to Ethernet (converted: null, ethernet, raw-ip(12), raw-ip(101), linux-sll, ipv4, ipv6, linux-sll2)\n",
+		"dataplane: 1 packets of link type raw-ip(101) skipped: too short for their link-layer header, or not IPv4 or IPv6\n",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr:\n%s\nwant it to contain %q", errs, want)
+		}
+	}
+}
+
+// TestConvertedLinks: the link types the skip warning names as converted
+// are those capture.Packet.Ethernet converts, in increasing order.
+func TestConvertedLinks(t *testing.T) {
+	data := bytes.Repeat([]byte{0x45}, 64) // IPv4 for every link type's payload, a nonzero cooked protocol
+	var want []capture.LinkType
+	for l := capture.LinkType(0); l < 1<<16; l++ {
+		p := capture.Packet{Data: data, WireLen: len(data), Link: l}
+		if _, ok := p.Ethernet(nil); ok {
+			want = append(want, l)
+		}
+	}
+	if !slices.Equal(convertedLinks, want) {
+		t.Errorf("convertedLinks %v, but Packet.Ethernet converts %v", convertedLinks, want)
 	}
 }
