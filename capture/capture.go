@@ -73,14 +73,18 @@ const (
 )
 
 // Ethernet returns the packet as an Ethernet frame. An Ethernet packet is
-// returned as is (Data itself, buf untouched). Packets of the raw-IP link
-// types, BSD loopback and Linux cooked captures (v1 and v2) get a 14-byte
-// Ethernet header with zero MAC addresses and the EtherType of the payload
-// (0x0800 or 0x86DD from the IP version, or the protocol field of the
+// returned as is (Data itself, buf untouched), whatever its length: a
+// frame shorter than an Ethernet header is left to the parser to refuse.
+// Packets of the raw-IP link types, BSD loopback and Linux cooked captures
+// (v1 and v2) get a 14-byte Ethernet header with zero MAC addresses and
+// the EtherType of the payload (0x0800 or 0x86DD from the IP version, the
+// link type itself for LinkIPv4 and LinkIPv6, or the protocol field of the
 // cooked header), followed by the payload; the frame is written into buf,
 // which is reused when its capacity suffices. It returns false for link
-// types it cannot convert and for packets too short to hold their
-// link-layer header or without an IP version it can tell.
+// types it cannot convert, for loopback and cooked packets too short to
+// hold their link-layer header, for raw-IP and loopback packets whose IP
+// version is neither 4 nor 6, and for cooked packets whose protocol field
+// is 0.
 //
 // A loop converts without allocating by passing back the last frame that
 // was written into buf, never an Ethernet packet's result: that is the

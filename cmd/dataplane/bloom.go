@@ -158,7 +158,9 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 	if err != nil {
 		return "", err
 	}
-	r.Printf("\nkernel (bloom/xdp, blocklist of the members): %d frames, %d dropped, %d passed (%d not IP, %d malformed), verdict mismatches with Go: %d\n",
+	// Stats.Malformed counts every frame that does not parse but for
+	// those that are not IP: flow.Parse's truncated and malformed alike.
+	r.Printf("\nkernel (bloom/xdp, blocklist of the members): %d frames, %d dropped, %d passed (%d not IP, %d truncated or malformed), verdict mismatches with Go: %d\n",
 		len(frames), st.Dropped, st.Passed, st.NotIP, st.Malformed, mismatches)
 
 	// Learn mode: the kernel's filter of every frame against Go's.

@@ -180,8 +180,11 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (not IP, VLAN, or a later fragment of an unknown datagram), mismatches with Go: %d\n",
-		compared, st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss, mismatches)
+	// Every frame is sent, passed or dropped: each count by its reason.
+	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (%d not parsed: not IP, truncated or malformed; %d VLAN-tagged; %d with no VIP; %d later fragments of an unknown datagram), %d dropped, mismatches with Go: %d\n",
+		compared, st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss,
+		st.PassParse, st.PassVLAN, st.PassNotVIP, st.PassFragMiss,
+		st.DropNoTable+st.DropNoBackend+st.DropTooBig+st.DropEncap+st.DropNoSource, mismatches)
 	t := r.Table("backend", "packets", "bytes out")
 	for _, b := range xb {
 		s := st.Backends[b.Addr]

@@ -128,6 +128,13 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// convertedLinks are the link types whose packets capture.Packet.Ethernet
+// converts, in increasing order.
+var convertedLinks = []capture.LinkType{
+	capture.LinkNull, capture.LinkEthernet, capture.LinkDLTRaw, capture.LinkRaw,
+	capture.LinkLinuxSLL, capture.LinkIPv4, capture.LinkIPv6, capture.LinkLinuxSLL2,
+}
+
 // maxAmplified bounds the bytes of packets -amplify may hold in memory:
 // their frames and, per packet, amplifiedPerPacket bytes of records.
 const maxAmplified = 4 << 30
@@ -219,7 +226,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		eth = append(eth, p)
 	}
 	for _, l := range slices.Sorted(maps.Keys(skipped)) { // one order on every run
-		fmt.Fprintf(stderr, "dataplane: %d packets of link type %v cannot be converted to Ethernet: skipped\n", skipped[l], l)
+		why := "too short for their link-layer header, or not IPv4 or IPv6"
+		if !slices.Contains(convertedLinks, l) {
+			names := make([]string, len(convertedLinks))
+			for i, c := range convertedLinks {
+				names[i] = c.String()
+			}
+			why = "that link type is not converted to Ethernet (converted: " + strings.Join(names, ", ") + ")"
+		}
+		fmt.Fprintf(stderr, "dataplane: %d packets of link type %v skipped: %s\n", skipped[l], l, why)
 	}
 	pkts = eth
 	if len(pkts) == 0 {

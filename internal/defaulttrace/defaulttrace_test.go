@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"flag"
+	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/capture"
@@ -84,5 +87,35 @@ func TestPackets(t *testing.T) {
 	}
 	if len(flows) != Config.Flows {
 		t.Errorf("%d flows, want %d", len(flows), Config.Flows)
+	}
+}
+
+// TestName_DescribesConfig: the description printed in reports states
+// Config's figures, so that a change to Config cannot leave it describing
+// another trace.
+func TestName_DescribesConfig(t *testing.T) {
+	group := func(n int) string { // 10000 -> "10,000"
+		s := strconv.Itoa(n)
+		for i := len(s) - 3; i > 0; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		return s
+	}
+	mix := "IMIX"
+	if Config.FrameSizes != nil {
+		mix = fmt.Sprint(Config.FrameSizes)
+	}
+	for _, want := range []string{
+		group(Config.Flows) + " flows",
+		group(Config.Packets) + " packets",
+		Config.FlowSizes.String() + " flow sizes",
+		strconv.FormatFloat(100*Config.IPv6Share, 'g', -1, 64) + "% IPv6",
+		strconv.FormatFloat(100*Config.UDPShare, 'g', -1, 64) + "% UDP",
+		mix,
+		"seed " + strconv.FormatUint(Config.Seed, 10) + ")",
+	} {
+		if !strings.Contains(Name, want) {
+			t.Errorf("Name %q does not say %q", Name, want)
+		}
 	}
 }
