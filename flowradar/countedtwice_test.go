@@ -40,7 +40,7 @@ func TestDecode_CountedTwice(t *testing.T) {
 			f[i] |= u[i]
 		}
 	}
-	const want = "a flow was counted as new more than once"
+	const want = "a flow was counted as new twice"
 	d, err := tab.Decode()
 	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrDecodeIncomplete) || !strings.Contains(err.Error(), want) {
 		t.Errorf("Decode: %v, want ErrCorrupt saying %q beside ErrDecodeIncomplete", err, want)
@@ -63,6 +63,26 @@ func TestDecode_CountedTwice(t *testing.T) {
 	}
 	if _, _, err := FlowDecode([]*Table{tab}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
 		t.Errorf("FlowDecode: %v, want ErrCorrupt saying %q", err, want)
+	}
+
+	// Four distinct flows whose keys XOR to zero (ports 1000 to 1003),
+	// stuck together in a table of one cell per sub-table: FlowCount 4
+	// and a zero FlowXOR, which is no proof of a double count.
+	q := p
+	q.Cells = uint32(p.Hashes)
+	four := MustNew(q).Active()
+	for i := range 4 {
+		k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, uint16(1000+i), 53, flow.ProtoUDP)
+		four.Add(&k, 52)
+	}
+	if c := four.Cells()[0]; c.FlowCount != 4 || c.FlowXOR != ([XORBytes]byte{}) {
+		t.Fatalf("four flows: cell 0 has FlowCount %d, zero FlowXOR %v; the test's premise fails", c.FlowCount, c.FlowXOR == [XORBytes]byte{})
+	}
+	if _, err := four.Decode(); !errors.Is(err, ErrDecodeIncomplete) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("four flows XORing to zero: %v, want ErrDecodeIncomplete only", err)
+	}
+	if _, _, err := FlowDecode([]*Table{four}); errors.Is(err, ErrCorrupt) {
+		t.Errorf("FlowDecode of four flows XORing to zero: %v, want no ErrCorrupt", err)
 	}
 
 	// Overloaded but honest: no such claim.

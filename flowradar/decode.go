@@ -63,8 +63,8 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // removing a flow takes more packets or bytes than one of its cells
 // holds (such a false positive's packets charged to some flows and taken
 // from others: the counts are then wrong, even where every cell ends
-// empty), when a cell left holding flows has a zero FlowXOR and an even
-// FlowCount (a flow counted as new more than once, see [ErrCorrupt]), and
+// empty), when a cell left holding flows has FlowCount 2 and a zero
+// FlowXOR (one flow counted as new twice, see [ErrCorrupt]), and
 // when a flow must be removed from a cell with no flow in it. At that
 // last one Decode stops at once, with no residue check; Stuck then counts
 // the cells holding flows at that point. A decoded flow
@@ -165,16 +165,16 @@ peel:
 	return d, errors.Join(errs...)
 }
 
-// cancelled reports whether a cell holding flows has a FlowCount that is
-// even and a FlowXOR that is zero: the mark of one flow counted as new an
-// even number of times, its key XORed out again by its own second count.
-// Distinct flows have a zero XOR only by a 320-bit coincidence, so such a
-// cell is no sizing problem, and no table size would decode it.
+// cancelled reports whether a cell holding flows has FlowCount 2 and a
+// zero FlowXOR: two flows whose keys are equal, that is one flow counted
+// as new twice (or damage). No table size decodes such a cell. Only 2 is
+// proof: four or more distinct flows can XOR to zero (keys that differ
+// only in a port, 1000 to 1003, do).
 func cancelled(c *counts, xor *[XORBytes]byte) bool {
-	return c.FlowCount%2 == 0 && *xor == [XORBytes]byte{}
+	return c.FlowCount == 2 && *xor == [XORBytes]byte{}
 }
 
 // errCountedTwice is the error for n cells that are [cancelled].
 func errCountedTwice(n int) error {
-	return fmt.Errorf("%w: %d cells still holding flows have a zero FlowXOR and an even FlowCount: a flow was counted as new more than once (seen on two CPUs with per-CPU tables, first packets racing in shared ones, or damage), which no table size decodes", ErrCorrupt, n)
+	return fmt.Errorf("%w: %d cells still holding flows have FlowCount 2 and a zero FlowXOR: a flow was counted as new twice (seen on two CPUs with per-CPU tables, first packets racing in shared ones, or damage), which no table size decodes", ErrCorrupt, n)
 }

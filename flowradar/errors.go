@@ -10,8 +10,8 @@ var (
 	// so far are returned beside it.
 	ErrDecodeIncomplete = errors.New("flowradar: decode incomplete")
 	// ErrCorrupt: the table contradicts itself (a flow's cell with no flow
-	// left in it, a residue in an empty cell, a flow counted as new more
-	// than once: cells left with a zero FlowXOR and an even FlowCount): it
+	// left in it, a residue in an empty cell, a flow counted as new twice:
+	// cells left with FlowCount 2 and a zero FlowXOR): it
 	// was not written by an Encoder with these parameters, or it was
 	// damaged, or a flow-filter false positive made it look so, or a flow
 	// was counted on two CPUs (see [Table.Decode] and [FlowDecode]).

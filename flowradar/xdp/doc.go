@@ -30,10 +30,10 @@
 // (see [Options.PerCPU]). In shared tables a flow is new for the CPU whose
 // fetch-OR set one of its filter bits; when two CPUs process a flow's first
 // packets at the same instant both may see it as new. Either way its cells
-// become undecodable (XORed twice, counted twice), which Decode reports
-// as [flowradar.ErrCorrupt], saying so. Receive-side scaling on
-// the 5-tuple keeps a flow on one CPU, which rules that out; test runs use
-// one CPU.
+// become undecodable (XORed twice, counted twice); Decode reports it as
+// [flowradar.ErrCorrupt] when such a cell is left holding that flow alone.
+// Receive-side scaling on the 5-tuple keeps a flow on one CPU, which
+// rules that out; test runs use one CPU.
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
 // and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF,
