@@ -89,6 +89,13 @@ func TestRun_DefaultTrace(t *testing.T) {
 		t.Errorf("no line %q:\n%s", kernelLine, out)
 	}
 	checkBloomSection(t, out, kernelFlag() == "on")
+	// The top-k recall comes with the number of flows the sketch cannot
+	// rank: those within its error of the k-th flow, the k-th among them.
+	if m := regexp.MustCompile(`top-100 tracker .*: recall ([0-9.]+) against exact counts \(flow 100 by exact count has (\d+) packets; (\d+) flows are within (\d+) packets of that`).FindStringSubmatch(out); m == nil {
+		t.Errorf("no top-100 tracker line with its recall's context:\n%s", out)
+	} else if near, _ := strconv.Atoi(m[3]); near < 1 {
+		t.Errorf("top-100 tracker: %s flows near the 100th, want at least the 100th itself", m[3])
+	}
 	if kernelFlag() == "on" {
 		// Every kernel that counts without rewriting the packet reports its
 		// speed against the XDP_DROP floor: flow, bloom, cms, iblt, flowradar.
