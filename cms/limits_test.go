@@ -1,7 +1,10 @@
 package cms
 
 import (
+	"errors"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +44,25 @@ func TestParams_CountersHuge(t *testing.T) {
 		if got := p.SizeBytes(); got != wantB {
 			t.Errorf("%dx%d: SizeBytes %d, want %d", p.Width, p.Depth, got, wantB)
 		}
+	}
+}
+
+// TestFromCounters_WrongLengthAllocatesNothing: FromCounters refuses
+// counters of the wrong length before it allocates the sketch. It used
+// to allocate first, so a short slice given with the largest valid
+// dimensions cost 1 GiB (a fatal out-of-memory on a 32-bit platform)
+// before the error.
+func TestFromCounters_WrongLengthAllocatesNothing(t *testing.T) {
+	p := Params{Width: MaxCounters, Depth: 1}
+	counters := make([]uint32, 3)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := FromCounters(p, counters, 0)
+	runtime.ReadMemStats(&after)
+	if want := "3 counters for width 268435456 and depth 1, want 268435456"; !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Errorf("FromCounters with 3 counters: %v, want ErrCorrupt saying %q", err, want)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("FromCounters of a wrong length allocated %d bytes before refusing it", n)
 	}
 }
