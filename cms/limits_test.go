@@ -66,3 +66,35 @@ func TestFromCounters_WrongLengthAllocatesNothing(t *testing.T) {
 		t.Errorf("FromCounters of a wrong length allocated %d bytes before refusing it", n)
 	}
 }
+
+// TestSketch_MergeTotalSaturates: Merge adds the totals saturating at
+// 2^64-1, as Add does. A wrapped total would leave counters above N,
+// breaking the invariant Add's unchecked path relies on: the merged
+// sketch would not decode, and its next Add would wrap a saturated
+// counter to a count below the true one. No test covered it: a Merge
+// that wrapped the total passed them all.
+func TestSketch_MergeTotalSaturates(t *testing.T) {
+	p := Params{Width: 1, Depth: 2, Seed: 8}
+	key := []byte("whale")
+	for _, total := range []uint64{1 << 63, math.MaxUint64 - 1, math.MaxUint64} {
+		s := MustNew(p)
+		s.Add(key, math.MaxUint32)
+		a, err := FromCounters(p, s.Counters(), total) // stands in for a sketch of total packets
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Merge(a.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if a.Total() != math.MaxUint64 {
+			t.Errorf("merging two sketches of %d: Total %d, want it saturated at %d", total, a.Total(), uint64(math.MaxUint64))
+		}
+		if err := decodes(a); err != nil {
+			t.Errorf("merging two sketches of %d: the result does not decode: %v", total, err)
+		}
+		a.Add(key, 1)
+		if got := a.Estimate(key); got != math.MaxUint32 {
+			t.Errorf("merging two sketches of %d, then one Add: estimate %d, want it saturated at %d", total, got, uint32(math.MaxUint32))
+		}
+	}
+}
