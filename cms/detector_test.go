@@ -216,3 +216,27 @@ func TestDetector_FilterReportAllocatesOnFirstCall(t *testing.T) {
 		t.Errorf("FilterReport allocated %d times after its first call, want 0", n)
 	}
 }
+
+// TestDetector_FilterReportHashZero: a hash of 0 is a flow like any
+// other, so an empty report slot (whose hash field is 0) does not count
+// as having reported it: its first dropped packet is reported, its second
+// is not. Without the slot's used flag no test failed, though a flow of
+// hash 0 dropped by its neighbours' packets then went unreported.
+func TestDetector_FilterReportHashZero(t *testing.T) {
+	d, err := NewDetector(LabParams(1, 2), 1) // one counter a row: flows share them
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := uint64(1)
+	for flow.Index(other, reportRow, ReportSlots) == flow.Index(0, reportRow, ReportSlots) {
+		other++
+	}
+	if drop, r := d.FilterReportHash(other); drop || r != ReportCrossed {
+		t.Fatalf("first packet: drop %v, report %v; want a pass that crosses", drop, r)
+	}
+	for i, want := range []Report{ReportDropped, ReportNone} {
+		if drop, r := d.FilterReportHash(0); !drop || r != want {
+			t.Errorf("packet %d of hash 0: drop %v, report %v; want a drop, %v", i+1, drop, r, want)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package cms
 
 import (
+	"errors"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +43,58 @@ func TestParams_CountersHuge(t *testing.T) {
 		}
 		if got := p.SizeBytes(); got != wantB {
 			t.Errorf("%dx%d: SizeBytes %d, want %d", p.Width, p.Depth, got, wantB)
+		}
+	}
+}
+
+// TestFromCounters_WrongLengthAllocatesNothing: FromCounters refuses
+// counters of the wrong length before it allocates the sketch. It used
+// to allocate first, so a short slice given with the largest valid
+// dimensions cost 1 GiB (a fatal out-of-memory on a 32-bit platform)
+// before the error.
+func TestFromCounters_WrongLengthAllocatesNothing(t *testing.T) {
+	p := Params{Width: MaxCounters, Depth: 1}
+	counters := make([]uint32, 3)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := FromCounters(p, counters, 0)
+	runtime.ReadMemStats(&after)
+	if want := "3 counters for width 268435456 and depth 1, want 268435456"; !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Errorf("FromCounters with 3 counters: %v, want ErrCorrupt saying %q", err, want)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("FromCounters of a wrong length allocated %d bytes before refusing it", n)
+	}
+}
+
+// TestSketch_MergeTotalSaturates: Merge adds the totals saturating at
+// 2^64-1, as Add does. A wrapped total would leave counters above N,
+// breaking the invariant Add's unchecked path relies on: the merged
+// sketch would not decode, and its next Add would wrap a saturated
+// counter to a count below the true one. No test covered it: a Merge
+// that wrapped the total passed them all.
+func TestSketch_MergeTotalSaturates(t *testing.T) {
+	p := Params{Width: 1, Depth: 2, Seed: 8}
+	key := []byte("whale")
+	for _, total := range []uint64{1 << 63, math.MaxUint64 - 1, math.MaxUint64} {
+		s := MustNew(p)
+		s.Add(key, math.MaxUint32)
+		a, err := FromCounters(p, s.Counters(), total) // stands in for a sketch of total packets
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Merge(a.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if a.Total() != math.MaxUint64 {
+			t.Errorf("merging two sketches of %d: Total %d, want it saturated at %d", total, a.Total(), uint64(math.MaxUint64))
+		}
+		if err := decodes(a); err != nil {
+			t.Errorf("merging two sketches of %d: the result does not decode: %v", total, err)
+		}
+		a.Add(key, 1)
+		if got := a.Estimate(key); got != math.MaxUint32 {
+			t.Errorf("merging two sketches of %d, then one Add: estimate %d, want it saturated at %d", total, got, uint32(math.MaxUint32))
 		}
 	}
 }

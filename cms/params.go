@@ -55,14 +55,17 @@ func ParamsFor(epsilon, delta float64) Params {
 	case !(delta > 0 && delta < 1):
 		p.err = fmt.Errorf("cms: delta must be in (0, 1), got %v", delta)
 	default:
-		// e/epsilon snapped down by a relative 1e-12 before the ceiling:
-		// e/(e/w) can come out one ulp above w, which would add a column
-		// to the sketch of a width's own epsilon. Not when e/epsilon
-		// overflowed (epsilon below about 1.5e-308): Inf - 1e-12*Inf is
+		// e/epsilon snapped down by a relative 1e-15 (a few ulps) before
+		// the ceiling: e/(e/w) can come out one ulp above w, which would
+		// add a column to the sketch of a width's own epsilon. No more
+		// than that: a relative 1e-12 dropped genuine fractions, such as
+		// the 1e-6 of e/epsilon = 1e8 + 1e-6, whose sketch (width 1e8)
+		// then predicted an error above epsilon. Not when e/epsilon
+		// overflowed (epsilon below about 1.5e-308): Inf - 1e-15*Inf is
 		// NaN, which would pass the size check below.
 		w := math.E / epsilon
 		if !math.IsInf(w, 1) {
-			w = math.Ceil(w - 1e-12*w)
+			w = math.Ceil(w - 1e-15*w)
 		}
 		d := math.Max(1, math.Ceil(math.Log(1/delta)))
 		switch {

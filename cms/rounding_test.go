@@ -20,6 +20,27 @@ func TestParamsFor_RoundTrip(t *testing.T) {
 	}
 }
 
+// ParamsFor's snapping absorbs the rounding of e/epsilon only: an
+// epsilon whose e/epsilon lies a genuine fraction above a whole width W
+// gets width W+1, so that the sketch's Epsilon is at most epsilon, as
+// ParamsFor promises. Snapping by a relative 1e-12 gave width W for
+// e/epsilon = 1e8 + 1e-6 (and 1e6 + 1e-6, 1.2e7 + 1e-5), a sketch whose
+// predicted error exceeded the epsilon asked for.
+func TestParamsFor_KeepsGenuineFraction(t *testing.T) {
+	for _, w := range []float64{1e6, 1e7, 12345678, 1e8, 2e8} {
+		for _, frac := range []float64{1e-6, 1e-5, 5e-5, 0.5} {
+			eps := math.E / (w + frac)
+			p := ParamsFor(eps, 0.5)
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if p.Width != uint32(w)+1 || p.Epsilon() > eps {
+				t.Errorf("ParamsFor(e/(%.0f+%g), 0.5): width %d, Epsilon %v; want width %d, Epsilon at most %v", w, frac, p.Width, p.Epsilon(), uint32(w)+1, eps)
+			}
+		}
+	}
+}
+
 // A flow holding exactly phi*N packets is a heavy hitter at phi, though
 // phi*N in floating point lies an ulp above the integer (0.07*100 is
 // 7.000000000000001).

@@ -316,12 +316,17 @@ func Sum(sketches ...*Sketch) (*Sketch, error) {
 // [Sketch.UnmarshalBinary]) and returns an error wrapping [ErrCorrupt]
 // otherwise.
 func FromCounters(p Params, counters []uint32, total uint64) (*Sketch, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	// The length first: a wrong one must not cost a sketch of p's size
+	// (up to 1 GiB) before it is refused.
+	if len(counters) != p.Counters() {
+		return nil, fmt.Errorf("%w: %d counters for width %d and depth %d, want %d", ErrCorrupt, len(counters), p.Width, p.Depth, p.Counters())
+	}
 	s, err := New(p)
 	if err != nil {
 		return nil, err
-	}
-	if len(counters) != len(s.counters) {
-		return nil, fmt.Errorf("%w: %d counters for width %d and depth %d, want %d", ErrCorrupt, len(counters), p.Width, p.Depth, len(s.counters))
 	}
 	copy(s.counters, counters)
 	s.total = total

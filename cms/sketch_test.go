@@ -52,6 +52,22 @@ func TestParamsFor(t *testing.T) {
 	}
 }
 
+// TestParamsFor_MaxCounters: ParamsFor gives a sketch of exactly
+// MaxCounters counters (w = 2^27, d = 2) and refuses one column more with
+// its own error, naming the counters needed. Validate only: New would
+// allocate 1 GiB.
+func TestParamsFor_MaxCounters(t *testing.T) {
+	p := ParamsFor(math.E/(1<<27), 0.2)
+	if err := p.Validate(); err != nil || p.Width != 1<<27 || p.Depth != 2 {
+		t.Errorf("ParamsFor(e/2^27, 0.2) = width %d, depth %d, error %v; want 2^27, 2, none", p.Width, p.Depth, err)
+	}
+	p = ParamsFor(math.E/(1<<27+0.5), 0.2)
+	want := "cms: epsilon 2.0252777772640113e-08 and delta 0.2 need 2.684e+08 counters (width 1.342e+08, depth 2), more than the 268435456 accepted (MaxCounters)"
+	if err := p.Validate(); err == nil || err.Error() != want {
+		t.Errorf("ParamsFor(e/(2^27+0.5), 0.2): error %v, want %q", err, want)
+	}
+}
+
 func TestParams_Validate(t *testing.T) {
 	tests := []struct {
 		p   Params
@@ -402,6 +418,9 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 		{"short header", good[:31], "31 bytes"},
 		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), `magic "XMS1"`},
 		{"flags", mod(func(b []byte) []byte { return put32(b, 4, 6) }), "unknown flags 0x6"},
+		// each undefined bit alone, and beside the defined one
+		{"flag bit 1", mod(func(b []byte) []byte { return put32(b, 4, 2) }), "unknown flags 0x2"},
+		{"flag bit 31", mod(func(b []byte) []byte { return put32(b, 4, 1<<31|flagConsrv) }), "unknown flags 0x80000001"},
 		{"width 0", mod(func(b []byte) []byte { return put32(b, 8, 0) }), "width must be at least 1"},
 		{"depth 0", mod(func(b []byte) []byte { return put32(b, 12, 0) }), "depth must be in [1, 32], got 0"},
 		{"huge", mod(func(b []byte) []byte { return put32(put32(b, 8, 1<<30), 12, 32) }), "width*depth must be at most"},

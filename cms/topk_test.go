@@ -222,3 +222,51 @@ func TestTopK_AddZero(t *testing.T) {
 		}
 	}
 }
+
+// TestTopK_Ties pins the documented behaviour at ties and with k above
+// the number of flows: a flow enters a full top k only when its estimate
+// exceeds the root's (Min), not when it equals it; Top lists equal counts
+// by key bytes, whatever the order the flows arrived in; and while fewer
+// than k flows are tracked, every one is listed and Min is 0.
+func TestTopK_Ties(t *testing.T) {
+	p := Params{Width: 1 << 16, Depth: 4, Seed: 6} // wide: estimates are exact here (checked)
+	hi := flow.MustKey("10.0.0.9", "10.0.0.1", 1, 2, flow.ProtoTCP)
+	lo := flow.MustKey("10.0.0.1", "10.0.0.1", 1, 2, flow.ProtoTCP) // below hi in key bytes
+	late := flow.MustKey("10.0.0.5", "10.0.0.1", 1, 2, flow.ProtoTCP)
+
+	few, err := NewTopK(p, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []flow.Key{hi, lo, late} {
+		few.Add(k, 3)
+	}
+	if got, want := few.Top(), []Entry{{lo, 3}, {late, 3}, {hi, 3}}; !slices.Equal(got, want) || few.Len() != 3 || few.Min() != 0 {
+		t.Errorf("k = 10, three flows of 3: Top %v, Len %d, Min %d; want %v, 3, 0", got, few.Len(), few.Min(), want)
+	}
+
+	tk, err := NewTopK(p, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		tk.Add(hi, 1) // hi first: arrival order is not the listed order
+		tk.Add(lo, 1)
+	}
+	if got, want := tk.Top(), []Entry{{lo, 5}, {hi, 5}}; !slices.Equal(got, want) || tk.Min() != 5 {
+		t.Fatalf("two flows of 5: Top %v, Min %d; want %v, 5", got, tk.Min(), want)
+	}
+	for i := range 5 {
+		if est := tk.Add(late, 1); est != uint32(i+1) {
+			t.Fatalf("late's packet %d: estimate %d: collisions spoil the test", i+1, est)
+		}
+	}
+	if got, want := tk.Top(), []Entry{{lo, 5}, {hi, 5}}; !slices.Equal(got, want) {
+		t.Errorf("a third flow tying the root at 5 entered: Top %v, want %v", got, want)
+	}
+	tk.Add(late, 1) // 6 > 5: it enters, in place of one of the two
+	top := tk.Top()
+	if len(top) != 2 || top[0] != (Entry{late, 6}) || (top[1] != Entry{lo, 5} && top[1] != Entry{hi, 5}) || tk.Min() != 5 {
+		t.Errorf("a third flow above the root: Top %v, Min %d; want late at 6, then lo or hi at 5", top, tk.Min())
+	}
+}

@@ -122,3 +122,51 @@ func TestConfigure_NilSpecAndBenchRepeat(t *testing.T) {
 		t.Errorf("Bench repeat -1: %v, want %q", err, want)
 	}
 }
+
+// EventsBytes is a power of two from the page size to 2^30, as Options
+// documents: both ends are accepted and the next power of two past each
+// refused with an error naming the range. The upper bound had no test
+// (raising it to 2^31 passed them all).
+func TestOptions_EventsBytesRange(t *testing.T) {
+	p := cms.LabParams(64, testSeed)
+	page := os.Getpagesize()
+	for _, n := range []int{page, 1 << 30} {
+		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).validate(); err != nil {
+			t.Errorf("EventsBytes %d: %v", n, err)
+		}
+	}
+	over := 1 << 30
+	over *= 2 // 2^31 (wraps negative where int is 32 bits: refused all the same)
+	for _, n := range []int{page / 2, over} {
+		want := fmt.Sprintf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, n)
+		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).validate(); err == nil || err.Error() != want {
+			t.Errorf("EventsBytes %d: %v, want %q", n, err, want)
+		}
+	}
+}
+
+// Threshold 0 in Options means the lab's DefaultThreshold of 1000
+// packets: a flow's first 1000 packets pass, the 1000th reports the
+// crossing, the 1001st is dropped. No test loaded the kernel with the
+// default (setting it to 100 passed them all).
+func TestKernel_DetectorDefaultThreshold(t *testing.T) {
+	pinCPU(t)
+	k := load(t, Options{Params: cms.LabParams(4096, testSeed), Mode: ModeDetect})
+	f := fixtures(t)["ipv4-tcp"]
+	runN(t, k, f, cms.DefaultThreshold-1)
+	if st, err := k.Stats(); err != nil || st.Dropped != 0 || st.Events != 0 {
+		t.Fatalf("after %d packets of one flow: stats %+v (%v); want nothing dropped or reported", cms.DefaultThreshold-1, st, err)
+	}
+	for i, want := range []uint32{2, 1} { // packet 1000 passes, 1001 drops
+		if v, err := k.Run(f); err != nil || v != want {
+			t.Fatalf("packet %d: verdict %d (%v), want %d", cms.DefaultThreshold+i, v, err, want)
+		}
+	}
+	ev, err := k.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != 1 || ev[0].Report != cms.ReportCrossed || ev[0].Estimate != cms.DefaultThreshold {
+		t.Fatalf("events %+v, want one crossing at %d", ev, cms.DefaultThreshold)
+	}
+}

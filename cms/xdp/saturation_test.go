@@ -187,3 +187,63 @@ func TestKernel_CountersPerCPUAllocs(t *testing.T) {
 		t.Fatalf("Counters of %d per-CPU elements of %d bytes on %d CPUs allocated %d bytes, want at most %d", l.elements(), l.stride(), cpus, got, want)
 	}
 }
+
+// Detector mode saturates like the per-CPU sketch: a flow whose minimum is
+// below the threshold has each of its counters incremented, and one
+// already at 2^32-1 (filled by other flows) stays there instead of
+// wrapping to 0, which would take the estimates of every flow sharing it
+// below their true counts. Row 0 of every CPU's copy is filled to
+// 2^32-1, the other rows are empty; one packet passes and leaves row 0 at
+// 2^32-1 and a 1 in each other row on one CPU. At depth 2 the kernel
+// runs its straight-line code, at 9 its loop; no test covered either
+// (the sketch modes' saturation is tested above).
+func TestKernel_SaturatesDetect(t *testing.T) {
+	pinCPU(t)
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fixtures(t)["ipv4-udp"]
+	info, err := flow.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, depth := range []uint32{2, 9} {
+		p := cms.Params{Width: 5, Depth: depth, Seed: testSeed}
+		k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1000})
+		l := layoutOf(p, true)
+		full := make([][]byte, cpus)
+		for i := range full {
+			full[i] = filled(l, math.MaxUint32)
+		}
+		if err := k.objs.CmsCountersPcpu.Update(uint32(0), full, ebpf.UpdateExist); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := kerneltest.Run(t, k.Program(), f); v != 2 {
+			t.Fatalf("depth %d: verdict %d, want XDP_PASS (the flow's minimum is 0)", depth, v)
+		}
+		h := info.Key.Hash(p.Seed)
+		for r := range depth {
+			e, slot := l.where(r, flow.Index(h, r, p.Width))
+			var per [][]byte
+			if err := k.objs.CmsCountersPcpu.Lookup(e, &per); err != nil {
+				t.Fatal(err)
+			}
+			var ones int
+			for cpu, b := range per {
+				v := binary.NativeEndian.Uint32(b[4*slot:])
+				switch {
+				case r == 0 && v != math.MaxUint32:
+					t.Errorf("depth %d, row 0, CPU %d: counter %#x after one packet, want it saturated at 0xffffffff", depth, cpu, v)
+				case r > 0 && v == 1:
+					ones++
+				case r > 0 && v != 0:
+					t.Errorf("depth %d, row %d, CPU %d: counter %d, want 0 or 1", depth, r, cpu, v)
+				}
+			}
+			if r > 0 && ones != 1 {
+				t.Errorf("depth %d, row %d: %d CPUs counted the packet, want 1", depth, r, ones)
+			}
+		}
+	}
+}
