@@ -1,6 +1,7 @@
 package bloom
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -72,8 +73,10 @@ func TestParamsFor_Errors(t *testing.T) {
 	if _, err := NewBlocked(Params{Bits: 1000, Hashes: 3}); err == nil || err.Error() != "bloom: blocked bits must be a multiple of 512 in [512, 4294966784], got 1000 (BlockedParamsFor sizes a Blocked filter; ParamsFor sizes a Filter)" {
 		t.Errorf("NewBlocked(1000 bits) = %v", err)
 	}
-	if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, 5); err == nil || err.Error() != "bloom: counter width must be 4, 8 or 16 bits, got 5" {
-		t.Errorf("NewCounting(width 5) = %v", err)
+	for _, w := range []int{0, 1, 2, 5, 32, 64, -4} {
+		if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, w); err == nil || err.Error() != fmt.Sprintf("bloom: counter width must be 4, 8 or 16 bits, got %d", w) {
+			t.Errorf("NewCounting(width %d) = %v", w, err)
+		}
 	}
 }
 
