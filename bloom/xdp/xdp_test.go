@@ -401,9 +401,10 @@ func TestKernel_Replay(t *testing.T) {
 }
 
 // TestKernel_Learn: learn mode over every main capture reads back
-// bit-identical to a Go filter built from the same packets, at the k of a
-// 1% filter (7 classic, 5 blocked) and, blocked, at k = 20 (the kernel's
-// loop above its straight-line copies for k <= 16).
+// bit-identical to a Go filter built from the same packets, and counts
+// every packet passed as the Go model does, at the k of a 1% filter (7
+// classic, 5 blocked) and, blocked, at k = 20 (the kernel's loop above
+// its straight-line copies for k <= 16).
 func TestKernel_Learn(t *testing.T) {
 	kerneltest.Require(t)
 	frames := traffic.MainFrames(t)
@@ -447,6 +448,13 @@ func TestKernel_Learn(t *testing.T) {
 			}
 			if !same || set == 0 {
 				t.Fatalf("layout %d key %d: learned filter differs from Go's (%d bits set)", layout, key, set)
+			}
+			s, err := k.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s != m.Stats || s.Passed != uint64(n) || s.Dropped != 0 {
+				t.Fatalf("layout %d key %d: %d packets learned: kernel stats %+v, Go model %+v", layout, key, n, s, m.Stats)
 			}
 			t.Logf("layout %d k %d key %d: %d packets learned, %d bits set, identical to Go", layout, c.p.Hashes, key, n, set)
 		}
