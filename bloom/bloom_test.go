@@ -948,3 +948,50 @@ func TestBlocked_TestAndAddHashAnswersAsContains(t *testing.T) {
 		}
 	}
 }
+
+// TestEqual_EveryField: Equal is true for a filter and its clone, and
+// false once any one of m, k, the seed or a single bit differs, for Filter
+// and Blocked alike. (The kernel's learn-mode tests compare filters with
+// Equal, so an Equal that ignored a field would hide a mismatch there.)
+func TestEqual_EveryField(t *testing.T) {
+	p := Params{Bits: 1024, Hashes: 4, Seed: 9}
+	keys := randomKeys(50, 90)
+	vary := []struct {
+		name string
+		edit func(Params) Params
+	}{
+		{"bits", func(q Params) Params { q.Bits += 512; return q }},
+		{"hashes", func(q Params) Params { q.Hashes++; return q }},
+		{"seed", func(q Params) Params { q.Seed++; return q }},
+	}
+	f := MustNew(p)
+	b := MustNewBlocked(p)
+	for _, k := range keys {
+		f.Add(k)
+		b.Add(k)
+	}
+	if !f.Equal(f.Clone()) || !b.Equal(b.Clone()) {
+		t.Fatal("a filter differs from its clone")
+	}
+	for _, v := range vary {
+		q := v.edit(p)
+		g, c := MustNew(q), MustNewBlocked(q)
+		// Same bits where the sizes agree, so only the field differs.
+		copy(g.Words(), f.Words())
+		copy(c.Words(), b.Words())
+		if f.Equal(g) || g.Equal(f) {
+			t.Errorf("Filter: Equal is true with different %s", v.name)
+		}
+		if b.Equal(c) || c.Equal(b) {
+			t.Errorf("Blocked: Equal is true with different %s", v.name)
+		}
+	}
+	for _, j := range []int{0, 700, 1023} {
+		g, c := f.Clone(), b.Clone()
+		g.Words()[j/64] ^= 1 << (j % 64)
+		c.Words()[j/64] ^= 1 << (j % 64)
+		if f.Equal(g) || g.Equal(f) || b.Equal(c) || c.Equal(b) {
+			t.Errorf("Equal is true with bit %d flipped", j)
+		}
+	}
+}

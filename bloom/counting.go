@@ -97,8 +97,9 @@ func (f *CountingFilter) Counters() uint64 { return uint64(f.m) }
 // Hashes returns k.
 func (f *CountingFilter) Hashes() int { return int(f.k) }
 
-// Width returns the counter width in bits.
-func (f *CountingFilter) Width() int { return 1 << f.lgw }
+// Width returns the counter width in bits: 4, 8 or 16, and 0 for the zero
+// value, which has no counters.
+func (f *CountingFilter) Width() int { return bits.Len64(f.max) }
 
 // Seed returns the seed of the key hash.
 func (f *CountingFilter) Seed() uint64 { return f.seed }

@@ -331,3 +331,43 @@ func TestCounting_CloneIndependent(t *testing.T) {
 		})
 	}
 }
+
+// TestCounting_SaturatedCount: Saturated counts exactly the counters at
+// 2^width - 1, at each width: none of a counter one below, all of the
+// saturated ones, and Add and Remove leave them saturated.
+func TestCounting_SaturatedCount(t *testing.T) {
+	for _, width := range []int{4, 8, 16} {
+		c := MustNewCounting(Params{Bits: 100, Hashes: 1, Seed: 3}, width)
+		max := uint64(1)<<width - 1
+		key := []byte("heavy")
+		j := refPositions(key, 100, 1, 3)[0]
+		for n := uint64(0); n < max-1; n++ {
+			c.Add(key)
+		}
+		if got := c.Counter(j); got != max-1 || c.Saturated() != 0 {
+			t.Fatalf("width %d: counter %d at %d (want %d), Saturated %d, want 0", width, j, got, max-1, c.Saturated())
+		}
+		c.Add(key)
+		c.Add(key) // past the limit: stays saturated
+		if got := c.Counter(j); got != max || c.Saturated() != 1 {
+			t.Fatalf("width %d: counter %d at %d (want %d), Saturated %d, want 1", width, j, got, max, c.Saturated())
+		}
+		if err := c.Remove(key); err != nil || c.Counter(j) != max || c.Saturated() != 1 {
+			t.Fatalf("width %d: Remove of a saturated key: %v, counter %d, Saturated %d", width, err, c.Counter(j), c.Saturated())
+		}
+		// Saturate every counter: each is counted once, and the words
+		// hold no bit past them (no carry into the padding).
+		for i := uint64(0); i < 100; i++ {
+			h := (i<<32 + 99) / 100 << 32 // k = 1: counter (h>>32)*100>>32 = i
+			for n := uint64(0); n <= max; n++ {
+				c.AddHash(h)
+			}
+		}
+		if got := c.Saturated(); got != 100 {
+			t.Errorf("width %d: every counter saturated, Saturated %d, want 100", width, got)
+		}
+		if w := c.Words(); w[len(w)-1]&padMask(100, uint8(width)) != 0 {
+			t.Errorf("width %d: saturated counters spilled into the padding: last word %#x", width, w[len(w)-1])
+		}
+	}
+}

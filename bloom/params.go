@@ -3,6 +3,7 @@ package bloom
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Limits on the parameters. MaxBits is the largest m that the index
@@ -196,9 +197,19 @@ func paramsOf(fn string, m, k float64) Params {
 		return Params{err: fmt.Errorf("bloom: %s: fpr needs k = %v hashes, more than the %d supported", fn, k, MaxHashes)}
 	}
 	if m > MaxBits {
-		return Params{err: fmt.Errorf("bloom: %s: n and fpr need m = %.0f bits, more than the %d supported (MaxBits)", fn, m, uint64(MaxBits))}
+		return Params{err: fmt.Errorf("bloom: %s: n and fpr need m = %s bits, more than the %d supported (MaxBits)", fn, bitsText(m), uint64(MaxBits))}
 	}
 	return Params{Bits: uint64(m), Hashes: int(k)}
+}
+
+// bitsText formats a number of bits computed in floating point: in full
+// up to 15 digits, and with 4 significant digits beyond (a tiny fpr asks
+// ParamsForHashes for up to 1e308 bits, or +Inf).
+func bitsText(m float64) string {
+	if m < 1e15 {
+		return strconv.FormatFloat(m, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(m, 'g', 4, 64)
 }
 
 // Validate reports whether p describes a valid Filter or CountingFilter, or

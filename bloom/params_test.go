@@ -1,6 +1,7 @@
 package bloom
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -53,7 +54,13 @@ func TestParamsFor_Errors(t *testing.T) {
 		{ParamsFor(1e9, 1e-3), "bloom: ParamsFor: n and fpr need m = 14377587567 bits, more than the 4294967295 supported (MaxBits)"},
 		{ParamsFor(10, 1e-12), "bloom: ParamsFor: fpr needs k = 40 hashes, more than the 32 supported"},
 		{ParamsForHashes(10, 0.01, 0), "bloom: ParamsForHashes: k must be in [1, 32], got 0"},
-		{ParamsForHashes(1e8, 1e-3, 1), "bloom: ParamsForHashes: n and fpr need m = "},
+		{ParamsForHashes(1e8, 1e-3, 1), "bloom: ParamsForHashes: n and fpr need m = 99949991663 bits, more than"},
+		// Sizes past 15 digits are written with 4 significant digits, not
+		// in full (this one had 301 digits).
+		{ParamsForHashes(1, 1e-300, 1), "bloom: ParamsForHashes: n and fpr need m = 1e+300 bits, more than the 4294967295 supported (MaxBits)"},
+		{ParamsForHashes(1e18, 0.5, 2), "bloom: ParamsForHashes: n and fpr need m = 1.629e+18 bits, more than"},
+		{ParamsForHashes(1, 5e-324, 1), "bloom: ParamsForHashes: n and fpr need m = +Inf bits, more than"},
+		{ParamsFor(1e18, 0.01), "bloom: ParamsFor: n and fpr need m = 9.585e+18 bits, more than"},
 		{BlockedParamsFor(0, 0.1), "bloom: BlockedParamsFor: n must be at least 1, got 0"},
 		{BlockedParamsFor(1e9, 1e-4), "bloom: BlockedParamsFor: n = 1000000000 and fpr = 0.0001 need more than 4294966784 bits"},
 		{Params{Bits: 0, Hashes: 3}, "bloom: bits must be in [1, 4294967295], got 0"},
@@ -72,8 +79,10 @@ func TestParamsFor_Errors(t *testing.T) {
 	if _, err := NewBlocked(Params{Bits: 1000, Hashes: 3}); err == nil || err.Error() != "bloom: blocked bits must be a multiple of 512 in [512, 4294966784], got 1000 (BlockedParamsFor sizes a Blocked filter; ParamsFor sizes a Filter)" {
 		t.Errorf("NewBlocked(1000 bits) = %v", err)
 	}
-	if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, 5); err == nil || err.Error() != "bloom: counter width must be 4, 8 or 16 bits, got 5" {
-		t.Errorf("NewCounting(width 5) = %v", err)
+	for _, w := range []int{0, 1, 2, 5, 32, 64, -4} {
+		if _, err := NewCounting(Params{Bits: 100, Hashes: 3}, w); err == nil || err.Error() != fmt.Sprintf("bloom: counter width must be 4, 8 or 16 bits, got %d", w) {
+			t.Errorf("NewCounting(width %d) = %v", w, err)
+		}
 	}
 }
 

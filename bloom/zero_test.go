@@ -23,8 +23,8 @@ func mustPanic(t *testing.T, name, want string, fn func()) {
 // TestZeroValue: the zero value of each filter contains no key (it used to
 // answer "present" to every key for Filter and CountingFilter, k being 0,
 // and to panic for Blocked), also after a failed UnmarshalBinary; Add on
-// it panics with a message saying what to do; the statistics are 0 and
-// MarshalBinary is an error.
+// it panics with a message saying what to do; the sizes and statistics
+// are 0 and MarshalBinary is an error.
 func TestZeroValue(t *testing.T) {
 	keys := randomKeys(100, 90)
 	var f Filter
@@ -86,6 +86,26 @@ func TestZeroValue(t *testing.T) {
 	} {
 		if v != 0 {
 			t.Errorf("zero value: %s = %v, want 0", name, v)
+		}
+	}
+	// Sizes: no bits, no counters, no hashes (a zero CountingFilter's
+	// width was 1, which no counting filter has).
+	for name, v := range map[string]uint64{
+		"Filter.Bits":                f.Bits(),
+		"Filter.Hashes":              uint64(f.Hashes()),
+		"Filter.SizeBytes":           uint64(f.SizeBytes()),
+		"Blocked.Bits":               b.Bits(),
+		"Blocked.Hashes":             uint64(b.Hashes()),
+		"Blocked.SizeBytes":          uint64(b.SizeBytes()),
+		"CountingFilter.Counters":    c.Counters(),
+		"CountingFilter.Hashes":      uint64(c.Hashes()),
+		"CountingFilter.Width":       uint64(c.Width()),
+		"CountingFilter.SizeBytes":   uint64(c.SizeBytes()),
+		"CountingFilter.Saturated":   c.Saturated(),
+		"CountingFilter.RemoveBatch": uint64(c.RemoveBatch(keys)),
+	} {
+		if v != 0 {
+			t.Errorf("zero value: %s = %d, want 0", name, v)
 		}
 	}
 	for name, m := range map[string]interface{ MarshalBinary() ([]byte, error) }{"Filter": &f, "Blocked": &b, "CountingFilter": &c} {

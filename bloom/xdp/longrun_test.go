@@ -42,7 +42,7 @@ func TestKernel_RunLongFrame(t *testing.T) {
 	for _, f := range [][]byte{frame, make([]byte, 80000)} {
 		want := fmt.Sprintf("bloom kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", max, len(f))
 		if v, err := k.Run(f); err == nil || err.Error() != want {
-			t.Errorf("Run on %d bytes: verdict %d, %v, want %q (the model's verdict on the frame: %d)", len(f), v, err, want, m.Run(f))
+			t.Errorf("Run on %d bytes: verdict %d, %v, want %q (the model's verdict on the frame: %d)", len(f), v, err, want, runModel(t, m, f))
 		}
 		if _, err := k.Bench(f, 1); err == nil || err.Error() != want {
 			t.Errorf("Bench on %d bytes: %v, want %q", len(f), err, want)

@@ -1,6 +1,7 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -136,7 +137,9 @@ type Stats struct {
 // Model is the kernel written in Go: [Model.Run] returns the verdict the
 // kernel returns for a frame and makes the same change to the filter and
 // the counters. Tests run every frame through both. Set Filter for the
-// Classic layout and Blocked for the Blocked one.
+// Classic layout and Blocked for the Blocked one, built with
+// Options.Params (as [Kernel.WriteFilter] and [Kernel.WriteBlocked]
+// require); the other is unused.
 type Model struct {
 	Options
 	Filter  *bloom.Filter
@@ -145,8 +148,14 @@ type Model struct {
 }
 
 // Run runs the model on one frame (as the kernel sees it: at most its
-// linear part).
-func (m *Model) Run(frame []byte) uint32 {
+// linear part) and returns the kernel's verdict. A model that no kernel
+// could be (Options that [Load] refuses, or no filter of the layout, or a
+// filter whose m, k or seed differ from Options.Params) gets an error
+// saying so, on every frame, and counts nothing.
+func (m *Model) Run(frame []byte) (uint32, error) {
+	if err := m.check(); err != nil {
+		return 0, err
+	}
 	info, err := flow.Parse(frame)
 	if err != nil {
 		if flow.OutcomeOf(err) == flow.OutcomeNotIP {
@@ -155,7 +164,7 @@ func (m *Model) Run(frame []byte) uint32 {
 			m.Stats.Malformed++
 		}
 		m.Stats.Passed++
-		return VerdictPass
+		return VerdictPass, nil
 	}
 	key := KeyBytes(&info.Key, m.Key)
 	if m.Learn {
@@ -165,7 +174,7 @@ func (m *Model) Run(frame []byte) uint32 {
 			m.Filter.Add(key)
 		}
 		m.Stats.Passed++
-		return VerdictPass
+		return VerdictPass, nil
 	}
 	var member bool
 	if m.Layout == Blocked {
@@ -175,8 +184,33 @@ func (m *Model) Run(frame []byte) uint32 {
 	}
 	if member == (m.Action == DropMembers) {
 		m.Stats.Dropped++
-		return VerdictDrop
+		return VerdictDrop, nil
 	}
 	m.Stats.Passed++
-	return VerdictPass
+	return VerdictPass, nil
+}
+
+// check returns the error of Run for a model no kernel could be.
+func (m *Model) check() error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	var p bloom.Params
+	name := "Filter"
+	if m.Layout == Blocked {
+		if m.Blocked == nil {
+			return errors.New("bloom model: Run with the Blocked layout and a nil Model.Blocked (set it to a bloom.Blocked of Options.Params)")
+		}
+		p, name = m.Blocked.Params(), "Blocked"
+	} else {
+		if m.Filter == nil {
+			return errors.New("bloom model: Run with the Classic layout and a nil Model.Filter (set it to a bloom.Filter of Options.Params)")
+		}
+		p = m.Filter.Params()
+	}
+	if q := m.Params; p.Bits != q.Bits || p.Hashes != q.Hashes || p.Seed != q.Seed {
+		return fmt.Errorf("bloom model: Model.%s has bits %d, hashes %d, seed %#x; Options.Params have bits %d, hashes %d, seed %#x",
+			name, p.Bits, p.Hashes, p.Seed, q.Bits, q.Hashes, q.Seed)
+	}
+	return nil
 }

@@ -41,6 +41,16 @@ func model(opts Options) *Model {
 	return m
 }
 
+// runModel runs m on frame and fails tb on an error.
+func runModel(tb testing.TB, m *Model, frame []byte) uint32 {
+	tb.Helper()
+	v, err := m.Run(frame)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
 // write puts the model's filter into the kernel.
 func write(tb testing.TB, k *Kernel, m *Model) {
 	tb.Helper()
@@ -185,7 +195,7 @@ func TestKernel_Fixtures(t *testing.T) {
 				}
 				write(t, k, m)
 				got, _ := kerneltest.Run(t, k.Program(), fx.frame)
-				if gm := m.Run(fx.frame); gm != fx.want || got != fx.want {
+				if gm := runModel(t, m, fx.frame); gm != fx.want || got != fx.want {
 					t.Fatalf("kernel %d, Go model %d, want %d", got, gm, fx.want)
 				}
 				s, err := k.Stats()
@@ -226,7 +236,7 @@ func TestKernel_AllHashes(t *testing.T) {
 		}
 		write(t, k, m)
 		got, _ := kerneltest.Run(t, k.Program(), udpA)
-		if gm := m.Run(udpA); got != VerdictPass || gm != VerdictPass {
+		if gm := runModel(t, m, udpA); got != VerdictPass || gm != VerdictPass {
 			t.Fatalf("layout %d: without the 32nd bit: kernel %d, Go %d, want pass", layout, got, gm)
 		}
 		// Set it back: dropped.
@@ -237,7 +247,7 @@ func TestKernel_AllHashes(t *testing.T) {
 		}
 		write(t, k, m)
 		got, _ = kerneltest.Run(t, k.Program(), udpA)
-		if gm := m.Run(udpA); got != VerdictDrop || gm != VerdictDrop {
+		if gm := runModel(t, m, udpA); got != VerdictDrop || gm != VerdictDrop {
 			t.Fatalf("layout %d: with every bit: kernel %d, Go %d, want drop", layout, got, gm)
 		}
 	}
@@ -364,7 +374,7 @@ func TestKernel_Replay(t *testing.T) {
 			write(t, k, m)
 			for i, f := range frames {
 				got, _ := kerneltest.Run(t, k.Program(), f)
-				if want := m.Run(f); got != want {
+				if want := runModel(t, m, f); got != want {
 					t.Fatalf("%+v %s packet %d: kernel %d, Go %d", c, path, i, got, want)
 				}
 				if got == VerdictDrop {
@@ -391,9 +401,10 @@ func TestKernel_Replay(t *testing.T) {
 }
 
 // TestKernel_Learn: learn mode over every main capture reads back
-// bit-identical to a Go filter built from the same packets, at the k of a
-// 1% filter (7 classic, 5 blocked) and, blocked, at k = 20 (the kernel's
-// loop above its straight-line copies for k <= 16).
+// bit-identical to a Go filter built from the same packets, and counts
+// every packet passed as the Go model does, at the k of a 1% filter (7
+// classic, 5 blocked) and, blocked, at k = 20 (the kernel's loop above
+// its straight-line copies for k <= 16).
 func TestKernel_Learn(t *testing.T) {
 	kerneltest.Require(t)
 	frames := traffic.MainFrames(t)
@@ -415,7 +426,7 @@ func TestKernel_Learn(t *testing.T) {
 				}
 				f = kerneltest.Clip(f)
 				got, _ := kerneltest.Run(t, k.Program(), f)
-				if want := m.Run(f); got != want || got != VerdictPass {
+				if want := runModel(t, m, f); got != want || got != VerdictPass {
 					t.Fatalf("learn mode verdict: kernel %d, Go %d", got, want)
 				}
 				n++
@@ -437,6 +448,13 @@ func TestKernel_Learn(t *testing.T) {
 			}
 			if !same || set == 0 {
 				t.Fatalf("layout %d key %d: learned filter differs from Go's (%d bits set)", layout, key, set)
+			}
+			s, err := k.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s != m.Stats || s.Passed != uint64(n) || s.Dropped != 0 {
+				t.Fatalf("layout %d key %d: %d packets learned: kernel stats %+v, Go model %+v", layout, key, n, s, m.Stats)
 			}
 			t.Logf("layout %d k %d key %d: %d packets learned, %d bits set, identical to Go", layout, c.p.Hashes, key, n, set)
 		}
@@ -578,7 +596,7 @@ func TestKernel_EveryK(t *testing.T) {
 			drops := 0
 			for i, f := range frames {
 				got, _ := kerneltest.Run(t, kern.Program(), f)
-				if want := m.Run(f); got != want {
+				if want := runModel(t, m, f); got != want {
 					t.Fatalf("layout %d, k = %d, frame %d: kernel %d, Go %d", layout, k, i, got, want)
 				}
 				if got == VerdictDrop {
@@ -596,7 +614,7 @@ func TestKernel_EveryK(t *testing.T) {
 				if _, err := kern.Run(f); err != nil {
 					t.Fatal(err)
 				}
-				lm.Run(f)
+				runModel(t, lm, f)
 			}
 			var same bool
 			if layout == Blocked {

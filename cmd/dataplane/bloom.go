@@ -149,7 +149,11 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 		if err != nil {
 			return "", err
 		}
-		if v != model.Run(fr) {
+		mv, err := model.Run(fr)
+		if err != nil {
+			return "", err
+		}
+		if v != mv {
 			mismatches++
 		}
 		r.Progress("bloom kernel", i, len(frames))
@@ -176,7 +180,9 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 		if _, err := lk.Run(fr); err != nil {
 			return "", err
 		}
-		lmodel.Run(fr)
+		if _, err := lmodel.Run(fr); err != nil {
+			return "", err
+		}
 	}
 	learned, err := lk.Filter()
 	if err != nil {
