@@ -39,8 +39,10 @@ func Dir(tb testing.TB) string {
 	if d == "" {
 		tb.Skip(EnvDir + " is not set: skipping the part that needs the shared captures (set it to the traffic directory beside the checkout)")
 	}
-	if st, err := os.Stat(d); err != nil || !st.IsDir() {
-		tb.Fatalf("traffic: %s=%q is not a directory", EnvDir, d)
+	if st, err := os.Stat(d); err != nil {
+		tb.Fatalf("traffic: %s=%q: %v (set it to the traffic directory beside the checkout)", EnvDir, d, err)
+	} else if !st.IsDir() {
+		tb.Fatalf("traffic: %s=%q is not a directory (set it to the traffic directory beside the checkout)", EnvDir, d)
 	}
 	return d
 }

@@ -1,7 +1,10 @@
 package traffic_test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,5 +123,54 @@ func TestDistinctKeys(t *testing.T) {
 	}
 	if again := traffic.DistinctKeys(t, min); &again[0] != &keys[0] {
 		t.Error("DistinctKeys is not cached")
+	}
+}
+
+// fatalTB records a Fatalf and stops the call, as a test's Fatalf would.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+type fatalStop struct{}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(fatalStop{})
+}
+
+// TestDir_SaysWhatIsWrong: a DATAPLANE_TRAFFIC_DIR that does not exist
+// fails with the system's reason (it used to say only "is not a
+// directory"), and one that names a file says that.
+func TestDir_SaysWhatIsWrong(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	_, statErr := os.Stat(missing)
+	if statErr == nil {
+		t.Fatalf("%s exists", missing)
+	}
+	for _, c := range []struct{ dir, want string }{
+		{missing, statErr.Error()},
+		{file, "is not a directory"},
+	} {
+		t.Setenv(traffic.EnvDir, c.dir)
+		tb := &fatalTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(fatalStop); !ok {
+						panic(r)
+					}
+				}
+			}()
+			traffic.Dir(tb)
+		}()
+		if !strings.Contains(tb.msg, c.want) || !strings.Contains(tb.msg, traffic.EnvDir) {
+			t.Errorf("Dir with %s=%q: Fatalf %q, want it to name the variable and say %q", traffic.EnvDir, c.dir, tb.msg, c.want)
+		}
 	}
 }
