@@ -10,6 +10,7 @@ import (
 	"github.com/dataplane-go/dataplane/bloom"
 	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -141,7 +142,7 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 		if len(fr) < 14 {
 			continue
 		}
-		frames = append(frames, fr[:min(len(fr), 3520)]) // what BPF_PROG_TEST_RUN accepts
+		frames = append(frames, fr[:min(len(fr), bpfload.MaxFrame())]) // what BPF_PROG_TEST_RUN accepts
 	}
 	mismatches := 0
 	for i, fr := range frames {

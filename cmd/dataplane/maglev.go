@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/maglev"
 	maglevxdp "github.com/dataplane-go/dataplane/maglev/xdp"
 )
@@ -162,9 +163,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 		if len(f) < 14 {
 			continue
 		}
-		if len(f) > 3520 { // what BPF_PROG_TEST_RUN accepts
-			f = f[:3520]
-		}
+		f = f[:min(len(f), bpfload.MaxFrame())] // what BPF_PROG_TEST_RUN accepts
 		v, out, err := lb.Run(f)
 		if err != nil {
 			return "", err
