@@ -1,7 +1,10 @@
 // Package cms implements a count-min sketch: a fixed table of d rows of w
 // counters whose per-key estimates never fall below the true count and
 // exceed it by at most eps*N with probability at least 1-delta, N being the
-// total added (Cormode and Muthukrishnan, Theorem 1). On top of it sit a
+// total added (Cormode and Muthukrishnan, Theorem 1; the theorem assumes
+// pairwise-independent hash functions, which xxHash64 and the splitmix64
+// mixes that pick the columns are not proven to be: the tests check the
+// bound on real and generated traffic instead). On top of it sit a
 // top-k tracker ([TopK]) and a threshold detector ([Detector]) that models
 // the heavy-hitter lab of an eBPF/P4 networking course, called "the lab" in
 // these docs: key each packet on its 5-tuple, count flows in a counting
