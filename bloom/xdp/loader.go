@@ -272,8 +272,12 @@ func (k *Kernel) Stats() (Stats, error) {
 // After Close every method that returns an error fails with one saying
 // the kernel is closed, and Close may be called again; the filter's
 // memory mapping is released, so the kernel's map is freed once nothing
-// else holds it (a link attaching the program, a pin).
+// else holds it (a link attaching the program, a pin). Close of a nil
+// *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil
+	}
 	err := bpfload.Munmap(k.mem)
 	k.mem = nil
 	return errors.Join(err, k.objs.Close())

@@ -352,8 +352,12 @@ func (k *Kernel) Events() ([]Event, error) {
 // After Close every method that returns an error fails with one saying
 // the kernel is closed, and Close may be called again; the counters'
 // memory mapping is released, so the kernel's maps are freed once nothing
-// else holds them (a link attaching the program, a pin).
+// else holds them (a link attaching the program, a pin). Close of a nil
+// *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil
+	}
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
