@@ -30,7 +30,7 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 	for _, name := range names {
 		vs, ok := spec.Variables[name]
 		if !ok || vs == nil {
-			return fmt.Errorf("%s kernel: no variable %q in the collection", kernel, name)
+			return fmt.Errorf("%s kernel: no variable %q in the collection spec, which must be the %s kernel's (from its Spec)", kernel, name, kernel)
 		}
 		if err := vs.Set(vars[name]); err != nil {
 			return fmt.Errorf("%s kernel: set %s: %w", kernel, name, err)
