@@ -380,7 +380,8 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Frames must be 14 to [MaxFrame] bytes; repeat must
-// be 0 to 2^32-1.
+// be 0 to 2^32-1, and 0 runs the program once, as 1 does (the kernel's
+// rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.checkRun(frame); err != nil {
 		return 0, err
