@@ -292,9 +292,14 @@ func (a *Amplifier) Packet(i int, buf []byte) Packet {
 }
 
 // Copy returns copy c of packet i of the capture, as [Amplifier.Packet].
+// It panics when c is out of range [0, Copies()) or i out of range
+// [0, n), n being the length of the capture, like a slice index.
 func (a *Amplifier) Copy(c, i int, buf []byte) Packet {
 	if c < 0 || c >= a.copies {
 		panic(fmt.Sprintf("capture: amplifier copy %d out of range [0, %d)", c, a.copies))
+	}
+	if uint(i) >= uint(len(a.pkts)) {
+		panic(fmt.Sprintf("capture: amplifier packet %d of the capture out of range [0, %d)", i, len(a.pkts)))
 	}
 	p := a.pkts[i]
 	buf = append(buf[:0], p.Data...)

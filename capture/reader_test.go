@@ -236,6 +236,24 @@ func TestWriter_Errors(t *testing.T) {
 	if err := w.WritePacket(ok); err != nil {
 		t.Fatal(err)
 	}
+	if strconv.IntSize == 64 {
+		// A wire length pcap cannot hold is refused, not written as
+		// 2^32-1; 2^32-1 itself is written and read back exactly.
+		huge := uint64(1) << 32
+		p := capture.Packet{Time: ok.Time, Data: ok.Data, WireLen: int(huge), Link: capture.LinkEthernet}
+		if err := w.WritePacket(p); err == nil || !strings.Contains(err.Error(), "wire length 4294967296") {
+			t.Errorf("WireLen 2^32: error %v, want one naming the wire length", err)
+		}
+		var b bytes.Buffer
+		p.WireLen = int(huge - 1)
+		if err := capture.Write(&b, []capture.Packet{p}); err != nil {
+			t.Fatalf("WireLen 2^32-1: %v", err)
+		}
+		got, err := readAll(t, b.Bytes())
+		if err != nil || len(got) != 1 || got[0].WireLen != p.WireLen {
+			t.Errorf("WireLen 2^32-1 read back as %v (%v)", got, err)
+		}
+	}
 	if _, err := capture.NewWriter(io.Discard, 1<<16); err == nil {
 		t.Error("NewWriter accepted link type 65536")
 	}

@@ -49,7 +49,8 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 
 // WritePacket appends one packet. It returns an error when the packet's
 // link type differs from the file's, Data is longer than [MaxRecordLen],
-// or Time is outside the range pcap can hold (1970 to 2106). The zero
+// WireLen is above what pcap can hold (2^32-1), or Time is outside the
+// range pcap can hold (1970 to 2106). The zero
 // Time is written as the Unix epoch, and a WireLen below len(Data) (0 in a
 // Packet literal that leaves it out) as len(Data).
 func (w *Writer) WritePacket(p Packet) error {
@@ -72,7 +73,7 @@ func (w *Writer) WritePacket(p Packet) error {
 	}
 	wire := max(p.WireLen, len(p.Data))
 	if int64(wire) > 0xffffffff { // int64: an int may be 32 bits
-		wire = int(min(int64(wire), 0xffffffff))
+		return fmt.Errorf("capture: packet %d has wire length %d, above pcap's %d", w.n, wire, uint32(0xffffffff))
 	}
 	le := binary.LittleEndian
 	le.PutUint32(w.hdr[0:], uint32(sec))

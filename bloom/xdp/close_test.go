@@ -113,6 +113,25 @@ func TestKernel_RunArguments(t *testing.T) {
 	if v, err := k.Run(make([]byte, 14)); err != nil || v != VerdictPass {
 		t.Errorf("Run on 14 bytes: %d, %v", v, err)
 	}
+	// A repeat of 0 runs the program once, as the doc says (the kernel
+	// takes 0 as 1): each run counts one packet in Stats.
+	for _, repeat := range []int{0, 1, 3} {
+		before, err := k.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Bench(make([]byte, 14), repeat); err != nil {
+			t.Fatalf("Bench repeat %d: %v", repeat, err)
+		}
+		after, err := k.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := after.Passed + after.Dropped - (before.Passed + before.Dropped) // every packet counts in one of the two
+		if want := uint64(max(repeat, 1)); runs != want {
+			t.Errorf("Bench repeat %d ran the program %d times, want %d", repeat, runs, want)
+		}
+	}
 }
 
 // Configure refuses a nil spec with an error naming it (it used to panic

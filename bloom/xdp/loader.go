@@ -137,7 +137,8 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for Run; repeat
-// must be 0 to 2^32-1.
+// must be 0 to 2^32-1, and 0 runs the program once, as 1 does (the
+// kernel's rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
@@ -272,8 +273,12 @@ func (k *Kernel) Stats() (Stats, error) {
 // After Close every method that returns an error fails with one saying
 // the kernel is closed, and Close may be called again; the filter's
 // memory mapping is released, so the kernel's map is freed once nothing
-// else holds it (a link attaching the program, a pin).
+// else holds it (a link attaching the program, a pin). Close of a nil
+// *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil
+	}
 	err := bpfload.Munmap(k.mem)
 	k.mem = nil
 	return errors.Join(err, k.objs.Close())

@@ -352,8 +352,12 @@ func (k *Kernel) Events() ([]Event, error) {
 // After Close every method that returns an error fails with one saying
 // the kernel is closed, and Close may be called again; the counters'
 // memory mapping is released, so the kernel's maps are freed once nothing
-// else holds them (a link attaching the program, a pin).
+// else holds them (a link attaching the program, a pin). Close of a nil
+// *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil
+	}
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
@@ -376,7 +380,8 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Frames must be 14 to [MaxFrame] bytes; repeat must
-// be 0 to 2^32-1.
+// be 0 to 2^32-1, and 0 runs the program once, as 1 does (the kernel's
+// rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.checkRun(frame); err != nil {
 		return 0, err

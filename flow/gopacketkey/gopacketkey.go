@@ -31,7 +31,9 @@ const (
 // a fragment layer, the transport header is decoded from the fragment's
 // payload with gopacket's decoder for its protocol.
 //
-// ok is false when the packet has no IPv4 or IPv6 layer, or when gopacket
+// ok is false for a nil packet (what a receive from a closed
+// gopacket.PacketSource channel gives), when the packet has no IPv4 or
+// IPv6 layer, or when gopacket
 // failed to decode the headers the key needs: the IP header, an IPv6
 // extension header on the way, or the TCP, UDP, ICMP or ICMPv6 header.
 // gopacket adds some layers even when decoding them failed, so those are
@@ -45,6 +47,9 @@ const (
 // lists every such difference. It allocates; it is meant for tests and
 // tools, not for hot paths.
 func Key(p gopacket.Packet) (flow.Key, bool) {
+	if p == nil {
+		return flow.Key{}, false
+	}
 	ls := p.Layers()
 	for i, l := range ls {
 		in := p.Data()

@@ -51,3 +51,11 @@ func TestKey(t *testing.T) {
 		}
 	}
 }
+
+// TestKey_Nil: a nil packet, which a receive from a closed
+// PacketSource channel gives, has no key; Key used to panic on it.
+func TestKey_Nil(t *testing.T) {
+	if k, ok := gopacketkey.Key(nil); ok || k != (flow.Key{}) {
+		t.Fatalf("Key(nil) = %v, %v; want the zero Key, false", k, ok)
+	}
+}

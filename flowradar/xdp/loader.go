@@ -338,9 +338,10 @@ func (k *Kernel) ResetStats() error {
 // Close frees the kernel (detach links yourself first). After Close,
 // Epoch, Read, Clear, Flip, Stats, ResetStats and Attach return an error
 // saying the kernel is closed, and a second Close does nothing; Program
-// returns the closed program, whose runs fail.
+// returns the closed program, whose runs fail. Close of a nil *Kernel
+// (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
-	if k.closed {
+	if k == nil || k.closed {
 		return nil
 	}
 	k.closed = true

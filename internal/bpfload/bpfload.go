@@ -30,7 +30,7 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 	for _, name := range names {
 		vs, ok := spec.Variables[name]
 		if !ok || vs == nil {
-			return fmt.Errorf("%s kernel: no variable %q in the collection", kernel, name)
+			return fmt.Errorf("%s kernel: no variable %q in the collection spec, which must be the %s kernel's (from its Spec)", kernel, name, kernel)
 		}
 		if err := vs.Set(vars[name]); err != nil {
 			return fmt.Errorf("%s kernel: set %s: %w", kernel, name, err)
@@ -84,7 +84,8 @@ func Run(prog *ebpf.Program, kernel string, frame []byte) (uint32, error) {
 // Bench runs prog repeat times on frame with BPF_PROG_TEST_RUN and
 // returns the kernel's mean time per run. Frames are as for [Run]; a
 // repeat below 0 or above 2^32-1 (the kernel's count is 32 bits) is an
-// error naming it.
+// error naming it, and a repeat of 0 runs prog once, as 1 does (the
+// kernel's rule).
 func Bench(prog *ebpf.Program, kernel string, frame []byte, repeat int) (time.Duration, error) {
 	if err := checkFrame(kernel, frame); err != nil {
 		return 0, err

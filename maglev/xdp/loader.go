@@ -588,8 +588,12 @@ func (lb *LB) Stats() (Stats, error) {
 
 // Close frees the kernel (close links first). After Close every method
 // that returns an error fails with one saying the load balancer is
-// closed, and Close may be called again.
+// closed, and Close may be called again. Close of a nil *LB (a failed
+// Load's) returns nil.
 func (lb *LB) Close() error {
+	if lb == nil {
+		return nil
+	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	lb.closed.Store(true)

@@ -316,14 +316,28 @@ const idFragMul = 0x9e37
 // anything after it. The outer type of service or traffic class is the
 // inner packet's (its DSCP and ECN bits). ok is false when the outer
 // packet would exceed mtu.
-// backend must be a valid IPv4 or IPv6 address. Encapsulate returns no
-// error: it panics on a frame or backend outside these terms.
+// backend must be a valid IPv4 or IPv6 address, and c a Config that
+// [LB.SetConfig] accepts holding the outer source of backend's family
+// (Src4 or Src6: the kernel never sends from an all-zero source).
+// Encapsulate returns no error: it panics on a frame, backend or Config
+// outside these terms.
 //
 // The outer IPv4 header copies the inner DF bit (RFC 2003 section 3.1).
 // With DF set (an inner IPv6 packet counts as DF set) its identification
 // is 0; with DF clear it is inner ID + uint16(hash>>16) + inner fragment
 // offset * 0x9e37, mod 2^16 (see the package documentation).
 func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) (out []byte, ok bool) {
+	// An unchecked Config made a frame without MACs (nil MACs) or panicked
+	// deep inside (an IPv6 Src4).
+	if err := c.validate(); err != nil {
+		panic("xdp.Encapsulate: " + err.Error())
+	}
+	if !backend.IsValid() {
+		panic("xdp.Encapsulate: backend is the zero netip.Addr, want an IPv4 or IPv6 address")
+	}
+	if !c.hasSource(backend) {
+		panic(fmt.Sprintf("xdp.Encapsulate: Config has no outer source address for backend %v", backend))
+	}
 	avail := len(frame) - 14
 	ip := frame[14:]
 	var inner int
@@ -379,10 +393,7 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		h[6] = df
 		h[8] = 64
 		h[9] = proto
-		var s [4]byte
-		if c.Src4.IsValid() {
-			s = c.Src4.As4()
-		}
+		s := c.Src4.As4()
 		d := backend.As4()
 		copy(h[12:], s[:])
 		copy(h[16:], d[:])
