@@ -310,6 +310,18 @@ func TestEstimator_UnmarshalErrorsNameTheFault(t *testing.T) {
 	}
 	t3 := MustNew(Params{Cells: 9, Hashes: 3, KeyLen: 4, Seed: 1})
 	b3, _ := t3.MarshalBinary()
+	// good with stratum 0's header changed by f: a field out of range must
+	// be named, not the bytes the stratum would need if it were valid
+	header := func(f func(h []byte)) []byte {
+		b := append([]byte(nil), good...)
+		f(b[8 : 8+headerSize])
+		return b
+	}
+	// 65 copies of good's stratum 0: valid strata, one more than allowed
+	strata65 := []byte("IBSE\x01\x41\x00\x00")
+	for range 65 {
+		strata65 = append(strata65, good[8:8+stratum]...)
+	}
 	for _, c := range []struct {
 		name string
 		b    []byte
@@ -321,6 +333,16 @@ func TestEstimator_UnmarshalErrorsNameTheFault(t *testing.T) {
 		{"key len", second(EstimatorParams{Strata: 2, Cells: 8, KeyLen: 5, Seed: 1}), []string{"stratum 1", "key length 5", "key length 4"}},
 		{"cells", second(EstimatorParams{Strata: 2, Cells: 12, KeyLen: 4, Seed: 1}), []string{"stratum 1", "cells 12", "cells 8"}},
 		{"hashes", append([]byte("IBSE\x01\x01\x00\x00"), b3...), []string{"stratum 0", "3 hashes", "want 4"}},
+		{"hashes out of range", header(func(h []byte) { h[5] = 200 }), []string{"stratum 0", "hashes must be in [1, 8], got 200"}},
+		{"key length out of range", header(func(h []byte) { h[6], h[7] = 0xff, 0xff }), []string{"stratum 0", "key length must be in [1, 256], got 65535"}},
+		{"cells out of range", header(func(h []byte) { h[11] = 0x7f }), []string{"stratum 0", "cells must be at most 268435456"}},
+		{"magic and size", header(func(h []byte) { copy(h, "XBLT"); h[5] = 200 }), []string{"stratum 0", `must start with "IBLT", got "XBLT"`}},
+		{"stratum truncated", good[:len(good)-1], []string{"stratum 1", "needs", "bytes"}},
+		{"trailing byte", append(append([]byte(nil), good...), 0), []string{"1 trailing bytes"}},
+		{"version", append([]byte("IBSE\x02"), good[5:]...), []string{"version must be 1", "02 02 00 00"}},
+		{"reserved", append([]byte("IBSE\x01\x02\x00\x01"), good[8:]...), []string{"zero reserved bytes", "01 02 00 01"}},
+		{"no strata", []byte("IBSE\x01\x00\x00\x00"), []string{"strata must be in [1, 64], got 0"}},
+		{"65 strata", strata65, []string{"strata must be in [1, 64], got 65"}},
 	} {
 		var e Estimator
 		err := e.UnmarshalBinary(c.b)

@@ -1,7 +1,6 @@
 package iblt
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -240,8 +239,13 @@ func (e *Estimator) unmarshal(data []byte) error {
 		if len(rest) < headerSize {
 			return fmt.Errorf("iblt: estimator stratum %d truncated: %d bytes left", i, len(rest))
 		}
-		k, keyLen, sub := int(rest[5]), int(binary.LittleEndian.Uint16(rest[6:])), uint64(binary.LittleEndian.Uint32(rest[8:]))
-		size := encodedLen(uint64(k)*sub, keyLen)
+		// The header first, so that a field out of range is named as
+		// such rather than as the bytes a stratum of that size needs.
+		p, err := decodeHeader(rest)
+		if err != nil {
+			return fmt.Errorf("iblt: estimator stratum %d: %w", i, err)
+		}
+		size := encodedLen(uint64(p.Cells), p.KeyLen)
 		if size > uint64(len(rest)) {
 			return fmt.Errorf("iblt: estimator stratum %d needs %d bytes, %d left", i, size, len(rest))
 		}

@@ -61,31 +61,8 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 
 // unmarshal is UnmarshalBinary without the ErrFormat wrapping.
 func (t *Table) unmarshal(data []byte) error {
-	if len(data) < headerSize {
-		return fmt.Errorf("iblt: encoding must be at least %d bytes, got %d", headerSize, len(data))
-	}
-	if string(data[:4]) != magic {
-		return fmt.Errorf("iblt: encoding must start with %q, got %q", magic, data[:4])
-	}
-	if data[4] != version {
-		return fmt.Errorf("iblt: encoding version must be %d, got %d", version, data[4])
-	}
-	if r := binary.LittleEndian.Uint32(data[12:]); r != 0 {
-		return fmt.Errorf("iblt: reserved header field must be 0, got %#x", r)
-	}
-	k := int(data[5])
-	sub := binary.LittleEndian.Uint32(data[8:])
-	p := Params{
-		Hashes: k,
-		KeyLen: int(binary.LittleEndian.Uint16(data[6:])),
-		Seed:   binary.LittleEndian.Uint64(data[16:]),
-	}
-	if k >= 1 && k <= MaxHashes && uint64(sub)*uint64(k) <= MaxCells {
-		p.Cells = int(sub) * k
-	} else if k >= 1 && k <= MaxHashes {
-		return fmt.Errorf("iblt: cells must be at most %d, got %d", MaxCells, uint64(sub)*uint64(k))
-	}
-	if err := p.Validate(); err != nil {
+	p, err := decodeHeader(data)
+	if err != nil {
 		return err
 	}
 	// In 64 bits: on a 32-bit platform 8*Cells*stride can wrap around an
@@ -107,4 +84,39 @@ func (t *Table) unmarshal(data []byte) error {
 	}
 	*t = *u
 	return nil
+}
+
+// decodeHeader checks the header at the start of a table's encoding
+// (magic, version, reserved field, and the parameters it gives, which
+// must be valid) and returns the parameters. The length of the cells
+// that follow is left to the caller.
+func decodeHeader(data []byte) (Params, error) {
+	if len(data) < headerSize {
+		return Params{}, fmt.Errorf("iblt: encoding must be at least %d bytes, got %d", headerSize, len(data))
+	}
+	if string(data[:4]) != magic {
+		return Params{}, fmt.Errorf("iblt: encoding must start with %q, got %q", magic, data[:4])
+	}
+	if data[4] != version {
+		return Params{}, fmt.Errorf("iblt: encoding version must be %d, got %d", version, data[4])
+	}
+	if r := binary.LittleEndian.Uint32(data[12:]); r != 0 {
+		return Params{}, fmt.Errorf("iblt: reserved header field must be 0, got %#x", r)
+	}
+	k := int(data[5])
+	sub := binary.LittleEndian.Uint32(data[8:])
+	p := Params{
+		Hashes: k,
+		KeyLen: int(binary.LittleEndian.Uint16(data[6:])),
+		Seed:   binary.LittleEndian.Uint64(data[16:]),
+	}
+	if k >= 1 && k <= MaxHashes && uint64(sub)*uint64(k) <= MaxCells {
+		p.Cells = int(sub) * k
+	} else if k >= 1 && k <= MaxHashes {
+		return Params{}, fmt.Errorf("iblt: cells must be at most %d, got %d", MaxCells, uint64(sub)*uint64(k))
+	}
+	if err := p.Validate(); err != nil {
+		return Params{}, err
+	}
+	return p, nil
 }

@@ -241,6 +241,42 @@ func TestCellsFor_TooLarge(t *testing.T) {
 	}
 }
 
+// TestCellsFor_BadArguments: a negative difference, a success outside
+// (0, 1) and a k other than 3 or 4 are errors naming the argument, with no
+// cell count, from CellsFor and from ParamsFor. Without those checks the
+// arithmetic does not fail by itself: a negative d or a success above 1
+// makes the size NaN, which no comparison refuses and which converts to an
+// int that is no cell count.
+func TestCellsFor_BadArguments(t *testing.T) {
+	for _, c := range []struct {
+		d, k    int
+		success float64
+		want    string
+	}{
+		{-1, 3, 0.99, "differences must be non-negative, got -1"},
+		{-1000, 4, 0.99, "differences must be non-negative, got -1000"},
+		{10, 3, 1, "success must be in (0, 1), got 1"},
+		{10, 4, 1.5, "success must be in (0, 1), got 1.5"},
+		{10, 3, 99, "success must be in (0, 1), got 99"},
+		{10, 3, 0, "success must be in (0, 1), got 0"},
+		{10, 4, -0.5, "success must be in (0, 1), got -0.5"},
+		{10, 3, math.NaN(), "success must be in (0, 1), got NaN"},
+		{10, 3, math.Inf(1), "success must be in (0, 1), got +Inf"},
+		{10, 2, 0.99, "sizing needs hashes 3 or 4, got 2"},
+		{10, 5, 0.99, "sizing needs hashes 3 or 4, got 5"},
+	} {
+		if cells, err := CellsFor(c.d, c.k, c.success); err == nil || cells != 0 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CellsFor(%d, %d, %v) = %d, %v; want 0 and an error saying %q", c.d, c.k, c.success, cells, err, c.want)
+		}
+		if c.k != 3 && c.k != 4 {
+			continue // ParamsFor chooses k itself
+		}
+		if p, err := ParamsFor(c.d, 13, c.success, 1); err == nil || p != (Params{}) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParamsFor(%d, 13, %v) = %+v, %v; want zero Params and an error saying %q", c.d, c.success, p, err, c.want)
+		}
+	}
+}
+
 // TestParamsFor_ErrorGivesZero: a bad key length is an error with zero
 // Params, not half-filled ones (it returned 40 cells and k = 4 beside the
 // error).

@@ -14,7 +14,8 @@ import (
 // generic XDP on a 64 KiB loopback delivers (kerneltest.LoopbackUDP; test
 // runs cannot), is digested as PacketID says: this datagram's last four
 // bytes lie past the offsets the kernel can read, so they do not enter
-// its identifier (TestPacketID_PastKernelReach holds Go to the same).
+// its identifier (TestPacketID_PastKernelReach holds Go to the same), and
+// its value is the frame's whole length.
 func TestKernel_LongFrameTrailer(t *testing.T) {
 	kerneltest.RequireNetns(t)
 	k := loadKernel(t, Options{Cells: 3 * 16, Hashes: 3, Seed: 0x5eed})
@@ -40,5 +41,11 @@ func TestKernel_LongFrameTrailer(t *testing.T) {
 	}
 	if id>>32 != 0 {
 		t.Errorf("packet identifier %#x: bits 32-63 %#x, want 0 (the trailer lies past the kernel's reach)", id, id>>32)
+	}
+	// The value is the whole frame's length (Ethernet, IPv4, UDP and the
+	// payload), past 65,535: not the parser's 16-bit frame_len, which
+	// holds it modulo 2^16 (13 here).
+	if want := uint64(14 + 20 + 8 + len(data)); ins[0].Value != want {
+		t.Errorf("digest value %d, want the frame's length %d", ins[0].Value, want)
 	}
 }

@@ -3,7 +3,7 @@ package xdp
 import "testing"
 
 // Option errors read "iblt kernel: ..." once (they read "iblt kernel:
-// iblt: hashes ..."), from Load and Configure alike, on every OS.
+// iblt: hashes ..."), from Load, Configure and Digest alike, on every OS.
 func TestOptions_ErrorMessages(t *testing.T) {
 	for _, tc := range []struct {
 		opts Options
@@ -18,6 +18,9 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		}
 		if err := Configure(nil, tc.opts); err == nil || err.Error() != tc.want {
 			t.Errorf("Configure(nil, %+v): %v, want %q", tc.opts, err, tc.want)
+		}
+		if tb, err := Digest(tc.opts, nil); tb != nil || err == nil || err.Error() != tc.want {
+			t.Errorf("Digest(%+v, nil): %v, %v; want nil, %q", tc.opts, tb, err, tc.want)
 		}
 	}
 }

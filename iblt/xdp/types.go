@@ -305,12 +305,13 @@ func Insert(t *iblt.Table, frame []byte) bool {
 }
 
 // Digest returns, computed in Go, the table the kernel holds after seeing
-// frames.
+// frames. Options that [Load] refuses are refused with the same error.
+// (o.Shared does not change the table.)
 func Digest(o Options, frames [][]byte) (*iblt.Table, error) {
-	t, err := iblt.New(o.Params())
-	if err != nil {
-		return nil, fmt.Errorf("iblt kernel: %w", err)
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
+	t := iblt.MustNew(o.Params())
 	for _, f := range frames {
 		Insert(t, f)
 	}
