@@ -128,7 +128,8 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 
 // Bench runs the program repeat times on frame and returns the kernel's
 // mean time per run. Every run inserts the frame again. Frames are as for
-// Run; repeat must be 0 to 2^32-1.
+// Run; repeat must be 0 to 2^32-1, and 0 runs the program once, as 1
+// does (the kernel's rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
