@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -142,6 +143,11 @@ func TestRun_DefaultTrace(t *testing.T) {
 }
 
 func TestRun_Amplify(t *testing.T) {
+	if testing.Short() {
+		// Every section on three times the default trace: minutes under
+		// the race detector, for what TestRun_DefaultTrace already races.
+		t.Skip("runs every section on 180,000 packets; the full (not -short) run checks it")
+	}
 	code, out, errs := runCmd(t, "-quiet", "-amplify", "3", "-kernel", "off")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -516,5 +522,23 @@ func TestConvertedLinks(t *testing.T) {
 	}
 	if !slices.Equal(convertedLinks, want) {
 		t.Errorf("convertedLinks %v, but Packet.Ethernet converts %v", convertedLinks, want)
+	}
+}
+
+// TestFormatFloat: table cells keep 4 significant digits, but large values
+// print whole rather than with an exponent, which the report's readers
+// (and its tests' number patterns) would not expect.
+func TestFormatFloat(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {0.0009997, "0.0009997"}, {26.94, "26.94"}, {1.384, "1.384"}, {9999, "9999"},
+		{9999.4, "9999"}, {9999.6, "10000"}, {16720.4, "16720"}, {-16720.4, "-16720"}, {1234567, "1234567"},
+		{1e15, "1e+15"}, {math.Inf(1), "+Inf"}, {math.NaN(), "NaN"},
+	} {
+		if got := formatFloat(c.v); got != c.want {
+			t.Errorf("formatFloat(%v) = %q, want %q", c.v, got, c.want)
+		}
 	}
 }

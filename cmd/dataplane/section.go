@@ -56,7 +56,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -202,8 +204,7 @@ func (r *Run) Table(headings ...string) *Table {
 // Table is an aligned table of a section.
 type Table struct{ tw *tabwriter.Writer }
 
-// Row adds a row; cells are printed with %v, floats with 4 significant
-// digits.
+// Row adds a row; cells are printed with %v, floats with formatFloat.
 func (t *Table) Row(cells ...any) {
 	for i, c := range cells {
 		if i > 0 {
@@ -211,14 +212,24 @@ func (t *Table) Row(cells ...any) {
 		}
 		switch v := c.(type) {
 		case float64:
-			fmt.Fprintf(t.tw, "%.4g", v)
+			io.WriteString(t.tw, formatFloat(v))
 		case float32:
-			fmt.Fprintf(t.tw, "%.4g", v)
+			io.WriteString(t.tw, formatFloat(float64(v)))
 		default:
 			fmt.Fprint(t.tw, v)
 		}
 	}
 	io.WriteString(t.tw, "\n")
+}
+
+// formatFloat writes v with 4 significant digits, but a value of 10,000
+// or more (below 10^15) whole, without an exponent: a slow run's 16720
+// ns/packet reads as 16720, not 1.672e+04.
+func formatFloat(v float64) string {
+	if a := math.Abs(v); a >= 9999.5 && a < 1e15 { // where %.4g would turn to an exponent
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // Flush prints the table.
