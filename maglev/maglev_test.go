@@ -1,6 +1,7 @@
 package maglev_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -477,9 +478,19 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 	if _, ok := b.Pick(1); ok {
 		t.Fatal("decoded zero Table picked a backend")
 	}
+	// The zero Table's encoding is its header alone.
+	if err := b.UnmarshalBinary(append(data, 0)); err == nil {
+		t.Fatal("size 0 with a trailing byte: accepted")
+	}
 	data[9] = 1 // seed 1
 	if err := b.UnmarshalBinary(data); err == nil {
 		t.Fatal("size 0 with a seed: accepted")
+	}
+	// A byte after the last backend is corrupt, not ignored: every
+	// accepted input is exactly what MarshalBinary writes.
+	full, _ := a.MarshalBinary()
+	if err := b.UnmarshalBinary(append(full, 0)); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "1 trailing bytes") {
+		t.Fatalf("a trailing byte: %v, want ErrCorrupt naming it", err)
 	}
 }
 
