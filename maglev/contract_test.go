@@ -149,3 +149,16 @@ func TestBounded_ReleaseIdle(t *testing.T) {
 		t.Fatalf("after releasing every flow: loads %v, want none", got)
 	}
 }
+
+// TestMaxMean_NoLoad: no load, or loads that are all zero, give 0 as
+// documented, not the NaN of 0/0; one load is perfect balance.
+func TestMaxMean_NoLoad(t *testing.T) {
+	for _, c := range []struct {
+		loads []float64
+		want  float64
+	}{{nil, 0}, {[]float64{0, 0, 0}, 0}, {[]float64{5}, 1}, {[]float64{1, 3}, 1.5}} {
+		if got := maglev.MaxMean(c.loads); got != c.want {
+			t.Errorf("MaxMean(%v) = %v, want %v", c.loads, got, c.want)
+		}
+	}
+}

@@ -144,3 +144,43 @@ func TestKernel_EntryOfUnusedSlot(t *testing.T) {
 		t.Fatalf("counters %+v, want one DropNoBackend", st.Counters)
 	}
 }
+
+// TestStats_BackendComesBack: a backend address that left every VIP is no
+// longer reported, and when it comes back its statistics start from zero,
+// in the kernel and the model alike.
+func TestStats_BackendComesBack(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 13}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	a := netip.MustParseAddr("10.1.0.1")
+	// 203.0.113.5:4000 > 198.51.100.1:80 TCP SYN
+	f := pkt.TCP4("203.0.113.5:4000", "198.51.100.1:80", pkt.SYN, nil)
+	check := func(step string, want BackendStats, present bool) {
+		t.Helper()
+		ks, err := p.lb.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := p.model.Stats()
+		kb, kok := ks.Backends[a]
+		mb, mok := ms.Backends[a]
+		if kb != want || mb != want || kok != present || mok != present {
+			t.Fatalf("%s: %v kernel %+v (reported %v), model %+v (reported %v); want %+v (reported %v)", step, a, kb, kok, mb, mok, want, present)
+		}
+	}
+	p.setVIP(t, x, []Backend{{a, 1}})
+	for i := 0; i < 3; i++ {
+		if v, _ := runBoth(t, p, f); v != TX {
+			t.Fatalf("packet %d: verdict %d", i, v)
+		}
+	}
+	once := BackendStats{Packets: 1, Bytes: uint64(len(f) + 20)}
+	check("three packets", BackendStats{Packets: 3, Bytes: 3 * once.Bytes}, true)
+	p.setVIP(t, x, backends("10.1.0.2"))
+	check("after it left", BackendStats{}, false)
+	p.setVIP(t, x, []Backend{{a, 1}})
+	check("back", BackendStats{}, true)
+	if v, _ := runBoth(t, p, f); v != TX {
+		t.Fatalf("packet after coming back: verdict %d", v)
+	}
+	check("one packet after coming back", once, true)
+}
