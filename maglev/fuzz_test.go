@@ -105,6 +105,9 @@ func FuzzUnmarshal(f *testing.F) {
 	huge := slices.Clone(good)
 	binary.LittleEndian.PutUint32(huge[17:], 1<<31) // absurd backend count
 	f.Add(huge)
+	f.Add(append(slices.Clone(good), 0)) // a trailing byte
+	zero, _ := (&maglev.Table{}).MarshalBinary()
+	f.Add(append(zero, 0)) // the empty table and a trailing byte
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) >= 9 && binary.LittleEndian.Uint32(data[5:]) > 100000 {
 			return // valid but slow to rebuild; sizes are tested elsewhere

@@ -1,6 +1,7 @@
 package maglev_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -369,6 +370,30 @@ func TestPrimes(t *testing.T) {
 	if _, err := maglev.SizeFor(0); err == nil {
 		t.Error("SizeFor(0) accepted")
 	}
+	// The limits: 100*50000 rounds up to MaxSize itself; one more backend
+	// would need a prime above it.
+	if m, err := maglev.SizeFor(maglev.MaxSize / 100); err != nil || m != maglev.MaxSize {
+		t.Errorf("SizeFor(%d) = %d, %v, want MaxSize %d", maglev.MaxSize/100, m, err, maglev.MaxSize)
+	}
+	if m, err := maglev.SizeFor(maglev.MaxSize/100 + 1); err == nil {
+		t.Errorf("SizeFor(%d) = %d, accepted beyond MaxSize", maglev.MaxSize/100+1, m)
+	}
+	// The ends of the ranges: 2 is its own previous prime, and no prime is
+	// at least 2^32 - 4 (the largest below 2^32 is 2^32 - 5).
+	for _, c := range []struct {
+		f       func(uint32) uint32
+		name    string
+		n, want uint32
+	}{
+		{maglev.PrevPrime, "PrevPrime", 2, 2}, {maglev.PrevPrime, "PrevPrime", 3, 3}, {maglev.PrevPrime, "PrevPrime", 1, 0},
+		{maglev.PrevPrime, "PrevPrime", 0, 0}, {maglev.NextPrime, "NextPrime", 0, 2}, {maglev.NextPrime, "NextPrime", 2, 2},
+		{maglev.NextPrime, "NextPrime", 1<<32 - 5, 1<<32 - 5}, {maglev.NextPrime, "NextPrime", 1<<32 - 4, 0},
+		{maglev.PrevPrime, "PrevPrime", 1<<32 - 1, 1<<32 - 5},
+	} {
+		if got := c.f(c.n); got != c.want {
+			t.Errorf("%s(%d) = %d, want %d", c.name, c.n, got, c.want)
+		}
+	}
 }
 
 func TestTable_PickAllocs(t *testing.T) {
@@ -453,9 +478,19 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 	if _, ok := b.Pick(1); ok {
 		t.Fatal("decoded zero Table picked a backend")
 	}
+	// The zero Table's encoding is its header alone.
+	if err := b.UnmarshalBinary(append(data, 0)); err == nil {
+		t.Fatal("size 0 with a trailing byte: accepted")
+	}
 	data[9] = 1 // seed 1
 	if err := b.UnmarshalBinary(data); err == nil {
 		t.Fatal("size 0 with a seed: accepted")
+	}
+	// A byte after the last backend is corrupt, not ignored: every
+	// accepted input is exactly what MarshalBinary writes.
+	full, _ := a.MarshalBinary()
+	if err := b.UnmarshalBinary(append(full, 0)); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "1 trailing bytes") {
+		t.Fatalf("a trailing byte: %v, want ErrCorrupt naming it", err)
 	}
 }
 

@@ -72,12 +72,12 @@ func IsPrime(n uint32) bool {
 // NextPrime returns the smallest prime at least n (0 if there is none
 // below 2^32).
 func NextPrime(n uint32) uint32 {
-	for ; n != 0; n++ {
-		if IsPrime(n) {
-			return n
+	for ; !IsPrime(n); n++ {
+		if n == ^uint32(0) {
+			return 0
 		}
 	}
-	return 0
+	return n
 }
 
 // PrevPrime returns the largest prime at most n (0 if n < 2).

@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"testing"
 
@@ -71,5 +72,62 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 			t.Errorf("%s: later fragment of a datagram whose cut first fragment passed: verdict %d to %v "+
 				"(the earlier datagram's backend is %v), want pass", c.name, v, to, b)
 		}
+	}
+}
+
+// TestKernel_FragmentsCutNotFirst: only a frame that shows a first
+// fragment deletes a datagram's fragment entry when it does not parse. A
+// cut or broken frame that shows a later fragment (an IPv6 fragment header
+// with an offset and the M flag), or an IPv4 header whose length field is
+// below 5 words (no IPv4 header at all), leaves the entry: the datagram's
+// remaining fragments still follow its first fragment.
+func TestKernel_FragmentsCutNotFirst(t *testing.T) {
+	p := load(t, Options{Seed: 3, Table: maglev.Params{Size: 251}})
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}, backends("10.1.0.1", "10.1.0.2"))
+	p.setVIP(t, VIP{netip.MustParseAddr("2001:db8::80"), 443, flow.ProtoTCP}, backends("10.1.0.1", "2001:db8:1::2"))
+
+	// 203.0.113.9:4000 > 198.51.100.1:80 and [2001:db8::9]:4000 >
+	// [2001:db8::80]:443, TCP with 300 bytes, in 3 fragments of ID 0x4321.
+	for _, c := range []struct {
+		name  string
+		frags [][]byte
+		bad   func(second []byte) []byte // a frame of the datagram that does not parse
+	}{{
+		name:  "IPv4 header length 4",
+		frags: fragment(t, pkt.TCP4("203.0.113.9:4000", "198.51.100.1:80", pkt.SYN, make([]byte, 300)), 0x4321, 3),
+		bad: func([]byte) []byte {
+			// The first fragment's header (MF set, offset 0) with IHL 4.
+			f := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.9"), Dst: pkt.Addr("198.51.100.1"), ID: 0x4321,
+				Flags: pkt.MF, Protocol: pkt.ProtoTCP}, Payload: make([]byte, 40)}.Bytes()
+			f[14] = 0x44
+			return f
+		},
+	}, {
+		name:  "IPv6 later fragment with a payload length short of its fragment header",
+		frags: fragment(t, pkt.TCP6("[2001:db8::9]:4000", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)), 0x4321, 3),
+		bad: func(second []byte) []byte {
+			f := append([]byte(nil), second...)
+			f[14+4], f[14+5] = 0, 4 // payload length 4: the fragment header does not fit
+			return f
+		},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			bad := c.bad(c.frags[1])
+			if _, err := flow.Parse(bad); err == nil {
+				t.Fatal("the broken frame parses")
+			}
+			if c.frags[1][12] == 0x86 {
+				if off := binary.BigEndian.Uint16(c.frags[1][14+40+2:]); off&0xfff8 == 0 || off&1 == 0 {
+					t.Fatalf("the second fragment's fragment header shows offset and M %#04x, want a later fragment with M set", off)
+				}
+			}
+			b := sendDatagram(t, p, c.frags[:2])
+			if v, _ := runBoth(t, p, bad); v != Pass {
+				t.Fatalf("broken frame: verdict %d, want pass", v)
+			}
+			if v, to := runBoth(t, p, c.frags[2]); v != TX || to != b {
+				t.Errorf("last fragment after the broken frame: verdict %d to %v, want TX to %v, as its first fragment", v, to, b)
+			}
+		})
 	}
 }
