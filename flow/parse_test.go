@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -468,6 +469,23 @@ func TestErrors(t *testing.T) {
 	}
 	if OutcomeOf(errors.New("other")) != OutcomeMalformed {
 		t.Error("OutcomeOf of a foreign error is not malformed")
+	}
+	// A caller that wraps a parse error or a sentinel (with its own
+	// context) keeps the outcome: OutcomeOf looks through the wrapping.
+	for _, c := range []struct {
+		err  error
+		want Outcome
+	}{
+		{fmt.Errorf("packet 3: %w", errTCPShort), OutcomeTruncated},
+		{fmt.Errorf("packet 3: %w", errEtherType), OutcomeNotIP},
+		{fmt.Errorf("packet 3: %w", errIHL[2]), OutcomeMalformed},
+		{fmt.Errorf("packet 3: %w", ErrTruncated), OutcomeTruncated},
+		{fmt.Errorf("packet 3: %w", ErrNotIP), OutcomeNotIP},
+		{fmt.Errorf("packet 3: %w", ErrMalformed), OutcomeMalformed},
+	} {
+		if got := OutcomeOf(c.err); got != c.want {
+			t.Errorf("OutcomeOf(%q) = %v, want %v", c.err, got, c.want)
+		}
 	}
 	if got := errIHL[3].Error(); got != "flow: malformed IPv4 header: IHL 3 below 5" {
 		t.Errorf("IHL error reads %q", got)
