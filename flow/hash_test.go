@@ -76,6 +76,11 @@ func TestIndex_Derivation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 1000; trial++ {
 		h := rng.Uint64()
+		// i+1 is taken in 32 bits (as dp_mix does): the last index wraps
+		// to the state h itself.
+		if got, want := Mix(h, 1<<32-1), refMix(h-0x9E3779B97F4A7C15, 0); got != want {
+			t.Fatalf("Mix(%#x, 2^32-1) = %#x, want Splitmix(h) = %#x", h, got, want)
+		}
 		for i := uint32(0); i < 8; i++ {
 			if got, want := Mix(h, i), refMix(h, i); got != want {
 				t.Fatalf("Mix(%#x, %d) = %#x, splitmix64 says %#x", h, i, got, want)
@@ -94,9 +99,17 @@ func TestIndex_Derivation(t *testing.T) {
 
 // TestBitIndex_Derivation checks BitIndex against its definition computed
 // with wide integers: a + i*b + i(i-1)/2*c mod 2^32 scaled into [0, m).
+// Besides the first 40 terms it checks terms whose i(i-1) needs more than
+// 32 bits (from i = 65537 on), where the product must be taken in 64 bits
+// before the halving, as dp_bit_index in hash.h takes it.
 func TestBitIndex_Derivation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	two32 := big.NewInt(1 << 32)
+	var terms []int64
+	for i := range int64(40) {
+		terms = append(terms, i)
+	}
+	terms = append(terms, 65536, 65537, 92681, 92682, 1<<20+3, 1<<31, 1<<32-1)
 	for trial := 0; trial < 1000; trial++ {
 		h := rng.Uint64()
 		m := rng.Uint32()
@@ -105,10 +118,12 @@ func TestBitIndex_Derivation(t *testing.T) {
 		}
 		a, b := new(big.Int).SetUint64(h>>32), new(big.Int).SetUint64(h&(1<<32-1))
 		c := new(big.Int).SetUint64(refMix(h, 0) >> 32)
-		for i := int64(0); i < 40; i++ {
+		for _, i := range terms {
 			g := new(big.Int).Mul(b, big.NewInt(i))
 			g.Add(g, a)
-			g.Add(g, new(big.Int).Mul(c, big.NewInt(i*(i-1)/2)))
+			tri := new(big.Int).Mul(big.NewInt(i), big.NewInt(i-1)) // i(i-1)
+			tri.Rsh(tri, 1)                                         // i(i-1)/2, exact: i(i-1) is even
+			g.Add(g, tri.Mul(tri, c))
 			g.Mod(g, two32)
 			want := g.Mul(g, big.NewInt(int64(m))).Rsh(g, 32).Uint64()
 			got := BitIndex(h, uint32(i), m)

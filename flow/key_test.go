@@ -72,3 +72,17 @@ func TestKeyFrom_BothMapped(t *testing.T) {
 		t.Error("KeyFrom16 does not give the key back")
 	}
 }
+
+// TestProtoName: every protocol that has a name, and the numbered form
+// for the others (Key.String shows it).
+func TestProtoName(t *testing.T) {
+	for p, want := range map[uint8]string{
+		ProtoICMP: "icmp", 4: "ipip", ProtoTCP: "tcp", ProtoUDP: "udp", 41: "ipv6", 47: "gre",
+		50: "esp", 51: "ah", ProtoICMPv6: "icmpv6", 132: "sctp",
+		0: "proto-0", 59: "proto-59", 255: "proto-255",
+	} {
+		if got := ProtoName(p); got != want {
+			t.Errorf("ProtoName(%d) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -67,6 +68,8 @@ func parseCases() []parseCase {
 		// --- VLAN tags ---
 		// eth 8100 vid=5 (tag cut after 2 bytes)
 		{"vlan tag truncated", cat(eth(0x8100)[:14], []byte{0, 5}), Info{}, errVLANShort},
+		// eth 8100 vid=5 | 08 (tag cut 1 byte short: its EtherType half present)
+		{"vlan tag 3 bytes", cat(eth(0x8100)[:14], []byte{0, 5, 0x08}), Info{}, errVLANShort},
 		// eth 8100 vid=5 | 0806 ARP
 		{"vlan arp", cat(eth(0x0806, dot1q(5)), zeros(28)), Info{}, errEtherType},
 		// eth 8100 vid=5 | 86dd, no IPv6 header
@@ -130,6 +133,11 @@ func ipv4Cases() []parseCase {
 		{"ipv4 padding not parsed as tcp", cat(e, ipv4(v4h{proto: 6, src: a4, dst: b4}, nil), tcp(1, 2, 0, nil)[:20], zeros(6)), Info{}, errTCPShort},
 		// eth 0800 | ipv4 tot=30 tcp | tcp 1 > 2 (20 bytes present in the frame, 10 inside the packet)
 		{"ipv4 total length cuts tcp", cat(e, ipv4(v4h{total: 30, proto: 6, src: a4, dst: b4}, tcp(1, 2, 0, nil))), Info{}, errTCPShort},
+		// eth 0800 | ipv4 tot=39 tcp | tcp 1 > 2 (20 bytes in the frame, 19 inside the packet)
+		{"ipv4 total length one byte short of tcp", cat(e, ipv4(v4h{total: 39, proto: 6, src: a4, dst: b4}, tcp(1, 2, 0, nil))), Info{}, errTCPShort},
+		// eth 0800 | ipv4 tot=28 udp | udp 1 > 2 | 1 byte of padding: the packet ends exactly at the UDP header
+		{"ipv4 total length exactly udp", cat(e, ipv4(v4h{total: 28, proto: 17, src: a4, dst: b4}, udp(1, 2, nil)), zeros(1)),
+			ok(k(1, 2, 17), 14, 34, NotFragment, 0, 0), nil},
 		// eth 0800 | ipv4 tot=1500 tcp | tcp 1 > 2: capture cut by snaplen, headers present
 		{"ipv4 snaplen cut", cat(e, ipv4(v4h{total: 1500, proto: 6, src: a4, dst: b4}, tcp(1, 2, 0, nil))),
 			ok(k(1, 2, 6), 14, 34, NotFragment, 0, 0), nil},
@@ -170,6 +178,12 @@ func ipv4Cases() []parseCase {
 		{"ipv4 first fragment truncated", cat(e, ipv4(v4h{flagFrag: mf, proto: 6, src: a4, dst: b4}, zeros(10))), Info{}, errTCPShort},
 		// eth 0800 | ipv4 MF offset=185 id=77 udp | 64 bytes that look like a UDP header: zero ports
 		{"ipv4 later fragment", cat(e, ipv4(v4h{flagFrag: mf | 185, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, zeros(56)))),
+			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
+		// eth 0800 | ipv4 offset=1 id=77 udp | 8 bytes: the lowest offset bit alone makes a later fragment
+		{"ipv4 fragment offset 1", cat(e, ipv4(v4h{flagFrag: mf | 1, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, nil))),
+			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
+		// eth 0800 | ipv4 offset=4096 (0x1000) id=77 udp | 8 bytes: the highest offset bit alone
+		{"ipv4 fragment offset 4096", cat(e, ipv4(v4h{flagFrag: 0x1000, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, nil))),
 			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
 		// eth 0800 | ipv4 offset=370 (last) id=77 tcp | no payload at all
 		{"ipv4 last fragment empty", cat(e, ipv4(v4h{flagFrag: 370, id: 77, proto: 6, src: a4, dst: b4}, nil)),
@@ -250,6 +264,10 @@ func ipv6Cases() []parseCase {
 		{"ipv6 extension header 1 byte", cat(e, ipv6(h(0), []byte{17})), Info{}, errExtShort},
 		// eth 86dd | ipv6 next=hbh | hbh length 1 (16 bytes) but 10 bytes present
 		{"ipv6 extension header body truncated", cat(e, ipv6(h(0), ext(17, 1, nil)[:10])), Info{}, errExtBody},
+		// eth 86dd | ipv6 next=hbh | hbh length 1 (16 bytes) but 15 bytes present
+		{"ipv6 extension header body 1 byte short", cat(e, ipv6(h(0), ext(17, 1, nil)[:15])), Info{}, errExtBody},
+		// eth 86dd | ipv6 next=ah | ah payload len 1 (12 bytes) but 11 bytes present
+		{"ipv6 ah body 1 byte short", cat(e, ipv6(h(51), ah(6, 1, nil)[:11])), Info{}, errExtBody},
 		// eth 86dd | ipv6 plen=8 next=hbh | hbh length 1 (16 bytes, present in the frame): past the payload length
 		{"ipv6 extension header past payload length", cat(e, ipv6(v6h{plen: 8, next: 0, src: a6, dst: b6}, ext(17, 1, udp(1, 2, nil)))), Info{}, errExtBody},
 		// eth 86dd | ipv6 plen=0 next=tcp | tcp 1 > 2: zero means "to the end of the frame"
@@ -257,6 +275,8 @@ func ipv6Cases() []parseCase {
 			ok(k(1, 2, 6), 14, 54, NotFragment, 0, 0), nil},
 		// eth 86dd | ipv6 plen=10 next=tcp | tcp 1 > 2 (20 bytes in the frame, 10 in the packet)
 		{"ipv6 payload length cuts tcp", cat(e, ipv6(v6h{plen: 10, next: 6, src: a6, dst: b6}, tcp(1, 2, 0, nil))), Info{}, errTCPShort},
+		// eth 86dd | ipv6 plen=19 next=tcp | tcp 1 > 2 (20 bytes in the frame, 19 in the packet)
+		{"ipv6 payload length one byte short of tcp", cat(e, ipv6(v6h{plen: 19, next: 6, src: a6, dst: b6}, tcp(1, 2, 0, nil))), Info{}, errTCPShort},
 		// eth 86dd | ipv6 plen=1400 next=tcp | tcp 1 > 2: capture cut by snaplen
 		{"ipv6 snaplen cut", cat(e, ipv6(v6h{plen: 1400, next: 6, src: a6, dst: b6}, tcp(1, 2, 0, nil))),
 			ok(k(1, 2, 6), 14, 54, NotFragment, 0, 0), nil},
@@ -449,6 +469,23 @@ func TestErrors(t *testing.T) {
 	}
 	if OutcomeOf(errors.New("other")) != OutcomeMalformed {
 		t.Error("OutcomeOf of a foreign error is not malformed")
+	}
+	// A caller that wraps a parse error or a sentinel (with its own
+	// context) keeps the outcome: OutcomeOf looks through the wrapping.
+	for _, c := range []struct {
+		err  error
+		want Outcome
+	}{
+		{fmt.Errorf("packet 3: %w", errTCPShort), OutcomeTruncated},
+		{fmt.Errorf("packet 3: %w", errEtherType), OutcomeNotIP},
+		{fmt.Errorf("packet 3: %w", errIHL[2]), OutcomeMalformed},
+		{fmt.Errorf("packet 3: %w", ErrTruncated), OutcomeTruncated},
+		{fmt.Errorf("packet 3: %w", ErrNotIP), OutcomeNotIP},
+		{fmt.Errorf("packet 3: %w", ErrMalformed), OutcomeMalformed},
+	} {
+		if got := OutcomeOf(c.err); got != c.want {
+			t.Errorf("OutcomeOf(%q) = %v, want %v", c.err, got, c.want)
+		}
 	}
 	if got := errIHL[3].Error(); got != "flow: malformed IPv4 header: IHL 3 below 5" {
 		t.Errorf("IHL error reads %q", got)

@@ -51,6 +51,12 @@ func ruleFrames() []struct {
 		f.IP6 = &h
 		return f.Bytes()
 	}
+	// withVersion returns frame with the IP header's version nibble (the
+	// header starts at byte 14) set to v, its IHL or traffic class kept.
+	withVersion := func(frame []byte, v byte) []byte {
+		frame[14] = v<<4 | frame[14]&0x0f
+		return frame
+	}
 	const (
 		udp4 = "10.0.0.1:5353 > 10.0.0.2:53 udp"
 		udp6 = "[2001:db8::1]:5353 > [2001:db8::2]:53 udp"
@@ -67,9 +73,12 @@ func ruleFrames() []struct {
 		{"802.3 length field", "not-ip", pkt.Frame{EtherType: 0x05dc, Payload: make([]byte, 46)}.Bytes()},
 		{"ipv4 ethertype, version 6", "malformed", v6(pkt.Frame{EtherType: 0x0800, UDP: udp}, pkt.IPv6{})},
 		{"ipv6 ethertype, version 4", "malformed", v4(pkt.Frame{EtherType: 0x86dd, UDP: udp, Payload: payload}, pkt.IPv4{})},
+		{"ipv4 header, version 6", "malformed", withVersion(v4(pkt.Frame{UDP: udp, Payload: payload}, pkt.IPv4{}), 6)},
+		{"ipv6 header, version 4", "malformed", withVersion(v6(pkt.Frame{UDP: udp, Payload: payload}, pkt.IPv6{}), 4)},
 		{"ipv4 ihl 4", "malformed", v4(pkt.Frame{UDP: udp}, pkt.IPv4{IHL: 4})},
 		{"ipv4 ihl 15", udp4, v4(pkt.Frame{UDP: udp}, pkt.IPv4{Options: make([]byte, 40)})},
 		{"ipv4 options past the frame", "truncated", v4(pkt.Frame{}, pkt.IPv4{IHL: 15, TotalLength: 60, Protocol: 17})},
+		{"ipv4 later fragment, options past the frame", "truncated", v4(pkt.Frame{}, pkt.IPv4{IHL: 15, TotalLength: 60, FragOffset: 1, Protocol: 17})},
 		{"ipv4 total length below ihl", "malformed", v4(pkt.Frame{UDP: udp}, pkt.IPv4{Options: make([]byte, 4), TotalLength: 23})},
 		{"ipv4 total length ends in udp", "truncated", v4(pkt.Frame{UDP: udp, Payload: payload}, pkt.IPv4{TotalLength: 27})},
 		{"ipv4 padding not parsed", "truncated", v4(pkt.Frame{Pad: 20}, pkt.IPv4{TotalLength: 20, Protocol: 6})},
@@ -77,6 +86,7 @@ func ruleFrames() []struct {
 		{"ipv4 df", udp4, v4(pkt.Frame{UDP: udp, Payload: payload}, pkt.IPv4{Flags: pkt.DF})},
 		{"ipv4 later fragment", "10.0.0.1:0 > 10.0.0.2:0 udp", v4(pkt.Frame{Payload: payload}, pkt.IPv4{FragOffset: 1, Protocol: 17})},
 		{"ipv4 last fragment", "10.0.0.1:0 > 10.0.0.2:0 tcp", v4(pkt.Frame{}, pkt.IPv4{FragOffset: 8191, Protocol: 6})},
+		{"ipv4 fragment offset 4096", "10.0.0.1:0 > 10.0.0.2:0 udp", v4(pkt.Frame{Payload: payload}, pkt.IPv4{FragOffset: 4096, Protocol: 17})},
 		{"ipv6 hop-by-hop", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: exts(1, pkt.ExtHopByHop)})},
 		{"ipv6 routing", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: exts(1, pkt.ExtRouting)})},
 		{"ipv6 destination options", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: exts(1, pkt.ExtDstOpts)})},
@@ -84,6 +94,8 @@ func ruleFrames() []struct {
 		{"ipv6 atomic fragment", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: []pkt.Ext{{Type: pkt.ExtFragment, ID: 9}}})},
 		{"ipv6 first fragment", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 9}}})},
 		{"ipv6 later fragment", "[2001:db8::1]:0 > [2001:db8::2]:0 udp", v6(pkt.Frame{Payload: payload}, pkt.IPv6{Protocol: 17, Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 3, ID: 9}}})},
+		{"ipv6 fragment offset 1", "[2001:db8::1]:0 > [2001:db8::2]:0 udp", v6(pkt.Frame{Payload: payload}, pkt.IPv6{Protocol: 17, Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, More: true, ID: 9}}})},
+		{"ipv6 fragment offset 4096", "[2001:db8::1]:0 > [2001:db8::2]:0 udp", v6(pkt.Frame{Payload: payload}, pkt.IPv6{Protocol: 17, Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 4096, ID: 9}}})},
 		{"ipv6 later fragment of an ah", "[2001:db8::1]:0 > [2001:db8::2]:0 ah", v6(pkt.Frame{Payload: payload}, pkt.IPv6{Protocol: 51, Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 3}}})},
 		{"ipv6 8 extension headers", udp6, v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: exts(8, pkt.ExtDstOpts)})},
 		{"ipv6 9 extension headers", "malformed", v6(pkt.Frame{UDP: udp}, pkt.IPv6{Ext: exts(9, pkt.ExtDstOpts)})},

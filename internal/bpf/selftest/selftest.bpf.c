@@ -16,11 +16,20 @@ struct selftest_in {
 	__u32 pad;
 };
 
+/* Terms far from the start, where the 32-bit arithmetic of the contract
+ * shows: i + 1 wraps at 2^32 - 1 in dp_mix, and i(i-1) needs 64 bits in
+ * dp_bit_index from i = 65537 on. No kernel asks for such terms, but the
+ * Go functions are defined for every i and must agree. */
+#define SELFTEST_FAR 4
+static const __u32 selftest_far[SELFTEST_FAR] = {65537, 92682, 0x80000000, 0xffffffff};
+
 struct selftest_out {
 	__u64 hash;
 	__u64 mix[SELFTEST_MIXES];
 	__u32 index[SELFTEST_MIXES];
 	__u32 bit_index[SELFTEST_MIXES];
+	__u64 mix_far[SELFTEST_FAR];	  /* dp_mix(hash, selftest_far[j]) */
+	__u32 bit_index_far[SELFTEST_FAR]; /* dp_bit_index(hash, selftest_far[j], m) */
 };
 
 struct {
@@ -55,6 +64,11 @@ int xdp_selftest(struct xdp_md *ctx)
 		out->mix[i] = dp_mix(h, i);
 		out->index[i] = dp_index(h, i, in->m);
 		out->bit_index[i] = dp_bit_index(h, i, in->m);
+	}
+#pragma unroll
+	for (__u32 j = 0; j < SELFTEST_FAR; j++) {
+		out->mix_far[j] = dp_mix(h, selftest_far[j]);
+		out->bit_index_far[j] = dp_bit_index(h, selftest_far[j], in->m);
 	}
 	return XDP_PASS;
 }

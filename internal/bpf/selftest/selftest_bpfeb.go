@@ -27,11 +27,13 @@ type selftestSelftestIn struct {
 }
 
 type selftestSelftestOut struct {
-	_        structs.HostLayout
-	Hash     uint64
-	Mix      [4]uint64
-	Index    [4]uint32
-	BitIndex [4]uint32
+	_           structs.HostLayout
+	Hash        uint64
+	Mix         [4]uint64
+	Index       [4]uint32
+	BitIndex    [4]uint32
+	MixFar      [4]uint64
+	BitIndexFar [4]uint32
 }
 
 // Names of all BPF objects in the ELF.

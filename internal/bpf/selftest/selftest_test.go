@@ -10,12 +10,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
+// farTerms is selftest_far of selftest.bpf.c.
+var farTerms = [...]uint32{65537, 92682, 0x80000000, 0xffffffff}
+
 // TestKernel_GoldenVectors runs every golden vector of flow/testdata through
 // hash.h in the kernel: xxHash64 of the key, four mixes, four indexes and
-// four bit-array (triple-hashing) indexes.
+// four bit-array (triple-hashing) indexes, then the mix and bit-array index
+// of the terms in farTerms, compared with package flow's.
 func TestKernel_GoldenVectors(t *testing.T) {
 	spec, err := loadSelftest()
 	if err != nil {
@@ -67,6 +72,16 @@ func TestKernel_GoldenVectors(t *testing.T) {
 		if out.Hash != hash || out.Mix != mix || out.Index != idx || out.BitIndex != dbl {
 			t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v double %v, want %#x %x %v %v",
 				keyHex, seed, out.Hash, out.Mix, out.Index, out.BitIndex, hash, mix, idx, dbl)
+		}
+		// The far terms (selftest_far in selftest.bpf.c), against the Go
+		// functions: their 32-bit arithmetic shows only there.
+		for j, i := range farTerms {
+			if got, want := out.MixFar[j], flow.Mix(hash, i); got != want {
+				t.Errorf("key %s seed %#x: kernel dp_mix(h, %d) = %#x, flow.Mix %#x", keyHex, seed, i, got, want)
+			}
+			if got, want := out.BitIndexFar[j], flow.BitIndex(hash, i, in.M); got != want {
+				t.Errorf("key %s seed %#x: kernel dp_bit_index(h, %d, m) = %d, flow.BitIndex %d", keyHex, seed, i, got, want)
+			}
 		}
 		n++
 	}
