@@ -33,6 +33,10 @@ func TestParams_Validate(t *testing.T) {
 		{"bits65", func(p *Params) { p.FilterBits = 65 }, "got 65"},
 		{"bits64", func(p *Params) { p.FilterBits = 64 }, "got 64"},
 		{"bits1536", func(p *Params) { p.FilterBits = 1536 }, ""},
+		// The limits themselves are valid.
+		{"hashes8", func(p *Params) { p.Hashes, p.Cells = MaxHashes, 8*200 }, ""},
+		{"fh32", func(p *Params) { p.FilterHashes = MaxFilterHashes }, ""},
+		{"bitsMax", func(p *Params) { p.FilterBits = MaxFilterBits }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := ok

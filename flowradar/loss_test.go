@@ -13,13 +13,13 @@ import (
 // switch: exact counts compared, estimates unknown, a missing count 0 at
 // a clean switch and unknown elsewhere, counts off the path ignored.
 func TestNetwork_Hops(t *testing.T) {
-	// Five switches: 0, 1 and 2 decoded cleanly, 3 left stuck cells, 4
-	// has an inconsistent cell.
+	// Six switches: 0, 1 and 2 decoded cleanly, 3 left stuck cells, 4
+	// has an inconsistent cell, 5 a conflicting one.
 	nw := &Network{
-		Stuck:    []int{0, 0, 0, 2, 0},
-		Residual: []int64{0, 0, 0, 0, 0},
-		Conflict: []int{0, 0, 0, 0, 0},
-		Mismatch: []int{0, 0, 0, 0, 1},
+		Stuck:    []int{0, 0, 0, 2, 0, 0},
+		Residual: []int64{0, 0, 0, 0, 0, 3},
+		Conflict: []int{0, 0, 0, 0, 0, 1},
+		Mismatch: []int{0, 0, 0, 0, 1, 0},
 	}
 	ex := func(sw int, p int64) Count { return Count{Switch: sw, Packets: p, Bytes: 100 * p, Exact: true} }
 	est := func(sw int, p int64) Count { return Count{Switch: sw, Packets: p, Bytes: 100 * p} }
@@ -43,6 +43,8 @@ func TestNetwork_Hops(t *testing.T) {
 			[]Hop{{0, 1, HopNoLoss, 0}, {1, 3, HopUnknown, 0}}},
 		{"missing at a switch with an inconsistent cell", []Count{ex(0, 9)}, []int{0, 4},
 			[]Hop{{0, 4, HopUnknown, 0}}},
+		{"missing at a switch with a conflicting cell", []Count{ex(0, 9)}, []int{0, 5},
+			[]Hop{{0, 5, HopUnknown, 0}}},
 		{"exact count at a switch with stuck cells", []Count{ex(0, 9), ex(3, 4)}, []int{0, 3},
 			[]Hop{{0, 3, HopLoss, 5}}},
 		{"gain", []Count{ex(0, 5), ex(1, 9)}, []int{0, 1},

@@ -150,10 +150,12 @@ func TestTable_UnmarshalErrors(t *testing.T) {
 		{"version", edit(func(b []byte) []byte { b[3] = 3; return b }), "magic must be \"FRT\\x02\", got \"FRT\\x03\""},
 		{"version1", edit(func(b []byte) []byte { b[3] = 1; return b }), "version 1 (a classic flow filter) is no longer read; this package reads version 2"},
 		{"reserved", edit(func(b []byte) []byte { b[6] = 1; return b }), "reserved bytes must be zero"},
+		{"reserved high byte", edit(func(b []byte) []byte { b[7] = 1; return b }), "reserved bytes must be zero"},
 		{"hashes", edit(func(b []byte) []byte { b[4] = 0; return b }), "hashes must be in [1, 8], got 0"},
 		{"filterHashes", edit(func(b []byte) []byte { b[5] = 99; return b }), "filter hashes must be in [1, 32], got 99"},
 		{"cells", edit(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 0xffffffff); return b }), "cells must be"},
 		{"bits", edit(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 100); return b }), "filter bits must be"},
+		{"header only", good[:headerBytes], "needs " + fmt.Sprint(len(good)) + " bytes, got 24"},
 		{"short", good[:len(good)-1], "bytes, got"},
 		{"long", append(append([]byte(nil), good...), 0), "bytes, got"},
 	} {

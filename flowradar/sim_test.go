@@ -131,6 +131,17 @@ func TestLeafSpine_Errors(t *testing.T) {
 			t.Fatalf("SetLoss(%d, %v) = %v", tc.sw, tc.rate, err)
 		}
 	}
+	// The ends of [0, 1] are rates too: 1 drops every packet.
+	k := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	sw := net.Path(&k, nil)[0]
+	for _, rate := range []float64{0, 1} {
+		if err := net.SetLoss(sw, rate); err != nil {
+			t.Fatalf("SetLoss(%d, %v) = %v, want nil", sw, rate, err)
+		}
+		if got := net.Send(&k, 100); got != (rate == 0) {
+			t.Fatalf("loss rate %v at the first switch of the path: Send = %v", rate, got)
+		}
+	}
 }
 
 // networkDecodeAt sends keys (flow i with 1+i%5 packets) through a 4-leaf,
@@ -363,6 +374,12 @@ func TestLeafSpine_Zero(t *testing.T) {
 		t.Fatal(err)
 	}
 	clear(emptied.Switches)
+	added, err := NewLeafSpine(2, 1, paramsAt(100, 1.3, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added.Switches = append(added.Switches, MustNew(paramsAt(100, 1.3, 2)))
+	added.Spines = 2 // the counts match the switches, not their loss rates
 	var nilNet *LeafSpine
 	for _, c := range []struct {
 		name string
@@ -375,6 +392,7 @@ func TestLeafSpine_Zero(t *testing.T) {
 		{"literal LeafSpine, no switches", literal, &k},
 		{"LeafSpine with Spines changed", grown, &k},
 		{"LeafSpine with nil switches", emptied, &k},
+		{"LeafSpine with a switch added", added, &k},
 		{"nil *LeafSpine", nilNet, &k},
 	} {
 		func() {

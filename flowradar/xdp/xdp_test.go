@@ -384,6 +384,11 @@ func TestKernel_OtherHashes(t *testing.T) {
 			if !got.Equal(want) {
 				t.Fatalf("kernel table after %d frames differs from the Go encoder", len(frames))
 			}
+			// A lookup beyond the last sub-table would leave the table
+			// right and count a missing cell.
+			if st, err := k.Stats(); err != nil || st.Missing != 0 || st.NewFlows != uint64(want.Flows()) {
+				t.Fatalf("stats %+v (%v), want no missing lookup and %d new flows", st, err, want.Flows())
+			}
 		})
 	}
 }
