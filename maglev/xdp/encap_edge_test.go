@@ -92,28 +92,14 @@ func TestKernel_OuterChecksumCarry(t *testing.T) {
 
 // TestKernel_OuterIDHighFragmentOffset: the outer identification of a
 // fragment uses all 13 bits of the inner fragment offset, the highest
-// (offsets from 32768 bytes) included, up to the last that fits a datagram of 65535 bytes: kernel and model send the same
-// bytes, and the ID is the documented one.
+// (offsets from 32768 bytes) included, up to the last that fits a
+// datagram of 65535 bytes: kernel and model send the same bytes, and the
+// ID is the documented one.
 func TestKernel_OuterIDHighFragmentOffset(t *testing.T) {
 	const seed = 5
 	p := load(t, Options{Seed: seed, Table: maglev.Params{Size: 251}})
 	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.9"), 0, flow.ProtoUDP}, backends("10.1.0.2"))
-	frag := func(off uint16, more bool) []byte {
-		// 203.0.113.5 > 198.51.100.9 UDP fragment of datagram 0x5151 at
-		// offset off (8-byte units): the first carries the UDP header
-		var flags uint8
-		if more {
-			flags = pkt.MF
-		}
-		f := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("198.51.100.9"), ID: 0x5151, Flags: flags, FragOffset: off},
-			Payload: make([]byte, 16)}
-		if off == 0 {
-			f.UDP = &pkt.UDP{SrcPort: 5353, DstPort: 9999}
-		} else {
-			f.IP4.Protocol = pkt.ProtoUDP
-		}
-		return f.Bytes()
-	}
+	frag := func(off uint16, more bool) []byte { return udpFragment(0x5151, off, more, 16) }
 	first, err := flow.Parse(frag(0, true))
 	if err != nil {
 		t.Fatal(err)

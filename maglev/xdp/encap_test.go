@@ -36,22 +36,7 @@ func TestKernel_OuterDFAndID(t *testing.T) {
 		return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("198.51.100.1"), ID: id, Flags: flags},
 			TCP: &pkt.TCP{SrcPort: 40000, DstPort: 80, Flags: pkt.SYN}, Payload: []byte("GET /")}.Bytes()
 	}
-	frag := func(off uint16, more bool) []byte {
-		// 203.0.113.5 > 198.51.100.9 UDP fragment of datagram 0x4242 at
-		// offset off (8-byte units): the first carries the UDP header
-		var flags uint8
-		if more {
-			flags = pkt.MF
-		}
-		f := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("198.51.100.9"), ID: 0x4242, Flags: flags, FragOffset: off},
-			Payload: make([]byte, 64)}
-		if off == 0 {
-			f.UDP = &pkt.UDP{SrcPort: 5353, DstPort: 9999}
-		} else {
-			f.IP4.Protocol = pkt.ProtoUDP
-		}
-		return f.Bytes()
-	}
+	frag := func(off uint16, more bool) []byte { return udpFragment(0x4242, off, more, 64) }
 	type outer struct {
 		df bool
 		id uint16
@@ -122,4 +107,23 @@ func TestKernel_OuterDFAndID(t *testing.T) {
 	// 203.0.113.5:5353 > 198.51.100.1:53 UDP, to an IPv6 backend: IPv6 has
 	// no DF or ID; the bytes still match the model's.
 	send("IPv4 in IPv6", pkt.UDP4("203.0.113.5:5353", "198.51.100.1:53", []byte("q")))
+}
+
+// udpFragment returns a fragment of UDP datagram id from 203.0.113.5 to
+// 198.51.100.9 at offset off (8-byte units), MF set if more, with n bytes
+// of payload; the first fragment (offset 0) carries the UDP header, ports
+// 5353 > 9999.
+func udpFragment(id, off uint16, more bool, n int) []byte {
+	var flags uint8
+	if more {
+		flags = pkt.MF
+	}
+	f := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("198.51.100.9"), ID: id, Flags: flags, FragOffset: off},
+		Payload: make([]byte, n)}
+	if off == 0 {
+		f.UDP = &pkt.UDP{SrcPort: 5353, DstPort: 9999}
+	} else {
+		f.IP4.Protocol = pkt.ProtoUDP
+	}
+	return f.Bytes()
 }
