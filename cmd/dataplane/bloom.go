@@ -10,7 +10,6 @@ import (
 	"github.com/dataplane-go/dataplane/bloom"
 	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
 	"github.com/dataplane-go/dataplane/flow"
-	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -137,13 +136,7 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 		return "", err
 	}
 	model := &bloomxdp.Model{Options: opts, Filter: f}
-	frames := make([][]byte, 0, len(r.Frames))
-	for _, fr := range r.Frames {
-		if len(fr) < 14 {
-			continue
-		}
-		frames = append(frames, fr[:min(len(fr), bpfload.MaxFrame())]) // what BPF_PROG_TEST_RUN accepts
-	}
+	frames := r.KernelFrames()
 	mismatches := 0
 	for i, fr := range frames {
 		v, err := k.Run(fr)

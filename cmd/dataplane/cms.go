@@ -13,7 +13,6 @@ import (
 	"github.com/dataplane-go/dataplane/cms"
 	cmsxdp "github.com/dataplane-go/dataplane/cms/xdp"
 	"github.com/dataplane-go/dataplane/flow"
-	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -194,12 +193,7 @@ func cmsKernelReport(r *Run) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
 	}
-	frames := make([][]byte, 0, len(r.Frames))
-	for _, fr := range r.Frames {
-		if len(fr) >= 14 {
-			frames = append(frames, fr[:min(len(fr), bpfload.MaxFrame())]) // what Kernel.Run accepts
-		}
-	}
+	frames := r.KernelFrames()
 	p := cms.Params{Width: 4096, Depth: 4, Seed: r.Seed}
 	k, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModeShared})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/maglev"
 	maglevxdp "github.com/dataplane-go/dataplane/maglev/xdp"
 )
@@ -159,11 +158,8 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 		return "", err
 	}
 	compared, mismatches := 0, 0
-	for i, f := range r.Frames {
-		if len(f) < 14 {
-			continue
-		}
-		f = f[:min(len(f), bpfload.MaxFrame())] // what BPF_PROG_TEST_RUN accepts
+	frames := r.KernelFrames()
+	for i, f := range frames {
 		v, out, err := lb.Run(f)
 		if err != nil {
 			return "", err
@@ -173,7 +169,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 		if v != mv || string(out) != string(mout) && v == maglevxdp.TX {
 			mismatches++
 		}
-		r.Progress("maglev kernel", i, len(r.Frames))
+		r.Progress("maglev kernel", i, len(frames))
 	}
 	st, err := lb.Stats()
 	if err != nil {
