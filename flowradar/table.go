@@ -391,7 +391,8 @@ func (t *Table) cellsOf(h uint64, out []uint32) {
 
 // CellsOf stores in out the counting-table cells of k, one per sub-table,
 // and returns how many (Params.Hashes; 0, storing nothing, for the zero
-// Table or a nil k or out).
+// Table or a nil k or out). An invalid k (the zero Key) gets the cells its
+// bytes hash to, although Add and Contains ignore such keys.
 func (t *Table) CellsOf(k *flow.Key, out *[MaxHashes]uint32) int {
 	if !t.valid() || k == nil || out == nil {
 		return 0

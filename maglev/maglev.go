@@ -160,7 +160,9 @@ func (t *Table) Pick(h uint64) (i int, ok bool) {
 
 // PickKey is Pick of k.Hash(seed): the flow hash the kernel computes with
 // the same seed. The table's seed (for backend names) and the flow seed
-// are independent parameters. A nil k is no flow: ok is false.
+// are independent parameters. A nil k is no flow: ok is false. The zero
+// Key (or another invalid one) is not checked, to keep the per-packet
+// call lean: it hashes like any other key and gets a backend.
 func (t *Table) PickKey(k *flow.Key, seed uint64) (int, bool) {
 	if k == nil {
 		return -1, false
