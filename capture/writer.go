@@ -50,9 +50,9 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 // WritePacket appends one packet. It returns an error when the packet's
 // link type differs from the file's, Data is longer than [MaxRecordLen],
 // WireLen is above what pcap can hold (2^32-1), or Time is outside the
-// range pcap can hold (1970 to 2106). The zero
-// Time is written as the Unix epoch, and a WireLen below len(Data) (0 in a
-// Packet literal that leaves it out) as len(Data).
+// range pcap can hold (1970 to 2106). The zero Time is written as the
+// Unix epoch, and a WireLen below len(Data) (0 in a Packet literal that
+// leaves it out) as len(Data).
 func (w *Writer) WritePacket(p Packet) error {
 	if w.w == nil {
 		return errZeroWriter

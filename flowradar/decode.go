@@ -64,13 +64,12 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // holds (such a false positive's packets charged to some flows and taken
 // from others: the counts are then wrong, even where every cell ends
 // empty), when a cell left holding flows has FlowCount 2 and a zero
-// FlowXOR (one flow counted as new twice, see [ErrCorrupt]), and
-// when a flow must be removed from a cell with no flow in it. At that
-// last one Decode stops at once, with no residue check; Stuck then counts
-// the cells holding flows at that point. A decoded flow
-// always hashes to its cells and is in the filter; a damaged table
-// yields an error, never a panic. The zero Table gives an error wrapping
-// [ErrParams].
+// FlowXOR (one flow counted as new twice, see [ErrCorrupt]), and when a
+// flow must be removed from a cell with no flow in it. At that last one
+// Decode stops at once, with no residue check; Stuck then counts the
+// cells holding flows at that point. A decoded flow always hashes to its
+// cells and is in the filter; a damaged table yields an error, never a
+// panic. The zero Table gives an error wrapping [ErrParams].
 func (t *Table) Decode() (Decoded, error) {
 	if !t.valid() {
 		return Decoded{}, errZero("the table")

@@ -157,7 +157,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	if _, err := model.SetVIP(maglevxdp.VIP{}, xb); err != nil {
 		return "", err
 	}
-	compared, mismatches := 0, 0
+	mismatches := 0
 	frames := r.KernelFrames()
 	for i, f := range frames {
 		v, out, err := lb.Run(f)
@@ -165,7 +165,6 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 			return "", err
 		}
 		mv, mout, _ := model.Process(f)
-		compared++
 		if v != mv || string(out) != string(mout) && v == maglevxdp.TX {
 			mismatches++
 		}
@@ -177,7 +176,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	}
 	// Every frame is sent, passed or dropped: each count by its reason.
 	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (%d not parsed: not IP, truncated or malformed; %d VLAN-tagged; %d with no VIP; %d later fragments of an unknown datagram), %d dropped, mismatches with Go: %d\n",
-		compared, st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss,
+		len(frames), st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss,
 		st.PassParse, st.PassVLAN, st.PassNotVIP, st.PassFragMiss,
 		st.DropNoTable+st.DropNoBackend+st.DropTooBig+st.DropEncap+st.DropNoSource, mismatches)
 	t := r.Table("backend", "packets", "bytes out")
@@ -189,7 +188,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 		return "", err
 	}
 	if mismatches > 0 {
-		return "", fmt.Errorf("maglev: kernel and Go disagree on %d of %d frames", mismatches, compared)
+		return "", fmt.Errorf("maglev: kernel and Go disagree on %d of %d frames", mismatches, len(frames))
 	}
 	return "kernel: agrees with Go on every frame", nil
 }

@@ -33,9 +33,9 @@ const (
 //
 // ok is false for a nil packet (what a receive from a closed
 // gopacket.PacketSource channel gives), when the packet has no IPv4 or
-// IPv6 layer, or when gopacket
-// failed to decode the headers the key needs: the IP header, an IPv6
-// extension header on the way, or the TCP, UDP, ICMP or ICMPv6 header.
+// IPv6 layer, or when gopacket failed to decode the headers the key
+// needs: the IP header, an IPv6 extension header on the way, or the TCP,
+// UDP, ICMP or ICMPv6 header.
 // gopacket adds some layers even when decoding them failed, so those are
 // decoded again from the same bytes to learn whether they were valid.
 //

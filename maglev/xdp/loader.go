@@ -253,10 +253,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err := lb.ready(); err != nil {
 		return nil, err
 	}
-	if err := checkSources(lb.cfg, v, t); err != nil {
-		return nil, err
-	}
-	if err := checkMTU(lb.opts, v, t); err != nil {
+	if err := checkInstall(lb.cfg, lb.opts, v, t); err != nil {
 		return nil, err
 	}
 

@@ -172,13 +172,14 @@ func checkSources(c Config, v VIP, t *maglev.Table) error {
 // minMTU6 is IPv6's minimum link MTU (RFC 8200 section 5).
 const minMTU6 = 1280
 
-// checkMTU returns an error if t, about to be installed for v, has an IPv6
-// backend while the MTU is below IPv6's minimum link MTU: no IPv6 path is
-// that narrow, so such an MTU is a mistake that would drop every packet
-// above it for no reason.
-func checkMTU(o Options, v VIP, t *maglev.Table) error {
-	if o.mtu() >= minMTU6 {
-		return nil
+// checkInstall returns the error SetVIP (of LB and Model) gives for table
+// t of v under Config c and Options o: a backend whose family c has no
+// outer source for (checkSources), or an IPv6 backend while the MTU is
+// below IPv6's minimum link MTU. No IPv6 path is that narrow, so such an
+// MTU is a mistake that would drop every packet above it for no reason.
+func checkInstall(c Config, o Options, v VIP, t *maglev.Table) error {
+	if err := checkSources(c, v, t); err != nil || o.mtu() >= minMTU6 {
+		return err
 	}
 	for i := 0; i < t.Len(); i++ {
 		if a := netip.MustParseAddr(t.Backend(i).Name); !a.Is4() {
@@ -530,10 +531,7 @@ func (m *Model) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maglev kernel: VIP %v: %w", v, err)
 	}
-	if err := checkSources(m.cfg, v, t); err != nil {
-		return nil, err
-	}
-	if err := checkMTU(m.opts, v, t); err != nil {
+	if err := checkInstall(m.cfg, m.opts, v, t); err != nil {
 		return nil, err
 	}
 	// A backend in the old and the new table of v stays the same member
