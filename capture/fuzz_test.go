@@ -38,6 +38,11 @@ func FuzzReader(f *testing.F) {
 	ng = append(ng, ngBlock(le, 3, []byte{8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})...)
 	f.Add(ng) // pcapng with an enhanced and a simple packet block
 	f.Add(append(ngSHB(be), ngIDB(be, capture.LinkRaw, 0x80|30, 5)...))
+	fcsRecs, _ := fcsFrames(4)
+	f.Add(pcapBytes(le, false, 65535, 1<<26|2<<28|capture.LinkEthernet, fcsRecs[:4])) // frames ending in an FCS
+	ngFCS := append(ngSHB(le), ngIDBOpts(le, fcslen(le, 32))...)
+	ngFCS = append(ngFCS, ngEPB(le, 0, 1, fcsRecs[1], false)...)
+	f.Add(append(ngFCS, ngBlock(le, 3, []byte{6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0})...))
 	var zb bytes.Buffer
 	zw := gzip.NewWriter(&zb)
 	zw.Write(w.Bytes())

@@ -46,6 +46,14 @@ const (
 // number); more are corruption, so that a small file cannot make the
 // Reader hold unbounded interface state.
 //
+// A frame that the capture says ends in a frame check sequence (pcap's
+// FCS-length bits in the link-type field, pcapng's if_fcslen interface
+// option) has it removed from Data and from WireLen, so that a frame is
+// what a receiving kernel's XDP program sees; the FCS bytes that a short
+// snapshot did not capture are only taken off WireLen. An if_fcslen that
+// is not a whole number of bytes (the option counts bits) is ignored, and
+// so is pcapng's per-packet FCS length in epb_flags.
+//
 // A record's captured length is trusted up to [MaxRecordLen] even when it
 // exceeds the snapshot length of the file header (some writers get that
 // header wrong); a longer one is corruption. After an error, every further
@@ -62,6 +70,7 @@ type Reader struct {
 	big     bool // bo is big-endian (pcap fast path)
 	nano    bool
 	link    LinkType
+	fcs     uint32 // bytes of FCS ending every frame (pcap)
 	ifaces  []iface
 	opts    []byte
 	n       int   // packets delivered
@@ -76,6 +85,7 @@ type Reader struct {
 type iface struct {
 	link   LinkType
 	snap   uint32 // snapshot length; 0: no limit
+	fcs    uint32 // bytes of FCS ending every frame (if_fcslen)
 	ups    uint64 // timestamp units per second (if_tsresol)
 	offset int64  // seconds added to every timestamp (if_tsoffset)
 }
@@ -158,8 +168,14 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 	if major := r.bo.Uint16(h[4:]); major != 2 {
 		return nil, r.fail(0, ErrFormat, fmt.Sprintf("pcap version %d.%d (2.x accepted)", major, r.bo.Uint16(h[6:])))
 	}
-	// The low 16 bits are the link type; the upper bits carry FCS flags.
-	r.link = LinkType(r.bo.Uint32(h[20:]) & 0xffff)
+	// The low 16 bits are the link type. Bit 26 says the top four bits
+	// hold the length of every frame's FCS, in 16-bit units (libpcap's
+	// LT_FCS_LENGTH_PRESENT and LT_FCS_LENGTH).
+	lt := r.bo.Uint32(h[20:])
+	r.link = LinkType(lt & 0xffff)
+	if lt&(1<<26) != 0 {
+		r.fcs = (lt >> 28) * 2
+	}
 	r.started = true
 	return r, nil
 }
@@ -248,11 +264,14 @@ func (r *Reader) nextPcap(buf []byte) (Packet, error) {
 	if !r.nano {
 		nsec *= 1000
 	}
+	if r.fcs != 0 {
+		data, wire = trimFCS(data, wire, r.fcs)
+	}
 	r.n++
 	return Packet{
 		Time:    time.Unix(int64(sec), nsec).UTC(),
 		Data:    data,
-		WireLen: wireLen(wire, caplen),
+		WireLen: wireLen(wire, uint32(len(data))),
 		Link:    r.link,
 	}, nil
 }
@@ -365,6 +384,8 @@ func (r *Reader) readIDB(start int64, blen uint32) error {
 			}
 		case code == 14 && olen >= 8: // if_tsoffset
 			ifc.offset = int64(r.bo.Uint64(v))
+		case code == 13 && olen >= 1 && v[0]%8 == 0: // if_fcslen, in bits
+			ifc.fcs = uint32(v[0] / 8)
 		}
 		opts = opts[4+(olen+3)&^3:]
 	}
@@ -410,11 +431,14 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 	if !ok {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("timestamp %d (%d units per second, offset %d s) is beyond the years a time.Time holds", ts, ifc.ups, ifc.offset))
 	}
+	if ifc.fcs != 0 {
+		data, wire = trimFCS(data, wire, ifc.fcs)
+	}
 	r.n++
 	return Packet{
 		Time:    t,
 		Data:    data,
-		WireLen: wireLen(wire, caplen),
+		WireLen: wireLen(wire, uint32(len(data))),
 		Link:    ifc.link,
 	}, nil
 }
@@ -450,8 +474,11 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 	if err := r.finishBlock(start, blen, int64(blen)-12-int64(caplen)); err != nil {
 		return Packet{}, err
 	}
+	if fcs := r.ifaces[0].fcs; fcs != 0 {
+		data, wire = trimFCS(data, wire, fcs)
+	}
 	r.n++
-	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: wireLen(wire, caplen), Link: r.ifaces[0].link}, nil
+	return Packet{Time: time.Unix(0, 0).UTC(), Data: data, WireLen: wireLen(wire, uint32(len(data))), Link: r.ifaces[0].link}, nil
 }
 
 // wireLen returns a record's WireLen: its original length wire, never
@@ -463,6 +490,20 @@ func (r *Reader) readSPB(start int64, blen uint32, buf []byte) (Packet, error) {
 // way, at 2^32-1).
 func wireLen(wire, caplen uint32) int {
 	return int(min(uint64(max(wire, caplen)), math.MaxInt))
+}
+
+// trimFCS takes a frame check sequence of fcs bytes off the end of a
+// frame that was wire bytes long on the wire and of which data holds the
+// first bytes: off the wire length, and off data where it reaches past
+// what is left. A wire length below the captured one (some writers get it
+// wrong) counts as the captured one.
+func trimFCS(data []byte, wire, fcs uint32) ([]byte, uint32) {
+	wire = max(wire, uint32(len(data)))
+	wire -= min(wire, fcs)
+	if uint32(len(data)) > wire {
+		data = data[:wire]
+	}
+	return data, wire
 }
 
 // finishBlock skips the rest-4 bytes left in a block and checks its
