@@ -71,8 +71,13 @@ func (d FlowSizes) String() string {
 }
 
 // Sample returns the size (at least 1 packet) for a uniform variate u in
-// [0, 1): the inverse of the CDF, rounded to the nearest integer.
+// [0, 1): the inverse of the CDF, rounded to the nearest integer. A u
+// below 0 (or NaN) counts as 0, one of 1 or more as 1 (the largest size).
 func (d FlowSizes) Sample(u float64) int {
+	if !(u >= 0) {
+		u = 0
+	}
+	u = min(u, 1)
 	var x float64
 	if len(d.cdf) > 0 {
 		c := d.cdf
@@ -86,9 +91,12 @@ func (d FlowSizes) Sample(u float64) int {
 		}
 	} else {
 		// Inverse CDF of the bounded Pareto distribution:
-		// x = L * (1 - u*(1 - (L/H)^alpha))^(-1/alpha).
-		r := math.Pow(d.lo/d.hi, d.alpha)
-		x = d.lo * math.Pow(1-float64(u*(1-r)), -1/d.alpha)
+		// x = L * (1 - u*(1 - (L/H)^alpha))^(-1/alpha), with
+		// 1 - (L/H)^alpha and the power through expm1 and log1p: for a
+		// tiny alpha, 1 - (L/H)^alpha rounds to 0 and every sample to L,
+		// where the distribution is nearly log-uniform on [L, H].
+		q := paretoMass(d.alpha, d.lo, d.hi)
+		x = d.lo * math.Exp(-math.Log1p(-float64(u*q))/d.alpha)
 	}
 	return max(1, int(math.Round(x)))
 }
@@ -121,14 +129,24 @@ func (d FlowSizes) moment(k int) float64 {
 		}
 		return s
 	}
-	// Bounded Pareto: density alpha L^alpha x^(-alpha-1) / (1 - (L/H)^alpha).
+	// Bounded Pareto: density alpha L^alpha x^(-alpha-1) / (1 - (L/H)^alpha),
+	// so E[X^k] = norm * (H^e - L^e) / e with e = k - alpha, or
+	// norm * ln(H/L) for e = 0. H^e - L^e is L^e * expm1(e ln(H/L)): no
+	// cancellation when e is near 0.
 	a, l, h := d.alpha, d.lo, d.hi
-	norm := a * math.Pow(l, a) / (1 - math.Pow(l/h, a))
+	norm := a * math.Pow(l, a) / paretoMass(a, l, h)
 	e := float64(k) - a
 	if e == 0 {
 		return norm * math.Log(h/l)
 	}
-	return norm * (math.Pow(h, e) - math.Pow(l, e)) / e
+	return norm * math.Pow(l, e) * math.Expm1(e*math.Log(h/l)) / e
+}
+
+// paretoMass returns 1 - (l/h)^alpha, the mass that an unbounded Pareto
+// distribution from l puts below h, without the cancellation of the
+// subtraction when alpha is small.
+func paretoMass(alpha, l, h float64) float64 {
+	return -math.Expm1(alpha * math.Log(l/h))
 }
 
 // rng is the generator's random source: splitmix64 (Steele, Lea and

@@ -69,6 +69,59 @@ func TestFlowSizes_SampleMean(t *testing.T) {
 	}
 }
 
+// TestPareto_SmallAlpha checks a shape close to 0, where the bounded
+// Pareto distribution on [L, H] tends to the log-uniform one: median
+// sqrt(L*H), mean (H-L)/ln(H/L). Computed as 1 - (L/H)^alpha, the
+// normalisation rounds to 0 from alpha of about 1e-17 on, which made the
+// mean infinite and every sample L.
+func TestPareto_SmallAlpha(t *testing.T) {
+	const lo, hi = 1, 1_000_000
+	logMean := (hi - lo) / math.Log(hi/lo)
+	for _, alpha := range []float64{1e-9, 1e-17, 1e-30, 1e-300} {
+		d, err := capture.Pareto(alpha, lo, hi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := d.Mean(); math.Abs(m-logMean)/logMean > 1e-6 {
+			t.Errorf("alpha %g: mean %v, want about %v", alpha, m, logMean)
+		}
+		if s := d.StdDev(); !(s > 0) || math.IsInf(s, 0) {
+			t.Errorf("alpha %g: standard deviation %v", alpha, s)
+		}
+		if got := d.Sample(0.5); got != 1000 {
+			t.Errorf("alpha %g: median %d, want 1000", alpha, got)
+		}
+		if got := d.Sample(0.25); got != 32 { // 10^1.5 = 31.6
+			t.Errorf("alpha %g: first quartile %d, want 32", alpha, got)
+		}
+	}
+}
+
+// TestFlowSizes_SampleOutsideUnit checks that a variate outside [0, 1)
+// is clamped: below 0 or NaN gives the smallest size, 1 or more the
+// largest.
+func TestFlowSizes_SampleOutsideUnit(t *testing.T) {
+	par, err := capture.Pareto(1.1, 3, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		d        capture.FlowSizes
+		min, max int
+	}{{capture.WebSearch, 6, 20000}, {capture.DataMining, 1, 666667}, {par, 3, 500}} {
+		for _, u := range []float64{-0.5, math.Inf(-1), math.NaN(), 0} {
+			if got := tc.d.Sample(u); got != tc.min {
+				t.Errorf("%v: Sample(%v) = %d, want %d", tc.d, u, got, tc.min)
+			}
+		}
+		for _, u := range []float64{1, 1.5, math.Inf(1)} {
+			if got := tc.d.Sample(u); got != tc.max {
+				t.Errorf("%v: Sample(%v) = %d, want %d", tc.d, u, got, tc.max)
+			}
+		}
+	}
+}
+
 func TestPareto_Errors(t *testing.T) {
 	for _, tc := range []struct {
 		alpha    float64

@@ -26,7 +26,8 @@ func (t *Table) Shares() []float64 {
 
 // MaxMean returns the largest load over the mean load (1 is perfect
 // balance; the paper's overprovisioning is MaxMean - 1). It returns 0 for
-// no load.
+// no load. Loads are counts or shares: finite and not negative (an
+// infinite load gives NaN).
 func MaxMean(loads []float64) float64 {
 	var sum, hi float64
 	for _, l := range loads {
