@@ -192,16 +192,14 @@ func (l layout) span(e uint32) (r, c, n uint32) {
 func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpCms }
 
 // Attach attaches the program to the interface with the given index in
-// the default XDP mode. Close the link to detach.
+// the default XDP mode (native where the driver has it, generic
+// otherwise). An index that names no interface of the calling thread's
+// network namespace is an error saying so. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpCms, Interface: ifindex})
-	if err != nil {
-		return nil, fmt.Errorf("attach cms kernel to interface %d: %w", ifindex, err)
-	}
-	return l, nil
+	return bpfload.Attach(k.objs.XdpCms, "cms", ifindex, 0)
 }
 
 // Counters returns the counters, row-major, as the Go sketch holds them:

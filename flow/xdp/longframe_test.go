@@ -17,7 +17,7 @@ func TestKernel_LongFrameLen(t *testing.T) {
 	kerneltest.RequireNetns(t)
 	k := loadKernel(t)
 	const payload = 65507 // the largest UDP payload over IPv4
-	if err := kerneltest.LoopbackUDP(k.Program(), make([]byte, payload)); err != nil {
+	if err := kerneltest.LoopbackUDPVia(k.Attach, make([]byte, payload)); err != nil {
 		t.Fatal(err)
 	}
 	e, err := k.NextEvent(0)

@@ -129,16 +129,14 @@ func (k *Kernel) Params() flowradar.Params { return k.p }
 func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
 
 // Attach attaches the program to the interface with the given index in
-// the default XDP mode. Close the link to detach.
+// the default XDP mode (native where the driver has it, generic
+// otherwise). An index that names no interface of the calling thread's
+// network namespace is an error saying so. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpFlowradar, Interface: ifindex})
-	if err != nil {
-		return nil, fmt.Errorf("attach flowradar kernel to interface %d: %w", ifindex, err)
-	}
-	return l, nil
+	return bpfload.Attach(k.objs.XdpFlowradar, "flowradar", ifindex, 0)
 }
 
 // Epoch returns the epoch the kernel writes (0 or 1).

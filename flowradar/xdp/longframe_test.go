@@ -26,7 +26,7 @@ func TestKernel_LongFrameBytes(t *testing.T) {
 			p := flowradar.Params{Cells: 64, Hashes: 4, FilterBits: 1024, FilterHashes: 7, Seed: 0x10f}
 			k := loadKernel(t, p, perCPU)
 			const payload = 65507 // the largest UDP payload over IPv4
-			if err := kerneltest.LoopbackUDP(k.Program(), make([]byte, payload)); err != nil {
+			if err := kerneltest.LoopbackUDPVia(k.Attach, make([]byte, payload)); err != nil {
 				t.Fatal(err)
 			}
 			got, err := k.Read(0)

@@ -101,16 +101,14 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpIblt }
 
 // Attach attaches the program to the interface with the given index in
-// the default XDP mode. Close the link to detach.
+// the default XDP mode (native where the driver has it, generic
+// otherwise). An index that names no interface of the calling thread's
+// network namespace is an error saying so. Close the link to detach.
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: k.objs.XdpIblt, Interface: ifindex})
-	if err != nil {
-		return nil, fmt.Errorf("attach iblt kernel to interface %d: %w", ifindex, err)
-	}
-	return l, nil
+	return bpfload.Attach(k.objs.XdpIblt, "iblt", ifindex, 0)
 }
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (a test or

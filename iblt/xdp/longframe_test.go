@@ -21,7 +21,7 @@ func TestKernel_LongFrameTrailer(t *testing.T) {
 	k := loadKernel(t, Options{Cells: 3 * 16, Hashes: 3, Seed: 0x5eed})
 	data := make([]byte, 65507) // the largest UDP payload over IPv4
 	binary.BigEndian.PutUint32(data[len(data)-4:], 0xdeadbeef)
-	if err := kerneltest.LoopbackUDP(k.Program(), data); err != nil {
+	if err := kerneltest.LoopbackUDPVia(k.Attach, data); err != nil {
 		t.Fatal(err)
 	}
 	tab, err := k.Table()

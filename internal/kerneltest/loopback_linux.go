@@ -61,15 +61,24 @@ func RequireNetns(tb testing.TB) {
 // so it ends with the call; nothing is left behind. Call [RequireNetns]
 // first: the namespace takes a privilege that BPF does not.
 func LoopbackUDP(prog *ebpf.Program, payload []byte) error {
+	return LoopbackUDPVia(func(ifindex int) (link.Link, error) {
+		return link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: link.XDPGenericMode})
+	}, payload)
+}
+
+// LoopbackUDPVia is [LoopbackUDP] with the program attached by attach,
+// which is given the loopback's index in the new namespace: a kernel's
+// own Attach method, in the mode it chooses (generic, on a loopback).
+func LoopbackUDPVia(attach func(ifindex int) (link.Link, error), payload []byte) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread and its namespace end with the goroutine
-		errc <- loopbackUDP(prog, payload)
+		errc <- loopbackUDP(attach, payload)
 	}()
 	return <-errc
 }
 
-func loopbackUDP(prog *ebpf.Program, payload []byte) error {
+func loopbackUDP(attach func(ifindex int) (link.Link, error), payload []byte) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare network namespace: %w", err)
 	}
@@ -111,7 +120,7 @@ func loopbackUDP(prog *ebpf.Program, payload []byte) error {
 	if err := unix.Bind(tx, &unix.SockaddrInet4{Port: 40000, Addr: local}); err != nil {
 		return err
 	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: lo.Index, Flags: link.XDPGenericMode})
+	l, err := attach(lo.Index)
 	if err != nil {
 		return fmt.Errorf("attach to lo: %w", err)
 	}

@@ -173,19 +173,17 @@ func Load(opts Options) (*LB, error) {
 // owned by lb.
 func (lb *LB) Program() *ebpf.Program { return lb.objs.XdpMaglev }
 
-// Attach attaches the program to the interface with the given index.
-// Close the link to detach.
+// Attach attaches the program to the interface with the given index, in
+// the XDP mode flags ask for (0: native where the driver has it, generic
+// otherwise). An index that names no interface of the calling thread's
+// network namespace is an error saying so. Close the link to detach.
 func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
 	lb.mu.RLock()
 	defer lb.mu.RUnlock()
 	if err := lb.ready(); err != nil {
 		return nil, err
 	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: lb.objs.XdpMaglev, Interface: ifindex, Flags: flags})
-	if err != nil {
-		return nil, fmt.Errorf("attach maglev kernel to interface %d: %w", ifindex, err)
-	}
-	return l, nil
+	return bpfload.Attach(lb.objs.XdpMaglev, "maglev", ifindex, flags)
 }
 
 // SetConfig writes the MACs and outer source addresses. It refuses, with

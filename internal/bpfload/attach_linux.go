@@ -1,0 +1,30 @@
+package bpfload
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// Attach attaches the XDP program prog of the named kernel to the
+// interface with index ifindex, in the mode flags ask for (0: the
+// kernel's choice, native where the driver has it). An index that names
+// no interface of the calling thread's network namespace is refused with
+// an error saying so, where the kernel would answer only "invalid
+// argument"; other errors name the interface.
+func Attach(prog *ebpf.Program, kernel string, ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
+	if ifindex < 1 {
+		return nil, fmt.Errorf("attach %s kernel: interface index %d (indexes start at 1; net.InterfaceByName gives one)", kernel, ifindex)
+	}
+	ifc, err := net.InterfaceByIndex(ifindex)
+	if err != nil {
+		return nil, fmt.Errorf("attach %s kernel: no interface with index %d in this network namespace: %w", kernel, ifindex, err)
+	}
+	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: flags})
+	if err != nil {
+		return nil, fmt.Errorf("attach %s kernel to interface %d (%s): %w", kernel, ifindex, ifc.Name, err)
+	}
+	return l, nil
+}
