@@ -247,7 +247,8 @@ func (p Params) ValidateBlocked() error {
 // (1 - (1 - 1/m)^(kn))^k. With k = 1 it is the 1-hash rate 1 - (1 - 1/m)^n.
 // (The formula treats the bits as independent, which is accurate for m
 // much larger than k; see Bose et al., "On the false-positive rate of Bloom
-// filters", IPL 108(4), 2008.)
+// filters", IPL 108(4), 2008.) It is 0 for n = 0, and 1 for m = 0 or
+// k < 1, which describe no filter that could answer no.
 func FalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m == 0 || k <= 0 {
 		return 1
@@ -260,7 +261,8 @@ func FalsePositiveRate(m uint64, k int, n uint64) float64 {
 }
 
 // FalsePositiveRateApprox is the asymptotic rate (1 - e^(-kn/m))^k, the
-// approximation [ParamsFor] optimises.
+// approximation [ParamsFor] optimises. Like [FalsePositiveRate], it is 1
+// for m = 0 or k < 1.
 func FalsePositiveRateApprox(m uint64, k int, n uint64) float64 {
 	if m == 0 || k <= 0 {
 		return 1
@@ -288,6 +290,8 @@ func FalsePositiveRateApprox(m uint64, k int, n uint64) float64 {
 // keys and m, k predicted to give 1% (0.1%), 2e7 random absent keys
 // measured a rate 1.4% (2%) above the prediction. [BlockedParamsFor]
 // leaves a margin for this.
+//
+// It is 0 for n = 0, and 1 for m below BlockBits (not one block) or k < 1.
 func BlockedFalsePositiveRate(m uint64, k int, n uint64) float64 {
 	if m < BlockBits || k <= 0 {
 		return 1

@@ -209,7 +209,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		trace = strings.Join(files, ", ")
 		if len(files) > 3 {
-			trace = fmt.Sprintf("%d captures under %s", len(files), strings.Join(o.pcaps, ", "))
+			trace = fmt.Sprintf("%d captures from %s", len(files), strings.Join(o.pcaps, ", "))
 		}
 	}
 

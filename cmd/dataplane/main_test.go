@@ -172,7 +172,7 @@ func TestRun_SharedCapture(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("robustness directory: exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "39 captures under") {
+	if !strings.Contains(out, "39 captures from") {
 		t.Errorf("directory run does not say how many captures:\n%s", out[:min(len(out), 300)])
 	}
 }
