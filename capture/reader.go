@@ -650,6 +650,11 @@ func IsCaptureName(name string) bool {
 // Files returns the capture files (see [IsCaptureName]) under dir, searched
 // recursively, in lexical order of their paths. Symbolic links to files
 // count; links to directories are not followed, but dir itself may be one.
+//
+// An entry it cannot read does not stop the search: a subdirectory it may
+// not list, or a link named like a capture that leads nowhere. Files then
+// returns the captures it found together with an error naming every such
+// entry. Only a dir that cannot be read at all gives no files.
 func Files(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -658,33 +663,53 @@ func Files(dir string) ([]string, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("capture: %s is not a directory", dir)
 	}
-	root := dir
+	w := fileWalk{root: dir}
 	if lst, err := os.Lstat(dir); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		// WalkDir does not descend into a root that is a link; with a
 		// trailing separator the link is resolved, and the paths stay
 		// under dir.
-		root = dir + string(filepath.Separator)
+		w.root = dir + string(filepath.Separator)
 	}
-	var out []string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !IsCaptureName(d.Name()) {
-			return nil
-		}
-		if d.Type().IsRegular() {
-			out = append(out, path)
-		} else if d.Type()&fs.ModeSymlink != 0 {
-			if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-				out = append(out, path) // a link to a capture
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := filepath.WalkDir(w.root, w.visit); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	slices.Sort(out)
-	return out, nil
+	slices.Sort(w.out)
+	if len(w.errs) > 0 {
+		return w.out, fmt.Errorf("capture: %d entries under %s could not be read: %w", len(w.errs), dir, errors.Join(w.errs...))
+	}
+	return w.out, nil
+}
+
+// fileWalk collects what [Files] finds: the captures, and the entries it
+// could not read.
+type fileWalk struct {
+	root string
+	out  []string
+	errs []error
+}
+
+// visit is Files' filepath.WalkDirFunc.
+func (w *fileWalk) visit(path string, d fs.DirEntry, err error) error {
+	if err != nil {
+		if path == w.root {
+			return err // the root itself: nothing to list
+		}
+		w.errs = append(w.errs, err) // names the path; the walk goes on
+		return nil
+	}
+	if !IsCaptureName(d.Name()) {
+		return nil
+	}
+	if d.Type().IsRegular() {
+		w.out = append(w.out, path)
+	} else if d.Type()&fs.ModeSymlink != 0 {
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			w.errs = append(w.errs, fmt.Errorf("link %s: %w", path, err))
+		case st.Mode().IsRegular():
+			w.out = append(w.out, path) // a link to a capture
+		}
+	}
+	return nil
 }
