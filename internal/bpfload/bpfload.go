@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -44,12 +45,46 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 // matches [ebpf.ErrNotSupported] where BPF is unavailable, and wraps the
 // [ebpf.VerifierError] (print it with %+v for the whole log) when the
 // verifier rejects a program.
+//
+// When the kernel refuses the maps' size (ENOMEM, E2BIG), the error says
+// how much they asked for, so that the caller can tell sizes too large for
+// the machine from other failures.
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
 	if err := spec.LoadAndAssign(objs, nil); err != nil {
+		if errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG) {
+			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
+		}
 		return fmt.Errorf("load %s kernel: %w", kernel, err)
 	}
 	return nil
+}
+
+// mapBytesText gives the memory that the maps of spec hold in words: the
+// values of every entry, once per possible CPU for per-CPU maps (keys and
+// the kernel's own overhead left out).
+func mapBytesText(spec *ebpf.CollectionSpec) string {
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		cpus = 1
+	}
+	var total float64
+	for _, m := range spec.Maps {
+		b := float64(m.MaxEntries) * float64((m.ValueSize+7)&^7)
+		switch m.Type {
+		case ebpf.PerCPUArray, ebpf.PerCPUHash, ebpf.LRUCPUHash:
+			b *= float64(cpus)
+		}
+		total += b
+	}
+	const mib = 1 << 20
+	switch {
+	case total >= 1<<30:
+		return fmt.Sprintf("%.1f GiB of values (%d possible CPUs)", total/(1<<30), cpus)
+	case total >= mib:
+		return fmt.Sprintf("%.1f MiB of values (%d possible CPUs)", total/mib, cpus)
+	}
+	return fmt.Sprintf("%.0f KiB of values (%d possible CPUs)", total/1024, cpus)
 }
 
 // MinFrame is the shortest frame Run and Bench accept: an Ethernet header.
