@@ -48,7 +48,9 @@ type topEntry struct {
 const MaxK = 1 << 24
 
 // NewTopK returns a tracker of the k largest flows over a sketch with
-// dimensions p.
+// dimensions p. Besides the sketch, it allocates the top-k structures up
+// front, so that Add never allocates: 64 to 72 bytes per unit of k, about
+// 1 GiB at MaxK (more than a 32-bit process can usually get).
 func NewTopK(p Params, k int) (*TopK, error) {
 	if k < 1 || k > MaxK {
 		return nil, fmt.Errorf("cms: k must be in [1, %d], got %d", MaxK, k)
