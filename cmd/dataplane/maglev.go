@@ -175,8 +175,8 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 		return "", err
 	}
 	// Every frame is sent, passed or dropped: each count by its reason.
-	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent, %d passed (%d not parsed: not IP, truncated or malformed; %d VLAN-tagged; %d with no VIP; %d later fragments of an unknown datagram), %d dropped, mismatches with Go: %d\n",
-		len(frames), st.TX, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss,
+	r.Printf("\nkernel (maglev/xdp, catch-all VIP): %d frames, %d sent (%d of them ICMP errors, with the flow they quote), %d passed (%d not parsed: not IP, truncated or malformed; %d VLAN-tagged; %d with no VIP; %d later fragments of an unknown datagram), %d dropped, mismatches with Go: %d\n",
+		len(frames), st.TX, st.ICMPQuote, st.PassParse+st.PassVLAN+st.PassNotVIP+st.PassFragMiss,
 		st.PassParse, st.PassVLAN, st.PassNotVIP, st.PassFragMiss,
 		st.DropNoTable+st.DropNoBackend+st.DropTooBig+st.DropEncap+st.DropNoSource, mismatches)
 	t := r.Table("backend", "packets", "bytes out")

@@ -72,6 +72,21 @@
 // and redirects them to one Maglev, a hop this balancer does not have.)
 // The model's fragment table never forgets ([Model]).
 //
+// ICMP errors: backends answer clients directly, from the VIP, so a
+// router's error about one of their replies reaches the balancer,
+// addressed to the VIP: above all "fragmentation needed" and "packet too
+// big", which the sending backend needs to lower its path MTU (RFC 1191,
+// RFC 8201). An ICMP error (IPv4 types 3, 11 and 12; ICMPv6 types 1 to 4)
+// that is not fragmented and quotes a TCP or UDP packet sent from the
+// error's own destination is balanced as a packet of the quoted flow in
+// the client's direction, if that flow has a VIP: same hash, backend and
+// connection tracking, so it reaches the backend that sent the quoted
+// packet ([Counters].ICMPQuote). The quoted IP header (IPv4 options
+// allowed, not a later fragment; IPv6 with TCP or UDP right after the
+// fixed header) and its ports must lie inside the frame and the outer
+// packet's stated length. Any other ICMP packet is balanced by its own
+// flow key.
+//
 // Verdicts: XDP_PASS for frames that do not parse, VLAN-tagged frames
 // (not balanced), non-VIP traffic and later fragments of unknown
 // datagrams; XDP_DROP for a VIP without backend,

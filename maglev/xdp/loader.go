@@ -564,6 +564,7 @@ func (lb *LB) Stats() (Stats, error) {
 		DropEncap: vals[maglevMaglevStatMAGLEV_STAT_DROP_ENCAP], TX: vals[maglevMaglevStatMAGLEV_STAT_TX],
 		ConnHit: vals[maglevMaglevStatMAGLEV_STAT_CONN_HIT], DropNoSource: vals[maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE],
 		FragHit: vals[maglevMaglevStatMAGLEV_STAT_FRAG_HIT], PassFragMiss: vals[maglevMaglevStatMAGLEV_STAT_PASS_FRAG_MISS],
+		ICMPQuote: vals[maglevMaglevStatMAGLEV_STAT_ICMP_QUOTE],
 	}
 	s.Backends = map[netip.Addr]BackendStats{}
 	for a, st := range lb.addrs {

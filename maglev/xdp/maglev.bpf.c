@@ -68,7 +68,8 @@ enum maglev_stat {
 	MAGLEV_STAT_DROP_NO_SOURCE = 9, /* no outer source address configured */
 	MAGLEV_STAT_FRAG_HIT = 10,	/* later fragment: ports from maglev_frags */
 	MAGLEV_STAT_PASS_FRAG_MISS = 11, /* later fragment not in maglev_frags */
-	MAGLEV_STAT_MAX = 12,
+	MAGLEV_STAT_ICMP_QUOTE = 12,	/* ICMP error balanced as the flow it quotes */
+	MAGLEV_STAT_MAX = 13,
 };
 
 /* A VIP: the destination of the flow key. addr holds 4 bytes (IPv4, rest
@@ -294,6 +295,87 @@ static __always_inline struct maglev_vip_info *maglev_find_vip(const struct flow
 		return NULL;
 	__builtin_memset(&v, 0, sizeof(v));
 	return bpf_map_lookup_elem(&maglev_vips, &v);
+}
+
+/* maglev_same reports whether the n bytes at a and b are equal (BPF has no
+ * memcmp). */
+static __always_inline int maglev_same(const __u8 *a, const __u8 *b, const int n)
+{
+	__u8 d = 0;
+#pragma unroll
+	for (int i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+/* maglev_icmp_quote: for an ICMP error (ICMP in IPv4, types 3, 11 and
+ * 12; ICMPv6 in IPv6, types 1 to 4) that quotes a TCP or UDP packet sent
+ * from the error's own destination (a backend's reply, sent from its
+ * VIP), it writes to q the
+ * key of that packet's flow as the client sends it: the quoted destination
+ * and port as source, the quoted source and port as destination. The quote
+ * starts 8 bytes into the ICMP message; its IP header (IPv4 with options,
+ * not a later fragment; IPv6 with TCP or UDP right after the fixed header)
+ * and the two ports must lie inside the frame and inside the outer
+ * packet's stated length. It returns 1 when q was written. xdp.Model does
+ * the same (quotedFlow). */
+static __always_inline int maglev_icmp_quote(struct xdp_md *ctx, const struct dp_parsed *p, struct flow_key *q)
+{
+	struct dp_cursor c = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+		.limit = dp_frame_len(ctx),
+	};
+	int v6 = p->key.len == FLOW_KEY_LEN6;
+	__u8 *ip = dp_pull(&c, ETH_HLEN, v6 ? IPV6_HLEN : IPV4_HLEN);
+	__u8 *icmp = dp_pull(&c, p->l4_off, 1);
+	if (!ip || !icmp)
+		return 0;
+	__u8 type = icmp[0];
+	if (v6 ? type < 1 || type > 4 : type != 3 && type != 11 && type != 12)
+		return 0;
+	__u32 end = v6 ? ETH_HLEN + IPV6_HLEN + dp_be16(ip + 4) : ETH_HLEN + dp_be16(ip + 2);
+	if ((!v6 || dp_be16(ip + 4) != 0) && end < c.limit)
+		c.limit = end;
+	__u32 off = p->l4_off + 8;
+	if (v6) {
+		__u8 *h = dp_pull(&c, off, IPV6_HLEN + 4);
+		if (!h || (h[0] >> 4) != 6 || (h[6] != IPPROTO_TCP && h[6] != IPPROTO_UDP))
+			return 0;
+		/* Sent from the error's destination (outer key bytes 16-31). */
+		if (!maglev_same(h + 8, &p->key.bytes[16], 16))
+			return 0;
+		__builtin_memset(q, 0, sizeof(*q));
+		__builtin_memcpy(&q->bytes[0], h + 24, 16);
+		__builtin_memcpy(&q->bytes[16], h + 8, 16);
+		q->bytes[32] = h[42];
+		q->bytes[33] = h[43];
+		q->bytes[34] = h[40];
+		q->bytes[35] = h[41];
+		q->bytes[36] = h[6];
+		q->len = FLOW_KEY_LEN6;
+		return 1;
+	}
+	__u8 *h = dp_pull(&c, off, IPV4_HLEN);
+	if (!h || (h[0] >> 4) != 4)
+		return 0;
+	__u32 ihl = (h[0] & 0x0f) * 4;
+	if (ihl < IPV4_HLEN || (dp_be16(h + 6) & 0x1fff) != 0 ||
+	    (h[9] != IPPROTO_TCP && h[9] != IPPROTO_UDP))
+		return 0;
+	__u8 *ports = dp_pull(&c, off + ihl, 4);
+	if (!ports || !maglev_same(h + 12, &p->key.bytes[4], 4))
+		return 0;
+	__builtin_memset(q, 0, sizeof(*q));
+	__builtin_memcpy(&q->bytes[0], h + 16, 4);
+	__builtin_memcpy(&q->bytes[4], h + 12, 4);
+	q->bytes[8] = ports[2];
+	q->bytes[9] = ports[3];
+	q->bytes[10] = ports[0];
+	q->bytes[11] = ports[1];
+	q->bytes[12] = h[9];
+	q->len = FLOW_KEY_LEN4;
+	return 1;
 }
 
 /* maglev_frag_key turns the flow key k of a fragment into its datagram's
@@ -662,6 +744,18 @@ int xdp_maglev(struct xdp_md *ctx)
 		}
 		maglev_frag_put(&p.key, fr);
 		maglev_count(MAGLEV_STAT_FRAG_HIT);
+	}
+	/* An ICMP error about a packet of a VIP's flow goes where that flow
+	 * goes (a too-big error, above all: the backend sent the packet and
+	 * must lower its path MTU), balanced by the flow's key; other ICMP
+	 * packets, by their own. Only unfragmented ICMP pays this. */
+	int icmp = p.key.len == FLOW_KEY_LEN6 ? p.key.bytes[36] == IPPROTO_ICMPV6 : p.key.bytes[12] == IPPROTO_ICMP;
+	if (icmp && p.fragment == DP_NOT_FRAGMENT) {
+		struct flow_key q;
+		if (maglev_icmp_quote(ctx, &p, &q) && maglev_find_vip(&q)) {
+			p.key = q;
+			maglev_count(MAGLEV_STAT_ICMP_QUOTE);
+		}
 	}
 	int verdict = maglev_send(ctx, &p);
 	/* A first fragment sent: its later fragments follow it. Not sent (no

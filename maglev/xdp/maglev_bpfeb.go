@@ -65,7 +65,8 @@ const (
 	maglevMaglevStatMAGLEV_STAT_DROP_NO_SOURCE  maglevMaglevStat = 9
 	maglevMaglevStatMAGLEV_STAT_FRAG_HIT        maglevMaglevStat = 10
 	maglevMaglevStatMAGLEV_STAT_PASS_FRAG_MISS  maglevMaglevStat = 11
-	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 12
+	maglevMaglevStatMAGLEV_STAT_ICMP_QUOTE      maglevMaglevStat = 12
+	maglevMaglevStatMAGLEV_STAT_MAX             maglevMaglevStat = 13
 )
 
 type maglevMaglevVip struct {

@@ -262,6 +262,7 @@ type Counters struct {
 	DropNoSource  uint64 // no outer source address for the backend's family
 	FragHit       uint64 // later fragment: its datagram's ports from the fragment table
 	PassFragMiss  uint64 // later fragment not in the fragment table: passed
+	ICMPQuote     uint64 // ICMP error balanced as the VIP flow it quotes
 }
 
 // BackendStats are what one backend received.
@@ -653,6 +654,14 @@ func (m *Model) Process(frame []byte) (verdict uint32, out []byte, backend netip
 		m.stats.FragHit++
 		info.Key = f.withPorts(info.Key)
 	}
+	// An ICMP error about a packet of a VIP's flow goes where that flow
+	// goes, balanced by the flow's key.
+	if info.Fragment == flow.NotFragment {
+		if q, ok := quotedFlow(frame, &info); ok && m.vipOf(&q) != nil {
+			info.Key = q
+			m.stats.ICMPQuote++
+		}
+	}
 	verdict, out, backend = m.send(frame, &info)
 	// A first fragment sent: its later fragments follow it. Not sent: its
 	// datagram's entry goes, so that an earlier datagram's entry with the
@@ -694,15 +703,20 @@ func (m *Model) forgetCutFirst(frame []byte) {
 	}
 }
 
+// vipOf is maglev_find_vip: the VIP of key k, nil for none.
+func (m *Model) vipOf(k *flow.Key) *modelVIP {
+	for _, v := range vipsOf(k) {
+		if mv := m.vips[v]; mv != nil {
+			return mv
+		}
+	}
+	return nil
+}
+
 // send balances the parsed frame as maglev_send: the VIP, the backend and
 // the encapsulated frame, or the verdict of the first check that fails.
 func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte, backend netip.Addr) {
-	var mv *modelVIP
-	for _, v := range vipsOf(&info.Key) {
-		if mv = m.vips[v]; mv != nil {
-			break
-		}
-	}
+	mv := m.vipOf(&info.Key)
 	if mv == nil {
 		m.stats.PassNotVIP++
 		return Pass, nil, netip.Addr{}
