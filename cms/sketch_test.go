@@ -30,6 +30,7 @@ func TestParamsFor(t *testing.T) {
 		{eps: 1, delta: 0.1, err: "cms: epsilon must be in (0, 1), got 1"},
 		{eps: math.NaN(), delta: 0.1, err: "cms: epsilon must be in (0, 1), got NaN"},
 		{eps: 0.1, delta: 1.5, err: "cms: delta must be in (0, 1), got 1.5"},
+		{eps: 0.1, delta: 1, err: "cms: delta must be in (0, 1), got 1"},
 		{eps: 0.1, delta: 0, err: "cms: delta must be in (0, 1), got 0"},
 		{eps: 0.1, delta: 1e-20, err: "cms: delta must be at least e^-32 (depth at most 32), got 1e-20"},
 		{eps: 1e-9, delta: 0.1, err: "more than the 268435456 accepted"},
@@ -458,6 +459,9 @@ func TestFromCounters(t *testing.T) {
 	if _, err := FromCounters(p, s.Counters()[1:], s.Total()); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("short counters: %v", err)
 	}
+	if _, err := FromCounters(p, append(append([]uint32(nil), s.Counters()...), 0), s.Total()); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("one counter too many: %v", err)
+	}
 	if _, err := FromCounters(p, s.Counters(), s.Total()-1); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("total below a row's sum: %v", err)
 	}
@@ -648,6 +652,13 @@ func TestParamsFor_ErrorThenFilledIn(t *testing.T) {
 	}
 	if s := p.String(); !strings.Contains(s, "epsilon must be in (0, 1)") {
 		t.Errorf("String() = %q, want the sizing error", s)
+	}
+	// Width set by hand, Depth still 0: the sizing error no longer
+	// applies, and the depth is what is wrong.
+	onlyWidth := p
+	onlyWidth.Width = 1000
+	if err := onlyWidth.Validate(); err == nil || !strings.Contains(err.Error(), "depth must be in [1, 32], got 0") {
+		t.Errorf("after setting Width alone: Validate() = %v, want the depth error", err)
 	}
 	p.Width, p.Depth = 1000, 4
 	if err := p.Validate(); err != nil {

@@ -25,6 +25,7 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		{Options{Params: cms.Params{Width: 4096}}, "cms kernel: depth must be in [1, 32], got 0"},
 		{Options{Params: cms.Params{Depth: 2}, Mode: ModeDetect}, "cms kernel: width must be at least 1, got 0"},
 		{Options{Params: cms.ParamsFor(0, 0.1)}, "cms kernel: epsilon must be in (0, 1), got 0"},
+		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect + 1}, "cms kernel: mode must be shared, per-cpu or detect, got 3"},
 	} {
 		_, err := Load(tc.opts)
 		if err == nil || err.Error() != tc.want {
@@ -148,25 +149,28 @@ func TestOptions_EventsBytesRange(t *testing.T) {
 // Threshold 0 in Options means the lab's DefaultThreshold of 1000
 // packets: a flow's first 1000 packets pass, the 1000th reports the
 // crossing, the 1001st is dropped. No test loaded the kernel with the
-// default (setting it to 100 passed them all).
+// default (setting it to 100 passed them all). The 1000 is written here,
+// from the lab, rather than read from cms.DefaultThreshold, so that a
+// change of the constant fails the test too.
 func TestKernel_DetectorDefaultThreshold(t *testing.T) {
+	const labThreshold = 1000
 	pinCPU(t)
 	k := load(t, Options{Params: cms.LabParams(4096, testSeed), Mode: ModeDetect})
 	f := fixtures(t)["ipv4-tcp"]
-	runN(t, k, f, cms.DefaultThreshold-1)
+	runN(t, k, f, labThreshold-1)
 	if st, err := k.Stats(); err != nil || st.Dropped != 0 || st.Events != 0 {
-		t.Fatalf("after %d packets of one flow: stats %+v (%v); want nothing dropped or reported", cms.DefaultThreshold-1, st, err)
+		t.Fatalf("after %d packets of one flow: stats %+v (%v); want nothing dropped or reported", labThreshold-1, st, err)
 	}
 	for i, want := range []uint32{2, 1} { // packet 1000 passes, 1001 drops
 		if v, err := k.Run(f); err != nil || v != want {
-			t.Fatalf("packet %d: verdict %d (%v), want %d", cms.DefaultThreshold+i, v, err, want)
+			t.Fatalf("packet %d: verdict %d (%v), want %d", labThreshold+i, v, err, want)
 		}
 	}
 	ev, err := k.Events()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 1 || ev[0].Report != cms.ReportCrossed || ev[0].Estimate != cms.DefaultThreshold {
-		t.Fatalf("events %+v, want one crossing at %d", ev, cms.DefaultThreshold)
+	if len(ev) != 1 || ev[0].Report != cms.ReportCrossed || ev[0].Estimate != labThreshold {
+		t.Fatalf("events %+v, want one crossing at %d", ev, labThreshold)
 	}
 }
