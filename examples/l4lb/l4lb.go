@@ -32,7 +32,17 @@ type Options struct {
 	UDP      int    // UDP requests, each from a new source port (0 or more)
 	TCP      int    // TCP connections (0 or more)
 	Seed     uint64 // flow-hash and table seed
-	Log      io.Writer
+	// TCPBytes is the length of each TCP answer: the backend's name, a
+	// newline and filler. Less than the name and newline means the name
+	// and newline alone.
+	TCPBytes int
+	// PathMTU is the MTU of the router's link towards the client (68 to
+	// 1500; 0 leaves it at 1500). Below 1500, TCP answers longer than it
+	// go through path MTU discovery: the router's "fragmentation needed"
+	// goes to the VIP, and the balancer must send it to the backend that
+	// sent the segment.
+	PathMTU int
+	Log     io.Writer
 }
 
 // Result is what the client saw and the kernel counted.
@@ -231,6 +241,12 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	if o.TCP < 0 {
 		return res, fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
 	}
+	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
+		return res, fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
+	}
+	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
+		return res, fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -243,6 +259,11 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}()
 	if err := t.build(o.Backends); err != nil {
 		return res, err
+	}
+	if o.PathMTU != 0 {
+		if err := t.in("r", "link", "set", "rc", "mtu", fmt.Sprint(o.PathMTU)); err != nil {
+			return res, err
+		}
 	}
 	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,b1..b%d} ready\n", t.prefix, o.Backends)
 
@@ -306,6 +327,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				uc.WriteTo([]byte(name), from)
 			}
 		}()
+		answer := tcpAnswer(name, o.TCPBytes)
 		go func() { // TCP: answer every connection with our name
 			defer wg.Done()
 			for {
@@ -313,7 +335,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				if err != nil {
 					return
 				}
-				c.Write([]byte(name))
+				c.Write(answer)
 				c.Close()
 			}
 		}()
@@ -395,18 +417,21 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 					continue
 				}
 				c.SetDeadline(time.Now().Add(2 * time.Second))
+				var got string
 				if network == "udp4" {
 					c.Write([]byte("who are you?"))
+					buf := make([]byte, 64)
+					n, rerr := io.ReadAtLeast(c, buf, 1)
+					got, err = string(buf[:n]), rerr
+				} else {
+					got, err = readAnswer(c, o.TCPBytes)
 				}
-				buf := make([]byte, 64)
-				n, err := io.ReadAtLeast(c, buf, 1)
 				want := predict(c.LocalAddr(), port, proto)
 				c.Close()
 				if err != nil {
 					last = err
 					continue
 				}
-				got := string(buf[:n])
 				res.Answered[got]++
 				if got == want {
 					res.Agree++
@@ -435,4 +460,33 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	errs = append(errs, ctx.Err())
 	res.Stats, err = lb.Stats()
 	return res, errors.Join(append(errs, err)...)
+}
+
+// maxTCPBytes bounds Options.TCPBytes.
+const maxTCPBytes = 1 << 20
+
+// tcpAnswer is a backend's TCP answer: its name, a newline, and filler up
+// to n bytes.
+func tcpAnswer(name string, n int) []byte {
+	b := []byte(name + "\n")
+	for len(b) < n {
+		b = append(b, '.')
+	}
+	return b
+}
+
+// readAnswer reads a TCP answer to its end and returns the name in it. An
+// answer shorter than n bytes (cut by a path MTU black hole: segments
+// too big for the path, whose errors never reached the sender) is an
+// error saying how much arrived.
+func readAnswer(c net.Conn, n int) (string, error) {
+	b, err := io.ReadAll(c)
+	name, _, found := strings.Cut(string(b), "\n")
+	if err == nil && (!found || len(b) < n) {
+		err = fmt.Errorf("answer of %d bytes, want %d", len(b), max(n, len(name)+1))
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w (%d bytes read)", err, len(b))
+	}
+	return name, nil
 }

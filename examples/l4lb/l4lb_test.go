@@ -71,3 +71,31 @@ func requireNetns(t *testing.T) {
 		t.Skip("needs iproute2's ip command")
 	}
 }
+
+// TestL4LB_PathMTU: with the router's link to the client at 1280 bytes,
+// 20,000-byte TCP answers from 1500-byte backends need path MTU discovery.
+// The router's "fragmentation needed" goes to the VIP, so the balancer
+// must send it to the backend whose segment it quotes; any other backend
+// would drop it, and the answer would stall in a black hole. Every
+// answer must arrive whole, from the predicted backend, and the kernel
+// must have sent ICMP errors as the flows they quote.
+func TestL4LB_PathMTU(t *testing.T) {
+	requireNetns(t)
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	res, err := run(context.Background(), Options{Backends: 3, TCP: 30, Seed: 7, TCPBytes: 20000, PathMTU: 1280, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range res.Answered {
+		total += n
+	}
+	if res.Sent != 30 || total != 30 || res.Agree != 30 {
+		t.Fatalf("%d answers sent, %d arrived whole, %d from the predicted backend", res.Sent, total, res.Agree)
+	}
+	if res.Stats.ICMPQuote == 0 {
+		t.Errorf("kernel counters %+v: no ICMP error sent as the flow it quotes", res.Stats.Counters)
+	}
+}

@@ -7,7 +7,10 @@
 // (XDP_TX); the router delivers it to the backend, which decapsulates it
 // and answers the client directly (direct server return). It prints each
 // backend's share of the answers beside its share of the table, and the
-// kernel's counters.
+// kernel's counters. With -path-mtu below 1500 and -tcp-bytes above it,
+// TCP answers need path MTU discovery: the router's "fragmentation
+// needed" goes to the VIP, and the balancer sends it to the backend that
+// sent the segment (run with -path-mtu 1280 -tcp-bytes 20000).
 //
 // It needs root (namespaces, BPF). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
@@ -62,6 +65,8 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
 	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
+	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
+	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,6 +106,7 @@ func report(w io.Writer, res Result) {
 		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %10d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
 	}
 	c := res.Stats.Counters
-	fmt.Fprintf(w, "kernel: tx %d, passed %d (not a VIP %d), dropped %d\n", c.TX, c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
+	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,
+		c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
 		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
 }

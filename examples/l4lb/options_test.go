@@ -21,6 +21,10 @@ func TestRunOptions(t *testing.T) {
 		{Options{Backends: 0}, "-backends must be in [1, 9], got 0"},
 		{Options{Backends: 1, UDP: -1, TCP: 3}, "-udp must not be negative, got -1"},
 		{Options{Backends: 1, UDP: 5, TCP: -1}, "-tcp must not be negative, got -1"},
+		{Options{Backends: 1, TCPBytes: -1}, "-tcp-bytes must be in [0, 1048576], got -1"},
+		{Options{Backends: 1, TCPBytes: 1<<20 + 1}, "-tcp-bytes must be in [0, 1048576], got 1048577"},
+		{Options{Backends: 1, PathMTU: 67}, "-path-mtu must be 0 or in [68, 1500], got 67"},
+		{Options{Backends: 1, PathMTU: 1501}, "-path-mtu must be 0 or in [68, 1500], got 1501"},
 	} {
 		func() {
 			defer func() {
@@ -41,11 +45,11 @@ func TestRunOptions(t *testing.T) {
 // with the defaults).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
-	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9"}, &out)
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280"}, &out)
 	if err != nil {
 		t.Fatalf("parseArgs: %v", err)
 	}
-	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9}); o != want {
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
 	}
 	for _, args := range [][]string{{"-tcp", "5", "10"}, {"extra"}} {
