@@ -48,3 +48,27 @@ func TestCounting_FilterEveryCounter(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAtomic_SameBitsAsAdd: AddAtomic sets exactly the bits Add sets,
+// for every k (a blocked filter takes a new mix every seven bits), so a
+// filter built by concurrent writers is the one a single writer builds.
+func TestAddAtomic_SameBitsAsAdd(t *testing.T) {
+	keys := randomKeys(100, 21)
+	for k := 1; k <= MaxHashes; k++ {
+		p := Params{Bits: 8 * BlockBits, Hashes: k, Seed: uint64(k)}
+		f, fa := MustNew(p), MustNew(p)
+		b, ba := MustNewBlocked(p), MustNewBlocked(p)
+		for _, key := range keys {
+			f.Add(key)
+			fa.AddAtomic(key)
+			b.Add(key)
+			ba.AddAtomic(key)
+		}
+		if !fa.Equal(f) {
+			t.Errorf("k = %d: Filter.AddAtomic set other bits than Add", k)
+		}
+		if !ba.Equal(b) {
+			t.Errorf("k = %d: Blocked.AddAtomic set other bits than Add", k)
+		}
+	}
+}
