@@ -25,6 +25,9 @@ func TestModel_RunRefusesWhatNoKernelIs(t *testing.T) {
 	arp := pkt.Frame{EtherType: 0x0806, Payload: make([]byte, 28)}.Bytes()
 	other := p
 	other.Seed = 8
+	moreBits, moreHashes := p, p
+	moreBits.Bits = 1536
+	moreHashes.Hashes = 4
 	for _, c := range []struct {
 		name string
 		m    *Model
@@ -42,6 +45,12 @@ func TestModel_RunRefusesWhatNoKernelIs(t *testing.T) {
 			"bloom model: Model.Filter has bits 1024, hashes 3, seed 0x8; Options.Params have bits 1024, hashes 3, seed 0x7"},
 		{"blocked of another seed", &Model{Options: blocked, Blocked: bloom.MustNewBlocked(other)},
 			"bloom model: Model.Blocked has bits 1024, hashes 3, seed 0x8; Options.Params have bits 1024, hashes 3, seed 0x7"},
+		{"filter of other bits alone", &Model{Options: classic, Filter: bloom.MustNew(moreBits)},
+			"bloom model: Model.Filter has bits 1536, hashes 3, seed 0x7; Options.Params have bits 1024, hashes 3, seed 0x7"},
+		{"blocked of other bits alone", &Model{Options: blocked, Blocked: bloom.MustNewBlocked(moreBits)},
+			"bloom model: Model.Blocked has bits 1536, hashes 3, seed 0x7; Options.Params have bits 1024, hashes 3, seed 0x7"},
+		{"filter of other hashes alone", &Model{Options: classic, Filter: bloom.MustNew(moreHashes)},
+			"bloom model: Model.Filter has bits 1024, hashes 4, seed 0x7; Options.Params have bits 1024, hashes 3, seed 0x7"},
 		{"bad layout", &Model{Options: Options{Params: p, Layout: 2}, Filter: bloom.MustNew(p)},
 			"bloom kernel: layout must be Classic (0) or Blocked (1), got 2"},
 		{"bad action", &Model{Options: Options{Params: p, Action: 9}, Filter: bloom.MustNew(p)},
