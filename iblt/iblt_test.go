@@ -422,7 +422,7 @@ func TestEstimator_NoAllocs(t *testing.T) {
 
 func TestMarshal_RoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, keyLen := range []int{1, 13, 16, 37} {
+	for _, keyLen := range []int{1, 13, 16, 37, MaxKeyLen} { // 256 takes the key length's high byte
 		p := Params{Cells: 60, Hashes: 4, KeyLen: keyLen, Seed: rng.Uint64()}
 		tb := MustNew(p)
 		for i, key := range randKeys(rng, 20, keyLen) {
