@@ -422,7 +422,7 @@ func TestEstimator_NoAllocs(t *testing.T) {
 
 func TestMarshal_RoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, keyLen := range []int{1, 13, 16, 37} {
+	for _, keyLen := range []int{1, 13, 16, 37, MaxKeyLen} { // 256 takes the key length's high byte
 		p := Params{Cells: 60, Hashes: 4, KeyLen: keyLen, Seed: rng.Uint64()}
 		tb := MustNew(p)
 		for i, key := range randKeys(rng, 20, keyLen) {
@@ -461,6 +461,15 @@ func TestUnmarshal_Errors(t *testing.T) {
 		{"one byte short", good[:len(good)-1], "iblt: encoding of 6 cells of 5 words must be 264 bytes, got 263"},
 		{"one byte long", append(append([]byte(nil), good...), 0), "iblt: encoding of 6 cells of 5 words must be 264 bytes, got 265"},
 		{"padding", mod(func(b []byte) []byte { b[headerSize+8*(wKey+1)+7] = 1; return b }), "iblt: cell 0 has non-zero key padding beyond key length 13"},
+		// Every byte of the magic and of the reserved field counts.
+		{"magic, last byte", mod(func(b []byte) []byte { b[3] = 'X'; return b }), `iblt: encoding must start with "IBLT", got "IBLX"`},
+		{"reserved, last byte", mod(func(b []byte) []byte { b[15] = 1; return b }), "iblt: reserved header field must be 0, got 0x1000000"},
+		// The padding of the last cell (cell 5 of 5 words) is checked too.
+		{"padding, last cell", mod(func(b []byte) []byte { b[headerSize+8*(5*5+wKey+1)+7] = 1; return b }), "iblt: cell 5 has non-zero key padding beyond key length 13"},
+		// MaxCells cells (4 hashes of MaxCells/4) is a valid shape: the
+		// header passes, and the length is what is wrong.
+		{"MaxCells", mod(func(b []byte) []byte { b[5] = 4; binary.LittleEndian.PutUint32(b[8:], MaxCells/4); return b }),
+			fmt.Sprintf("iblt: encoding of %d cells of 5 words must be %d bytes, got 264", MaxCells, 24+8*5*MaxCells)},
 	} {
 		var u Table
 		err := u.UnmarshalBinary(c.data)

@@ -248,6 +248,36 @@ func TestRateless_DuplicateKey(t *testing.T) {
 	}
 }
 
+// A refused duplicate leaves the encoder as it was, for the keys added
+// after it too: adding keys[2] again between keys[4] and keys[5] gives the
+// symbols of the set added without it, byte for byte.
+func TestRateless_DuplicateKeyThenMore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 2))
+	for _, keyLen := range []int{5, 16} {
+		keys := randKeys(rng, 10, keyLen)
+		with, _ := NewEncoder(keyLen, 4)
+		without, _ := NewEncoder(keyLen, 4)
+		for i, k := range keys {
+			if i == 5 {
+				if err := with.Add(keys[2]); !errors.Is(err, ErrDuplicateKey) {
+					t.Fatalf("L=%d: Add(keys[2]) again: %v, want ErrDuplicateKey", keyLen, err)
+				}
+			}
+			if err := with.Add(k); err != nil {
+				t.Fatal(err)
+			}
+			if err := without.Add(k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 100 {
+			if a, b := with.AppendNext(nil), without.AppendNext(nil); !bytes.Equal(a, b) {
+				t.Fatalf("L=%d: symbol %d is %x after a refused duplicate, %x without it", keyLen, i, a, b)
+			}
+		}
+	}
+}
+
 // Distinct keys are never refused, even when they differ in one bit only
 // (the duplicate check compares every key byte, not a hash); each is
 // refused when added again.

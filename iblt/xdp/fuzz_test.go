@@ -25,6 +25,9 @@ func FuzzParseKey(f *testing.F) {
 		bad := b
 		bad[38] = 1 // non-zero reserved byte
 		f.Add(bad[:])
+		bad = b
+		bad[39] = 1 // the other reserved byte
+		f.Add(bad[:])
 	}
 	f.Add(make([]byte, KeyLen))
 	f.Add(make([]byte, KeyLen-1))

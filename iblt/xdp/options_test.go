@@ -1,6 +1,10 @@
 package xdp
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/dataplane-go/dataplane/iblt"
+)
 
 // Option errors read "iblt kernel: ..." once (they read "iblt kernel:
 // iblt: hashes ..."), from Load, Configure and Digest alike, on every OS.
@@ -22,5 +26,34 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		if tb, err := Digest(tc.opts, nil); tb != nil || err == nil || err.Error() != tc.want {
 			t.Errorf("Digest(%+v, nil): %v, %v; want nil, %q", tc.opts, tb, err, tc.want)
 		}
+	}
+}
+
+// OptionsFor sizes the digest as iblt.ParamsFor sizes a table of
+// KeyLen-byte keys, and keeps the seed given: upstream and downstream
+// digests built from one seed must subtract.
+func TestOptionsFor_SizeAndSeed(t *testing.T) {
+	for _, tc := range []struct {
+		lost    int
+		success float64
+		seed    uint64
+	}{
+		{10, 0.99, 0x5eed},
+		{1000, 0.999, 0xfeedface12345678},
+	} {
+		o, err := OptionsFor(tc.lost, tc.success, tc.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := iblt.ParamsFor(tc.lost, KeyLen, tc.success, tc.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Params() != p || o.Seed != tc.seed || o.Shared {
+			t.Errorf("OptionsFor(%d, %v, %#x) = %+v, want the cells, hashes and seed of %+v, not shared", tc.lost, tc.success, tc.seed, o, p)
+		}
+	}
+	if _, err := OptionsFor(-1, 0.99, 1); err == nil {
+		t.Error("OptionsFor(-1, ...) succeeded")
 	}
 }

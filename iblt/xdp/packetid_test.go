@@ -219,4 +219,15 @@ func TestPacketID_PastKernelReach(t *testing.T) {
 	if info, err := flow.Parse(short); err != nil || PacketID(short, info)>>32 != 0xdeadbeef {
 		t.Errorf("a short datagram's trailer is no longer read (%v)", err)
 	}
+	// A field starting at 0xff00 itself is within the kernel's reach: a
+	// datagram whose last four bytes start there has them read.
+	edge := make([]byte, 0xff04-14-20-8) // after Ethernet, IPv4 and UDP headers
+	binary.BigEndian.PutUint32(edge[len(edge)-4:], 0xdeadbeef)
+	frame = pkt.UDP4("127.0.0.1:40000", "127.0.0.1:9", edge)
+	if len(frame) != 0xff04 {
+		t.Fatalf("frame of %d bytes, want %d", len(frame), 0xff04)
+	}
+	if info, err := flow.Parse(frame); err != nil || PacketID(frame, info)>>32 != 0xdeadbeef {
+		t.Errorf("the trailer at offset 0xff00 is not read (%v)", err)
+	}
 }
