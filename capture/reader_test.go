@@ -996,3 +996,41 @@ func TestReadFile_Arena(t *testing.T) {
 	_ = append(got[0].Data, 0xee, 0xee, 0xee, 0xee)
 	equalPackets(t, got, pkts, time.Nanosecond)
 }
+
+// TestWriter_Bytes checks the Writer's output field by field against
+// pcap-savefile(5): a little-endian file header with the nanosecond magic,
+// version 2.4, snapshot length MaxRecordLen and the link type (up to
+// 65,535, the 16 bits pcap has for it), then per packet its seconds,
+// nanoseconds, captured and original lengths. The zero Time is written as
+// the Unix epoch, and a WireLen below len(Data) as len(Data).
+func TestWriter_Bytes(t *testing.T) {
+	le := binary.LittleEndian
+	for _, link := range []capture.LinkType{capture.LinkEthernet, 0xffff} {
+		data := []byte{1, 2, 3, 4, 5}
+		pkts := []capture.Packet{
+			{Time: time.Unix(1700000000, 123456789), Data: data, WireLen: 1500, Link: link},
+			{Data: data, Link: link}, // zero Time, no WireLen
+		}
+		var b bytes.Buffer
+		if err := capture.Write(&b, pkts); err != nil {
+			t.Fatalf("link %d: %v", link, err)
+		}
+		var want []byte
+		want = le.AppendUint32(want, 0xa1b23c4d)
+		want = le.AppendUint16(want, 2)
+		want = le.AppendUint16(want, 4)
+		want = le.AppendUint32(want, 0) // thiszone
+		want = le.AppendUint32(want, 0) // sigfigs
+		want = le.AppendUint32(want, 256<<10)
+		want = le.AppendUint32(want, uint32(link))
+		for _, r := range [][4]uint32{{1700000000, 123456789, 5, 1500}, {0, 0, 5, 5}} {
+			for _, v := range r {
+				want = le.AppendUint32(want, v)
+			}
+			want = append(want, data...)
+		}
+		if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("link %d: wrote\n%x, want\n%x", link, b.Bytes(), want)
+		}
+	}
+}
