@@ -199,6 +199,10 @@ func TestAmplify_Checksums(t *testing.T) {
 		pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.1"), Dst: pkt.Addr("10.2.0.1")}, UDP: &pkt.UDP{SrcPort: 9, DstPort: 7, NoChecksum: true}}.Bytes(),
 		pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Ext: []pkt.Ext{{Type: pkt.ExtHopByHop, Data: []byte{1, 4, 0, 0, 0, 0}}}},
 			TCP: &pkt.TCP{SrcPort: 1, DstPort: 2}}.Bytes(),
+		// A routing header with no segments left: the destination field is
+		// the final destination, in the pseudo-header (RFC 8200 section 8.1).
+		pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:2::2"), Ext: []pkt.Ext{{Type: pkt.ExtRouting, Data: []byte{4, 0, 0, 0, 0, 0}}}},
+			UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}, Payload: []byte("routed")}.Bytes(),
 	}
 	t0 := time.Unix(1700000000, 0)
 	var pkts []capture.Packet
@@ -510,6 +514,7 @@ func TestAmplify_IPv4SourceRoute(t *testing.T) {
 	var pkts []capture.Packet
 	for _, opt := range [][]byte{
 		{131, 7, 4, 10, 9, 0, 7, 0},                  // loose source route, one hop left
+		{1, 131, 7, 4, 10, 9, 0, 7},                  // the same after a no-op
 		{137, 11, 8, 10, 5, 0, 1, 10, 9, 0, 7, 1, 0}, // strict, one of two hops done, then a no-op
 	} {
 		for _, udp := range []bool{false, true} {
@@ -713,6 +718,269 @@ func TestAmplifier_OutOfRange(t *testing.T) {
 		}()
 		if !strings.Contains(msg, c.want) {
 			t.Errorf("%s: panic %q, want one naming %q", c.name, msg, c.want)
+		}
+	}
+}
+
+// TestAmplify_PrefixStructure: copies keep the low bits of every address
+// and move its prefix, the top 16 bits of an IPv4 address while the /16s
+// have room for the copies, the top 48 bits of an IPv6 one. The /16s have
+// room for 65,536 copies of a capture using a single /16: the 65,535
+// other /16s.
+func TestAmplify_PrefixStructure(t *testing.T) {
+	f4 := pkt.UDP4("10.1.2.3:1", "10.1.250.6:2", []byte("x"))
+	f6 := pkt.UDP6("[2001:db8:1:2:3:4:5:6]:1", "[2001:db8:1:9:8:7:6:5]:2", []byte("x"))
+	t0 := time.Unix(1700000000, 0)
+	pkts := []capture.Packet{{Time: t0, Data: f4, Link: capture.LinkEthernet}, {Time: t0, Data: f6, Link: capture.LinkEthernet}}
+	check := func(a *capture.Amplifier, c int) {
+		t.Helper()
+		for i, p := range pkts {
+			cp := a.Copy(c, i, nil).Data
+			ip, cip := p.Data[14:], cp[14:]
+			addrs, keep := [2][2]int{{12, 16}, {16, 20}}, 2 // IPv4: bytes of each address; low bytes kept
+			if ip[0]>>4 == 6 {
+				addrs, keep = [2][2]int{{8, 24}, {24, 40}}, 10
+			}
+			for _, r := range addrs {
+				orig, moved := ip[r[0]:r[1]], cip[r[0]:r[1]]
+				n := len(orig) - keep
+				if bytes.Equal(orig[:n], moved[:n]) || !bytes.Equal(orig[n:], moved[n:]) {
+					t.Errorf("copy %d: address % x became % x; want the top %d bits moved, the low %d kept", c, orig, moved, 8*n, 8*keep)
+				}
+			}
+		}
+	}
+	a, err := capture.NewAmplifier(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(a, 1)
+	check(a, 2)
+	a, err = capture.NewAmplifier(pkts, 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(a, 1<<16-1)
+}
+
+// TestAmplify_PrefixesWrap amplifies a capture using the lowest and the
+// next-to-highest IPv4 /16s: the fresh /16s run past the top of the
+// address space and wrap around to its bottom, where they must still skip
+// the capture's own /16s.
+func TestAmplify_PrefixesWrap(t *testing.T) {
+	f := pkt.UDP4("0.0.0.1:1", "255.254.0.1:2", []byte("x"))
+	checkAmplified(t, "wrap", []capture.Packet{{Time: time.Unix(1, 0), Data: f, Link: capture.LinkEthernet}}, 4)
+}
+
+// TestAmplify_OnePacketTimes: a capture of one packet (no duration, no
+// gap) has its copies one microsecond apart, and copies keep the time's
+// location.
+func TestAmplify_OnePacketTimes(t *testing.T) {
+	t0 := time.Date(2024, 3, 4, 5, 6, 7, 8, time.FixedZone("X", 3600))
+	f := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", nil)
+	out, err := capture.Amplify([]capture.Packet{{Time: t0, Data: f, Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, p := range out {
+		if want := t0.Add(time.Duration(c) * time.Microsecond); !p.Time.Equal(want) || p.Time.Location() != t0.Location() {
+			t.Errorf("copy %d at %v, want %v", c, p.Time, want)
+		}
+	}
+}
+
+// TestAmplify_LastCopyNanoseconds: copies of a one-packet capture are one
+// microsecond apart, so the last of about 2^63/1000 copies is almost 2^63
+// ns later; added to the packet's own nanoseconds, that offset passes an
+// int64. When NewAmplifier accepts that many copies, the last copy's time
+// must be the packet's plus copies-1 microseconds, not a wrapped one.
+func TestAmplify_LastCopyNanoseconds(t *testing.T) {
+	t0 := time.Unix(1700000000, 999_999_999).UTC()
+	arp := pkt.Frame{EtherType: 0x0806, Payload: make([]byte, 28)}.Bytes() // no addresses to remap
+	pkts := []capture.Packet{{Time: t0, Data: arp, Link: capture.LinkEthernet}}
+	if strconv.IntSize == 32 {
+		t.Skip("that many copies do not fit an int")
+	}
+	for _, copies := range []int64{math.MaxInt64 / 2 / 1000, math.MaxInt64 / 1000} {
+		a, err := capture.NewAmplifier(pkts, int(copies))
+		if err != nil {
+			if copies == math.MaxInt64/2/1000 {
+				t.Errorf("%d copies: %v", copies, err)
+			}
+			continue
+		}
+		got := a.Copy(int(copies-1), 0, nil).Time
+		if want := t0.Add(time.Duration(copies-1) * time.Microsecond); !got.Equal(want) {
+			t.Errorf("%d copies: the last at %v, want %v", copies, got, want)
+		}
+	}
+}
+
+// TestAmplifier_KeyUnusedPrefix: Amplifier.Key returns a key unchanged
+// when one of its addresses lies in a prefix the capture never used,
+// whichever the other.
+func TestAmplifier_KeyUnusedPrefix(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1", "10.1.0.2:2", nil)
+	a, err := capture.NewAmplifier([]capture.Packet{{Data: f, Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []flow.Key{
+		flow.MustKey("10.0.0.1", "192.168.0.1", 1, 2, flow.ProtoUDP),
+		flow.MustKey("192.168.0.1", "10.1.0.2", 1, 2, flow.ProtoUDP),
+		flow.MustKey("2001:db8::1", "2001:db8::2", 1, 2, flow.ProtoUDP),
+	} {
+		if got := a.Key(2, k); got != k {
+			t.Errorf("Key(2, %v) = %v, want it unchanged", k, got)
+		}
+	}
+}
+
+// TestAmplify_DataCapacity: each packet Amplify returns has its length as
+// capacity, so appending to one never overwrites the next.
+func TestAmplify_DataCapacity(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1", "10.1.0.2:2", []byte("payload"))
+	out, err := capture.Amplify([]capture.Packet{{Data: f, Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := bytes.Clone(out[1].Data)
+	_ = append(out[0].Data, bytes.Repeat([]byte{0xee}, 16)...)
+	if !bytes.Equal(out[1].Data, next) || cap(out[0].Data) != len(out[0].Data) {
+		t.Errorf("appending to copy 0 changed copy 1 (capacity %d, length %d)", cap(out[0].Data), len(out[0].Data))
+	}
+}
+
+// TestAmplify_NotIPLeftAlone: frames that flow.Parse does not take as IP,
+// an IPv4 header behind the IPv6 EtherType and an IPv4 packet behind more
+// VLAN tags than flow.MaxVLANTags, are copied unchanged: they hold no IP
+// addresses to move.
+func TestAmplify_NotIPLeftAlone(t *testing.T) {
+	v4 := pkt.UDP4("10.0.0.1:1", "10.1.0.2:2", make([]byte, 40))
+	mismatch := bytes.Clone(v4)
+	binary.BigEndian.PutUint16(mismatch[12:], 0x86DD)
+	var tags []pkt.VLAN
+	for i := range flow.MaxVLANTags + 1 {
+		tags = append(tags, pkt.VLAN{ID: uint16(i + 1)})
+	}
+	tagged := pkt.Frame{VLANs: tags, IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.1.0.2")}, UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()
+	for name, f := range map[string][]byte{"IPv4 behind 86dd": mismatch, "too many tags": tagged} {
+		if _, err := flow.Parse(f); err == nil {
+			t.Fatalf("%s: flow.Parse takes it", name)
+		}
+		out, err := capture.Amplify([]capture.Packet{{Data: f, Link: capture.LinkEthernet}}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out[1].Data, f) {
+			t.Errorf("%s: copy 1 changed", name)
+		}
+	}
+}
+
+// TestAmplify_BareIPv6Header: a 40-byte IPv6 packet, header and nothing
+// else, has its addresses moved like any other.
+func TestAmplify_BareIPv6Header(t *testing.T) {
+	f := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8:1::2"), Protocol: 59}}.Bytes()[14:]
+	if len(f) != 40 {
+		t.Fatalf("the test built %d bytes", len(f))
+	}
+	out, err := capture.Amplify([]capture.Packet{{Data: f, Link: capture.LinkIPv6}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(out[1].Data[8:24], f[8:24]) || bytes.Equal(out[1].Data[24:40], f[24:40]) {
+		t.Errorf("copy 1 kept an address: % x", out[1].Data)
+	}
+}
+
+// l4Sum6 returns the one's complement sum (folded, not complemented) of
+// the pseudo-header and upper layer of an untagged Ethernet frame holding
+// one IPv6 header, with the checksum field (at csum in the upper layer)
+// counted as zero.
+func l4Sum6(frame []byte, csum int) uint16 {
+	ip := frame[14:]
+	seg := bytes.Clone(ip[40 : 40+int(binary.BigEndian.Uint16(ip[4:]))])
+	seg[csum], seg[csum+1] = 0, 0
+	b := append([]byte{}, ip[8:40]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(seg)))
+	b = append(append(b, 0, 0, 0, ip[6]), seg...)
+	return ^pkt.Checksum(b)
+}
+
+// TestAmplify_ComputedZero: a copy whose upper-layer checksum computes to
+// zero carries what a sender computing it from scratch sends: zero for
+// TCP (RFC 9293 has no special case), all ones for UDP-Lite (RFC 3828
+// section 3.1, as for UDP).
+func TestAmplify_ComputedZero(t *testing.T) {
+	src, dst := pkt.Addr("2001:db8::1"), pkt.Addr("2001:db8:1::2")
+	for _, c := range []struct {
+		name string
+		csum int
+		want uint16
+		make func(w uint16) []byte
+	}{
+		{"TCP", 16, 0, func(w uint16) []byte {
+			return pkt.Frame{IP6: &pkt.IPv6{Src: src, Dst: dst}, TCP: &pkt.TCP{SrcPort: 40000, DstPort: 80, Flags: pkt.ACK}, Payload: binary.BigEndian.AppendUint16(nil, w)}.Bytes()
+		}},
+		{"UDP-Lite", 6, 0xffff, func(w uint16) []byte {
+			hdr := []byte{0x9c, 0x40, 0, 53, 0, 0, 0, 0} // ports, coverage 0 (all), checksum
+			f := pkt.Frame{IP6: &pkt.IPv6{Src: src, Dst: dst, Protocol: 136}, Payload: binary.BigEndian.AppendUint16(hdr, w)}.Bytes()
+			binary.BigEndian.PutUint16(f[14+40+6:], ^l4Sum6(f, 6))
+			return f
+		}},
+	} {
+		a, err := capture.NewAmplifier([]capture.Packet{{Data: c.make(0), Link: capture.LinkEthernet}}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A 2-byte payload w adds w to the sum: choose it so that copy 1's
+		// sum is all ones, its checksum computed from scratch zero.
+		orig := c.make(^l4Sum6(a.Copy(1, 0, nil).Data, c.csum))
+		if l4Sum6(orig, c.csum) == 0xffff {
+			t.Fatalf("%s: the original's own checksum computes to zero", c.name)
+		}
+		a, err = capture.NewAmplifier([]capture.Packet{{Data: orig, Link: capture.LinkEthernet}}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := a.Copy(1, 0, nil).Data
+		if s := l4Sum6(cp, c.csum); s != 0xffff {
+			t.Fatalf("%s: copy 1's sum is %#04x, the test meant 0xffff", c.name, s)
+		}
+		if got := binary.BigEndian.Uint16(cp[14+40+c.csum:]); got != c.want {
+			t.Errorf("%s: copy 1's checksum is %#04x, want %#04x", c.name, got, c.want)
+		}
+	}
+}
+
+// TestAmplify_IPv6PayloadLengthZero: an IPv6 packet whose payload length
+// field is 0 (a jumbogram, or a segment captured before the NIC split it)
+// bounds its upper layer by the captured bytes alone: its UDP checksum,
+// computed over the datagram the UDP length gives, is updated.
+func TestAmplify_IPv6PayloadLengthZero(t *testing.T) {
+	f := pkt.UDP6("[2001:db8::1]:1000", "[2001:db8:1::2]:53", []byte("jumbo"))
+	binary.BigEndian.PutUint16(f[14+4:], 0)
+	sum := func(f []byte) uint16 {
+		ip := f[14:]
+		seg := ip[40:]
+		b := append([]byte{}, ip[8:40]...)
+		b = binary.BigEndian.AppendUint32(b, uint32(binary.BigEndian.Uint16(seg[4:])))
+		return pkt.Checksum(append(append(b, 0, 0, 0, flow.ProtoUDP), seg...))
+	}
+	if sum(f) != 0 {
+		t.Fatal("the test built a wrong checksum")
+	}
+	out, err := capture.Amplify([]capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, p := range out {
+		if c > 0 && bytes.Equal(p.Data, f) {
+			t.Fatalf("copy %d is unchanged", c)
+		}
+		if sum(p.Data) != 0 {
+			t.Errorf("copy %d: wrong UDP checksum", c)
 		}
 	}
 }

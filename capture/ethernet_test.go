@@ -125,3 +125,17 @@ func TestPacket_EthernetLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestPacket_EthernetReusedBuffer converts into a buffer holding an older
+// frame's bytes: the synthesized header's MAC addresses are zero all the
+// same.
+func TestPacket_EthernetReusedBuffer(t *testing.T) {
+	ip4 := []byte{0x45, 0, 0, 20, 1, 2, 3, 4}
+	buf := bytes.Repeat([]byte{0xff}, 64)
+	p := capture.Packet{Data: ip4, Link: capture.LinkRaw}
+	got, ok := p.Ethernet(buf)
+	want := append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00}, ip4...)
+	if !ok || !bytes.Equal(got, want) {
+		t.Errorf("Ethernet into a used buffer: %x (%v), want %x", got, ok, want)
+	}
+}

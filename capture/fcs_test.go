@@ -40,23 +40,60 @@ func fcsFrames(fcs int) (recs, want []capture.Packet) {
 // nothing and the frames are returned as stored.
 func TestReader_PcapFCS(t *testing.T) {
 	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
-		for _, fcs := range []int{2, 4, 30} {
-			recs, want := fcsFrames(fcs)
-			link := capture.LinkType(1<<26 | uint32(fcs/2)<<28 | uint32(capture.LinkEthernet))
-			got, err := readAll(t, pcapBytes(bo, true, 65535, link, recs))
-			if err != nil {
-				t.Fatalf("%v, FCS %d: %v", bo, fcs, err)
+		for _, nano := range []bool{true, false} {
+			prec := time.Nanosecond
+			if !nano {
+				prec = time.Microsecond
 			}
-			equalPackets(t, got, want, time.Nanosecond)
+			for _, fcs := range []int{2, 4, 30} {
+				recs, want := fcsFrames(fcs)
+				link := capture.LinkType(1<<26 | uint32(fcs/2)<<28 | uint32(capture.LinkEthernet))
+				got, err := readAll(t, pcapBytes(bo, nano, 65535, link, recs))
+				if err != nil {
+					t.Fatalf("%v, nano %v, FCS %d: %v", bo, nano, fcs, err)
+				}
+				equalPackets(t, got, want, prec)
 
-			// The same length bits without bit 26: the length is unknown.
-			link &^= 1 << 26
-			got, err = readAll(t, pcapBytes(bo, true, 65535, link, recs))
-			if err != nil {
-				t.Fatalf("%v, FCS %d, no bit 26: %v", bo, fcs, err)
+				// The same length bits without bit 26: the length is unknown.
+				link &^= 1 << 26
+				got, err = readAll(t, pcapBytes(bo, nano, 65535, link, recs))
+				if err != nil {
+					t.Fatalf("%v, nano %v, FCS %d, no bit 26: %v", bo, nano, fcs, err)
+				}
+				equalPackets(t, got, recs, prec)
 			}
-			equalPackets(t, got, recs, time.Nanosecond)
 		}
+	}
+}
+
+// TestReader_FCSShortRecords takes a 4-byte FCS off records whose lengths
+// are off: a wire length below the captured one counts as the captured
+// one (the FCS is then the last captured bytes), and a record shorter than
+// its FCS is all FCS, an empty frame of wire length 0, not a wire length
+// wrapped below zero.
+func TestReader_FCSShortRecords(t *testing.T) {
+	t0 := time.Unix(1700000000, 0).UTC()
+	frame := make([]byte, 64)
+	for i := range frame {
+		frame[i] = byte(i + 1)
+	}
+	recs := []capture.Packet{
+		{Time: t0, Data: frame, WireLen: 10, Link: capture.LinkEthernet},    // wire below captured
+		{Time: t0, Data: frame[:3], WireLen: 3, Link: capture.LinkEthernet}, // shorter than the FCS
+		{Time: t0, Data: frame[:4], WireLen: 4, Link: capture.LinkEthernet}, // only the FCS
+	}
+	want := []capture.Packet{
+		{Time: t0, Data: frame[:60], WireLen: 60, Link: capture.LinkEthernet},
+		{Time: t0, Data: []byte{}, WireLen: 0, Link: capture.LinkEthernet},
+		{Time: t0, Data: []byte{}, WireLen: 0, Link: capture.LinkEthernet},
+	}
+	link := capture.LinkType(1<<26 | 2<<28 | uint32(capture.LinkEthernet))
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		got, err := readAll(t, pcapBytes(bo, true, 65535, link, recs))
+		if err != nil {
+			t.Fatalf("%v: %v", bo, err)
+		}
+		equalPackets(t, got, want, time.Nanosecond)
 	}
 }
 
@@ -85,7 +122,7 @@ func fcslen(bo order, bits byte) []byte {
 // pcapng draft section 4.2): enhanced, obsolete and simple packet blocks
 // of an interface whose frames end in a 4-byte FCS lose it; those of an
 // interface without the option, or with a length that is not a whole
-// number of bytes, are returned as stored.
+// number of bytes (4 bits, 36 bits), are returned as stored.
 func TestReader_PcapngFCS(t *testing.T) {
 	recs, want := fcsFrames(4)
 	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
@@ -93,6 +130,7 @@ func TestReader_PcapngFCS(t *testing.T) {
 		b = append(b, ngIDBOpts(bo, fcslen(bo, 32))...) // 0: 4-byte FCS
 		b = append(b, ngIDBOpts(bo, nil)...)            // 1: none said
 		b = append(b, ngIDBOpts(bo, fcslen(bo, 4))...)  // 2: 4 bits, ignored
+		b = append(b, ngIDBOpts(bo, fcslen(bo, 36))...) // 3: 4.5 bytes, ignored
 		var exp []capture.Packet
 		for i, p := range recs {
 			ns := uint64(p.Time.UnixNano())
@@ -101,6 +139,8 @@ func TestReader_PcapngFCS(t *testing.T) {
 			b = append(b, ngEPB(bo, 1, ns, p, false)...)
 			exp = append(exp, p)
 			b = append(b, ngEPB(bo, 2, ns, p, false)...)
+			exp = append(exp, p)
+			b = append(b, ngEPB(bo, 3, ns, p, false)...)
 			exp = append(exp, p)
 		}
 		// A simple packet block of interface 0 holding a whole frame.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 func TestFlowSizes_MeanMatchesPublished(t *testing.T) {
@@ -289,6 +291,10 @@ func TestGenerate_Errors(t *testing.T) {
 	}{
 		{capture.GenConfig{}, "flows must be in [1, 16777216], got 0"},
 		{capture.GenConfig{Flows: 10, Packets: 5}, "packets must be 0 or in [flows, 268435456] (every flow has a packet), got 5 with 10 flows"},
+		{capture.GenConfig{Flows: 10, Packets: 9}, "got 9 with 10 flows"},
+		// One packet at this rate lasts exactly 2^63 ns, one more than a
+		// time.Duration holds.
+		{capture.GenConfig{Flows: 1, Packets: 1, Rate: 1e9 / 0x1p63}, "longer than a time.Duration holds"},
 		{capture.GenConfig{Flows: 10, IPv6Share: 1.5}, "IPv6 share must be in [0, 1], got 1.5"},
 		{capture.GenConfig{Flows: 10, UDPShare: math.NaN()}, "UDP share must be in [0, 1], got NaN"},
 		{capture.GenConfig{Flows: 10, Rate: -1}, "rate must be a finite number of packets per second, at least 0, got -1"},
@@ -372,6 +378,142 @@ func TestGenerate_SpanPastDuration(t *testing.T) {
 	for i := 1; i < len(pkts); i++ {
 		if pkts[i].Time.Before(pkts[i-1].Time) {
 			t.Fatalf("packet %d goes back in time", i+1)
+		}
+	}
+}
+
+// TestGenerate_FlowContents checks what Generate documents of every
+// packet: two distinct hosts of the pools 10.0.0.0/8 and fd00:dc::/32
+// (never the pool's network address), a payload of zeros ending in the
+// packet's number within its flow (1 for its first packet; a TCP flow's
+// SYN carries none), and a FIN ending every TCP flow of several packets
+// and no other packet.
+func TestGenerate_FlowContents(t *testing.T) {
+	pkts, err := capture.Generate(capture.GenConfig{Flows: 400, Packets: 4000, IPv6Share: 0.5, UDPShare: 0.5, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool4, pool6 := netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00:dc::/32")
+	seen := map[flow.Key]int{}
+	last := map[flow.Key]int{} // index of each flow's last packet
+	fins := map[flow.Key]int{}
+	finAt := map[flow.Key]int{}
+	for i, p := range pkts {
+		info, err := flow.Parse(p.Data)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i+1, err)
+		}
+		k := info.Key
+		for _, a := range []netip.Addr{k.Src(), k.Dst()} {
+			if !pool4.Contains(a) && !pool6.Contains(a) || a == pool4.Addr() || a == pool6.Addr() {
+				t.Fatalf("packet %d: address %v outside the pools or their network address", i+1, a)
+			}
+		}
+		if k.Src() == k.Dst() {
+			t.Fatalf("packet %d: from %v to itself", i+1, k.Src())
+		}
+		ip := p.Data[info.L3Offset:]
+		end := len(p.Data)
+		if k.Is4() {
+			end = int(info.L3Offset) + int(binary.BigEndian.Uint16(ip[2:]))
+		} else {
+			end = int(info.L3Offset) + 40 + int(binary.BigEndian.Uint16(ip[4:]))
+		}
+		l4 := p.Data[info.L4Offset:end]
+		var payload []byte
+		tcp := k.Proto() == flow.ProtoTCP
+		if tcp {
+			payload = l4[int(l4[12]>>4)*4:]
+			if l4[13]&pkt.FIN != 0 {
+				fins[k]++
+				finAt[k] = i
+			}
+		} else {
+			payload = l4[8:]
+		}
+		seen[k]++
+		last[k] = i
+		n := seen[k]
+		if tcp && n == 1 {
+			if l4[13]&pkt.SYN == 0 || len(payload) != 0 {
+				t.Fatalf("packet %d: a TCP flow's first packet, flags %#x, %d bytes of payload; want a SYN without", i+1, l4[13], len(payload))
+			}
+			continue
+		}
+		if len(payload) < 4 || binary.BigEndian.Uint32(payload[len(payload)-4:]) != uint32(n) {
+			t.Fatalf("packet %d, number %d of its flow: payload ends in % x", i+1, n, payload[max(0, len(payload)-4):])
+		}
+		if !bytes.Equal(payload[:len(payload)-4], make([]byte, len(payload)-4)) {
+			t.Fatalf("packet %d: payload before the number is not zeros", i+1)
+		}
+	}
+	for k, n := range seen {
+		if k.Proto() != flow.ProtoTCP {
+			continue
+		}
+		want := 0
+		if n > 1 {
+			want = 1
+		}
+		if fins[k] != want || n > 1 && finAt[k] != last[k] {
+			t.Errorf("TCP flow %v of %d packets: %d FINs, want %d, on its last packet", k, n, fins[k], want)
+		}
+	}
+}
+
+// TestFlowSizes_MomentsByIntegration computes Mean and StdDev a second
+// way: of the empirical tables from their quantiles (E[X^k] is the
+// integral of Q(u)^k over u, taken with a million midpoints of Sample,
+// whose rounding to whole packets moves the moments by far less than the
+// 1% allowed), and of bounded Pareto distributions by integrating x^k
+// times the density alpha L^alpha x^(-alpha-1) / (1 - (L/H)^alpha) over
+// [L, H] numerically, among them alpha equal to k, where the closed form
+// has a logarithm.
+func TestFlowSizes_MomentsByIntegration(t *testing.T) {
+	near := func(got, want float64) bool { return math.Abs(got-want) <= 0.01*want }
+	for _, d := range []capture.FlowSizes{capture.WebSearch, capture.DataMining} {
+		const n = 1_000_000
+		var m1, m2 float64
+		for i := range n {
+			x := float64(d.Sample((float64(i) + 0.5) / n))
+			m1 += x / n
+			m2 += x * x / n
+		}
+		if sd := math.Sqrt(m2 - m1*m1); !near(d.Mean(), m1) || !near(d.StdDev(), sd) {
+			t.Errorf("%v: mean %.1f, standard deviation %.1f; by quantiles %.1f and %.1f", d, d.Mean(), d.StdDev(), m1, sd)
+		}
+	}
+	for _, c := range []struct {
+		alpha    float64
+		min, max int
+	}{{1, 5, 1000}, {2, 3, 500}, {1.2, 1, 10000}, {0.5, 1, 4}} {
+		d, err := capture.Pareto(c.alpha, c.min, c.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, h := float64(c.min), float64(c.max)
+		norm := c.alpha * math.Pow(l, c.alpha) / (1 - math.Pow(l/h, c.alpha))
+		// Simpson's rule in y = ln x: the integrand x^k f(x) dx = x^(k+1) f(x) dy.
+		moment := func(k float64) float64 {
+			const steps = 100_000
+			a, b := math.Log(l), math.Log(h)
+			dy := (b - a) / steps
+			var s float64
+			for i := 0; i <= steps; i++ {
+				x := math.Exp(a + float64(i)*dy)
+				w := 2.0
+				if i == 0 || i == steps {
+					w = 1
+				} else if i%2 == 1 {
+					w = 4
+				}
+				s += w * norm * math.Pow(x, k-c.alpha)
+			}
+			return s * dy / 3
+		}
+		m1, m2 := moment(1), moment(2)
+		if sd := math.Sqrt(m2 - m1*m1); !near(d.Mean(), m1) || !near(d.StdDev(), sd) {
+			t.Errorf("%v: mean %.3f, standard deviation %.3f; by integration %.3f and %.3f", d, d.Mean(), d.StdDev(), m1, sd)
 		}
 	}
 }

@@ -514,6 +514,7 @@ func TestReadFile_Damaged(t *testing.T) {
 		{"caplen past the end", flip(offs[39]+8, 5000), 39, capture.ErrTruncated, "record 40"},
 		{"bad magic", flip(0, 0x12345678), 0, capture.ErrFormat, "unknown magic number 0x78563412 (pcap a1b2c3d4 or a1b23c4d in either byte order, pcapng 0a0d0d0a, or gzip 1f8b accepted)"},
 		{"bad version", flip(4, 7), 0, capture.ErrFormat, "pcap version 7.0"},
+		{"archaic version 1", flip(4, 1), 0, capture.ErrFormat, "pcap version 1.0"}, // refused by libpcap too
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -721,6 +722,7 @@ func TestFiles(t *testing.T) {
 		os.WriteFile(p, nil, 0o644)
 	}
 	os.Symlink(filepath.Join(dir, "b.pcap"), filepath.Join(dir, "link.pcap"))
+	os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "dirlink.pcap")) // a link to a directory is not a capture
 	got, err := capture.Files(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -812,5 +814,223 @@ func TestOpen_Directory(t *testing.T) {
 	}
 	if _, err := capture.ReadFile(dir); !errors.Is(err, capture.ErrFormat) {
 		t.Errorf("ReadFile of a directory: %v, want ErrFormat", err)
+	}
+}
+
+// ngIDBRaw encodes an Ethernet interface block with the given options
+// (already encoded, opt_endofopt included or not) as its whole body after
+// the link type, reserved field and snapshot length.
+func ngIDBRaw(bo order, opts []byte) []byte {
+	body := bo.AppendUint16(nil, uint16(capture.LinkEthernet))
+	body = bo.AppendUint16(body, 0)
+	body = bo.AppendUint32(body, 0)
+	return ngBlock(bo, 1, append(body, opts...))
+}
+
+// ngOpt encodes one option, its value padded to 4 bytes.
+func ngOpt(bo order, code uint16, v []byte) []byte {
+	o := bo.AppendUint16(nil, code)
+	o = bo.AppendUint16(o, uint16(len(v)))
+	o = append(o, v...)
+	return append(o, make([]byte, (4-len(v)%4)%4)...)
+}
+
+// TestReader_PcapngInterfaceOptions reads interface options at the edges
+// of what the pcapng draft allows (section 4.2): an option list ending
+// without opt_endofopt (the block's end ends it), the finest binary
+// resolution 2^-63, negative if_tsoffsets (one of -2^62 s, whose distance
+// to the last second a time.Time holds exceeds an int64), and options
+// longer than the
+// part of them the Reader parses, which it skips to the block's trailer.
+func TestReader_PcapngInterfaceOptions(t *testing.T) {
+	p := capture.Packet{Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, WireLen: 14, Link: capture.LinkEthernet}
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		i8 := func(v int64) []byte { return bo.AppendUint64(nil, uint64(v)) }
+		long := ngOpt(bo, 3, bytes.Repeat([]byte{'d'}, 65000)) // if_description
+		long = append(long, ngOpt(bo, 3, bytes.Repeat([]byte{'e'}, 2000))...)
+		for _, c := range []struct {
+			name string
+			opts []byte
+			ts   uint64
+			want time.Time
+		}{
+			{"if_tsresol last, no opt_endofopt", ngOpt(bo, 9, []byte{9}), 1_500_000_000_123, time.Unix(1500, 123)},
+			{"if_tsresol 2^-63", append(ngOpt(bo, 9, []byte{0x80 | 63}), 0, 0, 0, 0), 3 << 62, time.Unix(1, 5e8)},
+			{"if_tsoffset last, no opt_endofopt", append(ngOpt(bo, 9, []byte{9}), ngOpt(bo, 14, i8(1000))...), 2000e9 + 7, time.Unix(3000, 7)},
+			{"negative if_tsoffset", append(append(ngOpt(bo, 9, []byte{9}), ngOpt(bo, 14, i8(-1000))...), 0, 0, 0, 0), 2000e9 + 7, time.Unix(1000, 7)},
+			{"if_tsoffset of -2^62 s", append(append(ngOpt(bo, 9, []byte{9}), ngOpt(bo, 14, i8(-1<<62))...), 0, 0, 0, 0), 5e9, time.Unix(5-1<<62, 0)},
+			{"options past the parsed part", append(long, 0, 0, 0, 0), 5e6, time.Unix(5, 0)}, // µs: the default
+		} {
+			b := append(ngSHB(bo), ngIDBRaw(bo, c.opts)...)
+			b = append(b, ngEPB(bo, 0, c.ts, p, false)...)
+			b = append(b, ngEPB(bo, 0, c.ts, p, true)...)
+			got, err := readAll(t, b)
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.name, bo, err)
+			}
+			q := p
+			q.Time = c.want.UTC()
+			equalPackets(t, got, []capture.Packet{q, q}, time.Nanosecond)
+		}
+	}
+}
+
+// TestReader_ObsoletePacketDrops reads an obsolete packet block whose
+// 16-bit drops count, after its 16-bit interface number, is not zero: the
+// packet belongs to the interface the first 16 bits name.
+func TestReader_ObsoletePacketDrops(t *testing.T) {
+	p := testPackets(1, capture.LinkRaw)[0]
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		b := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 9, 0)...)
+		b = append(b, ngIDB(bo, capture.LinkRaw, 9, 0)...)
+		opb := ngEPB(bo, 1, uint64(p.Time.UnixNano()), p, true)
+		bo.PutUint16(opb[10:], 7) // 7 packets dropped
+		got, err := readAll(t, append(b, opb...))
+		if err != nil {
+			t.Fatalf("%v: %v", bo, err)
+		}
+		equalPackets(t, got, []capture.Packet{p}, time.Nanosecond)
+	}
+}
+
+// TestReader_InterfaceLimit: a section may describe exactly 65,536
+// interfaces, the obsolete packet block's 16-bit interface numbers; the
+// 65,537th is corruption.
+func TestReader_InterfaceLimit(t *testing.T) {
+	var bo order = binary.LittleEndian
+	idb := ngBlock(bo, 1, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	p := testPackets(1, capture.LinkEthernet)[0]
+	b := append(ngSHB(bo), bytes.Repeat(idb, 1<<16)...)
+	got, err := readAll(t, append(bytes.Clone(b), ngEPB(bo, 1<<16-1, uint64(p.Time.UnixMicro()), p, true)...))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("65,536 interfaces, a packet of the last: %d packets, %v", len(got), err)
+	}
+	_, err = readAll(t, append(b, idb...))
+	if !errors.Is(err, capture.ErrCorrupt) || !strings.Contains(err.Error(), "interfaces") {
+		t.Errorf("65,537 interfaces: %v, want %v about interfaces", err, capture.ErrCorrupt)
+	}
+}
+
+// TestReader_MaxRecordLen: a record of exactly MaxRecordLen bytes is
+// written and read back, in pcap and in a pcapng enhanced packet block;
+// one byte more is refused by the Reader.
+func TestReader_MaxRecordLen(t *testing.T) {
+	data := make([]byte, capture.MaxRecordLen)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	p := capture.Packet{Time: time.Unix(1, 0).UTC(), Data: data, WireLen: len(data), Link: capture.LinkEthernet}
+	var buf bytes.Buffer
+	if err := capture.Write(&buf, []capture.Packet{p}); err != nil {
+		t.Fatalf("writing %d bytes: %v", len(data), err)
+	}
+	got, err := readAll(t, buf.Bytes())
+	if err != nil {
+		t.Fatalf("reading %d bytes: %v", len(data), err)
+	}
+	equalPackets(t, got, []capture.Packet{p}, time.Nanosecond)
+
+	var bo order = binary.LittleEndian
+	ng := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 9, 0)...)
+	got, err = readAll(t, append(ng, ngEPB(bo, 0, 1e9, p, false)...))
+	if err != nil {
+		t.Fatalf("pcapng, %d bytes: %v", len(data), err)
+	}
+	equalPackets(t, got, []capture.Packet{p}, time.Nanosecond)
+
+	p.Data = append(data, 0)
+	_, err = readAll(t, pcapBytes(bo, true, 65535, capture.LinkEthernet, []capture.Packet{p}))
+	if !errors.Is(err, capture.ErrCorrupt) {
+		t.Errorf("pcap record of MaxRecordLen+1 bytes: %v, want %v", err, capture.ErrCorrupt)
+	}
+}
+
+// TestReader_WireLenBelowCaplen: a record whose original length is below
+// its captured length (a writer's mistake) has WireLen len(Data), as the
+// Packet type promises, in pcap and pcapng.
+func TestReader_WireLenBelowCaplen(t *testing.T) {
+	p := testPackets(1, capture.LinkEthernet)[0]
+	want := p
+	p.WireLen = 5
+	var bo order = binary.BigEndian
+	ng := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 9, 0)...)
+	ng = append(ng, ngEPB(bo, 0, uint64(p.Time.UnixNano()), p, false)...)
+	for name, b := range map[string][]byte{"pcap": pcapBytes(bo, true, 65535, capture.LinkEthernet, []capture.Packet{p}), "pcapng": ng} {
+		got, err := readAll(t, b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		equalPackets(t, got, []capture.Packet{want}, time.Nanosecond)
+	}
+}
+
+// TestReadFile_Arena reads packets that fill ReadFile's shared blocks of
+// memory exactly (2 KiB packets, 512 to a MiB): every packet keeps its own
+// bytes, and each Data has its length as capacity, so appending to one
+// never overwrites the next.
+func TestReadFile_Arena(t *testing.T) {
+	pkts := make([]capture.Packet, 1100)
+	t0 := time.Unix(1e9, 0).UTC()
+	for i := range pkts {
+		d := make([]byte, 2048)
+		for j := range d {
+			d[j] = byte(i*13 + j)
+		}
+		binary.BigEndian.PutUint32(d, uint32(i))
+		pkts[i] = capture.Packet{Time: t0.Add(time.Duration(i)), Data: d, WireLen: len(d), Link: capture.LinkEthernet}
+	}
+	path := filepath.Join(t.TempDir(), "arena.pcap")
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := capture.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalPackets(t, got, pkts, time.Nanosecond)
+	for i := range got[:len(got)-1] {
+		if c := cap(got[i].Data); c != len(got[i].Data) {
+			t.Fatalf("packet %d: capacity %d, length %d", i+1, c, len(got[i].Data))
+		}
+	}
+	_ = append(got[0].Data, 0xee, 0xee, 0xee, 0xee)
+	equalPackets(t, got, pkts, time.Nanosecond)
+}
+
+// TestWriter_Bytes checks the Writer's output field by field against
+// pcap-savefile(5): a little-endian file header with the nanosecond magic,
+// version 2.4, snapshot length MaxRecordLen and the link type (up to
+// 65,535, the 16 bits pcap has for it), then per packet its seconds,
+// nanoseconds, captured and original lengths. The zero Time is written as
+// the Unix epoch, and a WireLen below len(Data) as len(Data).
+func TestWriter_Bytes(t *testing.T) {
+	le := binary.LittleEndian
+	for _, link := range []capture.LinkType{capture.LinkEthernet, 0xffff} {
+		data := []byte{1, 2, 3, 4, 5}
+		pkts := []capture.Packet{
+			{Time: time.Unix(1700000000, 123456789), Data: data, WireLen: 1500, Link: link},
+			{Data: data, Link: link}, // zero Time, no WireLen
+		}
+		var b bytes.Buffer
+		if err := capture.Write(&b, pkts); err != nil {
+			t.Fatalf("link %d: %v", link, err)
+		}
+		var want []byte
+		want = le.AppendUint32(want, 0xa1b23c4d)
+		want = le.AppendUint16(want, 2)
+		want = le.AppendUint16(want, 4)
+		want = le.AppendUint32(want, 0) // thiszone
+		want = le.AppendUint32(want, 0) // sigfigs
+		want = le.AppendUint32(want, 256<<10)
+		want = le.AppendUint32(want, uint32(link))
+		for _, r := range [][4]uint32{{1700000000, 123456789, 5, 1500}, {0, 0, 5, 5}} {
+			for _, v := range r {
+				want = le.AppendUint32(want, v)
+			}
+			want = append(want, data...)
+		}
+		if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("link %d: wrote\n%x, want\n%x", link, b.Bytes(), want)
+		}
 	}
 }
