@@ -3,10 +3,7 @@
 package xdp
 
 import (
-	"os"
-	"slices"
 	"testing"
-	"unsafe"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
@@ -24,16 +21,7 @@ import (
 // flows whose drop report was lost are reported now. In all, every flow is
 // reported exactly once, and round 2 lost some reports.
 func TestKernel_DetectorDropReportAfterRingFull(t *testing.T) {
-	pinCPU(t)
-	p := cms.Params{Width: 1 << 16, Depth: 2, Seed: testSeed}
-	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1, EventsBytes: os.Getpagesize()})
-	frame := func(sport uint16) []byte {
-		f := slices.Clone(fixtures(t)["ipv4-udp"])
-		f[14+20], f[14+20+1] = byte(sport>>8), byte(sport)
-		return f
-	}
-	// A ring record is a cms_event and its 8-byte header.
-	ringCap := os.Getpagesize() / (int(unsafe.Sizeof(cmsCmsEvent{})) + 8)
+	k, frame, ringCap := ringFullDetector(t)
 	var frames [][]byte
 	slots := map[uint32]bool{}
 	for sp := uint16(1000); len(frames) < 3*ringCap; sp++ {

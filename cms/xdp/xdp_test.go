@@ -609,6 +609,23 @@ func TestKernel_DetectorReportSlots(t *testing.T) {
 	}
 }
 
+// ringFullDetector pins the test to one CPU and loads a detector of
+// threshold 1 whose report ring is one page, holding ringCap reports;
+// frame(sport) is a UDP frame of its own flow for each source port.
+func ringFullDetector(t *testing.T) (k *Kernel, frame func(sport uint16) []byte, ringCap int) {
+	t.Helper()
+	pinCPU(t)
+	p := cms.Params{Width: 1 << 16, Depth: 2, Seed: testSeed}
+	k = load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1, EventsBytes: os.Getpagesize()})
+	frame = func(sport uint16) []byte {
+		f := slices.Clone(fixtures(t)["ipv4-udp"])
+		f[14+20], f[14+20+1] = byte(sport>>8), byte(sport)
+		return f
+	}
+	// A ring record is a cms_event and its 8-byte header.
+	return k, frame, os.Getpagesize() / (int(unsafe.Sizeof(cmsCmsEvent{})) + 8)
+}
+
 // TestKernel_DetectorReportsAfterRingFull: a report lost to a full ring
 // buffer is not remembered, so the flow's next dropped packet reports it.
 // Threshold 1 and a one-page ring: the first packet of each of 3*cap/2
@@ -616,16 +633,8 @@ func TestKernel_DetectorReportSlots(t *testing.T) {
 // lost. Once the ring is drained, every flow's second packet is dropped,
 // and exactly the flows whose report was lost are reported, as dropped.
 func TestKernel_DetectorReportsAfterRingFull(t *testing.T) {
-	pinCPU(t)
-	p := cms.Params{Width: 1 << 16, Depth: 2, Seed: testSeed}
-	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1, EventsBytes: os.Getpagesize()})
-	frame := func(sport uint16) []byte {
-		f := slices.Clone(fixtures(t)["ipv4-udp"])
-		f[14+20], f[14+20+1] = byte(sport>>8), byte(sport)
-		return f
-	}
-	// A ring record is a cms_event and its 8-byte header.
-	n := 3 * os.Getpagesize() / (2 * (int(unsafe.Sizeof(cmsCmsEvent{})) + 8))
+	k, frame, ringCap := ringFullDetector(t)
+	n := 3 * ringCap / 2
 	keys := make([]flow.Key, n)
 	for i := range keys {
 		info, err := flow.Parse(frame(uint16(1000 + i)))

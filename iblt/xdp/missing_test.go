@@ -12,6 +12,30 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
+// loadCellMap loads the kernel of o with a cell map of cells entries in
+// place of o.Cells: what a loader sizing the map wrongly would make.
+func loadCellMap(t *testing.T, o Options, cells uint32) *Kernel {
+	t.Helper()
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Configure(spec, o); err != nil {
+		t.Fatal(err)
+	}
+	inUse := ibltMapIbltCells
+	if o.Shared {
+		inUse = ibltMapIbltSharedCells
+	}
+	spec.Maps[inUse].MaxEntries = cells
+	k := &Kernel{opts: o}
+	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
 // TestKernel_MissingCells loads the kernel with its cell map cut short of
 // the table (what a loader sizing the map wrongly would do): every lookup
 // of a cell past the map's end fails, and the kernel counts each one in
@@ -29,23 +53,7 @@ func TestKernel_MissingCells(t *testing.T) {
 		name := fmt.Sprintf("shared=%v", shared)
 		o := Options{Cells: 60, Hashes: 3, Seed: 0x5eed, Shared: shared}
 		const mapCells = 24 // sub-table 0 (20 cells) and 4 cells of sub-table 1
-		spec, err := Spec()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Configure(spec, o); err != nil {
-			t.Fatal(err)
-		}
-		inUse := ibltMapIbltCells
-		if shared {
-			inUse = ibltMapIbltSharedCells
-		}
-		spec.Maps[inUse].MaxEntries = mapCells
-		k := &Kernel{opts: o}
-		if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
-			t.Fatalf("%+v", err)
-		}
-		t.Cleanup(func() { k.Close() })
+		k := loadCellMap(t, o, mapCells)
 		sub := uint32(o.Cells / o.Hashes)
 		var want, inserted uint64
 		for _, f := range frames {
@@ -95,23 +103,7 @@ func TestKernel_TableOfOversizedMap(t *testing.T) {
 	kerneltest.Require(t)
 	for _, shared := range []bool{false, true} {
 		o := Options{Cells: 12, Hashes: 3, Seed: 1, Shared: shared}
-		spec, err := Spec()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Configure(spec, o); err != nil {
-			t.Fatal(err)
-		}
-		inUse := ibltMapIbltCells
-		if shared {
-			inUse = ibltMapIbltSharedCells
-		}
-		spec.Maps[inUse].MaxEntries = uint32(o.Cells + 1)
-		k := &Kernel{opts: o}
-		if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
-			t.Fatalf("%+v", err)
-		}
-		t.Cleanup(func() { k.Close() })
+		k := loadCellMap(t, o, uint32(o.Cells+1))
 		if tb, err := k.Table(); err == nil || !strings.Contains(err.Error(), "cell 12 beyond 12") {
 			t.Errorf("shared=%v: Table of a 13-cell map for 12 cells gave %v, %v; want an error naming cell 12", shared, tb, err)
 		}
