@@ -43,6 +43,7 @@ func FuzzReader(f *testing.F) {
 	ngFCS := append(ngSHB(le), ngIDBOpts(le, fcslen(le, 32))...)
 	ngFCS = append(ngFCS, ngEPB(le, 0, 1, fcsRecs[1], false)...)
 	f.Add(append(ngFCS, ngBlock(le, 3, []byte{6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0})...))
+	f.Add(append(append(ngSHB(be), ngIDBOpts(be, nil)...), ngEPBFlags(be, 0, fcsRecs[2], 1|4<<5)...)) // FCS length in epb_flags
 	var zb bytes.Buffer
 	zw := gzip.NewWriter(&zb)
 	zw.Write(w.Bytes())

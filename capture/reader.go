@@ -51,8 +51,9 @@ const (
 // option) has it removed from Data and from WireLen, so that a frame is
 // what a receiving kernel's XDP program sees; the FCS bytes that a short
 // snapshot did not capture are only taken off WireLen. An if_fcslen that
-// is not a whole number of bytes (the option counts bits) is ignored, and
-// so is pcapng's per-packet FCS length in epb_flags.
+// is not a whole number of bytes (the option counts bits) is ignored. An
+// enhanced packet block's own FCS length (its epb_flags option), where it
+// is not 0, overrides its interface's.
 //
 // A record's captured length is trusted up to [MaxRecordLen] even when it
 // exceeds the snapshot length of the file header (some writers get that
@@ -422,17 +423,25 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 	if n, err := r.readFull(data); err != nil {
 		return Packet{}, r.ioFail(start, err, "packet data", int(caplen), n)
 	}
+	var fcsOpt uint32
+	if btype == ngEPB {
+		fcsOpt = r.epbFCS(blen, caplen)
+	}
 	if err := r.finishBlock(start, blen, int64(blen)-28-int64(caplen)); err != nil {
 		return Packet{}, err
 	}
 	ifc := &r.ifaces[id]
+	fcs := ifc.fcs
+	if fcsOpt != 0 {
+		fcs = fcsOpt
+	}
 	ts := uint64(r.bo.Uint32(h[4:]))<<32 | uint64(r.bo.Uint32(h[8:]))
 	t, ok := ifc.time(ts)
 	if !ok {
 		return Packet{}, r.fail(start, ErrCorrupt, fmt.Sprintf("timestamp %d (%d units per second, offset %d s) is beyond the years a time.Time holds", ts, ifc.ups, ifc.offset))
 	}
-	if ifc.fcs != 0 {
-		data, wire = trimFCS(data, wire, ifc.fcs)
+	if fcs != 0 {
+		data, wire = trimFCS(data, wire, fcs)
 	}
 	r.n++
 	return Packet{
@@ -441,6 +450,39 @@ func (r *Reader) readEPB(start int64, btype, blen uint32, buf []byte) (Packet, e
 		WireLen: wireLen(wire, uint32(len(data))),
 		Link:    ifc.link,
 	}, nil
+}
+
+// maxEPBOptions bounds the options of an enhanced packet block that the
+// Reader looks through for epb_flags; longer ones are skipped unread.
+const maxEPBOptions = 4 << 10
+
+// epbFCS returns the FCS length in bytes that the epb_flags option of an
+// enhanced packet block gives (bits 5 to 8), or 0 where the block has no
+// such option or gives 0 ("not available"). The block's data (caplen
+// bytes, padded to 4) has just been read; its options are looked at in
+// the read buffer, not consumed, so finishBlock checks the block as
+// before, and a block cut short simply has no options here.
+func (r *Reader) epbFCS(blen, caplen uint32) uint32 {
+	pad := int64((4 - caplen%4) % 4)
+	opts := int64(blen) - 28 - int64(caplen) - pad - 4
+	if opts < 8 || opts > maxEPBOptions {
+		return 0
+	}
+	b, err := r.br.Peek(int(pad + opts))
+	if err != nil {
+		return 0
+	}
+	for b = b[pad:]; len(b) >= 4; {
+		code, olen := r.bo.Uint16(b[0:]), int(r.bo.Uint16(b[2:]))
+		if code == 0 || 4+olen > len(b) {
+			return 0
+		}
+		if code == 2 && olen == 4 { // epb_flags
+			return r.bo.Uint32(b[4:]) >> 5 & 0xf
+		}
+		b = b[min(len(b), 4+(olen+3)&^3):]
+	}
+	return 0
 }
 
 // readSPB reads a simple packet block whose 8-byte header was read. It
