@@ -413,11 +413,9 @@ func TestGenerate_FlowContents(t *testing.T) {
 			t.Fatalf("packet %d: from %v to itself", i+1, k.Src())
 		}
 		ip := p.Data[info.L3Offset:]
-		end := len(p.Data)
+		end := int(info.L3Offset) + 40 + int(binary.BigEndian.Uint16(ip[4:]))
 		if k.Is4() {
 			end = int(info.L3Offset) + int(binary.BigEndian.Uint16(ip[2:]))
-		} else {
-			end = int(info.L3Offset) + 40 + int(binary.BigEndian.Uint16(ip[4:]))
 		}
 		l4 := p.Data[info.L4Offset:end]
 		var payload []byte

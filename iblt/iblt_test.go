@@ -469,7 +469,7 @@ func TestUnmarshal_Errors(t *testing.T) {
 		// MaxCells cells (4 hashes of MaxCells/4) is a valid shape: the
 		// header passes, and the length is what is wrong.
 		{"MaxCells", mod(func(b []byte) []byte { b[5] = 4; binary.LittleEndian.PutUint32(b[8:], MaxCells/4); return b }),
-			fmt.Sprintf("iblt: encoding of %d cells of 5 words must be %d bytes, got 264", MaxCells, 24+8*5*MaxCells)},
+			fmt.Sprintf("iblt: encoding of %d cells of 5 words must be %d bytes, got 264", MaxCells, 24+8*5*uint64(MaxCells))},
 	} {
 		var u Table
 		err := u.UnmarshalBinary(c.data)

@@ -60,9 +60,9 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	return nil
 }
 
-// mapBytesText gives the memory that the maps of spec hold in words: the
-// values of every entry, once per possible CPU for per-CPU maps (keys and
-// the kernel's own overhead left out).
+// mapBytesText describes the memory the maps of spec ask for: the values
+// of every entry, once per possible CPU for per-CPU maps (keys and the
+// kernel's own overhead left out).
 func mapBytesText(spec *ebpf.CollectionSpec) string {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
