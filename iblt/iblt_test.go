@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -467,10 +468,15 @@ func TestUnmarshal_Errors(t *testing.T) {
 		// The padding of the last cell (cell 5 of 5 words) is checked too.
 		{"padding, last cell", mod(func(b []byte) []byte { b[headerSize+8*(5*5+wKey+1)+7] = 1; return b }), "iblt: cell 5 has non-zero key padding beyond key length 13"},
 		// MaxCells cells (4 hashes of MaxCells/4) is a valid shape: the
-		// header passes, and the length is what is wrong.
+		// header passes, and the length is what is wrong. (A 32-bit
+		// platform refuses so many cells first, with the limit of its
+		// own that TestNew_HugeCells checks.)
 		{"MaxCells", mod(func(b []byte) []byte { b[5] = 4; binary.LittleEndian.PutUint32(b[8:], MaxCells/4); return b }),
 			fmt.Sprintf("iblt: encoding of %d cells of 5 words must be %d bytes, got 264", MaxCells, 24+8*5*uint64(MaxCells))},
 	} {
+		if c.name == "MaxCells" && strconv.IntSize == 32 {
+			continue
+		}
 		var u Table
 		err := u.UnmarshalBinary(c.data)
 		if err == nil || err.Error() != c.want || !errors.Is(err, ErrFormat) {
