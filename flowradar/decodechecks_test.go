@@ -31,6 +31,20 @@ func TestCell_KeyEveryPaddingByte(t *testing.T) {
 
 // pairTable is a table of 2 sub-tables of 4 cells whose flows take the
 // cells that cells gives them (sub-table 0 is cells 0-3, 1 is cells 4-7).
+// pairOfFlows returns a pairTable of flows a (3 packets, in cells ca)
+// and b (1 packet, in cells cb), and the two keys.
+func pairOfFlows(t *testing.T, ca, cb [2]uint32) (tab *Table, a, b flow.Key) {
+	t.Helper()
+	a = flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
+	b = flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
+	tab = pairTable(t, map[flow.Key][2]uint32{a: ca, b: cb})
+	for range 3 {
+		tab.Add(&a, 100)
+	}
+	tab.Add(&b, 100)
+	return tab, a, b
+}
+
 func pairTable(t *testing.T, cells map[flow.Key][2]uint32) *Table {
 	t.Helper()
 	tab, err := NewTable(Params{Cells: 8, Hashes: 2, FilterBits: 512, FilterHashes: 7, Seed: 1})
@@ -94,15 +108,9 @@ func TestDecode_CounterUnderflowEachCounter(t *testing.T) {
 // flow is decoded from its own cells with its own counts, and the damaged
 // cell is left holding a flow (ErrDecodeIncomplete, nothing contradicted).
 func TestDecode_KeyInAForeignCell(t *testing.T) {
-	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
-	b := flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
 	// a's cells are 0 and 4, b's 1 and 5: cell 3, damaged, is the top of
 	// the peeling stack, so a decoder that skips the check meets it first.
-	tab := pairTable(t, map[flow.Key][2]uint32{a: {0, 4}, b: {1, 5}})
-	for range 3 {
-		tab.Add(&a, 100)
-	}
-	tab.Add(&b, 100)
+	tab, a, b := pairOfFlows(t, [2]uint32{0, 4}, [2]uint32{1, 5})
 	tab.setCell(3, &Cell{FlowXOR: a.Padded(), FlowCount: 1, PacketCount: 999, ByteCount: 999})
 	tab.setCell(7, &Cell{FlowXOR: a.Padded(), FlowCount: 1, PacketCount: 999, ByteCount: 999})
 	d, err := tab.Decode()
@@ -171,13 +179,7 @@ func TestDecode_StopsAtOnce(t *testing.T) {
 // with the 2 packets too many that its own cell holds, and every cell ends
 // empty.
 func TestDecode_OneUnderflow(t *testing.T) {
-	a := flow.MustKey("10.0.0.1", "10.0.0.2", 1, 2, flow.ProtoUDP)
-	b := flow.MustKey("10.0.0.3", "10.0.0.4", 3, 4, flow.ProtoUDP)
-	tab := pairTable(t, map[flow.Key][2]uint32{a: {0, 4}, b: {1, 4}})
-	for range 3 {
-		tab.Add(&a, 100)
-	}
-	tab.Add(&b, 100)
+	tab, _, _ := pairOfFlows(t, [2]uint32{0, 4}, [2]uint32{1, 4})
 	cells := tab.Cells()
 	cells[0].PacketCount += 2
 	cells[1].PacketCount -= 2
@@ -201,19 +203,10 @@ func TestDecode_OneUnderflow(t *testing.T) {
 // are peeled last (the first table's cells are the bottom of the
 // stack), is not decoded.
 func TestFlowDecode_StopsAtOnceOnAnExcusedKey(t *testing.T) {
-	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
-	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
 	z := flow.KeyFrom4([4]byte{10, 0, 0, 5}, [4]byte{10, 0, 0, 6}, 1002, 80, flow.ProtoTCP)
 	swZ, _ := NewTable(ParamsFor(10, 4))
-	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
-	sw1, _ := NewTable(ParamsFor(10, 2))
-	sw2, _ := NewTable(ParamsFor(10, 3))
 	swZ.Add(&z, 100)
-	sw0.Add(&k, 100)
-	sw0.Add(&y, 100)
-	sw1.Add(&k, 100)
-	sw2.Add(&y, 100)
-	sw0.setCell(4, &Cell{}) // the damage
+	sw0, sw1, sw2 := lentFlowSwitches(t)
 	flows, stuck, err := FlowDecode([]*Table{swZ, sw0, sw1, sw2})
 	if !errors.Is(err, ErrCorrupt) || stuck != nil {
 		t.Fatalf("FlowDecode: %v, stuck %v; want ErrCorrupt and no stuck", err, stuck)

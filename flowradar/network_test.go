@@ -551,6 +551,24 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 	}
 }
 
+// lentFlowSwitches returns the three switches of the lent-flow tests:
+// flow K at switches 0 and 1, flow Y at switches 0 and 2, K and Y sharing
+// cell 0 of switch 0, and K's other cell there (4) wiped: the damage.
+func lentFlowSwitches(t *testing.T) (sw0, sw1, sw2 *Table) {
+	t.Helper()
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
+	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
+	sw0 = geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
+	sw1, _ = NewTable(ParamsFor(10, 2))
+	sw2, _ = NewTable(ParamsFor(10, 3))
+	sw0.Add(&k, 100)
+	sw0.Add(&y, 100)
+	sw1.Add(&k, 100)
+	sw2.Add(&y, 100)
+	sw0.setCell(4, &Cell{}) // the damage
+	return sw0, sw1, sw2
+}
+
 // TestFlowDecode_DamageUnderALentFlowAnyOrder: as above, but Y is lent
 // from switch 2 and K decoded at switch 1 only: the verdict must not
 // depend on which of them FlowDecode peels first. Where switch 2 comes
@@ -558,16 +576,7 @@ func TestFlowDecode_DamageUnderALentFlow(t *testing.T) {
 // decoded K: K could still be a phantom then, and is left in its cell;
 // once switch 1 decodes it, it is a flow, and its wiped cell is damage.
 func TestFlowDecode_DamageUnderALentFlowAnyOrder(t *testing.T) {
-	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1000, 80, flow.ProtoTCP)
-	y := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1001, 80, flow.ProtoTCP)
-	sw0 := geomTable(t, 2, 8, []flow.Key{k, y}, [][MaxHashes]uint32{{0, 4}, {0, 5}})
-	sw1, _ := NewTable(ParamsFor(10, 2))
-	sw2, _ := NewTable(ParamsFor(10, 3))
-	sw0.Add(&k, 100)
-	sw0.Add(&y, 100)
-	sw1.Add(&k, 100)
-	sw2.Add(&y, 100)
-	sw0.setCell(4, &Cell{}) // the damage
+	sw0, sw1, sw2 := lentFlowSwitches(t)
 	tabs := []*Table{sw0, sw1, sw2}
 	for _, ord := range [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
 		in := []*Table{tabs[ord[0]], tabs[ord[1]], tabs[ord[2]]}
