@@ -468,11 +468,8 @@ const maxTCPBytes = 1 << 20
 // tcpAnswer is a backend's TCP answer: its name, a newline, and filler up
 // to n bytes.
 func tcpAnswer(name string, n int) []byte {
-	b := []byte(name + "\n")
-	for len(b) < n {
-		b = append(b, '.')
-	}
-	return b
+	head := name + "\n"
+	return []byte(head + strings.Repeat(".", max(0, n-len(head))))
 }
 
 // readAnswer reads a TCP answer to its end and returns the name in it. An

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // KeyLen is the length of a packet key, sizeof(struct iblt_pkt_key).
@@ -139,16 +140,11 @@ func PacketID(frame []byte, info flow.Info) uint64 {
 	return id
 }
 
-// maxFieldOff is the largest frame offset at which the kernel reads a
-// field (DP_MAX_OFF in parsing.h): the verifier bounds direct packet
-// access below 64 KiB.
-const maxFieldOff = 0xff00
-
 // readBE reads the big-endian field of n (2 or 4) bytes at frame offset
 // off, or returns 0 when it is not inside the frame or starts past
-// maxFieldOff (iblt_read).
+// bpfload.MaxOff (iblt_read).
 func readBE(frame []byte, off, n int) uint64 {
-	if off < 0 || off > maxFieldOff || off+n > len(frame) {
+	if off < 0 || off > bpfload.MaxOff || off+n > len(frame) {
 		return 0
 	}
 	if n == 2 {

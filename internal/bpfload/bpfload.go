@@ -87,6 +87,11 @@ func mapBytesText(spec *ebpf.CollectionSpec) string {
 	return fmt.Sprintf("%.0f KiB of values (%d possible CPUs)", total/1024, cpus)
 }
 
+// MaxOff is DP_MAX_OFF (parsing.h): the largest frame offset at which a
+// kernel reads a field, since the verifier bounds direct packet access
+// below 64 KiB. The Go models of the kernels read nothing past it either.
+const MaxOff = 0xff00
+
 // MinFrame is the shortest frame Run and Bench accept: an Ethernet header.
 const MinFrame = 14
 

@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
-
-// maxOff is DP_MAX_OFF (parsing.h): the deepest offset the kernel reads.
-const maxOff = 0xff00
 
 // quotedFlow is maglev_icmp_quote. For a parsed, untagged, unfragmented
 // frame holding an ICMP error (ICMP in IPv4, types 3, 11 and 12: destination
@@ -35,7 +33,7 @@ func quotedFlow(frame []byte, info *flow.Info) (flow.Key, bool) {
 	}
 	limit := len(frame)
 	pull := func(off, n int) []byte {
-		if off > maxOff || off+n > limit {
+		if off > bpfload.MaxOff || off+n > limit {
 			return nil
 		}
 		return frame[off : off+n]
