@@ -232,12 +232,14 @@ func ibltDigest(r *Run) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	for i, p := range lost {
-		if i == r.Top {
-			r.Printf("  ... %d more\n", len(lost)-r.Top)
-			break
+	if r.Top > 0 { // as the other sections' top-N lists: -top 0 shows none
+		for i, p := range lost {
+			if i == r.Top {
+				r.Printf("  ... %d more\n", len(lost)-r.Top)
+				break
+			}
+			r.Printf("  lost: %v id %#016x %d bytes\n", p.Flow, p.ID, p.Bytes)
 		}
-		r.Printf("  lost: %v id %#016x %d bytes\n", p.Flow, p.ID, p.Bytes)
 	}
 	if !sound || (!exact && lerr == nil) {
 		return fmt.Errorf("iblt: digest listing differs from the removed packets")
