@@ -193,6 +193,10 @@ func paramsOf(fn string, m, k float64) Params {
 	if k < 1 {
 		k = 1
 	}
+	if k > MaxHashes && m > MaxBits {
+		return Params{err: fmt.Errorf("bloom: %s: n and fpr need m = %s bits and k = %v hashes, more than the %d bits (MaxBits) and %d hashes supported",
+			fn, bitsText(m), k, uint64(MaxBits), MaxHashes)}
+	}
 	if k > MaxHashes {
 		return Params{err: fmt.Errorf("bloom: %s: fpr needs k = %v hashes, more than the %d supported", fn, k, MaxHashes)}
 	}

@@ -53,6 +53,9 @@ func TestParamsFor_Errors(t *testing.T) {
 		{ParamsFor(10, math.NaN()), "bloom: ParamsFor: fpr must be in (0, 1), got NaN"},
 		{ParamsFor(1e9, 1e-3), "bloom: ParamsFor: n and fpr need m = 14377587567 bits, more than the 4294967295 supported (MaxBits)"},
 		{ParamsFor(10, 1e-12), "bloom: ParamsFor: fpr needs k = 40 hashes, more than the 32 supported"},
+		// Both too large: one error names both, so that fixing one does
+		// not lead to the other.
+		{ParamsFor(1e9, 1e-12), "bloom: ParamsFor: n and fpr need m = 57510350265 bits and k = 40 hashes, more than the 4294967295 bits (MaxBits) and 32 hashes supported"},
 		{ParamsForHashes(10, 0.01, 0), "bloom: ParamsForHashes: k must be in [1, 32], got 0"},
 		{ParamsForHashes(1e8, 1e-3, 1), "bloom: ParamsForHashes: n and fpr need m = 99949991663 bits, more than"},
 		// Sizes past 15 digits are written with 4 significant digits, not
