@@ -59,7 +59,7 @@ type Options struct {
 	// Action is what happens to members.
 	Action Action
 	// Learn inserts every parsed packet's key into the filter (atomic OR)
-	// and passes every packet; Action is then unused, though Validate still
+	// and passes every packet; Action is then unused, though Load still
 	// requires one of the two values.
 	Learn bool
 }
