@@ -20,7 +20,8 @@ type session struct {
 	need         int
 }
 
-func newSession(rng *rand.Rand, common, onlyA, onlyB, keyLen int) *session {
+func newSession(t testing.TB, rng *rand.Rand, common, onlyA, onlyB, keyLen int) *session {
+	t.Helper()
 	s := &session{keyLen: keyLen, seed: rng.Uint64(), onlyA: map[string]bool{}, onlyB: map[string]bool{}}
 	keys := randKeys(rng, common+onlyA+onlyB, keyLen)
 	s.a = keys[:common+onlyA]
@@ -34,9 +35,14 @@ func newSession(rng *rand.Rand, common, onlyA, onlyB, keyLen int) *session {
 	enc := s.encoder(s.seed)
 	dec := s.decoder()
 	for !dec.Done() {
+		if len(s.stream) > 10*(onlyA+onlyB)+100 {
+			t.Fatalf("an honest session of %d keys and %d differences did not decode in %d symbols", len(keys), onlyA+onlyB, len(s.stream))
+		}
 		sym := enc.AppendNext(nil)
 		s.stream = append(s.stream, sym)
-		dec.AddSymbol(sym)
+		if err := dec.AddSymbol(sym); err != nil {
+			t.Fatalf("an honest session's symbol %d: %v", len(s.stream)-1, err)
+		}
 	}
 	s.need = dec.Received()
 	for len(s.stream) < 10*s.need {
@@ -163,7 +169,7 @@ func TestDecoder_DetectsCorruption(t *testing.T) {
 	counts := map[string][4]int{}
 	at := map[string]float64{}
 	for range sessions {
-		s := newSession(rng, 1000, 50, 50, 13)
+		s := newSession(t, rng, 1000, 50, 50, 13)
 		for _, kind := range kinds {
 			st := slices.Clone(s.stream)
 			j := rng.IntN(s.need - 1) // the symbols before the last one needed

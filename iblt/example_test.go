@@ -61,10 +61,20 @@ func ExampleDecoder() {
 			dec.AddLocal(key(i))
 		}
 	}
+	// A real receiver bounds the symbols it accepts (an honest stream
+	// needs about 1.35 per difference, more for small differences) and
+	// stops at the first error: the stream is then proven corrupt.
 	var sym []byte
 	for !dec.Done() {
+		if dec.Received() == 1000 {
+			fmt.Println("no decode after 1000 symbols")
+			return
+		}
 		sym = enc.AppendNext(sym[:0])
-		dec.AddSymbol(sym)
+		if err := dec.AddSymbol(sym); err != nil {
+			fmt.Println(err)
+			return
+		}
 	}
 	var names []string
 	for _, k := range dec.Remote() {
@@ -115,9 +125,12 @@ func ExampleDecoder_mixedFamilies() {
 		}
 	}
 	var sym []byte
-	for !dec.Done() {
+	for !dec.Done() && dec.Received() < 100 {
 		sym = enc.AppendNext(sym[:0])
-		dec.AddSymbol(sym)
+		if err := dec.AddSymbol(sym); err != nil {
+			fmt.Println(err)
+			return
+		}
 	}
 	for _, b := range dec.Remote() {
 		k, _ := flow.KeyFromPadded(b)

@@ -215,7 +215,7 @@ func FuzzDecoderStream(f *testing.F) {
 	f.Add(uint64(8), uint8(200), uint8(30), uint8(30), []byte{0, 7, 0, 2, 1, 3, 4, 0}) // count byte, swap
 	f.Fuzz(func(t *testing.T, seed uint64, common, onlyA, onlyB uint8, ops []byte) {
 		rng := rand.New(rand.NewPCG(seed, 2))
-		s := newSession(rng, int(common), int(onlyA%64), int(onlyB%64), int(seed%16)+2)
+		s := newSession(t, rng, int(common), int(onlyA%64), int(onlyB%64), int(seed%16)+2)
 		st := slices.Clone(s.stream)
 		for ; len(ops) >= 4 && len(st) > 0; ops = ops[4:] {
 			j := int(ops[1]) % len(st)
