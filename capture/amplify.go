@@ -30,7 +30,14 @@ import (
 // top 48 bits. Each copy is thus a product of disjoint transpositions of
 // prefixes, each used prefix with its fresh one: a bijection of the
 // address space that moves only the capture's prefixes and the copy's
-// fresh ones (packets of the capture hold only the former).
+// fresh ones (packets of the capture hold only the former). The fresh
+// prefixes are handed out in increasing order from the one just above the
+// capture's highest, wrapping around past the top of the address space
+// and skipping the capture's own: copy 1 gets the first len(used) of them,
+// copy 2 the next, and so on, each used prefix (in increasing order) its
+// copy's next fresh one. A capture of 10.1.0.0/16 alone thus has copy c
+// in 10.(1+c).0.0/16, so copies are predictable and stay near the
+// capture's addresses.
 //
 // Checksums are updated incrementally (RFC 1624): the IPv4 header checksum,
 // and the checksums whose pseudo-header holds the addresses, when their

@@ -984,3 +984,38 @@ func TestAmplify_IPv6PayloadLengthZero(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplify_FreshPrefixOrder: the documented choice of fresh prefixes,
+// in increasing order from just above the capture's highest, skipping its
+// own, each copy taking the next ones: a capture of 10.1/16 and 10.3/16
+// has copy 1 in 10.4/16 and 10.5/16 and copy 2 in 10.6/16 and 10.7/16
+// (10.2/16 lies below the highest, so it is not used); IPv6 prefixes (top
+// 48 bits) the same way.
+func TestAmplify_FreshPrefixOrder(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	pkts := []capture.Packet{
+		{Time: t0, Data: pkt.UDP4("10.3.7.7:1", "10.1.9.9:2", nil), Link: capture.LinkEthernet},
+		{Time: t0, Data: pkt.UDP6("[2001:db8:5::1]:1", "[2001:db8:5::2]:2", nil), Link: capture.LinkEthernet},
+	}
+	a, err := capture.NewAmplifier(pkts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c, i     int
+		src, dst string
+	}{
+		{1, 0, "10.5.7.7", "10.4.9.9"}, // 10.1 -> 10.4, 10.3 -> 10.5
+		{2, 0, "10.7.7.7", "10.6.9.9"},
+		{1, 1, "2001:db8:6::1", "2001:db8:6::2"},
+		{2, 1, "2001:db8:7::1", "2001:db8:7::2"},
+	} {
+		info, err := flow.Parse(a.Copy(tc.c, tc.i, nil).Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(info.Key.Src(), " ", info.Key.Dst()), tc.src+" "+tc.dst; got != want {
+			t.Errorf("copy %d, packet %d: %s, want %s", tc.c, tc.i, got, want)
+		}
+	}
+}
