@@ -120,6 +120,9 @@ func Threshold(k int) float64 {
 // d = 200 at 0.999), and there k = 4 needs fewer cells than k = 3. s_k
 // and the additive constant were fitted to measured decode rates
 // (TestCellsFor_Success and TestCellsFor_HighSuccess check the result).
+// For success at or below 0.5, z is taken as 0: the window never
+// shrinks the size below c_k*d + 3k, so a low success asks for no fewer
+// cells than success 0.5.
 func CellsFor(d int, k int, success float64) (int, error) {
 	if k != 3 && k != 4 {
 		return 0, fmt.Errorf("iblt: sizing needs hashes 3 or 4, got %d", k)
@@ -159,6 +162,8 @@ func CellsFor(d int, k int, success float64) (int, error) {
 // floor of k = 3 is higher: up to about d = 1,000 at success 0.99 and
 // 10,000 at 0.999). When only one of them fits in [MaxCells], it is
 // chosen; when neither does, the error is that of [CellsFor] for k = 3.
+// When both need the same number of cells, k = 3 is chosen: an insert
+// then updates three cells instead of four.
 func ParamsFor(d, keyLen int, success float64, seed uint64) (Params, error) {
 	// Either k can be past MaxCells alone: k = 4 needs more cells than
 	// k = 3 at large d (from about 2.07e8 differences to 2.19e8 only k = 3

@@ -1,6 +1,9 @@
 package iblt
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // TestChecksumSeed: the checksum seed is the index seed XOR
 // 0xA0761D6478BD642F, as documented: a peer implementation (or a kernel
@@ -54,5 +57,48 @@ func TestCellsFor_NoDifference(t *testing.T) {
 	}
 	if ins, del, err := tb.List(); err != nil || len(ins)+len(del) != 0 {
 		t.Errorf("the empty table of ParamsFor(0, ...) lists %d, %d entries, %v", len(ins), len(del), err)
+	}
+}
+
+// TestCellsFor_LowSuccess: below success 0.5 the normal quantile is
+// negative, and the documented clamp keeps the finite-size window at
+// zero: c_k*d + 3k cells, rounded up to a multiple of k, whatever the
+// success. (At d = 100,000 the failure floor does not bind.)
+func TestCellsFor_LowSuccess(t *testing.T) {
+	const d = 100000
+	for _, k := range []int{3, 4} {
+		m := Threshold(k)*d + 3*float64(k)
+		want := int(math.Ceil(m/float64(k))) * k
+		for _, success := range []float64{0.5, 0.3, 0.01} {
+			if got, err := CellsFor(d, k, success); err != nil || got != want {
+				t.Errorf("CellsFor(%d, %d, %v) = %d, %v; want %d", d, k, success, got, err, want)
+			}
+		}
+		if above, _ := CellsFor(d, k, 0.6); above <= want {
+			t.Errorf("CellsFor(%d, %d, 0.6) = %d, want more than the %d of success 0.5", d, k, above, want)
+		}
+	}
+}
+
+// TestParamsFor_TieChoosesThree: where k = 3 and k = 4 need the same
+// number of cells, ParamsFor picks k = 3, as documented. The ties are
+// searched, not listed, so that a change of the model keeps the test
+// meaningful; there is at least one at success 0.99.
+func TestParamsFor_TieChoosesThree(t *testing.T) {
+	ties := 0
+	for d := 1; d <= 20000 && ties < 3; d++ {
+		m3, err3 := CellsFor(d, 3, 0.99)
+		m4, err4 := CellsFor(d, 4, 0.99)
+		if err3 != nil || err4 != nil || m3 != m4 {
+			continue
+		}
+		ties++
+		p, err := ParamsFor(d, 13, 0.99, 1)
+		if err != nil || p.Hashes != 3 || p.Cells != m3 {
+			t.Errorf("ParamsFor(%d, ...) = %+v, %v; want k = 3 with the %d cells both need", d, p, err, m3)
+		}
+	}
+	if ties == 0 {
+		t.Fatal("no d in [1, 20000] where k = 3 and k = 4 need the same cells at success 0.99")
 	}
 }
