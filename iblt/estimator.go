@@ -36,6 +36,11 @@ func DefaultEstimatorParams(keyLen int, seed uint64) EstimatorParams {
 // trailing zero bits (about a 2^-(i+1) sample). Two hosts exchange
 // estimators, subtract them and decode strata from the sparsest down; the
 // first stratum that fails to list scales the count so far by 2^(i+1).
+// The stratum of a key is part of the encoding two hosts compare:
+//
+//	min(bits.TrailingZeros64(flow.Mix(flow.Hash64(key, Seed), 1<<31)), Strata-1)
+//
+// (flow.Mix index 2^31, which no table's cell index uses).
 // The estimate is within a factor of about 1.5 of the true difference
 // most of the time; size the table with headroom over it. With
 // [DefaultEstimatorParams] the true difference was at most 1.5 times the

@@ -206,3 +206,38 @@ func TestSatShl(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimator_StratumFormula: a key lands in the stratum the documented
+// formula names, which a peer implementation must reproduce: inserting
+// one key changes that stratum's table alone, which then lists the key.
+func TestEstimator_StratumFormula(t *testing.T) {
+	p := EstimatorParams{Strata: 6, Cells: 16, KeyLen: 13, Seed: 0x5eed}
+	rng := rand.New(rand.NewPCG(3, 4))
+	seen := map[int]bool{}
+	for range 200 {
+		key := make([]byte, p.KeyLen)
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		want := min(bits.TrailingZeros64(flow.Mix(flow.Hash64(key, p.Seed), 1<<31)), p.Strata-1)
+		seen[want] = true
+		e, err := NewEstimator(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Insert(key); err != nil {
+			t.Fatal(err)
+		}
+		for i, tb := range e.strata {
+			if tb.IsEmpty() != (i != want) {
+				t.Fatalf("key %x: stratum %d empty %v; the formula names stratum %d", key, i, tb.IsEmpty(), want)
+			}
+		}
+		if ins, _, err := e.strata[want].List(); err != nil || len(ins) != 1 || !bytes.Equal(ins[0].Key, key) {
+			t.Fatalf("key %x: stratum %d lists %v, %v", key, want, ins, err)
+		}
+	}
+	if len(seen) < 5 { // 200 keys reach strata 0 to 4 with near certainty; the last takes the rest
+		t.Errorf("200 keys reached only strata %v", seen)
+	}
+}
