@@ -119,3 +119,34 @@ func TestName_DescribesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestFile_NamesEmbedded: File is the embedded file's name, the one
+// -update rewrites.
+func TestFile_NamesEmbedded(t *testing.T) {
+	b, err := os.ReadFile(File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, Bytes()) {
+		t.Errorf("%s differs from the embedded file", File)
+	}
+}
+
+// TestPackets_CallerOwns: each call decodes afresh, so a caller changing
+// its packets does not change another caller's.
+func TestPackets_CallerOwns(t *testing.T) {
+	a, err := Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Clone(a[0].Data)
+	a[0].Data[0] ^= 0xff
+	a[1] = capture.Packet{}
+	b, err := Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[0].Data, want) || len(b[1].Data) == 0 {
+		t.Error("a second call returns the packets a first caller changed")
+	}
+}

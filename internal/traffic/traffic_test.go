@@ -3,6 +3,7 @@ package traffic_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,10 +127,12 @@ func TestDistinctKeys(t *testing.T) {
 	}
 }
 
-// fatalTB records a Fatalf and stops the call, as a test's Fatalf would.
+// fatalTB records a Fatal, Fatalf or Skip and stops the call, as a test's
+// would.
 type fatalTB struct {
 	testing.TB
-	msg string
+	msg     string
+	skipped string // the message of a Skip
 }
 
 type fatalStop struct{}
@@ -172,5 +175,164 @@ func TestDir_SaysWhatIsWrong(t *testing.T) {
 		if !strings.Contains(tb.msg, c.want) || !strings.Contains(tb.msg, traffic.EnvDir) {
 			t.Errorf("Dir with %s=%q: Fatalf %q, want it to name the variable and say %q", traffic.EnvDir, c.dir, tb.msg, c.want)
 		}
+	}
+}
+
+func (f *fatalTB) Fatal(args ...any) {
+	f.msg = fmt.Sprint(args...)
+	panic(fatalStop{})
+}
+
+func (f *fatalTB) Skip(args ...any) {
+	f.skipped = fmt.Sprint(args...)
+	panic(fatalStop{})
+}
+
+// stops calls fn, which is expected to stop through tb's Fatal, Fatalf
+// or Skip, and reports whether it did.
+func stops(fn func()) (stopped bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(fatalStop); !ok {
+				panic(r)
+			}
+			stopped = true
+		}
+	}()
+	fn()
+	return false
+}
+
+// TestDir_SkipsWithoutVariable: the documented behaviour without
+// DATAPLANE_TRAFFIC_DIR is a skip naming the variable, not a failure.
+func TestDir_SkipsWithoutVariable(t *testing.T) {
+	t.Setenv(traffic.EnvDir, "")
+	tb := &fatalTB{TB: t}
+	if !stops(func() { traffic.Dir(tb) }) || tb.msg != "" || !strings.Contains(tb.skipped, traffic.EnvDir) {
+		t.Errorf("Dir without %s: skip %q, fatal %q; want a skip naming the variable", traffic.EnvDir, tb.skipped, tb.msg)
+	}
+}
+
+// writeCapture writes frames as a pcap of the given link type and returns
+// its path.
+func writeCapture(t *testing.T, dir string, link capture.LinkType, frames ...[]byte) string {
+	t.Helper()
+	var pkts []capture.Packet
+	for _, f := range frames {
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: link})
+	}
+	path := filepath.Join(dir, "test.pcap")
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFailures(t *testing.T) {
+	// A directory without captures.
+	t.Setenv(traffic.EnvDir, t.TempDir())
+	tb := &fatalTB{TB: t}
+	if !stops(func() { traffic.Files(tb) }) || !strings.Contains(tb.msg, "no capture") {
+		t.Errorf("Files of an empty directory: fatal %q, want it to say there is no capture", tb.msg)
+	}
+	// A capture that does not exist.
+	tb = &fatalTB{TB: t}
+	if !stops(func() { traffic.Load(tb, filepath.Join(t.TempDir(), "missing.pcap")) }) || tb.msg == "" {
+		t.Error("Load of a missing file did not fail")
+	}
+}
+
+// TestFrames_LeavesOutUnconvertible: packets of a link type with no
+// Ethernet form (802.11, 105) are left out of Frames but not of Load.
+func TestFrames_LeavesOutUnconvertible(t *testing.T) {
+	path := writeCapture(t, t.TempDir(), 105, make([]byte, 30), make([]byte, 40))
+	if n, m := len(traffic.Load(t, path)), len(traffic.Frames(t, path)); n != 2 || m != 0 {
+		t.Errorf("802.11 capture: %d packets, %d frames; want 2 and 0", n, m)
+	}
+}
+
+func TestIsRobustness(t *testing.T) {
+	for path, want := range map[string]bool{
+		"traffic/robustness/a.pcap":     true,
+		"robustness/a.pcap":             true,
+		"traffic/robustness-old/a.pcap": false,
+		"traffic/robustness.pcap":       false,
+		"traffic/synthetic/a.pcap":      false,
+	} {
+		if got := traffic.IsRobustness(path); got != want {
+			t.Errorf("IsRobustness(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestMainFrames(t *testing.T) {
+	all := traffic.MainFrames(t)
+	i := 0
+	for _, f := range traffic.MainFiles(t) {
+		for _, fr := range traffic.Frames(t, f) {
+			if i >= len(all) || &all[i][0] != &fr[0] {
+				t.Fatalf("MainFrames: frame %d is not frame %d of %s", i, i, filepath.Base(f))
+			}
+			i++
+		}
+	}
+	if i != len(all) {
+		t.Errorf("MainFrames: %d frames, the main files hold %d", len(all), i)
+	}
+}
+
+// TestDistinctKeys_Count: the captures' distinct keys in order of first
+// appearance, then whole amplified copies, as few as reach min.
+func TestDistinctKeys_Count(t *testing.T) {
+	var uniq []flow.Key
+	seen := map[flow.Key]bool{}
+	for _, k := range traffic.Keys(t) {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	n := len(uniq)
+	for _, c := range []struct{ min, want int }{{1, n}, {n, n}, {n + 1, 2 * n}} {
+		keys := traffic.DistinctKeys(t, c.min)
+		if len(keys) != c.want {
+			t.Errorf("DistinctKeys(%d): %d keys, want %d (%d per copy)", c.min, len(keys), c.want, n)
+			continue
+		}
+		for i, k := range uniq {
+			if keys[i] != k {
+				t.Errorf("DistinctKeys(%d): key %d is %v, want %v (order of first appearance)", c.min, i, keys[i], k)
+				break
+			}
+		}
+	}
+	tb := &fatalTB{TB: t}
+	// The failure names the argument, not a consequence of it deeper down.
+	if !stops(func() { traffic.DistinctKeys(tb, 0) }) || !strings.Contains(tb.msg, "DistinctKeys min") {
+		t.Errorf("DistinctKeys(0): fatal %q, want a failure about its min", tb.msg)
+	}
+}
+
+// TestDistinctKeys_NoFlow: main captures without a single flow fail the
+// caller. The results are cached per process whatever the directory, so
+// the check runs in a child process of the test binary.
+func TestDistinctKeys_NoFlow(t *testing.T) {
+	if os.Getenv("TRAFFIC_TEST_NOFLOW_CHILD") == "1" {
+		tb := &fatalTB{TB: t}
+		if !stops(func() { traffic.DistinctKeys(tb, 1) }) || !strings.Contains(tb.msg, "no flow") {
+			t.Errorf("DistinctKeys over captures without flows: fatal %q, want it to say there is no flow", tb.msg)
+		}
+		return
+	}
+	traffic.Dir(t) // skip like the others without the captures
+	dir := t.TempDir()
+	arp := make([]byte, 14+28) // an ARP frame: no flow key
+	arp[12], arp[13] = 0x08, 0x06
+	writeCapture(t, dir, capture.LinkEthernet, arp)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDistinctKeys_NoFlow$", "-test.v")
+	cmd.Env = append(os.Environ(), "TRAFFIC_TEST_NOFLOW_CHILD=1", traffic.EnvDir+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestDistinctKeys_NoFlow") {
+		t.Errorf("child test: %v\n%s", err, out)
 	}
 }
