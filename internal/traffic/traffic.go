@@ -134,7 +134,7 @@ func Keys(tb testing.TB) []flow.Key {
 	for i, f := range files {
 		frames[i] = Frames(tb, f)
 	}
-	keys, _ := cached(&keysCache, "main", func() ([]flow.Key, error) {
+	keys, _ := cached(&keysCache, Dir(tb), func() ([]flow.Key, error) {
 		var out []flow.Key
 		for _, ff := range frames {
 			for _, fr := range ff {
@@ -153,7 +153,7 @@ func Keys(tb testing.TB) []flow.Key {
 // of as many amplified copies as needed (see [capture.Amplifier]; copy c's
 // keys are the capture's keys with copy c's addresses), copy after copy.
 // Real per-flow address and port structure is kept; only the number of
-// networks grows. The result is cached per min.
+// networks grows. The result is cached per directory and min.
 func DistinctKeys(tb testing.TB, min int) []flow.Key {
 	tb.Helper()
 	if min < 1 {
@@ -165,7 +165,7 @@ func DistinctKeys(tb testing.TB, min int) []flow.Key {
 		pkts = append(pkts, Load(tb, f)...)
 	}
 	base := Keys(tb)
-	keys, err := cached(&distinctCache, min, func() ([]flow.Key, error) {
+	keys, err := cached(&distinctCache, distinctKey{Dir(tb), min}, func() ([]flow.Key, error) {
 		seen := make(map[flow.Key]struct{}, len(base))
 		var uniq []flow.Key
 		for _, k := range base {
@@ -212,9 +212,15 @@ var (
 	filesCache    cache[string, []string]
 	loadCache     cache[string, []capture.Packet]
 	framesCache   cache[string, [][]byte]
-	keysCache     cache[string, []flow.Key]
-	distinctCache cache[int, []flow.Key]
+	keysCache     cache[string, []flow.Key] // by directory
+	distinctCache cache[distinctKey, []flow.Key]
 )
+
+// distinctKey names a DistinctKeys result.
+type distinctKey struct {
+	dir string
+	min int
+}
 
 // cached computes f once per key and returns its result to every caller.
 func cached[K comparable, V any](c *cache[K, V], key K, f func() (V, error)) (V, error) {
