@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -49,6 +50,72 @@ func TestDecap_OuterFragments(t *testing.T) {
 		// as an IPv4 header.
 		{"later outer fragment", outer(0, 6, inner[48:])},
 		{"later outer fragment, IPv4-looking payload", outer(0, 6, inner)},
+	} {
+		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
+		if v != 2 || !bytes.Equal(out, c.frame) {
+			t.Errorf("%s: verdict %d, frame\n%x\nwant XDP_PASS, untouched\n%x", c.name, v, out, c.frame)
+		}
+	}
+}
+
+// TestDecap_Outer: IPv4 or IPv6 inside IPv4 or inside IPv6 loses its
+// outer header and keeps its MAC addresses, under the EtherType of the
+// inner packet, whether or not the outer IPv4 header has DF set. Anything
+// an ipip device would not take passes untouched: an outer IPv4 header
+// with options, an outer fragment whose offset lies in the high bits, a
+// protocol other than 4 and 41, an EtherType other than IPv4's and IPv6's,
+// and a frame too short to hold an outer and an inner header.
+func TestDecap_Outer(t *testing.T) {
+	kerneltest.Require(t)
+	var objs decapObjects
+	if err := loadDecapObjects(&objs, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer objs.Close()
+
+	in4 := pkt.UDP4("203.0.113.5:5353", "10.200.100.1:7000", make([]byte, 64))[14:]
+	in6 := pkt.UDP6("[2001:db8::5]:5353", "[2001:db8:100::1]:7000", make([]byte, 64))[14:]
+	outer4 := func(ip pkt.IPv4, payload []byte) []byte {
+		ip.Src, ip.Dst = pkt.Addr("10.200.2.2"), pkt.Addr("10.200.11.2")
+		return pkt.Frame{SrcMAC: [6]byte{2, 0, 0, 0, 0, 0xaa}, DstMAC: [6]byte{2, 0, 0, 0, 0, 0xbb}, IP4: &ip, Payload: payload}.Bytes()
+	}
+	outer6 := func(next uint8, payload []byte) []byte {
+		return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8:2::2"), Dst: pkt.Addr("2001:db8:11::2"), Protocol: next}, Payload: payload}.Bytes()
+	}
+
+	for _, c := range []struct {
+		name      string
+		frame     []byte
+		inner     []byte
+		etherType uint16
+	}{
+		{"IPv4 in IPv4", outer4(pkt.IPv4{Protocol: 4}, in4), in4, 0x0800},
+		{"IPv4 in IPv4, outer DF set", outer4(pkt.IPv4{Protocol: 4, Flags: pkt.DF}, in4), in4, 0x0800},
+		{"IPv6 in IPv4", outer4(pkt.IPv4{Protocol: 41}, in6), in6, 0x86dd},
+		{"IPv4 in IPv6", outer6(4, in4), in4, 0x0800},
+		{"IPv6 in IPv6", outer6(41, in6), in6, 0x86dd},
+	} {
+		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
+		if v != 2 || len(out) < 14 || !bytes.Equal(out[:12], c.frame[:12]) ||
+			binary.BigEndian.Uint16(out[12:14]) != c.etherType || !bytes.Equal(out[14:], c.inner) {
+			t.Errorf("%s: verdict %d, frame\n%x\nwant XDP_PASS with the MACs, EtherType %#04x and the inner packet\n%x",
+				c.name, v, out, c.etherType, c.inner)
+		}
+	}
+
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"outer IPv4 options", outer4(pkt.IPv4{Protocol: 4, Options: []byte{1, 1, 1, 1}}, in4)},
+		{"outer fragment at offset 2048 (8-byte units)", outer4(pkt.IPv4{Protocol: 4, FragOffset: 0x800}, in4)},
+		{"UDP in IPv4", outer4(pkt.IPv4{Protocol: 17}, in4)},
+		{"UDP in IPv6", outer6(17, in4)},
+		{"too short for an inner header", outer4(pkt.IPv4{Protocol: 4}, in4[:19])},
+		// IP headers under EtherTypes that differ from IPv4's and IPv6's
+		// in their second byte only.
+		{"EtherType 0x0806", pkt.Frame{EtherType: 0x0806, Payload: outer4(pkt.IPv4{Protocol: 4}, in4)[14:]}.Bytes()},
+		{"EtherType 0x86dc", pkt.Frame{EtherType: 0x86dc, Payload: outer6(4, in4)[14:]}.Bytes()},
 	} {
 		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
 		if v != 2 || !bytes.Equal(out, c.frame) {

@@ -4,12 +4,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/maglev"
 )
 
 // TestL4LB runs the whole example: every request must be answered, by the
@@ -46,6 +49,19 @@ func TestL4LB(t *testing.T) {
 	}
 	if res.Stats.TX < uint64(total) {
 		t.Errorf("kernel sent %d packets for %d requests", res.Stats.TX, total)
+	}
+	// The table: the three backends in the order of their names, each with
+	// its share of a Maglev table of the default size seeded with the
+	// run's seed.
+	names := []string{"10.200.11.2", "10.200.12.2", "10.200.13.2"}
+	if !slices.Equal(res.Backends, names) {
+		t.Errorf("backends %q, want %q", res.Backends, names)
+	}
+	table := maglev.MustNew(maglev.Params{Seed: 7}, maglev.Backends(names...))
+	for i, name := range names {
+		if got, want := res.TableFrac[name], table.Shares()[i]; got != want {
+			t.Errorf("backend %s: table share %v, want %v", name, got, want)
+		}
 	}
 	// Everything the run created is gone.
 	out, _ := exec.Command("ip", "netns", "list").Output()
@@ -97,5 +113,28 @@ func TestL4LB_PathMTU(t *testing.T) {
 	}
 	if res.Stats.ICMPQuote == 0 {
 		t.Errorf("kernel counters %+v: no ICMP error sent as the flow it quotes", res.Stats.Counters)
+	}
+}
+
+// TestRun_Edges: the path MTU bounds (68 and 1500) are accepted and carry
+// a request, a run without a Log writes nowhere rather than failing, and
+// a run whose context is already cancelled sends nothing and returns the
+// context's error.
+func TestRun_Edges(t *testing.T) {
+	requireNetns(t)
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	for _, mtu := range []int{68, 1500} {
+		res, err := run(context.Background(), Options{Backends: 1, UDP: 1, PathMTU: mtu})
+		if err != nil || res.Sent != 1 || res.Answered["10.200.11.2"] != 1 {
+			t.Errorf("path MTU %d: %d sent, answers %v (%v); want one request answered", mtu, res.Sent, res.Answered, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := run(ctx, Options{Backends: 1, UDP: 5})
+	if !errors.Is(err, context.Canceled) || res.Sent != 0 {
+		t.Errorf("cancelled run: %d sent (%v), want none and context.Canceled", res.Sent, err)
 	}
 }

@@ -19,6 +19,10 @@ func TestRunOptions(t *testing.T) {
 		want string
 	}{
 		{Options{Backends: 0}, "-backends must be in [1, 9], got 0"},
+		{Options{Backends: 10}, "-backends must be in [1, 9], got 10"},
+		// 9 backends and 1 MiB answers are allowed: the next check refuses.
+		{Options{Backends: 9, UDP: -1}, "-udp must not be negative, got -1"},
+		{Options{Backends: 1, TCPBytes: 1 << 20, PathMTU: 67}, "-path-mtu must be 0 or in [68, 1500], got 67"},
 		{Options{Backends: 1, UDP: -1, TCP: 3}, "-udp must not be negative, got -1"},
 		{Options{Backends: 1, UDP: 5, TCP: -1}, "-tcp must not be negative, got -1"},
 		{Options{Backends: 1, TCPBytes: -1}, "-tcp-bytes must be in [0, 1048576], got -1"},

@@ -4,6 +4,8 @@ package main
 
 import (
 	"bytes"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,5 +24,54 @@ func TestReport_Counters(t *testing.T) {
 	report(&b, res)
 	if want := "kernel: tx 1 (ICMP errors with the flow they quote 1), passed 15 (not a VIP 4), dropped 496\n"; !strings.HasSuffix(b.String(), want) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
+	}
+}
+
+// TestReport_Table: the first line counts the requests sent, those
+// answered and those answered by the predicted backend; each backend's
+// row, sorted by address, gives its answers, its share of the answers,
+// its share of the table and the kernel's packets and bytes for it. With
+// no answer every share of the answers is 0%, and a run that never built
+// its table (an early error) writes nothing.
+func TestReport_Table(t *testing.T) {
+	res := Result{
+		Backends:  []string{"10.200.12.2", "10.200.11.2"},
+		Answered:  map[string]int{"10.200.11.2": 3, "10.200.12.2": 1},
+		Sent:      5,
+		Agree:     2,
+		TableFrac: map[string]float64{"10.200.11.2": 0.25, "10.200.12.2": 0.75},
+	}
+	res.Stats.Backends = map[netip.Addr]xdp.BackendStats{
+		mustAddr("10.200.11.2"): {Packets: 7, Bytes: 700},
+		mustAddr("10.200.12.2"): {Packets: 9, Bytes: 900},
+	}
+	check := func(name string, res Result, first string, rows [][]string) {
+		t.Helper()
+		var b bytes.Buffer
+		report(&b, res)
+		lines := strings.Split(b.String(), "\n")
+		if len(lines) != 3+len(rows)+1 || lines[0] != first {
+			t.Fatalf("%s: report\n%s\nwant %d rows after %q", name, b.String(), len(rows), first)
+		}
+		for i, want := range rows {
+			if got := strings.Fields(lines[2+i]); !slices.Equal(got, want) {
+				t.Errorf("%s: row %d is %q, want the fields %q", name, i, lines[2+i], want)
+			}
+		}
+	}
+	check("answered", res, "5 requests, 4 answered, 2 by the backend the Go table predicts", [][]string{
+		{"10.200.11.2", "3", "75.0%", "25.0%", "7", "700"},
+		{"10.200.12.2", "1", "25.0%", "75.0%", "9", "900"},
+	})
+	res.Answered, res.Agree = map[string]int{}, 0
+	check("unanswered", res, "5 requests, 0 answered, 0 by the backend the Go table predicts", [][]string{
+		{"10.200.11.2", "0", "0.0%", "25.0%", "7", "700"},
+		{"10.200.12.2", "0", "0.0%", "75.0%", "9", "900"},
+	})
+
+	var b bytes.Buffer
+	report(&b, Result{Sent: 3})
+	if b.Len() != 0 {
+		t.Errorf("report of a run without a table wrote\n%s", b.String())
 	}
 }

@@ -5,6 +5,7 @@ package bpfload_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -56,6 +57,29 @@ func TestWaiter(t *testing.T) {
 		}
 		if name != "closed" && w.Waits() != 0 {
 			t.Errorf("Waits of a %s Waiter: %d", name, w.Waits())
+		}
+	}
+}
+
+// TestWaiter_CloseFrees: Close releases both of the Waiter's maps, the
+// inner one too after Wait has put it in the array of maps.
+func TestWaiter_CloseFrees(t *testing.T) {
+	kerneltest.Require(t)
+	w, err := bpfload.NewWaiter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	outer, inner := w.Maps()
+	ids := map[string]ebpf.MapID{"array of maps": kerneltest.MapID(t, outer), "inner map": kerneltest.MapID(t, inner)}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range ids {
+		if !kerneltest.MapFreed(t, id, 5*time.Second) {
+			t.Errorf("%s %d still there after Close", name, id)
 		}
 	}
 }

@@ -1,0 +1,63 @@
+//go:build linux
+
+package main
+
+import (
+	"net"
+	"testing"
+)
+
+// TestTCPAnswer: a backend's answer is its name, a newline and dots up to
+// n bytes in all; an n below the name and newline gives those alone.
+func TestTCPAnswer(t *testing.T) {
+	const name = "10.200.11.2"
+	for _, n := range []int{0, 5, len(name) + 1, len(name) + 2, 100} {
+		want := name + "\n"
+		for len(want) < n {
+			want += "."
+		}
+		if got := string(tcpAnswer(name, n)); got != want {
+			t.Errorf("tcpAnswer(%q, %d) = %q, want %q", name, n, got, want)
+		}
+	}
+}
+
+// TestReadAnswer: readAnswer returns the name of an answer of at least n
+// bytes that holds a newline; a shorter answer, or one without a newline,
+// is an error saying how many bytes arrived and how many were wanted.
+func TestReadAnswer(t *testing.T) {
+	read := func(answer string, n int) (string, error) {
+		client, server := net.Pipe()
+		go func() {
+			server.Write([]byte(answer))
+			server.Close()
+		}()
+		defer client.Close()
+		return readAnswer(client, n)
+	}
+	for _, c := range []struct {
+		answer string
+		n      int
+		name   string
+		err    string
+	}{
+		{"b1\n....", 7, "b1", ""},
+		{"b1\n.....", 7, "b1", ""},
+		{"b1\n", 0, "b1", ""},
+		{"b1\n...", 7, "", "answer of 6 bytes, want 7 (6 bytes read)"},
+		{"b1", 0, "", "answer of 2 bytes, want 3 (2 bytes read)"},
+		{"", 0, "", "answer of 0 bytes, want 1 (0 bytes read)"},
+		{"backend", 3, "", "answer of 7 bytes, want 8 (7 bytes read)"},
+	} {
+		name, err := read(c.answer, c.n)
+		if c.err == "" {
+			if err != nil || name != c.name {
+				t.Errorf("answer %q, n %d: %q, %v; want %q", c.answer, c.n, name, err, c.name)
+			}
+			continue
+		}
+		if err == nil || err.Error() != c.err || name != "" {
+			t.Errorf("answer %q, n %d: %q, %v; want the error %q", c.answer, c.n, name, err, c.err)
+		}
+	}
+}
