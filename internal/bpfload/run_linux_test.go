@@ -124,8 +124,8 @@ func TestLoad_ValueTooLarge(t *testing.T) {
 		objs.P.Close()
 		t.Fatal("a 64 KiB per-CPU value loaded")
 	}
-	// Linux has refused per-CPU values above PCPU_MIN_UNIT_SIZE with E2BIG
-	// since 4.6, long before the 5.18 the kernels need.
+	// The array map refuses per-CPU values above PCPU_MIN_UNIT_SIZE with
+	// E2BIG in every kernel these packages load in (5.18 or newer).
 	if !errors.Is(err, syscall.E2BIG) {
 		t.Fatalf("a 64 KiB per-CPU value refused with %v, want E2BIG", err)
 	}
