@@ -5,6 +5,7 @@ package xdp
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net/netip"
@@ -239,6 +240,58 @@ func (g *oddGen) next() []byte {
 	return frame
 }
 
+// The VIPs of TestKernel_OddFrames and FuzzKernelFrames: exact and
+// all-ports VIPs over IPv4 and IPv6 backends, and a drained one.
+var (
+	oddExact4  = VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	oddExact4u = VIP{netip.MustParseAddr("198.51.100.1"), 53, flow.ProtoUDP}
+	oddAll4    = VIP{netip.MustParseAddr("198.51.100.9"), 0, flow.ProtoUDP}
+	oddAll4i   = VIP{netip.MustParseAddr("198.51.100.9"), 0, flow.ProtoICMP}
+	oddExact6  = VIP{netip.MustParseAddr("2001:db8::80"), 443, flow.ProtoTCP}
+	oddAll6    = VIP{netip.MustParseAddr("2001:db8::90"), 0, flow.ProtoUDP}
+	oddDrained = VIP{netip.MustParseAddr("198.51.100.2"), 80, flow.ProtoTCP}
+)
+
+// loadOdd loads a kernel and its model, with connection tracking, tables
+// large enough that neither forgets an entry in a test's run, and the odd
+// VIPs; and a generator of frames to them, seeded with seed.
+func loadOdd(tb testing.TB, seed uint64) (pair, *oddGen) {
+	tb.Helper()
+	p := load(tb, Options{Seed: 0x0dd, Table: maglev.Params{Size: 251, Seed: 11}, ConnTrack: true, Conns: 1 << 18, Frags: 1 << 18})
+	p.setVIP(tb, oddExact4, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
+	p.setVIP(tb, oddExact4u, backends("2001:db8:1::1", "2001:db8:1::2"))
+	p.setVIP(tb, oddAll4, backends("10.3.0.1", "2001:db8:3::1", "10.1.0.1"))
+	p.setVIP(tb, oddAll4i, backends("10.4.0.1"))
+	p.setVIP(tb, oddExact6, backends("2001:db8:2::1", "2001:db8:2::2", "10.2.0.1"))
+	p.setVIP(tb, oddAll6, backends("2001:db8:6::1", "2001:db8:6::2"))
+	p.setVIP(tb, oddDrained, []Backend{{Addr: netip.MustParseAddr("10.9.0.1")}})
+	g := &oddGen{
+		rng:   rand.New(rand.NewPCG(seed, 4)),
+		dsts4: []netip.Addr{oddExact4.Addr, oddAll4.Addr, oddDrained.Addr, pkt.Addr("192.0.2.77")},
+		dsts6: []netip.Addr{oddExact6.Addr, oddAll6.Addr, pkt.Addr("2001:db8::77")},
+	}
+	for i := range 8 {
+		g.srcs4 = append(g.srcs4, netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}))
+		g.srcs6 = append(g.srcs6, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0xc, 15: byte(i)}))
+	}
+	return p, g
+}
+
+// sameOutcome runs frame through kernel and model and returns a
+// description of how they differ ("" when they agree): verdict, bytes
+// sent, and a frame not sent must be left untouched.
+func (p pair) sameOutcome(t testing.TB, frame []byte) (verdict uint32, diff string) {
+	t.Helper()
+	v, out := kerneltest.Run(t, p.lb.Program(), frame)
+	mv, mout, _ := p.model.Process(frame)
+	if v != mv || (v == TX && !bytes.Equal(out, mout)) || (v != TX && !bytes.Equal(out, frame)) {
+		info, err := flow.Parse(frame)
+		return v, fmt.Sprintf("frame %x\n(%v, fragment %v, id %#x, parse error %v): kernel %d, model %d\nkernel %x\nmodel  %x",
+			frame, info.Key, info.Fragment, info.IPID, err, v, mv, out, mout)
+	}
+	return v, ""
+}
+
 // TestKernel_OddFrames runs 20,000 seeded frames aimed at the balancer's
 // paths through the kernel and the model, with the same VIPs and state:
 // exact, all-ports and (later) catch-all VIPs over IPv4 and IPv6 backends
@@ -252,38 +305,14 @@ func (g *oddGen) next() []byte {
 // sent must be left untouched, and the counters and per-backend
 // statistics must be equal at the end.
 func TestKernel_OddFrames(t *testing.T) {
-	o := Options{Seed: 0x0dd, Table: maglev.Params{Size: 251, Seed: 11}, ConnTrack: true, Conns: 1 << 18, Frags: 1 << 16}
-	p := load(t, o)
-	exact4 := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
-	exact4u := VIP{netip.MustParseAddr("198.51.100.1"), 53, flow.ProtoUDP}
-	all4 := VIP{netip.MustParseAddr("198.51.100.9"), 0, flow.ProtoUDP}
-	all4i := VIP{netip.MustParseAddr("198.51.100.9"), 0, flow.ProtoICMP}
-	exact6 := VIP{netip.MustParseAddr("2001:db8::80"), 443, flow.ProtoTCP}
-	all6 := VIP{netip.MustParseAddr("2001:db8::90"), 0, flow.ProtoUDP}
-	drained := VIP{netip.MustParseAddr("198.51.100.2"), 80, flow.ProtoTCP}
-	p.setVIP(t, exact4, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
-	p.setVIP(t, exact4u, backends("2001:db8:1::1", "2001:db8:1::2"))
-	p.setVIP(t, all4, backends("10.3.0.1", "2001:db8:3::1", "10.1.0.1"))
-	p.setVIP(t, all4i, backends("10.4.0.1"))
-	p.setVIP(t, exact6, backends("2001:db8:2::1", "2001:db8:2::2", "10.2.0.1"))
-	p.setVIP(t, all6, backends("2001:db8:6::1", "2001:db8:6::2"))
-	p.setVIP(t, drained, []Backend{{Addr: netip.MustParseAddr("10.9.0.1")}})
-	g := &oddGen{
-		rng:   rand.New(rand.NewPCG(3, 4)),
-		dsts4: []netip.Addr{exact4.Addr, all4.Addr, drained.Addr, pkt.Addr("192.0.2.77")},
-		dsts6: []netip.Addr{exact6.Addr, all6.Addr, pkt.Addr("2001:db8::77")},
-	}
-	for i := range 8 {
-		g.srcs4 = append(g.srcs4, netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}))
-		g.srcs6 = append(g.srcs6, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0xc, 15: byte(i)}))
-	}
+	p, g := loadOdd(t, 3)
 	const n = 20000
 	bad, tx, frames := 0, 0, 0
 	for i := 0; i < n; i++ {
 		switch i {
 		case n / 3: // a backend leaves (its tracked flows move), a more specific VIP arrives
-			p.setVIP(t, exact4, backends("10.1.0.1", "10.1.0.3"))
-			p.setVIP(t, VIP{all4.Addr, 5000, flow.ProtoUDP}, backends("10.5.0.1", "2001:db8:5::1"))
+			p.setVIP(t, oddExact4, backends("10.1.0.1", "10.1.0.3"))
+			p.setVIP(t, VIP{oddAll4.Addr, 5000, flow.ProtoUDP}, backends("10.5.0.1", "2001:db8:5::1"))
 		case 2 * n / 3:
 			p.setVIP(t, VIP{}, backends("10.7.0.1", "2001:db8:7::1"))
 		}
@@ -292,16 +321,13 @@ func TestKernel_OddFrames(t *testing.T) {
 			continue
 		}
 		frames++
-		v, out := kerneltest.Run(t, p.lb.Program(), f)
-		mv, mout, _ := p.model.Process(f)
+		v, diff := p.sameOutcome(t, f)
 		if v == TX {
 			tx++
 		}
-		if v != mv || (v == TX && !bytes.Equal(out, mout)) || (v != TX && !bytes.Equal(out, f)) {
+		if diff != "" {
 			if bad++; bad <= 5 {
-				info, err := flow.Parse(f)
-				t.Errorf("frame %d %x\n(%v, fragment %v, id %#x, parse error %v): kernel %d, model %d\nkernel %x\nmodel  %x",
-					i, f, info.Key, info.Fragment, info.IPID, err, v, mv, out, mout)
+				t.Errorf("frame %d: %s", i, diff)
 			}
 		}
 	}
@@ -330,4 +356,33 @@ func TestKernel_OddFrames(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d frames differ, %d sent", bad, frames, tx)
 	}
+}
+
+// FuzzKernelFrames runs frames of any bytes through the kernel and the
+// model with the odd VIPs and connection tracking on, from seeds of
+// TestKernel_OddFrames' generator: every verdict must agree, every frame
+// sent byte for byte, a frame not sent must be left untouched, and the
+// counters must stay equal. Kernel and model keep their state (tracked
+// connections and fragments) from one input to the next, in the same
+// order, so a failure can depend on inputs before it: the message holds
+// the frame, and the inputs before it are in the fuzzer's log. The tables
+// hold 2^18 entries, more flows than a run of 100,000 inputs makes, so
+// neither side forgets one the other remembers.
+func FuzzKernelFrames(f *testing.F) {
+	p, g := loadOdd(f, 5)
+	for range 64 {
+		f.Add(g.next())
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		frame = kerneltest.Clip(frame)
+		if len(frame) < kerneltest.MinFrame {
+			return
+		}
+		if _, diff := p.sameOutcome(t, frame); diff != "" {
+			t.Fatal(diff)
+		}
+		if k, m := kernelCounters(t, p.lb), p.model.Stats().Counters; k != m {
+			t.Fatalf("frame %x: counters\nkernel %+v\nmodel  %+v", frame, k, m)
+		}
+	})
 }
