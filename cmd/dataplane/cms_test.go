@@ -113,3 +113,36 @@ func TestCmsSection_Figures(t *testing.T) {
 		t.Errorf("no %q in\n%s", want, sec)
 	}
 }
+
+// TestCmsSection_MeanOverTheTopFlows: the "mean top" error is over the
+// 1,000 largest flows, not over all of them. Here those are the 1,000
+// flows of 5 packets, and 500 more flows have 1.
+func TestCmsSection_MeanOverTheTopFlows(t *testing.T) {
+	var frames [][]byte
+	for p := range 5 {
+		for i := range 1500 {
+			if i < 1000 || p == 0 {
+				frames = append(frames, pkt.UDP4(fmt.Sprintf("10.2.%d.%d:4000", i>>8, i&255), "10.3.0.1:53", nil))
+			}
+		}
+	}
+	r, out := frameRun(3, frames...)
+	if err := cmsSection(r); err != nil {
+		t.Fatal(err)
+	}
+	std := cms.MustNew(cms.ParamsFor(0.001, 0.01).WithSeed(r.Seed))
+	for _, k := range r.Keys() {
+		std.Add(k.Bytes(), 1)
+	}
+	sum := 0.0
+	for _, k := range r.Flows()[:1000] {
+		sum += float64(std.Estimate(k.Bytes())) - 5
+	}
+	if sum == 0 {
+		t.Fatal("no error on the top flows: the test cannot tell the mean's base")
+	}
+	m := regexp.MustCompile(`(?m)^standard\s+(\S+)\s`).FindStringSubmatch(out.String())
+	if want := formatFloat(sum / 1000); m == nil || m[1] != want {
+		t.Errorf("standard sketch mean error over the top flows %q, want %s:\n%s", m, want, out)
+	}
+}
