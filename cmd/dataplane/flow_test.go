@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,5 +74,148 @@ func TestKernelFlowReport_SaysWhatItLeftOut(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("kernel line lacks %q:\n%s", want, line)
 		}
+	}
+}
+
+// flowMixFrames is a small trace of known make-up: 11 frames, all parsed;
+// 9 IPv4 and 2 IPv6; a first and a later IPv4 fragment (both UDP); 3 TCP,
+// 5 UDP, 2 ICMP (one v4, one v6) and 1 GRE; flow b (TCP) of 2 packets
+// appears before flow a (UDP) of 3.
+func flowMixFrames() [][]byte {
+	src, dst := pkt.Addr("10.0.0.1"), pkt.Addr("10.0.0.2")
+	b := pkt.TCP4("10.0.0.3:1000", "10.0.0.4:80", 0, nil)
+	a := pkt.UDP4("10.0.0.5:2000", "10.0.0.6:53", nil)
+	return [][]byte{
+		b,
+		pkt.Frame{IP4: &pkt.IPv4{Src: src, Dst: dst, ID: 7, Flags: pkt.MF}, UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}, Payload: make([]byte, 16)}.Bytes(),
+		pkt.Frame{IP4: &pkt.IPv4{Src: src, Dst: dst, ID: 7, FragOffset: 3, Protocol: flow.ProtoUDP}, Payload: make([]byte, 16)}.Bytes(),
+		a,
+		pkt.TCP6("[fd00::1]:1000", "[fd00::2]:80", 0, nil),
+		pkt.ICMP6("fd00::1", "fd00::2", 128, 0, nil),
+		pkt.ICMP4("10.0.0.1", "10.0.0.2", 8, 0, nil),
+		pkt.Frame{IP4: &pkt.IPv4{Src: src, Dst: dst, Protocol: 47}, Payload: make([]byte, 8)}.Bytes(),
+		b, a, a,
+	}
+}
+
+// TestFlowSection_Counts: the flow section's counts on a trace of known
+// make-up, and its top table: the largest flow first.
+func TestFlowSection_Counts(t *testing.T) {
+	frames := flowMixFrames()
+	r, out := frameRun(1, frames...)
+	r.Top = 1
+	if err := flowSection(r); err != nil {
+		t.Fatal(err)
+	}
+	bytes := 0
+	for _, f := range frames {
+		bytes += len(f)
+	}
+	for measure, want := range map[string]string{
+		"packets":                  "11",
+		"bytes as Ethernet frames": strconv.Itoa(bytes),
+		"distinct flows":           "8",
+		"parse ok":                 "11",
+		"first fragments":          "1",
+		"later fragments":          "1",
+		"IPv4":                     "9",
+		"IPv6":                     "2",
+		"TCP":                      "3",
+		"UDP":                      "5",
+		"ICMP/ICMPv6":              "2",
+		"other protocols":          "1",
+	} {
+		if got := row(t, out.String(), measure); got != want {
+			t.Errorf("%s: %s, want %s", measure, got, want)
+		}
+	}
+	top := regexp.MustCompile(`(?m)^(\d+)\s+(\S+ > \S+ \S+)\s+(\d+)\s+(\S+)$`).FindAllStringSubmatch(out.String(), -1)
+	if len(top) != 1 || top[0][2] != "10.0.0.5:2000 > 10.0.0.6:53 udp" || top[0][3] != "3" || top[0][4] != "27.3%" {
+		t.Errorf("top 1 table %q, want flow a with 3 packets (27.3%% of 11):\n%s", top, out)
+	}
+}
+
+// TestFlowSection_TopZero: -top 0 shows no top table.
+func TestFlowSection_TopZero(t *testing.T) {
+	r, out := frameRun(1, flowMixFrames()...)
+	if err := flowSection(r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "top ") {
+		t.Errorf("-top 0 shows a top table:\n%s", out)
+	}
+}
+
+// TestFlowRecordMismatch: a kernel record agrees with flow.Parse only if
+// its outcome, frame length, whole Info and key hash all do; for a frame
+// that does not parse, only the outcome and frame length count.
+func TestFlowRecordMismatch(t *testing.T) {
+	const seed = 9
+	frame := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.0.0.2"), ID: 77}, UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()
+	info, err := flow.Parse(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := flowxdp.Event{Outcome: flow.OutcomeOK, Info: info, Hash: info.Key.Hash(seed), FrameLen: len(frame)}
+	if d := flowRecordMismatch(good, frame, info, nil, seed); d != "" {
+		t.Fatalf("the matching record differs: %s", d)
+	}
+	for name, change := range map[string]func(*flowxdp.Event){
+		"outcome":      func(e *flowxdp.Event) { e.Outcome = flow.OutcomeMalformed },
+		"frame length": func(e *flowxdp.Event) { e.FrameLen-- },
+		"IP id":        func(e *flowxdp.Event) { e.Info.IPID++ },
+		"L4 offset":    func(e *flowxdp.Event) { e.Info.L4Offset++ },
+		"key":          func(e *flowxdp.Event) { e.Info.Key = flow.Key{} },
+		"hash":         func(e *flowxdp.Event) { e.Hash++ },
+	} {
+		ev := good
+		change(&ev)
+		if d := flowRecordMismatch(ev, frame, info, nil, seed); d == "" {
+			t.Errorf("a record with another %s agrees", name)
+		}
+	}
+
+	cut := frame[:20]
+	cinfo, cerr := flow.Parse(cut)
+	if cerr == nil {
+		t.Fatal("a frame cut in its IPv4 header parses")
+	}
+	ev := flowxdp.Event{Outcome: flow.OutcomeOf(cerr), Info: info, Hash: 1, FrameLen: len(cut)}
+	if d := flowRecordMismatch(ev, cut, cinfo, cerr, seed); d != "" {
+		t.Errorf("the record of a frame that does not parse differs by more than outcome and length: %s", d)
+	}
+}
+
+// TestKernelFlowReport_RuntsAndHeaderOnlyFrames: a frame of exactly an
+// Ethernet header is run through the kernel; only shorter ones are left
+// out, and counted as such.
+func TestKernelFlowReport_RuntsAndHeaderOnlyFrames(t *testing.T) {
+	kerneltest.Require(t)
+	f := pkt.UDP4("10.2.0.1:4000", "10.3.0.1:53", nil)
+	r, _ := frameRun(3, f, f[:14], f[:8])
+	r.Kernel = KernelOn
+	line, err := kernelFlowReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 of the 3 packets compared one by one", "not run: 1 shorter than an Ethernet header)"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("kernel line lacks %q:\n%s", want, line)
+		}
+	}
+}
+
+// TestKernelFlowReport_EveryFrameRun: when the kernel ran every frame, the
+// agreement line claims every packet, without a "not run" list.
+func TestKernelFlowReport_EveryFrameRun(t *testing.T) {
+	kerneltest.Require(t)
+	r, _ := frameRun(3, pkt.UDP4("10.2.0.1:4000", "10.3.0.1:53", nil), pkt.UDP4("10.2.0.2:4000", "10.3.0.1:53", nil))
+	r.Kernel = KernelOn
+	line, err := kernelFlowReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "agrees with flow.Parse on every packet (2 packets compared one by one"; !strings.Contains(line, want) || strings.Contains(line, "not run") {
+		t.Errorf("kernel line lacks %q or has a \"not run\" list:\n%s", want, line)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -51,5 +52,59 @@ func TestFlowradarLocate_DecodeError(t *testing.T) {
 				t.Errorf("decode error %q, want an error: %v", m[1], !tc.complete)
 			}
 		})
+	}
+}
+
+// TestFlowradarSection_Figures: 300 flows of 5 packets of 100 bytes decode
+// whole with their counters; cells per flow are the table's cells over the
+// flows (not the packets); every fraction of the load table is a share, at
+// most 1.
+func TestFlowradarSection_Figures(t *testing.T) {
+	r, out := frRun(300)
+	if err := flowradarSection(r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	sec := out.String()
+	if !regexp.MustCompile(`(?m)^flows decoded\s+300 of 300$`).MatchString(sec) {
+		t.Errorf("not every flow decoded:\n%s", sec)
+	}
+	if m := regexp.MustCompile(`(?m)^table\s+cells=(\d+) `).FindStringSubmatch(sec); m == nil {
+		t.Errorf("no table row with its cells:\n%s", sec)
+	} else if cells, _ := strconv.Atoi(m[1]); row(t, sec, "cells per flow") != formatFloat(float64(cells)/300) {
+		t.Errorf("cells per flow %s, want %d cells / 300 flows", row(t, sec, "cells per flow"), cells)
+	}
+	if got := row(t, sec, "decoded flows with wrong counters"); got != "0" {
+		t.Errorf("decoded flows with wrong counters %s, want 0", got)
+	}
+	rows := regexp.MustCompile(`(?m)^(0\.8|1|1\.2|1\.3|1\.36)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$`).FindAllStringSubmatch(sec, -1)
+	if len(rows) != 5 {
+		t.Fatalf("%d load rows, want 5:\n%s", len(rows), sec)
+	}
+	for _, m := range rows {
+		for _, c := range m[2:] {
+			if v, err := strconv.ParseFloat(c, 64); err != nil || v < 0 || v > 1 {
+				t.Errorf("load %s: fraction %s, want a number in [0, 1]", m[1], c)
+			}
+		}
+	}
+}
+
+// TestFlowradarLocate_Drops: the first spine drops 1% of what it forwards;
+// of 15,000 packets it forwards at most half, so it drops at most 1% of
+// all; the collector locates most of them, and never more.
+func TestFlowradarLocate_Drops(t *testing.T) {
+	const n = 3000
+	r, out := frRun(n)
+	if err := flowradarLocate(r, flowradar.ParamsFor(n, r.Seed), n); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`: (\d+) packets dropped; the collector locates (\d+) of them`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no loss localisation line:\n%s", out)
+	}
+	dropped, _ := strconv.Atoi(m[1])
+	located, _ := strconv.Atoi(m[2])
+	if dropped == 0 || dropped > len(r.Parsed)/100 || located*10 < dropped*9 || located > dropped {
+		t.Errorf("%d of %d packets dropped, %d located; want up to 1%% dropped and 90%% to all of them located", dropped, len(r.Parsed), located)
 	}
 }

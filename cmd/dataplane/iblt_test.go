@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
+	ibltxdp "github.com/dataplane-go/dataplane/iblt/xdp"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
@@ -89,5 +90,49 @@ func TestIbltDigest_TopLimitsTheLostList(t *testing.T) {
 	}
 	if m := moreLine.FindStringSubmatch(out); m == nil || m[1] != strconv.Itoa(removed-2) {
 		t.Errorf("-top 2: \"more\" line %q, want %d more:\n%s", m, removed-2, out)
+	}
+}
+
+// TestIbltDigest_CountsTwins: packets of the same flow and identifier are
+// twins; a trace of 100 distinct packets and one sent twice has 2.
+func TestIbltDigest_CountsTwins(t *testing.T) {
+	var frames [][]byte
+	for i := range 100 {
+		frames = append(frames, pkt.UDP4(fmt.Sprintf("10.2.0.%d:4000", i), "10.3.0.1:53", nil))
+	}
+	frames = append(frames, frames[42])
+	r, out := frameRun(1, frames...)
+	if err := ibltDigest(r); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if got := row(t, out.String(), "packets with a twin (same flow and id) in the trace"); got != "2" {
+		t.Errorf("packets with a twin %s, want 2", got)
+	}
+}
+
+// TestIbltExactAndSound: a listing is exact when it names every removed
+// packet as often as it was removed and nothing else; sound when it names
+// nothing more often than it was removed.
+func TestIbltExactAndSound(t *testing.T) {
+	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1, 2, flow.ProtoUDP)
+	p := func(id uint64) ibltxdp.Packet { return ibltxdp.Packet{Flow: k, ID: id, Bytes: 60} }
+	removed := map[ibltPkt]int{{k, 1, 60}: 1, {k, 2, 60}: 2}
+	for _, tc := range []struct {
+		name         string
+		lost         []ibltxdp.Packet
+		exact, sound bool
+	}{
+		{"as removed", []ibltxdp.Packet{p(2), p(1), p(2)}, true, true},
+		{"one missing", []ibltxdp.Packet{p(1), p(2)}, false, true},
+		{"one more", []ibltxdp.Packet{p(1), p(2), p(2), p(3)}, false, false},
+		{"one too often", []ibltxdp.Packet{p(1), p(1), p(2), p(2)}, false, false},
+		{"other size", []ibltxdp.Packet{p(1), p(2), {Flow: k, ID: 2, Bytes: 61}}, false, false},
+	} {
+		if got := ibltExact(tc.lost, removed); got != tc.exact {
+			t.Errorf("%s: exact %v, want %v", tc.name, got, tc.exact)
+		}
+		if got := ibltSound(tc.lost, removed); got != tc.sound {
+			t.Errorf("%s: sound %v, want %v", tc.name, got, tc.sound)
+		}
 	}
 }

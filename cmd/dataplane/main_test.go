@@ -542,3 +542,122 @@ func TestFormatFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_EmptyDirectoryAmongCaptures: a -pcap directory holding no
+// capture is an error (exit 1) even when another -pcap gives packets to
+// replay.
+func TestRun_EmptyDirectoryAmongCaptures(t *testing.T) {
+	dir := t.TempDir()
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	good := filepath.Join(dir, "good.pcap")
+	if err := capture.WriteFile(good, []capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", good, "-pcap", empty)
+	if code != 1 || !strings.Contains(errs, "no capture") {
+		t.Errorf("exit %d, want 1; stderr:\n%s", code, errs)
+	}
+	if got := row(t, out, "packets"); got != "1" {
+		t.Errorf("packets %s, want the 1 of the good capture", got)
+	}
+}
+
+// TestRun_AmplifyTwice: -amplify 2 replays the input twice with disjoint
+// addresses: twice the packets, bytes and flows, and the heading says so.
+func TestRun_AmplifyTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.pcap")
+	var pkts []capture.Packet
+	bytes := 0
+	for i := range 3 {
+		f := pkt.UDP4("10.0.0.1:"+strconv.Itoa(1000+i), "10.0.0.2:53", make([]byte, i))
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+		bytes += len(f)
+	}
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", "2")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if want := "dataplane: 6 packets, " + strconv.Itoa(2*bytes) + " bytes as Ethernet frames: " + path + ", amplified 2 times\n"; !strings.HasPrefix(out, want) {
+		t.Errorf("heading %q, want %q", out[:strings.Index(out, "\n")+1], want)
+	}
+	if row(t, out, "packets") != "6" || row(t, out, "distinct flows") != "6" {
+		t.Errorf("amplified 2 times: packets %s flows %s, want 6 and 6", row(t, out, "packets"), row(t, out, "distinct flows"))
+	}
+}
+
+// TestRun_HeadingBytesOfConvertedFrames: the heading's byte count, like
+// the flow section's, is of the Ethernet frames replayed, 14 bytes longer
+// each than the raw IP packets captured.
+func TestRun_HeadingBytesOfConvertedFrames(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
+	ip := f[14:]
+	path := filepath.Join(t.TempDir(), "raw.pcap")
+	if err := capture.WriteFile(path, []capture.Packet{{Data: ip, WireLen: len(ip), Link: capture.LinkRaw}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if want := "dataplane: 1 packets, " + strconv.Itoa(len(f)) + " bytes as Ethernet frames"; !strings.HasPrefix(out, want) {
+		t.Errorf("heading %q, want it to begin %q", out[:strings.Index(out, "\n")], want)
+	}
+}
+
+// TestRun_UnreadableEntryInDirectory: a -pcap directory with an entry that
+// cannot be read (a capture name linking nowhere) is an error (exit 1);
+// the captures it could read are still replayed.
+func TestRun_UnreadableEntryInDirectory(t *testing.T) {
+	dir := t.TempDir()
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	if err := capture.WriteFile(filepath.Join(dir, "good.pcap"), []capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "missing"), filepath.Join(dir, "dangling.pcap")); err != nil {
+		t.Skipf("no symbolic link here: %v", err)
+	}
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", dir)
+	if code != 1 || !strings.Contains(errs, "dangling.pcap") {
+		t.Errorf("exit %d, want 1; stderr:\n%s", code, errs)
+	}
+	if got := row(t, out, "packets"); got != "1" {
+		t.Errorf("packets %s, want the 1 of the readable capture", got)
+	}
+}
+
+// TestRun_AmplifyProductWraps: an -amplify N whose bytes to hold, N times
+// what the capture costs, pass 2^64 (and wrap to a few bytes in a uint64)
+// is refused for its size like any N too large.
+func TestRun_AmplifyProductWraps(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	path := filepath.Join(t.TempDir(), "one.pcap")
+	if err := capture.WriteFile(path, []capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}); err != nil {
+		t.Fatal(err)
+	}
+	size := uint64(len(f) + amplifiedPerPacket)
+	n := math.MaxUint64/size + 1 // n*size is 2^64 plus less than size
+	if n > math.MaxInt {
+		t.Skipf("-amplify %d does not fit in an int here", n)
+	}
+	arg := strconv.FormatUint(n, 10)
+	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", arg)
+	if code != 1 || !strings.Contains(errs, "dataplane: -amplify "+arg+" would hold") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestRun_FlagErrorPrintedOnce: an error the flag package has printed
+// (with the usage) is not printed again.
+func TestRun_FlagErrorPrintedOnce(t *testing.T) {
+	code, _, errs := runCmd(t, "-frobnicate")
+	if n := strings.Count(errs, "flag provided but not defined: -frobnicate"); code != 2 || n != 1 {
+		t.Errorf("exit %d, error printed %d times; stderr:\n%s", code, n, errs)
+	}
+}
