@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -312,24 +311,6 @@ func TestRun_BytesOfConvertedFrames(t *testing.T) {
 	}
 	if got := row(t, out, "bytes as Ethernet frames"); got != strconv.Itoa(len(f)) {
 		t.Errorf("bytes as Ethernet frames %s, want %d", got, len(f))
-	}
-}
-
-func TestRun_FailingSectionDoesNotStopOthers(t *testing.T) {
-	saved := sections
-	defer func() { sections = saved }()
-	ran := false
-	register(Section{Name: "broken", Order: 1, Run: func(r *Run) error { return errors.New("broken on purpose") }})
-	register(Section{Name: "after", Order: 99, Run: func(r *Run) error { ran = true; return nil }})
-	code, out, errs := runCmd(t, "-quiet")
-	if code != 1 || !strings.Contains(errs, "dataplane: section broken: broken on purpose") {
-		t.Errorf("exit %d, stderr %q", code, errs)
-	}
-	if !ran || !strings.Contains(out, "== flow ==") {
-		t.Error("the sections after the failing one did not run")
-	}
-	if i, j := strings.Index(out, "== broken =="), strings.Index(out, "== flow =="); i < 0 || i > j {
-		t.Error("sections not in Order")
 	}
 }
 
