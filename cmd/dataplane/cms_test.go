@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"regexp"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dataplane-go/dataplane/cms"
-	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
@@ -22,16 +20,14 @@ import (
 func TestCmsKernel_MoreReportsThanTheRingHolds(t *testing.T) {
 	kerneltest.Require(t)
 	const flows, perFlow = 4000, 22
-	var out bytes.Buffer
-	r := &Run{Seed: 1, Kernel: KernelOn, Quiet: true, out: &out}
+	var frames [][]byte
 	for p := 0; p < perFlow; p++ {
 		for i := 0; i < flows; i++ {
-			f := pkt.UDP4(fmt.Sprintf("10.2.%d.%d:4000", i>>8, i&255), fmt.Sprintf("10.3.%d.%d:53", i&255, i>>8), nil)
-			info, err := flow.Parse(f)
-			r.Frames = append(r.Frames, f)
-			r.Parsed = append(r.Parsed, Parsed{Info: info, Err: err})
+			frames = append(frames, pkt.UDP4(fmt.Sprintf("10.2.%d.%d:4000", i>>8, i&255), fmt.Sprintf("10.3.%d.%d:53", i&255, i>>8), nil))
 		}
 	}
+	r, out := frameRun(1, frames...)
+	r.Kernel = KernelOn
 	line, err := cmsKernelReport(r)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

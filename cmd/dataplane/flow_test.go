@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -21,16 +20,14 @@ import (
 // claim must rest on comparing each packet's record with flow.Parse.
 func TestKernelFlowReport_ComparesEveryPacket(t *testing.T) {
 	kerneltest.Require(t)
-	var out bytes.Buffer
-	r := &Run{Seed: 3, Kernel: KernelOn, Quiet: true, out: &out}
+	var frames [][]byte
 	for p := 0; p < 2; p++ {
 		for i := 0; i < 50; i++ {
-			f := pkt.UDP4(fmt.Sprintf("10.2.0.%d:4000", i), "10.3.0.1:53", nil)
-			info, err := flow.Parse(f)
-			r.Frames = append(r.Frames, f)
-			r.Parsed = append(r.Parsed, Parsed{Info: info, Err: err})
+			frames = append(frames, pkt.UDP4(fmt.Sprintf("10.2.0.%d:4000", i), "10.3.0.1:53", nil))
 		}
 	}
+	r, _ := frameRun(3, frames...)
+	r.Kernel = KernelOn
 	if d := flowxdp.Digest(r.Frames, r.Seed); d != 0 {
 		t.Fatalf("digest of two-packet flows %#x, want 0", d)
 	}
@@ -50,19 +47,13 @@ func TestKernelFlowReport_ComparesEveryPacket(t *testing.T) {
 // others were left out.
 func TestKernelFlowReport_SaysWhatItLeftOut(t *testing.T) {
 	kerneltest.Require(t)
-	var out bytes.Buffer
-	r := &Run{Seed: 3, Kernel: KernelOn, Quiet: true, out: &out}
-	frames := [][]byte{
+	r, _ := frameRun(3,
 		pkt.UDP4("10.2.0.1:4000", "10.3.0.1:53", nil),
-		{1, 2, 3, 4, 5, 6, 7, 8}, // a runt: no Ethernet header
+		[]byte{1, 2, 3, 4, 5, 6, 7, 8}, // a runt: no Ethernet header
 		pkt.UDP4("10.2.0.2:4000", "10.3.0.1:53", nil),
 		pkt.UDP4("10.2.0.3:4000", "10.3.0.1:53", nil),
-	}
-	for _, f := range frames {
-		info, err := flow.Parse(f)
-		r.Frames = append(r.Frames, f)
-		r.Parsed = append(r.Parsed, Parsed{Info: info, Err: err})
-	}
+	)
+	r.Kernel = KernelOn
 	line, err := kernelFlowReport(r)
 	if err != nil {
 		t.Fatal(err)

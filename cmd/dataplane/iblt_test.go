@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -34,17 +33,15 @@ func TestIbltDigest_FrameLongerThanTheKernelTakes(t *testing.T) {
 	if _, err := flow.Parse(long[:bpfload.MaxFrame()]); err == nil {
 		t.Skipf("a %d-byte frame clipped to %d still parses: pages too large for this test", len(long), bpfload.MaxFrame())
 	}
-	var out bytes.Buffer
-	r := &Run{Seed: 1, Kernel: KernelOff, Quiet: true, out: &out}
+	var frames [][]byte
 	for i := range 1000 { // at 1% loss, some of the long frames are removed
 		f := pkt.UDP4(fmt.Sprintf("10.2.%d.%d:4000", i>>8, i&255), "10.3.0.1:53", nil)
 		if i%2 == 0 {
 			f = long
 		}
-		info, err := flow.Parse(f)
-		r.Frames = append(r.Frames, f)
-		r.Parsed = append(r.Parsed, Parsed{Info: info, Err: err})
+		frames = append(frames, f)
 	}
+	r, out := frameRun(1, frames...)
 	if err := ibltDigest(r); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -58,15 +55,12 @@ func TestIbltDigest_FrameLongerThanTheKernelTakes(t *testing.T) {
 // as the other sections show no top-N table.
 func TestIbltDigest_TopLimitsTheLostList(t *testing.T) {
 	frames := make([][]byte, 2000) // at 1% loss, about 20 removed
-	parsed := make([]Parsed, len(frames))
 	for i := range frames {
 		frames[i] = pkt.UDP4(fmt.Sprintf("10.2.%d.%d:4000", i>>8, i&255), "10.3.0.1:53", nil)
-		info, err := flow.Parse(frames[i])
-		parsed[i] = Parsed{Info: info, Err: err}
 	}
 	run := func(top int) string {
-		var out bytes.Buffer
-		r := &Run{Seed: 1, Top: top, Kernel: KernelOff, Quiet: true, out: &out, Frames: frames, Parsed: parsed}
+		r, out := frameRun(1, frames...)
+		r.Top = top
 		if err := ibltDigest(r); err != nil {
 			t.Fatalf("-top %d: %v\n%s", top, err, out.String())
 		}
