@@ -293,8 +293,9 @@ func TestRun_NothingParsed(t *testing.T) {
 }
 
 // TestRun_BytesOfConvertedFrames: a raw IP capture is replayed as
-// Ethernet frames, 14 bytes longer each; the byte count of the flow
-// section must not call those bytes "captured".
+// Ethernet frames, 14 bytes longer each; the byte counts of the heading
+// and of the flow section are of those frames, and must not call them
+// "captured".
 func TestRun_BytesOfConvertedFrames(t *testing.T) {
 	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
 	ip := f[14:]
@@ -311,6 +312,10 @@ func TestRun_BytesOfConvertedFrames(t *testing.T) {
 	}
 	if got := row(t, out, "bytes as Ethernet frames"); got != strconv.Itoa(len(f)) {
 		t.Errorf("bytes as Ethernet frames %s, want %d", got, len(f))
+	}
+	// The heading's byte count too.
+	if want := "dataplane: 1 packets, " + strconv.Itoa(len(f)) + " bytes as Ethernet frames"; !strings.HasPrefix(out, want) {
+		t.Errorf("heading %q, want it to begin %q", out[:strings.Index(out, "\n")], want)
 	}
 }
 
@@ -570,25 +575,6 @@ func TestRun_AmplifyTwice(t *testing.T) {
 	}
 	if row(t, out, "packets") != "6" || row(t, out, "distinct flows") != "6" {
 		t.Errorf("amplified 2 times: packets %s flows %s, want 6 and 6", row(t, out, "packets"), row(t, out, "distinct flows"))
-	}
-}
-
-// TestRun_HeadingBytesOfConvertedFrames: the heading's byte count, like
-// the flow section's, is of the Ethernet frames replayed, 14 bytes longer
-// each than the raw IP packets captured.
-func TestRun_HeadingBytesOfConvertedFrames(t *testing.T) {
-	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", make([]byte, 10))
-	ip := f[14:]
-	path := filepath.Join(t.TempDir(), "raw.pcap")
-	if err := capture.WriteFile(path, []capture.Packet{{Data: ip, WireLen: len(ip), Link: capture.LinkRaw}}); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr:\n%s", code, errs)
-	}
-	if want := "dataplane: 1 packets, " + strconv.Itoa(len(f)) + " bytes as Ethernet frames"; !strings.HasPrefix(out, want) {
-		t.Errorf("heading %q, want it to begin %q", out[:strings.Index(out, "\n")], want)
 	}
 }
 
