@@ -12,14 +12,7 @@ import (
 // comment, then an epb_flags option (code 2) of value flags, then a
 // second comment, so that the flags are found among other options.
 func ngEPBFlags(bo order, ifid uint32, p capture.Packet, flags uint32) []byte {
-	ts := uint64(p.Time.UnixNano())
-	body := bo.AppendUint32(nil, ifid)
-	body = bo.AppendUint32(body, uint32(ts>>32))
-	body = bo.AppendUint32(body, uint32(ts))
-	body = bo.AppendUint32(body, uint32(len(p.Data)))
-	body = bo.AppendUint32(body, uint32(p.WireLen))
-	body = append(body, p.Data...)
-	body = append(body, make([]byte, (4-len(p.Data)%4)%4)...)
+	body := ngPacketFields(bo, bo.AppendUint32(nil, ifid), uint64(p.Time.UnixNano()), p)
 	body = bo.AppendUint16(body, 1) // opt_comment, 5 bytes padded to 8
 	body = bo.AppendUint16(body, 5)
 	body = append(body, "first\x00\x00\x00"...)

@@ -336,6 +336,18 @@ func ngIDB(bo order, link capture.LinkType, tsresol byte, tsoffset int64) []byte
 	return ngBlock(bo, 1, body)
 }
 
+// ngPacketFields appends the fields that enhanced and obsolete packet
+// blocks share after the interface: timestamp (high, low), captured and
+// original lengths, and the data padded to 4 bytes.
+func ngPacketFields(bo order, body []byte, ts uint64, p capture.Packet) []byte {
+	body = bo.AppendUint32(body, uint32(ts>>32))
+	body = bo.AppendUint32(body, uint32(ts))
+	body = bo.AppendUint32(body, uint32(len(p.Data)))
+	body = bo.AppendUint32(body, uint32(p.WireLen))
+	body = append(body, p.Data...)
+	return append(body, make([]byte, (4-len(p.Data)%4)%4)...)
+}
+
 func ngEPB(bo order, ifid uint32, ts uint64, p capture.Packet, obsolete bool) []byte {
 	var body []byte
 	if obsolete {
@@ -344,12 +356,7 @@ func ngEPB(bo order, ifid uint32, ts uint64, p capture.Packet, obsolete bool) []
 	} else {
 		body = bo.AppendUint32(nil, ifid)
 	}
-	body = bo.AppendUint32(body, uint32(ts>>32))
-	body = bo.AppendUint32(body, uint32(ts))
-	body = bo.AppendUint32(body, uint32(len(p.Data)))
-	body = bo.AppendUint32(body, uint32(p.WireLen))
-	body = append(body, p.Data...)
-	body = append(body, make([]byte, (4-len(p.Data)%4)%4)...)
+	body = ngPacketFields(bo, body, ts, p)
 	body = bo.AppendUint16(body, 1) // opt_comment
 	body = bo.AppendUint16(body, 2)
 	body = append(body, "hi\x00\x00"...)
