@@ -39,7 +39,8 @@ func (k *Kernel) ready() error {
 }
 
 // Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
+// without the privileges the package doc lists, and carries the verifier
 // log if the kernel rejects the program.
 func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {

@@ -48,7 +48,8 @@ func checkEpoch(epoch int) error {
 }
 
 // Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable, and carries the verifier
+// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
+// without the privileges the package doc lists, and carries the verifier
 // log if the kernel rejects the program.
 func Load(o Options) (*Kernel, error) {
 	if err := o.validate(); err != nil {

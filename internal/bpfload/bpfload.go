@@ -48,16 +48,44 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 //
 // When the kernel refuses the maps' size (ENOMEM, E2BIG), the error says
 // how much they asked for, so that the caller can tell sizes too large for
-// the machine from other failures.
+// the machine from other failures. When it refuses the caller (the error
+// matches [os.ErrPermission] and is not the verifier's), the error says
+// which privileges a load needs: the kernel's own answer, and the hint
+// cilium/ebpf adds to it, are about memlock limits, which Load has
+// already lifted.
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
 	if err := spec.LoadAndAssign(objs, nil); err != nil {
 		if errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG) {
 			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
 		}
-		return fmt.Errorf("load %s kernel: %w", kernel, err)
+		return fmt.Errorf("load %s kernel: %w", kernel, explainPermission(err))
 	}
 	return nil
+}
+
+// Privileges names what loading, test-running and attaching a kernel need.
+const Privileges = "root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
+
+// permissionError is an error that matches os.ErrPermission, with the
+// privileges a load needs named before the kernel's answer.
+type permissionError struct{ err error }
+
+func (e permissionError) Error() string {
+	return "not permitted (BPF needs " + Privileges + "): " + e.err.Error()
+}
+
+func (e permissionError) Unwrap() error { return e.err }
+
+// explainPermission wraps err in a permissionError if the kernel refused
+// the caller: err matches os.ErrPermission (EPERM or EACCES) and is not a
+// verifier rejection, which the kernel reports as EACCES too.
+func explainPermission(err error) error {
+	var ve *ebpf.VerifierError
+	if errors.Is(err, os.ErrPermission) && !errors.As(err, &ve) {
+		return permissionError{err}
+	}
+	return err
 }
 
 // mapBytesText describes the memory the maps of spec ask for: the values

@@ -75,7 +75,8 @@ func TestBench_Runs(t *testing.T) {
 
 // TestLoad_VerifierError: a program the verifier rejects (it returns
 // without setting R0) fails with an error that names the kernel and
-// wraps the *ebpf.VerifierError, as Load's documentation promises.
+// wraps the *ebpf.VerifierError, as Load's documentation promises, and
+// does not speak of privileges.
 func TestLoad_VerifierError(t *testing.T) {
 	kerneltest.Require(t)
 	s := &ebpf.CollectionSpec{Programs: map[string]*ebpf.ProgramSpec{
@@ -92,6 +93,11 @@ func TestLoad_VerifierError(t *testing.T) {
 	var ve *ebpf.VerifierError
 	if !strings.HasPrefix(err.Error(), "load test kernel: ") || !errors.As(err, &ve) {
 		t.Errorf("error %v, want one naming the kernel and wrapping the verifier's", err)
+	}
+	// The kernel reports a rejection as EACCES, which matches
+	// os.ErrPermission, but privileges are not what it lacked.
+	if strings.Contains(err.Error(), bpfload.Privileges) {
+		t.Errorf("error %v blames privileges for a verifier rejection", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
 )
 
 // A Waiter waits until every BPF program invocation running when Wait
@@ -26,17 +27,20 @@ type Waiter struct {
 	waits        uint64
 }
 
-// NewWaiter creates the Waiter's two maps.
+// NewWaiter creates the Waiter's two maps, lifting the memlock limit first
+// as [Load] does. Its errors, like Load's, name the privileges BPF needs
+// when the kernel refuses the caller.
 func NewWaiter() (*Waiter, error) {
+	_ = rlimit.RemoveMemlock()
 	inner := &ebpf.MapSpec{Name: "dp_wait_inner", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
 	in, err := ebpf.NewMap(inner)
 	if err != nil {
-		return nil, fmt.Errorf("create the map a Waiter swaps in: %w", err)
+		return nil, fmt.Errorf("create the maps that wait for running programs: %w", explainPermission(err))
 	}
 	out, err := ebpf.NewMap(&ebpf.MapSpec{Name: "dp_wait", Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: inner})
 	if err != nil {
 		in.Close()
-		return nil, fmt.Errorf("create a Waiter's array of maps: %w", err)
+		return nil, fmt.Errorf("create the maps that wait for running programs: %w", explainPermission(err))
 	}
 	return &Waiter{outer: out, inner: in}, nil
 }
