@@ -359,8 +359,9 @@ func (f *Blocked) FalsePositiveRate() float64 {
 	return sum / float64(f.nblocks)
 }
 
-// MarshalBinary encodes the filter (format in encoding.go, kind 2); the
-// zero value has no encoding and gives an error.
+// MarshalBinary encodes the filter (kind 2 of the format in the package
+// documentation's "Encoding"); the zero value has no encoding and gives an
+// error.
 func (f *Blocked) MarshalBinary() ([]byte, error) {
 	if f.k == 0 {
 		return nil, errZeroMarshal

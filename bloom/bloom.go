@@ -342,9 +342,10 @@ func (f *Filter) FalsePositiveRate() float64 {
 	return math.Pow(f.FillRatio(), float64(f.k))
 }
 
-// MarshalBinary encodes the filter (see the format in encoding.go: a
-// versioned header, the words in little-endian order and a CRC-32C). The
-// zero value has no encoding: it gives an error.
+// MarshalBinary encodes the filter (kind 1 of the format in the package
+// documentation's "Encoding": a versioned header, the words in
+// little-endian order and a CRC-32C). The zero value has no encoding: it
+// gives an error.
 func (f *Filter) MarshalBinary() ([]byte, error) {
 	if f.k == 0 {
 		return nil, errZeroMarshal

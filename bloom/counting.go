@@ -355,9 +355,9 @@ func (f *CountingFilter) Saturated() uint64 {
 	return n
 }
 
-// MarshalBinary encodes the filter (format in encoding.go, kind 3, the
-// counter width in the width byte); the zero value has no encoding and
-// gives an error.
+// MarshalBinary encodes the filter (kind 3 of the format in the package
+// documentation's "Encoding", the counter width in the width byte); the
+// zero value has no encoding and gives an error.
 func (f *CountingFilter) MarshalBinary() ([]byte, error) {
 	if f.k == 0 {
 		return nil, errZeroMarshal

@@ -42,6 +42,33 @@
 // ContainsAtomic (atomic OR and load of one word per bit); all other
 // methods need exclusive access.
 //
+// # Encoding
+//
+// MarshalBinary writes, and UnmarshalBinary reads, one format for the three
+// filter kinds (version 2):
+//
+//	offset  size  field
+//	0       4     magic "DPBL"
+//	4       1     version, 2
+//	5       1     kind: 1 Filter, 2 Blocked, 3 CountingFilter
+//	6       1     k, 1 to MaxHashes
+//	7       1     cell width in bits: 1 (Filter, Blocked) or 4, 8, 16 (CountingFilter)
+//	8       4     m, little-endian: bits, or counters
+//	12      8     seed, little-endian
+//	20      8*w   the w words of the filter, each little-endian (the kernel's map layout)
+//	20+8*w  4     CRC-32C (Castagnoli) of all the bytes before it, little-endian
+//
+// A decoder checks every field, the exact length, that the padding bits
+// after cell m-1 are zero, and the checksum, so a corrupted encoding is an
+// error (matching [ErrCorrupt]) rather than a filter answering from
+// damaged bits.
+//
+// Version 1 had the same fields, but its Filter and CountingFilter set the
+// bits of another derivation (a splitmix64 step per bit, flow.Index, where
+// version 2 takes flow.BitIndex). Read with version 2's positions, its
+// filters would miss keys they hold, so it is refused with an error saying
+// so; such a filter must be rebuilt from its keys.
+//
 // References: Bloom, "Space/time trade-offs in hash coding with allowable
 // errors", CACM 13(7), 1970; Fan, Cao, Almeida and Broder, "Summary cache: a
 // scalable wide-area web cache sharing protocol", IEEE/ACM ToN 8(3), 2000

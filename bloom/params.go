@@ -88,9 +88,11 @@ func checkIntent(fn string, n uint64, fpr float64) error {
 // [FalsePositiveRate](m, k, n) may exceed fpr: by at most 4% of fpr for
 // n >= 10 and fpr <= 0.1, 15% for n >= 10 and any fpr, and 62% for fewer
 // keys (a single key at fpr near 0.6). For up to 200 keys it adds the
-// bits that keep the measured rate within those bounds as well (see
-// indexFloor: ParamsFor(1, 1e-4) gets m = 33, k = 23, where the formula's
-// m = 20, k = 14 measured 7 times fpr). Use [ParamsForHashes] to meet fpr
+// bits that keep the measured rate within those bounds as well: in a
+// filter of few bits, a key's k positions can collapse onto fewer distinct
+// bits, which adds up to about 50·min(n, 10)/(m·k)^2 to the rate (measured
+// with random hashes), so ParamsFor(1, 1e-4) gets m = 33, k = 23, where
+// the formula's m = 20, k = 14 measured 7 times fpr. Use [ParamsForHashes] to meet fpr
 // exactly for a chosen k. An n or fpr out of range, or an m above MaxBits,
 // is reported by [Params.Validate] and [New].
 func ParamsFor(n uint64, fpr float64) Params {
@@ -162,7 +164,7 @@ func indexFloor(m, k float64, n uint64) float64 {
 // m = n / -ln(1 - fpr), nearly n/fpr bits (100 bits per key at 1%).
 //
 // The rate met is the formula's, which does not see the index
-// derivation's floor (see indexFloor): for a few keys and k >= 3 the
+// derivation's floor (see [ParamsFor]): for a few keys and k >= 3 the
 // measured rate can be well above fpr, as for ParamsForHashes(1, 1e-4,
 // 16) (m = 20, measured 9.6e-4) and (5, 1e-4, 13) (m = 97, 1.8e-4), over
 // 10^6 filters of random hashes, 100 lookups each. For such filters use
