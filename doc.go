@@ -50,13 +50,17 @@
 //
 // Keys are byte slices in bloom, cms.Sketch and iblt (for flows, the
 // canonical bytes of flow.Key.Bytes, or the 40-byte flow.Key.Padded
-// where one length must serve IPv4 and IPv6), and flow.Key values in
-// cms.TopK, flowradar and maglev.Table.PickKey. Methods whose name ends in
+// where one length must serve IPv4 and IPv6); cms.TopK takes flow.Key
+// values, and flowradar, maglev.Table.PickKey and bloom/xdp.KeyBytes take
+// a *flow.Key (a key is 38 bytes: a pointer spares the per-packet copy),
+// as do flow.Key's own Bytes and Hash, so those two need an addressable
+// Key, not a function's result. Methods whose name ends in
 // Hash take h = flow.Hash64(key, seed) instead of the key, so that one
 // hash per packet can feed several structures built with the same seed.
 //
 // Errors are matched with [errors.Is] against each package's sentinels:
-// ErrIncompatible for merging structures of different shapes or seeds,
+// ErrIncompatible for merging structures of different shapes or seeds
+// (flowradar, whose tables merge only in a network, has ErrParams),
 // ErrCorrupt or ErrFormat for encodings that do not decode (FlowRadar's
 // and iblt's ErrCorrupt mean an inconsistent table or symbol stream), and
 // ErrDecodeIncomplete where peeling stalls, beside what was recovered.

@@ -39,6 +39,8 @@ type RecordError struct {
 	Err    error
 }
 
+// Error returns "capture: FILE: record N at offset O: ERR: REASON", without
+// the parts that are empty or zero.
 func (e *RecordError) Error() string {
 	s := "capture: "
 	if e.File != "" {
@@ -58,4 +60,6 @@ func (e *RecordError) Error() string {
 	return s
 }
 
+// Unwrap returns Err, so that errors.Is matches ErrTruncated and the
+// other sentinels through a RecordError.
 func (e *RecordError) Unwrap() error { return e.Err }

@@ -67,6 +67,7 @@ const (
 	ReportDropped Report = 2 // its first dropped packet, the flow not having been reported before
 )
 
+// String returns the report's name: "none", "crossed" or "dropped".
 func (r Report) String() string {
 	switch r {
 	case ReportNone:

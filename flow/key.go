@@ -35,7 +35,9 @@ const (
 //
 // Key is a small comparable value: it can be copied, compared with == and
 // used as a map key. The zero Key is not valid (see [Key.IsValid]); its
-// canonical bytes are empty.
+// canonical bytes are empty. [Key.Bytes] and [Key.Hash], which run on
+// every packet, take a pointer rather than a copy of the 38 bytes, so
+// they need an addressable Key: k := f(); k.Hash(seed), not f().Hash(seed).
 type Key struct {
 	b [MaxKeyLen]byte
 	n uint8

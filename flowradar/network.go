@@ -252,17 +252,19 @@ type Counters struct {
 	Packets []int64
 	Bytes   []int64
 	// Exact[i] is true when flow i's counts are the only ones the
-	// switch's consistent cells allow: found by peeling a cell that holds
-	// it alone among the unknowns, or by a rounded least-squares solution
-	// that fits every cell of the flow's part of the system (the flows
-	// linked to it by shared cells) and in which the flow is identifiable
-	// (no other assignment of counts to the flows fits the same cells; see
-	// [CounterDecode]), and fitting every
-	// consistent cell of the flow (none of them in Conflict, but for the
-	// rounding of undetermined flows that Conflict describes). Otherwise the
-	// counts are a least-squares estimate, or a count that cells disagree
-	// with. A count is never negative: a negative solution is reported as 0
-	// and not exact.
+	// switch's consistent cells allow, and they fit every consistent cell
+	// of the flow (none of them in Conflict, but for the rounding of
+	// undetermined flows that Conflict describes). Such counts are found
+	// in one of two ways:
+	//   - by peeling a cell that holds the flow alone among the unknowns;
+	//   - by a rounded least-squares solution that fits every cell of the
+	//     flow's part of the system (the flows linked to it by shared
+	//     cells), in which the flow is identifiable: no other assignment
+	//     of counts to the flows fits the same cells (see [CounterDecode]).
+	//
+	// Otherwise the counts are a least-squares estimate, or a count that
+	// cells disagree with. A count is never negative: a negative solution
+	// is reported as 0 and not exact.
 	Exact []bool
 	// Residual is the sum over cells of |PacketCount - Σ packets of the
 	// cell's flows| for the returned counts: 0 when the switch's counters

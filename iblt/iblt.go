@@ -50,6 +50,7 @@ const (
 	Absent
 )
 
+// String returns "found", "absent" or "undetermined".
 func (r Result) String() string {
 	switch r {
 	case Found:

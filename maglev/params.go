@@ -2,7 +2,7 @@ package maglev
 
 import "fmt"
 
-// Table sizes.
+// Limits of a table, and its empty entry.
 const (
 	// DefaultSize is the table size M used when Params.Size is zero: the
 	// paper's default (section 5.3), also Katran's and Envoy's.

@@ -25,6 +25,7 @@ const (
 	ModeDetect Mode = 2 // the lab's heavy-hitter detector (drops)
 )
 
+// String returns the mode's name: "shared", "per-cpu" or "detect".
 func (m Mode) String() string {
 	switch m {
 	case ModeShared:

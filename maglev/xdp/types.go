@@ -218,11 +218,13 @@ func (v VIP) validate() error {
 	return nil
 }
 
+// String returns "*" for the catch-all VIP, else address:port/protocol,
+// an IPv6 address in brackets: 198.51.100.1:80/6, [2001:db8::1]:0/17.
 func (v VIP) String() string {
 	if !v.Addr.IsValid() {
 		return "*"
 	}
-	return fmt.Sprintf("%v:%d/%d", v.Addr, v.Port, v.Proto)
+	return fmt.Sprintf("%v/%d", netip.AddrPortFrom(v.Addr, v.Port), v.Proto)
 }
 
 // Backend is a real server behind a VIP, by address: plain IPv4 or IPv6,
