@@ -58,6 +58,11 @@ func (l LinkType) String() string {
 // Data is said by the function that returned the Packet: [Reader.Next] and
 // [ReadFile] hand it to the caller, [Reader.NextInto] puts it in the
 // caller's buffer.
+//
+// The zero Link is [LinkNull] (BSD loopback), as in the registry, not
+// Ethernet: a Packet built by hand needs its Link set. [Writer.WritePacket]
+// refuses a LinkNull record that does not start with a loopback header,
+// which catches the Ethernet frame whose Link was left out.
 type Packet struct {
 	Time    time.Time
 	Data    []byte

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,7 +85,9 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("reading %d bytes allocated %d bytes", len(b), d)
 		}
 		// What was read, written as pcap, reads back the same (when pcap
-		// can hold it: one link type, times from 1970 to 2106).
+		// can hold it: one link type, times from 1970 to 2106; and for
+		// BSD loopback, records that start with a loopback header, as
+		// Writer.WritePacket requires).
 		for _, p := range got {
 			if p.Link != got[0].Link || p.Time.Unix() < 0 || p.Time.Unix() > 0xffffffff {
 				return
@@ -92,6 +95,9 @@ func FuzzReader(f *testing.F) {
 		}
 		var w bytes.Buffer
 		if err := capture.Write(&w, got); err != nil {
+			if got[0].Link == capture.LinkNull && strings.Contains(err.Error(), "does not start with a loopback header") {
+				return
+			}
 			t.Fatalf("writing %d packets read: %v", len(got), err)
 		}
 		back, err := capture.NewReader(&w)

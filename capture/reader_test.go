@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // order is a byte order that can also append.
@@ -256,6 +257,54 @@ func TestWriter_Errors(t *testing.T) {
 	}
 	if _, err := capture.NewWriter(io.Discard, 1<<16); err == nil {
 		t.Error("NewWriter accepted link type 65536")
+	}
+}
+
+// TestWriter_LoopbackHeader: the zero Link is LinkNull, so an Ethernet
+// frame whose Link was left out would be written as a loopback record
+// that reads back as no Ethernet frame. WritePacket refuses a LinkNull
+// record of 4 bytes or more unless it starts with a BSD address family
+// (libpcap's list), in either byte order, followed for the IP families by
+// a packet of their version; it writes the others.
+func TestWriter_LoopbackHeader(t *testing.T) {
+	eth := pkt.TCP4("10.0.0.1:1", "10.0.0.2:2", 0, nil) // MAC 02:00:00:00:00:02 starts like family 2
+	ip4, ip6 := eth[14:], pkt.TCP6("[2001:db8::1]:1", "[2001:db8::2]:2", 0, nil)[14:]
+	w, err := capture.NewWriter(io.Discard, capture.LinkNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		af      uint32
+		payload []byte
+	}{{2, ip4}, {24, ip6}, {28, ip6}, {30, ip6}, {7, eth}, {16, eth}, {23, eth}, {2, nil}, {30, nil}} {
+		for _, bo := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+			d := append(bo.AppendUint32(nil, c.af), c.payload...)
+			if err := w.WritePacket(capture.Packet{Data: d, Link: capture.LinkNull}); err != nil {
+				t.Errorf("family %d (%v), %d-byte payload: %v", c.af, bo, len(c.payload), err)
+			}
+		}
+	}
+	for _, d := range [][]byte{nil, {0xff, 0, 0}} { // too short to judge
+		if err := w.WritePacket(capture.Packet{Data: d, Link: capture.LinkNull}); err != nil {
+			t.Errorf("%d-byte record: %v", len(d), err)
+		}
+	}
+	le := func(af uint32, payload []byte) []byte {
+		return append(binary.LittleEndian.AppendUint32(nil, af), payload...)
+	}
+	bad := [][]byte{
+		eth, {0xff, 0xff, 0xff, 0xff}, {0, 0, 0, 0}, {3, 0, 0, 0}, {0, 0, 0, 31}, {2, 0, 0, 2}, {0, 2, 0, 0},
+		le(2, ip6), le(24, ip4), le(28, ip4), le(30, ip4),
+	}
+	for _, d := range bad {
+		err := w.WritePacket(capture.Packet{Data: d})
+		if err == nil || !strings.Contains(err.Error(), "does not start with a loopback header") || !strings.Contains(err.Error(), "LinkEthernet") {
+			t.Errorf("record % x: error %v, want one naming the header and LinkEthernet", d[:min(len(d), 5)], err)
+		}
+	}
+	var b bytes.Buffer
+	if err := capture.Write(&b, []capture.Packet{{Data: eth}}); err == nil || !strings.Contains(err.Error(), "packet 1 has link type null") {
+		t.Errorf("Write of an Ethernet frame without Link: %v, want a refusal of packet 1", err)
 	}
 }
 

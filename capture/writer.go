@@ -48,7 +48,12 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 }
 
 // WritePacket appends one packet. It returns an error when the packet's
-// link type differs from the file's, Data is longer than [MaxRecordLen],
+// link type differs from the file's, a [LinkNull] packet of 4 bytes or
+// more does not start with a BSD loopback header (an address family 2, 7,
+// 16, 23, 24, 28 or 30 in either byte order, then a packet of the family's
+// IP version for 2 (IPv4) and 24, 28, 30 (IPv6): a Packet whose Link was
+// left zero is most often an Ethernet frame), Data is longer than
+// [MaxRecordLen],
 // WireLen is above what pcap can hold (2^32-1), or Time is outside the
 // range pcap can hold (1970 to 2106). The zero Time is written as the
 // Unix epoch, and a WireLen below len(Data) (0 in a Packet literal that
@@ -63,6 +68,9 @@ func (w *Writer) WritePacket(p Packet) error {
 	w.n++
 	if p.Link != w.link {
 		return fmt.Errorf("capture: packet %d has link type %v, the pcap file %v (one link type per file)", w.n, p.Link, w.link)
+	}
+	if p.Link == LinkNull && len(p.Data) >= 4 && !loopbackHeader(p.Data) {
+		return fmt.Errorf("capture: packet %d has link type null (BSD loopback, the zero LinkType) but does not start with a loopback header (an address family 2, 7, 16, 23, 24, 28 or 30 in either byte order, then for 2 an IPv4 and for 24, 28, 30 an IPv6 packet): % x; set Packet.Link (LinkEthernet for an Ethernet frame)", w.n, p.Data[:min(len(p.Data), 5)])
 	}
 	if len(p.Data) > MaxRecordLen {
 		return fmt.Errorf("capture: packet %d has %d bytes, at most %d can be written", w.n, len(p.Data), MaxRecordLen)
@@ -87,6 +95,33 @@ func (w *Writer) WritePacket(p Packet) error {
 		return fmt.Errorf("capture: write packet %d: %w", w.n, err)
 	}
 	return nil
+}
+
+// loopbackHeader reports whether b (4 bytes or more) starts as a BSD
+// loopback record: a 4-byte address family in host byte order of either
+// kind, one of the BSD numbers libpcap knows (IPv4 2, OSI 7, AppleTalk 16,
+// IPX 23; IPv6 24 on NetBSD and OpenBSD, 28 on FreeBSD, 30 on Darwin), and
+// for IPv4 and IPv6, a packet of that IP version after it (when there is a
+// byte after it). The version check is what tells most Ethernet frames
+// apart: a locally administered MAC address such as 02:00:00:00:00:01
+// starts with family 2.
+func loopbackHeader(b []byte) bool {
+	af := binary.LittleEndian.Uint32(b)
+	if af > 0xff {
+		af = binary.BigEndian.Uint32(b)
+	}
+	version := byte(0)
+	switch af {
+	case 7, 16, 23:
+		return true
+	case 2:
+		version = 4
+	case 24, 28, 30:
+		version = 6
+	default:
+		return false
+	}
+	return len(b) == 4 || b[4]>>4 == version
 }
 
 // Flush writes buffered data to the underlying writer.
