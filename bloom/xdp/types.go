@@ -3,10 +3,10 @@ package xdp
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Layout selects the filter kind the kernel reads.
@@ -77,7 +77,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("bloom kernel: layout must be Classic (0) or Blocked (1), got %d", o.Layout)
 	}
 	if err != nil {
-		return paramsError{err}
+		return bpfload.Reprefix(err, "bloom: ", "bloom kernel: Params: ")
 	}
 	if o.Key != KeyFlow && o.Key != KeySource {
 		return fmt.Errorf("bloom kernel: key mode must be KeyFlow (0) or KeySource (1), got %d", o.Key)
@@ -87,18 +87,6 @@ func (o Options) validate() error {
 	}
 	return nil
 }
-
-// paramsError is an invalid Options.Params: package bloom's error, which
-// it wraps, with the kernel's prefix in place of bloom's, so the message
-// reads "bloom kernel: Params: bits must be ..." rather than
-// "bloom kernel: bloom: bits must be ...".
-type paramsError struct{ err error }
-
-func (e paramsError) Error() string {
-	return "bloom kernel: Params: " + strings.TrimPrefix(e.err.Error(), "bloom: ")
-}
-
-func (e paramsError) Unwrap() error { return e.err }
 
 // words returns the number of 64-bit words of the filter.
 func (o Options) words() int { return int((o.Params.Bits + 63) / 64) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
@@ -98,20 +97,9 @@ func (o Options) validate() error {
 	return nil
 }
 
-// prefixed returns err, an error of package cms ("cms: ..."), with the
-// prefix "cms kernel: " in its place rather than before it, so messages do
-// not read "cms kernel: cms: ...". errors.Is and errors.As still see err.
-func prefixed(err error) error {
-	return &prefixedError{msg: "cms kernel: " + strings.TrimPrefix(err.Error(), "cms: "), err: err}
-}
-
-type prefixedError struct {
-	msg string
-	err error
-}
-
-func (e *prefixedError) Error() string { return e.msg }
-func (e *prefixedError) Unwrap() error { return e.err }
+// prefixed returns err, an error of package cms, with "cms kernel: " in
+// place of its "cms: ".
+func prefixed(err error) error { return bpfload.Reprefix(err, "cms: ", "cms kernel: ") }
 
 // Stats are the kernel's counters summed over CPUs.
 type Stats struct {

@@ -1,10 +1,9 @@
 package xdp
 
 import (
-	"fmt"
-
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // Stats are the kernel's counters summed over CPUs.
@@ -43,7 +42,7 @@ type Options struct {
 
 func (o Options) validate() error {
 	if err := o.Params.Validate(); err != nil {
-		return fmt.Errorf("flowradar kernel: %w", err)
+		return bpfload.Reprefix(err, "flowradar: ", "flowradar kernel: ")
 	}
 	return nil
 }

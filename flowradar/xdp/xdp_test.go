@@ -538,8 +538,10 @@ func TestConfigure_NilSpec(t *testing.T) {
 	if want := "flowradar kernel: Configure of a nil spec (use Spec)"; err == nil || err.Error() != want {
 		t.Errorf("Configure(nil, ok): %v, want %q", err, want)
 	}
-	if err := Configure(nil, Options{}); err == nil || !strings.Contains(err.Error(), "invalid parameters") {
-		t.Errorf("Configure(nil, {}): %v, want the Params error", err)
+	// The Params error, with the kernel's prefix in place of flowradar's.
+	err = Configure(nil, Options{})
+	if err == nil || !errors.Is(err, flowradar.ErrParams) || !strings.HasPrefix(err.Error(), "flowradar kernel: invalid parameters") {
+		t.Errorf("Configure(nil, {}): %v, want the Params error, once prefixed", err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
@@ -41,22 +40,10 @@ func (o Options) Params() iblt.Params {
 
 func (o Options) validate() error {
 	if err := o.Params().Validate(); err != nil {
-		return prefixedError{err}
+		return bpfload.Reprefix(err, "iblt: ", "iblt kernel: ")
 	}
 	return nil
 }
-
-// prefixedError is invalid Options: package iblt's error, which it wraps,
-// with the kernel's prefix in place of iblt's, so the message reads
-// "iblt kernel: hashes must be ..." rather than "iblt kernel: iblt:
-// hashes must be ...".
-type prefixedError struct{ err error }
-
-func (e prefixedError) Error() string {
-	return "iblt kernel: " + strings.TrimPrefix(e.err.Error(), "iblt: ")
-}
-
-func (e prefixedError) Unwrap() error { return e.err }
 
 // OptionsFor returns options for a digest that lists up to lost lost
 // packets with probability at least success.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +64,23 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	}
 	return nil
 }
+
+// Reprefix returns err, an error of an algorithm package whose message
+// starts with pkg ("bloom: "), with prefix ("bloom kernel: ") in place of
+// pkg, so that a loader's message reads "bloom kernel: bits must be ..."
+// rather than "bloom kernel: bloom: bits must be ...". The result wraps
+// err for errors.Is and errors.As.
+func Reprefix(err error, pkg, prefix string) error {
+	return reprefixed{err: err, msg: prefix + strings.TrimPrefix(err.Error(), pkg)}
+}
+
+type reprefixed struct {
+	err error
+	msg string
+}
+
+func (e reprefixed) Error() string { return e.msg }
+func (e reprefixed) Unwrap() error { return e.err }
 
 // Privileges names what loading, test-running and attaching a kernel need.
 const Privileges = "root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
