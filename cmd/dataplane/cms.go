@@ -312,8 +312,9 @@ type cmsDetection struct {
 }
 
 // cmsDetect runs every frame through the detector kernel k and the Go
-// detector model (frames that do not parse pass, uncounted) and compares
-// the verdicts.
+// detector model (frames that do not parse pass, uncounted), compares the
+// verdicts, and reads the kernel's events every 1,024 frames and at the
+// end. The caller keeps the thread pinned to one CPU until it returns.
 func cmsDetect(k cmsDetectorKernel, model *cms.Detector, frames [][]byte) (cmsDetection, error) {
 	var d cmsDetection
 	for i, fr := range frames {
