@@ -135,22 +135,10 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 	if err := k.WriteFilter(f); err != nil {
 		return "", err
 	}
-	model := &bloomxdp.Model{Options: opts, Filter: f}
 	frames := r.KernelFrames()
-	mismatches := 0
-	for i, fr := range frames {
-		v, err := k.Run(fr)
-		if err != nil {
-			return "", err
-		}
-		mv, err := model.Run(fr)
-		if err != nil {
-			return "", err
-		}
-		if v != mv {
-			mismatches++
-		}
-		r.Progress("bloom kernel", i, len(frames))
+	mismatches, err := bloomVerdictMismatches(r, k, &bloomxdp.Model{Options: opts, Filter: f}, frames)
+	if err != nil {
+		return "", err
 	}
 	st, err := k.Stats()
 	if err != nil {
@@ -169,20 +157,10 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 		return "", err
 	}
 	defer lk.Close()
-	lmodel := &bloomxdp.Model{Options: lopts, Filter: bloom.MustNew(lopts.Params)}
-	for _, fr := range frames {
-		if _, err := lk.Run(fr); err != nil {
-			return "", err
-		}
-		if _, err := lmodel.Run(fr); err != nil {
-			return "", err
-		}
-	}
-	learned, err := lk.Filter()
+	learned, same, err := bloomLearned(lk, &bloomxdp.Model{Options: lopts, Filter: bloom.MustNew(lopts.Params)}, frames)
 	if err != nil {
 		return "", err
 	}
-	same := learned.Equal(lmodel.Filter)
 	r.Printf("kernel learn mode: %d bits set, estimated %.0f distinct flows, identical to Go: %v\n",
 		learned.SetBits(), learned.EstimatedCount(), same)
 
@@ -192,10 +170,73 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 	}
 	r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + hash + %d bit tests)\n",
 		kns, fns, kns-fns, f.Hashes())
-	if mismatches > 0 || !same {
-		return "", fmt.Errorf("bloom: kernel and Go disagree (%d verdicts, learned filter identical: %v)", mismatches, same)
+	if err := bloomDisagreement(mismatches, same); err != nil {
+		return "", err
 	}
 	return "kernel: agrees with Go on every frame", nil
+}
+
+// verdictRunner is a kernel, or its Go model, as the comparisons see it:
+// its verdict on one frame.
+type verdictRunner interface {
+	Run(frame []byte) (uint32, error)
+}
+
+// bloomVerdictMismatches runs every frame through the kernel k and the Go
+// model and returns the number of frames whose verdicts differ.
+func bloomVerdictMismatches(r *Run, k, model verdictRunner, frames [][]byte) (int, error) {
+	mismatches := 0
+	for i, fr := range frames {
+		v, err := k.Run(fr)
+		if err != nil {
+			return 0, err
+		}
+		mv, err := model.Run(fr)
+		if err != nil {
+			return 0, err
+		}
+		if v != mv {
+			mismatches++
+		}
+		r.Progress("bloom kernel", i, len(frames))
+	}
+	return mismatches, nil
+}
+
+// bloomLearner is a learn-mode bloom kernel: it runs frames and its filter
+// can be read back.
+type bloomLearner interface {
+	verdictRunner
+	Filter() (*bloom.Filter, error)
+}
+
+// bloomLearned runs every frame through the learn-mode kernel k and its Go
+// model, and returns the kernel's filter read back and whether it is
+// identical to the model's.
+func bloomLearned(k bloomLearner, model *bloomxdp.Model, frames [][]byte) (*bloom.Filter, bool, error) {
+	for _, fr := range frames {
+		if _, err := k.Run(fr); err != nil {
+			return nil, false, err
+		}
+		if _, err := model.Run(fr); err != nil {
+			return nil, false, err
+		}
+	}
+	learned, err := k.Filter()
+	if err != nil {
+		return nil, false, err
+	}
+	return learned, learned.Equal(model.Filter), nil
+}
+
+// bloomDisagreement returns the bloom section's error when the kernel
+// disagrees with Go: on mismatches verdicts, or in its learned filter
+// (same is whether it is identical to Go's); nil when they agree.
+func bloomDisagreement(mismatches int, same bool) error {
+	if mismatches > 0 || !same {
+		return fmt.Errorf("bloom: kernel and Go disagree (%d verdicts, learned filter identical: %v)", mismatches, same)
+	}
+	return nil
 }
 
 func bloomSkippable(err error) bool {

@@ -2,14 +2,18 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/bloom"
+	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
+	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
@@ -130,5 +134,148 @@ func TestBloomSection_OneFlow(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "fewer than two flows") || strings.Contains(out.String(), "NaN") {
 		t.Errorf("bloom section of one flow:\n%s", out)
+	}
+}
+
+// fakeVerdicts is a fake kernel or model for the verdict comparisons: its
+// Run returns the next of its verdicts, or err, and keeps the frames.
+type fakeVerdicts struct {
+	verdicts []uint32
+	err      error
+	runs     int
+	seen     [][]byte
+}
+
+func (f *fakeVerdicts) Run(frame []byte) (uint32, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	v := f.verdicts[f.runs]
+	f.runs++
+	f.seen = append(f.seen, frame)
+	return v, nil
+}
+
+// sameFrames reports whether a and b hold the same frames in order.
+func sameFrames(a, b [][]byte) bool {
+	return slices.EqualFunc(a, b, bytes.Equal)
+}
+
+// TestBloomVerdictMismatches: every frame runs through the kernel and the
+// model, and each frame whose verdicts differ counts once, the first and
+// the last frame included; a run's error is returned.
+func TestBloomVerdictMismatches(t *testing.T) {
+	frames := [][]byte{{1}, {2}, {3}, {4}}
+	model := []uint32{bloomxdp.VerdictDrop, bloomxdp.VerdictPass, bloomxdp.VerdictPass, bloomxdp.VerdictDrop}
+	r, _ := frameRun(1)
+	for _, tc := range []struct {
+		name   string
+		kernel []uint32
+		want   int
+	}{
+		{"agree", model, 0},
+		{"first differs", []uint32{bloomxdp.VerdictPass, bloomxdp.VerdictPass, bloomxdp.VerdictPass, bloomxdp.VerdictDrop}, 1},
+		{"last differs", []uint32{bloomxdp.VerdictDrop, bloomxdp.VerdictPass, bloomxdp.VerdictPass, bloomxdp.VerdictPass}, 1},
+		{"all differ", []uint32{bloomxdp.VerdictPass, bloomxdp.VerdictDrop, bloomxdp.VerdictDrop, bloomxdp.VerdictPass}, 4},
+	} {
+		k, m := &fakeVerdicts{verdicts: tc.kernel}, &fakeVerdicts{verdicts: model}
+		got, err := bloomVerdictMismatches(r, k, m, frames)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %d mismatches (%v), want %d", tc.name, got, err, tc.want)
+		}
+		if !sameFrames(k.seen, frames) || !sameFrames(m.seen, frames) {
+			t.Errorf("%s: kernel ran %v, model %v, want %v each", tc.name, k.seen, m.seen, frames)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := bloomVerdictMismatches(r, &fakeVerdicts{err: boom}, &fakeVerdicts{verdicts: model}, frames); !errors.Is(err, boom) {
+		t.Errorf("kernel error: got %v", err)
+	}
+	if _, err := bloomVerdictMismatches(r, &fakeVerdicts{verdicts: model}, &fakeVerdicts{err: boom}, frames); !errors.Is(err, boom) {
+		t.Errorf("model error: got %v", err)
+	}
+}
+
+// fakeLearner is a fake learn-mode kernel whose filter read back is
+// filter (or err), whatever the frames it ran.
+type fakeLearner struct {
+	fakeVerdicts
+	filter *bloom.Filter
+	err    error
+}
+
+func (f *fakeLearner) Filter() (*bloom.Filter, error) { return f.filter, f.err }
+
+// TestBloomLearned: the learned filter read back from the kernel is
+// identical to the model's only if it holds the same keys: those of every
+// frame, hashed as the kernel does (bloomxdp.KeyBytes).
+func TestBloomLearned(t *testing.T) {
+	frames := [][]byte{
+		pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil),
+		pkt.TCP4("10.0.0.3:1000", "10.0.0.4:80", 0, nil),
+		pkt.UDP4("10.0.0.5:1000", "10.0.0.6:53", nil),
+	}
+	opts := bloomxdp.Options{Params: bloom.ParamsFor(100, bloomFPR).WithSeed(7), Layout: bloomxdp.Classic, Key: bloomxdp.KeyFlow, Action: bloomxdp.DropMembers, Learn: true}
+	filterOf := func(frames [][]byte) *bloom.Filter {
+		f := bloom.MustNew(opts.Params)
+		for _, fr := range frames {
+			info, err := flow.Parse(fr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Add(bloomxdp.KeyBytes(&info.Key, bloomxdp.KeyFlow))
+		}
+		return f
+	}
+	pass := []uint32{bloomxdp.VerdictPass, bloomxdp.VerdictPass, bloomxdp.VerdictPass}
+	for _, tc := range []struct {
+		name    string
+		learned *bloom.Filter
+		same    bool
+	}{
+		{"every frame's key", filterOf(frames), true},
+		{"the last key missing", filterOf(frames[:2]), false},
+		{"empty", filterOf(nil), false},
+		{"other seed", bloom.MustNew(opts.Params.WithSeed(8)), false},
+	} {
+		k := &fakeLearner{fakeVerdicts: fakeVerdicts{verdicts: pass}, filter: tc.learned}
+		got, same, err := bloomLearned(k, &bloomxdp.Model{Options: opts, Filter: bloom.MustNew(opts.Params)}, frames)
+		if err != nil || same != tc.same || got != tc.learned {
+			t.Errorf("%s: identical %v (%v), want %v, and the kernel's filter", tc.name, same, err, tc.same)
+		}
+		if !sameFrames(k.seen, frames) {
+			t.Errorf("%s: the kernel learned %d frames, want the %d", tc.name, len(k.seen), len(frames))
+		}
+	}
+	boom := errors.New("boom")
+	k := &fakeLearner{fakeVerdicts: fakeVerdicts{verdicts: pass}, err: boom}
+	if _, _, err := bloomLearned(k, &bloomxdp.Model{Options: opts, Filter: bloom.MustNew(opts.Params)}, frames); !errors.Is(err, boom) {
+		t.Errorf("read-back error: got %v", err)
+	}
+	k = &fakeLearner{fakeVerdicts: fakeVerdicts{err: boom}, filter: filterOf(frames)}
+	if _, _, err := bloomLearned(k, &bloomxdp.Model{Options: opts, Filter: bloom.MustNew(opts.Params)}, frames); !errors.Is(err, boom) {
+		t.Errorf("run error: got %v", err)
+	}
+}
+
+// TestBloomDisagreement: the section fails when a verdict differs or the
+// learned filter does, each alone, and says which.
+func TestBloomDisagreement(t *testing.T) {
+	if err := bloomDisagreement(0, true); err != nil {
+		t.Errorf("agreeing kernel: %v", err)
+	}
+	for _, tc := range []struct {
+		mismatches int
+		same       bool
+		want       string
+	}{
+		{1, true, "(1 verdicts, learned filter identical: true)"},
+		{0, false, "(0 verdicts, learned filter identical: false)"},
+		{3, false, "(3 verdicts, learned filter identical: false)"},
+	} {
+		err := bloomDisagreement(tc.mismatches, tc.same)
+		if err == nil || !strings.Contains(err.Error(), "kernel and Go disagree "+tc.want) {
+			t.Errorf("%d mismatches, same %v: error %v, want one saying %q", tc.mismatches, tc.same, err, tc.want)
+		}
 	}
 }

@@ -217,12 +217,7 @@ func cmsKernelReport(r *Run) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	diff := 0
-	for i, v := range want.Counters() {
-		if got.Counters()[i] != v {
-			diff++
-		}
-	}
+	diff := cmsCounterDiff(got.Counters(), want.Counters())
 	r.Printf("\nkernel sketch (cms/xdp, shared counters, w = %d, d = %d): %d frames, N = %d (Go %d), counters differing from Go: %d of %d\n",
 		p.Width, p.Depth, len(frames), got.Total(), want.Total(), diff, p.Counters())
 
@@ -241,54 +236,12 @@ func cmsKernelReport(r *Run) (string, error) {
 	}
 	defer dk.Close()
 	model, _ := cms.NewDetector(lp, thr)
-	type report struct {
-		key    flow.Key
-		report cms.Report
-	}
-	var reports []report
-	var events []cmsxdp.Event
-	mismatches, drops := 0, 0
-	for i, fr := range frames {
-		v, err := dk.Run(fr)
-		if err != nil {
-			unpin()
-			return "", err
-		}
-		// A frame sends at most one event; read them before the ring
-		// (DefaultEventsBytes, 3,276 events) can fill and lose some.
-		if i%1024 == 1023 {
-			evs, err := dk.Events()
-			if err != nil {
-				unpin()
-				return "", err
-			}
-			events = append(events, evs...)
-		}
-		wantV := uint32(2)
-		if info, err := flow.Parse(fr); err == nil {
-			drop, rep := model.FilterReport(info.Key.Bytes())
-			if drop {
-				wantV, drops = 1, drops+1
-			}
-			if rep != cms.ReportNone {
-				reports = append(reports, report{info.Key, rep})
-			}
-		}
-		if v != wantV {
-			mismatches++
-		}
-	}
+	det, err := cmsDetect(dk, model, frames)
 	unpin()
-	evs, err := dk.Events()
 	if err != nil {
 		return "", err
 	}
-	events = append(events, evs...)
-	// The kernel's reports must be the model's, key and kind, in order.
-	reportDiff := len(events) != len(reports)
-	for i := range min(len(events), len(reports)) {
-		reportDiff = reportDiff || events[i].Key != reports[i].key || events[i].Report != reports[i].report
-	}
+	reportDiff := cmsReportsDiffer(det.events, det.reports)
 	// The kernel's own drop count, read before the speed runs below add
 	// to it.
 	dst, err := dk.Stats()
@@ -296,7 +249,7 @@ func cmsKernelReport(r *Run) (string, error) {
 		return "", err
 	}
 	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped (Go model: %d), %d reports naming %d heavy flows (Go model: %d reports, same keys in the same order: %v), verdict mismatches with Go: %d\n",
-		thr, dst.Dropped, drops, len(events), len(cmsxdp.HeavyFlows(events)), len(reports), !reportDiff, mismatches)
+		thr, dst.Dropped, det.drops, len(det.events), len(cmsxdp.HeavyFlows(det.events)), len(det.reports), !reportDiff, det.mismatches)
 
 	// Speed above an XDP_DROP floor, per mode.
 	pk, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModePerCPU})
@@ -316,10 +269,113 @@ func cmsKernelReport(r *Run) (string, error) {
 		parts = append(parts, fmt.Sprintf("%s %.1f (net %.1f)", m.name, kns, kns-fns))
 	}
 	r.Printf("kernel speed, ns/packet (net: less an XDP_DROP floor) for parse + hash + update: %s\n", strings.Join(parts, ", "))
-	if diff > 0 || mismatches > 0 || reportDiff || got.Total() != want.Total() || dst.Dropped != uint64(drops) {
-		return "", fmt.Errorf("cms: kernel and Go disagree (%d counters, %d verdicts, reports differ: %v, N %d vs %d, detector drops %d vs %d)", diff, mismatches, reportDiff, got.Total(), want.Total(), dst.Dropped, drops)
+	if err := cmsDisagreement(diff, det.mismatches, reportDiff, got.Total(), want.Total(), dst.Dropped, det.drops); err != nil {
+		return "", err
 	}
 	return "kernel: agrees with Go on every counter and every verdict", nil
+}
+
+// cmsCounterDiff returns how many of the kernel's counters (got) differ
+// from Go's (want), position by position; a counter only one of them has
+// differs.
+func cmsCounterDiff(got, want []uint32) int {
+	diff := max(len(got), len(want)) - min(len(got), len(want))
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			diff++
+		}
+	}
+	return diff
+}
+
+// cmsDetectorKernel is cms/xdp in detector mode as cmsDetect sees it: a
+// verdict per frame (1 XDP_DROP, 2 XDP_PASS) and the events it sent.
+type cmsDetectorKernel interface {
+	verdictRunner
+	Events() ([]cmsxdp.Event, error)
+}
+
+// cmsReport is a report of the Go detector: the flow and why.
+type cmsReport struct {
+	key    flow.Key
+	report cms.Report
+}
+
+// cmsDetection is the outcome of running the frames through the kernel's
+// detector and Go's: the kernel's events and the model's reports, in
+// order, the model's drops, and the frames on which the verdicts differ.
+type cmsDetection struct {
+	events     []cmsxdp.Event
+	reports    []cmsReport
+	drops      int
+	mismatches int
+}
+
+// cmsDetect runs every frame through the detector kernel k and the Go
+// detector model (frames that do not parse pass, uncounted), compares the
+// verdicts, and reads the kernel's events every 1,024 frames and at the
+// end. The caller keeps the thread pinned to one CPU until it returns.
+func cmsDetect(k cmsDetectorKernel, model *cms.Detector, frames [][]byte) (cmsDetection, error) {
+	var d cmsDetection
+	for i, fr := range frames {
+		v, err := k.Run(fr)
+		if err != nil {
+			return d, err
+		}
+		// A frame sends at most one event; read them before the ring
+		// (DefaultEventsBytes, 3,276 events) can fill and lose some.
+		if i%1024 == 1023 {
+			evs, err := k.Events()
+			if err != nil {
+				return d, err
+			}
+			d.events = append(d.events, evs...)
+		}
+		wantV := uint32(2)
+		if info, err := flow.Parse(fr); err == nil {
+			drop, rep := model.FilterReport(info.Key.Bytes())
+			if drop {
+				wantV, d.drops = 1, d.drops+1
+			}
+			if rep != cms.ReportNone {
+				d.reports = append(d.reports, cmsReport{info.Key, rep})
+			}
+		}
+		if v != wantV {
+			d.mismatches++
+		}
+	}
+	evs, err := k.Events()
+	if err != nil {
+		return d, err
+	}
+	d.events = append(d.events, evs...)
+	return d, nil
+}
+
+// cmsReportsDiffer reports whether the kernel's events differ from the
+// model's reports: in number, or in the key or kind of one, in order.
+func cmsReportsDiffer(events []cmsxdp.Event, reports []cmsReport) bool {
+	if len(events) != len(reports) {
+		return true
+	}
+	for i := range events {
+		if events[i].Key != reports[i].key || events[i].Report != reports[i].report {
+			return true
+		}
+	}
+	return false
+}
+
+// cmsDisagreement returns the cms section's error when the kernel
+// disagrees with Go: diff sketch counters, its total N (Go's goN), verdicts
+// (mismatches), the detector's reports (reportDiff) or its drop count (Go's
+// goDrops); nil when they agree.
+func cmsDisagreement(diff, mismatches int, reportDiff bool, n, goN, drops uint64, goDrops int) error {
+	if diff > 0 || mismatches > 0 || reportDiff || n != goN || drops != uint64(goDrops) {
+		return fmt.Errorf("cms: kernel and Go disagree (%d counters, %d verdicts, reports differ: %v, N %d vs %d, detector drops %d vs %d)", diff, mismatches, reportDiff, n, goN, drops, goDrops)
+	}
+	return nil
 }
 
 func cmsSkippable(err error) bool {

@@ -140,24 +140,18 @@ func kernelFlowReport(r *Run) (string, error) {
 	}
 	defer k.Close()
 	frames := r.KernelFrames()
-	var want [flow.NumOutcomes]uint64
-	bad, firstBad := 0, ""
-	for i, f := range frames {
+	c, err := flowCompareRecords(r, frames, func(i int, f []byte) (flowxdp.Event, error) {
 		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f, Repeat: 1}); err != nil {
-			return "", fmt.Errorf("flow kernel: test run on frame %d: %w", i+1, err)
+			return flowxdp.Event{}, fmt.Errorf("flow kernel: test run on frame %d: %w", i+1, err)
 		}
 		ev, err := k.NextEvent(0) // one record per run, read at once: the ring never fills
 		if err != nil {
-			return "", fmt.Errorf("flow kernel: record of frame %d: %w", i+1, err)
+			return flowxdp.Event{}, fmt.Errorf("flow kernel: record of frame %d: %w", i+1, err)
 		}
-		info, perr := flow.Parse(f)
-		want[flow.OutcomeOf(perr)]++
-		if d := flowRecordMismatch(ev, f, info, perr, r.Seed); d != "" {
-			if bad++; bad == 1 {
-				firstBad = fmt.Sprintf("frame %d: %s", i+1, d)
-			}
-		}
-		r.Progress("kernel", i+1, len(frames))
+		return ev, nil
+	})
+	if err != nil {
+		return "", err
 	}
 	got, err := k.Stats()
 	if err != nil {
@@ -182,13 +176,8 @@ func kernelFlowReport(r *Run) (string, error) {
 		agree = fmt.Sprintf("agrees with flow.Parse on every packet it ran (%d of the %d packets compared one by one: outcome, Info, key hash; outcome counts and key-hash digest; not run: %s)",
 			len(frames), len(r.Frames), strings.Join(left, ", "))
 	}
-	switch {
-	case bad > 0:
-		err = fmt.Errorf("flow kernel disagrees with flow.Parse on %d of %d packets, first %s", bad, len(frames), firstBad)
-		agree = fmt.Sprintf("DISAGREES with flow.Parse on %d of %d packets (first %s)", bad, len(frames), firstBad)
-	case got.Outcomes != want || got.Digest != digest:
-		err = fmt.Errorf("flow kernel disagrees with flow.Parse: outcomes %v, Go %v; digest %#x, Go %#x", got.Outcomes, want, got.Digest, digest)
-		agree = "DISAGREES with flow.Parse"
+	if disagrees, derr := c.disagreement(got, digest); derr != nil {
+		agree, err = disagrees, derr
 	}
 	// Speed of the kernel without per-packet records, as deployed for
 	// counting.
@@ -203,6 +192,55 @@ func kernelFlowReport(r *Run) (string, error) {
 	}
 	return fmt.Sprintf("kernel: %d frames; %s\nkernel parse+hash: %.1f ns/packet, XDP_DROP floor %.1f ns/packet (net %.1f)",
 		len(frames), agree, ns, floor, ns-floor), err
+}
+
+// flowComparison is the kernel's records of frames compared with
+// flow.Parse, frame by frame: the frames compared, how many records
+// differ, the first difference, and Go's count of each parse outcome.
+type flowComparison struct {
+	frames   int
+	bad      int
+	firstBad string // "frame i: what differs", i counted from 1
+	want     [flow.NumOutcomes]uint64
+}
+
+// flowCompareRecords gets the kernel's record of each frame from record
+// (called with the frame's index, from 0) and compares it with
+// flow.Parse's result (flowRecordMismatch).
+func flowCompareRecords(r *Run, frames [][]byte, record func(i int, frame []byte) (flowxdp.Event, error)) (flowComparison, error) {
+	c := flowComparison{frames: len(frames)}
+	for i, f := range frames {
+		ev, err := record(i, f)
+		if err != nil {
+			return c, err
+		}
+		info, perr := flow.Parse(f)
+		c.want[flow.OutcomeOf(perr)]++
+		if d := flowRecordMismatch(ev, f, info, perr, r.Seed); d != "" {
+			if c.bad++; c.bad == 1 {
+				c.firstBad = fmt.Sprintf("frame %d: %s", i+1, d)
+			}
+		}
+		r.Progress("kernel", i+1, len(frames))
+	}
+	return c, nil
+}
+
+// disagreement returns the flow section's error, and the report's words
+// for it, when the kernel disagrees with flow.Parse: on a frame's record,
+// or over the whole run, in its per-outcome counts (got.Outcomes) or
+// key-hash digest (got.Digest, against Go's digest); "", nil when they
+// agree.
+func (c flowComparison) disagreement(got flowxdp.Stats, digest uint64) (string, error) {
+	switch {
+	case c.bad > 0:
+		return fmt.Sprintf("DISAGREES with flow.Parse on %d of %d packets (first %s)", c.bad, c.frames, c.firstBad),
+			fmt.Errorf("flow kernel disagrees with flow.Parse on %d of %d packets, first %s", c.bad, c.frames, c.firstBad)
+	case got.Outcomes != c.want || got.Digest != digest:
+		return "DISAGREES with flow.Parse",
+			fmt.Errorf("flow kernel disagrees with flow.Parse: outcomes %v, Go %v; digest %#x, Go %#x", got.Outcomes, c.want, got.Digest, digest)
+	}
+	return "", nil
 }
 
 // flowRecordMismatch describes how the kernel's record of frame differs

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -208,5 +209,98 @@ func TestKernelFlowReport_EveryFrameRun(t *testing.T) {
 	}
 	if want := "agrees with flow.Parse on every packet (2 packets compared one by one"; !strings.Contains(line, want) || strings.Contains(line, "not run") {
 		t.Errorf("kernel line lacks %q or has a \"not run\" list:\n%s", want, line)
+	}
+}
+
+// TestFlowCompareRecords: every frame's record is compared with
+// flow.Parse's result; each frame whose record differs counts once, the
+// first one is named (counted from 1), and Go's outcomes are counted per
+// frame; a record's error is returned.
+func TestFlowCompareRecords(t *testing.T) {
+	const seed = 4
+	a := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	b := pkt.TCP4("10.0.0.3:1000", "10.0.0.4:80", 0, nil)
+	cut := a[:20] // in the IPv4 header: truncated
+	frames := [][]byte{a, cut, b, a}
+	record := func(f []byte) flowxdp.Event {
+		info, err := flow.Parse(f)
+		ev := flowxdp.Event{Outcome: flow.OutcomeOf(err), FrameLen: len(f)}
+		if err == nil {
+			ev.Info, ev.Hash = info, info.Key.Hash(seed)
+		}
+		return ev
+	}
+	var want [flow.NumOutcomes]uint64
+	want[flow.OutcomeOK], want[flow.OutcomeTruncated] = 3, 1
+	r, _ := frameRun(seed)
+	for _, tc := range []struct {
+		name     string
+		change   map[int]func(*flowxdp.Event) // by frame index
+		bad      int
+		firstBad string
+	}{
+		{"agree", nil, 0, ""},
+		{"last frame's hash", map[int]func(*flowxdp.Event){3: func(e *flowxdp.Event) { e.Hash++ }}, 1, "frame 4: key hash"},
+		{"two frames", map[int]func(*flowxdp.Event){
+			1: func(e *flowxdp.Event) { e.Outcome = flow.OutcomeOK },
+			2: func(e *flowxdp.Event) { e.FrameLen++ },
+		}, 2, "frame 2: outcome"},
+		{"first frame's key", map[int]func(*flowxdp.Event){0: func(e *flowxdp.Event) { e.Info.Key = flow.Key{} }}, 1, "frame 1: info"},
+	} {
+		calls := 0
+		c, err := flowCompareRecords(r, frames, func(i int, f []byte) (flowxdp.Event, error) {
+			if i != calls {
+				t.Errorf("%s: record called with index %d for frame %d", tc.name, i, calls)
+			}
+			calls++
+			ev := record(f)
+			if ch := tc.change[i]; ch != nil {
+				ch(&ev)
+			}
+			return ev, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.frames != len(frames) || c.bad != tc.bad || !strings.HasPrefix(c.firstBad, tc.firstBad) || (tc.bad == 0) != (c.firstBad == "") || c.want != want {
+			t.Errorf("%s: %+v, want %d frames, %d bad, first %q..., Go outcomes %v", tc.name, c, len(frames), tc.bad, tc.firstBad, want)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := flowCompareRecords(r, frames, func(int, []byte) (flowxdp.Event, error) { return flowxdp.Event{}, boom }); !errors.Is(err, boom) {
+		t.Errorf("record error: got %v", err)
+	}
+}
+
+// TestFlowComparisonDisagreement: the section fails when a record differs
+// (named first), or else when the kernel's count of one outcome or its
+// digest differs from Go's; the report's words say DISAGREES.
+func TestFlowComparisonDisagreement(t *testing.T) {
+	want := [flow.NumOutcomes]uint64{5, 1, 2, 3}
+	agree := flowComparison{frames: 11, want: want}
+	stats := flowxdp.Stats{Outcomes: want, Digest: 0xabc}
+	if words, err := agree.disagreement(stats, 0xabc); words != "" || err != nil {
+		t.Errorf("agreeing kernel: %q, %v", words, err)
+	}
+	for o := range want {
+		st := stats
+		st.Outcomes[o]++
+		words, err := agree.disagreement(st, 0xabc)
+		if words != "DISAGREES with flow.Parse" || err == nil || !strings.Contains(err.Error(), fmt.Sprintf("outcomes %v, Go %v", st.Outcomes, want)) {
+			t.Errorf("outcome %d counted once more: %q, %v", o, words, err)
+		}
+	}
+	words, err := agree.disagreement(stats, 0xabd)
+	if words != "DISAGREES with flow.Parse" || err == nil || !strings.Contains(err.Error(), "digest 0xabc, Go 0xabd") {
+		t.Errorf("other digest: %q, %v", words, err)
+	}
+	for _, n := range []int{1, 2} {
+		bad := agree
+		bad.bad, bad.firstBad = n, "frame 3: outcome"
+		words, err = bad.disagreement(stats, 0xabc)
+		if words != fmt.Sprintf("DISAGREES with flow.Parse on %d of 11 packets (first frame 3: outcome)", n) || err == nil ||
+			err.Error() != fmt.Sprintf("flow kernel disagrees with flow.Parse on %d of 11 packets, first frame 3: outcome", n) {
+			t.Errorf("%d records differ: %q, %v", n, words, err)
+		}
 	}
 }

@@ -108,3 +108,40 @@ func TestFlowradarLocate_Drops(t *testing.T) {
 		t.Errorf("%d of %d packets dropped, %d located; want up to 1%% dropped and 90%% to all of them located", dropped, len(r.Parsed), located)
 	}
 }
+
+// TestFlowradarTableDiffers: the kernel's table must equal the Go
+// encoder's in parameters and every cell: a table of one packet fewer,
+// of one byte fewer, or with another seed differs.
+func TestFlowradarTableDiffers(t *testing.T) {
+	p := flowradar.ParamsFor(4, 3)
+	k1 := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1, 2, flow.ProtoUDP)
+	k2 := flow.KeyFrom4([4]byte{10, 0, 0, 3}, [4]byte{10, 0, 0, 4}, 1, 2, flow.ProtoTCP)
+	table := func(p flowradar.Params, lastSize uint32, packets ...*flow.Key) *flowradar.Table {
+		tab, err := flowradar.NewTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range packets {
+			size := uint32(100)
+			if i == len(packets)-1 {
+				size = lastSize
+			}
+			tab.Add(k, size)
+		}
+		return tab
+	}
+	want := table(p, 100, &k1, &k2, &k1)
+	if err := flowradarTableDiffers(table(p, 100, &k1, &k2, &k1), want); err != nil {
+		t.Errorf("equal tables: %v", err)
+	}
+	for name, got := range map[string]*flowradar.Table{
+		"one packet fewer": table(p, 100, &k1, &k2),
+		"one byte fewer":   table(p, 99, &k1, &k2, &k1),
+		"another seed":     table(flowradar.ParamsFor(4, 4), 100, &k1, &k2, &k1),
+		"empty":            table(p, 0),
+	} {
+		if err := flowradarTableDiffers(got, want); err == nil || err.Error() != "flowradar: the kernel's table differs from the Go encoder's" {
+			t.Errorf("%s: error %v", name, err)
+		}
+	}
+}

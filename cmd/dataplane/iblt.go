@@ -187,9 +187,7 @@ func ibltDigest(r *Run) error {
 	}
 	up, _ := ibltxdp.Digest(o, frames)
 	down, _ := ibltxdp.Digest(o, kept)
-	lost, extra, lerr := ibltxdp.Lost(up, down)
-	exact := ibltExact(lost, removed) && len(extra) == 0 && lerr == nil
-	sound := ibltSound(lost, removed) && len(extra) == 0
+	l := ibltList(up, down, removed)
 
 	// Go cost of one digest update (parse excluded) against one xxHash64
 	// of the same 48-byte key.
@@ -217,12 +215,12 @@ func ibltDigest(r *Run) error {
 	t := r.Table("measure", "value")
 	t.Row("frames upstream / downstream", fmt.Sprintf("%d / %d", len(frames), len(kept)))
 	t.Row("digest", fmt.Sprintf("%d cells, k=%d, %d bytes per table", o.Cells, o.Hashes, o.Cells*8*(3+ibltxdp.KeyLen/8)))
-	t.Row("packets removed / listed lost / listed extra", fmt.Sprintf("%d / %d / %d", nRemoved, len(lost), len(extra)))
+	t.Row("packets removed / listed lost / listed extra", fmt.Sprintf("%d / %d / %d", nRemoved, len(l.lost), len(l.extra)))
 	t.Row("packets with a twin (same flow and id) in the trace", twins)
-	t.Row("listing names exactly the removed packets", exact)
-	t.Row("every listed packet was removed", sound)
-	if lerr != nil {
-		t.Row("listing incomplete", fmt.Sprintf("%v (removed twins cancel in the key sum)", lerr))
+	t.Row("listing names exactly the removed packets", l.exact)
+	t.Row("every listed packet was removed", l.sound)
+	if l.err != nil {
+		t.Row("listing incomplete", fmt.Sprintf("%v (removed twins cancel in the key sum)", l.err))
 	}
 	if len(keys) > 0 {
 		t.Row("Go insert ns/packet (48-byte key)", fmt.Sprintf("%.1f (%.1fx one xxHash64 of the key, %.1f ns)", insNs, insNs/hashNs, hashNs))
@@ -233,21 +231,63 @@ func ibltDigest(r *Run) error {
 		return err
 	}
 	if r.Top > 0 { // as the other sections' top-N lists: -top 0 shows none
-		for i, p := range lost {
+		for i, p := range l.lost {
 			if i == r.Top {
-				r.Printf("  ... %d more\n", len(lost)-r.Top)
+				r.Printf("  ... %d more\n", len(l.lost)-r.Top)
 				break
 			}
 			r.Printf("  lost: %v id %#016x %d bytes\n", p.Flow, p.ID, p.Bytes)
 		}
 	}
-	if !sound || (!exact && lerr == nil) {
+	if !l.ok() {
 		return fmt.Errorf("iblt: digest listing differs from the removed packets")
 	}
 
 	line, err := ibltKernel(r, o, frames, kept, up, down, removed)
 	r.Printf("%s\n", line)
 	return err
+}
+
+// ibltListing is what the difference of two packet digests (upstream and
+// downstream of the loss) lists, judged against the packets removed.
+type ibltListing struct {
+	lost, extra []ibltxdp.Packet // listed lost (upstream only) and extra (downstream only)
+	err         error            // the listing is incomplete
+	exact       bool             // it names exactly the removed packets, and is complete
+	sound       bool             // every packet listed was removed, no more often
+}
+
+// ibltList lists the difference of the digests up and down and judges it
+// against removed.
+func ibltList(up, down *iblt.Table, removed map[ibltPkt]int) ibltListing {
+	var l ibltListing
+	l.lost, l.extra, l.err = ibltxdp.Lost(up, down)
+	l.exact = ibltExact(l.lost, removed) && len(l.extra) == 0 && l.err == nil
+	l.sound = ibltSound(l.lost, removed) && len(l.extra) == 0
+	return l
+}
+
+// ok reports whether the listing is right: sound, and exact unless it is
+// incomplete (removed twins cancel in the key sum and cannot be listed).
+func (l ibltListing) ok() bool {
+	return l.sound && (l.exact || l.err != nil)
+}
+
+// ibltKernelCheck compares the kernel's digests (up, down) with Go's, and
+// lists the lost packets from the kernel's: whether both digests are
+// identical to Go's, and the kernel's listing.
+func ibltKernelCheck(up, down, goUp, goDown *iblt.Table, removed map[ibltPkt]int) (bool, ibltListing) {
+	return up.Equal(goUp) && down.Equal(goDown), ibltList(up, down, removed)
+}
+
+// ibltKernelDisagreement returns the iblt section's error when the
+// kernel's digests are not identical to Go's (same) or its listing is
+// wrong (see ibltListing.ok); nil when they agree.
+func ibltKernelDisagreement(same bool, l ibltListing) error {
+	if !same || !l.ok() {
+		return fmt.Errorf("iblt: kernel digest identical to Go: %v, kernel listing exact: %v, sound: %v (%v)", same, l.exact, l.sound, l.err)
+	}
+	return nil
 }
 
 // ibltSound reports whether every listed packet was removed, no more often
@@ -323,12 +363,9 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 	if err != nil {
 		return "", err
 	}
-	same := ku.Equal(goUp) && kd.Equal(goDown)
-	lost, extra, lerr := ibltxdp.Lost(ku, kd)
-	exact := ibltExact(lost, removed) && len(extra) == 0 && lerr == nil
-	sound := ibltSound(lost, removed) && len(extra) == 0
+	same, l := ibltKernelCheck(ku, kd, goUp, goDown, removed)
 	r.Printf("\nkernel (iblt/xdp, per-CPU tables): digests identical to Go: %v; kernel difference lists %d lost packets, exactly the removed ones: %v, all of them removed ones: %v\n",
-		same, len(lost), exact, sound)
+		same, len(l.lost), l.exact, l.sound)
 
 	// Speed above an XDP_DROP floor.
 	bench, err := ibltxdp.Load(o)
@@ -342,8 +379,8 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 	}
 	r.Printf("kernel speed: %.1f ns/packet, XDP_DROP floor %.1f ns/packet, net %.1f ns/packet (parse + packet id + 2 hashes + %d cells)\n",
 		kns, fns, kns-fns, o.Hashes)
-	if !same || !sound || (!exact && lerr == nil) {
-		return "", fmt.Errorf("iblt: kernel digest identical to Go: %v, kernel listing exact: %v, sound: %v (%v)", same, exact, sound, lerr)
+	if err := ibltKernelDisagreement(same, l); err != nil {
+		return "", err
 	}
 	return "kernel: agrees with Go cell for cell", nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/iblt"
 	ibltxdp "github.com/dataplane-go/dataplane/iblt/xdp"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/internal/pkt"
@@ -128,5 +130,133 @@ func TestIbltExactAndSound(t *testing.T) {
 		if got := ibltSound(tc.lost, removed); got != tc.sound {
 			t.Errorf("%s: sound %v, want %v", tc.name, got, tc.sound)
 		}
+	}
+}
+
+// ibltLossFrames is a trace of ten UDP packets of distinct flows, the
+// packets kept after removing the fourth, and that packet as removed.
+func ibltLossFrames(t *testing.T) (frames, kept [][]byte, removed map[ibltPkt]int) {
+	for i := range 10 {
+		frames = append(frames, pkt.UDP4(fmt.Sprintf("10.0.0.%d:1000", i+1), "10.0.1.1:53", []byte{byte(i), 1, 2, 3}))
+	}
+	kept = append(append(kept, frames[:3]...), frames[4:]...)
+	info, err := flow.Parse(frames[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed = map[ibltPkt]int{{info.Key, ibltxdp.PacketID(frames[3], info), uint64(len(frames[3]))}: 1}
+	return frames, kept, removed
+}
+
+// TestIbltKernelCheck: the kernel's digests are identical to Go's only if
+// both are, upstream against upstream and downstream against downstream;
+// the listing is the kernel tables' own, judged against the removed
+// packets.
+func TestIbltKernelCheck(t *testing.T) {
+	frames, kept, removed := ibltLossFrames(t)
+	o, err := ibltxdp.OptionsFor(4, 0.999, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := func(frames [][]byte) *iblt.Table {
+		d, err := ibltxdp.Digest(o, frames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	goUp, goDown := digest(frames), digest(kept)
+	for _, tc := range []struct {
+		name         string
+		up, down     *iblt.Table
+		same         bool
+		lost         int
+		exact, sound bool
+	}{
+		{"identical", digest(frames), digest(kept), true, 1, true, true},
+		{"upstream missed the removed packet", digest(kept), digest(kept), false, 0, false, true},
+		{"downstream saw it", digest(frames), digest(frames), false, 0, false, true},
+		{"downstream missed another", digest(frames), digest(kept[1:]), false, 2, false, false},
+		{"swapped", digest(kept), digest(frames), false, 0, false, false},
+	} {
+		same, l := ibltKernelCheck(tc.up, tc.down, goUp, goDown, removed)
+		if same != tc.same || len(l.lost) != tc.lost || l.exact != tc.exact || l.sound != tc.sound || l.err != nil {
+			t.Errorf("%s: same %v, %d lost, exact %v, sound %v (%v); want %v, %d, %v, %v", tc.name, same, len(l.lost), l.exact, l.sound, l.err, tc.same, tc.lost, tc.exact, tc.sound)
+		}
+	}
+}
+
+// TestIbltListingOK: a listing is right when it is sound and, unless it is
+// incomplete, exact; the kernel also fails when its digests differ from
+// Go's, each alone.
+func TestIbltListingOK(t *testing.T) {
+	incomplete := errors.New("incomplete")
+	for _, tc := range []struct {
+		l  ibltListing
+		ok bool
+	}{
+		{ibltListing{exact: true, sound: true}, true},
+		{ibltListing{exact: false, sound: true, err: incomplete}, true},
+		{ibltListing{exact: false, sound: true}, false},
+		{ibltListing{exact: true, sound: false}, false},
+		{ibltListing{exact: false, sound: false, err: incomplete}, false},
+	} {
+		if got := tc.l.ok(); got != tc.ok {
+			t.Errorf("%+v: ok %v, want %v", tc.l, got, tc.ok)
+		}
+		for _, same := range []bool{true, false} {
+			err := ibltKernelDisagreement(same, tc.l)
+			if (err == nil) != (same && tc.ok) {
+				t.Errorf("same %v, %+v: error %v", same, tc.l, err)
+			}
+			want := fmt.Sprintf("iblt: kernel digest identical to Go: %v, kernel listing exact: %v, sound: %v (%v)", same, tc.l.exact, tc.l.sound, tc.l.err)
+			if err != nil && err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+		}
+	}
+}
+
+// TestIbltList: the listing of two digests names the lost packets (up
+// less down) and the extra ones (down less up), and is exact and sound
+// against the removed packets only when it names them all and no other.
+func TestIbltList(t *testing.T) {
+	frames, kept, removed := ibltLossFrames(t)
+	o, err := ibltxdp.OptionsFor(4, 0.999, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _ := ibltxdp.Digest(o, frames)
+	down, _ := ibltxdp.Digest(o, kept)
+	injected := pkt.UDP4("10.0.0.99:1000", "10.0.1.1:53", nil)
+	downInjected, _ := ibltxdp.Digest(o, append(kept[:len(kept):len(kept)], injected))
+	var none map[ibltPkt]int
+	twice := map[ibltPkt]int{}
+	for k := range removed {
+		twice[k] = 2
+	}
+	for _, tc := range []struct {
+		name         string
+		up, down     *iblt.Table
+		removed      map[ibltPkt]int
+		lost, extra  int
+		exact, sound bool
+	}{
+		{"as removed", up, down, removed, 1, 0, true, true},
+		{"nothing removed", up, down, none, 1, 0, false, false},
+		{"removed twice", up, down, twice, 1, 0, false, true},
+		{"extra", down, up, removed, 0, 1, false, false},
+		{"as removed, and one extra", up, downInjected, removed, 1, 1, false, false},
+		{"same digests", up, up, none, 0, 0, true, true},
+	} {
+		l := ibltList(tc.up, tc.down, tc.removed)
+		if len(l.lost) != tc.lost || len(l.extra) != tc.extra || l.exact != tc.exact || l.sound != tc.sound || l.err != nil {
+			t.Errorf("%s: %d lost, %d extra, exact %v, sound %v (%v); want %d, %d, %v, %v", tc.name, len(l.lost), len(l.extra), l.exact, l.sound, l.err, tc.lost, tc.extra, tc.exact, tc.sound)
+		}
+	}
+	// An error makes no listing exact, not even one that names the
+	// removed packets (here none).
+	if l := ibltList(up, nil, none); l.err == nil || len(l.lost) != 0 || l.exact {
+		t.Errorf("no downstream digest: %d lost, exact %v, error %v", len(l.lost), l.exact, l.err)
 	}
 }

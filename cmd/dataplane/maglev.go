@@ -157,18 +157,10 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	if _, err := model.SetVIP(maglevxdp.VIP{}, xb); err != nil {
 		return "", err
 	}
-	mismatches := 0
 	frames := r.KernelFrames()
-	for i, f := range frames {
-		v, out, err := lb.Run(f)
-		if err != nil {
-			return "", err
-		}
-		mv, mout, _ := model.Process(f)
-		if v != mv || string(out) != string(mout) && v == maglevxdp.TX {
-			mismatches++
-		}
-		r.Progress("maglev kernel", i, len(frames))
+	mismatches, err := maglevMismatches(r, lb, model, frames)
+	if err != nil {
+		return "", err
 	}
 	st, err := lb.Stats()
 	if err != nil {
@@ -187,10 +179,55 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	if err := t.Flush(); err != nil {
 		return "", err
 	}
-	if mismatches > 0 {
-		return "", fmt.Errorf("maglev: kernel and Go disagree on %d of %d frames", mismatches, len(frames))
+	if err := maglevDisagreement(mismatches, len(frames)); err != nil {
+		return "", err
 	}
 	return "kernel: agrees with Go on every frame", nil
+}
+
+// maglevKernel is maglev/xdp as maglevMismatches sees it: a verdict and
+// the frame out for each frame in.
+type maglevKernel interface {
+	Run(frame []byte) (verdict uint32, out []byte, err error)
+}
+
+// maglevModel is the Go model of maglev/xdp as maglevMismatches sees it.
+type maglevModel interface {
+	Process(frame []byte) (verdict uint32, out []byte, backend netip.Addr)
+}
+
+// maglevMismatches runs every frame through the kernel k and the Go model
+// and returns the number of frames on which they differ (maglevDiffers).
+func maglevMismatches(r *Run, k maglevKernel, model maglevModel, frames [][]byte) (int, error) {
+	mismatches := 0
+	for i, f := range frames {
+		v, out, err := k.Run(f)
+		if err != nil {
+			return 0, err
+		}
+		mv, mout, _ := model.Process(f)
+		if maglevDiffers(v, out, mv, mout) {
+			mismatches++
+		}
+		r.Progress("maglev kernel", i, len(frames))
+	}
+	return mismatches, nil
+}
+
+// maglevDiffers reports whether the kernel's verdict v and frame out differ
+// from the model's (mv, mout): the verdicts always count, the frames only
+// when sent (XDP_TX), as the frames passed or dropped are not compared.
+func maglevDiffers(v uint32, out []byte, mv uint32, mout []byte) bool {
+	return v != mv || v == maglevxdp.TX && string(out) != string(mout)
+}
+
+// maglevDisagreement returns the maglev section's error when the kernel
+// and Go disagree on mismatches of the n frames; nil when they agree.
+func maglevDisagreement(mismatches, n int) error {
+	if mismatches > 0 {
+		return fmt.Errorf("maglev: kernel and Go disagree on %d of %d frames", mismatches, n)
+	}
+	return nil
 }
 
 func isPerm(err error) bool {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/internal/pkt"
 	"github.com/dataplane-go/dataplane/maglev"
+	maglevxdp "github.com/dataplane-go/dataplane/maglev/xdp"
 )
 
 // TestMaglevSection_Shares: 500 flows of 1 to 4 packets over ten backends.
@@ -93,5 +96,115 @@ func TestMaglevSection_Shares(t *testing.T) {
 	lastMaglev, _ := strconv.ParseFloat(strings.TrimSuffix(share["10.1.0.10"], "%"), 64)
 	if space < 10 || space > 15 || moved < lastMaglev-0.05 {
 		t.Errorf("maglev moves %.2f%% of its hash space (want 10%% to 15%%) and %.2f%% of the flows (want at least 10.1.0.10's %.1f%%)", space, moved, lastMaglev)
+	}
+}
+
+// maglevOut is a verdict and frame out, as a fake maglev kernel or model
+// returns them.
+type maglevOut struct {
+	v   uint32
+	out string
+}
+
+// fakeMaglev is a fake maglev/xdp kernel (Run) or model (Process): it
+// returns its outs in order, or err, and keeps the frames.
+type fakeMaglev struct {
+	outs []maglevOut
+	err  error
+	runs int
+	seen [][]byte
+}
+
+func (f *fakeMaglev) Run(frame []byte) (uint32, []byte, error) {
+	if f.err != nil {
+		return 0, nil, f.err
+	}
+	o := f.outs[f.runs]
+	f.runs++
+	f.seen = append(f.seen, frame)
+	return o.v, []byte(o.out), nil
+}
+
+func (f *fakeMaglev) Process(frame []byte) (uint32, []byte, netip.Addr) {
+	v, out, _ := f.Run(frame)
+	return v, out, netip.Addr{}
+}
+
+// maglevPass and maglevDrop are XDP_PASS and XDP_DROP.
+const maglevPass, maglevDrop = 2, 1
+
+// TestMaglevDiffers: kernel and model differ when their verdicts do, or
+// when both send (XDP_TX) different frames; frames passed or dropped are
+// not compared.
+func TestMaglevDiffers(t *testing.T) {
+	tx := maglevxdp.TX
+	for _, tc := range []struct {
+		name    string
+		v       uint32
+		out     string
+		mv      uint32
+		mout    string
+		differs bool
+	}{
+		{"same frame sent", tx, "abc", tx, "abc", false},
+		{"other frame sent", tx, "abc", tx, "abd", true},
+		{"shorter frame sent", tx, "ab", tx, "abc", true},
+		{"both passed, frames differ", maglevPass, "abc", maglevPass, "xyz", false},
+		{"both dropped, frames differ", maglevDrop, "abc", maglevDrop, "xyz", false},
+		{"sent where Go passes", tx, "abc", maglevPass, "abc", true},
+		{"passed where Go sends", maglevPass, "abc", tx, "abc", true},
+		{"dropped where Go passes", maglevDrop, "", maglevPass, "", true},
+	} {
+		if got := maglevDiffers(tc.v, []byte(tc.out), tc.mv, []byte(tc.mout)); got != tc.differs {
+			t.Errorf("%s: differs %v, want %v", tc.name, got, tc.differs)
+		}
+	}
+}
+
+// TestMaglevMismatches: every frame runs through the kernel and the
+// model, and each frame on which they differ counts once, the first and
+// the last included; the kernel's error is returned.
+func TestMaglevMismatches(t *testing.T) {
+	tx := maglevxdp.TX
+	frames := [][]byte{{1}, {2}, {3}, {4}}
+	model := []maglevOut{{tx, "a"}, {maglevPass, "b"}, {tx, "c"}, {maglevDrop, "d"}}
+	r, _ := frameRun(1)
+	for _, tc := range []struct {
+		name   string
+		kernel []maglevOut
+		want   int
+	}{
+		{"agree", model, 0},
+		{"first frame out", []maglevOut{{tx, "x"}, {maglevPass, "b"}, {tx, "c"}, {maglevDrop, "d"}}, 1},
+		{"last verdict", []maglevOut{{tx, "a"}, {maglevPass, "b"}, {tx, "c"}, {maglevPass, "d"}}, 1},
+		{"passed frame's bytes", []maglevOut{{tx, "a"}, {maglevPass, "x"}, {tx, "c"}, {maglevDrop, "d"}}, 0},
+		{"all", []maglevOut{{maglevPass, "a"}, {tx, "b"}, {tx, "x"}, {tx, "d"}}, 4},
+	} {
+		k, m := &fakeMaglev{outs: tc.kernel}, &fakeMaglev{outs: model}
+		got, err := maglevMismatches(r, k, m, frames)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %d mismatches (%v), want %d", tc.name, got, err, tc.want)
+		}
+		if !sameFrames(k.seen, frames) || !sameFrames(m.seen, frames) {
+			t.Errorf("%s: kernel ran %v, model %v, want %v each", tc.name, k.seen, m.seen, frames)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := maglevMismatches(r, &fakeMaglev{err: boom}, &fakeMaglev{outs: model}, frames); !errors.Is(err, boom) {
+		t.Errorf("kernel error: got %v", err)
+	}
+}
+
+// TestMaglevDisagreement: one mismatch fails the section, and the error
+// says how many of how many frames.
+func TestMaglevDisagreement(t *testing.T) {
+	if err := maglevDisagreement(0, 5); err != nil {
+		t.Errorf("agreeing kernel: %v", err)
+	}
+	for _, m := range []int{1, 5} {
+		want := fmt.Sprintf("maglev: kernel and Go disagree on %d of 5 frames", m)
+		if err := maglevDisagreement(m, 5); err == nil || err.Error() != want {
+			t.Errorf("%d mismatches: error %v, want %q", m, err, want)
+		}
 	}
 }
