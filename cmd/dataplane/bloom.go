@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"strings"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	bloomxdp "github.com/dataplane-go/dataplane/bloom/xdp"
@@ -126,10 +122,8 @@ func bloomKernelReport(r *Run, f *bloom.Filter, members []flow.Key) (string, err
 	opts := bloomxdp.Options{Params: f.Params(), Layout: bloomxdp.Classic, Key: bloomxdp.KeyFlow, Action: bloomxdp.DropMembers}
 	k, err := bloomxdp.Load(opts)
 	if err != nil {
-		if !r.KernelRequired() && bloomSkippable(err) {
-			return fmt.Sprintf("\nkernel: skipped (%v)", err), nil
-		}
-		return "\nkernel: failed to load", err
+		line, err := r.KernelSkipped("bloom", err)
+		return "\n" + line, err
 	}
 	defer k.Close()
 	if err := k.WriteFilter(f); err != nil {
@@ -237,10 +231,4 @@ func bloomDisagreement(mismatches int, same bool) error {
 		return fmt.Errorf("bloom: kernel and Go disagree (%d verdicts, learned filter identical: %v)", mismatches, same)
 	}
 	return nil
-}
-
-func bloomSkippable(err error) bool {
-	msg := err.Error()
-	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
-		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
 }

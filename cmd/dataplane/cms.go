@@ -2,13 +2,10 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/cms"
 	cmsxdp "github.com/dataplane-go/dataplane/cms/xdp"
@@ -197,10 +194,8 @@ func cmsKernelReport(r *Run) (string, error) {
 	p := cms.Params{Width: 4096, Depth: 4, Seed: r.Seed}
 	k, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModeShared})
 	if err != nil {
-		if !r.KernelRequired() && cmsSkippable(err) {
-			return fmt.Sprintf("\nkernel: skipped (%v)", err), nil
-		}
-		return "\nkernel: failed to load", err
+		line, err := r.KernelSkipped("cms", err)
+		return "\n" + line, err
 	}
 	defer k.Close()
 	want := cms.MustNew(p)
@@ -376,10 +371,4 @@ func cmsDisagreement(diff, mismatches int, reportDiff bool, n, goN, drops uint64
 		return fmt.Errorf("cms: kernel and Go disagree (%d counters, %d verdicts, reports differ: %v, N %d vs %d, detector drops %d vs %d)", diff, mismatches, reportDiff, n, goN, drops, goDrops)
 	}
 	return nil
-}
-
-func cmsSkippable(err error) bool {
-	msg := err.Error()
-	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
-		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
 }

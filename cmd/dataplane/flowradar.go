@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -259,10 +258,7 @@ func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
 	}
 	k, err := frxdp.Load(frxdp.Options{Params: p})
 	if err != nil {
-		if !r.KernelRequired() && (errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || frIsPerm(err)) {
-			return fmt.Sprintf("kernel: skipped (%v)", err), nil
-		}
-		return "kernel: failed to load", err
+		return r.KernelSkipped("flowradar", err)
 	}
 	defer k.Close()
 	var frames [][]byte
@@ -313,9 +309,4 @@ func flowradarTableDiffers(got, want *flowradar.Table) error {
 		return errors.New("flowradar: the kernel's table differs from the Go encoder's")
 	}
 	return nil
-}
-
-func frIsPerm(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
 }

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
@@ -333,10 +329,8 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 	load := func() (*ibltxdp.Kernel, error) { return ibltxdp.Load(o) }
 	up, err := load()
 	if err != nil {
-		if !r.KernelRequired() && ibltSkippable(err) {
-			return fmt.Sprintf("\nkernel: skipped (%v)", err), nil
-		}
-		return "\nkernel: failed to load", err
+		line, err := r.KernelSkipped("iblt", err)
+		return "\n" + line, err
 	}
 	defer up.Close()
 	down, err := load()
@@ -383,10 +377,4 @@ func ibltKernel(r *Run, o ibltxdp.Options, frames, kept [][]byte, goUp, goDown *
 		return "", err
 	}
 	return "kernel: agrees with Go cell for cell", nil
-}
-
-func ibltSkippable(err error) bool {
-	msg := err.Error()
-	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) ||
-		strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
 }

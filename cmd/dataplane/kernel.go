@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -42,12 +43,20 @@ func (r *Run) KernelFrames() [][]byte {
 	return r.kernelFrames
 }
 
-// KernelSkipped returns the line a section prints when its kernel could not
-// load (err), or err itself when -kernel on requires the kernel.
+// KernelSkipped returns what a section whose kernel could not load (err)
+// reports in its place. When err says that BPF cannot run here (see
+// bpfUnavailable) and -kernel on does not require it, that is a line and
+// no error: the first section to get one gives the reason, the later ones
+// name that section instead of repeating it. Otherwise it is
+// "kernel: failed to load" and err, which fails the section.
 func (r *Run) KernelSkipped(what string, err error) (string, error) {
-	if r.KernelRequired() {
-		return "", fmt.Errorf("%s kernel: %w", what, err)
+	if r.KernelRequired() || !bpfUnavailable(err) {
+		return "kernel: failed to load", fmt.Errorf("%s kernel: %w", what, err)
 	}
+	if r.kernelSkippedIn != "" {
+		return fmt.Sprintf("kernel: not run (BPF unavailable, as the %s section said)", r.kernelSkippedIn), nil
+	}
+	r.kernelSkippedIn = what
 	why := err.Error()
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		why = "BPF is not supported here"
@@ -55,20 +64,37 @@ func (r *Run) KernelSkipped(what string, err error) (string, error) {
 	return fmt.Sprintf("kernel: not run (%s; -kernel on makes this an error)", why), nil
 }
 
-// KernelSpeed measures prog with BPF_PROG_TEST_RUN on up to 256 frames
-// spread over r.KernelFrames(), each run 1,024 times, interleaved with an
-// XDP_DROP program on the same frames: it returns the kernel's own
-// per-packet times of both. (Each test run swaps the kernel's XDP
-// dispatcher, which is slow and serializes; few calls with many repeats
-// keep the measurement short.) Programs that change their maps change
-// them 1,024 times per frame here; measure after comparing maps.
+// bpfUnavailable reports whether a kernel's load error says that BPF
+// cannot run here at all: not supported (not Linux, or a kernel built
+// without it), or not permitted (EPERM or EACCES, want of privileges; the
+// verifier's refusal is EACCES too, and is also what a caller without
+// CAP_PERFMON gets, so the error alone cannot tell the two apart).
+func bpfUnavailable(err error) bool {
+	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrPermission)
+}
+
+// KernelSpeed measures prog with BPF_PROG_TEST_RUN on up to speedFrames
+// frames spread over r.KernelFrames(), each run speedRepeat times,
+// interleaved with an XDP_DROP program on the same frames: it returns the
+// kernel's own per-packet times of both. (Each test run swaps the
+// kernel's XDP dispatcher and waits for an RCU grace period, some 30 ms
+// whatever it measures; few calls with many repeats keep the measurement
+// short.) Programs that change their maps change them speedRepeat times
+// per frame here; measure after comparing maps.
+// speedFrames and speedRepeat: KernelSpeed times 64 frames of the trace, a
+// quarter million runs of each program, in about 5 s a program.
+const (
+	speedFrames = 64
+	speedRepeat = 4096
+)
+
 func (r *Run) KernelSpeed(prog *ebpf.Program) (ns, floorNs float64, err error) {
 	frames := r.KernelFrames()
 	if len(frames) == 0 {
 		return 0, 0, errors.New("no frame a kernel can run")
 	}
-	if len(frames) > 256 {
-		sample := make([][]byte, 256)
+	if len(frames) > speedFrames {
+		sample := make([][]byte, speedFrames)
 		for i := range sample {
 			sample[i] = frames[i*len(frames)/len(sample)]
 		}
@@ -83,14 +109,14 @@ func (r *Run) KernelSpeed(prog *ebpf.Program) (ns, floorNs float64, err error) {
 		return 0, 0, fmt.Errorf("load XDP_DROP floor: %w", err)
 	}
 	defer floor.Close()
-	const repeat = 1024
 	var progT, floorT time.Duration
-	for _, f := range frames {
-		_, d, err := prog.Benchmark(f, repeat, nil)
+	for i, f := range frames {
+		r.Progress("kernel speed", i, len(frames))
+		_, d, err := prog.Benchmark(f, speedRepeat, nil)
 		if err != nil {
 			return 0, 0, err
 		}
-		_, df, err := floor.Benchmark(f, repeat, nil)
+		_, df, err := floor.Benchmark(f, speedRepeat, nil)
 		if err != nil {
 			return 0, 0, err
 		}

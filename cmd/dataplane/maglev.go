@@ -1,12 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/maglev"
 	maglevxdp "github.com/dataplane-go/dataplane/maglev/xdp"
@@ -131,10 +127,7 @@ func maglevKernelReport(r *Run, bs []maglev.Backend) (string, error) {
 	opts := maglevxdp.Options{Seed: r.Seed, Table: maglev.Params{Seed: r.Seed}, MTU: 65535}
 	lb, err := maglevxdp.Load(opts)
 	if err != nil {
-		if !r.KernelRequired() && (errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || isPerm(err)) {
-			return fmt.Sprintf("kernel: skipped (%v)", err), nil
-		}
-		return "kernel: failed to load", err
+		return r.KernelSkipped("maglev", err)
 	}
 	defer lb.Close()
 	model, err := maglevxdp.NewModel(opts)
@@ -228,9 +221,4 @@ func maglevDisagreement(mismatches, n int) error {
 		return fmt.Errorf("maglev: kernel and Go disagree on %d of %d frames", mismatches, n)
 	}
 	return nil
-}
-
-func isPerm(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "permission denied")
 }

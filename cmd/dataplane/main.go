@@ -1,4 +1,4 @@
-// Command dataplane replays a capture (or the embedded default trace)
+// Command dataplane replays captures (or the embedded default trace)
 // through every package of the module, Go and kernel, and prints what each
 // saw and how fast.
 //
@@ -94,12 +94,15 @@ func parseFlagsInner(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&pcaps, "pcap", "read captures from `file|dir`: pcap or pcapng, gzip or not; a directory means every capture in it; repeatable")
 	fs.IntVar(&o.amplify, "amplify", 1, "replay the input `N` times with disjoint addresses (N times the flows)")
 	fs.IntVar(&o.top, "top", 10, "rows of the top-`N` tables")
-	fs.Uint64Var(&o.seed, "seed", 1, "`seed` of every hash and random choice")
-	fs.StringVar(&kernel, "kernel", "auto", "reference kernels: auto (load when the system allows), on (required), off")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed `S` of every hash and random choice")
+	fs.StringVar(&kernel, "kernel", "auto", "reference kernels, `mode` auto (load when the system allows), on (required: no BPF is an error) or off (Go only)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress or notes on stderr (warnings and errors still go there)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: dataplane [-pcap FILE|DIR]... [-amplify N] [-top N] [-seed S] [-kernel auto|on|off] [-quiet]\n\n")
-		fmt.Fprintf(fs.Output(), "Replays a capture (default: the embedded generated trace) through every package and prints what each saw and how fast.\n\n")
+		fmt.Fprintf(fs.Output(), "Replays captures (default: the embedded generated trace) through every package, Go and\n"+
+			"reference kernel, and prints what each saw and how fast. The kernels need Linux and BPF\n"+
+			"privileges (root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN); with them a run takes about\n"+
+			"half a minute, most of it waiting on the kernels' test runs; -kernel off takes a few seconds.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -136,13 +136,14 @@ type Run struct {
 	Kernel  KernelMode
 	Quiet   bool
 
-	out          io.Writer
-	errOut       io.Writer
-	keys         []flow.Key
-	flows        []flow.Key
-	lastProg     time.Time
-	progWhat     string   // the step lastProg belongs to
-	kernelFrames [][]byte // see KernelFrames
+	out             io.Writer
+	errOut          io.Writer
+	keys            []flow.Key
+	flows           []flow.Key
+	lastProg        time.Time
+	progWhat        string   // the step lastProg belongs to
+	kernelFrames    [][]byte // see KernelFrames
+	kernelSkippedIn string   // the first section whose kernel BPF could not run, see KernelSkipped
 }
 
 // KernelAllowed reports whether sections may load kernels (-kernel auto or

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/bpfload"
@@ -93,7 +95,7 @@ func TestRun_FailingSectionExitsOne(t *testing.T) {
 // them (a load error is a line to print); on requires them (a load error
 // is the section's error); off allows none.
 func TestRun_KernelModes(t *testing.T) {
-	loadErr := errors.New("no BPF today")
+	loadErr := fmt.Errorf("load test kernel: no BPF today: %w", syscall.EPERM)
 	for _, tc := range []struct {
 		mode              KernelMode
 		allowed, required bool
@@ -111,12 +113,44 @@ func TestRun_KernelModes(t *testing.T) {
 		}
 		line, err := r.KernelSkipped("test", loadErr)
 		if tc.required {
-			if !errors.Is(err, loadErr) || line != "" {
+			if !errors.Is(err, loadErr) || line != "kernel: failed to load" {
 				t.Errorf("-kernel %s: KernelSkipped = %q, %v; want the load error", tc.mode, line, err)
 			}
 		} else if err != nil || !strings.Contains(line, "no BPF today") {
 			t.Errorf("-kernel %s: KernelSkipped = %q, %v; want a line naming the load error", tc.mode, line, err)
 		}
+	}
+}
+
+// TestKernelSkipped_Reasons: only a load error saying that BPF cannot run
+// here (not supported, not permitted) is skipped under -kernel auto; any
+// other fails the section. The first skipped section gives the reason, the
+// later ones name that section rather than repeat it.
+func TestKernelSkipped_Reasons(t *testing.T) {
+	r := &Run{Kernel: KernelAuto}
+	other := errors.New("load bloom kernel: the map is the wrong size")
+	if line, err := r.KernelSkipped("bloom", other); !errors.Is(err, other) || line != "kernel: failed to load" {
+		t.Errorf("a load error that is not BPF's absence: %q, %v; want a failure", line, err)
+	}
+	unsupported := fmt.Errorf("load flow kernel: %w", ebpf.ErrNotSupported)
+	line, err := r.KernelSkipped("flow", unsupported)
+	if err != nil || line != "kernel: not run (BPF is not supported here; -kernel on makes this an error)" {
+		t.Errorf("first skip: %q, %v", line, err)
+	}
+	for _, e := range []error{
+		fmt.Errorf("load cms kernel: %w", syscall.EPERM),
+		fmt.Errorf("load cms kernel: %w", syscall.EACCES),
+		fmt.Errorf("load cms kernel: %w", errors.ErrUnsupported),
+		unsupported,
+	} {
+		line, err := r.KernelSkipped("cms", e)
+		if err != nil || line != "kernel: not run (BPF unavailable, as the flow section said)" {
+			t.Errorf("later skip of %v: %q, %v; want a line naming the flow section", e, line, err)
+		}
+	}
+	r = &Run{Kernel: KernelAuto}
+	if line, _ := r.KernelSkipped("maglev", fmt.Errorf("x: %w", syscall.EACCES)); !strings.Contains(line, "permission denied") {
+		t.Errorf("first skip of EACCES: %q, want the reason", line)
 	}
 }
 
