@@ -43,6 +43,22 @@ const checksumTweak uint64 = 0xA0761D6478BD642F
 // differ, so the checksum is independent of the cell indexes.
 func ChecksumSeed(seed uint64) uint64 { return seed ^ checksumTweak }
 
+// String describes p, the seed included.
+func (p Params) String() string {
+	return fmt.Sprintf("cells=%d hashes=%d key-len=%d seed=%#x", p.Cells, p.Hashes, p.KeyLen, p.Seed)
+}
+
+// SizeBytes returns the memory of a table's cells, 8*Cells*(3+ceil(KeyLen/8))
+// bytes (a count, a value sum and a checksum, then the key's words), for
+// parameters that [Params.Validate] accepts; its encoding is 24 bytes
+// more. For others it returns 0.
+func (p Params) SizeBytes() int {
+	if p.Validate() != nil {
+		return 0
+	}
+	return 8 * p.Cells * cellWords(p.KeyLen) // Validate keeps it within an int
+}
+
 // Validate reports whether p describes a valid table.
 func (p Params) Validate() error {
 	switch {

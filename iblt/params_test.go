@@ -102,3 +102,36 @@ func TestParamsFor_TieChoosesThree(t *testing.T) {
 		t.Fatal("no d in [1, 20000] where k = 3 and k = 4 need the same cells at success 0.99")
 	}
 }
+
+// TestParams_StringSizeBytes: String names every field; SizeBytes is the
+// cells' memory, the encoding less its 24-byte header, and 0 for
+// parameters Validate refuses.
+func TestParams_StringSizeBytes(t *testing.T) {
+	p := Params{Cells: 12, Hashes: 3, KeyLen: 13, Seed: 0x2a}
+	if got, want := p.String(), "cells=12 hashes=3 key-len=13 seed=0x2a"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	for _, p := range []Params{
+		{Cells: 12, Hashes: 3, KeyLen: 13},
+		{Cells: 12, Hashes: 4, KeyLen: 8},
+		{Cells: 1, Hashes: 1, KeyLen: 1},
+		{Cells: 300, Hashes: 3, KeyLen: 37},
+		{Cells: 64, Hashes: 4, KeyLen: MaxKeyLen},
+	} {
+		b, err := MustNew(p).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := p.SizeBytes(), len(b)-24; got != want {
+			t.Errorf("%v: SizeBytes() = %d, want %d (the encoding less its header)", p, got, want)
+		}
+		if got, want := p.SizeBytes(), 8*p.Cells*(3+(p.KeyLen+7)/8); got != want {
+			t.Errorf("%v: SizeBytes() = %d, want %d", p, got, want)
+		}
+	}
+	for _, p := range []Params{{}, {Cells: 10, Hashes: 3, KeyLen: 13}, {Cells: 12, Hashes: 3}} {
+		if n := p.SizeBytes(); n != 0 {
+			t.Errorf("%v: SizeBytes() = %d for invalid parameters, want 0", p, n)
+		}
+	}
+}
