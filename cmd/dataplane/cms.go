@@ -326,11 +326,11 @@ func cmsDetect(k cmsDetectorKernel, model *cms.Detector, frames [][]byte) (cmsDe
 			}
 			d.events = append(d.events, evs...)
 		}
-		wantV := uint32(2)
+		wantV := cmsxdp.VerdictPass
 		if info, err := flow.Parse(fr); err == nil {
 			drop, rep := model.FilterReport(info.Key.Bytes())
 			if drop {
-				wantV, d.drops = 1, d.drops+1
+				wantV, d.drops = cmsxdp.VerdictDrop, d.drops+1
 			}
 			if rep != cms.ReportNone {
 				d.reports = append(d.reports, cmsReport{info.Key, rep})

@@ -366,7 +366,7 @@ func (k *Kernel) Close() error {
 }
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns
-// its verdict (1 XDP_DROP, 2 XDP_PASS). Frames must be 14 to [MaxFrame]
+// its verdict, [VerdictDrop] or [VerdictPass]. Frames must be 14 to [MaxFrame]
 // bytes; others are an error naming the range. Per-CPU counters are those
 // of the CPU the calling thread runs on: see [PinThread].
 func (k *Kernel) Run(frame []byte) (uint32, error) {

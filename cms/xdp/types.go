@@ -37,6 +37,13 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", uint32(m))
 }
 
+// XDP verdicts the kernel returns, as bloom/xdp's: every packet passes but
+// those the detector drops.
+const (
+	VerdictDrop uint32 = 1 // XDP_DROP
+	VerdictPass uint32 = 2 // XDP_PASS
+)
+
 // Options configure the kernel at load time.
 type Options struct {
 	// Params are the sketch's width, depth and seed. Conservative update is
