@@ -145,6 +145,26 @@ func TestKernel_EntryOfUnusedSlot(t *testing.T) {
 	}
 }
 
+// TestKernel_VIPWithoutTable: a VIP whose table is missing from
+// maglev_tables, which the loader never leaves so (it swaps a table in
+// before it adds the VIP and deletes the VIP before its table) but
+// another writer of the maps could, drops the packet as DropNoTable.
+func TestKernel_VIPWithoutTable(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 13}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	p.setVIP(t, x, backends("10.1.0.1"))
+	if err := p.lb.objs.MaglevTables.Delete(p.lb.vips[x].id); err != nil {
+		t.Fatal(err)
+	}
+	// 203.0.113.5:4000 > 198.51.100.1:80 TCP SYN
+	if v, out := kerneltest.Run(t, p.lb.Program(), pkt.TCP4("203.0.113.5:4000", "198.51.100.1:80", pkt.SYN, nil)); v != Drop {
+		t.Fatalf("VIP without a table: verdict %d, sent to %v; want drop", v, outerDst(out))
+	}
+	if st := kernelCounters(t, p.lb); st.DropNoTable != 1 || st.DropNoBackend != 0 || st.TX != 0 {
+		t.Fatalf("counters %+v, want one DropNoTable", st)
+	}
+}
+
 // TestStats_BackendComesBack: a backend address that left every VIP is no
 // longer reported, and when it comes back its statistics start from zero,
 // in the kernel and the model alike.
