@@ -27,10 +27,12 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 
 	for _, c := range []struct {
 		name         string
+		id           uint32 // the datagrams' identification
 		earlier, cut []byte // whole datagrams, TCP with 300 bytes of payload
 		first, later func(body []byte) []byte
 	}{{
 		name: "IPv4",
+		id:   0x1234,
 		// 203.0.113.9:4000 > 198.51.100.1:80, then :4999 > :80, ID 0x1234
 		earlier: pkt.TCP4("203.0.113.9:4000", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
 		cut:     pkt.TCP4("203.0.113.9:4999", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
@@ -44,19 +46,22 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 		},
 	}, {
 		name: "IPv6",
-		// [2001:db8::9]:4000 > [2001:db8::80]:443, then :4999 > :443, ID 0x1234
+		// 32 bits of identification (RFC 8200 section 4.5), all of them
+		// the datagram's.
+		id: 0x89ab1234,
+		// [2001:db8::9]:4000 > [2001:db8::80]:443, then :4999 > :443, ID 0x89ab1234
 		earlier: pkt.TCP6("[2001:db8::9]:4000", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
 		cut:     pkt.TCP6("[2001:db8::9]:4999", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
 		first: func(body []byte) []byte {
 			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
-				Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 0x1234}}}, Payload: body[:8]}.Bytes()
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 0x89ab1234}}}, Payload: body[:8]}.Bytes()
 		},
 		later: func(body []byte) []byte {
 			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
-				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, ID: 0x1234}}}, Payload: body[8:]}.Bytes()
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, ID: 0x89ab1234}}}, Payload: body[8:]}.Bytes()
 		},
 	}} {
-		b := sendDatagram(t, p, fragment(t, c.earlier, 0x1234, 3))
+		b := sendDatagram(t, p, fragment(t, c.earlier, c.id, 3))
 		hl := 20
 		if c.cut[12] == 0x86 {
 			hl = 40
