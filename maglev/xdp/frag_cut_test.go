@@ -27,10 +27,12 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 
 	for _, c := range []struct {
 		name         string
+		id           uint32 // the datagrams' identification
 		earlier, cut []byte // whole datagrams, TCP with 300 bytes of payload
 		first, later func(body []byte) []byte
 	}{{
 		name: "IPv4",
+		id:   0x1234,
 		// 203.0.113.9:4000 > 198.51.100.1:80, then :4999 > :80, ID 0x1234
 		earlier: pkt.TCP4("203.0.113.9:4000", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
 		cut:     pkt.TCP4("203.0.113.9:4999", "198.51.100.1:80", pkt.SYN, make([]byte, 300)),
@@ -44,19 +46,22 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 		},
 	}, {
 		name: "IPv6",
-		// [2001:db8::9]:4000 > [2001:db8::80]:443, then :4999 > :443, ID 0x1234
+		// 32 bits of identification (RFC 8200 section 4.5), all of them
+		// the datagram's.
+		id: 0x89ab1234,
+		// [2001:db8::9]:4000 > [2001:db8::80]:443, then :4999 > :443, ID 0x89ab1234
 		earlier: pkt.TCP6("[2001:db8::9]:4000", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
 		cut:     pkt.TCP6("[2001:db8::9]:4999", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)),
 		first: func(body []byte) []byte {
 			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
-				Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 0x1234}}}, Payload: body[:8]}.Bytes()
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, More: true, ID: 0x89ab1234}}}, Payload: body[:8]}.Bytes()
 		},
 		later: func(body []byte) []byte {
 			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
-				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, ID: 0x1234}}}, Payload: body[8:]}.Bytes()
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 1, ID: 0x89ab1234}}}, Payload: body[8:]}.Bytes()
 		},
 	}} {
-		b := sendDatagram(t, p, fragment(t, c.earlier, 0x1234, 3))
+		b := sendDatagram(t, p, fragment(t, c.earlier, c.id, 3))
 		hl := 20
 		if c.cut[12] == 0x86 {
 			hl = 40
@@ -78,9 +83,11 @@ func TestKernel_FragmentsCutFirstFragment(t *testing.T) {
 // TestKernel_FragmentsCutNotFirst: only a frame that shows a first
 // fragment deletes a datagram's fragment entry when it does not parse. A
 // cut or broken frame that shows a later fragment (an IPv6 fragment header
-// with an offset and the M flag), or an IPv4 header whose length field is
-// below 5 words (no IPv4 header at all), leaves the entry: the datagram's
-// remaining fragments still follow its first fragment.
+// with an offset and the M flag), a whole packet (MF clear and offset 0:
+// an IPv4 header, or an IPv6 atomic fragment) with the datagram's
+// identification, or an IPv4 header whose length field is below 5 words
+// (no IPv4 header at all), leaves the entry: the datagram's remaining
+// fragments still follow its first fragment.
 func TestKernel_FragmentsCutNotFirst(t *testing.T) {
 	p := load(t, Options{Seed: 3, Table: maglev.Params{Size: 251}})
 	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}, backends("10.1.0.1", "10.1.0.2"))
@@ -109,6 +116,25 @@ func TestKernel_FragmentsCutNotFirst(t *testing.T) {
 			f := append([]byte(nil), second...)
 			f[14+4], f[14+5] = 0, 4 // payload length 4: the fragment header does not fit
 			return f
+		},
+	}, {
+		name:  "IPv4 unfragmented packet cut in its TCP header",
+		frags: fragment(t, pkt.TCP4("203.0.113.9:4000", "198.51.100.1:80", pkt.SYN, make([]byte, 300)), 0x4321, 3),
+		bad: func([]byte) []byte {
+			// The datagram's addresses, protocol and ID, but MF clear and
+			// offset 0: a whole packet (RFC 791), 8 bytes of TCP header.
+			return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.9"), Dst: pkt.Addr("198.51.100.1"), ID: 0x4321,
+				Protocol: pkt.ProtoTCP}, Payload: make([]byte, 8)}.Bytes()
+		},
+	}, {
+		name:  "IPv6 atomic fragment cut in its TCP header",
+		frags: fragment(t, pkt.TCP6("[2001:db8::9]:4000", "[2001:db8::80]:443", pkt.SYN, make([]byte, 300)), 0x4321, 3),
+		bad: func([]byte) []byte {
+			// The datagram's addresses and ID in a fragment header with
+			// offset 0 and M clear: an atomic fragment, a whole packet
+			// (RFC 8200 section 4.5, RFC 6946), 8 bytes of TCP header.
+			return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::9"), Dst: pkt.Addr("2001:db8::80"), Protocol: pkt.ProtoTCP,
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, ID: 0x4321}}}, Payload: make([]byte, 8)}.Bytes()
 		},
 	}} {
 		t.Run(c.name, func(t *testing.T) {

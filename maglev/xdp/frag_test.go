@@ -302,3 +302,28 @@ func TestKernel_FragmentsStaleEntry(t *testing.T) {
 	}
 	checkFragCounters(t, p, 2, 4)
 }
+
+// TestKernel_FragmentsIPv6FullID: the IPv6 identification is 32 bits (RFC
+// 8200 section 4.5), and all of them tell datagrams apart: later fragments
+// of datagrams between the same addresses whose identifications differ
+// from a known datagram's only in the top byte, or only in bits 16 to 23,
+// are unknown and pass, while the known datagram's own later fragments
+// still follow its first fragment.
+func TestKernel_FragmentsIPv6FullID(t *testing.T) {
+	p := load(t, Options{Seed: 3, Table: maglev.Params{Size: 251}})
+	p.setVIP(t, VIP{}, backends("10.1.0.1", "2001:db8:1::2"))
+	// [2001:db8::9]:4000 > [2001:db8::53]:53 UDP, 300 bytes, in 3 fragments
+	full := pkt.UDP6("[2001:db8::9]:4000", "[2001:db8::53]:53", make([]byte, 300))
+	known := fragment(t, full, 0x00010042, 3)
+	b := sendDatagram(t, p, known[:1])
+	for _, id := range []uint32{0x01010042, 0x00020042, 0x80010042} {
+		if v, to := runBoth(t, p, fragment(t, full, id, 3)[1]); v != Pass {
+			t.Errorf("later fragment of datagram %#08x, first fragment only of datagram %#08x seen: verdict %d to %v, want pass",
+				id, 0x00010042, v, to)
+		}
+	}
+	if v, to := runBoth(t, p, known[1]); v != TX || to != b {
+		t.Fatalf("later fragment of the known datagram: verdict %d to %v, want TX to %v", v, to, b)
+	}
+	checkFragCounters(t, p, 1, 3)
+}

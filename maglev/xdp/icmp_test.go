@@ -137,6 +137,10 @@ func TestKernel_ICMPErrorNotAQuote(t *testing.T) {
 	// VIP, so only the check of the quote's source keeps them out.
 	p.setVIP(t, VIP{pkt.Addr("198.51.100.2"), 0, flow.ProtoTCP}, bs)
 	p.setVIP(t, VIP{pkt.Addr("2001:db8::81"), 0, flow.ProtoTCP}, bs)
+	// And addresses that differ from the VIPs in their first byte only, so
+	// that a comparison skipping it is caught too.
+	p.setVIP(t, VIP{pkt.Addr("70.51.100.1"), 0, flow.ProtoTCP}, bs)
+	p.setVIP(t, VIP{pkt.Addr("3001:db8::80"), 0, flow.ProtoTCP}, bs)
 	client, client6 := pkt.Addr("203.0.113.9"), pkt.Addr("2001:db8:c0::9")
 	q := ipPacket(reply4(client, 80, 40000))
 	q6 := ipPacket(pkt.Frame{IP6: &pkt.IPv6{Src: icmpVIP6, Dst: client6}, TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000}})
@@ -148,6 +152,8 @@ func TestKernel_ICMPErrorNotAQuote(t *testing.T) {
 		"ICMPv6 in IPv4": pkt.Frame{IP4: &pkt.IPv4{Src: icmpRouter, Dst: icmpVIP4, Protocol: flow.ProtoICMPv6},
 			Payload: append([]byte{3, 4, 0, 0, 0, 0, 5, 0x78}, q[:28]...)}.Bytes(),
 		"quote sent from another address": tooBig4(icmpVIP4, ipPacket(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("198.51.100.2"), Dst: client},
+			TCP: &pkt.TCP{SrcPort: 80, DstPort: 40000}})[:28]),
+		"quote sent from an address differing in its first byte": tooBig4(icmpVIP4, ipPacket(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("70.51.100.1"), Dst: client},
 			TCP: &pkt.TCP{SrcPort: 80, DstPort: 40000}})[:28]),
 		"error to another address": tooBig4(pkt.Addr("198.51.100.2"), q[:28]),
 		"quote of ICMP": tooBig4(icmpVIP4, ipPacket(pkt.Frame{IP4: &pkt.IPv4{Src: icmpVIP4, Dst: client},
@@ -167,6 +173,8 @@ func TestKernel_ICMPErrorNotAQuote(t *testing.T) {
 			ICMP: &pkt.ICMP{Type: 3, Code: 4}, Payload: q[:28]}.Bytes(),
 		"ICMPv6 echo request": pkt.Frame{IP6: &pkt.IPv6{Src: client6, Dst: icmpVIP6}, ICMPv6: &pkt.ICMPv6{Type: 128}, Payload: q6}.Bytes(),
 		"IPv6 quote sent from another address": tooBig6(icmpVIP6, ipPacket(pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::81"), Dst: client6},
+			TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000}})),
+		"IPv6 quote sent from an address differing in its first byte": tooBig6(icmpVIP6, ipPacket(pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("3001:db8::80"), Dst: client6},
 			TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000}})),
 		"IPv6 quote with an extension header": tooBig6(icmpVIP6, ipPacket(pkt.Frame{IP6: &pkt.IPv6{Src: icmpVIP6, Dst: client6,
 			Ext: []pkt.Ext{{Type: pkt.ExtDstOpts, Data: make([]byte, 6)}}}, TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000}})),
@@ -231,4 +239,79 @@ func FuzzKernelICMPQuote(f *testing.F) {
 			t.Fatalf("frame % x: kernel verdict %d (as a quote: %d), model %d (%d), or different bytes sent", frame, v, quoted, mv, mQuoted)
 		}
 	})
+}
+
+// TestKernel_ICMPErrorTypes: the ICMP errors that quote a packet are
+// balanced as the flow they quote, each of them: in IPv4 destination
+// unreachable (3), time exceeded (11) and parameter problem (12) (RFC
+// 792), in IPv6 types 1 to 4 (RFC 4443: destination unreachable, packet
+// too big, time exceeded, parameter problem). Other types are not,
+// source quench (4, RFC 792, deprecated by RFC 6633) among them, nor an
+// ICMPv6 type past the errors RFC 4443 defines. A quote of a first
+// fragment (MF set, offset 0) holds the ports and counts; a quote of a
+// later fragment does not, whichever bits of its 13-bit offset are set.
+func TestKernel_ICMPErrorTypes(t *testing.T) {
+	p := load(t, Options{Seed: 5, Table: maglev.Params{Size: 251}})
+	var bs []Backend
+	for i := 1; i <= 8; i++ {
+		bs = append(bs, Backend{Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), Weight: 1})
+	}
+	p.setVIP(t, VIP{icmpVIP4, 80, flow.ProtoTCP}, bs)
+	p.setVIP(t, VIP{icmpVIP6, 443, flow.ProtoTCP}, bs)
+	client, client6 := pkt.Addr("203.0.113.9"), pkt.Addr("2001:db8:c0::9")
+	// The client's flows, and the backends' replies to them.
+	flow4 := pkt.Frame{IP4: &pkt.IPv4{Src: client, Dst: icmpVIP4}, TCP: &pkt.TCP{SrcPort: 40000, DstPort: 80, Flags: pkt.SYN}}.Bytes()
+	flow6 := pkt.Frame{IP6: &pkt.IPv6{Src: client6, Dst: icmpVIP6}, TCP: &pkt.TCP{SrcPort: 40000, DstPort: 443, Flags: pkt.SYN}}.Bytes()
+	to := p.sendAll(t, "flows", [][]byte{flow4, flow6})
+	q := ipPacket(reply4(client, 80, 40000))[:28]
+	q6 := ipPacket(pkt.Frame{IP6: &pkt.IPv6{Src: icmpVIP6, Dst: client6}, TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000, Flags: pkt.ACK}})
+	error4 := func(typ uint8, q []byte) []byte {
+		return pkt.Frame{IP4: &pkt.IPv4{Src: icmpRouter, Dst: icmpVIP4}, ICMP: &pkt.ICMP{Type: typ}, Payload: q}.Bytes()
+	}
+	error6 := func(typ uint8) []byte {
+		return pkt.Frame{IP6: &pkt.IPv6{Src: icmpRouter6, Dst: icmpVIP6}, ICMPv6: &pkt.ICMPv6{Type: typ}, Payload: q6}.Bytes()
+	}
+	fragQuote := func(flags uint8, off uint16) []byte {
+		r := reply4(client, 80, 40000)
+		r.IP4.Flags, r.IP4.FragOffset = flags, off
+		return ipPacket(r)[:28]
+	}
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		to    netip.Addr // the flow's backend; invalid: not balanced as a quote
+	}{
+		{"destination unreachable", error4(3, q), to[0]},
+		{"time exceeded", error4(11, q), to[0]},
+		{"parameter problem", error4(12, q), to[0]},
+		{"source quench", error4(4, q), netip.Addr{}},
+		{"timestamp", error4(13, q), netip.Addr{}},
+		{"quote of a first fragment", error4(3, fragQuote(pkt.MF, 0)), to[0]},
+		{"quote of a later fragment, offset 0x1000", error4(3, fragQuote(pkt.MF, 0x1000)), netip.Addr{}},
+		{"quote of a later fragment, offset 1", error4(3, fragQuote(0, 1)), netip.Addr{}},
+		{"ICMPv6 destination unreachable", error6(1), to[1]},
+		{"ICMPv6 packet too big", error6(2), to[1]},
+		{"ICMPv6 time exceeded", error6(3), to[1]},
+		{"ICMPv6 parameter problem", error6(4), to[1]},
+		{"ICMPv6 type 5", error6(5), netip.Addr{}},
+		{"ICMPv6 type 0", error6(0), netip.Addr{}},
+	} {
+		before, mBefore := kernelCounters(t, p.lb).ICMPQuote, p.model.Stats().ICMPQuote
+		v, out := kerneltest.Run(t, p.lb.Program(), c.frame)
+		mv, mout, _ := p.model.Process(c.frame)
+		quoted, mQuoted := kernelCounters(t, p.lb).ICMPQuote-before, p.model.Stats().ICMPQuote-mBefore
+		if v != mv || v == TX && !bytes.Equal(out, mout) || quoted != mQuoted {
+			t.Errorf("%s: kernel %d (as a quote: %d), model %d (%d), or different frames sent", c.name, v, quoted, mv, mQuoted)
+			continue
+		}
+		if !c.to.IsValid() {
+			if v != Pass || quoted != 0 {
+				t.Errorf("%s: verdict %d, %d counted as a quote; want pass (no ICMP VIP), not a quote", c.name, v, quoted)
+			}
+			continue
+		}
+		if v != TX || quoted != 1 || outerDst(out) != c.to {
+			t.Errorf("%s: verdict %d to %v, %d counted as a quote; want TX as a quote to %v, its flow's backend", c.name, v, outerDst(out), quoted, c.to)
+		}
+	}
 }

@@ -228,3 +228,41 @@ func TestKernel_SlotReuseWaits(t *testing.T) {
 		t.Errorf("a packet to the VIP in reused slots: verdict %d (%v), model %d", v, err, mv)
 	}
 }
+
+// TestKernel_ConnTrackHighSlot: a connection-tracking entry keeps its
+// slot in 16 bits (MaxMembers is 65536), all of which name the slot: a VIP
+// with 300 backends has slots past 255, and flows tracked to them go on to
+// them, in kernel and model alike, as do those on lower slots.
+func TestKernel_ConnTrackHighSlot(t *testing.T) {
+	p := load(t, Options{ConnTrack: true, Table: maglev.Params{Size: 1021}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	var bs []Backend
+	for i := range 300 {
+		bs = append(bs, Backend{Addr: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Weight: 1})
+	}
+	p.setVIP(t, x, bs)
+	var frames [][]byte
+	for i := range 256 {
+		// 203.0.113.i:(40000+i) > 198.51.100.1:80 TCP ACK
+		frames = append(frames, pkt.TCP4(fmt.Sprintf("203.0.113.%d:%d", i, 40000+i), "198.51.100.1:80", pkt.ACK, nil))
+	}
+	first := p.sendAll(t, "first packets", frames)
+	high := 0
+	for _, b := range first {
+		if p.lb.vips[x].members[b] > 255 {
+			high++
+		}
+	}
+	if high < 10 {
+		t.Fatalf("only %d of %d flows went to slots past 255: the test proves less than it says", high, len(frames))
+	}
+	again := p.sendAll(t, "second packets", frames)
+	for i := range frames {
+		if again[i] != first[i] {
+			t.Errorf("flow %d: second packet to %v, first to %v (slot %d)", i, again[i], first[i], p.lb.vips[x].members[first[i]])
+		}
+	}
+	if st := kernelCounters(t, p.lb); st.ConnHit != uint64(len(frames)) {
+		t.Errorf("%d connection-tracking hits, want %d", st.ConnHit, len(frames))
+	}
+}

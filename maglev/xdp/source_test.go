@@ -110,3 +110,47 @@ func TestLB_NoSource(t *testing.T) {
 		t.Fatalf("counters %+v: want %d drops for no source, nothing sent", st.Counters, n)
 	}
 }
+
+// TestKernel_SourceLeadingZeros: only an all-zero outer source counts as
+// none. Sources whose leading bytes are zero (0.0.2.1, in 0.0.0.0/8, and
+// ::2:1, whose first 96 bits are zero), which Config accepts as specified
+// addresses, are sent from: kernel and model send every packet, from them,
+// to backends of both families.
+func TestKernel_SourceLeadingZeros(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 251}})
+	c := testConfig
+	c.Src4, c.Src6 = netip.MustParseAddr("0.0.2.1"), netip.MustParseAddr("::2:1")
+	for _, set := range []func(Config) error{p.lb.SetConfig, p.model.SetConfig} {
+		if err := set(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.setVIP(t, VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}, backends("10.1.0.1", "2001:db8:1::1"))
+	families := map[bool]bool{}
+	for i := 0; i < 16; i++ {
+		// 203.0.113.i:40000+i > 198.51.100.1:80 TCP SYN
+		f := pkt.TCP4(fmt.Sprintf("203.0.113.%d:%d", i, 40000+i), "198.51.100.1:80", pkt.SYN, nil)
+		v, diff := p.sameOutcome(t, f)
+		if diff != "" {
+			t.Fatal(diff)
+		}
+		_, out := kerneltest.Run(t, p.lb.Program(), f)
+		if v != TX || len(out) < 14+40 {
+			t.Fatalf("frame %d: verdict %d, want TX", i, v)
+		}
+		src, want := netip.AddrFrom16([16]byte(out[14+8:])), c.Src6
+		if out[12] == 0x08 {
+			src, want = netip.AddrFrom4([4]byte(out[14+12:])), c.Src4
+		}
+		if src != want {
+			t.Fatalf("frame %d: sent from %v, want %v", i, src, want)
+		}
+		families[want.Is4()] = true
+	}
+	if len(families) != 2 {
+		t.Fatal("the frames went to backends of one family only: the test proves less than it says")
+	}
+	if st := kernelCounters(t, p.lb); st.TX != 32 || st.DropNoSource != 0 {
+		t.Fatalf("counters %+v: want 32 sent (16 frames twice), none dropped for no source", st)
+	}
+}

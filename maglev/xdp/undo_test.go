@@ -145,6 +145,26 @@ func TestKernel_EntryOfUnusedSlot(t *testing.T) {
 	}
 }
 
+// TestKernel_VIPWithoutTable: a VIP whose table is missing from
+// maglev_tables, which the loader never leaves so (it swaps a table in
+// before it adds the VIP and deletes the VIP before its table) but
+// another writer of the maps could, drops the packet as DropNoTable.
+func TestKernel_VIPWithoutTable(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 13}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	p.setVIP(t, x, backends("10.1.0.1"))
+	if err := p.lb.objs.MaglevTables.Delete(p.lb.vips[x].id); err != nil {
+		t.Fatal(err)
+	}
+	// 203.0.113.5:4000 > 198.51.100.1:80 TCP SYN
+	if v, out := kerneltest.Run(t, p.lb.Program(), pkt.TCP4("203.0.113.5:4000", "198.51.100.1:80", pkt.SYN, nil)); v != Drop {
+		t.Fatalf("VIP without a table: verdict %d, sent to %v; want drop", v, outerDst(out))
+	}
+	if st := kernelCounters(t, p.lb); st.DropNoTable != 1 || st.DropNoBackend != 0 || st.TX != 0 {
+		t.Fatalf("counters %+v, want one DropNoTable", st)
+	}
+}
+
 // TestStats_BackendComesBack: a backend address that left every VIP is no
 // longer reported, and when it comes back its statistics start from zero,
 // in the kernel and the model alike.
@@ -183,4 +203,48 @@ func TestStats_BackendComesBack(t *testing.T) {
 		t.Fatalf("packet after coming back: verdict %d", v)
 	}
 	check("one packet after coming back", once, true)
+}
+
+// TestStats_ReusedIndexStartsFromZero: the statistics entries of backend
+// addresses are handed out again once freed, the one freed longest ago
+// first. A new address that gets the entry of an address that left every
+// VIP, once all MaxBackends entries have been taken since, starts from
+// zero, as in the model: the loader clears the entry rather than
+// inheriting the old address's counts.
+func TestStats_ReusedIndexStartsFromZero(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 13}})
+	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	y := VIP{netip.MustParseAddr("198.51.100.2"), 80, flow.ProtoTCP}
+	// 203.0.113.5:4000 > 198.51.100.1:80 TCP SYN
+	f := pkt.TCP4("203.0.113.5:4000", "198.51.100.1:80", pkt.SYN, nil)
+	old, fresh := netip.MustParseAddr("10.1.0.1"), netip.MustParseAddr("10.1.0.3")
+	p.setVIP(t, x, []Backend{{old, 1}})
+	for i := 0; i < 3; i++ {
+		if v, _ := runBoth(t, p, f); v != TX {
+			t.Fatalf("packet %d: verdict %d", i, v)
+		}
+	}
+	p.setVIP(t, x, backends("10.1.0.2")) // old leaves: its entry is freed
+	// Every other entry taken (drained members of y), so the next address
+	// gets old's entry.
+	drained := make([]Backend, MaxBackends-2)
+	for i := range drained {
+		drained[i] = Backend{Addr: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})}
+	}
+	p.setVIP(t, y, drained)
+	p.setVIP(t, x, []Backend{{fresh, 1}})
+	if got := p.lb.addrs[fresh].id; got != 0 {
+		t.Fatalf("%v got statistics entry %d, want 0 (the one %v had): the test proves less than it says", fresh, got, old)
+	}
+	if v, _ := runBoth(t, p, f); v != TX {
+		t.Fatal("packet to the fresh backend: not sent")
+	}
+	ks, err := p.lb.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BackendStats{Packets: 1, Bytes: uint64(len(f) + 20)}
+	if kb, mb := ks.Backends[fresh], p.model.Stats().Backends[fresh]; kb != want || mb != want {
+		t.Fatalf("%v after one packet: kernel %+v, model %+v; want %+v", fresh, kb, mb, want)
+	}
 }

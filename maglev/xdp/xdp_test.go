@@ -451,6 +451,35 @@ func TestKernel_ConnTrack(t *testing.T) {
 	t.Logf("%d of %d flows kept their backend thanks to connection tracking", wouldMove, len(frames))
 }
 
+// TestKernel_NoConnTrack: without Options.ConnTrack the kernel neither
+// fills nor follows its connection table: it stays empty, and after a
+// backend is added every flow goes where the new table picks, as in the
+// model.
+func TestKernel_NoConnTrack(t *testing.T) {
+	p := load(t, Options{Table: maglev.Params{Size: 251}})
+	v := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
+	p.setVIP(t, v, backends("10.1.0.1", "10.1.0.2", "10.1.0.3"))
+	var frames [][]byte
+	for i := 0; i < 100; i++ {
+		// 203.0.113.i:(2000+i) > 198.51.100.1:80 TCP SYN
+		frames = append(frames, pkt.TCP4(fmt.Sprintf("203.0.113.%d:%d", i, 2000+i), "198.51.100.1:80", pkt.SYN, nil))
+	}
+	p.sendAll(t, "before", frames)
+	if n := countConns(t, p.lb); n != 0 {
+		t.Fatalf("%d connection-tracking entries without ConnTrack, want 0", n)
+	}
+	nt := p.setVIP(t, v, backends("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"))
+	got, want := p.sendAll(t, "after", frames), picks(nt, frames)
+	for i := range frames {
+		if got[i] != want[i] {
+			t.Errorf("flow %d went to %v, the new table picks %v", i, got[i], want[i])
+		}
+	}
+	if st := kernelCounters(t, p.lb); st.ConnHit != 0 {
+		t.Errorf("%d connection-tracking hits without ConnTrack, want 0", st.ConnHit)
+	}
+}
+
 func BenchmarkKernel(b *testing.B) {
 	files := traffic.MainFiles(b)
 	p := load(b, Options{Seed: 1, MTU: 65535})
