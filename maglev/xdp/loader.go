@@ -148,7 +148,8 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 }
 
 // Load loads the kernel. The error matches [ebpf.ErrNotSupported] where
-// BPF is unavailable and carries the verifier log if the kernel rejects
+// BPF is unavailable and [os.ErrPermission] without the privileges the
+// package doc lists, and carries the verifier log if the kernel rejects
 // the program.
 func Load(opts Options) (*LB, error) {
 	spec, err := Spec(opts)

@@ -235,8 +235,20 @@ type Backend struct {
 	// Weight is the backend's relative share of the VIP's table, as
 	// maglev.Backend.Weight: zero drains it. It gets no new flows; with
 	// Options.ConnTrack the flows tracked to it stay, without it every
-	// flow it had moves to the backends left.
+	// flow it had moves to the backends left. A Backend literal without a
+	// Weight is drained: a VIP whose backends all are has an empty table
+	// and the kernel drops its new flows (DropNoBackend). [Backends] gives
+	// each address weight 1.
 	Weight uint32
+}
+
+// Backends returns one backend of weight 1 per address.
+func Backends(addrs ...netip.Addr) []Backend {
+	bs := make([]Backend, len(addrs))
+	for i, a := range addrs {
+		bs[i] = Backend{Addr: a, Weight: 1}
+	}
+	return bs
 }
 
 func tableBackends(bs []Backend) ([]maglev.Backend, error) {

@@ -22,3 +22,16 @@ func TestVIP_String(t *testing.T) {
 		}
 	}
 }
+
+// TestBackends: one backend per address, in order, each of weight 1 (a
+// literal without Weight would be drained).
+func TestBackends(t *testing.T) {
+	a, b := netip.MustParseAddr("10.1.0.1"), netip.MustParseAddr("2001:db8::7")
+	got := Backends(a, b)
+	if len(got) != 2 || got[0] != (Backend{a, 1}) || got[1] != (Backend{b, 1}) {
+		t.Errorf("Backends(%v, %v) = %v", a, b, got)
+	}
+	if got := Backends(); len(got) != 0 {
+		t.Errorf("Backends() = %v, want none", got)
+	}
+}
