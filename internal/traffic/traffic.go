@@ -37,12 +37,12 @@ func Dir(tb testing.TB) string {
 	tb.Helper()
 	d := os.Getenv(EnvDir)
 	if d == "" {
-		tb.Skip(EnvDir + " is not set: skipping the part that needs the shared captures (set it to the traffic directory beside the checkout)")
+		tb.Skip(EnvDir + " is not set: skipping the part that needs captured traffic (set it to a directory of pcap or pcapng files)")
 	}
 	if st, err := os.Stat(d); err != nil {
-		tb.Fatalf("traffic: %s=%q: %v (set it to the traffic directory beside the checkout)", EnvDir, d, err)
+		tb.Fatalf("traffic: %s=%q: %v (set it to a directory of pcap or pcapng files)", EnvDir, d, err)
 	} else if !st.IsDir() {
-		tb.Fatalf("traffic: %s=%q is not a directory (set it to the traffic directory beside the checkout)", EnvDir, d)
+		tb.Fatalf("traffic: %s=%q is not a directory (set it to a directory of pcap or pcapng files)", EnvDir, d)
 	}
 	return d
 }
