@@ -1,10 +1,8 @@
 package bench
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,8 +17,8 @@ import (
 // FlowRadar against the exact per-flow table it replaces: a Go map from
 // flow key to counters, updated per packet. Keys come from the shared
 // captures (internal/traffic, DATAPLANE_TRAFFIC_DIR), amplified to 1e6
-// distinct flows; the decode-rate tables fall back to seeded random keys
-// when the captures are absent.
+// distinct flows; every benchmark here skips when the captures are
+// absent.
 
 type frCounter struct{ packets, bytes uint64 }
 
@@ -30,26 +28,12 @@ var frSink uint64
 // times.
 const frChunk = 1 << 16
 
-// frKeys returns n distinct flow keys: amplified capture flows, or random
-// IPv4 keys without captures.
+// frKeys returns n distinct flow keys: amplified capture flows. It skips
+// tb without captures, like every benchmark here: random keys instead
+// would give other figures (decode rates among them) under the same names.
 func frKeys(tb testing.TB, n int) []flow.Key {
-	if os.Getenv(traffic.EnvDir) != "" {
-		return traffic.DistinctKeys(tb, n)[:n]
-	}
-	rng := rand.New(rand.NewPCG(uint64(n), 5))
-	seen := make(map[flow.Key]struct{}, n)
-	out := make([]flow.Key, 0, n)
-	for len(out) < n {
-		var s, d [4]byte
-		binary.BigEndian.PutUint32(s[:], rng.Uint32())
-		binary.BigEndian.PutUint32(d[:], rng.Uint32())
-		k := flow.KeyFrom4(s, d, uint16(rng.Uint32()), uint16(rng.Uint32()), flow.ProtoTCP)
-		if _, ok := seen[k]; !ok {
-			seen[k] = struct{}{}
-			out = append(out, k)
-		}
-	}
-	return out
+	tb.Helper()
+	return traffic.DistinctKeys(tb, n)[:n]
 }
 
 // heapDelta returns the live-heap growth made by build.
@@ -77,7 +61,6 @@ func heapDelta(build func()) uint64 {
 // iterations would leave two tables competing for the caches, and at 1e4
 // flows (0.8 MB a table) that alone costs Add about a nanosecond a packet.
 func BenchmarkFlowRadar_Encode(b *testing.B) {
-	traffic.Dir(b)
 	for _, n := range []int{1e4, 1e6} {
 		keys := frKeys(b, n)
 		// Every flow, in one random order; each iteration takes the next
