@@ -20,7 +20,7 @@ import (
 // captures under DATAPLANE_TRAFFIC_DIR (see fpLoadDir; the robustness/
 // fixtures are not traffic). Run:
 //
-//	cd bench && DATAPLANE_TRAFFIC_DIR=../../shared/traffic go test -run '^$' -bench FlowParse -benchtime=2s
+//	cd bench && DATAPLANE_TRAFFIC_DIR=/path/to/captures go test -run '^$' -bench FlowParse -benchtime=2s
 //
 // Each iteration parses a whole capture; ns/packet is the time per frame.
 // The gopacket sub-benchmark reports x-flow, its time over Parse's time
