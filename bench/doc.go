@@ -45,8 +45,9 @@
 //     shared host (Bloom; CountingBloom's Remove).
 //   - ours-cpu-ns/key, peer-cpu-ns/key: the CPU time per key of each side of
 //     a BloomPaired pair.
-//   - ns/NAME (CMSRatio): wall-clock ns per packet of contender NAME of the
-//     race (ns/dataplane, ns/boom, ns/bound, ...).
+//   - ns/NAME (CMSRatio, MaglevPaired): wall-clock ns per packet of
+//     contender NAME of the race (ns/dataplane, ns/boom, ns/bound,
+//     ns/dgryski-go-maglev, ...).
 //   - index-ns/packet (FlowRadar_Encode): the per-packet hash and index
 //     derivation alone, a lower bound of ns/packet for the layout.
 //   - xxhash-ns/key (IBLT_Insert): one xxHash64 of the key.
@@ -58,6 +59,9 @@
 // Ratios, peer time over our time (above 1: we are faster):
 //
 //   - x-peer (BloomPaired): the peer's CPU time over ours.
+//   - x-NAME (MaglevPaired): library NAME's time over ours, raced batch for
+//     batch (this library's Maglev table against the other Maglev
+//     libraries, its ring against the other rings).
 //   - x-boom (CMSRatio): BoomFilters' time over ours; x-boom-batch: over
 //     ours through the batch method (AddBatch).
 //   - x-boom-bound (CMSRatio): BoomFilters' Add time over the bound

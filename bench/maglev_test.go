@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/buraksezer/consistent"
@@ -248,6 +249,68 @@ func BenchmarkMaglevLookup(b *testing.B) {
 			frac := float64(moved) / mgKeys
 			b.ReportMetric(frac, "remap-frac")
 			b.ReportMetric(frac*n, "remap/ideal")
+			_ = sink
+		})
+	}
+}
+
+// mgPeerNamed returns the peer of that name in mgPeers.
+func mgPeerNamed(tb testing.TB, name string) mgPeer {
+	for _, p := range mgPeers {
+		if p.name == name {
+			return p
+		}
+	}
+	tb.Fatalf("no peer %q in mgPeers", name)
+	return mgPeer{}
+}
+
+// BenchmarkMaglevPaired races this library's Maglev table against the
+// other Maglev libraries, and its ring against the other rings, at N =
+// 1000 as in BenchmarkMaglevLookup: every iteration runs each contender
+// on the same batch of flows, the order turning from one batch to the
+// next, so that all see the same machine load (as cmsRace does for the
+// sketches). It reports each contender's ns/packet as ns/NAME and
+// x-NAME, NAME's time over ours (above 1: this library is faster). The
+// single-library timings of BenchmarkMaglevLookup move by 20% or more
+// from run to run on a shared machine; these ratios hold better.
+func BenchmarkMaglevPaired(b *testing.B) {
+	maglevKeys()
+	const n, m, batch = 1000, 65537, 4096
+	names := backendNames(n)
+	for _, g := range []struct {
+		name  string
+		names []string // ours first
+	}{
+		{"maglev", []string{"dataplane-maglev", "dgryski-go-maglev", "kkdai-maglev"}},
+		{"ring", []string{"dataplane-ring", "groupcache-consistenthash", "stathat-consistent", "buraksezer-consistent"}},
+	} {
+		b.Run(fmt.Sprintf("%s/n=%d", g.name, n), func(b *testing.B) {
+			picks := make([]func(int) string, len(g.names))
+			for j, name := range g.names {
+				picks[j] = mgPeerNamed(b, name).build(names, m)
+			}
+			spent := make([]time.Duration, len(g.names))
+			var sink int
+			off := 0
+			b.ReportAllocs()
+			for r := 0; b.Loop(); r++ {
+				for t := range g.names {
+					j := (r + t) % len(g.names)
+					t0 := time.Now()
+					for i := off; i < off+batch; i++ {
+						sink += len(picks[j](i))
+					}
+					spent[j] += time.Since(t0)
+				}
+				off = (off + batch) % (mgKeys - batch)
+			}
+			for j, name := range g.names {
+				b.ReportMetric(float64(spent[j].Nanoseconds())/float64(b.N*batch), "ns/"+name)
+				if j > 0 {
+					b.ReportMetric(float64(spent[j])/float64(spent[0]), "x-"+name)
+				}
+			}
 			_ = sink
 		})
 	}
