@@ -10,7 +10,6 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
 	frxdp "github.com/dataplane-go/dataplane/flowradar/xdp"
-	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 func init() {
@@ -249,9 +248,10 @@ func flowradarLocate(r *Run, p flowradar.Params, busiest int) error {
 	return nil
 }
 
-// flowradarKernelReport replays every frame through flowradar/xdp, flips
-// the epoch, and compares the kernel's table with the Go encoder's of the
-// same (clipped) frames, then decodes it.
+// flowradarKernelReport replays the kernel frames (r.KernelFrames: clipped,
+// at most kernelMaxFrames) through flowradar/xdp, flips the epoch, and
+// compares the kernel's table with the Go encoder's of the same frames,
+// then decodes it.
 func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
@@ -261,13 +261,7 @@ func flowradarKernelReport(r *Run, p flowradar.Params) (string, error) {
 		return r.KernelSkipped("flowradar", err)
 	}
 	defer k.Close()
-	var frames [][]byte
-	for _, f := range r.Frames {
-		if len(f) < 14 {
-			continue
-		}
-		frames = append(frames, f[:min(len(f), bpfload.MaxFrame())])
-	}
+	frames := r.KernelFrames()
 	prog := k.Program()
 	start := time.Now()
 	for i, f := range frames {
