@@ -43,6 +43,16 @@ func tooBig6(dst netip.Addr, q []byte) []byte {
 		ICMPv6: &pkt.ICMPv6{Type: 2, Rest: [4]byte{0, 0, 0x05, 0x78}}, Payload: q}.Bytes()
 }
 
+// icmpBackends returns the ICMP tests' backends: 10.1.0.1 to 10.1.0.8,
+// weight 1 each.
+func icmpBackends() []Backend {
+	var bs []Backend
+	for i := 1; i <= 8; i++ {
+		bs = append(bs, Backend{Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), Weight: 1})
+	}
+	return bs
+}
+
 // TestKernel_ICMPErrorFollowsItsFlow: backends answer clients directly,
 // from the VIP, so a router's error about a reply (too big for the path,
 // above all) comes to the balancer addressed to the VIP. It must reach the
@@ -54,10 +64,7 @@ func tooBig6(dst netip.Addr, q []byte) []byte {
 // parser takes to run to the end of the frame).
 func TestKernel_ICMPErrorFollowsItsFlow(t *testing.T) {
 	p := load(t, Options{Seed: 5, Table: maglev.Params{Size: 251}})
-	var bs []Backend
-	for i := 1; i <= 8; i++ {
-		bs = append(bs, Backend{Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), Weight: 1})
-	}
+	bs := icmpBackends()
 	p.setVIP(t, VIP{icmpVIP4, 80, flow.ProtoTCP}, bs)
 	p.setVIP(t, VIP{icmpVIP4, 53, flow.ProtoUDP}, bs)
 	p.setVIP(t, VIP{icmpVIP6, 443, flow.ProtoTCP}, bs)
@@ -252,10 +259,7 @@ func FuzzKernelICMPQuote(f *testing.F) {
 // later fragment does not, whichever bits of its 13-bit offset are set.
 func TestKernel_ICMPErrorTypes(t *testing.T) {
 	p := load(t, Options{Seed: 5, Table: maglev.Params{Size: 251}})
-	var bs []Backend
-	for i := 1; i <= 8; i++ {
-		bs = append(bs, Backend{Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), Weight: 1})
-	}
+	bs := icmpBackends()
 	p.setVIP(t, VIP{icmpVIP4, 80, flow.ProtoTCP}, bs)
 	p.setVIP(t, VIP{icmpVIP6, 443, flow.ProtoTCP}, bs)
 	client, client6 := pkt.Addr("203.0.113.9"), pkt.Addr("2001:db8:c0::9")
