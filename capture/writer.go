@@ -48,13 +48,13 @@ func NewWriter(w io.Writer, link LinkType) (*Writer, error) {
 }
 
 // WritePacket appends one packet. It returns an error when the packet's
-// link type differs from the file's, a [LinkNull] packet of 4 bytes or
-// more does not start with a BSD loopback header (an address family 2, 7,
-// 16, 23, 24, 28 or 30 in either byte order, then a packet of the family's
-// IP version for 2 (IPv4) and 24, 28, 30 (IPv6): a Packet whose Link was
-// left zero is most often an Ethernet frame), Data is longer than
-// [MaxRecordLen],
-// WireLen is above what pcap can hold (2^32-1), or Time is outside the
+// link type differs from the file's; when a [LinkNull] packet of 4 bytes
+// or more does not start with a BSD loopback header, an address family
+// (2, 7, 16, 23, 24, 28 or 30, in either byte order) followed for IPv4 (2)
+// and IPv6 (24, 28, 30) by a packet of that version, since a Packet whose
+// Link was left zero is most often an Ethernet frame; when Data is longer
+// than [MaxRecordLen]; when
+// WireLen is above what pcap can hold (2^32-1); or when Time is outside the
 // range pcap can hold (1970 to 2106). The zero Time is written as the
 // Unix epoch, and a WireLen below len(Data) (0 in a Packet literal that
 // leaves it out) as len(Data).

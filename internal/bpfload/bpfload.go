@@ -85,23 +85,14 @@ func (e reprefixed) Unwrap() error { return e.err }
 // Privileges names what loading, test-running and attaching a kernel need.
 const Privileges = "root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
 
-// permissionError is an error that matches os.ErrPermission, with the
-// privileges a load needs named before the kernel's answer.
-type permissionError struct{ err error }
-
-func (e permissionError) Error() string {
-	return "not permitted (BPF needs " + Privileges + "): " + e.err.Error()
-}
-
-func (e permissionError) Unwrap() error { return e.err }
-
-// explainPermission wraps err in a permissionError if the kernel refused
-// the caller: err matches os.ErrPermission (EPERM or EACCES) and is not a
-// verifier rejection, which the kernel reports as EACCES too.
+// explainPermission names the privileges BPF needs before err if the
+// kernel refused the caller: err matches os.ErrPermission (EPERM or
+// EACCES) and is not a verifier rejection, which the kernel reports as
+// EACCES too.
 func explainPermission(err error) error {
 	var ve *ebpf.VerifierError
 	if errors.Is(err, os.ErrPermission) && !errors.As(err, &ve) {
-		return permissionError{err}
+		return fmt.Errorf("not permitted (BPF needs %s): %w", Privileges, err)
 	}
 	return err
 }
