@@ -73,6 +73,13 @@ func bpfUnavailable(err error) bool {
 	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrPermission)
 }
 
+// speedFrames and speedRepeat: KernelSpeed times 64 frames of the trace, a
+// quarter million runs of each program, in about 5 s a program.
+const (
+	speedFrames = 64
+	speedRepeat = 4096
+)
+
 // KernelSpeed measures prog with BPF_PROG_TEST_RUN on up to speedFrames
 // frames spread over r.KernelFrames(), each run speedRepeat times,
 // interleaved with an XDP_DROP program on the same frames: it returns the
@@ -81,13 +88,6 @@ func bpfUnavailable(err error) bool {
 // whatever it measures; few calls with many repeats keep the measurement
 // short.) Programs that change their maps change them speedRepeat times
 // per frame here; measure after comparing maps.
-// speedFrames and speedRepeat: KernelSpeed times 64 frames of the trace, a
-// quarter million runs of each program, in about 5 s a program.
-const (
-	speedFrames = 64
-	speedRepeat = 4096
-)
-
 func (r *Run) KernelSpeed(prog *ebpf.Program) (ns, floorNs float64, err error) {
 	frames := r.KernelFrames()
 	if len(frames) == 0 {
