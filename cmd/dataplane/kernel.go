@@ -47,11 +47,12 @@ func (r *Run) KernelFrames() [][]byte {
 // reports in its place. When err says that BPF cannot run here (see
 // bpfUnavailable) and -kernel on does not require it, that is a line and
 // no error: the first section to get one gives the reason, the later ones
-// name that section instead of repeating it. Otherwise it is
-// "kernel: failed to load" and err, which fails the section.
+// name that section instead of repeating it (what names the section).
+// Otherwise it is "kernel: failed to load" and err, which fails the
+// section.
 func (r *Run) KernelSkipped(what string, err error) (string, error) {
 	if r.KernelRequired() || !bpfUnavailable(err) {
-		return "kernel: failed to load", fmt.Errorf("%s kernel: %w", what, err)
+		return "kernel: failed to load", err // the loaders' errors name their kernel
 	}
 	if r.kernelSkippedIn != "" {
 		return fmt.Sprintf("kernel: not run (BPF unavailable, as the %s section said)", r.kernelSkippedIn), nil
