@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -78,10 +80,24 @@ type topo struct {
 
 func (t *topo) name(role string) string { return t.prefix + role }
 
+// command is exec.Command with the child in a process group of its own:
+// a Ctrl-C at the terminal (SIGINT to the terminal's foreground group)
+// then reaches only the example, which cleans up, and never kills an "ip
+// netns add" half way (the namespace made but not yet recorded).
+func command(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return c
+}
+
 func (t *topo) ip(args ...string) error {
-	out, err := exec.Command("ip", args...).CombinedOutput()
+	out, err := command("ip", args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		err = fmt.Errorf("ip %s: %w", strings.Join(args, " "), err)
+		if msg := strings.TrimSpace(string(out)); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return err
 	}
 	return nil
 }
@@ -91,11 +107,14 @@ func (t *topo) in(role string, args ...string) error {
 	return t.ip(append([]string{"-n", t.name(role)}, args...)...)
 }
 
+// addNS creates the namespace of role. It records the name first, so
+// that close deletes the namespace even if "ip netns add" failed or was
+// killed after making it.
 func (t *topo) addNS(role string) error {
+	t.ns = append(t.ns, t.name(role))
 	if err := t.ip("netns", "add", t.name(role)); err != nil {
 		return err
 	}
-	t.ns = append(t.ns, t.name(role))
 	return t.in(role, "link", "set", "lo", "up")
 }
 
@@ -120,10 +139,15 @@ func (t *topo) sysctl(role, key, val string) error {
 	return t.ip("netns", "exec", t.name(role), "sysctl", "-q", "-w", key+"="+val)
 }
 
-// close deletes every namespace created, in reverse order.
+// close deletes every namespace recorded, in reverse order. A recorded
+// namespace that does not exist (its "ip netns add" failed) is not an
+// error.
 func (t *topo) close() error {
 	var errs []error
 	for i := len(t.ns) - 1; i >= 0; i-- {
+		if _, err := os.Stat("/run/netns/" + t.ns[i]); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err := t.ip("netns", "del", t.ns[i]); err != nil {
 			errs = append(errs, err)
 		}
