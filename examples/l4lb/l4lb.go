@@ -51,7 +51,9 @@ type Options struct {
 type Result struct {
 	Backends  []string           // backend addresses, in table order
 	Answered  map[string]int     // requests answered, by backend
-	Sent      int                // requests sent
+	Sent      int                // requests sent (with an outcome: answered or given up)
+	SentTCP   int                // of which TCP
+	Retried   int                // requests answered only after a retry
 	Agree     int                // answers from the backend the Go table predicts
 	TableFrac map[string]float64 // each backend's share of the table
 	Stats     xdp.Stats
@@ -428,20 +430,26 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		i, _ := table.PickKey(&k, o.Seed)
 		return table.Backend(i).Name
 	}
-	ask := func(network string, port uint16, proto uint8) error {
-		return t.inNS("c", func() error {
+	ask := func(tcp bool) (got, want string, tries int, err error) {
+		network, port, proto := "udp4", uint16(udpPort), uint8(flow.ProtoUDP)
+		if tcp {
+			network, port, proto = "tcp4", tcpPort, flow.ProtoTCP
+		}
+		err = t.inNS("c", func() error {
 			var last error
-			for try := 0; try < 3; try++ { // the first packets may wait for ARP
+			for try := 0; try < askTries; try++ { // the first packets may wait for ARP
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				c, err := net.DialTimeout(network, fmt.Sprintf("%s:%d", vip, port), 2*time.Second)
+				tries++
+				d := net.Dialer{Timeout: askTimeout}
+				c, err := d.DialContext(ctx, network, fmt.Sprintf("%s:%d", vip, port))
 				if err != nil {
 					last = err
 					continue
 				}
-				c.SetDeadline(time.Now().Add(2 * time.Second))
-				var got string
+				c.SetDeadline(time.Now().Add(askTimeout))
+				stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 				if network == "udp4" {
 					c.Write([]byte("who are you?"))
 					buf := make([]byte, 64)
@@ -450,40 +458,97 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				} else {
 					got, err = readAnswer(c, o.TCPBytes)
 				}
-				want := predict(c.LocalAddr(), port, proto)
+				stop()
+				want = predict(c.LocalAddr(), port, proto)
 				c.Close()
 				if err != nil {
 					last = err
 					continue
 				}
-				res.Answered[got]++
-				if got == want {
-					res.Agree++
-				}
 				return nil
 			}
-			return fmt.Errorf("%s request to %s:%d unanswered: %w", network, vip, port, last)
+			return fmt.Errorf("%s request to %s:%d unanswered after %d tries: %w", network, vip, port, askTries, last)
 		})
+		return got, want, tries, err
 	}
-	var errs []error
-	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
-	tcpSent := 0
-	for k := 0; k < o.UDP+o.TCP && ctx.Err() == nil; k++ {
-		res.Sent++
-		var err error
-		if tcpSent < o.TCP && (k%every == 0 || o.UDP+o.TCP-k <= o.TCP-tcpSent) {
-			tcpSent++
-			err = ask("tcp4", tcpPort, flow.ProtoTCP)
-		} else {
-			err = ask("udp4", udpPort, flow.ProtoUDP)
-		}
-		if err != nil && ctx.Err() == nil {
-			errs = append(errs, err)
-		}
-	}
-	errs = append(errs, ctx.Err())
+	errs := []error{send(ctx, o, &res, ask)}
 	res.Stats, err = lb.Stats()
 	return res, errors.Join(append(errs, err)...)
+}
+
+// The client tries each request askTries times, waiting askTimeout for
+// the answer each time, and stops the run after maxFailures requests in a
+// row went unanswered (a broken path).
+const (
+	askTries    = 3
+	askTimeout  = 2 * time.Second
+	maxFailures = 5
+)
+
+// askFunc sends one request, TCP or UDP, and returns the name of the
+// backend that answered, the name the Go table predicts, and how many
+// tries it made (0 if none left, the run being interrupted); err is nil
+// if one try was answered.
+type askFunc func(tcp bool) (got, want string, tries int, err error)
+
+// send sends o.UDP UDP and o.TCP TCP requests through ask, TCP ones spread
+// among the UDP ones, and counts them in res. A request counts as sent
+// once its outcome is known: one cut short by ctx (SIGINT) counts neither
+// as sent nor as answered. Each unanswered request is written to o.Log as
+// it happens; after maxFailures in a row send stops with an error. When
+// ctx is done it returns ctx's error.
+func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if res.Answered == nil {
+		res.Answered = map[string]int{}
+	}
+	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
+	tcpSent, inARow, failed := 0, 0, 0
+	var last error
+	for k := 0; k < o.UDP+o.TCP; k++ {
+		if ctx.Err() != nil {
+			break
+		}
+		tcp := tcpSent < o.TCP && (k%every == 0 || o.UDP+o.TCP-k <= o.TCP-tcpSent)
+		if tcp {
+			tcpSent++
+		}
+		got, want, tries, err := ask(tcp)
+		if err != nil && ctx.Err() != nil {
+			break // interrupted: this request has no outcome
+		}
+		res.Sent++
+		if tcp {
+			res.SentTCP++
+		}
+		if err == nil {
+			inARow = 0
+			res.Answered[got]++
+			if got == want {
+				res.Agree++
+			}
+			if tries > 1 {
+				res.Retried++
+			}
+			continue
+		}
+		inARow++
+		failed++
+		last = err
+		fmt.Fprintf(o.Log, "request %d: %v\n", res.Sent, err)
+		if inARow == maxFailures {
+			return fmt.Errorf("stopped after %d requests in a row went unanswered (%d sent); the last: %w", maxFailures, res.Sent, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d requests unanswered; the last: %w", failed, res.Sent, last)
+	}
+	return nil
 }
 
 // maxTCPBytes bounds Options.TCPBytes.

@@ -47,10 +47,35 @@ func main() {
 	defer stop()
 	res, err := run(ctx, o)
 	report(os.Stdout, res)
+	if ctx.Err() != nil {
+		// Interrupted (SIGINT or SIGTERM): the run has cleaned up; say
+		// so, with any other error, and exit as a shell does on SIGINT.
+		if err := withoutCanceled(err); err != nil {
+			fmt.Fprintln(os.Stderr, "l4lb:", err)
+		}
+		fmt.Fprintln(os.Stderr, "l4lb: interrupted")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "l4lb:", err)
 		os.Exit(1)
 	}
+}
+
+// withoutCanceled returns err without its context.Canceled parts: nil if
+// that is all it holds.
+func withoutCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			var rest []error
+			for _, e := range j.Unwrap() {
+				rest = append(rest, withoutCanceled(e))
+			}
+			return errors.Join(rest...)
+		}
+		return nil
+	}
+	return err
 }
 
 // parseArgs reads the command line (without the program name). It writes
@@ -88,7 +113,8 @@ func report(w io.Writer, res Result) {
 	for _, n := range res.Answered {
 		total += n
 	}
-	fmt.Fprintf(w, "%d requests, %d answered, %d by the backend the Go table predicts\n", res.Sent, total, res.Agree)
+	fmt.Fprintf(w, "%d requests (%d UDP, %d TCP), %d answered (%d after a retry), %d by the backend the Go table predicts\n",
+		res.Sent, res.Sent-res.SentTCP, res.SentTCP, total, res.Retried, res.Agree)
 	fmt.Fprintf(w, "%-12s %8s %8s %8s %10s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
 	names := append([]string(nil), res.Backends...)
 	sort.Strings(names)

@@ -27,8 +27,9 @@ func TestReport_Counters(t *testing.T) {
 	}
 }
 
-// TestReport_Table: the first line counts the requests sent, those
-// answered and those answered by the predicted backend; each backend's
+// TestReport_Table: the first line counts the requests sent (UDP and
+// TCP), those answered (and of them those answered only after a retry)
+// and those answered by the predicted backend; each backend's
 // row, sorted by address, gives its answers, its share of the answers,
 // its share of the table and the kernel's packets and bytes for it. With
 // no answer every share of the answers is 0%, and a run that never built
@@ -38,6 +39,8 @@ func TestReport_Table(t *testing.T) {
 		Backends:  []string{"10.200.12.2", "10.200.11.2"},
 		Answered:  map[string]int{"10.200.11.2": 3, "10.200.12.2": 1},
 		Sent:      5,
+		SentTCP:   2,
+		Retried:   1,
 		Agree:     2,
 		TableFrac: map[string]float64{"10.200.11.2": 0.25, "10.200.12.2": 0.75},
 	}
@@ -59,12 +62,12 @@ func TestReport_Table(t *testing.T) {
 			}
 		}
 	}
-	check("answered", res, "5 requests, 4 answered, 2 by the backend the Go table predicts", [][]string{
+	check("answered", res, "5 requests (3 UDP, 2 TCP), 4 answered (1 after a retry), 2 by the backend the Go table predicts", [][]string{
 		{"10.200.11.2", "3", "75.0%", "25.0%", "7", "700"},
 		{"10.200.12.2", "1", "25.0%", "75.0%", "9", "900"},
 	})
-	res.Answered, res.Agree = map[string]int{}, 0
-	check("unanswered", res, "5 requests, 0 answered, 0 by the backend the Go table predicts", [][]string{
+	res.Answered, res.Agree, res.Retried = map[string]int{}, 0, 0
+	check("unanswered", res, "5 requests (3 UDP, 2 TCP), 0 answered (0 after a retry), 0 by the backend the Go table predicts", [][]string{
 		{"10.200.11.2", "0", "0.0%", "25.0%", "7", "700"},
 		{"10.200.12.2", "0", "0.0%", "75.0%", "9", "900"},
 	})
