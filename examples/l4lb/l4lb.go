@@ -94,14 +94,21 @@ func command(name string, args ...string) *exec.Cmd {
 
 func (t *topo) ip(args ...string) error {
 	out, err := command("ip", args...).CombinedOutput()
-	if err != nil {
-		err = fmt.Errorf("ip %s: %w", strings.Join(args, " "), err)
-		if msg := strings.TrimSpace(string(out)); msg != "" {
-			err = fmt.Errorf("%w: %s", err, msg)
-		}
-		return err
+	return commandError(append([]string{"ip"}, args...), err, out)
+}
+
+// commandError is the error of a command line that failed with err
+// after printing out (nil if err is nil): the command, err and out, if
+// the command printed anything.
+func commandError(argv []string, err error, out []byte) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	err = fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	if msg := strings.TrimSpace(string(out)); msg != "" {
+		err = fmt.Errorf("%w: %s", err, msg)
+	}
+	return err
 }
 
 // in runs ip inside the namespace of role.
@@ -258,20 +265,8 @@ func (t *topo) build(n int) error {
 // also when ctx is cancelled (SIGINT). Its errors name the flag at fault
 // and carry no "l4lb:" prefix: main adds that.
 func run(ctx context.Context, o Options) (res Result, err error) {
-	if o.Backends < 1 || o.Backends > 9 {
-		return res, fmt.Errorf("-backends must be in [1, 9], got %d", o.Backends)
-	}
-	if o.UDP < 0 {
-		return res, fmt.Errorf("-udp must not be negative, got %d", o.UDP)
-	}
-	if o.TCP < 0 {
-		return res, fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
-	}
-	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
-		return res, fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
-	}
-	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
-		return res, fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	if err := o.check(); err != nil {
+		return res, err
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -284,7 +279,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		}
 	}()
 	if err := t.build(o.Backends); err != nil {
-		return res, err
+		return res, needsRoot(err)
 	}
 	if o.PathMTU != 0 {
 		if err := t.in("r", "link", "set", "rc", "mtu", fmt.Sprint(o.PathMTU)); err != nil {
@@ -297,7 +292,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	// offload state of the inner packet survives), servers on the VIP.
 	var decap decapObjects
 	if err := loadDecapObjects(&decap, nil); err != nil {
-		return res, fmt.Errorf("load decap program: %w", err)
+		return res, needsRoot(fmt.Errorf("load decap program: %w", err))
 	}
 	defer decap.Close()
 	var links []link.Link
@@ -371,7 +366,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	opts := xdp.Options{Seed: o.Seed, Table: maglev.Params{Size: 65537, Seed: o.Seed}}
 	lb, err := xdp.Load(opts)
 	if err != nil {
-		return res, err
+		return res, needsRoot(err)
 	}
 	defer func() {
 		closeLinks() // links first, then the kernel they run (xdp.LB.Close)
@@ -549,6 +544,41 @@ func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
 		return fmt.Errorf("%d of %d requests unanswered; the last: %w", failed, res.Sent, last)
 	}
 	return nil
+}
+
+// check refuses options out of range with an error naming the flag and
+// the values it accepts.
+func (o Options) check() error {
+	if o.Backends < 1 || o.Backends > 9 {
+		return fmt.Errorf("-backends must be in [1, 9], got %d", o.Backends)
+	}
+	if o.UDP < 0 {
+		return fmt.Errorf("-udp must not be negative, got %d", o.UDP)
+	}
+	if o.TCP < 0 {
+		return fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
+	}
+	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
+		return fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
+	}
+	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
+		return fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	}
+	return nil
+}
+
+// needsRoot says that the example needs root when err is a permission
+// error: EPERM or EACCES from a system call, or the message of an ip
+// command that got one.
+func needsRoot(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if errors.Is(err, fs.ErrPermission) || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "Permission denied") {
+		return fmt.Errorf("needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN for the namespaces, CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN for the XDP programs): %w", err)
+	}
+	return err
 }
 
 // maxTCPBytes bounds Options.TCPBytes.

@@ -79,7 +79,8 @@ func withoutCanceled(err error) error {
 }
 
 // parseArgs reads the command line (without the program name). It writes
-// errors and the usage to stderr. The example takes flags only: a stray
+// errors and the usage to stderr. Values out of range are usage errors
+// too, like flag syntax errors: main exits with status 2 for both. The example takes flags only: a stray
 // argument is an error rather than silently ignored, so that a mistyped
 // flag ("-tcp 5 10") is not run with values the user did not mean.
 func parseArgs(args []string, stderr io.Writer) (Options, error) {
@@ -97,6 +98,11 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		err := fmt.Errorf("unexpected argument %q: l4lb takes flags only", fs.Arg(0))
+		fmt.Fprintf(stderr, "l4lb: %v\n", err)
+		fs.Usage()
+		return o, err
+	}
+	if err := o.check(); err != nil {
 		fmt.Fprintf(stderr, "l4lb: %v\n", err)
 		fs.Usage()
 		return o, err

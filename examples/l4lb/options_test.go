@@ -4,7 +4,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -46,7 +50,9 @@ func TestRunOptions(t *testing.T) {
 
 // TestParseArgs: flags set the options, and a stray argument is refused
 // with an error that names it (the command used to ignore it and run
-// with the defaults).
+// with the defaults). Values out of range are refused as usage errors,
+// the error and the usage printed (they used to reach run, which exited
+// with status 1 and no usage).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
 	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280"}, &out)
@@ -66,8 +72,52 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("parseArgs(%q) printed %q, want the usage", args, out.String())
 		}
 	}
+	// Values out of range are usage errors, with the flag and its range.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-backends", "10"}, "-backends must be in [1, 9], got 10"},
+		{[]string{"-backends", "0"}, "-backends must be in [1, 9], got 0"},
+		{[]string{"-udp", "-1"}, "-udp must not be negative, got -1"},
+		{[]string{"-tcp", "-2"}, "-tcp must not be negative, got -2"},
+		{[]string{"-tcp-bytes", "-1"}, "-tcp-bytes must be in [0, 1048576], got -1"},
+		{[]string{"-path-mtu", "1501"}, "-path-mtu must be 0 or in [68, 1500], got 1501"},
+	} {
+		out.Reset()
+		_, err := parseArgs(c.args, &out)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("parseArgs(%q) = %v, want %q", c.args, err, c.want)
+		}
+		if !strings.Contains(out.String(), "l4lb: "+c.want+"\n") || !strings.Contains(out.String(), "-backends") {
+			t.Errorf("parseArgs(%q) printed %q, want the error and the usage", c.args, out.String())
+		}
+	}
 	out.Reset()
 	if _, err := parseArgs([]string{"-backends", "x"}, &out); err == nil || !strings.Contains(out.String(), "-backends") {
 		t.Errorf("bad flag value: %v, printed %q; want an error and the usage", err, out.String())
+	}
+}
+
+// TestNeedsRoot: permission errors, from a system call or in an ip
+// command's message, say that the example needs root; others pass
+// unchanged.
+func TestNeedsRoot(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("load: %w", syscall.EPERM),
+		fmt.Errorf("open: %w", os.ErrPermission),
+		errors.New("ip netns add l4lb1c: exit status 1: mount --make-shared /run/netns failed: Operation not permitted"),
+	} {
+		got := needsRoot(err)
+		if !strings.HasPrefix(got.Error(), "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN") || !errors.Is(got, err) {
+			t.Errorf("needsRoot(%v) = %v, want it to say root is needed and wrap the error", err, got)
+		}
+	}
+	other := errors.New("ip link add: exit status 2: File exists")
+	if got := needsRoot(other); got != other {
+		t.Errorf("needsRoot(%v) = %v, want it unchanged", other, got)
+	}
+	if needsRoot(nil) != nil {
+		t.Errorf("needsRoot(nil) is not nil")
 	}
 }

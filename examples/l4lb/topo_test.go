@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,5 +41,26 @@ func TestTopoClose(t *testing.T) {
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	if strings.Contains(string(out), top.prefix) {
 		t.Errorf("namespaces left behind:\n%s", out)
+	}
+}
+
+// TestCommandError: a failed command's error names the command line and
+// the failure, and ends with its output if it printed any (it used to
+// end in ": " when ip printed nothing).
+func TestCommandError(t *testing.T) {
+	fail := errors.New("exit status 1")
+	argv := []string{"ip", "netns", "add", "x"}
+	if err := commandError(argv, nil, []byte("noise")); err != nil {
+		t.Errorf("success: %v", err)
+	}
+	for _, c := range []struct{ out, want string }{
+		{"", "ip netns add x: exit status 1"},
+		{" \n", "ip netns add x: exit status 1"},
+		{"File exists\n", "ip netns add x: exit status 1: File exists"},
+	} {
+		err := commandError(argv, fail, []byte(c.out))
+		if err == nil || err.Error() != c.want || !errors.Is(err, fail) {
+			t.Errorf("output %q: %v, want %q wrapping the failure", c.out, err, c.want)
+		}
 	}
 }
