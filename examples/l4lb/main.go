@@ -12,7 +12,8 @@
 // needed" goes to the VIP, and the balancer sends it to the backend that
 // sent the segment (run with -path-mtu 1280 -tcp-bytes 20000).
 //
-// It needs root (namespaces, BPF). It creates namespaces named
+// It needs root (namespaces, BPF), iproute2's ip command and sysctl
+// (procps). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
 // all when done, also on SIGINT or SIGTERM; no traffic leaves them.
 //
@@ -41,6 +42,9 @@ func main() {
 	}
 	if err != nil {
 		os.Exit(2) // parseArgs has printed the error and the usage
+	}
+	if w := o.warning(); w != "" {
+		fmt.Fprintln(os.Stderr, "l4lb: warning:", w)
 	}
 	o.Log = os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,6 +91,10 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("l4lb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	fs.IntVar(&o.Backends, "backends", 3, "number of backends (1 to 9)")
 	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
 	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
@@ -108,6 +116,42 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 		return o, err
 	}
 	return o, nil
+}
+
+const usageText = `Usage: l4lb [flags]
+
+l4lb builds a small network in namespaces (a client, a router, a load
+balancer running the maglev/xdp kernel, and backends that decapsulate
+with XDP and answer the client directly), sends UDP and TCP requests to
+a VIP, and prints each backend's share of the answers beside its share of
+the Maglev table, with the kernel's counters. It needs root (network
+namespaces and BPF), iproute2's ip and sysctl; it deletes everything it
+creates, also on Ctrl-C. A run takes about a second (more with many
+requests or a broken path). To exercise path MTU discovery through the
+balancer as well:
+
+  l4lb -path-mtu 1280 -tcp-bytes 20000
+
+Flags:
+`
+
+// warning returns what is wrong with options that are valid but do not
+// do what they suggest, or "": a -path-mtu that no packet exceeds
+// exercises nothing.
+func (o Options) warning() string {
+	if o.PathMTU == 0 || o.PathMTU >= 1500 {
+		return ""
+	}
+	if o.TCP == 0 {
+		return fmt.Sprintf("-path-mtu %d with -tcp 0: no TCP answer, so no path MTU discovery", o.PathMTU)
+	}
+	// A TCP answer's largest packet: its bytes (at least the backend's
+	// name and a newline) and at most 20 bytes of IPv4 header (Linux
+	// sends no IP options) and 60 of TCP header.
+	if n := max(o.TCPBytes, len(backendAddr(9))+1) + 20 + 60; n <= o.PathMTU {
+		return fmt.Sprintf("-path-mtu %d with -tcp-bytes %d: no TCP answer exceeds the path MTU, so no path MTU discovery; try -tcp-bytes 20000", o.PathMTU, o.TCPBytes)
+	}
+	return ""
 }
 
 // report writes the answers per backend and the kernel's counters to w.

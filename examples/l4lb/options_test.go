@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -119,5 +120,45 @@ func TestNeedsRoot(t *testing.T) {
 	}
 	if needsRoot(nil) != nil {
 		t.Errorf("needsRoot(nil) is not nil")
+	}
+}
+
+// TestUsage: -h describes the example, says what it needs and suggests a
+// command line, before the flags.
+func TestUsage(t *testing.T) {
+	var out strings.Builder
+	if _, err := parseArgs([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"Usage: l4lb [flags]", "needs root", "iproute2", "sysctl", "l4lb -path-mtu 1280 -tcp-bytes 20000", "-backends"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h printed no %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestWarning: a path MTU below 1500 warns when no TCP answer can exceed
+// it: without TCP, or when the longest answer's packet (its bytes, at
+// least the name "10.200.19.2" and a newline, with 80 bytes of headers
+// at most) fits.
+func TestWarning(t *testing.T) {
+	for _, c := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{TCP: 1}, ""},
+		{Options{TCP: 1, PathMTU: 1500}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 20000}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1201}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1200}, "-path-mtu 1280 with -tcp-bytes 1200: no TCP answer exceeds"},
+		{Options{TCP: 1, PathMTU: 1280}, "-path-mtu 1280 with -tcp-bytes 0: no TCP answer exceeds"},
+		{Options{TCP: 1, PathMTU: 92}, "-path-mtu 92 with -tcp-bytes 0"},
+		{Options{TCP: 1, PathMTU: 91}, ""},
+		{Options{UDP: 5, PathMTU: 1280, TCPBytes: 20000}, "-path-mtu 1280 with -tcp 0: no TCP answer"},
+	} {
+		got := c.o.warning()
+		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: warning %q, want %q", c.o, got, c.want)
+		}
 	}
 }
