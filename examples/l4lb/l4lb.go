@@ -68,6 +68,7 @@ type Result struct {
 //	                                 router 10.200.1i.1 --- 10.200.1i.2 backend i (VIP on lo)
 const (
 	vip     = "10.200.100.1"
+	lbAddr  = "10.200.2.2" // the load balancer: the router's next hop for the VIP, the outer source of its tunnels
 	udpPort = 7000
 	tcpPort = 7001
 )
@@ -77,7 +78,6 @@ const (
 type topo struct {
 	prefix string
 	ns     []string
-	log    io.Writer
 }
 
 func (t *topo) name(role string) string { return t.prefix + role }
@@ -235,10 +235,10 @@ func (t *topo) build(n int) error {
 	}
 	steps := []func() error{
 		func() error { return t.link("c", "c0", "10.200.1.2/24", "r", "rc", "10.200.1.1/24") },
-		func() error { return t.link("lb", "l0", "10.200.2.2/24", "r", "rl", "10.200.2.1/24") },
+		func() error { return t.link("lb", "l0", lbAddr+"/24", "r", "rl", "10.200.2.1/24") },
 		func() error { return t.in("c", "route", "add", "default", "via", "10.200.1.1") },
 		func() error { return t.in("lb", "route", "add", "default", "via", "10.200.2.1") },
-		func() error { return t.in("r", "route", "add", vip+"/32", "via", "10.200.2.2") },
+		func() error { return t.in("r", "route", "add", vip+"/32", "via", lbAddr) },
 		func() error { return t.sysctl("r", "net.ipv4.ip_forward", "1") },
 		func() error { return t.sysctl("r", "net.ipv4.conf.all.send_redirects", "0") },
 	}
@@ -272,7 +272,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		o.Log = io.Discard
 	}
 	_ = rlimit.RemoveMemlock()
-	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid()), log: o.Log}
+	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid())}
 	defer func() {
 		if cerr := t.close(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -281,6 +281,11 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	if err := t.build(o.Backends); err != nil {
 		return res, needsRoot(err)
 	}
+	// Only the router's end of the client link gets the lower MTU, on
+	// purpose: the client keeps 1500 and announces an MSS of 1460, so
+	// the backends send full-size segments and learn the path MTU only
+	// from the router's "fragmentation needed", as behind a real
+	// narrower link.
 	if o.PathMTU != 0 {
 		if err := t.in("r", "link", "set", "rc", "mtu", fmt.Sprint(o.PathMTU)); err != nil {
 			return res, err
@@ -383,6 +388,9 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}); err != nil {
 		return res, err
 	}
+	// The balancer sends every packet back to the router. Its MAC is
+	// read from the router's interface here; a real deployment would take
+	// the next hop's MAC from the neighbour table (ip neigh).
 	if err := t.inNS("r", func() error {
 		ifc, err := net.InterfaceByName("rl")
 		if err != nil {
@@ -393,7 +401,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}); err != nil {
 		return res, err
 	}
-	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr("10.200.2.2")}); err != nil {
+	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr(lbAddr)}); err != nil {
 		return res, err
 	}
 	var bs []xdp.Backend
@@ -408,7 +416,22 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	if _, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: tcpPort, Proto: flow.ProtoTCP}, bs); err != nil {
 		return res, err
 	}
-	if err := attach("lb", "l0", lb.Program()); err != nil {
+	// Attach once the VIPs and the config are set (LB.Attach checks
+	// that it is ready). Generic mode is needed on veth here: native
+	// XDP_TX on a veth needs an XDP program on its peer too (the
+	// router's rl has none). On a real NIC use native mode (flags 0).
+	if err := t.inNS("lb", func() error {
+		ifc, err := net.InterfaceByName("l0")
+		if err != nil {
+			return err
+		}
+		l, err := lb.Attach(ifc.Index, link.XDPGenericMode)
+		if err != nil {
+			return fmt.Errorf("attach the balancer to l0 in %s: %w", t.name("lb"), err)
+		}
+		links = append(links, l)
+		return nil
+	}); err != nil {
 		return res, err
 	}
 	res.TableFrac = map[string]float64{}
