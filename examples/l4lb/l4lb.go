@@ -291,7 +291,11 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 			return res, err
 		}
 	}
-	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,b1..b%d} ready\n", t.prefix, o.Backends)
+	backends := "b1"
+	if o.Backends > 1 {
+		backends = fmt.Sprintf("b1..b%d", o.Backends)
+	}
+	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,%s} ready\n", t.prefix, backends)
 
 	// The backends: XDP decapsulation on b0 (generic mode: the checksum
 	// offload state of the inner packet survives), servers on the VIP.

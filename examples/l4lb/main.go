@@ -154,6 +154,10 @@ func (o Options) warning() string {
 	return ""
 }
 
+// legend ends the report: what its less obvious columns and counters
+// mean.
+const legend = "(table: share of the Maglev table; kernel pkts: packets sent to the backend, handshakes and ICMP errors included, hence more than answers; passed: left to the stack, ARP and neighbour traffic)"
+
 // report writes the answers per backend and the kernel's counters to w.
 func report(w io.Writer, res Result) {
 	if len(res.Backends) == 0 {
@@ -165,7 +169,7 @@ func report(w io.Writer, res Result) {
 	}
 	fmt.Fprintf(w, "%d requests (%d UDP, %d TCP), %d answered (%d after a retry), %d by the backend the Go table predicts\n",
 		res.Sent, res.Sent-res.SentTCP, res.SentTCP, total, res.Retried, res.Agree)
-	fmt.Fprintf(w, "%-12s %8s %8s %8s %10s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
+	fmt.Fprintf(w, "%-12s %8s %8s %8s %11s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
 	names := append([]string(nil), res.Backends...)
 	sort.Strings(names)
 	for _, b := range names {
@@ -179,10 +183,11 @@ func report(w io.Writer, res Result) {
 				pk, by = s.Packets, s.Bytes
 			}
 		}
-		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %10d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
+		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %11d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
 	}
 	c := res.Stats.Counters
 	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,
 		c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
 		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
+	fmt.Fprintln(w, legend)
 }

@@ -22,7 +22,7 @@ func TestReport_Counters(t *testing.T) {
 		DropNoTable: 16, DropNoBackend: 32, DropTooBig: 64, DropEncap: 128, DropNoSource: 256, ICMPQuote: 1}
 	var b bytes.Buffer
 	report(&b, res)
-	if want := "kernel: tx 1 (ICMP errors with the flow they quote 1), passed 15 (not a VIP 4), dropped 496\n"; !strings.HasSuffix(b.String(), want) {
+	if want := "kernel: tx 1 (ICMP errors with the flow they quote 1), passed 15 (not a VIP 4), dropped 496\n" + legend + "\n"; !strings.HasSuffix(b.String(), want) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}
 }
@@ -53,12 +53,21 @@ func TestReport_Table(t *testing.T) {
 		var b bytes.Buffer
 		report(&b, res)
 		lines := strings.Split(b.String(), "\n")
-		if len(lines) != 3+len(rows)+1 || lines[0] != first {
+		if len(lines) != 4+len(rows)+1 || lines[0] != first {
 			t.Fatalf("%s: report\n%s\nwant %d rows after %q", name, b.String(), len(rows), first)
 		}
 		for i, want := range rows {
 			if got := strings.Fields(lines[2+i]); !slices.Equal(got, want) {
 				t.Errorf("%s: row %d is %q, want the fields %q", name, i, lines[2+i], want)
+			}
+			// Each column's header ends where its values end.
+			for j, h := range []string{"answers", "share", "table", "kernel pkts", "kernel bytes"} {
+				end := strings.Index(lines[1], h) + len(h)
+				v := want[1+j]
+				row := lines[2+i] + " "
+				if end > len(row)-1 || row[end-len(v):end] != v || row[end] != ' ' {
+					t.Errorf("%s: row %q: %s %q does not end under its header %q", name, row, h, v, lines[1])
+				}
 			}
 		}
 	}
