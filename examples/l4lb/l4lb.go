@@ -44,7 +44,12 @@ type Options struct {
 	// goes to the VIP, and the balancer must send it to the backend that
 	// sent the segment.
 	PathMTU int
-	Log     io.Writer
+	// Drain is a backend (1 to Backends; 0: none) to drain after the
+	// requests: the UDP VIP's table is set again with its weight 0, and
+	// the UDP requests are sent again from the same ports (the same
+	// flows), to see which flows move.
+	Drain int
+	Log   io.Writer
 }
 
 // Result is what the client saw and the kernel counted.
@@ -54,6 +59,8 @@ type Result struct {
 	Sent      int                // requests sent (with an outcome: answered or given up)
 	SentTCP   int                // of which TCP
 	Retried   int                // requests answered only after a retry
+	Drain     Drained            // what -drain did (Backend "": no drain)
+	flows     []udpFlow          // the UDP requests answered
 	Agree     int                // answers from the backend the Go table predicts
 	TableFrac map[string]float64 // each backend's share of the table
 	Stats     xdp.Stats
@@ -452,7 +459,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		i, _ := table.PickKey(&k, o.Seed)
 		return table.Backend(i).Name
 	}
-	ask := func(tcp bool) (got, want string, tries int, err error) {
+	ask := func(tcp bool, from uint16) (a answer, err error) {
 		network, port, proto := "udp4", uint16(udpPort), uint8(flow.ProtoUDP)
 		if tcp {
 			network, port, proto = "tcp4", tcpPort, flow.ProtoTCP
@@ -463,8 +470,11 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				tries++
+				a.Tries++
 				d := net.Dialer{Timeout: askTimeout}
+				if from != 0 {
+					d.LocalAddr = &net.UDPAddr{Port: int(from)}
+				}
 				c, err := d.DialContext(ctx, network, fmt.Sprintf("%s:%d", vip, port))
 				if err != nil {
 					last = err
@@ -476,12 +486,13 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 					c.Write([]byte("who are you?"))
 					buf := make([]byte, 64)
 					n, rerr := io.ReadAtLeast(c, buf, 1)
-					got, err = string(buf[:n]), rerr
+					a.Got, err = string(buf[:n]), rerr
 				} else {
-					got, err = readAnswer(c, o.TCPBytes)
+					a.Got, err = readAnswer(c, o.TCPBytes)
 				}
 				stop()
-				want = predict(c.LocalAddr(), port, proto)
+				a.Want = predict(c.LocalAddr(), port, proto)
+				a.From = netip.MustParseAddrPort(c.LocalAddr().String()).Port()
 				c.Close()
 				if err != nil {
 					last = err
@@ -491,9 +502,25 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 			}
 			return fmt.Errorf("%s request to %s:%d unanswered after %d tries: %w", network, vip, port, askTries, last)
 		})
-		return got, want, tries, err
+		return a, err
 	}
 	errs := []error{send(ctx, o, &res, ask)}
+
+	// Drain a backend: the UDP VIP's table again, the backend's weight 0,
+	// and the UDP flows of the first round again, from the same ports.
+	if o.Drain > 0 && errs[0] == nil {
+		drained := backendAddr(o.Drain)
+		bs[o.Drain-1].Weight = 0
+		old := table
+		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP VIP's table; the %d UDP flows again\n", drained, len(res.flows))
+		res.Drain, err = resend(ctx, o, res.flows, drained, ask)
+		res.Drain.Predicted = maglev.Moved(old, table)
+		res.Drain.Share = res.TableFrac[drained]
+		errs = append(errs, err)
+	}
 	res.Stats, err = lb.Stats()
 	return res, errors.Join(append(errs, err)...)
 }
@@ -507,11 +534,88 @@ const (
 	maxFailures = 5
 )
 
-// askFunc sends one request, TCP or UDP, and returns the name of the
-// backend that answered, the name the Go table predicts, and how many
-// tries it made (0 if none left, the run being interrupted); err is nil
-// if one try was answered.
-type askFunc func(tcp bool) (got, want string, tries int, err error)
+// askFunc sends one request, TCP or UDP, from the client's port from (0:
+// any), and returns its answer; err is nil if one try was answered.
+type askFunc func(tcp bool, from uint16) (answer, error)
+
+// answer is the outcome of one request.
+type answer struct {
+	Got   string // the backend that answered
+	Want  string // the backend the Go table predicts
+	From  uint16 // the client's port
+	Tries int    // tries made (0 if none left, the run being interrupted)
+}
+
+// udpFlow is a UDP request of the first round: the client's port and the
+// backend that answered.
+type udpFlow struct {
+	from    uint16
+	backend string
+}
+
+// Drained is what draining a backend did to the first round's UDP flows,
+// each sent again from the same port.
+type Drained struct {
+	Backend   string  // the drained backend
+	Flows     int     // UDP flows sent again
+	Answered  int     // of which answered
+	Agree     int     // answered by the backend the new table predicts
+	Moved     int     // answered by another backend than in the first round
+	MovedOwn  int     // of which flows the drained backend answered before
+	Own       int     // answered flows the drained backend answered before
+	Predicted float64 // share of the hash space that moves (maglev.Moved)
+	Share     float64 // the drained backend's share of the old table
+}
+
+// resend sends each flow again from its port and counts, in the result,
+// the flows that moved and whether they were the drained backend's. Each
+// unanswered flow is logged; maxFailures in a row stop it.
+func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask askFunc) (Drained, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	d := Drained{Backend: drained}
+	inARow, failed := 0, 0
+	var last error
+	for _, f := range flows {
+		if ctx.Err() != nil {
+			return d, ctx.Err()
+		}
+		a, err := ask(false, f.from)
+		if err != nil && ctx.Err() != nil {
+			return d, ctx.Err()
+		}
+		d.Flows++
+		if err != nil {
+			inARow++
+			failed++
+			last = err
+			fmt.Fprintf(o.Log, "drain: flow from port %d: %v\n", f.from, err)
+			if inARow == maxFailures {
+				return d, fmt.Errorf("drain: stopped after %d flows in a row went unanswered; the last: %w", maxFailures, err)
+			}
+			continue
+		}
+		inARow = 0
+		d.Answered++
+		if a.Got == a.Want {
+			d.Agree++
+		}
+		if f.backend == drained {
+			d.Own++
+		}
+		if a.Got != f.backend {
+			d.Moved++
+			if f.backend == drained {
+				d.MovedOwn++
+			}
+		}
+	}
+	if failed > 0 {
+		return d, fmt.Errorf("drain: %d of %d flows unanswered; the last: %w", failed, d.Flows, last)
+	}
+	return d, nil
+}
 
 // send sends o.UDP UDP and o.TCP TCP requests through ask, TCP ones spread
 // among the UDP ones, and counts them in res. A request counts as sent
@@ -537,7 +641,7 @@ func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
 		if tcp {
 			tcpSent++
 		}
-		got, want, tries, err := ask(tcp)
+		a, err := ask(tcp, 0)
 		if err != nil && ctx.Err() != nil {
 			break // interrupted: this request has no outcome
 		}
@@ -547,12 +651,15 @@ func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
 		}
 		if err == nil {
 			inARow = 0
-			res.Answered[got]++
-			if got == want {
+			res.Answered[a.Got]++
+			if a.Got == a.Want {
 				res.Agree++
 			}
-			if tries > 1 {
+			if a.Tries > 1 {
 				res.Retried++
+			}
+			if !tcp {
+				res.flows = append(res.flows, udpFlow{a.From, a.Got})
 			}
 			continue
 		}
@@ -590,6 +697,12 @@ func (o Options) check() error {
 	}
 	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
 		return fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	}
+	if o.Drain < 0 || o.Drain > o.Backends {
+		return fmt.Errorf("-drain must be 0 (none) or a backend, 1 to -backends (%d), got %d", o.Backends, o.Drain)
+	}
+	if o.Drain > 0 && o.Backends == 1 {
+		return fmt.Errorf("-drain needs at least 2 backends (-backends), got 1")
 	}
 	return nil
 }

@@ -138,3 +138,41 @@ func TestRun_Edges(t *testing.T) {
 		t.Errorf("cancelled run: %d sent (%v), want none and context.Canceled", res.Sent, err)
 	}
 }
+
+// TestL4LB_Drain: after the drained backend's weight goes to 0, the first
+// round's UDP flows, sent again from the same ports, reach the backend
+// the new table predicts; every flow of the drained backend moves, and
+// no other flow does when the tables say that only its share of the hash
+// space moved (maglev.Moved equal to its share of the old table).
+func TestL4LB_Drain(t *testing.T) {
+	requireNetns(t)
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	res, err := run(context.Background(), Options{Backends: 3, UDP: 150, Seed: 7, Drain: 2, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Drain
+	if d.Backend != "10.200.12.2" || d.Flows != 150 || d.Answered != 150 || d.Agree != 150 {
+		t.Fatalf("drain %+v: want backend 10.200.12.2, 150 flows answered by the predicted backend", d)
+	}
+	if d.Own != res.Answered[d.Backend] || d.Own == 0 || d.MovedOwn != d.Own {
+		t.Errorf("drain %+v: the drained backend answered %d flows in the first round; want all of them moved", d, res.Answered[d.Backend])
+	}
+	old := maglev.MustNew(maglev.Params{Seed: 7}, maglev.Backends("10.200.11.2", "10.200.12.2", "10.200.13.2"))
+	bs := maglev.Backends("10.200.11.2", "10.200.12.2", "10.200.13.2")
+	bs[1].Weight = 0
+	drained := maglev.MustNew(maglev.Params{Seed: 7}, bs)
+	if got, want := d.Predicted, maglev.Moved(old, drained); got != want {
+		t.Errorf("predicted move %v, want %v", got, want)
+	}
+	// With this seed, only the drained backend's part of the hash space
+	// moves (a weight-0 rebuild of a Maglev table need not guarantee it).
+	if math.Abs(d.Predicted-d.Share) > 1e-9 {
+		t.Fatalf("the tables move %v of the hash space, the drained backend held %v: want the same", d.Predicted, d.Share)
+	}
+	if d.Moved != d.MovedOwn {
+		t.Errorf("drain %+v: only the drained backend's hash space moved, yet %d other flows moved", d, d.Moved-d.MovedOwn)
+	}
+}

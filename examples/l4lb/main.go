@@ -101,6 +101,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
 	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
+	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP again with its weight 0 and send the UDP flows again from the same ports, to see which flows move")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -131,6 +132,10 @@ requests or a broken path). To exercise path MTU discovery through the
 balancer as well:
 
   l4lb -path-mtu 1280 -tcp-bytes 20000
+
+and to drain backend 2 and see that only its flows move:
+
+  l4lb -drain 2
 
 Flags:
 `
@@ -189,5 +194,9 @@ func report(w io.Writer, res Result) {
 	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,
 		c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
 		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
+	if d := res.Drain; d.Backend != "" {
+		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table): %d UDP flows again, %d answered, %d by the backend the new table predicts; %d moved: %d of its %d, %d of the other backends' (the tables move %.1f%% of the hash space)\n",
+			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Agree, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn, 100*d.Predicted)
+	}
 	fmt.Fprintln(w, legend)
 }

@@ -56,11 +56,11 @@ func TestRunOptions(t *testing.T) {
 // with status 1 and no usage).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
-	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280"}, &out)
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5"}, &out)
 	if err != nil {
 		t.Fatalf("parseArgs: %v", err)
 	}
-	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280}); o != want {
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
 	}
 	for _, args := range [][]string{{"-tcp", "5", "10"}, {"extra"}} {
@@ -84,6 +84,9 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-tcp", "-2"}, "-tcp must not be negative, got -2"},
 		{[]string{"-tcp-bytes", "-1"}, "-tcp-bytes must be in [0, 1048576], got -1"},
 		{[]string{"-path-mtu", "1501"}, "-path-mtu must be 0 or in [68, 1500], got 1501"},
+		{[]string{"-drain", "4"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
+		{[]string{"-drain", "-1"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got -1"},
+		{[]string{"-backends", "1", "-drain", "1"}, "-drain needs at least 2 backends (-backends), got 1"},
 	} {
 		out.Reset()
 		_, err := parseArgs(c.args, &out)

@@ -87,3 +87,18 @@ func TestReport_Table(t *testing.T) {
 		t.Errorf("report of a run without a table wrote\n%s", b.String())
 	}
 }
+
+// TestReport_Drain: a drain adds a line before the legend with the flows
+// sent again, answered, as predicted, moved, and of those the drained
+// backend's, beside the share of the hash space the tables move.
+func TestReport_Drain(t *testing.T) {
+	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
+		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
+		Drain:     Drained{Backend: "b", Flows: 10, Answered: 9, Agree: 8, Moved: 5, MovedOwn: 4, Own: 4, Predicted: 0.5, Share: 0.5}}
+	var b bytes.Buffer
+	report(&b, res)
+	want := "drain b (it held 50.0% of the table): 10 UDP flows again, 9 answered, 8 by the backend the new table predicts; 5 moved: 4 of its 4, 1 of the other backends' (the tables move 50.0% of the hash space)\n" + legend + "\n"
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
+	}
+}

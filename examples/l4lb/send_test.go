@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,18 +22,18 @@ type fakeAsk struct {
 	tcp    []bool
 }
 
-func (f *fakeAsk) ask(tcp bool) (got, want string, tries int, err error) {
+func (f *fakeAsk) ask(tcp bool, from uint16) (answer, error) {
 	k := f.k
 	f.k++
 	f.tcp = append(f.tcp, tcp)
 	switch n := f.script(k); {
 	case n == 0:
 		f.cancel()
-		return "", "", 1, context.Canceled
+		return answer{Tries: 1}, context.Canceled
 	case n < 0:
-		return "", "", -n, fmt.Errorf("request %d lost", k)
+		return answer{Tries: -n}, fmt.Errorf("request %d lost", k)
 	default:
-		return "b", "b", n, nil
+		return answer{Got: "b", Want: "b", From: uint16(1000 + k), Tries: n}, nil
 	}
 }
 
@@ -58,6 +59,14 @@ func TestSend_Counts(t *testing.T) {
 	if res.Sent != 10 || res.SentTCP != 2 || res.Answered["b"] != 8 || res.Agree != 8 || res.Retried != 1 {
 		t.Errorf("sent %d (TCP %d), answered %v, agree %d, retried %d; want 10 (2), 8, 8, 1",
 			res.Sent, res.SentTCP, res.Answered, res.Agree, res.Retried)
+	}
+	// The UDP requests answered are the flows a drain sends again.
+	var flows []udpFlow
+	for _, k := range []int{1, 3, 4, 6, 8, 9} {
+		flows = append(flows, udpFlow{uint16(1000 + k), "b"})
+	}
+	if !slices.Equal(res.flows, flows) {
+		t.Errorf("flows %v, want %v", res.flows, flows)
 	}
 	tcp := 0
 	for k, b := range f.tcp {
@@ -136,5 +145,44 @@ func TestWithoutCanceled(t *testing.T) {
 		if (got == nil) != (c.want == nil) || got != nil && got.Error() != c.want.Error() {
 			t.Errorf("withoutCanceled(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// TestResend: each flow goes again from its port; those answered by
+// another backend moved, and those of the drained backend are counted
+// apart. A failure is logged and counted.
+func TestResend(t *testing.T) {
+	flows := []udpFlow{{1, "a"}, {2, "b"}, {3, "b"}, {4, "c"}, {5, "b"}, {6, "a"}}
+	after := map[uint16]answer{ // port 6 is lost
+		1: {Got: "a", Want: "a"}, 2: {Got: "a", Want: "a"}, 3: {Got: "c", Want: "c"},
+		4: {Got: "a", Want: "c"}, 5: {Got: "b", Want: "c"},
+	}
+	var ports []uint16
+	ask := func(tcp bool, from uint16) (answer, error) {
+		if tcp {
+			t.Errorf("resend sent a TCP request")
+		}
+		ports = append(ports, from)
+		a, ok := after[from]
+		if !ok {
+			return answer{Tries: 3}, errors.New("lost")
+		}
+		a.From, a.Tries = from, 1
+		return a, nil
+	}
+	var log strings.Builder
+	d, err := resend(context.Background(), Options{Log: &log}, flows, "b", ask)
+	if err == nil || err.Error() != "drain: 1 of 6 flows unanswered; the last: lost" {
+		t.Errorf("resend: %v, want 1 of 6 unanswered", err)
+	}
+	want := Drained{Backend: "b", Flows: 6, Answered: 5, Agree: 3, Moved: 3, MovedOwn: 2, Own: 3}
+	if d != want {
+		t.Errorf("resend = %+v, want %+v", d, want)
+	}
+	if !slices.Equal(ports, []uint16{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("ports %v, want each flow's", ports)
+	}
+	if log.String() != "drain: flow from port 6: lost\n" {
+		t.Errorf("log %q", log.String())
 	}
 }
