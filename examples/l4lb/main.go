@@ -133,7 +133,8 @@ balancer as well:
 
   l4lb -path-mtu 1280 -tcp-bytes 20000
 
-and to drain backend 2 and see that only its flows move:
+and to drain backend 2 and see which flows move (all of its own, next
+to none of the others'):
 
   l4lb -drain 2
 
