@@ -10,7 +10,9 @@
 // kernel's counters. With -path-mtu below 1500 and -tcp-bytes above it,
 // TCP answers need path MTU discovery: the router's "fragmentation
 // needed" goes to the VIP, and the balancer sends it to the backend that
-// sent the segment (run with -path-mtu 1280 -tcp-bytes 20000).
+// sent the segment (run with -path-mtu 1280 -tcp-bytes 20000). With
+// -drain N it then drains backend N (weight 0) and sends the UDP flows
+// again from the same ports, reporting which flows moved.
 //
 // It needs root (namespaces, BPF), iproute2's ip command and sysctl
 // (procps). It creates namespaces named
