@@ -9,8 +9,14 @@
  * offset) also passes untouched: an ipip device decapsulates only after
  * reassembly, and stripping a fragment's header would hand the stack a cut
  * inner packet or, for a later fragment, payload bytes read as a header.
+ *
+ * It needs only the kernel's UAPI headers and libbpf's bpf_helpers.h. Here
+ * gen.go adds -Iinclude for the three asm/ headers they reach (see
+ * include/asm); elsewhere, -I/usr/include/$(uname -m)-linux-gnu does.
  */
-#include "dataplane.h"
+#include <linux/bpf.h>       /* struct xdp_md, XDP_PASS, XDP_DROP */
+#include <linux/if_ether.h>  /* ETH_HLEN */
+#include <bpf/bpf_helpers.h> /* SEC, bpf_xdp_adjust_head (libbpf-dev) */
 
 SEC("xdp")
 int xdp_decap(struct xdp_md *ctx)

@@ -25,6 +25,8 @@ func FuzzParseArgs(f *testing.F) {
 		"-udp=-1\n--\nextra",
 		"-h",
 		"-nosuchflag",
+		"-backends\n2\n-drain\n2",
+		"-drain\n4",
 	} {
 		f.Add(s)
 	}
@@ -54,6 +56,7 @@ func FuzzParseArgs(f *testing.F) {
 			"-seed", strconv.FormatUint(o.Seed, 10),
 			"-tcp-bytes", strconv.Itoa(o.TCPBytes),
 			"-path-mtu", strconv.Itoa(o.PathMTU),
+			"-drain", strconv.Itoa(o.Drain),
 		}
 		if back, err := parseArgs(again, &out); err != nil || back != o {
 			t.Fatalf("%q gave %+v, but its options spelled out as %q give %+v, %v", args, o, again, back, err)

@@ -1,4 +1,4 @@
 package main
 
 // Flags as in the library's kernels (see maglev/xdp/gen.go).
-//go:generate go tool bpf2go -tags linux decap decap.bpf.c -- -I../../internal/bpf/include -O2 -g -mcpu=v3 -Wall -Werror
+//go:generate go tool bpf2go -tags linux decap decap.bpf.c -- -Iinclude -O2 -g -mcpu=v3 -Wall -Werror

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -42,14 +44,23 @@ type Options struct {
 	// goes to the VIP, and the balancer must send it to the backend that
 	// sent the segment.
 	PathMTU int
-	Log     io.Writer
+	// Drain is a backend (1 to Backends; 0: none) to drain after the
+	// requests: the UDP VIP's table is set again with its weight 0, and
+	// the UDP requests are sent again from the same ports (the same
+	// flows), to see which flows move.
+	Drain int
+	Log   io.Writer
 }
 
 // Result is what the client saw and the kernel counted.
 type Result struct {
 	Backends  []string           // backend addresses, in table order
 	Answered  map[string]int     // requests answered, by backend
-	Sent      int                // requests sent
+	Sent      int                // requests sent (with an outcome: answered or given up)
+	SentTCP   int                // of which TCP
+	Retried   int                // requests answered only after a retry
+	Drain     Drained            // what -drain did (Backend "": no drain)
+	flows     []udpFlow          // the UDP requests answered
 	Agree     int                // answers from the backend the Go table predicts
 	TableFrac map[string]float64 // each backend's share of the table
 	Stats     xdp.Stats
@@ -64,6 +75,7 @@ type Result struct {
 //	                                 router 10.200.1i.1 --- 10.200.1i.2 backend i (VIP on lo)
 const (
 	vip     = "10.200.100.1"
+	lbAddr  = "10.200.2.2" // the load balancer: the router's next hop for the VIP, the outer source of its tunnels
 	udpPort = 7000
 	tcpPort = 7001
 )
@@ -73,17 +85,37 @@ const (
 type topo struct {
 	prefix string
 	ns     []string
-	log    io.Writer
 }
 
 func (t *topo) name(role string) string { return t.prefix + role }
 
+// command is exec.Command with the child in a process group of its own:
+// a Ctrl-C at the terminal (SIGINT to the terminal's foreground group)
+// then reaches only the example, which cleans up, and never kills an "ip
+// netns add" half way (the namespace made but not yet recorded).
+func command(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return c
+}
+
 func (t *topo) ip(args ...string) error {
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	out, err := command("ip", args...).CombinedOutput()
+	return commandError(append([]string{"ip"}, args...), err, out)
+}
+
+// commandError is the error of a command line that failed with err
+// after printing out (nil if err is nil): the command, err and out, if
+// the command printed anything.
+func commandError(argv []string, err error, out []byte) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	err = fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	if msg := strings.TrimSpace(string(out)); msg != "" {
+		err = fmt.Errorf("%w: %s", err, msg)
+	}
+	return err
 }
 
 // in runs ip inside the namespace of role.
@@ -91,11 +123,14 @@ func (t *topo) in(role string, args ...string) error {
 	return t.ip(append([]string{"-n", t.name(role)}, args...)...)
 }
 
+// addNS creates the namespace of role. It records the name first, so
+// that close deletes the namespace even if "ip netns add" failed or was
+// killed after making it.
 func (t *topo) addNS(role string) error {
+	t.ns = append(t.ns, t.name(role))
 	if err := t.ip("netns", "add", t.name(role)); err != nil {
 		return err
 	}
-	t.ns = append(t.ns, t.name(role))
 	return t.in(role, "link", "set", "lo", "up")
 }
 
@@ -120,10 +155,15 @@ func (t *topo) sysctl(role, key, val string) error {
 	return t.ip("netns", "exec", t.name(role), "sysctl", "-q", "-w", key+"="+val)
 }
 
-// close deletes every namespace created, in reverse order.
+// close deletes every namespace recorded, in reverse order. A recorded
+// namespace that does not exist (its "ip netns add" failed) is not an
+// error.
 func (t *topo) close() error {
 	var errs []error
 	for i := len(t.ns) - 1; i >= 0; i-- {
+		if _, err := os.Stat("/run/netns/" + t.ns[i]); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err := t.ip("netns", "del", t.ns[i]); err != nil {
 			errs = append(errs, err)
 		}
@@ -202,10 +242,10 @@ func (t *topo) build(n int) error {
 	}
 	steps := []func() error{
 		func() error { return t.link("c", "c0", "10.200.1.2/24", "r", "rc", "10.200.1.1/24") },
-		func() error { return t.link("lb", "l0", "10.200.2.2/24", "r", "rl", "10.200.2.1/24") },
+		func() error { return t.link("lb", "l0", lbAddr+"/24", "r", "rl", "10.200.2.1/24") },
 		func() error { return t.in("c", "route", "add", "default", "via", "10.200.1.1") },
 		func() error { return t.in("lb", "route", "add", "default", "via", "10.200.2.1") },
-		func() error { return t.in("r", "route", "add", vip+"/32", "via", "10.200.2.2") },
+		func() error { return t.in("r", "route", "add", vip+"/32", "via", lbAddr) },
 		func() error { return t.sysctl("r", "net.ipv4.ip_forward", "1") },
 		func() error { return t.sysctl("r", "net.ipv4.conf.all.send_redirects", "0") },
 	}
@@ -232,46 +272,43 @@ func (t *topo) build(n int) error {
 // also when ctx is cancelled (SIGINT). Its errors name the flag at fault
 // and carry no "l4lb:" prefix: main adds that.
 func run(ctx context.Context, o Options) (res Result, err error) {
-	if o.Backends < 1 || o.Backends > 9 {
-		return res, fmt.Errorf("-backends must be in [1, 9], got %d", o.Backends)
-	}
-	if o.UDP < 0 {
-		return res, fmt.Errorf("-udp must not be negative, got %d", o.UDP)
-	}
-	if o.TCP < 0 {
-		return res, fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
-	}
-	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
-		return res, fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
-	}
-	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
-		return res, fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	if err := o.check(); err != nil {
+		return res, err
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
 	_ = rlimit.RemoveMemlock()
-	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid()), log: o.Log}
+	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid())}
 	defer func() {
 		if cerr := t.close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 	}()
 	if err := t.build(o.Backends); err != nil {
-		return res, err
+		return res, needsRoot(err)
 	}
+	// Only the router's end of the client link gets the lower MTU, on
+	// purpose: the client keeps 1500 and announces an MSS of 1460, so
+	// the backends send full-size segments and learn the path MTU only
+	// from the router's "fragmentation needed", as behind a real
+	// narrower link.
 	if o.PathMTU != 0 {
 		if err := t.in("r", "link", "set", "rc", "mtu", fmt.Sprint(o.PathMTU)); err != nil {
 			return res, err
 		}
 	}
-	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,b1..b%d} ready\n", t.prefix, o.Backends)
+	backends := "b1"
+	if o.Backends > 1 {
+		backends = fmt.Sprintf("b1..b%d", o.Backends)
+	}
+	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,%s} ready\n", t.prefix, backends)
 
 	// The backends: XDP decapsulation on b0 (generic mode: the checksum
 	// offload state of the inner packet survives), servers on the VIP.
 	var decap decapObjects
 	if err := loadDecapObjects(&decap, nil); err != nil {
-		return res, fmt.Errorf("load decap program: %w", err)
+		return res, needsRoot(fmt.Errorf("load decap program: %w", err))
 	}
 	defer decap.Close()
 	var links []link.Link
@@ -345,7 +382,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	opts := xdp.Options{Seed: o.Seed, Table: maglev.Params{Size: 65537, Seed: o.Seed}}
 	lb, err := xdp.Load(opts)
 	if err != nil {
-		return res, err
+		return res, needsRoot(err)
 	}
 	defer func() {
 		closeLinks() // links first, then the kernel they run (xdp.LB.Close)
@@ -362,6 +399,9 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}); err != nil {
 		return res, err
 	}
+	// The balancer sends every packet back to the router. Its MAC is
+	// read from the router's interface here; a real deployment would take
+	// the next hop's MAC from the neighbour table (ip neigh).
 	if err := t.inNS("r", func() error {
 		ifc, err := net.InterfaceByName("rl")
 		if err != nil {
@@ -372,7 +412,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}); err != nil {
 		return res, err
 	}
-	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr("10.200.2.2")}); err != nil {
+	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr(lbAddr)}); err != nil {
 		return res, err
 	}
 	var bs []xdp.Backend
@@ -387,7 +427,22 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	if _, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: tcpPort, Proto: flow.ProtoTCP}, bs); err != nil {
 		return res, err
 	}
-	if err := attach("lb", "l0", lb.Program()); err != nil {
+	// Attach once the VIPs and the config are set (LB.Attach checks
+	// that it is ready). Generic mode is needed on veth here: native
+	// XDP_TX on a veth needs an XDP program on its peer too (the
+	// router's rl has none). On a real NIC use native mode (flags 0).
+	if err := t.inNS("lb", func() error {
+		ifc, err := net.InterfaceByName("l0")
+		if err != nil {
+			return err
+		}
+		l, err := lb.Attach(ifc.Index, link.XDPGenericMode)
+		if err != nil {
+			return fmt.Errorf("attach the balancer to l0 in %s: %w", t.name("lb"), err)
+		}
+		links = append(links, l)
+		return nil
+	}); err != nil {
 		return res, err
 	}
 	res.TableFrac = map[string]float64{}
@@ -404,62 +459,266 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		i, _ := table.PickKey(&k, o.Seed)
 		return table.Backend(i).Name
 	}
-	ask := func(network string, port uint16, proto uint8) error {
-		return t.inNS("c", func() error {
+	ask := func(tcp bool, from uint16) (a answer, err error) {
+		network, port, proto := "udp4", uint16(udpPort), uint8(flow.ProtoUDP)
+		if tcp {
+			network, port, proto = "tcp4", tcpPort, flow.ProtoTCP
+		}
+		err = t.inNS("c", func() error {
 			var last error
-			for try := 0; try < 3; try++ { // the first packets may wait for ARP
+			for try := 0; try < askTries; try++ { // the first packets may wait for ARP
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				c, err := net.DialTimeout(network, fmt.Sprintf("%s:%d", vip, port), 2*time.Second)
+				a.Tries++
+				d := net.Dialer{Timeout: askTimeout}
+				if from != 0 {
+					d.LocalAddr = &net.UDPAddr{Port: int(from)}
+				}
+				c, err := d.DialContext(ctx, network, fmt.Sprintf("%s:%d", vip, port))
 				if err != nil {
 					last = err
 					continue
 				}
-				c.SetDeadline(time.Now().Add(2 * time.Second))
-				var got string
+				c.SetDeadline(time.Now().Add(askTimeout))
+				stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 				if network == "udp4" {
 					c.Write([]byte("who are you?"))
 					buf := make([]byte, 64)
 					n, rerr := io.ReadAtLeast(c, buf, 1)
-					got, err = string(buf[:n]), rerr
+					a.Got, err = string(buf[:n]), rerr
 				} else {
-					got, err = readAnswer(c, o.TCPBytes)
+					a.Got, err = readAnswer(c, o.TCPBytes)
 				}
-				want := predict(c.LocalAddr(), port, proto)
+				stop()
+				a.Want = predict(c.LocalAddr(), port, proto)
+				a.From = netip.MustParseAddrPort(c.LocalAddr().String()).Port()
 				c.Close()
 				if err != nil {
 					last = err
 					continue
 				}
-				res.Answered[got]++
-				if got == want {
-					res.Agree++
-				}
 				return nil
 			}
-			return fmt.Errorf("%s request to %s:%d unanswered: %w", network, vip, port, last)
+			return fmt.Errorf("%s request to %s:%d unanswered after %d tries: %w", network, vip, port, askTries, last)
 		})
+		return a, err
 	}
-	var errs []error
-	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
-	tcpSent := 0
-	for k := 0; k < o.UDP+o.TCP && ctx.Err() == nil; k++ {
-		res.Sent++
-		var err error
-		if tcpSent < o.TCP && (k%every == 0 || o.UDP+o.TCP-k <= o.TCP-tcpSent) {
-			tcpSent++
-			err = ask("tcp4", tcpPort, flow.ProtoTCP)
-		} else {
-			err = ask("udp4", udpPort, flow.ProtoUDP)
+	errs := []error{send(ctx, o, &res, ask)}
+
+	// Drain a backend: the UDP VIP's table again, the backend's weight 0,
+	// and the UDP flows of the first round again, from the same ports.
+	if o.Drain > 0 && errs[0] == nil {
+		drained := backendAddr(o.Drain)
+		bs[o.Drain-1].Weight = 0
+		old := table
+		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
+			return res, err
 		}
-		if err != nil && ctx.Err() == nil {
-			errs = append(errs, err)
-		}
+		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP VIP's table; the %d UDP flows again\n", drained, len(res.flows))
+		res.Drain, err = resend(ctx, o, res.flows, drained, ask)
+		res.Drain.Predicted = maglev.Moved(old, table)
+		res.Drain.Share = res.TableFrac[drained]
+		errs = append(errs, err)
 	}
-	errs = append(errs, ctx.Err())
 	res.Stats, err = lb.Stats()
 	return res, errors.Join(append(errs, err)...)
+}
+
+// The client tries each request askTries times, waiting askTimeout for
+// the answer each time, and stops the run after maxFailures requests in a
+// row went unanswered (a broken path).
+const (
+	askTries    = 3
+	askTimeout  = 2 * time.Second
+	maxFailures = 5
+)
+
+// askFunc sends one request, TCP or UDP, from the client's port from (0:
+// any), and returns its answer; err is nil if one try was answered.
+type askFunc func(tcp bool, from uint16) (answer, error)
+
+// answer is the outcome of one request.
+type answer struct {
+	Got   string // the backend that answered
+	Want  string // the backend the Go table predicts
+	From  uint16 // the client's port
+	Tries int    // tries made (0 if none left, the run being interrupted)
+}
+
+// udpFlow is a UDP request of the first round: the client's port and the
+// backend that answered.
+type udpFlow struct {
+	from    uint16
+	backend string
+}
+
+// Drained is what draining a backend did to the first round's UDP flows,
+// each sent again from the same port.
+type Drained struct {
+	Backend   string  // the drained backend
+	Flows     int     // UDP flows sent again
+	Answered  int     // of which answered
+	Agree     int     // answered by the backend the new table predicts
+	Moved     int     // answered by another backend than in the first round
+	MovedOwn  int     // of which flows the drained backend answered before
+	Own       int     // answered flows the drained backend answered before
+	Predicted float64 // share of the hash space that moves (maglev.Moved)
+	Share     float64 // the drained backend's share of the old table
+}
+
+// resend sends each flow again from its port and counts, in the result,
+// the flows that moved and whether they were the drained backend's. Each
+// unanswered flow is logged; maxFailures in a row stop it.
+func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask askFunc) (Drained, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	d := Drained{Backend: drained}
+	inARow, failed := 0, 0
+	var last error
+	for _, f := range flows {
+		if ctx.Err() != nil {
+			return d, ctx.Err()
+		}
+		a, err := ask(false, f.from)
+		if err != nil && ctx.Err() != nil {
+			return d, ctx.Err()
+		}
+		d.Flows++
+		if err != nil {
+			inARow++
+			failed++
+			last = err
+			fmt.Fprintf(o.Log, "drain: flow from port %d: %v\n", f.from, err)
+			if inARow == maxFailures {
+				return d, fmt.Errorf("drain: stopped after %d flows in a row went unanswered; the last: %w", maxFailures, err)
+			}
+			continue
+		}
+		inARow = 0
+		d.Answered++
+		if a.Got == a.Want {
+			d.Agree++
+		}
+		if f.backend == drained {
+			d.Own++
+		}
+		if a.Got != f.backend {
+			d.Moved++
+			if f.backend == drained {
+				d.MovedOwn++
+			}
+		}
+	}
+	if failed > 0 {
+		return d, fmt.Errorf("drain: %d of %d flows unanswered; the last: %w", failed, d.Flows, last)
+	}
+	return d, nil
+}
+
+// send sends o.UDP UDP and o.TCP TCP requests through ask, TCP ones spread
+// among the UDP ones, and counts them in res. A request counts as sent
+// once its outcome is known: one cut short by ctx (SIGINT) counts neither
+// as sent nor as answered. Each unanswered request is written to o.Log as
+// it happens; after maxFailures in a row send stops with an error. When
+// ctx is done it returns ctx's error.
+func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if res.Answered == nil {
+		res.Answered = map[string]int{}
+	}
+	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
+	tcpSent, inARow, failed := 0, 0, 0
+	var last error
+	for k := 0; k < o.UDP+o.TCP; k++ {
+		if ctx.Err() != nil {
+			break
+		}
+		tcp := tcpSent < o.TCP && (k%every == 0 || o.UDP+o.TCP-k <= o.TCP-tcpSent)
+		if tcp {
+			tcpSent++
+		}
+		a, err := ask(tcp, 0)
+		if err != nil && ctx.Err() != nil {
+			break // interrupted: this request has no outcome
+		}
+		res.Sent++
+		if tcp {
+			res.SentTCP++
+		}
+		if err == nil {
+			inARow = 0
+			res.Answered[a.Got]++
+			if a.Got == a.Want {
+				res.Agree++
+			}
+			if a.Tries > 1 {
+				res.Retried++
+			}
+			if !tcp {
+				res.flows = append(res.flows, udpFlow{a.From, a.Got})
+			}
+			continue
+		}
+		inARow++
+		failed++
+		last = err
+		fmt.Fprintf(o.Log, "request %d: %v\n", res.Sent, err)
+		if inARow == maxFailures {
+			return fmt.Errorf("stopped after %d requests in a row went unanswered (%d sent); the last: %w", maxFailures, res.Sent, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d requests unanswered; the last: %w", failed, res.Sent, last)
+	}
+	return nil
+}
+
+// check refuses options out of range with an error naming the flag and
+// the values it accepts.
+func (o Options) check() error {
+	if o.Backends < 1 || o.Backends > 9 {
+		return fmt.Errorf("-backends must be in [1, 9], got %d", o.Backends)
+	}
+	if o.UDP < 0 {
+		return fmt.Errorf("-udp must not be negative, got %d", o.UDP)
+	}
+	if o.TCP < 0 {
+		return fmt.Errorf("-tcp must not be negative, got %d", o.TCP)
+	}
+	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
+		return fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
+	}
+	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
+		return fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	}
+	if o.Drain < 0 || o.Drain > o.Backends {
+		return fmt.Errorf("-drain must be 0 (none) or a backend, 1 to -backends (%d), got %d", o.Backends, o.Drain)
+	}
+	if o.Drain > 0 && o.Backends == 1 {
+		return fmt.Errorf("-drain needs at least 2 backends (-backends), got 1")
+	}
+	return nil
+}
+
+// needsRoot says that the example needs root when err is a permission
+// error: EPERM or EACCES from a system call, or the message of an ip
+// command that got one.
+func needsRoot(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if errors.Is(err, fs.ErrPermission) || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "Permission denied") {
+		return fmt.Errorf("needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN for the namespaces, CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN for the XDP programs): %w", err)
+	}
+	return err
 }
 
 // maxTCPBytes bounds Options.TCPBytes.

@@ -10,9 +10,12 @@
 // kernel's counters. With -path-mtu below 1500 and -tcp-bytes above it,
 // TCP answers need path MTU discovery: the router's "fragmentation
 // needed" goes to the VIP, and the balancer sends it to the backend that
-// sent the segment (run with -path-mtu 1280 -tcp-bytes 20000).
+// sent the segment (run with -path-mtu 1280 -tcp-bytes 20000). With
+// -drain N it then drains backend N (weight 0) and sends the UDP flows
+// again from the same ports, reporting which flows moved.
 //
-// It needs root (namespaces, BPF). It creates namespaces named
+// It needs root (namespaces, BPF), iproute2's ip command and sysctl
+// (procps). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
 // all when done, also on SIGINT or SIGTERM; no traffic leaves them.
 //
@@ -42,31 +45,65 @@ func main() {
 	if err != nil {
 		os.Exit(2) // parseArgs has printed the error and the usage
 	}
+	if w := o.warning(); w != "" {
+		fmt.Fprintln(os.Stderr, "l4lb: warning:", w)
+	}
 	o.Log = os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := run(ctx, o)
 	report(os.Stdout, res)
+	if ctx.Err() != nil {
+		// Interrupted (SIGINT or SIGTERM): the run has cleaned up; say
+		// so, with any other error, and exit as a shell does on SIGINT.
+		if err := withoutCanceled(err); err != nil {
+			fmt.Fprintln(os.Stderr, "l4lb:", err)
+		}
+		fmt.Fprintln(os.Stderr, "l4lb: interrupted")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "l4lb:", err)
 		os.Exit(1)
 	}
 }
 
+// withoutCanceled returns err without its context.Canceled parts: nil if
+// that is all it holds.
+func withoutCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			var rest []error
+			for _, e := range j.Unwrap() {
+				rest = append(rest, withoutCanceled(e))
+			}
+			return errors.Join(rest...)
+		}
+		return nil
+	}
+	return err
+}
+
 // parseArgs reads the command line (without the program name). It writes
-// errors and the usage to stderr. The example takes flags only: a stray
+// errors and the usage to stderr. Values out of range are usage errors
+// too, like flag syntax errors: main exits with status 2 for both. The example takes flags only: a stray
 // argument is an error rather than silently ignored, so that a mistyped
 // flag ("-tcp 5 10") is not run with values the user did not mean.
 func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("l4lb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	fs.IntVar(&o.Backends, "backends", 3, "number of backends (1 to 9)")
 	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
 	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
 	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
+	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP again with its weight 0 and send the UDP flows again from the same ports, to see which flows move")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -76,8 +113,58 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 		fs.Usage()
 		return o, err
 	}
+	if err := o.check(); err != nil {
+		fmt.Fprintf(stderr, "l4lb: %v\n", err)
+		fs.Usage()
+		return o, err
+	}
 	return o, nil
 }
+
+const usageText = `Usage: l4lb [flags]
+
+l4lb builds a small network in namespaces (a client, a router, a load
+balancer running the maglev/xdp kernel, and backends that decapsulate
+with XDP and answer the client directly), sends UDP and TCP requests to
+a VIP, and prints each backend's share of the answers beside its share of
+the Maglev table, with the kernel's counters. It needs root (network
+namespaces and BPF), iproute2's ip and sysctl; it deletes everything it
+creates, also on Ctrl-C. A run takes about a second (more with many
+requests or a broken path). To exercise path MTU discovery through the
+balancer as well:
+
+  l4lb -path-mtu 1280 -tcp-bytes 20000
+
+and to drain backend 2 and see which flows move (all of its own, next
+to none of the others'):
+
+  l4lb -drain 2
+
+Flags:
+`
+
+// warning returns what is wrong with options that are valid but do not
+// do what they suggest, or "": a -path-mtu that no packet exceeds
+// exercises nothing.
+func (o Options) warning() string {
+	if o.PathMTU == 0 || o.PathMTU >= 1500 {
+		return ""
+	}
+	if o.TCP == 0 {
+		return fmt.Sprintf("-path-mtu %d with -tcp 0: no TCP answer, so no path MTU discovery", o.PathMTU)
+	}
+	// A TCP answer's largest packet: its bytes (at least the backend's
+	// name and a newline) and at most 20 bytes of IPv4 header (Linux
+	// sends no IP options) and 60 of TCP header.
+	if n := max(o.TCPBytes, len(backendAddr(9))+1) + 20 + 60; n <= o.PathMTU {
+		return fmt.Sprintf("-path-mtu %d with -tcp-bytes %d: no TCP answer exceeds the path MTU, so no path MTU discovery; try -tcp-bytes 20000", o.PathMTU, o.TCPBytes)
+	}
+	return ""
+}
+
+// legend ends the report: what its less obvious columns and counters
+// mean.
+const legend = "(table: share of the Maglev table; kernel pkts: packets sent to the backend, handshakes and ICMP errors included, hence more than answers; passed: left to the stack, ARP and neighbour traffic)"
 
 // report writes the answers per backend and the kernel's counters to w.
 func report(w io.Writer, res Result) {
@@ -88,8 +175,9 @@ func report(w io.Writer, res Result) {
 	for _, n := range res.Answered {
 		total += n
 	}
-	fmt.Fprintf(w, "%d requests, %d answered, %d by the backend the Go table predicts\n", res.Sent, total, res.Agree)
-	fmt.Fprintf(w, "%-12s %8s %8s %8s %10s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
+	fmt.Fprintf(w, "%d requests (%d UDP, %d TCP), %d answered (%d after a retry), %d by the backend the Go table predicts\n",
+		res.Sent, res.Sent-res.SentTCP, res.SentTCP, total, res.Retried, res.Agree)
+	fmt.Fprintf(w, "%-12s %8s %8s %8s %11s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
 	names := append([]string(nil), res.Backends...)
 	sort.Strings(names)
 	for _, b := range names {
@@ -103,10 +191,15 @@ func report(w io.Writer, res Result) {
 				pk, by = s.Packets, s.Bytes
 			}
 		}
-		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %10d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
+		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %11d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
 	}
 	c := res.Stats.Counters
 	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,
 		c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
 		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
+	if d := res.Drain; d.Backend != "" {
+		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table): %d UDP flows again, %d answered, %d by the backend the new table predicts; %d moved: %d of its %d, %d of the other backends' (the tables move %.1f%% of the hash space)\n",
+			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Agree, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn, 100*d.Predicted)
+	}
+	fmt.Fprintln(w, legend)
 }

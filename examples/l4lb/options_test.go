@@ -4,7 +4,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -46,14 +51,16 @@ func TestRunOptions(t *testing.T) {
 
 // TestParseArgs: flags set the options, and a stray argument is refused
 // with an error that names it (the command used to ignore it and run
-// with the defaults).
+// with the defaults). Values out of range are refused as usage errors,
+// the error and the usage printed (they used to reach run, which exited
+// with status 1 and no usage).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
-	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280"}, &out)
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5"}, &out)
 	if err != nil {
 		t.Fatalf("parseArgs: %v", err)
 	}
-	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280}); o != want {
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
 	}
 	for _, args := range [][]string{{"-tcp", "5", "10"}, {"extra"}} {
@@ -66,8 +73,95 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("parseArgs(%q) printed %q, want the usage", args, out.String())
 		}
 	}
+	// Values out of range are usage errors, with the flag and its range.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-backends", "10"}, "-backends must be in [1, 9], got 10"},
+		{[]string{"-backends", "0"}, "-backends must be in [1, 9], got 0"},
+		{[]string{"-udp", "-1"}, "-udp must not be negative, got -1"},
+		{[]string{"-tcp", "-2"}, "-tcp must not be negative, got -2"},
+		{[]string{"-tcp-bytes", "-1"}, "-tcp-bytes must be in [0, 1048576], got -1"},
+		{[]string{"-path-mtu", "1501"}, "-path-mtu must be 0 or in [68, 1500], got 1501"},
+		{[]string{"-drain", "4"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
+		{[]string{"-drain", "-1"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got -1"},
+		{[]string{"-backends", "1", "-drain", "1"}, "-drain needs at least 2 backends (-backends), got 1"},
+	} {
+		out.Reset()
+		_, err := parseArgs(c.args, &out)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("parseArgs(%q) = %v, want %q", c.args, err, c.want)
+		}
+		if !strings.Contains(out.String(), "l4lb: "+c.want+"\n") || !strings.Contains(out.String(), "-backends") {
+			t.Errorf("parseArgs(%q) printed %q, want the error and the usage", c.args, out.String())
+		}
+	}
 	out.Reset()
 	if _, err := parseArgs([]string{"-backends", "x"}, &out); err == nil || !strings.Contains(out.String(), "-backends") {
 		t.Errorf("bad flag value: %v, printed %q; want an error and the usage", err, out.String())
+	}
+}
+
+// TestNeedsRoot: permission errors, from a system call or in an ip
+// command's message, say that the example needs root; others pass
+// unchanged.
+func TestNeedsRoot(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("load: %w", syscall.EPERM),
+		fmt.Errorf("open: %w", os.ErrPermission),
+		errors.New("ip netns add l4lb1c: exit status 1: mount --make-shared /run/netns failed: Operation not permitted"),
+	} {
+		got := needsRoot(err)
+		if !strings.HasPrefix(got.Error(), "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN") || !errors.Is(got, err) {
+			t.Errorf("needsRoot(%v) = %v, want it to say root is needed and wrap the error", err, got)
+		}
+	}
+	other := errors.New("ip link add: exit status 2: File exists")
+	if got := needsRoot(other); got != other {
+		t.Errorf("needsRoot(%v) = %v, want it unchanged", other, got)
+	}
+	if needsRoot(nil) != nil {
+		t.Errorf("needsRoot(nil) is not nil")
+	}
+}
+
+// TestUsage: -h describes the example, says what it needs and suggests a
+// command line, before the flags.
+func TestUsage(t *testing.T) {
+	var out strings.Builder
+	if _, err := parseArgs([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"Usage: l4lb [flags]", "needs root", "iproute2", "sysctl", "l4lb -path-mtu 1280 -tcp-bytes 20000", "-backends"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h printed no %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestWarning: a path MTU below 1500 warns when no TCP answer can exceed
+// it: without TCP, or when the longest answer's packet (its bytes, at
+// least the name "10.200.19.2" and a newline, with 80 bytes of headers
+// at most) fits.
+func TestWarning(t *testing.T) {
+	for _, c := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{TCP: 1}, ""},
+		{Options{TCP: 1, PathMTU: 1500}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 20000}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1201}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1200}, "-path-mtu 1280 with -tcp-bytes 1200: no TCP answer exceeds"},
+		{Options{TCP: 1, PathMTU: 1280}, "-path-mtu 1280 with -tcp-bytes 0: no TCP answer exceeds"},
+		{Options{TCP: 1, PathMTU: 92}, "-path-mtu 92 with -tcp-bytes 0"},
+		{Options{TCP: 1, PathMTU: 91}, ""},
+		{Options{UDP: 5, PathMTU: 1280, TCPBytes: 20000}, "-path-mtu 1280 with -tcp 0: no TCP answer"},
+	} {
+		got := c.o.warning()
+		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: warning %q, want %q", c.o, got, c.want)
+		}
 	}
 }

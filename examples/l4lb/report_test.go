@@ -22,13 +22,14 @@ func TestReport_Counters(t *testing.T) {
 		DropNoTable: 16, DropNoBackend: 32, DropTooBig: 64, DropEncap: 128, DropNoSource: 256, ICMPQuote: 1}
 	var b bytes.Buffer
 	report(&b, res)
-	if want := "kernel: tx 1 (ICMP errors with the flow they quote 1), passed 15 (not a VIP 4), dropped 496\n"; !strings.HasSuffix(b.String(), want) {
+	if want := "kernel: tx 1 (ICMP errors with the flow they quote 1), passed 15 (not a VIP 4), dropped 496\n" + legend + "\n"; !strings.HasSuffix(b.String(), want) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}
 }
 
-// TestReport_Table: the first line counts the requests sent, those
-// answered and those answered by the predicted backend; each backend's
+// TestReport_Table: the first line counts the requests sent (UDP and
+// TCP), those answered (and of them those answered only after a retry)
+// and those answered by the predicted backend; each backend's
 // row, sorted by address, gives its answers, its share of the answers,
 // its share of the table and the kernel's packets and bytes for it. With
 // no answer every share of the answers is 0%, and a run that never built
@@ -38,6 +39,8 @@ func TestReport_Table(t *testing.T) {
 		Backends:  []string{"10.200.12.2", "10.200.11.2"},
 		Answered:  map[string]int{"10.200.11.2": 3, "10.200.12.2": 1},
 		Sent:      5,
+		SentTCP:   2,
+		Retried:   1,
 		Agree:     2,
 		TableFrac: map[string]float64{"10.200.11.2": 0.25, "10.200.12.2": 0.75},
 	}
@@ -50,21 +53,30 @@ func TestReport_Table(t *testing.T) {
 		var b bytes.Buffer
 		report(&b, res)
 		lines := strings.Split(b.String(), "\n")
-		if len(lines) != 3+len(rows)+1 || lines[0] != first {
+		if len(lines) != 4+len(rows)+1 || lines[0] != first {
 			t.Fatalf("%s: report\n%s\nwant %d rows after %q", name, b.String(), len(rows), first)
 		}
 		for i, want := range rows {
 			if got := strings.Fields(lines[2+i]); !slices.Equal(got, want) {
 				t.Errorf("%s: row %d is %q, want the fields %q", name, i, lines[2+i], want)
 			}
+			// Each column's header ends where its values end.
+			for j, h := range []string{"answers", "share", "table", "kernel pkts", "kernel bytes"} {
+				end := strings.Index(lines[1], h) + len(h)
+				v := want[1+j]
+				row := lines[2+i] + " "
+				if end > len(row)-1 || row[end-len(v):end] != v || row[end] != ' ' {
+					t.Errorf("%s: row %q: %s %q does not end under its header %q", name, row, h, v, lines[1])
+				}
+			}
 		}
 	}
-	check("answered", res, "5 requests, 4 answered, 2 by the backend the Go table predicts", [][]string{
+	check("answered", res, "5 requests (3 UDP, 2 TCP), 4 answered (1 after a retry), 2 by the backend the Go table predicts", [][]string{
 		{"10.200.11.2", "3", "75.0%", "25.0%", "7", "700"},
 		{"10.200.12.2", "1", "25.0%", "75.0%", "9", "900"},
 	})
-	res.Answered, res.Agree = map[string]int{}, 0
-	check("unanswered", res, "5 requests, 0 answered, 0 by the backend the Go table predicts", [][]string{
+	res.Answered, res.Agree, res.Retried = map[string]int{}, 0, 0
+	check("unanswered", res, "5 requests (3 UDP, 2 TCP), 0 answered (0 after a retry), 0 by the backend the Go table predicts", [][]string{
 		{"10.200.11.2", "0", "0.0%", "25.0%", "7", "700"},
 		{"10.200.12.2", "0", "0.0%", "75.0%", "9", "900"},
 	})
@@ -73,5 +85,20 @@ func TestReport_Table(t *testing.T) {
 	report(&b, Result{Sent: 3})
 	if b.Len() != 0 {
 		t.Errorf("report of a run without a table wrote\n%s", b.String())
+	}
+}
+
+// TestReport_Drain: a drain adds a line before the legend with the flows
+// sent again, answered, as predicted, moved, and of those the drained
+// backend's, beside the share of the hash space the tables move.
+func TestReport_Drain(t *testing.T) {
+	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
+		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
+		Drain:     Drained{Backend: "b", Flows: 10, Answered: 9, Agree: 8, Moved: 5, MovedOwn: 4, Own: 4, Predicted: 0.5, Share: 0.5}}
+	var b bytes.Buffer
+	report(&b, res)
+	want := "drain b (it held 50.0% of the table): 10 UDP flows again, 9 answered, 8 by the backend the new table predicts; 5 moved: 4 of its 4, 1 of the other backends' (the tables move 50.0% of the hash space)\n" + legend + "\n"
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}
 }

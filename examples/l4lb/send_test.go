@@ -1,0 +1,188 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeAsk answers request k (counted from 0) as script(k) says: tries 0
+// is an interruption (ctx cancelled during the request), a negative
+// tries a failure after -tries tries, otherwise an answer by "b" after
+// that many tries. It records which requests were TCP.
+type fakeAsk struct {
+	script func(k int) int
+	cancel context.CancelFunc
+	k      int
+	tcp    []bool
+}
+
+func (f *fakeAsk) ask(tcp bool, from uint16) (answer, error) {
+	k := f.k
+	f.k++
+	f.tcp = append(f.tcp, tcp)
+	switch n := f.script(k); {
+	case n == 0:
+		f.cancel()
+		return answer{Tries: 1}, context.Canceled
+	case n < 0:
+		return answer{Tries: -n}, fmt.Errorf("request %d lost", k)
+	default:
+		return answer{Got: "b", Want: "b", From: uint16(1000 + k), Tries: n}, nil
+	}
+}
+
+// TestSend_Counts: requests answered at the first try, after a retry and
+// not at all are counted apart, TCP requests are spread among the UDP
+// ones, and each failure is logged as it happens.
+func TestSend_Counts(t *testing.T) {
+	f := &fakeAsk{script: func(k int) int {
+		switch k {
+		case 2, 7:
+			return -3
+		case 4:
+			return 2
+		}
+		return 1
+	}, cancel: func() {}}
+	var log strings.Builder
+	var res Result
+	err := send(context.Background(), Options{UDP: 8, TCP: 2, Log: &log}, &res, f.ask)
+	if err == nil || !strings.HasPrefix(err.Error(), "2 of 10 requests unanswered; the last: request 7 lost") {
+		t.Errorf("send: %v, want 2 of 10 unanswered", err)
+	}
+	if res.Sent != 10 || res.SentTCP != 2 || res.Answered["b"] != 8 || res.Agree != 8 || res.Retried != 1 {
+		t.Errorf("sent %d (TCP %d), answered %v, agree %d, retried %d; want 10 (2), 8, 8, 1",
+			res.Sent, res.SentTCP, res.Answered, res.Agree, res.Retried)
+	}
+	// The UDP requests answered are the flows a drain sends again.
+	var flows []udpFlow
+	for _, k := range []int{1, 3, 4, 6, 8, 9} {
+		flows = append(flows, udpFlow{uint16(1000 + k), "b"})
+	}
+	if !slices.Equal(res.flows, flows) {
+		t.Errorf("flows %v, want %v", res.flows, flows)
+	}
+	tcp := 0
+	for k, b := range f.tcp {
+		if b {
+			tcp++
+			if k != 0 && k != 5 {
+				t.Errorf("request %d is TCP; with 10 requests, 2 TCP, want requests 0 and 5", k)
+			}
+		}
+	}
+	if tcp != 2 {
+		t.Errorf("%d TCP requests, want 2", tcp)
+	}
+	if want := "request 3: request 2 lost\nrequest 8: request 7 lost\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+}
+
+// TestSend_Interrupted: a request cut short by the interruption counts
+// neither as sent nor as answered, none follows it, and send returns the
+// context's error.
+func TestSend_Interrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fakeAsk{script: func(k int) int {
+		if k == 5 {
+			return 0
+		}
+		return 1
+	}, cancel: cancel}
+	var res Result
+	err := send(ctx, Options{UDP: 100}, &res, f.ask)
+	if !errors.Is(err, context.Canceled) || res.Sent != 5 || res.Answered["b"] != 5 || f.k != 6 {
+		t.Errorf("send: %v; %d sent, answers %v, %d asked; want context.Canceled, 5, 5, 6", err, res.Sent, res.Answered, f.k)
+	}
+}
+
+// TestSend_Stops: maxFailures unanswered requests in a row stop the run;
+// fewer in a row, broken by an answer, do not.
+func TestSend_Stops(t *testing.T) {
+	f := &fakeAsk{script: func(k int) int {
+		if k < maxFailures-1 || k > maxFailures {
+			return -3 // maxFailures-1 failures, an answer, then failures
+		}
+		return 1
+	}, cancel: func() {}}
+	var log strings.Builder
+	var res Result
+	err := send(context.Background(), Options{UDP: 100, Log: &log}, &res, f.ask)
+	want := fmt.Sprintf("stopped after %d requests in a row went unanswered (%d sent)", maxFailures, 2*maxFailures+1)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("send: %v, want an error starting %q", err, want)
+	}
+	if f.k != 2*maxFailures+1 || res.Sent != f.k || res.Answered["b"] != 2 {
+		t.Errorf("%d asked, %d sent, answers %v; want %d, %d, 2", f.k, res.Sent, res.Answered, 2*maxFailures+1, 2*maxFailures+1)
+	}
+	if n := strings.Count(log.String(), "\n"); n != 2*maxFailures-1 {
+		t.Errorf("%d failures logged, want %d:\n%s", n, 2*maxFailures-1, log.String())
+	}
+}
+
+// TestWithoutCanceled: main reports an interrupted run's other errors
+// without the context's.
+func TestWithoutCanceled(t *testing.T) {
+	other := errors.New("ip netns del: busy")
+	for _, c := range []struct {
+		err, want error
+	}{
+		{nil, nil},
+		{context.Canceled, nil},
+		{errors.Join(context.Canceled, nil), nil},
+		{other, other},
+		{errors.Join(context.Canceled, other), other},
+	} {
+		got := withoutCanceled(c.err)
+		if (got == nil) != (c.want == nil) || got != nil && got.Error() != c.want.Error() {
+			t.Errorf("withoutCanceled(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+// TestResend: each flow goes again from its port; those answered by
+// another backend moved, and those of the drained backend are counted
+// apart. A failure is logged and counted.
+func TestResend(t *testing.T) {
+	flows := []udpFlow{{1, "a"}, {2, "b"}, {3, "b"}, {4, "c"}, {5, "b"}, {6, "a"}}
+	after := map[uint16]answer{ // port 6 is lost
+		1: {Got: "a", Want: "a"}, 2: {Got: "a", Want: "a"}, 3: {Got: "c", Want: "c"},
+		4: {Got: "a", Want: "c"}, 5: {Got: "b", Want: "c"},
+	}
+	var ports []uint16
+	ask := func(tcp bool, from uint16) (answer, error) {
+		if tcp {
+			t.Errorf("resend sent a TCP request")
+		}
+		ports = append(ports, from)
+		a, ok := after[from]
+		if !ok {
+			return answer{Tries: 3}, errors.New("lost")
+		}
+		a.From, a.Tries = from, 1
+		return a, nil
+	}
+	var log strings.Builder
+	d, err := resend(context.Background(), Options{Log: &log}, flows, "b", ask)
+	if err == nil || err.Error() != "drain: 1 of 6 flows unanswered; the last: lost" {
+		t.Errorf("resend: %v, want 1 of 6 unanswered", err)
+	}
+	want := Drained{Backend: "b", Flows: 6, Answered: 5, Agree: 3, Moved: 3, MovedOwn: 2, Own: 3}
+	if d != want {
+		t.Errorf("resend = %+v, want %+v", d, want)
+	}
+	if !slices.Equal(ports, []uint16{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("ports %v, want each flow's", ports)
+	}
+	if log.String() != "drain: flow from port 6: lost\n" {
+		t.Errorf("log %q", log.String())
+	}
+}
