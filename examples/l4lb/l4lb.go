@@ -575,8 +575,7 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 		o.Log = io.Discard
 	}
 	d := Drained{Backend: drained}
-	inARow, failed := 0, 0
-	var last error
+	var fails failures
 	for _, f := range flows {
 		if ctx.Err() != nil {
 			return d, ctx.Err()
@@ -586,17 +585,13 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 			return d, ctx.Err()
 		}
 		d.Flows++
-		if err != nil {
-			inARow++
-			failed++
-			last = err
+		if stop := fails.note(err); err != nil {
 			fmt.Fprintf(o.Log, "drain: flow from port %d: %v\n", f.from, err)
-			if inARow == maxFailures {
+			if stop {
 				return d, fmt.Errorf("drain: stopped after %d flows in a row went unanswered; the last: %w", maxFailures, err)
 			}
 			continue
 		}
-		inARow = 0
 		d.Answered++
 		if a.Got == a.Want {
 			d.Agree++
@@ -611,10 +606,30 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 			}
 		}
 	}
-	if failed > 0 {
-		return d, fmt.Errorf("drain: %d of %d flows unanswered; the last: %w", failed, d.Flows, last)
+	if fails.n > 0 {
+		return d, fmt.Errorf("drain: %d of %d flows unanswered; the last: %w", fails.n, d.Flows, fails.last)
 	}
 	return d, nil
+}
+
+// failures counts the unanswered requests of a round: in all, in a row,
+// and the last one's error.
+type failures struct {
+	n, inARow int
+	last      error
+}
+
+// note records a request's outcome (err nil: answered) and reports
+// whether maxFailures requests in a row have now gone unanswered.
+func (f *failures) note(err error) (stop bool) {
+	if err == nil {
+		f.inARow = 0
+		return false
+	}
+	f.n++
+	f.inARow++
+	f.last = err
+	return f.inARow == maxFailures
 }
 
 // send sends o.UDP UDP and o.TCP TCP requests through ask, TCP ones spread
@@ -631,8 +646,8 @@ func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
 		res.Answered = map[string]int{}
 	}
 	every := (o.UDP + o.TCP) / max(o.TCP, 1) // one TCP connection every this many requests
-	tcpSent, inARow, failed := 0, 0, 0
-	var last error
+	tcpSent := 0
+	var fails failures
 	for k := 0; k < o.UDP+o.TCP; k++ {
 		if ctx.Err() != nil {
 			break
@@ -649,33 +664,29 @@ func send(ctx context.Context, o Options, res *Result, ask askFunc) error {
 		if tcp {
 			res.SentTCP++
 		}
-		if err == nil {
-			inARow = 0
-			res.Answered[a.Got]++
-			if a.Got == a.Want {
-				res.Agree++
-			}
-			if a.Tries > 1 {
-				res.Retried++
-			}
-			if !tcp {
-				res.flows = append(res.flows, udpFlow{a.From, a.Got})
+		if stop := fails.note(err); err != nil {
+			fmt.Fprintf(o.Log, "request %d: %v\n", res.Sent, err)
+			if stop {
+				return fmt.Errorf("stopped after %d requests in a row went unanswered (%d sent); the last: %w", maxFailures, res.Sent, err)
 			}
 			continue
 		}
-		inARow++
-		failed++
-		last = err
-		fmt.Fprintf(o.Log, "request %d: %v\n", res.Sent, err)
-		if inARow == maxFailures {
-			return fmt.Errorf("stopped after %d requests in a row went unanswered (%d sent); the last: %w", maxFailures, res.Sent, err)
+		res.Answered[a.Got]++
+		if a.Got == a.Want {
+			res.Agree++
+		}
+		if a.Tries > 1 {
+			res.Retried++
+		}
+		if !tcp {
+			res.flows = append(res.flows, udpFlow{a.From, a.Got})
 		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d requests unanswered; the last: %w", failed, res.Sent, last)
+	if fails.n > 0 {
+		return fmt.Errorf("%d of %d requests unanswered; the last: %w", fails.n, res.Sent, fails.last)
 	}
 	return nil
 }
