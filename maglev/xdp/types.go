@@ -325,34 +325,47 @@ func vipsOf(k *flow.Key) [3]VIP {
 // fragment offset in the outer IPv4 identification.
 const idFragMul = 0x9e37
 
-// Encapsulate returns the frame the kernel sends for frame (an untagged
-// Ethernet frame that flow.Parse accepts) going to backend: new MACs, an
-// outer IPv4 header (protocol 4 or 41) or IPv6 header (next header 4 or
-// 41, flow label the low 20 bits of hash), then the original IP packet and
-// anything after it. The outer type of service or traffic class is the
-// inner packet's (its DSCP and ECN bits). ok is false when the outer
-// packet would exceed mtu.
-// backend must be a valid IPv4 or IPv6 address, and c a Config that
+// ErrTooBig is returned by [Encapsulate] when the outer packet would
+// exceed the MTU; the kernel drops such packets and counts them in
+// [Counters].DropTooBig.
+var ErrTooBig = errors.New("maglev kernel: encapsulated packet exceeds the MTU")
+
+// Encapsulate returns the frame the kernel sends for frame going to
+// backend: new MACs, an outer IPv4 header (protocol 4 or 41) or IPv6
+// header (next header 4 or 41, flow label the low 20 bits of hash), then
+// the original IP packet and anything after it. The outer type of service
+// or traffic class is the inner packet's (its DSCP and ECN bits).
+//
+// frame must be an untagged Ethernet frame carrying an IPv4 or IPv6
+// header, backend a valid IPv4 or IPv6 address, and c a Config that
 // [LB.SetConfig] accepts holding the outer source of backend's family
 // (Src4 or Src6: the kernel never sends from an all-zero source).
-// Encapsulate returns no error: it panics on a frame, backend or Config
-// outside these terms.
+// Otherwise Encapsulate returns an error naming what is wrong (wrapping
+// [ErrNoSource] for a missing source). It returns [ErrTooBig] when the
+// outer packet would exceed mtu.
 //
 // The outer IPv4 header copies the inner DF bit (RFC 2003 section 3.1).
 // With DF set (an inner IPv6 packet counts as DF set) its identification
 // is 0; with DF clear it is inner ID + uint16(hash>>16) + inner fragment
 // offset * 0x9e37, mod 2^16 (see the package documentation).
-func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) (out []byte, ok bool) {
+func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu int) ([]byte, error) {
 	// An unchecked Config made a frame without MACs (nil MACs) or panicked
 	// deep inside (an IPv6 Src4).
 	if err := c.validate(); err != nil {
-		panic("xdp.Encapsulate: " + err.Error())
+		return nil, err
 	}
 	if !backend.IsValid() {
-		panic("xdp.Encapsulate: backend is the zero netip.Addr, want an IPv4 or IPv6 address")
+		return nil, errors.New("maglev kernel: backend is the zero netip.Addr, want an IPv4 or IPv6 address")
 	}
 	if !c.hasSource(backend) {
-		panic(fmt.Sprintf("xdp.Encapsulate: Config has no outer source address for backend %v", backend))
+		field := "Src6"
+		if backend.Is4() {
+			field = "Src4"
+		}
+		return nil, fmt.Errorf("%w: backend %v needs Config.%s", ErrNoSource, backend, field)
+	}
+	if err := checkEncapFrame(frame); err != nil {
+		return nil, err
 	}
 	avail := len(frame) - 14
 	ip := frame[14:]
@@ -384,9 +397,9 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		encap = 40
 	}
 	if inner+encap > mtu {
-		return nil, false
+		return nil, fmt.Errorf("%w: %d bytes of IP packet and %d of outer header, MTU %d", ErrTooBig, inner, encap, mtu)
 	}
-	out = make([]byte, 0, len(frame)+encap)
+	out := make([]byte, 0, len(frame)+encap)
 	out = append(out, c.DstMAC...)
 	out = append(out, c.SrcMAC...)
 	if backend.Is6() {
@@ -416,7 +429,28 @@ func Encapsulate(frame []byte, hash uint64, backend netip.Addr, c Config, mtu in
 		binary.BigEndian.PutUint16(h[10:], ipv4Checksum(h))
 		out = append(out, h...)
 	}
-	return append(out, frame[14:]...), true
+	return append(out, frame[14:]...), nil
+}
+
+// checkEncapFrame returns an error unless frame is an untagged Ethernet
+// frame whose EtherType and IP version agree and which holds a whole
+// fixed IP header: what Encapsulate reads.
+func checkEncapFrame(frame []byte) error {
+	if len(frame) >= 14+20 {
+		et := binary.BigEndian.Uint16(frame[12:])
+		v := frame[14] >> 4
+		switch {
+		case et == 0x0800 && v == 4 && frame[14]&0x0f >= 5:
+			return nil
+		case et == 0x86dd && v == 6 && len(frame) >= 14+40:
+			return nil
+		}
+	}
+	et := uint16(0)
+	if len(frame) >= 14 {
+		et = binary.BigEndian.Uint16(frame[12:])
+	}
+	return fmt.Errorf("maglev kernel: Encapsulate takes an untagged Ethernet frame of IPv4 (EtherType 0x0800, at least 34 bytes) or IPv6 (0x86dd, at least 54 bytes), got %d bytes of EtherType %#04x", len(frame), et)
 }
 
 // ipv4Checksum is the Internet checksum (RFC 1071) of a header whose
@@ -764,8 +798,10 @@ func (m *Model) send(frame []byte, info *flow.Info) (verdict uint32, out []byte,
 		m.stats.DropNoSource++
 		return Drop, nil, b
 	}
-	out, ok := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
-	if !ok {
+	out, err := Encapsulate(frame, h, b, m.cfg, m.opts.mtu())
+	if err != nil {
+		// Only ErrTooBig is possible here: the frame parsed, the Config
+		// passed SetConfig and the source was checked above.
 		m.stats.DropTooBig++
 		return Drop, nil, b
 	}
