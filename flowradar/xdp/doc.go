@@ -20,14 +20,16 @@
 // flowradar_cell = flowradar.Cell), flowradar_stats (per CPU). With
 // [Options.PerCPU] the four table maps are flowradar_pcpu_filter0, _filter1,
 // _cells0 and _cells1 instead, per-CPU arrays of the same layout that
-// [Kernel.Read] merges (the shared ones then keep one entry). Sizes and the
+// [Kernel.Read] merges and [Kernel.ReadCPUs] returns one by one (the
+// shared ones then keep one entry). Sizes and the
 // seed are load-time constants set from the [Options] given to [Load].
 //
 // Concurrency, shared tables (the default): updates are atomic (fetch-OR of
 // filter words, atomic adds and XORs of cells); a known flow's packet only
 // reads the filter. With [Options.PerCPU] each CPU updates its own copy
 // with plain loads and stores, and a flow seen on two CPUs is new on each
-// (see [Options.PerCPU]). In shared tables a flow is new for the CPU whose
+// (see [Options.PerCPU]): [Kernel.ReadCPUs] then decodes it per CPU. In
+// shared tables a flow is new for the CPU whose
 // fetch-OR set one of its filter bits; when two CPUs process a flow's first
 // packets at the same instant both may see it as new. Either way its cells
 // become undecodable (XORed twice, counted twice); Decode reports it as

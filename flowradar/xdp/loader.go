@@ -167,16 +167,40 @@ func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
 
 // Read returns the tables of epoch 0 or 1 as a flowradar.Table (any
 // other epoch is an error). Read the epoch the kernel does not write (see
-// [Kernel.Flip]) for a consistent table.
+// [Kernel.Flip]) for a consistent table. With [Options.PerCPU] the CPUs'
+// tables are merged, which decodes only when no flow was seen on two CPUs;
+// [Kernel.ReadCPUs] returns them one by one.
 func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
+	ts, err := k.read(epoch, false)
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// ReadCPUs returns the tables of epoch 0 or 1 as Read does, but with
+// [Options.PerCPU] one table per possible CPU, in CPU order, without
+// merging them (without PerCPU, the one shared table). Each CPU's filter
+// and cells form a whole table of the packets that CPU saw, so each can be
+// decoded on its own, and summing a flow's counters over the CPUs' decoded
+// flows gives its exact total even when its packets were spread over
+// several CPUs, which the merged table of Read cannot decode. That is
+// what happens where XDP runs on the sending CPU rather than on the one
+// receive-side scaling picks: on a veth, or in generic XDP.
+//
+// After [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch]: it
+// stays readable until the next Flip.
+func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
+	return k.read(epoch, true)
+}
+
+// read returns the tables of epoch: one per possible CPU when split is
+// set and the maps are per-CPU, else one, the CPUs' copies merged.
+func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
 	if err := checkEpoch(epoch); err != nil {
-		return nil, err
-	}
-	t, err := flowradar.NewTable(k.p)
-	if err != nil {
 		return nil, err
 	}
 	fm, cm := k.maps(epoch)
@@ -188,16 +212,32 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		}
 		cpus = n
 	}
+	// dst(c) is the table that CPU c's copy of an element goes to.
+	n, dst := 1, func(int) int { return 0 }
+	if split {
+		n, dst = cpus, func(c int) int { return c }
+	}
+	tables := make([]*flowradar.Table, n)
+	filters := make([][]uint64, n)
+	cells := make([][]flowradar.Cell, n)
+	for i := range tables {
+		t, err := flowradar.NewTable(k.p)
+		if err != nil {
+			return nil, err
+		}
+		tables[i], filters[i], cells[i] = t, t.Filter(), make([]flowradar.Cell, k.p.Cells)
+	}
 	keys := make([]uint32, bpfload.Batch)
 	blocks := make([]flowradarFrBlock, bpfload.Batch*cpus)
-	filter := t.Filter()
 	if err := bpfload.ReadArray(fm, keys, blocks, func(key uint32, i int) error {
-		if int(key) >= len(filter)/8 {
-			return fmt.Errorf("filter block %d beyond %d", key, len(filter)/8)
+		if int(key) >= len(filters[0])/8 {
+			return fmt.Errorf("filter block %d beyond %d", key, len(filters[0])/8)
 		}
-		w := filter[8*key : 8*key+8]
-		clear(w)
-		for _, b := range blocks[i*cpus : (i+1)*cpus] { // per CPU: ORed
+		for _, f := range filters {
+			clear(f[8*key : 8*key+8])
+		}
+		for c, b := range blocks[i*cpus : (i+1)*cpus] { // per CPU: ORed
+			w := filters[dst(c)][8*key : 8*key+8]
 			for j, x := range b.W {
 				w[j] |= x
 			}
@@ -207,22 +247,23 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
 	vals := make([]flowradarFlowradarCell, bpfload.Batch*cpus)
-	cells := make([]flowradar.Cell, t.Params().Cells)
 	if err := bpfload.ReadArray(cm, keys, vals, func(key uint32, i int) error {
-		if int(key) >= len(cells) {
-			return fmt.Errorf("cell %d beyond %d", key, len(cells))
+		if int(key) >= len(cells[0]) {
+			return fmt.Errorf("cell %d beyond %d", key, len(cells[0]))
 		}
-		for j := i * cpus; j < (i+1)*cpus; j++ { // per CPU: merged
-			mergeCell(&cells[key], &vals[j])
+		for c := range cpus { // per CPU: merged
+			mergeCell(&cells[dst(c)][key], &vals[i*cpus+c])
 		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 	}
-	if err := t.SetCells(cells); err != nil {
-		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+	for i, t := range tables {
+		if err := t.SetCells(cells[i]); err != nil {
+			return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+		}
 	}
-	return t, nil
+	return tables, nil
 }
 
 // mergeCell adds a kernel cell into c: FlowXOR XORed, counters summed.

@@ -43,6 +43,11 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
+// ReadCPUs returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
+	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Clear returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Clear(epoch int) error {
 	return fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)

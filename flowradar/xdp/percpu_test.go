@@ -4,11 +4,15 @@ package xdp
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
@@ -114,4 +118,117 @@ func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 		t.Fatalf("no flow was a false positive across CPUs (%d new flows, one Go table %d): the test proves nothing", st.NewFlows, one.Flows())
 	}
 	t.Logf("%d flows new to their CPU; one Go table of all packets takes %d as new", st.NewFlows, one.Flows())
+}
+
+// TestKernel_ReadCPUs: flows whose packets are spread over two CPUs, as
+// on a veth, where XDP runs on the sending CPU. Read's merged table holds
+// each such flow twice, as new on both CPUs, and does not decode;
+// ReadCPUs returns each CPU's table, equal to the Go table of that CPU's
+// packets, and decoding each and summing per flow gives every flow's
+// exact totals. Without PerCPU, ReadCPUs returns Read's one table.
+func TestKernel_ReadCPUs(t *testing.T) {
+	kerneltest.Require(t)
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	var cpus []int
+	for i := 0; i < 1024 && len(cpus) < 2; i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	p := flowradar.ParamsFor(40, 9)
+	k, err := Load(Options{Params: p, PerCPU: true})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer k.Close()
+	// Flow i (10.0.0.i:1000 > 10.0.1.1:53, udp) sends i+1 packets on the
+	// first CPU and 2 on the second.
+	var byCPU [2][][]byte
+	want := map[flow.Key]flowradar.Flow{}
+	for i := range 40 {
+		f := pkt.UDP4(fmt.Sprintf("10.0.0.%d:1000", i), "10.0.1.1:53", nil)
+		info, err := flow.Parse(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range i + 3 {
+			byCPU[min(j/(i+1), 1)] = append(byCPU[min(j/(i+1), 1)], f)
+		}
+		want[info.Key] = flowradar.Flow{Key: info.Key, Packets: uint64(i + 3), Bytes: uint64((i + 3) * len(f))}
+	}
+	var perCPU [2]*flowradar.Table
+	for c, frames := range byCPU {
+		runOnCPU(t, cpus[c], func() {
+			for _, f := range frames {
+				kerneltest.Run(t, k.Program(), f)
+			}
+		})
+		perCPU[c], _ = flowradar.NewTable(p)
+		Encode(perCPU[c], frames)
+	}
+	e, err := k.Epoch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged, err := k.Read(e); err != nil {
+		t.Fatal(err)
+	} else if d, err := merged.Decode(); err == nil || len(d.Flows) == len(want) {
+		t.Fatalf("the merged table of flows spread over two CPUs decoded %d flows, error %v: the test proves nothing", len(d.Flows), err)
+	}
+	tables, err := k.ReadCPUs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ebpf.PossibleCPU(); len(tables) != n {
+		t.Fatalf("%d tables, want one per possible CPU (%d)", len(tables), n)
+	}
+	got := map[flow.Key]flowradar.Flow{}
+	for c, tab := range tables {
+		switch c {
+		case cpus[0], cpus[1]:
+			if w := perCPU[slices.Index(cpus, c)]; !tab.Equal(w) {
+				t.Fatalf("CPU %d's table differs from the Go table of its packets", c)
+			}
+		default:
+			if tab.Flows() != 0 {
+				t.Fatalf("CPU %d, which ran nothing, holds %d flows", c, tab.Flows())
+			}
+		}
+		d, err := tab.Decode()
+		if err != nil {
+			t.Fatalf("CPU %d: %v", c, err)
+		}
+		for _, f := range d.Flows {
+			g := got[f.Key]
+			got[f.Key] = flowradar.Flow{Key: f.Key, Packets: g.Packets + f.Packets, Bytes: g.Bytes + f.Bytes}
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("summed over the CPUs' decoded tables: %d flows %v\nwant %d flows %v", len(got), got, len(want), want)
+	}
+	if _, err := k.ReadCPUs(2); err == nil {
+		t.Error("ReadCPUs(2) succeeded")
+	}
+
+	shared, err := Load(Options{Params: p})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer shared.Close()
+	for _, f := range byCPU[0] {
+		kerneltest.Run(t, shared.Program(), f)
+	}
+	one, err := shared.Read(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := shared.ReadCPUs(0); err != nil || len(ts) != 1 || !ts[0].Equal(one) || one.Flows() == 0 {
+		t.Fatalf("shared tables: ReadCPUs gave %d tables, error %v; want Read's one table", len(ts), err)
+	}
 }

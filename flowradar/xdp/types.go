@@ -32,11 +32,15 @@ type Options struct {
 	// PerCPU gives each CPU its own filter and table, updated without
 	// atomic operations (about half the per-packet cost), merged when
 	// read. A flow seen on two CPUs is XORed into the merged cells twice
-	// and does not decode, so every flow must stay on one CPU (receive-side
-	// scaling on the 5-tuple). Even then the merge is that of one table
-	// per CPU, which can differ from one shared table of all packets: each
-	// CPU's filter knows its own flows only, so a flow that would be a
-	// filter false positive among all flows can be new on its CPU.
+	// and does not decode, so [Kernel.Read] and [Kernel.Flip] need every
+	// flow to stay on one CPU (receive-side scaling on the 5-tuple). Where
+	// flows move between CPUs (on a veth, or in generic XDP, the program
+	// runs on the sending CPU), read the CPUs' tables one by one with
+	// [Kernel.ReadCPUs] and sum each flow's decoded counters. Even with
+	// RSS the merge is that of one table per CPU, which can differ from
+	// one shared table of all packets: each CPU's filter knows its own
+	// flows only, so a flow that would be a filter false positive among
+	// all flows can be new on its CPU.
 	PerCPU bool
 }
 

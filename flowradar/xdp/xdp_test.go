@@ -475,7 +475,8 @@ func TestKernel_AfterClose(t *testing.T) {
 	_, e5 := k.Stats()
 	e6 := k.ResetStats()
 	_, e7 := k.Attach(1)
-	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7} {
+	_, e8 := k.ReadCPUs(0)
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8} {
 		if !errors.Is(err, errClosed) {
 			t.Errorf("method %d after Close: %v, want %v", i+1, err, errClosed)
 		}
@@ -497,6 +498,7 @@ func TestKernel_ZeroValue(t *testing.T) {
 		"Attach":     func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
 		"Epoch":      func() error { _, err := k.Epoch(); return err },
 		"Read":       func() error { _, err := k.Read(0); return err },
+		"ReadCPUs":   func() error { _, err := k.ReadCPUs(0); return err },
 		"Clear":      func() error { return k.Clear(0) },
 		"Flip":       func() error { _, err := k.Flip(); return err },
 		"Stats":      func() error { _, err := k.Stats(); return err },
