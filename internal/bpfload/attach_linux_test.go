@@ -3,6 +3,7 @@
 package bpfload_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -48,7 +50,7 @@ func TestAttach(t *testing.T) {
 
 	// The attachments happen in a namespace of the test's own, on its
 	// loopback, which then carries a datagram through the program.
-	var driverErr, infoErr error
+	var driverErr, busyErr, infoErr error
 	var linked uint32
 	var lo int
 	err = kerneltest.LoopbackUDPVia(func(ifindex int) (link.Link, error) {
@@ -61,6 +63,11 @@ func TestAttach(t *testing.T) {
 		l, err := bpfload.Attach(prog, "test", ifindex, link.XDPGenericMode)
 		if err != nil {
 			return nil, err
+		}
+		if l2, err := bpfload.Attach(prog, "test", ifindex, link.XDPGenericMode); err == nil {
+			l2.Close()
+		} else {
+			busyErr = err
 		}
 		info, err := l.Info()
 		if err != nil {
@@ -76,6 +83,10 @@ func TestAttach(t *testing.T) {
 	want := fmt.Sprintf("attach test kernel to interface %d (lo): ", lo)
 	if driverErr == nil || !strings.HasPrefix(driverErr.Error(), want) {
 		t.Errorf("driver mode on a loopback: %v, want an error starting %q", driverErr, want)
+	}
+	busy := want + "it already has an XDP program, and it takes one: detach that one first (close its link, or ip link set dev lo xdp off): "
+	if busyErr == nil || !strings.HasPrefix(busyErr.Error(), busy) || !errors.Is(busyErr, unix.EBUSY) {
+		t.Errorf("a second program on the loopback: %v, want an error starting %q and matching EBUSY", busyErr, busy)
 	}
 	if infoErr != nil || linked != uint32(lo) {
 		t.Errorf("the link is attached to interface %d (%v), want %d", linked, infoErr, lo)
