@@ -122,7 +122,11 @@
 // before rewriting a slot freed since its last wait, the loader waits for
 // the program runs in progress to end (an update of a map of maps from
 // user space returns after an RCU grace period), one wait for all the
-// slots freed before it.
+// slots freed before it. The [Config] is kept twice (maglev_config, two
+// entries, and maglev_config_cur, the one in use): [LB.SetConfig] writes
+// the entry not in use and then switches, so a packet sends with one whole
+// Config, never the old next hop's MAC partly rewritten; before rewriting
+// an entry that was in use, it waits as for slots.
 //
 // Connection tracking (Options.ConnTrack, Maglev section 3.3): an LRU hash
 // from flow key to backend slot and generation, filled on a flow's first

@@ -30,6 +30,8 @@ type LB struct {
 	closed  atomic.Bool // set by Close, under mu
 	opts    Options
 	cfg     Config // as last set; the zero Config before SetConfig
+	cfgCur  uint32 // the maglev_config entry the kernel reads (maglev_config_cur)
+	cfgOld  uint64 // 1 + wait.Waits() when the other entry was last in use, 0 if never
 	objs    maglevObjects
 	inner   *ebpf.MapSpec // template of a table
 	vips    map[VIP]*vipState
@@ -187,9 +189,12 @@ func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) 
 	return bpfload.Attach(lb.objs.XdpMaglev, "maglev", ifindex, flags)
 }
 
-// SetConfig writes the MACs and outer source addresses. It refuses, with
-// an error wrapping [ErrNoSource], a Config without the outer source of a
-// family that an installed VIP's backends use.
+// SetConfig writes the MACs and outer source addresses. Packets in
+// flight send with the old or the new Config, never a mix of the two (see
+// the package documentation); a SetConfig soon after another may wait for
+// an RCU grace period. It refuses, with an error wrapping [ErrNoSource], a
+// Config without the outer source of a family that an installed VIP's
+// backends use.
 func (lb *LB) SetConfig(c Config) error {
 	if err := c.validate(); err != nil {
 		return err
@@ -213,9 +218,21 @@ func (lb *LB) SetConfig(c Config) error {
 	if c.Src6.IsValid() {
 		v.Src6 = c.Src6.As16()
 	}
-	if err := lb.objs.MaglevConfig.Put(uint32(0), &v); err != nil {
+	// The kernel reads the entry maglev_config_cur names: write the other
+	// one, once no program run can still be reading it, then switch.
+	next := 1 - lb.cfgCur
+	if lb.cfgOld == lb.wait.Waits()+1 {
+		if err := lb.wait.Wait(); err != nil {
+			return fmt.Errorf("maglev kernel: write config: %w", err)
+		}
+	}
+	if err := lb.objs.MaglevConfig.Put(next, &v); err != nil {
 		return fmt.Errorf("maglev kernel: write config: %w", err)
 	}
+	if err := lb.objs.MaglevConfigCur.Put(uint32(0), next); err != nil {
+		return fmt.Errorf("maglev kernel: switch config: %w", err)
+	}
+	lb.cfgCur, lb.cfgOld = next, lb.wait.Waits()+1
 	lb.cfg = c
 	return nil
 }

@@ -35,13 +35,10 @@
 #define MAGLEV_NO_BACKEND 0xffffffffU /* maglev.NoBackend */
 _Static_assert(MAGLEV_MAX_VIPS <= 256, "maglev_backend.table keeps a table id in 8 bits");
 
-#ifndef ETH_HLEN
-#define ETH_HLEN 14
-#endif
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
-#define IPPROTO_IPIP 4  /* IPv4 in IP */
-#define IPPROTO_IPV6 41 /* IPv6 in IP */
+/* ETH_HLEN, IPPROTO_IPIP (IPv4 in IP) and IPPROTO_IPV6 (IPv6 in IP) come
+ * from types.h. */
 #define IPV4_DF 0x40	/* don't fragment, in the flags byte (offset 6) */
 /* Odd multiplier of the inner fragment offset in the outer IPv4 ID (see
  * the outer header below): fragments of one inner datagram get IDs far
@@ -111,7 +108,7 @@ struct maglev_backend {
 };
 _Static_assert(sizeof(struct maglev_backend) == 24, "xdp.maglevMaglevBackend");
 
-/* The load balancer's own addresses and MACs (one entry). */
+/* The load balancer's own addresses and MACs (an entry of maglev_config). */
 struct maglev_cfg {
 	__u8 src_mac[6]; /* source MAC of sent frames (our interface) */
 	__u8 dst_mac[6]; /* next hop's MAC */
@@ -196,13 +193,26 @@ struct {
 	__type(value, __u32);
 } maglev_vip_kinds SEC(".maps");
 
-/* key: 0; value: struct maglev_cfg. */
+/* key: 0 or 1; value: struct maglev_cfg. Two entries, of which
+ * maglev_config_cur names the one in use: the loader writes the other
+ * and then switches, so that a packet reads one whole Config, never part
+ * of the old and part of the new (a map update is a plain copy). Before
+ * it writes an entry again, the loader waits until no program run that
+ * read it can still be going (an RCU grace period; xdp.LB.SetConfig). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct maglev_cfg);
+} maglev_config SEC(".maps");
+
+/* key: 0; value: the maglev_config entry in use (0 or 1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct maglev_cfg);
-} maglev_config SEC(".maps");
+	__type(value, __u32);
+} maglev_config_cur SEC(".maps");
 
 /* Connection tracking (Maglev section 3.3): key: the flow key; value: the
  * backend slot its first packet went to (low 16 bits) and that slot's gen
@@ -528,7 +538,10 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	 * slot is copied once, right after the lookup, and every check and
 	 * the address sent to use that copy (maglev_read_slot). */
 	__u32 slot = MAGLEV_NO_BACKEND;
-	struct maglev_backend be __attribute__((aligned(8))); /* word copies of addr */
+	/* Zeroed, though every path that reads it writes it first: clang
+	 * below -O2 otherwise spills the uninitialised copy, which the
+	 * verifier refuses. */
+	struct maglev_backend be __attribute__((aligned(8))) = {}; /* word copies of addr */
 	int tracked = 0;
 	if (maglev_conntrack) {
 		__u32 *s = bpf_map_lookup_elem(&maglev_conns, &p->key);
@@ -580,8 +593,10 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	}
 
 	__u32 zero = 0;
-	struct maglev_cfg *cfg = bpf_map_lookup_elem(&maglev_config, &zero);
-	if (!cfg) {
+	__u32 *cur = bpf_map_lookup_elem(&maglev_config_cur, &zero);
+	__u32 entry = cur ? *cur & 1 : 0;
+	struct maglev_cfg *cfg = bpf_map_lookup_elem(&maglev_config, &entry);
+	if (!cfg) { /* never: both entries exist */
 		maglev_count(MAGLEV_STAT_DROP_ENCAP);
 		return XDP_DROP;
 	}
@@ -620,6 +635,10 @@ static __always_inline int maglev_send(struct xdp_md *ctx, const struct dp_parse
 	 * of service, RFC 6040 the ECN field, so the packet keeps its class
 	 * and its ECN capability on the way to the backend. */
 	__u8 tos;
+	/* The parser has seen the whole IP header, so the two checks below
+	 * never fail; the verifier needs them, and they count nothing. The
+	 * same holds for the checks after bpf_xdp_adjust_head, which grew
+	 * the frame by encap bytes. */
 	if (p->key.len == FLOW_KEY_LEN6) {
 		if ((void *)(ip + IPV6_HLEN) > data_end)
 			return XDP_PASS;

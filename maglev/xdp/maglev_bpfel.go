@@ -98,6 +98,7 @@ const (
 	maglevMapMaglevBackendStats = "maglev_backend_stats"
 	maglevMapMaglevBackends     = "maglev_backends"
 	maglevMapMaglevConfig       = "maglev_config"
+	maglevMapMaglevConfigCur    = "maglev_config_cur"
 	maglevMapMaglevConns        = "maglev_conns"
 	maglevMapMaglevFrags        = "maglev_frags"
 	maglevMapMaglevStats        = "maglev_stats"
@@ -170,6 +171,7 @@ type maglevMapSpecs struct {
 	MaglevBackendStats *ebpf.MapSpec `ebpf:"maglev_backend_stats"`
 	MaglevBackends     *ebpf.MapSpec `ebpf:"maglev_backends"`
 	MaglevConfig       *ebpf.MapSpec `ebpf:"maglev_config"`
+	MaglevConfigCur    *ebpf.MapSpec `ebpf:"maglev_config_cur"`
 	MaglevConns        *ebpf.MapSpec `ebpf:"maglev_conns"`
 	MaglevFrags        *ebpf.MapSpec `ebpf:"maglev_frags"`
 	MaglevStats        *ebpf.MapSpec `ebpf:"maglev_stats"`
@@ -218,6 +220,7 @@ type maglevMaps struct {
 	MaglevBackendStats *ebpf.Map `ebpf:"maglev_backend_stats"`
 	MaglevBackends     *ebpf.Map `ebpf:"maglev_backends"`
 	MaglevConfig       *ebpf.Map `ebpf:"maglev_config"`
+	MaglevConfigCur    *ebpf.Map `ebpf:"maglev_config_cur"`
 	MaglevConns        *ebpf.Map `ebpf:"maglev_conns"`
 	MaglevFrags        *ebpf.Map `ebpf:"maglev_frags"`
 	MaglevStats        *ebpf.Map `ebpf:"maglev_stats"`
@@ -231,6 +234,7 @@ func (m *maglevMaps) Close() error {
 		m.MaglevBackendStats,
 		m.MaglevBackends,
 		m.MaglevConfig,
+		m.MaglevConfigCur,
 		m.MaglevConns,
 		m.MaglevFrags,
 		m.MaglevStats,

@@ -83,7 +83,7 @@ func TestLB_NoSource(t *testing.T) {
 	}
 
 	// Behind the loader's back: a config without outer sources.
-	if err := lb.objs.MaglevConfig.Put(uint32(0), &maglevMaglevCfg{}); err != nil {
+	if err := lb.objs.MaglevConfig.Put(lb.cfgCur, &maglevMaglevCfg{}); err != nil {
 		t.Fatal(err)
 	}
 	m.cfg = Config{SrcMAC: testConfig.SrcMAC, DstMAC: testConfig.DstMAC}
