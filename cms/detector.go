@@ -239,7 +239,8 @@ func (d *Detector) FilterReportHash(h uint64) (drop bool, report Report) {
 }
 
 // remember stores h in its report slot and reports whether it was not
-// there already (cms_remember in the kernel).
+// there already (in the kernel: cms_report_once, and cms_detect's
+// CMS_REPORT_CROSSED branch).
 func (d *Detector) remember(h uint64) bool {
 	r := &d.reported[flow.Index(h, reportRow, ReportSlots)]
 	if r.used && r.hash == h {

@@ -4,8 +4,8 @@
  * cms/xdp: a count-min sketch updated by every packet, with the counters of
  * Go package cms (d rows of w u32 counters, counter of row r at column
  * dp_index(hash, r, w); the maps' layout is described at cms_chunks), and
- * the heavy-hitter detector of the course lab (seed 004, section 9.2.4)
- * over the same counters.
+ * a heavy-hitter detector over the same counters that mirrors Go's
+ * cms.Detector (its FilterReportHash; see package cms's documentation).
  *
  * Modes (cms_run_mode, enum cms_mode):
  *   CMS_MODE_SHARED  sketch in cms_counters, one array for all CPUs,
@@ -382,6 +382,8 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 		missing = cms_detect_n(h, n, &est); \
 		break
 
+/* cms_detect is CMS_MODE_DETECT for one packet of flow key (hash h): Go's
+ * cms.Detector.FilterReportHash, with the reports sent as cms_events. */
 static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
 {
 	__u32 est = 0;

@@ -9,7 +9,14 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Load-time constants: set from Go on the CollectionSpec before loading. */
+/* Load-time constants: set from Go on the CollectionSpec before loading.
+ * They must stay volatile const, in the .rodata section that libbpf and
+ * cilium/ebpf freeze before the program loads: the verifier then knows
+ * their values, prunes the branches they rule out, and takes them as
+ * bounds. Some proofs of memory safety rest on that (cms_counter's bound
+ * on a slot comes from cms_width and cms_chunks): as writable globals the
+ * count-min kernel is refused ("unbounded memory access"). A port that
+ * makes them runtime settings must add its own bounds. */
 #define DP_CONST volatile const
 
 /*
