@@ -364,7 +364,11 @@ type Packet struct {
 // be listed as extra instead of lost (see [iblt.Table.List]). A listed key that is not
 // a packet key (beside a stalled listing, or in a table that the kernel or
 // [Insert] did not build) is left out of both lists, and the error says so,
-// wrapping the listing's error if there is one.
+// wrapping the listing's error if there is one. An incomplete listing's
+// error says how to size a digest: [OptionsFor] for the number of lost
+// packets, which the two kernels' counts give, the upstream
+// [Stats].Outcomes[flow.OutcomeOK] minus the downstream one (lost less
+// extra packets).
 //
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
@@ -400,6 +404,9 @@ func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 		return out
 	}
 	lost, extra = conv(ins), conv(del)
+	if errors.Is(lerr, iblt.ErrDecodeIncomplete) {
+		lerr = fmt.Errorf("iblt kernel: %w; size both digests with OptionsFor for the number of packets lost, which is the upstream Kernel's Stats().Outcomes[flow.OutcomeOK] minus the downstream one's (if that is well below the number the digests were sized for, the points saw different packets: twins, or packets changed in between)", lerr)
+	}
 	switch {
 	case bad == nil:
 		return lost, extra, lerr
