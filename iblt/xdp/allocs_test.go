@@ -12,7 +12,7 @@ import (
 // TestTwins_NoAllocs guards the per-packet Go twins of the kernel: Insert,
 // PacketKey, PacketID and ParseKey never allocate, on frames of every
 // protocol PacketID reads (TCP, UDP and ICMP over IPv4 and IPv6, and the
-// ESP, AH, SCTP, GRE and later-fragment cases).
+// cases of TestPacketID_Protocols).
 func TestTwins_NoAllocs(t *testing.T) {
 	frames := [][]byte{
 		pkt.TCP4("10.0.0.1:40000", "10.0.0.2:443", 0x10, []byte("x")),       // 10.0.0.1:40000 > 10.0.0.2:443 tcp [.] "x"

@@ -10,16 +10,38 @@
 // The per-packet identifier ([PacketID]) is 64 bits: the IPv4
 // identification (IPv6 has none outside a fragment header: the low bits of
 // the fragment identification, else 0) and fields of the transport header
-// that change from packet to packet: the TCP checksum and sequence number;
-// the ICMP checksum, echo identifier and sequence; the UDP checksum and the
-// last four bytes of the packet (tag bytes of encrypted payloads); the ESP
-// and AH sequence number and SPI; the SCTP CRC32c; the GRE sequence
-// number, checksum or key, and without a sequence number, fields of the
-// inner packet; for later fragments of a datagram (no transport header),
-// the IPv4 fragment offset and the fragment's last four bytes. Other
-// protocols (OSPF, PIM, VRRP, ...) have only the IP identification: over
-// IPv6, and over IPv4 from stacks that send ID 0, every packet of such a
-// flow gets the same identifier.
+// that change from packet to packet: the TCP sequence number and, folded
+// into 16 bits, the acknowledgment number, flags and window; the ICMP
+// checksum, echo identifier and sequence; the first four and the last four
+// bytes of a UDP payload (DNS IDs, RTP sequence numbers; tag bytes of
+// encrypted payloads); the ESP and AH sequence number and SPI; the SCTP
+// first chunk's header and first four value bytes (a DATA chunk's TSN);
+// the GRE sequence number, checksum or key, and without a sequence number,
+// fields of the inner packet; for later fragments of a datagram (no
+// transport header), the IPv4 fragment offset and the fragment's last four
+// bytes. Other protocols (OSPF, PIM, VRRP, ...) have only the IP
+// identification: over IPv6, and over IPv4 from stacks that send ID 0,
+// every packet of such a flow gets the same identifier. Every field is
+// read as a big-endian number: a UDP payload ending in the bytes 00 00 00
+// 15 gives ID>>32 == 0x15.
+//
+// No TCP or UDP checksum and no SCTP CRC32c enters the identifier:
+// checksum offload makes them differ between observation points. A host
+// that offloads checksums sends them partial (the pseudo-header sum, the
+// same for every packet of a flow) or, for SCTP, zero, and XDP on a veth
+// sees that, while a point past the NIC or the stack that filled them in
+// sees the complete value; an identifier holding them made every packet
+// differ between two such digests, and listing failed. An identifier must
+// use only fields that no offload rewrites. (ICMP checksums are computed
+// in software and are read; see [PacketID] for the inner packets of GRE
+// tunnels.)
+//
+// XDP sees only the packets an interface receives: a digest attached to
+// the sending host's own end of a veth pair sees the replies, not the
+// packets the host sends. Each observation point must be an ingress point
+// on the path: the receiving end of a veth pair (the host's end for a
+// container's traffic), a router's or a middlebox's input interface, the
+// receiver's interface.
 //
 // Packets with equal flow and identifier are twins: they cancel in pairs
 // in the key sum. Losing one twin of a group still lists it; losing two or
@@ -29,16 +51,24 @@
 // the downstream point also saw extra packets, a twin residue can make an
 // extra packet be listed as lost with a wrong byte count.
 //
-// On the shared captures nearly all twins are IP packets repeated byte for
+// On the shared captures most twins are IP packets repeated byte for
 // byte, which no identifier can tell apart: 0 to 52 packets per main
 // capture, and in the robustness set 1,433 of 2,996 in ipv4-fragments-mixed
-// (it repeats its datagrams), 14 in icmpv6-mix and 9 or fewer elsewhere. The
-// only other twins are 12 ICMPv6 errors in icmpv6-mix that differ only in
-// the packet they quote, with equal checksums (26 of 49 with the repeats).
-// ESP, GRE, SCTP and fragmented flows have no twins beyond repeats: none in
-// ipv6-esp, gre-in-gre, ipv4-fragments-dns and ipv4-fragmented-tcp, 2 of 40
-// in gre-sample (reading only the IP identification there made 120 of 121,
-// 314 of 628, 389 of 495, 4 of 5 and 40 of 40 packets twins, and 1,808 in
+// (it repeats its datagrams), 14 in icmpv6-mix and 9 or fewer elsewhere.
+// The other twins are retransmissions that repeat every field read: 12
+// ICMPv6 errors in icmpv6-mix that differ only in the packet they quote,
+// with equal checksums (26 of 49 with the repeats); DHCPv6 Solicits resent
+// with one transaction ID, differing only in their elapsed time (32 more
+// in ustc-tfc2016-tinba-malware, 37 of 21,912 with the repeats, and 7 more
+// in ndpi-gnutella-p2p, 59); TCP segments resent longer or shorter with
+// the same sequence and acknowledgment numbers (10 more in ndpi-alexa-app,
+// 40, and 1 more in pcapplusplus-tls2-browsing-ipv6, 10); 6 SCTP
+// HEARTBEATs in ipv4-fragments-mixed (1,439 with the repeats), whose first
+// chunk value bytes are a parameter header. ESP, GRE and fragmented flows
+// have no twins beyond repeats: none in ipv6-esp, gre-in-gre,
+// ipv4-fragments-dns and ipv4-fragmented-tcp, 2 of 40 in gre-sample
+// (reading only the IP identification there made 120 of 121, 314 of 628,
+// 389 of 495, 4 of 5 and 40 of 40 packets twins, and 1,808 in
 // ipv4-fragments-mixed).
 //
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no

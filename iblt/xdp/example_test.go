@@ -8,18 +8,26 @@ import (
 	"github.com/dataplane-go/dataplane/iblt/xdp"
 )
 
-// Two digests of the same link, one at each end: each host loads the
-// kernel with equal options and attaches it, and after a measurement
-// period one sends its table to the other (iblt.Table.MarshalBinary), which
-// lists the packets lost in between. Here both ends are on one host, for
-// brevity. (Needs BPF privileges, so it has no checked output.)
+// Two digests of the same traffic at two points on its path. XDP sees only
+// the packets an interface receives, so each point must be an ingress
+// point on the path: a router's input interface, the receiving end of a
+// veth pair (for what a container sends, the host's end), the receiving
+// host's interface. A digest attached to the sending host's own interface
+// or its own veth end sees the replies, not the packets it sends. Each
+// point's host loads the kernel with equal options and attaches it, and
+// after a measurement period one sends its table to the other
+// (iblt.Table.MarshalBinary), which lists the packets lost in between.
+// Here both are loaded on one host, for brevity: eth0 and eth1 stand for
+// two ingress points, such as where the traffic enters a router and where
+// it enters the next hop. (Needs BPF privileges, so it has no checked
+// output.)
 func Example() {
 	o, err := xdp.OptionsFor(1000, 0.999, 0x5eed) // list up to 1,000 losses
 	if err != nil {
 		log.Fatal(err)
 	}
 	var tables [2]*xdp.Kernel
-	for i, name := range []string{"eth0", "eth1"} { // upstream, downstream
+	for i, name := range []string{"eth0", "eth1"} { // upstream, downstream ingress points
 		k, err := xdp.Load(o)
 		if err != nil {
 			log.Fatal(err)
@@ -47,7 +55,7 @@ func Example() {
 	}
 	lost, extra, err := xdp.Lost(up, down)
 	if err != nil {
-		log.Fatal(err) // more losses than the table was sized for, or twins
+		log.Fatal(err) // more losses than OptionsFor was given, or twins
 	}
 	fmt.Println(len(lost), "lost,", len(extra), "extra")
 	for _, p := range lost {

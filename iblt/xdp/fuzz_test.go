@@ -67,7 +67,7 @@ func FuzzPacketID(f *testing.F) {
 	} {
 		f.Add(fr, uint16(0), uint16(0))
 	}
-	for _, c := range packetIDCases() { // ESP, AH, SCTP, GRE, later fragments
+	for _, c := range packetIDCases() { // TCP, UDP, ESP, AH, SCTP, GRE, later fragments
 		f.Add(c.frame, uint16(0), uint16(0))
 	}
 	f.Fuzz(func(t *testing.T, frame []byte, l3, l4 uint16) {

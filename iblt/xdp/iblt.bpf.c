@@ -102,6 +102,17 @@ static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u3
 	return n == 2 ? dp_be16(p) : dp_be32(p);
 }
 
+/* iblt_xor16 is xdp.xor16: the XOR of the n big-endian 16-bit words from
+ * frame offset off, each read as iblt_read reads it. */
+static __always_inline __u32 iblt_xor16(struct xdp_md *ctx, __u32 off, const int n)
+{
+	__u32 x = 0;
+#pragma unroll
+	for (int i = 0; i < n; i++)
+		x ^= iblt_read(ctx, off + 2 * i, 2);
+	return x;
+}
+
 #ifndef IPPROTO_GRE
 #define IPPROTO_GRE 47 /* RFC 2784, RFC 2890 */
 #endif
@@ -179,19 +190,26 @@ static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
 /*
  * iblt_packet_id is xdp.PacketID, a 64-bit packet identifier. Bits 0-15:
  * the IPv4 identification (IPv6: low bits of the fragment header's
- * identification, 0 without one). Bits 16-31 and 32-63, by protocol:
- *   TCP            checksum; sequence number
+ * identification, 0 without one). Bits 16-31 and 32-63, by protocol
+ * ("a ^ b": XOR of big-endian 16-bit words; every field is big-endian):
+ *   TCP            bytes 8-9 ^ 10-11 ^ 12-13 ^ 14-15 (ack, offset and flags,
+ *                  window); sequence number
  *   ICMP, ICMPv6   checksum; header bytes 4-7 (echo identifier, sequence)
- *   UDP            checksum; the last four bytes of the IP packet when they
- *                  lie past the UDP header and inside the frame
+ *   UDP            payload bytes 0-1 ^ 2-3; the last four bytes of the IP
+ *                  packet; both only when the IP packet (by its length
+ *                  field) ends inside the frame, 4 or more bytes past the
+ *                  UDP header
  *   ESP            SPI low 16 bits; sequence number (bytes 4-7)
  *   AH (IPv4)      SPI low 16 bits; sequence number (bytes 8-11)
- *   SCTP           0; CRC32c checksum (bytes 8-11)
+ *   SCTP           bytes 12-13 ^ 14-15 (first chunk's type, flags, length);
+ *                  bytes 16-19 (its first value bytes: a DATA chunk's TSN)
  *   GRE            checksum (C or R), else key low 16 bits (K), else 0;
  *                  sequence number (S), else inner fields (iblt_gre_id)
  *   later fragment IPv4 flags and offset word; last four bytes of the IP
  *                  packet (iblt_fragment_id)
- * Fields outside the frame read as 0.
+ * Fields outside the frame read as 0. No TCP or UDP checksum nor SCTP
+ * CRC32c: checksum offload leaves them partial (or zero) where XDP sees a
+ * veth and complete further on, so two points would disagree.
  */
 static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_parsed *p)
 {
@@ -201,25 +219,27 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 	if (l4 == 0)
 		return id | iblt_fragment_id(ctx, p, v6);
 	__u8 proto = v6 ? p->key.bytes[FLOW_KEY_LEN6 - 1] : p->key.bytes[FLOW_KEY_LEN4 - 1];
-	if (proto == IPPROTO_TCP) {
-		id |= (__u64)iblt_read(ctx, l4 + 16, 2) << 16;
+	if (proto == IPPROTO_TCP) { /* ports(4) seq(4) ack(4) offset, flags(2) window(2) */
+		id |= (__u64)iblt_xor16(ctx, l4 + 8, 4) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
-	} else if (proto == IPPROTO_UDP) {
-		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
+	} else if (proto == IPPROTO_UDP) { /* ports(4) length(2) checksum(2) payload */
 		__u32 end = iblt_ip_end(ctx, p, v6);
-		if (end != 0 && end <= dp_frame_len(ctx) && end >= l4 + 12)
+		if (end != 0 && end <= dp_frame_len(ctx) && end >= l4 + 12) {
+			id |= (__u64)iblt_xor16(ctx, l4 + 8, 2) << 16;
 			id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+		}
 	} else if (proto == IPPROTO_ESP) { /* SPI(4) sequence(4) */
 		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
 	} else if (proto == IPPROTO_AH) { /* next(1) len(1) reserved(2) SPI(4) sequence(4) */
 		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 8, 4) << 32;
-	} else if (proto == IPPROTO_SCTP) { /* ports(4) verification tag(4) CRC32c(4) */
-		id |= (__u64)iblt_read(ctx, l4 + 8, 4) << 32;
+	} else if (proto == IPPROTO_SCTP) { /* ports(4) vtag(4) CRC32c(4), chunk type, flags(2) length(2) value */
+		id |= (__u64)iblt_xor16(ctx, l4 + 12, 2) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 16, 4) << 32;
 	} else if (proto == IPPROTO_GRE) {
 		id |= iblt_gre_id(ctx, l4);
 	}

@@ -51,8 +51,8 @@ type packetIDCase struct {
 	want  uint64
 }
 
-// packetIDCases covers every protocol PacketID reads beyond TCP, UDP and
-// ICMP; the kernel fixtures reuse them.
+// packetIDCases covers every protocol PacketID reads; the kernel fixtures
+// reuse them.
 func packetIDCases() []packetIDCase {
 	echo := pkt.Frame{
 		// 10.1.0.1 > 10.1.0.2 icmp echo request id 1 seq 42, IPv4 ID 0x4444
@@ -73,6 +73,26 @@ func packetIDCases() []packetIDCase {
 		ICMPv6: &pkt.ICMPv6{Type: 128, Rest: [4]byte{0, 7, 0, 9}},
 	}
 	return []packetIDCase{
+		// 10.1.0.3:1000 > 10.1.0.4:80 tcp seq 0x01020304 ack 0x0a0b0c0d
+		// win 0x1111 [.], IPv4 ID 7: 0x0a0b ^ 0x0c0d ^ 0x5010 (data offset
+		// 5, ACK) ^ 0x1111 in bits 16-31
+		{"tcp-ipv4", pkt.Frame{
+			IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4"), ID: 7},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111},
+		}.Bytes(), 0x01020304_4707_0007},
+		// 192.0.2.1:5353 > 192.0.2.2:53 udp, a DNS query id 0xabcd flags
+		// 0x0100 whose last four bytes are 00 00 00 15: 0xabcd ^ 0x0100 in
+		// bits 16-31, 0x15 in bits 32-63 (fields are big-endian)
+		{"udp-ipv4", pkt.Frame{
+			IP4: &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2")},
+			UDP: &pkt.UDP{SrcPort: 5353, DstPort: 53}, Payload: be(uint16(0xabcd), uint16(0x0100), "query", uint32(0x15)),
+		}.Bytes(), 0x00000015_aacd_0000},
+		// [2001:db8::1]:5353 > [2001:db8::2]:53 udp, 3 bytes: too short for
+		// either field
+		{"udp-ipv6-3-bytes", pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")},
+			UDP: &pkt.UDP{SrcPort: 5353, DstPort: 53}, Payload: []byte("abc"),
+		}.Bytes(), 0},
 		// 2001:db8::1 > 2001:db8::2 esp spi 0x12345678 seq 7
 		{"esp-ipv6", ip6(50, be(uint32(0x12345678), uint32(7), "ciphertext and ICV")), 0x00000007_5678_0000},
 		// 192.0.2.1 > 192.0.2.2 esp spi 0xdeadbeef seq 0x01020304, IPv4 ID 0x0102
@@ -81,8 +101,13 @@ func packetIDCases() []packetIDCase {
 		// TCP, 12-byte ICV), IPv4 ID 9: the key's protocol is AH
 		{"ah-ipv4", ip4(51, 9, be([]byte{6, 4}, uint16(0), uint32(0xcafe0042), uint32(0x100), "twelve bytes")), 0x00000100_0042_0009},
 		// 192.0.2.1:2940 > 192.0.2.2:2940 sctp vtag 0x11223344 crc32c
-		// 0xa1b2c3d4, a 4-byte chunk, IPv4 ID 0
-		{"sctp-ipv4", ip4(132, 0, be(uint16(2940), uint16(2940), uint32(0x11223344), uint32(0xa1b2c3d4), []byte{10, 0, 0, 4})), 0xa1b2c3d4_0000_0000},
+		// 0xa1b2c3d4, DATA chunk flags 0x03 length 20 TSN 0x01020304,
+		// IPv4 ID 0: 0x0003 ^ 0x0014 in bits 16-31, the TSN in 32-63
+		{"sctp-ipv4", ip4(132, 0, be(uint16(2940), uint16(2940), uint32(0x11223344), uint32(0xa1b2c3d4),
+			[]byte{0, 3}, uint16(20), uint32(0x01020304), uint16(1), uint16(0), uint32(0), "data")), 0x01020304_0017_0000},
+		// 2001:db8::1 > 2001:db8::2 sctp, a 4-byte COOKIE ACK chunk only:
+		// 0x0b00 ^ 0x0004 in bits 16-31, bytes 16-19 past the frame read as 0
+		{"sctp-ipv6-cookie-ack", ip6(132, be(uint16(2940), uint16(2940), uint32(0x11223344), uint32(0xa1b2c3d4), []byte{11, 0, 0, 4})), 0x00000000_0b04_0000},
 		// 2001:db8::1 > 2001:db8::2 gre seq 5, proto IPv4 (the echo inside)
 		{"gre-seq-ipv6", ip6(47, be(uint16(0x1000), uint16(0x0800), uint32(5), inner(echo))), 0x00000005_0000_0000},
 		// 192.0.2.1 > 192.0.2.2 gre checksum 0x1234, key 0x00aa00bb, seq
@@ -162,14 +187,15 @@ func TestPacketID_AHOverIPv6(t *testing.T) {
 	if err != nil || info.Key.Proto() != flow.ProtoTCP {
 		t.Fatalf("parse: %v, protocol %d", err, info.Key.Proto())
 	}
-	csum := uint64(binary.BigEndian.Uint16(seg[16:]))
-	if got, want := PacketID(f, info), 0x01020304<<32|csum<<16; got != want {
-		t.Errorf("PacketID = %#016x, want %#016x (TCP sequence and checksum)", got, want)
+	// ack 0 ^ 0 ^ 0x5010 (data offset 5, ACK) ^ 0xffff (window)
+	if got, want := PacketID(f, info), uint64(0x01020304_afef_0000); got != want {
+		t.Errorf("PacketID = %#016x, want %#016x (TCP sequence, and ack, flags and window)", got, want)
 	}
 }
 
 // TestPacketID_Sequences: packets of one ESP, GRE or SCTP flow that differ
-// only in their sequence number or checksum get distinct identifiers, over
+// only in their sequence number (SCTP: a DATA chunk's TSN, with equal
+// CRC32c fields, as offload leaves them) get distinct identifiers, over
 // IPv6 (no identification field) as over IPv4 with ID 0.
 func TestPacketID_Sequences(t *testing.T) {
 	flows := map[string]func(n uint32) []byte{
@@ -178,7 +204,7 @@ func TestPacketID_Sequences(t *testing.T) {
 			return ip4(47, 0, be(uint16(0x1000), uint16(0x6558), n, "same frame"))
 		},
 		"sctp-ipv6": func(n uint32) []byte {
-			return ip6(132, be(uint16(1), uint16(2), uint32(0x77), n*0x9e3779b1, []byte{10, 0, 0, 4}))
+			return ip6(132, be(uint16(1), uint16(2), uint32(0x77), uint32(0), []byte{0, 3}, uint16(20), n, uint32(0), uint32(0), "data"))
 		},
 	}
 	for name, mk := range flows {
@@ -207,13 +233,14 @@ func TestPacketID_Sequences(t *testing.T) {
 func TestPacketID_PastKernelReach(t *testing.T) {
 	data := make([]byte, 65507)
 	binary.BigEndian.PutUint32(data[len(data)-4:], 0xdeadbeef)
+	binary.BigEndian.PutUint32(data, 0x12345678)
 	frame := pkt.UDP4("127.0.0.1:40000", "127.0.0.1:9", data)
 	info, err := flow.Parse(frame)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := PacketID(frame, info); id>>32 != 0 {
-		t.Errorf("PacketID %#x: bits 32-63 %#x, want 0 (the trailer lies past 0xff00)", id, id>>32)
+	if id := PacketID(frame, info); id>>32 != 0 || id>>16&0xffff != 0x1234^0x5678 {
+		t.Errorf("PacketID %#x: bits 32-63 %#x, want 0 (the trailer lies past 0xff00); bits 16-31 %#x, want %#x (the first payload bytes)", id, id>>32, id>>16&0xffff, 0x1234^0x5678)
 	}
 	short := pkt.UDP4("127.0.0.1:40000", "127.0.0.1:9", data[len(data)-100:])
 	if info, err := flow.Parse(short); err != nil || PacketID(short, info)>>32 != 0xdeadbeef {
@@ -229,5 +256,97 @@ func TestPacketID_PastKernelReach(t *testing.T) {
 	}
 	if info, err := flow.Parse(frame); err != nil || PacketID(frame, info)>>32 != 0xdeadbeef {
 		t.Errorf("the trailer at offset 0xff00 is not read (%v)", err)
+	}
+}
+
+// withField returns a copy of frame with the big-endian value v (a uint16
+// or uint32) written at offset off.
+func withField(frame []byte, off int, v any) []byte {
+	f := append([]byte(nil), frame...)
+	copy(f[off:], be(v))
+	return f
+}
+
+// id returns the identifier of a frame that flow.Parse accepts.
+func id(tb testing.TB, frame []byte) uint64 {
+	tb.Helper()
+	info, err := flow.Parse(frame)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return PacketID(frame, info)
+}
+
+// TestPacketID_OffloadStable: with checksum offload (CHECKSUM_PARTIAL), XDP
+// on a veth sees a TCP or UDP checksum field holding only the pseudo-header
+// sum (one value for every packet of a flow) and an SCTP CRC32c of 0, and
+// a point further on sees the complete value. A packet must get the same
+// identifier at both: the identifier used to hold those fields, and then
+// no packet of such a pair of digests matched.
+func TestPacketID_OffloadStable(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		csum  int // frame offset of the checksum field
+		n     int // its length
+	}{
+		// 10.0.0.1:40000 > 10.0.0.2:443 tcp [.] "x"
+		{"tcp-ipv4", pkt.TCP4("10.0.0.1:40000", "10.0.0.2:443", pkt.ACK, []byte("x")), 14 + 20 + 16, 2},
+		// [2001:db8::1]:40000 > [2001:db8::2]:443 tcp [P.] "data"
+		{"tcp-ipv6", pkt.TCP6("[2001:db8::1]:40000", "[2001:db8::2]:443", pkt.ACK|pkt.PSH, []byte("data")), 14 + 40 + 16, 2},
+		// 10.0.0.1:5353 > 10.0.0.2:53 udp "query"
+		{"udp-ipv4", pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte("query")), 14 + 20 + 6, 2},
+		// [2001:db8::1]:5353 > [2001:db8::2]:53 udp "query"
+		{"udp-ipv6", pkt.UDP6("[2001:db8::1]:5353", "[2001:db8::2]:53", []byte("query")), 14 + 40 + 6, 2},
+		// 192.0.2.1:2940 > 192.0.2.2:2940 sctp, DATA chunk TSN 7, crc32c 0x5ca1ab1e
+		{"sctp-ipv4", ip4(132, 0, be(uint16(2940), uint16(2940), uint32(0x11223344), uint32(0x5ca1ab1e),
+			[]byte{0, 3}, uint16(20), uint32(7), uint16(1), uint16(0), uint32(0), "data")), 14 + 20 + 8, 4},
+	} {
+		want := id(t, c.frame)
+		for _, v := range []uint32{0, 0x181b, 0xffff} { // zero (SCTP, partial), a pseudo-header sum, anything
+			var f []byte
+			if c.n == 2 {
+				f = withField(c.frame, c.csum, uint16(v))
+			} else {
+				f = withField(c.frame, c.csum, v)
+			}
+			if got := id(t, f); got != want {
+				t.Errorf("%s: checksum field %#x: PacketID %#016x, want %#016x as with the complete checksum", c.name, v, got, want)
+			}
+		}
+	}
+}
+
+// TestPacketID_BeyondChecksum: packets of one flow whose checksum fields
+// are equal (partial, as offload leaves them at a veth) still get distinct
+// identifiers when they differ in the fields that replaced the checksum: a
+// TCP segment's acknowledgment number (a pure ACK repeats the sequence
+// number), or a UDP datagram's first payload bytes (a DNS ID, an RTP
+// sequence number) when its last four bytes are equal.
+func TestPacketID_BeyondChecksum(t *testing.T) {
+	const partial = uint16(0x181b)
+	tcp := func(ack uint32) []byte {
+		// 10.1.0.3:1000 > 10.1.0.4:80 tcp seq 0x01020304 ack <ack> [.], IPv4 ID 0
+		f := pkt.Frame{
+			IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4")},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: ack, Flags: pkt.ACK},
+		}.Bytes()
+		return withField(f, 14+20+16, partial)
+	}
+	if a, b := id(t, tcp(1000)), id(t, tcp(2448)); a == b {
+		t.Errorf("TCP segments with equal sequence numbers and ack 1000, 2448: both PacketID %#016x", a)
+	}
+	udp := func(dnsID uint16) []byte {
+		// 10.0.0.1:5353 > 10.0.0.2:53 udp, DNS query id <dnsID> for the same name
+		f := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", be(dnsID, uint16(0x0100), "example.org query", uint32(0x00010001)))
+		return withField(f, 14+20+6, partial)
+	}
+	seen := map[uint64]uint16{}
+	for _, q := range []uint16{1, 2, 0x100, 0xbeef, 0xffff} {
+		got := id(t, udp(q))
+		if p, ok := seen[got]; ok {
+			t.Errorf("UDP datagrams differing only in their first payload bytes (DNS IDs %#x, %#x): both PacketID %#016x", p, q, got)
+		}
+		seen[got] = q
 	}
 }

@@ -76,35 +76,64 @@ const (
 // parsed into info (the C twin is iblt_packet_id). Bits 0-15 hold the IPv4
 // identification (IPv6: the low bits of the fragment header's
 // identification, 0 without one); bits 16-31 and 32-63 hold fields of the
-// transport header that change from packet to packet, by protocol:
+// transport header that change from packet to packet, by protocol (byte
+// numbers count from the start of the transport header; a ^ b is the XOR
+// of the 16-bit words a and b):
 //
-//	protocol          bits 16-31                bits 32-63
-//	TCP               checksum                  sequence number
-//	ICMP, ICMPv6      checksum                  bytes 4-7 (echo identifier, sequence)
-//	UDP               checksum                  last 4 bytes of the IP packet (a)
-//	ESP               SPI, low 16 bits          sequence number (bytes 4-7)
-//	AH (IPv4 only)    SPI, low 16 bits          sequence number (bytes 8-11)
-//	SCTP              0                         CRC32c checksum (bytes 8-11)
-//	GRE               checksum (C or R flag),   sequence number (S flag),
-//	                  else key, low 16 bits     else inner fields (b)
+//	protocol          bits 16-31                  bits 32-63
+//	TCP               bytes 8-9 ^ 10-11 ^ 12-13   sequence number (bytes 4-7)
+//	                  ^ 14-15 (acknowledgment
+//	                  number, data offset and
+//	                  flags, window)
+//	ICMP, ICMPv6      checksum                    bytes 4-7 (echo identifier, sequence)
+//	UDP               payload bytes 0-1 ^ 2-3 (a) last 4 bytes of the IP packet (a)
+//	ESP               SPI, low 16 bits            sequence number (bytes 4-7)
+//	AH (IPv4 only)    SPI, low 16 bits            sequence number (bytes 8-11)
+//	SCTP              bytes 12-13 ^ 14-15 (first  bytes 16-19 (its first value
+//	                  chunk's type, flags and     bytes: a DATA chunk's TSN, a
+//	                  length)                     SACK's cumulative TSN ack)
+//	GRE               checksum (C or R flag),     sequence number (S flag),
+//	                  else key, low 16 bits       else inner fields (b)
 //	                  (K flag), else 0
-//	later fragments   IPv4: flags and offset    last 4 bytes of the IP packet (c)
-//	others            0                         0
+//	later fragments   IPv4: flags and offset      last 4 bytes of the IP packet (c)
+//	others            0                           0
 //
-// (a) when they lie past the UDP header and inside the frame: for encrypted
-// payloads, authentication tag bytes. (b) From the payload after the GRE
+// Every field is read as a big-endian number, as it stands on the wire: a
+// UDP datagram whose payload ends in the bytes 00 00 00 15 has ID>>32 ==
+// 0x15, and one whose payload starts with ab cd 01 00 has bits 16-31 equal
+// to 0xabcd ^ 0x0100 = 0xaacd.
+//
+// No TCP or UDP checksum and no SCTP CRC32c is read: with checksum offload
+// the sending host leaves them partial (the pseudo-header sum, one value
+// for every packet of a flow) or, for SCTP, zero, and the NIC or the stack
+// fills them in later, so XDP on a veth sees one value and a point further
+// on another, and every packet's identifier would differ between the two
+// digests. The identifier reads only fields that no offload rewrites
+// (but for the inner packet of a GRE tunnel, (b)). The ICMP and ICMPv6
+// checksums are computed in software (Linux offloads neither), and GRE's
+// checksum by the tunnel; both are read.
+//
+// (a) Both only when the IP packet, by its length field, ends inside the
+// frame at least 4 bytes past the UDP header: the first bytes hold DNS
+// IDs, RTP sequence numbers and the like, the last ones the authentication
+// tags of QUIC, WireGuard or DTLS. (b) From the payload after the GRE
 // header: for IPv4 (protocol type 0x0800) the inner identification in bits
 // 48-63 and bytes 6-7 past the inner header (by its IHL) in bits 32-47; for
 // IPv6 (0x86DD) bytes 4-7 past the inner 40-byte header; for other types
 // payload bytes 4-7. With the R flag (RFC 1701) the routing entries come
 // first and are read in place of the inner packet: still the same in Go and
-// in the kernel, but not the inner packet's fields. (c) When the IP packet
-// ends inside the frame and holds at least 4 bytes past a minimal header (20
-// bytes for IPv4, 48 with the fragment header for IPv6). The IP length
-// fields decide where a packet ends; a length of 0 reads nothing. Fields
-// outside the frame read as 0, and so do fields starting past offset
-// 65,280 (0xff00), which the kernel cannot reach by direct packet access:
-// only a frame longer than 64 KiB, which generic XDP can deliver, has them.
+// in the kernel, but not the inner packet's fields. For an inner UDP
+// datagram the bytes read past the inner header are its checksum (IPv6:
+// length and checksum), which offload can leave partial where the tunnel
+// is entered: the one place a checksum that offload rewrites still enters
+// the identifier (tunnels that send sequence numbers do not read it). (c)
+// When the IP packet ends inside the frame and holds at least 4 bytes past
+// a minimal header (20 bytes for IPv4, 48 with the fragment header for
+// IPv6). The IP length fields decide where a packet ends; a length of 0
+// reads nothing. Fields outside the frame read as 0, and so do fields
+// starting past offset 65,280 (0xff00), which the kernel cannot reach by
+// direct packet access: only a frame longer than 64 KiB, which generic XDP
+// can deliver, has them.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
 	l4 := int(info.L4Offset)
@@ -112,14 +141,13 @@ func PacketID(frame []byte, info flow.Info) uint64 {
 		return id | fragmentID(frame, info)
 	}
 	switch info.Key.Proto() {
-	case flow.ProtoTCP:
-		id |= readBE(frame, l4+16, 2)<<16 | readBE(frame, l4+4, 4)<<32
-	case flow.ProtoICMP, flow.ProtoICMPv6:
+	case flow.ProtoTCP: // ports(4) sequence(4) ack(4) offset, flags(2) window(2)
+		id |= xor16(frame, l4+8, 4)<<16 | readBE(frame, l4+4, 4)<<32
+	case flow.ProtoICMP, flow.ProtoICMPv6: // type, code(2) checksum(2) rest(4)
 		id |= readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
-	case flow.ProtoUDP:
-		id |= readBE(frame, l4+6, 2) << 16
+	case flow.ProtoUDP: // ports(4) length(2) checksum(2) payload
 		if end := ipEnd(frame, info); end != 0 && end <= len(frame) && end >= l4+12 {
-			id |= readBE(frame, end-4, 4) << 32
+			id |= xor16(frame, l4+8, 2)<<16 | readBE(frame, end-4, 4)<<32
 		}
 	default:
 		id |= otherID(frame, l4, info.Key.Proto())
@@ -138,6 +166,16 @@ func readBE(frame []byte, off, n int) uint64 {
 		return uint64(binary.BigEndian.Uint16(frame[off:]))
 	}
 	return uint64(binary.BigEndian.Uint32(frame[off:]))
+}
+
+// xor16 returns the XOR of the n big-endian 16-bit words from frame
+// offset off, each read as readBE reads it (iblt_xor16).
+func xor16(frame []byte, off, n int) uint64 {
+	var x uint64
+	for i := range n {
+		x ^= readBE(frame, off+2*i, 2)
+	}
+	return x
 }
 
 // ipEnd returns the frame offset where the IP packet ends by its length
@@ -183,17 +221,18 @@ func fragmentID(frame []byte, info flow.Info) uint64 {
 // sequence numbers count per security association and never repeat within
 // one (RFC 4303 section 3.3.3); the SPI's low bits tell apart the
 // associations between the same two hosts, whose sequences overlap (the
-// flow key has no ports to do it). SCTP's CRC32c is a digest of the whole
-// packet, as TCP's checksum is (its verification tag is one per
-// association, so it is not read).
+// flow key has no ports to do it). SCTP's CRC32c is not read (offload
+// leaves it 0 where a veth sees it), nor its verification tag (one per
+// association): the first chunk's header and first value bytes are, the
+// TSN of a DATA chunk or the cumulative TSN ack of a SACK.
 func otherID(frame []byte, l4 int, proto uint8) uint64 {
 	switch proto {
 	case protoESP: // SPI(4) sequence(4)
 		return readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
 	case protoAH: // next(1) length(1) reserved(2) SPI(4) sequence(4)
 		return readBE(frame, l4+6, 2)<<16 | readBE(frame, l4+8, 4)<<32
-	case protoSCTP: // ports(4) verification tag(4) CRC32c(4)
-		return readBE(frame, l4+8, 4) << 32
+	case protoSCTP: // ports(4) verification tag(4) CRC32c(4), chunk: type, flags(2) length(2) value
+		return xor16(frame, l4+12, 2)<<16 | readBE(frame, l4+16, 4)<<32
 	case protoGRE:
 		return greID(frame, l4)
 	}
@@ -325,7 +364,11 @@ type Packet struct {
 // be listed as extra instead of lost (see [iblt.Table.List]). A listed key that is not
 // a packet key (beside a stalled listing, or in a table that the kernel or
 // [Insert] did not build) is left out of both lists, and the error says so,
-// wrapping the listing's error if there is one.
+// wrapping the listing's error if there is one. An incomplete listing's
+// error says how to size a digest: [OptionsFor] for the number of lost
+// packets, which the two kernels' counts give, the upstream
+// [Stats].Outcomes[flow.OutcomeOK] minus the downstream one (lost less
+// extra packets).
 //
 // A packet cancels only if both points saw the same frame length (the
 // digest's value): a packet that gains or loses bytes in between (a VLAN
@@ -361,6 +404,9 @@ func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 		return out
 	}
 	lost, extra = conv(ins), conv(del)
+	if errors.Is(lerr, iblt.ErrDecodeIncomplete) {
+		lerr = fmt.Errorf("iblt kernel: %w; size both digests with OptionsFor for the number of packets lost, which is the upstream Kernel's Stats().Outcomes[flow.OutcomeOK] minus the downstream one's (if that is well below the number the digests were sized for, the points saw different packets: twins, or packets changed in between)", lerr)
+	}
 	switch {
 	case bad == nil:
 		return lost, extra, lerr

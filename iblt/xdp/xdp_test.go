@@ -177,8 +177,8 @@ func fixtures(tb testing.TB) []fixture {
 		DstHwAddress: make([]byte, 6), DstProtAddress: make([]byte, 4)})
 	// Ethernet header claiming IPv4 and nothing after it: truncated, not inserted
 	f = append(f, fixture{name: "truncated-ipv4", frame: append(serialize(tb, eth(layers.EthernetTypeIPv4)), 0x45, 0, 0)})
-	// ESP, AH, SCTP, GRE and later fragments, as TestPacketID_Protocols
-	// checks them (see there)
+	// TCP, UDP, ESP, AH, SCTP, GRE and later fragments, as
+	// TestPacketID_Protocols checks them (see there)
 	for _, c := range packetIDCases() {
 		f = append(f, fixture{name: c.name, frame: c.frame, insert: true})
 	}
