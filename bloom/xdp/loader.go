@@ -145,7 +145,11 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 }
 
 // WriteFilter replaces the kernel's filter by f, which must have the
-// loaded Params and the Classic layout.
+// loaded Params and the Classic layout. It is the way to change the
+// kernel's set: add keys to (or rebuild) the Go filter and write it whole;
+// a write costs about as much as copying the filter's bytes. The Params,
+// the seed among them, are fixed when the kernel loads: another seed takes
+// another Load.
 //
 // The words are copied into the kernel's memory-mapped filter while packets
 // keep flowing: a packet racing with the write may test some words of the

@@ -34,6 +34,12 @@ func TestKernel_UseAfterClose(t *testing.T) {
 		if _, err := k.NextEvent(0); err == nil {
 			t.Errorf("mode %v: NextEvent after Close: no error", mode)
 		}
+		if err := k.Reset(); err == nil {
+			t.Errorf("mode %v: Reset after Close: no error", mode)
+		}
+	}
+	if err := new(Kernel).Reset(); err == nil {
+		t.Error("Reset of the zero Kernel: no error")
 	}
 }
 

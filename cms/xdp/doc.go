@@ -49,7 +49,14 @@
 // dropped packet). Each CPU
 // detects over its own counters: with RSS every packet of a flow reaches
 // one CPU, so that is the lab's detector per CPU; a flow spread over CPUs
-// can be reported once per CPU.
+// can be reported once per CPU, and passes up to the threshold on each.
+// On a veth, and in generic XDP, the program runs on the CPU of the
+// sender, so a sender that moves between CPUs spreads its flows: pin it
+// for one threshold per flow.
+//
+// [Kernel.Reset] starts a new interval, as [cms.Detector.Reset] does:
+// counters, statistics and the memory of reported flows go back to zero
+// while the kernel stays attached.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows

@@ -14,8 +14,9 @@ import (
 )
 
 // Option errors read "cms kernel: ..." once (they used to read
-// "cms kernel: cms: depth ..."), and a detector with no depth is told
-// where the lab's d = 2 comes from: Depth has no default.
+// "cms kernel: cms: depth ..."), a detector with no depth is told where
+// the lab's d = 2 comes from (Depth has no default), and a Threshold for
+// a sketch mode, which has none, is refused rather than ignored.
 func TestOptions_ErrorMessages(t *testing.T) {
 	for _, tc := range []struct {
 		opts Options
@@ -26,6 +27,8 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		{Options{Params: cms.Params{Depth: 2}, Mode: ModeDetect}, "cms kernel: width must be at least 1, got 0"},
 		{Options{Params: cms.ParamsFor(0, 0.1)}, "cms kernel: epsilon must be in (0, 1), got 0"},
 		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect + 1}, "cms kernel: mode must be shared, per-cpu or detect, got 3"},
+		{Options{Params: cms.LabParams(64, 1), Threshold: 5}, "cms kernel: Threshold is the detector's (ModeDetect); the shared sketch has none, got 5"},
+		{Options{Params: cms.LabParams(64, 1), Mode: ModePerCPU, Threshold: 1}, "cms kernel: Threshold is the detector's (ModeDetect); the per-cpu sketch has none, got 1"},
 	} {
 		_, err := Load(tc.opts)
 		if err == nil || err.Error() != tc.want {

@@ -308,6 +308,64 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
+// Reset starts a new interval: it zeroes the counters, the statistics
+// (so that [Kernel.Total] and [Kernel.Sketch] count from zero again) and,
+// in detector mode, the memory of the flows reported, so that a flow
+// reported in the last interval is dropped and reported again only once
+// it reaches the threshold anew ([cms.Detector.Reset] in Go). Events not
+// yet read stay in the ring buffer. The kernel keeps running and stays
+// attached. Packets that arrive while Reset runs may count in part (in
+// some rows and not others, or in the statistics but not the counters),
+// each moving an estimate by at most one; reset a quiet kernel for an
+// exact start.
+func (k *Kernel) Reset() error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	p := k.opts.Params
+	l := layoutOf(p, k.mem == nil)
+	if k.mem != nil {
+		clear(k.mem)
+	} else if err := clearPerCPUCounters(k.objs.CmsCountersPcpu, l); err != nil {
+		return fmt.Errorf("cms kernel: reset counters: %w", err)
+	}
+	if k.opts.Mode == ModeDetect {
+		if err := bpfload.ClearArray[cmsCmsReportedSlot](k.objs.CmsReported, cms.ReportSlots, bpfload.Batch); err != nil {
+			return fmt.Errorf("cms kernel: reset reported flows: %w", err)
+		}
+	}
+	if err := bpfload.ClearArray[uint64](k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX), bpfload.Batch); err != nil {
+		return fmt.Errorf("cms kernel: reset stats: %w", err)
+	}
+	return nil
+}
+
+// clearPerCPUCounters zeroes the per-CPU counters map of layout l, a
+// batch of elements at a time.
+func clearPerCPUCounters(m *ebpf.Map, l layout) error {
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	batch := max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
+	zero := make([]byte, m.ValueSize()) // every CPU's value of every element: read only
+	vals := make([][]byte, batch*cpus)
+	for i := range vals {
+		vals[i] = zero
+	}
+	keys := make([]uint32, 0, batch)
+	for start := uint32(0); start < l.elements(); start += uint32(batch) {
+		keys = keys[:0]
+		for e := start; e < l.elements() && len(keys) < batch; e++ {
+			keys = append(keys, e)
+		}
+		if _, err := m.BatchUpdate(keys, vals[:len(keys)*cpus], nil); err != nil {
+			return fmt.Errorf("elements %d to %d: %w", start, start+uint32(len(keys))-1, err)
+		}
+	}
+	return nil
+}
+
 // NextEvent returns the next reported flow (see [Event]), waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.

@@ -53,6 +53,9 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) { return nil, errNotSupported() }
 // Stats returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
 
+// Reset returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Reset() error { return errNotSupported() }
+
 // Events returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
 

@@ -56,7 +56,8 @@ type Options struct {
 	// Mode selects sketch or detector.
 	Mode Mode
 	// Threshold is the detector's threshold (ModeDetect); zero means
-	// [cms.DefaultThreshold], the lab's 1000.
+	// [cms.DefaultThreshold], the lab's 1000. The sketch modes have none:
+	// Load refuses a Threshold with them.
 	Threshold uint32
 	// EventsBytes is the ring buffer's size for detector events: a power of
 	// two from the page size (4096 bytes on most machines, 64 KiB on some
@@ -97,6 +98,9 @@ func (o Options) validate() error {
 	}
 	if o.Mode > ModeDetect {
 		return fmt.Errorf("cms kernel: mode must be shared, per-cpu or detect, got %d", uint32(o.Mode))
+	}
+	if o.Threshold != 0 && o.Mode != ModeDetect {
+		return fmt.Errorf("cms kernel: Threshold is the detector's (ModeDetect); the %s sketch has none, got %d", o.Mode, o.Threshold)
 	}
 	if n, page := o.eventsBytes(), os.Getpagesize(); n < page || n&(n-1) != 0 || n > 1<<30 {
 		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)
