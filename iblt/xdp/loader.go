@@ -225,10 +225,14 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	}
 	n := uint32(k.opts.Cells)
 	start := uint32(epoch) * n
+	m := k.cells()
+	if m.MaxEntries() != 2*n { // a map made by another loader
+		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d cells, want %d (two epochs of %d)", epoch, m.MaxEntries(), 2*n, n)
+	}
 	words, stride := t.Words(), t.CellWords()
 	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
 	vals := make([]ibltIbltCell, len(keys)*cpus)
-	err = bpfload.ReadArray(k.cells(), keys, vals, func(key uint32, i int) error {
+	err = bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
 		if key < start {
 			return nil
 		}
