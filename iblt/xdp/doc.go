@@ -4,8 +4,9 @@
 // layout of [iblt.Table], keyed by [PacketKey] (the flow key and a
 // per-packet identifier, 48 bytes) with the frame length as value; every
 // packet is passed (XDP_PASS). Two digests of the same traffic taken at
-// two points are read back with [Kernel.Table], and [Lost] subtracts them
-// and lists the packets seen upstream but not downstream.
+// two points are read back with [Kernel.Flip] (or [Kernel.Table] from a
+// quiet kernel), and [Lost] subtracts them and lists the packets seen
+// upstream but not downstream.
 //
 // The per-packet identifier ([PacketID]) is 64 bits: the IPv4
 // identification (IPv6 has none outside a fragment header: the low bits of
@@ -71,14 +72,32 @@
 // 389 of 495, 4 of 5 and 40 of 40 packets twins, and 1,808 in
 // ipv4-fragments-mixed).
 //
+// Continuous monitoring: the kernel holds two digests, epochs 0 and 1,
+// and writes one. [Kernel.Flip] ends the epoch under traffic and returns
+// its table whole: it clears the other epoch, switches the kernel to it,
+// waits for the packets that read the old epoch to be written, and reads
+// the old epoch. Call Flip at both points at about the same time each
+// period and pass the two tables to [Lost]. Packets in flight between the
+// points at the moment of the flips are in the upstream table of one
+// period and the downstream table of the next: they are listed as lost in
+// the first period and as extra in the next. Since the tables are linear,
+// Lost over the [iblt.Table.Merge] of two consecutive periods' tables at
+// each point cancels them and lists only the packets lost in either
+// period (the merged difference must still fit the table's size). So a
+// packet listed as lost that comes back as extra in the next period was
+// in flight, not lost.
+//
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
 // cache-line sharing; the loader adds the CPUs' copies of each cell as
 // [iblt.Table.Merge] adds tables, which is exact because the table is
 // linear);
 // iblt_shared_cells, one table for all CPUs updated with atomic add and
-// XOR, when [Options.Shared] is set; iblt_stats, per-CPU packet counts by
-// parse outcome. Sizes and seeds are load-time constants set from
-// [Options].
+// XOR, when [Options.Shared] is set. The cell map in use holds the tables
+// of both epochs, 2 * [Options.Cells] cells: epoch e's cell c is element
+// e*Cells + c, and the other cell map has one element; iblt_epoch, one
+// element, the epoch written, which each packet reads once (an inlined
+// array lookup and an add); iblt_stats, per-CPU packet counts by parse
+// outcome. Sizes and seeds are load-time constants set from [Options].
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
 // and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF,

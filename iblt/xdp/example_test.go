@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 
 	"github.com/dataplane-go/dataplane/iblt/xdp"
 )
@@ -14,19 +15,20 @@ import (
 // veth pair (for what a container sends, the host's end), the receiving
 // host's interface. A digest attached to the sending host's own interface
 // or its own veth end sees the replies, not the packets it sends. Each
-// point's host loads the kernel with equal options and attaches it, and
-// after a measurement period one sends its table to the other
-// (iblt.Table.MarshalBinary), which lists the packets lost in between.
-// Here both are loaded on one host, for brevity: eth0 and eth1 stand for
-// two ingress points, such as where the traffic enters a router and where
-// it enters the next hop. (Needs BPF privileges, so it has no checked
-// output.)
+// point's host loads the kernel with equal options and attaches it, and at
+// the end of every period both flip their kernel (Kernel.Flip) at about
+// the same time and one sends its table to the other
+// (iblt.Table.MarshalBinary), which lists the packets lost in between,
+// while traffic goes on. Here both are loaded on one host, for brevity:
+// eth0 and eth1 stand for two ingress points, such as where the traffic
+// enters a router and where it enters the next hop. (Needs BPF
+// privileges, so it has no checked output.)
 func Example() {
 	o, err := xdp.OptionsFor(1000, 0.999, 0x5eed) // list up to 1,000 losses
 	if err != nil {
 		log.Fatal(err)
 	}
-	var tables [2]*xdp.Kernel
+	var kernels [2]*xdp.Kernel
 	for i, name := range []string{"eth0", "eth1"} { // upstream, downstream ingress points
 		k, err := xdp.Load(o)
 		if err != nil {
@@ -42,24 +44,29 @@ func Example() {
 			log.Fatal(err)
 		}
 		defer l.Close()
-		tables[i] = k
+		kernels[i] = k
 	}
-	// ... let traffic flow, then detach both before reading ...
-	up, err := tables[0].Table()
-	if err != nil {
-		log.Fatal(err)
-	}
-	down, err := tables[1].Table()
-	if err != nil {
-		log.Fatal(err)
-	}
-	lost, extra, err := xdp.Lost(up, down)
-	if err != nil {
-		log.Fatal(err) // more losses than OptionsFor was given, or twins
-	}
-	fmt.Println(len(lost), "lost,", len(extra), "extra")
-	for _, p := range lost {
-		fmt.Println(p.Flow, p.ID, p.Bytes)
+	for range 3 { // periods
+		time.Sleep(10 * time.Second)
+		up, err := kernels[0].Flip()
+		if err != nil {
+			log.Fatal(err)
+		}
+		down, err := kernels[1].Flip()
+		if err != nil {
+			log.Fatal(err)
+		}
+		// Packets still between the ends at the flips are listed as lost
+		// now and as extra next period; Lost over two periods' tables
+		// merged (iblt.Table.Merge) at each end cancels them.
+		lost, extra, err := xdp.Lost(up, down)
+		if err != nil {
+			log.Fatal(err) // more losses than OptionsFor was given, or twins
+		}
+		fmt.Println(len(lost), "lost,", len(extra), "extra")
+		for _, p := range lost {
+			fmt.Println(p.Flow, p.ID, p.Bytes)
+		}
 	}
 }
 

@@ -7,6 +7,9 @@
  * frame length as value. Two digests of the same traffic taken upstream and
  * downstream are read back as iblt.Tables, subtracted and listed: the
  * inserted side names the packets lost in between. Every packet is passed.
+ * Two epochs double-buffer the table: iblt_epoch selects the half of the
+ * cell map written, and the loader flips it and reads the other half back
+ * whole (iblt/xdp.Kernel.Flip).
  */
 #include "dataplane.h"
 
@@ -55,9 +58,18 @@ const struct iblt_cell *iblt_cell_btf __attribute__((unused));
 const struct iblt_pkt_key *iblt_pkt_key_btf __attribute__((unused));
 const enum iblt_stat iblt_stat_btf __attribute__((unused));
 
-/* key: cell number i*iblt_sub + c (sub-table i, cell c); value: the cell,
- * one copy per CPU, summed by the loader (as iblt.Table.Merge sums). The
- * loader sets max_entries to iblt_k * iblt_sub (1 when iblt_shared). */
+/* key 0; value: the epoch written (0 or 1). The loader flips it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} iblt_epoch SEC(".maps");
+
+/* key: cell number e*n + i*iblt_sub + c (epoch e, sub-table i, cell c, with
+ * n = iblt_k * iblt_sub the cells of one table); value: the cell, one copy
+ * per CPU, summed by the loader (as iblt.Table.Merge sums). The loader sets
+ * max_entries to 2 * iblt_k * iblt_sub, two tables (1 when iblt_shared). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -65,8 +77,9 @@ struct {
 	__type(value, struct iblt_cell);
 } iblt_cells SEC(".maps");
 
-/* The same table shared by every CPU, updated with atomic adds and XORs,
- * when iblt_shared is set (max_entries 1 otherwise). */
+/* The same two tables shared by every CPU, updated with atomic adds and
+ * XORs, when iblt_shared is set (max_entries 2 * iblt_k * iblt_sub then,
+ * 1 otherwise). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -265,15 +278,32 @@ int xdp_iblt(struct xdp_md *ctx)
 	const __u64 *kw = (const __u64 *)&key;
 	__u64 h = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_seed);
 	__u64 cs = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_check_seed);
+	/* The frame length as dp_frame_len computes it, but 64 bits wide from
+	 * the start: dp_frame_len's 32-bit result, widened here, made clang
+	 * spill it in a way the verifier refuses ("invalid size of register
+	 * spill"). */
 	__u64 len = (__u64)((long)ctx->data_end - (long)ctx->data);
 	int v4 = key.flow_len == FLOW_KEY_LEN4;
 
+	/* The epoch is read once: every cell of the packet is in one table.
+	 * The loader's Flip waits for the runs that read the old epoch to end
+	 * before it reads that table. (The lookup never fails: one entry,
+	 * key 0.) */
+	__u32 zero = 0;
+	__u32 *ep = bpf_map_lookup_elem(&iblt_epoch, &zero);
+	if (!ep) {
+		iblt_count(IBLT_STAT_MISSING_CELL);
+		return XDP_PASS;
+	}
+	__u32 base = (*ep & 1) * (iblt_k * iblt_sub);
+
 	/* Compile-time bound, runtime exit at iblt_k (pruned by the verifier,
-	 * which knows the constant). */
+	 * which knows the constant). A cell number past max_entries fails the
+	 * lookup, which is counted. */
 	for (__u32 i = 0; i < IBLT_MAX_K; i++) {
 		if (i >= iblt_k)
 			break;
-		__u32 idx = i * iblt_sub + dp_index(h, i, iblt_sub);
+		__u32 idx = base + i * iblt_sub + dp_index(h, i, iblt_sub);
 		if (iblt_shared) {
 			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_shared_cells, &idx);
 			if (!c) {

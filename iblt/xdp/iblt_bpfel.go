@@ -41,6 +41,7 @@ const (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	ibltMapIbltCells       = "iblt_cells"
+	ibltMapIbltEpoch       = "iblt_epoch"
 	ibltMapIbltSharedCells = "iblt_shared_cells"
 	ibltMapIbltStats       = "iblt_stats"
 	ibltProgXdpIblt        = "xdp_iblt"
@@ -104,6 +105,7 @@ type ibltProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type ibltMapSpecs struct {
 	IbltCells       *ebpf.MapSpec `ebpf:"iblt_cells"`
+	IbltEpoch       *ebpf.MapSpec `ebpf:"iblt_epoch"`
 	IbltSharedCells *ebpf.MapSpec `ebpf:"iblt_shared_cells"`
 	IbltStats       *ebpf.MapSpec `ebpf:"iblt_stats"`
 }
@@ -143,6 +145,7 @@ func (o *ibltObjects) Close() error {
 // It can be passed to loadIbltObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ibltMaps struct {
 	IbltCells       *ebpf.Map `ebpf:"iblt_cells"`
+	IbltEpoch       *ebpf.Map `ebpf:"iblt_epoch"`
 	IbltSharedCells *ebpf.Map `ebpf:"iblt_shared_cells"`
 	IbltStats       *ebpf.Map `ebpf:"iblt_stats"`
 }
@@ -150,6 +153,7 @@ type ibltMaps struct {
 func (m *ibltMaps) Close() error {
 	return _IbltClose(
 		m.IbltCells,
+		m.IbltEpoch,
 		m.IbltSharedCells,
 		m.IbltStats,
 	)

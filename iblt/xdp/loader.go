@@ -14,16 +14,21 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded digest kernel. Close it when done. Its methods may
-// run concurrently with each other and with packets (see Table and Reset
-// for what a read or a reset under traffic sees), but Close must not
-// overlap any other call. The zero Kernel is not valid: like a closed one, every method that returns an error
-// returns one saying the kernel is closed or was never loaded, and
-// Program returns nil (the zero Kernel) or the closed program, whose runs
-// fail. Close may be called again.
+// Kernel is the loaded digest kernel. Close it when done. It holds two
+// digests, epochs 0 and 1, and writes one at a time ([Kernel.Epoch]);
+// [Kernel.Flip] ends the epoch written and returns its table whole while
+// traffic goes on. Its methods may run concurrently with packets (see
+// Table, Clear and Reset for what a read or a clear under traffic sees),
+// and with each other except Flip, which must not overlap another Flip or
+// a Clear; Close must not overlap any other call. The zero Kernel is not
+// valid: like a closed one, every method that returns an error returns
+// one saying the kernel is closed or was never loaded, and Program returns
+// nil (the zero Kernel) or the closed program, whose runs fail. Close may
+// be called again.
 type Kernel struct {
 	objs   ibltObjects
 	opts   Options
+	wait   *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
 	closed bool
 }
 
@@ -34,6 +39,14 @@ var errClosed = errors.New("iblt kernel: closed or never loaded (use Load)")
 func (k *Kernel) ready() error {
 	if k.closed || k.objs.XdpIblt == nil {
 		return errClosed
+	}
+	return nil
+}
+
+// checkEpoch accepts the epochs there are, 0 and 1.
+func checkEpoch(epoch int) error {
+	if epoch != 0 && epoch != 1 {
+		return fmt.Errorf("iblt kernel: epoch must be 0 or 1, got %d", epoch)
 	}
 	return nil
 }
@@ -54,7 +67,11 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
+	if k.wait, err = bpfload.NewWaiter(); err != nil {
+		return nil, fmt.Errorf("load iblt kernel: %w", err)
+	}
 	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
+		k.wait.Close()
 		return nil, err
 	}
 	return k, nil
@@ -65,8 +82,9 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadIblt() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
-// table map in use (the other cell map keeps one entry). A nil spec is an
-// error (after the options are checked).
+// cell map in use, two tables of opts.Cells cells, one per epoch (the other
+// cell map keeps one entry). A nil spec is an error (after the options are
+// checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -91,7 +109,9 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if opts.Shared {
 		inUse, unused = unused, inUse
 	}
-	spec.Maps[inUse].MaxEntries = uint32(opts.Cells)
+	// Two tables, epoch e in cells e*Cells to e*Cells+Cells-1 (Cells is at
+	// most iblt.MaxCells, 2^28: twice that fits the 32-bit key).
+	spec.Maps[inUse].MaxEntries = 2 * uint32(opts.Cells)
 	spec.Maps[unused].MaxEntries = 1
 	return nil
 }
@@ -135,38 +155,99 @@ func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
 	return bpfload.Bench(k.objs.XdpIblt, "iblt", frame, repeat)
 }
 
-// Table reads the digest back as an iblt.Table, summing the CPUs' tables
-// when they are per CPU. The kernel keeps running; packets it sees during
-// the read may be counted in some cells and not others, so read a quiet
-// kernel (or one detached) for a consistent table.
+// cells returns the cell map in use, which holds both epochs' tables.
+func (k *Kernel) cells() *ebpf.Map {
+	if k.opts.Shared {
+		return k.objs.IbltSharedCells
+	}
+	return k.objs.IbltCells
+}
+
+// Epoch returns the epoch the kernel writes (0 or 1).
+func (k *Kernel) Epoch() (int, error) {
+	if err := k.ready(); err != nil {
+		return 0, err
+	}
+	var e uint32
+	if err := k.objs.IbltEpoch.Lookup(uint32(0), &e); err != nil {
+		return 0, fmt.Errorf("iblt kernel: read epoch: %w", err)
+	}
+	return int(e & 1), nil
+}
+
+// Table reads the digest of the epoch the kernel writes ([Kernel.Epoch])
+// back as an iblt.Table, summing the CPUs' tables when they are per CPU.
+// The kernel keeps running; packets it sees during the read may be counted
+// in some cells and not others, so read a quiet kernel (or one detached)
+// for a consistent table, or use [Kernel.Flip], which reads an epoch the
+// kernel no longer writes.
 func (k *Kernel) Table() (*iblt.Table, error) {
+	e, err := k.Epoch()
+	if err != nil {
+		return nil, err
+	}
+	return k.read(e)
+}
+
+// Read returns the digest of epoch 0 or 1 as an iblt.Table (any other
+// epoch is an error), summing the CPUs' tables when they are per CPU. Read
+// the epoch the kernel does not write for a consistent table: after
+// [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch], and it stays
+// unchanged until the next Flip.
+func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
+	if err := checkEpoch(epoch); err != nil {
+		return nil, err
+	}
+	return k.read(epoch)
+}
+
+// errStop ends a read of the cell map at the end of the epoch's table.
+var errStop = errors.New("iblt kernel: end of the epoch's cells")
+
+// read reads the table of epoch (0 or 1): cells epoch*Cells to
+// epoch*Cells+Cells-1 of the cell map. The map is read in batches from
+// cell 0 (a batch lookup cannot start elsewhere), batches of at most one
+// table, so epoch 0 reads at most one batch past its table, and epoch 1
+// reads epoch 0's cells too and skips them.
+func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	t, err := iblt.New(k.opts.Params())
 	if err != nil {
 		return nil, err
 	}
-	m, cpus := k.objs.IbltCells, 1 // cpus: copies of each cell a batch returns
-	if k.opts.Shared {
-		m = k.objs.IbltSharedCells
-	} else if cpus, err = ebpf.PossibleCPU(); err != nil {
-		return nil, fmt.Errorf("iblt kernel: %w", err)
+	cpus := 1 // copies of each cell a batch returns
+	if !k.opts.Shared {
+		if cpus, err = ebpf.PossibleCPU(); err != nil {
+			return nil, fmt.Errorf("iblt kernel: %w", err)
+		}
+	}
+	n := uint32(k.opts.Cells)
+	start := uint32(epoch) * n
+	m := k.cells()
+	if m.MaxEntries() != 2*n { // a map made by another loader
+		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d cells, want %d (two epochs of %d)", epoch, m.MaxEntries(), 2*n, n)
 	}
 	words, stride := t.Words(), t.CellWords()
 	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
 	vals := make([]ibltIbltCell, len(keys)*cpus)
-	if err := bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
-		if int(key) >= k.opts.Cells {
-			return fmt.Errorf("cell %d beyond %d", key, k.opts.Cells)
+	err = bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
+		if key < start {
+			return nil
 		}
-		cell := words[int(key)*stride : (int(key)+1)*stride]
+		if key-start >= n {
+			return errStop
+		}
+		c := int(key - start)
+		cell := words[c*stride : (c+1)*stride]
 		for j := i * cpus; j < (i+1)*cpus; j++ {
 			addCell(cell, &vals[j])
 		}
 		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("iblt kernel: read cells: %w", err)
+	})
+	if err != nil && err != errStop {
+		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	return t, nil
 }
@@ -181,20 +262,102 @@ func addCell(w []uint64, c *ibltIbltCell) {
 	}
 }
 
-// Reset empties the digest and zeroes the statistics ([Kernel.Stats]). It
-// clears the cells in batches, not all at once: a packet the program
-// handles meanwhile may land in a cleared cell and not in another, which
-// no later digest can cancel. Reset while no traffic reaches the program
-// (before attaching it, or after detaching it).
+// Clear empties the digest of epoch 0 or 1 (any other epoch is an error).
+// It clears the cells in batches, not all at once: clear the epoch the
+// kernel writes ([Kernel.Epoch]) only while no packet arrives, since a
+// packet the program handles meanwhile may land in a cleared cell and not
+// in another, which no later digest can cancel. [Kernel.Flip] clears the
+// epoch the kernel does not write.
+func (k *Kernel) Clear(epoch int) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if err := checkEpoch(epoch); err != nil {
+		return err
+	}
+	if err := clearCells(k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells)); err != nil {
+		return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// clearCells zeroes cells start to start+n-1 of the cell map m (plain or
+// per-CPU), with batch updates of up to bpfload.Batch cells, as
+// bpfload.ClearArray zeroes cells 0 to n-1.
+func clearCells(m *ebpf.Map, start, n uint32) error {
+	per := 1
+	if m.Type() == ebpf.PerCPUArray {
+		cpus, err := ebpf.PossibleCPU()
+		if err != nil {
+			return err
+		}
+		per = cpus
+	}
+	batch := min(bpfload.Batch, max(int(n), 1))
+	keys := make([]uint32, 0, batch)
+	zeros := make([]ibltIbltCell, batch*per)
+	for from := start; from < start+n; from += uint32(batch) {
+		keys = keys[:0]
+		for i := from; i < start+n && len(keys) < batch; i++ {
+			keys = append(keys, i)
+		}
+		if _, err := m.BatchUpdate(keys, zeros[:len(keys)*per], nil); err != nil {
+			return fmt.Errorf("clear cells %d to %d: %w", from, from+uint32(len(keys))-1, err)
+		}
+	}
+	return nil
+}
+
+// Flip ends the epoch: it clears the other epoch (idle since the last
+// Flip), points the kernel at it, waits until every run of the program
+// that began before that has ended (a packet that read the old epoch
+// number writes the old epoch, however long its CPU was held up: the wait
+// is the kernel's own, an RCU grace period, not a guess of time) and reads
+// back the epoch the kernel wrote, every packet of it, each in all of its
+// cells. That epoch stays in the map unchanged until the next Flip clears
+// it, so [Kernel.Read] can read it again. Flip is not safe for concurrent
+// use.
+//
+// The order makes a failure safe to retry: if the clear fails, the kernel
+// still writes the same epoch and a retry returns it whole, but the other
+// epoch, the table the previous Flip returned, may be left partly cleared
+// (Read it before calling Flip if it is needed again); if the wait or the
+// read fails, the epoch has ended, the error says which, and Read(epoch)
+// reads it until the next Flip (after a failed wait, once the packets
+// still running have ended: a fraction of a millisecond). Calling Flip
+// again instead ends the epoch after that, and the ended one is lost.
+func (k *Kernel) Flip() (*iblt.Table, error) {
+	e, err := k.Epoch()
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Clear(1 - e); err != nil {
+		return nil, err
+	}
+	if err := k.objs.IbltEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
+		return nil, fmt.Errorf("iblt kernel: flip epoch: %w", err)
+	}
+	if err := k.wait.Wait(); err != nil {
+		return nil, fmt.Errorf("iblt kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", e, e, err)
+	}
+	t, err := k.read(e)
+	if err != nil {
+		return nil, fmt.Errorf("iblt kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
+	}
+	return t, nil
+}
+
+// Reset empties the digests of both epochs and zeroes the statistics
+// ([Kernel.Stats]); the kernel goes on writing the same epoch. It clears
+// the cells in batches, not all at once: a packet the program handles
+// meanwhile may land in a cleared cell and not in another, which no later
+// digest can cancel. Reset while no traffic reaches the program (before
+// attaching it, or after detaching it); under traffic, use [Kernel.Flip].
 func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
 		return err
 	}
-	cells := k.objs.IbltCells
-	if k.opts.Shared {
-		cells = k.objs.IbltSharedCells
-	}
-	if err := bpfload.ClearArray[ibltIbltCell](cells, uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	if err := bpfload.ClearArray[ibltIbltCell](k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: reset cells: %w", err)
 	}
 	n, err := ebpf.PossibleCPU()
@@ -232,5 +395,5 @@ func (k *Kernel) Stats() (Stats, error) {
 // closed, and Close may be called again.
 func (k *Kernel) Close() error {
 	k.closed = true
-	return errors.Join(k.objs.Close())
+	return errors.Join(k.objs.Close(), k.wait.Close())
 }

@@ -48,6 +48,24 @@ func (k *Kernel) Stats() (Stats, error) {
 // Reset returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Reset() error { return fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported) }
 
+// Epoch returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Epoch() (int, error) {
+	return 0, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Read returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
+	return nil, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Clear returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Clear(epoch int) error { return fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported) }
+
+// Flip returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Flip() (*iblt.Table, error) {
+	return nil, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Close does nothing.
 func (k *Kernel) Close() error { return nil }
 

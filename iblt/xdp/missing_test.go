@@ -84,8 +84,8 @@ func TestKernel_MissingCells(t *testing.T) {
 			t.Errorf("%s: %d missing cells and %d packets inserted, want %d and %d", name, st.MissingCells, st.Outcomes[flow.OutcomeOK], want, inserted)
 		}
 		// Reset zeroes every counter, MissingCells included (told the
-		// cells the map has, which it clears).
-		k.opts.Cells = mapCells
+		// cells the map has, two epochs' worth, which it clears).
+		k.opts.Cells = mapCells / 2
 		if err := k.Reset(); err != nil {
 			t.Fatal(err)
 		}
@@ -96,16 +96,20 @@ func TestKernel_MissingCells(t *testing.T) {
 }
 
 // TestKernel_TableOfOversizedMap reads back a kernel whose cell map holds
-// more cells than its options' table (a map sized by another loader):
-// Table must refuse the cells it has no room for with an error, not index
-// past the table, in both modes.
+// more cells than its options' two tables (a map sized by another
+// loader): Table and Read must refuse it with an error naming the sizes,
+// not index past the table or read another epoch's cells, in both modes.
 func TestKernel_TableOfOversizedMap(t *testing.T) {
 	kerneltest.Require(t)
 	for _, shared := range []bool{false, true} {
 		o := Options{Cells: 12, Hashes: 3, Seed: 1, Shared: shared}
-		k := loadCellMap(t, o, uint32(o.Cells+1))
-		if tb, err := k.Table(); err == nil || !strings.Contains(err.Error(), "cell 12 beyond 12") {
-			t.Errorf("shared=%v: Table of a 13-cell map for 12 cells gave %v, %v; want an error naming cell 12", shared, tb, err)
+		k := loadCellMap(t, o, uint32(2*o.Cells+1))
+		want := "the cell map holds 25 cells, want 24 (two epochs of 12)"
+		if tb, err := k.Table(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("shared=%v: Table of a 25-cell map for 12 cells gave %v, %v; want an error saying %q", shared, tb, err, want)
+		}
+		if tb, err := k.Read(1); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("shared=%v: Read(1) of a 25-cell map for 12 cells gave %v, %v; want an error saying %q", shared, tb, err, want)
 		}
 	}
 }

@@ -84,8 +84,8 @@ func TestConfigure_Sizes(t *testing.T) {
 		if shared {
 			inUse, unused = unused, inUse
 		}
-		if inUse.MaxEntries != 300 || unused.MaxEntries != 1 {
-			t.Errorf("shared=%v: cell maps sized %d and %d, want 300 and 1", shared, inUse.MaxEntries, unused.MaxEntries)
+		if inUse.MaxEntries != 600 || unused.MaxEntries != 1 {
+			t.Errorf("shared=%v: cell maps sized %d and %d, want 600 (two epochs of 300) and 1", shared, inUse.MaxEntries, unused.MaxEntries)
 		}
 		if inUse.ValueSize != uint32(8*(3+keyWords)) {
 			t.Errorf("cell value size %d", inUse.ValueSize)
@@ -455,7 +455,8 @@ func BenchmarkKernelTable(b *testing.B) {
 // return errClosed from every method that returns an error: on the zero
 // Kernel Attach, Stats, Reset, Run and Bench used to panic on a nil
 // program or map and Table blamed the zero Params ("iblt: hashes must be
-// in [1, 8]"); after Close they said "bad file descriptor". Program
+// in [1, 8]"); after Close they said "bad file descriptor". Epoch, Read,
+// Clear and Flip, the epoch methods, return it as well. Program
 // returns nil for the zero Kernel, and Close may be called again.
 func TestKernel_ZeroAndClosed(t *testing.T) {
 	kerneltest.Require(t)
@@ -484,6 +485,10 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"Reset":  k.Reset,
 			"Run":    func() error { _, err := k.Run(frame); return err },
 			"Bench":  func() error { _, err := k.Bench(frame, 1); return err },
+			"Epoch":  func() error { _, err := k.Epoch(); return err },
+			"Read":   func() error { _, err := k.Read(0); return err },
+			"Clear":  func() error { return k.Clear(0) },
+			"Flip":   func() error { _, err := k.Flip(); return err },
 		} {
 			if err := kerneltest.Call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
 				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)
