@@ -280,15 +280,7 @@ func TestFlip_UnderTraffic(t *testing.T) {
 		}
 		collect(flips, flipOK(t, k))
 
-		want := iblt.MustNew(o.Params())
-		var total uint64
-		for f, fr := range frames {
-			n := runs[0][f] + runs[1][f]
-			for range n {
-				Insert(want, fr)
-			}
-			total += n
-		}
+		want, total := digestRuns(o, frames, runs...)
 		if !merged.Equal(want) {
 			t.Errorf("shared=%v: %d flips under traffic: the merged tables differ from the Go digest of the %d packets run (count sums %v)",
 				shared, flips, total, subtableCounts(merged))

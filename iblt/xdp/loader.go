@@ -275,35 +275,8 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := checkEpoch(epoch); err != nil {
 		return err
 	}
-	if err := clearCells(k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells)); err != nil {
+	if err := bpfload.ClearRange[ibltIbltCell](k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
-	}
-	return nil
-}
-
-// clearCells zeroes cells start to start+n-1 of the cell map m (plain or
-// per-CPU), with batch updates of up to bpfload.Batch cells, as
-// bpfload.ClearArray zeroes cells 0 to n-1.
-func clearCells(m *ebpf.Map, start, n uint32) error {
-	per := 1
-	if m.Type() == ebpf.PerCPUArray {
-		cpus, err := ebpf.PossibleCPU()
-		if err != nil {
-			return err
-		}
-		per = cpus
-	}
-	batch := min(bpfload.Batch, max(int(n), 1))
-	keys := make([]uint32, 0, batch)
-	zeros := make([]ibltIbltCell, batch*per)
-	for from := start; from < start+n; from += uint32(batch) {
-		keys = keys[:0]
-		for i := from; i < start+n && len(keys) < batch; i++ {
-			keys = append(keys, i)
-		}
-		if _, err := m.BatchUpdate(keys, zeros[:len(keys)*per], nil); err != nil {
-			return fmt.Errorf("clear cells %d to %d: %w", from, from+uint32(len(keys))-1, err)
-		}
 	}
 	return nil
 }

@@ -88,15 +88,7 @@ func TestKernel_SharedConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := iblt.MustNew(o.Params())
-	var total uint64
-	for i, f := range frames {
-		n := runs[0][i] + runs[1][i]
-		for range n {
-			Insert(want, f)
-		}
-		total += n
-	}
+	want, total := digestRuns(o, frames, runs[0], runs[1])
 	got, err := k.Table()
 	if err != nil {
 		t.Fatal(err)
@@ -159,4 +151,23 @@ func pinThread(cpu int) error {
 		return fmt.Errorf("pin to CPU %d: %w", cpu, err)
 	}
 	return nil
+}
+
+// digestRuns returns the Go digest of frames, frame i inserted as many
+// times as the runs of all threads add up to (runs[g][i]), and the number
+// of packets.
+func digestRuns(o Options, frames [][]byte, runs ...[]uint64) (*iblt.Table, uint64) {
+	want := iblt.MustNew(o.Params())
+	var total uint64
+	for i, f := range frames {
+		var n uint64
+		for _, r := range runs {
+			n += r[i]
+		}
+		for range n {
+			Insert(want, f)
+		}
+		total += n
+	}
+	return want, total
 }

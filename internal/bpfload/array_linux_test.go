@@ -86,3 +86,73 @@ func TestClearArray_Error(t *testing.T) {
 		t.Errorf("clearing 6 elements of a 4-element map: %v, want an error naming elements 4 to 5", err)
 	}
 }
+
+// TestClearRange: ClearRange zeroes elements start to start+n-1 and no
+// others, across batches and a partial last one, in plain and per-CPU
+// arrays (every CPU's copy); ClearArray is the range from 0.
+func TestClearRange(t *testing.T) {
+	kerneltest.Require(t)
+	const entries = 12
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		fill := func() {
+			for i := range uint32(entries) {
+				var v any = uint64(100 + i)
+				if typ == ebpf.PerCPUArray {
+					per := make([]uint64, cpus)
+					for c := range per {
+						per[c] = uint64(100 + i)
+					}
+					v = per
+				}
+				if err := m.Update(i, v, ebpf.UpdateAny); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		check := func(what string, zero func(i uint32) bool) {
+			t.Helper()
+			for i := range uint32(entries) {
+				var vs []uint64
+				if typ == ebpf.PerCPUArray {
+					if err := m.Lookup(i, &vs); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					var v uint64
+					if err := m.Lookup(i, &v); err != nil {
+						t.Fatal(err)
+					}
+					vs = []uint64{v}
+				}
+				want := uint64(100 + i)
+				if zero(i) {
+					want = 0
+				}
+				for c, v := range vs {
+					if v != want {
+						t.Errorf("%v, %s: element %d (CPU %d) holds %d, want %d", typ, what, i, c, v, want)
+					}
+				}
+			}
+		}
+		fill()
+		if err := bpfload.ClearRange[uint64](m, 3, 7, 2); err != nil { // batches of 2, 2, 2 and 1
+			t.Fatal(err)
+		}
+		check("ClearRange(3, 7)", func(i uint32) bool { return i >= 3 && i < 10 })
+		fill()
+		if err := bpfload.ClearArray[uint64](m, 5, 4); err != nil {
+			t.Fatal(err)
+		}
+		check("ClearArray(5)", func(i uint32) bool { return i < 5 })
+	}
+}

@@ -273,6 +273,11 @@ const Batch = 4096
 // FlowRadar table of 52,000 cells). An error names the first element of
 // the batch that failed.
 func ClearArray[V any](m *ebpf.Map, n uint32, batch int) error {
+	return ClearRange[V](m, 0, n, batch)
+}
+
+// ClearRange is ClearArray for elements start to start+n-1.
+func ClearRange[V any](m *ebpf.Map, start, n uint32, batch int) error {
 	if batch < 1 {
 		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
 	}
@@ -291,13 +296,13 @@ func ClearArray[V any](m *ebpf.Map, n uint32, batch int) error {
 	}
 	keys := make([]uint32, 0, batch)
 	zeros := make([]V, batch*per)
-	for start := uint32(0); start < n; start += uint32(batch) {
+	for from := start; from-start < n; from += uint32(batch) {
 		keys = keys[:0]
-		for i := start; i < n && len(keys) < batch; i++ {
+		for i := from; i-start < n && len(keys) < batch; i++ {
 			keys = append(keys, i)
 		}
 		if _, err := m.BatchUpdate(keys, zeros[:len(keys)*per], nil); err != nil {
-			return fmt.Errorf("clear elements %d to %d: %w", start, start+uint32(len(keys))-1, err)
+			return fmt.Errorf("clear elements %d to %d: %w", from, from+uint32(len(keys))-1, err)
 		}
 	}
 	return nil
