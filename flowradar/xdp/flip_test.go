@@ -48,15 +48,10 @@ func TestFlip_ReadFails(t *testing.T) {
 	run(a) // epoch 0
 	// A cells map whose values do not fit the loader's type: the read
 	// fails, as a transient lookup error would.
-	bogus, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bogus.Close()
-	real := k.objs.FlowradarCells0
-	k.objs.FlowradarCells0 = bogus
-	_, ferr := k.Flip()
-	k.objs.FlowradarCells0 = real
+	var ferr error
+	kerneltest.WithMap(t, &k.objs.FlowradarCells0, &ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4}, func() {
+		_, ferr = k.Flip()
+	})
 	if ferr == nil || !strings.Contains(ferr.Error(), "epoch 0 ended") {
 		t.Fatalf("Flip with a failing read: %v; want an error saying epoch 0 ended", ferr)
 	}

@@ -334,15 +334,10 @@ func TestFlip_ClearFails(t *testing.T) {
 	kerneltest.Run(t, k.Program(), a)
 	// A cell map whose values do not fit the loader's cells: the clear's
 	// batch update fails, as a transient error would.
-	bogus, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bogus.Close()
-	real := k.objs.IbltCells
-	k.objs.IbltCells = bogus
-	_, ferr := k.Flip()
-	k.objs.IbltCells = real
+	var ferr error
+	kerneltest.WithMap(t, &k.objs.IbltCells, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 60}, func() {
+		_, ferr = k.Flip()
+	})
 	if ferr == nil || !strings.Contains(ferr.Error(), "clear epoch 1") {
 		t.Fatalf("Flip with a failing clear: %v; want an error saying the clear of epoch 1 failed", ferr)
 	}

@@ -348,3 +348,20 @@ func MapID(tb testing.TB, m *ebpf.Map) ebpf.MapID {
 	}
 	return id
 }
+
+// WithMap runs fn with *m replaced by a new map made from spec, then puts
+// *m back and closes the new map. A map whose values do not fit a
+// loader's types makes the loader's batch reads and writes fail, as a
+// transient error would, so tests reach the loaders' error paths.
+func WithMap(tb testing.TB, m **ebpf.Map, spec *ebpf.MapSpec, fn func()) {
+	tb.Helper()
+	swap, err := ebpf.NewMap(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer swap.Close()
+	old := *m
+	*m = swap
+	defer func() { *m = old }()
+	fn()
+}
