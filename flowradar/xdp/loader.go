@@ -188,8 +188,9 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 // what happens where XDP runs on the sending CPU rather than on the one
 // receive-side scaling picks: on a veth, or in generic XDP.
 //
-// After [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch]: it
-// stays readable until the next Flip.
+// [Kernel.FlipCPUs] ends an epoch and reads it this way. After a Flip,
+// the epoch that ended is 1 - [Kernel.Epoch]: it stays readable until the
+// next Flip.
 func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
 	return k.read(epoch, true)
 }
@@ -319,6 +320,23 @@ func (k *Kernel) Clear(epoch int) error {
 // the epoch has ended, the error says which, and Read(epoch) reads it
 // again until the next Flip.
 func (k *Kernel) Flip() (*flowradar.Table, error) {
+	ts, err := k.flip(false)
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// FlipCPUs is Flip returning the ended epoch as [Kernel.ReadCPUs] does:
+// with [Options.PerCPU], one table per possible CPU, each decodable on its
+// own where the merged table of Flip is not (flows that moved between
+// CPUs, as on a veth).
+func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
+	return k.flip(true)
+}
+
+// flip is Flip, returning the ended epoch's tables as read(e, split).
+func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
 	e, err := k.Epoch()
 	if err != nil {
 		return nil, err
@@ -332,11 +350,11 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 	if err := k.wait.Wait(); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
-	t, err := k.Read(e)
+	ts, err := k.read(e, split)
 	if err != nil {
 		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
-	return t, nil
+	return ts, nil
 }
 
 // Stats sums the per-CPU counters.

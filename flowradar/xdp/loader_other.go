@@ -43,6 +43,11 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
+// FlipCPUs returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
+	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
 // ReadCPUs returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
 	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)

@@ -132,7 +132,8 @@ func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 // each such flow twice, as new on both CPUs, and does not decode;
 // ReadCPUs returns each CPU's table, equal to the Go table of that CPU's
 // packets, and decoding each and summing per flow gives every flow's
-// exact totals. Without PerCPU, ReadCPUs returns Read's one table.
+// exact totals; FlipCPUs ends the epoch and returns the same tables.
+// Without PerCPU, ReadCPUs returns Read's one table.
 func TestKernel_ReadCPUs(t *testing.T) {
 	kerneltest.Require(t)
 	cpus := twoCPUs(t)
@@ -209,6 +210,22 @@ func TestKernel_ReadCPUs(t *testing.T) {
 	}
 	if _, err := k.ReadCPUs(2); err == nil {
 		t.Error("ReadCPUs(2) succeeded")
+	}
+	// FlipCPUs ends the epoch and returns the same per-CPU tables.
+	flipped, err := k.FlipCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flipped) != len(tables) {
+		t.Fatalf("FlipCPUs: %d tables, ReadCPUs %d", len(flipped), len(tables))
+	}
+	for c := range tables {
+		if !flipped[c].Equal(tables[c]) {
+			t.Fatalf("FlipCPUs: CPU %d's table differs from ReadCPUs'", c)
+		}
+	}
+	if now, _ := k.Epoch(); now == e {
+		t.Fatal("FlipCPUs did not end the epoch")
 	}
 
 	shared, err := Load(Options{Params: p})

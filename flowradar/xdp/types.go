@@ -6,7 +6,10 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Stats are the kernel's counters summed over CPUs.
+// Stats are the kernel's counters summed over CPUs, counted since the
+// Load or the last [Kernel.ResetStats]: a Flip does not reset them, and an
+// epoch's counts are the difference of two readings (which, taken under
+// traffic, may include the next epoch's first packets).
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
 	Outcomes [4]uint64
@@ -36,7 +39,8 @@ type Options struct {
 	// flow to stay on one CPU (receive-side scaling on the 5-tuple). Where
 	// flows move between CPUs (on a veth, or in generic XDP, the program
 	// runs on the sending CPU), read the CPUs' tables one by one with
-	// [Kernel.ReadCPUs] and sum each flow's decoded counters. Even with
+	// [Kernel.FlipCPUs] or [Kernel.ReadCPUs] and sum each flow's decoded
+	// counters. Even with
 	// RSS the merge is that of one table per CPU, which can differ from
 	// one shared table of all packets: each CPU's filter knows its own
 	// flows only, so a flow that would be a filter false positive among

@@ -476,7 +476,8 @@ func TestKernel_AfterClose(t *testing.T) {
 	e6 := k.ResetStats()
 	_, e7 := k.Attach(1)
 	_, e8 := k.ReadCPUs(0)
-	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8} {
+	_, e9 := k.FlipCPUs()
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9} {
 		if !errors.Is(err, errClosed) {
 			t.Errorf("method %d after Close: %v, want %v", i+1, err, errClosed)
 		}
@@ -499,6 +500,7 @@ func TestKernel_ZeroValue(t *testing.T) {
 		"Epoch":      func() error { _, err := k.Epoch(); return err },
 		"Read":       func() error { _, err := k.Read(0); return err },
 		"ReadCPUs":   func() error { _, err := k.ReadCPUs(0); return err },
+		"FlipCPUs":   func() error { _, err := k.FlipCPUs(); return err },
 		"Clear":      func() error { return k.Clear(0) },
 		"Flip":       func() error { _, err := k.Flip(); return err },
 		"Stats":      func() error { _, err := k.Stats(); return err },

@@ -1,11 +1,14 @@
 package xdp_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"net"
+	"sync"
 	"time"
 
+	"github.com/dataplane-go/dataplane/iblt"
 	"github.com/dataplane-go/dataplane/iblt/xdp"
 )
 
@@ -48,17 +51,23 @@ func Example() {
 	}
 	for range 3 { // periods
 		time.Sleep(10 * time.Second)
-		up, err := kernels[0].Flip()
-		if err != nil {
+		// Both points flip at the same time: a Flip waits out an RCU
+		// grace period, so one after the other would leave more packets
+		// between them.
+		var tables [2]*iblt.Table
+		var errs [2]error
+		var wg sync.WaitGroup
+		for i, k := range kernels {
+			wg.Go(func() { tables[i], errs[i] = k.Flip() })
+		}
+		wg.Wait()
+		if err := errors.Join(errs[:]...); err != nil {
 			log.Fatal(err)
 		}
-		down, err := kernels[1].Flip()
-		if err != nil {
-			log.Fatal(err)
-		}
-		// Packets still between the ends at the flips are listed as lost
-		// now and as extra next period; Lost over two periods' tables
-		// merged (iblt.Table.Merge) at each end cancels them.
+		up, down := tables[0], tables[1]
+		// Packets between the points at the flips are listed as lost now
+		// and as extra next period (or the other way round): a period's
+		// list is final once the next one is known (see the package doc).
 		lost, extra, err := xdp.Lost(up, down)
 		if err != nil {
 			log.Fatal(err) // more losses than OptionsFor was given, or twins

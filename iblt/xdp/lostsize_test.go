@@ -32,7 +32,7 @@ func TestLost_IncompleteSaysOptionsFor(t *testing.T) {
 	if !errors.Is(err, iblt.ErrDecodeIncomplete) {
 		t.Fatalf("100 losses in a digest for 5: err %v, want ErrDecodeIncomplete", err)
 	}
-	for _, want := range []string{"OptionsFor", "Stats().Outcomes[flow.OutcomeOK]", "upstream", "downstream"} {
+	for _, want := range []string{"OptionsFor", "Stats().Outcomes[flow.OutcomeOK]", "upstream", "downstream", "in flight at each flip", "twice that for two periods merged"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

@@ -405,7 +405,7 @@ func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 	}
 	lost, extra = conv(ins), conv(del)
 	if errors.Is(lerr, iblt.ErrDecodeIncomplete) {
-		lerr = fmt.Errorf("iblt kernel: %w; size both digests with OptionsFor for the number of packets lost, which is the upstream Kernel's Stats().Outcomes[flow.OutcomeOK] minus the downstream one's (if that is well below the number the digests were sized for, the points saw different packets: twins, or packets changed in between)", lerr)
+		lerr = fmt.Errorf("iblt kernel: %w; size both digests with OptionsFor for the packets to list: those lost, which the upstream Kernel's Stats().Outcomes[flow.OutcomeOK] less the downstream one's counts (minus extra packets), plus, with Flip, those in flight at each flip, and twice that for two periods merged (if the count is well below what the digests were sized for, the points saw different packets: twins, or packets changed in between)", lerr)
 	}
 	switch {
 	case bad == nil:
@@ -417,7 +417,8 @@ func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
 	}
 }
 
-// Stats are the kernel's counters summed over CPUs.
+// Stats are the kernel's counters summed over CPUs, counted since the
+// Load or the last [Kernel.Reset]: a Flip does not reset them.
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome];
 	// Outcomes[flow.OutcomeOK] packets were inserted.
