@@ -314,7 +314,7 @@ func vipKey(v VIP) [20]byte {
 	return k
 }
 
-// vipOf returns the key's exact VIP, the VIP of all its ports, and the
+// vipsOf returns the key's exact VIP, the VIP of all its ports, and the
 // catch-all, in the kernel's lookup order.
 func vipsOf(k *flow.Key) [3]VIP {
 	d := k.Dst()
