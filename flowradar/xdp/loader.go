@@ -145,11 +145,7 @@ func (k *Kernel) Epoch() (int, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	var e uint32
-	if err := k.objs.FlowradarEpoch.Lookup(uint32(0), &e); err != nil {
-		return 0, fmt.Errorf("flowradar kernel: read epoch: %w", err)
-	}
-	return int(e & 1), nil
+	return bpfload.ReadEpoch("flowradar", k.objs.FlowradarEpoch)
 }
 
 func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
@@ -337,18 +333,12 @@ func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
 
 // flip is Flip, returning the ended epoch's tables as read(e, split).
 func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
-	e, err := k.Epoch()
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
+	e, err := bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
 	if err != nil {
 		return nil, err
-	}
-	if err := k.Clear(1 - e); err != nil {
-		return nil, err
-	}
-	if err := k.objs.FlowradarEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
-		return nil, fmt.Errorf("flowradar kernel: flip epoch: %w", err)
-	}
-	if err := k.wait.Wait(); err != nil {
-		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
 	ts, err := k.read(e, split)
 	if err != nil {

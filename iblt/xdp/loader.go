@@ -168,11 +168,7 @@ func (k *Kernel) Epoch() (int, error) {
 	if err := k.ready(); err != nil {
 		return 0, err
 	}
-	var e uint32
-	if err := k.objs.IbltEpoch.Lookup(uint32(0), &e); err != nil {
-		return 0, fmt.Errorf("iblt kernel: read epoch: %w", err)
-	}
-	return int(e & 1), nil
+	return bpfload.ReadEpoch("iblt", k.objs.IbltEpoch)
 }
 
 // Table reads the digest of the epoch the kernel writes ([Kernel.Epoch])
@@ -300,18 +296,12 @@ func (k *Kernel) Clear(epoch int) error {
 // still running have ended: a fraction of a millisecond). Calling Flip
 // again instead ends the epoch after that, and the ended one is lost.
 func (k *Kernel) Flip() (*iblt.Table, error) {
-	e, err := k.Epoch()
+	if err := k.ready(); err != nil {
+		return nil, err
+	}
+	e, err := bpfload.EndEpoch("iblt", k.objs.IbltEpoch, k.wait, k.Clear)
 	if err != nil {
 		return nil, err
-	}
-	if err := k.Clear(1 - e); err != nil {
-		return nil, err
-	}
-	if err := k.objs.IbltEpoch.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
-		return nil, fmt.Errorf("iblt kernel: flip epoch: %w", err)
-	}
-	if err := k.wait.Wait(); err != nil {
-		return nil, fmt.Errorf("iblt kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
 	t, err := k.read(e)
 	if err != nil {

@@ -1,0 +1,42 @@
+package bpfload
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+)
+
+// ReadEpoch returns the epoch, 0 or 1, that a double-buffered kernel
+// writes: the low bit of element 0 of the one-entry array m.
+func ReadEpoch(kernel string, m *ebpf.Map) (int, error) {
+	var e uint32
+	if err := m.Lookup(uint32(0), &e); err != nil {
+		return 0, fmt.Errorf("%s kernel: read epoch: %w", kernel, err)
+	}
+	return int(e & 1), nil
+}
+
+// EndEpoch ends the epoch a double-buffered kernel writes (the flowradar
+// and iblt kernels): it clears the other epoch with clear, points the
+// kernel at it by one update of m, and waits with w until every program
+// run that began before has ended, so that the returned epoch, the one
+// that ended, holds every packet it will ever hold and can be read whole.
+// A failed clear is returned as clear returned it, with the kernel still
+// on the same epoch; after the switch, a failed wait is an error saying
+// that the epoch has ended and that Read reads it until the next Flip.
+func EndEpoch(kernel string, m *ebpf.Map, w *Waiter, clear func(epoch int) error) (int, error) {
+	e, err := ReadEpoch(kernel, m)
+	if err != nil {
+		return 0, err
+	}
+	if err := clear(1 - e); err != nil {
+		return 0, err
+	}
+	if err := m.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
+		return 0, fmt.Errorf("%s kernel: flip epoch: %w", kernel, err)
+	}
+	if err := w.Wait(); err != nil {
+		return 0, fmt.Errorf("%s kernel: epoch %d ended, but its last packets may still be being written (Read(%d) reads it until the next Flip): %w", kernel, e, e, err)
+	}
+	return e, nil
+}
