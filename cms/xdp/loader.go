@@ -322,11 +322,9 @@ func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
 		return err
 	}
-	p := k.opts.Params
-	l := layoutOf(p, k.mem == nil)
 	if k.mem != nil {
 		clear(k.mem)
-	} else if err := clearPerCPUCounters(k.objs.CmsCountersPcpu, l); err != nil {
+	} else if err := clearPerCPUCounters(k.objs.CmsCountersPcpu, layoutOf(k.opts.Params, true)); err != nil {
 		return fmt.Errorf("cms kernel: reset counters: %w", err)
 	}
 	if k.opts.Mode == ModeDetect {

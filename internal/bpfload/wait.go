@@ -58,6 +58,22 @@ func (w *Waiter) Wait() error {
 	return nil
 }
 
+// Mark returns a token for now: a value replaced then (a slot freed, a
+// buffer switched away from) is safe to rewrite once a Wait has returned
+// since, which WaitSince does only if none has. Tokens of one Waiter only;
+// the zero token stands for "never replaced".
+func (w *Waiter) Mark() uint64 { return w.Waits() + 1 }
+
+// WaitSince waits as Wait does, unless a Wait has returned since Mark
+// gave token (or token is zero): one wait covers every value replaced
+// before it.
+func (w *Waiter) WaitSince(token uint64) error {
+	if token != w.Waits()+1 {
+		return nil
+	}
+	return w.Wait()
+}
+
 // Waits returns how many calls of Wait have returned without error.
 func (w *Waiter) Waits() uint64 {
 	if w == nil {

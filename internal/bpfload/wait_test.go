@@ -83,3 +83,36 @@ func TestWaiter_CloseFrees(t *testing.T) {
 		}
 	}
 }
+
+// TestWaiter_WaitSince: WaitSince waits for a token marked since the last
+// Wait, once; not for the zero token, nor once any Wait has returned
+// since the mark.
+func TestWaiter_WaitSince(t *testing.T) {
+	kerneltest.Require(t)
+	w, err := bpfload.NewWaiter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	step := func(name string, token uint64, waits uint64) {
+		t.Helper()
+		before := w.Waits()
+		if err := w.WaitSince(token); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Waits() - before; got != waits {
+			t.Errorf("%s: %d waits, want %d", name, got, waits)
+		}
+	}
+	step("zero token", 0, 0)
+	a := w.Mark()
+	b := w.Mark()
+	step("first value replaced", a, 1)
+	step("second, replaced before that wait", b, 0)
+	c := w.Mark()
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	step("replaced before another Wait", c, 0)
+	step("marked again", w.Mark(), 1)
+}

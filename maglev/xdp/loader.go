@@ -31,14 +31,14 @@ type LB struct {
 	opts    Options
 	cfg     Config // as last set; the zero Config before SetConfig
 	cfgCur  uint32 // the maglev_config entry the kernel reads (maglev_config_cur)
-	cfgOld  uint64 // 1 + wait.Waits() when the other entry was last in use, 0 if never
+	cfgOld  uint64 // wait.Mark() when the other entry was last in use, 0 if never
 	objs    maglevObjects
 	inner   *ebpf.MapSpec // template of a table
 	vips    map[VIP]*vipState
 	tables  [MaxVIPs]bool // table ids in use
 	slots   ids           // backend slots (maglev_backends), one per member
 	gens    []uint16      // per slot: its generation, even while it has a member, odd once freed
-	freedIn []uint64      // per slot: 1 + wait.Waits() when it was last freed, 0 if never
+	freedIn []uint64      // per slot: wait.Mark() when it was last freed, 0 if never
 	wait    *bpfload.Waiter
 	addrs   map[netip.Addr]*addrStats
 	statIDs ids // indexes of maglev_backend_stats, one per address
@@ -221,10 +221,8 @@ func (lb *LB) SetConfig(c Config) error {
 	// The kernel reads the entry maglev_config_cur names: write the other
 	// one, once no program run can still be reading it, then switch.
 	next := 1 - lb.cfgCur
-	if lb.cfgOld == lb.wait.Waits()+1 {
-		if err := lb.wait.Wait(); err != nil {
-			return fmt.Errorf("maglev kernel: write config: %w", err)
-		}
+	if err := lb.wait.WaitSince(lb.cfgOld); err != nil {
+		return fmt.Errorf("maglev kernel: write config: %w", err)
 	}
 	if err := lb.objs.MaglevConfig.Put(next, &v); err != nil {
 		return fmt.Errorf("maglev kernel: write config: %w", err)
@@ -232,7 +230,7 @@ func (lb *LB) SetConfig(c Config) error {
 	if err := lb.objs.MaglevConfigCur.Put(uint32(0), next); err != nil {
 		return fmt.Errorf("maglev kernel: switch config: %w", err)
 	}
-	lb.cfgCur, lb.cfgOld = next, lb.wait.Waits()+1
+	lb.cfgCur, lb.cfgOld = next, lb.wait.Mark()
 	lb.cfg = c
 	return nil
 }
@@ -482,12 +480,10 @@ func (lb *LB) newSlot(a netip.Addr, table uint32) (uint32, error) {
 		lb.unrefAddr(a, st)
 		return 0, errTooManySlots
 	}
-	if lb.freedIn[id] == lb.wait.Waits()+1 {
-		if err := lb.wait.Wait(); err != nil {
-			lb.slots.free(id)
-			lb.unrefAddr(a, st)
-			return 0, fmt.Errorf("maglev kernel: reuse backend slot for %v: %w", a, err)
-		}
+	if err := lb.wait.WaitSince(lb.freedIn[id]); err != nil {
+		lb.slots.free(id)
+		lb.unrefAddr(a, st)
+		return 0, fmt.Errorf("maglev kernel: reuse backend slot for %v: %w", a, err)
 	}
 	// A new generation, even: connection-tracking entries made for the
 	// slot's earlier members stop matching.
@@ -530,7 +526,7 @@ func (lb *LB) freeSlot(id uint32, a netip.Addr, table uint32) {
 		st.refs--
 		lb.unrefAddr(a, st)
 	}
-	lb.freedIn[id] = lb.wait.Waits() + 1
+	lb.freedIn[id] = lb.wait.Mark()
 	lb.slots.free(id)
 }
 
