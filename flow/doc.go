@@ -21,7 +21,8 @@
 //     ends at the total length or at the end of the frame, whichever comes
 //     first; Ethernet padding is never parsed. A non-zero fragment offset
 //     makes a later fragment: no transport header, zero ports, the IP
-//     protocol as the key's protocol.
+//     protocol as the key's protocol, and the offset in bytes in
+//     [Info.FragOffset].
 //   - IPv6: version 6 and the 40-byte header present. The packet ends at the
 //     payload length (zero means "to the end of the frame") or the end of the
 //     frame. Up to [MaxExtHeaders] (8) extension headers are walked:

@@ -56,14 +56,15 @@ func (f Fragment) String() string {
 }
 
 // Info is what [Parse] and [ParseIP] learn about a packet. It is a small
-// value (48 bytes) meant to be copied; on error both return the zero Info.
+// value (52 bytes) meant to be copied; on error both return the zero Info.
 type Info struct {
-	Key      Key
-	L3Offset uint16   // offset of the IP header in the frame
-	L4Offset uint16   // offset of the upper-layer header; 0 for later fragments
-	Fragment Fragment // whether the IP packet is a fragment
-	VLANTags uint8    // number of VLAN tags skipped (0 for ParseIP)
-	IPID     uint32   // IPv4 identification; IPv6: the fragment header's identification, else 0
+	Key        Key
+	L3Offset   uint16   // offset of the IP header in the frame
+	L4Offset   uint16   // offset of the upper-layer header; 0 for later fragments
+	Fragment   Fragment // whether the IP packet is a fragment
+	VLANTags   uint8    // number of VLAN tags skipped (0 for ParseIP)
+	IPID       uint32   // IPv4 identification; IPv6: the fragment header's identification, else 0
+	FragOffset uint16   // a later fragment's offset in its datagram, in bytes (a multiple of 8); 0 for other packets
 }
 
 // Sentinel errors: every error of [Parse] and [ParseIP] matches exactly one
@@ -301,6 +302,7 @@ func parseIPv4(info *Info, b []byte, l3 int, checkVersion bool) error {
 	frag := binary.BigEndian.Uint16(h[6:8])
 	if frag&0x1fff != 0 {
 		info.Fragment = LaterFragment
+		info.FragOffset = frag << 3 // 13 bits of 8-byte units: the top three bits shift out
 		return nil
 	}
 	if frag&0x2000 != 0 {
@@ -363,6 +365,7 @@ func parseIPv6(info *Info, b []byte, l3 int, checkVersion bool) error {
 			fo := binary.BigEndian.Uint16(f[2:4])
 			if fo&0xfff8 != 0 {
 				info.Fragment = LaterFragment
+				info.FragOffset = fo &^ 7 // 13 bits of 8-byte units over 3 bits of flags: bytes
 				k.b[36] = nh
 				return nil
 			}

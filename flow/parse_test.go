@@ -30,6 +30,13 @@ func ok(k Key, l3, l4 int, frag Fragment, tags int, id uint32) Info {
 	return Info{Key: k, L3Offset: uint16(l3), L4Offset: uint16(l4), Fragment: frag, VLANTags: uint8(tags), IPID: id}
 }
 
+// at returns i with FragOffset off: the offset in bytes of a later
+// fragment.
+func at(i Info, off uint16) Info {
+	i.FragOffset = off
+	return i
+}
+
 func vlanStack(n int) []tag {
 	tpids := []uint16{0x88a8, 0x8100, 0x9100}
 	t := make([]tag, n)
@@ -178,16 +185,16 @@ func ipv4Cases() []parseCase {
 		{"ipv4 first fragment truncated", cat(e, ipv4(v4h{flagFrag: mf, proto: 6, src: a4, dst: b4}, zeros(10))), Info{}, errTCPShort},
 		// eth 0800 | ipv4 MF offset=185 id=77 udp | 64 bytes that look like a UDP header: zero ports
 		{"ipv4 later fragment", cat(e, ipv4(v4h{flagFrag: mf | 185, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, zeros(56)))),
-			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
+			at(ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), 1480), nil},
 		// eth 0800 | ipv4 offset=1 id=77 udp | 8 bytes: the lowest offset bit alone makes a later fragment
 		{"ipv4 fragment offset 1", cat(e, ipv4(v4h{flagFrag: mf | 1, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, nil))),
-			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
+			at(ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), 8), nil},
 		// eth 0800 | ipv4 offset=4096 (0x1000) id=77 udp | 8 bytes: the highest offset bit alone
 		{"ipv4 fragment offset 4096", cat(e, ipv4(v4h{flagFrag: 0x1000, id: 77, proto: 17, src: a4, dst: b4}, udp(5353, 53, nil))),
-			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), nil},
+			at(ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 77), 32768), nil},
 		// eth 0800 | ipv4 offset=370 (last) id=77 tcp | no payload at all
 		{"ipv4 last fragment empty", cat(e, ipv4(v4h{flagFrag: 370, id: 77, proto: 6, src: a4, dst: b4}, nil)),
-			ok(k(0, 0, 6), 14, 0, LaterFragment, 0, 77), nil},
+			at(ok(k(0, 0, 6), 14, 0, LaterFragment, 0, 77), 2960), nil},
 	}
 }
 
@@ -235,13 +242,13 @@ func ipv6Cases() []parseCase {
 		{"ipv6 first fragment truncated", cat(e, ipv6(h(44), frag6(17, 0, true, 1, zeros(4)))), Info{}, errUDPShort},
 		// eth 86dd | ipv6 next=fragment | frag offset=181 M=1 id=5 next=udp | 64 bytes: zero ports
 		{"ipv6 later fragment", cat(e, ipv6(h(44), frag6(17, 181, true, 5, udp(5353, 53, zeros(56))))),
-			ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 5), nil},
+			at(ok(k(0, 0, 17), 14, 0, LaterFragment, 0, 5), 1448), nil},
 		// eth 86dd | ipv6 next=fragment | frag offset=181 M=0 (last) id=5 next=tcp | nothing
 		{"ipv6 last fragment", cat(e, ipv6(h(44), frag6(6, 181, false, 5, nil))),
-			ok(k(0, 0, 6), 14, 0, LaterFragment, 0, 5), nil},
+			at(ok(k(0, 0, 6), 14, 0, LaterFragment, 0, 5), 1448), nil},
 		// eth 86dd | ipv6 next=fragment | frag offset=181 next=dstopts | ...: protocol is the fragment's next header
 		{"ipv6 later fragment ext next", cat(e, ipv6(h(44), frag6(60, 181, true, 5, zeros(16)))),
-			ok(k(0, 0, 60), 14, 0, LaterFragment, 0, 5), nil},
+			at(ok(k(0, 0, 60), 14, 0, LaterFragment, 0, 5), 1448), nil},
 		// eth 86dd | ipv6 next=fragment | frag offset=0 M=0 (atomic) id=9 next=tcp | tcp 1 > 2
 		{"ipv6 atomic fragment", cat(e, ipv6(h(44), frag6(6, 0, false, 9, tcp(1, 2, 0, nil)))),
 			ok(k(1, 2, 6), 14, 62, NotFragment, 0, 9), nil},

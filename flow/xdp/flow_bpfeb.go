@@ -27,7 +27,8 @@ type flowDpParsed struct {
 	VlanTags uint8
 	FrameLen uint16
 	Ipid     uint32
-	_        [4]byte
+	FragOff  uint16
+	_        [2]byte
 }
 
 type flowFlowEvent struct {

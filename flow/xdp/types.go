@@ -117,12 +117,13 @@ func decodeEvent(b []byte) (Event, error) {
 		return e, fmt.Errorf("flow kernel: event with fragment %d, want %d (none), %d (first) or %d (later)", f, flow.NotFragment, flow.FirstFragment, flow.LaterFragment)
 	}
 	e.Info = flow.Info{
-		Key:      key,
-		L3Offset: ne.Uint16(b[48:50]),
-		L4Offset: ne.Uint16(b[50:52]),
-		Fragment: flow.Fragment(b[52]),
-		VLANTags: b[53],
-		IPID:     ne.Uint32(b[56:60]),
+		Key:        key,
+		L3Offset:   ne.Uint16(b[48:50]),
+		L4Offset:   ne.Uint16(b[50:52]),
+		Fragment:   flow.Fragment(b[52]),
+		VLANTags:   b[53],
+		IPID:       ne.Uint32(b[56:60]),
+		FragOffset: ne.Uint16(b[60:62]),
 	}
 	return e, nil
 }

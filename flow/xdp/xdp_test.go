@@ -77,7 +77,7 @@ func errString(err error) string {
 }
 
 func describe(i flow.Info) string {
-	return i.Key.String() + " frag=" + i.Fragment.String()
+	return fmt.Sprintf("%v frag=%v offset=%d id=%#x l3=%d l4=%d vlans=%d", i.Key, i.Fragment, i.FragOffset, i.IPID, i.L3Offset, i.L4Offset, i.VLANTags)
 }
 
 // TestEventLayout pins the Go view of struct flow_event to the C one.
@@ -99,6 +99,7 @@ func TestEventLayout(t *testing.T) {
 		{"fragment", unsafe.Offsetof(p.Fragment), 52},
 		{"vlan_tags", unsafe.Offsetof(p.VlanTags), 53},
 		{"ipid", unsafe.Offsetof(p.Ipid), 56},
+		{"frag_off", unsafe.Offsetof(p.FragOff), 60},
 	}
 	for _, o := range offs {
 		if o.got != o.want {

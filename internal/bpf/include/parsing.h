@@ -44,6 +44,7 @@ struct dp_parsed {
 	__u8 vlan_tags;
 	__u16 frame_len; /* bytes of the frame dp_parse saw (its linear part), modulo 2^16: use dp_frame_len for a length */
 	__u32 ipid; /* IPv4 identification, or IPv6 fragment identification */
+	__u16 frag_off; /* a later fragment's offset in its datagram, in bytes; 0 otherwise */
 } __attribute__((aligned(8)));
 
 /*
@@ -245,6 +246,7 @@ static __always_inline int dp_parse_ipv4(struct dp_cursor *c, __u32 off, struct 
 	__u16 frag = dp_be16(ip + 6);
 	if (frag & 0x1fff) {
 		out->fragment = DP_LATER_FRAGMENT;
+		out->frag_off = frag << 3;
 		return DP_PARSE_OK;
 	}
 	if (frag & 0x2000)
@@ -281,6 +283,7 @@ static __always_inline int dp_parse_ipv6_ext(struct xdp_md *ctx, const struct dp
 			if (fo & 0xfff8) {
 				k->bytes[36] = h[0];
 				out->fragment = DP_LATER_FRAGMENT;
+				out->frag_off = fo & 0xfff8;
 				return DP_PARSE_OK;
 			}
 			if (fo & 1)
