@@ -12,14 +12,16 @@
 // identification (IPv6 has none outside a fragment header: the low bits of
 // the fragment identification, else 0) and fields of the transport header
 // that change from packet to packet: the TCP sequence number and, folded
-// into 16 bits, the acknowledgment number, flags and window; the ICMP
+// into 16 bits, the acknowledgment number, flags and window, and over IPv6
+// the TCP options (SACK blocks and timestamps, which tell duplicate ACKs
+// apart; not a SYN's, whose MSS a router may clamp); the ICMP
 // checksum, echo identifier and sequence; the first four and the last four
 // bytes of a UDP payload (DNS IDs, RTP sequence numbers; tag bytes of
 // encrypted payloads); the ESP and AH sequence number and SPI; the SCTP
 // first chunk's header and first four value bytes (a DATA chunk's TSN);
 // the GRE sequence number, checksum or key, and without a sequence number,
 // fields of the inner packet; for later fragments of a datagram (no
-// transport header), the IPv4 fragment offset and the fragment's last four
+// transport header), the fragment offset and the fragment's last four
 // bytes. Other protocols (OSPF, PIM, VRRP, ...) have only the IP
 // identification: over IPv6, and over IPv4 from stacks that send ID 0,
 // every packet of such a flow gets the same identifier. Every field is
@@ -70,7 +72,11 @@
 // ipv4-fragments-dns and ipv4-fragmented-tcp, 2 of 40 in gre-sample
 // (reading only the IP identification there made 120 of 121, 314 of 628,
 // 389 of 495, 4 of 5 and 40 of 40 packets twins, and 1,808 in
-// ipv4-fragments-mixed).
+// ipv4-fragments-mixed). Over IPv6, which has no identification, the
+// middle fragments of one datagram (equal in length and, for a datagram
+// of zeros, in their last bytes) differ in their offset, and the
+// duplicate ACKs that a loss brings about in their SACK blocks or
+// timestamps; duplicate ACKs with neither option are twins.
 //
 // Continuous monitoring: the kernel holds two digests, epochs 0 and 1,
 // and writes one. [Kernel.Flip] ends the epoch under traffic and returns

@@ -139,6 +139,7 @@ static __always_inline __u32 iblt_xor16(struct xdp_md *ctx, __u32 off, const int
 #define IBLT_GRE_R 0x4000 /* routing present (RFC 1701): checksum word present */
 #define IBLT_GRE_K 0x2000 /* key present */
 #define IBLT_GRE_S 0x1000 /* sequence number present */
+#define IBLT_TCP_SYN 0x0002 /* in the data offset and flags word */
 
 /* iblt_ip_end returns the frame offset where the IP packet ends by its
  * length field, or 0 when the field is 0 (or not inside the frame). */
@@ -151,20 +152,35 @@ static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_par
 	return n + (v6 ? l3 + 40 : l3);
 }
 
+/* iblt_tcp_options_id is xdp.tcpOptionsID: the XOR of the 16-bit words
+ * of the TCP options (header bytes 20 to 4 * data offset), 0 for a SYN. */
+static __always_inline __u64 iblt_tcp_options_id(struct xdp_md *ctx, __u32 l4)
+{
+	__u32 hdr = iblt_read(ctx, l4 + 12, 2);
+	__u32 words = (hdr >> 12) * 2; /* 16-bit words in the header */
+	__u32 x = 0;
+	if (hdr & IBLT_TCP_SYN)
+		return 0;
+	for (__u32 i = 10; i < 30; i++) { /* at most 40 bytes of options */
+		if (i >= words)
+			break;
+		x ^= iblt_read(ctx, l4 + 2 * i, 2);
+	}
+	return x;
+}
+
 /* iblt_fragment_id is xdp.fragmentID: bits 16-63 of a later fragment's
- * identifier, the IPv4 flags and offset word and the last four bytes of
- * the IP packet. */
+ * identifier, its offset in the datagram and the last four bytes of the
+ * IP packet. */
 static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct dp_parsed *p, int v6)
 {
 	if (p->fragment != DP_LATER_FRAGMENT)
 		return 0;
 	__u32 l3 = p->l3_off;
 	__u32 lo = l3 + 20 + 4;
-	__u64 id = 0;
+	__u64 id = (__u64)p->frag_off << 16;
 	if (v6)
 		lo = l3 + 48 + 4;
-	else
-		id = (__u64)iblt_read(ctx, l3 + 6, 2) << 16;
 	__u32 end = iblt_ip_end(ctx, p, v6);
 	if (end != 0 && end <= dp_frame_len(ctx) && end >= lo)
 		id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
@@ -203,7 +219,8 @@ static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
 /*
  * iblt_packet_id is xdp.PacketID, a 64-bit packet identifier. Bits 0-15:
  * the IPv4 identification (IPv6: low bits of the fragment header's
- * identification, 0 without one). Bits 16-31 and 32-63, by protocol
+ * identification, 0 without one; for TCP over IPv6, XORed with the TCP
+ * options, iblt_tcp_options_id). Bits 16-31 and 32-63, by protocol
  * ("a ^ b": XOR of big-endian 16-bit words; every field is big-endian):
  *   TCP            bytes 8-9 ^ 10-11 ^ 12-13 ^ 14-15 (ack, offset and flags,
  *                  window); sequence number
@@ -218,8 +235,8 @@ static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
  *                  bytes 16-19 (its first value bytes: a DATA chunk's TSN)
  *   GRE            checksum (C or R), else key low 16 bits (K), else 0;
  *                  sequence number (S), else inner fields (iblt_gre_id)
- *   later fragment IPv4 flags and offset word; last four bytes of the IP
- *                  packet (iblt_fragment_id)
+ *   later fragment offset in the datagram (dp_parsed.frag_off); last four
+ *                  bytes of the IP packet (iblt_fragment_id)
  * Fields outside the frame read as 0. No TCP or UDP checksum nor SCTP
  * CRC32c: checksum offload leaves them partial (or zero) where XDP sees a
  * veth and complete further on, so two points would disagree.
@@ -235,6 +252,8 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 	if (proto == IPPROTO_TCP) { /* ports(4) seq(4) ack(4) offset, flags(2) window(2) */
 		id |= (__u64)iblt_xor16(ctx, l4 + 8, 4) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+		if (v6)
+			id ^= iblt_tcp_options_id(ctx, l4);
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
 		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;

@@ -80,6 +80,39 @@ func packetIDCases() []packetIDCase {
 			IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4"), ID: 7},
 			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111},
 		}.Bytes(), 0x01020304_4707_0007},
+		// [2001:db8::1]:1000 > [2001:db8::2]:80 tcp seq 0x01020304 ack
+		// 0x0a0b0c0d win 0x1111 [.], options nop, nop, SACK 0x11223344 to
+		// 0x55667788 (data offset 8): IPv6 has no ID, so the options' words
+		// 0x0101 ^ 0x050a ^ 0x1122 ^ 0x3344 ^ 0x5566 ^ 0x7788 go to bits
+		// 0-15; 0x0a0b ^ 0x0c0d ^ 0x8010 ^ 0x1111 in bits 16-31
+		{"tcp-ipv6-sack", pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111,
+				Options: []byte{1, 1, 5, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}},
+		}.Bytes(), 0x01020304_9707_0483},
+		// the same duplicate ACK with another SACK block, ending 0x55667799:
+		// 0x7788 ^ 0x7799 = 0x0011 apart
+		{"tcp-ipv6-sack-other", pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111,
+				Options: []byte{1, 1, 5, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x99}},
+		}.Bytes(), 0x01020304_9707_0492},
+		// [2001:db8::1]:1000 > [2001:db8::2]:80 tcp seq 0x01020304 ack
+		// 0x0a0b0c0d win 0x1111 [S], option MSS 1460 (data offset 6): a
+		// SYN's options are not read (a router may clamp the MSS), 0 in bits
+		// 0-15; 0x0a0b ^ 0x0c0d ^ 0x6002 ^ 0x1111 in bits 16-31
+		{"tcp-ipv6-syn-mss", pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.SYN, Window: 0x1111,
+				Options: []byte{2, 4, 0x05, 0xb4}},
+		}.Bytes(), 0x01020304_7715_0000},
+		// the SACK segment over IPv4, ID 7: the IP identification tells
+		// segments apart there, and the options are not read
+		{"tcp-ipv4-sack", pkt.Frame{
+			IP4: &pkt.IPv4{Src: pkt.Addr("10.1.0.3"), Dst: pkt.Addr("10.1.0.4"), ID: 7},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111,
+				Options: []byte{1, 1, 5, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}},
+		}.Bytes(), 0x01020304_9707_0007},
 		// 192.0.2.1:5353 > 192.0.2.2:53 udp, a DNS query id 0xabcd flags
 		// 0x0100 whose last four bytes are 00 00 00 15: 0xabcd ^ 0x0100 in
 		// bits 16-31, 0x15 in bits 32-63 (fields are big-endian)
@@ -137,22 +170,22 @@ func packetIDCases() []packetIDCase {
 		// frame read as 0
 		{"gre-ipv4-truncated", ip4(47, 0, be(uint16(0), uint16(0x0800), inner(echo)[:6])), 0x4444_0000_0000_0000},
 		{"ipv4-later-fragment", pkt.Frame{
-			// 192.0.2.1 > 192.0.2.2 udp fragment id 0x4242 offset 64 more
+			// 192.0.2.1 > 192.0.2.2 udp fragment id 0x4242 offset 64 (0x40) more
 			IP4:     &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2"), ID: 0x4242, Flags: pkt.MF, FragOffset: 8, Protocol: pkt.ProtoUDP},
 			Payload: []byte("abcdefgh12345678"),
-		}.Bytes(), 0x35363738_2008_4242},
+		}.Bytes(), 0x35363738_0040_4242},
 		{"ipv4-later-fragment-3-bytes", pkt.Frame{
 			// 192.0.2.1 > 192.0.2.2 udp fragment id 0x4242 offset 64, 3 data
 			// bytes: too short for the tail
 			IP4:     &pkt.IPv4{Src: pkt.Addr("192.0.2.1"), Dst: pkt.Addr("192.0.2.2"), ID: 0x4242, FragOffset: 8, Protocol: pkt.ProtoUDP},
 			Payload: []byte("xyz"),
-		}.Bytes(), 0x00000000_0008_4242},
+		}.Bytes(), 0x00000000_0040_4242},
 		{"ipv6-later-fragment", pkt.Frame{
-			// 2001:db8::1 > 2001:db8::2 udp fragment id 0x00abcdef offset 1232
+			// 2001:db8::1 > 2001:db8::2 udp fragment id 0x00abcdef offset 1232 (0x4d0)
 			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Protocol: pkt.ProtoUDP,
 				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: 154, ID: 0x00abcdef}}},
 			Payload: []byte("fragment data, wxyz"),
-		}.Bytes(), 0x7778797a_0000_cdef},
+		}.Bytes(), 0x7778797a_04d0_cdef},
 		// 192.0.2.1 > 192.0.2.2 proto 89 (OSPF): no field read, IPv4 ID 0x0505
 		{"ospf-ipv4", ip4(89, 0x0505, be("hello, neighbour")), 0x0505},
 	}

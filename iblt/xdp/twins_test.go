@@ -3,7 +3,9 @@ package xdp
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,4 +224,58 @@ func TestLost_NilTables(t *testing.T) {
 			t.Error("Insert(nil, frame): true")
 		}
 	}()
+}
+
+// TestLost_IPv6FragmentsAndDupACKs: the losses that a loss makes next to
+// it. A 5000-byte IPv6 datagram of zeros is cut into fragments of which
+// the middle ones have equal lengths and equal last bytes (they differed
+// only in their offset, which the identifier did not read), and a lost
+// segment makes the receiver send duplicate ACKs over IPv6, which differ
+// only in their SACK blocks (IPv6 has no identification). Losing two of
+// each is listed exactly, fragment for fragment and ACK for ACK.
+func TestLost_IPv6FragmentsAndDupACKs(t *testing.T) {
+	var frames [][]byte
+	const chunk = 1448 // fragment data, a multiple of 8
+	data := make([]byte, 5000)
+	for off := 0; off < len(data); off += chunk {
+		end := min(off+chunk, len(data))
+		// [2001:db8::1] > [2001:db8::2] frag id 0x1234 offset off, 1448 zero bytes (the last fewer)
+		frames = append(frames, pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"), Protocol: pkt.ProtoUDP,
+				Ext: []pkt.Ext{{Type: pkt.ExtFragment, FragOffset: uint16(off / 8), More: end < len(data), ID: 0x1234}}},
+			Payload: data[off:end],
+		}.Bytes())
+	}
+	for _, right := range []uint32{0x5000, 0x6000, 0x7000} {
+		// [2001:db8::2]:443 > [2001:db8::1]:40000 tcp ack 0x1000 win 500 [.], sack 0x2000 to right
+		frames = append(frames, pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::2"), Dst: pkt.Addr("2001:db8::1")},
+			TCP: &pkt.TCP{SrcPort: 443, DstPort: 40000, Seq: 1, Ack: 0x1000, Flags: pkt.ACK, Window: 500,
+				Options: be([]byte{1, 1, 5, 10}, uint32(0x2000), right)},
+		}.Bytes())
+	}
+	// fragments 1 and 2 (the middle ones) and the last two ACKs are lost
+	up, err := Digest(Options{Cells: 30, Hashes: 3, Seed: 1}, frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := [][]byte{frames[0], frames[3], frames[4]}
+	down, _ := Digest(Options{Cells: 30, Hashes: 3, Seed: 1}, kept)
+	lost, extra, err := Lost(up, down)
+	if err != nil || len(extra) != 0 || len(lost) != 4 {
+		t.Fatalf("listed %d lost, %d extra, err %v; want the 4 lost packets", len(lost), len(extra), err)
+	}
+	want := map[uint64]bool{}
+	for _, f := range [][]byte{frames[1], frames[2], frames[5], frames[6]} {
+		want[id(t, f)] = true
+	}
+	for _, p := range lost {
+		if !want[p.ID] {
+			t.Errorf("listed %+v, not one of the lost packets", p)
+		}
+		delete(want, p.ID)
+	}
+	if len(want) != 0 {
+		t.Errorf("lost packets with identifiers %v not listed", slices.Collect(maps.Keys(want)))
+	}
 }

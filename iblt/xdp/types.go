@@ -75,7 +75,8 @@ const (
 // PacketID returns the 64-bit identifier of a frame that [flow.Parse]
 // parsed into info (the C twin is iblt_packet_id). Bits 0-15 hold the IPv4
 // identification (IPv6: the low bits of the fragment header's
-// identification, 0 without one); bits 16-31 and 32-63 hold fields of the
+// identification, 0 without one; for TCP over IPv6, XORed with the TCP
+// options (d)); bits 16-31 and 32-63 hold fields of the
 // transport header that change from packet to packet, by protocol (byte
 // numbers count from the start of the transport header; a ^ b is the XOR
 // of the 16-bit words a and b):
@@ -95,7 +96,8 @@ const (
 //	GRE               checksum (C or R flag),     sequence number (S flag),
 //	                  else key, low 16 bits       else inner fields (b)
 //	                  (K flag), else 0
-//	later fragments   IPv4: flags and offset      last 4 bytes of the IP packet (c)
+//	later fragments   fragment offset             last 4 bytes of the IP packet (c)
+//	                  ([flow.Info.FragOffset])
 //	others            0                           0
 //
 // Every field is read as a big-endian number, as it stands on the wire: a
@@ -133,7 +135,12 @@ const (
 // reads nothing. Fields outside the frame read as 0, and so do fields
 // starting past offset 65,280 (0xff00), which the kernel cannot reach by
 // direct packet access: only a frame longer than 64 KiB, which generic XDP
-// can deliver, has them.
+// can deliver, has them. (d) The XOR of the 16-bit words of the TCP
+// options (header bytes 20 to 4*data offset), but not of a SYN's, whose
+// MSS a router on the path may clamp. IPv6 has no identification outside
+// fragments, and the options tell apart the duplicate ACKs that loss
+// brings about: equal in sequence, acknowledgment and window, they differ
+// in their SACK blocks or timestamps.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
 	l4 := int(info.L4Offset)
@@ -141,8 +148,11 @@ func PacketID(frame []byte, info flow.Info) uint64 {
 		return id | fragmentID(frame, info)
 	}
 	switch info.Key.Proto() {
-	case flow.ProtoTCP: // ports(4) sequence(4) ack(4) offset, flags(2) window(2)
+	case flow.ProtoTCP: // ports(4) sequence(4) ack(4) offset, flags(2) window(2) checksum(2) urgent(2) options
 		id |= xor16(frame, l4+8, 4)<<16 | readBE(frame, l4+4, 4)<<32
+		if info.Key.Is6() {
+			id ^= tcpOptionsID(frame, l4)
+		}
 	case flow.ProtoICMP, flow.ProtoICMPv6: // type, code(2) checksum(2) rest(4)
 		id |= readBE(frame, l4+2, 2)<<16 | readBE(frame, l4+4, 4)<<32
 	case flow.ProtoUDP: // ports(4) length(2) checksum(2) payload
@@ -194,22 +204,35 @@ func ipEnd(frame []byte, info flow.Info) int {
 	return 0
 }
 
+// tcpOptionsID returns the XOR of the 16-bit words of the options of the
+// TCP header at l4, 0 for a SYN or a header without options
+// (iblt_tcp_options_id).
+func tcpOptionsID(frame []byte, l4 int) uint64 {
+	hdr := int(readBE(frame, l4+12, 2))
+	options := (hdr>>12)*4 - 20 // bytes; negative for a data offset below 5
+	if hdr&tcpSYN != 0 || options <= 0 {
+		return 0
+	}
+	return xor16(frame, l4+20, options/2)
+}
+
+// tcpSYN is the SYN bit of the TCP data offset and flags word.
+const tcpSYN = 0x0002
+
 // fragmentID returns bits 16-63 of a later fragment's identifier (no
-// transport header): for IPv4 the flags and fragment offset word, and the
-// last four bytes of the IP packet. Fragments of one datagram share the
-// flow key and the identification, and differ in offset and data.
+// transport header): its offset in the datagram, and the last four bytes
+// of the IP packet. Fragments of one datagram share the flow key and the
+// identification, and differ in offset and data.
 func fragmentID(frame []byte, info flow.Info) uint64 {
 	if info.Fragment != flow.LaterFragment {
 		return 0
 	}
 	l3 := int(info.L3Offset)
 	lo := l3 + 20 + 4
-	var id uint64
 	if info.Key.Is6() {
 		lo = l3 + 48 + 4
-	} else {
-		id = readBE(frame, l3+6, 2) << 16
 	}
+	id := uint64(info.FragOffset) << 16
 	if end := ipEnd(frame, info); end != 0 && end <= len(frame) && end >= lo {
 		id |= readBE(frame, end-4, 4) << 32
 	}
