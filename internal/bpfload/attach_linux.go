@@ -17,7 +17,10 @@ import (
 // an error saying so, where the kernel would answer only "invalid
 // argument"; an interface that already has an XDP program is refused with
 // an error saying so, where the kernel would answer only "device or
-// resource busy"; other errors name the interface.
+// resource busy"; a driver's refusal of the interface's MTU ("numerical
+// result out of range": the kernels take no multi-buffer frames, and veth
+// takes them up to an MTU of 3,506 bytes with 4 KiB pages) is explained
+// with what to do; other errors name the interface.
 func Attach(prog *ebpf.Program, kernel string, ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
 	if ifindex < 1 {
 		return nil, fmt.Errorf("attach %s kernel: interface index %d (indexes start at 1; net.InterfaceByName gives one)", kernel, ifindex)
@@ -29,6 +32,12 @@ func Attach(prog *ebpf.Program, kernel string, ifindex int, flags link.XDPAttach
 	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: flags})
 	if errors.Is(err, unix.EBUSY) {
 		return nil, fmt.Errorf("attach %s kernel to interface %d (%s): it already has an XDP program, and it takes one: detach that one first (close its link, or ip link set dev %s xdp off): %w", kernel, ifindex, ifc.Name, ifc.Name, err)
+	}
+	if errors.Is(err, unix.ERANGE) {
+		return nil, fmt.Errorf("attach %s kernel to interface %d (%s): the driver refuses XDP at this MTU (%d bytes; on a veth, the peer's MTU counts too): "+
+			"the kernels take no multi-buffer frames, so a frame must fit a page (on a veth with 4 KiB pages, an MTU of at most 3,506 bytes); "+
+			"lower the MTU, or attach in generic mode (link.XDPGenericMode), where XDP sees GRO- and GSO-aggregated frames whole: %w",
+			kernel, ifindex, ifc.Name, ifc.MTU, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("attach %s kernel to interface %d (%s): %w", kernel, ifindex, ifc.Name, err)

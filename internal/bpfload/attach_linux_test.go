@@ -5,6 +5,9 @@ package bpfload_test
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -90,5 +93,79 @@ func TestAttach(t *testing.T) {
 	}
 	if infoErr != nil || linked != uint32(lo) {
 		t.Errorf("the link is attached to interface %d (%v), want %d", linked, infoErr, lo)
+	}
+}
+
+// TestAttach_VethMTU: a veth refuses an XDP program without multi-buffer
+// support while its peer's MTU is above about a page, with only "numerical
+// result out of range"; Attach says what that means and what to do. At
+// MTU 1500 the same program attaches. The pair lives in a network
+// namespace of the test's own, which ends with its thread.
+func TestAttach_VethMTU(t *testing.T) {
+	kerneltest.RequireNetns(t)
+	ipCmd, err := exec.LookPath("ip")
+	if err != nil {
+		kerneltest.Skip(t, "no ip command (iproute2) to make a veth pair")
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{
+		asm.Mov.Imm(asm.R0, 2), asm.Return(), // XDP_PASS
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+
+	var big, small error
+	var index int
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread and its namespace end with the goroutine
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		// ip forks from this thread, so it runs in the new namespace.
+		ip := func(args ...string) error {
+			if out, err := exec.Command(ipCmd, args...).CombinedOutput(); err != nil {
+				return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+			return nil
+		}
+		if err := ip("link", "add", "dpmtu0", "mtu", "9000", "type", "veth", "peer", "name", "dpmtu1", "mtu", "9000"); err != nil {
+			errc <- err
+			return
+		}
+		ifc, err := net.InterfaceByName("dpmtu0")
+		if err != nil {
+			errc <- err
+			return
+		}
+		index = ifc.Index
+		if l, err := bpfload.Attach(prog, "test", ifc.Index, 0); err == nil {
+			l.Close()
+		} else {
+			big = err
+		}
+		if err := ip("link", "set", "dpmtu1", "mtu", "1500"); err != nil {
+			errc <- err
+			return
+		}
+		l, err := bpfload.Attach(prog, "test", ifc.Index, 0)
+		if err == nil {
+			l.Close()
+		}
+		small = err
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("attach test kernel to interface %d (dpmtu0): the driver refuses XDP at this MTU (9000 bytes; on a veth, the peer's MTU counts too): ", index)
+	if big == nil || !strings.HasPrefix(big.Error(), want) ||
+		!strings.Contains(big.Error(), "link.XDPGenericMode") || !errors.Is(big, unix.ERANGE) {
+		t.Errorf("peer MTU 9000: %v, want an error starting %q, naming generic mode and matching ERANGE", big, want)
+	}
+	if small != nil {
+		t.Errorf("peer MTU 1500: %v", small)
 	}
 }

@@ -180,6 +180,12 @@ func (lb *LB) Program() *ebpf.Program { return lb.objs.XdpMaglev }
 // the XDP mode flags ask for (0: native where the driver has it, generic
 // otherwise). An index that names no interface of the calling thread's
 // network namespace is an error saying so. Close the link to detach.
+//
+// The balancer sends its frames back out of the interface (XDP_TX). On a
+// veth in native mode those frames reach the peer only if the peer runs
+// an XDP program too (any, even one that passes everything); without
+// one, Linux drops them, and [LB.Stats] still counts them as sent. Generic
+// mode has no such condition. See the README on MTUs and GRO.
 func (lb *LB) Attach(ifindex int, flags link.XDPAttachFlags) (link.Link, error) {
 	lb.mu.RLock()
 	defer lb.mu.RUnlock()

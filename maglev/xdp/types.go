@@ -191,10 +191,12 @@ func checkInstall(c Config, o Options, v VIP, t *maglev.Table) error {
 }
 
 // VIP is what the load balancer serves: packets whose destination is Addr,
-// Port and Proto. Port 0 serves every port of Addr. Only TCP and UDP have
-// ports (the flow keys of other protocols have zero ports), so a VIP of
-// another protocol has port 0. The zero VIP (invalid Addr) matches every
-// IP packet that no other VIP matches.
+// Port and Proto. Proto is required: a VIP serves one protocol (a VIP per
+// protocol serves several), and SetVIP refuses protocol 0 beside an
+// address. Port 0 serves every port of Addr. Only TCP and UDP have ports
+// (the flow keys of other protocols have zero ports), so a VIP of another
+// protocol has port 0. The zero VIP (invalid Addr) matches every IP packet
+// that no other VIP matches.
 type VIP struct {
 	Addr  netip.Addr
 	Port  uint16
@@ -210,6 +212,10 @@ func (v VIP) validate() error {
 	}
 	if v.Addr.Is4In6() || v.Addr.Zone() != "" {
 		return fmt.Errorf("maglev kernel: VIP address must be plain IPv4 or IPv6, got %v", v.Addr)
+	}
+	if v.Proto == 0 {
+		return fmt.Errorf("maglev kernel: VIP %v has protocol 0, which no traffic carries (a VIP matches one protocol): set Proto, to TCP (%d), UDP (%d) or another protocol's number with port 0, and add a VIP per protocol to serve",
+			v, flow.ProtoTCP, flow.ProtoUDP)
 	}
 	if v.Port != 0 && v.Proto != flow.ProtoTCP && v.Proto != flow.ProtoUDP {
 		return fmt.Errorf("maglev kernel: VIP %v: a port needs protocol TCP (%d) or UDP (%d), the only ones whose flow keys carry ports; port 0 serves every packet of protocol %d",
