@@ -254,13 +254,20 @@ static __always_inline int dp_parse_ipv4(struct dp_cursor *c, __u32 off, struct 
 }
 
 /* dp_parse_ipv6_ext walks the extension headers starting at off (next
- * header nh) and parses the upper-layer header after them. */
+ * header nh) and parses the upper-layer header after them.
+ *
+ * The walk is unrolled: as a loop, clang lays it out with the loop head
+ * after the body, so the body falls through into the head, and verifiers
+ * before Linux 6.7 (commit 10e14e9652bf, "bpf: fix control-flow graph
+ * checking in privileged mode"; 6.6.3 has it too) accept a back-edge only
+ * on a jump: they refuse every kernel with "back-edge from insn N to N+1". */
 static __always_inline int dp_parse_ipv6_ext(struct xdp_md *ctx, const struct dp_cursor *c,
 					     __u32 off, __u8 nh, struct dp_parsed *out)
 {
 	struct flow_key *k = &out->key;
 	__u8 h[8]; /* every extension header is at least 8 bytes long */
 
+#pragma unroll
 	for (int i = 0; i <= DP_MAX_EXT_HEADERS; i++) {
 		if (!dp_is_ext_header(nh))
 			break;
