@@ -108,6 +108,12 @@ static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u3
 	void *data_end = (void *)(long)ctx->data_end;
 	if (off > DP_MAX_OFF)
 		return 0;
+	/* Add to data the register that was checked: without this clang
+	 * folds the constant part of off (l4 + 8) into the pointer and adds
+	 * the unchecked rest, which Linux 6.1's verifier sees as an offset
+	 * of up to 2^16 plus 8, past what it tracks ("R0 offset is outside
+	 * of the packet"); 6.18's accepts that code. */
+	asm volatile("" : "+r"(off));
 	__u8 *p = data + off;
 	asm volatile("" : "+r"(p)); /* keep the check on p (see dp_pull) */
 	if ((void *)(p + n) > data_end)

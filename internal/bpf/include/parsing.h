@@ -78,13 +78,30 @@ static __always_inline __u32 dp_frame_len(const struct xdp_md *ctx)
  */
 #define DP_MAX_OFF 0xff00
 
+/*
+ * DP_PULL_MASK bounds the offsets dp_pull reads at, 2^15 - 1. Its callers
+ * never ask past it (the parser reads directly only within the first 106
+ * bytes, maglev's ICMP quote within about 16.6 KB: see DP_MAX_OFF), so it
+ * changes no result. dp_pull masks the offset with it (a no-op after its
+ * check) so that the verifier sees the bound on the very register added
+ * to data: clang may check one reload of a spilled offset and add
+ * another, and verifiers before Linux 6.8 (scalar IDs on spill, commit
+ * 26b560765e67) do not carry the check over to the stack slot: they see
+ * an offset of up to 2^16 and refuse the read ("R2 offset is outside of
+ * the packet"). DP_MAX_OFF cannot serve as the mask: it is no power of
+ * two less one, and iblt/xdp reads as far as it does.
+ */
+#define DP_PULL_MASK 0x7fff
+
 /* dp_pull returns a pointer to n bytes at offset off, or NULL when they are
  * not all inside the packet. */
 static __always_inline __u8 *dp_pull(const struct dp_cursor *c, __u32 off, __u32 n)
 {
-	if (off > DP_MAX_OFF || off + n > c->limit)
+	if (off > DP_PULL_MASK || off + n > c->limit)
 		return NULL;
-	__u8 *p = c->data + off;
+	/* Hide the check from clang, which would otherwise drop the mask. */
+	asm volatile("" : "+r"(off));
+	__u8 *p = c->data + (off & DP_PULL_MASK);
 	/* Keep the bounds check on p itself: without this clang may compute
 	 * data + (off + n) afresh, a pointer the verifier tracks apart from p,
 	 * and then refuses the read through p. */
@@ -256,13 +273,20 @@ static __always_inline int dp_parse_ipv4(struct dp_cursor *c, __u32 off, struct 
 }
 
 /* dp_parse_ipv6_ext walks the extension headers starting at off (next
- * header nh) and parses the upper-layer header after them. */
+ * header nh) and parses the upper-layer header after them.
+ *
+ * The walk is unrolled: as a loop, clang lays it out with the loop head
+ * after the body, so the body falls through into the head, and verifiers
+ * before Linux 6.7 (commit 10e14e9652bf, "bpf: fix control-flow graph
+ * checking in privileged mode"; 6.6.3 has it too) accept a back-edge only
+ * on a jump: they refuse every kernel with "back-edge from insn N to N+1". */
 static __always_inline int dp_parse_ipv6_ext(struct xdp_md *ctx, const struct dp_cursor *c,
 					     __u32 off, __u8 nh, struct dp_parsed *out)
 {
 	struct flow_key *k = &out->key;
 	__u8 h[8]; /* every extension header is at least 8 bytes long */
 
+#pragma unroll
 	for (int i = 0; i <= DP_MAX_EXT_HEADERS; i++) {
 		if (!dp_is_ext_header(nh))
 			break;
