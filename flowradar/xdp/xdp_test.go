@@ -393,6 +393,23 @@ func TestKernel_OtherHashes(t *testing.T) {
 	}
 }
 
+// BenchmarkKernelRead measures Read, the read-back of an epoch's table
+// sized for 40,000 flows (filter blocks and cells), per-CPU and shared.
+func BenchmarkKernelRead(b *testing.B) {
+	p := flowradar.ParamsFor(40000, 1)
+	for _, perCPU := range []bool{false, true} {
+		b.Run(fmt.Sprintf("percpu=%v", perCPU), func(b *testing.B) {
+			k := loadKernel(b, p, perCPU)
+			for b.Loop() {
+				if _, err := k.Read(0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/read")
+		})
+	}
+}
+
 // BenchmarkKernel: the encoder on every frame of the main captures, all
 // flows already known (a first pass ran), net of the XDP_DROP floor; the
 // parse-only kernel of flow/xdp in the same run separates parsing from

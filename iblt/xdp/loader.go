@@ -200,14 +200,8 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	return k.read(epoch)
 }
 
-// errStop ends a read of the cell map at the end of the epoch's table.
-var errStop = errors.New("iblt kernel: end of the epoch's cells")
-
 // read reads the table of epoch (0 or 1): cells epoch*Cells to
-// epoch*Cells+Cells-1 of the cell map. The map is read in batches from
-// cell 0 (a batch lookup cannot start elsewhere), batches of at most one
-// table, so epoch 0 reads at most one batch past its table, and epoch 1
-// reads epoch 0's cells too and skips them.
+// epoch*Cells+Cells-1 of the cell map, and no others.
 func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	t, err := iblt.New(k.opts.Params())
 	if err != nil {
@@ -228,13 +222,7 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	words, stride := t.Words(), t.CellWords()
 	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
 	vals := make([]ibltIbltCell, len(keys)*cpus)
-	err = bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
-		if key < start {
-			return nil
-		}
-		if key-start >= n {
-			return errStop
-		}
+	err = bpfload.ReadRange(m, start, n, keys, vals, func(key uint32, i int) error {
 		c := int(key - start)
 		cell := words[c*stride : (c+1)*stride]
 		for j := i * cpus; j < (i+1)*cpus; j++ {
@@ -242,7 +230,7 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 		}
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	return t, nil

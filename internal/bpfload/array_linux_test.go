@@ -156,3 +156,102 @@ func TestClearRange(t *testing.T) {
 		check("ClearArray(5)", func(i uint32) bool { return i < 5 })
 	}
 }
+
+// TestReadRange: ReadRange hands put exactly the elements of its range, in
+// order, with their values, from plain and per-CPU arrays, across batches
+// and a partial last one, wherever the range starts; and refuses what it
+// cannot read (a range past the map, values of the wrong size, too few
+// values, no keys, a hash map) with an error before any system call.
+func TestReadRange(t *testing.T) {
+	kerneltest.Require(t)
+	const entries = 10
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(key uint32, cpu int) uint64 { return uint64(key)*1000 + uint64(cpu) + 7 }
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		per := 1
+		if typ == ebpf.PerCPUArray {
+			per = cpus
+		}
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		for i := range uint32(entries) {
+			vs := make([]uint64, per)
+			for c := range vs {
+				vs[c] = value(i, c)
+			}
+			if per == 1 {
+				err = m.Update(i, vs[0], ebpf.UpdateAny)
+			} else {
+				err = m.Update(i, vs, ebpf.UpdateAny)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range []struct{ start, n uint32 }{{0, 10}, {0, 3}, {3, 4}, {5, 5}, {9, 1}, {4, 0}, {1, 9}} {
+			keys := make([]uint32, 3) // batches of 3 and a partial last one
+			vals := make([]uint64, 3*per)
+			next := r.start
+			err := bpfload.ReadRange(m, r.start, r.n, keys, vals, func(key uint32, i int) error {
+				if key != next {
+					t.Errorf("%v [%d, +%d): element %d read, want %d", typ, r.start, r.n, key, next)
+				}
+				next = key + 1
+				for c := range per {
+					if got, want := vals[i*per+c], value(key, c); got != want {
+						t.Errorf("%v [%d, +%d): element %d CPU %d is %d, want %d", typ, r.start, r.n, key, c, got, want)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Errorf("%v [%d, +%d): %v", typ, r.start, r.n, err)
+			}
+			if next != r.start+r.n {
+				t.Errorf("%v [%d, +%d): read up to element %d, want %d", typ, r.start, r.n, next, r.start+r.n)
+			}
+		}
+		stop := errors.New("stop")
+		calls := 0
+		err = bpfload.ReadRange(m, 2, 6, make([]uint32, 4), make([]uint64, 4*per), func(key uint32, i int) error {
+			calls++
+			if key == 6 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || calls != 5 {
+			t.Errorf("%v: put failing at element 6: %v after %d calls, want its error after 5", typ, err, calls)
+		}
+
+		never := func(uint32, int) error { t.Errorf("%v: put called on a refused read", typ); return nil }
+		for _, c := range []struct {
+			name string
+			err  error
+			want string
+		}{
+			{"past the end", bpfload.ReadRange(m, 8, 3, make([]uint32, 4), make([]uint64, 4*per), never), "elements 8 to 10 of a map of 10"},
+			{"4-byte values", bpfload.ReadRange(m, 0, 3, make([]uint32, 4), make([]uint32, 4*per), never), "values of 4 bytes, the map's take 8"},
+			{"too few values", bpfload.ReadRange(m, 0, 3, make([]uint32, 4), make([]uint64, 4*per-1), never), "values for batches of 4 keys"},
+			{"no keys", bpfload.ReadRange(m, 0, 3, nil, make([]uint64, 4*per), never), "len(keys) is 0"},
+		} {
+			if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+				t.Errorf("%v, %s: error %v, want one containing %q", typ, c.name, c.err, c.want)
+			}
+		}
+	}
+	h, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := bpfload.ReadRange(h, 0, 1, make([]uint32, 1), make([]uint64, 1), func(uint32, int) error { return nil }); err == nil || !strings.Contains(err.Error(), "map type") {
+		t.Errorf("ReadRange of a hash map: %v, want an error naming the map type", err)
+	}
+}
