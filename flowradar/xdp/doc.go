@@ -23,6 +23,11 @@
 // [Kernel.Read] merges and [Kernel.ReadCPUs] returns one by one (the
 // shared ones then keep one entry). Sizes and the
 // seed are load-time constants set from the [Options] given to [Load].
+// The shared table maps are memory-mappable (BPF_F_MMAPABLE), and the
+// loader reads and clears them through mappings: a Read of a table for
+// 40,000 flows takes a few milliseconds, a Flip about 14 (most of it the
+// grace period), where the per-CPU tables, read and cleared with batch
+// system calls, take about 20 and 100 to 130 (BenchmarkKernelRead).
 //
 // Concurrency, shared tables (the default): updates are atomic (fetch-OR of
 // filter words, atomic adds and XORs of cells); a known flow's packet only

@@ -39,9 +39,11 @@ func decodedFlows(t *testing.T, tb *flowradar.Table) map[string]uint64 {
 // A Flip whose read fails has ended the epoch and says so; the epoch
 // stays readable until the next Flip, and no packet of it leaks into a
 // later epoch.
+// The tables are per-CPU: the shared ones are read from memory mappings,
+// which cannot fail (TestRead_MappingTooShort covers their guard).
 func TestFlip_ReadFails(t *testing.T) {
 	p := flowradar.ParamsFor(64, 9)
-	k := loadKernel(t, p, false)
+	k := loadKernel(t, p, true)
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
 	b := pkt.UDP4("10.0.0.3:5353", "10.0.0.4:53", []byte{1})
 	run := func(f []byte) { runOnce(t, k, f) }
@@ -49,7 +51,7 @@ func TestFlip_ReadFails(t *testing.T) {
 	// A cells map whose values do not fit the loader's type: the read
 	// fails, as a transient lookup error would.
 	var ferr error
-	kerneltest.WithMap(t, &k.objs.FlowradarCells0, &ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4}, func() {
+	kerneltest.WithMap(t, &k.objs.FlowradarPcpuCells0, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}, func() {
 		_, ferr = k.Flip()
 	})
 	if ferr == nil || !strings.Contains(ferr.Error(), "epoch 0 ended") {
@@ -84,20 +86,21 @@ func TestFlip_ReadFails(t *testing.T) {
 }
 
 // A Flip whose clear fails changes nothing: the kernel writes the same
-// epoch, and a retry returns it whole.
+// epoch, and a retry returns it whole. Per-CPU tables, as above: clearing
+// a shared one zeroes its mapping, which cannot fail.
 func TestFlip_ClearFails(t *testing.T) {
 	p := flowradar.ParamsFor(64, 9)
-	k := loadKernel(t, p, false)
+	k := loadKernel(t, p, true)
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
 	run := func(f []byte) { runOnce(t, k, f) }
 	run(a) // epoch 0
 	// A read-only descriptor of epoch 1's cells: the clear's update fails.
-	real := k.objs.FlowradarCells1
+	real := k.objs.FlowradarPcpuCells1
 	ro := readOnly(t, real)
 	defer ro.Close()
-	k.objs.FlowradarCells1 = ro
+	k.objs.FlowradarPcpuCells1 = ro
 	_, ferr := k.Flip()
-	k.objs.FlowradarCells1 = real
+	k.objs.FlowradarPcpuCells1 = real
 	if ferr == nil {
 		t.Fatal("Flip with a failing clear: no error")
 	}
@@ -240,4 +243,22 @@ func mustKey(t *testing.T, frame []byte) string {
 		t.Fatal(err)
 	}
 	return info.Key.String()
+}
+
+// A shared epoch's mappings shorter than its table (which Load never
+// makes) are an error naming the sizes, not a read past their end.
+func TestRead_MappingTooShort(t *testing.T) {
+	k := loadKernel(t, flowradar.ParamsFor(64, 9), false)
+	for _, mem := range []*[2][]byte{&k.filterMem, &k.cellsMem} {
+		full := mem[1]
+		mem[1] = full[:8]
+		_, err := k.Read(1)
+		mem[1] = full
+		if err == nil || !strings.Contains(err.Error(), "the map holds 8 bytes") {
+			t.Errorf("Read of a truncated mapping: %v, want an error naming its 8 bytes", err)
+		}
+	}
+	if _, err := k.Read(1); err != nil {
+		t.Fatal(err)
+	}
 }

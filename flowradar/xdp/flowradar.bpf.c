@@ -85,10 +85,13 @@ struct {
 
 /* Flow filter of epoch 0 and 1. key: block b; value: filter bits
  * 512b..512b+511 (filter bit i is bit i%64 of word i/64, host order).
- * Loader sets max_entries to Params.FilterBits/512. */
+ * Loader sets max_entries to Params.FilterBits/512. Memory-mappable, as
+ * the cells below, so that the loader reads and clears an epoch with
+ * memory copies, not batch lookups and updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct fr_block);
 } flowradar_filter0 SEC(".maps"), flowradar_filter1 SEC(".maps");
@@ -98,6 +101,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct flowradar_cell);
 } flowradar_cells0 SEC(".maps"), flowradar_cells1 SEC(".maps");

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -21,11 +22,16 @@ import (
 // return that error; Options and Params return zero values and Program
 // returns nil.
 type Kernel struct {
-	objs   flowradarObjects
-	p      flowradar.Params
-	o      Options
-	wait   *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
-	closed bool
+	objs flowradarObjects
+	p    flowradar.Params
+	o    Options
+	wait *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
+	// The shared maps of each epoch mapped into memory (nil with PerCPU,
+	// whose maps cannot be): Read copies an epoch out and Clear zeroes it
+	// in a few milliseconds where batch lookups and updates of the same
+	// elements took tens.
+	filterMem, cellsMem [2][]byte
+	closed              bool
 }
 
 var errClosed = errors.New("flowradar kernel: closed or never loaded (use Load)")
@@ -69,6 +75,18 @@ func Load(o Options) (*Kernel, error) {
 	if err := bpfload.Load(spec, "flowradar", &k.objs); err != nil {
 		k.wait.Close()
 		return nil, err
+	}
+	if !o.PerCPU {
+		for e := range 2 {
+			fm, cm := k.maps(e)
+			if k.filterMem[e], err = bpfload.Mmap(fm); err == nil {
+				k.cellsMem[e], err = bpfload.Mmap(cm)
+			}
+			if err != nil {
+				k.Close()
+				return nil, fmt.Errorf("load flowradar kernel: map epoch %d: %w", e, err)
+			}
+		}
 	}
 	return k, nil
 }
@@ -224,6 +242,15 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 		}
 		tables[i], filters[i], cells[i] = t, t.Filter(), make([]flowradar.Cell, k.p.Cells)
 	}
+	if k.cellsMem[epoch] != nil {
+		if err := k.readMapped(epoch, filters[0], cells[0]); err != nil {
+			return nil, err
+		}
+		if err := tables[0].SetCells(cells[0]); err != nil {
+			return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+		}
+		return tables, nil
+	}
 	keys := make([]uint32, bpfload.Batch)
 	blocks := make([]flowradarFrBlock, bpfload.Batch*cpus)
 	if err := bpfload.ReadArray(fm, keys, blocks, func(key uint32, i int) error {
@@ -263,6 +290,26 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 	return tables, nil
 }
 
+// readMapped copies epoch's shared filter and cells out of their mappings
+// into filter and cells. The filter words and the cells are in host order
+// on both sides.
+func (k *Kernel) readMapped(epoch int, filter []uint64, cells []flowradar.Cell) error {
+	fmem, cmem := k.filterMem[epoch], k.cellsMem[epoch]
+	if n := 8 * len(filter); len(fmem) < n {
+		return fmt.Errorf("flowradar kernel: read filter of epoch %d: the map holds %d bytes, want %d", epoch, len(fmem), n)
+	}
+	copy(filter, unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(fmem))), len(filter)))
+	const size = int(unsafe.Sizeof(flowradarFlowradarCell{}))
+	if n := size * len(cells); len(cmem) < n {
+		return fmt.Errorf("flowradar kernel: read cells of epoch %d: the map holds %d bytes, want %d", epoch, len(cmem), n)
+	}
+	vals := unsafe.Slice((*flowradarFlowradarCell)(unsafe.Pointer(unsafe.SliceData(cmem))), len(cells))
+	for i := range cells {
+		mergeCell(&cells[i], &vals[i])
+	}
+	return nil
+}
+
 // mergeCell adds a kernel cell into c: FlowXOR XORed, counters summed.
 func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 	for w, x := range v.FlowXor {
@@ -288,6 +335,11 @@ func (k *Kernel) Clear(epoch int) error {
 	}
 	if err := checkEpoch(epoch); err != nil {
 		return err
+	}
+	if k.cellsMem[epoch] != nil {
+		clear(k.filterMem[epoch])
+		clear(k.cellsMem[epoch])
+		return nil
 	}
 	fm, cm := k.maps(epoch)
 	if err := bpfload.ClearArray[flowradarFrBlock](fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
@@ -393,5 +445,10 @@ func (k *Kernel) Close() error {
 		return nil
 	}
 	k.closed = true
-	return errors.Join(k.objs.Close(), k.wait.Close())
+	err := errors.Join(k.objs.Close(), k.wait.Close())
+	for e := range 2 {
+		err = errors.Join(err, bpfload.Munmap(k.filterMem[e]), bpfload.Munmap(k.cellsMem[e]))
+		k.filterMem[e], k.cellsMem[e] = nil, nil
+	}
+	return err
 }

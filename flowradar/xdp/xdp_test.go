@@ -393,20 +393,29 @@ func TestKernel_OtherHashes(t *testing.T) {
 	}
 }
 
-// BenchmarkKernelRead measures Read, the read-back of an epoch's table
-// sized for 40,000 flows (filter blocks and cells), per-CPU and shared.
+// BenchmarkKernelRead measures the collector's side of an epoch on a
+// table sized for 40,000 flows: Read (the filter blocks and cells read
+// back) and Flip (the other epoch cleared, then read), per-CPU and shared.
 func BenchmarkKernelRead(b *testing.B) {
 	p := flowradar.ParamsFor(40000, 1)
 	for _, perCPU := range []bool{false, true} {
-		b.Run(fmt.Sprintf("percpu=%v", perCPU), func(b *testing.B) {
-			k := loadKernel(b, p, perCPU)
-			for b.Loop() {
-				if _, err := k.Read(0); err != nil {
-					b.Fatal(err)
+		for _, op := range []string{"read", "flip"} {
+			b.Run(fmt.Sprintf("percpu=%v/op=%s", perCPU, op), func(b *testing.B) {
+				k := loadKernel(b, p, perCPU)
+				for b.Loop() {
+					var err error
+					if op == "read" {
+						_, err = k.Read(0)
+					} else {
+						_, err = k.Flip()
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/read")
-		})
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/"+op)
+			})
+		}
 	}
 }
 
