@@ -106,7 +106,8 @@
 // [iblt.Table.Merge] adds tables, which is exact because the table is
 // linear);
 // iblt_shared_cells, one table for all CPUs updated with atomic add and
-// XOR, when [Options.Shared] is set. The cell map in use holds the tables
+// XOR, when [Options.Shared] is set (memory-mappable: the loader reads and
+// clears it through a mapping). The cell map in use holds the tables
 // of both epochs, 2 * [Options.Cells] cells: epoch e's cell c is element
 // e*Cells + c, and the other cell map has one element; iblt_epoch, one
 // element, the epoch written, which each packet reads once (an inlined

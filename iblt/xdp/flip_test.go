@@ -543,3 +543,23 @@ func TestEpoch_PacketsWhole(t *testing.T) {
 		t.Logf("shared=%v: %d packets, %d epoch switches", shared, total, n)
 	}
 }
+
+// A shared cell map's mapping shorter than its two tables (which Load never
+// makes) is an error naming the sizes for Read and Clear, not an access
+// past its end.
+func TestMapped_TooShort(t *testing.T) {
+	k := loadKernel(t, Options{Cells: 60, Hashes: 3, Seed: 1, Shared: true})
+	full := k.mem
+	k.mem = full[:8]
+	_, rerr := k.Read(1)
+	cerr := k.Clear(1)
+	k.mem = full
+	for op, err := range map[string]error{"Read": rerr, "Clear": cerr} {
+		if err == nil || !strings.Contains(err.Error(), "the mapping holds 8 bytes") {
+			t.Errorf("%s of a truncated mapping: %v, want an error naming its 8 bytes", op, err)
+		}
+	}
+	if _, err := k.Read(1); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -79,10 +79,12 @@ struct {
 
 /* The same two tables shared by every CPU, updated with atomic adds and
  * XORs, when iblt_shared is set (max_entries 2 * iblt_k * iblt_sub then,
- * 1 otherwise). */
+ * 1 otherwise). Memory-mappable: the loader reads and clears an epoch
+ * with memory copies, not batch lookups and updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct iblt_cell);
 } iblt_shared_cells SEC(".maps");

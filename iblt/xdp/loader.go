@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -26,9 +27,13 @@ import (
 // nil (the zero Kernel) or the closed program, whose runs fail. Close may
 // be called again.
 type Kernel struct {
-	objs   ibltObjects
-	opts   Options
-	wait   *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
+	objs ibltObjects
+	opts Options
+	wait *bpfload.Waiter // Flip's wait for the programs still writing the ended epoch
+	// The shared cell map mapped into memory (nil per-CPU, whose map
+	// cannot be): Read copies an epoch out and Clear zeroes it, where
+	// batch lookups and updates of the same cells cost system calls.
+	mem    []byte
 	closed bool
 }
 
@@ -73,6 +78,12 @@ func Load(opts Options) (*Kernel, error) {
 	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
 		k.wait.Close()
 		return nil, err
+	}
+	if opts.Shared {
+		if k.mem, err = bpfload.Mmap(k.objs.IbltSharedCells); err != nil {
+			k.Close()
+			return nil, fmt.Errorf("load iblt kernel: map the cells: %w", err)
+		}
 	}
 	return k, nil
 }
@@ -220,6 +231,16 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d cells, want %d (two epochs of %d)", epoch, m.MaxEntries(), 2*n, n)
 	}
 	words, stride := t.Words(), t.CellWords()
+	if k.mem != nil {
+		cells, err := k.mapped(epoch)
+		if err != nil {
+			return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
+		}
+		for c := range cells {
+			addCell(words[c*stride:(c+1)*stride], &cells[c])
+		}
+		return t, nil
+	}
 	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
 	vals := make([]ibltIbltCell, len(keys)*cpus)
 	err = bpfload.ReadRange(m, start, n, keys, vals, func(key uint32, i int) error {
@@ -234,6 +255,18 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	return t, nil
+}
+
+// mapped returns epoch's cells in the shared map's memory mapping: cells
+// epoch*Cells to epoch*Cells+Cells-1, host order.
+func (k *Kernel) mapped(epoch int) ([]ibltIbltCell, error) {
+	const size = int(unsafe.Sizeof(ibltIbltCell{}))
+	n := k.opts.Cells
+	if len(k.mem) < 2*n*size {
+		return nil, fmt.Errorf("the mapping holds %d bytes, want %d (two epochs of %d cells)", len(k.mem), 2*n*size, n)
+	}
+	all := unsafe.Slice((*ibltIbltCell)(unsafe.Pointer(unsafe.SliceData(k.mem))), 2*n)
+	return all[epoch*n : (epoch+1)*n], nil
 }
 
 // addCell merges a kernel cell into the table's words, as iblt.Table.Merge.
@@ -258,6 +291,14 @@ func (k *Kernel) Clear(epoch int) error {
 	}
 	if err := checkEpoch(epoch); err != nil {
 		return err
+	}
+	if k.mem != nil {
+		cells, err := k.mapped(epoch)
+		if err != nil {
+			return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
+		}
+		clear(cells)
+		return nil
 	}
 	if err := bpfload.ClearRange[ibltIbltCell](k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
@@ -308,7 +349,9 @@ func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
 		return err
 	}
-	if err := bpfload.ClearArray[ibltIbltCell](k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	if k.mem != nil {
+		clear(k.mem)
+	} else if err := bpfload.ClearArray[ibltIbltCell](k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: reset cells: %w", err)
 	}
 	n, err := ebpf.PossibleCPU()
@@ -346,5 +389,7 @@ func (k *Kernel) Stats() (Stats, error) {
 // closed, and Close may be called again.
 func (k *Kernel) Close() error {
 	k.closed = true
-	return errors.Join(k.objs.Close(), k.wait.Close())
+	err := errors.Join(k.objs.Close(), k.wait.Close(), bpfload.Munmap(k.mem))
+	k.mem = nil
+	return err
 }
