@@ -266,6 +266,19 @@ func FlowKey(b []byte) (flow.Key, error) {
 // ([ReadArray], [ClearArray]).
 const Batch = 4096
 
+// copies returns how many copies of each element the array map m holds:
+// one for a plain array, one per possible CPU for a per-CPU array. Another
+// map type is an error that op names.
+func copies(m *ebpf.Map, op string) (int, error) {
+	switch m.Type() {
+	case ebpf.Array:
+		return 1, nil
+	case ebpf.PerCPUArray:
+		return ebpf.PossibleCPU()
+	}
+	return 0, fmt.Errorf("%s: map type must be %v or %v, got %v", op, ebpf.Array, ebpf.PerCPUArray, m.Type())
+}
+
 // ClearArray zeroes elements 0 to n-1 of the array map m (plain or
 // per-CPU) whose values are of type V, with batch updates of up to batch
 // elements: a few system calls where one update per element would take a
@@ -282,17 +295,9 @@ func ClearRange[V any](m *ebpf.Map, start, n uint32, batch int) error {
 		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
 	}
 	batch = min(batch, max(int(n), 1))
-	per := 1
-	switch m.Type() {
-	case ebpf.Array:
-	case ebpf.PerCPUArray:
-		cpus, err := ebpf.PossibleCPU()
-		if err != nil {
-			return err
-		}
-		per = cpus
-	default:
-		return fmt.Errorf("clear array: map type must be %v or %v, got %v", ebpf.Array, ebpf.PerCPUArray, m.Type())
+	per, err := copies(m, "clear array")
+	if err != nil {
+		return err
 	}
 	keys := make([]uint32, 0, batch)
 	zeros := make([]V, batch*per)

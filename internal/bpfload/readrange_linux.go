@@ -27,17 +27,13 @@ import (
 // possible CPUs for a per-CPU map. Anything else is an error naming the
 // sizes, before any system call.
 func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put func(key uint32, i int) error) error {
-	per, stride := 1, m.ValueSize()
-	switch m.Type() {
-	case ebpf.Array:
-	case ebpf.PerCPUArray:
-		cpus, err := ebpf.PossibleCPU()
-		if err != nil {
-			return err
-		}
-		per, stride = cpus, (stride+7)&^7
-	default:
-		return fmt.Errorf("read range: map type must be %v or %v, got %v", ebpf.Array, ebpf.PerCPUArray, m.Type())
+	per, err := copies(m, "read range")
+	if err != nil {
+		return err
+	}
+	stride := m.ValueSize()
+	if m.Type() == ebpf.PerCPUArray {
+		stride = (stride + 7) &^ 7 // the kernel pads each CPU's copy
 	}
 	var v V
 	if size := unsafe.Sizeof(v); size != uintptr(stride) {
