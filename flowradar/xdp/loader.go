@@ -324,10 +324,11 @@ func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 
 // Clear empties the tables of epoch 0 or 1 (any other epoch is an
 // error). Clear the epoch the kernel writes ([Kernel.Epoch]) only while
-// no packet arrives: it empties the filter, then the cells, a batch at
-// a time, and packets counted meanwhile leave the two out of step (a
-// flow's key cleared from some of its cells and not from others, or
-// XORed in twice), so that the epoch's table may not decode.
+// no packet arrives: it empties the filter, then the cells, one after
+// another (a memory clear of the shared tables' mappings, batch updates
+// of the per-CPU ones), and packets counted meanwhile leave the two out
+// of step (a flow's key cleared from some of its cells and not from
+// others, or XORed in twice), so that the epoch's table may not decode.
 // [Kernel.Flip] clears the epoch the kernel does not write.
 func (k *Kernel) Clear(epoch int) error {
 	if err := k.ready(); err != nil {

@@ -280,11 +280,12 @@ func addCell(w []uint64, c *ibltIbltCell) {
 }
 
 // Clear empties the digest of epoch 0 or 1 (any other epoch is an error).
-// It clears the cells in batches, not all at once: clear the epoch the
-// kernel writes ([Kernel.Epoch]) only while no packet arrives, since a
-// packet the program handles meanwhile may land in a cleared cell and not
-// in another, which no later digest can cancel. [Kernel.Flip] clears the
-// epoch the kernel does not write.
+// It clears the cells one after another, not all at once (a memory clear
+// of the shared map's mapping, batch updates of the per-CPU one): clear
+// the epoch the kernel writes ([Kernel.Epoch]) only while no packet
+// arrives, since a packet the program handles meanwhile may land in a
+// cleared cell and not in another, which no later digest can cancel.
+// [Kernel.Flip] clears the epoch the kernel does not write.
 func (k *Kernel) Clear(epoch int) error {
 	if err := k.ready(); err != nil {
 		return err
@@ -341,9 +342,9 @@ func (k *Kernel) Flip() (*iblt.Table, error) {
 
 // Reset empties the digests of both epochs and zeroes the statistics
 // ([Kernel.Stats]); the kernel goes on writing the same epoch. It clears
-// the cells in batches, not all at once: a packet the program handles
-// meanwhile may land in a cleared cell and not in another, which no later
-// digest can cancel. Reset while no traffic reaches the program (before
+// the cells one after another, not all at once: a packet the program
+// handles meanwhile may land in a cleared cell and not in another, which
+// no later digest can cancel. Reset while no traffic reaches the program (before
 // attaching it, or after detaching it); under traffic, use [Kernel.Flip].
 func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
