@@ -77,3 +77,12 @@ func TestModel_RunRefusesWhatNoKernelIs(t *testing.T) {
 		}
 	}
 }
+
+// Stats.Packets is Passed plus Dropped; Malformed and NotIP packets are
+// among them, not added.
+func TestStats_Packets(t *testing.T) {
+	s := Stats{Passed: 5, Dropped: 3, Malformed: 2, NotIP: 1}
+	if got := s.Packets(); got != 8 {
+		t.Errorf("Packets of %+v = %d, want 8", s, got)
+	}
+}

@@ -123,6 +123,10 @@ type Stats struct {
 	Passed, Dropped, Malformed, NotIP uint64
 }
 
+// Packets returns the number of packets the kernel has seen: Passed plus
+// Dropped (every packet is one or the other).
+func (s Stats) Packets() uint64 { return s.Passed + s.Dropped }
+
 // Model is the kernel written in Go: [Model.Run] returns the verdict the
 // kernel returns for a frame and makes the same change to the filter and
 // the counters. Tests run every frame through both. Set Filter for the

@@ -123,8 +123,17 @@ func TestKernel_DetectorReset(t *testing.T) {
 	if len(ev) != 2 || ev[0].Report != cms.ReportCrossed || ev[1].Report != cms.ReportCrossed || ev[1].Key != info.Key || ev[1].Estimate != thr {
 		t.Fatalf("events %+v, want two crossings of %v at %d: the first interval's, kept, and the second's", ev, info.Key, thr)
 	}
-	if st, _ := k.Stats(); st.Dropped != 3 || st.Events != 1 || st.Outcomes[flow.OutcomeOK] != 8 {
+	if st, _ := k.Stats(); st.Dropped != 3 || st.Events != 1 || st.Outcomes[flow.OutcomeOK] != 8 || st.Packets() != 8 {
 		t.Fatalf("stats %+v, want those of the second interval: 8 parsed, 3 dropped, 1 event", st)
 	}
 	compareSketches(t, k, d.Sketch())
+}
+
+// Stats.Packets sums the parse outcomes, and nothing else: drops and
+// events are among those packets.
+func TestStats_Packets(t *testing.T) {
+	s := Stats{Outcomes: [4]uint64{5, 1, 2, 3}, Dropped: 4, Events: 2, EventsLost: 1, SatMissed: 7}
+	if got := s.Packets(); got != 11 {
+		t.Errorf("Packets of %+v = %d, want 11", s, got)
+	}
 }

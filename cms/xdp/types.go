@@ -128,6 +128,16 @@ type Stats struct {
 	SatMissed uint64
 }
 
+// Packets returns the number of packets the kernel has seen: the sum of
+// Outcomes (every packet has one).
+func (s Stats) Packets() uint64 {
+	var n uint64
+	for _, v := range s.Outcomes {
+		n += v
+	}
+	return n
+}
+
 // Event reports a flow of the detector (detector mode), as
 // [cms.Detector.FilterReport] does: Report is [cms.ReportCrossed] when the
 // flow's packet brought its minimum counter to the threshold (that packet
