@@ -328,11 +328,11 @@ func (k *Kernel) Reset() error {
 		return fmt.Errorf("cms kernel: reset counters: %w", err)
 	}
 	if k.opts.Mode == ModeDetect {
-		if err := bpfload.ClearArray[cmsCmsReportedSlot](k.objs.CmsReported, cms.ReportSlots, bpfload.Batch); err != nil {
+		if err := bpfload.ClearArray(k.objs.CmsReported, cms.ReportSlots, bpfload.Batch); err != nil {
 			return fmt.Errorf("cms kernel: reset reported flows: %w", err)
 		}
 	}
-	if err := bpfload.ClearArray[uint64](k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX), bpfload.Batch); err != nil {
+	if err := bpfload.ClearArray(k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX), bpfload.Batch); err != nil {
 		return fmt.Errorf("cms kernel: reset stats: %w", err)
 	}
 	return nil

@@ -24,10 +24,9 @@
 // shared ones then keep one entry). Sizes and the
 // seed are load-time constants set from the [Options] given to [Load].
 // The shared table maps are memory-mappable (BPF_F_MMAPABLE), and the
-// loader reads and clears them through mappings: a Read of a table for
-// 40,000 flows takes a few milliseconds, a Flip about 14 (most of it the
-// grace period), where the per-CPU tables, read and cleared with batch
-// system calls, take about 20 and 100 to 130 (BenchmarkKernelRead).
+// loader reads and clears them through mappings, several times faster
+// than the batch system calls that per-CPU maps, which cannot be mapped,
+// take (BenchmarkKernelRead measures both).
 //
 // Concurrency, shared tables (the default): updates are atomic (fetch-OR of
 // filter words, atomic adds and XORs of cells); a known flow's packet only

@@ -343,10 +343,10 @@ func (k *Kernel) Clear(epoch int) error {
 		return nil
 	}
 	fm, cm := k.maps(epoch)
-	if err := bpfload.ClearArray[flowradarFrBlock](fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
+	if err := bpfload.ClearArray(fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d filter: %w", epoch, err)
 	}
-	if err := bpfload.ClearArray[flowradarFlowradarCell](cm, k.p.Cells, bpfload.Batch); err != nil {
+	if err := bpfload.ClearArray(cm, k.p.Cells, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d cells: %w", epoch, err)
 	}
 	return nil

@@ -332,10 +332,10 @@ func TestFlip_ClearFails(t *testing.T) {
 	k := loadKernel(t, o)
 	a := flipFrames()[0]
 	kerneltest.Run(t, k.Program(), a)
-	// A cell map whose values do not fit the loader's cells: the clear's
-	// batch update fails, as a transient error would.
+	// A cell map that ends with epoch 0: the clear's batch update of
+	// epoch 1 fails, as a transient error would.
 	var ferr error
-	kerneltest.WithMap(t, &k.objs.IbltCells, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 60}, func() {
+	kerneltest.WithMap(t, &k.objs.IbltCells, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 30}, func() {
 		_, ferr = k.Flip()
 	})
 	if ferr == nil || !strings.Contains(ferr.Error(), "clear epoch 1") {

@@ -301,7 +301,7 @@ func (k *Kernel) Clear(epoch int) error {
 		clear(cells)
 		return nil
 	}
-	if err := bpfload.ClearRange[ibltIbltCell](k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	if err := bpfload.ClearRange(k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
 	}
 	return nil
@@ -352,7 +352,7 @@ func (k *Kernel) Reset() error {
 	}
 	if k.mem != nil {
 		clear(k.mem)
-	} else if err := bpfload.ClearArray[ibltIbltCell](k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	} else if err := bpfload.ClearArray(k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("iblt kernel: reset cells: %w", err)
 	}
 	n, err := ebpf.PossibleCPU()

@@ -81,7 +81,7 @@ func TestClearArray_Error(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	err = bpfload.ClearArray[uint64](m, 6, 4)
+	err = bpfload.ClearArray(m, 6, 4)
 	if err == nil || !strings.HasPrefix(err.Error(), "clear elements 4 to 5: ") {
 		t.Errorf("clearing 6 elements of a 4-element map: %v, want an error naming elements 4 to 5", err)
 	}
@@ -145,12 +145,12 @@ func TestClearRange(t *testing.T) {
 			}
 		}
 		fill()
-		if err := bpfload.ClearRange[uint64](m, 3, 7, 2); err != nil { // batches of 2, 2, 2 and 1
+		if err := bpfload.ClearRange(m, 3, 7, 2); err != nil { // batches of 2, 2, 2 and 1
 			t.Fatal(err)
 		}
 		check("ClearRange(3, 7)", func(i uint32) bool { return i >= 3 && i < 10 })
 		fill()
-		if err := bpfload.ClearArray[uint64](m, 5, 4); err != nil {
+		if err := bpfload.ClearArray(m, 5, 4); err != nil {
 			t.Fatal(err)
 		}
 		check("ClearArray(5)", func(i uint32) bool { return i < 5 })

@@ -89,7 +89,7 @@ func TestClearArray(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := bpfload.ClearArray[val](m, n, batch); err != nil {
+			if err := bpfload.ClearArray(m, n, batch); err != nil {
 				t.Fatalf("%v, batch %d: %v", typ, batch, err)
 			}
 			for i := range uint32(entries) {
@@ -121,7 +121,7 @@ func TestClearArray(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if err := bpfload.ClearArray[val](h, 4, 2); err == nil {
+	if err := bpfload.ClearArray(h, 4, 2); err == nil {
 		t.Error("ClearArray of a hash map: no error")
 	}
 	a, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4})
@@ -129,10 +129,10 @@ func TestClearArray(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if err := bpfload.ClearArray[val](a, 4, 0); err == nil {
+	if err := bpfload.ClearArray(a, 4, 0); err == nil {
 		t.Error("ClearArray with batch 0: no error")
 	}
-	if err := bpfload.ClearArray[val](a, 0, 8); err != nil {
+	if err := bpfload.ClearArray(a, 0, 8); err != nil {
 		t.Errorf("ClearArray of no elements: %v", err)
 	}
 }

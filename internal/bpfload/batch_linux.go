@@ -90,6 +90,79 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 	return nil
 }
 
+// copies returns how many copies of each element the array map m holds:
+// one for a plain array, one per possible CPU for a per-CPU array. Another
+// map type is an error that op names.
+func copies(m *ebpf.Map, op string) (int, error) {
+	switch m.Type() {
+	case ebpf.Array:
+		return 1, nil
+	case ebpf.PerCPUArray:
+		return ebpf.PossibleCPU()
+	}
+	return 0, fmt.Errorf("%s: map type must be %v or %v, got %v", op, ebpf.Array, ebpf.PerCPUArray, m.Type())
+}
+
+// ClearArray zeroes elements 0 to n-1 of the array map m (plain or
+// per-CPU) with batch updates of up to batch elements (BPF_MAP_UPDATE_BATCH
+// from one buffer of zeros). An error names the first and last element of
+// the batch that failed.
+//
+// One update per element would take a system call each, and cilium/ebpf's
+// batch update encodes every per-CPU value through reflection: zeroing a
+// per-CPU map of 52,000 56-byte cells on 2 CPUs (a FlowRadar table for
+// 40,000 flows) took 93 to 121 ms that way, and 16 to 19 ms this way, in
+// one run on a busy 2-core VM.
+func ClearArray(m *ebpf.Map, n uint32, batch int) error {
+	return ClearRange(m, 0, n, batch)
+}
+
+// ClearRange is ClearArray for elements start to start+n-1.
+func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
+	if batch < 1 {
+		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
+	}
+	per, err := copies(m, "clear array")
+	if err != nil {
+		return err
+	}
+	if m.KeySize() != 4 {
+		return fmt.Errorf("clear array: keys of %d bytes, want 4", m.KeySize())
+	}
+	if n == 0 {
+		return nil
+	}
+	stride := int(m.ValueSize())
+	if per > 1 {
+		stride = (stride + 7) &^ 7 // the kernel pads each CPU's copy
+	}
+	batch = min(batch, int(n))
+	keys := make([]uint32, batch)
+	zeros := make([]byte, batch*per*stride)
+	for done := uint32(0); done < n; {
+		count := uint32(min(uint64(batch), uint64(n-done)))
+		for i := range count {
+			keys[i] = start + done + i
+		}
+		attr := batchAttr{
+			keys:   ptr{p: unsafe.Pointer(&keys[0])},
+			values: ptr{p: unsafe.Pointer(&zeros[0])},
+			count:  count,
+			mapFD:  uint32(m.FD()),
+		}
+		_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_UPDATE_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		runtime.KeepAlive(m) // its file descriptor
+		if errno != 0 {
+			return fmt.Errorf("clear elements %d to %d: %w", start+done, start+done+count-1, errno)
+		}
+		if attr.count != count {
+			return fmt.Errorf("clear elements %d to %d: the kernel updated %d of them", start+done, start+done+count-1, attr.count)
+		}
+		done += count
+	}
+	return nil
+}
+
 // batchAttr is union bpf_attr's member for the BPF_MAP_*_BATCH commands.
 // Its addresses are pointers, not integers, so that the buffers they point
 // to stay alive, and move with the goroutine's stack if they live there,
