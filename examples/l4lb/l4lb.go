@@ -133,6 +133,17 @@ func (f family) vipHost() string {
 	return vip + "/32"
 }
 
+// addrAdd is the ip command that gives dev the address cidr. An IPv6
+// address is added with nodad: without it the address stays tentative
+// (neither bound nor answered for) until a kernel worker, late on a busy
+// machine, has marked it usable, DAD off or not.
+func (f family) addrAdd(cidr, dev string) []string {
+	if f.six {
+		return []string{"addr", "add", cidr, "dev", dev, "nodad"}
+	}
+	return []string{"addr", "add", cidr, "dev", dev}
+}
+
 // defaultRoute is ip route's destination for a default route: "default"
 // alone means IPv4's to ip.
 func (f family) defaultRoute() string {
@@ -221,9 +232,10 @@ func (t *topo) addNS(role string) error {
 		return err
 	}
 	if t.fam.six {
-		// Without duplicate address detection the addresses of the veths
-		// made next are usable at once, rather than tentative for a
-		// second, in which they neither send nor receive.
+		// The link-local addresses the kernel gives the veths made next
+		// (out of nodad's reach) skip DAD too: the router solicits its
+		// neighbours from them, and would otherwise stay silent for a
+		// second.
 		if err := t.sysctl(role, "net.ipv6.conf.default.accept_dad", "0"); err != nil {
 			return err
 		}
@@ -239,7 +251,7 @@ func (t *topo) link(a, an, aAddr, b, bn, bAddr string) error {
 	}
 	var cmds [][]string
 	for _, s := range [][3]string{{a, an, aAddr}, {b, bn, bAddr}} {
-		cmds = append(cmds, []string{s[0], "addr", "add", s[2], "dev", s[1]}, []string{s[0], "link", "set", s[1], "up"})
+		cmds = append(cmds, append([]string{s[0]}, t.fam.addrAdd(s[2], s[1])...), []string{s[0], "link", "set", s[1], "up"})
 	}
 	if t.fam.six {
 		// An IPv6 address added while its link is not ready (down, or
@@ -370,7 +382,7 @@ func (t *topo) build(n int) error {
 				return t.link(b, "b0", f.cidr(10+i, 2), "r", fmt.Sprintf("rb%d", i), f.cidr(10+i, 1))
 			},
 			func() error { return t.in(b, "route", "add", f.defaultRoute(), "via", f.addr(10+i, 1)) },
-			func() error { return t.in(b, "addr", "add", f.vipHost(), "dev", "lo") },
+			func() error { return t.in(b, f.addrAdd(f.vipHost(), "lo")...) },
 		)
 	}
 	for _, s := range steps {

@@ -31,7 +31,7 @@ func testListenClosesOnError(t *testing.T, f family) {
 	if err := tp.addNS("b"); err != nil {
 		t.Fatal(err)
 	}
-	if err := tp.in("b", "addr", "add", f.vipHost(), "dev", "lo"); err != nil {
+	if err := tp.in("b", f.addrAdd(f.vipHost(), "lo")...); err != nil {
 		t.Fatal(err)
 	}
 	var busy net.Listener
