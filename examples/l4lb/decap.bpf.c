@@ -39,6 +39,8 @@ int xdp_decap(struct xdp_md *ctx)
 		nh = ip[9];
 		hl = 20;
 	} else if (eth[12] == 0x86 && eth[13] == 0xdd) {
+		if ((ip[0] >> 4) != 6)
+			return XDP_PASS; /* not IPv6: the stack drops it */
 		nh = ip[6];
 		hl = 40;
 	} else {

@@ -64,7 +64,9 @@ func TestDecap_OuterFragments(t *testing.T) {
 // an ipip device would not take passes untouched: an outer IPv4 header
 // with options, an outer fragment whose offset lies in the high bits, a
 // protocol other than 4 and 41, an EtherType other than IPv4's and IPv6's,
-// and a frame too short to hold an outer and an inner header.
+// a header of another version under IPv6's EtherType (it was stripped as
+// if it were IPv6), and a frame too short to hold an outer and an inner
+// header.
 func TestDecap_Outer(t *testing.T) {
 	kerneltest.Require(t)
 	var objs decapObjects
@@ -78,6 +80,10 @@ func TestDecap_Outer(t *testing.T) {
 	outer4 := func(ip pkt.IPv4, payload []byte) []byte {
 		ip.Src, ip.Dst = pkt.Addr("10.200.2.2"), pkt.Addr("10.200.11.2")
 		return pkt.Frame{SrcMAC: [6]byte{2, 0, 0, 0, 0, 0xaa}, DstMAC: [6]byte{2, 0, 0, 0, 0, 0xbb}, IP4: &ip, Payload: payload}.Bytes()
+	}
+	version := func(frame []byte, v byte) []byte {
+		frame[14] = v<<4 | frame[14]&0x0f
+		return frame
 	}
 	outer6 := func(next uint8, payload []byte) []byte {
 		return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8:2::2"), Dst: pkt.Addr("2001:db8:11::2"), Protocol: next}, Payload: payload}.Bytes()
@@ -116,6 +122,10 @@ func TestDecap_Outer(t *testing.T) {
 		// in their second byte only.
 		{"EtherType 0x0806", pkt.Frame{EtherType: 0x0806, Payload: outer4(pkt.IPv4{Protocol: 4}, in4)[14:]}.Bytes()},
 		{"EtherType 0x86dc", pkt.Frame{EtherType: 0x86dc, Payload: outer6(4, in4)[14:]}.Bytes()},
+		// Under IPv6's EtherType, a header of another IP version: the
+		// stack drops it before any tunnel could see it.
+		{"IPv6 EtherType, version 4", version(outer6(41, in6), 4)},
+		{"IPv6 EtherType, version 7", version(outer6(4, in4), 7)},
 	} {
 		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
 		if v != 2 || !bytes.Equal(out, c.frame) {

@@ -27,6 +27,9 @@ func FuzzParseArgs(f *testing.F) {
 		"-nosuchflag",
 		"-backends\n2\n-drain\n2",
 		"-drain\n4",
+		"-6\n-path-mtu\n1280",
+		"-6\n-path-mtu\n1279",
+		"-6=false\n-path-mtu\n68",
 	} {
 		f.Add(s)
 	}
@@ -57,6 +60,7 @@ func FuzzParseArgs(f *testing.F) {
 			"-tcp-bytes", strconv.Itoa(o.TCPBytes),
 			"-path-mtu", strconv.Itoa(o.PathMTU),
 			"-drain", strconv.Itoa(o.Drain),
+			"-6=" + strconv.FormatBool(o.IPv6),
 		}
 		if back, err := parseArgs(again, &out); err != nil || back != o {
 			t.Fatalf("%q gave %+v, but its options spelled out as %q give %+v, %v", args, o, again, back, err)

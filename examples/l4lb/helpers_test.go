@@ -22,3 +22,13 @@ func containsPrefix(list, prefix string) bool {
 	}
 	return false
 }
+
+// families are the address families the tests run over.
+var families = []family{{}, {six: true}}
+
+func (f family) String() string {
+	if f.six {
+		return "IPv6"
+	}
+	return "IPv4"
+}

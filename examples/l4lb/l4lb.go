@@ -39,17 +39,23 @@ type Options struct {
 	// and newline alone.
 	TCPBytes int
 	// PathMTU is the MTU of the router's link towards the client (68 to
-	// 1500; 0 leaves it at 1500). Below 1500, TCP answers longer than it
-	// go through path MTU discovery: the router's "fragmentation needed"
-	// goes to the VIP, and the balancer must send it to the backend that
-	// sent the segment.
+	// 1500, or 1280 to 1500 with IPv6; 0 leaves it at 1500). Below 1500,
+	// TCP answers longer than it go through path MTU discovery: the
+	// router's "fragmentation needed" (ICMPv6 "packet too big") goes to
+	// the VIP, and the balancer must send it to the backend that sent the
+	// segment.
 	PathMTU int
 	// Drain is a backend (1 to Backends; 0: none) to drain after the
 	// requests: the UDP VIP's table is set again with its weight 0, and
 	// the UDP requests are sent again from the same ports (the same
 	// flows), to see which flows move.
 	Drain int
-	Log   io.Writer
+	// IPv6 runs the whole network over IPv6: addresses, VIP, backends
+	// (IPv6 in IPv6 tunnels) and requests. PathMTU is then 0 or at least
+	// 1280, IPv6's minimum link MTU, and the router's errors are ICMPv6
+	// "packet too big".
+	IPv6 bool
+	Log  io.Writer
 }
 
 // Result is what the client saw and the kernel counted.
@@ -68,22 +74,116 @@ type Result struct {
 
 // Addresses: the client, a router, the load balancer and the backends
 // each live in their own network namespace, joined to the router by veth
-// pairs (one /24 per link). The VIP is routed by the router to the load
-// balancer.
+// pairs (one /24 per link, or one /64 with -6). The VIP is routed by the
+// router to the load balancer, whose address on its link is the outer
+// source of its tunnels.
 //
 //	client 10.200.1.2 --- 10.200.1.1 router 10.200.2.1 --- 10.200.2.2 lb (XDP)
 //	                                 router 10.200.1i.1 --- 10.200.1i.2 backend i (VIP on lo)
+//
+// With -6 the same digits make IPv6 addresses in the unique local
+// fd00::/8 (10.200.l.h becomes fd00:200:l::h):
+//
+//	client fd00:200:1::2 --- fd00:200:1::1 router fd00:200:2::1 --- fd00:200:2::2 lb (XDP)
+//	                                       router fd00:200:1i::1 --- fd00:200:1i::2 backend i (VIP on lo)
 const (
 	vip     = "10.200.100.1"
-	lbAddr  = "10.200.2.2" // the load balancer: the router's next hop for the VIP, the outer source of its tunnels
+	vip6    = "fd00:200:100::1"
 	udpPort = 7000
 	tcpPort = 7001
 )
+
+// family is the address plan of one IP version.
+type family struct{ six bool }
+
+// addr is host h of link l.
+func (f family) addr(l, h int) string {
+	if f.six {
+		return fmt.Sprintf("fd00:200:%d::%d", l, h)
+	}
+	return fmt.Sprintf("10.200.%d.%d", l, h)
+}
+
+// cidr is host h of link l with the link's prefix length.
+func (f family) cidr(l, h int) string {
+	if f.six {
+		return f.addr(l, h) + "/64"
+	}
+	return f.addr(l, h) + "/24"
+}
+
+func (f family) backend(i int) string { return f.addr(10+i, 2) }
+
+// lb is the load balancer's address: the router's next hop for the VIP
+// and the outer source of the tunnels.
+func (f family) lb() string { return f.addr(2, 2) }
+
+func (f family) vip() string {
+	if f.six {
+		return vip6
+	}
+	return vip
+}
+
+// vipHost is the VIP as a host route's and a loopback address's prefix.
+func (f family) vipHost() string {
+	if f.six {
+		return vip6 + "/128"
+	}
+	return vip + "/32"
+}
+
+// addrAdd is the ip command that gives dev the address cidr. An IPv6
+// address is added with nodad: without it the address stays tentative
+// (neither bound nor answered for) until a kernel worker, late on a busy
+// machine, has marked it usable, DAD off or not.
+func (f family) addrAdd(cidr, dev string) []string {
+	if f.six {
+		return []string{"addr", "add", cidr, "dev", dev, "nodad"}
+	}
+	return []string{"addr", "add", cidr, "dev", dev}
+}
+
+// defaultRoute is ip route's destination for a default route: "default"
+// alone means IPv4's to ip.
+func (f family) defaultRoute() string {
+	if f.six {
+		return "::/0"
+	}
+	return "default"
+}
+
+// network is Go's network name of proto ("udp" or "tcp") in the family.
+func (f family) network(proto string) string {
+	if f.six {
+		return proto + "6"
+	}
+	return proto + "4"
+}
+
+// minMTU is the family's smallest link MTU: IPv4's 68, IPv6's 1280 (Linux
+// turns IPv6 off on a link set below it).
+func (f family) minMTU() int {
+	if f.six {
+		return 1280
+	}
+	return 68
+}
+
+// ipHeader is the largest IP header Linux puts on a TCP segment: no IPv4
+// options, no IPv6 extension header.
+func (f family) ipHeader() int {
+	if f.six {
+		return 40
+	}
+	return 20
+}
 
 // topo is the set of namespaces one run creates; close deletes them all
 // (which deletes every veth inside).
 type topo struct {
 	prefix string
+	fam    family
 	ns     []string
 }
 
@@ -131,6 +231,15 @@ func (t *topo) addNS(role string) error {
 	if err := t.ip("netns", "add", t.name(role)); err != nil {
 		return err
 	}
+	if t.fam.six {
+		// The link-local addresses the kernel gives the veths made next
+		// (out of nodad's reach) skip DAD too: the router solicits its
+		// neighbours from them, and would otherwise stay silent for a
+		// second.
+		if err := t.sysctl(role, "net.ipv6.conf.default.accept_dad", "0"); err != nil {
+			return err
+		}
+	}
 	return t.in(role, "link", "set", "lo", "up")
 }
 
@@ -140,11 +249,20 @@ func (t *topo) link(a, an, aAddr, b, bn, bAddr string) error {
 	if err := t.ip("link", "add", an, "netns", t.name(a), "type", "veth", "peer", "name", bn, "netns", t.name(b)); err != nil {
 		return err
 	}
+	var cmds [][]string
 	for _, s := range [][3]string{{a, an, aAddr}, {b, bn, bAddr}} {
-		if err := t.in(s[0], "addr", "add", s[2], "dev", s[1]); err != nil {
-			return err
-		}
-		if err := t.in(s[0], "link", "set", s[1], "up"); err != nil {
+		cmds = append(cmds, append([]string{s[0]}, t.fam.addrAdd(s[2], s[1])...), []string{s[0], "link", "set", s[1], "up"})
+	}
+	if t.fam.six {
+		// An IPv6 address added while its link is not ready (down, or
+		// its peer down) answers no neighbour solicitation until the
+		// kernel has seen the link come up, up to a second later (the
+		// first request then waits for a retransmitted solicitation);
+		// added once both ends are up, it is usable at once.
+		cmds = [][]string{cmds[1], cmds[3], cmds[0], cmds[2]}
+	}
+	for _, c := range cmds {
+		if err := t.in(c[0], c[1:]...); err != nil {
 			return err
 		}
 	}
@@ -207,18 +325,17 @@ func (t *topo) inNS(role string, f func() error) error {
 	return <-errc
 }
 
-func backendAddr(i int) string { return fmt.Sprintf("10.200.%d.2", 10+i) }
-
 // listen opens a backend's servers in the namespace of role: UDP on the
 // VIP's udpPort, TCP on its tcpPort. On error it leaves neither open (an
 // open socket would keep the namespace alive after it is deleted).
 func (t *topo) listen(role string) (uc net.PacketConn, tl net.Listener, err error) {
+	f := t.fam
 	err = t.inNS(role, func() error {
 		var err error
-		if uc, err = net.ListenPacket("udp4", fmt.Sprintf("%s:%d", vip, udpPort)); err != nil {
+		if uc, err = net.ListenPacket(f.network("udp"), net.JoinHostPort(f.vip(), fmt.Sprint(udpPort))); err != nil {
 			return err
 		}
-		if tl, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", vip, tcpPort)); err != nil {
+		if tl, err = net.Listen(f.network("tcp"), net.JoinHostPort(f.vip(), fmt.Sprint(tcpPort))); err != nil {
 			uc.Close()
 		}
 		return err
@@ -240,23 +357,32 @@ func (t *topo) build(n int) error {
 			return err
 		}
 	}
+	f := t.fam
 	steps := []func() error{
-		func() error { return t.link("c", "c0", "10.200.1.2/24", "r", "rc", "10.200.1.1/24") },
-		func() error { return t.link("lb", "l0", lbAddr+"/24", "r", "rl", "10.200.2.1/24") },
-		func() error { return t.in("c", "route", "add", "default", "via", "10.200.1.1") },
-		func() error { return t.in("lb", "route", "add", "default", "via", "10.200.2.1") },
-		func() error { return t.in("r", "route", "add", vip+"/32", "via", lbAddr) },
-		func() error { return t.sysctl("r", "net.ipv4.ip_forward", "1") },
-		func() error { return t.sysctl("r", "net.ipv4.conf.all.send_redirects", "0") },
+		func() error { return t.link("c", "c0", f.cidr(1, 2), "r", "rc", f.cidr(1, 1)) },
+		func() error { return t.link("lb", "l0", f.cidr(2, 2), "r", "rl", f.cidr(2, 1)) },
+		func() error { return t.in("c", "route", "add", f.defaultRoute(), "via", f.addr(1, 1)) },
+		func() error { return t.in("lb", "route", "add", f.defaultRoute(), "via", f.addr(2, 1)) },
+		func() error { return t.in("r", "route", "add", f.vipHost(), "via", f.lb()) },
+	}
+	if f.six {
+		// IPv6 has no send_redirects: the router redirects only packets
+		// that leave by the link they came in on, and none here do.
+		steps = append(steps, func() error { return t.sysctl("r", "net.ipv6.conf.all.forwarding", "1") })
+	} else {
+		steps = append(steps,
+			func() error { return t.sysctl("r", "net.ipv4.ip_forward", "1") },
+			func() error { return t.sysctl("r", "net.ipv4.conf.all.send_redirects", "0") },
+		)
 	}
 	for i := 1; i <= n; i++ {
 		b := fmt.Sprintf("b%d", i)
 		steps = append(steps,
 			func() error {
-				return t.link(b, "b0", backendAddr(i)+"/24", "r", fmt.Sprintf("rb%d", i), fmt.Sprintf("10.200.%d.1/24", 10+i))
+				return t.link(b, "b0", f.cidr(10+i, 2), "r", fmt.Sprintf("rb%d", i), f.cidr(10+i, 1))
 			},
-			func() error { return t.in(b, "route", "add", "default", "via", fmt.Sprintf("10.200.%d.1", 10+i)) },
-			func() error { return t.in(b, "addr", "add", vip+"/32", "dev", "lo") },
+			func() error { return t.in(b, "route", "add", f.defaultRoute(), "via", f.addr(10+i, 1)) },
+			func() error { return t.in(b, f.addrAdd(f.vipHost(), "lo")...) },
 		)
 	}
 	for _, s := range steps {
@@ -279,7 +405,8 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		o.Log = io.Discard
 	}
 	_ = rlimit.RemoveMemlock()
-	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid())}
+	f := family{o.IPv6}
+	t := &topo{prefix: fmt.Sprintf("l4lb%d", os.Getpid()), fam: f}
 	defer func() {
 		if cerr := t.close(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -289,10 +416,13 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		return res, needsRoot(err)
 	}
 	// Only the router's end of the client link gets the lower MTU, on
-	// purpose: the client keeps 1500 and announces an MSS of 1460, so
-	// the backends send full-size segments and learn the path MTU only
-	// from the router's "fragmentation needed", as behind a real
-	// narrower link.
+	// purpose: the client keeps 1500 and announces an MSS of 1460 (1440
+	// over IPv6), so the backends send full-size segments and learn the
+	// path MTU only from the router's "fragmentation needed" (ICMPv6
+	// "packet too big"), as behind a real narrower link. Over IPv6 that
+	// error quotes as much of the segment as fits in 1280 bytes, and
+	// reaches the backend as a 1320-byte outer packet: every link but
+	// this one keeps 1500 for it.
 	if o.PathMTU != 0 {
 		if err := t.in("r", "link", "set", "rc", "mtu", fmt.Sprint(o.PathMTU)); err != nil {
 			return res, err
@@ -346,7 +476,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		if err := attach(role, "b0", decap.XdpDecap); err != nil {
 			return res, err
 		}
-		name := backendAddr(i)
+		name := f.backend(i)
 		uc, tl, err := t.listen(role)
 		if err != nil {
 			return res, err
@@ -412,14 +542,20 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}); err != nil {
 		return res, err
 	}
-	if err := lb.SetConfig(xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC, Src4: netip.MustParseAddr(lbAddr)}); err != nil {
+	cfg := xdp.Config{SrcMAC: lbMAC, DstMAC: rtMAC}
+	if f.six {
+		cfg.Src6 = netip.MustParseAddr(f.lb())
+	} else {
+		cfg.Src4 = netip.MustParseAddr(f.lb())
+	}
+	if err := lb.SetConfig(cfg); err != nil {
 		return res, err
 	}
 	var bs []xdp.Backend
 	for i := 1; i <= o.Backends; i++ {
-		bs = append(bs, xdp.Backend{Addr: netip.MustParseAddr(backendAddr(i)), Weight: 1})
+		bs = append(bs, xdp.Backend{Addr: netip.MustParseAddr(f.backend(i)), Weight: 1})
 	}
-	vipAddr := netip.MustParseAddr(vip)
+	vipAddr := netip.MustParseAddr(f.vip())
 	table, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs)
 	if err != nil {
 		return res, err
@@ -455,18 +591,22 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	res.Answered = map[string]int{}
 	predict := func(local net.Addr, port uint16, proto uint8) string {
 		ap := netip.MustParseAddrPort(local.String())
-		k := flow.KeyFrom4(ap.Addr().As4(), vipAddr.As4(), ap.Port(), port, proto)
+		k, err := flow.KeyFrom(ap.Addr(), vipAddr, ap.Port(), port, proto)
+		if err != nil {
+			return "" // cannot happen: the client and the VIP share the family
+		}
 		i, _ := table.PickKey(&k, o.Seed)
 		return table.Backend(i).Name
 	}
 	ask := func(tcp bool, from uint16) (a answer, err error) {
-		network, port, proto := "udp4", uint16(udpPort), uint8(flow.ProtoUDP)
+		network, port, proto := f.network("udp"), uint16(udpPort), uint8(flow.ProtoUDP)
 		if tcp {
-			network, port, proto = "tcp4", tcpPort, flow.ProtoTCP
+			network, port, proto = f.network("tcp"), tcpPort, flow.ProtoTCP
 		}
+		to := net.JoinHostPort(f.vip(), fmt.Sprint(port))
 		err = t.inNS("c", func() error {
 			var last error
-			for try := 0; try < askTries; try++ { // the first packets may wait for ARP
+			for try := 0; try < askTries; try++ { // the first packets may wait for ARP or neighbour discovery
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -475,14 +615,14 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				if from != 0 {
 					d.LocalAddr = &net.UDPAddr{Port: int(from)}
 				}
-				c, err := d.DialContext(ctx, network, fmt.Sprintf("%s:%d", vip, port))
+				c, err := d.DialContext(ctx, network, to)
 				if err != nil {
 					last = err
 					continue
 				}
 				c.SetDeadline(time.Now().Add(askTimeout))
 				stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
-				if network == "udp4" {
+				if !tcp {
 					c.Write([]byte("who are you?"))
 					buf := make([]byte, 64)
 					n, rerr := io.ReadAtLeast(c, buf, 1)
@@ -500,7 +640,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				}
 				return nil
 			}
-			return fmt.Errorf("%s request to %s:%d unanswered after %d tries: %w", network, vip, port, askTries, last)
+			return fmt.Errorf("%s request to %s unanswered after %d tries: %w", network, to, askTries, last)
 		})
 		return a, err
 	}
@@ -509,7 +649,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	// Drain a backend: the UDP VIP's table again, the backend's weight 0,
 	// and the UDP flows of the first round again, from the same ports.
 	if o.Drain > 0 && errs[0] == nil {
-		drained := backendAddr(o.Drain)
+		drained := f.backend(o.Drain)
 		bs[o.Drain-1].Weight = 0
 		old := table
 		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
@@ -706,8 +846,12 @@ func (o Options) check() error {
 	if o.TCPBytes < 0 || o.TCPBytes > maxTCPBytes {
 		return fmt.Errorf("-tcp-bytes must be in [0, %d], got %d", maxTCPBytes, o.TCPBytes)
 	}
-	if o.PathMTU != 0 && (o.PathMTU < 68 || o.PathMTU > 1500) {
-		return fmt.Errorf("-path-mtu must be 0 or in [68, 1500], got %d", o.PathMTU)
+	if lo := (family{o.IPv6}).minMTU(); o.PathMTU != 0 && (o.PathMTU < lo || o.PathMTU > 1500) {
+		with := ""
+		if o.IPv6 {
+			with = " with -6"
+		}
+		return fmt.Errorf("-path-mtu must be 0 or in [%d, 1500]%s, got %d", lo, with, o.PathMTU)
 	}
 	if o.Drain < 0 || o.Drain > o.Backends {
 		return fmt.Errorf("-drain must be 0 (none) or a backend, 1 to -backends (%d), got %d", o.Backends, o.Drain)

@@ -15,25 +15,63 @@ import (
 	"github.com/dataplane-go/dataplane/maglev"
 )
 
-// TestL4LB runs the whole example: every request must be answered, by the
-// backend the Go table predicts, and each backend's share must be within
-// 10 points of its share of the table (540 requests over 3 backends: one
-// standard deviation is 2 points, so 10 is five).
-func TestL4LB(t *testing.T) {
+// eachFamily runs the end-to-end test f over IPv4 and over IPv6, as
+// subtests named after the family, once the test has passed requireNetns
+// and the -short check.
+func eachFamily(t *testing.T, f func(t *testing.T, fam family)) {
+	t.Helper()
 	requireNetns(t)
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7, Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
+	for _, fam := range families {
+		t.Run(fam.String(), func(t *testing.T) { f(t, fam) })
 	}
+}
+
+// backends are the names of a run's first n backends in family f.
+func (f family) backends(n int) []string {
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, f.backend(i))
+	}
+	return names
+}
+
+// TestL4LB runs the whole example once per family and checks it in three
+// parts (one run each rather than three: building the network and loading
+// the kernels takes a quarter second or more). 540 requests, 90 of them
+// TCP with 20,000-byte answers behind the router's 1280-byte link to the
+// client, then backend 2 drained and the UDP flows sent again.
+func TestL4LB(t *testing.T) {
+	eachFamily(t, func(t *testing.T, f family) {
+		res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
+			TCPBytes: 20000, PathMTU: 1280, Drain: 2, IPv6: f.six, Log: testLog{t}})
+		// Everything the run created is gone, whether it failed or not.
+		out, _ := exec.Command("ip", "netns", "list").Output()
+		if len(out) > 0 && containsPrefix(string(out), "l4lb") {
+			t.Errorf("namespaces left behind:\n%s", out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
+		t.Run("PathMTU", func(t *testing.T) { checkPathMTU(t, res) })
+		t.Run("drain", func(t *testing.T) { checkDrain(t, f, res) })
+	})
+}
+
+// checkShares: every request must be answered, by the backend the Go
+// table predicts, and each backend's share must be within 10 points of
+// its share of the table (540 requests over 3 backends: one standard
+// deviation is 2 points, so 10 is five).
+func checkShares(t *testing.T, f family, res Result) {
 	total := 0
 	for _, n := range res.Answered {
 		total += n
 	}
-	if res.Sent != 540 || total != res.Sent {
-		t.Fatalf("%d requests sent, %d answered", res.Sent, total)
+	if res.Sent != 540 || res.SentTCP != 90 || total != res.Sent {
+		t.Fatalf("%d requests sent (%d TCP), %d answered", res.Sent, res.SentTCP, total)
 	}
 	if res.Agree != total {
 		t.Fatalf("%d of %d answers came from the backend the Go table predicts", res.Agree, total)
@@ -53,7 +91,7 @@ func TestL4LB(t *testing.T) {
 	// The table: the three backends in the order of their names, each with
 	// its share of a Maglev table of the default size seeded with the
 	// run's seed.
-	names := []string{"10.200.11.2", "10.200.12.2", "10.200.13.2"}
+	names := f.backends(3)
 	if !slices.Equal(res.Backends, names) {
 		t.Errorf("backends %q, want %q", res.Backends, names)
 	}
@@ -63,10 +101,62 @@ func TestL4LB(t *testing.T) {
 			t.Errorf("backend %s: table share %v, want %v", name, got, want)
 		}
 	}
-	// Everything the run created is gone.
-	out, _ := exec.Command("ip", "netns", "list").Output()
-	if len(out) > 0 && containsPrefix(string(out), "l4lb") {
-		t.Errorf("namespaces left behind:\n%s", out)
+}
+
+// checkPathMTU: 20,000-byte TCP answers from 1500-byte backends behind a
+// 1280-byte link need path MTU discovery. The router's "fragmentation
+// needed" (ICMPv6 "packet too big", 1280 bytes, sent on as a 1320-byte
+// outer packet) goes to the VIP, so the balancer must send it to the
+// backend whose segment it quotes; any other backend would drop it, and
+// the answer would stall in a black hole. Every answer must have arrived
+// whole, from the predicted backend (checkShares; readAnswer makes a
+// short answer a failure), and the kernel must have sent ICMP errors as
+// the flows they quote, at least one for each backend (each of the 3
+// serves some of the 90 connections and must learn the path MTU), none
+// dropped as too big for its MTU.
+func checkPathMTU(t *testing.T, res Result) {
+	c := res.Stats.Counters
+	if res.SentTCP != 90 || res.Agree != res.Sent {
+		t.Fatalf("%d TCP answers sent, %d of %d answers from the predicted backend", res.SentTCP, res.Agree, res.Sent)
+	}
+	if c.ICMPQuote < 3 || c.DropTooBig != 0 {
+		t.Errorf("kernel counters %+v: want ICMP errors sent as the flow they quote, 3 or more, none too big", c)
+	}
+}
+
+// checkDrain: after the drained backend's weight goes to 0, the first
+// round's UDP flows, sent again from the same ports, reach the backend
+// the new table predicts; every flow of the drained backend moves, and
+// the tables (maglev.Moved) move little more than its share.
+func checkDrain(t *testing.T, f family, res Result) {
+	d := res.Drain
+	if d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
+		t.Fatalf("drain %+v: want backend %s, 450 flows answered by the predicted backend", d, f.backend(2))
+	}
+	own := 0
+	for _, fl := range res.flows {
+		if fl.backend == d.Backend {
+			own++
+		}
+	}
+	if d.Own != own || d.Own == 0 || d.MovedOwn != d.Own {
+		t.Errorf("drain %+v: the drained backend answered %d UDP flows in the first round; want all of them moved", d, own)
+	}
+	old := maglev.MustNew(maglev.Params{Seed: 7}, maglev.Backends(f.backends(3)...))
+	bs := maglev.Backends(f.backends(3)...)
+	bs[1].Weight = 0
+	drained := maglev.MustNew(maglev.Params{Seed: 7}, bs)
+	if got, want := d.Predicted, maglev.Moved(old, drained); got != want {
+		t.Errorf("predicted move %v, want %v", got, want)
+	}
+	// The rebuilt table (SetVIP builds it anew) moves the drained
+	// backend's part of the hash space and, Maglev being only nearly
+	// minimal, a sliver of the others' (here 0.02% with the IPv4 names,
+	// 0.01% with the IPv6 ones): flows of other backends may move, but as
+	// rarely as that. Which ones did is checked above: every answer came
+	// from the predicted backend.
+	if extra := d.Predicted - d.Share; extra < 0 || extra > 0.01 {
+		t.Errorf("the tables move %v of the hash space, the drained backend held %v: want a little more at most", d.Predicted, d.Share)
 	}
 }
 
@@ -88,90 +178,25 @@ func requireNetns(t *testing.T) {
 	}
 }
 
-// TestL4LB_PathMTU: with the router's link to the client at 1280 bytes,
-// 20,000-byte TCP answers from 1500-byte backends need path MTU discovery.
-// The router's "fragmentation needed" goes to the VIP, so the balancer
-// must send it to the backend whose segment it quotes; any other backend
-// would drop it, and the answer would stall in a black hole. Every
-// answer must arrive whole, from the predicted backend, and the kernel
-// must have sent ICMP errors as the flows they quote.
-func TestL4LB_PathMTU(t *testing.T) {
-	requireNetns(t)
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
-	res, err := run(context.Background(), Options{Backends: 3, TCP: 30, Seed: 7, TCPBytes: 20000, PathMTU: 1280, Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for _, n := range res.Answered {
-		total += n
-	}
-	if res.Sent != 30 || total != 30 || res.Agree != 30 {
-		t.Fatalf("%d answers sent, %d arrived whole, %d from the predicted backend", res.Sent, total, res.Agree)
-	}
-	if res.Stats.ICMPQuote == 0 {
-		t.Errorf("kernel counters %+v: no ICMP error sent as the flow it quotes", res.Stats.Counters)
-	}
+// TestRun_Edges: the path MTU bounds (68, or IPv6's 1280, and 1500) are
+// accepted and carry a request, a run without a Log writes nowhere rather
+// than failing, and a run whose context is already cancelled sends
+// nothing and returns the context's error.
+func TestRun_Edges(t *testing.T) {
+	eachFamily(t, testRunEdges)
 }
 
-// TestRun_Edges: the path MTU bounds (68 and 1500) are accepted and carry
-// a request, a run without a Log writes nowhere rather than failing, and
-// a run whose context is already cancelled sends nothing and returns the
-// context's error.
-func TestRun_Edges(t *testing.T) {
-	requireNetns(t)
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
-	for _, mtu := range []int{68, 1500} {
-		res, err := run(context.Background(), Options{Backends: 1, UDP: 1, PathMTU: mtu})
-		if err != nil || res.Sent != 1 || res.Answered["10.200.11.2"] != 1 {
+func testRunEdges(t *testing.T, f family) {
+	for _, mtu := range []int{f.minMTU(), 1500} {
+		res, err := run(context.Background(), Options{Backends: 1, UDP: 1, PathMTU: mtu, IPv6: f.six})
+		if err != nil || res.Sent != 1 || res.Answered[f.backend(1)] != 1 {
 			t.Errorf("path MTU %d: %d sent, answers %v (%v); want one request answered", mtu, res.Sent, res.Answered, err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := run(ctx, Options{Backends: 1, UDP: 5})
+	res, err := run(ctx, Options{Backends: 1, UDP: 5, IPv6: f.six})
 	if !errors.Is(err, context.Canceled) || res.Sent != 0 {
 		t.Errorf("cancelled run: %d sent (%v), want none and context.Canceled", res.Sent, err)
-	}
-}
-
-// TestL4LB_Drain: after the drained backend's weight goes to 0, the first
-// round's UDP flows, sent again from the same ports, reach the backend
-// the new table predicts; every flow of the drained backend moves, and
-// the tables (maglev.Moved) move little more than its share.
-func TestL4LB_Drain(t *testing.T) {
-	requireNetns(t)
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
-	res, err := run(context.Background(), Options{Backends: 3, UDP: 150, Seed: 7, Drain: 2, Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := res.Drain
-	if d.Backend != "10.200.12.2" || d.Flows != 150 || d.Answered != 150 || d.Agree != 150 {
-		t.Fatalf("drain %+v: want backend 10.200.12.2, 150 flows answered by the predicted backend", d)
-	}
-	if d.Own != res.Answered[d.Backend] || d.Own == 0 || d.MovedOwn != d.Own {
-		t.Errorf("drain %+v: the drained backend answered %d flows in the first round; want all of them moved", d, res.Answered[d.Backend])
-	}
-	old := maglev.MustNew(maglev.Params{Seed: 7}, maglev.Backends("10.200.11.2", "10.200.12.2", "10.200.13.2"))
-	bs := maglev.Backends("10.200.11.2", "10.200.12.2", "10.200.13.2")
-	bs[1].Weight = 0
-	drained := maglev.MustNew(maglev.Params{Seed: 7}, bs)
-	if got, want := d.Predicted, maglev.Moved(old, drained); got != want {
-		t.Errorf("predicted move %v, want %v", got, want)
-	}
-	// The rebuilt table (SetVIP builds it anew) moves the drained
-	// backend's part of the hash space and, Maglev being only nearly
-	// minimal, a sliver of the others' (here 0.02%): flows of other
-	// backends may move, but as rarely as that. Which ones did is
-	// checked above: every answer came from the predicted backend.
-	if extra := d.Predicted - d.Share; extra < 0 || extra > 0.01 {
-		t.Errorf("the tables move %v of the hash space, the drained backend held %v: want a little more at most", d.Predicted, d.Share)
 	}
 }

@@ -12,10 +12,17 @@ import (
 // TestListen_ClosesOnError: when a backend's TCP listener cannot open,
 // listen returns the error and closes the UDP socket it already opened,
 // which run could not close (it was in no list) and which kept the
-// backend's namespace alive after "ip netns del".
+// backend's namespace alive after "ip netns del". The same holds with
+// IPv6 sockets.
 func TestListen_ClosesOnError(t *testing.T) {
 	requireNetns(t)
-	tp := &topo{prefix: fmt.Sprintf("l4lb%dlisten", os.Getpid())}
+	for _, f := range families {
+		t.Run(f.String(), func(t *testing.T) { testListenClosesOnError(t, f) })
+	}
+}
+
+func testListenClosesOnError(t *testing.T, f family) {
+	tp := &topo{prefix: fmt.Sprintf("l4lb%dlisten", os.Getpid()), fam: f}
 	defer func() {
 		if err := tp.close(); err != nil {
 			t.Error(err)
@@ -24,12 +31,12 @@ func TestListen_ClosesOnError(t *testing.T) {
 	if err := tp.addNS("b"); err != nil {
 		t.Fatal(err)
 	}
-	if err := tp.in("b", "addr", "add", vip+"/32", "dev", "lo"); err != nil {
+	if err := tp.in("b", f.addrAdd(f.vipHost(), "lo")...); err != nil {
 		t.Fatal(err)
 	}
 	var busy net.Listener
 	if err := tp.inNS("b", func() (err error) {
-		busy, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", vip, tcpPort))
+		busy, err = net.Listen(f.network("tcp"), net.JoinHostPort(f.vip(), fmt.Sprint(tcpPort)))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -41,7 +48,7 @@ func TestListen_ClosesOnError(t *testing.T) {
 		t.Fatal("listen with the TCP port taken: no error")
 	}
 	if err := tp.inNS("b", func() error {
-		uc, err := net.ListenPacket("udp4", fmt.Sprintf("%s:%d", vip, udpPort))
+		uc, err := net.ListenPacket(f.network("udp"), net.JoinHostPort(f.vip(), fmt.Sprint(udpPort)))
 		if err == nil {
 			uc.Close()
 		}

@@ -14,6 +14,15 @@
 // -drain N it then drains backend N (weight 0) and sends the UDP flows
 // again from the same ports, reporting which flows moved.
 //
+// With -6 the whole network runs over IPv6: fd00:200::/32 addresses, an
+// IPv6 VIP and backends, IPv6 in IPv6 tunnels from the balancer's
+// Config.Src6. Path MTU discovery then goes through ICMPv6 "packet too
+// big": an error of 1280 bytes, most of it the quoted segment, which
+// reaches the backend as a 1320-byte outer packet, so every link but the
+// narrow one keeps 1500. IPv6 links carry at least 1280 bytes, so
+// -path-mtu is then 1280 to 1500 (run with -6 -path-mtu 1280 -tcp-bytes
+// 20000 -drain 2).
+//
 // It needs root (namespaces, BPF), iproute2's ip command and sysctl
 // (procps). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
@@ -22,7 +31,8 @@
 // Backends decapsulate with a small XDP program (decap.bpf.c) rather than
 // an ipip device, so the example also runs on kernels built without
 // CONFIG_NET_IPIP; with ipip available, "ip link add ipip0 type ipip
-// local <backend>" on each backend does the same job.
+// local <backend>" on each backend does the same job (with -6, an ip6tnl
+// device in mode ip6ip6).
 package main
 
 import (
@@ -102,7 +112,8 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
-	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
+	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500, or 1280 to 1500 with -6 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
+	fs.BoolVar(&o.IPv6, "6", false, "run over IPv6: IPv6 addresses, VIP and backends (IPv6 in IPv6 tunnels), ICMPv6 packet too big for -path-mtu")
 	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP again with its weight 0 and send the UDP flows again from the same ports, to see which flows move")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -140,6 +151,11 @@ to none of the others'):
 
   l4lb -drain 2
 
+With -6 everything runs over IPv6 (ICMPv6 packet too big for the path
+MTU, whose floor is then 1280):
+
+  l4lb -6 -path-mtu 1280 -tcp-bytes 20000 -drain 2
+
 Flags:
 `
 
@@ -154,9 +170,11 @@ func (o Options) warning() string {
 		return fmt.Sprintf("-path-mtu %d with -tcp 0: no TCP answer, so no path MTU discovery", o.PathMTU)
 	}
 	// A TCP answer's largest packet: its bytes (at least the backend's
-	// name and a newline) and at most 20 bytes of IPv4 header (Linux
-	// sends no IP options) and 60 of TCP header.
-	if n := max(o.TCPBytes, len(backendAddr(9))+1) + 20 + 60; n <= o.PathMTU {
+	// name and a newline) and at most the family's IP header (Linux
+	// sends no IPv4 options or IPv6 extension headers) and 60 bytes of
+	// TCP header.
+	f := family{o.IPv6}
+	if n := max(o.TCPBytes, len(f.backend(9))+1) + f.ipHeader() + 60; n <= o.PathMTU {
 		return fmt.Sprintf("-path-mtu %d with -tcp-bytes %d: no TCP answer exceeds the path MTU, so no path MTU discovery; try -tcp-bytes 20000", o.PathMTU, o.TCPBytes)
 	}
 	return ""
@@ -177,7 +195,13 @@ func report(w io.Writer, res Result) {
 	}
 	fmt.Fprintf(w, "%d requests (%d UDP, %d TCP), %d answered (%d after a retry), %d by the backend the Go table predicts\n",
 		res.Sent, res.Sent-res.SentTCP, res.SentTCP, total, res.Retried, res.Agree)
-	fmt.Fprintf(w, "%-12s %8s %8s %8s %11s %12s\n", "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
+	// The backend column fits IPv4's names with a space to spare, and
+	// widens for IPv6's.
+	width := 12
+	for _, b := range res.Backends {
+		width = max(width, len(b))
+	}
+	fmt.Fprintf(w, "%-*s %8s %8s %8s %11s %12s\n", width, "backend", "answers", "share", "table", "kernel pkts", "kernel bytes")
 	names := append([]string(nil), res.Backends...)
 	sort.Strings(names)
 	for _, b := range names {
@@ -191,7 +215,7 @@ func report(w io.Writer, res Result) {
 				pk, by = s.Packets, s.Bytes
 			}
 		}
-		fmt.Fprintf(w, "%-12s %8d %7.1f%% %7.1f%% %11d %12d\n", b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
+		fmt.Fprintf(w, "%-*s %8d %7.1f%% %7.1f%% %11d %12d\n", width, b, res.Answered[b], 100*share, 100*res.TableFrac[b], pk, by)
 	}
 	c := res.Stats.Counters
 	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,

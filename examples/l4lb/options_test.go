@@ -34,6 +34,11 @@ func TestRunOptions(t *testing.T) {
 		{Options{Backends: 1, TCPBytes: 1<<20 + 1}, "-tcp-bytes must be in [0, 1048576], got 1048577"},
 		{Options{Backends: 1, PathMTU: 67}, "-path-mtu must be 0 or in [68, 1500], got 67"},
 		{Options{Backends: 1, PathMTU: 1501}, "-path-mtu must be 0 or in [68, 1500], got 1501"},
+		// IPv6 links carry at least 1280 bytes.
+		{Options{Backends: 1, PathMTU: 1279, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1279"},
+		{Options{Backends: 1, PathMTU: 68, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 68"},
+		{Options{Backends: 1, PathMTU: 1501, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1501"},
+		{Options{Backends: 3, Drain: 4, IPv6: true}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
 	} {
 		func() {
 			defer func() {
@@ -56,12 +61,16 @@ func TestRunOptions(t *testing.T) {
 // with status 1 and no usage).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
-	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5"}, &out)
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5", "-6"}, &out)
 	if err != nil {
 		t.Fatalf("parseArgs: %v", err)
 	}
-	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5}); o != want {
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5, IPv6: true}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
+	}
+	// IPv4 is the default.
+	if o, err := parseArgs(nil, &out); err != nil || o.IPv6 {
+		t.Errorf("parseArgs() = %+v, %v; want IPv4", o, err)
 	}
 	for _, args := range [][]string{{"-tcp", "5", "10"}, {"extra"}} {
 		out.Reset()
@@ -87,6 +96,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-drain", "4"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
 		{[]string{"-drain", "-1"}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got -1"},
 		{[]string{"-backends", "1", "-drain", "1"}, "-drain needs at least 2 backends (-backends), got 1"},
+		{[]string{"-6", "-path-mtu", "1000"}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1000"},
+		{[]string{"-path-mtu", "1000", "-6=true"}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1000"},
 	} {
 		out.Reset()
 		_, err := parseArgs(c.args, &out)
@@ -98,8 +109,11 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if _, err := parseArgs([]string{"-backends", "x"}, &out); err == nil || !strings.Contains(out.String(), "-backends") {
-		t.Errorf("bad flag value: %v, printed %q; want an error and the usage", err, out.String())
+	for _, args := range [][]string{{"-backends", "x"}, {"-6=x"}} {
+		out.Reset()
+		if _, err := parseArgs(args, &out); err == nil || !strings.Contains(out.String(), "-backends") {
+			t.Errorf("bad flag value %q: %v, printed %q; want an error and the usage", args, err, out.String())
+		}
 	}
 }
 
@@ -133,7 +147,8 @@ func TestUsage(t *testing.T) {
 	if _, err := parseArgs([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"Usage: l4lb [flags]", "needs root", "iproute2", "sysctl", "l4lb -path-mtu 1280 -tcp-bytes 20000", "-backends"} {
+	for _, want := range []string{"Usage: l4lb [flags]", "needs root", "iproute2", "sysctl", "l4lb -path-mtu 1280 -tcp-bytes 20000",
+		"l4lb -6 -path-mtu 1280 -tcp-bytes 20000", "-backends", "-6\trun over IPv6"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-h printed no %q:\n%s", want, out.String())
 		}
@@ -143,7 +158,7 @@ func TestUsage(t *testing.T) {
 // TestWarning: a path MTU below 1500 warns when no TCP answer can exceed
 // it: without TCP, or when the longest answer's packet (its bytes, at
 // least the name "10.200.19.2" and a newline, with 80 bytes of headers
-// at most) fits.
+// at most; over IPv6 the name "fd00:200:19::2" and 100 bytes) fits.
 func TestWarning(t *testing.T) {
 	for _, c := range []struct {
 		o    Options
@@ -158,6 +173,11 @@ func TestWarning(t *testing.T) {
 		{Options{TCP: 1, PathMTU: 92}, "-path-mtu 92 with -tcp-bytes 0"},
 		{Options{TCP: 1, PathMTU: 91}, ""},
 		{Options{UDP: 5, PathMTU: 1280, TCPBytes: 20000}, "-path-mtu 1280 with -tcp 0: no TCP answer"},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 20000, IPv6: true}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1181, IPv6: true}, ""},
+		{Options{TCP: 1, PathMTU: 1280, TCPBytes: 1180, IPv6: true}, "-path-mtu 1280 with -tcp-bytes 1180: no TCP answer exceeds"},
+		{Options{TCP: 1, PathMTU: 1500, IPv6: true}, ""},
+		{Options{UDP: 5, PathMTU: 1280, IPv6: true}, "-path-mtu 1280 with -tcp 0: no TCP answer"},
 	} {
 		got := c.o.warning()
 		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {

@@ -33,20 +33,33 @@ func TestReport_Counters(t *testing.T) {
 // row, sorted by address, gives its answers, its share of the answers,
 // its share of the table and the kernel's packets and bytes for it. With
 // no answer every share of the answers is 0%, and a run that never built
-// its table (an early error) writes nothing.
+// its table (an early error) writes nothing. IPv6 names, longer than the
+// column IPv4's fit in, widen it.
 func TestReport_Table(t *testing.T) {
+	for _, f := range families {
+		testReportTable(t, f)
+	}
+	var b bytes.Buffer
+	report(&b, Result{Sent: 3})
+	if b.Len() != 0 {
+		t.Errorf("report of a run without a table wrote\n%s", b.String())
+	}
+}
+
+func testReportTable(t *testing.T, f family) {
+	b1, b2 := f.backend(1), f.backend(2)
 	res := Result{
-		Backends:  []string{"10.200.12.2", "10.200.11.2"},
-		Answered:  map[string]int{"10.200.11.2": 3, "10.200.12.2": 1},
+		Backends:  []string{b2, b1},
+		Answered:  map[string]int{b1: 3, b2: 1},
 		Sent:      5,
 		SentTCP:   2,
 		Retried:   1,
 		Agree:     2,
-		TableFrac: map[string]float64{"10.200.11.2": 0.25, "10.200.12.2": 0.75},
+		TableFrac: map[string]float64{b1: 0.25, b2: 0.75},
 	}
 	res.Stats.Backends = map[netip.Addr]xdp.BackendStats{
-		mustAddr("10.200.11.2"): {Packets: 7, Bytes: 700},
-		mustAddr("10.200.12.2"): {Packets: 9, Bytes: 900},
+		mustAddr(b1): {Packets: 7, Bytes: 700},
+		mustAddr(b2): {Packets: 9, Bytes: 900},
 	}
 	check := func(name string, res Result, first string, rows [][]string) {
 		t.Helper()
@@ -55,6 +68,11 @@ func TestReport_Table(t *testing.T) {
 		lines := strings.Split(b.String(), "\n")
 		if len(lines) != 4+len(rows)+1 || lines[0] != first {
 			t.Fatalf("%s: report\n%s\nwant %d rows after %q", name, b.String(), len(rows), first)
+		}
+		// The names' column is as wide as the longest name, and at
+		// least "10.200.19.2" and a space.
+		if w := max(12, len(b1)); !strings.HasPrefix(lines[1], "backend"+strings.Repeat(" ", w-len("backend"))+"  answers") {
+			t.Errorf("%s: header %q: want the backend column %d wide", name, lines[1], w)
 		}
 		for i, want := range rows {
 			if got := strings.Fields(lines[2+i]); !slices.Equal(got, want) {
@@ -72,20 +90,14 @@ func TestReport_Table(t *testing.T) {
 		}
 	}
 	check("answered", res, "5 requests (3 UDP, 2 TCP), 4 answered (1 after a retry), 2 by the backend the Go table predicts", [][]string{
-		{"10.200.11.2", "3", "75.0%", "25.0%", "7", "700"},
-		{"10.200.12.2", "1", "25.0%", "75.0%", "9", "900"},
+		{b1, "3", "75.0%", "25.0%", "7", "700"},
+		{b2, "1", "25.0%", "75.0%", "9", "900"},
 	})
 	res.Answered, res.Agree, res.Retried = map[string]int{}, 0, 0
 	check("unanswered", res, "5 requests (3 UDP, 2 TCP), 0 answered (0 after a retry), 0 by the backend the Go table predicts", [][]string{
-		{"10.200.11.2", "0", "0.0%", "25.0%", "7", "700"},
-		{"10.200.12.2", "0", "0.0%", "75.0%", "9", "900"},
+		{b1, "0", "0.0%", "25.0%", "7", "700"},
+		{b2, "0", "0.0%", "75.0%", "9", "900"},
 	})
-
-	var b bytes.Buffer
-	report(&b, Result{Sent: 3})
-	if b.Len() != 0 {
-		t.Errorf("report of a run without a table wrote\n%s", b.String())
-	}
 }
 
 // TestReport_Drain: a drain adds a line before the legend with the flows

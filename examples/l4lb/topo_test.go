@@ -5,8 +5,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,10 +25,17 @@ func TestCommand(t *testing.T) {
 // TestTopoClose: close deletes every recorded namespace, and a recorded
 // one that was never made (its "ip netns add" failed or was killed before
 // making it) is no error. addNS records the name before running ip, so
-// a failed add leaves the name recorded.
+// a failed add leaves the name recorded. With IPv6, whose addNS also sets
+// a sysctl inside the new namespace, too.
 func TestTopoClose(t *testing.T) {
 	requireNetns(t)
-	top := &topo{prefix: fmt.Sprintf("l4lbt%d", os.Getpid())}
+	for _, f := range families {
+		t.Run(f.String(), func(t *testing.T) { testTopoClose(t, f) })
+	}
+}
+
+func testTopoClose(t *testing.T, f family) {
+	top := &topo{prefix: fmt.Sprintf("l4lbt%d", os.Getpid()), fam: f}
 	if err := top.addNS("a"); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +70,38 @@ func TestCommandError(t *testing.T) {
 		err := commandError(argv, fail, []byte(c.out))
 		if err == nil || err.Error() != c.want || !errors.Is(err, fail) {
 			t.Errorf("output %q: %v, want %q wrapping the failure", c.out, err, c.want)
+		}
+	}
+}
+
+// TestFamily: IPv4's address plan is the one the example has always used,
+// and IPv6's repeats its digits under fd00:200::/32 with /64 links; every
+// address parses, in its family.
+func TestFamily(t *testing.T) {
+	for _, c := range []struct {
+		f                          family
+		client, lb, b1, b9, vip    string
+		cidr, host, route, network string
+		minMTU, header             int
+	}{
+		{family{}, "10.200.1.2", "10.200.2.2", "10.200.11.2", "10.200.19.2", "10.200.100.1",
+			"10.200.1.2/24", "10.200.100.1/32", "default", "udp4", 68, 20},
+		{family{six: true}, "fd00:200:1::2", "fd00:200:2::2", "fd00:200:11::2", "fd00:200:19::2", "fd00:200:100::1",
+			"fd00:200:1::2/64", "fd00:200:100::1/128", "::/0", "udp6", 1280, 40},
+	} {
+		f := c.f
+		got := []string{f.addr(1, 2), f.lb(), f.backend(1), f.backend(9), f.vip(), f.cidr(1, 2), f.vipHost(), f.defaultRoute(), f.network("udp")}
+		want := []string{c.client, c.lb, c.b1, c.b9, c.vip, c.cidr, c.host, c.route, c.network}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: addresses %q, want %q", f, got, want)
+		}
+		for _, a := range got[:5] {
+			if ip, err := netip.ParseAddr(a); err != nil || ip.Is6() != f.six {
+				t.Errorf("%v: address %q: %v, IPv6 %v", f, a, err, ip.Is6())
+			}
+		}
+		if f.minMTU() != c.minMTU || f.ipHeader() != c.header {
+			t.Errorf("%v: minimum MTU %d, IP header %d; want %d, %d", f, f.minMTU(), f.ipHeader(), c.minMTU, c.header)
 		}
 	}
 }
