@@ -455,6 +455,23 @@ func BenchmarkKernelTable(b *testing.B) {
 	}
 }
 
+// BenchmarkKernelFlip measures Flip on the digest of BenchmarkKernelTable:
+// the other epoch cleared, the grace period waited for, the ended epoch
+// read.
+func BenchmarkKernelFlip(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			k := loadKernel(b, Options{Cells: 12600, Hashes: 3, Seed: 1, Shared: shared})
+			for b.Loop() {
+				if _, err := k.Flip(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/flip")
+		})
+	}
+}
+
 // A zero Kernel (not made by Load) and a closed one, per-CPU or shared,
 // return errClosed from every method that returns an error: on the zero
 // Kernel Attach, Stats, Reset, Run and Bench used to panic on a nil
