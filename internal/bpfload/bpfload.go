@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -135,12 +136,31 @@ const MinFrame = 14
 // MaxFrame returns the longest frame Run and Bench accept: what
 // BPF_PROG_TEST_RUN gives an XDP program as one linear buffer, a page less
 // the XDP headroom (256 bytes) and struct skb_shared_info (320 bytes on
-// 64-bit kernels), so 3520 bytes with 4 KiB pages. Newer kernels accept
+// 64-bit kernels) rounded up to the kernel's cache line (SKB_DATA_ALIGN),
+// so 3520 bytes with 4 KiB pages and 64-byte lines (x86-64, arm64) but
+// 3328 on s390x, whose lines are 256 bytes. Newer kernels accept
 // longer test frames but put the excess in fragments that the program
 // never sees (it would count and hash the first MaxFrame bytes as if they
 // were the frame), and refuse longer ones still with a bare "cannot
 // allocate memory"; older kernels refuse them all.
-func MaxFrame() int { return os.Getpagesize() - 256 - 320 }
+func MaxFrame() int {
+	const sharedInfo = 320
+	line := cacheLine()
+	return os.Getpagesize() - 256 - (sharedInfo+line-1)/line*line
+}
+
+// cacheLine is the kernel's SMP_CACHE_BYTES (L1_CACHE_BYTES) for the
+// architecture this binary runs on: 256 on s390x, 128 on 64-bit POWER,
+// 64 on the others this module is used on.
+func cacheLine() int {
+	switch runtime.GOARCH {
+	case "s390x":
+		return 256
+	case "ppc64", "ppc64le":
+		return 128
+	}
+	return 64
+}
 
 // Run runs prog once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict. kernel names the kernel in errors; a frame shorter than
