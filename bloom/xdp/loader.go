@@ -123,7 +123,7 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict (counters and, in learn mode, the filter change as for a real
 // packet). frame must hold at least an Ethernet header (14 bytes) and at
-// most a page less 576 bytes (3520 with 4 KiB pages: what a test run gives
+// most 3520 bytes with 4 KiB pages (3328 on s390x: what a test run gives
 // XDP in one buffer; newer kernels take longer frames but show the program
 // only that much); others are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {

@@ -457,8 +457,9 @@ func (k *Kernel) checkRun(frame []byte) error {
 // MaxFrame returns the longest frame [Kernel.Run] and [Kernel.Bench]
 // accept: what BPF_PROG_TEST_RUN gives an XDP program as one linear
 // buffer, a page less the XDP headroom (256 bytes) and struct
-// skb_shared_info (320 bytes on 64-bit kernels), so 3520 bytes with 4 KiB
-// pages. Newer kernels accept longer test frames and put the excess in
+// skb_shared_info (320 bytes on 64-bit kernels) rounded up to the
+// kernel's cache line, so 3520 bytes with 4 KiB pages (3328 on s390x,
+// whose cache lines are 256 bytes). Newer kernels accept longer test frames and put the excess in
 // fragments, older ones reject them; Run refuses them on every kernel.
 func MaxFrame() int { return bpfload.MaxFrame() }
 

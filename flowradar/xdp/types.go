@@ -59,7 +59,7 @@ func (o Options) validate() error {
 // [flow.Parse] accepts to t, with the frame's length as its size, and
 // returns the parse outcomes. A frame must be what the kernel sees, since
 // the kernel counts the bytes it was given: a test run (BPF_PROG_TEST_RUN)
-// gives it at most a page less 576 bytes (3520 with 4 KiB pages) in one
+// gives it at most 3520 bytes with 4 KiB pages (3328 on s390x) in one
 // buffer, and newer kernels put the rest of a longer frame in fragments
 // that the program never reads.
 func Encode(t *flowradar.Table, frames [][]byte) (outcomes [4]uint64) {

@@ -34,7 +34,7 @@ struct iblt_pkt_key {
 	__u8 flow[37];
 	__u8 flow_len;
 	__u8 pad[2];
-	__u64 id; /* host order; little-endian on the hosts we support */
+	__u64 id; /* little-endian (dp_le64), as xdp.PacketKey writes it */
 } __attribute__((aligned(8)));
 
 /* One cell: iblt.Table's cell of 3 + 6 little-endian words. */
@@ -300,8 +300,12 @@ int xdp_iblt(struct xdp_md *ctx)
 	 * fills flow[], flow_len and pad[] with zeros before flow_len is set. */
 	__builtin_memcpy(&key, p.key.bytes, 40);
 	key.flow_len = p.key.len;
-	key.id = iblt_packet_id(ctx, &p);
+	key.id = dp_le64(iblt_packet_id(ctx, &p));
 
+	/* The key_sum words are the key's bytes read as little-endian words,
+	 * as iblt.Table holds them and the loader reads the cells back as
+	 * numbers: dp_le64 swaps each word on a big-endian kernel and is
+	 * nothing on a little-endian one. */
 	const __u64 *kw = (const __u64 *)&key;
 	__u64 h = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_seed);
 	__u64 cs = dp_xxh64((const __u8 *)&key, sizeof(key), iblt_check_seed);
@@ -340,17 +344,17 @@ int xdp_iblt(struct xdp_md *ctx)
 			__sync_fetch_and_add(&c->count, 1);
 			__sync_fetch_and_add(&c->value_sum, len);
 			__sync_fetch_and_xor(&c->hash_sum, cs);
-			__sync_fetch_and_xor(&c->key_sum[0], kw[0]);
-			__sync_fetch_and_xor(&c->key_sum[1], kw[1]);
+			__sync_fetch_and_xor(&c->key_sum[0], dp_le64(kw[0]));
+			__sync_fetch_and_xor(&c->key_sum[1], dp_le64(kw[1]));
 			/* An IPv4 key's words 2 and 3 (bytes 16-31) are padding,
 			 * always zero: XOR with them is no change, so the two
 			 * locked operations are skipped. */
 			if (!v4) {
-				__sync_fetch_and_xor(&c->key_sum[2], kw[2]);
-				__sync_fetch_and_xor(&c->key_sum[3], kw[3]);
+				__sync_fetch_and_xor(&c->key_sum[2], dp_le64(kw[2]));
+				__sync_fetch_and_xor(&c->key_sum[3], dp_le64(kw[3]));
 			}
-			__sync_fetch_and_xor(&c->key_sum[4], kw[4]);
-			__sync_fetch_and_xor(&c->key_sum[5], kw[5]);
+			__sync_fetch_and_xor(&c->key_sum[4], dp_le64(kw[4]));
+			__sync_fetch_and_xor(&c->key_sum[5], dp_le64(kw[5]));
 		} else {
 			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_cells, &idx);
 			if (!c) {
@@ -362,7 +366,7 @@ int xdp_iblt(struct xdp_md *ctx)
 			c->hash_sum ^= cs;
 #pragma unroll
 			for (int w = 0; w < IBLT_KEY_WORDS; w++)
-				c->key_sum[w] ^= kw[w];
+				c->key_sum[w] ^= dp_le64(kw[w]);
 		}
 	}
 	return XDP_PASS;

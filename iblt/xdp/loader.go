@@ -144,8 +144,8 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (a test or
 // report run, without attaching) and returns its verdict (always XDP_PASS).
-// Frames must be 14 bytes (an Ethernet header) to a page less 576 bytes
-// (3520 with 4 KiB pages: what a test run gives XDP in one buffer; newer
+// Frames must be 14 bytes (an Ethernet header) to 3520 bytes with 4 KiB
+// pages (3328 on s390x: what a test run gives XDP in one buffer; newer
 // kernels take longer frames but show the program only that much); others
 // are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {

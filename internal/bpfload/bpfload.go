@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -54,15 +55,39 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 // which privileges a load needs: the kernel's own answer, and the hint
 // cilium/ebpf adds to it, are about memlock limits, which Load has
 // already lifted.
+//
+// A kernel built without BTF of its own refuses every kernel of this
+// module, and the error says so (see explainBTF).
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
 	if err := spec.LoadAndAssign(objs, nil); err != nil {
 		if errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG) {
 			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
 		}
-		return fmt.Errorf("load %s kernel: %w", kernel, explainPermission(err))
+		return fmt.Errorf("load %s kernel: %w", kernel, explainBTF(explainPermission(err)))
 	}
 	return nil
+}
+
+// explainBTF says why the verifier refused a kernel when the running
+// kernel has no BTF of its own (CONFIG_DEBUG_INFO_BTF unset, as in Debian
+// 12's s390x kernel and many embedded ones): the verifier checks a global
+// function (dp_parse, the parser every kernel shares) on its own, and
+// knows its struct xdp_md argument for the context only by matching it
+// against the kernel's BTF; without that BTF ("btf_vmlinux is malformed"
+// in the log) the argument is plain memory, and the parser's first
+// packet read is refused with a message that does not name the cause.
+func explainBTF(err error) error {
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	for _, line := range ve.Log {
+		if strings.Contains(line, "btf_vmlinux is malformed") {
+			return fmt.Errorf("this kernel has no BTF of its own (CONFIG_DEBUG_INFO_BTF, /sys/kernel/btf/vmlinux), which the verifier needs to check the shared parser, a global function: %w", err)
+		}
+	}
+	return err
 }
 
 // Reprefix returns err, an error of an algorithm package whose message
@@ -135,12 +160,31 @@ const MinFrame = 14
 // MaxFrame returns the longest frame Run and Bench accept: what
 // BPF_PROG_TEST_RUN gives an XDP program as one linear buffer, a page less
 // the XDP headroom (256 bytes) and struct skb_shared_info (320 bytes on
-// 64-bit kernels), so 3520 bytes with 4 KiB pages. Newer kernels accept
+// 64-bit kernels) rounded up to the kernel's cache line (SKB_DATA_ALIGN),
+// so 3520 bytes with 4 KiB pages and 64-byte lines (x86-64, arm64) but
+// 3328 on s390x, whose lines are 256 bytes. Newer kernels accept
 // longer test frames but put the excess in fragments that the program
 // never sees (it would count and hash the first MaxFrame bytes as if they
 // were the frame), and refuse longer ones still with a bare "cannot
 // allocate memory"; older kernels refuse them all.
-func MaxFrame() int { return os.Getpagesize() - 256 - 320 }
+func MaxFrame() int {
+	const sharedInfo = 320
+	line := cacheLine()
+	return os.Getpagesize() - 256 - (sharedInfo+line-1)/line*line
+}
+
+// cacheLine is the kernel's SMP_CACHE_BYTES (L1_CACHE_BYTES) for the
+// architecture this binary runs on: 256 on s390x, 128 on 64-bit POWER,
+// 64 on the others this module is used on.
+func cacheLine() int {
+	switch runtime.GOARCH {
+	case "s390x":
+		return 256
+	case "ppc64", "ppc64le":
+		return 128
+	}
+	return 64
+}
 
 // Run runs prog once on frame with BPF_PROG_TEST_RUN and returns its
 // verdict. kernel names the kernel in errors; a frame shorter than

@@ -3,11 +3,14 @@
 package bpfload
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -48,8 +51,17 @@ func TestLoad_Rejected(t *testing.T) {
 // longer than MaxFrame and a negative repeat are refused by name before
 // the program is touched.
 func TestRunBench_Arguments(t *testing.T) {
-	if n := MaxFrame(); n != os.Getpagesize()-576 {
-		t.Errorf("MaxFrame %d, want a page less 576 bytes", n)
+	// The headroom (256) and struct skb_shared_info (320) rounded up to
+	// the kernel's cache line: 64 bytes, 128 on POWER, 256 on s390x.
+	less := 576
+	switch runtime.GOARCH {
+	case "ppc64", "ppc64le":
+		less = 640
+	case "s390x":
+		less = 768
+	}
+	if n := MaxFrame(); n != os.Getpagesize()-less {
+		t.Errorf("MaxFrame %d, want a page less %d bytes", n, less)
 	}
 	for _, n := range []int{MaxFrame() + 1, 80000} {
 		want := fmt.Sprintf("x kernel: test run frames must be at most %d bytes (what a test run gives XDP in one buffer), got %d", MaxFrame(), n)
@@ -81,6 +93,26 @@ func TestRunBench_Arguments(t *testing.T) {
 		want = fmt.Sprintf("x kernel: Bench repeat must be at most %d, got %d", uint32(math.MaxUint32), big)
 		if _, err := Bench(nil, "x", make([]byte, MinFrame), big); err == nil || err.Error() != want {
 			t.Errorf("Bench repeat 2^32: %v, want %q", err, want)
+		}
+	}
+}
+
+// A verifier rejection whose log shows the kernel has no BTF of its own
+// names the missing BTF; other errors pass through unchanged.
+func TestExplainBTF(t *testing.T) {
+	noBTF := fmt.Errorf("program xdp_flow: %w", &ebpf.VerifierError{
+		Cause: syscall.EACCES,
+		Log:   []string{"btf_vmlinux is malformed", "reg type unsupported for arg#0 function xdp_flow#1", "invalid mem access 'scalar'"},
+	})
+	err := explainBTF(noBTF)
+	var ve *ebpf.VerifierError
+	if !strings.Contains(err.Error(), "no BTF of its own (CONFIG_DEBUG_INFO_BTF") || !errors.As(err, &ve) {
+		t.Errorf("without the kernel's BTF: %v, want an error naming CONFIG_DEBUG_INFO_BTF that wraps the verifier's", err)
+	}
+	other := fmt.Errorf("program xdp_flow: %w", &ebpf.VerifierError{Cause: syscall.EACCES, Log: []string{"R1 invalid mem access 'scalar'"}})
+	for _, e := range []error{other, syscall.EPERM} {
+		if got := explainBTF(e); got != e {
+			t.Errorf("explainBTF(%v) = %v, want it unchanged", e, got)
 		}
 	}
 }

@@ -31,7 +31,8 @@ import (
 const EnvRequire = "DATAPLANE_REQUIRE_KERNEL"
 
 // MaxFrame is the largest frame BPF_PROG_TEST_RUN gives an XDP program in
-// one buffer, [bpfload.MaxFrame]: 3520 bytes with 4 KiB pages. Longer
+// one buffer, [bpfload.MaxFrame]: 3520 bytes with 4 KiB pages (3328 on
+// s390x). Longer
 // frames are cut to MaxFrame by [Run]; the kernel only ever sees the linear
 // part of a frame.
 var MaxFrame = bpfload.MaxFrame()

@@ -624,8 +624,9 @@ func (lb *LB) Close() error {
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN (no
 // interface needed) and returns the verdict and the frame as the program
-// left it. Frames must be 14 bytes (an Ethernet header) to a page less 576
-// bytes (3520 with 4 KiB pages: what a test run gives XDP in one buffer);
+// left it. Frames must be 14 bytes (an Ethernet header) to 3520 bytes
+// with 4 KiB pages (3328 on s390x: what a test run gives XDP in one
+// buffer);
 // others are an error naming the length. Newer kernels take longer frames
 // but show the program only that much, so it would balance a cut packet.
 func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
