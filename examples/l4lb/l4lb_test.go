@@ -38,27 +38,47 @@ func (f family) backends(n int) []string {
 	return names
 }
 
-// TestL4LB runs the whole example once per family and checks it in three
-// parts (one run each rather than three: building the network and loading
-// the kernels takes a quarter second or more). 540 requests, 90 of them
-// TCP with 20,000-byte answers behind the router's 1280-byte link to the
-// client, then backend 2 drained and the UDP flows sent again.
+// TestL4LB runs the whole example once per family and checks it in two
+// parts (one run rather than two: building the network and loading the
+// kernels takes a quarter second or more): 540 requests, 90 of them TCP
+// with 20,000-byte answers, then backend 2 drained and the UDP flows sent
+// again.
 func TestL4LB(t *testing.T) {
 	eachFamily(t, func(t *testing.T, f family) {
-		res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
-			TCPBytes: 20000, PathMTU: 1280, Drain: 2, IPv6: f.six, Log: testLog{t}})
-		// Everything the run created is gone, whether it failed or not.
-		out, _ := exec.Command("ip", "netns", "list").Output()
-		if len(out) > 0 && containsPrefix(string(out), "l4lb") {
-			t.Errorf("namespaces left behind:\n%s", out)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runFamily(t, f, 0, 2)
 		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
-		t.Run("PathMTU", func(t *testing.T) { checkPathMTU(t, res) })
 		t.Run("drain", func(t *testing.T) { checkDrain(t, f, res) })
 	})
+}
+
+// TestL4LB_PathMTU is TestL4LB's run with the router's link to the client
+// narrowed to 1280 bytes, so that the TCP answers need path MTU discovery
+// through the balancer, and no drain. It is a test of its own so that a
+// platform where it fails (the emulated s390x VM of .ci/kernel-vm, where
+// no answer arrives, for a reason not yet found) can run TestL4LB alone.
+func TestL4LB_PathMTU(t *testing.T) {
+	eachFamily(t, func(t *testing.T, f family) {
+		res := runFamily(t, f, 1280, 0)
+		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
+		t.Run("PathMTU", func(t *testing.T) { checkPathMTU(t, res) })
+	})
+}
+
+// runFamily runs the example in family f with the given path MTU and
+// drained backend (0: none) and checks that everything it created is gone,
+// whether it failed or not.
+func runFamily(t *testing.T, f family, pathMTU, drain int) Result {
+	t.Helper()
+	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
+		TCPBytes: 20000, PathMTU: pathMTU, Drain: drain, IPv6: f.six, Log: testLog{t}})
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	if len(out) > 0 && containsPrefix(string(out), "l4lb") {
+		t.Errorf("namespaces left behind:\n%s", out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // checkShares: every request must be answered, by the backend the Go
