@@ -66,10 +66,8 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 			keys:     ptr{p: unsafe.Pointer(&keys[0])},
 			values:   ptr{p: unsafe.Pointer(&vals[0])},
 			count:    count,
-			mapFD:    uint32(m.FD()),
 		}
-		_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-		runtime.KeepAlive(m) // its file descriptor
+		errno := batchCall(unix.BPF_MAP_LOOKUP_BATCH, m, &attr)
 		// ENOENT: the map ended within this batch, which a range within
 		// the map only meets on its last element.
 		if errno != 0 && errno != unix.ENOENT {
@@ -148,10 +146,8 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 			keys:   ptr{p: unsafe.Pointer(&keys[0])},
 			values: ptr{p: unsafe.Pointer(&zeros[0])},
 			count:  count,
-			mapFD:  uint32(m.FD()),
 		}
-		_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_UPDATE_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-		runtime.KeepAlive(m) // its file descriptor
+		errno := batchCall(unix.BPF_MAP_UPDATE_BATCH, m, &attr)
 		if errno != 0 {
 			return fmt.Errorf("clear elements %d to %d: %w", start+done, start+done+count-1, errno)
 		}
@@ -161,6 +157,15 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 		done += count
 	}
 	return nil
+}
+
+// batchCall runs the batch command cmd on map m with attr (its map
+// descriptor filled in here) and returns the system call's errno.
+func batchCall(cmd uintptr, m *ebpf.Map, attr *batchAttr) unix.Errno {
+	attr.mapFD = uint32(m.FD())
+	_, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
+	runtime.KeepAlive(m) // its file descriptor
+	return errno
 }
 
 // batchAttr is union bpf_attr's member for the BPF_MAP_*_BATCH commands.
