@@ -13,9 +13,23 @@
 // The full -bench . takes about 5 minutes on a 2-core VM. Go's default
 // test timeout is 10 minutes, so -count N (N > 1) also needs -timeout 0.
 // -benchtime=1x runs every benchmark once, a quick check (CI does that);
-// the decode-rate and threshold tables (FlowRadar_SingleDecodeRate,
+// the decode-rate and threshold benchmarks (FlowRadar_SingleDecodeRate,
 // FlowRadar_NetworkDecodeRate, IBLT_Threshold) are meant to be run that
 // way.
+//
+// Without -v the benchmarks print nothing of their own, so the output is
+// what benchstat reads. The two FlowRadar decode-rate benchmarks report
+// their figures as metrics of each row (decode-rate and full-decodes, the
+// fraction of the 5 seeds that decoded completely; single-decode-rate,
+// network-decode-rate, exact-counter-rate) and with -v also log them as
+// one table after their last row (indented, as b.Log output is):
+//
+//	go test -run '^$' -bench 'FlowRadar_.*DecodeRate' -benchtime=1x -v
+//
+// Without -v, benchstat draws the same table from the rows, one per
+// metric:
+//
+//	benchstat -filter .name:FlowRadar_SingleDecodeRate -row /cells-per-flow -col /flows bench.txt
 //
 // # Reading ns/op
 //

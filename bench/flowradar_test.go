@@ -241,6 +241,10 @@ func frParams(flows int, cpf float64, seed uint64) flowradar.Params {
 	return p
 }
 
+// The decode-rate benchmarks report their figures as metrics of each row
+// and, with -v, also as one table at the end (frRow collects its rows,
+// frPrint logs it): a table on stdout among the result lines would get in
+// the way of benchstat and of reading the results.
 var frTable struct {
 	sync.Mutex
 	rows []string
@@ -252,13 +256,15 @@ func frRow(format string, a ...any) {
 	frTable.Unlock()
 }
 
-func frPrint(title, header string) {
+// frPrint logs the collected rows under title and header, with -v only,
+// from the parent benchmark after its sub-benchmarks: b.Log's lines are
+// indented, on lines of their own, after every result line.
+func frPrint(b *testing.B, title, header string) {
 	frTable.Lock()
 	defer frTable.Unlock()
-	if len(frTable.rows) == 0 {
-		return
+	if len(frTable.rows) > 0 && testing.Verbose() {
+		b.Logf("%s\n%s\n%s\n%s", title, header, strings.Repeat("-", len(header)), strings.Join(frTable.rows, "\n"))
 	}
-	fmt.Printf("\n%s\n%s\n%s\n%s\n\n", title, header, strings.Repeat("-", len(header)), strings.Join(frTable.rows, "\n"))
 	frTable.rows = nil
 }
 
@@ -266,7 +272,8 @@ func frPrint(title, header string) {
 // decode recovers against the load, in cells per flow (the peeling
 // threshold of a 4-hash partitioned table is 1.295), for 1e4 and 1e5
 // flows, over 5 seeds each ("complete": seeds where every flow the table
-// holds was decoded). Run with -benchtime=1x; prints a table.
+// holds was decoded). Run with -benchtime=1x; with -v, it also logs the
+// results as a table.
 func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 	for _, n := range []int{1e4, 1e5} {
 		keys := frKeys(b, n)
@@ -297,11 +304,11 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 				}
 				b.ReportMetric(rate, "decode-rate")
 				b.ReportMetric(float64(full)/seeds, "full-decodes")
-				frRow("| %7d | %5.2f | %11.4f | %d/%d |", n, cpf, rate, full, seeds)
+				frRow("| %7d | %10.2f | %11.4f | %8s |", n, cpf, rate, fmt.Sprintf("%d/%d", full, seeds))
 			})
 		}
 	}
-	frPrint("Single decode, 4 sub-tables: decoded fraction against cells per flow (5 seeds)",
+	frPrint(b, "Single decode, 4 sub-tables: decoded fraction against cells per flow (5 seeds)",
 		"|   flows | cells/flow | decode-rate | complete |")
 }
 
@@ -310,7 +317,8 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 // every switch's table sized to the given cells per flow of the busiest
 // switch. Single decode at the busiest switch against network-wide
 // decoding (FlowDecode, then CounterDecode) of all switches, the paper's
-// headline comparison. Run with -benchtime=1x; prints a table.
+// headline comparison. Run with -benchtime=1x; with -v, it also logs the
+// results as a table.
 func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 	n := 10000
 	keys := frKeys(b, n)
@@ -366,10 +374,10 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 			b.ReportMetric(single, "single-decode-rate")
 			b.ReportMetric(network, "network-decode-rate")
 			b.ReportMetric(exact, "exact-counter-rate")
-			frRow("| %5.2f | %14.4f | %15.4f | %14.4f |", cpf, single, network, exact)
+			frRow("| %20.2f | %16.4f | %15.4f | %14.4f |", cpf, single, network, exact)
 		})
 	}
-	frPrint("Leaf-spine 4x2, 1e4 flows: single decode at the busiest switch vs network-wide decode",
+	frPrint(b, "Leaf-spine 4x2, 1e4 flows: single decode at the busiest switch vs network-wide decode",
 		"| cells/flow (busiest) | single (busiest) | network (flows) | exact counters |")
 }
 
