@@ -49,20 +49,21 @@ func heapDelta(build func()) uint64 {
 
 // BenchmarkFlowRadar_Encode: ns per packet of a known flow (every flow
 // already in the epoch, the case of all packets but each flow's first),
-// in a random order over n flows, against the map peer. Memory per flow:
-// bytes/flow is the encoder's, two epochs (the active one and the frozen
-// one the collector reads), against the map's live heap, and
-// epoch-bytes/flow is one epoch's. The flowradar rows also time,
+// in a random order over n flows, against the map peer (impl=gomap).
+// Memory per flow: bytes/flow is the encoder's, two epochs (the active one
+// and the frozen one the collector reads), against the map's live heap,
+// and epoch-bytes/flow is one epoch's. The impl=dataplane rows also time,
 // in the same iterations, what every packet must compute before touching
 // memory: the key's hash, its filter block and bit fields (one
 // flow.Reduce and a flow.Mix per seven bits) and its Hashes cell indexes
 // (flow.Index), the derivation the kernel shares, as index-ns/packet, a
 // lower bound of ns/packet for this layout, with the benchmark's timer
-// stopped (ns/op covers the Adds alone). The flowradar-batch rows time
-// the same packets through Encoder.AddPackets. Each row keeps one table,
-// as a switch does: timing the batch on a second encoder in the same
-// iterations would leave two tables competing for the caches, and at 1e4
-// flows (0.8 MB a table) that alone costs Add about a nanosecond a packet.
+// stopped (ns/op covers the Adds alone). The impl=dataplane-batch rows
+// time the same packets through Encoder.AddPackets. Each row keeps one
+// table, as a switch does: timing the batch on a second encoder in the
+// same iterations would leave two tables competing for the caches, and at
+// 1e4 flows (0.8 MB a table) that alone costs Add about a nanosecond a
+// packet.
 func BenchmarkFlowRadar_Encode(b *testing.B) {
 	for _, n := range []int{1e4, 1e6} {
 		keys := frKeys(b, n)
@@ -75,7 +76,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			all = append(all, keys[i])
 		}
 		chunk := min(n, frChunk)
-		b.Run(fmt.Sprintf("impl=flowradar/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "dataplane"), func(b *testing.B) {
 			p := flowradar.ParamsFor(n, 1)
 			e := flowradar.MustNew(p)
 			for i := range keys {
@@ -120,7 +121,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			b.ReportMetric(float64(2*p.SizeBytes())/float64(n), "bytes/flow")
 			b.ReportMetric(float64(p.SizeBytes())/float64(n), "epoch-bytes/flow")
 		})
-		b.Run(fmt.Sprintf("impl=flowradar-batch/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "dataplane-batch"), func(b *testing.B) {
 			e := flowradar.MustNew(flowradar.ParamsFor(n, 1))
 			for i := range keys {
 				e.Add(&keys[i], 100)
@@ -140,7 +141,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*chunk), "ns/packet")
 		})
-		b.Run(fmt.Sprintf("impl=gomap/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "gomap"), func(b *testing.B) {
 			var m map[flow.Key]*frCounter
 			size := heapDelta(func() {
 				m = make(map[flow.Key]*frCounter)
@@ -169,14 +170,15 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 
 // BenchmarkFlowRadar_Trace replays every packet of the main captures, in
 // capture order (new and known flows mixed, real flow sizes), into an
-// encoder sized for their flows and into the map peer.
+// encoder sized for their flows (impl=dataplane) and into the map peer
+// (impl=gomap).
 func BenchmarkFlowRadar_Trace(b *testing.B) {
 	pk := traffic.Keys(b)
 	flows := map[flow.Key]struct{}{}
 	for _, k := range pk {
 		flows[k] = struct{}{}
 	}
-	b.Run("impl=flowradar", func(b *testing.B) {
+	b.Run(subName("impl", "dataplane"), func(b *testing.B) {
 		e := flowradar.MustNew(flowradar.ParamsFor(len(flows), 1))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -189,7 +191,7 @@ func BenchmarkFlowRadar_Trace(b *testing.B) {
 		d, _ := e.Flip().Decode()
 		b.ReportMetric(float64(len(d.Flows))/float64(len(flows)), "decode-rate")
 	})
-	b.Run("impl=gomap", func(b *testing.B) {
+	b.Run(subName("impl", "gomap"), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			m := make(map[flow.Key]*frCounter, len(flows))
@@ -278,7 +280,7 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 	for _, n := range []int{1e4, 1e5} {
 		keys := frKeys(b, n)
 		for _, cpf := range []float64{1.0, 1.1, 1.2, 1.25, 1.28, 1.30, 1.32, 1.36, 1.5} {
-			b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+			b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 				var rate float64
 				full := 0
 				const seeds = 5
@@ -323,7 +325,7 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 	n := 10000
 	keys := frKeys(b, n)
 	for _, cpf := range []float64{0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4} {
-		b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+		b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 			var single, network, exact float64
 			var loaded int
 			for b.Loop() {
