@@ -72,6 +72,26 @@
 //	BenchmarkCMSRatio/k=1000/eps=1e-05/op=topk-add/impl=dataplane/vs=boom
 //	BenchmarkFlowRadar_Encode/flows=10000/impl=gomap
 //
+// # Comparing implementations
+//
+// benchstat (golang.org/x/perf/cmd/benchstat; it has no release tags, so
+// pin a pseudo-version) puts implementations side by side with -col
+// /impl; -table .name gives each benchmark function its own tables, with
+// only its implementations as columns:
+//
+//	go test -run '^$' -bench 'Bloom$|CMS$|FlowParse' -count 6 -timeout 0 > bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -table .name -col /impl bench.txt
+//
+// The first column (the impl= value benchstat met first in its input) is
+// the base the others are compared with; -col '/impl@(boom dataplane)'
+// chooses the columns and their order. benchstat needs 6 samples
+// (-count 6) for a confidence interval. In the raced benchmarks the ratios
+// (x-peer, x-boom, x-NAME) already compare within a row; there -col /impl
+// sets ours per key and batched side by side, and -filter /vs:blobloom
+// keeps one peer. To compare two runs (before and after a change), give
+// benchstat both files without -col: the files are the columns, and each
+// impl= keeps rows of its own.
+//
 // # Reading ns/op
 //
 // An iteration processes a batch (1024 or 4096 keys, a capture, a chunk
