@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -144,8 +143,7 @@ func BenchmarkBloom(b *testing.B) {
 				b.ReportMetric(measured, "fpr")
 				b.ReportMetric(float64(bits)/blN, "bits/key")
 			}
-			name := fmt.Sprintf("fpr=%g/%s", fpr, im.name)
-			b.Run(name+"/Add", func(b *testing.B) {
+			b.Run(subName("fpr", fpr, "op", "add", "impl", im.name), func(b *testing.B) {
 				addF, _, _ := im.build(blN, fpr)
 				b.ReportAllocs()
 				runtime.LockOSThread()
@@ -166,11 +164,11 @@ func BenchmarkBloom(b *testing.B) {
 				report(b, keys, cpu)
 			})
 			for _, set := range []struct {
-				name string
+				op   string
 				keys [][]byte
 				hs   []uint64
-			}{{"Contains/hit", blKeys.members, blKeys.mh}, {"Contains/miss", blKeys.absent, blKeys.ah}} {
-				b.Run(name+"/"+set.name, func(b *testing.B) {
+			}{{"contains-hit", blKeys.members, blKeys.mh}, {"contains-miss", blKeys.absent, blKeys.ah}} {
+				b.Run(subName("fpr", fpr, "op", set.op, "impl", im.name), func(b *testing.B) {
 					b.ReportAllocs()
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
@@ -253,8 +251,7 @@ func BenchmarkCountingBloom(b *testing.B) {
 					}
 				}
 				measured := float64(fp) / float64(n)
-				name := fmt.Sprintf("n=%d/fpr=%g/%s", n, fpr, im.name)
-				b.Run(name+"/Remove", func(b *testing.B) {
+				b.Run(subName("n", n, "fpr", fpr, "op", "remove", "impl", im.name), func(b *testing.B) {
 					b.ReportAllocs()
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
@@ -292,13 +289,13 @@ func BenchmarkCountingBloom(b *testing.B) {
 // both meet the same load from other processes on a shared host, which
 // separate sub-benchmarks seconds apart do not. Reported: thread CPU
 // ns/key of each, and x-peer, the peer's time over ours (above 1: ours is
-// faster). Pairs, with the peers built as in BenchmarkBloom and
-// BenchmarkCountingBloom: classic Contains vs bits-and-blooms, blocked
-// Contains vs blobloom (hits and misses, at 1% and 0.1%), and counting
-// Remove vs BoomFilters' 4-bit counting filter (n = 1e5 and 1e6; the batch
-// is added back untimed). Each pair also runs with ours through its batch
-// method (AppendContains, RemoveBatch) against the peer's per-key calls,
-// as ...-batch-vs-....
+// faster). A pair is named by impl= (ours) and vs= (the peer). Pairs,
+// with the peers built as in BenchmarkBloom and BenchmarkCountingBloom:
+// classic Contains vs bits-and-blooms, blocked Contains vs blobloom (hits
+// and misses, at 1% and 0.1%), and counting Remove vs BoomFilters' 4-bit
+// counting filter (n = 1e5 and 1e6; the batch is added back untimed).
+// Each pair also runs with ours through its batch method (AppendContains,
+// RemoveBatch) against the peer's per-key calls, as impl=...-batch.
 func BenchmarkBloomPaired(b *testing.B) {
 	bloomKeys(b)
 	impl := func(name string) blImpl {
@@ -344,10 +341,10 @@ func BenchmarkBloomPaired(b *testing.B) {
 				contains[side] = c
 			}
 			for _, set := range []struct {
-				name string
+				op   string
 				keys [][]byte
 				hs   []uint64
-			}{{"hit", blKeys.members, blKeys.mh}, {"miss", blKeys.absent, blKeys.ah}} {
+			}{{"contains-hit", blKeys.members, blKeys.mh}, {"contains-miss", blKeys.absent, blKeys.ah}} {
 				{
 					var appendContains func([]bool, [][]byte) []bool
 					if pair[0] == "dataplane-blocked" {
@@ -364,7 +361,7 @@ func BenchmarkBloomPaired(b *testing.B) {
 						appendContains = f.AppendContains
 					}
 					found := make([]bool, 0, blBatch)
-					b.Run(fmt.Sprintf("fpr=%g/%s-batch-vs-%s/Contains/%s", fpr, pair[0], pair[1], set.name), func(b *testing.B) {
+					b.Run(subName("fpr", fpr, "op", set.op, "impl", pair[0]+"-batch", "vs", pair[1]), func(b *testing.B) {
 						hits := 0
 						paired(b, blN, func(side, i int) int64 {
 							t0 := blCPU()
@@ -385,12 +382,12 @@ func BenchmarkBloomPaired(b *testing.B) {
 							}
 							return blCPU() - t0
 						})
-						if set.name == "hit" && hits != 2*blBatch*b.N {
+						if set.op == "contains-hit" && hits != 2*blBatch*b.N {
 							b.Fatalf("%d of %d members found", hits, 2*blBatch*b.N)
 						}
 					})
 				}
-				b.Run(fmt.Sprintf("fpr=%g/%s-vs-%s/Contains/%s", fpr, pair[0], pair[1], set.name), func(b *testing.B) {
+				b.Run(subName("fpr", fpr, "op", set.op, "impl", pair[0], "vs", pair[1]), func(b *testing.B) {
 					found := 0
 					paired(b, blN, func(side, i int) int64 {
 						c := contains[side]
@@ -402,7 +399,7 @@ func BenchmarkBloomPaired(b *testing.B) {
 						}
 						return blCPU() - t0
 					})
-					if set.name == "hit" && found != 2*blBatch*b.N {
+					if set.op == "contains-hit" && found != 2*blBatch*b.N {
 						b.Fatalf("%d of %d members found", found, 2*blBatch*b.N)
 					}
 				})
@@ -425,7 +422,7 @@ func BenchmarkBloomPaired(b *testing.B) {
 			add := [2]func([]byte){ours.Add, func(k []byte) { peer.Add(k) }}
 			for _, batched := range []bool{false, true} {
 				name := map[bool]string{false: "dataplane", true: "dataplane-batch"}[batched]
-				b.Run(fmt.Sprintf("n=%d/fpr=%g/%s-vs-boom/Remove", n, fpr, name), func(b *testing.B) {
+				b.Run(subName("n", n, "fpr", fpr, "op", "remove", "impl", name, "vs", "boom"), func(b *testing.B) {
 					paired(b, n, func(side, i int) int64 {
 						batch := members[i : i+blBatch]
 						t0 := blCPU()

@@ -187,7 +187,7 @@ func BenchmarkCMS(b *testing.B) {
 	for _, eps := range []float64{1e-4, 1e-5} {
 		for which := range cmsImpls(eps) {
 			impl := cmsImpls(eps)[which]
-			b.Run(fmt.Sprintf("Add/eps=%g/%s", eps, impl.name), func(b *testing.B) {
+			b.Run(subName("eps", eps, "op", "add", "impl", impl.name), func(b *testing.B) {
 				b.ReportAllocs()
 				hot, i := newCMSHot(), 0
 				for b.Loop() {
@@ -206,7 +206,7 @@ func BenchmarkCMS(b *testing.B) {
 				b.ReportMetric(e.allMax, "max-err-all")
 				b.ReportMetric(float64(impl.bytes), "bytes")
 			})
-			b.Run(fmt.Sprintf("Estimate/eps=%g/%s", eps, impl.name), func(b *testing.B) {
+			b.Run(subName("eps", eps, "op", "estimate", "impl", impl.name), func(b *testing.B) {
 				for _, f := range d.stream[:1_000_000] {
 					impl.add(d.bytes[f])
 				}
@@ -248,8 +248,9 @@ func cmsRecall(d *cmsStreamData, reported []flow.Key, index map[flow.Key]uint32)
 // BenchmarkCMSTopK compares the top-k tracker (sketch + indexed min-heap)
 // with BoomFilters' TopK (sketch + heap searched linearly) at k = 1000 and
 // equal sketch memory (1 MB and 10 MB), and reports the recall of each
-// after the whole stream. Ours runs with conservative update ("dataplane")
-// and with standard update as the peer's sketch ("dataplane-standard").
+// after the whole stream. Ours runs with conservative update
+// (impl=dataplane) and with standard update as the peer's sketch
+// (impl=dataplane-standard).
 func BenchmarkCMSTopK(b *testing.B) {
 	d := cmsData(b)
 	index := make(map[flow.Key]uint32, len(d.keys))
@@ -261,7 +262,7 @@ func BenchmarkCMSTopK(b *testing.B) {
 		for _, cons := range []bool{true, false} {
 			p := cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1, Conservative: cons}
 			name := map[bool]string{true: "dataplane", false: "dataplane-standard"}[cons]
-			b.Run(fmt.Sprintf("Add/k=%d/eps=%g/%s", cmsTopK, eps, name), func(b *testing.B) {
+			b.Run(subName("k", cmsTopK, "eps", eps, "op", "topk-add", "impl", name), func(b *testing.B) {
 				t, _ := cms.NewTopK(p, cmsTopK)
 				b.ReportAllocs()
 				hot, i := newCMSHot(), 0
@@ -285,7 +286,7 @@ func BenchmarkCMSTopK(b *testing.B) {
 				b.ReportMetric(cmsRecall(d, rep, index), "recall")
 			})
 		}
-		b.Run(fmt.Sprintf("Add/k=%d/eps=%g/boom", cmsTopK, eps), func(b *testing.B) {
+		b.Run(subName("k", cmsTopK, "eps", eps, "op", "topk-add", "impl", "boom"), func(b *testing.B) {
 			t := boom.NewTopK(eps, cmsDelta, cmsTopK)
 			b.ReportAllocs()
 			hot, i := newCMSHot(), 0
@@ -356,26 +357,31 @@ func cmsRace(b *testing.B, d *cmsStreamData, cs ...cmsContender) []float64 {
 
 // BenchmarkCMSRatio measures the targets as ratios to BoomFilters in the
 // same loop (see [cmsRace]); x-boom above 1 means faster than the peer.
+// Each race is named by impl= (ours) and vs= (what it races against).
 //
-//   - Add/eps=E: Add of ours and of BoomFilters' CountMinSketch at equal
-//     memory (uint32 counters, so twice the peer's width; d = 5), both given
-//     the keys as bytes. "bound" is the work of the Go/kernel contract alone,
-//     no counter touched: the key's flow hash (flow.Hash64) and its d row
-//     indexes (flow.Index), computed as the sketch computes them.
-//     x-boom-bound, the peer's time over it, is the largest x-boom our Add
-//     could reach were its counter accesses free.
-//   - Add/eps=0.0001/conservative: the same with conservative update.
-//   - TopK/k=1000/eps=1e-05: the top-k trackers (ours with conservative
-//     update) at equal sketch memory (10 MB); .../standard: ours with
-//     standard update, as the peer's (ours reaches recall 1 here with
-//     either update, BoomFilters' TopK 0.995: see BenchmarkCMSTopK).
-//   - TopK/k=1000/eps=1e-05/sketch-share/L: how much of library L's top-k
-//     update is its sketch work: ours, the conservative Add; BoomFilters',
-//     the Add and Count its TopK.Add calls (x-sketch: top-k time over that).
-//   - .../batch (after Add/eps=E, Add/eps=0.0001/conservative and
-//     TopK/k=1000/eps=1e-05): ours through AddBatch against the peer's
-//     per-key calls, x-boom-batch. A race of its own: a batch contender in
-//     the per-key race would be a third sketch in the caches.
+//   - eps=E/op=add/impl=dataplane/vs=boom: Add of ours and of BoomFilters'
+//     CountMinSketch at equal memory (uint32 counters, so twice the peer's
+//     width; d = 5), both given the keys as bytes. A third contender,
+//     "bound", is the work of the Go/kernel contract alone, no counter
+//     touched: the key's flow hash (flow.Hash64) and its d row indexes
+//     (flow.Index), computed as the sketch computes them. x-boom-bound, the
+//     peer's time over it, is the largest x-boom our Add could reach were
+//     its counter accesses free.
+//   - eps=0.0001/op=add/impl=dataplane-conservative/vs=boom: the same with
+//     conservative update.
+//   - k=1000/eps=1e-05/op=topk-add/impl=dataplane/vs=boom: the top-k
+//     trackers (ours with conservative update) at equal sketch memory
+//     (10 MB); impl=dataplane-standard: ours with standard update, as the
+//     peer's (ours reaches recall 1 here with either update, BoomFilters'
+//     TopK 0.995: see BenchmarkCMSTopK).
+//   - k=1000/eps=1e-05/op=topk-add/impl=L/vs=own-sketch: how much of
+//     library L's top-k update is its sketch work: ours, the conservative
+//     Add; BoomFilters', the Add and Count its TopK.Add calls (x-sketch:
+//     top-k time over that).
+//   - impl=...-batch (dataplane-batch, dataplane-conservative-batch, and
+//     dataplane-batch in the topk-add rows): ours through AddBatch against
+//     the peer's per-key calls, x-boom-batch. A race of its own: a batch
+//     contender in the per-key race would be a third sketch in the caches.
 func BenchmarkCMSRatio(b *testing.B) {
 	d := cmsData(b)
 	addAll := func(add func([]byte)) func(*cmsHot) {
@@ -386,7 +392,7 @@ func BenchmarkCMSRatio(b *testing.B) {
 		}
 	}
 	for _, eps := range []float64{1e-4, 1e-5} {
-		b.Run(fmt.Sprintf("Add/eps=%g", eps), func(b *testing.B) {
+		b.Run(subName("eps", eps, "op", "add", "impl", "dataplane", "vs", "boom"), func(b *testing.B) {
 			impls := cmsImpls(eps)
 			p := cms.ParamsFor(eps, cmsDelta)
 			w, depth := 2*p.Width, p.Depth
@@ -409,7 +415,7 @@ func BenchmarkCMSRatio(b *testing.B) {
 			b.ReportMetric(ns[1]/ns[2], "x-boom-bound")
 			_ = sink
 		})
-		b.Run(fmt.Sprintf("Add/eps=%g/batch", eps), func(b *testing.B) {
+		b.Run(subName("eps", eps, "op", "add", "impl", "dataplane-batch", "vs", "boom"), func(b *testing.B) {
 			impls := cmsImpls(eps)
 			p := cms.ParamsFor(eps, cmsDelta)
 			batch := cms.MustNew(cms.Params{Width: 2 * p.Width, Depth: p.Depth, Seed: 1})
@@ -419,14 +425,14 @@ func BenchmarkCMSRatio(b *testing.B) {
 			b.ReportMetric(ns[1]/ns[0], "x-boom-batch")
 		})
 	}
-	b.Run(fmt.Sprintf("Add/eps=%g/conservative", 1e-4), func(b *testing.B) {
+	b.Run(subName("eps", 1e-4, "op", "add", "impl", "dataplane-conservative", "vs", "boom"), func(b *testing.B) {
 		impls := cmsImpls(1e-4)
 		ns := cmsRace(b, d,
 			cmsContender{"dataplane-conservative", addAll(impls[1].add)},
 			cmsContender{"boom", addAll(impls[2].add)})
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
 	})
-	b.Run(fmt.Sprintf("Add/eps=%g/conservative/batch", 1e-4), func(b *testing.B) {
+	b.Run(subName("eps", 1e-4, "op", "add", "impl", "dataplane-conservative-batch", "vs", "boom"), func(b *testing.B) {
 		impls := cmsImpls(1e-4)
 		bp := cms.ParamsFor(1e-4, cmsDelta)
 		batch := cms.MustNew(cms.Params{Width: 2 * bp.Width, Depth: bp.Depth, Seed: 1, Conservative: true})
@@ -454,16 +460,16 @@ func BenchmarkCMSRatio(b *testing.B) {
 			}
 		}}
 	}
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g", cmsTopK, 1e-5), func(b *testing.B) {
+	b.Run(subName("k", cmsTopK, "eps", 1e-5, "op", "topk-add", "impl", "dataplane", "vs", "boom"), func(b *testing.B) {
 		ns := cmsRace(b, d, ours(), peer())
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/batch", cmsTopK, 1e-5), func(b *testing.B) {
+	b.Run(subName("k", cmsTopK, "eps", 1e-5, "op", "topk-add", "impl", "dataplane-batch", "vs", "boom"), func(b *testing.B) {
 		tk, _ := cms.NewTopK(tp, cmsTopK)
 		ns := cmsRace(b, d, cmsContender{"topk-dataplane-batch", func(h *cmsHot) { tk.AddBatch(h.keys, 1) }}, peer())
 		b.ReportMetric(ns[1]/ns[0], "x-boom-batch")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/standard", cmsTopK, 1e-5), func(b *testing.B) {
+	b.Run(subName("k", cmsTopK, "eps", 1e-5, "op", "topk-add", "impl", "dataplane-standard", "vs", "boom"), func(b *testing.B) {
 		tk, _ := cms.NewTopK(tp.WithConservative(false), cmsTopK)
 		ns := cmsRace(b, d, cmsContender{"topk-dataplane-standard", func(h *cmsHot) {
 			for _, k := range h.keys {
@@ -472,12 +478,12 @@ func BenchmarkCMSRatio(b *testing.B) {
 		}}, peer())
 		b.ReportMetric(ns[1]/ns[0], "x-boom")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/sketch-share/dataplane", cmsTopK, 1e-5), func(b *testing.B) {
+	b.Run(subName("k", cmsTopK, "eps", 1e-5, "op", "topk-add", "impl", "dataplane", "vs", "own-sketch"), func(b *testing.B) {
 		s := cms.MustNew(tp)
 		ns := cmsRace(b, d, ours(), cmsContender{"sketch-dataplane", addAll(func(k []byte) { s.Add(k, 1) })})
 		b.ReportMetric(ns[0]/ns[1], "x-sketch")
 	})
-	b.Run(fmt.Sprintf("TopK/k=%d/eps=%g/sketch-share/boom", cmsTopK, 1e-5), func(b *testing.B) {
+	b.Run(subName("k", cmsTopK, "eps", 1e-5, "op", "topk-add", "impl", "boom", "vs", "own-sketch"), func(b *testing.B) {
 		s := boom.NewCountMinSketch(1e-5, cmsDelta)
 		var sink uint64
 		ns := cmsRace(b, d, peer(), cmsContender{"sketch-boom", addAll(func(k []byte) { sink += s.Add(k).Count(k) })})

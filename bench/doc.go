@@ -13,9 +13,84 @@
 // The full -bench . takes about 5 minutes on a 2-core VM. Go's default
 // test timeout is 10 minutes, so -count N (N > 1) also needs -timeout 0.
 // -benchtime=1x runs every benchmark once, a quick check (CI does that);
-// the decode-rate and threshold tables (FlowRadar_SingleDecodeRate,
+// the decode-rate and threshold benchmarks (FlowRadar_SingleDecodeRate,
 // FlowRadar_NetworkDecodeRate, IBLT_Threshold) are meant to be run that
 // way.
+//
+// Without -v the benchmarks print nothing of their own, so the output is
+// what benchstat reads. The two FlowRadar decode-rate benchmarks report
+// their figures as metrics of each row (decode-rate and full-decodes, the
+// fraction of the 5 seeds that decoded completely; single-decode-rate,
+// network-decode-rate, exact-counter-rate) and with -v also log them as
+// one table after their last row (indented, as b.Log output is):
+//
+//	go test -run '^$' -bench 'FlowRadar_.*DecodeRate' -benchtime=1x -v
+//
+// Without -v, benchstat draws the same table from the rows, one per
+// metric:
+//
+//	benchstat -filter .name:FlowRadar_SingleDecodeRate -row /cells-per-flow -col /flows bench.txt
+//
+// # Naming
+//
+// Every sub-benchmark name is a list of key=value components, which
+// benchstat reads as configuration keys (/key in its -col, -row, -table
+// and -filter options), in this order:
+//
+//   - parameters: fpr=, n=, eps=, k=, d= (differences), L= (key length in
+//     bytes), m= (table size), v= (ring points per backend), flows=,
+//     cells-per-flow=, capture= (a capture file's name without its
+//     extensions, or all), cache= (warm: the same keys every iteration;
+//     cold: fresh ones);
+//   - op=, the operation, where a benchmark times more than one: add,
+//     contains-hit (members), contains-miss (keys never added), remove,
+//     estimate, topk-add (a top-k tracker's Add), subtract, list, hash,
+//     pick, hash+pick, assign+release;
+//   - impl=, the implementation: this library's is dataplane or
+//     dataplane-VARIANT (dataplane-blocked, dataplane-conservative,
+//     dataplane-standard, dataplane-maglev, dataplane-ring,
+//     dataplane-ring-bounded; a -batch suffix: through the batch method),
+//     a peer's is its library (bits-and-blooms, holiman, blobloom, boom for
+//     tylertreat/BoomFilters, gopacket, dgryski-go-maglev, kkdai-maglev,
+//     ...), and gomap is a Go map;
+//   - vs=, in the benchmarks that race ours against others in the same
+//     iterations (BloomPaired, CMSRatio, MaglevPaired): what impl= races,
+//     a peer (bits-and-blooms, blobloom, boom), a group of them
+//     (maglev-peers, ring-peers: the ns/NAME and x-NAME metrics name each),
+//     or own-sketch (CMSRatio: the same library's sketch Add, for
+//     x-sketch).
+//
+// In the sketch rows (CMS, CMSRatio's op=add), impl=dataplane is standard
+// update and dataplane-conservative conservative update; in the top-k rows
+// (CMSTopK, CMSRatio's op=topk-add), dataplane is the tracker with
+// conservative update and dataplane-standard with standard update. The
+// benchmarks without a peer (the IBLT ones, FlowRadar_SingleDecodeRate,
+// FlowRadar_NetworkDecodeRate) have no impl=. For example:
+//
+//	BenchmarkBloom/fpr=0.01/op=contains-hit/impl=bits-and-blooms
+//	BenchmarkBloomPaired/n=100000/fpr=0.01/op=remove/impl=dataplane-batch/vs=boom
+//	BenchmarkCMSRatio/k=1000/eps=1e-05/op=topk-add/impl=dataplane/vs=boom
+//	BenchmarkFlowRadar_Encode/flows=10000/impl=gomap
+//
+// # Comparing implementations
+//
+// benchstat (golang.org/x/perf/cmd/benchstat; it has no release tags, so
+// pin a pseudo-version) puts implementations side by side with -col
+// /impl; -table .name gives each benchmark function its own tables, with
+// only its implementations as columns:
+//
+//	go test -run '^$' -bench 'Bloom$|CMS$|FlowParse' -count 6 -timeout 0 > bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -table .name -col /impl bench.txt
+//
+// The first column (the impl= value benchstat met first in its input) is
+// the base the others are compared with; -col '/impl@(boom dataplane)'
+// chooses the columns and their order. benchstat needs 6 samples
+// (-count 6) for a confidence interval. In the raced benchmarks the ratios
+// (x-peer, x-boom, x-NAME) already compare within a row; there -col /impl
+// sets ours per key and batched side by side, and -filter /vs:blobloom
+// keeps one peer. To compare two runs (before and after a change), give
+// benchstat both files without -col: the files are the columns, and each
+// impl= keeps rows of its own.
 //
 // # Reading ns/op
 //
@@ -28,10 +103,10 @@
 //     iterations (BloomPaired, CMSRatio), both libraries' batches (and
 //     CMSRatio's bound contender);
 //   - in IBLT_Insert, the xxHash64 loop and the index-floor loop as well as
-//     the Inserts; in CountingBloom and BloomPaired's Remove pairs, adding
-//     the removed batch back.
+//     the Inserts; in CountingBloom and BloomPaired's op=remove rows,
+//     adding the removed batch back.
 //
-// FlowRadar_Encode's flowradar rows stop the timer around their
+// FlowRadar_Encode's impl=dataplane rows stop the timer around their
 // index-floor loop, so there ns/op is the Adds alone.
 //
 // # Metrics
@@ -71,12 +146,13 @@
 // Ratios, this row's cost relative to the named thing (above 1: it costs
 // more):
 //
-//   - x-flow (FlowParse, gopacket rows): gopacket's time over flow.Parse's.
+//   - x-flow (FlowParse, impl=gopacket rows): gopacket's time over
+//     flow.Parse's.
 //   - x-xxhash64 (IBLT_Insert): one Insert over one xxHash64 of the key;
 //     floor-x-xxhash64: the hash and cell indexes every Insert computes,
 //     over one xxHash64 (a lower bound of x-xxhash64).
-//   - x-sketch (CMSRatio sketch-share rows): the library's top-k update over
-//     its sketch work alone.
+//   - x-sketch (CMSRatio vs=own-sketch rows): the library's top-k update
+//     over its sketch work alone.
 //   - x-threshold (IBLT_Threshold): the measured cells per difference over
 //     the theoretical peeling threshold for k hashes.
 //   - sender/(insert*log2d) (IBLT_RatelessReceiver): sender-ns/key over one

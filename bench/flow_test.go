@@ -23,8 +23,10 @@ import (
 //	cd bench && DATAPLANE_TRAFFIC_DIR=/path/to/captures go test -run '^$' -bench FlowParse -benchtime=2s
 //
 // Each iteration parses a whole capture; ns/packet is the time per frame.
-// The gopacket sub-benchmark reports x-flow, its time over Parse's time
-// measured just before in the same run.
+// Sub-benchmarks are capture=NAME (the file's name without extensions, or
+// all: every capture in one) and impl=dataplane (flow.Parse) or
+// impl=gopacket. The gopacket sub-benchmark reports x-flow, its time over
+// Parse's time measured just before in the same run.
 
 type fpCapture struct {
 	name   string
@@ -154,7 +156,7 @@ func BenchmarkFlowParse(b *testing.B) {
 	}
 	for _, c := range append(caps, all) {
 		var flowNs float64
-		b.Run("capture="+c.name+"/parser=flow", func(b *testing.B) {
+		b.Run(subName("capture", subValue(c.name), "impl", "dataplane"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, f := range c.frames {
@@ -165,7 +167,7 @@ func BenchmarkFlowParse(b *testing.B) {
 			flowNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(c.frames))
 			b.ReportMetric(flowNs, "ns/packet")
 		})
-		b.Run("capture="+c.name+"/parser=gopacket", func(b *testing.B) {
+		b.Run(subName("capture", subValue(c.name), "impl", "gopacket"), func(b *testing.B) {
 			g := newFPGopacket()
 			// Same work: both must key the plain TCP/UDP frames alike.
 			agree, n := 0, 0

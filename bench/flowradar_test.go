@@ -49,20 +49,21 @@ func heapDelta(build func()) uint64 {
 
 // BenchmarkFlowRadar_Encode: ns per packet of a known flow (every flow
 // already in the epoch, the case of all packets but each flow's first),
-// in a random order over n flows, against the map peer. Memory per flow:
-// bytes/flow is the encoder's, two epochs (the active one and the frozen
-// one the collector reads), against the map's live heap, and
-// epoch-bytes/flow is one epoch's. The flowradar rows also time,
+// in a random order over n flows, against the map peer (impl=gomap).
+// Memory per flow: bytes/flow is the encoder's, two epochs (the active one
+// and the frozen one the collector reads), against the map's live heap,
+// and epoch-bytes/flow is one epoch's. The impl=dataplane rows also time,
 // in the same iterations, what every packet must compute before touching
 // memory: the key's hash, its filter block and bit fields (one
 // flow.Reduce and a flow.Mix per seven bits) and its Hashes cell indexes
 // (flow.Index), the derivation the kernel shares, as index-ns/packet, a
 // lower bound of ns/packet for this layout, with the benchmark's timer
-// stopped (ns/op covers the Adds alone). The flowradar-batch rows time
-// the same packets through Encoder.AddPackets. Each row keeps one table,
-// as a switch does: timing the batch on a second encoder in the same
-// iterations would leave two tables competing for the caches, and at 1e4
-// flows (0.8 MB a table) that alone costs Add about a nanosecond a packet.
+// stopped (ns/op covers the Adds alone). The impl=dataplane-batch rows
+// time the same packets through Encoder.AddPackets. Each row keeps one
+// table, as a switch does: timing the batch on a second encoder in the
+// same iterations would leave two tables competing for the caches, and at
+// 1e4 flows (0.8 MB a table) that alone costs Add about a nanosecond a
+// packet.
 func BenchmarkFlowRadar_Encode(b *testing.B) {
 	for _, n := range []int{1e4, 1e6} {
 		keys := frKeys(b, n)
@@ -75,7 +76,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			all = append(all, keys[i])
 		}
 		chunk := min(n, frChunk)
-		b.Run(fmt.Sprintf("impl=flowradar/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "dataplane"), func(b *testing.B) {
 			p := flowradar.ParamsFor(n, 1)
 			e := flowradar.MustNew(p)
 			for i := range keys {
@@ -120,7 +121,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			b.ReportMetric(float64(2*p.SizeBytes())/float64(n), "bytes/flow")
 			b.ReportMetric(float64(p.SizeBytes())/float64(n), "epoch-bytes/flow")
 		})
-		b.Run(fmt.Sprintf("impl=flowradar-batch/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "dataplane-batch"), func(b *testing.B) {
 			e := flowradar.MustNew(flowradar.ParamsFor(n, 1))
 			for i := range keys {
 				e.Add(&keys[i], 100)
@@ -140,7 +141,7 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*chunk), "ns/packet")
 		})
-		b.Run(fmt.Sprintf("impl=gomap/flows=%d", n), func(b *testing.B) {
+		b.Run(subName("flows", n, "impl", "gomap"), func(b *testing.B) {
 			var m map[flow.Key]*frCounter
 			size := heapDelta(func() {
 				m = make(map[flow.Key]*frCounter)
@@ -169,14 +170,15 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 
 // BenchmarkFlowRadar_Trace replays every packet of the main captures, in
 // capture order (new and known flows mixed, real flow sizes), into an
-// encoder sized for their flows and into the map peer.
+// encoder sized for their flows (impl=dataplane) and into the map peer
+// (impl=gomap).
 func BenchmarkFlowRadar_Trace(b *testing.B) {
 	pk := traffic.Keys(b)
 	flows := map[flow.Key]struct{}{}
 	for _, k := range pk {
 		flows[k] = struct{}{}
 	}
-	b.Run("impl=flowradar", func(b *testing.B) {
+	b.Run(subName("impl", "dataplane"), func(b *testing.B) {
 		e := flowradar.MustNew(flowradar.ParamsFor(len(flows), 1))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -189,7 +191,7 @@ func BenchmarkFlowRadar_Trace(b *testing.B) {
 		d, _ := e.Flip().Decode()
 		b.ReportMetric(float64(len(d.Flows))/float64(len(flows)), "decode-rate")
 	})
-	b.Run("impl=gomap", func(b *testing.B) {
+	b.Run(subName("impl", "gomap"), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			m := make(map[flow.Key]*frCounter, len(flows))
@@ -241,6 +243,10 @@ func frParams(flows int, cpf float64, seed uint64) flowradar.Params {
 	return p
 }
 
+// The decode-rate benchmarks report their figures as metrics of each row
+// and, with -v, also as one table at the end (frRow collects its rows,
+// frPrint logs it): a table on stdout among the result lines would get in
+// the way of benchstat and of reading the results.
 var frTable struct {
 	sync.Mutex
 	rows []string
@@ -252,13 +258,15 @@ func frRow(format string, a ...any) {
 	frTable.Unlock()
 }
 
-func frPrint(title, header string) {
+// frPrint logs the collected rows under title and header, with -v only,
+// from the parent benchmark after its sub-benchmarks: b.Log's lines are
+// indented, on lines of their own, after every result line.
+func frPrint(b *testing.B, title, header string) {
 	frTable.Lock()
 	defer frTable.Unlock()
-	if len(frTable.rows) == 0 {
-		return
+	if len(frTable.rows) > 0 && testing.Verbose() {
+		b.Logf("%s\n%s\n%s\n%s", title, header, strings.Repeat("-", len(header)), strings.Join(frTable.rows, "\n"))
 	}
-	fmt.Printf("\n%s\n%s\n%s\n%s\n\n", title, header, strings.Repeat("-", len(header)), strings.Join(frTable.rows, "\n"))
 	frTable.rows = nil
 }
 
@@ -266,12 +274,13 @@ func frPrint(title, header string) {
 // decode recovers against the load, in cells per flow (the peeling
 // threshold of a 4-hash partitioned table is 1.295), for 1e4 and 1e5
 // flows, over 5 seeds each ("complete": seeds where every flow the table
-// holds was decoded). Run with -benchtime=1x; prints a table.
+// holds was decoded). Run with -benchtime=1x; with -v, it also logs the
+// results as a table.
 func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 	for _, n := range []int{1e4, 1e5} {
 		keys := frKeys(b, n)
 		for _, cpf := range []float64{1.0, 1.1, 1.2, 1.25, 1.28, 1.30, 1.32, 1.36, 1.5} {
-			b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+			b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 				var rate float64
 				full := 0
 				const seeds = 5
@@ -297,11 +306,11 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 				}
 				b.ReportMetric(rate, "decode-rate")
 				b.ReportMetric(float64(full)/seeds, "full-decodes")
-				frRow("| %7d | %5.2f | %11.4f | %d/%d |", n, cpf, rate, full, seeds)
+				frRow("| %7d | %10.2f | %11.4f | %8s |", n, cpf, rate, fmt.Sprintf("%d/%d", full, seeds))
 			})
 		}
 	}
-	frPrint("Single decode, 4 sub-tables: decoded fraction against cells per flow (5 seeds)",
+	frPrint(b, "Single decode, 4 sub-tables: decoded fraction against cells per flow (5 seeds)",
 		"|   flows | cells/flow | decode-rate | complete |")
 }
 
@@ -310,12 +319,13 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 // every switch's table sized to the given cells per flow of the busiest
 // switch. Single decode at the busiest switch against network-wide
 // decoding (FlowDecode, then CounterDecode) of all switches, the paper's
-// headline comparison. Run with -benchtime=1x; prints a table.
+// headline comparison. Run with -benchtime=1x; with -v, it also logs the
+// results as a table.
 func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 	n := 10000
 	keys := frKeys(b, n)
 	for _, cpf := range []float64{0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4} {
-		b.Run(fmt.Sprintf("flows=%d/cells-per-flow=%.2f", n, cpf), func(b *testing.B) {
+		b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 			var single, network, exact float64
 			var loaded int
 			for b.Loop() {
@@ -366,10 +376,10 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 			b.ReportMetric(single, "single-decode-rate")
 			b.ReportMetric(network, "network-decode-rate")
 			b.ReportMetric(exact, "exact-counter-rate")
-			frRow("| %5.2f | %14.4f | %15.4f | %14.4f |", cpf, single, network, exact)
+			frRow("| %20.2f | %16.4f | %15.4f | %14.4f |", cpf, single, network, exact)
 		})
 	}
-	frPrint("Leaf-spine 4x2, 1e4 flows: single decode at the busiest switch vs network-wide decode",
+	frPrint(b, "Leaf-spine 4x2, 1e4 flows: single decode at the busiest switch vs network-wide decode",
 		"| cells/flow (busiest) | single (busiest) | network (flows) | exact counters |")
 }
 

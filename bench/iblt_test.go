@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -59,10 +58,10 @@ var ibSink uint64
 func BenchmarkIBLT_Insert(b *testing.B) {
 	ibltKeys(b)
 	for _, c := range []struct {
-		name string
-		keys [][]byte
-	}{{"L=13", ibKeys.v4[:2048]}, {"L=37", ibKeys.v6[:2048]}} {
-		b.Run(c.name, func(b *testing.B) {
+		keyLen int
+		keys   [][]byte
+	}{{flow.KeyLen4, ibKeys.v4[:2048]}, {flow.KeyLen6, ibKeys.v6[:2048]}} {
+		b.Run(subName("L", c.keyLen), func(b *testing.B) {
 			t := iblt.MustNew(iblt.Params{Cells: 3 * 4096, Hashes: 3, KeyLen: len(c.keys[0]), Seed: 1})
 			var hashT, insT, floorT time.Duration
 			var s uint64
@@ -128,7 +127,7 @@ func BenchmarkIBLT_SubtractList(b *testing.B) {
 		cells := int(c.ratio*float64(c.d)) / c.k * c.k
 		p := iblt.Params{Cells: cells, Hashes: c.k, KeyLen: flow.KeyLen4, Seed: 3}
 		a, bt := ibDiffTables(p, c.d, 0)
-		b.Run(fmt.Sprintf("Subtract/d=%d", c.d), func(b *testing.B) {
+		b.Run(subName("d", c.d, "op", "subtract"), func(b *testing.B) {
 			x := a.Clone()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -137,7 +136,7 @@ func BenchmarkIBLT_SubtractList(b *testing.B) {
 		})
 		diff := a.Clone()
 		diff.Subtract(bt)
-		b.Run(fmt.Sprintf("List/d=%d", c.d), func(b *testing.B) {
+		b.Run(subName("d", c.d, "op", "list"), func(b *testing.B) {
 			ok := 0
 			b.ReportAllocs()
 			for b.Loop() {
@@ -159,7 +158,7 @@ func BenchmarkIBLT_SubtractList(b *testing.B) {
 // d = 10,000 and <= 1.40 for k = 4, d = 1,000.
 func BenchmarkIBLT_Threshold(b *testing.B) {
 	for _, c := range []struct{ k, d int }{{3, 1000}, {4, 1000}, {3, 10000}, {4, 10000}} {
-		b.Run(fmt.Sprintf("k=%d/d=%d", c.k, c.d), func(b *testing.B) {
+		b.Run(subName("k", c.k, "d", c.d), func(b *testing.B) {
 			var r float64
 			for b.Loop() {
 				r = iblt.MeasureThreshold(c.k, c.d, 200, 0.99, 1)
@@ -177,7 +176,7 @@ func BenchmarkIBLT_Threshold(b *testing.B) {
 func BenchmarkIBLT_Rateless(b *testing.B) {
 	ibltKeys(b)
 	for _, d := range []int{100, 1000, 10000} {
-		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+		b.Run(subName("d", d), func(b *testing.B) {
 			var per []float64
 			s := 0
 			for b.Loop() {
@@ -303,7 +302,7 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 func BenchmarkIBLT_Estimator(b *testing.B) {
 	ibltKeys(b)
 	for _, d := range []int{100, 10000} {
-		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+		b.Run(subName("d", d), func(b *testing.B) {
 			p := iblt.DefaultEstimatorParams(flow.KeyLen4, 5)
 			x, _ := iblt.NewEstimator(p)
 			z, _ := iblt.NewEstimator(p)

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -146,7 +145,7 @@ func BenchmarkMaglevBuild(b *testing.B) {
 				if m != 65537 && !strings.Contains(p.name, "maglev") {
 					continue // the rings and jump do not depend on M
 				}
-				b.Run(fmt.Sprintf("%s/n=%d/m=%d", p.name, n, m), func(b *testing.B) {
+				b.Run(subName("n", n, "m", m, "impl", p.name), func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
 						p.build(names, m)
@@ -209,7 +208,7 @@ func BenchmarkMaglevLookup(b *testing.B) {
 	names := backendNames(n)
 	uniMax, uniSD := mgUniform(mgKeys, n, 16)
 	for _, p := range mgPeers {
-		b.Run(fmt.Sprintf("%s/n=%d", p.name, n), func(b *testing.B) {
+		b.Run(subName("n", n, "impl", p.name), func(b *testing.B) {
 			pick := p.build(names, m)
 			const batch = 4096
 			b.ReportAllocs()
@@ -270,22 +269,24 @@ func mgPeerNamed(tb testing.TB, name string) mgPeer {
 // 1000 as in BenchmarkMaglevLookup: every iteration runs each contender
 // on the same batch of flows, the order turning from one batch to the
 // next, so that all see the same machine load (as cmsRace does for the
-// sketches). It reports each contender's ns/packet as ns/NAME and
-// x-NAME, NAME's time over ours (above 1: this library is faster). The
-// single-library timings of BenchmarkMaglevLookup move by 20% or more
-// from run to run on a shared machine; these ratios hold better.
+// sketches). Its sub-benchmarks are named by our structure (impl=) and
+// the group it races (vs=maglev-peers, vs=ring-peers). It reports each
+// contender's ns/packet as ns/NAME and x-NAME, NAME's time over ours
+// (above 1: this library is faster). The single-library timings of
+// BenchmarkMaglevLookup move by 20% or more from run to run on a shared
+// machine; these ratios hold better.
 func BenchmarkMaglevPaired(b *testing.B) {
 	maglevKeys()
 	const n, m, batch = 1000, 65537, 4096
 	names := backendNames(n)
 	for _, g := range []struct {
-		name  string
+		peers string   // the vs= value: the group of peers
 		names []string // ours first
 	}{
-		{"maglev", []string{"dataplane-maglev", "dgryski-go-maglev", "kkdai-maglev"}},
-		{"ring", []string{"dataplane-ring", "groupcache-consistenthash", "stathat-consistent", "buraksezer-consistent"}},
+		{"maglev-peers", []string{"dataplane-maglev", "dgryski-go-maglev", "kkdai-maglev"}},
+		{"ring-peers", []string{"dataplane-ring", "groupcache-consistenthash", "stathat-consistent", "buraksezer-consistent"}},
 	} {
-		b.Run(fmt.Sprintf("%s/n=%d", g.name, n), func(b *testing.B) {
+		b.Run(subName("n", n, "impl", g.names[0], "vs", g.peers), func(b *testing.B) {
 			picks := make([]func(int) string, len(g.names))
 			for j, name := range g.names {
 				picks[j] = mgPeerNamed(b, name).build(names, m)
@@ -317,7 +318,12 @@ func BenchmarkMaglevPaired(b *testing.B) {
 }
 
 // BenchmarkMaglevPickCost separates our lookup from the key hash (target:
-// Pick at most 3 ns above hashing).
+// Pick at most 3 ns above hashing): op=hash is the key hash alone,
+// op=hash+pick the table's PickKey, op=pick a lookup of a precomputed hash
+// in the Maglev table (impl=dataplane-maglev) or the ring
+// (impl=dataplane-ring, v=160 points per backend), op=assign+release the
+// bounded-load ring's Assign and Release. cache=warm rows repeat the same
+// 4096 keys; cache=cold moves over all 200k.
 func BenchmarkMaglevPickCost(b *testing.B) {
 	maglevKeys()
 	t := maglev.MustNew(maglev.Params{Seed: 1}, maglev.Backends(backendNames(1000)...))
@@ -327,7 +333,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 	per := func(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/packet")
 	}
-	b.Run("hash-only", func(b *testing.B) {
+	b.Run(subName("cache", "warm", "op", "hash"), func(b *testing.B) {
 		b.ReportAllocs()
 		var s uint64
 		for b.Loop() {
@@ -338,7 +344,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 		per(b)
 		_ = s
 	})
-	b.Run("hash+table-pick", func(b *testing.B) {
+	b.Run(subName("cache", "warm", "op", "hash+pick", "impl", "dataplane-maglev"), func(b *testing.B) {
 		b.ReportAllocs()
 		s := 0
 		for b.Loop() {
@@ -350,7 +356,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 		per(b)
 		_ = s
 	})
-	b.Run("table-pick", func(b *testing.B) {
+	b.Run(subName("cache", "warm", "op", "pick", "impl", "dataplane-maglev"), func(b *testing.B) {
 		b.ReportAllocs()
 		s := 0
 		for b.Loop() {
@@ -362,7 +368,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 		per(b)
 		_ = s
 	})
-	b.Run("ring-pick/v=160", func(b *testing.B) {
+	b.Run(subName("v", 160, "cache", "warm", "op", "pick", "impl", "dataplane-ring"), func(b *testing.B) {
 		b.ReportAllocs()
 		s := 0
 		for b.Loop() {
@@ -377,7 +383,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 	// Cold: the next 4096 of the 200k hashes every iteration (the index
 	// lines a lookup touches are rarely still in L1 or L2; warm above
 	// repeats the same 4096).
-	b.Run("ring-pick/v=160/cold", func(b *testing.B) {
+	b.Run(subName("v", 160, "cache", "cold", "op", "pick", "impl", "dataplane-ring"), func(b *testing.B) {
 		b.ReportAllocs()
 		s, k := 0, 0
 		for b.Loop() {
@@ -391,7 +397,7 @@ func BenchmarkMaglevPickCost(b *testing.B) {
 		_ = s
 	})
 	bd, _ := maglev.NewBounded(r, 0.25)
-	b.Run("ring-bounded/eps=0.25", func(b *testing.B) {
+	b.Run(subName("v", 160, "eps", 0.25, "cache", "warm", "op", "assign+release", "impl", "dataplane-ring-bounded"), func(b *testing.B) {
 		b.ReportAllocs()
 		s := 0
 		for b.Loop() {
