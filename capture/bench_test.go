@@ -54,7 +54,7 @@ func benchmarkReader(b *testing.B, name string, raw []byte) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/packet")
 	}
-	b.Run("capture.NextInto/"+name, func(b *testing.B) {
+	b.Run("capture="+name+"/impl=dataplane-nextinto", func(b *testing.B) {
 		buf := make([]byte, 0, 2048)
 		run(b, func(rd io.Reader) int {
 			r, err := capture.NewReader(rd)
@@ -72,7 +72,7 @@ func benchmarkReader(b *testing.B, name string, raw []byte) {
 			}
 		})
 	})
-	b.Run("capture.Next/"+name, func(b *testing.B) {
+	b.Run("capture="+name+"/impl=dataplane-next", func(b *testing.B) {
 		run(b, func(rd io.Reader) int {
 			r, err := capture.NewReader(rd)
 			if err != nil {
@@ -87,7 +87,7 @@ func benchmarkReader(b *testing.B, name string, raw []byte) {
 			}
 		})
 	})
-	b.Run("pcapgo.ZeroCopy/"+name, func(b *testing.B) {
+	b.Run("capture="+name+"/impl=pcapgo-zerocopy", func(b *testing.B) {
 		run(b, func(rd io.Reader) int {
 			r, err := pcapgo.NewReader(rd)
 			if err != nil {
@@ -102,7 +102,7 @@ func benchmarkReader(b *testing.B, name string, raw []byte) {
 			}
 		})
 	})
-	b.Run("pcapgo.ReadPacketData/"+name, func(b *testing.B) {
+	b.Run("capture="+name+"/impl=pcapgo", func(b *testing.B) {
 		run(b, func(rd io.Reader) int {
 			r, err := pcapgo.NewReader(rd)
 			if err != nil {

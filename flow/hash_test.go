@@ -401,14 +401,14 @@ func TestKey_NoAllocs(t *testing.T) {
 
 func BenchmarkHash(b *testing.B) {
 	for _, k := range []Key{MustKey("10.0.0.1", "10.0.0.2", 5353, 53, ProtoUDP), MustKey("2001:db8::1", "2001:db8::2", 443, 51000, ProtoTCP)} {
-		b.Run(fmt.Sprintf("len=%d/flow", k.Len()), func(b *testing.B) {
+		b.Run(fmt.Sprintf("L=%d/impl=dataplane", k.Len()), func(b *testing.B) {
 			b.ReportAllocs()
 			var sink uint64
 			for b.Loop() {
 				sink += k.Hash(sink)
 			}
 		})
-		b.Run(fmt.Sprintf("len=%d/cespare", k.Len()), func(b *testing.B) {
+		b.Run(fmt.Sprintf("L=%d/impl=cespare-xxhash", k.Len()), func(b *testing.B) {
 			b.ReportAllocs()
 			var sink uint64
 			kb := k.Bytes()
@@ -437,7 +437,7 @@ func BenchmarkHash_Throughput(b *testing.B) {
 				keys[i] = KeyFrom16(src, dst, uint16(i), 443, ProtoTCP)
 			}
 		}
-		b.Run(fmt.Sprintf("len=%d/flow", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("L=%d/impl=dataplane", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var sink uint64
 			for b.Loop() {
@@ -447,7 +447,7 @@ func BenchmarkHash_Throughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
 		})
-		b.Run(fmt.Sprintf("len=%d/cespare-seed0", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("L=%d/impl=cespare-xxhash-seed0", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var sink uint64
 			for b.Loop() {

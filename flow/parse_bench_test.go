@@ -74,7 +74,7 @@ var benchSink int
 func BenchmarkParse(b *testing.B) {
 	for _, c := range flow.BenchFrames() {
 		var flowNs float64
-		b.Run(c.Name+"/parser=flow", func(b *testing.B) {
+		b.Run("frame="+c.Name+"/impl=dataplane", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				info, _ := flow.Parse(c.Frame)
@@ -83,7 +83,7 @@ func BenchmarkParse(b *testing.B) {
 			flowNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			b.ReportMetric(flowNs, "ns/packet")
 		})
-		b.Run(c.Name+"/parser=gopacket", func(b *testing.B) {
+		b.Run("frame="+c.Name+"/impl=gopacket", func(b *testing.B) {
 			g := newGopacketKeyer()
 			info, _ := flow.Parse(c.Frame)
 			if k, _ := g.key(c.Frame); k != info.Key {
