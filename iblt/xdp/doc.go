@@ -104,15 +104,20 @@
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
 // cache-line sharing; the loader adds the CPUs' copies of each cell as
 // [iblt.Table.Merge] adds tables, which is exact because the table is
-// linear);
+// linear), 64 cells an element (a batch lookup or update costs the kernel
+// about as much per element whatever its size, so reading or clearing an
+// epoch takes a 64th of the elements it would one cell an element);
 // iblt_shared_cells, one table for all CPUs updated with atomic add and
-// XOR, when [Options.Shared] is set (memory-mappable: the loader reads and
-// clears it through a mapping). The cell map in use holds the tables
-// of both epochs, 2 * [Options.Cells] cells: epoch e's cell c is element
-// e*Cells + c, and the other cell map has one element; iblt_epoch, one
-// element, the epoch written, which each packet reads once (an inlined
-// array lookup and an add); iblt_stats, per-CPU packet counts by parse
-// outcome. Sizes and seeds are load-time constants set from [Options].
+// XOR, one cell an element, when [Options.Shared] is set
+// (memory-mappable: the loader reads and clears it through a mapping).
+// The cell map in use holds the tables of both epochs: epoch e's cell c
+// is cell e*S + c, where S is [Options.Cells] (shared) or Cells rounded up
+// to a multiple of 64 (per CPU, so that each epoch starts an element:
+// cell n is cell n%64 of element n/64); the other cell map has one
+// element. iblt_epoch, one element, the epoch written, which each packet
+// reads once (an inlined array lookup and an add); iblt_stats, per-CPU
+// packet counts by parse outcome. Sizes and seeds are load-time constants
+// set from [Options].
 //
 // Loading needs Linux 5.18 or newer (the shared parser's global function
 // and bpf_xdp_load_bytes) and BPF privileges: root, or CAP_BPF,
@@ -121,10 +126,9 @@
 // program, and it is also what attaching to an interface takes).
 // Elsewhere [Load] returns an error matching [ebpf.ErrNotSupported].
 //
-// The kernel agrees with [PacketKey], [Digest] and [iblt.Table] on
-// little-endian hosts only. It keeps the packet identifier inside the key,
-// and the key's words in the cells, in host byte order, where Go writes
-// them little-endian; on a big-endian host (s390x) the kernel hashes other
-// key bytes and [Kernel.Table] returns cells that no Go digest of the same
-// packets matches, although the big-endian object loads.
+// The kernel agrees with [PacketKey], [Digest] and [iblt.Table] on hosts
+// of either byte order: it writes the packet identifier into the key
+// little-endian and takes the key's words as little-endian numbers, as Go
+// does (CI runs the tests that compare the two on an emulated big-endian
+// s390x).
 package xdp

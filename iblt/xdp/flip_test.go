@@ -335,7 +335,7 @@ func TestFlip_ClearFails(t *testing.T) {
 	// A cell map that ends with epoch 0: the clear's batch update of
 	// epoch 1 fails, as a transient error would.
 	var ferr error
-	kerneltest.WithMap(t, &k.objs.IbltCells, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 30}, func() {
+	kerneltest.WithMap(t, &k.objs.IbltCells, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: uint32(o.elements() / 2)}, func() {
 		_, ferr = k.Flip()
 	})
 	if ferr == nil || !strings.Contains(ferr.Error(), "clear epoch 1") {

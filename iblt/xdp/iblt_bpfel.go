@@ -21,6 +21,11 @@ type ibltIbltCell struct {
 	KeySum   [6]uint64
 }
 
+type ibltIbltChunk struct {
+	_    structs.HostLayout
+	Cell [64]ibltIbltCell
+}
+
 type ibltIbltPktKey struct {
 	_       structs.HostLayout
 	Flow    [37]uint8
@@ -47,11 +52,13 @@ const (
 	ibltProgXdpIblt        = "xdp_iblt"
 	ibltVarIbltCellBtf     = "iblt_cell_btf"
 	ibltVarIbltCheckSeed   = "iblt_check_seed"
+	ibltVarIbltChunkBtf    = "iblt_chunk_btf"
 	ibltVarIbltK           = "iblt_k"
 	ibltVarIbltPktKeyBtf   = "iblt_pkt_key_btf"
 	ibltVarIbltSeed        = "iblt_seed"
 	ibltVarIbltShared      = "iblt_shared"
 	ibltVarIbltStatBtf     = "iblt_stat_btf"
+	ibltVarIbltStride      = "iblt_stride"
 	ibltVarIbltSub         = "iblt_sub"
 )
 
@@ -116,11 +123,13 @@ type ibltMapSpecs struct {
 type ibltVariableSpecs struct {
 	IbltCellBtf   *ebpf.VariableSpec `ebpf:"iblt_cell_btf"`
 	IbltCheckSeed *ebpf.VariableSpec `ebpf:"iblt_check_seed"`
+	IbltChunkBtf  *ebpf.VariableSpec `ebpf:"iblt_chunk_btf"`
 	IbltK         *ebpf.VariableSpec `ebpf:"iblt_k"`
 	IbltPktKeyBtf *ebpf.VariableSpec `ebpf:"iblt_pkt_key_btf"`
 	IbltSeed      *ebpf.VariableSpec `ebpf:"iblt_seed"`
 	IbltShared    *ebpf.VariableSpec `ebpf:"iblt_shared"`
 	IbltStatBtf   *ebpf.VariableSpec `ebpf:"iblt_stat_btf"`
+	IbltStride    *ebpf.VariableSpec `ebpf:"iblt_stride"`
 	IbltSub       *ebpf.VariableSpec `ebpf:"iblt_sub"`
 }
 
@@ -165,11 +174,13 @@ func (m *ibltMaps) Close() error {
 type ibltVariables struct {
 	IbltCellBtf   *ebpf.Variable `ebpf:"iblt_cell_btf"`
 	IbltCheckSeed *ebpf.Variable `ebpf:"iblt_check_seed"`
+	IbltChunkBtf  *ebpf.Variable `ebpf:"iblt_chunk_btf"`
 	IbltK         *ebpf.Variable `ebpf:"iblt_k"`
 	IbltPktKeyBtf *ebpf.Variable `ebpf:"iblt_pkt_key_btf"`
 	IbltSeed      *ebpf.Variable `ebpf:"iblt_seed"`
 	IbltShared    *ebpf.Variable `ebpf:"iblt_shared"`
 	IbltStatBtf   *ebpf.Variable `ebpf:"iblt_stat_btf"`
+	IbltStride    *ebpf.Variable `ebpf:"iblt_stride"`
 	IbltSub       *ebpf.Variable `ebpf:"iblt_sub"`
 }
 

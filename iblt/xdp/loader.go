@@ -113,6 +113,7 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		ibltVarIbltK:         uint32(opts.Hashes),
 		ibltVarIbltSub:       uint32(opts.Cells / opts.Hashes),
 		ibltVarIbltShared:    shared,
+		ibltVarIbltStride:    uint32(opts.stride()),
 	}); err != nil {
 		return err
 	}
@@ -120,11 +121,35 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if opts.Shared {
 		inUse, unused = unused, inUse
 	}
-	// Two tables, epoch e in cells e*Cells to e*Cells+Cells-1 (Cells is at
-	// most iblt.MaxCells, 2^28: twice that fits the 32-bit key).
-	spec.Maps[inUse].MaxEntries = 2 * uint32(opts.Cells)
+	// Two tables, epoch e in cells e*stride to e*stride+Cells-1 (Cells is
+	// at most iblt.MaxCells, 2^28: twice that, rounded up, fits the 32-bit
+	// key), each map element a cell (shared) or a chunk of them (per CPU).
+	spec.Maps[inUse].MaxEntries = uint32(opts.elements())
 	spec.Maps[unused].MaxEntries = 1
 	return nil
+}
+
+// chunk is how many cells an element of the per-CPU cell map holds: the
+// kernel's IBLT_CHUNK (TestLayout checks the two agree).
+const chunk = len(ibltIbltChunk{}.Cell)
+
+// stride returns the cell number from one epoch's table to the next's in
+// the cell map of o's mode: Cells, rounded up per CPU to a whole number of
+// chunks, so that each epoch starts a chunk.
+func (o Options) stride() int {
+	if o.Shared {
+		return o.Cells
+	}
+	return (o.Cells + chunk - 1) / chunk * chunk
+}
+
+// elements returns how many elements the cell map of o's mode holds: the
+// two epochs' cells (shared) or chunks (per CPU).
+func (o Options) elements() int {
+	if o.Shared {
+		return 2 * o.Cells
+	}
+	return 2 * o.stride() / chunk
 }
 
 // Program returns the XDP program, for attaching or test runs. It stays
@@ -211,24 +236,16 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	return k.read(epoch)
 }
 
-// read reads the table of epoch (0 or 1): cells epoch*Cells to
-// epoch*Cells+Cells-1 of the cell map, and no others.
+// read reads the table of epoch (0 or 1): cells epoch*stride to
+// epoch*stride+Cells-1 of the cell map, and no others.
 func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	t, err := iblt.New(k.opts.Params())
 	if err != nil {
 		return nil, err
 	}
-	cpus := 1 // copies of each cell a batch returns
-	if !k.opts.Shared {
-		if cpus, err = ebpf.PossibleCPU(); err != nil {
-			return nil, fmt.Errorf("iblt kernel: %w", err)
-		}
-	}
-	n := uint32(k.opts.Cells)
-	start := uint32(epoch) * n
 	m := k.cells()
-	if m.MaxEntries() != 2*n { // a map made by another loader
-		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d cells, want %d (two epochs of %d)", epoch, m.MaxEntries(), 2*n, n)
+	if want := k.opts.elements(); m.MaxEntries() != uint32(want) { // a map made by another loader
+		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d elements, want %d (two epochs of %d cells)", epoch, m.MaxEntries(), want, k.opts.Cells)
 	}
 	words, stride := t.Words(), t.CellWords()
 	if k.mem != nil {
@@ -241,13 +258,22 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 		}
 		return t, nil
 	}
-	keys := make([]uint32, min(bpfload.Batch, k.opts.Cells))
-	vals := make([]ibltIbltCell, len(keys)*cpus)
+	cpus, err := ebpf.PossibleCPU() // copies of each chunk a batch returns
+	if err != nil {
+		return nil, fmt.Errorf("iblt kernel: %w", err)
+	}
+	// The epoch's chunks, in batches of about bpfload.Batch cells.
+	n := uint32(k.opts.stride() / chunk)
+	start := uint32(epoch) * n
+	keys := make([]uint32, min(bpfload.Batch/chunk, int(n)))
+	vals := make([]ibltIbltChunk, len(keys)*cpus)
 	err = bpfload.ReadRange(m, start, n, keys, vals, func(key uint32, i int) error {
-		c := int(key - start)
-		cell := words[c*stride : (c+1)*stride]
-		for j := i * cpus; j < (i+1)*cpus; j++ {
-			addCell(cell, &vals[j])
+		first := int(key-start) * chunk // the chunk's first cell
+		for s := range min(chunk, k.opts.Cells-first) {
+			cell := words[(first+s)*stride : (first+s+1)*stride]
+			for j := i * cpus; j < (i+1)*cpus; j++ {
+				addCell(cell, &vals[j].Cell[s])
+			}
 		}
 		return nil
 	})
@@ -301,7 +327,8 @@ func (k *Kernel) Clear(epoch int) error {
 		clear(cells)
 		return nil
 	}
-	if err := bpfload.ClearRange(k.cells(), uint32(epoch*k.opts.Cells), uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	n := k.opts.stride() / chunk
+	if err := bpfload.ClearRange(k.cells(), uint32(epoch*n), uint32(n), bpfload.Batch/chunk); err != nil {
 		return fmt.Errorf("iblt kernel: clear epoch %d: %w", epoch, err)
 	}
 	return nil
@@ -352,7 +379,7 @@ func (k *Kernel) Reset() error {
 	}
 	if k.mem != nil {
 		clear(k.mem)
-	} else if err := bpfload.ClearArray(k.cells(), 2*uint32(k.opts.Cells), bpfload.Batch); err != nil {
+	} else if err := bpfload.ClearArray(k.cells(), uint32(k.opts.elements()), bpfload.Batch/chunk); err != nil {
 		return fmt.Errorf("iblt kernel: reset cells: %w", err)
 	}
 	n, err := ebpf.PossibleCPU()

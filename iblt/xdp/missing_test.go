@@ -12,9 +12,10 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// loadCellMap loads the kernel of o with a cell map of cells entries in
-// place of o.Cells: what a loader sizing the map wrongly would make.
-func loadCellMap(t *testing.T, o Options, cells uint32) *Kernel {
+// loadCellMap loads the kernel of o with a cell map of elems elements
+// (cells when o.Shared, else chunks of 64 cells) in place of o's: what a
+// loader sizing the map wrongly would make.
+func loadCellMap(t *testing.T, o Options, elems uint32) *Kernel {
 	t.Helper()
 	spec, err := Spec()
 	if err != nil {
@@ -27,7 +28,7 @@ func loadCellMap(t *testing.T, o Options, cells uint32) *Kernel {
 	if o.Shared {
 		inUse = ibltMapIbltSharedCells
 	}
-	spec.Maps[inUse].MaxEntries = cells
+	spec.Maps[inUse].MaxEntries = elems
 	k := &Kernel{opts: o}
 	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
 		t.Fatalf("%+v", err)
@@ -51,9 +52,13 @@ func TestKernel_MissingCells(t *testing.T) {
 	}
 	for _, shared := range []bool{false, true} {
 		name := fmt.Sprintf("shared=%v", shared)
-		o := Options{Cells: 60, Hashes: 3, Seed: 0x5eed, Shared: shared}
-		const mapCells = 24 // sub-table 0 (20 cells) and 4 cells of sub-table 1
-		k := loadCellMap(t, o, mapCells)
+		o := Options{Cells: 300, Hashes: 3, Seed: 0x5eed, Shared: shared}
+		const mapCells = 128 // sub-table 0 (100 cells) and 28 cells of sub-table 1
+		elems := uint32(mapCells)
+		if !shared {
+			elems = uint32(mapCells / chunk) // two chunks
+		}
+		k := loadCellMap(t, o, elems)
 		sub := uint32(o.Cells / o.Hashes)
 		var want, inserted uint64
 		for _, f := range frames {
@@ -103,13 +108,18 @@ func TestKernel_TableOfOversizedMap(t *testing.T) {
 	kerneltest.Require(t)
 	for _, shared := range []bool{false, true} {
 		o := Options{Cells: 12, Hashes: 3, Seed: 1, Shared: shared}
-		k := loadCellMap(t, o, uint32(2*o.Cells+1))
-		want := "the cell map holds 25 cells, want 24 (two epochs of 12)"
+		// Shared: 25 cells for 24. Per CPU: 3 chunks of 64 cells for 2
+		// (each epoch's 12 cells in a chunk of its own).
+		elems, want := uint32(2*o.Cells+1), "the cell map holds 25 elements, want 24 (two epochs of 12 cells)"
+		if !shared {
+			elems, want = 3, "the cell map holds 3 elements, want 2 (two epochs of 12 cells)"
+		}
+		k := loadCellMap(t, o, elems)
 		if tb, err := k.Table(); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("shared=%v: Table of a 25-cell map for 12 cells gave %v, %v; want an error saying %q", shared, tb, err, want)
+			t.Errorf("shared=%v: Table of a map of %d elements for 12 cells gave %v, %v; want an error saying %q", shared, elems, tb, err, want)
 		}
 		if tb, err := k.Read(1); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("shared=%v: Read(1) of a 25-cell map for 12 cells gave %v, %v; want an error saying %q", shared, tb, err, want)
+			t.Errorf("shared=%v: Read(1) of a map of %d elements for 12 cells gave %v, %v; want an error saying %q", shared, elems, tb, err, want)
 		}
 	}
 }

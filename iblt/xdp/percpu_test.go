@@ -3,10 +3,12 @@
 package xdp
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/cilium/ebpf"
 
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
@@ -55,5 +57,38 @@ func TestKernel_PerCPUSum(t *testing.T) {
 		w := got.Words()
 		t.Errorf("per-CPU copies summed to cell 0 count %d, value sum %d; the Go digest of both packets has %d, %d",
 			int64(w[0]), w[1], int64(want.Words()[0]), want.Words()[1])
+	}
+}
+
+// TestKernel_Chunks: the per-CPU cell map holds 64 cells an element, and
+// each epoch starts a chunk. In a table of 129 cells (two chunks and a
+// tail chunk of one cell; epoch 1 from cell 192) and one of 192 (three
+// whole chunks), two epochs of packets that reach the cells on either
+// side of each chunk boundary (63 and 64, 127 and 128) and the last cell
+// must read back as their Go digests: a cell in the wrong slot or chunk,
+// a chunk not read, or an epoch in the other's chunks would change one.
+func TestKernel_Chunks(t *testing.T) {
+	for _, cells := range []int{129, 192} {
+		o := Options{Cells: cells, Hashes: 3, Seed: 0xc4}
+		k := loadKernel(t, o)
+		var epochs [2][][]byte
+		for i := range 800 {
+			epochs[i%2] = append(epochs[i%2], pkt.UDP4("10.0.0.1:"+strconv.Itoa(1000+i), "10.0.0.2:53", []byte{byte(i)}))
+		}
+		for e, frames := range epochs {
+			want := digestOK(t, o, frames)
+			w, s := want.Words(), want.CellWords()
+			for _, c := range []int{63, 64, 127, 128, cells - 1} {
+				if w[c*s] == 0 {
+					t.Fatalf("cells=%d epoch %d: no packet in cell %d; the test needs one", cells, e, c)
+				}
+			}
+			for _, f := range frames {
+				kerneltest.Run(t, k.Program(), f)
+			}
+			if got := flipOK(t, k); !got.Equal(want) {
+				t.Errorf("cells=%d: epoch %d read back is not the Go digest of its %d packets", cells, e, len(frames))
+			}
+		}
 	}
 }

@@ -56,6 +56,9 @@ func TestLayout(t *testing.T) {
 			t.Errorf("iblt_cell.%s at %d, iblt.Table has it at %d", o.name, o.got, o.want)
 		}
 	}
+	if n := unsafe.Sizeof(ibltIbltChunk{}); chunk != 64 || n != uintptr(chunk)*unsafe.Sizeof(c) {
+		t.Errorf("struct iblt_chunk is %d bytes for %d cells; want 64 cells of %d bytes, no padding", n, chunk, unsafe.Sizeof(c))
+	}
 	var k ibltIbltPktKey
 	if unsafe.Offsetof(k.FlowLen) != 37 || unsafe.Offsetof(k.Id) != 40 {
 		t.Errorf("iblt_pkt_key.flow_len at %d and id at %d, PacketKey writes 37 and 40", unsafe.Offsetof(k.FlowLen), unsafe.Offsetof(k.Id))
@@ -84,11 +87,22 @@ func TestConfigure_Sizes(t *testing.T) {
 		if shared {
 			inUse, unused = unused, inUse
 		}
-		if inUse.MaxEntries != 600 || unused.MaxEntries != 1 {
-			t.Errorf("shared=%v: cell maps sized %d and %d, want 600 (two epochs of 300) and 1", shared, inUse.MaxEntries, unused.MaxEntries)
+		// Shared: 600 cells, two epochs of 300. Per CPU: 10 chunks of 64
+		// cells, two epochs of 300 cells each rounded up to 320.
+		elems, cells, stride := uint32(10), uint32(64), uint32(320)
+		if shared {
+			elems, cells, stride = 600, 1, 300
 		}
-		if inUse.ValueSize != uint32(8*(3+keyWords)) {
-			t.Errorf("cell value size %d", inUse.ValueSize)
+		if inUse.MaxEntries != elems || unused.MaxEntries != 1 {
+			t.Errorf("shared=%v: cell maps sized %d and %d, want %d and 1", shared, inUse.MaxEntries, unused.MaxEntries, elems)
+		}
+		if inUse.ValueSize != cells*uint32(8*(3+keyWords)) {
+			t.Errorf("shared=%v: cell map value size %d, want %d cells of %d bytes", shared, inUse.ValueSize, cells, 8*(3+keyWords))
+		}
+		var gotStride uint32
+		spec.Variables[ibltVarIbltStride].Get(&gotStride)
+		if gotStride != stride {
+			t.Errorf("shared=%v: iblt_stride %d, want %d", shared, gotStride, stride)
 		}
 		var seed, check uint64
 		var sub uint32
