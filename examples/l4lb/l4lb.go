@@ -662,7 +662,85 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		errs = append(errs, err)
 	}
 	res.Stats, err = lb.Stats()
+	if errors.Join(errs...) != nil {
+		// Some request went unanswered: show where packets stopped.
+		t.logCounters(o.Log, res.Stats)
+	}
 	return res, errors.Join(append(errs, err)...)
+}
+
+// logCounters writes to w what shows where the packets of a failed run
+// stopped: the balancer's counters, and for each namespace its
+// interfaces' packet counters and its non-zero IP, ICMP, TCP and UDP
+// counters (/proc/net/snmp and snmp6). Errors reading them are written
+// in their place. ICMP and ICMPv6 checksum errors there (InCsumErrors)
+// are how a qemu whose s390x checksum instruction was broken showed up.
+func (t *topo) logCounters(w io.Writer, st xdp.Stats) {
+	fmt.Fprintf(w, "balancer counters: %+v\n", st.Counters)
+	for _, ns := range t.ns {
+		role := strings.TrimPrefix(ns, t.prefix)
+		out, err := command("ip", "-n", ns, "-s", "-o", "link").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(w, "%s: ip -s link: %v\n", role, err)
+		} else {
+			fmt.Fprintf(w, "%s interfaces:\n%s", role, out)
+		}
+		var counters []string
+		err = t.inNS(role, func() error {
+			for _, name := range []string{"snmp", "snmp6"} {
+				b, err := os.ReadFile("/proc/thread-self/net/" + name)
+				if err != nil {
+					return err
+				}
+				counters = append(counters, nonZeroCounters(string(b))...)
+			}
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintf(w, "%s counters: %v\n", role, err)
+			continue
+		}
+		fmt.Fprintf(w, "%s counters: %s\n", role, strings.Join(counters, " "))
+	}
+}
+
+// nonZeroCounters returns the counters of a /proc/net/snmp text (pairs of
+// lines "Proto: names" and "Proto: values") or snmp6 text (lines "name
+// value") that are not zero, as name=value, with the protocol as a prefix
+// in snmp's case (Icmp.InCsumErrors=3). Settings that sit among the
+// counters (Ip.Forwarding, Ip.DefaultTTL, Tcp's RTO bounds and MaxConn)
+// are left out.
+func nonZeroCounters(text string) []string {
+	var out []string
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	for i := 0; i < len(lines); i++ {
+		f := strings.Fields(lines[i])
+		if len(f) == 2 && !strings.HasSuffix(f[0], ":") { // snmp6
+			if f[1] != "0" {
+				out = append(out, f[0]+"="+f[1])
+			}
+			continue
+		}
+		if i+1 == len(lines) || len(f) == 0 {
+			continue
+		}
+		v := strings.Fields(lines[i+1])
+		if len(v) != len(f) || v[0] != f[0] {
+			continue
+		}
+		i++
+		proto := strings.TrimSuffix(f[0], ":")
+		for k := 1; k < len(f); k++ {
+			switch proto + "." + f[k] {
+			case "Ip.Forwarding", "Ip.DefaultTTL", "Tcp.RtoAlgorithm", "Tcp.RtoMin", "Tcp.RtoMax", "Tcp.MaxConn":
+				continue
+			}
+			if v[k] != "0" {
+				out = append(out, proto+"."+f[k]+"="+v[k])
+			}
+		}
+	}
+	return out
 }
 
 // The client tries each request askTries times, waiting askTimeout for
