@@ -4,6 +4,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -35,4 +36,23 @@ Udp: InDatagrams NoPorts
 	if got := nonZeroCounters(""); len(got) != 0 {
 		t.Errorf("empty text: got %q", got)
 	}
+}
+
+// FuzzNonZeroCounters: any text, however unlike /proc/net/snmp, gives no
+// panic, and at most one name=value string per value field of the text.
+func FuzzNonZeroCounters(f *testing.F) {
+	f.Add("Ip: Forwarding InReceives\nIp: 1 12\n")
+	f.Add("Icmp6InCsumErrors 13\nIp6InReceives 0\n")
+	f.Add("Tcp: A B\nTcp: 1\nUdp:\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		got := nonZeroCounters(text)
+		if n := len(strings.Fields(text)); len(got) > n {
+			t.Fatalf("%d counters from a text of %d fields: %q", len(got), n, got)
+		}
+		for _, c := range got {
+			if !strings.Contains(c, "=") {
+				t.Fatalf("counter %q of %q: not name=value", c, text)
+			}
+		}
+	})
 }
