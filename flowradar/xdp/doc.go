@@ -19,14 +19,20 @@
 // flowradar_cells0 and _cells1 (key s*Cells/Hashes+i, value struct
 // flowradar_cell = flowradar.Cell), flowradar_stats (per CPU). With
 // [Options.PerCPU] the four table maps are flowradar_pcpu_filter0, _filter1,
-// _cells0 and _cells1 instead, per-CPU arrays of the same layout that
-// [Kernel.Read] merges and [Kernel.ReadCPUs] returns one by one (the
-// shared ones then keep one entry). Sizes and the
-// seed are load-time constants set from the [Options] given to [Load].
-// The shared table maps are memory-mappable (BPF_F_MMAPABLE), and the
-// loader reads and clears them through mappings, several times faster
-// than the batch system calls that per-CPU maps, which cannot be mapped,
-// take (BenchmarkKernelRead measures both).
+// _cells0 and _cells1 instead, per-CPU arrays that [Kernel.Read] merges
+// and [Kernel.ReadCPUs] returns one by one (the shared ones then keep one
+// entry). The per-CPU filters have the shared ones' layout; the per-CPU
+// cells hold 64 cells an element: key j, value struct
+// flowradar_cell_chunk, cells 64j to 64j+63 of the table above, so that
+// cell i is slot i%64 of element i/64, in ceil(Cells/64) elements (the
+// last one's slots past Cells are never written, and Read ignores them).
+// Sizes and the seed are load-time constants set from the [Options] given
+// to [Load]. The shared table maps are memory-mappable (BPF_F_MMAPABLE),
+// and the loader reads and clears them through mappings. Per-CPU maps
+// cannot be mapped: the loader reads and clears them with batch system
+// calls, whose cost is about the same per element whatever its size,
+// hence the chunks of 64 cells (BenchmarkKernelRead measures both
+// modes).
 //
 // Concurrency, shared tables (the default): updates are atomic (fetch-OR of
 // filter words, atomic adds and XORs of cells); a known flow's packet only

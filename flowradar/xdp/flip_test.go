@@ -48,14 +48,15 @@ func TestFlip_ReadFails(t *testing.T) {
 	b := pkt.UDP4("10.0.0.3:5353", "10.0.0.4:53", []byte{1})
 	run := func(f []byte) { runOnce(t, k, f) }
 	run(a) // epoch 0
-	// A cells map whose values do not fit the loader's type: the read
+	// Epoch 0's cells in a map whose values do not fit the loader's type
+	// (one cell an element, the layout before chunks of 64): the read
 	// fails, as a transient lookup error would.
 	var ferr error
-	kerneltest.WithMap(t, &k.objs.FlowradarPcpuCells0, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}, func() {
+	kerneltest.WithMap(t, &k.objs.FlowradarPcpuCells0, &ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: flowradar.CellBytes, MaxEntries: p.Cells}, func() {
 		_, ferr = k.Flip()
 	})
-	if ferr == nil || !strings.Contains(ferr.Error(), "epoch 0 ended") {
-		t.Fatalf("Flip with a failing read: %v; want an error saying epoch 0 ended", ferr)
+	if ferr == nil || !strings.Contains(ferr.Error(), "epoch 0 ended") || !strings.Contains(ferr.Error(), "read cells") {
+		t.Fatalf("Flip with a failing read: %v; want an error saying epoch 0 ended and its cells could not be read", ferr)
 	}
 	if e, _ := k.Epoch(); e != 1 {
 		t.Fatalf("after the failed read the kernel writes epoch %d, want 1", e)
@@ -94,15 +95,16 @@ func TestFlip_ClearFails(t *testing.T) {
 	a := pkt.UDP4("10.0.0.1:5353", "10.0.0.2:53", []byte{1})
 	run := func(f []byte) { runOnce(t, k, f) }
 	run(a) // epoch 0
-	// A read-only descriptor of epoch 1's cells: the clear's update fails.
+	// A read-only descriptor of epoch 1's cells: the clear's batch update
+	// of its chunks fails.
 	real := k.objs.FlowradarPcpuCells1
 	ro := readOnly(t, real)
 	defer ro.Close()
 	k.objs.FlowradarPcpuCells1 = ro
 	_, ferr := k.Flip()
 	k.objs.FlowradarPcpuCells1 = real
-	if ferr == nil {
-		t.Fatal("Flip with a failing clear: no error")
+	if ferr == nil || !strings.Contains(ferr.Error(), "clear epoch 1 cells") {
+		t.Fatalf("Flip with a failing clear: %v; want an error saying epoch 1's cells could not be cleared", ferr)
 	}
 	if e, _ := k.Epoch(); e != 0 {
 		t.Fatalf("after the failed clear the kernel writes epoch %d, want 0 (unchanged)", e)

@@ -21,6 +21,11 @@ type flowradarFlowradarCell struct {
 	ByteCount   uint64
 }
 
+type flowradarFlowradarCellChunk struct {
+	_    structs.HostLayout
+	Cell [64]flowradarFlowradarCell
+}
+
 type flowradarFlowradarStat uint32
 
 const (
@@ -38,26 +43,27 @@ type flowradarFrBlock struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	flowradarMapFlowradarCells0      = "flowradar_cells0"
-	flowradarMapFlowradarCells1      = "flowradar_cells1"
-	flowradarMapFlowradarEpoch       = "flowradar_epoch"
-	flowradarMapFlowradarFilter0     = "flowradar_filter0"
-	flowradarMapFlowradarFilter1     = "flowradar_filter1"
-	flowradarMapFlowradarPcpuCells0  = "flowradar_pcpu_cells0"
-	flowradarMapFlowradarPcpuCells1  = "flowradar_pcpu_cells1"
-	flowradarMapFlowradarPcpuFilter0 = "flowradar_pcpu_filter0"
-	flowradarMapFlowradarPcpuFilter1 = "flowradar_pcpu_filter1"
-	flowradarMapFlowradarStats       = "flowradar_stats"
-	flowradarProgXdpFlowradar        = "xdp_flowradar"
-	flowradarVarFlowradarCellBtf     = "flowradar_cell_btf"
-	flowradarVarFlowradarStatBtf     = "flowradar_stat_btf"
-	flowradarVarFrBlockBtf           = "fr_block_btf"
-	flowradarVarFrBlocks             = "fr_blocks"
-	flowradarVarFrFk                 = "fr_fk"
-	flowradarVarFrK                  = "fr_k"
-	flowradarVarFrPercpu             = "fr_percpu"
-	flowradarVarFrSeed               = "fr_seed"
-	flowradarVarFrSub                = "fr_sub"
+	flowradarMapFlowradarCells0       = "flowradar_cells0"
+	flowradarMapFlowradarCells1       = "flowradar_cells1"
+	flowradarMapFlowradarEpoch        = "flowradar_epoch"
+	flowradarMapFlowradarFilter0      = "flowradar_filter0"
+	flowradarMapFlowradarFilter1      = "flowradar_filter1"
+	flowradarMapFlowradarPcpuCells0   = "flowradar_pcpu_cells0"
+	flowradarMapFlowradarPcpuCells1   = "flowradar_pcpu_cells1"
+	flowradarMapFlowradarPcpuFilter0  = "flowradar_pcpu_filter0"
+	flowradarMapFlowradarPcpuFilter1  = "flowradar_pcpu_filter1"
+	flowradarMapFlowradarStats        = "flowradar_stats"
+	flowradarProgXdpFlowradar         = "xdp_flowradar"
+	flowradarVarFlowradarCellBtf      = "flowradar_cell_btf"
+	flowradarVarFlowradarCellChunkBtf = "flowradar_cell_chunk_btf"
+	flowradarVarFlowradarStatBtf      = "flowradar_stat_btf"
+	flowradarVarFrBlockBtf            = "fr_block_btf"
+	flowradarVarFrBlocks              = "fr_blocks"
+	flowradarVarFrFk                  = "fr_fk"
+	flowradarVarFrK                   = "fr_k"
+	flowradarVarFrPercpu              = "fr_percpu"
+	flowradarVarFrSeed                = "fr_seed"
+	flowradarVarFrSub                 = "fr_sub"
 )
 
 // loadFlowradar returns the embedded CollectionSpec for flowradar.
@@ -125,15 +131,16 @@ type flowradarMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowradarVariableSpecs struct {
-	FlowradarCellBtf *ebpf.VariableSpec `ebpf:"flowradar_cell_btf"`
-	FlowradarStatBtf *ebpf.VariableSpec `ebpf:"flowradar_stat_btf"`
-	FrBlockBtf       *ebpf.VariableSpec `ebpf:"fr_block_btf"`
-	FrBlocks         *ebpf.VariableSpec `ebpf:"fr_blocks"`
-	FrFk             *ebpf.VariableSpec `ebpf:"fr_fk"`
-	FrK              *ebpf.VariableSpec `ebpf:"fr_k"`
-	FrPercpu         *ebpf.VariableSpec `ebpf:"fr_percpu"`
-	FrSeed           *ebpf.VariableSpec `ebpf:"fr_seed"`
-	FrSub            *ebpf.VariableSpec `ebpf:"fr_sub"`
+	FlowradarCellBtf      *ebpf.VariableSpec `ebpf:"flowradar_cell_btf"`
+	FlowradarCellChunkBtf *ebpf.VariableSpec `ebpf:"flowradar_cell_chunk_btf"`
+	FlowradarStatBtf      *ebpf.VariableSpec `ebpf:"flowradar_stat_btf"`
+	FrBlockBtf            *ebpf.VariableSpec `ebpf:"fr_block_btf"`
+	FrBlocks              *ebpf.VariableSpec `ebpf:"fr_blocks"`
+	FrFk                  *ebpf.VariableSpec `ebpf:"fr_fk"`
+	FrK                   *ebpf.VariableSpec `ebpf:"fr_k"`
+	FrPercpu              *ebpf.VariableSpec `ebpf:"fr_percpu"`
+	FrSeed                *ebpf.VariableSpec `ebpf:"fr_seed"`
+	FrSub                 *ebpf.VariableSpec `ebpf:"fr_sub"`
 }
 
 // flowradarObjects contains all objects after they have been loaded into the kernel.
@@ -187,15 +194,16 @@ func (m *flowradarMaps) Close() error {
 //
 // It can be passed to loadFlowradarObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowradarVariables struct {
-	FlowradarCellBtf *ebpf.Variable `ebpf:"flowradar_cell_btf"`
-	FlowradarStatBtf *ebpf.Variable `ebpf:"flowradar_stat_btf"`
-	FrBlockBtf       *ebpf.Variable `ebpf:"fr_block_btf"`
-	FrBlocks         *ebpf.Variable `ebpf:"fr_blocks"`
-	FrFk             *ebpf.Variable `ebpf:"fr_fk"`
-	FrK              *ebpf.Variable `ebpf:"fr_k"`
-	FrPercpu         *ebpf.Variable `ebpf:"fr_percpu"`
-	FrSeed           *ebpf.Variable `ebpf:"fr_seed"`
-	FrSub            *ebpf.Variable `ebpf:"fr_sub"`
+	FlowradarCellBtf      *ebpf.Variable `ebpf:"flowradar_cell_btf"`
+	FlowradarCellChunkBtf *ebpf.Variable `ebpf:"flowradar_cell_chunk_btf"`
+	FlowradarStatBtf      *ebpf.Variable `ebpf:"flowradar_stat_btf"`
+	FrBlockBtf            *ebpf.Variable `ebpf:"fr_block_btf"`
+	FrBlocks              *ebpf.Variable `ebpf:"fr_blocks"`
+	FrFk                  *ebpf.Variable `ebpf:"fr_fk"`
+	FrK                   *ebpf.Variable `ebpf:"fr_k"`
+	FrPercpu              *ebpf.Variable `ebpf:"fr_percpu"`
+	FrSeed                *ebpf.Variable `ebpf:"fr_seed"`
+	FrSub                 *ebpf.Variable `ebpf:"fr_sub"`
 }
 
 // flowradarPrograms contains all programs after they have been loaded into the kernel.

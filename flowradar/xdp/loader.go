@@ -29,10 +29,30 @@ type Kernel struct {
 	// The shared maps of each epoch mapped into memory (nil with PerCPU,
 	// whose maps cannot be): Read copies an epoch out and Clear zeroes it
 	// in a few milliseconds where batch lookups and updates of the same
-	// elements took tens.
+	// elements took tens. The per-CPU cells maps, read and cleared with
+	// batches, hold 64 cells an element for that reason: the batches'
+	// cost is about the same per element whatever its size.
 	filterMem, cellsMem [2][]byte
 	closed              bool
 }
+
+// cellChunk is how many cells one element of a per-CPU cells map holds
+// (FR_CELL_CHUNK): cell i is slot i%cellChunk of element i/cellChunk.
+const cellChunk = 64
+
+// The generated chunk type must hold cellChunk cells: a build where it
+// does not fails here.
+var _ = [1]struct{}{}[len(flowradarFlowradarCellChunk{}.Cell)-cellChunk]
+
+// chunkBatch is how many per-CPU cell chunks Read and Clear move in one
+// system call: bpfload.Batch cells, so that the buffer of a batch (every
+// CPU's copy of each chunk, 3,584 bytes each) stays well below a table's
+// size.
+const chunkBatch = bpfload.Batch / cellChunk
+
+// chunks returns how many elements a per-CPU cells map of n cells has:
+// ceil(n / cellChunk).
+func chunks(n uint32) uint32 { return uint32((uint64(n) + cellChunk - 1) / cellChunk) }
 
 var errClosed = errors.New("flowradar kernel: closed or never loaded (use Load)")
 
@@ -96,8 +116,9 @@ func Load(o Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadFlowradar() }
 
 // Configure sets the load-time constants and map sizes of o on spec; the
-// maps of the mode not in use get one entry. A nil spec is an error
-// (after the options are checked).
+// maps of the mode not in use get one entry. A per-CPU cells map holds 64
+// cells an element, so it gets ceil(Params.Cells / 64) entries. A nil
+// spec is an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, o Options) error {
 	if err := o.validate(); err != nil {
 		return err
@@ -128,9 +149,13 @@ func Configure(spec *ebpf.CollectionSpec, o Options) error {
 		filters, pfilters = pfilters, filters
 		cells, pcells = pcells, cells
 	}
+	n := p.Cells
+	if o.PerCPU {
+		n = chunks(p.Cells)
+	}
 	for i := range 2 {
 		spec.Maps[filters[i]].MaxEntries = p.FilterBits / bloom.BlockBits
-		spec.Maps[cells[i]].MaxEntries = p.Cells
+		spec.Maps[cells[i]].MaxEntries = n
 		spec.Maps[pfilters[i]].MaxEntries = 1
 		spec.Maps[pcells[i]].MaxEntries = 1
 	}
@@ -270,13 +295,21 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
-	vals := make([]flowradarFlowradarCell, bpfload.Batch*cpus)
-	if err := bpfload.ReadArray(cm, keys, vals, func(key uint32, i int) error {
-		if int(key) >= len(cells[0]) {
-			return fmt.Errorf("cell %d beyond %d", key, len(cells[0]))
+	// The per-CPU cells: chunk j holds cells 64j to 64j+63, of which the
+	// last chunk's past Params.Cells are not the table's (never written).
+	nchunks := chunks(k.p.Cells)
+	vals := make([]flowradarFlowradarCellChunk, min(chunkBatch, int(nchunks))*cpus)
+	if err := bpfload.ReadRange(cm, 0, nchunks, keys[:len(vals)/cpus], vals, func(key uint32, i int) error {
+		if key >= nchunks {
+			return fmt.Errorf("cell chunk %d beyond %d", key, nchunks)
 		}
+		first := int(key) * cellChunk
+		n := min(cellChunk, len(cells[0])-first)
 		for c := range cpus { // per CPU: merged
-			mergeCell(&cells[dst(c)][key], &vals[i*cpus+c])
+			dc, v := cells[dst(c)][first:first+n], &vals[i*cpus+c].Cell
+			for j := range dc {
+				mergeCell(&dc[j], &v[j])
+			}
 		}
 		return nil
 	}); err != nil {
@@ -346,7 +379,7 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := bpfload.ClearArray(fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d filter: %w", epoch, err)
 	}
-	if err := bpfload.ClearArray(cm, k.p.Cells, bpfload.Batch); err != nil {
+	if err := bpfload.ClearRange(cm, 0, chunks(k.p.Cells), chunkBatch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d cells: %w", epoch, err)
 	}
 	return nil

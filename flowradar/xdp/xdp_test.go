@@ -66,8 +66,8 @@ func pinCPU(tb testing.TB) {
 	})
 }
 
-// TestLayout pins the kernel's cell to flowradar.Cell and its limits to
-// the Go constants.
+// TestLayout pins the kernel's cell to flowradar.Cell, its per-CPU chunk
+// to 64 of them, and its limits to the Go constants.
 func TestLayout(t *testing.T) {
 	var c flowradarFlowradarCell
 	var g flowradar.Cell
@@ -86,6 +86,11 @@ func TestLayout(t *testing.T) {
 		if o.got != o.want {
 			t.Errorf("flowradar_cell.%s at %d, flowradar.Cell has it at %d", o.name, o.got, o.want)
 		}
+	}
+	// A per-CPU chunk is 64 cells with no padding: its size is the map's
+	// value size and, a multiple of 8, the stride of each CPU's copy.
+	if n := unsafe.Sizeof(flowradarFlowradarCellChunk{}); n != cellChunk*flowradar.CellBytes || n%8 != 0 {
+		t.Errorf("struct flowradar_cell_chunk is %d bytes, want %d cells of %d", n, cellChunk, flowradar.CellBytes)
 	}
 	if len(c.FlowXor)*8 != flowradar.XORBytes {
 		t.Errorf("FR_XOR_WORDS*8 = %d, XORBytes %d", len(c.FlowXor)*8, flowradar.XORBytes)
@@ -124,8 +129,14 @@ func TestConfigure_Sizes(t *testing.T) {
 			if m := spec.Maps[filters[i]]; m.MaxEntries != 2 || m.ValueSize != 64 {
 				t.Errorf("perCPU=%v %s: %d entries of %d bytes, want 2 of 64", perCPU, filters[i], m.MaxEntries, m.ValueSize)
 			}
-			if m := spec.Maps[cells[i]]; m.MaxEntries != 400 || m.ValueSize != flowradar.CellBytes {
-				t.Errorf("perCPU=%v %s: %d entries of %d bytes", perCPU, cells[i], m.MaxEntries, m.ValueSize)
+			// Per CPU, 64 cells an element: 400 cells in 7 chunks, the
+			// last holding 16.
+			entries, size := uint32(400), uint32(flowradar.CellBytes)
+			if perCPU {
+				entries, size = 7, 64*flowradar.CellBytes
+			}
+			if m := spec.Maps[cells[i]]; m.MaxEntries != entries || m.ValueSize != size {
+				t.Errorf("perCPU=%v %s: %d entries of %d bytes, want %d of %d", perCPU, cells[i], m.MaxEntries, m.ValueSize, entries, size)
 			}
 			if spec.Maps[pfilters[i]].MaxEntries != 1 || spec.Maps[pcells[i]].MaxEntries != 1 {
 				t.Errorf("perCPU=%v: maps of the other mode not shrunk", perCPU)
