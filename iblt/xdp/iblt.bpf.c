@@ -303,6 +303,59 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 	return id;
 }
 
+/* iblt_insert adds the packet (key words kw, an IPv4 key if v4; hash h,
+ * checksum cs, length len) to its cell of each sub-table of the table that
+ * starts at cell base. shared is iblt_shared as a compile-time constant:
+ * xdp_iblt calls it in each branch on iblt_shared, so each copy is
+ * compiled for its map alone, with registers allocated for it. */
+static __always_inline void iblt_insert(__u32 base, __u64 h, __u64 cs, __u64 len, const __u64 *kw,
+					int v4, const int shared)
+{
+	/* Compile-time bound, runtime exit at iblt_k (pruned by the verifier,
+	 * which knows the constant). A cell (per CPU: a chunk) past
+	 * max_entries fails the lookup, which is counted. */
+	for (__u32 i = 0; i < IBLT_MAX_K; i++) {
+		if (i >= iblt_k)
+			break;
+		__u32 idx = base + i * iblt_sub + dp_index(h, i, iblt_sub);
+		if (shared) {
+			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_shared_cells, &idx);
+			if (!c) {
+				iblt_count(IBLT_STAT_MISSING_CELL);
+				continue;
+			}
+			__sync_fetch_and_add(&c->count, 1);
+			__sync_fetch_and_add(&c->value_sum, len);
+			__sync_fetch_and_xor(&c->hash_sum, cs);
+			__sync_fetch_and_xor(&c->key_sum[0], dp_le64(kw[0]));
+			__sync_fetch_and_xor(&c->key_sum[1], dp_le64(kw[1]));
+			/* An IPv4 key's words 2 and 3 (bytes 16-31) are padding,
+			 * always zero: XOR with them is no change, so the two
+			 * locked operations are skipped. */
+			if (!v4) {
+				__sync_fetch_and_xor(&c->key_sum[2], dp_le64(kw[2]));
+				__sync_fetch_and_xor(&c->key_sum[3], dp_le64(kw[3]));
+			}
+			__sync_fetch_and_xor(&c->key_sum[4], dp_le64(kw[4]));
+			__sync_fetch_and_xor(&c->key_sum[5], dp_le64(kw[5]));
+		} else {
+			__u32 chunk = idx / IBLT_CHUNK;
+			struct iblt_chunk *ch = bpf_map_lookup_elem(&iblt_cells, &chunk);
+			if (!ch) {
+				iblt_count(IBLT_STAT_MISSING_CELL);
+				continue;
+			}
+			struct iblt_cell *c = &ch->cell[idx % IBLT_CHUNK];
+			c->count += 1;
+			c->value_sum += len;
+			c->hash_sum ^= cs;
+#pragma unroll
+			for (int w = 0; w < IBLT_KEY_WORDS; w++)
+				c->key_sum[w] ^= dp_le64(kw[w]);
+		}
+	}
+}
+
 SEC("xdp")
 int xdp_iblt(struct xdp_md *ctx)
 {
@@ -344,50 +397,10 @@ int xdp_iblt(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	__u32 base = (*ep & 1) * iblt_stride;
-
-	/* Compile-time bound, runtime exit at iblt_k (pruned by the verifier,
-	 * which knows the constant). A cell (per CPU: a chunk) past
-	 * max_entries fails the lookup, which is counted. */
-	for (__u32 i = 0; i < IBLT_MAX_K; i++) {
-		if (i >= iblt_k)
-			break;
-		__u32 idx = base + i * iblt_sub + dp_index(h, i, iblt_sub);
-		if (iblt_shared) {
-			struct iblt_cell *c = bpf_map_lookup_elem(&iblt_shared_cells, &idx);
-			if (!c) {
-				iblt_count(IBLT_STAT_MISSING_CELL);
-				continue;
-			}
-			__sync_fetch_and_add(&c->count, 1);
-			__sync_fetch_and_add(&c->value_sum, len);
-			__sync_fetch_and_xor(&c->hash_sum, cs);
-			__sync_fetch_and_xor(&c->key_sum[0], dp_le64(kw[0]));
-			__sync_fetch_and_xor(&c->key_sum[1], dp_le64(kw[1]));
-			/* An IPv4 key's words 2 and 3 (bytes 16-31) are padding,
-			 * always zero: XOR with them is no change, so the two
-			 * locked operations are skipped. */
-			if (!v4) {
-				__sync_fetch_and_xor(&c->key_sum[2], dp_le64(kw[2]));
-				__sync_fetch_and_xor(&c->key_sum[3], dp_le64(kw[3]));
-			}
-			__sync_fetch_and_xor(&c->key_sum[4], dp_le64(kw[4]));
-			__sync_fetch_and_xor(&c->key_sum[5], dp_le64(kw[5]));
-		} else {
-			__u32 chunk = idx / IBLT_CHUNK;
-			struct iblt_chunk *ch = bpf_map_lookup_elem(&iblt_cells, &chunk);
-			if (!ch) {
-				iblt_count(IBLT_STAT_MISSING_CELL);
-				continue;
-			}
-			struct iblt_cell *c = &ch->cell[idx % IBLT_CHUNK];
-			c->count += 1;
-			c->value_sum += len;
-			c->hash_sum ^= cs;
-#pragma unroll
-			for (int w = 0; w < IBLT_KEY_WORDS; w++)
-				c->key_sum[w] ^= dp_le64(kw[w]);
-		}
-	}
+	if (iblt_shared)
+		iblt_insert(base, h, cs, len, kw, v4, 1);
+	else
+		iblt_insert(base, h, cs, len, kw, v4, 0);
 	return XDP_PASS;
 }
 
