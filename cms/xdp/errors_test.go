@@ -162,7 +162,7 @@ func TestOptions_EventsBytesRange(t *testing.T) {
 // change of the constant fails the test too.
 func TestKernel_DetectorDefaultThreshold(t *testing.T) {
 	const labThreshold = 1000
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	k := load(t, Options{Params: cms.LabParams(4096, testSeed), Mode: ModeDetect})
 	f := fixtures(t)["ipv4-tcp"]
 	runN(t, k, f, labThreshold-1)

@@ -18,7 +18,7 @@ import (
 // packets sent since; rows wider than a per-CPU element (cut into chunks)
 // and shared counters (memory-mapped) included.
 func TestKernel_Reset(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	frame := func(i int) []byte {
 		// 10.0.0.i%50:1000 > 10.0.1.1:53, udp
 		return pkt.UDP4(fmt.Sprintf("10.0.0.%d:1000", i%50), "10.0.1.1:53", nil)
@@ -64,7 +64,7 @@ func TestKernel_Reset(t *testing.T) {
 // threshold passes again until it reaches the threshold anew, which it
 // reports again; events of the last interval not yet read are kept.
 func TestKernel_DetectorReset(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	p := cms.LabParams(4096, testSeed)
 	const thr = 5
 	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr})

@@ -97,7 +97,7 @@ func TestKernel_SaturatesShared(t *testing.T) {
 // the loader's sum of the copies saturates at 0xffffffff instead of
 // wrapping (with one possible CPU, the sum is that copy).
 func TestKernel_SaturatesPerCPU(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	k := load(t, Options{Params: satParams, Mode: ModePerCPU})
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
@@ -198,7 +198,7 @@ func TestKernel_CountersPerCPUAllocs(t *testing.T) {
 // runs its straight-line code, at 9 its loop; no test covered either
 // (the sketch modes' saturation is tested above).
 func TestKernel_SaturatesDetect(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		t.Fatal(err)

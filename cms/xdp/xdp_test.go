@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
@@ -34,29 +32,6 @@ func load(tb testing.TB, opts Options) *Kernel {
 	}
 	tb.Cleanup(func() { k.Close() })
 	return k
-}
-
-// pinCPU keeps the calling goroutine on one thread and that thread on one
-// CPU, so that every test run uses the same per-CPU counters (the detector's
-// verdicts depend on them).
-func pinCPU(tb testing.TB) {
-	tb.Helper()
-	runtime.LockOSThread()
-	tb.Cleanup(runtime.UnlockOSThread)
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		tb.Fatal(err)
-	}
-	cpu := 0
-	for !old.IsSet(cpu) {
-		cpu++
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { unix.SchedSetaffinity(0, &old) })
 }
 
 func TestLayout(t *testing.T) {
@@ -351,7 +326,7 @@ func TestKernel_SketchFixtures(t *testing.T) {
 // TestKernel_DetectorFixture: the lab with threshold 3 on one flow: three
 // packets pass, the third reports the crossing, the rest drop.
 func TestKernel_DetectorFixture(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	p := cms.LabParams(4096, testSeed)
 	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 3})
 	d, _ := cms.NewDetector(p, 3)
@@ -525,7 +500,7 @@ func TestKernel_ReplayDetector(t *testing.T) {
 	for _, tc := range cases {
 		depth := tc.depth
 		t.Run(fmt.Sprintf("d=%d/w=%d", depth, tc.width), func(t *testing.T) {
-			pinCPU(t) // a subtest runs on its own goroutine
+			kerneltest.PinCPU(t) // a subtest runs on its own goroutine
 			p := cms.Params{Width: tc.width, Depth: depth, Seed: testSeed}
 			k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr, EventsBytes: 1 << 20})
 			d, _ := cms.NewDetector(p, thr)
@@ -546,7 +521,7 @@ func TestKernel_ReplayDetector(t *testing.T) {
 // are dropped. A, dropped without crossing, used to go unreported; now its
 // first drop reports it, and only its first.
 func TestKernel_DetectorReportsDroppedFlow(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	p := cms.LabParams(1, testSeed)
 	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 3})
 	fa, fb := fixtures(t)["ipv4-tcp"], fixtures(t)["ipv4-udp"]
@@ -570,7 +545,7 @@ func TestKernel_DetectorReportsDroppedFlow(t *testing.T) {
 // takes it back (a repeat, never a miss); the kernel picks the slot as the
 // Go model does.
 func TestKernel_DetectorReportSlots(t *testing.T) {
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	p := cms.LabParams(1, testSeed)
 	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1})
 	// Two UDP flows differing in the source port whose report slots
@@ -614,7 +589,7 @@ func TestKernel_DetectorReportSlots(t *testing.T) {
 // frame(sport) is a UDP frame of its own flow for each source port.
 func ringFullDetector(t *testing.T) (k *Kernel, frame func(sport uint16) []byte, ringCap int) {
 	t.Helper()
-	pinCPU(t)
+	kerneltest.PinCPU(t)
 	p := cms.Params{Width: 1 << 16, Depth: 2, Seed: testSeed}
 	k = load(t, Options{Params: p, Mode: ModeDetect, Threshold: 1, EventsBytes: os.Getpagesize()})
 	frame = func(sport uint16) []byte {

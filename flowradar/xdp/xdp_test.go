@@ -5,12 +5,9 @@ package xdp
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flow"
 	flowxdp "github.com/dataplane-go/dataplane/flow/xdp"
@@ -26,7 +23,11 @@ func loadKernel(tb testing.TB, p flowradar.Params, perCPU bool) *Kernel {
 	tb.Helper()
 	kerneltest.Require(tb)
 	if perCPU {
-		pinCPU(tb)
+		// Per-CPU tables add up to the Go table only when every packet of
+		// a flow lands on one CPU (as RSS ensures on a NIC); unpinned, the
+		// test's thread migrates and splits flows, which is the documented
+		// multi-CPU behaviour, not a mismatch.
+		kerneltest.PinCPU(tb)
 	}
 	k, err := Load(Options{Params: p, PerCPU: perCPU})
 	if err != nil {
@@ -34,36 +35,6 @@ func loadKernel(tb testing.TB, p flowradar.Params, perCPU bool) *Kernel {
 	}
 	tb.Cleanup(func() { k.Close() })
 	return k
-}
-
-// pinCPU keeps the test on one CPU until it ends: a test run executes on
-// the calling thread's CPU, and per-CPU tables only add up to the Go
-// table when every packet of a flow lands on the same CPU (as RSS
-// ensures on a NIC). Without pinning, the goroutine migrates and flows
-// split across CPUs, which is the documented multi-CPU behaviour, not a
-// mismatch.
-func pinCPU(tb testing.TB) {
-	tb.Helper()
-	runtime.LockOSThread()
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		tb.Fatalf("sched_getaffinity: %v", err)
-	}
-	cpu := -1
-	for i := 0; i < 1024 && cpu < 0; i++ {
-		if old.IsSet(i) {
-			cpu = i
-		}
-	}
-	var one unix.CPUSet
-	one.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &one); err != nil {
-		tb.Fatalf("sched_setaffinity: %v", err)
-	}
-	tb.Cleanup(func() {
-		unix.SchedSetaffinity(0, &old)
-		runtime.UnlockOSThread()
-	})
 }
 
 // TestLayout pins the kernel's cell to flowradar.Cell, its per-CPU chunk

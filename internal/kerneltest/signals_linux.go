@@ -62,3 +62,36 @@ func RunRepeat(tb testing.TB, prog *ebpf.Program, frame []byte, n int) uint32 {
 	}
 	return r.v
 }
+
+// PinCPU locks the calling goroutine to its OS thread and that thread to
+// the first CPU it may run on, until the test ends (its cleanup restores
+// both). A test run executes on the calling thread's CPU, so a pinned
+// test's runs all see the same CPU: per-CPU maps add up as one CPU's, and
+// an LRU hash map evicts in the order of the test's insertions (the
+// kernel's LRU keeps each CPU's newest entries on a list of that CPU's,
+// where they are not evicted until the same CPU inserts again: entries
+// added on a CPU the test then left could outlive newer ones). Call it
+// from the goroutine that runs the test (a subtest has its own).
+func PinCPU(tb testing.TB) {
+	tb.Helper()
+	runtime.LockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		runtime.UnlockOSThread()
+		tb.Fatalf("kerneltest: sched_getaffinity: %v", err)
+	}
+	cpu := 0
+	for cpu < 1024 && !old.IsSet(cpu) { // a unix.CPUSet holds CPUs 0 to 1023
+		cpu++
+	}
+	var one unix.CPUSet
+	one.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		runtime.UnlockOSThread()
+		tb.Fatalf("kerneltest: sched_setaffinity to CPU %d: %v", cpu, err)
+	}
+	tb.Cleanup(func() {
+		unix.SchedSetaffinity(0, &old)
+		runtime.UnlockOSThread()
+	})
+}

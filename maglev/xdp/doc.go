@@ -66,7 +66,10 @@
 // shows it (an IPv6 fragment header after other extension headers is
 // not looked for there). Otherwise the LRU map forgets the oldest
 // datagrams when full, so size it for the fragmented datagrams in flight
-// at once. Only
+// at once. (Roughly the oldest: the kernel's LRU keeps each CPU's newest
+// entries on a list of that CPU's, evicted only once that CPU inserts
+// again, so an entry a CPU added just before it fell idle can outlive
+// newer ones.) Only
 // fragments pay the lookup; other packets take no extra map access.
 // (Maglev itself, section 4.3 of the paper, hashes fragments by 3-tuple
 // and redirects them to one Maglev, a hop this balancer does not have.)

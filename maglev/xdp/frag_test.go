@@ -196,6 +196,11 @@ func TestKernel_FragmentsUnknown(t *testing.T) {
 // is forgotten and its later fragment passes. Kernel only: the model never
 // forgets (see Model).
 func TestKernel_FragmentsForgotten(t *testing.T) {
+	// On one CPU: the kernel's LRU keeps a CPU's newest entries on a list
+	// of that CPU's, which are evicted only once the same CPU inserts
+	// again, so the old datagram's entry would outlive the 4096 newer ones
+	// if the test's thread moved to another CPU after the first fragment.
+	kerneltest.PinCPU(t)
 	p := load(t, Options{Frags: 256, Table: maglev.Params{Size: 251}})
 	p.setVIP(t, VIP{}, backends("10.1.0.1", "10.1.0.2"))
 	// 203.0.113.1:(1000+i) > 198.51.100.1:53 UDP, 2 fragments, ID i
