@@ -31,6 +31,11 @@
  *                    it. With RSS a flow's packets all reach one CPU,
  *                    so each CPU detects over the flows it serves.
  *
+ * With cms_epochs set (sketch modes only), the counters map holds two
+ * sketches, epoch 0's elements then epoch 1's, and each packet counts in the
+ * one cms_epoch names; the loader flips cms_epoch to end an epoch (see
+ * Kernel.Flip), so that it reads a sketch no packet still writes.
+ *
  * Every frame that parses (any IP protocol; ports are zero where there are
  * none) counts once. Truncated, malformed and non-IP frames pass untouched
  * and are counted in cms_stats by outcome.
@@ -117,6 +122,16 @@ DP_CONST __u32 cms_threshold = 1000; /* detector threshold, at least 1 */
 #define CMS_SHARED_CHUNK (1U << CMS_SHARED_SHIFT)
 
 DP_CONST __u32 cms_chunks = 1; /* elements per row */
+DP_CONST __u32 cms_epochs = 0; /* 1: two sketches, cms_epoch picks one */
+
+/* key 0; value: the epoch written (0 or 1), with cms_epochs set. The
+ * loader flips it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cms_epoch SEC(".maps");
 
 /* Memory-mapped, so user space reads it without a system call. */
 struct {
@@ -141,19 +156,20 @@ static __always_inline __u32 *cms_element(__u32 key, int percpu)
 		      : bpf_map_lookup_elem(&cms_counters, &key);
 }
 
-/* cms_counter returns counter c (< w) of row r in the shared or per-CPU
- * map, or NULL (never, for r < d and c < w). */
-static __always_inline __u32 *cms_counter(__u32 r, __u32 c, __u32 w, int percpu)
+/* cms_counter returns counter c (< w) of row r of the sketch whose first
+ * element is base (0, or an epoch's first) in the shared or per-CPU map,
+ * or NULL (never, for r < d and c < w). */
+static __always_inline __u32 *cms_counter(__u32 base, __u32 r, __u32 c, __u32 w, int percpu)
 {
 	__u32 *v;
 
 	if (cms_chunks == 1) { /* known at load: the verifier keeps one branch */
 		if (c >= w)    /* bounds the slot for the verifier */
 			return 0;
-		v = cms_element(r, percpu);
+		v = cms_element(base + r, percpu);
 	} else {
 		__u32 shift = percpu ? CMS_PCPU_SHIFT : CMS_SHARED_SHIFT;
-		v = cms_element(r * cms_chunks + (c >> shift), percpu);
+		v = cms_element(base + r * cms_chunks + (c >> shift), percpu);
 		c &= (1U << shift) - 1;
 	}
 	if (!v)
@@ -222,10 +238,11 @@ static __always_inline void cms_add_shared(__u32 *c)
 	cms_count(CMS_STAT_SAT_MISSED);
 }
 
-/* cms_sketch_row counts one packet in row r of the sketch of width w. */
-static __always_inline void cms_sketch_row(__u64 h, __u32 r, __u32 w, int percpu)
+/* cms_sketch_row counts one packet in row r of the sketch of width w whose
+ * first element is base. */
+static __always_inline void cms_sketch_row(__u64 h, __u32 base, __u32 r, __u32 w, int percpu)
 {
-	__u32 *c = cms_counter(r, dp_index(h, r, w), w, percpu);
+	__u32 *c = cms_counter(base, r, dp_index(h, r, w), w, percpu);
 	if (!c)
 		return; /* unreachable */
 	if (percpu) {
@@ -238,21 +255,33 @@ static __always_inline void cms_sketch_row(__u64 h, __u32 r, __u32 w, int percpu
 
 /* cms_sketch_n is cms_sketch for a depth n the compiler knows: the rows in
  * straight-line code, the width read once. */
-static __always_inline void cms_sketch_n(__u64 h, const __u32 n, int percpu)
+static __always_inline void cms_sketch_n(__u64 h, __u32 base, const __u32 n, int percpu)
 {
 	__u32 w = cms_width;
 #pragma clang loop unroll(full)
 	for (__u32 r = 0; r < n; r++)
-		cms_sketch_row(h, r, w, percpu);
+		cms_sketch_row(h, base, r, w, percpu);
 }
 
-#define CMS_SKETCH_CASE(n)                  \
-	case n:                             \
-		cms_sketch_n(h, n, percpu); \
+#define CMS_SKETCH_CASE(n)                        \
+	case n:                                   \
+		cms_sketch_n(h, base, n, percpu); \
 		return XDP_PASS
 
 static __always_inline int cms_sketch(__u64 h, int percpu)
 {
+	__u32 base = 0;
+
+	if (cms_epochs) { /* known at load: pruned when off */
+		__u32 zero = 0;
+		__u32 *ep = bpf_map_lookup_elem(&cms_epoch, &zero);
+		if (!ep)
+			return XDP_PASS; /* unreachable: the map has element 0 */
+		/* Read once: every row of the packet is in one epoch. The
+		 * loader's Flip waits for the runs that read the old epoch to
+		 * end before it reads that epoch. */
+		base = (*ep & 1) * cms_depth * cms_chunks;
+	}
 	/* Depths up to 8 (cms.ParamsFor gives 7 for delta 1e-3) in
 	 * straight-line code; cms_depth is known to the verifier at load,
 	 * which prunes the other cases. */
@@ -264,7 +293,7 @@ static __always_inline int cms_sketch(__u64 h, int percpu)
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		cms_sketch_row(h, r, cms_width, percpu);
+		cms_sketch_row(h, base, r, cms_width, percpu);
 	}
 	return XDP_PASS;
 }
@@ -326,7 +355,7 @@ static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
 	__u32 w = cms_width, min = CMS_SAT_MAX;
 #pragma clang loop unroll(full)
 	for (__u32 r = 0; r < n; r++) {
-		cs[r] = cms_counter(r, dp_index(h, r, w), w, 1);
+		cs[r] = cms_counter(0, r, dp_index(h, r, w), w, 1);
 		if (!cs[r])
 			return -1;
 		if (*cs[r] < min)
@@ -355,7 +384,7 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 		if (r >= cms_depth)
 			break;
 		__u32 i = dp_index(h, r, cms_width);
-		__u32 *c = cms_counter(r, i, cms_width, 1);
+		__u32 *c = cms_counter(0, r, i, cms_width, 1);
 		if (!c)
 			return -1;
 		idx[r] = i;
@@ -368,7 +397,7 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		__u32 *c = cms_counter(r, idx[r], cms_width, 1);
+		__u32 *c = cms_counter(0, r, idx[r], cms_width, 1);
 		if (!c)
 			return -1;
 		if (*c != CMS_SAT_MAX)

@@ -66,12 +66,14 @@ const (
 const (
 	cmsMapCmsCounters     = "cms_counters"
 	cmsMapCmsCountersPcpu = "cms_counters_pcpu"
+	cmsMapCmsEpoch        = "cms_epoch"
 	cmsMapCmsEvents       = "cms_events"
 	cmsMapCmsReported     = "cms_reported"
 	cmsMapCmsStats        = "cms_stats"
 	cmsProgXdpCms         = "xdp_cms"
 	cmsVarCmsChunks       = "cms_chunks"
 	cmsVarCmsDepth        = "cms_depth"
+	cmsVarCmsEpochs       = "cms_epochs"
 	cmsVarCmsEventBtf     = "cms_event_btf"
 	cmsVarCmsModeBtf      = "cms_mode_btf"
 	cmsVarCmsReportBtf    = "cms_report_btf"
@@ -133,6 +135,7 @@ type cmsProgramSpecs struct {
 type cmsMapSpecs struct {
 	CmsCounters     *ebpf.MapSpec `ebpf:"cms_counters"`
 	CmsCountersPcpu *ebpf.MapSpec `ebpf:"cms_counters_pcpu"`
+	CmsEpoch        *ebpf.MapSpec `ebpf:"cms_epoch"`
 	CmsEvents       *ebpf.MapSpec `ebpf:"cms_events"`
 	CmsReported     *ebpf.MapSpec `ebpf:"cms_reported"`
 	CmsStats        *ebpf.MapSpec `ebpf:"cms_stats"`
@@ -144,6 +147,7 @@ type cmsMapSpecs struct {
 type cmsVariableSpecs struct {
 	CmsChunks    *ebpf.VariableSpec `ebpf:"cms_chunks"`
 	CmsDepth     *ebpf.VariableSpec `ebpf:"cms_depth"`
+	CmsEpochs    *ebpf.VariableSpec `ebpf:"cms_epochs"`
 	CmsEventBtf  *ebpf.VariableSpec `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.VariableSpec `ebpf:"cms_mode_btf"`
 	CmsReportBtf *ebpf.VariableSpec `ebpf:"cms_report_btf"`
@@ -176,6 +180,7 @@ func (o *cmsObjects) Close() error {
 type cmsMaps struct {
 	CmsCounters     *ebpf.Map `ebpf:"cms_counters"`
 	CmsCountersPcpu *ebpf.Map `ebpf:"cms_counters_pcpu"`
+	CmsEpoch        *ebpf.Map `ebpf:"cms_epoch"`
 	CmsEvents       *ebpf.Map `ebpf:"cms_events"`
 	CmsReported     *ebpf.Map `ebpf:"cms_reported"`
 	CmsStats        *ebpf.Map `ebpf:"cms_stats"`
@@ -185,6 +190,7 @@ func (m *cmsMaps) Close() error {
 	return _CmsClose(
 		m.CmsCounters,
 		m.CmsCountersPcpu,
+		m.CmsEpoch,
 		m.CmsEvents,
 		m.CmsReported,
 		m.CmsStats,
@@ -197,6 +203,7 @@ func (m *cmsMaps) Close() error {
 type cmsVariables struct {
 	CmsChunks    *ebpf.Variable `ebpf:"cms_chunks"`
 	CmsDepth     *ebpf.Variable `ebpf:"cms_depth"`
+	CmsEpochs    *ebpf.Variable `ebpf:"cms_epochs"`
 	CmsEventBtf  *ebpf.Variable `ebpf:"cms_event_btf"`
 	CmsModeBtf   *ebpf.Variable `ebpf:"cms_mode_btf"`
 	CmsReportBtf *ebpf.Variable `ebpf:"cms_report_btf"`

@@ -56,7 +56,16 @@
 //
 // [Kernel.Reset] starts a new interval, as [cms.Detector.Reset] does:
 // counters, statistics and the memory of reported flows go back to zero
-// while the kernel stays attached.
+// while the kernel stays attached. Under traffic it is approximate: a
+// packet counting while the counters are cleared may stay in some rows
+// and not others. The sketch modes offer exact intervals instead: with
+// [Options.Epochs] the map holds two sketches, packets count in the one
+// the epoch names, and [Kernel.Flip] switches epochs, waits for the
+// packets still counting in the old one (an RCU grace period, not a guess
+// of time) and returns its sketch, every packet of the interval in every
+// row, N included (as the iblt and flowradar kernels do their tables).
+// It costs the kernel one more map lookup a packet and doubles the
+// counters' memory.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows
@@ -71,5 +80,6 @@
 // attaching to an interface takes). Elsewhere [Load] returns an
 // error matching ebpf.ErrNotSupported. N, the total of the
 // sketch, is not a map of its own: it is the parsed packets less the
-// detector's drops, both in the statistics ([Kernel.Total]).
+// detector's drops, both in the statistics ([Kernel.Total]); an epoch's N
+// is the sum of one of its rows, to which every packet adds one.
 package xdp

@@ -30,6 +30,7 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect + 1}, "cms kernel: mode must be shared, per-cpu or detect, got 3"},
 		{Options{Params: cms.LabParams(64, 1), Threshold: 5}, "cms kernel: Threshold is the detector's (ModeDetect); the shared sketch has none, got 5"},
 		{Options{Params: cms.LabParams(64, 1), Mode: ModePerCPU, Threshold: 1}, "cms kernel: Threshold is the detector's (ModeDetect); the per-cpu sketch has none, got 1"},
+		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect, Epochs: true}, "cms kernel: Epochs are the sketch modes' (ModeShared, ModePerCPU); the detector has none, got Epochs with ModeDetect"},
 	} {
 		_, err := Load(tc.opts)
 		if err == nil || err.Error() != tc.want {
@@ -93,6 +94,10 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"Run":       func() error { _, err := k.Run(f); return err },
 			"Bench":     func() error { _, err := k.Bench(f, 1); return err },
 			"Attach":    func() error { _, err := k.Attach(1); return err },
+			"Epoch":     func() error { _, err := k.Epoch(); return err },
+			"Read":      func() error { _, err := k.Read(0); return err },
+			"Clear":     func() error { return k.Clear(0) },
+			"Flip":      func() error { _, err := k.Flip(); return err },
 		}
 		for call, fn := range calls {
 			func() {

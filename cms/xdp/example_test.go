@@ -77,6 +77,35 @@ func ExampleKernel_Sketch() {
 	fmt.Println(s.Estimate(web.Bytes()), "of", s.Total(), "packets")
 }
 
+// Exact one-second intervals under traffic: with Epochs, each Flip ends
+// the interval and returns its sketch, every packet of it counted in
+// every row and none of the next interval's. It needs privileges (and
+// Linux), so it is compiled, not run.
+func ExampleKernel_Flip() {
+	k, err := xdp.Load(xdp.Options{Params: cms.ParamsFor(0.001, 0.01), Mode: xdp.ModePerCPU, Epochs: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	ifc, err := net.InterfaceByName("eth0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := k.Attach(ifc.Index)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	dns := flow.MustKey("10.0.0.1", "10.0.0.53", 40000, 53, flow.ProtoUDP)
+	for range time.Tick(time.Second) {
+		s, err := k.Flip()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(s.Total(), "packets, of which at most", s.Estimate(dns.Bytes()), "DNS from 10.0.0.1")
+	}
+}
+
 // The detector names a flow once per CPU that drops it, and again after
 // another flow took its report slot; HeavyFlows lists each flow once, in
 // the order of its first report (here, events as Kernel.Events returns

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -34,7 +35,8 @@ type Kernel struct {
 	opts   Options
 	events *ringbuf.Reader
 	rec    ringbuf.Record
-	mem    []byte // the shared counters, memory-mapped (ModeShared); nil otherwise or when closed
+	mem    []byte          // the shared counters, memory-mapped (ModeShared); nil otherwise or when closed
+	wait   *bpfload.Waiter // Flip's wait for running programs (Options.Epochs); nil otherwise
 	closed bool
 }
 
@@ -80,6 +82,12 @@ func Load(opts Options) (*Kernel, error) {
 			return nil, fmt.Errorf("load cms kernel: ring buffer reader: %w", err)
 		}
 	}
+	if opts.Epochs {
+		if k.wait, err = bpfload.NewWaiter(); err != nil {
+			k.Close()
+			return nil, fmt.Errorf("load cms kernel: %w", err)
+		}
+	}
 	return k, nil
 }
 
@@ -89,8 +97,8 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 
 // Configure sets opts on spec: the load-time constants and the map sizes
 // (the counters map of the mode in use holds the sketch, a row per element
-// or rows cut into chunks as the package doc says, the other one element
-// of one counter; the report cache holds
+// or rows cut into chunks as the package doc says, two such sketches with
+// Epochs, the other map one element of one counter; the report cache holds
 // [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
 // an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
@@ -110,15 +118,19 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}); err != nil {
 		return err
 	}
-	l := layoutOf(p, opts.Mode != ModeShared)
-	if err := bpfload.SetVars(spec, "cms", map[string]any{cmsVarCmsChunks: l.chunks}); err != nil {
+	l := opts.layout()
+	epochs := uint32(0)
+	if opts.Epochs {
+		epochs = 1
+	}
+	if err := bpfload.SetVars(spec, "cms", map[string]any{cmsVarCmsChunks: l.chunks, cmsVarCmsEpochs: epochs}); err != nil {
 		return err
 	}
 	counters, unused := spec.Maps[cmsMapCmsCounters], spec.Maps[cmsMapCmsCountersPcpu]
 	if l.percpu {
 		counters, unused = unused, counters
 	}
-	counters.MaxEntries, counters.ValueSize = l.elements(), 4*l.perElem
+	counters.MaxEntries, counters.ValueSize = l.mapElements(), 4*l.perElem
 	unused.MaxEntries, unused.ValueSize = 1, 4
 	reported := uint32(1) // the report cache, used in detector mode only
 	if opts.Mode == ModeDetect {
@@ -147,6 +159,7 @@ type layout struct {
 	width, depth uint32
 	perElem      uint32 // counters per element
 	chunks       uint32 // elements per row
+	epochs       uint32 // sketches in the map: 2 with Options.Epochs, epoch e's elements from e*elements()
 	percpu       bool
 }
 
@@ -161,15 +174,27 @@ func layoutOf(p cms.Params, percpu bool) layout {
 	if percpu {
 		limit = pcpuChunk
 	}
-	l := layout{width: p.Width, depth: p.Depth, perElem: p.Width, chunks: 1, percpu: percpu}
+	l := layout{width: p.Width, depth: p.Depth, perElem: p.Width, chunks: 1, epochs: 1, percpu: percpu}
 	if p.Width > limit {
 		l.perElem, l.chunks = limit, (p.Width+limit-1)/limit
 	}
 	return l
 }
 
-// elements is the map's element count.
+// layout is the layout of the counters map the options give.
+func (o Options) layout() layout {
+	l := layoutOf(o.Params, o.Mode != ModeShared)
+	if o.Epochs {
+		l.epochs = 2
+	}
+	return l
+}
+
+// elements is the element count of one sketch (one epoch's).
 func (l layout) elements() uint32 { return l.depth * l.chunks }
+
+// mapElements is the map's element count: elements() per epoch.
+func (l layout) mapElements() uint32 { return l.elements() * l.epochs }
 
 // stride is the bytes from one element to the next in the memory-mapped
 // shared map: the value padded to 8 bytes.
@@ -203,28 +228,54 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 }
 
 // Counters returns the counters, row-major, as the Go sketch holds them:
-// the shared array, or the per-CPU copies summed with saturation.
+// the shared array, or the per-CPU copies summed with saturation. With
+// [Options.Epochs] they are the current epoch's ([Kernel.Epoch]).
 func (k *Kernel) Counters() ([]uint32, error) {
-	if err := k.ready(); err != nil {
+	epoch, err := k.current()
+	if err != nil {
 		return nil, err
 	}
+	c, _, err := k.counters(epoch)
+	return c, err
+}
+
+// current returns the epoch the kernel writes, 0 without epochs.
+func (k *Kernel) current() (int, error) {
+	if err := k.ready(); err != nil {
+		return 0, err
+	}
+	if !k.opts.Epochs {
+		return 0, nil
+	}
+	return bpfload.ReadEpoch("cms", k.objs.CmsEpoch)
+}
+
+// counters reads the counters of epoch (0 without epochs), as Counters
+// returns them, and the largest of their row sums, before saturation: the
+// epoch's N (see [Kernel.Read]).
+func (k *Kernel) counters(epoch int) ([]uint32, uint64, error) {
 	p := k.opts.Params
-	l := layoutOf(p, k.mem == nil)
+	l := k.opts.layout()
 	out := make([]uint32, p.Counters())
+	rows := make([]uint64, p.Depth) // each row's sum
+	first := uint32(epoch) * l.elements()
 	if k.mem != nil {
-		if want := int(l.elements()) * l.stride(); len(k.mem) < want {
-			return nil, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), want)
+		if want := int(l.mapElements()) * l.stride(); len(k.mem) < want {
+			return nil, 0, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), want)
 		}
 		for e := range l.elements() {
 			r, c, n := l.span(e)
 			dst := unsafe.Slice((*byte)(unsafe.Pointer(&out[r*p.Width+c])), 4*n)
-			copy(dst, k.mem[int(e)*l.stride():]) // host order on both sides
+			copy(dst, k.mem[int(first+e)*l.stride():]) // host order on both sides
+			for _, v := range out[r*p.Width+c:][:n] {
+				rows[r] += uint64(v)
+			}
 		}
-		return out, nil
+		return out, slices.Max(rows), nil
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
-		return nil, fmt.Errorf("cms kernel: %w", err)
+		return nil, 0, fmt.Errorf("cms kernel: %w", err)
 	}
 	// Batches of at most about 4 MiB of values (a per-CPU element can hold
 	// 32 KiB per CPU).
@@ -237,28 +288,29 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	words := l.stride() / 4
 	vals := make([]uint32, batch*cpus*words)
 	got := 0
-	if err := bpfload.ReadArray(k.objs.CmsCountersPcpu, keys, vals, func(key uint32, i int) error {
-		if key >= l.elements() {
-			return fmt.Errorf("element %d beyond %d", key, l.elements())
+	if err := bpfload.ReadRangeWords(k.objs.CmsCountersPcpu, first, l.elements(), keys, vals, func(key uint32, i int) error {
+		if key < first || key-first >= l.elements() {
+			return fmt.Errorf("element %d outside %d to %d", key, first, first+l.elements()-1)
 		}
-		r, c, n := l.span(key)
+		r, c, n := l.span(key - first)
 		row := out[r*p.Width+c:][:n]
 		for j := range row {
 			var sum uint64
 			for cpu := range cpus {
 				sum += uint64(vals[(i*cpus+cpu)*words+j])
 			}
+			rows[r] += sum
 			row[j] = uint32(min(sum, math.MaxUint32))
 		}
 		got++
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
+		return nil, 0, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
 	}
 	if got != int(l.elements()) {
-		return nil, fmt.Errorf("cms kernel: read %d counter elements, want %d", got, l.elements())
+		return nil, 0, fmt.Errorf("cms kernel: read %d counter elements, want %d", got, l.elements())
 	}
-	return out, nil
+	return out, slices.Max(rows), nil
 }
 
 // Total returns N, the packets counted: those parsed less those the
@@ -273,8 +325,17 @@ func (k *Kernel) Total() (uint64, error) {
 }
 
 // Sketch reads the kernel's counters and total back as a [cms.Sketch] with
-// the kernel's parameters.
+// the kernel's parameters. With [Options.Epochs] it is [Kernel.Read] of
+// the current epoch, which packets may still be counting in: use
+// [Kernel.Flip] for an epoch no packet writes any more.
 func (k *Kernel) Sketch() (*cms.Sketch, error) {
+	if k.opts.Epochs {
+		e, err := k.Epoch()
+		if err != nil {
+			return nil, err
+		}
+		return k.read(e)
+	}
 	c, err := k.Counters()
 	if err != nil {
 		return nil, err
@@ -286,6 +347,122 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 	s, err := cms.FromCounters(k.opts.Params, c, n)
 	if err != nil {
 		return nil, prefixed(err)
+	}
+	return s, nil
+}
+
+// errNoEpochs is the error of the epoch methods on a kernel loaded without
+// Options.Epochs.
+var errNoEpochs = errors.New("cms kernel: no epochs: load with Options.Epochs (sketch modes) to use Epoch, Read, Clear and Flip")
+
+// epochs returns an error unless k is ready and was loaded with epochs.
+func (k *Kernel) epochs() error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if !k.opts.Epochs {
+		return errNoEpochs
+	}
+	return nil
+}
+
+// checkEpoch refuses epochs other than 0 and 1.
+func checkEpoch(epoch int) error {
+	if epoch != 0 && epoch != 1 {
+		return fmt.Errorf("cms kernel: epoch must be 0 or 1, got %d", epoch)
+	}
+	return nil
+}
+
+// Epoch returns the epoch the kernel counts packets in (0 or 1), with
+// [Options.Epochs]; without, it is an error.
+func (k *Kernel) Epoch() (int, error) {
+	if err := k.epochs(); err != nil {
+		return 0, err
+	}
+	return bpfload.ReadEpoch("cms", k.objs.CmsEpoch)
+}
+
+// Read returns the sketch of epoch 0 or 1 (any other epoch is an error),
+// with [Options.Epochs]. Its N ([cms.Sketch.Total]) is the packets the
+// epoch counted: the sum of a row's counters (every packet adds one to
+// each row), the largest such sum should a counter have saturated. Read
+// the epoch the kernel does not write for a consistent sketch: after
+// [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch], and it stays
+// unchanged until the next Flip.
+func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
+	if err := k.epochs(); err != nil {
+		return nil, err
+	}
+	if err := checkEpoch(epoch); err != nil {
+		return nil, err
+	}
+	return k.read(epoch)
+}
+
+// read is Read of a checked epoch.
+func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
+	c, n, err := k.counters(epoch)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cms.FromCounters(k.opts.Params, c, n)
+	if err != nil {
+		return nil, prefixed(err)
+	}
+	return s, nil
+}
+
+// Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs]. Clear
+// the epoch the kernel does not write: packets counting in the other
+// while it is cleared may be left in some rows and not in others.
+func (k *Kernel) Clear(epoch int) error {
+	if err := k.epochs(); err != nil {
+		return err
+	}
+	if err := checkEpoch(epoch); err != nil {
+		return err
+	}
+	l := k.opts.layout()
+	if k.mem != nil {
+		n := int(l.elements()) * l.stride()
+		if len(k.mem) < 2*n {
+			return fmt.Errorf("cms kernel: clear epoch %d: the map holds %d bytes, want %d", epoch, len(k.mem), 2*n)
+		}
+		clear(k.mem[epoch*n : (epoch+1)*n])
+		return nil
+	}
+	if err := bpfload.ClearRange(k.objs.CmsCountersPcpu, uint32(epoch)*l.elements(), l.elements(), clearBatch(l)); err != nil {
+		return fmt.Errorf("cms kernel: clear epoch %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// Flip ends the epoch, with [Options.Epochs]: it clears the other epoch
+// (idle since the last Flip), points the kernel at it, waits until every
+// run of the program that began before has ended (an RCU grace period:
+// a packet that read the old epoch number counts in the old epoch, however
+// long its CPU was held up) and returns the sketch of the epoch that
+// ended, every packet of it in every row. That epoch stays unchanged
+// until the next Flip clears it, so [Kernel.Read] can read it again. Flip
+// is not safe for concurrent use.
+//
+// If the clear fails, the kernel still counts in the same epoch and a
+// retry returns it whole (the other epoch, the sketch the previous Flip
+// returned, may be left partly cleared); if the wait or the read fails,
+// the epoch has ended, the error says which, and Read(epoch) reads it
+// until the next Flip.
+func (k *Kernel) Flip() (*cms.Sketch, error) {
+	if err := k.epochs(); err != nil {
+		return nil, err
+	}
+	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.Clear)
+	if err != nil {
+		return nil, err
+	}
+	s, err := k.read(e)
+	if err != nil {
+		return nil, fmt.Errorf("cms kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
 	}
 	return s, nil
 }
@@ -317,14 +494,16 @@ func (k *Kernel) Stats() (Stats, error) {
 // attached. Packets that arrive while Reset runs may count in part (in
 // some rows and not others, or in the statistics but not the counters),
 // each moving an estimate by at most one; reset a quiet kernel for an
-// exact start.
+// exact start, or load with [Options.Epochs] and end intervals with
+// [Kernel.Flip], which counts every packet whole in one interval. With
+// epochs, Reset clears both, and the kernel goes on in the same epoch.
 func (k *Kernel) Reset() error {
 	if err := k.ready(); err != nil {
 		return err
 	}
 	if k.mem != nil {
 		clear(k.mem)
-	} else if err := clearPerCPUCounters(k.objs.CmsCountersPcpu, layoutOf(k.opts.Params, true)); err != nil {
+	} else if err := bpfload.ClearArray(k.objs.CmsCountersPcpu, k.opts.layout().mapElements(), clearBatch(k.opts.layout())); err != nil {
 		return fmt.Errorf("cms kernel: reset counters: %w", err)
 	}
 	if k.opts.Mode == ModeDetect {
@@ -338,30 +517,15 @@ func (k *Kernel) Reset() error {
 	return nil
 }
 
-// clearPerCPUCounters zeroes the per-CPU counters map of layout l, a
-// batch of elements at a time.
-func clearPerCPUCounters(m *ebpf.Map, l layout) error {
+// clearBatch is the elements a batch clears of a per-CPU counters map of
+// layout l: at most about 4 MiB of zeros (an element can hold 32 KiB a
+// CPU).
+func clearBatch(l layout) int {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
-		return err
+		cpus = 1 // the clear itself will fail and say why
 	}
-	batch := max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
-	zero := make([]byte, m.ValueSize()) // every CPU's value of every element: read only
-	vals := make([][]byte, batch*cpus)
-	for i := range vals {
-		vals[i] = zero
-	}
-	keys := make([]uint32, 0, batch)
-	for start := uint32(0); start < l.elements(); start += uint32(batch) {
-		keys = keys[:0]
-		for e := start; e < l.elements() && len(keys) < batch; e++ {
-			keys = append(keys, e)
-		}
-		if _, err := m.BatchUpdate(keys, vals[:len(keys)*cpus], nil); err != nil {
-			return fmt.Errorf("elements %d to %d: %w", start, start+uint32(len(keys))-1, err)
-		}
-	}
-	return nil
+	return max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
 }
 
 // NextEvent returns the next reported flow (see [Event]), waiting at most wait for
@@ -416,8 +580,8 @@ func (k *Kernel) Close() error {
 	if k.events != nil {
 		err = k.events.Close()
 	}
-	err = errors.Join(err, bpfload.Munmap(k.mem))
-	k.mem, k.events, k.closed = nil, nil, true
+	err = errors.Join(err, bpfload.Munmap(k.mem), k.wait.Close())
+	k.mem, k.events, k.wait, k.closed = nil, nil, nil, true
 	return errors.Join(err, k.objs.Close())
 }
 

@@ -56,6 +56,18 @@ func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
 // Reset returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Reset() error { return errNotSupported() }
 
+// Epoch returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Epoch() (int, error) { return 0, errNotSupported() }
+
+// Read returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Read(epoch int) (*cms.Sketch, error) { return nil, errNotSupported() }
+
+// Clear returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Clear(epoch int) error { return errNotSupported() }
+
+// Flip returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Flip() (*cms.Sketch, error) { return nil, errNotSupported() }
+
 // Events returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
 

@@ -67,6 +67,15 @@ type Options struct {
 	// events and get a ring of one page, though a value out of range is
 	// refused in every mode.
 	EventsBytes int
+	// Epochs keeps two sketches in the kernel (sketch modes only): packets
+	// count in one, the current epoch, while the other holds the last
+	// epoch that ended. [Kernel.Flip] ends the current epoch and returns
+	// its sketch whole, every packet of the epoch in every row and no
+	// packet of another, under traffic; [Kernel.Reset] cannot promise that
+	// (it clears counters while packets may be counting). It doubles the
+	// counters' memory and costs the kernel one more map lookup a packet.
+	// The detector has no epochs: Load refuses Epochs with ModeDetect.
+	Epochs bool
 }
 
 // DefaultEventsBytes is the ring size when Options.EventsBytes is zero.
@@ -101,6 +110,9 @@ func (o Options) validate() error {
 	}
 	if o.Threshold != 0 && o.Mode != ModeDetect {
 		return fmt.Errorf("cms kernel: Threshold is the detector's (ModeDetect); the %s sketch has none, got %d", o.Mode, o.Threshold)
+	}
+	if o.Epochs && o.Mode == ModeDetect {
+		return errors.New("cms kernel: Epochs are the sketch modes' (ModeShared, ModePerCPU); the detector has none, got Epochs with ModeDetect")
 	}
 	if n, page := o.eventsBytes(), os.Getpagesize(); n < page || n&(n-1) != 0 || n > 1<<30 {
 		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)

@@ -703,6 +703,8 @@ func BenchmarkKernel(b *testing.B) {
 	}{
 		{"sketch/shared/d=4", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModeShared}},
 		{"sketch/per-cpu/d=4", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModePerCPU}},
+		{"sketch/shared/d=4/epochs", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModeShared, Epochs: true}},
+		{"sketch/per-cpu/d=4/epochs", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModePerCPU, Epochs: true}},
 		{"detect/d=2", Options{Params: cms.LabParams(4096, 1), Mode: ModeDetect}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -255,3 +255,76 @@ func TestReadRange(t *testing.T) {
 		t.Errorf("ReadRange of a hash map: %v, want an error naming the map type", err)
 	}
 }
+
+// TestReadRangeWords: ReadRangeWords reads a range of values whose size is
+// known only at run time into words, as the kernel lays them out: 12-byte
+// values, each CPU's copy of a per-CPU element padded to 16 bytes. It
+// refuses values that are not whole words and too few words, before any
+// system call.
+func TestReadRangeWords(t *testing.T) {
+	kerneltest.Require(t)
+	const entries, valueWords = 9, 3
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(key uint32, cpu, w int) uint32 { return key*1000 + uint32(cpu)*10 + uint32(w) + 1 }
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		per, stride := 1, valueWords // stride in words
+		if typ == ebpf.PerCPUArray {
+			per, stride = cpus, 4
+		}
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 4 * valueWords, MaxEntries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		for i := range uint32(entries) {
+			vs := make([][valueWords]uint32, per)
+			for c := range vs {
+				for w := range vs[c] {
+					vs[c][w] = value(i, c, w)
+				}
+			}
+			if per == 1 {
+				err = m.Update(i, vs[0], ebpf.UpdateAny)
+			} else {
+				err = m.Update(i, vs, ebpf.UpdateAny)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys := make([]uint32, 2) // batches of 2 and a partial last one
+		words := make([]uint32, 2*per*stride)
+		next := uint32(4)
+		err = bpfload.ReadRangeWords(m, 4, 5, keys, words, func(key uint32, i int) error {
+			if key != next {
+				t.Errorf("%v: element %d read, want %d", typ, key, next)
+			}
+			next = key + 1
+			for c := range per {
+				for w := range valueWords {
+					if got, want := words[(i*per+c)*stride+w], value(key, c, w); got != want {
+						t.Errorf("%v: element %d CPU %d word %d is %d, want %d", typ, key, c, w, got, want)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil || next != entries {
+			t.Errorf("%v: read up to element %d, want %d (error %v)", typ, next, entries, err)
+		}
+		never := func(uint32, int) error { t.Errorf("%v: put called on a refused read", typ); return nil }
+		if typ == ebpf.Array {
+			err := bpfload.ReadRangeWords(m, 0, 2, keys, make([]uint64, 8), never)
+			if want := "values of 12 bytes are not a whole number of 8-byte words"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("uint64 words of 12-byte values: %v, want %q", err, want)
+			}
+		}
+		err = bpfload.ReadRangeWords(m, 0, 2, keys, make([]uint32, 2*per*stride-1), never)
+		if want := "words for batches of 2 keys"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v, too few words: %v, want one containing %q", typ, err, want)
+		}
+	}
+}

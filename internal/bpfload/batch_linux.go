@@ -31,19 +31,56 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 	if err != nil {
 		return err
 	}
-	stride := m.ValueSize()
-	if m.Type() == ebpf.PerCPUArray {
-		stride = (stride + 7) &^ 7 // the kernel pads each CPU's copy
-	}
+	stride := paddedValue(m)
 	var v V
 	if size := unsafe.Sizeof(v); size != uintptr(stride) {
 		return fmt.Errorf("read range: values of %d bytes, the map's take %d", size, stride)
 	}
-	if len(keys) == 0 {
-		return errors.New("read range: no room for a batch (len(keys) is 0)")
-	}
 	if len(vals) < len(keys)*per {
 		return fmt.Errorf("read range: %d values for batches of %d keys on %d CPUs, want at least %d", len(vals), len(keys), per, len(keys)*per)
+	}
+	return readRange(m, start, n, keys, unsafe.Pointer(unsafe.SliceData(vals)), put)
+}
+
+// ReadRangeWords is [ReadRange] for a map whose value size is known only
+// at run time (a kernel's row of counters): words holds each batch's
+// values as the kernel lays them out, element after element, every CPU's
+// copy of a per-CPU element padded to a multiple of 8 bytes, so that
+// element i's copy for CPU c starts at word (i*cpus + c) * padded / size
+// (cpus is 1 for a plain array). The padded value must be a whole number
+// of words, and words must hold a batch of len(keys) elements.
+func ReadRangeWords[W uint32 | uint64](m *ebpf.Map, start, n uint32, keys []uint32, words []W, put func(key uint32, i int) error) error {
+	per, err := copies(m, "read range")
+	if err != nil {
+		return err
+	}
+	stride := paddedValue(m)
+	var w W
+	size := int(unsafe.Sizeof(w))
+	if stride%size != 0 {
+		return fmt.Errorf("read range: values of %d bytes are not a whole number of %d-byte words", stride, size)
+	}
+	if want := len(keys) * per * stride / size; len(words) < want {
+		return fmt.Errorf("read range: %d words for batches of %d keys on %d CPUs, want at least %d", len(words), len(keys), per, want)
+	}
+	return readRange(m, start, n, keys, unsafe.Pointer(unsafe.SliceData(words)), put)
+}
+
+// paddedValue is the bytes of one value of m in a batch: the value size,
+// rounded up to 8 for a per-CPU map, as the kernel pads each CPU's copy.
+func paddedValue(m *ebpf.Map) int {
+	stride := int(m.ValueSize())
+	if m.Type() == ebpf.PerCPUArray {
+		stride = (stride + 7) &^ 7
+	}
+	return stride
+}
+
+// readRange is ReadRange once the buffer vals is checked to hold a batch
+// of len(keys) values.
+func readRange(m *ebpf.Map, start, n uint32, keys []uint32, vals unsafe.Pointer, put func(key uint32, i int) error) error {
+	if len(keys) == 0 {
+		return errors.New("read range: no room for a batch (len(keys) is 0)")
 	}
 	if m.KeySize() != 4 {
 		return fmt.Errorf("read range: keys of %d bytes, want 4", m.KeySize())
@@ -64,7 +101,7 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 			inBatch:  ptr{p: inPtr},
 			outBatch: ptr{p: unsafe.Pointer(&out)},
 			keys:     ptr{p: unsafe.Pointer(&keys[0])},
-			values:   ptr{p: unsafe.Pointer(&vals[0])},
+			values:   ptr{p: vals},
 			count:    count,
 		}
 		errno := batchCall(unix.BPF_MAP_LOOKUP_BATCH, m, &attr)
@@ -130,10 +167,7 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 	if n == 0 {
 		return nil
 	}
-	stride := int(m.ValueSize())
-	if per > 1 {
-		stride = (stride + 7) &^ 7 // the kernel pads each CPU's copy
-	}
+	stride := paddedValue(m)
 	batch = min(batch, int(n))
 	keys := make([]uint32, batch)
 	zeros := make([]byte, batch*per*stride)

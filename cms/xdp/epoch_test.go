@@ -1,0 +1,261 @@
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/pkt"
+)
+
+// epochFrame is packet i of the epoch tests: 10.0.e.(i%40):1000 >
+// 10.0.1.1:53 udp, where e = i/40%4, so that the flows of one interval
+// differ from those of the next.
+func epochFrame(i int) []byte {
+	return pkt.UDP4(fmt.Sprintf("10.0.%d.%d:1000", i/40%4, i%40), "10.0.1.1:53", nil)
+}
+
+// runFrames runs frames first to first+n-1 and returns them.
+func runFrames(t *testing.T, k *Kernel, first, n int) [][]byte {
+	t.Helper()
+	var frames [][]byte
+	for i := first; i < first+n; i++ {
+		f := epochFrame(i)
+		kerneltest.Run(t, k.Program(), f)
+		frames = append(frames, f)
+	}
+	return frames
+}
+
+// equalSketch fails unless got holds want's N and counters.
+func equalSketch(t *testing.T, what string, got, want *cms.Sketch) {
+	t.Helper()
+	if got.Total() != want.Total() {
+		t.Fatalf("%s: N %d, Go %d", what, got.Total(), want.Total())
+	}
+	g, w := got.Counters(), want.Counters()
+	for i := range w {
+		if g[i] != w[i] {
+			t.Fatalf("%s: counter %d (row %d) %d, Go %d", what, i, i/int(want.Params().Width), g[i], w[i])
+		}
+	}
+}
+
+// TestKernel_Epochs: with Options.Epochs, each Flip returns the Go sketch
+// of exactly the packets sent since the previous one, N included; the
+// epoch that ended reads back unchanged until the next Flip, which clears
+// it before the kernel counts in it again; Sketch reads the current epoch;
+// Stats still count every packet since Load. In both sketch modes, with
+// rows in one element and rows cut into chunks (shared rows of more than
+// 2^20 counters, per-CPU rows of more than 8192), where epoch 1 starts
+// at an element past epoch 0's chunks.
+func TestKernel_Epochs(t *testing.T) {
+	for _, tc := range []struct {
+		mode         Mode
+		width, depth uint32
+	}{
+		{ModeShared, 63, 3}, {ModePerCPU, 63, 3}, {ModeShared, 64, 4}, {ModePerCPU, 64, 4},
+		{ModePerCPU, 2*pcpuChunk + 5, 3}, {ModeShared, sharedChunk + 5, 2},
+	} {
+		t.Run(fmt.Sprintf("%s/w=%d/d=%d", tc.mode, tc.width, tc.depth), func(t *testing.T) {
+			p := cms.Params{Width: tc.width, Depth: tc.depth, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: tc.mode, Epochs: true})
+			if e, err := k.Epoch(); err != nil || e != 0 {
+				t.Fatalf("Epoch after Load: %d, %v; want 0", e, err)
+			}
+			sent := 0
+			for round, n := range []int{50, 120, 0, 70} {
+				frames := runFrames(t, k, sent, n)
+				sent += n
+				want := goSketch(p, frames)
+				live, err := k.Sketch()
+				if err != nil {
+					t.Fatal(err)
+				}
+				equalSketch(t, fmt.Sprintf("round %d: Sketch before Flip", round), live, want)
+				got, err := k.Flip()
+				if err != nil {
+					t.Fatal(err)
+				}
+				equalSketch(t, fmt.Sprintf("round %d: Flip", round), got, want)
+				ended := round % 2
+				if e, err := k.Epoch(); err != nil || e != 1-ended {
+					t.Fatalf("round %d: Epoch after Flip %d, %v; want %d", round, e, err, 1-ended)
+				}
+				again, err := k.Read(ended)
+				if err != nil {
+					t.Fatal(err)
+				}
+				equalSketch(t, fmt.Sprintf("round %d: Read of the ended epoch", round), again, want)
+				// The epoch the kernel counts in now was cleared by this
+				// Flip: it held the previous round's packets.
+				now, err := k.Read(1 - ended)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if now.Total() != 0 || slices.ContainsFunc(now.Counters(), func(v uint32) bool { return v != 0 }) {
+					t.Fatalf("round %d: the new epoch holds N = %d before any packet", round, now.Total())
+				}
+			}
+			st, err := k.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Packets() != uint64(sent) {
+				t.Fatalf("Stats count %d packets, sent %d", st.Packets(), sent)
+			}
+			// Reset clears both epochs and stays in the current one.
+			runFrames(t, k, 0, 10)
+			e, _ := k.Epoch()
+			if err := k.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			for ep := range 2 {
+				s, err := k.Read(ep)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Total() != 0 {
+					t.Fatalf("epoch %d after Reset: N = %d, want 0", ep, s.Total())
+				}
+			}
+			if e2, _ := k.Epoch(); e2 != e {
+				t.Fatalf("Reset moved the epoch from %d to %d", e, e2)
+			}
+		})
+	}
+}
+
+// TestKernel_EpochErrors: the epoch methods of a kernel loaded without
+// epochs say how to get them; Read and Clear take epochs 0 and 1 only;
+// Clear of an epoch zeroes it alone.
+func TestKernel_EpochErrors(t *testing.T) {
+	p := cms.Params{Width: 64, Depth: 2, Seed: testSeed}
+	plain := load(t, Options{Params: p, Mode: ModePerCPU})
+	for name, err := range map[string]error{
+		"Epoch": func() error { _, err := plain.Epoch(); return err }(),
+		"Read":  func() error { _, err := plain.Read(0); return err }(),
+		"Clear": plain.Clear(0),
+		"Flip":  func() error { _, err := plain.Flip(); return err }(),
+	} {
+		if !errors.Is(err, errNoEpochs) || !strings.Contains(err.Error(), "Options.Epochs") {
+			t.Errorf("%s without epochs: %v, want %v", name, err, errNoEpochs)
+		}
+	}
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+		for _, e := range []int{-1, 2} {
+			want := fmt.Sprintf("cms kernel: epoch must be 0 or 1, got %d", e)
+			if _, err := k.Read(e); err == nil || err.Error() != want {
+				t.Errorf("%s: Read(%d): %v, want %q", mode, e, err, want)
+			}
+			if err := k.Clear(e); err == nil || err.Error() != want {
+				t.Errorf("%s: Clear(%d): %v, want %q", mode, e, err, want)
+			}
+		}
+		runFrames(t, k, 0, 20)
+		if _, err := k.Flip(); err != nil {
+			t.Fatal(err)
+		}
+		runFrames(t, k, 20, 30)
+		if err := k.Clear(0); err != nil {
+			t.Fatal(err)
+		}
+		s0, _ := k.Read(0)
+		s1, _ := k.Read(1)
+		if s0 == nil || s1 == nil || s0.Total() != 0 || s1.Total() != 30 {
+			t.Fatalf("%s: after Clear(0), epochs hold %v and %v packets, want 0 and 30", mode, total(s0), total(s1))
+		}
+	}
+}
+
+func total(s *cms.Sketch) any {
+	if s == nil {
+		return "no sketch"
+	}
+	return s.Total()
+}
+
+// TestKernel_FlipUnderTraffic: goroutines run the program on every CPU
+// while Flip ends epoch after epoch. Every sketch a Flip returns holds
+// each of its packets whole (every row sums to its N: Reset under the same
+// traffic can leave a packet in some rows only), and the epochs' Ns add up
+// to the packets sent: none lost at a switch, none counted twice.
+func TestKernel_FlipUnderTraffic(t *testing.T) {
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		t.Run(mode.String(), func(t *testing.T) {
+			p := cms.Params{Width: 257, Depth: 4, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+			frames := make([][]byte, 64)
+			for i := range frames {
+				frames[i] = epochFrame(i)
+			}
+			var stop atomic.Bool
+			var sent atomic.Uint64
+			var wg sync.WaitGroup
+			errs := make(chan error, runtime.NumCPU())
+			for g := range runtime.NumCPU() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := g; !stop.Load(); i++ {
+						if _, err := k.Run(frames[i%len(frames)]); err != nil {
+							errs <- err
+							return
+						}
+						sent.Add(1)
+					}
+				}()
+			}
+			var counted uint64
+			check := func(s *cms.Sketch, what string) {
+				w := int(p.Width)
+				c := s.Counters()
+				for r := range int(p.Depth) {
+					var sum uint64
+					for _, v := range c[r*w : (r+1)*w] {
+						sum += uint64(v)
+					}
+					if sum != s.Total() {
+						t.Errorf("%s: row %d sums to %d, N is %d: a packet counted in part", what, r, sum, s.Total())
+					}
+				}
+				counted += s.Total()
+			}
+			flips := 0
+			for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); flips++ {
+				s, err := k.Flip()
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(s, fmt.Sprintf("flip %d", flips))
+				time.Sleep(time.Millisecond)
+			}
+			stop.Store(true)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			s, err := k.Flip() // the last epoch, now quiet
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(s, "last flip")
+			if counted != sent.Load() || counted == 0 {
+				t.Fatalf("%d flips counted %d packets, %d were sent", flips+1, counted, sent.Load())
+			}
+			t.Logf("%d flips, %d packets", flips+1, counted)
+		})
+	}
+}
