@@ -33,14 +33,17 @@ type Options struct {
 	// Params are the table's dimensions and seed (flowradar.ParamsFor).
 	Params flowradar.Params
 	// PerCPU gives each CPU its own filter and table, updated without
-	// atomic operations (about half the per-packet cost), merged when
-	// read. A flow seen on two CPUs is XORed into the merged cells twice
-	// and does not decode, so [Kernel.Read] and [Kernel.Flip] need every
-	// flow to stay on one CPU (receive-side scaling on the 5-tuple). Where
-	// flows move between CPUs (on a veth, or in generic XDP, the program
-	// runs on the sending CPU), read the CPUs' tables one by one with
-	// [Kernel.FlipCPUs] or [Kernel.ReadCPUs] and sum each flow's decoded
-	// counters. Even with
+	// atomic operations, merged when read. Whether that is cheaper a
+	// packet depends on the CPU's price for an atomic operation: about
+	// half the shared table's cost on one VM, 12 to 16% more on another
+	// (the README's kernel table); CPUs contending for a shared cell's
+	// cache line make the shared table dearer. A flow seen on two CPUs is
+	// XORed into the merged cells twice and does not decode, so
+	// [Kernel.Read] and [Kernel.Flip] need every flow to stay on one CPU
+	// (receive-side scaling on the 5-tuple). Where flows move between CPUs
+	// (on a veth, or in generic XDP, the program runs on the sending CPU),
+	// read the CPUs' tables one by one with [Kernel.FlipCPUs] or
+	// [Kernel.ReadCPUs] and sum each flow's decoded counters. Even with
 	// RSS the merge is that of one table per CPU, which can differ from
 	// one shared table of all packets: each CPU's filter knows its own
 	// flows only, so a flow that would be a filter false positive among
