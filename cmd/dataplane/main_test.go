@@ -102,7 +102,7 @@ func TestRun_DefaultTrace(t *testing.T) {
 		for _, re := range []string{
 			`kernel parse\+hash: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet`,
 			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(parse \+ hash \+ \d+ bit tests\)`,
-			`kernel speed, ns/packet \(net: less an XDP_DROP floor\) for parse \+ hash \+ update: shared d=4 [0-9.]+ \(net -?[0-9.]+\)`,
+			`kernel speed, ns/packet \(net: less an XDP_DROP floor\) for parse \+ hash \+ update: shared d=4 with epochs [0-9.]+ \(net -?[0-9.]+\)`,
 			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(parse \+ packet id`,
 			`kernel speed: [0-9.]+ ns/packet, XDP_DROP floor [0-9.]+ ns/packet, net -?[0-9.]+ ns/packet \(shared tables, atomic updates: parse \+ hash \+ filter test \+ \d+ cells, flows known\)`,
 		} {
