@@ -344,6 +344,12 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 	if err != nil {
 		return nil, err
 	}
+	return k.sketch(c, n)
+}
+
+// sketch returns the sketch of the kernel's parameters with counters c and
+// total n.
+func (k *Kernel) sketch(c []uint32, n uint64) (*cms.Sketch, error) {
 	s, err := cms.FromCounters(k.opts.Params, c, n)
 	if err != nil {
 		return nil, prefixed(err)
@@ -406,11 +412,7 @@ func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := cms.FromCounters(k.opts.Params, c, n)
-	if err != nil {
-		return nil, prefixed(err)
-	}
-	return s, nil
+	return k.sketch(c, n)
 }
 
 // Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs]. Clear
