@@ -314,7 +314,9 @@ func (k *Kernel) counters(epoch int) ([]uint32, uint64, error) {
 }
 
 // Total returns N, the packets counted: those parsed less those the
-// detector dropped (summed over CPUs).
+// detector dropped (summed over CPUs). With [Options.Epochs] it counts
+// every epoch since Load or Reset; an epoch's own N is the Total of its
+// sketch ([Kernel.Read], [Kernel.Flip]).
 func (k *Kernel) Total() (uint64, error) {
 	s, err := k.Stats()
 	if err != nil {
