@@ -63,7 +63,8 @@
 // the epoch names, and [Kernel.Flip] switches epochs, waits for the
 // packets still counting in the old one (an RCU grace period, not a guess
 // of time) and returns its sketch, every packet of the interval in every
-// row, N included (as the iblt and flowradar kernels do their tables).
+// row (unless a counter saturated), N included, as the iblt and flowradar
+// kernels do their tables.
 // It costs the kernel one more map lookup a packet and doubles the
 // counters' memory.
 //
@@ -81,5 +82,6 @@
 // error matching ebpf.ErrNotSupported. N, the total of the
 // sketch, is not a map of its own: it is the parsed packets less the
 // detector's drops, both in the statistics ([Kernel.Total]); an epoch's N
-// is the sum of one of its rows, to which every packet adds one.
+// is the largest of its row sums (every packet adds one to each row, so
+// they are equal unless a counter saturated).
 package xdp

@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -83,9 +86,15 @@ func TestKernel_Epochs(t *testing.T) {
 					t.Fatal(err)
 				}
 				equalSketch(t, fmt.Sprintf("round %d: Sketch before Flip", round), live, want)
+				waits := k.wait.Waits()
 				got, err := k.Flip()
 				if err != nil {
 					t.Fatal(err)
+				}
+				// A Flip that did not wait for the running programs would
+				// pass every other check here: no packet is in flight.
+				if k.wait.Waits() != waits+1 {
+					t.Fatalf("round %d: Flip waited %d times for running programs, want once", round, k.wait.Waits()-waits)
 				}
 				equalSketch(t, fmt.Sprintf("round %d: Flip", round), got, want)
 				ended := round % 2
@@ -167,23 +176,88 @@ func TestKernel_EpochErrors(t *testing.T) {
 		if _, err := k.Flip(); err != nil {
 			t.Fatal(err)
 		}
-		runFrames(t, k, 20, 30)
+		frames := runFrames(t, k, 20, 30)
 		if err := k.Clear(0); err != nil {
 			t.Fatal(err)
 		}
-		s0, _ := k.Read(0)
-		s1, _ := k.Read(1)
-		if s0 == nil || s1 == nil || s0.Total() != 0 || s1.Total() != 30 {
-			t.Fatalf("%s: after Clear(0), epochs hold %v and %v packets, want 0 and 30", mode, total(s0), total(s1))
+		s0, err := k.Read(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s0.Total() != 0 || slices.ContainsFunc(s0.Counters(), func(v uint32) bool { return v != 0 }) {
+			t.Fatalf("%s: epoch 0 after Clear(0) holds N = %d or a counter", mode, s0.Total())
+		}
+		s1, err := k.Read(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalSketch(t, fmt.Sprintf("%s: epoch 1 after Clear(0)", mode), s1, goSketch(p, frames))
+	}
+}
+
+// TestKernel_EpochLargestRowSum: an epoch's N is its largest row sum. Rows
+// sum alike unless a counter saturated, so the rows are written here from
+// user space: epoch 1's row 0 sums to 5, row 1 to 9. N must be 9; a
+// sketch with N = 5 would claim row 1 counted more packets than there
+// were, which cms.FromCounters refuses.
+func TestKernel_EpochLargestRowSum(t *testing.T) {
+	p := cms.Params{Width: 63, Depth: 2, Seed: testSeed}
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+		l := k.opts.layout()
+		rows := [][]byte{make([]byte, 4*l.perElem), make([]byte, 4*l.perElem)}
+		binary.NativeEndian.PutUint32(rows[0][0:], 5)
+		binary.NativeEndian.PutUint32(rows[1][12:], 9)
+		for r, row := range rows {
+			e := l.elements() + uint32(r) // epoch 1, row r
+			var err error
+			if mode == ModeShared {
+				err = k.objs.CmsCounters.Update(e, row, ebpf.UpdateExist)
+			} else {
+				cpus, cerr := ebpf.PossibleCPU()
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				per := make([][]byte, cpus)
+				for c := range per {
+					per[c] = make([]byte, len(row))
+				}
+				per[cpus-1] = row // the last CPU's copy only
+				err = k.objs.CmsCountersPcpu.Update(e, per, ebpf.UpdateExist)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := k.Read(1)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		c := s.Counters()
+		if s.Total() != 9 || c[0] != 5 || c[int(p.Width)+3] != 9 {
+			t.Fatalf("%s: epoch 1 reads N = %d, counters %d and %d; want 9, 5 and 9", mode, s.Total(), c[0], c[int(p.Width)+3])
 		}
 	}
 }
 
-func total(s *cms.Sketch) any {
-	if s == nil {
-		return "no sketch"
+// TestKernel_EpochReadOnce: the program loads the epoch map at one site,
+// so a packet reads the epoch once and counts every row in one epoch. A
+// packet reading it per row could straddle a Flip, which the traffic test
+// catches only by luck.
+func TestKernel_EpochReadOnce(t *testing.T) {
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return s.Total()
+	n := 0
+	for _, ins := range spec.Programs["xdp_cms"].Instructions {
+		if ins.Reference() == "cms_epoch" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("xdp_cms references cms_epoch at %d sites, want 1", n)
+	}
 }
 
 // TestKernel_FlipUnderTraffic: goroutines run the program on every CPU

@@ -23,9 +23,13 @@ import (
 )
 
 // Kernel is the loaded cms kernel. Close it when done. The readers
-// (Counters, Sketch, Total, Stats) may run concurrently with each other;
-// [Kernel.NextEvent] and [Kernel.Events] share one record buffer, so read
-// events from one goroutine; Close must not overlap any other call. The
+// (Counters, Sketch, Total, Stats, Epoch, Read) may run concurrently with
+// each other and with packets (see Reset, Clear and Flip for what a read
+// or a clear under traffic sees); [Kernel.Flip] must not overlap another
+// Flip, a Clear or a Reset, and a Read overlapping a Flip may see the
+// epoch it clears half cleared; [Kernel.NextEvent] and [Kernel.Events]
+// share one record buffer, so read events from one goroutine; Close must
+// not overlap any other call. The
 // zero Kernel is not valid: like a closed one, every method that returns
 // an error but Close returns one saying the kernel is closed or was never
 // loaded, and Program returns nil (the zero Kernel) or the closed
@@ -418,8 +422,9 @@ func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
 }
 
 // Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs]. Clear
-// the epoch the kernel does not write: packets counting in the other
-// while it is cleared may be left in some rows and not in others.
+// the epoch the kernel does not count in: were it the current one,
+// packets counting in it while it is cleared could be left in some rows
+// and not in others.
 func (k *Kernel) Clear(epoch int) error {
 	if err := k.epochs(); err != nil {
 		return err
@@ -451,11 +456,19 @@ func (k *Kernel) Clear(epoch int) error {
 // until the next Flip clears it, so [Kernel.Read] can read it again. Flip
 // is not safe for concurrent use.
 //
-// If the clear fails, the kernel still counts in the same epoch and a
-// retry returns it whole (the other epoch, the sketch the previous Flip
-// returned, may be left partly cleared); if the wait or the read fails,
-// the epoch has ended, the error says which, and Read(epoch) reads it
-// until the next Flip.
+// "Every packet in every row" holds unless a counter saturated (2^32-1
+// packets in one counter of one epoch), which keeps later packets out of
+// that counter's row; N, the largest row sum, is then below the packets
+// counted.
+//
+// The order makes a failure safe to retry: if the clear fails, the kernel
+// still counts in the same epoch and a retry returns it whole, but the
+// other epoch, the sketch the previous Flip returned, may be left partly
+// cleared (Read it before calling Flip if it is needed again); if the wait
+// or the read fails, the epoch has ended, the error says which, and
+// Read(epoch) reads it until the next Flip (after a failed wait, once the
+// packets still running have ended: a fraction of a millisecond). Calling
+// Flip again instead ends the epoch after that, and the ended one is lost.
 func (k *Kernel) Flip() (*cms.Sketch, error) {
 	if err := k.epochs(); err != nil {
 		return nil, err

@@ -70,8 +70,9 @@ type Options struct {
 	// Epochs keeps two sketches in the kernel (sketch modes only): packets
 	// count in one, the current epoch, while the other holds the last
 	// epoch that ended. [Kernel.Flip] ends the current epoch and returns
-	// its sketch whole, every packet of the epoch in every row and no
-	// packet of another, under traffic; [Kernel.Reset] cannot promise that
+	// its sketch whole, every packet of the epoch in every row (unless a
+	// counter saturated) and no packet of another, under traffic;
+	// [Kernel.Reset] cannot promise that
 	// (it clears counters while packets may be counting). It doubles the
 	// counters' memory and costs the kernel one more map lookup a packet.
 	// The detector has no epochs: Load refuses Epochs with ModeDetect.

@@ -35,7 +35,7 @@ type Options struct {
 	// PerCPU gives each CPU its own filter and table, updated without
 	// atomic operations, merged when read. Whether that is cheaper a
 	// packet depends on the CPU's price for an atomic operation: about
-	// half the shared table's cost on one VM, 12 to 16% more on another
+	// half the shared table's cost on one VM, 10 to 20% more on another
 	// (the README's kernel table); CPUs contending for a shared cell's
 	// cache line make the shared table dearer. A flow seen on two CPUs is
 	// XORed into the merged cells twice and does not decode, so

@@ -30,10 +30,10 @@ type Options struct {
 	// packet per hash, 21 to 27 with 3 hashes (OptionsFor mostly picks 4:
 	// 28 to 36). What they cost depends on the CPU: BenchmarkKernel (3
 	// hashes, one CPU running the program) measured the shared digest at
-	// 3.5 times the per-CPU digest's time on one VM and at 1.06 times on
-	// another (the README's kernel table), and CPUs contending for a
-	// cell's cache line add to it. In return the collector's side is
-	// cheaper: the shared map is read and cleared through a memory
+	// 3.5 times the per-CPU digest's time on one VM and at 1.05 to 1.08
+	// times on another (the README's kernel table), and CPUs contending
+	// for a cell's cache line add to it. In return the collector's side
+	// is cheaper: the shared map is read and cleared through a memory
 	// mapping, a Read of 12,600 cells in about 0.5 ms where the per-CPU
 	// tables' batch system calls take about 5 (BenchmarkKernelTable).
 	Shared bool
