@@ -378,14 +378,6 @@ func (k *Kernel) epochs() error {
 	return nil
 }
 
-// checkEpoch refuses epochs other than 0 and 1.
-func checkEpoch(epoch int) error {
-	if epoch != 0 && epoch != 1 {
-		return fmt.Errorf("cms kernel: epoch must be 0 or 1, got %d", epoch)
-	}
-	return nil
-}
-
 // Epoch returns the epoch the kernel counts packets in (0 or 1), with
 // [Options.Epochs]; without, it is an error.
 func (k *Kernel) Epoch() (int, error) {
@@ -406,7 +398,7 @@ func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 	if err := k.epochs(); err != nil {
 		return nil, err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
 		return nil, err
 	}
 	return k.read(epoch)
@@ -429,7 +421,7 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := k.epochs(); err != nil {
 		return err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
 		return err
 	}
 	l := k.opts.layout()

@@ -65,14 +65,6 @@ func (k *Kernel) ready() error {
 	return nil
 }
 
-// checkEpoch accepts the epochs there are, 0 and 1.
-func checkEpoch(epoch int) error {
-	if epoch != 0 && epoch != 1 {
-		return fmt.Errorf("flowradar kernel: epoch must be 0 or 1, got %d", epoch)
-	}
-	return nil
-}
-
 // Load loads the kernel with the given options. The error matches
 // [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
 // without the privileges the package doc lists, and carries the verifier
@@ -240,7 +232,7 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
 		return nil, err
 	}
 	fm, cm := k.maps(epoch)
@@ -367,7 +359,7 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := k.ready(); err != nil {
 		return err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
 		return err
 	}
 	if k.cellsMem[epoch] != nil {

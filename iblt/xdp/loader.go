@@ -48,14 +48,6 @@ func (k *Kernel) ready() error {
 	return nil
 }
 
-// checkEpoch accepts the epochs there are, 0 and 1.
-func checkEpoch(epoch int) error {
-	if epoch != 0 && epoch != 1 {
-		return fmt.Errorf("iblt kernel: epoch must be 0 or 1, got %d", epoch)
-	}
-	return nil
-}
-
 // Load loads the kernel with the given options. The error matches
 // [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
 // without the privileges the package doc lists, and carries the verifier
@@ -230,7 +222,7 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
 		return nil, err
 	}
 	return k.read(epoch)
@@ -316,7 +308,7 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := k.ready(); err != nil {
 		return err
 	}
-	if err := checkEpoch(epoch); err != nil {
+	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
 		return err
 	}
 	if k.mem != nil {

@@ -6,6 +6,15 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+// CheckEpoch returns an error naming kernel unless epoch is 0 or 1, the
+// epochs of a double-buffered kernel.
+func CheckEpoch(kernel string, epoch int) error {
+	if epoch != 0 && epoch != 1 {
+		return fmt.Errorf("%s kernel: epoch must be 0 or 1, got %d", kernel, epoch)
+	}
+	return nil
+}
+
 // ReadEpoch returns the epoch, 0 or 1, that a double-buffered kernel
 // writes: the low bit of element 0 of the one-entry array m.
 func ReadEpoch(kernel string, m *ebpf.Map) (int, error) {
