@@ -10,6 +10,23 @@
  * reassembly, and stripping a fragment's header would hand the stack a cut
  * inner packet or, for a later fragment, payload bytes read as a header.
  *
+ * The outer header's ECN field reaches the inner packet as RFC 6040
+ * section 4.2 says, so that a router's congestion mark between balancer
+ * and backend is not lost (the balancer copies the inner ECN field to the
+ * outer header, so the flow stays ECN-capable on the way):
+ *
+ *   outer CE:      inner ECT(0), ECT(1) or CE becomes CE; an inner Not-ECT
+ *                  packet is dropped (its sender cannot hear the mark, and
+ *                  dropping is what signals congestion to it);
+ *   outer ECT(1):  inner ECT(0) becomes ECT(1);
+ *   otherwise:     the inner field stays as it is.
+ *
+ * (RFC 6040's Figure 4 in full.) An inner IPv4 header's checksum is
+ * updated for the change (RFC 1624), so a wrong one stays wrong. An inner
+ * header too short to read (IPv4: 20 bytes; IPv6: the 2 that hold the
+ * traffic class) is decapsulated unmarked, and the stack drops the cut
+ * packet.
+ *
  * It needs only the kernel's UAPI headers and libbpf's bpf_helpers.h. Here
  * gen.go adds -Iinclude for the three asm/ headers they reach (see
  * include/asm); elsewhere, -I/usr/include/$(uname -m)-linux-gnu does.
@@ -18,6 +35,59 @@
 #include <linux/if_ether.h>  /* ETH_HLEN */
 #include <bpf/bpf_helpers.h> /* SEC, bpf_xdp_adjust_head (libbpf-dev) */
 
+/* ECN codepoints (RFC 3168 section 5). */
+#define ECN_NOT_ECT 0
+#define ECN_ECT1 1
+#define ECN_ECT0 2
+#define ECN_CE 3
+
+/*
+ * ecn_decap applies the outer ECN field outer to the inner header at in
+ * (IPv4 for next header 4, else IPv6), as the comment at the top says.
+ * It returns 0 to go on decapsulating, -1 to drop the packet.
+ */
+static __always_inline int ecn_decap(__u8 outer, __u8 *in, __u8 nh, void *data_end)
+{
+	__u8 ecn, to;
+
+	if (outer != ECN_CE && outer != ECN_ECT1)
+		return 0; /* Not-ECT and ECT(0) carry nothing to the inner packet */
+	if (nh == 4) {
+		if ((void *)(in + 20) > data_end)
+			return 0;
+		ecn = in[1] & 3;
+	} else {
+		if ((void *)(in + 2) > data_end)
+			return 0;
+		ecn = in[1] >> 4 & 3;
+	}
+	if (outer == ECN_CE) {
+		if (ecn == ECN_NOT_ECT)
+			return -1;
+		to = ECN_CE;
+	} else {
+		if (ecn != ECN_ECT0)
+			return 0;
+		to = ECN_ECT1;
+	}
+	if (to == ecn)
+		return 0;
+	if (nh != 4) {
+		in[1] = (in[1] & 0xcf) | to << 4; /* the traffic class's low bits */
+		return 0;
+	}
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m the 16-bit word changed. */
+	__u32 old = (__u32)in[0] << 8 | in[1];
+	in[1] = (in[1] & 0xfc) | to;
+	__u32 sum = (~((__u32)in[10] << 8 | in[11]) & 0xffff) + (~old & 0xffff) + ((__u32)in[0] << 8 | in[1]);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	in[10] = sum >> 8;
+	in[11] = sum;
+	return 0;
+}
+
 SEC("xdp")
 int xdp_decap(struct xdp_md *ctx)
 {
@@ -25,8 +95,9 @@ int xdp_decap(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u8 *eth = data;
 	__u8 macs[12];
+	__u8 *in; /* the inner header */
 	__u32 hl;
-	__u8 nh;
+	__u8 nh, ecn;
 
 	if ((void *)(eth + ETH_HLEN + 40) > data_end)
 		return XDP_PASS; /* too short to hold an outer and an inner header */
@@ -38,16 +109,22 @@ int xdp_decap(struct xdp_md *ctx)
 			return XDP_PASS; /* a fragment: the stack reassembles */
 		nh = ip[9];
 		hl = 20;
+		in = ip + 20;
+		ecn = ip[1] & 3;
 	} else if (eth[12] == 0x86 && eth[13] == 0xdd) {
 		if ((ip[0] >> 4) != 6)
 			return XDP_PASS; /* not IPv6: the stack drops it */
 		nh = ip[6];
 		hl = 40;
+		in = ip + 40;
+		ecn = ip[1] >> 4 & 3;
 	} else {
 		return XDP_PASS;
 	}
 	if (nh != 4 && nh != 41)
 		return XDP_PASS;
+	if (ecn_decap(ecn, in, nh, data_end))
+		return XDP_DROP; /* CE on a packet that is not ECN-capable */
 	__builtin_memcpy(macs, eth, 12);
 	if (bpf_xdp_adjust_head(ctx, (int)hl))
 		return XDP_DROP;

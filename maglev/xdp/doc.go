@@ -18,7 +18,10 @@
 // Outer headers copy the inner DSCP and ECN bits (the IPv4 type of
 // service or the IPv6 traffic class: RFC 2003 section 3.1, RFC 6040), so
 // a packet keeps its class and its ECN capability on the way to the
-// backend.
+// backend. A router on the way marks congestion on the outer header; the
+// backend's decapsulator must hand the mark on to the inner packet (RFC
+// 6040 section 4.2), as Linux's tunnel devices and the decapsulating XDP
+// program of examples/l4lb do.
 //
 // Outer IPv4 header: DF is copied from an inner IPv4 header (RFC 2003
 // section 3.1) and set for an inner IPv6 packet, which routers never
