@@ -30,6 +30,8 @@ func FuzzParseArgs(f *testing.F) {
 		"-6\n-path-mtu\n1280",
 		"-6\n-path-mtu\n1279",
 		"-6=false\n-path-mtu\n68",
+		"-conntrack\n-drain\n2\n-udp\n12768",
+		"-conntrack\n-drain\n2\n-udp\n12769",
 	} {
 		f.Add(s)
 	}
@@ -60,6 +62,7 @@ func FuzzParseArgs(f *testing.F) {
 			"-tcp-bytes", strconv.Itoa(o.TCPBytes),
 			"-path-mtu", strconv.Itoa(o.PathMTU),
 			"-drain", strconv.Itoa(o.Drain),
+			"-conntrack=" + strconv.FormatBool(o.ConnTrack),
 			"-6=" + strconv.FormatBool(o.IPv6),
 		}
 		if back, err := parseArgs(again, &out); err != nil || back != o {

@@ -50,6 +50,14 @@ type Options struct {
 	// the UDP requests are sent again from the same ports (the same
 	// flows), to see which flows move.
 	Drain int
+	// ConnTrack turns on the balancer's connection tracking
+	// (maglev/xdp Options.ConnTrack), which keeps a flow on its backend
+	// while that backend stays in the VIP's table, weight 0 included.
+	// With Drain, the flows sent again should then all stay where they
+	// were, the drained backend's too, and as many new UDP flows as UDP
+	// are sent after them (from source ports the first round cannot have
+	// used), none of which may reach the drained backend.
+	ConnTrack bool
 	// IPv6 runs the whole network over IPv6: addresses, VIP, backends
 	// (IPv6 in IPv6 tunnels) and requests. PathMTU is then 0 or at least
 	// 1280, IPv6's minimum link MTU, and the router's errors are ICMPv6
@@ -509,7 +517,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}
 
 	// The load balancer.
-	opts := xdp.Options{Seed: o.Seed, Table: maglev.Params{Size: 65537, Seed: o.Seed}}
+	opts := xdp.Options{Seed: o.Seed, Table: maglev.Params{Size: 65537, Seed: o.Seed}, ConnTrack: o.ConnTrack}
 	lb, err := xdp.Load(opts)
 	if err != nil {
 		return res, needsRoot(err)
@@ -660,6 +668,10 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		res.Drain.Predicted = maglev.Moved(old, table)
 		res.Drain.Share = res.TableFrac[drained]
 		errs = append(errs, err)
+		if o.ConnTrack && err == nil {
+			fmt.Fprintf(o.Log, "and %d new UDP flows\n", o.UDP)
+			errs = append(errs, sendNew(ctx, o, &res.Drain, ask))
+		}
 	}
 	res.Stats, err = lb.Stats()
 	if errors.Join(errs...) != nil {
@@ -772,17 +784,27 @@ type udpFlow struct {
 }
 
 // Drained is what draining a backend did to the first round's UDP flows,
-// each sent again from the same port.
+// each sent again from the same port, and, with connection tracking, to
+// new flows.
 type Drained struct {
-	Backend   string  // the drained backend
-	Flows     int     // UDP flows sent again
-	Answered  int     // of which answered
-	Agree     int     // answered by the backend the new table predicts
+	Backend   string // the drained backend
+	ConnTrack bool   // the balancer tracked connections (Options.ConnTrack)
+	Flows     int    // UDP flows sent again
+	Answered  int    // of which answered
+	// Agree counts the answers from the backend expected: the one the new
+	// table predicts or, with ConnTrack, the one the flow had.
+	Agree     int
 	Moved     int     // answered by another backend than in the first round
 	MovedOwn  int     // of which flows the drained backend answered before
 	Own       int     // answered flows the drained backend answered before
 	Predicted float64 // share of the hash space that moves (maglev.Moved)
 	Share     float64 // the drained backend's share of the old table
+
+	// With ConnTrack, the new UDP flows sent after the others.
+	New         int // new flows sent
+	NewAnswered int // of which answered
+	NewAgree    int // answered by the backend the new table predicts
+	NewDrained  int // answered by the drained backend (it should get none)
 }
 
 // resend sends each flow again from its port and counts, in the result,
@@ -792,7 +814,7 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	d := Drained{Backend: drained}
+	d := Drained{Backend: drained, ConnTrack: o.ConnTrack}
 	var fails failures
 	for _, f := range flows {
 		if ctx.Err() != nil {
@@ -811,7 +833,11 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 			continue
 		}
 		d.Answered++
-		if a.Got == a.Want {
+		want := a.Want
+		if o.ConnTrack {
+			want = f.backend // a tracked flow stays
+		}
+		if a.Got == want {
 			d.Agree++
 		}
 		if f.backend == drained {
@@ -828,6 +854,56 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 		return d, fmt.Errorf("drain: %d of %d flows unanswered; the last: %w", fails.n, d.Flows, fails.last)
 	}
 	return d, nil
+}
+
+// firstNewPort is the first source port of sendNew's flows: below Linux's
+// ephemeral ports (net.ipv4.ip_local_port_range, 32768 and up by
+// default), from which the first round's flows took theirs, so that no
+// new flow can be one the balancer already tracks.
+const firstNewPort = 20000
+
+// ephemeralPorts is the first of Linux's default ephemeral ports, which a
+// new network namespace starts with.
+const ephemeralPorts = 32768
+
+// sendNew sends o.UDP new UDP flows, from source ports firstNewPort and
+// up, and counts them in d: answered, as the new table predicts, and by
+// the drained backend. Each unanswered flow is logged; maxFailures in a
+// row stop it.
+func sendNew(ctx context.Context, o Options, d *Drained, ask askFunc) error {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	var fails failures
+	for i := range o.UDP {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		from := uint16(firstNewPort + i)
+		a, err := ask(false, from)
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.New++
+		if stop := fails.note(err); err != nil {
+			fmt.Fprintf(o.Log, "drain: new flow from port %d: %v\n", from, err)
+			if stop {
+				return fmt.Errorf("drain: stopped after %d new flows in a row went unanswered; the last: %w", maxFailures, err)
+			}
+			continue
+		}
+		d.NewAnswered++
+		if a.Got == a.Want {
+			d.NewAgree++
+		}
+		if a.Got == d.Backend {
+			d.NewDrained++
+		}
+	}
+	if fails.n > 0 {
+		return fmt.Errorf("drain: %d of %d new flows unanswered; the last: %w", fails.n, d.New, fails.last)
+	}
+	return nil
 }
 
 // failures counts the unanswered requests of a round: in all, in a row,
@@ -936,6 +1012,10 @@ func (o Options) check() error {
 	}
 	if o.Drain > 0 && o.Backends == 1 {
 		return fmt.Errorf("-drain needs at least 2 backends (-backends), got 1")
+	}
+	if n := ephemeralPorts - firstNewPort; o.ConnTrack && o.Drain > 0 && o.UDP > n {
+		return fmt.Errorf("-udp must be at most %d with -conntrack and -drain (the new flows after the drain take source ports %d to %d, below the first round's), got %d",
+			n, firstNewPort, ephemeralPorts-1, o.UDP)
 	}
 	return nil
 }

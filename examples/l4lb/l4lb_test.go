@@ -45,9 +45,20 @@ func (f family) backends(n int) []string {
 // again.
 func TestL4LB(t *testing.T) {
 	eachFamily(t, func(t *testing.T, f family) {
-		res := runFamily(t, f, 0, 2)
+		res := runFamily(t, f, 0, 2, false)
 		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
 		t.Run("drain", func(t *testing.T) { checkDrain(t, f, res) })
+	})
+}
+
+// TestL4LB_ConnTrack is TestL4LB's run with connection tracking in the
+// balancer: the drain must then move no flow, and the new flows after it
+// must avoid the drained backend.
+func TestL4LB_ConnTrack(t *testing.T) {
+	eachFamily(t, func(t *testing.T, f family) {
+		res := runFamily(t, f, 0, 2, true)
+		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
+		t.Run("drain", func(t *testing.T) { checkDrainConnTrack(t, f, res) })
 	})
 }
 
@@ -62,19 +73,19 @@ func TestL4LB(t *testing.T) {
 // then shows ICMP checksum errors (InCsumErrors).
 func TestL4LB_PathMTU(t *testing.T) {
 	eachFamily(t, func(t *testing.T, f family) {
-		res := runFamily(t, f, 1280, 0)
+		res := runFamily(t, f, 1280, 0, false)
 		t.Run("shares", func(t *testing.T) { checkShares(t, f, res) })
 		t.Run("PathMTU", func(t *testing.T) { checkPathMTU(t, res) })
 	})
 }
 
-// runFamily runs the example in family f with the given path MTU and
-// drained backend (0: none) and checks that everything it created is gone,
-// whether it failed or not.
-func runFamily(t *testing.T, f family, pathMTU, drain int) Result {
+// runFamily runs the example in family f with the given path MTU,
+// drained backend (0: none) and connection tracking, and checks that
+// everything it created is gone, whether it failed or not.
+func runFamily(t *testing.T, f family, pathMTU, drain int, connTrack bool) Result {
 	t.Helper()
 	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
-		TCPBytes: 20000, PathMTU: pathMTU, Drain: drain, IPv6: f.six, Log: testLog{t}})
+		TCPBytes: 20000, PathMTU: pathMTU, Drain: drain, ConnTrack: connTrack, IPv6: f.six, Log: testLog{t}})
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	if len(out) > 0 && containsPrefix(string(out), "l4lb") {
 		t.Errorf("namespaces left behind:\n%s", out)
@@ -181,6 +192,31 @@ func checkDrain(t *testing.T, f family, res Result) {
 	// from the predicted backend.
 	if extra := d.Predicted - d.Share; extra < 0 || extra > 0.01 {
 		t.Errorf("the tables move %v of the hash space, the drained backend held %v: want a little more at most", d.Predicted, d.Share)
+	}
+}
+
+// checkDrainConnTrack: with connection tracking, draining backend 2
+// moves none of the first round's UDP flows, its own included (a weight
+// of 0 keeps tracked flows: maglev/xdp's Backend doc), and the kernel
+// finds every one of them in its connection table; the 450 new flows
+// after it all reach the backend the new table predicts, never the
+// drained one.
+func checkDrainConnTrack(t *testing.T, f family, res Result) {
+	d := res.Drain
+	if !d.ConnTrack || d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
+		t.Fatalf("drain %+v: want backend %s, 450 flows answered by the backend they had", d, f.backend(2))
+	}
+	if d.Moved != 0 || d.Own == 0 {
+		t.Errorf("drain %+v: want no flow moved, and some of them the drained backend's", d)
+	}
+	if d.New != 450 || d.NewAnswered != 450 || d.NewAgree != 450 || d.NewDrained != 0 {
+		t.Errorf("drain %+v: want 450 new flows answered as the new table predicts, none by the drained backend", d)
+	}
+	// Every packet of a resent flow is a hit (a flow's one request, or
+	// more with retries); the first round's TCP and UDP flows and the new
+	// flows are the misses.
+	if c := res.Stats.Counters; c.ConnHit < 450 {
+		t.Errorf("kernel counters %+v: want at least 450 connection-table hits", c)
 	}
 }
 

@@ -12,7 +12,9 @@
 // needed" goes to the VIP, and the balancer sends it to the backend that
 // sent the segment (run with -path-mtu 1280 -tcp-bytes 20000). With
 // -drain N it then drains backend N (weight 0) and sends the UDP flows
-// again from the same ports, reporting which flows moved.
+// again from the same ports, reporting which flows moved; with -conntrack
+// the balancer tracks connections, so that none moves, and new flows then
+// show that the drained backend gets no more.
 //
 // With -6 the whole network runs over IPv6: fd00:200::/32 addresses, an
 // IPv6 VIP and backends, IPv6 in IPv6 tunnels from the balancer's
@@ -117,6 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500, or 1280 to 1500 with -6 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
 	fs.BoolVar(&o.IPv6, "6", false, "run over IPv6: IPv6 addresses, VIP and backends (IPv6 in IPv6 tunnels), ICMPv6 packet too big for -path-mtu")
 	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP again with its weight 0 and send the UDP flows again from the same ports, to see which flows move")
+	fs.BoolVar(&o.ConnTrack, "conntrack", false, "track connections in the balancer: with -drain, the UDP flows sent again stay on their backends, the drained one too, and -udp new flows follow, none of them to the drained backend")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -152,6 +155,11 @@ and to drain backend 2 and see which flows move (all of its own, next
 to none of the others'):
 
   l4lb -drain 2
+
+With connection tracking in the balancer, a drain moves no flow: the
+drained backend keeps the flows it has and gets no new ones:
+
+  l4lb -conntrack -drain 2
 
 With -6 everything runs over IPv6 (ICMPv6 packet too big for the path
 MTU, whose floor is then 1280):
@@ -223,7 +231,12 @@ func report(w io.Writer, res Result) {
 	fmt.Fprintf(w, "kernel: tx %d (ICMP errors with the flow they quote %d), passed %d (not a VIP %d), dropped %d\n", c.TX, c.ICMPQuote,
 		c.PassParse+c.PassVLAN+c.PassNotVIP+c.PassFragMiss, c.PassNotVIP,
 		c.DropNoBackend+c.DropNoTable+c.DropTooBig+c.DropEncap+c.DropNoSource)
-	if d := res.Drain; d.Backend != "" {
+	if d := res.Drain; d.Backend != "" && d.ConnTrack {
+		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table), connections tracked: %d UDP flows again, %d answered, %d by the backend they had; %d moved: %d of its %d, %d of the other backends'\n",
+			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Agree, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn)
+		fmt.Fprintf(w, "then %d new UDP flows, %d answered, %d by the backend the new table predicts, %d by the drained backend\n",
+			d.New, d.NewAnswered, d.NewAgree, d.NewDrained)
+	} else if d.Backend != "" {
 		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table): %d UDP flows again, %d answered, %d by the backend the new table predicts; %d moved: %d of its %d, %d of the other backends' (the tables move %.1f%% of the hash space)\n",
 			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Agree, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn, 100*d.Predicted)
 	}

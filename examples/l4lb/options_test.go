@@ -39,6 +39,8 @@ func TestRunOptions(t *testing.T) {
 		{Options{Backends: 1, PathMTU: 68, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 68"},
 		{Options{Backends: 1, PathMTU: 1501, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1501"},
 		{Options{Backends: 3, Drain: 4, IPv6: true}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
+		// The new flows after a tracked drain take ports 20000 to 32767.
+		{Options{Backends: 3, Drain: 2, ConnTrack: true, UDP: 12769}, "-udp must be at most 12768 with -conntrack and -drain (the new flows after the drain take source ports 20000 to 32767, below the first round's), got 12769"},
 	} {
 		func() {
 			defer func() {
@@ -61,11 +63,11 @@ func TestRunOptions(t *testing.T) {
 // with status 1 and no usage).
 func TestParseArgs(t *testing.T) {
 	var out strings.Builder
-	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5", "-6"}, &out)
+	o, err := parseArgs([]string{"-backends", "5", "-udp", "7", "-tcp", "2", "-seed", "9", "-tcp-bytes", "3000", "-path-mtu", "1280", "-drain", "5", "-conntrack", "-6"}, &out)
 	if err != nil {
 		t.Fatalf("parseArgs: %v", err)
 	}
-	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5, IPv6: true}); o != want {
+	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5, ConnTrack: true, IPv6: true}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
 	}
 	// IPv4 is the default.
@@ -148,7 +150,7 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("-h: %v, want flag.ErrHelp", err)
 	}
 	for _, want := range []string{"Usage: l4lb [flags]", "needs root", "iproute2", "sysctl", "l4lb -path-mtu 1280 -tcp-bytes 20000",
-		"l4lb -6 -path-mtu 1280 -tcp-bytes 20000", "-backends", "-6\trun over IPv6"} {
+		"l4lb -6 -path-mtu 1280 -tcp-bytes 20000", "l4lb -conntrack -drain 2", "-backends", "-6\trun over IPv6", "-conntrack\n", "track connections in the balancer"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-h printed no %q:\n%s", want, out.String())
 		}

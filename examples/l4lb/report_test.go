@@ -114,3 +114,20 @@ func TestReport_Drain(t *testing.T) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}
 }
+
+// TestReport_DrainConnTrack: with connection tracking the drain line
+// counts the flows that kept their backend, and a second line the new
+// flows and how many reached the drained backend.
+func TestReport_DrainConnTrack(t *testing.T) {
+	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
+		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
+		Drain: Drained{Backend: "b", ConnTrack: true, Flows: 10, Answered: 9, Agree: 8, Moved: 1, MovedOwn: 1, Own: 4, Predicted: 0.5, Share: 0.5,
+			New: 7, NewAnswered: 6, NewAgree: 5, NewDrained: 0}}
+	var b bytes.Buffer
+	report(&b, res)
+	want := "drain b (it held 50.0% of the table), connections tracked: 10 UDP flows again, 9 answered, 8 by the backend they had; 1 moved: 1 of its 4, 0 of the other backends'\n" +
+		"then 7 new UDP flows, 6 answered, 5 by the backend the new table predicts, 0 by the drained backend\n" + legend + "\n"
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
+	}
+}

@@ -186,3 +186,71 @@ func TestResend(t *testing.T) {
 		t.Errorf("log %q", log.String())
 	}
 }
+
+// TestResend_ConnTrack: with connection tracking a flow is expected back
+// at the backend it had, not at the new table's pick: Agree counts those,
+// and a flow that moved is one the balancer did not keep.
+func TestResend_ConnTrack(t *testing.T) {
+	flows := []udpFlow{{1, "a"}, {2, "b"}, {3, "b"}, {4, "c"}}
+	after := map[uint16]answer{ // Want: the new table's pick, which tracking overrides
+		1: {Got: "a", Want: "a"}, 2: {Got: "b", Want: "a"}, 3: {Got: "c", Want: "c"}, 4: {Got: "c", Want: "a"},
+	}
+	ask := func(tcp bool, from uint16) (answer, error) {
+		a := after[from]
+		a.From, a.Tries = from, 1
+		return a, nil
+	}
+	d, err := resend(context.Background(), Options{ConnTrack: true}, flows, "b", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Drained{Backend: "b", ConnTrack: true, Flows: 4, Answered: 4, Agree: 3, Moved: 1, MovedOwn: 1, Own: 2}
+	if d != want {
+		t.Errorf("resend = %+v, want %+v", d, want)
+	}
+}
+
+// TestSendNew: the new flows come from ports 20000 up, one each, below
+// the ephemeral ports the first round's flows had; each is counted as
+// answered, as predicted by the new table, and by the drained backend.
+// Failures are logged and counted, and maxFailures in a row stop it.
+func TestSendNew(t *testing.T) {
+	var ports []uint16
+	got := []string{"a", "b", "", "c", "a"} // "" is lost
+	want := []string{"a", "a", "", "c", "c"}
+	ask := func(tcp bool, from uint16) (answer, error) {
+		if tcp {
+			t.Errorf("sendNew sent a TCP request")
+		}
+		i := len(ports)
+		ports = append(ports, from)
+		if got[i] == "" {
+			return answer{Tries: 3}, errors.New("lost")
+		}
+		return answer{Got: got[i], Want: want[i], From: from, Tries: 1}, nil
+	}
+	var log strings.Builder
+	d := Drained{Backend: "b", ConnTrack: true}
+	err := sendNew(context.Background(), Options{UDP: 5, Log: &log}, &d, ask)
+	if err == nil || err.Error() != "drain: 1 of 5 new flows unanswered; the last: lost" {
+		t.Errorf("sendNew: %v, want 1 of 5 unanswered", err)
+	}
+	if w := (Drained{Backend: "b", ConnTrack: true, New: 5, NewAnswered: 4, NewAgree: 2, NewDrained: 1}); d != w {
+		t.Errorf("sendNew counted %+v, want %+v", d, w)
+	}
+	if !slices.Equal(ports, []uint16{20000, 20001, 20002, 20003, 20004}) {
+		t.Errorf("ports %v, want 20000 to 20004", ports)
+	}
+	if log.String() != "drain: new flow from port 20002: lost\n" {
+		t.Errorf("log %q", log.String())
+	}
+
+	// maxFailures in a row stop it.
+	n := 0
+	lost := func(tcp bool, from uint16) (answer, error) { n++; return answer{}, errors.New("lost") }
+	d = Drained{Backend: "b"}
+	err = sendNew(context.Background(), Options{UDP: 50}, &d, lost)
+	if n != maxFailures || err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("drain: stopped after %d new flows in a row", maxFailures)) {
+		t.Errorf("%d requests, error %v; want %d and a stop", n, err, maxFailures)
+	}
+}
