@@ -99,6 +99,19 @@ func decapModel(frame []byte) (uint32, []byte) {
 	return pass, out
 }
 
+// decapFor loads the decap program, or skips tb without BPF privileges
+// (kerneltest.Require), and closes it when tb ends.
+func decapFor(tb testing.TB) *decapObjects {
+	tb.Helper()
+	kerneltest.Require(tb)
+	var objs decapObjects
+	if err := loadDecapObjects(&objs, nil); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { objs.Close() })
+	return &objs
+}
+
 // onesAdd and onesSub are one's-complement 16-bit addition and
 // subtraction (RFC 1071).
 func onesAdd(a, b uint16) uint16 {
@@ -114,12 +127,7 @@ func onesSub(a, b uint16) uint16 { return onesAdd(a, ^b) }
 // says drop), its DSCP unchanged, its IPv4 header checksum still right,
 // and every other byte as it came.
 func TestDecap_ECN(t *testing.T) {
-	kerneltest.Require(t)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer objs.Close()
+	objs := decapFor(t)
 
 	const dscp = 46 << 2 // expedited forwarding, so that a DSCP mangled by the ECN update shows
 	inner := func(six bool, ecn uint8) []byte {
@@ -178,12 +186,7 @@ func TestDecap_ECN(t *testing.T) {
 // device leaves it for the stack to drop; and the DSCP and ECN of the
 // outer header never reach an inner packet beyond what the table says.
 func TestDecap_ECNEdges(t *testing.T) {
-	kerneltest.Require(t)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer objs.Close()
+	objs := decapFor(t)
 
 	in4 := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: ecnECT0, BadChecksum: true},
 		UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
@@ -255,12 +258,7 @@ func FuzzKernelDecap(f *testing.F) {
 	f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), Protocol: 4, Flags: pkt.MF}, Payload: in4}.Bytes())
 	f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), Protocol: 4, Options: []byte{1, 1, 1, 1}}, Payload: in4}.Bytes())
 	f.Add(pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", make([]byte, 64)))
-	kerneltest.Require(f)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { objs.Close() })
+	objs := decapFor(f)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) < kerneltest.MinFrame {
 			return

@@ -20,12 +20,7 @@ import (
 // packet, and a later fragment would turn bytes of the inner payload into
 // a packet header.
 func TestDecap_OuterFragments(t *testing.T) {
-	kerneltest.Require(t)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer objs.Close()
+	objs := decapFor(t)
 
 	// The inner packet, 203.0.113.5:5353 > 10.200.100.1:7000 UDP.
 	inner := pkt.UDP4("203.0.113.5:5353", "10.200.100.1:7000", make([]byte, 64))[14:]
@@ -68,12 +63,7 @@ func TestDecap_OuterFragments(t *testing.T) {
 // if it were IPv6), and a frame too short to hold an outer and an inner
 // header.
 func TestDecap_Outer(t *testing.T) {
-	kerneltest.Require(t)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer objs.Close()
+	objs := decapFor(t)
 
 	in4 := pkt.UDP4("203.0.113.5:5353", "10.200.100.1:7000", make([]byte, 64))[14:]
 	in6 := pkt.UDP6("[2001:db8::5]:5353", "[2001:db8:100::1]:7000", make([]byte, 64))[14:]
