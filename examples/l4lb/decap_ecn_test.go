@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"testing"
 
@@ -20,9 +21,9 @@ const (
 )
 
 // rfc6040 is the decapsulation table of RFC 6040 section 4.2 (Figure 4),
-// written out as the RFC prints it: the inner packet's ECN field after
-// decapsulation, indexed by the arriving inner and outer fields; -1 is a
-// drop.
+// written out: the inner packet's ECN field after decapsulation, indexed
+// by the arriving inner and outer fields' codepoints (so ECT(1) comes
+// before ECT(0), unlike the RFC's columns); -1 is a drop.
 var rfc6040 = [4][4]int{
 	//              outer: Not-ECT     ECT(1)      ECT(0)      CE
 	ecnNotECT: {ecnNotECT: ecnNotECT, ecnECT1: ecnNotECT, ecnECT0: ecnNotECT, ecnCE: -1},
@@ -85,6 +86,9 @@ func decapModel(frame []byte) (uint32, []byte) {
 		if to < 0 {
 			return drop, nil
 		}
+		if uint8(to) == ecn {
+			return pass, out // unchanged: the checksum too, even a wrong 0xffff
+		}
 		if nh == 4 {
 			// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m the first word.
 			m := uint16(in[0])<<8 | uint16(in[1])
@@ -110,6 +114,15 @@ func decapFor(tb testing.TB) *decapObjects {
 	}
 	tb.Cleanup(func() { objs.Close() })
 	return &objs
+}
+
+// mustHex decodes s, or panics.
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // onesAdd and onesSub are one's-complement 16-bit addition and
@@ -209,6 +222,49 @@ func TestDecap_ECNEdges(t *testing.T) {
 		t.Errorf("bad inner checksum: the model says verdict %d, frame %x; kernel %x", mv, mf, got)
 	}
 
+	// The checksum's edges (RFC 1624 section 3), under an outer CE: an
+	// inner header whose right checksum is 0x0000 before the change, and
+	// one whose right checksum is 0x0000 after it (RFC 1141's update,
+	// HC + m + ~m', gives 0xffff there), each compared with the checksum
+	// computed afresh; and a wrong 0xffff in a header the mark does not
+	// change (inner CE), left as it is.
+	withID := func(tos uint8, id uint16) []byte {
+		return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: tos, ID: id},
+			UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
+	}
+	zeroBefore, zeroAfter := -1, -1 // the IDs that give those checksums
+	for id := range 1 << 16 {
+		if b := withID(ecnECT0, uint16(id)); b[10] == 0 && b[11] == 0 {
+			zeroBefore = id
+		}
+		if b := withID(ecnCE, uint16(id)); b[10] == 0 && b[11] == 0 {
+			zeroAfter = id
+		}
+	}
+	if zeroBefore < 0 || zeroAfter < 0 {
+		t.Fatalf("no ID gives a checksum of 0: %d, %d", zeroBefore, zeroAfter)
+	}
+	wrong := withID(ecnCE, 7)
+	wrong[10], wrong[11] = 0xff, 0xff
+	for _, c := range []struct {
+		name        string
+		inner, want []byte
+	}{
+		{"checksum 0x0000 before", withID(ecnECT0, uint16(zeroBefore)), withID(ecnCE, uint16(zeroBefore))},
+		{"checksum 0x0000 after", withID(ecnECT0, uint16(zeroAfter)), withID(ecnCE, uint16(zeroAfter))},
+		{"wrong checksum 0xffff, no change", wrong, wrong},
+	} {
+		frame := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), TOS: ecnCE, Protocol: 4},
+			Payload: c.inner}.Bytes()
+		v, got := kerneltest.Run(t, objs.XdpDecap, frame)
+		if v != 2 || len(got) < 14 || !bytes.Equal(got[14:], c.want) {
+			t.Errorf("%s: verdict %d, inner packet\n%x\nwant XDP_PASS with\n%x", c.name, v, got[min(14, len(got)):], c.want)
+		}
+		if mv, mf := decapModel(frame); mv != v || !bytes.Equal(mf, got) {
+			t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+		}
+	}
+
 	// Under an outer CE: IPv6 in IPv6 with 1 byte of inner header, and IPv4
 	// in IPv6 with 19, too short to read (IPv6) or to fix the checksum of
 	// (IPv4), pass unmarked; 2 bytes of IPv6, enough to hold the traffic
@@ -236,25 +292,33 @@ func TestDecap_ECNEdges(t *testing.T) {
 
 // FuzzKernelDecap holds the decap program to decapModel, frame by frame:
 // the same verdict and, when it passes the frame, the same bytes. Seeds:
-// tunnelled packets of every family pairing and ECN pair, and the frames
-// it must leave alone. Without BPF privileges it skips like every kernel
-// test.
+// IPv4, IPv6 and UDP inside IPv4 and inside IPv6 with every pair of inner
+// and outer ECN fields, an inner checksum of 0xffff left as it is, and
+// frames it must leave alone. Without BPF privileges it skips like every
+// kernel test.
 func FuzzKernelDecap(f *testing.F) {
-	in4 := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: ecnECT0},
-		TCP: &pkt.TCP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
-	in6 := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::5"), Dst: pkt.Addr("2001:db8:100::1"), TrafficClass: ecnECT1},
-		UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
-	for _, ecn := range []uint8{ecnNotECT, ecnECT1, ecnECT0, ecnCE} {
-		for _, c := range []struct {
-			next  uint8
-			inner []byte
-		}{{4, in4}, {41, in6}, {17, in4}} {
-			f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), TOS: ecn, Protocol: c.next},
-				Payload: c.inner}.Bytes())
-			f.Add(pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8:2::2"), Dst: pkt.Addr("2001:db8:11::2"), TrafficClass: ecn, Protocol: c.next},
-				Payload: c.inner}.Bytes())
+	for inner := range uint8(4) {
+		in4 := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: inner},
+			TCP: &pkt.TCP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
+		in6 := pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::5"), Dst: pkt.Addr("2001:db8:100::1"), TrafficClass: inner},
+			UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
+		for outer := range uint8(4) {
+			for _, c := range []struct {
+				next  uint8
+				inner []byte
+			}{{4, in4}, {41, in6}, {17, in4}} {
+				f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), TOS: outer, Protocol: c.next},
+					Payload: c.inner}.Bytes())
+				f.Add(pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8:2::2"), Dst: pkt.Addr("2001:db8:11::2"), TrafficClass: outer, Protocol: c.next},
+					Payload: c.inner}.Bytes())
+			}
 		}
 	}
+	// Found in review: CE inside CE with an inner checksum of 0xffff, which
+	// the program leaves as it is (no change, no update).
+	f.Add(mustHex("02000000000202000000000108004503003000000000400458340ac802020ac80b024503001c000000004011ffffcb0071050ac86401000100020008550c"))
+	in4 := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: ecnECT0},
+		TCP: &pkt.TCP{SrcPort: 1, DstPort: 2}}.Bytes()[14:]
 	f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), Protocol: 4, Flags: pkt.MF}, Payload: in4}.Bytes())
 	f.Add(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr("10.200.11.2"), Protocol: 4, Options: []byte{1, 1, 1, 1}}, Payload: in4}.Bytes())
 	f.Add(pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", make([]byte, 64)))
