@@ -46,17 +46,22 @@ type Options struct {
 	// segment.
 	PathMTU int
 	// Drain is a backend (1 to Backends; 0: none) to drain after the
-	// requests: the UDP VIP's table is set again with its weight 0, and
-	// the UDP requests are sent again from the same ports (the same
-	// flows), to see which flows move.
+	// requests. First drainSessions TCP connections to a port of their own
+	// (sessionPort) are opened and answered once; then the UDP and session
+	// VIPs' tables are set again with the backend's weight 0, the UDP
+	// requests are sent again from the same ports (the same flows), to
+	// see which flows move, and each connection is answered once more, to
+	// see which break (a connection the new table sends to another backend
+	// is reset there).
 	Drain int
 	// ConnTrack turns on the balancer's connection tracking
 	// (maglev/xdp Options.ConnTrack), which keeps a flow on its backend
 	// while that backend stays in the VIP's table, weight 0 included.
-	// With Drain, the flows sent again should then all stay where they
-	// were, the drained backend's too, and as many new UDP flows as UDP
-	// are sent after them (from source ports the first round cannot have
-	// used), none of which may reach the drained backend.
+	// With Drain, the UDP flows sent again and the TCP connections held
+	// open should then all stay where they were, the drained backend's
+	// too, and as many new UDP flows as UDP are sent after them (from
+	// source ports the first round cannot have used), none of which may
+	// reach the drained backend.
 	ConnTrack bool
 	// IPv6 runs the whole network over IPv6: addresses, VIP, backends
 	// (IPv6 in IPv6 tunnels) and requests. PathMTU is then 0 or at least
@@ -334,9 +339,10 @@ func (t *topo) inNS(role string, f func() error) error {
 }
 
 // listen opens a backend's servers in the namespace of role: UDP on the
-// VIP's udpPort, TCP on its tcpPort. On error it leaves neither open (an
-// open socket would keep the namespace alive after it is deleted).
-func (t *topo) listen(role string) (uc net.PacketConn, tl net.Listener, err error) {
+// VIP's udpPort, TCP on its tcpPort and sessionPort. On error it leaves
+// none open (an open socket would keep the namespace alive after it is
+// deleted).
+func (t *topo) listen(role string) (uc net.PacketConn, tl, sl net.Listener, err error) {
 	f := t.fam
 	err = t.inNS(role, func() error {
 		var err error
@@ -345,13 +351,18 @@ func (t *topo) listen(role string) (uc net.PacketConn, tl net.Listener, err erro
 		}
 		if tl, err = net.Listen(f.network("tcp"), net.JoinHostPort(f.vip(), fmt.Sprint(tcpPort))); err != nil {
 			uc.Close()
+			return err
+		}
+		if sl, err = net.Listen(f.network("tcp"), net.JoinHostPort(f.vip(), fmt.Sprint(sessionPort))); err != nil {
+			uc.Close()
+			tl.Close()
 		}
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return uc, tl, nil
+	return uc, tl, sl, nil
 }
 
 // build creates the namespaces and links.
@@ -485,12 +496,15 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 			return res, err
 		}
 		name := f.backend(i)
-		uc, tl, err := t.listen(role)
+		uc, tl, sl, err := t.listen(role)
 		if err != nil {
 			return res, err
 		}
-		servers = append(servers, uc, tl)
-		wg.Add(2)
+		ss := &sessionServer{l: sl}
+		servers = append(servers, uc, tl, ss)
+		wg.Add(3)
+		// Sessions: answer every line with our name.
+		go ss.serve(name, &wg)
 		go func() { // UDP: answer every datagram with our name
 			defer wg.Done()
 			buf := make([]byte, 1500)
@@ -569,6 +583,9 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		return res, err
 	}
 	if _, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: tcpPort, Proto: flow.ProtoTCP}, bs); err != nil {
+		return res, err
+	}
+	if _, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: sessionPort, Proto: flow.ProtoTCP}, bs); err != nil {
 		return res, err
 	}
 	// Attach once the VIPs and the config are set (LB.Attach checks
@@ -654,20 +671,50 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}
 	errs := []error{send(ctx, o, &res, ask)}
 
-	// Drain a backend: the UDP VIP's table again, the backend's weight 0,
-	// and the UDP flows of the first round again, from the same ports.
+	// Drain a backend: first open the sessions that stay open across the
+	// drain; then the UDP and session VIPs' tables again, the backend's
+	// weight 0, the UDP flows of the first round again from the same
+	// ports, and a line on every session.
+	var sessions []*session
 	if o.Drain > 0 && errs[0] == nil {
+		sessions, err = openSessions(ctx, drainSessions, func() (c net.Conn, err error) {
+			err = t.inNS("c", func() error {
+				d := net.Dialer{Timeout: askTimeout}
+				c, err = d.DialContext(ctx, f.network("tcp"), net.JoinHostPort(f.vip(), fmt.Sprint(sessionPort)))
+				return err
+			})
+			return c, err
+		})
+		defer closeSessions(sessions)
+		errs = append(errs, err)
+	}
+	if o.Drain > 0 && errors.Join(errs...) == nil {
 		drained := f.backend(o.Drain)
 		bs[o.Drain-1].Weight = 0
 		old := table
 		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP VIP's table; the %d UDP flows again\n", drained, len(res.flows))
+		if _, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: sessionPort, Proto: flow.ProtoTCP}, bs); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP and session VIPs' tables; the %d UDP flows again\n", drained, len(res.flows))
+		before, serr := lb.Stats()
 		res.Drain, err = resend(ctx, o, res.flows, drained, ask)
+		after, aerr := lb.Stats()
+		if err = errors.Join(err, serr, aerr); err == nil {
+			res.Drain.Hits = after.ConnHit - before.ConnHit
+		}
 		res.Drain.Predicted = maglev.Moved(old, table)
 		res.Drain.Share = res.TableFrac[drained]
 		errs = append(errs, err)
+		if err == nil {
+			fmt.Fprintf(o.Log, "and a line on each of the %d sessions\n", len(sessions))
+			err = resumeSessions(ctx, sessions, &res.Drain, func(s *session) bool {
+				return predict(s.c.LocalAddr(), sessionPort, flow.ProtoTCP) != s.backend
+			})
+			errs = append(errs, err)
+		}
 		if o.ConnTrack && err == nil {
 			fmt.Fprintf(o.Log, "and %d new UDP flows\n", o.UDP)
 			errs = append(errs, sendNew(ctx, o, &res.Drain, ask))
@@ -799,6 +846,17 @@ type Drained struct {
 	Own       int     // answered flows the drained backend answered before
 	Predicted float64 // share of the hash space that moves (maglev.Moved)
 	Share     float64 // the drained backend's share of the old table
+	// Hits is what the kernel's connection-hit counter (ConnHit) rose by
+	// while the flows were sent again: at least one a flow with
+	// ConnTrack, none without.
+	Hits uint64
+
+	// TCP connections held open across the drain (see sessionPort).
+	Sessions       int // held open
+	SessionsOwn    int // of which the drained backend's
+	SessionsAway   int // that the new table sends to another backend than they had
+	SessionsKept   int // answered after the drain, by the backend they had
+	SessionsBroken int // that failed after the drain: reset, or no answer
 
 	// With ConnTrack, the new UDP flows sent after the others.
 	New         int // new flows sent
@@ -1014,8 +1072,8 @@ func (o Options) check() error {
 		return fmt.Errorf("-drain needs at least 2 backends (-backends), got 1")
 	}
 	if n := ephemeralPorts - firstNewPort; o.ConnTrack && o.Drain > 0 && o.UDP > n {
-		return fmt.Errorf("-udp must be at most %d with -conntrack and -drain (the new flows after the drain take source ports %d to %d, below the first round's), got %d",
-			n, firstNewPort, ephemeralPorts-1, o.UDP)
+		return fmt.Errorf("-udp must be at most %d with -conntrack and -drain (the new flows after the drain take source ports from %d up, which must stay below %d, where the first round's start), got %d",
+			n, firstNewPort, ephemeralPorts, o.UDP)
 	}
 	return nil
 }

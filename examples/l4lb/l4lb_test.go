@@ -162,7 +162,9 @@ func checkPathMTU(t *testing.T, res Result) {
 // checkDrain: after the drained backend's weight goes to 0, the first
 // round's UDP flows, sent again from the same ports, reach the backend
 // the new table predicts; every flow of the drained backend moves, and
-// the tables (maglev.Moved) move little more than its share.
+// the tables (maglev.Moved) move little more than its share; TCP
+// connections held open across the drain break where the table moves
+// them.
 func checkDrain(t *testing.T, f family, res Result) {
 	d := res.Drain
 	if d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
@@ -193,14 +195,25 @@ func checkDrain(t *testing.T, f family, res Result) {
 	if extra := d.Predicted - d.Share; extra < 0 || extra > 0.01 {
 		t.Errorf("the tables move %v of the hash space, the drained backend held %v: want a little more at most", d.Predicted, d.Share)
 	}
+	// Without connection tracking the kernel counts no hit, and a TCP
+	// connection held open across the drain breaks exactly when the new
+	// table sends it elsewhere, as it does every connection of the
+	// drained backend.
+	if d.Hits != 0 {
+		t.Errorf("drain %+v: %d connection-table hits without connection tracking", d, d.Hits)
+	}
+	if d.Sessions != drainSessions || d.SessionsOwn == 0 || d.SessionsAway < d.SessionsOwn ||
+		d.SessionsBroken != d.SessionsAway || d.SessionsKept != d.Sessions-d.SessionsAway {
+		t.Errorf("drain %+v: want %d sessions, some of them the drained backend's, those the new table sends elsewhere (all of those) broken, the others kept", d, drainSessions)
+	}
 }
 
 // checkDrainConnTrack: with connection tracking, draining backend 2
 // moves none of the first round's UDP flows, its own included (a weight
 // of 0 keeps tracked flows: maglev/xdp's Backend doc), and the kernel
-// finds every one of them in its connection table; the 450 new flows
-// after it all reach the backend the new table predicts, never the
-// drained one.
+// finds every one of them in its connection table; no TCP connection
+// held open across it breaks; the 450 new flows after it all reach the
+// backend the new table predicts, never the drained one.
 func checkDrainConnTrack(t *testing.T, f family, res Result) {
 	d := res.Drain
 	if !d.ConnTrack || d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
@@ -212,11 +225,16 @@ func checkDrainConnTrack(t *testing.T, f family, res Result) {
 	if d.New != 450 || d.NewAnswered != 450 || d.NewAgree != 450 || d.NewDrained != 0 {
 		t.Errorf("drain %+v: want 450 new flows answered as the new table predicts, none by the drained backend", d)
 	}
-	// Every packet of a resent flow is a hit (a flow's one request, or
-	// more with retries); the first round's TCP and UDP flows and the new
-	// flows are the misses.
-	if c := res.Stats.Counters; c.ConnHit < 450 {
-		t.Errorf("kernel counters %+v: want at least 450 connection-table hits", c)
+	// Each resent flow's request is a hit (more than one with retries).
+	if d.Hits < 450 {
+		t.Errorf("drain %+v: %d connection-table hits while the flows were sent again, want at least 450", d, d.Hits)
+	}
+	// Every TCP connection held open across the drain lives on, those
+	// that the new table sends elsewhere (the drained backend's among
+	// them) included.
+	if d.Sessions != drainSessions || d.SessionsOwn == 0 || d.SessionsAway < d.SessionsOwn ||
+		d.SessionsKept != drainSessions || d.SessionsBroken != 0 {
+		t.Errorf("drain %+v: want %d sessions, some of them the drained backend's, every one kept", d, drainSessions)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestRunOptions(t *testing.T) {
 		{Options{Backends: 1, PathMTU: 1501, IPv6: true}, "-path-mtu must be 0 or in [1280, 1500] with -6, got 1501"},
 		{Options{Backends: 3, Drain: 4, IPv6: true}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
 		// The new flows after a tracked drain take ports 20000 to 32767.
-		{Options{Backends: 3, Drain: 2, ConnTrack: true, UDP: 12769}, "-udp must be at most 12768 with -conntrack and -drain (the new flows after the drain take source ports 20000 to 32767, below the first round's), got 12769"},
+		{Options{Backends: 3, Drain: 2, ConnTrack: true, UDP: 12769}, "-udp must be at most 12768 with -conntrack and -drain (the new flows after the drain take source ports from 20000 up, which must stay below 32768, where the first round's start), got 12769"},
 	} {
 		func() {
 			defer func() {
@@ -69,6 +69,17 @@ func TestParseArgs(t *testing.T) {
 	}
 	if want := (Options{Backends: 5, UDP: 7, TCP: 2, Seed: 9, TCPBytes: 3000, PathMTU: 1280, Drain: 5, ConnTrack: true, IPv6: true}); o != want {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
+	}
+	// The bound on -udp holds with -conntrack and -drain together only,
+	// and takes 12768 itself.
+	for _, args := range [][]string{
+		{"-conntrack", "-drain", "2", "-udp", "12768"},
+		{"-conntrack", "-udp", "20000"},
+		{"-drain", "2", "-udp", "20000"},
+	} {
+		if _, err := parseArgs(args, &out); err != nil {
+			t.Errorf("parseArgs(%q): %v, want it accepted", args, err)
+		}
 	}
 	// IPv4 is the default.
 	if o, err := parseArgs(nil, &out); err != nil || o.IPv6 {

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -252,5 +255,83 @@ func TestSendNew(t *testing.T) {
 	err = sendNew(context.Background(), Options{UDP: 50}, &d, lost)
 	if n != maxFailures || err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("drain: stopped after %d new flows in a row", maxFailures)) {
 		t.Errorf("%d requests, error %v; want %d and a stop", n, err, maxFailures)
+	}
+}
+
+// TestSessions: sessions opened against two backends' session servers
+// (on loopback here) are answered once before the drain; after it, those
+// whose backend still serves them are kept, those whose backend is gone
+// (here its server closed, as a reset would end them) broke, and away is
+// asked of each. A session answered by another backend is an error.
+func TestSessions(t *testing.T) {
+	var wg sync.WaitGroup
+	servers := map[string]*sessionServer{}
+	for _, name := range []string{"a", "b"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Skip("no loopback TCP:", err)
+		}
+		servers[name] = &sessionServer{l: l}
+		wg.Add(1)
+		go servers[name].serve(name, &wg)
+	}
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+		wg.Wait()
+	}()
+	order := []string{"a", "b", "a", "b", "b"}
+	i := 0
+	ss, err := openSessions(context.Background(), len(order), func() (net.Conn, error) {
+		i++
+		return net.Dial("tcp", servers[order[i-1]].l.Addr().String())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSessions(ss)
+	for j, s := range ss {
+		if s.backend != order[j] {
+			t.Fatalf("session %d answered by %q, want %q", j, s.backend, order[j])
+		}
+	}
+	servers["a"].Close() // drained, and its connections reset
+	d := Drained{Backend: "a"}
+	asked := 0
+	away := func(s *session) bool { asked++; return s.backend == "a" }
+	if err := resumeSessions(context.Background(), ss, &d, away); err != nil {
+		t.Fatal(err)
+	}
+	want := Drained{Backend: "a", Sessions: 5, SessionsOwn: 2, SessionsAway: 2, SessionsKept: 3, SessionsBroken: 2}
+	if d != want || asked != 5 {
+		t.Errorf("resumeSessions counted %+v (away asked %d times), want %+v (5)", d, asked, want)
+	}
+
+	// A session answered by another backend than before.
+	c, srv := net.Pipe()
+	go func() {
+		r := bufio.NewReader(srv)
+		r.ReadString('\n')
+		srv.Write([]byte("c\n"))
+		srv.Close()
+	}()
+	d = Drained{Backend: "a"}
+	moved := []*session{{c: c, r: bufio.NewReader(c), backend: "b"}}
+	if err := resumeSessions(context.Background(), moved, &d, away); err == nil || err.Error() != "drain: a session of b was answered by c" {
+		t.Errorf("session answered by another backend: %v", err)
+	}
+
+	// A dial that fails closes the sessions opened before it.
+	n := 0
+	_, err = openSessions(context.Background(), 3, func() (net.Conn, error) {
+		n++
+		if n == 3 {
+			return nil, errors.New("refused")
+		}
+		return net.Dial("tcp", servers["b"].l.Addr().String())
+	})
+	if err == nil || err.Error() != "session 3 of 3 before the drain: refused" {
+		t.Errorf("openSessions with the third dial failing: %v", err)
 	}
 }
