@@ -695,8 +695,12 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
 			return res, err
 		}
-		if _, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: sessionPort, Proto: flow.ProtoTCP}, bs); err != nil {
+		// The sessions' table is the UDP VIP's (same backends, same
+		// parameters): away below predicts with the UDP one.
+		if stable, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: sessionPort, Proto: flow.ProtoTCP}, bs); err != nil {
 			return res, err
+		} else if maglev.Moved(table, stable) != 0 {
+			return res, errors.New("the session VIP's table differs from the UDP VIP's")
 		}
 		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP and session VIPs' tables; the %d UDP flows again\n", drained, len(res.flows))
 		before, serr := lb.Stats()
@@ -715,7 +719,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 			})
 			errs = append(errs, err)
 		}
-		if o.ConnTrack && err == nil {
+		if o.ConnTrack && err == nil && o.UDP > 0 {
 			fmt.Fprintf(o.Log, "and %d new UDP flows\n", o.UDP)
 			errs = append(errs, sendNew(ctx, o, &res.Drain, ask))
 		}

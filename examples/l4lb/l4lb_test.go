@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -84,11 +85,17 @@ func TestL4LB_PathMTU(t *testing.T) {
 // everything it created is gone, whether it failed or not.
 func runFamily(t *testing.T, f family, pathMTU, drain int, connTrack bool) Result {
 	t.Helper()
+	sockets := openSockets(t)
 	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
 		TCPBytes: 20000, PathMTU: pathMTU, Drain: drain, ConnTrack: connTrack, IPv6: f.six, Log: testLog{t}})
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	if len(out) > 0 && containsPrefix(string(out), "l4lb") {
 		t.Errorf("namespaces left behind:\n%s", out)
+	}
+	// A socket left open keeps its namespace alive after "ip netns del",
+	// where ip netns list no longer shows it.
+	if n := openSockets(t); n > sockets {
+		t.Errorf("%d sockets open after the run, %d before", n, sockets)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +243,22 @@ func checkDrainConnTrack(t *testing.T, f family, res Result) {
 		d.SessionsKept != drainSessions || d.SessionsBroken != 0 {
 		t.Errorf("drain %+v: want %d sessions, some of them the drained backend's, every one kept", d, drainSessions)
 	}
+}
+
+// openSockets counts the process's open sockets (/proc/self/fd).
+func openSockets(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n
 }
 
 type testLog struct{ t *testing.T }

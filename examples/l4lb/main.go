@@ -119,7 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
 	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500, or 1280 to 1500 with -6 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
 	fs.BoolVar(&o.IPv6, "6", false, "run over IPv6: IPv6 addresses, VIP and backends (IPv6 in IPv6 tunnels), ICMPv6 packet too big for -path-mtu")
-	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP and session VIPs again with its weight 0 and send the UDP flows again from the same ports, to see which flows move, and a line on 30 TCP connections opened before the drain, to see which break")
+	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP and the session VIP (TCP port 7002) again with its weight 0 and send the UDP flows again from the same ports, to see which flows move, and a line on 30 TCP connections opened before the drain, to see which break")
 	fs.BoolVar(&o.ConnTrack, "conntrack", false, "track connections in the balancer: with -drain, the UDP flows sent again and the TCP connections held open stay on their backends, the drained one too, and -udp new flows follow (-udp at most 12768 then), none of them to the drained backend")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -154,7 +154,7 @@ balancer as well:
 
 and to drain backend 2 and see which flows move (all of its own, next
 to none of the others') and which TCP connections held open across the
-drain break (its own):
+drain break (its own, and the few others the new table moves):
 
   l4lb -drain 2
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeAsk answers request k (counted from 0) as script(k) says: tries 0
@@ -323,15 +324,38 @@ func TestSessions(t *testing.T) {
 	}
 
 	// A dial that fails closes the sessions opened before it.
-	n := 0
+	var opened []net.Conn
 	_, err = openSessions(context.Background(), 3, func() (net.Conn, error) {
-		n++
-		if n == 3 {
+		if len(opened) == 2 {
 			return nil, errors.New("refused")
 		}
-		return net.Dial("tcp", servers["b"].l.Addr().String())
+		c, err := net.Dial("tcp", servers["b"].l.Addr().String())
+		opened = append(opened, c)
+		return c, err
 	})
 	if err == nil || err.Error() != "session 3 of 3 before the drain: refused" {
 		t.Errorf("openSessions with the third dial failing: %v", err)
+	}
+	for i, c := range opened {
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("session %d after the failed dial: read %v, want it closed", i+1, err)
+		}
+	}
+
+	// A session waiting for its answer ends when ctx does, and counts
+	// nowhere.
+	wc, wsrv := net.Pipe()
+	defer wsrv.Close()
+	go func() { bufio.NewReader(wsrv).ReadString('\n') }() // reads the line, never answers
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	d = Drained{Backend: "a"}
+	start := time.Now()
+	waiting := []*session{{c: wc, r: bufio.NewReader(wc), backend: "b"}}
+	if err := resumeSessions(ctx, waiting, &d, away); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > askTimeout/2 {
+		t.Errorf("resumeSessions with ctx ending: %v after %v, want ctx's error at once", err, time.Since(start))
+	}
+	if d != (Drained{Backend: "a"}) {
+		t.Errorf("a session cut short was counted: %+v", d)
 	}
 }

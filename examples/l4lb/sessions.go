@@ -45,7 +45,7 @@ func (s *sessionServer) serve(name string, wg *sync.WaitGroup) {
 			return
 		}
 		s.mu.Lock()
-		if s.done {
+		if s.done { // accepted as Close ran: Close has not seen it
 			s.mu.Unlock()
 			c.Close()
 			return
@@ -139,13 +139,8 @@ func resumeSessions(ctx context.Context, ss []*session, d *Drained, away func(*s
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.Sessions++
-		if s.backend == d.Backend {
-			d.SessionsOwn++
-		}
-		if away(s) {
-			d.SessionsAway++
-		}
+		// A session counts once its outcome is known, as send counts a
+		// request: one cut short by ctx (SIGINT) counts nowhere.
 		switch name, err := s.exchange(ctx, "again"); {
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
@@ -157,6 +152,13 @@ func resumeSessions(ctx context.Context, ss []*session, d *Drained, away func(*s
 			// A connection cannot move to another backend and live: that
 			// backend would have no socket for it.
 			return fmt.Errorf("drain: a session of %s was answered by %s", s.backend, name)
+		}
+		d.Sessions++
+		if s.backend == d.Backend {
+			d.SessionsOwn++
+		}
+		if away(s) {
+			d.SessionsAway++
 		}
 	}
 	return nil
