@@ -835,8 +835,8 @@ type udpFlow struct {
 }
 
 // Drained is what draining a backend did to the first round's UDP flows,
-// each sent again from the same port, and, with connection tracking, to
-// new flows.
+// each sent again from the same port, to the TCP connections held open
+// across it, and, with connection tracking, to new flows.
 type Drained struct {
 	Backend   string // the drained backend
 	ConnTrack bool   // the balancer tracked connections (Options.ConnTrack)
@@ -851,7 +851,7 @@ type Drained struct {
 	Predicted float64 // share of the hash space that moves (maglev.Moved)
 	Share     float64 // the drained backend's share of the old table
 	// Hits is what the kernel's connection-hit counter (ConnHit) rose by
-	// while the flows were sent again: at least one a flow with
+	// while the flows were sent again: at least one per flow with
 	// ConnTrack, none without.
 	Hits uint64
 
