@@ -185,14 +185,7 @@ func TestReadRange(t *testing.T) {
 			for c := range vs {
 				vs[c] = value(i, c)
 			}
-			if per == 1 {
-				err = m.Update(i, vs[0], ebpf.UpdateAny)
-			} else {
-				err = m.Update(i, vs, ebpf.UpdateAny)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			writeKey(t, m, i, vs)
 		}
 		for _, r := range []struct{ start, n uint32 }{{0, 10}, {0, 3}, {3, 4}, {5, 5}, {9, 1}, {4, 0}, {1, 9}} {
 			keys := make([]uint32, 3) // batches of 3 and a partial last one
@@ -286,14 +279,7 @@ func TestReadRangeWords(t *testing.T) {
 					vs[c][w] = value(i, c, w)
 				}
 			}
-			if per == 1 {
-				err = m.Update(i, vs[0], ebpf.UpdateAny)
-			} else {
-				err = m.Update(i, vs, ebpf.UpdateAny)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			writeKey(t, m, i, vs)
 		}
 		keys := make([]uint32, 2) // batches of 2 and a partial last one
 		words := make([]uint32, 2*per*stride)
@@ -326,5 +312,20 @@ func TestReadRangeWords(t *testing.T) {
 		if want := "words for batches of 2 keys"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v, too few words: %v, want one containing %q", typ, err, want)
 		}
+	}
+}
+
+// writeKey writes key i of m: vs[0] to a plain array, vs (one value a
+// CPU) to a per-CPU one.
+func writeKey[V any](t *testing.T, m *ebpf.Map, i uint32, vs []V) {
+	t.Helper()
+	var err error
+	if len(vs) == 1 && m.Type() != ebpf.PerCPUArray {
+		err = m.Update(i, vs[0], ebpf.UpdateAny)
+	} else {
+		err = m.Update(i, vs, ebpf.UpdateAny)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
