@@ -47,21 +47,22 @@ type Options struct {
 	PathMTU int
 	// Drain is a backend (1 to Backends; 0: none) to drain after the
 	// requests. First drainSessions TCP connections to a port of their own
-	// (sessionPort) are opened and answered once; then the UDP and session
-	// VIPs' tables are set again with the backend's weight 0, the UDP
-	// requests are sent again from the same ports (the same flows), to
-	// see which flows move, and each connection is answered once more, to
-	// see which break (a connection the new table sends to another backend
-	// is reset there).
+	// (sessionPort) are opened and answered once; then every VIP's table
+	// is set again with the backend's weight 0, the UDP requests are sent
+	// again from the same ports (the same flows), to see which flows move,
+	// each connection is answered once more, to see which break (a
+	// connection the new table sends to another backend is reset there),
+	// and as many new TCP connections as TCP are made (from source ports
+	// the first round cannot have used), none of which may reach the
+	// drained backend.
 	Drain int
 	// ConnTrack turns on the balancer's connection tracking
 	// (maglev/xdp Options.ConnTrack), which keeps a flow on its backend
 	// while that backend stays in the VIP's table, weight 0 included.
 	// With Drain, the UDP flows sent again and the TCP connections held
 	// open should then all stay where they were, the drained backend's
-	// too, and as many new UDP flows as UDP are sent after them (from
-	// source ports the first round cannot have used), none of which may
-	// reach the drained backend.
+	// too, and as many new UDP flows as UDP are sent after them, like the
+	// new TCP connections, none of which may reach the drained backend.
 	ConnTrack bool
 	// IPv6 runs the whole network over IPv6: addresses, VIP, backends
 	// (IPv6 in IPv6 tunnels) and requests. PathMTU is then 0 or at least
@@ -628,6 +629,13 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		if tcp {
 			network, port, proto = f.network("tcp"), tcpPort, flow.ProtoTCP
 		}
+		var local net.Addr
+		switch {
+		case from != 0 && tcp:
+			local = &net.TCPAddr{Port: int(from)}
+		case from != 0:
+			local = &net.UDPAddr{Port: int(from)}
+		}
 		to := net.JoinHostPort(f.vip(), fmt.Sprint(port))
 		err = t.inNS("c", func() error {
 			var last error
@@ -636,10 +644,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 					return ctx.Err()
 				}
 				a.Tries++
-				d := net.Dialer{Timeout: askTimeout}
-				if from != 0 {
-					d.LocalAddr = &net.UDPAddr{Port: int(from)}
-				}
+				d := net.Dialer{Timeout: askTimeout, LocalAddr: local}
 				c, err := d.DialContext(ctx, network, to)
 				if err != nil {
 					last = err
@@ -672,9 +677,10 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	errs := []error{send(ctx, o, &res, ask)}
 
 	// Drain a backend: first open the sessions that stay open across the
-	// drain; then the UDP and session VIPs' tables again, the backend's
-	// weight 0, the UDP flows of the first round again from the same
-	// ports, and a line on every session.
+	// drain; then every VIP's table again, the backend's weight 0, the UDP
+	// flows of the first round again from the same ports, a line on every
+	// session, new UDP flows with connection tracking and new TCP
+	// connections.
 	var sessions []*session
 	if o.Drain > 0 && errs[0] == nil {
 		sessions, err = openSessions(ctx, drainSessions, func() (c net.Conn, err error) {
@@ -695,14 +701,16 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		if table, err = lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: udpPort, Proto: flow.ProtoUDP}, bs); err != nil {
 			return res, err
 		}
-		// The sessions' table is the UDP VIP's (same backends, same
-		// parameters): away below predicts with the UDP one.
-		if stable, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: sessionPort, Proto: flow.ProtoTCP}, bs); err != nil {
-			return res, err
-		} else if maglev.Moved(table, stable) != 0 {
-			return res, errors.New("the session VIP's table differs from the UDP VIP's")
+		// The TCP VIPs' tables are the UDP VIP's (same backends, same
+		// parameters): predict uses the UDP one for them all.
+		for _, port := range []uint16{tcpPort, sessionPort} {
+			if ttable, err := lb.SetVIP(xdp.VIP{Addr: vipAddr, Port: port, Proto: flow.ProtoTCP}, bs); err != nil {
+				return res, err
+			} else if maglev.Moved(table, ttable) != 0 {
+				return res, fmt.Errorf("the table of the TCP VIP's port %d differs from the UDP VIP's", port)
+			}
 		}
-		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in the UDP and session VIPs' tables; the %d UDP flows again\n", drained, len(res.flows))
+		fmt.Fprintf(o.Log, "backend %s drained: weight 0 in every VIP's table; the %d UDP flows again\n", drained, len(res.flows))
 		before, serr := lb.Stats()
 		res.Drain, err = resend(ctx, o, res.flows, drained, ask)
 		after, aerr := lb.Stats()
@@ -721,7 +729,13 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		}
 		if o.ConnTrack && err == nil && o.UDP > 0 {
 			fmt.Fprintf(o.Log, "and %d new UDP flows\n", o.UDP)
-			errs = append(errs, sendNew(ctx, o, &res.Drain, ask))
+			res.Drain.NewUDP, err = sendNew(ctx, o, false, drained, ask)
+			errs = append(errs, err)
+		}
+		if err == nil && o.TCP > 0 {
+			fmt.Fprintf(o.Log, "and %d new TCP connections\n", o.TCP)
+			res.Drain.NewTCP, err = sendNew(ctx, o, true, drained, ask)
+			errs = append(errs, err)
 		}
 	}
 	res.Stats, err = lb.Stats()
@@ -836,7 +850,8 @@ type udpFlow struct {
 
 // Drained is what draining a backend did to the first round's UDP flows,
 // each sent again from the same port, to the TCP connections held open
-// across it, and, with connection tracking, to new flows.
+// across it, and to new flows: TCP connections and, with connection
+// tracking, UDP flows.
 type Drained struct {
 	Backend   string // the drained backend
 	ConnTrack bool   // the balancer tracked connections (Options.ConnTrack)
@@ -862,11 +877,16 @@ type Drained struct {
 	SessionsKept   int // answered after the drain, by the backend they had
 	SessionsBroken int // that failed after the drain: reset, or no answer
 
-	// With ConnTrack, the new UDP flows sent after the others.
-	New         int // new flows sent
-	NewAnswered int // of which answered
-	NewAgree    int // answered by the backend the new table predicts
-	NewDrained  int // answered by the drained backend (it should get none)
+	NewUDP NewFlows // with ConnTrack, the new UDP flows sent after the others
+	NewTCP NewFlows // the new TCP connections made last
+}
+
+// NewFlows counts the flows sent for the first time after a drain.
+type NewFlows struct {
+	Sent     int // sent
+	Answered int // of which answered
+	Agree    int // answered by the backend the new table predicts
+	Drained  int // answered by the drained backend (it should get none)
 }
 
 // resend sends each flow again from its port and counts, in the result,
@@ -918,54 +938,64 @@ func resend(ctx context.Context, o Options, flows []udpFlow, drained string, ask
 	return d, nil
 }
 
-// firstNewPort is the first source port of sendNew's flows: below Linux's
-// ephemeral ports (net.ipv4.ip_local_port_range, 32768 and up by
-// default), from which the first round's flows took theirs, so that no
-// new flow can be one the balancer already tracks.
-const firstNewPort = 20000
+// firstNewUDPPort and firstNewTCPPort are the first source ports of
+// sendNew's UDP flows and TCP connections: below Linux's ephemeral ports
+// (net.ipv4.ip_local_port_range, 32768 and up by default), from which the
+// first round's flows took theirs, so that no new flow can be one the
+// balancer already tracks. The TCP ones stay below the UDP ones.
+const (
+	firstNewTCPPort = 10000
+	firstNewUDPPort = 20000
+)
 
 // ephemeralPorts is the first of Linux's default ephemeral ports, which a
 // new network namespace starts with.
 const ephemeralPorts = 32768
 
-// sendNew sends o.UDP new UDP flows, from source ports firstNewPort and
-// up, and counts them in d: answered, as the new table predicts, and by
-// the drained backend. Each unanswered flow is logged; maxFailures in a
-// row stop it.
-func sendNew(ctx context.Context, o Options, d *Drained, ask askFunc) error {
+// sendNew makes o.TCP new TCP connections (tcp true) or sends o.UDP new
+// UDP flows, from source ports firstNewTCPPort or firstNewUDPPort and up,
+// and counts them: answered, as the new table predicts, and by the
+// drained backend. Each unanswered one is logged; maxFailures in a row
+// stop it.
+func sendNew(ctx context.Context, o Options, tcp bool, drained string, ask askFunc) (NewFlows, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	n, first, what := o.UDP, firstNewUDPPort, "UDP flows"
+	if tcp {
+		n, first, what = o.TCP, firstNewTCPPort, "TCP connections"
+	}
+	var nf NewFlows
 	var fails failures
-	for i := range o.UDP {
+	for i := range n {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nf, ctx.Err()
 		}
-		from := uint16(firstNewPort + i)
-		a, err := ask(false, from)
+		from := uint16(first + i)
+		a, err := ask(tcp, from)
 		if err != nil && ctx.Err() != nil {
-			return ctx.Err()
+			return nf, ctx.Err()
 		}
-		d.New++
+		nf.Sent++
 		if stop := fails.note(err); err != nil {
-			fmt.Fprintf(o.Log, "drain: new flow from port %d: %v\n", from, err)
+			fmt.Fprintf(o.Log, "drain: new %s from port %d: %v\n", strings.TrimSuffix(what, "s"), from, err)
 			if stop {
-				return fmt.Errorf("drain: stopped after %d new flows in a row went unanswered; the last: %w", maxFailures, err)
+				return nf, fmt.Errorf("drain: stopped after %d new %s in a row went unanswered; the last: %w", maxFailures, what, err)
 			}
 			continue
 		}
-		d.NewAnswered++
+		nf.Answered++
 		if a.Got == a.Want {
-			d.NewAgree++
+			nf.Agree++
 		}
-		if a.Got == d.Backend {
-			d.NewDrained++
+		if a.Got == drained {
+			nf.Drained++
 		}
 	}
 	if fails.n > 0 {
-		return fmt.Errorf("drain: %d of %d new flows unanswered; the last: %w", fails.n, d.New, fails.last)
+		return nf, fmt.Errorf("drain: %d of %d new %s unanswered; the last: %w", fails.n, nf.Sent, what, fails.last)
 	}
-	return nil
+	return nf, nil
 }
 
 // failures counts the unanswered requests of a round: in all, in a row,
@@ -1075,9 +1105,13 @@ func (o Options) check() error {
 	if o.Drain > 0 && o.Backends == 1 {
 		return fmt.Errorf("-drain needs at least 2 backends (-backends), got 1")
 	}
-	if n := ephemeralPorts - firstNewPort; o.ConnTrack && o.Drain > 0 && o.UDP > n {
+	if n := ephemeralPorts - firstNewUDPPort; o.ConnTrack && o.Drain > 0 && o.UDP > n {
 		return fmt.Errorf("-udp must be at most %d with -conntrack and -drain (the new flows after the drain take source ports from %d up, which must stay below %d, where the first round's start), got %d",
-			n, firstNewPort, ephemeralPorts, o.UDP)
+			n, firstNewUDPPort, ephemeralPorts, o.UDP)
+	}
+	if n := firstNewUDPPort - firstNewTCPPort; o.Drain > 0 && o.TCP > n {
+		return fmt.Errorf("-tcp must be at most %d with -drain (the new connections after the drain take source ports from %d up, which must stay below %d, where the new UDP flows' start), got %d",
+			n, firstNewTCPPort, firstNewUDPPort, o.TCP)
 	}
 	return nil
 }

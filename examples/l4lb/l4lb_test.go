@@ -42,8 +42,8 @@ func (f family) backends(n int) []string {
 // TestL4LB runs the whole example once per family and checks it in two
 // parts (one run rather than two: building the network and loading the
 // kernels takes a quarter second or more): 540 requests, 90 of them TCP
-// with 20,000-byte answers, then backend 2 drained and the UDP flows sent
-// again.
+// with 20,000-byte answers, then backend 2 drained, the UDP flows sent
+// again and 90 new TCP connections made.
 func TestL4LB(t *testing.T) {
 	eachFamily(t, func(t *testing.T, f family) {
 		res := runFamily(t, f, 0, 2, false)
@@ -171,7 +171,7 @@ func checkPathMTU(t *testing.T, res Result) {
 // the new table predicts; every flow of the drained backend moves, and
 // the tables (maglev.Moved) move little more than its share; TCP
 // connections held open across the drain break where the table moves
-// them.
+// them; new TCP connections avoid the drained backend.
 func checkDrain(t *testing.T, f family, res Result) {
 	d := res.Drain
 	if d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
@@ -213,14 +213,29 @@ func checkDrain(t *testing.T, f family, res Result) {
 		d.SessionsBroken != d.SessionsAway || d.SessionsKept != d.Sessions-d.SessionsAway {
 		t.Errorf("drain %+v: want %d sessions, some of them the drained backend's, those the new table sends elsewhere (all of those) broken, the others kept", d, drainSessions)
 	}
+	checkNewTCP(t, d)
+}
+
+// checkNewTCP: the 90 new TCP connections after a drain are all answered
+// as the new table predicts, none by the drained backend, and no new UDP
+// flow is sent without connection tracking.
+func checkNewTCP(t *testing.T, d Drained) {
+	t.Helper()
+	if want := (NewFlows{Sent: 90, Answered: 90, Agree: 90}); d.NewTCP != want {
+		t.Errorf("drain: new TCP connections %+v, want %+v: all answered as the new table predicts, none by the drained backend", d.NewTCP, want)
+	}
+	if !d.ConnTrack && d.NewUDP != (NewFlows{}) {
+		t.Errorf("drain: new UDP flows %+v without connection tracking, want none", d.NewUDP)
+	}
 }
 
 // checkDrainConnTrack: with connection tracking, draining backend 2
 // moves none of the first round's UDP flows, its own included (a weight
 // of 0 keeps tracked flows: maglev/xdp's Backend doc), and the kernel
 // finds every one of them in its connection table; no TCP connection
-// held open across it breaks; the 450 new flows after it all reach the
-// backend the new table predicts, never the drained one.
+// held open across it breaks; the 450 new UDP flows and 90 new TCP
+// connections after it all reach the backend the new table predicts,
+// never the drained one.
 func checkDrainConnTrack(t *testing.T, f family, res Result) {
 	d := res.Drain
 	if !d.ConnTrack || d.Backend != f.backend(2) || d.Flows != 450 || d.Answered != 450 || d.Agree != 450 {
@@ -229,9 +244,10 @@ func checkDrainConnTrack(t *testing.T, f family, res Result) {
 	if d.Moved != 0 || d.Own == 0 {
 		t.Errorf("drain %+v: want no flow moved, and some of them the drained backend's", d)
 	}
-	if d.New != 450 || d.NewAnswered != 450 || d.NewAgree != 450 || d.NewDrained != 0 {
-		t.Errorf("drain %+v: want 450 new flows answered as the new table predicts, none by the drained backend", d)
+	if want := (NewFlows{Sent: 450, Answered: 450, Agree: 450}); d.NewUDP != want {
+		t.Errorf("drain: new UDP flows %+v, want %+v: all answered as the new table predicts, none by the drained backend", d.NewUDP, want)
 	}
+	checkNewTCP(t, d)
 	// Each resent flow's request is a hit (more than one with retries).
 	if d.Hits < 450 {
 		t.Errorf("drain %+v: %d connection-table hits while the flows were sent again, want at least 450", d, d.Hits)

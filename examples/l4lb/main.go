@@ -14,8 +14,10 @@
 // -drain N it then drains backend N (weight 0), sends the UDP flows again
 // from the same ports and a line on 30 TCP connections it opened before
 // the drain, and reports which flows moved and which connections broke;
-// with -conntrack the balancer tracks connections, so that none moves or
-// breaks, and new flows then show that the drained backend gets no more.
+// then new TCP connections show that the drained backend gets no more.
+// With -conntrack the balancer tracks connections, so that none moves or
+// breaks, and new UDP flows, like the new connections, avoid the drained
+// backend.
 //
 // With -6 the whole network runs over IPv6: fd00:200::/32 addresses, an
 // IPv6 VIP and backends, IPv6 in IPv6 tunnels from the balancer's
@@ -119,8 +121,8 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
 	fs.IntVar(&o.PathMTU, "path-mtu", 0, "MTU of the router's link to the client, 68 to 1500, or 1280 to 1500 with -6 (0: 1500); below 1500, long TCP answers need path MTU discovery through the balancer")
 	fs.BoolVar(&o.IPv6, "6", false, "run over IPv6: IPv6 addresses, VIP and backends (IPv6 in IPv6 tunnels), ICMPv6 packet too big for -path-mtu")
-	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set the UDP VIP and the session VIP (TCP port 7002) again with its weight 0 and send the UDP flows again from the same ports, to see which flows move, and a line on 30 TCP connections opened before the drain, to see which break")
-	fs.BoolVar(&o.ConnTrack, "conntrack", false, "track connections in the balancer: with -drain, the UDP flows sent again and the TCP connections held open stay on their backends, the drained one too, and -udp new flows follow (-udp at most 12768 then), none of them to the drained backend")
+	fs.IntVar(&o.Drain, "drain", 0, "after the requests, drain this backend (1 to -backends; 0: none): set every VIP again with its weight 0 and send the UDP flows again from the same ports, to see which flows move, a line on 30 TCP connections opened before the drain, to see which break, and -tcp new connections (-tcp at most 10000 then), none of them to the drained backend")
+	fs.BoolVar(&o.ConnTrack, "conntrack", false, "track connections in the balancer: with -drain, the UDP flows sent again and the TCP connections held open stay on their backends, the drained one too, and -udp new UDP flows go out before the new connections (-udp at most 12768 then), none of them to the drained backend")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -153,8 +155,9 @@ balancer as well:
   l4lb -path-mtu 1280 -tcp-bytes 20000
 
 and to drain backend 2 and see which flows move (all of its own, next
-to none of the others') and which TCP connections held open across the
-drain break (its own, and the few others the new table moves):
+to none of the others'), which TCP connections held open across the
+drain break (its own, and the few others the new table moves), and that
+new connections avoid it:
 
   l4lb -drain 2
 
@@ -237,10 +240,6 @@ func report(w io.Writer, res Result) {
 	if d := res.Drain; d.Backend != "" && d.ConnTrack {
 		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table), connections tracked: %d UDP flows again, %d answered; %d moved: %d of its %d, %d of the other backends'\n",
 			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn)
-		if d.New > 0 {
-			fmt.Fprintf(w, "then %d new UDP flows, %d answered, %d by the backend the new table predicts, %d by the drained backend\n",
-				d.New, d.NewAnswered, d.NewAgree, d.NewDrained)
-		}
 	} else if d.Backend != "" {
 		fmt.Fprintf(w, "drain %s (it held %.1f%% of the table): %d UDP flows again, %d answered, %d by the backend the new table predicts; %d moved: %d of its %d, %d of the other backends' (the tables move %.1f%% of the hash space)\n",
 			d.Backend, 100*d.Share, d.Flows, d.Answered, d.Agree, d.Moved, d.MovedOwn, d.Own, d.Moved-d.MovedOwn, 100*d.Predicted)
@@ -248,6 +247,15 @@ func report(w io.Writer, res Result) {
 	if d := res.Drain; d.Sessions > 0 {
 		fmt.Fprintf(w, "%d TCP connections held open across the drain (%d of them the drained backend's): %d kept their backend, %d broke; the new table sends %d elsewhere\n",
 			d.Sessions, d.SessionsOwn, d.SessionsKept, d.SessionsBroken, d.SessionsAway)
+	}
+	for _, n := range []struct {
+		what string
+		NewFlows
+	}{{"UDP flows", res.Drain.NewUDP}, {"TCP connections", res.Drain.NewTCP}} {
+		if n.Sent > 0 {
+			fmt.Fprintf(w, "then %d new %s, %d answered, %d by the backend the new table predicts, %d by the drained backend\n",
+				n.Sent, n.what, n.Answered, n.Agree, n.Drained)
+		}
 	}
 	fmt.Fprintln(w, legend)
 }

@@ -41,6 +41,8 @@ func TestRunOptions(t *testing.T) {
 		{Options{Backends: 3, Drain: 4, IPv6: true}, "-drain must be 0 (none) or a backend, 1 to -backends (3), got 4"},
 		// The new flows after a tracked drain take ports 20000 to 32767.
 		{Options{Backends: 3, Drain: 2, ConnTrack: true, UDP: 12769}, "-udp must be at most 12768 with -conntrack and -drain (the new flows after the drain take source ports from 20000 up, which must stay below 32768, where the first round's start), got 12769"},
+		// The new connections after a drain take ports 10000 to 19999.
+		{Options{Backends: 3, Drain: 1, TCP: 10001}, "-tcp must be at most 10000 with -drain (the new connections after the drain take source ports from 10000 up, which must stay below 20000, where the new UDP flows' start), got 10001"},
 	} {
 		func() {
 			defer func() {
@@ -71,11 +73,14 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("parseArgs = %+v, want %+v", o, want)
 	}
 	// The bound on -udp holds with -conntrack and -drain together only,
-	// and takes 12768 itself.
+	// and takes 12768 itself; the bound on -tcp holds with -drain only,
+	// and takes 10000 itself.
 	for _, args := range [][]string{
 		{"-conntrack", "-drain", "2", "-udp", "12768"},
 		{"-conntrack", "-udp", "20000"},
 		{"-drain", "2", "-udp", "20000"},
+		{"-drain", "2", "-tcp", "10000"},
+		{"-conntrack", "-tcp", "20000"},
 	} {
 		if _, err := parseArgs(args, &out); err != nil {
 			t.Errorf("parseArgs(%q): %v, want it accepted", args, err)

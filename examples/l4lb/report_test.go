@@ -102,34 +102,39 @@ func testReportTable(t *testing.T, f family) {
 
 // TestReport_Drain: a drain adds a line before the legend with the flows
 // sent again, answered, as predicted, moved, and of those the drained
-// backend's, beside the share of the hash space the tables move; and one
-// with the TCP connections held open across it, kept and broken.
+// backend's, beside the share of the hash space the tables move; one
+// with the TCP connections held open across it, kept and broken; and one
+// with the new TCP connections, as predicted and by the drained backend.
 func TestReport_Drain(t *testing.T) {
 	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
 		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
 		Drain: Drained{Backend: "b", Flows: 10, Answered: 9, Agree: 8, Moved: 5, MovedOwn: 4, Own: 4, Predicted: 0.5, Share: 0.5,
-			Sessions: 30, SessionsOwn: 11, SessionsAway: 12, SessionsKept: 18, SessionsBroken: 12}}
+			Sessions: 30, SessionsOwn: 11, SessionsAway: 12, SessionsKept: 18, SessionsBroken: 12,
+			NewTCP: NewFlows{Sent: 9, Answered: 8, Agree: 7, Drained: 1}}}
 	var b bytes.Buffer
 	report(&b, res)
 	want := "drain b (it held 50.0% of the table): 10 UDP flows again, 9 answered, 8 by the backend the new table predicts; 5 moved: 4 of its 4, 1 of the other backends' (the tables move 50.0% of the hash space)\n" +
-		"30 TCP connections held open across the drain (11 of them the drained backend's): 18 kept their backend, 12 broke; the new table sends 12 elsewhere\n" + legend + "\n"
+		"30 TCP connections held open across the drain (11 of them the drained backend's): 18 kept their backend, 12 broke; the new table sends 12 elsewhere\n" +
+		"then 9 new TCP connections, 8 answered, 7 by the backend the new table predicts, 1 by the drained backend\n" + legend + "\n"
 	if !strings.HasSuffix(b.String(), want) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}
 }
 
 // TestReport_DrainConnTrack: with connection tracking the drain line
-// counts the flows that kept their backend, and a second line the new
-// flows and how many reached the drained backend.
+// counts the flows that kept their backend, and a line each the new UDP
+// flows and the new TCP connections, and how many reached the drained
+// backend.
 func TestReport_DrainConnTrack(t *testing.T) {
 	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
 		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
 		Drain: Drained{Backend: "b", ConnTrack: true, Flows: 10, Answered: 9, Agree: 8, Moved: 1, MovedOwn: 1, Own: 4, Predicted: 0.5, Share: 0.5,
-			New: 7, NewAnswered: 6, NewAgree: 5, NewDrained: 0}}
+			NewUDP: NewFlows{Sent: 7, Answered: 6, Agree: 5}, NewTCP: NewFlows{Sent: 3, Answered: 3, Agree: 3}}}
 	var b bytes.Buffer
 	report(&b, res)
 	want := "drain b (it held 50.0% of the table), connections tracked: 10 UDP flows again, 9 answered; 1 moved: 1 of its 4, 0 of the other backends'\n" +
-		"then 7 new UDP flows, 6 answered, 5 by the backend the new table predicts, 0 by the drained backend\n" + legend + "\n"
+		"then 7 new UDP flows, 6 answered, 5 by the backend the new table predicts, 0 by the drained backend\n" +
+		"then 3 new TCP connections, 3 answered, 3 by the backend the new table predicts, 0 by the drained backend\n" + legend + "\n"
 	if !strings.HasSuffix(b.String(), want) {
 		t.Errorf("report ends\n%q\nwant\n%q", b.String(), want)
 	}

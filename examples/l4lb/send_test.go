@@ -214,48 +214,60 @@ func TestResend_ConnTrack(t *testing.T) {
 	}
 }
 
-// TestSendNew: the new flows come from ports 20000 up, one each, below
-// the ephemeral ports the first round's flows had; each is counted as
-// answered, as predicted by the new table, and by the drained backend.
-// Failures are logged and counted, and maxFailures in a row stop it.
+// TestSendNew: the new UDP flows come from ports 20000 up and the new
+// TCP connections from ports 10000 up, one each, below the ephemeral
+// ports the first round's flows had; each is counted as answered, as
+// predicted by the new table, and by the drained backend. Failures are
+// logged and counted, and maxFailures in a row stop it.
 func TestSendNew(t *testing.T) {
-	var ports []uint16
-	got := []string{"a", "b", "", "c", "a"} // "" is lost
-	want := []string{"a", "a", "", "c", "c"}
-	ask := func(tcp bool, from uint16) (answer, error) {
-		if tcp {
-			t.Errorf("sendNew sent a TCP request")
+	for _, c := range []struct {
+		tcp   bool
+		first uint16
+		what  string
+	}{{false, 20000, "UDP flow"}, {true, 10000, "TCP connection"}} {
+		var ports []uint16
+		got := []string{"a", "b", "", "c", "a"} // "" is lost
+		want := []string{"a", "a", "", "c", "c"}
+		ask := func(tcp bool, from uint16) (answer, error) {
+			if tcp != c.tcp {
+				t.Errorf("sendNew(tcp %v) asked with tcp %v", c.tcp, tcp)
+			}
+			i := len(ports)
+			ports = append(ports, from)
+			if got[i] == "" {
+				return answer{Tries: 3}, errors.New("lost")
+			}
+			return answer{Got: got[i], Want: want[i], From: from, Tries: 1}, nil
 		}
-		i := len(ports)
-		ports = append(ports, from)
-		if got[i] == "" {
-			return answer{Tries: 3}, errors.New("lost")
+		var log strings.Builder
+		o := Options{UDP: 5, TCP: 5, Log: &log}
+		if c.tcp {
+			o.UDP = 7 // the count is TCP's
+		} else {
+			o.TCP = 7 // the count is UDP's
 		}
-		return answer{Got: got[i], Want: want[i], From: from, Tries: 1}, nil
-	}
-	var log strings.Builder
-	d := Drained{Backend: "b", ConnTrack: true}
-	err := sendNew(context.Background(), Options{UDP: 5, Log: &log}, &d, ask)
-	if err == nil || err.Error() != "drain: 1 of 5 new flows unanswered; the last: lost" {
-		t.Errorf("sendNew: %v, want 1 of 5 unanswered", err)
-	}
-	if w := (Drained{Backend: "b", ConnTrack: true, New: 5, NewAnswered: 4, NewAgree: 2, NewDrained: 1}); d != w {
-		t.Errorf("sendNew counted %+v, want %+v", d, w)
-	}
-	if !slices.Equal(ports, []uint16{20000, 20001, 20002, 20003, 20004}) {
-		t.Errorf("ports %v, want 20000 to 20004", ports)
-	}
-	if log.String() != "drain: new flow from port 20002: lost\n" {
-		t.Errorf("log %q", log.String())
-	}
+		nf, err := sendNew(context.Background(), o, c.tcp, "b", ask)
+		if err == nil || err.Error() != "drain: 1 of 5 new "+c.what+"s unanswered; the last: lost" {
+			t.Errorf("%ss: %v, want 1 of 5 unanswered", c.what, err)
+		}
+		if w := (NewFlows{Sent: 5, Answered: 4, Agree: 2, Drained: 1}); nf != w {
+			t.Errorf("%ss: counted %+v, want %+v", c.what, nf, w)
+		}
+		f := c.first
+		if !slices.Equal(ports, []uint16{f, f + 1, f + 2, f + 3, f + 4}) {
+			t.Errorf("%ss: ports %v, want %d to %d", c.what, ports, f, f+4)
+		}
+		if w := fmt.Sprintf("drain: new %s from port %d: lost\n", c.what, f+2); log.String() != w {
+			t.Errorf("%ss: log %q, want %q", c.what, log.String(), w)
+		}
 
-	// maxFailures in a row stop it.
-	n := 0
-	lost := func(tcp bool, from uint16) (answer, error) { n++; return answer{}, errors.New("lost") }
-	d = Drained{Backend: "b"}
-	err = sendNew(context.Background(), Options{UDP: 50}, &d, lost)
-	if n != maxFailures || err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("drain: stopped after %d new flows in a row", maxFailures)) {
-		t.Errorf("%d requests, error %v; want %d and a stop", n, err, maxFailures)
+		// maxFailures in a row stop it.
+		n := 0
+		lost := func(tcp bool, from uint16) (answer, error) { n++; return answer{}, errors.New("lost") }
+		_, err = sendNew(context.Background(), Options{UDP: 50, TCP: 50}, c.tcp, "b", lost)
+		if n != maxFailures || err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("drain: stopped after %d new %ss in a row", maxFailures, c.what)) {
+			t.Errorf("%ss: %d requests, error %v; want %d and a stop", c.what, n, err, maxFailures)
+		}
 	}
 }
 
