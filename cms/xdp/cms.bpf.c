@@ -31,10 +31,13 @@
  *                    it. With RSS a flow's packets all reach one CPU,
  *                    so each CPU detects over the flows it serves.
  *
- * With cms_epochs set (sketch modes only), the counters map holds two
- * sketches, epoch 0's elements then epoch 1's, and each packet counts in the
- * one cms_epoch names; the loader flips cms_epoch to end an epoch (see
- * Kernel.Flip), so that it reads a sketch no packet still writes.
+ * With cms_epochs set, the counters map holds two sketches, epoch 0's
+ * elements then epoch 1's, and each packet counts in the one cms_epoch
+ * names; the loader flips cms_epoch to end an epoch (see Kernel.Flip), so
+ * that it reads a sketch no packet still writes. The detector then has
+ * two report caches as well, epoch 0's slots then epoch 1's, and each
+ * event names its epoch: an epoch is an interval of the lab's detector,
+ * which starts with no counts and no flow reported.
  *
  * Every frame that parses (any IP protocol; ports are zero where there are
  * none) counts once. Truncated, malformed and non-IP frames pass untouched
@@ -84,7 +87,7 @@ struct cms_event {
 			 * crossed, at least cms_threshold when dropped */
 	__u32 cpu;	/* CPU whose counters it was detected on */
 	__u32 report;	/* enum cms_report */
-	__u32 pad;
+	__u32 epoch;	/* the epoch counted in (0 without cms_epochs) */
 };
 
 const struct cms_event *cms_event_btf __attribute__((unused));
@@ -182,8 +185,9 @@ static __always_inline __u32 *cms_counter(__u32 base, __u32 r, __u32 c, __u32 w,
 
 /* The detector's report cache: slot dp_index(h, CMS_REPORT_ROW,
  * CMS_REPORT_SLOTS) holds the hash of the last flow reported through it,
- * per CPU. max_entries is CMS_REPORT_SLOTS in detector mode, 1 otherwise
- * (set by the loader). */
+ * per CPU; with cms_epochs, epoch e's slots start at e*CMS_REPORT_SLOTS.
+ * max_entries is CMS_REPORT_SLOTS in detector mode (twice that with
+ * cms_epochs), 1 otherwise (set by the loader). */
 struct cms_reported_slot {
 	__u64 hash;
 	__u64 used; /* 0: empty (a hash of 0 is a valid hash) */
@@ -268,20 +272,10 @@ static __always_inline void cms_sketch_n(__u64 h, __u32 base, const __u32 n, int
 		cms_sketch_n(h, base, n, percpu); \
 		return XDP_PASS
 
-static __always_inline int cms_sketch(__u64 h, int percpu)
+/* cms_sketch counts one packet of hash h in the sketch whose first element
+ * is base. */
+static __always_inline int cms_sketch(__u64 h, __u32 base, int percpu)
 {
-	__u32 base = 0;
-
-	if (cms_epochs) { /* known at load: pruned when off */
-		__u32 zero = 0;
-		__u32 *ep = bpf_map_lookup_elem(&cms_epoch, &zero);
-		if (!ep)
-			return XDP_PASS; /* unreachable: the map has element 0 */
-		/* Read once: every row of the packet is in one epoch. The
-		 * loader's Flip waits for the runs that read the old epoch to
-		 * end before it reads that epoch. */
-		base = (*ep & 1) * cms_depth * cms_chunks;
-	}
 	/* Depths up to 8 (cms.ParamsFor gives 7 for delta 1e-3) in
 	 * straight-line code; cms_depth is known to the verifier at load,
 	 * which prunes the other cases. */
@@ -300,15 +294,15 @@ static __always_inline int cms_sketch(__u64 h, int percpu)
 
 /* cms_report_slot returns the report cache slot of hash h (never NULL:
  * the index is below CMS_REPORT_SLOTS). */
-static __always_inline struct cms_reported_slot *cms_report_slot(__u64 h)
+static __always_inline struct cms_reported_slot *cms_report_slot(__u64 h, __u32 epoch)
 {
-	__u32 slot = dp_index(h, CMS_REPORT_ROW, CMS_REPORT_SLOTS);
+	__u32 slot = epoch * CMS_REPORT_SLOTS + dp_index(h, CMS_REPORT_ROW, CMS_REPORT_SLOTS);
 	return bpf_map_lookup_elem(&cms_reported, &slot);
 }
 
 /* cms_report sends one cms_event and returns 1, or counts it lost and
  * returns 0 (the ring buffer is full). */
-static __always_inline int cms_report(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
+static __always_inline int cms_report(const struct flow_key *key, __u64 h, __u32 est, __u32 why, __u32 epoch)
 {
 	struct cms_event *e = bpf_ringbuf_reserve(&cms_events, sizeof(*e), 0);
 	if (!e) {
@@ -320,7 +314,7 @@ static __always_inline int cms_report(const struct flow_key *key, __u64 h, __u32
 	e->estimate = est;
 	e->cpu = bpf_get_smp_processor_id();
 	e->report = why;
-	e->pad = 0;
+	e->epoch = epoch;
 	bpf_ringbuf_submit(e, 0);
 	cms_count(CMS_STAT_EVENTS);
 	return 1;
@@ -331,31 +325,32 @@ static __always_inline int cms_report(const struct flow_key *key, __u64 h, __u32
  * a full ring buffer leaves the slot as it was, so the flow's next packet
  * through this path tries again: no flow stays unreported for good
  * because the ring was full once. */
-static __always_inline void cms_report_once(const struct flow_key *key, __u64 h, __u32 est, __u32 why)
+static __always_inline void cms_report_once(const struct flow_key *key, __u64 h, __u32 est, __u32 why, __u32 epoch)
 {
-	struct cms_reported_slot *r = cms_report_slot(h);
+	struct cms_reported_slot *r = cms_report_slot(h, epoch);
 	if (!r || (r->used && r->hash == h))
 		return;
-	if (!cms_report(key, h, est, why))
+	if (!cms_report(key, h, est, why, epoch))
 		return;
 	r->hash = h;
 	r->used = 1;
 }
 
 /* cms_detect_n finds the minimum of the flow's counters in rows 0 to n-1
- * (n a compile-time constant: straight-line code, see DP_CASES_8), stores
+ * of the sketch whose first element is base (n a compile-time constant:
+ * straight-line code, see DP_CASES_8), stores
  * it in *est and, unless it has reached cms_threshold, increments each of
  * them (saturating). It returns -1, counting nothing, if a counter is
  * missing (unreachable: every row and column is in the map). The
  * counters' pointers stay on the stack at fixed offsets between the two
  * passes. */
-static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
+static __always_inline int cms_detect_n(__u64 h, __u32 base, const __u32 n, __u32 *est)
 {
 	__u32 *cs[DP_CASES_MAX];
 	__u32 w = cms_width, min = CMS_SAT_MAX;
 #pragma clang loop unroll(full)
 	for (__u32 r = 0; r < n; r++) {
-		cs[r] = cms_counter(0, r, dp_index(h, r, w), w, 1);
+		cs[r] = cms_counter(base, r, dp_index(h, r, w), w, 1);
 		if (!cs[r])
 			return -1;
 		if (*cs[r] < min)
@@ -375,7 +370,7 @@ static __always_inline int cms_detect_n(__u64 h, const __u32 n, __u32 *est)
  * indexes, not pointers, are kept between the two passes: the verifier
  * cannot track pointers spilled at a variable stack offset, and array
  * lookups are inlined anyway. */
-static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
+static __always_inline int cms_detect_loop(__u64 h, __u32 base, __u32 *est)
 {
 	__u32 idx[CMS_MAX_DEPTH];
 	__u32 min = CMS_SAT_MAX;
@@ -384,7 +379,7 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 		if (r >= cms_depth)
 			break;
 		__u32 i = dp_index(h, r, cms_width);
-		__u32 *c = cms_counter(0, r, i, cms_width, 1);
+		__u32 *c = cms_counter(base, r, i, cms_width, 1);
 		if (!c)
 			return -1;
 		idx[r] = i;
@@ -397,7 +392,7 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 	for (__u32 r = 0; r < CMS_MAX_DEPTH; r++) {
 		if (r >= cms_depth)
 			break;
-		__u32 *c = cms_counter(0, r, idx[r], cms_width, 1);
+		__u32 *c = cms_counter(base, r, idx[r], cms_width, 1);
 		if (!c)
 			return -1;
 		if (*c != CMS_SAT_MAX)
@@ -408,33 +403,36 @@ static __always_inline int cms_detect_loop(__u64 h, __u32 *est)
 
 #define CMS_DETECT_CASE(n)                       \
 	case n:                                  \
-		missing = cms_detect_n(h, n, &est); \
+		missing = cms_detect_n(h, base, n, &est); \
 		break
 
-/* cms_detect is CMS_MODE_DETECT for one packet of flow key (hash h): Go's
- * cms.Detector.FilterReportHash, with the reports sent as cms_events. */
-static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
+/* cms_detect is CMS_MODE_DETECT for one packet of flow key (hash h) in
+ * epoch (0 without cms_epochs): Go's cms.Detector.FilterReportHash over
+ * the epoch's counters and report cache, with the reports sent as
+ * cms_events. */
+static __always_inline int cms_detect(const struct flow_key *key, __u64 h, __u32 epoch)
 {
+	__u32 base = epoch * cms_depth * cms_chunks;
 	__u32 est = 0;
 	int missing;
 
 	switch (cms_depth) {
 		DP_CASES_8(CMS_DETECT_CASE);
 	default:
-		missing = cms_detect_loop(h, &est);
+		missing = cms_detect_loop(h, base, &est);
 	}
 	if (missing)
 		return XDP_PASS; /* unreachable */
 	if (est >= cms_threshold) {
 		cms_count(CMS_STAT_DROPPED);
-		cms_report_once(key, h, est, CMS_REPORT_DROPPED);
+		cms_report_once(key, h, est, CMS_REPORT_DROPPED, epoch);
 		return XDP_DROP;
 	}
 	if (est + 1 == cms_threshold) {
 		/* Remembered once sent, so that its first drop is not
 		 * reported again; if lost, its first drop reports it. */
-		struct cms_reported_slot *r = cms_report_slot(h);
-		if (cms_report(key, h, est + 1, CMS_REPORT_CROSSED) && r) {
+		struct cms_reported_slot *r = cms_report_slot(h, epoch);
+		if (cms_report(key, h, est + 1, CMS_REPORT_CROSSED, epoch) && r) {
 			r->hash = h;
 			r->used = 1;
 		}
@@ -446,11 +444,23 @@ static __always_inline int cms_detect(const struct flow_key *key, __u64 h)
  * verdict. */
 static __always_inline int cms_update(const struct flow_key *key, __u64 h)
 {
+	__u32 epoch = 0;
+
+	if (cms_epochs) { /* known at load: pruned when off */
+		__u32 zero = 0;
+		__u32 *ep = bpf_map_lookup_elem(&cms_epoch, &zero);
+		if (!ep)
+			return XDP_PASS; /* unreachable: the map has element 0 */
+		/* Read once: the whole packet is in one epoch. The loader's
+		 * Flip waits for the runs that read the old epoch to end
+		 * before it reads that epoch. */
+		epoch = *ep & 1;
+	}
 	if (cms_run_mode == CMS_MODE_DETECT) {
-		if (cms_detect(key, h) == XDP_DROP)
+		if (cms_detect(key, h, epoch) == XDP_DROP)
 			return XDP_DROP;
 	} else {
-		cms_sketch(h, cms_run_mode == CMS_MODE_PERCPU);
+		cms_sketch(h, epoch * cms_depth * cms_chunks, cms_run_mode == CMS_MODE_PERCPU);
 	}
 	/* N is not kept apart: it is the parsed packets less the dropped
 	 * ones, both in cms_stats, which saves a map update per packet. */

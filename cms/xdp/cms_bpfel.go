@@ -25,7 +25,7 @@ type cmsCmsEvent struct {
 	Estimate uint32
 	Cpu      uint32
 	Report   uint32
-	Pad      uint32
+	Epoch    uint32
 }
 
 type cmsCmsMode uint32

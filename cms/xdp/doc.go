@@ -58,15 +58,17 @@
 // counters, statistics and the memory of reported flows go back to zero
 // while the kernel stays attached. Under traffic it is approximate: a
 // packet counting while the counters are cleared may stay in some rows
-// and not others. The sketch modes offer exact intervals instead: with
+// and not others. Every mode offers exact intervals instead: with
 // [Options.Epochs] the map holds two sketches, packets count in the one
 // the epoch names, and [Kernel.Flip] switches epochs, waits for the
 // packets still counting in the old one (an RCU grace period, not a guess
 // of time) and returns its sketch, every packet of the interval in every
 // row (unless a counter saturated), N included, as the iblt and flowradar
-// kernels do their tables.
-// It costs the kernel one more map lookup a packet and doubles the
-// counters' memory.
+// kernels do their tables. The detector then keeps a memory of reported
+// flows per epoch too, so each epoch is a fresh interval of the lab's
+// detector, as after [cms.Detector.Reset], and each [Event] names the
+// epoch it was detected in. Epochs cost the kernel one more map lookup a
+// packet and double the counters' memory.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows

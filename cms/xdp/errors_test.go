@@ -30,7 +30,6 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect + 1}, "cms kernel: mode must be shared, per-cpu or detect, got 3"},
 		{Options{Params: cms.LabParams(64, 1), Threshold: 5}, "cms kernel: Threshold is the detector's (ModeDetect); the shared sketch has none, got 5"},
 		{Options{Params: cms.LabParams(64, 1), Mode: ModePerCPU, Threshold: 1}, "cms kernel: Threshold is the detector's (ModeDetect); the per-cpu sketch has none, got 1"},
-		{Options{Params: cms.LabParams(64, 1), Mode: ModeDetect, Epochs: true}, "cms kernel: Epochs are the sketch modes' (ModeShared, ModePerCPU); the detector has none, got Epochs with ModeDetect"},
 	} {
 		_, err := Load(tc.opts)
 		if err == nil || err.Error() != tc.want {

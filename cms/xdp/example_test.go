@@ -106,6 +106,55 @@ func ExampleKernel_Flip() {
 	}
 }
 
+// The lab's detector in one-second intervals under traffic: with Epochs,
+// each Flip starts a fresh interval (no counts, no flow reported) and
+// returns the sketch of the one that ended, its passed packets. Flip waits
+// for the packets still running in the old interval, so once it returns
+// every report of that interval is in the ring; reports of the new one
+// may follow them, and each names its epoch. It needs privileges (and
+// Linux), so it is compiled, not run.
+func ExampleKernel_Flip_detector() {
+	k, err := xdp.Load(xdp.Options{Params: cms.LabParams(4096, 1), Mode: xdp.ModeDetect, Threshold: 1000, Epochs: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	ifc, err := net.InterfaceByName("eth0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := k.Attach(ifc.Index)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	var early []xdp.Event // reports of the running interval, read before it ended
+	for range time.Tick(time.Second) {
+		ended, err := k.Flip()
+		if err != nil {
+			log.Fatal(err)
+		}
+		current, err := k.Epoch()
+		if err != nil {
+			log.Fatal(err)
+		}
+		events, err := k.Events()
+		if err != nil {
+			log.Fatal(err)
+		}
+		heavy := early // the interval that ended
+		early = nil
+		for _, e := range events {
+			if e.Epoch == current {
+				early = append(early, e)
+			} else {
+				heavy = append(heavy, e)
+			}
+		}
+		fmt.Println(ended.Total(), "packets passed;", len(xdp.HeavyFlows(heavy)), "flows reached 1000 packets")
+	}
+}
+
 // The detector names a flow once per CPU that drops it, and again after
 // another flow took its report slot; HeavyFlows lists each flow once, in
 // the order of its first report (here, events as Kernel.Events returns

@@ -11,8 +11,9 @@ import (
 
 // FuzzDecodeEvent: decodeEvent never panics on a ring-buffer record of any
 // length or content, refuses records shorter than struct cms_event and
-// keys of neither length and reports other than crossed and dropped, and on
-// success returns exactly the record's fields.
+// keys of neither length, reports other than crossed and dropped and
+// epochs other than 0 and 1, and on success returns exactly the record's
+// fields.
 func FuzzDecodeEvent(f *testing.F) {
 	k := flow.KeyFrom4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1234, 80, flow.ProtoTCP)
 	rec := make([]byte, eventSize)
@@ -26,6 +27,12 @@ func FuzzDecodeEvent(f *testing.F) {
 	dropped := bytes.Clone(rec)
 	binary.NativeEndian.PutUint32(dropped[64:], uint32(cms.ReportDropped))
 	f.Add(dropped)
+	epoch1 := bytes.Clone(dropped)
+	binary.NativeEndian.PutUint32(epoch1[68:], 1)
+	f.Add(epoch1)
+	epoch2 := bytes.Clone(rec) // no such epoch
+	binary.NativeEndian.PutUint32(epoch2[68:], 2)
+	f.Add(epoch2)
 	none := bytes.Clone(rec) // report 0: never sent
 	binary.NativeEndian.PutUint32(none[64:], 0)
 	f.Add(none)
@@ -46,7 +53,11 @@ func FuzzDecodeEvent(f *testing.F) {
 		if r := ne.Uint32(b[64:]); r != uint32(cms.ReportCrossed) && r != uint32(cms.ReportDropped) {
 			t.Fatalf("accepted report %d", r)
 		}
-		if e.Hash != ne.Uint64(b[48:]) || e.Estimate != ne.Uint32(b[56:]) || e.CPU != ne.Uint32(b[60:]) || uint32(e.Report) != ne.Uint32(b[64:]) {
+		if ep := ne.Uint32(b[68:]); ep > 1 {
+			t.Fatalf("accepted epoch %d", ep)
+		}
+		if e.Hash != ne.Uint64(b[48:]) || e.Estimate != ne.Uint32(b[56:]) || e.CPU != ne.Uint32(b[60:]) || uint32(e.Report) != ne.Uint32(b[64:]) ||
+			uint32(e.Epoch) != ne.Uint32(b[68:]) {
 			t.Fatalf("event %+v from record %x", e, b[:eventSize])
 		}
 	})

@@ -103,7 +103,8 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadCms() }
 // (the counters map of the mode in use holds the sketch, a row per element
 // or rows cut into chunks as the package doc says, two such sketches with
 // Epochs, the other map one element of one counter; the report cache holds
-// [cms.ReportSlots] slots in detector mode, one otherwise). A nil spec is
+// [cms.ReportSlots] slots in detector mode, twice that with Epochs, one
+// otherwise). A nil spec is
 // an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
@@ -138,7 +139,7 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	unused.MaxEntries, unused.ValueSize = 1, 4
 	reported := uint32(1) // the report cache, used in detector mode only
 	if opts.Mode == ModeDetect {
-		reported = cms.ReportSlots
+		reported = cms.ReportSlots * l.epochs
 	}
 	spec.Maps[cmsMapCmsReported].MaxEntries = reported
 	ring := uint32(opts.eventsBytes())
@@ -365,7 +366,7 @@ func (k *Kernel) sketch(c []uint32, n uint64) (*cms.Sketch, error) {
 
 // errNoEpochs is the error of the epoch methods on a kernel loaded without
 // Options.Epochs.
-var errNoEpochs = errors.New("cms kernel: no epochs: load with Options.Epochs (sketch modes) to use Epoch, Read, Clear and Flip")
+var errNoEpochs = errors.New("cms kernel: no epochs: load with Options.Epochs to use Epoch, Read, Clear and Flip")
 
 // epochs returns an error unless k is ready and was loaded with epochs.
 func (k *Kernel) epochs() error {
@@ -413,10 +414,10 @@ func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
 	return k.sketch(c, n)
 }
 
-// Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs]. Clear
-// the epoch the kernel does not count in: were it the current one,
-// packets counting in it while it is cleared could be left in some rows
-// and not in others.
+// Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs], and in
+// detector mode the epoch's memory of the flows reported. Clear the epoch
+// the kernel does not count in: were it the current one, packets counting
+// in it while it is cleared could be left in some rows and not in others.
 func (k *Kernel) Clear(epoch int) error {
 	if err := k.epochs(); err != nil {
 		return err
@@ -436,6 +437,11 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := bpfload.ClearRange(k.objs.CmsCountersPcpu, uint32(epoch)*l.elements(), l.elements(), clearBatch(l)); err != nil {
 		return fmt.Errorf("cms kernel: clear epoch %d: %w", epoch, err)
 	}
+	if k.opts.Mode == ModeDetect {
+		if err := bpfload.ClearRange(k.objs.CmsReported, uint32(epoch)*cms.ReportSlots, cms.ReportSlots, bpfload.Batch); err != nil {
+			return fmt.Errorf("cms kernel: clear epoch %d's reported flows: %w", epoch, err)
+		}
+	}
 	return nil
 }
 
@@ -447,6 +453,13 @@ func (k *Kernel) Clear(epoch int) error {
 // ended, every packet of it in every row. That epoch stays unchanged
 // until the next Flip clears it, so [Kernel.Read] can read it again. Flip
 // is not safe for concurrent use.
+//
+// In detector mode the sketch is of the packets the epoch passed (the
+// detector counts no dropped packet), and the epoch the kernel moves to
+// starts with no flow reported, its report cache cleared with its
+// counters. Once Flip returns, every report of the epoch that ended is in
+// the ring buffer ([Kernel.Events]; [Event].Epoch tells them from the
+// new epoch's).
 //
 // "Every packet in every row" holds unless a counter saturated (2^32-1
 // packets in one counter of one epoch), which keeps later packets out of
@@ -516,7 +529,7 @@ func (k *Kernel) Reset() error {
 		return fmt.Errorf("cms kernel: reset counters: %w", err)
 	}
 	if k.opts.Mode == ModeDetect {
-		if err := bpfload.ClearArray(k.objs.CmsReported, cms.ReportSlots, bpfload.Batch); err != nil {
+		if err := bpfload.ClearArray(k.objs.CmsReported, cms.ReportSlots*k.opts.layout().epochs, bpfload.Batch); err != nil {
 			return fmt.Errorf("cms kernel: reset reported flows: %w", err)
 		}
 	}

@@ -67,15 +67,22 @@ type Options struct {
 	// events and get a ring of one page, though a value out of range is
 	// refused in every mode.
 	EventsBytes int
-	// Epochs keeps two sketches in the kernel (sketch modes only): packets
-	// count in one, the current epoch, while the other holds the last
-	// epoch that ended. [Kernel.Flip] ends the current epoch and returns
-	// its sketch whole, every packet of the epoch in every row (unless a
-	// counter saturated) and no packet of another, under traffic;
-	// [Kernel.Reset] cannot promise that
-	// (it clears counters while packets may be counting). It doubles the
-	// counters' memory and costs the kernel one more map lookup a packet.
-	// The detector has no epochs: Load refuses Epochs with ModeDetect.
+	// Epochs keeps two sketches in the kernel: packets count in one, the
+	// current epoch, while the other holds the last epoch that ended.
+	// [Kernel.Flip] ends the current epoch and returns its sketch whole,
+	// every packet of the epoch in every row (unless a counter saturated)
+	// and no packet of another, under traffic; [Kernel.Reset] cannot
+	// promise that (it clears counters while packets may be counting). It
+	// doubles the counters' memory and costs the kernel one more map
+	// lookup a packet.
+	//
+	// In detector mode an epoch is an interval of the lab's detector
+	// under traffic: it starts with zero counters and no flow reported,
+	// as after [cms.Detector.Reset], and every packet is judged by the
+	// counters and reports of the epoch it counts in ([Event].Epoch
+	// names it). A flow dropped at the end of one epoch passes in the
+	// next until it reaches the threshold again, and is reported again.
+	// The report cache doubles too.
 	Epochs bool
 }
 
@@ -111,9 +118,6 @@ func (o Options) validate() error {
 	}
 	if o.Threshold != 0 && o.Mode != ModeDetect {
 		return fmt.Errorf("cms kernel: Threshold is the detector's (ModeDetect); the %s sketch has none, got %d", o.Mode, o.Threshold)
-	}
-	if o.Epochs && o.Mode == ModeDetect {
-		return errors.New("cms kernel: Epochs are the sketch modes' (ModeShared, ModePerCPU); the detector has none, got Epochs with ModeDetect")
 	}
 	if n, page := o.eventsBytes(), os.Getpagesize(); n < page || n&(n-1) != 0 || n > 1<<30 {
 		return fmt.Errorf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)
@@ -158,13 +162,15 @@ func (s Stats) Packets() uint64 {
 // packet of a flow not reported before was dropped (other flows filled its
 // counters). Every flow the detector drops is reported, once per CPU
 // unless another reported flow took its report slot (see
-// [cms.ReportSlots]), so the same key may be reported more than once.
+// [cms.ReportSlots]), so the same key may be reported more than once;
+// with [Options.Epochs], again in each epoch it is detected in.
 type Event struct {
 	Key      flow.Key
 	Hash     uint64     // the key's hash under the sketch's seed
 	Estimate uint32     // the flow's minimum counter: the threshold when crossed, at least it when dropped
 	CPU      uint32     // the CPU whose counters it was detected on
 	Report   cms.Report // why it was reported
+	Epoch    int        // the epoch whose counters it was detected on (0 or 1; always 0 without Options.Epochs)
 }
 
 // HeavyFlows returns the distinct flows that events name, in the order of
@@ -184,7 +190,7 @@ func HeavyFlows(events []Event) []flow.Key {
 }
 
 // eventSize is sizeof(struct cms_event): flow_key (48) + hash (8) +
-// estimate (4) + cpu (4) + report (4) + padding (4). A test checks it
+// estimate (4) + cpu (4) + report (4) + epoch (4). A test checks it
 // against the generated type.
 const eventSize = 72
 
@@ -202,5 +208,9 @@ func decodeEvent(b []byte) (Event, error) {
 	if r != uint32(cms.ReportCrossed) && r != uint32(cms.ReportDropped) {
 		return Event{}, fmt.Errorf("cms kernel: event with report %d, want %d (crossed) or %d (dropped)", r, cms.ReportCrossed, cms.ReportDropped)
 	}
-	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:]), Report: cms.Report(r)}, nil
+	ep := ne.Uint32(b[68:])
+	if ep > 1 {
+		return Event{}, fmt.Errorf("cms kernel: event of epoch %d, want 0 or 1", ep)
+	}
+	return Event{Key: key, Hash: ne.Uint64(b[48:]), Estimate: ne.Uint32(b[56:]), CPU: ne.Uint32(b[60:]), Report: cms.Report(r), Epoch: int(ep)}, nil
 }

@@ -410,6 +410,7 @@ type modelEvent struct {
 	key      flow.Key
 	report   cms.Report
 	estimate uint32
+	epoch    int
 }
 
 // replayDetector runs frames through the detector kernel k (pinned to one
@@ -418,14 +419,27 @@ type modelEvent struct {
 // also checks that the model reports every flow it drops.
 func replayDetector(t *testing.T, k *Kernel, d *cms.Detector, caps []capturedFrames) (packets, drops int, want []modelEvent) {
 	t.Helper()
+	return replayDetectorFlips(t, k, d, caps, 0)
+}
+
+// replayDetectorFlips is replayDetector with k loaded with Options.Epochs
+// flipped every flipEvery packets (0: never), the model reset at the same
+// packets (cms.Detector.Reset). Each Flip must wait once for running
+// programs and return the model's sketch of the epoch it ended; the
+// model's reports carry the epoch they were made in, and every flow the
+// model drops in an epoch must be reported in it.
+func replayDetectorFlips(t *testing.T, k *Kernel, d *cms.Detector, caps []capturedFrames, flipEvery int) (packets, drops int, want []modelEvent) {
+	t.Helper()
+	epoch := 0
 	dropped, reported := map[flow.Key]bool{}, map[flow.Key]bool{}
-	defer func() {
+	unreported := func() {
 		for key := range dropped {
 			if !reported[key] {
-				t.Fatalf("flow %v dropped, never reported", key)
+				t.Fatalf("epoch %d: flow %v dropped, never reported", epoch, key)
 			}
 		}
-	}()
+	}
+	defer unreported()
 	for _, c := range caps {
 		for i, f := range c.frames {
 			v, _ := kerneltest.Run(t, k.Program(), f)
@@ -438,7 +452,7 @@ func replayDetector(t *testing.T, k *Kernel, d *cms.Detector, caps []capturedFra
 					dropped[info.Key] = true
 				}
 				if r != cms.ReportNone {
-					want = append(want, modelEvent{info.Key, r, d.Sketch().Estimate(info.Key.Bytes())})
+					want = append(want, modelEvent{info.Key, r, d.Sketch().Estimate(info.Key.Bytes()), epoch})
 					reported[info.Key] = true
 				}
 			}
@@ -446,6 +460,23 @@ func replayDetector(t *testing.T, k *Kernel, d *cms.Detector, caps []capturedFra
 				t.Fatalf("%s packet %d: kernel verdict %d, Go model %d", c.name, i, v, wantV)
 			}
 			packets++
+			if flipEvery == 0 || packets%flipEvery != 0 {
+				continue
+			}
+			waits := k.wait.Waits()
+			got, err := k.Flip()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.wait.Waits() != waits+1 {
+				t.Fatalf("packet %d: Flip waited %d times for running programs, want once", packets, k.wait.Waits()-waits)
+			}
+			equalSketch(t, fmt.Sprintf("epoch %d, ended at packet %d", epoch, packets), got, d.Sketch())
+			unreported()
+			d.Reset()
+			clear(dropped)
+			clear(reported)
+			epoch = 1 - epoch
 		}
 	}
 	return packets, drops, want
@@ -467,8 +498,9 @@ func compareEvents(t *testing.T, k *Kernel, want []modelEvent) (crossed, dropped
 	}
 	for i, e := range ev {
 		w := want[i]
-		if e.Key != w.key || e.Report != w.report || e.Estimate != w.estimate {
-			t.Fatalf("event %d: kernel %v %v at %d, Go model %v %v at %d", i, e.Key, e.Report, e.Estimate, w.key, w.report, w.estimate)
+		if e.Key != w.key || e.Report != w.report || e.Estimate != w.estimate || e.Epoch != w.epoch {
+			t.Fatalf("event %d: kernel %v %v at %d in epoch %d, Go model %v %v at %d in epoch %d",
+				i, e.Key, e.Report, e.Estimate, e.Epoch, w.key, w.report, w.estimate, w.epoch)
 		}
 		if e.Report == cms.ReportCrossed {
 			crossed++
@@ -515,6 +547,121 @@ func TestKernel_ReplayDetector(t *testing.T) {
 	}
 }
 
+// TestKernel_DetectorEpochs: with Options.Epochs, every epoch is a fresh
+// interval of the detector. The captures run through the kernel flipped
+// every 997 packets give the verdicts and reports of a Go detector reset
+// at the same packets ([cms.Detector.Reset]), in order, each report naming
+// the epoch it was made in; each Flip returns the Go detector's sketch of
+// the epoch that ended, the passed packets only; a flow detected in one
+// epoch is reported again in a later one; Reset clears both epochs'
+// counters and reports.
+func TestKernel_DetectorEpochs(t *testing.T) {
+	caps := captures(t)
+	kerneltest.PinCPU(t)
+	const thr = 20
+	// Straight-line code and the kernel's loop, narrow enough that flows
+	// collide within an epoch (for reports of first drops).
+	for _, tc := range []struct{ depth, width uint32 }{{2, 512}, {9, 64}} {
+		t.Run(fmt.Sprintf("d=%d/w=%d", tc.depth, tc.width), func(t *testing.T) {
+			kerneltest.PinCPU(t) // a subtest runs on its own goroutine
+			p := cms.Params{Width: tc.width, Depth: tc.depth, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: thr, EventsBytes: 1 << 22, Epochs: true})
+			d, _ := cms.NewDetector(p, thr)
+			packets, drops, want := replayDetectorFlips(t, k, d, caps, 997)
+			if packets < 4*997 {
+				t.Fatalf("%d packets: too few for the flips to matter", packets)
+			}
+			crossed, dropped := compareEvents(t, k, want)
+			if drops == 0 || crossed == 0 || dropped == 0 {
+				t.Fatalf("%d drops, %d crossings, %d drop reports: the replay does not test both reports", drops, crossed, dropped)
+			}
+			// A flow reported in both epochs was forgotten by the flip
+			// between: the model, reset there, reported it again.
+			in := map[flow.Key][2]bool{}
+			again := 0
+			for _, e := range want {
+				seen := in[e.key]
+				if !seen[e.epoch] && seen[1-e.epoch] {
+					again++
+				}
+				seen[e.epoch] = true
+				in[e.key] = seen
+			}
+			if again == 0 {
+				t.Fatal("no flow reported in both epochs: the replay does not test the reports' reset")
+			}
+			compareSketches(t, k, d.Sketch()) // the current epoch
+			// Reset clears both epochs, reports included: the flows the
+			// current epoch reported are reported again.
+			if err := k.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			for ep := range 2 {
+				if s, err := k.Read(ep); err != nil || s.Total() != 0 {
+					t.Fatalf("epoch %d after Reset: %v, want an empty sketch", ep, err)
+				}
+			}
+			d.Reset()
+			_, _, want = replayDetectorFlips(t, k, d, caps[:1], 0)
+			epoch, err := k.Epoch()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				want[i].epoch = epoch
+			}
+			compareEvents(t, k, want) // and the statistics, which Reset zeroed
+			t.Logf("%d frames, a flip every 997: %d dropped, %d crossings and %d first drops reported, %d reported again in a later epoch",
+				packets, drops, crossed, dropped, again)
+		})
+	}
+}
+
+// TestKernel_DetectorEpochReports: the memory of reported flows is the
+// epoch's. With w = 1 and threshold 3, each epoch plays A A B A: B's
+// packet brings the minimum to 3 (B crossed), A's next is dropped and
+// reported as a first drop, as A was never reported in this epoch,
+// though it was, the same way, in the epochs before. So every epoch, both
+// epochs' caches in turn, and again after Reset, which clears both.
+func TestKernel_DetectorEpochReports(t *testing.T) {
+	kerneltest.PinCPU(t)
+	p := cms.LabParams(1, testSeed)
+	k := load(t, Options{Params: p, Mode: ModeDetect, Threshold: 3, Epochs: true})
+	fa, fb := fixtures(t)["ipv4-tcp"], fixtures(t)["ipv4-udp"]
+	a, _ := flow.Parse(fa)
+	b, _ := flow.Parse(fb)
+	seq := [][]byte{fa, fa, fb, fa}
+	round := []capturedFrames{{"A A B A", seq}, {"A A B A", seq}, {"A A B A", seq}, {"A A B A", seq}}
+	d, _ := cms.NewDetector(p, 3)
+	// Epochs 0, 1, 0 and 1, a flip after each but the last.
+	_, drops, want := replayDetectorFlips(t, k, d, round[:3], len(seq))
+	_, drops4, want4 := replayDetectorFlips(t, k, d, round[3:], 0)
+	for i := range want4 {
+		want4[i].epoch = 1
+	}
+	want = append(want, want4...)
+	var wantEv []modelEvent
+	for e := range 4 {
+		wantEv = append(wantEv, modelEvent{b.Key, cms.ReportCrossed, 3, e % 2}, modelEvent{a.Key, cms.ReportDropped, 3, e % 2})
+	}
+	if drops+drops4 != 4 || !slices.Equal(want, wantEv) {
+		t.Fatalf("Go model: %d drops, reports %+v; want 4 drops, reports %+v", drops+drops4, want, wantEv)
+	}
+	compareEvents(t, k, want)
+	if err := k.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	d.Reset()
+	_, _, want = replayDetectorFlips(t, k, d, round[:1], 0)
+	for i := range want {
+		want[i].epoch = 1
+	}
+	if !slices.Equal(want, wantEv[6:]) {
+		t.Fatalf("Go model after Reset: reports %+v, want %+v", want, wantEv[6:])
+	}
+	compareEvents(t, k, want)
+}
+
 // TestKernel_DetectorReportsDroppedFlow: with w = 1 every flow shares the
 // counters. Threshold 3: elephant A sends two packets, mouse B one, which
 // brings the minimum to 3 (B is reported as crossed), then A's next five
@@ -534,7 +681,7 @@ func TestKernel_DetectorReportsDroppedFlow(t *testing.T) {
 		t.Fatalf("%d drops, want A's last 5", drops)
 	}
 	compareEvents(t, k, want)
-	wantEv := []modelEvent{{b.Key, cms.ReportCrossed, 3}, {a.Key, cms.ReportDropped, 3}}
+	wantEv := []modelEvent{{b.Key, cms.ReportCrossed, 3, 0}, {a.Key, cms.ReportDropped, 3, 0}}
 	if !slices.Equal(want, wantEv) {
 		t.Fatalf("reports %+v, want %+v", want, wantEv)
 	}
@@ -706,6 +853,7 @@ func BenchmarkKernel(b *testing.B) {
 		{"sketch/shared/d=4/epochs", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModeShared, Epochs: true}},
 		{"sketch/per-cpu/d=4/epochs", Options{Params: cms.Params{Width: 2048, Depth: 4, Seed: 1}, Mode: ModePerCPU, Epochs: true}},
 		{"detect/d=2", Options{Params: cms.LabParams(4096, 1), Mode: ModeDetect}},
+		{"detect/d=2/epochs", Options{Params: cms.LabParams(4096, 1), Mode: ModeDetect, Epochs: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			k := load(b, bc.opts)
