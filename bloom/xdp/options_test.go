@@ -48,3 +48,13 @@ func TestOptions_ParamsError(t *testing.T) {
 		t.Errorf("%v does not wrap %v, or repeats the package", err, want)
 	}
 }
+
+// TestLayout_String: the layouts' names, as sub-benchmarks and messages
+// print them, and a value out of range shown as a number.
+func TestLayout_String(t *testing.T) {
+	for l, want := range map[Layout]string{Classic: "classic", Blocked: "blocked", 2: "Layout(2)"} {
+		if got := l.String(); got != want {
+			t.Errorf("Layout %d: %q, want %q", uint32(l), got, want)
+		}
+	}
+}

@@ -17,6 +17,17 @@ const (
 	Blocked Layout = 1 // a bloom.Blocked
 )
 
+// String returns the layout's name: "classic" or "blocked".
+func (l Layout) String() string {
+	switch l {
+	case Classic:
+		return "classic"
+	case Blocked:
+		return "blocked"
+	}
+	return fmt.Sprintf("Layout(%d)", uint32(l))
+}
+
 // KeyMode selects the bytes of a packet's key that are hashed.
 type KeyMode uint32
 

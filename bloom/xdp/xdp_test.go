@@ -476,7 +476,7 @@ func BenchmarkKernel(b *testing.B) {
 	keys := traffic.DistinctKeys(b, 1)
 	for _, layout := range []Layout{Classic, Blocked} {
 		for _, fpr := range []float64{0.01, 0.001} {
-			b.Run(fmt.Sprintf("layout=%d/fpr=%g", layout, fpr), func(b *testing.B) {
+			b.Run(fmt.Sprintf("layout=%s/fpr=%g", layout, fpr), func(b *testing.B) {
 				opts := Options{Params: params(layout, uint64(len(keys)), fpr), Layout: layout}
 				k := loadKernel(b, opts)
 				m := model(opts)
