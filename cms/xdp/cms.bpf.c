@@ -292,8 +292,9 @@ static __always_inline int cms_sketch(__u64 h, __u32 base, int percpu)
 	return XDP_PASS;
 }
 
-/* cms_report_slot returns the report cache slot of hash h (never NULL:
- * the index is below CMS_REPORT_SLOTS). */
+/* cms_report_slot returns the report cache slot of hash h in epoch (never
+ * NULL: the index is below CMS_REPORT_SLOTS, or twice that with
+ * cms_epochs, the map's size). */
 static __always_inline struct cms_reported_slot *cms_report_slot(__u64 h, __u32 epoch)
 {
 	__u32 slot = epoch * CMS_REPORT_SLOTS + dp_index(h, CMS_REPORT_ROW, CMS_REPORT_SLOTS);

@@ -42,7 +42,8 @@
 // ([cms.ReportSlots] flow hashes): reports may repeat, never miss. A
 // report lost to a full ring buffer ([Stats].EventsLost) is not
 // remembered, so the flow's next dropped packet on that CPU reports it
-// (only a flow that sends nothing more after the loss stays unnamed).
+// (only a flow that sends nothing more after the loss stays unnamed, or,
+// with epochs, nothing more in that epoch).
 // [HeavyFlows] lists each reported flow once. They cost about one ring
 // buffer record per heavy flow while fewer dropped flows than report slots
 // are active at once (with many more, reports repeat, at worst one per

@@ -151,7 +151,7 @@ func ExampleKernel_Flip_detector() {
 				heavy = append(heavy, e)
 			}
 		}
-		fmt.Println(ended.Total(), "packets passed;", len(xdp.HeavyFlows(heavy)), "flows reached 1000 packets")
+		fmt.Println(ended.Total(), "packets passed;", len(xdp.HeavyFlows(heavy)), "flows detected")
 	}
 }
 

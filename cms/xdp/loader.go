@@ -458,8 +458,8 @@ func (k *Kernel) Clear(epoch int) error {
 // detector counts no dropped packet), and the epoch the kernel moves to
 // starts with no flow reported, its report cache cleared with its
 // counters. Once Flip returns, every report of the epoch that ended is in
-// the ring buffer ([Kernel.Events]; [Event].Epoch tells them from the
-// new epoch's).
+// the ring buffer ([Kernel.Events]; [Event].Epoch tells them from the new
+// epoch's), but those lost to a full ring ([Stats].EventsLost).
 //
 // "Every packet in every row" holds unless a counter saturated (2^32-1
 // packets in one counter of one epoch), which keeps later packets out of

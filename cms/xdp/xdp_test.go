@@ -48,6 +48,7 @@ func TestLayout(t *testing.T) {
 		{"estimate", unsafe.Offsetof(e.Estimate), 56},
 		{"cpu", unsafe.Offsetof(e.Cpu), 60},
 		{"report", unsafe.Offsetof(e.Report), 64},
+		{"epoch", unsafe.Offsetof(e.Epoch), 68},
 	} {
 		if o.got != o.want {
 			t.Errorf("cms_event.%s at %d, decodeEvent reads %d", o.name, o.got, o.want)
@@ -560,8 +561,13 @@ func TestKernel_DetectorEpochs(t *testing.T) {
 	kerneltest.PinCPU(t)
 	const thr = 20
 	// Straight-line code and the kernel's loop, narrow enough that flows
-	// collide within an epoch (for reports of first drops).
-	for _, tc := range []struct{ depth, width uint32 }{{2, 512}, {9, 64}} {
+	// collide within an epoch (for reports of first drops); and rows cut
+	// into chunks (see layout), where epoch 1 starts past epoch 0's
+	// chunks, too wide for such collisions.
+	for _, tc := range []struct {
+		depth, width uint32
+		collide      bool
+	}{{2, 512, true}, {9, 64, true}, {2, 2*pcpuChunk + 5, false}} {
 		t.Run(fmt.Sprintf("d=%d/w=%d", tc.depth, tc.width), func(t *testing.T) {
 			kerneltest.PinCPU(t) // a subtest runs on its own goroutine
 			p := cms.Params{Width: tc.width, Depth: tc.depth, Seed: testSeed}
@@ -572,7 +578,7 @@ func TestKernel_DetectorEpochs(t *testing.T) {
 				t.Fatalf("%d packets: too few for the flips to matter", packets)
 			}
 			crossed, dropped := compareEvents(t, k, want)
-			if drops == 0 || crossed == 0 || dropped == 0 {
+			if drops == 0 || crossed == 0 || (tc.collide && dropped == 0) {
 				t.Fatalf("%d drops, %d crossings, %d drop reports: the replay does not test both reports", drops, crossed, dropped)
 			}
 			// A flow reported in both epochs was forgotten by the flip
@@ -622,7 +628,9 @@ func TestKernel_DetectorEpochs(t *testing.T) {
 // packet brings the minimum to 3 (B crossed), A's next is dropped and
 // reported as a first drop, as A was never reported in this epoch,
 // though it was, the same way, in the epochs before. So every epoch, both
-// epochs' caches in turn, and again after Reset, which clears both.
+// epochs' caches in turn, and again after Reset, which clears both. Clear
+// of the other epoch leaves the current one's memory: A, dropped again,
+// is not reported again.
 func TestKernel_DetectorEpochReports(t *testing.T) {
 	kerneltest.PinCPU(t)
 	p := cms.LabParams(1, testSeed)
@@ -648,6 +656,18 @@ func TestKernel_DetectorEpochReports(t *testing.T) {
 		t.Fatalf("Go model: %d drops, reports %+v; want 4 drops, reports %+v", drops+drops4, want, wantEv)
 	}
 	compareEvents(t, k, want)
+	if err := k.Clear(0); err != nil { // the current epoch is 1
+		t.Fatal(err)
+	}
+	if drop, r := d.FilterReport(a.Key.Bytes()); !drop || r != cms.ReportNone {
+		t.Fatalf("Go model: A again: drop %v, report %v; want a drop and no report", drop, r)
+	}
+	if v, _ := kerneltest.Run(t, k.Program(), fa); v != VerdictDrop {
+		t.Fatalf("A again: kernel verdict %d, want %d (drop)", v, VerdictDrop)
+	}
+	if ev, err := k.Events(); err != nil || len(ev) != 0 {
+		t.Fatalf("A dropped again after Clear(0), in epoch 1: kernel reported %+v (%v), want nothing", ev, err)
+	}
 	if err := k.Reset(); err != nil {
 		t.Fatal(err)
 	}
