@@ -31,8 +31,8 @@ import (
 // Options of one run.
 type Options struct {
 	Backends int    // backends (1 to 9)
-	UDP      int    // UDP requests, each from a new source port (0 or more)
-	TCP      int    // TCP connections (0 or more)
+	UDP      int    // UDP requests, each from a new source port (0 or more; at most 12768 with Drain and ConnTrack)
+	TCP      int    // TCP connections (0 or more; at most 10000 with Drain)
 	Seed     uint64 // flow-hash and table seed
 	// TCPBytes is the length of each TCP answer: the backend's name, a
 	// newline and filler. Less than the name and newline means the name
@@ -663,7 +663,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				stop()
 				a.Want = predict(c.LocalAddr(), port, proto)
 				a.From = netip.MustParseAddrPort(c.LocalAddr().String()).Port()
-				c.Close()
+				closeTry(c, err != nil)
 				if err != nil {
 					last = err
 					continue
@@ -828,6 +828,18 @@ const (
 	askTimeout  = 2 * time.Second
 	maxFailures = 5
 )
+
+// closeTry closes the connection of one try of a request. A failed TCP
+// try is reset rather than closed: closing first, the client would hold
+// its port (FIN-WAIT, then TIME-WAIT) and the next try, from the same
+// port, would fail to bind it ("address already in use") instead of
+// trying again.
+func closeTry(c net.Conn, failed bool) {
+	if tc, ok := c.(*net.TCPConn); ok && failed {
+		tc.SetLinger(0)
+	}
+	c.Close()
+}
 
 // askFunc sends one request, TCP or UDP, from the client's port from (0:
 // any), and returns its answer; err is nil if one try was answered.
@@ -1110,8 +1122,8 @@ func (o Options) check() error {
 			n, firstNewUDPPort, ephemeralPorts, o.UDP)
 	}
 	if n := firstNewUDPPort - firstNewTCPPort; o.Drain > 0 && o.TCP > n {
-		return fmt.Errorf("-tcp must be at most %d with -drain (the new connections after the drain take source ports from %d up, which must stay below %d, where the new UDP flows' start), got %d",
-			n, firstNewTCPPort, firstNewUDPPort, o.TCP)
+		return fmt.Errorf("-tcp must be at most %d with -drain (the new connections after the drain take source ports %d to %d, apart from those of the first round and of new UDP flows), got %d",
+			n, firstNewTCPPort, firstNewUDPPort-1, o.TCP)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func TestRunOptions(t *testing.T) {
 		// The new flows after a tracked drain take ports 20000 to 32767.
 		{Options{Backends: 3, Drain: 2, ConnTrack: true, UDP: 12769}, "-udp must be at most 12768 with -conntrack and -drain (the new flows after the drain take source ports from 20000 up, which must stay below 32768, where the first round's start), got 12769"},
 		// The new connections after a drain take ports 10000 to 19999.
-		{Options{Backends: 3, Drain: 1, TCP: 10001}, "-tcp must be at most 10000 with -drain (the new connections after the drain take source ports from 10000 up, which must stay below 20000, where the new UDP flows' start), got 10001"},
+		{Options{Backends: 3, Drain: 1, TCP: 10001}, "-tcp must be at most 10000 with -drain (the new connections after the drain take source ports 10000 to 19999, apart from those of the first round and of new UDP flows), got 10001"},
 	} {
 		func() {
 			defer func() {

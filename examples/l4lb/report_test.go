@@ -122,17 +122,20 @@ func TestReport_Drain(t *testing.T) {
 }
 
 // TestReport_DrainConnTrack: with connection tracking the drain line
-// counts the flows that kept their backend, and a line each the new UDP
-// flows and the new TCP connections, and how many reached the drained
-// backend.
+// counts the flows that kept their backend; then come the held
+// connections' line and a line each for the new UDP flows and the new TCP
+// connections, in the order they were sent, with how many reached the
+// drained backend.
 func TestReport_DrainConnTrack(t *testing.T) {
 	res := Result{Backends: []string{"a", "b"}, Answered: map[string]int{"a": 1, "b": 1}, Sent: 2,
 		TableFrac: map[string]float64{"a": 0.5, "b": 0.5},
 		Drain: Drained{Backend: "b", ConnTrack: true, Flows: 10, Answered: 9, Agree: 8, Moved: 1, MovedOwn: 1, Own: 4, Predicted: 0.5, Share: 0.5,
+			Sessions: 30, SessionsOwn: 11, SessionsAway: 11, SessionsKept: 30,
 			NewUDP: NewFlows{Sent: 7, Answered: 6, Agree: 5}, NewTCP: NewFlows{Sent: 3, Answered: 3, Agree: 3}}}
 	var b bytes.Buffer
 	report(&b, res)
 	want := "drain b (it held 50.0% of the table), connections tracked: 10 UDP flows again, 9 answered; 1 moved: 1 of its 4, 0 of the other backends'\n" +
+		"30 TCP connections held open across the drain (11 of them the drained backend's): 30 kept their backend, 0 broke; the new table sends 11 elsewhere\n" +
 		"then 7 new UDP flows, 6 answered, 5 by the backend the new table predicts, 0 by the drained backend\n" +
 		"then 3 new TCP connections, 3 answered, 3 by the backend the new table predicts, 0 by the drained backend\n" + legend + "\n"
 	if !strings.HasSuffix(b.String(), want) {
