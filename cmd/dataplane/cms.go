@@ -183,10 +183,12 @@ func cmsSection(r *Run) error {
 
 // cmsKernelReport replays the frames through cms/xdp in shared-sketch mode
 // with epochs, in two intervals that Flip ends (each interval's sketch
-// must equal Go's of its frames, counter for counter), and detector mode
-// (every verdict must equal cms.Detector.Filter's; the threshold is
-// lowered to 20 packets so that small traces hold heavy hitters), then
-// measures the kernel above an XDP_DROP floor.
+// must equal Go's of its frames, counter for counter), and detector mode,
+// with epochs too: the same two intervals, each a fresh detector (every
+// verdict and report must equal those of a cms.Detector reset between
+// them, each report in its interval's epoch, and each interval's counters
+// Go's; the threshold is lowered to 20 packets so that small traces hold
+// heavy hitters), then measures the kernel above an XDP_DROP floor.
 func cmsKernelReport(r *Run) (string, error) {
 	if !r.KernelAllowed() {
 		return "kernel: not run (-kernel off)", nil
@@ -202,7 +204,8 @@ func cmsKernelReport(r *Run) (string, error) {
 	var diff int
 	var gotN, wantN uint64
 	var sizes []string
-	for half, part := range [][][]byte{frames[:len(frames)/2], frames[len(frames)/2:]} {
+	halves := [][][]byte{frames[:len(frames)/2], frames[len(frames)/2:]}
+	for half, part := range halves {
 		want := cms.MustNew(p)
 		for i, fr := range part {
 			if _, err := k.Run(fr); err != nil {
@@ -232,27 +235,27 @@ func cmsKernelReport(r *Run) (string, error) {
 		return "", err
 	}
 	lp := cms.LabParams(4096, r.Seed)
-	dk, err := cmsxdp.Load(cmsxdp.Options{Params: lp, Mode: cmsxdp.ModeDetect, Threshold: thr})
+	dk, err := cmsxdp.Load(cmsxdp.Options{Params: lp, Mode: cmsxdp.ModeDetect, Threshold: thr, Epochs: true})
 	if err != nil {
 		unpin()
 		return "", err
 	}
 	defer dk.Close()
-	model, _ := cms.NewDetector(lp, thr)
-	det, err := cmsDetect(dk, model, frames)
+	det, detDiff, epochDiff, err := cmsDetectEpochs(dk, lp, thr, halves)
 	unpin()
 	if err != nil {
 		return "", err
 	}
-	reportDiff := cmsReportsDiffer(det.events, det.reports)
+	diff += detDiff
+	reportDiff := cmsReportsDiffer(det.events, det.reports) || epochDiff > 0
 	// The kernel's own drop count, read before the speed runs below add
 	// to it.
 	dst, err := dk.Stats()
 	if err != nil {
 		return "", err
 	}
-	r.Printf("kernel detector (d = 2, threshold lowered to %d): %d dropped (Go model: %d), %d reports naming %d heavy flows (Go model: %d reports, same keys in the same order: %v), verdict mismatches with Go: %d\n",
-		thr, dst.Dropped, det.drops, len(det.events), len(cmsxdp.HeavyFlows(det.events)), len(det.reports), !reportDiff, det.mismatches)
+	r.Printf("kernel detector (d = 2, threshold lowered to %d, the same two intervals as epochs): %d dropped (Go model: %d), %d reports naming %d heavy flows (Go model: %d reports, same keys in the same order and intervals: %v), verdict mismatches with Go: %d, counters differing from Go: %d of %d\n",
+		thr, dst.Dropped, det.drops, len(det.events), len(cmsxdp.HeavyFlows(det.events)), len(det.reports), !reportDiff, det.mismatches, detDiff, 2*lp.Counters())
 
 	// Speed above an XDP_DROP floor, per mode.
 	pk, err := cmsxdp.Load(cmsxdp.Options{Params: p, Mode: cmsxdp.ModePerCPU})
@@ -296,6 +299,43 @@ func cmsCounterDiff(got, want []uint32) int {
 type cmsDetectorKernel interface {
 	verdictRunner
 	Events() ([]cmsxdp.Event, error)
+}
+
+// cmsDetectEpochs runs each part of the frames through the detector
+// kernel k, loaded with epochs, in an epoch of its own (part i in epoch
+// i%2), against a Go detector of parameters p and threshold thr reset
+// between parts (see cmsDetect), and ends each epoch with Flip. It
+// returns the parts' detections joined, the counters of the ended epochs
+// that differ from the model's, and the kernel's events whose epoch is
+// not their part's. The caller keeps the thread pinned to one CPU until
+// it returns.
+func cmsDetectEpochs(k *cmsxdp.Kernel, p cms.Params, thr uint32, parts [][][]byte) (det cmsDetection, diff, epochDiff int, err error) {
+	model, err := cms.NewDetector(p, thr)
+	if err != nil {
+		return det, 0, 0, err
+	}
+	for i, part := range parts {
+		d, err := cmsDetect(k, model, part)
+		if err != nil {
+			return det, diff, epochDiff, err
+		}
+		for _, e := range d.events {
+			if e.Epoch != i%2 {
+				epochDiff++
+			}
+		}
+		det.events = append(det.events, d.events...)
+		det.reports = append(det.reports, d.reports...)
+		det.drops += d.drops
+		det.mismatches += d.mismatches
+		got, err := k.Flip()
+		if err != nil {
+			return det, diff, epochDiff, err
+		}
+		diff += cmsCounterDiff(got.Counters(), model.Sketch().Counters())
+		model.Reset()
+	}
+	return det, diff, epochDiff, nil
 }
 
 // cmsReport is a report of the Go detector: the flow and why.

@@ -18,12 +18,13 @@ import (
 
 // TestCmsKernel_MoreReportsThanTheRingHolds: the kernel detector's reports
 // go through a ring buffer of 3,276 events. A trace whose detector reports
-// more than that (4,000 flows of 22 packets each, all over the lowered
-// threshold of 20) must still compare the kernel's reports with Go's, not
-// fail the run because the ring filled before it was read.
+// more than that (4,000 flows of 44 packets each, 22 in each of the two
+// intervals, so that every flow crosses the lowered threshold of 20 in
+// each) must still compare the kernel's reports with Go's, not fail the
+// run because the ring filled before it was read.
 func TestCmsKernel_MoreReportsThanTheRingHolds(t *testing.T) {
 	kerneltest.Require(t)
-	const flows, perFlow = 4000, 22
+	const flows, perFlow = 4000, 44
 	var frames [][]byte
 	for p := 0; p < perFlow; p++ {
 		for i := 0; i < flows; i++ {
@@ -36,7 +37,7 @@ func TestCmsKernel_MoreReportsThanTheRingHolds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	m := regexp.MustCompile(`(\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order: true\)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`(\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order and intervals: true\)`).FindStringSubmatch(out.String())
 	if m == nil || m[1] != m[3] || m[2] != fmt.Sprint(flows) {
 		t.Errorf("kernel detector line does not report every flow, as Go does:\n%s\n%s", out.String(), line)
 	}

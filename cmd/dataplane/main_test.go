@@ -112,7 +112,7 @@ func TestRun_DefaultTrace(t *testing.T) {
 		}
 		// The detector's reports name every heavy flow, some more than once;
 		// its drops are the kernel's own count, beside the Go model's.
-		m := regexp.MustCompile(`kernel detector .*: (\d+) dropped \(Go model: (\d+)\), (\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order: true\)`).FindStringSubmatch(out)
+		m := regexp.MustCompile(`kernel detector .*: (\d+) dropped \(Go model: (\d+)\), (\d+) reports naming (\d+) heavy flows \(Go model: (\d+) reports, same keys in the same order and intervals: true\), verdict mismatches with Go: 0, counters differing from Go: 0 of`).FindStringSubmatch(out)
 		if m == nil {
 			t.Errorf("no kernel detector line with drops and reports matching Go's:\n%s", out)
 		} else {
