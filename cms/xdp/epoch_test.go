@@ -40,6 +40,23 @@ func runFrames(t *testing.T, k *Kernel, first, n int) [][]byte {
 	return frames
 }
 
+// flipWaitingOnce ends k's epoch with Flip and returns the ended epoch's
+// sketch, failing unless Flip waited once for running programs: a Flip
+// that did not wait would pass every other check of these tests, where no
+// packet is in flight. what names the flip in failures.
+func flipWaitingOnce(t *testing.T, k *Kernel, what string) *cms.Sketch {
+	t.Helper()
+	waits := k.wait.Waits()
+	got, err := k.Flip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.wait.Waits() != waits+1 {
+		t.Fatalf("%s: Flip waited %d times for running programs, want once", what, k.wait.Waits()-waits)
+	}
+	return got
+}
+
 // equalSketch fails unless got holds want's N and counters.
 func equalSketch(t *testing.T, what string, got, want *cms.Sketch) {
 	t.Helper()
@@ -86,16 +103,7 @@ func TestKernel_Epochs(t *testing.T) {
 					t.Fatal(err)
 				}
 				equalSketch(t, fmt.Sprintf("round %d: Sketch before Flip", round), live, want)
-				waits := k.wait.Waits()
-				got, err := k.Flip()
-				if err != nil {
-					t.Fatal(err)
-				}
-				// A Flip that did not wait for the running programs would
-				// pass every other check here: no packet is in flight.
-				if k.wait.Waits() != waits+1 {
-					t.Fatalf("round %d: Flip waited %d times for running programs, want once", round, k.wait.Waits()-waits)
-				}
+				got := flipWaitingOnce(t, k, fmt.Sprintf("round %d", round))
 				equalSketch(t, fmt.Sprintf("round %d: Flip", round), got, want)
 				ended := round % 2
 				if e, err := k.Epoch(); err != nil || e != 1-ended {

@@ -464,14 +464,7 @@ func replayDetectorFlips(t *testing.T, k *Kernel, d *cms.Detector, caps []captur
 			if flipEvery == 0 || packets%flipEvery != 0 {
 				continue
 			}
-			waits := k.wait.Waits()
-			got, err := k.Flip()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if k.wait.Waits() != waits+1 {
-				t.Fatalf("packet %d: Flip waited %d times for running programs, want once", packets, k.wait.Waits()-waits)
-			}
+			got := flipWaitingOnce(t, k, fmt.Sprintf("packet %d", packets))
 			equalSketch(t, fmt.Sprintf("epoch %d, ended at packet %d", epoch, packets), got, d.Sketch())
 			unreported()
 			d.Reset()
