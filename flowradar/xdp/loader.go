@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -34,6 +35,12 @@ type Kernel struct {
 	// cost is about the same per element whatever its size.
 	filterMem, cellsMem [2][]byte
 	closed              bool
+	// scratch holds the cells of a table being read (Read, Flip) while
+	// they are merged, before they are copied into the table; mu guards
+	// it. Kept from one read to the next: a fresh buffer of a table's
+	// size costs more to allocate, in page faults, than the read itself.
+	mu      sync.Mutex
+	scratch []flowradar.Cell
 }
 
 // cellChunk is how many cells one element of a per-CPU cells map holds
@@ -252,12 +259,27 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 	tables := make([]*flowradar.Table, n)
 	filters := make([][]uint64, n)
 	cells := make([][]flowradar.Cell, n)
+	if n == 1 {
+		// One table: its cells are merged in the kernel's scratch
+		// buffer, reused from read to read (see Kernel.scratch).
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if len(k.scratch) != int(k.p.Cells) {
+			k.scratch = make([]flowradar.Cell, k.p.Cells)
+		} else {
+			clear(k.scratch)
+		}
+		cells[0] = k.scratch
+	}
 	for i := range tables {
 		t, err := flowradar.NewTable(k.p)
 		if err != nil {
 			return nil, err
 		}
-		tables[i], filters[i], cells[i] = t, t.Filter(), make([]flowradar.Cell, k.p.Cells)
+		tables[i], filters[i] = t, t.Filter()
+		if cells[i] == nil {
+			cells[i] = make([]flowradar.Cell, k.p.Cells)
+		}
 	}
 	if k.cellsMem[epoch] != nil {
 		if err := k.readMapped(epoch, filters[0], cells[0]); err != nil {
