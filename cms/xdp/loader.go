@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -42,6 +43,12 @@ type Kernel struct {
 	mem    []byte          // the shared counters, memory-mapped (ModeShared); nil otherwise or when closed
 	wait   *bpfload.Waiter // Flip's wait for running programs (Options.Epochs); nil otherwise
 	closed bool
+	// scratch holds the counters of a sketch being read (Sketch, Read,
+	// Flip) until cms.FromCounters copies them; mu guards it. Kept from
+	// one read to the next: a fresh buffer of a sketch's size costs more
+	// to allocate, in page faults, than the read itself.
+	mu      sync.Mutex
+	scratch []uint32
 }
 
 var errClosed = errors.New("cms kernel: closed or never loaded (use Load)")
@@ -240,8 +247,11 @@ func (k *Kernel) Counters() ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := k.counters(epoch)
-	return c, err
+	c := make([]uint32, k.opts.Params.Counters())
+	if _, err := k.counters(epoch, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // current returns the epoch the kernel writes, 0 without epochs.
@@ -255,18 +265,18 @@ func (k *Kernel) current() (int, error) {
 	return bpfload.ReadEpoch("cms", k.objs.CmsEpoch)
 }
 
-// counters reads the counters of epoch (0 without epochs), as Counters
-// returns them, and the largest of their row sums, before saturation: the
-// epoch's N (see [Kernel.Read]).
-func (k *Kernel) counters(epoch int) ([]uint32, uint64, error) {
+// counters reads the counters of epoch (0 without epochs) into out (of
+// p.Counters() counters, all overwritten), as Counters returns them, and
+// returns the largest of their row sums, before saturation: the epoch's N
+// (see [Kernel.Read]).
+func (k *Kernel) counters(epoch int, out []uint32) (uint64, error) {
 	p := k.opts.Params
 	l := k.opts.layout()
-	out := make([]uint32, p.Counters())
 	rows := make([]uint64, p.Depth) // each row's sum
 	first := uint32(epoch) * l.elements()
 	if k.mem != nil {
 		if want := int(l.mapElements()) * l.stride(); len(k.mem) < want {
-			return nil, 0, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), want)
+			return 0, fmt.Errorf("cms kernel: read counters: the map holds %d bytes, want %d", len(k.mem), want)
 		}
 		for e := range l.elements() {
 			r, c, n := l.span(e)
@@ -276,11 +286,11 @@ func (k *Kernel) counters(epoch int) ([]uint32, uint64, error) {
 				rows[r] += uint64(v)
 			}
 		}
-		return out, slices.Max(rows), nil
+		return slices.Max(rows), nil
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
-		return nil, 0, fmt.Errorf("cms kernel: %w", err)
+		return 0, fmt.Errorf("cms kernel: %w", err)
 	}
 	// Batches of at most about 4 MiB of values (a per-CPU element can hold
 	// 32 KiB per CPU).
@@ -310,12 +320,23 @@ func (k *Kernel) counters(epoch int) ([]uint32, uint64, error) {
 		got++
 		return nil
 	}); err != nil {
-		return nil, 0, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
+		return 0, fmt.Errorf("cms kernel: read per-CPU counters: %w", err)
 	}
 	if got != int(l.elements()) {
-		return nil, 0, fmt.Errorf("cms kernel: read %d counter elements, want %d", got, l.elements())
+		return 0, fmt.Errorf("cms kernel: read %d counter elements, want %d", got, l.elements())
 	}
-	return out, slices.Max(rows), nil
+	return slices.Max(rows), nil
+}
+
+// withScratch calls f with the kernel's scratch buffer of p.Counters()
+// counters, held (under mu) until f returns.
+func (k *Kernel) withScratch(f func(c []uint32) (*cms.Sketch, error)) (*cms.Sketch, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n := k.opts.Params.Counters(); len(k.scratch) != n {
+		k.scratch = make([]uint32, n)
+	}
+	return f(k.scratch)
 }
 
 // Total returns N, the packets counted: those parsed less those the
@@ -343,15 +364,19 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 		}
 		return k.read(e)
 	}
-	c, err := k.Counters()
-	if err != nil {
+	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	n, err := k.Total()
-	if err != nil {
-		return nil, err
-	}
-	return k.sketch(c, n)
+	return k.withScratch(func(c []uint32) (*cms.Sketch, error) {
+		if _, err := k.counters(0, c); err != nil {
+			return nil, err
+		}
+		n, err := k.Total()
+		if err != nil {
+			return nil, err
+		}
+		return k.sketch(c, n)
+	})
 }
 
 // sketch returns the sketch of the kernel's parameters with counters c and
@@ -407,11 +432,13 @@ func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 
 // read is Read of a checked epoch.
 func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
-	c, n, err := k.counters(epoch)
-	if err != nil {
-		return nil, err
-	}
-	return k.sketch(c, n)
+	return k.withScratch(func(c []uint32) (*cms.Sketch, error) {
+		n, err := k.counters(epoch, c)
+		if err != nil {
+			return nil, err
+		}
+		return k.sketch(c, n)
+	})
 }
 
 // Clear zeroes the counters of epoch 0 or 1, with [Options.Epochs], and in

@@ -874,3 +874,27 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKernelRead measures Read and Flip of a sketch with epochs, d =
+// 4 rows of 2^18 counters (4 MiB an epoch), in both sketch modes.
+func BenchmarkKernelRead(b *testing.B) {
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		for _, op := range []string{"read", "flip"} {
+			b.Run(fmt.Sprintf("mode=%v/op=%s", mode, op), func(b *testing.B) {
+				k := load(b, Options{Params: cms.Params{Width: 1 << 18, Depth: 4, Seed: 1}, Mode: mode, Epochs: true})
+				for b.Loop() {
+					var err error
+					if op == "read" {
+						_, err = k.Read(0)
+					} else {
+						_, err = k.Flip()
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/"+op)
+			})
+		}
+	}
+}
