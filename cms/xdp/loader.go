@@ -419,7 +419,9 @@ func (k *Kernel) Epoch() (int, error) {
 // each row), the largest such sum should a counter have saturated. Read
 // the epoch the kernel does not write for a consistent sketch: after
 // [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch], and it stays
-// unchanged until the next Flip.
+// unchanged until the next Flip. Read, Flip and Sketch keep a buffer of
+// the sketch's counters in the Kernel from one call to the next, until
+// Close; several goroutines may read at once.
 func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 	if err := k.epochs(); err != nil {
 		return nil, err
@@ -631,6 +633,9 @@ func (k *Kernel) Close() error {
 	}
 	err = errors.Join(err, bpfload.Munmap(k.mem), k.wait.Close())
 	k.mem, k.events, k.wait, k.closed = nil, nil, nil, true
+	k.mu.Lock()
+	k.scratch = nil
+	k.mu.Unlock()
 	return errors.Join(err, k.objs.Close())
 }
 

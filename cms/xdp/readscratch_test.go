@@ -74,6 +74,13 @@ func TestKernel_ReadsShareNoSketch(t *testing.T) {
 				if !slices.Equal(counters, want.Counters()) {
 					t.Error("the counters Counters returned changed after later reads")
 				}
+				if len(k.scratch) != p.Counters() {
+					t.Errorf("after reads the kernel keeps %d counters, want %d", len(k.scratch), p.Counters())
+				}
+				k.Close()
+				if k.scratch != nil {
+					t.Error("Close kept the read buffer")
+				}
 			})
 		}
 	}

@@ -207,7 +207,9 @@ func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
 // other epoch is an error). Read the epoch the kernel does not write (see
 // [Kernel.Flip]) for a consistent table. With [Options.PerCPU] the CPUs'
 // tables are merged, which decodes only when no flow was seen on two CPUs;
-// [Kernel.ReadCPUs] returns them one by one.
+// [Kernel.ReadCPUs] returns them one by one. Read and Flip keep a buffer of
+// Params.Cells cells in the Kernel from one call to the next, until Close;
+// several goroutines may Read at once.
 func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	ts, err := k.read(epoch, false)
 	if err != nil {
@@ -493,6 +495,9 @@ func (k *Kernel) Close() error {
 		return nil
 	}
 	k.closed = true
+	k.mu.Lock()
+	k.scratch = nil
+	k.mu.Unlock()
 	err := errors.Join(k.objs.Close(), k.wait.Close())
 	for e := range 2 {
 		err = errors.Join(err, bpfload.Munmap(k.filterMem[e]), bpfload.Munmap(k.cellsMem[e]))

@@ -63,6 +63,13 @@ func TestKernel_ReadsShareNoTable(t *testing.T) {
 			if !first.Equal(want) {
 				t.Error("the first table changed after later reads")
 			}
+			if len(k.scratch) != int(p.Cells) {
+				t.Errorf("after reads the kernel keeps %d cells, want %d", len(k.scratch), p.Cells)
+			}
+			k.Close()
+			if k.scratch != nil {
+				t.Error("Close kept the read buffer")
+			}
 		})
 	}
 }
