@@ -3,6 +3,7 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -507,21 +508,16 @@ func BenchmarkKernelReadWrite(b *testing.B) {
 		f.Words()[i] = rng.Uint64()
 	}
 	b.Run("write", func(b *testing.B) {
-		for b.Loop() {
-			if err := k.WriteBlocked(f); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
+		kerneltest.BenchMillis(b, "filter", func() error { return k.WriteBlocked(f) })
 	})
 	b.Run("read", func(b *testing.B) {
-		for b.Loop() {
+		kerneltest.BenchMillis(b, "filter", func() error {
 			g, err := k.Blocked()
-			if err != nil || !g.Equal(f) {
-				b.Fatalf("read back differs (%v)", err)
+			if err == nil && !g.Equal(f) {
+				err = errors.New("read back differs")
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/filter")
+			return err
+		})
 	})
 }
 

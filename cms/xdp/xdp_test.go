@@ -882,18 +882,14 @@ func BenchmarkKernelRead(b *testing.B) {
 		for _, op := range []string{"read", "flip"} {
 			b.Run(fmt.Sprintf("mode=%v/op=%s", mode, op), func(b *testing.B) {
 				k := load(b, Options{Params: cms.Params{Width: 1 << 18, Depth: 4, Seed: 1}, Mode: mode, Epochs: true})
-				for b.Loop() {
-					var err error
+				kerneltest.BenchMillis(b, op, func() error {
 					if op == "read" {
-						_, err = k.Read(0)
-					} else {
-						_, err = k.Flip()
+						_, err := k.Read(0)
+						return err
 					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/"+op)
+					_, err := k.Flip()
+					return err
+				})
 			})
 		}
 	}

@@ -384,18 +384,14 @@ func BenchmarkKernelRead(b *testing.B) {
 		for _, op := range []string{"read", "flip"} {
 			b.Run(fmt.Sprintf("percpu=%v/op=%s", perCPU, op), func(b *testing.B) {
 				k := loadKernel(b, p, perCPU)
-				for b.Loop() {
-					var err error
+				kerneltest.BenchMillis(b, op, func() error {
 					if op == "read" {
-						_, err = k.Read(0)
-					} else {
-						_, err = k.Flip()
+						_, err := k.Read(0)
+						return err
 					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/"+op)
+					_, err := k.Flip()
+					return err
+				})
 			})
 		}
 	}

@@ -458,12 +458,10 @@ func BenchmarkKernelTable(b *testing.B) {
 		for epoch := range 2 {
 			b.Run(fmt.Sprintf("shared=%v/epoch=%d", shared, epoch), func(b *testing.B) {
 				k := loadKernel(b, Options{Cells: 12600, Hashes: 3, Seed: 1, Shared: shared})
-				for b.Loop() {
-					if _, err := k.Read(epoch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/table")
+				kerneltest.BenchMillis(b, "table", func() error {
+					_, err := k.Read(epoch)
+					return err
+				})
 			})
 		}
 	}
@@ -476,12 +474,10 @@ func BenchmarkKernelFlip(b *testing.B) {
 	for _, shared := range []bool{false, true} {
 		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
 			k := loadKernel(b, Options{Cells: 12600, Hashes: 3, Seed: 1, Shared: shared})
-			for b.Loop() {
-				if _, err := k.Flip(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/flip")
+			kerneltest.BenchMillis(b, "flip", func() error {
+				_, err := k.Flip()
+				return err
+			})
 		})
 	}
 }

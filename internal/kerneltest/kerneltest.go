@@ -293,6 +293,20 @@ func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat
 	b.ReportMetric(ns/fl, "x-floor")
 }
 
+// BenchMillis runs fn in b's loop, failing b on its first error, and
+// reports the milliseconds one call took as "ms/"+unit: the loaders' reads,
+// writes and flips of whole tables, which take milliseconds, not
+// nanoseconds.
+func BenchMillis(b *testing.B, unit string, fn func() error) {
+	b.Helper()
+	for b.Loop() {
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/"+unit)
+}
+
 // Call runs fn and returns its error. If fn panics, Call fails tb, naming
 // name and the panic, and returns an error saying it panicked: the
 // loaders' misuse tests call every method of a zero or closed kernel
