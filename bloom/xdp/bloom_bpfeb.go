@@ -59,6 +59,7 @@ const (
 	bloomVarBloomActionBtf  = "bloom_action_btf"
 	bloomVarBloomCfgAction  = "bloom_cfg_action"
 	bloomVarBloomCfgCells   = "bloom_cfg_cells"
+	bloomVarBloomCfgFlat    = "bloom_cfg_flat"
 	bloomVarBloomCfgK       = "bloom_cfg_k"
 	bloomVarBloomCfgKeyMode = "bloom_cfg_key_mode"
 	bloomVarBloomCfgLayout  = "bloom_cfg_layout"
@@ -129,6 +130,7 @@ type bloomVariableSpecs struct {
 	BloomActionBtf  *ebpf.VariableSpec `ebpf:"bloom_action_btf"`
 	BloomCfgAction  *ebpf.VariableSpec `ebpf:"bloom_cfg_action"`
 	BloomCfgCells   *ebpf.VariableSpec `ebpf:"bloom_cfg_cells"`
+	BloomCfgFlat    *ebpf.VariableSpec `ebpf:"bloom_cfg_flat"`
 	BloomCfgK       *ebpf.VariableSpec `ebpf:"bloom_cfg_k"`
 	BloomCfgKeyMode *ebpf.VariableSpec `ebpf:"bloom_cfg_key_mode"`
 	BloomCfgLayout  *ebpf.VariableSpec `ebpf:"bloom_cfg_layout"`
@@ -177,6 +179,7 @@ type bloomVariables struct {
 	BloomActionBtf  *ebpf.Variable `ebpf:"bloom_action_btf"`
 	BloomCfgAction  *ebpf.Variable `ebpf:"bloom_cfg_action"`
 	BloomCfgCells   *ebpf.Variable `ebpf:"bloom_cfg_cells"`
+	BloomCfgFlat    *ebpf.Variable `ebpf:"bloom_cfg_flat"`
 	BloomCfgK       *ebpf.Variable `ebpf:"bloom_cfg_k"`
 	BloomCfgKeyMode *ebpf.Variable `ebpf:"bloom_cfg_key_mode"`
 	BloomCfgLayout  *ebpf.Variable `ebpf:"bloom_cfg_layout"`

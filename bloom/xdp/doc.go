@@ -8,12 +8,14 @@
 // user space can read back the set of flows seen ([Kernel.Filter]).
 // Packets that do not parse always pass.
 //
-// Maps: bloom_words, an array of the filter's 512-bit blocks of eight
-// 64-bit words (bit j is bit j%64 of word j/64, host byte order; the words
-// in order, block b holding words 8b to 8b+7), sized by the loader, so a
-// blocked filter's k bits take one map lookup; it is memory-mapped, so the
-// loader writes and reads a whole filter with one copy; bloom_stats,
-// per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
+// Maps: bloom_words, the filter's 512-bit blocks of eight 64-bit words
+// (bit j is bit j%64 of word j/64, host byte order; the words in order,
+// block b holding words 8b to 8b+7), sized by the loader: a block per
+// element for a blocked filter, whose k bits then take one map lookup, and
+// for a classic filter over 4 MiB; a classic filter of up to 4 MiB in one
+// element, so that its k bits, spread over the filter, take one lookup
+// too. It is memory-mapped, so the loader writes and reads a whole filter
+// with one copy. bloom_stats: per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
 // mode, action and learn mode are load-time constants ([Options]).
 // [Model] is the same kernel in Go; the tests run every fixture and every
 // packet of the shared captures through both.

@@ -77,8 +77,9 @@ func Load(opts Options) (*Kernel, error) {
 func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
-// filter map (one entry per 512-bit block of eight words). A nil spec is
-// an error (after the options are checked).
+// filter map (one entry per 512-bit block of eight words, or, for a
+// classic filter of up to 4 MiB, one entry of all the blocks). A nil spec
+// is an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -86,9 +87,12 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if spec == nil {
 		return errors.New("bloom kernel: Configure of a nil spec (use Spec)")
 	}
-	learn := uint32(0)
+	learn, flat := uint32(0), uint32(0)
 	if opts.Learn {
 		learn = 1
+	}
+	if opts.flat() {
+		flat = 1
 	}
 	if err := bpfload.SetVars(spec, "bloom", map[string]any{
 		bloomVarBloomCfgSeed:    opts.Params.Seed,
@@ -98,10 +102,16 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		bloomVarBloomCfgKeyMode: uint32(opts.Key),
 		bloomVarBloomCfgAction:  uint32(opts.Action),
 		bloomVarBloomCfgLearn:   learn,
+		bloomVarBloomCfgFlat:    flat,
 	}); err != nil {
 		return err
 	}
-	spec.Maps[bloomMapBloomWords].MaxEntries = uint32(opts.blocks())
+	m := spec.Maps[bloomMapBloomWords]
+	if flat == 1 {
+		m.MaxEntries, m.ValueSize, m.Value = 1, uint32(opts.blocks()*bloom.BlockBits/8), nil
+	} else {
+		m.MaxEntries = uint32(opts.blocks())
+	}
 	return nil
 }
 

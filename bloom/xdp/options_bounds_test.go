@@ -35,18 +35,21 @@ func TestOptions_FirstInvalidValues(t *testing.T) {
 	}
 }
 
-// TestConfigure_MapEntriesAtBoundaries: the filter map has one entry per
-// 512-bit block, ceil(bits/512), at and just past each word and block
+// TestConfigure_MapEntriesAtBoundaries: the filter map holds
+// ceil(bits/512) 512-bit blocks, at and just past each word and block
 // boundary, for the classic layout (whose last block may be partial) and
-// the blocked one.
+// the blocked one: a classic filter of up to maxFlatBytes in one element,
+// any other filter in one element per block.
 func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
+	const flatBits = 8 * maxFlatBytes
 	for _, tc := range []struct {
 		layout Layout
 		bits   uint64
 	}{
 		{Classic, 1}, {Classic, 63}, {Classic, 64}, {Classic, 65}, {Classic, 511}, {Classic, 512},
 		{Classic, 513}, {Classic, 1024}, {Classic, 1025}, {Classic, 4096 + 1},
-		{Blocked, 512}, {Blocked, 1024}, {Blocked, 7 * 512},
+		{Classic, flatBits - 1}, {Classic, flatBits}, {Classic, flatBits + 1}, {Classic, flatBits + 512},
+		{Blocked, 512}, {Blocked, 1024}, {Blocked, 7 * 512}, {Blocked, flatBits}, {Blocked, flatBits + 512},
 	} {
 		spec, err := Spec()
 		if err != nil {
@@ -55,8 +58,13 @@ func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 		if err := Configure(spec, Options{Params: bloom.Params{Bits: tc.bits, Hashes: 3}, Layout: tc.layout}); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := spec.Maps[bloomMapBloomWords].MaxEntries, uint32((tc.bits+511)/512); got != want {
-			t.Errorf("layout %d, %d bits: bloom_words has %d entries, want %d", tc.layout, tc.bits, got, want)
+		blocks := uint32((tc.bits + 511) / 512)
+		entries, size := blocks, uint32(64)
+		if tc.layout == Classic && tc.bits <= flatBits {
+			entries, size = 1, 64*blocks
+		}
+		if m := spec.Maps[bloomMapBloomWords]; m.MaxEntries != entries || m.ValueSize != size {
+			t.Errorf("layout %d, %d bits: bloom_words has %d entries of %d bytes, want %d of %d", tc.layout, tc.bits, m.MaxEntries, m.ValueSize, entries, size)
 		}
 	}
 }

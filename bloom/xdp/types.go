@@ -102,8 +102,23 @@ func (o Options) validate() error {
 // words returns the number of 64-bit words of the filter.
 func (o Options) words() int { return int((o.Params.Bits + 63) / 64) }
 
-// blocks is the number of entries of the filter map: eight words each.
+// blocks is the number of 512-bit blocks of the filter map: eight words
+// each.
 func (o Options) blocks() int { return (o.words() + 7) / 8 }
+
+// maxFlatBytes is the largest classic filter the kernel finds in one map
+// element: 4 MiB (KMALLOC_MAX_SIZE with 4 KiB pages, the largest value an
+// array map takes). 2^25 bits hold a million keys at a false-positive
+// rate of 0.1%.
+const maxFlatBytes = 4 << 20
+
+// flat reports whether the filter map holds the filter in one element
+// (the blocks' bytes) rather than a block per element: a classic filter
+// of up to maxFlatBytes, whose k bits then take one map lookup, not k.
+// A blocked filter's bits are in one block and take one lookup anyway.
+func (o Options) flat() bool {
+	return o.Layout == Classic && o.blocks()*bloom.BlockBits/8 <= maxFlatBytes
+}
 
 // cells returns the kernel's bloom_cfg_cells: bits, or blocks.
 func (o Options) cells() uint32 {

@@ -100,16 +100,27 @@ func TestSharedNumbers(t *testing.T) {
 	if got := spec.Maps[bloomMapBloomStats].MaxEntries; got != uint32(bloomBloomStatBLOOM_STAT_MAX) {
 		t.Errorf("bloom_stats has %d entries", got)
 	}
-	// 1100 bits are 18 words: two whole blocks and one padded.
-	opts := Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}
-	if err := Configure(spec, opts); err != nil {
-		t.Fatal(err)
-	}
-	if got := spec.Maps[bloomMapBloomWords].MaxEntries; got != 3 {
-		t.Errorf("bloom_words has %d entries for 1100 bits, want 3", got)
-	}
-	if got, want := spec.Maps[bloomMapBloomWords].ValueSize, uint32(8*bloom.BlockBits/64); got != want {
-		t.Errorf("bloom_words values are %d bytes, want %d (one block)", got, want)
+	// 1100 bits are 18 words: two whole blocks and one padded, in one
+	// element of a classic filter; a blocked filter takes one element per
+	// block.
+	for _, c := range []struct {
+		opts            Options
+		entries, values uint32
+	}{
+		{Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}, 1, 3 * 64},
+		{Options{Params: bloom.Params{Bits: 3 * 512, Hashes: 3}, Layout: Blocked}, 3, 64},
+	} {
+		spec, err := Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Configure(spec, c.opts); err != nil {
+			t.Fatal(err)
+		}
+		m := spec.Maps[bloomMapBloomWords]
+		if m.MaxEntries != c.entries || m.ValueSize != c.values {
+			t.Errorf("%s layout, %d bits: bloom_words has %d entries of %d bytes, want %d of %d", c.opts.Layout, c.opts.Params.Bits, m.MaxEntries, m.ValueSize, c.entries, c.values)
+		}
 	}
 }
 
@@ -574,56 +585,88 @@ func TestKernel_EveryK(t *testing.T) {
 	for _, layout := range []Layout{Classic, Blocked} {
 		for k := 1; k <= bloom.MaxHashes; k++ {
 			opts := Options{Params: bloom.Params{Bits: 512 * 8, Hashes: k, Seed: testSeed + uint64(k)}, Layout: layout}
-			m := model(opts)
-			add, fill := m.Filter.AddHash, m.Filter.FillRatio
-			if layout == Blocked {
-				add, fill = m.Blocked.AddHash, m.Blocked.FillRatio
-			}
-			for i, f := range frames {
-				if i%2 == 0 {
-					add(flow.Hash64(keyOf(t, f, KeyFlow), opts.Params.Seed))
-				}
-			}
-			for fill() < math.Pow(0.5, 1/float64(k)) {
-				add(r.Uint64())
-			}
-			kern := loadKernel(t, opts)
-			write(t, kern, m)
-			drops := 0
-			for i, f := range frames {
-				got, _ := kerneltest.Run(t, kern.Program(), f)
-				if want := runModel(t, m, f); got != want {
-					t.Fatalf("layout %d, k = %d, frame %d: kernel %d, Go %d", layout, k, i, got, want)
-				}
-				if got == VerdictDrop {
-					drops++
-				}
-			}
-			if drops <= len(frames)/2 || drops == len(frames) {
-				t.Errorf("layout %d, k = %d: %d of %d frames dropped: the test does not tell the verdicts apart", layout, k, drops, len(frames))
-			}
-			kern.Close()
-
-			opts.Learn = true
-			kern, lm := loadKernel(t, opts), model(opts)
-			for _, f := range frames {
-				if _, err := kern.Run(f); err != nil {
-					t.Fatal(err)
-				}
-				runModel(t, lm, f)
-			}
-			var same bool
-			if layout == Blocked {
-				got, err := kern.Blocked()
-				same = err == nil && got.Equal(lm.Blocked)
-			} else {
-				got, err := kern.Filter()
-				same = err == nil && got.Equal(lm.Filter)
-			}
-			if !same {
-				t.Fatalf("layout %d, k = %d: learned filter differs from Go's", layout, k)
-			}
-			kern.Close()
+			checkVerdictsAndLearning(t, opts, frames, r)
 		}
 	}
+}
+
+// TestKernel_ClassicInBlocks runs TestKernel_EveryK's checks on a classic
+// filter one block larger than maxFlatBytes, which the kernel finds a
+// block at a time (one map lookup per bit) rather than in one element, for
+// the smallest, a common and the largest k.
+func TestKernel_ClassicInBlocks(t *testing.T) {
+	kerneltest.Require(t)
+	frames := everyKFrames(300)
+	r := rand.New(rand.NewPCG(33, 8))
+	for _, k := range []int{1, 7, bloom.MaxHashes} {
+		opts := Options{Params: bloom.Params{Bits: 8*maxFlatBytes + bloom.BlockBits, Hashes: k, Seed: testSeed + uint64(k)}}
+		if opts.flat() {
+			t.Fatalf("%d bits: the kernel keeps them in one element; the test needs a filter it splits", opts.Params.Bits)
+		}
+		checkVerdictsAndLearning(t, opts, frames, r)
+	}
+}
+
+// checkVerdictsAndLearning is TestKernel_EveryK for one set of options.
+func checkVerdictsAndLearning(t *testing.T, opts Options, frames [][]byte, r *rand.Rand) {
+	t.Helper()
+	layout, k := opts.Layout, opts.Params.Hashes
+	m := model(opts)
+	add, fill := m.Filter.AddHash, m.Filter.FillRatio
+	if layout == Blocked {
+		add, fill = m.Blocked.AddHash, m.Blocked.FillRatio
+	}
+	for i, f := range frames {
+		if i%2 == 0 {
+			add(flow.Hash64(keyOf(t, f, KeyFlow), opts.Params.Seed))
+		}
+	}
+	// FillRatio counts the bits: on a filter of a million bits or more,
+	// add a key per 1,024 bits between counts.
+	batch := uint64(1)
+	if opts.Params.Bits >= 1<<20 {
+		batch = opts.Params.Bits >> 10
+	}
+	for fill() < math.Pow(0.5, 1/float64(k)) {
+		for range batch {
+			add(r.Uint64())
+		}
+	}
+	kern := loadKernel(t, opts)
+	write(t, kern, m)
+	drops := 0
+	for i, f := range frames {
+		got, _ := kerneltest.Run(t, kern.Program(), f)
+		if want := runModel(t, m, f); got != want {
+			t.Fatalf("layout %d, k = %d, frame %d: kernel %d, Go %d", layout, k, i, got, want)
+		}
+		if got == VerdictDrop {
+			drops++
+		}
+	}
+	if drops <= len(frames)/2 || drops == len(frames) {
+		t.Errorf("layout %d, k = %d: %d of %d frames dropped: the test does not tell the verdicts apart", layout, k, drops, len(frames))
+	}
+	kern.Close()
+
+	opts.Learn = true
+	kern, lm := loadKernel(t, opts), model(opts)
+	for _, f := range frames {
+		if _, err := kern.Run(f); err != nil {
+			t.Fatal(err)
+		}
+		runModel(t, lm, f)
+	}
+	var same bool
+	if layout == Blocked {
+		got, err := kern.Blocked()
+		same = err == nil && got.Equal(lm.Blocked)
+	} else {
+		got, err := kern.Filter()
+		same = err == nil && got.Equal(lm.Filter)
+	}
+	if !same {
+		t.Fatalf("layout %d, k = %d: learned filter differs from Go's", layout, k)
+	}
+	kern.Close()
 }
