@@ -32,10 +32,14 @@ func Example() {
 	}
 	defer l.Close()
 
+	t, err := flowradar.NewTable(p) // each epoch is read into it in turn
+	if err != nil {
+		log.Fatal(err)
+	}
 	for range 3 {
 		time.Sleep(time.Second)
-		t, err := k.Flip() // the epoch just ended, frozen until the next Flip
-		if err != nil {
+		// The epoch just ended, frozen in the kernel until the next Flip.
+		if err := k.FlipInto(t); err != nil {
 			log.Fatal(err)
 		}
 		d, err := t.Decode()

@@ -218,6 +218,28 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	return ts[0], nil
 }
 
+// ReadInto is Read into t, which it overwrites whole, rather than into a
+// new table. t must have the kernel's Params: one that an earlier Read or
+// Flip returned, say, or that flowradar.NewTable(k.Params()) made; any
+// other table is an error, and is left unchanged. A collector that reads
+// every epoch can keep two tables and read into the one it is done with:
+// with shared maps ReadInto then allocates nothing, where Read allocates
+// a table of the epoch's size each time. With [Options.PerCPU] it still
+// allocates the buffers of its batch lookups.
+func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
+	if t == nil {
+		return errNilTable
+	}
+	if err := k.readable(epoch); err != nil {
+		return err
+	}
+	if err := k.checkInto(t); err != nil {
+		return err
+	}
+	tables := [1]*flowradar.Table{t}
+	return k.fill(epoch, tables[:])
+}
+
 // ReadCPUs returns the tables of epoch 0 or 1 as Read does, but with
 // [Options.PerCPU] one table per possible CPU, in CPU order, without
 // merging them (without PerCPU, the one shared table). Each CPU's filter
@@ -235,30 +257,60 @@ func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
 	return k.read(epoch, true)
 }
 
-// read returns the tables of epoch: one per possible CPU when split is
+// readable returns an error unless k is loaded and epoch is 0 or 1.
+func (k *Kernel) readable(epoch int) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	return bpfload.CheckEpoch("flowradar", epoch)
+}
+
+// cpus returns the number of copies of each element a batch lookup
+// returns: the possible CPUs with per-CPU maps, else 1.
+func (k *Kernel) cpus() (int, error) {
+	if !k.o.PerCPU {
+		return 1, nil
+	}
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return 0, fmt.Errorf("flowradar kernel: %w", err)
+	}
+	return n, nil
+}
+
+// read returns new tables of epoch: one per possible CPU when split is
 // set and the maps are per-CPU, else one, the CPUs' copies merged.
 func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
-	if err := k.ready(); err != nil {
+	if err := k.readable(epoch); err != nil {
 		return nil, err
 	}
-	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
-		return nil, err
-	}
-	fm, cm := k.maps(epoch)
-	cpus := 1 // copies of each element a batch returns
-	if k.o.PerCPU {
-		n, err := ebpf.PossibleCPU()
-		if err != nil {
-			return nil, fmt.Errorf("flowradar kernel: %w", err)
-		}
-		cpus = n
-	}
-	// dst(c) is the table that CPU c's copy of an element goes to.
-	n, dst := 1, func(int) int { return 0 }
+	n := 1
 	if split {
-		n, dst = cpus, func(c int) int { return c }
+		var err error
+		if n, err = k.cpus(); err != nil {
+			return nil, err
+		}
 	}
 	tables := make([]*flowradar.Table, n)
+	if err := k.fill(epoch, tables); err != nil {
+		return nil, err
+	}
+	return tables, nil
+}
+
+// fill reads epoch into tables, making the nil ones: one table, the CPUs'
+// copies merged, or one per CPU (len(tables) = k.cpus()).
+func (k *Kernel) fill(epoch int, tables []*flowradar.Table) error {
+	fm, cm := k.maps(epoch)
+	cpus, err := k.cpus()
+	if err != nil {
+		return err
+	}
+	// dst(c) is the table that CPU c's copy of an element goes to.
+	n, dst := len(tables), func(int) int { return 0 }
+	if n > 1 {
+		dst = func(c int) int { return c }
+	}
 	filters := make([][]uint64, n)
 	cells := make([][]flowradar.Cell, n)
 	if n == 1 {
@@ -273,24 +325,26 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 		}
 		cells[0] = k.scratch
 	}
-	for i := range tables {
-		t, err := flowradar.NewTable(k.p)
-		if err != nil {
-			return nil, err
+	for i, t := range tables {
+		if t == nil {
+			if t, err = flowradar.NewTable(k.p); err != nil {
+				return err
+			}
+			tables[i] = t
 		}
-		tables[i], filters[i] = t, t.Filter()
+		filters[i] = t.Filter()
 		if cells[i] == nil {
 			cells[i] = make([]flowradar.Cell, k.p.Cells)
 		}
 	}
 	if k.cellsMem[epoch] != nil {
 		if err := k.readMapped(epoch, filters[0], cells[0]); err != nil {
-			return nil, err
+			return err
 		}
 		if err := tables[0].SetCells(cells[0]); err != nil {
-			return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+			return fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 		}
-		return tables, nil
+		return nil
 	}
 	keys := make([]uint32, bpfload.Batch)
 	blocks := make([]flowradarFrBlock, bpfload.Batch*cpus)
@@ -309,7 +363,7 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
+		return fmt.Errorf("flowradar kernel: read filter of epoch %d: %w", epoch, err)
 	}
 	// The per-CPU cells: chunk j holds cells 64j to 64j+63, of which the
 	// last chunk's past Params.Cells are not the table's (never written).
@@ -329,14 +383,27 @@ func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+		return fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 	}
 	for i, t := range tables {
 		if err := t.SetCells(cells[i]); err != nil {
-			return nil, fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
+			return fmt.Errorf("flowradar kernel: read cells of epoch %d: %w", epoch, err)
 		}
 	}
-	return tables, nil
+	return nil
+}
+
+var errNilTable = errors.New("flowradar kernel: read into a nil table; make one with flowradar.NewTable(k.Params())")
+
+// checkInto returns an error unless t is a table of the kernel's Params.
+func (k *Kernel) checkInto(t *flowradar.Table) error {
+	if p := t.Params(); p != k.p || t.Filter() == nil {
+		if p == (flowradar.Params{}) {
+			return errors.New("flowradar kernel: read into the zero Table; make it with flowradar.NewTable(k.Params())")
+		}
+		return fmt.Errorf("flowradar kernel: read into a table of %v, want the kernel's %v", p, k.p)
+	}
+	return nil
 }
 
 // readMapped copies epoch's shared filter and cells out of their mappings
@@ -433,20 +500,54 @@ func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
 	return k.flip(true)
 }
 
+// FlipInto is Flip reading the ended epoch into t, as [Kernel.ReadInto]
+// does. A t of other Params is an error before the epoch ends.
+func (k *Kernel) FlipInto(t *flowradar.Table) error {
+	if t == nil {
+		return errNilTable
+	}
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if err := k.checkInto(t); err != nil {
+		return err
+	}
+	e, err := k.endEpoch()
+	if err != nil {
+		return err
+	}
+	tables := [1]*flowradar.Table{t}
+	if err := k.fill(e, tables[:]); err != nil {
+		return flipReadError(e, err)
+	}
+	return nil
+}
+
 // flip is Flip, returning the ended epoch's tables as read(e, split).
 func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	e, err := bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
+	e, err := k.endEpoch()
 	if err != nil {
 		return nil, err
 	}
 	ts, err := k.read(e, split)
 	if err != nil {
-		return nil, fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
+		return nil, flipReadError(e, err)
 	}
 	return ts, nil
+}
+
+// endEpoch ends the epoch the kernel writes and returns it (see Flip).
+func (k *Kernel) endEpoch() (int, error) {
+	return bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
+}
+
+// flipReadError is the error of a flip whose epoch e ended but whose read
+// failed.
+func flipReadError(e int, err error) error {
+	return fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
 }
 
 // Stats sums the per-CPU counters.

@@ -43,6 +43,16 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
+// ReadInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
+	return fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// FlipInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) FlipInto(t *flowradar.Table) error {
+	return fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
 // FlipCPUs returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
 	return nil, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)

@@ -377,19 +377,28 @@ func TestKernel_OtherHashes(t *testing.T) {
 
 // BenchmarkKernelRead measures the collector's side of an epoch on a
 // table sized for 40,000 flows: Read (the filter blocks and cells read
-// back) and Flip (the other epoch cleared, then read), per-CPU and shared.
+// back) and Flip (the other epoch cleared, then read), per-CPU and shared,
+// each into a new table and into one kept from call to call (ReadInto,
+// FlipInto).
 func BenchmarkKernelRead(b *testing.B) {
 	p := flowradar.ParamsFor(40000, 1)
 	for _, perCPU := range []bool{false, true} {
-		for _, op := range []string{"read", "flip"} {
+		for _, op := range []string{"read", "read-into", "flip", "flip-into"} {
 			b.Run(fmt.Sprintf("percpu=%v/op=%s", perCPU, op), func(b *testing.B) {
 				k := loadKernel(b, p, perCPU)
+				dst := flowradar.MustNew(p).Active()
 				kerneltest.BenchMillis(b, op, func() error {
-					if op == "read" {
-						_, err := k.Read(0)
-						return err
+					var err error
+					switch op {
+					case "read":
+						_, err = k.Read(0)
+					case "read-into":
+						err = k.ReadInto(0, dst)
+					case "flip":
+						_, err = k.Flip()
+					default:
+						err = k.FlipInto(dst)
 					}
-					_, err := k.Flip()
 					return err
 				})
 			})
