@@ -513,7 +513,7 @@ func (k *Kernel) Flip() (*cms.Sketch, error) {
 	}
 	s, err := k.read(e)
 	if err != nil {
-		return nil, fmt.Errorf("cms kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
+		return nil, bpfload.EndedReadError("cms", e, err)
 	}
 	return s, nil
 }

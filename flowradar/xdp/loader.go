@@ -518,7 +518,7 @@ func (k *Kernel) FlipInto(t *flowradar.Table) error {
 	}
 	tables := [1]*flowradar.Table{t}
 	if err := k.fill(e, tables[:]); err != nil {
-		return flipReadError(e, err)
+		return bpfload.EndedReadError("flowradar", e, err)
 	}
 	return nil
 }
@@ -534,7 +534,7 @@ func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
 	}
 	ts, err := k.read(e, split)
 	if err != nil {
-		return nil, flipReadError(e, err)
+		return nil, bpfload.EndedReadError("flowradar", e, err)
 	}
 	return ts, nil
 }
@@ -542,12 +542,6 @@ func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
 // endEpoch ends the epoch the kernel writes and returns it (see Flip).
 func (k *Kernel) endEpoch() (int, error) {
 	return bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
-}
-
-// flipReadError is the error of a flip whose epoch e ended but whose read
-// failed.
-func flipReadError(e int, err error) error {
-	return fmt.Errorf("flowradar kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
 }
 
 // Stats sums the per-CPU counters.

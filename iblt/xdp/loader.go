@@ -228,31 +228,71 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	return k.read(epoch)
 }
 
-// read reads the table of epoch (0 or 1): cells epoch*stride to
-// epoch*stride+Cells-1 of the cell map, and no others.
+// ReadInto is Read into t, which it overwrites whole, rather than into a
+// new table. t must have the kernel's Params ([Options.Params]): one that
+// an earlier Read or Flip returned, say, or that iblt.New made; any other
+// table is an error, and is left unchanged. A collector that reads every
+// epoch can keep a table and read into it: with [Options.Shared] maps
+// ReadInto then allocates nothing, where Read allocates a table each
+// time. Per CPU, it still allocates the buffers of its batch lookups.
+func (k *Kernel) ReadInto(epoch int, t *iblt.Table) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
+		return err
+	}
+	if err := k.checkInto(t); err != nil {
+		return err
+	}
+	t.Reset()
+	return k.fill(epoch, t)
+}
+
+// checkInto returns an error unless t is a table of the kernel's Params.
+func (k *Kernel) checkInto(t *iblt.Table) error {
+	if t == nil || t.Words() == nil {
+		return errors.New("iblt kernel: read into a nil or zero Table; make one with iblt.New(opts.Params())")
+	}
+	if p := t.Params(); p != k.opts.Params() {
+		return fmt.Errorf("iblt kernel: read into a table of %v, want the kernel's %v", p, k.opts.Params())
+	}
+	return nil
+}
+
+// read reads the table of epoch (0 or 1) into a new table.
 func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 	t, err := iblt.New(k.opts.Params())
 	if err != nil {
 		return nil, err
 	}
+	if err := k.fill(epoch, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// fill adds the cells of epoch (0 or 1) to t: cells epoch*stride to
+// epoch*stride+Cells-1 of the cell map, and no others.
+func (k *Kernel) fill(epoch int, t *iblt.Table) error {
 	m := k.cells()
 	if want := k.opts.elements(); m.MaxEntries() != uint32(want) { // a map made by another loader
-		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d elements, want %d (two epochs of %d cells)", epoch, m.MaxEntries(), want, k.opts.Cells)
+		return fmt.Errorf("iblt kernel: read cells of epoch %d: the cell map holds %d elements, want %d (two epochs of %d cells)", epoch, m.MaxEntries(), want, k.opts.Cells)
 	}
 	words, stride := t.Words(), t.CellWords()
 	if k.mem != nil {
 		cells, err := k.mapped(epoch)
 		if err != nil {
-			return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
+			return fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
 		}
 		for c := range cells {
 			addCell(words[c*stride:(c+1)*stride], &cells[c])
 		}
-		return t, nil
+		return nil
 	}
 	cpus, err := ebpf.PossibleCPU() // copies of each chunk a batch returns
 	if err != nil {
-		return nil, fmt.Errorf("iblt kernel: %w", err)
+		return fmt.Errorf("iblt kernel: %w", err)
 	}
 	// The epoch's chunks, in batches of about bpfload.Batch cells.
 	n := uint32(k.opts.stride() / chunk)
@@ -270,9 +310,9 @@ func (k *Kernel) read(epoch int) (*iblt.Table, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
+		return fmt.Errorf("iblt kernel: read cells of epoch %d: %w", epoch, err)
 	}
-	return t, nil
+	return nil
 }
 
 // mapped returns epoch's cells in the shared map's memory mapping: cells
@@ -348,15 +388,40 @@ func (k *Kernel) Flip() (*iblt.Table, error) {
 	if err := k.ready(); err != nil {
 		return nil, err
 	}
-	e, err := bpfload.EndEpoch("iblt", k.objs.IbltEpoch, k.wait, k.Clear)
+	e, err := k.endEpoch()
 	if err != nil {
 		return nil, err
 	}
 	t, err := k.read(e)
 	if err != nil {
-		return nil, fmt.Errorf("iblt kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", e, e, err)
+		return nil, bpfload.EndedReadError("iblt", e, err)
 	}
 	return t, nil
+}
+
+// FlipInto is Flip reading the ended epoch into t, as [Kernel.ReadInto]
+// does. A t of other Params is an error before the epoch ends.
+func (k *Kernel) FlipInto(t *iblt.Table) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if err := k.checkInto(t); err != nil {
+		return err
+	}
+	e, err := k.endEpoch()
+	if err != nil {
+		return err
+	}
+	t.Reset()
+	if err := k.fill(e, t); err != nil {
+		return bpfload.EndedReadError("iblt", e, err)
+	}
+	return nil
+}
+
+// endEpoch ends the epoch the kernel writes and returns it (see Flip).
+func (k *Kernel) endEpoch() (int, error) {
+	return bpfload.EndEpoch("iblt", k.objs.IbltEpoch, k.wait, k.Clear)
 }
 
 // Reset empties the digests of both epochs and zeroes the statistics

@@ -58,6 +58,16 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 	return nil, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
 }
 
+// ReadInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ReadInto(epoch int, t *iblt.Table) error {
+	return fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
+// FlipInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) FlipInto(t *iblt.Table) error {
+	return fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Clear returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Clear(epoch int) error { return fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported) }
 

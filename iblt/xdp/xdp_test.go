@@ -469,16 +469,24 @@ func BenchmarkKernelTable(b *testing.B) {
 
 // BenchmarkKernelFlip measures Flip on the digest of BenchmarkKernelTable:
 // the other epoch cleared, the grace period waited for, the ended epoch
-// read.
+// read, into a new table (op=flip) and into one kept from call to call
+// (op=flip-into).
 func BenchmarkKernelFlip(b *testing.B) {
 	for _, shared := range []bool{false, true} {
-		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
-			k := loadKernel(b, Options{Cells: 12600, Hashes: 3, Seed: 1, Shared: shared})
-			kerneltest.BenchMillis(b, "flip", func() error {
-				_, err := k.Flip()
-				return err
+		for _, op := range []string{"flip", "flip-into"} {
+			b.Run(fmt.Sprintf("shared=%v/op=%s", shared, op), func(b *testing.B) {
+				o := Options{Cells: 12600, Hashes: 3, Seed: 1, Shared: shared}
+				k := loadKernel(b, o)
+				dst := iblt.MustNew(o.Params())
+				kerneltest.BenchMillis(b, op, func() error {
+					if op == "flip-into" {
+						return k.FlipInto(dst)
+					}
+					_, err := k.Flip()
+					return err
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -510,16 +518,18 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 	frame := make([]byte, 64)
 	for name, k := range kernels {
 		for method, fn := range map[string]func() error{
-			"Attach": func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
-			"Stats":  func() error { _, err := k.Stats(); return err },
-			"Table":  func() error { _, err := k.Table(); return err },
-			"Reset":  k.Reset,
-			"Run":    func() error { _, err := k.Run(frame); return err },
-			"Bench":  func() error { _, err := k.Bench(frame, 1); return err },
-			"Epoch":  func() error { _, err := k.Epoch(); return err },
-			"Read":   func() error { _, err := k.Read(0); return err },
-			"Clear":  func() error { return k.Clear(0) },
-			"Flip":   func() error { _, err := k.Flip(); return err },
+			"Attach":   func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
+			"Stats":    func() error { _, err := k.Stats(); return err },
+			"Table":    func() error { _, err := k.Table(); return err },
+			"Reset":    k.Reset,
+			"Run":      func() error { _, err := k.Run(frame); return err },
+			"Bench":    func() error { _, err := k.Bench(frame, 1); return err },
+			"Epoch":    func() error { _, err := k.Epoch(); return err },
+			"Read":     func() error { _, err := k.Read(0); return err },
+			"Clear":    func() error { return k.Clear(0) },
+			"Flip":     func() error { _, err := k.Flip(); return err },
+			"ReadInto": func() error { return k.ReadInto(0, iblt.MustNew(o.Params())) },
+			"FlipInto": func() error { return k.FlipInto(iblt.MustNew(o.Params())) },
 		} {
 			if err := kerneltest.Call(t, name+" Kernel: "+method, fn); !errors.Is(err, errClosed) {
 				t.Errorf("%s Kernel: %s: %v, want %v", name, method, err, errClosed)

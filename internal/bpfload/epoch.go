@@ -49,3 +49,10 @@ func EndEpoch(kernel string, m *ebpf.Map, w *Waiter, clear func(epoch int) error
 	}
 	return e, nil
 }
+
+// EndedReadError is the error of a Flip whose epoch e ended (EndEpoch
+// returned it) but whose read of it failed with err: it says that the
+// epoch has ended and that Read reads it until the next Flip.
+func EndedReadError(kernel string, e int, err error) error {
+	return fmt.Errorf("%s kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", kernel, e, e, err)
+}
