@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -324,16 +325,38 @@ func FromCounters(p Params, counters []uint32, total uint64) (*Sketch, error) {
 	if len(counters) != p.Counters() {
 		return nil, fmt.Errorf("%w: %d counters for width %d and depth %d, want %d", ErrCorrupt, len(counters), p.Width, p.Depth, p.Counters())
 	}
+	if err := checkRows(counters, p.Width, p.Depth, total); err != nil {
+		return nil, err
+	}
 	s, err := New(p)
 	if err != nil {
 		return nil, err
 	}
 	copy(s.counters, counters)
 	s.total = total
-	if err := s.check(); err != nil {
-		return nil, err
-	}
 	return s, nil
+}
+
+// SetCounters replaces the counters of s with a copy of counters
+// (row-major, as [Sketch.Counters] returns them) and its N with total:
+// [FromCounters] into a sketch that already exists, so that a loader that
+// reads a kernel's sketch every epoch can keep one. It checks what
+// FromCounters checks, and returns an error, changing nothing, unless
+// len(counters) is Params().Counters() and no row sums to more than total
+// (wrapping [ErrCorrupt]), or if s is the zero Sketch.
+func (s *Sketch) SetCounters(counters []uint32, total uint64) error {
+	if s == nil || s.counters == nil {
+		return errors.New("cms: SetCounters on the zero Sketch or nil; build sketches with New")
+	}
+	if len(counters) != len(s.counters) {
+		return fmt.Errorf("%w: %d counters for width %d and depth %d, want %d", ErrCorrupt, len(counters), s.width, s.depth, len(s.counters))
+	}
+	if err := checkRows(counters, s.width, s.depth, total); err != nil {
+		return err
+	}
+	copy(s.counters, counters)
+	s.total = total
+	return nil
 }
 
 // check verifies the invariant of Add: every row sums to at most N.
@@ -344,18 +367,22 @@ func FromCounters(p Params, counters []uint32, total uint64) (*Sketch, error) {
 // traffic, takes N after the counters, so its rows may sum to less. Those
 // are valid sketches (estimates of a prefix of the stream that N covers),
 // so the check asks only what Add relies on.
-func (s *Sketch) check() error {
-	if s.total == math.MaxUint64 {
+func (s *Sketch) check() error { return checkRows(s.counters, s.width, s.depth, s.total) }
+
+// checkRows is check on counters of depth rows of width (d*w of them) and
+// the total N.
+func checkRows(counters []uint32, width, depth uint32, total uint64) error {
+	if total == math.MaxUint64 {
 		return nil // N saturated: nothing to compare with
 	}
-	w := int(s.width)
-	for r := 0; r < int(s.depth); r++ {
+	w := int(width)
+	for r := 0; r < int(depth); r++ {
 		var sum uint64
-		for _, v := range s.counters[r*w : (r+1)*w] {
+		for _, v := range counters[r*w : (r+1)*w] {
 			sum += uint64(v)
 		}
-		if sum > s.total {
-			return fmt.Errorf("%w: row %d sums to %d, more than the total %d", ErrCorrupt, r, sum, s.total)
+		if sum > total {
+			return fmt.Errorf("%w: row %d sums to %d, more than the total %d", ErrCorrupt, r, sum, total)
 		}
 	}
 	return nil

@@ -445,6 +445,51 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 	}
 }
 
+// TestSetCounters: SetCounters makes an existing sketch what FromCounters
+// makes of the same counters and total; what FromCounters refuses it
+// refuses as well (as the zero Sketch), leaving the sketch as it was.
+func TestSetCounters(t *testing.T) {
+	p := Params{Width: 64, Depth: 4, Seed: 11}
+	src := MustNew(p)
+	for i := range uint32(500) {
+		k := testKey(i % 37)
+		src.Add(k.Bytes(), 1)
+	}
+	s := MustNew(p)
+	s.Add([]byte("held before"), 3)
+	was := s.Clone()
+	for name, c := range map[string]struct {
+		counters []uint32
+		total    uint64
+	}{
+		"short":           {src.Counters()[1:], src.Total()},
+		"one too many":    {append(append([]uint32(nil), src.Counters()...), 0), src.Total()},
+		"total below sum": {src.Counters(), src.Total() - 1},
+	} {
+		if err := s.SetCounters(c.counters, c.total); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+		if !equalCounters(s.Counters(), was.Counters()) || s.Total() != was.Total() {
+			t.Fatalf("%s: a refused SetCounters changed the sketch", name)
+		}
+	}
+	for _, z := range []*Sketch{nil, {}} {
+		if err := z.SetCounters(src.Counters(), src.Total()); err == nil || !strings.Contains(err.Error(), "zero Sketch") {
+			t.Errorf("SetCounters on %#v: %v, want an error naming the zero Sketch", z, err)
+		}
+	}
+	if err := s.SetCounters(src.Counters(), src.Total()); err != nil {
+		t.Fatal(err)
+	}
+	if !equalCounters(s.Counters(), src.Counters()) || s.Total() != src.Total() || s.Params() != p {
+		t.Fatal("SetCounters: the sketch differs from its source")
+	}
+	k := testKey(3)
+	if e, want := s.Estimate(k.Bytes()), src.Estimate(k.Bytes()); e != want {
+		t.Errorf("estimate %d after SetCounters, want %d", e, want)
+	}
+}
+
 func TestFromCounters(t *testing.T) {
 	p := Params{Width: 64, Depth: 4, Seed: 11}
 	s := MustNew(p)

@@ -65,10 +65,11 @@
 // packets still counting in the old one (an RCU grace period, not a guess
 // of time) and returns its sketch, every packet of the interval in every
 // row (unless a counter saturated), N included, as the iblt and flowradar
-// kernels do their tables. The detector then keeps a memory of reported
-// flows per epoch too, so each epoch is a fresh interval of the lab's
-// detector, as after [cms.Detector.Reset], and each [Event] names the
-// epoch it was detected in. Epochs cost the kernel one more map lookup a
+// kernels do their tables; [Kernel.FlipInto] reads it into a sketch the
+// caller keeps, allocating nothing with shared counters. The detector
+// then keeps a memory of reported flows per epoch too, so each epoch is a
+// fresh interval of the lab's detector, as after [cms.Detector.Reset], and
+// each [Event] names the epoch it was detected in. Epochs cost the kernel one more map lookup a
 // packet and double the counters' memory.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's

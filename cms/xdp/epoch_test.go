@@ -160,10 +160,12 @@ func TestKernel_EpochErrors(t *testing.T) {
 	p := cms.Params{Width: 64, Depth: 2, Seed: testSeed}
 	plain := load(t, Options{Params: p, Mode: ModePerCPU})
 	for name, err := range map[string]error{
-		"Epoch": func() error { _, err := plain.Epoch(); return err }(),
-		"Read":  func() error { _, err := plain.Read(0); return err }(),
-		"Clear": plain.Clear(0),
-		"Flip":  func() error { _, err := plain.Flip(); return err }(),
+		"Epoch":    func() error { _, err := plain.Epoch(); return err }(),
+		"Read":     func() error { _, err := plain.Read(0); return err }(),
+		"Clear":    plain.Clear(0),
+		"Flip":     func() error { _, err := plain.Flip(); return err }(),
+		"ReadInto": plain.ReadInto(0, cms.MustNew(p)),
+		"FlipInto": plain.FlipInto(cms.MustNew(p)),
 	} {
 		if !errors.Is(err, errNoEpochs) || !strings.Contains(err.Error(), "Options.Epochs") {
 			t.Errorf("%s without epochs: %v, want %v", name, err, errNoEpochs)
@@ -178,6 +180,9 @@ func TestKernel_EpochErrors(t *testing.T) {
 			}
 			if err := k.Clear(e); err == nil || err.Error() != want {
 				t.Errorf("%s: Clear(%d): %v, want %q", mode, e, err, want)
+			}
+			if err := k.ReadInto(e, cms.MustNew(p)); err == nil || err.Error() != want {
+				t.Errorf("%s: ReadInto(%d): %v, want %q", mode, e, err, want)
 			}
 		}
 		runFrames(t, k, 0, 20)

@@ -272,7 +272,8 @@ func (k *Kernel) current() (int, error) {
 func (k *Kernel) counters(epoch int, out []uint32) (uint64, error) {
 	p := k.opts.Params
 	l := k.opts.layout()
-	rows := make([]uint64, p.Depth) // each row's sum
+	var sums [cms.MaxDepth]uint64 // each row's sum
+	rows := sums[:p.Depth]
 	first := uint32(epoch) * l.elements()
 	if k.mem != nil {
 		if want := int(l.mapElements()) * l.stride(); len(k.mem) < want {
@@ -333,10 +334,16 @@ func (k *Kernel) counters(epoch int, out []uint32) (uint64, error) {
 func (k *Kernel) withScratch(f func(c []uint32) (*cms.Sketch, error)) (*cms.Sketch, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	return f(k.scratchLocked())
+}
+
+// scratchLocked returns the kernel's scratch buffer of p.Counters()
+// counters, made on first use; mu must be held.
+func (k *Kernel) scratchLocked() []uint32 {
 	if n := k.opts.Params.Counters(); len(k.scratch) != n {
 		k.scratch = make([]uint32, n)
 	}
-	return f(k.scratch)
+	return k.scratch
 }
 
 // Total returns N, the packets counted: those parsed less those the
@@ -432,6 +439,52 @@ func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 	return k.read(epoch)
 }
 
+// ReadInto is Read into s, whose counters and total it overwrites, rather
+// than into a new sketch. s must have the kernel's Params: one that an
+// earlier Read or Flip returned, say, or that cms.New made; any other
+// sketch is an error, and is left unchanged. A collector that reads every
+// epoch can keep a sketch and read into it: with shared counters ReadInto
+// then allocates nothing, where Read allocates a sketch each time.
+// Per CPU, it still allocates the buffers of its batch lookups.
+func (k *Kernel) ReadInto(epoch int, s *cms.Sketch) error {
+	if err := k.epochs(); err != nil {
+		return err
+	}
+	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
+		return err
+	}
+	if err := k.checkInto(s); err != nil {
+		return err
+	}
+	return k.readInto(epoch, s)
+}
+
+// checkInto returns an error unless s is a sketch of the kernel's Params.
+func (k *Kernel) checkInto(s *cms.Sketch) error {
+	if s == nil || s.Counters() == nil {
+		return errors.New("cms kernel: read into a nil or zero Sketch; make one with cms.New(opts.Params)")
+	}
+	if p := s.Params(); p != k.opts.Params {
+		return fmt.Errorf("cms kernel: read into a sketch of %v, want the kernel's %v", p, k.opts.Params)
+	}
+	return nil
+}
+
+// readInto is ReadInto of a checked epoch and sketch.
+func (k *Kernel) readInto(epoch int, s *cms.Sketch) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.scratchLocked()
+	n, err := k.counters(epoch, c)
+	if err != nil {
+		return err
+	}
+	if err := s.SetCounters(c, n); err != nil {
+		return prefixed(err)
+	}
+	return nil
+}
+
 // read is Read of a checked epoch.
 func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
 	return k.withScratch(func(c []uint32) (*cms.Sketch, error) {
@@ -516,6 +569,25 @@ func (k *Kernel) Flip() (*cms.Sketch, error) {
 		return nil, bpfload.EndedReadError("cms", e, err)
 	}
 	return s, nil
+}
+
+// FlipInto is Flip reading the ended epoch into s, as [Kernel.ReadInto]
+// does. An s of other Params is an error before the epoch ends.
+func (k *Kernel) FlipInto(s *cms.Sketch) error {
+	if err := k.epochs(); err != nil {
+		return err
+	}
+	if err := k.checkInto(s); err != nil {
+		return err
+	}
+	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.Clear)
+	if err != nil {
+		return err
+	}
+	if err := k.readInto(e, s); err != nil {
+		return bpfload.EndedReadError("cms", e, err)
+	}
+	return nil
 }
 
 // Stats sums the per-CPU statistics.

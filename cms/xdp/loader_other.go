@@ -68,6 +68,12 @@ func (k *Kernel) Clear(epoch int) error { return errNotSupported() }
 // Flip returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Flip() (*cms.Sketch, error) { return nil, errNotSupported() }
 
+// ReadInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ReadInto(epoch int, s *cms.Sketch) error { return errNotSupported() }
+
+// FlipInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) FlipInto(s *cms.Sketch) error { return errNotSupported() }
+
 // Events returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Events() ([]Event, error) { return nil, errNotSupported() }
 

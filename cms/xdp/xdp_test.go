@@ -876,18 +876,27 @@ func BenchmarkKernel(b *testing.B) {
 }
 
 // BenchmarkKernelRead measures Read and Flip of a sketch with epochs, d =
-// 4 rows of 2^18 counters (4 MiB an epoch), in both sketch modes.
+// 4 rows of 2^18 counters (4 MiB an epoch), in both sketch modes, into a
+// new sketch and into one kept from call to call (ReadInto, FlipInto).
 func BenchmarkKernelRead(b *testing.B) {
 	for _, mode := range []Mode{ModeShared, ModePerCPU} {
-		for _, op := range []string{"read", "flip"} {
+		for _, op := range []string{"read", "read-into", "flip", "flip-into"} {
 			b.Run(fmt.Sprintf("mode=%v/op=%s", mode, op), func(b *testing.B) {
-				k := load(b, Options{Params: cms.Params{Width: 1 << 18, Depth: 4, Seed: 1}, Mode: mode, Epochs: true})
+				p := cms.Params{Width: 1 << 18, Depth: 4, Seed: 1}
+				k := load(b, Options{Params: p, Mode: mode, Epochs: true})
+				dst := cms.MustNew(p)
 				kerneltest.BenchMillis(b, op, func() error {
-					if op == "read" {
-						_, err := k.Read(0)
-						return err
+					var err error
+					switch op {
+					case "read":
+						_, err = k.Read(0)
+					case "read-into":
+						err = k.ReadInto(0, dst)
+					case "flip":
+						_, err = k.Flip()
+					default:
+						err = k.FlipInto(dst)
 					}
-					_, err := k.Flip()
 					return err
 				})
 			})

@@ -1,0 +1,112 @@
+//go:build linux
+
+package xdp
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/cms"
+)
+
+// TestKernel_ReadInto: ReadInto and FlipInto overwrite a sketch of the
+// kernel's Params whole, whatever it held: the result equals the Go
+// sketch of the epoch's packets, as Read's and Flip's do, in both sketch
+// modes, and an empty epoch reads into an empty sketch.
+func TestKernel_ReadInto(t *testing.T) {
+	p := cms.Params{Width: 63, Depth: 3, Seed: testSeed}
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		t.Run(mode.String(), func(t *testing.T) {
+			k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+			a := runFrames(t, k, 0, 50)
+			dst := cms.MustNew(p)
+			dst.Add([]byte("held before"), 7) // a sketch that holds other counts
+			if err := k.ReadInto(0, dst); err != nil {
+				t.Fatal(err)
+			}
+			equalSketch(t, "ReadInto(0)", dst, goSketch(p, a))
+			if err := k.ReadInto(1, dst); err != nil {
+				t.Fatal(err)
+			}
+			equalSketch(t, "ReadInto(1), an empty epoch", dst, goSketch(p, nil))
+			// Epoch 0 (a) ends; epoch 1 gets b; it ends into the same sketch.
+			if err := k.FlipInto(dst); err != nil {
+				t.Fatal(err)
+			}
+			equalSketch(t, "FlipInto, first epoch", dst, goSketch(p, a))
+			b := runFrames(t, k, 50, 70)
+			if err := k.FlipInto(dst); err != nil {
+				t.Fatal(err)
+			}
+			equalSketch(t, "FlipInto, second epoch", dst, goSketch(p, b))
+			if e, err := k.Epoch(); err != nil || e != 0 {
+				t.Fatalf("after two flips the kernel counts in epoch %d (%v), want 0", e, err)
+			}
+		})
+	}
+}
+
+// TestKernel_ReadIntoRefuses: a nil sketch, the zero Sketch and sketches
+// of other Params (seed, width, update mode) are errors that say so; the
+// sketch is left as it was, and FlipInto ends no epoch.
+func TestKernel_ReadIntoRefuses(t *testing.T) {
+	p := cms.Params{Width: 63, Depth: 3, Seed: testSeed}
+	k := load(t, Options{Params: p, Mode: ModeShared, Epochs: true})
+	runFrames(t, k, 0, 10)
+	other := func(f func(*cms.Params)) *cms.Sketch {
+		q := p
+		f(&q)
+		s := cms.MustNew(q)
+		s.Add([]byte("held"), 5)
+		return s
+	}
+	for _, c := range []struct {
+		name string
+		s    *cms.Sketch
+		want string
+	}{
+		{"nil", nil, "read into a nil or zero Sketch"},
+		{"zero", &cms.Sketch{}, "read into a nil or zero Sketch"},
+		{"other seed", other(func(q *cms.Params) { q.Seed++ }), "want the kernel's"},
+		{"other width", other(func(q *cms.Params) { q.Width++ }), "want the kernel's"},
+		{"conservative", other(func(q *cms.Params) { q.Conservative = true }), "want the kernel's"},
+	} {
+		var was *cms.Sketch
+		if c.s != nil && c.s.Counters() != nil {
+			was = c.s.Clone()
+		}
+		for op, call := range map[string]func() error{
+			"ReadInto": func() error { return k.ReadInto(0, c.s) },
+			"FlipInto": func() error { return k.FlipInto(c.s) },
+		} {
+			if err := call(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s, %s sketch: error %v, want one containing %q", op, c.name, err, c.want)
+			}
+		}
+		if was != nil && (c.s.Total() != was.Total() || fmt.Sprint(c.s.Counters()) != fmt.Sprint(was.Counters())) {
+			t.Errorf("%s: a refused sketch changed", c.name)
+		}
+	}
+	if e, err := k.Epoch(); err != nil || e != 0 {
+		t.Errorf("after refused FlipInto calls the kernel counts in epoch %d (%v), want 0", e, err)
+	}
+}
+
+// TestKernel_ReadIntoAllocatesNothing: with shared counters, ReadInto
+// allocates nothing once the kernel has its read buffer, at any depth.
+func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
+	p := cms.Params{Width: 1024, Depth: cms.MaxDepth, Seed: testSeed}
+	k := load(t, Options{Params: p, Mode: ModeShared, Epochs: true})
+	dst := cms.MustNew(p)
+	if err := k.ReadInto(0, dst); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if err := k.ReadInto(0, dst); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("ReadInto allocates %v times a call, want 0", n)
+	}
+}
