@@ -4,10 +4,10 @@ package xdp
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/cms"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // TestKernel_ReadInto: ReadInto and FlipInto overwrite a sketch of the
@@ -76,14 +76,10 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 		if c.s != nil && c.s.Counters() != nil {
 			was = c.s.Clone()
 		}
-		for op, call := range map[string]func() error{
+		kerneltest.Refused(t, c.name+" sketch", c.want, map[string]func() error{
 			"ReadInto": func() error { return k.ReadInto(0, c.s) },
 			"FlipInto": func() error { return k.FlipInto(c.s) },
-		} {
-			if err := call(); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("%s, %s sketch: error %v, want one containing %q", op, c.name, err, c.want)
-			}
-		}
+		})
 		if was != nil && (c.s.Total() != was.Total() || fmt.Sprint(c.s.Counters()) != fmt.Sprint(was.Counters())) {
 			t.Errorf("%s: a refused sketch changed", c.name)
 		}
@@ -99,14 +95,5 @@ func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
 	p := cms.Params{Width: 1024, Depth: cms.MaxDepth, Seed: testSeed}
 	k := load(t, Options{Params: p, Mode: ModeShared, Epochs: true})
 	dst := cms.MustNew(p)
-	if err := k.ReadInto(0, dst); err != nil {
-		t.Fatal(err)
-	}
-	if n := testing.AllocsPerRun(20, func() {
-		if err := k.ReadInto(0, dst); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("ReadInto allocates %v times a call, want 0", n)
-	}
+	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
 }

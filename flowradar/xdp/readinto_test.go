@@ -4,7 +4,6 @@ package xdp
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flowradar"
@@ -87,14 +86,10 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 		{"zero", &flowradar.Table{}, "read into the zero Table"},
 		{"other seed", held, "want the kernel's cells="},
 	} {
-		for op, call := range map[string]func() error{
+		kerneltest.Refused(t, c.name+" table", c.want, map[string]func() error{
 			"ReadInto": func() error { return k.ReadInto(0, c.t) },
 			"FlipInto": func() error { return k.FlipInto(c.t) },
-		} {
-			if err := call(); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("%s, %s table: error %v, want one containing %q", op, c.name, err, c.want)
-			}
-		}
+		})
 	}
 	if !held.Equal(was) {
 		t.Error("a refused table changed")
@@ -110,14 +105,5 @@ func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
 	p := flowradar.ParamsFor(1000, 5)
 	k := loadKernel(t, p, false)
 	dst := flowradar.MustNew(p).Active()
-	if err := k.ReadInto(0, dst); err != nil {
-		t.Fatal(err)
-	}
-	if n := testing.AllocsPerRun(20, func() {
-		if err := k.ReadInto(0, dst); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("ReadInto allocates %v times a call, want 0", n)
-	}
+	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
 }

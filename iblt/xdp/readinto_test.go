@@ -4,7 +4,6 @@ package xdp
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/iblt"
@@ -87,14 +86,10 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 		{"zero", &iblt.Table{}, "read into a nil or zero Table"},
 		{"other seed", held, "want the kernel's cells="},
 	} {
-		for op, call := range map[string]func() error{
+		kerneltest.Refused(t, c.name+" table", c.want, map[string]func() error{
 			"ReadInto": func() error { return k.ReadInto(0, c.t) },
 			"FlipInto": func() error { return k.FlipInto(c.t) },
-		} {
-			if err := call(); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("%s, %s table: error %v, want one containing %q", op, c.name, err, c.want)
-			}
-		}
+		})
 	}
 	if !held.Equal(was) {
 		t.Error("a refused table changed")
@@ -114,11 +109,5 @@ func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
 	o.Shared = true
 	k := loadKernel(t, o)
 	dst := iblt.MustNew(o.Params())
-	if n := testing.AllocsPerRun(20, func() {
-		if err := k.ReadInto(0, dst); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("ReadInto allocates %v times a call, want 0", n)
-	}
+	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
 }

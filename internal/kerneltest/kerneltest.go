@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -320,6 +321,35 @@ func Call(tb testing.TB, name string, fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// Refused fails tb for each of calls that does not return an error
+// containing want, naming the call and what, the input refused: the
+// loaders' tests of ReadInto and FlipInto refusing a table.
+func Refused(tb testing.TB, what, want string, calls map[string]func() error) {
+	tb.Helper()
+	for name, call := range calls {
+		if err := Call(tb, name, call); err == nil || !strings.Contains(err.Error(), want) {
+			tb.Errorf("%s, %s: error %v, want one containing %q", name, what, err, want)
+		}
+	}
+}
+
+// NoAllocs fails tb if fn allocates: it calls fn once (a first read may
+// make a buffer the loader then keeps), then counts its allocations with
+// testing.AllocsPerRun over 20 calls, failing tb on an error from fn.
+func NoAllocs(tb testing.TB, name string, fn func() error) {
+	tb.Helper()
+	if err := fn(); err != nil {
+		tb.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if err := fn(); err != nil {
+			tb.Fatal(err)
+		}
+	}); n != 0 {
+		tb.Errorf("%s allocates %v times a call, want 0", name, n)
+	}
 }
 
 // MapFreed reports whether the map with the given ID is gone from the
