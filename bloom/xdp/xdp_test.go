@@ -590,18 +590,29 @@ func TestKernel_EveryK(t *testing.T) {
 	}
 }
 
-// TestKernel_ClassicInBlocks runs TestKernel_EveryK's checks on a classic
-// filter one block larger than maxFlatBytes, which the kernel finds a
-// block at a time (one map lookup per bit) rather than in one element, for
-// the smallest, a common and the largest k.
+// TestKernel_ClassicInBlocks runs TestKernel_EveryK's checks on classic
+// filters at the limit of one map element: one block larger than
+// maxFlatBytes, which the kernel finds a block at a time (one map lookup
+// per bit), for the smallest, a common and the largest k; and the largest
+// filter it keeps in one element, exactly maxFlatBytes, which every kernel
+// the VM tests boot must accept as an array map's value.
 func TestKernel_ClassicInBlocks(t *testing.T) {
 	kerneltest.Require(t)
 	frames := everyKFrames(300)
 	r := rand.New(rand.NewPCG(33, 8))
-	for _, k := range []int{1, 7, bloom.MaxHashes} {
-		opts := Options{Params: bloom.Params{Bits: 8*maxFlatBytes + bloom.BlockBits, Hashes: k, Seed: testSeed + uint64(k)}}
-		if opts.flat() {
-			t.Fatalf("%d bits: the kernel keeps them in one element; the test needs a filter it splits", opts.Params.Bits)
+	for _, c := range []struct {
+		bits uint64
+		k    int
+		flat bool
+	}{
+		{8*maxFlatBytes + bloom.BlockBits, 1, false},
+		{8*maxFlatBytes + bloom.BlockBits, 7, false},
+		{8*maxFlatBytes + bloom.BlockBits, bloom.MaxHashes, false},
+		{8 * maxFlatBytes, 7, true},
+	} {
+		opts := Options{Params: bloom.Params{Bits: c.bits, Hashes: c.k, Seed: testSeed + uint64(c.k)}}
+		if opts.flat() != c.flat {
+			t.Fatalf("%d bits: flat %v, want %v", c.bits, opts.flat(), c.flat)
 		}
 		checkVerdictsAndLearning(t, opts, frames, r)
 	}
