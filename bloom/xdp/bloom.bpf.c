@@ -57,6 +57,7 @@ DP_CONST __u32 bloom_cfg_key_mode = BLOOM_KEY_FLOW;
 DP_CONST __u32 bloom_cfg_action = BLOOM_DROP_MEMBERS;
 DP_CONST __u32 bloom_cfg_learn = 0; /* 1: insert every key, pass every packet */
 DP_CONST __u32 bloom_cfg_flat = 0;  /* 1: bloom_words holds the whole filter in element 0 */
+DP_CONST __u32 bloom_cfg_flat_mask = 0; /* words of that element, a power of two, less one */
 
 /* A block: eight 64-bit words, 512 bits. bloom.Blocked keeps all k bits
  * of a key in one block, so the kernel finds them with one map lookup. */
@@ -65,16 +66,18 @@ struct bloom_block {
 };
 
 /* The filter's words (bloom.Filter.Words or bloom.Blocked.Words), bit j
- * of the filter at 1 << (j % 64) of word j / 64, in host byte order, in
- * 512-bit blocks (the word count rounded up to a multiple of eight; the
- * padding words of a classic filter stay zero). A blocked filter, or a
- * classic one over 4 MiB: key b, block b (words 8b to 8b+7), so a blocked
- * filter's k bits take one lookup. A classic filter of up to 4 MiB
- * (bloom_cfg_flat): key 0, every block, the loader setting the value size,
- * so that its k bits, anywhere in the filter, take one lookup, not k:
- * about 2 ns a packet at k = 7 here. Either way the mapping holds the
- * words in order. Memory-mapped, so user space reads and writes the filter
- * with one copy. */
+ * of the filter at 1 << (j % 64) of word j / 64, in host byte order. A
+ * blocked filter, or a classic one over 4 MiB: key b, block b (words 8b
+ * to 8b+7; the word count rounded up to a multiple of eight, the padding
+ * words of a classic filter staying zero), so a blocked filter's k bits
+ * take one lookup. A classic filter of up to 4 MiB (bloom_cfg_flat): key
+ * 0, all the words, the loader setting the value size (the word count
+ * rounded up to a power of two, eight at least: a word's index is then
+ * bounded by a mask, bloom_cfg_flat_mask, where a test and a branch would
+ * cost a nanosecond at k = 7), so that its k bits, anywhere in the
+ * filter, take one lookup, not k. Either way the mapping holds the words
+ * in order. Memory-mapped, so user space reads and writes the filter with
+ * one copy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -129,10 +132,12 @@ static __always_inline __u64 *bloom_flat(void)
 
 /* bloom_classic is bloom.Filter.ContainsHash (or AddHash when learning): bits
  * flow.BitIndex(h, i, m) for i < k, two additions and a multiplication
- * each (dp_bit_next, hash.h), in the words flat (bloom_flat) or, without
- * bloom_cfg_flat, in their blocks. */
-static __always_inline int bloom_classic(__u64 *flat, __u64 h, int learn)
+ * each (dp_bit_next, hash.h), in the filter's one element (bloom_flat) or,
+ * without bloom_cfg_flat, in their blocks. */
+static __always_inline int bloom_classic(__u64 h, int learn)
 {
+	/* The lookup's key is constant: it does not wait for the hash. */
+	__u64 *flat = bloom_cfg_flat ? bloom_flat() : 0;
 	if (bloom_cfg_flat && !flat)
 		return 0;
 	struct dp_bits s = dp_bit_start(h);
@@ -143,7 +148,11 @@ static __always_inline int bloom_classic(__u64 *flat, __u64 h, int learn)
 		__u32 j = dp_bit_next(&s, bloom_cfg_cells);
 		__u64 *v;
 		if (bloom_cfg_flat) {
-			v = &flat[j >> 6];
+			/* j < m always, but older verifiers (6.1) do not bound j
+			 * from the multiplication: the test bounds it for them,
+			 * and the barrier keeps clang from deriving the word's
+			 * offset from the product instead of from the j tested. */
+			v = &flat[(j >> 6) & bloom_cfg_flat_mask];
 		} else {
 			struct bloom_block *blk = bloom_block(j >> 9);
 			if (!blk)
@@ -198,14 +207,11 @@ static __always_inline int bloom_blocked(__u64 h, int learn)
 	return dp_block_test_upto(blk->w, h, bloom_cfg_k);
 }
 
-/* bloom_apply tests (or sets, when learning) the key's bits. */
-static __always_inline int bloom_apply(const struct flow_key *key, int learn)
+static __always_inline int bloom_apply(__u64 h, int learn)
 {
 	if (bloom_cfg_layout == BLOOM_BLOCKED)
-		return bloom_blocked(bloom_hash(key), learn);
-	/* Found before the hash, which the lookup does not wait for. */
-	__u64 *flat = bloom_cfg_flat ? bloom_flat() : 0;
-	return bloom_classic(flat, bloom_hash(key), learn);
+		return bloom_blocked(h, learn);
+	return bloom_classic(h, learn);
 }
 
 SEC("xdp")
@@ -219,12 +225,13 @@ int xdp_bloom(struct xdp_md *ctx)
 		bloom_count(BLOOM_STAT_PASSED);
 		return XDP_PASS;
 	}
+	__u64 h = bloom_hash(&p.key);
 	if (bloom_cfg_learn) {
-		bloom_apply(&p.key, 1);
+		bloom_apply(h, 1);
 		bloom_count(BLOOM_STAT_PASSED);
 		return XDP_PASS;
 	}
-	int member = bloom_apply(&p.key, 0);
+	int member = bloom_apply(h, 0);
 	int drop = bloom_cfg_action == BLOOM_DROP_MEMBERS ? member : !member;
 	if (drop) {
 		bloom_count(BLOOM_STAT_DROPPED);

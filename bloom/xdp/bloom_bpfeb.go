@@ -53,21 +53,22 @@ const (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	bloomMapBloomStats      = "bloom_stats"
-	bloomMapBloomWords      = "bloom_words"
-	bloomProgXdpBloom       = "xdp_bloom"
-	bloomVarBloomActionBtf  = "bloom_action_btf"
-	bloomVarBloomCfgAction  = "bloom_cfg_action"
-	bloomVarBloomCfgCells   = "bloom_cfg_cells"
-	bloomVarBloomCfgFlat    = "bloom_cfg_flat"
-	bloomVarBloomCfgK       = "bloom_cfg_k"
-	bloomVarBloomCfgKeyMode = "bloom_cfg_key_mode"
-	bloomVarBloomCfgLayout  = "bloom_cfg_layout"
-	bloomVarBloomCfgLearn   = "bloom_cfg_learn"
-	bloomVarBloomCfgSeed    = "bloom_cfg_seed"
-	bloomVarBloomKeyModeBtf = "bloom_key_mode_btf"
-	bloomVarBloomLayoutBtf  = "bloom_layout_btf"
-	bloomVarBloomStatBtf    = "bloom_stat_btf"
+	bloomMapBloomStats       = "bloom_stats"
+	bloomMapBloomWords       = "bloom_words"
+	bloomProgXdpBloom        = "xdp_bloom"
+	bloomVarBloomActionBtf   = "bloom_action_btf"
+	bloomVarBloomCfgAction   = "bloom_cfg_action"
+	bloomVarBloomCfgCells    = "bloom_cfg_cells"
+	bloomVarBloomCfgFlat     = "bloom_cfg_flat"
+	bloomVarBloomCfgFlatMask = "bloom_cfg_flat_mask"
+	bloomVarBloomCfgK        = "bloom_cfg_k"
+	bloomVarBloomCfgKeyMode  = "bloom_cfg_key_mode"
+	bloomVarBloomCfgLayout   = "bloom_cfg_layout"
+	bloomVarBloomCfgLearn    = "bloom_cfg_learn"
+	bloomVarBloomCfgSeed     = "bloom_cfg_seed"
+	bloomVarBloomKeyModeBtf  = "bloom_key_mode_btf"
+	bloomVarBloomLayoutBtf   = "bloom_layout_btf"
+	bloomVarBloomStatBtf     = "bloom_stat_btf"
 )
 
 // loadBloom returns the embedded CollectionSpec for bloom.
@@ -127,18 +128,19 @@ type bloomMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type bloomVariableSpecs struct {
-	BloomActionBtf  *ebpf.VariableSpec `ebpf:"bloom_action_btf"`
-	BloomCfgAction  *ebpf.VariableSpec `ebpf:"bloom_cfg_action"`
-	BloomCfgCells   *ebpf.VariableSpec `ebpf:"bloom_cfg_cells"`
-	BloomCfgFlat    *ebpf.VariableSpec `ebpf:"bloom_cfg_flat"`
-	BloomCfgK       *ebpf.VariableSpec `ebpf:"bloom_cfg_k"`
-	BloomCfgKeyMode *ebpf.VariableSpec `ebpf:"bloom_cfg_key_mode"`
-	BloomCfgLayout  *ebpf.VariableSpec `ebpf:"bloom_cfg_layout"`
-	BloomCfgLearn   *ebpf.VariableSpec `ebpf:"bloom_cfg_learn"`
-	BloomCfgSeed    *ebpf.VariableSpec `ebpf:"bloom_cfg_seed"`
-	BloomKeyModeBtf *ebpf.VariableSpec `ebpf:"bloom_key_mode_btf"`
-	BloomLayoutBtf  *ebpf.VariableSpec `ebpf:"bloom_layout_btf"`
-	BloomStatBtf    *ebpf.VariableSpec `ebpf:"bloom_stat_btf"`
+	BloomActionBtf   *ebpf.VariableSpec `ebpf:"bloom_action_btf"`
+	BloomCfgAction   *ebpf.VariableSpec `ebpf:"bloom_cfg_action"`
+	BloomCfgCells    *ebpf.VariableSpec `ebpf:"bloom_cfg_cells"`
+	BloomCfgFlat     *ebpf.VariableSpec `ebpf:"bloom_cfg_flat"`
+	BloomCfgFlatMask *ebpf.VariableSpec `ebpf:"bloom_cfg_flat_mask"`
+	BloomCfgK        *ebpf.VariableSpec `ebpf:"bloom_cfg_k"`
+	BloomCfgKeyMode  *ebpf.VariableSpec `ebpf:"bloom_cfg_key_mode"`
+	BloomCfgLayout   *ebpf.VariableSpec `ebpf:"bloom_cfg_layout"`
+	BloomCfgLearn    *ebpf.VariableSpec `ebpf:"bloom_cfg_learn"`
+	BloomCfgSeed     *ebpf.VariableSpec `ebpf:"bloom_cfg_seed"`
+	BloomKeyModeBtf  *ebpf.VariableSpec `ebpf:"bloom_key_mode_btf"`
+	BloomLayoutBtf   *ebpf.VariableSpec `ebpf:"bloom_layout_btf"`
+	BloomStatBtf     *ebpf.VariableSpec `ebpf:"bloom_stat_btf"`
 }
 
 // bloomObjects contains all objects after they have been loaded into the kernel.
@@ -176,18 +178,19 @@ func (m *bloomMaps) Close() error {
 //
 // It can be passed to loadBloomObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bloomVariables struct {
-	BloomActionBtf  *ebpf.Variable `ebpf:"bloom_action_btf"`
-	BloomCfgAction  *ebpf.Variable `ebpf:"bloom_cfg_action"`
-	BloomCfgCells   *ebpf.Variable `ebpf:"bloom_cfg_cells"`
-	BloomCfgFlat    *ebpf.Variable `ebpf:"bloom_cfg_flat"`
-	BloomCfgK       *ebpf.Variable `ebpf:"bloom_cfg_k"`
-	BloomCfgKeyMode *ebpf.Variable `ebpf:"bloom_cfg_key_mode"`
-	BloomCfgLayout  *ebpf.Variable `ebpf:"bloom_cfg_layout"`
-	BloomCfgLearn   *ebpf.Variable `ebpf:"bloom_cfg_learn"`
-	BloomCfgSeed    *ebpf.Variable `ebpf:"bloom_cfg_seed"`
-	BloomKeyModeBtf *ebpf.Variable `ebpf:"bloom_key_mode_btf"`
-	BloomLayoutBtf  *ebpf.Variable `ebpf:"bloom_layout_btf"`
-	BloomStatBtf    *ebpf.Variable `ebpf:"bloom_stat_btf"`
+	BloomActionBtf   *ebpf.Variable `ebpf:"bloom_action_btf"`
+	BloomCfgAction   *ebpf.Variable `ebpf:"bloom_cfg_action"`
+	BloomCfgCells    *ebpf.Variable `ebpf:"bloom_cfg_cells"`
+	BloomCfgFlat     *ebpf.Variable `ebpf:"bloom_cfg_flat"`
+	BloomCfgFlatMask *ebpf.Variable `ebpf:"bloom_cfg_flat_mask"`
+	BloomCfgK        *ebpf.Variable `ebpf:"bloom_cfg_k"`
+	BloomCfgKeyMode  *ebpf.Variable `ebpf:"bloom_cfg_key_mode"`
+	BloomCfgLayout   *ebpf.Variable `ebpf:"bloom_cfg_layout"`
+	BloomCfgLearn    *ebpf.Variable `ebpf:"bloom_cfg_learn"`
+	BloomCfgSeed     *ebpf.Variable `ebpf:"bloom_cfg_seed"`
+	BloomKeyModeBtf  *ebpf.Variable `ebpf:"bloom_key_mode_btf"`
+	BloomLayoutBtf   *ebpf.Variable `ebpf:"bloom_layout_btf"`
+	BloomStatBtf     *ebpf.Variable `ebpf:"bloom_stat_btf"`
 }
 
 // bloomPrograms contains all programs after they have been loaded into the kernel.

@@ -78,8 +78,9 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
 
 // Configure sets opts on spec: the load-time constants and the size of the
 // filter map (one entry per 512-bit block of eight words, or, for a
-// classic filter of up to 4 MiB, one entry of all the blocks). A nil spec
-// is an error (after the options are checked).
+// classic filter of up to 4 MiB, one entry of all the words, rounded up
+// to a power of two). A nil spec is an error (after the options are
+// checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -95,20 +96,21 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 		flat = 1
 	}
 	if err := bpfload.SetVars(spec, "bloom", map[string]any{
-		bloomVarBloomCfgSeed:    opts.Params.Seed,
-		bloomVarBloomCfgK:       uint32(opts.Params.Hashes),
-		bloomVarBloomCfgCells:   opts.cells(),
-		bloomVarBloomCfgLayout:  uint32(opts.Layout),
-		bloomVarBloomCfgKeyMode: uint32(opts.Key),
-		bloomVarBloomCfgAction:  uint32(opts.Action),
-		bloomVarBloomCfgLearn:   learn,
-		bloomVarBloomCfgFlat:    flat,
+		bloomVarBloomCfgSeed:     opts.Params.Seed,
+		bloomVarBloomCfgK:        uint32(opts.Params.Hashes),
+		bloomVarBloomCfgCells:    opts.cells(),
+		bloomVarBloomCfgLayout:   uint32(opts.Layout),
+		bloomVarBloomCfgKeyMode:  uint32(opts.Key),
+		bloomVarBloomCfgAction:   uint32(opts.Action),
+		bloomVarBloomCfgLearn:    learn,
+		bloomVarBloomCfgFlat:     flat,
+		bloomVarBloomCfgFlatMask: uint32(opts.flatWords() - 1),
 	}); err != nil {
 		return err
 	}
 	m := spec.Maps[bloomMapBloomWords]
 	if flat == 1 {
-		m.MaxEntries, m.ValueSize, m.Value = 1, uint32(opts.blocks()*bloom.BlockBits/8), nil
+		m.MaxEntries, m.ValueSize, m.Value = 1, uint32(8*opts.flatWords()), nil
 	} else {
 		m.MaxEntries = uint32(opts.blocks())
 	}

@@ -35,11 +35,11 @@ func TestOptions_FirstInvalidValues(t *testing.T) {
 	}
 }
 
-// TestConfigure_MapEntriesAtBoundaries: the filter map holds
-// ceil(bits/512) 512-bit blocks, at and just past each word and block
-// boundary, for the classic layout (whose last block may be partial) and
-// the blocked one: a classic filter of up to maxFlatBytes in one element,
-// any other filter in one element per block.
+// TestConfigure_MapEntriesAtBoundaries: the filter map holds a classic
+// filter of up to maxFlatBytes in one element, of its words rounded up to
+// a power of two (and to eight), and any other filter in ceil(bits/512)
+// elements of one 512-bit block, at and just past each word, block and
+// power-of-two boundary.
 func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 	const flatBits = 8 * maxFlatBytes
 	for _, tc := range []struct {
@@ -48,6 +48,7 @@ func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 	}{
 		{Classic, 1}, {Classic, 63}, {Classic, 64}, {Classic, 65}, {Classic, 511}, {Classic, 512},
 		{Classic, 513}, {Classic, 1024}, {Classic, 1025}, {Classic, 4096 + 1},
+		{Classic, 2048 * 64}, {Classic, 2048*64 + 1}, {Classic, flatBits / 2}, {Classic, flatBits/2 + 1},
 		{Classic, flatBits - 1}, {Classic, flatBits}, {Classic, flatBits + 1}, {Classic, flatBits + 512},
 		{Blocked, 512}, {Blocked, 1024}, {Blocked, 7 * 512}, {Blocked, flatBits}, {Blocked, flatBits + 512},
 	} {
@@ -58,10 +59,15 @@ func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 		if err := Configure(spec, Options{Params: bloom.Params{Bits: tc.bits, Hashes: 3}, Layout: tc.layout}); err != nil {
 			t.Fatal(err)
 		}
-		blocks := uint32((tc.bits + 511) / 512)
-		entries, size := blocks, uint32(64)
+		entries, size := uint32((tc.bits+511)/512), uint32(64)
 		if tc.layout == Classic && tc.bits <= flatBits {
-			entries, size = 1, 64*blocks
+			// One element of the words rounded up to a power of two,
+			// eight at least.
+			words := uint32(8)
+			for uint64(words)*64 < tc.bits {
+				words *= 2
+			}
+			entries, size = 1, 8*words
 		}
 		if m := spec.Maps[bloomMapBloomWords]; m.MaxEntries != entries || m.ValueSize != size {
 			t.Errorf("layout %d, %d bits: bloom_words has %d entries of %d bytes, want %d of %d", tc.layout, tc.bits, m.MaxEntries, m.ValueSize, entries, size)

@@ -3,6 +3,7 @@ package xdp
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
@@ -113,12 +114,17 @@ func (o Options) blocks() int { return (o.words() + 7) / 8 }
 const maxFlatBytes = 4 << 20
 
 // flat reports whether the filter map holds the filter in one element
-// (the blocks' bytes) rather than a block per element: a classic filter
-// of up to maxFlatBytes, whose k bits then take one map lookup, not k.
-// A blocked filter's bits are in one block and take one lookup anyway.
+// (flatWords words) rather than a block per element: a classic filter of
+// up to maxFlatBytes, whose k bits then take one map lookup, not k. A
+// blocked filter's bits are in one block and take one lookup anyway.
 func (o Options) flat() bool {
-	return o.Layout == Classic && o.blocks()*bloom.BlockBits/8 <= maxFlatBytes
+	return o.Layout == Classic && 8*o.flatWords() <= maxFlatBytes
 }
+
+// flatWords is the size in words of the one element of a flat filter:
+// its words rounded up to a power of two, and to one block at least, so
+// that the kernel bounds a word's index with a mask, not a test.
+func (o Options) flatWords() int { return max(8, 1<<bits.Len(uint(o.words()-1))) }
 
 // cells returns the kernel's bloom_cfg_cells: bits, or blocks.
 func (o Options) cells() uint32 {

@@ -100,14 +100,14 @@ func TestSharedNumbers(t *testing.T) {
 	if got := spec.Maps[bloomMapBloomStats].MaxEntries; got != uint32(bloomBloomStatBLOOM_STAT_MAX) {
 		t.Errorf("bloom_stats has %d entries", got)
 	}
-	// 1100 bits are 18 words: two whole blocks and one padded, in one
-	// element of a classic filter; a blocked filter takes one element per
+	// 1100 bits are 18 words, in one element of a classic filter of 32
+	// words (a power of two); a blocked filter takes one element per
 	// block.
 	for _, c := range []struct {
 		opts            Options
 		entries, values uint32
 	}{
-		{Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}, 1, 3 * 64},
+		{Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}, 1, 32 * 8},
 		{Options{Params: bloom.Params{Bits: 3 * 512, Hashes: 3}, Layout: Blocked}, 3, 64},
 	} {
 		spec, err := Spec()
