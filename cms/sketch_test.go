@@ -450,11 +450,7 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 // refuses as well (as the zero Sketch), leaving the sketch as it was.
 func TestSetCounters(t *testing.T) {
 	p := Params{Width: 64, Depth: 4, Seed: 11}
-	src := MustNew(p)
-	for i := range uint32(500) {
-		k := testKey(i % 37)
-		src.Add(k.Bytes(), 1)
-	}
+	src := sketchOf37(p)
 	s := MustNew(p)
 	s.Add([]byte("held before"), 3)
 	was := s.Clone()
@@ -490,13 +486,19 @@ func TestSetCounters(t *testing.T) {
 	}
 }
 
-func TestFromCounters(t *testing.T) {
-	p := Params{Width: 64, Depth: 4, Seed: 11}
+// sketchOf37 returns a sketch of p holding 500 packets of 37 flows.
+func sketchOf37(p Params) *Sketch {
 	s := MustNew(p)
 	for i := range uint32(500) {
 		k := testKey(i % 37)
 		s.Add(k.Bytes(), 1)
 	}
+	return s
+}
+
+func TestFromCounters(t *testing.T) {
+	p := Params{Width: 64, Depth: 4, Seed: 11}
+	s := sketchOf37(p)
 	got, err := FromCounters(p, s.Counters(), s.Total())
 	if err != nil || !equalCounters(got.Counters(), s.Counters()) || got.Total() != s.Total() {
 		t.Fatalf("FromCounters: %v", err)

@@ -384,16 +384,8 @@ func TestKernel_Replay(t *testing.T) {
 				}
 			}
 			write(t, k, m)
-			for i, f := range frames {
-				got, _ := kerneltest.Run(t, k.Program(), f)
-				if want := runModel(t, m, f); got != want {
-					t.Fatalf("%+v %s packet %d: kernel %d, Go %d", c, path, i, got, want)
-				}
-				if got == VerdictDrop {
-					drops++
-				}
-				compared++
-			}
+			drops += dropsAsGo(t, k, m, frames, fmt.Sprintf("%+v %s", c, path))
+			compared += len(frames)
 			s, err := k.Stats()
 			if err != nil {
 				t.Fatal(err)
@@ -618,6 +610,24 @@ func TestKernel_ClassicInBlocks(t *testing.T) {
 	}
 }
 
+// dropsAsGo runs frames through the kernel k and the model m, failing t
+// (naming the case what and the frame) at the first verdict that differs,
+// and returns how many frames were dropped.
+func dropsAsGo(t *testing.T, k *Kernel, m *Model, frames [][]byte, what string) int {
+	t.Helper()
+	drops := 0
+	for i, f := range frames {
+		got, _ := kerneltest.Run(t, k.Program(), f)
+		if want := runModel(t, m, f); got != want {
+			t.Fatalf("%s, frame %d: kernel %d, Go %d", what, i, got, want)
+		}
+		if got == VerdictDrop {
+			drops++
+		}
+	}
+	return drops
+}
+
 // checkVerdictsAndLearning is TestKernel_EveryK for one set of options.
 func checkVerdictsAndLearning(t *testing.T, opts Options, frames [][]byte, r *rand.Rand) {
 	t.Helper()
@@ -645,16 +655,7 @@ func checkVerdictsAndLearning(t *testing.T, opts Options, frames [][]byte, r *ra
 	}
 	kern := loadKernel(t, opts)
 	write(t, kern, m)
-	drops := 0
-	for i, f := range frames {
-		got, _ := kerneltest.Run(t, kern.Program(), f)
-		if want := runModel(t, m, f); got != want {
-			t.Fatalf("layout %d, k = %d, frame %d: kernel %d, Go %d", layout, k, i, got, want)
-		}
-		if got == VerdictDrop {
-			drops++
-		}
-	}
+	drops := dropsAsGo(t, kern, m, frames, fmt.Sprintf("layout %d, k = %d", layout, k))
 	if drops <= len(frames)/2 || drops == len(frames) {
 		t.Errorf("layout %d, k = %d: %d of %d frames dropped: the test does not tell the verdicts apart", layout, k, drops, len(frames))
 	}
