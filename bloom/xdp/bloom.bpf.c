@@ -148,16 +148,19 @@ static __always_inline int bloom_classic(__u64 h, int learn)
 		__u32 j = dp_bit_next(&s, bloom_cfg_cells);
 		__u64 *v;
 		if (bloom_cfg_flat) {
-			/* j < m always, but older verifiers (6.1) do not bound j
-			 * from the multiplication: the test bounds it for them,
-			 * and the barrier keeps clang from deriving the word's
-			 * offset from the product instead of from the j tested. */
+			/* j < m always, but older verifiers (6.1) do not bound
+			 * j from the multiplication: the mask (the element's
+			 * words less one, a power of two less one) bounds the
+			 * word's index for them, and changes no index below m. */
 			v = &flat[(j >> 6) & bloom_cfg_flat_mask];
 		} else {
 			struct bloom_block *blk = bloom_block(j >> 9);
 			if (!blk)
 				return 0;
-			asm volatile("" : "+r"(blk)); /* as in bloom_blocked */
+			/* Keep the NULL check ahead of the arithmetic on blk,
+			 * which clang could otherwise merge with the flat path's
+			 * and do first, and the verifier refuse. */
+			asm volatile("" : "+r"(blk));
 			v = &blk->w[(j >> 6) & (DP_BLOCK_WORDS - 1)];
 		}
 		__u64 bit = 1ULL << (j & 63);

@@ -14,8 +14,9 @@
 // element for a blocked filter, whose k bits then take one map lookup, and
 // for a classic filter over 4 MiB; a classic filter of up to 4 MiB in one
 // element (its size rounded up to a power of two), so that its k bits,
-// spread over the filter, take one lookup too. It is memory-mapped, so the loader writes and reads a whole filter
-// with one copy. bloom_stats: per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
+// spread over the filter, take one lookup too. It is memory-mapped, so
+// the loader writes and reads a whole filter with one copy. bloom_stats:
+// per-CPU counters ([Stats]). The filter's m, k and seed, the layout, key
 // mode, action and learn mode are load-time constants ([Options]).
 // [Model] is the same kernel in Go; the tests run every fixture and every
 // packet of the shared captures through both.

@@ -69,8 +69,8 @@
 // caller keeps, allocating nothing with shared counters. The detector
 // then keeps a memory of reported flows per epoch too, so each epoch is a
 // fresh interval of the lab's detector, as after [cms.Detector.Reset], and
-// each [Event] names the epoch it was detected in. Epochs cost the kernel one more map lookup a
-// packet and double the counters' memory.
+// each [Event] names the epoch it was detected in. Epochs cost the kernel
+// one more map lookup a packet and double the counters' memory.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows

@@ -225,7 +225,8 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 // every epoch can keep two tables and read into the one it is done with:
 // with shared maps ReadInto then allocates nothing, where Read allocates
 // a table of the epoch's size each time. With [Options.PerCPU] it still
-// allocates the buffers of its batch lookups.
+// allocates the buffers of its batch lookups. A read that fails (the
+// error says where) may leave t partly overwritten.
 func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
 	if t == nil {
 		return errNilTable
@@ -397,9 +398,9 @@ var errNilTable = errors.New("flowradar kernel: read into a nil table; make one 
 
 // checkInto returns an error unless t is a table of the kernel's Params.
 func (k *Kernel) checkInto(t *flowradar.Table) error {
-	if p := t.Params(); p != k.p || t.Filter() == nil {
+	if p := t.Params(); p != k.p {
 		if p == (flowradar.Params{}) {
-			return errors.New("flowradar kernel: read into the zero Table; make it with flowradar.NewTable(k.Params())")
+			return errors.New("flowradar kernel: read into the zero Table; make one with flowradar.NewTable(k.Params())")
 		}
 		return fmt.Errorf("flowradar kernel: read into a table of %v, want the kernel's %v", p, k.p)
 	}

@@ -86,9 +86,9 @@
 // (from two goroutines: a Flip takes an RCU grace period, milliseconds to
 // tens of them), and pass the two tables to [Lost]. [Kernel.FlipInto]
 // reads the ended epoch into a table the caller keeps, allocating nothing
-// with shared maps. Packets in flight
-// between the points when the two points flip are in one period's table
-// at one point and the next period's at the other. When the downstream
+// with shared maps. Packets in flight between the points when the two
+// points flip are in one period's table at one point and the next
+// period's at the other. When the downstream
 // point flips first (or at the same instant), they are listed as lost in
 // the first period and as extra in the next; when the upstream point
 // flips first, as extra first and lost next. So a period's listing is

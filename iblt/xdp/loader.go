@@ -234,7 +234,8 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 // table is an error, and is left unchanged. A collector that reads every
 // epoch can keep a table and read into it: with [Options.Shared] maps
 // ReadInto then allocates nothing, where Read allocates a table each
-// time. Per CPU, it still allocates the buffers of its batch lookups.
+// time. Per CPU, it still allocates the buffers of its batch lookups. A
+// read that fails (the error says where) may leave t partly overwritten.
 func (k *Kernel) ReadInto(epoch int, t *iblt.Table) error {
 	if err := k.ready(); err != nil {
 		return err
