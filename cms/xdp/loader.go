@@ -44,11 +44,16 @@ type Kernel struct {
 	wait   *bpfload.Waiter // Flip's wait for running programs (Options.Epochs); nil otherwise
 	closed bool
 	// scratch holds the counters of a sketch being read (Sketch, Read,
-	// Flip) until cms.FromCounters copies them; mu guards it. Kept from
-	// one read to the next: a fresh buffer of a sketch's size costs more
-	// to allocate, in page faults, than the read itself.
-	mu      sync.Mutex
-	scratch []uint32
+	// Flip) until cms.FromCounters copies them; batchKeys and batchVals
+	// hold a read's batches of per-CPU elements (at most
+	// bpfload.BatchBytes of values). All are kept from one read to the
+	// next, which then allocates nothing: a fresh buffer of a sketch's
+	// size costs more to allocate, in page faults, than the read itself.
+	// mu guards them.
+	mu        sync.Mutex
+	scratch   []uint32
+	batchKeys []uint32
+	batchVals []uint32
 }
 
 var errClosed = errors.New("cms kernel: closed or never loaded (use Load)")
@@ -248,6 +253,8 @@ func (k *Kernel) Counters() ([]uint32, error) {
 		return nil, err
 	}
 	c := make([]uint32, k.opts.Params.Counters())
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if _, err := k.counters(epoch, c); err != nil {
 		return nil, err
 	}
@@ -268,7 +275,8 @@ func (k *Kernel) current() (int, error) {
 // counters reads the counters of epoch (0 without epochs) into out (of
 // p.Counters() counters, all overwritten), as Counters returns them, and
 // returns the largest of their row sums, before saturation: the epoch's N
-// (see [Kernel.Read]).
+// (see [Kernel.Read]). mu must be held: per CPU, it reads in the kernel's
+// batch buffers.
 func (k *Kernel) counters(epoch int, out []uint32) (uint64, error) {
 	p := k.opts.Params
 	l := k.opts.layout()
@@ -293,16 +301,15 @@ func (k *Kernel) counters(epoch int, out []uint32) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cms kernel: %w", err)
 	}
-	// Batches of at most about 4 MiB of values (a per-CPU element can hold
-	// 32 KiB per CPU).
-	batch := max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
-	keys := make([]uint32, batch)
 	// The batch's values as the kernel lays them out (element by element,
 	// each CPU's copy padded to stride bytes), read without a copy: a
 	// slice of per-CPU values would cost an allocation per element and
 	// CPU (cilium/ebpf replaces each []byte by a fresh one).
+	batch := bpfload.BatchLen(l.elements(), cpus, l.stride())
 	words := l.stride() / 4
-	vals := make([]uint32, batch*cpus*words)
+	k.batchKeys = bpfload.Grow(k.batchKeys, batch)
+	k.batchVals = bpfload.Grow(k.batchVals, batch*cpus*words)
+	keys, vals := k.batchKeys, k.batchVals
 	got := 0
 	if err := bpfload.ReadRangeWords(k.objs.CmsCountersPcpu, first, l.elements(), keys, vals, func(key uint32, i int) error {
 		if key < first || key-first >= l.elements() {
@@ -443,9 +450,8 @@ func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 // than into a new sketch. s must have the kernel's Params: one that an
 // earlier Read or Flip returned, say, or that cms.New made; any other
 // sketch is an error, and is left unchanged. A collector that reads every
-// epoch can keep a sketch and read into it: with shared counters ReadInto
-// then allocates nothing, where Read allocates a sketch each time.
-// Per CPU, it still allocates the buffers of its batch lookups.
+// epoch can keep a sketch and read into it: ReadInto then allocates
+// nothing, where Read allocates a sketch each time.
 func (k *Kernel) ReadInto(epoch int, s *cms.Sketch) error {
 	if err := k.epochs(); err != nil {
 		return err
@@ -516,7 +522,7 @@ func (k *Kernel) Clear(epoch int) error {
 		clear(k.mem[epoch*n : (epoch+1)*n])
 		return nil
 	}
-	if err := bpfload.ClearRange(k.objs.CmsCountersPcpu, uint32(epoch)*l.elements(), l.elements(), clearBatch(l)); err != nil {
+	if err := bpfload.ClearRange(k.objs.CmsCountersPcpu, uint32(epoch)*l.elements(), l.elements(), bpfload.Batch); err != nil {
 		return fmt.Errorf("cms kernel: clear epoch %d: %w", epoch, err)
 	}
 	if k.opts.Mode == ModeDetect {
@@ -626,7 +632,7 @@ func (k *Kernel) Reset() error {
 	}
 	if k.mem != nil {
 		clear(k.mem)
-	} else if err := bpfload.ClearArray(k.objs.CmsCountersPcpu, k.opts.layout().mapElements(), clearBatch(k.opts.layout())); err != nil {
+	} else if err := bpfload.ClearArray(k.objs.CmsCountersPcpu, k.opts.layout().mapElements(), bpfload.Batch); err != nil {
 		return fmt.Errorf("cms kernel: reset counters: %w", err)
 	}
 	if k.opts.Mode == ModeDetect {
@@ -638,17 +644,6 @@ func (k *Kernel) Reset() error {
 		return fmt.Errorf("cms kernel: reset stats: %w", err)
 	}
 	return nil
-}
-
-// clearBatch is the elements a batch clears of a per-CPU counters map of
-// layout l: at most about 4 MiB of zeros (an element can hold 32 KiB a
-// CPU).
-func clearBatch(l layout) int {
-	cpus, err := ebpf.PossibleCPU()
-	if err != nil {
-		cpus = 1 // the clear itself will fail and say why
-	}
-	return max(1, min(int(l.elements()), bpfload.Batch, (4<<20)/(cpus*l.stride())))
 }
 
 // NextEvent returns the next reported flow (see [Event]), waiting at most wait for
@@ -706,7 +701,7 @@ func (k *Kernel) Close() error {
 	err = errors.Join(err, bpfload.Munmap(k.mem), k.wait.Close())
 	k.mem, k.events, k.wait, k.closed = nil, nil, nil, true
 	k.mu.Lock()
-	k.scratch = nil
+	k.scratch, k.batchKeys, k.batchVals = nil, nil, nil
 	k.mu.Unlock()
 	return errors.Join(err, k.objs.Close())
 }

@@ -89,11 +89,18 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 	}
 }
 
-// TestKernel_ReadIntoAllocatesNothing: with shared counters, ReadInto
-// allocates nothing once the kernel has its read buffer, at any depth.
+// TestKernel_ReadIntoAllocatesNothing: with shared and per-CPU counters,
+// ReadInto allocates nothing once the kernel has its read buffers, at any
+// depth, and FlipInto no more than the few small values of its map
+// updates (no buffer for its clear either).
 func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
-	p := cms.Params{Width: 1024, Depth: cms.MaxDepth, Seed: testSeed}
-	k := load(t, Options{Params: p, Mode: ModeShared, Epochs: true})
-	dst := cms.MustNew(p)
-	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			p := cms.Params{Width: 1024, Depth: cms.MaxDepth, Seed: testSeed}
+			k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+			dst := cms.MustNew(p)
+			kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
+			kerneltest.FewBytes(t, "FlipInto", 512, func() error { return k.FlipInto(dst) })
+		})
+	}
 }

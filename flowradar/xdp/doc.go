@@ -12,9 +12,9 @@
 // grace period: a packet that read the old epoch is in it, however late)
 // and reads back the one it wrote, which stays frozen until the next Flip,
 // like [flowradar.Encoder.Flip]. [Kernel.FlipInto] and [Kernel.ReadInto]
-// read into a table the caller keeps instead of a new one: with the
-// shared maps they allocate nothing, and take a third to a fifth of
-// Flip's and Read's time (BenchmarkKernelRead).
+// read into a table the caller keeps instead of a new one: they allocate
+// no buffer, and with the shared maps take a third to a fifth of Flip's
+// and Read's time (BenchmarkKernelRead).
 //
 // Maps: flowradar_epoch (key 0, value the epoch written), flowradar_filter0
 // and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b

@@ -36,11 +36,17 @@ type Kernel struct {
 	filterMem, cellsMem [2][]byte
 	closed              bool
 	// scratch holds the cells of a table being read (Read, Flip) while
-	// they are merged, before they are copied into the table; mu guards
-	// it. Kept from one read to the next: a fresh buffer of a table's
+	// they are merged, before they are copied into the table; the batch
+	// buffers hold a read's batches of per-CPU elements (at most
+	// bpfload.BatchBytes of values). All are kept from one read to the
+	// next, which then allocates nothing: a fresh buffer of a table's
 	// size costs more to allocate, in page faults, than the read itself.
-	mu      sync.Mutex
-	scratch []flowradar.Cell
+	// mu guards them.
+	mu         sync.Mutex
+	scratch    []flowradar.Cell
+	batchKeys  []uint32
+	blockBatch []flowradarFrBlock
+	chunkBatch []flowradarFlowradarCellChunk
 }
 
 // cellChunk is how many cells one element of a per-CPU cells map holds
@@ -50,12 +56,6 @@ const cellChunk = 64
 // The generated chunk type must hold cellChunk cells: a build where it
 // does not fails here.
 var _ = [1]struct{}{}[len(flowradarFlowradarCellChunk{}.Cell)-cellChunk]
-
-// chunkBatch is how many per-CPU cell chunks Read and Clear move in one
-// system call: bpfload.Batch cells, so that the buffer of a batch (every
-// CPU's copy of each chunk, 3,584 bytes each) stays well below a table's
-// size.
-const chunkBatch = bpfload.Batch / cellChunk
 
 // chunks returns how many elements a per-CPU cells map of n cells has:
 // ceil(n / cellChunk).
@@ -223,10 +223,9 @@ func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
 // Flip returned, say, or that flowradar.NewTable(k.Params()) made; any
 // other table is an error, and is left unchanged. A collector that reads
 // every epoch can keep two tables and read into the one it is done with:
-// with shared maps ReadInto then allocates nothing, where Read allocates
-// a table of the epoch's size each time. With [Options.PerCPU] it still
-// allocates the buffers of its batch lookups. A read that fails (the
-// error says where) may leave t partly overwritten.
+// ReadInto then allocates nothing, where Read allocates a table of the
+// epoch's size each time. A read that fails (the error says where) may
+// leave t partly overwritten.
 func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
 	if t == nil {
 		return errNilTable
@@ -314,11 +313,11 @@ func (k *Kernel) fill(epoch int, tables []*flowradar.Table) error {
 	}
 	filters := make([][]uint64, n)
 	cells := make([][]flowradar.Cell, n)
+	// The kernel's buffers, reused from read to read (see Kernel.scratch).
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if n == 1 {
-		// One table: its cells are merged in the kernel's scratch
-		// buffer, reused from read to read (see Kernel.scratch).
-		k.mu.Lock()
-		defer k.mu.Unlock()
+		// One table: its cells are merged in the scratch buffer.
 		if len(k.scratch) != int(k.p.Cells) {
 			k.scratch = make([]flowradar.Cell, k.p.Cells)
 		} else {
@@ -347,11 +346,18 @@ func (k *Kernel) fill(epoch int, tables []*flowradar.Table) error {
 		}
 		return nil
 	}
-	keys := make([]uint32, bpfload.Batch)
-	blocks := make([]flowradarFrBlock, bpfload.Batch*cpus)
-	if err := bpfload.ReadArray(fm, keys, blocks, func(key uint32, i int) error {
-		if int(key) >= len(filters[0])/8 {
-			return fmt.Errorf("filter block %d beyond %d", key, len(filters[0])/8)
+	// Batches of per-CPU elements, every CPU's copy of each: the filter's
+	// blocks, then the cells' chunks.
+	nblocks, nchunks := uint32(len(filters[0])/8), chunks(k.p.Cells)
+	fb := bpfload.BatchLen(nblocks, cpus, int(unsafe.Sizeof(flowradarFrBlock{})))
+	cb := bpfload.BatchLen(nchunks, cpus, int(unsafe.Sizeof(flowradarFlowradarCellChunk{})))
+	k.batchKeys = bpfload.Grow(k.batchKeys, max(fb, cb))
+	k.blockBatch = bpfload.Grow(k.blockBatch, fb*cpus)
+	k.chunkBatch = bpfload.Grow(k.chunkBatch, cb*cpus)
+	blocks, vals := k.blockBatch, k.chunkBatch
+	if err := bpfload.ReadRange(fm, 0, nblocks, k.batchKeys[:fb], blocks, func(key uint32, i int) error {
+		if key >= nblocks {
+			return fmt.Errorf("filter block %d beyond %d", key, nblocks)
 		}
 		for _, f := range filters {
 			clear(f[8*key : 8*key+8])
@@ -368,9 +374,7 @@ func (k *Kernel) fill(epoch int, tables []*flowradar.Table) error {
 	}
 	// The per-CPU cells: chunk j holds cells 64j to 64j+63, of which the
 	// last chunk's past Params.Cells are not the table's (never written).
-	nchunks := chunks(k.p.Cells)
-	vals := make([]flowradarFlowradarCellChunk, min(chunkBatch, int(nchunks))*cpus)
-	if err := bpfload.ReadRange(cm, 0, nchunks, keys[:len(vals)/cpus], vals, func(key uint32, i int) error {
+	if err := bpfload.ReadRange(cm, 0, nchunks, k.batchKeys[:cb], vals, func(key uint32, i int) error {
 		if key >= nchunks {
 			return fmt.Errorf("cell chunk %d beyond %d", key, nchunks)
 		}
@@ -463,7 +467,7 @@ func (k *Kernel) Clear(epoch int) error {
 	if err := bpfload.ClearArray(fm, k.p.FilterBits/bloom.BlockBits, bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d filter: %w", epoch, err)
 	}
-	if err := bpfload.ClearRange(cm, 0, chunks(k.p.Cells), chunkBatch); err != nil {
+	if err := bpfload.ClearRange(cm, 0, chunks(k.p.Cells), bpfload.Batch); err != nil {
 		return fmt.Errorf("flowradar kernel: clear epoch %d cells: %w", epoch, err)
 	}
 	return nil
@@ -592,7 +596,7 @@ func (k *Kernel) Close() error {
 	}
 	k.closed = true
 	k.mu.Lock()
-	k.scratch = nil
+	k.scratch, k.batchKeys, k.blockBatch, k.chunkBatch = nil, nil, nil, nil
 	k.mu.Unlock()
 	err := errors.Join(k.objs.Close(), k.wait.Close())
 	for e := range 2 {

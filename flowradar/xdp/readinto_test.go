@@ -99,11 +99,18 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 	}
 }
 
-// TestKernel_ReadIntoAllocatesNothing: with shared maps, ReadInto
-// allocates nothing once the kernel has its read buffer.
+// TestKernel_ReadIntoAllocatesNothing: in both modes, ReadInto allocates
+// nothing once the kernel has its read buffers (the per-CPU maps' batches
+// among them), and FlipInto no more than the few small values of its map
+// updates (no buffer for its clear either).
 func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
-	p := flowradar.ParamsFor(1000, 5)
-	k := loadKernel(t, p, false)
-	dst := flowradar.MustNew(p).Active()
-	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
+	for _, perCPU := range []bool{false, true} {
+		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) {
+			p := flowradar.ParamsFor(1000, 5)
+			k := loadKernel(t, p, perCPU)
+			dst := flowradar.MustNew(p).Active()
+			kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
+			kerneltest.FewBytes(t, "FlipInto", 512, func() error { return k.FlipInto(dst) })
+		})
+	}
 }

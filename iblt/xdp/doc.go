@@ -78,30 +78,29 @@
 // duplicate ACKs that a loss brings about in their SACK blocks or
 // timestamps; duplicate ACKs with neither option are twins.
 //
-// Continuous monitoring: the kernel holds two digests, epochs 0 and 1,
-// and writes one. [Kernel.Flip] ends the epoch under traffic and returns
-// its table whole: it clears the other epoch, switches the kernel to it,
-// waits for the packets that read the old epoch to be written, and reads
-// the old epoch. Call Flip at both points each period, at the same time
-// (from two goroutines: a Flip takes an RCU grace period, milliseconds to
-// tens of them), and pass the two tables to [Lost]. [Kernel.FlipInto]
-// reads the ended epoch into a table the caller keeps, allocating nothing
-// with shared maps. Packets in flight between the points when the two
-// points flip are in one period's table at one point and the next
-// period's at the other. When the downstream
-// point flips first (or at the same instant), they are listed as lost in
-// the first period and as extra in the next; when the upstream point
-// flips first, as extra first and lost next. So a period's listing is
+// Continuous monitoring: the kernel holds two digests, epochs 0 and 1, and
+// writes one. [Kernel.Flip] ends the epoch under traffic and returns its
+// table whole: it clears the other epoch, switches the kernel to it, waits
+// for the packets that read the old epoch to be written, and reads the old
+// epoch. Call Flip at both points each period, at the same time (from two
+// goroutines: a Flip takes an RCU grace period, milliseconds to tens of
+// them), and pass the two tables to [Lost]. [Kernel.FlipInto] reads the
+// ended epoch into a table the caller keeps, allocating no buffer. Packets
+// in flight between the points when the two points flip are in one period's
+// table at one point and the next period's at the other. When the
+// downstream point flips first (or at the same instant), they are listed as
+// lost in the first period and as extra in the next; when the upstream
+// point flips first, as extra first and lost next. So a period's listing is
 // final only once the next period is known: a packet listed as lost in
 // period n and as extra in period n+1 (or the other way round) was in
 // flight, not lost. Since the tables are linear, Lost over the
-// [iblt.Table.Merge] of periods n and n+1 at each point cancels the
-// packets in flight at the flip between them, though not those in
-// flight at the window's first and last flips. Size the digests for the
-// lost packets of a period plus those in flight at its two flips, and
-// twice that to list merged pairs. The statistics ([Kernel.Stats]) are
-// not per epoch: they count from the Load or the last [Kernel.Reset], and
-// a period's counts are the difference of two readings.
+// [iblt.Table.Merge] of periods n and n+1 at each point cancels the packets
+// in flight at the flip between them, though not those in flight at the
+// window's first and last flips. Size the digests for the lost packets of a
+// period plus those in flight at its two flips, and twice that to list
+// merged pairs. The statistics ([Kernel.Stats]) are not per epoch: they
+// count from the Load or the last [Kernel.Reset], and a period's counts are
+// the difference of two readings.
 //
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
 // cache-line sharing; the loader adds the CPUs' copies of each cell as

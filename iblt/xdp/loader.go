@@ -5,6 +5,7 @@ package xdp
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -35,6 +36,12 @@ type Kernel struct {
 	// batch lookups and updates of the same cells cost system calls.
 	mem    []byte
 	closed bool
+	// keys and vals hold a read's batches of per-CPU chunks (at most
+	// bpfload.BatchBytes of values), kept from one read to the next, which
+	// then allocates nothing; mu guards them.
+	mu   sync.Mutex
+	keys []uint32
+	vals []ibltIbltChunk
 }
 
 var errClosed = errors.New("iblt kernel: closed or never loaded (use Load)")
@@ -232,10 +239,9 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 // new table. t must have the kernel's Params ([Options.Params]): one that
 // an earlier Read or Flip returned, say, or that iblt.New made; any other
 // table is an error, and is left unchanged. A collector that reads every
-// epoch can keep a table and read into it: with [Options.Shared] maps
-// ReadInto then allocates nothing, where Read allocates a table each
-// time. Per CPU, it still allocates the buffers of its batch lookups. A
-// read that fails (the error says where) may leave t partly overwritten.
+// epoch can keep a table and read into it: ReadInto then allocates
+// nothing, where Read allocates a table each time. A read that fails (the
+// error says where) may leave t partly overwritten.
 func (k *Kernel) ReadInto(epoch int, t *iblt.Table) error {
 	if err := k.ready(); err != nil {
 		return err
@@ -295,11 +301,15 @@ func (k *Kernel) fill(epoch int, t *iblt.Table) error {
 	if err != nil {
 		return fmt.Errorf("iblt kernel: %w", err)
 	}
-	// The epoch's chunks, in batches of about bpfload.Batch cells.
+	// The epoch's chunks, in batches the kernel keeps.
 	n := uint32(k.opts.stride() / chunk)
 	start := uint32(epoch) * n
-	keys := make([]uint32, min(bpfload.Batch/chunk, int(n)))
-	vals := make([]ibltIbltChunk, len(keys)*cpus)
+	batch := bpfload.BatchLen(n, cpus, int(unsafe.Sizeof(ibltIbltChunk{})))
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys = bpfload.Grow(k.keys, batch)
+	k.vals = bpfload.Grow(k.vals, batch*cpus)
+	keys, vals := k.keys, k.vals
 	err = bpfload.ReadRange(m, start, n, keys, vals, func(key uint32, i int) error {
 		first := int(key-start) * chunk // the chunk's first cell
 		for s := range min(chunk, k.opts.Cells-first) {
@@ -475,6 +485,9 @@ func (k *Kernel) Stats() (Stats, error) {
 // closed, and Close may be called again.
 func (k *Kernel) Close() error {
 	k.closed = true
+	k.mu.Lock()
+	k.keys, k.vals = nil, nil
+	k.mu.Unlock()
 	err := errors.Join(k.objs.Close(), k.wait.Close(), bpfload.Munmap(k.mem))
 	k.mem = nil
 	return err

@@ -99,15 +99,22 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 	}
 }
 
-// TestKernel_ReadIntoAllocatesNothing: with shared maps, ReadInto
-// allocates nothing.
+// TestKernel_ReadIntoAllocatesNothing: with shared and per-CPU maps,
+// ReadInto allocates nothing once the kernel has its batch buffers, and
+// FlipInto no more than the few small values of its map updates (no
+// buffer for its clear either).
 func TestKernel_ReadIntoAllocatesNothing(t *testing.T) {
-	o, err := OptionsFor(1000, 0.99, 3)
-	if err != nil {
-		t.Fatal(err)
+	for _, shared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			o, err := OptionsFor(1000, 0.99, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Shared = shared
+			k := loadKernel(t, o)
+			dst := iblt.MustNew(o.Params())
+			kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
+			kerneltest.FewBytes(t, "FlipInto", 512, func() error { return k.FlipInto(dst) })
+		})
 	}
-	o.Shared = true
-	k := loadKernel(t, o)
-	dst := iblt.MustNew(o.Params())
-	kerneltest.NoAllocs(t, "ReadInto", func() error { return k.ReadInto(0, dst) })
 }

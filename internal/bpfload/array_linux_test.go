@@ -13,65 +13,6 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// TestReadArray: ReadArray hands put every element of the array once,
-// with its key and its position in the batch, across batches and a
-// partial last one; put's error stops the read and is returned, and so is
-// a batch lookup's error.
-func TestReadArray(t *testing.T) {
-	kerneltest.Require(t)
-	const entries = 10
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: entries})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	for i := range uint32(entries) {
-		if err := m.Update(i, 1000+i*7, ebpf.UpdateAny); err != nil {
-			t.Fatal(err)
-		}
-	}
-	keys := make([]uint32, 3) // batches of 3, 3, 3 and 1
-	vals := make([]uint32, 3)
-	got := map[uint32]uint32{}
-	err = bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
-		if _, dup := got[key]; dup {
-			t.Errorf("element %d read twice", key)
-		}
-		got[key] = vals[i]
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != entries {
-		t.Errorf("%d elements read, want %d", len(got), entries)
-	}
-	for i := range uint32(entries) {
-		if v, ok := got[i]; !ok || v != 1000+i*7 {
-			t.Errorf("element %d: %d (read %v), want %d", i, v, ok, 1000+i*7)
-		}
-	}
-
-	stop := errors.New("stop")
-	calls := 0
-	err = bpfload.ReadArray(m, keys, vals, func(key uint32, i int) error {
-		calls++
-		if key == 4 {
-			return stop
-		}
-		return nil
-	})
-	if !errors.Is(err, stop) || calls != 5 {
-		t.Errorf("put failing at element 4: %v after %d calls, want its error after 5", err, calls)
-	}
-
-	// Fewer values than keys: the batch lookup itself fails.
-	err = bpfload.ReadArray(m, keys, vals[:1], func(uint32, int) error { return nil })
-	if err == nil {
-		t.Error("ReadArray with fewer values than keys: no error")
-	}
-}
-
 // TestClearArray_Error: a batch the kernel refuses (here elements past the
 // end of the map) is an error naming the batch's first and last element.
 func TestClearArray_Error(t *testing.T) {

@@ -10,16 +10,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReadRange is [ReadArray] for elements start to start+n-1 of the array
-// map m: it reads those elements alone, in batches of up to len(keys),
-// calling put for each with its key and its position i in the batch (the
-// value is vals[i], or vals[i*cpus : (i+1)*cpus] for a per-CPU map).
+// ReadRange reads elements start to start+n-1 of the array map m (plain
+// or per-CPU), in batch lookups of up to len(keys) elements, calling put
+// for each with its key and its position i in the batch: the value is
+// vals[i], or vals[i*cpus : (i+1)*cpus] for a per-CPU map, with cpus the
+// number of possible CPUs ([ebpf.PossibleCPU]). A put error stops the read
+// and is returned.
 //
-// A batch lookup through cilium/ebpf always starts at element 0, so a
-// range near the end of a map would read everything before it too: for
-// iblt/xdp's second epoch, every cell of the first, on every CPU. The
-// kernel's batch lookup of an array starts after the key it is given
-// (BPF_MAP_LOOKUP_BATCH's in_batch), which is what ReadRange hands it.
+// It makes the system calls itself, allocating nothing. A batch lookup
+// through cilium/ebpf always starts at element 0, so a range near the end
+// of a map would read everything before it too: for iblt/xdp's second
+// epoch, every cell of the first, on every CPU. The kernel's batch lookup
+// of an array starts after the key it is given (BPF_MAP_LOOKUP_BATCH's
+// in_batch), which is what ReadRange hands it.
 //
 // V must be the element's memory layout: as many bytes as the map's value
 // (rounded up to 8 for a per-CPU map, as the kernel pads each CPU's copy)
@@ -152,7 +155,19 @@ func ClearArray(m *ebpf.Map, n uint32, batch int) error {
 	return ClearRange(m, 0, n, batch)
 }
 
-// ClearRange is ClearArray for elements start to start+n-1.
+// zeros is the buffer ClearRange's batches write from. The kernel only
+// reads it, so it stays untouched memory: a batch costs no allocation, and
+// the process no memory, however often a loader clears an epoch.
+var zeros [4 << 20]byte
+
+// clearKeys is the most elements one batch of ClearRange updates (its
+// keys are on the stack).
+const clearKeys = 512
+
+// ClearRange is ClearArray for elements start to start+n-1. A batch holds
+// at most 512 elements and 4 MiB of zeros (every CPU's copy of an element
+// counts), and at least one element; it allocates nothing unless one
+// element is larger than that (32 KiB on more than 128 CPUs).
 func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 	if batch < 1 {
 		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
@@ -168,9 +183,12 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 		return nil
 	}
 	stride := paddedValue(m)
-	batch = min(batch, int(n))
-	keys := make([]uint32, batch)
-	zeros := make([]byte, batch*per*stride)
+	src := zeros[:]
+	if per*stride > len(src) {
+		src = make([]byte, per*stride)
+	}
+	batch = max(1, min(batch, int(n), clearKeys, len(src)/(per*stride)))
+	var keys [clearKeys]uint32
 	for done := uint32(0); done < n; {
 		count := uint32(min(uint64(batch), uint64(n-done)))
 		for i := range count {
@@ -178,7 +196,7 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 		}
 		attr := batchAttr{
 			keys:   ptr{p: unsafe.Pointer(&keys[0])},
-			values: ptr{p: unsafe.Pointer(&zeros[0])},
+			values: ptr{p: unsafe.Pointer(&src[0])},
 			count:  count,
 		}
 		errno := batchCall(unix.BPF_MAP_UPDATE_BATCH, m, &attr)

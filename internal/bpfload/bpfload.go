@@ -234,33 +234,6 @@ func checkFrame(kernel string, frame []byte) error {
 	return nil
 }
 
-// ReadArray reads every element of the array map m (plain or per-CPU) with
-// batch lookups of len(keys) elements, calling put for each element with
-// its key and its position i in the batch. The element's value is vals[i],
-// or, for a per-CPU map, vals[i*cpus : (i+1)*cpus] with cpus the number of
-// possible CPUs ([ebpf.PossibleCPU]), of which vals must hold len(keys)
-// times as many; or vals holds the batch's bytes as the kernel returns
-// them (len(keys) elements of every CPU's value, each padded to 8 bytes),
-// which cilium/ebpf reads into without a copy. A put error stops the read
-// and is returned.
-func ReadArray[V any](m *ebpf.Map, keys []uint32, vals []V, put func(key uint32, i int) error) error {
-	var cursor ebpf.MapBatchCursor
-	for {
-		n, err := m.BatchLookup(&cursor, keys, vals, nil)
-		for i := 0; i < n; i++ {
-			if perr := put(keys[i], i); perr != nil {
-				return perr
-			}
-		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) { // the last batch
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
 // SumPerCPU reads slots 0 to n-1 of the per-CPU array map m (a kernel's
 // statistics: one __u64 per slot and CPU) and returns each slot summed over
 // the CPUs.
@@ -307,5 +280,30 @@ func FlowKey(b []byte) (flow.Key, error) {
 }
 
 // Batch is how many elements the loaders move in one batch system call
-// ([ReadArray], [ClearArray]).
+// ([ReadRange], [ClearArray]) at most.
 const Batch = 4096
+
+// BatchBytes bounds the values one batch read of a loader holds: a
+// per-CPU element comes back once for each possible CPU, so that
+// Batch elements of a 64-byte filter block take 16 MiB on 64 CPUs. The
+// loaders keep their batch buffers from one read to the next (see
+// [Grow]); past a few hundred kilobytes, a larger batch saves nothing
+// measurable, since a system call costs a microsecond or two and copying
+// the batch much more.
+const BatchBytes = 1 << 20
+
+// BatchLen returns how many of n elements one batch read moves when each
+// comes back as copies values of stride bytes: at most Batch and n, at
+// most BatchBytes of values, and at least 1.
+func BatchLen(n uint32, copies, stride int) int {
+	return max(1, min(int(n), Batch, BatchBytes/max(1, copies*stride)))
+}
+
+// Grow returns buf with length n, reusing its array when it has room: a
+// loader's batch buffers, kept from one read to the next.
+func Grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
