@@ -31,6 +31,9 @@ func TestKernel_UseAfterClose(t *testing.T) {
 		if _, err := k.Sketch(); err == nil {
 			t.Errorf("mode %v: Sketch after Close: no error", mode)
 		}
+		if err := k.SketchInto(cms.MustNew(cms.Params{Width: 64, Depth: 2, Seed: testSeed})); err == nil {
+			t.Errorf("mode %v: SketchInto after Close: no error", mode)
+		}
 		if _, err := k.NextEvent(0); err == nil {
 			t.Errorf("mode %v: NextEvent after Close: no error", mode)
 		}
@@ -40,6 +43,9 @@ func TestKernel_UseAfterClose(t *testing.T) {
 	}
 	if err := new(Kernel).Reset(); err == nil {
 		t.Error("Reset of the zero Kernel: no error")
+	}
+	if err := new(Kernel).SketchInto(cms.MustNew(cms.Params{Width: 64, Depth: 2})); err == nil {
+		t.Error("SketchInto of the zero Kernel: no error")
 	}
 }
 

@@ -11,10 +11,11 @@
 // element may be (8192 counters in a per-CPU map, whose values the kernel
 // bounds at 32 KiB; 2^20 in the shared one, 4 MiB) are cut into chunks of
 // that many counters, whose lookup waits for the hash again, the last
-// chunk of a row allocated whole (a width
-// just over a multiple of the chunk takes up to 32 KiB more a row and CPU,
-// or 4 MiB more a row shared). [Kernel.Counters] reads them back in the
-// Go order, row-major.
+// chunk of a row allocated whole (a width just over a multiple of the
+// chunk takes up to 32 KiB more a row and CPU, or 4 MiB more a row
+// shared). [Kernel.Counters] reads them back in the Go order, row-major.
+// [Kernel.SketchInto] reads them into a sketch the caller keeps, for a
+// collector that polls the kernel without allocating a sketch each time.
 //
 // Modes ([Mode]):
 //
@@ -66,11 +67,11 @@
 // of time) and returns its sketch, every packet of the interval in every
 // row (unless a counter saturated), N included, as the iblt and flowradar
 // kernels do their tables; [Kernel.FlipInto] reads it into a sketch the
-// caller keeps, allocating no buffer. The detector
-// then keeps a memory of reported flows per epoch too, so each epoch is a
-// fresh interval of the lab's detector, as after [cms.Detector.Reset], and
-// each [Event] names the epoch it was detected in. Epochs cost the kernel
-// one more map lookup a packet and double the counters' memory.
+// caller keeps, allocating no buffer. The detector then keeps a memory
+// of reported flows per epoch too, so each epoch is a fresh interval of
+// the lab's detector, as after [cms.Detector.Reset], and each [Event]
+// names the epoch it was detected in. Epochs cost the kernel one more map
+// lookup a packet and double the counters' memory.
 //
 // Every frame that parses counts once, whatever its IP protocol (the lab's
 // parser knows only TCP and UDP; here ICMP and other protocols are flows

@@ -393,6 +393,42 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 	})
 }
 
+// SketchInto is Sketch into s, whose counters and total it overwrites,
+// rather than into a new sketch. s must have the kernel's Params, as for
+// [Kernel.ReadInto]; any other sketch is an error, and is left unchanged.
+// A collector that polls a kernel can keep one sketch and read into it:
+// SketchInto allocates no buffer, where Sketch allocates a sketch each
+// time. A read that fails may leave s partly overwritten.
+func (k *Kernel) SketchInto(s *cms.Sketch) error {
+	if err := k.ready(); err != nil {
+		return err
+	}
+	if err := k.checkInto(s); err != nil {
+		return err
+	}
+	if k.opts.Epochs {
+		e, err := k.Epoch()
+		if err != nil {
+			return err
+		}
+		return k.readInto(e, s)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.scratchLocked()
+	if _, err := k.counters(0, c); err != nil {
+		return err
+	}
+	n, err := k.Total()
+	if err != nil {
+		return err
+	}
+	if err := s.SetCounters(c, n); err != nil {
+		return prefixed(err)
+	}
+	return nil
+}
+
 // sketch returns the sketch of the kernel's parameters with counters c and
 // total n.
 func (k *Kernel) sketch(c []uint32, n uint64) (*cms.Sketch, error) {

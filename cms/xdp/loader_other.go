@@ -50,6 +50,9 @@ func (k *Kernel) Total() (uint64, error) { return 0, errNotSupported() }
 // Sketch returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Sketch() (*cms.Sketch, error) { return nil, errNotSupported() }
 
+// SketchInto returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) SketchInto(s *cms.Sketch) error { return errNotSupported() }
+
 // Stats returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Stats() (Stats, error) { return Stats{}, errNotSupported() }
 

@@ -47,13 +47,46 @@ func TestKernel_ReadInto(t *testing.T) {
 	}
 }
 
+// TestKernel_SketchInto: SketchInto overwrites a sketch of the kernel's
+// Params whole with what Sketch returns (the Go sketch of the packets
+// counted), with and without epochs, in both sketch modes; it allocates
+// no buffer once the kernel has its own: less than 2 KiB a call, of a
+// 48 KiB sketch (without epochs, the statistics read for N allocates a
+// few small values).
+func TestKernel_SketchInto(t *testing.T) {
+	p := cms.Params{Width: 4096, Depth: 3, Seed: testSeed}
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		for _, epochs := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/epochs=%v", mode, epochs), func(t *testing.T) {
+				k := load(t, Options{Params: p, Mode: mode, Epochs: epochs})
+				a := runFrames(t, k, 0, 40)
+				dst := cms.MustNew(p)
+				dst.Add([]byte("held before"), 7) // a sketch that holds other counts
+				if err := k.SketchInto(dst); err != nil {
+					t.Fatal(err)
+				}
+				equalSketch(t, "SketchInto", dst, goSketch(p, a))
+				want, err := k.Sketch()
+				if err != nil {
+					t.Fatal(err)
+				}
+				equalSketch(t, "SketchInto against Sketch", dst, want)
+				kerneltest.FewBytes(t, "SketchInto", 2048, func() error { return k.SketchInto(dst) })
+			})
+		}
+	}
+}
+
 // TestKernel_ReadIntoRefuses: a nil sketch, the zero Sketch and sketches
-// of other Params (seed, width, update mode) are errors that say so; the
-// sketch is left as it was, and FlipInto ends no epoch.
+// of other Params (seed, width, update mode) are errors that say so, for
+// ReadInto, FlipInto and SketchInto (with and without epochs); the sketch
+// is left as it was, and FlipInto ends no epoch.
 func TestKernel_ReadIntoRefuses(t *testing.T) {
 	p := cms.Params{Width: 63, Depth: 3, Seed: testSeed}
 	k := load(t, Options{Params: p, Mode: ModeShared, Epochs: true})
 	runFrames(t, k, 0, 10)
+	plain := load(t, Options{Params: p, Mode: ModePerCPU})
+	runFrames(t, plain, 0, 10)
 	other := func(f func(*cms.Params)) *cms.Sketch {
 		q := p
 		f(&q)
@@ -77,8 +110,10 @@ func TestKernel_ReadIntoRefuses(t *testing.T) {
 			was = c.s.Clone()
 		}
 		kerneltest.Refused(t, c.name+" sketch", c.want, map[string]func() error{
-			"ReadInto": func() error { return k.ReadInto(0, c.s) },
-			"FlipInto": func() error { return k.FlipInto(c.s) },
+			"ReadInto":              func() error { return k.ReadInto(0, c.s) },
+			"FlipInto":              func() error { return k.FlipInto(c.s) },
+			"SketchInto":            func() error { return k.SketchInto(c.s) },
+			"SketchInto, no epochs": func() error { return plain.SketchInto(c.s) },
 		})
 		if was != nil && (c.s.Total() != was.Total() || fmt.Sprint(c.s.Counters()) != fmt.Sprint(was.Counters())) {
 			t.Errorf("%s: a refused sketch changed", c.name)
