@@ -3,6 +3,7 @@ package flowradar
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
 )
@@ -14,7 +15,7 @@ type Flow struct {
 	Bytes   uint64
 }
 
-// Decoded is the result of [Table.Decode].
+// Decoded is the result of [Table.Decode] and [Table.DecodeInto].
 type Decoded struct {
 	// Flows are the decoded flows, in decoding order.
 	Flows []Flow
@@ -26,6 +27,8 @@ type Decoded struct {
 	Remainder *Table
 	// Stuck counts the remainder's cells still holding flows.
 	Stuck int
+
+	stack []uint32 // the peeling stack, kept for the next DecodeInto
 }
 
 // pure reports whether cell i of t holds exactly one flow that really
@@ -70,15 +73,47 @@ func (t *Table) pure(i uint32, idx *[MaxHashes]uint32) (flow.Key, bool) {
 // cells holding flows at that point. A decoded flow always hashes to its
 // cells and is in the filter; a damaged table yields an error, never a
 // panic. The zero Table gives an error wrapping [ErrParams].
+//
+// Decode allocates a new Decoded, the copy of t included; a collector that
+// decodes every epoch can reuse one with [Table.DecodeInto].
 func (t *Table) Decode() (Decoded, error) {
+	var d Decoded
+	err := t.DecodeInto(&d)
+	return d, err
+}
+
+// DecodeInto is [Table.Decode] into d, reusing the memory of an earlier
+// decode into d: the array of d.Flows, d.Remainder when it has t's
+// Params, and the peeling stack. Decoding each epoch into one Decoded
+// allocates nothing once its arrays have grown to an epoch's size, but
+// for the error of a decode that does not complete. It leaves d as Decode
+// would return it: d.Flows holds this decode's flows only, over the
+// earlier ones, so copy flows that must outlive the next call; and
+// d.Remainder, if replaced because its Params differ, is left as it was.
+//
+// d.Remainder may be t itself: t is then decoded in place, into the
+// remainder, and not copied. It returns an error wrapping [ErrParams],
+// changing nothing, when d is nil or t is the zero Table.
+func (t *Table) DecodeInto(d *Decoded) error {
 	if !t.valid() {
-		return Decoded{}, errZero("the table")
+		return errZero("the table")
 	}
-	w := t.Clone()
+	if d == nil {
+		return fmt.Errorf("%w: DecodeInto needs a *Decoded to decode into, got nil", ErrParams)
+	}
+	flows := t.Flows() // before decoding, which may be in place
+	w := d.Remainder
+	if w != t {
+		if w.valid() && w.p == t.p && len(w.cnt) == len(t.cnt) && len(w.filter.Words()) == len(t.filter.Words()) {
+			w.copyFrom(t)
+		} else {
+			w = t.Clone()
+		}
+	}
 	// Each decoded flow empties its pure cell, so at most Cells flows; the
 	// FlowCounts of a damaged table may claim far more.
-	d := Decoded{Remainder: w, Flows: make([]Flow, 0, min(w.Flows(), len(w.cnt)))}
-	stack := make([]uint32, 0, 64)
+	*d = Decoded{Remainder: w, Flows: slices.Grow(d.Flows[:0], min(flows, len(w.cnt))), stack: d.stack[:0]}
+	stack := d.stack
 	for i := range w.cnt {
 		if w.cnt[i].FlowCount == 1 {
 			stack = append(stack, uint32(i))
@@ -156,12 +191,12 @@ peel:
 	if twice > 0 {
 		errs = append(errs, errCountedTwice(twice))
 	}
+	d.stack = stack[:0]
 	if d.Stuck > 0 {
-		flows := t.Flows()
 		errs = append(errs, fmt.Errorf("%w: %d flows decoded, %d of %d cells still hold flows (%d flows, %.2f cells per flow: ParamsFor sizes a table for an epoch's flows; DecodeNetwork decodes switches together)",
 			ErrDecodeIncomplete, len(d.Flows), d.Stuck, len(w.cnt), flows, t.p.CellsPerFlow(flows)))
 	}
-	return d, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // cancelled reports whether a cell holding flows has FlowCount 2 and a

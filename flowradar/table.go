@@ -259,6 +259,15 @@ func (t *Table) Clone() *Table {
 	return &c
 }
 
+// copyFrom makes t, a valid table of u's Params, a copy of u, a valid
+// table: the counterpart of Clone into memory that t already has.
+func (t *Table) copyFrom(u *Table) {
+	t.sub, t.geom = u.sub, u.geom
+	copy(t.filter.Words(), u.filter.Words())
+	copy(t.xor, u.xor)
+	copy(t.cnt, u.cnt)
+}
+
 // Equal reports whether t and u have the same parameters, filter and
 // cells. A nil *Table and the zero Table equal each other and no valid
 // table.

@@ -14,7 +14,9 @@
 // like [flowradar.Encoder.Flip]. [Kernel.FlipInto] and [Kernel.ReadInto]
 // read into a table the caller keeps instead of a new one: they allocate
 // no buffer, and with the shared maps take a third to a fifth of Flip's
-// and Read's time (BenchmarkKernelRead).
+// and Read's time (BenchmarkKernelRead). A collector that also decodes
+// with [flowradar.Table.DecodeInto] keeps its memory from one epoch to the
+// next (see the package example).
 //
 // Maps: flowradar_epoch (key 0, value the epoch written), flowradar_filter0
 // and _filter1 (key b, value filter block b: words 8b to 8b+7, bits 512b

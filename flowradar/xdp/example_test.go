@@ -36,13 +36,14 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	var d flowradar.Decoded // and decoded into d, which keeps its memory
 	for range 3 {
 		time.Sleep(time.Second)
 		// The epoch just ended, frozen in the kernel until the next Flip.
 		if err := k.FlipInto(t); err != nil {
 			log.Fatal(err)
 		}
-		d, err := t.Decode()
+		err := t.DecodeInto(&d)
 		if err != nil && !errors.Is(err, flowradar.ErrDecodeIncomplete) {
 			log.Fatal(err) // ErrCorrupt: the table contradicts itself
 		}
