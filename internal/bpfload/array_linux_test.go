@@ -98,6 +98,66 @@ func TestClearRange(t *testing.T) {
 	}
 }
 
+// TestClearRange_SmallZeros: with a buffer of zeros smaller than one
+// element (every CPU's copy), as the 4 MiB one is for a 32 KiB per-CPU
+// element on more than 128 CPUs, ClearRange makes one element's zeros
+// and clears exactly its range; with a buffer of three elements it clears
+// in batches of three. Each buffer is followed by bytes that are not
+// zero, so a batch that reads past the buffer's end shows.
+func TestClearRange_SmallZeros(t *testing.T) {
+	kerneltest.Require(t)
+	const entries = 9
+	for _, typ := range []ebpf.MapType{ebpf.Array, ebpf.PerCPUArray} {
+		m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		cpus := 1
+		if typ == ebpf.PerCPUArray {
+			if cpus, err = ebpf.PossibleCPU(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range []int{8*cpus - 1, 3 * 8 * cpus} {
+			for i := range uint32(entries) {
+				vs := make([]uint64, cpus)
+				for c := range vs {
+					vs[c] = uint64(i) + 100
+				}
+				writeKey(t, m, i, vs)
+			}
+			buf := make([]byte, n+8*cpus*entries)
+			for i := n; i < len(buf); i++ {
+				buf[i] = 0xa5
+			}
+			if err := bpfload.ClearRangeFrom(m, 2, 6, 4, buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			for i := range uint32(entries) {
+				vs := make([]uint64, cpus)
+				if typ == ebpf.PerCPUArray {
+					err = m.Lookup(i, &vs)
+				} else {
+					err = m.Lookup(i, &vs[0])
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for c, v := range vs {
+					want := uint64(i) + 100
+					if i >= 2 && i < 8 {
+						want = 0
+					}
+					if v != want {
+						t.Errorf("%v, %d bytes of zeros: element %d (CPU %d) holds %#x, want %d", typ, n, i, c, v, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestReadRange: ReadRange hands put exactly the elements of its range, in
 // order, with their values, from plain and per-CPU arrays, across batches
 // and a partial last one, wherever the range starts; and refuses what it

@@ -169,6 +169,13 @@ const clearKeys = 512
 // counts), and at least one element; it allocates nothing unless one
 // element is larger than that (32 KiB on more than 128 CPUs).
 func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
+	return clearRange(m, start, n, batch, zeros[:])
+}
+
+// clearRange is ClearRange writing from src, a buffer of zeros that may
+// be smaller than one element (tests pass small ones to reach the path
+// that allocates).
+func clearRange(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
 	if batch < 1 {
 		return fmt.Errorf("clear array: batch must be at least 1, got %d", batch)
 	}
@@ -183,7 +190,6 @@ func ClearRange(m *ebpf.Map, start, n uint32, batch int) error {
 		return nil
 	}
 	stride := paddedValue(m)
-	src := zeros[:]
 	if per*stride > len(src) {
 		src = make([]byte, per*stride)
 	}

@@ -1,0 +1,11 @@
+//go:build linux
+
+package bpfload
+
+import "github.com/cilium/ebpf"
+
+// ClearRangeFrom is ClearRange writing from src instead of its 4 MiB of
+// zeros.
+func ClearRangeFrom(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
+	return clearRange(m, start, n, batch, src)
+}
