@@ -110,6 +110,7 @@ func FuzzDecodeCorrupt(f *testing.F) {
 			break
 		}
 	}
+	var into Decoded // reused from one input to the next, as a collector would
 	f.Fuzz(func(t *testing.T, off uint32, x byte) {
 		b := append([]byte(nil), good...)
 		if int(off) < headerBytes || int(off) >= len(b) {
@@ -122,6 +123,11 @@ func FuzzDecodeCorrupt(f *testing.F) {
 			t.Fatal(err)
 		}
 		d, err := u.Decode()
+		ierr := u.DecodeInto(&into)
+		sameDecode(t, "DecodeInto, reused", into, d, ierr, err)
+		inPlace := Decoded{Remainder: u.Clone()}
+		ierr = inPlace.Remainder.DecodeInto(&inPlace)
+		sameDecode(t, "DecodeInto, in place", inPlace, d, ierr, err)
 		for _, fl := range d.Flows {
 			if _, ok := tr[fl.Key]; !ok {
 				t.Fatalf("Decode invented flow %v (%v)", fl.Key, err)
