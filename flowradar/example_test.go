@@ -37,6 +37,29 @@ func Example() {
 	// flows: 2
 }
 
+// A collector decodes epoch after epoch into one Decoded, which keeps its
+// memory: after the first epoch, decoding allocates nothing. Each decode
+// replaces the flows of the one before.
+func ExampleTable_DecodeInto() {
+	enc := flowradar.MustNew(flowradar.ParamsFor(1000, 42))
+	var d flowradar.Decoded
+	for epoch := 1; epoch <= 3; epoch++ {
+		for port := range uint16(epoch) { // epoch n carries n flows
+			k := flow.MustKey("10.0.0.1", "10.0.0.2", 1000+port, 53, flow.ProtoUDP)
+			enc.Add(&k, 100)
+		}
+		if err := enc.Flip().DecodeInto(&d); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("epoch %d: %d flows, %d cells stuck\n", epoch, len(d.Flows), d.Stuck)
+	}
+	// Output:
+	// epoch 1: 1 flows, 0 cells stuck
+	// epoch 2: 2 flows, 0 cells stuck
+	// epoch 3: 3 flows, 0 cells stuck
+}
+
 // Encode a batch of packets with one call, as a receive ring hands them
 // over: the table ends as per-packet Adds leave it.
 func ExampleEncoder_AddPackets() {
