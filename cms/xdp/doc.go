@@ -67,7 +67,7 @@
 // of time) and returns its sketch, every packet of the interval in every
 // row (unless a counter saturated), N included, as the iblt and flowradar
 // kernels do their tables; [Kernel.FlipInto] reads it into a sketch the
-// caller keeps, allocating no buffer. The detector then keeps a memory
+// caller keeps, allocating nothing. The detector then keeps a memory
 // of reported flows per epoch too, so each epoch is a fresh interval of
 // the lab's detector, as after [cms.Detector.Reset], and each [Event]
 // names the epoch it was detected in. Epochs cost the kernel one more map

@@ -13,7 +13,7 @@
 // and reads back the one it wrote, which stays frozen until the next Flip,
 // like [flowradar.Encoder.Flip]. [Kernel.FlipInto] and [Kernel.ReadInto]
 // read into a table the caller keeps instead of a new one: they allocate
-// no buffer, and with the shared maps take a third to a fifth of Flip's
+// nothing, and with the shared maps take a third to a fifth of Flip's
 // and Read's time (BenchmarkKernelRead). A collector that also decodes
 // with [flowradar.Table.DecodeInto] keeps its memory from one epoch to the
 // next (see the package example).

@@ -18,8 +18,8 @@ func CheckEpoch(kernel string, epoch int) error {
 // ReadEpoch returns the epoch, 0 or 1, that a double-buffered kernel
 // writes: the low bit of element 0 of the one-entry array m.
 func ReadEpoch(kernel string, m *ebpf.Map) (int, error) {
-	var e uint32
-	if err := m.Lookup(uint32(0), &e); err != nil {
+	e, err := lookupWord(m, 0)
+	if err != nil {
 		return 0, fmt.Errorf("%s kernel: read epoch: %w", kernel, err)
 	}
 	return int(e & 1), nil
@@ -41,7 +41,7 @@ func EndEpoch(kernel string, m *ebpf.Map, w *Waiter, clear func(epoch int) error
 	if err := clear(1 - e); err != nil {
 		return 0, err
 	}
-	if err := m.Update(uint32(0), uint32(1-e), ebpf.UpdateAny); err != nil {
+	if err := updateWord(m, 0, uint32(1-e)); err != nil {
 		return 0, fmt.Errorf("%s kernel: flip epoch: %w", kernel, err)
 	}
 	if err := w.Wait(); err != nil {

@@ -59,3 +59,68 @@ func TestEndEpoch(t *testing.T) {
 		t.Fatalf("failing wait: %v", err)
 	}
 }
+
+// TestEndEpoch_AllocatesNothing: reading the epoch, flipping it and
+// waiting make their system calls without allocating, so that a loader's
+// FlipInto allocates nothing.
+func TestEndEpoch_AllocatesNothing(t *testing.T) {
+	kerneltest.Require(t)
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	w, err := bpfload.NewWaiter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	clear := func(int) error { return nil }
+	kerneltest.NoAllocs(t, "EndEpoch", func() error {
+		_, err := bpfload.EndEpoch("test", m, w, clear)
+		return err
+	})
+}
+
+// TestReadEpoch_Refuses: an epoch map that is not a plain array of
+// four-byte keys and values (into which the kernel would copy more than
+// the four bytes read, or from which more than four bytes written) is an
+// error naming what it is, before any system call, for the read and for
+// the update that flips it; and so is no map.
+func TestReadEpoch_Refuses(t *testing.T) {
+	kerneltest.Require(t)
+	w, err := bpfload.NewWaiter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, c := range []struct {
+		spec ebpf.MapSpec
+		want string
+	}{
+		{ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}, "keys and values must be 4 bytes, got 4 and 8"},
+		{ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 4, MaxEntries: 1}, "map type must be Array or ArrayOfMaps, got PerCPUArray"},
+		{ebpf.MapSpec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1}, "map type must be Array or ArrayOfMaps, got Hash"},
+	} {
+		m, err := ebpf.NewMap(&c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err := bpfload.ReadEpoch("test", m); err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("ReadEpoch of a %v of %d-byte values: %v, want an error ending %q", c.spec.Type, c.spec.ValueSize, err, c.want)
+		}
+		if _, err := bpfload.EndEpoch("test", m, w, func(int) error { return nil }); err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("EndEpoch of a %v of %d-byte values: %v, want an error ending %q", c.spec.Type, c.spec.ValueSize, err, c.want)
+		}
+		if err := bpfload.UpdateWord(m, 0, 1); err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("the update of a %v of %d-byte values: %v, want an error ending %q", c.spec.Type, c.spec.ValueSize, err, c.want)
+		}
+	}
+	if _, err := bpfload.ReadEpoch("test", nil); err == nil || !strings.Contains(err.Error(), "no map") {
+		t.Errorf("ReadEpoch of no map: %v", err)
+	}
+	if err := bpfload.UpdateWord(nil, 0, 1); err == nil || !strings.Contains(err.Error(), "no map") {
+		t.Errorf("the update of no map: %v", err)
+	}
+}

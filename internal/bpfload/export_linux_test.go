@@ -9,3 +9,7 @@ import "github.com/cilium/ebpf"
 func ClearRangeFrom(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
 	return clearRange(m, start, n, batch, src)
 }
+
+// UpdateWord is updateWord, which EndEpoch reaches only after a
+// lookupWord that refuses the same maps.
+var UpdateWord = updateWord

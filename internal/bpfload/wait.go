@@ -51,7 +51,7 @@ func (w *Waiter) Wait() error {
 	if w == nil || w.outer == nil {
 		return errors.New("wait for running programs: the Waiter is closed or was not made by NewWaiter")
 	}
-	if err := w.outer.Put(uint32(0), w.inner); err != nil {
+	if err := updateWord(w.outer, 0, uint32(w.inner.FD())); err != nil {
 		return fmt.Errorf("wait for running programs: %w", err)
 	}
 	w.waits++

@@ -356,9 +356,9 @@ func NoAllocs(tb testing.TB, name string, fn func() error) {
 // FewBytes fails tb if fn allocates more than limit bytes a call, on
 // average over 20 calls after a first (which may make the buffers a
 // loader keeps), failing tb on an error from fn. It is NoAllocs for calls
-// that end an epoch: cilium/ebpf's map lookups and updates allocate a few
-// small values each, and what the test guards is that no buffer of a
-// table's or of a batch's size is allocated.
+// that read through cilium/ebpf's map lookups, which allocate a few small
+// values each (a kernel's statistics): what the test guards is that no
+// buffer of a table's or of a batch's size is allocated.
 func FewBytes(tb testing.TB, name string, limit uint64, fn func() error) {
 	tb.Helper()
 	if err := fn(); err != nil {
