@@ -15,7 +15,9 @@ type Flow struct {
 	Bytes   uint64
 }
 
-// Decoded is the result of [Table.Decode] and [Table.DecodeInto].
+// Decoded is the result of [Table.Decode] and [Table.DecodeInto]. One that
+// a decode filled keeps its memory for the next DecodeInto into it, which
+// rewrites its Flows and Remainder: see there before copying one.
 type Decoded struct {
 	// Flows are the decoded flows, in decoding order.
 	Flows []Flow
@@ -28,6 +30,7 @@ type Decoded struct {
 	// Stuck counts the remainder's cells still holding flows.
 	Stuck int
 
+	own   *Table   // the Remainder a decode made, which DecodeInto may rewrite
 	stack []uint32 // the peeling stack, kept for the next DecodeInto
 }
 
@@ -82,18 +85,23 @@ func (t *Table) Decode() (Decoded, error) {
 	return d, err
 }
 
-// DecodeInto is [Table.Decode] into d, reusing the memory of an earlier
-// decode into d: the array of d.Flows, d.Remainder when it has t's
-// Params, and the peeling stack. Decoding each epoch into one Decoded
-// allocates nothing once its arrays have grown to an epoch's size, but
-// for the error of a decode that does not complete. It leaves d as Decode
-// would return it: d.Flows holds this decode's flows only, over the
-// earlier ones, so copy flows that must outlive the next call; and
-// d.Remainder, if replaced because its Params differ, is left as it was.
+// DecodeInto is [Table.Decode] into d, reusing the memory of the last
+// decode into d: the array of d.Flows, the Remainder that decode made (if
+// it has t's Params) and the peeling stack. A collector that decodes each
+// epoch into one Decoded allocates nothing once the arrays have grown to
+// an epoch's size, except for the error of a decode that fails and at
+// the first decode after a change of Params.
 //
-// d.Remainder may be t itself: t is then decoded in place, into the
-// remainder, and not copied. It returns an error wrapping [ErrParams],
-// changing nothing, when d is nil or t is the zero Table.
+// d ends as Decode would return it. Its Flows and Remainder are written
+// over the last decode's, so a copy of d (prev := d) changes with the
+// next DecodeInto into d: copy what must outlive it
+// (append([]Flow(nil), d.Flows...), d.Remainder.Clone()), and give each
+// goroutine a Decoded of its own. A Remainder the caller set, or one of
+// other Params, is replaced and left as it was; decoding d.Remainder
+// itself into d decodes it in place.
+//
+// It returns an error wrapping [ErrParams], changing nothing, when d is
+// nil or t is the zero Table.
 func (t *Table) DecodeInto(d *Decoded) error {
 	if !t.valid() {
 		return errZero("the table")
@@ -103,16 +111,15 @@ func (t *Table) DecodeInto(d *Decoded) error {
 	}
 	flows := t.Flows() // before decoding, which may be in place
 	w := d.Remainder
-	if w != t {
-		if w.valid() && w.p == t.p && len(w.cnt) == len(t.cnt) && len(w.filter.Words()) == len(t.filter.Words()) {
-			w.copyFrom(t)
-		} else {
-			w = t.Clone()
-		}
+	switch {
+	case w != d.own || !w.valid() || w.p != t.p || len(w.cnt) != len(t.cnt) || len(w.filter.Words()) != len(t.filter.Words()):
+		w = t.Clone() // none, or not d's to write, or of other Params
+	case w != t:
+		w.copyFrom(t)
 	}
 	// Each decoded flow empties its pure cell, so at most Cells flows; the
 	// FlowCounts of a damaged table may claim far more.
-	*d = Decoded{Remainder: w, Flows: slices.Grow(d.Flows[:0], min(flows, len(w.cnt))), stack: d.stack[:0]}
+	*d = Decoded{Remainder: w, Flows: slices.Grow(d.Flows[:0], min(flows, len(w.cnt))), own: w, stack: d.stack[:0]}
 	stack := d.stack
 	for i := range w.cnt {
 		if w.cnt[i].FlowCount == 1 {

@@ -107,17 +107,61 @@ func TestDecodeInto_Reuses(t *testing.T) {
 	}
 }
 
-// TestDecodeInto_InPlace: with d.Remainder set to the table itself,
-// DecodeInto decodes it in place: the table becomes Decode's remainder,
-// and the flows, stuck cells and error (whose figures describe the table
-// before the decode) are Decode's.
-func TestDecodeInto_InPlace(t *testing.T) {
+// TestDecodeInto_CallersRemainder: a Remainder that no decode made, set
+// by the caller, is never written, not even when it is the table decoded:
+// DecodeInto makes its own, and gives Decode's results.
+func TestDecodeInto_CallersRemainder(t *testing.T) {
 	for name, tab := range decodeCases(t) {
 		want, werr := tab.Decode()
-		d := Decoded{Remainder: tab}
-		err := tab.DecodeInto(&d)
-		if d.Remainder != tab {
-			t.Fatalf("%s: the Remainder is not the table decoded in place", name)
+		before := tab.Clone()
+		for _, mine := range []*Table{tab, tab.Clone()} {
+			kept := mine.Clone()
+			d := Decoded{Remainder: mine}
+			err := tab.DecodeInto(&d)
+			if d.Remainder == mine || !mine.Equal(kept) {
+				t.Fatalf("%s: DecodeInto wrote into the caller's Remainder", name)
+			}
+			sameDecode(t, name, d, want, err, werr)
+		}
+		if !tab.Equal(before) {
+			t.Fatalf("%s: DecodeInto changed the table it decoded", name)
+		}
+	}
+}
+
+// TestDecodeInto_EncoderEpochs: a collector decoding each epoch an
+// Encoder flips into one Decoded, with the caller's first Remainder the
+// flipped table itself, gets every epoch's exact counts, while the
+// Encoder writes on into the tables it flipped before. (Before DecodeInto
+// kept to its own Remainders, it decoded such a table in place and then
+// copied the next epoch over it while the Encoder counted in it.)
+func TestDecodeInto_EncoderEpochs(t *testing.T) {
+	e := MustNew(paramsAt(2000, 1.5, 1))
+	var d Decoded
+	for epoch := range uint64(5) {
+		tr := traffic(e.Add, randomKeys(2000, epoch+1), epoch+1)
+		tab := e.Flip()
+		if epoch == 0 {
+			d.Remainder = tab
+		}
+		if err := tab.DecodeInto(&d); err != nil {
+			t.Fatalf("epoch %d: %v", epoch, err)
+		}
+		checkFlows(t, d.Flows, tr)
+	}
+}
+
+// TestDecodeInto_RemainderInPlace: decoding a Decoded's own Remainder into
+// it decodes the Remainder in place, with Decode's results.
+func TestDecodeInto_RemainderInPlace(t *testing.T) {
+	for name, tab := range decodeCases(t) {
+		var d Decoded
+		_ = tab.DecodeInto(&d)
+		rem := d.Remainder
+		want, werr := rem.Clone().Decode()
+		err := rem.DecodeInto(&d)
+		if d.Remainder != rem {
+			t.Fatalf("%s: the Remainder was not decoded in place", name)
 		}
 		sameDecode(t, name, d, want, err, werr)
 	}

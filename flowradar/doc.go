@@ -12,7 +12,8 @@
 // recovers every flow with exact counters while the table has more than
 // about 1.3 cells per flow (4 hashes); above that load it returns what it
 // peeled and the remainder. [Table.DecodeInto] decodes into a [Decoded]
-// the caller keeps, and allocates nothing once it has held an epoch.
+// the caller keeps, and allocates nothing once it has held an epoch of
+// the same Params (but for the error of a decode that fails).
 //
 // [DecodeNetwork] decodes many switches together: [FlowDecode] removes a
 // flow found at one switch from every switch whose filter holds it, to a
