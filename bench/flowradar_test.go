@@ -229,7 +229,10 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var d flowradar.Decoded
-			err := tab.DecodeInto(&d) // the memory DecodeInto reuses
+			if err := tab.DecodeInto(&d); err != nil { // the memory DecodeInto reuses
+				b.Fatal(err)
+			}
+			var err error
 			b.ReportAllocs()
 			for b.Loop() {
 				if into {
