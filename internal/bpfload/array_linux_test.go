@@ -4,8 +4,11 @@ package bpfload_test
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 
@@ -13,8 +16,9 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// TestClearArray_Error: a batch the kernel refuses (here elements past the
-// end of the map) is an error naming the batch's first and last element.
+// TestClearArray_Error: a range that runs past the end of the map is an
+// error naming it, and nothing is cleared, not even the elements in the
+// map (the kernel's own refusal would come after the batches before it).
 func TestClearArray_Error(t *testing.T) {
 	kerneltest.Require(t)
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 4})
@@ -22,9 +26,50 @@ func TestClearArray_Error(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	err = bpfload.ClearArray(m, 6, 4)
-	if err == nil || !strings.HasPrefix(err.Error(), "clear elements 4 to 5: ") {
-		t.Errorf("clearing 6 elements of a 4-element map: %v, want an error naming elements 4 to 5", err)
+	for i := range uint32(4) {
+		writeKey(t, m, i, []uint64{uint64(i) + 1})
+	}
+	for _, r := range []struct{ start, n uint32 }{{0, 6}, {3, 2}, {1, 1<<32 - 1}} {
+		err = bpfload.ClearRange(m, r.start, r.n, 2)
+		if want := fmt.Sprintf("clear array: elements %d to %d of a map of 4", r.start, uint64(r.start)+uint64(r.n)-1); err == nil || err.Error() != want {
+			t.Errorf("clearing %d elements from %d of a 4-element map: %v, want %q", r.n, r.start, err, want)
+		}
+	}
+	for i := range uint32(4) {
+		var v uint64
+		if err := m.Lookup(i, &v); err != nil || v != uint64(i)+1 {
+			t.Errorf("after refused clears element %d holds %d (%v), want %d", i, v, err, i+1)
+		}
+	}
+}
+
+// TestHoldsPointers: ReadRange refuses value types that hold pointers
+// anywhere, and only those.
+func TestHoldsPointers(t *testing.T) {
+	for _, c := range []struct {
+		typ  reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[uint64](), false},
+		{reflect.TypeFor[[4]uint32](), false},
+		{reflect.TypeFor[struct {
+			A uint32
+			B [2]uint64
+		}](), false},
+		{reflect.TypeFor[[0]*int](), false},
+		{reflect.TypeFor[*uint64](), true},
+		{reflect.TypeFor[unsafe.Pointer](), true},
+		{reflect.TypeFor[struct {
+			A uint32
+			S string
+		}](), true},
+		{reflect.TypeFor[[2][]byte](), true},
+		{reflect.TypeFor[[3]struct{ M map[int]int }](), true},
+		{reflect.TypeFor[struct{ E error }](), true},
+	} {
+		if got := bpfload.HoldsPointers(c.typ); got != c.want {
+			t.Errorf("HoldsPointers(%v) = %v, want %v", c.typ, got, c.want)
+		}
 	}
 }
 
@@ -234,6 +279,7 @@ func TestReadRange(t *testing.T) {
 			{"4-byte values", bpfload.ReadRange(m, 0, 3, make([]uint32, 4), make([]uint32, 4*per), never), "values of 4 bytes, the map's take 8"},
 			{"too few values", bpfload.ReadRange(m, 0, 3, make([]uint32, 4), make([]uint64, 4*per-1), never), "values for batches of 4 keys"},
 			{"no keys", bpfload.ReadRange(m, 0, 3, nil, make([]uint64, 4*per), never), "len(keys) is 0"},
+			{"pointers", bpfload.ReadRange(m, 0, 3, make([]uint32, 4), make([]*uint64, 4*per), never), "values of type *uint64 hold pointers"},
 		} {
 			if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 				t.Errorf("%v, %s: error %v, want one containing %q", typ, c.name, c.err, c.want)

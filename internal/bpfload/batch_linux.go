@@ -3,6 +3,7 @@ package bpfload
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"unsafe"
 
@@ -39,6 +40,9 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 	if size := unsafe.Sizeof(v); size != uintptr(stride) {
 		return fmt.Errorf("read range: values of %d bytes, the map's take %d", size, stride)
 	}
+	if t := reflect.TypeFor[V](); holdsPointers(t) {
+		return fmt.Errorf("read range: values of type %v hold pointers, which the kernel's bytes would forge", t)
+	}
 	if len(vals) < len(keys)*per {
 		return fmt.Errorf("read range: %d values for batches of %d keys on %d CPUs, want at least %d", len(vals), len(keys), per, len(keys)*per)
 	}
@@ -67,6 +71,26 @@ func ReadRangeWords[W uint32 | uint64](m *ebpf.Map, start, n uint32, keys []uint
 		return fmt.Errorf("read range: %d words for batches of %d keys on %d CPUs, want at least %d", len(words), len(keys), per, want)
 	}
 	return readRange(m, start, n, keys, unsafe.Pointer(unsafe.SliceData(words)), put)
+}
+
+// holdsPointers reports whether a value of type t holds a pointer (the
+// garbage collector's business) anywhere in it.
+func holdsPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Array:
+		return t.Len() > 0 && holdsPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Pointer, reflect.UnsafePointer, reflect.Map, reflect.Slice, reflect.String,
+		reflect.Interface, reflect.Chan, reflect.Func:
+		return true
+	}
+	return false
 }
 
 // paddedValue is the bytes of one value of m in a batch: the value size,
@@ -111,11 +135,15 @@ func readRange(m *ebpf.Map, start, n uint32, keys []uint32, vals unsafe.Pointer,
 		// ENOENT: the map ended within this batch, which a range within
 		// the map only meets on its last element.
 		if errno != 0 && errno != unix.ENOENT {
-			return fmt.Errorf("read range: batch lookup after element %d: %w", int64(start)+int64(done)-1, errno)
+			return fmt.Errorf("read range: batch lookup from element %d: %w", start+done, errno)
 		}
 		got := attr.count
 		if got == 0 || got > count {
-			return fmt.Errorf("read range: batch lookup after element %d returned %d elements, asked for %d", int64(start)+int64(done)-1, got, count)
+			err := fmt.Errorf("read range: batch lookup from element %d returned %d elements, asked for %d", start+done, got, count)
+			if errno != 0 {
+				err = fmt.Errorf("%w: %w", err, errno)
+			}
+			return err
 		}
 		for i := range int(got) {
 			if err := put(keys[i], i); err != nil {
@@ -143,8 +171,9 @@ func copies(m *ebpf.Map, op string) (int, error) {
 
 // ClearArray zeroes elements 0 to n-1 of the array map m (plain or
 // per-CPU) with batch updates of up to batch elements (BPF_MAP_UPDATE_BATCH
-// from one buffer of zeros). An error names the first and last element of
-// the batch that failed.
+// from one buffer of zeros). A range past the end of m is an error before
+// any batch; the error of a batch the kernel fails names its first and
+// last element.
 //
 // One update per element would take a system call each, and cilium/ebpf's
 // batch update encodes every per-CPU value through reflection: zeroing a
@@ -188,6 +217,9 @@ func clearRange(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
 	}
 	if n == 0 {
 		return nil
+	}
+	if end := uint64(start) + uint64(n); end > uint64(m.MaxEntries()) {
+		return fmt.Errorf("clear array: elements %d to %d of a map of %d", start, end-1, m.MaxEntries())
 	}
 	stride := paddedValue(m)
 	if per*stride > len(src) {

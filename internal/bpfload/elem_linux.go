@@ -14,7 +14,7 @@ import (
 // allocates (the key and value it marshals), and a loader's FlipInto,
 // which reads the epoch, flips it and waits, should not.
 func lookupWord(m *ebpf.Map, key uint32) (uint32, error) {
-	if err := wordMap(m, "lookup"); err != nil {
+	if err := wordMap(m, "lookup", false); err != nil {
 		return 0, err
 	}
 	var v uint32
@@ -29,29 +29,12 @@ func lookupWord(m *ebpf.Map, key uint32) (uint32, error) {
 // and values are four bytes, to value (for an array of maps, a map's file
 // descriptor), with one system call and no allocation (see lookupWord).
 func updateWord(m *ebpf.Map, key, value uint32) error {
-	if err := wordMap(m, "update"); err != nil {
+	if err := wordMap(m, "update", true); err != nil {
 		return err
 	}
 	attr := elemAttr{key: ptr{p: unsafe.Pointer(&key)}, value: ptr{p: unsafe.Pointer(&value)}, flags: unix.BPF_ANY}
 	if errno := elemCall(unix.BPF_MAP_UPDATE_ELEM, m, &attr); errno != 0 {
 		return fmt.Errorf("update element %d: %w", key, errno)
-	}
-	return nil
-}
-
-// wordMap returns an error unless m is an array or an array of maps with
-// keys and values of four bytes: the kernel copies a value of the map's
-// size, and a per-CPU value is one for each CPU, into or out of a
-// four-byte variable.
-func wordMap(m *ebpf.Map, op string) error {
-	if m == nil {
-		return fmt.Errorf("%s element: no map (nil)", op)
-	}
-	if t := m.Type(); t != ebpf.Array && t != ebpf.ArrayOfMaps {
-		return fmt.Errorf("%s element: map type must be %v or %v, got %v", op, ebpf.Array, ebpf.ArrayOfMaps, t)
-	}
-	if m.KeySize() != 4 || m.ValueSize() != 4 {
-		return fmt.Errorf("%s element: keys and values must be 4 bytes, got %d and %d", op, m.KeySize(), m.ValueSize())
 	}
 	return nil
 }
@@ -74,3 +57,10 @@ type elemAttr struct {
 	key, value ptr
 	flags      uint64
 }
+
+// The kernel's element attributes are 32 bytes, the key's address at
+// offset 8: a build on a host where elemAttr differs fails here.
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(elemAttr{})-32]
+	_ = [1]struct{}{}[unsafe.Offsetof(elemAttr{}.key)-8]
+)

@@ -56,3 +56,27 @@ func EndEpoch(kernel string, m *ebpf.Map, w *Waiter, clear func(epoch int) error
 func EndedReadError(kernel string, e int, err error) error {
 	return fmt.Errorf("%s kernel: epoch %d ended, but reading it failed (Read(%d) reads it until the next Flip): %w", kernel, e, e, err)
 }
+
+// wordMap returns an error unless m is an array (or, with ofMaps, an
+// array of maps, whose values a lookup would read as map IDs) with keys
+// and values of four bytes: the kernel copies a value of the map's size,
+// and a per-CPU value is one for each CPU, into or out of a four-byte
+// variable. op names the operation in the error.
+func wordMap(m *ebpf.Map, op string, ofMaps bool) error {
+	if m == nil {
+		return fmt.Errorf("%s element: no map (nil)", op)
+	}
+	switch t := m.Type(); {
+	case t == ebpf.ArrayOfMaps && !ofMaps:
+		return fmt.Errorf("%s element: map type must be %v, got %v", op, ebpf.Array, t)
+	case t != ebpf.Array && t != ebpf.ArrayOfMaps:
+		if ofMaps {
+			return fmt.Errorf("%s element: map type must be %v or %v, got %v", op, ebpf.Array, ebpf.ArrayOfMaps, t)
+		}
+		return fmt.Errorf("%s element: map type must be %v, got %v", op, ebpf.Array, t)
+	}
+	if m.KeySize() != 4 || m.ValueSize() != 4 {
+		return fmt.Errorf("%s element: keys and values must be 4 bytes, got %d and %d", op, m.KeySize(), m.ValueSize())
+	}
+	return nil
+}

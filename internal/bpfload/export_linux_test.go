@@ -13,3 +13,6 @@ func ClearRangeFrom(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
 // UpdateWord is updateWord, which EndEpoch reaches only after a
 // lookupWord that refuses the same maps.
 var UpdateWord = updateWord
+
+// HoldsPointers is holdsPointers, ReadRange's test of its value type.
+var HoldsPointers = holdsPointers

@@ -3,6 +3,7 @@ package bpfload
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
@@ -51,7 +52,9 @@ func (w *Waiter) Wait() error {
 	if w == nil || w.outer == nil {
 		return errors.New("wait for running programs: the Waiter is closed or was not made by NewWaiter")
 	}
-	if err := updateWord(w.outer, 0, uint32(w.inner.FD())); err != nil {
+	err := updateWord(w.outer, 0, uint32(w.inner.FD()))
+	runtime.KeepAlive(w.inner) // its file descriptor, until the kernel has taken the map
+	if err != nil {
 		return fmt.Errorf("wait for running programs: %w", err)
 	}
 	w.waits++
