@@ -13,22 +13,30 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// TestEndEpoch: EndEpoch clears the epoch not written, switches to it,
-// waits once and returns the epoch that ended; ReadEpoch reads the low
-// bit. A failed clear leaves the epoch as it was, and a failed wait says
-// the epoch has ended.
-func TestEndEpoch(t *testing.T) {
+// epochMap returns an epoch map (a one-element array of four-byte keys
+// and values) and a Waiter, both closed when t ends.
+func epochMap(t *testing.T) (*ebpf.Map, *bpfload.Waiter) {
+	t.Helper()
 	kerneltest.Require(t)
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	w, err := bpfload.NewWaiter()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() })
+	return m, w
+}
+
+// TestEndEpoch: EndEpoch clears the epoch not written, switches to it,
+// waits once and returns the epoch that ended; ReadEpoch reads the low
+// bit. A failed clear leaves the epoch as it was, and a failed wait says
+// the epoch has ended.
+func TestEndEpoch(t *testing.T) {
+	m, w := epochMap(t)
 	if err := m.Update(uint32(0), uint32(2), ebpf.UpdateAny); err != nil { // low bit 0
 		t.Fatal(err)
 	}
@@ -64,17 +72,7 @@ func TestEndEpoch(t *testing.T) {
 // waiting make their system calls without allocating, so that a loader's
 // FlipInto allocates nothing.
 func TestEndEpoch_AllocatesNothing(t *testing.T) {
-	kerneltest.Require(t)
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	w, err := bpfload.NewWaiter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	m, w := epochMap(t)
 	clear := func(int) error { return nil }
 	kerneltest.NoAllocs(t, "EndEpoch", func() error {
 		_, err := bpfload.EndEpoch("test", m, w, clear)
