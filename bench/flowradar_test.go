@@ -223,11 +223,8 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 		}
 	}
 	for _, into := range []bool{false, true} {
-		name := "call=Decode"
-		if into {
-			name = "call=DecodeInto"
-		}
-		b.Run(name, func(b *testing.B) {
+		call := map[bool]string{false: "Decode", true: "DecodeInto"}[into]
+		b.Run(subName("call", call), func(b *testing.B) {
 			var d flowradar.Decoded
 			if err := tab.DecodeInto(&d); err != nil { // the memory DecodeInto reuses
 				b.Fatal(err)
