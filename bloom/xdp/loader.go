@@ -266,14 +266,14 @@ func (k *Kernel) Blocked() (*bloom.Blocked, error) {
 	return f, k.readWords(f.Words())
 }
 
-// Stats sums the per-CPU counters.
+// Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
 	if err := k.ready(); err != nil {
 		return s, err
 	}
-	sums, err := bpfload.SumPerCPU(k.objs.BloomStats, uint32(bloomBloomStatBLOOM_STAT_MAX))
-	if err != nil {
+	var sums [bloomBloomStatBLOOM_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(k.objs.BloomStats, sums[:]); err != nil {
 		return s, fmt.Errorf("bloom kernel: read stats: %w", err)
 	}
 	for i, dst := range []*uint64{&s.Passed, &s.Dropped, &s.Malformed, &s.NotIP} {

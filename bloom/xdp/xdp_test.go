@@ -217,6 +217,7 @@ func TestKernel_Fixtures(t *testing.T) {
 				if s != m.Stats {
 					t.Fatalf("kernel stats %+v, Go model %+v", s, m.Stats)
 				}
+				kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
 			})
 		}
 	}

@@ -397,7 +397,7 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 // rather than into a new sketch. s must have the kernel's Params, as for
 // [Kernel.ReadInto]; any other sketch is an error, and is left unchanged.
 // A collector that polls a kernel can keep one sketch and read into it:
-// SketchInto allocates no buffer, where Sketch allocates a sketch each
+// SketchInto allocates nothing, where Sketch allocates a sketch each
 // time. A read that fails may leave s partly overwritten.
 func (k *Kernel) SketchInto(s *cms.Sketch) error {
 	if err := k.ready(); err != nil {
@@ -632,17 +632,17 @@ func (k *Kernel) FlipInto(s *cms.Sketch) error {
 	return nil
 }
 
-// Stats sums the per-CPU statistics.
+// Stats sums the per-CPU statistics, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
 	if err := k.ready(); err != nil {
 		return s, err
 	}
-	sums, err := bpfload.SumPerCPU(k.objs.CmsStats, uint32(cmsCmsStatCMS_STAT_MAX))
-	if err != nil {
+	var sums [cmsCmsStatCMS_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(k.objs.CmsStats, sums[:]); err != nil {
 		return s, fmt.Errorf("cms kernel: read stats: %w", err)
 	}
-	copy(s.Outcomes[:], sums)
+	copy(s.Outcomes[:], sums[:])
 	s.Dropped = sums[cmsCmsStatCMS_STAT_DROPPED]
 	s.Events = sums[cmsCmsStatCMS_STAT_EVENTS]
 	s.EventsLost = sums[cmsCmsStatCMS_STAT_EVENTS_LOST]

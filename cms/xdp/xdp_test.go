@@ -320,6 +320,8 @@ func TestKernel_SketchFixtures(t *testing.T) {
 			if st.Outcomes[flow.OutcomeOK] != 12 || st.Outcomes[flow.OutcomeNotIP] != 3 || st.Outcomes[flow.OutcomeTruncated] != 3 {
 				t.Fatalf("stats %+v", st)
 			}
+			kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
+			kerneltest.NoAllocs(t, "Total", func() error { _, err := k.Total(); return err })
 		})
 	}
 }

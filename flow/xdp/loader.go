@@ -114,27 +114,25 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	return bpfload.Attach(k.objs.XdpFlow, "flow", ifindex, 0)
 }
 
-// Stats sums the per-CPU counters and digests.
+// Stats sums the per-CPU counters and digests, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
 	if err := k.ready(); err != nil {
 		return s, err
 	}
-	sums, err := bpfload.SumPerCPU(k.objs.FlowStats, uint32(flowFlowStatFLOW_STAT_MAX))
-	if err != nil {
+	var sums [flowFlowStatFLOW_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(k.objs.FlowStats, sums[:]); err != nil {
 		return s, fmt.Errorf("flow kernel: read stats: %w", err)
 	}
-	n := copy(s.Outcomes[:], sums)
+	n := copy(s.Outcomes[:], sums[:])
 	for _, v := range sums[n:] {
 		s.EventsLost += v
 	}
-	var per []uint64
-	if err := k.objs.FlowDigest.Lookup(uint32(0), &per); err != nil {
+	var digest [1]uint64
+	if err := bpfload.XorPerCPU(k.objs.FlowDigest, digest[:]); err != nil {
 		return s, fmt.Errorf("flow kernel: read digest: %w", err)
 	}
-	for _, v := range per {
-		s.Digest ^= v
-	}
+	s.Digest = digest[0]
 	return s, nil
 }
 

@@ -233,6 +233,7 @@ func TestKernel_Fixtures(t *testing.T) {
 	if s.Outcomes[flow.OutcomeNotIP] != 1 || s.Packets() != uint64(len(want)) || s.EventsLost != 0 {
 		t.Fatalf("stats %+v after %d frames (one not IP)", s, len(want))
 	}
+	kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
 }
 
 // TestKernel_Mutations is a differential fuzz run with a fixed seed: every

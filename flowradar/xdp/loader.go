@@ -549,17 +549,17 @@ func (k *Kernel) endEpoch() (int, error) {
 	return bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
 }
 
-// Stats sums the per-CPU counters.
+// Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
 	if err := k.ready(); err != nil {
 		return s, err
 	}
-	sums, err := bpfload.SumPerCPU(k.objs.FlowradarStats, uint32(flowradarFlowradarStatFR_STAT_MAX))
-	if err != nil {
+	var sums [flowradarFlowradarStatFR_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(k.objs.FlowradarStats, sums[:]); err != nil {
 		return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
 	}
-	copy(s.Outcomes[:], sums)
+	copy(s.Outcomes[:], sums[:])
 	s.NewFlows = sums[flowradarFlowradarStatFR_STAT_NEW_FLOW]
 	for _, v := range sums[flowradarFlowradarStatFR_STAT_MISSING:] {
 		s.Missing += v

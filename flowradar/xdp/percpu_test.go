@@ -121,6 +121,7 @@ func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 		t.Fatal("per-CPU kernel tables differ from the merge of the Go tables of each CPU's packets")
 	}
 	st, _ := k.Stats()
+	kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
 	if one.Equal(want) || st.NewFlows == uint64(one.Flows()) {
 		t.Fatalf("no flow was a false positive across CPUs (%d new flows, one Go table %d): the test proves nothing", st.NewFlows, one.Flows())
 	}

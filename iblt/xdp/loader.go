@@ -463,17 +463,17 @@ func (k *Kernel) Reset() error {
 	return nil
 }
 
-// Stats sums the per-CPU counters.
+// Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
 	if err := k.ready(); err != nil {
 		return s, err
 	}
-	sums, err := bpfload.SumPerCPU(k.objs.IbltStats, uint32(ibltIbltStatIBLT_STAT_MAX))
-	if err != nil {
+	var sums [ibltIbltStatIBLT_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(k.objs.IbltStats, sums[:]); err != nil {
 		return s, fmt.Errorf("iblt kernel: read stats: %w", err)
 	}
-	n := copy(s.Outcomes[:], sums)
+	n := copy(s.Outcomes[:], sums[:])
 	for _, v := range sums[n:] {
 		s.MissingCells += v
 	}

@@ -88,6 +88,7 @@ func TestKernel_MissingCells(t *testing.T) {
 		if st.MissingCells != want || st.Outcomes[flow.OutcomeOK] != inserted {
 			t.Errorf("%s: %d missing cells and %d packets inserted, want %d and %d", name, st.MissingCells, st.Outcomes[flow.OutcomeOK], want, inserted)
 		}
+		kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
 		// Reset zeroes every counter, MissingCells included (told the
 		// cells the map has, two epochs' worth, which it clears).
 		k.opts.Cells = mapCells / 2

@@ -234,30 +234,6 @@ func checkFrame(kernel string, frame []byte) error {
 	return nil
 }
 
-// SumPerCPU reads slots 0 to n-1 of the per-CPU array map m (a kernel's
-// statistics: one __u64 per slot and CPU) and returns each slot summed over
-// the CPUs.
-//
-// It reads the last slot first. The kernels count a packet's parse outcome
-// (slots 0 to 3) before what follows from it (later slots: drops, events),
-// so reading backwards under traffic never sees a later count ahead of the
-// earlier one it follows (a cms detector's drops above its parsed packets,
-// which made N wrap).
-func SumPerCPU(m *ebpf.Map, n uint32) ([]uint64, error) {
-	sums := make([]uint64, n)
-	var per []uint64
-	for i := n; i > 0; {
-		i--
-		if err := m.Lookup(i, &per); err != nil {
-			return nil, fmt.Errorf("slot %d: %w", i, err)
-		}
-		for _, v := range per {
-			sums[i] += v
-		}
-	}
-	return sums, nil
-}
-
 // FlowKey decodes a struct flow_key (flow.h) at the start of b: 40 bytes
 // of canonical key, zero padded, then the key length. It refuses a length
 // other than 13 or 37 (and a b shorter than 41 bytes) before slicing, and

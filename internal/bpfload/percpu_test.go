@@ -11,8 +11,9 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// TestSumPerCPU: every slot is the sum of its CPUs' values, and a slot
-// beyond the map is an error.
+// TestSumPerCPU: every slot is the sum (XorPerCPU: the XOR) of its CPUs'
+// values, read with no allocation; a map of another type or value size,
+// slots beyond the map and a nil map are errors that say so.
 func TestSumPerCPU(t *testing.T) {
 	kerneltest.Require(t)
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 3})
@@ -24,28 +25,129 @@ func TestSumPerCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make([]uint64, 3)
+	var sum, xor [3]uint64
 	for slot := range uint32(3) {
 		per := make([]uint64, cpus)
 		for c := range per {
-			per[c] = uint64(slot+1)*1000 + uint64(c)
-			want[slot] += per[c]
+			per[c] = uint64(slot+1)<<40 | uint64(c+1)*0x1111 // distinct sums and XORs
+			sum[slot] += per[c]
+			xor[slot] ^= per[c]
 		}
 		if err := m.Update(slot, per, ebpf.UpdateAny); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := bpfload.SumPerCPU(m, 3)
+	var got [3]uint64
+	if err := bpfload.SumPerCPU(m, got[:]); err != nil || got != sum {
+		t.Fatalf("SumPerCPU: %v (%v), want %v (%d CPUs)", got, err, sum, cpus)
+	}
+	if err := bpfload.XorPerCPU(m, got[:]); err != nil || got != xor {
+		t.Fatalf("XorPerCPU: %v (%v), want %v (%d CPUs)", got, err, xor, cpus)
+	}
+	var two [2]uint64
+	if err := bpfload.SumPerCPU(m, two[:]); err != nil || two != [2]uint64{sum[0], sum[1]} {
+		t.Fatalf("SumPerCPU of two slots: %v (%v), want %v", two, err, sum[:2])
+	}
+	kerneltest.NoAllocs(t, "SumPerCPU", func() error { return bpfload.SumPerCPU(m, got[:]) })
+	kerneltest.NoAllocs(t, "XorPerCPU", func() error { return bpfload.XorPerCPU(m, got[:]) })
+
+	plain, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("slot %d: %d, want %d (%d CPUs)", i, got[i], want[i], cpus)
+	defer plain.Close()
+	wide, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 16, MaxEntries: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wide.Close()
+	var four [4]uint64
+	for _, c := range []struct {
+		name string
+		m    *ebpf.Map
+		dst  []uint64
+		want string
+	}{
+		{"nil map", nil, got[:], "no map (nil)"},
+		{"array", plain, got[:], "map type must be PerCPUArray, got Array"},
+		{"16-byte values", wide, got[:], "keys and values must be 4 and 8 bytes, got 4 and 16"},
+		{"four slots", m, four[:], "4 slots asked of a map of 3"},
+	} {
+		four = [4]uint64{9, 9, 9, 9}
+		kerneltest.Refused(t, c.name, c.want, map[string]func() error{
+			"SumPerCPU": func() error { return bpfload.SumPerCPU(c.m, c.dst) },
+			"XorPerCPU": func() error { return bpfload.XorPerCPU(c.m, c.dst) },
+		})
+		if four != [4]uint64{9, 9, 9, 9} {
+			t.Errorf("%s: a refused read wrote %v", c.name, four)
 		}
 	}
-	if _, err := bpfload.SumPerCPU(m, 4); err == nil {
-		t.Fatal("slot 3 of a 3-slot map read without an error")
+}
+
+// TestSumPerCPU_LastSlotFirst: a writer that raises slot 0 before slot 1,
+// as the kernels count a packet's outcome before what follows from it,
+// never shows a reader slot 1 above slot 0, because SumPerCPU reads slot
+// 1 first. (Read in the other order, slot 1 overtakes slot 0 within a
+// few hundred reads on a machine with two CPUs.)
+func TestSumPerCPU_LastSlotFirst(t *testing.T) {
+	kerneltest.Require(t)
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, wrote := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		per := make([]uint64, cpus) // the count on CPU 0 alone: no torn sum
+		for v := uint64(1); ; v++ {
+			if v == 2 {
+				close(wrote)
+			}
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			per[0] = v
+			for slot := range uint32(2) {
+				if err := m.Update(slot, per, ebpf.UpdateAny); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+	}()
+	select { // the writer's first count, or its error
+	case <-wrote:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	var got [2]uint64
+	if err := bpfload.SumPerCPU(m, got[:]); err != nil {
+		t.Fatal(err)
+	}
+	first := got[0]
+	for i := 0; i < 20_000; i++ {
+		if err := bpfload.SumPerCPU(m, got[:]); err != nil {
+			t.Fatal(err)
+		}
+		if got[1] > got[0] {
+			t.Errorf("read %d: slot 1 at %d, above slot 0 at %d, which the writer raises first", i, got[1], got[0])
+			break
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got[0] == first {
+		t.Fatalf("the writer wrote nothing while the reads ran (slot 0 stayed at %d): the test proves nothing", first)
 	}
 }
 

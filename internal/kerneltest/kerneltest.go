@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -350,31 +349,6 @@ func NoAllocs(tb testing.TB, name string, fn func() error) {
 		}
 	}); n != 0 {
 		tb.Errorf("%s allocates %v times a call, want 0", name, n)
-	}
-}
-
-// FewBytes fails tb if fn allocates more than limit bytes a call, on
-// average over 20 calls after a first (which may make the buffers a
-// loader keeps), failing tb on an error from fn. It is NoAllocs for calls
-// that read through cilium/ebpf's map lookups, which allocate a few small
-// values each (a kernel's statistics): what the test guards is that no
-// buffer of a table's or of a batch's size is allocated.
-func FewBytes(tb testing.TB, name string, limit uint64, fn func() error) {
-	tb.Helper()
-	if err := fn(); err != nil {
-		tb.Fatal(err)
-	}
-	const runs = 20
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		if err := fn(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	runtime.ReadMemStats(&after)
-	if n := (after.TotalAlloc - before.TotalAlloc) / runs; n > limit {
-		tb.Errorf("%s allocates %d bytes a call, want at most %d", name, n, limit)
 	}
 }
 

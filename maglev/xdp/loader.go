@@ -573,8 +573,8 @@ func (lb *LB) Stats() (Stats, error) {
 	if err := lb.ready(); err != nil {
 		return s, err
 	}
-	vals, err := bpfload.SumPerCPU(lb.objs.MaglevStats, uint32(maglevMaglevStatMAGLEV_STAT_MAX))
-	if err != nil {
+	var vals [maglevMaglevStatMAGLEV_STAT_MAX]uint64
+	if err := bpfload.SumPerCPU(lb.objs.MaglevStats, vals[:]); err != nil {
 		return s, fmt.Errorf("maglev kernel: read counters: %w", err)
 	}
 	s.Counters = Counters{
