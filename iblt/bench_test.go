@@ -43,7 +43,8 @@ func BenchmarkTable_Insert(b *testing.B) {
 
 // BenchmarkTable_List lists d differences: at d = 1,000 from the table
 // ParamsFor gives for 99% success (1,384 cells, k = 4), at d = 10,000 from
-// 12,600 cells with k = 3 (1.26 d, the threshold).
+// 12,600 cells with k = 3 (1.26 d, the threshold); into=true lists
+// into one Listing, reused from run to run.
 func BenchmarkTable_List(b *testing.B) {
 	for _, d := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
@@ -59,15 +60,28 @@ func BenchmarkTable_List(b *testing.B) {
 				binary.LittleEndian.PutUint32(key[8:], uint32(i))
 				tb.Insert(key, uint64(i))
 			}
-			b.ReportAllocs()
-			ok := 0
-			for b.Loop() {
-				if ins, _, err := tb.List(); err == nil && len(ins) == d {
-					ok++
-				}
+			for _, into := range []bool{false, true} {
+				b.Run(fmt.Sprintf("into=%v", into), func(b *testing.B) {
+					var l Listing // into: one Listing, reused
+					b.ReportAllocs()
+					ok := 0
+					for b.Loop() {
+						var ins []Entry
+						var err error
+						if into {
+							err = tb.ListInto(&l)
+							ins = l.Inserted
+						} else {
+							ins, _, err = tb.List()
+						}
+						if err == nil && len(ins) == d {
+							ok++
+						}
+					}
+					b.ReportMetric(float64(ok)/float64(b.N), "decode-rate")
+					b.ReportMetric(float64(p.Cells)/float64(d), "cells/diff")
+				})
 			}
-			b.ReportMetric(float64(ok)/float64(b.N), "decode-rate")
-			b.ReportMetric(float64(p.Cells)/float64(d), "cells/diff")
 		})
 	}
 }

@@ -31,6 +31,9 @@
 // [CellsFor] and [ParamsFor] add the margin small tables need, including the
 // failure floor (two keys sharing all k cells, about d^2/2*(k/m)^k), which
 // is lower for k = 4 than for k = 3, so k = 4 wins at small d.
+// [Table.ListInto] lists into a [Listing] kept from call to call, and
+// [Table.ListDifferenceInto] lists the difference of two tables there
+// without changing either: once the Listing has grown, neither allocates.
 // When the difference is unknown, estimate it with an [Estimator], or use
 // the rateless [Encoder] and [Decoder], which need no size at all. Their
 // keys must be a set as well, and this is checked: adding a key twice is

@@ -232,3 +232,31 @@ func Example_reconcile() {
 	// table bytes: 5656 only A: 20 only B: 10 <nil>
 	// first only B: 10.0.7.208:42000 > 192.0.2.1:443 tcp
 }
+
+// A collector that reconciles every interval keeps one Listing and lists
+// the difference of two tables into it: neither table changes, and once
+// the Listing's buffers have grown, a listing allocates nothing.
+func ExampleTable_ListDifferenceInto() {
+	p, _ := iblt.ParamsFor(10, 4, 0.999, 7)
+	a, b := iblt.MustNew(p), iblt.MustNew(p)
+	var l iblt.Listing
+	for interval := 1; interval <= 2; interval++ {
+		a.Reset()
+		b.Reset()
+		for i := range 100 {
+			key := []byte{byte(interval), 0, 0, byte(i)}
+			if i != interval { // b misses key i = interval
+				b.Insert(key, 1)
+			}
+			a.Insert(key, 1)
+		}
+		if err := a.ListDifferenceInto(b, &l); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("interval %d: only in a %v, only in b %d\n", interval, l.Inserted[0].Key, len(l.Deleted))
+	}
+	// Output:
+	// interval 1: only in a [1 0 0 1], only in b 0
+	// interval 2: only in a [2 0 0 2], only in b 0
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -23,8 +24,24 @@ func rebuild(t *Table, ins, del []Entry) *Table {
 
 // checkList lists t and checks the contract: no panic; an error wraps
 // ErrDecodeIncomplete; success means the listed entries rebuild t exactly.
+// ListInto, into a Listing that holds an earlier listing of another table,
+// and ListDifferenceInto, of t and an empty table, must list what List
+// does, and leave t as it was.
 func checkList(tb testing.TB, t *Table) (ins, del []Entry, err error) {
+	was := slices.Clone(t.cells)
 	ins, del, err = t.List()
+	var l Listing
+	other := MustNew(Params{Cells: 12, Hashes: 3, KeyLen: 3, Seed: 9})
+	other.Insert([]byte("abc"), 1)
+	other.Delete([]byte("xyz"), 2)
+	if e := other.ListInto(&l); e != nil || len(l.Inserted) != 1 || len(l.Deleted) != 1 {
+		tb.Fatalf("listing a table of two entries: %d+%d entries, %v", len(l.Inserted), len(l.Deleted), e)
+	}
+	sameListing(tb, "ListInto a used Listing", &l, t.ListInto(&l), ins, del, err)
+	sameListing(tb, "ListDifferenceInto, minus an empty table", &l, t.ListDifferenceInto(MustNew(t.Params()), &l), ins, del, err)
+	if !slices.Equal(t.cells, was) {
+		tb.Fatal("listing changed the table")
+	}
 	if err != nil {
 		if !errors.Is(err, ErrDecodeIncomplete) {
 			tb.Fatalf("List error %v does not wrap ErrDecodeIncomplete", err)
@@ -35,6 +52,21 @@ func checkList(tb testing.TB, t *Table) (ins, del []Entry, err error) {
 		tb.Fatalf("listed %d+%d entries do not rebuild the table", len(ins), len(del))
 	}
 	return
+}
+
+// sameListing fails tb unless l, listed with error err, holds the entries
+// ins and del and err is wantErr.
+func sameListing(tb testing.TB, what string, l *Listing, err error, ins, del []Entry, wantErr error) {
+	tb.Helper()
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+		tb.Fatalf("%s: error %v, List's %v", what, err, wantErr)
+	}
+	same := func(a, b []Entry) bool {
+		return slices.EqualFunc(a, b, func(x, y Entry) bool { return bytes.Equal(x.Key, y.Key) && x.Value == y.Value })
+	}
+	if !same(l.Inserted, ins) || !same(l.Deleted, del) {
+		tb.Fatalf("%s: %d+%d entries, List's %d+%d, or others", what, len(l.Inserted), len(l.Deleted), len(ins), len(del))
+	}
 }
 
 func FuzzUnmarshal(f *testing.F) {

@@ -377,9 +377,15 @@ func (t *Table) Subtract(u *Table) error {
 	if err := t.compatible(u); err != nil {
 		return err
 	}
-	s := t.stride
-	for c := 0; c+s <= len(t.cells); c += s {
-		a, b := t.cells[c:c+s:c+s], u.cells[c:c+s:c+s]
+	subtractCells(t.cells, u.cells, t.stride)
+	return nil
+}
+
+// subtractCells sets the cells of dst to dst minus src, cell by cell (s
+// words a cell): Subtract's arithmetic.
+func subtractCells(dst, src []uint64, s int) {
+	for c := 0; c+s <= len(dst); c += s {
+		a, b := dst[c:c+s:c+s], src[c:c+s:c+s]
 		a[wCount] -= b[wCount]
 		a[wValue] -= b[wValue]
 		a[wCheck] ^= b[wCheck]
@@ -387,7 +393,6 @@ func (t *Table) Subtract(u *Table) error {
 			a[w] ^= b[w]
 		}
 	}
-	return nil
 }
 
 // Merge sets t to t plus u, cell by cell, as if every insertion and

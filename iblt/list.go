@@ -84,17 +84,78 @@ func (t *Table) pureHashes(ci int, cell []uint64) (h, cs uint64, ok bool) {
 // deleted, with the negated value). List never panics, whatever the cells
 // hold. On the zero Table it returns an error wrapping [ErrInvalid].
 func (t *Table) List() (inserted, deleted []Entry, err error) {
-	if t.k == 0 {
-		return nil, nil, errZeroTable
+	var l Listing
+	err = t.ListInto(&l)
+	return l.Inserted, l.Deleted, err
+}
+
+// A Listing is what [Table.ListInto] and [Table.ListDifferenceInto] list
+// into: the entries, and the buffers the next listing reuses. A collector
+// that lists a table every interval keeps one Listing and, once its
+// buffers have grown to the largest listing, lists without allocating.
+// The zero Listing is ready to use. Not safe for concurrent use.
+type Listing struct {
+	// Inserted and Deleted are the entries listed, as [Table.List] returns
+	// them. They and their keys stay valid until the next listing into
+	// the same Listing, which overwrites them: copy what must outlive it.
+	Inserted, Deleted []Entry
+
+	work     []uint64 // the cells being peeled
+	stack    []int32  // cells that may be pure
+	ins, del []listed
+	keys     []byte // the listed keys, back to back
+}
+
+// listed is an entry whose key is at off in Listing.keys, a buffer that
+// may still move while peeling appends to it.
+type listed struct {
+	off   int
+	value uint64
+}
+
+// ListInto is [Table.List] into l: it lists t by peeling and sets
+// l.Inserted and l.Deleted, reusing l's buffers from earlier listings. It
+// returns the error List would return; on ErrDecodeIncomplete l holds
+// what was peeled. A nil l, or the zero Table, is an error that leaves l
+// unchanged. The table itself is not changed.
+func (t *Table) ListInto(l *Listing) error {
+	if l == nil {
+		return fmt.Errorf("%w: ListInto a nil Listing", ErrInvalid)
 	}
+	if t.k == 0 {
+		return errZeroTable
+	}
+	l.work = append(l.work[:0], t.cells...)
+	return t.peel(l)
+}
+
+// ListDifferenceInto lists t minus u into l, as t.Subtract(u) followed by
+// t.ListInto(l) would, but leaves both tables unchanged: the difference is
+// built in l's buffer. The tables must have equal parameters (an error
+// wrapping [ErrIncompatible] otherwise); that error, a nil l and the zero
+// Table leave l unchanged. [Table.Subtract] says how a key with different
+// values on the two sides is listed.
+func (t *Table) ListDifferenceInto(u *Table, l *Listing) error {
+	if l == nil {
+		return fmt.Errorf("%w: ListDifferenceInto a nil Listing", ErrInvalid)
+	}
+	if err := t.compatible(u); err != nil {
+		return err
+	}
+	l.work = append(l.work[:0], t.cells...)
+	subtractCells(l.work, u.cells, t.stride)
+	return t.peel(l)
+}
+
+// peel lists the cells in l.work (t's shape), which it consumes, into l.
+func (t *Table) peel(l *Listing) error {
 	s := t.stride
 	m := t.Cells()
-	w := make([]uint64, len(t.cells))
-	copy(w, t.cells)
+	w := l.work
 
 	// Every listable entry adds |1| to the count of k cells, so the sum of
 	// |count| over k sizes the buffers (a corrupt table may ask for more;
-	// capped at m entries, the most List ever peels).
+	// capped at m entries, the most a listing ever peels).
 	var mass uint64
 	for ci := 0; ci < m; ci++ {
 		c := int64(w[ci*s])
@@ -104,18 +165,14 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 		mass += uint64(c)
 	}
 	est := int(min(mass/uint64(t.k), uint64(m))) + 1
-	stack := make([]int32, 0, min(m, 2*est)+16)
+	stack := slices.Grow(l.stack[:0], min(m, 2*est)+16)
 	for ci := m - 1; ci >= 0; ci-- {
 		if c := w[ci*s]; c == 1 || c == ^uint64(0) {
 			stack = append(stack, int32(ci))
 		}
 	}
-	type rec struct {
-		off   int
-		value uint64
-	}
-	ins, del := make([]rec, 0, est), make([]rec, 0, est/2+1)
-	keys := make([]byte, 0, est*t.keyLen)
+	ins, del := slices.Grow(l.ins[:0], est), slices.Grow(l.del[:0], est/2+1)
+	keys := slices.Grow(l.keys[:0], est*t.keyLen)
 	var kw [MaxKeyLen / 8]uint64
 	words := kw[:t.words]
 	for len(stack) > 0 && len(ins)+len(del) < m {
@@ -129,7 +186,7 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 		sign := cell[wCount]
 		value := cell[wValue] * sign // valueSum is -value on the deleted side
 		copy(words, cell[wKey:])
-		r := rec{off: len(keys), value: value}
+		r := listed{off: len(keys), value: value}
 		keys = slices.Grow(keys, t.keyLen)[:r.off+t.keyLen]
 		storeKey(keys[r.off:], words)
 		if sign == 1 {
@@ -153,19 +210,23 @@ func (t *Table) List() (inserted, deleted []Entry, err error) {
 			}
 		}
 	}
-	inserted = make([]Entry, len(ins))
-	for i, r := range ins {
-		inserted[i] = Entry{Key: keys[r.off : r.off+t.keyLen : r.off+t.keyLen], Value: r.value}
-	}
-	deleted = make([]Entry, len(del))
-	for i, r := range del {
-		deleted[i] = Entry{Key: keys[r.off : r.off+t.keyLen : r.off+t.keyLen], Value: r.value}
-	}
+	l.stack, l.ins, l.del, l.keys = stack, ins, del, keys
+	l.Inserted = t.entries(l.Inserted[:0], ins, keys)
+	l.Deleted = t.entries(l.Deleted[:0], del, keys)
 	if left := nonEmpty(w, s); left > 0 {
-		return inserted, deleted, fmt.Errorf("%w: %d of %d cells still hold entries after listing %d inserted and %d deleted (more entries than the table lists, or a damaged table: ParamsFor sizes a table for a difference, which an Estimator estimates)",
-			ErrDecodeIncomplete, left, m, len(inserted), len(deleted))
+		return fmt.Errorf("%w: %d of %d cells still hold entries after listing %d inserted and %d deleted (more entries than the table lists, or a damaged table: ParamsFor sizes a table for a difference, which an Estimator estimates)",
+			ErrDecodeIncomplete, left, m, len(l.Inserted), len(l.Deleted))
 	}
-	return inserted, deleted, nil
+	return nil
+}
+
+// entries appends to dst the entries of rs, whose keys are in keys.
+func (t *Table) entries(dst []Entry, rs []listed, keys []byte) []Entry {
+	dst = slices.Grow(dst, len(rs))
+	for _, r := range rs {
+		dst = append(dst, Entry{Key: keys[r.off : r.off+t.keyLen : r.off+t.keyLen], Value: r.value})
+	}
+	return dst
 }
 
 // nonEmpty counts the cells of w (stride s) that are not all zero.

@@ -85,7 +85,8 @@
 // epoch. Call Flip at both points each period, at the same time (from two
 // goroutines: a Flip takes an RCU grace period, milliseconds to tens of
 // them), and pass the two tables to [Lost]. [Kernel.FlipInto] reads the
-// ended epoch into a table the caller keeps, allocating nothing. Packets
+// ended epoch into a table the caller keeps, and [LostInto] lists into a
+// [Loss] the caller keeps, both allocating nothing. Packets
 // in flight between the points when the two points flip are in one period's
 // table at one point and the next period's at the other. When the
 // downstream point flips first (or at the same instant), they are listed as

@@ -19,8 +19,8 @@ import (
 // host's interface. A digest attached to the sending host's own interface
 // or its own veth end sees the replies, not the packets it sends. Each
 // point's host loads the kernel with equal options and attaches it, and at
-// the end of every period both flip their kernel (Kernel.Flip) at about
-// the same time and one sends its table to the other
+// the end of every period both flip their kernel (Kernel.FlipInto) at
+// about the same time and one sends its table to the other
 // (iblt.Table.MarshalBinary), which lists the packets lost in between,
 // while traffic goes on. Here both are loaded on one host, for brevity:
 // eth0 and eth1 stand for two ingress points, such as where the traffic
@@ -49,31 +49,32 @@ func Example() {
 		defer l.Close()
 		kernels[i] = k
 	}
+	// The collector keeps its tables and its Loss from period to period:
+	// FlipInto and LostInto reuse them and allocate nothing.
+	tables := [2]*iblt.Table{iblt.MustNew(o.Params()), iblt.MustNew(o.Params())}
+	var loss xdp.Loss
 	for range 3 { // periods
 		time.Sleep(10 * time.Second)
 		// Both points flip at the same time: a Flip waits out an RCU
 		// grace period, so one after the other would leave more packets
 		// between them.
-		var tables [2]*iblt.Table
 		var errs [2]error
 		var wg sync.WaitGroup
 		for i, k := range kernels {
-			wg.Go(func() { tables[i], errs[i] = k.Flip() })
+			wg.Go(func() { errs[i] = k.FlipInto(tables[i]) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs[:]...); err != nil {
 			log.Fatal(err)
 		}
-		up, down := tables[0], tables[1]
 		// Packets between the points at the flips are listed as lost now
 		// and as extra next period (or the other way round): a period's
 		// list is final once the next one is known (see the package doc).
-		lost, extra, err := xdp.Lost(up, down)
-		if err != nil {
+		if err := xdp.LostInto(tables[0], tables[1], &loss); err != nil {
 			log.Fatal(err) // more losses than OptionsFor was given, or twins
 		}
-		fmt.Println(len(lost), "lost,", len(extra), "extra")
-		for _, p := range lost {
+		fmt.Println(len(loss.Lost), "lost,", len(loss.Extra), "extra")
+		for _, p := range loss.Lost {
 			fmt.Println(p.Flow, p.ID, p.Bytes)
 		}
 	}

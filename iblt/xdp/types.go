@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
@@ -406,44 +407,77 @@ type Packet struct {
 // error (see [iblt.Table.Subtract]). A nil up or down table is an error
 // naming it.
 func Lost(up, down *iblt.Table) (lost, extra []Packet, err error) {
-	if up == nil {
-		return nil, nil, errors.New("iblt kernel: Lost of a nil up table")
+	var l Loss
+	err = LostInto(up, down, &l)
+	return l.Lost, l.Extra, err
+}
+
+// A Loss is what [LostInto] lists into: the packets, and the buffers the
+// next call reuses. A collector that compares two digests every epoch
+// ([Kernel.FlipInto] at both points) keeps one Loss and, once its buffers
+// have grown to the largest difference, finds the lost packets without
+// allocating. The zero Loss is ready to use. Not safe for concurrent use.
+type Loss struct {
+	// Lost and Extra are the packets listed, as [Lost] returns them. The
+	// next LostInto into the same Loss overwrites them: copy what must
+	// outlive it.
+	Lost, Extra []Packet
+
+	listing iblt.Listing
+}
+
+// LostInto is [Lost] into l: it sets l.Lost and l.Extra, reusing l's
+// buffers from earlier calls, and returns the error Lost would return;
+// neither table is changed. A nil up, down or l is an error naming it
+// that leaves l unchanged, and so is an incompatible pair of tables.
+func LostInto(up, down *iblt.Table, l *Loss) error {
+	switch {
+	case up == nil:
+		return errors.New("iblt kernel: Lost of a nil up table")
+	case down == nil:
+		return errors.New("iblt kernel: Lost of a nil down table")
+	case l == nil:
+		return errors.New("iblt kernel: LostInto a nil Loss")
 	}
-	if down == nil {
-		return nil, nil, errors.New("iblt kernel: Lost of a nil down table")
+	lerr := up.ListDifferenceInto(down, &l.listing)
+	if lerr != nil && !errors.Is(lerr, iblt.ErrDecodeIncomplete) {
+		return lerr // nothing listed: incompatible or zero tables
 	}
-	d := up.Clone()
-	if err := d.Subtract(down); err != nil {
-		return nil, nil, err
+	var bad, bad2 error // the first listed key that is not a packet key
+	l.Lost, bad = appendPackets(l.Lost[:0], l.listing.Inserted)
+	l.Extra, bad2 = appendPackets(l.Extra[:0], l.listing.Deleted)
+	if bad == nil {
+		bad = bad2
 	}
-	ins, del, lerr := d.List()
-	var bad error // the first listed key that is not a packet key
-	conv := func(es []iblt.Entry) []Packet {
-		out := make([]Packet, 0, len(es))
-		for _, e := range es {
-			k, id, err := ParseKey(e.Key)
-			if err != nil {
-				if bad == nil {
-					bad = fmt.Errorf("iblt kernel: a listed key is not a packet key, left out: %w", err)
-				}
-				continue
-			}
-			out = append(out, Packet{Flow: k, ID: id, Bytes: e.Value})
-		}
-		return out
-	}
-	lost, extra = conv(ins), conv(del)
-	if errors.Is(lerr, iblt.ErrDecodeIncomplete) {
+	if lerr != nil {
 		lerr = fmt.Errorf("iblt kernel: %w; size both digests with OptionsFor for the packets to list: those lost, which the upstream Kernel's Stats().Outcomes[flow.OutcomeOK] less the downstream one's counts (minus extra packets), plus, with Flip, those in flight at each flip, and twice that for two periods merged (if the count is well below what the digests were sized for, the points saw different packets: twins, or packets changed in between)", lerr)
 	}
 	switch {
 	case bad == nil:
-		return lost, extra, lerr
+		return lerr
 	case lerr == nil:
-		return lost, extra, bad
+		return bad
 	default:
-		return lost, extra, fmt.Errorf("%w; %w", lerr, bad)
+		return fmt.Errorf("%w; %w", lerr, bad)
 	}
+}
+
+// appendPackets appends to dst the packets whose keys es lists, and
+// returns an error for the first key that is not a packet key (left out).
+func appendPackets(dst []Packet, es []iblt.Entry) ([]Packet, error) {
+	var bad error
+	dst = slices.Grow(dst, len(es))
+	for _, e := range es {
+		k, id, err := ParseKey(e.Key)
+		if err != nil {
+			if bad == nil {
+				bad = fmt.Errorf("iblt kernel: a listed key is not a packet key, left out: %w", err)
+			}
+			continue
+		}
+		dst = append(dst, Packet{Flow: k, ID: id, Bytes: e.Value})
+	}
+	return dst, bad
 }
 
 // Stats are the kernel's counters summed over CPUs, counted since the
