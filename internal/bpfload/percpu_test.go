@@ -11,20 +11,28 @@ import (
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
-// TestSumPerCPU: every slot is the sum (XorPerCPU: the XOR) of its CPUs'
-// values, read with no allocation; a map of another type or value size,
-// slots beyond the map and a nil map are errors that say so.
-func TestSumPerCPU(t *testing.T) {
+// statsMap returns a per-CPU array of n __u64 slots, like the kernels'
+// statistics, closed when t ends, and the number of possible CPUs.
+func statsMap(t *testing.T, n uint32) (*ebpf.Map, int) {
+	t.Helper()
 	kerneltest.Require(t)
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 3})
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: n})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, cpus
+}
+
+// TestSumPerCPU: every slot is the sum (XorPerCPU: the XOR) of its CPUs'
+// values, read with no allocation; a map of another type or value size,
+// slots beyond the map and a nil map are errors that say so.
+func TestSumPerCPU(t *testing.T) {
+	m, cpus := statsMap(t, 3)
 	var sum, xor [3]uint64
 	for slot := range uint32(3) {
 		per := make([]uint64, cpus)
@@ -90,16 +98,7 @@ func TestSumPerCPU(t *testing.T) {
 // 1 first. (Read in the other order, slot 1 overtakes slot 0 within a
 // few hundred reads on a machine with two CPUs.)
 func TestSumPerCPU_LastSlotFirst(t *testing.T) {
-	kerneltest.Require(t)
-	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	cpus, err := ebpf.PossibleCPU()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, cpus := statsMap(t, 2)
 	stop, wrote := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
