@@ -7,32 +7,12 @@ import (
 	"testing"
 
 	"github.com/dataplane-go/dataplane/iblt"
-	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
-// lossFrames returns n UDP frames of distinct flows, numbered from first.
-func lossFrames(first, n int) [][]byte {
-	frames := make([][]byte, n)
-	for i := range frames {
-		j := first + i
-		src := fmt.Sprintf("10.%d.%d.1:%d", j>>8&255, j&255, 1024+j%50000)
-		frames[i] = pkt.UDP4(src, "10.255.0.2:53", []byte("payload")) // <src> > 10.255.0.2:53 udp "payload"
-	}
-	return frames
-}
-
-// digests returns the digests (o) of up and down.
-func digests(tb testing.TB, o Options, up, down [][]byte) (*iblt.Table, *iblt.Table) {
-	tb.Helper()
-	u, err := Digest(o, up)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := Digest(o, down)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return u, d
+// digests returns the Go digests (o) of up and down.
+func digests(t *testing.T, o Options, up, down [][]byte) (*iblt.Table, *iblt.Table) {
+	t.Helper()
+	return digestOK(t, o, up), digestOK(t, o, down)
 }
 
 // TestLostInto_MatchesLost: into one Loss, pair after pair of digests
@@ -45,14 +25,14 @@ func TestLostInto_MatchesLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := lossFrames(0, 2000)
+	sent := udpFrames(0, 2000)
 	var arrived [][]byte
 	for i, f := range sent {
 		if i%50 != 7 { // 40 lost
 			arrived = append(arrived, f)
 		}
 	}
-	arrived = append(arrived, lossFrames(5000, 10)...) // 10 extra
+	arrived = append(arrived, udpFrames(5000, 10)...) // 10 extra
 	up, down := digests(t, o, sent, arrived)
 	stalledUp, stalledDown := digests(t, o, sent, sent[:1000])
 	foreignUp, foreignDown := digests(t, o, sent[:10], nil)
@@ -99,7 +79,7 @@ func TestLostInto_MatchesLost(t *testing.T) {
 // Options, are errors that leave the Loss as it was.
 func TestLostInto_Refuses(t *testing.T) {
 	o := Options{Cells: 300, Hashes: 3, Seed: 1}
-	frames := lossFrames(0, 3)
+	frames := udpFrames(0, 3)
 	up, down := digests(t, o, frames, frames[:1])
 	other, _ := Digest(Options{Cells: 300, Hashes: 3, Seed: 2}, nil)
 	var l Loss
@@ -133,7 +113,7 @@ func TestLostInto_AllocatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := lossFrames(0, 500)
+	sent := udpFrames(0, 500)
 	up, down := digests(t, o, sent, sent[50:])
 	up2, down2 := digests(t, o, sent, sent[5:])
 	var l Loss

@@ -11,11 +11,13 @@ import (
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
-// udpFrames returns n frames of n flows, 10.0.0.(base+i) to 10.0.0.200.
+// udpFrames returns n frames of n flows, from 10.0.x.y = base+i (x = 0
+// below 256) to 10.0.0.200.
 func udpFrames(base, n int) [][]byte {
 	var frames [][]byte
 	for i := range n {
-		frames = append(frames, pkt.UDP4(fmt.Sprintf("10.0.0.%d:5353", base+i), "10.0.0.200:53", []byte{byte(i)}))
+		j := base + i
+		frames = append(frames, pkt.UDP4(fmt.Sprintf("10.0.%d.%d:5353", j>>8&255, j&255), "10.0.0.200:53", []byte{byte(i)}))
 	}
 	return frames
 }
