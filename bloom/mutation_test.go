@@ -3,6 +3,7 @@ package bloom
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,46 @@ func TestUnmarshal_UnknownKind(t *testing.T) {
 			if !errors.Is(err, ErrCorrupt) || err.Error() != want {
 				t.Errorf("kind %d into %s: got %v, want %q", kind, tc.name, err, want)
 			}
+		}
+	}
+}
+
+// TestUnmarshal_PaddingEveryM guards the padding check for every position
+// of the last used bit in the last word: for each m whose cells end inside
+// a word, an encoding with the first bit past cell m-1, or the word's top
+// bit, set is refused.
+func TestUnmarshal_PaddingEveryM(t *testing.T) {
+	type enc interface {
+		MarshalBinary() ([]byte, error)
+		UnmarshalBinary([]byte) error
+	}
+	check := func(name string, m uint64, width int, f, into enc) {
+		t.Helper()
+		used := m * uint64(width) % 64 // bits of the last word in use
+		if used == 0 {
+			return // the cells fill the last word: no padding
+		}
+		good, err := f.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := into.UnmarshalBinary(good); err != nil {
+			t.Fatalf("%s m=%d: the unedited encoding is refused: %v", name, m, err)
+		}
+		last := len(good) - 4 - 8 // the last word, before the 4-byte CRC
+		for _, bit := range []uint64{used, 63} {
+			b := append([]byte(nil), good[:len(good)-4]...)
+			b[last+int(bit/8)] |= 1 << (bit % 8)
+			err := into.UnmarshalBinary(appendCRC(b))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "padding") {
+				t.Errorf("%s m=%d: padding bit %d of the last word set: got %v, want a padding error", name, m, bit, err)
+			}
+		}
+	}
+	for m := uint64(1); m <= 200; m++ {
+		check("Filter", m, 1, MustNew(Params{Bits: m, Hashes: 3}), &Filter{})
+		for _, w := range []int{4, 8, 16} {
+			check(fmt.Sprintf("CountingFilter/%d", w), m, w, MustNewCounting(Params{Bits: m, Hashes: 3}, w), &CountingFilter{})
 		}
 	}
 }
