@@ -1,6 +1,7 @@
 package bloom
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,6 +86,26 @@ func TestUnmarshal_PaddingEveryM(t *testing.T) {
 		check("Filter", m, 1, MustNew(Params{Bits: m, Hashes: 3}), &Filter{})
 		for _, w := range []int{4, 8, 16} {
 			check(fmt.Sprintf("CountingFilter/%d", w), m, w, MustNewCounting(Params{Bits: m, Hashes: 3}, w), &CountingFilter{})
+		}
+	}
+}
+
+// TestAppendBinary_ZeroValue guards that the zero value of every kind,
+// which has no encoding, makes AppendBinary fail and leave the buffer as it
+// was, and MarshalBinary fail with no bytes.
+func TestAppendBinary_ZeroValue(t *testing.T) {
+	for name, m := range map[string]interface {
+		MarshalBinary() ([]byte, error)
+		AppendBinary([]byte) ([]byte, error)
+	}{"Filter": &Filter{}, "Blocked": &Blocked{}, "CountingFilter": &CountingFilter{}} {
+		prefix := []byte("prefix")
+		got, err := m.AppendBinary(append([]byte(nil), prefix...))
+		if err == nil || !bytes.Equal(got, prefix) {
+			t.Errorf("zero %s: AppendBinary = %q, %v; want the prefix unchanged and an error", name, got, err)
+		}
+		enc, err := m.MarshalBinary()
+		if err == nil || enc != nil {
+			t.Errorf("zero %s: MarshalBinary = %#v, %v; want nil and an error", name, enc, err)
 		}
 	}
 }
