@@ -109,3 +109,24 @@ func TestAppendBinary_ZeroValue(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocked_FalsePositiveRateHandFilled guards Blocked.FalsePositiveRate
+// as the mean over blocks of (block fill)^k, on blocks filled by hand.
+func TestBlocked_FalsePositiveRateHandFilled(t *testing.T) {
+	f := MustNewBlocked(Params{Bits: 2 * BlockBits, Hashes: 2})
+	w := f.Words()
+	for i := range 4 {
+		w[i] = ^uint64(0) // block 0: 256 of its 512 bits
+	}
+	// ((256/512)^2 + (0/512)^2) / 2 = 0.25/2
+	if got := f.FalsePositiveRate(); got != 0.125 {
+		t.Errorf("half of block 0 set: FalsePositiveRate = %v, want 0.125", got)
+	}
+	for i := 8; i < 16; i++ {
+		w[i] = ^uint64(0) // block 1: full
+	}
+	// (0.25 + 1) / 2
+	if got := f.FalsePositiveRate(); got != 0.625 {
+		t.Errorf("block 0 half set, block 1 full: FalsePositiveRate = %v, want 0.625", got)
+	}
+}
