@@ -130,3 +130,24 @@ func TestBlocked_FalsePositiveRateHandFilled(t *testing.T) {
 		t.Errorf("block 0 half set, block 1 full: FalsePositiveRate = %v, want 0.625", got)
 	}
 }
+
+// TestParams_HashesJustAboveMax guards the limit k <= MaxHashes at its
+// edge, k = 33: the sizing helpers refuse it themselves, with Bits and
+// Hashes 0 and an error naming the cause, and accept k = 32.
+func TestParams_HashesJustAboveMax(t *testing.T) {
+	if p := ParamsForHashes(100, 0.01, MaxHashes); p.Validate() != nil {
+		t.Errorf("ParamsForHashes(100, 0.01, 32): %v", p.Validate())
+	}
+	p := ParamsForHashes(100, 0.01, MaxHashes+1)
+	if err := p.Validate(); err == nil || p.Bits != 0 || p.Hashes != 0 ||
+		!strings.Contains(err.Error(), "ParamsForHashes: k must be in [1, 32], got 33") {
+		t.Errorf("ParamsForHashes(100, 0.01, 33) = %v; want no bits or hashes and the k range error", p)
+	}
+	// ParamsFor(1, 1e-10): m = ceil(-ln(1e-10) / ln(2)^2) = ceil(23.026/0.48045)
+	// = ceil(47.93) = 48, k = round(48 ln 2) = round(33.27) = 33: one hash too many.
+	p = ParamsFor(1, 1e-10)
+	if err := p.Validate(); err == nil || p.Bits != 0 || p.Hashes != 0 ||
+		!strings.Contains(err.Error(), "fpr needs k = 33 hashes, more than the 32 supported") {
+		t.Errorf("ParamsFor(1, 1e-10) = %v; want no bits or hashes and an error naming k = 33", p)
+	}
+}
