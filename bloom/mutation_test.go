@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,33 @@ func TestParams_HashesJustAboveMax(t *testing.T) {
 	if err := p.Validate(); err == nil || p.Bits != 0 || p.Hashes != 0 ||
 		!strings.Contains(err.Error(), "fpr needs k = 33 hashes, more than the 32 supported") {
 		t.Errorf("ParamsFor(1, 1e-10) = %v; want no bits or hashes and an error naming k = 33", p)
+	}
+}
+
+// TestParamsFor_MaxBitsEdge guards the limit m <= MaxBits at its edge: a
+// formula m of exactly MaxBits is accepted, one more refused.
+func TestParamsFor_MaxBitsEdge(t *testing.T) {
+	const n = MaxBits
+	ln2sq := math.Ln2 * math.Ln2
+	// -n ln(fpr) / ln(2)^2 = n - 0.5 and n + 0.5, so m = ceil = n and n + 1;
+	// k = round((m/n) ln 2) = round(0.69) = 1; n > 200 adds no bits.
+	for _, tc := range []struct {
+		fpr  float64
+		want uint64 // 0: refused
+	}{
+		{math.Exp(-ln2sq * (1 - 0.5/n)), MaxBits},
+		{math.Exp(-ln2sq * (1 + 0.5/n)), 0},
+	} {
+		if m := math.Ceil(-n * math.Log(tc.fpr) / ln2sq); m != float64(MaxBits) && m != float64(MaxBits)+1 {
+			t.Fatalf("fpr %v: formula m = %v, not at the edge", tc.fpr, m) // the test's own arithmetic
+		}
+		p := ParamsFor(n, tc.fpr)
+		err := p.Validate()
+		if tc.want != 0 && (err != nil || p.Bits != tc.want || p.Hashes != 1) {
+			t.Errorf("ParamsFor(MaxBits, %v) = %v, %v; want m = MaxBits, k = 1", tc.fpr, p, err)
+		}
+		if tc.want == 0 && (err == nil || !strings.Contains(err.Error(), "more than the 4294967295 supported")) {
+			t.Errorf("ParamsFor(MaxBits, %v) = %v, %v; want m = MaxBits+1 refused", tc.fpr, p, err)
+		}
 	}
 }
