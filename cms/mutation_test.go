@@ -1,0 +1,46 @@
+package cms
+
+import (
+	"math"
+	"testing"
+)
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package's code changed without failing a test.
+
+// TestSketch_SaturatesAtTotalExactly2to32 guards counter saturation at the
+// first total past 2^32-1: one key counted 2^32-2 and then 2 more times
+// (N = 2^32 exactly) has a true count of 2^32, so its estimate must be
+// clamped at 2^32-1, never wrapped to 0, through every way of adding.
+func TestSketch_SaturatesAtTotalExactly2to32(t *testing.T) {
+	key := testKey(3)
+	b := key.Bytes()
+	for _, cons := range []bool{false, true} {
+		p := Params{Width: 8, Depth: 3, Seed: 4, Conservative: cons}
+		adders := map[string]func(s *Sketch, n uint32){
+			"Add":       func(s *Sketch, n uint32) { s.Add(b, n) },
+			"AddHash":   func(s *Sketch, n uint32) { s.AddHash(s.Hash(b), n) },
+			"AddBatch":  func(s *Sketch, n uint32) { s.AddBatch([][]byte{b}, n) },
+			"AddHashes": func(s *Sketch, n uint32) { s.AddHashes([]uint64{s.Hash(b)}, n) },
+		}
+		for name, add := range adders {
+			s := MustNew(p)
+			add(s, math.MaxUint32-1)
+			add(s, 2)
+			if s.Total() != 1<<32 {
+				t.Fatalf("conservative=%v %s: N = %d, want 2^32", cons, name, s.Total())
+			}
+			if got := s.Estimate(b); got != math.MaxUint32 {
+				t.Errorf("conservative=%v %s: estimate %d at N = 2^32, want %d", cons, name, got, uint32(math.MaxUint32))
+			}
+		}
+		tk, err := NewTopK(p, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Add(key, math.MaxUint32-1)
+		if got := tk.Add(key, 2); got != math.MaxUint32 {
+			t.Errorf("conservative=%v TopK.Add: estimate %d at N = 2^32, want %d", cons, got, uint32(math.MaxUint32))
+		}
+	}
+}
