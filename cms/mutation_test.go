@@ -44,3 +44,18 @@ func TestSketch_SaturatesAtTotalExactly2to32(t *testing.T) {
 		}
 	}
 }
+
+// TestSketch_ConservativeMaxDepth guards conservative update at the
+// largest depth, MaxDepth: a lone key's estimate is its count (each of its
+// counters holds only its own additions).
+func TestSketch_ConservativeMaxDepth(t *testing.T) {
+	for _, d := range []uint32{MaxDepth - 1, MaxDepth} {
+		s := MustNew(Params{Width: 16, Depth: d, Seed: 2, Conservative: true})
+		b := []byte("lone key")
+		s.Add(b, 5)
+		s.Add(b, 2)
+		if got := s.Estimate(b); got != 7 {
+			t.Errorf("depth %d: estimate %d of a lone key added 5 and 2, want 7", d, got)
+		}
+	}
+}
