@@ -2,6 +2,7 @@ package cms
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,21 @@ func TestSketch_ConservativeMaxDepth(t *testing.T) {
 		if got := s.Estimate(b); got != 7 {
 			t.Errorf("depth %d: estimate %d of a lone key added 5 and 2, want 7", d, got)
 		}
+	}
+}
+
+// TestParamsFor_DepthJustAboveMax guards ParamsFor's depth limit at its
+// edge: a delta needing depth ceil(ln(1/delta)) = 32 is accepted, one
+// needing 33 is refused by ParamsFor itself (no width or depth set), naming
+// delta.
+func TestParamsFor_DepthJustAboveMax(t *testing.T) {
+	// ln(1/e^-31.5) = 31.5, ceil 32; ln(1/e^-32.5) = 32.5, ceil 33.
+	if p := ParamsFor(0.01, math.Exp(-31.5)); p.Validate() != nil || p.Depth != MaxDepth {
+		t.Errorf("ParamsFor(0.01, e^-31.5) = %v, %v; want depth 32", p, p.Validate())
+	}
+	p := ParamsFor(0.01, math.Exp(-32.5))
+	if err := p.Validate(); err == nil || p.Width != 0 || p.Depth != 0 ||
+		!strings.Contains(err.Error(), "delta must be at least e^-32") {
+		t.Errorf("ParamsFor(0.01, e^-32.5) = %v, %v; want no dimensions and the delta error", p, err)
 	}
 }
