@@ -76,3 +76,14 @@ func TestParamsFor_DepthJustAboveMax(t *testing.T) {
 		t.Errorf("ParamsFor(0.01, e^-32.5) = %v, %v; want no dimensions and the delta error", p, err)
 	}
 }
+
+// TestParamsFor_ErrorThenDepthFilledIn guards that setting Depth alone
+// after a failed ParamsFor drops the sizing error, as setting Width alone
+// does: Validate then names the width that is still missing.
+func TestParamsFor_ErrorThenDepthFilledIn(t *testing.T) {
+	p := ParamsFor(2, 0.01) // epsilon out of range
+	p.Depth = 4
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "width must be at least 1, got 0") {
+		t.Errorf("after setting Depth alone: Validate() = %v, want the width error", err)
+	}
+}
