@@ -87,3 +87,25 @@ func TestParamsFor_ErrorThenDepthFilledIn(t *testing.T) {
 		t.Errorf("after setting Depth alone: Validate() = %v, want the width error", err)
 	}
 }
+
+// TestSketch_MarshalZeroAndNil guards MarshalBinary's own check of its
+// receiver: the zero Sketch and a nil *Sketch give an error naming
+// MarshalBinary and no bytes, and a nil one does not panic.
+func TestSketch_MarshalZeroAndNil(t *testing.T) {
+	var nilSketch *Sketch
+	for name, s := range map[string]*Sketch{"zero": {}, "nil": nilSketch} {
+		var b []byte
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s Sketch: MarshalBinary panicked: %v", name, r)
+				}
+			}()
+			b, err = s.MarshalBinary()
+		}()
+		if err == nil || b != nil || !strings.Contains(err.Error(), "MarshalBinary's receiver") {
+			t.Errorf("%s Sketch: MarshalBinary = %#v, %v; want nil and an error naming MarshalBinary", name, b, err)
+		}
+	}
+}
