@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -106,6 +107,23 @@ func TestSketch_MarshalZeroAndNil(t *testing.T) {
 		}()
 		if err == nil || b != nil || !strings.Contains(err.Error(), "MarshalBinary's receiver") {
 			t.Errorf("%s Sketch: MarshalBinary = %#v, %v; want nil and an error naming MarshalBinary", name, b, err)
+		}
+	}
+}
+
+// TestSketch_UnmarshalShortHeader guards the header-length check: 24 to
+// 31 bytes, which hold the dimensions and seed but not N, are refused as a
+// short header.
+func TestSketch_UnmarshalShortHeader(t *testing.T) {
+	good, err := MustNew(Params{Width: 1, Depth: 1}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 24; n < 32; n++ {
+		var s Sketch
+		err := s.UnmarshalBinary(good[:n])
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "the header alone is 32") {
+			t.Errorf("%d bytes: got %v, want a short-header error", n, err)
 		}
 	}
 }
