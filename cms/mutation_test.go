@@ -1,10 +1,13 @@
 package cms
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/dataplane-go/dataplane/flow"
 )
 
 // Tests written in a mutation-testing campaign: each guards a behaviour
@@ -124,6 +127,37 @@ func TestSketch_UnmarshalShortHeader(t *testing.T) {
 		err := s.UnmarshalBinary(good[:n])
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "the header alone is 32") {
 			t.Errorf("%d bytes: got %v, want a short-header error", n, err)
+		}
+	}
+}
+
+// TestTopK_TieByKeyBytesPrefix guards Top's tie order "by key bytes" where
+// one key's bytes are a prefix of the other's: an IPv4 key and an IPv6 key
+// whose bytes start with the IPv4 key's and are zero after, equal once
+// padded, come in the order bytes.Compare gives, the shorter first.
+func TestTopK_TieByKeyBytesPrefix(t *testing.T) {
+	k4 := flow.KeyFrom4([4]byte{1, 2, 3, 4}, [4]byte{5, 6, 7, 8}, 0x090a, 0x0b0c, 6)
+	b4 := k4.Bytes()
+	var src [16]byte
+	copy(src[:], b4) // 01..0c 06, then zeros
+	k6 := flow.KeyFrom16(src, [16]byte{}, 0, 0, 0)
+	if b6 := k6.Bytes(); !bytes.HasPrefix(b6, b4) || bytes.Compare(b4, b6) >= 0 {
+		t.Fatalf("test keys: %x is not a proper prefix of %x", b4, b6)
+	}
+	for _, order := range [][]flow.Key{{k4, k6}, {k6, k4}} {
+		tk, err := NewTopK(Params{Width: 1024, Depth: 4, Seed: 1}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range order {
+			tk.Add(k, 5)
+		}
+		top := tk.Top()
+		if len(top) != 2 || top[0].Count != top[1].Count {
+			t.Fatalf("Top = %v, want two flows tied", top)
+		}
+		if top[0].Key != k4 || top[1].Key != k6 {
+			t.Errorf("added %v: Top = %v, want the IPv4 key (a prefix of the other's bytes) first", order, top)
 		}
 	}
 }
