@@ -177,3 +177,38 @@ func TestCounterDecode_FlowCountMismatchIsLeftOut(t *testing.T) {
 		t.Errorf("one of five flows given: Mismatch %d, exact %v (%d packets); want 1 and not exact", r.Mismatch, r.Exact[0], r.Packets[0])
 	}
 }
+
+// A part of the least-squares system whose rounded counts miss one of its
+// cells has no exact flow, as Counters.Exact documents, not even flows
+// its cells determine that sit in cells the rounding fits.
+func TestCounterDecode_MissedPartHasNoExactFlow(t *testing.T) {
+	// k = 2, cells 0 to 4, every cell holding two or three flows, so
+	// nothing peels and all six flows are in one part:
+	//   twins t1, t2 in {0, 1}; u in {1, 2}; x in {2, 3}; y in {3, 4}; z in {4, 2}.
+	// Cells 0 and 1 give u = c1 - c0; cells 2 to 4 then give x, y and z
+	// (x = (c2 - u + c3 - c4) / 2 and so on): those four are determined,
+	// the twins are not. Their sum, 3 + 4 = 7, is odd, so no pair of
+	// equal rounded counts (the minimum-norm solution splits it evenly)
+	// fits cell 0: the part's rounded counts miss a cell.
+	keys := randomKeys(6, 3)
+	geo := [][MaxHashes]uint32{{0, 1}, {0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 2}}
+	packets := []int{3, 4, 5, 6, 7, 8}
+	tab := geomTable(t, 2, 6, keys, geo)
+	for f := range keys {
+		for range packets[f] {
+			tab.Add(&keys[f], 10)
+		}
+	}
+	r, err := CounterDecode(tab, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Residual == 0 {
+		t.Fatalf("counts %v fit every cell; the twins' odd sum cannot be split evenly", r.Packets)
+	}
+	for f := range keys {
+		if r.Exact[f] {
+			t.Errorf("flow %d: %d packets exact, in a part whose rounded counts miss a cell", f, r.Packets[f])
+		}
+	}
+}
