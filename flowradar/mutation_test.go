@@ -212,3 +212,22 @@ func TestCounterDecode_MissedPartHasNoExactFlow(t *testing.T) {
 		}
 	}
 }
+
+// DecodeNetwork given a nil or zero table returns ErrParams with an
+// empty Network, as documented: no per-switch results for a decode that
+// did not run.
+func TestDecodeNetwork_ZeroTableGivesEmptyNetwork(t *testing.T) {
+	good, err := NewTable(ParamsFor(10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]*Table{"nil": nil, "zero": {}} {
+		nw, err := DecodeNetwork([]*Table{good, bad})
+		if !errors.Is(err, ErrParams) {
+			t.Errorf("%s table: err %v, want ErrParams", name, err)
+		}
+		if len(nw.Flows)+len(nw.Stuck)+len(nw.Residual)+len(nw.Conflict)+len(nw.Mismatch) != 0 {
+			t.Errorf("%s table: Network %+v, want an empty one", name, nw)
+		}
+	}
+}
