@@ -2,6 +2,7 @@ package flowradar
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -29,7 +30,7 @@ func TestParamsFor_FewerThanOneFlow(t *testing.T) {
 // none: an empty filter never reports a flow it does not hold.
 func TestParams_FilterFPRNegativeFlows(t *testing.T) {
 	p := ParamsFor(1000, 1)
-	for _, n := range []int{-1, -1 << 40} {
+	for _, n := range []int{-1, math.MinInt} {
 		if fpr := p.FilterFPR(n); fpr != 0 {
 			t.Errorf("FilterFPR(%d) = %v, want 0 (no flows)", n, fpr)
 		}
