@@ -1,0 +1,44 @@
+// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
+
+//go:build linux
+
+package xdp
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/flowradar"
+)
+
+// TestKernel_ReadIntoRefusesBadEpochAndClosed guards that ReadInto refuses
+// an epoch other than 0 and 1 with an error, instead of panicking, and
+// says a closed kernel is closed, as Read does.
+func TestKernel_ReadIntoRefusesBadEpochAndClosed(t *testing.T) {
+	p := flowradar.ParamsFor(10, 5)
+	for _, perCPU := range []bool{false, true} {
+		k := loadKernel(t, p, perCPU)
+		tab, err := flowradar.NewTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []int{-1, 2} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("perCPU %v: ReadInto(%d) panics: %v", perCPU, e, r)
+					}
+				}()
+				if err := k.ReadInto(e, tab); err == nil {
+					t.Errorf("perCPU %v: ReadInto(%d) succeeded", perCPU, e)
+				}
+			}()
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.ReadInto(0, tab); !errors.Is(err, errClosed) {
+			t.Errorf("perCPU %v: ReadInto after Close: %v, want %v", perCPU, err, errClosed)
+		}
+	}
+}
