@@ -5,6 +5,8 @@
 package xdp
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,5 +40,47 @@ func TestKernel_NextEventWaits(t *testing.T) {
 	}
 	if e.Key != info.Key || e.Report != cms.ReportCrossed {
 		t.Fatalf("event %+v, want %v crossing the threshold", e, info.Key)
+	}
+}
+
+// TestKernel_SketchIntoCurrentEpoch guards that SketchInto of a kernel
+// with Epochs reads the current epoch, as Sketch does: after a Flip, the
+// packets of epoch 1, not epoch 0's counters.
+func TestKernel_SketchIntoCurrentEpoch(t *testing.T) {
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		p := cms.Params{Width: 64, Depth: 3, Seed: testSeed}
+		k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+		runFrames(t, k, 0, 30) // epoch 0, ended by the Flip
+		if _, err := k.Flip(); err != nil {
+			t.Fatal(err)
+		}
+		want := goSketch(p, runFrames(t, k, 40, 50)) // epoch 1, the current one
+		got := cms.MustNew(p)
+		if err := k.SketchInto(got); err != nil {
+			t.Fatal(err)
+		}
+		equalSketch(t, fmt.Sprintf("%s: SketchInto in epoch 1", mode), got, want)
+	}
+}
+
+// TestKernel_CountersCurrentEpoch guards that Counters of a kernel with
+// Epochs returns the current epoch's counters: after a Flip, those of the
+// packets of epoch 1, not epoch 0's.
+func TestKernel_CountersCurrentEpoch(t *testing.T) {
+	for _, mode := range []Mode{ModeShared, ModePerCPU} {
+		p := cms.Params{Width: 64, Depth: 3, Seed: testSeed}
+		k := load(t, Options{Params: p, Mode: mode, Epochs: true})
+		runFrames(t, k, 0, 30) // epoch 0, ended by the Flip
+		if _, err := k.Flip(); err != nil {
+			t.Fatal(err)
+		}
+		want := goSketch(p, runFrames(t, k, 40, 50)).Counters() // epoch 1, the current one
+		got, err := k.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: Counters in epoch 1 differ from the Go sketch of epoch 1's packets", mode)
+		}
 	}
 }
