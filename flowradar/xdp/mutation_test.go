@@ -42,3 +42,30 @@ func TestKernel_ReadIntoRefusesBadEpochAndClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestKernel_FlipIntoClosed guards that FlipInto of a closed kernel, or of
+// the zero Kernel, returns the closed-kernel error, as Flip does, instead
+// of the error (or panic) of ending an epoch through closed or missing maps.
+func TestKernel_FlipIntoClosed(t *testing.T) {
+	p := flowradar.ParamsFor(10, 5)
+	closed := loadKernel(t, p, false)
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]*Kernel{"zero": {}, "closed": closed} {
+		tab, err := flowradar.NewTable(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s Kernel: FlipInto panics: %v", name, r)
+				}
+			}()
+			if err := k.FlipInto(tab); !errors.Is(err, errClosed) {
+				t.Errorf("%s Kernel: FlipInto: %v, want %v", name, err, errClosed)
+			}
+		}()
+	}
+}
