@@ -5,6 +5,7 @@
 package xdp
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -81,6 +82,33 @@ func TestKernel_CountersCurrentEpoch(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: Counters in epoch 1 differ from the Go sketch of epoch 1's packets", mode)
+		}
+	}
+}
+
+// TestKernel_ZeroAndClosedSketchInto guards that SketchInto of a zero
+// Kernel (not made by Load) or a closed one returns errClosed, as the
+// other methods do, instead of a map error or a panic.
+func TestKernel_ZeroAndClosedSketchInto(t *testing.T) {
+	p := cms.LabParams(64, testSeed)
+	closed := load(t, Options{Params: p, Mode: ModeDetect})
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]*Kernel{"zero": {}, "closed": closed} {
+		for call, fn := range map[string]func() error{
+			"SketchInto": func() error { return k.SketchInto(cms.MustNew(p)) },
+		} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s Kernel: %s panics: %v", name, call, r)
+					}
+				}()
+				if err := fn(); !errors.Is(err, errClosed) {
+					t.Errorf("%s Kernel: %s: %v, want %v", name, call, err, errClosed)
+				}
+			}()
 		}
 	}
 }
