@@ -484,6 +484,9 @@ func (k *Kernel) Stats() (Stats, error) {
 // method that returns an error fails with one saying the kernel is
 // closed, and Close may be called again.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil // what a failed Load returns: nothing to free
+	}
 	k.closed = true
 	k.mu.Lock()
 	k.keys, k.vals = nil, nil
