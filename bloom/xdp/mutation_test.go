@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 //go:build linux
 
 package xdp
@@ -10,6 +8,9 @@ import (
 
 	"github.com/dataplane-go/dataplane/bloom"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // TestKernel_ClassicRefusesBlockedCalls guards that a Classic kernel refuses
 // WriteBlocked and Blocked, even for Params a blocked filter can have, and

@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 //go:build linux
 
 package xdp
@@ -14,6 +12,9 @@ import (
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // TestKernel_NextEventWaits guards that NextEvent(wait) waits up to wait
 // for an event that arrives after the call, instead of returning

@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 //go:build linux
 
 package xdp
@@ -10,6 +8,9 @@ import (
 
 	"github.com/dataplane-go/dataplane/flowradar"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // TestKernel_ReadIntoRefusesBadEpochAndClosed guards that ReadInto refuses
 // an epoch other than 0 and 1 with an error, instead of panicking, and

@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 //go:build linux
 
 package xdp
@@ -11,6 +9,9 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // TestLostInto_ForeignExtraKey guards that a listed key that is not a
 // packet key is reported when it is among the extra (downstream-only)
