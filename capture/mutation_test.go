@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dataplane-go/dataplane/capture"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // ngRaw encodes a pcapng block whose length field is blen, whatever its
@@ -274,5 +276,248 @@ func TestReader_PcapngShortSimplePacketBlock(t *testing.T) {
 		b := append(ngSHB(bo), ngIDB(bo, capture.LinkEthernet, 0, 0)...)
 		_, err := readAll(t, append(b, ngRaw(bo, 3, 12, nil)...))
 		wantRecordErr(t, err, capture.ErrCorrupt, "simple packet block of length 12")
+	}
+}
+
+// TestReader_PcapngTrailerLongerThanHeader guards that a block whose
+// trailing length exceeds its leading one is corrupt, not only one whose
+// trailing length is smaller.
+func TestReader_PcapngTrailerLongerThanHeader(t *testing.T) {
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		idb := ngIDB(bo, capture.LinkEthernet, 0, 0)
+		// Raise the trailer (the last 4 bytes) by 4 over the header's length.
+		bo.PutUint32(idb[len(idb)-4:], bo.Uint32(idb[4:])+4)
+		_, err := readAll(t, append(ngSHB(bo), idb...))
+		re := wantRecordErr(t, err, capture.ErrCorrupt, "trailer above header length")
+		if !strings.Contains(re.Reason, "differs") || re.Offset != int64(len(ngSHB(bo))) {
+			t.Errorf("reason %q at offset %d, want a trailer mismatch at offset %d", re.Reason, re.Offset, len(ngSHB(bo)))
+		}
+	}
+}
+
+// TestReader_TruncatedAtFieldBoundary guards that a capture ending inside
+// a record, exactly where a field starts (no byte of it left), is
+// truncated and not a clean end of file.
+func TestReader_TruncatedAtFieldBoundary(t *testing.T) {
+	for _, bo := range []order{binary.LittleEndian, binary.BigEndian} {
+		// pcap: a record header saying 60 bytes, then nothing.
+		p := capture.Packet{Data: make([]byte, 60), WireLen: 60}
+		b := pcapBytes(bo, false, 65535, capture.LinkEthernet, []capture.Packet{p})
+		_, err := readAll(t, b[:24+16])
+		re := wantRecordErr(t, err, capture.ErrTruncated, "pcap record without data")
+		if re.Record != 1 || re.Offset != 24 {
+			t.Errorf("pcap: record %d at offset %d, want record 1 at offset 24", re.Record, re.Offset)
+		}
+		// pcapng: an interface block without its 4-byte trailer.
+		shb := ngSHB(bo)
+		idb := ngIDB(bo, capture.LinkEthernet, 0, 0)
+		_, err = readAll(t, append(slices.Clone(shb), idb[:len(idb)-4]...))
+		re = wantRecordErr(t, err, capture.ErrTruncated, "pcapng block without trailer")
+		if re.Offset != int64(len(shb)) {
+			t.Errorf("pcapng: offset %d, want %d", re.Offset, len(shb))
+		}
+	}
+}
+
+// TestReadFile_FewAllocations guards ReadFile's documented memory use:
+// packet data shares large blocks (one allocation per MiB), so reading
+// thousands of packets allocates far fewer times than once per packet.
+func TestReadFile_FewAllocations(t *testing.T) {
+	const n = 4000
+	pkts := make([]capture.Packet, n)
+	for i := range pkts {
+		d := make([]byte, 1000)
+		d[0] = byte(i)
+		pkts[i] = capture.Packet{Time: time.Unix(int64(i), 0), Data: d, WireLen: len(d), Link: capture.LinkEthernet}
+	}
+	path := filepath.Join(t.TempDir(), "a.pcap")
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1, func() {
+		got, err := capture.ReadFile(path)
+		if err != nil || len(got) != n {
+			t.Fatalf("%d packets, error %v", len(got), err)
+		}
+	})
+	// About 4 MB of data: 4 arena blocks, plus the []Packet growth and
+	// the Reader's buffers; n/10 leaves a wide margin below one per packet.
+	if allocs > n/10 {
+		t.Errorf("ReadFile of %d packets allocated %v times, want at most %d", n, allocs, n/10)
+	}
+}
+
+// TestRecordError_NoRecordPart guards the documented message format
+// "capture: FILE: record N at offset O: ERR: REASON" without its zero
+// parts: a Record of 0 (an error in the file header) names no record.
+func TestRecordError_NoRecordPart(t *testing.T) {
+	e := &capture.RecordError{File: "x.pcap", Record: 0, Offset: 0, Reason: "why", Err: capture.ErrFormat}
+	if got, want := e.Error(), "capture: x.pcap: "+capture.ErrFormat.Error()+": why"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	e.Record, e.Offset = 3, 40
+	if got, want := e.Error(), "capture: x.pcap: record 3 at offset 40: "+capture.ErrFormat.Error()+": why"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestWriter_LastPcapSecond guards pcap's time range: the last second a
+// 32-bit unsigned field holds (2106-02-07T06:28:15Z) is written, the next
+// is refused.
+func TestWriter_LastPcapSecond(t *testing.T) {
+	const last = int64(1)<<32 - 1
+	var b bytes.Buffer
+	w, err := capture.NewWriter(&b, capture.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := capture.Packet{Time: time.Unix(last, 5), Data: make([]byte, 60), WireLen: 60, Link: capture.LinkEthernet}
+	if err := w.WritePacket(p); err != nil {
+		t.Fatalf("time %v: %v, want it written", p.Time.UTC(), err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, b.Bytes())
+	if err != nil || len(got) != 1 || !got[0].Time.Equal(p.Time) {
+		t.Fatalf("read back %v (error %v), want one packet at %v", got, err, p.Time)
+	}
+	p.Time = time.Unix(last+1, 0)
+	if err := w.WritePacket(p); err == nil {
+		t.Errorf("time %v written, want it refused", p.Time.UTC())
+	}
+}
+
+// TestAmplifier_CopiesFillingAPrefixSpace guards the choice of prefix
+// length: when the copies need as many fresh /16 prefixes as there are
+// /16s (65,536 for 65,537 copies of one /16), only 65,535 of which are
+// unused, a finer prefix is taken, and every copy has its own addresses.
+func TestAmplifier_CopiesFillingAPrefixSpace(t *testing.T) {
+	// Raw IPv4, 10.0.0.1 -> 10.0.0.2 (one /16), UDP 1234 -> 5678.
+	ip := []byte{
+		0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x04, 0xd2, 0x16, 0x2e, 0, 8, 0, 0,
+	}
+	pkts := []capture.Packet{{Time: time.Unix(1, 0), Data: ip, WireLen: len(ip), Link: capture.LinkIPv4}}
+	const copies = 1<<16 + 1
+	done := make(chan struct{})
+	var a *capture.Amplifier
+	var err error
+	go func() { a, err = capture.NewAmplifier(pkts, copies); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("NewAmplifier did not return within 10 s")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(map[[8]byte]int, copies)
+	var buf []byte
+	for c := range copies {
+		p := a.Copy(c, 0, buf)
+		buf = p.Data
+		var k [8]byte
+		copy(k[:], p.Data[12:20])
+		if prev, dup := seen[k]; dup {
+			t.Fatalf("copies %d and %d have the same addresses % x", prev, c, k)
+		}
+		seen[k] = c
+	}
+}
+
+// TestAmplifier_ActiveRoutingAfterAH guards the walk over IPv6 extension
+// headers to a routing header: an authentication header's length counts
+// 4-byte units less two (RFC 4302), so a routing header with segments
+// left after it is found, and the UDP checksum of a copy then leaves the
+// changed (not final) destination out.
+func TestAmplifier_ActiveRoutingAfterAH(t *testing.T) {
+	// AH: 22 data bytes after next-header and length, 24 in all (length
+	// field 4); routing header type 4 with 1 segment left, 8 bytes. The
+	// payload is zeros, so that a walk misreading the AH's length meets
+	// no nonzero "segments left" byte.
+	src, dst := pkt.Addr("2001:db8::1"), pkt.Addr("2001:db8:2::2")
+	frame := pkt.Frame{IP6: &pkt.IPv6{Src: src, Dst: dst, Ext: []pkt.Ext{
+		{Type: pkt.ExtAH, Data: make([]byte, 22)},
+		{Type: pkt.ExtRouting, Data: []byte{4, 1, 0, 0, 0, 0}},
+	}}, UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}, Payload: make([]byte, 8)}.Bytes()
+	const l4 = 14 + 40 + 24 + 8
+	if frame[14+6] != pkt.ExtAH || frame[14+40+1] != 4 || frame[14+40+24] != 17 {
+		t.Fatalf("frame not laid out as intended: % x", frame)
+	}
+	a, err := capture.NewAmplifier([]capture.Packet{{Time: time.Unix(1, 0), Data: frame, WireLen: len(frame), Link: capture.LinkEthernet}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.Copy(1, 0, nil).Data
+	if bytes.Equal(c[14+8:14+40], frame[14+8:14+40]) {
+		t.Fatal("copy 1 has the original addresses")
+	}
+	// The builder summed the header's destination as the final one; the
+	// copy's checksum must cover its new source and that same final
+	// destination (the original header's), computed here from scratch.
+	seg := bytes.Clone(c[l4:])
+	seg[6], seg[7] = 0, 0
+	var s uint32
+	add := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			s += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+		if len(b)%2 == 1 {
+			s += uint32(b[len(b)-1]) << 8
+		}
+	}
+	add(c[14+8 : 14+24])      // new source
+	add(frame[14+24 : 14+40]) // original (final) destination
+	add([]byte{0, 0, byte(len(seg) >> 8), byte(len(seg)), 0, 0, 0, 17})
+	add(seg)
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	want := ^uint16(s)
+	if want == 0 {
+		want = 0xffff
+	}
+	if got := binary.BigEndian.Uint16(c[l4+6:]); got != want {
+		t.Errorf("copy 1 UDP checksum %#04x, want %#04x (destination left out behind an active routing header)", got, want)
+	}
+}
+
+// TestGenerate_TCPSequenceNumbers guards TCP sequence numbers in
+// generated flows: a SYN consumes one (RFC 9293 section 3.4), and every
+// later segment's number is the previous one's plus its payload length.
+func TestGenerate_TCPSequenceNumbers(t *testing.T) {
+	pkts, err := capture.Generate(capture.GenConfig{Flows: 20, Packets: 200, UDPShare: 0, IPv6Share: 0, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct{ next uint32 }
+	flows := map[[12]byte]*state{}
+	for i, p := range pkts {
+		d := p.Data
+		// Ethernet 14, IPv4 without options 20, then TCP.
+		if len(d) < 54 || d[12] != 0x08 || d[13] != 0 || d[14] != 0x45 || d[23] != 6 {
+			t.Fatalf("packet %d: not Ethernet/IPv4/TCP: % x", i+1, d[:min(len(d), 54)])
+		}
+		var k [12]byte
+		copy(k[:], d[26:38]) // addresses and ports
+		tcp := d[34:]
+		seq := binary.BigEndian.Uint32(tcp[4:])
+		payload := int(binary.BigEndian.Uint16(d[16:])) - 20 - int(tcp[12]>>4)*4
+		st := flows[k]
+		if st == nil {
+			if tcp[13]&0x02 == 0 {
+				t.Fatalf("packet %d: a flow's first packet is not a SYN", i+1)
+			}
+			flows[k] = &state{next: seq + 1} // the SYN takes one number
+			continue
+		}
+		if seq != st.next {
+			t.Fatalf("packet %d: sequence %d, want %d", i+1, seq, st.next)
+		}
+		st.next = seq + uint32(payload)
+	}
+	if len(flows) != 20 {
+		t.Errorf("%d flows, want 20", len(flows))
 	}
 }
