@@ -521,3 +521,84 @@ func TestGenerate_TCPSequenceNumbers(t *testing.T) {
 		t.Errorf("%d flows, want 20", len(flows))
 	}
 }
+
+// TestAmplifier_ShortIHLCopiedVerbatim guards that an IPv4 header whose
+// length field (IHL) is below 5 words is not taken as IP: its copies keep
+// every byte, addresses included.
+func TestAmplifier_ShortIHLCopiedVerbatim(t *testing.T) {
+	// Raw IPv4 with IHL 4 (0x44), 10.0.0.1 -> 10.1.0.2, UDP behind it.
+	ip := []byte{
+		0x44, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 1, 0, 2,
+		0x04, 0xd2, 0x16, 0x2e, 0, 8, 0, 0,
+	}
+	a, err := capture.NewAmplifier([]capture.Packet{{Time: time.Unix(1, 0), Data: ip, WireLen: len(ip), Link: capture.LinkIPv4}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := 1; c < 3; c++ {
+		if got := a.Copy(c, 0, nil).Data; !bytes.Equal(got, ip) {
+			t.Errorf("copy %d: % x, want the packet unchanged % x", c, got, ip)
+		}
+	}
+}
+
+// TestGenConfig_FlowsLimit guards GenConfig.Validate's documented flow
+// range [1, MaxGenFlows]: MaxGenFlows+1 is refused.
+func TestGenConfig_FlowsLimit(t *testing.T) {
+	c := capture.GenConfig{Flows: capture.MaxGenFlows + 1}
+	if err := c.Validate(); err == nil {
+		t.Errorf("Flows %d accepted, want an error", c.Flows)
+	}
+	c.Flows = capture.MaxGenFlows
+	if err := c.Validate(); err != nil {
+		t.Errorf("Flows %d: %v, want it accepted", c.Flows, err)
+	}
+}
+
+// dccp4Sum is the DCCP checksum (RFC 4340 section 9.1, CsCov 0: the
+// whole packet) of the raw IPv4 packet ip with a 20-byte header: the
+// one's complement of the one's-complement sum of the pseudo-header
+// (addresses, zero, protocol 33, length) and the DCCP packet with its
+// checksum field (bytes 6 and 7) taken as zero.
+func dccp4Sum(ip []byte) uint16 {
+	seg := bytes.Clone(ip[20:])
+	seg[6], seg[7] = 0, 0
+	var s uint32
+	for _, b := range [][]byte{ip[12:20], {0, 33, byte(len(seg) >> 8), byte(len(seg))}, seg} {
+		for i := 0; i+1 < len(b); i += 2 {
+			s += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+	}
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+// TestAmplifier_DCCPChecksum guards the DCCP checksum's place, bytes 6
+// and 7 of the header (RFC 4340 section 5.1): a copy with new addresses
+// keeps a valid checksum there and its other header bytes unchanged.
+func TestAmplifier_DCCPChecksum(t *testing.T) {
+	// IPv4 10.0.0.1 -> 10.1.0.2, protocol 33; DCCP: ports 1234 -> 5678,
+	// data offset 4 words, CCVal/CsCov 0, checksum, type 2 (Data) with
+	// X = 1, reserved, 48-bit sequence number 1.
+	ip := []byte{
+		0x45, 0, 0, 36, 0, 0, 0x40, 0, 64, 33, 0, 0, 10, 0, 0, 1, 10, 1, 0, 2,
+		0x04, 0xd2, 0x16, 0x2e, 4, 0, 0, 0, 2<<1 | 1, 0, 0, 0, 0, 0, 0, 1,
+	}
+	binary.BigEndian.PutUint16(ip[26:], dccp4Sum(ip))
+	a, err := capture.NewAmplifier([]capture.Packet{{Time: time.Unix(1, 0), Data: ip, WireLen: len(ip), Link: capture.LinkIPv4}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.Copy(1, 0, nil).Data
+	if bytes.Equal(c[12:20], ip[12:20]) {
+		t.Fatal("copy 1 has the original addresses")
+	}
+	if !bytes.Equal(c[20:26], ip[20:26]) || !bytes.Equal(c[28:], ip[28:]) {
+		t.Errorf("copy 1 DCCP header % x, want % x but for the checksum", c[20:], ip[20:])
+	}
+	if got, want := binary.BigEndian.Uint16(c[26:]), dccp4Sum(c); got != want {
+		t.Errorf("copy 1 DCCP checksum %#04x, want %#04x", got, want)
+	}
+}
