@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 package capture_test
 
 import (
@@ -16,6 +14,9 @@ import (
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // ngRaw encodes a pcapng block whose length field is blen, whatever its
 // body: type, blen, body, blen (no padding added), so that a test can

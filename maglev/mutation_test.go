@@ -1,5 +1,3 @@
-// Tests written in a mutation-testing campaign: each guards a behaviour that a mutant of the package survived the other tests with.
-
 package maglev_test
 
 import (
@@ -10,6 +8,9 @@ import (
 
 	"github.com/dataplane-go/dataplane/maglev"
 )
+
+// Tests written in a mutation-testing campaign: each guards a behaviour
+// that a mutant of the package survived the other tests with.
 
 // TestNextPrime_NoneAboveLargest guards that NextPrime finds no prime
 // from 2^32-4 up to 2^32-1 (the largest prime below 2^32 is 2^32-5) and
