@@ -84,10 +84,10 @@ func TestTable_EqualComparesParams(t *testing.T) {
 	}
 }
 
-// A single cell left holding flows is a stuck decode: with one sub-table
-// and one cell, two flows share it, nothing can be peeled, and Decode
-// reports ErrDecodeIncomplete with Stuck 1.
-func TestDecode_OneStuckCell(t *testing.T) {
+// twoFlowsOneCell returns a table of one cell and one sub-table holding
+// two flows: nothing in it can be peeled.
+func twoFlowsOneCell(t *testing.T) *Table {
+	t.Helper()
 	tab, err := NewTable(Params{Cells: 1, Hashes: 1, FilterBits: 512, FilterHashes: 7, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +95,14 @@ func TestDecode_OneStuckCell(t *testing.T) {
 	keys := randomKeys(2, 5)
 	tab.Add(&keys[0], 100)
 	tab.Add(&keys[1], 200)
+	return tab
+}
+
+// A single cell left holding flows is a stuck decode: with one sub-table
+// and one cell, two flows share it, nothing can be peeled, and Decode
+// reports ErrDecodeIncomplete with Stuck 1.
+func TestDecode_OneStuckCell(t *testing.T) {
+	tab := twoFlowsOneCell(t)
 	d, err := tab.Decode()
 	if !errors.Is(err, ErrDecodeIncomplete) || d.Stuck != 1 || len(d.Flows) != 0 {
 		t.Errorf("two flows in one cell: %d flows, Stuck %d, err %v; want none, 1 and ErrDecodeIncomplete", len(d.Flows), d.Stuck, err)
@@ -135,13 +143,7 @@ func TestDecodeInto_OtherSeedSameShape(t *testing.T) {
 // cell and one sub-table holding two flows cannot be peeled, and the
 // error wraps ErrDecodeIncomplete with stuck [1].
 func TestFlowDecode_OneStuckCell(t *testing.T) {
-	tab, err := NewTable(Params{Cells: 1, Hashes: 1, FilterBits: 512, FilterHashes: 7, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := randomKeys(2, 5)
-	tab.Add(&keys[0], 100)
-	tab.Add(&keys[1], 200)
+	tab := twoFlowsOneCell(t)
 	flows, stuck, err := FlowDecode([]*Table{tab})
 	if !errors.Is(err, ErrDecodeIncomplete) || len(stuck) != 1 || stuck[0] != 1 || len(flows[0]) != 0 {
 		t.Errorf("two flows in one cell: flows %v, stuck %v, err %v; want none, [1] and ErrDecodeIncomplete", flows, stuck, err)

@@ -84,19 +84,23 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 	f := fixtures(t)["ipv4-udp"]
 	for name, k := range map[string]*Kernel{"zero": {}, "closed": closed} {
 		calls := map[string]func() error{
-			"Counters":  func() error { _, err := k.Counters(); return err },
-			"Sketch":    func() error { _, err := k.Sketch(); return err },
-			"Total":     func() error { _, err := k.Total(); return err },
-			"Stats":     func() error { _, err := k.Stats(); return err },
-			"Events":    func() error { _, err := k.Events(); return err },
-			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
-			"Run":       func() error { _, err := k.Run(f); return err },
-			"Bench":     func() error { _, err := k.Bench(f, 1); return err },
-			"Attach":    func() error { _, err := k.Attach(1); return err },
-			"Epoch":     func() error { _, err := k.Epoch(); return err },
-			"Read":      func() error { _, err := k.Read(0); return err },
-			"Clear":     func() error { return k.Clear(0) },
-			"Flip":      func() error { _, err := k.Flip(); return err },
+			"Counters":   func() error { _, err := k.Counters(); return err },
+			"Sketch":     func() error { _, err := k.Sketch(); return err },
+			"Total":      func() error { _, err := k.Total(); return err },
+			"Stats":      func() error { _, err := k.Stats(); return err },
+			"Events":     func() error { _, err := k.Events(); return err },
+			"NextEvent":  func() error { _, err := k.NextEvent(0); return err },
+			"Run":        func() error { _, err := k.Run(f); return err },
+			"Bench":      func() error { _, err := k.Bench(f, 1); return err },
+			"Attach":     func() error { _, err := k.Attach(1); return err },
+			"Epoch":      func() error { _, err := k.Epoch(); return err },
+			"Read":       func() error { _, err := k.Read(0); return err },
+			"Clear":      func() error { return k.Clear(0) },
+			"Flip":       func() error { _, err := k.Flip(); return err },
+			"SketchInto": func() error { return k.SketchInto(cms.MustNew(cms.LabParams(64, testSeed))) },
+			"ReadInto":   func() error { return k.ReadInto(0, cms.MustNew(cms.LabParams(64, testSeed))) },
+			"FlipInto":   func() error { return k.FlipInto(cms.MustNew(cms.LabParams(64, testSeed))) },
+			"Reset":      func() error { return k.Reset() },
 		}
 		for call, fn := range calls {
 			func() {
