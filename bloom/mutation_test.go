@@ -186,31 +186,12 @@ func TestParamsFor_MaxBitsEdge(t *testing.T) {
 // or whose predicted rate plus floor is at most it) on a dense grid of
 // fpr, which reaches k = 32 and the 1% edge, found by a linear search.
 func TestParamsFor_IndexFloorBoundDense(t *testing.T) {
-	floor := func(m, k float64, n uint64) float64 { return 50 * float64(min(n, 10)) / (m * k * m * k) }
 	for _, n := range []uint64{1, 2, 3, 4, 5, 6, 8, 10, 13, 20, 40, 100, 200} {
 		for e := 0.3; e <= 10.5; e += 0.01 {
 			fpr := math.Pow(10, -e)
-			m0 := math.Ceil(-float64(n) * math.Log(fpr) / (math.Ln2 * math.Ln2))
-			k0 := math.Round(m0 / float64(n) * math.Ln2)
-			if k0 > MaxHashes || k0 < 3 {
-				continue // refused, or no floor to add bits for
-			}
-			hashes := func(m float64) float64 { return min(math.Round(m/float64(n)*math.Ln2), MaxHashes) }
-			target := max(fpr, FalsePositiveRate(uint64(m0), int(k0), n))
-			fits := func(m float64) bool {
-				k := hashes(m)
-				f := floor(m, k, n)
-				return f <= 0.01*target || FalsePositiveRate(uint64(m), int(k), n)+f <= target
-			}
-			// Any m that fits has floor <= target, so m k >= sqrt(50 min(n, 10) /
-			// target) with k <= 32: start the search there (or at m0).
-			wantM := max(m0, math.Floor(math.Sqrt(50*float64(min(n, 10))/target)/MaxHashes))
-			for !fits(wantM) {
-				wantM++
-			}
-			wantK := hashes(wantM)
-			if wantM == m0 && fits(m0) {
-				wantK = k0
+			wantM, wantK, ok := paramsForRef(n, fpr)
+			if !ok {
+				continue // refused
 			}
 			if p := ParamsFor(n, fpr); p.Bits != uint64(wantM) || p.Hashes != int(wantK) {
 				t.Errorf("ParamsFor(%d, %g) = m %d, k %d; want m %v, k %v", n, fpr, p.Bits, p.Hashes, wantM, wantK)

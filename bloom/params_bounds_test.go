@@ -17,40 +17,53 @@ import (
 // m and k are kept. The grid takes in both ends of the range (n = 1, 200,
 // 201), k = 3 (fpr 0.1) and the largest k.
 func TestParamsFor_IndexFloorBound(t *testing.T) {
-	floor := func(m, k float64, n uint64) float64 {
-		return 50 * float64(min(n, 10)) / (m * k * m * k)
-	}
 	for _, n := range []uint64{1, 2, 3, 5, 7, 10, 20, 50, 100, 199, 200, 201, 1000} {
 		for _, fpr := range []float64{0.2, 0.1, 0.05, 0.02, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10} {
-			m0 := math.Ceil(-float64(n) * math.Log(fpr) / (math.Ln2 * math.Ln2))
-			k0 := math.Round(m0 / float64(n) * math.Ln2)
-			if k0 > MaxHashes {
+			wantM, wantK, ok := paramsForRef(n, fpr)
+			if !ok {
 				continue // ParamsFor refuses it
 			}
 			p := ParamsFor(n, fpr)
 			if err := p.Validate(); err != nil {
 				t.Fatalf("ParamsFor(%d, %g): %v", n, fpr, err)
 			}
-			hashes := func(m float64) float64 { return min(math.Round(m/float64(n)*math.Ln2), MaxHashes) }
-			target := max(fpr, FalsePositiveRate(uint64(m0), int(k0), n))
-			fits := func(m float64) bool {
-				k := hashes(m)
-				f := floor(m, k, n)
-				return f <= 0.01*target || FalsePositiveRate(uint64(m), int(k), n)+f <= target
-			}
-			wantM, wantK := m0, max(k0, 1)
-			if n <= 200 && k0 >= 3 && !fits(m0) {
-				wantM = m0 + 1
-				for !fits(wantM) {
-					wantM++
-				}
-				wantK = hashes(wantM)
-			}
 			if p.Bits != uint64(wantM) || p.Hashes != int(wantK) {
-				t.Errorf("ParamsFor(%d, %g) = m %d, k %d; want m %v, k %v (formula m %v, k %v)", n, fpr, p.Bits, p.Hashes, wantM, wantK, m0, k0)
+				t.Errorf("ParamsFor(%d, %g) = m %d, k %d; want m %v, k %v", n, fpr, p.Bits, p.Hashes, wantM, wantK)
 			}
 		}
 	}
+}
+
+// paramsForRef is ParamsFor's sizing recomputed from its definition (see
+// TestParamsFor_IndexFloorBound), by a linear search for the least m: m
+// and k, and false where ParamsFor refuses (a formula k above MaxHashes).
+func paramsForRef(n uint64, fpr float64) (m, k float64, ok bool) {
+	m0 := math.Ceil(-float64(n) * math.Log(fpr) / (math.Ln2 * math.Ln2))
+	k0 := math.Round(m0 / float64(n) * math.Ln2)
+	if k0 > MaxHashes {
+		return 0, 0, false
+	}
+	if n > 200 || k0 < 3 {
+		return m0, max(k0, 1), true
+	}
+	floor := func(m, k float64) float64 { return 50 * float64(min(n, 10)) / (m * k * m * k) }
+	hashes := func(m float64) float64 { return min(math.Round(m/float64(n)*math.Ln2), MaxHashes) }
+	target := max(fpr, FalsePositiveRate(uint64(m0), int(k0), n))
+	fits := func(m float64) bool {
+		k := hashes(m)
+		f := floor(m, k)
+		return f <= 0.01*target || FalsePositiveRate(uint64(m), int(k), n)+f <= target
+	}
+	if fits(m0) {
+		return m0, k0, true
+	}
+	// Any m that fits has floor <= target, so m k >= sqrt(50 min(n, 10) /
+	// target) with k <= MaxHashes: the search can start there.
+	m = max(m0+1, math.Floor(math.Sqrt(50*float64(min(n, 10))/target)/MaxHashes))
+	for !fits(m) {
+		m++
+	}
+	return m, hashes(m), true
 }
 
 // TestValidateBlocked_Multiple: a Blocked filter's bits are whole 512-bit
