@@ -67,18 +67,6 @@ func Hash64(b []byte, seed uint64) uint64 {
 // seed-dependent chains run side by side. TestHash64Pair checks it against
 // Hash64 for every length up to 256.
 func Hash64Pair(b []byte, s1, s2 uint64) (uint64, uint64) {
-	if len(b) == KeyLen4 { // an IPv4 flow key: straight-line code
-		x := bits.RotateLeft64(binary.LittleEndian.Uint64(b)*prime2, 31) * prime1
-		y := uint64(binary.LittleEndian.Uint32(b[8:12])) * prime1
-		z := uint64(b[12]) * prime5
-		h1 := bits.RotateLeft64((s1+prime5+KeyLen4)^x, 27)*prime1 + prime4
-		h2 := bits.RotateLeft64((s2+prime5+KeyLen4)^x, 27)*prime1 + prime4
-		h1 = bits.RotateLeft64(h1^y, 23)*prime2 + prime3
-		h2 = bits.RotateLeft64(h2^y, 23)*prime2 + prime3
-		h1 = bits.RotateLeft64(h1^z, 11) * prime1
-		h2 = bits.RotateLeft64(h2^z, 11) * prime1
-		return avalanche(h1), avalanche(h2)
-	}
 	n := uint64(len(b))
 	var h1, h2 uint64
 	if len(b) >= 32 {
