@@ -15,14 +15,38 @@ import (
 // trials below 1, rate outside (0, 1]), and when no valid table (see
 // [Params.Validate]) lists the entries at that rate: always for d above
 // MaxCells, since a table lists at most one entry per cell.
+//
+// It also returns 0 when tables of 128 cells per entry, or of 2^20 cells
+// where that is more, do not list the entries at that rate: the search
+// builds no larger table. Only k = 1 comes near that bound at common
+// rates. A one-hash table lists its entries only when each has a cell of
+// its own, which takes about d²/(2 ln(1/rate)) cells (the birthday bound):
+// for k = 1 at a rate of 0.99, MeasureThreshold answers 0 from a few
+// hundred entries on. Without the bound it doubled the table up to
+// MaxCells, 10 GB of cells, before answering 0.
 func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 || !(rate > 0 && rate <= 1) {
 		return 0
 	}
-	ok := func(cells int) bool {
-		need := int(rate*float64(trials) + 0.999999)
+	need := int(rate*float64(trials) + 0.999999)
+	cells := searchCells(k, d, func(cells int) bool {
 		return decodeCount(k, d, cells, trials, seed) >= need
-	}
+	})
+	return float64(cells) / float64(d)
+}
+
+// measureCap returns the most cells MeasureThreshold tries for d entries.
+// k = 2 needs up to about 70 cells per entry when every one of 1,000
+// trials has to list; k of 3 and more, under 20.
+func measureCap(d int) int {
+	return min(max(128*d, 1<<20), MaxCells)
+}
+
+// searchCells returns the smallest multiple of k cells, on a grid of
+// max(d/200, 1) cells, for which ok holds, assuming ok holds for every
+// valid table above it; or 0 if it holds for no valid table of up to
+// measureCap(d) cells. It asks ok about no other table.
+func searchCells(k, d int, ok func(cells int) bool) int {
 	valid := func(cells int) bool {
 		return Params{Cells: cells, Hashes: k, KeyLen: 13}.Validate() == nil
 	}
@@ -35,15 +59,20 @@ func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 	// then it is the answer, since a listing peels each entry from a cell
 	// of its own and no table of fewer cells than entries lists them all.
 	if cells := roundUp(lo*step, k); valid(cells) && ok(cells) {
-		return float64(cells) / float64(d)
+		return cells
 	}
+	top := measureCap(d) / k * k / step // the largest table tried, in steps
 	for {
+		hi = min(hi, top)
 		cells := roundUp(hi*step, k)
-		if !valid(cells) {
-			return 0 // past MaxCells (or, on a 32-bit platform, the size an int holds)
+		if hi <= lo || !valid(cells) {
+			return 0 // no table left between lo and the cap (or what an int holds)
 		}
 		if ok(cells) {
 			break
+		}
+		if hi == top {
+			return 0
 		}
 		hi *= 2
 	}
@@ -55,7 +84,7 @@ func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 			lo = mid
 		}
 	}
-	return float64(roundUp(hi*step, k)) / float64(d)
+	return roundUp(hi*step, k)
 }
 
 func roundUp(n, k int) int { return (n + k - 1) / k * k }

@@ -1,6 +1,9 @@
 package iblt
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+)
 
 // TestMeasureThreshold_RateRoundsUp: "at least rate of trials" lists is a
 // whole number of listings, ceil(rate*trials): with 2 trials any rate
@@ -17,5 +20,71 @@ func TestMeasureThreshold_RateRoundsUp(t *testing.T) {
 		if half := MeasureThreshold(c.k, c.d, 2, 0.5, 5); half > all {
 			t.Errorf("k=%d d=%d: rate 1/2 needs %v cells per entry, more than the %v of rate 1", c.k, c.d, half, all)
 		}
+	}
+}
+
+// TestSearchCells_Cap: when no table lists the entries, the search asks
+// about no table above measureCap(d), tries one near it, and answers 0.
+// k = 1 needs about d² cells, so before the cap the search doubled its
+// tables up to MaxCells (10 GB of cells at 13-byte keys) for arguments as
+// plain as k = 1, d = 100,000.
+func TestSearchCells_Cap(t *testing.T) {
+	for _, c := range []struct{ k, d int }{{1, 5000}, {1, 100000}, {2, 100}, {3, 10}, {4, 1 << 22}, {3, MaxCells / 4}} {
+		limit := measureCap(c.d)
+		largest := 0
+		got := searchCells(c.k, c.d, func(cells int) bool {
+			if cells > limit || cells%c.k != 0 {
+				t.Fatalf("k=%d d=%d: asked about %d cells, want a multiple of k up to the cap, %d", c.k, c.d, cells, limit)
+			}
+			largest = max(largest, cells)
+			return false
+		})
+		if got != 0 {
+			t.Errorf("k=%d d=%d: no table lists, yet the search answered %d cells", c.k, c.d, got)
+		}
+		if step := max(c.d/200, 1); largest < limit-step-c.k {
+			t.Errorf("k=%d d=%d: the largest table tried has %d cells, want the cap's %d (to within a step of %d)", c.k, c.d, largest, limit, step)
+		}
+	}
+}
+
+// TestSearchCells_Smallest: where tables of at least need cells list (need
+// at least d: no table of fewer cells than entries lists them all), the
+// search answers the smallest table on its grid of that size, and 0 where
+// need is past the cap.
+func TestSearchCells_Smallest(t *testing.T) {
+	for _, c := range []struct{ k, d, need int }{
+		{3, 10000, 12345}, {3, 10000, 10000}, {4, 1000, 1400}, {2, 1000, 70000}, {1, 10, 4478}, {1, 100, 600000}, {1, 100, 1<<20 + 1}, {3, 1000, 128001},
+	} {
+		got := searchCells(c.k, c.d, func(cells int) bool { return cells >= c.need })
+		limit := measureCap(c.d)
+		if c.need > limit/c.k*c.k {
+			if got != 0 {
+				t.Errorf("k=%d d=%d need %d: answered %d cells, past the cap of %d", c.k, c.d, c.need, got, limit)
+			}
+			continue
+		}
+		step := max(c.d/200, 1)
+		if got < c.need || got%c.k != 0 || got >= c.need+step+c.k {
+			t.Errorf("k=%d d=%d need %d: answered %d cells, want the next multiple of k on a grid of %d", c.k, c.d, c.need, got, step)
+		}
+	}
+}
+
+// TestMeasureThreshold_OneHash: one hash answers at small d and 0, after
+// building tables of at most the cap, at large d (see TestSearchCells_Cap).
+func TestMeasureThreshold_OneHash(t *testing.T) {
+	if got := MeasureThreshold(1, 10, 50, 0.9, 3); got < 10 {
+		t.Errorf("MeasureThreshold(1, 10, ...) = %v cells per entry, want at least 10 (about d/(2 ln(1/rate)) = 47)", got)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := MeasureThreshold(1, 5000, 1, 0.99, 3)
+	runtime.ReadMemStats(&after)
+	if got != 0 {
+		t.Errorf("MeasureThreshold(1, 5000, ...) = %v, want 0: it takes about 10^9 cells", got)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("MeasureThreshold(1, 5000, ...) allocated %d MiB, want at most 256", alloc>>20)
 	}
 }
