@@ -39,7 +39,10 @@ func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 // k = 2 needs up to about 70 cells per entry when every one of 1,000
 // trials has to list; k of 3 and more, under 20.
 func measureCap(d int) int {
-	return min(max(128*d, 1<<20), MaxCells)
+	if d > MaxCells/128 { // and 128*d might not fit a 32-bit int
+		return MaxCells
+	}
+	return max(128*d, 1<<20)
 }
 
 // searchCells returns the smallest multiple of k cells, on a grid of

@@ -42,6 +42,12 @@ func TestSearchCells_Cap(t *testing.T) {
 		if got != 0 {
 			t.Errorf("k=%d d=%d: no table lists, yet the search answered %d cells", c.k, c.d, got)
 		}
+		if want := min(max(128*int64(c.d), 1<<20), MaxCells); int64(limit) != want {
+			t.Errorf("d=%d: the cap is %d cells, want %d: 128 per entry, at least 2^20 and at most MaxCells", c.d, limit, want)
+		}
+		if (Params{Cells: limit / c.k * c.k, Hashes: c.k, KeyLen: 13}).Validate() != nil {
+			continue // too large for an int here (32-bit): the search stops below it
+		}
 		if step := max(c.d/200, 1); largest < limit-step-c.k {
 			t.Errorf("k=%d d=%d: the largest table tried has %d cells, want the cap's %d (to within a step of %d)", c.k, c.d, largest, limit, step)
 		}
