@@ -76,6 +76,37 @@ func TestTopK_HeavyHittersAllOfN(t *testing.T) {
 	}
 }
 
+// TestTopK_HeavyHittersSaturated: a count saturated at 2^32-1 means at
+// least that. Once phi*N passed 2^32-1 (N of 3*(2^32-1) bytes, say), no
+// count could reach it and HeavyHitters returned no flow, though one
+// flow held nearly all of N; now the saturated flow is the heavy hitter,
+// as a fraction Detector's threshold stops at 2^32-1 too.
+func TestTopK_HeavyHittersSaturated(t *testing.T) {
+	tk, err := NewTopK(Params{Width: 1 << 10, Depth: 4, Seed: 1}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heavy, light := testKey(1), testKey(2)
+	for range 3 {
+		tk.Add(heavy, math.MaxUint32)
+	}
+	tk.Add(light, 1)
+	got := tk.HeavyHitters(0.5)
+	if len(got) != 1 || got[0].Key != heavy || got[0].Count != math.MaxUint32 {
+		t.Errorf("one flow of N = %d saturated: HeavyHitters(0.5) = %v, want that flow alone", tk.Sketch().Total(), got)
+	}
+	d, err := NewFractionDetector(Params{Width: 1 << 10, Depth: 4, Seed: 1}, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		d.Add(heavy.Bytes(), math.MaxUint32)
+	}
+	if th := d.Threshold(); th != math.MaxUint32 {
+		t.Errorf("fraction detector at N = 3*(2^32-1): threshold %d, want 2^32-1", th)
+	}
+}
+
 // TestFractionDetector_PhiOne: phi 1 is in range: the threshold is N
 // itself, so a flow that alone made up the stream crosses it.
 func TestFractionDetector_PhiOne(t *testing.T) {

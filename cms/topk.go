@@ -2,6 +2,7 @@ package cms
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/dataplane-go/dataplane/flow"
@@ -244,12 +245,16 @@ func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap)))
 // phi*N (which eps*N < phi*N makes likely); with k < 1/phi some may be
 // missed. phi must be in (0, 1], as for [NewFractionDetector]; for any other
 // phi (0, negative, above 1, NaN) it returns nil, like a query that
-// matches no flow, rather than every tracked flow or an error.
+// matches no flow, rather than every tracked flow or an error. Counts
+// saturate at 2^32-1, which reads "at least that": where phi*N is larger
+// (N beyond 2^32, as byte counts soon are), the flows of saturated count
+// are the heavy hitters, as a fraction [Detector]'s threshold stops at
+// 2^32-1 too.
 func (t *TopK) HeavyHitters(phi float64) []Entry {
 	if !(phi > 0 && phi <= 1) || len(t.heap) == 0 {
 		return nil // the zero TopK has no sketch, and no flow
 	}
-	thr := fraction(phi, t.sketch.total)
+	thr := min(fraction(phi, t.sketch.total), math.MaxUint32)
 	var out []Entry
 	for _, e := range t.AppendTop(nil) {
 		if float64(e.Count) >= thr {
