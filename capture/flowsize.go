@@ -97,6 +97,12 @@ func (d FlowSizes) Sample(u float64) int {
 		// where the distribution is nearly log-uniform on [L, H].
 		q := paretoMass(d.alpha, d.lo, d.hi)
 		x = d.lo * math.Exp(-math.Log1p(-float64(u*q))/d.alpha)
+		// Where (L/H)^alpha is below an ulp of 1, q rounds to 1 and u
+		// = 1 gives x = +Inf: the largest size, H.
+		x = min(x, d.hi)
+	}
+	if x >= math.MaxInt { // float64(math.MaxInt) is 2^63 on 64-bit platforms, past an int
+		return math.MaxInt
 	}
 	return max(1, int(math.Round(x)))
 }

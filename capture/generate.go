@@ -18,8 +18,8 @@ import (
 
 // FrameSize is one frame length of a mix and its relative weight.
 type FrameSize struct {
-	Len    int // Ethernet frame length without FCS, 60 to 65,549 (an IPv4 total length of 65,535)
-	Weight float64
+	Len    int     // Ethernet frame length without FCS, 60 to 65,549 (an IPv4 total length of 65,535)
+	Weight float64 // relative; positive, and the weights of a mix sum to a finite number
 }
 
 // maxGenFrame is the longest frame the generator makes: the IP length
@@ -77,6 +77,7 @@ func (c *GenConfig) Validate() error {
 	case !(c.Rate >= 0) || math.IsInf(c.Rate, 0):
 		return fmt.Errorf("capture: generator rate must be a finite number of packets per second, at least 0, got %v", c.Rate)
 	}
+	var weights float64
 	for i, s := range c.FrameSizes {
 		if s.Len < 60 || s.Len > maxGenFrame {
 			return fmt.Errorf("capture: generator frame size %d must be in [60, %d] bytes, got %d", i, maxGenFrame, s.Len)
@@ -84,6 +85,12 @@ func (c *GenConfig) Validate() error {
 		if !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
 			return fmt.Errorf("capture: generator frame size %d weight must be positive and finite, got %v", i, s.Weight)
 		}
+		weights += s.Weight
+	}
+	if math.IsInf(weights, 0) {
+		// The generator draws from the sum: an infinite one would give
+		// every packet the last size.
+		return fmt.Errorf("capture: generator frame size weights must sum to a finite number, got +Inf: they are relative, so scale them down")
 	}
 	if c.FrameSizes != nil && len(c.FrameSizes) == 0 {
 		return fmt.Errorf("capture: generator frame sizes must be nil (IMIX) or hold at least one size")

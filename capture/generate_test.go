@@ -124,6 +124,29 @@ func TestFlowSizes_SampleOutsideUnit(t *testing.T) {
 	}
 }
 
+// TestPareto_SampleWide: where (min/max)^alpha is below an ulp of 1, the
+// mass 1 - (min/max)^alpha rounds to 1 and Sample(1)'s inverse CDF to
+// +Inf. Its conversion to an int, undefined in Go (math.MinInt on amd64),
+// then made the largest size the smallest, 1; now it is max, and at max
+// = math.MaxInt (2^63 as a float64, past an int) math.MaxInt.
+func TestPareto_SampleWide(t *testing.T) {
+	for _, c := range []struct {
+		alpha float64
+		max   int
+	}{{1.1, math.MaxInt}, {2, math.MaxInt/2 + 1}, {1, math.MaxInt/8 + 1}, {1.2, 1000000}} {
+		d, err := capture.Pareto(c.alpha, 1, c.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Sample(1); got != c.max {
+			t.Errorf("%v: Sample(1) = %d, want the largest size, %d", d, got, c.max)
+		}
+		if got := d.Sample(math.Nextafter(1, 0)); got < 1 || got > c.max {
+			t.Errorf("%v: Sample(1-2^-53) = %d, want a size in [1, %d]", d, got, c.max)
+		}
+	}
+}
+
 func TestPareto_Errors(t *testing.T) {
 	for _, tc := range []struct {
 		alpha    float64
@@ -302,6 +325,9 @@ func TestGenerate_Errors(t *testing.T) {
 		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{59, 1}}}, "frame size 0 must be in [60, 65549] bytes, got 59"},
 		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{60, 0}}}, "frame size 0 weight must be positive and finite, got 0"},
 		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{}}, "frame sizes must be nil"},
+		// Each weight finite, their sum not: every packet took the last
+		// size, where the mix asks for half of each.
+		{capture.GenConfig{Flows: 10, FrameSizes: []capture.FrameSize{{100, math.MaxFloat64}, {1000, math.MaxFloat64}}}, "weights must sum to a finite number, got +Inf"},
 		{capture.GenConfig{Flows: 1 << 20, FlowSizes: capture.DataMining}, "exceed 268435456 packets; set Packets"},
 	} {
 		_, err := capture.Generate(tc.cfg)
