@@ -2,6 +2,7 @@ package iblt
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 )
 
@@ -28,11 +29,23 @@ func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 || !(rate > 0 && rate <= 1) {
 		return 0
 	}
-	need := int(rate*float64(trials) + 0.999999)
+	need := listingsNeeded(rate, trials)
 	cells := searchCells(k, d, func(cells int) bool {
 		return decodeCount(k, d, cells, trials, seed) >= need
 	})
 	return float64(cells) / float64(d)
+}
+
+// listingsNeeded returns ceil(rate*trials), 1 at least for a positive
+// rate; a rate*trials within a relative 1e-12 of a whole number (0.07*100
+// is 7.000000000000001 in floating point) is that number.
+func listingsNeeded(rate float64, trials int) int {
+	x := rate * float64(trials)
+	n := math.Ceil(x)
+	if r := math.Round(x); math.Abs(x-r) <= 1e-12*x {
+		n = r
+	}
+	return int(n)
 }
 
 // measureCap returns the most cells MeasureThreshold tries for d entries.

@@ -94,3 +94,23 @@ func TestMeasureThreshold_OneHash(t *testing.T) {
 		t.Errorf("MeasureThreshold(1, 5000, ...) allocated %d MiB, want at most 256", alloc>>20)
 	}
 }
+
+// TestMeasureThreshold_TinyRate: a positive rate asks at least one
+// listing. A rate*trials below 1e-6 used to ask none, and the search
+// answered the smallest table on its grid (1.002 cells per entry for
+// d = 1,000, where no table lists), and one within 1e-6 above a whole
+// number was rounded down to it (0.5000001 of 2 trials asked one).
+func TestMeasureThreshold_TinyRate(t *testing.T) {
+	for _, c := range []struct {
+		rate   float64
+		trials int
+		want   int
+	}{{1e-7, 1, 1}, {1e-300, 100, 1}, {0.5000001, 2, 2}, {0.5, 2, 1}, {0.07, 100, 7}, {0.99, 200, 198}, {1, 200, 200}, {0.995, 200, 199}} {
+		if got := listingsNeeded(c.rate, c.trials); got != c.want {
+			t.Errorf("rate %v of %d trials: %d listings needed, want %d", c.rate, c.trials, got, c.want)
+		}
+	}
+	if got, half := MeasureThreshold(3, 1000, 1, 1e-7, 1), MeasureThreshold(3, 1000, 1, 1, 1); got != half || got < Threshold(3) {
+		t.Errorf("k=3 d=1000, one trial: rate 1e-7 gives %v cells per entry, rate 1 %v: want the same, at least c_3 = %.3f", got, half, Threshold(3))
+	}
+}

@@ -45,7 +45,8 @@ func MaxMean(loads []float64) float64 {
 // Tally returns, for n backends, how many of hashes p sends to each
 // backend (hashes p has no backend for, or whose index is n or more, are
 // not counted). A nil p routes no hash, as in [MovedFlows]. An n below 1
-// means no backend: the result is empty.
+// means no backend: the result is empty. The result's n counts are
+// allocated up front: n is the number of backends, not a bound on it.
 func Tally(p Picker, n int, hashes []uint64) []float64 {
 	p = orEmpty(p)
 	counts := make([]float64, max(n, 0))
