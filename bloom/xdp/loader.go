@@ -112,7 +112,9 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if flat == 1 {
 		m.MaxEntries, m.ValueSize, m.Value = 1, uint32(8*opts.flatWords()), nil
 	} else {
-		m.MaxEntries = uint32(opts.blocks())
+		// The value size too: a spec configured before for a flat
+		// filter holds that filter's element size.
+		m.MaxEntries, m.ValueSize = uint32(opts.blocks()), bloom.BlockBits/8
 	}
 	return nil
 }

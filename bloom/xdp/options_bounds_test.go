@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/dataplane-go/dataplane/bloom"
 )
 
@@ -39,9 +41,16 @@ func TestOptions_FirstInvalidValues(t *testing.T) {
 // filter of up to maxFlatBytes in one element, of its words rounded up to
 // a power of two (and to eight), and any other filter in ceil(bits/512)
 // elements of one 512-bit block, at and just past each word, block and
-// power-of-two boundary.
+// power-of-two boundary; on a fresh spec and on one spec configured for
+// every case in turn (Configure of a block filter used to leave a value
+// size set for a flat one before: 2,048 elements of 128 KiB, not 64
+// bytes, for 2^20 bits).
 func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 	const flatBits = 8 * maxFlatBytes
+	reused, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		layout Layout
 		bits   uint64
@@ -52,11 +61,8 @@ func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 		{Classic, flatBits - 1}, {Classic, flatBits}, {Classic, flatBits + 1}, {Classic, flatBits + 512},
 		{Blocked, 512}, {Blocked, 1024}, {Blocked, 7 * 512}, {Blocked, flatBits}, {Blocked, flatBits + 512},
 	} {
-		spec, err := Spec()
+		fresh, err := Spec()
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Configure(spec, Options{Params: bloom.Params{Bits: tc.bits, Hashes: 3}, Layout: tc.layout}); err != nil {
 			t.Fatal(err)
 		}
 		entries, size := uint32((tc.bits+511)/512), uint32(64)
@@ -69,8 +75,13 @@ func TestConfigure_MapEntriesAtBoundaries(t *testing.T) {
 			}
 			entries, size = 1, 8*words
 		}
-		if m := spec.Maps[bloomMapBloomWords]; m.MaxEntries != entries || m.ValueSize != size {
-			t.Errorf("layout %d, %d bits: bloom_words has %d entries of %d bytes, want %d of %d", tc.layout, tc.bits, m.MaxEntries, m.ValueSize, entries, size)
+		for name, spec := range map[string]*ebpf.CollectionSpec{"fresh": fresh, "reused": reused} {
+			if err := Configure(spec, Options{Params: bloom.Params{Bits: tc.bits, Hashes: 3}, Layout: tc.layout}); err != nil {
+				t.Fatal(err)
+			}
+			if m := spec.Maps[bloomMapBloomWords]; m.MaxEntries != entries || m.ValueSize != size {
+				t.Errorf("%s spec, layout %d, %d bits: bloom_words has %d entries of %d bytes, want %d of %d", name, tc.layout, tc.bits, m.MaxEntries, m.ValueSize, entries, size)
+			}
 		}
 	}
 }
