@@ -158,8 +158,12 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 
 // Close detaches nothing (close links yourself) and frees the kernel.
 // After Close every method that returns an error fails with one saying
-// the kernel is closed, and Close may be called again.
+// the kernel is closed, and Close may be called again. Close of a nil
+// *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
+	if k == nil {
+		return nil
+	}
 	var err error
 	if k.events != nil {
 		err = k.events.Close()
