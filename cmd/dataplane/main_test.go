@@ -219,10 +219,10 @@ func TestRun_BadArgs(t *testing.T) {
 		{"corrupt file", []string{"-pcap", corrupt}, 1, "dataplane: capture: " + corrupt + ": record 8 at offset " + strconv.Itoa(cut) + ": truncated: packet data needs 49 bytes, 4 left (the 7 packets before it are replayed)"},
 		{"corrupt among good", []string{"-pcap", good, "-pcap", corrupt}, 1, "record 8"},
 		{"empty directory", []string{"-pcap", empty}, 1, "no capture"},
-		{"amplify too large", []string{"-amplify", "1000"}, 1, "dataplane: -amplify 1000 would hold"},
+		{"amplify too large", []string{"-amplify", "1000"}, 1, "dataplane: -amplify 1000 would need"},
 		// good.pcap holds 10 frames of 42 to 51 bytes, 465 bytes: 465 times
 		// this N is 2^64 + 449, which wraps to 449 bytes in a uint64.
-		{"amplify wraps", []string{"-pcap", good, "-amplify", "39670417362816241"}, 1, "dataplane: -amplify 39670417362816241 would hold"},
+		{"amplify wraps", []string{"-pcap", good, "-amplify", "39670417362816241"}, 1, "dataplane: -amplify 39670417362816241 would need"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCmd(t, append([]string{"-quiet"}, tc.args...)...)
@@ -367,8 +367,8 @@ func TestProgress_NewStepWaits(t *testing.T) {
 // packet costs the command besides its frame (its capture.Packet, parse
 // result, frame slice and key), which for small frames is several times
 // the frame. 90 million copies of a 42-byte frame are 3.8 GB of frames,
-// under the bound, but over 17 GB held in all: the command must refuse
-// them before amplifying, not run out of memory.
+// under 4 GiB, but over 17 GB held in all: the command must refuse them
+// before amplifying, not run out of memory.
 func TestRun_AmplifySmallFramesTooLarge(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "arp.pcap")
 	arp := make([]byte, 42)
@@ -377,7 +377,7 @@ func TestRun_AmplifySmallFramesTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", "90000000")
-	if code != 1 || !strings.Contains(errs, "dataplane: -amplify 90000000 would hold") {
+	if code != 1 || !strings.Contains(errs, "dataplane: -amplify 90000000 would need") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}
 }
@@ -599,6 +599,33 @@ func TestRun_UnreadableEntryInDirectory(t *testing.T) {
 	}
 }
 
+// TestRun_ReadStopsAtMemoryLimit: reading stops, with an error naming the
+// file and the packet, at the first packet that would take the input past
+// the memory limit; the packets before it are replayed, no later file is
+// read, and the exit status is 1. Before, every packet was read: a gzip
+// capture of 155 KB holding ten million empty records took 3 GB.
+func TestRun_ReadStopsAtMemoryLimit(t *testing.T) {
+	f := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", nil)
+	var pkts []capture.Packet
+	for range 100 {
+		pkts = append(pkts, capture.Packet{Data: f, WireLen: len(f), Link: capture.LinkEthernet})
+	}
+	path := filepath.Join(t.TempDir(), "hundred.pcap")
+	if err := capture.WriteFile(path, pkts); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old uint64) { memoryLimit = old }(memoryLimit)
+	memoryLimit = peakMemory(50, 50*uint64(len(f)), 1)
+	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-pcap", path)
+	want := "dataplane: " + path + ": stopped reading at its packet 51: the input would need about"
+	if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "(the 50 packets before it are replayed)") || strings.Count(errs, "stopped reading") != 1 {
+		t.Errorf("exit %d, want 1 and %q once; stderr:\n%s", code, want, errs)
+	}
+	if got := row(t, out, "packets"); got != "50" {
+		t.Errorf("packets %s, want the 50 that fit", got)
+	}
+}
+
 // TestRun_AmplifyProductWraps: an -amplify N whose bytes to hold, N times
 // what the capture costs, pass 2^64 (and wrap to a few bytes in a uint64)
 // is refused for its size like any N too large.
@@ -608,14 +635,14 @@ func TestRun_AmplifyProductWraps(t *testing.T) {
 	if err := capture.WriteFile(path, []capture.Packet{{Data: f, WireLen: len(f), Link: capture.LinkEthernet}}); err != nil {
 		t.Fatal(err)
 	}
-	size := uint64(len(f) + amplifiedPerPacket)
+	size := uint64(len(f)) + perPacket
 	n := math.MaxUint64/size + 1 // n*size is 2^64 plus less than size
 	if n > math.MaxInt {
 		t.Skipf("-amplify %d does not fit in an int here", n)
 	}
 	arg := strconv.FormatUint(n, 10)
 	code, _, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-amplify", arg)
-	if code != 1 || !strings.Contains(errs, "dataplane: -amplify "+arg+" would hold") {
+	if code != 1 || !strings.Contains(errs, "dataplane: -amplify "+arg+" would need") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}
 }
