@@ -60,7 +60,7 @@ func fpLoadDir(tb testing.TB, dir string) []fpCapture {
 	}
 	var caps []fpCapture
 	for _, f := range files {
-		if traffic.IsRobustness(f) {
+		if traffic.IsRobustness(dir, f) {
 			continue
 		}
 		name := filepath.Base(f)

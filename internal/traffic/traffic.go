@@ -69,18 +69,24 @@ func Files(tb testing.TB) []string {
 // real and synthetic captures meant for benchmarks and flow statistics.
 func MainFiles(tb testing.TB) []string {
 	tb.Helper()
+	dir := Dir(tb)
 	var out []string
 	for _, f := range Files(tb) {
-		if !IsRobustness(f) {
+		if !IsRobustness(dir, f) {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-// IsRobustness reports whether a capture path lies in a robustness/
-// directory (odd frames for parser tests, not for statistics).
-func IsRobustness(path string) bool {
+// IsRobustness reports whether the capture at path, under dir, lies in a
+// robustness/ directory below dir (odd frames for parser tests, not for
+// statistics). Only the part of path below dir counts: a dir whose own
+// path has a robustness/ in it took every capture for a robustness one.
+func IsRobustness(dir, path string) bool {
+	if rel, err := filepath.Rel(dir, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		path = rel
+	}
 	return slices.Contains(strings.Split(filepath.ToSlash(path), "/"), "robustness")
 }
 

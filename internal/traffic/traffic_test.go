@@ -20,7 +20,7 @@ func TestFiles(t *testing.T) {
 		t.Errorf("%d captures, %d main; want 46 and 7", len(all), len(main))
 	}
 	for _, f := range main {
-		if traffic.IsRobustness(f) {
+		if traffic.IsRobustness(traffic.Dir(t), f) {
 			t.Errorf("main file %s is in robustness/", f)
 		}
 	}
@@ -250,17 +250,45 @@ func TestFrames_LeavesOutUnconvertible(t *testing.T) {
 	}
 }
 
+// TestIsRobustness: only the part of a path below the traffic directory
+// counts, so a directory whose own path has a robustness/ in it (a
+// checkout under one, or a link there) still has main captures.
 func TestIsRobustness(t *testing.T) {
-	for path, want := range map[string]bool{
-		"traffic/robustness/a.pcap":     true,
-		"robustness/a.pcap":             true,
-		"traffic/robustness-old/a.pcap": false,
-		"traffic/robustness.pcap":       false,
-		"traffic/synthetic/a.pcap":      false,
+	for _, c := range []struct {
+		dir, path string
+		want      bool
+	}{
+		{"traffic", "traffic/robustness/a.pcap", true},
+		{"traffic", "traffic/robustness/deeper/a.pcap", true},
+		{".", "robustness/a.pcap", true},
+		{"traffic", "traffic/robustness-old/a.pcap", false},
+		{"traffic", "traffic/robustness.pcap", false},
+		{"traffic", "traffic/synthetic/a.pcap", false},
+		{"robustness/traffic", "robustness/traffic/a.pcap", false},
+		{"/x/robustness/traffic", "/x/robustness/traffic/synthetic/a.pcap", false},
+		{"/x/robustness/traffic", "/x/robustness/traffic/robustness/a.pcap", true},
+		{"/elsewhere", "/x/robustness/a.pcap", true}, // not under dir: the whole path counts
 	} {
-		if got := traffic.IsRobustness(path); got != want {
-			t.Errorf("IsRobustness(%q) = %v, want %v", path, got, want)
+		if got := traffic.IsRobustness(filepath.FromSlash(c.dir), filepath.FromSlash(c.path)); got != c.want {
+			t.Errorf("IsRobustness(%q, %q) = %v, want %v", c.dir, c.path, got, c.want)
 		}
+	}
+}
+
+// TestMainFiles_DirUnderRobustness: the shared captures reached through a
+// path with a robustness/ in it (a link) have the same main files.
+func TestMainFiles_DirUnderRobustness(t *testing.T) {
+	want := len(traffic.MainFiles(t))
+	link := filepath.Join(t.TempDir(), "robustness", "traffic")
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(traffic.Dir(t), link); err != nil {
+		t.Skipf("no symbolic link here: %v", err)
+	}
+	t.Setenv(traffic.EnvDir, link)
+	if got := len(traffic.MainFiles(t)); got != want || want == 0 {
+		t.Errorf("through %s: %d main captures, want %d", link, got, want)
 	}
 }
 
