@@ -173,6 +173,9 @@ func peakMemory(n, frames, copies uint64) uint64 {
 	return total
 }
 
+// errMemory is the error of reading past memoryLimit.
+var errMemory = errors.New("the input would need more memory than allowed")
+
 // readCapture appends the packets of the capture at path to pkts, as
 // capture.ReadFile reads them, while all of pkts fit memoryLimit (see
 // peakMemory); *frames is the bytes of pkts' frames, kept up to date.
@@ -191,7 +194,7 @@ func readCapture(path string, pkts []capture.Packet, frames *uint64) ([]capture.
 			return pkts, err
 		}
 		if need := peakMemory(uint64(len(pkts)+1), *frames+uint64(len(p.Data)), 1); need > memoryLimit {
-			return pkts, fmt.Errorf("%s: stopped reading at its packet %d: the input would need about %d MiB of memory, more than the %d MiB allowed", path, n, need>>20, memoryLimit>>20)
+			return pkts, fmt.Errorf("%s: stopped reading at its packet %d: %w: about %d MiB, more than the %d MiB allowed", path, n, errMemory, need>>20, memoryLimit>>20)
 		}
 		*frames += uint64(len(p.Data))
 		pkts = append(pkts, p)
@@ -260,7 +263,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 					fmt.Fprintf(stderr, "dataplane: %v\n", err)
 				}
 				status = 1
-				if peakMemory(uint64(len(pkts)+1), frames, 1) > memoryLimit {
+				if errors.Is(err, errMemory) {
 					break // and no other file
 				}
 			}

@@ -617,7 +617,7 @@ func TestRun_ReadStopsAtMemoryLimit(t *testing.T) {
 	defer func(old uint64) { memoryLimit = old }(memoryLimit)
 	memoryLimit = peakMemory(50, 50*uint64(len(f)), 1)
 	code, out, errs := runCmd(t, "-quiet", "-kernel", "off", "-pcap", path, "-pcap", path)
-	want := "dataplane: " + path + ": stopped reading at its packet 51: the input would need about"
+	want := "dataplane: " + path + ": stopped reading at its packet 51: the input would need more memory than allowed: about"
 	if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "(the 50 packets before it are replayed)") || strings.Count(errs, "stopped reading") != 1 {
 		t.Errorf("exit %d, want 1 and %q once; stderr:\n%s", code, want, errs)
 	}
