@@ -23,8 +23,7 @@ import (
 // rates. A one-hash table lists its entries only when each has a cell of
 // its own, which takes about d²/(2 ln(1/rate)) cells (the birthday bound):
 // for k = 1 at a rate of 0.99, MeasureThreshold answers 0 from a few
-// hundred entries on. Without the bound it doubled the table up to
-// MaxCells, 10 GB of cells, before answering 0.
+// hundred entries on, having built tables of at most 2^20 cells.
 func MeasureThreshold(k, d, trials int, rate float64, seed uint64) float64 {
 	if d < 1 || d > MaxCells || k < 1 || k > MaxHashes || trials < 1 || !(rate > 0 && rate <= 1) {
 		return 0
