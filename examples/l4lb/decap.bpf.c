@@ -9,6 +9,12 @@
  * offset) also passes untouched: an ipip device decapsulates only after
  * reassembly, and stripping a fragment's header would hand the stack a cut
  * inner packet or, for a later fragment, payload bytes read as a header.
+ * So does an outer header the stack would drop before any tunnel saw it:
+ * an IPv4 header whose checksum is wrong (RFC 1122 section 3.2.1.2), or
+ * whose total length is below 20 bytes, and an IPv4 or IPv6 header whose
+ * length runs past the frame (a cut packet). Bytes of the frame after the
+ * outer packet's length (Ethernet padding) are cut off, as the stack cuts
+ * them before a tunnel sees the packet: they are not the inner packet's.
  *
  * The outer header's ECN field reaches the inner packet as RFC 6040
  * section 4.2 says, so that a router's congestion mark between balancer
@@ -33,7 +39,7 @@
  */
 #include <linux/bpf.h>       /* struct xdp_md, XDP_PASS, XDP_DROP */
 #include <linux/if_ether.h>  /* ETH_HLEN */
-#include <bpf/bpf_helpers.h> /* SEC, bpf_xdp_adjust_head (libbpf-dev) */
+#include <bpf/bpf_helpers.h> /* SEC, bpf_xdp_adjust_head and _tail (libbpf-dev) */
 
 /* ECN codepoints (RFC 3168 section 5). */
 #define ECN_NOT_ECT 0
@@ -88,6 +94,20 @@ static __always_inline int ecn_decap(__u8 outer, __u8 *in, __u8 nh, void *data_e
 	return 0;
 }
 
+/* ip4_csum_ok reports whether the 20-byte IPv4 header at ip sums to
+ * 0xffff, its checksum included (RFC 1071). */
+static __always_inline int ip4_csum_ok(const __u8 *ip)
+{
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < 20; i += 2)
+		sum += (__u32)ip[i] << 8 | ip[i + 1];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 SEC("xdp")
 int xdp_decap(struct xdp_md *ctx)
 {
@@ -96,7 +116,7 @@ int xdp_decap(struct xdp_md *ctx)
 	__u8 *eth = data;
 	__u8 macs[12];
 	__u8 *in; /* the inner header */
-	__u32 hl;
+	__u32 hl, len, have;
 	__u8 nh, ecn;
 
 	if ((void *)(eth + ETH_HLEN + 40) > data_end)
@@ -108,21 +128,43 @@ int xdp_decap(struct xdp_md *ctx)
 		if ((ip[6] & 0x3f) || ip[7])
 			return XDP_PASS; /* a fragment: the stack reassembles */
 		nh = ip[9];
+		if (nh != 4 && nh != 41)
+			return XDP_PASS;
+		if (!ip4_csum_ok(ip))
+			return XDP_PASS; /* a bad checksum: the stack drops it */
+		len = (__u32)ip[2] << 8 | ip[3];
+		if (len < 20)
+			return XDP_PASS; /* shorter than its header: the stack drops it */
 		hl = 20;
-		in = ip + 20;
 		ecn = ip[1] & 3;
 	} else if (eth[12] == 0x86 && eth[13] == 0xdd) {
 		if ((ip[0] >> 4) != 6)
 			return XDP_PASS; /* not IPv6: the stack drops it */
 		nh = ip[6];
+		if (nh != 4 && nh != 41)
+			return XDP_PASS;
+		len = 40 + ((__u32)ip[4] << 8 | ip[5]);
 		hl = 40;
-		in = ip + 40;
 		ecn = ip[1] >> 4 & 3;
 	} else {
 		return XDP_PASS;
 	}
-	if (nh != 4 && nh != 41)
-		return XDP_PASS;
+	/* Packet pointers subtracted: the verifier allows it with CAP_PERFMON
+	 * (or root), which the balancer's kernel needs as well. */
+	have = (__u32)(data_end - (void *)ip);
+	if (len > have)
+		return XDP_PASS; /* cut short: the stack drops it */
+	if (len < have) {
+		/* Padding after the outer packet: cut it, as the stack would. */
+		if (bpf_xdp_adjust_tail(ctx, -(int)(have - len)))
+			return XDP_DROP;
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		eth = data;
+		if ((void *)(eth + ETH_HLEN) > data_end)
+			return XDP_DROP;
+	}
+	in = eth + ETH_HLEN + hl;
 	if (ecn_decap(ecn, in, nh, data_end))
 		return XDP_DROP; /* CE on a packet that is not ECN-capable */
 	__builtin_memcpy(macs, eth, 12);

@@ -123,3 +123,74 @@ func TestDecap_Outer(t *testing.T) {
 		}
 	}
 }
+
+// TestDecap_OuterHeaderChecks: an outer header that the stack would drop
+// before any tunnel saw it passes untouched, for the stack to drop, as an
+// ipip device never sees it: an IPv4 header whose checksum is wrong (RFC
+// 1122 section 3.2.1.2; the program used to strip it and hand the inner
+// packet up), an IPv4 total length below the header's 20 bytes, and an
+// IPv4 total length or IPv6 payload length that runs past the frame (a
+// cut packet). Bytes after the outer packet's length (Ethernet padding)
+// are cut off, as the stack cuts them: they used to become the inner
+// packet's tail.
+func TestDecap_OuterHeaderChecks(t *testing.T) {
+	objs := decapFor(t)
+
+	in4 := pkt.UDP4("203.0.113.5:5353", "10.200.100.1:7000", make([]byte, 64))[14:]
+	outer4 := func(ip pkt.IPv4, payload []byte) []byte {
+		ip.Src, ip.Dst, ip.Protocol = pkt.Addr("10.200.2.2"), pkt.Addr("10.200.11.2"), 4
+		return pkt.Frame{IP4: &ip, Payload: payload}.Bytes()
+	}
+	outer6 := func(ip pkt.IPv6, payload []byte) []byte {
+		ip.Src, ip.Dst, ip.Protocol = pkt.Addr("2001:db8:2::2"), pkt.Addr("2001:db8:11::2"), 4
+		return pkt.Frame{IP6: &ip, Payload: payload}.Bytes()
+	}
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"outer IPv4 checksum wrong", outer4(pkt.IPv4{BadChecksum: true}, in4)},
+		{"outer IPv4 checksum wrong, outer CE on a Not-ECT inner packet", outer4(pkt.IPv4{BadChecksum: true, TOS: ecnCE}, in4)},
+		{"outer IPv4 total length 19", outer4(pkt.IPv4{TotalLength: 19}, in4)},
+		{"outer IPv4 total length one past the frame", outer4(pkt.IPv4{TotalLength: uint16(20 + len(in4) + 1)}, in4)},
+		{"outer IPv6 payload length one past the frame", outer6(pkt.IPv6{PayloadLength: len(in4) + 1}, in4)},
+	} {
+		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
+		if v != 2 || !bytes.Equal(out, c.frame) {
+			t.Errorf("%s: verdict %d, frame\n%x\nwant XDP_PASS, untouched\n%x", c.name, v, out, c.frame)
+		}
+		if mv, mf := decapModel(c.frame); mv != v || !bytes.Equal(mf, out) {
+			t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+		}
+	}
+
+	// Padding after the outer packet is not the inner packet's.
+	pad := []byte{0xde, 0xad, 0xbe, 0xef, 0, 0}
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"IPv4 outer packet with 6 bytes of padding", append(outer4(pkt.IPv4{}, in4), pad...)},
+		{"IPv6 outer packet with 6 bytes of padding", append(outer6(pkt.IPv6{}, in4), pad...)},
+		// A total length that ends inside the inner header: the frame's
+		// bytes after it are still cut, and the stack drops the cut inner
+		// packet.
+		{"IPv4 outer packet ending 10 bytes into the inner header", outer4(pkt.IPv4{TotalLength: 30}, in4)},
+	} {
+		n := len(c.frame) - len(pad)
+		if c.frame[14]>>4 == 4 {
+			n = 14 + (int(c.frame[16])<<8 | int(c.frame[17]))
+		}
+		hl := 20
+		if c.frame[14]>>4 == 6 {
+			hl = 40
+		}
+		v, out := kerneltest.Run(t, objs.XdpDecap, c.frame)
+		if want := c.frame[14+hl : n]; v != 2 || len(out) < 14 || !bytes.Equal(out[14:], want) {
+			t.Errorf("%s: verdict %d, frame\n%x\nwant XDP_PASS with the inner packet alone\n%x", c.name, v, out, want)
+		}
+		if mv, mf := decapModel(c.frame); mv != v || !bytes.Equal(mf, out) {
+			t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+		}
+	}
+}
