@@ -238,11 +238,25 @@ func (t *topo) in(role string, args ...string) error {
 }
 
 // addNS creates the namespace of role. It records the name first, so
-// that close deletes the namespace even if "ip netns add" failed or was
-// killed after making it.
+// that close deletes the namespace even if "ip netns add" was killed after
+// making it; but a namespace of that name that exists already is not
+// this run's, and is neither recorded nor touched: it belongs to another
+// run whose process has the same pid (in another pid namespace: every
+// container's first process is pid 1), or was left by a run that was
+// killed (SIGKILL, or a test binary's timeout) before it could clean up.
+// close used to delete it, pulling the namespace from under a live run.
 func (t *topo) addNS(role string) error {
-	t.ns = append(t.ns, t.name(role))
-	if err := t.ip("netns", "add", t.name(role)); err != nil {
+	name := t.name(role)
+	if _, err := os.Stat("/run/netns/" + name); err == nil {
+		return errNSExists(name)
+	}
+	t.ns = append(t.ns, name)
+	if err := t.ip("netns", "add", name); err != nil {
+		if strings.Contains(err.Error(), "File exists") {
+			// Made by another run between the check and the add.
+			t.ns = t.ns[:len(t.ns)-1]
+			return fmt.Errorf("%w (%w)", errNSExists(name), err)
+		}
 		return err
 	}
 	if t.fam.six {
@@ -255,6 +269,11 @@ func (t *topo) addNS(role string) error {
 		}
 	}
 	return t.in(role, "link", "set", "lo", "up")
+}
+
+// errNSExists is the error of a namespace name that is taken already.
+func errNSExists(name string) error {
+	return fmt.Errorf("namespace %s exists already: another run's, or left by one that was killed (if no run uses it, delete it with ip netns del %s)", name, name)
 }
 
 // link joins roles a and b with a veth pair named an (in a) and bn (in b),

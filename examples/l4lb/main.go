@@ -31,7 +31,12 @@
 // It needs root (namespaces, BPF), iproute2's ip command and sysctl
 // (procps). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
-// all when done, also on SIGINT or SIGTERM; no traffic leaves them.
+// all when done, also on SIGINT, SIGTERM or SIGHUP; no traffic leaves
+// them. A run killed otherwise (SIGKILL) leaves its namespaces behind
+// (its XDP programs go with the process): delete them with "ip netns del".
+// A run whose namespace names are taken (a killed run's, or a live run's
+// with the same pid in another pid namespace, as in two containers)
+// stops with an error naming the namespace, and leaves it alone.
 //
 // Backends decapsulate with a small XDP program (decap.bpf.c) rather than
 // an ipip device, so the example also runs on kernels built without
@@ -66,12 +71,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "l4lb: warning:", w)
 	}
 	o.Log = os.Stderr
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a terminal or SSH session closing must not kill the run
+	// half way, leaving its namespaces behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	res, err := run(ctx, o)
 	report(os.Stdout, res)
 	if ctx.Err() != nil {
-		// Interrupted (SIGINT or SIGTERM): the run has cleaned up; say
+		// Interrupted (SIGINT, SIGTERM or SIGHUP): the run has cleaned up; say
 		// so, with any other error, and exit as a shell does on SIGINT.
 		if err := withoutCanceled(err); err != nil {
 			fmt.Fprintln(os.Stderr, "l4lb:", err)

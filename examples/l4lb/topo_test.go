@@ -23,10 +23,12 @@ func TestCommand(t *testing.T) {
 }
 
 // TestTopoClose: close deletes every recorded namespace, and a recorded
-// one that was never made (its "ip netns add" failed or was killed before
-// making it) is no error. addNS records the name before running ip, so
-// a failed add leaves the name recorded. With IPv6, whose addNS also sets
-// a sysctl inside the new namespace, too.
+// one that was never made (its "ip netns add" was killed before making
+// it) is no error. With IPv6, whose addNS also sets a sysctl inside the
+// new namespace, too. A namespace whose name is taken already is another
+// run's (the same pid in another pid namespace, or a killed run's): addNS
+// refuses it, saying so, and close leaves it alone. It used to record the
+// name all the same, and close deleted the other run's namespace.
 func TestTopoClose(t *testing.T) {
 	requireNetns(t)
 	for _, f := range families {
@@ -35,20 +37,38 @@ func TestTopoClose(t *testing.T) {
 }
 
 func testTopoClose(t *testing.T, f family) {
-	top := &topo{prefix: fmt.Sprintf("l4lbt%d", os.Getpid()), fam: f}
-	if err := top.addNS("a"); err != nil {
+	prefix := fmt.Sprintf("l4lbt%d", os.Getpid())
+	// Deleted even when a step below fails.
+	other := &topo{prefix: prefix, fam: f}
+	top := &topo{prefix: prefix, fam: f}
+	t.Cleanup(func() {
+		top.close()
+		other.close()
+	})
+	if err := other.addNS("a"); err != nil {
 		t.Fatal(err)
 	}
-	// A second add of the same name fails; the name stays recorded once more.
-	if err := top.addNS("a"); err == nil {
+	// A second add of the same name fails, and is not recorded: the
+	// namespace is not this topo's.
+	err := top.addNS("a")
+	if err == nil || !strings.Contains(err.Error(), "namespace "+top.name("a")+" exists already") {
+		t.Errorf("addNS of a namespace that exists: %v, want an error saying so", err)
+	}
+	if err := other.addNS("a"); err == nil {
 		t.Errorf("second addNS of the same namespace succeeded")
 	}
 	top.ns = append(top.ns, top.name("never-made"))
 	if err := top.close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
+	if _, err := os.Stat("/run/netns/" + other.name("a")); err != nil {
+		t.Errorf("close of a topo whose addNS failed deleted the namespace another one made: %v", err)
+	}
+	if err := other.close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
 	out, _ := exec.Command("ip", "netns", "list").Output()
-	if strings.Contains(string(out), top.prefix) {
+	if strings.Contains(string(out), prefix) {
 		t.Errorf("namespaces left behind:\n%s", out)
 	}
 }
