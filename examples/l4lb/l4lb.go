@@ -758,8 +758,9 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 		}
 	}
 	res.Stats, err = lb.Stats()
-	if errors.Join(errs...) != nil {
-		// Some request went unanswered: show where packets stopped.
+	if errors.Join(errs...) != nil && ctx.Err() == nil {
+		// Some request went unanswered: show where packets stopped. Not
+		// when interrupted (SIGINT), which is no failure of the path.
 		t.logCounters(o.Log, res.Stats)
 	}
 	return res, errors.Join(append(errs, err)...)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -369,5 +370,29 @@ func TestSessions(t *testing.T) {
 	}
 	if d != (Drained{Backend: "a"}) {
 		t.Errorf("a session cut short was counted: %+v", d)
+	}
+
+	// Opening sessions ends when ctx does, with ctx's error (it used to
+	// return the timeout that cut the exchange short, which main reported
+	// as a failure beside "interrupted"), and closes those opened.
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var dialled []net.Conn
+	_, err = openSessions(ctx, 3, func() (net.Conn, error) {
+		c, srv := net.Pipe()
+		dialled = append(dialled, c)
+		go func() { // reads the line, never answers
+			bufio.NewReader(srv).ReadString('\n')
+		}()
+		t.Cleanup(func() { srv.Close() })
+		return c, nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || len(dialled) != 1 {
+		t.Errorf("openSessions with ctx ending: %v after %d dials, want ctx's error after 1", err, len(dialled))
+	}
+	for _, c := range dialled {
+		if _, err := c.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+			t.Errorf("session opened before ctx ended: write %v, want it closed", err)
+		}
 	}
 }

@@ -104,7 +104,9 @@ func (s *session) exchange(ctx context.Context, line string) (string, error) {
 }
 
 // openSessions dials n sessions with dial (in the client's namespace) and
-// has each answered once. On an error it closes those it opened.
+// has each answered once. On an error it closes those it opened; when ctx
+// ends (SIGINT) the error is ctx's, not the timeout that ended the
+// exchange under way (which main would report as a failure).
 func openSessions(ctx context.Context, n int, dial func() (net.Conn, error)) ([]*session, error) {
 	var ss []*session
 	for i := range n {
@@ -116,6 +118,9 @@ func openSessions(ctx context.Context, n int, dial func() (net.Conn, error)) ([]
 		}
 		if err != nil {
 			closeSessions(ss)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, fmt.Errorf("session %d of %d before the drain: %w", i+1, n, err)
 		}
 	}
