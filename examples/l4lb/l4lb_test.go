@@ -85,7 +85,7 @@ func TestL4LB_PathMTU(t *testing.T) {
 // everything it created is gone, whether it failed or not.
 func runFamily(t *testing.T, f family, pathMTU, drain int, connTrack bool) Result {
 	t.Helper()
-	sockets := openSockets(t)
+	sockets, bpfs := openSockets(t), openBPF(t)
 	res, err := run(context.Background(), Options{Backends: 3, UDP: 450, TCP: 90, Seed: 7,
 		TCPBytes: 20000, PathMTU: pathMTU, Drain: drain, ConnTrack: connTrack, IPv6: f.six, Log: testLog{t}})
 	out, _ := exec.Command("ip", "netns", "list").Output()
@@ -96,6 +96,10 @@ func runFamily(t *testing.T, f family, pathMTU, drain int, connTrack bool) Resul
 	// where ip netns list no longer shows it.
 	if n := openSockets(t); n > sockets {
 		t.Errorf("%d sockets open after the run, %d before", n, sockets)
+	}
+	// Nor may a program, map or link (an XDP program still attached).
+	if n := openBPF(t); n > bpfs {
+		t.Errorf("%d BPF objects open after the run, %d before", n, bpfs)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +266,14 @@ func checkDrainConnTrack(t *testing.T, f family, res Result) {
 }
 
 // openSockets counts the process's open sockets (/proc/self/fd).
-func openSockets(t *testing.T) int {
+func openSockets(t *testing.T) int { return openFDs(t, "socket:") }
+
+// openBPF counts the process's open BPF programs, maps and links.
+func openBPF(t *testing.T) int { return openFDs(t, "anon_inode:bpf") }
+
+// openFDs counts the process's open file descriptors whose link
+// (/proc/self/fd) starts with prefix.
+func openFDs(t *testing.T, prefix string) int {
 	t.Helper()
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
@@ -270,7 +281,7 @@ func openSockets(t *testing.T) int {
 	}
 	n := 0
 	for _, fd := range fds {
-		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, prefix) {
 			n++
 		}
 	}
@@ -283,15 +294,17 @@ func (l testLog) Write(p []byte) (int, error) { l.t.Logf("%s", p); return len(p)
 
 // requireNetns skips t unless the kernel loads BPF programs (see
 // kerneltest.Require), the test runs as root and iproute2's ip is
-// installed: what building the example's namespaces takes.
+// installed: what building the example's namespaces takes. Like every
+// kernel test's skip, it fails t instead when DATAPLANE_REQUIRE_KERNEL=1
+// (it used to skip silently for want of root or ip even then).
 func requireNetns(t *testing.T) {
 	t.Helper()
 	kerneltest.Require(t)
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
+		kerneltest.Skip(t, "needs root for network namespaces")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip command")
+		kerneltest.Skip(t, "needs iproute2's ip command")
 	}
 }
 
