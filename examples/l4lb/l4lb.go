@@ -30,10 +30,15 @@ import (
 
 // Options of one run.
 type Options struct {
-	Backends int    // backends (1 to 9)
-	UDP      int    // UDP requests, each from a new source port (0 or more; at most 12768 with Drain and ConnTrack)
-	TCP      int    // TCP connections (0 or more; at most 10000 with Drain)
-	Seed     uint64 // flow-hash and table seed
+	Backends int // backends (1 to 9)
+	// UDP requests, each from a new socket on a source port the kernel
+	// picks (0 or more; at most 12768 with Drain and ConnTrack). Ports may
+	// come back in a long run (a few hundred of 5000 did): such a request
+	// is its flow sent again, and counts again among the flows a drain
+	// sends again.
+	UDP  int
+	TCP  int    // TCP connections (0 or more; at most 10000 with Drain)
+	Seed uint64 // flow-hash and table seed
 	// TCPBytes is the length of each TCP answer: the backend's name, a
 	// newline and filler. Less than the name and newline means the name
 	// and newline alone.

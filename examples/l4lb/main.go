@@ -110,9 +110,10 @@ func withoutCanceled(err error) error {
 
 // parseArgs reads the command line (without the program name). It writes
 // errors and the usage to stderr. Values out of range are usage errors
-// too, like flag syntax errors: main exits with status 2 for both. The example takes flags only: a stray
-// argument is an error rather than silently ignored, so that a mistyped
-// flag ("-tcp 5 10") is not run with values the user did not mean.
+// too, like flag syntax errors: main exits with status 2 for both. The
+// example takes flags only: a stray argument is an error rather than
+// silently ignored, so that a mistyped flag ("-tcp 5 10") is not run with
+// values the user did not mean.
 func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("l4lb", flag.ContinueOnError)
@@ -122,7 +123,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&o.Backends, "backends", 3, "number of backends (1 to 9)")
-	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new source port)")
+	fs.IntVar(&o.UDP, "udp", 300, "UDP requests (each from a new socket, on a source port the kernel picks)")
 	fs.IntVar(&o.TCP, "tcp", 60, "TCP connections")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the flow hash and of the table")
 	fs.IntVar(&o.TCPBytes, "tcp-bytes", 0, "length of each TCP answer (0: the backend's name and a newline)")
