@@ -48,25 +48,37 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 // [ebpf.VerifierError] (print it with %+v for the whole log) when the
 // verifier rejects a program.
 //
-// When the kernel refuses the maps' size (ENOMEM, E2BIG), the error says
-// how much they asked for, so that the caller can tell sizes too large for
-// the machine from other failures. When it refuses the caller (the error
-// matches [os.ErrPermission] and is not the verifier's), the error says
-// which privileges a load needs: the kernel's own answer, and the hint
-// cilium/ebpf adds to it, are about memlock limits, which Load has
-// already lifted.
+// When the kernel refuses the maps' size (ENOMEM or E2BIG, but not from
+// a program's load, whose E2BIG is the verifier's "program too large"),
+// the error says how much they asked for, so that the caller can tell
+// sizes too large for the machine from other failures. When it refuses
+// the caller (the error matches [os.ErrPermission] and is not the
+// verifier's), the error says which privileges a load needs: the kernel's
+// own answer, and the hint cilium/ebpf adds to it, are about memlock
+// limits, which Load has already lifted.
 //
 // A kernel built without BTF of its own refuses every kernel of this
 // module, and the error says so (see explainBTF).
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
 	if err := spec.LoadAndAssign(objs, nil); err != nil {
-		if errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG) {
+		if isMapSizeError(err) {
 			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
 		}
 		return fmt.Errorf("load %s kernel: %w", kernel, explainBTF(explainPermission(err)))
 	}
 	return nil
+}
+
+// isMapSizeError reports whether err, from loading a collection, is the
+// kernel's refusal of its maps' size: ENOMEM or E2BIG, but not from a
+// program's load or from BTF's (cilium/ebpf reports both as a
+// [ebpf.VerifierError]), where E2BIG is the verifier's "BPF program is
+// too large" (its complexity limit) or too many instructions, and has
+// nothing to do with the maps.
+func isMapSizeError(err error) bool {
+	var ve *ebpf.VerifierError
+	return (errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG)) && !errors.As(err, &ve)
 }
 
 // explainBTF says why the verifier refused a kernel when the running
@@ -123,8 +135,9 @@ func explainPermission(err error) error {
 }
 
 // mapBytesText describes the memory the maps of spec ask for: the values
-// of every entry, once per possible CPU for per-CPU maps (keys and the
-// kernel's own overhead left out).
+// of every entry, once per possible CPU for per-CPU maps, and the data
+// area of ring buffers, whose MaxEntries is its size in bytes (keys and
+// the kernel's own overhead left out).
 func mapBytesText(spec *ebpf.CollectionSpec) string {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
@@ -132,10 +145,14 @@ func mapBytesText(spec *ebpf.CollectionSpec) string {
 	}
 	var total float64
 	for _, m := range spec.Maps {
-		b := float64(m.MaxEntries) * float64((m.ValueSize+7)&^7)
+		// In 64 bits: a value size near 2^32, which the kernel refuses
+		// with E2BIG, must not round up to 0.
+		b := float64(m.MaxEntries) * float64((uint64(m.ValueSize)+7)&^7)
 		switch m.Type {
 		case ebpf.PerCPUArray, ebpf.PerCPUHash, ebpf.LRUCPUHash:
 			b *= float64(cpus)
+		case ebpf.RingBuf, ebpf.UserRingbuf:
+			b = float64(m.MaxEntries)
 		}
 		total += b
 	}

@@ -45,3 +45,44 @@ func TestLoad_MapTooLarge(t *testing.T) {
 		t.Errorf("error %q, want it to contain %q", err, want)
 	}
 }
+
+// TestLoad_ProgramTooLarge: the verifier's E2BIG ("BPF program is too
+// large": its complexity limit) says nothing about the maps, and the
+// error must not blame their size: it wraps the verifier's error, as any
+// rejection does. (The program walks a loop two million times, past the
+// verifier's million instructions; the map is 8 MiB, which a size
+// message would name.)
+func TestLoad_ProgramTooLarge(t *testing.T) {
+	kerneltest.Require(t)
+	s := &ebpf.CollectionSpec{
+		Maps: map[string]*ebpf.MapSpec{
+			"m": {Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1 << 20},
+		},
+		Programs: map[string]*ebpf.ProgramSpec{
+			"p": {Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{
+				asm.Mov.Imm(asm.R1, 0),
+				asm.Add.Imm(asm.R1, 1).WithSymbol("loop"),
+				asm.JLT.Imm(asm.R1, 2_000_000, "loop"),
+				asm.Mov.Imm(asm.R0, 2),
+				asm.Return(),
+			}},
+		},
+	}
+	var objs struct {
+		M *ebpf.Map     `ebpf:"m"`
+		P *ebpf.Program `ebpf:"p"`
+	}
+	err := bpfload.Load(s, "test", &objs)
+	if err == nil {
+		objs.M.Close()
+		objs.P.Close()
+		t.Fatal("a program past the verifier's complexity limit loaded")
+	}
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) || !strings.HasPrefix(err.Error(), "load test kernel: ") {
+		t.Fatalf("error %v, want one naming the kernel and wrapping the verifier's", err)
+	}
+	if strings.Contains(err.Error(), "its maps ask for") {
+		t.Errorf("error %q blames the maps' size for the verifier's E2BIG", err)
+	}
+}

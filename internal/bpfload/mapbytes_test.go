@@ -41,6 +41,16 @@ func TestMapBytesText(t *testing.T) {
 			"b": {Type: ebpf.Hash, KeySize: 4, ValueSize: 16, MaxEntries: 128 << 10},
 		}}, "3.0 MiB"},
 		{"no maps", &ebpf.CollectionSpec{}, "0 KiB"},
+		// A ring buffer's MaxEntries is its size in bytes, with no values.
+		{"a ring buffer", &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{
+			"r": {Type: ebpf.RingBuf, MaxEntries: 1 << 30},
+		}}, "1.0 GiB"},
+		{"a user ring buffer", &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{
+			"r": {Type: ebpf.UserRingbuf, MaxEntries: 1 << 20},
+		}}, "1.0 MiB"},
+		// A value size the kernel refuses with E2BIG, near 2^32: rounded
+		// up to 8 bytes in 32 bits, it would count nothing.
+		{"a value of 2^32-1 bytes", one(ebpf.Array, 1<<32-1, 1), "4.0 GiB"},
 	} {
 		if got, want := mapBytesText(c.spec), c.want+suffix; got != want {
 			t.Errorf("%s: %q, want %q", c.name, got, want)
