@@ -294,6 +294,12 @@ func TestReadRange(t *testing.T) {
 	if err := bpfload.ReadRange(h, 0, 1, make([]uint32, 1), make([]uint64, 1), func(uint32, int) error { return nil }); err == nil || !strings.Contains(err.Error(), "map type") {
 		t.Errorf("ReadRange of a hash map: %v, want an error naming the map type", err)
 	}
+	kerneltest.Refused(t, "no map", "no map (nil)", map[string]func() error{
+		"ReadRange":      func() error { return bpfload.ReadRange(nil, 0, 1, make([]uint32, 1), make([]uint64, 1), nil) },
+		"ReadRangeWords": func() error { return bpfload.ReadRangeWords(nil, 0, 1, make([]uint32, 1), make([]uint64, 1), nil) },
+		"ClearRange":     func() error { return bpfload.ClearRange(nil, 0, 1, 1) },
+		"ClearArray":     func() error { return bpfload.ClearArray(nil, 1, 1) },
+	})
 }
 
 // TestReadRangeWords: ReadRangeWords reads a range of values whose size is

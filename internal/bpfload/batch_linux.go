@@ -158,8 +158,11 @@ func readRange(m *ebpf.Map, start, n uint32, keys []uint32, vals unsafe.Pointer,
 
 // copies returns how many copies of each element the array map m holds:
 // one for a plain array, one per possible CPU for a per-CPU array. Another
-// map type is an error that op names.
+// map type, or no map, is an error that op names.
 func copies(m *ebpf.Map, op string) (int, error) {
+	if m == nil {
+		return 0, fmt.Errorf("%s: no map (nil)", op)
+	}
 	switch m.Type() {
 	case ebpf.Array:
 		return 1, nil

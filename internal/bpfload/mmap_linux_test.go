@@ -65,6 +65,10 @@ func TestMmap(t *testing.T) {
 	if err := bpfload.Munmap(nil); err != nil {
 		t.Errorf("Munmap(nil): %v", err)
 	}
+	if b, err := bpfload.Mmap(nil); err == nil || !strings.Contains(err.Error(), "no map (nil)") {
+		bpfload.Munmap(b)
+		t.Errorf("Mmap(nil): %v, want an error saying there is no map", err)
+	}
 
 	for name, spec := range map[string]*ebpf.MapSpec{
 		"array without BPF_F_MMAPABLE": {Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 4},
