@@ -228,7 +228,7 @@ func clearRange(m *ebpf.Map, start, n uint32, batch int, src []byte) error {
 	if per*stride > len(src) {
 		src = make([]byte, per*stride)
 	}
-	batch = max(1, min(batch, int(n), clearKeys, len(src)/(per*stride)))
+	batch = max(1, min(batch, int(min(n, clearKeys)), len(src)/(per*stride))) // n bounded first: an int of 32 bits holds no n of 2^31 or more
 	var keys [clearKeys]uint32
 	for done := uint32(0); done < n; {
 		count := uint32(min(uint64(batch), uint64(n-done)))

@@ -289,7 +289,9 @@ const BatchBytes = 1 << 20
 // comes back as copies values of stride bytes: at most Batch and n, at
 // most BatchBytes of values, and at least 1.
 func BatchLen(n uint32, copies, stride int) int {
-	return max(1, min(int(n), Batch, BatchBytes/max(1, copies*stride)))
+	// n bounded first: as an int of 32 bits, an n of 2^31 or more is
+	// negative.
+	return max(1, min(int(min(n, Batch)), BatchBytes/max(1, copies*stride)))
 }
 
 // Grow returns buf with length n, reusing its array when it has room: a
