@@ -23,7 +23,7 @@ type selftestSelftestIn struct {
 	}
 	Seed uint64
 	M    uint32
-	Pad  uint32
+	K    uint32
 }
 
 type selftestSelftestOut struct {
@@ -34,6 +34,15 @@ type selftestSelftestOut struct {
 	BitIndex    [4]uint32
 	MixFar      [4]uint64
 	BitIndexFar [4]uint32
+	BitNext     [32]uint32
+	Block       [8]uint64
+	BlockPlain  [8]uint64
+	BlockClear  uint32
+	BlockAgain  uint32
+	BlockTest   uint32
+	BlockTestK  uint32
+	BlockMiss   uint32
+	BlockMissK  uint32
 }
 
 // Names of all BPF objects in the ELF.

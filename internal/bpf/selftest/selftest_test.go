@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
@@ -20,7 +21,13 @@ var farTerms = [...]uint32{65537, 92682, 0x80000000, 0xffffffff}
 // TestKernel_GoldenVectors runs every golden vector of flow/testdata through
 // hash.h in the kernel: xxHash64 of the key, four mixes, four indexes and
 // four bit-array (triple-hashing) indexes, then the mix and bit-array index
-// of the terms in farTerms, compared with package flow's.
+// of the terms in farTerms, compared with package flow's. On each vector's
+// hash it also runs the helpers the kernels derive bits with, whose Go
+// twins the golden vectors do not reach: dp_bit_next, the incremental
+// bit-array derivation of bloom/xdp's classic filter, for 32 indexes
+// against flow.BitIndex; and blocked.h's dp_block_set (atomic and plain),
+// dp_block_test_upto and dp_block_test, for k from 1 to 32 (one k a
+// vector), against the block bloom.Blocked sets for the hash.
 func TestKernel_GoldenVectors(t *testing.T) {
 	spec, err := loadSelftest()
 	if err != nil {
@@ -59,6 +66,7 @@ func TestKernel_GoldenVectors(t *testing.T) {
 		in.Key.Len = uint8(len(kb))
 		in.Seed = seed
 		in.M = 1000003
+		in.K = uint32(n%bloom.MaxHashes + 1)
 		if err := objs.SelftestInput.Put(uint32(0), &in); err != nil {
 			t.Fatal(err)
 		}
@@ -83,10 +91,57 @@ func TestKernel_GoldenVectors(t *testing.T) {
 				t.Errorf("key %s seed %#x: kernel dp_bit_index(h, %d, m) = %d, flow.BitIndex %d", keyHex, seed, i, got, want)
 			}
 		}
+		for i, got := range out.BitNext {
+			if want := flow.BitIndex(hash, uint32(i), in.M); got != want {
+				t.Errorf("key %s seed %#x: kernel dp_bit_next, index %d: %d, flow.BitIndex %d", keyHex, seed, i, got, want)
+			}
+		}
+		checkBlock(t, fmt.Sprintf("key %s seed %#x k %d", keyHex, seed, in.K), hash, in.K, &out)
 		n++
 	}
 	if n == 0 {
 		t.Fatal("no golden vectors read")
 	}
 	t.Logf("%d golden vectors agree between Go and the kernel", n)
+}
+
+// checkBlock compares the kernel's blocked.h results in out, for hash and
+// k, with bloom.Blocked's: a filter of one block, where every key's block
+// is block 0.
+func checkBlock(t *testing.T, what string, hash uint64, k uint32, out *selftestSelftestOut) {
+	t.Helper()
+	f := bloom.MustNewBlocked(bloom.Params{Bits: bloom.BlockBits, Hashes: int(k), Seed: 1})
+	if f.TestAndAddHash(hash) {
+		t.Fatalf("%s: bloom.Blocked finds the key in an empty block", what)
+	}
+	want := [8]uint64(f.Words())
+	if out.Block != want || out.BlockPlain != want {
+		t.Errorf("%s: kernel dp_block_set sets block %x (atomic), %x (plain); bloom.Blocked %x", what, out.Block, out.BlockPlain, want)
+	}
+	if out.BlockClear != 0x101 || out.BlockAgain != 0 {
+		t.Errorf("%s: kernel dp_block_set found a bit clear %#x on the empty block, %#x on its own; want 0x101 (atomic and plain) and 0", what, out.BlockClear, out.BlockAgain)
+	}
+	wantK := uint32(1) // dp_block_test, with k a constant: up to 16
+	if k > 16 {
+		wantK = 2
+	}
+	if out.BlockTest != 1 || out.BlockTestK != wantK {
+		t.Errorf("%s: kernel tests the key it set: dp_block_test_upto %d, dp_block_test %d; want 1, %d", what, out.BlockTest, out.BlockTestK, wantK)
+	}
+	// Less its lowest set bit, the block misses the key, in Go too.
+	for i, w := range want {
+		if w != 0 {
+			f.Words()[i] = w & (w - 1)
+			break
+		}
+	}
+	if f.ContainsHash(hash) {
+		t.Fatalf("%s: bloom.Blocked finds the key in its block less a bit", what)
+	}
+	if wantK == 1 {
+		wantK = 0
+	}
+	if out.BlockMiss != 0 || out.BlockMissK != wantK {
+		t.Errorf("%s: kernel tests the key in its block less a bit: dp_block_test_upto %d, dp_block_test %d; want 0, %d", what, out.BlockMiss, out.BlockMissK, wantK)
+	}
 }
