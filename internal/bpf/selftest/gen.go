@@ -1,6 +1,10 @@
 // Package selftest checks the kernels' shared C code (internal/bpf/include)
 // against the Go contract: the hash and index golden vectors of
-// flow/testdata run through hash.h in the kernel. It has no API.
+// flow/testdata run through hash.h in the kernel, and each vector's hash
+// through the incremental bit-array derivation (dp_bit_next) and the
+// blocked filter's helpers (blocked.h), against flow.BitIndex and
+// bloom.Blocked. The parser (parsing.h) is checked by flow/xdp's replay
+// and fuzz tests, not here. It has no API.
 package selftest
 
 // Flags as in flow/xdp/gen.go.
