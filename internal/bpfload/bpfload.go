@@ -169,6 +169,10 @@ func mapBytesText(spec *ebpf.CollectionSpec) string {
 // MaxOff is DP_MAX_OFF (parsing.h): the largest frame offset at which a
 // kernel reads a field, since the verifier bounds direct packet access
 // below 64 KiB. The Go models of the kernels read nothing past it either.
+// dp_pull, through which the parser and maglev's ICMP quote read, stops
+// lower, at DP_PULL_MASK (2^15 - 1): no frame those reads apply to puts a
+// field past about 16.5 KB (see parsing.h), so a model bounded by MaxOff
+// there agrees with it all the same.
 const MaxOff = 0xff00
 
 // MinFrame is the shortest frame Run and Bench accept: an Ethernet header.
