@@ -382,3 +382,24 @@ func writeKey[V any](t *testing.T, m *ebpf.Map, i uint32, vs []V) {
 		t.Fatal(err)
 	}
 }
+
+// TestBatchValues: the values a batch needs are counted in 64 bits, so
+// that a batch whose bytes pass 2^32 never wraps to a small count that a
+// small buffer would satisfy (in a 32-bit process, where an int would).
+func TestBatchValues(t *testing.T) {
+	for _, c := range []struct {
+		keys, per, stride, size int
+		want                    uint64
+	}{
+		{3, 2, 8, 8, 6},
+		{2, 2, 16, 4, 16},
+		{1 << 16, 8, 8 << 10, 1, 1 << 32}, // 4 GiB of bytes: 0 as a 32-bit int
+		{1 << 16, 8, 8 << 10, 4, 1 << 30}, // as 4-byte words: 2^32 bytes wrapped before the division
+		{1 << 20, 64, 64, 64, 1 << 26},    // per element: keys * CPUs
+		{1<<31 - 1, 1 << 12, 8, 8, (1<<31 - 1) << 12},
+	} {
+		if got := bpfload.BatchValues(c.keys, c.per, c.stride, c.size); got != c.want {
+			t.Errorf("batchValues(%d keys, %d CPUs, %d-byte stride, %d-byte words) = %d, want %d", c.keys, c.per, c.stride, c.size, got, c.want)
+		}
+	}
+}

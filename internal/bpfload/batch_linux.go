@@ -43,8 +43,8 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 	if t := reflect.TypeFor[V](); holdsPointers(t) {
 		return fmt.Errorf("read range: values of type %v hold pointers, which the kernel's bytes would forge", t)
 	}
-	if len(vals) < len(keys)*per {
-		return fmt.Errorf("read range: %d values for batches of %d keys on %d CPUs, want at least %d", len(vals), len(keys), per, len(keys)*per)
+	if want := batchValues(len(keys), per, 1, 1); uint64(len(vals)) < want {
+		return fmt.Errorf("read range: %d values for batches of %d keys on %d CPUs, want at least %d", len(vals), len(keys), per, want)
 	}
 	return readRange(m, start, n, keys, unsafe.Pointer(unsafe.SliceData(vals)), put)
 }
@@ -67,10 +67,18 @@ func ReadRangeWords[W uint32 | uint64](m *ebpf.Map, start, n uint32, keys []uint
 	if stride%size != 0 {
 		return fmt.Errorf("read range: values of %d bytes are not a whole number of %d-byte words", stride, size)
 	}
-	if want := len(keys) * per * stride / size; len(words) < want {
+	if want := batchValues(len(keys), per, stride, size); uint64(len(words)) < want {
 		return fmt.Errorf("read range: %d words for batches of %d keys on %d CPUs, want at least %d", len(words), len(keys), per, want)
 	}
 	return readRange(m, start, n, keys, unsafe.Pointer(unsafe.SliceData(words)), put)
+}
+
+// batchValues returns how many values of size bytes hold a batch of keys
+// elements of per copies of stride bytes (stride a multiple of size), in
+// 64 bits: as an int, in a 32-bit process, the product wraps (65,536 keys
+// of 8 KiB on 8 CPUs to 0), and a buffer far too small would pass.
+func batchValues(keys, per, stride, size int) uint64 {
+	return uint64(keys) * uint64(per) * uint64(stride) / uint64(size)
 }
 
 // holdsPointers reports whether a value of type t holds a pointer (the

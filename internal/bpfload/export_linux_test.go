@@ -16,3 +16,6 @@ var UpdateWord = updateWord
 
 // HoldsPointers is holdsPointers, ReadRange's test of its value type.
 var HoldsPointers = holdsPointers
+
+// BatchValues is batchValues, ReadRange's bound on its buffer.
+var BatchValues = batchValues
