@@ -4,29 +4,43 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
 // BlockSignals locks the calling goroutine to its OS thread and blocks
-// every signal on that thread. A BPF_PROG_TEST_RUN with a repeat count
-// that a signal interrupts returns EINTR, and cilium/ebpf then starts the
-// whole run again, so the program runs more often than asked; with
-// signals blocked it runs exactly as often. Call it from a goroutine that
-// exits afterwards without unlocking: Go then ends the thread, so neither
-// the mask nor the lock is handed on.
+// every asynchronous signal on that thread. A BPF_PROG_TEST_RUN with a
+// repeat count that a signal interrupts returns EINTR, and cilium/ebpf then
+// starts the whole run again, so the program runs more often than asked;
+// with signals blocked it runs exactly as often. The synchronous signals
+// of a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) stay
+// unblocked: the kernel delivers a blocked one by resetting it to its
+// default action, so a nil dereference on the thread would kill the test
+// binary with a bare "segmentation fault" instead of panicking. Call it
+// from a goroutine that exits afterwards without unlocking: Go then ends
+// the thread, so neither the mask nor the lock is handed on.
 func BlockSignals() error {
 	runtime.LockOSThread()
 	var all unix.Sigset_t
 	for i := range all.Val {
 		all.Val[i] = ^all.Val[i]
 	}
+	bits := int(unsafe.Sizeof(all.Val[0])) * 8
+	for _, sig := range synchronous {
+		n := int(sig) - 1
+		all.Val[n/bits] &^= 1 << (n % bits)
+	}
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, nil); err != nil {
 		return fmt.Errorf("kerneltest: block signals: %w", err)
 	}
 	return nil
 }
+
+// synchronous are the signals of a fault on the thread itself, which
+// [BlockSignals] leaves unblocked.
+var synchronous = []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGSYS}
 
 // RunRepeat runs prog on frame exactly n times, in one BPF_PROG_TEST_RUN
 // call on a thread of its own with signals blocked (see [BlockSignals])
