@@ -62,3 +62,27 @@ func TestCall(t *testing.T) {
 		t.Fatalf("Call of a panicking fn: %v, reported %q", err, r.errs)
 	}
 }
+
+var allocSink []byte
+
+// TestNoAllocs: an fn that allocates on one call in five fails, naming
+// how often; testing.AllocsPerRun, which NoAllocs used, rounded 4
+// allocations in 20 calls down to 0 a call and passed it.
+func TestNoAllocs(t *testing.T) {
+	r := &recorder{TB: t}
+	NoAllocs(r, "Read", func() error { return nil })
+	if len(r.errs) != 0 {
+		t.Fatalf("an fn that allocates nothing: %q", r.errs)
+	}
+	calls := 0
+	NoAllocs(r, "Read", func() error {
+		calls++
+		if calls%5 == 0 {
+			allocSink = make([]byte, 1024)
+		}
+		return nil
+	})
+	if len(r.errs) != 1 || !strings.Contains(r.errs[0], "Read allocates: 4 times in 20 calls") {
+		t.Fatalf("an fn that allocates on one call in five: reported %q", r.errs)
+	}
+}
