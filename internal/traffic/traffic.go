@@ -32,7 +32,9 @@ const EnvDir = "DATAPLANE_TRAFFIC_DIR"
 
 // Dir returns the directory of the shared captures, or skips tb when
 // DATAPLANE_TRAFFIC_DIR is not set. It fails tb when the variable names no
-// directory.
+// directory. A relative path is taken from the working directory, which
+// go test sets to the directory of the package under test: the failure
+// says so.
 func Dir(tb testing.TB) string {
 	tb.Helper()
 	d := os.Getenv(EnvDir)
@@ -40,11 +42,24 @@ func Dir(tb testing.TB) string {
 		tb.Skip(EnvDir + " is not set: skipping the part that needs captured traffic (set it to a directory of pcap or pcapng files)")
 	}
 	if st, err := os.Stat(d); err != nil {
-		tb.Fatalf("traffic: %s=%q: %v (set it to a directory of pcap or pcapng files)", EnvDir, d, err)
+		tb.Fatalf("traffic: %s=%q: %v%s (set it to a directory of pcap or pcapng files)", EnvDir, d, err, relative(d))
 	} else if !st.IsDir() {
-		tb.Fatalf("traffic: %s=%q is not a directory (set it to a directory of pcap or pcapng files)", EnvDir, d)
+		tb.Fatalf("traffic: %s=%q is not a directory%s (set it to a directory of pcap or pcapng files)", EnvDir, d, relative(d))
 	}
 	return d
+}
+
+// relative returns, for a relative path d, a note saying where it was
+// looked for, and "" for an absolute one.
+func relative(d string) string {
+	if filepath.IsAbs(d) {
+		return ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "; it is a relative path: give an absolute one"
+	}
+	return fmt.Sprintf("; it is a relative path, taken from %s (go test runs each package in its own directory): give an absolute one", wd)
 }
 
 // Files returns every capture under [Dir], the robustness set included,
@@ -55,7 +70,7 @@ func Files(tb testing.TB) []string {
 	files, err := cached(&filesCache, dir, func() ([]string, error) {
 		f, err := capture.Files(dir)
 		if err == nil && len(f) == 0 {
-			err = fmt.Errorf("traffic: no capture under %s", dir)
+			err = fmt.Errorf("traffic: no capture under %s%s", dir, relative(dir))
 		}
 		return f, err
 	})

@@ -177,6 +177,40 @@ func TestDir_SaysWhatIsWrong(t *testing.T) {
 	}
 }
 
+// TestDir_RelativePath: go test runs each package in its own directory,
+// so a relative DATAPLANE_TRAFFIC_DIR names another directory in every
+// package. A relative path that names no directory, or one without
+// captures, fails saying where it was looked for and to give an absolute
+// path; an absolute one is not called relative.
+func TestDir_RelativePath(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir  string
+		call func(testing.TB)
+		want string
+	}{
+		{"no/such/captures", func(tb testing.TB) { traffic.Dir(tb) }, "no such file"},
+		{"traffic_test.go", func(tb testing.TB) { traffic.Dir(tb) }, "is not a directory"},
+		{".", func(tb testing.TB) { traffic.Files(tb) }, "no capture under ."},
+	} {
+		t.Setenv(traffic.EnvDir, c.dir)
+		tb := &fatalTB{TB: t}
+		if !stops(func() { c.call(tb) }) || !strings.Contains(tb.msg, c.want) ||
+			!strings.Contains(tb.msg, "relative path, taken from "+wd) || !strings.Contains(tb.msg, "absolute") {
+			t.Errorf("%s=%q: fatal %q, want it to say %q and where the relative path was taken from", traffic.EnvDir, c.dir, tb.msg, c.want)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	t.Setenv(traffic.EnvDir, missing)
+	tb := &fatalTB{TB: t}
+	if !stops(func() { traffic.Dir(tb) }) || strings.Contains(tb.msg, "relative") {
+		t.Errorf("%s=%q: fatal %q, want no word of a relative path", traffic.EnvDir, missing, tb.msg)
+	}
+}
+
 func (f *fatalTB) Fatal(args ...any) {
 	f.msg = fmt.Sprint(args...)
 	panic(fatalStop{})
