@@ -14,8 +14,13 @@
 //		UDP: &pkt.UDP{SrcPort: 1, DstPort: 2}, Payload: data}.Bytes()
 //
 // Addresses and "addr:port" strings that do not parse make the builders
-// panic: they are meant for tests and literals. Nothing here is safe for
-// untrusted input, and nothing needs to be.
+// panic, and so does a header length that its field cannot hold (more
+// than 40 bytes of IPv4 or TCP options, an extension header over its
+// length field's reach): set the field to store a wrong value on purpose.
+// An IPv4 packet, UDP datagram or IPv6 payload over 65,535 bytes, which
+// only a test of over-long frames builds, stores its length modulo
+// 65,536. The builders are meant for tests and literals. Nothing here is
+// safe for untrusted input, and nothing needs to be.
 package pkt
 
 import (
@@ -118,7 +123,10 @@ type IPv6 struct {
 // (8-byte units), More and ID; for the others Data, the bytes after the
 // next-header and length bytes, is zero-padded to a multiple of 8 bytes
 // with them (AH too, as IPv6 requires); for a routing header its first two
-// bytes are the routing type and segments left.
+// bytes are the routing type and segments left. The builder does not read
+// a routing header: upper-layer checksums sum [IPv6.Dst], which RFC 8200
+// section 8.1 wants only when no segment is left (otherwise the final
+// destination, the routing header's last address).
 type Ext struct {
 	Type       uint8 // ExtHopByHop, ExtRouting, ExtFragment, ExtAH, ExtDstOpts
 	Data       []byte
@@ -235,6 +243,9 @@ func (f *Frame) appendIPv4(dst []byte) []byte {
 	opts := pad(h.Options, 4)
 	ihl := h.IHL
 	if ihl == 0 {
+		if len(opts) > 40 {
+			panic(fmt.Sprintf("pkt: %d bytes of IPv4 options do not fit the header (at most 40); set IHL to make a malformed header", len(opts)))
+		}
 		ihl = uint8(5 + len(opts)/4)
 	}
 	ttl := h.TTL
@@ -326,6 +337,9 @@ func (f *Frame) appendIPv6(dst []byte) []byte {
 			if e.Type == ExtAH {
 				units = (len(body)+2)/4 - 2
 			}
+			if units > 0xff {
+				panic(fmt.Sprintf("pkt: an IPv6 extension header (type %d) of %d bytes does not fit its length field", e.Type, len(body)+2))
+			}
 			dst = append(dst, next, uint8(units))
 			dst = append(dst, body...)
 		}
@@ -360,6 +374,9 @@ func (f *Frame) appendL4(dst []byte, pseudo func(int) uint32) []byte {
 		opts := pad(t.Options, 4)
 		doff := t.DataOffset
 		if doff == 0 {
+			if len(opts) > 40 {
+				panic(fmt.Sprintf("pkt: %d bytes of TCP options do not fit the header (at most 40); set DataOffset to make a malformed header", len(opts)))
+			}
 			doff = uint8(5 + len(opts)/4)
 		}
 		win := t.Window

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -548,5 +549,54 @@ func TestFrame_PanicsOnBadLayers(t *testing.T) {
 			}()
 			c.f.Bytes()
 		}()
+	}
+}
+
+// TestFrame_PanicsOnLengthOverflow: a computed header length that its
+// field cannot hold panics instead of wrapping: 44 bytes of IPv4 options
+// made IHL 16, stored as 0, and an extension header of 2,056 bytes a
+// length field of 0, so the next header was read 2,048 bytes early.
+// Setting the field builds the frame. Packet lengths over 65,535 still
+// wrap: the long-frame tests build 80,000-byte frames.
+func TestFrame_PanicsOnLengthOverflow(t *testing.T) {
+	v4 := func() *pkt.IPv4 { return &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.0.0.2")} }
+	v6 := func() *pkt.IPv6 { return &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")} }
+	big := make([]byte, 70000)
+	for _, c := range []struct {
+		name, want string
+		f          pkt.Frame
+	}{
+		{"IPv4 options", "IPv4 options", pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.0.0.2"), Options: make([]byte, 41)}}},
+		{"TCP options", "TCP options", pkt.Frame{IP4: v4(), TCP: &pkt.TCP{Options: make([]byte, 44)}}},
+		{"IPv6 extension header", "extension header", pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"),
+			Ext: []pkt.Ext{{Type: pkt.ExtDstOpts, Data: make([]byte, 2048)}}}}},
+		{"IPv6 AH", "extension header", pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"),
+			Ext: []pkt.Ext{{Type: pkt.ExtAH, Data: make([]byte, 1024)}}}}}, // 1032 bytes with padding: 256 units
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, c.want) {
+					t.Errorf("%s: panic %v, want one naming %q", c.name, r, c.want)
+				}
+			}()
+			b := c.f.Bytes()
+			t.Errorf("%s: built % x", c.name, b[:min(len(b), 80)])
+		}()
+	}
+	// The largest that fit, and overrides of the field, build.
+	pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.0.0.2"), Options: make([]byte, 44), IHL: 15}, TCP: &pkt.TCP{Options: make([]byte, 40)}}.Bytes()
+	b := pkt.UDP4("10.0.0.1:1", "10.0.0.2:2", big)
+	if l := binary.BigEndian.Uint16(b[14+2:]); int(l) != (20+8+len(big))%65536 {
+		t.Errorf("IPv4 total length %d of a 70,028-byte packet, want it modulo 65536", l)
+	}
+	b = pkt.Frame{IP6: v6(), Payload: big}.Bytes()
+	if l := binary.BigEndian.Uint16(b[14+4:]); int(l) != len(big)%65536 {
+		t.Errorf("IPv6 payload length %d of a 70,000-byte payload, want it modulo 65536", l)
+	}
+	b = pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2"),
+		Ext: []pkt.Ext{{Type: pkt.ExtDstOpts, Data: make([]byte, 2046)}, {Type: pkt.ExtAH, Data: make([]byte, 1022)}}}}.Bytes()
+	if b[14+41] != 255 || b[14+40+2048+1] != 254 { // AH: 1024 bytes, a multiple of 8 (RFC 4302), in 4-byte units less two
+		t.Errorf("largest extension headers: length fields %d and %d, want 255 and 254", b[14+41], b[14+40+2048+1])
 	}
 }
