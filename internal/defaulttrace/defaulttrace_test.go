@@ -34,10 +34,16 @@ func fresh(t *testing.T) []byte {
 // TestEmbedded_IsFresh compares the embedded trace, decompressed, with a
 // fresh generation (the gzip bytes themselves depend on the Go version's
 // compressor, the pcap bytes only on this module). With -update it
-// rewrites the file.
+// rewrites the file, unless the embedded trace is already fresh: CI runs
+// go generate and fails on any change, which a Go release compressing
+// the same trace otherwise would be.
 func TestEmbedded_IsFresh(t *testing.T) {
 	want := fresh(t)
 	if *update {
+		if got, err := decompress(Bytes()); err == nil && bytes.Equal(got, want) {
+			t.Logf("%s is fresh: left as it is", File)
+			return
+		}
 		var z bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
 		zw.Write(want)
@@ -50,17 +56,22 @@ func TestEmbedded_IsFresh(t *testing.T) {
 		t.Logf("wrote %s: %d bytes (%d uncompressed)", File, z.Len(), len(want))
 		return
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(zr)
+	got, err := decompress(Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s is stale: it differs from a fresh generation of Config; run go generate in internal/defaulttrace", File)
 	}
+}
+
+// decompress returns the gzip stream z decompressed.
+func decompress(z []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 func TestEmbedded_Size(t *testing.T) {
