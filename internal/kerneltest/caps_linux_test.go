@@ -136,18 +136,19 @@ func unprivilegedCopy(t *testing.T) string {
 // capsChild returns setpriv's path and a copy of the test binary that an
 // unprivileged user can run, for the tests that rerun it with chosen
 // capabilities; it skips unless this process is root, BPF runs here at
-// all, and setpriv is installed.
+// all, and setpriv is installed (failing instead where the environment
+// requires the kernel tests: see Skip).
 func capsChild(t *testing.T) (setpriv, bin string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a child with chosen capabilities")
+		Skip(t, "needs root, to run a child with chosen capabilities")
 	}
 	if err := Available(); err != nil {
-		t.Skipf("BPF programs cannot run here at all: %v", err)
+		Skip(t, fmt.Sprintf("BPF programs cannot run here at all: %v", err))
 	}
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
-		t.Skip("needs setpriv (util-linux)")
+		Skip(t, "needs setpriv (util-linux)")
 	}
 	return setpriv, unprivilegedCopy(t)
 }

@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,8 +82,20 @@ func Available() error {
 	return probe.err
 }
 
-// Required reports whether DATAPLANE_REQUIRE_KERNEL=1.
-func Required() bool { return os.Getenv(EnvRequire) == "1" }
+// Required reports whether the environment requires the kernel tests to
+// run: DATAPLANE_REQUIRE_KERNEL set to anything but a false value of
+// strconv.ParseBool ("0", "f", "false", ...). A value it does not read
+// ("yes") requires them too: a mistyped requirement must not turn into
+// silent skips.
+func Required() bool { return required(os.Getenv(EnvRequire)) }
+
+func required(v string) bool {
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	return b || err != nil
+}
 
 // Require skips tb when BPF programs cannot run here, or fails it when
 // DATAPLANE_REQUIRE_KERNEL=1.
@@ -98,7 +111,7 @@ func Require(tb testing.TB) {
 func Skip(tb testing.TB, msg string) {
 	tb.Helper()
 	if Required() {
-		tb.Fatalf("%s (%s=1 requires the kernel tests to run)", msg, EnvRequire)
+		tb.Fatalf("%s (%s=%s requires the kernel tests to run)", msg, EnvRequire, os.Getenv(EnvRequire))
 	}
 	tb.Skip(msg)
 }

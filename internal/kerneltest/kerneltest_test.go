@@ -12,7 +12,20 @@ func TestRequire_Skips(t *testing.T) {
 	err := Available()
 	t.Logf("BPF available: %v (error: %v), %s=%q", err == nil, err, EnvRequire, os.Getenv(EnvRequire))
 	if err != nil && Required() {
-		t.Fatalf("%s=1 but BPF programs cannot run: %v", EnvRequire, err)
+		t.Fatalf("%s=%s but BPF programs cannot run: %v", EnvRequire, os.Getenv(EnvRequire), err)
+	}
+}
+
+// TestRequired: any value but a false one requires the kernel tests, a
+// value strconv.ParseBool does not read included.
+func TestRequired(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": false, "0": false, "false": false, "F": false,
+		"1": true, "true": true, "T": true, "yes": true, "2": true, " 1": true,
+	} {
+		if got := required(v); got != want {
+			t.Errorf("%s=%q: required %v, want %v", EnvRequire, v, got, want)
+		}
 	}
 }
 
