@@ -18,6 +18,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/capture"
 	"github.com/dataplane-go/dataplane/internal/pkt"
+	"github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 // order is a byte order that can also append.
@@ -26,14 +27,10 @@ type order interface {
 	binary.AppendByteOrder
 }
 
-// trafficDir returns DATAPLANE_TRAFFIC_DIR or skips.
+// trafficDir returns DATAPLANE_TRAFFIC_DIR or skips (traffic.Dir).
 func trafficDir(tb testing.TB) string {
 	tb.Helper()
-	d := os.Getenv("DATAPLANE_TRAFFIC_DIR")
-	if d == "" {
-		tb.Skip("DATAPLANE_TRAFFIC_DIR not set: the shared captures are not available")
-	}
-	return d
+	return traffic.Dir(tb)
 }
 
 // readmeCounts parses the packet counts of the README beside the captures:

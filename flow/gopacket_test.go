@@ -20,6 +20,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flow/gopacketkey"
+	"github.com/dataplane-go/dataplane/internal/traffic"
 )
 
 // Differential testing of Parse against gopacket (through gopacketkey.Key).
@@ -549,10 +550,7 @@ func convert(data []byte, lt layers.LinkType) (capturePacket, error) {
 // packet of every capture in DATAPLANE_TRAFFIC_DIR. Any mismatch outside
 // the documented categories fails.
 func TestParse_MatchesGopacketOnCaptures(t *testing.T) {
-	dir := os.Getenv("DATAPLANE_TRAFFIC_DIR")
-	if dir == "" {
-		t.Skip("DATAPLANE_TRAFFIC_DIR is not set")
-	}
+	dir := traffic.Dir(t)
 	var total, accepted, raw, sll int
 	outcomes := map[flow.Outcome]int{}
 	categories := map[string]int{}
