@@ -2,6 +2,7 @@ package bpfload_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,26 +47,34 @@ func TestLoad_MapTooLarge(t *testing.T) {
 	}
 }
 
-// TestLoad_ProgramTooLarge: the verifier's E2BIG ("BPF program is too
-// large": its complexity limit) says nothing about the maps, and the
-// error must not blame their size: it wraps the verifier's error, as any
-// rejection does. (The program walks a loop two million times, past the
-// verifier's million instructions; the map is 8 MiB, which a size
-// message would name.)
+// TestLoad_ProgramTooLarge: the verifier's E2BIG ("The sequence of 8193
+// jumps is too complex", one of its complexity limits) says nothing about
+// the maps, and the error must not blame their size: it wraps the
+// verifier's error, as any rejection does. The program compares a value
+// the verifier cannot know with 9,000 constants in a row, each branch
+// left for later, past the 8,192 pending branches it keeps: a rejection
+// after some 18,000 instructions, quick even on an emulated machine's
+// interpreter (the million-instruction limit took minutes there). The
+// map is 8 MiB, which a size message would name.
 func TestLoad_ProgramTooLarge(t *testing.T) {
 	kerneltest.Require(t)
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 12, asm.Word), // xdp_md.ingress_ifindex: unknown
+		asm.Mov.Imm(asm.R0, 2),
+	}
+	for i := range 9000 {
+		insns = append(insns,
+			asm.JEq.Imm(asm.R2, int32(i), fmt.Sprintf("l%d", i)),
+			asm.Mov.Imm(asm.R0, 2),
+			asm.Mov.Imm(asm.R0, 2).WithSymbol(fmt.Sprintf("l%d", i)))
+	}
+	insns = append(insns, asm.Return())
 	s := &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{
 			"m": {Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1 << 20},
 		},
 		Programs: map[string]*ebpf.ProgramSpec{
-			"p": {Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{
-				asm.Mov.Imm(asm.R1, 0),
-				asm.Add.Imm(asm.R1, 1).WithSymbol("loop"),
-				asm.JLT.Imm(asm.R1, 2_000_000, "loop"),
-				asm.Mov.Imm(asm.R0, 2),
-				asm.Return(),
-			}},
+			"p": {Type: ebpf.XDP, License: "GPL", Instructions: insns},
 		},
 	}
 	var objs struct {
