@@ -113,10 +113,17 @@ func Compare(want, got []byte) error {
 		len(got), len(want), i, window(got), window(want))
 }
 
+// MaxKeys is the most keys [Keys] makes: past it their source ports, which
+// keep them apart, would repeat.
+const MaxKeys = 1 << 16
+
 // Keys returns n distinct flow keys, the same on every host and in every
 // release: IPv4 keys from the documentation ranges, with every third an
-// IPv6 key, TCP and UDP alternately.
+// IPv6 key, TCP and UDP alternately. It panics for an n above [MaxKeys].
 func Keys(n int) []flow.Key {
+	if n > MaxKeys {
+		panic(fmt.Sprintf("golden: %d keys asked for, at most %d are distinct", n, MaxKeys))
+	}
 	out := make([]flow.Key, n)
 	for i := range out {
 		b := byte(i)

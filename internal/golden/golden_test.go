@@ -165,3 +165,21 @@ func TestKeys(t *testing.T) {
 		t.Fatal("Keys is not the same from call to call")
 	}
 }
+
+// TestKeys_Max: all MaxKeys keys are distinct, and one more is refused
+// rather than a repeat.
+func TestKeys_Max(t *testing.T) {
+	seen := make(map[flow.Key]int, MaxKeys)
+	for i, k := range Keys(MaxKeys) {
+		if j, dup := seen[k]; dup {
+			t.Fatalf("keys %d and %d are the same (%v)", j, i, k)
+		}
+		seen[k] = i
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatalf("Keys(%d) did not panic", MaxKeys+1)
+		}
+	}()
+	Keys(MaxKeys + 1)
+}
