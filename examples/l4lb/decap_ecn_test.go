@@ -303,8 +303,8 @@ func TestDecap_ECNEdges(t *testing.T) {
 // IPv4, IPv6 and UDP inside IPv4 and inside IPv6 with every pair of inner
 // and outer ECN fields, an inner checksum of 0xffff left as it is, frames
 // it must leave alone (outer fragments, options, a wrong outer checksum,
-// outer lengths the frame does not hold) and padding it must cut. Without BPF privileges it skips like every
-// kernel test.
+// outer lengths the frame does not hold) and padding it must cut. Without
+// BPF privileges it skips like every kernel test.
 func FuzzKernelDecap(f *testing.F) {
 	for inner := range uint8(4) {
 		in4 := pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("203.0.113.5"), Dst: pkt.Addr("10.200.100.1"), TOS: inner},
