@@ -93,19 +93,25 @@ func main() {
 }
 
 // withoutCanceled returns err without its context.Canceled parts: nil if
-// that is all it holds.
+// that is all it holds. An error wrapping one that holds more is kept
+// whole, context.Canceled and all, rather than lost with it.
 func withoutCanceled(err error) error {
-	if errors.Is(err, context.Canceled) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			var rest []error
-			for _, e := range j.Unwrap() {
-				rest = append(rest, withoutCanceled(e))
-			}
-			return errors.Join(rest...)
-		}
-		return nil
+	if !errors.Is(err, context.Canceled) {
+		return err
 	}
-	return err
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		var rest []error
+		for _, e := range e.Unwrap() {
+			rest = append(rest, withoutCanceled(e))
+		}
+		return errors.Join(rest...)
+	case interface{ Unwrap() error }:
+		if withoutCanceled(e.Unwrap()) != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseArgs reads the command line (without the program name). It writes

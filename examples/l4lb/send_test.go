@@ -145,6 +145,9 @@ func TestWithoutCanceled(t *testing.T) {
 		{errors.Join(context.Canceled, nil), nil},
 		{other, other},
 		{errors.Join(context.Canceled, other), other},
+		{fmt.Errorf("drain: %w", context.Canceled), nil},
+		// Wrapped whole: kept whole (it was dropped, other and all).
+		{fmt.Errorf("drain: %w", errors.Join(context.Canceled, other)), fmt.Errorf("drain: %w", errors.Join(context.Canceled, other))},
 	} {
 		got := withoutCanceled(c.err)
 		if (got == nil) != (c.want == nil) || got != nil && got.Error() != c.want.Error() {
