@@ -23,7 +23,7 @@ type selftestSelftestIn struct {
 	}
 	Seed uint64
 	M    uint32
-	K    uint32
+	Pad  uint32
 }
 
 type selftestSelftestOut struct {
@@ -52,6 +52,7 @@ const (
 	selftestMapSelftestInput  = "selftest_input"
 	selftestMapSelftestOutput = "selftest_output"
 	selftestProgXdpSelftest   = "xdp_selftest"
+	selftestVarSelftestK      = "selftest_k"
 )
 
 // loadSelftest returns the embedded CollectionSpec for selftest.
@@ -111,6 +112,7 @@ type selftestMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type selftestVariableSpecs struct {
+	SelftestK *ebpf.VariableSpec `ebpf:"selftest_k"`
 }
 
 // selftestObjects contains all objects after they have been loaded into the kernel.
@@ -148,6 +150,7 @@ func (m *selftestMaps) Close() error {
 //
 // It can be passed to loadSelftestObjects or ebpf.CollectionSpec.LoadAndAssign.
 type selftestVariables struct {
+	SelftestK *ebpf.Variable `ebpf:"selftest_k"`
 }
 
 // selftestPrograms contains all programs after they have been loaded into the kernel.

@@ -26,83 +26,111 @@ var farTerms = [...]uint32{65537, 92682, 0x80000000, 0xffffffff}
 // twins the golden vectors do not reach: dp_bit_next, the incremental
 // bit-array derivation of bloom/xdp's classic filter, for 32 indexes
 // against flow.BitIndex; and blocked.h's dp_block_set (atomic and plain),
-// dp_block_test_upto and dp_block_test, for k from 1 to 32 (one k a
-// vector), against the block bloom.Blocked sets for the hash.
+// dp_block_test_upto and dp_block_test, for k from 1 to 32, against the
+// block bloom.Blocked sets for the hash. k is a load-time constant, as in
+// the kernels, so the program is loaded once a k, and vector n runs with
+// k = n%32 + 1.
 func TestKernel_GoldenVectors(t *testing.T) {
 	spec, err := loadSelftest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var objs selftestObjects
-	kerneltest.Load(t, spec, nil, &objs)
+	vs := readVectors(t)
+	for k := uint32(1); k <= bloom.MaxHashes; k++ {
+		var objs selftestObjects
+		kerneltest.Load(t, spec, map[string]any{selftestVarSelftestK: k}, &objs)
+		for n := int(k) - 1; n < len(vs); n += bloom.MaxHashes {
+			check(t, &objs, vs[n], k)
+		}
+		objs.Close()
+	}
+	t.Logf("%d golden vectors agree between Go and the kernel", len(vs))
+}
 
+// vector is one line of flow/testdata/hash_vectors.txt.
+type vector struct {
+	keyHex   string
+	key      []byte
+	seed     uint64
+	hash     uint64
+	mix      [4]uint64
+	idx, dbl [4]uint32
+}
+
+// readVectors reads the golden vectors, failing t if there are none.
+func readVectors(t *testing.T) []vector {
 	f, err := os.Open("../../../flow/testdata/hash_vectors.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var vs []vector
 	sc := bufio.NewScanner(f)
-	n := 0
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		var keyHex string
-		var seed, hash uint64
-		var mix [4]uint64
-		var idx, dbl [4]uint32
-		if _, err := fmt.Sscanf(line, "%s %x %x %x %x %x %x %d %d %d %d %d %d %d %d", &keyHex, &seed, &hash,
-			&mix[0], &mix[1], &mix[2], &mix[3], &idx[0], &idx[1], &idx[2], &idx[3],
-			&dbl[0], &dbl[1], &dbl[2], &dbl[3]); err != nil {
+		var v vector
+		if _, err := fmt.Sscanf(line, "%s %x %x %x %x %x %x %d %d %d %d %d %d %d %d", &v.keyHex, &v.seed, &v.hash,
+			&v.mix[0], &v.mix[1], &v.mix[2], &v.mix[3], &v.idx[0], &v.idx[1], &v.idx[2], &v.idx[3],
+			&v.dbl[0], &v.dbl[1], &v.dbl[2], &v.dbl[3]); err != nil {
 			t.Fatalf("vector %q: %v", line, err)
 		}
-		kb, err := hex.DecodeString(keyHex)
-		if err != nil {
+		if v.key, err = hex.DecodeString(v.keyHex); err != nil {
 			t.Fatal(err)
 		}
-		var in selftestSelftestIn
-		copy(in.Key.Bytes[:], kb)
-		in.Key.Len = uint8(len(kb))
-		in.Seed = seed
-		in.M = 1000003
-		in.K = uint32(n%bloom.MaxHashes + 1)
-		if err := objs.SelftestInput.Put(uint32(0), &in); err != nil {
-			t.Fatal(err)
-		}
-		if verdict, _ := kerneltest.Run(t, objs.XdpSelftest, make([]byte, 64)); verdict != 2 {
-			t.Fatalf("selftest returned verdict %d", verdict)
-		}
-		var out selftestSelftestOut
-		if err := objs.SelftestOutput.Lookup(uint32(0), &out); err != nil {
-			t.Fatal(err)
-		}
-		if out.Hash != hash || out.Mix != mix || out.Index != idx || out.BitIndex != dbl {
-			t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v double %v, want %#x %x %v %v",
-				keyHex, seed, out.Hash, out.Mix, out.Index, out.BitIndex, hash, mix, idx, dbl)
-		}
-		// The far terms (selftest_far in selftest.bpf.c), against the Go
-		// functions: their 32-bit arithmetic shows only there.
-		for j, i := range farTerms {
-			if got, want := out.MixFar[j], flow.Mix(hash, i); got != want {
-				t.Errorf("key %s seed %#x: kernel dp_mix(h, %d) = %#x, flow.Mix %#x", keyHex, seed, i, got, want)
-			}
-			if got, want := out.BitIndexFar[j], flow.BitIndex(hash, i, in.M); got != want {
-				t.Errorf("key %s seed %#x: kernel dp_bit_index(h, %d, m) = %d, flow.BitIndex %d", keyHex, seed, i, got, want)
-			}
-		}
-		for i, got := range out.BitNext {
-			if want := flow.BitIndex(hash, uint32(i), in.M); got != want {
-				t.Errorf("key %s seed %#x: kernel dp_bit_next, index %d: %d, flow.BitIndex %d", keyHex, seed, i, got, want)
-			}
-		}
-		checkBlock(t, fmt.Sprintf("key %s seed %#x k %d", keyHex, seed, in.K), hash, in.K, &out)
-		n++
+		vs = append(vs, v)
 	}
-	if n == 0 {
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) == 0 {
 		t.Fatal("no golden vectors read")
 	}
-	t.Logf("%d golden vectors agree between Go and the kernel", n)
+	return vs
+}
+
+// check runs the selftest program of objs, loaded with k in-block bits,
+// on vector v and compares its results with package flow's and bloom's.
+func check(t *testing.T, objs *selftestObjects, v vector, k uint32) {
+	t.Helper()
+	var in selftestSelftestIn
+	copy(in.Key.Bytes[:], v.key)
+	in.Key.Len = uint8(len(v.key))
+	in.Seed = v.seed
+	in.M = 1000003
+	if err := objs.SelftestInput.Put(uint32(0), &in); err != nil {
+		t.Fatal(err)
+	}
+	if verdict, _ := kerneltest.Run(t, objs.XdpSelftest, make([]byte, 64)); verdict != 2 {
+		t.Fatalf("selftest returned verdict %d", verdict)
+	}
+	var out selftestSelftestOut
+	if err := objs.SelftestOutput.Lookup(uint32(0), &out); err != nil {
+		t.Fatal(err)
+	}
+	keyHex, seed, hash := v.keyHex, v.seed, v.hash
+	if out.Hash != hash || out.Mix != v.mix || out.Index != v.idx || out.BitIndex != v.dbl {
+		t.Errorf("key %s seed %#x: kernel hash %#x mix %x index %v double %v, want %#x %x %v %v",
+			keyHex, seed, out.Hash, out.Mix, out.Index, out.BitIndex, hash, v.mix, v.idx, v.dbl)
+	}
+	// The far terms (selftest_far in selftest.bpf.c), against the Go
+	// functions: their 32-bit arithmetic shows only there.
+	for j, i := range farTerms {
+		if got, want := out.MixFar[j], flow.Mix(hash, i); got != want {
+			t.Errorf("key %s seed %#x: kernel dp_mix(h, %d) = %#x, flow.Mix %#x", keyHex, seed, i, got, want)
+		}
+		if got, want := out.BitIndexFar[j], flow.BitIndex(hash, i, in.M); got != want {
+			t.Errorf("key %s seed %#x: kernel dp_bit_index(h, %d, m) = %d, flow.BitIndex %d", keyHex, seed, i, got, want)
+		}
+	}
+	for i, got := range out.BitNext {
+		if want := flow.BitIndex(hash, uint32(i), in.M); got != want {
+			t.Errorf("key %s seed %#x: kernel dp_bit_next, index %d: %d, flow.BitIndex %d", keyHex, seed, i, got, want)
+		}
+	}
+	checkBlock(t, fmt.Sprintf("key %s seed %#x k %d", keyHex, seed, k), hash, k, &out)
 }
 
 // checkBlock compares the kernel's blocked.h results in out, for hash and
