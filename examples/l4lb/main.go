@@ -31,9 +31,11 @@
 // It needs root (namespaces, BPF), iproute2's ip command and sysctl
 // (procps). It creates namespaces named
 // l4lb<pid>{c,r,lb,b1,...} with veth pairs inside them and deletes them
-// all when done, also on SIGINT, SIGTERM or SIGHUP; no traffic leaves
-// them. A run killed otherwise (SIGKILL) leaves its namespaces behind
-// (its XDP programs go with the process): delete them with "ip netns del".
+// all when done, also on SIGINT, SIGTERM or SIGHUP (and then exits with
+// 128 plus the signal's number, as a shell reports a command that signal
+// ended); no traffic leaves them. A run killed otherwise (SIGKILL) leaves
+// its namespaces behind (its XDP programs go with the process): delete
+// them with "ip netns del".
 // A run whose namespace names are taken (a killed run's, or a live run's
 // with the same pid in another pid namespace, as in two containers)
 // stops with an error naming the namespace, and leaves it alone.
@@ -73,23 +75,61 @@ func main() {
 	o.Log = os.Stderr
 	// SIGHUP too: a terminal or SSH session closing must not kill the run
 	// half way, leaving its namespaces behind.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	res, err := run(ctx, o)
 	report(os.Stdout, res)
 	if ctx.Err() != nil {
 		// Interrupted (SIGINT, SIGTERM or SIGHUP): the run has cleaned up; say
-		// so, with any other error, and exit as a shell does on SIGINT.
+		// so, with any other error, and exit with the status a shell gives a
+		// command that signal ended (130, 143 or 129).
 		if err := withoutCanceled(err); err != nil {
 			fmt.Fprintln(os.Stderr, "l4lb:", err)
 		}
-		fmt.Fprintln(os.Stderr, "l4lb: interrupted")
-		os.Exit(130)
+		fmt.Fprintln(os.Stderr, "l4lb: interrupted:", context.Cause(ctx))
+		os.Exit(exitStatus(ctx))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "l4lb:", err)
 		os.Exit(1)
 	}
+}
+
+// signalCause is the cause of a context that notifyContext canceled.
+type signalCause struct{ sig os.Signal }
+
+func (c signalCause) Error() string { return c.sig.String() + " signal received" }
+
+// notifyContext is signal.NotifyContext, but for the cause it gives the
+// canceled context: a signalCause, which names the signal's number.
+func notifyContext(parent context.Context, sigs ...os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case s := <-ch:
+			cancel(signalCause{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
+	}
+}
+
+// exitStatus is the status for a run that ctx's cancellation stopped:
+// 128 plus the signal's number, as a shell reports a command that a
+// signal ended, or SIGINT's 130 when the cause is not a signal's.
+func exitStatus(ctx context.Context) int {
+	var c signalCause
+	if errors.As(context.Cause(ctx), &c) {
+		if s, ok := c.sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+	}
+	return 128 + int(syscall.SIGINT)
 }
 
 // withoutCanceled returns err without its context.Canceled parts: nil if

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -153,6 +155,37 @@ func TestWithoutCanceled(t *testing.T) {
 		if (got == nil) != (c.want == nil) || got != nil && got.Error() != c.want.Error() {
 			t.Errorf("withoutCanceled(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// TestExitStatus: an interrupted run exits as a shell reports a command
+// the signal ended, 128 plus its number: 143 for SIGTERM (it was 130 for
+// every signal), 129 for SIGHUP; 130 when the cause is not a signal.
+func TestExitStatus(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		ctx, stop := notifyContext(context.Background(), sig)
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: context not canceled 10 s after the signal", sig)
+		}
+		if got, want := exitStatus(ctx), 128+int(sig); got != want {
+			t.Errorf("%v: exit status %d, want %d (cause %v)", sig, got, want, context.Cause(ctx))
+		}
+		stop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := exitStatus(ctx); got != 130 {
+		t.Errorf("canceled without a signal: exit status %d, want 130", got)
+	}
+	ctx, stop := notifyContext(context.Background(), syscall.SIGTERM)
+	stop()
+	if got := context.Cause(ctx); got != context.Canceled {
+		t.Errorf("stopped: cause %v, want context.Canceled", got)
 	}
 }
 
