@@ -29,7 +29,7 @@
 // succeeds with high probability while m exceeds c_k times the number of
 // entries, c_3 = 1.222 and c_4 = 1.295 (Goodrich and Mitzenmacher, Table 1).
 // [CellsFor] and [ParamsFor] add the margin small tables need, including the
-// failure floor (two keys sharing all k cells, about d^2/2*(k/m)^k), which
+// failure floor (two keys sharing all k cells, about d(d-1)/2*(k/m)^k), which
 // is lower for k = 4 than for k = 3, so k = 4 wins at small d.
 // [Table.ListInto] lists into a [Listing] kept from call to call, and
 // [Table.ListDifferenceInto] lists the difference of two tables there

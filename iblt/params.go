@@ -129,10 +129,11 @@ func Threshold(k int) float64 {
 // normal quantile of success), plus 3k. The second is the failure floor,
 // which every k has: two entries that share all k cells can never be
 // peeled. Each sub-table has m/k cells, so two given entries share all k
-// cells with probability (k/m)^k, and d entries hold about d^2/2*(k/m)^k
-// such pairs; keeping that at half the failure budget 1-success needs
-// m >= k*(d^2/(1-success))^(1/k). The floor grows like d^(2/k), so it
-// binds at small d (for k = 4, below about d = 40 at success 0.99 and
+// cells with probability (k/m)^k, and d entries hold about
+// d(d-1)/2*(k/m)^k such pairs (exactly the failure rate at d = 2; one
+// entry always lists); keeping that at half the failure budget 1-success
+// needs m >= k*(d(d-1)/(1-success))^(1/k). The floor grows like d^(2/k),
+// so it binds at small d (for k = 4, below about d = 40 at success 0.99 and
 // d = 200 at 0.999), and there k = 4 needs fewer cells than k = 3. s_k
 // and the additive constant were fitted to measured decode rates
 // (TestCellsFor_Success and TestCellsFor_HighSuccess check the result).
@@ -158,7 +159,7 @@ func CellsFor(d int, k int, success float64) (int, error) {
 	n := float64(d)
 	m := thresholds[k]*n + z*s*math.Sqrt(n) + 3*float64(k)
 	// Pairs sharing all k cells: C(d,2) * (k/m)^k <= fail/2.
-	if floor := float64(k) * math.Pow(n*n/fail, 1/float64(k)); floor > m {
+	if floor := float64(k) * math.Pow(n*(n-1)/fail, 1/float64(k)); floor > m {
 		m = floor
 	}
 	// Compare as a float first: for huge d the int conversion would wrap.

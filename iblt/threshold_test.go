@@ -182,6 +182,7 @@ func TestCellsFor_HighSuccess(t *testing.T) {
 		{2, 0, 0.999, 20000}, {5, 0, 0.999, 20000}, {10, 0, 0.999, 20000},
 		{20, 0, 0.999, 20000}, {50, 0, 0.999, 20000},
 		{10, 3, 0.999, 20000}, {10, 4, 0.9999, 200000},
+		{2, 3, 0.9999, 200000}, {2, 4, 0.9999, 200000},
 	}
 	for _, c := range cases {
 		k, cells := c.k, 0
@@ -204,6 +205,41 @@ func TestCellsFor_HighSuccess(t *testing.T) {
 		if fails > bound {
 			t.Errorf("d=%d k=%d success %v: %d cells fail %d of %d times, more than %d (expected at most %.0f)",
 				c.d, k, c.success, cells, fails, c.trials, bound, float64(c.trials)*(1-c.success))
+		}
+	}
+}
+
+// TestCellsFor_PairFloor: the failure floor counts the pairs of d
+// entries, d(d-1)/2. One entry always lists (its cells are all pure), so
+// d = 1 has no floor; it had one of d^2/2 pairs, and
+// CellsFor(1, 4, 1-2^-53) gave 38,968 cells. Two entries fail exactly
+// when they share all k cells, with probability (k/m)^k; the floor keeps
+// that at half the failure budget, and no more than that asks for.
+func TestCellsFor_PairFloor(t *testing.T) {
+	for _, k := range []int{3, 4} {
+		for _, success := range []float64{0.999, 1 - 1e-9, 1 - 0x1p-53} {
+			fail := 1 - success
+			one, err := CellsFor(1, k, success)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if one > 8*k {
+				t.Errorf("k=%d success %v: one entry gets %d cells, want at most %d", k, success, one, 8*k)
+			}
+			two, err := CellsFor(2, k, success)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact := math.Pow(float64(k)/float64(two), float64(k)) // both entries in all k cells
+			floor := float64(k) * math.Pow(2/fail, 1/float64(k))
+			if exact > fail/2*(1+1e-9) {
+				t.Errorf("k=%d success %v: two entries in %d cells fail with probability %.3g, over half the budget %.3g",
+					k, success, two, exact, fail/2)
+			}
+			if float64(two) > floor+float64(k) && float64(two) > 8*float64(k)+2 {
+				t.Errorf("k=%d success %v: two entries get %d cells, where %.1f keep the failure at half the budget",
+					k, success, two, floor)
+			}
 		}
 	}
 }
