@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -186,7 +187,9 @@ func BenchmarkIBLT_Threshold(b *testing.B) {
 // BenchmarkIBLT_Rateless: sessions of the rateless code with d
 // differences (half on each side) over 10,000 common keys: symbols per
 // difference (mean and 99th percentile over the sessions), and the time
-// of a session, both sides included.
+// of a session, both sides included. Each session's result is checked,
+// untimed, against the difference: a session that fails, or decodes
+// anything else, fails the benchmark rather than count as symbols/diff.
 func BenchmarkIBLT_Rateless(b *testing.B) {
 	ibltKeys(b)
 	for _, d := range []int{100, 1000, 10000} {
@@ -196,8 +199,17 @@ func BenchmarkIBLT_Rateless(b *testing.B) {
 			for b.Loop() {
 				off := (s * 7919) % (len(ibKeys.v4) - 10_000 - d)
 				s++
-				n := ibSession(ibKeys.v4[off:off+10_000], ibKeys.v4[off+10_000:off+10_000+d], uint64(s))
-				per = append(per, float64(n)/float64(d))
+				diff := ibKeys.v4[off+10_000 : off+10_000+d]
+				dec, err := ibSession(ibKeys.v4[off:off+10_000], diff, uint64(s))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer() // a check, not the session's work
+				if err := ibCheckSession(dec, diff); err != nil {
+					b.Fatalf("rateless session (seed %d): %v", s, err)
+				}
+				b.StartTimer()
+				per = append(per, float64(dec.Received())/float64(d))
 			}
 			sort.Float64s(per)
 			mean := 0.0
@@ -212,8 +224,12 @@ func BenchmarkIBLT_Rateless(b *testing.B) {
 	}
 }
 
-// ibSession runs one rateless session and returns the symbols needed.
-func ibSession(common, diff [][]byte, seed uint64) int {
+// ibSession runs one rateless session, the sender holding common and
+// diff's even keys, the receiver common and diff's odd keys, and returns
+// the receiver's decoder, done. It returns an error when the decoder
+// failed or had not decoded within 10*len(diff)+100 symbols; whether it
+// decoded exactly diff is ibCheckSession's to say.
+func ibSession(common, diff [][]byte, seed uint64) (*iblt.Decoder, error) {
 	enc, _ := iblt.NewEncoder(flow.KeyLen4, seed)
 	dec, _ := iblt.NewDecoder(flow.KeyLen4, seed)
 	for _, k := range common {
@@ -228,14 +244,52 @@ func ibSession(common, diff [][]byte, seed uint64) int {
 		}
 	}
 	var sym []byte
-	for !dec.Done() && dec.Received() < 10*len(diff)+100 {
+	for !dec.Done() {
+		if dec.Received() >= 10*len(diff)+100 {
+			return nil, fmt.Errorf("rateless session (seed %d): %d differences not decoded after %d symbols", seed, len(diff), dec.Received())
+		}
 		sym = enc.AppendNext(sym[:0])
-		dec.AddSymbol(sym)
+		if err := dec.AddSymbol(sym); err != nil {
+			return nil, fmt.Errorf("rateless session (seed %d): symbol %d: %w", seed, dec.Received(), err)
+		}
 	}
-	if !dec.Done() {
-		return 10 * len(diff)
+	return dec, nil
+}
+
+// ibCheckSession returns an error unless dec, done, recovered exactly
+// the difference of an ibSession over diff: its even keys as the
+// sender's only (Remote), its odd keys as the receiver's only (Local).
+func ibCheckSession(dec *iblt.Decoder, diff [][]byte) error {
+	var sent, kept [][]byte
+	for i, k := range diff {
+		if i%2 == 0 {
+			sent = append(sent, k)
+		} else {
+			kept = append(kept, k)
+		}
 	}
-	return dec.Received()
+	if err := ibSameKeys("sender", dec.Remote(), sent); err != nil {
+		return err
+	}
+	return ibSameKeys("receiver", dec.Local(), kept)
+}
+
+// ibSameKeys returns an error unless got and want hold the same keys.
+func ibSameKeys(side string, got, want [][]byte) error {
+	set := make(map[string]bool, len(want))
+	for _, k := range want {
+		set[string(k)] = true
+	}
+	for _, k := range got {
+		if !set[string(k)] {
+			return fmt.Errorf("decoded %x as the %s's only, which it is not", k, side)
+		}
+		delete(set, string(k))
+	}
+	if len(set) > 0 {
+		return fmt.Errorf("decoded %d keys as the %s's only, want %d", len(got), side, len(want))
+	}
+	return nil
 }
 
 // BenchmarkIBLT_RatelessReceiver: a receiver holding 100,000 keys
@@ -281,9 +335,10 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 
 	used := 0
 	fastest := time.Duration(math.MaxInt64)
+	var dec *iblt.Decoder
 	for b.Loop() {
 		start := time.Now()
-		dec, _ := iblt.NewDecoder(flow.KeyLen4, 9)
+		dec, _ = iblt.NewDecoder(flow.KeyLen4, 9)
 		dec.Grow(n)
 		for _, k := range common {
 			dec.AddLocal(k)
@@ -296,13 +351,22 @@ func BenchmarkIBLT_RatelessReceiver(b *testing.B) {
 			if dec.Done() {
 				break
 			}
-			dec.AddSymbol(s)
+			if err := dec.AddSymbol(s); err != nil {
+				b.Fatalf("symbol %d: %v", used, err)
+			}
 			used++
 		}
 		if !dec.Done() {
 			b.Fatalf("not decoded after %d symbols", used)
 		}
 		fastest = min(fastest, time.Since(start))
+	}
+	// What the last reconciliation recovered, out of the timed loop.
+	if err := ibSameKeys("sender", dec.Remote(), onlyA); err != nil {
+		b.Fatal(err)
+	}
+	if err := ibSameKeys("receiver", dec.Local(), onlyB); err != nil {
+		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/reconcile")
 	b.ReportMetric(float64(fastest.Nanoseconds())/1e6, "min-ms/reconcile")
@@ -336,5 +400,47 @@ func BenchmarkIBLT_Estimator(b *testing.B) {
 			}
 			b.ReportMetric(float64(est)/float64(d), "estimate/true")
 		})
+	}
+}
+
+// TestIBSession: a rateless session over a true difference decodes it and
+// passes ibCheckSession; one whose "difference" holds a key both sides
+// also hold in common (so the sets differ by one key less than diff says)
+// fails the check, where the old helper returned its symbol count, which
+// the benchmark divided by len(diff) as if all had been recovered.
+func TestIBSession(t *testing.T) {
+	key := func(i int) []byte {
+		k := flow.KeyFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}, [4]byte{10, 1, 0, 1}, uint16(i), 80, flow.ProtoTCP)
+		return k.AppendBytes(nil)
+	}
+	var common, diff [][]byte
+	for i := range 1000 {
+		common = append(common, key(i))
+	}
+	for i := range 100 {
+		diff = append(diff, key(1000+i))
+	}
+	dec, err := ibSession(common, diff, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ibCheckSession(dec, diff); err != nil {
+		t.Fatalf("a true difference: %v", err)
+	}
+	if n := dec.Received(); n < len(diff) || n > 10*len(diff)+100 {
+		t.Errorf("a true difference of %d keys took %d symbols", len(diff), n)
+	}
+	for _, side := range []int{0, 1} { // a sender's key, a receiver's key
+		bad := append([][]byte(nil), diff...)
+		bad[side] = common[0]
+		dec, err := ibSession(common, bad, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ibCheckSession(dec, bad); err == nil {
+			t.Errorf("diff[%d] held in common: the check passed a decode of %d+%d keys for a diff of %d", side, len(dec.Remote()), len(dec.Local()), len(bad))
+		} else {
+			t.Logf("diff[%d] held in common: %v", side, err)
+		}
 	}
 }
