@@ -135,8 +135,9 @@ var mgPeers = []mgPeer{
 }
 
 // BenchmarkMaglevBuild: table (or ring) construction at N backends and
-// table size M (M is ignored by the rings, which use 160 points per
-// backend, and by jump, which has no state).
+// table size M (M is ignored by the rings, built as in mgPeers: 160 points
+// per backend for ours and groupcache's, stathat's default 20, buraksezer's
+// 20 per member over 7,919 partitions; and by jump, which has no state).
 func BenchmarkMaglevBuild(b *testing.B) {
 	for _, m := range []int{16381, 65537} {
 		for _, n := range []int{10, 100, 1000} {
