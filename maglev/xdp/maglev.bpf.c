@@ -146,7 +146,7 @@ struct {
 	__type(value, struct maglev_vip_info);
 } maglev_vips SEC(".maps");
 
-/* One Maglev table per VIP: an array of M little-endian u32 backend slots
+/* One Maglev table per VIP: an array of M host-order u32 backend slots
  * (indexes into maglev_backends, slots of this VIP's members only),
  * maglev.NoBackend for none. User space
  * builds a whole new inner map and swaps it in with one update of this
