@@ -50,7 +50,7 @@ DP_CONST __u32 fr_blocks = 1; /* Params.FilterBits / 512 */
 DP_CONST __u32 fr_percpu = 0; /* 1: per-CPU filters and tables, no atomics */
 
 /* One counting-table cell: flowradar.Cell, 56 bytes, host byte order
- * counters (little-endian on the hosts we support). */
+ * counters (big-endian on s390x; the loader reads them as numbers). */
 struct flowradar_cell {
 	__u64 flow_xor[FR_XOR_WORDS]; /* XOR of padded keys: bytes 0-36 key, 39 length */
 	__u32 flow_count;
