@@ -120,8 +120,10 @@ static __always_inline void iblt_count(__u32 stat)
 }
 
 /* iblt_read reads the big-endian field of n (2 or 4) bytes at frame
- * offset off, or returns 0 when it is not inside the frame. */
-static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u32 n)
+ * offset off, or returns 0 when it is not inside the frame, ends past
+ * frame offset lim (where the IP packet ends: iblt_packet_id) or starts
+ * past DP_MAX_OFF. */
+static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u32 n, __u32 lim)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -135,19 +137,22 @@ static __always_inline __u32 iblt_read(struct xdp_md *ctx, __u32 off, const __u3
 	asm volatile("" : "+r"(off));
 	__u8 *p = data + off;
 	asm volatile("" : "+r"(p)); /* keep the check on p (see dp_pull) */
-	if ((void *)(p + n) > data_end)
+	/* lim last: checked with DP_MAX_OFF, it let clang compare l4 with
+	 * the bounds in place of off and add a copy of off that the
+	 * verifier saw unbounded (rejected on Linux 6.18 as well). */
+	if ((void *)(p + n) > data_end || off + n > lim)
 		return 0;
 	return n == 2 ? dp_be16(p) : dp_be32(p);
 }
 
 /* iblt_xor16 is xdp.xor16: the XOR of the n big-endian 16-bit words from
  * frame offset off, each read as iblt_read reads it. */
-static __always_inline __u32 iblt_xor16(struct xdp_md *ctx, __u32 off, const int n)
+static __always_inline __u32 iblt_xor16(struct xdp_md *ctx, __u32 off, const int n, __u32 lim)
 {
 	__u32 x = 0;
 #pragma unroll
 	for (int i = 0; i < n; i++)
-		x ^= iblt_read(ctx, off + 2 * i, 2);
+		x ^= iblt_read(ctx, off + 2 * i, 2, lim);
 	return x;
 }
 
@@ -168,10 +173,10 @@ static __always_inline __u32 iblt_xor16(struct xdp_md *ctx, __u32 off, const int
 
 /* iblt_ip_end returns the frame offset where the IP packet ends by its
  * length field, or 0 when the field is 0 (or not inside the frame). */
-static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_parsed *p, int v6)
+static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_parsed *p, int v6, __u32 lim)
 {
 	__u32 l3 = p->l3_off;
-	__u32 n = v6 ? iblt_read(ctx, l3 + 4, 2) : iblt_read(ctx, l3 + 2, 2);
+	__u32 n = v6 ? iblt_read(ctx, l3 + 4, 2, lim) : iblt_read(ctx, l3 + 2, 2, lim);
 	if (n == 0)
 		return 0;
 	return n + (v6 ? l3 + 40 : l3);
@@ -179,9 +184,9 @@ static __always_inline __u32 iblt_ip_end(struct xdp_md *ctx, const struct dp_par
 
 /* iblt_tcp_options_id is xdp.tcpOptionsID: the XOR of the 16-bit words
  * of the TCP options (header bytes 20 to 4 * data offset), 0 for a SYN. */
-static __always_inline __u64 iblt_tcp_options_id(struct xdp_md *ctx, __u32 l4)
+static __always_inline __u64 iblt_tcp_options_id(struct xdp_md *ctx, __u32 l4, __u32 lim)
 {
-	__u32 hdr = iblt_read(ctx, l4 + 12, 2);
+	__u32 hdr = iblt_read(ctx, l4 + 12, 2, lim);
 	__u32 words = (hdr >> 12) * 2; /* 16-bit words in the header */
 	__u32 x = 0;
 	if (hdr & IBLT_TCP_SYN)
@@ -189,7 +194,7 @@ static __always_inline __u64 iblt_tcp_options_id(struct xdp_md *ctx, __u32 l4)
 	for (__u32 i = 10; i < 30; i++) { /* at most 40 bytes of options */
 		if (i >= words)
 			break;
-		x ^= iblt_read(ctx, l4 + 2 * i, 2);
+		x ^= iblt_read(ctx, l4 + 2 * i, 2, lim);
 	}
 	return x;
 }
@@ -197,7 +202,7 @@ static __always_inline __u64 iblt_tcp_options_id(struct xdp_md *ctx, __u32 l4)
 /* iblt_fragment_id is xdp.fragmentID: bits 16-63 of a later fragment's
  * identifier, its offset in the datagram and the last four bytes of the
  * IP packet. */
-static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct dp_parsed *p, int v6)
+static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct dp_parsed *p, int v6, __u32 lim)
 {
 	if (p->fragment != DP_LATER_FRAGMENT)
 		return 0;
@@ -206,39 +211,39 @@ static __always_inline __u64 iblt_fragment_id(struct xdp_md *ctx, const struct d
 	__u64 id = (__u64)p->frag_off << 16;
 	if (v6)
 		lo = l3 + 48 + 4;
-	__u32 end = iblt_ip_end(ctx, p, v6);
+	__u32 end = iblt_ip_end(ctx, p, v6, lim);
 	if (end != 0 && end <= dp_frame_len(ctx) && end >= lo)
-		id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+		id |= (__u64)iblt_read(ctx, end - 4, 4, lim) << 32;
 	return id;
 }
 
 /* iblt_gre_id is xdp.greID: bits 16-63 of a GRE packet's identifier. */
-static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
+static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4, __u32 lim)
 {
-	__u32 flags = iblt_read(ctx, l4, 2);
+	__u32 flags = iblt_read(ctx, l4, 2, lim);
 	__u32 off = l4 + 4;
 	__u64 id = 0;
 	int csum = (flags & (IBLT_GRE_C | IBLT_GRE_R)) != 0;
 	if (csum) {
-		id = (__u64)iblt_read(ctx, off, 2) << 16;
+		id = (__u64)iblt_read(ctx, off, 2, lim) << 16;
 		off += 4;
 	}
 	if (flags & IBLT_GRE_K) {
 		if (!csum)
-			id = (__u64)iblt_read(ctx, off + 2, 2) << 16;
+			id = (__u64)iblt_read(ctx, off + 2, 2, lim) << 16;
 		off += 4;
 	}
 	if (flags & IBLT_GRE_S)
-		return id | (__u64)iblt_read(ctx, off, 4) << 32;
-	__u32 type = iblt_read(ctx, l4 + 2, 2);
+		return id | (__u64)iblt_read(ctx, off, 4, lim) << 32;
+	__u32 type = iblt_read(ctx, l4 + 2, 2, lim);
 	if (type == ETH_P_IP) {
-		__u32 ihl = ((iblt_read(ctx, off, 2) >> 8) & 0x0f) * 4;
-		return id | (__u64)iblt_read(ctx, off + 4, 2) << 48 |
-		       (__u64)iblt_read(ctx, off + ihl + 6, 2) << 32;
+		__u32 ihl = ((iblt_read(ctx, off, 2, lim) >> 8) & 0x0f) * 4;
+		return id | (__u64)iblt_read(ctx, off + 4, 2, lim) << 48 |
+		       (__u64)iblt_read(ctx, off + ihl + 6, 2, lim) << 32;
 	}
 	if (type == ETH_P_IPV6)
-		return id | (__u64)iblt_read(ctx, off + 44, 4) << 32;
-	return id | (__u64)iblt_read(ctx, off + 4, 4) << 32;
+		return id | (__u64)iblt_read(ctx, off + 44, 4, lim) << 32;
+	return id | (__u64)iblt_read(ctx, off + 4, 4, lim) << 32;
 }
 
 /*
@@ -262,7 +267,8 @@ static __always_inline __u64 iblt_gre_id(struct xdp_md *ctx, __u32 l4)
  *                  sequence number (S), else inner fields (iblt_gre_id)
  *   later fragment offset in the datagram (dp_parsed.frag_off); last four
  *                  bytes of the IP packet (iblt_fragment_id)
- * Fields outside the frame read as 0. No TCP or UDP checksum nor SCTP
+ * Fields outside the frame read as 0, and so do fields past the end of the
+ * IP packet when it ends inside the frame (padding, a trailer). No TCP or UDP checksum nor SCTP
  * CRC32c: checksum offload leaves them partial (or zero) where XDP sees a
  * veth and complete further on, so two points would disagree.
  */
@@ -271,34 +277,39 @@ static __always_inline __u64 iblt_packet_id(struct xdp_md *ctx, const struct dp_
 	__u64 id = p->ipid & 0xffff;
 	__u32 l4 = p->l4_off;
 	int v6 = p->key.len == FLOW_KEY_LEN6;
+	/* Read nothing past the IP packet when it ends inside the frame:
+	 * Ethernet padding and trailers are not the packet's. */
+	__u32 lim = dp_frame_len(ctx);
+	__u32 ip_end = iblt_ip_end(ctx, p, v6, lim);
+	if (ip_end != 0 && ip_end < lim)
+		lim = ip_end;
 	if (l4 == 0)
-		return id | iblt_fragment_id(ctx, p, v6);
+		return id | iblt_fragment_id(ctx, p, v6, lim);
 	__u8 proto = v6 ? p->key.bytes[FLOW_KEY_LEN6 - 1] : p->key.bytes[FLOW_KEY_LEN4 - 1];
 	if (proto == IPPROTO_TCP) { /* ports(4) seq(4) ack(4) offset, flags(2) window(2) */
-		id |= (__u64)iblt_xor16(ctx, l4 + 8, 4) << 16;
-		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+		id |= (__u64)iblt_xor16(ctx, l4 + 8, 4, lim) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4, lim) << 32;
 		if (v6)
-			id ^= iblt_tcp_options_id(ctx, l4);
+			id ^= iblt_tcp_options_id(ctx, l4, lim);
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
-		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
-		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+		id |= (__u64)iblt_read(ctx, l4 + 2, 2, lim) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4, lim) << 32;
 	} else if (proto == IPPROTO_UDP) { /* ports(4) length(2) checksum(2) payload */
-		__u32 end = iblt_ip_end(ctx, p, v6);
-		if (end != 0 && end <= dp_frame_len(ctx) && end >= l4 + 12) {
-			id |= (__u64)iblt_xor16(ctx, l4 + 8, 2) << 16;
-			id |= (__u64)iblt_read(ctx, end - 4, 4) << 32;
+		if (ip_end != 0 && ip_end <= dp_frame_len(ctx) && ip_end >= l4 + 12) {
+			id |= (__u64)iblt_xor16(ctx, l4 + 8, 2, lim) << 16;
+			id |= (__u64)iblt_read(ctx, ip_end - 4, 4, lim) << 32;
 		}
 	} else if (proto == IPPROTO_ESP) { /* SPI(4) sequence(4) */
-		id |= (__u64)iblt_read(ctx, l4 + 2, 2) << 16;
-		id |= (__u64)iblt_read(ctx, l4 + 4, 4) << 32;
+		id |= (__u64)iblt_read(ctx, l4 + 2, 2, lim) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 4, 4, lim) << 32;
 	} else if (proto == IPPROTO_AH) { /* next(1) len(1) reserved(2) SPI(4) sequence(4) */
-		id |= (__u64)iblt_read(ctx, l4 + 6, 2) << 16;
-		id |= (__u64)iblt_read(ctx, l4 + 8, 4) << 32;
+		id |= (__u64)iblt_read(ctx, l4 + 6, 2, lim) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 8, 4, lim) << 32;
 	} else if (proto == IPPROTO_SCTP) { /* ports(4) vtag(4) CRC32c(4), chunk type, flags(2) length(2) value */
-		id |= (__u64)iblt_xor16(ctx, l4 + 12, 2) << 16;
-		id |= (__u64)iblt_read(ctx, l4 + 16, 4) << 32;
+		id |= (__u64)iblt_xor16(ctx, l4 + 12, 2, lim) << 16;
+		id |= (__u64)iblt_read(ctx, l4 + 16, 4, lim) << 32;
 	} else if (proto == IPPROTO_GRE) {
-		id |= iblt_gre_id(ctx, l4);
+		id |= iblt_gre_id(ctx, l4, lim);
 	}
 	return id;
 }

@@ -188,6 +188,20 @@ func packetIDCases() []packetIDCase {
 		}.Bytes(), 0x7778797a_04d0_cdef},
 		// 192.0.2.1 > 192.0.2.2 proto 89 (OSPF): no field read, IPv4 ID 0x0505
 		{"ospf-ipv4", ip4(89, 0x0505, be("hello, neighbour")), 0x0505},
+		// 192.0.2.1:5000 > 192.0.2.2:5001 sctp vtag 0x11223344, COOKIE ACK
+		// (type 11, length 4), IPv4 ID 1, then 14 bytes past the IP packet
+		// (Ethernet padding to 60 bytes, 4 more of a trailer): bits 16-31
+		// 0x0b00 ^ 0x0004; bytes 16-19, past the packet, read as 0 (they
+		// read the padding, 0xdeadbeef)
+		{"sctp-cookie-ack-padded", append(ip4(132, 0x0001, be(uint16(5000), uint16(5001), uint32(0x11223344), uint32(0), []byte{11, 0}, uint16(4))),
+			be(uint32(0xdeadbeef), uint32(0xdeadbeef), uint32(0xdeadbeef), uint16(0xdead))...), 0x0b04_0001},
+		// 192.0.2.1 > 192.0.2.2 gre (no flags), IPv4 ID 7, carrying a bare
+		// inner IPv4 header (ID 0x2222), then 16 bytes of trailer: the
+		// inner ID in bits 48-63; bytes 6-7 past the inner header, past the
+		// packet, read as 0
+		{"gre-bare-inner-trailer", append(ip4(47, 0x0007, be(uint16(0), uint16(0x0800),
+			inner(pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.0.0.1"), Dst: pkt.Addr("10.0.0.2"), ID: 0x2222, Protocol: 6}}))),
+			be(uint32(0xdeadbeef), uint32(0xdeadbeef), uint32(0xdeadbeef), uint32(0xdeadbeef))...), 0x2222_0000_0000_0007},
 	}
 }
 

@@ -140,6 +140,9 @@ const (
 // a minimal header (20 bytes for IPv4, 48 with the fragment header for
 // IPv6). The IP length fields decide where a packet ends; a length of 0
 // reads nothing. Fields outside the frame read as 0, and so do fields
+// past the end of the IP packet when it ends inside the frame: Ethernet
+// padding and trailers are not the packet's, and one observation point
+// may see other bytes there (or none) than the next. So do fields
 // starting past offset 65,280 (0xff00), which the kernel cannot reach by
 // direct packet access: only a frame longer than 64 KiB, which generic XDP
 // can deliver, has them. (d) The XOR of the 16-bit words of the TCP
@@ -150,6 +153,9 @@ const (
 // in their SACK blocks or timestamps.
 func PacketID(frame []byte, info flow.Info) uint64 {
 	id := uint64(info.IPID & 0xffff)
+	if end := ipEnd(frame, info); end != 0 && end <= len(frame) {
+		frame = frame[:end] // padding or a trailer past the packet
+	}
 	l4 := int(info.L4Offset)
 	if l4 == 0 {
 		return id | fragmentID(frame, info)
