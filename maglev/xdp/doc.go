@@ -60,8 +60,9 @@
 // went to the stack, arrives later, or was forgotten) it passes to the
 // stack ([Counters].PassFragMiss), as does all of a datagram that is no
 // VIP's, so the stack reassembles traffic for the host itself. A first
-// fragment that is not sent (no VIP's, or dropped) deletes its datagram's
-// entry, so an entry left by an earlier datagram with the same
+// fragment that is not sent (no VIP's, or dropped; but for a VLAN-tagged
+// one, which passes untouched, as every tagged frame does) deletes its
+// datagram's entry, so an entry left by an earlier datagram with the same
 // identification (IPv4's 16 bits wrap) cannot send its later fragments to
 // that datagram's backend; so does a first fragment that does not parse
 // (cut inside its transport header, a tiny fragment) and passes, if its

@@ -17,7 +17,8 @@
  * records its ports in maglev_frags; a later fragment of the same
  * datagram takes them back and is balanced as the first one was. A later
  * fragment without an entry passes to the stack. A first fragment not
- * sent, also one that does not parse, deletes its datagram's entry.
+ * sent, also one that does not parse, deletes its datagram's entry (a
+ * VLAN-tagged one passes untouched, as every tagged frame does).
  *
  * Everything else passes to the stack untouched (XDP_PASS).
  */
