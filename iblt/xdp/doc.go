@@ -37,7 +37,9 @@
 // differ between two such digests, and listing failed. An identifier must
 // use only fields that no offload rewrites. (ICMP checksums are computed
 // in software and are read; see [PacketID] for the inner packets of GRE
-// tunnels.)
+// tunnels.) Nor does anything past the end of the IP packet, by its
+// length field: Ethernet pads frames to 60 bytes, some devices with
+// bytes other than zeros, and each hop pads anew.
 //
 // XDP sees only the packets an interface receives: a digest attached to
 // the sending host's own end of a veth pair sees the replies, not the
