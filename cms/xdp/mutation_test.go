@@ -4,12 +4,16 @@ package xdp
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/dataplane-go/dataplane/cms"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // Tests written in a mutation-testing campaign: each guards a behaviour
@@ -68,5 +72,48 @@ func TestKernel_ReadsCurrentEpoch(t *testing.T) {
 		if !slices.Equal(counters, want.Counters()) {
 			t.Errorf("%s: Counters in epoch 1 differ from the Go sketch of epoch 1's packets", mode)
 		}
+	}
+}
+
+// TestKernel_EventCPU guards that an event names the CPU the packet ran
+// on: with threshold 1 a flow's first packet on each CPU crosses it (the
+// detector's counters are per CPU), and the test runs it pinned to every
+// CPU it may use in turn. Every other test runs on one CPU, the first,
+// where a kernel that wrote CPU 0 into every event passed.
+func TestKernel_EventCPU(t *testing.T) {
+	kerneltest.Require(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &allowed)
+	k := load(t, Options{Params: cms.LabParams(64, testSeed), Mode: ModeDetect, Threshold: 1})
+	f := fixtures(t)["ipv4-udp"]
+	cpus := 0
+	for cpu := 0; cpu < 1024 && cpus < 4; cpu++ {
+		if !allowed.IsSet(cpu) {
+			continue
+		}
+		var one unix.CPUSet
+		one.Set(cpu)
+		if err := unix.SchedSetaffinity(0, &one); err != nil {
+			t.Fatal(err)
+		}
+		cpus++
+		if v, _ := kerneltest.Run(t, k.Program(), f); v != 2 {
+			t.Fatalf("CPU %d: verdict %d, want the crossing packet passed (2)", cpu, v)
+		}
+		ev, err := k.Events()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev) != 1 || ev[0].Report != cms.ReportCrossed || ev[0].CPU != uint32(cpu) {
+			t.Fatalf("run on CPU %d: events %+v, want one crossing on CPU %d", cpu, ev, cpu)
+		}
+	}
+	if cpus < 2 {
+		t.Logf("only CPU %d allowed: no event could name another", cpus-1)
 	}
 }
