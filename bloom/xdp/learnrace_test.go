@@ -14,6 +14,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/flow"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // TestKernel_LearnUnderContention: in learn mode a key's bits set on one
@@ -37,7 +38,7 @@ func TestKernel_LearnUnderContention(t *testing.T) {
 		}
 	}
 	if len(cpus) < 2 {
-		t.Skip("one CPU allowed: no two can race on a word")
+		kerneltest.Skip(t, "one CPU allowed: no two can race on a word")
 	}
 	for _, c := range []struct {
 		layout Layout

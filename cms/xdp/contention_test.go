@@ -33,7 +33,7 @@ func onTwoCPUs(t *testing.T, k *Kernel, frame []byte, chunk uint32, during func(
 		}
 	}
 	if len(cpus) < 2 {
-		t.Skip("one CPU allowed: no two can race on a counter")
+		kerneltest.Skip(t, "one CPU allowed: no two can race on a counter")
 	}
 	var wg sync.WaitGroup
 	var stop atomic.Bool
