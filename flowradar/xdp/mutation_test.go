@@ -70,3 +70,33 @@ func TestKernel_FlipIntoClosed(t *testing.T) {
 		}()
 	}
 }
+
+// TestKernel_CrowdedManyFilterHashes guards the flow filter's test for
+// more than 16 filter hashes (the bounded loop after the unrolled cases):
+// in a crowded filter a new flow often finds all but one of its bits set,
+// so a test that skipped a bit would take it as known where Go takes it
+// as new. The fixtures' few flows leave the filter nearly empty, and the
+// replays use 14 hashes.
+func TestKernel_CrowdedManyFilterHashes(t *testing.T) {
+	frames := udpFrames(0, 120)
+	for _, fk := range []int{17, 25, flowradar.MaxFilterHashes} {
+		for _, perCPU := range []bool{false, true} {
+			p := flowradar.Params{Cells: 512, Hashes: 4, FilterBits: 512, FilterHashes: fk, Seed: 0xc40d}
+			k := loadKernel(t, p, perCPU)
+			for _, f := range frames {
+				runOnce(t, k, f)
+			}
+			got, want := flipWithModel(t, k, p, frames)
+			if want.Flows() == len(frames) {
+				t.Fatalf("fk %d: no flow was a false positive of the Go filter: not crowded enough", fk)
+			}
+			if !got.Equal(want) {
+				t.Errorf("fk %d, perCPU %v: kernel table differs from the Go encoder (Go: %d new flows of %d)",
+					fk, perCPU, want.Flows(), len(frames))
+			}
+			if st, err := k.Stats(); err != nil || st.NewFlows != uint64(want.Flows()) {
+				t.Errorf("fk %d, perCPU %v: stats %+v (%v), want %d new flows", fk, perCPU, st, err, want.Flows())
+			}
+		}
+	}
+}
