@@ -106,6 +106,18 @@ func packetIDCases() []packetIDCase {
 			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.SYN, Window: 0x1111,
 				Options: []byte{2, 4, 0x05, 0xb4}},
 		}.Bytes(), 0x01020304_7715_0000},
+		// the duplicate ACK with the most options TCP allows (data offset
+		// 15, 40 bytes): nop, nop, timestamps 1 and 2, nop, nop, SACK of
+		// three blocks 0x11223344-0x55667788, 0x99aabbcc-0xddeeff00,
+		// 0x01020304-0x05060708: the XOR of the 20 option words, 0x0d1b, in
+		// bits 0-15 (without the last word, 0x0708, it would be 0x0a13);
+		// 0x0a0b ^ 0x0c0d ^ 0xf010 ^ 0x1111 in bits 16-31
+		{"tcp-ipv6-options-40", pkt.Frame{
+			IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8::1"), Dst: pkt.Addr("2001:db8::2")},
+			TCP: &pkt.TCP{SrcPort: 1000, DstPort: 80, Seq: 0x01020304, Ack: 0x0a0b0c0d, Flags: pkt.ACK, Window: 0x1111,
+				Options: []byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 26, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+					0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}},
+		}.Bytes(), 0x01020304_e707_0d1b},
 		// the SACK segment over IPv4, ID 7: the IP identification tells
 		// segments apart there, and the options are not read
 		{"tcp-ipv4-sack", pkt.Frame{
