@@ -4,9 +4,17 @@ package xdp
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // Tests written in a mutation-testing campaign: each guards a behaviour
@@ -99,4 +107,70 @@ func TestKernel_CrowdedManyFilterHashes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestKernel_SharedFilterConcurrent guards that the shared mode sets the
+// flow filter's bits atomically: two CPUs adding new flows to one block at
+// the same time must not lose each other's bits (a plain load, OR and
+// store does). Whatever the order of the packets, the filter of an epoch
+// is then the OR of its flows' bits, the Go filter of the same packets;
+// each round sends each flow once, so a lost bit stays lost.
+func TestKernel_SharedFilterConcurrent(t *testing.T) {
+	cpus := twoCPUs(t)
+	p := flowradar.Params{Cells: 4 * 64, Hashes: 4, FilterBits: 512, FilterHashes: 2, Seed: 11}
+	k := loadKernel(t, p, false)
+	var byCPU [2][][]byte
+	for i := range 200 {
+		// 10.0.0.i:1000 and 10.0.2.i:1000 > 10.0.1.1:53 udp: disjoint
+		// flows per CPU
+		for c := range 2 {
+			byCPU[c] = append(byCPU[c], pkt.UDP4(fmt.Sprintf("10.0.%d.%d:1000", 2*c, i), "10.0.1.1:53", nil))
+		}
+	}
+	want := goTable(p, append(append([][]byte{}, byCPU[0]...), byCPU[1]...)).Filter()
+	d := 3 * time.Second // a mutant with plain ORs failed within 0.3 s
+	if testing.Short() {
+		d = time.Second
+	}
+	rounds := 0
+	for deadline := time.Now().Add(d); time.Now().Before(deadline) && !t.Failed(); rounds++ {
+		var wg, ready sync.WaitGroup
+		start := make(chan struct{})
+		for c := range 2 {
+			wg.Add(1)
+			ready.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				var one unix.CPUSet
+				one.Set(cpus[c])
+				if err := unix.SchedSetaffinity(0, &one); err != nil {
+					t.Error(err)
+				}
+				ready.Done()
+				<-start
+				for _, f := range byCPU[c] {
+					if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		ready.Wait()
+		close(start)
+		wg.Wait()
+		got, err := k.Flip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gf := got.Filter()
+		for i := range want {
+			if gf[i] != want[i] {
+				t.Errorf("round %d: filter word %d is %#x, want %#x (the OR of the flows' bits)", rounds, i, gf[i], want[i])
+			}
+		}
+	}
+	t.Logf("%d rounds", rounds)
 }
