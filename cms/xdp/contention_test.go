@@ -19,22 +19,10 @@ import (
 // its CPU and running test runs of chunk repeats in a loop, while during
 // runs on the calling goroutine; then it stops them. Signals are blocked
 // on the two threads (an interrupted run would start again). It skips
-// with one CPU allowed: no two can race on a counter.
+// with one CPU allowed (kerneltest.TwoCPUs): no two can race on a counter.
 func onTwoCPUs(t *testing.T, k *Kernel, frame []byte, chunk uint32, during func()) {
 	t.Helper()
-	var allowed unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
-		t.Fatal(err)
-	}
-	var cpus []int
-	for cpu := 0; cpu < 1024 && len(cpus) < 2; cpu++ {
-		if allowed.IsSet(cpu) {
-			cpus = append(cpus, cpu)
-		}
-	}
-	if len(cpus) < 2 {
-		kerneltest.Skip(t, "one CPU allowed: no two can race on a counter")
-	}
+	cpus := kerneltest.TwoCPUs(t)
 	var wg sync.WaitGroup
 	var stop atomic.Bool
 	errs := make(chan error, len(cpus))

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
@@ -116,7 +117,7 @@ func TestKernel_CrowdedManyFilterHashes(t *testing.T) {
 // is then the OR of its flows' bits, the Go filter of the same packets;
 // each round sends each flow once, so a lost bit stays lost.
 func TestKernel_SharedFilterConcurrent(t *testing.T) {
-	cpus := twoCPUs(t)
+	cpus := kerneltest.TwoCPUs(t)
 	p := flowradar.Params{Cells: 4 * 64, Hashes: 4, FilterBits: 512, FilterHashes: 2, Seed: 11}
 	k := loadKernel(t, p, false)
 	var byCPU [2][][]byte
@@ -141,8 +142,10 @@ func TestKernel_SharedFilterConcurrent(t *testing.T) {
 			ready.Add(1)
 			go func() {
 				defer wg.Done()
+				// Locked and never unlocked: the thread ends with the
+				// goroutine, and its one-CPU affinity with it (a thread
+				// handed back would pin the tests that run on it next).
 				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
 				var one unix.CPUSet
 				one.Set(cpus[c])
 				if err := unix.SchedSetaffinity(0, &one); err != nil {

@@ -36,25 +36,6 @@ func runOnCPU(t *testing.T, cpu int, fn func()) {
 	fn()
 }
 
-// twoCPUs returns two CPUs the test may run on, or skips it.
-func twoCPUs(t *testing.T) []int {
-	t.Helper()
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		t.Fatal(err)
-	}
-	var cpus []int
-	for i := 0; i < 1024 && len(cpus) < 2; i++ {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	if len(cpus) < 2 {
-		t.Skip("needs two CPUs")
-	}
-	return cpus
-}
-
 // mergeTables is Kernel.Read's per-CPU merge in Go: filters ORed, FlowXOR
 // XORed, counters summed.
 func mergeTables(dst, src *flowradar.Table) {
@@ -87,7 +68,7 @@ func mergeTables(dst, src *flowradar.Table) {
 // CPUs.
 func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 	kerneltest.Require(t)
-	cpus := twoCPUs(t)
+	cpus := kerneltest.TwoCPUs(t)
 	p := flowradar.Params{Cells: 4 * 64, Hashes: 4, FilterBits: 512, FilterHashes: 2, Seed: 7}
 	k, err := Load(Options{Params: p, PerCPU: true})
 	if err != nil {
@@ -137,7 +118,7 @@ func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 // Without PerCPU, ReadCPUs returns Read's one table.
 func TestKernel_ReadCPUs(t *testing.T) {
 	kerneltest.Require(t)
-	cpus := twoCPUs(t)
+	cpus := kerneltest.TwoCPUs(t)
 	p := flowradar.ParamsFor(40, 9)
 	k, err := Load(Options{Params: p, PerCPU: true})
 	if err != nil {
@@ -189,7 +170,7 @@ func TestKernel_ReadCPUs(t *testing.T) {
 	for c, tab := range tables {
 		switch c {
 		case cpus[0], cpus[1]:
-			if w := perCPU[slices.Index(cpus, c)]; !tab.Equal(w) {
+			if w := perCPU[slices.Index(cpus[:], c)]; !tab.Equal(w) {
 				t.Fatalf("CPU %d's table differs from the Go table of its packets", c)
 			}
 		default:

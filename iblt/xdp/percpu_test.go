@@ -21,7 +21,7 @@ import (
 func TestKernel_PerCPUSum(t *testing.T) {
 	o := Options{Cells: 3, Hashes: 3, Seed: 0x9e5}
 	k := loadKernel(t, o)
-	cpus := twoCPUs(t)
+	cpus := kerneltest.TwoCPUs(t)
 	frames := [][]byte{
 		// 10.0.0.1:40000 > 10.0.0.2:53 udp "a", on the first CPU
 		pkt.UDP4("10.0.0.1:40000", "10.0.0.2:53", []byte("a")),

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -30,7 +29,7 @@ import (
 func TestKernel_SharedConcurrent(t *testing.T) {
 	o := Options{Cells: 3, Hashes: 3, Seed: 0x5ba7ed, Shared: true}
 	k := loadKernel(t, o)
-	cpus := twoCPUs(t)
+	cpus := kerneltest.TwoCPUs(t)
 	frames := [][]byte{
 		// 10.0.0.1:40000 > 10.0.0.2:53 udp "a"
 		pkt.UDP4("10.0.0.1:40000", "10.0.0.2:53", []byte("a")),
@@ -112,26 +111,6 @@ func TestKernel_SharedConcurrent(t *testing.T) {
 		t.Fatalf("shared table after %d packets from CPUs %d and %d at once differs from the Go digest of the packets run", total, cpus[0], cpus[1])
 	}
 	t.Logf("%d packets from CPUs %d and %d at once, the shared table equals the Go digest", total, cpus[0], cpus[1])
-}
-
-// twoCPUs returns two CPUs this process may run on, or skips the test
-// when it has fewer than two.
-func twoCPUs(t *testing.T) [2]int {
-	t.Helper()
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		t.Fatalf("sched_getaffinity: %v", err)
-	}
-	var cpus []int
-	for c := 0; c < 8*int(unsafe.Sizeof(set)) && len(cpus) < 2; c++ {
-		if set.IsSet(c) {
-			cpus = append(cpus, c)
-		}
-	}
-	if len(cpus) < 2 {
-		t.Skipf("needs two CPUs to run the kernel on at once, this process may use %d", set.Count())
-	}
-	return [2]int{cpus[0], cpus[1]}
 }
 
 // pinThread locks the calling goroutine to its OS thread, pins the thread

@@ -109,3 +109,24 @@ func PinCPU(tb testing.TB) {
 		runtime.UnlockOSThread()
 	})
 }
+
+// TwoCPUs returns the first two CPUs the calling thread may run on, for
+// a test that runs a kernel on two CPUs at once. With fewer than two it
+// skips tb as [Skip] does (failing it under DATAPLANE_REQUIRE_KERNEL=1).
+func TwoCPUs(tb testing.TB) [2]int {
+	tb.Helper()
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		tb.Fatalf("kerneltest: sched_getaffinity: %v", err)
+	}
+	var cpus []int
+	for cpu := 0; cpu < 1024 && len(cpus) < 2; cpu++ { // a unix.CPUSet holds CPUs 0 to 1023
+		if set.IsSet(cpu) {
+			cpus = append(cpus, cpu)
+		}
+	}
+	if len(cpus) < 2 {
+		Skip(tb, fmt.Sprintf("needs two CPUs to run a kernel on at once, this thread may use %d", set.Count()))
+	}
+	return [2]int{cpus[0], cpus[1]}
+}
