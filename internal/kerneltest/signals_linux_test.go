@@ -1,6 +1,9 @@
 package kerneltest
 
 import (
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -58,5 +61,62 @@ func TestBlockSignals(t *testing.T) {
 	}
 	if r.recovered == nil {
 		t.Error("a nil dereference after BlockSignals did not panic")
+	}
+}
+
+// stopper is a testing.TB whose Fatalf and Skip record how the call
+// stopped and end the goroutine, as the testing package's do.
+type stopper struct {
+	testing.TB
+	how string
+}
+
+func (s *stopper) Helper() {}
+func (s *stopper) Fatalf(format string, args ...any) {
+	s.how = "failed: " + fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (s *stopper) Skip(args ...any) {
+	s.how = "skipped: " + fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
+// TestTwoCPUs: TwoCPUs returns two CPUs the thread may use; on a thread
+// pinned to one CPU it skips, or with DATAPLANE_REQUIRE_KERNEL set fails,
+// where the copies it replaced skipped either way (and a test that left
+// its thread pinned made the tests after it skip quietly).
+func TestTwoCPUs(t *testing.T) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	if set.Count() >= 2 {
+		c := TwoCPUs(t)
+		if c[0] == c[1] || !set.IsSet(c[0]) || !set.IsSet(c[1]) {
+			t.Errorf("TwoCPUs = %v, want two CPUs of the %d this thread may use", c, set.Count())
+		}
+	}
+	first := 0
+	for !set.IsSet(first) {
+		first++
+	}
+	for _, c := range []struct{ env, want string }{{"1", "failed: "}, {"0", "skipped: "}} {
+		t.Setenv(EnvRequire, c.env)
+		done := make(chan string)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the pinned thread ends with the goroutine
+			s := &stopper{TB: t, how: "returned"}
+			defer func() { done <- s.how }()
+			var one unix.CPUSet
+			one.Set(first)
+			if err := unix.SchedSetaffinity(0, &one); err != nil {
+				s.how = err.Error()
+				return
+			}
+			TwoCPUs(s)
+		}()
+		if how := <-done; !strings.HasPrefix(how, c.want) {
+			t.Errorf("%s=%s, on a thread pinned to CPU %d: TwoCPUs %s, want it %s", EnvRequire, c.env, first, how, strings.TrimSuffix(c.want, ": "))
+		}
 	}
 }
