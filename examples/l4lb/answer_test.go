@@ -5,6 +5,7 @@ package main
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 // TestTCPAnswer: a backend's answer is its name, a newline and dots up to
@@ -59,5 +60,43 @@ func TestReadAnswer(t *testing.T) {
 		if err == nil || err.Error() != c.err || name != "" {
 			t.Errorf("answer %q, n %d: %q, %v; want the error %q", c.answer, c.n, name, err, c.err)
 		}
+	}
+}
+
+// TestServeAnswers_StalledClient: an answer that a client does not read
+// (bigger than what the sockets buffer) is given up after askTimeout, so
+// the next client is answered and closing the listener ends the loop.
+// Without the write deadline the loop stayed in that write.
+func TestServeAnswers_StalledClient(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	answer := tcpAnswer("b1", 64<<20)
+	done := make(chan struct{})
+	go func() {
+		serveAnswers(l, answer)
+		close(done)
+	}()
+	stalled, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close() // never read
+	next, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	next.SetDeadline(time.Now().Add(askTimeout + 10*time.Second))
+	if name, err := readAnswer(next, len(answer)); err != nil || name != "b1" {
+		t.Fatalf("the client after a stalled one: %q, %v; want its answer", name, err)
+	}
+	l.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serveAnswers still runs 10 s after its listener closed")
 	}
 }

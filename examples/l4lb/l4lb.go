@@ -541,17 +541,9 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 				uc.WriteTo([]byte(name), from)
 			}
 		}()
-		answer := tcpAnswer(name, o.TCPBytes)
 		go func() { // TCP: answer every connection with our name
 			defer wg.Done()
-			for {
-				c, err := tl.Accept()
-				if err != nil {
-					return
-				}
-				c.Write(answer)
-				c.Close()
-			}
+			serveAnswers(tl, tcpAnswer(name, o.TCPBytes))
 		}()
 	}
 
@@ -1175,6 +1167,24 @@ const maxTCPBytes = 1 << 20
 func tcpAnswer(name string, n int) []byte {
 	head := name + "\n"
 	return []byte(head + strings.Repeat(".", max(0, n-len(head))))
+}
+
+// serveAnswers writes answer to every connection l accepts and closes
+// it, until l is closed. A write not done in askTimeout (to a client
+// that stopped reading, or over a path that lost the answer's segments)
+// is given up, as the client gives up by then: without a deadline it
+// could block for good, the connections after it waiting and closing l
+// not ending the loop.
+func serveAnswers(l net.Listener, answer []byte) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.SetWriteDeadline(time.Now().Add(askTimeout))
+		c.Write(answer)
+		c.Close()
+	}
 }
 
 // readAnswer reads a TCP answer to its end and returns the name in it. An
