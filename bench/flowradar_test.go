@@ -179,9 +179,9 @@ func BenchmarkFlowRadar_Encode(b *testing.B) {
 // more time per packet on a quiet machine to twice as much on a busy one).
 func BenchmarkFlowRadar_Trace(b *testing.B) {
 	pk := traffic.Keys(b)
-	flows := map[flow.Key]struct{}{}
+	flows := map[flow.Key]uint64{} // packets a flow
 	for _, k := range pk {
-		flows[k] = struct{}{}
+		flows[k]++
 	}
 	b.Run(subName("impl", "dataplane"), func(b *testing.B) {
 		e := flowradar.MustNew(flowradar.ParamsFor(len(flows), 1))
@@ -194,6 +194,7 @@ func BenchmarkFlowRadar_Trace(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pk)), "ns/packet")
 		d, _ := e.Flip().Decode()
+		frCheck(b, d.Flows, flows)
 		b.ReportMetric(float64(len(d.Flows))/float64(len(flows)), "decode-rate")
 	})
 	b.Run(subName("impl", "gomap"), func(b *testing.B) {
@@ -227,6 +228,7 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 	n := 100000
 	keys := frKeys(b, n)
 	tab, _ := flowradar.NewTable(flowradar.ParamsFor(n, 3))
+	sent := frSent(keys, 4)
 	for i := range keys {
 		for j := 0; j <= i%4; j++ {
 			tab.Add(&keys[i], 100)
@@ -252,6 +254,7 @@ func BenchmarkFlowRadar_Decode(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/decode")
+			frCheck(b, d.Flows, sent)
 			b.ReportMetric(float64(len(d.Flows))/float64(n), "decode-rate")
 		})
 	}
@@ -303,6 +306,7 @@ func frPrint(b *testing.B, title, header string) {
 func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 	for _, n := range []int{1e4, 1e5} {
 		keys := frKeys(b, n)
+		sent := frSent(keys, 1)
 		for _, cpf := range []float64{1.0, 1.1, 1.2, 1.25, 1.28, 1.30, 1.32, 1.36, 1.5} {
 			b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 				var rate float64
@@ -322,6 +326,7 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 						// filter's error, not the counting table's.
 						held := tab.Flows()
 						d, _ := tab.Decode()
+						frCheck(b, d.Flows, sent)
 						rate += float64(len(d.Flows)) / float64(held) / seeds
 						if len(d.Flows) == held {
 							full++
@@ -348,6 +353,7 @@ func BenchmarkFlowRadar_SingleDecodeRate(b *testing.B) {
 func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 	n := 10000
 	keys := frKeys(b, n)
+	sent := frSent(keys, 5)
 	for _, cpf := range []float64{0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4} {
 		b.Run(subName("flows", n, "cells-per-flow", fmt.Sprintf("%.2f", cpf)), func(b *testing.B) {
 			var single, network, exact float64
@@ -382,15 +388,19 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 					}
 				}
 				d, _ := tabs[busiest].Decode()
+				frCheck(b, d.Flows, sent)
 				single = float64(len(d.Flows)) / float64(per[busiest])
 				nw, _ := flowradar.DecodeNetwork(tabs)
 				network = float64(len(nw.Flows)) / float64(n)
 				ok, all := 0, 0
 				for _, f := range nw.Flows {
-					want := int64(1 + flowIndex(keys, f.Key)%5)
+					want, found := sent[f.Key]
+					if !found {
+						b.Fatalf("network decode: flow %v was never sent", f.Key)
+					}
 					for _, c := range f.Counts {
 						all++
-						if c.Exact && c.Packets == want {
+						if c.Exact && uint64(c.Packets) == want {
 							ok++
 						}
 					}
@@ -407,21 +417,24 @@ func BenchmarkFlowRadar_NetworkDecodeRate(b *testing.B) {
 		"| cells/flow (busiest) | single (busiest) | network (flows) | exact counters |")
 }
 
-var frIndex struct {
-	sync.Mutex
-	keys []flow.Key
-	m    map[flow.Key]int
+// frSent returns the packets sent of each key: keys[i] sent 1 + i%cycle
+// times, as the benchmarks here send them.
+func frSent(keys []flow.Key, cycle int) map[flow.Key]uint64 {
+	sent := make(map[flow.Key]uint64, len(keys))
+	for i, k := range keys {
+		sent[k] = uint64(1 + i%cycle)
+	}
+	return sent
 }
 
-func flowIndex(keys []flow.Key, k flow.Key) int {
-	frIndex.Lock()
-	defer frIndex.Unlock()
-	if len(frIndex.keys) != len(keys) || (len(keys) > 0 && frIndex.keys[0] != keys[0]) {
-		frIndex.keys = keys
-		frIndex.m = make(map[flow.Key]int, len(keys))
-		for i, x := range keys {
-			frIndex.m[x] = i
+// frCheck fails b unless every decoded flow was sent, with its packets
+// and 100 bytes a packet: a decode rate counts flows, and only flows
+// decoded right may count.
+func frCheck(b *testing.B, got []flowradar.Flow, sent map[flow.Key]uint64) {
+	b.Helper()
+	for _, f := range got {
+		if n, ok := sent[f.Key]; !ok || f.Packets != n || f.Bytes != 100*n {
+			b.Fatalf("decoded flow %v with %d packets and %d bytes; sent %d packets (of 100 bytes)", f.Key, f.Packets, f.Bytes, n)
 		}
 	}
-	return frIndex.m[k]
 }

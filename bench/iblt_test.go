@@ -140,13 +140,16 @@ func BenchmarkIBLT_SubtractList(b *testing.B) {
 		diff.Subtract(bt)
 		b.Run(subName("d", c.d, "op", "list"), func(b *testing.B) {
 			ok := 0
+			var ins, del []iblt.Entry
+			var err error
 			b.ReportAllocs()
 			for b.Loop() {
-				ins, del, err := diff.List()
+				ins, del, err = diff.List()
 				if err == nil && len(ins)+len(del) == c.d {
 					ok++
 				}
 			}
+			ibCheckListed(b, ins, del, c.d, 0)
 			b.ReportMetric(float64(ok)/float64(b.N), "decode-rate")
 			b.ReportMetric(float64(cells)/float64(c.d), "cells/diff")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/list")
@@ -161,9 +164,29 @@ func BenchmarkIBLT_SubtractList(b *testing.B) {
 					ok++
 				}
 			}
+			ibCheckListed(b, l.Inserted, l.Deleted, c.d, 0)
 			b.ReportMetric(float64(ok)/float64(b.N), "decode-rate")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/list")
 		})
+	}
+}
+
+// ibCheckListed fails b unless every entry listed is one of the d keys
+// that differ, on its side of ibDiffTables(p, d, off) with value 1: a
+// decode rate counts listings of the right length, and only listings of
+// the right entries may count.
+func ibCheckListed(b *testing.B, inserted, deleted []iblt.Entry, d, off int) {
+	b.Helper()
+	side := make(map[string]int, d) // 0: the first table's, 1: the second's
+	for i, k := range ibKeys.v4[off+100_000 : off+100_000+d] {
+		side[string(k)] = i % 2
+	}
+	for s, listed := range [2][]iblt.Entry{inserted, deleted} {
+		for _, e := range listed {
+			if w, ok := side[string(e.Key)]; !ok || w != s || e.Value != 1 {
+				b.Fatalf("listed %x with value %d as only in table %d: not a difference of the tables (%v), or not there", e.Key, e.Value, s+1, ok)
+			}
+		}
 	}
 }
 
