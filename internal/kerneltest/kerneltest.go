@@ -151,10 +151,7 @@ func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs 
 // [MinFrame] are an error of the caller.
 func Run(tb testing.TB, prog *ebpf.Program, frame []byte) (uint32, []byte) {
 	tb.Helper()
-	frame = Clip(frame)
-	if len(frame) < MinFrame {
-		tb.Fatalf("kerneltest: XDP needs at least %d bytes, got %d", MinFrame, len(frame))
-	}
+	frame = fit(tb, frame)
 	out := make([]byte, len(frame)+256)
 	opts := ebpf.RunOptions{Data: frame, DataOut: out, Repeat: 1}
 	ret, err := prog.Run(&opts)
@@ -168,6 +165,17 @@ func Run(tb testing.TB, prog *ebpf.Program, frame []byte) (uint32, []byte) {
 func Clip(frame []byte) []byte {
 	if len(frame) > MaxFrame {
 		return frame[:MaxFrame]
+	}
+	return frame
+}
+
+// fit returns frame as [Run] and [RunRepeat] give it to the kernel, cut
+// by [Clip], and fails tb for a frame shorter than [MinFrame].
+func fit(tb testing.TB, frame []byte) []byte {
+	tb.Helper()
+	frame = Clip(frame)
+	if len(frame) < MinFrame {
+		tb.Fatalf("kerneltest: XDP needs at least %d bytes, got %d", MinFrame, len(frame))
 	}
 	return frame
 }

@@ -46,9 +46,12 @@ var synchronous = []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIG
 // call on a thread of its own with signals blocked (see [BlockSignals])
 // and the CPUs the calling thread may run on (a caller locked to its
 // thread and pinned to one CPU keeps the per-CPU maps it reads), and
-// returns the verdict. Use it where a test counts the runs.
+// returns the verdict. Use it where a test counts the runs. Frames are
+// cut and checked as by [Run]: a frame longer than [MaxFrame] runs as its
+// first MaxFrame bytes, which the caller compares against ([Clip]).
 func RunRepeat(tb testing.TB, prog *ebpf.Program, frame []byte, n int) uint32 {
 	tb.Helper()
+	frame = fit(tb, frame)
 	var cpus unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &cpus); err != nil {
 		tb.Fatalf("kerneltest: sched_getaffinity: %v", err)

@@ -120,3 +120,28 @@ func TestTwoCPUs(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRepeat_Frames: RunRepeat cuts and checks a frame as Run does. A
+// frame far longer than MaxFrame (256 KiB: more than any kernel puts in
+// the fragments of a test run) runs as its first MaxFrame bytes, where
+// RunRepeat gave the kernel the whole frame and failed on its refusal;
+// one shorter than MinFrame fails saying so.
+func TestRunRepeat_Frames(t *testing.T) {
+	prog := Drop(t)
+	long := make([]byte, 1<<18)
+	if v, _ := Run(t, prog, long); v != 1 {
+		t.Fatalf("Run of a %d-byte frame: verdict %d, want XDP_DROP (1)", len(long), v)
+	}
+	how := stopped(t, func(tb testing.TB) {
+		if v := RunRepeat(tb, prog, long, 3); v != 1 {
+			t.Errorf("RunRepeat of a %d-byte frame: verdict %d, want XDP_DROP (1)", len(long), v)
+		}
+	})
+	if how != "returned" {
+		t.Errorf("RunRepeat of a %d-byte frame, which Run cuts to %d: %s", len(long), MaxFrame, how)
+	}
+	how = stopped(t, func(tb testing.TB) { RunRepeat(tb, prog, make([]byte, 5), 1) })
+	if want := fmt.Sprintf("failed: kerneltest: XDP needs at least %d bytes, got 5", MinFrame); how != want {
+		t.Errorf("RunRepeat of a 5-byte frame: %s, want it %s", how, want)
+	}
+}
