@@ -232,7 +232,8 @@ const Rounds = 3
 // Bench measures prog on frames (cycled) and an XDP_DROP program on the
 // same frames in the same loop, and reports "ns/packet" (prog),
 // "floor-ns/packet" (XDP_DROP) and "net-ns/packet" (their difference), the
-// kernel's own per-run times. Frames are clipped as by [Run].
+// kernel's own per-run times, and "x-floor", their ratio (left out when
+// the floor measures 0 ns). Frames are clipped as by [Run].
 //
 // Each call runs a frame [Repeat] times, and BPF_PROG_TEST_RUN runs every
 // repetition on the frame as the previous one left it: Bench is only for
@@ -252,7 +253,7 @@ func Bench(b *testing.B, prog *ebpf.Program, frames [][]byte) {
 // to. The XDP_DROP floor is measured the same way in the same loop, and
 // only the kernel's own per-run times are summed, so the system call
 // around each run is not counted; the per-run timer reads are, in both
-// figures alike. It also reports "x-floor", the ratio of the two.
+// figures alike. It reports the metrics of [Bench].
 func BenchFresh(b *testing.B, prog *ebpf.Program, frames [][]byte, want uint32) {
 	b.Helper()
 	if len(frames) == 0 {
@@ -308,12 +309,24 @@ func bench(b *testing.B, prog *ebpf.Program, frames [][]byte, cycle bool, repeat
 			runs++
 		}
 	}
+	report(b, progT, floorT, runs)
+}
+
+// report reports what [bench] measured: runs runs of prog that took progT
+// and of the floor that took floorT. It leaves the ratio "x-floor" out
+// when the floor measured 0 ns (each run faster than the kernel's clock
+// resolves, the least of a few rounds): the ratio would be +Inf (or NaN
+// with prog at 0 ns too), which benchstat cannot average, and no other
+// number would be true. The other three metrics stand as measured.
+func report(b interface{ ReportMetric(float64, string) }, progT, floorT time.Duration, runs int) {
 	ns := float64(progT.Nanoseconds()) / float64(runs)
 	fl := float64(floorT.Nanoseconds()) / float64(runs)
 	b.ReportMetric(ns, "ns/packet")
 	b.ReportMetric(fl, "floor-ns/packet")
 	b.ReportMetric(ns-fl, "net-ns/packet")
-	b.ReportMetric(ns/fl, "x-floor")
+	if fl > 0 {
+		b.ReportMetric(ns/fl, "x-floor")
+	}
 }
 
 // BenchMillis runs fn in b's loop, failing b on its first error, and

@@ -3,9 +3,11 @@ package kerneltest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRequire_Skips(t *testing.T) {
@@ -44,6 +46,31 @@ func TestDrop_Verdict(t *testing.T) {
 	}
 	if _, out := Run(t, prog, big); len(out) != MaxFrame {
 		t.Fatalf("a clipped frame came back with %d bytes", len(out))
+	}
+}
+
+// metrics is a benchmark's ReportMetric that keeps the metrics by unit.
+type metrics map[string]float64
+
+func (m metrics) ReportMetric(v float64, unit string) { m[unit] = v }
+
+// TestReport: a floor that measured 0 ns leaves the ratio x-floor out,
+// where it was +Inf (NaN with prog at 0 ns too); every metric reported is
+// finite, and the others stand as measured.
+func TestReport(t *testing.T) {
+	for _, c := range []struct {
+		prog, floor time.Duration
+		want        metrics
+	}{
+		{300 * time.Nanosecond, 100 * time.Nanosecond, metrics{"ns/packet": 30, "floor-ns/packet": 10, "net-ns/packet": 20, "x-floor": 3}},
+		{300 * time.Nanosecond, 0, metrics{"ns/packet": 30, "floor-ns/packet": 0, "net-ns/packet": 30}},
+		{0, 0, metrics{"ns/packet": 0, "floor-ns/packet": 0, "net-ns/packet": 0}},
+	} {
+		got := metrics{}
+		report(got, c.prog, c.floor, 10)
+		if !maps.Equal(got, c.want) {
+			t.Errorf("10 runs in %v, floor %v: metrics %v, want %v", c.prog, c.floor, got, c.want)
+		}
 	}
 }
 
