@@ -4,8 +4,6 @@ package xdp
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,28 +46,11 @@ func TestKernel_LearnUnderContention(t *testing.T) {
 			t.Fatalf("layout %d: udpA2's bits hold udpA's: the test cannot see one lost", c.layout)
 		}
 
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		errc := make(chan error, 1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread() // ends with the goroutine, pinned
-			var one unix.CPUSet
-			one.Set(cpus[1])
-			if err := unix.SchedSetaffinity(0, &one); err != nil {
-				errc <- err
-				return
-			}
-			for !stop.Load() {
-				if _, err := k.Program().Run(&ebpf.RunOptions{Data: udpA2, Repeat: 1 << 12}); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
+		th := kerneltest.Loop(t, []int{cpus[1]}, func(int) error {
+			_, err := k.Program().Run(&ebpf.RunOptions{Data: udpA2, Repeat: 1 << 12})
+			return err
+		})
 		trials, lost := func() (int, int) {
-			defer func() { stop.Store(true); wg.Wait() }()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			defer unix.SchedSetaffinity(0, &allowed)
@@ -104,10 +85,7 @@ func TestKernel_LearnUnderContention(t *testing.T) {
 			}
 			return n, 0
 		}()
-		close(errc)
-		for err := range errc {
-			t.Fatal(err)
-		}
+		th.Stop()
 		if lost != 0 {
 			t.Fatalf("layout %d: trial %d: udpA learned on one CPU is not in the filter: another CPU learning udpA2 cleared its bits", c.layout, trials)
 		}

@@ -4,13 +4,10 @@ package xdp
 
 import (
 	"math"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
@@ -23,40 +20,12 @@ import (
 func onTwoCPUs(t *testing.T, k *Kernel, frame []byte, chunk uint32, during func()) {
 	t.Helper()
 	cpus := kerneltest.TwoCPUs(t)
-	var wg sync.WaitGroup
-	var stop atomic.Bool
-	errs := make(chan error, len(cpus))
-	for _, cpu := range cpus {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The thread ends with the goroutine, pinned and masked.
-			if err := kerneltest.BlockSignals(); err != nil {
-				errs <- err
-				return
-			}
-			var one unix.CPUSet
-			one.Set(cpu)
-			if err := unix.SchedSetaffinity(0, &one); err != nil {
-				errs <- err
-				return
-			}
-			for !stop.Load() {
-				if _, err := k.objs.XdpCms.Run(&ebpf.RunOptions{Data: frame, Repeat: chunk}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	func() {
-		defer func() { stop.Store(true); wg.Wait() }()
-		during()
-	}()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	th := kerneltest.Loop(t, cpus[:], func(int) error {
+		_, err := k.objs.XdpCms.Run(&ebpf.RunOptions{Data: frame, Repeat: chunk})
+		return err
+	})
+	during()
+	th.Stop()
 }
 
 // TestKernel_SaturatesSharedUnderContention: shared counters that two

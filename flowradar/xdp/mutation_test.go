@@ -5,13 +5,8 @@ package xdp
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -135,35 +130,8 @@ func TestKernel_SharedFilterConcurrent(t *testing.T) {
 	}
 	rounds := 0
 	for deadline := time.Now().Add(d); time.Now().Before(deadline) && !t.Failed(); rounds++ {
-		var wg, ready sync.WaitGroup
-		start := make(chan struct{})
-		for c := range 2 {
-			wg.Add(1)
-			ready.Add(1)
-			go func() {
-				defer wg.Done()
-				// Locked and never unlocked: the thread ends with the
-				// goroutine, and its one-CPU affinity with it (a thread
-				// handed back would pin the tests that run on it next).
-				runtime.LockOSThread()
-				var one unix.CPUSet
-				one.Set(cpus[c])
-				if err := unix.SchedSetaffinity(0, &one); err != nil {
-					t.Error(err)
-				}
-				ready.Done()
-				<-start
-				for _, f := range byCPU[c] {
-					if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		ready.Wait()
-		close(start)
-		wg.Wait()
+		// Each CPU's thread sends its flows once; the two start together.
+		kerneltest.OnThreads(t, cpus[:], func(c int) error { return runFrames(k, byCPU[c]) })
 		got, err := k.Flip()
 		if err != nil {
 			t.Fatal(err)

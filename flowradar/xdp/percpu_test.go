@@ -5,12 +5,10 @@ package xdp
 import (
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
@@ -18,22 +16,14 @@ import (
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
-// runOnCPU runs fn with the calling goroutine on one thread pinned to cpu
-// (a test run executes on the caller's CPU).
-func runOnCPU(t *testing.T, cpu int, fn func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var old, one unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		t.Fatal(err)
+// runFrames runs each of frames once through k's program.
+func runFrames(k *Kernel, frames [][]byte) error {
+	for _, f := range frames {
+		if _, err := k.Program().Run(&ebpf.RunOptions{Data: f}); err != nil {
+			return err
+		}
 	}
-	defer unix.SchedSetaffinity(0, &old)
-	one.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &one); err != nil {
-		t.Fatal(err)
-	}
-	fn()
+	return nil
 }
 
 // mergeTables is Kernel.Read's per-CPU merge in Go: filters ORed, FlowXOR
@@ -84,11 +74,7 @@ func TestKernel_PerCPUDisjointFlows(t *testing.T) {
 	want, _ := flowradar.NewTable(p)
 	one, _ := flowradar.NewTable(p)
 	for c, frames := range byCPU {
-		runOnCPU(t, cpus[c], func() {
-			for _, f := range frames {
-				kerneltest.Run(t, k.Program(), f)
-			}
-		})
+		kerneltest.OnThreads(t, []int{cpus[c]}, func(int) error { return runFrames(k, frames) })
 		part, _ := flowradar.NewTable(p)
 		Encode(part, frames)
 		mergeTables(want, part)
@@ -142,11 +128,7 @@ func TestKernel_ReadCPUs(t *testing.T) {
 	}
 	var perCPU [2]*flowradar.Table
 	for c, frames := range byCPU {
-		runOnCPU(t, cpus[c], func() {
-			for _, f := range frames {
-				kerneltest.Run(t, k.Program(), f)
-			}
-		})
+		kerneltest.OnThreads(t, []int{cpus[c]}, func(int) error { return runFrames(k, frames) })
 		perCPU[c], _ = flowradar.NewTable(p)
 		Encode(perCPU[c], frames)
 	}

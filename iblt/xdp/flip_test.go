@@ -5,7 +5,6 @@ package xdp
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,34 +220,26 @@ func TestFlip_UnderTraffic(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		o := Options{Cells: 3 * 7, Hashes: 3, Seed: 0x7aff1c, Shared: shared}
 		k := loadKernel(t, o)
-		var stop atomic.Bool
-		var done atomic.Uint64 // test runs finished, both goroutines
-		var wg sync.WaitGroup
+		var done atomic.Uint64      // test runs finished, both goroutines
 		runs := make([][]uint64, 2) // runs[g][i]: times goroutine g ran frame i
-		errs := make(chan error, 2)
+		next := make([]int, 2)      // next[g]: the frame goroutine g runs next
 		for g := range 2 {
 			runs[g] = make([]uint64, len(frames))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// An interrupted test run starts over and runs the frame
-				// more often than counted: block signals (this ends the
-				// thread with the goroutine).
-				if err := kerneltest.BlockSignals(); err != nil {
-					errs <- err
-					return
-				}
-				for i := g; !stop.Load(); i++ {
-					f := i % len(frames)
-					if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[f], Repeat: repeat}); err != nil {
-						errs <- fmt.Errorf("goroutine %d: %w", g, err)
-						return
-					}
-					runs[g][f] += repeat
-					done.Add(1)
-				}
-			}()
+			next[g] = g
 		}
+		// An interrupted test run starts over and runs the frame more
+		// often than counted: the goroutines run with signals blocked
+		// (not pinned: the scheduler spreads them).
+		th := kerneltest.Loop(t, []int{kerneltest.AnyCPU, kerneltest.AnyCPU}, func(g int) error {
+			f := next[g] % len(frames)
+			if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[f], Repeat: repeat}); err != nil {
+				return err
+			}
+			next[g]++
+			runs[g][f] += repeat
+			done.Add(1)
+			return nil
+		})
 		merged := iblt.MustNew(o.Params())
 		collect := func(i int, tb *iblt.Table) {
 			sums := subtableCounts(tb)
@@ -263,7 +254,7 @@ func TestFlip_UnderTraffic(t *testing.T) {
 			}
 		}
 		for i := range flips {
-			for seen := done.Load(); done.Load() < seen+2 && len(errs) == 0; {
+			for seen := done.Load(); done.Load() < seen+2 && th.Err() == nil; {
 				time.Sleep(20 * time.Microsecond)
 			}
 			tb := flipOK(t, k)
@@ -272,12 +263,7 @@ func TestFlip_UnderTraffic(t *testing.T) {
 			}
 			collect(i, tb)
 		}
-		stop.Store(true)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+		th.Stop()
 		collect(flips, flipOK(t, k))
 
 		want, total := digestRuns(o, frames, runs...)
@@ -479,39 +465,24 @@ func TestEpoch_PacketsWhole(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		o := Options{Cells: 3 * 7, Hashes: 3, Seed: 0xe90c, Shared: shared}
 		k := loadKernel(t, o)
-		var stop atomic.Bool
-		var done atomic.Uint64 // test runs finished
 		runs := make([]uint64, len(frames))
-		errc := make(chan error, 1)
-		go func() {
-			if err := kerneltest.BlockSignals(); err != nil { // see TestFlip_UnderTraffic
-				errc <- err
-				return
+		next := 0
+		th := kerneltest.Loop(t, []int{kerneltest.AnyCPU}, func(int) error { // see TestFlip_UnderTraffic
+			f := next % len(frames)
+			if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[f], Repeat: repeat}); err != nil {
+				return err
 			}
-			for i := 0; !stop.Load(); i++ {
-				f := i % len(frames)
-				if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[f], Repeat: repeat}); err != nil {
-					errc <- err
-					return
-				}
-				runs[f] += repeat
-				done.Add(1)
-			}
-			errc <- nil
-		}()
-		for done.Load() == 0 && len(errc) == 0 {
-			time.Sleep(20 * time.Microsecond)
-		}
+			next++
+			runs[f] += repeat
+			return nil
+		})
 		n := 0 // switches made
-		for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline) && len(errc) == 0; n++ {
+		for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline) && th.Err() == nil; n++ {
 			if err := k.objs.IbltEpoch.Update(uint32(0), uint32((n+1)&1), ebpf.UpdateAny); err != nil {
 				t.Fatal(err)
 			}
 		}
-		stop.Store(true)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		th.Stop()
 		merged := iblt.MustNew(o.Params())
 		for e := range 2 {
 			tb, err := k.Read(e)

@@ -32,18 +32,10 @@ func TestKernel_PerCPUSum(t *testing.T) {
 		t.Fatalf("frames of %d and %d bytes, want one length", len(frames[0]), len(frames[1]))
 	}
 	for i, cpu := range cpus {
-		errc := make(chan error, 1)
-		go func() { // pinThread ends the thread with the goroutine
-			if err := pinThread(cpu); err != nil {
-				errc <- err
-				return
-			}
+		kerneltest.OnThreads(t, []int{cpu}, func(int) error {
 			_, err := k.Program().Run(&ebpf.RunOptions{Data: frames[i]})
-			errc <- err
-		}()
-		if err := <-errc; err != nil {
-			t.Fatalf("CPU %d: %v", cpu, err)
-		}
+			return err
+		})
 	}
 	got, err := k.Table()
 	if err != nil {

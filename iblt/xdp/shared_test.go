@@ -5,11 +5,9 @@ package xdp
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/iblt"
@@ -51,41 +49,27 @@ func TestKernel_SharedConcurrent(t *testing.T) {
 	)
 	// runs[g][i]: times thread g ran frame i.
 	var runs [2][]uint64
-	var ready, wg sync.WaitGroup
-	start := make(chan struct{})
-	errs := make(chan error, 2)
-	for g := range 2 {
+	for g := range runs {
 		runs[g] = make([]uint64, len(frames))
-		ready.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := pinThread(cpus[g])
-			ready.Done()
-			if err != nil {
-				errs <- fmt.Errorf("thread %d: %w", g, err)
-				return
-			}
-			<-start
-			for r := range rounds {
-				for j := range frames {
-					i := (j + g + r) % len(frames) // the threads interleave frames differently
-					if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[i], Repeat: repeat}); err != nil {
-						errs <- fmt.Errorf("thread %d: test run: %w", g, err)
-						return
-					}
-					runs[g][i] += repeat
+	}
+	// The two threads are pinned to the two CPUs and start together.
+	// Their signals are blocked: a test run that a signal interrupts
+	// fails with EINTR after an unknown number of runs, which
+	// ebpf.Program.Run starts over from the beginning, so the frame runs
+	// more often than asked (a few times per million runs here without
+	// the block).
+	kerneltest.OnThreads(t, cpus[:], func(g int) error {
+		for r := range rounds {
+			for j := range frames {
+				i := (j + g + r) % len(frames) // the threads interleave frames differently
+				if _, err := k.Program().Run(&ebpf.RunOptions{Data: frames[i], Repeat: repeat}); err != nil {
+					return fmt.Errorf("test run: %w", err)
 				}
+				runs[g][i] += repeat
 			}
-		}()
-	}
-	ready.Wait()
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 
 	want, total := digestRuns(o, frames, runs[0], runs[1])
 	got, err := k.Table()
@@ -111,25 +95,6 @@ func TestKernel_SharedConcurrent(t *testing.T) {
 		t.Fatalf("shared table after %d packets from CPUs %d and %d at once differs from the Go digest of the packets run", total, cpus[0], cpus[1])
 	}
 	t.Logf("%d packets from CPUs %d and %d at once, the shared table equals the Go digest", total, cpus[0], cpus[1])
-}
-
-// pinThread locks the calling goroutine to its OS thread, pins the thread
-// to cpu and blocks every signal on it. A test run that a signal
-// interrupts fails with EINTR after an unknown number of runs, which
-// ebpf.Program.Run starts over from the beginning: the frame runs more
-// often than asked (a few times per million runs here without the block).
-// The goroutine must exit without unlocking, which ends the thread, so
-// that neither the mask nor the pinning is handed on.
-func pinThread(cpu int) error {
-	if err := kerneltest.BlockSignals(); err != nil { // also locks the thread
-		return err
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("pin to CPU %d: %w", cpu, err)
-	}
-	return nil
 }
 
 // digestRuns returns the Go digest of frames, frame i inserted as many
