@@ -18,10 +18,11 @@ const AnyCPU = -1
 // PinThread locks the calling goroutine to its OS thread, blocks the
 // asynchronous signals on that thread as [BlockSignals] does (a test run
 // a signal interrupts starts over, and runs its frame more often than
-// counted) and, unless cpu is negative ([AnyCPU]), pins the thread to cpu (a test run
-// executes on the calling thread's CPU, so two pinned threads run the
-// kernel on two CPUs at once). The goroutine must end without unlocking:
-// Go then ends the thread, where an unlocked one would go back to the
+// counted) and, unless cpu is negative ([AnyCPU]), pins the thread to
+// cpu (a test run executes on the calling thread's CPU, so two pinned
+// threads run the kernel on two CPUs at once). The goroutine must end
+// without unlocking: Go then ends the thread (or, for the main thread,
+// parks it for good), where an unlocked one would go back to the
 // scheduler masked and pinned, and the tests that ran on it next would
 // run on one CPU.
 func PinThread(cpu int) error {
