@@ -37,6 +37,17 @@ func TestKernel_PerCPUSum(t *testing.T) {
 			return err
 		})
 	}
+	// Each CPU's copy must hold its own packet: run on one CPU, the two
+	// would share a copy, and a merge that XORs the value sums would pass.
+	var copies []ibltIbltChunk // one a possible CPU
+	if err := k.cells().Lookup(uint32(0), &copies); err != nil {
+		t.Fatal(err)
+	}
+	for _, cpu := range cpus {
+		if n := copies[cpu].Cell[0].Count; n != 1 {
+			t.Fatalf("CPU %d's copy of cell 0 counts %d packets, want 1 (one packet run on each of CPUs %v)", cpu, n, cpus)
+		}
+	}
 	got, err := k.Table()
 	if err != nil {
 		t.Fatal(err)
