@@ -35,6 +35,12 @@ func look() (thread, error) {
 	return th, nil
 }
 
+// waitLong bounds the waits of these tests for the threads to start, run
+// and end: long, since a waiting test only reaches it when it fails, and
+// the tests also run in emulated VMs (.ci/kernel-vm), where starting a
+// thread or running one takes far longer than here.
+const waitLong = 30 * time.Second
+
 // checkThreads fails t unless each of seen is signal-blocked and on the
 // CPUs its entry of cpus asks for (every CPU of all for a negative one),
 // and unless every one of their threads has ended, as a locked goroutine's
@@ -55,7 +61,7 @@ func checkThreads(t *testing.T, cpus []int, all unix.CPUSet, seen []thread) {
 			t.Errorf("thread %d (CPU %d): SIGURG is not blocked", g, cpu)
 		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(waitLong)
 	for g := range cpus {
 		if seen[g].tid == unix.Getpid() {
 			// The main thread: Go parks it for good instead of
@@ -160,11 +166,11 @@ func TestOnThreads(t *testing.T) {
 		var err error
 		seen[g], err = look()
 		started.Add(1)
-		for deadline := time.Now().Add(2 * time.Second); started.Load() < int32(len(cpus)); {
+		for deadline := time.Now().Add(waitLong); started.Load() < int32(len(cpus)); {
 			if time.Now().After(deadline) {
-				return fmt.Errorf("ran without the others: %d of %d started", started.Load(), len(cpus))
+				return fmt.Errorf("ran without the others: %d of %d started in %v", started.Load(), len(cpus), waitLong)
 			}
-			time.Sleep(10 * time.Microsecond)
+			time.Sleep(time.Millisecond)
 		}
 		return err
 	})
@@ -210,7 +216,7 @@ func TestLoop(t *testing.T) {
 			t.Errorf("thread %d had not run its body when Loop returned", g)
 		}
 	}
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(waitLong); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		if calls[0].Load() >= 3 && calls[1].Load() >= 3 && calls[2].Load() >= 3 {
 			break
 		}
@@ -220,7 +226,7 @@ func TestLoop(t *testing.T) {
 	for g := range cpus {
 		after[g] = calls[g].Load()
 		if after[g] < 3 {
-			t.Errorf("thread %d ran its body %d times in 2 s, want it looping", g, after[g])
+			t.Errorf("thread %d ran its body %d times in %v, want it looping", g, after[g], waitLong)
 		}
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -249,18 +255,23 @@ func TestLoop_Error(t *testing.T) {
 			time.Sleep(100 * time.Microsecond)
 			return nil
 		})
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(waitLong)
 		for th.Err() == nil && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
 		if th.Err() == nil {
-			t.Error("no error from Err 2 s after a body returned one")
+			t.Errorf("no error from Err %v after a body returned one", waitLong)
 		}
-		time.Sleep(10 * time.Millisecond) // thread 0 stops too, without Stop
-		n := calls[0].Load()
-		time.Sleep(10 * time.Millisecond)
-		if m := calls[0].Load(); m != n {
-			t.Errorf("thread 0 ran its body %d more times after thread 1 failed", m-n)
+		// Thread 0 stops too, without Stop: its count settles (it
+		// calls its body every 100 µs while it runs).
+		settled := false
+		for !settled && time.Now().Before(deadline) {
+			n := calls[0].Load()
+			time.Sleep(10 * time.Millisecond)
+			settled = calls[0].Load() == n
+		}
+		if !settled {
+			t.Errorf("thread 0 still ran its body %v after thread 1 failed", waitLong)
 		}
 		th.Stop()
 	})
