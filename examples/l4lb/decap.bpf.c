@@ -3,9 +3,9 @@
 /*
  * examples/l4lb decap: what an ipip device does on a backend, for kernels
  * built without one. A frame carrying IPv4 or IPv6 inside IPv4 (protocol 4
- * or 41) or inside IPv6 (next header 4 or 41, no extension header) loses
- * its outer header and goes up the stack as the inner packet; anything
- * else passes untouched. An outer IPv4 fragment (MF set or a non-zero
+ * or 41) or inside IPv6 (next header 4 or 41, no extension header),
+ * addressed to this backend, loses its outer header and goes up the stack
+ * as the inner packet; anything else passes untouched. An outer IPv4 fragment (MF set or a non-zero
  * offset) also passes untouched: an ipip device decapsulates only after
  * reassembly, and stripping a fragment's header would hand the stack a cut
  * inner packet or, for a later fragment, payload bytes read as a header.
@@ -15,6 +15,16 @@
  * length runs past the frame (a cut packet). Bytes of the frame after the
  * outer packet's length (Ethernet padding) are cut off, as the stack cuts
  * them before a tunnel sees the packet: they are not the inner packet's.
+ *
+ * Only a packet addressed to this backend is decapsulated: the outer
+ * destination must be local4 (IPv4) or local6 (IPv6), set from Go before
+ * the program loads, one program a backend. Any other passes untouched,
+ * for the stack to forward or drop as it would with no program there: an
+ * ipip device sees only packets delivered to its host, so stripping the
+ * header of a packet addressed elsewhere would hand the stack an inner
+ * packet that no tunnel was meant to carry to it. An address left all
+ * zero (the unspecified address, which is no packet's destination) takes
+ * no packet of its family.
  *
  * The outer header's ECN field reaches the inner packet as RFC 6040
  * section 4.2 says, so that a router's congestion mark between balancer
@@ -41,6 +51,13 @@
 #include <linux/if_ether.h>  /* ETH_HLEN */
 #include <bpf/bpf_helpers.h> /* SEC, bpf_xdp_adjust_head and _tail (libbpf-dev) */
 
+/* The backend's addresses, their bytes as in the packet (network byte
+ * order) in 32-bit words. volatile const keeps them in .rodata, which the
+ * loader freezes: set them on the CollectionSpec (its Variables) before
+ * loading. */
+volatile const __u32 local4 = 0;
+volatile const __u32 local6[4] = {};
+
 /* ECN codepoints (RFC 3168 section 5). */
 #define ECN_NOT_ECT 0
 #define ECN_ECT1 1
@@ -48,40 +65,42 @@
 #define ECN_CE 3
 
 /*
- * ecn_decap applies the outer ECN field outer to the inner header at in
- * (IPv4 for next header 4, else IPv6), as the comment at the top says.
- * It returns 0 to go on decapsulating, -1 to drop the packet.
+ * ecn_after returns the inner ECN field that leaves, for an inner field
+ * ecn arriving under the outer field outer, or -1 to drop the packet (the
+ * comment at the top).
  */
-static __always_inline int ecn_decap(__u8 outer, __u8 *in, __u8 nh, void *data_end)
+static __always_inline int ecn_after(__u8 outer, __u8 ecn)
 {
-	__u8 ecn, to;
+	if (outer == ECN_CE)
+		return ecn == ECN_NOT_ECT ? -1 : ECN_CE;
+	if (outer == ECN_ECT1 && ecn == ECN_ECT0)
+		return ECN_ECT1;
+	return ecn;
+}
 
+/*
+ * ecn_decap4 and ecn_decap6 apply the outer ECN field outer to the inner
+ * IPv4 or IPv6 header at in. They return 0 to go on decapsulating, -1 to
+ * drop the packet. They are two functions, each testing its own header's
+ * length, so that no path through the program tests the inner family
+ * twice. One function testing it before the length check and again
+ * before the checksum was refused by Linux 6.1's verifier once the family
+ * went through the stack between the tests: it followed a path that took
+ * both answers, and found the IPv4 checksum's read behind the IPv6 length
+ * check.
+ */
+static __always_inline int ecn_decap4(__u8 outer, __u8 *in, void *data_end)
+{
 	if (outer != ECN_CE && outer != ECN_ECT1)
 		return 0; /* Not-ECT and ECT(0) carry nothing to the inner packet */
-	if (nh == 4) {
-		if ((void *)(in + 20) > data_end)
-			return 0;
-		ecn = in[1] & 3;
-	} else {
-		if ((void *)(in + 2) > data_end)
-			return 0;
-		ecn = in[1] >> 4 & 3;
-	}
-	if (outer == ECN_CE) {
-		if (ecn == ECN_NOT_ECT)
-			return -1;
-		to = ECN_CE;
-	} else {
-		if (ecn != ECN_ECT0)
-			return 0;
-		to = ECN_ECT1;
-	}
+	if ((void *)(in + 20) > data_end)
+		return 0;
+	__u8 ecn = in[1] & 3;
+	int to = ecn_after(outer, ecn);
+	if (to < 0)
+		return -1;
 	if (to == ecn)
 		return 0;
-	if (nh != 4) {
-		in[1] = (in[1] & 0xcf) | to << 4; /* the traffic class's low bits */
-		return 0;
-	}
 	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m the 16-bit word changed. */
 	__u32 old = (__u32)in[0] << 8 | in[1];
 	in[1] = (in[1] & 0xfc) | to;
@@ -92,6 +111,47 @@ static __always_inline int ecn_decap(__u8 outer, __u8 *in, __u8 nh, void *data_e
 	in[10] = sum >> 8;
 	in[11] = sum;
 	return 0;
+}
+
+static __always_inline int ecn_decap6(__u8 outer, __u8 *in, void *data_end)
+{
+	if (outer != ECN_CE && outer != ECN_ECT1)
+		return 0;
+	if ((void *)(in + 2) > data_end)
+		return 0;
+	__u8 ecn = in[1] >> 4 & 3;
+	int to = ecn_after(outer, ecn);
+	if (to < 0)
+		return -1;
+	if (to != ecn)
+		in[1] = (in[1] & 0xcf) | to << 4; /* the traffic class's low bits */
+	return 0;
+}
+
+/* word reads the 4 bytes at p, in the order they are in. */
+static __always_inline __u32 word(const __u8 *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, 4);
+	return v;
+}
+
+/* to_local4 and to_local6 report whether the destination address at dst
+ * is this backend's of the family, which must be set (not all zero). */
+static __always_inline int to_local4(const __u8 *dst)
+{
+	__u32 a = local4;
+
+	return a && word(dst) == a;
+}
+
+static __always_inline int to_local6(const __u8 *dst)
+{
+	__u32 a = local6[0], b = local6[1], c = local6[2], d = local6[3];
+
+	return (a | b | c | d) && word(dst) == a && word(dst + 4) == b &&
+	       word(dst + 8) == c && word(dst + 12) == d;
 }
 
 /* ip4_csum_ok reports whether the 20-byte IPv4 header at ip sums to
@@ -130,6 +190,8 @@ int xdp_decap(struct xdp_md *ctx)
 		nh = ip[9];
 		if (nh != 4 && nh != 41)
 			return XDP_PASS;
+		if (!to_local4(ip + 16))
+			return XDP_PASS; /* not ours: the stack forwards or drops it */
 		if (!ip4_csum_ok(ip))
 			return XDP_PASS; /* a bad checksum: the stack drops it */
 		len = (__u32)ip[2] << 8 | ip[3];
@@ -143,6 +205,8 @@ int xdp_decap(struct xdp_md *ctx)
 		nh = ip[6];
 		if (nh != 4 && nh != 41)
 			return XDP_PASS;
+		if (!to_local6(ip + 24))
+			return XDP_PASS; /* not ours */
 		len = 40 + ((__u32)ip[4] << 8 | ip[5]);
 		hl = 40;
 		ecn = ip[1] >> 4 & 3;
@@ -165,7 +229,7 @@ int xdp_decap(struct xdp_md *ctx)
 			return XDP_DROP;
 	}
 	in = eth + ETH_HLEN + hl;
-	if (ecn_decap(ecn, in, nh, data_end))
+	if (nh == 4 ? ecn_decap4(ecn, in, data_end) : ecn_decap6(ecn, in, data_end))
 		return XDP_DROP; /* CE on a packet that is not ECN-capable */
 	__builtin_memcpy(macs, eth, 12);
 	if (bpf_xdp_adjust_head(ctx, (int)hl))

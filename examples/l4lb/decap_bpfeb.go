@@ -17,6 +17,8 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	decapProgXdpDecap = "xdp_decap"
+	decapVarLocal4    = "local4"
+	decapVarLocal6    = "local6"
 )
 
 // loadDecap returns the embedded CollectionSpec for decap.
@@ -74,6 +76,8 @@ type decapMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type decapVariableSpecs struct {
+	Local4 *ebpf.VariableSpec `ebpf:"local4"`
+	Local6 *ebpf.VariableSpec `ebpf:"local6"`
 }
 
 // decapObjects contains all objects after they have been loaded into the kernel.
@@ -106,6 +110,8 @@ func (m *decapMaps) Close() error {
 //
 // It can be passed to loadDecapObjects or ebpf.CollectionSpec.LoadAndAssign.
 type decapVariables struct {
+	Local4 *ebpf.Variable `ebpf:"local4"`
+	Local6 *ebpf.Variable `ebpf:"local6"`
 }
 
 // decapPrograms contains all programs after they have been loaded into the kernel.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -34,10 +35,24 @@ var rfc6040 = [4][4]int{
 
 var ecnNames = [4]string{"Not-ECT", "ECT(1)", "ECT(0)", "CE"}
 
-// decapModel is decap.bpf.c in Go: the verdict (XDP_DROP 1, XDP_PASS 2)
-// and, for XDP_PASS, the frame the stack receives. FuzzKernelDecap holds
-// the program to it.
+// The backend addresses of the decap tests: decapFor loads the program
+// for them, and the tests' outer headers are addressed to them unless a
+// test says otherwise.
+var (
+	backend4 = netip.MustParseAddr("10.200.11.2")
+	backend6 = netip.MustParseAddr("2001:db8:11::2")
+)
+
+// decapModel is decap.bpf.c in Go, loaded for backend4 and backend6 (see
+// decapModelFor). FuzzKernelDecap holds the program to it.
 func decapModel(frame []byte) (uint32, []byte) {
+	return decapModelFor(frame, backend4.As4(), backend6.As16())
+}
+
+// decapModelFor is decap.bpf.c in Go, loaded with local4 and local6 (all
+// zero: no address of that family): the verdict (XDP_DROP 1, XDP_PASS 2)
+// and, for XDP_PASS, the frame the stack receives.
+func decapModelFor(frame []byte, local4 [4]byte, local6 [16]byte) (uint32, []byte) {
 	const drop, pass = 1, 2
 	if len(frame) < 14+40 {
 		return pass, frame
@@ -55,9 +70,15 @@ func decapModel(frame []byte) (uint32, []byte) {
 		if pkt.Checksum(ip[:20]) != 0 || int(ip[2])<<8|int(ip[3]) < 20 {
 			return pass, frame
 		}
+		if local4 == [4]byte{} || [4]byte(ip[16:20]) != local4 {
+			return pass, frame // not addressed to this backend
+		}
 		nh, hl, outer, n = ip[9], 20, ip[1]&3, int(ip[2])<<8|int(ip[3])
 	case frame[12] == 0x86 && frame[13] == 0xdd:
 		if ip[0]>>4 != 6 {
+			return pass, frame
+		}
+		if local6 == [16]byte{} || [16]byte(ip[24:40]) != local6 {
 			return pass, frame
 		}
 		nh, hl, outer, n = ip[6], 40, ip[1]>>4&3, 40+(int(ip[4])<<8|int(ip[5]))
@@ -111,17 +132,24 @@ func decapModel(frame []byte) (uint32, []byte) {
 	return pass, out
 }
 
-// decapFor loads the decap program, or skips tb without BPF privileges
-// (kerneltest.Require), and closes it when tb ends.
+// decapFor loads the decap program for backend4 and backend6, or skips
+// tb without BPF privileges (kerneltest.Require), and closes it when tb
+// ends.
 func decapFor(tb testing.TB) *decapObjects {
 	tb.Helper()
+	return decapAt(tb, backend4, backend6)
+}
+
+// decapAt is decapFor with the backend's addresses local.
+func decapAt(tb testing.TB, local ...netip.Addr) *decapObjects {
+	tb.Helper()
 	kerneltest.Require(tb)
-	var objs decapObjects
-	if err := loadDecapObjects(&objs, nil); err != nil {
+	objs, err := newDecap(local...)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { objs.Close() })
-	return &objs
+	return objs
 }
 
 // mustHex decodes s, or panics.

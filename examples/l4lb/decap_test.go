@@ -5,6 +5,8 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -191,6 +193,97 @@ func TestDecap_OuterHeaderChecks(t *testing.T) {
 		}
 		if mv, mf := decapModel(c.frame); mv != v || !bytes.Equal(mf, out) {
 			t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+		}
+	}
+}
+
+// TestDecap_OuterDestination: the program takes only the packets
+// addressed to its backend, as an ipip device sees only packets delivered
+// to its host. An outer destination that differs from the backend's
+// address (in its first or its last byte), or a family the program has no
+// address for, passes untouched, for the stack to forward or drop; the
+// model agrees on each. The same inner packet to the backend's address is
+// decapsulated, so that the check is what tells them apart.
+func TestDecap_OuterDestination(t *testing.T) {
+	in4 := pkt.UDP4("203.0.113.5:5353", "10.200.100.1:7000", make([]byte, 64))[14:]
+	to4 := func(dst string) []byte {
+		return pkt.Frame{IP4: &pkt.IPv4{Src: pkt.Addr("10.200.2.2"), Dst: pkt.Addr(dst), Protocol: 4}, Payload: in4}.Bytes()
+	}
+	to6 := func(dst string) []byte {
+		return pkt.Frame{IP6: &pkt.IPv6{Src: pkt.Addr("2001:db8:2::2"), Dst: pkt.Addr(dst), Protocol: 4}, Payload: in4}.Bytes()
+	}
+	var none4 [4]byte
+	var none6 [16]byte
+	for _, c := range []struct {
+		name     string
+		local    []netip.Addr
+		l4       [4]byte
+		l6       [16]byte
+		taken    [][]byte // decapsulated
+		passedBy [][]byte // untouched
+	}{
+		{
+			name: "both families", local: []netip.Addr{backend4, backend6}, l4: backend4.As4(), l6: backend6.As16(),
+			taken: [][]byte{to4("10.200.11.2"), to6("2001:db8:11::2")},
+			passedBy: [][]byte{to4("11.200.11.2"), to4("10.200.11.3"), to4("10.200.12.2"),
+				to6("3001:db8:11::2"), to6("2001:db8:11::3"), to6("::ffff:10.200.11.2")},
+		},
+		{
+			name: "IPv4 alone", local: []netip.Addr{backend4}, l4: backend4.As4(), l6: none6,
+			taken:    [][]byte{to4("10.200.11.2")},
+			passedBy: [][]byte{to6("2001:db8:11::2"), to6("::")},
+		},
+		{
+			name: "IPv6 alone", local: []netip.Addr{backend6}, l4: none4, l6: backend6.As16(),
+			taken:    [][]byte{to6("2001:db8:11::2")},
+			passedBy: [][]byte{to4("10.200.11.2"), to4("0.0.0.0")},
+		},
+	} {
+		objs := decapAt(t, c.local...)
+		for _, frame := range c.taken {
+			v, out := kerneltest.Run(t, objs.XdpDecap, frame)
+			if v != 2 || len(out) < 14 || !bytes.Equal(out[14:], in4) {
+				t.Errorf("%s: %x: verdict %d, frame\n%x\nwant XDP_PASS with the inner packet", c.name, frame[14:], v, out)
+			}
+			if mv, mf := decapModelFor(frame, c.l4, c.l6); mv != v || !bytes.Equal(mf, out) {
+				t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+			}
+		}
+		for _, frame := range c.passedBy {
+			v, out := kerneltest.Run(t, objs.XdpDecap, frame)
+			if v != 2 || !bytes.Equal(out, frame) {
+				t.Errorf("%s: verdict %d, frame\n%x\nwant XDP_PASS, untouched\n%x", c.name, v, out, frame)
+			}
+			if mv, mf := decapModelFor(frame, c.l4, c.l6); mv != v || !bytes.Equal(mf, out) {
+				t.Errorf("%s: the model says verdict %d, frame %x", c.name, mv, mf)
+			}
+		}
+	}
+}
+
+// TestNewDecap_Addresses: newDecap refuses addresses it cannot take,
+// naming the address and what it accepts, before it loads anything (so
+// this runs without privileges).
+func TestNewDecap_Addresses(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		local []netip.Addr
+		want  string
+	}{
+		{"zero Addr", []netip.Addr{{}}, `local address "invalid IP": want a backend's IPv4 or IPv6 address`},
+		{"0.0.0.0", []netip.Addr{netip.IPv4Unspecified()}, `local address "0.0.0.0": want a backend's IPv4 or IPv6 address, not an unspecified one`},
+		{"::", []netip.Addr{netip.IPv6Unspecified()}, `local address "::": want`},
+		{"two IPv4", []netip.Addr{backend4, netip.MustParseAddr("10.200.12.2")}, "local address 10.200.12.2: want at most one IPv4 and one IPv6 address"},
+		{"two IPv6", []netip.Addr{backend6, backend6}, "local address 2001:db8:11::2: want at most one IPv4 and one IPv6 address"},
+	} {
+		objs, err := newDecap(c.local...)
+		if err == nil {
+			objs.Close()
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %q, want it to say %q", c.name, err, c.want)
 		}
 	}
 }

@@ -479,12 +479,22 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	fmt.Fprintf(o.Log, "namespaces %s{c,r,lb,%s} ready\n", t.prefix, backends)
 
 	// The backends: XDP decapsulation on b0 (generic mode: the checksum
-	// offload state of the inner packet survives), servers on the VIP.
-	var decap decapObjects
-	if err := loadDecapObjects(&decap, nil); err != nil {
-		return res, needsRoot(fmt.Errorf("load decap program: %w", err))
+	// offload state of the inner packet survives), one program a backend,
+	// which takes the packets addressed to that backend alone; servers on
+	// the VIP.
+	var decaps []*decapObjects
+	defer func() {
+		for _, d := range decaps {
+			d.Close()
+		}
+	}()
+	for i := 1; i <= o.Backends; i++ {
+		d, err := newDecap(netip.MustParseAddr(f.backend(i)))
+		if err != nil {
+			return res, needsRoot(err)
+		}
+		decaps = append(decaps, d)
 	}
-	defer decap.Close()
 	var links []link.Link
 	closeLinks := func() {
 		for _, l := range links {
@@ -517,7 +527,7 @@ func run(ctx context.Context, o Options) (res Result, err error) {
 	}()
 	for i := 1; i <= o.Backends; i++ {
 		role := fmt.Sprintf("b%d", i)
-		if err := attach(role, "b0", decap.XdpDecap); err != nil {
+		if err := attach(role, "b0", decaps[i-1].XdpDecap); err != nil {
 			return res, err
 		}
 		name := f.backend(i)
@@ -1157,6 +1167,39 @@ func needsRoot(err error) error {
 		return fmt.Errorf("needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN for the namespaces, CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN for the XDP programs): %w", err)
 	}
 	return err
+}
+
+// newDecap loads the decapsulator (decap.bpf.c) of a backend whose
+// tunnel addresses are local: at most one IPv4 and one IPv6 address, for
+// the outer destinations it takes. Every packet addressed elsewhere,
+// and every packet of a family with no address here, passes untouched.
+func newDecap(local ...netip.Addr) (*decapObjects, error) {
+	spec, err := loadDecap()
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, a := range local {
+		if !a.IsValid() || a.IsUnspecified() {
+			return nil, fmt.Errorf("decap program: local address %q: want a backend's IPv4 or IPv6 address, not an unspecified one", a)
+		}
+		name, v := decapVarLocal6, any(a.As16())
+		if a.Is4() {
+			name, v = decapVarLocal4, any(a.As4())
+		}
+		if set[name] {
+			return nil, fmt.Errorf("decap program: local address %v: want at most one IPv4 and one IPv6 address", a)
+		}
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("decap program: set %s to %v: %w", name, a, err)
+		}
+		set[name] = true
+	}
+	var objs decapObjects
+	if err := spec.LoadAndAssign(&objs, nil); err != nil {
+		return nil, fmt.Errorf("load decap program: %w", err)
+	}
+	return &objs, nil
 }
 
 // maxTCPBytes bounds Options.TCPBytes.

@@ -44,9 +44,11 @@
 // an ipip device, so the example also runs on kernels built without
 // CONFIG_NET_IPIP; with ipip available, "ip link add ipip0 type ipip
 // local <backend>" on each backend does the same job (with -6, an ip6tnl
-// device in mode ip6ip6). Like those devices, the program hands a
-// congestion mark (ECN CE) that a router set on the outer header on to the
-// inner packet, as RFC 6040 section 4.2 says; decap.bpf.c has the rules.
+// device in mode ip6ip6). Like those devices, the program takes only the
+// packets addressed to its backend (each backend loads its own copy, with
+// its address set before loading), and hands a congestion mark (ECN CE)
+// that a router set on the outer header on to the inner packet, as RFC
+// 6040 section 4.2 says; decap.bpf.c has the rules.
 package main
 
 import (
