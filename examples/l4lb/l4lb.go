@@ -1157,10 +1157,13 @@ func (o Options) check() error {
 
 // needsRoot says that the example needs root when err is a permission
 // error: EPERM or EACCES from a system call, or the message of an ip
-// command that got one.
+// command that got one, but not the verifier's refusal of a program.
 func needsRoot(err error) error {
-	if err == nil {
-		return nil
+	// The verifier's refusal is EACCES too, and the log says why:
+	// privileges would not help.
+	var ve *ebpf.VerifierError
+	if err == nil || errors.As(err, &ve) {
+		return err
 	}
 	msg := err.Error()
 	if errors.Is(err, fs.ErrPermission) || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "Permission denied") {

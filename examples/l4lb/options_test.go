@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cilium/ebpf"
 )
 
 // TestRunOptions: counts out of range are refused with an error naming
@@ -136,8 +138,8 @@ func TestParseArgs(t *testing.T) {
 }
 
 // TestNeedsRoot: permission errors, from a system call or in an ip
-// command's message, say that the example needs root; others pass
-// unchanged.
+// command's message, say that the example needs root; others, the
+// verifier's refusal of a program among them, pass unchanged.
 func TestNeedsRoot(t *testing.T) {
 	for _, err := range []error{
 		fmt.Errorf("load: %w", syscall.EPERM),
@@ -149,9 +151,15 @@ func TestNeedsRoot(t *testing.T) {
 			t.Errorf("needsRoot(%v) = %v, want it to say root is needed and wrap the error", err, got)
 		}
 	}
-	other := errors.New("ip link add: exit status 2: File exists")
-	if got := needsRoot(other); got != other {
-		t.Errorf("needsRoot(%v) = %v, want it unchanged", other, got)
+	for _, other := range []error{
+		errors.New("ip link add: exit status 2: File exists"),
+		// A program the verifier refuses: EACCES, but not for lack of
+		// privileges.
+		fmt.Errorf("load decap program: %w", &ebpf.VerifierError{Cause: syscall.EACCES, Log: []string{"invalid access to packet"}}),
+	} {
+		if got := needsRoot(other); got != other {
+			t.Errorf("needsRoot(%v) = %v, want it unchanged", other, got)
+		}
 	}
 	if needsRoot(nil) != nil {
 		t.Errorf("needsRoot(nil) is not nil")
