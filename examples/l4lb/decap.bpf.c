@@ -1,20 +1,22 @@
 //go:build ignore
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * examples/l4lb decap: what an ipip device does on a backend, for kernels
- * built without one. A frame carrying IPv4 or IPv6 inside IPv4 (protocol 4
- * or 41) or inside IPv6 (next header 4 or 41, no extension header),
- * addressed to this backend, loses its outer header and goes up the stack
- * as the inner packet; anything else passes untouched. An outer IPv4 fragment (MF set or a non-zero
- * offset) also passes untouched: an ipip device decapsulates only after
- * reassembly, and stripping a fragment's header would hand the stack a cut
- * inner packet or, for a later fragment, payload bytes read as a header.
- * So does an outer header the stack would drop before any tunnel saw it:
- * an IPv4 header whose checksum is wrong (RFC 1122 section 3.2.1.2), or
- * whose total length is below 20 bytes, and an IPv4 or IPv6 header whose
- * length runs past the frame (a cut packet). Bytes of the frame after the
- * outer packet's length (Ethernet padding) are cut off, as the stack cuts
- * them before a tunnel sees the packet: they are not the inner packet's.
+ * examples/l4lb decap: what an ipip device does on a backend, for
+ * kernels built without one. A frame carrying IPv4 or IPv6 inside IPv4
+ * (protocol 4 or 41) or inside IPv6 (next header 4 or 41, no extension
+ * header), addressed to this backend, loses its outer header and goes
+ * up the stack as the inner packet; anything else passes untouched. An
+ * outer IPv4 fragment (MF set or a non-zero offset) also passes
+ * untouched: an ipip device decapsulates only after reassembly, and
+ * stripping a fragment's header would hand the stack a cut inner packet
+ * or, for a later fragment, payload bytes read as a header. So does an
+ * outer header the stack would drop before any tunnel saw it: an IPv4
+ * header whose checksum is wrong (RFC 1122 section 3.2.1.2), or whose
+ * total length is below 20 bytes, and an IPv4 or IPv6 header whose
+ * length runs past the frame (a cut packet). Bytes of the frame after
+ * the outer packet's length (Ethernet padding) are cut off, as the
+ * stack cuts them before a tunnel sees the packet: they are not the
+ * inner packet's.
  *
  * Only a packet addressed to this backend is decapsulated: the outer
  * destination must be local4 (IPv4) or local6 (IPv6), set from Go before
