@@ -57,15 +57,15 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 // own answer, and the hint cilium/ebpf adds to it, are about memlock
 // limits, which Load has already lifted.
 //
-// A kernel built without BTF of its own refuses every kernel of this
-// module, and the error says so (see explainBTF).
+// On a kernel built without BTF of its own, Load loads the collection
+// with its functions static (see [ForKernel]).
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 	_ = rlimit.RemoveMemlock()
-	if err := spec.LoadAndAssign(objs, nil); err != nil {
+	if err := ForKernel(spec).LoadAndAssign(objs, nil); err != nil {
 		if isMapSizeError(err) {
 			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
 		}
-		return fmt.Errorf("load %s kernel: %w", kernel, explainBTF(explainPermission(err)))
+		return fmt.Errorf("load %s kernel: %w", kernel, explainPermission(err))
 	}
 	return nil
 }
@@ -79,27 +79,6 @@ func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
 func isMapSizeError(err error) bool {
 	var ve *ebpf.VerifierError
 	return (errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.E2BIG)) && !errors.As(err, &ve)
-}
-
-// explainBTF says why the verifier refused a kernel when the running
-// kernel has no BTF of its own (CONFIG_DEBUG_INFO_BTF unset, as in Debian
-// 12's s390x kernel and many embedded ones): the verifier checks a global
-// function (dp_parse, the parser every kernel shares) on its own, and
-// knows its struct xdp_md argument for the context only by matching it
-// against the kernel's BTF; without that BTF ("btf_vmlinux is malformed"
-// in the log) the argument is plain memory, and the parser's first
-// packet read is refused with a message that does not name the cause.
-func explainBTF(err error) error {
-	var ve *ebpf.VerifierError
-	if !errors.As(err, &ve) {
-		return err
-	}
-	for _, line := range ve.Log {
-		if strings.Contains(line, "btf_vmlinux is malformed") {
-			return fmt.Errorf("this kernel has no BTF of its own (CONFIG_DEBUG_INFO_BTF, /sys/kernel/btf/vmlinux), which the verifier needs to check the shared parser, a global function: %w", err)
-		}
-	}
-	return err
 }
 
 // Reprefix returns err, an error of an algorithm package whose message

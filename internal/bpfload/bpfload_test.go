@@ -3,14 +3,12 @@
 package bpfload
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -93,26 +91,6 @@ func TestRunBench_Arguments(t *testing.T) {
 		want = fmt.Sprintf("x kernel: Bench repeat must be at most %d, got %d", uint32(math.MaxUint32), big)
 		if _, err := Bench(nil, "x", make([]byte, MinFrame), big); err == nil || err.Error() != want {
 			t.Errorf("Bench repeat 2^32: %v, want %q", err, want)
-		}
-	}
-}
-
-// A verifier rejection whose log shows the kernel has no BTF of its own
-// names the missing BTF; other errors pass through unchanged.
-func TestExplainBTF(t *testing.T) {
-	noBTF := fmt.Errorf("program xdp_flow: %w", &ebpf.VerifierError{
-		Cause: syscall.EACCES,
-		Log:   []string{"btf_vmlinux is malformed", "reg type unsupported for arg#0 function xdp_flow#1", "invalid mem access 'scalar'"},
-	})
-	err := explainBTF(noBTF)
-	var ve *ebpf.VerifierError
-	if !strings.Contains(err.Error(), "no BTF of its own (CONFIG_DEBUG_INFO_BTF") || !errors.As(err, &ve) {
-		t.Errorf("without the kernel's BTF: %v, want an error naming CONFIG_DEBUG_INFO_BTF that wraps the verifier's", err)
-	}
-	other := fmt.Errorf("program xdp_flow: %w", &ebpf.VerifierError{Cause: syscall.EACCES, Log: []string{"R1 invalid mem access 'scalar'"}})
-	for _, e := range []error{other, syscall.EPERM} {
-		if got := explainBTF(e); got != e {
-			t.Errorf("explainBTF(%v) = %v, want it unchanged", e, got)
 		}
 	}
 }

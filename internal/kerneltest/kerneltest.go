@@ -25,6 +25,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/dataplane-go/dataplane/internal/bpfload"
@@ -126,7 +127,7 @@ func Load(tb testing.TB, spec *ebpf.CollectionSpec, consts map[string]any, objs 
 	if err := bpfload.SetVars(spec, "kerneltest", consts); err != nil {
 		tb.Fatal(err)
 	}
-	err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{
+	err := bpfload.ForKernel(spec).LoadAndAssign(objs, &ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{LogSizeStart: 1 << 20},
 	})
 	if err == nil {
@@ -452,4 +453,36 @@ func WithMap(tb testing.TB, m **ebpf.Map, spec *ebpf.MapSpec, fn func()) {
 	*m = swap
 	defer func() { *m = old }()
 	fn()
+}
+
+// StaticFuncs makes every kernel loaded for the rest of tb's test load as
+// on a kernel without BTF of its own, with its functions static (see
+// [bpfload.ForKernel]), whatever the running kernel has.
+func StaticFuncs(tb testing.TB) {
+	tb.Cleanup(bpfload.ForceStaticFuncs())
+}
+
+// FuncLinkage returns the linkage of the function named fn in the kernel's
+// own record of program p (its BTF function information), so that a test
+// can tell how the program was loaded. It fails tb when p has no such
+// function or its records cannot be read.
+func FuncLinkage(tb testing.TB, p *ebpf.Program, fn string) btf.FuncLinkage {
+	tb.Helper()
+	info, err := p.Info()
+	if err != nil {
+		tb.Fatalf("program info: %v", err)
+	}
+	funcs, err := info.FuncInfos()
+	if err != nil {
+		tb.Fatalf("program %s's function records: %v", info.Name, err)
+	}
+	var names []string
+	for _, f := range funcs {
+		if f.Func.Name == fn {
+			return f.Func.Linkage
+		}
+		names = append(names, f.Func.Name)
+	}
+	tb.Fatalf("program %s has no function %s, only %v", info.Name, fn, names)
+	return 0
 }

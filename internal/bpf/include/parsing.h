@@ -372,7 +372,10 @@ static __always_inline int dp_parse_ipv6(struct xdp_md *ctx, struct dp_cursor *c
  * It is a global (not inlined) BPF function: the verifier checks it once,
  * on its own, and every kernel that calls it pays that cost once instead
  * of once per path through its own code. Linux 5.18 or newer (global
- * functions, bpf_xdp_load_bytes).
+ * functions, bpf_xdp_load_bytes). The verifier knows the type of ctx in a
+ * global function only from the kernel's own BTF: on a kernel built
+ * without it, the Go loaders make dp_parse static at load time
+ * (bpfload.ForKernel), and the verifier then checks it at each call.
  */
 __attribute__((noinline)) int dp_parse(struct xdp_md *ctx, struct dp_parsed *out)
 {

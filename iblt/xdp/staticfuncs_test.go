@@ -1,0 +1,22 @@
+package xdp
+
+import (
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+// TestKernel_StaticFuncs: on a kernel without BTF of its own, Load makes
+// the shared parser, dp_parse, a static function instead of a global one
+// (bpfload.ForKernel). Forced to here, the verifier must accept the kernel
+// that way, and the kernel must pass its fixtures as it does with dp_parse
+// global.
+func TestKernel_StaticFuncs(t *testing.T) {
+	kerneltest.StaticFuncs(t)
+	if got := kerneltest.FuncLinkage(t, loadKernel(t, Options{Cells: 60, Hashes: 3, Seed: 0xfeed}).Program(), "dp_parse"); got != btf.StaticFunc {
+		t.Fatalf("dp_parse loaded as a %v function, want static", got)
+	}
+	t.Run("Fixtures", TestKernel_Fixtures)
+}
