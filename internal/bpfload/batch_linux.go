@@ -35,13 +35,15 @@ func ReadRange[V any](m *ebpf.Map, start, n uint32, keys []uint32, vals []V, put
 	if err != nil {
 		return err
 	}
+	// Pointers first: a type that holds them is refused whatever its size,
+	// which differs between 32- and 64-bit hosts.
+	if t := reflect.TypeFor[V](); holdsPointers(t) {
+		return fmt.Errorf("read range: values of type %v hold pointers, which the kernel's bytes would forge", t)
+	}
 	stride := paddedValue(m)
 	var v V
 	if size := unsafe.Sizeof(v); size != uintptr(stride) {
 		return fmt.Errorf("read range: values of %d bytes, the map's take %d", size, stride)
-	}
-	if t := reflect.TypeFor[V](); holdsPointers(t) {
-		return fmt.Errorf("read range: values of type %v hold pointers, which the kernel's bytes would forge", t)
 	}
 	if want := batchValues(len(keys), per, 1, 1); uint64(len(vals)) < want {
 		return fmt.Errorf("read range: %d values for batches of %d keys on %d CPUs, want at least %d", len(vals), len(keys), per, want)
