@@ -153,6 +153,13 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 // BPF is unavailable and [os.ErrPermission] without the privileges the
 // package doc lists, and carries the verifier log if the kernel rejects
 // the program.
+//
+// Load refuses a kernel whose array of maps gives a program the map of
+// another slot than the one asked for, as Debian 12's 32-bit x86 kernel
+// (6.1) does (slot i answers with slot 2i's map): the balancer keeps each
+// VIP's table in such an array, and would send its packets by another
+// VIP's table. It checks by storing four maps and looking each up from a
+// small program, after the kernel itself has loaded.
 func Load(opts Options) (*LB, error) {
 	spec, err := Spec(opts)
 	if err != nil {
@@ -168,6 +175,10 @@ func Load(opts Options) (*LB, error) {
 	if err := bpfload.Load(spec, "maglev", &lb.objs); err != nil {
 		lb.wait.Close()
 		return nil, err
+	}
+	if err := checkOuterSlots(); err != nil {
+		lb.Close()
+		return nil, fmt.Errorf("load maglev kernel: %w", err)
 	}
 	return lb, nil
 }
