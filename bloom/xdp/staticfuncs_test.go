@@ -18,8 +18,6 @@ import (
 // global.
 func TestKernel_StaticFuncs(t *testing.T) {
 	kerneltest.StaticFuncs(t)
-	if got := kerneltest.FuncLinkage(t, loadKernel(t, Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}).Program(), "dp_parse"); got != btf.StaticFunc {
-		t.Fatalf("dp_parse loaded as a %v function, want static", got)
-	}
+	kerneltest.CheckLinkage(t, loadKernel(t, Options{Params: bloom.Params{Bits: 1100, Hashes: 3}}).Program(), "dp_parse", btf.StaticFunc)
 	t.Run("Fixtures", TestKernel_Fixtures)
 }

@@ -18,9 +18,7 @@ import (
 // global.
 func TestKernel_StaticFuncs(t *testing.T) {
 	kerneltest.StaticFuncs(t)
-	if got := kerneltest.FuncLinkage(t, load(t, Options{Params: cms.LabParams(64, 1), Mode: ModeDetect}).Program(), "dp_parse"); got != btf.StaticFunc {
-		t.Fatalf("dp_parse loaded as a %v function, want static", got)
-	}
+	kerneltest.CheckLinkage(t, load(t, Options{Params: cms.LabParams(64, 1), Mode: ModeDetect}).Program(), "dp_parse", btf.StaticFunc)
 	t.Run("SketchFixtures", TestKernel_SketchFixtures)
 	t.Run("DetectorFixture", TestKernel_DetectorFixture)
 }

@@ -19,9 +19,7 @@ func TestKernel_ParserLinkage(t *testing.T) {
 	if bpfload.KernelBTF() {
 		want = btf.GlobalFunc
 	}
-	if got := kerneltest.FuncLinkage(t, loadKernel(t).Program(), "dp_parse"); got != want {
-		t.Errorf("dp_parse loaded as a %v function, want %v (kernel BTF: %v)", got, want, bpfload.KernelBTF())
-	}
+	kerneltest.CheckLinkage(t, loadKernel(t).Program(), "dp_parse", want)
 }
 
 // TestKernel_StaticFuncs: on a kernel without BTF of its own, Load makes
@@ -33,9 +31,7 @@ func TestKernel_ParserLinkage(t *testing.T) {
 // every path of the parser.
 func TestKernel_StaticFuncs(t *testing.T) {
 	kerneltest.StaticFuncs(t)
-	if got := kerneltest.FuncLinkage(t, loadKernel(t).Program(), "dp_parse"); got != btf.StaticFunc {
-		t.Fatalf("dp_parse loaded as a %v function, want static", got)
-	}
+	kerneltest.CheckLinkage(t, loadKernel(t).Program(), "dp_parse", btf.StaticFunc)
 	t.Run("Fixtures", TestKernel_Fixtures)
 	t.Run("Mutations", TestKernel_Mutations)
 	t.Run("LengthSweep", TestKernel_LengthSweep)

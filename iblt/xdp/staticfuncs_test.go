@@ -17,8 +17,6 @@ import (
 // global.
 func TestKernel_StaticFuncs(t *testing.T) {
 	kerneltest.StaticFuncs(t)
-	if got := kerneltest.FuncLinkage(t, loadKernel(t, Options{Cells: 60, Hashes: 3, Seed: 0xfeed}).Program(), "dp_parse"); got != btf.StaticFunc {
-		t.Fatalf("dp_parse loaded as a %v function, want static", got)
-	}
+	kerneltest.CheckLinkage(t, loadKernel(t, Options{Cells: 60, Hashes: 3, Seed: 0xfeed}).Program(), "dp_parse", btf.StaticFunc)
 	t.Run("Fixtures", TestKernel_Fixtures)
 }

@@ -462,11 +462,12 @@ func StaticFuncs(tb testing.TB) {
 	tb.Cleanup(bpfload.ForceStaticFuncs())
 }
 
-// FuncLinkage returns the linkage of the function named fn in the kernel's
-// own record of program p (its BTF function information), so that a test
-// can tell how the program was loaded. It fails tb when p has no such
-// function or its records cannot be read.
-func FuncLinkage(tb testing.TB, p *ebpf.Program, fn string) btf.FuncLinkage {
+// CheckLinkage fails tb unless the function named fn has linkage want in
+// the kernel's own record of program p (its BTF function information), so
+// that a test can tell how the program was loaded: with fn global, checked
+// on its own, or static, checked at each call. It also fails tb when p has
+// no such function or its records cannot be read.
+func CheckLinkage(tb testing.TB, p *ebpf.Program, fn string, want btf.FuncLinkage) {
 	tb.Helper()
 	info, err := p.Info()
 	if err != nil {
@@ -479,10 +480,12 @@ func FuncLinkage(tb testing.TB, p *ebpf.Program, fn string) btf.FuncLinkage {
 	var names []string
 	for _, f := range funcs {
 		if f.Func.Name == fn {
-			return f.Func.Linkage
+			if f.Func.Linkage != want {
+				tb.Fatalf("program %s: %s loaded as a %v function, want %v (kernel BTF: %v)", info.Name, fn, f.Func.Linkage, want, bpfload.KernelBTF())
+			}
+			return
 		}
 		names = append(names, f.Func.Name)
 	}
 	tb.Fatalf("program %s has no function %s, only %v", info.Name, fn, names)
-	return 0
 }
