@@ -174,13 +174,17 @@ func MaxFrame() int {
 }
 
 // cacheLine is the kernel's SMP_CACHE_BYTES (L1_CACHE_BYTES) for the
-// architecture this binary runs on: 256 on s390x, 128 on 64-bit POWER,
-// 64 on the others this module is used on.
+// architecture this binary runs on, or the largest that architecture's
+// kernels are built with where it varies: 256 on s390x, 128 on 64-bit
+// POWER and on MIPS (Cavium Octeon's lines: on other MIPS kernels, with
+// 32 or 64, MaxFrame is then 64 bytes short of what a test run takes,
+// where with 64 it would be 64 bytes over on Octeon, and such frames
+// would lose their tail), 64 on the others this module is used on.
 func cacheLine() int {
 	switch runtime.GOARCH {
 	case "s390x":
 		return 256
-	case "ppc64", "ppc64le":
+	case "ppc64", "ppc64le", "mips", "mipsle", "mips64", "mips64le":
 		return 128
 	}
 	return 64

@@ -50,10 +50,11 @@ func TestLoad_Rejected(t *testing.T) {
 // the program is touched.
 func TestRunBench_Arguments(t *testing.T) {
 	// The headroom (256) and struct skb_shared_info (320) rounded up to
-	// the kernel's cache line: 64 bytes, 128 on POWER, 256 on s390x.
+	// the kernel's cache line: 64 bytes, 128 on 64-bit POWER and MIPS
+	// (the largest MIPS kernels use), 256 on s390x.
 	less := 576
 	switch runtime.GOARCH {
-	case "ppc64", "ppc64le":
+	case "ppc64", "ppc64le", "mips", "mipsle", "mips64", "mips64le":
 		less = 640
 	case "s390x":
 		less = 768
