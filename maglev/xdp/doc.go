@@ -151,8 +151,9 @@
 // refuses the parser's packet-pointer arithmetic) and CAP_NET_ADMIN
 // (without it the kernel loads no XDP program, and it is also what
 // attaching to an interface takes).
-// Elsewhere [Load] returns an error matching ebpf.ErrNotSupported. On a
-// kernel whose array of maps answers a slot with another slot's map, as
-// Debian 12's 32-bit x86 kernel does, Load returns an error saying so: the
-// VIPs' tables live in such an array.
+// Elsewhere [Load] returns an error matching ebpf.ErrNotSupported. The
+// VIPs' tables live in an array of maps, which on 32-bit kernels gives a
+// program slot 2i's map when it asks for slot i (Debian 12's 32-bit x86
+// kernel does): Load finds out which the kernel does, and there stores
+// the tables at every other slot.
 package xdp

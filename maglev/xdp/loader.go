@@ -36,6 +36,7 @@ type LB struct {
 	inner   *ebpf.MapSpec // template of a table
 	vips    map[VIP]*vipState
 	tables  [MaxVIPs]bool // table ids in use
+	stride  uint32        // table id t is at slot stride*t of maglev_tables (see Load)
 	slots   ids           // backend slots (maglev_backends), one per member
 	gens    []uint16      // per slot: its generation, even while it has a member, odd once freed
 	freedIn []uint64      // per slot: wait.Mark() when it was last freed, 0 if never
@@ -116,7 +117,8 @@ func (s *ids) free(id uint32) {
 }
 
 // Spec returns the kernel's CollectionSpec with opts applied, for tests
-// that load it themselves.
+// that load it themselves. It sizes maglev_tables for table t at slot t,
+// which 32-bit kernels do not give a program as slot t (see [Load]).
 func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -154,20 +156,26 @@ func Spec(opts Options) (*ebpf.CollectionSpec, error) {
 // package doc lists, and carries the verifier log if the kernel rejects
 // the program.
 //
-// Load refuses a kernel whose array of maps gives a program the map of
-// another slot than the one asked for, as Debian 12's 32-bit x86 kernel
-// (6.1) does (slot i answers with slot 2i's map): the balancer keeps each
-// VIP's table in such an array, and would send its packets by another
-// VIP's table. It checks by storing four maps and looking each up from a
-// small program, after the kernel itself has loaded.
+// The balancer keeps each VIP's table in an array of maps. On 32-bit
+// kernels Linux's array of maps gives a program slot 2i's map when it
+// asks for slot i (seen on Debian 12's 32-bit x86 kernel, 6.1), so there
+// Load makes the array twice as long and the balancer stores table t at
+// slot 2t, where the program finds it. Load checks which the kernel does
+// by storing maps in a small array and looking them up from a small
+// program first, and refuses a kernel that answers in any other way.
 func Load(opts Options) (*LB, error) {
 	spec, err := Spec(opts)
 	if err != nil {
 		return nil, err
 	}
+	stride, err := outerStride()
+	if err != nil {
+		return nil, fmt.Errorf("load maglev kernel: %w", err)
+	}
+	spec.Maps[maglevMapMaglevTables].MaxEntries *= stride
 	lb := &LB{opts: opts, vips: map[VIP]*vipState{}, addrs: map[netip.Addr]*addrStats{},
 		slots: newIDs(MaxMembers), gens: make([]uint16, MaxMembers), freedIn: make([]uint64, MaxMembers),
-		statIDs: newIDs(MaxBackends)}
+		statIDs: newIDs(MaxBackends), stride: stride}
 	lb.inner = spec.Maps[maglevMapMaglevTables].InnerMap.Copy()
 	if lb.wait, err = bpfload.NewWaiter(); err != nil {
 		return nil, fmt.Errorf("load maglev kernel: %w", err)
@@ -176,12 +184,12 @@ func Load(opts Options) (*LB, error) {
 		lb.wait.Close()
 		return nil, err
 	}
-	if err := checkOuterSlots(); err != nil {
-		lb.Close()
-		return nil, fmt.Errorf("load maglev kernel: %w", err)
-	}
 	return lb, nil
 }
+
+// tableSlot returns the slot of maglev_tables at which the program finds
+// table id (see Load).
+func (lb *LB) tableSlot(id uint32) uint32 { return id * lb.stride }
 
 // Program returns the XDP program, for attaching or test runs. It stays
 // owned by lb.
@@ -361,7 +369,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 	}
 	// 3. The swap: one update of the outer array, then the VIP entry
 	// (new VIPs only).
-	if err := lb.objs.MaglevTables.Put(id, inner); err != nil {
+	if err := lb.objs.MaglevTables.Put(lb.tableSlot(id), inner); err != nil {
 		inner.Close()
 		undo()
 		return nil, fmt.Errorf("maglev kernel: swap table: %w", err)
@@ -377,7 +385,7 @@ func (lb *LB) SetVIP(v VIP, backends []Backend) (*maglev.Table, error) {
 		}
 		if err != nil {
 			_ = lb.writeKinds(0)
-			_ = lb.objs.MaglevTables.Delete(id)
+			_ = lb.objs.MaglevTables.Delete(lb.tableSlot(id))
 			inner.Close()
 			undo()
 			return nil, fmt.Errorf("maglev kernel: add VIP %v: %w", v, err)
@@ -413,7 +421,7 @@ func (lb *LB) DeleteVIP(v VIP) error {
 	if err := lb.objs.MaglevVips.Delete(k); err != nil {
 		return fmt.Errorf("maglev kernel: delete VIP %v: %w", v, err)
 	}
-	_ = lb.objs.MaglevTables.Delete(st.id)
+	_ = lb.objs.MaglevTables.Delete(lb.tableSlot(st.id))
 	st.inner.Close()
 	lb.tables[st.id] = false
 	for a, s := range st.members {

@@ -153,7 +153,7 @@ func TestKernel_VIPWithoutTable(t *testing.T) {
 	p := load(t, Options{Table: maglev.Params{Size: 13}})
 	x := VIP{netip.MustParseAddr("198.51.100.1"), 80, flow.ProtoTCP}
 	p.setVIP(t, x, backends("10.1.0.1"))
-	if err := p.lb.objs.MaglevTables.Delete(p.lb.vips[x].id); err != nil {
+	if err := p.lb.objs.MaglevTables.Delete(p.lb.tableSlot(p.lb.vips[x].id)); err != nil {
 		t.Fatal(err)
 	}
 	// 203.0.113.5:4000 > 198.51.100.1:80 TCP SYN
