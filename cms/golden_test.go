@@ -1,6 +1,8 @@
 package cms_test
 
 import (
+	"bytes"
+	"os"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/cms"
@@ -12,7 +14,8 @@ import (
 // the columns that the hash contract picks (testdata/*.golden; see package
 // internal/golden). A sketch saved by one release must load in the next,
 // and every host must write the same bytes: CI runs this on a big-endian
-// host too. The decoded sketch must still bound every key's count.
+// host too. The decoded sketch must still bound every key's count, and
+// the files of format 1 (*-format1.golden) must still load.
 func TestEncoding_Golden(t *testing.T) {
 	keys := golden.Keys(12)
 	for _, tc := range []struct {
@@ -35,6 +38,23 @@ func TestEncoding_Golden(t *testing.T) {
 			var d cms.Sketch
 			if err := d.UnmarshalBinary(enc); err != nil {
 				t.Fatal(err)
+			}
+			// The same sketch in format 1, as earlier versions saved it,
+			// still loads, to the same sketch.
+			file, err := os.ReadFile(golden.Path(tc.name + "-format1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v1, err := golden.Parse(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d1 cms.Sketch
+			if err := d1.UnmarshalBinary(v1); err != nil {
+				t.Fatalf("format 1: %v", err)
+			}
+			if again, _ := d1.MarshalBinary(); !bytes.Equal(again, enc) {
+				t.Fatalf("format 1 decoded and encoded again: %x, want %x", again, enc)
 			}
 			if d.Total() != 78 || d.Params() != s.Params() {
 				t.Fatalf("decoded total %d, params %v; want 78, %v", d.Total(), d.Params(), s.Params())

@@ -2,9 +2,12 @@ package cms
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -405,7 +408,9 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 	s := MustNew(Params{Width: 4, Depth: 2, Seed: 1})
 	s.Add([]byte("x"), 3)
 	good, _ := s.MarshalBinary()
-	mod := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	// mod changes a copy of good and seals it with a new checksum, so that
+	// the check under test, not the checksum, refuses it.
+	mod := func(f func(b []byte) []byte) []byte { return reseal(f(append([]byte(nil), good...))) }
 	put32 := func(b []byte, off int, v uint32) []byte {
 		b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 		return b
@@ -417,7 +422,7 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 	}{
 		{"empty", nil, "0 bytes, the header alone is 32"},
 		{"short header", good[:31], "31 bytes"},
-		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), `magic "XMS1"`},
+		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), `magic "XMS2", want "CMS2" (or "CMS1", format 1)`},
 		{"flags", mod(func(b []byte) []byte { return put32(b, 4, 6) }), "unknown flags 0x6"},
 		// each undefined bit alone, and beside the defined one
 		{"flag bit 1", mod(func(b []byte) []byte { return put32(b, 4, 2) }), "unknown flags 0x2"},
@@ -425,8 +430,10 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 		{"width 0", mod(func(b []byte) []byte { return put32(b, 8, 0) }), "width must be at least 1"},
 		{"depth 0", mod(func(b []byte) []byte { return put32(b, 12, 0) }), "depth must be in [1, 32], got 0"},
 		{"huge", mod(func(b []byte) []byte { return put32(put32(b, 8, 1<<30), 12, 32) }), "width*depth must be at most"},
-		{"one byte short", good[:len(good)-1], "63 bytes for width 4 and depth 2, want 64"},
-		{"one byte long", append(append([]byte(nil), good...), 0), "65 bytes for width 4 and depth 2, want 64"},
+		{"one byte short", good[:len(good)-1], "67 bytes for width 4 and depth 2, want 68"},
+		{"one byte long", append(append([]byte(nil), good...), 0), "69 bytes for width 4 and depth 2, want 68"},
+		{"counter, not resealed", func() []byte { b := append([]byte(nil), good...); b[headerLen] ^= 2; return b }(), "checksum is 0x"},
+		{"checksum", func() []byte { b := append([]byte(nil), good...); b[len(b)-1] ^= 0x80; return b }(), "checksum is 0x"},
 		{"row sum", mod(func(b []byte) []byte { b[headerLen]++; return b }), "row 0 sums to"},
 		{"total", mod(func(b []byte) []byte { b[24]--; return b }), "more than the total 2"},
 	}
@@ -442,6 +449,73 @@ func TestSketch_UnmarshalRejects(t *testing.T) {
 		if u.counters != nil {
 			t.Errorf("%s: failed decode modified the sketch", tt.name)
 		}
+	}
+}
+
+// reseal replaces the checksum at the end of a format 2 encoding with
+// the checksum of the bytes before it.
+func reseal(b []byte) []byte {
+	if len(b) < headerLen+crcLen {
+		return b
+	}
+	body := b[:len(b)-crcLen]
+	binary.LittleEndian.PutUint32(b[len(body):], crc32.Checksum(body, castagnoli))
+	return b
+}
+
+// TestSketch_UnmarshalBitFlips: no single flipped bit of an encoding
+// decodes, wherever it falls (the checksum's doing for the counters and
+// N, which no other check covers: a counter flipped lower would give an
+// estimate below the true count).
+func TestSketch_UnmarshalBitFlips(t *testing.T) {
+	for _, cons := range []bool{false, true} {
+		s := MustNew(Params{Width: 8, Depth: 3, Seed: 5, Conservative: cons})
+		for i := range 20 {
+			s.Add([]byte{byte(i)}, uint32(i+1))
+		}
+		good, err := s.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bit := range 8 * len(good) {
+			b := append([]byte(nil), good...)
+			b[bit/8] ^= 1 << (bit % 8)
+			var u Sketch
+			if err := u.UnmarshalBinary(b); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("conservative %v: bit %d of byte %d flipped: %v, want ErrCorrupt", cons, bit%8, bit/8, err)
+			}
+		}
+	}
+}
+
+// TestSketch_UnmarshalFormat1: format 1, the magic "CMS1" and no checksum,
+// still decodes, to the same sketch, and re-encodes as format 2; its
+// fields are checked as before, and format 2's length with format 1's
+// magic is refused.
+func TestSketch_UnmarshalFormat1(t *testing.T) {
+	s := MustNew(Params{Width: 4, Depth: 2, Seed: 1, Conservative: true})
+	s.Add([]byte("x"), 3)
+	s.Add([]byte("y"), 2)
+	v2, _ := s.MarshalBinary()
+	v1 := append([]byte(magicV1), v2[4:len(v2)-crcLen]...)
+	var u Sketch
+	if err := u.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("format 1: %v", err)
+	}
+	if u.Params() != s.Params() || u.Total() != s.Total() || !slices.Equal(u.Counters(), s.Counters()) {
+		t.Fatalf("format 1 decoded to %+v, N %d, %v; want %+v, N %d, %v", u.Params(), u.Total(), u.Counters(), s.Params(), s.Total(), s.Counters())
+	}
+	if again, _ := u.MarshalBinary(); !bytes.Equal(again, v2) {
+		t.Fatalf("format 1 re-encoded as %x, want format 2 %x", again, v2)
+	}
+	bad := append([]byte(nil), v1...)
+	bad[headerLen]++ // row 0 now sums past N
+	if err := new(Sketch).UnmarshalBinary(bad); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "row 0 sums to") {
+		t.Errorf("format 1 with a counter raised: %v, want the row-sum error", err)
+	}
+	withCRC := append([]byte(magicV1), v2[4:]...)
+	if err := new(Sketch).UnmarshalBinary(withCRC); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "want 64") {
+		t.Errorf("format 1 magic with a checksum: %v, want a length error", err)
 	}
 }
 
