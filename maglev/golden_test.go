@@ -2,6 +2,8 @@ package maglev_test
 
 import (
 	"encoding/binary"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/golden"
@@ -13,7 +15,8 @@ import (
 // backends must build (and which the kernel reads as written). A change
 // in the name hash, the permutation or the weighted fill fails here
 // (testdata/*.golden; see package internal/golden); CI runs this on a
-// big-endian host too.
+// big-endian host too. The file of version 1 (table-v1.golden) must
+// still load.
 func TestEncoding_Golden(t *testing.T) {
 	backends := []maglev.Backend{{Name: "10.1.0.1:80", Weight: 1}, {Name: "10.1.0.2:80", Weight: 2}, {Name: "10.1.0.3:80", Weight: 1}, {Name: "10.1.0.4:80"}}
 	tab, err := maglev.New(maglev.Params{Size: 31, Seed: 7}, backends)
@@ -33,6 +36,23 @@ func TestEncoding_Golden(t *testing.T) {
 	var back maglev.Table
 	if err := back.UnmarshalBinary(enc); err != nil {
 		t.Fatal(err)
+	}
+	// The same table in version 1, as earlier versions saved it, still
+	// loads, to the same table.
+	file, err := os.ReadFile(golden.Path("table-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := golden.Parse(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back1 maglev.Table
+	if err := back1.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	if again, _ := back1.MarshalBinary(); !slices.Equal(again, enc) {
+		t.Fatalf("version 1 decoded and encoded again: %x, want %x", again, enc)
 	}
 	for j := range tab.Size() {
 		if back.Entry(j) != tab.Entry(j) {

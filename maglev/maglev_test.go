@@ -1,8 +1,10 @@
 package maglev_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -483,14 +485,77 @@ func TestTable_MarshalRoundTrip(t *testing.T) {
 		t.Fatal("size 0 with a trailing byte: accepted")
 	}
 	data[9] = 1 // seed 1
-	if err := b.UnmarshalBinary(data); err == nil {
-		t.Fatal("size 0 with a seed: accepted")
+	if err := b.UnmarshalBinary(reseal(data)); err == nil || !strings.Contains(err.Error(), "size 0 (the empty table) with seed 1") {
+		t.Fatalf("size 0 with a seed: %v, want it refused", err)
 	}
 	// A byte after the last backend is corrupt, not ignored: every
 	// accepted input is exactly what MarshalBinary writes.
 	full, _ := a.MarshalBinary()
-	if err := b.UnmarshalBinary(append(full, 0)); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "1 trailing bytes") {
+	long := reseal(slices.Insert(full, len(full)-4, 0))
+	if err := b.UnmarshalBinary(long); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "1 trailing bytes") {
 		t.Fatalf("a trailing byte: %v, want ErrCorrupt naming it", err)
+	}
+}
+
+// reseal replaces the checksum at the end of a version 2 encoding with the
+// checksum of the bytes before it, so that a test's change meets the check
+// it is for rather than the checksum.
+func reseal(b []byte) []byte {
+	body := b[:len(b)-4]
+	binary.LittleEndian.PutUint32(b[len(body):], crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+	return b
+}
+
+// TestTable_UnmarshalBitFlips: no single flipped bit of an encoding
+// decodes. Without the checksum about half would: a flipped bit in the
+// seed, a weight or a name gives another valid table, which moves traffic.
+func TestTable_UnmarshalBitFlips(t *testing.T) {
+	bs := []maglev.Backend{{Name: "10.1.0.1:80", Weight: 1}, {Name: "10.1.0.2:80", Weight: 3}, {Name: "10.1.0.3:80"}}
+	good, err := maglev.MustNew(maglev.Params{Size: 31, Seed: 9}, bs).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for bit := range 8 * len(good) {
+		b := slices.Clone(good)
+		b[bit/8] ^= 1 << (bit % 8)
+		var u maglev.Table
+		if err := u.UnmarshalBinary(b); !errors.Is(err, maglev.ErrCorrupt) {
+			t.Fatalf("bit %d of byte %d flipped: %v, want ErrCorrupt", bit%8, bit/8, err)
+		}
+		if u.Size() != 0 {
+			t.Fatalf("bit %d of byte %d flipped: the failed decode changed the table", bit%8, bit/8)
+		}
+	}
+}
+
+// TestTable_UnmarshalVersion1: version 1, without the checksum, still
+// decodes, to the same table, and re-encodes as version 2; its fields are
+// checked as before, and version 2's bytes under version 1's number are
+// refused (four bytes too many).
+func TestTable_UnmarshalVersion1(t *testing.T) {
+	a := maglev.MustNew(maglev.Params{Size: 101, Seed: 5}, maglev.Backends("a", "b", "c"))
+	v2, _ := a.MarshalBinary()
+	v1 := slices.Clone(v2[:len(v2)-4])
+	v1[4] = 1
+	var b maglev.Table
+	if err := b.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	if !slices.Equal(a.AppendEntries(nil), b.AppendEntries(nil)) || a.Params() != b.Params() || !slices.Equal(a.Backends(), b.Backends()) {
+		t.Fatal("version 1 decoded to another table")
+	}
+	if again, _ := b.MarshalBinary(); !slices.Equal(again, v2) {
+		t.Fatalf("version 1 re-encoded as % x, want version 2 % x", again, v2)
+	}
+	bad := slices.Clone(v1)
+	binary.LittleEndian.PutUint32(bad[5:], 100) // not prime
+	if err := b.UnmarshalBinary(bad); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "prime") {
+		t.Errorf("version 1 of size 100: %v, want the size refused", err)
+	}
+	withCRC := slices.Clone(v2)
+	withCRC[4] = 1
+	if err := b.UnmarshalBinary(withCRC); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), "4 trailing bytes") {
+		t.Errorf("version 1 with a checksum: %v, want 4 trailing bytes refused", err)
 	}
 }
 

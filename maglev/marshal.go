@@ -3,30 +3,46 @@ package maglev
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 )
 
 // Encoding of a Table (all integers little-endian):
 //
-//	magic "MGLV" | version u8 = 1 | size u32 | seed u64 | n u32 |
-//	n times: weight u32 | name length u8 | name
+//	magic "MGLV" | version u8 = 2 | size u32 | seed u64 | n u32 |
+//	n times: weight u32 | name length u8 | name |
+//	CRC-32C (Castagnoli) u32 of all the bytes before it
+//
+// Version 1 is the same without the checksum: a flipped bit in it gives
+// another valid table (another seed, weight or name) as often as not, and
+// the decoder cannot tell, so version 2 adds the checksum. Decoders still
+// read version 1.
 //
 // Entries are not stored: they are a function of the rest, so decoding
 // rebuilds the table and can never yield a table whose entries disagree
 // with its backends.
 const (
 	magic     = "MGLV"
-	version   = 1
+	version   = 2
+	versionV1 = 1
 	headerLen = 4 + 1 + 4 + 8 + 4
+	crcLen    = 4
 	// maxEncodedLen is the longest encoding of a table New accepts:
 	// MaxSize backends (those beyond M drained) with names of MaxNameLen
 	// bytes, 1.3 GB. UnmarshalBinary refuses longer input before reading
 	// it; anything shorter may be a table MarshalBinary wrote.
-	maxEncodedLen = headerLen + MaxSize*(5+MaxNameLen)
+	maxEncodedLen = headerLen + MaxSize*(5+MaxNameLen) + crcLen
 )
 
-// MarshalBinary encodes the table's size, seed and backends.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// MarshalBinary encodes the table's size, seed and backends (not its
+// entries, which [Table.UnmarshalBinary] rebuilds from them). All integers
+// are little-endian: the magic "MGLV", the version (2), the size (u32),
+// the seed (u64), the number of backends (u32), then each backend's
+// weight (u32), name length (u8) and name, in the table's order, and a
+// CRC-32C (Castagnoli, u32) of all the bytes before it.
 func (t *Table) MarshalBinary() ([]byte, error) {
-	n := headerLen
+	n := headerLen + crcLen
 	for _, b := range t.backends {
 		n += 5 + len(b.Name)
 	}
@@ -41,11 +57,13 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 		out = append(out, byte(len(b.Name)))
 		out = append(out, b.Name...)
 	}
-	return out, nil
+	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli)), nil
 }
 
 // UnmarshalBinary decodes data written by MarshalBinary, validates every
-// field and rebuilds the table. On error t is unchanged.
+// field and the checksum, and rebuilds the table. It also reads version 1
+// (no checksum), which earlier versions wrote. Errors wrap [ErrCorrupt];
+// on error t is unchanged.
 //
 // Rebuilding costs what [New] costs for the decoded size and backends,
 // not what the input's length suggests: 28 bytes can name a table of
@@ -63,8 +81,19 @@ func (t *Table) UnmarshalBinary(data []byte) error {
 	if string(data[:4]) != magic {
 		return fmt.Errorf("%w: magic %q, want %q", ErrCorrupt, data[:4], magic)
 	}
-	if data[4] != version {
-		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, data[4], version)
+	switch data[4] {
+	case version:
+		if len(data) < headerLen+crcLen {
+			return fmt.Errorf("%w: %d bytes, a table of version %d needs at least %d", ErrCorrupt, len(data), version, headerLen+crcLen)
+		}
+		body := data[:len(data)-crcLen]
+		if got, want := binary.LittleEndian.Uint32(data[len(body):]), crc32.Checksum(body, castagnoli); got != want {
+			return fmt.Errorf("%w: checksum is %#08x, want %#08x", ErrCorrupt, got, want)
+		}
+		data = body
+	case versionV1:
+	default:
+		return fmt.Errorf("%w: version %d, want %d (or %d, without a checksum)", ErrCorrupt, data[4], version, versionV1)
 	}
 	p := Params{Size: binary.LittleEndian.Uint32(data[5:]), Seed: binary.LittleEndian.Uint64(data[9:])}
 	n := binary.LittleEndian.Uint32(data[17:])

@@ -2,6 +2,7 @@ package maglev_test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,22 +80,23 @@ func TestBounded_WrapsPastLastPoint(t *testing.T) {
 }
 
 // TestUnmarshal_UnknownVersion guards that an encoding whose version byte
-// (the fifth, after the magic "MGLV") is not 1 is refused as corrupt.
+// (the fifth, after the magic "MGLV") is neither 2 nor 1 is refused as
+// corrupt.
 func TestUnmarshal_UnknownVersion(t *testing.T) {
 	tab := maglev.MustNew(maglev.Params{Size: 101}, maglev.Backends("a", "b"))
 	data, err := tab.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(data[:4]) != "MGLV" || data[4] != 1 {
-		t.Fatalf("encoding starts % x, want MGLV then version 1", data[:5])
+	if string(data[:4]) != "MGLV" || data[4] != 2 {
+		t.Fatalf("encoding starts % x, want MGLV then version 2", data[:5])
 	}
-	for _, v := range []byte{0, 2, 255} {
+	for _, v := range []byte{0, 3, 255} {
 		bad := append([]byte(nil), data...)
 		bad[4] = v
 		var got maglev.Table
-		if err := got.UnmarshalBinary(bad); !errors.Is(err, maglev.ErrCorrupt) {
-			t.Errorf("version %d: error %v, want ErrCorrupt", v, err)
+		if err := got.UnmarshalBinary(bad); !errors.Is(err, maglev.ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("version %d, want 2 (or 1", v)) {
+			t.Errorf("version %d: error %v, want ErrCorrupt naming the version", v, err)
 		}
 	}
 }
