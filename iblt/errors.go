@@ -24,9 +24,11 @@ var ErrIncompatible = errors.New("iblt: tables are incompatible")
 
 // ErrInvalid is wrapped by the error that the methods of a zero
 // [Estimator] return (it was not made by [NewEstimator]), by the errors of
-// [Table.List], [Table.Subtract], [Table.Merge], [Table.MarshalBinary] and
-// [Table.AppendBinary] on a zero [Table] (not made by [New]), or given
-// one, and by that of [Decoder.AddSymbol] on a zero [Decoder].
+// [Table.Insert], [Table.Delete], [Table.List], [Table.Subtract],
+// [Table.Merge], [Table.MarshalBinary] and [Table.AppendBinary] on a zero
+// [Table] (not made by [New]), or given one, by that of [Encoder.Add] on a
+// zero [Encoder], and by those of [Decoder.AddLocal] and
+// [Decoder.AddSymbol] on a zero [Decoder].
 var ErrInvalid = errors.New("iblt: invalid zero value")
 
 var errZeroTable = fmt.Errorf("%w: the zero Table has no cells; use New", ErrInvalid)

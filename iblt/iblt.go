@@ -152,7 +152,7 @@ func (t *Table) Delete(key []byte, value uint64) error {
 
 func (t *Table) keyLenError(n int) error {
 	if t.keyLen == 0 {
-		return fmt.Errorf("iblt: the zero Table holds no keys (make tables with New), got a key of %d bytes", n)
+		return fmt.Errorf("%w: the zero Table holds no keys (make tables with New), got a key of %d bytes", ErrInvalid, n)
 	}
 	return fmt.Errorf("iblt: key length must be %d, got %d", t.keyLen, n)
 }

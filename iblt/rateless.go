@@ -100,10 +100,8 @@ func newCoder(keyLen int, seed uint64) (coder, error) {
 	return coder{keyLen: keyLen, words: w, stride: sKey + w, seed: seed, check: ChecksumSeed(seed)}, nil
 }
 
+// keyLenError is the error of a key of n bytes.
 func (c *coder) keyLenError(n int) error {
-	if c.keyLen == 0 {
-		return fmt.Errorf("iblt: the zero Encoder or Decoder holds no keys (make one with NewEncoder or NewDecoder), got a key of %d bytes", n)
-	}
 	return fmt.Errorf("iblt: key length must be %d, got %d", c.keyLen, n)
 }
 
@@ -125,8 +123,10 @@ func (c *coder) grow(n int) {
 // already in the set is refused with an error wrapping ErrDuplicateKey,
 // and the coder is left as it was: two copies would cancel in every key
 // and checksum sum while counting twice, and no peer could decode them.
+// Encoder.Add and Decoder.AddLocal refuse their zero values, whose key
+// length is 0, before they call it.
 func (c *coder) add(key []byte) error {
-	if len(key) != c.keyLen || c.keyLen == 0 {
+	if len(key) != c.keyLen {
 		return c.keyLenError(len(key))
 	}
 	if len(c.maps) >= maxSetKeys {
@@ -284,6 +284,9 @@ func NewEncoder(keyLen int, seed uint64) (*Encoder, error) {
 // produced. With the keys pre-allocated by [Encoder.Grow], Add does not
 // allocate.
 func (e *Encoder) Add(key []byte) error {
+	if e.c.keyLen == 0 {
+		return fmt.Errorf("%w: the zero Encoder holds no keys (make one with NewEncoder), got a key of %d bytes", ErrInvalid, len(key))
+	}
 	if e.next > 0 {
 		return fmt.Errorf("iblt: keys must be added before the first symbol, %d produced", e.next)
 	}
@@ -378,6 +381,9 @@ func NewDecoder(keyLen int, seed uint64) (*Decoder, error) {
 // With the keys pre-allocated by [Decoder.Grow], AddLocal does not
 // allocate.
 func (d *Decoder) AddLocal(key []byte) error {
+	if d.stride == 0 {
+		return fmt.Errorf("%w: the zero Decoder holds no keys (make one with NewDecoder), got a key of %d bytes", ErrInvalid, len(key))
+	}
 	if d.n > 0 {
 		return fmt.Errorf("iblt: local keys must be added before the first symbol, %d received", d.n)
 	}

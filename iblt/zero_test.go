@@ -14,17 +14,13 @@ import (
 // naming the constructor instead of an index error.
 func TestTable_Zero(t *testing.T) {
 	var z Table
-	if err := z.Insert([]byte{1}, 1); err == nil || !strings.Contains(err.Error(), "zero Table") {
-		t.Errorf("Insert of a 1-byte key into the zero Table: %v, want an error naming the zero Table", err)
-	}
-	if err := z.Delete([]byte{1}, 1); err == nil {
-		t.Error("Delete of a 1-byte key from the zero Table: no error")
-	}
-	if err := z.Insert(nil, 1); err == nil || !strings.Contains(err.Error(), "zero Table") {
-		t.Errorf("Insert of an empty key into the zero Table: %v, want an error naming the zero Table", err)
-	}
-	if err := z.Delete([]byte{}, 1); err == nil {
-		t.Error("Delete of an empty key from the zero Table: no error")
+	for _, key := range [][]byte{{1}, nil} {
+		if err := z.Insert(key, 1); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "zero Table") {
+			t.Errorf("Insert of a %d-byte key into the zero Table: %v, want ErrInvalid naming the zero Table", len(key), err)
+		}
+		if err := z.Delete(key, 1); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "zero Table") {
+			t.Errorf("Delete of a %d-byte key from the zero Table: %v, want ErrInvalid naming the zero Table", len(key), err)
+		}
 	}
 	if _, r := z.Get([]byte{1}); r != Undetermined {
 		t.Errorf("Get on the zero Table: %v, want Undetermined", r)
@@ -153,16 +149,25 @@ func TestZeroArgument_Incompatible(t *testing.T) {
 }
 
 // TestCoder_ZeroKeyError: a key given to the zero Encoder or Decoder is
-// refused with an error that names the zero value, not a key length of 0.
+// refused with an error that wraps ErrInvalid and names the zero value
+// (the Encoder or the Decoder, not a key length of 0), and none is kept.
 func TestCoder_ZeroKeyError(t *testing.T) {
 	var e Encoder
 	var d Decoder
-	for name, err := range map[string]error{
-		"Encoder.Add of a 1-byte key": e.Add([]byte{1}), "Decoder.AddLocal of a 1-byte key": d.AddLocal([]byte{1}),
-		"Encoder.Add of an empty key": e.Add(nil), "Decoder.AddLocal of an empty key": d.AddLocal([]byte{}),
+	for _, c := range []struct {
+		name, want string
+		err        error
+	}{
+		{"Encoder.Add of a 1-byte key", "zero Encoder", e.Add([]byte{1})},
+		{"Decoder.AddLocal of a 1-byte key", "zero Decoder", d.AddLocal([]byte{1})},
+		{"Encoder.Add of an empty key", "zero Encoder", e.Add(nil)},
+		{"Decoder.AddLocal of an empty key", "zero Decoder", d.AddLocal([]byte{})},
 	} {
-		if err == nil || !strings.Contains(err.Error(), "zero Encoder or Decoder") {
-			t.Errorf("%s on the zero value: %v, want an error naming the zero value", name, err)
+		if !errors.Is(c.err, ErrInvalid) || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v, want ErrInvalid naming the %s", c.name, c.err, c.want)
 		}
+	}
+	if len(e.c.maps)+len(d.local.maps) != 0 {
+		t.Errorf("the zero Encoder and Decoder hold %d and %d keys after refusing them", len(e.c.maps), len(d.local.maps))
 	}
 }
