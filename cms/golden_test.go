@@ -2,7 +2,6 @@ package cms_test
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/cms"
@@ -41,14 +40,7 @@ func TestEncoding_Golden(t *testing.T) {
 			}
 			// The same sketch in format 1, as earlier versions saved it,
 			// still loads, to the same sketch.
-			file, err := os.ReadFile(golden.Path(tc.name + "-format1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			v1, err := golden.Parse(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v1 := golden.Read(t, tc.name+"-format1")
 			var d1 cms.Sketch
 			if err := d1.UnmarshalBinary(v1); err != nil {
 				t.Fatalf("format 1: %v", err)

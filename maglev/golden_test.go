@@ -2,7 +2,6 @@ package maglev_test
 
 import (
 	"encoding/binary"
-	"os"
 	"slices"
 	"testing"
 
@@ -39,14 +38,7 @@ func TestEncoding_Golden(t *testing.T) {
 	}
 	// The same table in version 1, as earlier versions saved it, still
 	// loads, to the same table.
-	file, err := os.ReadFile(golden.Path("table-v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1, err := golden.Parse(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v1 := golden.Read(t, "table-v1")
 	var back1 maglev.Table
 	if err := back1.UnmarshalBinary(v1); err != nil {
 		t.Fatalf("version 1: %v", err)

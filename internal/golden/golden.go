@@ -47,17 +47,40 @@ func Check(t testing.TB, name, about string, got []byte) {
 		}
 		return
 	}
-	file, err := os.ReadFile(path)
+	want, err := read(name)
 	if err != nil {
 		t.Fatalf("%v (write it with %s=1)", err, UpdateEnv)
-	}
-	want, err := Parse(file)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 	if err := Compare(want, got); err != nil {
 		t.Fatalf("%s: %v (if the encoding changed on purpose, bump its version and rewrite the file with %s=1)", path, err, UpdateEnv)
 	}
+}
+
+// Read returns the bytes in [Path](name), and fails t when the file cannot
+// be read or parsed. Unlike Check it never writes, not even in update mode:
+// it is for fixtures kept from an earlier version of an encoding, which the
+// decoder must go on reading.
+func Read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := read(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// read returns the bytes in Path(name).
+func read(name string) ([]byte, error) {
+	path := Path(name)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Parse(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Format returns the file of b: "# about" (one line; newlines become

@@ -83,7 +83,9 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	panic(stop{})
 }
 
-func check(name string, got []byte) (msg string) {
+// fatal runs f with a recorder and returns the message of the Fatal call
+// that stopped it ("" if none did).
+func fatal(f func(testing.TB)) (msg string) {
 	r := &recorder{}
 	defer func() {
 		if p := recover(); p != nil {
@@ -93,8 +95,12 @@ func check(name string, got []byte) (msg string) {
 		}
 		msg = r.msg
 	}()
-	Check(r, name, "test bytes", got)
+	f(r)
 	return ""
+}
+
+func check(name string, got []byte) string {
+	return fatal(func(tb testing.TB) { Check(tb, name, "test bytes", got) })
 }
 
 func TestCheck(t *testing.T) {
@@ -122,6 +128,38 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	if msg := check("x", data); !strings.Contains(msg, "line 1") {
+		t.Fatalf("corrupt file: %q", msg)
+	}
+}
+
+// TestRead: Read returns a file's bytes, fails naming a missing or
+// corrupt file, and writes nothing in update mode.
+func TestRead(t *testing.T) {
+	t.Chdir(t.TempDir())
+	read := func(name string) (b []byte, msg string) {
+		msg = fatal(func(tb testing.TB) { b = Read(tb, name) })
+		return b, msg
+	}
+	t.Setenv(UpdateEnv, "1")
+	if _, msg := read("old"); !strings.Contains(msg, "no such file") {
+		t.Fatalf("missing file: %q", msg)
+	}
+	if _, err := os.Stat(Path("old")); err == nil {
+		t.Fatal("Read in update mode wrote the file")
+	}
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(Path("old"), Format("old bytes", []byte("v1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, msg := read("old"); msg != "" || string(b) != "v1" {
+		t.Fatalf("Read = %q, %q; want \"v1\"", b, msg)
+	}
+	if err := os.WriteFile(Path("old"), []byte("# x\nzz\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg := read("old"); !strings.Contains(msg, "old.golden: line 2") {
 		t.Fatalf("corrupt file: %q", msg)
 	}
 }
