@@ -236,7 +236,13 @@ func (t *TopK) AppendTop(dst []Entry) []Entry {
 	return dst
 }
 
-// Top returns the tracked flows, largest count first.
+// Top returns the tracked flows, largest count first. Counts are the
+// sketch's estimates, never below the true counts and, with probability at
+// least 1-delta, above them by at most t.Sketch().ErrorBound() (eps*N): a
+// flow whose count is within that bound may hold only a few packets of its
+// own, and on a capture of many small flows the last entries often do.
+// Choose eps so that eps*N is below the counts that matter (or compare each
+// Count with the bound).
 func (t *TopK) Top() []Entry { return t.AppendTop(make([]Entry, 0, len(t.heap))) }
 
 // HeavyHitters returns the tracked flows whose count is at least phi*N,
