@@ -174,7 +174,10 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
 // Attach attaches the program to the interface with the given index in
 // the default XDP mode (native where the driver has it, generic
 // otherwise). An index that names no interface of the calling thread's
-// network namespace is an error saying so. Close the link to detach.
+// network namespace, and an interface that has an XDP program already,
+// are errors saying so. Close the link to detach. For generic mode on an
+// interface whose driver has native XDP, give [Kernel.Program] to
+// link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	if err := k.ready(); err != nil {
 		return nil, err

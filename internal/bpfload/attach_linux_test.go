@@ -99,8 +99,10 @@ func TestAttach(t *testing.T) {
 // TestAttach_VethMTU: a veth refuses an XDP program without multi-buffer
 // support while its peer's MTU is above about a page, with only "numerical
 // result out of range"; Attach says what that means and what to do. At
-// MTU 1500 the same program attaches. The pair lives in a network
-// namespace of the test's own, which ends with its thread.
+// MTU 1500 the same program attaches. With it attached in generic mode, a
+// program in native mode is refused, saying why, where the kernel answers
+// only "file exists". The pair lives in a network namespace of the test's
+// own, which ends with its thread.
 func TestAttach_VethMTU(t *testing.T) {
 	kerneltest.RequireNetns(t)
 	ipCmd, err := exec.LookPath("ip")
@@ -115,7 +117,7 @@ func TestAttach_VethMTU(t *testing.T) {
 	}
 	defer prog.Close()
 
-	var big, small error
+	var big, small, otherMode error
 	var index int
 	errc := make(chan error, 1)
 	go func() {
@@ -155,6 +157,17 @@ func TestAttach_VethMTU(t *testing.T) {
 			l.Close()
 		}
 		small = err
+		// Native and generic XDP on one interface: the second is refused.
+		if l, err = bpfload.Attach(prog, "test", ifc.Index, link.XDPGenericMode); err != nil {
+			errc <- err
+			return
+		}
+		if l2, err := bpfload.Attach(prog, "test", ifc.Index, link.XDPDriverMode); err == nil {
+			l2.Close()
+		} else {
+			otherMode = err
+		}
+		l.Close()
 		errc <- nil
 	}()
 	if err := <-errc; err != nil {
@@ -167,5 +180,10 @@ func TestAttach_VethMTU(t *testing.T) {
 	}
 	if small != nil {
 		t.Errorf("peer MTU 1500: %v", small)
+	}
+	want = fmt.Sprintf("attach test kernel to interface %d (dpmtu0): it already has an XDP program in the other mode (native and generic XDP cannot be active at once): "+
+		"detach that one first (close its link, or ip link set dev dpmtu0 xdpgeneric off, or xdpdrv off): ", index)
+	if otherMode == nil || !strings.HasPrefix(otherMode.Error(), want) || !errors.Is(otherMode, unix.EEXIST) {
+		t.Errorf("native mode beside generic: %v, want an error starting %q and matching EEXIST", otherMode, want)
 	}
 }
