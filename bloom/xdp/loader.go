@@ -23,7 +23,8 @@ import (
 // alongside another write, whose words would interleave with theirs.
 // Filter and Blocked copy the words one at a time while learn mode goes on
 // setting bits: a key learnt before the call is in the copy; one learnt
-// during it may be. Close must not overlap any other call.
+// during it may be. Close may be called at any time: it waits for the
+// calls in progress, and the calls after it fail.
 //
 // The zero Kernel is not valid: like a closed one, every method that
 // returns an error returns one saying the kernel is closed or was never
@@ -33,14 +34,20 @@ type Kernel struct {
 	objs bloomObjects
 	opts Options
 	mem  []byte // bloom_words, memory-mapped: the filter's words in order; nil when closed or never loaded
+	life bpfload.Life
 }
 
 var errClosed = errors.New("bloom kernel: closed or never loaded (use Load)")
 
-// ready returns errClosed for a closed Kernel or one not made by Load (the
-// zero Kernel): Load maps the filter, Close drops the mapping.
-func (k *Kernel) ready() error {
+// enter lets a call in (it must then k.life.Exit), or returns errClosed
+// for a closed Kernel or one not made by Load (the zero Kernel): Load maps
+// the filter, Close drops the mapping.
+func (k *Kernel) enter() error {
+	if !k.life.Enter() {
+		return errClosed
+	}
 	if k.mem == nil {
+		k.life.Exit()
 		return errClosed
 	}
 	return nil
@@ -131,9 +138,10 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpBloom }
 // interface whose driver has native XDP, give [Kernel.Program] to
 // link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	return bpfload.Attach(k.objs.XdpBloom, "bloom", ifindex, 0)
 }
 
@@ -144,9 +152,10 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // XDP in one buffer; newer kernels take longer frames but show the program
 // only that much); others are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Run(k.objs.XdpBloom, "bloom", frame)
 }
 
@@ -155,9 +164,10 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 // must be 0 to 2^32-1, and 0 runs the program once, as 1 does (the
 // kernel's rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Bench(k.objs.XdpBloom, "bloom", frame, repeat)
 }
 
@@ -178,9 +188,10 @@ func (k *Kernel) WriteFilter(f *bloom.Filter) error {
 	if f == nil {
 		return errors.New("bloom kernel: WriteFilter of a nil filter")
 	}
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if k.opts.Layout != Classic {
 		return errors.New("bloom kernel: WriteFilter on a kernel loaded with the Blocked layout; use WriteBlocked")
 	}
@@ -195,9 +206,10 @@ func (k *Kernel) WriteBlocked(f *bloom.Blocked) error {
 	if f == nil {
 		return errors.New("bloom kernel: WriteBlocked of a nil filter")
 	}
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if k.opts.Layout != Blocked {
 		return errors.New("bloom kernel: WriteBlocked on a kernel loaded with the Classic layout; use WriteFilter")
 	}
@@ -249,9 +261,10 @@ func wordBytes(words []uint64) []byte {
 // Filter returns a copy of the kernel's filter (Classic layout): in learn
 // mode, the keys of every packet seen.
 func (k *Kernel) Filter() (*bloom.Filter, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	if k.opts.Layout != Classic {
 		return nil, errors.New("bloom kernel: Filter on a kernel loaded with the Blocked layout; use Blocked")
 	}
@@ -261,9 +274,10 @@ func (k *Kernel) Filter() (*bloom.Filter, error) {
 
 // Blocked is Filter for the Blocked layout.
 func (k *Kernel) Blocked() (*bloom.Blocked, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	if k.opts.Layout != Blocked {
 		return nil, errors.New("bloom kernel: Blocked on a kernel loaded with the Classic layout; use Filter")
 	}
@@ -274,9 +288,10 @@ func (k *Kernel) Blocked() (*bloom.Blocked, error) {
 // Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return s, err
 	}
+	defer k.life.Exit()
 	var sums [bloomBloomStatBLOOM_STAT_MAX]uint64
 	if err := bpfload.SumPerCPU(k.objs.BloomStats, sums[:]); err != nil {
 		return s, fmt.Errorf("bloom kernel: read stats: %w", err)
@@ -289,8 +304,9 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // Close detaches nothing (close links yourself) and frees the kernel.
 //
-// After Close every method that returns an error fails with one saying
-// the kernel is closed, and Close may be called again; the filter's
+// Close waits for the calls in progress; after it every method that
+// returns an error fails with one saying the kernel is closed, and Close
+// may be called again; the filter's
 // memory mapping is released, so the kernel's map is freed once nothing
 // else holds it (a link attaching the program, a pin). Close of a nil
 // *Kernel (a failed Load's) returns nil.
@@ -298,7 +314,9 @@ func (k *Kernel) Close() error {
 	if k == nil {
 		return nil
 	}
-	err := bpfload.Munmap(k.mem)
-	k.mem = nil
-	return errors.Join(err, k.objs.Close())
+	return k.life.Close(func() error {
+		err := bpfload.Munmap(k.mem)
+		k.mem = nil
+		return errors.Join(err, k.objs.Close())
+	})
 }

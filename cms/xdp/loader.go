@@ -29,9 +29,9 @@ import (
 // or a clear under traffic sees); [Kernel.Flip] must not overlap another
 // Flip, a Clear or a Reset, and a Read overlapping a Flip may see the
 // epoch it clears half cleared; [Kernel.NextEvent] and [Kernel.Events]
-// share one record buffer, so read events from one goroutine; Close must
-// not overlap any other call. The
-// zero Kernel is not valid: like a closed one, every method that returns
+// share one record buffer, so read events from one goroutine. Close may
+// be called at any time: it ends a NextEvent's wait, waits for the calls
+// in progress, and the calls after it fail. The zero Kernel is not valid: like a closed one, every method that returns
 // an error but Close returns one saying the kernel is closed or was never
 // loaded, and Program returns nil (the zero Kernel) or the closed
 // program, whose runs fail. Close may be called again (it returns nil).
@@ -42,7 +42,7 @@ type Kernel struct {
 	rec    ringbuf.Record
 	mem    []byte          // the shared counters, memory-mapped (ModeShared); nil otherwise or when closed
 	wait   *bpfload.Waiter // Flip's wait for running programs (Options.Epochs); nil otherwise
-	closed bool
+	life   bpfload.Life    // held by every call but Close and Program (see enter)
 	// scratch holds the counters of a sketch being read (Sketch, Read,
 	// Flip) until cms.FromCounters copies them; batchKeys and batchVals
 	// hold a read's batches of per-CPU elements (at most
@@ -58,10 +58,17 @@ type Kernel struct {
 
 var errClosed = errors.New("cms kernel: closed or never loaded (use Load)")
 
-// ready returns errClosed for a closed Kernel or one not made by Load (the
-// zero Kernel), whose maps and program are gone or nil.
-func (k *Kernel) ready() error {
-	if k.closed || k.objs.XdpCms == nil {
+// enter lets a call in (it must then k.life.Exit), or returns errClosed
+// for a closed Kernel or one not made by Load (the zero Kernel), whose
+// maps and program are gone or nil. Only the exported methods enter; the
+// helpers they call do not, as a call that entered twice could wait on a
+// Close that waits on it.
+func (k *Kernel) enter() error {
+	if !k.life.Enter() {
+		return errClosed
+	}
+	if k.objs.XdpCms == nil {
+		k.life.Exit()
 		return errClosed
 	}
 	return nil
@@ -241,9 +248,10 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpCms }
 // interface whose driver has native XDP, give [Kernel.Program] to
 // link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	return bpfload.Attach(k.objs.XdpCms, "cms", ifindex, 0)
 }
 
@@ -251,6 +259,10 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // the shared array, or the per-CPU copies summed with saturation. With
 // [Options.Epochs] they are the current epoch's ([Kernel.Epoch]).
 func (k *Kernel) Counters() ([]uint32, error) {
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
 	epoch, err := k.current()
 	if err != nil {
 		return nil, err
@@ -266,14 +278,14 @@ func (k *Kernel) Counters() ([]uint32, error) {
 
 // current returns the epoch the kernel writes, 0 without epochs.
 func (k *Kernel) current() (int, error) {
-	if err := k.ready(); err != nil {
-		return 0, err
-	}
 	if !k.opts.Epochs {
 		return 0, nil
 	}
-	return bpfload.ReadEpoch("cms", k.objs.CmsEpoch)
+	return k.epoch()
 }
+
+// epoch reads the epoch number the kernel counts in.
+func (k *Kernel) epoch() (int, error) { return bpfload.ReadEpoch("cms", k.objs.CmsEpoch) }
 
 // counters reads the counters of epoch (0 without epochs) into out (of
 // p.Counters() counters, all overwritten), as Counters returns them, and
@@ -361,7 +373,16 @@ func (k *Kernel) scratchLocked() []uint32 {
 // every epoch since Load or Reset; an epoch's own N is the Total of its
 // sketch ([Kernel.Read], [Kernel.Flip]).
 func (k *Kernel) Total() (uint64, error) {
-	s, err := k.Stats()
+	if err := k.enter(); err != nil {
+		return 0, err
+	}
+	defer k.life.Exit()
+	return k.total()
+}
+
+// total is Total.
+func (k *Kernel) total() (uint64, error) {
+	s, err := k.stats()
 	if err != nil {
 		return 0, err
 	}
@@ -374,21 +395,22 @@ func (k *Kernel) Total() (uint64, error) {
 // the current epoch, which packets may still be counting in: use
 // [Kernel.Flip] for an epoch no packet writes any more.
 func (k *Kernel) Sketch() (*cms.Sketch, error) {
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
 	if k.opts.Epochs {
-		e, err := k.Epoch()
+		e, err := k.epoch()
 		if err != nil {
 			return nil, err
 		}
 		return k.read(e)
 	}
-	if err := k.ready(); err != nil {
-		return nil, err
-	}
 	return k.withScratch(func(c []uint32) (*cms.Sketch, error) {
 		if _, err := k.counters(0, c); err != nil {
 			return nil, err
 		}
-		n, err := k.Total()
+		n, err := k.total()
 		if err != nil {
 			return nil, err
 		}
@@ -403,14 +425,15 @@ func (k *Kernel) Sketch() (*cms.Sketch, error) {
 // SketchInto allocates nothing, where Sketch allocates a sketch each
 // time. A read that fails may leave s partly overwritten.
 func (k *Kernel) SketchInto(s *cms.Sketch) error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := k.checkInto(s); err != nil {
 		return err
 	}
 	if k.opts.Epochs {
-		e, err := k.Epoch()
+		e, err := k.epoch()
 		if err != nil {
 			return err
 		}
@@ -422,7 +445,7 @@ func (k *Kernel) SketchInto(s *cms.Sketch) error {
 	if _, err := k.counters(0, c); err != nil {
 		return err
 	}
-	n, err := k.Total()
+	n, err := k.total()
 	if err != nil {
 		return err
 	}
@@ -446,12 +469,14 @@ func (k *Kernel) sketch(c []uint32, n uint64) (*cms.Sketch, error) {
 // Options.Epochs.
 var errNoEpochs = errors.New("cms kernel: no epochs: load with Options.Epochs to use Epoch, Read, Clear and Flip")
 
-// epochs returns an error unless k is ready and was loaded with epochs.
-func (k *Kernel) epochs() error {
-	if err := k.ready(); err != nil {
+// enterEpochs is enter for the epoch methods: it also refuses a kernel
+// loaded without epochs (and then lets no call in).
+func (k *Kernel) enterEpochs() error {
+	if err := k.enter(); err != nil {
 		return err
 	}
 	if !k.opts.Epochs {
+		k.life.Exit()
 		return errNoEpochs
 	}
 	return nil
@@ -460,10 +485,11 @@ func (k *Kernel) epochs() error {
 // Epoch returns the epoch the kernel counts packets in (0 or 1), with
 // [Options.Epochs]; without, it is an error.
 func (k *Kernel) Epoch() (int, error) {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return 0, err
 	}
-	return bpfload.ReadEpoch("cms", k.objs.CmsEpoch)
+	defer k.life.Exit()
+	return k.epoch()
 }
 
 // Read returns the sketch of epoch 0 or 1 (any other epoch is an error),
@@ -476,9 +502,10 @@ func (k *Kernel) Epoch() (int, error) {
 // the sketch's counters in the Kernel from one call to the next, until
 // Close; several goroutines may read at once.
 func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
 		return nil, err
 	}
@@ -492,9 +519,10 @@ func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
 // epoch can keep a sketch and read into it: ReadInto then allocates
 // nothing, where Read allocates a sketch each time.
 func (k *Kernel) ReadInto(epoch int, s *cms.Sketch) error {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
 		return err
 	}
@@ -546,12 +574,18 @@ func (k *Kernel) read(epoch int) (*cms.Sketch, error) {
 // the kernel does not count in: were it the current one, packets counting
 // in it while it is cleared could be left in some rows and not in others.
 func (k *Kernel) Clear(epoch int) error {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("cms", epoch); err != nil {
 		return err
 	}
+	return k.clear(epoch)
+}
+
+// clear is Clear of a checked epoch.
+func (k *Kernel) clear(epoch int) error {
 	l := k.opts.layout()
 	if k.mem != nil {
 		n := int(l.elements()) * l.stride()
@@ -602,10 +636,11 @@ func (k *Kernel) Clear(epoch int) error {
 // packets still running have ended: a fraction of a millisecond). Calling
 // Flip again instead ends the epoch after that, and the ended one is lost.
 func (k *Kernel) Flip() (*cms.Sketch, error) {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return nil, err
 	}
-	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.Clear)
+	defer k.life.Exit()
+	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.clear)
 	if err != nil {
 		return nil, err
 	}
@@ -619,13 +654,14 @@ func (k *Kernel) Flip() (*cms.Sketch, error) {
 // FlipInto is Flip reading the ended epoch into s, as [Kernel.ReadInto]
 // does. An s of other Params is an error before the epoch ends.
 func (k *Kernel) FlipInto(s *cms.Sketch) error {
-	if err := k.epochs(); err != nil {
+	if err := k.enterEpochs(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := k.checkInto(s); err != nil {
 		return err
 	}
-	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.Clear)
+	e, err := bpfload.EndEpoch("cms", k.objs.CmsEpoch, k.wait, k.clear)
 	if err != nil {
 		return err
 	}
@@ -637,10 +673,16 @@ func (k *Kernel) FlipInto(s *cms.Sketch) error {
 
 // Stats sums the per-CPU statistics, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
-	var s Stats
-	if err := k.ready(); err != nil {
-		return s, err
+	if err := k.enter(); err != nil {
+		return Stats{}, err
 	}
+	defer k.life.Exit()
+	return k.stats()
+}
+
+// stats is Stats.
+func (k *Kernel) stats() (Stats, error) {
+	var s Stats
 	var sums [cmsCmsStatCMS_STAT_MAX]uint64
 	if err := bpfload.SumPerCPU(k.objs.CmsStats, sums[:]); err != nil {
 		return s, fmt.Errorf("cms kernel: read stats: %w", err)
@@ -666,9 +708,10 @@ func (k *Kernel) Stats() (Stats, error) {
 // [Kernel.Flip], which counts every packet whole in one interval. With
 // epochs, Reset clears both, and the kernel goes on in the same epoch.
 func (k *Kernel) Reset() error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if k.mem != nil {
 		clear(k.mem)
 	} else if err := bpfload.ClearArray(k.objs.CmsCountersPcpu, k.opts.layout().mapElements(), bpfload.Batch); err != nil {
@@ -689,9 +732,10 @@ func (k *Kernel) Reset() error {
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error outside detector mode.
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return Event{}, err
 	}
+	defer k.life.Exit()
 	if k.events == nil {
 		return Event{}, errors.New("cms kernel: events exist in detector mode only")
 	}
@@ -699,6 +743,9 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 	if err := k.events.ReadInto(&k.rec); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return Event{}, ErrNoEvent
+		}
+		if errors.Is(err, os.ErrClosed) { // a Close began: it closes the reader first
+			return Event{}, errClosed
 		}
 		return Event{}, fmt.Errorf("cms kernel: read event: %w", err)
 	}
@@ -723,26 +770,28 @@ func (k *Kernel) Events() ([]Event, error) {
 	}
 }
 
-// Close detaches nothing (close links yourself) and frees the kernel.
-// After Close every method that returns an error fails with one saying
-// the kernel is closed, and Close may be called again; the counters'
-// memory mapping is released, so the kernel's maps are freed once nothing
-// else holds them (a link attaching the program, a pin). Close of a nil
-// *Kernel (a failed Load's) returns nil.
+// Close detaches nothing (close links yourself) and frees the kernel. It
+// ends the wait of a NextEvent in progress (which returns an error) and
+// waits for the other calls in progress; after it every method that
+// returns an error fails with one saying the kernel is closed, and Close
+// may be called again. The counters' memory mapping is released, so the
+// kernel's maps are freed once nothing else holds them (a link attaching
+// the program, a pin). Close of a nil *Kernel (a failed Load's) returns
+// nil.
 func (k *Kernel) Close() error {
 	if k == nil {
 		return nil
 	}
 	var err error
-	if k.events != nil {
-		err = k.events.Close()
+	if k.events != nil { // set by Load alone: reading it races with nothing
+		err = k.events.Close() // safe beside a read, which it interrupts
 	}
-	err = errors.Join(err, bpfload.Munmap(k.mem), k.wait.Close())
-	k.mem, k.events, k.wait, k.closed = nil, nil, nil, true
-	k.mu.Lock()
-	k.scratch, k.batchKeys, k.batchVals = nil, nil, nil
-	k.mu.Unlock()
-	return errors.Join(err, k.objs.Close())
+	return errors.Join(err, k.life.Close(func() error {
+		err := errors.Join(bpfload.Munmap(k.mem), k.wait.Close(), k.objs.Close())
+		k.mem, k.wait = nil, nil
+		k.scratch, k.batchKeys, k.batchVals = nil, nil, nil
+		return err
+	}))
 }
 
 // Run runs the program once on frame with BPF_PROG_TEST_RUN and returns
@@ -750,9 +799,10 @@ func (k *Kernel) Close() error {
 // bytes; others are an error naming the range. Per-CPU counters are those
 // of the CPU the calling thread runs on: see [PinThread].
 func (k *Kernel) Run(frame []byte) (uint32, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.enterRun(frame); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Run(k.objs.XdpCms, "cms", frame)
 }
 
@@ -761,18 +811,21 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 // be 0 to 2^32-1, and 0 runs the program once, as 1 does (the kernel's
 // rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
-	if err := k.checkRun(frame); err != nil {
+	if err := k.enterRun(frame); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Bench(k.objs.XdpCms, "cms", frame, repeat)
 }
 
-// checkRun refuses a closed kernel and frames outside [14, MaxFrame()].
-func (k *Kernel) checkRun(frame []byte) error {
-	if err := k.ready(); err != nil {
+// enterRun is enter for Run and Bench: it also refuses frames outside
+// [14, MaxFrame()] (and then lets no call in).
+func (k *Kernel) enterRun(frame []byte) error {
+	if err := k.enter(); err != nil {
 		return err
 	}
 	if n, m := len(frame), MaxFrame(); n < 14 || n > m {
+		k.life.Exit()
 		return fmt.Errorf("cms kernel: test run frames must be 14 to %d bytes, got %d", m, n)
 	}
 	return nil

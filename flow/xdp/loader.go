@@ -15,24 +15,31 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded flow kernel. Close it when done. The zero Kernel
-// is not valid: like a closed one, every method that returns an error
-// returns one saying the kernel is closed or was never loaded, and
-// Program returns nil (the zero Kernel) or the closed program, whose runs
-// fail. Close may be called again.
+// Kernel is the loaded flow kernel. Close it when done; Close may be
+// called at any time: it ends a NextEvent's wait, waits for the calls in
+// progress, and the calls after it fail. The zero Kernel is not valid:
+// like a closed one, every method that returns an error returns one
+// saying the kernel is closed or was never loaded, and Program returns
+// nil (the zero Kernel) or the closed program, whose runs fail. Close may
+// be called again.
 type Kernel struct {
 	objs   flowObjects
 	events *ringbuf.Reader
 	rec    ringbuf.Record
-	closed bool
+	life   bpfload.Life // held by every call but Close and Program (see enter)
 }
 
 var errClosed = errors.New("flow kernel: closed or never loaded (use Load)")
 
-// ready returns errClosed for a closed Kernel or one not made by Load (the
-// zero Kernel), whose maps and program are gone or nil.
-func (k *Kernel) ready() error {
-	if k.closed || k.objs.XdpFlow == nil {
+// enter lets a call in (it must then k.life.Exit), or returns errClosed
+// for a closed Kernel or one not made by Load (the zero Kernel), whose
+// maps and program are gone or nil.
+func (k *Kernel) enter() error {
+	if !k.life.Enter() {
+		return errClosed
+	}
+	if k.objs.XdpFlow == nil {
+		k.life.Exit()
 		return errClosed
 	}
 	return nil
@@ -111,18 +118,20 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlow }
 // interface whose driver has native XDP, give [Kernel.Program] to
 // link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	return bpfload.Attach(k.objs.XdpFlow, "flow", ifindex, 0)
 }
 
 // Stats sums the per-CPU counters and digests, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return s, err
 	}
+	defer k.life.Exit()
 	var sums [flowFlowStatFLOW_STAT_MAX]uint64
 	if err := bpfload.SumPerCPU(k.objs.FlowStats, sums[:]); err != nil {
 		return s, fmt.Errorf("flow kernel: read stats: %w", err)
@@ -143,9 +152,10 @@ func (k *Kernel) Stats() (Stats, error) {
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error when the kernel was loaded without [Options.Events].
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return Event{}, err
 	}
+	defer k.life.Exit()
 	if k.events == nil {
 		return Event{}, errors.New("flow kernel: loaded without Options.Events")
 	}
@@ -154,23 +164,27 @@ func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return Event{}, ErrNoEvent
 		}
+		if errors.Is(err, os.ErrClosed) { // a Close began: it closes the reader first
+			return Event{}, errClosed
+		}
 		return Event{}, fmt.Errorf("flow kernel: read event: %w", err)
 	}
 	return decodeEvent(k.rec.RawSample)
 }
 
-// Close detaches nothing (close links yourself) and frees the kernel.
-// After Close every method that returns an error fails with one saying
-// the kernel is closed, and Close may be called again. Close of a nil
-// *Kernel (a failed Load's) returns nil.
+// Close detaches nothing (close links yourself) and frees the kernel. It
+// ends the wait of a NextEvent in progress (which returns an error) and
+// waits for the other calls in progress; after it every method that
+// returns an error fails with one saying the kernel is closed, and Close
+// may be called again. Close of a nil *Kernel (a failed Load's) returns
+// nil.
 func (k *Kernel) Close() error {
 	if k == nil {
 		return nil
 	}
 	var err error
-	if k.events != nil {
-		err = k.events.Close()
+	if k.events != nil { // set by Load alone: reading it races with nothing
+		err = k.events.Close() // safe beside a read, which it interrupts
 	}
-	k.events, k.closed = nil, true
-	return errors.Join(err, k.objs.Close())
+	return errors.Join(err, k.life.Close(k.objs.Close))
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
-// Kernel is the loaded encoder. Close it when done; after Close every
+// Kernel is the loaded encoder. Close it when done; Close may be called
+// at any time: it waits for the calls in progress, and after it every
 // method that touches the maps returns an error saying the kernel is
 // closed. The zero Kernel is not valid: like a closed one, those methods
 // return that error; Options and Params return zero values and Program
@@ -34,7 +35,7 @@ type Kernel struct {
 	// batches, hold 64 cells an element for that reason: the batches'
 	// cost is about the same per element whatever its size.
 	filterMem, cellsMem [2][]byte
-	closed              bool
+	life                bpfload.Life // held by every call that touches the maps but Close (see enter)
 	// scratch holds the cells of a table being read (Read, Flip) while
 	// they are merged, before they are copied into the table; the batch
 	// buffers hold a read's batches of per-CPU elements (at most
@@ -63,10 +64,17 @@ func chunks(n uint32) uint32 { return uint32((uint64(n) + cellChunk - 1) / cellC
 
 var errClosed = errors.New("flowradar kernel: closed or never loaded (use Load)")
 
-// ready returns errClosed for a closed Kernel or one not made by Load (the
-// zero Kernel), whose maps and program are gone or nil.
-func (k *Kernel) ready() error {
-	if k.closed || k.objs.XdpFlowradar == nil {
+// enter lets a call in (it must then k.life.Exit), or returns errClosed
+// for a closed Kernel or one not made by Load (the zero Kernel), whose
+// maps and program are gone or nil. Only the exported methods enter; the
+// helpers they call do not, as a call that entered twice could wait on a
+// Close that waits on it.
+func (k *Kernel) enter() error {
+	if !k.life.Enter() {
+		return errClosed
+	}
+	if k.objs.XdpFlowradar == nil {
+		k.life.Exit()
 		return errClosed
 	}
 	return nil
@@ -179,17 +187,19 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpFlowradar }
 // interface whose driver has native XDP, give [Kernel.Program] to
 // link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	return bpfload.Attach(k.objs.XdpFlowradar, "flowradar", ifindex, 0)
 }
 
 // Epoch returns the epoch the kernel writes (0 or 1).
 func (k *Kernel) Epoch() (int, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.ReadEpoch("flowradar", k.objs.FlowradarEpoch)
 }
 
@@ -214,6 +224,10 @@ func (k *Kernel) maps(epoch int) (filter, cells *ebpf.Map) {
 // Params.Cells cells in the Kernel from one call to the next, until Close;
 // several goroutines may Read at once.
 func (k *Kernel) Read(epoch int) (*flowradar.Table, error) {
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
 	ts, err := k.read(epoch, false)
 	if err != nil {
 		return nil, err
@@ -233,7 +247,11 @@ func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
 	if t == nil {
 		return errNilTable
 	}
-	if err := k.readable(epoch); err != nil {
+	if err := k.enter(); err != nil {
+		return err
+	}
+	defer k.life.Exit()
+	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
 		return err
 	}
 	if err := k.checkInto(t); err != nil {
@@ -257,15 +275,11 @@ func (k *Kernel) ReadInto(epoch int, t *flowradar.Table) error {
 // the epoch that ended is 1 - [Kernel.Epoch]: it stays readable until the
 // next Flip.
 func (k *Kernel) ReadCPUs(epoch int) ([]*flowradar.Table, error) {
-	return k.read(epoch, true)
-}
-
-// readable returns an error unless k is loaded and epoch is 0 or 1.
-func (k *Kernel) readable(epoch int) error {
-	if err := k.ready(); err != nil {
-		return err
+	if err := k.enter(); err != nil {
+		return nil, err
 	}
-	return bpfload.CheckEpoch("flowradar", epoch)
+	defer k.life.Exit()
+	return k.read(epoch, true)
 }
 
 // cpus returns the number of copies of each element a batch lookup
@@ -284,7 +298,7 @@ func (k *Kernel) cpus() (int, error) {
 // read returns new tables of epoch: one per possible CPU when split is
 // set and the maps are per-CPU, else one, the CPUs' copies merged.
 func (k *Kernel) read(epoch int, split bool) ([]*flowradar.Table, error) {
-	if err := k.readable(epoch); err != nil {
+	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
 		return nil, err
 	}
 	n := 1
@@ -455,12 +469,18 @@ func mergeCell(c *flowradar.Cell, v *flowradarFlowradarCell) {
 // others, or XORed in twice), so that the epoch's table may not decode.
 // [Kernel.Flip] clears the epoch the kernel does not write.
 func (k *Kernel) Clear(epoch int) error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("flowradar", epoch); err != nil {
 		return err
 	}
+	return k.clear(epoch)
+}
+
+// clear is Clear of a checked epoch.
+func (k *Kernel) clear(epoch int) error {
 	if k.cellsMem[epoch] != nil {
 		clear(k.filterMem[epoch])
 		clear(k.cellsMem[epoch])
@@ -493,6 +513,10 @@ func (k *Kernel) Clear(epoch int) error {
 // the epoch has ended, the error says which, and Read(epoch) reads it
 // again until the next Flip.
 func (k *Kernel) Flip() (*flowradar.Table, error) {
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
 	ts, err := k.flip(false)
 	if err != nil {
 		return nil, err
@@ -505,6 +529,10 @@ func (k *Kernel) Flip() (*flowradar.Table, error) {
 // own where the merged table of Flip is not (flows that moved between
 // CPUs, as on a veth).
 func (k *Kernel) FlipCPUs() ([]*flowradar.Table, error) {
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
 	return k.flip(true)
 }
 
@@ -514,9 +542,10 @@ func (k *Kernel) FlipInto(t *flowradar.Table) error {
 	if t == nil {
 		return errNilTable
 	}
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := k.checkInto(t); err != nil {
 		return err
 	}
@@ -533,9 +562,6 @@ func (k *Kernel) FlipInto(t *flowradar.Table) error {
 
 // flip is Flip, returning the ended epoch's tables as read(e, split).
 func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
-	if err := k.ready(); err != nil {
-		return nil, err
-	}
 	e, err := k.endEpoch()
 	if err != nil {
 		return nil, err
@@ -549,15 +575,16 @@ func (k *Kernel) flip(split bool) ([]*flowradar.Table, error) {
 
 // endEpoch ends the epoch the kernel writes and returns it (see Flip).
 func (k *Kernel) endEpoch() (int, error) {
-	return bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.Clear)
+	return bpfload.EndEpoch("flowradar", k.objs.FlowradarEpoch, k.wait, k.clear)
 }
 
 // Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return s, err
 	}
+	defer k.life.Exit()
 	var sums [flowradarFlowradarStatFR_STAT_MAX]uint64
 	if err := bpfload.SumPerCPU(k.objs.FlowradarStats, sums[:]); err != nil {
 		return s, fmt.Errorf("flowradar kernel: read stats: %w", err)
@@ -572,9 +599,10 @@ func (k *Kernel) Stats() (Stats, error) {
 
 // ResetStats zeroes the per-CPU counters.
 func (k *Kernel) ResetStats() error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("flowradar kernel: %w", err)
@@ -588,23 +616,22 @@ func (k *Kernel) ResetStats() error {
 	return nil
 }
 
-// Close frees the kernel (detach links yourself first). After Close,
-// Epoch, Read, Clear, Flip, Stats, ResetStats and Attach return an error
-// saying the kernel is closed, and a second Close does nothing; Program
-// returns the closed program, whose runs fail. Close of a nil *Kernel
-// (a failed Load's) returns nil.
+// Close frees the kernel (detach links yourself first). It waits for the
+// calls in progress; after it, Epoch, Read, Clear, Flip, Stats,
+// ResetStats and Attach return an error saying the kernel is closed, and
+// a second Close does nothing; Program returns the closed program, whose
+// runs fail. Close of a nil *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
-	if k == nil || k.closed {
+	if k == nil {
 		return nil
 	}
-	k.closed = true
-	k.mu.Lock()
-	k.scratch, k.batchKeys, k.blockBatch, k.chunkBatch = nil, nil, nil, nil
-	k.mu.Unlock()
-	err := errors.Join(k.objs.Close(), k.wait.Close())
-	for e := range 2 {
-		err = errors.Join(err, bpfload.Munmap(k.filterMem[e]), bpfload.Munmap(k.cellsMem[e]))
-		k.filterMem[e], k.cellsMem[e] = nil, nil
-	}
-	return err
+	return k.life.Close(func() error {
+		k.scratch, k.batchKeys, k.blockBatch, k.chunkBatch = nil, nil, nil, nil
+		err := errors.Join(k.objs.Close(), k.wait.Close())
+		for e := range 2 {
+			err = errors.Join(err, bpfload.Munmap(k.filterMem[e]), bpfload.Munmap(k.cellsMem[e]))
+			k.filterMem[e], k.cellsMem[e] = nil, nil
+		}
+		return err
+	})
 }

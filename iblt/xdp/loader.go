@@ -22,7 +22,8 @@ import (
 // traffic goes on. Its methods may run concurrently with packets (see
 // Table, Clear and Reset for what a read or a clear under traffic sees),
 // and with each other except Flip, which must not overlap another Flip or
-// a Clear; Close must not overlap any other call. The zero Kernel is not
+// a Clear. Close may be called at any time: it waits for the calls in
+// progress, and the calls after it fail. The zero Kernel is not
 // valid: like a closed one, every method that returns an error returns
 // one saying the kernel is closed or was never loaded, and Program returns
 // nil (the zero Kernel) or the closed program, whose runs fail. Close may
@@ -34,8 +35,8 @@ type Kernel struct {
 	// The shared cell map mapped into memory (nil per-CPU, whose map
 	// cannot be): Read copies an epoch out and Clear zeroes it, where
 	// batch lookups and updates of the same cells cost system calls.
-	mem    []byte
-	closed bool
+	mem  []byte
+	life bpfload.Life // held by every call but Close and Program (see enter)
 	// keys and vals hold a read's batches of per-CPU chunks (at most
 	// bpfload.BatchBytes of values), kept from one read to the next, which
 	// then allocates nothing; mu guards them.
@@ -46,10 +47,17 @@ type Kernel struct {
 
 var errClosed = errors.New("iblt kernel: closed or never loaded (use Load)")
 
-// ready returns errClosed for a closed Kernel or one not made by Load (the
-// zero Kernel), whose maps and program are gone or nil.
-func (k *Kernel) ready() error {
-	if k.closed || k.objs.XdpIblt == nil {
+// enter lets a call in (it must then k.life.Exit), or returns errClosed
+// for a closed Kernel or one not made by Load (the zero Kernel), whose
+// maps and program are gone or nil. Only the exported methods enter; the
+// helpers they call do not, as a call that entered twice could wait on a
+// Close that waits on it.
+func (k *Kernel) enter() error {
+	if !k.life.Enter() {
+		return errClosed
+	}
+	if k.objs.XdpIblt == nil {
+		k.life.Exit()
 		return errClosed
 	}
 	return nil
@@ -163,9 +171,10 @@ func (k *Kernel) Program() *ebpf.Program { return k.objs.XdpIblt }
 // interface whose driver has native XDP, give [Kernel.Program] to
 // link.AttachXDP with link.XDPGenericMode (see the README on MTUs and GRO).
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	return bpfload.Attach(k.objs.XdpIblt, "iblt", ifindex, 0)
 }
 
@@ -176,9 +185,10 @@ func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 // kernels take longer frames but show the program only that much); others
 // are an error naming the length.
 func (k *Kernel) Run(frame []byte) (uint32, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Run(k.objs.XdpIblt, "iblt", frame)
 }
 
@@ -187,9 +197,10 @@ func (k *Kernel) Run(frame []byte) (uint32, error) {
 // Run; repeat must be 0 to 2^32-1, and 0 runs the program once, as 1
 // does (the kernel's rule).
 func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
+	defer k.life.Exit()
 	return bpfload.Bench(k.objs.XdpIblt, "iblt", frame, repeat)
 }
 
@@ -203,11 +214,15 @@ func (k *Kernel) cells() *ebpf.Map {
 
 // Epoch returns the epoch the kernel writes (0 or 1).
 func (k *Kernel) Epoch() (int, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return 0, err
 	}
-	return bpfload.ReadEpoch("iblt", k.objs.IbltEpoch)
+	defer k.life.Exit()
+	return k.epoch()
 }
+
+// epoch reads the epoch number the kernel writes.
+func (k *Kernel) epoch() (int, error) { return bpfload.ReadEpoch("iblt", k.objs.IbltEpoch) }
 
 // Table reads the digest of the epoch the kernel writes ([Kernel.Epoch])
 // back as an iblt.Table, summing the CPUs' tables when they are per CPU.
@@ -216,7 +231,11 @@ func (k *Kernel) Epoch() (int, error) {
 // for a consistent table, or use [Kernel.Flip], which reads an epoch the
 // kernel no longer writes.
 func (k *Kernel) Table() (*iblt.Table, error) {
-	e, err := k.Epoch()
+	if err := k.enter(); err != nil {
+		return nil, err
+	}
+	defer k.life.Exit()
+	e, err := k.epoch()
 	if err != nil {
 		return nil, err
 	}
@@ -229,9 +248,10 @@ func (k *Kernel) Table() (*iblt.Table, error) {
 // [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch], and it stays
 // unchanged until the next Flip.
 func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
 		return nil, err
 	}
@@ -246,9 +266,10 @@ func (k *Kernel) Read(epoch int) (*iblt.Table, error) {
 // nothing, where Read allocates a table each time. A read that fails (the
 // error says where) may leave t partly overwritten.
 func (k *Kernel) ReadInto(epoch int, t *iblt.Table) error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
 		return err
 	}
@@ -359,12 +380,18 @@ func addCell(w []uint64, c *ibltIbltCell) {
 // cleared cell and not in another, which no later digest can cancel.
 // [Kernel.Flip] clears the epoch the kernel does not write.
 func (k *Kernel) Clear(epoch int) error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := bpfload.CheckEpoch("iblt", epoch); err != nil {
 		return err
 	}
+	return k.clear(epoch)
+}
+
+// clear is Clear of a checked epoch.
+func (k *Kernel) clear(epoch int) error {
 	if k.mem != nil {
 		cells, err := k.mapped(epoch)
 		if err != nil {
@@ -399,9 +426,10 @@ func (k *Kernel) Clear(epoch int) error {
 // still running have ended: a fraction of a millisecond). Calling Flip
 // again instead ends the epoch after that, and the ended one is lost.
 func (k *Kernel) Flip() (*iblt.Table, error) {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return nil, err
 	}
+	defer k.life.Exit()
 	e, err := k.endEpoch()
 	if err != nil {
 		return nil, err
@@ -416,9 +444,10 @@ func (k *Kernel) Flip() (*iblt.Table, error) {
 // FlipInto is Flip reading the ended epoch into t, as [Kernel.ReadInto]
 // does. A t of other Params is an error before the epoch ends.
 func (k *Kernel) FlipInto(t *iblt.Table) error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if err := k.checkInto(t); err != nil {
 		return err
 	}
@@ -435,7 +464,7 @@ func (k *Kernel) FlipInto(t *iblt.Table) error {
 
 // endEpoch ends the epoch the kernel writes and returns it (see Flip).
 func (k *Kernel) endEpoch() (int, error) {
-	return bpfload.EndEpoch("iblt", k.objs.IbltEpoch, k.wait, k.Clear)
+	return bpfload.EndEpoch("iblt", k.objs.IbltEpoch, k.wait, k.clear)
 }
 
 // Reset empties the digests of both epochs and zeroes the statistics
@@ -445,9 +474,10 @@ func (k *Kernel) endEpoch() (int, error) {
 // no later digest can cancel. Reset while no traffic reaches the program (before
 // attaching it, or after detaching it); under traffic, use [Kernel.Flip].
 func (k *Kernel) Reset() error {
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return err
 	}
+	defer k.life.Exit()
 	if k.mem != nil {
 		clear(k.mem)
 	} else if err := bpfload.ClearArray(k.cells(), uint32(k.opts.elements()), bpfload.Batch/chunk); err != nil {
@@ -469,9 +499,10 @@ func (k *Kernel) Reset() error {
 // Stats sums the per-CPU counters, with no allocation.
 func (k *Kernel) Stats() (Stats, error) {
 	var s Stats
-	if err := k.ready(); err != nil {
+	if err := k.enter(); err != nil {
 		return s, err
 	}
+	defer k.life.Exit()
 	var sums [ibltIbltStatIBLT_STAT_MAX]uint64
 	if err := bpfload.SumPerCPU(k.objs.IbltStats, sums[:]); err != nil {
 		return s, fmt.Errorf("iblt kernel: read stats: %w", err)
@@ -483,18 +514,16 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// Close frees the kernel (detach links yourself first). After Close every
-// method that returns an error fails with one saying the kernel is
-// closed, and Close may be called again.
+// Close frees the kernel (detach links yourself first). It waits for the
+// calls in progress; after it every method that returns an error fails
+// with one saying the kernel is closed, and Close may be called again.
 func (k *Kernel) Close() error {
 	if k == nil {
 		return nil // what a failed Load returns: nothing to free
 	}
-	k.closed = true
-	k.mu.Lock()
-	k.keys, k.vals = nil, nil
-	k.mu.Unlock()
-	err := errors.Join(k.objs.Close(), k.wait.Close(), bpfload.Munmap(k.mem))
-	k.mem = nil
-	return err
+	return k.life.Close(func() error {
+		err := errors.Join(k.objs.Close(), k.wait.Close(), bpfload.Munmap(k.mem))
+		k.mem, k.keys, k.vals = nil, nil, nil
+		return err
+	})
 }

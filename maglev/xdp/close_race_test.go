@@ -3,11 +3,11 @@
 package xdp
 
 import (
-	"errors"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf/link"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
@@ -22,7 +22,7 @@ import (
 // file descriptor", or used a descriptor number reused in between).
 func TestLB_CloseConcurrent(t *testing.T) {
 	kerneltest.Require(t)
-	for round := 0; round < 5; round++ {
+	for range 5 {
 		lb, err := Load(Options{Table: maglev.Params{Size: 251}})
 		if err != nil {
 			t.Fatal(err)
@@ -38,34 +38,8 @@ func TestLB_CloseConcurrent(t *testing.T) {
 		calls := map[string]func() error{
 			"Stats":  func() error { _, err := lb.Stats(); return err },
 			"Run":    func() error { _, _, err := lb.Run(frame); return err },
-			"Attach": func() error { _, err := lb.Attach(1<<30, 0); return err }, // no such interface
+			"Attach": kerneltest.AttachCall(func(i int) (link.Link, error) { return lb.Attach(i, 0) }, errClosed),
 		}
-		var wg sync.WaitGroup
-		errc := make(chan error, len(calls))
-		for name, call := range calls {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					err := call()
-					if errors.Is(err, errClosed) {
-						return
-					}
-					if err != nil && name != "Attach" {
-						errc <- errors.New(name + ": " + err.Error())
-						return
-					}
-				}
-			}()
-		}
-		time.Sleep(5 * time.Millisecond)
-		if err := lb.Close(); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		close(errc)
-		for err := range errc {
-			t.Errorf("round %d: %v, want nil before Close and %v after", round, err, errClosed)
-		}
+		kerneltest.CloseUnderCalls(t, lb.Close, errClosed, 30*time.Second, calls)
 	}
 }
