@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // TestKernel_CloseUnderCalls: Close may run while the other methods do;
@@ -15,6 +16,7 @@ import (
 // fail with errClosed after it.
 func TestKernel_CloseUnderCalls(t *testing.T) {
 	kerneltest.Require(t)
+	frame := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", []byte("x"))
 	for range 3 {
 		k, err := Load(Options{Seed: testSeed, Events: true})
 		if err != nil {
@@ -22,6 +24,7 @@ func TestKernel_CloseUnderCalls(t *testing.T) {
 		}
 		calls := map[string]func() error{
 			"Stats": func() error { _, err := k.Stats(); return err },
+			"Run":   func() error { _, err := k.Run(frame); return err },
 			"NextEvent": func() error {
 				_, err := k.NextEvent(time.Minute) // Close must end the wait
 				if errors.Is(err, ErrNoEvent) {

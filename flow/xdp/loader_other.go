@@ -50,6 +50,16 @@ func Configure(spec *ebpf.CollectionSpec, opts Options) error {
 	return fmt.Errorf("flow kernel: configure: %w", ebpf.ErrNotSupported)
 }
 
+// Run returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	return 0, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Bench returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	return 0, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Attach returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Attach(ifindex int) (link.Link, error) {
 	return nil, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)

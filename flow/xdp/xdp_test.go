@@ -350,6 +350,8 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 			"Attach":    func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
 			"Stats":     func() error { _, err := k.Stats(); return err },
 			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
+			"Run":       func() error { _, err := k.Run(make([]byte, 64)); return err },
+			"Bench":     func() error { _, err := k.Bench(make([]byte, 64), 1); return err },
 			"Close":     k.Close,
 		} {
 			err := kerneltest.Call(t, name+" Kernel: "+method, fn)

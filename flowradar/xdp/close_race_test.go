@@ -9,6 +9,7 @@ import (
 
 	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
+	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // TestKernel_CloseUnderCalls: Close may run while the other methods do;
@@ -18,6 +19,7 @@ import (
 // epoch), so that reads take long enough for Close to fall within them.
 func TestKernel_CloseUnderCalls(t *testing.T) {
 	kerneltest.Require(t)
+	frame := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", []byte("x"))
 	for _, perCPU := range []bool{false, true} {
 		t.Run(fmt.Sprintf("percpu=%v", perCPU), func(t *testing.T) {
 			p := flowradar.ParamsFor(200000, 5)
@@ -38,6 +40,7 @@ func TestKernel_CloseUnderCalls(t *testing.T) {
 					"ResetStats": k.ResetStats,
 					"Epoch":      func() error { _, err := k.Epoch(); return err },
 					"Flip":       func() error { _, err := k.Flip(); return err },
+					"Run":        func() error { _, err := k.Run(frame); return err },
 					"Attach":     kerneltest.AttachCall(k.Attach, errClosed),
 				}
 				kerneltest.CloseUnderCalls(t, k.Close, errClosed, 30*time.Second, calls)

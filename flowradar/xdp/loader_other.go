@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -100,6 +101,16 @@ func Configure(spec *ebpf.CollectionSpec, o Options) error {
 		return err
 	}
 	return fmt.Errorf("flowradar kernel: configure: %w", ebpf.ErrNotSupported)
+}
+
+// Run returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Run(frame []byte) (uint32, error) {
+	return 0, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
+}
+
+// Bench returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) Bench(frame []byte, repeat int) (time.Duration, error) {
+	return 0, fmt.Errorf("flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
 // Attach returns an error matching [ebpf.ErrNotSupported].

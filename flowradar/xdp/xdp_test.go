@@ -490,7 +490,9 @@ func TestKernel_AfterClose(t *testing.T) {
 	_, e7 := k.Attach(1)
 	_, e8 := k.ReadCPUs(0)
 	_, e9 := k.FlipCPUs()
-	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9} {
+	_, e10 := k.Run(make([]byte, 64))
+	_, e11 := k.Bench(make([]byte, 64), 1)
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11} {
 		if !errors.Is(err, errClosed) {
 			t.Errorf("method %d after Close: %v, want %v", i+1, err, errClosed)
 		}
@@ -518,6 +520,8 @@ func TestKernel_ZeroValue(t *testing.T) {
 		"Flip":       func() error { _, err := k.Flip(); return err },
 		"Stats":      func() error { _, err := k.Stats(); return err },
 		"ResetStats": k.ResetStats,
+		"Run":        func() error { _, err := k.Run(make([]byte, 64)); return err },
+		"Bench":      func() error { _, err := k.Bench(make([]byte, 64), 1); return err },
 	} {
 		func() {
 			defer func() {
