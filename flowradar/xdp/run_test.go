@@ -3,33 +3,21 @@
 package xdp
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/flowradar"
-	"github.com/dataplane-go/dataplane/internal/bpfload"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // TestKernel_RunBench: Run counts a frame as a packet and passes it; Bench
-// counts it once a run, as packets of the same flow; frames a test run cannot carry are refused with
-// an error naming their length, and count nothing.
+// counts it once a run, as packets of the same flow; frames a test run
+// cannot carry are refused with an error naming their length, and count
+// nothing.
 func TestKernel_RunBench(t *testing.T) {
 	k := loadKernel(t, flowradar.ParamsFor(100, 5), false)
-	frame := pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", []byte("x"))
-	if v, err := k.Run(frame); err != nil || v != 2 {
-		t.Fatalf("Run = %d, %v; want XDP_PASS (2)", v, err)
-	}
-	if _, err := k.Bench(frame, 10); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{0, 13, bpfload.MaxFrame() + 1} {
-		if _, err := k.Run(make([]byte, n)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("got %d", n)) {
-			t.Errorf("Run of %d bytes: %v, want an error naming the length", n, err)
-		}
-	}
+	kerneltest.RunBench(t, k.Run, k.Bench, pkt.UDP4("10.0.0.1:1000", "10.0.0.2:53", []byte("x")))
 	s, err := k.Stats()
 	if err != nil {
 		t.Fatal(err)

@@ -2,12 +2,16 @@ package kerneltest
 
 import (
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf/link"
+
+	"github.com/dataplane-go/dataplane/internal/bpfload"
 )
 
 // CloseUnderCalls checks that a kernel's Close may run while its other
@@ -84,5 +88,25 @@ func AttachCall(attach func(ifindex int) (link.Link, error), closed error) func(
 			return err
 		}
 		return nil
+	}
+}
+
+// RunBench checks a loader's Run and Bench on frame, a packet the kernel
+// passes: Run once (XDP_PASS), then Bench of ten runs, then Run of frames
+// a test run cannot carry (0, 13 and MaxFrame+1 bytes), which must be
+// refused with an error naming their length. The kernel has then seen
+// frame 11 times, which the caller checks in its statistics.
+func RunBench(tb testing.TB, run func([]byte) (uint32, error), bench func([]byte, int) (time.Duration, error), frame []byte) {
+	tb.Helper()
+	if v, err := run(frame); err != nil || v != 2 {
+		tb.Fatalf("Run = %d, %v; want XDP_PASS (2)", v, err)
+	}
+	if _, err := bench(frame, 10); err != nil {
+		tb.Fatal(err)
+	}
+	for _, n := range []int{0, 13, bpfload.MaxFrame() + 1} {
+		if _, err := run(make([]byte, n)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("got %d", n)) {
+			tb.Errorf("Run of %d bytes: %v, want an error naming the length", n, err)
+		}
 	}
 }
