@@ -31,10 +31,11 @@ import (
 // epoch it clears half cleared; [Kernel.NextEvent] and [Kernel.Events]
 // share one record buffer, so read events from one goroutine. Close may
 // be called at any time: it ends a NextEvent's wait, waits for the calls
-// in progress, and the calls after it fail. The zero Kernel is not valid: like a closed one, every method that returns
-// an error but Close returns one saying the kernel is closed or was never
-// loaded, and Program returns nil (the zero Kernel) or the closed
-// program, whose runs fail. Close may be called again (it returns nil).
+// in progress, and the calls after it fail. The zero Kernel is not valid:
+// like a closed one, every method that returns an error but Close returns
+// one saying the kernel is closed or was never loaded, and Program
+// returns nil (the zero Kernel) or the closed program, whose runs fail.
+// Close may be called again (it returns nil).
 type Kernel struct {
 	objs   cmsObjects
 	opts   Options
