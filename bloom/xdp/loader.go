@@ -306,10 +306,9 @@ func (k *Kernel) Stats() (Stats, error) {
 //
 // Close waits for the calls in progress; after it every method that
 // returns an error fails with one saying the kernel is closed, and Close
-// may be called again; the filter's
-// memory mapping is released, so the kernel's map is freed once nothing
-// else holds it (a link attaching the program, a pin). Close of a nil
-// *Kernel (a failed Load's) returns nil.
+// may be called again. The filter's memory mapping is released, so the
+// kernel's map is freed once nothing else holds it (a link attaching the
+// program, a pin). Close of a nil *Kernel (a failed Load's) returns nil.
 func (k *Kernel) Close() error {
 	if k == nil {
 		return nil
