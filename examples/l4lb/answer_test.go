@@ -3,7 +3,12 @@
 package main
 
 import (
+	"errors"
 	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,23 +72,38 @@ func TestReadAnswer(t *testing.T) {
 // (bigger than what the sockets buffer) is given up after askTimeout, so
 // the next client is answered and closing the listener ends the loop.
 // Without the write deadline the loop stayed in that write.
+//
+// The stalled client's receive buffer is made small before it connects,
+// so that an answer of twice the largest send buffer TCP gives a socket
+// (tcp_wmem's maximum, 4 MiB by default) stalls the write, and the stalled
+// client is left with part of it. The next client then has askTimeout to
+// read its whole answer: 8 MiB by default, where an answer of 64 MiB, once
+// sized to outgrow both sides' buffers, did not always arrive in time on a
+// busy machine under the race detector.
 func TestServeAnswers_StalledClient(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	answer := tcpAnswer("b1", 64<<20)
+	answer := tcpAnswer("b1", 2*maxSendBuffer(t))
 	done := make(chan struct{})
 	go func() {
 		serveAnswers(l, answer)
 		close(done)
 	}()
-	stalled, err := net.Dial("tcp", l.Addr().String())
+	small := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	stalled, err := small.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stalled.Close() // never read
+	defer stalled.Close() // not read until the next client has its answer
 	next, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -93,10 +113,28 @@ func TestServeAnswers_StalledClient(t *testing.T) {
 	if name, err := readAnswer(next, len(answer)); err != nil || name != "b1" {
 		t.Fatalf("the client after a stalled one: %q, %v; want its answer", name, err)
 	}
+	stalled.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := readAnswer(stalled, len(answer)); err == nil || !strings.Contains(err.Error(), "want "+strconv.Itoa(len(answer))) {
+		t.Errorf("the stalled client: %v; want part of its answer (the write given up)", err)
+	}
 	l.Close()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("serveAnswers still runs 10 s after its listener closed")
 	}
+}
+
+// maxSendBuffer returns the largest send buffer TCP gives a socket here
+// (the third field of net.ipv4.tcp_wmem), or 4 MiB, Linux's default, if it
+// cannot be read.
+func maxSendBuffer(t *testing.T) int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if f := strings.Fields(string(b)); err == nil && len(f) == 3 {
+		if n, err := strconv.Atoi(f[2]); err == nil && n > 0 {
+			return n
+		}
+	}
+	t.Logf("tcp_wmem unreadable (%v): taking 4 MiB", err)
+	return 4 << 20
 }
