@@ -53,7 +53,8 @@ func (k *Kernel) enter() error {
 	return nil
 }
 
-// Load loads the kernel with the given options and an empty filter. The
+// Load loads the kernel with the given options and an empty filter (with
+// [Options.PinPath], the filter pinned there, if any). The
 // error matches [ebpf.ErrNotSupported] where BPF is unavailable and
 // [os.ErrPermission] without the privileges the package doc lists, and
 // carries the verifier log if the kernel rejects the program.
@@ -69,7 +70,7 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
-	if err := bpfload.Load(spec, "bloom", &k.objs); err != nil {
+	if err := bpfload.LoadPinned(spec, "bloom", opts.PinPath, &k.objs); err != nil {
 		return nil, err
 	}
 	if k.mem, err = bpfload.Mmap(k.objs.BloomWords); err != nil {
@@ -77,6 +78,18 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, fmt.Errorf("load bloom kernel: map the filter: %w", err)
 	}
 	return k, nil
+}
+
+// Unpin removes the pins that loads with [Options.PinPath] dir made: the
+// maps and the load-time constants. A pin that is not there is no error.
+// Kernels still loaded keep their maps; the next Load with that PinPath
+// starts with an empty filter.
+func Unpin(dir string) error {
+	spec, err := loadBloom()
+	if err != nil {
+		return fmt.Errorf("bloom kernel: unpin: %w", err)
+	}
+	return bpfload.Unpin(spec, "bloom", dir)
 }
 
 // Spec returns the kernel's CollectionSpec, for tests that load it

@@ -24,6 +24,12 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Unpin returns an error matching [ebpf.ErrNotSupported]: pins are
+// Linux's.
+func Unpin(dir string) error {
+	return fmt.Errorf("bloom kernel: unpin: %w", ebpf.ErrNotSupported)
+}
+
 // Spec returns an error matching [ebpf.ErrNotSupported]: the kernel's
 // object is built for Linux only.
 func Spec() (*ebpf.CollectionSpec, error) {

@@ -74,6 +74,18 @@ type Options struct {
 	// and passes every packet; Action is then unused, though Load still
 	// requires one of the two values.
 	Learn bool
+	// PinPath, if not empty, is a directory of a BPF file system (such as
+	// one under /sys/fs/bpf) in which Load pins the kernel's maps, or
+	// takes up the maps that a load with the same options pinned there
+	// before. Kernels loaded with one PinPath share their filter and
+	// counters: several processes can drive one data plane (a writer and
+	// a reader, say), and a process that restarts finds the filter (and,
+	// in learn mode, the flows seen) as it left it. Load refuses a PinPath
+	// holding a kernel loaded with other options, naming the load-time
+	// constants that differ. Pins outlive the processes; [Unpin] removes
+	// them. Each Load has its own program: attach one (and pin its link,
+	// with link.Pin, to keep it attached when the process ends).
+	PinPath string
 }
 
 // validate checks the options without building the filter (a maximal one

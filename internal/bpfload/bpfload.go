@@ -60,8 +60,12 @@ func SetVars(spec *ebpf.CollectionSpec, kernel string, vars map[string]any) erro
 // On a kernel built without BTF of its own, Load loads the collection
 // with its functions static (see [ForKernel]).
 func Load(spec *ebpf.CollectionSpec, kernel string, objs any) error {
+	return load(spec, kernel, objs, nil)
+}
+
+func load(spec *ebpf.CollectionSpec, kernel string, objs any, opts *ebpf.CollectionOptions) error {
 	_ = rlimit.RemoveMemlock()
-	if err := ForKernel(spec).LoadAndAssign(objs, nil); err != nil {
+	if err := ForKernel(spec).LoadAndAssign(objs, opts); err != nil {
 		if isMapSizeError(err) {
 			return fmt.Errorf("load %s kernel: its maps ask for %s: %w", kernel, mapBytesText(spec), err)
 		}

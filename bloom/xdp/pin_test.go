@@ -1,0 +1,115 @@
+//go:build linux
+
+package xdp
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dataplane-go/dataplane/bloom"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
+)
+
+// Kernels loaded with one PinPath share the filter and the counters: a
+// filter written through one is the other's, a packet run through one is
+// counted in the other's Stats, and a Load after both closed (a restarted
+// process) finds the learnt filter as it was. A load with other options is
+// refused, naming the constant that differs, until Unpin; after it a load
+// starts empty.
+func TestKernel_Pin(t *testing.T) {
+	kerneltest.Require(t)
+	dir := kerneltest.BPFFS(t)
+	opts := Options{Params: params(Classic, 1000, 0.01), Learn: true, PinPath: dir}
+
+	a := loadKernel(t, opts)
+	b := loadKernel(t, opts)
+	if v, _ := kerneltest.Run(t, a.Program(), udpA); v != 2 { // XDP_PASS
+		t.Fatalf("learn mode verdict %d, want XDP_PASS", v)
+	}
+	want := bloom.MustNew(opts.Params)
+	want.Add(keyOf(t, udpA, KeyFlow))
+	got, err := b.Filter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(want) {
+		t.Fatal("the second kernel's filter is not the learnt one")
+	}
+	if s, err := b.Stats(); err != nil || s.Passed != 1 {
+		t.Fatalf("second kernel's Stats = %+v, %v; want the first's packet passed", s, err)
+	}
+	want.Add(keyOf(t, tcpB, KeyFlow))
+	if err := b.WriteFilter(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Filter(); err != nil || !got.Equal(want) {
+		t.Fatalf("a filter written through one kernel is not the other's (err %v)", err)
+	}
+	for _, k := range []*Kernel{a, b} {
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c := loadKernel(t, opts)
+	if got, err := c.Filter(); err != nil || !got.Equal(want) {
+		t.Fatalf("a load after both closed lost the pinned filter (err %v)", err)
+	}
+
+	other := opts
+	other.Params.Seed++
+	_, err = Load(other)
+	if err == nil || !strings.Contains(err.Error(), "bloom_cfg_seed is") {
+		t.Fatalf("Load with another seed on the same PinPath: %v; want a refusal naming bloom_cfg_seed", err)
+	}
+	t.Log(err)
+
+	if err := Unpin(dir); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Fatalf("pins left after Unpin: %v (err %v)", ents, err)
+	}
+	if got, err := c.Filter(); err != nil || !got.Equal(want) {
+		t.Fatalf("Unpin took the filter from a loaded kernel (err %v)", err)
+	}
+	d := loadKernel(t, other)
+	if got, err := d.Filter(); err != nil || got.SetBits() != 0 {
+		t.Fatalf("a load after Unpin is not empty (err %v)", err)
+	}
+	if err := Unpin(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unpin(dir); err != nil {
+		t.Fatalf("Unpin of pins not there: %v", err)
+	}
+}
+
+// A PinPath that is not a directory of a BPF file system is an error
+// saying so, and a failed pinned Load leaves no pins behind.
+func TestKernel_PinPathErrors(t *testing.T) {
+	kerneltest.Require(t)
+	p := params(Classic, 1000, 0.01)
+	notBPF := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{notBPF, "not on a BPF file system"},
+		{filepath.Join(notBPF, "missing"), "no such file"},
+	} {
+		if _, err := Load(Options{Params: p, PinPath: tc.path}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load with PinPath %s: %v; want an error saying %q", tc.path, err, tc.want)
+		}
+	}
+	dir := kerneltest.BPFFS(t)
+	file := filepath.Join(dir, "f")
+	if err := os.Mkdir(file, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(Options{Params: p, PinPath: filepath.Join(file, "x")}); err == nil {
+		t.Error("Load with a PinPath that does not exist: no error")
+	}
+	if err := Unpin(""); err == nil {
+		t.Error("Unpin(\"\"): no error")
+	}
+}

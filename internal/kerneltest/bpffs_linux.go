@@ -1,0 +1,34 @@
+package kerneltest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// BPFFS mounts a BPF file system of the test's own on a fresh temporary
+// directory and returns an empty directory in it, for tests of pinning
+// (the root of a BPF file system may hold the kernel's own files,
+// maps.debug and progs.debug); the mount goes at the test's end, and the
+// pins in it with it. Without the privilege to mount (CAP_SYS_ADMIN) it
+// skips as [Skip] does.
+func BPFFS(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
+		Skip(tb, "mount a BPF file system for pins: "+err.Error())
+	}
+	// Registered after TempDir's removal, so it runs before it.
+	tb.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			tb.Errorf("unmount the test's BPF file system: %v", err)
+		}
+	})
+	pins := filepath.Join(dir, "pins")
+	if err := os.Mkdir(pins, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	return pins
+}
