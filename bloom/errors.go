@@ -14,11 +14,12 @@ var (
 	ErrCorrupt = errors.New("bloom: corrupt encoding")
 )
 
-// Misuse of a zero value (see [Filter]): Add panics with one of the
-// errZeroAdd errors, and MarshalBinary returns errZeroMarshal.
+// Misuse of a zero value (see [Filter]): an insertion (Add, AddHash, the
+// atomic and test-and-add forms) panics with one of the errZeroAdd
+// errors, and MarshalBinary returns errZeroMarshal.
 var (
-	errZeroAdd         = errors.New("bloom: Add on a zero Filter; build one with New")
-	errZeroAddBlocked  = errors.New("bloom: Add on a zero Blocked; build one with NewBlocked")
-	errZeroAddCounting = errors.New("bloom: Add on a zero CountingFilter; build one with NewCounting")
+	errZeroAdd         = errors.New("bloom: insert (Add, AddAtomic, TestAndAdd) into a zero Filter, which has no bits; build one with New")
+	errZeroAddBlocked  = errors.New("bloom: insert (Add, AddAtomic, TestAndAdd) into a zero Blocked, which has no bits; build one with NewBlocked")
+	errZeroAddCounting = errors.New("bloom: insert (Add, AddHash) into a zero CountingFilter, which has no counters; build one with NewCounting")
 	errZeroMarshal     = errors.New("bloom: MarshalBinary of a zero filter, which has no encoding")
 )

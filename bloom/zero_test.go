@@ -23,7 +23,7 @@ func mustPanic(t *testing.T, name, want string, fn func()) {
 // TestZeroValue: the zero value of each filter contains no key (it used to
 // answer "present" to every key for Filter and CountingFilter, k being 0,
 // and to panic for Blocked), also after a failed UnmarshalBinary; Add on
-// it panics with a message saying what to do; the sizes and statistics
+// it panics with a message naming the call and saying what to do; the sizes and statistics
 // are 0 and MarshalBinary is an error.
 func TestZeroValue(t *testing.T) {
 	keys := randomKeys(100, 90)
@@ -73,8 +73,10 @@ func TestZeroValue(t *testing.T) {
 		"CountingFilter.Add":     func() { c.Add(key) },
 		"CountingFilter.AddHash": func() { c.AddHash(1) },
 	} {
-		want := "build one with New"
-		mustPanic(t, name, want, fn)
+		mustPanic(t, name, "build one with New", fn)
+		// The message names the call (TestAndAdd's used to say Add).
+		method := strings.TrimSuffix(name[strings.Index(name, ".")+1:], "Hash")
+		mustPanic(t, name, method, fn)
 	}
 	for name, v := range map[string]float64{
 		"Filter.FillRatio":          f.FillRatio(),
