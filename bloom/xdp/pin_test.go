@@ -3,10 +3,14 @@
 package xdp
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -102,14 +106,63 @@ func TestKernel_PinPathErrors(t *testing.T) {
 		}
 	}
 	dir := kerneltest.BPFFS(t)
-	file := filepath.Join(dir, "f")
-	if err := os.Mkdir(file, 0o700); err != nil {
+	if _, err := Load(Options{Params: p, PinPath: filepath.Join(dir, "missing")}); err == nil {
+		t.Error("Load with a PinPath that does not exist: no error")
+	}
+	// A map of another shape pinned as the filter: the load fails, saying
+	// to Unpin, and takes back the pins it made, leaving that one alone.
+	m, err := ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: bloomMapBloomWords, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: ebpf.PinByName},
+		ebpf.MapOptions{PinPath: dir})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(Options{Params: p, PinPath: filepath.Join(file, "x")}); err == nil {
-		t.Error("Load with a PinPath that does not exist: no error")
+	m.Close()
+	if _, err := Load(Options{Params: p, PinPath: dir}); err == nil || !strings.Contains(err.Error(), "Unpin") {
+		t.Errorf("Load over a pinned map of another shape: %v; want an error saying to Unpin", err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 || ents[0].Name() != bloomMapBloomWords {
+		t.Errorf("pins after a failed Load: %v (err %v), want only the foreign %s", ents, err, bloomMapBloomWords)
 	}
 	if err := Unpin(""); err == nil {
 		t.Error("Unpin(\"\"): no error")
+	}
+}
+
+// Loads into one empty PinPath at once all succeed and share one filter:
+// a load that loses the race to pin a map takes up the winner's.
+func TestKernel_PinConcurrentLoads(t *testing.T) {
+	kerneltest.Require(t)
+	root := kerneltest.BPFFS(t)
+	p := params(Blocked, 1000, 0.01)
+	const loads = 6
+	for round := range 20 {
+		dir := filepath.Join(root, fmt.Sprint(round))
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Params: p, Layout: Blocked, PinPath: dir}
+		ks := make([]*Kernel, loads)
+		errs := make([]error, loads)
+		var wg sync.WaitGroup
+		for i := range ks {
+			wg.Go(func() { ks[i], errs[i] = Load(opts) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, load %d of %d at once: %v", round, i, loads, err)
+			}
+			defer ks[i].Close()
+		}
+		want := bloom.MustNewBlocked(p)
+		want.Add([]byte{byte(round)})
+		if err := ks[0].WriteBlocked(want); err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range ks {
+			if got, err := k.Blocked(); err != nil || !got.Equal(want) {
+				t.Fatalf("round %d: load %d does not share the first's filter (err %v)", round, i, err)
+			}
+		}
 	}
 }

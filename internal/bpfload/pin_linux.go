@@ -33,8 +33,9 @@ const bpffsMagic = 0xcafe4a11
 // (.rodata and the like) are not pinned: each load has its own program and
 // constants.
 //
-// Two first loads into an empty dir at once can race on creating a pin;
-// the loser gets an error matching [os.ErrExist] and may retry.
+// Loads into one dir may run at once, in one process or several: a load
+// that finds a pin made by another after its own look for it takes that
+// one up.
 func LoadPinned(spec *ebpf.CollectionSpec, kernel, dir string, objs any) error {
 	if dir == "" {
 		return Load(spec, kernel, objs)
@@ -53,7 +54,16 @@ func LoadPinned(spec *ebpf.CollectionSpec, kernel, dir string, objs any) error {
 		_, err := os.Lstat(filepath.Join(dir, name))
 		existed = append(existed, err == nil)
 	}
-	err = load(spec, kernel, objs, &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: dir}})
+	opts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: dir}}
+	for lost := 0; ; lost++ {
+		err = load(spec, kernel, objs, opts)
+		// A map pinned by another load between this one's look and
+		// its pin: the next try takes it up. Each race lost is over
+		// another map, pinned for good, so there are at most as many.
+		if err == nil || !errors.Is(err, os.ErrExist) || lost == len(existed) {
+			break
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -126,6 +136,8 @@ func checkPinDir(kernel, dir string) error {
 
 func optsMapName(kernel string) string { return kernel + "_opts" }
 
+
+
 // constVar is one load-time constant of a spec, at its place in the
 // pinned constants.
 type constVar struct {
@@ -163,14 +175,22 @@ func claimPins(spec *ebpf.CollectionSpec, kernel, dir string) (fresh bool, err e
 	if len(ours) == 0 {
 		ours = []byte{0} // a map value cannot be empty
 	}
-	m, err := ebpf.NewMapWithOptions(&ebpf.MapSpec{
-		Name:       optsMapName(kernel),
-		Type:       ebpf.Hash,
-		KeySize:    4,
-		ValueSize:  uint32(len(ours)),
-		MaxEntries: 1,
-		Pinning:    ebpf.PinByName,
-	}, ebpf.MapOptions{PinPath: dir})
+	var m *ebpf.Map
+	for try := 0; ; try++ {
+		m, err = ebpf.NewMapWithOptions(&ebpf.MapSpec{
+			Name:       optsMapName(kernel),
+			Type:       ebpf.Hash,
+			KeySize:    4,
+			ValueSize:  uint32(len(ours)),
+			MaxEntries: 1,
+			Pinning:    ebpf.PinByName,
+		}, ebpf.MapOptions{PinPath: dir})
+		// Pinned by another load between this one's look and its pin:
+		// the next try takes it up.
+		if err == nil || !errors.Is(err, os.ErrExist) || try == 1 {
+			break
+		}
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "use pinned map") {
 			err = fmt.Errorf("%w (pinned by another version of the kernel; Unpin to start afresh)", err)
