@@ -136,8 +136,6 @@ func checkPinDir(kernel, dir string) error {
 
 func optsMapName(kernel string) string { return kernel + "_opts" }
 
-
-
 // constVar is one load-time constant of a spec, at its place in the
 // pinned constants.
 type constVar struct {
