@@ -103,7 +103,10 @@
 // period plus those in flight at its two flips, and twice that to list
 // merged pairs. The statistics ([Kernel.Stats]) are not per epoch: they
 // count from the Load or the last [Kernel.Reset], and a period's counts are
-// the difference of two readings.
+// the difference of two readings. With [Options.PinPath] the maps are
+// pinned on a BPF file system, and the collector that flips can be a
+// process of its own, or one that restarts, taking up the digests, the
+// epoch and the statistics as they are.
 //
 // Maps: iblt_cells, a per-CPU array of cells (default: no atomics, no
 // cache-line sharing; the loader adds the CPUs' copies of each cell as

@@ -22,12 +22,12 @@ import (
 // traffic goes on. Its methods may run concurrently with packets (see
 // Table, Clear and Reset for what a read or a clear under traffic sees),
 // and with each other except Flip, which must not overlap another Flip or
-// a Clear. Close may be called at any time: it waits for the calls in
-// progress, and the calls after it fail. The zero Kernel is not
-// valid: like a closed one, every method that returns an error returns
-// one saying the kernel is closed or was never loaded, and Program returns
-// nil (the zero Kernel) or the closed program, whose runs fail. Close may
-// be called again.
+// a Clear (with [Options.PinPath], through any kernel on the path). Close
+// may be called at any time: it waits for the calls in progress, and the
+// calls after it fail. The zero Kernel is not valid: like a closed one,
+// every method that returns an error returns one saying the kernel is
+// closed or was never loaded, and Program returns nil (the zero Kernel)
+// or the closed program, whose runs fail. Close may be called again.
 type Kernel struct {
 	objs ibltObjects
 	opts Options
@@ -63,10 +63,12 @@ func (k *Kernel) enter() error {
 	return nil
 }
 
-// Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
-// without the privileges the package doc lists, and carries the verifier
-// log if the kernel rejects the program.
+// Load loads the kernel with the given options, with empty digests and
+// statistics, writing epoch 0; with [Options.PinPath], with the digests,
+// the epoch and the statistics pinned there, if any, as they are. The
+// error matches [ebpf.ErrNotSupported] where BPF is unavailable and
+// [os.ErrPermission] without the privileges the package doc lists, and
+// carries the verifier log if the kernel rejects the program.
 func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func Load(opts Options) (*Kernel, error) {
 	if k.wait, err = bpfload.NewWaiter(); err != nil {
 		return nil, fmt.Errorf("load iblt kernel: %w", err)
 	}
-	if err := bpfload.Load(spec, "iblt", &k.objs); err != nil {
+	if err := bpfload.LoadPinned(spec, "iblt", opts.PinPath, &k.objs); err != nil {
 		k.wait.Close()
 		return nil, err
 	}
@@ -93,6 +95,19 @@ func Load(opts Options) (*Kernel, error) {
 		}
 	}
 	return k, nil
+}
+
+// Unpin removes the pins that loads with [Options.PinPath] dir made: the
+// maps and the load-time constants. A pin that is not there is no error.
+// Kernels still loaded keep their maps, and go on sharing them; the next
+// Load with that PinPath starts with empty digests and statistics,
+// writing epoch 0, and shares nothing with them.
+func Unpin(dir string) error {
+	spec, err := loadIblt()
+	if err != nil {
+		return fmt.Errorf("iblt kernel: unpin: %w", err)
+	}
+	return bpfload.Unpin(spec, "iblt", dir)
 }
 
 // Spec returns the kernel's CollectionSpec, for tests that load it
@@ -411,11 +426,13 @@ func (k *Kernel) clear(epoch int) error {
 // Flip), points the kernel at it, waits until every run of the program
 // that began before that has ended (a packet that read the old epoch
 // number writes the old epoch, however long its CPU was held up: the wait
-// is the kernel's own, an RCU grace period, not a guess of time) and reads
+// is the kernel's own, an RCU grace period, not a guess of time, and
+// covers the programs of every kernel on an [Options.PinPath]) and reads
 // back the epoch the kernel wrote, every packet of it, each in all of its
 // cells. That epoch stays in the map unchanged until the next Flip clears
 // it, so [Kernel.Read] can read it again. Flip is not safe for concurrent
-// use.
+// use, nor, with [Options.PinPath], concurrent with a Flip or a Clear
+// through another kernel on the path.
 //
 // The order makes a failure safe to retry: if the clear fails, the kernel
 // still writes the same epoch and a retry returns it whole, but the other

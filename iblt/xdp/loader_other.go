@@ -25,6 +25,12 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load iblt kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Unpin returns an error matching [ebpf.ErrNotSupported]: pins are
+// Linux's.
+func Unpin(dir string) error {
+	return fmt.Errorf("iblt kernel: unpin: %w", ebpf.ErrNotSupported)
+}
+
 // Run returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Run(frame []byte) (uint32, error) {
 	return 0, fmt.Errorf("iblt kernel: %w", ebpf.ErrNotSupported)

@@ -38,6 +38,35 @@ type Options struct {
 	// mapping, a Read of 12,600 cells in about 0.5 ms where the per-CPU
 	// tables' batch system calls take about 5 (BenchmarkKernelTable).
 	Shared bool
+	// PinPath, if not empty, is a directory of a BPF file system (such as
+	// one under /sys/fs/bpf) in which Load pins the kernel's maps, or
+	// takes up the maps that a load with the same options pinned there
+	// before. Kernels loaded with one PinPath share the digests of both
+	// epochs, the epoch written and the statistics: a packet that the
+	// program of one sees is in every one's Stats and (if parsed) Table,
+	// and a Flip, Clear or Reset through one is every one's. Load clears
+	// nothing it takes up, so several processes can drive one data plane
+	// (a collector that flips and readers, say), and a process that
+	// restarts finds the digests, the epoch and the statistics as it left
+	// them. Per-CPU and shared tables are pinned alike. Load refuses a
+	// PinPath holding a kernel loaded with other options, naming the
+	// load-time constants that differ: iblt_seed and iblt_check_seed
+	// (Seed), iblt_k (Hashes), iblt_sub (Cells per hash), iblt_shared
+	// (Shared) and iblt_stride (the cell map's layout, from Cells and
+	// Shared). Pins outlive the processes; [Unpin] removes them. Each
+	// Load has its own program: attach one (and pin its link, with
+	// link.Pin, to keep it attached when the process ends).
+	//
+	// A Flip waits for the programs of all the kernels on the path, not
+	// only its own: its wait is an RCU grace period, which ends only once
+	// every XDP program run that began before it has ended, whoever loaded
+	// the program. The rule that a Flip must not overlap another Flip or a
+	// Clear holds across the kernels of one path as within one Kernel, but
+	// nothing enforces it between processes: a Flip that overlaps another
+	// clears the epoch the other is reading. Let one process flip; the
+	// others can read the epoch it ended, 1 - [Kernel.Epoch], which stays
+	// unchanged until the next Flip.
+	PinPath string
 }
 
 // Params returns the iblt.Params of the kernel's table.
@@ -487,7 +516,8 @@ func appendPackets(dst []Packet, es []iblt.Entry) ([]Packet, error) {
 }
 
 // Stats are the kernel's counters summed over CPUs, counted since the
-// Load or the last [Kernel.Reset]: a Flip does not reset them.
+// Load (with [Options.PinPath], the Load that pinned the maps) or the last
+// [Kernel.Reset]: a Flip does not reset them.
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome];
 	// Outcomes[flow.OutcomeOK] packets were inserted.
