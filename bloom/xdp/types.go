@@ -80,11 +80,15 @@ type Options struct {
 	// before. Kernels loaded with one PinPath share their filter and
 	// counters: several processes can drive one data plane (a writer and
 	// a reader, say), and a process that restarts finds the filter (and,
-	// in learn mode, the flows seen) as it left it. Load refuses a PinPath
+	// in learn mode, the flows seen) as it left it; Load clears nothing it
+	// takes up. The rule that a write must not run alongside another
+	// holds across the kernels of one path as within one Kernel, though
+	// nothing enforces it between processes. Load refuses a PinPath
 	// holding a kernel loaded with other options, naming the load-time
-	// constants that differ. Pins outlive the processes; [Unpin] removes
-	// them. Each Load has its own program: attach one (and pin its link,
-	// with link.Pin, to keep it attached when the process ends).
+	// constants that differ (bloom_cfg_seed, for instance). Pins outlive
+	// the processes; [Unpin] removes them. Each Load has its own program:
+	// attach one (and pin its link, with link.Pin, to keep it attached
+	// when the process ends).
 	PinPath string
 }
 
