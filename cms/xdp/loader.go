@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -27,9 +28,10 @@ import (
 // (Counters, Sketch, Total, Stats, Epoch, Read) may run concurrently with
 // each other and with packets (see Reset, Clear and Flip for what a read
 // or a clear under traffic sees); [Kernel.Flip] must not overlap another
-// Flip, a Clear or a Reset, and a Read overlapping a Flip may see the
-// epoch it clears half cleared; [Kernel.NextEvent] and [Kernel.Events]
-// share one record buffer, so read events from one goroutine. Close may
+// Flip, a Clear or a Reset (of any kernel loaded with the same
+// [Options.PinPath]), and a Read overlapping a Flip may see the epoch it
+// clears half cleared; [Kernel.NextEvent] and [Kernel.Events] share one
+// record buffer, so read events from one goroutine. Close may
 // be called at any time: it ends a NextEvent's wait, waits for the calls
 // in progress, and the calls after it fail. The zero Kernel is not valid:
 // like a closed one, every method that returns an error but Close returns
@@ -75,10 +77,12 @@ func (k *Kernel) enter() error {
 	return nil
 }
 
-// Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
-// without the privileges the package doc lists, and carries the verifier
-// log if the kernel rejects the program.
+// Load loads the kernel with the given options and zero counters (with
+// [Options.PinPath], the counters, statistics, epoch and events pinned
+// there, if any, as they are). The error matches [ebpf.ErrNotSupported]
+// where BPF is unavailable and [os.ErrPermission] without the privileges
+// the package doc lists, and carries the verifier log if the kernel
+// rejects the program.
 func Load(opts Options) (*Kernel, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -91,8 +95,10 @@ func Load(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{opts: opts}
-	if err := bpfload.Load(spec, "cms", &k.objs); err != nil {
-		return nil, err
+	// Nothing below writes to the maps: with PinPath they may hold the
+	// state of kernels loaded before, which this one takes up as it is.
+	if err := bpfload.LoadPinned(spec, "cms", opts.PinPath, &k.objs); err != nil {
+		return nil, pinnedRingError(err, spec, opts.PinPath)
 	}
 	if opts.Mode == ModeShared {
 		if k.mem, err = bpfload.Mmap(k.objs.CmsCounters); err != nil {
@@ -113,6 +119,37 @@ func Load(opts Options) (*Kernel, error) {
 		}
 	}
 	return k, nil
+}
+
+// pinnedRingError returns err, the error of a load with PinPath dir, with
+// EventsBytes named if the ring buffer pinned in dir is not of the size
+// spec asks for: EventsBytes sets a map's size and no load-time constant,
+// so the check of the constants does not name it.
+func pinnedRingError(err error, spec *ebpf.CollectionSpec, dir string) error {
+	if dir == "" || !errors.Is(err, ebpf.ErrMapIncompatible) {
+		return err
+	}
+	m, lerr := ebpf.LoadPinnedMap(filepath.Join(dir, cmsMapCmsEvents), nil)
+	if lerr != nil {
+		return err
+	}
+	defer m.Close()
+	if have, want := m.MaxEntries(), spec.Maps[cmsMapCmsEvents].MaxEntries; have != want {
+		return fmt.Errorf("cms kernel: the ring buffer of events pinned in %s holds %d bytes, EventsBytes asks for %d; load with EventsBytes %d, or Unpin first: %w", dir, have, want, have, err)
+	}
+	return err
+}
+
+// Unpin removes the pins that loads with [Options.PinPath] dir made: the
+// maps and the load-time constants. A pin that is not there is no error.
+// Kernels still loaded keep their maps; the next Load with that PinPath
+// starts with zero counters and statistics, epoch 0 and no events.
+func Unpin(dir string) error {
+	spec, err := Spec()
+	if err != nil {
+		return fmt.Errorf("cms kernel: unpin: %w", err)
+	}
+	return bpfload.Unpin(spec, "cms", dir)
 }
 
 // Spec returns the kernel's CollectionSpec, for tests that load it
@@ -370,9 +407,10 @@ func (k *Kernel) scratchLocked() []uint32 {
 }
 
 // Total returns N, the packets counted: those parsed less those the
-// detector dropped (summed over CPUs). With [Options.Epochs] it counts
-// every epoch since Load or Reset; an epoch's own N is the Total of its
-// sketch ([Kernel.Read], [Kernel.Flip]).
+// detector dropped (summed over CPUs), since the Load that made the maps
+// (with [Options.PinPath], the first) or the last Reset. With
+// [Options.Epochs] it counts every epoch since; an epoch's own N is the
+// Total of its sketch ([Kernel.Read], [Kernel.Flip]).
 func (k *Kernel) Total() (uint64, error) {
 	if err := k.enter(); err != nil {
 		return 0, err
@@ -499,7 +537,8 @@ func (k *Kernel) Epoch() (int, error) {
 // each row), the largest such sum should a counter have saturated. Read
 // the epoch the kernel does not write for a consistent sketch: after
 // [Kernel.Flip], the epoch that ended is 1 - [Kernel.Epoch], and it stays
-// unchanged until the next Flip. Read, Flip and Sketch keep a buffer of
+// unchanged until the next Flip (through any kernel loaded with the same
+// [Options.PinPath]). Read, Flip and Sketch keep a buffer of
 // the sketch's counters in the Kernel from one call to the next, until
 // Close; several goroutines may read at once.
 func (k *Kernel) Read(epoch int) (*cms.Sketch, error) {
@@ -614,7 +653,10 @@ func (k *Kernel) clear(epoch int) error {
 // long its CPU was held up) and returns the sketch of the epoch that
 // ended, every packet of it in every row. That epoch stays unchanged
 // until the next Flip clears it, so [Kernel.Read] can read it again. Flip
-// is not safe for concurrent use.
+// is not safe for concurrent use. With [Options.PinPath] it ends the epoch
+// of every kernel loaded there, and waits for the runs of their programs
+// too (the wait is for every BPF program running); a Flip, Clear or Reset
+// through another of them must not overlap it.
 //
 // In detector mode the sketch is of the packets the epoch passed (the
 // detector counts no dropped packet), and the epoch the kernel moves to
@@ -708,6 +750,8 @@ func (k *Kernel) stats() (Stats, error) {
 // exact start, or load with [Options.Epochs] and end intervals with
 // [Kernel.Flip], which counts every packet whole in one interval. With
 // epochs, Reset clears both, and the kernel goes on in the same epoch.
+// With [Options.PinPath], Reset clears what every kernel loaded there
+// reads.
 func (k *Kernel) Reset() error {
 	if err := k.enter(); err != nil {
 		return err
@@ -731,7 +775,8 @@ func (k *Kernel) Reset() error {
 
 // NextEvent returns the next reported flow (see [Event]), waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
-// an error outside detector mode.
+// an error outside detector mode. The kernels loaded with one
+// [Options.PinPath] share their events: read them through one at a time.
 func (k *Kernel) NextEvent(wait time.Duration) (Event, error) {
 	if err := k.enter(); err != nil {
 		return Event{}, err

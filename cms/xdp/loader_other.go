@@ -26,6 +26,12 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Unpin returns an error matching [ebpf.ErrNotSupported]: pins are
+// Linux's.
+func Unpin(dir string) error {
+	return fmt.Errorf("cms kernel: unpin: %w", ebpf.ErrNotSupported)
+}
+
 // Spec returns an error matching [ebpf.ErrNotSupported].
 func Spec() (*ebpf.CollectionSpec, error) { return nil, errNotSupported() }
 

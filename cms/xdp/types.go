@@ -84,6 +84,44 @@ type Options struct {
 	// next until it reaches the threshold again, and is reported again.
 	// The report cache doubles too.
 	Epochs bool
+	// PinPath, if not empty, is a directory of a BPF file system (such as
+	// one under /sys/fs/bpf) in which Load pins the kernel's maps, or
+	// takes up, as they are, the maps that a load with the same options
+	// pinned there before. Kernels loaded with one PinPath share the
+	// counters, the statistics, the epoch, the detector's memory of
+	// reported flows and the ring buffer of events: several processes can
+	// drive one data plane (a collector and a reader, say), and a process
+	// that restarts finds the sketch, the epoch and the statistics as it
+	// left them. Every mode shares its counters: the shared array, which
+	// each Kernel maps into its memory, or the per-CPU copies, one per
+	// CPU and not per kernel, which the programs of all the kernels
+	// count in (so the detector drops a flow whose packets reached the
+	// threshold on a CPU, whichever kernel's program they went through).
+	// A Kernel keeps none of that state: every read reads the maps, so a
+	// packet counted through one kernel, or an epoch ended through one,
+	// is seen at once through the others.
+	//
+	// What changes the state changes it for all: a Reset clears it, and
+	// a Flip or Clear ends or clears the epoch, of every kernel of the
+	// PinPath. The rule that a Flip must not overlap another Flip, a
+	// Clear or a Reset holds across them, in whatever process: end
+	// epochs through one kernel.
+	//
+	// The ring buffer of events has one read position, which the kernels
+	// move without locking each other out: an event read through one is
+	// gone for the others, and two reading at once can read the same
+	// event twice, or misread one. Read events through one kernel at a
+	// time; one loaded after a restart reads the events left unread.
+	//
+	// Load refuses a PinPath holding a kernel loaded with other options,
+	// naming the load-time constants that differ: cms_seed, cms_width
+	// and cms_depth (Params), cms_chunks (the width's layout), cms_run_mode
+	// (Mode), cms_threshold (Threshold) and cms_epochs (Epochs). In
+	// detector mode it also refuses another ring size, naming
+	// EventsBytes. Pins outlive the processes; [Unpin] removes them. Each
+	// Load has its own program: attach one (and pin its link, with
+	// link.Pin, to keep it attached when the process ends).
+	PinPath string
 }
 
 // DefaultEventsBytes is the ring size when Options.EventsBytes is zero.
