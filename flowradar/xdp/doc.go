@@ -32,12 +32,14 @@
 // cell i is slot i%64 of element i/64, in ceil(Cells/64) elements (the
 // last one's slots past Cells are never written, and Read ignores them).
 // Sizes and the seed are load-time constants set from the [Options] given
-// to [Load]. The shared table maps are memory-mappable (BPF_F_MMAPABLE),
-// and the loader reads and clears them through mappings. Per-CPU maps
-// cannot be mapped: the loader reads and clears them with batch system
-// calls, whose cost is about the same per element whatever its size,
-// hence the chunks of 64 cells (BenchmarkKernelRead measures both
-// modes).
+// to [Load]. With [Options.PinPath], all these maps, of both modes, are
+// pinned by these names, beside flowradar_opts, which holds the constants
+// (see [Unpin]). The shared table maps are memory-mappable
+// (BPF_F_MMAPABLE), and the loader reads and clears them through
+// mappings. Per-CPU maps cannot be mapped: the loader reads and clears
+// them with batch system calls, whose cost is about the same per element
+// whatever its size, hence the chunks of 64 cells (BenchmarkKernelRead
+// measures both modes).
 //
 // Concurrency, shared tables (the default): updates are atomic (fetch-OR of
 // filter words, atomic adds and XORs of cells); a known flow's packet only

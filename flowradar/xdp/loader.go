@@ -81,10 +81,13 @@ func (k *Kernel) enter() error {
 	return nil
 }
 
-// Load loads the kernel with the given options. The error matches
-// [ebpf.ErrNotSupported] where BPF is unavailable and [os.ErrPermission]
-// without the privileges the package doc lists, and carries the verifier
-// log if the kernel rejects the program.
+// Load loads the kernel with the given options, with empty tables, epoch
+// 0 the one written and zero counters (with [Options.PinPath], the
+// tables, the epoch and the counters pinned there, if any, as they are:
+// Load changes none of them). The error matches [ebpf.ErrNotSupported]
+// where BPF is unavailable and [os.ErrPermission] without the privileges
+// the package doc lists, and carries the verifier log if the kernel
+// rejects the program.
 func Load(o Options) (*Kernel, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -100,7 +103,7 @@ func Load(o Options) (*Kernel, error) {
 	if k.wait, err = bpfload.NewWaiter(); err != nil {
 		return nil, fmt.Errorf("load flowradar kernel: %w", err)
 	}
-	if err := bpfload.Load(spec, "flowradar", &k.objs); err != nil {
+	if err := bpfload.LoadPinned(spec, "flowradar", o.PinPath, &k.objs); err != nil {
 		k.wait.Close()
 		return nil, err
 	}
@@ -117,6 +120,19 @@ func Load(o Options) (*Kernel, error) {
 		}
 	}
 	return k, nil
+}
+
+// Unpin removes the pins that loads with [Options.PinPath] dir made: the
+// maps and the load-time constants. A pin that is not there is no error.
+// Kernels still loaded keep their maps, and their programs, if attached,
+// go on counting in them, out of reach of later loads; the next Load with
+// that PinPath starts with empty tables, epoch 0 and zero counters.
+func Unpin(dir string) error {
+	spec, err := loadFlowradar()
+	if err != nil {
+		return fmt.Errorf("flowradar kernel: unpin: %w", err)
+	}
+	return bpfload.Unpin(spec, "flowradar", dir)
 }
 
 // Spec returns the kernel's CollectionSpec, for tests that load it
@@ -539,6 +555,11 @@ func (k *Kernel) clear(epoch int) error {
 // (Read it before calling Flip if it is needed again); if the read fails,
 // the epoch has ended, the error says which, and Read(epoch) reads it
 // again until the next Flip.
+//
+// With [Options.PinPath], Flip ends the epoch of every kernel on the
+// pins, and its wait covers their programs too. It must not run at the
+// same time as a Flip or Clear through another kernel on the pins, in
+// this process or another (see PinPath).
 func (k *Kernel) Flip() (*flowradar.Table, error) {
 	if err := k.enter(); err != nil {
 		return nil, err
@@ -624,7 +645,8 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
-// ResetStats zeroes the per-CPU counters.
+// ResetStats zeroes the per-CPU counters (with [Options.PinPath], those
+// that every kernel on the pins counts in and reads).
 func (k *Kernel) ResetStats() error {
 	if err := k.enter(); err != nil {
 		return err
@@ -647,7 +669,9 @@ func (k *Kernel) ResetStats() error {
 // calls in progress; after it, Epoch, Read, Clear, Flip, Stats,
 // ResetStats and Attach return an error saying the kernel is closed, and
 // a second Close does nothing; Program returns the closed program, whose
-// runs fail. Close of a nil *Kernel (a failed Load's) returns nil.
+// runs fail. Close of a nil *Kernel (a failed Load's) returns nil. With
+// [Options.PinPath], the pinned maps stay, with what they hold, for the
+// next Load; [Unpin] removes them.
 func (k *Kernel) Close() error {
 	if k == nil {
 		return nil

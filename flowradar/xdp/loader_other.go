@@ -25,6 +25,12 @@ func Load(o Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
 }
 
+// Unpin returns an error matching [ebpf.ErrNotSupported]: pins are
+// Linux's.
+func Unpin(dir string) error {
+	return fmt.Errorf("flowradar kernel: unpin: %w", ebpf.ErrNotSupported)
+}
+
 // Program returns nil: there is no program outside Linux.
 func (k *Kernel) Program() *ebpf.Program { return nil }
 

@@ -9,7 +9,10 @@ import (
 // Stats are the kernel's counters summed over CPUs, counted since the
 // Load or the last [Kernel.ResetStats]: a Flip does not reset them, and an
 // epoch's counts are the difference of two readings (which, taken under
-// traffic, may include the next epoch's first packets).
+// traffic, may include the next epoch's first packets). With
+// [Options.PinPath] the counters are those of every kernel on the pins:
+// counted since the load that pinned them, or the last ResetStats of any
+// of those kernels.
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
 	Outcomes [4]uint64
@@ -49,6 +52,37 @@ type Options struct {
 	// flows only, so a flow that would be a filter false positive among
 	// all flows can be new on its CPU.
 	PerCPU bool
+	// PinPath, if not empty, is a directory of a BPF file system (such as
+	// one under /sys/fs/bpf) in which Load pins the kernel's maps, or
+	// takes up the maps that a load with the same options pinned there
+	// before. Kernels loaded with one PinPath share the epoch number, the
+	// filters and cells of both epochs, and the counters: a packet that
+	// one kernel's program counts is in every kernel's Read and Stats, a
+	// Flip through one moves them all to the other epoch, and a process
+	// that restarts finds the tables, the epoch and the counters as it
+	// left them (Load clears and resets none of them). Both modes pin
+	// all their maps, those of the mode not in use (one entry each)
+	// included. Each Load has its own program, memory mappings and read
+	// buffers: attach its program yourself (and pin the link, with
+	// link.Pin, to keep the program attached when the process ends).
+	//
+	// Load refuses a PinPath holding a kernel loaded with other options,
+	// with an error naming each load-time constant that differs: fr_seed,
+	// fr_k, fr_sub, fr_fk and fr_blocks (Params: Seed, Hashes,
+	// Cells/Hashes, FilterHashes and FilterBits/512) and fr_percpu
+	// (PerCPU). Loads with one PinPath may run at once, in one process or
+	// several. Pins outlive the processes; [Unpin] removes them.
+	//
+	// Let one process end the epochs. Flip's wait covers the programs of
+	// every process: it is an RCU grace period, which no program run that
+	// began before it outlasts, whoever loaded the program. But Flip and
+	// Clear change the maps every kernel on the pins reads: a Flip clears
+	// the epoch that the previous Flip, in any process, returned, so two
+	// processes that Flip can clear an epoch while the other reads it.
+	// Other processes can Read the ended epoch, 1 - [Kernel.Epoch], until
+	// the next Flip, as within one process. [Kernel.ResetStats] zeroes
+	// the counters of all the kernels.
+	PinPath string
 }
 
 func (o Options) validate() error {
