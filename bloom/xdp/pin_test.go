@@ -123,6 +123,21 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 || ents[0].Name() != bloomMapBloomWords {
 		t.Errorf("pins after a failed Load: %v (err %v), want only the foreign %s", ents, err, bloomMapBloomWords)
 	}
+	// Constants pinned by a kernel whose constants are others (another
+	// version's): the load fails, saying so.
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	m, err = ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: "bloom_opts", Type: ebpf.Hash, KeySize: 4, ValueSize: 3, MaxEntries: 1, Pinning: ebpf.PinByName},
+		ebpf.MapOptions{PinPath: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if _, err := Load(Options{Params: p, PinPath: other}); err == nil || !strings.Contains(err.Error(), "another version") {
+		t.Errorf("Load over another version's constants: %v; want an error saying so", err)
+	}
 	if err := Unpin(""); err == nil {
 		t.Error("Unpin(\"\"): no error")
 	}

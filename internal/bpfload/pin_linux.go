@@ -77,7 +77,7 @@ func LoadPinned(spec *ebpf.CollectionSpec, kernel, dir string, objs any) error {
 		}
 		_ = os.Remove(filepath.Join(dir, optsMapName(kernel)))
 	}
-	if strings.Contains(err.Error(), "use pinned map") {
+	if errors.Is(err, ebpf.ErrMapIncompatible) {
 		return fmt.Errorf("%w (the maps pinned in %s are not this kernel's as loaded now; Unpin them to start afresh)", err, dir)
 	}
 	return err
@@ -190,7 +190,7 @@ func claimPins(spec *ebpf.CollectionSpec, kernel, dir string) (fresh bool, err e
 		}
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "use pinned map") {
+		if errors.Is(err, ebpf.ErrMapIncompatible) {
 			err = fmt.Errorf("%w (pinned by another version of the kernel; Unpin to start afresh)", err)
 		}
 		return false, fmt.Errorf("%s kernel: pin the load-time constants in %s: %w", kernel, dir, explainPermission(err))
