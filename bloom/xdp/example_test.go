@@ -57,6 +57,57 @@ func Example_learn() {
 	fmt.Printf("about %.0f distinct flows\n", seen.EstimatedCount())
 }
 
+// One data plane, two processes: a daemon loads the learning filter on a
+// pinned path, attaches it and pins the link, so that the filter goes on
+// learning after the daemon exits; a collector, run whenever, loads with
+// the same options and reads what the kernel learnt. (Needs BPF
+// privileges and a BPF file system at /sys/fs/bpf.)
+func Example_pinned() {
+	opts := xdp.Options{
+		Params:  bloom.BlockedParamsFor(1_000_000, 0.01),
+		Layout:  xdp.Blocked,
+		Learn:   true,
+		PinPath: "/sys/fs/bpf/flows-seen", // made beforehand with os.Mkdir
+	}
+
+	daemon := func() {
+		k, err := xdp.Load(opts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer k.Close() // the pins keep the maps, the pinned link the program
+		iface, err := net.InterfaceByName("eth0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		l, err := k.Attach(iface.Index)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer l.Close() // a pinned link stays attached after Close
+		if err := l.Pin(opts.PinPath + "-link"); err != nil {
+			log.Fatal(err)
+		}
+	}
+	collector := func() {
+		k, err := xdp.Load(opts) // the same options, or Load says which differ
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer k.Close()
+		seen, err := k.Blocked()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("about %.0f distinct flows\n", seen.EstimatedCount())
+	}
+
+	daemon()
+	collector()
+	// To take it all down: link.LoadPinnedLink and Unpin of the link,
+	// then xdp.Unpin(opts.PinPath).
+}
+
 // KeyBytes gives the bytes the kernel hashes in each key mode: add them to
 // the filter that the kernel will read.
 func ExampleKeyBytes() {
