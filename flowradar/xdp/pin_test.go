@@ -3,21 +3,15 @@
 package xdp
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-
 	"github.com/dataplane-go/dataplane/flowradar"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
-	"github.com/dataplane-go/dataplane/internal/pkt"
 )
 
 // pinnedNames are the pins a load with a PinPath makes: every map of both
@@ -228,55 +222,5 @@ func TestKernel_PinFlipUnderTraffic(t *testing.T) {
 	dir := kerneltest.BPFFS(t)
 	p := flowradar.ParamsFor(64, 9)
 	o := Options{Params: p, PinPath: dir}
-	writer, flipper := loadPinned(t, o), loadPinned(t, o)
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for g := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
-				f := pkt.UDP4(fmt.Sprintf("10.0.%d.1:%d", g, 1000+i%40), "10.0.0.2:53", []byte{1})
-				if _, err := writer.Program().Run(&ebpf.RunOptions{Data: f, Repeat: 50}); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	sub := p.Cells / uint32(p.Hashes)
-	var got uint64
-	collect := func(tb *flowradar.Table) {
-		for _, c := range tb.Cells()[:sub] { // each packet once per sub-table
-			got += uint64(c.PacketCount)
-		}
-		if _, err := tb.Decode(); err != nil && !errors.Is(err, flowradar.ErrDecodeIncomplete) {
-			t.Errorf("flipped table: %v", err)
-		}
-	}
-	flips := 0
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); flips++ {
-		tb, err := flipper.Flip()
-		if err != nil {
-			stop.Store(true)
-			wg.Wait()
-			t.Fatal(err)
-		}
-		collect(tb)
-	}
-	stop.Store(true)
-	wg.Wait()
-	tb, err := flipper.Flip()
-	if err != nil {
-		t.Fatal(err)
-	}
-	collect(tb)
-	st, err := writer.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Outcomes[0] == 0 || got != st.Outcomes[0] {
-		t.Fatalf("%d flips through one kernel: %d packets parsed by the other, %d in the flipped tables", flips, st.Outcomes[0], got)
-	}
-	t.Logf("%d flips, %d packets", flips, got)
+	flipUnderTraffic(t, loadPinned(t, o), loadPinned(t, o), p, time.Second)
 }
