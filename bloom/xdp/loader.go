@@ -59,7 +59,7 @@ func (k *Kernel) enter() error {
 // [os.ErrPermission] without the privileges the package doc lists, and
 // carries the verifier log if the kernel rejects the program.
 func Load(opts Options) (*Kernel, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	spec, err := loadBloom()
@@ -102,7 +102,7 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadBloom() }
 // to a power of two). A nil spec is an error (after the options are
 // checked).
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	if spec == nil {

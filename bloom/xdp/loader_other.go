@@ -18,7 +18,7 @@ type Kernel struct{}
 // Load checks opts as on Linux and returns their error, if any; otherwise
 // an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*Kernel, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("load bloom kernel: %w", ebpf.ErrNotSupported)
@@ -40,7 +40,7 @@ func Spec() (*ebpf.CollectionSpec, error) {
 // otherwise an error matching [ebpf.ErrNotSupported], since there is no
 // spec to set them on.
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	return fmt.Errorf("bloom kernel: configure: %w", ebpf.ErrNotSupported)

@@ -19,14 +19,14 @@ func TestOptions_ValidateAllocatesNothing(t *testing.T) {
 		{Params: bloom.Params{Bits: 1 << 24, Hashes: 5}, Layout: Blocked},
 	} {
 		var err error
-		if n := testing.AllocsPerRun(5, func() { err = o.validate() }); n != 0 || err != nil {
+		if n := testing.AllocsPerRun(5, func() { err = o.Validate() }); n != 0 || err != nil {
 			t.Errorf("validate(%+v): %v allocations, error %v", o.Params, n, err)
 		}
 	}
 	var a, b runtime.MemStats
 	runtime.ReadMemStats(&a)
 	for _, l := range []Layout{Classic, Blocked} {
-		if err := (Options{Params: bloom.Params{Bits: bloom.MaxBlockedBits, Hashes: 3}, Layout: l}).validate(); err != nil {
+		if err := (Options{Params: bloom.Params{Bits: bloom.MaxBlockedBits, Hashes: 3}, Layout: l}).Validate(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func TestOptions_ValidateAllocatesNothing(t *testing.T) {
 // and then bloom's message without its own prefix, and still wraps it.
 func TestOptions_ParamsError(t *testing.T) {
 	p := bloom.BlockedParamsFor(0, 0.01)
-	err := Options{Params: p, Layout: Blocked}.validate()
+	err := Options{Params: p, Layout: Blocked}.Validate()
 	if err == nil || err.Error() != "bloom kernel: Params: BlockedParamsFor: n must be at least 1, got 0" {
 		t.Errorf("got %v", err)
 	}

@@ -92,9 +92,11 @@ type Options struct {
 	PinPath string
 }
 
-// validate checks the options without building the filter (a maximal one
-// takes 512 MiB).
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil. It builds no filter (a
+// maximal one takes 512 MiB).
+func (o Options) Validate() error {
 	var err error
 	switch o.Layout {
 	case Classic:
@@ -233,7 +235,7 @@ func (m *Model) Run(frame []byte) (uint32, error) {
 
 // check returns the error of Run for a model no kernel could be.
 func (m *Model) check() error {
-	if err := m.validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return err
 	}
 	var p bloom.Params

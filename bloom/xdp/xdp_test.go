@@ -139,6 +139,9 @@ func TestOptions_Errors(t *testing.T) {
 		if err == nil || len(err.Error()) < len(tc.want) || err.Error()[:len(tc.want)] != tc.want {
 			t.Errorf("Load(%+v) = %v, want %q", tc.o, err, tc.want)
 		}
+		if verr := tc.o.Validate(); verr == nil || err == nil || verr.Error() != err.Error() {
+			t.Errorf("Validate(%+v) = %v, want Load's error", tc.o, verr)
+		}
 	}
 }
 

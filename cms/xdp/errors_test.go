@@ -38,6 +38,9 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		if err := Configure(nil, tc.opts); err == nil || err.Error() != tc.want {
 			t.Errorf("Configure(%+v): %v, want %q", tc.opts, err, tc.want)
 		}
+		if err := tc.opts.Validate(); err == nil || err.Error() != tc.want {
+			t.Errorf("Validate(%+v): %v, want %q", tc.opts, err, tc.want)
+		}
 	}
 }
 
@@ -148,7 +151,7 @@ func TestOptions_EventsBytesRange(t *testing.T) {
 	p := cms.LabParams(64, testSeed)
 	page := os.Getpagesize()
 	for _, n := range []int{page, 1 << 30} {
-		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).validate(); err != nil {
+		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).Validate(); err != nil {
 			t.Errorf("EventsBytes %d: %v", n, err)
 		}
 	}
@@ -156,7 +159,7 @@ func TestOptions_EventsBytesRange(t *testing.T) {
 	over *= 2 // 2^31 (wraps negative where int is 32 bits: refused all the same)
 	for _, n := range []int{page / 2, over} {
 		want := fmt.Sprintf("cms kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, n)
-		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).validate(); err == nil || err.Error() != want {
+		if err := (Options{Params: p, Mode: ModeDetect, EventsBytes: n}).Validate(); err == nil || err.Error() != want {
 			t.Errorf("EventsBytes %d: %v, want %q", n, err, want)
 		}
 	}

@@ -20,7 +20,7 @@ func errNotSupported() error { return fmt.Errorf("cms kernel: %w", ebpf.ErrNotSu
 // Load checks opts as on Linux and returns their error, if any; otherwise
 // an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*Kernel, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("load cms kernel: %w", ebpf.ErrNotSupported)
@@ -38,7 +38,7 @@ func Spec() (*ebpf.CollectionSpec, error) { return nil, errNotSupported() }
 // Configure returns an error for invalid options, else one matching
 // [ebpf.ErrNotSupported].
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	return errNotSupported()

@@ -141,7 +141,10 @@ func (o Options) eventsBytes() int {
 	return o.EventsBytes
 }
 
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil.
+func (o Options) Validate() error {
 	if err := o.Params.Validate(); err != nil {
 		if o.Mode == ModeDetect && o.Params.Depth == 0 {
 			return prefixed(fmt.Errorf("%w (the lab's detector has d = 2: cms.LabParams)", err))

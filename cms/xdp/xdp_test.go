@@ -148,7 +148,7 @@ func TestLayout(t *testing.T) {
 		{Params: cms.Params{Width: 8, Depth: 2}, EventsBytes: 5000},
 		{Params: cms.Params{Width: 8, Depth: 2}, Mode: ModeDetect, EventsBytes: os.Getpagesize() / 2}, // a power of two below a page
 	} {
-		if err := bad.validate(); err == nil || !strings.HasPrefix(err.Error(), "cms kernel: ") {
+		if err := bad.Validate(); err == nil || !strings.HasPrefix(err.Error(), "cms kernel: ") {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}

@@ -17,7 +17,7 @@ type Kernel struct{}
 // otherwise an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
 func Load(opts Options) (*Kernel, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("load flow kernel: %w", ebpf.ErrNotSupported)
@@ -44,7 +44,7 @@ func Spec() (*ebpf.CollectionSpec, error) {
 // any; otherwise an error matching [ebpf.ErrNotSupported], since there is
 // no spec to set them on.
 func Configure(spec *ebpf.CollectionSpec, opts Options) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	return fmt.Errorf("flow kernel: configure: %w", ebpf.ErrNotSupported)

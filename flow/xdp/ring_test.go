@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
@@ -25,6 +26,9 @@ func TestKernel_RingSize(t *testing.T) {
 		{Options{}, page},
 		{Options{EventsBytes: 1 << 30}, page},
 	} {
+		if err := c.o.Validate(); err != nil {
+			t.Errorf("Validate(%+v): %v", c.o, err)
+		}
 		spec, err := Spec()
 		if err != nil {
 			t.Fatal(err)
@@ -35,6 +39,11 @@ func TestKernel_RingSize(t *testing.T) {
 		if got := spec.Maps[flowMapFlowEvents].MaxEntries; got != c.want {
 			t.Errorf("Configure(%+v): ring of %d bytes, want %d", c.o, got, c.want)
 		}
+	}
+	bad := Options{Events: true, EventsBytes: 3}
+	_, lerr := Load(bad)
+	if err := bad.Validate(); err == nil || lerr == nil || err.Error() != lerr.Error() || !strings.Contains(err.Error(), "EventsBytes must be a power of two") {
+		t.Errorf("Validate(%+v): %v; want Load's error (%v), on EventsBytes", bad, err, lerr)
 	}
 	kerneltest.Require(t)
 	k, err := Load(Options{EventsBytes: 1 << 24})

@@ -34,7 +34,10 @@ func (o Options) eventsBytes() int {
 	return o.EventsBytes
 }
 
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil.
+func (o Options) Validate() error {
 	n, page := o.eventsBytes(), os.Getpagesize()
 	if n < page || n&(n-1) != 0 || n > 1<<30 {
 		return fmt.Errorf("flow kernel: EventsBytes must be a power of two from the page size, %d, to 2^30, got %d", page, o.EventsBytes)

@@ -89,7 +89,7 @@ func (k *Kernel) enter() error {
 // the package doc lists, and carries the verifier log if the kernel
 // rejects the program.
 func Load(o Options) (*Kernel, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	spec, err := loadFlowradar()
@@ -144,7 +144,7 @@ func Spec() (*ebpf.CollectionSpec, error) { return loadFlowradar() }
 // cells an element, so it gets ceil(Params.Cells / 64) entries. A nil
 // spec is an error (after the options are checked).
 func Configure(spec *ebpf.CollectionSpec, o Options) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	if spec == nil {

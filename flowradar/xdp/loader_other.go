@@ -19,7 +19,7 @@ type Kernel struct{}
 // otherwise an error matching [ebpf.ErrNotSupported]: the kernel runs on
 // Linux only.
 func Load(o Options) (*Kernel, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("load flowradar kernel: %w", ebpf.ErrNotSupported)
@@ -103,7 +103,7 @@ func Spec() (*ebpf.CollectionSpec, error) {
 // any; otherwise an error matching [ebpf.ErrNotSupported], since there is
 // no spec to set them on.
 func Configure(spec *ebpf.CollectionSpec, o Options) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	return fmt.Errorf("flowradar kernel: configure: %w", ebpf.ErrNotSupported)

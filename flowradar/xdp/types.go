@@ -85,7 +85,10 @@ type Options struct {
 	PinPath string
 }
 
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil.
+func (o Options) Validate() error {
 	if err := o.Params.Validate(); err != nil {
 		return bpfload.Reprefix(err, "flowradar: ", "flowradar kernel: ")
 	}

@@ -564,6 +564,12 @@ func TestConfigure_NilSpec(t *testing.T) {
 	if err == nil || !errors.Is(err, flowradar.ErrParams) || !strings.HasPrefix(err.Error(), "flowradar kernel: invalid parameters") {
 		t.Errorf("Configure(nil, {}): %v, want the Params error, once prefixed", err)
 	}
+	if verr := (Options{}).Validate(); verr == nil || err == nil || verr.Error() != err.Error() || !errors.Is(verr, flowradar.ErrParams) {
+		t.Errorf("Options{}.Validate(): %v, want Configure's error", verr)
+	}
+	if err := (Options{Params: flowradar.ParamsFor(64, 1)}).Validate(); err != nil {
+		t.Errorf("Validate of good options: %v", err)
+	}
 }
 
 // flipWithModel ends k's epoch and returns its table with the Go encoder's

@@ -23,6 +23,9 @@ func TestOptions_ErrorMessages(t *testing.T) {
 		if err := Configure(nil, tc.opts); err == nil || err.Error() != tc.want {
 			t.Errorf("Configure(nil, %+v): %v, want %q", tc.opts, err, tc.want)
 		}
+		if err := tc.opts.Validate(); err == nil || err.Error() != tc.want {
+			t.Errorf("Validate(%+v): %v, want %q", tc.opts, err, tc.want)
+		}
 		if tb, err := Digest(tc.opts, nil); tb != nil || err == nil || err.Error() != tc.want {
 			t.Errorf("Digest(%+v, nil): %v, %v; want nil, %q", tc.opts, tb, err, tc.want)
 		}

@@ -74,7 +74,10 @@ func (o Options) Params() iblt.Params {
 	return iblt.Params{Cells: o.Cells, Hashes: o.Hashes, KeyLen: KeyLen, Seed: o.Seed}
 }
 
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil.
+func (o Options) Validate() error {
 	if err := o.Params().Validate(); err != nil {
 		return bpfload.Reprefix(err, "iblt: ", "iblt kernel: ")
 	}
@@ -395,7 +398,7 @@ func Insert(t *iblt.Table, frame []byte) bool {
 // frames. Options that [Load] refuses are refused with the same error.
 // (o.Shared does not change the table.)
 func Digest(o Options, frames [][]byte) (*iblt.Table, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	t := iblt.MustNew(o.Params())

@@ -120,7 +120,7 @@ func (s *ids) free(id uint32) {
 // that load it themselves. It sizes maglev_tables for table t at slot t,
 // which 32-bit kernels do not give a program as slot t (see [Load]).
 func Spec(opts Options) (*ebpf.CollectionSpec, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	spec, err := loadMaglev()

@@ -16,7 +16,7 @@ type LB struct{}
 // Load checks opts as on Linux and returns their error, if any; otherwise
 // an error matching [ebpf.ErrNotSupported]: the kernel runs on Linux only.
 func Load(opts Options) (*LB, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("load maglev kernel: %w", ebpf.ErrNotSupported)
@@ -49,7 +49,7 @@ func (lb *LB) Run(frame []byte) (verdict uint32, out []byte, err error) {
 // an error matching [ebpf.ErrNotSupported]: the kernel's object is built
 // for Linux only.
 func Spec(opts Options) (*ebpf.CollectionSpec, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("maglev kernel: spec: %w", ebpf.ErrNotSupported)

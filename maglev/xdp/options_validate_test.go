@@ -13,14 +13,14 @@ import (
 func TestOptions_ValidateNoTable(t *testing.T) {
 	o := Options{Table: maglev.Params{Size: maglev.MaxSize}}
 	if n := testing.AllocsPerRun(5, func() {
-		if err := o.validate(); err != nil {
+		if err := o.Validate(); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 0 {
-		t.Errorf("Options.validate allocates %v times, want 0", n)
+		t.Errorf("Options.Validate allocates %v times, want 0", n)
 	}
 	o.Table.Size = 65536
-	if err := o.validate(); err == nil {
-		t.Error("Options.validate accepted table size 65536 (not prime)")
+	if err := o.Validate(); err == nil {
+		t.Error("Options.Validate accepted table size 65536 (not prime)")
 	}
 }

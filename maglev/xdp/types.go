@@ -99,7 +99,10 @@ func (o Options) size() uint32 {
 	return o.Table.Size
 }
 
-func (o Options) validate() error {
+// Validate checks the options as Load does before it loads anything, so
+// without privileges or a BPF-capable kernel (on any OS), and returns the
+// error Load would return for them, or nil.
+func (o Options) Validate() error {
 	if err := o.Table.Validate(); err != nil {
 		return fmt.Errorf("maglev kernel: %w", err)
 	}
@@ -507,7 +510,7 @@ var errZeroModel = errors.New("maglev kernel: the zero Model is not valid (use N
 
 // NewModel returns a model of a kernel loaded with opts.
 func NewModel(opts Options) (*Model, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	return &Model{opts: opts, vips: map[VIP]*modelVIP{}, conns: map[flow.Key]uint64{}, frags: map[flow.Key]modelFrag{},
