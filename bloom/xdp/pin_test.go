@@ -70,12 +70,7 @@ func TestKernel_Pin(t *testing.T) {
 	}
 	t.Log(err)
 
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
-		t.Fatalf("pins left after Unpin: %v (err %v)", ents, err)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 	if got, err := c.Filter(); err != nil || !got.Equal(want) {
 		t.Fatalf("Unpin took the filter from a loaded kernel (err %v)", err)
 	}
@@ -83,12 +78,7 @@ func TestKernel_Pin(t *testing.T) {
 	if got, err := d.Filter(); err != nil || got.SetBits() != 0 {
 		t.Fatalf("a load after Unpin is not empty (err %v)", err)
 	}
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := Unpin(dir); err != nil {
-		t.Fatalf("Unpin of pins not there: %v", err)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 }
 
 // A PinPath that is not a directory of a BPF file system is an error
@@ -137,9 +127,6 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	m.Close()
 	if _, err := Load(Options{Params: p, PinPath: other}); err == nil || !strings.Contains(err.Error(), "another version") {
 		t.Errorf("Load over another version's constants: %v; want an error saying so", err)
-	}
-	if err := Unpin(""); err == nil {
-		t.Error("Unpin(\"\"): no error")
 	}
 }
 

@@ -156,12 +156,7 @@ func TestKernel_Pin(t *testing.T) {
 			}
 			checkShared(t, "after refused loads", c, want, packets)
 
-			if err := Unpin(dir); err != nil {
-				t.Fatal(err)
-			}
-			if got := pins(t, dir); len(got) != 0 {
-				t.Fatalf("pins left after Unpin: %v", got)
-			}
+			kerneltest.Unpinned(t, dir, Unpin)
 			checkShared(t, "a loaded kernel after Unpin", c, want, packets)
 			other := opts
 			other.Params.Seed++
@@ -172,12 +167,7 @@ func TestKernel_Pin(t *testing.T) {
 					t.Fatalf("Epoch of a load after Unpin: %d, %v; want 0", e, err)
 				}
 			}
-			if err := Unpin(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := Unpin(dir); err != nil {
-				t.Fatalf("Unpin of pins not there: %v", err)
-			}
+			kerneltest.Unpinned(t, dir, Unpin)
 		})
 	}
 }
@@ -267,12 +257,7 @@ func TestKernel_PinDetector(t *testing.T) {
 	if !strings.Contains(err.Error(), "EventsBytes asks for 131072") || !errors.Is(err, ebpf.ErrMapIncompatible) {
 		t.Fatalf("a load with another EventsBytes on the same PinPath: %v; want a refusal naming EventsBytes", err)
 	}
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if got := pins(t, dir); len(got) != 0 {
-		t.Fatalf("pins left after Unpin: %v", got)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 }
 
 // A PinPath that is not a directory of a BPF file system is an error
@@ -291,11 +276,5 @@ func TestKernel_PinPathErrors(t *testing.T) {
 			t.Errorf("Load with PinPath %s: %v; want an error saying %q", tc.path, err, tc.want)
 		}
 	}
-	if err := Unpin(""); err == nil {
-		t.Error("Unpin(\"\"): no error")
-	}
-	dir := kerneltest.BPFFS(t)
-	if err := Unpin(dir); err != nil {
-		t.Errorf("Unpin of an empty directory: %v", err)
-	}
+	kerneltest.Unpinned(t, kerneltest.BPFFS(t), Unpin)
 }

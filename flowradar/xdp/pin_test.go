@@ -175,12 +175,7 @@ func testPin(t *testing.T, perCPU bool) {
 	epochIs(t, "after the refused loads", c, 1)
 	readEqual(t, "after the refused loads", c, 1, goTable(p, second))
 
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if got := pins(t, dir); len(got) != 0 {
-		t.Fatalf("pins left after Unpin: %v", got)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 	readEqual(t, "a kernel loaded before Unpin", c, 1, goTable(p, second))
 	other := o
 	other.Params.Seed++
@@ -192,25 +187,14 @@ func testPin(t *testing.T, perCPU bool) {
 	if s, err := e.Stats(); err != nil || s != (Stats{}) {
 		t.Fatalf("load after Unpin: Stats = %+v, %v; want zero", s, err)
 	}
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := Unpin(dir); err != nil {
-		t.Fatalf("Unpin of pins not there: %v", err)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 }
 
 // Unpin of a directory with no pins, or whose pins went, is no error; of
 // the empty path it is one.
 func TestUnpin_Nothing(t *testing.T) {
 	kerneltest.Require(t)
-	dir := kerneltest.BPFFS(t)
-	if err := Unpin(dir); err != nil {
-		t.Fatalf("Unpin of an empty directory: %v", err)
-	}
-	if err := Unpin(""); err == nil {
-		t.Error(`Unpin(""): no error`)
-	}
+	kerneltest.Unpinned(t, kerneltest.BPFFS(t), Unpin)
 }
 
 // Under traffic through one kernel's program on two CPUs, Flips through

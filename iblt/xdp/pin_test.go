@@ -149,12 +149,7 @@ func TestKernel_Pin(t *testing.T) {
 				t.Log(err)
 			}
 
-			if err := Unpin(dir); err != nil {
-				t.Fatal(err)
-			}
-			if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
-				t.Fatalf("pins left after Unpin: %v (err %v)", ents, err)
-			}
+			kerneltest.Unpinned(t, dir, Unpin)
 			if !readOK(t, k3, 1).Equal(wantB) {
 				t.Fatal("Unpin took the digest from a loaded kernel")
 			}
@@ -164,12 +159,7 @@ func TestKernel_Pin(t *testing.T) {
 			if e := epochOK(t, k4); e != 0 || !readOK(t, k4, 0).IsEmpty() || !readOK(t, k4, 1).IsEmpty() || packetsOK(t, k4) != 0 {
 				t.Fatalf("a load after Unpin is not empty on epoch 0 (epoch %d)", e)
 			}
-			if err := Unpin(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := Unpin(dir); err != nil {
-				t.Fatalf("Unpin of pins not there: %v", err)
-			}
+			kerneltest.Unpinned(t, dir, Unpin)
 		})
 	}
 }
@@ -201,9 +191,7 @@ func TestKernel_PinReset(t *testing.T) {
 	if !tableOK(t, k1).IsEmpty() || packetsOK(t, k1) != 0 {
 		t.Fatal("Reset through one kernel: the other's digest or Stats not empty")
 	}
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 }
 
 // A PinPath that is not a directory of a BPF file system is an error
@@ -246,13 +234,5 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 || ents[0].Name() != ibltMapIbltEpoch {
 		t.Errorf("pins after a failed Load: %v (err %v), want only the foreign %s", ents, err, ibltMapIbltEpoch)
 	}
-	if err := Unpin(dir); err != nil {
-		t.Fatal(err)
-	}
-	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
-		t.Errorf("pins left after Unpin: %v (err %v)", ents, err)
-	}
-	if err := Unpin(""); err == nil {
-		t.Error("Unpin(\"\"): no error")
-	}
+	kerneltest.Unpinned(t, dir, Unpin)
 }

@@ -32,3 +32,26 @@ func BPFFS(tb testing.TB) string {
 	}
 	return pins
 }
+
+// Unpinned runs a kernel package's unpin on dir and checks that it
+// succeeds and leaves dir empty, that a second call, with nothing left to
+// remove, succeeds too, and that the empty path is an error.
+func Unpinned(tb testing.TB, dir string, unpin func(dir string) error) {
+	tb.Helper()
+	if err := unpin(dir); err != nil {
+		tb.Fatalf("Unpin: %v", err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range ents {
+		tb.Errorf("pin left after Unpin: %s", e.Name())
+	}
+	if err := unpin(dir); err != nil {
+		tb.Fatalf("Unpin of pins not there: %v", err)
+	}
+	if err := unpin(""); err == nil {
+		tb.Error(`Unpin(""): no error`)
+	}
+}
