@@ -5,7 +5,6 @@ package xdp
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,20 +16,6 @@ import (
 	"github.com/dataplane-go/dataplane/flow"
 	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
-
-// pins returns the names of the files in dir, sorted.
-func pins(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
 
 // wantPins are the pins a load with PinPath makes: every map but the data
 // sections, and the load-time constants.
@@ -84,7 +69,7 @@ func TestKernel_Pin(t *testing.T) {
 			opts := Options{Params: p, Mode: tc.mode, Epochs: tc.epochs, PinPath: dir}
 
 			a, b := load(t, opts), load(t, opts)
-			if got := pins(t, dir); !slices.Equal(got, wantPins) {
+			if got := kerneltest.Pins(t, dir); !slices.Equal(got, wantPins) {
 				t.Fatalf("pins %v, want %v", got, wantPins)
 			}
 			frames := runFrames(t, a, 0, 50)
@@ -151,7 +136,7 @@ func TestKernel_Pin(t *testing.T) {
 					t.Fatalf("a load with another %s on the same PinPath: %v; want a refusal naming %s", r.name, err, r.name)
 				}
 			}
-			if got := pins(t, dir); !slices.Equal(got, wantPins) {
+			if got := kerneltest.Pins(t, dir); !slices.Equal(got, wantPins) {
 				t.Fatalf("pins after refused loads %v, want %v", got, wantPins)
 			}
 			checkShared(t, "after refused loads", c, want, packets)

@@ -4,7 +4,6 @@ package xdp
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -32,20 +31,6 @@ func loadPinned(t *testing.T, o Options) *Kernel {
 	}
 	t.Cleanup(func() { k.Close() })
 	return k
-}
-
-// pins returns the names in dir.
-func pins(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 // readEqual fails t unless k's epoch e reads as want.
@@ -121,7 +106,7 @@ func testPin(t *testing.T, perCPU bool) {
 	}
 	readEqual(t, "first kernel, the epoch the second ended", a, 0, goTable(p, first))
 	readEqual(t, "second kernel, the first's packets after the Flip", b, 1, goTable(p, second))
-	if got := pins(t, dir); !slices.Equal(got, pinnedNames) {
+	if got := kerneltest.Pins(t, dir); !slices.Equal(got, pinnedNames) {
 		t.Fatalf("pins %v, want %v", got, pinnedNames)
 	}
 	for _, k := range []*Kernel{a, b} {

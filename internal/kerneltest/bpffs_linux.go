@@ -41,12 +41,8 @@ func Unpinned(tb testing.TB, dir string, unpin func(dir string) error) {
 	if err := unpin(dir); err != nil {
 		tb.Fatalf("Unpin: %v", err)
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, e := range ents {
-		tb.Errorf("pin left after Unpin: %s", e.Name())
+	if left := Pins(tb, dir); len(left) != 0 {
+		tb.Errorf("pins left after Unpin: %v", left)
 	}
 	if err := unpin(dir); err != nil {
 		tb.Fatalf("Unpin of pins not there: %v", err)
@@ -54,4 +50,19 @@ func Unpinned(tb testing.TB, dir string, unpin func(dir string) error) {
 	if err := unpin(""); err == nil {
 		tb.Error(`Unpin(""): no error`)
 	}
+}
+
+// Pins returns the names of the files in dir (the pins a test's loads
+// made in its BPF file system), sorted.
+func Pins(tb testing.TB, dir string) []string {
+	tb.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
 }
