@@ -101,12 +101,7 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	}
 	// A map of another shape pinned as the filter: the load fails, saying
 	// to Unpin, and takes back the pins it made, leaving that one alone.
-	m, err := ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: bloomMapBloomWords, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: ebpf.PinByName},
-		ebpf.MapOptions{PinPath: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Close()
+	kerneltest.PinForeign(t, dir, bloomMapBloomWords, ebpf.Array, 8)
 	if _, err := Load(Options{Params: p, PinPath: dir}); err == nil || !strings.Contains(err.Error(), "Unpin") {
 		t.Errorf("Load over a pinned map of another shape: %v; want an error saying to Unpin", err)
 	}
@@ -119,12 +114,7 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	if err := os.Mkdir(other, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	m, err = ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: "bloom_opts", Type: ebpf.Hash, KeySize: 4, ValueSize: 3, MaxEntries: 1, Pinning: ebpf.PinByName},
-		ebpf.MapOptions{PinPath: other})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Close()
+	kerneltest.PinForeign(t, other, "bloom_opts", ebpf.Hash, 3)
 	if _, err := Load(Options{Params: p, PinPath: other}); err == nil || !strings.Contains(err.Error(), "another version") {
 		t.Errorf("Load over another version's constants: %v; want an error saying so", err)
 	}

@@ -220,12 +220,7 @@ func TestKernel_PinPathErrors(t *testing.T) {
 	}
 	// A map of another shape pinned as the epoch: the load fails, and
 	// takes back the pins it made, leaving that one alone.
-	m, err := ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: ibltMapIbltEpoch, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: ebpf.PinByName},
-		ebpf.MapOptions{PinPath: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Close()
+	kerneltest.PinForeign(t, dir, ibltMapIbltEpoch, ebpf.Array, 8)
 	o.PinPath = dir
 	if k, err := Load(o); err == nil || !strings.Contains(err.Error(), "Unpin") {
 		k.Close()

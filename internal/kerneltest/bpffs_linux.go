@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,4 +66,17 @@ func Pins(tb testing.TB, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// PinForeign pins in dir, under name, a one-entry map of type typ with
+// 4-byte keys and valueSize-byte values: a map no kernel of this module
+// pinned there, for tests of how a pinned load refuses one.
+func PinForeign(tb testing.TB, dir, name string, typ ebpf.MapType, valueSize uint32) {
+	tb.Helper()
+	m, err := ebpf.NewMapWithOptions(&ebpf.MapSpec{Name: name, Type: typ, KeySize: 4, ValueSize: valueSize, MaxEntries: 1, Pinning: ebpf.PinByName},
+		ebpf.MapOptions{PinPath: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m.Close()
 }
