@@ -89,6 +89,9 @@ type Options struct {
 	// the processes; [Unpin] removes them. Each Load has its own program:
 	// attach one (and pin its link, with link.Pin, to keep it attached
 	// when the process ends).
+	// To upgrade the program without a gap, load the new one with the same
+	// PinPath, open the link with link.LoadPinnedLink and Update it to the
+	// new kernel's Program: the maps go on as they were.
 	PinPath string
 }
 

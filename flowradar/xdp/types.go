@@ -65,6 +65,9 @@ type Options struct {
 	// included. Each Load has its own program, memory mappings and read
 	// buffers: attach its program yourself (and pin the link, with
 	// link.Pin, to keep the program attached when the process ends).
+	// To upgrade the program without a gap, load the new one with the same
+	// PinPath, open the link with link.LoadPinnedLink and Update it to the
+	// new kernel's Program: the maps go on as they were.
 	//
 	// Load refuses a PinPath holding a kernel loaded with other options,
 	// with an error naming each load-time constant that differs: fr_seed,

@@ -56,6 +56,9 @@ type Options struct {
 	// Shared). Pins outlive the processes; [Unpin] removes them. Each
 	// Load has its own program: attach one (and pin its link, with
 	// link.Pin, to keep it attached when the process ends).
+	// To upgrade the program without a gap, load the new one with the same
+	// PinPath, open the link with link.LoadPinnedLink and Update it to the
+	// new kernel's Program: the maps go on as they were.
 	//
 	// A Flip waits for the programs of all the kernels on the path, not
 	// only its own: its wait is an RCU grace period, which ends only once

@@ -70,15 +70,38 @@ func LoopbackUDP(prog *ebpf.Program, payload []byte) error {
 // which is given the loopback's index in the new namespace: a kernel's
 // own Attach method, in the mode it chooses (generic, on a loopback).
 func LoopbackUDPVia(attach func(ifindex int) (link.Link, error), payload []byte) error {
+	return InLoopback(func(lo int) error {
+		l, err := attach(lo)
+		if err != nil {
+			return fmt.Errorf("attach to lo: %w", err)
+		}
+		defer l.Close()
+		arrived, err := SendUDP(40000, payload, 5*time.Second)
+		if err == nil && !arrived {
+			err = errors.New("the datagram did not arrive")
+		}
+		return err
+	})
+}
+
+// InLoopback runs fn in a network namespace of its own, whose loopback
+// (127.0.0.1, MTU 65,536) is up, and returns its error; fn is given the
+// loopback's index. The namespace lives on a thread locked for the
+// purpose and never unlocked, so it ends with the call: what fn attaches
+// there goes with it, though a link it pins stays pinned (defunct) until
+// unpinned. fn runs on that thread and must not start goroutines that
+// open sockets, which would open them in the test's own namespace. Call
+// [RequireNetns] first.
+func InLoopback(fn func(lo int) error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread and its namespace end with the goroutine
-		errc <- loopbackUDP(attach, payload)
+		errc <- inLoopback(fn)
 	}()
 	return <-errc
 }
 
-func loopbackUDP(attach func(ifindex int) (link.Link, error), payload []byte) error {
+func inLoopback(fn func(lo int) error) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare network namespace: %w", err)
 	}
@@ -99,43 +122,51 @@ func loopbackUDP(attach func(ifindex int) (link.Link, error), payload []byte) er
 	if err := unix.IoctlIfreq(ctl, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
+	return fn(lo.Index)
+}
+
+// SendUDP, called within [InLoopback]'s fn, sends a UDP datagram of
+// payload (at most 65,507 bytes) from 127.0.0.1:srcPort to 127.0.0.1:9
+// and reports whether it arrived, waiting at most wait for it: a
+// program that drops it shows as false after the whole wait, with no
+// error. The datagram is 14 + 20 + 8 + len(payload) bytes on the wire;
+// its flow key is UDP 127.0.0.1:srcPort to 127.0.0.1:9.
+func SendUDP(srcPort uint16, payload []byte, wait time.Duration) (arrived bool, err error) {
 	local := [4]byte{127, 0, 0, 1}
 	rx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unix.Close(rx)
 	if err := unix.Bind(rx, &unix.SockaddrInet4{Port: 9, Addr: local}); err != nil { // bound: no ICMP error follows
-		return err
+		return false, err
 	}
-	tv := unix.NsecToTimeval(int64(5 * time.Second))
+	tv := unix.NsecToTimeval(int64(wait))
 	if err := unix.SetsockoptTimeval(rx, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return err
+		return false, err
 	}
 	tx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unix.Close(tx)
-	if err := unix.Bind(tx, &unix.SockaddrInet4{Port: 40000, Addr: local}); err != nil {
-		return err
+	if err := unix.Bind(tx, &unix.SockaddrInet4{Port: int(srcPort), Addr: local}); err != nil {
+		return false, err
 	}
-	l, err := attach(lo.Index)
-	if err != nil {
-		return fmt.Errorf("attach to lo: %w", err)
-	}
-	defer l.Close()
 	if err := unix.Sendto(tx, payload, 0, &unix.SockaddrInet4{Port: 9, Addr: local}); err != nil {
-		return fmt.Errorf("send: %w", err)
+		return false, fmt.Errorf("send: %w", err)
 	}
 	// The datagram arrives (generic XDP ran) before it can be read.
 	buf := make([]byte, len(payload)+1)
 	n, _, err := unix.Recvfrom(rx, buf, 0)
+	if errors.Is(err, unix.EAGAIN) {
+		return false, nil
+	}
 	if err != nil {
-		return fmt.Errorf("receive: %w", err)
+		return false, fmt.Errorf("receive: %w", err)
 	}
 	if n != len(payload) {
-		return errors.New("received a datagram of another size")
+		return false, errors.New("received a datagram of another size")
 	}
-	return nil
+	return true, nil
 }
