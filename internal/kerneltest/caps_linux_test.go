@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 )
 
 // envProbeChild makes the test binary print Available's answer and exit:
@@ -64,6 +65,36 @@ func TestLoopbackUDP(t *testing.T) {
 	}
 	defer prog.Close()
 	if err := LoopbackUDP(prog, make([]byte, 65507)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoopbackUDP_Dropped: under an XDP_DROP program SendUDP reports a
+// datagram that never arrived, after its wait and with no error.
+func TestLoopbackUDP_Dropped(t *testing.T) {
+	RequireNetns(t)
+	prog, err := newReturn(1) // XDP_DROP
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	err = InLoopback(func(lo int) error {
+		l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: lo, Flags: link.XDPGenericMode})
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		start := time.Now()
+		arrived, err := SendUDP(40000, []byte("dropped"), 100*time.Millisecond)
+		if err != nil || arrived {
+			return fmt.Errorf("SendUDP under XDP_DROP: arrived %v, err %v; want false, nil", arrived, err)
+		}
+		if waited := time.Since(start); waited < 100*time.Millisecond {
+			return fmt.Errorf("SendUDP gave up after %v, before its wait of 100ms", waited)
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
