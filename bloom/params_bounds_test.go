@@ -2,6 +2,7 @@ package bloom
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -200,5 +201,37 @@ func TestParamsForHashes_HugeMessage(t *testing.T) {
 	err = ParamsForHashes(1e10, 0.5, 1).Validate() // m = ceil(1e10/ln 2 + 1/2) = ceil(14426950409.39)
 	if err == nil || !strings.Contains(err.Error(), "need m = 14426950410 bits") {
 		t.Errorf("n = 1e10: %v, want m = 14426950410", err)
+	}
+}
+
+// The constructors refuse what their filters cannot be: NewCounting
+// invalid Params and counter widths other than 4, 8 and 16, and the Must
+// forms panic with the same errors.
+func TestConstructors_Refuse(t *testing.T) {
+	bad := Params{Bits: 1000, Hashes: 0}
+	if _, err := NewCounting(bad, 4); err == nil || !strings.Contains(err.Error(), "hashes must be in [1, 32], got 0") {
+		t.Errorf("NewCounting with 0 hashes: %v", err)
+	}
+	for _, w := range []int{0, 1, 2, 3, 5, 12, 32, -4} {
+		want := "bloom: counter width must be 4, 8 or 16 bits, got " + strconv.Itoa(w)
+		if _, err := NewCounting(ParamsFor(100, 0.01), w); err == nil || err.Error() != want {
+			t.Errorf("NewCounting width %d: %v, want %q", w, err, want)
+		}
+	}
+	for name, f := range map[string]func(){
+		"MustNew":         func() { MustNew(bad) },
+		"MustNewCounting": func() { MustNewCounting(ParamsFor(100, 0.01), 5) },
+		"MustNewBlocked":  func() { MustNewBlocked(Params{Bits: 100, Hashes: 3}) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s with bad input did not panic", name)
+				} else if err, ok := r.(error); !ok || !strings.HasPrefix(err.Error(), "bloom: ") {
+					t.Errorf("%s panicked with %v, want the constructor's error", name, r)
+				}
+			}()
+			f()
+		}()
 	}
 }

@@ -107,6 +107,9 @@ func checkAmplified(t *testing.T, name string, pkts []capture.Packet, n int) {
 		t.Fatalf("%s: %d packets, want %d", name, len(out), n*len(pkts))
 	}
 	a, _ := capture.NewAmplifier(pkts, n)
+	if a.Copies() != n || a.Len() != len(out) {
+		t.Fatalf("%s: Amplifier of %d copies says Copies %d, Len %d; want %d, %d", name, n, a.Copies(), a.Len(), n, len(out))
+	}
 	base := keysOf(pkts)
 	flows := map[flow.Key]bool{}
 	for _, k := range base {

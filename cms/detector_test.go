@@ -240,3 +240,11 @@ func TestDetector_FilterReportHashZero(t *testing.T) {
 		}
 	}
 }
+
+func TestReport_String(t *testing.T) {
+	for r, want := range map[Report]string{ReportNone: "none", ReportCrossed: "crossed", ReportDropped: "dropped", 3: "Report(3)", 255: "Report(255)"} {
+		if got := r.String(); got != want {
+			t.Errorf("Report(%d).String() = %q, want %q", uint8(r), got, want)
+		}
+	}
+}

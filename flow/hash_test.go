@@ -351,7 +351,7 @@ func TestKey_Accessors(t *testing.T) {
 		t.Fatal("KeyFromBytes accepted 12 bytes")
 	}
 	var zero Key
-	if zero.IsValid() || zero.Src().IsValid() || zero.SrcPort() != 0 || zero.Proto() != 0 || zero.String() != "invalid flow" || len(zero.Bytes()) != 0 {
+	if zero.IsValid() || zero.Src().IsValid() || zero.Dst().IsValid() || zero.SrcPort() != 0 || zero.DstPort() != 0 || zero.Proto() != 0 || zero.String() != "invalid flow" || len(zero.Bytes()) != 0 {
 		t.Fatal("zero Key must be invalid and harmless")
 	}
 	if _, err := KeyFrom(k.Src(), k6.Dst(), 1, 2, 6); err == nil {

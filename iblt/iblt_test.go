@@ -492,3 +492,28 @@ func TestNormalQuantile(t *testing.T) {
 		}
 	}
 }
+
+func TestResult_String(t *testing.T) {
+	for r, want := range map[Result]string{Undetermined: "undetermined", Found: "found", Absent: "absent", 9: "undetermined"} {
+		if got := r.String(); got != want {
+			t.Errorf("Result(%d).String() = %q, want %q", uint8(r), got, want)
+		}
+	}
+}
+
+// The accessors give back the parameters the table was made with.
+func TestTable_Accessors(t *testing.T) {
+	for _, p := range []Params{
+		{Cells: 12, Hashes: 3, KeyLen: 1, Seed: 1},
+		{Cells: 400, Hashes: 4, KeyLen: 13, Seed: 2},
+		{Cells: 10, Hashes: 5, KeyLen: MaxKeyLen, Seed: 3},
+	} {
+		tb := MustNew(p)
+		if tb.Hashes() != p.Hashes || tb.Cells() != p.Cells || tb.KeyLen() != p.KeyLen || tb.Params() != p {
+			t.Errorf("table of %+v: Hashes %d, Cells %d, KeyLen %d, Params %+v", p, tb.Hashes(), tb.Cells(), tb.KeyLen(), tb.Params())
+		}
+		if want := 3 + (p.KeyLen+7)/8; tb.CellWords() != want {
+			t.Errorf("table of %+v: CellWords %d, want %d", p, tb.CellWords(), want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -379,5 +380,53 @@ func TestRateless_GrowWildHint(t *testing.T) {
 		if err := dec.AddLocal(make([]byte, MaxKeyLen)); err != nil {
 			t.Errorf("Grow(%d), then AddLocal: %v", n, err)
 		}
+	}
+}
+
+// Keys of the wrong length and key lengths out of range are refused with
+// errors that say what was given and what is accepted; a refused key
+// changes nothing, and Produced counts the symbols handed out.
+func TestRateless_KeyLength(t *testing.T) {
+	for _, n := range []int{0, -1, MaxKeyLen + 1} {
+		if _, err := NewEncoder(n, 1); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("key length must be in [1, %d], got %d", MaxKeyLen, n)) {
+			t.Errorf("NewEncoder(%d, 1): %v, want the range refused", n, err)
+		}
+		if _, err := NewDecoder(n, 1); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("key length must be in [1, %d], got %d", MaxKeyLen, n)) {
+			t.Errorf("NewDecoder(%d, 1): %v, want the range refused", n, err)
+		}
+	}
+	enc, err := NewEncoder(MaxKeyLen, 1)
+	if err != nil {
+		t.Fatalf("NewEncoder(MaxKeyLen): %v", err)
+	}
+	dec, _ := NewDecoder(MaxKeyLen, 1)
+	for _, n := range []int{0, 1, MaxKeyLen - 1, MaxKeyLen + 1} {
+		want := fmt.Sprintf("iblt: key length must be %d, got %d", MaxKeyLen, n)
+		if err := enc.Add(make([]byte, n)); err == nil || err.Error() != want {
+			t.Errorf("Encoder.Add of %d bytes: %v, want %q", n, err, want)
+		}
+		if err := dec.AddLocal(make([]byte, n)); err == nil || err.Error() != want {
+			t.Errorf("Decoder.AddLocal of %d bytes: %v, want %q", n, err, want)
+		}
+	}
+	if enc.Len() != 0 || enc.Produced() != 0 {
+		t.Fatalf("after refused keys: Len %d, Produced %d; want 0, 0", enc.Len(), enc.Produced())
+	}
+	key := bytes.Repeat([]byte{7}, MaxKeyLen)
+	if err := enc.Add(key); err != nil {
+		t.Fatal(err)
+	}
+	var sym []byte
+	for i := 1; i <= 3; i++ {
+		sym = enc.AppendNext(sym[:0])
+		if enc.Produced() != i {
+			t.Fatalf("Produced after %d symbols: %d", i, enc.Produced())
+		}
+		if err := dec.AddSymbol(sym); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !dec.Done() || len(dec.Remote()) != 1 || !bytes.Equal(dec.Remote()[0], key) {
+		t.Fatalf("a key of MaxKeyLen bytes: done %v, remote %x", dec.Done(), dec.Remote())
 	}
 }

@@ -292,3 +292,22 @@ func TestRing_IndexHardCases(t *testing.T) {
 		}
 	}
 }
+
+// Backends returns the ring's backends sorted by name, as a copy: a caller
+// that changes it changes nothing in the ring.
+func TestRing_Backends(t *testing.T) {
+	in := []maglev.Backend{{Name: "c", Weight: 3}, {Name: "a", Weight: 1}, {Name: "b", Weight: 2}}
+	r, err := maglev.NewRing(maglev.RingParams{}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Backends()
+	want := []maglev.Backend{{Name: "a", Weight: 1}, {Name: "b", Weight: 2}, {Name: "c", Weight: 3}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Backends() = %v, want %v", got, want)
+	}
+	got[0] = maglev.Backend{Name: "z", Weight: 9}
+	if again := r.Backends(); !slices.Equal(again, want) || r.Index("a") != 0 || r.Index("z") != -1 {
+		t.Fatalf("a change to the returned slice reached the ring: Backends() = %v", again)
+	}
+}
