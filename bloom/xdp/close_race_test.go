@@ -31,10 +31,11 @@ func TestKernel_CloseUnderCalls(t *testing.T) {
 					t.Fatal(err)
 				}
 				calls := map[string]func() error{
-					"Stats":  func() error { _, err := k.Stats(); return err },
-					"Run":    func() error { _, err := k.Run(frame); return err },
-					"Bench":  func() error { _, err := k.Bench(frame, 100); return err },
-					"Attach": kerneltest.AttachCall(k.Attach, errClosed),
+					"Stats":      func() error { _, err := k.Stats(); return err },
+					"ResetStats": k.ResetStats,
+					"Run":        func() error { _, err := k.Run(frame); return err },
+					"Bench":      func() error { _, err := k.Bench(frame, 100); return err },
+					"Attach":     kerneltest.AttachCall(k.Attach, errClosed),
 				}
 				if layout == Classic {
 					f := bloom.MustNew(p)

@@ -71,6 +71,7 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 		for method, fn := range map[string]func() error{
 			"Attach":       func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
 			"Stats":        func() error { _, err := k.Stats(); return err },
+			"ResetStats":   k.ResetStats,
 			"Filter":       func() error { _, err := k.Filter(); return err },
 			"Blocked":      func() error { _, err := k.Blocked(); return err },
 			"WriteFilter":  func() error { return k.WriteFilter(bloom.MustNew(p)) },

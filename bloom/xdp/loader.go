@@ -16,8 +16,8 @@ import (
 )
 
 // Kernel is the loaded bloom kernel. Close it when done. The readers
-// (Filter, Blocked, Stats) and Run, Bench, Attach and Program may run
-// concurrently with each other and with packets. WriteFilter and
+// (Filter, Blocked, Stats), ResetStats, Run, Bench, Attach and Program may
+// run concurrently with each other and with packets. WriteFilter and
 // WriteBlocked may run alongside them (a reader then sees, as a packet
 // does, some words of the old filter and some of the new) but not
 // alongside another write, whose words would interleave with theirs.
@@ -313,6 +313,22 @@ func (k *Kernel) Stats() (Stats, error) {
 		*dst = sums[i]
 	}
 	return s, nil
+}
+
+// ResetStats zeroes the per-CPU counters that [Kernel.Stats] sums (with
+// [Options.PinPath], those every kernel on the pins counts in and reads),
+// with no allocation; the filter is left as it is. A packet the program
+// handles meanwhile may count before the reset or after it, whole.
+func (k *Kernel) ResetStats() error {
+	if err := k.enter(); err != nil {
+		return err
+	}
+	defer k.life.Exit()
+	const n = uint32(bloomBloomStatBLOOM_STAT_MAX)
+	if err := bpfload.ClearArray(k.objs.BloomStats, n, int(n)); err != nil {
+		return fmt.Errorf("bloom kernel: reset stats: %w", err)
+	}
+	return nil
 }
 
 // Close detaches nothing (close links yourself) and frees the kernel.

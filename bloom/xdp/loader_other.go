@@ -81,6 +81,11 @@ func (k *Kernel) Blocked() (*bloom.Blocked, error) {
 	return nil, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
 }
 
+// ResetStats returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ResetStats() error {
+	return fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Stats returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Stats() (Stats, error) {
 	return Stats{}, fmt.Errorf("bloom kernel: %w", ebpf.ErrNotSupported)

@@ -18,7 +18,8 @@ import (
 
 // Kernels loaded with one PinPath share the filter and the counters: a
 // filter written through one is the other's, a packet run through one is
-// counted in the other's Stats, and a Load after both closed (a restarted
+// counted in the other's Stats (and ResetStats through one zeroes them
+// for both), and a Load after both closed (a restarted
 // process) finds the learnt filter as it was. A load with other options is
 // refused, naming the constant that differs, until Unpin; after it a load
 // starts empty.
@@ -43,6 +44,12 @@ func TestKernel_Pin(t *testing.T) {
 	}
 	if s, err := b.Stats(); err != nil || s.Passed != 1 {
 		t.Fatalf("second kernel's Stats = %+v, %v; want the first's packet passed", s, err)
+	}
+	if err := a.ResetStats(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := b.Stats(); err != nil || s != (Stats{}) {
+		t.Fatalf("second kernel's Stats after the first's ResetStats = %+v, %v; want zero", s, err)
 	}
 	want.Add(keyOf(t, tcpB, KeyFlow))
 	if err := b.WriteFilter(want); err != nil {

@@ -169,9 +169,11 @@ func KeyBytes(k *flow.Key, mode KeyMode) []byte {
 	return b
 }
 
-// Stats are the kernel's counters summed over CPUs. Every packet counts in
-// Passed or Dropped; those that do not parse also count in Malformed
-// (truncated or malformed, flow.ErrTruncated or flow.ErrMalformed) or NotIP.
+// Stats are the kernel's counters summed over CPUs, counted since the Load
+// that made them (with [Options.PinPath], the load that pinned them) or
+// the last [Kernel.ResetStats]. Every packet counts in Passed or Dropped;
+// those that do not parse also count in Malformed (truncated or
+// malformed, flow.ErrTruncated or flow.ErrMalformed) or NotIP.
 type Stats struct {
 	Passed, Dropped, Malformed, NotIP uint64
 }

@@ -221,6 +221,13 @@ func TestKernel_Fixtures(t *testing.T) {
 					t.Fatalf("kernel stats %+v, Go model %+v", s, m.Stats)
 				}
 				kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
+				if err := k.ResetStats(); err != nil {
+					t.Fatal(err)
+				}
+				if s, err := k.Stats(); err != nil || s != (Stats{}) {
+					t.Fatalf("after ResetStats: %+v (%v), want every counter 0", s, err)
+				}
+				kerneltest.NoAllocs(t, "ResetStats", k.ResetStats)
 			})
 		}
 	}

@@ -23,8 +23,9 @@ func TestKernel_CloseUnderCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls := map[string]func() error{
-			"Stats": func() error { _, err := k.Stats(); return err },
-			"Run":   func() error { _, err := k.Run(frame); return err },
+			"Stats":      func() error { _, err := k.Stats(); return err },
+			"ResetStats": k.ResetStats,
+			"Run":        func() error { _, err := k.Run(frame); return err },
 			"NextEvent": func() error {
 				_, err := k.NextEvent(time.Minute) // Close must end the wait
 				if errors.Is(err, ErrNoEvent) {

@@ -174,6 +174,25 @@ func (k *Kernel) Stats() (Stats, error) {
 	return s, nil
 }
 
+// ResetStats zeroes the per-CPU counters and digests that [Kernel.Stats]
+// sums, with no allocation, so that a test can compare the next frames'
+// Stats with a [Digest] of those frames alone. Records in the ring buffer
+// stay. A packet the program handles meanwhile may count in part.
+func (k *Kernel) ResetStats() error {
+	if err := k.enter(); err != nil {
+		return err
+	}
+	defer k.life.Exit()
+	const n = uint32(flowFlowStatFLOW_STAT_MAX)
+	if err := bpfload.ClearArray(k.objs.FlowStats, n, int(n)); err != nil {
+		return fmt.Errorf("flow kernel: reset stats: %w", err)
+	}
+	if err := bpfload.ClearArray(k.objs.FlowDigest, 1, 1); err != nil {
+		return fmt.Errorf("flow kernel: reset digest: %w", err)
+	}
+	return nil
+}
+
 // NextEvent returns the next per-packet record, waiting at most wait for
 // one (zero: do not wait). It returns [ErrNoEvent] when none arrived, and
 // an error when the kernel was loaded without [Options.Events].

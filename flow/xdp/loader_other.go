@@ -23,6 +23,11 @@ func Load(opts Options) (*Kernel, error) {
 	return nil, fmt.Errorf("load flow kernel: %w", ebpf.ErrNotSupported)
 }
 
+// ResetStats returns an error matching [ebpf.ErrNotSupported].
+func (k *Kernel) ResetStats() error {
+	return fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)
+}
+
 // Stats returns an error matching [ebpf.ErrNotSupported].
 func (k *Kernel) Stats() (Stats, error) {
 	return Stats{}, fmt.Errorf("flow kernel: %w", ebpf.ErrNotSupported)

@@ -45,7 +45,8 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Stats are the kernel's counters summed over CPUs.
+// Stats are the kernel's counters summed over CPUs, since the Load or the
+// last [Kernel.ResetStats].
 type Stats struct {
 	// Outcomes counts packets by parse outcome, indexed by [flow.Outcome].
 	Outcomes [4]uint64

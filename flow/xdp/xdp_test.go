@@ -234,6 +234,18 @@ func TestKernel_Fixtures(t *testing.T) {
 		t.Fatalf("stats %+v after %d frames (one not IP)", s, len(want))
 	}
 	kerneltest.NoAllocs(t, "Stats", func() error { _, err := k.Stats(); return err })
+	if err := k.ResetStats(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := k.Stats(); err != nil || s != (Stats{}) {
+		t.Fatalf("after ResetStats: %+v (%v), want every counter and the digest 0", s, err)
+	}
+	kerneltest.NoAllocs(t, "ResetStats", k.ResetStats)
+	frame := baseFrames(t)["ipv6-tcp"]
+	runOne(t, k, frame)
+	if s, err := k.Stats(); err != nil || s.Digest != Digest([][]byte{frame}, testSeed) || s.Packets() != 1 {
+		t.Fatalf("one frame after ResetStats: %+v (%v), want one packet and the frame's digest alone", s, err)
+	}
 }
 
 // TestKernel_Mutations is a differential fuzz run with a fixed seed: every
@@ -347,12 +359,13 @@ func TestKernel_ZeroAndClosed(t *testing.T) {
 	}
 	for name, k := range kernels {
 		for method, fn := range map[string]func() error{
-			"Attach":    func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
-			"Stats":     func() error { _, err := k.Stats(); return err },
-			"NextEvent": func() error { _, err := k.NextEvent(0); return err },
-			"Run":       func() error { _, err := k.Run(make([]byte, 64)); return err },
-			"Bench":     func() error { _, err := k.Bench(make([]byte, 64), 1); return err },
-			"Close":     k.Close,
+			"Attach":     func() error { _, err := k.Attach(1 << 30); return err }, // no such interface
+			"Stats":      func() error { _, err := k.Stats(); return err },
+			"ResetStats": k.ResetStats,
+			"NextEvent":  func() error { _, err := k.NextEvent(0); return err },
+			"Run":        func() error { _, err := k.Run(make([]byte, 64)); return err },
+			"Bench":      func() error { _, err := k.Bench(make([]byte, 64), 1); return err },
+			"Close":      k.Close,
 		} {
 			err := kerneltest.Call(t, name+" Kernel: "+method, fn)
 			if method == "Close" {

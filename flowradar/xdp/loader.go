@@ -646,21 +646,15 @@ func (k *Kernel) Stats() (Stats, error) {
 }
 
 // ResetStats zeroes the per-CPU counters (with [Options.PinPath], those
-// that every kernel on the pins counts in and reads).
+// that every kernel on the pins counts in and reads), with no allocation.
 func (k *Kernel) ResetStats() error {
 	if err := k.enter(); err != nil {
 		return err
 	}
 	defer k.life.Exit()
-	n, err := ebpf.PossibleCPU()
-	if err != nil {
-		return fmt.Errorf("flowradar kernel: %w", err)
-	}
-	zeros := make([]uint64, n)
-	for i := uint32(0); i < uint32(flowradarFlowradarStatFR_STAT_MAX); i++ {
-		if err := k.objs.FlowradarStats.Update(i, zeros, ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("flowradar kernel: reset stats: %w", err)
-		}
+	const n = uint32(flowradarFlowradarStatFR_STAT_MAX)
+	if err := bpfload.ClearArray(k.objs.FlowradarStats, n, int(n)); err != nil {
+		return fmt.Errorf("flowradar kernel: reset stats: %w", err)
 	}
 	return nil
 }

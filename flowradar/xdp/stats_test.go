@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/dataplane-go/dataplane/flowradar"
+	"github.com/dataplane-go/dataplane/internal/kerneltest"
 )
 
 // TestKernel_StatsEveryCounter: Stats sums every per-CPU counter into its
@@ -45,4 +46,5 @@ func TestKernel_StatsEveryCounter(t *testing.T) {
 	if st, err := k.Stats(); err != nil || st != (Stats{}) {
 		t.Errorf("after ResetStats: %+v (%v), want every counter 0", st, err)
 	}
+	kerneltest.NoAllocs(t, "ResetStats", k.ResetStats)
 }
