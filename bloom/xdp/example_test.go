@@ -5,6 +5,8 @@ import (
 	"log"
 	"net"
 
+	"github.com/cilium/ebpf/link"
+
 	"github.com/dataplane-go/dataplane/bloom"
 	"github.com/dataplane-go/dataplane/bloom/xdp"
 	"github.com/dataplane-go/dataplane/flow"
@@ -60,8 +62,9 @@ func Example_learn() {
 // One data plane, two processes: a daemon loads the learning filter on a
 // pinned path, attaches it and pins the link, so that the filter goes on
 // learning after the daemon exits; a collector, run whenever, loads with
-// the same options and reads what the kernel learnt. (Needs BPF
-// privileges and a BPF file system at /sys/fs/bpf.)
+// the same options and reads what the kernel learnt; a new version of the
+// daemon takes over the link without a gap. (Needs BPF privileges and a
+// BPF file system at /sys/fs/bpf.)
 func Example_pinned() {
 	opts := xdp.Options{
 		Params:  bloom.BlockedParamsFor(1_000_000, 0.01),
@@ -102,8 +105,28 @@ func Example_pinned() {
 		fmt.Printf("about %.0f distinct flows\n", seen.EstimatedCount())
 	}
 
+	// A new version of the daemon swaps its program in under the pinned
+	// link: packets go from the old program to the new with none missed,
+	// and the new one goes on with the filter as it was.
+	upgrade := func() {
+		k, err := xdp.Load(opts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer k.Close()
+		l, err := link.LoadPinnedLink(opts.PinPath+"-link", nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer l.Close()
+		if err := l.Update(k.Program()); err != nil {
+			log.Fatal(err)
+		}
+	}
+
 	daemon()
 	collector()
+	upgrade()
 	// To take it all down: link.LoadPinnedLink and Unpin of the link,
 	// then xdp.Unpin(opts.PinPath).
 }
