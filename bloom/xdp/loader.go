@@ -318,7 +318,8 @@ func (k *Kernel) Stats() (Stats, error) {
 // ResetStats zeroes the per-CPU counters that [Kernel.Stats] sums (with
 // [Options.PinPath], those every kernel on the pins counts in and reads),
 // with no allocation; the filter is left as it is. A packet the program
-// handles meanwhile may count before the reset or after it, whole.
+// handles meanwhile may count in part (in Passed and not in Malformed,
+// say): reset a quiet kernel for an exact start.
 func (k *Kernel) ResetStats() error {
 	if err := k.enter(); err != nil {
 		return err

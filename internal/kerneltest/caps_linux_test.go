@@ -99,6 +99,16 @@ func TestLoopbackUDP_Dropped(t *testing.T) {
 	}
 }
 
+// TestSendUDP_Wait: a wait under a microsecond, which the socket would
+// take as no timeout at all, is refused before anything is sent.
+func TestSendUDP_Wait(t *testing.T) {
+	for _, w := range []time.Duration{0, -time.Second, time.Nanosecond} {
+		if _, err := SendUDP(40000, nil, w); err == nil || !strings.Contains(err.Error(), "wait must be at least 1µs") {
+			t.Errorf("SendUDP with wait %v: %v, want the wait refused", w, err)
+		}
+	}
+}
+
 // TestMapFreed: a map is gone once closed, and a map still open is not.
 func TestMapFreed(t *testing.T) {
 	Require(t)

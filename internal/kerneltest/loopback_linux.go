@@ -127,11 +127,14 @@ func inLoopback(fn func(lo int) error) error {
 
 // SendUDP, called within [InLoopback]'s fn, sends a UDP datagram of
 // payload (at most 65,507 bytes) from 127.0.0.1:srcPort to 127.0.0.1:9
-// and reports whether it arrived, waiting at most wait for it: a
-// program that drops it shows as false after the whole wait, with no
-// error. The datagram is 14 + 20 + 8 + len(payload) bytes on the wire;
+// and reports whether it arrived, waiting at most wait (at least a
+// microsecond) for it: a program that drops it shows as false after the
+// whole wait, with no error. The datagram is 14 + 20 + 8 + len(payload) bytes on the wire;
 // its flow key is UDP 127.0.0.1:srcPort to 127.0.0.1:9.
 func SendUDP(srcPort uint16, payload []byte, wait time.Duration) (arrived bool, err error) {
+	if wait < time.Microsecond { // a zero timeout would wait for ever
+		return false, fmt.Errorf("SendUDP: wait must be at least 1µs, got %v", wait)
+	}
 	local := [4]byte{127, 0, 0, 1}
 	rx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
